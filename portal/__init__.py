@@ -1,0 +1,1 @@
+"""A secure, facilitator-moderated messaging portal for restorative justice."""

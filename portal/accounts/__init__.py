@@ -1,0 +1,1 @@
+"""Accounts, invitations, sign-in sessions and throttling."""

@@ -1,0 +1,160 @@
+"""Server-side sign-in sessions.
+
+The cookie holds a random token; the row holds only its keyed hash. A session ends when the
+person signs out (here or everywhere), leaves with quick exit, is idle for too long (20 minutes
+for participants and supporters, 8 hours for staff, configurable) or reaches its absolute
+lifetime. Ending a session wipes its ``session_key``, so the secret key that this browser keeps
+wrapped in sessionStorage can no longer be unwrapped.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from portal import protocol
+from portal.accounts.models import Account, SignInSession
+from portal.db import utcnow
+from portal.settings import Settings
+from portal.web import Current
+
+
+class EndReason:
+    SIGNED_OUT = "signed-out"
+    QUICK_EXIT = "quick-exit"
+    IDLE = "idle"
+    EXPIRED = "expired"
+    ENDED_ELSEWHERE = "ended-by-owner"
+    PASSWORD_CHANGED = "password-changed"  # noqa: S105  (a reason, not a password)
+    RECOVERED = "recovered"
+
+
+def idle_limit(settings: Settings, account: Account) -> timedelta:
+    if account.role.is_staff:
+        return timedelta(minutes=settings.session_idle_staff_minutes)
+    return timedelta(minutes=settings.session_idle_participant_minutes)
+
+
+def start(
+    db: Session, settings: Settings, account: Account, user_agent: str
+) -> tuple[SignInSession, str]:
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = SignInSession(
+        token_hash=protocol.token_hash(settings.secret_key.reveal(), token),
+        account_id=account.id,
+        session_key=secrets.token_bytes(32),
+        device=describe_device(user_agent),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=settings.session_absolute_hours),
+    )
+    db.add(row)
+    db.flush()
+    return row, token
+
+
+def resolve(db: Session, settings: Settings, token: str | None, *, touch: bool) -> Current | None:
+    if not token or len(token) > 100:
+        return None
+    row = db.scalars(
+        select(SignInSession).where(
+            SignInSession.token_hash == protocol.token_hash(settings.secret_key.reveal(), token),
+            SignInSession.ended_at.is_(None),
+        )
+    ).first()
+    if row is None:
+        return None
+    account = row.account
+    now = utcnow()
+    limit = idle_limit(settings, account)
+    if account.disabled_at is not None:
+        end(row, "disabled", now)
+        return None
+    if now >= row.expires_at:
+        end(row, EndReason.EXPIRED, now)
+        return None
+    if now - row.last_seen_at >= limit:
+        end(row, EndReason.IDLE, now)
+        return None
+    if touch:
+        row.last_seen_at = now
+    remaining = limit - (now - row.last_seen_at)
+    remaining = min(remaining, row.expires_at - now)
+    return Current(
+        session_id=row.id,
+        account=account,
+        idle_seconds=max(0, int(remaining.total_seconds())),
+        session_key=row.session_key,
+    )
+
+
+def end(row: SignInSession, reason: str, now: datetime | None = None) -> None:
+    row.ended_at = now or utcnow()
+    row.end_reason = reason
+    # Without it the blob in that browser's sessionStorage is useless.
+    row.session_key = None
+
+
+def end_by_id(db: Session, account_id: str, session_id: str, reason: str) -> bool:
+    row = db.get(SignInSession, session_id)
+    if row is None or row.account_id != account_id or row.ended_at is not None:
+        return False
+    end(row, reason)
+    return True
+
+
+def end_all(db: Session, account_id: str, reason: str, *, except_id: str | None = None) -> int:
+    statement = (
+        update(SignInSession)
+        .where(SignInSession.account_id == account_id, SignInSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason, session_key=None)
+    )
+    if except_id is not None:
+        statement = statement.where(SignInSession.id != except_id)
+    result = db.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def active_for(db: Session, settings: Settings, account: Account) -> list[SignInSession]:
+    now = utcnow()
+    rows = db.scalars(
+        select(SignInSession)
+        .where(SignInSession.account_id == account.id, SignInSession.ended_at.is_(None))
+        .order_by(SignInSession.last_seen_at.desc())
+    ).all()
+    limit = idle_limit(settings, account)
+    return [r for r in rows if r.expires_at > now and now - r.last_seen_at < limit]
+
+
+_BROWSERS = [
+    ("Edg/", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+]
+_SYSTEMS = [
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "Mac"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+]
+
+
+def describe_device(user_agent: str) -> str:
+    """A coarse label for the sessions list; the full user agent is not stored."""
+    browser = next((name for marker, name in _BROWSERS if marker in user_agent), "A browser")
+    if "HeadlessChrome" in user_agent:
+        browser = "Chrome"
+    system = next(
+        (name for marker, name in _SYSTEMS if re.search(re.escape(marker), user_agent)), ""
+    )
+    return f"{browser} on {system}" if system else browser

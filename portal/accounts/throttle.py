@@ -1,0 +1,89 @@
+"""Sign-in throttling that holds across server processes (the counts live in the database).
+
+Failures are counted per account (by a keyed hash of the typed name, known or not, so an unknown
+name is throttled exactly like a real one) and per client address. At ``limit`` failures inside
+the window, further attempts are refused until enough of them have aged out.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from portal import protocol
+from portal.accounts.models import SignInFailure
+from portal.db import utcnow
+from portal.errors import Throttled
+from portal.settings import Settings
+
+ACCOUNT = "account"
+ADDRESS = "address"
+
+
+def name_key(server_secret: bytes, normalized_name: str) -> bytes:
+    return protocol.token_hash(server_secret, "throttle-name:" + normalized_name)
+
+
+def address_key(server_secret: bytes, address: str) -> bytes:
+    return protocol.token_hash(server_secret, "throttle-address:" + address)
+
+
+def _retry_after(
+    db: Session, scope: str, key: bytes, limit: int, window: timedelta, now: datetime
+) -> int | None:
+    recent = db.scalars(
+        select(SignInFailure.at)
+        .where(
+            SignInFailure.scope == scope,
+            SignInFailure.key_hash == key,
+            SignInFailure.at > now - window,
+        )
+        .order_by(SignInFailure.at.desc())
+        .limit(limit)
+    ).all()
+    if len(recent) < limit:
+        return None
+    # The attempt is allowed again once the limit-th most recent failure leaves the window.
+    unblock_at = recent[limit - 1] + window
+    return max(1, math.ceil((unblock_at - now).total_seconds()))
+
+
+def check(db: Session, settings: Settings, name_hash: bytes, addr_hash: bytes) -> None:
+    now = utcnow()
+    window = timedelta(minutes=settings.signin_window_minutes)
+    waits = [
+        _retry_after(db, ACCOUNT, name_hash, settings.signin_max_failures_per_account, window, now),
+        _retry_after(db, ADDRESS, addr_hash, settings.signin_max_failures_per_address, window, now),
+    ]
+    wait = max((w for w in waits if w is not None), default=None)
+    if wait is not None:
+        minutes = max(1, math.ceil(wait / 60))
+        raise Throttled(
+            "There have been too many attempts to sign in. For your safety, please wait "
+            f"{minutes} minute{'s' if minutes != 1 else ''} before trying again.",
+            retry_after=wait,
+        )
+
+
+def record_failure(db: Session, name_hash: bytes, addr_hash: bytes) -> None:
+    now = utcnow()
+    db.add(SignInFailure(scope=ACCOUNT, key_hash=name_hash, at=now))
+    db.add(SignInFailure(scope=ADDRESS, key_hash=addr_hash, at=now))
+    db.flush()
+
+
+def clear_account(db: Session, name_hash: bytes) -> None:
+    db.execute(
+        delete(SignInFailure).where(
+            SignInFailure.scope == ACCOUNT, SignInFailure.key_hash == name_hash
+        )
+    )
+
+
+def prune(db: Session, settings: Settings) -> None:
+    """Drop failures older than the window (called now and then; they no longer count)."""
+    cutoff = utcnow() - timedelta(minutes=settings.signin_window_minutes)
+    db.execute(delete(SignInFailure).where(SignInFailure.at < cutoff))

@@ -1,0 +1,422 @@
+"""Account endpoints: thin — parse, authorise, call one service, render."""
+
+from __future__ import annotations
+
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from portal import protocol
+from portal.accounts import policy, services, sessions
+from portal.accounts.models import Account, Role
+from portal.audit.services import record
+from portal.audit.tags import AuditTag
+from portal.errors import NotSignedIn
+from portal.web import SESSION_COOKIE, Access, Ctx, endpoint
+
+KEY = 32
+BUNDLE = 24 + 32 + 16  # nonce, secret key, tag
+SALT = 16
+SIGN_IN_REASONS = {"expired", "signed-out", "quick-exit", "signin", "recovered"}
+
+
+def _sign_in_response(ctx: Ctx, account: Account, next_url: str, **extra: object) -> JSONResponse:
+    row, token = sessions.start(
+        ctx.db, ctx.settings, account, ctx.request.headers.get("user-agent", "")
+    )
+    record(
+        ctx.db,
+        ctx.server_secret,
+        AuditTag.ACCOUNT_SIGNED_IN,
+        actor_id=account.id,
+        subject_id=row.id,
+    )
+    ctx.set_cookies.append((SESSION_COOKIE, token, None))
+    assert row.session_key is not None  # a new session always has one  # noqa: S101
+    return JSONResponse(
+        {
+            "account_id": account.id,
+            "public_key": protocol.b64encode(account.public_key),
+            "session_key": protocol.b64encode(row.session_key),
+            "next": next_url,
+            **extra,
+        }
+    )
+
+
+def _new_password_keys(ctx: Ctx) -> services.NewPasswordKeys:
+    f = ctx.fields
+    return services.NewPasswordKeys(
+        salt=f.binary("salt", length=SALT),
+        ops=f.integer("ops", minimum=1, maximum=100),
+        mem=f.integer("mem", minimum=8 * 1024 * 1024, maximum=4 * 1024 * 1024 * 1024),
+        auth_key=f.binary("auth_key", length=KEY),
+        bundle=f.binary("bundle", length=BUNDLE),
+    )
+
+
+# --------------------------------------------------------------------------------------- pages
+
+
+@endpoint(Access.PUBLIC)
+def root(ctx: Ctx) -> Response:
+    return ctx.redirect("home" if ctx.current else "sign_in_page")
+
+
+@endpoint(Access.PUBLIC)
+def sign_in_page(ctx: Ctx) -> Response:
+    if ctx.current is not None:
+        return ctx.redirect("home")
+    reason = ctx.query("reason")
+    return ctx.render("accounts/sign_in.html", reason=reason if reason in SIGN_IN_REASONS else None)
+
+
+@endpoint(Access.PUBLIC)
+def join_page(ctx: Ctx) -> Response:
+    return ctx.render("accounts/join.html", purpose="invite")
+
+
+@endpoint(Access.PUBLIC)
+def setup_page(ctx: Ctx) -> Response:
+    return ctx.render("accounts/join.html", purpose="setup")
+
+
+@endpoint(Access.PUBLIC)
+def recover_page(ctx: Ctx) -> Response:
+    return ctx.render("accounts/recover.html")
+
+
+@endpoint()
+def home(ctx: Ctx) -> Response:
+    return ctx.render("home.html")
+
+
+@endpoint()
+def account(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    digits = protocol.fingerprint_digits(me.public_key)
+    return ctx.render(
+        "accounts/account.html",
+        fingerprint=protocol.format_fingerprint(digits),
+        changed=ctx.query("changed"),
+    )
+
+
+@endpoint()
+def password_page(ctx: Ctx) -> Response:
+    return ctx.render("accounts/password.html")
+
+
+@endpoint()
+def sessions_page(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    return ctx.render(
+        "accounts/sessions.html",
+        rows=sessions.active_for(ctx.db, ctx.settings, me),
+        this_session=ctx.current.session_id if ctx.current else None,
+        ended=ctx.query("ended"),
+    )
+
+
+@endpoint()
+def end_session(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    session_id = ctx.request.path_params["session_id"]
+    assert ctx.current is not None  # noqa: S101
+    if session_id == ctx.current.session_id:
+        return sign_out_now(ctx, sessions.EndReason.SIGNED_OUT)
+    if sessions.end_by_id(ctx.db, me.id, session_id, sessions.EndReason.ENDED_ELSEWHERE):
+        record(
+            ctx.db, ctx.server_secret, AuditTag.SESSION_ENDED, actor_id=me.id, subject_id=session_id
+        )
+    return ctx.redirect("sessions_page", ended="one")
+
+
+@endpoint()
+def end_other_sessions(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    assert ctx.current is not None  # noqa: S101
+    sessions.end_all(
+        ctx.db, me.id, sessions.EndReason.ENDED_ELSEWHERE, except_id=ctx.current.session_id
+    )
+    record(
+        ctx.db,
+        ctx.server_secret,
+        AuditTag.ACCOUNT_SIGNED_OUT_EVERYWHERE,
+        actor_id=me.id,
+        subject_id=me.id,
+    )
+    return ctx.redirect("sessions_page", ended="others")
+
+
+@endpoint(Access.PUBLIC)
+def sign_out(ctx: Ctx) -> Response:
+    if ctx.current is None:
+        return ctx.redirect("sign_in_page", reason="signed-out")
+    return sign_out_now(ctx, sessions.EndReason.SIGNED_OUT)
+
+
+def sign_out_now(ctx: Ctx, reason: str) -> RedirectResponse:
+    assert ctx.current is not None  # noqa: S101
+    sessions.end_by_id(ctx.db, ctx.current.account.id, ctx.current.session_id, reason)
+    record(
+        ctx.db,
+        ctx.server_secret,
+        AuditTag.ACCOUNT_SIGNED_OUT,
+        actor_id=ctx.current.account.id,
+        subject_id=ctx.current.session_id,
+    )
+    ctx.clear_cookies.append(SESSION_COOKIE)
+    return ctx.redirect("sign_in_page", reason="signed-out")
+
+
+@endpoint(Access.PUBLIC, touch=False)
+def quick_exit(ctx: Ctx) -> Response:
+    """Called by navigator.sendBeacon as the page leaves: end the session, answer nothing."""
+    if ctx.current is not None:
+        sessions.end_by_id(
+            ctx.db, ctx.current.account.id, ctx.current.session_id, sessions.EndReason.QUICK_EXIT
+        )
+        record(
+            ctx.db,
+            ctx.server_secret,
+            AuditTag.ACCOUNT_QUICK_EXIT,
+            actor_id=ctx.current.account.id,
+            subject_id=ctx.current.session_id,
+        )
+        ctx.clear_cookies.append(SESSION_COOKIE)
+    return Response(status_code=204)
+
+
+# ---------------------------------------------------------------------------------- JSON: join
+
+
+@endpoint(Access.PUBLIC)
+def api_join_start(ctx: Ctx) -> Response:
+    code = ctx.fields.text("code", max_length=100)
+    invitation = services.usable_invitation(ctx.db, ctx.settings, code)
+    return JSONResponse(
+        {
+            "account_id": invitation.account_id,
+            "role": invitation.role.value,
+            "role_label": invitation.role.label,
+            "purpose": invitation.purpose.value,
+            "kdf": {
+                "salt": protocol.b64encode(invitation.kdf_salt),
+                "ops": invitation.kdf_ops,
+                "mem": invitation.kdf_mem,
+            },
+        }
+    )
+
+
+@endpoint(Access.PUBLIC)
+def api_join_complete(ctx: Ctx) -> Response:
+    f = ctx.fields
+    code = f.text("code", max_length=100)
+    name = f.text("sign_in_name", max_length=64)
+    keys = services.NewAccountKeys(
+        public_key=f.binary("public_key", length=KEY),
+        auth_key=f.binary("auth_key", length=KEY),
+        bundle=f.binary("bundle", length=BUNDLE),
+        recovery_auth=f.binary("recovery_auth", length=KEY),
+        recovery_bundle=f.binary("recovery_bundle", length=BUNDLE),
+    )
+    new_account = services.complete_join(
+        ctx.db, ctx.settings, ctx.state.auth_hasher, code, name, keys
+    )
+    if ctx.current is not None:
+        # Someone else was signed in on this browser: that session ends here.
+        sessions.end_by_id(
+            ctx.db, ctx.current.account.id, ctx.current.session_id, sessions.EndReason.SIGNED_OUT
+        )
+    return _sign_in_response(ctx, new_account, ctx.url_for("home"))
+
+
+# ------------------------------------------------------------------------------ JSON: sign in
+
+
+@endpoint(Access.PUBLIC)
+def api_sign_in_params(ctx: Ctx) -> Response:
+    name = ctx.fields.text("sign_in_name", max_length=200)
+    params = services.kdf_params_for(ctx.db, ctx.settings, name)
+    return JSONResponse(
+        {"salt": protocol.b64encode(params.salt), "ops": params.ops, "mem": params.mem}
+    )
+
+
+@endpoint(Access.PUBLIC)
+def api_sign_in(ctx: Ctx) -> Response:
+    name = ctx.fields.text("sign_in_name", max_length=200)
+    auth_key = ctx.fields.binary("auth_key", length=KEY)
+    signed_in = services.authenticate(
+        ctx.db,
+        ctx.settings,
+        ctx.state.auth_hasher,
+        ctx.state.dummy_verifier,
+        name,
+        auth_key,
+        ctx.client_address,
+    )
+    if ctx.current is not None:
+        sessions.end_by_id(
+            ctx.db, ctx.current.account.id, ctx.current.session_id, sessions.EndReason.SIGNED_OUT
+        )
+    # The bundle is returned only now, after the auth key was verified.
+    return _sign_in_response(
+        ctx, signed_in, ctx.url_for("home"), bundle=protocol.b64encode(signed_in.key_bundle)
+    )
+
+
+@endpoint(touch=False)
+def api_session(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    assert ctx.current is not None  # noqa: S101
+    if ctx.current.session_key is None:
+        raise NotSignedIn
+    return JSONResponse(
+        {
+            "account_id": me.id,
+            "public_key": protocol.b64encode(me.public_key),
+            "session_key": protocol.b64encode(ctx.current.session_key),
+            "idle_remaining": ctx.current.idle_seconds,
+        }
+    )
+
+
+@endpoint()
+def api_keepalive(ctx: Ctx) -> Response:
+    assert ctx.current is not None  # noqa: S101
+    return JSONResponse({"idle_remaining": ctx.current.idle_seconds})
+
+
+@endpoint(touch=False)
+def api_session_status(ctx: Ctx) -> Response:
+    assert ctx.current is not None  # noqa: S101
+    return JSONResponse({"idle_remaining": ctx.current.idle_seconds})
+
+
+# --------------------------------------------------------------------- JSON: password, recovery
+
+
+@endpoint()
+def api_account_kdf(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    return JSONResponse(
+        {
+            "sign_in_name": me.sign_in_name,
+            "salt": protocol.b64encode(me.kdf_salt),
+            "ops": me.kdf_ops,
+            "mem": me.kdf_mem,
+            "new_ops": ctx.settings.kdf_ops,
+            "new_mem": ctx.settings.kdf_mem_kib * 1024,
+        }
+    )
+
+
+@endpoint()
+def api_change_password(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    assert ctx.current is not None  # noqa: S101
+    current_auth_key = ctx.fields.binary("current_auth_key", length=KEY)
+    services.change_password(
+        ctx.db,
+        ctx.settings,
+        ctx.state.auth_hasher,
+        me,
+        current_auth_key,
+        _new_password_keys(ctx),
+        ctx.client_address,
+        ctx.state.dummy_verifier,
+    )
+    sessions.end_all(
+        ctx.db, me.id, sessions.EndReason.PASSWORD_CHANGED, except_id=ctx.current.session_id
+    )
+    return JSONResponse({"next": ctx.url_for("account") + "?changed=password"})
+
+
+@endpoint(Access.PUBLIC)
+def api_recovery_start(ctx: Ctx) -> Response:
+    name = ctx.fields.text("sign_in_name", max_length=200)
+    recovery_auth = ctx.fields.binary("recovery_auth", length=KEY)
+    found = services.authenticate(
+        ctx.db,
+        ctx.settings,
+        ctx.state.auth_hasher,
+        ctx.state.dummy_verifier,
+        name,
+        recovery_auth,
+        ctx.client_address,
+        recovery=True,
+    )
+    return JSONResponse(
+        {
+            "account_id": found.id,
+            "recovery_bundle": protocol.b64encode(found.recovery_bundle),
+            "kdf": {"ops": ctx.settings.kdf_ops, "mem": ctx.settings.kdf_mem_kib * 1024},
+        }
+    )
+
+
+@endpoint(Access.PUBLIC)
+def api_recovery_complete(ctx: Ctx) -> Response:
+    f = ctx.fields
+    recovered = services.complete_recovery(
+        ctx.db,
+        ctx.settings,
+        ctx.state.auth_hasher,
+        ctx.state.dummy_verifier,
+        f.text("sign_in_name", max_length=200),
+        f.binary("recovery_auth", length=KEY),
+        _new_password_keys(ctx),
+        f.binary("new_recovery_auth", length=KEY),
+        f.binary("new_recovery_bundle", length=BUNDLE),
+        ctx.client_address,
+    )
+    sessions.end_all(ctx.db, recovered.id, sessions.EndReason.RECOVERED)
+    return _sign_in_response(ctx, recovered, ctx.url_for("home"))
+
+
+# ---------------------------------------------------------------------------------- invitations
+
+STAFF = policy.STAFF
+
+
+@endpoint(roles=STAFF)
+def invitations(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    return ctx.render(
+        "staff/invitations.html",
+        roles=policy.roles_invitable_by(me),
+        rows=services.invitations_visible_to(ctx.db, me),
+        status=services.invitation_status,
+        issued=None,
+    )
+
+
+@endpoint(roles=STAFF)
+def create_invitation(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    allowed = {role.value: role for role in policy.roles_invitable_by(me)}
+    role: Role = ctx.fields.choice("role", allowed)
+    issued = services.create_invitation(ctx.db, ctx.settings, me, role)
+    join_link = f"{ctx.settings.base_url}{ctx.url_for('join_page')}#code={issued.code}"
+    # The code is shown once, now; only its hash is kept.
+    return ctx.render(
+        "staff/invitations.html",
+        roles=policy.roles_invitable_by(me),
+        rows=services.invitations_visible_to(ctx.db, me),
+        status=services.invitation_status,
+        issued=issued,
+        join_link=join_link,
+    )
+
+
+@endpoint(roles=STAFF)
+def revoke_invitation(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    services.revoke_invitation(ctx.db, ctx.settings, me, ctx.request.path_params["invitation_id"])
+    return ctx.redirect("invitations")
+
+
+@endpoint(Access.PUBLIC, touch=False)
+def healthz(ctx: Ctx) -> Response:
+    return Response("ok", media_type="text/plain")

@@ -1,0 +1,1 @@
+"""The append-only, hash-chained audit log (ids and actions, never content)."""

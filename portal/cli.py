@@ -1,0 +1,154 @@
+"""The ``portal`` command: serve, migrate, setup-link, check."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from portal.accounts import services as accounts
+from portal.db import alembic_config, make_engine, make_session_factory, upgrade
+from portal.routes import STATIC_DIR
+from portal.settings import Settings, SettingsError
+
+REQUIRED_ASSETS = (
+    "vendor/htmx.min.js",
+    "vendor/libsodium-wrappers.mjs",
+    "vendor/libsodium-sumo.mjs",
+)
+
+
+def _settings(base_url: str | None = None) -> Settings:
+    env = dict(os.environ)
+    if base_url and not env.get("PORTAL_BASE_URL"):
+        env["PORTAL_BASE_URL"] = base_url
+    return Settings.from_env(env)
+
+
+def _print_setup_link(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as db:
+            issued = accounts.issue_setup_link(db, settings)
+            db.commit()
+    finally:
+        engine.dispose()
+    link = f"{settings.base_url}/setup#token={issued.code}"
+    hours = settings.setup_link_hours
+    print(
+        "\nCreate the service manager account by opening this link in a browser.\n"
+        f"It works once and expires in {hours} hour{'s' if hours != 1 else ''}:\n\n    {link}\n",
+        flush=True,
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from portal.app import create_app
+
+    settings = _settings(f"http://{args.host}:{args.port}")
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as db:
+            empty = not accounts.has_any_account(db)
+    finally:
+        engine.dispose()
+    if empty:
+        _print_setup_link(settings)
+    print(f"The portal is running at {settings.base_url} (press Ctrl+C to stop).", flush=True)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
+        server_header=False,
+    )
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    settings = _settings()
+    upgrade(settings.database_url)
+    print("The database schema is up to date.")
+    return 0
+
+
+def cmd_setup_link(_args: argparse.Namespace) -> int:
+    settings = _settings()
+    upgrade(settings.database_url)
+    _print_setup_link(settings)
+    return 0
+
+
+def cmd_check(_args: argparse.Namespace) -> int:
+    problems: list[str] = []
+    try:
+        settings = _settings()
+    except SettingsError as error:
+        print(f"Settings: {error}")
+        return 1
+    print(f"Data folder:    {settings.data_dir}")
+    print(f"Database:       {settings.database_url.split('@')[-1]}")
+    print(f"Base URL:       {settings.base_url}")
+    print(f"Secret key:     {settings.secret_key!r}")
+    print(f"Key derivation: Argon2id ops={settings.kdf_ops} mem={settings.kdf_mem_kib} KiB")
+    if not settings.secure_cookies:
+        print(
+            "Note: the base URL is not https, so cookies are not marked Secure."
+            " Use https in production."
+        )
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            current = MigrationContext.configure(connection).get_current_revision()
+        head = ScriptDirectory.from_config(alembic_config(settings.database_url)).get_current_head()
+        print(f"Schema:         {current or 'empty'} (latest {head})")
+        if current != head:
+            problems.append("the schema is not up to date: run `portal migrate`")
+    except Exception as error:  # noqa: BLE001  (report any connection failure plainly)
+        problems.append(f"the database cannot be reached ({type(error).__name__})")
+    finally:
+        engine.dispose()
+    for asset in REQUIRED_ASSETS:
+        if not (STATIC_DIR / asset).exists():
+            problems.append(f"static/{asset} is missing: run scripts/assets.sh")
+    for problem in problems:
+        print(f"Problem: {problem}")
+    print("All checks passed." if not problems else f"{len(problems)} problem(s) found.")
+    return 1 if problems else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="portal", description="Restorative justice portal.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the web server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=cmd_serve)
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        run=cmd_migrate
+    )
+    commands.add_parser(
+        "setup-link", help="print a fresh one-time link to create a service manager"
+    ).set_defaults(run=cmd_setup_link)
+    commands.add_parser("check", help="check the configuration").set_defaults(run=cmd_check)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except SettingsError as error:
+        print(f"Settings: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

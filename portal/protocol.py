@@ -1,0 +1,829 @@
+"""Portal protocol v1, the PyNaCl side. The byte-exact specification is docs/protocol-v1.md.
+
+Every function here is pure (randomness only where a nonce or key is not given) and
+byte-for-byte identical to static/js/protocol.js; tests/vectors/ pins both implementations
+against each other in both directions.
+
+Exceptions::
+
+    ProtocolError           anything this module refuses; never carries secret material
+     +-- DecryptionFailed   authentication failed: wrong key, tampered bytes, wrong associated
+     |                      data, a grant from another sender, or a hash that does not match
+     +-- MalformedInput     wrong type, length, encoding, range or structure
+     +-- WrongContext       authentic, but made for another purpose, object, version, case,
+                            sender or recipient than the caller expected
+"""
+
+import base64
+import binascii
+import hmac
+import json
+import math
+import re
+import struct
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Final, NoReturn
+
+import nacl.bindings
+import nacl.exceptions
+import nacl.hash
+import nacl.pwhash.argon2id
+import nacl.utils
+from nacl.encoding import RawEncoder
+from nacl.public import Box, PrivateKey, PublicKey
+
+__all__ = [
+    "CHUNK_SIZE",
+    "DEFAULT_KDF_MEM",
+    "DEFAULT_KDF_OPS",
+    "MIN_KDF_MEM",
+    "MIN_KDF_OPS",
+    "AccountKeys",
+    "DecryptionFailed",
+    "EncryptedObject",
+    "MalformedInput",
+    "Part",
+    "ProtocolError",
+    "WrongContext",
+    "b64decode",
+    "b64encode",
+    "chunk_hash",
+    "decode_recovery_code",
+    "decrypt_chunk",
+    "decrypt_manifest",
+    "derive_account_keys",
+    "encode_recovery_code",
+    "encrypt_chunk",
+    "encrypt_content",
+    "encrypt_manifest",
+    "fake_salt",
+    "fingerprint_digits",
+    "format_fingerprint",
+    "generate_content_key",
+    "generate_identity",
+    "generate_recovery_key",
+    "make_case_grant",
+    "make_content_grant",
+    "manifest_hash",
+    "open_case_grant",
+    "open_content",
+    "open_content_grant",
+    "open_vault",
+    "public_key_from_secret",
+    "recovery_auth_key",
+    "seal_vault",
+    "session_unwrap",
+    "session_wrap",
+    "token_hash",
+    "unwrap_secret_key",
+    "unwrap_with_recovery",
+    "vault_key",
+    "wrap_secret_key",
+    "wrap_with_recovery",
+]
+
+
+class ProtocolError(Exception):
+    """Base of every refusal in this module."""
+
+
+class DecryptionFailed(ProtocolError):
+    """The bytes do not authenticate under this key, associated data or hash."""
+
+
+class MalformedInput(ProtocolError):
+    """An argument or a decrypted payload has the wrong type, length, encoding or shape."""
+
+
+class WrongContext(ProtocolError):
+    """Authentic, but made for another purpose, object, version or pair of keys."""
+
+
+# --- sizes and parameters ---------------------------------------------------------------------
+
+KEY_BYTES: Final = 32
+NONCE_BYTES: Final = 24  # XChaCha20-Poly1305 and crypto_box both take 24-byte nonces
+TAG_BYTES: Final = 16
+SALT_BYTES: Final = 16
+HASH_BYTES: Final = 32
+CHUNK_SIZE: Final = 1024 * 1024
+
+DEFAULT_KDF_OPS: Final = 3
+DEFAULT_KDF_MEM: Final = 64 * 1024 * 1024
+# The client refuses anything cheaper, so a hostile server cannot ask for an auth_key that is
+# cheap to brute-force back to the password.
+MIN_KDF_OPS: Final = 1
+MIN_KDF_MEM: Final = 8 * 1024 * 1024
+
+_MAX_SAFE_INT: Final = 2**53 - 1  # JSON numbers both implementations read exactly
+_SERVER_SECRET_MIN: Final = 16
+_SERVER_SECRET_MAX: Final = 64  # BLAKE2b's largest key
+
+# --- context strings (docs/protocol-v1.md) ---------------------------------------------------
+
+_AUTH: Final = b"portal/v1/auth"
+_WRAP: Final = b"portal/v1/wrap"
+_BUNDLE: Final = b"portal/v1/bundle"
+_FINGERPRINT: Final = b"portal/v1/fingerprint"
+_RECOVERY_AUTH: Final = b"portal/v1/recovery-auth"
+_RECOVERY_WRAP: Final = b"portal/v1/recovery-wrap"
+_RECOVERY: Final = b"portal/v1/recovery"
+_SESSION: Final = b"portal/v1/session"
+_GRANT_CASE: Final = b"portal/v1/grant/case\x00"
+_GRANT_CONTENT: Final = b"portal/v1/grant/content\x00"
+_CHUNK: Final = b"portal/v1/chunk"
+_CHUNK_HASH: Final = b"portal/v1/chunk-hash"
+_MANIFEST: Final = b"portal/v1/manifest"
+_MANIFEST_HASH: Final = b"portal/v1/manifest-hash"
+_VAULT: Final = b"portal/v1/vault"
+_FAKE_SALT: Final = b"portal/v1/fake-salt"
+_TOKEN: Final = b"portal/v1/token"
+
+_UUID_RE: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_B64_RE: Final = re.compile(r"[A-Za-z0-9_-]*")
+_DIGITS_RE: Final = re.compile(r"[0-9]{60}")
+_CROCKFORD: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD_ALIASES: Final = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_RECOVERY_SEPARATORS: Final = str.maketrans(dict.fromkeys(" \t\r\n-"))
+_RECOVERY_SYMBOLS: Final = 52  # ceil(256 / 5); the last symbol carries 1 bit and 4 zero bits
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _fail(exc: type[ProtocolError], message: str) -> NoReturn:
+    raise exc(message)
+
+
+def _bytes(name: str, value: object, length: int | None = None) -> bytes:
+    if not isinstance(value, bytes):
+        _fail(MalformedInput, f"{name} must be bytes")
+    if length is not None and len(value) != length:
+        _fail(MalformedInput, f"{name} must be {length} bytes")
+    return value
+
+
+def _id(name: str, value: object) -> bytes:
+    """A canonical lowercase UUID as its 36 ASCII bytes (fixed length keeps AD unambiguous)."""
+    if not isinstance(value, str) or _UUID_RE.fullmatch(value) is None:
+        _fail(MalformedInput, f"{name} must be a canonical lowercase UUID")
+    return value.encode("ascii")
+
+
+def _uint(name: str, value: object, bits: int) -> int:
+    # bool is an int subclass; True as a version or index is a caller bug.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
+        _fail(MalformedInput, f"{name} must be an integer in [0, 2**{bits})")
+    return value
+
+
+def _u32(name: str, value: object) -> bytes:
+    return struct.pack(">I", _uint(name, value, 32))
+
+
+def _h(key: bytes, msg: bytes) -> bytes:
+    """Keyed BLAKE2b-256: H(key, msg) in the spec."""
+    return nacl.hash.blake2b(msg, digest_size=HASH_BYTES, key=key, encoder=RawEncoder)
+
+
+def _nonce(nonce: bytes | None) -> bytes:
+    if nonce is None:
+        return nacl.utils.random(NONCE_BYTES)
+    return _bytes("nonce", nonce, NONCE_BYTES)
+
+
+def _aead_seal(key: bytes, plaintext: bytes, ad: bytes, nonce: bytes | None) -> bytes:
+    _bytes("key", key, KEY_BYTES)
+    n = _nonce(nonce)
+    sealed = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, n, key)
+    return n + sealed
+
+
+def _aead_open(key: bytes, blob: bytes, ad: bytes) -> bytes:
+    _bytes("key", key, KEY_BYTES)
+    _bytes("ciphertext", blob)
+    if len(blob) < NONCE_BYTES + TAG_BYTES:
+        _fail(MalformedInput, "ciphertext is too short")
+    try:
+        return nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+            blob[NONCE_BYTES:], ad, blob[:NONCE_BYTES], key
+        )
+    except nacl.exceptions.CryptoError:
+        raise DecryptionFailed("ciphertext does not authenticate") from None
+
+
+def _box(secret_key: bytes, public_key: bytes) -> Box:
+    _bytes("secret key", secret_key, KEY_BYTES)
+    _bytes("public key", public_key, KEY_BYTES)
+    try:
+        return Box(PrivateKey(secret_key), PublicKey(public_key))
+    except nacl.exceptions.CryptoError:  # a low-order point gives an all-zero shared secret
+        raise MalformedInput("public key is not usable") from None
+
+
+def _canonical_value(value: object) -> object:
+    """Check that a value is in the JSON subset both sides serialise alike; sort its keys."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) > _MAX_SAFE_INT:
+            _fail(MalformedInput, "JSON integers must fit in 53 bits")
+        return value
+    if isinstance(value, str):
+        _utf8(value)
+        return value
+    if isinstance(value, list | tuple):
+        return [_canonical_value(item) for item in value]
+    if isinstance(value, dict):
+        keys: list[str] = []
+        for key in value:
+            if not isinstance(key, str):
+                _fail(MalformedInput, "JSON object keys must be strings")
+            _utf8(key)
+            keys.append(key)
+        # UTF-16 code unit order, which is what JavaScript's default sort gives.
+        keys.sort(key=lambda key: key.encode("utf-16-be"))
+        return {key: _canonical_value(value[key]) for key in keys}
+    _fail(MalformedInput, f"{type(value).__name__} is not allowed in protocol JSON")
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        raise MalformedInput("text is not valid Unicode") from None
+
+
+def _canonical_json(data: dict[str, object]) -> bytes:
+    if not isinstance(data, dict):
+        _fail(MalformedInput, "protocol JSON must be an object")
+    text = json.dumps(
+        _canonical_value(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    )
+    return text.encode("utf-8")
+
+
+def _reject_constant(name: str) -> NoReturn:
+    _fail(MalformedInput, f"{name} is not JSON")
+
+
+def _parse_json_object(raw: bytes) -> dict[str, object]:
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise MalformedInput("payload is not UTF-8 JSON") from None
+    if not isinstance(value, dict):
+        _fail(MalformedInput, "payload must be a JSON object")
+    return value
+
+
+# --- encodings -------------------------------------------------------------------------------
+
+
+def b64encode(data: bytes) -> str:
+    """Base64url without padding."""
+    return base64.urlsafe_b64encode(_bytes("data", data)).rstrip(b"=").decode("ascii")
+
+
+def b64decode(text: str) -> bytes:
+    """Strict base64url without padding: no '=', no whitespace, no stray low bits."""
+    if not isinstance(text, str) or _B64_RE.fullmatch(text) is None or len(text) % 4 == 1:
+        _fail(MalformedInput, "not base64url without padding")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error:
+        raise MalformedInput("not base64url without padding") from None
+    if b64encode(data) != text:  # non-zero unused bits: libsodium refuses these too
+        _fail(MalformedInput, "not canonical base64url")
+    return data
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountKeys:
+    """Keys derived from a password. repr hides them so they never reach a log."""
+
+    master: bytes = field(repr=False)
+    auth_key: bytes = field(repr=False)
+    wrap_key: bytes = field(repr=False)
+
+
+def derive_account_keys(password: str, salt: bytes, ops: int, mem: int) -> AccountKeys:
+    """Argon2id over NFKC(password); ``mem`` is in bytes and a whole number of KiB."""
+    if not isinstance(password, str):
+        _fail(MalformedInput, "password must be a str")
+    _bytes("salt", salt, SALT_BYTES)
+    if _uint("ops", ops, 32) < MIN_KDF_OPS:
+        _fail(MalformedInput, "ops is below the minimum")
+    if _uint("mem", mem, 64) < MIN_KDF_MEM or mem % 1024:
+        _fail(MalformedInput, "mem is below the minimum or not a whole number of KiB")
+    secret = _utf8(unicodedata.normalize("NFKC", password))
+    try:
+        master = nacl.pwhash.argon2id.kdf(KEY_BYTES, secret, salt, opslimit=ops, memlimit=mem)
+    except (nacl.exceptions.ValueError, nacl.exceptions.RuntimeError):
+        raise MalformedInput("KDF parameters are out of range") from None
+    return AccountKeys(master=master, auth_key=_h(master, _AUTH), wrap_key=_h(master, _WRAP))
+
+
+def generate_identity() -> tuple[bytes, bytes]:
+    """A fresh X25519 key pair: (secret_key, public_key)."""
+    secret = PrivateKey.generate()
+    return bytes(secret), bytes(secret.public_key)
+
+
+def public_key_from_secret(secret_key: bytes) -> bytes:
+    return bytes(PrivateKey(_bytes("secret key", secret_key, KEY_BYTES)).public_key)
+
+
+def wrap_secret_key(
+    wrap_key: bytes, account_id: str, secret_key: bytes, *, nonce: bytes | None = None
+) -> bytes:
+    """The key bundle the server stores: only the password (via wrap_key) opens it."""
+    ad = _BUNDLE + _id("account_id", account_id)
+    return _aead_seal(wrap_key, _bytes("secret key", secret_key, KEY_BYTES), ad, nonce)
+
+
+def unwrap_secret_key(wrap_key: bytes, account_id: str, bundle: bytes) -> bytes:
+    secret = _aead_open(wrap_key, bundle, _BUNDLE + _id("account_id", account_id))
+    return _bytes("unwrapped secret key", secret, KEY_BYTES)
+
+
+def fingerprint_digits(public_key: bytes) -> str:
+    """60 decimal digits people compare in person before a key is trusted."""
+    digest = _h(_FINGERPRINT, _bytes("public key", public_key, KEY_BYTES))
+    return f"{int.from_bytes(digest, 'big') % 10**60:060d}"
+
+
+def format_fingerprint(digits: str) -> str:
+    """'12345 67890 ...': 12 groups of 5 digits."""
+    if not isinstance(digits, str) or _DIGITS_RE.fullmatch(digits) is None:
+        _fail(MalformedInput, "a fingerprint is 60 ASCII digits")
+    return " ".join(digits[i : i + 5] for i in range(0, 60, 5))
+
+
+# --- recovery --------------------------------------------------------------------------------
+
+
+def generate_recovery_key() -> bytes:
+    return nacl.utils.random(KEY_BYTES)
+
+
+def encode_recovery_code(key: bytes) -> str:
+    """Crockford base32 of the 32 bytes, 13 groups of 4 symbols joined by '-'."""
+    number = int.from_bytes(_bytes("recovery key", key, KEY_BYTES), "big") << 4
+    symbols = "".join(
+        _CROCKFORD[(number >> (5 * (_RECOVERY_SYMBOLS - 1 - i))) & 31]
+        for i in range(_RECOVERY_SYMBOLS)
+    )
+    return "-".join(symbols[i : i + 4] for i in range(0, _RECOVERY_SYMBOLS, 4))
+
+
+def decode_recovery_code(code: str) -> bytes:
+    """Forgiving about case, spaces, '-' and O/I/L; strict about everything else."""
+    if not isinstance(code, str) or not code.isascii():
+        _fail(MalformedInput, "a recovery code is ASCII")
+    symbols = code.upper().translate(_RECOVERY_SEPARATORS).translate(_CROCKFORD_ALIASES)
+    if len(symbols) != _RECOVERY_SYMBOLS:
+        _fail(MalformedInput, "a recovery code has 52 symbols")
+    number = 0
+    for symbol in symbols:
+        value = _CROCKFORD.find(symbol)
+        if value < 0:
+            _fail(MalformedInput, "not a recovery code symbol")
+        number = number << 5 | value
+    if number & 0xF:  # the padding bits of the last symbol; a typo there would go unnoticed
+        _fail(MalformedInput, "recovery code does not end in a valid symbol")
+    return (number >> 4).to_bytes(KEY_BYTES, "big")
+
+
+def recovery_auth_key(recovery_key: bytes) -> bytes:
+    """What the browser sends to prove it holds the recovery key."""
+    return _h(_bytes("recovery key", recovery_key, KEY_BYTES), _RECOVERY_AUTH)
+
+
+def _recovery_wrap_key(recovery_key: bytes) -> bytes:
+    return _h(_bytes("recovery key", recovery_key, KEY_BYTES), _RECOVERY_WRAP)
+
+
+def wrap_with_recovery(
+    recovery_key: bytes, account_id: str, secret_key: bytes, *, nonce: bytes | None = None
+) -> bytes:
+    ad = _RECOVERY + _id("account_id", account_id)
+    secret = _bytes("secret key", secret_key, KEY_BYTES)
+    return _aead_seal(_recovery_wrap_key(recovery_key), secret, ad, nonce)
+
+
+def unwrap_with_recovery(recovery_key: bytes, account_id: str, bundle: bytes) -> bytes:
+    ad = _RECOVERY + _id("account_id", account_id)
+    secret = _aead_open(_recovery_wrap_key(recovery_key), bundle, ad)
+    return _bytes("unwrapped secret key", secret, KEY_BYTES)
+
+
+# --- session storage -------------------------------------------------------------------------
+
+
+def session_wrap(
+    session_key: bytes, account_id: str, secret_key: bytes, *, nonce: bytes | None = None
+) -> bytes:
+    """The sessionStorage copy; useless once the server forgets session_key."""
+    ad = _SESSION + _id("account_id", account_id)
+    return _aead_seal(session_key, _bytes("secret key", secret_key, KEY_BYTES), ad, nonce)
+
+
+def session_unwrap(session_key: bytes, account_id: str, blob: bytes) -> bytes:
+    secret = _aead_open(session_key, blob, _SESSION + _id("account_id", account_id))
+    return _bytes("unwrapped secret key", secret, KEY_BYTES)
+
+
+# --- grants ----------------------------------------------------------------------------------
+
+
+def _seal_grant(
+    context: bytes, sender_sk: bytes, recipient_pk: bytes, body: bytes, nonce: bytes | None
+) -> bytes:
+    box = _box(sender_sk, recipient_pk)
+    # Both public keys go inside: crypto_box's key is the same in both directions, so without
+    # them a grant from A to B would also open as a grant from B to A.
+    payload = context + public_key_from_secret(sender_sk) + recipient_pk + body
+    n = _nonce(nonce)
+    return bytes(box.encrypt(payload, n))
+
+
+def _open_grant(
+    context: bytes, recipient_sk: bytes, sender_pk: bytes, grant: bytes, body_length: int
+) -> bytes:
+    box = _box(recipient_sk, sender_pk)
+    _bytes("grant", grant)
+    if len(grant) < NONCE_BYTES + TAG_BYTES:
+        _fail(MalformedInput, "grant is too short")
+    try:
+        payload = box.decrypt(grant)
+    except nacl.exceptions.CryptoError:
+        raise DecryptionFailed("grant does not open with these keys") from None
+    if not payload.startswith(context):
+        _fail(WrongContext, "grant is of another kind")
+    keys_end = len(context) + 2 * KEY_BYTES
+    if len(payload) != keys_end + body_length:
+        _fail(MalformedInput, "grant payload has the wrong length")
+    expected_keys = sender_pk + public_key_from_secret(recipient_sk)
+    if not hmac.compare_digest(payload[len(context) : keys_end], expected_keys):
+        _fail(WrongContext, "grant was made by or for other keys")
+    return payload[keys_end:]
+
+
+def make_case_grant(
+    sender_sk: bytes,
+    recipient_pk: bytes,
+    case_id: str,
+    case_secret_key: bytes,
+    *,
+    nonce: bytes | None = None,
+) -> bytes:
+    """Give a facilitator (or the organisation's recovery key) a case's secret key."""
+    body = _id("case_id", case_id) + _bytes("case secret key", case_secret_key, KEY_BYTES)
+    return _seal_grant(_GRANT_CASE, sender_sk, recipient_pk, body, nonce)
+
+
+def open_case_grant(recipient_sk: bytes, sender_pk: bytes, case_id: str, grant: bytes) -> bytes:
+    """The case secret key, if ``sender_pk`` granted exactly this case to ``recipient_sk``."""
+    expected_id = _id("case_id", case_id)
+    body = _open_grant(_GRANT_CASE, recipient_sk, sender_pk, grant, 36 + KEY_BYTES)
+    if body[:36] != expected_id:
+        _fail(WrongContext, "grant is for another case")
+    return body[36:]
+
+
+def make_content_grant(
+    sender_sk: bytes,
+    recipient_pk: bytes,
+    object_id: str,
+    version: int,
+    content_key: bytes,
+    manifest_hash: bytes,
+    *,
+    nonce: bytes | None = None,
+) -> bytes:
+    """Release one exact version of a content object (its manifest hash) to a recipient."""
+    body = (
+        _id("object_id", object_id)
+        + _u32("version", version)
+        + _bytes("content key", content_key, KEY_BYTES)
+        + _bytes("manifest hash", manifest_hash, HASH_BYTES)
+    )
+    return _seal_grant(_GRANT_CONTENT, sender_sk, recipient_pk, body, nonce)
+
+
+def open_content_grant(
+    recipient_sk: bytes, sender_pk: bytes, object_id: str, version: int, grant: bytes
+) -> tuple[bytes, bytes]:
+    """(K, manifest_hash), if ``sender_pk`` released exactly this object version."""
+    expected = _id("object_id", object_id) + _u32("version", version)
+    body = _open_grant(
+        _GRANT_CONTENT, recipient_sk, sender_pk, grant, 36 + 4 + KEY_BYTES + HASH_BYTES
+    )
+    if body[:40] != expected:
+        _fail(WrongContext, "grant is for another object or version")
+    return body[40:72], body[72:]
+
+
+# --- content objects -------------------------------------------------------------------------
+
+
+def generate_content_key() -> bytes:
+    """K: fresh for every version of every content object."""
+    return nacl.utils.random(KEY_BYTES)
+
+
+def _chunk_ad(object_id: str, version: int, part: int, index: int, final: bool) -> bytes:
+    if not isinstance(final, bool):
+        _fail(MalformedInput, "final must be a bool")
+    return (
+        _CHUNK
+        + _id("object_id", object_id)
+        + _u32("version", version)
+        + struct.pack(">H", _uint("part", part, 16))
+        + _u32("index", index)
+        + (b"\x01" if final else b"\x00")
+    )
+
+
+def encrypt_chunk(
+    key: bytes,
+    object_id: str,
+    version: int,
+    part: int,
+    index: int,
+    final: bool,
+    plaintext: bytes,
+    *,
+    nonce: bytes | None = None,
+) -> bytes:
+    """One chunk of a part; its place (part, index, last or not) is bound into the AD."""
+    if len(_bytes("plaintext", plaintext)) > CHUNK_SIZE:
+        _fail(MalformedInput, "a chunk holds at most CHUNK_SIZE bytes")
+    ad = _chunk_ad(object_id, version, part, index, final)
+    return _aead_seal(key, plaintext, ad, nonce)
+
+
+def decrypt_chunk(
+    key: bytes, object_id: str, version: int, part: int, index: int, final: bool, chunk: bytes
+) -> bytes:
+    if len(_bytes("chunk", chunk)) > NONCE_BYTES + CHUNK_SIZE + TAG_BYTES:
+        _fail(MalformedInput, "chunk is too long")
+    return _aead_open(key, chunk, _chunk_ad(object_id, version, part, index, final))
+
+
+def chunk_hash(chunk: bytes) -> bytes:
+    """Hash of the stored chunk (nonce included), listed in the manifest."""
+    return _h(_CHUNK_HASH, _bytes("chunk", chunk))
+
+
+def _manifest_ad(object_id: str, version: int) -> bytes:
+    return _MANIFEST + _id("object_id", object_id) + _u32("version", version)
+
+
+def encrypt_manifest(
+    key: bytes,
+    object_id: str,
+    version: int,
+    manifest: dict[str, object],
+    *,
+    nonce: bytes | None = None,
+) -> bytes:
+    """Encrypt a manifest as canonical JSON (docs/protocol-v1.md, "Canonical JSON")."""
+    ad = _manifest_ad(object_id, version)
+    return _aead_seal(key, _canonical_json(manifest), ad, nonce)
+
+
+def decrypt_manifest(key: bytes, object_id: str, version: int, blob: bytes) -> dict[str, object]:
+    return _parse_json_object(_aead_open(key, blob, _manifest_ad(object_id, version)))
+
+
+def manifest_hash(blob: bytes) -> bytes:
+    """Commits to the whole object: the manifest lists every chunk's hash."""
+    return _h(_MANIFEST_HASH, _bytes("manifest", blob))
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a content object (letter text, a scanned page, audio, video)."""
+
+    kind: str
+    mime: str
+    name: str
+    data: bytes = field(repr=False)  # plaintext: kept out of logs
+
+
+@dataclass(frozen=True)
+class EncryptedObject:
+    """What gets uploaded: the manifest and, per part, its chunks in order."""
+
+    manifest_blob: bytes
+    manifest_hash: bytes
+    chunks: tuple[tuple[bytes, ...], ...]
+
+
+def _split(data: bytes) -> list[bytes]:
+    """Chunks of exactly CHUNK_SIZE bytes but the last; an empty part is one empty chunk."""
+    return [data[i : i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)] or [b""]
+
+
+def _chunk_count(size: int) -> int:
+    return max(1, math.ceil(size / CHUNK_SIZE))
+
+
+def encrypt_content(
+    key: bytes,
+    object_id: str,
+    version: int,
+    parts: Sequence[Part],
+    created_at: str,
+    author: str,
+    *,
+    nonces: Sequence[bytes] | None = None,
+) -> EncryptedObject:
+    """Encrypt every part and the manifest that lists them.
+
+    ``nonces`` (for test vectors) supplies one nonce per chunk, part by part in order, then
+    one for the manifest.
+    """
+    _id("author", author)
+    if not isinstance(created_at, str):
+        _fail(MalformedInput, "created_at must be a str")
+    if len(parts) > 2**16:
+        _fail(MalformedInput, "too many parts")
+    for part in parts:
+        if not all(isinstance(text, str) for text in (part.kind, part.mime, part.name)):
+            _fail(MalformedInput, "part kind, mime and name must be str")
+    pieces = [_split(_bytes("part data", part.data)) for part in parts]
+    if nonces is not None and len(nonces) != sum(map(len, pieces)) + 1:
+        _fail(MalformedInput, "need one nonce per chunk plus one for the manifest")
+    supplied = iter(nonces or ())
+
+    chunks: list[tuple[bytes, ...]] = []
+    listed: list[object] = []
+    for number, (part, plaintexts) in enumerate(zip(parts, pieces, strict=True)):
+        last = len(plaintexts) - 1
+        sealed = tuple(
+            encrypt_chunk(
+                key,
+                object_id,
+                version,
+                number,
+                index,
+                index == last,
+                plaintext,
+                nonce=next(supplied, None),
+            )
+            for index, plaintext in enumerate(plaintexts)
+        )
+        chunks.append(sealed)
+        listed.append(
+            {
+                "kind": part.kind,
+                "mime": part.mime,
+                "name": part.name,
+                "size": len(part.data),
+                "chunks": len(sealed),
+                "hashes": [b64encode(chunk_hash(chunk)) for chunk in sealed],
+            }
+        )
+    manifest: dict[str, object] = {
+        "v": 1,
+        "object_id": object_id,
+        "version": version,
+        "created_at": created_at,
+        "author": author,
+        "parts": listed,
+    }
+    blob = encrypt_manifest(key, object_id, version, manifest, nonce=next(supplied, None))
+    return EncryptedObject(
+        manifest_blob=blob, manifest_hash=manifest_hash(blob), chunks=tuple(chunks)
+    )
+
+
+def _str_field(mapping: dict[str, object], name: str) -> str:
+    value = mapping.get(name)
+    if not isinstance(value, str):
+        _fail(MalformedInput, f"manifest field {name!r} must be a string")
+    return value
+
+
+def _int_field(mapping: dict[str, object], name: str) -> int:
+    value = mapping.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(MalformedInput, f"manifest field {name!r} must be an integer")
+    return value
+
+
+def _list_field(mapping: dict[str, object], name: str) -> list[object]:
+    value = mapping.get(name)
+    if not isinstance(value, list):
+        _fail(MalformedInput, f"manifest field {name!r} must be a list")
+    return value
+
+
+def open_content(
+    key: bytes,
+    object_id: str,
+    version: int,
+    manifest_blob: bytes,
+    expected_manifest_hash: bytes,
+    fetch_chunk: Callable[[int, int], bytes],
+) -> list[Part]:
+    """Check the manifest against the granted hash, then every chunk against the manifest.
+
+    ``fetch_chunk(part, index)`` returns the stored chunk bytes. Nothing is decrypted before
+    its hash has been checked.
+    """
+    expected = _bytes("expected manifest hash", expected_manifest_hash, HASH_BYTES)
+    if not hmac.compare_digest(manifest_hash(manifest_blob), expected):
+        _fail(DecryptionFailed, "manifest does not match the granted hash")
+    manifest = decrypt_manifest(key, object_id, version, manifest_blob)
+    if _int_field(manifest, "v") != 1:
+        _fail(MalformedInput, "unknown manifest version")
+    same_object = _str_field(manifest, "object_id") == object_id
+    if not same_object or _int_field(manifest, "version") != version:
+        _fail(WrongContext, "manifest is for another object or version")
+    _str_field(manifest, "created_at")
+    _str_field(manifest, "author")
+
+    opened: list[Part] = []
+    for number, entry in enumerate(_list_field(manifest, "parts")):
+        if not isinstance(entry, dict):
+            _fail(MalformedInput, "manifest part is not an object")
+        size = _int_field(entry, "size")
+        count = _int_field(entry, "chunks")
+        hashes = _list_field(entry, "hashes")
+        if size < 0 or count != _chunk_count(size) or len(hashes) != count:
+            _fail(MalformedInput, "manifest part sizes do not add up")
+        data = bytearray()
+        for index, listed_hash in enumerate(hashes):
+            if not isinstance(listed_hash, str):
+                _fail(MalformedInput, "manifest chunk hash is not a string")
+            chunk = fetch_chunk(number, index)
+            if not hmac.compare_digest(chunk_hash(chunk), b64decode(listed_hash)):
+                _fail(DecryptionFailed, "chunk does not match the manifest")
+            final = index == count - 1
+            plaintext = decrypt_chunk(key, object_id, version, number, index, final, chunk)
+            wanted = size - CHUNK_SIZE * index if final else CHUNK_SIZE
+            if len(plaintext) != wanted:
+                _fail(MalformedInput, "chunk has the wrong length")
+            data += plaintext
+        opened.append(
+            Part(
+                kind=_str_field(entry, "kind"),
+                mime=_str_field(entry, "mime"),
+                name=_str_field(entry, "name"),
+                data=bytes(data),
+            )
+        )
+    return opened
+
+
+# --- client vault ----------------------------------------------------------------------------
+
+
+def vault_key(secret_key: bytes) -> bytes:
+    return _h(_bytes("secret key", secret_key, KEY_BYTES), _VAULT)
+
+
+def seal_vault(
+    secret_key: bytes, account_id: str, data: dict[str, object], *, nonce: bytes | None = None
+) -> bytes:
+    """Pinned fingerprints, drafts index, preferences: opaque to the server, unforgeable."""
+    ad = _VAULT + _id("account_id", account_id)
+    return _aead_seal(vault_key(secret_key), _canonical_json(data), ad, nonce)
+
+
+def open_vault(secret_key: bytes, account_id: str, blob: bytes) -> dict[str, object]:
+    ad = _VAULT + _id("account_id", account_id)
+    return _parse_json_object(_aead_open(vault_key(secret_key), blob, ad))
+
+
+# --- server-side helpers ---------------------------------------------------------------------
+
+
+def _server_secret(secret: bytes) -> bytes:
+    if not _SERVER_SECRET_MIN <= len(_bytes("server secret", secret)) <= _SERVER_SECRET_MAX:
+        _fail(MalformedInput, "server secret must be 16 to 64 bytes")
+    return secret
+
+
+def fake_salt(server_secret: bytes, name: str) -> bytes:
+    """A stable salt for a sign-in name that has no account, so names cannot be enumerated."""
+    if not isinstance(name, str):
+        _fail(MalformedInput, "name must be a str")
+    normalised = _utf8(unicodedata.normalize("NFKC", name.casefold()))
+    return _h(_server_secret(server_secret), _FAKE_SALT + normalised)[:SALT_BYTES]
+
+
+def token_hash(server_secret: bytes, token: str) -> bytes:
+    """What the database stores for a session or invitation token."""
+    if not isinstance(token, str):
+        _fail(MalformedInput, "token must be a str")
+    return _h(_server_secret(server_secret), _TOKEN + _utf8(token))

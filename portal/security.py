@@ -1,0 +1,156 @@
+"""Response headers, the request body limit and CSRF.
+
+Every response, errors and static files included, carries the strict CSP and the privacy
+headers; every response except static assets carries ``Cache-Control: no-store`` so that no
+signed-in page (or the sign-in page's token) is kept by the browser or a proxy.
+
+CSRF: one mechanism for forms, htmx and JSON calls. A random token lives in an HttpOnly,
+SameSite=Strict cookie and is rendered into each page (a ``<meta>`` tag, ``hx-headers`` and hidden
+fields). A state-changing request must echo it in the ``X-CSRF-Token`` header or the
+``csrf_token`` form field; a browser that reports the request as cross-site is refused outright.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal.errors import CsrfRejected
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        # 'wasm-unsafe-eval' lets libsodium's WebAssembly compile; it does not allow eval().
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "style-src 'self'",
+        "img-src 'self' blob: data:",
+        "media-src 'self' blob:",
+        "worker-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+    "permissions-policy": "camera=(self), microphone=(self), geolocation=(), payment=(), usb=()",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+    "x-frame-options": "DENY",
+}
+
+CSRF_COOKIE = "portal_csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                if is_static:
+                    # Static URLs carry a content hash (see web.static_url): cache them for good.
+                    headers["cache-control"] = "public, max-age=31536000, immutable"
+                else:
+                    headers["cache-control"] = "no-store"
+                    headers["pragma"] = "no-cache"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over ``max_bytes`` before they are read into memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = self.max_bytes + 1
+                if declared > self.max_bytes:
+                    await _too_large(scope, receive, send)
+                    return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except BodyTooLarge:
+            await _too_large(scope, receive, send)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    response = Response(
+        "That was too large to send. Nothing was saved.",
+        status_code=413,
+        media_type="text/plain; charset=utf-8",
+    )
+    await response(scope, receive, send)
+
+
+def csrf_cookie_token(request: Request) -> str | None:
+    token = request.cookies.get(CSRF_COOKIE)
+    if token and 20 <= len(token) <= 100:
+        return token
+    return None
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def check_csrf(request: Request, submitted_field: str | None) -> None:
+    """Raise CsrfRejected unless a state-changing request proves it came from our pages."""
+    if request.method in SAFE_METHODS:
+        return
+    if request.headers.get("sec-fetch-site") in {"cross-site", "same-site"}:
+        raise CsrfRejected
+    expected = csrf_cookie_token(request)
+    submitted = request.headers.get(CSRF_HEADER) or submitted_field
+    if not expected or not submitted:
+        raise CsrfRejected
+    if not hmac.compare_digest(expected.encode(), submitted.encode()):
+        raise CsrfRejected

@@ -1,0 +1,157 @@
+"""Typed settings, read once from ``PORTAL_*`` environment variables.
+
+Every setting has a safe default so that ``portal serve`` works on a fresh machine with SQLite in
+``./var``. The server secret is generated into the data folder on first run; its value is wrapped
+in :class:`Secret` so that it never appears in a repr, a log line or an error page.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+AuthHashProfile = Literal["production", "test"]
+
+
+class SettingsError(ValueError):
+    """A PORTAL_* variable holds a value the portal cannot use."""
+
+
+class Secret:
+    """Bytes that must not be printed: the repr is masked."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: bytes) -> None:
+        self._value = value
+
+    def reveal(self) -> bytes:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: Secret
+    base_url: str
+    quick_exit_url: str
+    # Key derivation parameters given to new accounts (the browser runs Argon2id with them).
+    kdf_ops: int
+    kdf_mem_kib: int
+    auth_hash_profile: AuthHashProfile
+    session_idle_participant_minutes: int
+    session_idle_staff_minutes: int
+    session_absolute_hours: int
+    session_warning_seconds: int
+    invitation_days: int
+    setup_link_hours: int
+    signin_max_failures_per_account: int
+    signin_max_failures_per_address: int
+    signin_window_minutes: int
+    max_body_bytes: int
+    log_file: Path
+    # Addresses of reverse proxies whose X-Forwarded-For is believed (for per-address throttling).
+    trusted_proxies: str
+
+    @property
+    def secure_cookies(self) -> bool:
+        return urlsplit(self.base_url).scheme == "https"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        return None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        reader = _Reader(env)
+        data_dir = Path(reader.text("DATA_DIR", "./var")).resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        secret_file = Path(reader.text("SECRET_KEY_FILE", str(data_dir / "secret.key")))
+        return cls(
+            data_dir=data_dir,
+            database_url=reader.text("DATABASE_URL", f"sqlite:///{data_dir / 'portal.sqlite3'}"),
+            secret_key=_load_or_create_secret(secret_file),
+            base_url=reader.text("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            quick_exit_url=reader.text("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather"),
+            kdf_ops=reader.integer("KDF_OPS", 3, minimum=1),
+            kdf_mem_kib=reader.integer("KDF_MEM_KIB", 65536, minimum=8192),
+            auth_hash_profile=reader.choice(
+                "AUTH_HASH_PROFILE", "production", ("production", "test")
+            ),
+            session_idle_participant_minutes=reader.integer(
+                "SESSION_IDLE_PARTICIPANT_MINUTES", 20, minimum=1
+            ),
+            session_idle_staff_minutes=reader.integer("SESSION_IDLE_STAFF_MINUTES", 480, minimum=1),
+            session_absolute_hours=reader.integer("SESSION_ABSOLUTE_HOURS", 12, minimum=1),
+            session_warning_seconds=reader.integer("SESSION_WARNING_SECONDS", 120, minimum=10),
+            invitation_days=reader.integer("INVITATION_DAYS", 14, minimum=1),
+            setup_link_hours=reader.integer("SETUP_LINK_HOURS", 24, minimum=1),
+            signin_max_failures_per_account=reader.integer(
+                "SIGNIN_MAX_FAILURES_PER_ACCOUNT", 5, minimum=1
+            ),
+            signin_max_failures_per_address=reader.integer(
+                "SIGNIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1
+            ),
+            signin_window_minutes=reader.integer("SIGNIN_WINDOW_MINUTES", 15, minimum=1),
+            max_body_bytes=reader.integer("MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+            log_file=Path(reader.text("LOG_FILE", str(data_dir / "logs" / "portal.log"))),
+            trusted_proxies=reader.text("TRUSTED_PROXIES", ""),
+        )
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def text(self, name: str, default: str) -> str:
+        value = self._env.get(f"PORTAL_{name}", "").strip()
+        return value or default
+
+    def integer(self, name: str, default: int, *, minimum: int) -> int:
+        raw = self._env.get(f"PORTAL_{name}", "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"PORTAL_{name} must be a whole number, not {raw!r}") from None
+        if value < minimum:
+            raise SettingsError(f"PORTAL_{name} must be at least {minimum}")
+        return value
+
+    def choice(
+        self, name: str, default: AuthHashProfile, allowed: tuple[str, ...]
+    ) -> AuthHashProfile:
+        value = self.text(name, default)
+        if value not in allowed:
+            raise SettingsError(f"PORTAL_{name} must be one of {', '.join(allowed)}")
+        return "test" if value == "test" else "production"
+
+
+def _load_or_create_secret(path: Path) -> Secret:
+    if path.exists():
+        value = path.read_bytes().strip()
+        if len(value) < 32:
+            raise SettingsError(f"the secret key file {path} is shorter than 32 bytes")
+        return Secret(value)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32).encode()
+    # Created readable by the owner only: the secret keys the fake salts and token hashes.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(value + b"\n")
+    return Secret(value)

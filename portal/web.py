@@ -1,0 +1,429 @@
+"""The request boundary: typed app state, the current session, rendering and the endpoint wrapper.
+
+Endpoints are plain (synchronous) functions taking a :class:`Ctx`. The :func:`endpoint` wrapper
+parses the body on the event loop, then runs the rest in a worker thread: the database work and
+the argon2 verification never block the event loop. It owns the transaction (commit once, at the
+end; roll back on any error), the CSRF check, the access rule and the mapping of errors to pages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, cast
+
+from argon2 import PasswordHasher
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from portal import protocol
+from portal.accounts.hashing import DummyVerifier
+from portal.accounts.models import Role
+from portal.errors import BadInput, Forbidden, NotSignedIn, PortalError, Throttled
+from portal.security import CSRF_COOKIE, CSRF_FIELD, check_csrf, csrf_cookie_token, new_csrf_token
+from portal.settings import Settings
+
+log = logging.getLogger("portal.web")
+
+SESSION_COOKIE = "portal_session"
+SERVICE_NAME = "Restorative justice portal"
+
+
+@dataclass
+class AppState:
+    """Long-lived things built once in the lifespan and reached through ``request.app.state``."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    jinja: Environment
+    auth_hasher: PasswordHasher
+    dummy_verifier: DummyVerifier
+
+
+def app_state(request: Request) -> AppState:
+    return cast(AppState, request.app.state.portal)
+
+
+def make_jinja(templates_dir: str) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(templates_dir),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+class Access(Enum):
+    PUBLIC = "public"
+    SIGNED_IN = "signed-in"
+
+
+@dataclass(frozen=True)
+class Current:
+    """The signed-in person for this request."""
+
+    session_id: str
+    account: Any  # portal.accounts.models.Account (kept loose to avoid an import cycle)
+    idle_seconds: int
+    session_key: bytes | None
+
+
+@dataclass
+class Ctx:
+    request: Request
+    db: Session
+    state: AppState
+    current: Current | None
+    fields: Fields
+    csrf_token: str
+    set_cookies: list[tuple[str, str, int | None]] = field(default_factory=list)
+    clear_cookies: list[str] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        return self.state.settings
+
+    @property
+    def server_secret(self) -> bytes:
+        return self.state.settings.secret_key.reveal()
+
+    @property
+    def client_address(self) -> str:
+        return self.request.client.host if self.request.client else "unknown"
+
+    @property
+    def is_htmx(self) -> bool:
+        return self.request.headers.get("hx-request") == "true"
+
+    def require_account(self) -> Any:
+        if self.current is None:
+            raise NotSignedIn
+        return self.current.account
+
+    def url_for(self, name: str, **params: Any) -> str:
+        return str(self.request.url_for(name, **params).path)
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        return HTMLResponse(self.render_text(template, **context), status_code=status_code)
+
+    def render_text(self, template: str, **context: Any) -> str:
+        return render_template(
+            self.state,
+            self.request,
+            template,
+            current=self.current,
+            csrf_token=self.csrf_token,
+            **context,
+        )
+
+    def redirect(self, name: str, **query: str) -> RedirectResponse:
+        url = URL(self.url_for(name))
+        if query:
+            url = url.include_query_params(**query)
+        return RedirectResponse(str(url), status_code=303)
+
+    def query(self, name: str) -> str | None:
+        return self.request.query_params.get(name)
+
+
+def render_template(state: AppState, request: Request, template: str, **context: Any) -> str:
+    def url_for(name: str, **params: Any) -> str:
+        return str(request.url_for(name, **params).path)
+
+    def static(path: str) -> str:
+        return f"/static/{path}"
+
+    return state.jinja.get_template(template).render(
+        url_for=url_for,
+        static=static,
+        service_name=SERVICE_NAME,
+        quick_exit_url=state.settings.quick_exit_url,
+        session_warning_seconds=state.settings.session_warning_seconds,
+        **context,
+    )
+
+
+class Fields:
+    """Typed access to a JSON object or form body, raising BadInput with the field's name."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = data
+
+    def raw(self, name: str) -> Any:
+        return self._data.get(name)
+
+    def text(self, name: str, *, max_length: int, required: bool = True) -> str:
+        value = self._data.get(name)
+        if value is None or value == "":
+            if required:
+                raise BadInput("Please fill in this field.", field=name)
+            return ""
+        if not isinstance(value, str):
+            raise BadInput(field=name)
+        if len(value) > max_length:
+            raise BadInput(f"Please use at most {max_length} characters.", field=name)
+        return value
+
+    def binary(self, name: str, *, length: int | None = None, max_length: int = 4096) -> bytes:
+        text = self.text(name, max_length=max_length * 2)
+        try:
+            value = protocol.b64decode(text)
+        except protocol.ProtocolError:
+            raise BadInput(field=name) from None
+        if length is not None and len(value) != length:
+            raise BadInput(field=name)
+        if len(value) > max_length:
+            raise BadInput(field=name)
+        return value
+
+    def integer(self, name: str, *, minimum: int, maximum: int) -> int:
+        value = self._data.get(name)
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise BadInput(field=name)
+        if not minimum <= value <= maximum:
+            raise BadInput(field=name)
+        return value
+
+    def choice(self, name: str, allowed: Mapping[str, Any]) -> Any:
+        value = self._data.get(name)
+        if not isinstance(value, str) or value not in allowed:
+            raise BadInput("Please choose one of the options.", field=name)
+        return allowed[value]
+
+
+Handler = Callable[[Ctx], Response]
+
+
+def endpoint(
+    access: Access = Access.SIGNED_IN,
+    *,
+    roles: frozenset[Role] | None = None,
+    touch: bool = True,
+    api: bool = False,
+) -> Callable[[Handler], Callable[[Request], Any]]:
+    """Wrap a synchronous handler as a Starlette endpoint.
+
+    ``access`` and ``roles`` are the route-level rule (signed in, which roles). Rules about a
+    particular resource (whose case, whose invitation) live in that domain's ``policy.py``.
+    ``touch=False`` for requests that must not extend an idle session (status polling).
+    ``api`` selects JSON errors instead of error pages.
+    """
+
+    def decorate(handler: Handler) -> Callable[[Request], Any]:
+        async def asgi_endpoint(request: Request) -> Response:
+            wants_json = api or request.url.path.startswith("/api/")
+            try:
+                data = await _read_body(request)
+            except PortalError as error:
+                return error_response(request, error, wants_json=wants_json)
+            return await run_in_threadpool(
+                _run, handler, request, data, access, roles, touch, wants_json
+            )
+
+        asgi_endpoint.__name__ = handler.__name__
+        asgi_endpoint.__doc__ = handler.__doc__
+        return asgi_endpoint
+
+    return decorate
+
+
+async def _read_body(request: Request) -> dict[str, Any]:
+    if request.method in {"GET", "HEAD"}:
+        return {}
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        body = await request.body()
+        if not body:
+            return {}
+        try:
+            parsed = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise BadInput("The request could not be read.") from None
+        if not isinstance(parsed, dict):
+            raise BadInput("The request could not be read.")
+        return parsed
+    if content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+        try:
+            form = await request.form(max_files=0, max_fields=100)
+        except Exception:  # noqa: BLE001  (any parser failure is the sender's malformed input)
+            raise BadInput("The form could not be read.") from None
+        values = {key: value for key, value in form.items() if isinstance(value, str)}
+        await form.close()
+        return values
+    if content_type == "":
+        return {}
+    raise BadInput("The request could not be read.")
+
+
+def _run(
+    handler: Handler,
+    request: Request,
+    data: dict[str, Any],
+    access: Access,
+    roles: frozenset[Role] | None,
+    touch: bool,
+    wants_json: bool,
+) -> Response:
+    # Imported here: the accounts package imports this module for its endpoints.
+    from portal.accounts import sessions as account_sessions
+
+    state = app_state(request)
+    csrf_token = csrf_cookie_token(request)
+    issue_csrf = csrf_token is None
+    if csrf_token is None:
+        csrf_token = new_csrf_token()
+    with state.sessions() as db:
+        current: Current | None = None
+        try:
+            current = account_sessions.resolve(
+                db, state.settings, request.cookies.get(SESSION_COOKIE), touch=touch
+            )
+            # The resolution may have ended an idle session: keep that even if we refuse below.
+            db.commit()
+            fields = Fields(data)
+            check_csrf(
+                request, data.get(CSRF_FIELD) if isinstance(data.get(CSRF_FIELD), str) else None
+            )
+            if access is Access.SIGNED_IN and current is None:
+                raise NotSignedIn
+            if roles is not None and (current is None or current.account.role not in roles):
+                raise Forbidden
+            ctx = Ctx(request, db, state, current, fields, csrf_token)
+            response = handler(ctx)
+            db.commit()
+        except PortalError as error:
+            if error.keeps_changes:
+                db.commit()
+            else:
+                db.rollback()
+            if isinstance(error, NotSignedIn) and not wants_json and request.method == "GET":
+                response = RedirectResponse(
+                    str(
+                        URL(str(request.url_for("sign_in_page").path)).include_query_params(
+                            reason="expired" if request.cookies.get(SESSION_COOKIE) else "signin"
+                        )
+                    ),
+                    status_code=303,
+                )
+            else:
+                response = error_response(
+                    request, error, wants_json=wants_json, current=current, csrf_token=csrf_token
+                )
+            ctx = None
+        except Exception:
+            db.rollback()
+            error_id = uuid.uuid4().hex[:12]
+            # Only the error's id, route and type: never the body (ciphertext, names).
+            log.exception("unhandled error %s on %s %s", error_id, request.method, request.url.path)
+            response = server_error_response(request, error_id, wants_json=wants_json)
+            ctx = None
+    if issue_csrf:
+        _set_cookie(response, state.settings, CSRF_COOKIE, csrf_token, None)
+    if ctx is not None:
+        for name, value, max_age in ctx.set_cookies:
+            _set_cookie(response, state.settings, name, value, max_age)
+        for name in ctx.clear_cookies:
+            response.delete_cookie(
+                name,
+                path="/",
+                secure=state.settings.secure_cookies,
+                httponly=True,
+                samesite="strict",
+            )
+    if (
+        current is None
+        and request.cookies.get(SESSION_COOKIE)
+        and (ctx is None or SESSION_COOKIE not in [c[0] for c in ctx.set_cookies])
+    ):
+        # The cookie names a session that has ended: drop it.
+        response.delete_cookie(
+            SESSION_COOKIE,
+            path="/",
+            secure=state.settings.secure_cookies,
+            httponly=True,
+            samesite="strict",
+        )
+    return response
+
+
+def _set_cookie(
+    response: Response, settings: Settings, name: str, value: str, max_age: int | None
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def error_response(
+    request: Request,
+    error: PortalError,
+    *,
+    wants_json: bool,
+    current: Current | None = None,
+    csrf_token: str | None = None,
+) -> Response:
+    headers: dict[str, str] = {}
+    payload: dict[str, Any] = {"error": error.message}
+    if error.field:
+        payload["field"] = error.field
+    if isinstance(error, Throttled):
+        headers["Retry-After"] = str(error.retry_after)
+        payload["retry_after"] = error.retry_after
+    if wants_json:
+        return JSONResponse(payload, status_code=error.status_code, headers=headers)
+    if request.headers.get("hx-request") == "true":
+        # htmx swaps this sentence into the form's error region.
+        text = render_template(
+            app_state(request), request, "partials/form_error.html", message=error.message
+        )
+        return HTMLResponse(text, status_code=error.status_code, headers=headers)
+    text = render_template(
+        app_state(request),
+        request,
+        "errors/error.html",
+        status_code=error.status_code,
+        message=error.message,
+        current=current,
+        csrf_token=csrf_token or csrf_cookie_token(request) or "",
+    )
+    return HTMLResponse(text, status_code=error.status_code, headers=headers)
+
+
+def server_error_response(request: Request, error_id: str, *, wants_json: bool) -> Response:
+    message = (
+        "Something went wrong on our side and nothing was changed. Please try again in a "
+        f"moment. If it keeps happening, tell your facilitator this reference: {error_id}."
+    )
+    if wants_json:
+        return JSONResponse({"error": message}, status_code=500)
+    try:
+        text = render_template(
+            app_state(request),
+            request,
+            "errors/error.html",
+            status_code=500,
+            message=message,
+            current=None,
+            csrf_token=csrf_cookie_token(request) or "",
+        )
+    except Exception:  # noqa: BLE001  (the error page itself must never fail)
+        text = message
+    return HTMLResponse(text, status_code=500)

@@ -1,0 +1,775 @@
+// Portal protocol v1, the libsodium.js side. The byte-exact specification is
+// docs/protocol-v1.md; portal/protocol.py is the PyNaCl twin and tests/vectors/ pins the two
+// against each other in both directions.
+//
+// Runs in browsers (page and Web Worker) and in Node 20, under a CSP without 'unsafe-eval'.
+// Call `await ready()` once before anything else. Bytes are Uint8Array everywhere; a Python
+// tuple is an array here, a Python dataclass a plain object, keyword-only arguments an options
+// object as the last argument (`{ nonce }`). Nothing here logs.
+//
+// Errors:
+//   ProtocolError           anything this module refuses; never carries secret material
+//    +-- DecryptionFailed   authentication failed: wrong key, tampered bytes, wrong associated
+//    |                      data, a grant from another sender, or a hash that does not match
+//    +-- MalformedInput     wrong type, length, encoding, range or structure
+//    +-- WrongContext       authentic, but made for another purpose, object, version, case,
+//                           sender or recipient than the caller expected
+
+import _sodium from "../vendor/libsodium-wrappers.mjs";
+
+export class ProtocolError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}
+
+export class DecryptionFailed extends ProtocolError {
+  constructor(message) {
+    super(message);
+    this.name = "DecryptionFailed";
+  }
+}
+
+export class MalformedInput extends ProtocolError {
+  constructor(message) {
+    super(message);
+    this.name = "MalformedInput";
+  }
+}
+
+export class WrongContext extends ProtocolError {
+  constructor(message) {
+    super(message);
+    this.name = "WrongContext";
+  }
+}
+
+// --- sizes and parameters ----------------------------------------------------------------------
+
+export const KEY_BYTES = 32;
+export const NONCE_BYTES = 24; // XChaCha20-Poly1305 and crypto_box both take 24-byte nonces
+export const TAG_BYTES = 16;
+export const SALT_BYTES = 16;
+export const HASH_BYTES = 32;
+export const CHUNK_SIZE = 1024 * 1024;
+
+export const DEFAULT_KDF_OPS = 3;
+export const DEFAULT_KDF_MEM = 64 * 1024 * 1024;
+// The browser refuses anything cheaper, so a hostile server cannot ask for an auth_key that is
+// cheap to brute-force back to the password.
+export const MIN_KDF_OPS = 1;
+export const MIN_KDF_MEM = 8 * 1024 * 1024;
+
+// --- context strings (docs/protocol-v1.md) -----------------------------------------------------
+
+const utf8 = new TextEncoder();
+const ascii = (text) => utf8.encode(text);
+
+const AUTH = ascii("portal/v1/auth");
+const WRAP = ascii("portal/v1/wrap");
+const BUNDLE = ascii("portal/v1/bundle");
+const FINGERPRINT = ascii("portal/v1/fingerprint");
+const RECOVERY_AUTH = ascii("portal/v1/recovery-auth");
+const RECOVERY_WRAP = ascii("portal/v1/recovery-wrap");
+const RECOVERY = ascii("portal/v1/recovery");
+const SESSION = ascii("portal/v1/session");
+const GRANT_CASE = ascii("portal/v1/grant/case\0");
+const GRANT_CONTENT = ascii("portal/v1/grant/content\0");
+const CHUNK = ascii("portal/v1/chunk");
+const CHUNK_HASH = ascii("portal/v1/chunk-hash");
+const MANIFEST = ascii("portal/v1/manifest");
+const MANIFEST_HASH = ascii("portal/v1/manifest-hash");
+const VAULT = ascii("portal/v1/vault");
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const DIGITS_RE = /^[0-9]{60}$/;
+const LONE_SURROGATE_RE = /[\uD800-\uDFFF]/u; // with the u flag only unpaired halves match
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const RECOVERY_SYMBOLS = 52; // ceil(256 / 5); the last symbol carries 1 bit and 4 zero bits
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+// --- small helpers -----------------------------------------------------------------------------
+
+let sodium = null;
+
+/** Load libsodium (WebAssembly). Await once before calling anything else. */
+export async function ready() {
+  await _sodium.ready;
+  sodium = _sodium;
+}
+
+function na() {
+  if (sodium === null) {
+    throw new ProtocolError("protocol.js: await ready() first");
+  }
+  return sodium;
+}
+
+function bytes(name, value, length) {
+  if (!(value instanceof Uint8Array)) {
+    throw new MalformedInput(`${name} must be a Uint8Array`);
+  }
+  if (length !== undefined && value.length !== length) {
+    throw new MalformedInput(`${name} must be ${length} bytes`);
+  }
+  return value;
+}
+
+/** A canonical lowercase UUID as its 36 ASCII bytes (fixed length keeps AD unambiguous). */
+function id(name, value) {
+  if (typeof value !== "string" || !UUID_RE.test(value)) {
+    throw new MalformedInput(`${name} must be a canonical lowercase UUID`);
+  }
+  return ascii(value);
+}
+
+function uint(name, value, bits) {
+  if (!Number.isInteger(value) || value < 0 || value >= 2 ** bits) {
+    throw new MalformedInput(`${name} must be an integer in [0, 2**${bits})`);
+  }
+  return value;
+}
+
+function u16(name, value) {
+  const out = new Uint8Array(2);
+  new DataView(out.buffer).setUint16(0, uint(name, value, 16));
+  return out;
+}
+
+function u32(name, value) {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, uint(name, value, 32));
+  return out;
+}
+
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+function equal(a, b) {
+  return a.length === b.length && na().memcmp(a, b);
+}
+
+function text(name, value) {
+  if (typeof value !== "string" || LONE_SURROGATE_RE.test(value)) {
+    throw new MalformedInput(`${name} must be a well-formed string`);
+  }
+  return utf8.encode(value);
+}
+
+/** Keyed BLAKE2b-256: H(key, msg) in the spec. */
+function h(key, msg) {
+  return na().crypto_generichash(HASH_BYTES, msg, key);
+}
+
+function nonceOrRandom(nonce) {
+  if (nonce === undefined || nonce === null) {
+    return na().randombytes_buf(NONCE_BYTES);
+  }
+  return bytes("nonce", nonce, NONCE_BYTES);
+}
+
+function aeadSeal(key, plaintext, ad, nonce) {
+  bytes("key", key, KEY_BYTES);
+  const n = nonceOrRandom(nonce);
+  const sealed = na().crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, null, n, key);
+  return concat(n, sealed);
+}
+
+function aeadOpen(key, blob, ad) {
+  bytes("key", key, KEY_BYTES);
+  bytes("ciphertext", blob);
+  if (blob.length < NONCE_BYTES + TAG_BYTES) {
+    throw new MalformedInput("ciphertext is too short");
+  }
+  try {
+    return na().crypto_aead_xchacha20poly1305_ietf_decrypt(
+      null,
+      blob.subarray(NONCE_BYTES),
+      ad,
+      blob.subarray(0, NONCE_BYTES),
+      key,
+    );
+  } catch {
+    throw new DecryptionFailed("ciphertext does not authenticate");
+  }
+}
+
+/** crypto_box's shared key; a low-order public key is refused like PyNaCl's Box does. */
+function boxKey(secretKey, publicKey) {
+  bytes("secret key", secretKey, KEY_BYTES);
+  bytes("public key", publicKey, KEY_BYTES);
+  try {
+    return na().crypto_box_beforenm(publicKey, secretKey);
+  } catch {
+    throw new MalformedInput("public key is not usable");
+  }
+}
+
+// Canonical JSON (docs/protocol-v1.md): sorted keys, no whitespace, integers only.
+function canonical(value) {
+  if (value === null || typeof value === "boolean") {
+    return JSON.stringify(value);
+  }
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value)) {
+      throw new MalformedInput("JSON numbers must be integers that fit in 53 bits");
+    }
+    return JSON.stringify(value);
+  }
+  if (typeof value === "string") {
+    text("JSON string", value);
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) {
+    return `[${value.map(canonical).join(",")}]`;
+  }
+  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    // Default sort compares UTF-16 code units, as the spec (and the Python side) does.
+    const keys = Object.keys(value).sort();
+    const members = keys.map((key) => {
+      text("JSON key", key);
+      return `${JSON.stringify(key)}:${canonical(value[key])}`;
+    });
+    return `{${members.join(",")}}`;
+  }
+  throw new MalformedInput(`${typeof value} is not allowed in protocol JSON`);
+}
+
+function canonicalJson(data) {
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new MalformedInput("protocol JSON must be an object");
+  }
+  return utf8.encode(canonical(data));
+}
+
+function parseJsonObject(raw) {
+  let value;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw));
+  } catch {
+    throw new MalformedInput("payload is not UTF-8 JSON");
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new MalformedInput("payload must be a JSON object");
+  }
+  return value;
+}
+
+// --- encodings ---------------------------------------------------------------------------------
+
+/** Base64url without padding. */
+export function b64encode(data) {
+  return na().to_base64(bytes("data", data), na().base64_variants.URLSAFE_NO_PADDING);
+}
+
+/** Strict base64url without padding: no '=', no whitespace, no stray low bits. */
+export function b64decode(textValue) {
+  if (typeof textValue !== "string") {
+    throw new MalformedInput("not base64url without padding");
+  }
+  try {
+    return na().from_base64(textValue, na().base64_variants.URLSAFE_NO_PADDING);
+  } catch {
+    throw new MalformedInput("not base64url without padding");
+  }
+}
+
+/** n random bytes from libsodium's CSPRNG. */
+export function randomBytes(n) {
+  return na().randombytes_buf(uint("n", n, 32));
+}
+
+// --- accounts ----------------------------------------------------------------------------------
+
+/** Argon2id over NFKC(password); `mem` is in bytes and a whole number of KiB. */
+export function deriveAccountKeys(password, salt, ops, mem) {
+  const secret = text(
+    "password",
+    typeof password === "string" ? password.normalize("NFKC") : password,
+  );
+  bytes("salt", salt, SALT_BYTES);
+  if (uint("ops", ops, 32) < MIN_KDF_OPS) {
+    throw new MalformedInput("ops is below the minimum");
+  }
+  if (!Number.isSafeInteger(mem) || mem < MIN_KDF_MEM || mem % 1024 !== 0) {
+    throw new MalformedInput("mem is below the minimum or not a whole number of KiB");
+  }
+  let master;
+  try {
+    master = na().crypto_pwhash(
+      KEY_BYTES,
+      secret,
+      salt,
+      ops,
+      mem,
+      na().crypto_pwhash_ALG_ARGON2ID13,
+    );
+  } catch {
+    throw new MalformedInput("KDF parameters are out of range");
+  } finally {
+    na().memzero(secret);
+  }
+  return { master, authKey: h(master, AUTH), wrapKey: h(master, WRAP) };
+}
+
+/** A fresh X25519 key pair: [secretKey, publicKey]. */
+export function generateIdentity() {
+  const pair = na().crypto_box_keypair();
+  return [pair.privateKey, pair.publicKey];
+}
+
+export function publicKeyFromSecret(secretKey) {
+  return na().crypto_scalarmult_base(bytes("secret key", secretKey, KEY_BYTES));
+}
+
+/** The key bundle the server stores: only the password (via wrapKey) opens it. */
+export function wrapSecretKey(wrapKey, accountId, secretKey, { nonce } = {}) {
+  const ad = concat(BUNDLE, id("accountId", accountId));
+  return aeadSeal(wrapKey, bytes("secret key", secretKey, KEY_BYTES), ad, nonce);
+}
+
+export function unwrapSecretKey(wrapKey, accountId, bundle) {
+  const secret = aeadOpen(wrapKey, bundle, concat(BUNDLE, id("accountId", accountId)));
+  return bytes("unwrapped secret key", secret, KEY_BYTES);
+}
+
+/** 60 decimal digits people compare in person before a key is trusted. */
+export function fingerprintDigits(publicKey) {
+  const digest = h(FINGERPRINT, bytes("public key", publicKey, KEY_BYTES));
+  const number = BigInt(`0x${na().to_hex(digest)}`) % 10n ** 60n;
+  return number.toString().padStart(60, "0");
+}
+
+/** "12345 67890 ...": 12 groups of 5 digits. */
+export function formatFingerprint(digits) {
+  if (typeof digits !== "string" || !DIGITS_RE.test(digits)) {
+    throw new MalformedInput("a fingerprint is 60 ASCII digits");
+  }
+  return digits.match(/.{5}/g).join(" ");
+}
+
+// --- recovery ----------------------------------------------------------------------------------
+
+export function generateRecoveryKey() {
+  return na().randombytes_buf(KEY_BYTES);
+}
+
+/** Crockford base32 of the 32 bytes, 13 groups of 4 symbols joined by "-". */
+export function encodeRecoveryCode(key) {
+  let number = BigInt(`0x${na().to_hex(bytes("recovery key", key, KEY_BYTES))}`) << 4n;
+  const symbols = new Array(RECOVERY_SYMBOLS);
+  for (let i = RECOVERY_SYMBOLS - 1; i >= 0; i -= 1) {
+    symbols[i] = CROCKFORD[Number(number & 31n)];
+    number >>= 5n;
+  }
+  return symbols.join("").match(/.{4}/g).join("-");
+}
+
+/** Forgiving about case, spaces, "-" and O/I/L; strict about everything else. */
+export function decodeRecoveryCode(code) {
+  if (typeof code !== "string" || !/^[\x00-\x7f]*$/.test(code)) {
+    throw new MalformedInput("a recovery code is ASCII");
+  }
+  const symbols = code
+    .toUpperCase()
+    .replace(/[ \t\r\n-]/g, "")
+    .replace(/O/g, "0")
+    .replace(/[IL]/g, "1");
+  if (symbols.length !== RECOVERY_SYMBOLS) {
+    throw new MalformedInput("a recovery code has 52 symbols");
+  }
+  let number = 0n;
+  for (const symbol of symbols) {
+    const value = CROCKFORD.indexOf(symbol);
+    if (value < 0) {
+      throw new MalformedInput("not a recovery code symbol");
+    }
+    number = (number << 5n) | BigInt(value);
+  }
+  if ((number & 0xfn) !== 0n) {
+    // the padding bits of the last symbol; a typo there would otherwise go unnoticed
+    throw new MalformedInput("recovery code does not end in a valid symbol");
+  }
+  return na().from_hex((number >> 4n).toString(16).padStart(2 * KEY_BYTES, "0"));
+}
+
+/** What the browser sends to prove it holds the recovery key. */
+export function recoveryAuthKey(recoveryKey) {
+  return h(bytes("recovery key", recoveryKey, KEY_BYTES), RECOVERY_AUTH);
+}
+
+function recoveryWrapKey(recoveryKey) {
+  return h(bytes("recovery key", recoveryKey, KEY_BYTES), RECOVERY_WRAP);
+}
+
+export function wrapWithRecovery(recoveryKey, accountId, secretKey, { nonce } = {}) {
+  const ad = concat(RECOVERY, id("accountId", accountId));
+  const secret = bytes("secret key", secretKey, KEY_BYTES);
+  return aeadSeal(recoveryWrapKey(recoveryKey), secret, ad, nonce);
+}
+
+export function unwrapWithRecovery(recoveryKey, accountId, bundle) {
+  const ad = concat(RECOVERY, id("accountId", accountId));
+  const secret = aeadOpen(recoveryWrapKey(recoveryKey), bundle, ad);
+  return bytes("unwrapped secret key", secret, KEY_BYTES);
+}
+
+// --- session storage ---------------------------------------------------------------------------
+
+/** The sessionStorage copy; useless once the server forgets sessionKey. */
+export function sessionWrap(sessionKey, accountId, secretKey, { nonce } = {}) {
+  const ad = concat(SESSION, id("accountId", accountId));
+  return aeadSeal(sessionKey, bytes("secret key", secretKey, KEY_BYTES), ad, nonce);
+}
+
+export function sessionUnwrap(sessionKey, accountId, blob) {
+  const secret = aeadOpen(sessionKey, blob, concat(SESSION, id("accountId", accountId)));
+  return bytes("unwrapped secret key", secret, KEY_BYTES);
+}
+
+// --- grants ------------------------------------------------------------------------------------
+
+function sealGrant(context, senderSk, recipientPk, body, nonce) {
+  const key = boxKey(senderSk, recipientPk);
+  try {
+    // Both public keys go inside: crypto_box's key is the same in both directions, so without
+    // them a grant from A to B would also open as a grant from B to A.
+    const payload = concat(context, publicKeyFromSecret(senderSk), recipientPk, body);
+    const n = nonceOrRandom(nonce);
+    return concat(n, na().crypto_box_easy_afternm(payload, n, key));
+  } finally {
+    na().memzero(key);
+  }
+}
+
+function openGrant(context, recipientSk, senderPk, grant, bodyLength) {
+  const key = boxKey(recipientSk, senderPk);
+  let payload;
+  try {
+    bytes("grant", grant);
+    if (grant.length < NONCE_BYTES + TAG_BYTES) {
+      throw new MalformedInput("grant is too short");
+    }
+    try {
+      payload = na().crypto_box_open_easy_afternm(
+        grant.subarray(NONCE_BYTES),
+        grant.subarray(0, NONCE_BYTES),
+        key,
+      );
+    } catch {
+      throw new DecryptionFailed("grant does not open with these keys");
+    }
+  } finally {
+    na().memzero(key);
+  }
+  if (payload.length < context.length || !equal(payload.subarray(0, context.length), context)) {
+    throw new WrongContext("grant is of another kind");
+  }
+  const keysEnd = context.length + 2 * KEY_BYTES;
+  if (payload.length !== keysEnd + bodyLength) {
+    throw new MalformedInput("grant payload has the wrong length");
+  }
+  const expectedKeys = concat(senderPk, publicKeyFromSecret(recipientSk));
+  if (!equal(payload.subarray(context.length, keysEnd), expectedKeys)) {
+    throw new WrongContext("grant was made by or for other keys");
+  }
+  return payload.slice(keysEnd);
+}
+
+/** Give a facilitator (or the organisation's recovery key) a case's secret key. */
+export function makeCaseGrant(senderSk, recipientPk, caseId, caseSecretKey, { nonce } = {}) {
+  const body = concat(id("caseId", caseId), bytes("case secret key", caseSecretKey, KEY_BYTES));
+  return sealGrant(GRANT_CASE, senderSk, recipientPk, body, nonce);
+}
+
+/** The case secret key, if senderPk granted exactly this case to recipientSk. */
+export function openCaseGrant(recipientSk, senderPk, caseId, grant) {
+  const expectedId = id("caseId", caseId);
+  const body = openGrant(GRANT_CASE, recipientSk, senderPk, grant, 36 + KEY_BYTES);
+  if (!equal(body.subarray(0, 36), expectedId)) {
+    throw new WrongContext("grant is for another case");
+  }
+  return body.slice(36);
+}
+
+/** Release one exact version of a content object (its manifest hash) to a recipient. */
+export function makeContentGrant(
+  senderSk,
+  recipientPk,
+  objectId,
+  version,
+  contentKey,
+  manifestHashValue,
+  { nonce } = {},
+) {
+  const body = concat(
+    id("objectId", objectId),
+    u32("version", version),
+    bytes("content key", contentKey, KEY_BYTES),
+    bytes("manifest hash", manifestHashValue, HASH_BYTES),
+  );
+  return sealGrant(GRANT_CONTENT, senderSk, recipientPk, body, nonce);
+}
+
+/** [K, manifestHash], if senderPk released exactly this object version. */
+export function openContentGrant(recipientSk, senderPk, objectId, version, grant) {
+  const expected = concat(id("objectId", objectId), u32("version", version));
+  const body = openGrant(
+    GRANT_CONTENT,
+    recipientSk,
+    senderPk,
+    grant,
+    36 + 4 + KEY_BYTES + HASH_BYTES,
+  );
+  if (!equal(body.subarray(0, 40), expected)) {
+    throw new WrongContext("grant is for another object or version");
+  }
+  return [body.slice(40, 72), body.slice(72)];
+}
+
+// --- content objects ---------------------------------------------------------------------------
+
+/** K: fresh for every version of every content object. */
+export function generateContentKey() {
+  return na().randombytes_buf(KEY_BYTES);
+}
+
+function chunkAd(objectId, version, part, index, final) {
+  if (typeof final !== "boolean") {
+    throw new MalformedInput("final must be a boolean");
+  }
+  return concat(
+    CHUNK,
+    id("objectId", objectId),
+    u32("version", version),
+    u16("part", part),
+    u32("index", index),
+    Uint8Array.of(final ? 1 : 0),
+  );
+}
+
+/** One chunk of a part; its place (part, index, last or not) is bound into the AD. */
+export function encryptChunk(
+  key,
+  objectId,
+  version,
+  part,
+  index,
+  final,
+  plaintext,
+  { nonce } = {},
+) {
+  if (bytes("plaintext", plaintext).length > CHUNK_SIZE) {
+    throw new MalformedInput("a chunk holds at most CHUNK_SIZE bytes");
+  }
+  return aeadSeal(key, plaintext, chunkAd(objectId, version, part, index, final), nonce);
+}
+
+export function decryptChunk(key, objectId, version, part, index, final, chunk) {
+  if (bytes("chunk", chunk).length > NONCE_BYTES + CHUNK_SIZE + TAG_BYTES) {
+    throw new MalformedInput("chunk is too long");
+  }
+  return aeadOpen(key, chunk, chunkAd(objectId, version, part, index, final));
+}
+
+/** Hash of the stored chunk (nonce included), listed in the manifest. */
+export function chunkHash(chunk) {
+  return h(CHUNK_HASH, bytes("chunk", chunk));
+}
+
+function manifestAd(objectId, version) {
+  return concat(MANIFEST, id("objectId", objectId), u32("version", version));
+}
+
+/** Encrypt a manifest as canonical JSON (docs/protocol-v1.md, "Canonical JSON"). */
+export function encryptManifest(key, objectId, version, manifest, { nonce } = {}) {
+  const ad = manifestAd(objectId, version);
+  return aeadSeal(key, canonicalJson(manifest), ad, nonce);
+}
+
+export function decryptManifest(key, objectId, version, blob) {
+  return parseJsonObject(aeadOpen(key, blob, manifestAd(objectId, version)));
+}
+
+/** Commits to the whole object: the manifest lists every chunk's hash. */
+export function manifestHash(blob) {
+  return h(MANIFEST_HASH, bytes("manifest", blob));
+}
+
+function split(data) {
+  // Chunks of exactly CHUNK_SIZE bytes but the last; an empty part is one empty chunk.
+  const pieces = [];
+  for (let i = 0; i < data.length; i += CHUNK_SIZE) {
+    pieces.push(data.subarray(i, i + CHUNK_SIZE));
+  }
+  return pieces.length > 0 ? pieces : [new Uint8Array(0)];
+}
+
+function chunkCount(size) {
+  return Math.max(1, Math.ceil(size / CHUNK_SIZE));
+}
+
+/**
+ * Encrypt every part ({kind, mime, name, data}) and the manifest that lists them.
+ * Returns {manifestBlob, manifestHash, chunks} with chunks[part][index].
+ * `nonces` (for test vectors) supplies one nonce per chunk, part by part in order, then one for
+ * the manifest.
+ */
+export function encryptContent(key, objectId, version, parts, createdAt, author, { nonces } = {}) {
+  id("author", author);
+  if (typeof createdAt !== "string") {
+    throw new MalformedInput("createdAt must be a string");
+  }
+  if (!Array.isArray(parts) || parts.length > 2 ** 16) {
+    throw new MalformedInput("parts must be an array of at most 65536 parts");
+  }
+  for (const part of parts) {
+    if (![part?.kind, part?.mime, part?.name].every((value) => typeof value === "string")) {
+      throw new MalformedInput("part kind, mime and name must be strings");
+    }
+  }
+  const pieces = parts.map((part) => split(bytes("part data", part.data)));
+  const total = pieces.reduce((sum, list) => sum + list.length, 0);
+  if (nonces !== undefined && nonces !== null && nonces.length !== total + 1) {
+    throw new MalformedInput("need one nonce per chunk plus one for the manifest");
+  }
+  let used = 0;
+  const next = () => (nonces ? nonces[used++] : undefined);
+
+  const chunks = [];
+  const listed = [];
+  parts.forEach((part, number) => {
+    const last = pieces[number].length - 1;
+    const sealed = pieces[number].map((plaintext, index) =>
+      encryptChunk(key, objectId, version, number, index, index === last, plaintext, {
+        nonce: next(),
+      }),
+    );
+    chunks.push(sealed);
+    listed.push({
+      kind: part.kind,
+      mime: part.mime,
+      name: part.name,
+      size: part.data.length,
+      chunks: sealed.length,
+      hashes: sealed.map((chunk) => b64encode(chunkHash(chunk))),
+    });
+  });
+  const manifest = {
+    v: 1,
+    object_id: objectId,
+    version,
+    created_at: createdAt,
+    author,
+    parts: listed,
+  };
+  const manifestBlob = encryptManifest(key, objectId, version, manifest, { nonce: next() });
+  return { manifestBlob, manifestHash: manifestHash(manifestBlob), chunks };
+}
+
+function field(mapping, name, type) {
+  const value = mapping[name];
+  const ok =
+    type === "integer"
+      ? Number.isSafeInteger(value)
+      : type === "array"
+        ? Array.isArray(value)
+        : typeof value === type;
+  if (!ok) {
+    throw new MalformedInput(`manifest field "${name}" must be a ${type}`);
+  }
+  return value;
+}
+
+/**
+ * Check the manifest against the granted hash, then every chunk against the manifest, and
+ * return the parts [{kind, mime, name, data}]. `fetchChunk(part, index)` returns (or resolves
+ * to) the stored chunk bytes. Nothing is decrypted before its hash has been checked.
+ */
+export async function openContent(
+  key,
+  objectId,
+  version,
+  manifestBlob,
+  expectedManifestHash,
+  fetchChunk,
+) {
+  const expected = bytes("expected manifest hash", expectedManifestHash, HASH_BYTES);
+  if (!equal(manifestHash(manifestBlob), expected)) {
+    throw new DecryptionFailed("manifest does not match the granted hash");
+  }
+  const manifest = decryptManifest(key, objectId, version, manifestBlob);
+  if (field(manifest, "v", "integer") !== 1) {
+    throw new MalformedInput("unknown manifest version");
+  }
+  const sameObject = field(manifest, "object_id", "string") === objectId;
+  if (!sameObject || field(manifest, "version", "integer") !== version) {
+    throw new WrongContext("manifest is for another object or version");
+  }
+  field(manifest, "created_at", "string");
+  field(manifest, "author", "string");
+
+  const opened = [];
+  const entries = field(manifest, "parts", "array");
+  for (let number = 0; number < entries.length; number += 1) {
+    const entry = entries[number];
+    if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+      throw new MalformedInput("manifest part is not an object");
+    }
+    const size = field(entry, "size", "integer");
+    const count = field(entry, "chunks", "integer");
+    const hashes = field(entry, "hashes", "array");
+    if (size < 0 || count !== chunkCount(size) || hashes.length !== count) {
+      throw new MalformedInput("manifest part sizes do not add up");
+    }
+    const data = new Uint8Array(size);
+    for (let index = 0; index < count; index += 1) {
+      if (typeof hashes[index] !== "string") {
+        throw new MalformedInput("manifest chunk hash is not a string");
+      }
+      const chunk = bytes("fetched chunk", await fetchChunk(number, index));
+      if (!equal(chunkHash(chunk), b64decode(hashes[index]))) {
+        throw new DecryptionFailed("chunk does not match the manifest");
+      }
+      const final = index === count - 1;
+      const plaintext = decryptChunk(key, objectId, version, number, index, final, chunk);
+      const wanted = final ? size - CHUNK_SIZE * index : CHUNK_SIZE;
+      if (plaintext.length !== wanted) {
+        throw new MalformedInput("chunk has the wrong length");
+      }
+      data.set(plaintext, CHUNK_SIZE * index);
+    }
+    opened.push({
+      kind: field(entry, "kind", "string"),
+      mime: field(entry, "mime", "string"),
+      name: field(entry, "name", "string"),
+      data,
+    });
+  }
+  return opened;
+}
+
+// --- client vault ------------------------------------------------------------------------------
+
+export function vaultKey(secretKey) {
+  return h(bytes("secret key", secretKey, KEY_BYTES), VAULT);
+}
+
+/** Pinned fingerprints, drafts index, preferences: opaque to the server, unforgeable. */
+export function sealVault(secretKey, accountId, data, { nonce } = {}) {
+  const ad = concat(VAULT, id("accountId", accountId));
+  return aeadSeal(vaultKey(secretKey), canonicalJson(data), ad, nonce);
+}
+
+export function openVault(secretKey, accountId, blob) {
+  const ad = concat(VAULT, id("accountId", accountId));
+  return parseJsonObject(aeadOpen(vaultKey(secretKey), blob, ad));
+}

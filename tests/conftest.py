@@ -1,0 +1,308 @@
+"""Fixtures shared by every test.
+
+Databases (each test that asks for one runs twice, on SQLite and on PostgreSQL):
+    database_url        URL of a fresh database migrated to head, the test's own
+    empty_database_url  the same, but never migrated (for migration tests and the harness)
+    db_engine           ``portal.db.make_engine(database_url)``, disposed afterwards
+    db_session          a Session inside a transaction that is rolled back afterwards
+The portal in process:
+    settings_env        the PORTAL_* variables (a dict: override the fixture to change it)
+    settings            ``Settings.from_env(settings_env)``
+    app                 ``create_app(settings)``
+    client              a ``TestClient`` with the lifespan running
+The portal as a server, and a browser (mark such tests ``@pytest.mark.browser``):
+    live_server_factory ``live_server_factory(**env)`` starts ``portal serve``
+    live_server         one server started with the default environment
+    browser_context     a fresh Chromium context with the guard and the neutral quick-exit site
+    page                a page in that context
+    browser_guard       the guard, to ``expect()`` problems a test causes on purpose
+
+The portal's modules are imported inside the fixtures, not at the top, so that a test that needs
+none of them (tests/test_harness.py) runs even when the application cannot be imported.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEFAULT_TIMEOUT_MS,
+    BrowserGuard,
+    route_neutral_site,
+)
+from tests.support.databases import (
+    BACKENDS,
+    Databases,
+    Migrate,
+    PostgresDatabases,
+    SqliteDatabases,
+)
+from tests.support.env import portal_env
+from tests.support.live_server import LiveServer, LiveServerFactory, tail
+from tests.support.postgres import PostgresServer
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from portal.settings import Settings
+
+# pytester lets tests/test_harness.py check that the guards fail a test in a pytest of its own.
+pytest_plugins = ["pytester"]
+
+REPO = Path(__file__).resolve().parents[1]
+# Screenshots of failed browser tests go here (git-ignored).
+ARTIFACTS = Path(os.environ.get("PORTAL_TEST_ARTIFACTS", REPO / "test-artifacts"))
+
+GUARD = pytest.StashKey[BrowserGuard]()
+CONTEXT = pytest.StashKey[BrowserContext]()
+SERVERS = pytest.StashKey[LiveServerFactory]()
+
+
+# -- databases ------------------------------------------------------------------------------
+
+
+def _portal_upgrade() -> Migrate:
+    from portal.db import upgrade
+
+    return upgrade
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The session's throwaway PostgreSQL server, started on first use."""
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def sqlite_databases(tmp_path_factory: pytest.TempPathFactory) -> SqliteDatabases:
+    return SqliteDatabases(tmp_path_factory.mktemp("sqlite-templates"), _portal_upgrade)
+
+
+@pytest.fixture(scope="session")
+def postgresql_databases(postgres_server: PostgresServer) -> PostgresDatabases:
+    return PostgresDatabases(postgres_server, _portal_upgrade)
+
+
+def _databases(request: pytest.FixtureRequest) -> Databases:
+    # Looked up by name so that a run which selects only SQLite never starts PostgreSQL.
+    databases: Databases = request.getfixturevalue(f"{request.param}_databases")
+    return databases
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database migrated to head by ``portal.db.upgrade``, for this test alone."""
+    with _databases(request).database(tmp_path, migrated=True) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database with no tables, for this test alone."""
+    with _databases(request).database(tmp_path, migrated=False) as url:
+        yield url
+
+
+@pytest.fixture
+def db_engine(database_url: str) -> Iterator[Engine]:
+    from portal.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def db_session(db_engine: Engine) -> Iterator[Session]:
+    """A session whose every commit is undone at the end of the test.
+
+    SQLAlchemy's "joining a Session into an external transaction" recipe: the session's commits
+    release savepoints inside a transaction that the fixture rolls back.
+    """
+    with db_engine.connect() as connection:
+        transaction = connection.begin()
+        driver_connection = connection.connection.driver_connection
+        if isinstance(driver_connection, sqlite3.Connection):
+            _begin_sqlite(driver_connection)
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield session
+        finally:
+            session.close()
+            transaction.rollback()
+
+
+def _begin_sqlite(driver_connection: sqlite3.Connection) -> None:
+    # Python's sqlite3 module (before 3.12's autocommit attribute) does not emit BEGIN when
+    # SQLAlchemy begins a transaction, only before the first INSERT or UPDATE. The session's
+    # SAVEPOINT would then open the outermost transaction and its RELEASE would commit for real.
+    # Begin explicitly, unless the engine already does (SQLAlchemy's pysqlite recipe).
+    if not driver_connection.in_transaction:
+        driver_connection.execute("BEGIN")
+
+
+# -- the portal in process ------------------------------------------------------------------
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """The test's PORTAL_DATA_DIR, shared by ``settings`` and the live servers."""
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def settings_env(data_dir: Path, database_url: str) -> dict[str, str]:
+    return portal_env(data_dir=data_dir, database_url=database_url, base_url="http://testserver")
+
+
+@pytest.fixture
+def settings(settings_env: dict[str, str]) -> Settings:
+    from portal.settings import Settings
+
+    return Settings.from_env(settings_env)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Starlette:
+    from portal.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: Starlette) -> Iterator[TestClient]:
+    from starlette.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+# -- the portal as a server -----------------------------------------------------------------
+
+
+@pytest.fixture
+def live_server_factory(
+    request: pytest.FixtureRequest, data_dir: Path, database_url: str
+) -> Iterator[LiveServerFactory]:
+    factory = LiveServerFactory(data_dir=data_dir, database_url=database_url)
+    request.node.stash[SERVERS] = factory
+    yield factory
+    crashes = factory.close()
+    if crashes:
+        pytest.fail("the portal server stopped on its own:\n" + "\n".join(crashes))
+
+
+@pytest.fixture
+def live_server(live_server_factory: LiveServerFactory) -> LiveServer:
+    return live_server_factory()
+
+
+# -- the browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def browser_guard(request: pytest.FixtureRequest) -> BrowserGuard:
+    guard = BrowserGuard()
+    request.node.stash[GUARD] = guard
+    return guard
+
+
+@pytest.fixture
+def browser_context(
+    request: pytest.FixtureRequest, browser: Browser, browser_guard: BrowserGuard
+) -> Iterator[BrowserContext]:
+    context = browser.new_context(
+        locale="en-GB",
+        timezone_id="UTC",
+        viewport={"width": 1280, "height": 800},
+        reduced_motion="reduce",
+    )
+    try:
+        context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        browser_guard.install(context)
+        route_neutral_site(context)
+        request.node.stash[CONTEXT] = context
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser_context: BrowserContext) -> Page:
+    return browser_context.new_page()
+
+
+# -- hooks ----------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """Fail a browser test that passed but left console errors, CSP violations, 5xx..."""
+    __tracebackhide__ = True
+    result = yield
+    guard = item.stash.get(GUARD, None)
+    if guard is not None:
+        guard.assert_clean()
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """On failure, add what the browser and the servers saw, and save screenshots."""
+    report: pytest.TestReport = yield
+    if report.when != "call" or not report.failed:
+        return report
+    guard = item.stash.get(GUARD, None)
+    if guard is not None and guard.problems:
+        report.sections.append(("browser guard", "\n".join(map(str, guard.problems))))
+    factory = item.stash.get(SERVERS, None)
+    for server in factory.servers if factory is not None else []:
+        report.sections.append((f"portal {server.base_url} stderr", tail(server.stderr_path)))
+        report.sections.append((f"portal {server.base_url} log", tail(server.log_path)))
+    context = item.stash.get(CONTEXT, None)
+    if context is not None:
+        folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", item.nodeid)
+        for number, open_page in enumerate(context.pages, start=1):
+            try:
+                open_page.screenshot(path=folder / f"page-{number}.png", full_page=True)
+            except PlaywrightError:
+                continue  # A closed or crashed page has nothing to show.
+        if folder.exists():
+            report.sections.append(("screenshots", str(folder)))
+    return report

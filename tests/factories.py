@@ -1,0 +1,173 @@
+"""People who use the portal through its HTTP API, doing in Python what the browser does.
+
+Every key is derived and every bundle wrapped with ``portal.protocol`` (the real crypto, no
+mocks), so these tests exercise the same requests the browser sends.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2 as httpx
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from portal import protocol
+from portal.accounts import services
+from portal.accounts.models import Account, Role
+from portal.db import make_session_factory
+from portal.settings import Settings
+
+KDF_OPS = 1
+KDF_MEM = 8 * 1024 * 1024
+_names = itertools.count(1)
+
+
+@dataclass
+class Person:
+    """One browser: its own cookie jar, and what it knows after joining."""
+
+    http: TestClient
+    name: str = ""
+    password: str = ""
+    account_id: str = ""
+    role: str = ""
+    secret_key: bytes = b""
+    public_key: bytes = b""
+    recovery_key: bytes = b""
+    jar: httpx.Cookies = field(default_factory=httpx.Cookies)
+
+    # -- transport -------------------------------------------------------------------------
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        self.http.cookies = self.jar
+        kwargs.setdefault("follow_redirects", False)
+        response = self.http.request(method, url, **kwargs)
+        self.jar = httpx.Cookies(self.http.cookies)
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def csrf(self) -> str:
+        if "portal_csrf" not in self.jar:
+            self.get("/healthz")
+        return str(self.jar["portal_csrf"])
+
+    def post_json(self, url: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        return self.request("POST", url, json=body or {}, headers={"X-CSRF-Token": self.csrf()})
+
+    def post_form(self, url: str, data: dict[str, str] | None = None) -> httpx.Response:
+        form = {"csrf_token": self.csrf(), **(data or {})}
+        return self.request("POST", url, data=form)
+
+    # -- journeys --------------------------------------------------------------------------
+
+    def join(self, code: str, name: str | None = None, password: str | None = None) -> Person:
+        self.name = name or f"person {next(_names)}"
+        self.password = password or secrets.token_urlsafe(12)
+        started = self.post_json("/api/join/start", {"code": code})
+        assert started.status_code == 200, started.text
+        invitation = started.json()
+        self.account_id = invitation["account_id"]
+        self.role = invitation["role"]
+        kdf = invitation["kdf"]
+        keys = protocol.derive_account_keys(
+            self.password, protocol.b64decode(kdf["salt"]), kdf["ops"], kdf["mem"]
+        )
+        self.secret_key, self.public_key = protocol.generate_identity()
+        self.recovery_key = protocol.generate_recovery_key()
+        completed = self.post_json("/api/join/complete", self.join_body(code, keys))
+        assert completed.status_code == 200, completed.text
+        return self
+
+    def join_body(self, code: str, keys: protocol.AccountKeys) -> dict[str, str]:
+        b64 = protocol.b64encode
+        return {
+            "code": code,
+            "sign_in_name": self.name,
+            "public_key": b64(self.public_key),
+            "auth_key": b64(keys.auth_key),
+            "bundle": b64(
+                protocol.wrap_secret_key(keys.wrap_key, self.account_id, self.secret_key)
+            ),
+            "recovery_auth": b64(protocol.recovery_auth_key(self.recovery_key)),
+            "recovery_bundle": b64(
+                protocol.wrap_with_recovery(self.recovery_key, self.account_id, self.secret_key)
+            ),
+        }
+
+    def auth_key_for(self, name: str, password: str) -> bytes:
+        params = self.post_json("/api/sign-in/params", {"sign_in_name": name}).json()
+        keys = protocol.derive_account_keys(
+            password, protocol.b64decode(params["salt"]), params["ops"], params["mem"]
+        )
+        return keys.auth_key
+
+    def try_sign_in(self, name: str | None = None, password: str | None = None) -> httpx.Response:
+        name = self.name if name is None else name
+        password = self.password if password is None else password
+        auth_key = self.auth_key_for(name, password)
+        return self.post_json(
+            "/api/sign-in", {"sign_in_name": name, "auth_key": protocol.b64encode(auth_key)}
+        )
+
+    def sign_in(self) -> dict[str, Any]:
+        response = self.try_sign_in()
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def sign_out(self) -> httpx.Response:
+        return self.post_form("/sign-out")
+
+    def forget_cookies(self) -> None:
+        self.jar = httpx.Cookies()
+
+
+class Portal:
+    """The service under test: makes people and invitations."""
+
+    def __init__(self, http: TestClient, settings: Settings, engine: Engine) -> None:
+        self.http = http
+        self.settings = settings
+        self.sessions = make_session_factory(engine)
+
+    def visitor(self) -> Person:
+        return Person(self.http)
+
+    def db(self) -> Session:
+        """A session of the test's own, outside any request (the caller commits)."""
+        session: Session = self.sessions()
+        return session
+
+    def setup_code(self) -> str:
+        with self.db() as db:
+            issued = services.issue_setup_link(db, self.settings)
+            db.commit()
+        return issued.code
+
+    def invitation_code(self, inviter: Person, role: Role) -> str:
+        with self.db() as db:
+            account = db.get(Account, inviter.account_id)
+            assert account is not None
+            issued = services.create_invitation(db, self.settings, account, role)
+            db.commit()
+        return issued.code
+
+    def service_manager(self) -> Person:
+        return self.visitor().join(self.setup_code())
+
+    def person(self, role: Role, inviter: Person | None = None) -> Person:
+        """A signed-in person with ``role``, invited the way the service would invite them."""
+        if role is Role.SERVICE_MANAGER:
+            return self.service_manager()
+        if inviter is None:
+            inviter = self.service_manager()
+            if role is not Role.FACILITATOR:
+                inviter = self.visitor().join(self.invitation_code(inviter, Role.FACILITATOR))
+        return self.visitor().join(self.invitation_code(inviter, role))

@@ -1,0 +1,201 @@
+"""Every route, for every role: only the expected ones get through.
+
+The table below must name every route in ``portal.routes``: a new route without a row fails
+``test_matrix_covers_every_route``, so nobody can add an endpoint without deciding who may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+from starlette.routing import Mount, Route
+
+from portal.accounts.models import Invitation, Role, SignInSession
+from portal.routes import routes
+from tests.factories import Person, Portal
+
+ANON = "anonymous"
+SM, FAC, PART, SUP = (
+    Role.SERVICE_MANAGER.value,
+    Role.FACILITATOR.value,
+    Role.PARTICIPANT.value,
+    Role.SUPPORTER.value,
+)
+EVERYONE_SIGNED_IN = frozenset({SM, FAC, PART, SUP})
+STAFF = frozenset({SM, FAC})
+ALL = frozenset({ANON}) | EVERYONE_SIGNED_IN
+
+# (method, path template) -> who gets a success (2xx, or a redirect that is not to sign-in).
+MATRIX: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/"): ALL,
+    ("GET", "/healthz"): ALL,
+    ("GET", "/sign-in"): ALL,
+    ("GET", "/join"): ALL,
+    ("GET", "/setup"): ALL,
+    ("GET", "/recover"): ALL,
+    ("POST", "/sign-out"): ALL,
+    ("POST", "/session/quick-exit"): ALL,
+    ("POST", "/api/join/start"): frozenset(),  # needs a valid code: nobody, with a made-up one
+    ("POST", "/api/join/complete"): frozenset(),
+    ("POST", "/api/sign-in/params"): ALL,
+    ("POST", "/api/sign-in"): frozenset(),  # nobody, with a made-up key
+    ("POST", "/api/recovery/start"): frozenset(),
+    ("POST", "/api/recovery/complete"): frozenset(),
+    ("GET", "/home"): EVERYONE_SIGNED_IN,
+    ("GET", "/account"): EVERYONE_SIGNED_IN,
+    ("GET", "/account/password"): EVERYONE_SIGNED_IN,
+    ("GET", "/account/sessions"): EVERYONE_SIGNED_IN,
+    ("POST", "/account/sessions/end-others"): EVERYONE_SIGNED_IN,
+    ("POST", "/account/sessions/{session_id}/end"): EVERYONE_SIGNED_IN,
+    ("GET", "/api/session"): EVERYONE_SIGNED_IN,
+    ("GET", "/api/session/status"): EVERYONE_SIGNED_IN,
+    ("POST", "/api/session/keepalive"): EVERYONE_SIGNED_IN,
+    ("GET", "/api/account/kdf"): EVERYONE_SIGNED_IN,
+    ("POST", "/api/account/password"): frozenset(),  # nobody, with a made-up current key
+    ("GET", "/staff/invitations"): STAFF,
+    ("POST", "/staff/invitations"): STAFF,
+    # Only the person who made the invitation (or the service manager): see the own/other tests.
+    ("POST", "/staff/invitations/{invitation_id}/revoke"): frozenset({SM}),
+}
+
+FAKE_KEY = "A" * 43
+FAKE_BUNDLE = "A" * 96
+BODIES: dict[str, dict[str, object]] = {
+    "/api/join/start": {"code": "AAAA-BBBB-CCCC-DDDD"},
+    "/api/join/complete": {
+        "code": "AAAA-BBBB-CCCC-DDDD",
+        "sign_in_name": "someone",
+        "public_key": FAKE_KEY,
+        "auth_key": FAKE_KEY,
+        "bundle": FAKE_BUNDLE,
+        "recovery_auth": FAKE_KEY,
+        "recovery_bundle": FAKE_BUNDLE,
+    },
+    "/api/sign-in/params": {"sign_in_name": "someone"},
+    "/api/sign-in": {"sign_in_name": "someone", "auth_key": FAKE_KEY},
+    "/api/recovery/start": {"sign_in_name": "someone", "recovery_auth": FAKE_KEY},
+    "/api/recovery/complete": {
+        "sign_in_name": "someone",
+        "recovery_auth": FAKE_KEY,
+        "salt": "A" * 22,
+        "ops": 1,
+        "mem": 8388608,
+        "auth_key": FAKE_KEY,
+        "bundle": FAKE_BUNDLE,
+        "new_recovery_auth": FAKE_KEY,
+        "new_recovery_bundle": FAKE_BUNDLE,
+    },
+    "/api/account/password": {
+        "current_auth_key": FAKE_KEY,
+        "salt": "A" * 22,
+        "ops": 1,
+        "mem": 8388608,
+        "auth_key": FAKE_KEY,
+        "bundle": FAKE_BUNDLE,
+    },
+    "/staff/invitations": {"role": "participant"},
+}
+
+
+def test_matrix_covers_every_route() -> None:
+    table = set()
+    for route in routes():
+        if isinstance(route, Mount):
+            continue
+        assert isinstance(route, Route)
+        for method in route.methods or ():
+            if method != "HEAD":
+                table.add((method, route.path))
+    assert table == set(MATRIX)
+
+
+def _people(portal: Portal) -> dict[str, Callable[[], Person]]:
+    return {
+        ANON: portal.visitor,
+        SM: portal.service_manager,
+        FAC: lambda: portal.person(Role.FACILITATOR),
+        PART: lambda: portal.person(Role.PARTICIPANT),
+        SUP: lambda: portal.person(Role.SUPPORTER),
+    }
+
+
+def _call(
+    person: Person, method: str, template: str, portal: Portal, owner: Person
+) -> tuple[int, str]:
+    path = template
+    if "{session_id}" in template:
+        path = template.replace("{session_id}", _session_of(portal, person, owner))
+    if "{invitation_id}" in template:
+        path = template.replace("{invitation_id}", _invitation_by(portal, owner))
+    body = BODIES.get(template, {})
+    if method == "GET":
+        response = person.get(path)
+    elif template.startswith("/api/"):
+        response = person.post_json(path, body)
+    else:
+        response = person.post_form(path, {k: str(v) for k, v in body.items()})
+    return response.status_code, response.headers.get("location", "")
+
+
+def _session_of(portal: Portal, person: Person, owner: Person) -> str:
+    with portal.db() as db:
+        found = db.scalars(
+            select(SignInSession.id).where(
+                SignInSession.account_id == (person.account_id or owner.account_id)
+            )
+        ).first()
+    assert found is not None
+    return found
+
+
+def _invitation_by(portal: Portal, facilitator: Person) -> str:
+    portal.invitation_code(facilitator, Role.PARTICIPANT)
+    with portal.db() as db:
+        found = db.scalars(
+            select(Invitation.id)
+            .where(Invitation.created_by_id == facilitator.account_id)
+            .order_by(Invitation.created_at.desc())
+        ).first()
+    assert found is not None
+    return found
+
+
+def _succeeded(status: int, location: str) -> bool:
+    """2xx, or a redirect anywhere except back to signing in."""
+    refused = location.startswith("/sign-in?reason=signin") or location.startswith(
+        "/sign-in?reason=expired"
+    )
+    return status < 300 or (status == 303 and not refused)
+
+
+@pytest.mark.parametrize("role", sorted(ALL))
+def test_each_role_reaches_exactly_its_routes(portal: Portal, role: str) -> None:
+    # Resources with an owner (invitations) belong to a facilitator other than the caller.
+    owner = portal.person(Role.FACILITATOR)
+    failures = []
+    for (method, template), allowed in MATRIX.items():
+        person = _people(portal)[role]()
+        status, location = _call(person, method, template, portal, owner)
+        assert status < 500, f"{method} {template} as {role}: {status}"
+        if (role in allowed) != _succeeded(status, location):
+            failures.append(f"{method} {template} as {role}: {status} {location}")
+    assert not failures, "\n".join(failures)
+
+
+def test_facilitator_cannot_withdraw_another_facilitators_invitation(portal: Portal) -> None:
+    owner = portal.person(Role.FACILITATOR)
+    other = portal.person(Role.FACILITATOR)
+    invitation_id = _invitation_by(portal, owner)
+    response = other.post_form(f"/staff/invitations/{invitation_id}/revoke")
+    assert response.status_code == 404
+    assert "Waiting" in owner.get("/staff/invitations").text
+    assert owner.post_form(f"/staff/invitations/{invitation_id}/revoke").status_code == 303
+
+
+def test_facilitator_sees_only_own_invitations(portal: Portal) -> None:
+    owner = portal.person(Role.FACILITATOR)
+    other = portal.person(Role.FACILITATOR)
+    _invitation_by(portal, owner)
+    assert "No invitations yet." in other.get("/staff/invitations").text

@@ -1,0 +1,166 @@
+"""Headers, CSRF, bad input and error pages on every kind of response."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+from starlette.testclient import TestClient
+
+from portal.accounts.models import Role
+from portal.security import CSP
+from tests.factories import Portal
+
+EXPECTED_CSP_PARTS = [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "style-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+]
+
+
+def _assert_baseline(headers: Mapping[str, str]) -> None:
+    for part in EXPECTED_CSP_PARTS:
+        assert part in headers["content-security-policy"]
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert "camera=(self)" in headers["permissions-policy"]
+    assert "microphone=(self)" in headers["permissions-policy"]
+    assert headers["cross-origin-opener-policy"] == "same-origin"
+
+
+@pytest.mark.parametrize(
+    "path", ["/sign-in", "/join", "/healthz", "/no/such/page", "/static/css/portal.css"]
+)
+def test_every_response_carries_the_security_headers(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    _assert_baseline(response.headers)
+    if not path.startswith("/static/"):
+        assert response.headers["cache-control"] == "no-store"
+
+
+def test_signed_in_pages_are_not_stored(portal: Portal) -> None:
+    manager = portal.service_manager()
+    for path in ["/home", "/account", "/account/sessions", "/staff/invitations", "/api/session"]:
+        response = manager.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["cache-control"] == "no-store"
+
+
+def test_csp_has_no_unsafe_inline() -> None:
+    assert "unsafe-inline" not in CSP
+    assert "'unsafe-eval'" not in CSP
+
+
+def test_not_found_page_is_friendly_and_quiet(client: TestClient) -> None:
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "We could not find that page" in response.text
+    assert "Traceback" not in response.text
+    assert "Leave this site" in response.text
+
+
+def test_wrong_method_is_a_clear_405(client: TestClient) -> None:
+    response = client.post("/home")
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("path", ["/api/sign-in", "/api/join/start", "/api/sign-in/params"])
+def test_json_call_without_csrf_token_is_refused(portal: Portal, path: str) -> None:
+    visitor = portal.visitor()
+    visitor.csrf()
+    response = visitor.request("POST", path, json={"sign_in_name": "x"})
+    assert response.status_code == 403
+    wrong = visitor.request("POST", path, json={}, headers={"X-CSRF-Token": "x" * 43})
+    assert wrong.status_code == 403
+
+
+def test_form_without_csrf_token_is_refused(portal: Portal) -> None:
+    facilitator = portal.person(Role.FACILITATOR)
+    response = facilitator.request("POST", "/sign-out", data={})
+    assert response.status_code == 403
+    assert facilitator.get("/home").status_code == 200
+
+
+def test_htmx_request_with_header_token_passes(portal: Portal) -> None:
+    facilitator = portal.person(Role.FACILITATOR)
+    response = facilitator.request(
+        "POST",
+        "/staff/invitations",
+        data={"role": "participant"},
+        headers={"X-CSRF-Token": facilitator.csrf(), "HX-Request": "true"},
+    )
+    assert response.status_code == 200
+
+
+def test_cross_site_request_is_refused_even_with_token(portal: Portal) -> None:
+    facilitator = portal.person(Role.FACILITATOR)
+    response = facilitator.request(
+        "POST",
+        "/sign-out",
+        data={"csrf_token": facilitator.csrf()},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"{not json", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b"\xff\xfe", "application/json"),
+        (b"<xml/>", "application/xml"),
+    ],
+)
+def test_malformed_body_is_a_clear_400(portal: Portal, body: bytes, content_type: str) -> None:
+    visitor = portal.visitor()
+    response = visitor.request(
+        "POST",
+        "/api/sign-in",
+        content=body,
+        headers={"Content-Type": content_type, "X-CSRF-Token": visitor.csrf()},
+    )
+    assert response.status_code == 400
+    assert "error" in response.json()
+
+
+@pytest.mark.parametrize("value", [None, 7, ["a"], {"a": 1}, "", "x" * 500])
+def test_wrong_field_types_are_400_not_500(portal: Portal, value: object) -> None:
+    visitor = portal.visitor()
+    response = visitor.post_json("/api/sign-in", {"sign_in_name": value, "auth_key": value})
+    assert response.status_code == 400
+
+
+def test_oversized_body_is_refused_before_reading(portal: Portal) -> None:
+    visitor = portal.visitor()
+    response = visitor.request(
+        "POST",
+        "/api/sign-in",
+        content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        headers={"Content-Type": "application/json", "X-CSRF-Token": visitor.csrf()},
+    )
+    assert response.status_code == 413
+
+
+def test_cookies_are_httponly_and_strict(portal: Portal) -> None:
+    visitor = portal.visitor()
+    response = visitor.get("/sign-in")
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
+    manager = portal.visitor().join(portal.setup_code())
+    assert manager.account_id
+
+
+def test_secure_cookie_flag_follows_https_base_url(settings_env: dict[str, str]) -> None:
+    from portal.app import create_app
+    from portal.settings import Settings
+
+    settings = Settings.from_env({**settings_env, "PORTAL_BASE_URL": "https://portal.example"})
+    with TestClient(create_app(settings), base_url="https://portal.example") as https:
+        response = https.get("/sign-in")
+        assert "Secure" in response.headers["set-cookie"]

@@ -1,0 +1,132 @@
+"""Sessions: idle and absolute limits, signing out here, there and everywhere, quick exit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from portal.accounts.models import Role, SignInSession
+from portal.db import utcnow
+from tests.factories import Person, Portal
+
+
+def _age_sessions(portal: Portal, person: Person, **shift: timedelta) -> None:
+    with portal.db() as db:
+        for row in db.scalars(
+            select(SignInSession).where(SignInSession.account_id == person.account_id)
+        ):
+            if "idle" in shift:
+                row.last_seen_at = row.last_seen_at - shift["idle"]
+            if "absolute" in shift:
+                row.expires_at = utcnow() - shift["absolute"]
+        db.commit()
+
+
+def test_participant_session_ends_after_twenty_idle_minutes(portal: Portal) -> None:
+    participant = portal.person(Role.PARTICIPANT)
+    status = participant.get("/api/session/status").json()
+    assert 19 * 60 < status["idle_remaining"] <= 20 * 60
+    _age_sessions(portal, participant, idle=timedelta(minutes=20))
+    response = participant.get("/home")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in?reason=expired"
+    assert participant.get("/api/session/status").status_code == 401
+    with portal.db() as db:
+        row = db.scalars(
+            select(SignInSession).where(SignInSession.account_id == participant.account_id)
+        ).one()
+        assert row.end_reason == "idle"
+        assert row.session_key is None
+
+
+def test_staff_session_survives_twenty_idle_minutes(portal: Portal) -> None:
+    facilitator = portal.person(Role.FACILITATOR)
+    _age_sessions(portal, facilitator, idle=timedelta(minutes=21))
+    assert facilitator.get("/home").status_code == 200
+
+
+def test_absolute_lifetime_ends_an_active_session(portal: Portal) -> None:
+    facilitator = portal.person(Role.FACILITATOR)
+    _age_sessions(portal, facilitator, absolute=timedelta(seconds=1))
+    assert facilitator.get("/home").status_code == 303
+
+
+def test_status_does_not_extend_but_keepalive_does(portal: Portal) -> None:
+    participant = portal.person(Role.PARTICIPANT)
+    _age_sessions(portal, participant, idle=timedelta(minutes=10))
+    assert participant.get("/api/session/status").json()["idle_remaining"] <= 10 * 60
+    assert participant.get("/api/session/status").json()["idle_remaining"] <= 10 * 60
+    extended = participant.post_json("/api/session/keepalive").json()
+    assert extended["idle_remaining"] > 19 * 60
+
+
+def test_session_key_is_given_only_to_its_own_session(portal: Portal) -> None:
+    facilitator = portal.person(Role.FACILITATOR)
+    first = facilitator.get("/api/session").json()["session_key"]
+    other_browser = portal.visitor()
+    other_browser.name, other_browser.password = facilitator.name, facilitator.password
+    second = other_browser.sign_in()["session_key"]
+    assert first != second
+    assert facilitator.get("/api/session").json()["session_key"] == first
+    assert portal.visitor().get("/api/session").status_code == 401
+
+
+def test_sign_out_ends_the_session_and_its_key(portal: Portal) -> None:
+    facilitator = portal.person(Role.FACILITATOR)
+    response = facilitator.sign_out()
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in?reason=signed-out"
+    assert facilitator.get("/api/session").status_code == 401
+    assert facilitator.get("/home").status_code == 303
+
+
+def test_sessions_page_lists_and_ends_other_sessions(portal: Portal) -> None:
+    facilitator = portal.person(Role.FACILITATOR)
+    phone = portal.visitor()
+    phone.name, phone.password = facilitator.name, facilitator.password
+    phone.sign_in()
+    page = facilitator.get("/account/sessions")
+    assert page.status_code == 200
+    assert page.text.count("Sign out<span") == 1  # the other one; this one says "(this device)"
+    assert "(this device)" in page.text
+    ended = facilitator.post_form("/account/sessions/end-others")
+    assert ended.status_code == 303
+    assert phone.get("/home").status_code == 303
+    assert facilitator.get("/home").status_code == 200
+
+
+def test_one_cannot_end_another_persons_session(portal: Portal) -> None:
+    facilitator = portal.person(Role.FACILITATOR)
+    other = portal.person(Role.FACILITATOR)
+    with portal.db() as db:
+        their_session = db.scalars(
+            select(SignInSession.id).where(SignInSession.account_id == other.account_id)
+        ).one()
+    facilitator.post_form(f"/account/sessions/{their_session}/end")
+    assert other.get("/home").status_code == 200
+
+
+def test_quick_exit_beacon_ends_the_session(portal: Portal) -> None:
+    participant = portal.person(Role.PARTICIPANT)
+    response = participant.post_form("/session/quick-exit")
+    assert response.status_code == 204
+    assert participant.get("/api/session").status_code == 401
+    with portal.db() as db:
+        row = db.scalars(
+            select(SignInSession).where(SignInSession.account_id == participant.account_id)
+        ).one()
+        assert row.end_reason == "quick-exit"
+
+
+def test_disabled_account_loses_its_sessions(portal: Portal) -> None:
+    facilitator = portal.person(Role.FACILITATOR)
+    with portal.db() as db:
+        from portal.accounts.models import Account
+
+        db.execute(
+            update(Account).where(Account.id == facilitator.account_id).values(disabled_at=utcnow())
+        )
+        db.commit()
+    assert facilitator.get("/home").status_code == 303
+    assert facilitator.try_sign_in().status_code == 401

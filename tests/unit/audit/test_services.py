@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.audit.models import AuditEvent
+from portal.audit.services import record, verify_chain
+from portal.audit.tags import AuditTag
+
+SECRET = b"s" * 64
+
+
+def _three_events(db: Session) -> list[AuditEvent]:
+    return [
+        record(db, SECRET, AuditTag.ACCOUNT_JOINED, actor_id="a" * 36),
+        record(db, SECRET, AuditTag.ACCOUNT_SIGNED_IN, actor_id="a" * 36, subject_id="b" * 36),
+        record(db, SECRET, AuditTag.ACCOUNT_SIGNED_OUT, actor_id="a" * 36),
+    ]
+
+
+def test_untouched_chain_verifies(db_session: Session) -> None:
+    _three_events(db_session)
+    report = verify_chain(db_session, SECRET)
+    assert report.ok
+    assert report.rows == 3
+
+
+def test_edited_row_is_detected(db_session: Session) -> None:
+    events = _three_events(db_session)
+    events[1].tag = str(AuditTag.ACCOUNT_SIGNIN_FAILED)
+    db_session.flush()
+    report = verify_chain(db_session, SECRET)
+    assert not report.ok
+    assert report.first_bad_id == events[1].id
+
+
+def test_removed_row_is_detected(db_session: Session) -> None:
+    events = _three_events(db_session)
+    db_session.delete(events[1])
+    db_session.flush()
+    report = verify_chain(db_session, SECRET)
+    assert report.first_bad_id == events[2].id
+    assert report.problem == "row 2 is missing"
+
+
+def test_chain_cannot_be_rebuilt_without_the_server_secret(db_session: Session) -> None:
+    _three_events(db_session)
+    assert not verify_chain(db_session, b"another secret" * 4).ok
+
+
+def test_rows_hold_ids_and_tags_only(db_session: Session) -> None:
+    _three_events(db_session)
+    columns = set(AuditEvent.__table__.columns.keys())
+    assert columns == {"id", "at", "tag", "actor_id", "subject_id", "prev_hash", "row_hash"}
+    assert db_session.scalars(select(AuditEvent.tag)).all() == [
+        "account:joined",
+        "account:signed-in",
+        "account:signed-out",
+    ]

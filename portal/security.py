@@ -71,8 +71,9 @@ class SecurityHeadersMiddleware:
                 for name, value in SECURITY_HEADERS.items():
                     headers[name] = value
                 if is_static:
-                    # Static URLs carry a content hash (see web.static_url): cache them for good.
-                    headers["cache-control"] = "public, max-age=31536000, immutable"
+                    # Modules import each other by plain relative paths, so URLs carry no
+                    # version: the browser revalidates (ETag) and never runs stale crypto code.
+                    headers["cache-control"] = "no-cache"
                 else:
                     headers["cache-control"] = "no-store"
                     headers["pragma"] = "no-cache"

@@ -26,8 +26,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from portal import protocol
+from portal.accounts import sessions as account_sessions
 from portal.accounts.hashing import DummyVerifier
-from portal.accounts.models import Role
+from portal.accounts.models import Account, Role
+from portal.accounts.sessions import Current
 from portal.errors import BadInput, Forbidden, NotSignedIn, PortalError, Throttled
 from portal.security import CSRF_COOKIE, CSRF_FIELD, check_csrf, csrf_cookie_token, new_csrf_token
 from portal.settings import Settings
@@ -68,16 +70,6 @@ class Access(Enum):
     SIGNED_IN = "signed-in"
 
 
-@dataclass(frozen=True)
-class Current:
-    """The signed-in person for this request."""
-
-    session_id: str
-    account: Any  # portal.accounts.models.Account (kept loose to avoid an import cycle)
-    idle_seconds: int
-    session_key: bytes | None
-
-
 @dataclass
 class Ctx:
     request: Request
@@ -105,7 +97,7 @@ class Ctx:
     def is_htmx(self) -> bool:
         return self.request.headers.get("hx-request") == "true"
 
-    def require_account(self) -> Any:
+    def require_account(self) -> Account:
         if self.current is None:
             raise NotSignedIn
         return self.current.account
@@ -276,9 +268,6 @@ def _run(
     touch: bool,
     wants_json: bool,
 ) -> Response:
-    # Imported here: the accounts package imports this module for its endpoints.
-    from portal.accounts import sessions as account_sessions
-
     state = app_state(request)
     csrf_token = csrf_cookie_token(request)
     issue_csrf = csrf_token is None
@@ -286,10 +275,12 @@ def _run(
         csrf_token = new_csrf_token()
     with state.sessions() as db:
         current: Current | None = None
+        resolved = False  # a server failure must not be taken for an ended session
         try:
             current = account_sessions.resolve(
                 db, state.settings, request.cookies.get(SESSION_COOKIE), touch=touch
             )
+            resolved = True
             # The resolution may have ended an idle session: keep that even if we refuse below.
             db.commit()
             fields = Fields(data)
@@ -331,31 +322,25 @@ def _run(
             ctx = None
     if issue_csrf:
         _set_cookie(response, state.settings, CSRF_COOKIE, csrf_token, None)
+    set_names = set()
     if ctx is not None:
         for name, value, max_age in ctx.set_cookies:
             _set_cookie(response, state.settings, name, value, max_age)
+            set_names.add(name)
         for name in ctx.clear_cookies:
-            response.delete_cookie(
-                name,
-                path="/",
-                secure=state.settings.secure_cookies,
-                httponly=True,
-                samesite="strict",
-            )
-    if (
-        current is None
-        and request.cookies.get(SESSION_COOKIE)
-        and (ctx is None or SESSION_COOKIE not in [c[0] for c in ctx.set_cookies])
-    ):
+            _delete_cookie(response, state.settings, name)
+            set_names.add(name)
+    ended = resolved and current is None and request.cookies.get(SESSION_COOKIE)
+    if ended and SESSION_COOKIE not in set_names:
         # The cookie names a session that has ended: drop it.
-        response.delete_cookie(
-            SESSION_COOKIE,
-            path="/",
-            secure=state.settings.secure_cookies,
-            httponly=True,
-            samesite="strict",
-        )
+        _delete_cookie(response, state.settings, SESSION_COOKIE)
     return response
+
+
+def _delete_cookie(response: Response, settings: Settings, name: str) -> None:
+    response.delete_cookie(
+        name, path="/", secure=settings.secure_cookies, httponly=True, samesite="strict"
+    )
 
 
 def _set_cookie(

@@ -132,7 +132,8 @@ class _StrictHandler(BaseHTTPRequestHandler):
 def strict_site() -> Iterator[str]:
     """A local site whose pages forbid inline script, eval and anything not from itself."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _StrictHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits for the next poll.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

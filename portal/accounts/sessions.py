@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -20,7 +21,16 @@ from portal import protocol
 from portal.accounts.models import Account, SignInSession
 from portal.db import utcnow
 from portal.settings import Settings
-from portal.web import Current
+
+
+@dataclass(frozen=True)
+class Current:
+    """The signed-in person for this request."""
+
+    session_id: str
+    account: Account
+    idle_seconds: int
+    session_key: bytes | None
 
 
 class EndReason:

@@ -300,8 +300,12 @@ def api_session_status(ctx: Ctx) -> Response:
 @endpoint()
 def api_account_kdf(ctx: Ctx) -> Response:
     me = ctx.require_account()
+    # The bundle lets a tab without the key in sessionStorage (a new tab) re-derive it from the
+    # current password; it is useless without that password.
     return JSONResponse(
         {
+            "account_id": me.id,
+            "bundle": protocol.b64encode(me.key_bundle),
             "sign_in_name": me.sign_in_name,
             "salt": protocol.b64encode(me.kdf_salt),
             "ops": me.kdf_ops,

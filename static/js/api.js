@@ -174,3 +174,33 @@ export function setBusy(button, busyText) {
 export function isBusy(button) {
   return button.getAttribute("aria-disabled") === "true";
 }
+
+/**
+ * After a 429: keep `button` unusable until `seconds` have passed, showing the time left on it
+ * (the alert has already said why). Returns a function that ends the wait early.
+ */
+export function holdOff(button, seconds) {
+  const label = button.dataset.label || button.textContent;
+  button.dataset.label = label;
+  const until = Date.now() + Math.max(1, seconds) * 1000;
+  button.setAttribute("aria-disabled", "true");
+  let timer = null;
+  const stop = () => {
+    window.clearInterval(timer);
+    button.textContent = label;
+    button.removeAttribute("aria-disabled");
+  };
+  const tick = () => {
+    const left = Math.ceil((until - Date.now()) / 1000);
+    if (left <= 0) {
+      stop();
+      return;
+    }
+    const minutes = Math.floor(left / 60);
+    const rest = String(left % 60).padStart(2, "0");
+    button.textContent = `${label} (wait ${minutes}:${rest})`;
+  };
+  tick();
+  timer = window.setInterval(tick, 1000);
+  return stop;
+}

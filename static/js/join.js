@@ -219,11 +219,11 @@ async function makeKeys() {
     suggester.clear();
     recovery.present(code);
   } catch (error) {
+    // Back to the details, with the password still typed in, so trying again is one press.
     forget(secretKey);
     state.keys = null;
-    showDetails({ focus: false });
+    showDetails();
     showAlert(detailsAlert, error instanceof KdfError ? error.message : failedMessage(error));
-    detailsAlert.focus();
   } finally {
     forget(recoveryKey);
   }
@@ -246,23 +246,31 @@ function failedMessage(error) {
 async function complete() {
   showWorking("Creating your account…");
   const name = nameInput.value.trim();
+  let answer;
   try {
-    const answer = await postJSON("/api/join/complete", {
+    answer = await postJSON("/api/join/complete", {
       code: state.code,
       sign_in_name: name,
       ...state.keys.wire,
     });
+  } catch (error) {
+    handleCompleteError(error);
+    return;
+  }
+  // The account exists and this browser is signed in; nothing below may offer to try again.
+  state.next = safeNext(answer.next);
+  try {
     await storeSecretKey(answer.account_id, state.keys.secretKey, answer.session_key);
     const p = await protocol();
     fingerprint.textContent = p.formatFingerprint(p.fingerprintDigits(state.keys.publicKey));
-    state.next = safeNext(answer.next);
-    discardKeys();
-    clearSecretInputs(codeInput);
-    state.code = "";
-    showStep(root, "done");
-  } catch (error) {
-    handleCompleteError(error);
+  } catch {
+    // Without the stored key the next page asks to sign in again, which still works.
+    fingerprint.textContent = "It is shown on the “Your account” page.";
   }
+  discardKeys();
+  clearSecretInputs(codeInput);
+  state.code = "";
+  showStep(root, "done");
 }
 
 function handleCompleteError(error) {
@@ -294,8 +302,15 @@ window.addEventListener("pagehide", () => {
   recovery.wipe();
 });
 
-const fromLink = codeFromFragment();
-if (fromLink) {
-  codeInput.value = fromLink;
-  checkCode();
+function useCodeFromLink() {
+  const fromLink = codeFromFragment();
+  if (fromLink) {
+    codeInput.value = fromLink;
+    showStep(root, "code", { focus: false });
+    checkCode();
+  }
 }
+
+useCodeFromLink();
+// A link with a code opened while this page is already showing changes only the fragment.
+window.addEventListener("hashchange", useCodeFromLink);

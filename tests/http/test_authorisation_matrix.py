@@ -130,6 +130,8 @@ def _call(
     if "{invitation_id}" in template:
         path = template.replace("{invitation_id}", _invitation_by(portal, owner))
     body = BODIES.get(template, {})
+    if template == "/staff/invitations" and person.role == SM:
+        body = {"role": "facilitator"}  # the service manager brings in staff
     if method == "GET":
         response = person.get(path)
     elif template.startswith("/api/"):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import pytest
+from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from portal.accounts.models import Role
 from portal.security import CSP
+from portal.settings import Settings
 from tests.factories import Portal
 
 EXPECTED_CSP_PARTS = [
@@ -164,3 +167,25 @@ def test_secure_cookie_flag_follows_https_base_url(settings_env: dict[str, str])
     with TestClient(create_app(settings), base_url="https://portal.example") as https:
         response = https.get("/sign-in")
         assert "Secure" in response.headers["set-cookie"]
+
+
+def test_server_failure_gives_a_quiet_500_page(portal: Portal, settings: Settings) -> None:
+    manager = portal.service_manager()
+    with portal.db() as db:
+        # A real failure inside a request: the table every signed-in request reads is gone.
+        db.execute(text("DROP TABLE sessions"))
+        db.commit()
+    response = manager.get("/home")
+    assert response.status_code == 500
+    assert "Something went wrong on our side and nothing was changed" in response.text
+    assert "sessions" not in response.text.lower().replace("sessions_page", "")
+    assert "Traceback" not in response.text
+    reference = re.search(r"this reference: ([0-9a-f]{12})", response.text)
+    assert reference is not None
+    log = settings.log_file.read_text()
+    assert reference.group(1) in log
+    assert "no such table" not in log  # exception messages are withheld from the log
+    assert "does not exist" not in log
+    api = manager.get("/api/session")
+    assert api.status_code == 500
+    assert "error" in api.json()

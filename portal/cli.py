@@ -12,7 +12,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from portal.accounts import services as accounts
+from portal.audit.services import verify_chain
 from portal.db import alembic_config, make_engine, make_session_factory, upgrade
+from portal.errors import PortalError
 from portal.routes import STATIC_DIR
 from portal.settings import Settings, SettingsError
 
@@ -128,6 +130,38 @@ def cmd_check(_args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_audit_verify(_args: argparse.Namespace) -> int:
+    """Check the audit chain: exit 0 if intact, 1 naming the first bad row."""
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as db:
+            report = verify_chain(db, settings.secret_key.reveal())
+    finally:
+        engine.dispose()
+    if report.ok:
+        print(f"The audit log is intact: {report.rows} rows, each chained to the one before.")
+        return 0
+    print(f"The audit log has been changed at row {report.first_bad_id}: {report.problem}.")
+    return 1
+
+
+def cmd_demo(_args: argparse.Namespace) -> int:
+    from portal.demo import seed_demo  # only this command needs it
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as db:
+            lines = seed_demo(db, settings)
+            db.commit()
+    finally:
+        engine.dispose()
+    print("\n".join(lines))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="portal", description="Restorative justice portal.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -142,12 +176,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         "setup-link", help="print a fresh one-time link to create a service manager"
     ).set_defaults(run=cmd_setup_link)
     commands.add_parser("check", help="check the configuration").set_defaults(run=cmd_check)
+    audit = commands.add_parser("audit", help="the audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser(
+        "verify", help="detect any edited, removed or reordered audit row"
+    ).set_defaults(run=cmd_audit_verify)
+    commands.add_parser(
+        "demo", help="seed a demo service with a case and letters (never run by default)"
+    ).set_defaults(run=cmd_demo)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
     except SettingsError as error:
         print(f"Settings: {error}", file=sys.stderr)
         return 2
+    except PortalError as error:
+        print(error.message, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

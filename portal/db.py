@@ -99,6 +99,8 @@ def make_engine(database_url: str) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Any]:
+    import portal.models  # noqa: F401  (every table must be known before a flush)
+
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 

@@ -46,14 +46,17 @@ __all__ = [
     "MalformedInput",
     "Part",
     "ProtocolError",
+    "SealedLetter",
     "WrongContext",
     "b64decode",
     "b64encode",
+    "case_data_key",
     "chunk_hash",
     "decode_recovery_code",
     "decrypt_chunk",
     "decrypt_manifest",
     "derive_account_keys",
+    "draft_key",
     "encode_recovery_code",
     "encrypt_chunk",
     "encrypt_content",
@@ -65,14 +68,24 @@ __all__ = [
     "generate_identity",
     "generate_recovery_key",
     "make_case_grant",
+    "make_case_public_grant",
     "make_content_grant",
     "manifest_hash",
+    "open_case_data",
     "open_case_grant",
+    "open_case_public_grant",
+    "open_case_text",
     "open_content",
     "open_content_grant",
+    "open_draft",
+    "open_letter",
     "open_vault",
     "public_key_from_secret",
     "recovery_auth_key",
+    "seal_case_data",
+    "seal_case_text",
+    "seal_draft",
+    "seal_letter",
     "seal_vault",
     "session_unwrap",
     "session_wrap",
@@ -132,12 +145,15 @@ _RECOVERY_WRAP: Final = b"portal/v1/recovery-wrap"
 _RECOVERY: Final = b"portal/v1/recovery"
 _SESSION: Final = b"portal/v1/session"
 _GRANT_CASE: Final = b"portal/v1/grant/case\x00"
+_GRANT_CASE_PUBLIC: Final = b"portal/v1/grant/case-public\x00"
 _GRANT_CONTENT: Final = b"portal/v1/grant/content\x00"
 _CHUNK: Final = b"portal/v1/chunk"
 _CHUNK_HASH: Final = b"portal/v1/chunk-hash"
 _MANIFEST: Final = b"portal/v1/manifest"
 _MANIFEST_HASH: Final = b"portal/v1/manifest-hash"
 _VAULT: Final = b"portal/v1/vault"
+_CASE_DATA: Final = b"portal/v1/case-data"
+_DRAFT: Final = b"portal/v1/draft"
 _FAKE_SALT: Final = b"portal/v1/fake-salt"
 _TOKEN: Final = b"portal/v1/token"
 
@@ -148,6 +164,11 @@ _CROCKFORD: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CROCKFORD_ALIASES: Final = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _RECOVERY_SEPARATORS: Final = str.maketrans(dict.fromkeys(" \t\r\n-"))
 _RECOVERY_SYMBOLS: Final = 52  # ceil(256 / 5); the last symbol carries 1 bit and 4 zero bits
+# A case-data purpose is the last field of its AD (so its length needs no prefix): a short label
+# of visible ASCII such as "participant-name:<uuid>".
+_PURPOSE_RE: Final = re.compile(r"[\x21-\x7e]{1,100}")
+_LETTER_KIND: Final = "letter"
+_LETTER_MIME: Final = "text/plain; charset=utf-8"
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -254,6 +275,13 @@ def _utf8(text: str) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates
         raise MalformedInput("text is not valid Unicode") from None
+
+
+def _from_utf8(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")  # strict; a leading U+FEFF is kept, as in protocol.js
+    except UnicodeDecodeError:
+        raise MalformedInput("text is not UTF-8") from None
 
 
 def _canonical_json(data: dict[str, object]) -> bytes:
@@ -492,6 +520,35 @@ def open_case_grant(recipient_sk: bytes, sender_pk: bytes, case_id: str, grant: 
     """The case secret key, if ``sender_pk`` granted exactly this case to ``recipient_sk``."""
     expected_id = _id("case_id", case_id)
     body = _open_grant(_GRANT_CASE, recipient_sk, sender_pk, grant, 36 + KEY_BYTES)
+    if body[:36] != expected_id:
+        _fail(WrongContext, "grant is for another case")
+    return body[36:]
+
+
+def make_case_public_grant(
+    sender_sk: bytes,
+    recipient_pk: bytes,
+    case_id: str,
+    case_public_key: bytes,
+    *,
+    nonce: bytes | None = None,
+) -> bytes:
+    """Tell a participant the case's public key, vouched for by the granting facilitator.
+
+    Participants seal letters to this key, so it must come from a facilitator they know, never
+    from a bare server field the server could swap for a key of its own.
+    """
+    body = _id("case_id", case_id) + _bytes("case public key", case_public_key, KEY_BYTES)
+    return _seal_grant(_GRANT_CASE_PUBLIC, sender_sk, recipient_pk, body, nonce)
+
+
+def open_case_public_grant(
+    recipient_sk: bytes, sender_pk: bytes, case_id: str, grant: bytes
+) -> bytes:
+    """The case public key, if ``sender_pk`` vouched for it for exactly this case."""
+    expected_id = _id("case_id", case_id)
+    # Same body length as a case (secret) grant: only the context string tells them apart.
+    body = _open_grant(_GRANT_CASE_PUBLIC, recipient_sk, sender_pk, grant, 36 + KEY_BYTES)
     if body[:36] != expected_id:
         _fail(WrongContext, "grant is for another case")
     return body[36:]
@@ -785,6 +842,102 @@ def open_content(
     return opened
 
 
+# --- letters ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SealedLetter:
+    """A single-part text letter ready to upload, with its two initial grants."""
+
+    manifest: bytes
+    manifest_hash: bytes
+    chunks: list[bytes]
+    grant_to_case: bytes  # so facilitators can review it; never to the recipient before approval
+    grant_to_author: bytes  # so the author can read it again
+    content_key: bytes = field(repr=False)
+
+
+def seal_letter(
+    author_sk: bytes,
+    author_pk: bytes,
+    case_pk: bytes,
+    object_id: str,
+    version: int,
+    text: str,
+    created_at: str,
+    author_id: str,
+    *,
+    content_key: bytes | None = None,
+    nonces: Sequence[bytes] | None = None,
+) -> SealedLetter:
+    """Encrypt ``text`` as a content object with one part (kind "letter", no file name).
+
+    ``nonces`` (for test vectors) supplies one nonce per chunk, then one for the manifest, one
+    for the grant to the case and one for the grant to the author.
+    """
+    if not isinstance(text, str):
+        _fail(MalformedInput, "letter text must be a str")
+    if not hmac.compare_digest(
+        public_key_from_secret(author_sk), _bytes("author public key", author_pk, KEY_BYTES)
+    ):
+        # Otherwise the author's own copy would be granted to somebody else's key.
+        _fail(MalformedInput, "author public key does not belong to the author secret key")
+    data = _utf8(text)
+    count = _chunk_count(len(data))
+    if nonces is not None and len(nonces) != count + 3:
+        _fail(MalformedInput, "need one nonce per chunk, then manifest, case and author grants")
+    content_nonces = None if nonces is None else list(nonces[: count + 1])
+    case_nonce, author_nonce = (None, None) if nonces is None else nonces[count + 1 :]
+    key = generate_content_key() if content_key is None else content_key
+    _bytes("content key", key, KEY_BYTES)
+    part = Part(kind=_LETTER_KIND, mime=_LETTER_MIME, name="", data=data)
+    sealed = encrypt_content(
+        key, object_id, version, [part], created_at, author_id, nonces=content_nonces
+    )
+    digest = sealed.manifest_hash
+    return SealedLetter(
+        manifest=sealed.manifest_blob,
+        manifest_hash=digest,
+        chunks=list(sealed.chunks[0]),
+        grant_to_case=make_content_grant(
+            author_sk, case_pk, object_id, version, key, digest, nonce=case_nonce
+        ),
+        grant_to_author=make_content_grant(
+            author_sk, author_pk, object_id, version, key, digest, nonce=author_nonce
+        ),
+        content_key=key,
+    )
+
+
+def open_letter(
+    recipient_sk: bytes,
+    sender_pk: bytes,
+    object_id: str,
+    version: int,
+    grant: bytes,
+    manifest: bytes,
+    chunks: Sequence[bytes],
+) -> str:
+    """The letter's text, after checking the grant, the manifest hash and every chunk hash."""
+    key, granted_hash = open_content_grant(recipient_sk, sender_pk, object_id, version, grant)
+
+    def fetch(part: int, index: int) -> bytes:
+        # Called only once the manifest has authenticated, so a second part means another kind.
+        if part != 0:
+            _fail(WrongContext, "content object is not a single-part text letter")
+        if index >= len(chunks):
+            _fail(MalformedInput, "letter is missing chunks")
+        return chunks[index]
+
+    parts = open_content(key, object_id, version, manifest, granted_hash, fetch)
+    if len(parts) != 1 or (parts[0].kind, parts[0].mime) != (_LETTER_KIND, _LETTER_MIME):
+        # Authentic, but another kind of content object (media, feedback with files, ...).
+        _fail(WrongContext, "content object is not a single-part text letter")
+    if len(chunks) != _chunk_count(len(parts[0].data)):
+        _fail(MalformedInput, "letter has more chunks than its manifest lists")
+    return _from_utf8(parts[0].data)
+
+
 # --- client vault ----------------------------------------------------------------------------
 
 
@@ -803,6 +956,87 @@ def seal_vault(
 def open_vault(secret_key: bytes, account_id: str, blob: bytes) -> dict[str, object]:
     ad = _VAULT + _id("account_id", account_id)
     return _parse_json_object(_aead_open(vault_key(secret_key), blob, ad))
+
+
+# --- case data -------------------------------------------------------------------------------
+
+
+def case_data_key(case_secret_key: bytes) -> bytes:
+    return _h(_bytes("case secret key", case_secret_key, KEY_BYTES), _CASE_DATA)
+
+
+def _case_data_ad(case_id: str, purpose: str) -> bytes:
+    if not isinstance(purpose, str) or _PURPOSE_RE.fullmatch(purpose) is None:
+        _fail(MalformedInput, "purpose must be 1 to 100 visible ASCII characters")
+    return _CASE_DATA + _id("case_id", case_id) + purpose.encode("ascii")
+
+
+def seal_case_data(
+    case_secret_key: bytes,
+    case_id: str,
+    purpose: str,
+    data: bytes,
+    *,
+    nonce: bytes | None = None,
+) -> bytes:
+    """Participant names, facilitator notes: readable only by holders of the case secret key.
+
+    ``purpose`` (e.g. "participant-name:<uuid>") is bound into the AD, so the server cannot
+    show one participant's name as another's or a note as a name.
+    """
+    ad = _case_data_ad(case_id, purpose)
+    return _aead_seal(case_data_key(case_secret_key), _bytes("data", data), ad, nonce)
+
+
+def open_case_data(case_secret_key: bytes, case_id: str, purpose: str, blob: bytes) -> bytes:
+    return _aead_open(case_data_key(case_secret_key), blob, _case_data_ad(case_id, purpose))
+
+
+def seal_case_text(
+    case_secret_key: bytes,
+    case_id: str,
+    purpose: str,
+    text: str,
+    *,
+    nonce: bytes | None = None,
+) -> bytes:
+    """``seal_case_data`` of the text as UTF-8."""
+    if not isinstance(text, str):
+        _fail(MalformedInput, "text must be a str")
+    return seal_case_data(case_secret_key, case_id, purpose, _utf8(text), nonce=nonce)
+
+
+def open_case_text(case_secret_key: bytes, case_id: str, purpose: str, blob: bytes) -> str:
+    return _from_utf8(open_case_data(case_secret_key, case_id, purpose, blob))
+
+
+# --- drafts ----------------------------------------------------------------------------------
+
+
+def draft_key(secret_key: bytes) -> bytes:
+    return _h(_bytes("secret key", secret_key, KEY_BYTES), _DRAFT)
+
+
+def seal_draft(
+    secret_key: bytes,
+    account_id: str,
+    draft_id: str,
+    data: bytes,
+    *,
+    nonce: bytes | None = None,
+) -> bytes:
+    """An autosaved draft only its author can read; the server stores it opaque.
+
+    Account and draft id are bound into the AD, so the server cannot show one draft in the
+    place of another or hand one account's draft to another.
+    """
+    ad = _DRAFT + _id("account_id", account_id) + _id("draft_id", draft_id)
+    return _aead_seal(draft_key(secret_key), _bytes("data", data), ad, nonce)
+
+
+def open_draft(secret_key: bytes, account_id: str, draft_id: str, blob: bytes) -> bytes:
+    ad = _DRAFT + _id("account_id", account_id) + _id("draft_id", draft_id)
+    return _aead_open(draft_key(secret_key), blob, ad)
 
 
 # --- server-side helpers ---------------------------------------------------------------------

@@ -8,6 +8,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from portal.accounts import views as accounts
+from portal.cases import views as cases
+from portal.messages import views as letters
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -92,6 +94,161 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
             name="revoke_invitation",
         ),
+        Route("/api/vault", accounts.api_vault, name="api_vault"),
+        Route("/api/vault", accounts.api_save_vault, methods=["PUT"], name="api_save_vault"),
+        # Cases (facilitators)
+        Route("/cases", cases.cases_page, name="cases_page"),
+        Route("/cases/new", cases.new_case_page, name="new_case_page"),
+        Route("/cases/{case_id}", cases.case_page, name="case_page"),
+        Route("/cases/{case_id}/audit", cases.case_audit_page, name="case_audit_page"),
+        Route("/api/cases", cases.api_open_case, methods=["POST"], name="api_open_case"),
+        Route("/api/cases/{case_id}/key", cases.api_case_key, name="api_case_key"),
+        Route("/api/cases/{case_id}/participants", cases.api_participants, name="api_participants"),
+        Route(
+            "/api/cases/{case_id}/participants",
+            cases.api_add_participant,
+            methods=["POST"],
+            name="api_add_participant",
+        ),
+        Route(
+            "/api/cases/{case_id}/participants/{participant_id}/invitation",
+            cases.api_invite_participant,
+            methods=["POST"],
+            name="api_invite_participant",
+        ),
+        Route(
+            "/api/cases/{case_id}/participants/{participant_id}/consent",
+            cases.api_record_consent,
+            methods=["POST"],
+            name="api_record_consent",
+        ),
+        Route(
+            "/api/cases/{case_id}/participants/{participant_id}/case-key",
+            cases.api_give_case_key,
+            methods=["POST"],
+            name="api_give_case_key",
+        ),
+        Route(
+            "/api/cases/{case_id}/participants/{participant_id}/verified",
+            cases.api_mark_verified,
+            methods=["POST"],
+            name="api_mark_verified",
+        ),
+        Route(
+            "/api/cases/{case_id}/status",
+            cases.api_case_status,
+            methods=["POST"],
+            name="api_case_status",
+        ),
+        Route(
+            "/api/cases/{case_id}/objects",
+            letters.api_new_object,
+            methods=["POST"],
+            name="api_new_object",
+        ),
+        # The review queue (facilitators)
+        Route("/queue", letters.queue_page, name="queue_page"),
+        Route("/review/{message_id}", letters.review_page, name="review_page"),
+        Route(
+            "/api/messages/{message_id}/claim",
+            letters.api_claim,
+            methods=["POST"],
+            name="api_claim",
+        ),
+        Route(
+            "/api/messages/{message_id}/release",
+            letters.api_release,
+            methods=["POST"],
+            name="api_release",
+        ),
+        Route("/api/messages/{message_id}/review", letters.api_review, name="api_review"),
+        Route(
+            "/api/messages/{message_id}/approve",
+            letters.api_approve,
+            methods=["POST"],
+            name="api_approve",
+        ),
+        Route(
+            "/api/messages/{message_id}/return",
+            letters.api_return,
+            methods=["POST"],
+            name="api_return",
+        ),
+        Route(
+            "/api/messages/{message_id}/withhold",
+            letters.api_withhold,
+            methods=["POST"],
+            name="api_withhold",
+        ),
+        Route(
+            "/api/messages/{message_id}/resume",
+            letters.api_resume,
+            methods=["POST"],
+            name="api_resume",
+        ),
+        # Letters (participants)
+        Route("/letters/new", letters.compose_page, name="compose_page"),
+        Route("/letters/{message_id}", letters.letter_page, name="letter_page"),
+        Route("/letters/{message_id}/revise", letters.revise_page, name="revise_page"),
+        Route("/inbox/{message_id}", letters.inbox_page, name="inbox_page"),
+        Route("/withdraw", letters.withdraw_page, name="withdraw_page"),
+        Route("/api/me/case", letters.api_my_case, name="api_my_case"),
+        Route("/api/drafts", letters.api_drafts, name="api_drafts"),
+        Route(
+            "/api/drafts/{draft_id}", letters.api_save_draft, methods=["PUT"], name="api_save_draft"
+        ),
+        Route(
+            "/api/drafts/{draft_id}",
+            letters.api_delete_draft,
+            methods=["DELETE"],
+            name="api_delete_draft",
+        ),
+        Route(
+            "/api/letters/objects",
+            letters.api_new_letter_object,
+            methods=["POST"],
+            name="api_new_letter_object",
+        ),
+        Route("/api/letters", letters.api_send_letter, methods=["POST"], name="api_send_letter"),
+        Route("/api/letters/{message_id}", letters.api_my_letter, name="api_my_letter"),
+        Route(
+            "/api/letters/{message_id}/revise",
+            letters.api_revise_letter,
+            methods=["POST"],
+            name="api_revise_letter",
+        ),
+        Route(
+            "/api/letters/{message_id}/withdraw",
+            letters.api_withdraw_letter,
+            methods=["POST"],
+            name="api_withdraw_letter",
+        ),
+        Route("/api/inbox/{message_id}/note", letters.api_inbox_note, name="api_inbox_note"),
+        Route(
+            "/api/inbox/{message_id}/open",
+            letters.api_inbox_open,
+            methods=["POST"],
+            name="api_inbox_open",
+        ),
+        Route(
+            "/api/inbox/{message_id}/not-yet",
+            letters.api_inbox_not_yet,
+            methods=["POST"],
+            name="api_inbox_not_yet",
+        ),
+        Route(
+            "/api/inbox/{message_id}/hold",
+            letters.api_inbox_hold,
+            methods=["POST"],
+            name="api_inbox_hold",
+        ),
+        Route(
+            "/api/inbox/{message_id}/decline",
+            letters.api_inbox_decline,
+            methods=["POST"],
+            name="api_inbox_decline",
+        ),
+        Route("/api/withdraw", letters.api_withdraw, methods=["POST"], name="api_withdraw"),
         Mount(
             "/static", app=StaticFiles(directory=STATIC_DIR, follow_symlink=False), name="static"
         ),

@@ -118,8 +118,11 @@ class Ctx:
             **context,
         )
 
-    def redirect(self, name: str, **query: str) -> RedirectResponse:
-        url = URL(self.url_for(name))
+    def redirect(
+        self, name: str, *, params: dict[str, str] | None = None, **query: str
+    ) -> RedirectResponse:
+        """303 to the route ``name`` (path ``params``), with ``query`` as the query string."""
+        url = URL(self.url_for(name, **(params or {})))
         if query:
             url = url.include_query_params(**query)
         return RedirectResponse(str(url), status_code=303)

@@ -84,6 +84,10 @@ class Invitation(Base):
     kdf_ops: Mapped[int]
     kdf_mem: Mapped[int]
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    participant_id: Mapped[str | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE", use_alter=True),
+        comment="the case participant this invitation is for",
+    )
     created_at: Mapped[Timestamp]
     expires_at: Mapped[datetime]
     redeemed_at: Mapped[datetime | None]
@@ -126,3 +130,15 @@ class SignInFailure(Base):
     at: Mapped[Timestamp]
 
     __table_args__ = (Index("ix_signin_failures_lookup", "scope", "key_hash", "at"),)
+
+
+class Vault(Base):
+    """The account's client vault: pins and preferences, sealed in the browser (opaque here)."""
+
+    __tablename__ = "vaults"
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    blob: Mapped[Blob]
+    updated_at: Mapped[Timestamp]

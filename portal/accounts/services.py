@@ -23,6 +23,7 @@ from portal.accounts.hashing import DummyVerifier, hash_key, verify_key
 from portal.accounts.models import Account, Invitation, InvitationPurpose, Role
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
+from portal.cases.models import Participant
 from portal.db import new_id, utcnow
 from portal.errors import (
     BadInput,
@@ -142,7 +143,12 @@ def has_any_account(db: Session) -> bool:
 
 
 def create_invitation(
-    db: Session, settings: Settings, inviter: Account, role: Role
+    db: Session,
+    settings: Settings,
+    inviter: Account,
+    role: Role,
+    *,
+    participant_id: str | None = None,
 ) -> IssuedInvitation:
     if not policy.can_invite(inviter, role):
         raise Forbidden("You cannot invite someone to that role.")
@@ -156,6 +162,7 @@ def create_invitation(
         lifetime=timedelta(days=settings.invitation_days),
         code=code,
     )
+    invitation.participant_id = participant_id
     record(
         db,
         settings.secret_key.reveal(),
@@ -291,7 +298,24 @@ def complete_join(
         actor_id=account.id,
         subject_id=invitation.id,
     )
+    if invitation.participant_id is not None:
+        _join_case(db, settings, invitation.participant_id, account)
     return account
+
+
+def _join_case(db: Session, settings: Settings, participant_id: str, account: Account) -> None:
+    participant = db.get(Participant, participant_id)
+    if participant is None or participant.account_id is not None:
+        raise Gone("This invitation can no longer be used. Please ask for a new one.")
+    participant.account_id = account.id
+    participant.joined_at = utcnow()
+    record(
+        db,
+        settings.secret_key.reveal(),
+        AuditTag.PARTICIPANT_JOINED,
+        actor_id=account.id,
+        subject_id=participant.id,
+    )
 
 
 # ------------------------------------------------------------------------------------- signing in

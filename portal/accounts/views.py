@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from portal import protocol
+from portal import protocol, wire
 from portal.accounts import policy, services, sessions
-from portal.accounts.models import Account, Role
+from portal.accounts.models import Account, Role, Vault
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
+from portal.db import utcnow
 from portal.errors import NotSignedIn
+from portal.messages.services import queue_for
+from portal.messages.views import participant_home_context
 from portal.web import SESSION_COOKIE, Access, Ctx, endpoint
 
-KEY = 32
-BUNDLE = 24 + 32 + 16  # nonce, secret key, tag
-SALT = 16
+KEY = wire.KEY
+BUNDLE = wire.KEY_BUNDLE
+SALT = wire.SALT
 SIGN_IN_REASONS = {"expired", "signed-out", "quick-exit", "signin", "recovered"}
 
 
@@ -86,6 +89,13 @@ def recover_page(ctx: Ctx) -> Response:
 
 @endpoint()
 def home(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    if me.role is Role.PARTICIPANT:
+        context = participant_home_context(ctx)
+        if context["participant"] is not None:
+            return ctx.render("participant/home.html", **context)
+    if me.role is Role.FACILITATOR:
+        return ctx.render("home.html", queue_count=len(queue_for(ctx.db, me)))
     return ctx.render("home.html")
 
 
@@ -419,6 +429,28 @@ def revoke_invitation(ctx: Ctx) -> Response:
     me = ctx.require_account()
     services.revoke_invitation(ctx.db, ctx.settings, me, ctx.request.path_params["invitation_id"])
     return ctx.redirect("invitations")
+
+
+MAX_VAULT = 256 * 1024
+
+
+@endpoint()
+def api_vault(ctx: Ctx) -> Response:
+    vault = ctx.db.get(Vault, ctx.require_account().id)
+    return JSONResponse({"blob": protocol.b64encode(vault.blob) if vault else None})
+
+
+@endpoint()
+def api_save_vault(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    blob = ctx.fields.binary("blob", max_length=MAX_VAULT)
+    vault = ctx.db.get(Vault, me.id)
+    if vault is None:
+        ctx.db.add(Vault(account_id=me.id, blob=blob, updated_at=utcnow()))
+    else:
+        vault.blob = blob
+        vault.updated_at = utcnow()
+    return JSONResponse({"ok": True})
 
 
 @endpoint(Access.PUBLIC, touch=False)

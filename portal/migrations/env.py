@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from portal.accounts import models as _accounts  # noqa: F401  (registers tables)
-from portal.audit import models as _audit  # noqa: F401  (registers tables)
+import portal.models  # noqa: F401  (registers every table on Base.metadata)
 from portal.db import Base, make_engine
 
 config = context.config

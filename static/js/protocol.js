@@ -75,12 +75,15 @@ const RECOVERY_WRAP = ascii("portal/v1/recovery-wrap");
 const RECOVERY = ascii("portal/v1/recovery");
 const SESSION = ascii("portal/v1/session");
 const GRANT_CASE = ascii("portal/v1/grant/case\0");
+const GRANT_CASE_PUBLIC = ascii("portal/v1/grant/case-public\0");
 const GRANT_CONTENT = ascii("portal/v1/grant/content\0");
 const CHUNK = ascii("portal/v1/chunk");
 const CHUNK_HASH = ascii("portal/v1/chunk-hash");
 const MANIFEST = ascii("portal/v1/manifest");
 const MANIFEST_HASH = ascii("portal/v1/manifest-hash");
 const VAULT = ascii("portal/v1/vault");
+const CASE_DATA = ascii("portal/v1/case-data");
+const DRAFT = ascii("portal/v1/draft");
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DIGITS_RE = /^[0-9]{60}$/;
@@ -88,6 +91,11 @@ const LONE_SURROGATE_RE = /[\uD800-\uDFFF]/u; // with the u flag only unpaired h
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const RECOVERY_SYMBOLS = 52; // ceil(256 / 5); the last symbol carries 1 bit and 4 zero bits
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+// A case-data purpose is the last field of its AD (so its length needs no prefix): a short label
+// of visible ASCII such as "participant-name:<uuid>".
+const PURPOSE_RE = /^[\x21-\x7e]{1,100}$/;
+const LETTER_KIND = "letter";
+const LETTER_MIME = "text/plain; charset=utf-8";
 
 // --- small helpers -----------------------------------------------------------------------------
 
@@ -162,6 +170,15 @@ function text(name, value) {
     throw new MalformedInput(`${name} must be a well-formed string`);
   }
   return utf8.encode(value);
+}
+
+/** Strict UTF-8 decoding; a leading U+FEFF is kept, as Python's bytes.decode keeps it. */
+function fromUtf8(raw) {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(raw);
+  } catch {
+    throw new MalformedInput("text is not UTF-8");
+  }
 }
 
 /** Keyed BLAKE2b-256: H(key, msg) in the spec. */
@@ -500,6 +517,27 @@ export function openCaseGrant(recipientSk, senderPk, caseId, grant) {
   return body.slice(36);
 }
 
+/**
+ * Tell a participant the case's public key, vouched for by the granting facilitator.
+ * Participants seal letters to this key, so it must come from a facilitator they know, never
+ * from a bare server field the server could swap for a key of its own.
+ */
+export function makeCasePublicGrant(senderSk, recipientPk, caseId, casePublicKey, { nonce } = {}) {
+  const body = concat(id("caseId", caseId), bytes("case public key", casePublicKey, KEY_BYTES));
+  return sealGrant(GRANT_CASE_PUBLIC, senderSk, recipientPk, body, nonce);
+}
+
+/** The case public key, if senderPk vouched for it for exactly this case. */
+export function openCasePublicGrant(recipientSk, senderPk, caseId, grant) {
+  const expectedId = id("caseId", caseId);
+  // Same body length as a case (secret) grant: only the context string tells them apart.
+  const body = openGrant(GRANT_CASE_PUBLIC, recipientSk, senderPk, grant, 36 + KEY_BYTES);
+  if (!equal(body.subarray(0, 36), expectedId)) {
+    throw new WrongContext("grant is for another case");
+  }
+  return body.slice(36);
+}
+
 /** Release one exact version of a content object (its manifest hash) to a recipient. */
 export function makeContentGrant(
   senderSk,
@@ -757,6 +795,96 @@ export async function openContent(
   return opened;
 }
 
+// --- letters -----------------------------------------------------------------------------------
+
+/**
+ * Encrypt `text` as a content object with one part (kind "letter", no file name) and make its
+ * two initial grants: to the case key (so facilitators can review it; never to the recipient
+ * before approval) and to the author's own key (so the author can read it again).
+ * Returns {manifest, manifestHash, chunks, grantToCase, grantToAuthor, contentKey}.
+ * `nonces` (for test vectors) supplies one nonce per chunk, then one for the manifest, one for
+ * the grant to the case and one for the grant to the author.
+ */
+export function sealLetter(
+  authorSk,
+  authorPk,
+  casePk,
+  objectId,
+  version,
+  textValue,
+  createdAt,
+  authorId,
+  { contentKey, nonces } = {},
+) {
+  const data = text("letter text", textValue);
+  if (!equal(publicKeyFromSecret(authorSk), bytes("author public key", authorPk, KEY_BYTES))) {
+    // Otherwise the author's own copy would be granted to somebody else's key.
+    throw new MalformedInput("author public key does not belong to the author secret key");
+  }
+  const count = chunkCount(data.length);
+  const given = nonces !== undefined && nonces !== null;
+  if (given && nonces.length !== count + 3) {
+    throw new MalformedInput("need one nonce per chunk, then manifest, case and author grants");
+  }
+  const key = contentKey === undefined || contentKey === null ? generateContentKey() : contentKey;
+  bytes("content key", key, KEY_BYTES);
+  const part = { kind: LETTER_KIND, mime: LETTER_MIME, name: "", data };
+  const sealed = encryptContent(key, objectId, version, [part], createdAt, authorId, {
+    nonces: given ? nonces.slice(0, count + 1) : undefined,
+  });
+  const digest = sealed.manifestHash;
+  return {
+    manifest: sealed.manifestBlob,
+    manifestHash: digest,
+    chunks: sealed.chunks[0],
+    grantToCase: makeContentGrant(authorSk, casePk, objectId, version, key, digest, {
+      nonce: given ? nonces[count + 1] : undefined,
+    }),
+    grantToAuthor: makeContentGrant(authorSk, authorPk, objectId, version, key, digest, {
+      nonce: given ? nonces[count + 2] : undefined,
+    }),
+    contentKey: key,
+  };
+}
+
+/**
+ * The letter's text (a Promise, like openContent), after checking the grant, the manifest hash
+ * and every chunk hash. `chunks` is the array of stored chunks in order.
+ */
+export async function openLetter(
+  recipientSk,
+  senderPk,
+  objectId,
+  version,
+  grant,
+  manifest,
+  chunks,
+) {
+  const [key, grantedHash] = openContentGrant(recipientSk, senderPk, objectId, version, grant);
+  if (!Array.isArray(chunks)) {
+    throw new MalformedInput("chunks must be an array");
+  }
+  const fetch = (part, index) => {
+    // Called only once the manifest has authenticated, so a second part means another kind.
+    if (part !== 0) {
+      throw new WrongContext("content object is not a single-part text letter");
+    }
+    if (index >= chunks.length) {
+      throw new MalformedInput("letter is missing chunks");
+    }
+    return chunks[index];
+  };
+  const parts = await openContent(key, objectId, version, manifest, grantedHash, fetch);
+  if (parts.length !== 1 || parts[0].kind !== LETTER_KIND || parts[0].mime !== LETTER_MIME) {
+    // Authentic, but another kind of content object (media, feedback with files, ...).
+    throw new WrongContext("content object is not a single-part text letter");
+  }
+  if (chunks.length !== chunkCount(parts[0].data.length)) {
+    throw new MalformedInput("letter has more chunks than its manifest lists");
+  }
+  return fromUtf8(parts[0].data);
+}
+
 // --- client vault ------------------------------------------------------------------------------
 
 export function vaultKey(secretKey) {
@@ -772,4 +900,61 @@ export function sealVault(secretKey, accountId, data, { nonce } = {}) {
 export function openVault(secretKey, accountId, blob) {
   const ad = concat(VAULT, id("accountId", accountId));
   return parseJsonObject(aeadOpen(vaultKey(secretKey), blob, ad));
+}
+
+// --- case data ---------------------------------------------------------------------------------
+
+export function caseDataKey(caseSecretKey) {
+  return h(bytes("case secret key", caseSecretKey, KEY_BYTES), CASE_DATA);
+}
+
+function caseDataAd(caseId, purpose) {
+  if (typeof purpose !== "string" || !PURPOSE_RE.test(purpose)) {
+    throw new MalformedInput("purpose must be 1 to 100 visible ASCII characters");
+  }
+  return concat(CASE_DATA, id("caseId", caseId), ascii(purpose));
+}
+
+/**
+ * Participant names, facilitator notes: readable only by holders of the case secret key.
+ * `purpose` (e.g. "participant-name:<uuid>") is bound into the AD, so the server cannot show one
+ * participant's name as another's or a note as a name.
+ */
+export function sealCaseData(caseSecretKey, caseId, purpose, data, { nonce } = {}) {
+  const ad = caseDataAd(caseId, purpose);
+  return aeadSeal(caseDataKey(caseSecretKey), bytes("data", data), ad, nonce);
+}
+
+export function openCaseData(caseSecretKey, caseId, purpose, blob) {
+  return aeadOpen(caseDataKey(caseSecretKey), blob, caseDataAd(caseId, purpose));
+}
+
+/** sealCaseData of the text as UTF-8. */
+export function sealCaseText(caseSecretKey, caseId, purpose, textValue, { nonce } = {}) {
+  return sealCaseData(caseSecretKey, caseId, purpose, text("text", textValue), { nonce });
+}
+
+export function openCaseText(caseSecretKey, caseId, purpose, blob) {
+  return fromUtf8(openCaseData(caseSecretKey, caseId, purpose, blob));
+}
+
+// --- drafts ------------------------------------------------------------------------------------
+
+export function draftKey(secretKey) {
+  return h(bytes("secret key", secretKey, KEY_BYTES), DRAFT);
+}
+
+/**
+ * An autosaved draft only its author can read; the server stores it opaque. Account and draft id
+ * are bound into the AD, so the server cannot show one draft in the place of another or hand one
+ * account's draft to another.
+ */
+export function sealDraft(secretKey, accountId, draftId, data, { nonce } = {}) {
+  const ad = concat(DRAFT, id("accountId", accountId), id("draftId", draftId));
+  return aeadSeal(draftKey(secretKey), bytes("data", data), ad, nonce);
+}
+
+export function openDraft(secretKey, accountId, draftId, blob) {
+  const ad = concat(DRAFT, id("accountId", accountId), id("draftId", draftId));
+  return aeadOpen(draftKey(secretKey), blob, ad);
 }

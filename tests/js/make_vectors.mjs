@@ -21,6 +21,8 @@ const ACCOUNT_ID = "6e0f4b2a-1c3d-4e5f-a7b8-c9d0e1f2a3b4";
 const CASE_ID = "0d1e2f3a-4b5c-4d6e-9f80-a1b2c3d4e5f6";
 const OBJECT_ID = "f0e1d2c3-b4a5-4968-8776-655443322110";
 const AUTHOR_ID = "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d";
+const LETTER_ID = "c0ffee00-1234-4567-89ab-cdef01234567";
+const DRAFT_IDS = ["a1b2c3d4-e5f6-4a7b-8c9d-e0f1a2b3c4d5", "5a4b3c2d-1e0f-4a9b-b8c7-d6e5f4a3b2c1"];
 const PASSWORD = "Tr0ub4dor & 3";
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -75,6 +77,83 @@ function chunkVector(key, part, index, final, plaintext, label) {
     chunk: e(chunk),
     chunk_hash: e(p.chunkHash(chunk)),
   };
+}
+
+function caseDataVector(caseSecret, purpose, data, label) {
+  const nonce = fixed(label, p.NONCE_BYTES);
+  const blob = p.sealCaseData(caseSecret, CASE_ID, purpose, data, { nonce });
+  return { purpose, data: e(data), nonce: e(nonce), blob: e(blob) };
+}
+
+function caseTextVector(caseSecret, purpose, text, label) {
+  const nonce = fixed(label, p.NONCE_BYTES);
+  const blob = p.sealCaseText(caseSecret, CASE_ID, purpose, text, { nonce });
+  return { purpose, text, nonce: e(nonce), blob: e(blob) };
+}
+
+function draftVector(secretKey, draftId, data, label) {
+  const nonce = fixed(label, p.NONCE_BYTES);
+  return {
+    secret_key: e(secretKey),
+    draft_key: e(p.draftKey(secretKey)),
+    account_id: ACCOUNT_ID,
+    draft_id: draftId,
+    data: e(data),
+    nonce: e(nonce),
+    blob: e(p.sealDraft(secretKey, ACCOUNT_ID, draftId, data, { nonce })),
+  };
+}
+
+/**
+ * sealLetter by carol to the case key. A long letter is stored as its `recipe`
+ * [head, repeat, times] (head + repeat * times) and its chunk hashes; a short one keeps its text
+ * and chunks.
+ */
+function letterVector(authorSk, caseSecret, version, text, label, recipe) {
+  if (recipe !== undefined) {
+    const [head, repeat, times] = recipe;
+    if (head + repeat.repeat(times) !== text) throw new Error("recipe does not give the text");
+  }
+  const authorPk = p.publicKeyFromSecret(authorSk);
+  const casePublic = p.publicKeyFromSecret(caseSecret);
+  const createdAt = `2025-03-0${version}T08:15:00Z`;
+  const count = Math.max(1, Math.ceil(utf8(text).length / p.CHUNK_SIZE));
+  const contentKey = fixed(`${label}/key`);
+  const nonces = Array.from({ length: count + 3 }, (_, i) =>
+    fixed(`${label}/nonce/${i}`, p.NONCE_BYTES),
+  );
+  const sealed = p.sealLetter(
+    authorSk,
+    authorPk,
+    casePublic,
+    LETTER_ID,
+    version,
+    text,
+    createdAt,
+    AUTHOR_ID,
+    { contentKey, nonces },
+  );
+  const vector = {
+    author: "carol",
+    author_id: AUTHOR_ID,
+    case_secret_key: e(caseSecret),
+    case_public_key: e(casePublic),
+    object_id: LETTER_ID,
+    version,
+    created_at: createdAt,
+    ...(recipe === undefined
+      ? { text }
+      : { text_pattern: { head: recipe[0], repeat: recipe[1], times: recipe[2] } }),
+    content_key: e(contentKey),
+    nonces: nonces.map(e),
+    manifest: e(sealed.manifest),
+    manifest_hash: e(sealed.manifestHash),
+    chunk_hashes: sealed.chunks.map((chunk) => e(p.chunkHash(chunk))),
+    grant_to_case: e(sealed.grantToCase),
+    grant_to_author: e(sealed.grantToAuthor),
+  };
+  if (recipe === undefined) vector.chunks = sealed.chunks.map(e);
+  return vector;
 }
 
 function build() {
@@ -269,6 +348,90 @@ function build() {
     blob: e(p.sealVault(secretKey, ACCOUNT_ID, vaultData, { nonce: vaultNonce })),
   };
 
+  const casePublic = p.publicKeyFromSecret(caseSecret);
+  const casePublicNonce = fixed("case-public/nonce", p.NONCE_BYTES);
+  const casePublicGrant = {
+    sender: "alice",
+    recipient: "carol",
+    case_id: CASE_ID,
+    case_public_key: e(casePublic),
+    nonce: e(casePublicNonce),
+    grant: e(
+      p.makeCasePublicGrant(identities.alice, publicKeys.carol, CASE_ID, casePublic, {
+        nonce: casePublicNonce,
+      }),
+    ),
+  };
+
+  // The longest purpose (100 visible ASCII characters, both ends of the range), empty data,
+  // binary data; texts with non-ASCII, an astral character and a leading U+FEFF, which both
+  // sides must keep (TextDecoder drops it unless told not to).
+  const longestPurpose = `!${"x".repeat(98)}~`;
+  const caseData = {
+    case_secret_key: e(caseSecret),
+    case_data_key: e(p.caseDataKey(caseSecret)),
+    case_id: CASE_ID,
+    items: [
+      caseDataVector(caseSecret, `participant-name:${AUTHOR_ID}`, utf8("Sam Doe"), "case-data/0"),
+      caseDataVector(caseSecret, longestPurpose, new Uint8Array(0), "case-data/1"),
+      caseDataVector(
+        caseSecret,
+        `facilitator-note:${LETTER_ID}`,
+        fixed("case-data/raw", 40),
+        "cd/2",
+      ),
+    ],
+    texts: [
+      caseTextVector(
+        caseSecret,
+        `participant-name:${ACCOUNT_ID}`,
+        "Zo\u00eb \u0141\u00f3d\u017a \u{1f33c}",
+        "ct/0",
+      ),
+      caseTextVector(
+        caseSecret,
+        `facilitator-note:${ACCOUNT_ID}`,
+        "\ufeffStarts with U+FEFF.\r\nMet twice \u2013 ready.",
+        "ct/1",
+      ),
+    ],
+  };
+  const caseDataPurposesInvalid = [
+    "", // empty
+    "x".repeat(101), // one too long
+    "participant name", // space
+    "tab\there",
+    "caf\u00e9", // not ASCII
+    "line\n",
+    "nul\u0000",
+    "del\u007f",
+  ];
+
+  const drafts = [
+    draftVector(secretKey, DRAFT_IDS[0], utf8("Dear Jo,\nI have thought \u2026"), "draft/0"),
+    draftVector(secretKey, DRAFT_IDS[1], new Uint8Array(0), "draft/1"),
+  ];
+
+  // A short letter keeps its chunk; a long one (1 MiB + 1 byte of UTF-8) has two chunks and a
+  // two-byte character split across them, rebuilt from its recipe by the tests.
+  const letters = [
+    letterVector(
+      identities.carol,
+      caseSecret,
+      1,
+      "Dear Jo,\n\nThank you for writing.\n\u2014 Sam \u{1f33b}",
+      "letter/0",
+    ),
+    letterVector(
+      identities.carol,
+      caseSecret,
+      2,
+      `a${"\u00e9".repeat(p.CHUNK_SIZE / 2)}`,
+      "letter/1",
+      ["a", "\u00e9", p.CHUNK_SIZE / 2],
+    ),
+  ];
+
   const b64Inputs = [new Uint8Array(0)];
   for (let n = 1; n < 7; n += 1) b64Inputs.push(fixed(`b64/${n}`, n));
   b64Inputs.push(Uint8Array.of(0xfb, 0xff, 0xbf));
@@ -309,6 +472,11 @@ function build() {
     manifest,
     content,
     vault,
+    case_public_grant: casePublicGrant,
+    case_data: caseData,
+    case_data_purposes_invalid: caseDataPurposesInvalid,
+    drafts,
+    letters,
   };
 }
 

@@ -44,6 +44,69 @@ const OTHER_ID = "11111111-2222-4333-8444-555555555555";
 const sk = (name) => d(py.identities[name].secret_key);
 const pk = (name) => d(py.identities[name].public_key);
 
+/** A letter vector's text; a long one is stored as head + repeat * times. */
+function letterText(v) {
+  if (v.text !== undefined) return v.text;
+  const { head, repeat, times } = v.text_pattern;
+  return head + repeat.repeat(times);
+}
+
+function sealPyLetter(v) {
+  return p.sealLetter(
+    sk(v.author),
+    pk(v.author),
+    d(v.case_public_key),
+    v.object_id,
+    v.version,
+    letterText(v),
+    v.created_at,
+    v.author_id,
+    { contentKey: d(v.content_key), nonces: v.nonces.map(d) },
+  );
+}
+
+const SHORT_LETTER = py.letters[0];
+
+/** openLetter on the short letter as the case key, with some arguments changed. */
+function openShortLetter(changes = {}) {
+  const v = SHORT_LETTER;
+  const args = {
+    recipientSk: d(v.case_secret_key),
+    senderPk: pk(v.author),
+    objectId: v.object_id,
+    version: v.version,
+    grant: d(v.grant_to_case),
+    manifest: d(v.manifest),
+    chunks: v.chunks.map(d),
+    ...changes,
+  };
+  return p.openLetter(
+    args.recipientSk,
+    args.senderPk,
+    args.objectId,
+    args.version,
+    args.grant,
+    args.manifest,
+    args.chunks,
+  );
+}
+
+// Each grant kind opened with its own vector's keys and ids; only the kind can be wrong.
+const OPEN_AS = {
+  case: (v, grant) =>
+    p.openCaseGrant(sk(v.recipient), pk(v.sender), py.case_grant.case_id, grant),
+  case_public: (v, grant) =>
+    p.openCasePublicGrant(sk(v.recipient), pk(v.sender), py.case_public_grant.case_id, grant),
+  content: (v, grant) =>
+    p.openContentGrant(
+      sk(v.recipient),
+      pk(v.sender),
+      py.content_grant.object_id,
+      py.content_grant.version,
+      grant,
+    ),
+};
+
 describe("python.json recomputed by protocol.js", () => {
   test("b64_vectors_match", () => {
     for (const v of py.b64) {
@@ -216,6 +279,133 @@ describe("python.json recomputed by protocol.js", () => {
     const blob = p.sealVault(d(v.secret_key), v.account_id, v.data, { nonce: d(v.nonce) });
     assert.equal(e(blob), v.blob);
     assert.deepEqual(p.openVault(d(v.secret_key), v.account_id, d(v.blob)), v.data);
+  });
+
+  test("case_public_grant_matches_and_opens", () => {
+    const v = py.case_public_grant;
+    // The key a participant learns is the public half of the key facilitators are granted.
+    assert.equal(e(p.publicKeyFromSecret(d(py.case_grant.case_secret_key))), v.case_public_key);
+    const made = p.makeCasePublicGrant(
+      sk(v.sender),
+      pk(v.recipient),
+      v.case_id,
+      d(v.case_public_key),
+      { nonce: d(v.nonce) },
+    );
+    assert.equal(e(made), v.grant);
+    const opened = p.openCasePublicGrant(sk(v.recipient), pk(v.sender), v.case_id, d(v.grant));
+    assert.equal(e(opened), v.case_public_key);
+  });
+
+  test("case_data_matches_and_opens", () => {
+    const v = py.case_data;
+    const key = d(v.case_secret_key);
+    assert.equal(e(p.caseDataKey(key)), v.case_data_key);
+    assert.ok(v.items.some((item) => item.purpose.length === 100));
+    assert.ok(v.items.some((item) => item.data === ""));
+    for (const item of v.items) {
+      const made = p.sealCaseData(key, v.case_id, item.purpose, d(item.data), {
+        nonce: d(item.nonce),
+      });
+      assert.equal(e(made), item.blob);
+      assert.equal(e(p.openCaseData(key, v.case_id, item.purpose, d(item.blob))), item.data);
+    }
+    assert.ok(v.texts.some((item) => item.text.startsWith("\ufeff")));
+    for (const item of v.texts) {
+      const made = p.sealCaseText(key, v.case_id, item.purpose, item.text, {
+        nonce: d(item.nonce),
+      });
+      assert.equal(e(made), item.blob);
+      assert.equal(p.openCaseText(key, v.case_id, item.purpose, d(item.blob)), item.text);
+    }
+  });
+
+  test("invalid_case_data_purposes_raise_malformed", () => {
+    const v = py.case_data;
+    const key = d(v.case_secret_key);
+    for (const purpose of [...py.case_data_purposes_invalid, null, utf8("bytes")]) {
+      const label = JSON.stringify(purpose);
+      assert.throws(
+        () => p.sealCaseData(key, v.case_id, purpose, utf8("x")),
+        p.MalformedInput,
+        label,
+      );
+      assert.throws(
+        () => p.openCaseData(key, v.case_id, purpose, d(v.items[0].blob)),
+        p.MalformedInput,
+        label,
+      );
+    }
+  });
+
+  test("drafts_match_and_open", () => {
+    for (const v of py.drafts) {
+      const secret = d(v.secret_key);
+      assert.equal(e(p.draftKey(secret)), v.draft_key);
+      const made = p.sealDraft(secret, v.account_id, v.draft_id, d(v.data), { nonce: d(v.nonce) });
+      assert.equal(e(made), v.blob);
+      assert.equal(e(p.openDraft(secret, v.account_id, v.draft_id, d(v.blob))), v.data);
+    }
+  });
+
+  test("letters_match_and_open", async () => {
+    for (const v of py.letters) {
+      const made = sealPyLetter(v);
+      assert.equal(e(made.manifest), v.manifest);
+      assert.equal(e(made.manifestHash), v.manifest_hash);
+      assert.deepEqual(made.chunks.map((chunk) => e(p.chunkHash(chunk))), v.chunk_hashes);
+      if (v.chunks !== undefined) assert.deepEqual(made.chunks.map(e), v.chunks);
+      assert.equal(e(made.grantToCase), v.grant_to_case);
+      assert.equal(e(made.grantToAuthor), v.grant_to_author);
+      assert.equal(e(made.contentKey), v.content_key);
+      // The manifest is the one already specified: one part, kind "letter", no file name.
+      assert.deepEqual(p.decryptManifest(d(v.content_key), v.object_id, v.version, d(v.manifest)), {
+        v: 1,
+        object_id: v.object_id,
+        version: v.version,
+        created_at: v.created_at,
+        author: v.author_id,
+        parts: [
+          {
+            kind: "letter",
+            mime: "text/plain; charset=utf-8",
+            name: "",
+            size: utf8(letterText(v)).length,
+            chunks: v.chunk_hashes.length,
+            hashes: v.chunk_hashes,
+          },
+        ],
+      });
+      // Equal hashes mean equal bytes, so these are python's chunks.
+      const byCase = await p.openLetter(
+        d(v.case_secret_key),
+        pk(v.author),
+        v.object_id,
+        v.version,
+        d(v.grant_to_case),
+        d(v.manifest),
+        made.chunks,
+      );
+      const byAuthor = await p.openLetter(
+        sk(v.author),
+        pk(v.author),
+        v.object_id,
+        v.version,
+        d(v.grant_to_author),
+        d(v.manifest),
+        made.chunks,
+      );
+      assert.equal(byCase, letterText(v));
+      assert.equal(byAuthor, letterText(v));
+    }
+  });
+
+  test("letters_cover_one_and_two_chunks_and_a_split_character", () => {
+    assert.deepEqual(py.letters.map((v) => v.chunk_hashes.length), [1, 2]);
+    const long = utf8(letterText(py.letters[1]));
+    assert.equal(long.length, p.CHUNK_SIZE + 1);
+    // The first chunk ends inside a two-byte character: text is decoded only after joining.
+    assert.deepEqual(long.subarray(p.CHUNK_SIZE - 1, p.CHUNK_SIZE + 1), utf8("\u00e9"));
   });
 });
 
@@ -519,6 +709,259 @@ describe("tampering fails in protocol.js", () => {
   });
 });
 
+describe("tampering fails for case keys, case data, drafts and letters", () => {
+  test("grant_opened_as_another_kind_raises_wrong_context", () => {
+    // Right keys, right ids: only the kind is wrong. A case grant and a case-public grant have
+    // bodies of the same length, so the context string is all that tells them apart.
+    for (const kind of Object.keys(OPEN_AS)) {
+      for (const openedAs of Object.keys(OPEN_AS)) {
+        if (kind === openedAs) continue;
+        const v = py[`${kind}_grant`];
+        const label = `${kind} opened as ${openedAs}`;
+        assert.throws(() => OPEN_AS[openedAs](v, d(v.grant)), p.WrongContext, label);
+      }
+    }
+    const v = SHORT_LETTER;
+    const caseSk = d(v.case_secret_key);
+    const grant = d(v.grant_to_case);
+    assert.throws(
+      () => p.openCaseGrant(caseSk, pk(v.author), v.object_id, grant),
+      p.WrongContext,
+    );
+    assert.throws(
+      () => p.openCasePublicGrant(caseSk, pk(v.author), v.object_id, grant),
+      p.WrongContext,
+    );
+  });
+
+  test("flipped_bit_in_case_public_grant_raises_decryption_failed", () => {
+    const v = py.case_public_grant;
+    for (const at of FLIP_POSITIONS) {
+      assert.throws(
+        () =>
+          p.openCasePublicGrant(sk(v.recipient), pk(v.sender), v.case_id, flipped(d(v.grant), at)),
+        p.DecryptionFailed,
+      );
+    }
+  });
+
+  test("case_public_grant_from_other_keys_raises_decryption_failed", () => {
+    const v = py.case_public_grant; // alice -> carol
+    assert.deepEqual([v.sender, v.recipient], ["alice", "carol"]);
+    assert.throws(
+      () => p.openCasePublicGrant(sk("carol"), pk("bob"), v.case_id, d(v.grant)),
+      p.DecryptionFailed,
+    );
+    assert.throws(
+      () => p.openCasePublicGrant(sk("bob"), pk("alice"), v.case_id, d(v.grant)),
+      p.DecryptionFailed,
+    );
+  });
+
+  test("case_public_grant_swapped_or_for_another_case_raises_wrong_context", () => {
+    const v = py.case_public_grant;
+    assert.throws(
+      () => p.openCasePublicGrant(sk("alice"), pk("carol"), v.case_id, d(v.grant)),
+      p.WrongContext,
+    );
+    assert.throws(
+      () => p.openCasePublicGrant(sk("carol"), pk("alice"), OTHER_ID, d(v.grant)),
+      p.WrongContext,
+    );
+  });
+
+  test("flipped_bit_in_case_data_or_draft_raises_decryption_failed", () => {
+    const c = py.case_data;
+    const key = d(c.case_secret_key);
+    const dr = py.drafts[0];
+    for (const at of FLIP_POSITIONS) {
+      for (const item of c.items) {
+        assert.throws(
+          () => p.openCaseData(key, c.case_id, item.purpose, flipped(d(item.blob), at)),
+          p.DecryptionFailed,
+        );
+      }
+      const t = c.texts[0];
+      assert.throws(
+        () => p.openCaseText(key, c.case_id, t.purpose, flipped(d(t.blob), at)),
+        p.DecryptionFailed,
+      );
+      assert.throws(
+        () => p.openDraft(d(dr.secret_key), dr.account_id, dr.draft_id, flipped(d(dr.blob), at)),
+        p.DecryptionFailed,
+      );
+    }
+  });
+
+  test("case_data_with_wrong_purpose_case_or_key_raises_decryption_failed", () => {
+    const c = py.case_data;
+    const key = d(c.case_secret_key);
+    const [name, note] = c.texts; // participant-name:<id> and facilitator-note:<same id>
+    assert.equal(name.purpose.split(":")[1], note.purpose.split(":")[1]);
+    const wrong = [
+      [key, c.case_id, name.purpose, note.blob], // a note shown as a name
+      [key, c.case_id, `participant-name:${OTHER_ID}`, name.blob], // another participant
+      [key, OTHER_ID, name.purpose, name.blob],
+      [sk("carol"), c.case_id, name.purpose, name.blob], // a participant's own key
+      [d(c.case_data_key), c.case_id, name.purpose, name.blob], // the derived key itself
+    ];
+    for (const [k, caseId, purpose, blob] of wrong) {
+      assert.throws(() => p.openCaseText(k, caseId, purpose, d(blob)), p.DecryptionFailed);
+    }
+  });
+
+  test("draft_for_another_id_account_or_key_raises_decryption_failed", () => {
+    const [first, second] = py.drafts;
+    const secret = d(first.secret_key);
+    const blob = d(first.blob);
+    assert.throws(
+      () => p.openDraft(secret, first.account_id, second.draft_id, blob),
+      p.DecryptionFailed,
+    );
+    assert.throws(() => p.openDraft(secret, OTHER_ID, first.draft_id, blob), p.DecryptionFailed);
+    assert.throws(
+      () => p.openDraft(sk("bob"), first.account_id, first.draft_id, blob),
+      p.DecryptionFailed,
+    );
+  });
+
+  test("draft_vault_and_case_data_do_not_open_as_each_other", () => {
+    const dr = py.drafts[0];
+    const vault = py.vault;
+    const secret = d(dr.secret_key);
+    assert.deepEqual(d(vault.secret_key), secret);
+    assert.throws(() => p.openVault(secret, dr.account_id, d(dr.blob)), p.DecryptionFailed);
+    assert.throws(
+      () => p.openDraft(secret, dr.account_id, dr.draft_id, d(vault.blob)),
+      p.DecryptionFailed,
+    );
+    const c = py.case_data;
+    assert.throws(
+      () => p.openDraft(d(c.case_secret_key), dr.account_id, dr.draft_id, d(c.items[0].blob)),
+      p.DecryptionFailed,
+    );
+  });
+
+  test("flipped_bit_in_letter_raises_decryption_failed", async () => {
+    const v = SHORT_LETTER;
+    for (const at of FLIP_POSITIONS) {
+      const grant = flipped(d(v.grant_to_case), at);
+      await assert.rejects(openShortLetter({ grant }), p.DecryptionFailed);
+      const manifest = flipped(d(v.manifest), at);
+      await assert.rejects(openShortLetter({ manifest }), p.DecryptionFailed);
+      await assert.rejects(
+        openShortLetter({ chunks: [flipped(d(v.chunks[0]), at)] }),
+        p.DecryptionFailed,
+      );
+    }
+  });
+
+  test("letter_opened_for_another_version_or_object_raises_wrong_context", async () => {
+    await assert.rejects(openShortLetter({ version: SHORT_LETTER.version + 1 }), p.WrongContext);
+    await assert.rejects(openShortLetter({ objectId: OTHER_ID }), p.WrongContext);
+  });
+
+  test("letter_grant_with_swapped_sender_raises_wrong_context", async () => {
+    // The author opening the grant they made to the case, as if the case key had sent it.
+    const v = SHORT_LETTER;
+    await assert.rejects(
+      openShortLetter({ recipientSk: sk(v.author), senderPk: d(v.case_public_key) }),
+      p.WrongContext,
+    );
+  });
+
+  test("letter_grant_for_someone_else_raises_decryption_failed", async () => {
+    const v = SHORT_LETTER;
+    // The recipient before any approval; the case key opening the author's own copy; the grant
+    // naming another sender.
+    await assert.rejects(openShortLetter({ recipientSk: sk("bob") }), p.DecryptionFailed);
+    await assert.rejects(openShortLetter({ grant: d(v.grant_to_author) }), p.DecryptionFailed);
+    await assert.rejects(openShortLetter({ senderPk: pk("alice") }), p.DecryptionFailed);
+  });
+
+  test("letter_with_another_letters_manifest_or_chunks_raises_decryption_failed", async () => {
+    const v = py.letters[1];
+    const long = sealPyLetter(v);
+    await assert.rejects(openShortLetter({ manifest: long.manifest }), p.DecryptionFailed);
+    await assert.rejects(openShortLetter({ chunks: long.chunks.slice(0, 1) }), p.DecryptionFailed);
+    await assert.rejects(
+      p.openLetter(
+        d(v.case_secret_key),
+        pk(v.author),
+        v.object_id,
+        v.version,
+        d(v.grant_to_case),
+        d(v.manifest),
+        [...long.chunks].reverse(),
+      ),
+      p.DecryptionFailed,
+    );
+  });
+
+  test("letter_with_missing_or_extra_chunks_raises_malformed", async () => {
+    const chunks = SHORT_LETTER.chunks.map(d);
+    await assert.rejects(openShortLetter({ chunks: [] }), p.MalformedInput);
+    await assert.rejects(openShortLetter({ chunks: [...chunks, chunks[0]] }), p.MalformedInput);
+    await assert.rejects(openShortLetter({ chunks: chunks[0] }), p.MalformedInput);
+  });
+
+  test("content_object_that_is_not_a_text_letter_raises_wrong_context", async () => {
+    const v = py.content;
+    const kinds = [
+      v.parts.map((part) => ({ ...part, data: partData(part) })),
+      [{ kind: "audio", mime: "audio/ogg", name: "a.ogg", data: utf8("ogg") }],
+      [{ kind: "letter", mime: "text/html", name: "", data: utf8("<p>") }],
+    ];
+    for (const parts of kinds) {
+      const key = p.generateContentKey();
+      const made = p.encryptContent(key, OTHER_ID, 1, parts, "2025-01-01T00:00:00Z", OTHER_ID);
+      const { manifestBlob, manifestHash, chunks } = made;
+      const grant = p.makeContentGrant(sk("carol"), pk("carol"), OTHER_ID, 1, key, manifestHash);
+      await assert.rejects(
+        p.openLetter(sk("carol"), pk("carol"), OTHER_ID, 1, grant, manifestBlob, chunks.flat()),
+        p.WrongContext,
+      );
+    }
+  });
+
+  test("seal_letter_with_bad_arguments_raises_malformed", () => {
+    const args = [
+      sk("carol"),
+      pk("carol"),
+      d(SHORT_LETTER.case_public_key),
+      OTHER_ID,
+      1,
+      "hello",
+      "2025-01-01T00:00:00Z",
+      OTHER_ID,
+    ];
+    p.sealLetter(...args);
+    const changes = [
+      [1, pk("bob")], // the author's own copy would go to someone else
+      [5, "\ud800"],
+      [5, utf8("bytes")],
+      [2, new Uint8Array(32)], // a low-order key
+      [7, "not-a-uuid"],
+    ];
+    for (const [at, value] of changes) {
+      const changed = args.with(at, value);
+      assert.throws(() => p.sealLetter(...changed), p.MalformedInput, String(at));
+    }
+    const fourNeeded = { nonces: [0, 1, 2].map(() => new Uint8Array(24)) };
+    assert.throws(() => p.sealLetter(...args, fourNeeded), p.MalformedInput);
+    const shortKey = { contentKey: new Uint8Array(31) };
+    assert.throws(() => p.sealLetter(...args, shortKey), p.MalformedInput);
+  });
+
+  test("case_text_that_is_not_utf8_raises_malformed", () => {
+    const c = py.case_data;
+    const key = d(c.case_secret_key);
+    const blob = p.sealCaseData(key, c.case_id, "note", Uint8Array.of(0xff, 0xfe));
+    assert.throws(() => p.openCaseText(key, c.case_id, "note", blob), p.MalformedInput);
+    assert.throws(() => p.sealCaseText(key, c.case_id, "note", "\udc00"), p.MalformedInput);
+  });
+});
+
 describe("round trips in protocol.js", () => {
   test("random_nonces_round_trip_and_differ", async () => {
     const [secret, publicKey] = p.generateIdentity();
@@ -576,5 +1019,35 @@ describe("round trips in protocol.js", () => {
     });
     assert.deepEqual(Object.keys(bad), ["error"]);
     assert.match(bad.error, /^MalformedInput/);
+  });
+
+  test("new_kinds_round_trip_with_random_nonces", async () => {
+    const [facilitator, facilitatorPk] = p.generateIdentity();
+    const [participant, participantPk] = p.generateIdentity();
+    const [caseSk, casePk] = p.generateIdentity();
+    const grant = p.makeCasePublicGrant(facilitator, participantPk, OTHER_ID, casePk);
+    assert.notDeepEqual(grant, p.makeCasePublicGrant(facilitator, participantPk, OTHER_ID, casePk));
+    assert.deepEqual(p.openCasePublicGrant(participant, facilitatorPk, OTHER_ID, grant), casePk);
+
+    const purpose = `participant-name:${OTHER_ID}`;
+    const name = p.sealCaseText(caseSk, OTHER_ID, purpose, "Sam");
+    assert.equal(p.openCaseText(caseSk, OTHER_ID, purpose, name), "Sam");
+    const draft = p.sealDraft(participant, OTHER_ID, OTHER_ID, utf8("Dear"));
+    assert.deepEqual(p.openDraft(participant, OTHER_ID, OTHER_ID, draft), utf8("Dear"));
+
+    // Text a browser may well meet: empty, a leading U+FEFF, NUL, CRLF, astral characters.
+    for (const text of ["", "\ufeffDear Sam", "a\u0000b\r\n", "\u{1f64f}".repeat(50)]) {
+      const seal = () =>
+        p.sealLetter(participant, participantPk, casePk, OTHER_ID, 1, text, "t", OTHER_ID);
+      const letter = seal();
+      assert.notDeepEqual(letter.contentKey, seal().contentKey);
+      const { manifest, chunks, grantToCase, grantToAuthor } = letter;
+      const open = (recipientSk, grant) =>
+        p.openLetter(recipientSk, participantPk, OTHER_ID, 1, grant, manifest, chunks);
+      assert.equal(await open(caseSk, grantToCase), text);
+      assert.equal(await open(participant, grantToAuthor), text);
+      const blob = p.sealCaseText(caseSk, OTHER_ID, "note", text);
+      assert.equal(p.openCaseText(caseSk, OTHER_ID, "note", blob), text);
+    }
   });
 });

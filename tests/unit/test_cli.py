@@ -48,3 +48,45 @@ def test_check_names_a_bad_setting(tmp_path: Path) -> None:
     result = _run(["check"], {"PORTAL_DATA_DIR": str(tmp_path), "PORTAL_KDF_OPS": "none"})
     assert result.returncode == 1
     assert "PORTAL_KDF_OPS must be a whole number" in result.stdout
+
+
+def test_demo_seeds_once_and_the_audit_chain_verifies(database_url: str, tmp_path: Path) -> None:
+    env = {
+        "PORTAL_DATA_DIR": str(tmp_path / "data"),
+        "PORTAL_DATABASE_URL": database_url,
+        "PORTAL_KDF_OPS": "1",
+        "PORTAL_KDF_MEM_KIB": "8192",
+        "PORTAL_AUTH_HASH_PROFILE": "test",
+    }
+    seeded = _run(["demo"], env)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "demo facilitator" in seeded.stdout
+    assert "demo harmed" in seeded.stdout
+    again = _run(["demo"], env)
+    assert again.returncode == 1
+    assert again.stderr.strip() == "The demo has already been seeded in this database."
+    verified = _run(["audit", "verify"], env)
+    assert verified.returncode == 0, verified.stdout
+    assert "The audit log is intact" in verified.stdout
+
+
+def test_audit_verify_names_an_edited_row(database_url: str, tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from portal.db import make_engine
+
+    env = {
+        "PORTAL_DATA_DIR": str(tmp_path / "data"),
+        "PORTAL_DATABASE_URL": database_url,
+        "PORTAL_KDF_OPS": "1",
+        "PORTAL_KDF_MEM_KIB": "8192",
+        "PORTAL_AUTH_HASH_PROFILE": "test",
+    }
+    assert _run(["demo"], env).returncode == 0
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE audit_events SET tag = 'message:approved' WHERE id = 5"))
+    engine.dispose()
+    result = _run(["audit", "verify"], env)
+    assert result.returncode == 1
+    assert "changed at row 5" in result.stdout

@@ -80,6 +80,32 @@ def fetch_from(obj: p.EncryptedObject) -> Callable[[int, int], bytes]:
     return lambda part, index: obj.chunks[part][index]
 
 
+def letter_text(v: dict[str, Any]) -> str:
+    """A letter vector's text; a long one is stored as head + repeat * times."""
+    if "text" in v:
+        return str(v["text"])
+    recipe = v["text_pattern"]
+    return str(recipe["head"]) + str(recipe["repeat"]) * int(recipe["times"])
+
+
+def seal_js_letter(v: dict[str, Any]) -> p.SealedLetter:
+    return p.seal_letter(
+        sk(v["author"]),
+        pk(v["author"]),
+        d(v["case_public_key"]),
+        v["object_id"],
+        v["version"],
+        letter_text(v),
+        v["created_at"],
+        v["author_id"],
+        content_key=d(v["content_key"]),
+        nonces=[d(n) for n in v["nonces"]],
+    )
+
+
+SHORT_LETTER = JS["letters"][0]
+
+
 # --- js.json recomputed by protocol.py ---------------------------------------------------------
 
 
@@ -255,6 +281,128 @@ def test_js_vault_recomputes_identically_and_opens() -> None:
     blob = p.seal_vault(secret, v["account_id"], v["data"], nonce=d(v["nonce"]))
     assert e(blob) == v["blob"]
     assert p.open_vault(secret, v["account_id"], d(v["blob"])) == v["data"]
+
+
+def test_js_case_public_grant_recomputes_identically_and_opens() -> None:
+    v = JS["case_public_grant"]
+    # The key a participant learns is the public half of the key facilitators are granted.
+    case_secret = d(JS["case_grant"]["case_secret_key"])
+    assert e(p.public_key_from_secret(case_secret)) == v["case_public_key"]
+    made = p.make_case_public_grant(
+        sk(v["sender"]),
+        pk(v["recipient"]),
+        v["case_id"],
+        d(v["case_public_key"]),
+        nonce=d(v["nonce"]),
+    )
+    assert e(made) == v["grant"]
+    opened = p.open_case_public_grant(
+        sk(v["recipient"]), pk(v["sender"]), v["case_id"], d(v["grant"])
+    )
+    assert e(opened) == v["case_public_key"]
+
+
+def test_js_case_data_recomputes_identically_and_opens() -> None:
+    v = JS["case_data"]
+    key, case_id = d(v["case_secret_key"]), v["case_id"]
+    assert e(p.case_data_key(key)) == v["case_data_key"]
+    assert {len(item["purpose"]) for item in v["items"]} >= {100}
+    assert any(item["data"] == "" for item in v["items"])
+    for item in v["items"]:
+        made = p.seal_case_data(
+            key, case_id, item["purpose"], d(item["data"]), nonce=d(item["nonce"])
+        )
+        assert e(made) == item["blob"]
+        assert e(p.open_case_data(key, case_id, item["purpose"], d(item["blob"]))) == item["data"]
+    assert any(item["text"].startswith("\ufeff") for item in v["texts"])
+    for item in v["texts"]:
+        made = p.seal_case_text(key, case_id, item["purpose"], item["text"], nonce=d(item["nonce"]))
+        assert e(made) == item["blob"]
+        assert p.open_case_text(key, case_id, item["purpose"], d(item["blob"])) == item["text"]
+
+
+@pytest.mark.parametrize("purpose", JS["case_data_purposes_invalid"], ids=ascii)
+def test_invalid_case_data_purpose_raises_malformed(purpose: str) -> None:
+    v = JS["case_data"]
+    key, blob = d(v["case_secret_key"]), d(v["items"][0]["blob"])
+    with pytest.raises(p.MalformedInput):
+        p.seal_case_data(key, v["case_id"], purpose, b"data")
+    with pytest.raises(p.MalformedInput):
+        p.open_case_data(key, v["case_id"], purpose, blob)
+
+
+@pytest.mark.parametrize("vector", JS["drafts"], ids=lambda v: v["draft_id"])
+def test_js_draft_recomputes_identically_and_opens(vector: dict[str, Any]) -> None:
+    v = vector
+    secret = d(v["secret_key"])
+    assert e(p.draft_key(secret)) == v["draft_key"]
+    made = p.seal_draft(secret, v["account_id"], v["draft_id"], d(v["data"]), nonce=d(v["nonce"]))
+    assert e(made) == v["blob"]
+    assert e(p.open_draft(secret, v["account_id"], v["draft_id"], d(v["blob"]))) == v["data"]
+
+
+@pytest.mark.parametrize("vector", JS["letters"], ids=lambda v: f"v{v['version']}")
+def test_js_letter_recomputes_identically_and_opens(vector: dict[str, Any]) -> None:
+    v = vector
+    made = seal_js_letter(v)
+    assert e(made.manifest) == v["manifest"]
+    assert e(made.manifest_hash) == v["manifest_hash"]
+    assert [e(p.chunk_hash(chunk)) for chunk in made.chunks] == v["chunk_hashes"]
+    if "chunks" in v:
+        assert [e(chunk) for chunk in made.chunks] == v["chunks"]
+    assert e(made.grant_to_case) == v["grant_to_case"]
+    assert e(made.grant_to_author) == v["grant_to_author"]
+    assert e(made.content_key) == v["content_key"]
+    # The manifest is the one already specified: one part, kind "letter", no file name.
+    size = len(letter_text(v).encode())
+    assert p.decrypt_manifest(
+        d(v["content_key"]), v["object_id"], v["version"], d(v["manifest"])
+    ) == {
+        "v": 1,
+        "object_id": v["object_id"],
+        "version": v["version"],
+        "created_at": v["created_at"],
+        "author": v["author_id"],
+        "parts": [
+            {
+                "kind": "letter",
+                "mime": "text/plain; charset=utf-8",
+                "name": "",
+                "size": size,
+                "chunks": len(v["chunk_hashes"]),
+                "hashes": v["chunk_hashes"],
+            }
+        ],
+    }
+    # Equal hashes mean equal bytes, so these are the JS side's chunks.
+    case_sk = d(v["case_secret_key"])
+    opened_by_case = p.open_letter(
+        case_sk,
+        pk(v["author"]),
+        v["object_id"],
+        v["version"],
+        d(v["grant_to_case"]),
+        d(v["manifest"]),
+        made.chunks,
+    )
+    opened_by_author = p.open_letter(
+        sk(v["author"]),
+        pk(v["author"]),
+        v["object_id"],
+        v["version"],
+        d(v["grant_to_author"]),
+        d(v["manifest"]),
+        made.chunks,
+    )
+    assert opened_by_case == opened_by_author == letter_text(v)
+
+
+def test_js_letters_cover_one_and_two_chunks_and_a_split_character() -> None:
+    assert [len(v["chunk_hashes"]) for v in JS["letters"]] == [1, 2]
+    long_text = letter_text(JS["letters"][1]).encode()
+    # The first chunk ends inside a two-byte character: text is decoded only after joining.
+    assert long_text[p.CHUNK_SIZE - 1 : p.CHUNK_SIZE + 1] == "\u00e9".encode()
+    assert len(long_text) == p.CHUNK_SIZE + 1
 
 
 def test_python_server_helpers_match_committed_vectors() -> None:
@@ -534,6 +682,299 @@ def test_protocol_json_outside_the_subset_raises_malformed(data: dict[Any, Any])
         p.seal_vault(d(v["secret_key"]), v["account_id"], data)
 
 
+_CASE_PUBLIC = JS["case_public_grant"]
+
+
+def _open_case(v: dict[str, Any], grant: bytes) -> object:
+    return p.open_case_grant(
+        sk(v["recipient"]), pk(v["sender"]), JS["case_grant"]["case_id"], grant
+    )
+
+
+def _open_case_public(v: dict[str, Any], grant: bytes) -> object:
+    return p.open_case_public_grant(
+        sk(v["recipient"]), pk(v["sender"]), _CASE_PUBLIC["case_id"], grant
+    )
+
+
+def _open_content(v: dict[str, Any], grant: bytes) -> object:
+    g = JS["content_grant"]
+    return p.open_content_grant(
+        sk(v["recipient"]), pk(v["sender"]), g["object_id"], g["version"], grant
+    )
+
+
+_OPEN_AS: dict[str, Callable[[dict[str, Any], bytes], object]] = {
+    "case": _open_case,
+    "case_public": _open_case_public,
+    "content": _open_content,
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "opened_as"),
+    [(kind, other) for kind in _OPEN_AS for other in _OPEN_AS if kind != other],
+)
+def test_grant_opened_as_another_kind_raises_wrong_context(kind: str, opened_as: str) -> None:
+    # Right keys, right ids: only the kind is wrong. A case grant and a case-public grant have
+    # bodies of the same length, so the context string is all that tells them apart.
+    v = JS[f"{kind}_grant"]
+    with pytest.raises(p.WrongContext):
+        _OPEN_AS[opened_as](v, d(v["grant"]))
+
+
+def test_letter_grant_to_case_opened_as_case_or_case_public_grant_raises_wrong_context() -> None:
+    v = SHORT_LETTER
+    case_sk, grant = d(v["case_secret_key"]), d(v["grant_to_case"])
+    with pytest.raises(p.WrongContext):
+        p.open_case_grant(case_sk, pk(v["author"]), v["object_id"], grant)
+    with pytest.raises(p.WrongContext):
+        p.open_case_public_grant(case_sk, pk(v["author"]), v["object_id"], grant)
+
+
+@pytest.mark.parametrize("position", FLIP_POSITIONS)
+def test_flipped_bit_in_case_public_grant_raises_decryption_failed(position: int) -> None:
+    v = _CASE_PUBLIC
+    with pytest.raises(p.DecryptionFailed):
+        p.open_case_public_grant(
+            sk(v["recipient"]), pk(v["sender"]), v["case_id"], flipped(d(v["grant"]), position)
+        )
+
+
+def test_case_public_grant_from_other_keys_raises_decryption_failed() -> None:
+    v = _CASE_PUBLIC
+    assert (v["sender"], v["recipient"]) == ("alice", "carol")
+    with pytest.raises(p.DecryptionFailed):  # alice's grant passed off as bob's
+        p.open_case_public_grant(sk("carol"), pk("bob"), v["case_id"], d(v["grant"]))
+    with pytest.raises(p.DecryptionFailed):
+        p.open_case_public_grant(sk("bob"), pk("alice"), v["case_id"], d(v["grant"]))
+
+
+def test_case_public_grant_swapped_or_for_another_case_raises_wrong_context() -> None:
+    v = _CASE_PUBLIC
+    with pytest.raises(p.WrongContext):  # the facilitator opening it as if carol had sent it
+        p.open_case_public_grant(sk("alice"), pk("carol"), v["case_id"], d(v["grant"]))
+    with pytest.raises(p.WrongContext):
+        p.open_case_public_grant(sk("carol"), pk("alice"), OTHER_ID, d(v["grant"]))
+
+
+@pytest.mark.parametrize("position", FLIP_POSITIONS)
+def test_flipped_bit_in_case_data_or_draft_raises_decryption_failed(position: int) -> None:
+    c, t, dr = JS["case_data"], JS["case_data"]["texts"][0], JS["drafts"][0]
+    for item in c["items"]:
+        with pytest.raises(p.DecryptionFailed):
+            p.open_case_data(
+                d(c["case_secret_key"]),
+                c["case_id"],
+                item["purpose"],
+                flipped(d(item["blob"]), position),
+            )
+    with pytest.raises(p.DecryptionFailed):
+        p.open_case_text(
+            d(c["case_secret_key"]), c["case_id"], t["purpose"], flipped(d(t["blob"]), position)
+        )
+    with pytest.raises(p.DecryptionFailed):
+        p.open_draft(
+            d(dr["secret_key"]), dr["account_id"], dr["draft_id"], flipped(d(dr["blob"]), position)
+        )
+
+
+def test_case_data_with_wrong_purpose_case_or_key_raises_decryption_failed() -> None:
+    c = JS["case_data"]
+    key, case_id = d(c["case_secret_key"]), c["case_id"]
+    name, note = c["texts"]  # participant-name:<id> and facilitator-note:<same id>
+    assert name["purpose"].split(":")[1] == note["purpose"].split(":")[1]
+    with pytest.raises(p.DecryptionFailed):  # a note shown as a name
+        p.open_case_text(key, case_id, name["purpose"], d(note["blob"]))
+    with pytest.raises(p.DecryptionFailed):  # one participant's name shown as another's
+        p.open_case_text(key, case_id, f"participant-name:{OTHER_ID}", d(name["blob"]))
+    with pytest.raises(p.DecryptionFailed):
+        p.open_case_text(key, OTHER_ID, name["purpose"], d(name["blob"]))
+    with pytest.raises(p.DecryptionFailed):  # a participant's own key, not the case key
+        p.open_case_text(sk("carol"), case_id, name["purpose"], d(name["blob"]))
+    with pytest.raises(p.DecryptionFailed):  # the derived key is not the case key either
+        p.open_case_text(d(c["case_data_key"]), case_id, name["purpose"], d(name["blob"]))
+
+
+def test_draft_for_another_id_account_or_key_raises_decryption_failed() -> None:
+    first, second = JS["drafts"]
+    secret, account = d(first["secret_key"]), first["account_id"]
+    with pytest.raises(p.DecryptionFailed):
+        p.open_draft(secret, account, second["draft_id"], d(first["blob"]))
+    with pytest.raises(p.DecryptionFailed):
+        p.open_draft(secret, OTHER_ID, first["draft_id"], d(first["blob"]))
+    with pytest.raises(p.DecryptionFailed):
+        p.open_draft(sk("bob"), account, first["draft_id"], d(first["blob"]))
+
+
+def test_draft_vault_and_case_data_do_not_open_as_each_other() -> None:
+    dr, vault, c = JS["drafts"][0], JS["vault"], JS["case_data"]
+    secret, account = d(dr["secret_key"]), dr["account_id"]
+    assert d(vault["secret_key"]) == secret
+    with pytest.raises(p.DecryptionFailed):
+        p.open_vault(secret, account, d(dr["blob"]))
+    with pytest.raises(p.DecryptionFailed):
+        p.open_draft(secret, account, dr["draft_id"], d(vault["blob"]))
+    item = c["items"][0]
+    with pytest.raises(p.DecryptionFailed):  # same key bytes, other derivation and AD
+        p.open_draft(d(c["case_secret_key"]), account, dr["draft_id"], d(item["blob"]))
+
+
+@pytest.mark.parametrize("position", FLIP_POSITIONS)
+@pytest.mark.parametrize("where", ["grant", "manifest", "chunk"])
+def test_flipped_bit_in_letter_raises_decryption_failed(where: str, position: int) -> None:
+    v = SHORT_LETTER
+    grant, manifest = d(v["grant_to_case"]), d(v["manifest"])
+    chunks = [d(c) for c in v["chunks"]]
+    if where == "grant":
+        grant = flipped(grant, position)
+    elif where == "manifest":
+        manifest = flipped(manifest, position)
+    else:
+        chunks[0] = flipped(chunks[0], position)
+    with pytest.raises(p.DecryptionFailed):
+        p.open_letter(
+            d(v["case_secret_key"]),
+            pk(v["author"]),
+            v["object_id"],
+            v["version"],
+            grant,
+            manifest,
+            chunks,
+        )
+
+
+def _open_short_letter(**changes: Any) -> str:
+    v = SHORT_LETTER
+    args: dict[str, Any] = {
+        "recipient_sk": d(v["case_secret_key"]),
+        "sender_pk": pk(v["author"]),
+        "object_id": v["object_id"],
+        "version": v["version"],
+        "grant": d(v["grant_to_case"]),
+        "manifest": d(v["manifest"]),
+        "chunks": [d(c) for c in v["chunks"]],
+    }
+    args.update(changes)
+    return p.open_letter(**args)
+
+
+def test_letter_opened_for_another_version_or_object_raises_wrong_context() -> None:
+    with pytest.raises(p.WrongContext):
+        _open_short_letter(version=SHORT_LETTER["version"] + 1)
+    with pytest.raises(p.WrongContext):
+        _open_short_letter(object_id=OTHER_ID)
+
+
+def test_letter_grant_with_swapped_sender_raises_wrong_context() -> None:
+    # The author opening the grant they made to the case, as if the case key had sent it.
+    v = SHORT_LETTER
+    with pytest.raises(p.WrongContext):
+        _open_short_letter(recipient_sk=sk(v["author"]), sender_pk=d(v["case_public_key"]))
+
+
+def test_letter_grant_for_someone_else_raises_decryption_failed() -> None:
+    v = SHORT_LETTER
+    with pytest.raises(p.DecryptionFailed):  # the recipient before any approval
+        _open_short_letter(recipient_sk=sk("bob"))
+    with pytest.raises(p.DecryptionFailed):  # the case key opening the author's own copy
+        _open_short_letter(grant=d(v["grant_to_author"]))
+    with pytest.raises(p.DecryptionFailed):  # the grant names another sender
+        _open_short_letter(sender_pk=pk("alice"))
+
+
+def test_letter_with_another_letters_manifest_or_chunks_raises_decryption_failed() -> None:
+    long_letter = seal_js_letter(JS["letters"][1])
+    with pytest.raises(p.DecryptionFailed):  # the granted hash pins the manifest
+        _open_short_letter(manifest=long_letter.manifest)
+    with pytest.raises(p.DecryptionFailed):
+        _open_short_letter(chunks=long_letter.chunks[:1])
+    v = JS["letters"][1]
+    with pytest.raises(p.DecryptionFailed):  # the long letter's chunks in the wrong order
+        p.open_letter(
+            d(v["case_secret_key"]),
+            pk(v["author"]),
+            v["object_id"],
+            v["version"],
+            d(v["grant_to_case"]),
+            d(v["manifest"]),
+            long_letter.chunks[::-1],
+        )
+
+
+def test_letter_with_missing_or_extra_chunks_raises_malformed() -> None:
+    chunks = [d(c) for c in SHORT_LETTER["chunks"]]
+    with pytest.raises(p.MalformedInput):
+        _open_short_letter(chunks=[])
+    with pytest.raises(p.MalformedInput):
+        _open_short_letter(chunks=[*chunks, chunks[0]])
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        pytest.param(js_parts(), id="three-parts"),
+        pytest.param(
+            [p.Part(kind="audio", mime="audio/ogg", name="a.ogg", data=b"ogg")], id="audio"
+        ),
+        pytest.param([p.Part(kind="letter", mime="text/html", name="", data=b"<p>")], id="html"),
+    ],
+)
+def test_content_object_that_is_not_a_text_letter_raises_wrong_context(parts: list[p.Part]) -> None:
+    author_sk, author_pk = sk("carol"), pk("carol")
+    key = p.generate_content_key()
+    made = p.encrypt_content(key, OTHER_ID, 1, parts, "2025-01-01T00:00:00Z", OTHER_ID)
+    grant = p.make_content_grant(author_sk, author_pk, OTHER_ID, 1, key, made.manifest_hash)
+    with pytest.raises(p.WrongContext):
+        p.open_letter(
+            author_sk,
+            author_pk,
+            OTHER_ID,
+            1,
+            grant,
+            made.manifest_blob,
+            [c for part in made.chunks for c in part],
+        )
+
+
+def test_seal_letter_with_bad_arguments_raises_malformed() -> None:
+    v = SHORT_LETTER
+    args: dict[str, Any] = {
+        "author_sk": sk("carol"),
+        "author_pk": pk("carol"),
+        "case_pk": d(v["case_public_key"]),
+        "object_id": OTHER_ID,
+        "version": 1,
+        "text": "hello",
+        "created_at": "2025-01-01T00:00:00Z",
+        "author_id": OTHER_ID,
+    }
+    p.seal_letter(**args)
+    for change in (
+        {"author_pk": pk("bob")},  # the author's own copy would go to someone else
+        {"text": "\ud800"},
+        {"text": b"bytes"},
+        {"nonces": [bytes(24)] * 3},  # one chunk needs four nonces
+        {"content_key": bytes(31)},
+        {"case_pk": bytes(32)},  # a low-order key
+        {"author_id": "not-a-uuid"},
+    ):
+        with pytest.raises(p.MalformedInput):
+            p.seal_letter(**{**args, **change})
+
+
+def test_case_text_that_is_not_utf8_raises_malformed() -> None:
+    c = JS["case_data"]
+    key = d(c["case_secret_key"])
+    blob = p.seal_case_data(key, c["case_id"], "note", b"\xff\xfe")
+    with pytest.raises(p.MalformedInput):
+        p.open_case_text(key, c["case_id"], "note", blob)
+    with pytest.raises(p.MalformedInput):
+        p.seal_case_text(key, c["case_id"], "note", "\udc00")
+    with pytest.raises(p.MalformedInput):
+        p.seal_case_data(key, c["case_id"], b"note", b"")  # type: ignore[arg-type]  # the check under test
+
+
 # --- round trips -------------------------------------------------------------------------------
 
 
@@ -606,3 +1047,50 @@ def test_any_recovery_key_round_trips_through_its_code(key: bytes, sloppy: bool)
 @given(data=st.binary(max_size=64))
 def test_any_bytes_round_trip_through_b64(data: bytes) -> None:
     assert p.b64decode(p.b64encode(data)) == data
+
+
+def test_new_kinds_round_trip_with_random_nonces() -> None:
+    facilitator, facilitator_pk = p.generate_identity()
+    participant, participant_pk = p.generate_identity()
+    case_sk, case_pk = p.generate_identity()
+    grant = p.make_case_public_grant(facilitator, participant_pk, OTHER_ID, case_pk)
+    assert grant != p.make_case_public_grant(facilitator, participant_pk, OTHER_ID, case_pk)
+    assert p.open_case_public_grant(participant, facilitator_pk, OTHER_ID, grant) == case_pk
+
+    name = p.seal_case_text(case_sk, OTHER_ID, f"participant-name:{OTHER_ID}", "Sam")
+    assert p.open_case_text(case_sk, OTHER_ID, f"participant-name:{OTHER_ID}", name) == "Sam"
+    draft = p.seal_draft(participant, OTHER_ID, OTHER_ID, b"Dear")
+    assert p.open_draft(participant, OTHER_ID, OTHER_ID, draft) == b"Dear"
+
+    letter = p.seal_letter(
+        participant, participant_pk, case_pk, OTHER_ID, 1, "Dear Sam", "2025-01-01", OTHER_ID
+    )
+    again = p.seal_letter(
+        participant, participant_pk, case_pk, OTHER_ID, 1, "Dear Sam", "2025-01-01", OTHER_ID
+    )
+    assert letter.content_key != again.content_key
+    args = (OTHER_ID, 1, letter.grant_to_case, letter.manifest, letter.chunks)
+    assert p.open_letter(case_sk, participant_pk, *args) == "Dear Sam"
+    own = (OTHER_ID, 1, letter.grant_to_author, letter.manifest, letter.chunks)
+    assert p.open_letter(participant, participant_pk, *own) == "Dear Sam"
+
+
+def test_sealed_letter_repr_hides_content_key() -> None:
+    v = SHORT_LETTER
+    assert v["content_key"] not in repr(seal_js_letter(v))
+    assert repr(d(v["content_key"])) not in repr(seal_js_letter(v))
+
+
+@quick
+@given(text=st.text(max_size=300))
+def test_any_text_round_trips_through_a_letter_and_case_text(text: str) -> None:
+    author, author_pk = sk("carol"), pk("carol")
+    case_sk = d(SHORT_LETTER["case_secret_key"])
+    case_pk = d(SHORT_LETTER["case_public_key"])
+    letter = p.seal_letter(author, author_pk, case_pk, OTHER_ID, 9, text, "t", OTHER_ID)
+    opened = p.open_letter(
+        case_sk, author_pk, OTHER_ID, 9, letter.grant_to_case, letter.manifest, letter.chunks
+    )
+    assert opened == text
+    blob = p.seal_case_text(case_sk, OTHER_ID, "note", text)
+    assert p.open_case_text(case_sk, OTHER_ID, "note", blob) == text

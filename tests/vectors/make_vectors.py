@@ -28,6 +28,8 @@ ACCOUNT_ID = "3f1c2a9e-7b4d-4c2e-9a61-0d5b8e7f4a10"
 CASE_ID = "9a4e6c1b-2d3f-4e5a-8b7c-6d5e4f3a2b10"
 OBJECT_ID = "5c7d9e1f-3a2b-4c4d-8e6f-7a8b9c0d1e2f"
 AUTHOR_ID = "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e"
+LETTER_ID = "8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e"
+DRAFT_IDS = ("d4e5f6a7-b8c9-4dae-8f00-112233445566", "e5f6a7b8-c9d0-4eb1-9a22-33445566778a")
 PASSWORD = "correct horse battery staple"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -86,6 +88,90 @@ def chunk_vector(
         "chunk": e(chunk),
         "chunk_hash": e(p.chunk_hash(chunk)),
     }
+
+
+def case_data_vector(
+    case_secret: bytes, purpose: str, data: bytes, label: str
+) -> dict[str, object]:
+    nonce = fixed(label, p.NONCE_BYTES)
+    blob = p.seal_case_data(case_secret, CASE_ID, purpose, data, nonce=nonce)
+    return {"purpose": purpose, "data": e(data), "nonce": e(nonce), "blob": e(blob)}
+
+
+def case_text_vector(case_secret: bytes, purpose: str, text: str, label: str) -> dict[str, object]:
+    nonce = fixed(label, p.NONCE_BYTES)
+    blob = p.seal_case_text(case_secret, CASE_ID, purpose, text, nonce=nonce)
+    return {"purpose": purpose, "text": text, "nonce": e(nonce), "blob": e(blob)}
+
+
+def draft_vector(secret_key: bytes, draft_id: str, data: bytes, label: str) -> dict[str, object]:
+    nonce = fixed(label, p.NONCE_BYTES)
+    return {
+        "secret_key": e(secret_key),
+        "draft_key": e(p.draft_key(secret_key)),
+        "account_id": ACCOUNT_ID,
+        "draft_id": draft_id,
+        "data": e(data),
+        "nonce": e(nonce),
+        "blob": e(p.seal_draft(secret_key, ACCOUNT_ID, draft_id, data, nonce=nonce)),
+    }
+
+
+def letter_vector(
+    author_sk: bytes,
+    case_secret: bytes,
+    version: int,
+    text: str,
+    label: str,
+    recipe: tuple[str, str, int] | None = None,
+) -> dict[str, object]:
+    """seal_letter by carol to the case key. A long letter is stored as its ``recipe``
+    (head + repeat * times) and its chunk hashes; a short one keeps its text and chunks."""
+    if recipe is not None:
+        head, repeat, times = recipe
+        assert head + repeat * times == text
+    author_pk = p.public_key_from_secret(author_sk)
+    case_public = p.public_key_from_secret(case_secret)
+    created_at = f"2025-03-0{version}T08:15:00Z"
+    count = max(1, -(-len(text.encode()) // p.CHUNK_SIZE))
+    content_key = fixed(f"{label}/key")
+    nonces = [fixed(f"{label}/nonce/{i}", p.NONCE_BYTES) for i in range(count + 3)]
+    sealed = p.seal_letter(
+        author_sk,
+        author_pk,
+        case_public,
+        LETTER_ID,
+        version,
+        text,
+        created_at,
+        AUTHOR_ID,
+        content_key=content_key,
+        nonces=nonces,
+    )
+    vector: dict[str, object] = {
+        "author": "carol",
+        "author_id": AUTHOR_ID,
+        "case_secret_key": e(case_secret),
+        "case_public_key": e(case_public),
+        "object_id": LETTER_ID,
+        "version": version,
+        "created_at": created_at,
+        **(
+            {"text": text}
+            if recipe is None
+            else {"text_pattern": {"head": head, "repeat": repeat, "times": times}}
+        ),
+        "content_key": e(content_key),
+        "nonces": [e(n) for n in nonces],
+        "manifest": e(sealed.manifest),
+        "manifest_hash": e(sealed.manifest_hash),
+        "chunk_hashes": [e(p.chunk_hash(chunk)) for chunk in sealed.chunks],
+        "grant_to_case": e(sealed.grant_to_case),
+        "grant_to_author": e(sealed.grant_to_author),
+    }
+    if recipe is None:
+        vector["chunks"] = [e(chunk) for chunk in sealed.chunks]
+    return vector
 
 
 def build() -> dict[str, object]:
@@ -293,6 +379,89 @@ def build() -> dict[str, object]:
         "blob": e(p.seal_vault(secret_key, ACCOUNT_ID, vault_data, nonce=vault_nonce)),
     }
 
+    case_public = p.public_key_from_secret(case_secret)
+    case_public_nonce = fixed("case-public/nonce", p.NONCE_BYTES)
+    case_public_grant = {
+        "sender": "alice",
+        "recipient": "carol",
+        "case_id": CASE_ID,
+        "case_public_key": e(case_public),
+        "nonce": e(case_public_nonce),
+        "grant": e(
+            p.make_case_public_grant(
+                identities["alice"], public["carol"], CASE_ID, case_public, nonce=case_public_nonce
+            )
+        ),
+    }
+
+    # The longest purpose (100 visible ASCII characters, both ends of the range), empty data,
+    # binary data; texts with non-ASCII, an astral character and a leading U+FEFF, which both
+    # sides must keep (TextDecoder drops it unless told not to).
+    longest_purpose = "!" + "x" * 98 + "~"
+    case_data = {
+        "case_secret_key": e(case_secret),
+        "case_data_key": e(p.case_data_key(case_secret)),
+        "case_id": CASE_ID,
+        "items": [
+            case_data_vector(
+                case_secret, f"participant-name:{AUTHOR_ID}", b"Jo Bloggs", "case-data/0"
+            ),
+            case_data_vector(case_secret, longest_purpose, b"", "case-data/1"),
+            case_data_vector(
+                case_secret, f"facilitator-note:{LETTER_ID}", fixed("case-data/raw", 40), "cd/2"
+            ),
+        ],
+        "texts": [
+            case_text_vector(
+                case_secret,
+                f"participant-name:{ACCOUNT_ID}",
+                "J\u00fcrgen \u00d8. \U0001f600",
+                "ct/0",
+            ),
+            case_text_vector(
+                case_secret,
+                f"facilitator-note:{ACCOUNT_ID}",
+                "\ufeffStarts with U+FEFF.\nSecond line \u2013 calm.",
+                "ct/1",
+            ),
+        ],
+    }
+    case_data_purposes_invalid = [
+        "",  # empty
+        "x" * 101,  # one too long
+        "participant name",  # space
+        "tab\there",
+        "caf\u00e9",  # not ASCII
+        "line\n",
+        "nul\x00",
+        "del\x7f",
+    ]
+
+    drafts = [
+        draft_vector(secret_key, DRAFT_IDS[0], "Dear Sam,\nI keep \u2026".encode(), "draft/0"),
+        draft_vector(secret_key, DRAFT_IDS[1], b"", "draft/1"),
+    ]
+
+    # A short letter keeps its chunk; a long one (1 MiB + 1 byte of UTF-8) has two chunks and a
+    # two-byte character split across them, rebuilt from its recipe by the tests.
+    letters = [
+        letter_vector(
+            identities["carol"],
+            case_secret,
+            1,
+            "Dear Sam,\n\nI am sorry for what I did.\n\u2014 Jo \U0001f64f",
+            "letter/0",
+        ),
+        letter_vector(
+            identities["carol"],
+            case_secret,
+            2,
+            "a" + "\u00e9" * (p.CHUNK_SIZE // 2),
+            "letter/1",
+            recipe=("a", "\u00e9", p.CHUNK_SIZE // 2),
+        ),
+    ]
+
     b64_inputs = [b""] + [fixed(f"b64/{n}", n) for n in range(1, 7)] + [b"\xfb\xff\xbf"]
     return {
         "about": "Generated by tests/vectors/make_vectors.py from portal/protocol.py; do not edit.",
@@ -328,6 +497,11 @@ def build() -> dict[str, object]:
         "manifest": manifest,
         "content": content,
         "vault": vault,
+        "case_public_grant": case_public_grant,
+        "case_data": case_data,
+        "case_data_purposes_invalid": case_data_purposes_invalid,
+        "drafts": drafts,
+        "letters": letters,
         # Server-side helpers exist in Python only; js.json has no such section.
         "server": {
             "server_secret": e(fixed("server/secret")),

@@ -1,0 +1,1 @@
+"""Cases: their keys, facilitators, participants, consent and status."""

@@ -1,0 +1,132 @@
+"""Case rows. Nothing here is content: display names arrive sealed to the case key.
+
+A case has one key pair per epoch. Its secret reaches facilitators only as case grants made in a
+facilitator's browser; participants learn its public key from a grant a facilitator made to them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import Account
+from portal.db import Base, Blob, IdColumn, Timestamp, str_enum
+from portal.messages.states import CaseCondition
+
+
+class Side(StrEnum):
+    PERSON_HARMED = "person_harmed"
+    PERSON_RESPONSIBLE = "person_responsible"
+
+    @property
+    def label(self) -> str:
+        return "Person harmed" if self is Side.PERSON_HARMED else "Person responsible"
+
+    @property
+    def other(self) -> Side:
+        return Side.PERSON_RESPONSIBLE if self is Side.PERSON_HARMED else Side.PERSON_HARMED
+
+
+class Format(StrEnum):
+    LETTER = "letter"
+    AUDIO = "audio"
+    VIDEO = "video"
+
+    @property
+    def label(self) -> str:
+        return {"letter": "Letter", "audio": "Audio recording", "video": "Video recording"}[self]
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[IdColumn]
+    reference: Mapped[str] = mapped_column(
+        String(40), unique=True, comment="the service's own case reference; never a name"
+    )
+    label: Mapped[str] = mapped_column(String(80), comment="short and non-identifying")
+    status: Mapped[CaseCondition] = mapped_column(str_enum(CaseCondition))
+    public_key: Mapped[Blob] = mapped_column(comment="case X25519 public key, current epoch")
+    key_epoch: Mapped[int] = mapped_column(default=1)
+    created_by_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[Timestamp]
+    status_changed_at: Mapped[Timestamp]
+
+    facilitators: Mapped[list[CaseFacilitator]] = relationship(
+        back_populates="case", cascade="all, delete-orphan"
+    )
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Participant.created_at"
+    )
+
+
+class CaseFacilitator(Base):
+    __tablename__ = "case_facilitators"
+
+    case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    added_at: Mapped[Timestamp]
+
+    case: Mapped[Case] = relationship(back_populates="facilitators")
+    account: Mapped[Account] = relationship()
+
+
+class CaseKeyGrant(Base):
+    """The case secret key, boxed from one facilitator to another (or to themself)."""
+
+    __tablename__ = "case_key_grants"
+
+    id: Mapped[IdColumn]
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    epoch: Mapped[int]
+    recipient_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    sender_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    grant: Mapped[Blob]
+    created_at: Mapped[Timestamp]
+
+    __table_args__ = (UniqueConstraint("case_id", "epoch", "recipient_id"),)
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+
+    id: Mapped[IdColumn]
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    side: Mapped[Side] = mapped_column(str_enum(Side))
+    display_name: Mapped[Blob] = mapped_column(comment="sealed to the case key by a facilitator")
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    formats: Mapped[str] = mapped_column(
+        String(40), default="", comment="accepted formats, comma separated"
+    )
+    consent_recorded_at: Mapped[datetime | None]
+    consent_recorded_by_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    case_public_grant: Mapped[bytes | None] = mapped_column(
+        comment="the case public key, boxed from a facilitator to this participant"
+    )
+    case_public_grant_sender_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    key_verified_at: Mapped[datetime | None]
+    key_verified_by_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    verified_public_key: Mapped[bytes | None] = mapped_column(
+        comment="the key compared in person; a different current key means it changed"
+    )
+    joined_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
+    created_at: Mapped[Timestamp]
+
+    case: Mapped[Case] = relationship(back_populates="participants")
+    account: Mapped[Account | None] = relationship(foreign_keys=[account_id])
+
+    __table_args__ = (UniqueConstraint("case_id", "account_id"),)
+
+    @property
+    def accepted_formats(self) -> frozenset[Format]:
+        return frozenset(Format(value) for value in self.formats.split(",") if value)
+
+    @property
+    def has_consented(self) -> bool:
+        return self.consent_recorded_at is not None and self.withdrawn_at is None

@@ -1,0 +1,248 @@
+"""Case rules: opening, participants, consent, keys, pausing and closing. Never commits."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.accounts import services as accounts
+from portal.accounts.models import Account, Invitation, InvitationPurpose, Role
+from portal.audit.services import record
+from portal.audit.tags import AuditTag
+from portal.cases.models import Case, CaseFacilitator, CaseKeyGrant, Format, Participant, Side
+from portal.db import utcnow
+from portal.errors import BadInput, Conflict
+from portal.messages.states import CaseCondition
+from portal.settings import Settings
+
+_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./_-]{1,39}$")
+MAX_SEALED_NAME = 24 + 16 + 400  # nonce, tag, and a generous display name
+
+
+def _secret(settings: Settings) -> bytes:
+    return settings.secret_key.reveal()
+
+
+def open_case(
+    db: Session,
+    settings: Settings,
+    facilitator: Account,
+    *,
+    case_id: str,
+    reference: str,
+    label: str,
+    public_key: bytes,
+    own_grant: bytes,
+) -> Case:
+    """A new case whose key pair the facilitator's browser made, with the grant to themself."""
+    reference = " ".join(reference.split())
+    if not _REFERENCE.fullmatch(reference):
+        raise BadInput(
+            "Use 2 to 40 letters, numbers, spaces, dots, slashes or dashes.", field="reference"
+        )
+    label = " ".join(label.split())
+    if not 1 <= len(label) <= 80:
+        raise BadInput("Give the case a short label of up to 80 characters.", field="label")
+    now = utcnow()
+    if db.get(Case, case_id) is not None:
+        raise Conflict("Please reload the page and try again.")
+    case = Case(
+        id=case_id,
+        reference=reference,
+        label=label,
+        status=CaseCondition.OPEN,
+        public_key=public_key,
+        key_epoch=1,
+        created_by_id=facilitator.id,
+        created_at=now,
+        status_changed_at=now,
+    )
+    db.add(case)
+    try:
+        with db.begin_nested():
+            db.flush()
+    except IntegrityError:
+        raise Conflict("A case with that reference already exists.", field="reference") from None
+    db.add(CaseFacilitator(case_id=case.id, account_id=facilitator.id, added_at=now))
+    db.add(
+        CaseKeyGrant(
+            case_id=case.id,
+            epoch=1,
+            recipient_id=facilitator.id,
+            sender_id=facilitator.id,
+            grant=own_grant,
+            created_at=now,
+        )
+    )
+    db.flush()
+    record(db, _secret(settings), AuditTag.CASE_OPENED, actor_id=facilitator.id, subject_id=case.id)
+    return case
+
+
+def case_key_grant_for(db: Session, case: Case, account: Account) -> CaseKeyGrant | None:
+    return db.scalars(
+        select(CaseKeyGrant).where(
+            CaseKeyGrant.case_id == case.id,
+            CaseKeyGrant.epoch == case.key_epoch,
+            CaseKeyGrant.recipient_id == account.id,
+        )
+    ).first()
+
+
+def add_participant(
+    db: Session,
+    settings: Settings,
+    facilitator: Account,
+    case: Case,
+    side: Side,
+    sealed_name: bytes,
+    *,
+    participant_id: str | None = None,
+) -> Participant:
+    """``participant_id`` may be made by the browser: the sealed name's AD already names it."""
+    _require_not_closed(case)
+    if participant_id is not None and db.get(Participant, participant_id) is not None:
+        raise Conflict("Please reload the page and try again.")
+    participant = Participant(case_id=case.id, side=side, display_name=sealed_name, formats="")
+    if participant_id is not None:
+        participant.id = participant_id
+    db.add(participant)
+    db.flush()
+    record(
+        db,
+        _secret(settings),
+        AuditTag.PARTICIPANT_ADDED,
+        actor_id=facilitator.id,
+        subject_id=participant.id,
+    )
+    return participant
+
+
+def invite_participant(
+    db: Session, settings: Settings, facilitator: Account, case: Case, participant: Participant
+) -> accounts.IssuedInvitation:
+    """A single-use code that joins this participant; any earlier unused one stops working."""
+    _require_not_closed(case)
+    if participant.account_id is not None:
+        raise Conflict("This person has already joined.")
+    db.execute(
+        update(Invitation)
+        .where(
+            Invitation.participant_id == participant.id,
+            Invitation.redeemed_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    issued = accounts.create_invitation(
+        db, settings, facilitator, Role.PARTICIPANT, participant_id=participant.id
+    )
+    return issued
+
+
+def pending_invitation(db: Session, participant: Participant) -> Invitation | None:
+    return db.scalars(
+        select(Invitation).where(
+            Invitation.participant_id == participant.id,
+            Invitation.purpose == InvitationPurpose.INVITE,
+            Invitation.redeemed_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+    ).first()
+
+
+def record_consent(
+    db: Session,
+    settings: Settings,
+    facilitator: Account,
+    case: Case,
+    participant: Participant,
+    formats: frozenset[Format],
+) -> None:
+    """The participant agreed to indirect communication in these formats (or withdrew it)."""
+    _require_not_closed(case)
+    participant.formats = ",".join(sorted(f.value for f in formats))
+    participant.consent_recorded_at = utcnow() if formats else None
+    participant.consent_recorded_by_id = facilitator.id
+    record(
+        db,
+        _secret(settings),
+        AuditTag.PARTICIPANT_CONSENT_RECORDED,
+        actor_id=facilitator.id,
+        subject_id=participant.id,
+    )
+
+
+def give_case_public_key(
+    db: Session,
+    settings: Settings,
+    facilitator: Account,
+    case: Case,
+    participant: Participant,
+    grant: bytes,
+) -> None:
+    """Store the box in which the facilitator's browser gave the case public key to them."""
+    if participant.account_id is None:
+        raise Conflict("This person has not joined yet.")
+    participant.case_public_grant = grant
+    participant.case_public_grant_sender_id = facilitator.id
+    record(
+        db,
+        _secret(settings),
+        AuditTag.PARTICIPANT_GIVEN_CASE_KEY,
+        actor_id=facilitator.id,
+        subject_id=participant.id,
+    )
+
+
+def mark_key_verified(
+    db: Session,
+    settings: Settings,
+    facilitator: Account,
+    case: Case,
+    participant: Participant,
+    compared_key: bytes,
+) -> None:
+    """The facilitator compared security numbers with the participant in person."""
+    if participant.account is None:
+        raise Conflict("This person has not joined yet.")
+    if compared_key != participant.account.public_key:
+        raise Conflict("This person's key changed since the page was loaded. Please reload it.")
+    participant.key_verified_at = utcnow()
+    participant.key_verified_by_id = facilitator.id
+    participant.verified_public_key = participant.account.public_key
+    record(
+        db,
+        _secret(settings),
+        AuditTag.PARTICIPANT_KEY_VERIFIED,
+        actor_id=facilitator.id,
+        subject_id=participant.id,
+    )
+
+
+STATUS_TAGS = {
+    CaseCondition.PAUSED: AuditTag.CASE_PAUSED,
+    CaseCondition.OPEN: AuditTag.CASE_RESUMED,
+    CaseCondition.CLOSED: AuditTag.CASE_CLOSED,
+}
+
+
+def set_status(
+    db: Session, settings: Settings, facilitator: Account, case: Case, status: CaseCondition
+) -> None:
+    if case.status is CaseCondition.CLOSED:
+        raise Conflict("This case is closed.")
+    if case.status is status:
+        return
+    case.status = status
+    case.status_changed_at = utcnow()
+    record(db, _secret(settings), STATUS_TAGS[status], actor_id=facilitator.id, subject_id=case.id)
+
+
+def _require_not_closed(case: Case) -> None:
+    if case.status is CaseCondition.CLOSED:
+        raise Conflict("This case is closed.")

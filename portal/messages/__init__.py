@@ -1,0 +1,1 @@
+"""Messages between participants: content objects, the moderated queue, release and opt-in."""

@@ -1,0 +1,72 @@
+"""Plain words for states, as each reader should see them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from portal.db import utcnow
+from portal.messages.states import MessageState
+
+S = MessageState
+
+FOR_AUTHOR = {
+    S.SUBMITTED: "Sent to your facilitator",
+    S.IN_REVIEW: "Your facilitator is reading it",
+    S.RETURNED: "Returned to you with suggestions",
+    S.AWAITING_RECIPIENT: "Approved: waiting for the other person to choose",
+    S.HELD: "Approved: on hold",
+    S.OPENED: "Approved and passed on",
+    # Whether someone declines is theirs to share: the facilitator talks it through.
+    S.DECLINED: "Your facilitator will talk to you about this letter",
+    S.WITHHELD: "Not passed on",
+    S.WITHDRAWN: "Withdrawn",
+}
+
+FOR_STAFF = {
+    S.SUBMITTED: "Waiting for review",
+    S.IN_REVIEW: "Being reviewed",
+    S.RETURNED: "Returned for changes",
+    S.AWAITING_RECIPIENT: "Approved, waiting for the recipient",
+    S.HELD: "Held at the recipient's request",
+    S.OPENED: "Opened by the recipient",
+    S.DECLINED: "Declined by the recipient",
+    S.WITHHELD: "Withheld",
+    S.WITHDRAWN: "Withdrawn",
+}
+
+TIMELINE_FOR_AUTHOR = {
+    S.SUBMITTED: "Sent to your facilitator",
+    S.IN_REVIEW: "Your facilitator started reading it",
+    S.RETURNED: "Returned to you with suggestions",
+    S.AWAITING_RECIPIENT: "Approved and waiting for the other person",
+    S.HELD: "Put on hold",
+    S.OPENED: "Opened by the other person",
+    S.DECLINED: "Your facilitator will talk to you about this letter",
+    S.WITHHELD: "Your facilitator decided not to pass it on",
+    S.WITHDRAWN: "Withdrawn",
+}
+
+
+def author_label(state: MessageState, *, may_see_opened: bool) -> str:
+    if state is S.OPENED and not may_see_opened:
+        # The recipient chose not to tell: from the author's side it still waits.
+        return FOR_AUTHOR[S.AWAITING_RECIPIENT]
+    return FOR_AUTHOR[state]
+
+
+def age_text(since: datetime) -> str:
+    seconds = max(0, int((utcnow() - since).total_seconds()))
+    if seconds < 3600:
+        minutes = max(1, seconds // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if seconds < 86400:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    days = seconds // 86400
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+def size_hint(ciphertext_bytes: int) -> str:
+    """A rough length for a letter, from its size (about 3,000 characters a page)."""
+    pages = max(1, round(ciphertext_bytes / 3000))
+    return "about 1 page" if pages == 1 else f"about {pages} pages"

@@ -1,0 +1,62 @@
+"""Who may reach a message: the one place these rules live. Everyone else gets NotFound.
+
+- its case's facilitators;
+- its author (the participant who wrote it);
+- its recipient, and only once it was released to them: before approval the recipient does
+  not learn that it exists.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import Account, Role
+from portal.cases import policy as case_policy
+from portal.cases.models import Case, CaseFacilitator, Participant
+from portal.errors import NotFound
+from portal.messages.models import Message
+from portal.messages.states import RECIPIENT_GRANT_STATES
+
+
+def message_for_facilitator(db: Session, account: Account, message_id: str) -> tuple[Message, Case]:
+    message = db.get(Message, message_id)
+    if (
+        message is None
+        or account.role is not Role.FACILITATOR
+        or db.get(CaseFacilitator, (message.case_id, account.id)) is None
+    ):
+        raise NotFound
+    case = db.get(Case, message.case_id)
+    assert case is not None  # noqa: S101
+    return message, case
+
+
+def own_participation(db: Session, account: Account) -> Participant:
+    participant = case_policy.participation(db, account)
+    if participant is None:
+        raise NotFound
+    return participant
+
+
+def message_for_author(
+    db: Session, account: Account, message_id: str
+) -> tuple[Message, Participant]:
+    participant = own_participation(db, account)
+    message = db.get(Message, message_id)
+    if message is None or message.author_participant_id != participant.id:
+        raise NotFound
+    return message, participant
+
+
+def message_for_recipient(
+    db: Session, account: Account, message_id: str
+) -> tuple[Message, Participant]:
+    participant = own_participation(db, account)
+    message = db.get(Message, message_id)
+    if (
+        message is None
+        or message.recipient_participant_id != participant.id
+        or message.state not in RECIPIENT_GRANT_STATES
+    ):
+        raise NotFound
+    return message, participant

@@ -1,0 +1,133 @@
+"""The message state machine: one enum, one table of moves, one ``transition()``.
+
+Pure: no database, no clock. Services ask it whether a move is allowed and what it leads to.
+
+    SUBMITTED ──claim──▶ IN_REVIEW ──approve──▶ AWAITING_RECIPIENT ──open──▶ OPENED
+        ▲  ◀──release──┘    │  │                   │  ▲      │
+        │                    │  └─withhold─▶ WITHHELD  hold  resume  decline─▶ DECLINED
+        └──revise── RETURNED ◀─return─┘            ▼  │
+                                                   HELD
+    Any state before OPENED ──withdraw──▶ WITHDRAWN (by the author, or by their withdrawal
+    from the process). The recipient withdrawing from the process moves what waits for them
+    to HELD.
+
+Why the rules are what they are:
+- Only ``open`` leads to OPENED, and only the recipient can open: that is the one move in which
+  the server hands over the recipient's grant. Nothing is readable by a recipient otherwise.
+- While a case is paused, nothing moves towards delivery (claim, approve, open, revise, resume
+  and the rest are refused). Stopping moves (withdraw, hold) stay allowed: anyone may always
+  withdraw, and pausing must never trap an item on its way to someone.
+- A closed case moves nothing at all except withdrawal.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class MessageState(StrEnum):
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    RETURNED = "returned"
+    AWAITING_RECIPIENT = "awaiting_recipient"
+    HELD = "held"
+    OPENED = "opened"
+    DECLINED = "declined"
+    WITHHELD = "withheld"
+    WITHDRAWN = "withdrawn"
+
+
+class Action(StrEnum):
+    CLAIM = "claim"
+    RELEASE_CLAIM = "release_claim"
+    APPROVE = "approve"
+    RETURN = "return"
+    WITHHOLD = "withhold"
+    REVISE = "revise"
+    OPEN = "open"
+    HOLD = "hold"
+    RESUME = "resume"
+    DECLINE = "decline"
+    WITHDRAW = "withdraw"
+
+
+class CaseCondition(StrEnum):
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+S = MessageState
+TRANSITIONS: dict[tuple[MessageState, Action], MessageState] = {
+    (S.SUBMITTED, Action.CLAIM): S.IN_REVIEW,
+    (S.IN_REVIEW, Action.RELEASE_CLAIM): S.SUBMITTED,
+    (S.IN_REVIEW, Action.APPROVE): S.AWAITING_RECIPIENT,
+    (S.IN_REVIEW, Action.RETURN): S.RETURNED,
+    (S.IN_REVIEW, Action.WITHHOLD): S.WITHHELD,
+    (S.RETURNED, Action.REVISE): S.SUBMITTED,
+    (S.AWAITING_RECIPIENT, Action.OPEN): S.OPENED,
+    (S.AWAITING_RECIPIENT, Action.HOLD): S.HELD,
+    (S.AWAITING_RECIPIENT, Action.DECLINE): S.DECLINED,
+    (S.HELD, Action.RESUME): S.AWAITING_RECIPIENT,
+    (S.HELD, Action.DECLINE): S.DECLINED,
+    **{
+        (state, Action.WITHDRAW): S.WITHDRAWN
+        for state in (S.SUBMITTED, S.IN_REVIEW, S.RETURNED, S.AWAITING_RECIPIENT, S.HELD)
+    },
+}
+
+# Moves that stop or hold something; every other move carries an item towards delivery.
+STOPPING_ACTIONS = frozenset({Action.WITHDRAW, Action.HOLD})
+FINAL_STATES = frozenset({S.OPENED, S.DECLINED, S.WITHHELD, S.WITHDRAWN})
+# States in which the recipient's grant exists (made by the approving facilitator's browser).
+RECIPIENT_GRANT_STATES = frozenset({S.AWAITING_RECIPIENT, S.HELD, S.OPENED})
+
+
+class TransitionError(Exception):
+    """A move the state machine does not allow."""
+
+
+class NotAllowedNow(TransitionError):
+    """The move does not exist from this state."""
+
+    def __init__(self, state: MessageState, action: Action) -> None:
+        super().__init__(f"cannot {action.value} a message that is {state.value}")
+        self.state = state
+        self.action = action
+
+
+class CaseNotMoving(TransitionError):
+    """The case is paused or closed, so this move must wait."""
+
+    def __init__(self, condition: CaseCondition, action: Action) -> None:
+        super().__init__(f"cannot {action.value} while the case is {condition.value}")
+        self.condition = condition
+        self.action = action
+
+
+def transition(state: MessageState, action: Action, case: CaseCondition) -> MessageState:
+    """The state after ``action``, or a named error if the move is not allowed now."""
+    if case is not CaseCondition.OPEN:
+        allowed = {Action.WITHDRAW} if case is CaseCondition.CLOSED else STOPPING_ACTIONS
+        if action not in allowed:
+            raise CaseNotMoving(case, action)
+    target = TRANSITIONS.get((state, action))
+    if target is None:
+        raise NotAllowedNow(state, action)
+    return target
+
+
+def allowed_actions(state: MessageState, case: CaseCondition) -> frozenset[Action]:
+    result = set()
+    for action in Action:
+        try:
+            transition(state, action, case)
+        except TransitionError:
+            continue
+        result.add(action)
+    return frozenset(result)
+
+
+def recipient_may_read(state: MessageState) -> bool:
+    """Only an item the recipient chose to open is readable by them."""
+    return state is S.OPENED

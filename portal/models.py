@@ -1,0 +1,9 @@
+"""Every table, imported in one place: SQLAlchemy must know all of them before the first flush
+(foreign keys between domains are resolved by table name)."""
+
+from portal.accounts import models as accounts
+from portal.audit import models as audit
+from portal.cases import models as cases
+from portal.messages import models as messages
+
+__all__ = ["accounts", "audit", "cases", "messages"]

@@ -1,0 +1,79 @@
+// The participant's case as their own browser can confirm it (GET /api/me/case).
+//
+// The case public key, which letters are sealed to, comes from a grant made by a facilitator
+// (makeCasePublicGrant) and is opened here with the participant's secret key. The grant only
+// opens if the facilitator whose public key is named (grant_sender_public_key) really made it
+// for this participant and this case. So the facilitator's security number is shown only when
+// the grant opens; the server's own `facilitator_fingerprint` is never shown, because the
+// server could claim any number.
+//
+// Also the participant's home page (templates/participant/home.html, #case-context): it shows
+// that security number, with the sentence that it can be compared at the next meeting.
+
+import { ApiError, getJSON } from "./api.js";
+import { KeysUnavailable, forget, loadSecretKey, protocol } from "./keys.js";
+
+/**
+ * {me, status, casePublicKey, facilitatorPublicKey}. status is
+ *   "confirmed"  the grant opened: casePublicKey and facilitatorPublicKey are set;
+ *   "missing"    no grant yet (the facilitator has not finished setting up the case);
+ *   "failed"     a grant is there but does not open for this person, case and facilitator.
+ */
+export async function loadCaseContext(p, keys) {
+  const me = await getJSON("/api/me/case");
+  const result = { me, status: "missing", casePublicKey: null, facilitatorPublicKey: null };
+  if (!me.case_public_grant || !me.grant_sender_public_key) return result;
+  try {
+    if (me.account_id && me.account_id !== keys.accountId) {
+      throw new p.WrongContext("case answer is for another account");
+    }
+    const senderPk = p.b64decode(me.grant_sender_public_key);
+    const grant = p.b64decode(me.case_public_grant);
+    result.casePublicKey = p.openCasePublicGrant(keys.secretKey, senderPk, me.case_id, grant);
+    result.facilitatorPublicKey = senderPk;
+    result.status = "confirmed";
+  } catch (error) {
+    if (!(error instanceof p.ProtocolError)) throw error;
+    result.status = "failed";
+  }
+  return result;
+}
+
+// --- the home page -----------------------------------------------------------------------------
+
+async function showFacilitatorNumber(root) {
+  const status = document.getElementById("facilitator-status");
+  const confirmed = document.getElementById("facilitator-confirmed");
+  const number = document.getElementById("facilitator-fingerprint");
+  const unconfirmed = document.getElementById("facilitator-unconfirmed");
+  const pending = document.getElementById("facilitator-pending");
+  const problem = document.getElementById("facilitator-problem");
+  let keys = null;
+  try {
+    keys = await loadSecretKey();
+    const p = await protocol();
+    const context = await loadCaseContext(p, keys);
+    if (context.status === "confirmed") {
+      number.textContent = p.formatFingerprint(p.fingerprintDigits(context.facilitatorPublicKey));
+      confirmed.hidden = false;
+    } else if (context.status === "missing") {
+      pending.hidden = false;
+    } else {
+      unconfirmed.hidden = false;
+    }
+    status.textContent = "";
+  } catch (error) {
+    status.textContent = "";
+    problem.textContent =
+      error instanceof KeysUnavailable || error instanceof ApiError
+        ? error.message
+        : "This part of the page could not be loaded. Please try again later.";
+    problem.hidden = false;
+  } finally {
+    if (keys) forget(keys.secretKey);
+    root.setAttribute("aria-busy", "false");
+  }
+}
+
+const root = document.getElementById("case-context");
+if (root) showFacilitatorNumber(root);

@@ -1,0 +1,158 @@
+// One of my letters (templates/letters/show.html).
+//
+// The timeline is the server's. The letter and the facilitator's note are fetched
+// (GET /api/letters/{id}) when the page loads, but opened and shown only when the person asks:
+// someone may be looking over their shoulder. Both are checked by openLetter: my letter is
+// granted by me to me; the note is granted by the facilitator (feedback.sender_public_key).
+// Withdrawing asks first, then POST /api/letters/{id}/withdraw and the page is loaded again
+// (its timeline changes).
+
+import { ApiError, getJSON, isBusy, postJSON, setBusy, showAlert } from "./api.js";
+import { KeysUnavailable, loadSecretKey, protocol } from "./keys.js";
+import { COULD_NOT_CHECK, openSealed, reveal, showText } from "./letter-common.js";
+
+const root = document.getElementById("letter-page");
+const messageId = root.dataset.messageId;
+const statusRegion = document.getElementById("letter-status");
+const alertRegion = document.getElementById("letter-alert");
+
+const letterButton = document.getElementById("show-letter");
+const letterText = document.getElementById("letter-text");
+const feedbackSection = document.getElementById("feedback-section");
+const feedbackButton = document.getElementById("show-feedback");
+const feedbackText = document.getElementById("feedback-text");
+
+let answerPromise = null;
+let keysPromise = null;
+
+function letterAnswer() {
+  if (answerPromise === null) {
+    answerPromise = getJSON(`/api/letters/${encodeURIComponent(messageId)}`);
+    answerPromise.catch(() => {
+      answerPromise = null; // try again on the next click
+    });
+  }
+  return answerPromise;
+}
+
+function keys() {
+  if (keysPromise === null) {
+    keysPromise = loadSecretKey();
+    keysPromise.catch(() => {
+      keysPromise = null;
+    });
+  }
+  return keysPromise;
+}
+
+// Only to know whether there is a note from the facilitator; nothing is opened yet.
+letterAnswer()
+  .then((answer) => {
+    if (answer.feedback) feedbackSection.hidden = false;
+  })
+  .catch(() => {});
+
+/**
+ * A "Show …" button: the first press opens and checks the text, then it shows and hides it.
+ * `pick(answer)` -> [sealed object, sender public key (bytes) given the protocol and my keys].
+ */
+function attachReveal(button, target, showLabel, hideLabel, pick) {
+  let opened = false;
+  button.addEventListener("click", async () => {
+    if (isBusy(button)) return;
+    if (opened) {
+      const showing = target.hidden;
+      target.hidden = !showing;
+      button.textContent = showing ? hideLabel : showLabel;
+      button.setAttribute("aria-expanded", String(showing));
+      return;
+    }
+    const restore = setBusy(button, "Opening…");
+    alertRegion.textContent = "";
+    statusRegion.textContent = "Opening…";
+    try {
+      // One request at a time: a session's requests are not meant to race each other.
+      const answer = await letterAnswer();
+      const mine = await keys();
+      const p = await protocol();
+      const [sealed, senderPk] = pick(answer, p, mine);
+      let text;
+      try {
+        text = await openSealed(p, mine.secretKey, senderPk, sealed);
+      } catch (error) {
+        if (error instanceof p.ProtocolError) throw new ApiError(COULD_NOT_CHECK);
+        throw error;
+      }
+      showText(target, text);
+      opened = true;
+      restore();
+      button.textContent = hideLabel;
+      button.setAttribute("aria-expanded", "true");
+      target.hidden = false;
+      statusRegion.textContent = "";
+    } catch (error) {
+      restore();
+      statusRegion.textContent = "";
+      showAlert(
+        alertRegion,
+        error instanceof ApiError || error instanceof KeysUnavailable
+          ? error.message
+          : "This could not be opened just now. Please try again in a moment.",
+      );
+    }
+  });
+}
+
+attachReveal(letterButton, letterText, "Show my letter", "Hide my letter", (answer, p, mine) => [
+  answer,
+  p.publicKeyFromSecret(mine.secretKey), // my own copy: granted by me, to me
+]);
+
+attachReveal(
+  feedbackButton,
+  feedbackText,
+  "Show what your facilitator said",
+  "Hide what your facilitator said",
+  (answer, p) => [answer.feedback, p.b64decode(answer.feedback.sender_public_key)],
+);
+
+// --- withdrawing this letter -------------------------------------------------------------------
+
+const withdrawButton = document.getElementById("withdraw-letter");
+if (withdrawButton) {
+  const actions = document.getElementById("withdraw-actions");
+  const panel = document.getElementById("withdraw-confirm");
+  const confirmButton = document.getElementById("withdraw-confirm-button");
+  const cancelButton = document.getElementById("withdraw-cancel");
+  const withdrawAlert = document.getElementById("withdraw-alert");
+
+  withdrawButton.addEventListener("click", () => {
+    actions.hidden = true;
+    withdrawAlert.textContent = "";
+    reveal(panel);
+  });
+
+  cancelButton.addEventListener("click", () => {
+    if (isBusy(confirmButton)) return;
+    panel.hidden = true;
+    actions.hidden = false;
+    withdrawButton.focus();
+  });
+
+  confirmButton.addEventListener("click", async () => {
+    if (isBusy(confirmButton)) return;
+    const restore = setBusy(confirmButton, "Withdrawing…");
+    try {
+      await postJSON(`/api/letters/${encodeURIComponent(messageId)}/withdraw`, {});
+      location.replace(location.pathname);
+    } catch (error) {
+      restore();
+      showAlert(
+        withdrawAlert,
+        error instanceof ApiError
+          ? `${error.message} The letter has not been withdrawn.`
+          : "Something went wrong, and the letter has not been withdrawn. Please try again.",
+      );
+    }
+  });
+}

@@ -1,0 +1,313 @@
+"""A case with its people, built through the HTTP API with the Python protocol (no shortcuts).
+
+``CaseWorld.build(portal)`` gives a facilitator, a case, a person harmed and a person
+responsible who joined with their invitations, consented to letters and hold the case key.
+Its methods are the story's steps: ``write_letter``, ``claim``, ``approve``, ``open_letter``...
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2 as httpx
+
+from portal import protocol
+from portal.accounts.models import Role
+from tests.factories import Person, Portal
+
+b64 = protocol.b64encode
+_references = itertools.count(1)
+
+
+def _ok(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def sealed_object(object_id: str, version: int, sealed: protocol.SealedLetter) -> dict[str, Any]:
+    return {
+        "object_id": object_id,
+        "version": version,
+        "manifest": b64(sealed.manifest),
+        "manifest_hash": b64(sealed.manifest_hash),
+        "chunks": [
+            {"part": 0, "index": i, "final": i == len(sealed.chunks) - 1, "data": b64(chunk)}
+            for i, chunk in enumerate(sealed.chunks)
+        ],
+    }
+
+
+@dataclass
+class CaseWorld:
+    portal: Portal
+    facilitator: Person
+    case_id: str
+    case_sk: bytes
+    case_pk: bytes
+    harmed: Person
+    responsible: Person
+    participant_ids: dict[str, str] = field(default_factory=dict)  # account id -> participant id
+
+    # -- building ---------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, portal: Portal, facilitator: Person | None = None) -> CaseWorld:
+        facilitator = facilitator or portal.person(Role.FACILITATOR)
+        case_id = str(uuid.uuid4())
+        case_sk, case_pk = protocol.generate_identity()
+        grant = protocol.make_case_grant(
+            facilitator.secret_key, facilitator.public_key, case_id, case_sk
+        )
+        _ok(
+            facilitator.post_json(
+                "/api/cases",
+                {
+                    "case_id": case_id,
+                    "reference": f"RJ-{next(_references):04d}",
+                    "label": "Burglary, indirect",
+                    "public_key": b64(case_pk),
+                    "grant": b64(grant),
+                },
+            )
+        )
+        world = cls(
+            portal,
+            facilitator,
+            case_id,
+            case_sk,
+            case_pk,
+            harmed=portal.visitor(),
+            responsible=portal.visitor(),
+        )
+        world.harmed = world.add_participant("person_harmed", "Alex")
+        world.responsible = world.add_participant("person_responsible", "Sam")
+        return world
+
+    def add_participant(self, side: str, display_name: str) -> Person:
+        participant_id = str(uuid.uuid4())
+        sealed = protocol.seal_case_text(
+            self.case_sk, self.case_id, f"participant-name:{participant_id}", display_name
+        )
+        _ok(
+            self.facilitator.post_json(
+                f"/api/cases/{self.case_id}/participants",
+                {
+                    "participant_id": participant_id,
+                    "side": side,
+                    "sealed_name": b64(sealed),
+                },
+            )
+        )
+        base = f"/api/cases/{self.case_id}/participants/{participant_id}"
+        code = _ok(self.facilitator.post_json(f"{base}/invitation"))["code"]
+        person = self.portal.visitor().join(code)
+        self.participant_ids[person.account_id] = participant_id
+        _ok(self.facilitator.post_json(f"{base}/consent", {"formats": ["letter"]}))
+        grant = protocol.make_case_public_grant(
+            self.facilitator.secret_key, person.public_key, self.case_id, self.case_pk
+        )
+        _ok(self.facilitator.post_json(f"{base}/case-key", {"grant": b64(grant)}))
+        return person
+
+    def participant_id(self, person: Person) -> str:
+        return self.participant_ids[person.account_id]
+
+    # -- the author -------------------------------------------------------------------------
+
+    def case_key_as_seen_by(self, person: Person) -> bytes:
+        me = _ok(person.get("/api/me/case"))
+        return protocol.open_case_public_grant(
+            person.secret_key,
+            protocol.b64decode(me["grant_sender_public_key"]),
+            me["case_id"],
+            protocol.b64decode(me["case_public_grant"]),
+        )
+
+    def write_letter(self, author: Person, text: str) -> str:
+        case_pk = self.case_key_as_seen_by(author)
+        me = _ok(author.get("/api/me/case"))
+        object_id = _ok(author.post_json("/api/letters/objects"))["object_id"]
+        sealed = protocol.seal_letter(
+            author.secret_key,
+            author.public_key,
+            case_pk,
+            object_id,
+            1,
+            text,
+            "2026-11-22T12:00:00Z",
+            author.account_id,
+        )
+        body = {
+            "recipient_participant_id": me["recipients"][0]["participant_id"],
+            "letter": sealed_object(object_id, 1, sealed),
+            "grant_to_case": b64(sealed.grant_to_case),
+            "grant_to_author": b64(sealed.grant_to_author),
+        }
+        return str(_ok(author.post_json("/api/letters", body))["message_id"])
+
+    def revise_letter(self, author: Person, message_id: str, text: str) -> None:
+        current = _ok(author.get(f"/api/letters/{message_id}"))
+        version = current["version"] + 1
+        sealed = protocol.seal_letter(
+            author.secret_key,
+            author.public_key,
+            self.case_key_as_seen_by(author),
+            current["object_id"],
+            version,
+            text,
+            "2026-11-22T13:00:00Z",
+            author.account_id,
+        )
+        _ok(
+            author.post_json(
+                f"/api/letters/{message_id}/revise",
+                {
+                    "letter": sealed_object(current["object_id"], version, sealed),
+                    "grant_to_case": b64(sealed.grant_to_case),
+                    "grant_to_author": b64(sealed.grant_to_author),
+                },
+            )
+        )
+
+    def read_own_letter(self, author: Person, message_id: str) -> str:
+        mine = _ok(author.get(f"/api/letters/{message_id}"))
+        return protocol.open_letter(
+            author.secret_key,
+            author.public_key,
+            mine["object_id"],
+            mine["version"],
+            protocol.b64decode(mine["grant"]),
+            protocol.b64decode(mine["manifest"]),
+            [protocol.b64decode(c) for c in mine["chunks"]],
+        )
+
+    def read_feedback(self, author: Person, message_id: str) -> str:
+        feedback = _ok(author.get(f"/api/letters/{message_id}"))["feedback"]
+        return self._open_note(author, feedback)
+
+    # -- the facilitator --------------------------------------------------------------------
+
+    def review(
+        self, message_id: str, facilitator: Person | None = None
+    ) -> tuple[dict[str, Any], str]:
+        facilitator = facilitator or self.facilitator
+        _ok(facilitator.post_json(f"/api/messages/{message_id}/claim"))
+        item = _ok(facilitator.get(f"/api/messages/{message_id}/review"))
+        key = _ok(facilitator.get(f"/api/cases/{self.case_id}/key"))
+        case_sk = protocol.open_case_grant(
+            facilitator.secret_key,
+            protocol.b64decode(key["sender_public_key"]),
+            self.case_id,
+            protocol.b64decode(key["grant"]),
+        )
+        text = protocol.open_letter(
+            case_sk,
+            protocol.b64decode(item["author_public_key"]),
+            item["object_id"],
+            item["version"],
+            protocol.b64decode(item["grant"]),
+            protocol.b64decode(item["manifest"]),
+            [protocol.b64decode(c) for c in item["chunks"]],
+        )
+        return item, text
+
+    def note(self, person_pk: bytes, kind: str, text: str) -> dict[str, Any]:
+        f = self.facilitator
+        object_id = _ok(f.post_json(f"/api/cases/{self.case_id}/objects", {"kind": kind}))[
+            "object_id"
+        ]
+        sealed = protocol.seal_letter(
+            f.secret_key,
+            f.public_key,
+            self.case_pk,
+            object_id,
+            1,
+            text,
+            "2026-11-22T12:30:00Z",
+            f.account_id,
+        )
+        grant_to_person = protocol.make_content_grant(
+            f.secret_key, person_pk, object_id, 1, sealed.content_key, sealed.manifest_hash
+        )
+        return {
+            **sealed_object(object_id, 1, sealed),
+            "grant_to_case": b64(sealed.grant_to_case),
+            "grant_to_person": b64(grant_to_person),
+        }
+
+    def return_with_feedback(self, message_id: str, feedback: str) -> httpx.Response:
+        self.review(message_id)
+        body = {"feedback": self.note(self.responsible.public_key, "feedback", feedback)}
+        return self.facilitator.post_json(f"/api/messages/{message_id}/return", body)
+
+    def approve(
+        self, message_id: str, note: str | None = None, recipient: Person | None = None
+    ) -> httpx.Response:
+        recipient = recipient or self.harmed
+        item, _text = self.review(message_id)
+        key = _ok(self.facilitator.get(f"/api/cases/{self.case_id}/key"))
+        case_sk = protocol.open_case_grant(
+            self.facilitator.secret_key,
+            protocol.b64decode(key["sender_public_key"]),
+            self.case_id,
+            protocol.b64decode(key["grant"]),
+        )
+        content_key, digest = protocol.open_content_grant(
+            case_sk,
+            protocol.b64decode(item["author_public_key"]),
+            item["object_id"],
+            item["version"],
+            protocol.b64decode(item["grant"]),
+        )
+        grant = protocol.make_content_grant(
+            self.facilitator.secret_key,
+            recipient.public_key,
+            item["object_id"],
+            item["version"],
+            content_key,
+            digest,
+        )
+        body: dict[str, Any] = {"recipient_grant": b64(grant)}
+        if note is not None:
+            body["note"] = self.note(recipient.public_key, "content_note", note)
+        return self.facilitator.post_json(f"/api/messages/{message_id}/approve", body)
+
+    def withhold(self, message_id: str, reason: str) -> httpx.Response:
+        self.review(message_id)
+        body = {"reason": self.note(self.responsible.public_key, "feedback", reason)}
+        return self.facilitator.post_json(f"/api/messages/{message_id}/withhold", body)
+
+    # -- the recipient ----------------------------------------------------------------------
+
+    def read_content_note(self, recipient: Person, message_id: str) -> str:
+        note = _ok(recipient.get(f"/api/inbox/{message_id}/note"))["note"]
+        return self._open_note(recipient, note)
+
+    def open_letter(self, recipient: Person, message_id: str, *, tell_author: bool = False) -> str:
+        released = _ok(
+            recipient.post_json(f"/api/inbox/{message_id}/open", {"author_may_see": tell_author})
+        )
+        return protocol.open_letter(
+            recipient.secret_key,
+            protocol.b64decode(released["sender_public_key"]),
+            released["object_id"],
+            released["version"],
+            protocol.b64decode(released["grant"]),
+            protocol.b64decode(released["manifest"]),
+            [protocol.b64decode(c) for c in released["chunks"]],
+        )
+
+    def _open_note(self, reader: Person, note: dict[str, Any]) -> str:
+        return protocol.open_letter(
+            reader.secret_key,
+            protocol.b64decode(note["sender_public_key"]),
+            note["object_id"],
+            note["version"],
+            protocol.b64decode(note["grant"]),
+            protocol.b64decode(note["manifest"]),
+            [protocol.b64decode(c) for c in note["chunks"]],
+        )

@@ -1,0 +1,144 @@
+"""Every case and letter route, for every role, in its own case and in another case.
+
+Each role calls each route with ids from *one* case (the "own" case of its facilitator and
+participants). A refusal is an authorisation answer: 401, 403, 404, or a redirect to sign in.
+Anything else (200, or a 400/409 about the body or the state) means the door was open. The
+expected set for each route says exactly who may pass.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from portal.accounts.models import Role
+from tests.cases_world import CaseWorld
+from tests.factories import Person, Portal
+
+ANON, SM, FAC, FAC_OTHER = "anonymous", "service_manager", "facilitator", "facilitator_other"
+AUTHOR, RECIPIENT, PART_OTHER, SUP = "author", "recipient", "participant_other", "supporter"
+ROLES = [ANON, SM, FAC, FAC_OTHER, AUTHOR, RECIPIENT, PART_OTHER, SUP]
+ANY_FACILITATOR = frozenset({FAC, FAC_OTHER})
+OWN_FACILITATOR = frozenset({FAC})
+ANY_PARTICIPANT = frozenset({AUTHOR, RECIPIENT, PART_OTHER})
+SIGNED_IN = frozenset(ROLES) - {ANON}
+
+# Insertion order is call order: reads first, then changes, the most final changes last.
+CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/cases"): ANY_FACILITATOR,
+    ("GET", "/cases/new"): ANY_FACILITATOR,
+    ("GET", "/queue"): ANY_FACILITATOR,
+    ("GET", "/cases/{case_id}"): OWN_FACILITATOR,
+    ("GET", "/cases/{case_id}/audit"): OWN_FACILITATOR,
+    ("GET", "/api/cases/{case_id}/key"): OWN_FACILITATOR,
+    ("GET", "/api/cases/{case_id}/participants"): OWN_FACILITATOR,
+    ("GET", "/review/{message_id}"): OWN_FACILITATOR,
+    ("GET", "/api/messages/{message_id}/review"): OWN_FACILITATOR,
+    ("GET", "/letters/new"): ANY_PARTICIPANT,
+    ("GET", "/withdraw"): ANY_PARTICIPANT,
+    ("GET", "/api/me/case"): ANY_PARTICIPANT,
+    ("GET", "/api/drafts"): ANY_PARTICIPANT,
+    ("GET", "/letters/{message_id}"): frozenset({AUTHOR}),
+    ("GET", "/letters/{message_id}/revise"): frozenset({AUTHOR}),
+    ("GET", "/api/letters/{message_id}"): frozenset({AUTHOR}),
+    ("GET", "/inbox/{released_id}"): frozenset({RECIPIENT}),
+    ("GET", "/api/inbox/{released_id}/note"): frozenset({RECIPIENT}),
+    ("GET", "/api/vault"): SIGNED_IN,
+    ("PUT", "/api/vault"): SIGNED_IN,
+    ("POST", "/api/cases"): ANY_FACILITATOR,
+    ("POST", "/api/cases/{case_id}/participants"): OWN_FACILITATOR,
+    ("POST", "/api/cases/{case_id}/participants/{participant_id}/invitation"): OWN_FACILITATOR,
+    ("POST", "/api/cases/{case_id}/participants/{participant_id}/consent"): OWN_FACILITATOR,
+    ("POST", "/api/cases/{case_id}/participants/{participant_id}/case-key"): OWN_FACILITATOR,
+    ("POST", "/api/cases/{case_id}/participants/{participant_id}/verified"): OWN_FACILITATOR,
+    ("POST", "/api/cases/{case_id}/objects"): OWN_FACILITATOR,
+    ("POST", "/api/messages/{message_id}/claim"): OWN_FACILITATOR,
+    ("POST", "/api/messages/{message_id}/approve"): OWN_FACILITATOR,
+    ("POST", "/api/messages/{message_id}/return"): OWN_FACILITATOR,
+    ("POST", "/api/messages/{message_id}/withhold"): OWN_FACILITATOR,
+    ("POST", "/api/messages/{message_id}/release"): OWN_FACILITATOR,
+    ("POST", "/api/messages/{released_id}/resume"): OWN_FACILITATOR,
+    ("PUT", "/api/drafts/{draft_id}"): ANY_PARTICIPANT,
+    ("DELETE", "/api/drafts/{draft_id}"): ANY_PARTICIPANT,
+    ("POST", "/api/letters/objects"): ANY_PARTICIPANT,
+    ("POST", "/api/letters"): ANY_PARTICIPANT,
+    ("POST", "/api/letters/{message_id}/revise"): frozenset({AUTHOR}),
+    ("POST", "/api/inbox/{released_id}/not-yet"): frozenset({RECIPIENT}),
+    ("POST", "/api/inbox/{released_id}/open"): frozenset({RECIPIENT}),
+    ("POST", "/api/inbox/{released_id}/hold"): frozenset({RECIPIENT}),
+    ("POST", "/api/inbox/{released_id}/decline"): frozenset({RECIPIENT}),
+    ("POST", "/api/letters/{message_id}/withdraw"): frozenset({AUTHOR}),
+    ("POST", "/api/cases/{case_id}/status"): OWN_FACILITATOR,
+    ("POST", "/api/withdraw"): ANY_PARTICIPANT,
+}
+
+BODIES: dict[str, dict[str, Any]] = {
+    "/api/vault": {"blob": "AAAA"},
+    "/api/cases/{case_id}/participants/{participant_id}/consent": {"formats": ["letter"]},
+    "/api/cases/{case_id}/objects": {"kind": "feedback"},
+    "/api/cases/{case_id}/status": {"status": "paused"},
+    "/api/drafts/{draft_id}": {"blob": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+}
+
+
+def _refused(status: int, location: str) -> bool:
+    return status in {401, 403, 404} or (status == 303 and location.startswith("/sign-in"))
+
+
+@pytest.fixture
+def worlds(portal: Portal) -> tuple[CaseWorld, CaseWorld, str, str]:
+    own = CaseWorld.build(portal)
+    other = CaseWorld.build(portal)
+    in_review = own.write_letter(own.responsible, "In the queue.")
+    released = own.write_letter(own.responsible, "Approved.")
+    assert own.approve(released).status_code == 200
+    return own, other, in_review, released
+
+
+def _caller(role: str, portal: Portal, own: CaseWorld, other: CaseWorld) -> Person:
+    people: dict[str, Callable[[], Person]] = {
+        ANON: portal.visitor,
+        SM: portal.service_manager,
+        FAC: lambda: own.facilitator,
+        FAC_OTHER: lambda: other.facilitator,
+        AUTHOR: lambda: own.responsible,
+        RECIPIENT: lambda: own.harmed,
+        PART_OTHER: lambda: other.responsible,
+        SUP: lambda: portal.person(Role.SUPPORTER),
+    }
+    return people[role]()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_passes_exactly_its_case_routes(
+    portal: Portal, worlds: tuple[CaseWorld, CaseWorld, str, str], role: str
+) -> None:
+    own, other, in_review, released = worlds
+    person = _caller(role, portal, own, other)
+    ids = {
+        "{case_id}": own.case_id,
+        "{participant_id}": own.participant_id(own.harmed),
+        "{message_id}": in_review,
+        "{released_id}": released,
+        "{draft_id}": str(uuid.uuid4()),
+    }
+    failures = []
+    for (method, template), allowed in CASE_MATRIX.items():
+        path = template
+        for placeholder, value in ids.items():
+            path = path.replace(placeholder, value)
+        body = BODIES.get(template, {})
+        if method == "GET":
+            response = person.get(path)
+        else:
+            response = person.request(
+                method, path, json=body, headers={"X-CSRF-Token": person.csrf()}
+            )
+        status, location = response.status_code, response.headers.get("location", "")
+        assert status < 500, f"{method} {template} as {role}: {status} {response.text[:200]}"
+        if (role in allowed) == _refused(status, location):
+            failures.append(f"{method} {template} as {role}: {status} {location}")
+    assert not failures, "\n".join(failures)

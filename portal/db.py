@@ -92,7 +92,11 @@ def make_engine(database_url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # IMMEDIATE takes the write lock up front. Nearly every request writes (the session's
+            # last-seen time), and a deferred transaction that later needs to write fails at once
+            # with "database is locked" when another writer went first; busy_timeout cannot help
+            # there. Waiting for the lock at BEGIN can.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(database_url, pool_pre_ping=True, hide_parameters=True)

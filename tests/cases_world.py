@@ -55,7 +55,12 @@ class CaseWorld:
     # -- building ---------------------------------------------------------------------------
 
     @classmethod
-    def build(cls, portal: Portal, facilitator: Person | None = None) -> CaseWorld:
+    def build(
+        cls,
+        portal: Portal,
+        facilitator: Person | None = None,
+        names: tuple[str, str] = ("Alex", "Sam"),
+    ) -> CaseWorld:
         facilitator = facilitator or portal.person(Role.FACILITATOR)
         case_id = str(uuid.uuid4())
         case_sk, case_pk = protocol.generate_identity()
@@ -83,8 +88,8 @@ class CaseWorld:
             harmed=portal.visitor(),
             responsible=portal.visitor(),
         )
-        world.harmed = world.add_participant("person_harmed", "Alex")
-        world.responsible = world.add_participant("person_responsible", "Sam")
+        world.harmed = world.add_participant("person_harmed", names[0])
+        world.responsible = world.add_participant("person_responsible", names[1])
         return world
 
     def add_participant(self, side: str, display_name: str) -> Person:

@@ -14,7 +14,6 @@ from typing import Any
 import httpx2 as httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from portal import protocol
 from portal.accounts import services
@@ -31,7 +30,7 @@ _names = itertools.count(1)
 class Person:
     """One browser: its own cookie jar, and what it knows after joining."""
 
-    http: TestClient
+    http: httpx.Client
     name: str = ""
     password: str = ""
     account_id: str = ""
@@ -132,7 +131,7 @@ class Person:
 class Portal:
     """The service under test: makes people and invitations."""
 
-    def __init__(self, http: TestClient, settings: Settings, engine: Engine) -> None:
+    def __init__(self, http: httpx.Client, settings: Settings, engine: Engine) -> None:
         self.http = http
         self.settings = settings
         self.sessions = make_session_factory(engine)

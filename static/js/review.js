@@ -161,7 +161,16 @@ async function start() {
 /** Claim the letter when nobody is reviewing it; say so when someone else is. */
 async function claimIfFree() {
   const review = state.review;
-  if (review.state === "submitted") {
+  const caseStatus = root.dataset.caseStatus || "open";
+  if (review.state === "submitted" && caseStatus !== "open") {
+    // The server would refuse the claim: say why without asking it.
+    showAlert(
+      pageAlert,
+      caseStatus === "paused"
+        ? "This case is paused, so letters cannot be reviewed until it is resumed."
+        : "This case is closed, so letters in it can no longer be reviewed.",
+    );
+  } else if (review.state === "submitted") {
     try {
       const answer = await postJSON(api("/claim"), {});
       review.state = answer.state || "in_review";

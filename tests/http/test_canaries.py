@@ -1,0 +1,31 @@
+"""The server never holds letters, feedback, notes or display names in clear."""
+
+from __future__ import annotations
+
+import secrets
+
+from portal.settings import Settings
+from tests.cases_world import CaseWorld
+from tests.factories import Portal
+from tests.support import leaks
+
+
+def test_journey_leaves_no_plaintext_behind(portal: Portal, settings: Settings) -> None:
+    canary = {
+        name: f"canary-{name}-{secrets.token_hex(8)}"
+        for name in ["letter", "revision", "feedback", "note", "harmed-name", "responsible-name"]
+    }
+    world = CaseWorld.build(portal, names=(canary["harmed-name"], canary["responsible-name"]))
+    message_id = world.write_letter(world.responsible, f"Dear reader, {canary['letter']}")
+    assert world.return_with_feedback(message_id, canary["feedback"]).status_code == 200
+    world.revise_letter(world.responsible, message_id, f"Again: {canary['revision']}")
+    assert world.approve(message_id, note=canary["note"]).status_code == 200
+    assert canary["revision"] in world.open_letter(world.harmed, message_id)
+
+    needles = {name: value.encode() for name, value in canary.items()}
+    # Not vacuous: something the server does keep, the author's public key, is found.
+    needles["public key (stored on purpose)"] = world.responsible.public_key
+    hits = leaks.find(needles, settings.database_url, [settings.data_dir])
+    leaked = [hit for hit in hits if not hit.startswith("public key")]
+    assert leaked == []
+    assert "public key (stored on purpose) in the database" in hits

@@ -62,7 +62,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             empty = not accounts.has_any_account(db)
     finally:
         engine.dispose()
-    if empty:
+    if empty and args.demo:
+        _seed_demo(settings)
+    elif empty:
         _print_setup_link(settings)
     print(f"The portal is running at {settings.base_url} (press Ctrl+C to stop).", flush=True)
     uvicorn.run(
@@ -147,10 +149,15 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
 
 
 def cmd_demo(_args: argparse.Namespace) -> int:
-    from portal.demo import seed_demo  # only this command needs it
-
     settings = _settings()
     upgrade(settings.database_url)
+    _seed_demo(settings)
+    return 0
+
+
+def _seed_demo(settings: Settings) -> None:
+    from portal.demo import seed_demo  # only the demo needs it
+
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as db:
@@ -158,8 +165,7 @@ def cmd_demo(_args: argparse.Namespace) -> int:
             db.commit()
     finally:
         engine.dispose()
-    print("\n".join(lines))
-    return 0
+    print("\n".join(lines), flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the web server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--demo", action="store_true", help="on an empty database, seed the demo service first"
+    )
     serve.set_defaults(run=cmd_serve)
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         run=cmd_migrate

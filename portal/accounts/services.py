@@ -6,7 +6,6 @@ the browser derived (auth keys): never a password, a master key or a secret key.
 
 from __future__ import annotations
 
-import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -39,7 +38,6 @@ from portal.settings import Settings
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 INVITATION_CODE_LENGTH = 16  # 80 bits, typed by people; guessing is throttled
 _LOOKALIKES = str.maketrans("OIL", "011")
-_NAME_PATTERN = re.compile(r"^[\w.\-' ]{3,64}$")
 
 
 # ---------------------------------------------------------------------------------- names, codes
@@ -53,7 +51,10 @@ def normalize_name(raw: str) -> str:
 
 def validate_name(raw: str) -> str:
     name = normalize_name(raw)
-    if not _NAME_PATTERN.fullmatch(name):
+    # Letters, marks (many scripts need combining marks: Devanagari, Tamil...), numbers, and a
+    # few separators: the same rule as the join page's check in static/js/join.js.
+    allowed = all(unicodedata.category(char)[0] in "LMN" or char in "_.-' " for char in name)
+    if not (3 <= len(name) <= 64 and allowed):
         raise BadInput(
             "Use 3 to 64 letters, numbers, spaces, dots, dashes or apostrophes.",
             field="sign_in_name",

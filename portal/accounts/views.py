@@ -18,7 +18,7 @@ from portal.web import SESSION_COOKIE, Access, Ctx, endpoint
 KEY = wire.KEY
 BUNDLE = wire.KEY_BUNDLE
 SALT = wire.SALT
-SIGN_IN_REASONS = {"expired", "signed-out", "quick-exit", "signin", "recovered"}
+SIGN_IN_REASONS = {"expired", "signed-out", "signin"}
 
 
 def _sign_in_response(ctx: Ctx, account: Account, next_url: str, **extra: object) -> JSONResponse:

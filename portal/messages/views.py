@@ -167,6 +167,7 @@ def queue_page(ctx: Ctx) -> Response:
     rows = [
         {
             "id": m.id,
+            "state": m.state.value,
             "case_reference": references[m.case_id],
             "format_label": m.format.label,
             "age_text": labels.age_text(m.submitted_at),

@@ -37,13 +37,23 @@ export function getJSON(url, options = {}) {
   return request("GET", url, undefined, options);
 }
 
-async function request(method, url, body, { extendsSession = true, signal } = {}) {
+export function putJSON(url, body = {}, options = {}) {
+  return request("PUT", url, body, options);
+}
+
+export function deleteJSON(url, options = {}) {
+  return request("DELETE", url, undefined, options);
+}
+
+// `keepalive` lets a request outlive the page (a last autosave as the tab is hidden).
+async function request(method, url, body, { extendsSession = true, signal, keepalive = false } = {}) {
   const init = {
     method,
     credentials: "same-origin",
     cache: "no-store",
     headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
     signal,
+    keepalive,
   };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";

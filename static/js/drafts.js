@@ -20,7 +20,7 @@
 // expiry zero the secret key: a zero key is a key anyone knows), and after sending, the keeper
 // is closed so that leaving the page cannot save the sent letter again as a draft.
 
-import { ApiError, NETWORK_MESSAGE, csrfToken, getJSON } from "./api.js";
+import { ApiError, deleteJSON, getJSON, putJSON } from "./api.js";
 
 const SAVE_AFTER_MS = 2000;
 const SAVE_AT_LEAST_EVERY_MS = 15000;
@@ -30,44 +30,6 @@ const KEEPALIVE_LIMIT = 60 * 1024;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
-
-/** PUT and DELETE with the same conventions as api.js (which has only GET and POST). */
-async function send(method, url, body, { keepalive = false } = {}) {
-  const init = {
-    method,
-    credentials: "same-origin",
-    cache: "no-store",
-    headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
-    keepalive,
-  };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(url, init);
-  } catch {
-    throw new ApiError(NETWORK_MESSAGE);
-  }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  // Saving counts as activity, as any request does (see common.js, the idle warning).
-  const idle = data && Number.isFinite(data.idle_remaining) ? data.idle_remaining : null;
-  document.dispatchEvent(
-    new CustomEvent("portal:server-contact", { detail: { idleRemaining: idle } }),
-  );
-  if (!response.ok) {
-    throw new ApiError(data && typeof data.error === "string" ? data.error : "Not saved.", {
-      status: response.status,
-    });
-  }
-  return data;
-}
 
 function usable(secretKey) {
   return secretKey instanceof Uint8Array && secretKey.some((byte) => byte !== 0);
@@ -194,7 +156,7 @@ export class DraftKeeper {
     this.pending = null;
     this.firstUnsavedAt = null;
     const size = job.body.blob.length + 200;
-    const request = send("PUT", `/api/drafts/${job.draftId}`, job.body, {
+    const request = putJSON(`/api/drafts/${job.draftId}`, job.body, {
       keepalive: leaving && size < KEEPALIVE_LIMIT,
     });
     this.inFlight = request;
@@ -227,7 +189,7 @@ export class DraftKeeper {
     if (this.draftId === null) return;
     if (this.inFlight) await this.inFlight.catch(() => {});
     try {
-      await send("DELETE", `/api/drafts/${this.draftId}`);
+      await deleteJSON(`/api/drafts/${this.draftId}`);
     } catch {
       // The server drops the draft named in the send request itself; this is a second try.
     }

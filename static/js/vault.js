@@ -10,7 +10,7 @@
 // A vault that exists but does not open is never overwritten: that would silently lose every
 // pin. Pinning then fails with VaultUnreadable and the person is told.
 
-import { ApiError, NETWORK_MESSAGE, csrfToken, getJSON } from "./api.js";
+import { getJSON, putJSON } from "./api.js";
 import { protocol } from "./keys.js";
 
 export class VaultUnreadable extends Error {
@@ -90,42 +90,3 @@ export function keyStatus(pinned, currentB64, serverVerifiedB64 = null) {
   return "unverified";
 }
 
-// api.js has GET and POST only; the vault is written with PUT (docs/api-cases-and-letters.md).
-// Same behaviour as api.js: CSRF header, no caching, ApiError with a sentence, activity event.
-async function putJSON(url, body) {
-  let response;
-  try {
-    response = await fetch(url, {
-      method: "PUT",
-      credentials: "same-origin",
-      cache: "no-store",
-      headers: {
-        Accept: "application/json",
-        "Content-Type": "application/json",
-        "X-CSRF-Token": csrfToken(),
-      },
-      body: JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError(NETWORK_MESSAGE);
-  }
-  let data = null;
-  if ((response.headers.get("content-type") || "").includes("application/json")) {
-    try {
-      data = await response.json();
-    } catch {
-      data = null;
-    }
-  }
-  const idle = data && Number.isFinite(data.idle_remaining) ? data.idle_remaining : null;
-  document.dispatchEvent(
-    new CustomEvent("portal:server-contact", { detail: { idleRemaining: idle } }),
-  );
-  if (response.ok) return data;
-  throw new ApiError(
-    data && typeof data.error === "string" && data.error
-      ? data.error
-      : "Something went wrong and nothing was changed. Please try again in a moment.",
-    { status: response.status, field: data && typeof data.field === "string" ? data.field : null },
-  );
-}

@@ -156,8 +156,8 @@ def _run(portal: Portal) -> None:
     run_state_machine_as_test(
         Delivery,
         settings=settings(
-            max_examples=8,
-            stateful_step_count=14,
+            max_examples=12,
+            stateful_step_count=16,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
         ),

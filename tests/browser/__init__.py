@@ -1,0 +1,1 @@
+"""Browser tests: headless Chromium driving a live portal through page objects (``pages/``)."""

@@ -1,0 +1,173 @@
+"""Behind the scenes of a live portal: what a test does directly to its database.
+
+Browser tests go through the UI for what they are about, and come here for the rest: accounts
+that merely need to exist (made with the real protocol, as a browser would make them, but
+without the browser's round trips), and the clock the server reads (a session made to look idle
+for longer than it was, since a browser cannot make the server's time pass).
+
+The engine is the test's own, on the same database and with the same server secret (read from
+the data folder the server created) as the live server.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, MetaData, select, update
+from sqlalchemy.orm import Session
+
+from portal import protocol
+from portal.accounts import services
+from portal.accounts.hashing import make_hasher
+from portal.accounts.models import Account, Role, SignInSession
+from portal.db import make_engine
+from portal.settings import Settings
+from tests.support.live_server import LiveServer
+
+
+@dataclass(frozen=True)
+class Member:
+    """Someone with an account, and what only they know."""
+
+    account_id: str
+    name: str
+    password: str
+    role: Role
+    recovery_code: str
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    ended: bool
+    end_reason: str | None
+    idle_for: timedelta
+
+
+def new_password() -> str:
+    """A password the portal's strength meter accepts, different every time."""
+    return f"quiet harbour {secrets.token_hex(4)} lantern"
+
+
+class Backstage:
+    """Seeds accounts and moves the server's idea of time, for one live server."""
+
+    def __init__(self, server: LiveServer) -> None:
+        self.server = server
+        self.settings = Settings.from_env(server.env)
+        self.engine: Engine = make_engine(server.database_url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- accounts ---------------------------------------------------------------------------
+
+    def service_manager(self, name: str = "morgan", password: str | None = None) -> Member:
+        """A service manager made through a fresh setup code (the printed link stops working)."""
+        with Session(self.engine) as db:
+            issued = services.issue_setup_link(db, self.settings)
+            member = self._join(db, issued.code, name, password or new_password())
+            db.commit()
+        return member
+
+    def invitation_code(self, inviter: Member, role: Role) -> str:
+        with Session(self.engine) as db:
+            account = db.get(Account, inviter.account_id)
+            assert account is not None
+            issued = services.create_invitation(db, self.settings, account, role)
+            db.commit()
+        return issued.code
+
+    def _join(self, db: Session, code: str, name: str, password: str) -> Member:
+        # What static/js/join.js does, with portal.protocol: the same keys, bundles and codes.
+        invitation = services.usable_invitation(db, self.settings, code)
+        keys = protocol.derive_account_keys(
+            password, invitation.kdf_salt, invitation.kdf_ops, invitation.kdf_mem
+        )
+        secret_key, public_key = protocol.generate_identity()
+        recovery_key = protocol.generate_recovery_key()
+        account = services.complete_join(
+            db,
+            self.settings,
+            make_hasher(self.settings.auth_hash_profile),
+            code,
+            name,
+            services.NewAccountKeys(
+                public_key=public_key,
+                auth_key=keys.auth_key,
+                bundle=protocol.wrap_secret_key(keys.wrap_key, invitation.account_id, secret_key),
+                recovery_auth=protocol.recovery_auth_key(recovery_key),
+                recovery_bundle=protocol.wrap_with_recovery(
+                    recovery_key, invitation.account_id, secret_key
+                ),
+            ),
+        )
+        return Member(
+            account_id=account.id,
+            name=name,
+            password=password,
+            role=account.role,
+            recovery_code=protocol.encode_recovery_code(recovery_key),
+        )
+
+    def account_named(self, name: str) -> Account:
+        with Session(self.engine) as db:
+            account = db.scalars(
+                select(Account).where(Account.sign_in_name == services.normalize_name(name))
+            ).one()
+            db.expunge(account)
+        return account
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def sessions_of(self, account_id: str) -> list[SessionRow]:
+        now = datetime.now(UTC)
+        with Session(self.engine) as db:
+            rows = db.scalars(
+                select(SignInSession).where(SignInSession.account_id == account_id)
+            ).all()
+            return [
+                SessionRow(
+                    ended=row.ended_at is not None,
+                    end_reason=row.end_reason,
+                    idle_for=now - row.last_seen_at,
+                )
+                for row in rows
+            ]
+
+    def make_sessions_idle(self, account_id: str, *, for_: timedelta) -> None:
+        """Pretend the account's open sessions last saw a request ``for_`` ago."""
+        with Session(self.engine) as db:
+            db.execute(
+                update(SignInSession)
+                .where(SignInSession.account_id == account_id, SignInSession.ended_at.is_(None))
+                .values(last_seen_at=datetime.now(UTC) - for_)
+            )
+            db.commit()
+
+    # -- everything stored ------------------------------------------------------------------
+
+    def database_contents(self) -> list[bytes]:
+        """What the database holds, as bytes: the SQLite files themselves (with the WAL, where
+        fresh writes sit until a checkpoint), or every value of every PostgreSQL row."""
+        path = self.settings.sqlite_path
+        if path is not None:
+            files = sorted(path.parent.glob(path.name + "*"))
+            assert path in files
+            return [file.read_bytes() for file in files]
+        return list(self.every_value())
+
+    def every_value(self) -> Iterator[bytes]:
+        """Every value of every row of every table, as bytes (text as UTF-8, others as str)."""
+        metadata = MetaData()
+        metadata.reflect(self.engine)
+        with self.engine.connect() as connection:
+            for table in metadata.sorted_tables:
+                for row in connection.execute(select(table)):
+                    for value in row:
+                        if isinstance(value, bytes | bytearray | memoryview):
+                            yield bytes(value)
+                        elif value is not None:
+                            yield str(value).encode()

@@ -1,0 +1,52 @@
+"""Fixtures for the browser tests, on top of those in tests/conftest.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext
+
+from tests.browser.backstage import Backstage
+from tests.browser.devices import NewContext, open_context
+from tests.support.browser import BrowserGuard
+from tests.support.live_server import LiveServer
+
+
+@pytest.fixture
+def backstage_of() -> Iterator[Callable[[LiveServer], Backstage]]:
+    """``backstage_of(server)``: direct access to that server's database (see backstage.py)."""
+    stages: list[Backstage] = []
+
+    def make(server: LiveServer) -> Backstage:
+        stages.append(Backstage(server))
+        return stages[-1]
+
+    try:
+        yield make
+    finally:
+        for stage in stages:
+            stage.close()
+
+
+@pytest.fixture
+def backstage(
+    live_server: LiveServer, backstage_of: Callable[[LiveServer], Backstage]
+) -> Backstage:
+    return backstage_of(live_server)
+
+
+@pytest.fixture
+def new_context(browser: Browser, browser_guard: BrowserGuard) -> Iterator[NewContext]:
+    """``new_context()``: another device, watched by the test's browser guard."""
+    contexts: list[BrowserContext] = []
+
+    def make() -> BrowserContext:
+        contexts.append(open_context(browser, browser_guard))
+        return contexts[-1]
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()

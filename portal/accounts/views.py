@@ -9,6 +9,7 @@ from portal.accounts import policy, services, sessions
 from portal.accounts.models import Account, Role, Vault
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
+from portal.cases.policy import recent_withdrawals
 from portal.db import utcnow
 from portal.errors import NotSignedIn
 from portal.messages.services import queue_for
@@ -95,7 +96,11 @@ def home(ctx: Ctx) -> Response:
         if context["participant"] is not None:
             return ctx.render("participant/home.html", **context)
     if me.role is Role.FACILITATOR:
-        return ctx.render("home.html", queue_count=len(queue_for(ctx.db, me)))
+        return ctx.render(
+            "home.html",
+            queue_count=len(queue_for(ctx.db, me)),
+            withdrawals=recent_withdrawals(ctx.db, me),
+        )
     return ctx.render("home.html")
 
 

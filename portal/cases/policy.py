@@ -6,11 +6,14 @@ else gets NotFound (not Forbidden), so a case id from another case reveals nothi
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account, Role
 from portal.cases.models import Case, CaseFacilitator, Participant
+from portal.db import utcnow
 from portal.errors import NotFound
 
 
@@ -35,6 +38,21 @@ def cases_facilitated_by(db: Session, account: Account) -> list[Case]:
             .order_by(Case.created_at.desc())
         )
     )
+
+
+def recent_withdrawals(
+    db: Session, account: Account, days: int = 30
+) -> list[tuple[Case, Participant]]:
+    """Participants in the facilitator's cases who withdrew lately: shown as alerts."""
+    since = utcnow() - timedelta(days=days)
+    rows = db.execute(
+        select(Case, Participant)
+        .join(Participant, Participant.case_id == Case.id)
+        .join(CaseFacilitator, CaseFacilitator.case_id == Case.id)
+        .where(CaseFacilitator.account_id == account.id, Participant.withdrawn_at > since)
+        .order_by(Participant.withdrawn_at.desc())
+    ).all()
+    return [(case, participant) for case, participant in rows]
 
 
 def participation(db: Session, account: Account) -> Participant | None:

@@ -138,3 +138,12 @@ def test_two_facilitators_cannot_review_the_same_letter(portal: Portal) -> None:
     second = portal.person(Role.FACILITATOR)
     # Only a facilitator of the case could claim; another one of this case gets a clear refusal.
     assert second.post_json(f"/api/messages/{message_id}/claim").status_code == 404
+
+
+def test_facilitator_is_alerted_when_someone_withdraws(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    assert "Someone has withdrawn" not in world.facilitator.get("/home").text
+    world.harmed.post_json("/api/withdraw")
+    home = world.facilitator.get("/home").text
+    assert "Someone has withdrawn" in home
+    assert "The person harmed in case" in home

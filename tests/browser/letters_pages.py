@@ -1,0 +1,401 @@
+"""Page objects for letters: the facilitator's cases, queue and review; the participant's home,
+composer, letter and inbox pages.
+
+Every method that brings the person somewhere new waits until it is on screen (and, where the
+browser unlocks something, until it is unlocked) and runs the accessibility check on it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Self
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.pages import HomePage, JoinPage, SignInPage
+from tests.browser.pages.portal import PortalPage, SignedInPage, path_is
+
+UUID = r"[0-9a-f-]{36}"
+# Unlocking keys and letters takes a moment in the browser: allow for a slow machine.
+UNLOCK_MS = 20_000
+
+
+def paragraphs(box: Locator) -> list[str]:
+    """The text of each paragraph a letter box shows (letter-common.js showText)."""
+    expect(box.locator("p").first).to_be_visible(timeout=UNLOCK_MS)
+    return [text or "" for text in (p.text_content() for p in box.locator("p").all())]
+
+
+def as_paragraphs(text: str) -> list[str]:
+    return [block.strip("\n") for block in re.split(r"\n[ \t]*\n", text) if block.strip()]
+
+
+# -- the facilitator -------------------------------------------------------------------------
+
+
+class FacilitatorPage(SignedInPage):
+    """A page a facilitator sees: the navigation leads to their cases and the review queue."""
+
+    def opens_cases(self) -> CasesPage:
+        self.navigation.get_by_role("link", name="Cases", exact=True).click()
+        return CasesPage(self.page).arrived()
+
+    def opens_review_queue(self) -> QueuePage:
+        self.navigation.get_by_role("link", name="Review queue").click()
+        return QueuePage(self.page).arrived()
+
+
+class FacilitatorHome(HomePage, FacilitatorPage):
+    def arrived(self) -> FacilitatorHome:
+        super().arrived()
+        return self
+
+
+def facilitator_signs_in(page: Page, base_url: str, name: str, password: str) -> FacilitatorHome:
+    SignInPage.open(page, base_url).signs_in(name, password)
+    return FacilitatorHome(page).arrived()
+
+
+class CasesPage(FacilitatorPage):
+    heading = "Your cases"
+
+    def opens_new_case(self, reference: str, label: str) -> CasePage:
+        self.page.get_by_role("link", name="Open a new case").click()
+        NewCasePage(self.page).arrived()
+        self.page.get_by_label("Case reference").fill(reference)
+        self.page.get_by_label("Short label").fill(label)
+        self.page.get_by_role("button", name="Open the case").click()
+        expect(self.page).to_have_url(re.compile(rf"/cases/{UUID}$"), timeout=UNLOCK_MS)
+        return CasePage(self.page, reference).arrived()
+
+
+class NewCasePage(FacilitatorPage):
+    heading = "Open a new case"
+
+
+@dataclass(frozen=True)
+class Invitation:
+    code: str
+    join_link: str
+
+
+class CasePage(FacilitatorPage):
+    def __init__(self, page: Page, reference: str | None = None) -> None:
+        super().__init__(page)
+        self.reference = reference
+
+    @classmethod
+    def open(cls, page: Page, url: str) -> CasePage:
+        page.goto(url)
+        return cls(page).arrived()
+
+    @property
+    def case_id(self) -> str:
+        return self.page.locator("#case").get_attribute("data-case-id") or ""
+
+    @property
+    def status_message(self) -> Locator:
+        return self.page.locator("#case-status-message")
+
+    def arrived(self) -> CasePage:
+        heading = re.compile(rf"^Case {re.escape(self.reference or '')}")
+        expect(self.page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+        # The participants' names are unlocked with the case key before they are shown.
+        expect(self.page.locator("#participants-loading")).to_be_hidden(timeout=UNLOCK_MS)
+        self.page.wait_for_load_state("load")
+        return self.check()
+
+    def participant(self, display_name: str) -> Locator:
+        return self.page.get_by_role("region", name=display_name, exact=True)
+
+    def adds_participant(self, side: str, display_name: str) -> None:
+        """``side``: "Person harmed" or "Person responsible"."""
+        self.page.get_by_role("radio", name=side, exact=True).check()
+        self.page.get_by_label("Display name").fill(display_name)
+        self.page.get_by_role("button", name="Add participant").click()
+        expect(self.participant(display_name)).to_be_visible(timeout=UNLOCK_MS)
+        expect(self.status_message).to_contain_text("was added as")
+        self.check()
+
+    def invites(self, display_name: str) -> Invitation:
+        card = self.participant(display_name)
+        card.get_by_role("button", name=re.compile(r"^Create an invitation")).click()
+        code = card.locator("[data-invitation-code]")
+        expect(code).to_be_visible()
+        self.check()
+        return Invitation(
+            code=code.inner_text().strip(),
+            join_link=card.locator("[data-join-link]").inner_text().strip(),
+        )
+
+    def reloads(self) -> CasePage:
+        """Open the page again; joined participants are then given the case key."""
+        self.page.reload()
+        return self.arrived()
+
+    def sees_case_key_given(self) -> None:
+        expect(self.status_message).to_contain_text("this case's key", timeout=UNLOCK_MS)
+
+    def records_consent_to_letters(self, display_name: str) -> None:
+        card = self.participant(display_name)
+        card.get_by_role("checkbox", name="Letter", exact=True).check()
+        card.get_by_role("button", name=re.compile(r"^Record consent")).click()
+        expect(self.status_message).to_have_text(
+            f"Consent recorded for {display_name}: Letter.", timeout=UNLOCK_MS
+        )
+        expect(card.locator('[data-fact="consent"]')).to_contain_text("Letter")
+        self.check()
+
+    def security_number_of(self, display_name: str) -> str:
+        return self.participant(display_name).locator("[data-fingerprint]").inner_text()
+
+    def compared_in_person(self, display_name: str) -> None:
+        card = self.participant(display_name)
+        card.get_by_role("button", name=re.compile(r"^We compared this number in person")).click()
+        expect(card.locator('[data-part="security"]')).to_have_attribute(
+            "data-key-status", "verified", timeout=UNLOCK_MS
+        )
+        self.check()
+
+    def pauses(self) -> None:
+        self.page.get_by_role("button", name="Pause the case").click()
+        expect(self.page.locator("#case-status-text")).to_have_text("paused")
+        expect(self.page.get_by_role("button", name="Resume the case")).to_be_focused()
+        self.check()
+
+    def resumes(self) -> None:
+        self.page.get_by_role("button", name="Resume the case").click()
+        expect(self.page.locator("#case-status-text")).to_have_text("open")
+        self.check()
+
+
+class QueuePage(FacilitatorPage):
+    heading = "Review queue"
+
+    @property
+    def table(self) -> Locator:
+        return self.page.locator("#queue-table")
+
+    def reloads(self) -> QueuePage:
+        self.page.reload()
+        return self.arrived()
+
+    def reviews_oldest(self) -> ReviewPage:
+        self.table.get_by_role("link", name=re.compile(r"^Review")).first.click()
+        return ReviewPage(self.page).arrived()
+
+
+class ReviewPage(FacilitatorPage):
+    heading = "Review a letter"
+
+    @classmethod
+    def open(cls, page: Page, url: str) -> ReviewPage:
+        page.goto(url)
+        return cls(page).arrived()
+
+    def arrived(self) -> ReviewPage:
+        expect(self.page.get_by_role("heading", level=1, name=self.heading)).to_be_visible()
+        expect(self.page.locator("#decision-section")).to_be_visible(timeout=UNLOCK_MS)
+        self.page.wait_for_load_state("load")
+        return self.check()
+
+    def letter_text(self) -> str:
+        box = self.page.locator("#letter-text")
+        expect(box).to_be_visible()
+        return box.text_content() or ""
+
+    def earlier_feedback(self) -> str:
+        box = self.page.locator("#feedback-text")
+        expect(box).to_be_visible()
+        return box.text_content() or ""
+
+    def _decides(self, choice: str, field: str | None, text: str | None, yes: str) -> QueuePage:
+        self.page.get_by_role("radio", name=choice).check()
+        if field is not None and text is not None:
+            self.page.get_by_label(field).fill(text)
+        self.check()
+        self.page.get_by_role("button", name="Continue", exact=True).click()
+        confirm = self.page.get_by_role("button", name=yes)
+        expect(confirm).to_be_visible()
+        self.check()
+        confirm.click()
+        expect(self.page).to_have_url(path_is("/queue"), timeout=UNLOCK_MS)
+        return QueuePage(self.page).arrived()
+
+    def returns_with_feedback(self, feedback: str) -> QueuePage:
+        return self._decides(
+            "Return it to the writer for changes",
+            "Feedback for the writer",
+            feedback,
+            "Yes, return it",
+        )
+
+    def approves(self, note: str | None = None) -> QueuePage:
+        # Both keys were compared in person: no "I understand" box to tick.
+        self.page.get_by_role("radio", name="Approve it and offer it to the recipient").check()
+        expect(self.page.locator("#recipient-key-text")).to_contain_text("compared")
+        expect(self.page.locator("#key-understood")).to_be_hidden()
+        return self._decides(
+            "Approve it and offer it to the recipient",
+            "Note for the recipient (optional)",
+            note,
+            "Yes, approve it",
+        )
+
+
+class NotFoundPage(PortalPage):
+    heading = "We could not find that page"
+
+    def visit_expecting_404(self, url: str) -> NotFoundPage:
+        response = self.page.goto(url)
+        assert response is not None
+        assert response.status == 404
+        return self.arrived()
+
+
+# -- the participant -------------------------------------------------------------------------
+
+
+class ParticipantHome(HomePage):
+    def arrived(self) -> ParticipantHome:
+        expect(self.page).to_have_url(path_is("/home"))
+        expect(self.page.get_by_role("heading", level=1, name=self.heading)).to_be_visible()
+        expect(self.page.locator("#case-context")).to_have_attribute(
+            "aria-busy", "false", timeout=UNLOCK_MS
+        )
+        self.page.wait_for_load_state("load")
+        self.check()
+        return self
+
+    def reloads(self) -> ParticipantHome:
+        self.page.reload()
+        return self.arrived()
+
+    @property
+    def waiting_items(self) -> Locator:
+        return self.page.locator("#waiting-items li")
+
+    def facilitator_security_number(self) -> str:
+        return self.page.locator("#facilitator-fingerprint").inner_text()
+
+    def starts_letter(self) -> ComposePage:
+        self.page.get_by_role("link", name="Write a letter").click()
+        return ComposePage(self.page).arrived()
+
+    def opens_letter(self) -> LetterPage:
+        self.page.locator("#my-letters").get_by_role("link").first.click()
+        return LetterPage(self.page).arrived()
+
+    def sees_choices_for_waiting_item(self) -> InboxPage:
+        self.page.locator("#waiting-items").get_by_role("link", name="See your choices").click()
+        return InboxPage(self.page).arrived()
+
+
+def participant_joins(page: Page, join_link: str, name: str, password: str) -> ParticipantHome:
+    join = JoinPage.open(page, join_link)
+    join.joins(name, password)
+    join.continues()
+    return ParticipantHome(page).arrived()
+
+
+def participant_signs_in(page: Page, base_url: str, name: str, password: str) -> ParticipantHome:
+    SignInPage.open(page, base_url).signs_in(name, password)
+    return ParticipantHome(page).arrived()
+
+
+class ComposePage(SignedInPage):
+    heading = "Write a letter"
+
+    @property
+    def letter_box(self) -> Locator:
+        return self.page.get_by_role("textbox", name="Your letter")
+
+    def arrived(self) -> Self:
+        super().arrived()
+        expect(self.letter_box).to_be_visible(timeout=UNLOCK_MS)
+        return self.check()
+
+    def writes(self, text: str) -> None:
+        self.letter_box.fill(text)
+        expect(self.page.locator("#save-status")).not_to_be_empty(timeout=UNLOCK_MS)
+
+    def sends(self) -> LetterPage:
+        self.page.get_by_role("button", name="Send to your facilitator").click()
+        yes = self.page.get_by_role("button", name="Yes, send it to my facilitator")
+        expect(yes).to_be_visible()
+        self.check()
+        yes.click()
+        expect(self.page).to_have_url(re.compile(rf"/letters/{UUID}$"), timeout=UNLOCK_MS)
+        return LetterPage(self.page).arrived()
+
+
+class RevisePage(ComposePage):
+    heading = "Make changes to your letter"
+
+    def feedback(self) -> list[str]:
+        return paragraphs(self.page.locator("#feedback-text"))
+
+
+class LetterPage(SignedInPage):
+    heading = "Your letter"
+
+    @property
+    def where_it_is(self) -> Locator:
+        return self.page.locator("#letter-state")
+
+    def timeline(self) -> list[str]:
+        return [
+            label.strip()
+            for label in self.page.locator("#timeline li .timeline-label").all_inner_texts()
+        ]
+
+    def reloads(self) -> LetterPage:
+        self.page.reload()
+        return self.arrived()
+
+    def makes_changes(self) -> RevisePage:
+        self.page.get_by_role("link", name="Make changes").click()
+        return RevisePage(self.page).arrived()
+
+    def withdraws(self) -> LetterPage:
+        self.page.get_by_role("button", name="Withdraw this letter").click()
+        yes = self.page.get_by_role("button", name="Yes, withdraw this letter")
+        expect(yes).to_be_visible()
+        self.check()
+        yes.click()
+        expect(self.where_it_is).to_have_text(re.compile("withdrawn", re.IGNORECASE))
+        return self.arrived()
+
+
+class InboxPage(SignedInPage):
+    heading = "Something for you"
+
+    @property
+    def alert(self) -> Locator:
+        return self.page.locator("#inbox-alert")
+
+    @property
+    def opened_text(self) -> Locator:
+        return self.page.locator("#opened-text")
+
+    def note(self) -> list[str]:
+        return paragraphs(self.page.locator("#note-text"))
+
+    def opens_it_now(self, *, tell_writer: bool = False) -> list[str]:
+        """Open it; the paragraphs shown."""
+        self.page.get_by_role("checkbox", name="Let the writer know I have opened it").set_checked(
+            tell_writer
+        )
+        self.page.get_by_role("button", name="Open it now").click()
+        expect(self.opened_text).to_be_visible(timeout=UNLOCK_MS)
+        self.check()
+        return paragraphs(self.opened_text)
+
+    def tries_to_open_it(self) -> str:
+        """Open it while that is refused; the sentence the alert says."""
+        self.page.get_by_role("button", name="Open it now").click()
+        expect(self.alert).not_to_be_empty(timeout=UNLOCK_MS)
+        expect(self.page.get_by_role("button", name="Open it now")).to_be_enabled()
+        self.check()
+        return self.alert.inner_text()

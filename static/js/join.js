@@ -34,7 +34,7 @@ import {
   attachStrengthMeter,
   newPasswordProblem,
 } from "./password-strength.js";
-import { recoveryCodeUI, showStep } from "./recovery-code-ui.js";
+import { recoveryCodeUI, showStep, showWorking } from "./recovery-code-ui.js";
 
 const root = document.getElementById("join");
 const isSetup = root.dataset.purpose === "setup";
@@ -173,19 +173,9 @@ detailsForm.addEventListener("submit", (event) => {
 
 // --- step 3: keys and the recovery code ----------------------------------------------------
 
-function showWorking(message) {
-  retryActions.hidden = true;
-  workingAlert.textContent = "";
-  showStep(root, "working");
-  // Set after the section is shown, so the status region announces it.
-  workingStatus.textContent = "";
-  window.setTimeout(() => {
-    workingStatus.textContent = message;
-  }, 50);
-}
 
 async function makeKeys() {
-  showWorking("Securing your account… this can take a few seconds.");
+  showWorking(root, "Securing your account… this can take a few seconds.");
   const { account_id: accountId, kdf } = state.invitation;
   let secretKey = null;
   let recoveryKey = null;
@@ -244,7 +234,7 @@ function failedMessage(error) {
 // --- step 4: create the account ------------------------------------------------------------
 
 async function complete() {
-  showWorking("Creating your account…");
+  showWorking(root, "Creating your account…");
   const name = nameInput.value.trim();
   let answer;
   try {

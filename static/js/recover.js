@@ -30,7 +30,7 @@ import {
   attachStrengthMeter,
   newPasswordProblem,
 } from "./password-strength.js";
-import { recoveryCodeUI, showStep } from "./recovery-code-ui.js";
+import { recoveryCodeUI, showStep, showWorking } from "./recovery-code-ui.js";
 
 const root = document.getElementById("recover");
 
@@ -177,18 +177,9 @@ passwordForm.addEventListener("submit", (event) => {
 
 // --- step 3: new keys and the new recovery code ------------------------------------------------
 
-function showWorking(message) {
-  retryActions.hidden = true;
-  workingAlert.textContent = "";
-  showStep(root, "working");
-  workingStatus.textContent = "";
-  window.setTimeout(() => {
-    workingStatus.textContent = message;
-  }, 50);
-}
 
 async function makeKeys() {
-  showWorking("Securing your account… this can take a few seconds.");
+  showWorking(root, "Securing your account… this can take a few seconds.");
   let recoveryKey = null;
   try {
     const p = await protocol();
@@ -235,7 +226,7 @@ async function makeKeys() {
 // --- step 4: save the new keys ---------------------------------------------------------------
 
 async function complete() {
-  showWorking("Saving your new password…");
+  showWorking(root, "Saving your new password…");
   let answer;
   try {
     answer = await postJSON("/api/recovery/complete", {

@@ -54,6 +54,22 @@ function pickTwo() {
 }
 
 /**
+ * Show the "Securing your account" step (templates/partials/working_step.html) with a status
+ * message, clearing any earlier failure.
+ */
+export function showWorking(root, message) {
+  root.querySelector("#working-retry-actions").hidden = true;
+  root.querySelector("#working-alert").textContent = "";
+  showStep(root, "working");
+  // Set after the section is shown, so that the status region announces it.
+  const status = root.querySelector("#working-status");
+  status.textContent = "";
+  window.setTimeout(() => {
+    status.textContent = message;
+  }, 50);
+}
+
+/**
  * Wire up the partial inside `root`. `onConfirmed()` is called once the two groups match.
  * Returns {present(code), wipe()}.
  */

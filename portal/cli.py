@@ -138,7 +138,7 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as db:
-            report = verify_chain(db, settings.secret_key.reveal())
+            report = verify_chain(db, settings)
     finally:
         engine.dispose()
     if report.ok:

@@ -86,10 +86,6 @@ class Ctx:
         return self.state.settings
 
     @property
-    def server_secret(self) -> bytes:
-        return self.state.settings.secret_key.reveal()
-
-    @property
     def client_address(self) -> str:
         return self.request.client.host if self.request.client else "unknown"
 

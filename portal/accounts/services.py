@@ -135,7 +135,7 @@ def issue_setup_link(db: Session, settings: Settings) -> IssuedInvitation:
         lifetime=timedelta(hours=settings.setup_link_hours),
         code=code,
     )
-    record(db, settings.secret_key.reveal(), AuditTag.SETUP_LINK_ISSUED, subject_id=invitation.id)
+    record(db, settings, AuditTag.SETUP_LINK_ISSUED, subject_id=invitation.id)
     return IssuedInvitation(invitation, code)
 
 
@@ -166,7 +166,7 @@ def create_invitation(
     invitation.participant_id = participant_id
     record(
         db,
-        settings.secret_key.reveal(),
+        settings,
         AuditTag.INVITATION_CREATED,
         actor_id=inviter.id,
         subject_id=invitation.id,
@@ -195,7 +195,7 @@ def revoke_invitation(
         invitation.revoked_at = utcnow()
         record(
             db,
-            settings.secret_key.reveal(),
+            settings,
             AuditTag.INVITATION_REVOKED,
             actor_id=actor.id,
             subject_id=invitation.id,
@@ -294,7 +294,7 @@ def complete_join(
         ) from None
     record(
         db,
-        settings.secret_key.reveal(),
+        settings,
         AuditTag.ACCOUNT_JOINED,
         actor_id=account.id,
         subject_id=invitation.id,
@@ -312,7 +312,7 @@ def _join_case(db: Session, settings: Settings, participant_id: str, account: Ac
     participant.joined_at = utcnow()
     record(
         db,
-        settings.secret_key.reveal(),
+        settings,
         AuditTag.PARTICIPANT_JOINED,
         actor_id=account.id,
         subject_id=participant.id,
@@ -361,7 +361,7 @@ def authenticate(
     try:
         throttle.check(db, settings, name_hash, addr_hash)
     except Throttled:
-        record(db, secret, AuditTag.ACCOUNT_SIGNIN_THROTTLED)
+        record(db, settings, AuditTag.ACCOUNT_SIGNIN_THROTTLED)
         raise
     account = db.scalars(select(Account).where(Account.sign_in_name == name)).first()
     if account is None or account.disabled_at is not None:
@@ -372,7 +372,7 @@ def authenticate(
     if not ok:
         throttle.record_failure(db, name_hash, addr_hash)
         record(
-            db, secret, AuditTag.ACCOUNT_SIGNIN_FAILED, subject_id=account.id if account else None
+            db, settings, AuditTag.ACCOUNT_SIGNIN_FAILED, subject_id=account.id if account else None
         )
         if recovery:
             raise WrongCredentials(
@@ -425,7 +425,7 @@ def change_password(
     _replace_password(db, hasher, account, new)
     record(
         db,
-        settings.secret_key.reveal(),
+        settings,
         AuditTag.ACCOUNT_PASSWORD_CHANGED,
         actor_id=account.id,
         subject_id=account.id,
@@ -465,7 +465,7 @@ def complete_recovery(
     account.recovery_bundle = new_recovery_bundle
     record(
         db,
-        settings.secret_key.reveal(),
+        settings,
         AuditTag.ACCOUNT_RECOVERED,
         actor_id=account.id,
         subject_id=account.id,

@@ -28,7 +28,7 @@ def _sign_in_response(ctx: Ctx, account: Account, next_url: str, **extra: object
     )
     record(
         ctx.db,
-        ctx.server_secret,
+        ctx.settings,
         AuditTag.ACCOUNT_SIGNED_IN,
         actor_id=account.id,
         subject_id=row.id,
@@ -139,9 +139,7 @@ def end_session(ctx: Ctx) -> Response:
     if session_id == ctx.current.session_id:
         return sign_out_now(ctx, sessions.EndReason.SIGNED_OUT)
     if sessions.end_by_id(ctx.db, me.id, session_id, sessions.EndReason.ENDED_ELSEWHERE):
-        record(
-            ctx.db, ctx.server_secret, AuditTag.SESSION_ENDED, actor_id=me.id, subject_id=session_id
-        )
+        record(ctx.db, ctx.settings, AuditTag.SESSION_ENDED, actor_id=me.id, subject_id=session_id)
     return ctx.redirect("sessions_page", ended="one")
 
 
@@ -154,7 +152,7 @@ def end_other_sessions(ctx: Ctx) -> Response:
     )
     record(
         ctx.db,
-        ctx.server_secret,
+        ctx.settings,
         AuditTag.ACCOUNT_SIGNED_OUT_EVERYWHERE,
         actor_id=me.id,
         subject_id=me.id,
@@ -174,7 +172,7 @@ def sign_out_now(ctx: Ctx, reason: str) -> RedirectResponse:
     sessions.end_by_id(ctx.db, ctx.current.account.id, ctx.current.session_id, reason)
     record(
         ctx.db,
-        ctx.server_secret,
+        ctx.settings,
         AuditTag.ACCOUNT_SIGNED_OUT,
         actor_id=ctx.current.account.id,
         subject_id=ctx.current.session_id,
@@ -192,7 +190,7 @@ def quick_exit(ctx: Ctx) -> Response:
         )
         record(
             ctx.db,
-            ctx.server_secret,
+            ctx.settings,
             AuditTag.ACCOUNT_QUICK_EXIT,
             actor_id=ctx.current.account.id,
             subject_id=ctx.current.session_id,

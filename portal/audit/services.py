@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from portal.audit.models import AuditEvent
 from portal.audit.tags import AuditTag
 from portal.db import utcnow
+from portal.settings import Settings
 
 GENESIS = bytes(32)
 
@@ -51,7 +52,7 @@ def _row_hash(
 
 def record(
     session: Session,
-    server_secret: bytes,
+    settings: Settings,
     tag: AuditTag,
     *,
     actor_id: str | None = None,
@@ -73,7 +74,13 @@ def record(
         subject_id=subject_id,
         prev_hash=prev_hash,
         row_hash=_row_hash(
-            chain_key(server_secret), prev_hash, event_id, at, str(tag), actor_id, subject_id
+            chain_key(settings.secret_key.reveal()),
+            prev_hash,
+            event_id,
+            at,
+            str(tag),
+            actor_id,
+            subject_id,
         ),
     )
     session.add(event)
@@ -92,8 +99,8 @@ class ChainReport:
         return self.problem is None
 
 
-def verify_chain(session: Session, server_secret: bytes) -> ChainReport:
-    key = chain_key(server_secret)
+def verify_chain(session: Session, settings: Settings) -> ChainReport:
+    key = chain_key(settings.secret_key.reveal())
     prev_hash = GENESIS
     expected_id = 1
     count = 0

@@ -22,10 +22,6 @@ _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./_-]{1,39}$")
 MAX_SEALED_NAME = 24 + 16 + 400  # nonce, tag, and a generous display name
 
 
-def _secret(settings: Settings) -> bytes:
-    return settings.secret_key.reveal()
-
-
 def open_case(
     db: Session,
     settings: Settings,
@@ -78,7 +74,7 @@ def open_case(
         )
     )
     db.flush()
-    record(db, _secret(settings), AuditTag.CASE_OPENED, actor_id=facilitator.id, subject_id=case.id)
+    record(db, settings, AuditTag.CASE_OPENED, actor_id=facilitator.id, subject_id=case.id)
     return case
 
 
@@ -113,7 +109,7 @@ def add_participant(
     db.flush()
     record(
         db,
-        _secret(settings),
+        settings,
         AuditTag.PARTICIPANT_ADDED,
         actor_id=facilitator.id,
         subject_id=participant.id,
@@ -170,7 +166,7 @@ def record_consent(
     participant.consent_recorded_by_id = facilitator.id
     record(
         db,
-        _secret(settings),
+        settings,
         AuditTag.PARTICIPANT_CONSENT_RECORDED,
         actor_id=facilitator.id,
         subject_id=participant.id,
@@ -192,7 +188,7 @@ def give_case_public_key(
     participant.case_public_grant_sender_id = facilitator.id
     record(
         db,
-        _secret(settings),
+        settings,
         AuditTag.PARTICIPANT_GIVEN_CASE_KEY,
         actor_id=facilitator.id,
         subject_id=participant.id,
@@ -217,7 +213,7 @@ def mark_key_verified(
     participant.verified_public_key = participant.account.public_key
     record(
         db,
-        _secret(settings),
+        settings,
         AuditTag.PARTICIPANT_KEY_VERIFIED,
         actor_id=facilitator.id,
         subject_id=participant.id,
@@ -240,7 +236,7 @@ def set_status(
         return
     case.status = status
     case.status_changed_at = utcnow()
-    record(db, _secret(settings), STATUS_TAGS[status], actor_id=facilitator.id, subject_id=case.id)
+    record(db, settings, STATUS_TAGS[status], actor_id=facilitator.id, subject_id=case.id)
 
 
 def _require_not_closed(case: Case) -> None:

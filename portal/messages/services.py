@@ -74,7 +74,7 @@ def _move(
     )
     record(
         db,
-        settings.secret_key.reveal(),
+        settings,
         ACTION_TAGS[action],
         actor_id=actor.id,
         subject_id=message.id,
@@ -156,7 +156,7 @@ def submit_letter(
     db.add(MessageEvent(message_id=message.id, state=MessageState.SUBMITTED, version=1, at=now))
     record(
         db,
-        settings.secret_key.reveal(),
+        settings,
         AuditTag.MESSAGE_SUBMITTED,
         actor_id=author_account.id,
         subject_id=message.id,
@@ -396,7 +396,7 @@ def recipient_not_yet(
         raise MoveRefused("This has changed since the page was loaded. Please reload it.")
     record(
         db,
-        settings.secret_key.reveal(),
+        settings,
         AuditTag.MESSAGE_NOT_YET,
         actor_id=recipient_account.id,
         subject_id=message.id,
@@ -427,7 +427,7 @@ def participant_withdraws(
     participant.withdrawn_at = utcnow()
     record(
         db,
-        settings.secret_key.reveal(),
+        settings,
         AuditTag.PARTICIPANT_WITHDREW,
         actor_id=account.id,
         subject_id=participant.id,

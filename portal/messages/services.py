@@ -198,7 +198,6 @@ def revise_letter(
     )
     message.version = version
     message.submitted_at = utcnow()
-    message.feedback_object_id = message.feedback_object_id  # kept: the author may re-read it
     _move(db, settings, message, Action.REVISE, author_account)
 
 

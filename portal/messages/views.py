@@ -14,7 +14,7 @@ from portal.accounts.models import Account, Role
 from portal.cases import policy as case_policy
 from portal.cases.models import Case, Format, Participant
 from portal.db import utcnow
-from portal.errors import BadInput, NotFound
+from portal.errors import BadInput, NotFound, PortalError
 from portal.messages import content, labels, services
 from portal.messages import policy as message_policy
 from portal.messages.models import (
@@ -237,9 +237,6 @@ def api_review(ctx: Ctx) -> Response:
     assert author.account is not None  # noqa: S101
     assert recipient is not None  # noqa: S101
     recipient_account = recipient.account
-    history = []
-    for version in range(1, message.version):
-        history.append({"version": version, **_object_json(ctx, message.object_id, version)})
     return JSONResponse(
         {
             "message_id": message.id,
@@ -268,7 +265,8 @@ def api_review(ctx: Ctx) -> Response:
             "feedback": _note_json(
                 ctx, message.feedback_object_id, ctx.require_account(), GrantPurpose.CASE
             ),
-            "history": [{"version": h["version"]} for h in history],
+            # Earlier versions, by number (their text is not sent: review shows the current one).
+            "history": [{"version": v} for v in range(1, message.version)],
         }
     )
 
@@ -376,8 +374,8 @@ def participant_home_context(ctx: Ctx) -> dict[str, Any]:
 def _why_not(case: Case, participant: Participant) -> str | None:
     try:
         services.require_can_write(case, participant)
-    except Exception as error:  # noqa: BLE001  (its sentence is the answer)
-        return str(error)
+    except PortalError as error:  # its sentence is the answer
+        return error.message
     return None
 
 

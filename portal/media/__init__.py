@@ -1,0 +1,1 @@
+"""Recorded and uploaded media: chunked ciphertext kept in a blob store."""

@@ -9,8 +9,8 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import anyio
 import pytest
+from anyio.from_thread import start_blocking_portal
 
 from portal import protocol
 from portal.media.blobstore import (
@@ -37,7 +37,10 @@ def _write(store: FilesystemBlobStore, key: ChunkKey, data: bytes, **kwargs: int
     async def run() -> StoredChunk:
         return await store.write_chunk(key, _pieces(data, fail_after=fail_after), **kwargs)
 
-    return anyio.run(run)
+    # An event loop of its own, in its own thread: the browser tests' Playwright keeps one
+    # running in the main thread for the whole session.
+    with start_blocking_portal() as portal:
+        return portal.call(run)
 
 
 def _key(chunk: int = 0) -> ChunkKey:

@@ -144,6 +144,17 @@ def render_template(state: AppState, request: Request, template: str, **context:
     )
 
 
+def is_uuid4(value: object) -> bool:
+    """A canonical (lowercase, hyphenated) version 4 UUID string: ids the browser may make."""
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        return False
+    return str(parsed) == value and parsed.version == 4
+
+
 class Fields:
     """Typed access to a JSON object or form body, raising BadInput with the field's name."""
 
@@ -176,6 +187,15 @@ class Fields:
         if len(value) > max_length:
             raise BadInput(field=name)
         return value
+
+    def uuid4(self, name: str) -> str:
+        value = self._data.get(name)
+        if not is_uuid4(value):
+            raise BadInput(field=name)
+        return str(value)
+
+    def optional_uuid4(self, name: str) -> str | None:
+        return None if self._data.get(name) is None else self.uuid4(name)
 
     def integer(self, name: str, *, minimum: int, maximum: int) -> int:
         value = self._data.get(name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import func, select
@@ -32,16 +31,6 @@ def _case(ctx: Ctx) -> Case:
 
 def _participant(ctx: Ctx, case: Case) -> Participant:
     return policy.participant_in_case(ctx.db, case, ctx.request.path_params["participant_id"])
-
-
-def _uuid(value: str, field: str) -> str:
-    try:
-        parsed = uuid.UUID(value)
-    except ValueError:
-        raise BadInput(field=field) from None
-    if str(parsed) != value or parsed.version != 4:
-        raise BadInput(field=field)
-    return value
 
 
 # ---------------------------------------------------------------------------------------- pages
@@ -137,7 +126,7 @@ def _actor_names(ctx: Ctx, case: Case, ids: set[str]) -> dict[str, str]:
 @endpoint(roles=FACILITATOR)
 def api_open_case(ctx: Ctx) -> Response:
     f = ctx.fields
-    case_id = _uuid(f.text("case_id", max_length=36), "case_id")
+    case_id = f.uuid4("case_id")
     case = services.open_case(
         ctx.db,
         ctx.settings,
@@ -210,7 +199,6 @@ def api_participants(ctx: Ctx) -> Response:
 def api_add_participant(ctx: Ctx) -> Response:
     case = _case(ctx)
     f = ctx.fields
-    participant_id = f.raw("participant_id")
     participant = services.add_participant(
         ctx.db,
         ctx.settings,
@@ -218,7 +206,7 @@ def api_add_participant(ctx: Ctx) -> Response:
         case,
         f.choice("side", SIDES),
         f.binary("sealed_name", max_length=services.MAX_SEALED_NAME),
-        participant_id=_uuid(participant_id, "participant_id") if participant_id else None,
+        participant_id=f.optional_uuid4("participant_id"),
     )
     return JSONResponse({"participant_id": participant.id})
 

@@ -115,6 +115,37 @@ class AuthorGrants:
     to_author: bytes
 
 
+def _store_letter_version(
+    db: Session,
+    case: Case,
+    author_account: Account,
+    obj: ContentObject,
+    version: int,
+    upload: content.Upload,
+    grants: AuthorGrants,
+) -> None:
+    """The ciphertext, granted to the case key (for review) and to the author (to re-read)."""
+    content.store_version(db, obj, version, upload)
+    content.add_grant(
+        db,
+        obj,
+        version,
+        GrantPurpose.CASE,
+        author_account,
+        grants.to_case,
+        case_epoch=case.key_epoch,
+    )
+    content.add_grant(
+        db,
+        obj,
+        version,
+        GrantPurpose.AUTHOR,
+        author_account,
+        grants.to_author,
+        recipient=author_account,
+    )
+
+
 def submit_letter(
     db: Session,
     settings: Settings,
@@ -132,13 +163,7 @@ def submit_letter(
         raise Conflict("That person cannot receive letters at the moment.")
     if db.scalars(select(Message.id).where(Message.object_id == obj.id)).first():
         raise Conflict("This letter has already been sent.")
-    content.store_version(db, obj, 1, upload)
-    content.add_grant(
-        db, obj, 1, GrantPurpose.CASE, author_account, grants.to_case, case_epoch=case.key_epoch
-    )
-    content.add_grant(
-        db, obj, 1, GrantPurpose.AUTHOR, author_account, grants.to_author, recipient=author_account
-    )
+    _store_letter_version(db, case, author_account, obj, 1, upload, grants)
     now = utcnow()
     message = Message(
         case_id=case.id,
@@ -177,25 +202,7 @@ def revise_letter(
     assert obj is not None  # noqa: S101
     assert case is not None  # noqa: S101
     version = message.version + 1
-    content.store_version(db, obj, version, upload)
-    content.add_grant(
-        db,
-        obj,
-        version,
-        GrantPurpose.CASE,
-        author_account,
-        grants.to_case,
-        case_epoch=case.key_epoch,
-    )
-    content.add_grant(
-        db,
-        obj,
-        version,
-        GrantPurpose.AUTHOR,
-        author_account,
-        grants.to_author,
-        recipient=author_account,
-    )
+    _store_letter_version(db, case, author_account, obj, version, upload, grants)
     message.version = version
     message.submitted_at = utcnow()
     _move(db, settings, message, Action.REVISE, author_account)

@@ -3,7 +3,6 @@ participants. Thin: parse, authorise (messages.policy / cases.policy), one servi
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -29,7 +28,7 @@ from portal.messages.states import (
     MessageState,
     allowed_actions,
 )
-from portal.web import Ctx, Fields, endpoint
+from portal.web import Ctx, Fields, endpoint, is_uuid4
 
 FACILITATOR = frozenset({Role.FACILITATOR})
 PARTICIPANT = frozenset({Role.PARTICIPANT})
@@ -485,11 +484,8 @@ def api_my_case(ctx: Ctx) -> Response:
 
 def _draft_id(ctx: Ctx) -> str:
     value = str(ctx.request.path_params["draft_id"])
-    try:
-        if str(uuid.UUID(value)) != value:
-            raise ValueError
-    except ValueError:
-        raise NotFound from None
+    if not is_uuid4(value):
+        raise NotFound
     return value
 
 

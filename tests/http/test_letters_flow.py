@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
 from sqlalchemy import select
 
 from portal.accounts.models import Role
@@ -147,3 +150,14 @@ def test_facilitator_is_alerted_when_someone_withdraws(portal: Portal) -> None:
     home = world.facilitator.get("/home").text
     assert "Someone has withdrawn" in home
     assert "The person harmed in case" in home
+
+
+@pytest.mark.parametrize("participant_id", [5, "not-a-uuid", str(uuid.uuid1()), ["x"]])
+def test_odd_browser_made_ids_are_a_clear_400(portal: Portal, participant_id: object) -> None:
+    world = CaseWorld.build(portal)
+    response = world.facilitator.post_json(
+        f"/api/cases/{world.case_id}/participants",
+        {"participant_id": participant_id, "side": "person_harmed", "sealed_name": "A" * 60},
+    )
+    assert response.status_code == 400
+    assert response.json()["field"] == "participant_id"

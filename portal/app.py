@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -17,13 +20,28 @@ from portal.accounts.hashing import DummyVerifier, make_hasher
 from portal.db import make_engine, make_session_factory
 from portal.errors import BadInput, Forbidden, NotFound, PortalError
 from portal.logs import configure_logging
-from portal.routes import routes
-from portal.security import BodyLimitMiddleware, SecurityHeadersMiddleware
+from portal.media import cleanup
+from portal.media.blobstore import FilesystemBlobStore
+from portal.media.services import MAX_CHUNK_BYTES
+from portal.routes import UPLOAD_CHUNK_PATTERN, routes
+from portal.security import BodyLimit, BodyLimitMiddleware, SecurityHeadersMiddleware
 from portal.settings import Settings
 from portal.web import AppState, error_response, make_jinja, server_error_response
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 log = logging.getLogger("portal.app")
+
+
+async def _sweep_every(state: AppState, seconds: float) -> None:
+    """The cleanup job inside the server: expired uploads, unused ids, orphan blobs."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await run_in_threadpool(
+                cleanup.run_cleanup, state.sessions, state.blobs, state.settings
+            )
+        except Exception:
+            log.exception("the cleanup job failed; it runs again in %d seconds", seconds)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -33,17 +51,23 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         hasher = make_hasher(settings.auth_hash_profile)
-        app.state.portal = AppState(
+        state = AppState(
             settings=settings,
             engine=engine,
             sessions=make_session_factory(engine),
             jinja=make_jinja(str(TEMPLATES_DIR)),
             auth_hasher=hasher,
             dummy_verifier=DummyVerifier(hasher),
+            blobs=FilesystemBlobStore(settings.blobs_dir),
         )
+        app.state.portal = state
+        sweeper = asyncio.create_task(_sweep_every(state, cleanup.EVERY_SECONDS))
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             engine.dispose()
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -71,7 +95,12 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes(),
         middleware=[
             Middleware(SecurityHeadersMiddleware),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodyLimitMiddleware,
+                max_bytes=settings.max_body_bytes,
+                # An uploaded chunk is streamed to disk by its endpoint, never read whole.
+                exceptions=[BodyLimit("PUT", UPLOAD_CHUNK_PATTERN, MAX_CHUNK_BYTES)],
+            ),
         ],
         exception_handlers={HTTPException: http_error, Exception: unexpected},
         lifespan=lifespan,

@@ -15,6 +15,7 @@ from portal.accounts import services as accounts
 from portal.audit.services import verify_chain
 from portal.db import alembic_config, make_engine, make_session_factory, upgrade
 from portal.errors import PortalError
+from portal.logs import configure_logging
 from portal.routes import STATIC_DIR
 from portal.settings import Settings, SettingsError
 
@@ -148,6 +149,24 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_cleanup(_args: argparse.Namespace) -> int:
+    """Remove expired uploads, unused content ids, stale temporary files and orphan blobs."""
+    from portal.media.blobstore import FilesystemBlobStore
+    from portal.media.cleanup import run_cleanup
+
+    settings = _settings()
+    configure_logging(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        report = run_cleanup(
+            make_session_factory(engine), FilesystemBlobStore(settings.blobs_dir), settings
+        )
+    finally:
+        engine.dispose()
+    print(f"Cleanup removed {report}.")
+    return 0
+
+
 def cmd_demo(_args: argparse.Namespace) -> int:
     settings = _settings()
     upgrade(settings.database_url)
@@ -190,6 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     audit_commands.add_parser(
         "verify", help="detect any edited, removed or reordered audit row"
     ).set_defaults(run=cmd_audit_verify)
+    commands.add_parser(
+        "cleanup", help="remove expired uploads and unused blobs (also runs inside serve)"
+    ).set_defaults(run=cmd_cleanup)
     commands.add_parser(
         "demo", help="seed a demo service with a case and letters (never run by default)"
     ).set_defaults(run=cmd_demo)

@@ -7,6 +7,7 @@
     ├── NotFound                   (404)
     ├── Conflict                   (409)  e.g. a sign-in name already taken
     ├── Gone                       (410)  an expired, used or revoked invitation
+    ├── TooLarge                   (413)  over a size limit or quota; nothing was kept
     ├── CsrfRejected               (403)
     ├── WrongCredentials           (401)
     └── Throttled                  (429)  carries retry_after seconds
@@ -59,6 +60,11 @@ class Conflict(PortalError):
 class Gone(PortalError):
     status_code = 410
     default_message = "This code has expired or has already been used."
+
+
+class TooLarge(PortalError):
+    status_code = 413
+    default_message = "That was too large to send. Nothing was saved."
 
 
 class CsrfRejected(PortalError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from starlette.routing import BaseRoute, Mount, Route
@@ -9,9 +10,13 @@ from starlette.staticfiles import StaticFiles
 
 from portal.accounts import views as accounts
 from portal.cases import views as cases
+from portal.media import views as media
 from portal.messages import views as letters
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+UPLOAD_CHUNK_PATH = "/api/uploads/{object_id}/{version}/{part}/{index}"
+# The one route whose body may exceed the global limit (BodyLimitMiddleware): a whole chunk.
+UPLOAD_CHUNK_PATTERN = re.compile(r"/api/uploads/[^/]+/[^/]+/[^/]+/[^/]+")
 
 
 def routes() -> list[BaseRoute]:
@@ -248,7 +253,42 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
             name="api_inbox_decline",
         ),
+        Route(
+            "/api/letters/{message_id}/delete",
+            letters.api_delete_letter,
+            methods=["POST"],
+            name="api_delete_letter",
+        ),
         Route("/api/withdraw", letters.api_withdraw, methods=["POST"], name="api_withdraw"),
+        # Media: resumable uploads before submitting, and chunks for readers
+        Route(
+            "/api/uploads/{object_id}/{version}",
+            media.api_start_upload,
+            methods=["POST"],
+            name="api_start_upload",
+        ),
+        Route(
+            "/api/uploads/{object_id}/{version}",
+            media.api_upload_status,
+            name="api_upload_status",
+        ),
+        Route(
+            "/api/uploads/{object_id}/{version}",
+            media.api_cancel_upload,
+            methods=["DELETE"],
+            name="api_cancel_upload",
+        ),
+        Route(
+            UPLOAD_CHUNK_PATH,
+            media.api_put_chunk,
+            methods=["PUT"],
+            name="api_put_chunk",
+        ),
+        Route(
+            "/api/content/{object_id}/{version}/{part}/{index}",
+            media.api_content_chunk,
+            name="api_content_chunk",
+        ),
         Mount(
             "/static", app=StaticFiles(directory=STATIC_DIR, follow_symlink=False), name="static"
         ),

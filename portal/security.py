@@ -13,11 +13,14 @@ fields). A state-changing request must echo it in the ``X-CSRF-Token`` header or
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.errors import CsrfRejected
@@ -30,6 +33,9 @@ CSP = "; ".join(
         "style-src 'self'",
         "img-src 'self' blob: data:",
         "media-src 'self' blob:",
+        # Scanned letters sent as PDF: decrypted in the page into a blob: URL (application/pdf
+        # only, made by static/js/media/viewer.js) and shown by the browser's PDF viewer.
+        "frame-src blob:",
         "worker-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",
@@ -86,24 +92,45 @@ class BodyTooLarge(Exception):
     pass
 
 
-class BodyLimitMiddleware:
-    """Refuse request bodies over ``max_bytes`` before they are read into memory."""
+@dataclass(frozen=True)
+class BodyLimit:
+    """A different limit for one route: ``method`` and a full-path pattern."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    method: str
+    path: re.Pattern[str]
+    max_bytes: int
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over ``max_bytes`` before they are read into memory.
+
+    ``exceptions`` name the few routes with another limit (uploaded chunks, which their
+    endpoint streams to disk rather than reading into memory).
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, exceptions: Sequence[BodyLimit] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.exceptions = tuple(exceptions)
+
+    def _limit(self, scope: Scope) -> int:
+        for rule in self.exceptions:
+            if scope["method"] == rule.method and rule.path.fullmatch(scope["path"]):
+                return rule.max_bytes
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    declared = self.max_bytes + 1
-                if declared > self.max_bytes:
+                    declared = limit + 1
+                if declared > limit:
                     await _too_large(scope, receive, send)
                     return
         received = 0
@@ -113,7 +140,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
@@ -124,11 +151,12 @@ class BodyLimitMiddleware:
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
-    response = Response(
-        "That was too large to send. Nothing was saved.",
-        status_code=413,
-        media_type="text/plain; charset=utf-8",
-    )
+    sentence = "That was too large to send. Nothing was saved."
+    response: Response
+    if scope["path"].startswith("/api/"):
+        response = JSONResponse({"error": sentence}, status_code=413)
+    else:
+        response = Response(sentence, status_code=413, media_type="text/plain; charset=utf-8")
     await response(scope, receive, send)
 
 

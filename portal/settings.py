@@ -16,6 +16,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 AuthHashProfile = Literal["production", "test"]
+GIB = 1024**3
 
 
 class SettingsError(ValueError):
@@ -60,6 +61,11 @@ class Settings:
     signin_max_failures_per_address: int
     signin_window_minutes: int
     max_body_bytes: int
+    # Media (docs/api-media.md): ciphertext limits, checked before anything is uploaded.
+    max_message_bytes: int
+    case_quota_bytes: int
+    storage_cap_bytes: int
+    upload_expiry_hours: int
     log_file: Path
     # Addresses of reverse proxies whose X-Forwarded-For is believed (for per-address throttling).
     trusted_proxies: str
@@ -67,6 +73,11 @@ class Settings:
     @property
     def secure_cookies(self) -> bool:
         return urlsplit(self.base_url).scheme == "https"
+
+    @property
+    def blobs_dir(self) -> Path:
+        """Where uploaded chunks live (ciphertext only): back it up with the database."""
+        return self.data_dir / "blobs"
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -108,6 +119,10 @@ class Settings:
             ),
             signin_window_minutes=reader.integer("SIGNIN_WINDOW_MINUTES", 15, minimum=1),
             max_body_bytes=reader.integer("MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+            max_message_bytes=reader.integer("MAX_MESSAGE_BYTES", GIB, minimum=1024 * 1024),
+            case_quota_bytes=reader.integer("CASE_QUOTA_BYTES", 20 * GIB, minimum=1024 * 1024),
+            storage_cap_bytes=reader.integer("STORAGE_CAP_BYTES", 200 * GIB, minimum=1024 * 1024),
+            upload_expiry_hours=reader.integer("UPLOAD_EXPIRY_HOURS", 48, minimum=1),
             log_file=Path(reader.text("LOG_FILE", str(data_dir / "logs" / "portal.log"))),
             trusted_proxies=reader.text("TRUSTED_PROXIES", ""),
         )

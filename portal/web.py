@@ -4,6 +4,12 @@ Endpoints are plain (synchronous) functions taking a :class:`Ctx`. The :func:`en
 parses the body on the event loop, then runs the rest in a worker thread: the database work and
 the argon2 verification never block the event loop. It owns the transaction (commit once, at the
 end; roll back on any error), the CSRF check, the access rule and the mapping of errors to pages.
+Work that must follow a successful commit only (deleting blobs) is queued with
+:meth:`Ctx.after_commit`.
+
+Bodies too large to hold (uploaded chunks) go through :func:`streaming_endpoint` instead: an
+async handler that runs short transactions with :meth:`StreamCtx.run` and streams the body
+itself, on the event loop, between them.
 """
 
 from __future__ import annotations
@@ -11,10 +17,10 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from argon2 import PasswordHasher
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -22,7 +28,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from portal import protocol
@@ -30,8 +36,24 @@ from portal.accounts import sessions as account_sessions
 from portal.accounts.hashing import DummyVerifier
 from portal.accounts.models import Account, Role
 from portal.accounts.sessions import Current
-from portal.errors import BadInput, Forbidden, NotSignedIn, PortalError, Throttled
-from portal.security import CSRF_COOKIE, CSRF_FIELD, check_csrf, csrf_cookie_token, new_csrf_token
+from portal.errors import (
+    BadInput,
+    Conflict,
+    Forbidden,
+    NotSignedIn,
+    PortalError,
+    Throttled,
+    TooLarge,
+)
+from portal.media.blobstore import BlobStore, ChunkConflict, ChunkTooLarge
+from portal.security import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    BodyTooLarge,
+    check_csrf,
+    csrf_cookie_token,
+    new_csrf_token,
+)
 from portal.settings import Settings
 
 log = logging.getLogger("portal.web")
@@ -50,6 +72,7 @@ class AppState:
     jinja: Environment
     auth_hasher: PasswordHasher
     dummy_verifier: DummyVerifier
+    blobs: BlobStore
 
 
 def app_state(request: Request) -> AppState:
@@ -80,6 +103,14 @@ class Ctx:
     csrf_token: str
     set_cookies: list[tuple[str, str, int | None]] = field(default_factory=list)
     clear_cookies: list[str] = field(default_factory=list)
+    committed_hooks: list[Callable[[], None]] = field(default_factory=list)
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` once the transaction has committed, never after a rollback.
+
+        Deleting blobs goes here: a rollback must not leave rows pointing at removed files.
+        """
+        self.committed_hooks.append(hook)
 
     @property
     def settings(self) -> Settings:
@@ -313,6 +344,7 @@ def _run(
             ctx = Ctx(request, db, state, current, fields, csrf_token)
             response = handler(ctx)
             db.commit()
+            _run_committed_hooks(ctx)
         except PortalError as error:
             if error.keeps_changes:
                 db.commit()
@@ -354,6 +386,109 @@ def _run(
         # The cookie names a session that has ended: drop it.
         _delete_cookie(response, state.settings, SESSION_COOKIE)
     return response
+
+
+def _run_committed_hooks(ctx: Ctx) -> None:
+    for hook in ctx.committed_hooks:
+        try:
+            hook()
+        except Exception:
+            log.exception("after-commit cleanup failed on %s", ctx.request.url.path)
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class StreamCtx:
+    """A streaming request: short transactions around a body read straight from the socket."""
+
+    request: Request
+    state: AppState
+    roles: frozenset[Role] | None
+
+    @property
+    def blobs(self) -> BlobStore:
+        return self.state.blobs
+
+    async def run(self, work: Callable[[Ctx], T], *, touch: bool = False) -> T:
+        """``work`` in a worker thread, in a transaction of its own, committed at its end.
+
+        The session is resolved (and the role checked) afresh each time, so a session that
+        ended while the body streamed cannot record anything.
+        """
+        return await run_in_threadpool(self._run_sync, work, touch)
+
+    def _run_sync(self, work: Callable[[Ctx], T], touch: bool) -> T:
+        csrf_token = csrf_cookie_token(self.request) or ""
+        with self.state.sessions() as db:
+            try:
+                current = account_sessions.resolve(
+                    db, self.state.settings, self.request.cookies.get(SESSION_COOKIE), touch=touch
+                )
+                if current is None:
+                    raise NotSignedIn
+                if self.roles is not None and current.account.role not in self.roles:
+                    raise Forbidden
+                ctx = Ctx(self.request, db, self.state, current, Fields({}), csrf_token)
+                result = work(ctx)
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+        _run_committed_hooks(ctx)
+        return result
+
+
+StreamHandler = Callable[[StreamCtx], Awaitable[Response]]
+
+
+def streaming_endpoint(
+    *, roles: frozenset[Role] | None = None
+) -> Callable[[StreamHandler], Callable[[Request], Any]]:
+    """Wrap an async handler that reads the request body as a stream (JSON API only).
+
+    The CSRF token must come in the ``X-CSRF-Token`` header: the body is not a form. The body is
+    never read here; the handler passes ``request.stream()`` on, piece by piece. Blob store
+    errors map to HTTP in this one place: a conflicting chunk is 409, an oversized one 413.
+    """
+
+    def decorate(handler: StreamHandler) -> Callable[[Request], Any]:
+        async def asgi_endpoint(request: Request) -> Response:
+            try:
+                check_csrf(request, None)
+                return await handler(StreamCtx(request, app_state(request), roles))
+            except PortalError as error:
+                return error_response(request, error, wants_json=True)
+            except ChunkConflict:
+                return error_response(
+                    request,
+                    Conflict("Different bytes were already uploaded for this part of the message."),
+                    wants_json=True,
+                )
+            except ChunkTooLarge:
+                return error_response(
+                    request,
+                    TooLarge("That piece of the message is larger than allowed. It was not kept."),
+                    wants_json=True,
+                )
+            except BodyTooLarge:
+                raise  # BodyLimitMiddleware answers it
+            except ClientDisconnect:
+                # The browser went away mid-chunk; the blob store kept nothing. Nobody reads this.
+                return Response(status_code=400)
+            except Exception:
+                error_id = uuid.uuid4().hex[:12]
+                log.exception(
+                    "unhandled error %s on %s %s", error_id, request.method, request.url.path
+                )
+                return server_error_response(request, error_id, wants_json=True)
+
+        asgi_endpoint.__name__ = handler.__name__
+        asgi_endpoint.__doc__ = handler.__doc__
+        return asgi_endpoint
+
+    return decorate
 
 
 def _delete_cookie(response: Response, settings: Settings, name: str) -> None:

@@ -16,7 +16,7 @@ import httpx2 as httpx
 
 from portal import protocol
 from portal.accounts.models import Role
-from tests.factories import Person, Portal
+from tests.factories import Person, Portal, SealedMessage
 
 b64 = protocol.b64encode
 _references = itertools.count(1)
@@ -121,6 +121,10 @@ class CaseWorld:
     def participant_id(self, person: Person) -> str:
         return self.participant_ids[person.account_id]
 
+    def consent(self, person: Person, formats: list[str]) -> None:
+        base = f"/api/cases/{self.case_id}/participants/{self.participant_id(person)}"
+        _ok(self.facilitator.post_json(f"{base}/consent", {"formats": formats}))
+
     # -- the author -------------------------------------------------------------------------
 
     def case_key_as_seen_by(self, person: Person) -> bytes:
@@ -153,6 +157,58 @@ class CaseWorld:
             "grant_to_author": b64(sealed.grant_to_author),
         }
         return str(_ok(author.post_json("/api/letters", body))["message_id"])
+
+    def seal_media(
+        self,
+        author: Person,
+        text: str,
+        media: list[protocol.Part],
+        *,
+        object_id: str | None = None,
+        version: int = 1,
+    ) -> SealedMessage:
+        """A new object id (unless given) and the message sealed as the author's browser would."""
+        if object_id is None:
+            object_id = _ok(author.post_json("/api/letters/objects"))["object_id"]
+        return author.seal_message(
+            self.case_key_as_seen_by(author), object_id, version, text, media
+        )
+
+    def submit_media(
+        self,
+        author: Person,
+        sealed: SealedMessage,
+        *,
+        format_: str = "video",
+        length: dict[str, int] | None = None,
+    ) -> httpx.Response:
+        me = _ok(author.get("/api/me/case"))
+        body: dict[str, Any] = {
+            "recipient_participant_id": me["recipients"][0]["participant_id"],
+            "letter": sealed.letter_json(),
+            "grant_to_case": b64(sealed.grant_to_case),
+            "grant_to_author": b64(sealed.grant_to_author),
+            "format": format_,
+        }
+        if length is not None:
+            body["length"] = length
+        return author.post_json("/api/letters", body)
+
+    def write_media_message(
+        self,
+        author: Person,
+        text: str,
+        media: list[protocol.Part],
+        *,
+        format_: str = "video",
+        length: dict[str, int] | None = None,
+    ) -> str:
+        """Seal, upload every chunk, submit: a media message under review."""
+        sealed = self.seal_media(author, text, media)
+        author.upload(sealed)
+        return str(
+            _ok(self.submit_media(author, sealed, format_=format_, length=length))["message_id"]
+        )
 
     def revise_letter(self, author: Person, message_id: str, text: str) -> None:
         current = _ok(author.get(f"/api/letters/{message_id}"))
@@ -209,6 +265,14 @@ class CaseWorld:
             self.case_id,
             protocol.b64decode(key["grant"]),
         )
+        if len(item["layout"]) > len(item["chunks"]):  # a media message: uploaded parts too
+            parts = facilitator.open_sealed(
+                case_sk,
+                protocol.b64decode(item["author_public_key"]),
+                item,
+                protocol.b64decode(item["grant"]),
+            )
+            return item, parts[0].data.decode()
         text = protocol.open_letter(
             case_sk,
             protocol.b64decode(item["author_public_key"]),
@@ -219,6 +283,16 @@ class CaseWorld:
             [protocol.b64decode(c) for c in item["chunks"]],
         )
         return item, text
+
+    def case_secret_key(self, facilitator: Person | None = None) -> bytes:
+        facilitator = facilitator or self.facilitator
+        key = _ok(facilitator.get(f"/api/cases/{self.case_id}/key"))
+        return protocol.open_case_grant(
+            facilitator.secret_key,
+            protocol.b64decode(key["sender_public_key"]),
+            self.case_id,
+            protocol.b64decode(key["grant"]),
+        )
 
     def note(self, person_pk: bytes, kind: str, text: str) -> dict[str, Any]:
         f = self.facilitator
@@ -250,7 +324,13 @@ class CaseWorld:
         return self.facilitator.post_json(f"/api/messages/{message_id}/return", body)
 
     def approve(
-        self, message_id: str, note: str | None = None, recipient: Person | None = None
+        self,
+        message_id: str,
+        note: str | None = None,
+        recipient: Person | None = None,
+        *,
+        transcript: str | None = None,
+        transcript_label: str | None = None,
     ) -> httpx.Response:
         recipient = recipient or self.harmed
         item, _text = self.review(message_id)
@@ -279,6 +359,10 @@ class CaseWorld:
         body: dict[str, Any] = {"recipient_grant": b64(grant)}
         if note is not None:
             body["note"] = self.note(recipient.public_key, "content_note", note)
+        if transcript is not None:
+            body["transcript"] = self.note(recipient.public_key, "transcript", transcript)
+        if transcript_label is not None:
+            body["transcript_label"] = transcript_label
         return self.facilitator.post_json(f"/api/messages/{message_id}/approve", body)
 
     def withhold(self, message_id: str, reason: str) -> httpx.Response:
@@ -305,6 +389,24 @@ class CaseWorld:
             protocol.b64decode(released["manifest"]),
             [protocol.b64decode(c) for c in released["chunks"]],
         )
+
+    def open_media(
+        self, recipient: Person, message_id: str, *, tell_author: bool = False
+    ) -> tuple[dict[str, Any], list[protocol.Part]]:
+        """Opt in, then open every part, fetching uploaded chunks as the browser would."""
+        released = _ok(
+            recipient.post_json(f"/api/inbox/{message_id}/open", {"author_may_see": tell_author})
+        )
+        parts = recipient.open_sealed(
+            recipient.secret_key,
+            protocol.b64decode(released["sender_public_key"]),
+            released,
+            protocol.b64decode(released["grant"]),
+        )
+        return released, parts
+
+    def open_note(self, reader: Person, note: dict[str, Any]) -> str:
+        return self._open_note(reader, note)
 
     def _open_note(self, reader: Person, note: dict[str, Any]) -> str:
         return protocol.open_letter(

@@ -22,6 +22,10 @@ from portal.accounts.models import Account, SignInSession
 from portal.db import utcnow
 from portal.settings import Settings
 
+# A busy page (an upload sends a request a few times a second) would otherwise write the
+# session row on every request; the idle timeout is minutes long, so seconds do not matter.
+TOUCH_GRANULARITY = timedelta(seconds=5)
+
 
 @dataclass(frozen=True)
 class Current:
@@ -91,7 +95,7 @@ def resolve(db: Session, settings: Settings, token: str | None, *, touch: bool) 
     if now - row.last_seen_at >= limit:
         end(row, EndReason.IDLE, now)
         return None
-    if touch:
+    if touch and now - row.last_seen_at >= TOUCH_GRANULARITY:
         row.last_seen_at = now
     remaining = limit - (now - row.last_seen_at)
     remaining = min(remaining, row.expires_at - now)

@@ -40,3 +40,4 @@ class AuditTag(StrEnum):
     MESSAGE_RESUMED = "message:resumed"
     MESSAGE_DECLINED = "message:declined"
     MESSAGE_WITHDRAWN = "message:withdrawn"
+    MESSAGE_CONTENT_DELETED = "message:content-deleted"

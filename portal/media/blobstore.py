@@ -14,6 +14,7 @@ Nothing is ever held whole in memory.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -22,13 +23,14 @@ import time
 from collections.abc import AsyncIterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 
 from anyio import to_thread
 
 # The key of protocol.chunk_hash (docs/protocol-v1.md); the tests check both give one hash.
 CHUNK_HASH_KEY = b"portal/v1/chunk-hash"
 READ_PIECE = 64 * 1024
+WRITE_BATCH = 256 * 1024
 INCOMING_PREFIX = ".incoming-"
 
 
@@ -57,16 +59,32 @@ class StoredChunk:
     digest: bytes  # protocol.chunk_hash of the stored bytes
 
 
+class StoredVersion(NamedTuple):
+    object_id: str
+    version: int
+    modified_at: float  # seconds since the epoch
+
+
 class BlobStore(Protocol):
     async def write_chunk(
         self, key: ChunkKey, stream: AsyncIterable[bytes], *, max_size: int
     ) -> StoredChunk: ...
 
-    def read_chunk(self, key: ChunkKey) -> Iterator[bytes]: ...
+    def read_chunk(self, key: ChunkKey) -> Iterator[bytes]:
+        """The chunk's bytes in pieces; FileNotFoundError at once (not mid-stream) if absent."""
+        ...
 
     def chunk_info(self, key: ChunkKey) -> StoredChunk | None: ...
 
+    def delete_chunk(self, key: ChunkKey) -> None: ...
+
+    def delete_version(self, object_id: str, version: int) -> None: ...
+
     def delete_object(self, object_id: str) -> None: ...
+
+    def stored_versions(self) -> Iterator[StoredVersion]:
+        """Every (object, version) folder present, with its last change time."""
+        ...
 
     def remove_stale_incoming(self, older_than_seconds: float) -> int: ...
 
@@ -99,21 +117,30 @@ class FilesystemBlobStore:
         self, key: ChunkKey, stream: AsyncIterable[bytes], *, max_size: int
     ) -> StoredChunk:
         final = self._path(key)
-        await to_thread.run_sync(lambda: final.parent.mkdir(parents=True, exist_ok=True))
-        fd, temp_name = await to_thread.run_sync(lambda: _mkstemp(final.parent))
+        # Pieces arrive from the socket in a few KiB at a time. They are gathered into batches
+        # of WRITE_BATCH bytes, each hashed and written in one worker-thread hop (hashlib lets
+        # go of the GIL on large buffers), so the event loop never waits for the disk or the
+        # hash, and at most one batch of a chunk is held at once.
+        fd, temp_name = await to_thread.run_sync(_mkstemp, final.parent)
         temp = Path(temp_name)
         digest = _hasher()
         size = 0
+        batch = bytearray()
         try:
-            with os.fdopen(fd, "wb") as handle:
+            try:
                 async for piece in stream:
                     size += len(piece)
                     if size > max_size:
                         raise ChunkTooLarge
-                    digest.update(piece)
-                    await to_thread.run_sync(handle.write, piece)
-                await to_thread.run_sync(handle.flush)
-                await to_thread.run_sync(os.fsync, handle.fileno())
+                    batch += piece
+                    if len(batch) >= WRITE_BATCH:
+                        await to_thread.run_sync(_absorb, fd, digest, bytes(batch))
+                        batch.clear()
+                await to_thread.run_sync(_absorb_and_sync, fd, digest, bytes(batch))
+            finally:
+                # Closed exactly once, here: a second close could hit a descriptor that
+                # another request has opened under the same number meanwhile.
+                os.close(fd)
             stored = StoredChunk(size, digest.digest())
             await to_thread.run_sync(self._commit, temp, final, stored)
             return stored
@@ -132,9 +159,8 @@ class FilesystemBlobStore:
         _fsync_dir(final.parent)
 
     def read_chunk(self, key: ChunkKey) -> Iterator[bytes]:
-        with self._path(key).open("rb") as handle:
-            while piece := handle.read(READ_PIECE):
-                yield piece
+        # Opened now, so a missing chunk is an error before any response has started.
+        return _pieces(self._path(key).open("rb"))
 
     def chunk_info(self, key: ChunkKey) -> StoredChunk | None:
         return self.chunk_info_at(self._path(key))
@@ -153,8 +179,28 @@ class FilesystemBlobStore:
                 size += len(piece)
         return StoredChunk(size, digest.digest())
 
+    def delete_chunk(self, key: ChunkKey) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def delete_version(self, object_id: str, version: int) -> None:
+        folder = self._object_dir(object_id)
+        shutil.rmtree(folder / f"v{version}", ignore_errors=True)
+        with contextlib.suppress(OSError):  # still holds other versions: keep it
+            folder.rmdir()
+
     def delete_object(self, object_id: str) -> None:
         shutil.rmtree(self._object_dir(object_id), ignore_errors=True)
+
+    def stored_versions(self) -> Iterator[StoredVersion]:
+        for fan in sorted(self.root.iterdir()):
+            if not fan.is_dir():
+                continue
+            for folder in sorted(fan.iterdir()):
+                for version in sorted(folder.glob("v*")):
+                    if version.name[1:].isdigit():
+                        yield StoredVersion(
+                            folder.name, int(version.name[1:]), _latest_change(version)
+                        )
 
     def remove_stale_incoming(self, older_than_seconds: float) -> int:
         """Remove temporary files left by interrupted writes; returns how many."""
@@ -167,8 +213,39 @@ class FilesystemBlobStore:
         return removed
 
 
+def _latest_change(folder: Path) -> float:
+    latest = 0.0
+    for path in [folder, *folder.rglob("*")]:
+        with contextlib.suppress(FileNotFoundError):  # removed while we looked
+            latest = max(latest, path.stat().st_mtime)
+    return latest
+
+
+def _pieces(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        while piece := handle.read(READ_PIECE):
+            yield piece
+
+
+def _absorb(fd: int, digest: hashlib.blake2b, data: bytes) -> None:
+    digest.update(data)
+    _write_all(fd, data)
+
+
+def _absorb_and_sync(fd: int, digest: hashlib.blake2b, data: bytes) -> None:
+    _absorb(fd, digest, data)
+    os.fsync(fd)
+
+
 def _mkstemp(folder: Path) -> tuple[int, str]:
+    folder.mkdir(parents=True, exist_ok=True)
     return tempfile.mkstemp(dir=folder, prefix=INCOMING_PREFIX)
+
+
+def _write_all(fd: int, piece: bytes) -> None:
+    view = memoryview(piece)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _fsync_dir(folder: Path) -> None:

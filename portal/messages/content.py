@@ -3,6 +3,9 @@
 The server checks what it can without keys: sizes, nonce room, chunk order and final flags,
 that the manifest hash is the hash of the manifest sent, and grant sizes. The browsers that
 open an object check everything else (every chunk hash against the decrypted manifest).
+
+A version's chunks arrive inline (in the submit JSON: the text) or were uploaded before (held
+in the blob store, see portal/media): both kinds together must form the whole object.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from portal.accounts.models import Account
 from portal.cases.models import Case, Participant
 from portal.db import utcnow
 from portal.errors import BadInput, NotFound
+from portal.media import services as media
+from portal.media.blobstore import ChunkKey
+from portal.media.services import StoredChunkIn
 from portal.messages.models import (
     ContentChunk,
     ContentGrant,
@@ -26,7 +32,8 @@ from portal.messages.models import (
     GrantPurpose,
 )
 
-AEAD_OVERHEAD = 24 + 16  # nonce and tag
+AEAD_OVERHEAD = media.AEAD_OVERHEAD  # nonce and tag
+FULL_CHUNK = protocol.CHUNK_SIZE + AEAD_OVERHEAD
 CONTENT_GRANT_SIZE = wire.CONTENT_GRANT
 MAX_MANIFEST = 64 * 1024
 MAX_PARTS = 32
@@ -48,6 +55,11 @@ class Upload:
     manifest: bytes
     manifest_hash: bytes
     chunks: tuple[ChunkIn, ...]
+    stored: tuple[StoredChunkIn, ...] = ()
+
+    @property
+    def ciphertext_size(self) -> int:
+        return sum(len(c.data) for c in self.chunks) + sum(c.size for c in self.stored)
 
 
 def issue_object(
@@ -80,28 +92,39 @@ def object_for(
 
 
 def check_upload(upload: Upload) -> None:
+    """Inline and stored chunks together: parts 0..n-1, each indexes 0..k-1, the last final.
+
+    Every chunk but the last of a part holds exactly 1 MiB of plaintext (docs/protocol-v1.md),
+    so its ciphertext is exactly ``FULL_CHUNK`` bytes: the one size fact the server can check.
+    """
+    damaged = "The message arrived damaged. Nothing was saved."
     if not AEAD_OVERHEAD < len(upload.manifest) <= MAX_MANIFEST:
         raise BadInput("The message could not be read. Nothing was saved.", field="manifest")
     if protocol.manifest_hash(upload.manifest) != upload.manifest_hash:
-        raise BadInput("The message arrived damaged. Nothing was saved.", field="manifest_hash")
-    if not upload.chunks:
+        raise BadInput(damaged, field="manifest_hash")
+    if not upload.chunks and not upload.stored:
         raise BadInput("The message is empty. Nothing was saved.", field="chunks")
-    total = 0
-    by_part: dict[int, list[ChunkIn]] = {}
-    for chunk in upload.chunks:
-        if not AEAD_OVERHEAD <= len(chunk.data) <= protocol.CHUNK_SIZE + AEAD_OVERHEAD:
-            raise BadInput("The message arrived damaged. Nothing was saved.", field="chunks")
-        total += len(chunk.data)
-        by_part.setdefault(chunk.part, []).append(chunk)
-    if total > MAX_INLINE_BYTES:
+    if sum(len(c.data) for c in upload.chunks) > MAX_INLINE_BYTES:
         raise BadInput("This message is too long to send. Nothing was saved.", field="chunks")
+    # (part, index, final, size) of every chunk, wherever it travelled.
+    by_part: dict[int, list[tuple[int, bool, int]]] = {}
+    for part, index, final, size in [
+        *((c.part, c.index, c.final, len(c.data)) for c in upload.chunks),
+        *((c.part, c.index, c.final, c.size) for c in upload.stored),
+    ]:
+        if not AEAD_OVERHEAD <= size <= FULL_CHUNK:
+            raise BadInput(damaged, field="chunks")
+        by_part.setdefault(part, []).append((index, final, size))
     if sorted(by_part) != list(range(len(by_part))) or len(by_part) > MAX_PARTS:
-        raise BadInput("The message arrived damaged. Nothing was saved.", field="chunks")
+        raise BadInput(damaged, field="chunks")
     for chunks in by_part.values():
-        indexes = [c.index for c in chunks]
-        finals = [c.final for c in chunks]
+        chunks.sort()
+        indexes = [index for index, _final, _size in chunks]
+        finals = [final for _index, final, _size in chunks]
         if indexes != list(range(len(chunks))) or finals != [False] * (len(chunks) - 1) + [True]:
-            raise BadInput("The message arrived damaged. Nothing was saved.", field="chunks")
+            raise BadInput(damaged, field="chunks")
+        if any(size != FULL_CHUNK for _index, _final, size in chunks[:-1]):
+            raise BadInput(damaged, field="chunks")
 
 
 def check_grant(grant: bytes) -> None:
@@ -110,15 +133,21 @@ def check_grant(grant: bytes) -> None:
 
 
 def store_version(db: Session, obj: ContentObject, version: int, upload: Upload) -> ContentVersion:
+    """The version's rows; stored chunks must be held by the upload, which is consumed.
+
+    Held chunks the submit did not list stay in the blob store until the cleanup job finds
+    them unreferenced (see ``unlisted_held``, which lets the caller remove them sooner).
+    """
     check_upload(upload)
     if db.get(ContentVersion, (obj.id, version)) is not None:
         raise BadInput("That version was already sent.", field="version")
+    media.take_held(db, obj.id, version, upload.stored)
     row = ContentVersion(
         object_id=obj.id,
         version=version,
         manifest=upload.manifest,
         manifest_hash=upload.manifest_hash,
-        ciphertext_size=sum(len(c.data) for c in upload.chunks),
+        ciphertext_size=upload.ciphertext_size,
         created_at=utcnow(),
     )
     db.add(row)
@@ -132,10 +161,43 @@ def store_version(db: Session, obj: ContentObject, version: int, upload: Upload)
                 index=chunk.index,
                 final=chunk.final,
                 data=chunk.data,
+                size=len(chunk.data),
+                hash=protocol.chunk_hash(chunk.data),
+            )
+        )
+    for stored in upload.stored:
+        # No data row: the bytes are in the blob store under this same key.
+        db.add(
+            ContentChunk(
+                object_id=obj.id,
+                version=version,
+                part=stored.part,
+                index=stored.index,
+                final=stored.final,
+                data=None,
+                size=stored.size,
+                hash=stored.hash,
             )
         )
     db.flush()
     return row
+
+
+def unlisted_held(db: Session, obj: ContentObject, version: int, upload: Upload) -> list[ChunkKey]:
+    """Held chunks of this version that the submit does not list (removed before sending)."""
+    listed = {(c.part, c.index) for c in upload.stored}
+    return [
+        ChunkKey(obj.id, version, c.part, c.index)
+        for c in media.held_chunks(db, obj.id, version)
+        if (c.part, c.index) not in listed
+    ]
+
+
+def delete_versions(db: Session, object_id: str) -> None:
+    """Every version of an object, with its chunks and grants (blobs: after the commit)."""
+    db.execute(delete(ContentChunk).where(ContentChunk.object_id == object_id))
+    db.execute(delete(ContentGrant).where(ContentGrant.object_id == object_id))
+    db.execute(delete(ContentVersion).where(ContentVersion.object_id == object_id))
 
 
 def add_grant(

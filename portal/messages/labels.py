@@ -70,3 +70,33 @@ def size_hint(ciphertext_bytes: int) -> str:
     """A rough length for a letter, from its size (about 3,000 characters a page)."""
     pages = max(1, round(ciphertext_bytes / 3000))
     return "about 1 page" if pages == 1 else f"about {pages} pages"
+
+
+def duration_hint(seconds: int) -> str:
+    """A recording's declared length in words: "less than a minute", "about 3 minutes"."""
+    if seconds < 45:
+        return "less than a minute"
+    minutes = max(1, round(seconds / 60))
+    if minutes < 90:
+        return "about 1 minute" if minutes == 1 else f"about {minutes} minutes"
+    hours = round(minutes / 60, 1)
+    text = f"{hours:g}"
+    return f"about {text} hour{'s' if text != '1' else ''}"
+
+
+def length_hint(seconds: int | None, pages: int | None, ciphertext_bytes: int) -> str:
+    """What the recipient sees before choosing to open: declared length, else text length.
+
+    Recordings give their duration, scanned letters their page count (both declared by the
+    author's browser); a text letter keeps the estimate from its size.
+    """
+    if seconds is not None:
+        return duration_hint(seconds)
+    if pages is not None and pages > 0:
+        return "1 page" if pages == 1 else f"{pages} pages"
+    return size_hint(ciphertext_bytes)
+
+
+def length_json(seconds: int | None, pages: int | None) -> dict[str, int]:
+    found = {"seconds": seconds, "pages": pages}
+    return {name: value for name, value in found.items() if value is not None}

@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, ForeignKeyConstraint, Index, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.cases.models import Format
@@ -21,6 +30,7 @@ class ContentKind(StrEnum):
     LETTER = "letter"
     FEEDBACK = "feedback"
     CONTENT_NOTE = "content_note"
+    TRANSCRIPT = "transcript"  # a transcript or translation of a recording, by a facilitator
 
 
 class ContentObject(Base):
@@ -48,7 +58,9 @@ class ContentVersion(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     manifest: Mapped[Blob]
     manifest_hash: Mapped[Blob]
-    ciphertext_size: Mapped[int] = mapped_column(comment="bytes of all chunks; no plaintext size")
+    ciphertext_size: Mapped[int] = mapped_column(
+        BigInteger, comment="bytes of all chunks; no plaintext size"
+    )
     created_at: Mapped[Timestamp]
 
 
@@ -60,7 +72,17 @@ class ContentChunk(Base):
     part: Mapped[int] = mapped_column(Integer, primary_key=True)
     index: Mapped[int] = mapped_column(Integer, primary_key=True)
     final: Mapped[bool] = mapped_column(Boolean)
-    data: Mapped[Blob]
+    data: Mapped[bytes | None] = mapped_column(
+        LargeBinary, comment="inline ciphertext; NULL when the chunk lives in the blob store"
+    )
+    size: Mapped[int] = mapped_column(Integer, comment="ciphertext bytes, nonce and tag included")
+    hash: Mapped[bytes | None] = mapped_column(
+        LargeBinary, comment="protocol chunk_hash; NULL only for inline rows from before 0003"
+    )
+
+    @property
+    def inline(self) -> bool:
+        return self.data is not None
 
     __table_args__ = (
         ForeignKeyConstraint(
@@ -100,6 +122,11 @@ class ContentGrant(Base):
     )
 
 
+class TranscriptLabel(StrEnum):
+    TRANSCRIPT = "transcript"
+    TRANSLATION = "translation"
+
+
 class Message(Base):
     """One letter (later: recording) from one participant to another, through review."""
 
@@ -122,6 +149,14 @@ class Message(Base):
     feedback_object_id: Mapped[str | None] = mapped_column(ForeignKey("content_objects.id"))
     opened_at: Mapped[datetime | None]
     author_may_see_opened: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the recipient may know before choosing to open (declared by the author's browser).
+    media_seconds: Mapped[int | None] = mapped_column(comment="declared length of recordings")
+    page_count: Mapped[int | None] = mapped_column(comment="declared number of scanned pages")
+    transcript_object_id: Mapped[str | None] = mapped_column(ForeignKey("content_objects.id"))
+    transcript_label: Mapped[TranscriptLabel | None] = mapped_column(str_enum(TranscriptLabel))
+    content_deleted_at: Mapped[datetime | None] = mapped_column(
+        comment="the author deleted every version's content; the timeline stays"
+    )
 
     events: Mapped[list[MessageEvent]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="MessageEvent.id"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account
@@ -18,6 +18,7 @@ from portal.audit.tags import AuditTag
 from portal.cases.models import Case, CaseFacilitator, Format, Participant
 from portal.db import utcnow
 from portal.errors import Conflict, NotFound
+from portal.media.models import PendingUpload
 from portal.messages import content
 from portal.messages.models import (
     ContentGrant,
@@ -25,6 +26,7 @@ from portal.messages.models import (
     GrantPurpose,
     Message,
     MessageEvent,
+    TranscriptLabel,
 )
 from portal.messages.states import (
     Action,
@@ -86,27 +88,55 @@ def _move(
 # ----------------------------------------------------------------------------------- authoring
 
 
-def recipients_for(db: Session, author: Participant) -> list[Participant]:
-    """The people on the other side of the case who can currently receive letters."""
+def shared_formats(author: Participant, recipient: Participant) -> frozenset[Format]:
+    """The formats both consented to: the only ones the author may send this person."""
+    if not (author.has_consented and recipient.has_consented):
+        return frozenset()
+    return author.accepted_formats & recipient.accepted_formats
+
+
+def recipients_for(
+    db: Session, author: Participant, format_: Format | None = None
+) -> list[Participant]:
+    """The people on the other side who can currently receive ``format_`` (None: anything)."""
     return [
         p
         for p in db.scalars(select(Participant).where(Participant.case_id == author.case_id))
         if p.side is author.side.other
         and p.account_id is not None
-        and p.has_consented
-        and Format.LETTER in p.accepted_formats
+        and (shared_formats(author, p) if format_ is None else format_ in shared_formats(author, p))
     ]
 
 
-def require_can_write(case: Case, author: Participant) -> None:
+def require_can_write(case: Case, author: Participant, format_: Format | None = None) -> None:
+    """Whether ``author`` may send now: in ``format_``, or (None) in any format at all."""
     if author.withdrawn_at is not None:
         raise Conflict("You have withdrawn from this process, so letters cannot be sent.")
-    if not author.has_consented or Format.LETTER not in author.accepted_formats:
+    if not author.has_consented or not author.accepted_formats:
         raise Conflict("Your facilitator has not yet set up letters for you. Please talk to them.")
+    if format_ is not None and format_ not in author.accepted_formats:
+        raise Conflict(
+            f"You have not agreed to send a {format_.label.lower()}. Please talk to your "
+            "facilitator."
+        )
     if case.status.value != "open":
         raise Conflict(
             "This case is paused at the moment, so letters cannot be sent. Your draft is kept."
         )
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What the author's browser declares about the content: the only facts kept in clear."""
+
+    format: Format = Format.LETTER
+    seconds: int | None = None
+    pages: int | None = None
+
+    def apply(self, message: Message) -> None:
+        message.format = self.format
+        message.media_seconds = self.seconds
+        message.page_count = self.pages
 
 
 @dataclass(frozen=True)
@@ -155,11 +185,17 @@ def submit_letter(
     obj: ContentObject,
     upload: content.Upload,
     grants: AuthorGrants,
+    declared: Declared | None = None,
 ) -> Message:
+    declared = declared or Declared()
     case = db.get(Case, author.case_id)
     assert case is not None  # noqa: S101
-    require_can_write(case, author)
-    if recipient.id not in {p.id for p in recipients_for(db, author)}:
+    require_can_write(case, author, declared.format)
+    if recipient.id not in {p.id for p in recipients_for(db, author, declared.format)}:
+        if recipient.id in {p.id for p in recipients_for(db, author)}:
+            raise Conflict(
+                f"That person has not agreed to receive a {declared.format.label.lower()}."
+            )
         raise Conflict("That person cannot receive letters at the moment.")
     if db.scalars(select(Message.id).where(Message.object_id == obj.id)).first():
         raise Conflict("This letter has already been sent.")
@@ -169,7 +205,9 @@ def submit_letter(
         case_id=case.id,
         author_participant_id=author.id,
         recipient_participant_id=recipient.id,
-        format=Format.LETTER,
+        format=declared.format,
+        media_seconds=declared.seconds,
+        page_count=declared.pages,
         state=MessageState.SUBMITTED,
         object_id=obj.id,
         version=1,
@@ -196,11 +234,23 @@ def revise_letter(
     message: Message,
     upload: content.Upload,
     grants: AuthorGrants,
+    declared: Declared | None = None,
 ) -> None:
+    declared = declared or Declared()
     obj = db.get(ContentObject, message.object_id)
     case = db.get(Case, message.case_id)
+    author = db.get(Participant, message.author_participant_id)
+    recipient = db.get(Participant, message.recipient_participant_id)
     assert obj is not None  # noqa: S101
     assert case is not None  # noqa: S101
+    assert author is not None  # noqa: S101
+    assert recipient is not None  # noqa: S101
+    if declared.format not in shared_formats(author, recipient):
+        raise Conflict(
+            f"A {declared.format.label.lower()} cannot be sent to this person. Please talk to "
+            "your facilitator."
+        )
+    declared.apply(message)
     version = message.version + 1
     _store_letter_version(db, case, author_account, obj, version, upload, grants)
     message.version = version
@@ -212,6 +262,33 @@ def withdraw_letter(
     db: Session, settings: Settings, author_account: Account, message: Message
 ) -> None:
     _move(db, settings, message, Action.WITHDRAW, author_account)
+
+
+DELETABLE = frozenset({MessageState.WITHDRAWN, MessageState.DECLINED, MessageState.WITHHELD})
+
+
+def delete_content(
+    db: Session, settings: Settings, author_account: Account, message: Message
+) -> str:
+    """Remove every version's chunks and grants; the timeline stays. Returns the object id.
+
+    Only for a message that can no longer reach anyone. The caller deletes the blobs after
+    the commit, so a rollback never leaves rows pointing at removed files.
+    """
+    if message.state not in DELETABLE:
+        raise Conflict("Only a withdrawn, declined or withheld message can be deleted.")
+    content.delete_versions(db, message.object_id)
+    db.execute(delete(PendingUpload).where(PendingUpload.object_id == message.object_id))
+    if message.content_deleted_at is None:
+        message.content_deleted_at = utcnow()
+        record(
+            db,
+            settings,
+            AuditTag.MESSAGE_CONTENT_DELETED,
+            actor_id=author_account.id,
+            subject_id=message.id,
+        )
+    return message.object_id
 
 
 # ------------------------------------------------------------------------------------ the queue
@@ -297,6 +374,8 @@ def approve(
     message: Message,
     recipient_grant: bytes,
     content_note: FacilitatorNote | None,
+    transcript: FacilitatorNote | None = None,
+    transcript_label: TranscriptLabel = TranscriptLabel.TRANSCRIPT,
 ) -> None:
     """Release to the recipient: the grant exists from now, but is handed over only on opt-in."""
     _require_reviewer(message, facilitator)
@@ -320,6 +399,11 @@ def approve(
     if content_note is not None:
         _store_note(db, case, facilitator, content_note, recipient_account)
         message.content_note_object_id = content_note.obj.id
+    if transcript is not None:
+        # Granted now, handed over only with the message itself, when the recipient opens it.
+        _store_note(db, case, facilitator, transcript, recipient_account)
+        message.transcript_object_id = transcript.obj.id
+        message.transcript_label = transcript_label
     message.decided_by_id = facilitator.id
 
 

@@ -3,6 +3,7 @@ participants. Thin: parse, authorise (messages.policy / cases.policy), one servi
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -14,14 +15,19 @@ from portal.cases import policy as case_policy
 from portal.cases.models import Case, Format, Participant
 from portal.db import utcnow
 from portal.errors import BadInput, NotFound, PortalError
+from portal.media import services as media
+from portal.media.blobstore import ChunkKey
+from portal.media.services import StoredChunkIn
 from portal.messages import content, labels, services
 from portal.messages import policy as message_policy
 from portal.messages.models import (
     ContentKind,
+    ContentObject,
     ContentVersion,
     Draft,
     GrantPurpose,
     Message,
+    TranscriptLabel,
 )
 from portal.messages.states import (
     Action,
@@ -38,7 +44,16 @@ STATE_FILTERS = {
     "reviewing": frozenset({MessageState.IN_REVIEW}),
     "all": frozenset(MessageState),
 }
-NOTE_KINDS = {"feedback": ContentKind.FEEDBACK, "content_note": ContentKind.CONTENT_NOTE}
+NOTE_KINDS = {
+    "feedback": ContentKind.FEEDBACK,
+    "content_note": ContentKind.CONTENT_NOTE,
+    "transcript": ContentKind.TRANSCRIPT,
+}
+FORMATS = {f.value: f for f in Format}
+TRANSCRIPT_LABELS = {label.value: label for label in TranscriptLabel}
+MAX_STORED_CHUNKS = 100_000
+MAX_SECONDS = 7 * 24 * 3600
+MAX_PAGES = 10_000
 b64 = protocol.b64encode
 
 
@@ -51,7 +66,7 @@ def _sealed(fields: Fields, name: str) -> tuple[str, int, content.Upload]:
         raise BadInput(field=name)
     f = Fields(raw)
     chunks_raw = raw.get("chunks")
-    if not isinstance(chunks_raw, list) or not 1 <= len(chunks_raw) <= 1024:
+    if not isinstance(chunks_raw, list) or len(chunks_raw) > 1024:
         raise BadInput(field=name)
     chunks = []
     for item in chunks_raw:
@@ -75,8 +90,48 @@ def _sealed(fields: Fields, name: str) -> tuple[str, int, content.Upload]:
         manifest=f.binary("manifest", max_length=content.MAX_MANIFEST),
         manifest_hash=f.binary("manifest_hash", length=32),
         chunks=tuple(chunks),
+        stored=_stored_chunks(raw.get("stored_chunks"), name),
     )
     return object_id, version, upload
+
+
+def _stored_chunks(raw: object, name: str) -> tuple[StoredChunkIn, ...]:
+    """The uploaded chunks a submit lists (docs/api-media.md); absent for a text letter."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) > MAX_STORED_CHUNKS:
+        raise BadInput(field=name)
+    stored = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("final"), bool):
+            raise BadInput(field=name)
+        c = Fields(item)
+        stored.append(
+            StoredChunkIn(
+                part=c.integer("part", minimum=0, maximum=content.MAX_PARTS),
+                index=c.integer("index", minimum=0, maximum=media.LAST_INDEX),
+                final=item["final"],
+                size=c.integer("size", minimum=0, maximum=media.MAX_CHUNK_BYTES),
+                hash=c.binary("hash", length=32),
+            )
+        )
+    return tuple(stored)
+
+
+def _declared(fields: Fields) -> services.Declared:
+    """``format`` and ``length``: what the author's browser declares about the content."""
+    format_ = fields.choice("format", FORMATS) if fields.raw("format") is not None else None
+    length = fields.raw("length")
+    if length is not None and not isinstance(length, dict):
+        raise BadInput(field="length")
+    f = Fields(length or {})
+    seconds = (
+        f.integer("seconds", minimum=0, maximum=MAX_SECONDS)
+        if f.raw("seconds") is not None
+        else None
+    )
+    pages = f.integer("pages", minimum=0, maximum=MAX_PAGES) if f.raw("pages") is not None else None
+    return services.Declared(format=format_ or Format.LETTER, seconds=seconds, pages=pages)
 
 
 def _grant(fields: Fields, name: str) -> bytes:
@@ -101,15 +156,40 @@ def _note(ctx: Ctx, case: Case, name: str, kind: ContentKind) -> services.Facili
 
 
 def _object_json(ctx: Ctx, object_id: str, version: int) -> dict[str, Any]:
+    """A sealed object: inline chunks in ``chunks``; where every chunk is, in ``layout``."""
     row = ctx.db.get(ContentVersion, (object_id, version))
     if row is None:
         raise NotFound
+    chunks = content.chunks_of(ctx.db, object_id, version)
     return {
         "object_id": object_id,
         "version": version,
         "manifest": b64(row.manifest),
         "manifest_hash": b64(row.manifest_hash),
-        "chunks": [b64(c.data) for c in content.chunks_of(ctx.db, object_id, version)],
+        "chunks": [b64(c.data) for c in chunks if c.data is not None],
+        "layout": [
+            {
+                "part": c.part,
+                "index": c.index,
+                "final": c.final,
+                "size": c.size,
+                "inline": c.data is not None,
+            }
+            for c in chunks
+        ],
+        "chunk_url": f"/api/content/{object_id}/{version}/",
+    }
+
+
+def _deleted_json(message: Message) -> dict[str, Any]:
+    """A message whose author deleted its content: the timeline stays, the words are gone."""
+    return {
+        "message_id": message.id,
+        "object_id": message.object_id,
+        "version": message.version,
+        "state": message.state.value,
+        "format": message.format.value,
+        "content_deleted": True,
     }
 
 
@@ -228,6 +308,8 @@ def api_release(ctx: Ctx) -> Response:
 @endpoint(roles=FACILITATOR)
 def api_review(ctx: Ctx) -> Response:
     message, case = _facilitated(ctx)
+    if message.content_deleted_at is not None:
+        return JSONResponse(_deleted_json(message) | {"case_id": case.id})
     grant = content.grant_for(ctx.db, message.object_id, message.version, GrantPurpose.CASE)
     author = ctx.db.get(Participant, message.author_participant_id)
     recipient = ctx.db.get(Participant, message.recipient_participant_id)
@@ -242,6 +324,7 @@ def api_review(ctx: Ctx) -> Response:
             "case_id": case.id,
             "state": message.state.value,
             "format": message.format.value,
+            "length": labels.length_json(message.media_seconds, message.page_count),
             "submitted_at": message.submitted_at.isoformat(),
             **_object_json(ctx, message.object_id, message.version),
             "grant": b64(grant.grant),
@@ -274,6 +357,16 @@ def api_review(ctx: Ctx) -> Response:
 def api_approve(ctx: Ctx) -> Response:
     message, case = _facilitated(ctx)
     note = _note(ctx, case, "note", ContentKind.CONTENT_NOTE) if ctx.fields.raw("note") else None
+    transcript = (
+        _note(ctx, case, "transcript", ContentKind.TRANSCRIPT)
+        if ctx.fields.raw("transcript")
+        else None
+    )
+    label = (
+        ctx.fields.choice("transcript_label", TRANSCRIPT_LABELS)
+        if ctx.fields.raw("transcript_label") is not None
+        else TranscriptLabel.TRANSCRIPT
+    )
     services.approve(
         ctx.db,
         ctx.settings,
@@ -281,6 +374,8 @@ def api_approve(ctx: Ctx) -> Response:
         message,
         _grant(ctx.fields, "recipient_grant"),
         note,
+        transcript,
+        label,
     )
     return JSONResponse({"state": message.state.value, "next": ctx.url_for("queue_page")})
 
@@ -405,6 +500,11 @@ def letter_page(ctx: Ctx) -> Response:
         ),
         "can_withdraw": Action.WITHDRAW in actions,
         "can_revise": Action.REVISE in actions,
+        # New for media: the letter page can say the content no longer exists, or offer to
+        # delete it (docs/api-media.md, "Deleting").
+        "content_deleted": message.content_deleted_at is not None,
+        "can_delete": message.state in services.DELETABLE and message.content_deleted_at is None,
+        "format": message.format.value,
     }
     return ctx.render("letters/show.html", message=view, timeline=timeline)
 
@@ -429,7 +529,9 @@ def inbox_page(ctx: Ctx) -> Response:
     item = {
         "id": message.id,
         "format_label": message.format.label,
-        "size_hint": labels.size_hint(version.ciphertext_size),
+        "size_hint": labels.length_hint(
+            message.media_seconds, message.page_count, version.ciphertext_size
+        ),
         "state": message.state.value,
     }
     return ctx.render("inbox/show.html", item=item)
@@ -457,6 +559,7 @@ def api_my_case(ctx: Ctx) -> Response:
             "case_id": case.id,
             "account_id": me.id,
             "side": participant.side.value,
+            "accepted_formats": sorted(f.value for f in participant.accepted_formats),
             "case_status": case.status.value,
             "case_public_grant": b64(participant.case_public_grant)
             if participant.case_public_grant
@@ -468,7 +571,12 @@ def api_my_case(ctx: Ctx) -> Response:
             if sender
             else None,
             "recipients": [
-                {"participant_id": p.id, "side_label": p.side.label}
+                {
+                    "participant_id": p.id,
+                    "side_label": p.side.label,
+                    # What this person agreed to receive; send only what both agreed to.
+                    "accepted_formats": sorted(f.value for f in p.accepted_formats),
+                }
                 for p in services.recipients_for(ctx.db, participant)
             ],
             "can_write": why_not is None and participant.case_public_grant is not None,
@@ -560,6 +668,13 @@ def _author_grants(fields: Fields) -> services.AuthorGrants:
     )
 
 
+def _forget_after_commit(ctx: Ctx, keys: list[ChunkKey]) -> None:
+    """Uploaded chunks the submit did not use (a file removed before sending): drop the blobs."""
+    blobs = ctx.state.blobs
+    for key in keys:
+        ctx.after_commit(partial(blobs.delete_chunk, key))
+
+
 def _drop_draft(ctx: Ctx) -> None:
     draft_id = ctx.fields.raw("draft_id")
     if isinstance(draft_id, str):
@@ -581,9 +696,19 @@ def api_send_letter(ctx: Ctx) -> Response:
     recipient = case_policy.participant_in_case(
         ctx.db, case, ctx.fields.text("recipient_participant_id", max_length=36)
     )
+    leftovers = content.unlisted_held(ctx.db, obj, 1, upload)
     message = services.submit_letter(
-        ctx.db, ctx.settings, me, participant, recipient, obj, upload, _author_grants(ctx.fields)
+        ctx.db,
+        ctx.settings,
+        me,
+        participant,
+        recipient,
+        obj,
+        upload,
+        _author_grants(ctx.fields),
+        _declared(ctx.fields),
     )
+    _forget_after_commit(ctx, leftovers)
     _drop_draft(ctx)
     return JSONResponse(
         {"message_id": message.id, "next": ctx.url_for("letter_page", message_id=message.id)}
@@ -596,12 +721,17 @@ def api_my_letter(ctx: Ctx) -> Response:
     message, _participant = message_policy.message_for_author(
         ctx.db, me, ctx.request.path_params["message_id"]
     )
+    if message.content_deleted_at is not None:
+        return JSONResponse(_deleted_json(message))
     grant = content.grant_for(ctx.db, message.object_id, message.version, GrantPurpose.AUTHOR, me)
     assert grant is not None  # noqa: S101
     return JSONResponse(
         {
             **_object_json(ctx, message.object_id, message.version),
+            "format": message.format.value,
+            "length": labels.length_json(message.media_seconds, message.page_count),
             "state": message.state.value,
+            "recipient_participant_id": message.recipient_participant_id,
             "grant": b64(grant.grant),
             "feedback": _note_json(ctx, message.feedback_object_id, me, GrantPurpose.RECIPIENT),
         }
@@ -619,7 +749,19 @@ def api_revise_letter(ctx: Ctx) -> Response:
         raise BadInput(
             "This letter changed since the page was loaded. Please reload it.", field="letter"
         )
-    services.revise_letter(ctx.db, ctx.settings, me, message, upload, _author_grants(ctx.fields))
+    obj = ctx.db.get(ContentObject, message.object_id)
+    assert obj is not None  # noqa: S101
+    leftovers = content.unlisted_held(ctx.db, obj, version, upload)
+    services.revise_letter(
+        ctx.db,
+        ctx.settings,
+        me,
+        message,
+        upload,
+        _author_grants(ctx.fields),
+        _declared(ctx.fields),
+    )
+    _forget_after_commit(ctx, leftovers)
     _drop_draft(ctx)
     return JSONResponse(
         {"state": message.state.value, "next": ctx.url_for("letter_page", message_id=message.id)}
@@ -634,6 +776,19 @@ def api_withdraw_letter(ctx: Ctx) -> Response:
     )
     services.withdraw_letter(ctx.db, ctx.settings, me, message)
     return JSONResponse({"state": message.state.value})
+
+
+@endpoint(roles=PARTICIPANT)
+def api_delete_letter(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    message, _participant = message_policy.message_for_author(
+        ctx.db, me, ctx.request.path_params["message_id"]
+    )
+    object_id = services.delete_content(ctx.db, ctx.settings, me, message)
+    blobs = ctx.state.blobs
+    # Only once the rows are gone for good: a rollback must not leave rows without blobs.
+    ctx.after_commit(lambda: blobs.delete_object(object_id))
+    return JSONResponse({"state": message.state.value, "content_deleted": True})
 
 
 def _received(ctx: Ctx) -> Message:
@@ -654,7 +809,10 @@ def api_inbox_note(ctx: Ctx) -> Response:
                 ctx, message.content_note_object_id, ctx.require_account(), GrantPurpose.RECIPIENT
             ),
             "format": message.format.value,
-            "size_hint": labels.size_hint(version.ciphertext_size),
+            "length": labels.length_json(message.media_seconds, message.page_count),
+            "size_hint": labels.length_hint(
+                message.media_seconds, message.page_count, version.ciphertext_size
+            ),
         }
     )
 
@@ -671,8 +829,17 @@ def api_inbox_open(ctx: Ctx) -> Response:
     return JSONResponse(
         {
             **_object_json(ctx, message.object_id, message.version),
+            "format": message.format.value,
+            "length": labels.length_json(message.media_seconds, message.page_count),
             "grant": b64(release.grant.grant),
             "sender_public_key": b64(sender.public_key),
+            # Handed over with the message itself, never before the recipient chose to open.
+            "transcript": _note_json(
+                ctx, message.transcript_object_id, ctx.require_account(), GrantPurpose.RECIPIENT
+            ),
+            "transcript_label": message.transcript_label.value
+            if message.transcript_label
+            else None,
         }
     )
 

@@ -10,6 +10,11 @@
 //    key must still come from a facilitator's grant that opens), POST /api/letters/objects for
 //    an id (new letters), sealLetter, POST /api/letters or /api/letters/{id}/revise, delete the
 //    draft, location.replace(next).
+// 5. Recordings and files (static/js/media/compose-media.js): offered only in the formats the
+//    recipient accepts. A message with any of them is uploaded first (progress bar, Cancel),
+//    then submitted with its manifest; a text-only letter is sent exactly as before.
+//    A message that was not sent (reload, crash, lost connection) is kept on this device,
+//    sealed to the author's own key, and offered first when the page opens again.
 
 import {
   ApiError,
@@ -24,6 +29,12 @@ import {
 import { loadCaseContext } from "./case-context.js";
 import { DraftKeeper, listDrafts } from "./drafts.js";
 import { KeysUnavailable, forget, loadSecretKey, protocol } from "./keys.js";
+import {
+  MediaComposer,
+  UploadCancelled,
+  formatBytes,
+  formatTimeLeft,
+} from "./media/compose-media.js";
 import {
   LETTER_LIMIT,
   countCharacters,
@@ -64,6 +75,23 @@ const cannotSend = document.getElementById("cannot-send");
 const sendActions = document.getElementById("send-actions");
 const sendButton = document.getElementById("send-button");
 
+const resumeOffer = document.getElementById("resume-offer");
+const resumeWhat = document.getElementById("resume-what");
+const resumeAlert = document.getElementById("resume-alert");
+const resumeContinue = document.getElementById("resume-continue");
+const resumeDiscard = document.getElementById("resume-discard");
+
+const summaryBox = document.getElementById("send-summary");
+const summaryList = document.getElementById("send-summary-list");
+const summarySize = document.getElementById("send-summary-size");
+const progressPanel = document.getElementById("upload-progress");
+const progressBar = document.getElementById("upload-bar");
+const progressFigures = document.getElementById("upload-figures");
+const progressStatus = document.getElementById("upload-status");
+const progressAlert = document.getElementById("upload-alert");
+const progressCancel = document.getElementById("upload-cancel");
+const progressRetry = document.getElementById("upload-retry");
+
 const confirmPanel = document.getElementById("confirm-send");
 const confirmButton = document.getElementById("confirm-send-button");
 const cancelButton = document.getElementById("cancel-send");
@@ -85,6 +113,10 @@ const state = {
   keeper: null,
   objectId: null, // new letters: issued once, reused if sending has to be tried again
   wasOver: false,
+  media: null, // MediaComposer
+  pending: [], // messages not sent, kept on this device
+  sending: false,
+  lastAnnounced: -1,
 };
 
 retryButton.addEventListener("click", () => {
@@ -107,9 +139,14 @@ async function init() {
     if (revising) await loadPrevious();
     state.me = context.me;
     showGuidance(context.me.side);
+    setUpMedia(context);
     setUpSending(context);
+    state.pending = await MediaComposer.findPending(p, keys, messageId);
     pageStatus.textContent = "";
-    if (drafts.length > 0) {
+    state.drafts = drafts;
+    if (state.pending.length > 0) {
+      offerPending(state.pending[0]);
+    } else if (drafts.length > 0) {
       offerDrafts(drafts);
     } else {
       openComposer(revising ? state.previousText : "", null, { focus: false });
@@ -138,7 +175,15 @@ async function loadPrevious() {
   state.previous = answer;
   const myPk = p.publicKeyFromSecret(keys.secretKey);
   try {
-    state.previousText = await openSealed(p, keys.secretKey, myPk, answer);
+    try {
+      state.previousText = await openSealed(p, keys.secretKey, myPk, answer);
+    } catch (error) {
+      // A message with recordings or files: show its written part (its media are not carried
+      // over into the new version; the person adds them again if they want them).
+      if (!(error instanceof p.WrongContext)) throw error;
+      state.previousText = openTextPart(p, keys.secretKey, myPk, answer);
+      state.previousHadMedia = true;
+    }
   } catch (error) {
     if (!(error instanceof p.ProtocolError)) throw error;
     state.previousText = "";
@@ -160,6 +205,147 @@ async function loadPrevious() {
     }
   }
 }
+
+/**
+ * The written part (part 0) of a message with recordings or files, checked like openContent
+ * does: the grant, the manifest hash, then every chunk of part 0 against the manifest before it
+ * is decrypted. Only part 0 travels inline, so nothing else is fetched.
+ */
+function openTextPart(p, secretKey, senderPk, sealed) {
+  const { object_id: objectId, version } = sealed;
+  const [key, granted] = p.openContentGrant(secretKey, senderPk, objectId, version,
+    p.b64decode(sealed.grant));
+  try {
+    const blob = p.b64decode(sealed.manifest);
+    const digest = p.manifestHash(blob);
+    if (digest.length !== granted.length || !digest.every((b, i) => b === granted[i])) {
+      throw new p.DecryptionFailed("manifest does not match the granted hash");
+    }
+    const manifest = p.decryptManifest(key, objectId, version, blob);
+    const entry = Array.isArray(manifest.parts) ? manifest.parts[0] : null;
+    if (!entry || entry.kind !== "letter" || manifest.object_id !== objectId ||
+      manifest.version !== version || !Array.isArray(entry.hashes)) {
+      throw new p.MalformedInput("no written part");
+    }
+    const chunks = (sealed.chunks || []).map((c) => p.b64decode(typeof c === "string" ? c : c.data));
+    if (chunks.length !== entry.hashes.length) throw new p.MalformedInput("missing chunks");
+    const pieces = chunks.map((chunk, index) => {
+      if (p.b64encode(p.chunkHash(chunk)) !== entry.hashes[index]) {
+        throw new p.DecryptionFailed("chunk does not match the manifest");
+      }
+      return p.decryptChunk(key, objectId, version, 0, index, index === chunks.length - 1, chunk);
+    });
+    const bytes = new Uint8Array(pieces.reduce((n, x) => n + x.length, 0));
+    let at = 0;
+    for (const piece of pieces) {
+      bytes.set(piece, at);
+      at += piece.length;
+    }
+    if (bytes.length !== entry.size) throw new p.MalformedInput("wrong size");
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } finally {
+    key.fill(0);
+  }
+}
+
+// --- recordings and files ----------------------------------------------------------------------
+
+function setUpMedia(context) {
+  const { p, keys } = state;
+  if (state.media) return;
+  state.media = new MediaComposer(p, keys, {
+    caseId: context.me.case_id,
+    revisesMessageId: messageId,
+    form,
+    newIdentity: async () => {
+      if (revising) {
+        return { objectId: state.previous.object_id, version: state.previous.version + 1 };
+      }
+      if (!state.objectId) {
+        state.objectId = (await postJSON("/api/letters/objects", {})).object_id;
+      }
+      return { objectId: state.objectId, version: 1 };
+    },
+    onChange: () => {
+      document.getElementById("letter-text-error").textContent = "";
+    },
+  });
+  updateFormats();
+}
+
+/**
+ * The formats the chosen recipient accepts (GET /api/me/case: recipients[].accepted_formats;
+ * absent means letters only), narrowed by the author's own, when the server lists them.
+ */
+function formatsFor(recipientId) {
+  const me = state.me || {};
+  const recipients = Array.isArray(me.recipients) ? me.recipients : [];
+  let recipient = recipients.find((r) => r.participant_id === recipientId) || null;
+  if (!recipient && revising && state.previous && state.previous.recipient_participant_id) {
+    recipient = recipients.find(
+      (r) => r.participant_id === state.previous.recipient_participant_id) || null;
+  }
+  if (!recipient && recipients.length === 1) recipient = recipients[0];
+  let formats = recipient && Array.isArray(recipient.accepted_formats)
+    ? recipient.accepted_formats
+    : ["letter"];
+  if (Array.isArray(me.accepted_formats)) {
+    formats = formats.filter((f) => me.accepted_formats.includes(f));
+  }
+  return formats;
+}
+
+function updateFormats() {
+  if (state.media) state.media.setFormats(formatsFor(chosenRecipient()));
+}
+
+if (recipientOptions) recipientOptions.addEventListener("change", updateFormats);
+
+function offerPending(found) {
+  resumeWhat.textContent = MediaComposer.describe(found.state);
+  resumeAlert.textContent = "";
+  reveal(resumeOffer, { focus: false });
+}
+
+resumeContinue.addEventListener("click", async () => {
+  if (isBusy(resumeContinue)) return;
+  const restore = setBusy(resumeContinue, "Opening…");
+  try {
+    const found = state.pending[0];
+    const draft = state.drafts.find((d) => d.draftId === found.state.draft_id) || null;
+    const { text, recipientId } = await state.media.restore(found);
+    resumeOffer.hidden = true;
+    openComposer(text, draft ? { ...draft, text } : null, { focus: true });
+    if (recipientId) {
+      const radio = document.getElementById(`recipient-${recipientId}`);
+      if (radio && radio.name === "recipient") radio.checked = true;
+    }
+    updateFormats();
+  } catch {
+    showAlert(resumeAlert, "This message could not be opened on this device. You can delete it and start again.");
+  } finally {
+    restore();
+  }
+});
+
+resumeDiscard.addEventListener("click", async () => {
+  if (isBusy(resumeDiscard)) return;
+  const restore = setBusy(resumeDiscard, "Deleting…");
+  try {
+    const found = state.pending.shift();
+    await MediaComposer.discardPending(state.p, state.keys, found, {
+      caseId: state.me.case_id, newIdentity: async () => ({}) });
+  } catch {
+    // Nothing more to do: the server removes unsent uploads by itself after a while.
+  } finally {
+    restore();
+  }
+  resumeOffer.hidden = true;
+  pageStatus.textContent = "The message was deleted from this device.";
+  if (state.pending.length > 0) offerPending(state.pending[0]);
+  else if (state.drafts.length > 0) offerDrafts(state.drafts);
+  else openComposer(revising ? state.previousText : "", null, { focus: true });
+});
 
 function showGuidance(side) {
   const responsible = document.getElementById("guidance-responsible");
@@ -317,7 +503,8 @@ function tooLong(n) {
 function readyToSend() {
   const text = textarea.value;
   const n = countCharacters(text);
-  if (text.trim() === "") {
+  const media = state.media && state.media.hasMedia();
+  if (text.trim() === "" && !media) {
     showFieldError(textarea, "Your letter is empty. Write your letter before sending it.");
     return false;
   }
@@ -332,7 +519,28 @@ function readyToSend() {
     if (first) first.focus();
     return false;
   }
+  const problem = media ? state.media.problem(text) : null;
+  if (problem) {
+    showAlert(document.getElementById("media-alert"), problem);
+    document.getElementById("media-heading").focus();
+    return false;
+  }
+  document.getElementById("media-alert").textContent = "";
   return true;
+}
+
+/** The summary of what will be sent (only for messages with recordings or files). */
+function showSummary() {
+  const media = state.media && state.media.hasMedia();
+  summaryBox.hidden = !media;
+  if (!media) return;
+  const { items, size } = state.media.summary(textarea.value);
+  summaryList.replaceChildren(...items.map((text) => {
+    const li = document.createElement("li");
+    li.textContent = text;
+    return li;
+  }));
+  summarySize.textContent = size;
 }
 
 form.addEventListener("submit", (event) => {
@@ -340,6 +548,7 @@ form.addEventListener("submit", (event) => {
   if (!state.keeper || !readyToSend()) return;
   state.keeper.flush(); // keep the words safe while the person reads the question
   sendAlert.textContent = "";
+  showSummary();
   sendActions.hidden = true;
   reveal(confirmPanel);
 });
@@ -352,7 +561,9 @@ cancelButton.addEventListener("click", () => {
 });
 
 confirmButton.addEventListener("click", () => {
-  if (!isBusy(confirmButton)) sendLetter();
+  if (isBusy(confirmButton)) return;
+  if (state.media && state.media.hasMedia()) sendMessage();
+  else sendLetter();
 });
 
 async function sendLetter() {
@@ -420,6 +631,8 @@ async function sendLetter() {
     }
     sendStatus.textContent = "Sent to your facilitator.";
     await keeper.discard();
+    // A recording made and then deleted may have left a record on this device.
+    if (state.media) await state.media.sent().catch(() => {});
     location.replace(safeNext(answer.next, "/home"));
   } catch (error) {
     restore();
@@ -434,3 +647,143 @@ async function sendLetter() {
     if (sealed) forget(sealed.contentKey);
   }
 }
+
+// --- sending a message with recordings or files ------------------------------------------------
+
+const NOT_SENT_MEDIA =
+  "Your message has not been sent yet. Everything is still here, kept safely on this device.";
+const WAITING =
+  "Waiting for the connection… nothing is lost. Sending goes on by itself when the connection is back.";
+
+function warnBeforeLeaving(event) {
+  event.preventDefault();
+  event.returnValue = "";
+}
+
+function showProgress({ sentBytes, totalBytes, percent, bytesPerSecond, secondsLeft }) {
+  progressBar.value = percent;
+  const bits = [`${percent}% sent`, `${formatBytes(sentBytes)} of ${formatBytes(totalBytes)}`];
+  if (bytesPerSecond) bits.push(`${formatBytes(bytesPerSecond)} a second`);
+  if (secondsLeft !== null && secondsLeft !== undefined && percent < 100) {
+    bits.push(`${formatTimeLeft(secondsLeft)} left`);
+  }
+  progressFigures.textContent = bits.join(" · ");
+  // Announce every quarter, not every chunk: a screen reader would talk without a pause.
+  const quarter = Math.floor(percent / 25);
+  if (quarter > state.lastAnnounced && percent < 100) {
+    state.lastAnnounced = quarter;
+    if (quarter > 0) progressStatus.textContent = `${percent}% sent.`;
+  }
+}
+
+async function sendMessage() {
+  const { p, keys, keeper, media } = state;
+  if (!readyToSend()) {
+    confirmPanel.hidden = true;
+    sendActions.hidden = false;
+    return;
+  }
+  const text = textarea.value;
+  const recipient = chosenRecipient();
+  const restore = setBusy(confirmButton, "Sending…");
+  cancelButton.setAttribute("aria-disabled", "true");
+  sendAlert.textContent = "";
+  sendStatus.textContent = "Getting ready to send…";
+  state.sending = true;
+  state.lastAnnounced = 0;
+  window.addEventListener("beforeunload", warnBeforeLeaving);
+  try {
+    keeper.changed(text, { recipientId: recipient });
+    await keeper.flush();
+    const context = await loadCaseContext(p, keys);
+    if (context.status !== "confirmed") throw new ApiError(NOT_CONFIRMED);
+    if (!context.me.can_write) {
+      throw new ApiError(context.me.why_not || "Letters cannot be sent at the moment.");
+    }
+    restore();
+    cancelButton.removeAttribute("aria-disabled");
+    sendStatus.textContent = "";
+    confirmPanel.hidden = true;
+    progressAlert.textContent = "";
+    progressRetry.hidden = true;
+    progressCancel.hidden = false;
+    progressBar.value = 0;
+    progressFigures.textContent = "0% sent";
+    progressStatus.textContent = "Locking your message and sending it…";
+    reveal(progressPanel);
+    const draftId = keeper.draftId || undefined;
+    const fields = await media.send({
+      text,
+      casePk: context.casePublicKey,
+      recipientId: recipient,
+      draftId: draftId || null,
+      onProgress: showProgress,
+      onWaiting: (waiting) => {
+        progressStatus.textContent = waiting
+          ? WAITING
+          : "The connection is back. Sending…";
+      },
+    });
+    progressCancel.hidden = true;
+    progressStatus.textContent = "Everything is sent. Handing your message to your facilitator…";
+    const answer = revising
+      ? await postJSON(`/api/letters/${encodeURIComponent(messageId)}/revise`, {
+        ...fields,
+        draft_id: draftId,
+      })
+      : await postJSON("/api/letters", {
+        recipient_participant_id: recipient,
+        ...fields,
+        draft_id: draftId,
+      });
+    progressStatus.textContent = "Sent to your facilitator.";
+    window.removeEventListener("beforeunload", warnBeforeLeaving);
+    await media.sent();
+    await keeper.discard();
+    location.replace(safeNext(answer.next, "/home"));
+  } catch (error) {
+    restore();
+    cancelButton.removeAttribute("aria-disabled");
+    sendStatus.textContent = "";
+    window.removeEventListener("beforeunload", warnBeforeLeaving);
+    if (error instanceof UploadCancelled) return; // the Cancel button has said what happened
+    const reason =
+      error instanceof ApiError || error instanceof KeysUnavailable
+        ? error.message
+        : "Something went wrong while sending.";
+    if (progressPanel.hidden) {
+      showAlert(sendAlert, `${reason} ${NOT_SENT_MEDIA}`);
+    } else {
+      progressStatus.textContent = "";
+      progressCancel.hidden = false;
+      progressRetry.hidden = false;
+      showAlert(progressAlert, `${reason} ${NOT_SENT_MEDIA}`);
+    }
+  } finally {
+    state.sending = false;
+  }
+}
+
+progressRetry.addEventListener("click", () => {
+  if (state.sending) return;
+  progressPanel.hidden = true;
+  sendMessage();
+});
+
+progressCancel.addEventListener("click", async () => {
+  if (isBusy(progressCancel)) return;
+  const restore = setBusy(progressCancel, "Cancelling…");
+  try {
+    await state.media.cancel();
+  } finally {
+    restore();
+  }
+  window.removeEventListener("beforeunload", warnBeforeLeaving);
+  progressPanel.hidden = true;
+  sendActions.hidden = false;
+  showAlert(
+    pageAlert,
+    "Sending was cancelled and nothing was sent. Your letter, recording and files are still here.",
+  );
+  sendButton.focus();
+});

@@ -11,10 +11,19 @@
 //   Hold          POST .../hold -> next
 //   Decline       asks first, then POST .../decline -> next
 // An item opened before can be read again ("Read it again": the same open call).
+//
+// A message with recordings, scanned pages or files (media/open.js isMediaObject): the grant,
+// the manifest and the written part are checked when it is opened, every other chunk as it is
+// played or shown (media/player.js, media/viewer.js); a part that fails is removed and a calm
+// sentence takes its place. A transcript or translation from the facilitator (in the open
+// answer, granted to me) is shown first, so it can be read instead of listening. Nothing plays by
+// itself.
 
 import { ApiError, getJSON, isBusy, postJSON, safeNext, setBusy, showAlert } from "./api.js";
 import { KeysUnavailable, loadSecretKey, protocol } from "./keys.js";
 import { openSealed, reveal, showText } from "./letter-common.js";
+import { showOpenedMessage } from "./media/message-view.js";
+import { isMediaObject, openMessage } from "./media/open.js";
 
 const root = document.getElementById("inbox-item");
 const itemId = root.dataset.itemId;
@@ -29,17 +38,16 @@ const declineConfirm = document.getElementById("decline-confirm");
 const declineAlert = document.getElementById("decline-alert");
 const openedSection = document.getElementById("opened-section");
 const openedText = document.getElementById("opened-text");
+const openedMedia = document.getElementById("opened-media");
+const lengthText = document.getElementById("item-length");
+const mediaHelp = document.getElementById("open-now-media-help");
 
 const NOT_CHECKED =
   "This could not be shown, because this page could not confirm that it is exactly what your " +
   "facilitator passed on. Nothing from it has been shown. Please contact your facilitator: " +
   "they can look into it with you.";
-const NOT_A_LETTER =
-  "This page can only show letters for now. Please ask your facilitator how you can see or " +
-  "hear it. Nothing has changed.";
-
-let format = null; // "letter", "audio", "video": from the note call
 let keysPromise = null;
+let mediaView = null; // media/message-view.js, once a media message is shown
 
 function keys() {
   if (keysPromise === null) {
@@ -60,7 +68,16 @@ function problemText(error, fallback) {
 async function loadNote() {
   try {
     const answer = await getJSON(`${base}/note`);
-    format = typeof answer.format === "string" ? answer.format : null;
+    const format = typeof answer.format === "string" ? answer.format : null;
+    // The server's own words for the length ("about 3 minutes", "2 pages"): all it knows.
+    if (typeof answer.size_hint === "string" && answer.size_hint && lengthText) {
+      lengthText.textContent = answer.size_hint;
+    }
+    if (format !== null && format !== "letter" && mediaHelp) {
+      mediaHelp.hidden = false;
+      const openNowButton = document.getElementById("open-now");
+      if (openNowButton) openNowButton.setAttribute("aria-describedby", "open-now-help open-now-media-help");
+    }
     if (!answer.note) return;
     const mine = await keys();
     const p = await protocol();
@@ -87,12 +104,22 @@ if (root.dataset.state !== "held") loadNote();
 
 // --- opening -----------------------------------------------------------------------------------
 
+/** The facilitator's transcript or translation, if any: {label, text} | {label, failed} | null. */
+async function openTranscript(p, mine, answer) {
+  const sealed = answer.transcript;
+  if (!sealed) return null;
+  const label = answer.transcript_label === "translation" ? "translation" : "transcript";
+  try {
+    const senderPk = p.b64decode(sealed.sender_public_key);
+    return { label, text: await openSealed(p, mine.secretKey, senderPk, sealed) };
+  } catch (error) {
+    if (!(error instanceof p.ProtocolError)) throw error;
+    return { label, failed: true };
+  }
+}
+
 async function openItem(button, authorMaySee) {
   if (isBusy(button)) return;
-  if (format !== null && format !== "letter") {
-    showAlert(alertRegion, NOT_A_LETTER);
-    return;
-  }
   const restore = setBusy(button, "Opening…");
   alertRegion.textContent = "";
   statusRegion.textContent = "Opening…";
@@ -102,9 +129,13 @@ async function openItem(button, authorMaySee) {
     const mine = await keys();
     const p = await protocol();
     answer = await postJSON(`${base}/open`, { author_may_see: authorMaySee });
-    let text;
+    const media = isMediaObject(answer);
+    let content;
     try {
-      text = await openSealed(p, mine.secretKey, p.b64decode(answer.sender_public_key), answer);
+      const senderPk = p.b64decode(answer.sender_public_key);
+      content = media
+        ? await openMessage(p, mine.secretKey, senderPk, answer)
+        : await openSealed(p, mine.secretKey, senderPk, answer);
     } catch (error) {
       if (!(error instanceof p.ProtocolError)) throw error;
       // Opened on the server, but not shown here: the choices no longer apply.
@@ -113,7 +144,25 @@ async function openItem(button, authorMaySee) {
       showAlert(alertRegion, NOT_CHECKED);
       return;
     }
-    showText(openedText, text);
+    if (media) {
+      const transcript = await openTranscript(p, mine, answer);
+      if (mediaView) mediaView.destroy();
+      openedText.hidden = true;
+      mediaView = showOpenedMessage(openedMedia, content, { headingLevel: 3, transcript });
+      openedMedia.hidden = false;
+    } else {
+      showText(openedText, content);
+      const transcript = await openTranscript(p, mine, answer);
+      if (transcript) {
+        // Not expected for a written letter, but never dropped silently.
+        const extra = document.createElement("div");
+        extra.className = "letter-text note-text";
+        if (transcript.failed) extra.textContent = "A written version from your facilitator could not be shown.";
+        else showText(extra, transcript.text);
+        openedMedia.replaceChildren(extra);
+        openedMedia.hidden = false;
+      }
+    }
     choices.hidden = true;
     declineConfirm.hidden = true;
     statusRegion.textContent = "";
@@ -187,3 +236,7 @@ if (decline) {
     choose(confirmButton, "decline", "Sending your choice…", declineAlert),
   );
 }
+
+window.addEventListener("pagehide", () => {
+  if (mediaView) mediaView.destroy(); // stops playing, revokes object URLs, wipes the key
+});

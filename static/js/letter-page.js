@@ -4,12 +4,16 @@
 // (GET /api/letters/{id}) when the page loads, but opened and shown only when the person asks:
 // someone may be looking over their shoulder. Both are checked by openLetter: my letter is
 // granted by me to me; the note is granted by the facilitator (feedback.sender_public_key).
+// A message with recordings, pages or files (media/open.js isMediaObject) is opened with
+// media/open.js and shown with its players (media/message-view.js); nothing plays by itself.
 // Withdrawing asks first, then POST /api/letters/{id}/withdraw and the page is loaded again
 // (its timeline changes).
 
 import { ApiError, getJSON, isBusy, postJSON, setBusy, showAlert } from "./api.js";
 import { KeysUnavailable, loadSecretKey, protocol } from "./keys.js";
 import { COULD_NOT_CHECK, openSealed, reveal, showText } from "./letter-common.js";
+import { showOpenedMessage } from "./media/message-view.js";
+import { isMediaObject, openMessage } from "./media/open.js";
 
 const root = document.getElementById("letter-page");
 const messageId = root.dataset.messageId;
@@ -18,12 +22,14 @@ const alertRegion = document.getElementById("letter-alert");
 
 const letterButton = document.getElementById("show-letter");
 const letterText = document.getElementById("letter-text");
+const letterMedia = document.getElementById("letter-media");
 const feedbackSection = document.getElementById("feedback-section");
 const feedbackButton = document.getElementById("show-feedback");
 const feedbackText = document.getElementById("feedback-text");
 
 let answerPromise = null;
 let keysPromise = null;
+let mediaView = null; // media/message-view.js, once my media message is shown
 
 function letterAnswer() {
   if (answerPromise === null) {
@@ -55,14 +61,17 @@ letterAnswer()
 /**
  * A "Show …" button: the first press opens and checks the text, then it shows and hides it.
  * `pick(answer)` -> [sealed object, sender public key (bytes) given the protocol and my keys].
+ * With `mediaTarget`, a media message is shown there instead (with its players).
  */
-function attachReveal(button, target, showLabel, hideLabel, pick) {
+function attachReveal(button, target, showLabel, hideLabel, pick, mediaTarget = null) {
   let opened = false;
+  let shown = target;
   button.addEventListener("click", async () => {
     if (isBusy(button)) return;
     if (opened) {
-      const showing = target.hidden;
-      target.hidden = !showing;
+      const showing = shown.hidden;
+      shown.hidden = !showing;
+      if (!showing && mediaView) mediaView.pause(); // hiding it stops the sound too
       button.textContent = showing ? hideLabel : showLabel;
       button.setAttribute("aria-expanded", String(showing));
       return;
@@ -76,19 +85,32 @@ function attachReveal(button, target, showLabel, hideLabel, pick) {
       const mine = await keys();
       const p = await protocol();
       const [sealed, senderPk] = pick(answer, p, mine);
-      let text;
+      if (sealed && sealed.content_deleted === true) {
+        throw new ApiError(
+          "This message was deleted, so what it said no longer exists. What happened to it is still listed above.",
+        );
+      }
+      const media = mediaTarget !== null && isMediaObject(sealed);
+      let content;
       try {
-        text = await openSealed(p, mine.secretKey, senderPk, sealed);
+        content = media
+          ? await openMessage(p, mine.secretKey, senderPk, sealed)
+          : await openSealed(p, mine.secretKey, senderPk, sealed);
       } catch (error) {
         if (error instanceof p.ProtocolError) throw new ApiError(COULD_NOT_CHECK);
         throw error;
       }
-      showText(target, text);
+      if (media) {
+        shown = mediaTarget;
+        mediaView = showOpenedMessage(mediaTarget, content, { headingLevel: 3 });
+      } else {
+        showText(target, content);
+      }
       opened = true;
       restore();
       button.textContent = hideLabel;
       button.setAttribute("aria-expanded", "true");
-      target.hidden = false;
+      shown.hidden = false;
       statusRegion.textContent = "";
     } catch (error) {
       restore();
@@ -103,10 +125,21 @@ function attachReveal(button, target, showLabel, hideLabel, pick) {
   });
 }
 
-attachReveal(letterButton, letterText, "Show my letter", "Hide my letter", (answer, p, mine) => [
-  answer,
-  p.publicKeyFromSecret(mine.secretKey), // my own copy: granted by me, to me
-]);
+attachReveal(
+  letterButton,
+  letterText,
+  "Show my letter",
+  "Hide my letter",
+  (answer, p, mine) => [
+    answer,
+    p.publicKeyFromSecret(mine.secretKey), // my own copy: granted by me, to me
+  ],
+  letterMedia,
+);
+
+window.addEventListener("pagehide", () => {
+  if (mediaView) mediaView.destroy(); // stops playing, revokes object URLs, wipes the key
+});
 
 attachReveal(
   feedbackButton,

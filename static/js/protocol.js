@@ -656,7 +656,7 @@ function chunkCount(size) {
 }
 
 /**
- * Encrypt every part ({kind, mime, name, data}) and the manifest that lists them.
+ * Encrypt every part ({kind, mime, name, data, duration_ms?}) and the manifest that lists them.
  * Returns {manifestBlob, manifestHash, chunks} with chunks[part][index].
  * `nonces` (for test vectors) supplies one nonce per chunk, part by part in order, then one for
  * the manifest.
@@ -692,14 +692,22 @@ export function encryptContent(key, objectId, version, parts, createdAt, author,
       }),
     );
     chunks.push(sealed);
-    listed.push({
+    const entry = {
       kind: part.kind,
       mime: part.mime,
       name: part.name,
       size: part.data.length,
       chunks: sealed.length,
       hashes: sealed.map((chunk) => b64encode(chunkHash(chunk))),
-    });
+    };
+    // Optional (docs/api-media.md): recordings and audio/video files may say how long they are.
+    if (part.duration_ms !== undefined && part.duration_ms !== null) {
+      if (!Number.isSafeInteger(part.duration_ms) || part.duration_ms < 0) {
+        throw new MalformedInput("duration_ms must be a whole number of milliseconds");
+      }
+      entry.duration_ms = part.duration_ms;
+    }
+    listed.push(entry);
   });
   const manifest = {
     v: 1,
@@ -727,6 +735,92 @@ function field(mapping, name, type) {
   return value;
 }
 
+function manifestPart(entry) {
+  if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+    throw new MalformedInput("manifest part is not an object");
+  }
+  const size = field(entry, "size", "integer");
+  const count = field(entry, "chunks", "integer");
+  const hashes = field(entry, "hashes", "array");
+  if (size < 0 || count !== chunkCount(size) || hashes.length !== count) {
+    throw new MalformedInput("manifest part sizes do not add up");
+  }
+  if (!hashes.every((value) => typeof value === "string")) {
+    throw new MalformedInput("manifest chunk hash is not a string");
+  }
+  const part = {
+    kind: field(entry, "kind", "string"),
+    mime: field(entry, "mime", "string"),
+    name: field(entry, "name", "string"),
+    size,
+    chunks: count,
+    hashes: Object.freeze(hashes.slice()),
+  };
+  // Optional, and only a hint for the player: a value that is not a sensible whole number of
+  // milliseconds is left out rather than refused (an unknown key would be ignored too).
+  const duration = entry.duration_ms;
+  if (Number.isSafeInteger(duration) && duration >= 0) {
+    part.duration_ms = duration;
+  }
+  return Object.freeze(part);
+}
+
+/**
+ * Check a manifest against the granted hash, decrypt it and check that it is for exactly this
+ * object version and well formed. Returns a frozen
+ * {parts: [{kind, mime, name, size, chunks, hashes, duration_ms?}], created_at, author}
+ * (hashes as the manifest lists them, base64url); nothing of any chunk is touched here.
+ * Chunks are then opened one by one with openChunk, or all at once with openContent.
+ */
+export function openManifest(key, objectId, version, manifestBlob, expectedManifestHash) {
+  const expected = bytes("expected manifest hash", expectedManifestHash, HASH_BYTES);
+  if (!equal(manifestHash(bytes("manifest", manifestBlob)), expected)) {
+    throw new DecryptionFailed("manifest does not match the granted hash");
+  }
+  const manifest = decryptManifest(key, objectId, version, manifestBlob);
+  if (field(manifest, "v", "integer") !== 1) {
+    throw new MalformedInput("unknown manifest version");
+  }
+  const sameObject = field(manifest, "object_id", "string") === objectId;
+  if (!sameObject || field(manifest, "version", "integer") !== version) {
+    throw new WrongContext("manifest is for another object or version");
+  }
+  return Object.freeze({
+    parts: Object.freeze(field(manifest, "parts", "array").map(manifestPart)),
+    created_at: field(manifest, "created_at", "string"),
+    author: field(manifest, "author", "string"),
+  });
+}
+
+/**
+ * The plaintext of chunk `index` of part `part`, given the stored chunk bytes and a manifest
+ * from openManifest: the bytes must hash to what the manifest lists for exactly this place, the
+ * chunk must authenticate as this place (object, version, part, index, last or not), and the
+ * plaintext must have exactly the length the manifest implies (CHUNK_SIZE but the last). The
+ * hash is checked before anything is decrypted. Any failure throws; nothing is returned.
+ */
+export function openChunk(key, objectId, version, manifest, part, index, chunkBytes) {
+  const parts = manifest?.parts;
+  if (!Array.isArray(parts) || !Number.isInteger(part) || part < 0 || part >= parts.length) {
+    throw new MalformedInput("no such part in the manifest");
+  }
+  const entry = parts[part];
+  if (!Number.isInteger(index) || index < 0 || index >= entry.chunks) {
+    throw new MalformedInput("no such chunk in the manifest");
+  }
+  const chunk = bytes("fetched chunk", chunkBytes);
+  if (!equal(chunkHash(chunk), b64decode(entry.hashes[index]))) {
+    throw new DecryptionFailed("chunk does not match the manifest");
+  }
+  const final = index === entry.chunks - 1;
+  const plaintext = decryptChunk(key, objectId, version, part, index, final, chunk);
+  const wanted = final ? entry.size - CHUNK_SIZE * index : CHUNK_SIZE;
+  if (plaintext.length !== wanted) {
+    throw new MalformedInput("chunk has the wrong length");
+  }
+  return plaintext;
+}
+
 /**
  * Check the manifest against the granted hash, then every chunk against the manifest, and
  * return the parts [{kind, mime, name, data}]. `fetchChunk(part, index)` returns (or resolves
@@ -740,57 +834,17 @@ export async function openContent(
   expectedManifestHash,
   fetchChunk,
 ) {
-  const expected = bytes("expected manifest hash", expectedManifestHash, HASH_BYTES);
-  if (!equal(manifestHash(manifestBlob), expected)) {
-    throw new DecryptionFailed("manifest does not match the granted hash");
-  }
-  const manifest = decryptManifest(key, objectId, version, manifestBlob);
-  if (field(manifest, "v", "integer") !== 1) {
-    throw new MalformedInput("unknown manifest version");
-  }
-  const sameObject = field(manifest, "object_id", "string") === objectId;
-  if (!sameObject || field(manifest, "version", "integer") !== version) {
-    throw new WrongContext("manifest is for another object or version");
-  }
-  field(manifest, "created_at", "string");
-  field(manifest, "author", "string");
-
+  const manifest = openManifest(key, objectId, version, manifestBlob, expectedManifestHash);
   const opened = [];
-  const entries = field(manifest, "parts", "array");
-  for (let number = 0; number < entries.length; number += 1) {
-    const entry = entries[number];
-    if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
-      throw new MalformedInput("manifest part is not an object");
-    }
-    const size = field(entry, "size", "integer");
-    const count = field(entry, "chunks", "integer");
-    const hashes = field(entry, "hashes", "array");
-    if (size < 0 || count !== chunkCount(size) || hashes.length !== count) {
-      throw new MalformedInput("manifest part sizes do not add up");
-    }
-    const data = new Uint8Array(size);
-    for (let index = 0; index < count; index += 1) {
-      if (typeof hashes[index] !== "string") {
-        throw new MalformedInput("manifest chunk hash is not a string");
-      }
-      const chunk = bytes("fetched chunk", await fetchChunk(number, index));
-      if (!equal(chunkHash(chunk), b64decode(hashes[index]))) {
-        throw new DecryptionFailed("chunk does not match the manifest");
-      }
-      const final = index === count - 1;
-      const plaintext = decryptChunk(key, objectId, version, number, index, final, chunk);
-      const wanted = final ? size - CHUNK_SIZE * index : CHUNK_SIZE;
-      if (plaintext.length !== wanted) {
-        throw new MalformedInput("chunk has the wrong length");
-      }
+  for (let number = 0; number < manifest.parts.length; number += 1) {
+    const entry = manifest.parts[number];
+    const data = new Uint8Array(entry.size);
+    for (let index = 0; index < entry.chunks; index += 1) {
+      const chunk = await fetchChunk(number, index);
+      const plaintext = openChunk(key, objectId, version, manifest, number, index, chunk);
       data.set(plaintext, CHUNK_SIZE * index);
     }
-    opened.push({
-      kind: field(entry, "kind", "string"),
-      mime: field(entry, "mime", "string"),
-      name: field(entry, "name", "string"),
-      data,
-    });
+    opened.push({ kind: entry.kind, mime: entry.mime, name: entry.name, data });
   }
   return opened;
 }

@@ -5,12 +5,19 @@
 //   2. Open the case secret key (case-common.js) and, with it, the letter: openLetter checks the
 //      grant (made by the author's key to the case key), the manifest hash and every chunk hash
 //      before decrypting. If anything fails, the page says so and Approve is switched off.
+//      A message with recordings, scanned pages or files (media/open.js isMediaObject) is opened
+//      with media/open.js: the grant, the manifest and the written part are checked at once,
+//      every other chunk when it is played or shown (media/player.js, media/viewer.js). A chunk
+//      that fails its check removes that player and switches Approve off. The format and length
+//      the writer declared (`format`, `length`) are compared with the manifest; a difference is
+//      shown as a warning.
 //   3. Decide, with a confirmation step:
 //        Approve: first the recipient's current key is compared with the key pinned in my vault
 //          when we compared security numbers in person. Unverified or changed keys are shown
 //          as a warning, and approving then needs "I understand" ticked. The browser then makes
 //          the recipient's grant (from my key to theirs) for exactly this version, and seals the
-//          optional content note to the recipient (notes.js).
+//          optional content note to the recipient (notes.js), and for media the optional
+//          transcript or translation (a note of kind "transcript", sealed the same way).
 //        Return for changes (feedback required) / Withhold (reason required): the text is sealed
 //          as a note granted to the author.
 //      POST .../approve | return | withhold, then location.replace(next).
@@ -32,7 +39,9 @@ import {
 } from "./api.js";
 import { focusOn, formatDateTime, openCaseKey, say, sentenceFor } from "./case-common.js";
 import { forget, loadSecretKey, protocol } from "./keys.js";
-import { openNote, sealNote } from "./notes.js";
+import { openMessage, formatFromManifest, isMediaObject, lengthFromManifest } from "./media/open.js";
+import { showOpenedMessage } from "./media/message-view.js";
+import { openNote, sealNote, sealedObjectBody } from "./notes.js";
 import { keyStatus, loadVault, pinFor } from "./vault.js";
 
 const root = document.getElementById("review");
@@ -53,6 +62,9 @@ const verifyFailed = $("verify-failed");
 const letterLoading = $("letter-loading");
 const letterLength = $("letter-length");
 const letterText = $("letter-text");
+const letterMedia = $("letter-media");
+const mediaMismatch = $("media-mismatch");
+const mediaReviewHint = $("media-review-hint");
 const feedbackSection = $("feedback-section");
 const feedbackText = $("feedback-text");
 
@@ -77,6 +89,8 @@ const understoodField = $("key-understood-field");
 const understood = $("key-understood");
 const understoodLabel = $("key-understood-label");
 const noteInput = $("approve-note");
+const transcriptFields = $("transcript-fields");
+const transcriptInput = $("approve-transcript");
 const feedbackInput = $("return-feedback");
 const reasonInput = $("withhold-reason");
 const decisionAlert = $("decision-alert");
@@ -112,6 +126,9 @@ const state = {
   caseKey: null,
   review: null,
   letterOk: false, // every check passed: only then may it be approved
+  isMedia: false, // recordings, pages or files: opened with media/open.js
+  view: null, // media/message-view.js, destroyed when the page is left
+  mediaFailed: false, // a chunk failed its check while playing or showing
   recipientName: "the recipient",
   authorName: "the writer",
   recipientKey: "unverified", // vault.keyStatus of the recipient's current key
@@ -272,9 +289,18 @@ async function showPeople() {
 async function showLetter() {
   const p = state.p;
   const review = state.review;
-  if (review.format !== "letter") {
-    letterLoading.textContent = "Only written letters can be reviewed on this page.";
+  if (review.content_deleted === true) {
+    letterLoading.textContent = "The writer deleted this message, so its content no longer exists.";
     return;
+  }
+  if (isMediaObject(review)) {
+    await showMedia();
+    return;
+  }
+  if (review.format && review.format !== "letter") {
+    warnMismatch([
+      `The writer said this is ${FORMAT_WORDS[review.format] || "a recording"}, but it is a written letter only.`,
+    ]);
   }
   try {
     const text = await p.openLetter(
@@ -305,6 +331,108 @@ async function showLetter() {
     verifyFailed.className = "verify-failed notice error";
     verifyFailed.textContent = VERIFY_FAILED;
   }
+}
+
+const FORMAT_WORDS = {
+  letter: "a written letter",
+  audio: "an audio message",
+  video: "a video message",
+};
+
+function warnMismatch(sentences) {
+  mediaMismatch.textContent = `Please check: ${sentences.join(" ")} The recipient is told the format and length the writer gave before they choose whether to open it.`;
+  mediaMismatch.hidden = false;
+}
+
+function minutesText(seconds) {
+  if (seconds < 90) return `${seconds} seconds`;
+  return `about ${Math.round(seconds / 60)} minutes`;
+}
+
+/** Compare what the writer declared (review.format, review.length) with the manifest. */
+function checkDeclared(manifest) {
+  const review = state.review;
+  const problems = [];
+  const actual = formatFromManifest(manifest);
+  if (review.format && review.format !== actual) {
+    problems.push(
+      `The writer said this is ${FORMAT_WORDS[review.format] || review.format}, but it is ${FORMAT_WORDS[actual]}.`,
+    );
+  }
+  const declared = review.length && typeof review.length === "object" ? review.length : {};
+  const measured = lengthFromManifest(manifest);
+  if (Number.isFinite(declared.seconds) && Number.isFinite(measured.seconds)) {
+    const difference = Math.abs(declared.seconds - measured.seconds);
+    if (difference > Math.max(3, measured.seconds * 0.05)) {
+      problems.push(
+        `The length given is ${minutesText(declared.seconds)}, but the recordings last ${minutesText(measured.seconds)}.`,
+      );
+    }
+  }
+  if (Number.isFinite(declared.pages) && measured.pages !== undefined) {
+    const tooFew = declared.pages < measured.pages;
+    const wrong = measured.pdfs === 0 ? declared.pages !== measured.pages : tooFew;
+    if (wrong) {
+      problems.push(
+        `The writer gave ${declared.pages} page${declared.pages === 1 ? "" : "s"}, but there ${measured.pages === 1 ? "is" : "are"} ${measured.pages} scanned page${measured.pages === 1 ? "" : "s"}${measured.pdfs ? " and a PDF" : ""}.`,
+      );
+    }
+  }
+  if (problems.length > 0) warnMismatch(problems);
+}
+
+function mediaCheckFailed() {
+  state.mediaFailed = true;
+  state.letterOk = false;
+  verifyFailed.className = "verify-failed notice error";
+  verifyFailed.textContent = VERIFY_FAILED;
+  if (!decisionSection.hidden && !approveRadio.disabled) {
+    approveRadio.disabled = true;
+    approveRadio.checked = false;
+    panels.approve.hidden = true;
+    approveUnavailable.textContent = approveBlocked();
+    approveUnavailable.hidden = false;
+  }
+}
+
+/** A message with recordings, pages or files: the written part now, the rest as it is played. */
+async function showMedia() {
+  const p = state.p;
+  const review = state.review;
+  state.isMedia = true;
+  let opened;
+  try {
+    opened = await openMessage(
+      p,
+      state.caseKey.caseSk,
+      p.b64decode(review.author_public_key),
+      review,
+    );
+  } catch (error) {
+    if (!(error instanceof p.ProtocolError)) {
+      letterLoading.textContent = "The message cannot be shown.";
+      showAlert(pageAlert, sentenceFor(error));
+      return;
+    }
+    letterLoading.textContent = "The message is not shown, because it did not pass the checks.";
+    verifyFailed.className = "verify-failed notice error";
+    verifyFailed.textContent = VERIFY_FAILED;
+    return;
+  }
+  checkDeclared(opened.manifest);
+  letterLoading.hidden = true;
+  if (review.version > 1) {
+    letterLength.textContent = `Version ${review.version}, sent again after feedback.`;
+    letterLength.hidden = false;
+  }
+  state.view = showOpenedMessage(letterMedia, opened, {
+    headingLevel: 3,
+    onCheckFailed: mediaCheckFailed,
+  });
+  letterMedia.hidden = false;
+  mediaReviewHint.hidden = false;
+  transcriptFields.hidden = false;
+  state.letterOk = !state.mediaFailed;
 }
 
 async function showFeedback() {
@@ -356,10 +484,8 @@ function showDecisions({ withoutCaseKey = false } = {}) {
 /** Why Approve is switched off, or "" when it is allowed. */
 function approveBlocked() {
   const r = state.review.recipient;
-  if (!state.letterOk) {
-    return state.review.format !== "letter"
-      ? "Approving is not possible here: only written letters can be reviewed on this page."
-      : "Approving is switched off because the letter could not be verified.";
+  if (!state.letterOk || state.mediaFailed) {
+    return "Approving is switched off because the letter could not be verified.";
   }
   if (r.withdrawn)
     return "Approving is switched off: the recipient has withdrawn from the process.";
@@ -422,7 +548,10 @@ const CONFIRM = {
     danger: false,
     text: () =>
       `It will be offered to ${state.recipientName}, who decides whether and when to open it.` +
-      (noteInput.value.trim() ? " They will see your note first." : ""),
+      (noteInput.value.trim() ? " They will see your note first." : "") +
+      (state.isMedia && transcriptInput.value.trim()
+        ? ` They can read your ${transcriptLabel()} beside the recording.`
+        : ""),
   },
   return: {
     heading: "Return this letter for changes?",
@@ -513,7 +642,12 @@ confirmButton.addEventListener("click", async () => {
     backButton.removeAttribute("aria-disabled");
     confirmStatus.textContent = "";
     const field = error instanceof ApiError ? error.field : null;
-    const input = { feedback: feedbackInput, reason: reasonInput, note: noteInput }[field];
+    const input = {
+      feedback: feedbackInput,
+      reason: reasonInput,
+      note: noteInput,
+      transcript: transcriptInput,
+    }[field];
     if (input) {
       confirmPanel.hidden = true;
       form.hidden = false;
@@ -566,6 +700,15 @@ async function decide(decision) {
         personPublicKey: recipientPk,
       });
     }
+    const transcriptText = state.isMedia ? transcriptInput.value.trim() : "";
+    if (transcriptText) {
+      body.transcript = await sealTranscript({
+        ...base,
+        text: transcriptText,
+        personPublicKey: recipientPk,
+      });
+      body.transcript_label = transcriptLabel();
+    }
     return postJSON(api("/approve"), body);
   }
   const authorPk = p.b64decode(review.author_public_key);
@@ -585,6 +728,53 @@ async function decide(decision) {
     personPublicKey: authorPk,
   });
   return postJSON(api("/withhold"), { reason });
+}
+
+function transcriptLabel() {
+  return form.querySelector('input[name="transcript-label"]:checked')?.value === "translation"
+    ? "translation"
+    : "transcript";
+}
+
+/**
+ * The transcript or translation, sealed like a content note (notes.js sealNote) but of kind
+ * "transcript": granted to the case key (so every facilitator of the case can read it) and to
+ * the recipient, who receives its grant with the message when they open it.
+ */
+async function sealTranscript({ keys, caseId, casePublicKey, text, personPublicKey }) {
+  const p = state.p;
+  const { object_id: objectId } = await postJSON(
+    `/api/cases/${encodeURIComponent(caseId)}/objects`,
+    { kind: "transcript" },
+  );
+  const version = 1;
+  const sealed = p.sealLetter(
+    keys.secretKey,
+    keys.publicKey,
+    casePublicKey,
+    objectId,
+    version,
+    text,
+    new Date().toISOString(),
+    keys.accountId,
+  );
+  try {
+    const grantToPerson = p.makeContentGrant(
+      keys.secretKey,
+      personPublicKey,
+      objectId,
+      version,
+      sealed.contentKey,
+      sealed.manifestHash,
+    );
+    return {
+      ...sealedObjectBody(p, objectId, version, sealed),
+      grant_to_case: p.b64encode(sealed.grantToCase),
+      grant_to_person: p.b64encode(grantToPerson),
+    };
+  } finally {
+    sealed.contentKey.fill(0);
+  }
 }
 
 stopButton.addEventListener("click", async () => {
@@ -623,6 +813,7 @@ function capitalise(text) {
 }
 
 window.addEventListener("pagehide", () => {
+  if (state.view) state.view.destroy(); // stops playing, revokes object URLs, wipes K
   if (state.caseKey) forget(state.caseKey.caseSk);
   if (state.keys) forget(state.keys.secretKey);
 });

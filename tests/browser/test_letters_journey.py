@@ -207,7 +207,7 @@ def test_recipient_before_opting_in_can_fetch_no_letter_and_nothing_before_appro
     answer = page.request.get(note_url)
     assert answer.status == 200
     body: dict[str, Any] = answer.json()
-    assert set(body) <= {"note", "format", "size_hint"}
+    assert set(body) <= {"note", "format", "size_hint", "length"}
     letter = case.responsible.get(f"/api/letters/{message_id}").json()
     assert body["note"]["object_id"] != letter["object_id"]
     assert letter["grant"] not in str(body)

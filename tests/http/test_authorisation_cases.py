@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -46,6 +47,12 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/letters/{message_id}"): frozenset({AUTHOR}),
     ("GET", "/inbox/{released_id}"): frozenset({RECIPIENT}),
     ("GET", "/api/inbox/{released_id}/note"): frozenset({RECIPIENT}),
+    ("GET", "/api/uploads/{object_id}/{version}"): frozenset({AUTHOR}),
+    # A chunk of the letter under review: its author and the case's facilitators only (the
+    # recipient only after opening, see tests/http/test_media.py).
+    ("GET", "/api/content/{sent_object_id}/{version}/{sent_part}/{index}"): frozenset(
+        {FAC, AUTHOR}
+    ),
     ("GET", "/api/vault"): SIGNED_IN,
     ("PUT", "/api/vault"): SIGNED_IN,
     ("POST", "/api/cases"): ANY_FACILITATOR,
@@ -66,11 +73,15 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/letters/objects"): ANY_PARTICIPANT,
     ("POST", "/api/letters"): ANY_PARTICIPANT,
     ("POST", "/api/letters/{message_id}/revise"): frozenset({AUTHOR}),
+    ("POST", "/api/uploads/{object_id}/{version}"): frozenset({AUTHOR}),
+    ("PUT", "/api/uploads/{object_id}/{version}/{part}/{index}"): frozenset({AUTHOR}),
+    ("DELETE", "/api/uploads/{object_id}/{version}"): frozenset({AUTHOR}),
     ("POST", "/api/inbox/{released_id}/not-yet"): frozenset({RECIPIENT}),
     ("POST", "/api/inbox/{released_id}/open"): frozenset({RECIPIENT}),
     ("POST", "/api/inbox/{released_id}/hold"): frozenset({RECIPIENT}),
     ("POST", "/api/inbox/{released_id}/decline"): frozenset({RECIPIENT}),
     ("POST", "/api/letters/{message_id}/withdraw"): frozenset({AUTHOR}),
+    ("POST", "/api/letters/{message_id}/delete"): frozenset({AUTHOR}),
     ("POST", "/api/cases/{case_id}/status"): OWN_FACILITATOR,
     ("POST", "/api/withdraw"): ANY_PARTICIPANT,
 }
@@ -81,21 +92,51 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/cases/{case_id}/objects": {"kind": "feedback"},
     "/api/cases/{case_id}/status": {"status": "paused"},
     "/api/drafts/{draft_id}": {"blob": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+    "/api/uploads/{object_id}/{version}": {"bytes": 4096},
 }
+# Raw (not JSON) bodies: an uploaded chunk.
+RAW_BODIES: dict[str, bytes] = {
+    "/api/uploads/{object_id}/{version}/{part}/{index}": b"\x01" * 100,
+}
+# Placeholders naming a second kind of the same route parameter.
+ALIASES = {
+    "{released_id}": "{message_id}",
+    "{sent_object_id}": "{object_id}",
+    "{sent_part}": "{part}",
+}
+
+
+def route_template(template: str) -> str:
+    for alias, name in ALIASES.items():
+        template = template.replace(alias, name)
+    return template
 
 
 def _refused(status: int, location: str) -> bool:
     return status in {401, 403, 404} or (status == 303 and location.startswith("/sign-in"))
 
 
+@dataclass
+class Worlds:
+    own: CaseWorld
+    other: CaseWorld
+    in_review: str
+    released: str
+    in_review_object: str
+    upload_object: str  # an upload the author started, not yet submitted
+
+
 @pytest.fixture
-def worlds(portal: Portal) -> tuple[CaseWorld, CaseWorld, str, str]:
+def worlds(portal: Portal) -> Worlds:
     own = CaseWorld.build(portal)
     other = CaseWorld.build(portal)
     in_review = own.write_letter(own.responsible, "In the queue.")
     released = own.write_letter(own.responsible, "Approved.")
     assert own.approve(released).status_code == 200
-    return own, other, in_review, released
+    in_review_object = own.responsible.get(f"/api/letters/{in_review}").json()["object_id"]
+    upload_object = own.responsible.post_json("/api/letters/objects").json()["object_id"]
+    assert own.responsible.start_upload(upload_object, 1, 4096).status_code == 200
+    return Worlds(own, other, in_review, released, in_review_object, upload_object)
 
 
 def _caller(role: str, portal: Portal, own: CaseWorld, other: CaseWorld) -> Person:
@@ -114,16 +155,22 @@ def _caller(role: str, portal: Portal, own: CaseWorld, other: CaseWorld) -> Pers
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_passes_exactly_its_case_routes(
-    portal: Portal, worlds: tuple[CaseWorld, CaseWorld, str, str], role: str
+    portal: Portal, worlds: Worlds, role: str
 ) -> None:
-    own, other, in_review, released = worlds
-    person = _caller(role, portal, own, other)
+    own = worlds.own
+    person = _caller(role, portal, own, worlds.other)
     ids = {
         "{case_id}": own.case_id,
         "{participant_id}": own.participant_id(own.harmed),
-        "{message_id}": in_review,
-        "{released_id}": released,
+        "{message_id}": worlds.in_review,
+        "{released_id}": worlds.released,
         "{draft_id}": str(uuid.uuid4()),
+        "{sent_object_id}": worlds.in_review_object,
+        "{object_id}": worlds.upload_object,
+        "{version}": "1",
+        "{sent_part}": "0",
+        "{part}": "1",
+        "{index}": "0",
     }
     failures = []
     for (method, template), allowed in CASE_MATRIX.items():
@@ -133,6 +180,13 @@ def test_each_role_passes_exactly_its_case_routes(
         body = BODIES.get(template, {})
         if method == "GET":
             response = person.get(path)
+        elif template in RAW_BODIES:
+            response = person.request(
+                method,
+                path,
+                content=RAW_BODIES[template],
+                headers={"X-CSRF-Token": person.csrf(), "Content-Type": "application/octet-stream"},
+            )
         else:
             response = person.request(
                 method, path, json=body, headers={"X-CSRF-Token": person.csrf()}

@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from portal.accounts.models import Invitation, Role, SignInSession
 from portal.routes import routes
 from tests.factories import Person, Portal
-from tests.http.test_authorisation_cases import CASE_MATRIX
+from tests.http.test_authorisation_cases import CASE_MATRIX, route_template
 
 ANON = "anonymous"
 SM, FAC, PART, SUP = (
@@ -109,8 +109,8 @@ def test_matrix_covers_every_route() -> None:
         for method in route.methods or ():
             if method != "HEAD":
                 table.add((method, route.path))
-    # The case matrix names a released letter {released_id}; the route says {message_id}.
-    case_routes = {(m, p.replace("{released_id}", "{message_id}")) for m, p in CASE_MATRIX}
+    # The case matrix names e.g. a released letter {released_id}; the route says {message_id}.
+    case_routes = {(m, route_template(p)) for m, p in CASE_MATRIX}
     assert table == set(MATRIX) | case_routes
 
 

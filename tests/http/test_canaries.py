@@ -1,9 +1,10 @@
-"""The server never holds letters, feedback, notes or display names in clear."""
+"""The server never holds letters, media, file names, feedback, notes or names in clear."""
 
 from __future__ import annotations
 
 import secrets
 
+from portal import protocol
 from portal.settings import Settings
 from tests.cases_world import CaseWorld
 from tests.factories import Portal
@@ -29,3 +30,31 @@ def test_journey_leaves_no_plaintext_behind(portal: Portal, settings: Settings) 
     leaked = [hit for hit in hits if not hit.startswith("public key")]
     assert leaked == []
     assert "public key (stored on purpose) in the database" in hits
+
+
+def test_media_message_leaves_no_plaintext_behind(portal: Portal, settings: Settings) -> None:
+    pattern = f"canary-media-{secrets.token_hex(8)}|".encode()
+    file_name = f"canary-file-name-{secrets.token_hex(8)}.webm"
+    transcript = f"canary-transcript-{secrets.token_hex(8)}"
+    world = CaseWorld.build(portal)
+    world.consent(world.responsible, ["letter", "video"])
+    world.consent(world.harmed, ["letter", "video"])
+    # A known pattern over several chunks: any clear copy of any piece of it would match.
+    recording = pattern * (int(1.5 * protocol.CHUNK_SIZE) // len(pattern))
+    media = [protocol.Part("attachment", "video/webm", file_name, recording)]
+    message_id = world.write_media_message(
+        world.responsible, "With a file.", media, length={"seconds": 42}
+    )
+    assert world.approve(message_id, transcript=transcript).status_code == 200
+    _released, parts = world.open_media(world.harmed, message_id)
+    assert (parts[1].name, parts[1].data) == (file_name, recording)
+
+    needles = {
+        "media pattern": pattern,
+        "file name": file_name.encode(),
+        "transcript": transcript.encode(),
+    }
+    hits = leaks.find(needles, settings.database_url, [settings.data_dir])
+    assert hits == []
+    # Not vacuous: the blobs are there, in the data folder that was searched.
+    assert len(list(settings.blobs_dir.rglob("*.chunk"))) == 2

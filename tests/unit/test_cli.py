@@ -90,3 +90,16 @@ def test_audit_verify_names_an_edited_row(database_url: str, tmp_path: Path) -> 
     result = _run(["audit", "verify"], env)
     assert result.returncode == 1
     assert "changed at row 5" in result.stdout
+
+
+def test_cleanup_runs_once_and_reports_counts(database_url: str, tmp_path: Path) -> None:
+    env = {"PORTAL_DATA_DIR": str(tmp_path / "data"), "PORTAL_DATABASE_URL": database_url}
+    leftover = tmp_path / "data" / "blobs" / "ab" / ".incoming-x"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"half a chunk")
+    os.utime(leftover, (0, 0))
+    result = _run(["cleanup"], env)
+    assert result.returncode == 0, result.stderr
+    assert "0 expired uploads" in result.stdout
+    assert "1 stale temporary files" in result.stdout
+    assert not leftover.exists()

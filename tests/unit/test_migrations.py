@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import inspect
 
 import portal.accounts.models  # registers its tables on Base
-import portal.audit.models  # noqa: F401  (both register their tables on Base)
+import portal.audit.models
+import portal.media.models
+import portal.messages.models  # noqa: F401  (each registers its tables on Base)
 from portal.db import Base, downgrade, make_engine, upgrade
 
 
@@ -31,3 +33,27 @@ def test_downgrade_to_base_and_back(empty_database_url: str) -> None:
     finally:
         engine.dispose()
     upgrade(empty_database_url)
+
+
+def test_media_revision_goes_down_and_up_again(empty_database_url: str) -> None:
+    upgrade(empty_database_url)
+    downgrade(empty_database_url, "0002")
+    engine = make_engine(empty_database_url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+        assert {"uploads", "upload_chunks"}.isdisjoint(tables)
+        chunk_columns = {c["name"]: c for c in inspect(engine).get_columns("content_chunks")}
+        assert "size" not in chunk_columns
+        assert chunk_columns["data"]["nullable"] is False
+    finally:
+        engine.dispose()
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+        chunk_columns = {c["name"]: c for c in inspect(engine).get_columns("content_chunks")}
+        assert chunk_columns["data"]["nullable"] is True
+        assert chunk_columns["size"]["nullable"] is False
+        message_columns = {c["name"] for c in inspect(engine).get_columns("messages")}
+        assert {"media_seconds", "page_count", "transcript_object_id"} <= message_columns
+    finally:
+        engine.dispose()

@@ -16,6 +16,14 @@ def test_defaults_put_everything_in_the_data_folder(tmp_path: Path) -> None:
         480,
     )
     assert (settings.kdf_ops, settings.kdf_mem_kib) == (3, 65536)
+    assert settings.blobs_dir == tmp_path / "var" / "blobs"
+    gib = 1024**3
+    assert (
+        settings.max_message_bytes,
+        settings.case_quota_bytes,
+        settings.storage_cap_bytes,
+        settings.upload_expiry_hours,
+    ) == (gib, 20 * gib, 200 * gib, 48)
 
 
 def test_secret_is_generated_once_and_masked(tmp_path: Path) -> None:
@@ -35,6 +43,8 @@ def test_secret_is_generated_once_and_masked(tmp_path: Path) -> None:
         ("PORTAL_KDF_MEM_KIB", "1024"),
         ("PORTAL_SESSION_ABSOLUTE_HOURS", "soon"),
         ("PORTAL_AUTH_HASH_PROFILE", "fast"),
+        ("PORTAL_CASE_QUOTA_BYTES", "lots"),
+        ("PORTAL_UPLOAD_EXPIRY_HOURS", "0"),
     ],
 )
 def test_bad_values_are_named(tmp_path: Path, name: str, value: str) -> None:

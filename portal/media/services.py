@@ -1,0 +1,244 @@
+"""Upload rules: start (with the quotas), hold chunks, cancel, and hand held chunks to a submit.
+
+Never commits, and never touches the blob store: the caller deletes blobs only after its
+transaction committed (``Ctx.after_commit``), so a rollback cannot leave a row pointing at a
+removed file. Sizes here are ciphertext sizes; the server never learns a plaintext size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from portal import protocol
+from portal.db import utcnow
+from portal.errors import BadInput, Conflict, TooLarge
+from portal.media.blobstore import ChunkKey, StoredChunk
+from portal.media.models import HeldChunk, PendingUpload
+from portal.messages.models import ContentChunk, ContentObject, ContentVersion
+from portal.settings import Settings
+
+AEAD_OVERHEAD = 24 + 16  # nonce and tag
+MAX_CHUNK_BYTES = protocol.CHUNK_SIZE + AEAD_OVERHEAD
+FIRST_UPLOADED_PART = 1  # part 0 (the text) travels inline in the submit
+LAST_PART = 31
+LAST_INDEX = 1_048_575
+NOTHING_UPLOADED = "Nothing was uploaded."
+
+
+@dataclass(frozen=True)
+class StoredChunkIn:
+    """A chunk the submit says was uploaded: it must be held with exactly this size and hash."""
+
+    part: int
+    index: int
+    final: bool
+    size: int
+    hash: bytes
+
+
+def human_bytes(size: int) -> str:
+    """1 GiB, 20 GiB, 512 MiB: limits as a person reads them."""
+    for unit, name in ((1024**4, "TiB"), (1024**3, "GiB"), (1024**2, "MiB"), (1024, "KiB")):
+        if size >= unit:
+            value = size / unit
+            text = f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+            return f"{text} {name}"
+    return f"{size} bytes"
+
+
+# ------------------------------------------------------------------------------------- reading
+
+
+def held_chunks(db: Session, object_id: str, version: int) -> list[HeldChunk]:
+    return list(
+        db.scalars(
+            select(HeldChunk)
+            .where(HeldChunk.object_id == object_id, HeldChunk.version == version)
+            .order_by(HeldChunk.part, HeldChunk.index)
+        )
+    )
+
+
+def held_json(chunks: Iterable[HeldChunk]) -> list[dict[str, object]]:
+    return [
+        {"part": c.part, "index": c.index, "size": c.size, "hash": protocol.b64encode(c.hash)}
+        for c in chunks
+    ]
+
+
+def _held_bytes(db: Session, object_id: str, version: int, *, besides: int | None = None) -> int:
+    query = select(func.coalesce(func.sum(HeldChunk.size), 0)).where(
+        HeldChunk.object_id == object_id, HeldChunk.version == version
+    )
+    total = int(db.scalar(query) or 0)
+    return total - (besides or 0)
+
+
+def _stored_bytes(db: Session, case_id: str | None) -> int:
+    query = select(func.coalesce(func.sum(ContentVersion.ciphertext_size), 0)).join(
+        ContentObject, ContentObject.id == ContentVersion.object_id
+    )
+    if case_id is not None:
+        query = query.where(ContentObject.case_id == case_id)
+    return int(db.scalar(query) or 0)
+
+
+def _declared_bytes(db: Session, case_id: str | None, besides: PendingUpload | None) -> int:
+    query = select(func.coalesce(func.sum(PendingUpload.declared_bytes), 0))
+    if case_id is not None:
+        query = query.where(PendingUpload.case_id == case_id)
+    total = int(db.scalar(query) or 0)
+    return total - (besides.declared_bytes if besides is not None else 0)
+
+
+# ------------------------------------------------------------------------------------ uploading
+
+
+def start_upload(
+    db: Session,
+    settings: Settings,
+    *,
+    obj: ContentObject,
+    version: int,
+    account_id: str,
+    declared: int,
+) -> PendingUpload:
+    """Start or resume; the quotas are checked here, before any chunk is sent."""
+    pending = db.get(PendingUpload, (obj.id, version), with_for_update=True)
+    held = _held_bytes(db, obj.id, version) if pending is not None else 0
+    if declared < held:
+        raise BadInput(
+            "More than that has already been uploaded for this message. Please start again.",
+            field="bytes",
+        )
+    if declared > settings.max_message_bytes:
+        raise TooLarge(
+            "This message is too large to send: a message can be at most "
+            f"{human_bytes(settings.max_message_bytes)}. {NOTHING_UPLOADED}",
+            field="bytes",
+        )
+    in_case = _stored_bytes(db, obj.case_id) + _declared_bytes(db, obj.case_id, pending)
+    if in_case + declared > settings.case_quota_bytes:
+        raise TooLarge(
+            "There is not enough room left in this case for this message: a case can hold at "
+            f"most {human_bytes(settings.case_quota_bytes)}. {NOTHING_UPLOADED} "
+            "Please talk to your facilitator.",
+            field="bytes",
+        )
+    everywhere = _stored_bytes(db, None) + _declared_bytes(db, None, pending)
+    if everywhere + declared > settings.storage_cap_bytes:
+        raise TooLarge(
+            "The service's storage is full: it can hold at most "
+            f"{human_bytes(settings.storage_cap_bytes)}. {NOTHING_UPLOADED} "
+            "Please talk to your facilitator.",
+            field="bytes",
+        )
+    now = utcnow()
+    if pending is None:
+        pending = PendingUpload(
+            object_id=obj.id,
+            version=version,
+            account_id=account_id,
+            case_id=obj.case_id,
+            declared_bytes=declared,
+            created_at=now,
+            updated_at=now,
+        )
+        db.add(pending)
+    else:
+        pending.declared_bytes = declared
+        pending.updated_at = now
+    db.flush()
+    return pending
+
+
+def chunk_room(db: Session, pending: PendingUpload, part: int, index: int) -> int:
+    """How many bytes a PUT of this chunk may stream: a chunk, or what is left of the total."""
+    existing = db.get(HeldChunk, (pending.object_id, pending.version, part, index))
+    if existing is not None:
+        return MAX_CHUNK_BYTES  # the same bytes again is a no-op; other bytes are a conflict
+    left = pending.declared_bytes - _held_bytes(db, pending.object_id, pending.version)
+    return min(MAX_CHUNK_BYTES, left)
+
+
+def over_declared() -> TooLarge:
+    return TooLarge(
+        "This is more than the upload said it would send. The piece was not kept: start the "
+        "upload again with the full size."
+    )
+
+
+def record_chunk(
+    db: Session, pending: PendingUpload, part: int, index: int, stored: StoredChunk
+) -> HeldChunk:
+    """The row for a chunk just written to the blob store (in a transaction after the write)."""
+    # Locks the upload (PostgreSQL) so that parallel PUTs cannot both fit under the total.
+    db.refresh(pending, with_for_update=True)
+    existing = db.get(HeldChunk, (pending.object_id, pending.version, part, index))
+    if existing is not None:
+        if (existing.size, existing.hash) != (stored.size, stored.digest):
+            raise Conflict("Different bytes were already uploaded for this part of the message.")
+        return existing
+    if stored.size < AEAD_OVERHEAD:
+        raise BadInput("That piece of the message arrived damaged. It was not kept.")
+    if _held_bytes(db, pending.object_id, pending.version) + stored.size > pending.declared_bytes:
+        raise over_declared()
+    now = utcnow()
+    held = HeldChunk(
+        object_id=pending.object_id,
+        version=pending.version,
+        part=part,
+        index=index,
+        size=stored.size,
+        hash=stored.digest,
+        created_at=now,
+    )
+    db.add(held)
+    pending.updated_at = now
+    db.flush()
+    return held
+
+
+def is_referenced(db: Session, key: ChunkKey) -> bool:
+    """Whether a held chunk or a stored content chunk names this blob (then it must stay)."""
+    held = db.get(HeldChunk, (key.object_id, key.version, key.part, key.chunk))
+    stored = db.get(ContentChunk, (key.object_id, key.version, key.part, key.chunk))
+    return held is not None or stored is not None
+
+
+def cancel_upload(db: Session, pending: PendingUpload) -> None:
+    """Drop the rows; the caller removes the version's blobs after the commit."""
+    db.execute(
+        delete(HeldChunk).where(
+            HeldChunk.object_id == pending.object_id, HeldChunk.version == pending.version
+        )
+    )
+    db.delete(pending)
+    db.flush()
+
+
+# ------------------------------------------------------------------------------------ submitting
+
+
+def take_held(db: Session, object_id: str, version: int, stored: Sequence[StoredChunkIn]) -> None:
+    """Check every listed chunk is held with exactly that size and hash; consume the upload."""
+    held = {(c.part, c.index): c for c in held_chunks(db, object_id, version)}
+    for chunk in stored:
+        match = held.get((chunk.part, chunk.index))
+        if match is None:
+            raise BadInput(
+                "Part of the message has not finished uploading. Nothing was saved.",
+                field="stored_chunks",
+            )
+        if match.size != chunk.size or match.hash != chunk.hash:
+            raise BadInput(
+                "Part of the message does not match what was uploaded. Nothing was saved.",
+                field="stored_chunks",
+            )
+    pending = db.get(PendingUpload, (object_id, version))
+    if pending is not None:
+        cancel_upload(db, pending)

@@ -1,0 +1,310 @@
+// Uploading the sealed chunks of a message version (docs/api-media.md, "Uploading").
+//
+//   const up = new Uploader({ objectId, version, onProgress, onWaiting });
+//   const { held } = await up.start(totalBytes);   // quotas are checked here: a 413 sentence
+//                                                  // is shown before any chunk is sent
+//   await up.send(chunks());                        // an (async) iterable of sealed chunks
+//   ...or up.cancel()                               // stops, and DELETEs what was uploaded
+//
+// `chunks()` is usually an async generator that seals the next chunk only when asked, so that
+// 2 or 3 PUTs are in flight while the next chunk is being encrypted, and at most that many
+// chunks are held in memory. Held chunks (already on the server: resume) are left out by the
+// caller, who counts their bytes with `alreadySent()`.
+//
+// A PUT that fails because the network is gone (or the server is briefly unavailable) is tried
+// again with a growing pause, for as long as it takes: sending goes on by itself once the
+// connection is back, and `onWaiting(true)` lets the page say so calmly. Anything else (a
+// refusal) stops the upload with an ApiError carrying the server's sentence.
+
+import { ApiError, NETWORK_MESSAGE, csrfToken, deleteJSON, getJSON, postJSON } from "../api.js";
+
+export const CONCURRENCY = 3;
+const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
+const SPEED_WINDOW_MS = 8000;
+const RETRY_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+export class UploadCancelled extends Error {
+  constructor() {
+    super("Sending was stopped.");
+    this.name = "UploadCancelled";
+  }
+}
+
+function uploadUrl(objectId, version) {
+  return `/api/uploads/${encodeURIComponent(objectId)}/${encodeURIComponent(version)}`;
+}
+
+/** "part/index" -> the server's record of a held chunk. */
+export function heldMap(held) {
+  const map = new Map();
+  for (const row of Array.isArray(held) ? held : []) map.set(`${row.part}/${row.index}`, row);
+  return map;
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(new UploadCancelled());
+      return;
+    }
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      window.removeEventListener("online", done);
+      resolve();
+    }
+    function onAbort() {
+      clearTimeout(timer);
+      window.removeEventListener("online", done);
+      reject(new UploadCancelled());
+    }
+    signal.addEventListener("abort", onAbort, { once: true });
+    // Back online: try again at once rather than at the end of the pause.
+    window.addEventListener("online", done, { once: true });
+  });
+}
+
+export class Uploader {
+  constructor({ objectId, version, onProgress = () => {}, onWaiting = () => {},
+    concurrency = CONCURRENCY, fetchImpl = null }) {
+    this.objectId = objectId;
+    this.version = version;
+    this.base = uploadUrl(objectId, version);
+    this.onProgress = onProgress;
+    this.onWaiting = onWaiting;
+    this.concurrency = concurrency;
+    this.fetch = fetchImpl || ((...args) => fetch(...args));
+    this.controller = new AbortController();
+    this.totalBytes = 0;
+    this.sentBytes = 0;
+    this.samples = [];
+    this.waiting = false;
+    this.cancelled = false;
+  }
+
+  /**
+   * Declare the bytes and learn what the server holds already. Returns {held: Map, maxChunkBytes}.
+   * A quota refusal is an ApiError (413) with the server's sentence; nothing has been sent.
+   */
+  async start(totalBytes) {
+    this.totalBytes = totalBytes;
+    const answer = await this.withRetry(() =>
+      postJSON(this.base, { bytes: totalBytes }, { signal: this.controller.signal }));
+    return { held: heldMap(answer.held), maxChunkBytes: answer.max_chunk_bytes };
+  }
+
+  /** The server's list of held chunks (GET), or null if this upload was never started. */
+  async held() {
+    try {
+      const answer = await getJSON(this.base, { signal: this.controller.signal });
+      return heldMap(answer.held);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Bytes that need not be sent (held already); counted as sent for the progress bar. */
+  alreadySent(bytes) {
+    this.sentBytes += bytes;
+    this.samples = [];
+    this.report();
+  }
+
+  /**
+   * PUT every chunk of `source` ({part, index, data, hash}), `concurrency` at a time. Resolves
+   * once all are held; rejects with ApiError (refused) or UploadCancelled.
+   */
+  async send(source) {
+    const iterator = source[Symbol.asyncIterator]
+      ? source[Symbol.asyncIterator]()
+      : source[Symbol.iterator]();
+    const signal = this.controller.signal;
+    let failure = null;
+    const worker = async () => {
+      while (failure === null) {
+        if (signal.aborted) throw new UploadCancelled();
+        // An async generator queues next() calls, so chunks are sealed one at a time, in order.
+        const { value, done } = await iterator.next();
+        if (done) return;
+        await this.put(value);
+        value.data = null; // let the bytes go as soon as the server holds them
+      }
+    };
+    const workers = Array.from({ length: this.concurrency }, () =>
+      worker().catch((error) => {
+        if (failure === null) failure = error;
+      }));
+    await Promise.all(workers);
+    if (failure !== null) {
+      if (iterator.return) await iterator.return().catch(() => {});
+      throw this.cancelled ? new UploadCancelled() : failure;
+    }
+    this.setWaiting(false);
+  }
+
+  async put(chunk) {
+    const url = `${this.base}/${chunk.part}/${chunk.index}`;
+    const answer = await this.withRetry(async () => {
+      let response;
+      try {
+        response = await this.fetch(url, {
+          method: "PUT",
+          credentials: "same-origin",
+          cache: "no-store",
+          headers: {
+            Accept: "application/json",
+            "Content-Type": "application/octet-stream",
+            "X-CSRF-Token": csrfToken(),
+          },
+          body: chunk.data,
+          signal: this.controller.signal,
+        });
+      } catch (error) {
+        if (error && error.name === "AbortError") throw new UploadCancelled();
+        throw new ApiError(NETWORK_MESSAGE);
+      }
+      let data = null;
+      try {
+        data = await response.json();
+      } catch {
+        data = null;
+      }
+      if (!response.ok) {
+        throw new ApiError(
+          data && typeof data.error === "string" ? data.error : putRefusal(response.status),
+          { status: response.status },
+        );
+      }
+      return data;
+    });
+    if (answer && typeof answer.size === "number" && answer.size !== chunk.data.length) {
+      throw new ApiError("The portal stored a piece of your message wrongly. Please try again.");
+    }
+    this.sentBytes += chunk.data.length;
+    this.samples.push([performance.now(), this.sentBytes]);
+    this.report();
+    document.dispatchEvent(new CustomEvent("portal:server-contact", { detail: {} }));
+    return answer;
+  }
+
+  /** Try `call` until it works, is refused, or the upload is cancelled. */
+  async withRetry(call) {
+    let attempt = 0;
+    for (;;) {
+      if (this.controller.signal.aborted) throw new UploadCancelled();
+      try {
+        const result = await call();
+        this.setWaiting(false);
+        return result;
+      } catch (error) {
+        if (error instanceof UploadCancelled || (error && error.name === "AbortError")) {
+          throw new UploadCancelled();
+        }
+        const transient = error instanceof ApiError &&
+          (error.status === 0 || RETRY_STATUSES.has(error.status));
+        if (!transient) throw error;
+        this.setWaiting(true);
+        const pause = error.retryAfter
+          ? error.retryAfter * 1000
+          : BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
+        attempt += 1;
+        await sleep(pause, this.controller.signal);
+      }
+    }
+  }
+
+  setWaiting(waiting) {
+    if (waiting === this.waiting) return;
+    this.waiting = waiting;
+    if (waiting) this.samples = [];
+    this.onWaiting(waiting);
+  }
+
+  report() {
+    const now = performance.now();
+    this.samples = this.samples.filter(([t]) => now - t <= SPEED_WINDOW_MS);
+    let bytesPerSecond = null;
+    if (this.samples.length >= 2) {
+      const [t0, b0] = this.samples[0];
+      const [t1, b1] = this.samples[this.samples.length - 1];
+      if (t1 > t0) bytesPerSecond = ((b1 - b0) * 1000) / (t1 - t0);
+    }
+    const left = Math.max(0, this.totalBytes - this.sentBytes);
+    const percent = this.totalBytes > 0
+      ? Math.min(100, Math.floor((this.sentBytes * 100) / this.totalBytes))
+      : 100;
+    this.onProgress({
+      sentBytes: this.sentBytes,
+      totalBytes: this.totalBytes,
+      percent,
+      bytesPerSecond,
+      secondsLeft: bytesPerSecond ? Math.ceil(left / bytesPerSecond) : null,
+    });
+  }
+
+  /** Stop now and remove what was uploaded (best effort: the server's cleanup job does it too). */
+  async cancel() {
+    this.cancelled = true;
+    this.controller.abort();
+    try {
+      await deleteJSON(this.base);
+    } catch {
+      // Offline or already gone: uploads never submitted expire on the server by themselves.
+    }
+  }
+}
+
+function putRefusal(status) {
+  if (status === 413) return "Your message is larger than the portal accepts. Nothing was sent.";
+  if (status === 409) {
+    return "The portal already holds a different copy of part of this message. Please start sending again.";
+  }
+  if (status === 404 || status === 401 || status === 403) {
+    return "Sending could not go on: you may have been signed out. Please sign in again. Nothing is lost.";
+  }
+  return "Something went wrong while sending. Please try again in a moment.";
+}
+
+/** "3.2 MB" */
+export function formatBytes(bytes) {
+  if (!Number.isFinite(bytes)) return "";
+  const units = ["bytes", "KB", "MB", "GB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  return `${value.toFixed(digits)} ${units[unit]}`;
+}
+
+/** "about 3 minutes", "less than a minute" */
+export function formatTimeLeft(seconds) {
+  if (!Number.isFinite(seconds)) return "";
+  if (seconds < 60) return "less than a minute";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `about ${minutes} minute${minutes === 1 ? "" : "s"}`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return `about ${hours} hour${hours === 1 ? "" : "s"}${rest ? ` ${rest} minutes` : ""}`;
+}
+
+/** "2 minutes 5 seconds", "45 seconds" */
+export function formatDuration(ms) {
+  const total = Math.round((ms || 0) / 1000);
+  const minutes = Math.floor(total / 60);
+  const seconds = total % 60;
+  const parts = [];
+  if (minutes) parts.push(`${minutes} minute${minutes === 1 ? "" : "s"}`);
+  if (seconds || !minutes) parts.push(`${seconds} second${seconds === 1 ? "" : "s"}`);
+  return parts.join(" ");
+}
+
+/** "1:05" for a running clock. */
+export function formatClock(ms) {
+  const total = Math.floor((ms || 0) / 1000);
+  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, "0")}`;
+}

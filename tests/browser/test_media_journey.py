@@ -1,0 +1,373 @@
+"""Recordings and scanned letters, end to end in real Chromium with its fake camera and microphone.
+
+The person responsible records (or adds scanned pages) in the composer; the facilitator plays or
+looks at everything on the review page and approves; the person harmed sees what it is and how
+long, chooses to open it, and it plays. Then the rules that only a real browser can prove: an
+upload cut part-way or reloaded part-way finishes without sending again what the server holds,
+and a chunk altered or swapped on the server is caught in the browser, so nothing plays.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, Request, Route, expect
+
+from portal import protocol
+from tests.browser.devices import NewContext
+from tests.browser.letters_backstage import LettersBackstage, SeededCase, seed_case, seeded_portal
+from tests.browser.letters_pages import (
+    QueuePage,
+    facilitator_signs_in,
+    participant_signs_in,
+)
+from tests.browser.media_pages import (
+    PLAY_MS,
+    MediaComposePage,
+    MediaInboxPage,
+    MediaReviewPage,
+    player,
+    plays,
+    shown_pages,
+)
+from tests.factories import Portal
+from tests.support import leaks
+from tests.support.browser import BrowserGuard
+from tests.support.live_server import LiveServer
+from tests.support.media import png, record_webm
+
+ALL_FORMATS = ["letter", "audio", "video"]
+VIDEO_MIME = "video/webm;codecs=vp8,opus"
+UPLOAD_PATH = re.compile(r"/api/uploads/([0-9a-f-]{36})/(\d+)/(\d+)/(\d+)$")
+
+
+@pytest.fixture
+def stage(live_server: LiveServer) -> Iterator[LettersBackstage]:
+    stage = LettersBackstage(live_server)
+    try:
+        yield stage
+    finally:
+        stage.close()
+
+
+@pytest.fixture
+def portal(live_server: LiveServer, stage: LettersBackstage) -> Iterator[Portal]:
+    with seeded_portal(live_server, stage) as portal:
+        yield portal
+
+
+def media_case(portal: Portal) -> SeededCase:
+    case = seed_case(portal)
+    for person in (case.harmed, case.responsible):
+        case.world.consent(person, ALL_FORMATS)
+    return case
+
+
+def composer_for(page: Page, live_server: LiveServer, case: SeededCase) -> MediaComposePage:
+    home = participant_signs_in(
+        page, live_server.base_url, case.responsible.name, case.responsible.password
+    )
+    home.starts_letter()
+    return MediaComposePage(page).arrived()
+
+
+def review_of_oldest(page: Page, live_server: LiveServer, case: SeededCase) -> MediaReviewPage:
+    facilitator_signs_in(
+        page, live_server.base_url, case.facilitator.name, case.facilitator.password
+    )
+    QueuePage(page).visit(live_server.url("/queue")).reviews_oldest()
+    review = MediaReviewPage(page)
+    review.arrived()
+    return review
+
+
+def inbox_of_waiting(page: Page, live_server: LiveServer, case: SeededCase) -> MediaInboxPage:
+    home = participant_signs_in(page, live_server.base_url, case.harmed.name, case.harmed.password)
+    home.sees_choices_for_waiting_item()
+    return MediaInboxPage(page).arrived()
+
+
+# -- the journeys ----------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("kind", "label", "format_label", "video"),
+    [
+        ("Video with sound", "Video recording", "Video recording", True),
+        ("Sound only", "Audio recording", "Audio recording", False),
+    ],
+)
+def test_recording_is_reviewed_played_approved_and_plays_for_the_person_harmed(
+    page: Page,
+    live_server: LiveServer,
+    portal: Portal,
+    new_context: NewContext,
+    kind: str,
+    label: str,
+    format_label: str,
+    video: bool,
+) -> None:
+    case = media_case(portal)
+    composer = composer_for(page, live_server, case)
+    composer.writes("I recorded this because I find writing hard.")
+    composer.records(kind, seconds=3)
+    my_message = composer.sends()
+    expect(my_message.where_it_is).to_contain_text(re.compile("facilitator", re.IGNORECASE))
+
+    # The facilitator plays it on the review page, then approves it.
+    facilitator_page = new_context().new_page()
+    review = review_of_oldest(facilitator_page, live_server, case)
+    plays(player(facilitator_page, label), video=video)
+    review.approves_unverified("It is a short recording, calm in tone.")
+
+    # The person harmed sees what it is and how long before choosing; then it plays.
+    harmed_page = new_context().new_page()
+    inbox = inbox_of_waiting(harmed_page, live_server, case)
+    expect(harmed_page.locator("#item-format")).to_have_text(format_label)
+    assert re.search(r"second|minute", inbox.item_length())
+    assert harmed_page.locator("video, audio").count() == 0  # nothing of it before choosing
+    inbox.opens_media_now()
+    plays(player(harmed_page, label), video=video)
+
+
+@pytest.mark.browser
+def test_two_page_scanned_letter_is_shown_page_by_page_after_approval(
+    page: Page,
+    live_server: LiveServer,
+    portal: Portal,
+    new_context: NewContext,
+    tmp_path: Path,
+) -> None:
+    case = media_case(portal)
+    first, second = tmp_path / "letter-page-1.png", tmp_path / "letter-page-2.png"
+    first.write_bytes(png(320, 200, seed=1))
+    second.write_bytes(png(300, 420, seed=2))
+
+    composer = composer_for(page, live_server, case)
+    composer.writes("My handwritten letter is in the two pages below.")
+    composer.adds_files([first, second])
+    composer.sends()
+
+    facilitator_page = new_context().new_page()
+    review = review_of_oldest(facilitator_page, live_server, case)
+    assert shown_pages(facilitator_page, 2) == [320, 300]
+    review.approves_unverified()
+
+    harmed_page = new_context().new_page()
+    inbox = inbox_of_waiting(harmed_page, live_server, case)
+    expect(harmed_page.locator("#item-format")).to_have_text("Letter")
+    assert "2 pages" in inbox.item_length()
+    inbox.opens_media_now()
+    assert shown_pages(harmed_page, 2) == [320, 300]
+
+
+# -- resuming ---------------------------------------------------------------------------------
+
+
+class UploadWatch:
+    """Every chunk upload that reached the server, as (part, index); and a switch to cut them."""
+
+    def __init__(self, page: Page) -> None:
+        self.reached: list[tuple[int, int]] = []
+        self.cut_after: int | None = None
+        page.route(UPLOAD_PATH, self._route)
+
+    def _route(self, route: Route, request: Request) -> None:
+        match = UPLOAD_PATH.search(request.url)
+        if request.method != "PUT" or match is None:
+            route.continue_()
+            return
+        if self.cut_after is not None and len(self.reached) >= self.cut_after:
+            route.abort("connectionreset")  # the connection drops: the server sees nothing
+            return
+        self.reached.append((int(match.group(3)), int(match.group(4))))
+        route.continue_()
+
+
+def big_recording(page: Page) -> bytes:
+    """A real WebM from the fake camera, several chunks long (at a high bit rate)."""
+    recording = record_webm(page, seconds=6, video=True, bits_per_second=9_000_000)
+    assert len(recording) > 2 * protocol.CHUNK_SIZE, len(recording)
+    return recording
+
+
+def chunks_in(recording: bytes) -> int:
+    return -(-len(recording) // protocol.CHUNK_SIZE)
+
+
+def file_named(tmp_path: Path, canary: str, data: bytes) -> Path:
+    path = tmp_path / f"message for you {canary}.webm"
+    path.write_bytes(data)
+    return path
+
+
+def windows(data: bytes, count: int = 8, width: int = 48) -> dict[str, bytes]:
+    """Pieces of ``data`` from across it, to look for in clear on the server."""
+    step = max(1, (len(data) - width) // count)
+    return {f"recording bytes at {i}": data[i : i + width] for i in range(0, step * count, step)}
+
+
+@pytest.mark.browser
+def test_upload_cut_part_way_resumes_without_resending_and_plays(
+    page: Page,
+    live_server: LiveServer,
+    portal: Portal,
+    new_context: NewContext,
+    browser_guard: BrowserGuard,
+    tmp_path: Path,
+) -> None:
+    case = media_case(portal)
+    composer = composer_for(page, live_server, case)
+    recording = big_recording(page)
+    canary = f"canary{secrets.token_hex(8)}"
+    composer.writes("This is the recording I made at the centre.")
+    composer.adds_files([file_named(tmp_path, canary, recording)])
+
+    # The chunks cut off on their way are reported on the console.
+    browser_guard.expect("console", r"ERR_CONNECTION_RESET")
+    watch = UploadWatch(page)
+    watch.cut_after = 1
+    composer.starts_sending()
+    expect(page.locator("#upload-status")).to_contain_text(
+        "Waiting for the connection", timeout=PLAY_MS
+    )
+    page.wait_for_timeout(1500)  # it keeps trying while the connection is down
+    assert len(watch.reached) == 1
+    watch.cut_after = None  # the connection comes back
+    composer.finishes_sending()
+
+    # Every chunk reached the server exactly once: nothing held was sent again.
+    assert sorted(watch.reached) == [(1, i) for i in range(chunks_in(recording))]
+
+    facilitator_page = new_context().new_page()
+    review_of_oldest(facilitator_page, live_server, case)
+    plays(
+        facilitator_page.locator("video").and_(
+            facilitator_page.get_by_label(re.compile(r"^Video file"))
+        ),
+        video=True,
+    )
+
+    # Neither the file name nor the recording is anywhere on the server in clear.
+    live_server.stop()
+    folders = [live_server.data_dir, live_server.log_path.parent]
+    needles = {"file name": canary.encode(), **windows(recording)}
+    assert leaks.find(needles, live_server.database_url, folders) == []
+
+
+@pytest.mark.browser
+def test_page_reloaded_mid_upload_finishes_without_resending_and_plays(
+    page: Page,
+    live_server: LiveServer,
+    portal: Portal,
+    new_context: NewContext,
+    browser_guard: BrowserGuard,
+    tmp_path: Path,
+) -> None:
+    case = media_case(portal)
+    composer = composer_for(page, live_server, case)
+    recording = big_recording(page)
+    path = file_named(tmp_path, "reloaded", recording)
+    composer.writes("Sent from the library computer.")
+    composer.adds_files([path])
+
+    # The chunks cut off on their way are reported on the console.
+    browser_guard.expect("console", r"ERR_CONNECTION_RESET")
+    watch = UploadWatch(page)
+    watch.cut_after = 1
+    composer.starts_sending()
+    expect(page.locator("#upload-status")).to_contain_text(
+        "Waiting for the connection", timeout=PLAY_MS
+    )
+    held = list(watch.reached)
+    assert len(held) == 1
+
+    # The page is reloaded (the tab was closed and opened again, the phone restarted...).
+    watch.cut_after = None
+    page.reload()
+    composer = MediaComposePage(page)
+    composer.continues_unsent_message()
+    composer.arrived()
+    page.get_by_label(re.compile(r"^Choose .* again")).set_input_files(str(path))
+    expect(page.get_by_role("status").filter(has_text="again")).to_be_visible()
+    composer.sends()
+
+    resent = [chunk for chunk in watch.reached[len(held) :] if chunk in held]
+    assert resent == []
+    assert sorted(watch.reached) == [(1, i) for i in range(chunks_in(recording))]
+
+    facilitator_page = new_context().new_page()
+    review_of_oldest(facilitator_page, live_server, case)
+    plays(
+        facilitator_page.locator("video").and_(
+            facilitator_page.get_by_label(re.compile(r"^Video file"))
+        ),
+        video=True,
+    )
+
+
+# -- tampering -------------------------------------------------------------------------------
+
+
+def stored_chunk(live_server: LiveServer, object_id: str, part: int, index: int) -> Path:
+    path = (
+        live_server.data_dir / "blobs" / object_id[:2] / object_id / "v1" / f"p{part}"
+    ) / f"{index}.chunk"
+    assert path.is_file(), path
+    return path
+
+
+def altered(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def swapped(first: Path, second: Path) -> None:
+    a, b = first.read_bytes(), second.read_bytes()
+    first.write_bytes(b)
+    second.write_bytes(a)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("tamper", ["altered", "swapped"])
+def test_chunk_changed_on_the_server_is_caught_and_nothing_plays(
+    page: Page,
+    live_server: LiveServer,
+    portal: Portal,
+    new_context: NewContext,
+    tamper: str,
+) -> None:
+    case = media_case(portal)
+    # A real recording, sealed and uploaded as the browser would, then approved.
+    page.goto(live_server.url("/sign-in"))
+    recording = big_recording(page)
+    part = protocol.Part(kind="recording", mime=VIDEO_MIME, name="", data=recording)
+    message_id = case.world.write_media_message(
+        case.responsible, "Please watch the recording.", [part], length={"seconds": 4}
+    )
+    case.approve(message_id)
+    object_id = case.responsible.get(f"/api/letters/{message_id}").json()["object_id"]
+
+    if tamper == "altered":
+        altered(stored_chunk(live_server, object_id, 1, 0))
+    else:
+        swapped(
+            stored_chunk(live_server, object_id, 1, 0), stored_chunk(live_server, object_id, 1, 1)
+        )
+
+    harmed_page = new_context().new_page()
+    inbox = inbox_of_waiting(harmed_page, live_server, case)
+    inbox.opens_media_now()
+    video = player(harmed_page, "Video recording")
+    if video.count() > 0:
+        # Pressing play starts the checks; the first bad chunk removes the player.
+        video.evaluate("media => { media.muted = true; media.play().catch(() => {}); }")
+    problem = harmed_page.get_by_role("alert").filter(has_text="could not confirm")
+    expect(problem).to_be_visible(timeout=PLAY_MS)
+    expect(harmed_page.locator("video")).to_have_count(0)

@@ -1,0 +1,519 @@
+"""Media messages over HTTP with real crypto: uploads, submit, reading, delete, cleanup.
+
+Small limits for this module (set in ``settings_env``) keep the quota cases cheap: a message at
+most 3 MiB, a case 5 MiB, the service 8 MiB.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+from starlette.testclient import TestClient
+from starlette.types import Message as AsgiMessage
+
+from portal import protocol
+from portal.db import utcnow
+from portal.media.blobstore import WRITE_BATCH, FilesystemBlobStore
+from portal.media.cleanup import run_cleanup
+from portal.media.models import HeldChunk, PendingUpload
+from portal.messages.models import ContentChunk, ContentObject, ContentVersion, Message
+from portal.settings import Settings
+from tests.cases_world import CaseWorld
+from tests.factories import Portal, SealedMessage
+
+MIB = 1024 * 1024
+FULL = protocol.CHUNK_SIZE + 40
+VIDEO = "video/webm;codecs=vp8,opus"
+
+
+@pytest.fixture
+def settings_env(settings_env: dict[str, str]) -> dict[str, str]:
+    return {
+        **settings_env,
+        "PORTAL_MAX_MESSAGE_BYTES": str(3 * MIB),
+        "PORTAL_CASE_QUOTA_BYTES": str(5 * MIB),
+        "PORTAL_STORAGE_CAP_BYTES": str(8 * MIB),
+    }
+
+
+@pytest.fixture
+def world(portal: Portal) -> CaseWorld:
+    world = CaseWorld.build(portal)
+    world.consent(world.responsible, ["letter", "audio", "video"])
+    world.consent(world.harmed, ["letter", "video"])
+    return world
+
+
+def _recording(size: int = MIB + 5000) -> protocol.Part:
+    return protocol.Part("recording", VIDEO, "", secrets.token_bytes(size))
+
+
+def _blob_files(settings: Settings) -> list[Path]:
+    return sorted(settings.blobs_dir.rglob("*.chunk"))
+
+
+def _ok(response: Any) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _sealed(world: CaseWorld, media: list[protocol.Part] | None = None) -> SealedMessage:
+    return world.seal_media(world.responsible, "Hello.", media or [_recording()])
+
+
+# ------------------------------------------------------------------------------------ uploads
+
+
+def test_upload_starts_resumes_and_lists_what_is_held(world: CaseWorld) -> None:
+    author = world.responsible
+    sealed = _sealed(world)
+    (part, index, first), second = sealed.uploaded()[0], sealed.uploaded()[1]
+    started = _ok(author.start_upload(sealed.object_id, 1, sealed.uploaded_bytes))
+    assert started == {"held": [], "max_chunk_bytes": FULL}
+    put = _ok(author.put_chunk(sealed.object_id, 1, part, index, first))
+    assert put == {
+        "part": part,
+        "index": index,
+        "size": len(first),
+        "hash": protocol.b64encode(protocol.chunk_hash(first)),
+    }
+    status = _ok(author.get(f"/api/uploads/{sealed.object_id}/1"))
+    assert status == {"held": [put], "declared_bytes": sealed.uploaded_bytes}
+    # Resuming: the start answers what is held, and the rest goes up.
+    assert _ok(author.start_upload(sealed.object_id, 1, sealed.uploaded_bytes))["held"] == [put]
+    assert _ok(author.put_chunk(sealed.object_id, 1, *second))["index"] == 1
+
+
+def test_same_bytes_again_are_a_no_op_other_bytes_a_conflict(
+    world: CaseWorld, settings: Settings
+) -> None:
+    author = world.responsible
+    sealed = _sealed(world)
+    part, index, chunk = sealed.uploaded()[0]
+    _ok(author.start_upload(sealed.object_id, 1, sealed.uploaded_bytes))
+    first = _ok(author.put_chunk(sealed.object_id, 1, part, index, chunk))
+    assert _ok(author.put_chunk(sealed.object_id, 1, part, index, chunk)) == first
+    other = author.put_chunk(sealed.object_id, 1, part, index, secrets.token_bytes(len(chunk)))
+    assert other.status_code == 409
+    assert "error" in other.json()
+    assert len(_blob_files(settings)) == 1
+    assert [p.name for p in settings.blobs_dir.rglob(".incoming-*")] == []
+
+
+def test_more_than_declared_is_refused_and_not_kept(world: CaseWorld, settings: Settings) -> None:
+    author = world.responsible
+    sealed = _sealed(world)
+    part, index, chunk = sealed.uploaded()[0]
+    _ok(author.start_upload(sealed.object_id, 1, 1000))
+    refused = author.put_chunk(sealed.object_id, 1, part, index, chunk)
+    assert refused.status_code == 413
+    assert "more than the upload said" in refused.json()["error"]
+    assert _blob_files(settings) == []
+    assert _ok(author.get(f"/api/uploads/{sealed.object_id}/1"))["held"] == []
+
+
+def test_a_chunk_over_the_largest_size_is_refused(world: CaseWorld, settings: Settings) -> None:
+    author = world.responsible
+    object_id = _ok(author.post_json("/api/letters/objects"))["object_id"]
+    _ok(author.start_upload(object_id, 1, 3 * MIB))
+    too_big = author.put_chunk(object_id, 1, 1, 0, secrets.token_bytes(FULL + 1))
+    assert too_big.status_code == 413
+    assert "error" in too_big.json()
+    assert _blob_files(settings) == []
+    # Part 0 travels inline: it cannot be uploaded.
+    assert author.put_chunk(object_id, 1, 0, 0, b"x" * 100).status_code == 404
+
+
+def test_put_without_a_started_upload_is_404(world: CaseWorld) -> None:
+    author = world.responsible
+    object_id = _ok(author.post_json("/api/letters/objects"))["object_id"]
+    assert author.put_chunk(object_id, 1, 1, 0, b"x" * 100).status_code == 404
+    assert author.get(f"/api/uploads/{object_id}/1").status_code == 404
+    assert author.start_upload(object_id, 2, 100).status_code == 404  # version 1 comes first
+
+
+def test_put_needs_the_csrf_header(world: CaseWorld) -> None:
+    author = world.responsible
+    object_id = _ok(author.post_json("/api/letters/objects"))["object_id"]
+    _ok(author.start_upload(object_id, 1, 1000))
+    response = author.request(
+        "PUT", f"/api/uploads/{object_id}/1/1/0", content=b"x" * 100, headers={}
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("limit", "words"),
+    [
+        ("message", "a message can be at most 3 MiB"),
+        ("case", "a case can hold at most 5 MiB"),
+        ("service", "it can hold at most 8 MiB"),
+    ],
+)
+def test_quotas_are_checked_before_anything_is_sent(
+    portal: Portal, world: CaseWorld, limit: str, words: str
+) -> None:
+    def start(w: CaseWorld, size: int) -> Any:
+        object_id = _ok(w.responsible.post_json("/api/letters/objects"))["object_id"]
+        return w.responsible.start_upload(object_id, 1, size)
+
+    if limit == "message":
+        refused = start(world, 3 * MIB + 1)
+    elif limit == "case":
+        _ok(start(world, 3 * MIB))
+        refused = start(world, 3 * MIB)
+    else:
+        _ok(start(world, 3 * MIB))
+        _ok(start(CaseWorld.build(portal), 3 * MIB))
+        refused = start(CaseWorld.build(portal), 3 * MIB)
+    assert refused.status_code == 413
+    assert words in refused.json()["error"]
+    assert "Nothing was uploaded." in refused.json()["error"]
+
+
+def test_cancel_removes_chunks_and_blobs(world: CaseWorld, settings: Settings) -> None:
+    author = world.responsible
+    sealed = _sealed(world)
+    author.upload(sealed)
+    assert len(_blob_files(settings)) == 2
+    assert _ok(
+        author.request(
+            "DELETE", f"/api/uploads/{sealed.object_id}/1", headers={"X-CSRF-Token": author.csrf()}
+        )
+    ) == {"ok": True}
+    assert _blob_files(settings) == []
+    assert author.get(f"/api/uploads/{sealed.object_id}/1").status_code == 404
+
+
+# ---------------------------------------------------------------------------------- submitting
+
+
+def test_media_message_reaches_the_recipient_only_after_opening(
+    world: CaseWorld, portal: Portal
+) -> None:
+    recording = _recording(2 * MIB + 17)  # three chunks: two full, one short
+    page = protocol.Part("page", "image/png", "scan-1.png", secrets.token_bytes(3000))
+    sealed = world.seal_media(world.responsible, "A few words.", [recording, page])
+    world.responsible.upload(sealed)
+    submitted = world.submit_media(
+        world.responsible, sealed, format_="video", length={"seconds": 185, "pages": 1}
+    )
+    message_id = _ok(submitted)["message_id"]
+    with portal.db() as db:
+        stored = db.scalars(
+            select(ContentChunk).where(ContentChunk.object_id == sealed.object_id)
+        ).all()
+        assert sorted((c.part, c.data is None) for c in stored) == [
+            (0, False),
+            (1, True),
+            (1, True),
+            (1, True),
+            (2, True),
+        ]
+        assert db.scalar(select(func.count()).select_from(PendingUpload)) == 0
+        assert db.scalar(select(func.count()).select_from(HeldChunk)) == 0
+
+    # The author reads their own message back, uploaded parts included.
+    mine = _ok(world.responsible.get(f"/api/letters/{message_id}"))
+    assert [e["inline"] for e in mine["layout"]] == [True, False, False, False, False]
+    assert mine["chunk_url"] == f"/api/content/{sealed.object_id}/1/"
+    parts = world.responsible.open_sealed(
+        world.responsible.secret_key,
+        world.responsible.public_key,
+        mine,
+        protocol.b64decode(mine["grant"]),
+    )
+    assert [p.data for p in parts[1:]] == [recording.data, page.data]
+
+    # The facilitator reviews it (reading every chunk) and approves it with a transcript.
+    item, text = world.review(message_id)
+    assert text == "A few words."
+    assert (item["format"], item["length"]) == ("video", {"seconds": 185, "pages": 1})
+    approved = world.approve(
+        message_id, transcript="Hello, in words.", transcript_label="translation"
+    )
+    assert approved.status_code == 200, approved.text
+
+    stored_url = f"{mine['chunk_url']}1/0"
+    assert world.harmed.get(stored_url).status_code == 404  # not opened yet
+    note = _ok(world.harmed.get(f"/api/inbox/{message_id}/note"))
+    assert (note["format"], note["length"], note["size_hint"]) == (
+        "video",
+        {"seconds": 185, "pages": 1},
+        "about 3 minutes",
+    )
+    released, opened = world.open_media(world.harmed, message_id)
+    assert [p.data for p in opened] == [b"A few words.", recording.data, page.data]
+    assert opened[2].name == "scan-1.png"
+    assert released["transcript_label"] == "translation"
+    assert world.open_note(world.harmed, released["transcript"]) == "Hello, in words."
+    response = world.harmed.get(stored_url)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["content-type"] == "application/octet-stream"
+
+
+def test_chunks_are_refused_to_everyone_else(world: CaseWorld, portal: Portal) -> None:
+    message_id = world.write_media_message(world.responsible, "Hi.", [_recording(1000)])
+    object_id = _ok(world.responsible.get(f"/api/letters/{message_id}"))["object_id"]
+    url = f"/api/content/{object_id}/1/1/0"
+    other = CaseWorld.build(portal)
+    assert world.responsible.get(url).status_code == 200
+    assert world.facilitator.get(url).status_code == 200
+    for person in [world.harmed, other.facilitator, other.responsible, portal.visitor()]:
+        assert person.get(url).status_code in {401, 404}
+    assert world.responsible.get(f"/api/content/{object_id}/1/1/1").status_code == 404
+    assert world.responsible.get(f"/api/content/{object_id}/2/1/0").status_code == 404
+    assert world.responsible.get(f"/api/content/{object_id}/x/1/0").status_code == 404
+
+
+def _nothing_saved(portal: Portal, object_id: str) -> None:
+    with portal.db() as db:
+        assert db.get(ContentVersion, (object_id, 1)) is None
+        assert db.scalars(select(Message).where(Message.object_id == object_id)).first() is None
+        # The upload is still there to fix and resend.
+        assert db.get(PendingUpload, (object_id, 1)) is not None
+
+
+def test_wrong_hash_or_missing_chunk_saves_nothing(world: CaseWorld, portal: Portal) -> None:
+    sealed = _sealed(world)
+    world.responsible.upload(sealed)
+    body = sealed.letter_json()
+    body["stored_chunks"][0]["hash"] = protocol.b64encode(b"\0" * 32)
+    me = _ok(world.responsible.get("/api/me/case"))
+    request = {
+        "recipient_participant_id": me["recipients"][0]["participant_id"],
+        "letter": body,
+        "grant_to_case": protocol.b64encode(sealed.grant_to_case),
+        "grant_to_author": protocol.b64encode(sealed.grant_to_author),
+        "format": "video",
+    }
+    wrong = world.responsible.post_json("/api/letters", request)
+    assert wrong.status_code == 400
+    assert "Nothing was saved" in wrong.json()["error"]
+    _nothing_saved(portal, sealed.object_id)
+
+    request["letter"] = sealed.letter_json()
+    request["letter"]["stored_chunks"].append(
+        {**request["letter"]["stored_chunks"][-1], "index": 2}
+    )
+    request["letter"]["stored_chunks"][-2]["final"] = False
+    missing = world.responsible.post_json("/api/letters", request)
+    assert missing.status_code == 400
+    _nothing_saved(portal, sealed.object_id)
+
+    request["letter"] = sealed.letter_json()
+    request["letter"]["stored_chunks"] = request["letter"]["stored_chunks"][1:]  # a gap
+    assert world.responsible.post_json("/api/letters", request).status_code == 400
+    _nothing_saved(portal, sealed.object_id)
+
+    for odd in [None, 5, "x", [5], [{"part": 1}], {"a": 1}]:
+        request["letter"] = {**sealed.letter_json(), "stored_chunks": odd}
+        if odd is None:
+            continue
+        assert world.responsible.post_json("/api/letters", request).status_code == 400
+    request["letter"] = sealed.letter_json()
+    assert world.responsible.post_json("/api/letters", {**request, "length": 5}).status_code == 400
+    assert (
+        world.responsible.post_json("/api/letters", {**request, "format": "hologram"}).status_code
+        == 400
+    )
+    _nothing_saved(portal, sealed.object_id)
+    assert world.responsible.post_json("/api/letters", request).status_code == 200
+
+
+def test_both_sides_must_consent_to_the_format(world: CaseWorld, portal: Portal) -> None:
+    me = _ok(world.responsible.get("/api/me/case"))
+    assert me["accepted_formats"] == ["audio", "letter", "video"]
+    assert me["recipients"][0]["accepted_formats"] == ["letter", "video"]
+    sealed = world.seal_media(
+        world.responsible, "", [protocol.Part("recording", "audio/webm", "", b"x" * 500)]
+    )
+    world.responsible.upload(sealed)
+    refused = world.submit_media(world.responsible, sealed, format_="audio")
+    assert refused.status_code == 409
+    assert "not agreed to receive" in refused.json()["error"]
+    _nothing_saved(portal, sealed.object_id)
+    world.consent(world.responsible, ["letter"])
+    refused = world.submit_media(world.responsible, sealed, format_="video")
+    assert refused.status_code == 409
+    assert "You have not agreed" in refused.json()["error"]
+
+
+def test_a_returned_message_is_revised_with_a_new_upload(world: CaseWorld) -> None:
+    message_id = world.write_media_message(world.responsible, "One.", [_recording(1000)])
+    assert world.return_with_feedback(message_id, "Shorter, please.").status_code == 200
+    object_id = _ok(world.responsible.get(f"/api/letters/{message_id}"))["object_id"]
+    # Version 1 was sent: only version 2 can be uploaded now.
+    assert world.responsible.start_upload(object_id, 1, 100).status_code == 404
+    second = _recording(700)
+    sealed = world.seal_media(world.responsible, "Two.", [second], object_id=object_id, version=2)
+    world.responsible.upload(sealed)
+    revised = world.responsible.post_json(
+        f"/api/letters/{message_id}/revise",
+        {
+            "letter": sealed.letter_json(),
+            "grant_to_case": protocol.b64encode(sealed.grant_to_case),
+            "grant_to_author": protocol.b64encode(sealed.grant_to_author),
+            "format": "video",
+            "length": {"seconds": 30},
+        },
+    )
+    assert revised.status_code == 200, revised.text
+    item, text = world.review(message_id)
+    assert (item["version"], text, item["length"]) == (2, "Two.", {"seconds": 30})
+    # Once submitted, the version takes no more chunks.
+    assert world.responsible.put_chunk(object_id, 2, 1, 0, b"x" * 100).status_code == 404
+
+
+# ---------------------------------------------------------------------------- deleting, cleanup
+
+
+def test_delete_removes_every_version_and_its_blobs(
+    world: CaseWorld, settings: Settings, portal: Portal
+) -> None:
+    message_id = world.write_media_message(world.responsible, "Hi.", [_recording()])
+    assert len(_blob_files(settings)) == 2
+    early = world.responsible.post_json(f"/api/letters/{message_id}/delete")
+    assert early.status_code == 409
+    assert len(_blob_files(settings)) == 2
+    _ok(world.responsible.post_json(f"/api/letters/{message_id}/withdraw"))
+    assert world.harmed.post_json(f"/api/letters/{message_id}/delete").status_code == 404
+    deleted = _ok(world.responsible.post_json(f"/api/letters/{message_id}/delete"))
+    assert deleted == {"state": "withdrawn", "content_deleted": True}
+    assert _blob_files(settings) == []
+    mine = _ok(world.responsible.get(f"/api/letters/{message_id}"))
+    assert mine["content_deleted"] is True
+    assert "manifest" not in mine
+    assert _ok(world.facilitator.get(f"/api/messages/{message_id}/review"))["content_deleted"]
+    with portal.db() as db:
+        object_id = mine["object_id"]
+        assert (
+            db.scalars(select(ContentChunk).where(ContentChunk.object_id == object_id)).all() == []
+        )
+        message = db.get(Message, message_id)
+        assert message is not None
+        assert message.content_deleted_at is not None
+    assert "Withdrawn" in world.responsible.get(f"/letters/{message_id}").text
+
+
+def test_cleanup_removes_expired_uploads_unused_ids_and_orphans(
+    world: CaseWorld, settings: Settings, portal: Portal
+) -> None:
+    expired = _sealed(world)
+    world.responsible.upload(expired)
+    fresh = _sealed(world)
+    world.responsible.upload(fresh)
+    sent = world.write_media_message(world.responsible, "Kept.", [_recording(1000)])
+    unused = _ok(world.responsible.post_json("/api/letters/objects"))["object_id"]
+    long_ago = utcnow() - timedelta(hours=settings.upload_expiry_hours + 1)
+    with portal.db() as db:
+        db.execute(
+            update(PendingUpload)
+            .where(PendingUpload.object_id == expired.object_id)
+            .values(updated_at=long_ago)
+        )
+        db.execute(
+            update(ContentObject)
+            .where(ContentObject.id.in_([unused, expired.object_id]))
+            .values(created_at=long_ago)
+        )
+        db.commit()
+    # An orphan: a folder no row points at (a crash between the write and the row).
+    store = FilesystemBlobStore(settings.blobs_dir)
+    orphan = store._object_dir("0" * 8 + "-0000-4000-8000-" + "0" * 12) / "v1" / "p1"
+    orphan.mkdir(parents=True)
+    (orphan / "0.chunk").write_bytes(b"x" * 100)
+    old = (utcnow() - timedelta(hours=2)).timestamp()
+    for path in [orphan / "0.chunk", orphan, orphan.parent]:
+        os.utime(path, (old, old))
+    before = len(_blob_files(settings))
+
+    report = run_cleanup(portal.sessions, store, settings)
+
+    assert (report.expired_uploads, report.unused_objects, report.orphan_versions) == (1, 2, 1)
+    assert len(_blob_files(settings)) == before - 3  # two expired chunks and the orphan
+    with portal.db() as db:
+        assert db.get(PendingUpload, (expired.object_id, 1)) is None
+        assert db.get(PendingUpload, (fresh.object_id, 1)) is not None
+        assert db.get(ContentObject, unused) is None
+    _item, text = world.review(sent)
+    assert text == "Kept."
+    assert _ok(world.responsible.get(f"/api/uploads/{fresh.object_id}/1"))["held"]
+
+
+# ------------------------------------------------------------------------------- streaming PUT
+
+
+def test_put_streams_pieces_to_disk_as_they_arrive(
+    world: CaseWorld, client: TestClient, settings: Settings
+) -> None:
+    """The chunk is never held whole: each piece is on disk before the next is received."""
+    author = world.responsible
+    object_id = _ok(author.post_json("/api/letters/objects"))["object_id"]
+    _ok(author.start_upload(object_id, 1, FULL))
+    chunk = secrets.token_bytes(FULL)
+    piece = 64 * 1024
+    pieces = [chunk[i : i + piece] for i in range(0, len(chunk), piece)]
+    seen: list[tuple[int, int]] = []  # (bytes sent so far, bytes in the temporary file)
+    path = f"/api/uploads/{object_id}/1/1/0"
+    cookie = "; ".join(f"{name}={author.jar[name]}" for name in author.jar)
+    headers = [
+        (b"host", b"testserver"),
+        (b"cookie", cookie.encode()),
+        (b"x-csrf-token", author.csrf().encode()),
+        (b"content-type", b"application/octet-stream"),
+        (b"content-length", str(len(chunk)).encode()),
+    ]
+    answer: list[AsgiMessage] = []
+
+    async def call() -> None:
+        sent = 0
+
+        async def receive() -> AsgiMessage:
+            nonlocal sent
+            on_disk = sum(p.stat().st_size for p in settings.blobs_dir.rglob(".incoming-*"))
+            seen.append((sent, on_disk))
+            if sent >= len(chunk):
+                return {"type": "http.disconnect"}
+            body = pieces[sent // piece]
+            sent += len(body)
+            return {"type": "http.request", "body": body, "more_body": sent < len(chunk)}
+
+        async def send(message: AsgiMessage) -> None:
+            answer.append(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "PUT",
+            "scheme": "http",
+            "server": ("testserver", 80),
+            "client": ("testclient", 50000),
+            "root_path": "",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": headers,
+        }
+        await client.app(scope, receive, send)
+
+    assert client.portal is not None
+    client.portal.call(call)
+    assert answer[0]["status"] == 200, answer
+    # Pieces are written in batches as they come: never more than one batch behind, which is
+    # a fraction of the chunk.
+    behind = [sent - on_disk for sent, on_disk in seen[1 : len(pieces)]]
+    assert len(behind) == len(pieces) - 1
+    assert max(behind) <= WRITE_BATCH
+    assert len(chunk) // 4 >= WRITE_BATCH
+    # and the file grows while the body is still arriving.
+    assert any(on_disk >= WRITE_BATCH for _sent, on_disk in seen[: len(pieces) - 1])

@@ -74,6 +74,11 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
+# Execution option for a transaction that never writes: ``db.connection(execution_options=
+# {READ_ONLY: True})`` before its first statement.
+READ_ONLY = "portal_read_only"
+
+
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         engine = create_engine(database_url, connect_args={"timeout": 30}, hide_parameters=True)
@@ -95,8 +100,10 @@ def make_engine(database_url: str) -> Engine:
             # IMMEDIATE takes the write lock up front. Nearly every request writes (the session's
             # last-seen time), and a deferred transaction that later needs to write fails at once
             # with "database is locked" when another writer went first; busy_timeout cannot help
-            # there. Waiting for the lock at BEGIN can.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # there. Waiting for the lock at BEGIN can. Work that only reads (READ_ONLY) takes no
+            # lock at all: in WAL mode it reads a snapshot while writers go on.
+            read_only = connection.get_execution_options().get(READ_ONLY, False)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(database_url, pool_pre_ping=True, hide_parameters=True)

@@ -36,6 +36,7 @@ from portal.accounts import sessions as account_sessions
 from portal.accounts.hashing import DummyVerifier
 from portal.accounts.models import Account, Role
 from portal.accounts.sessions import Current
+from portal.db import READ_ONLY
 from portal.errors import (
     BadInput,
     Conflict,
@@ -411,18 +412,26 @@ class StreamCtx:
     def blobs(self) -> BlobStore:
         return self.state.blobs
 
-    async def run(self, work: Callable[[Ctx], T], *, touch: bool = False) -> T:
+    async def run(
+        self, work: Callable[[Ctx], T], *, touch: bool = False, read_only: bool = False
+    ) -> T:
         """``work`` in a worker thread, in a transaction of its own, committed at its end.
 
         The session is resolved (and the role checked) afresh each time, so a session that
-        ended while the body streamed cannot record anything.
+        ended while the body streamed cannot record anything. ``read_only`` work (which must
+        not write, so ``touch`` is off) takes no write lock: on SQLite, concurrent uploads
+        would otherwise queue for it twice per chunk.
         """
-        return await run_in_threadpool(self._run_sync, work, touch)
+        if read_only and touch:
+            raise ValueError("a read-only transaction cannot touch the session")
+        return await run_in_threadpool(self._run_sync, work, touch, read_only)
 
-    def _run_sync(self, work: Callable[[Ctx], T], touch: bool) -> T:
+    def _run_sync(self, work: Callable[[Ctx], T], touch: bool, read_only: bool) -> T:
         csrf_token = csrf_cookie_token(self.request) or ""
         with self.state.sessions() as db:
             try:
+                if read_only:
+                    db.connection(execution_options={READ_ONLY: True})
                 current = account_sessions.resolve(
                     db, self.state.settings, self.request.cookies.get(SESSION_COOKIE), touch=touch
                 )

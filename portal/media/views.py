@@ -105,7 +105,8 @@ def _forget_unheld(key: ChunkKey, ctx: Ctx) -> None:
 
 @streaming_endpoint(roles=PARTICIPANT)
 async def api_put_chunk(ctx: StreamCtx) -> Response:
-    key, room = await ctx.run(_authorise_put, touch=True)
+    # Authorising only reads; recording the chunk writes, and keeps the session alive.
+    key, room = await ctx.run(_authorise_put, read_only=True)
     try:
         stored = await ctx.blobs.write_chunk(key, ctx.request.stream(), max_size=room)
     except ChunkTooLarge:
@@ -113,7 +114,7 @@ async def api_put_chunk(ctx: StreamCtx) -> Response:
             raise services.over_declared() from None
         raise
     try:
-        answer = await ctx.run(partial(_record_put, key=key, stored=stored))
+        answer = await ctx.run(partial(_record_put, key=key, stored=stored), touch=True)
     except Exception:
         # If even this fails (the session ended), the cleanup job removes the orphan later.
         with contextlib.suppress(PortalError):

@@ -114,11 +114,21 @@ def shown_pages(page: Page, count: int) -> list[int]:
 
 
 class MediaReviewPage(ReviewPage):
-    def approves_unverified(self, note: str | None = None) -> QueuePage:
-        """Approve when the recipient's key was not compared in person (seeded cases)."""
+    def approves_unverified(
+        self, note: str | None = None, *, transcript: tuple[str, str] | None = None
+    ) -> QueuePage:
+        """Approve when the recipient's key was not compared in person (seeded cases).
+
+        ``transcript``: ("A transcript (the same words, written down)" or "A translation",
+        its text), locked for the recipient and released with the message.
+        """
         approve = "Approve it and offer it to the recipient"
         self.page.get_by_role("radio", name=approve).check()
         self.page.get_by_label("I understand, and I want to approve it anyway").check()
+        if transcript is not None:
+            kind, text = transcript
+            self.page.get_by_role("radio", name=kind).check()
+            self.page.get_by_role("textbox", name="Transcript or translation").fill(text)
         return self._decides(approve, "Note for the recipient (optional)", note, "Yes, approve it")
 
 

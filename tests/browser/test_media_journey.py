@@ -22,7 +22,9 @@ from tests.browser.devices import NewContext
 from tests.browser.letters_backstage import LettersBackstage, SeededCase, seed_case, seeded_portal
 from tests.browser.letters_pages import (
     QueuePage,
+    as_paragraphs,
     facilitator_signs_in,
+    paragraphs,
     participant_signs_in,
 )
 from tests.browser.media_pages import (
@@ -119,11 +121,16 @@ def test_recording_is_reviewed_played_approved_and_plays_for_the_person_harmed(
     my_message = composer.sends()
     expect(my_message.where_it_is).to_contain_text(re.compile("facilitator", re.IGNORECASE))
 
-    # The facilitator plays it on the review page, then approves it.
+    # The facilitator plays it on the review page, then approves it; with the sound-only
+    # recording they add a written transcript, which the person harmed can read instead.
     facilitator_page = new_context().new_page()
     review = review_of_oldest(facilitator_page, live_server, case)
     plays(player(facilitator_page, label), video=video)
-    review.approves_unverified("It is a short recording, calm in tone.")
+    transcript = "I am sorry for what I did.\n\nI think about it every day."
+    review.approves_unverified(
+        "It is a short recording, calm in tone.",
+        transcript=None if video else ("A transcript (the same words, written down)", transcript),
+    )
 
     # The person harmed sees what it is and how long before choosing; then it plays.
     harmed_page = new_context().new_page()
@@ -133,6 +140,13 @@ def test_recording_is_reviewed_played_approved_and_plays_for_the_person_harmed(
     assert harmed_page.locator("video, audio").count() == 0  # nothing of it before choosing
     inbox.opens_media_now()
     plays(player(harmed_page, label), video=video)
+    written = harmed_page.get_by_role("heading", name="A written transcript")
+    if video:
+        expect(written).to_have_count(0)
+    else:
+        expect(written).to_be_visible()
+        section = harmed_page.locator("section.media-transcript")
+        assert paragraphs(section.locator(".letter-text")) == as_paragraphs(transcript)
 
 
 @pytest.mark.browser
@@ -371,3 +385,40 @@ def test_chunk_changed_on_the_server_is_caught_and_nothing_plays(
     problem = harmed_page.get_by_role("alert").filter(has_text="could not confirm")
     expect(problem).to_be_visible(timeout=PLAY_MS)
     expect(harmed_page.locator("video")).to_have_count(0)
+
+
+# -- a crashed tab -----------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_recording_survives_a_crashed_tab_and_can_still_be_sent(
+    page: Page,
+    live_server: LiveServer,
+    portal: Portal,
+    new_context: NewContext,
+) -> None:
+    case = media_case(portal)
+    composer = composer_for(page, live_server, case)
+    composer.writes("I was recording when the phone died.")
+    page.get_by_role("radio", name="Video with sound", exact=True).check()
+    page.get_by_role("button", name="Start recording").click()
+    expect(page.locator("#record-clock")).to_contain_text("0:05", timeout=PLAY_MS)
+
+    # The tab dies mid-recording: no stop, no keep, nothing sent. The person comes back on the
+    # same device (its storage stays; the session and the tab's keys are gone) and signs in.
+    context = page.context
+    page.close()
+    context.clear_cookies()
+    page = context.new_page()
+    participant_signs_in(
+        page, live_server.base_url, case.responsible.name, case.responsible.password
+    )
+    page.get_by_role("link", name="Write a letter").click()
+    composer = MediaComposePage(page)
+    composer.continues_unsent_message()
+    composer.arrived()
+    composer.sends()
+
+    facilitator_page = new_context().new_page()
+    review_of_oldest(facilitator_page, live_server, case)
+    plays(player(facilitator_page, "Video recording"), video=True)

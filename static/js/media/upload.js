@@ -158,7 +158,10 @@ export class Uploader {
             "Content-Type": "application/octet-stream",
             "X-CSRF-Token": csrfToken(),
           },
-          body: chunk.data,
+          // A Blob, not the Uint8Array itself: Chromium copies an ArrayBuffer body through its
+          // network service ten times slower (about 20 MB/s against 220 MB/s here, measured
+          // in bench/browser_upload.py's browser).
+          body: new Blob([chunk.data]),
           signal: this.controller.signal,
         });
       } catch (error) {

@@ -77,6 +77,10 @@ export function createPageViewer(
   async function showPdf() {
     const data = await part.readAll({ signal: controller.signal });
     if (stopped) return;
+    // A blob: URL has this page's origin. Only bytes that really are a PDF ("%PDF-") go into
+    // one, typed as a PDF whatever the manifest said, so nothing can be rendered as a page.
+    const head = new Uint8Array(await data.slice(0, 5).arrayBuffer());
+    if (String.fromCharCode(...head) !== "%PDF-") throw new Error("not a PDF");
     // Our own type, whatever else the part's mime says: this Blob is only ever a PDF.
     const made = URL.createObjectURL(new Blob([data], { type: "application/pdf" }));
     urls.push(made);

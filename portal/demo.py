@@ -128,9 +128,9 @@ def seed_demo(db: Session, settings: Settings) -> list[str]:
         )
         code = cases.invite_participant(db, settings, facilitator.account, case, participant).code
         person = _join(db, settings, hasher, code, name)
-        cases.record_consent(
-            db, settings, facilitator.account, case, participant, frozenset({Format.LETTER})
-        )
+        # Both agreed to every format, so a newcomer can try letters, recordings and scans.
+        every_format = frozenset(Format)
+        cases.record_consent(db, settings, facilitator.account, case, participant, every_format)
         cases.give_case_public_key(
             db,
             settings,

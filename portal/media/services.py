@@ -41,8 +41,9 @@ class StoredChunkIn:
 
 
 def human_bytes(size: int) -> str:
-    """1 GiB, 20 GiB, 512 MiB: limits as a person reads them."""
-    for unit, name in ((1024**4, "TiB"), (1024**3, "GiB"), (1024**2, "MiB"), (1024, "KiB")):
+    """1 GB, 20 GB, 512 MB: limits as a person reads them (binary units, as the browser's
+    static/js/media/upload.js formatBytes shows sizes, so both sides name one limit alike)."""
+    for unit, name in ((1024**4, "TB"), (1024**3, "GB"), (1024**2, "MB"), (1024, "KB")):
         if size >= unit:
             value = size / unit
             text = f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"

@@ -348,6 +348,42 @@ def swapped(first: Path, second: Path) -> None:
     second.write_bytes(a)
 
 
+def approved_recording(page: Page, live_server: LiveServer, case: SeededCase) -> tuple[str, bytes]:
+    """A real recording, sealed and uploaded as the browser would, then approved: its object
+    id and the recording."""
+    page.goto(live_server.url("/sign-in"))
+    recording = big_recording(page)
+    part = protocol.Part(kind="recording", mime=VIDEO_MIME, name="", data=recording)
+    message_id = case.world.write_media_message(
+        case.responsible, "Please watch the recording.", [part], length={"seconds": 6}
+    )
+    case.approve(message_id)
+    object_id = case.responsible.get(f"/api/letters/{message_id}").json()["object_id"]
+    return object_id, recording
+
+
+@pytest.mark.browser
+def test_recording_plays_before_the_whole_of_it_has_arrived(
+    page: Page, live_server: LiveServer, portal: Portal, new_context: NewContext
+) -> None:
+    case = media_case(portal)
+    _object_id, recording = approved_recording(page, live_server, case)
+
+    # The last chunk is held back on its way to the browser until the video is playing.
+    harmed_page = new_context().new_page()
+    last = chunks_in(recording) - 1
+    held_back: list[Route] = []
+    harmed_page.route(
+        re.compile(rf"/api/content/[0-9a-f-]{{36}}/1/1/{last}$"),
+        lambda route, _request: held_back.append(route),
+    )
+    inbox = inbox_of_waiting(harmed_page, live_server, case)
+    inbox.opens_media_now()
+    plays(player(harmed_page, "Video recording"), video=True)
+    for route in held_back:
+        route.continue_()
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("tamper", ["altered", "swapped"])
 def test_chunk_changed_on_the_server_is_caught_and_nothing_plays(
@@ -358,15 +394,7 @@ def test_chunk_changed_on_the_server_is_caught_and_nothing_plays(
     tamper: str,
 ) -> None:
     case = media_case(portal)
-    # A real recording, sealed and uploaded as the browser would, then approved.
-    page.goto(live_server.url("/sign-in"))
-    recording = big_recording(page)
-    part = protocol.Part(kind="recording", mime=VIDEO_MIME, name="", data=recording)
-    message_id = case.world.write_media_message(
-        case.responsible, "Please watch the recording.", [part], length={"seconds": 4}
-    )
-    case.approve(message_id)
-    object_id = case.responsible.get(f"/api/letters/{message_id}").json()["object_id"]
+    object_id, _recording = approved_recording(page, live_server, case)
 
     if tamper == "altered":
         altered(stored_chunk(live_server, object_id, 1, 0))

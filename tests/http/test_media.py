@@ -152,9 +152,9 @@ def test_put_needs_the_csrf_header(world: CaseWorld) -> None:
 @pytest.mark.parametrize(
     ("limit", "words"),
     [
-        ("message", "a message can be at most 3 MiB"),
-        ("case", "a case can hold at most 5 MiB"),
-        ("service", "it can hold at most 8 MiB"),
+        ("message", "a message can be at most 3 MB"),
+        ("case", "a case can hold at most 5 MB"),
+        ("service", "it can hold at most 8 MB"),
     ],
 )
 def test_quotas_are_checked_before_anything_is_sent(

@@ -270,18 +270,21 @@ function putRefusal(status) {
   return "Something went wrong while sending. Please try again in a moment.";
 }
 
-/** "3.2 MB" */
+/**
+ * "3.2 MB", "1 GB": binary units (1 GB = 1024 MB), as the server words its limits
+ * (portal/media/services.py human_bytes), so a limit reads the same on both sides.
+ */
 export function formatBytes(bytes) {
   if (!Number.isFinite(bytes)) return "";
-  const units = ["bytes", "KB", "MB", "GB"];
+  const units = ["bytes", "KB", "MB", "GB", "TB"];
   let value = bytes;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
     unit += 1;
   }
-  const digits = unit === 0 || value >= 100 ? 0 : 1;
-  return `${value.toFixed(digits)} ${units[unit]}`;
+  const whole = unit === 0 || value >= 10 || Number.isInteger(value);
+  return `${whole ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
 /** "about 3 minutes", "less than a minute" */

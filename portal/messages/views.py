@@ -500,8 +500,8 @@ def letter_page(ctx: Ctx) -> Response:
         ),
         "can_withdraw": Action.WITHDRAW in actions,
         "can_revise": Action.REVISE in actions,
-        # New for media: the letter page can say the content no longer exists, or offer to
-        # delete it (docs/api-media.md, "Deleting").
+        # The letter page says when the content no longer exists, or offers to delete it
+        # (docs/api-media.md, "Deleting").
         "content_deleted": message.content_deleted_at is not None,
         "can_delete": message.state in services.DELETABLE and message.content_deleted_at is None,
         "format": message.format.value,

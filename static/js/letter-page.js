@@ -6,8 +6,8 @@
 // granted by me to me; the note is granted by the facilitator (feedback.sender_public_key).
 // A message with recordings, pages or files (media/open.js isMediaObject) is opened with
 // media/open.js and shown with its players (media/message-view.js); nothing plays by itself.
-// Withdrawing asks first, then POST /api/letters/{id}/withdraw and the page is loaded again
-// (its timeline changes).
+// Withdrawing and deleting ask first, then POST /api/letters/{id}/withdraw or .../delete, and
+// the page is loaded again (its timeline changes).
 
 import { ApiError, getJSON, isBusy, postJSON, setBusy, showAlert } from "./api.js";
 import { KeysUnavailable, loadSecretKey, protocol } from "./keys.js";
@@ -149,19 +149,25 @@ attachReveal(
   (answer, p) => [answer.feedback, p.b64decode(answer.feedback.sender_public_key)],
 );
 
-// --- withdrawing this letter -------------------------------------------------------------------
+// --- withdrawing or deleting this letter ------------------------------------------------------
 
-const withdrawButton = document.getElementById("withdraw-letter");
-if (withdrawButton) {
-  const actions = document.getElementById("withdraw-actions");
-  const panel = document.getElementById("withdraw-confirm");
-  const confirmButton = document.getElementById("withdraw-confirm-button");
-  const cancelButton = document.getElementById("withdraw-cancel");
-  const withdrawAlert = document.getElementById("withdraw-alert");
+/**
+ * A button that opens a confirmation panel; its "Yes" posts to `path` and loads the page again.
+ * Ids: `${name}-letter` (the button), `${name}-actions`, `${name}-confirm` (the panel),
+ * `${name}-confirm-button`, `${name}-cancel`, `${name}-alert`.
+ */
+function confirmedAction(name, path, { busy, notDone }) {
+  const button = document.getElementById(`${name}-letter`);
+  if (!button) return;
+  const actions = document.getElementById(`${name}-actions`);
+  const panel = document.getElementById(`${name}-confirm`);
+  const confirmButton = document.getElementById(`${name}-confirm-button`);
+  const cancelButton = document.getElementById(`${name}-cancel`);
+  const alert = document.getElementById(`${name}-alert`);
 
-  withdrawButton.addEventListener("click", () => {
+  button.addEventListener("click", () => {
     actions.hidden = true;
-    withdrawAlert.textContent = "";
+    alert.textContent = "";
     reveal(panel);
   });
 
@@ -169,23 +175,32 @@ if (withdrawButton) {
     if (isBusy(confirmButton)) return;
     panel.hidden = true;
     actions.hidden = false;
-    withdrawButton.focus();
+    button.focus();
   });
 
   confirmButton.addEventListener("click", async () => {
     if (isBusy(confirmButton)) return;
-    const restore = setBusy(confirmButton, "Withdrawing…");
+    const restore = setBusy(confirmButton, busy);
     try {
-      await postJSON(`/api/letters/${encodeURIComponent(messageId)}/withdraw`, {});
+      await postJSON(`/api/letters/${encodeURIComponent(messageId)}/${path}`, {});
       location.replace(location.pathname);
     } catch (error) {
       restore();
       showAlert(
-        withdrawAlert,
+        alert,
         error instanceof ApiError
-          ? `${error.message} The letter has not been withdrawn.`
-          : "Something went wrong, and the letter has not been withdrawn. Please try again.",
+          ? `${error.message} ${notDone}`
+          : `Something went wrong. ${notDone} Please try again.`,
       );
     }
   });
 }
+
+confirmedAction("withdraw", "withdraw", {
+  busy: "Withdrawing…",
+  notDone: "The letter has not been withdrawn.",
+});
+confirmedAction("delete", "delete", {
+  busy: "Deleting…",
+  notDone: "Nothing has been deleted.",
+});

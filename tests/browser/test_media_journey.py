@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from playwright.sync_api import Page, Request, Route, expect
@@ -189,7 +191,21 @@ class UploadWatch:
     def __init__(self, page: Page) -> None:
         self.reached: list[tuple[int, int]] = []
         self.cut_after: int | None = None
+        self.object_id = ""
+        self.page = page
         page.route(UPLOAD_PATH, self._route)
+
+    def until_server_holds(self, count: int) -> None:
+        """Wait until the server has recorded ``count`` chunks (their PUTs may still be
+        finishing when a later one is cut)."""
+        deadline = time.monotonic() + PLAY_MS / 1000
+        while time.monotonic() < deadline:
+            path = f"/api/uploads/{self.object_id}/1"
+            answer = self.page.request.get(urljoin(self.page.url, path))
+            if answer.ok and len(answer.json()["held"]) >= count:
+                return
+            self.page.wait_for_timeout(100)
+        raise AssertionError(f"the server never held {count} chunks")
 
     def _route(self, route: Route, request: Request) -> None:
         match = UPLOAD_PATH.search(request.url)
@@ -199,6 +215,7 @@ class UploadWatch:
         if self.cut_after is not None and len(self.reached) >= self.cut_after:
             route.abort("connectionreset")  # the connection drops: the server sees nothing
             return
+        self.object_id = match.group(1)
         self.reached.append((int(match.group(3)), int(match.group(4))))
         route.continue_()
 
@@ -300,6 +317,7 @@ def test_page_reloaded_mid_upload_finishes_without_resending_and_plays(
     )
     held = list(watch.reached)
     assert len(held) == 1
+    watch.until_server_holds(1)
 
     # The page is reloaded (the tab was closed and opened again, the phone restarted...).
     watch.cut_after = None
@@ -450,3 +468,63 @@ def test_recording_survives_a_crashed_tab_and_can_still_be_sent(
     facilitator_page = new_context().new_page()
     review_of_oldest(facilitator_page, live_server, case)
     plays(player(facilitator_page, "Video recording"), video=True)
+
+
+# -- cancelling and deleting -------------------------------------------------------------------
+
+
+def blob_files(live_server: LiveServer) -> list[Path]:
+    return [path for path in (live_server.data_dir / "blobs").rglob("*.chunk") if path.is_file()]
+
+
+@pytest.mark.browser
+def test_sending_cancelled_part_way_keeps_nothing_on_the_server(
+    page: Page,
+    live_server: LiveServer,
+    portal: Portal,
+    browser_guard: BrowserGuard,
+    tmp_path: Path,
+) -> None:
+    case = media_case(portal)
+    composer = composer_for(page, live_server, case)
+    recording = big_recording(page)
+    composer.writes("I am not sure I want to send this yet.")
+    composer.adds_files([file_named(tmp_path, "not yet", recording)])
+
+    browser_guard.expect("console", r"ERR_CONNECTION_RESET")
+    watch = UploadWatch(page)
+    watch.cut_after = 1
+    composer.starts_sending()
+    expect(page.locator("#upload-status")).to_contain_text(
+        "Waiting for the connection", timeout=PLAY_MS
+    )
+    watch.until_server_holds(1)
+    assert len(blob_files(live_server)) == 1  # one chunk reached the server
+    page.get_by_role("button", name="Cancel sending").click()
+    expect(page.get_by_text("Sending was cancelled and nothing was sent.")).to_be_visible(
+        timeout=PLAY_MS
+    )
+    # The words and the file are still there to send later; the server kept nothing.
+    expect(composer.letter_box).to_have_value("I am not sure I want to send this yet.")
+    assert blob_files(live_server) == []
+
+
+@pytest.mark.browser
+def test_withdrawn_recording_deleted_for_good_leaves_no_file_behind(
+    page: Page, live_server: LiveServer, portal: Portal
+) -> None:
+    case = media_case(portal)
+    object_id, _recording = approved_recording(page, live_server, case)
+    assert blob_files(live_server)
+
+    home = participant_signs_in(
+        page, live_server.base_url, case.responsible.name, case.responsible.password
+    )
+    letter = home.opens_letter().withdraws()
+    page.get_by_role("button", name="Delete it for good").click()
+    page.get_by_role("button", name="Yes, delete it for good").click()
+    page.get_by_role("button", name="Show my letter").click()
+    expect(page.get_by_text("This message was deleted")).to_be_visible(timeout=PLAY_MS)
+    letter.check()
+    assert blob_files(live_server) == []
+    assert not (live_server.data_dir / "blobs" / object_id[:2] / object_id).exists()

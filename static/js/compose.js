@@ -566,28 +566,46 @@ confirmButton.addEventListener("click", () => {
   else sendLetter();
 });
 
-async function sendLetter() {
-  const { p, keys, keeper } = state;
+/**
+ * The start both ways of sending share: back to the form if something is missing; else the
+ * text and recipient as they are now, the Yes button busy, and `restore` to undo that.
+ */
+function startSending(statusText) {
   if (!readyToSend()) {
     confirmPanel.hidden = true;
     sendActions.hidden = false;
-    return;
+    return null;
   }
   const text = textarea.value;
   const recipient = chosenRecipient();
   const restore = setBusy(confirmButton, "Sending…");
   cancelButton.setAttribute("aria-disabled", "true");
   sendAlert.textContent = "";
-  sendStatus.textContent = "Locking your letter and sending it to your facilitator…";
+  sendStatus.textContent = statusText;
+  return { text, recipient, restore };
+}
+
+/** Save the draft as sent, then the case as it is now: it must still let this person write. */
+async function writableCase(text, recipient) {
+  const { p, keys, keeper } = state;
+  keeper.changed(text, { recipientId: recipient });
+  await keeper.flush();
+  const context = await loadCaseContext(p, keys);
+  if (context.status !== "confirmed") throw new ApiError(NOT_CONFIRMED);
+  if (!context.me.can_write) {
+    throw new ApiError(context.me.why_not || "Letters cannot be sent at the moment.");
+  }
+  return context;
+}
+
+async function sendLetter() {
+  const { p, keys, keeper } = state;
+  const started = startSending("Locking your letter and sending it to your facilitator…");
+  if (!started) return;
+  const { text, recipient, restore } = started;
   let sealed = null;
   try {
-    keeper.changed(text, { recipientId: recipient });
-    await keeper.flush();
-    const context = await loadCaseContext(p, keys);
-    if (context.status !== "confirmed") throw new ApiError(NOT_CONFIRMED);
-    if (!context.me.can_write) {
-      throw new ApiError(context.me.why_not || "Letters cannot be sent at the moment.");
-    }
+    const context = await writableCase(text, recipient);
     const myPk = p.publicKeyFromSecret(keys.secretKey);
     const createdAt = new Date().toISOString();
     const draftId = keeper.draftId || undefined;
@@ -677,29 +695,15 @@ function showProgress({ sentBytes, totalBytes, percent, bytesPerSecond, secondsL
 }
 
 async function sendMessage() {
-  const { p, keys, keeper, media } = state;
-  if (!readyToSend()) {
-    confirmPanel.hidden = true;
-    sendActions.hidden = false;
-    return;
-  }
-  const text = textarea.value;
-  const recipient = chosenRecipient();
-  const restore = setBusy(confirmButton, "Sending…");
-  cancelButton.setAttribute("aria-disabled", "true");
-  sendAlert.textContent = "";
-  sendStatus.textContent = "Getting ready to send…";
+  const { keeper, media } = state;
+  const started = startSending("Getting ready to send…");
+  if (!started) return;
+  const { text, recipient, restore } = started;
   state.sending = true;
   state.lastAnnounced = 0;
   window.addEventListener("beforeunload", warnBeforeLeaving);
   try {
-    keeper.changed(text, { recipientId: recipient });
-    await keeper.flush();
-    const context = await loadCaseContext(p, keys);
-    if (context.status !== "confirmed") throw new ApiError(NOT_CONFIRMED);
-    if (!context.me.can_write) {
-      throw new ApiError(context.me.why_not || "Letters cannot be sent at the moment.");
-    }
+    const context = await writableCase(text, recipient);
     restore();
     cancelButton.removeAttribute("aria-disabled");
     sendStatus.textContent = "";

@@ -64,6 +64,7 @@ letterAnswer()
  * With `mediaTarget`, a media message is shown there instead (with its players).
  */
 function attachReveal(button, target, showLabel, hideLabel, pick, mediaTarget = null) {
+  if (!button) return; // not on the page (a deleted message has nothing to show)
   let opened = false;
   let shown = target;
   button.addEventListener("click", async () => {

@@ -16,7 +16,7 @@
 import { postJSON } from "./api.js";
 import { protocol } from "./keys.js";
 
-export const NOTE_KINDS = Object.freeze(["feedback", "content_note"]);
+export const NOTE_KINDS = Object.freeze(["feedback", "content_note", "transcript"]);
 
 /**
  * {object_id, version, manifest, manifest_hash, chunks: [{part, index, final, data}]} from the
@@ -39,8 +39,8 @@ export function sealedObjectBody(p, objectId, version, sealed) {
 }
 
 /**
- * Seal `text` as a note of `kind` ("feedback" | "content_note") in case `caseId`, readable by
- * the case key and by `personPublicKey` (Uint8Array). The object id is issued by the server
+ * Seal `text` as a note of `kind` ("feedback" | "content_note" | "transcript") in case `caseId`,
+ * readable by the case key and by `personPublicKey` (Uint8Array). The object id is issued by the server
  * first (POST /api/cases/{caseId}/objects), so the encryption is bound to it.
  * Returns the note body: the sealed object plus grant_to_case and grant_to_person.
  */

@@ -702,8 +702,11 @@ async function decide(decision) {
     }
     const transcriptText = state.isMedia ? transcriptInput.value.trim() : "";
     if (transcriptText) {
-      body.transcript = await sealTranscript({
+      // Granted to the case key and to the recipient, who receives its grant with the message
+      // when they open it (never before).
+      body.transcript = await sealNote({
         ...base,
+        kind: "transcript",
         text: transcriptText,
         personPublicKey: recipientPk,
       });
@@ -734,47 +737,6 @@ function transcriptLabel() {
   return form.querySelector('input[name="transcript-label"]:checked')?.value === "translation"
     ? "translation"
     : "transcript";
-}
-
-/**
- * The transcript or translation, sealed like a content note (notes.js sealNote) but of kind
- * "transcript": granted to the case key (so every facilitator of the case can read it) and to
- * the recipient, who receives its grant with the message when they open it.
- */
-async function sealTranscript({ keys, caseId, casePublicKey, text, personPublicKey }) {
-  const p = state.p;
-  const { object_id: objectId } = await postJSON(
-    `/api/cases/${encodeURIComponent(caseId)}/objects`,
-    { kind: "transcript" },
-  );
-  const version = 1;
-  const sealed = p.sealLetter(
-    keys.secretKey,
-    keys.publicKey,
-    casePublicKey,
-    objectId,
-    version,
-    text,
-    new Date().toISOString(),
-    keys.accountId,
-  );
-  try {
-    const grantToPerson = p.makeContentGrant(
-      keys.secretKey,
-      personPublicKey,
-      objectId,
-      version,
-      sealed.contentKey,
-      sealed.manifestHash,
-    );
-    return {
-      ...sealedObjectBody(p, objectId, version, sealed),
-      grant_to_case: p.b64encode(sealed.grantToCase),
-      grant_to_person: p.b64encode(grantToPerson),
-    };
-  } finally {
-    sealed.contentKey.fill(0);
-  }
 }
 
 stopButton.addEventListener("click", async () => {

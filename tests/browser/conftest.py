@@ -9,6 +9,8 @@ from playwright.sync_api import Browser, BrowserContext
 
 from tests.browser.backstage import Backstage
 from tests.browser.devices import NewContext, open_context
+from tests.browser.letters_backstage import LettersBackstage, seeded_portal
+from tests.factories import Portal
 from tests.support.browser import BrowserGuard
 from tests.support.live_server import LiveServer
 
@@ -50,3 +52,20 @@ def new_context(browser: Browser, browser_guard: BrowserGuard) -> Iterator[NewCo
     finally:
         for context in contexts:
             context.close()
+
+
+@pytest.fixture
+def stage(live_server: LiveServer) -> Iterator[LettersBackstage]:
+    """Facilitators and whole cases behind the scenes of the live server (letters_backstage.py)."""
+    stage = LettersBackstage(live_server)
+    try:
+        yield stage
+    finally:
+        stage.close()
+
+
+@pytest.fixture
+def portal(live_server: LiveServer, stage: LettersBackstage) -> Iterator[Portal]:
+    """The live server as tests/factories.Portal: people who use its API from Python."""
+    with seeded_portal(live_server, stage) as portal:
+        yield portal

@@ -10,7 +10,6 @@ the Python protocol (letters_backstage.py) and use the browser for the step they
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.backstage import new_password
 from tests.browser.devices import NewContext
-from tests.browser.letters_backstage import LettersBackstage, seed_case, seeded_portal
+from tests.browser.letters_backstage import LettersBackstage, seed_case
 from tests.browser.letters_pages import (
     CasePage,
     NotFoundPage,
@@ -34,21 +33,6 @@ from tests.support.browser import BrowserGuard
 from tests.support.live_server import LiveServer
 
 PAUSED_REFUSAL_PATTERN = r"status of 409"
-
-
-@pytest.fixture
-def stage(live_server: LiveServer) -> Iterator[LettersBackstage]:
-    stage = LettersBackstage(live_server)
-    try:
-        yield stage
-    finally:
-        stage.close()
-
-
-@pytest.fixture
-def portal(live_server: LiveServer, stage: LettersBackstage) -> Iterator[Portal]:
-    with seeded_portal(live_server, stage) as portal:
-        yield portal
 
 
 class Canaries:

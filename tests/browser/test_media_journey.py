@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -21,7 +20,7 @@ from playwright.sync_api import Page, Request, Route, expect
 
 from portal import protocol
 from tests.browser.devices import NewContext
-from tests.browser.letters_backstage import LettersBackstage, SeededCase, seed_case, seeded_portal
+from tests.browser.letters_backstage import SeededCase, seed_case
 from tests.browser.letters_pages import (
     QueuePage,
     as_paragraphs,
@@ -47,21 +46,6 @@ from tests.support.media import png, record_webm
 ALL_FORMATS = ["letter", "audio", "video"]
 VIDEO_MIME = "video/webm;codecs=vp8,opus"
 UPLOAD_PATH = re.compile(r"/api/uploads/([0-9a-f-]{36})/(\d+)/(\d+)/(\d+)$")
-
-
-@pytest.fixture
-def stage(live_server: LiveServer) -> Iterator[LettersBackstage]:
-    stage = LettersBackstage(live_server)
-    try:
-        yield stage
-    finally:
-        stage.close()
-
-
-@pytest.fixture
-def portal(live_server: LiveServer, stage: LettersBackstage) -> Iterator[Portal]:
-    with seeded_portal(live_server, stage) as portal:
-        yield portal
 
 
 def media_case(portal: Portal) -> SeededCase:
@@ -243,6 +227,31 @@ def windows(data: bytes, count: int = 8, width: int = 48) -> dict[str, bytes]:
     return {f"recording bytes at {i}": data[i : i + width] for i in range(0, step * count, step)}
 
 
+def send_with_connection_cut(
+    page: Page, composer: MediaComposePage, browser_guard: BrowserGuard, text: str, file: Path
+) -> UploadWatch:
+    """Write, add ``file``, send; the connection drops after the first chunk's upload, and the
+    page says it is waiting (the server holds that chunk)."""
+    composer.writes(text)
+    composer.adds_files([file])
+    # The chunks cut off on their way are reported on the console.
+    browser_guard.expect("console", r"ERR_CONNECTION_RESET")
+    watch = UploadWatch(page)
+    watch.cut_after = 1
+    composer.starts_sending()
+    expect(page.locator("#upload-status")).to_contain_text(
+        "Waiting for the connection", timeout=PLAY_MS
+    )
+    assert len(watch.reached) == 1
+    watch.until_server_holds(1)
+    return watch
+
+
+def facilitator_plays_the_file(page: Page, live_server: LiveServer, case: SeededCase) -> None:
+    review_of_oldest(page, live_server, case)
+    plays(page.locator("video").and_(page.get_by_label(re.compile(r"^Video file"))), video=True)
+
+
 @pytest.mark.browser
 def test_upload_cut_part_way_resumes_without_resending_and_plays(
     page: Page,
@@ -256,16 +265,9 @@ def test_upload_cut_part_way_resumes_without_resending_and_plays(
     composer = composer_for(page, live_server, case)
     recording = big_recording(page)
     canary = f"canary{secrets.token_hex(8)}"
-    composer.writes("This is the recording I made at the centre.")
-    composer.adds_files([file_named(tmp_path, canary, recording)])
-
-    # The chunks cut off on their way are reported on the console.
-    browser_guard.expect("console", r"ERR_CONNECTION_RESET")
-    watch = UploadWatch(page)
-    watch.cut_after = 1
-    composer.starts_sending()
-    expect(page.locator("#upload-status")).to_contain_text(
-        "Waiting for the connection", timeout=PLAY_MS
+    file = file_named(tmp_path, canary, recording)
+    watch = send_with_connection_cut(
+        page, composer, browser_guard, "This is the recording I made at the centre.", file
     )
     page.wait_for_timeout(1500)  # it keeps trying while the connection is down
     assert len(watch.reached) == 1
@@ -274,15 +276,7 @@ def test_upload_cut_part_way_resumes_without_resending_and_plays(
 
     # Every chunk reached the server exactly once: nothing held was sent again.
     assert sorted(watch.reached) == [(1, i) for i in range(chunks_in(recording))]
-
-    facilitator_page = new_context().new_page()
-    review_of_oldest(facilitator_page, live_server, case)
-    plays(
-        facilitator_page.locator("video").and_(
-            facilitator_page.get_by_label(re.compile(r"^Video file"))
-        ),
-        video=True,
-    )
+    facilitator_plays_the_file(new_context().new_page(), live_server, case)
 
     # Neither the file name nor the recording is anywhere on the server in clear.
     live_server.stop()
@@ -304,20 +298,10 @@ def test_page_reloaded_mid_upload_finishes_without_resending_and_plays(
     composer = composer_for(page, live_server, case)
     recording = big_recording(page)
     path = file_named(tmp_path, "reloaded", recording)
-    composer.writes("Sent from the library computer.")
-    composer.adds_files([path])
-
-    # The chunks cut off on their way are reported on the console.
-    browser_guard.expect("console", r"ERR_CONNECTION_RESET")
-    watch = UploadWatch(page)
-    watch.cut_after = 1
-    composer.starts_sending()
-    expect(page.locator("#upload-status")).to_contain_text(
-        "Waiting for the connection", timeout=PLAY_MS
+    watch = send_with_connection_cut(
+        page, composer, browser_guard, "Sent from the library computer.", path
     )
     held = list(watch.reached)
-    assert len(held) == 1
-    watch.until_server_holds(1)
 
     # The page is reloaded (the tab was closed and opened again, the phone restarted...).
     watch.cut_after = None
@@ -332,15 +316,7 @@ def test_page_reloaded_mid_upload_finishes_without_resending_and_plays(
     resent = [chunk for chunk in watch.reached[len(held) :] if chunk in held]
     assert resent == []
     assert sorted(watch.reached) == [(1, i) for i in range(chunks_in(recording))]
-
-    facilitator_page = new_context().new_page()
-    review_of_oldest(facilitator_page, live_server, case)
-    plays(
-        facilitator_page.locator("video").and_(
-            facilitator_page.get_by_label(re.compile(r"^Video file"))
-        ),
-        video=True,
-    )
+    facilitator_plays_the_file(new_context().new_page(), live_server, case)
 
 
 # -- tampering -------------------------------------------------------------------------------
@@ -366,12 +342,20 @@ def swapped(first: Path, second: Path) -> None:
     second.write_bytes(a)
 
 
-def approved_recording(page: Page, live_server: LiveServer, case: SeededCase) -> tuple[str, bytes]:
+def approved_recording(
+    page: Page,
+    live_server: LiveServer,
+    case: SeededCase,
+    *,
+    kind: str = "recording",
+    mime: str = VIDEO_MIME,
+    name: str = "",
+) -> tuple[str, bytes]:
     """A real recording, sealed and uploaded as the browser would, then approved: its object
-    id and the recording."""
+    id and the recording. As a file chosen from disk: kind "attachment", mime "video/webm"."""
     page.goto(live_server.url("/sign-in"))
     recording = big_recording(page)
-    part = protocol.Part(kind="recording", mime=VIDEO_MIME, name="", data=recording)
+    part = protocol.Part(kind=kind, mime=mime, name=name, data=recording)
     message_id = case.world.write_media_message(
         case.responsible, "Please watch the recording.", [part], length={"seconds": 6}
     )
@@ -381,11 +365,28 @@ def approved_recording(page: Page, live_server: LiveServer, case: SeededCase) ->
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize(
+    ("kind", "mime", "name", "label"),
+    [
+        ("recording", VIDEO_MIME, "", "Video recording"),
+        # A file chosen from disk is typed without its codecs; the player reads them from it.
+        ("attachment", "video/webm", "film.webm", "Video file: film.webm"),
+    ],
+)
 def test_recording_plays_before_the_whole_of_it_has_arrived(
-    page: Page, live_server: LiveServer, portal: Portal, new_context: NewContext
+    page: Page,
+    live_server: LiveServer,
+    portal: Portal,
+    new_context: NewContext,
+    kind: str,
+    mime: str,
+    name: str,
+    label: str,
 ) -> None:
     case = media_case(portal)
-    _object_id, recording = approved_recording(page, live_server, case)
+    _object_id, recording = approved_recording(
+        page, live_server, case, kind=kind, mime=mime, name=name
+    )
 
     # The last chunk is held back on its way to the browser until the video is playing.
     harmed_page = new_context().new_page()
@@ -397,7 +398,7 @@ def test_recording_plays_before_the_whole_of_it_has_arrived(
     )
     inbox = inbox_of_waiting(harmed_page, live_server, case)
     inbox.opens_media_now()
-    plays(player(harmed_page, "Video recording"), video=True)
+    plays(player(harmed_page, label), video=True)
     for route in held_back:
         route.continue_()
 
@@ -487,18 +488,10 @@ def test_sending_cancelled_part_way_keeps_nothing_on_the_server(
 ) -> None:
     case = media_case(portal)
     composer = composer_for(page, live_server, case)
-    recording = big_recording(page)
-    composer.writes("I am not sure I want to send this yet.")
-    composer.adds_files([file_named(tmp_path, "not yet", recording)])
-
-    browser_guard.expect("console", r"ERR_CONNECTION_RESET")
-    watch = UploadWatch(page)
-    watch.cut_after = 1
-    composer.starts_sending()
-    expect(page.locator("#upload-status")).to_contain_text(
-        "Waiting for the connection", timeout=PLAY_MS
+    file = file_named(tmp_path, "not yet", big_recording(page))
+    send_with_connection_cut(
+        page, composer, browser_guard, "I am not sure I want to send this yet.", file
     )
-    watch.until_server_holds(1)
     assert len(blob_files(live_server)) == 1  # one chunk reached the server
     page.get_by_role("button", name="Cancel sending").click()
     expect(page.get_by_text("Sending was cancelled and nothing was sent.")).to_be_visible(
@@ -523,8 +516,10 @@ def test_withdrawn_recording_deleted_for_good_leaves_no_file_behind(
     letter = home.opens_letter().withdraws()
     page.get_by_role("button", name="Delete it for good").click()
     page.get_by_role("button", name="Yes, delete it for good").click()
-    page.get_by_role("button", name="Show my letter").click()
-    expect(page.get_by_text("This message was deleted")).to_be_visible(timeout=PLAY_MS)
+    expect(page.locator("#content-deleted")).to_contain_text(
+        "no longer exist on the portal", timeout=PLAY_MS
+    )
+    expect(page.get_by_role("button", name="Show my letter")).to_have_count(0)
     letter.check()
     assert blob_files(live_server) == []
     assert not (live_server.data_dir / "blobs" / object_id[:2] / object_id).exists()

@@ -99,15 +99,38 @@ export function isFragmentedMp4(bytes) {
   return found === true;
 }
 
-function canStream(mime, firstChunk) {
-  if (typeof window.MediaSource !== "function" || !window.MediaSource.isTypeSupported(mime)) {
-    return false;
-  }
+// WebM codec ids (Matroska CodecID) and the codecs parameter MediaSource wants for them.
+const WEBM_CODECS = [
+  ["V_VP8", "vp8"],
+  ["V_VP9", "vp9"],
+  ["V_AV1", "av01.0.08M.08"],
+  ["A_OPUS", "opus"],
+  ["A_VORBIS", "vorbis"],
+];
+
+/**
+ * A WebM file chosen from disk arrives typed "video/webm" with no codecs, which MediaSource
+ * will not take; its header (in the first chunk) names them, so add them. Other types as given.
+ */
+function withCodecs(mime, firstChunk) {
   const base = baseType(mime);
-  if (base === "video/mp4" || base === "audio/mp4" || base === "audio/x-m4a") {
-    return isFragmentedMp4(firstChunk);
+  if ((base !== "video/webm" && base !== "audio/webm") || /codecs=/i.test(mime)) return mime;
+  const head = String.fromCharCode(...firstChunk.subarray(0, Math.min(firstChunk.length, 4096)));
+  const found = WEBM_CODECS.filter(([id]) => head.includes(id)).map(([, codec]) => codec);
+  return found.length > 0 ? `${base};codecs="${found.join(",")}"` : mime;
+}
+
+/** The type to stream this part with, or null to play it from a whole Blob instead. */
+function streamType(mime, firstChunk) {
+  const type = withCodecs(mime, firstChunk);
+  if (typeof window.MediaSource !== "function" || !window.MediaSource.isTypeSupported(type)) {
+    return null;
   }
-  return true;
+  const base = baseType(type);
+  if (base === "video/mp4" || base === "audio/mp4" || base === "audio/x-m4a") {
+    return isFragmentedMp4(firstChunk) ? type : null;
+  }
+  return type;
 }
 
 /**
@@ -245,12 +268,12 @@ export function createMediaPlayer(part, { label, onCheckFailed = () => {}, onPro
     return false;
   }
 
-  async function stream(firstChunk) {
+  async function stream(firstChunk, type) {
     mediaSource = new MediaSource();
     media.src = url(mediaSource);
     await once(mediaSource, "sourceopen");
     if (stopped) throw new Stopped();
-    const buffer = mediaSource.addSourceBuffer(part.mime);
+    const buffer = mediaSource.addSourceBuffer(type);
     if (part.durationMs) mediaSource.duration = part.durationMs / 1000;
 
     let restart = false; // buffered data was evicted and is wanted again
@@ -355,9 +378,10 @@ export function createMediaPlayer(part, { label, onCheckFailed = () => {}, onPro
     }
     if (stopped) return;
     status.textContent = "";
-    if (canStream(part.mime, first)) {
+    const type = streamType(part.mime, first);
+    if (type !== null) {
       try {
-        await stream(first);
+        await stream(first, type);
         return;
       } catch (error) {
         if (stopped || error instanceof Stopped) return;

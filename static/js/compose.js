@@ -787,7 +787,7 @@ progressCancel.addEventListener("click", async () => {
   sendActions.hidden = false;
   showAlert(
     pageAlert,
-    "Sending was cancelled and nothing was sent. Your letter, recording and files are still here.",
+    "Sending was cancelled and nothing was sent. Everything you wrote, recorded or added is still here.",
   );
   sendButton.focus();
 });

@@ -53,6 +53,12 @@ def parse_size(text: str) -> int:
     return int(text)
 
 
+def server_processes(pid: int) -> list[int]:
+    """The serving processes: the process itself, or with --workers its worker children."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children] or [pid]
+
+
 def status_kib(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -195,7 +201,7 @@ def disk_baseline(folder: Path, chunks: list[bytes]) -> float:
     return seconds
 
 
-def run(size: int, parallel: int) -> None:
+def run(size: int, parallel: int, workers: int) -> None:
     with tempfile.TemporaryDirectory() as temp:
         data_dir = Path(temp) / "data"
         database_url = f"sqlite:///{data_dir / 'portal.sqlite3'}"
@@ -205,7 +211,11 @@ def run(size: int, parallel: int) -> None:
             "PORTAL_STORAGE_CAP_BYTES": str(4 * size + 4 * MIB),
         }
         server = start_live_server(
-            data_dir=data_dir, database_url=database_url, env_overrides=limits, label="bench"
+            data_dir=data_dir,
+            database_url=database_url,
+            env_overrides=limits,
+            label="bench",
+            serve_args=["--workers", str(workers)],
         )
         engine = make_engine(database_url)
         try:
@@ -224,11 +234,13 @@ def run(size: int, parallel: int) -> None:
                 total = sum(len(c) for c in chunks)
                 started = author.start_upload(object_id, 1, total)
                 assert started.status_code == 200, started.text
-                pid = server.process.pid
-                rss_before = status_kib(pid, "VmRSS")
-                Path(f"/proc/{pid}/clear_refs").write_text("5")  # reset VmHWM to VmRSS
+                pids = server_processes(server.process.pid)
+                rss_before = {pid: status_kib(pid, "VmRSS") for pid in pids}
+                for pid in pids:
+                    Path(f"/proc/{pid}/clear_refs").write_text("5")  # reset VmHWM to VmRSS
                 seconds = upload(server, author, object_id, chunks, parallel)
-                peak = status_kib(pid, "VmHWM")
+                # All serving processes together: each grew by its own peak.
+                growth = sum(status_kib(pid, "VmHWM") - rss_before[pid] for pid in pids)
                 me = author.get("/api/me/case").json()
                 body["recipient_participant_id"] = me["recipients"][0]["participant_id"]
                 submitted = author.post_json("/api/letters", body)
@@ -238,19 +250,28 @@ def run(size: int, parallel: int) -> None:
             engine.dispose()
             server.stop()
         print(f"{size / MIB:.0f} MiB message ({len(chunks)} chunks, {total} bytes of ciphertext):")
-        print(f"  PUT through the API ({parallel} at once): {total / MIB / seconds:.1f} MiB/s")
+        print(
+            f"  PUT through the API ({parallel} at once, {workers} server worker"
+            f"{'s' if workers > 1 else ''}): {total / MIB / seconds:.1f} MiB/s"
+        )
         print(f"  disk baseline (write + fsync per chunk file): {total / MIB / baseline:.1f} MiB/s")
         print(f"  ratio (API / disk baseline): {baseline / seconds:.2f}")
-        print(f"  server peak RSS growth: {(peak - rss_before) / 1024:.1f} MiB")
+        print(
+            f"  server peak RSS growth ({len(pids)} process{'es' if len(pids) > 1 else ''}): "
+            f"{growth / 1024:.1f} MiB"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100M,1G", help="comma separated, e.g. 100M,1G")
     parser.add_argument("--parallel", type=int, default=3)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="portal serve --workers (one per core here)"
+    )
     args = parser.parse_args()
     for size in args.sizes.split(","):
-        run(parse_size(size), args.parallel)
+        run(parse_size(size), args.parallel, args.workers)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -105,3 +106,9 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={HTTPException: http_error, Exception: unexpected},
         lifespan=lifespan,
     )
+
+
+def app_from_environment() -> Starlette:
+    """The app for each worker process of ``portal serve --workers N``: the settings come from
+    the environment, where ``portal serve`` put the base URL it was started with."""
+    return create_app(Settings.from_env(dict(os.environ)))

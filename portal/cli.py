@@ -68,15 +68,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     elif empty:
         _print_setup_link(settings)
     print(f"The portal is running at {settings.base_url} (press Ctrl+C to stop).", flush=True)
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        log_level="info",
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=settings.trusted_proxies or None,
-        server_header=False,
-    )
+    options = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": "info",
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": settings.trusted_proxies or None,
+        "server_header": False,
+    }
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    # Several processes share the load (each Python process uses about one core). They read
+    # their settings from the environment, so it must give them the base URL used here.
+    os.environ["PORTAL_BASE_URL"] = settings.base_url
+    uvicorn.run("portal.app:app_from_environment", factory=True, workers=args.workers, **options)
     return 0
 
 
@@ -195,6 +201,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
         "--demo", action="store_true", help="on an empty database, seed the demo service first"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        choices=range(1, 65),
+        metavar="N",
+        help="server processes (default 1; about one per core for heavy upload traffic)",
     )
     serve.set_defaults(run=cmd_serve)
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(

@@ -77,6 +77,11 @@ class Base(DeclarativeBase):
 # Execution option for a transaction that never writes: ``db.connection(execution_options=
 # {READ_ONLY: True})`` before its first statement.
 READ_ONLY = "portal_read_only"
+# Execution option for a transaction whose loss in a power cut or OS crash costs nothing but a
+# retry (a held upload chunk: the browser sends it again). Its commit does not wait for the
+# disk (SQLite synchronous=NORMAL in WAL mode; PostgreSQL synchronous_commit=off); it is never
+# torn, and every other transaction still waits for the disk, taking earlier ones with it.
+RELAXED_COMMIT = "portal_relaxed_commit"
 
 
 def make_engine(database_url: str) -> Engine:
@@ -102,7 +107,11 @@ def make_engine(database_url: str) -> Engine:
             # with "database is locked" when another writer went first; busy_timeout cannot help
             # there. Waiting for the lock at BEGIN can. Work that only reads (READ_ONLY) takes no
             # lock at all: in WAL mode it reads a snapshot while writers go on.
-            read_only = connection.get_execution_options().get(READ_ONLY, False)
+            options = connection.get_execution_options()
+            # Outside a transaction, so it applies to this one: see RELAXED_COMMIT.
+            relaxed = options.get(RELAXED_COMMIT, False)
+            connection.exec_driver_sql(f"PRAGMA synchronous={'NORMAL' if relaxed else 'FULL'}")
+            read_only = options.get(READ_ONLY, False)
             connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine

@@ -36,7 +36,7 @@ from portal.accounts import sessions as account_sessions
 from portal.accounts.hashing import DummyVerifier
 from portal.accounts.models import Account, Role
 from portal.accounts.sessions import Current
-from portal.db import READ_ONLY
+from portal.db import READ_ONLY, RELAXED_COMMIT
 from portal.errors import (
     BadInput,
     Conflict,
@@ -413,7 +413,12 @@ class StreamCtx:
         return self.state.blobs
 
     async def run(
-        self, work: Callable[[Ctx], T], *, touch: bool = False, read_only: bool = False
+        self,
+        work: Callable[[Ctx], T],
+        *,
+        touch: bool = False,
+        read_only: bool = False,
+        relaxed_commit: bool = False,
     ) -> T:
         """``work`` in a worker thread, in a transaction of its own, committed at its end.
 
@@ -424,14 +429,20 @@ class StreamCtx:
         """
         if read_only and touch:
             raise ValueError("a read-only transaction cannot touch the session")
-        return await run_in_threadpool(self._run_sync, work, touch, read_only)
+        return await run_in_threadpool(self._run_sync, work, touch, read_only, relaxed_commit)
 
-    def _run_sync(self, work: Callable[[Ctx], T], touch: bool, read_only: bool) -> T:
+    def _run_sync(
+        self, work: Callable[[Ctx], T], touch: bool, read_only: bool, relaxed_commit: bool
+    ) -> T:
         csrf_token = csrf_cookie_token(self.request) or ""
         with self.state.sessions() as db:
             try:
-                if read_only:
-                    db.connection(execution_options={READ_ONLY: True})
+                if read_only or relaxed_commit:
+                    connection = db.connection(
+                        execution_options={READ_ONLY: read_only, RELAXED_COMMIT: relaxed_commit}
+                    )
+                    if relaxed_commit and connection.dialect.name == "postgresql":
+                        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 current = account_sessions.resolve(
                     db, self.state.settings, self.request.cookies.get(SESSION_COOKIE), touch=touch
                 )

@@ -76,6 +76,10 @@ class BlobStore(Protocol):
 
     def chunk_info(self, key: ChunkKey) -> StoredChunk | None: ...
 
+    def stored_size(self, key: ChunkKey) -> int | None: ...
+
+    def make_durable(self, object_id: str, version: int) -> None: ...
+
     def delete_chunk(self, key: ChunkKey) -> None: ...
 
     def delete_version(self, object_id: str, version: int) -> None: ...
@@ -156,7 +160,24 @@ class FilesystemBlobStore:
             if self.chunk_info_at(final) != stored:
                 raise ChunkConflict from None
             return  # the same bytes again: a resumed upload
-        _fsync_dir(final.parent)
+        # The chunk's bytes are durable (fsynced above); its name becomes durable when the
+        # message is submitted (make_durable). Until then a crash may lose the newest names,
+        # which the submit finds missing and the browser sends again.
+
+    def stored_size(self, key: ChunkKey) -> int | None:
+        """The size of a stored chunk, or None if there is none (no reading, no hashing)."""
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def make_durable(self, object_id: str, version: int) -> None:
+        """fsync every folder of a version, up to the root: its chunks' names survive a crash."""
+        version_dir = self._object_dir(object_id) / f"v{version}"
+        for part_dir in sorted(p for p in version_dir.iterdir() if p.is_dir()):
+            _fsync_dir(part_dir)
+        for folder in (version_dir, version_dir.parent, version_dir.parent.parent, self.root):
+            _fsync_dir(folder)
 
     def read_chunk(self, key: ChunkKey) -> Iterator[bytes]:
         # Opened now, so a missing chunk is an error before any response has started.

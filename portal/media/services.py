@@ -7,6 +7,7 @@ removed file. Sizes here are ciphertext sizes; the server never learns a plainte
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -16,10 +17,12 @@ from sqlalchemy.orm import Session
 from portal import protocol
 from portal.db import utcnow
 from portal.errors import BadInput, Conflict, TooLarge
-from portal.media.blobstore import ChunkKey, StoredChunk
+from portal.media.blobstore import BlobStore, ChunkKey, StoredChunk
 from portal.media.models import HeldChunk, PendingUpload
 from portal.messages.models import ContentChunk, ContentObject, ContentVersion
 from portal.settings import Settings
+
+log = logging.getLogger("portal.media")
 
 AEAD_OVERHEAD = 24 + 16  # nonce and tag
 MAX_CHUNK_BYTES = protocol.CHUNK_SIZE + AEAD_OVERHEAD
@@ -243,3 +246,42 @@ def take_held(db: Session, object_id: str, version: int, stored: Sequence[Stored
     pending = db.get(PendingUpload, (object_id, version))
     if pending is not None:
         cancel_upload(db, pending)
+
+
+class ChunksLost(BadInput):
+    """Held chunks whose files a crash took: their rows are dropped (kept, though the submit is
+    refused), so the browser's next attempt sends just those again."""
+
+    keeps_changes = True
+
+
+def make_submitted_chunks_durable(
+    db: Session, blobs: BlobStore, object_id: str, version: int, stored: Sequence[StoredChunkIn]
+) -> None:
+    """Before a submit writes anything: every listed chunk's file is there with its size, and
+    the version's folders are fsynced, so what the message names survives a crash."""
+    if not stored:
+        return
+    lost = [
+        held
+        for chunk in stored
+        if (held := db.get(HeldChunk, (object_id, version, chunk.part, chunk.index))) is not None
+        and blobs.stored_size(ChunkKey(object_id, version, chunk.part, chunk.index)) != held.size
+    ]
+    if lost:
+        # (A chunk never held at all is the usual refusal, later, in take_held.)
+        for held in lost:
+            db.delete(held)
+        db.flush()
+        log.warning(
+            "submit of object %s version %s: %d held chunk(s) missing",
+            object_id,
+            version,
+            len(lost),
+        )
+        raise ChunksLost(
+            "Part of the message did not arrive safely and has to be sent again. Please try "
+            "sending again: only what is missing will be sent. Nothing was saved.",
+            field="stored_chunks",
+        )
+    blobs.make_durable(object_id, version)

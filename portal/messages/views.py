@@ -696,6 +696,7 @@ def api_send_letter(ctx: Ctx) -> Response:
     recipient = case_policy.participant_in_case(
         ctx.db, case, ctx.fields.text("recipient_participant_id", max_length=36)
     )
+    media.make_submitted_chunks_durable(ctx.db, ctx.state.blobs, obj.id, 1, upload.stored)
     leftovers = content.unlisted_held(ctx.db, obj, 1, upload)
     message = services.submit_letter(
         ctx.db,
@@ -751,6 +752,7 @@ def api_revise_letter(ctx: Ctx) -> Response:
         )
     obj = ctx.db.get(ContentObject, message.object_id)
     assert obj is not None  # noqa: S101
+    media.make_submitted_chunks_durable(ctx.db, ctx.state.blobs, obj.id, version, upload.stored)
     leftovers = content.unlisted_held(ctx.db, obj, version, upload)
     services.revise_letter(
         ctx.db,

@@ -329,6 +329,35 @@ def test_wrong_hash_or_missing_chunk_saves_nothing(world: CaseWorld, portal: Por
     assert world.responsible.post_json("/api/letters", request).status_code == 200
 
 
+def test_chunk_lost_in_a_crash_is_found_at_submit_and_sent_again(
+    world: CaseWorld, portal: Portal, settings: Settings
+) -> None:
+    """A held chunk's name is made durable only at submit; one a crash took is found missing
+    there: the submit is refused, saves nothing, and the browser sends just that chunk again."""
+    sealed = _sealed(world)
+    world.responsible.upload(sealed)
+    lost = settings.blobs_dir / sealed.object_id[:2] / sealed.object_id / "v1" / "p1" / "1.chunk"
+    lost.unlink()
+    me = _ok(world.responsible.get("/api/me/case"))
+    request = {
+        "recipient_participant_id": me["recipients"][0]["participant_id"],
+        "letter": sealed.letter_json(),
+        "grant_to_case": protocol.b64encode(sealed.grant_to_case),
+        "grant_to_author": protocol.b64encode(sealed.grant_to_author),
+        "format": "video",
+    }
+    refused = world.responsible.post_json("/api/letters", request)
+    assert refused.status_code == 400
+    assert "has to be sent again" in refused.json()["error"]
+    _nothing_saved(portal, sealed.object_id)
+    held = _ok(world.responsible.get(f"/api/uploads/{sealed.object_id}/1"))["held"]
+    assert sorted((h["part"], h["index"]) for h in held) == [(1, 0)]
+
+    world.responsible.upload(sealed)  # resumes: sends chunk 1 only
+    assert lost.is_file()
+    assert world.responsible.post_json("/api/letters", request).status_code == 200
+
+
 def test_both_sides_must_consent_to_the_format(world: CaseWorld, portal: Portal) -> None:
     me = _ok(world.responsible.get("/api/me/case"))
     assert me["accepted_formats"] == ["audio", "letter", "video"]

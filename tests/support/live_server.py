@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,8 +113,9 @@ def start_live_server(
     database_url: str,
     env_overrides: dict[str, str],
     label: str,
+    serve_args: Sequence[str] = (),
 ) -> LiveServer:
-    """Start ``portal serve`` and wait for ``GET /healthz`` to answer 200."""
+    """Start ``portal serve`` (with ``serve_args``) and wait for ``GET /healthz`` to answer."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     for attempt in range(3):
         port = free_port()
@@ -128,7 +130,15 @@ def start_live_server(
         stderr_path = data_dir / f"{label}.stderr.log"
         with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
             process = subprocess.Popen(
-                [str(portal_command()), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                [
+                    str(portal_command()),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    *serve_args,
+                ],
                 cwd=REPO,
                 env=env,
                 stdin=subprocess.DEVNULL,

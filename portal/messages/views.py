@@ -476,7 +476,12 @@ def _why_not(case: Case, participant: Participant) -> str | None:
 @endpoint(roles=PARTICIPANT)
 def compose_page(ctx: Ctx) -> Response:
     _me(ctx)
-    return ctx.render("letters/compose.html", revising=False, message_id=None)
+    return ctx.render(
+        "letters/compose.html",
+        revising=False,
+        message_id=None,
+        max_message_bytes=ctx.settings.max_message_bytes,
+    )
 
 
 @endpoint(roles=PARTICIPANT)
@@ -516,7 +521,12 @@ def revise_page(ctx: Ctx) -> Response:
     )
     if message.state is not MessageState.RETURNED:
         return ctx.redirect("letter_page", params={"message_id": message.id})
-    return ctx.render("letters/compose.html", revising=True, message_id=message.id)
+    return ctx.render(
+        "letters/compose.html",
+        revising=True,
+        message_id=message.id,
+        max_message_bytes=ctx.settings.max_message_bytes,
+    )
 
 
 @endpoint(roles=PARTICIPANT)

@@ -20,7 +20,12 @@ from playwright.sync_api import Page, Request, Route, expect
 
 from portal import protocol
 from tests.browser.devices import NewContext
-from tests.browser.letters_backstage import SeededCase, seed_case
+from tests.browser.letters_backstage import (
+    LettersBackstage,
+    SeededCase,
+    seed_case,
+    seeded_portal,
+)
 from tests.browser.letters_pages import (
     QueuePage,
     as_paragraphs,
@@ -40,7 +45,7 @@ from tests.browser.media_pages import (
 from tests.factories import Portal
 from tests.support import leaks
 from tests.support.browser import BrowserGuard
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, LiveServerFactory
 from tests.support.media import png, record_webm
 
 ALL_FORMATS = ["letter", "audio", "video"]
@@ -523,3 +528,34 @@ def test_withdrawn_recording_deleted_for_good_leaves_no_file_behind(
     letter.check()
     assert blob_files(live_server) == []
     assert not (live_server.data_dir / "blobs" / object_id[:2] / object_id).exists()
+
+
+# -- limits ----------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_a_file_over_the_message_limit_is_refused_before_anything_is_sent(
+    page: Page, live_server_factory: LiveServerFactory, tmp_path: Path
+) -> None:
+    server = live_server_factory(PORTAL_MAX_MESSAGE_BYTES=str(protocol.CHUNK_SIZE))
+    stage = LettersBackstage(server)
+    try:
+        with seeded_portal(server, stage) as portal:
+            case = media_case(portal)
+            composer = composer_for(page, server, case)
+            big = tmp_path / "long film.webm"
+            big.write_bytes(b"\x1a\x45\xdf\xa3" + bytes(2 * protocol.CHUNK_SIZE))
+            uploads: list[str] = []
+            page.on(
+                "request", lambda r: uploads.append(r.url) if "/api/uploads/" in r.url else None
+            )
+            composer.file_input.set_input_files(str(big))
+            expect(page.locator("#file-input-error")).to_have_text(
+                "“long film.webm” was not added: the message would be 2 MB, and the limit for one "
+                "message is 1 MB. Nothing has been sent."
+            )
+            expect(page.get_by_role("list", name="Files you added")).to_be_hidden()
+            composer.check()
+            assert uploads == []
+    finally:
+        stage.close()

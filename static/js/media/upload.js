@@ -284,7 +284,7 @@ export function formatBytes(bytes) {
     unit += 1;
   }
   const whole = unit === 0 || value >= 10 || Number.isInteger(value);
-  return `${whole ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+  return `${whole ? Math.round(value) : value.toFixed(1).replace(/\.0$/, "")} ${units[unit]}`;
 }
 
 /** "about 3 minutes", "less than a minute" */

@@ -108,9 +108,13 @@ def make_engine(database_url: str) -> Engine:
             # there. Waiting for the lock at BEGIN can. Work that only reads (READ_ONLY) takes no
             # lock at all: in WAL mode it reads a snapshot while writers go on.
             options = connection.get_execution_options()
-            # Outside a transaction, so it applies to this one: see RELAXED_COMMIT.
-            relaxed = options.get(RELAXED_COMMIT, False)
-            connection.exec_driver_sql(f"PRAGMA synchronous={'NORMAL' if relaxed else 'FULL'}")
+            # Outside a transaction, so it applies to this one (see RELAXED_COMMIT). Said only
+            # when it changes: the connection remembers what it was last told.
+            synchronous = "NORMAL" if options.get(RELAXED_COMMIT, False) else "FULL"
+            remembered = connection.connection.info  # lives as long as the DBAPI connection
+            if remembered.get("portal_synchronous") != synchronous:
+                connection.exec_driver_sql(f"PRAGMA synchronous={synchronous}")
+                remembered["portal_synchronous"] = synchronous
             read_only = options.get(READ_ONLY, False)
             connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 

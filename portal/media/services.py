@@ -262,16 +262,17 @@ def make_submitted_chunks_durable(
     the version's folders are fsynced, so what the message names survives a crash."""
     if not stored:
         return
+    held = {(c.part, c.index): c for c in held_chunks(db, object_id, version)}  # one query
     lost = [
-        held
+        row
         for chunk in stored
-        if (held := db.get(HeldChunk, (object_id, version, chunk.part, chunk.index))) is not None
-        and blobs.stored_size(ChunkKey(object_id, version, chunk.part, chunk.index)) != held.size
+        if (row := held.get((chunk.part, chunk.index))) is not None
+        and blobs.stored_size(ChunkKey(object_id, version, row.part, row.index)) != row.size
     ]
     if lost:
         # (A chunk never held at all is the usual refusal, later, in take_held.)
-        for held in lost:
-            db.delete(held)
+        for row in lost:
+            db.delete(row)
         db.flush()
         log.warning(
             "submit of object %s version %s: %d held chunk(s) missing",

@@ -407,6 +407,25 @@ def approve(
     message.decided_by_id = facilitator.id
 
 
+def _decide_with_note_to_author(
+    db: Session,
+    settings: Settings,
+    facilitator: Account,
+    message: Message,
+    action: Action,
+    note: FacilitatorNote,
+) -> None:
+    """Return or withhold: the move, and the facilitator's sealed words for the author."""
+    _require_reviewer(message, facilitator)
+    _author, author_account = _account_of(db, message.author_participant_id)
+    case = db.get(Case, message.case_id)
+    assert case is not None  # noqa: S101
+    _move(db, settings, message, action, facilitator)
+    _store_note(db, case, facilitator, note, author_account)
+    message.feedback_object_id = note.obj.id
+    message.decided_by_id = facilitator.id
+
+
 def return_for_changes(
     db: Session,
     settings: Settings,
@@ -414,15 +433,8 @@ def return_for_changes(
     message: Message,
     feedback: FacilitatorNote,
 ) -> None:
-    _require_reviewer(message, facilitator)
-    _author, author_account = _account_of(db, message.author_participant_id)
-    case = db.get(Case, message.case_id)
-    assert case is not None  # noqa: S101
-    _move(db, settings, message, Action.RETURN, facilitator)
-    _store_note(db, case, facilitator, feedback, author_account)
-    message.feedback_object_id = feedback.obj.id
-    message.decided_by_id = facilitator.id
-    message.claimed_by_id = None
+    _decide_with_note_to_author(db, settings, facilitator, message, Action.RETURN, feedback)
+    message.claimed_by_id = None  # a revision comes back to the queue unclaimed
 
 
 def withhold(
@@ -432,14 +444,7 @@ def withhold(
     message: Message,
     reason: FacilitatorNote,
 ) -> None:
-    _require_reviewer(message, facilitator)
-    _author, author_account = _account_of(db, message.author_participant_id)
-    case = db.get(Case, message.case_id)
-    assert case is not None  # noqa: S101
-    _move(db, settings, message, Action.WITHHOLD, facilitator)
-    _store_note(db, case, facilitator, reason, author_account)
-    message.feedback_object_id = reason.obj.id
-    message.decided_by_id = facilitator.id
+    _decide_with_note_to_author(db, settings, facilitator, message, Action.WITHHOLD, reason)
 
 
 def resume_held(db: Session, settings: Settings, facilitator: Account, message: Message) -> None:

@@ -709,16 +709,26 @@ export function encryptContent(key, objectId, version, parts, createdAt, author,
     }
     listed.push(entry);
   });
+  const sealed = sealManifest(key, objectId, version, createdAt, author, listed, { nonce: next() });
+  return { ...sealed, chunks };
+}
+
+/**
+ * The encrypted manifest listing `parts` (their manifest entries, in part order) and its hash:
+ * {manifestBlob, manifestHash}. encryptContent ends with it; a part sealed piece by piece
+ * (static/js/media/seal.js) uses it directly.
+ */
+export function sealManifest(key, objectId, version, createdAt, author, parts, { nonce } = {}) {
   const manifest = {
     v: 1,
     object_id: objectId,
     version,
     created_at: createdAt,
     author,
-    parts: listed,
+    parts,
   };
-  const manifestBlob = encryptManifest(key, objectId, version, manifest, { nonce: next() });
-  return { manifestBlob, manifestHash: manifestHash(manifestBlob), chunks };
+  const manifestBlob = encryptManifest(key, objectId, version, manifest, { nonce });
+  return { manifestBlob, manifestHash: manifestHash(manifestBlob) };
 }
 
 function field(mapping, name, type) {

@@ -46,7 +46,7 @@ from tests.factories import Portal
 from tests.support import leaks
 from tests.support.browser import BrowserGuard
 from tests.support.live_server import LiveServer, LiveServerFactory
-from tests.support.media import png, record_webm
+from tests.support.media import pdf, png, record_webm
 
 ALL_FORMATS = ["letter", "audio", "video"]
 VIDEO_MIME = "video/webm;codecs=vp8,opus"
@@ -169,6 +169,25 @@ def test_two_page_scanned_letter_is_shown_page_by_page_after_approval(
     assert "2 pages" in inbox.item_length()
     inbox.opens_media_now()
     assert shown_pages(harmed_page, 2) == [320, 300]
+
+
+@pytest.mark.browser
+def test_a_scanned_page_sent_as_pdf_is_offered_to_the_person_harmed(
+    page: Page, live_server: LiveServer, portal: Portal
+) -> None:
+    case = media_case(portal)
+    scan = protocol.Part(kind="page", mime="application/pdf", name="letter.pdf", data=pdf("Sorry"))
+    message_id = case.world.write_media_message(
+        case.responsible, "My letter is in the PDF.", [scan], format_="letter", length={"pages": 1}
+    )
+    case.approve(message_id)
+
+    inbox = inbox_of_waiting(page, live_server, case)
+    assert "1 page" in inbox.item_length()
+    inbox.opens_media_now()
+    expect(page.get_by_text("Page 1 of 1 (a PDF)")).to_be_visible(timeout=PLAY_MS)
+    expect(page.get_by_role("button", name="Open the PDF")).to_be_visible()
+    inbox.check()
 
 
 # -- resuming ---------------------------------------------------------------------------------

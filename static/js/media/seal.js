@@ -165,22 +165,12 @@ export class PartSealer {
 }
 
 /**
- * The manifest of a whole message, exactly as protocol.encryptContent builds it: same fields
- * (v, object_id, version, created_at, author, parts), same canonical JSON (encryptManifest
- * sorts the keys), so both sides open it alike. `entries` are the parts' manifest entries in
- * part order. Returns {manifestBlob, manifestHash}.
+ * The manifest of a whole message: protocol.sealManifest, the very code encryptContent ends
+ * with, so both open alike. `entries` are the parts' manifest entries in part order.
+ * Returns {manifestBlob, manifestHash}.
  */
 export function sealManifest(p, { key, objectId, version, createdAt, author, entries, nonce }) {
-  const manifest = {
-    v: 1,
-    object_id: objectId,
-    version,
-    created_at: createdAt,
-    author,
-    parts: entries,
-  };
-  const manifestBlob = p.encryptManifest(key, objectId, version, manifest, { nonce });
-  return { manifestBlob, manifestHash: p.manifestHash(manifestBlob) };
+  return p.sealManifest(key, objectId, version, createdAt, author, entries, { nonce });
 }
 
 const VIDEO = /^video\//i;

@@ -36,7 +36,7 @@ MEASURE = """
 async ({ megabytes }) => {
   const CHUNK = 1024 * 1024;
   const size = megabytes * 1000 * 1000;
-  const p = await import("/static/js/protocol.js");
+  const p = await import("/static/js/crypto/protocol.js");
   await p.ready();
   const sodium = (await import("/static/vendor/libsodium-wrappers.mjs")).default;
   await sodium.ready;
@@ -73,9 +73,9 @@ async ({ megabytes }) => {
   const sealOnly = (performance.now() - t0) / 1000;
 
   // 2. Through the uploader, as the composer sends a chosen file.
-  const { loadSecretKey } = await import("/static/js/keys.js");
-  const { loadCaseContext } = await import("/static/js/case-context.js");
-  const { postJSON } = await import("/static/js/api.js");
+  const { loadSecretKey } = await import("/static/js/client/session.js");
+  const { loadCaseContext } = await import("/static/js/client/participant-case.js");
+  const { postJSON } = await import("/static/js/lib/http.js");
   const { MediaMessage } = await import("/static/js/media/message.js");
   const keys = await loadSecretKey();
   const context = await loadCaseContext(p, keys);

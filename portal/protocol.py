@@ -1,7 +1,7 @@
 """Portal protocol v1, the PyNaCl side. The byte-exact specification is docs/protocol-v1.md.
 
 Every function here is pure (randomness only where a nonce or key is not given) and
-byte-for-byte identical to static/js/protocol.js; tests/vectors/ pins both implementations
+byte-for-byte identical to static/js/crypto/protocol.js; tests/vectors/ pins both implementations
 against each other in both directions.
 
 Exceptions::

@@ -123,7 +123,7 @@ class Ctx:
 
     @property
     def is_htmx(self) -> bool:
-        return self.request.headers.get("hx-request") == "true"
+        return is_htmx_request(self.request)
 
     def require_account(self) -> Account:
         if self.current is None:
@@ -158,6 +158,20 @@ class Ctx:
     def query(self, name: str) -> str | None:
         return self.request.query_params.get(name)
 
+    def navigate(self, url: str, **payload: Any) -> Response:
+        """The action is done and the person goes to ``url`` next.
+
+        htmx gets ``HX-Redirect`` (static/js/lib/responses.js replaces the one history entry
+        with it); a JSON client gets ``payload`` with ``next``.
+        """
+        if self.is_htmx:
+            return Response(status_code=200, headers={"HX-Redirect": url})
+        return JSONResponse({**payload, "next": url})
+
+    def partial(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        """A piece of a page for htmx to swap in (a page template includes the same file)."""
+        return self.render(template, status_code=status_code, **context)
+
 
 def render_template(state: AppState, request: Request, template: str, **context: Any) -> str:
     def url_for(name: str, **params: Any) -> str:
@@ -174,6 +188,11 @@ def render_template(state: AppState, request: Request, template: str, **context:
         session_warning_seconds=state.settings.session_warning_seconds,
         **context,
     )
+
+
+def is_htmx_request(request: Request) -> bool:
+    """A request made by htmx: it gets a partial, or a sentence for the form that asked."""
+    return request.headers.get("hx-request") == "true"
 
 
 def is_uuid4(value: object) -> bool:
@@ -266,7 +285,9 @@ def endpoint(
 
     def decorate(handler: Handler) -> Callable[[Request], Any]:
         async def asgi_endpoint(request: Request) -> Response:
-            wants_json = api or request.url.path.startswith("/api/")
+            wants_json = (api or request.url.path.startswith("/api/")) and not is_htmx_request(
+                request
+            )
             try:
                 data = await _read_body(request)
             except PortalError as error:
@@ -302,7 +323,16 @@ async def _read_body(request: Request) -> dict[str, Any]:
             form = await request.form(max_files=0, max_fields=100)
         except Exception:  # noqa: BLE001  (any parser failure is the sender's malformed input)
             raise BadInput("The form could not be read.") from None
-        values = {key: value for key, value in form.items() if isinstance(value, str)}
+        values: dict[str, Any] = {}
+        for key, value in form.multi_items():
+            if not isinstance(value, str):
+                continue
+            if key not in values:
+                values[key] = value
+            elif isinstance(values[key], list):
+                values[key].append(value)
+            else:
+                values[key] = [values[key], value]
         await form.close()
         return values
     if content_type == "":
@@ -351,15 +381,20 @@ def _run(
                 db.commit()
             else:
                 db.rollback()
-            if isinstance(error, NotSignedIn) and not wants_json and request.method == "GET":
-                response = RedirectResponse(
-                    str(
-                        URL(str(request.url_for("sign_in_page").path)).include_query_params(
-                            reason="expired" if request.cookies.get(SESSION_COOKIE) else "signin"
-                        )
-                    ),
-                    status_code=303,
+            if isinstance(error, NotSignedIn) and not wants_json:
+                sign_in = str(
+                    URL(str(request.url_for("sign_in_page").path)).include_query_params(
+                        reason="expired" if request.cookies.get(SESSION_COOKIE) else "signin"
+                    )
                 )
+                if is_htmx_request(request):
+                    response = Response(status_code=200, headers={"HX-Redirect": sign_in})
+                elif request.method == "GET":
+                    response = RedirectResponse(sign_in, status_code=303)
+                else:
+                    response = error_response(
+                        request, error, wants_json=False, current=None, csrf_token=csrf_token
+                    )
             else:
                 response = error_response(
                     request, error, wants_json=wants_json, current=current, csrf_token=csrf_token
@@ -548,8 +583,9 @@ def error_response(
         payload["retry_after"] = error.retry_after
     if wants_json:
         return JSONResponse(payload, status_code=error.status_code, headers=headers)
-    if request.headers.get("hx-request") == "true":
-        # htmx swaps this sentence into the form's error region.
+    if is_htmx_request(request):
+        # static/js/lib/responses.js puts this sentence in the alert region of the form that
+        # asked.
         text = render_template(
             app_state(request), request, "partials/form_error.html", message=error.message
         )

@@ -20,28 +20,16 @@
 //     POST .../verified {public_key}. A current key that differs from the pinned one, or from
 //     the one the server says was verified, is shown as a loud warning.
 
-import {
-  clearErrors,
-  getJSON,
-  isBusy,
-  postJSON,
-  setBusy,
-  showAlert,
-  showFieldError,
-} from "./api.js";
-import {
-  copyText,
-  el,
-  focusOn,
-  formatDate,
-  hiddenText,
-  newId,
-  openCaseKey,
-  say,
-  sentenceFor,
-} from "./case-common.js";
-import { forget, loadSecretKey, protocol } from "./keys.js";
-import { VaultUnreadable, keyStatus, loadVault, pinFor, pinKey } from "./vault.js";
+import { openCaseKey } from "./client/cases.js";
+import { loadSecretKey } from "./client/session.js";
+import { keyStatus, loadVault, pinFor, pinKey, VaultUnreadable } from "./client/vault.js";
+import { forget, protocol } from "./crypto/keys.js";
+import { formatDate } from "./lib/dates.js";
+import { copyText, el, focusOn, hiddenText, say } from "./lib/dom.js";
+import { sentenceFor } from "./lib/errors.js";
+import { clearErrors, isBusy, setBusy, showAlert, showFieldError } from "./lib/forms.js";
+import { getJSON, postJSON } from "./lib/http.js";
+import { newId } from "./lib/ids.js";
 
 const root = document.getElementById("case");
 const caseId = root.dataset.caseId;

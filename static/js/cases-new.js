@@ -6,18 +6,13 @@
 // then replaces this page with the new case's page. The case secret key never leaves the
 // browser except inside that grant, which only this facilitator's secret key opens.
 
-import {
-  clearErrors,
-  isBusy,
-  postJSON,
-  safeNext,
-  setBusy,
-  showAlert,
-  showError,
-  showFieldError,
-} from "./api.js";
-import { newId, say, sentenceFor } from "./case-common.js";
-import { forget, holdSecret, loadSecretKey, protocol } from "./keys.js";
+import { loadSecretKey } from "./client/session.js";
+import { forget, holdSecret, protocol } from "./crypto/keys.js";
+import { say } from "./lib/dom.js";
+import { sentenceFor } from "./lib/errors.js";
+import { clearErrors, isBusy, setBusy, showAlert, showError, showFieldError } from "./lib/forms.js";
+import { postJSON, safeNext } from "./lib/http.js";
+import { newId } from "./lib/ids.js";
 
 const form = document.getElementById("new-case-form");
 const referenceInput = document.getElementById("case-reference");

@@ -16,35 +16,23 @@
 //    A message that was not sent (reload, crash, lost connection) is kept on this device,
 //    sealed to the author's own key, and offered first when the page opens again.
 
-import {
-  ApiError,
-  getJSON,
-  isBusy,
-  postJSON,
-  safeNext,
-  setBusy,
-  showAlert,
-  showFieldError,
-} from "./api.js";
-import { loadCaseContext } from "./case-context.js";
-import { DraftKeeper, listDrafts } from "./drafts.js";
-import { KeysUnavailable, forget, loadSecretKey, protocol } from "./keys.js";
+import { letterFields, openSealed } from "./client/content.js";
+import { DraftKeeper, listDrafts } from "./client/drafts.js";
+import { loadCaseContext } from "./client/participant-case.js";
+import { loadSecretKey } from "./client/session.js";
+import { forget, KeysUnavailable, protocol } from "./crypto/keys.js";
+import { formatDayTime } from "./lib/dates.js";
+import { reveal, showText } from "./lib/dom.js";
+import { ApiError } from "./lib/errors.js";
+import { isBusy, setBusy, showAlert, showFieldError } from "./lib/forms.js";
+import { getJSON, postJSON, safeNext } from "./lib/http.js";
+import { countCharacters, formatNumber, LETTER_LIMIT } from "./lib/text.js";
 import {
   MediaComposer,
   UploadCancelled,
   formatBytes,
   formatTimeLeft,
 } from "./media/compose-media.js";
-import {
-  LETTER_LIMIT,
-  countCharacters,
-  formatNumber,
-  letterFields,
-  openSealed,
-  reveal,
-  showText,
-  whenText,
-} from "./letter-common.js";
 
 const root = document.getElementById("composer");
 const revising = root.dataset.revising === "true";
@@ -431,7 +419,7 @@ function offerDrafts(drafts) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "button secondary";
-    const when = whenText(draft.savedAt);
+    const when = formatDayTime(draft.savedAt);
     const what = revising ? "Continue the changes" : "Continue the letter";
     button.textContent = when ? `${what} saved on ${when}` : what;
     button.addEventListener("click", () => openComposer(draft.text, draft, { focus: true }));

@@ -19,9 +19,13 @@
 // answer, granted to me) is shown first, so it can be read instead of listening. Nothing plays by
 // itself.
 
-import { ApiError, getJSON, isBusy, postJSON, safeNext, setBusy, showAlert } from "./api.js";
-import { KeysUnavailable, loadSecretKey, protocol } from "./keys.js";
-import { openSealed, reveal, showText } from "./letter-common.js";
+import { openSealed } from "./client/content.js";
+import { loadSecretKey } from "./client/session.js";
+import { KeysUnavailable, protocol } from "./crypto/keys.js";
+import { reveal, showText } from "./lib/dom.js";
+import { ApiError } from "./lib/errors.js";
+import { isBusy, setBusy, showAlert } from "./lib/forms.js";
+import { getJSON, postJSON, safeNext } from "./lib/http.js";
 import { showOpenedMessage } from "./media/message-view.js";
 import { isMediaObject, openMessage } from "./media/open.js";
 

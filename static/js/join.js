@@ -16,25 +16,25 @@
 // goes back to the details step asking for another name only: the keys, the password and the
 // recovery code already saved do not depend on the name and are kept.
 
+import { deriveInWorker, KdfError } from "./crypto/kdf.js";
+import { forget, holdSecret, protocol, storeSecretKey } from "./crypto/keys.js";
+import { ApiError } from "./lib/errors.js";
 import {
-  ApiError,
   clearErrors,
+  clearSecretInputs,
   isBusy,
-  postJSON,
-  safeNext,
   setBusy,
   showAlert,
   showError,
   showFieldError,
-} from "./api.js";
-import { KdfError, deriveInWorker } from "./kdf.js";
-import { clearSecretInputs, forget, holdSecret, protocol, storeSecretKey } from "./keys.js";
+} from "./lib/forms.js";
+import { postJSON, safeNext } from "./lib/http.js";
 import {
   attachPassphraseSuggester,
   attachStrengthMeter,
   newPasswordProblem,
-} from "./password-strength.js";
-import { recoveryCodeUI, showStep, showWorking } from "./recovery-code-ui.js";
+} from "./lib/password-strength.js";
+import { recoveryCodeUI, showStep, showWorking } from "./lib/recovery-code.js";
 
 const root = document.getElementById("join");
 const isSetup = root.dataset.purpose === "setup";

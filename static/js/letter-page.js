@@ -9,9 +9,13 @@
 // Withdrawing and deleting ask first, then POST /api/letters/{id}/withdraw or .../delete, and
 // the page is loaded again (its timeline changes).
 
-import { ApiError, getJSON, isBusy, postJSON, setBusy, showAlert } from "./api.js";
-import { KeysUnavailable, loadSecretKey, protocol } from "./keys.js";
-import { COULD_NOT_CHECK, openSealed, reveal, showText } from "./letter-common.js";
+import { openSealed } from "./client/content.js";
+import { loadSecretKey } from "./client/session.js";
+import { KeysUnavailable, protocol } from "./crypto/keys.js";
+import { reveal, showText } from "./lib/dom.js";
+import { ApiError, COULD_NOT_CHECK } from "./lib/errors.js";
+import { isBusy, setBusy, showAlert } from "./lib/forms.js";
+import { getJSON, postJSON } from "./lib/http.js";
 import { showOpenedMessage } from "./media/message-view.js";
 import { isMediaObject, openMessage } from "./media/open.js";
 

@@ -10,32 +10,24 @@
 // 4. Wrap the same secret key under the new wrap key and POST /api/account/password.
 // The secret key, and so everything already shared with this account, stays the same.
 
+import { deriveInWorker } from "./crypto/kdf.js";
+import { forget, holdSecret, KeysUnavailable, protocol, storeSecretKey } from "./crypto/keys.js";
+import { ApiError } from "./lib/errors.js";
 import {
-  ApiError,
   clearErrors,
-  getJSON,
+  clearSecretInputs,
   holdOff,
   isBusy,
-  postJSON,
-  safeNext,
   setBusy,
   showAlert,
   showFieldError,
-} from "./api.js";
-import { deriveInWorker } from "./kdf.js";
-import {
-  KeysUnavailable,
-  clearSecretInputs,
-  forget,
-  holdSecret,
-  protocol,
-  storeSecretKey,
-} from "./keys.js";
+} from "./lib/forms.js";
+import { getJSON, postJSON, safeNext } from "./lib/http.js";
 import {
   attachPassphraseSuggester,
   attachStrengthMeter,
   newPasswordProblem,
-} from "./password-strength.js";
+} from "./lib/password-strength.js";
 
 const form = document.getElementById("password-form");
 const currentInput = document.getElementById("current-password");

@@ -12,25 +12,25 @@
 //   done       Continue
 // The recovery code and the passwords never leave the browser; the secret key stays the same.
 
+import { deriveInWorker, KdfError } from "./crypto/kdf.js";
+import { forget, holdSecret, protocol, storeSecretKey } from "./crypto/keys.js";
+import { ApiError } from "./lib/errors.js";
 import {
-  ApiError,
   clearErrors,
+  clearSecretInputs,
   holdOff,
   isBusy,
-  postJSON,
-  safeNext,
   setBusy,
   showAlert,
   showFieldError,
-} from "./api.js";
-import { KdfError, deriveInWorker } from "./kdf.js";
-import { clearSecretInputs, forget, holdSecret, protocol, storeSecretKey } from "./keys.js";
+} from "./lib/forms.js";
+import { postJSON, safeNext } from "./lib/http.js";
 import {
   attachPassphraseSuggester,
   attachStrengthMeter,
   newPasswordProblem,
-} from "./password-strength.js";
-import { recoveryCodeUI, showStep, showWorking } from "./recovery-code-ui.js";
+} from "./lib/password-strength.js";
+import { recoveryCodeUI, showStep, showWorking } from "./lib/recovery-code.js";
 
 const root = document.getElementById("recover");
 

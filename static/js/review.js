@@ -2,7 +2,7 @@
 //
 //   1. GET /api/messages/{id}/review; if nobody is reviewing it, claim it
 //      (POST .../claim; a no-op when it is already mine).
-//   2. Open the case secret key (case-common.js) and, with it, the letter: openLetter checks the
+//   2. Open the case secret key (client/cases.js) and, with it, the letter: openLetter checks the
 //      grant (made by the author's key to the case key), the manifest hash and every chunk hash
 //      before decrypting. If anything fails, the page says so and Approve is switched off.
 //      A message with recordings, scanned pages or files (media/open.js isMediaObject) is opened
@@ -26,23 +26,18 @@
 // Decrypted text (the letter, names, earlier feedback) only ever goes into the page through
 // textContent, and nothing decrypted or typed here is logged or sent except sealed.
 
-import {
-  ApiError,
-  clearErrors,
-  getJSON,
-  isBusy,
-  postJSON,
-  safeNext,
-  setBusy,
-  showAlert,
-  showFieldError,
-} from "./api.js";
-import { focusOn, formatDateTime, openCaseKey, say, sentenceFor } from "./case-common.js";
-import { forget, loadSecretKey, protocol } from "./keys.js";
+import { openCaseKey } from "./client/cases.js";
+import { openNote, sealedObjectBody, sealNote } from "./client/notes.js";
+import { loadSecretKey } from "./client/session.js";
+import { keyStatus, loadVault, pinFor } from "./client/vault.js";
+import { forget, protocol } from "./crypto/keys.js";
+import { formatDateTime } from "./lib/dates.js";
+import { focusOn, say } from "./lib/dom.js";
+import { ApiError, sentenceFor } from "./lib/errors.js";
+import { clearErrors, isBusy, setBusy, showAlert, showFieldError } from "./lib/forms.js";
+import { getJSON, postJSON, safeNext } from "./lib/http.js";
 import { openMessage, formatFromManifest, isMediaObject, lengthFromManifest } from "./media/open.js";
 import { showOpenedMessage } from "./media/message-view.js";
-import { openNote, sealNote, sealedObjectBody } from "./notes.js";
-import { keyStatus, loadVault, pinFor } from "./vault.js";
 
 const root = document.getElementById("review");
 const messageId = root.dataset.messageId;

@@ -7,26 +7,19 @@
 // 4. Open the bundle with wrapKey, keep the secret key for this tab (keys.js), go to `next`.
 // The password itself is never sent.
 
+import { deriveInWorker, KdfError } from "./crypto/kdf.js";
+import { forget, holdSecret, protocol, storeSecretKey, wipeKeys } from "./crypto/keys.js";
+import { ApiError } from "./lib/errors.js";
 import {
-  ApiError,
   clearErrors,
+  clearSecretInputs,
   holdOff,
   isBusy,
-  postJSON,
-  safeNext,
   setBusy,
   showAlert,
   showFieldError,
-} from "./api.js";
-import { KdfError, deriveInWorker } from "./kdf.js";
-import {
-  clearSecretInputs,
-  forget,
-  holdSecret,
-  protocol,
-  storeSecretKey,
-  wipeKeys,
-} from "./keys.js";
+} from "./lib/forms.js";
+import { postJSON, safeNext } from "./lib/http.js";
 
 const form = document.getElementById("sign-in-form");
 const nameInput = document.getElementById("sign-in-name");
@@ -79,7 +72,7 @@ async function signIn() {
     }
     await storeSecretKey(answer.account_id, secretKey, answer.session_key);
     clearSecretInputs(passwordInput);
-    // Replace, not push: the portal keeps one history entry (see common.js).
+    // Replace, not push: the portal keeps one history entry (see lib/navigation.js).
     location.replace(safeNext(answer.next));
   } catch (error) {
     restore();

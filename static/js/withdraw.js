@@ -3,7 +3,9 @@
 // The server withdraws this person's letters that are not yet opened, holds what waits for
 // them and tells their facilitator.
 
-import { ApiError, isBusy, postJSON, safeNext, setBusy, showAlert } from "./api.js";
+import { ApiError } from "./lib/errors.js";
+import { isBusy, setBusy, showAlert } from "./lib/forms.js";
+import { postJSON, safeNext } from "./lib/http.js";
 
 const button = document.getElementById("withdraw-button");
 const statusRegion = document.getElementById("withdraw-status");

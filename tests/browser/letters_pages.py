@@ -22,7 +22,7 @@ UNLOCK_MS = 20_000
 
 
 def paragraphs(box: Locator) -> list[str]:
-    """The text of each paragraph a letter box shows (letter-common.js showText)."""
+    """The text of each paragraph a letter box shows (lib/dom.js showText)."""
     expect(box.locator("p").first).to_be_visible(timeout=UNLOCK_MS)
     return [text or "" for text in (p.text_content() for p in box.locator("p").all())]
 

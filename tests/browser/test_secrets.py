@@ -51,7 +51,7 @@ def record_requests(context: BrowserContext) -> list[bytes]:
 
 def secret_key_held_by(page: Page) -> tuple[str, bytes]:
     """(account id, secret key) as this tab holds them: its stored blob, opened with the session
-    key the server gives this session (what static/js/keys.js does)."""
+    key the server gives this session (what static/js/crypto/keys.js does)."""
     session = page.evaluate(
         "async () => (await fetch('/api/session', {headers: {Accept: 'application/json'}})).json()"
     )

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import * as p from "../../static/js/protocol.js";
+import * as p from "../../static/js/crypto/protocol.js";
 import {
   PartSealer,
   chunkCountFor,

@@ -1,4 +1,4 @@
-// The strength meter's estimate and the passphrase suggester (static/js/password-strength.js).
+// The strength meter's estimate and the passphrase suggester (static/js/lib/password-strength.js).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -7,8 +7,8 @@ import {
   estimateStrength,
   newPasswordProblem,
   suggestPassphrase,
-} from "../../static/js/password-strength.js";
-import { WORDLIST } from "../../static/js/wordlist.js";
+} from "../../static/js/lib/password-strength.js";
+import { WORDLIST } from "../../static/js/lib/wordlist.js";
 
 test("common passwords are weak however long", () => {
   for (const password of ["password123", "qwertyuiop1", "1234567890", "iloveyou2023"]) {

@@ -1,4 +1,4 @@
-// static/js/protocol.js against portal/protocol.py: every output in tests/vectors/python.json is
+// static/js/crypto/protocol.js against portal/protocol.py: every output in tests/vectors/python.json is
 // recomputed here byte for byte and everything in it is opened, then the tamper cases that must
 // fail. Run: node --test tests/js/
 // The vector files are generated (tests/vectors/make_vectors.py, tests/js/make_vectors.mjs) and
@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import * as p from "../../static/js/protocol.js";
-import { handleKdfRequest } from "../../static/js/kdf-worker.js";
+import * as p from "../../static/js/crypto/protocol.js";
+import { handleKdfRequest } from "../../static/js/crypto/kdf-worker.js";
 
 await p.ready();
 

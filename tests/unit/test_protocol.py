@@ -1,4 +1,4 @@
-"""portal/protocol.py against static/js/protocol.js, and on its own.
+"""portal/protocol.py against static/js/crypto/protocol.js, and on its own.
 
 Every output in tests/vectors/js.json is recomputed here byte for byte and everything in it is
 opened; python.json is checked the same way by tests/js/protocol.test.mjs (and here only for the

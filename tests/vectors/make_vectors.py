@@ -4,7 +4,7 @@ Run from the repository root after a deliberate protocol change, then commit the
 
     .venv/bin/python tests/vectors/make_vectors.py
 
-tests/js/protocol.test.mjs recomputes every output here with static/js/protocol.js and must
+tests/js/protocol.test.mjs recomputes every output here with static/js/crypto/protocol.js and must
 agree byte for byte; tests/js/make_vectors.mjs writes the mirror file js.json. The tests never
 regenerate either file. Inputs differ from js.json's (another seed) so each direction checks
 different bytes.

@@ -9,7 +9,7 @@
 //
 // Public: class MediaComposer (see the methods' comments), DEFAULT_MAX_MESSAGE_BYTES.
 
-import { ApiError } from "../api.js";
+import { ApiError } from "../lib/errors.js";
 import { MAX_PARTS, cipherSize } from "./seal.js";
 import { MediaMessage, UploadCancelled } from "./message.js";
 import {

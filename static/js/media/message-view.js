@@ -8,7 +8,7 @@
 //     -> {pause(), destroy()}
 //   transcriptHeading(label) -> "A written transcript" | "A written translation"
 
-import { showText } from "../letter-common.js";
+import { showText } from "../lib/dom.js";
 import { isPdf, isPlayable, isShowableImage } from "./open.js";
 import { createMediaPlayer } from "./player.js";
 import { createPageViewer } from "./viewer.js";

@@ -383,7 +383,7 @@ export class MediaMessage {
     const { p } = this;
     const old = this.key;
     const base = `/api/uploads/${encodeURIComponent(this.objectId)}/${this.version}`;
-    const { deleteJSON } = await import("../api.js");
+    const { deleteJSON } = await import("../lib/http.js");
     await deleteJSON(base).catch(() => {});
     const key = p.generateContentKey();
     if (this.hasRecording) {
@@ -410,7 +410,7 @@ export class MediaMessage {
   async cancel() {
     if (this.uploader) await this.uploader.cancel();
     else if (this.objectId) {
-      const { deleteJSON } = await import("../api.js");
+      const { deleteJSON } = await import("../lib/http.js");
       await deleteJSON(`/api/uploads/${encodeURIComponent(this.objectId)}/${this.version}`)
         .catch(() => {});
     }

@@ -20,7 +20,7 @@
 //   formatFromManifest(manifest), lengthFromManifest(manifest)  -> what the author should have
 //                                                        declared (facilitators compare them)
 
-import { holdSecret } from "../keys.js";
+import { holdSecret } from "../crypto/keys.js";
 
 const LETTER_KIND = "letter";
 const LETTER_MIME = "text/plain; charset=utf-8";
@@ -112,7 +112,7 @@ async function fetchChunk(url, signal) {
       await pause(500 * attempt);
       continue;
     }
-    // The server counts every request as activity: keep the idle timer in step (common.js).
+    // The server counts every request as activity: keep the idle timer in step (lib/idle.js).
     document.dispatchEvent(
       new CustomEvent("portal:server-contact", { detail: { idleRemaining: null } }),
     );

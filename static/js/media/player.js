@@ -19,7 +19,7 @@
 //
 //   createMediaPlayer(part, {label, onCheckFailed, onProblem}) -> {element, destroy()}
 
-import { COULD_NOT_CHECK } from "../letter-common.js";
+import { COULD_NOT_CHECK } from "../lib/errors.js";
 import { ChunkUnavailable, isPlayable } from "./open.js";
 
 const AHEAD_SECONDS = 30;

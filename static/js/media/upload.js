@@ -16,7 +16,8 @@
 // connection is back, and `onWaiting(true)` lets the page say so calmly. Anything else (a
 // refusal) stops the upload with an ApiError carrying the server's sentence.
 
-import { ApiError, NETWORK_MESSAGE, csrfToken, deleteJSON, getJSON, postJSON } from "../api.js";
+import { ApiError, NETWORK_MESSAGE } from "../lib/errors.js";
+import { csrfToken, deleteJSON, getJSON, postJSON } from "../lib/http.js";
 
 export const CONCURRENCY = 3;
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];

@@ -7,7 +7,7 @@
 //
 //   createPageViewer(part, {pageNumber, pageCount, onCheckFailed, onProblem}) -> {element, destroy()}
 
-import { COULD_NOT_CHECK } from "../letter-common.js";
+import { COULD_NOT_CHECK } from "../lib/errors.js";
 import { ChunkUnavailable, isPdf, isShowableImage } from "./open.js";
 
 function isCheckFailure(error) {

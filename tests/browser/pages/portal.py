@@ -34,7 +34,7 @@ class PortalPage(PageObject):
         The heading shows before the page has finished loading when the page is reached by
         location.replace() (as every move inside the portal is): on a busy machine axe could
         then measure the page without its style sheet, and a key pressed could come before
-        common.js listens for it. The load event comes after both.
+        static/js/lib/quick-exit.js listens for it. The load event comes after both.
         """
         expect(self.page.get_by_role("heading", level=1, name=self.heading)).to_be_visible()
         self.page.wait_for_load_state("load")

@@ -1,17 +1,14 @@
 // The participant's case as their own browser can confirm it (GET /api/me/case).
-//
+
 // The case public key, which letters are sealed to, comes from a grant made by a facilitator
 // (makeCasePublicGrant) and is opened here with the participant's secret key. The grant only
 // opens if the facilitator whose public key is named (grant_sender_public_key) really made it
 // for this participant and this case. So the facilitator's security number is shown only when
 // the grant opens; the server's own `facilitator_fingerprint` is never shown, because the
 // server could claim any number.
-//
-// Also the participant's home page (templates/participant/home.html, #case-context): it shows
-// that security number, with the sentence that it can be compared at the next meeting.
 
-import { ApiError, getJSON } from "./api.js";
-import { KeysUnavailable, forget, loadSecretKey, protocol } from "./keys.js";
+
+import { getJSON } from "../lib/http.js";
 
 /**
  * {me, status, casePublicKey, facilitatorPublicKey}. status is
@@ -40,40 +37,3 @@ export async function loadCaseContext(p, keys) {
 }
 
 // --- the home page -----------------------------------------------------------------------------
-
-async function showFacilitatorNumber(root) {
-  const status = document.getElementById("facilitator-status");
-  const confirmed = document.getElementById("facilitator-confirmed");
-  const number = document.getElementById("facilitator-fingerprint");
-  const unconfirmed = document.getElementById("facilitator-unconfirmed");
-  const pending = document.getElementById("facilitator-pending");
-  const problem = document.getElementById("facilitator-problem");
-  let keys = null;
-  try {
-    keys = await loadSecretKey();
-    const p = await protocol();
-    const context = await loadCaseContext(p, keys);
-    if (context.status === "confirmed") {
-      number.textContent = p.formatFingerprint(p.fingerprintDigits(context.facilitatorPublicKey));
-      confirmed.hidden = false;
-    } else if (context.status === "missing") {
-      pending.hidden = false;
-    } else {
-      unconfirmed.hidden = false;
-    }
-    status.textContent = "";
-  } catch (error) {
-    status.textContent = "";
-    problem.textContent =
-      error instanceof KeysUnavailable || error instanceof ApiError
-        ? error.message
-        : "This part of the page could not be loaded. Please try again later.";
-    problem.hidden = false;
-  } finally {
-    if (keys) forget(keys.secretKey);
-    root.setAttribute("aria-busy", "false");
-  }
-}
-
-const root = document.getElementById("case-context");
-if (root) showFacilitatorNumber(root);

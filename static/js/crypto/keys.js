@@ -1,24 +1,26 @@
 // The account's secret key while signed in (docs/protocol-v1.md, "Session storage").
 //
 // sessionStorage["portal.sk"] holds AEAD(session_key, secret_key) as base64url. The session key
-// lives on the server and is given only to this session's cookie (GET /api/session), so the
-// stored blob is useless once the session ends: signing out, expiry or quick exit delete the
-// server's copy. sessionStorage belongs to one tab and is gone when the tab closes.
+// lives on the server and is given only to this session's cookie (GET /api/session, fetched by
+// client/session.js), so the stored blob is useless once the session ends: signing out, expiry
+// or quick exit delete the server's copy. sessionStorage belongs to one tab and is gone when the
+// tab closes.
 //
-// Every secret key handed out from here is remembered so that wipeKeys() (quick exit, sign-out,
-// expiry) can overwrite it with zeros: a page that still holds a key in a variable then holds
-// only zeros.
+// Every secret key handed out is remembered so that wipeKeys() (quick exit, sign-out, expiry)
+// can overwrite it with zeros: a page that still holds a key in a variable then holds only
+// zeros.
 //
 // protocol.js (libsodium, about half a megabyte of WebAssembly) is imported on first use only:
-// common.js imports this module on every page just for wipeKeys().
+// main.js imports this module on every page just for wipeKeys().
 
-import { getJSON } from "./api.js";
+import { ShowableError } from "../lib/errors.js";
 
 const STORAGE_KEY = "portal.sk";
 const held = new Set();
 
 let protocolPromise = null;
 
+/** The protocol module, once libsodium is ready. */
 export function protocol() {
   if (protocolPromise === null) {
     protocolPromise = import("./protocol.js").then(async (module) => {
@@ -34,7 +36,7 @@ export function protocol() {
 }
 
 /** The key is missing or no longer opens: the person must sign in again (in this tab). */
-export class KeysUnavailable extends Error {
+export class KeysUnavailable extends ShowableError {
   constructor() {
     super(
       "Your keys are not available in this tab. Please sign out, then sign in again in this tab.",
@@ -57,6 +59,7 @@ export function forget(bytes) {
   }
 }
 
+/** Keep `secretKey` for this tab, wrapped under this session's key (base64url). */
 export async function storeSecretKey(accountId, secretKey, sessionKeyB64) {
   const p = await protocol();
   const sessionKey = p.b64decode(sessionKeyB64);
@@ -72,8 +75,8 @@ export async function storeSecretKey(accountId, secretKey, sessionKeyB64) {
   }
 }
 
-/** {accountId, secretKey, publicKey} for the signed-in account, or throws KeysUnavailable. */
-export async function loadSecretKey() {
+/** The wrapped key this tab keeps, or throws KeysUnavailable. */
+export function storedKeyBlob() {
   let blob = null;
   try {
     blob = sessionStorage.getItem(STORAGE_KEY);
@@ -81,8 +84,15 @@ export async function loadSecretKey() {
     blob = null;
   }
   if (!blob) throw new KeysUnavailable();
-  // Reading the session key must not count as activity: this is not the person doing anything.
-  const session = await getJSON("/api/session", { extendsSession: false });
+  return blob;
+}
+
+/**
+ * Open the tab's wrapped key with the session's answer ({account_id, session_key, public_key}):
+ * {accountId, secretKey (held), publicKey}, or KeysUnavailable for a blob from an earlier session
+ * or another account signed in on this tab.
+ */
+export async function openStoredKey(blob, session) {
   const p = await protocol();
   const sessionKey = p.b64decode(session.session_key);
   try {
@@ -93,7 +103,6 @@ export async function loadSecretKey() {
       publicKey: p.b64decode(session.public_key),
     };
   } catch (error) {
-    // A blob from an earlier session, or from another account signed in on this tab.
     if (error instanceof p.ProtocolError) throw new KeysUnavailable();
     throw error;
   } finally {
@@ -110,11 +119,4 @@ export function wipeKeys() {
   }
   for (const bytes of held) bytes.fill(0);
   held.clear();
-}
-
-/** Empty password and recovery-code inputs once their value has been used. */
-export function clearSecretInputs(...inputs) {
-  for (const input of inputs) {
-    if (input) input.value = "";
-  }
 }

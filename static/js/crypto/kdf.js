@@ -4,10 +4,12 @@
 // One worker per derivation, terminated as soon as it answers, so its memory (which held the
 // password and the master key) is released at once instead of lingering in an idle worker.
 
+import { ShowableError } from "../lib/errors.js";
+
 export const KDF_FAILED_MESSAGE =
   "This device could not finish securing your account. Close other apps or tabs, then try again.";
 
-export class KdfError extends Error {
+export class KdfError extends ShowableError {
   constructor() {
     super(KDF_FAILED_MESSAGE);
     this.name = "KdfError";

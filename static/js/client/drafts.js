@@ -20,7 +20,8 @@
 // expiry zero the secret key: a zero key is a key anyone knows), and after sending, the keeper
 // is closed so that leaving the page cannot save the sent letter again as a draft.
 
-import { ApiError, deleteJSON, getJSON, putJSON } from "./api.js";
+import { ApiError } from "../lib/errors.js";
+import { deleteJSON, getJSON, putJSON } from "../lib/http.js";
 
 const SAVE_AFTER_MS = 2000;
 const SAVE_AT_LEAST_EVERY_MS = 15000;

@@ -15,7 +15,7 @@
 //    +-- WrongContext       authentic, but made for another purpose, object, version, case,
 //                           sender or recipient than the caller expected
 
-import _sodium from "../vendor/libsodium-wrappers.mjs";
+import _sodium from "../../vendor/libsodium-wrappers.mjs";
 
 export class ProtocolError extends Error {
   constructor(message) {

@@ -13,8 +13,8 @@
 //     every chunk hash (protocol.openLetter)
 //   sealedObjectBody(objectId, version, sealed) -> the wire form of a sealed object
 
-import { postJSON } from "./api.js";
-import { protocol } from "./keys.js";
+import { protocol } from "../crypto/keys.js";
+import { postJSON } from "../lib/http.js";
 
 export const NOTE_KINDS = Object.freeze(["feedback", "content_note", "transcript"]);
 

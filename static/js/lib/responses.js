@@ -1,0 +1,48 @@
+// What happens when an htmx request comes back, for every page in one place.
+//
+//   HX-Redirect   the action is done and the server names the next page: go there by
+//                 *replacing* this history entry (the portal keeps one; lib/navigation.js),
+//                 never with htmx's default, which would add one.
+//   4xx           the server's sentence (templates/partials/form_error.html) goes into the alert
+//                 region of the form that asked (lib/sealed-forms.js alertRegionOf), or the page's
+//                 [data-page-alert]; nothing else on the page changes.
+//   5xx, network  a calm sentence in the same place; the server has already kept nothing.
+
+import { say } from "./dom.js";
+import { GENERIC_MESSAGE, NETWORK_MESSAGE } from "./errors.js";
+import { safeNext } from "./http.js";
+import { browserLocation } from "./navigation.js";
+import { alertRegionOf } from "./sealed-forms.js";
+
+function alertFor(element) {
+  const region = element instanceof Element ? alertRegionOf(element) : null;
+  return region || document.querySelector("[data-page-alert]");
+}
+
+export function startResponses() {
+  document.addEventListener("htmx:beforeOnLoad", (event) => {
+    const next = event.detail.xhr?.getResponseHeader("HX-Redirect");
+    if (!next) return;
+    event.preventDefault();
+    browserLocation.replace(safeNext(next));
+  });
+
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const status = event.detail.xhr?.status || 0;
+    if (status < 400 || status >= 500) return;
+    const region = alertFor(event.detail.elt);
+    if (!region) return;
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+    event.detail.target = region;
+    event.detail.swapOverride = "innerHTML";
+  });
+
+  document.addEventListener("htmx:responseError", (event) => {
+    say(alertFor(event.detail.elt), GENERIC_MESSAGE);
+  });
+
+  document.addEventListener("htmx:sendError", (event) => {
+    say(alertFor(event.detail.elt), NETWORK_MESSAGE);
+  });
+}

@@ -1,0 +1,189 @@
+// lib/pages.js, lib/placeholders.js and lib/sealed-forms.js, in a jsdom document.
+import { page, settle } from "./support/dom.mjs";
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ShowableError } from "../../static/js/lib/errors.js";
+import { InputProblem } from "../../static/js/lib/forms.js";
+import { mountWithin, registerPage } from "../../static/js/lib/pages.js";
+import { openPlaceholders, registerOpener } from "../../static/js/lib/placeholders.js";
+import {
+  fieldsObject,
+  registerSealer,
+  sealedBody,
+  sealedExtension,
+} from "../../static/js/lib/sealed-forms.js";
+
+describe("lib/pages.js", () => {
+  test("a page mounts once per element, including elements swapped in later", async () => {
+    page('<div data-page="counter" id="one"></div>');
+    const mounted = [];
+    registerPage("counter", (root) => mounted.push(root.id));
+    await settle();
+    assert.deepEqual(mounted, ["one"]);
+    mountWithin(document);
+    assert.deepEqual(mounted, ["one"]);
+    const later = document.createElement("section");
+    later.innerHTML = '<div data-page="counter" id="two"></div>';
+    document.body.append(later);
+    document.body.dispatchEvent(new Event("noop"));
+    later.dispatchEvent(new CustomEvent("htmx:load", { bubbles: true }));
+    assert.deepEqual(mounted, ["one", "two"]);
+    assert.throws(() => registerPage("counter", () => {}), /registered twice/);
+  });
+
+  test("a page whose mount fails says so calmly in its alert region", async () => {
+    page('<div data-page="broken"><p class="form-alert" role="alert"></p></div>');
+    registerPage("broken", async () => {
+      throw new Error("bug");
+    });
+    await settle();
+    const root = document.querySelector('[data-page="broken"]');
+    assert.ok(root.hasAttribute("data-page-failed"));
+    assert.match(root.querySelector(".form-alert").textContent, /could not be made ready/);
+    assert.doesNotMatch(root.textContent, /bug/);
+  });
+});
+
+describe("lib/placeholders.js", () => {
+  test("each placeholder is opened once by its kind's opener; failures are marked", async () => {
+    page(`<span data-sealed="name" data-cipher="a">Person harmed</span>
+          <span data-sealed="name" data-cipher="bad">Person responsible</span>
+          <span data-sealed="later">…</span>`);
+    const calls = [];
+    registerOpener("name", async (element) => {
+      calls.push(element.dataset.cipher);
+      if (element.dataset.cipher === "bad") throw new Error("does not open");
+      element.textContent = "Sam";
+    });
+    await settle();
+    await openPlaceholders(document);
+    assert.deepEqual(calls, ["a", "bad"]);
+    const [good, bad, later] = document.querySelectorAll("[data-sealed]");
+    assert.equal(good.textContent, "Sam");
+    assert.equal(good.dataset.sealedState, "open");
+    assert.equal(bad.dataset.sealedState, "failed");
+    assert.equal(bad.textContent, "Person responsible");
+    assert.equal(later.dataset.sealedState, undefined); // no opener yet: waits for one
+    registerOpener("later", (element) => {
+      element.textContent = "opened";
+    });
+    await settle();
+    assert.equal(later.textContent, "opened");
+  });
+});
+
+/** What htmx hands an extension for htmx:confirm, recording whether the request was issued. */
+function confirmEvent(form, submitter = null) {
+  const event = {
+    issued: null,
+    prevented: false,
+    detail: {
+      elt: form,
+      triggeringEvent: { submitter },
+      issueRequest(skip) {
+        event.issued = skip;
+      },
+    },
+    preventDefault() {
+      event.prevented = true;
+    },
+  };
+  return event;
+}
+
+describe("lib/sealed-forms.js", () => {
+  const FORM = `<form id="f" hx-post="/api/x" data-seal="note">
+      <input type="radio" name="decision" value="return" checked>
+      <textarea id="words">secret words</textarea><p class="field-error" id="words-error"></p>
+      <p class="form-alert" role="alert"></p>
+      <button type="submit">Return it</button></form>`;
+
+  test("named fields become one object; a name given twice becomes a list", () => {
+    const data = new FormData();
+    data.append("formats", "letter");
+    data.append("formats", "audio");
+    data.append("side", "person_harmed");
+    assert.deepEqual(fieldsObject(data), { formats: ["letter", "audio"], side: "person_harmed" });
+    assert.deepEqual(sealedBody(data, { side: "x", grant: "g" }), {
+      formats: ["letter", "audio"],
+      side: "x",
+      grant: "g",
+    });
+  });
+
+  test("a sealed form sends the sealer's answer as JSON and never the secret words", async () => {
+    page(FORM);
+    const form = document.getElementById("f");
+    registerSealer("note", async (sealedForm) => ({
+      feedback: { sealed: `ciphertext of ${sealedForm.querySelector("textarea").value.length}` },
+    }));
+    const event = confirmEvent(form);
+    assert.equal(sealedExtension.onEvent("htmx:confirm", event), false);
+    assert.ok(event.prevented);
+    await settle();
+    assert.equal(event.issued, true);
+    const config = { detail: { elt: form, headers: {} } };
+    sealedExtension.onEvent("htmx:configRequest", config);
+    assert.equal(config.detail.headers["Content-Type"], "application/json");
+    const body = sealedExtension.encodeParameters(null, new FormData(form), form);
+    assert.deepEqual(JSON.parse(body), { decision: "return", feedback: { sealed: "ciphertext of 12" } });
+    assert.doesNotMatch(body, /secret words/);
+    // The answer is used once: a later plain request is not rewritten.
+    assert.equal(sealedExtension.encodeParameters(null, new FormData(form), form), null);
+  });
+
+  test("a sealer's InputProblem points at the field and nothing is sent", async () => {
+    page(FORM);
+    const form = document.getElementById("f");
+    registerSealer("note", async () => {
+      throw new InputProblem([[document.getElementById("words"), "Please write something."]]);
+    });
+    const event = confirmEvent(form);
+    sealedExtension.onEvent("htmx:confirm", event);
+    await settle();
+    assert.equal(event.issued, null);
+    assert.equal(document.getElementById("words-error").textContent, "Please write something.");
+    assert.equal(form.querySelector("button").textContent, "Return it");
+  });
+
+  test("a sealer's other failure is said in the form's alert region", async () => {
+    page(FORM);
+    const form = document.getElementById("f");
+    registerSealer("note", async () => {
+      throw new ShowableError("The case key could not be unlocked.");
+    });
+    const event = confirmEvent(form);
+    sealedExtension.onEvent("htmx:confirm", event);
+    await settle(80);
+    assert.equal(event.issued, null);
+    assert.equal(form.querySelector(".form-alert").textContent, "The case key could not be unlocked.");
+  });
+
+  test("a form that asks first sends nothing when the person goes back", async () => {
+    page(`<form id="c" hx-post="/api/close" data-confirm-heading="Close this case?"
+            data-confirm-button="Yes, close it"><button type="submit">Close</button></form>`);
+    const form = document.getElementById("c");
+    const event = confirmEvent(form);
+    sealedExtension.onEvent("htmx:confirm", event);
+    await settle();
+    document.querySelector('[data-confirm-answer="no"]').click();
+    await settle();
+    assert.equal(event.issued, null);
+    const again = confirmEvent(form);
+    sealedExtension.onEvent("htmx:confirm", again);
+    await settle();
+    document.querySelector('[data-confirm-answer="yes"]').click();
+    await settle();
+    assert.equal(again.issued, true);
+    // Not sealed: htmx encodes the form as usual.
+    assert.equal(sealedExtension.encodeParameters(null, new FormData(form), form), null);
+  });
+
+  test("other htmx requests pass through untouched", () => {
+    page('<form id="g" hx-get="/queue"></form>');
+    const event = confirmEvent(document.getElementById("g"));
+    assert.equal(sealedExtension.onEvent("htmx:confirm", event), true);
+    assert.equal(event.prevented, false);
+  });
+});

@@ -38,25 +38,35 @@ __all__ = [
     "CHUNK_SIZE",
     "DEFAULT_KDF_MEM",
     "DEFAULT_KDF_OPS",
+    "INVITATION_CODE_BYTES",
+    "LOOKUP_ID_BYTES",
+    "MAX_STATEMENT_BYTES",
     "MIN_KDF_MEM",
     "MIN_KDF_OPS",
+    "SIGNATURE_BYTES",
+    "SIGNING_SECRET_BYTES",
     "AccountKeys",
     "DecryptionFailed",
     "EncryptedObject",
+    "InvitationSecrets",
     "MalformedInput",
     "Part",
     "ProtocolError",
     "SealedLetter",
+    "TrustLogEntry",
     "WrongContext",
     "b64decode",
     "b64encode",
     "case_data_key",
+    "check_invitation_mac",
     "chunk_hash",
+    "decode_invitation_code",
     "decode_recovery_code",
     "decrypt_chunk",
     "decrypt_manifest",
     "derive_account_keys",
     "draft_key",
+    "encode_invitation_code",
     "encode_recovery_code",
     "encrypt_chunk",
     "encrypt_content",
@@ -66,19 +76,28 @@ __all__ = [
     "format_fingerprint",
     "generate_content_key",
     "generate_identity",
+    "generate_invitation_code",
     "generate_recovery_key",
+    "identity_fingerprint_digits",
+    "invitation_mac",
+    "invitation_secrets",
     "make_case_grant",
     "make_case_public_grant",
     "make_content_grant",
     "manifest_hash",
     "open_case_data",
     "open_case_grant",
+    "open_case_key_epoch",
     "open_case_public_grant",
     "open_case_text",
     "open_content",
     "open_content_grant",
     "open_draft",
     "open_letter",
+    "open_revocation",
+    "open_root_handover",
+    "open_staff_cert",
+    "open_statement",
     "open_vault",
     "public_key_from_secret",
     "recovery_auth_key",
@@ -89,10 +108,19 @@ __all__ = [
     "seal_vault",
     "session_unwrap",
     "session_wrap",
+    "sign_case_key_epoch",
+    "sign_revocation",
+    "sign_root_handover",
+    "sign_staff_cert",
+    "sign_statement",
+    "signing_keys_from_secret",
+    "signing_public_key_from_secret",
     "token_hash",
+    "trust_log_head",
     "unwrap_secret_key",
     "unwrap_with_recovery",
     "vault_key",
+    "verify_trust_log_extends",
     "wrap_secret_key",
     "wrap_with_recovery",
 ]
@@ -122,6 +150,11 @@ TAG_BYTES: Final = 16
 SALT_BYTES: Final = 16
 HASH_BYTES: Final = 32
 CHUNK_SIZE: Final = 1024 * 1024
+SIGNING_SECRET_BYTES: Final = 64  # libsodium's Ed25519 secret key: seed (32) || public key (32)
+SIGNATURE_BYTES: Final = 64
+MAX_STATEMENT_BYTES: Final = 4096  # every kind of statement is a few hundred bytes
+INVITATION_CODE_BYTES: Final = 10  # 80 bits
+LOOKUP_ID_BYTES: Final = 16
 
 DEFAULT_KDF_OPS: Final = 3
 DEFAULT_KDF_MEM: Final = 64 * 1024 * 1024
@@ -156,6 +189,16 @@ _CASE_DATA: Final = b"portal/v1/case-data"
 _DRAFT: Final = b"portal/v1/draft"
 _FAKE_SALT: Final = b"portal/v1/fake-salt"
 _TOKEN: Final = b"portal/v1/token"
+# Trust anchors (docs/protocol-v1.md, "Trust anchors").
+_SIGNING_SEED: Final = b"portal/v1/signing-seed"
+_IDENTITY_FINGERPRINT: Final = b"portal/v1/identity-fingerprint"
+_STATEMENT: Final = b"portal/v1/statement\x00"
+_CONTEXT_PREFIX: Final = "portal/v1/"
+_TRUST_LOG: Final = b"portal/v1/trust-log"
+_INVITE_LOOKUP: Final = b"portal/v1/invite/lookup"
+_INVITE_REDEEM: Final = b"portal/v1/invite/redeem"
+_INVITE_MAC_KEY: Final = b"portal/v1/invite/mac"
+_INVITE_MAC: Final = b"portal/v1/invite\x00"
 
 _UUID_RE: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _B64_RE: Final = re.compile(r"[A-Za-z0-9_-]*")
@@ -169,6 +212,11 @@ _RECOVERY_SYMBOLS: Final = 52  # ceil(256 / 5); the last symbol carries 1 bit an
 _PURPOSE_RE: Final = re.compile(r"[\x21-\x7e]{1,100}")
 _LETTER_KIND: Final = "letter"
 _LETTER_MIME: Final = "text/plain; charset=utf-8"
+_INVITATION_SYMBOLS: Final = 16  # 80 bits / 5: no padding bits
+# "YYYY-MM-DDTHH:MM:SSZ"; the calendar is checked separately.
+_TIMESTAMP_RE: Final = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z"
+)
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -380,10 +428,16 @@ def unwrap_secret_key(wrap_key: bytes, account_id: str, bundle: bytes) -> bytes:
     return _bytes("unwrapped secret key", secret, KEY_BYTES)
 
 
-def fingerprint_digits(public_key: bytes) -> str:
-    """60 decimal digits people compare in person before a key is trusted."""
-    digest = _h(_FINGERPRINT, _bytes("public key", public_key, KEY_BYTES))
+def _digits(digest: bytes) -> str:
     return f"{int.from_bytes(digest, 'big') % 10**60:060d}"
+
+
+def fingerprint_digits(public_key: bytes) -> str:
+    """60 decimal digits people compare in person before a key is trusted.
+
+    For an account with no signing key yet; see identity_fingerprint_digits.
+    """
+    return _digits(_h(_FINGERPRINT, _bytes("public key", public_key, KEY_BYTES)))
 
 
 def format_fingerprint(digits: str) -> str:
@@ -403,26 +457,35 @@ def generate_recovery_key() -> bytes:
 def encode_recovery_code(key: bytes) -> str:
     """Crockford base32 of the 32 bytes, 13 groups of 4 symbols joined by '-'."""
     number = int.from_bytes(_bytes("recovery key", key, KEY_BYTES), "big") << 4
-    symbols = "".join(
-        _CROCKFORD[(number >> (5 * (_RECOVERY_SYMBOLS - 1 - i))) & 31]
-        for i in range(_RECOVERY_SYMBOLS)
-    )
-    return "-".join(symbols[i : i + 4] for i in range(0, _RECOVERY_SYMBOLS, 4))
+    return _crockford_symbols(number, _RECOVERY_SYMBOLS)
 
 
-def decode_recovery_code(code: str) -> bytes:
-    """Forgiving about case, spaces, '-' and O/I/L; strict about everything else."""
+def _crockford_number(code: str, count: int, what: str) -> int:
+    """Crockford base32 as typed by a person: forgiving about case, spaces, '-' and O/I/L;
+    strict about everything else (non-ASCII, other symbols, a wrong count)."""
     if not isinstance(code, str) or not code.isascii():
-        _fail(MalformedInput, "a recovery code is ASCII")
+        _fail(MalformedInput, f"a {what} is ASCII")
     symbols = code.upper().translate(_RECOVERY_SEPARATORS).translate(_CROCKFORD_ALIASES)
-    if len(symbols) != _RECOVERY_SYMBOLS:
-        _fail(MalformedInput, "a recovery code has 52 symbols")
+    if len(symbols) != count:
+        _fail(MalformedInput, f"a {what} has {count} symbols")
     number = 0
     for symbol in symbols:
         value = _CROCKFORD.find(symbol)
         if value < 0:
-            _fail(MalformedInput, "not a recovery code symbol")
+            _fail(MalformedInput, f"not a {what} symbol")
         number = number << 5 | value
+    return number
+
+
+def _crockford_symbols(number: int, count: int) -> str:
+    """``count`` symbols, most significant first, in groups of 4 joined by '-'."""
+    symbols = "".join(_CROCKFORD[(number >> (5 * (count - 1 - i))) & 31] for i in range(count))
+    return "-".join(symbols[i : i + 4] for i in range(0, count, 4))
+
+
+def decode_recovery_code(code: str) -> bytes:
+    """Forgiving about case, spaces, '-' and O/I/L; strict about everything else."""
+    number = _crockford_number(code, _RECOVERY_SYMBOLS, "recovery code")
     if number & 0xF:  # the padding bits of the last symbol; a typo there would go unnoticed
         _fail(MalformedInput, "recovery code does not end in a valid symbol")
     return (number >> 4).to_bytes(KEY_BYTES, "big")
@@ -1037,6 +1100,382 @@ def seal_draft(
 def open_draft(secret_key: bytes, account_id: str, draft_id: str, blob: bytes) -> bytes:
     ad = _DRAFT + _id("account_id", account_id) + _id("draft_id", draft_id)
     return _aead_open(draft_key(secret_key), blob, ad)
+
+
+# --- trust anchors: signing keys, signed statements, the trust log, invitations ---------------
+
+
+def _signing_seed(secret_key: bytes) -> bytes:
+    return _h(_bytes("secret key", secret_key, KEY_BYTES), _SIGNING_SEED)
+
+
+def signing_keys_from_secret(secret_key: bytes) -> tuple[bytes, bytes]:
+    """(signing_secret, signing_public_key): the account's Ed25519 key pair, derived from its
+    X25519 identity secret key, so bundles, recovery bundles and session blobs stay as they are.
+
+    ``signing_secret`` is libsodium's 64-byte form (seed || public key) in both implementations;
+    it never leaves the browser and is never stored.
+    """
+    public, secret = nacl.bindings.crypto_sign_seed_keypair(_signing_seed(secret_key))
+    return secret, public
+
+
+def signing_public_key_from_secret(secret_key: bytes) -> bytes:
+    return signing_keys_from_secret(secret_key)[1]
+
+
+def identity_fingerprint_digits(box_public_key: bytes, signing_public_key: bytes) -> str:
+    """60 decimal digits over both public keys: the security number people compare in person
+    for an account that has a signing key (format_fingerprint groups them)."""
+    keys = _bytes("box public key", box_public_key, KEY_BYTES) + _bytes(
+        "signing public key", signing_public_key, KEY_BYTES
+    )
+    return _digits(_h(_IDENTITY_FINGERPRINT, keys))
+
+
+def _sign(signing_secret: bytes, message: bytes) -> bytes:
+    _bytes("signing secret", signing_secret, SIGNING_SECRET_BYTES)
+    # libsodium signs with the public half stored in the secret key; a mismatched one would
+    # give signatures nobody can check (and can leak the key), so it is refused.
+    public, _ = nacl.bindings.crypto_sign_seed_keypair(signing_secret[:32])
+    if not hmac.compare_digest(public, signing_secret[32:]):
+        _fail(MalformedInput, "signing secret is not a seed followed by its public key")
+    return nacl.bindings.crypto_sign(message, signing_secret)[:SIGNATURE_BYTES]
+
+
+def _verify(signing_public_key: bytes, message: bytes, signature: bytes) -> None:
+    try:
+        nacl.bindings.crypto_sign_open(signature + message, signing_public_key)
+    except nacl.exceptions.CryptoError:
+        raise DecryptionFailed("signature does not verify with this key") from None
+
+
+# Field checkers: (field name, value) -> None, raising MalformedInput.
+_FieldCheck = Callable[[str, object], None]
+
+
+def _check_uuid(name: str, value: object) -> None:
+    _id(name, value)
+
+
+def _check_uuid_or_null(name: str, value: object) -> None:
+    if value is not None:
+        _id(name, value)
+
+
+def _check_key(name: str, value: object) -> None:
+    if not isinstance(value, str) or len(b64decode(value)) != KEY_BYTES:
+        _fail(MalformedInput, f"{name} must be base64url of 32 bytes")
+
+
+def _check_timestamp(name: str, value: object) -> None:
+    """ISO 8601 UTC to the second, "YYYY-MM-DDTHH:MM:SSZ", a real date and time (years 0001
+    to 9999, no leap second): one spelling per instant, so strings compare like times."""
+    match = _TIMESTAMP_RE.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        _fail(MalformedInput, f"{name} must be a UTC time written YYYY-MM-DDTHH:MM:SSZ")
+    year, month, day, hour, minute, second = (int(part) for part in match.groups())
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    if not (
+        year >= 1
+        and 1 <= month <= 12
+        and 1 <= day <= days[month - 1]
+        and hour <= 23
+        and minute <= 59
+        and second <= 59
+    ):
+        _fail(MalformedInput, f"{name} is not a real date and time")
+
+
+def _one_of(*allowed: str) -> _FieldCheck:
+    def check(name: str, value: object) -> None:
+        if not isinstance(value, str) or value not in allowed:
+            _fail(MalformedInput, f"{name} must be one of {', '.join(allowed)}")
+
+    return check
+
+
+def _check_epoch(name: str, value: object) -> None:
+    if _uint(name, value, 32) < 1:
+        _fail(MalformedInput, f"{name} must be at least 1")
+
+
+_STAFF_ROLES: Final = ("service_manager", "facilitator")
+_INVITATION_ROLES: Final = ("service_manager", "facilitator", "participant", "supporter")
+_STATEMENT_KINDS: Final[dict[str, dict[str, _FieldCheck]]] = {
+    "staff-cert": {
+        "account_id": _check_uuid,
+        "role": _one_of(*_STAFF_ROLES),
+        "box_public_key": _check_key,
+        "signing_public_key": _check_key,
+        "issued_at": _check_timestamp,
+        "issuer_account_id": _check_uuid,
+    },
+    "case-key": {
+        "case_id": _check_uuid,
+        "epoch": _check_epoch,
+        "case_public_key": _check_key,
+        "issued_at": _check_timestamp,
+        "issuer_account_id": _check_uuid,
+    },
+    "revocation": {
+        "account_id": _check_uuid,
+        "revoked_at": _check_timestamp,
+        "issuer_account_id": _check_uuid,
+        "reason": _one_of("disabled", "key-lost", "left"),
+    },
+    "root-handover": {
+        "new_root_account_id": _check_uuid,
+        "new_root_signing_public_key": _check_key,
+        "issued_at": _check_timestamp,
+        "issuer_account_id": _check_uuid,
+    },
+}
+# What the hash-chained trust log holds: certificates, revocations and hand-overs of the root.
+_TRUST_LOG_KINDS: Final = ("staff-cert", "revocation", "root-handover")
+_INVITATION_FIELDS: Final[dict[str, _FieldCheck]] = {
+    "invitation_id": _check_uuid,
+    "account_id": _check_uuid,
+    "role": _one_of(*_INVITATION_ROLES),
+    "case_id": _check_uuid_or_null,
+    "participant_id": _check_uuid_or_null,
+    "inviter_account_id": _check_uuid,
+    "inviter_box_public_key": _check_key,
+    "inviter_signing_public_key": _check_key,
+    "root_account_id": _check_uuid,
+    "root_signing_public_key": _check_key,
+    "expires_at": _check_timestamp,
+}
+
+
+def _check_fields(what: str, schema: dict[str, _FieldCheck], fields: object) -> dict[str, object]:
+    """Exactly the schema's field names, each value of its type; a copy of the fields."""
+    if not isinstance(fields, dict):
+        _fail(MalformedInput, f"{what} fields must be a dict")
+    if set(fields) != set(schema):
+        _fail(MalformedInput, f"{what} needs exactly the fields {', '.join(sorted(schema))}")
+    for name, check in schema.items():
+        check(name, fields[name])
+    return dict(fields)
+
+
+def _statement_schema(kind: object) -> dict[str, _FieldCheck]:
+    if not isinstance(kind, str) or kind not in _STATEMENT_KINDS:
+        _fail(MalformedInput, "unknown kind of statement")
+    return _STATEMENT_KINDS[kind]
+
+
+def sign_statement(
+    signing_secret: bytes, kind: str, fields: dict[str, object]
+) -> tuple[bytes, bytes]:
+    """(statement, signature): canonical JSON of ``fields`` plus "context": "portal/v1/<kind>",
+    and a detached Ed25519 signature over "portal/v1/statement" 0x00 || statement."""
+    schema = _statement_schema(kind)
+    if isinstance(fields, dict) and "context" in fields:
+        _fail(MalformedInput, "the context is added by sign_statement, not given")
+    checked = _check_fields(kind, schema, fields)
+    statement = _canonical_json({**checked, "context": _CONTEXT_PREFIX + kind})
+    return statement, _sign(signing_secret, _STATEMENT + statement)
+
+
+def _verified_statement(
+    signing_public_key: bytes, statement: bytes, signature: bytes
+) -> dict[str, object]:
+    """The statement's JSON object, once its signature verifies and its bytes are canonical."""
+    _bytes("signing public key", signing_public_key, KEY_BYTES)
+    _bytes("signature", signature, SIGNATURE_BYTES)
+    if len(_bytes("statement", statement)) > MAX_STATEMENT_BYTES:
+        _fail(MalformedInput, "statement is too long")
+    _verify(signing_public_key, _STATEMENT + statement, signature)
+    data = _parse_json_object(statement)
+    # Exactly one encoding: whatever the signer wrote must be what canonical JSON writes.
+    if _canonical_json(data) != statement:
+        _fail(MalformedInput, "statement is not canonical JSON")
+    return data
+
+
+def _statement_context(data: dict[str, object]) -> str:
+    context = data.get("context")
+    if not isinstance(context, str):
+        _fail(MalformedInput, "statement has no context")
+    return context
+
+
+def open_statement(
+    signing_public_key: bytes, kind: str, statement: bytes, signature: bytes
+) -> dict[str, object]:
+    """The statement's fields (without "context"), if ``signing_public_key`` signed exactly
+    these bytes, they are canonical JSON, of this kind, with the kind's fields."""
+    schema = _statement_schema(kind)
+    data = _verified_statement(signing_public_key, statement, signature)
+    if _statement_context(data) != _CONTEXT_PREFIX + kind:
+        _fail(WrongContext, "statement is of another kind")
+    fields = {name: value for name, value in data.items() if name != "context"}
+    return _check_fields(kind, schema, fields)
+
+
+def sign_staff_cert(signing_secret: bytes, fields: dict[str, object]) -> tuple[bytes, bytes]:
+    """{account_id, role, box_public_key, signing_public_key, issued_at, issuer_account_id}."""
+    return sign_statement(signing_secret, "staff-cert", fields)
+
+
+def open_staff_cert(
+    signing_public_key: bytes, statement: bytes, signature: bytes
+) -> dict[str, object]:
+    return open_statement(signing_public_key, "staff-cert", statement, signature)
+
+
+def sign_case_key_epoch(signing_secret: bytes, fields: dict[str, object]) -> tuple[bytes, bytes]:
+    """{case_id, epoch, case_public_key, issued_at, issuer_account_id}."""
+    return sign_statement(signing_secret, "case-key", fields)
+
+
+def open_case_key_epoch(
+    signing_public_key: bytes, statement: bytes, signature: bytes
+) -> dict[str, object]:
+    return open_statement(signing_public_key, "case-key", statement, signature)
+
+
+def sign_revocation(signing_secret: bytes, fields: dict[str, object]) -> tuple[bytes, bytes]:
+    """{account_id, revoked_at, issuer_account_id, reason}."""
+    return sign_statement(signing_secret, "revocation", fields)
+
+
+def open_revocation(
+    signing_public_key: bytes, statement: bytes, signature: bytes
+) -> dict[str, object]:
+    return open_statement(signing_public_key, "revocation", statement, signature)
+
+
+def sign_root_handover(signing_secret: bytes, fields: dict[str, object]) -> tuple[bytes, bytes]:
+    """{new_root_account_id, new_root_signing_public_key, issued_at, issuer_account_id}."""
+    return sign_statement(signing_secret, "root-handover", fields)
+
+
+def open_root_handover(
+    signing_public_key: bytes, statement: bytes, signature: bytes
+) -> dict[str, object]:
+    return open_statement(signing_public_key, "root-handover", statement, signature)
+
+
+# A trust log entry: (signer_signing_public_key, statement, signature).
+TrustLogEntry = tuple[bytes, bytes, bytes]
+
+
+def _trust_log_hashes(entries: Sequence[TrustLogEntry]) -> list[bytes]:
+    """h_0 .. h_{n-1}, after checking that every entry is a signed log statement."""
+    if not isinstance(entries, list | tuple) or len(entries) >= 2**32:
+        _fail(MalformedInput, "trust log entries must be a list")
+    hashes: list[bytes] = []
+    previous = bytes(HASH_BYTES)
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, tuple | list) or len(entry) != 3:
+            _fail(MalformedInput, "a trust log entry is (signer key, statement, signature)")
+        signer, statement, signature = entry
+        data = _verified_statement(signer, statement, signature)
+        context = _statement_context(data)
+        kind = context.removeprefix(_CONTEXT_PREFIX)
+        if not context.startswith(_CONTEXT_PREFIX) or kind not in _TRUST_LOG_KINDS:
+            _fail(WrongContext, "trust log entry is not a certificate, revocation or hand-over")
+        fields = {name: value for name, value in data.items() if name != "context"}
+        _check_fields(kind, _STATEMENT_KINDS[kind], fields)
+        previous = _h(
+            _TRUST_LOG,
+            previous
+            + _u32("index", index)
+            + signer
+            + _u32("statement length", len(statement))
+            + statement
+            + signature,
+        )
+        hashes.append(previous)
+    return hashes
+
+
+def trust_log_head(entries: Sequence[TrustLogEntry]) -> tuple[int, bytes]:
+    """(count, head hash) of a whole log; an empty log's head is 32 zero bytes."""
+    hashes = _trust_log_hashes(entries)
+    return len(hashes), hashes[-1] if hashes else bytes(HASH_BYTES)
+
+
+def verify_trust_log_extends(
+    old_count: int, old_head: bytes, entries: Sequence[TrustLogEntry]
+) -> bytes:
+    """The new head, if the whole log ``entries`` begins with the log this browser saw
+    (``old_count`` entries ending in ``old_head``); WrongContext otherwise."""
+    _uint("old count", old_count, 32)
+    _bytes("old head", old_head, HASH_BYTES)
+    hashes = _trust_log_hashes(entries)
+    if len(hashes) < old_count:
+        _fail(WrongContext, "trust log is shorter than the one seen before")
+    seen = hashes[old_count - 1] if old_count else bytes(HASH_BYTES)
+    if not hmac.compare_digest(seen, old_head):
+        _fail(WrongContext, "trust log does not extend the one seen before")
+    return hashes[-1] if hashes else bytes(HASH_BYTES)
+
+
+@dataclass(frozen=True)
+class InvitationSecrets:
+    """What the inviter's and the joiner's browsers derive from an invitation code."""
+
+    lookup_id: str  # 32 hex characters: the server finds the invitation by it
+    redeem_proof: bytes = field(repr=False)  # sent only to redeem; the server keeps a hash
+    mac_key: bytes = field(repr=False)  # never leaves the browser
+
+
+def generate_invitation_code() -> tuple[bytes, str]:
+    """(code_bytes, code_text): 80 random bits, shown as 16 Crockford symbols."""
+    code = nacl.utils.random(INVITATION_CODE_BYTES)
+    return code, encode_invitation_code(code)
+
+
+def encode_invitation_code(code: bytes) -> str:
+    """Crockford base32 of the 10 bytes, 4 groups of 4 symbols joined by '-'."""
+    number = int.from_bytes(_bytes("invitation code", code, INVITATION_CODE_BYTES), "big")
+    return _crockford_symbols(number, _INVITATION_SYMBOLS)
+
+
+def decode_invitation_code(code: str) -> bytes:
+    """Forgiving about case, spaces, '-' and O/I/L; strict about everything else."""
+    number = _crockford_number(code, _INVITATION_SYMBOLS, "invitation code")
+    return number.to_bytes(INVITATION_CODE_BYTES, "big")
+
+
+def invitation_secrets(code: bytes) -> InvitationSecrets:
+    code = _bytes("invitation code", code, INVITATION_CODE_BYTES)
+    return InvitationSecrets(
+        lookup_id=_h(_INVITE_LOOKUP, code)[:LOOKUP_ID_BYTES].hex(),
+        redeem_proof=_h(_INVITE_REDEEM, code),
+        mac_key=_h(_INVITE_MAC_KEY, code),
+    )
+
+
+def _invitation_fields(fields: object) -> dict[str, object]:
+    checked = _check_fields("invitation", _INVITATION_FIELDS, fields)
+    staff = checked["role"] in _STAFF_ROLES
+    if staff and (checked["case_id"] is not None or checked["participant_id"] is not None):
+        _fail(MalformedInput, "a staff invitation names no case and no participant")
+    if checked["role"] == "participant" and (
+        checked["case_id"] is None or checked["participant_id"] is None
+    ):
+        _fail(MalformedInput, "a participant invitation names its case and participant")
+    if checked["participant_id"] is not None and checked["case_id"] is None:
+        _fail(MalformedInput, "an invitation that names a participant names its case")
+    return checked
+
+
+def invitation_mac(mac_key: bytes, fields: dict[str, object]) -> bytes:
+    """H(key=mac_key, msg="portal/v1/invite" 0x00 || canonical JSON of the fields)."""
+    _bytes("MAC key", mac_key, KEY_BYTES)
+    return _h(mac_key, _INVITE_MAC + _canonical_json(_invitation_fields(fields)))
+
+
+def check_invitation_mac(mac_key: bytes, fields: dict[str, object], mac: bytes) -> None:
+    """Refuse (DecryptionFailed) unless the inviter who made the code sent these fields."""
+    _bytes("invitation MAC", mac, HASH_BYTES)
+    if not hmac.compare_digest(invitation_mac(mac_key, fields), mac):
+        _fail(DecryptionFailed, "invitation does not match its code")
 
 
 # --- server-side helpers ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ never rewritten by a test.
 import json
 import unicodedata
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -1094,3 +1095,392 @@ def test_any_text_round_trips_through_a_letter_and_case_text(text: str) -> None:
     assert opened == text
     blob = p.seal_case_text(case_sk, OTHER_ID, "note", text)
     assert p.open_case_text(case_sk, OTHER_ID, "note", blob) == text
+
+
+# --- trust anchors: js.json recomputed by protocol.py --------------------------------------------
+
+ERRORS: dict[str, type[p.ProtocolError]] = {
+    "DecryptionFailed": p.DecryptionFailed,
+    "MalformedInput": p.MalformedInput,
+    "WrongContext": p.WrongContext,
+}
+TYPED: dict[str, tuple[Callable[..., tuple[bytes, bytes]], Callable[..., dict[str, object]]]] = {
+    "staff-cert": (p.sign_staff_cert, p.open_staff_cert),
+    "case-key": (p.sign_case_key_epoch, p.open_case_key_epoch),
+    "revocation": (p.sign_revocation, p.open_revocation),
+    "root-handover": (p.sign_root_handover, p.open_root_handover),
+}
+
+
+def signing_secret(name: str) -> bytes:
+    return d(JS["signing"][name]["signing_secret"])
+
+
+def signing_pk(name: str) -> bytes:
+    return d(JS["signing"][name]["signing_public_key"])
+
+
+def log_entries(items: list[dict[str, Any]]) -> list[tuple[bytes, bytes, bytes]]:
+    return [(d(i["signer_public_key"]), d(i["statement"]), d(i["signature"])) for i in items]
+
+
+def why(vector: dict[str, Any]) -> str:
+    return ascii(vector["why"])
+
+
+def test_js_signing_keys_are_derived_from_the_identity_key() -> None:
+    assert set(JS["signing"]) == set(JS["identities"])
+    for name, v in JS["signing"].items():
+        secret = d(v["secret_key"])
+        assert v["secret_key"] == JS["identities"][name]["secret_key"]
+        made_secret, made_public = p.signing_keys_from_secret(secret)
+        assert (e(made_secret), e(made_public)) == (v["signing_secret"], v["signing_public_key"])
+        assert e(p.signing_public_key_from_secret(secret)) == v["signing_public_key"]
+        # libsodium's form: the seed H(key=secret_key, msg="portal/v1/signing-seed"), then the
+        # public key.
+        seed = p._h(secret, b"portal/v1/signing-seed")
+        assert made_secret == seed + made_public
+
+
+def test_js_identity_fingerprints_recompute_identically() -> None:
+    vectors = JS["identity_fingerprints"]
+    assert any(v["digits"].startswith("0") for v in vectors)
+    for v in vectors:
+        digits = p.identity_fingerprint_digits(d(v["box_public_key"]), d(v["signing_public_key"]))
+        assert digits == v["digits"]
+        assert p.format_fingerprint(digits) == v["formatted"]
+        # Another number than the box-only one: nobody can mistake one for the other.
+        assert digits != p.fingerprint_digits(d(v["box_public_key"]))
+    first = vectors[0]
+    swapped = p.identity_fingerprint_digits(
+        d(first["signing_public_key"]), d(first["box_public_key"])
+    )
+    assert swapped != first["digits"]
+
+
+def test_js_statements_cover_every_kind() -> None:
+    assert {v["kind"] for v in JS["statements"]} == set(TYPED)
+
+
+@pytest.mark.parametrize("vector", JS["statements"], ids=lambda v: v["kind"])
+def test_js_statement_recomputes_identically_and_opens(vector: dict[str, Any]) -> None:
+    v = vector
+    kind, fields = v["kind"], v["fields"]
+    made, signature = p.sign_statement(signing_secret(v["signer"]), kind, fields)
+    assert (e(made), e(signature)) == (v["statement"], v["signature"])
+    assert made.decode() == v["statement_text"]
+    assert json.loads(made)["context"] == f"portal/v1/{kind}"
+    sign, open_ = TYPED[kind]
+    assert sign(signing_secret(v["signer"]), fields) == (made, signature)
+    opened = p.open_statement(signing_pk(v["signer"]), kind, d(v["statement"]), d(v["signature"]))
+    assert opened == fields
+    assert open_(signing_pk(v["signer"]), d(v["statement"]), d(v["signature"])) == fields
+
+
+@pytest.mark.parametrize("vector", JS["statement_fields_invalid"], ids=why)
+def test_statement_with_bad_fields_is_refused_by_the_signer(vector: dict[str, Any]) -> None:
+    kind, fields = vector["kind"], vector["fields"]
+    with pytest.raises(p.MalformedInput):
+        p.sign_statement(signing_secret("alice"), kind, fields)
+    with pytest.raises(p.MalformedInput):
+        TYPED[kind][0](signing_secret("alice"), fields)
+
+
+def test_js_statement_refusals_cover_every_class() -> None:
+    assert {v["error"] for v in JS["statements_invalid"]} == set(ERRORS)
+    bad_fields = [v for v in JS["statements_invalid"] if v["why"].startswith("bad field")]
+    assert len(bad_fields) == len(JS["statement_fields_invalid"]) - 1  # all but "context"
+
+
+@pytest.mark.parametrize("vector", JS["statements_invalid"], ids=why)
+def test_bad_statement_is_refused_by_its_class(vector: dict[str, Any]) -> None:
+    v = vector
+    args = (d(v["signer_public_key"]), d(v["statement"]), d(v["signature"]))
+    with pytest.raises(ERRORS[v["error"]]):
+        p.open_statement(args[0], v["kind"], *args[1:])
+    with pytest.raises(ERRORS[v["error"]]):
+        TYPED[v["kind"]][1](*args)
+
+
+def test_js_trust_log_heads_recompute_identically_and_extend() -> None:
+    entries = log_entries(JS["trust_log"]["entries"])
+    heads = JS["trust_log"]["heads"]
+    assert [h["count"] for h in heads] == list(range(len(entries) + 1))
+    assert heads[0]["head"] == e(bytes(32))
+    for h in heads:
+        assert p.trust_log_head(entries[: h["count"]]) == (h["count"], d(h["head"]))
+        # Every state a browser may have seen is extended by the whole log.
+        newest = p.verify_trust_log_extends(h["count"], d(h["head"]), entries)
+        assert e(newest) == heads[-1]["head"]
+    kinds = [json.loads(statement)["context"] for _, statement, _ in entries]
+    assert set(kinds) == {"portal/v1/staff-cert", "portal/v1/revocation", "portal/v1/root-handover"}
+
+
+def test_js_trust_log_refusals_cover_every_class() -> None:
+    assert {v["error"] for v in JS["trust_log_invalid"]} == set(ERRORS)
+
+
+@pytest.mark.parametrize("vector", JS["trust_log_invalid"], ids=why)
+def test_trust_log_that_does_not_extend_is_refused(vector: dict[str, Any]) -> None:
+    v = vector
+    with pytest.raises(ERRORS[v["error"]]):
+        p.verify_trust_log_extends(v["old_count"], d(v["old_head"]), log_entries(v["entries"]))
+
+
+@pytest.mark.parametrize("vector", JS["invitations"], ids=lambda v: v["code"])
+def test_js_invitation_recomputes_identically(vector: dict[str, Any]) -> None:
+    v = vector
+    code = d(v["code_bytes"])
+    assert p.encode_invitation_code(code) == v["code"]
+    for text in [v["code"], *v["code_variants"]]:
+        assert p.decode_invitation_code(text) == code, ascii(text)
+    secrets = p.invitation_secrets(code)
+    assert secrets.lookup_id == v["lookup_id"]
+    assert len(secrets.lookup_id) == 32
+    assert e(secrets.redeem_proof) == v["redeem_proof"]
+    assert e(secrets.mac_key) == v["mac_key"]
+    assert e(p.invitation_mac(secrets.mac_key, v["fields"])) == v["mac"]
+    p.check_invitation_mac(secrets.mac_key, v["fields"], d(v["mac"]))
+    assert v["redeem_proof"] not in repr(secrets)
+    assert v["mac_key"] not in repr(secrets)
+
+
+@pytest.mark.parametrize("code", JS["invitation_codes_invalid"], ids=ascii)
+def test_invalid_invitation_code_raises_malformed(code: str) -> None:
+    with pytest.raises(p.MalformedInput):
+        p.decode_invitation_code(code)
+
+
+def test_js_invitation_mac_refusals_cover_both_classes() -> None:
+    assert {v["error"] for v in JS["invitation_macs_invalid"]} == {
+        "DecryptionFailed",
+        "MalformedInput",
+    }
+
+
+@pytest.mark.parametrize("vector", JS["invitation_macs_invalid"], ids=why)
+def test_invitation_with_wrong_mac_or_fields_is_refused(vector: dict[str, Any]) -> None:
+    v = vector
+    with pytest.raises(ERRORS[v["error"]]):
+        p.check_invitation_mac(d(v["mac_key"]), v["fields"], d(v["mac"]))
+
+
+# --- trust anchors: refusals and round trips in protocol.py --------------------------------------
+
+
+def test_signing_secret_with_a_foreign_public_half_raises_malformed() -> None:
+    seed_only = signing_secret("alice")[:32]
+    with pytest.raises(p.MalformedInput):
+        p.sign_statement(seed_only + signing_pk("bob"), "case-key", JS["statements"][2]["fields"])
+    with pytest.raises(p.MalformedInput):
+        p.sign_statement(seed_only, "case-key", JS["statements"][2]["fields"])
+    with pytest.raises(p.MalformedInput):  # the X25519 secret key itself is not a signing key
+        p.sign_statement(sk("alice"), "case-key", JS["statements"][2]["fields"])
+
+
+def test_unknown_kind_or_shape_of_statement_raises_malformed() -> None:
+    v = JS["statements"][0]
+    args = (d(v["statement"]), d(v["signature"]))
+    for kind in ("grant/case", "staff_cert", "", None):
+        with pytest.raises(p.MalformedInput):
+            p.sign_statement(signing_secret("alice"), kind, v["fields"])  # type: ignore[arg-type]
+        with pytest.raises(p.MalformedInput):
+            p.open_statement(signing_pk("alice"), kind, *args)  # type: ignore[arg-type]
+    for fields in (None, [], list(v["fields"].items())):
+        with pytest.raises(p.MalformedInput):
+            p.sign_statement(signing_secret("alice"), "staff-cert", fields)  # type: ignore[arg-type]
+    with pytest.raises(p.MalformedInput):
+        p.open_statement(signing_pk("alice"), "staff-cert", v["statement_text"], args[1])
+
+
+def test_trust_log_of_wrong_shape_raises_malformed() -> None:
+    entries = log_entries(JS["trust_log"]["entries"])
+    with pytest.raises(p.MalformedInput):
+        p.trust_log_head([entries[0][:2]])  # type: ignore[list-item]
+    with pytest.raises(p.MalformedInput):
+        p.trust_log_head(iter(entries))  # type: ignore[arg-type]
+    with pytest.raises(p.MalformedInput):
+        p.verify_trust_log_extends(-1, bytes(32), entries)
+    with pytest.raises(p.MalformedInput):
+        p.verify_trust_log_extends(True, d(JS["trust_log"]["heads"][1]["head"]), entries)
+    assert p.trust_log_head([]) == (0, bytes(32))
+    assert p.verify_trust_log_extends(0, bytes(32), []) == bytes(32)
+
+
+def test_invitation_mac_needs_the_code() -> None:
+    v = JS["invitations"][0]
+    code = d(v["code_bytes"])
+    with pytest.raises(p.MalformedInput):
+        p.invitation_secrets(code[:9])
+    with pytest.raises(p.MalformedInput):
+        p.encode_invitation_code(code + b"\x00")
+    # The lookup id and the redeem proof, which the server sees, are not the MAC key.
+    secrets = p.invitation_secrets(code)
+    for not_the_key in (secrets.redeem_proof, bytes.fromhex(secrets.lookup_id) * 2):
+        with pytest.raises(p.DecryptionFailed):
+            p.check_invitation_mac(not_the_key, v["fields"], d(v["mac"]))
+
+
+@quick
+@given(secret=st.binary(min_size=32, max_size=32), other=st.binary(min_size=32, max_size=32))
+def test_any_identity_key_gives_one_signing_key_that_signs_statements(
+    secret: bytes, other: bytes
+) -> None:
+    signing, public = p.signing_keys_from_secret(secret)
+    assert p.signing_keys_from_secret(secret) == (signing, public)
+    assert p.signing_public_key_from_secret(secret) == public
+    assert signing[32:] == public
+    box_public = p.public_key_from_secret(secret)
+    digits = p.identity_fingerprint_digits(box_public, public)
+    assert len(digits) == 60
+    fields: dict[str, object] = {
+        "case_id": OTHER_ID,
+        "epoch": 1,
+        "case_public_key": e(box_public),
+        "issued_at": "2025-01-01T00:00:00Z",
+        "issuer_account_id": OTHER_ID,
+    }
+    statement, signature = p.sign_case_key_epoch(signing, fields)
+    assert p.open_case_key_epoch(public, statement, signature) == fields
+    if other != secret:
+        assert p.signing_public_key_from_secret(other) != public
+        with pytest.raises(p.DecryptionFailed):
+            p.open_case_key_epoch(p.signing_public_key_from_secret(other), statement, signature)
+
+
+_HISTORY = JS["statements"][3]  # carol's revocation
+
+
+@quick
+@given(data=st.data())
+def test_any_bit_flipped_in_a_statement_or_signature_is_refused(data: st.DataObject) -> None:
+    statement, signature = d(_HISTORY["statement"]), d(_HISTORY["signature"])
+    where = data.draw(st.sampled_from(["statement", "signature"]))
+    target = statement if where == "statement" else signature
+    bit = data.draw(st.integers(0, 8 * len(target) - 1))
+    changed = bytearray(target)
+    changed[bit // 8] ^= 1 << (bit % 8)
+    if where == "statement":
+        statement = bytes(changed)
+    else:
+        signature = bytes(changed)
+    with pytest.raises(p.DecryptionFailed):
+        p.open_revocation(signing_pk("carol"), statement, signature)
+
+
+@quick
+@given(
+    year=st.integers(0, 9999),
+    month=st.integers(0, 13),
+    day=st.integers(0, 32),
+    hour=st.integers(0, 25),
+    minute=st.integers(0, 60),
+    second=st.integers(0, 61),
+)
+def test_timestamps_are_accepted_exactly_when_they_are_real(
+    year: int, month: int, day: int, hour: int, minute: int, second: int
+) -> None:
+    text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}Z"
+    try:
+        real = datetime(year, month, day, hour, minute, second).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        real = None
+    fields = {**JS["statements"][3]["fields"], "revoked_at": text}
+    if real is not None:
+        statement, signature = p.sign_revocation(signing_secret("carol"), fields)
+        assert p.open_revocation(signing_pk("carol"), statement, signature)["revoked_at"] == text
+    else:
+        with pytest.raises(p.MalformedInput):
+            p.sign_revocation(signing_secret("carol"), fields)
+
+
+@quick
+@given(when=st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)))
+def test_timestamps_compare_like_the_times_they_name(when: datetime) -> None:
+    text = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = f"{when.year:04d}{text[text.index('-') :]}"  # strftime may not pad years below 1000
+    fields = {**JS["statements"][0]["fields"], "issued_at": text}
+    made, _ = p.sign_staff_cert(signing_secret("alice"), fields)
+    assert json.loads(made)["issued_at"] == text
+    later = when.replace(microsecond=0) + timedelta(seconds=1)
+    if later.year <= 9999:
+        assert text < f"{later.year:04d}{later.strftime('-%m-%dT%H:%M:%SZ')}"
+
+
+@quick
+@given(code=st.binary(min_size=10, max_size=10), sloppy=st.booleans())
+def test_any_invitation_code_round_trips_through_its_text(code: bytes, sloppy: bool) -> None:
+    text = p.encode_invitation_code(code)
+    assert len(text) == 19
+    assert [len(group) for group in text.split("-")] == [4, 4, 4, 4]
+    if sloppy:  # what a person typing it in might do
+        text = text.lower().replace("-", " ").replace("0", "o").replace("1", "l")
+    assert p.decode_invitation_code(text) == code
+    secrets = p.invitation_secrets(code)
+    assert int(secrets.lookup_id, 16) >= 0
+    assert len({secrets.lookup_id, secrets.redeem_proof.hex(), secrets.mac_key.hex()}) == 3
+
+
+def test_generated_invitation_codes_differ_and_decode() -> None:
+    first, second = p.generate_invitation_code(), p.generate_invitation_code()
+    assert first[0] != second[0]
+    for code, text in (first, second):
+        assert p.decode_invitation_code(text) == code
+
+
+_INVITE = JS["invitations"][1]
+
+
+@quick
+@given(data=st.data())
+def test_any_changed_invitation_field_fails_the_mac(data: st.DataObject) -> None:
+    fields = dict(_INVITE["fields"])
+    name = data.draw(st.sampled_from(sorted(fields)))
+    replacements: dict[str, object] = {
+        "role": "supporter",
+        "expires_at": "2030-01-01T00:00:00Z",
+    }
+    current = fields[name]
+    if name in replacements:
+        fields[name] = replacements[name]
+    elif name.endswith("_id"):
+        fields[name] = data.draw(st.uuids().map(str).filter(lambda u: u != current))
+    else:
+        fields[name] = e(data.draw(st.binary(min_size=32, max_size=32)))
+    mac_key, mac = d(_INVITE["mac_key"]), d(_INVITE["mac"])
+    with pytest.raises(p.DecryptionFailed):
+        p.check_invitation_mac(mac_key, fields, mac)
+
+
+def _log_of(count: int) -> list[tuple[bytes, bytes, bytes]]:
+    entries = []
+    for index in range(count):
+        fields = {
+            **JS["statements"][0]["fields"],
+            "issued_at": f"2025-01-01T00:00:{index:02d}Z",
+        }
+        statement, signature = p.sign_staff_cert(signing_secret("alice"), fields)
+        entries.append((signing_pk("alice"), statement, signature))
+    return entries
+
+
+_LOG = _log_of(8)
+
+
+@quick
+@given(data=st.data())
+def test_a_log_extends_every_prefix_of_itself_and_nothing_else(data: st.DataObject) -> None:
+    total = data.draw(st.integers(0, len(_LOG)))
+    seen = data.draw(st.integers(0, total))
+    entries = _LOG[:total]
+    count, head = p.trust_log_head(entries[:seen])
+    assert count == seen
+    assert p.verify_trust_log_extends(count, head, entries) == p.trust_log_head(entries)[1]
+    if seen > 0:
+        # The same number of entries, but another history: one entry dropped from the middle.
+        dropped = data.draw(st.integers(0, seen - 1))
+        other = [*entries[:dropped], *_LOG[dropped + 1 : seen + 1]]
+        with pytest.raises(p.WrongContext):
+            p.verify_trust_log_extends(count, head, other)
+        with pytest.raises(p.WrongContext):  # a shorter log
+            p.verify_trust_log_extends(count, head, entries[: seen - 1])

@@ -15,6 +15,7 @@ import unicodedata
 from pathlib import Path
 
 import nacl.hash
+import nacl.signing
 from nacl.encoding import RawEncoder
 
 from portal import protocol as p
@@ -172,6 +173,577 @@ def letter_vector(
     if recipe is None:
         vector["chunks"] = [e(chunk) for chunk in sealed.chunks]
     return vector
+
+
+# --- trust anchors -----------------------------------------------------------------------------
+
+STAFF_IDS = {
+    "alice": "a11ce000-0000-4000-8000-00000000a11c",
+    "bob": "b0b00000-0000-4000-8000-000000000b0b",
+    "carol": "ca201000-0000-4000-8000-0000000ca201",
+}
+INVITATION_IDS = ("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e")
+JOINER_IDS = ("3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e7f", "4d5e6f7a-8b9c-4dae-9f10-3b4c5d6e7f80")
+PARTICIPANT_ID = "5e6f7a8b-9cad-4ebf-a021-4c5d6e7f8091"
+STATEMENT_PREFIX = b"portal/v1/statement\x00"
+
+
+def flip(data: bytes, position: int) -> bytes:
+    copy = bytearray(data)
+    copy[position] ^= 0x01
+    return bytes(copy)
+
+
+def canonical(data: object) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def trust_anchors(identities: dict[str, bytes], public: dict[str, bytes]) -> dict[str, object]:
+    """Signing keys, security numbers over both keys, signed statements, the trust log and
+    invitation codes, with the refusals both sides must agree on."""
+    signing = {name: p.signing_keys_from_secret(sk) for name, sk in identities.items()}
+    spk = {name: pair[1] for name, pair in signing.items()}
+
+    def raw_signature(name: str, raw: bytes) -> bytes:
+        """Sign any bytes as a statement, to make statements sign_statement would refuse."""
+        return nacl.signing.SigningKey(signing[name][0][:32]).sign(STATEMENT_PREFIX + raw).signature
+
+    def statement(name: str, kind: str, fields: dict[str, object]) -> dict[str, object]:
+        made, signature = p.sign_statement(signing[name][0], kind, fields)
+        return {
+            "kind": kind,
+            "signer": name,
+            "fields": fields,
+            "statement_text": made.decode(),
+            "statement": e(made),
+            "signature": e(signature),
+        }
+
+    def cert(issuer: str, subject: str, role: str, issued_at: str) -> dict[str, object]:
+        return {
+            "account_id": STAFF_IDS[subject],
+            "role": role,
+            "box_public_key": e(public[subject]),
+            "signing_public_key": e(spk[subject]),
+            "issued_at": issued_at,
+            "issuer_account_id": STAFF_IDS[issuer],
+        }
+
+    case_public = p.public_key_from_secret(fixed("case/secret"))
+    # One statement of each kind (the first of each is the base for the refusals below).
+    base: dict[str, dict[str, object]] = {
+        "staff-cert": cert("alice", "bob", "facilitator", "2025-03-01T09:00:00Z"),
+        "case-key": {
+            "case_id": CASE_ID,
+            "epoch": 2,
+            "case_public_key": e(case_public),
+            "issued_at": "2025-03-02T10:30:00Z",
+            "issuer_account_id": STAFF_IDS["bob"],
+        },
+        "revocation": {
+            "account_id": STAFF_IDS["bob"],
+            "revoked_at": "2028-02-29T23:59:59Z",  # a leap day
+            "issuer_account_id": STAFF_IDS["carol"],
+            "reason": "left",
+        },
+        "root-handover": {
+            "new_root_account_id": STAFF_IDS["carol"],
+            "new_root_signing_public_key": e(spk["carol"]),
+            "issued_at": "2028-03-01T00:00:00Z",
+            "issuer_account_id": STAFF_IDS["alice"],
+        },
+    }
+    statements = [
+        statement("alice", "staff-cert", base["staff-cert"]),
+        statement(
+            "alice", "staff-cert", cert("alice", "carol", "service_manager", "2025-03-01T09:05:00Z")
+        ),
+        statement("bob", "case-key", base["case-key"]),
+        statement("carol", "revocation", base["revocation"]),
+        statement("alice", "root-handover", base["root-handover"]),
+    ]
+    by_kind = {str(s["kind"]): s for s in reversed(statements)}
+
+    def changed(kind: str, why: str, **changes: object) -> tuple[str, str, dict[str, object]]:
+        return why, kind, {**base[kind], **changes}
+
+    def without(kind: str, why: str, name: str) -> tuple[str, str, dict[str, object]]:
+        return why, kind, {key: value for key, value in base[kind].items() if key != name}
+
+    fields_invalid = [
+        changed("staff-cert", "role that is not staff", role="participant"),
+        changed("staff-cert", "unknown role", role="admin"),
+        changed("staff-cert", "upper-case account id", account_id=STAFF_IDS["bob"].upper()),
+        changed("staff-cert", "null account id", account_id=None),
+        changed("staff-cert", "key of 31 bytes", box_public_key=e(public["bob"][:31])),
+        changed("staff-cert", "padded key", signing_public_key=e(spk["bob"]) + "="),
+        changed("staff-cert", "key as a list", signing_public_key=[1, 2]),
+        changed("staff-cert", "30 February", issued_at="2025-02-30T09:00:00Z"),
+        changed("staff-cert", "29 February 1900", issued_at="1900-02-29T09:00:00Z"),
+        changed("staff-cert", "offset instead of Z", issued_at="2025-03-01T09:00:00+00:00"),
+        changed("staff-cert", "fractional seconds", issued_at="2025-03-01T09:00:00.000Z"),
+        changed("staff-cert", "space instead of T", issued_at="2025-03-01 09:00:00Z"),
+        changed("staff-cert", "lower-case z", issued_at="2025-03-01T09:00:00z"),
+        changed("staff-cert", "an extra field", note="hello"),
+        without("staff-cert", "a missing field", "issuer_account_id"),
+        changed("case-key", "epoch 0", epoch=0),
+        changed("case-key", "negative epoch", epoch=-1),
+        changed("case-key", "epoch as a string", epoch="2"),
+        changed("case-key", "epoch true", epoch=True),
+        changed("case-key", "epoch 2**32", epoch=2**32),
+        changed("case-key", "null case id", case_id=None),
+        changed("revocation", "unknown reason", reason="fired"),
+        changed("revocation", "month 13", revoked_at="2028-13-01T00:00:00Z"),
+        changed("revocation", "hour 24", revoked_at="2028-02-01T24:00:00Z"),
+        changed("root-handover", "key of 33 bytes", new_root_signing_public_key=e(bytes(33))),
+        changed("root-handover", "year 0", issued_at="0000-01-01T00:00:00Z"),
+        changed("root-handover", "a leap second", issued_at="2016-12-31T23:59:60Z"),
+    ]
+    # Only for signing: the context is added by sign_statement.
+    sign_only = [changed("staff-cert", "a context field", context="portal/v1/staff-cert")]
+
+    cert0 = by_kind["staff-cert"]
+    st0, sig0 = p.b64decode(str(cert0["statement"])), p.b64decode(str(cert0["signature"]))
+    text0 = st0.decode()
+    case_key = by_kind["case-key"]
+    case_text = str(case_key["statement_text"])
+
+    def refusal(
+        why: str, kind: str, signer_pk: bytes, raw: bytes, signature: bytes, error: str
+    ) -> dict[str, object]:
+        return {
+            "why": why,
+            "kind": kind,
+            "signer_public_key": e(signer_pk),
+            "statement": e(raw),
+            "signature": e(signature),
+            "error": error,
+        }
+
+    def signed(why: str, kind: str, name: str, raw: bytes, error: str) -> dict[str, object]:
+        return refusal(why, kind, spk[name], raw, raw_signature(name, raw), error)
+
+    promoted = st0.replace(b'"role":"facilitator"', b'"role":"service_manager"')
+    unsorted = json.dumps(
+        {"context": "portal/v1/staff-cert", **base["staff-cert"]}, separators=(",", ":")
+    ).encode()
+    staff_fields = base["staff-cert"]
+    statements_invalid = [
+        refusal(
+            "signature with a bit flipped",
+            "staff-cert",
+            spk["alice"],
+            st0,
+            flip(sig0, 10),
+            "DecryptionFailed",
+        ),
+        refusal(
+            "facilitator promoted in the bytes",
+            "staff-cert",
+            spk["alice"],
+            promoted,
+            sig0,
+            "DecryptionFailed",
+        ),
+        refusal("another signer's key", "staff-cert", spk["bob"], st0, sig0, "DecryptionFailed"),
+        refusal("a small-order public key", "staff-cert", bytes(32), st0, sig0, "DecryptionFailed"),
+        refusal(
+            "staff certificate opened as a revocation",
+            "revocation",
+            spk["alice"],
+            st0,
+            sig0,
+            "WrongContext",
+        ),
+        refusal(
+            "case key epoch opened as a staff certificate",
+            "staff-cert",
+            spk["bob"],
+            p.b64decode(str(case_key["statement"])),
+            p.b64decode(str(case_key["signature"])),
+            "WrongContext",
+        ),
+        signed(
+            "context of a grant",
+            "staff-cert",
+            "alice",
+            canonical({**staff_fields, "context": "portal/v1/grant/case"}),
+            "WrongContext",
+        ),
+        signed(
+            "context without portal/v1/",
+            "staff-cert",
+            "alice",
+            canonical({**staff_fields, "context": "staff-cert"}),
+            "WrongContext",
+        ),
+        signed("no context", "staff-cert", "alice", canonical(staff_fields), "MalformedInput"),
+        signed(
+            "context not a string",
+            "staff-cert",
+            "alice",
+            canonical({**staff_fields, "context": 1}),
+            "MalformedInput",
+        ),
+        signed(
+            "a space after a colon",
+            "staff-cert",
+            "alice",
+            text0.replace('":', '": ', 1).encode(),
+            "MalformedInput",
+        ),
+        signed("keys not sorted", "staff-cert", "alice", unsorted, "MalformedInput"),
+        signed(
+            "an escaped letter",
+            "staff-cert",
+            "alice",
+            text0.replace('"facilitator"', '"f\\u0061cilitator"').encode(),
+            "MalformedInput",
+        ),
+        signed(
+            "escaped slashes",
+            "staff-cert",
+            "alice",
+            text0.replace("portal/v1/staff-cert", "portal\\/v1\\/staff-cert").encode(),
+            "MalformedInput",
+        ),
+        signed("a trailing newline", "staff-cert", "alice", st0 + b"\n", "MalformedInput"),
+        signed("a byte order mark", "staff-cert", "alice", b"\xef\xbb\xbf" + st0, "MalformedInput"),
+        signed(
+            "a duplicate key",
+            "staff-cert",
+            "alice",
+            text0.replace('"role":', '"role":"facilitator","role":').encode(),
+            "MalformedInput",
+        ),
+        signed(
+            "epoch written 2.0",
+            "case-key",
+            "bob",
+            case_text.replace('"epoch":2', '"epoch":2.0').encode(),
+            "MalformedInput",
+        ),
+        signed(
+            "epoch written 2e0",
+            "case-key",
+            "bob",
+            case_text.replace('"epoch":2', '"epoch":2e0').encode(),
+            "MalformedInput",
+        ),
+        signed("an array", "staff-cert", "alice", b"[]", "MalformedInput"),
+        signed("not JSON", "staff-cert", "alice", b"{", "MalformedInput"),
+        signed("not UTF-8", "staff-cert", "alice", b'{"context":"\xff"}', "MalformedInput"),
+        signed(
+            "longer than 4096 bytes",
+            "staff-cert",
+            "alice",
+            b"{" + b" " * p.MAX_STATEMENT_BYTES + b"}",
+            "MalformedInput",
+        ),
+        refusal(
+            "signature of 63 bytes", "staff-cert", spk["alice"], st0, sig0[:63], "MalformedInput"
+        ),
+        refusal(
+            "public key of 31 bytes", "staff-cert", spk["alice"][:31], st0, sig0, "MalformedInput"
+        ),
+    ]
+    for why, kind, fields in fields_invalid:
+        raw = canonical({**fields, "context": f"portal/v1/{kind}"})
+        statements_invalid.append(signed(f"bad field: {why}", kind, "alice", raw, "MalformedInput"))
+
+    # The trust log: alice (the root) certifies herself, bob and carol; carol revokes bob;
+    # alice hands the root over to carol.
+    self_cert = statement(
+        "alice", "staff-cert", cert("alice", "alice", "service_manager", "2025-03-01T08:00:00Z")
+    )
+    log_statements = [self_cert, statements[0], statements[1], statements[3], statements[4]]
+
+    def entry(s: dict[str, object]) -> dict[str, object]:
+        return {
+            "signer_public_key": e(spk[str(s["signer"])]),
+            "statement": s["statement"],
+            "signature": s["signature"],
+        }
+
+    def raw_entries(items: list[dict[str, object]]) -> list[tuple[bytes, bytes, bytes]]:
+        return [
+            (
+                p.b64decode(str(i["signer_public_key"])),
+                p.b64decode(str(i["statement"])),
+                p.b64decode(str(i["signature"])),
+            )
+            for i in items
+        ]
+
+    entries = [entry(s) for s in log_statements]
+    heads = []
+    for count in range(len(entries) + 1):
+        n, head = p.trust_log_head(raw_entries(entries[:count]))
+        heads.append({"count": n, "head": e(head)})
+    head_of = {h["count"]: p.b64decode(str(h["head"])) for h in heads}
+
+    bob_promoted = entry(
+        statement(
+            "alice", "staff-cert", cert("alice", "bob", "service_manager", "2025-03-01T09:00:00Z")
+        )
+    )
+    flipped_signature = {
+        **entries[2],
+        "signature": e(flip(p.b64decode(str(entries[2]["signature"])), 5)),
+    }
+    wrong_signer = {**entries[1], "signer_public_key": e(spk["bob"])}
+    newline = st0 + b"\n"
+    non_canonical: dict[str, object] = {
+        "signer_public_key": e(spk["alice"]),
+        "statement": e(newline),
+        "signature": e(raw_signature("alice", newline)),
+    }
+    bad_role = canonical({**staff_fields, "role": "admin", "context": "portal/v1/staff-cert"})
+    bad_field: dict[str, object] = {
+        "signer_public_key": e(spk["alice"]),
+        "statement": e(bad_role),
+        "signature": e(raw_signature("alice", bad_role)),
+    }
+
+    def log_refusal(
+        why: str, old_count: int, old_head: bytes, items: list[dict[str, object]], error: str
+    ) -> dict[str, object]:
+        return {
+            "why": why,
+            "old_count": old_count,
+            "old_head": e(old_head),
+            "entries": items,
+            "error": error,
+        }
+
+    zero = bytes(32)
+    trust_log_invalid = [
+        log_refusal("shorter than the log seen", 5, head_of[5], entries[:4], "WrongContext"),
+        log_refusal(
+            "an earlier entry replaced",
+            5,
+            head_of[5],
+            [entries[0], bob_promoted, *entries[2:]],
+            "WrongContext",
+        ),
+        log_refusal(
+            "two entries swapped",
+            3,
+            head_of[3],
+            [entries[0], entries[2], entries[1], *entries[3:]],
+            "WrongContext",
+        ),
+        log_refusal(
+            "a head from another log", 2, fixed("trust-log/other-head"), entries, "WrongContext"
+        ),
+        log_refusal("a head given for an empty log", 0, head_of[1], entries, "WrongContext"),
+        log_refusal("a count off by one", 2, head_of[3], entries, "WrongContext"),
+        log_refusal(
+            "a case key epoch in the log", 0, zero, [*entries, entry(case_key)], "WrongContext"
+        ),
+        log_refusal(
+            "a signature flipped",
+            0,
+            zero,
+            [*entries[:2], flipped_signature, *entries[3:]],
+            "DecryptionFailed",
+        ),
+        log_refusal(
+            "an entry naming another signer",
+            0,
+            zero,
+            [entries[0], wrong_signer, *entries[2:]],
+            "DecryptionFailed",
+        ),
+        log_refusal("a non-canonical entry", 0, zero, [*entries, non_canonical], "MalformedInput"),
+        log_refusal("an entry with a bad field", 0, zero, [*entries, bad_field], "MalformedInput"),
+        log_refusal("an old head of 31 bytes", 1, head_of[1][:31], entries, "MalformedInput"),
+    ]
+
+    # Invitations: a staff invitation from the root, and a participant's from a facilitator whose
+    # code starts with zero symbols (so the O/I/L spellings matter).
+    def invitation(code: bytes, fields: dict[str, object]) -> dict[str, object]:
+        text = p.encode_invitation_code(code)
+        secrets = p.invitation_secrets(code)
+        sloppy = text.lower().replace("-", " ").replace("0", "o").replace("1", "l")
+        return {
+            "code_bytes": e(code),
+            "code": text,
+            "code_variants": [
+                sloppy,
+                text.replace("-", ""),
+                "  " + text.replace("1", "I").replace("-", "\t") + "\n",
+                text.replace("0", "O").replace("-", " - "),
+            ],
+            "lookup_id": secrets.lookup_id,
+            "redeem_proof": e(secrets.redeem_proof),
+            "mac_key": e(secrets.mac_key),
+            "fields": fields,
+            "mac": e(p.invitation_mac(secrets.mac_key, fields)),
+        }
+
+    def inviter(name: str) -> dict[str, object]:
+        return {
+            "inviter_account_id": STAFF_IDS[name],
+            "inviter_box_public_key": e(public[name]),
+            "inviter_signing_public_key": e(spk[name]),
+            "root_account_id": STAFF_IDS["alice"],
+            "root_signing_public_key": e(spk["alice"]),
+        }
+
+    staff_invite = {
+        "invitation_id": INVITATION_IDS[0],
+        "account_id": JOINER_IDS[0],
+        "role": "facilitator",
+        "case_id": None,
+        "participant_id": None,
+        **inviter("alice"),
+        "expires_at": "2025-03-08T09:00:00Z",
+    }
+    participant_invite = {
+        "invitation_id": INVITATION_IDS[1],
+        "account_id": JOINER_IDS[1],
+        "role": "participant",
+        "case_id": CASE_ID,
+        "participant_id": PARTICIPANT_ID,
+        **inviter("bob"),
+        "expires_at": "2025-03-16T18:30:00Z",
+    }
+    invitations = [
+        invitation(fixed("invite/0", p.INVITATION_CODE_BYTES), staff_invite),
+        invitation(b"\x00\x00" + fixed("invite/1", 8), participant_invite),
+    ]
+    code = str(invitations[0]["code"])
+    invitation_codes_invalid = [
+        code[:-1],  # 15 symbols
+        code + "0",  # 17 symbols
+        code[:-1] + "U",  # U is not in the alphabet
+        code.replace("-", "_"),  # unknown separator
+        code[:-1] + "\u0660",  # a non-ASCII digit
+        code[:-1] + "*",  # Crockford's check symbol is not used
+        "",
+    ]
+    mac_key0 = p.b64decode(str(invitations[0]["mac_key"]))
+    mac0 = p.b64decode(str(invitations[0]["mac"]))
+
+    def mac_refusal(
+        why: str,
+        fields: dict[str, object],
+        error: str,
+        *,
+        mac_key: bytes = mac_key0,
+        mac: bytes = mac0,
+    ) -> dict[str, object]:
+        return {"why": why, "mac_key": e(mac_key), "fields": fields, "mac": e(mac), "error": error}
+
+    def swapped(**changes: object) -> dict[str, object]:
+        return {**staff_invite, **changes}
+
+    invitation_macs_invalid = [
+        mac_refusal(
+            "inviter box key swapped",
+            swapped(inviter_box_public_key=e(public["bob"])),
+            "DecryptionFailed",
+        ),
+        mac_refusal(
+            "inviter signing key swapped",
+            swapped(inviter_signing_public_key=e(spk["bob"])),
+            "DecryptionFailed",
+        ),
+        mac_refusal(
+            "root key swapped", swapped(root_signing_public_key=e(spk["carol"])), "DecryptionFailed"
+        ),
+        mac_refusal("role raised", swapped(role="service_manager"), "DecryptionFailed"),
+        mac_refusal("expiry moved", swapped(expires_at="2026-03-08T09:00:00Z"), "DecryptionFailed"),
+        mac_refusal(
+            "joiner's account id changed", swapped(account_id=JOINER_IDS[1]), "DecryptionFailed"
+        ),
+        mac_refusal("MAC with a bit flipped", staff_invite, "DecryptionFailed", mac=flip(mac0, 0)),
+        mac_refusal(
+            "another code's MAC key",
+            staff_invite,
+            "DecryptionFailed",
+            mac_key=p.b64decode(str(invitations[1]["mac_key"])),
+        ),
+        mac_refusal("MAC of 31 bytes", staff_invite, "MalformedInput", mac=mac0[:31]),
+        mac_refusal("MAC key of 31 bytes", staff_invite, "MalformedInput", mac_key=mac_key0[:31]),
+        mac_refusal("an extra field", swapped(note="hi"), "MalformedInput"),
+        mac_refusal(
+            "a missing field",
+            {k: v for k, v in staff_invite.items() if k != "expires_at"},
+            "MalformedInput",
+        ),
+        mac_refusal("staff invitation naming a case", swapped(case_id=CASE_ID), "MalformedInput"),
+        mac_refusal(
+            "participant invitation without a participant",
+            {**participant_invite, "participant_id": None},
+            "MalformedInput",
+        ),
+        mac_refusal(
+            "a participant without a case",
+            {**participant_invite, "role": "supporter", "case_id": None},
+            "MalformedInput",
+        ),
+        mac_refusal("unknown role", swapped(role="admin"), "MalformedInput"),
+        mac_refusal(
+            "key of 31 bytes",
+            swapped(root_signing_public_key=e(spk["alice"][:31])),
+            "MalformedInput",
+        ),
+        mac_refusal(
+            "expiry without Z", swapped(expires_at="2025-03-08T09:00:00"), "MalformedInput"
+        ),
+    ]
+
+    # A pair of keys whose security number starts with zeros pins the zero padding.
+    counter = 0
+    while not p.identity_fingerprint_digits(
+        fixed(f"identity-fingerprint/{counter}/box"), fixed(f"identity-fingerprint/{counter}/sign")
+    ).startswith("0"):
+        counter += 1
+    pairs = [
+        (public["alice"], spk["alice"]),
+        (public["bob"], spk["bob"]),
+        (
+            fixed(f"identity-fingerprint/{counter}/box"),
+            fixed(f"identity-fingerprint/{counter}/sign"),
+        ),
+    ]
+    identity_fingerprints = []
+    for box_pk, sign_pk in pairs:
+        digits = p.identity_fingerprint_digits(box_pk, sign_pk)
+        identity_fingerprints.append(
+            {
+                "box_public_key": e(box_pk),
+                "signing_public_key": e(sign_pk),
+                "digits": digits,
+                "formatted": p.format_fingerprint(digits),
+            }
+        )
+
+    return {
+        "signing": {
+            name: {
+                "secret_key": e(identities[name]),
+                "signing_secret": e(pair[0]),
+                "signing_public_key": e(pair[1]),
+            }
+            for name, pair in signing.items()
+        },
+        "identity_fingerprints": identity_fingerprints,
+        "staff_ids": STAFF_IDS,
+        "statements": statements,
+        "statement_fields_invalid": [
+            {"why": why, "kind": kind, "fields": fields}
+            for why, kind, fields in [*fields_invalid, *sign_only]
+        ],
+        "statements_invalid": statements_invalid,
+        "trust_log": {"entries": entries, "heads": heads},
+        "trust_log_invalid": trust_log_invalid,
+        "invitations": invitations,
+        "invitation_codes_invalid": invitation_codes_invalid,
+        "invitation_macs_invalid": invitation_macs_invalid,
+    }
 
 
 def build() -> dict[str, object]:
@@ -502,6 +1074,7 @@ def build() -> dict[str, object]:
         "case_data_purposes_invalid": case_data_purposes_invalid,
         "drafts": drafts,
         "letters": letters,
+        **trust_anchors(identities, public),
         # Server-side helpers exist in Python only; js.json has no such section.
         "server": {
             "server_secret": e(fixed("server/secret")),

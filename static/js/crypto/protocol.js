@@ -53,6 +53,11 @@ export const TAG_BYTES = 16;
 export const SALT_BYTES = 16;
 export const HASH_BYTES = 32;
 export const CHUNK_SIZE = 1024 * 1024;
+export const SIGNING_SECRET_BYTES = 64; // libsodium's Ed25519 secret key: seed (32) || public key
+export const SIGNATURE_BYTES = 64;
+export const MAX_STATEMENT_BYTES = 4096; // every kind of statement is a few hundred bytes
+export const INVITATION_CODE_BYTES = 10; // 80 bits
+export const LOOKUP_ID_BYTES = 16;
 
 export const DEFAULT_KDF_OPS = 3;
 export const DEFAULT_KDF_MEM = 64 * 1024 * 1024;
@@ -84,6 +89,16 @@ const MANIFEST_HASH = ascii("portal/v1/manifest-hash");
 const VAULT = ascii("portal/v1/vault");
 const CASE_DATA = ascii("portal/v1/case-data");
 const DRAFT = ascii("portal/v1/draft");
+// Trust anchors (docs/protocol-v1.md, "Trust anchors").
+const SIGNING_SEED = ascii("portal/v1/signing-seed");
+const IDENTITY_FINGERPRINT = ascii("portal/v1/identity-fingerprint");
+const STATEMENT = ascii("portal/v1/statement\0");
+const CONTEXT_PREFIX = "portal/v1/";
+const TRUST_LOG = ascii("portal/v1/trust-log");
+const INVITE_LOOKUP = ascii("portal/v1/invite/lookup");
+const INVITE_REDEEM = ascii("portal/v1/invite/redeem");
+const INVITE_MAC_KEY = ascii("portal/v1/invite/mac");
+const INVITE_MAC = ascii("portal/v1/invite\0");
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DIGITS_RE = /^[0-9]{60}$/;
@@ -96,6 +111,9 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const PURPOSE_RE = /^[\x21-\x7e]{1,100}$/;
 const LETTER_KIND = "letter";
 const LETTER_MIME = "text/plain; charset=utf-8";
+const INVITATION_SYMBOLS = 16; // 80 bits / 5: no padding bits
+// "YYYY-MM-DDTHH:MM:SSZ"; the calendar is checked separately.
+const TIMESTAMP_RE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z$/;
 
 // --- small helpers -----------------------------------------------------------------------------
 
@@ -358,11 +376,17 @@ export function unwrapSecretKey(wrapKey, accountId, bundle) {
   return bytes("unwrapped secret key", secret, KEY_BYTES);
 }
 
-/** 60 decimal digits people compare in person before a key is trusted. */
-export function fingerprintDigits(publicKey) {
-  const digest = h(FINGERPRINT, bytes("public key", publicKey, KEY_BYTES));
+function digits(digest) {
   const number = BigInt(`0x${na().to_hex(digest)}`) % 10n ** 60n;
   return number.toString().padStart(60, "0");
+}
+
+/**
+ * 60 decimal digits people compare in person before a key is trusted.
+ * For an account with no signing key yet; see identityFingerprintDigits.
+ */
+export function fingerprintDigits(publicKey) {
+  return digits(h(FINGERPRINT, bytes("public key", publicKey, KEY_BYTES)));
 }
 
 /** "12345 67890 ...": 12 groups of 5 digits. */
@@ -379,38 +403,53 @@ export function generateRecoveryKey() {
   return na().randombytes_buf(KEY_BYTES);
 }
 
-/** Crockford base32 of the 32 bytes, 13 groups of 4 symbols joined by "-". */
-export function encodeRecoveryCode(key) {
-  let number = BigInt(`0x${na().to_hex(bytes("recovery key", key, KEY_BYTES))}`) << 4n;
-  const symbols = new Array(RECOVERY_SYMBOLS);
-  for (let i = RECOVERY_SYMBOLS - 1; i >= 0; i -= 1) {
-    symbols[i] = CROCKFORD[Number(number & 31n)];
-    number >>= 5n;
+/** `count` symbols of `number`, most significant first, in groups of 4 joined by "-". */
+function crockfordSymbols(number, count) {
+  const symbols = new Array(count);
+  let rest = number;
+  for (let i = count - 1; i >= 0; i -= 1) {
+    symbols[i] = CROCKFORD[Number(rest & 31n)];
+    rest >>= 5n;
   }
   return symbols.join("").match(/.{4}/g).join("-");
 }
 
-/** Forgiving about case, spaces, "-" and O/I/L; strict about everything else. */
-export function decodeRecoveryCode(code) {
+/**
+ * Crockford base32 as typed by a person: forgiving about case, spaces, "-" and O/I/L; strict
+ * about everything else (non-ASCII, other symbols, a wrong count).
+ */
+function crockfordNumber(code, count, what) {
   if (typeof code !== "string" || !/^[\x00-\x7f]*$/.test(code)) {
-    throw new MalformedInput("a recovery code is ASCII");
+    throw new MalformedInput(`a ${what} is ASCII`);
   }
   const symbols = code
     .toUpperCase()
     .replace(/[ \t\r\n-]/g, "")
     .replace(/O/g, "0")
     .replace(/[IL]/g, "1");
-  if (symbols.length !== RECOVERY_SYMBOLS) {
-    throw new MalformedInput("a recovery code has 52 symbols");
+  if (symbols.length !== count) {
+    throw new MalformedInput(`a ${what} has ${count} symbols`);
   }
   let number = 0n;
   for (const symbol of symbols) {
     const value = CROCKFORD.indexOf(symbol);
     if (value < 0) {
-      throw new MalformedInput("not a recovery code symbol");
+      throw new MalformedInput(`not a ${what} symbol`);
     }
     number = (number << 5n) | BigInt(value);
   }
+  return number;
+}
+
+/** Crockford base32 of the 32 bytes, 13 groups of 4 symbols joined by "-". */
+export function encodeRecoveryCode(key) {
+  const number = BigInt(`0x${na().to_hex(bytes("recovery key", key, KEY_BYTES))}`) << 4n;
+  return crockfordSymbols(number, RECOVERY_SYMBOLS);
+}
+
+/** Forgiving about case, spaces, "-" and O/I/L; strict about everything else. */
+export function decodeRecoveryCode(code) {
+  const number = crockfordNumber(code, RECOVERY_SYMBOLS, "recovery code");
   if ((number & 0xfn) !== 0n) {
     // the padding bits of the last symbol; a typo there would otherwise go unnoticed
     throw new MalformedInput("recovery code does not end in a valid symbol");
@@ -1021,4 +1060,419 @@ export function sealDraft(secretKey, accountId, draftId, data, { nonce } = {}) {
 export function openDraft(secretKey, accountId, draftId, blob) {
   const ad = concat(DRAFT, id("accountId", accountId), id("draftId", draftId));
   return aeadOpen(draftKey(secretKey), blob, ad);
+}
+
+// --- trust anchors: signing keys, signed statements, the trust log, invitations ----------------
+
+function signingSeed(secretKey) {
+  return h(bytes("secret key", secretKey, KEY_BYTES), SIGNING_SEED);
+}
+
+/**
+ * [signingSecret, signingPublicKey]: the account's Ed25519 key pair, derived from its X25519
+ * identity secret key, so bundles, recovery bundles and session blobs stay as they are.
+ * `signingSecret` is libsodium's 64-byte form (seed || public key) in both implementations; it
+ * never leaves the browser and is never stored.
+ */
+export function signingKeysFromSecret(secretKey) {
+  const seed = signingSeed(secretKey);
+  try {
+    const pair = na().crypto_sign_seed_keypair(seed);
+    return [pair.privateKey, pair.publicKey];
+  } finally {
+    na().memzero(seed);
+  }
+}
+
+export function signingPublicKeyFromSecret(secretKey) {
+  const [secret, publicKey] = signingKeysFromSecret(secretKey);
+  na().memzero(secret);
+  return publicKey;
+}
+
+/**
+ * 60 decimal digits over both public keys: the security number people compare in person for an
+ * account that has a signing key (formatFingerprint groups them).
+ */
+export function identityFingerprintDigits(boxPublicKey, signingPublicKey) {
+  const keys = concat(
+    bytes("box public key", boxPublicKey, KEY_BYTES),
+    bytes("signing public key", signingPublicKey, KEY_BYTES),
+  );
+  return digits(h(IDENTITY_FINGERPRINT, keys));
+}
+
+function sign(signingSecret, message) {
+  bytes("signing secret", signingSecret, SIGNING_SECRET_BYTES);
+  // libsodium signs with the public half stored in the secret key; a mismatched one would give
+  // signatures nobody can check (and can leak the key), so it is refused.
+  const pair = na().crypto_sign_seed_keypair(signingSecret.subarray(0, 32));
+  na().memzero(pair.privateKey);
+  if (!equal(pair.publicKey, signingSecret.subarray(32))) {
+    throw new MalformedInput("signing secret is not a seed followed by its public key");
+  }
+  return na().crypto_sign_detached(message, signingSecret);
+}
+
+function verify(signingPublicKey, message, signature) {
+  let ok = false;
+  try {
+    ok = na().crypto_sign_verify_detached(signature, message, signingPublicKey);
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    throw new DecryptionFailed("signature does not verify with this key");
+  }
+}
+
+// Field checkers: (field name, value) => undefined, throwing MalformedInput.
+const checkUuid = (name, value) => {
+  id(name, value);
+};
+
+const checkUuidOrNull = (name, value) => {
+  if (value !== null) id(name, value);
+};
+
+function checkKey(name, value) {
+  if (typeof value !== "string" || b64decode(value).length !== KEY_BYTES) {
+    throw new MalformedInput(`${name} must be base64url of 32 bytes`);
+  }
+}
+
+/**
+ * ISO 8601 UTC to the second, "YYYY-MM-DDTHH:MM:SSZ", a real date and time (years 0001 to 9999,
+ * no leap second): one spelling per instant, so strings compare like times.
+ */
+function checkTimestamp(name, value) {
+  const match = typeof value === "string" ? TIMESTAMP_RE.exec(value) : null;
+  if (match === null) {
+    throw new MalformedInput(`${name} must be a UTC time written YYYY-MM-DDTHH:MM:SSZ`);
+  }
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  const real =
+    year >= 1 &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= days[month - 1] &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59;
+  if (!real) {
+    throw new MalformedInput(`${name} is not a real date and time`);
+  }
+}
+
+function oneOf(...allowed) {
+  return (name, value) => {
+    if (typeof value !== "string" || !allowed.includes(value)) {
+      throw new MalformedInput(`${name} must be one of ${allowed.join(", ")}`);
+    }
+  };
+}
+
+function checkEpoch(name, value) {
+  if (uint(name, value, 32) < 1) {
+    throw new MalformedInput(`${name} must be at least 1`);
+  }
+}
+
+const STAFF_ROLES = ["service_manager", "facilitator"];
+const INVITATION_ROLES = ["service_manager", "facilitator", "participant", "supporter"];
+const STATEMENT_KINDS = Object.freeze({
+  "staff-cert": {
+    account_id: checkUuid,
+    role: oneOf(...STAFF_ROLES),
+    box_public_key: checkKey,
+    signing_public_key: checkKey,
+    issued_at: checkTimestamp,
+    issuer_account_id: checkUuid,
+  },
+  "case-key": {
+    case_id: checkUuid,
+    epoch: checkEpoch,
+    case_public_key: checkKey,
+    issued_at: checkTimestamp,
+    issuer_account_id: checkUuid,
+  },
+  revocation: {
+    account_id: checkUuid,
+    revoked_at: checkTimestamp,
+    issuer_account_id: checkUuid,
+    reason: oneOf("disabled", "key-lost", "left"),
+  },
+  "root-handover": {
+    new_root_account_id: checkUuid,
+    new_root_signing_public_key: checkKey,
+    issued_at: checkTimestamp,
+    issuer_account_id: checkUuid,
+  },
+});
+// What the hash-chained trust log holds: certificates, revocations and hand-overs of the root.
+const TRUST_LOG_KINDS = ["staff-cert", "revocation", "root-handover"];
+const INVITATION_FIELDS = {
+  invitation_id: checkUuid,
+  account_id: checkUuid,
+  role: oneOf(...INVITATION_ROLES),
+  case_id: checkUuidOrNull,
+  participant_id: checkUuidOrNull,
+  inviter_account_id: checkUuid,
+  inviter_box_public_key: checkKey,
+  inviter_signing_public_key: checkKey,
+  root_account_id: checkUuid,
+  root_signing_public_key: checkKey,
+  expires_at: checkTimestamp,
+};
+
+function isPlainObject(value) {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    !Array.isArray(value) &&
+    Object.getPrototypeOf(value) === Object.prototype
+  );
+}
+
+/** Exactly the schema's field names, each value of its type; a copy of the fields. */
+function checkFields(what, schema, fields) {
+  if (!isPlainObject(fields)) {
+    throw new MalformedInput(`${what} fields must be an object`);
+  }
+  const names = Object.keys(schema);
+  const given = Object.keys(fields);
+  if (given.length !== names.length || !given.every((name) => Object.hasOwn(schema, name))) {
+    throw new MalformedInput(`${what} needs exactly the fields ${names.sort().join(", ")}`);
+  }
+  const copy = {};
+  for (const name of names) {
+    schema[name](name, fields[name]);
+    copy[name] = fields[name];
+  }
+  return copy;
+}
+
+function statementSchema(kind) {
+  if (typeof kind !== "string" || !Object.hasOwn(STATEMENT_KINDS, kind)) {
+    throw new MalformedInput("unknown kind of statement");
+  }
+  return STATEMENT_KINDS[kind];
+}
+
+/**
+ * [statement, signature]: canonical JSON of `fields` plus "context": "portal/v1/<kind>", and a
+ * detached Ed25519 signature over "portal/v1/statement" 0x00 || statement.
+ */
+export function signStatement(signingSecret, kind, fields) {
+  const schema = statementSchema(kind);
+  if (isPlainObject(fields) && Object.hasOwn(fields, "context")) {
+    throw new MalformedInput("the context is added by signStatement, not given");
+  }
+  const checked = checkFields(kind, schema, fields);
+  const statement = canonicalJson({ ...checked, context: CONTEXT_PREFIX + kind });
+  return [statement, sign(signingSecret, concat(STATEMENT, statement))];
+}
+
+/** The statement's JSON object, once its signature verifies and its bytes are canonical. */
+function verifiedStatement(signingPublicKey, statement, signature) {
+  bytes("signing public key", signingPublicKey, KEY_BYTES);
+  bytes("signature", signature, SIGNATURE_BYTES);
+  if (bytes("statement", statement).length > MAX_STATEMENT_BYTES) {
+    throw new MalformedInput("statement is too long");
+  }
+  verify(signingPublicKey, concat(STATEMENT, statement), signature);
+  const data = parseJsonObject(statement);
+  // Exactly one encoding: whatever the signer wrote must be what canonical JSON writes.
+  if (!equal(canonicalJson(data), statement)) {
+    throw new MalformedInput("statement is not canonical JSON");
+  }
+  return data;
+}
+
+function statementContext(data) {
+  if (!Object.hasOwn(data, "context") || typeof data.context !== "string") {
+    throw new MalformedInput("statement has no context");
+  }
+  return data.context;
+}
+
+function withoutContext(data) {
+  const fields = {};
+  for (const name of Object.keys(data)) {
+    if (name !== "context") fields[name] = data[name];
+  }
+  return fields;
+}
+
+/**
+ * The statement's fields (without "context", frozen), if `signingPublicKey` signed exactly these
+ * bytes, they are canonical JSON, of this kind, with the kind's fields.
+ */
+export function openStatement(signingPublicKey, kind, statement, signature) {
+  const schema = statementSchema(kind);
+  const data = verifiedStatement(signingPublicKey, statement, signature);
+  if (statementContext(data) !== CONTEXT_PREFIX + kind) {
+    throw new WrongContext("statement is of another kind");
+  }
+  return Object.freeze(checkFields(kind, schema, withoutContext(data)));
+}
+
+/** {account_id, role, box_public_key, signing_public_key, issued_at, issuer_account_id}. */
+export function signStaffCert(signingSecret, fields) {
+  return signStatement(signingSecret, "staff-cert", fields);
+}
+
+export function openStaffCert(signingPublicKey, statement, signature) {
+  return openStatement(signingPublicKey, "staff-cert", statement, signature);
+}
+
+/** {case_id, epoch, case_public_key, issued_at, issuer_account_id}. */
+export function signCaseKeyEpoch(signingSecret, fields) {
+  return signStatement(signingSecret, "case-key", fields);
+}
+
+export function openCaseKeyEpoch(signingPublicKey, statement, signature) {
+  return openStatement(signingPublicKey, "case-key", statement, signature);
+}
+
+/** {account_id, revoked_at, issuer_account_id, reason}. */
+export function signRevocation(signingSecret, fields) {
+  return signStatement(signingSecret, "revocation", fields);
+}
+
+export function openRevocation(signingPublicKey, statement, signature) {
+  return openStatement(signingPublicKey, "revocation", statement, signature);
+}
+
+/** {new_root_account_id, new_root_signing_public_key, issued_at, issuer_account_id}. */
+export function signRootHandover(signingSecret, fields) {
+  return signStatement(signingSecret, "root-handover", fields);
+}
+
+export function openRootHandover(signingPublicKey, statement, signature) {
+  return openStatement(signingPublicKey, "root-handover", statement, signature);
+}
+
+/** h_0 .. h_{n-1} of entries [signerSigningPublicKey, statement, signature], each checked. */
+function trustLogHashes(entries) {
+  if (!Array.isArray(entries) || entries.length >= 2 ** 32) {
+    throw new MalformedInput("trust log entries must be an array");
+  }
+  const hashes = [];
+  let previous = new Uint8Array(HASH_BYTES);
+  entries.forEach((entry, index) => {
+    if (!Array.isArray(entry) || entry.length !== 3) {
+      throw new MalformedInput("a trust log entry is [signer key, statement, signature]");
+    }
+    const [signer, statement, signature] = entry;
+    const data = verifiedStatement(signer, statement, signature);
+    const context = statementContext(data);
+    const kind = context.slice(CONTEXT_PREFIX.length);
+    if (!context.startsWith(CONTEXT_PREFIX) || !TRUST_LOG_KINDS.includes(kind)) {
+      throw new WrongContext("trust log entry is not a certificate, revocation or hand-over");
+    }
+    checkFields(kind, STATEMENT_KINDS[kind], withoutContext(data));
+    previous = h(
+      TRUST_LOG,
+      concat(
+        previous,
+        u32("index", index),
+        signer,
+        u32("statement length", statement.length),
+        statement,
+        signature,
+      ),
+    );
+    hashes.push(previous);
+  });
+  return hashes;
+}
+
+/** [count, head hash] of a whole log; an empty log's head is 32 zero bytes. */
+export function trustLogHead(entries) {
+  const hashes = trustLogHashes(entries);
+  return [hashes.length, hashes.length ? hashes.at(-1) : new Uint8Array(HASH_BYTES)];
+}
+
+/**
+ * The new head, if the whole log `entries` begins with the log this browser saw (`oldCount`
+ * entries ending in `oldHead`); WrongContext otherwise.
+ */
+export function verifyTrustLogExtends(oldCount, oldHead, entries) {
+  uint("old count", oldCount, 32);
+  bytes("old head", oldHead, HASH_BYTES);
+  const hashes = trustLogHashes(entries);
+  if (hashes.length < oldCount) {
+    throw new WrongContext("trust log is shorter than the one seen before");
+  }
+  const seen = oldCount ? hashes[oldCount - 1] : new Uint8Array(HASH_BYTES);
+  if (!equal(seen, oldHead)) {
+    throw new WrongContext("trust log does not extend the one seen before");
+  }
+  return hashes.length ? hashes.at(-1) : new Uint8Array(HASH_BYTES);
+}
+
+/** [codeBytes, codeText]: 80 random bits, shown as 16 Crockford symbols. */
+export function generateInvitationCode() {
+  const code = na().randombytes_buf(INVITATION_CODE_BYTES);
+  return [code, encodeInvitationCode(code)];
+}
+
+/** Crockford base32 of the 10 bytes, 4 groups of 4 symbols joined by "-". */
+export function encodeInvitationCode(code) {
+  const raw = bytes("invitation code", code, INVITATION_CODE_BYTES);
+  return crockfordSymbols(BigInt(`0x${na().to_hex(raw)}`), INVITATION_SYMBOLS);
+}
+
+/** Forgiving about case, spaces, "-" and O/I/L; strict about everything else. */
+export function decodeInvitationCode(code) {
+  const number = crockfordNumber(code, INVITATION_SYMBOLS, "invitation code");
+  return na().from_hex(number.toString(16).padStart(2 * INVITATION_CODE_BYTES, "0"));
+}
+
+/**
+ * {lookupId, redeemProof, macKey}: lookupId (32 hex characters) finds the invitation on the
+ * server; redeemProof is sent only to redeem it (the server keeps a hash); macKey never leaves
+ * the browser.
+ */
+export function invitationSecrets(code) {
+  bytes("invitation code", code, INVITATION_CODE_BYTES);
+  return {
+    lookupId: na().to_hex(h(INVITE_LOOKUP, code).subarray(0, LOOKUP_ID_BYTES)),
+    redeemProof: h(INVITE_REDEEM, code),
+    macKey: h(INVITE_MAC_KEY, code),
+  };
+}
+
+function invitationFields(fields) {
+  const checked = checkFields("invitation", INVITATION_FIELDS, fields);
+  const staff = STAFF_ROLES.includes(checked.role);
+  if (staff && (checked.case_id !== null || checked.participant_id !== null)) {
+    throw new MalformedInput("a staff invitation names no case and no participant");
+  }
+  const unplaced = checked.case_id === null || checked.participant_id === null;
+  if (checked.role === "participant" && unplaced) {
+    throw new MalformedInput("a participant invitation names its case and participant");
+  }
+  if (checked.participant_id !== null && checked.case_id === null) {
+    throw new MalformedInput("an invitation that names a participant names its case");
+  }
+  return checked;
+}
+
+/** H(key=macKey, msg="portal/v1/invite" 0x00 || canonical JSON of the fields). */
+export function invitationMac(macKey, fields) {
+  bytes("MAC key", macKey, KEY_BYTES);
+  return h(macKey, concat(INVITE_MAC, canonicalJson(invitationFields(fields))));
+}
+
+/** Refuse (DecryptionFailed) unless the inviter who made the code sent these fields. */
+export function checkInvitationMac(macKey, fields, mac) {
+  bytes("invitation MAC", mac, HASH_BYTES);
+  if (!equal(invitationMac(macKey, fields), mac)) {
+    throw new DecryptionFailed("invitation does not match its code");
+  }
 }

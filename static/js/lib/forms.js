@@ -108,6 +108,22 @@ export function holdOff(button, seconds) {
   return stop;
 }
 
+/**
+ * After a 429 (ApiError with status 429): say the server's sentence in `alert` and hold
+ * `button` off for the wait it named (a minute if it named none). True when it was one.
+ */
+export function holdOffIfThrottled(error, { alert, button }) {
+  if (!(error instanceof ApiError) || error.status !== 429) return false;
+  showAlert(alert, error.message);
+  holdOff(button, error.retryAfter || 60);
+  return true;
+}
+
+/** [input, sentence] pairs for the inputs left empty (spaces alone count as empty). */
+export function requireFilled(pairs) {
+  return pairs.filter(([input]) => !input.value.trim());
+}
+
 /** Empty password and recovery-code inputs once their value has been used. */
 export function clearSecretInputs(...inputs) {
   for (const input of inputs) {

@@ -36,6 +36,9 @@ export function startResponses() {
     event.detail.isError = false;
     event.detail.target = region;
     event.detail.swapOverride = "innerHTML";
+    // The sentence is the whole answer: an hx-select meant for a page (hx-select="#main") would
+    // find nothing in it and swap in nothing.
+    event.detail.selectOverride = "unset";
   });
 
   document.addEventListener("htmx:responseError", (event) => {

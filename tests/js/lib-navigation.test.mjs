@@ -82,6 +82,18 @@ describe("lib/responses.js: htmx answers", () => {
     assert.equal(ok.target, undefined);
   });
 
+  test("a form that targets #main gets the sentence in its own alert region", () => {
+    // htmx dispatches beforeSwap on the swap target (#main), with the form in requestConfig:
+    // the sentence goes to that form, not to the first alert region in the target.
+    page(`<main id="main"><form id="other"><p class="form-alert" role="alert" id="first"></p></form>
+          <form id="row"><p class="form-alert" role="alert" id="mine"></p><button>Withdraw</button></form></main>`);
+    const main = document.getElementById("main");
+    const detail = { xhr: xhr(409), elt: main, requestConfig: { elt: document.getElementById("row") } };
+    htmxEvent("htmx:beforeSwap", main, detail);
+    assert.equal(detail.target.id, "mine");
+    assert.equal(detail.selectOverride, "unset");
+  });
+
   test("a server failure is a calm sentence in the same place", async () => {
     page(`<form id="f"><p class="form-alert" role="alert" id="a"></p></form>`);
     htmxEvent("htmx:responseError", document.getElementById("f"), { elt: document.getElementById("f") });

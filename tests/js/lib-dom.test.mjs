@@ -10,6 +10,7 @@ import { ApiError, GENERIC_MESSAGE } from "../../static/js/lib/errors.js";
 import {
   InputProblem,
   clearErrors,
+  handleSubmit,
   holdOffIfThrottled,
   isBusy,
   requireFilled,
@@ -101,6 +102,46 @@ describe("lib/forms.js", () => {
     restore();
     assert.equal(button.textContent, "Send");
     assert.equal(isBusy(button), false);
+  });
+
+  test("a page-sent form: checked first, busy while sending, once at a time", async () => {
+    page(FORM);
+    const form = document.getElementById("f");
+    const name = document.getElementById("name");
+    const button = document.getElementById("go");
+    const sent = [];
+    const refusals = [];
+    let answer = null;
+    handleSubmit(form, {
+      button,
+      busyText: "Sending…",
+      problems: () => requireFilled([[name, "Type your name."]]),
+      send: () =>
+        new Promise((resolve, reject) => {
+          sent.push(name.value);
+          answer = { resolve, reject };
+        }),
+      refused: (error) => refusals.push(error.message),
+    });
+    const submit = () => form.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
+    submit();
+    assert.deepEqual(sent, []);
+    assert.equal(document.getElementById("name-error").textContent, "Type your name.");
+    name.value = "Sam";
+    submit();
+    assert.equal(document.getElementById("name-error").textContent, "");
+    assert.equal(button.textContent, "Sending…");
+    submit(); // pressed again while sending: nothing more is sent
+    assert.deepEqual(sent, ["Sam"]);
+    answer.reject(new ApiError("Refused."));
+    await settle();
+    assert.deepEqual(refusals, ["Refused."]);
+    assert.equal(isBusy(button), false);
+    submit();
+    answer.resolve();
+    await settle();
+    assert.deepEqual(sent, ["Sam", "Sam"]);
+    assert.equal(button.textContent, "Send");
   });
 
   test("empty inputs are named; spaces alone count as empty", () => {

@@ -109,6 +109,34 @@ export function holdOff(button, seconds) {
 }
 
 /**
+ * A form the page sends itself (its secret inputs have no name: a client module sends what is
+ * derived from them). On submit: nothing while `button` is busy; old errors are cleared;
+ * `problems()` ([input, sentence] pairs) are shown and stop it; otherwise the button says
+ * `busyText` while `send()` runs. A failure restores the button, then goes to `refused(error)`.
+ * Success restores it too, unless `staysBusy` (the page is about to go somewhere else).
+ */
+export function handleSubmit(
+  form,
+  { button, busyText, problems = () => [], send, refused, staysBusy = false },
+) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (isBusy(button)) return;
+    clearErrors(form);
+    if (showFieldErrors(problems())) return;
+    const restore = setBusy(button, busyText);
+    try {
+      await send();
+    } catch (error) {
+      restore();
+      refused(error);
+      return;
+    }
+    if (!staysBusy) restore();
+  });
+}
+
+/**
  * After a 429 (ApiError with status 429): say the server's sentence in `alert` and hold
  * `button` off for the wait it named (a minute if it named none). True when it was one.
  */

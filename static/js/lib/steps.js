@@ -3,6 +3,10 @@
 // (templates/partials/working_step.html), shown while keys are made and sent.
 
 import { say } from "./dom.js";
+import { sentenceFor } from "./errors.js";
+
+const SECURING = "Securing your account… this can take a few seconds.";
+const SECURING_FAILED = "Something went wrong while securing your account. Please try again.";
 
 /**
  * Show the [data-step] section named `name` inside `root`, hide the others, and move focus to
@@ -33,6 +37,19 @@ export function showWorking(root, message) {
   window.setTimeout(() => {
     status.textContent = message;
   }, 50);
+}
+
+/**
+ * Show the working step while `work()` makes keys (seconds: the KDF). If it fails, `back()`
+ * shows the step to go back to and returns that step's alert region, where the reason is said.
+ */
+export async function whileSecuring(root, work, back) {
+  showWorking(root, SECURING);
+  try {
+    await work();
+  } catch (error) {
+    say(back(), sentenceFor(error, SECURING_FAILED));
+  }
 }
 
 /**

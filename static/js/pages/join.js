@@ -26,9 +26,9 @@ import { ApiError, sentenceFor } from "../lib/errors.js";
 import {
   clearErrors,
   clearSecretInputs,
+  handleSubmit,
   isBusy,
-  setBusy,
-  showAlert,
+  requireFilled,
   showError,
   showFieldError,
   showFieldErrors,
@@ -37,7 +37,7 @@ import { browserLocation } from "../lib/navigation.js";
 import { newPasswordFields } from "../lib/new-password.js";
 import { registerPage } from "../lib/pages.js";
 import { recoveryCodeUI } from "../lib/recovery-code.js";
-import { showStep, showWorking, showWorkingFailed } from "../lib/steps.js";
+import { showStep, showWorking, showWorkingFailed, whileSecuring } from "../lib/steps.js";
 
 const NAME_PATTERN = /^[\p{L}\p{M}\p{N}_.\-' ]{3,64}$/u;
 const SECURING_FAILED = "Something went wrong while securing your account. Please try again.";
@@ -86,42 +86,33 @@ function mount(root) {
 
   // --- the code ---------------------------------------------------------------------------
 
-  codeForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    checkCode();
-  });
-
-  async function checkCode() {
-    const button = codeForm.querySelector('button[type="submit"]');
-    if (isBusy(button)) return;
-    clearErrors(codeForm);
-    const code = codeInput.value.trim();
-    if (!code) {
-      showFieldError(codeInput, isSetup ? "Type your setup code." : "Type your invitation code.");
-      return;
-    }
-    const restore = setBusy(button, "Checking…");
-    try {
-      const invitation = await startJoin(code);
+  handleSubmit(codeForm, {
+    button: codeForm.querySelector('button[type="submit"]'),
+    busyText: "Checking…",
+    problems: () =>
+      requireFilled([
+        [codeInput, isSetup ? "Type your setup code." : "Type your invitation code."],
+      ]),
+    async send() {
+      const invitation = await startJoin(codeInput.value.trim());
       // A different invitation: keys made for the old one are bound to its account id.
       if (state.keys && state.invitation.accountId !== invitation.accountId) discardKeys();
       state.invitation = invitation;
       $("join-role").textContent = invitation.roleLabel;
       showDetails();
-    } catch (error) {
+    },
+    refused(error) {
       if (refusesCode(error)) showFieldError(codeInput, error.message);
       else showError(error, { alert: $("code-alert") });
-    } finally {
-      restore();
-    }
-  }
+    },
+  });
 
   function useCodeFromLink() {
     const fromLink = codeFromFragment();
     if (!fromLink) return;
     codeInput.value = fromLink;
     showStep(root, "code", { focus: false });
-    checkCode();
+    codeForm.requestSubmit();
   }
 
   // --- name and password ------------------------------------------------------------------
@@ -148,20 +139,20 @@ function mount(root) {
 
   // --- keys and the recovery code ---------------------------------------------------------
 
-  async function makeKeys() {
-    showWorking(root, "Securing your account… this can take a few seconds.");
-    try {
+  function makeKeys() {
+    const work = async () => {
       const made = await makeJoinKeys(state.invitation, password.password.value);
       state.keys = made.keys;
       // The password has done its job; from here on only derived keys exist.
       password.clear();
       recovery.present(made.recoveryCode);
-    } catch (error) {
+    };
+    return whileSecuring(root, work, () => {
       // Back to the details, with the password still typed in, so trying again is one press.
       state.keys = null;
       showDetails();
-      showAlert($("details-alert"), sentenceFor(error, SECURING_FAILED));
-    }
+      return $("details-alert");
+    });
   }
 
   function discardKeys() {

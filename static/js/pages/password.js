@@ -7,14 +7,11 @@ import { changePassword, prepare } from "../client/accounts.js";
 import { part } from "../lib/dom.js";
 import { ApiError, sentenceFor } from "../lib/errors.js";
 import {
-  clearErrors,
   clearSecretInputs,
+  handleSubmit,
   holdOffIfThrottled,
-  isBusy,
-  setBusy,
   showAlert,
   showFieldError,
-  showFieldErrors,
 } from "../lib/forms.js";
 import { browserLocation } from "../lib/navigation.js";
 import { newPasswordFields } from "../lib/new-password.js";
@@ -24,7 +21,6 @@ const NOT_CHANGED = "Something went wrong and your password was not changed. Ple
 
 function mount(root) {
   const $ = (id) => part(root, id);
-  const form = $("password-form");
   const currentInput = $("current-password");
   const status = $("password-status");
   const alert = $("password-alert");
@@ -32,11 +28,6 @@ function mount(root) {
   const signInName = $("password-username").value;
   const fresh = newPasswordFields(root, { userWords: () => [signInName] });
   prepare();
-
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (!isBusy(button)) submit();
-  });
 
   function problems() {
     const found = [];
@@ -51,24 +42,23 @@ function mount(root) {
     return found;
   }
 
-  async function submit() {
-    clearErrors(form);
-    if (showFieldErrors(problems())) return;
-    const restore = setBusy(button, "Changing your password…");
-    status.textContent = "Changing your password… this can take a few seconds.";
-    try {
+  handleSubmit($("password-form"), {
+    button,
+    busyText: "Changing your password…",
+    problems,
+    async send() {
+      status.textContent = "Changing your password… this can take a few seconds.";
       const { next } = await changePassword(currentInput.value, fresh.password.value);
       clearSecretInputs(currentInput);
       fresh.clear();
       browserLocation.replace(next);
-    } catch (error) {
-      restore();
-      status.textContent = "";
-      showRefusal(error);
-    }
-  }
+    },
+    refused,
+    staysBusy: true,
+  });
 
-  function showRefusal(error) {
+  function refused(error) {
+    status.textContent = "";
     if (error instanceof ApiError && error.field === "current_password") {
       clearSecretInputs(currentInput);
       showFieldError(currentInput, error.message);

@@ -25,11 +25,11 @@ import { ApiError, sentenceFor } from "../lib/errors.js";
 import {
   clearErrors,
   clearSecretInputs,
+  handleSubmit,
   holdOff,
   holdOffIfThrottled,
   isBusy,
   requireFilled,
-  setBusy,
   showAlert,
   showFieldError,
   showFieldErrors,
@@ -38,14 +38,12 @@ import { browserLocation } from "../lib/navigation.js";
 import { newPasswordFields } from "../lib/new-password.js";
 import { registerPage } from "../lib/pages.js";
 import { recoveryCodeUI } from "../lib/recovery-code.js";
-import { showStep, showWorking, showWorkingFailed } from "../lib/steps.js";
+import { showStep, showWorking, showWorkingFailed, whileSecuring } from "../lib/steps.js";
 
-const SECURING_FAILED = "Something went wrong while securing your account. Please try again.";
 const NOT_SAVED = "Something went wrong. Please try again.";
 
 function mount(root) {
   const $ = (id) => part(root, id);
-  const startForm = $("start-form");
   const nameInput = $("sign-in-name");
   const codeInput = $("recovery-code-input");
   const startAlert = $("start-alert");
@@ -63,31 +61,23 @@ function mount(root) {
 
   // --- name and recovery code --------------------------------------------------------------
 
-  startForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (!isBusy(startButton)) start();
-  });
-
-  async function start() {
-    clearErrors(startForm);
-    const missing = requireFilled([
-      [nameInput, "Type your sign-in name."],
-      [codeInput, "Type your recovery code."],
-    ]);
-    if (showFieldErrors(missing)) return;
-    const restore = setBusy(startButton, "Checking…");
-    try {
+  handleSubmit($("start-form"), {
+    button: startButton,
+    busyText: "Checking…",
+    problems: () =>
+      requireFilled([
+        [nameInput, "Type your sign-in name."],
+        [codeInput, "Type your recovery code."],
+      ]),
+    async send() {
       const opened = await startRecovery(nameInput.value.trim(), codeInput.value);
       forgetEverything();
       state.recovery = opened;
       clearSecretInputs(codeInput);
-      restore();
       showStep(root, "password");
-    } catch (error) {
-      restore();
-      showStartError(error);
-    }
-  }
+    },
+    refused: showStartError,
+  });
 
   function showStartError(error) {
     if (error instanceof MalformedRecoveryCode) {
@@ -110,18 +100,18 @@ function mount(root) {
 
   // --- new keys and the new recovery code ----------------------------------------------------
 
-  async function makeKeys() {
-    showWorking(root, "Securing your account… this can take a few seconds.");
-    try {
+  function makeKeys() {
+    const work = async () => {
       const made = await makeRecoveryKeys(state.recovery, password.password.value);
       state.wire = made.wire;
       password.clear();
       recovery.present(made.recoveryCode);
-    } catch (error) {
+    };
+    return whileSecuring(root, work, () => {
       state.wire = null;
       showStep(root, "password");
-      showAlert($("password-alert"), sentenceFor(error, SECURING_FAILED));
-    }
+      return $("password-alert");
+    });
   }
 
   // --- save the new keys ---------------------------------------------------------------------

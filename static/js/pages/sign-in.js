@@ -6,22 +6,18 @@ import { KEYS_NOT_OPENED_HERE, forgetThisTab, prepare, signIn } from "../client/
 import { part } from "../lib/dom.js";
 import { ApiError, sentenceFor } from "../lib/errors.js";
 import {
-  clearErrors,
   clearSecretInputs,
+  handleSubmit,
   holdOffIfThrottled,
-  isBusy,
   requireFilled,
-  setBusy,
   showAlert,
   showFieldError,
-  showFieldErrors,
 } from "../lib/forms.js";
 import { browserLocation } from "../lib/navigation.js";
 import { registerPage } from "../lib/pages.js";
 
 function mount(root) {
   const $ = (id) => part(root, id);
-  const form = $("sign-in-form");
   const nameInput = $("sign-in-name");
   const passwordInput = $("password");
   const showPassword = $("show-password");
@@ -37,30 +33,24 @@ function mount(root) {
     passwordInput.type = showPassword.checked ? "text" : "password";
   });
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (!isBusy(button)) submit();
-  });
-
-  async function submit() {
-    clearErrors(form);
-    const missing = requireFilled([
-      [nameInput, "Type your sign-in name."],
-      [passwordInput, "Type your password."],
-    ]);
-    if (showFieldErrors(missing)) return;
-    const restore = setBusy(button, "Signing in…");
-    try {
+  handleSubmit($("sign-in-form"), {
+    button,
+    busyText: "Signing in…",
+    problems: () =>
+      requireFilled([
+        [nameInput, "Type your sign-in name."],
+        [passwordInput, "Type your password."],
+      ]),
+    async send() {
       const { next } = await signIn(nameInput.value.trim(), passwordInput.value);
       clearSecretInputs(passwordInput);
       browserLocation.replace(next);
-    } catch (error) {
-      restore();
-      showRefusal(error);
-    }
-  }
+    },
+    refused,
+    staysBusy: true,
+  });
 
-  function showRefusal(error) {
+  function refused(error) {
     if (holdOffIfThrottled(error, { alert, button })) return;
     if (error instanceof ApiError && error.status === 401) {
       // The server's sentence never says which of the two was wrong.

@@ -52,7 +52,7 @@ def normalize_name(raw: str) -> str:
 def validate_name(raw: str) -> str:
     name = normalize_name(raw)
     # Letters, marks (many scripts need combining marks: Devanagari, Tamil...), numbers, and a
-    # few separators: the same rule as the join page's check in static/js/join.js.
+    # few separators: the same rule as the join page's check in static/js/pages/join.js.
     allowed = all(unicodedata.category(char)[0] in "LMN" or char in "_.-' " for char in name)
     if not (3 <= len(name) <= 64 and allowed):
         raise BadInput(

@@ -880,4 +880,4 @@ def api_inbox_decline(ctx: Ctx) -> Response:
 @endpoint(roles=PARTICIPANT)
 def api_withdraw(ctx: Ctx) -> Response:
     services.participant_withdraws(ctx.db, ctx.settings, ctx.require_account(), _me(ctx))
-    return JSONResponse({"next": ctx.url_for("home")})
+    return ctx.navigate(ctx.url_for("home"))

@@ -81,7 +81,8 @@ class Backstage:
         return issued.code
 
     def _join(self, db: Session, code: str, name: str, password: str) -> Member:
-        # What static/js/join.js does, with portal.protocol: the same keys, bundles and codes.
+        # What static/js/client/accounts.js does when joining, with portal.protocol: the same
+        # keys, bundles and codes.
         invitation = services.usable_invitation(db, self.settings, code)
         keys = protocol.derive_account_keys(
             password, invitation.kdf_salt, invitation.kdf_ops, invitation.kdf_mem

@@ -107,6 +107,21 @@ def test_participant_withdrawal_stops_everything_at_once(portal: Portal) -> None
     assert world.facilitator.post_json(f"/api/messages/{queued}/claim").status_code == 409
 
 
+def test_withdrawal_from_the_withdraw_page_form_goes_home(portal: Portal) -> None:
+    # templates/participant/withdraw.html is an htmx form: the answer names the next page.
+    world = CaseWorld.build(portal)
+    person = world.responsible
+    response = person.request(
+        "POST",
+        "/api/withdraw",
+        data={},
+        headers={"X-CSRF-Token": person.csrf(), "HX-Request": "true"},
+    )
+    assert (response.status_code, response.headers.get("HX-Redirect")) == (200, "/home")
+    participants = world.facilitator.get(f"/api/cases/{world.case_id}/participants").json()
+    assert any(p["withdrawn_at"] for p in participants)
+
+
 def test_recipient_withdrawal_holds_what_waits_for_them(portal: Portal) -> None:
     world = CaseWorld.build(portal)
     waiting = world.write_letter(world.responsible, "One.")

@@ -27,6 +27,11 @@ describe("lib/errors.js sentenceFor", () => {
     assert.equal(sentenceFor("a string"), GENERIC_MESSAGE);
     assert.equal(sentenceFor(null), GENERIC_MESSAGE);
   });
+
+  test("a page may name a better general sentence for what it was doing", () => {
+    assert.equal(sentenceFor(new TypeError("x"), "Your password was not changed."), "Your password was not changed.");
+    assert.equal(sentenceFor(new ShowableError("Wait."), "Your password was not changed."), "Wait.");
+  });
 });
 
 describe("lib/http.js", () => {

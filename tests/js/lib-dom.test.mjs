@@ -1,7 +1,8 @@
-// lib/dom.js, lib/forms.js and lib/confirm.js, in a jsdom document.
+// lib/dom.js, lib/forms.js, lib/new-password.js and lib/confirm.js, in a jsdom document.
 import { page, settle } from "./support/dom.mjs";
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { confirmFromMarkup, confirmStep } from "../../static/js/lib/confirm.js";
 import { el, focusOn, hiddenText, part, reveal, showText } from "../../static/js/lib/dom.js";
@@ -9,12 +10,16 @@ import { ApiError, GENERIC_MESSAGE } from "../../static/js/lib/errors.js";
 import {
   InputProblem,
   clearErrors,
+  handleSubmit,
+  holdOffIfThrottled,
   isBusy,
+  requireFilled,
   setBusy,
   showError,
   showFieldError,
   showFieldErrors,
 } from "../../static/js/lib/forms.js";
+import { newPasswordFields } from "../../static/js/lib/new-password.js";
 
 describe("lib/dom.js", () => {
   test("el sets attributes and text, never markup or handlers", () => {
@@ -99,10 +104,106 @@ describe("lib/forms.js", () => {
     assert.equal(isBusy(button), false);
   });
 
+  test("a page-sent form: checked first, busy while sending, once at a time", async () => {
+    page(FORM);
+    const form = document.getElementById("f");
+    const name = document.getElementById("name");
+    const button = document.getElementById("go");
+    const sent = [];
+    const refusals = [];
+    let answer = null;
+    handleSubmit(form, {
+      button,
+      busyText: "Sending…",
+      problems: () => requireFilled([[name, "Type your name."]]),
+      send: () =>
+        new Promise((resolve, reject) => {
+          sent.push(name.value);
+          answer = { resolve, reject };
+        }),
+      refused: (error) => refusals.push(error.message),
+    });
+    const submit = () => form.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
+    submit();
+    assert.deepEqual(sent, []);
+    assert.equal(document.getElementById("name-error").textContent, "Type your name.");
+    name.value = "Sam";
+    submit();
+    assert.equal(document.getElementById("name-error").textContent, "");
+    assert.equal(button.textContent, "Sending…");
+    submit(); // pressed again while sending: nothing more is sent
+    assert.deepEqual(sent, ["Sam"]);
+    answer.reject(new ApiError("Refused."));
+    await settle();
+    assert.deepEqual(refusals, ["Refused."]);
+    assert.equal(isBusy(button), false);
+    submit();
+    answer.resolve();
+    await settle();
+    assert.deepEqual(sent, ["Sam", "Sam"]);
+    assert.equal(button.textContent, "Send");
+  });
+
+  test("empty inputs are named; spaces alone count as empty", () => {
+    page(FORM);
+    const name = document.getElementById("name");
+    const code = document.getElementById("code");
+    name.value = "   ";
+    code.value = " ABCD ";
+    assert.deepEqual(requireFilled([[name, "Type your name."], [code, "Type the code."]]), [
+      [name, "Type your name."],
+    ]);
+  });
+
+  test("after a 429 the sentence is said and the button waits; other errors are left", async () => {
+    page(FORM);
+    const alert = document.getElementById("alert");
+    const button = document.getElementById("go");
+    assert.equal(holdOffIfThrottled(new ApiError("Wrong.", { status: 401 }), { alert, button }), false);
+    assert.equal(isBusy(button), false);
+    const throttled = new ApiError("Too many attempts.", { status: 429, retryAfter: 90 });
+    assert.equal(holdOffIfThrottled(throttled, { alert, button }), true);
+    await settle(60);
+    assert.equal(alert.textContent, "Too many attempts.");
+    assert.ok(isBusy(button));
+    assert.equal(button.textContent, "Send (wait 1:30)");
+  });
+
   test("an InputProblem carries its pairs", () => {
     const problem = new InputProblem([[null, "x"]], "Please check the form.");
     assert.equal(problem.problems.length, 1);
     assert.equal(problem.message, "Please check the form.");
+  });
+});
+
+describe("lib/new-password.js", () => {
+  const PARTIAL = readFileSync(new URL("../../templates/partials/new_password_fields.html", import.meta.url), "utf8")
+    .replace(/\{#[\s\S]*?#\}/g, "")
+    .replace(/\{\{[^}]*\}\}/g, "");
+
+  test("the meter and the suggester are set up; problems point at the right input", () => {
+    const body = page(`<form>${PARTIAL}</form>`);
+    const fields = newPasswordFields(body, { userWords: () => ["river stone"] });
+    assert.ok(body.querySelector("#new-password-strength .strength-bar"));
+    assert.deepEqual(fields.problems(), [[fields.password, "Choose a password."]]);
+    fields.password.value = "correct-horse-battery-staple-river";
+    assert.deepEqual(fields.problems(), [[fields.confirm, "Type your password again."]]);
+    fields.confirm.value = fields.password.value;
+    assert.deepEqual(fields.problems(), []);
+  });
+
+  test("a suggested passphrase fills both inputs, and clear() empties them and the words", () => {
+    const body = page(`<form>${PARTIAL}</form>`);
+    const fields = newPasswordFields(body);
+    body.querySelector("#passphrase-suggester button").click();
+    assert.ok(fields.password.value.length > 20);
+    assert.equal(fields.confirm.value, fields.password.value);
+    assert.deepEqual(fields.problems(), []);
+    assert.match(body.querySelector(".suggestion").textContent, new RegExp(fields.password.value));
+    fields.clear();
+    assert.equal(fields.password.value, "");
+    assert.equal(fields.confirm.value, "");
+    assert.equal(body.querySelector(".suggestion").textContent, "");
   });
 });
 

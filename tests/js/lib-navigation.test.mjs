@@ -1,4 +1,5 @@
-// lib/navigation.js, lib/responses.js, lib/quick-exit.js, lib/idle.js and lib/recovery-code.js.
+// lib/navigation.js, lib/responses.js, lib/quick-exit.js, lib/idle.js, lib/steps.js and
+// lib/recovery-code.js.
 import { page, settle } from "./support/dom.mjs";
 
 import assert from "node:assert/strict";
@@ -8,8 +9,9 @@ import { GENERIC_MESSAGE } from "../../static/js/lib/errors.js";
 import { startIdleWarning } from "../../static/js/lib/idle.js";
 import { browserLocation, startNavigation } from "../../static/js/lib/navigation.js";
 import { startQuickExit } from "../../static/js/lib/quick-exit.js";
-import { recoveryCodeUI, showStep, showWorking } from "../../static/js/lib/recovery-code.js";
+import { recoveryCodeUI } from "../../static/js/lib/recovery-code.js";
 import { startResponses } from "../../static/js/lib/responses.js";
+import { showStep, showWorking, showWorkingFailed } from "../../static/js/lib/steps.js";
 import { fakeServer, json } from "./support/fake-server.mjs";
 
 const visited = [];
@@ -73,9 +75,23 @@ describe("lib/responses.js: htmx answers", () => {
     assert.equal(detail.isError, false);
     assert.equal(detail.target.id, "a");
     assert.equal(detail.swapOverride, "innerHTML");
+    // A form whose page answer is picked out with hx-select="#main" still gets the sentence.
+    assert.equal(detail.selectOverride, "unset");
     const ok = { xhr: xhr(200), elt: document.getElementById("b"), shouldSwap: true };
     htmxEvent("htmx:beforeSwap", document.getElementById("b"), ok);
     assert.equal(ok.target, undefined);
+  });
+
+  test("a form that targets #main gets the sentence in its own alert region", () => {
+    // htmx dispatches beforeSwap on the swap target (#main), with the form in requestConfig:
+    // the sentence goes to that form, not to the first alert region in the target.
+    page(`<main id="main"><form id="other"><p class="form-alert" role="alert" id="first"></p></form>
+          <form id="row"><p class="form-alert" role="alert" id="mine"></p><button>Withdraw</button></form></main>`);
+    const main = document.getElementById("main");
+    const detail = { xhr: xhr(409), elt: main, requestConfig: { elt: document.getElementById("row") } };
+    htmxEvent("htmx:beforeSwap", main, detail);
+    assert.equal(detail.target.id, "mine");
+    assert.equal(detail.selectOverride, "unset");
   });
 
   test("a server failure is a calm sentence in the same place", async () => {
@@ -117,7 +133,7 @@ describe("lib/idle.js", () => {
   });
 });
 
-describe("lib/recovery-code.js", () => {
+describe("lib/steps.js and lib/recovery-code.js", () => {
   const partial = readFileSync(new URL("../../templates/partials/recovery_code.html", import.meta.url), "utf8")
     .replace(/\{#[\s\S]*?#\}/g, "")
     .replace(/\{\{[^}]*\}\}/g, "");
@@ -134,6 +150,19 @@ describe("lib/recovery-code.js", () => {
     showWorking(root, "Securing…");
     assert.equal(root.querySelector('[data-step="working"]').hidden, false);
     assert.equal(root.querySelector("#working-retry-actions").hidden, true);
+  });
+
+  test("a failed working step says why and offers to try again", async () => {
+    const body = page(`<div id="r"><section data-step="working"><p id="working-status">Saving…</p>
+        <p id="working-alert"></p><div id="working-retry-actions" hidden>
+        <button id="working-retry">Try again</button></div></section></div>`);
+    const root = body.querySelector("#r");
+    const retry = showWorkingFailed(root, "It did not work.");
+    await settle(60);
+    assert.equal(root.querySelector("#working-status").textContent, "");
+    assert.equal(root.querySelector("#working-alert").textContent, "It did not work.");
+    assert.equal(root.querySelector("#working-retry-actions").hidden, false);
+    assert.equal(document.activeElement, retry);
   });
 
   test("the code is shown once, then two of its groups must be typed back", async () => {

@@ -180,6 +180,28 @@ describe("lib/sealed-forms.js", () => {
     assert.equal(sealedExtension.encodeParameters(null, new FormData(form), form), null);
   });
 
+  test("a plain form with data-busy-text says it is working and is sent once", async () => {
+    page(`<form id="w" hx-post="/api/withdraw" data-busy-text="Withdrawing…">
+            <button type="submit">Yes, withdraw</button></form>`);
+    const form = document.getElementById("w");
+    const button = form.querySelector("button");
+    const event = confirmEvent(form);
+    assert.equal(sealedExtension.onEvent("htmx:confirm", event), false);
+    await settle();
+    assert.equal(event.issued, true);
+    assert.equal(button.textContent, "Withdrawing…");
+    // A second press while the first is on its way sends nothing.
+    const again = confirmEvent(form);
+    sealedExtension.onEvent("htmx:confirm", again);
+    await settle();
+    assert.equal(again.issued, null);
+    // Refused (no HX-Redirect): the button comes back for another try.
+    const xhr = { getResponseHeader: () => null };
+    sealedExtension.onEvent("htmx:afterRequest", { detail: { elt: form, xhr } });
+    assert.equal(button.textContent, "Yes, withdraw");
+    assert.equal(sealedExtension.encodeParameters(null, new FormData(form), form), null);
+  });
+
   test("other htmx requests pass through untouched", () => {
     page('<form id="g" hx-get="/queue"></form>');
     const event = confirmEvent(document.getElementById("g"));

@@ -39,7 +39,10 @@ export class ApiError extends ShowableError {
   }
 }
 
-/** The sentence for any failure. */
-export function sentenceFor(error) {
-  return error instanceof ShowableError && error.message ? error.message : GENERIC_MESSAGE;
+/**
+ * The sentence for any failure; `fallback` for a failure with no sentence of its own, when the
+ * page can say more than GENERIC_MESSAGE about what was going on.
+ */
+export function sentenceFor(error, fallback = GENERIC_MESSAGE) {
+  return error instanceof ShowableError && error.message ? error.message : fallback;
 }

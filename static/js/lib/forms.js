@@ -108,6 +108,50 @@ export function holdOff(button, seconds) {
   return stop;
 }
 
+/**
+ * A form the page sends itself (its secret inputs have no name: a client module sends what is
+ * derived from them). On submit: nothing while `button` is busy; old errors are cleared;
+ * `problems()` ([input, sentence] pairs) are shown and stop it; otherwise the button says
+ * `busyText` while `send()` runs. A failure restores the button, then goes to `refused(error)`.
+ * Success restores it too, unless `staysBusy` (the page is about to go somewhere else).
+ */
+export function handleSubmit(
+  form,
+  { button, busyText, problems = () => [], send, refused, staysBusy = false },
+) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (isBusy(button)) return;
+    clearErrors(form);
+    if (showFieldErrors(problems())) return;
+    const restore = setBusy(button, busyText);
+    try {
+      await send();
+    } catch (error) {
+      restore();
+      refused(error);
+      return;
+    }
+    if (!staysBusy) restore();
+  });
+}
+
+/**
+ * After a 429 (ApiError with status 429): say the server's sentence in `alert` and hold
+ * `button` off for the wait it named (a minute if it named none). True when it was one.
+ */
+export function holdOffIfThrottled(error, { alert, button }) {
+  if (!(error instanceof ApiError) || error.status !== 429) return false;
+  showAlert(alert, error.message);
+  holdOff(button, error.retryAfter || 60);
+  return true;
+}
+
+/** [input, sentence] pairs for the inputs left empty (spaces alone count as empty). */
+export function requireFilled(pairs) {
+  return pairs.filter(([input]) => !input.value.trim());
+}
+
 /** Empty password and recovery-code inputs once their value has been used. */
 export function clearSecretInputs(...inputs) {
   for (const input of inputs) {

@@ -1,32 +1,14 @@
-// Showing a new recovery code and checking that the person saved it; shared by joining
-// (join.js) and recovering an account (recover.js). The markup is
-// templates/partials/recovery_code.html: two steps, "save-code" and "check-code".
+// Showing a new recovery code and checking that the person saved it, when joining
+// (pages/join.js) and when getting back in with the old code (pages/recover.js). The markup is
+// templates/partials/recovery_code.html: two steps, "save-code" and "check-code" (lib/steps.js).
 //
 // The check asks for two groups of the code, chosen at random, while the code itself is off
 // the screen: copying them from the screen would prove nothing. A person who cannot find the
 // groups in their copy can go back and look at the code again.
-//
-// Also exports showStep(), the one-step-at-a-time switcher both pages use.
+
+import { showStep } from "./steps.js";
 
 const GROUPS = 13;
-
-/**
- * Show the [data-step] section named `name` inside `root`, hide the others, and move focus to
- * its heading so that screen readers announce where the person now is.
- */
-export function showStep(root, name, { focus = true } = {}) {
-  let shown = null;
-  for (const section of root.querySelectorAll("[data-step]")) {
-    const active = section.dataset.step === name;
-    section.hidden = !active;
-    if (active) shown = section;
-  }
-  if (shown && focus) {
-    const heading = shown.querySelector("h2");
-    if (heading) heading.focus();
-  }
-  return shown;
-}
 
 /** Upper-case, drop spaces and dashes, read O as 0 and I/L as 1 (the code's own rules). */
 function normalise(text) {
@@ -51,22 +33,6 @@ function pickTwo() {
   let second = pick();
   while (second === first) second = pick();
   return [first, second].sort((a, b) => a - b);
-}
-
-/**
- * Show the "Securing your account" step (templates/partials/working_step.html) with a status
- * message, clearing any earlier failure.
- */
-export function showWorking(root, message) {
-  root.querySelector("#working-retry-actions").hidden = true;
-  root.querySelector("#working-alert").textContent = "";
-  showStep(root, "working");
-  // Set after the section is shown, so that the status region announces it.
-  const status = root.querySelector("#working-status");
-  status.textContent = "";
-  window.setTimeout(() => {
-    status.textContent = message;
-  }, 50);
 }
 
 /**

@@ -14,7 +14,13 @@ import { safeNext } from "./http.js";
 import { browserLocation } from "./navigation.js";
 import { alertRegionOf } from "./sealed-forms.js";
 
-function alertFor(element) {
+/**
+ * The alert region for a request's answer. htmx sets detail.elt to the element an event is
+ * dispatched on, which for htmx:beforeSwap is the swap target (hx-target="#main"), not the form
+ * that asked; requestConfig.elt is always the form.
+ */
+function alertFor(detail) {
+  const element = detail.requestConfig?.elt || detail.elt;
   const region = element instanceof Element ? alertRegionOf(element) : null;
   return region || document.querySelector("[data-page-alert]");
 }
@@ -30,19 +36,22 @@ export function startResponses() {
   document.addEventListener("htmx:beforeSwap", (event) => {
     const status = event.detail.xhr?.status || 0;
     if (status < 400 || status >= 500) return;
-    const region = alertFor(event.detail.elt);
+    const region = alertFor(event.detail);
     if (!region) return;
     event.detail.shouldSwap = true;
     event.detail.isError = false;
     event.detail.target = region;
     event.detail.swapOverride = "innerHTML";
+    // The sentence is the whole answer: an hx-select meant for a page (hx-select="#main") would
+    // find nothing in it and swap in nothing.
+    event.detail.selectOverride = "unset";
   });
 
   document.addEventListener("htmx:responseError", (event) => {
-    say(alertFor(event.detail.elt), GENERIC_MESSAGE);
+    say(alertFor(event.detail), GENERIC_MESSAGE);
   });
 
   document.addEventListener("htmx:sendError", (event) => {
-    say(alertFor(event.detail.elt), NETWORK_MESSAGE);
+    say(alertFor(event.detail), NETWORK_MESSAGE);
   });
 }

@@ -4,7 +4,9 @@
 //   data-seal="<name>"        its request carries what the sealer named <name> returns, as JSON,
 //                             instead of the form's own fields in clear (see below);
 //   data-confirm-heading=...  it asks first (lib/confirm.js, confirmFromMarkup);
-//   data-busy-text="..."      what its submit button says while sealing and sending.
+//   data-busy-text="..."      what its submit button says while sealing and sending (on a
+//                             plain htmx form too: the button says it is working, and a second
+//                             press sends nothing until the answer is back).
 // Inputs holding secret words (a letter, feedback, a note, a name) have NO name attribute, so
 // htmx never includes them; only the sealer reads them, and it returns ciphertext and grants.
 //
@@ -102,7 +104,9 @@ async function prepare(event) {
 
 /** Whether this module must take over the element's request. */
 function handles(element) {
-  return element instanceof Element && (element.dataset.seal || element.dataset.confirmHeading);
+  if (!(element instanceof Element)) return false;
+  const { seal, confirmHeading, busyText } = element.dataset;
+  return Boolean(seal || confirmHeading || busyText);
 }
 
 export const sealedExtension = {

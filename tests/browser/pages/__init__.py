@@ -11,6 +11,7 @@ from tests.browser.pages.join import Joined, JoinPage, SetupPage
 from tests.browser.pages.portal import NeutralSite, PortalPage, SignedInPage
 from tests.browser.pages.recover import RecoverPage
 from tests.browser.pages.sign_in import SignInPage
+from tests.browser.pages.withdraw import WithdrawPage
 
 __all__ = [
     "AccountPage",
@@ -27,4 +28,5 @@ __all__ = [
     "SetupPage",
     "SignInPage",
     "SignedInPage",
+    "WithdrawPage",
 ]

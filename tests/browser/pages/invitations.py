@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from playwright.sync_api import expect
@@ -34,3 +35,13 @@ class InvitationsPage(SignedInPage):
             code=self.page.locator("[data-invitation-code]").inner_text().strip(),
             join_link=self.page.locator("[data-join-link]").inner_text().strip(),
         )
+
+    def tries_to_withdraw_newest(self) -> str:
+        """Withdraw the newest waiting invitation and be refused: the sentence in its row."""
+        form = self.page.get_by_role("table").locator("form").first
+        form.get_by_role("button", name=re.compile(r"^Withdraw")).click()
+        alert = form.get_by_role("alert")
+        expect(alert).not_to_be_empty()
+        expect(self.page.get_by_role("heading", level=1, name=self.heading)).to_be_visible()
+        self.check()
+        return alert.inner_text()

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from tests.browser.pages.home import HomePage
     from tests.browser.pages.invitations import InvitationsPage
     from tests.browser.pages.sign_in import SignInPage
+    from tests.browser.pages.withdraw import WithdrawPage
 
 
 def path_is(path: str) -> re.Pattern[str]:
@@ -83,6 +84,13 @@ class SignedInPage(PortalPage):
 
         self.navigation.get_by_role("link", name="Invitations").click()
         return InvitationsPage(self.page).arrived()
+
+    def opens_withdraw(self) -> WithdrawPage:
+        """A participant's "Withdraw from the process" link, in the header."""
+        from tests.browser.pages.withdraw import WithdrawPage
+
+        self.navigation.get_by_role("link", name="Withdraw from the process").click()
+        return WithdrawPage(self.page).arrived()
 
     def signs_out(self) -> SignInPage:
         from tests.browser.pages.sign_in import SignInPage

@@ -17,13 +17,14 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from portal import maintenance
 from portal.accounts.hashing import DummyVerifier, make_hasher
+from portal.blobstore import FilesystemBlobStore
+from portal.content import cleanup
+from portal.content.uploads import MAX_CHUNK_BYTES
 from portal.db import make_engine, make_session_factory
 from portal.errors import BadInput, Forbidden, NotFound, PortalError
 from portal.logs import configure_logging
-from portal.media import cleanup
-from portal.media.blobstore import FilesystemBlobStore
-from portal.media.services import MAX_CHUNK_BYTES
 from portal.routes import UPLOAD_CHUNK_PATTERN, routes
 from portal.security import BodyLimit, BodyLimitMiddleware, SecurityHeadersMiddleware
 from portal.settings import Settings
@@ -39,7 +40,7 @@ async def _sweep_every(state: AppState, seconds: float) -> None:
         await asyncio.sleep(seconds)
         try:
             await run_in_threadpool(
-                cleanup.run_cleanup, state.sessions, state.blobs, state.settings
+                maintenance.run_cleanup, state.sessions, state.blobs, state.settings
             )
         except Exception:
             log.exception("the cleanup job failed; it runs again in %d seconds", seconds)

@@ -157,8 +157,8 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
 
 def cmd_cleanup(_args: argparse.Namespace) -> int:
     """Remove expired uploads, unused content ids, stale temporary files and orphan blobs."""
-    from portal.media.blobstore import FilesystemBlobStore
-    from portal.media.cleanup import run_cleanup
+    from portal.blobstore import FilesystemBlobStore
+    from portal.maintenance import run_cleanup
 
     settings = _settings()
     configure_logging(settings)

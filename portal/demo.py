@@ -19,10 +19,11 @@ from portal.accounts.hashing import make_hasher
 from portal.accounts.models import Account, Role
 from portal.cases import services as cases
 from portal.cases.models import Format, Participant, Side
+from portal.content import services as content
+from portal.content.models import ContentKind, GrantPurpose
 from portal.db import utcnow
 from portal.errors import Conflict
-from portal.messages import content, services
-from portal.messages.models import ContentKind, GrantPurpose
+from portal.messages import services
 from portal.settings import Settings
 
 

@@ -4,7 +4,7 @@
 from portal.accounts import models as accounts
 from portal.audit import models as audit
 from portal.cases import models as cases
-from portal.media import models as media
+from portal.content import models as content
 from portal.messages import models as messages
 
-__all__ = ["accounts", "audit", "cases", "media", "messages"]
+__all__ = ["accounts", "audit", "cases", "content", "messages"]

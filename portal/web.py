@@ -36,6 +36,7 @@ from portal.accounts import sessions as account_sessions
 from portal.accounts.hashing import DummyVerifier
 from portal.accounts.models import Account, Role
 from portal.accounts.sessions import Current
+from portal.blobstore import BlobStore, ChunkConflict, ChunkTooLarge
 from portal.db import READ_ONLY, RELAXED_COMMIT
 from portal.errors import (
     BadInput,
@@ -46,7 +47,6 @@ from portal.errors import (
     Throttled,
     TooLarge,
 )
-from portal.media.blobstore import BlobStore, ChunkConflict, ChunkTooLarge
 from portal.security import (
     CSRF_COOKIE,
     CSRF_FIELD,

@@ -14,7 +14,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Account
 from portal.db import Base, Blob, IdColumn, Timestamp, str_enum
-from portal.messages.states import CaseCondition
+
+
+class CaseCondition(StrEnum):
+    """Whether a case lets things move: paused stops delivery, closed stops everything but
+    withdrawal (the rules are in ``portal/messages/states.py``)."""
+
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
 
 
 class Side(StrEnum):

@@ -12,10 +12,17 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Account, Invitation, InvitationPurpose, Role
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
-from portal.cases.models import Case, CaseFacilitator, CaseKeyGrant, Format, Participant, Side
+from portal.cases.models import (
+    Case,
+    CaseCondition,
+    CaseFacilitator,
+    CaseKeyGrant,
+    Format,
+    Participant,
+    Side,
+)
 from portal.db import utcnow
 from portal.errors import BadInput, Conflict
-from portal.messages.states import CaseCondition
 from portal.settings import Settings
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./_-]{1,39}$")

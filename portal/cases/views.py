@@ -11,10 +11,10 @@ from portal import protocol, wire
 from portal.accounts.models import Account, Role
 from portal.audit.models import AuditEvent
 from portal.cases import policy, services
-from portal.cases.models import Case, Format, Participant, Side
+from portal.cases.models import Case, CaseCondition, Format, Participant, Side
 from portal.errors import BadInput
 from portal.messages.models import Message
-from portal.messages.states import CaseCondition, MessageState
+from portal.messages.states import MessageState
 from portal.web import Ctx, endpoint
 
 FACILITATOR = frozenset({Role.FACILITATOR})

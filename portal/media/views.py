@@ -11,10 +11,11 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from portal import protocol
 from portal.accounts.models import Role
+from portal.blobstore import ChunkKey, ChunkTooLarge, StoredChunk
+from portal.content import uploads as services
+from portal.content.models import ContentChunk
 from portal.errors import NotFound, PortalError
-from portal.media import policy, services
-from portal.media.blobstore import ChunkKey, ChunkTooLarge, StoredChunk
-from portal.messages.models import ContentChunk
+from portal.media import policy
 from portal.web import Ctx, StreamCtx, endpoint, log, streaming_endpoint
 
 PARTICIPANT = frozenset({Role.PARTICIPANT})

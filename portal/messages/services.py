@@ -9,25 +9,18 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.cases.models import Case, CaseFacilitator, Format, Participant
+from portal.content import services as content
+from portal.content.models import ContentGrant, ContentObject, GrantPurpose
 from portal.db import utcnow
 from portal.errors import Conflict, NotFound
-from portal.media.models import PendingUpload
-from portal.messages import content
-from portal.messages.models import (
-    ContentGrant,
-    ContentObject,
-    GrantPurpose,
-    Message,
-    MessageEvent,
-    TranscriptLabel,
-)
+from portal.messages.models import Message, MessageEvent, TranscriptLabel
 from portal.messages.states import (
     Action,
     CaseNotMoving,
@@ -50,6 +43,15 @@ ACTION_TAGS = {
     Action.DECLINE: AuditTag.MESSAGE_DECLINED,
     Action.WITHDRAW: AuditTag.MESSAGE_WITHDRAWN,
 }
+
+
+# Every column that names a content object: an object named here is in use, never cleaned up.
+CONTENT_IN_USE = (
+    Message.object_id,
+    Message.feedback_object_id,
+    Message.content_note_object_id,
+    Message.transcript_object_id,
+)
 
 
 class MoveRefused(Conflict):
@@ -278,7 +280,6 @@ def delete_content(
     if message.state not in DELETABLE:
         raise Conflict("Only a withdrawn, declined or withheld message can be deleted.")
     content.delete_versions(db, message.object_id)
-    db.execute(delete(PendingUpload).where(PendingUpload.object_id == message.object_id))
     if message.content_deleted_at is None:
         message.content_deleted_at = utcnow()
         record(

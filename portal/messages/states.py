@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from portal.cases.models import CaseCondition
+
 
 class MessageState(StrEnum):
     SUBMITTED = "submitted"
@@ -49,12 +51,6 @@ class Action(StrEnum):
     RESUME = "resume"
     DECLINE = "decline"
     WITHDRAW = "withdraw"
-
-
-class CaseCondition(StrEnum):
-    OPEN = "open"
-    PAUSED = "paused"
-    CLOSED = "closed"
 
 
 S = MessageState

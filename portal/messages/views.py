@@ -11,24 +11,18 @@ from starlette.responses import JSONResponse, Response
 
 from portal import protocol
 from portal.accounts.models import Account, Role
+from portal.blobstore import ChunkKey
 from portal.cases import policy as case_policy
 from portal.cases.models import Case, Format, Participant
+from portal.content import services as content
+from portal.content import uploads as media
+from portal.content.models import ContentKind, ContentObject, ContentVersion, GrantPurpose
+from portal.content.uploads import StoredChunkIn
 from portal.db import utcnow
 from portal.errors import BadInput, NotFound, PortalError
-from portal.media import services as media
-from portal.media.blobstore import ChunkKey
-from portal.media.services import StoredChunkIn
-from portal.messages import content, labels, services
+from portal.messages import labels, services
 from portal.messages import policy as message_policy
-from portal.messages.models import (
-    ContentKind,
-    ContentObject,
-    ContentVersion,
-    Draft,
-    GrantPurpose,
-    Message,
-    TranscriptLabel,
-)
+from portal.messages.models import Draft, Message, TranscriptLabel
 from portal.messages.states import (
     Action,
     MessageState,

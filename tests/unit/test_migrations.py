@@ -6,7 +6,7 @@ from sqlalchemy import inspect
 
 import portal.accounts.models  # registers its tables on Base
 import portal.audit.models
-import portal.media.models
+import portal.content.models
 import portal.messages.models  # noqa: F401  (each registers its tables on Base)
 from portal.db import Base, downgrade, make_engine, upgrade
 

@@ -7,11 +7,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from portal.cases.models import CaseCondition
 from portal.messages.states import (
     FINAL_STATES,
     STOPPING_ACTIONS,
     Action,
-    CaseCondition,
     CaseNotMoving,
     MessageState,
     NotAllowedNow,

@@ -15,6 +15,7 @@ from portal.accounts import services as accounts
 from portal.audit.services import verify_chain
 from portal.db import alembic_config, make_engine, make_session_factory, upgrade
 from portal.errors import PortalError
+from portal.invitations import services as invitations
 from portal.logs import configure_logging
 from portal.routes import STATIC_DIR
 from portal.settings import Settings, SettingsError
@@ -37,7 +38,7 @@ def _print_setup_link(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as db:
-            issued = accounts.issue_setup_link(db, settings)
+            issued = invitations.issue_setup_link(db, settings)
             db.commit()
     finally:
         engine.dispose()

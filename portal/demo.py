@@ -23,6 +23,7 @@ from portal.content import services as content
 from portal.content.models import ContentKind, GrantPurpose
 from portal.db import utcnow
 from portal.errors import Conflict
+from portal.invitations import services as invitations
 from portal.messages import services
 from portal.settings import Settings
 
@@ -46,14 +47,14 @@ def _passphrase() -> str:
 def _join(
     db: Session, settings: Settings, hasher: PasswordHasher, code: str, name: str
 ) -> DemoPerson:
-    invitation = accounts.usable_invitation(db, settings, code)
+    invitation = invitations.usable_invitation(db, settings, code)
     password = _passphrase()
     keys = protocol.derive_account_keys(
         password, invitation.kdf_salt, invitation.kdf_ops, invitation.kdf_mem
     )
     secret_key, public_key = protocol.generate_identity()
     recovery = protocol.generate_recovery_key()
-    account = accounts.complete_join(
+    account = invitations.complete_join(
         db,
         settings,
         hasher,
@@ -86,13 +87,13 @@ def seed_demo(db: Session, settings: Settings) -> list[str]:
     if db.scalars(select(Account).where(Account.sign_in_name == "demo facilitator")).first():
         raise Conflict("The demo has already been seeded in this database.")
     hasher = make_hasher(settings.auth_hash_profile)
-    manager_code = accounts.issue_setup_link(db, settings).code
+    manager_code = invitations.issue_setup_link(db, settings).code
     manager = _join(db, settings, hasher, manager_code, "demo manager")
     facilitator = _join(
         db,
         settings,
         hasher,
-        accounts.create_invitation(db, settings, manager.account, Role.FACILITATOR).code,
+        invitations.create_invitation(db, settings, manager.account, Role.FACILITATOR).code,
         "demo facilitator",
     )
 
@@ -127,7 +128,9 @@ def seed_demo(db: Session, settings: Settings) -> list[str]:
             ),
             participant_id=participant_id,
         )
-        code = cases.invite_participant(db, settings, facilitator.account, case, participant).code
+        code = invitations.invite_participant(
+            db, settings, facilitator.account, case, participant
+        ).code
         person = _join(db, settings, hasher, code, name)
         # Both agreed to every format, so a newcomer can try letters, recordings and scans.
         every_format = frozenset(Format)

@@ -5,6 +5,7 @@ from portal.accounts import models as accounts
 from portal.audit import models as audit
 from portal.cases import models as cases
 from portal.content import models as content
+from portal.invitations import models as invitations
 from portal.messages import models as messages
 
-__all__ = ["accounts", "audit", "cases", "content", "messages"]
+__all__ = ["accounts", "audit", "cases", "content", "invitations", "messages"]

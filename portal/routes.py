@@ -10,8 +10,10 @@ from starlette.staticfiles import StaticFiles
 
 from portal.accounts import views as accounts
 from portal.cases import views as cases
+from portal.invitations import views as invitations
 from portal.media import views as media
 from portal.messages import views as letters
+from portal.workspace import views as workspace
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 UPLOAD_CHUNK_PATH = "/api/uploads/{object_id}/{version}/{part}/{index}"
@@ -25,15 +27,17 @@ def routes() -> list[BaseRoute]:
         Route("/healthz", accounts.healthz, name="healthz"),
         # Signing in and joining
         Route("/sign-in", accounts.sign_in_page, name="sign_in_page"),
-        Route("/join", accounts.join_page, name="join_page"),
-        Route("/setup", accounts.setup_page, name="setup_page"),
+        Route("/join", invitations.join_page, name="join_page"),
+        Route("/setup", invitations.setup_page, name="setup_page"),
         Route("/recover", accounts.recover_page, name="recover_page"),
         Route("/sign-out", accounts.sign_out, methods=["POST"], name="sign_out"),
         Route("/session/quick-exit", accounts.quick_exit, methods=["POST"], name="quick_exit"),
-        Route("/api/join/start", accounts.api_join_start, methods=["POST"], name="api_join_start"),
+        Route(
+            "/api/join/start", invitations.api_join_start, methods=["POST"], name="api_join_start"
+        ),
         Route(
             "/api/join/complete",
-            accounts.api_join_complete,
+            invitations.api_join_complete,
             methods=["POST"],
             name="api_join_complete",
         ),
@@ -57,7 +61,7 @@ def routes() -> list[BaseRoute]:
             name="api_recovery_complete",
         ),
         # Signed in
-        Route("/home", accounts.home, name="home"),
+        Route("/home", workspace.home, name="home"),
         Route("/account", accounts.account, name="account"),
         Route("/account/password", accounts.password_page, name="password_page"),
         Route("/account/sessions", accounts.sessions_page, name="sessions_page"),
@@ -86,29 +90,31 @@ def routes() -> list[BaseRoute]:
             name="api_change_password",
         ),
         # Staff
-        Route("/staff/invitations", accounts.invitations, name="invitations"),
+        Route("/staff/invitations", invitations.invitations, name="invitations"),
         Route(
             "/staff/invitations",
-            accounts.create_invitation,
+            invitations.create_invitation,
             methods=["POST"],
             name="create_invitation",
         ),
         Route(
             "/staff/invitations/{invitation_id}/revoke",
-            accounts.revoke_invitation,
+            invitations.revoke_invitation,
             methods=["POST"],
             name="revoke_invitation",
         ),
         Route("/api/vault", accounts.api_vault, name="api_vault"),
         Route("/api/vault", accounts.api_save_vault, methods=["PUT"], name="api_save_vault"),
         # Cases (facilitators)
-        Route("/cases", cases.cases_page, name="cases_page"),
+        Route("/cases", workspace.cases_page, name="cases_page"),
         Route("/cases/new", cases.new_case_page, name="new_case_page"),
-        Route("/cases/{case_id}", cases.case_page, name="case_page"),
-        Route("/cases/{case_id}/audit", cases.case_audit_page, name="case_audit_page"),
+        Route("/cases/{case_id}", workspace.case_page, name="case_page"),
+        Route("/cases/{case_id}/audit", workspace.case_audit_page, name="case_audit_page"),
         Route("/api/cases", cases.api_open_case, methods=["POST"], name="api_open_case"),
         Route("/api/cases/{case_id}/key", cases.api_case_key, name="api_case_key"),
-        Route("/api/cases/{case_id}/participants", cases.api_participants, name="api_participants"),
+        Route(
+            "/api/cases/{case_id}/participants", workspace.api_participants, name="api_participants"
+        ),
         Route(
             "/api/cases/{case_id}/participants",
             cases.api_add_participant,
@@ -117,7 +123,7 @@ def routes() -> list[BaseRoute]:
         ),
         Route(
             "/api/cases/{case_id}/participants/{participant_id}/invitation",
-            cases.api_invite_participant,
+            invitations.api_invite_participant,
             methods=["POST"],
             name="api_invite_participant",
         ),

@@ -126,9 +126,13 @@ class Ctx:
         return self.request.headers.get("hx-request") == "true"
 
     def require_account(self) -> Account:
+        return self.require_current().account
+
+    def require_current(self) -> Current:
+        """The signed-in session (always there behind ``Access.SIGNED_IN``)."""
         if self.current is None:
             raise NotSignedIn
-        return self.current.account
+        return self.current
 
     def url_for(self, name: str, **params: Any) -> str:
         return str(self.request.url_for(name, **params).path)

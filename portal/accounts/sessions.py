@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -53,15 +53,21 @@ def idle_limit(settings: Settings, account: Account) -> timedelta:
     return timedelta(minutes=settings.session_idle_participant_minutes)
 
 
-def start(
-    db: Session, settings: Settings, account: Account, user_agent: str
-) -> tuple[SignInSession, str]:
+@dataclass(frozen=True)
+class Started:
+    row: SignInSession
+    token: str = field(repr=False)  # for the cookie; the row keeps only its hash
+    session_key: bytes = field(repr=False)  # the row's, until the session ends
+
+
+def start(db: Session, settings: Settings, account: Account, user_agent: str) -> Started:
     token = secrets.token_urlsafe(32)
+    session_key = secrets.token_bytes(32)
     now = utcnow()
     row = SignInSession(
         token_hash=protocol.token_hash(settings.secret_key.reveal(), token),
         account_id=account.id,
-        session_key=secrets.token_bytes(32),
+        session_key=session_key,
         device=describe_device(user_agent),
         created_at=now,
         last_seen_at=now,
@@ -69,7 +75,7 @@ def start(
     )
     db.add(row)
     db.flush()
-    return row, token
+    return Started(row, token, session_key)
 
 
 def resolve(db: Session, settings: Settings, token: str | None, *, touch: bool) -> Current | None:

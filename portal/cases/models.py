@@ -97,6 +97,8 @@ class CaseKeyGrant(Base):
     grant: Mapped[Blob]
     created_at: Mapped[Timestamp]
 
+    sender: Mapped[Account] = relationship(foreign_keys=[sender_id])
+
     __table_args__ = (UniqueConstraint("case_id", "epoch", "recipient_id"),)
 
 
@@ -128,6 +130,9 @@ class Participant(Base):
 
     case: Mapped[Case] = relationship(back_populates="participants")
     account: Mapped[Account | None] = relationship(foreign_keys=[account_id])
+    case_public_grant_sender: Mapped[Account | None] = relationship(
+        foreign_keys=[case_public_grant_sender_id]
+    )
 
     __table_args__ = (UniqueConstraint("case_id", "account_id"),)
 

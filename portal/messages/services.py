@@ -7,9 +7,10 @@ writes the author's timeline event and the audit row.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account
@@ -22,6 +23,8 @@ from portal.db import utcnow
 from portal.errors import Conflict, NotFound
 from portal.messages.models import Message, MessageEvent, TranscriptLabel
 from portal.messages.states import (
+    RECIPIENT_GRANT_STATES,
+    WAITING_FOR_REVIEW,
     Action,
     CaseNotMoving,
     MessageState,
@@ -125,6 +128,15 @@ def require_can_write(case: Case, author: Participant, format_: Format | None = 
         raise Conflict(
             "This case is paused at the moment, so letters cannot be sent. Your draft is kept."
         )
+
+
+def why_cannot_write(case: Case, author: Participant) -> str | None:
+    """The sentence that says why ``author`` cannot send anything now, or None if they can."""
+    try:
+        require_can_write(case, author)
+    except Conflict as refused:
+        return refused.message
+    return None
 
 
 @dataclass(frozen=True)
@@ -292,6 +304,48 @@ def delete_content(
     return message.object_id
 
 
+# ----------------------------------------------------------------------------- what one sees
+
+
+def letters_by(db: Session, author: Participant) -> list[Message]:
+    """Everything ``author`` sent, newest first."""
+    return list(
+        db.scalars(
+            select(Message)
+            .where(Message.author_participant_id == author.id)
+            .order_by(Message.submitted_at.desc())
+        )
+    )
+
+
+def letters_for(db: Session, recipient: Participant) -> list[Message]:
+    """What was released to ``recipient`` (only once approved), latest change first."""
+    return list(
+        db.scalars(
+            select(Message)
+            .where(
+                Message.recipient_participant_id == recipient.id,
+                Message.state.in_(RECIPIENT_GRANT_STATES),
+            )
+            .order_by(Message.state_changed_at.desc())
+        )
+    )
+
+
+def waiting_counts(db: Session, case_ids: Sequence[str]) -> dict[str, int]:
+    """How many items wait for review in each of these cases (cases with none are left out)."""
+    rows = db.execute(
+        select(Message.case_id, func.count())
+        .where(Message.case_id.in_(case_ids), Message.state.in_(WAITING_FOR_REVIEW))
+        .group_by(Message.case_id)
+    ).all()
+    return {case_id: int(count) for case_id, count in rows}
+
+
+def message_ids_in(db: Session, case: Case) -> list[str]:
+    return list(db.scalars(select(Message.id).where(Message.case_id == case.id)))
+
+
 # ------------------------------------------------------------------------------------ the queue
 
 
@@ -300,7 +354,7 @@ def queue_for(
     facilitator: Account,
     *,
     case_id: str | None = None,
-    states: frozenset[MessageState] = frozenset({MessageState.SUBMITTED, MessageState.IN_REVIEW}),
+    states: frozenset[MessageState] = WAITING_FOR_REVIEW,
     format_: Format | None = None,
 ) -> list[Message]:
     """Items waiting for review across the facilitator's cases, oldest first."""

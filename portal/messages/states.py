@@ -77,6 +77,8 @@ STOPPING_ACTIONS = frozenset({Action.WITHDRAW, Action.HOLD})
 FINAL_STATES = frozenset({S.OPENED, S.DECLINED, S.WITHHELD, S.WITHDRAWN})
 # States in which the recipient's grant exists (made by the approving facilitator's browser).
 RECIPIENT_GRANT_STATES = frozenset({S.AWAITING_RECIPIENT, S.HELD, S.OPENED})
+# What a facilitator still has to decide on: the review queue's default, a case's "waiting".
+WAITING_FOR_REVIEW = frozenset({S.SUBMITTED, S.IN_REVIEW})
 
 
 class TransitionError(Exception):

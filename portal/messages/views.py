@@ -19,7 +19,7 @@ from portal.content import uploads as media
 from portal.content.models import ContentKind, ContentObject, ContentVersion, GrantPurpose
 from portal.content.uploads import StoredChunkIn
 from portal.db import utcnow
-from portal.errors import BadInput, NotFound, PortalError
+from portal.errors import BadInput, NotFound
 from portal.messages import labels, services
 from portal.messages import policy as message_policy
 from portal.messages.models import Draft, Message, TranscriptLabel
@@ -414,59 +414,6 @@ def _me(ctx: Ctx) -> Participant:
     return message_policy.own_participation(ctx.db, ctx.require_account())
 
 
-def participant_home_context(ctx: Ctx) -> dict[str, Any]:
-    """Context for the participant's home page (rendered by the home endpoint)."""
-    participant = case_policy.participation(ctx.db, ctx.require_account())
-    if participant is None:
-        return {"participant": None}
-    case = ctx.db.get(Case, participant.case_id)
-    assert case is not None  # noqa: S101
-    mine = ctx.db.scalars(
-        select(Message)
-        .where(Message.author_participant_id == participant.id)
-        .order_by(Message.submitted_at.desc())
-    ).all()
-    waiting = ctx.db.scalars(
-        select(Message)
-        .where(
-            Message.recipient_participant_id == participant.id,
-            Message.state.in_(
-                [MessageState.AWAITING_RECIPIENT, MessageState.HELD, MessageState.OPENED]
-            ),
-        )
-        .order_by(Message.state_changed_at.desc())
-    ).all()
-    why_not = _why_not(case, participant)
-    return {
-        "participant": {
-            "side_label": participant.side.label,
-            "withdrawn": participant.withdrawn_at is not None,
-        },
-        "case_status": case.status.value,
-        "letters": [
-            {
-                "id": m.id,
-                "state_label": labels.author_label(m.state, may_see_opened=m.author_may_see_opened),
-                "submitted_text": m.submitted_at.strftime("%d %b %Y"),
-            }
-            for m in mine
-        ],
-        "waiting": [
-            {"id": m.id, "format_label": m.format.label, "state": m.state.value} for m in waiting
-        ],
-        "can_write": why_not is None,
-        "why_not": why_not,
-    }
-
-
-def _why_not(case: Case, participant: Participant) -> str | None:
-    try:
-        services.require_can_write(case, participant)
-    except PortalError as error:  # its sentence is the answer
-        return error.message
-    return None
-
-
 @endpoint(roles=PARTICIPANT)
 def compose_page(ctx: Ctx) -> Response:
     _me(ctx)
@@ -557,7 +504,7 @@ def api_my_case(ctx: Ctx) -> Response:
     case = ctx.db.get(Case, participant.case_id)
     assert case is not None  # noqa: S101
     sender = ctx.db.get(Account, participant.case_public_grant_sender_id or "")
-    why_not = _why_not(case, participant)
+    why_not = services.why_cannot_write(case, participant)
     return JSONResponse(
         {
             "case_id": case.id,

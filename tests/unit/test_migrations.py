@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-import portal.accounts.models  # registers its tables on Base
-import portal.audit.models
-import portal.content.models
-import portal.messages.models  # noqa: F401  (each registers its tables on Base)
+import portal.models  # noqa: F401  (registers every table on Base)
 from portal.db import Base, downgrade, make_engine, upgrade
 
 

@@ -73,18 +73,19 @@ def create_app(settings: Settings) -> Starlette:
             engine.dispose()
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)  # noqa: S101  (registered for HTTPException only)
+        # Registered for HTTPException only; anything else would be a server error.
+        status_code = exc.status_code if isinstance(exc, HTTPException) else 500
         mapped: PortalError
-        if exc.status_code == 404:
+        if status_code == 404:
             mapped = NotFound()
-        elif exc.status_code == 405:
+        elif status_code == 405:
             mapped = BadInput("That action is not available here.")
             mapped.status_code = 405
-        elif exc.status_code == 403:
+        elif status_code == 403:
             mapped = Forbidden()
         else:
             mapped = BadInput()
-            mapped.status_code = exc.status_code
+            mapped.status_code = status_code
         return error_response(request, mapped, wants_json=request.url.path.startswith("/api/"))
 
     async def unexpected(request: Request, exc: Exception) -> Response:

@@ -21,7 +21,7 @@ from portal.cases import services as cases
 from portal.cases.models import Format, Participant, Side
 from portal.content import services as content
 from portal.content.models import ContentKind, GrantPurpose
-from portal.db import utcnow
+from portal.db import required, utcnow
 from portal.errors import Conflict
 from portal.invitations import services as invitations
 from portal.messages import services
@@ -184,7 +184,7 @@ def seed_demo(db: Session, settings: Settings) -> list[str]:
         )
     _, returned, approved = sent
 
-    def note(kind: ContentKind, text: str, person_pk: bytes) -> services.FacilitatorNote:
+    def note(kind: ContentKind, text: str, person_pk: bytes) -> services.NoteIn:
         obj = content.issue_object(db, case, facilitator.account, kind)
         sealed = protocol.seal_letter(
             facilitator.secret_key,
@@ -199,8 +199,8 @@ def seed_demo(db: Session, settings: Settings) -> list[str]:
         to_person = protocol.make_content_grant(
             facilitator.secret_key, person_pk, obj.id, 1, sealed.content_key, sealed.manifest_hash
         )
-        return services.FacilitatorNote(
-            obj, _upload(obj.id, 1, sealed), sealed.grant_to_case, to_person
+        return services.NoteIn(
+            obj.id, kind, _upload(obj.id, 1, sealed), sealed.grant_to_case, to_person
         )
 
     services.claim(db, settings, facilitator.account, returned)
@@ -217,8 +217,10 @@ def seed_demo(db: Session, settings: Settings) -> list[str]:
     )
 
     services.claim(db, settings, facilitator.account, approved)
-    case_grant = content.grant_for(db, approved.object_id, 1, GrantPurpose.CASE)
-    assert case_grant is not None  # submit_letter stored it  # noqa: S101
+    case_grant = required(
+        content.grant_for(db, approved.object_id, 1, GrantPurpose.CASE),
+        "the case grant submit_letter stored",
+    )
     key, digest = protocol.open_content_grant(
         case_sk, author.public_key, approved.object_id, 1, case_grant.grant
     )

@@ -12,8 +12,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from portal import protocol
 from portal.accounts.models import Role
 from portal.blobstore import ChunkKey, ChunkTooLarge, StoredChunk
+from portal.content import services as content
 from portal.content import uploads as services
-from portal.content.models import ContentChunk
 from portal.errors import NotFound, PortalError
 from portal.media import policy
 from portal.web import Ctx, StreamCtx, endpoint, log, streaming_endpoint
@@ -134,7 +134,7 @@ def api_content_chunk(ctx: Ctx) -> Response:
         ctx.db, ctx.require_account(), params["object_id"], params["version"]
     )
     part, index = policy.chunk_position(params["part"], params["index"])
-    chunk = ctx.db.get(ContentChunk, (row.object_id, row.version, part, index))
+    chunk = content.stored_chunk(ctx.db, row.object_id, row.version, part, index)
     if chunk is None:
         raise NotFound
     headers = {"Cache-Control": "no-store"}

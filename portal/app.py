@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -20,7 +19,6 @@ from starlette.responses import Response
 from portal import maintenance
 from portal.accounts.hashing import DummyVerifier, make_hasher
 from portal.blobstore import FilesystemBlobStore
-from portal.content import cleanup
 from portal.content.uploads import MAX_CHUNK_BYTES
 from portal.db import make_engine, make_session_factory
 from portal.errors import BadInput, Forbidden, NotFound, PortalError
@@ -32,18 +30,6 @@ from portal.web import AppState, error_response, make_jinja, server_error_respon
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 log = logging.getLogger("portal.app")
-
-
-async def _sweep_every(state: AppState, seconds: float) -> None:
-    """The cleanup job inside the server: expired uploads, unused ids, orphan blobs."""
-    while True:
-        await asyncio.sleep(seconds)
-        try:
-            await run_in_threadpool(
-                maintenance.run_cleanup, state.sessions, state.blobs, state.settings
-            )
-        except Exception:
-            log.exception("the cleanup job failed; it runs again in %d seconds", seconds)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -63,13 +49,17 @@ def create_app(settings: Settings) -> Starlette:
             blobs=FilesystemBlobStore(settings.blobs_dir),
         )
         app.state.portal = state
-        sweeper = asyncio.create_task(_sweep_every(state, cleanup.EVERY_SECONDS))
+        # The periodic jobs; leases in the database make each run once per period for the
+        # whole service, however many server processes there are.
+        maintainer = asyncio.create_task(
+            maintenance.run_forever(maintenance.Maintenance(state.sessions, state.blobs, settings))
+        )
         try:
             yield
         finally:
-            sweeper.cancel()
+            maintainer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+                await maintainer
             engine.dispose()
 
     async def http_error(request: Request, exc: Exception) -> Response:

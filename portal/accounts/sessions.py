@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal import protocol
@@ -149,6 +149,22 @@ def active_for(db: Session, settings: Settings, account: Account) -> list[SignIn
     ).all()
     limit = idle_limit(settings, account)
     return [r for r in rows if r.expires_at > now and now - r.last_seen_at < limit]
+
+
+def delete_finished(db: Session, *, before: datetime, limit: int) -> int:
+    """Remove up to ``limit`` sessions that ended, or reached their absolute end, before
+    ``before``; how many. They can never be resumed and no row points at them (the audit log
+    names their ids as text). Run by the maintenance job, in batches."""
+    ids = list(
+        db.scalars(
+            select(SignInSession.id)
+            .where(or_(SignInSession.ended_at < before, SignInSession.expires_at < before))
+            .limit(limit)
+        )
+    )
+    if ids:
+        db.execute(delete(SignInSession).where(SignInSession.id.in_(ids)))
+    return len(ids)
 
 
 _BROWSERS = [

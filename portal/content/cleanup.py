@@ -162,7 +162,9 @@ def run_cleanup(
     orphans = 0
     grace = time.time() - ORPHAN_GRACE_SECONDS
     # Listed before the rows are read: a folder made after the listing is not looked at.
-    for found in list(blobs.stored_versions()):
+    for looked_at, found in enumerate(list(blobs.stored_versions()), start=1):
+        if looked_at % batch == 0 and not keep_going():
+            break
         if found.modified_at > grace:
             continue
         with sessions() as db:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal import protocol
@@ -205,6 +205,29 @@ def revoke_invitation(
             subject_id=invitation.id,
         )
     return invitation
+
+
+def delete_finished(db: Session, *, before: datetime, limit: int) -> int:
+    """Remove up to ``limit`` invitations that stopped being usable (used, withdrawn or
+    expired) before ``before``; how many. Until then they stay listed with their status on
+    the invitations page. Nothing points at them (the audit log names their ids as text, and
+    an account keeps the id its invitation gave it). Run by the maintenance job, in batches."""
+    ids = list(
+        db.scalars(
+            select(Invitation.id)
+            .where(
+                or_(
+                    Invitation.redeemed_at < before,
+                    Invitation.revoked_at < before,
+                    Invitation.expires_at < before,
+                )
+            )
+            .limit(limit)
+        )
+    )
+    if ids:
+        db.execute(delete(Invitation).where(Invitation.id.in_(ids)))
+    return len(ids)
 
 
 def invitation_status(invitation: Invitation) -> str:

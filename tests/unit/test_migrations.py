@@ -54,3 +54,20 @@ def test_media_revision_goes_down_and_up_again(empty_database_url: str) -> None:
         assert {"media_seconds", "page_count", "transcript_object_id"} <= message_columns
     finally:
         engine.dispose()
+
+
+def test_maintenance_revision_goes_down_and_up_again(empty_database_url: str) -> None:
+    upgrade(empty_database_url)
+    downgrade(empty_database_url, "0003")
+    engine = make_engine(empty_database_url)
+    try:
+        assert "maintenance_leases" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+        columns = {c["name"] for c in inspect(engine).get_columns("maintenance_leases")}
+        assert columns == {"job", "holder", "leased_until", "last_finished_at"}
+    finally:
+        engine.dispose()

@@ -60,7 +60,7 @@ class Message(Base):
     case: Mapped[Case] = relationship()
     author: Mapped[Participant] = relationship(foreign_keys=[author_participant_id])
     recipient: Mapped[Participant] = relationship(foreign_keys=[recipient_participant_id])
-    content: Mapped[ContentObject] = relationship(foreign_keys=[object_id])
+    content_object: Mapped[ContentObject] = relationship(foreign_keys=[object_id])
 
     __table_args__ = (Index("ix_messages_queue", "case_id", "state", "submitted_at"),)
 

@@ -293,7 +293,7 @@ def revise_letter(
     declared.apply(message)
     version = message.version + 1
     _store_letter_version(
-        db, message.case, author_account, message.content, version, upload, grants
+        db, message.case, author_account, message.content_object, version, upload, grants
     )
     message.version = version
     message.submitted_at = utcnow()
@@ -333,7 +333,7 @@ def submit(
             raise BadInput(
                 "This letter changed since the page was loaded. Please reload it.", field="letter"
             )
-        obj = revising.content
+        obj = revising.content_object
     uploads.make_submitted_chunks_durable(db, blobs, obj.id, letter.version, letter.upload.stored)
     leftovers = content.unlisted_held(db, obj, letter.version, letter.upload)
     if revising is None:
@@ -663,7 +663,7 @@ def approve(
     _move(db, settings, message, Action.APPROVE, facilitator)
     content.add_grant(
         db,
-        message.content,
+        message.content_object,
         message.version,
         GrantPurpose.RECIPIENT,
         facilitator,

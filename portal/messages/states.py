@@ -1,6 +1,8 @@
 """The message state machine: one enum, one table of moves, one ``transition()``.
 
-Pure: no database, no clock. Services ask it whether a move is allowed and what it leads to.
+Pure: no database, no clock (it imports only the case's ``CaseCondition`` enum). Services ask
+it whether a move is allowed and what it leads to; pages ask it what to offer
+(``review_actions``, ``author_actions``) so that no browser keeps a copy of these rules.
 
     SUBMITTED ──claim──▶ IN_REVIEW ──approve──▶ AWAITING_RECIPIENT ──open──▶ OPENED
         ▲  ◀──release──┘    │  │                   │  ▲      │

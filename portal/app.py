@@ -11,19 +11,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from portal import maintenance
 from portal.accounts.hashing import DummyVerifier, make_hasher
+from portal.blobstore import FilesystemBlobStore
+from portal.content.uploads import MAX_CHUNK_BYTES
 from portal.db import make_engine, make_session_factory
 from portal.errors import BadInput, Forbidden, NotFound, PortalError
 from portal.logs import configure_logging
-from portal.media import cleanup
-from portal.media.blobstore import FilesystemBlobStore
-from portal.media.services import MAX_CHUNK_BYTES
 from portal.routes import UPLOAD_CHUNK_PATTERN, routes
 from portal.security import BodyLimit, BodyLimitMiddleware, SecurityHeadersMiddleware
 from portal.settings import Settings
@@ -31,18 +30,6 @@ from portal.web import AppState, error_response, make_jinja, server_error_respon
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 log = logging.getLogger("portal.app")
-
-
-async def _sweep_every(state: AppState, seconds: float) -> None:
-    """The cleanup job inside the server: expired uploads, unused ids, orphan blobs."""
-    while True:
-        await asyncio.sleep(seconds)
-        try:
-            await run_in_threadpool(
-                cleanup.run_cleanup, state.sessions, state.blobs, state.settings
-            )
-        except Exception:
-            log.exception("the cleanup job failed; it runs again in %d seconds", seconds)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -62,28 +49,33 @@ def create_app(settings: Settings) -> Starlette:
             blobs=FilesystemBlobStore(settings.blobs_dir),
         )
         app.state.portal = state
-        sweeper = asyncio.create_task(_sweep_every(state, cleanup.EVERY_SECONDS))
+        # The periodic jobs; leases in the database make each run once per period for the
+        # whole service, however many server processes there are.
+        maintainer = asyncio.create_task(
+            maintenance.run_forever(maintenance.Maintenance(state.sessions, state.blobs, settings))
+        )
         try:
             yield
         finally:
-            sweeper.cancel()
+            maintainer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+                await maintainer
             engine.dispose()
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)  # noqa: S101  (registered for HTTPException only)
+        # Registered for HTTPException only; anything else would be a server error.
+        status_code = exc.status_code if isinstance(exc, HTTPException) else 500
         mapped: PortalError
-        if exc.status_code == 404:
+        if status_code == 404:
             mapped = NotFound()
-        elif exc.status_code == 405:
+        elif status_code == 405:
             mapped = BadInput("That action is not available here.")
             mapped.status_code = 405
-        elif exc.status_code == 403:
+        elif status_code == 403:
             mapped = Forbidden()
         else:
             mapped = BadInput()
-            mapped.status_code = exc.status_code
+            mapped.status_code = status_code
         return error_response(request, mapped, wants_json=request.url.path.startswith("/api/"))
 
     async def unexpected(request: Request, exc: Exception) -> Response:

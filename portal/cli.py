@@ -15,6 +15,7 @@ from portal.accounts import services as accounts
 from portal.audit.services import verify_chain
 from portal.db import alembic_config, make_engine, make_session_factory, upgrade
 from portal.errors import PortalError
+from portal.invitations import services as invitations
 from portal.logs import configure_logging
 from portal.routes import STATIC_DIR
 from portal.settings import Settings, SettingsError
@@ -37,7 +38,7 @@ def _print_setup_link(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as db:
-            issued = accounts.issue_setup_link(db, settings)
+            issued = invitations.issue_setup_link(db, settings)
             db.commit()
     finally:
         engine.dispose()
@@ -156,21 +157,25 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
 
 
 def cmd_cleanup(_args: argparse.Namespace) -> int:
-    """Remove expired uploads, unused content ids, stale temporary files and orphan blobs."""
-    from portal.media.blobstore import FilesystemBlobStore
-    from portal.media.cleanup import run_cleanup
+    """Run every maintenance job once, now: expired uploads, unused content ids, stale
+    temporary files and orphan blobs; old sign-in failures, ended sessions, used invitations."""
+    from portal.blobstore import FilesystemBlobStore
+    from portal.maintenance import FAILED, Maintenance
 
     settings = _settings()
     configure_logging(settings)
+    upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        report = run_cleanup(
+        maintenance = Maintenance(
             make_session_factory(engine), FilesystemBlobStore(settings.blobs_dir), settings
         )
+        reports = maintenance.run_all_now()
     finally:
         engine.dispose()
-    print(f"Cleanup removed {report}.")
-    return 0
+    for job in maintenance.jobs:
+        print(reports.get(job.name, f"{job.name}: skipped, another process is running it now."))
+    return 1 if FAILED in reports.values() else 0
 
 
 def cmd_demo(_args: argparse.Namespace) -> int:
@@ -224,7 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "verify", help="detect any edited, removed or reordered audit row"
     ).set_defaults(run=cmd_audit_verify)
     commands.add_parser(
-        "cleanup", help="remove expired uploads and unused blobs (also runs inside serve)"
+        "cleanup",
+        help="run the maintenance jobs now: expired uploads, unused blobs, old sign-in failures, "
+        "ended sessions, used invitations (serve runs them too)",
     ).set_defaults(run=cmd_cleanup)
     commands.add_parser(
         "demo", help="seed a demo service with a case and letters (never run by default)"

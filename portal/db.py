@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -22,6 +22,24 @@ from sqlalchemy.orm import DeclarativeBase, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+T = TypeVar("T")
+
+
+class MissingRow(LookupError):
+    """A row the data model guarantees is missing: the database was edited or damaged.
+
+    Not a :class:`~portal.errors.PortalError`: nobody's request asked for something absent, so
+    it is a server error (logged with its reference, answered 500), never a 404.
+    """
+
+
+def required(row: T | None, what: str) -> T:
+    """``row``, which the data model guarantees exists; MissingRow (naming ``what``) if not."""
+    if row is None:
+        raise MissingRow(what)
+    return row
 
 
 def utcnow() -> datetime:

@@ -19,10 +19,12 @@ from portal.accounts.hashing import make_hasher
 from portal.accounts.models import Account, Role
 from portal.cases import services as cases
 from portal.cases.models import Format, Participant, Side
-from portal.db import utcnow
+from portal.content import services as content
+from portal.content.models import ContentKind, GrantPurpose
+from portal.db import required, utcnow
 from portal.errors import Conflict
-from portal.messages import content, services
-from portal.messages.models import ContentKind, GrantPurpose
+from portal.invitations import services as invitations
+from portal.messages import services
 from portal.settings import Settings
 
 
@@ -45,14 +47,14 @@ def _passphrase() -> str:
 def _join(
     db: Session, settings: Settings, hasher: PasswordHasher, code: str, name: str
 ) -> DemoPerson:
-    invitation = accounts.usable_invitation(db, settings, code)
+    invitation = invitations.usable_invitation(db, settings, code)
     password = _passphrase()
     keys = protocol.derive_account_keys(
         password, invitation.kdf_salt, invitation.kdf_ops, invitation.kdf_mem
     )
     secret_key, public_key = protocol.generate_identity()
     recovery = protocol.generate_recovery_key()
-    account = accounts.complete_join(
+    account = invitations.complete_join(
         db,
         settings,
         hasher,
@@ -85,13 +87,13 @@ def seed_demo(db: Session, settings: Settings) -> list[str]:
     if db.scalars(select(Account).where(Account.sign_in_name == "demo facilitator")).first():
         raise Conflict("The demo has already been seeded in this database.")
     hasher = make_hasher(settings.auth_hash_profile)
-    manager_code = accounts.issue_setup_link(db, settings).code
+    manager_code = invitations.issue_setup_link(db, settings).code
     manager = _join(db, settings, hasher, manager_code, "demo manager")
     facilitator = _join(
         db,
         settings,
         hasher,
-        accounts.create_invitation(db, settings, manager.account, Role.FACILITATOR).code,
+        invitations.create_invitation(db, settings, manager.account, Role.FACILITATOR).code,
         "demo facilitator",
     )
 
@@ -126,7 +128,9 @@ def seed_demo(db: Session, settings: Settings) -> list[str]:
             ),
             participant_id=participant_id,
         )
-        code = cases.invite_participant(db, settings, facilitator.account, case, participant).code
+        code = invitations.invite_participant(
+            db, settings, facilitator.account, case, participant
+        ).code
         person = _join(db, settings, hasher, code, name)
         # Both agreed to every format, so a newcomer can try letters, recordings and scans.
         every_format = frozenset(Format)
@@ -180,7 +184,7 @@ def seed_demo(db: Session, settings: Settings) -> list[str]:
         )
     _, returned, approved = sent
 
-    def note(kind: ContentKind, text: str, person_pk: bytes) -> services.FacilitatorNote:
+    def note(kind: ContentKind, text: str, person_pk: bytes) -> services.NoteIn:
         obj = content.issue_object(db, case, facilitator.account, kind)
         sealed = protocol.seal_letter(
             facilitator.secret_key,
@@ -195,8 +199,8 @@ def seed_demo(db: Session, settings: Settings) -> list[str]:
         to_person = protocol.make_content_grant(
             facilitator.secret_key, person_pk, obj.id, 1, sealed.content_key, sealed.manifest_hash
         )
-        return services.FacilitatorNote(
-            obj, _upload(obj.id, 1, sealed), sealed.grant_to_case, to_person
+        return services.NoteIn(
+            obj.id, kind, _upload(obj.id, 1, sealed), sealed.grant_to_case, to_person
         )
 
     services.claim(db, settings, facilitator.account, returned)
@@ -213,8 +217,10 @@ def seed_demo(db: Session, settings: Settings) -> list[str]:
     )
 
     services.claim(db, settings, facilitator.account, approved)
-    case_grant = content.grant_for(db, approved.object_id, 1, GrantPurpose.CASE)
-    assert case_grant is not None  # submit_letter stored it  # noqa: S101
+    case_grant = required(
+        content.grant_for(db, approved.object_id, 1, GrantPurpose.CASE),
+        "the case grant submit_letter stored",
+    )
     key, digest = protocol.open_content_grant(
         case_sk, author.public_key, approved.object_id, 1, case_grant.grant
     )

@@ -1,10 +1,12 @@
 """Every table, imported in one place: SQLAlchemy must know all of them before the first flush
 (foreign keys between domains are resolved by table name)."""
 
+from portal import leases
 from portal.accounts import models as accounts
 from portal.audit import models as audit
 from portal.cases import models as cases
-from portal.media import models as media
+from portal.content import models as content
+from portal.invitations import models as invitations
 from portal.messages import models as messages
 
-__all__ = ["accounts", "audit", "cases", "media", "messages"]
+__all__ = ["accounts", "audit", "cases", "content", "invitations", "leases", "messages"]

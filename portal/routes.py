@@ -10,8 +10,12 @@ from starlette.staticfiles import StaticFiles
 
 from portal.accounts import views as accounts
 from portal.cases import views as cases
+from portal.invitations import views as invitations
 from portal.media import views as media
-from portal.messages import views as letters
+from portal.messages import author_views as writing
+from portal.messages import inbox_views as inbox
+from portal.messages import review_views as review
+from portal.workspace import views as workspace
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 UPLOAD_CHUNK_PATH = "/api/uploads/{object_id}/{version}/{part}/{index}"
@@ -25,15 +29,17 @@ def routes() -> list[BaseRoute]:
         Route("/healthz", accounts.healthz, name="healthz"),
         # Signing in and joining
         Route("/sign-in", accounts.sign_in_page, name="sign_in_page"),
-        Route("/join", accounts.join_page, name="join_page"),
-        Route("/setup", accounts.setup_page, name="setup_page"),
+        Route("/join", invitations.join_page, name="join_page"),
+        Route("/setup", invitations.setup_page, name="setup_page"),
         Route("/recover", accounts.recover_page, name="recover_page"),
         Route("/sign-out", accounts.sign_out, methods=["POST"], name="sign_out"),
         Route("/session/quick-exit", accounts.quick_exit, methods=["POST"], name="quick_exit"),
-        Route("/api/join/start", accounts.api_join_start, methods=["POST"], name="api_join_start"),
+        Route(
+            "/api/join/start", invitations.api_join_start, methods=["POST"], name="api_join_start"
+        ),
         Route(
             "/api/join/complete",
-            accounts.api_join_complete,
+            invitations.api_join_complete,
             methods=["POST"],
             name="api_join_complete",
         ),
@@ -57,7 +63,7 @@ def routes() -> list[BaseRoute]:
             name="api_recovery_complete",
         ),
         # Signed in
-        Route("/home", accounts.home, name="home"),
+        Route("/home", workspace.home, name="home"),
         Route("/account", accounts.account, name="account"),
         Route("/account/password", accounts.password_page, name="password_page"),
         Route("/account/sessions", accounts.sessions_page, name="sessions_page"),
@@ -86,29 +92,31 @@ def routes() -> list[BaseRoute]:
             name="api_change_password",
         ),
         # Staff
-        Route("/staff/invitations", accounts.invitations, name="invitations"),
+        Route("/staff/invitations", invitations.invitations, name="invitations"),
         Route(
             "/staff/invitations",
-            accounts.create_invitation,
+            invitations.create_invitation,
             methods=["POST"],
             name="create_invitation",
         ),
         Route(
             "/staff/invitations/{invitation_id}/revoke",
-            accounts.revoke_invitation,
+            invitations.revoke_invitation,
             methods=["POST"],
             name="revoke_invitation",
         ),
         Route("/api/vault", accounts.api_vault, name="api_vault"),
         Route("/api/vault", accounts.api_save_vault, methods=["PUT"], name="api_save_vault"),
         # Cases (facilitators)
-        Route("/cases", cases.cases_page, name="cases_page"),
+        Route("/cases", workspace.cases_page, name="cases_page"),
         Route("/cases/new", cases.new_case_page, name="new_case_page"),
-        Route("/cases/{case_id}", cases.case_page, name="case_page"),
-        Route("/cases/{case_id}/audit", cases.case_audit_page, name="case_audit_page"),
+        Route("/cases/{case_id}", workspace.case_page, name="case_page"),
+        Route("/cases/{case_id}/audit", workspace.case_audit_page, name="case_audit_page"),
         Route("/api/cases", cases.api_open_case, methods=["POST"], name="api_open_case"),
         Route("/api/cases/{case_id}/key", cases.api_case_key, name="api_case_key"),
-        Route("/api/cases/{case_id}/participants", cases.api_participants, name="api_participants"),
+        Route(
+            "/api/cases/{case_id}/participants", workspace.api_participants, name="api_participants"
+        ),
         Route(
             "/api/cases/{case_id}/participants",
             cases.api_add_participant,
@@ -117,7 +125,7 @@ def routes() -> list[BaseRoute]:
         ),
         Route(
             "/api/cases/{case_id}/participants/{participant_id}/invitation",
-            cases.api_invite_participant,
+            invitations.api_invite_participant,
             methods=["POST"],
             name="api_invite_participant",
         ),
@@ -147,119 +155,119 @@ def routes() -> list[BaseRoute]:
         ),
         Route(
             "/api/cases/{case_id}/objects",
-            letters.api_new_object,
+            review.api_new_object,
             methods=["POST"],
             name="api_new_object",
         ),
         # The review queue (facilitators)
-        Route("/queue", letters.queue_page, name="queue_page"),
-        Route("/review/{message_id}", letters.review_page, name="review_page"),
+        Route("/queue", review.queue_page, name="queue_page"),
+        Route("/review/{message_id}", review.review_page, name="review_page"),
         Route(
             "/api/messages/{message_id}/claim",
-            letters.api_claim,
+            review.api_claim,
             methods=["POST"],
             name="api_claim",
         ),
         Route(
             "/api/messages/{message_id}/release",
-            letters.api_release,
+            review.api_release,
             methods=["POST"],
             name="api_release",
         ),
-        Route("/api/messages/{message_id}/review", letters.api_review, name="api_review"),
+        Route("/api/messages/{message_id}/review", review.api_review, name="api_review"),
         Route(
             "/api/messages/{message_id}/approve",
-            letters.api_approve,
+            review.api_approve,
             methods=["POST"],
             name="api_approve",
         ),
         Route(
             "/api/messages/{message_id}/return",
-            letters.api_return,
+            review.api_return,
             methods=["POST"],
             name="api_return",
         ),
         Route(
             "/api/messages/{message_id}/withhold",
-            letters.api_withhold,
+            review.api_withhold,
             methods=["POST"],
             name="api_withhold",
         ),
         Route(
             "/api/messages/{message_id}/resume",
-            letters.api_resume,
+            review.api_resume,
             methods=["POST"],
             name="api_resume",
         ),
         # Letters (participants)
-        Route("/letters/new", letters.compose_page, name="compose_page"),
-        Route("/letters/{message_id}", letters.letter_page, name="letter_page"),
-        Route("/letters/{message_id}/revise", letters.revise_page, name="revise_page"),
-        Route("/inbox/{message_id}", letters.inbox_page, name="inbox_page"),
-        Route("/withdraw", letters.withdraw_page, name="withdraw_page"),
-        Route("/api/me/case", letters.api_my_case, name="api_my_case"),
-        Route("/api/drafts", letters.api_drafts, name="api_drafts"),
+        Route("/letters/new", writing.compose_page, name="compose_page"),
+        Route("/letters/{message_id}", writing.letter_page, name="letter_page"),
+        Route("/letters/{message_id}/revise", writing.revise_page, name="revise_page"),
+        Route("/inbox/{message_id}", inbox.inbox_page, name="inbox_page"),
+        Route("/withdraw", writing.withdraw_page, name="withdraw_page"),
+        Route("/api/me/case", writing.api_my_case, name="api_my_case"),
+        Route("/api/drafts", writing.api_drafts, name="api_drafts"),
         Route(
-            "/api/drafts/{draft_id}", letters.api_save_draft, methods=["PUT"], name="api_save_draft"
+            "/api/drafts/{draft_id}", writing.api_save_draft, methods=["PUT"], name="api_save_draft"
         ),
         Route(
             "/api/drafts/{draft_id}",
-            letters.api_delete_draft,
+            writing.api_delete_draft,
             methods=["DELETE"],
             name="api_delete_draft",
         ),
         Route(
             "/api/letters/objects",
-            letters.api_new_letter_object,
+            writing.api_new_letter_object,
             methods=["POST"],
             name="api_new_letter_object",
         ),
-        Route("/api/letters", letters.api_send_letter, methods=["POST"], name="api_send_letter"),
-        Route("/api/letters/{message_id}", letters.api_my_letter, name="api_my_letter"),
+        Route("/api/letters", writing.api_send_letter, methods=["POST"], name="api_send_letter"),
+        Route("/api/letters/{message_id}", writing.api_my_letter, name="api_my_letter"),
         Route(
             "/api/letters/{message_id}/revise",
-            letters.api_revise_letter,
+            writing.api_revise_letter,
             methods=["POST"],
             name="api_revise_letter",
         ),
         Route(
             "/api/letters/{message_id}/withdraw",
-            letters.api_withdraw_letter,
+            writing.api_withdraw_letter,
             methods=["POST"],
             name="api_withdraw_letter",
         ),
-        Route("/api/inbox/{message_id}/note", letters.api_inbox_note, name="api_inbox_note"),
+        Route("/api/inbox/{message_id}/note", inbox.api_inbox_note, name="api_inbox_note"),
         Route(
             "/api/inbox/{message_id}/open",
-            letters.api_inbox_open,
+            inbox.api_inbox_open,
             methods=["POST"],
             name="api_inbox_open",
         ),
         Route(
             "/api/inbox/{message_id}/not-yet",
-            letters.api_inbox_not_yet,
+            inbox.api_inbox_not_yet,
             methods=["POST"],
             name="api_inbox_not_yet",
         ),
         Route(
             "/api/inbox/{message_id}/hold",
-            letters.api_inbox_hold,
+            inbox.api_inbox_hold,
             methods=["POST"],
             name="api_inbox_hold",
         ),
         Route(
             "/api/inbox/{message_id}/decline",
-            letters.api_inbox_decline,
+            inbox.api_inbox_decline,
             methods=["POST"],
             name="api_inbox_decline",
         ),
         Route(
             "/api/letters/{message_id}/delete",
-            letters.api_delete_letter,
+            writing.api_delete_letter,
             methods=["POST"],
             name="api_delete_letter",
         ),
-        Route("/api/withdraw", letters.api_withdraw, methods=["POST"], name="api_withdraw"),
+        Route("/api/withdraw", writing.api_withdraw, methods=["POST"], name="api_withdraw"),
         # Media: resumable uploads before submitting, and chunks for readers
         Route(
             "/api/uploads/{object_id}/{version}",

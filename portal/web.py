@@ -36,6 +36,7 @@ from portal.accounts import sessions as account_sessions
 from portal.accounts.hashing import DummyVerifier
 from portal.accounts.models import Account, Role
 from portal.accounts.sessions import Current
+from portal.blobstore import BlobStore, ChunkConflict, ChunkTooLarge
 from portal.db import READ_ONLY, RELAXED_COMMIT
 from portal.errors import (
     BadInput,
@@ -46,7 +47,6 @@ from portal.errors import (
     Throttled,
     TooLarge,
 )
-from portal.media.blobstore import BlobStore, ChunkConflict, ChunkTooLarge
 from portal.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -126,9 +126,13 @@ class Ctx:
         return is_htmx_request(self.request)
 
     def require_account(self) -> Account:
+        return self.require_current().account
+
+    def require_current(self) -> Current:
+        """The signed-in session (always there behind ``Access.SIGNED_IN``)."""
         if self.current is None:
             raise NotSignedIn
-        return self.current.account
+        return self.current
 
     def url_for(self, name: str, **params: Any) -> str:
         return str(self.request.url_for(name, **params).path)

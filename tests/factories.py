@@ -18,9 +18,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from portal import protocol
-from portal.accounts import services
 from portal.accounts.models import Account, Role
 from portal.db import make_session_factory
+from portal.invitations import services
 from portal.settings import Settings
 
 KDF_OPS = 1

@@ -1,4 +1,4 @@
-"""Account rules: invitations, joining, signing in, password change and recovery.
+"""Account rules: names, new accounts, signing in, password change, recovery and the vault.
 
 Services take a Session and never commit. They see only public keys, wrapped bundles and keys
 the browser derived (auth keys): never a password, a master key or a secret key.
@@ -6,41 +6,27 @@ the browser derived (auth keys): never a password, a master key or a secret key.
 
 from __future__ import annotations
 
-import secrets
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 
 from argon2 import PasswordHasher
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import protocol
-from portal.accounts import policy, throttle
+from portal.accounts import throttle
 from portal.accounts.hashing import DummyVerifier, hash_key, verify_key
-from portal.accounts.models import Account, Invitation, InvitationPurpose, Role
+from portal.accounts.models import Account, Role, Vault
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
-from portal.cases.models import Participant
-from portal.db import new_id, utcnow
-from portal.errors import (
-    BadInput,
-    Conflict,
-    Forbidden,
-    Gone,
-    NotFound,
-    Throttled,
-    WrongCredentials,
-)
+from portal.db import utcnow
+from portal.errors import BadInput, Conflict, Throttled, WrongCredentials
 from portal.settings import Settings
 
-CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
-INVITATION_CODE_LENGTH = 16  # 80 bits, typed by people; guessing is throttled
-_LOOKALIKES = str.maketrans("OIL", "011")
-
-
-# ---------------------------------------------------------------------------------- names, codes
+# ------------------------------------------------------------------------------------- names
 
 
 def normalize_name(raw: str) -> str:
@@ -62,178 +48,25 @@ def validate_name(raw: str) -> str:
     return name
 
 
-def new_invitation_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(INVITATION_CODE_LENGTH))
-    return "-".join(raw[i : i + 4] for i in range(0, INVITATION_CODE_LENGTH, 4))
-
-
-def normalize_code(code: str) -> str:
-    cleaned = code.upper().replace("-", "").replace(" ", "")
-    return cleaned.translate(_LOOKALIKES)
-
-
-def code_hash(settings: Settings, code: str) -> bytes:
-    return protocol.token_hash(settings.secret_key.reveal(), "invitation:" + normalize_code(code))
-
-
-# ----------------------------------------------------------------------------------- invitations
-
-
-@dataclass(frozen=True)
-class IssuedInvitation:
-    invitation: Invitation
-    code: str
-
-
-def _new_invitation(
-    db: Session,
-    settings: Settings,
-    *,
-    purpose: InvitationPurpose,
-    role: Role,
-    created_by: Account | None,
-    lifetime: timedelta,
-    code: str,
-) -> Invitation:
-    now = utcnow()
-    invitation = Invitation(
-        code_hash=code_hash(settings, code),
-        purpose=purpose,
-        role=role,
-        account_id=new_id(),
-        kdf_salt=secrets.token_bytes(16),
-        kdf_ops=settings.kdf_ops,
-        kdf_mem=settings.kdf_mem_kib * 1024,
-        created_by_id=created_by.id if created_by else None,
-        created_at=now,
-        expires_at=now + lifetime,
-    )
-    db.add(invitation)
-    db.flush()
-    return invitation
-
-
-def issue_setup_link(db: Session, settings: Settings) -> IssuedInvitation:
-    """A one-time link to create a service manager; any earlier unused one stops working."""
-    now = utcnow()
-    db.execute(
-        update(Invitation)
-        .where(
-            Invitation.purpose == InvitationPurpose.SETUP,
-            Invitation.redeemed_at.is_(None),
-            Invitation.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
-    code = secrets.token_urlsafe(32)
-    invitation = _new_invitation(
-        db,
-        settings,
-        purpose=InvitationPurpose.SETUP,
-        role=Role.SERVICE_MANAGER,
-        created_by=None,
-        lifetime=timedelta(hours=settings.setup_link_hours),
-        code=code,
-    )
-    record(db, settings, AuditTag.SETUP_LINK_ISSUED, subject_id=invitation.id)
-    return IssuedInvitation(invitation, code)
-
-
 def has_any_account(db: Session) -> bool:
     return db.scalar(select(func.count()).select_from(Account)) != 0
 
 
-def create_invitation(
-    db: Session,
-    settings: Settings,
-    inviter: Account,
-    role: Role,
-    *,
-    participant_id: str | None = None,
-) -> IssuedInvitation:
-    if not policy.can_invite(inviter, role):
-        raise Forbidden("You cannot invite someone to that role.")
-    code = new_invitation_code()
-    invitation = _new_invitation(
-        db,
-        settings,
-        purpose=InvitationPurpose.INVITE,
-        role=role,
-        created_by=inviter,
-        lifetime=timedelta(days=settings.invitation_days),
-        code=code,
-    )
-    invitation.participant_id = participant_id
-    record(
-        db,
-        settings,
-        AuditTag.INVITATION_CREATED,
-        actor_id=inviter.id,
-        subject_id=invitation.id,
-    )
-    return IssuedInvitation(invitation, code)
+def accounts_with_ids(db: Session, ids: Iterable[str]) -> list[Account]:
+    return list(db.scalars(select(Account).where(Account.id.in_(set(ids)))))
 
 
-def invitations_visible_to(db: Session, account: Account) -> list[Invitation]:
-    query = select(Invitation).where(Invitation.purpose == InvitationPurpose.INVITE)
-    if account.role is not Role.SERVICE_MANAGER:
-        query = query.where(Invitation.created_by_id == account.id)
-    return list(db.scalars(query.order_by(Invitation.created_at.desc()).limit(200)))
+# ---------------------------------------------------------------------------- a new account
 
 
-def revoke_invitation(
-    db: Session, settings: Settings, actor: Account, invitation_id: str
-) -> Invitation:
-    invitation = db.get(Invitation, invitation_id)
-    if invitation is None or invitation.purpose is not InvitationPurpose.INVITE:
-        raise NotFound
-    if not policy.can_manage_invitation(actor, invitation):
-        raise NotFound  # not theirs: do not confirm that it exists
-    if invitation.redeemed_at is not None:
-        raise Conflict("This invitation has already been used, so it cannot be withdrawn.")
-    if invitation.revoked_at is None:
-        invitation.revoked_at = utcnow()
-        record(
-            db,
-            settings,
-            AuditTag.INVITATION_REVOKED,
-            actor_id=actor.id,
-            subject_id=invitation.id,
+def unused_name(db: Session, raw_name: str) -> str:
+    """The sign-in name as it will be stored, if it is valid and nobody has it yet."""
+    name = validate_name(raw_name)
+    if db.scalars(select(Account.id).where(Account.sign_in_name == name)).first():
+        raise Conflict(
+            "That sign-in name is already taken. Please choose another.", field="sign_in_name"
         )
-    return invitation
-
-
-def invitation_status(invitation: Invitation) -> str:
-    if invitation.redeemed_at is not None:
-        return "Used"
-    if invitation.revoked_at is not None:
-        return "Withdrawn"
-    if invitation.expires_at <= utcnow():
-        return "Expired"
-    return "Waiting"
-
-
-# --------------------------------------------------------------------------------------- joining
-
-
-def usable_invitation(db: Session, settings: Settings, code: str) -> Invitation:
-    """The invitation a code names, if it can still be used; one message for every failure."""
-    if not code or len(code) > 100:
-        raise Gone("That code is not valid. Check it, or ask for a new one.")
-    invitation = db.scalars(
-        select(Invitation).where(Invitation.code_hash == code_hash(settings, code))
-    ).first()
-    if (
-        invitation is None
-        or invitation.redeemed_at is not None
-        or invitation.revoked_at is not None
-        or invitation.expires_at <= utcnow()
-    ):
-        raise Gone(
-            "That code is not valid, has expired or has already been used. "
-            "Please ask for a new one."
-        )
-    return invitation
+    return name
 
 
 @dataclass(frozen=True)
@@ -245,42 +78,34 @@ class NewAccountKeys:
     recovery_bundle: bytes
 
 
-def complete_join(
-    db: Session,
-    settings: Settings,
-    hasher: PasswordHasher,
-    code: str,
-    raw_name: str,
-    keys: NewAccountKeys,
+@dataclass(frozen=True)
+class NewAccount:
+    """Everything an account starts with: what its invitation promised, and the browser's keys."""
+
+    id: str
+    role: Role
+    sign_in_name: str
+    kdf_salt: bytes
+    kdf_ops: int
+    kdf_mem: int
+    keys: NewAccountKeys
+
+
+def create_account(
+    db: Session, hasher: PasswordHasher, new: NewAccount, *, now: datetime
 ) -> Account:
-    invitation = usable_invitation(db, settings, code)
-    name = validate_name(raw_name)
-    if db.scalars(select(Account.id).where(Account.sign_in_name == name)).first():
-        raise Conflict(
-            "That sign-in name is already taken. Please choose another.", field="sign_in_name"
-        )
-    now = utcnow()
-    # Mark the invitation used in the same statement that checks it is unused, so two
-    # simultaneous redemptions cannot both succeed.
-    claimed = db.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.redeemed_at.is_(None))
-        .values(redeemed_at=now)
-    )
-    if getattr(claimed, "rowcount", 0) != 1:
-        raise Gone("That code has already been used. Please ask for a new one.")
     account = Account(
-        id=invitation.account_id,
-        role=invitation.role,
-        sign_in_name=name,
-        kdf_salt=invitation.kdf_salt,
-        kdf_ops=invitation.kdf_ops,
-        kdf_mem=invitation.kdf_mem,
-        auth_hash=hash_key(hasher, keys.auth_key),
-        recovery_auth_hash=hash_key(hasher, keys.recovery_auth),
-        public_key=keys.public_key,
-        key_bundle=keys.bundle,
-        recovery_bundle=keys.recovery_bundle,
+        id=new.id,
+        role=new.role,
+        sign_in_name=new.sign_in_name,
+        kdf_salt=new.kdf_salt,
+        kdf_ops=new.kdf_ops,
+        kdf_mem=new.kdf_mem,
+        auth_hash=hash_key(hasher, new.keys.auth_key),
+        recovery_auth_hash=hash_key(hasher, new.keys.recovery_auth),
+        public_key=new.keys.public_key,
+        key_bundle=new.keys.bundle,
+        recovery_bundle=new.keys.recovery_bundle,
         created_at=now,
         keys_changed_at=now,
     )
@@ -292,31 +117,7 @@ def complete_join(
         raise Conflict(
             "That sign-in name is already taken. Please choose another.", field="sign_in_name"
         ) from None
-    record(
-        db,
-        settings,
-        AuditTag.ACCOUNT_JOINED,
-        actor_id=account.id,
-        subject_id=invitation.id,
-    )
-    if invitation.participant_id is not None:
-        _join_case(db, settings, invitation.participant_id, account)
     return account
-
-
-def _join_case(db: Session, settings: Settings, participant_id: str, account: Account) -> None:
-    participant = db.get(Participant, participant_id)
-    if participant is None or participant.account_id is not None:
-        raise Gone("This invitation can no longer be used. Please ask for a new one.")
-    participant.account_id = account.id
-    participant.joined_at = utcnow()
-    record(
-        db,
-        settings,
-        AuditTag.PARTICIPANT_JOINED,
-        actor_id=account.id,
-        subject_id=participant.id,
-    )
 
 
 # ------------------------------------------------------------------------------------- signing in
@@ -366,10 +167,11 @@ def authenticate(
     account = db.scalars(select(Account).where(Account.sign_in_name == name)).first()
     if account is None or account.disabled_at is not None:
         dummy.burn(key)
-        ok = False
+        signed_in = None
     else:
-        ok = verify_key(hasher, account.recovery_auth_hash if recovery else account.auth_hash, key)
-    if not ok:
+        expected = account.recovery_auth_hash if recovery else account.auth_hash
+        signed_in = account if verify_key(hasher, expected, key) else None
+    if signed_in is None:
         throttle.record_failure(db, name_hash, addr_hash)
         record(
             db, settings, AuditTag.ACCOUNT_SIGNIN_FAILED, subject_id=account.id if account else None
@@ -379,9 +181,8 @@ def authenticate(
                 "That name and recovery code do not match. Check them and try again."
             )
         raise WrongCredentials
-    assert account is not None  # for the type checker: ok implies an account  # noqa: S101
     throttle.clear_account(db, name_hash)
-    return account
+    return signed_in
 
 
 # ---------------------------------------------------------------------------- changing the keys
@@ -471,3 +272,20 @@ def complete_recovery(
         subject_id=account.id,
     )
     return account
+
+
+# ----------------------------------------------------------------------------------- the vault
+
+
+def vault_of(db: Session, account: Account) -> bytes | None:
+    vault = db.get(Vault, account.id)
+    return vault.blob if vault is not None else None
+
+
+def save_vault(db: Session, account: Account, blob: bytes) -> None:
+    vault = db.get(Vault, account.id)
+    if vault is None:
+        db.add(Vault(account_id=account.id, blob=blob, updated_at=utcnow()))
+    else:
+        vault.blob = blob
+        vault.updated_at = utcnow()

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal import protocol
@@ -53,15 +53,21 @@ def idle_limit(settings: Settings, account: Account) -> timedelta:
     return timedelta(minutes=settings.session_idle_participant_minutes)
 
 
-def start(
-    db: Session, settings: Settings, account: Account, user_agent: str
-) -> tuple[SignInSession, str]:
+@dataclass(frozen=True)
+class Started:
+    row: SignInSession
+    token: str = field(repr=False)  # for the cookie; the row keeps only its hash
+    session_key: bytes = field(repr=False)  # the row's, until the session ends
+
+
+def start(db: Session, settings: Settings, account: Account, user_agent: str) -> Started:
     token = secrets.token_urlsafe(32)
+    session_key = secrets.token_bytes(32)
     now = utcnow()
     row = SignInSession(
         token_hash=protocol.token_hash(settings.secret_key.reveal(), token),
         account_id=account.id,
-        session_key=secrets.token_bytes(32),
+        session_key=session_key,
         device=describe_device(user_agent),
         created_at=now,
         last_seen_at=now,
@@ -69,7 +75,7 @@ def start(
     )
     db.add(row)
     db.flush()
-    return row, token
+    return Started(row, token, session_key)
 
 
 def resolve(db: Session, settings: Settings, token: str | None, *, touch: bool) -> Current | None:
@@ -143,6 +149,22 @@ def active_for(db: Session, settings: Settings, account: Account) -> list[SignIn
     ).all()
     limit = idle_limit(settings, account)
     return [r for r in rows if r.expires_at > now and now - r.last_seen_at < limit]
+
+
+def delete_finished(db: Session, *, before: datetime, limit: int) -> int:
+    """Remove up to ``limit`` sessions that ended, or reached their absolute end, before
+    ``before``; how many. They can never be resumed and no row points at them (the audit log
+    names their ids as text). Run by the maintenance job, in batches."""
+    ids = list(
+        db.scalars(
+            select(SignInSession.id)
+            .where(or_(SignInSession.ended_at < before, SignInSession.expires_at < before))
+            .limit(limit)
+        )
+    )
+    if ids:
+        db.execute(delete(SignInSession).where(SignInSession.id.in_(ids)))
+    return len(ids)
 
 
 _BROWSERS = [

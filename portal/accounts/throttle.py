@@ -83,7 +83,13 @@ def clear_account(db: Session, name_hash: bytes) -> None:
     )
 
 
-def prune(db: Session, settings: Settings) -> None:
-    """Drop failures older than the window (called now and then; they no longer count)."""
+def prune(db: Session, settings: Settings, *, limit: int) -> int:
+    """Drop up to ``limit`` failures older than the window (they no longer count); how many.
+
+    Run by the maintenance job, in batches, so that the table does not only ever grow.
+    """
     cutoff = utcnow() - timedelta(minutes=settings.signin_window_minutes)
-    db.execute(delete(SignInFailure).where(SignInFailure.at < cutoff))
+    ids = list(db.scalars(select(SignInFailure.id).where(SignInFailure.at < cutoff).limit(limit)))
+    if ids:
+        db.execute(delete(SignInFailure).where(SignInFailure.id.in_(ids)))
+    return len(ids)

@@ -1,19 +1,16 @@
-"""Account endpoints: thin — parse, authorise, call one service, render."""
+"""Account endpoints: signing in and out, sessions, password, recovery and the vault. Thin:
+parse, authorise, call one service, render."""
 
 from __future__ import annotations
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from portal import protocol, wire
-from portal.accounts import policy, services, sessions
-from portal.accounts.models import Account, Role, Vault
+from portal.accounts import services, sessions
+from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
-from portal.cases.policy import recent_withdrawals
-from portal.db import utcnow
 from portal.errors import NotSignedIn
-from portal.messages.services import queue_for
-from portal.messages.views import participant_home_context
 from portal.web import SESSION_COOKIE, Access, Ctx, endpoint
 
 KEY = wire.KEY
@@ -22,8 +19,10 @@ SALT = wire.SALT
 SIGN_IN_REASONS = {"expired", "signed-out", "signin"}
 
 
-def _sign_in_response(ctx: Ctx, account: Account, next_url: str, **extra: object) -> JSONResponse:
-    row, token = sessions.start(
+def signed_in_response(ctx: Ctx, account: Account, next_url: str, **extra: object) -> JSONResponse:
+    """Start a session for ``account`` (after joining, signing in or recovering) and answer
+    with what the browser needs to keep its key for this session."""
+    started = sessions.start(
         ctx.db, ctx.settings, account, ctx.request.headers.get("user-agent", "")
     )
     record(
@@ -31,19 +30,26 @@ def _sign_in_response(ctx: Ctx, account: Account, next_url: str, **extra: object
         ctx.settings,
         AuditTag.ACCOUNT_SIGNED_IN,
         actor_id=account.id,
-        subject_id=row.id,
+        subject_id=started.row.id,
     )
-    ctx.set_cookies.append((SESSION_COOKIE, token, None))
-    assert row.session_key is not None  # a new session always has one  # noqa: S101
+    ctx.set_cookies.append((SESSION_COOKIE, started.token, None))
     return JSONResponse(
         {
             "account_id": account.id,
             "public_key": protocol.b64encode(account.public_key),
-            "session_key": protocol.b64encode(row.session_key),
+            "session_key": protocol.b64encode(started.session_key),
             "next": next_url,
             **extra,
         }
     )
+
+
+def end_signed_in_session(ctx: Ctx) -> None:
+    """Someone else was signed in on this browser: that session ends here."""
+    if ctx.current is not None:
+        sessions.end_by_id(
+            ctx.db, ctx.current.account.id, ctx.current.session_id, sessions.EndReason.SIGNED_OUT
+        )
 
 
 def _new_password_keys(ctx: Ctx) -> services.NewPasswordKeys:
@@ -74,34 +80,8 @@ def sign_in_page(ctx: Ctx) -> Response:
 
 
 @endpoint(Access.PUBLIC)
-def join_page(ctx: Ctx) -> Response:
-    return ctx.render("accounts/join.html", purpose="invite")
-
-
-@endpoint(Access.PUBLIC)
-def setup_page(ctx: Ctx) -> Response:
-    return ctx.render("accounts/join.html", purpose="setup")
-
-
-@endpoint(Access.PUBLIC)
 def recover_page(ctx: Ctx) -> Response:
     return ctx.render("accounts/recover.html")
-
-
-@endpoint()
-def home(ctx: Ctx) -> Response:
-    me = ctx.require_account()
-    if me.role is Role.PARTICIPANT:
-        context = participant_home_context(ctx)
-        if context["participant"] is not None:
-            return ctx.render("participant/home.html", **context)
-    if me.role is Role.FACILITATOR:
-        return ctx.render(
-            "home.html",
-            queue_count=len(queue_for(ctx.db, me)),
-            withdrawals=recent_withdrawals(ctx.db, me),
-        )
-    return ctx.render("home.html")
 
 
 @endpoint()
@@ -135,8 +115,7 @@ def sessions_page(ctx: Ctx) -> Response:
 def end_session(ctx: Ctx) -> Response:
     me = ctx.require_account()
     session_id = ctx.request.path_params["session_id"]
-    assert ctx.current is not None  # noqa: S101
-    if session_id == ctx.current.session_id:
+    if session_id == ctx.require_current().session_id:
         return sign_out_now(ctx, sessions.EndReason.SIGNED_OUT)
     if sessions.end_by_id(ctx.db, me.id, session_id, sessions.EndReason.ENDED_ELSEWHERE):
         record(ctx.db, ctx.settings, AuditTag.SESSION_ENDED, actor_id=me.id, subject_id=session_id)
@@ -145,10 +124,10 @@ def end_session(ctx: Ctx) -> Response:
 
 @endpoint()
 def end_other_sessions(ctx: Ctx) -> Response:
-    me = ctx.require_account()
-    assert ctx.current is not None  # noqa: S101
+    current = ctx.require_current()
+    me = current.account
     sessions.end_all(
-        ctx.db, me.id, sessions.EndReason.ENDED_ELSEWHERE, except_id=ctx.current.session_id
+        ctx.db, me.id, sessions.EndReason.ENDED_ELSEWHERE, except_id=current.session_id
     )
     record(
         ctx.db,
@@ -168,14 +147,14 @@ def sign_out(ctx: Ctx) -> Response:
 
 
 def sign_out_now(ctx: Ctx, reason: str) -> RedirectResponse:
-    assert ctx.current is not None  # noqa: S101
-    sessions.end_by_id(ctx.db, ctx.current.account.id, ctx.current.session_id, reason)
+    current = ctx.require_current()
+    sessions.end_by_id(ctx.db, current.account.id, current.session_id, reason)
     record(
         ctx.db,
         ctx.settings,
         AuditTag.ACCOUNT_SIGNED_OUT,
-        actor_id=ctx.current.account.id,
-        subject_id=ctx.current.session_id,
+        actor_id=current.account.id,
+        subject_id=current.session_id,
     )
     ctx.clear_cookies.append(SESSION_COOKIE)
     return ctx.redirect("sign_in_page", reason="signed-out")
@@ -197,51 +176,6 @@ def quick_exit(ctx: Ctx) -> Response:
         )
         ctx.clear_cookies.append(SESSION_COOKIE)
     return Response(status_code=204)
-
-
-# ---------------------------------------------------------------------------------- JSON: join
-
-
-@endpoint(Access.PUBLIC)
-def api_join_start(ctx: Ctx) -> Response:
-    code = ctx.fields.text("code", max_length=100)
-    invitation = services.usable_invitation(ctx.db, ctx.settings, code)
-    return JSONResponse(
-        {
-            "account_id": invitation.account_id,
-            "role": invitation.role.value,
-            "role_label": invitation.role.label,
-            "purpose": invitation.purpose.value,
-            "kdf": {
-                "salt": protocol.b64encode(invitation.kdf_salt),
-                "ops": invitation.kdf_ops,
-                "mem": invitation.kdf_mem,
-            },
-        }
-    )
-
-
-@endpoint(Access.PUBLIC)
-def api_join_complete(ctx: Ctx) -> Response:
-    f = ctx.fields
-    code = f.text("code", max_length=100)
-    name = f.text("sign_in_name", max_length=64)
-    keys = services.NewAccountKeys(
-        public_key=f.binary("public_key", length=KEY),
-        auth_key=f.binary("auth_key", length=KEY),
-        bundle=f.binary("bundle", length=BUNDLE),
-        recovery_auth=f.binary("recovery_auth", length=KEY),
-        recovery_bundle=f.binary("recovery_bundle", length=BUNDLE),
-    )
-    new_account = services.complete_join(
-        ctx.db, ctx.settings, ctx.state.auth_hasher, code, name, keys
-    )
-    if ctx.current is not None:
-        # Someone else was signed in on this browser: that session ends here.
-        sessions.end_by_id(
-            ctx.db, ctx.current.account.id, ctx.current.session_id, sessions.EndReason.SIGNED_OUT
-        )
-    return _sign_in_response(ctx, new_account, ctx.url_for("home"))
 
 
 # ------------------------------------------------------------------------------ JSON: sign in
@@ -269,42 +203,36 @@ def api_sign_in(ctx: Ctx) -> Response:
         auth_key,
         ctx.client_address,
     )
-    if ctx.current is not None:
-        sessions.end_by_id(
-            ctx.db, ctx.current.account.id, ctx.current.session_id, sessions.EndReason.SIGNED_OUT
-        )
+    end_signed_in_session(ctx)
     # The bundle is returned only now, after the auth key was verified.
-    return _sign_in_response(
+    return signed_in_response(
         ctx, signed_in, ctx.url_for("home"), bundle=protocol.b64encode(signed_in.key_bundle)
     )
 
 
 @endpoint(touch=False)
 def api_session(ctx: Ctx) -> Response:
-    me = ctx.require_account()
-    assert ctx.current is not None  # noqa: S101
-    if ctx.current.session_key is None:
+    current = ctx.require_current()
+    if current.session_key is None:
         raise NotSignedIn
     return JSONResponse(
         {
-            "account_id": me.id,
-            "public_key": protocol.b64encode(me.public_key),
-            "session_key": protocol.b64encode(ctx.current.session_key),
-            "idle_remaining": ctx.current.idle_seconds,
+            "account_id": current.account.id,
+            "public_key": protocol.b64encode(current.account.public_key),
+            "session_key": protocol.b64encode(current.session_key),
+            "idle_remaining": current.idle_seconds,
         }
     )
 
 
 @endpoint()
 def api_keepalive(ctx: Ctx) -> Response:
-    assert ctx.current is not None  # noqa: S101
-    return JSONResponse({"idle_remaining": ctx.current.idle_seconds})
+    return JSONResponse({"idle_remaining": ctx.require_current().idle_seconds})
 
 
 @endpoint(touch=False)
 def api_session_status(ctx: Ctx) -> Response:
-    assert ctx.current is not None  # noqa: S101
-    return JSONResponse({"idle_remaining": ctx.current.idle_seconds})
+    return JSONResponse({"idle_remaining": ctx.require_current().idle_seconds})
 
 
 # --------------------------------------------------------------------- JSON: password, recovery
@@ -331,8 +259,8 @@ def api_account_kdf(ctx: Ctx) -> Response:
 
 @endpoint()
 def api_change_password(ctx: Ctx) -> Response:
-    me = ctx.require_account()
-    assert ctx.current is not None  # noqa: S101
+    current = ctx.require_current()
+    me = current.account
     current_auth_key = ctx.fields.binary("current_auth_key", length=KEY)
     services.change_password(
         ctx.db,
@@ -345,7 +273,7 @@ def api_change_password(ctx: Ctx) -> Response:
         ctx.state.dummy_verifier,
     )
     sessions.end_all(
-        ctx.db, me.id, sessions.EndReason.PASSWORD_CHANGED, except_id=ctx.current.session_id
+        ctx.db, me.id, sessions.EndReason.PASSWORD_CHANGED, except_id=current.session_id
     )
     return JSONResponse({"next": ctx.url_for("account") + "?changed=password"})
 
@@ -389,49 +317,7 @@ def api_recovery_complete(ctx: Ctx) -> Response:
         ctx.client_address,
     )
     sessions.end_all(ctx.db, recovered.id, sessions.EndReason.RECOVERED)
-    return _sign_in_response(ctx, recovered, ctx.url_for("home"))
-
-
-# ---------------------------------------------------------------------------------- invitations
-
-STAFF = policy.STAFF
-
-
-@endpoint(roles=STAFF)
-def invitations(ctx: Ctx) -> Response:
-    me = ctx.require_account()
-    return ctx.render(
-        "staff/invitations.html",
-        roles=policy.roles_invitable_by(me),
-        rows=services.invitations_visible_to(ctx.db, me),
-        status=services.invitation_status,
-        issued=None,
-    )
-
-
-@endpoint(roles=STAFF)
-def create_invitation(ctx: Ctx) -> Response:
-    me = ctx.require_account()
-    allowed = {role.value: role for role in policy.roles_invitable_by(me)}
-    role: Role = ctx.fields.choice("role", allowed)
-    issued = services.create_invitation(ctx.db, ctx.settings, me, role)
-    join_link = f"{ctx.settings.base_url}{ctx.url_for('join_page')}#code={issued.code}"
-    # The code is shown once, now; only its hash is kept.
-    return ctx.render(
-        "staff/invitations.html",
-        roles=policy.roles_invitable_by(me),
-        rows=services.invitations_visible_to(ctx.db, me),
-        status=services.invitation_status,
-        issued=issued,
-        join_link=join_link,
-    )
-
-
-@endpoint(roles=STAFF)
-def revoke_invitation(ctx: Ctx) -> Response:
-    me = ctx.require_account()
-    services.revoke_invitation(ctx.db, ctx.settings, me, ctx.request.path_params["invitation_id"])
-    return ctx.redirect("invitations")
+    return signed_in_response(ctx, recovered, ctx.url_for("home"))
 
 
 MAX_VAULT = 256 * 1024
@@ -439,20 +325,15 @@ MAX_VAULT = 256 * 1024
 
 @endpoint()
 def api_vault(ctx: Ctx) -> Response:
-    vault = ctx.db.get(Vault, ctx.require_account().id)
-    return JSONResponse({"blob": protocol.b64encode(vault.blob) if vault else None})
+    blob = services.vault_of(ctx.db, ctx.require_account())
+    return JSONResponse({"blob": protocol.b64encode(blob) if blob is not None else None})
 
 
 @endpoint()
 def api_save_vault(ctx: Ctx) -> Response:
     me = ctx.require_account()
     blob = ctx.fields.binary("blob", max_length=MAX_VAULT)
-    vault = ctx.db.get(Vault, me.id)
-    if vault is None:
-        ctx.db.add(Vault(account_id=me.id, blob=blob, updated_at=utcnow()))
-    else:
-        vault.blob = blob
-        vault.updated_at = utcnow()
+    services.save_vault(ctx.db, me, blob)
     return JSONResponse({"ok": True})
 
 

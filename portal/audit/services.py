@@ -99,6 +99,15 @@ class ChainReport:
         return self.problem is None
 
 
+def events_about(session: Session, subject_ids: list[str]) -> list[AuditEvent]:
+    """Every event whose subject is one of these ids, oldest first."""
+    return list(
+        session.scalars(
+            select(AuditEvent).where(AuditEvent.subject_id.in_(subject_ids)).order_by(AuditEvent.id)
+        )
+    )
+
+
 def verify_chain(session: Session, settings: Settings) -> ChainReport:
     key = chain_key(settings.secret_key.reveal())
     prev_hash = GENESIS

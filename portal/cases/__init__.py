@@ -1,1 +1,1 @@
-"""Cases: their keys, facilitators, participants, consent and status."""
+"""Cases: their keys, facilitators, participants, consent and status (``CaseCondition``)."""

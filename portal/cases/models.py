@@ -14,7 +14,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Account
 from portal.db import Base, Blob, IdColumn, Timestamp, str_enum
-from portal.messages.states import CaseCondition
+
+
+class CaseCondition(StrEnum):
+    """Whether a case lets things move: paused stops delivery, closed stops everything but
+    withdrawal (the rules are in ``portal/messages/states.py``)."""
+
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
 
 
 class Side(StrEnum):
@@ -89,6 +97,8 @@ class CaseKeyGrant(Base):
     grant: Mapped[Blob]
     created_at: Mapped[Timestamp]
 
+    sender: Mapped[Account] = relationship(foreign_keys=[sender_id])
+
     __table_args__ = (UniqueConstraint("case_id", "epoch", "recipient_id"),)
 
 
@@ -120,6 +130,9 @@ class Participant(Base):
 
     case: Mapped[Case] = relationship(back_populates="participants")
     account: Mapped[Account | None] = relationship(foreign_keys=[account_id])
+    case_public_grant_sender: Mapped[Account | None] = relationship(
+        foreign_keys=[case_public_grant_sender_id]
+    )
 
     __table_args__ = (UniqueConstraint("case_id", "account_id"),)
 

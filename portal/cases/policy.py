@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts.models import Account, Role
 from portal.cases.models import Case, CaseFacilitator, Participant
@@ -36,6 +36,8 @@ def cases_facilitated_by(db: Session, account: Account) -> list[Case]:
             .join(CaseFacilitator, CaseFacilitator.case_id == Case.id)
             .where(CaseFacilitator.account_id == account.id)
             .order_by(Case.created_at.desc())
+            # The cases list counts each case's participants: one query for all, not one each.
+            .options(selectinload(Case.participants))
         )
     )
 

@@ -1,21 +1,28 @@
-"""Case rules: opening, participants, consent, keys, pausing and closing. Never commits."""
+"""Case rules: opening, participants (adding, joining), consent, keys, pausing and closing.
+Never commits."""
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.accounts import services as accounts
-from portal.accounts.models import Account, Invitation, InvitationPurpose, Role
+from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
-from portal.cases.models import Case, CaseFacilitator, CaseKeyGrant, Format, Participant, Side
+from portal.cases.models import (
+    Case,
+    CaseCondition,
+    CaseFacilitator,
+    CaseKeyGrant,
+    Format,
+    Participant,
+    Side,
+)
 from portal.db import utcnow
 from portal.errors import BadInput, Conflict
-from portal.messages.states import CaseCondition
 from portal.settings import Settings
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./_-]{1,39}$")
@@ -99,7 +106,7 @@ def add_participant(
     participant_id: str | None = None,
 ) -> Participant:
     """``participant_id`` may be made by the browser: the sealed name's AD already names it."""
-    _require_not_closed(case)
+    require_not_closed(case)
     if participant_id is not None and db.get(Participant, participant_id) is not None:
         raise Conflict("Please reload the page and try again.")
     participant = Participant(case_id=case.id, side=side, display_name=sealed_name, formats="")
@@ -117,38 +124,24 @@ def add_participant(
     return participant
 
 
-def invite_participant(
-    db: Session, settings: Settings, facilitator: Account, case: Case, participant: Participant
-) -> accounts.IssuedInvitation:
-    """A single-use code that joins this participant; any earlier unused one stops working."""
-    _require_not_closed(case)
-    if participant.account_id is not None:
-        raise Conflict("This person has already joined.")
-    db.execute(
-        update(Invitation)
-        .where(
-            Invitation.participant_id == participant.id,
-            Invitation.redeemed_at.is_(None),
-            Invitation.revoked_at.is_(None),
-        )
-        .values(revoked_at=utcnow())
+def join_participant(
+    db: Session, settings: Settings, participant_id: str, account: Account
+) -> Participant | None:
+    """Link a new account to the participant row it was invited for; None when that row is
+    gone or already has an account (the invitation can then no longer be used)."""
+    participant = db.get(Participant, participant_id)
+    if participant is None or participant.account_id is not None:
+        return None
+    participant.account_id = account.id
+    participant.joined_at = utcnow()
+    record(
+        db,
+        settings,
+        AuditTag.PARTICIPANT_JOINED,
+        actor_id=account.id,
+        subject_id=participant.id,
     )
-    issued = accounts.create_invitation(
-        db, settings, facilitator, Role.PARTICIPANT, participant_id=participant.id
-    )
-    return issued
-
-
-def pending_invitation(db: Session, participant: Participant) -> Invitation | None:
-    return db.scalars(
-        select(Invitation).where(
-            Invitation.participant_id == participant.id,
-            Invitation.purpose == InvitationPurpose.INVITE,
-            Invitation.redeemed_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at > utcnow(),
-        )
-    ).first()
+    return participant
 
 
 def record_consent(
@@ -160,7 +153,7 @@ def record_consent(
     formats: frozenset[Format],
 ) -> None:
     """The participant agreed to indirect communication in these formats (or withdrew it)."""
-    _require_not_closed(case)
+    require_not_closed(case)
     participant.formats = ",".join(sorted(f.value for f in formats))
     participant.consent_recorded_at = utcnow() if formats else None
     participant.consent_recorded_by_id = facilitator.id
@@ -239,6 +232,6 @@ def set_status(
     record(db, settings, STATUS_TAGS[status], actor_id=facilitator.id, subject_id=case.id)
 
 
-def _require_not_closed(case: Case) -> None:
+def require_not_closed(case: Case) -> None:
     if case.status is CaseCondition.CLOSED:
         raise Conflict("This case is closed.")

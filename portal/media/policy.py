@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import Account, Role
 from portal.cases import policy as case_policy
 from portal.cases.models import Case, CaseFacilitator, Participant
+from portal.content.models import ContentKind, ContentObject, ContentVersion, PendingUpload
+from portal.content.uploads import FIRST_UPLOADED_PART, LAST_INDEX, LAST_PART
 from portal.errors import Conflict, NotFound
-from portal.media.models import PendingUpload
-from portal.media.services import FIRST_UPLOADED_PART, LAST_INDEX, LAST_PART
-from portal.messages.models import ContentKind, ContentObject, ContentVersion, Message
+from portal.messages.models import Message
 from portal.messages.services import require_can_write
 from portal.messages.states import (
     RECIPIENT_GRANT_STATES,

@@ -1,6 +1,6 @@
 """Upload and chunk endpoints (docs/api-media.md). Thin: parse, authorise (media.policy), one
-service, answer. The PUT streams its body to the blob store on the event loop, between two
-short transactions, so a chunk is never held whole in memory."""
+service (content.uploads), answer. The PUT streams its body to the blob store on the event
+loop, between two short transactions, so a chunk is never held whole in memory."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from portal import protocol
 from portal.accounts.models import Role
+from portal.blobstore import ChunkKey, ChunkTooLarge, StoredChunk
+from portal.content import services as content
+from portal.content import uploads
 from portal.errors import NotFound, PortalError
-from portal.media import policy, services
-from portal.media.blobstore import ChunkKey, ChunkTooLarge, StoredChunk
-from portal.messages.models import ContentChunk
+from portal.media import policy
 from portal.web import Ctx, StreamCtx, endpoint, log, streaming_endpoint
 
 PARTICIPANT = frozenset({Role.PARTICIPANT})
@@ -32,7 +33,7 @@ def _target(ctx: Ctx, *, writing: bool) -> policy.UploadTarget:
 def api_start_upload(ctx: Ctx) -> Response:
     target = _target(ctx, writing=True)
     declared = ctx.fields.integer("bytes", minimum=0, maximum=2**62)
-    services.start_upload(
+    uploads.start_upload(
         ctx.db,
         ctx.settings,
         obj=target.obj,
@@ -40,9 +41,9 @@ def api_start_upload(ctx: Ctx) -> Response:
         account_id=ctx.require_account().id,
         declared=declared,
     )
-    held = services.held_chunks(ctx.db, target.obj.id, target.version)
+    held = uploads.held_chunks(ctx.db, target.obj.id, target.version)
     return JSONResponse(
-        {"held": services.held_json(held), "max_chunk_bytes": services.MAX_CHUNK_BYTES}
+        {"held": uploads.held_json(held), "max_chunk_bytes": uploads.MAX_CHUNK_BYTES}
     )
 
 
@@ -50,16 +51,14 @@ def api_start_upload(ctx: Ctx) -> Response:
 def api_upload_status(ctx: Ctx) -> Response:
     target = _target(ctx, writing=False)
     pending = policy.pending_upload(ctx.db, target)
-    held = services.held_chunks(ctx.db, target.obj.id, target.version)
-    return JSONResponse(
-        {"held": services.held_json(held), "declared_bytes": pending.declared_bytes}
-    )
+    held = uploads.held_chunks(ctx.db, target.obj.id, target.version)
+    return JSONResponse({"held": uploads.held_json(held), "declared_bytes": pending.declared_bytes})
 
 
 @endpoint(roles=PARTICIPANT, api=True)
 def api_cancel_upload(ctx: Ctx) -> Response:
     target = _target(ctx, writing=False)
-    services.cancel_upload(ctx.db, policy.pending_upload(ctx.db, target))
+    uploads.cancel_upload(ctx.db, policy.pending_upload(ctx.db, target))
     blobs, object_id, version = ctx.state.blobs, target.obj.id, target.version
     ctx.after_commit(lambda: blobs.delete_version(object_id, version))
     return JSONResponse({"ok": True})
@@ -76,10 +75,10 @@ def _authorise_put(ctx: Ctx) -> tuple[ChunkKey, int]:
     """First transaction: who, which chunk, and how many bytes it may stream."""
     target, key = _chunk_key(ctx)
     pending = policy.pending_upload(ctx.db, target)
-    room = services.chunk_room(ctx.db, pending, key.part, key.chunk)
+    room = uploads.chunk_room(ctx.db, pending, key.part, key.chunk)
     length = ctx.request.headers.get("content-length", "")
     if room <= 0 or (length.isdigit() and int(length) > room):
-        raise services.over_declared()
+        raise uploads.over_declared()
     return key, room
 
 
@@ -87,7 +86,7 @@ def _record_put(ctx: Ctx, key: ChunkKey, stored: StoredChunk) -> dict[str, objec
     """Second transaction: is the upload still open (not sent, cancelled or expired meanwhile)?
     Then hold the chunk."""
     pending = policy.own_pending_upload(ctx.db, ctx.require_account(), key.object_id, key.version)
-    held = services.record_chunk(ctx.db, pending, key.part, key.chunk, stored)
+    held = uploads.record_chunk(ctx.db, pending, key.part, key.chunk, stored)
     return {
         "part": held.part,
         "index": held.index,
@@ -98,7 +97,7 @@ def _record_put(ctx: Ctx, key: ChunkKey, stored: StoredChunk) -> dict[str, objec
 
 def _forget_unheld(key: ChunkKey, ctx: Ctx) -> None:
     """After a refused record: remove the blob unless a row still names it (a re-PUT)."""
-    if not services.is_referenced(ctx.db, key):
+    if not uploads.is_referenced(ctx.db, key):
         blobs = ctx.state.blobs
         ctx.after_commit(lambda: blobs.delete_chunk(key))
 
@@ -110,8 +109,8 @@ async def api_put_chunk(ctx: StreamCtx) -> Response:
     try:
         stored = await ctx.blobs.write_chunk(key, ctx.request.stream(), max_size=room)
     except ChunkTooLarge:
-        if room < services.MAX_CHUNK_BYTES:
-            raise services.over_declared() from None
+        if room < uploads.MAX_CHUNK_BYTES:
+            raise uploads.over_declared() from None
         raise
     try:
         # Losing this row in a crash costs a resend, so its commit need not wait for the disk.
@@ -133,7 +132,7 @@ def api_content_chunk(ctx: Ctx) -> Response:
         ctx.db, ctx.require_account(), params["object_id"], params["version"]
     )
     part, index = policy.chunk_position(params["part"], params["index"])
-    chunk = ctx.db.get(ContentChunk, (row.object_id, row.version, part, index))
+    chunk = content.stored_chunk(ctx.db, row.object_id, row.version, part, index)
     if chunk is None:
         raise NotFound
     headers = {"Cache-Control": "no-store"}

@@ -1,1 +1,2 @@
-"""Messages between participants: content objects, the moderated queue, release and opt-in."""
+"""Messages between participants: the state machine, the moderated queue, release on opt-in,
+withdrawal, and drafts. Their ciphertext is stored by ``portal/content``."""

@@ -1,38 +1,44 @@
 """Message rules: submit, queue, review decisions, release on opt-in, withdrawal. Never commits.
 
 Every state change goes through ``_move``, which asks the pure state machine (``states.py``),
-writes the author's timeline event and the audit row.
+writes the author's timeline event and the audit row. The blob store is touched in one place
+only: ``submit`` makes the chunks a message names durable before anything is written (blobs
+that are no longer needed are deleted by the caller, after the commit).
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.accounts import services as accounts
 from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
-from portal.cases.models import Case, CaseFacilitator, Format, Participant
-from portal.db import utcnow
-from portal.errors import Conflict, NotFound
-from portal.media.models import PendingUpload
-from portal.messages import content
-from portal.messages.models import (
-    ContentGrant,
-    ContentObject,
-    GrantPurpose,
-    Message,
-    MessageEvent,
-    TranscriptLabel,
-)
+from portal.blobstore import BlobStore, ChunkKey
+from portal.cases import policy as case_policy
+from portal.cases.models import Case, CaseCondition, CaseFacilitator, Format, Participant
+from portal.content import services as content
+from portal.content import uploads
+from portal.content.models import ContentGrant, ContentKind, ContentObject, GrantPurpose
+from portal.db import required, utcnow
+from portal.errors import BadInput, Conflict, NotFound
+from portal.messages import drafts
+from portal.messages.models import Message, MessageEvent, TranscriptLabel
 from portal.messages.states import (
+    RECIPIENT_GRANT_STATES,
+    STOPPED_FOR_GOOD,
+    WAITING_FOR_REVIEW,
     Action,
     CaseNotMoving,
+    ClaimHolder,
     MessageState,
     NotAllowedNow,
+    review_actions,
     transition,
 )
 from portal.settings import Settings
@@ -51,6 +57,14 @@ ACTION_TAGS = {
     Action.WITHDRAW: AuditTag.MESSAGE_WITHDRAWN,
 }
 
+# Every column that names a content object: an object named here is in use, never cleaned up.
+CONTENT_IN_USE = (
+    Message.object_id,
+    Message.feedback_object_id,
+    Message.content_note_object_id,
+    Message.transcript_object_id,
+)
+
 
 class MoveRefused(Conflict):
     """The state machine said no; the sentence says why in plain words."""
@@ -59,10 +73,8 @@ class MoveRefused(Conflict):
 def _move(
     db: Session, settings: Settings, message: Message, action: Action, actor: Account
 ) -> None:
-    case = db.get(Case, message.case_id)
-    assert case is not None  # a message always has its case  # noqa: S101
     try:
-        message.state = transition(message.state, action, case.status)
+        message.state = transition(message.state, action, message.case.status)
     except CaseNotMoving:
         raise MoveRefused(
             "This case is paused or closed, so nothing can move on for now."
@@ -81,8 +93,15 @@ def _move(
         actor_id=actor.id,
         subject_id=message.id,
     )
-    if message.state in {MessageState.WITHDRAWN, MessageState.WITHHELD, MessageState.DECLINED}:
+    if message.state in STOPPED_FOR_GOOD:
         content.remove_recipient_grants(db, message.object_id)
+
+
+def _joined(participant: Participant) -> Account:
+    """The account of a participant who must have joined (an author, a recipient)."""
+    if participant.account is None:
+        raise NotFound
+    return participant.account
 
 
 # ----------------------------------------------------------------------------------- authoring
@@ -119,10 +138,25 @@ def require_can_write(case: Case, author: Participant, format_: Format | None = 
             f"You have not agreed to send a {format_.label.lower()}. Please talk to your "
             "facilitator."
         )
-    if case.status.value != "open":
+    if case.status is not CaseCondition.OPEN:
         raise Conflict(
             "This case is paused at the moment, so letters cannot be sent. Your draft is kept."
         )
+
+
+def why_cannot_write(case: Case, author: Participant) -> str | None:
+    """The sentence that says why ``author`` cannot send anything now, or None if they can."""
+    try:
+        require_can_write(case, author)
+    except Conflict as refused:
+        return refused.message
+    return None
+
+
+def new_letter_object(db: Session, author_account: Account, author: Participant) -> ContentObject:
+    """An id for a letter about to be sealed, if ``author`` may write at all now."""
+    require_can_write(author.case, author)
+    return content.issue_object(db, author.case, author_account, ContentKind.LETTER)
 
 
 @dataclass(frozen=True)
@@ -143,6 +177,19 @@ class Declared:
 class AuthorGrants:
     to_case: bytes
     to_author: bytes
+
+
+@dataclass(frozen=True)
+class LetterIn:
+    """A letter as its author's browser sent it: a new one, or the next version of one."""
+
+    object_id: str
+    version: int
+    upload: content.Upload
+    grants: AuthorGrants
+    declared: Declared
+    recipient_id: str | None = None  # a new letter's; a revision keeps its recipient
+    draft_id: str | None = None  # the autosaved draft to drop once it is sent
 
 
 def _store_letter_version(
@@ -187,9 +234,9 @@ def submit_letter(
     grants: AuthorGrants,
     declared: Declared | None = None,
 ) -> Message:
+    """A new message, waiting for review (its chunks already held or inline)."""
     declared = declared or Declared()
-    case = db.get(Case, author.case_id)
-    assert case is not None  # noqa: S101
+    case = author.case
     require_can_write(case, author, declared.format)
     if recipient.id not in {p.id for p in recipients_for(db, author, declared.format)}:
         if recipient.id in {p.id for p in recipients_for(db, author)}:
@@ -236,35 +283,84 @@ def revise_letter(
     grants: AuthorGrants,
     declared: Declared | None = None,
 ) -> None:
+    """The next version of a returned message, back into the queue."""
     declared = declared or Declared()
-    obj = db.get(ContentObject, message.object_id)
-    case = db.get(Case, message.case_id)
-    author = db.get(Participant, message.author_participant_id)
-    recipient = db.get(Participant, message.recipient_participant_id)
-    assert obj is not None  # noqa: S101
-    assert case is not None  # noqa: S101
-    assert author is not None  # noqa: S101
-    assert recipient is not None  # noqa: S101
-    if declared.format not in shared_formats(author, recipient):
+    if declared.format not in shared_formats(message.author, message.recipient):
         raise Conflict(
             f"A {declared.format.label.lower()} cannot be sent to this person. Please talk to "
             "your facilitator."
         )
     declared.apply(message)
     version = message.version + 1
-    _store_letter_version(db, case, author_account, obj, version, upload, grants)
+    _store_letter_version(
+        db, message.case, author_account, message.content_object, version, upload, grants
+    )
     message.version = version
     message.submitted_at = utcnow()
     _move(db, settings, message, Action.REVISE, author_account)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    message: Message
+    # Held chunks the submit did not list (a file removed before sending): the caller deletes
+    # their blobs once the transaction has committed.
+    leftovers: list[ChunkKey]
+
+
+def submit(
+    db: Session,
+    settings: Settings,
+    blobs: BlobStore,
+    author_account: Account,
+    author: Participant,
+    letter: LetterIn,
+    *,
+    revising: Message | None = None,
+) -> Submitted:
+    """Send a new letter, or (``revising``) the next version of a returned one.
+
+    Before anything is written, every uploaded chunk the letter lists must be on disk, and the
+    version's folders are fsynced, so what the message names survives a crash. The draft it was
+    written from is dropped with it.
+    """
+    if revising is None:
+        case = author.case
+        obj = content.object_for(db, letter.object_id, case, author_account, ContentKind.LETTER)
+        recipient = case_policy.participant_in_case(db, case, letter.recipient_id or "")
+    else:
+        if letter.object_id != revising.object_id or letter.version != revising.version + 1:
+            raise BadInput(
+                "This letter changed since the page was loaded. Please reload it.", field="letter"
+            )
+        obj = revising.content_object
+    uploads.make_submitted_chunks_durable(db, blobs, obj.id, letter.version, letter.upload.stored)
+    leftovers = content.unlisted_held(db, obj, letter.version, letter.upload)
+    if revising is None:
+        message = submit_letter(
+            db,
+            settings,
+            author_account,
+            author,
+            recipient,
+            obj,
+            letter.upload,
+            letter.grants,
+            letter.declared,
+        )
+    else:
+        message = revising
+        revise_letter(
+            db, settings, author_account, message, letter.upload, letter.grants, letter.declared
+        )
+    drafts.drop_sent(db, author_account, letter.draft_id)
+    return Submitted(message, leftovers)
 
 
 def withdraw_letter(
     db: Session, settings: Settings, author_account: Account, message: Message
 ) -> None:
     _move(db, settings, message, Action.WITHDRAW, author_account)
-
-
-DELETABLE = frozenset({MessageState.WITHDRAWN, MessageState.DECLINED, MessageState.WITHHELD})
 
 
 def delete_content(
@@ -275,10 +371,9 @@ def delete_content(
     Only for a message that can no longer reach anyone. The caller deletes the blobs after
     the commit, so a rollback never leaves rows pointing at removed files.
     """
-    if message.state not in DELETABLE:
+    if message.state not in STOPPED_FOR_GOOD:
         raise Conflict("Only a withdrawn, declined or withheld message can be deleted.")
     content.delete_versions(db, message.object_id)
-    db.execute(delete(PendingUpload).where(PendingUpload.object_id == message.object_id))
     if message.content_deleted_at is None:
         message.content_deleted_at = utcnow()
         record(
@@ -291,6 +386,143 @@ def delete_content(
     return message.object_id
 
 
+# ----------------------------------------------------------------------------- what one sees
+
+
+def letters_by(db: Session, author: Participant) -> list[Message]:
+    """Everything ``author`` sent, newest first."""
+    return list(
+        db.scalars(
+            select(Message)
+            .where(Message.author_participant_id == author.id)
+            .order_by(Message.submitted_at.desc())
+        )
+    )
+
+
+def letters_for(db: Session, recipient: Participant) -> list[Message]:
+    """What was released to ``recipient`` (only once approved), latest change first."""
+    return list(
+        db.scalars(
+            select(Message)
+            .where(
+                Message.recipient_participant_id == recipient.id,
+                Message.state.in_(RECIPIENT_GRANT_STATES),
+            )
+            .order_by(Message.state_changed_at.desc())
+        )
+    )
+
+
+def waiting_counts(db: Session, case_ids: Sequence[str]) -> dict[str, int]:
+    """How many items wait for review in each of these cases (cases with none are left out)."""
+    rows = db.execute(
+        select(Message.case_id, func.count())
+        .where(Message.case_id.in_(case_ids), Message.state.in_(WAITING_FOR_REVIEW))
+        .group_by(Message.case_id)
+    ).all()
+    return {case_id: int(count) for case_id, count in rows}
+
+
+def message_ids_in(db: Session, case: Case) -> list[str]:
+    return list(db.scalars(select(Message.id).where(Message.case_id == case.id)))
+
+
+@dataclass(frozen=True)
+class Granted:
+    """A stored version, and the grant that opens it for one reader."""
+
+    sealed: content.SealedObject
+    grant: ContentGrant
+
+
+def note_for(
+    db: Session, object_id: str | None, reader: Account, purpose: GrantPurpose
+) -> Granted | None:
+    """A facilitator's note (feedback, content note, transcript) as ``reader`` may open it:
+    through the case key (``CASE``) or their own grant (``RECIPIENT``); None if there is none."""
+    if object_id is None:
+        return None
+    grant = content.grant_for(
+        db, object_id, 1, purpose, reader if purpose is GrantPurpose.RECIPIENT else None
+    )
+    if grant is None:
+        return None
+    return Granted(content.sealed_object(db, object_id, 1), grant)
+
+
+@dataclass(frozen=True)
+class ForReview:
+    """A message as its case's facilitators read it."""
+
+    letter: Granted
+    author_account: Account
+    feedback: Granted | None
+    actions: frozenset[Action]  # what the review page offers now (states.review_actions)
+
+
+def claim_holder(message: Message, facilitator: Account) -> ClaimHolder:
+    if message.claimed_by_id is None:
+        return ClaimHolder.NOBODY
+    return ClaimHolder.ME if message.claimed_by_id == facilitator.id else ClaimHolder.SOMEONE_ELSE
+
+
+def for_review(db: Session, facilitator: Account, message: Message) -> ForReview:
+    grant = required(
+        content.grant_for(db, message.object_id, message.version, GrantPurpose.CASE),
+        "the case grant of a message's current version",
+    )
+    author_account = required(message.author.account, "the account of a message's author")
+    return ForReview(
+        letter=Granted(content.sealed_object(db, message.object_id, message.version), grant),
+        author_account=author_account,
+        feedback=note_for(db, message.feedback_object_id, facilitator, GrantPurpose.CASE),
+        actions=review_actions(
+            message.state, message.case.status, claim_holder(message, facilitator)
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ForAuthor:
+    """A message as its author reads it again: their own words and any feedback on them."""
+
+    letter: Granted
+    feedback: Granted | None
+
+
+def for_author(db: Session, author_account: Account, message: Message) -> ForAuthor:
+    grant = required(
+        content.grant_for(
+            db, message.object_id, message.version, GrantPurpose.AUTHOR, author_account
+        ),
+        "the author's grant of a message's current version",
+    )
+    return ForAuthor(
+        letter=Granted(content.sealed_object(db, message.object_id, message.version), grant),
+        feedback=note_for(db, message.feedback_object_id, author_account, GrantPurpose.RECIPIENT),
+    )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a recipient sees before choosing: the size of the message and the facilitator's
+    note (granted to them at approval)."""
+
+    ciphertext_size: int
+    note: Granted | None
+
+
+def notice_for(db: Session, recipient_account: Account, message: Message) -> Notice:
+    version = content.version_of(db, message.object_id, message.version)
+    return Notice(
+        ciphertext_size=version.ciphertext_size,
+        note=note_for(
+            db, message.content_note_object_id, recipient_account, GrantPurpose.RECIPIENT
+        ),
+    )
+
+
 # ------------------------------------------------------------------------------------ the queue
 
 
@@ -299,7 +531,7 @@ def queue_for(
     facilitator: Account,
     *,
     case_id: str | None = None,
-    states: frozenset[MessageState] = frozenset({MessageState.SUBMITTED, MessageState.IN_REVIEW}),
+    states: frozenset[MessageState] = WAITING_FOR_REVIEW,
     format_: Format | None = None,
 ) -> list[Message]:
     """Items waiting for review across the facilitator's cases, oldest first."""
@@ -314,6 +546,35 @@ def queue_for(
     if format_ is not None:
         query = query.where(Message.format == format_)
     return list(db.scalars(query))
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    message: Message
+    claimed_by_name: str | None  # while someone reviews it
+
+
+def review_queue(
+    db: Session,
+    facilitator: Account,
+    *,
+    case_id: str | None,
+    states: frozenset[MessageState],
+    format_: Format | None,
+) -> list[QueueItem]:
+    """The queue page's items, with the name of whoever reviews each one."""
+    items = queue_for(db, facilitator, case_id=case_id, states=states, format_=format_)
+    reviewers = {
+        a.id: a.sign_in_name
+        for a in accounts.accounts_with_ids(db, (m.claimed_by_id for m in items if m.claimed_by_id))
+    }
+    return [
+        QueueItem(
+            m,
+            reviewers.get(m.claimed_by_id or "") if m.state is MessageState.IN_REVIEW else None,
+        )
+        for m in items
+    ]
 
 
 def claim(db: Session, settings: Settings, facilitator: Account, message: Message) -> None:
@@ -339,32 +600,45 @@ def _require_reviewer(message: Message, facilitator: Account) -> None:
 
 
 @dataclass(frozen=True)
-class FacilitatorNote:
-    """Feedback, a withholding reason or a content note: a content object of the facilitator."""
+class NoteIn:
+    """Feedback, a withholding reason, a content note or a transcript: a content object of the
+    facilitator's (issued before sealing), its one version, and its two grants."""
 
-    obj: ContentObject
+    object_id: str
+    kind: ContentKind
     upload: content.Upload
     to_case: bytes
     to_person: bytes
 
 
+@dataclass(frozen=True)
+class _Note:
+    obj: ContentObject
+    note: NoteIn
+
+
+def _note_object(db: Session, case: Case, facilitator: Account, note: NoteIn) -> _Note:
+    return _Note(content.object_for(db, note.object_id, case, facilitator, note.kind), note)
+
+
 def _store_note(
-    db: Session, case: Case, facilitator: Account, note: FacilitatorNote, person: Account
+    db: Session, case: Case, facilitator: Account, found: _Note, person: Account
 ) -> None:
-    content.store_version(db, note.obj, 1, note.upload)
+    obj, note = found.obj, found.note
+    content.store_version(db, obj, 1, note.upload)
     content.add_grant(
-        db, note.obj, 1, GrantPurpose.CASE, facilitator, note.to_case, case_epoch=case.key_epoch
+        db, obj, 1, GrantPurpose.CASE, facilitator, note.to_case, case_epoch=case.key_epoch
     )
     content.add_grant(
-        db, note.obj, 1, GrantPurpose.RECIPIENT, facilitator, note.to_person, recipient=person
+        db, obj, 1, GrantPurpose.RECIPIENT, facilitator, note.to_person, recipient=person
     )
 
 
-def _account_of(db: Session, participant_id: str) -> tuple[Participant, Account]:
-    participant = db.get(Participant, participant_id)
-    if participant is None or participant.account is None:
-        raise NotFound
-    return participant, participant.account
+def new_note_object(
+    db: Session, facilitator: Account, case: Case, kind: ContentKind
+) -> ContentObject:
+    """An id for a note about to be sealed in the facilitator's browser."""
+    return content.issue_object(db, case, facilitator, kind)
 
 
 def approve(
@@ -373,36 +647,36 @@ def approve(
     facilitator: Account,
     message: Message,
     recipient_grant: bytes,
-    content_note: FacilitatorNote | None,
-    transcript: FacilitatorNote | None = None,
+    content_note: NoteIn | None,
+    transcript: NoteIn | None = None,
     transcript_label: TranscriptLabel = TranscriptLabel.TRANSCRIPT,
 ) -> None:
     """Release to the recipient: the grant exists from now, but is handed over only on opt-in."""
+    case = message.case
+    note = _note_object(db, case, facilitator, content_note) if content_note else None
+    words = _note_object(db, case, facilitator, transcript) if transcript else None
     _require_reviewer(message, facilitator)
-    recipient, recipient_account = _account_of(db, message.recipient_participant_id)
+    recipient = message.recipient
+    recipient_account = _joined(recipient)
     if recipient.withdrawn_at is not None:
         raise Conflict("The recipient has withdrawn from the process, so this cannot be released.")
-    case = db.get(Case, message.case_id)
-    obj = db.get(ContentObject, message.object_id)
-    assert case is not None  # noqa: S101
-    assert obj is not None  # noqa: S101
     _move(db, settings, message, Action.APPROVE, facilitator)
     content.add_grant(
         db,
-        obj,
+        message.content_object,
         message.version,
         GrantPurpose.RECIPIENT,
         facilitator,
         recipient_grant,
         recipient=recipient_account,
     )
-    if content_note is not None:
-        _store_note(db, case, facilitator, content_note, recipient_account)
-        message.content_note_object_id = content_note.obj.id
-    if transcript is not None:
+    if note is not None:
+        _store_note(db, case, facilitator, note, recipient_account)
+        message.content_note_object_id = note.obj.id
+    if words is not None:
         # Granted now, handed over only with the message itself, when the recipient opens it.
-        _store_note(db, case, facilitator, transcript, recipient_account)
-        message.transcript_object_id = transcript.obj.id
+        _store_note(db, case, facilitator, words, recipient_account)
+        message.transcript_object_id = words.obj.id
         message.transcript_label = transcript_label
     message.decided_by_id = facilitator.id
 
@@ -413,16 +687,15 @@ def _decide_with_note_to_author(
     facilitator: Account,
     message: Message,
     action: Action,
-    note: FacilitatorNote,
+    note: NoteIn,
 ) -> None:
     """Return or withhold: the move, and the facilitator's sealed words for the author."""
+    found = _note_object(db, message.case, facilitator, note)
     _require_reviewer(message, facilitator)
-    _author, author_account = _account_of(db, message.author_participant_id)
-    case = db.get(Case, message.case_id)
-    assert case is not None  # noqa: S101
+    author_account = _joined(message.author)
     _move(db, settings, message, action, facilitator)
-    _store_note(db, case, facilitator, note, author_account)
-    message.feedback_object_id = note.obj.id
+    _store_note(db, message.case, facilitator, found, author_account)
+    message.feedback_object_id = found.obj.id
     message.decided_by_id = facilitator.id
 
 
@@ -431,7 +704,7 @@ def return_for_changes(
     settings: Settings,
     facilitator: Account,
     message: Message,
-    feedback: FacilitatorNote,
+    feedback: NoteIn,
 ) -> None:
     _decide_with_note_to_author(db, settings, facilitator, message, Action.RETURN, feedback)
     message.claimed_by_id = None  # a revision comes back to the queue unclaimed
@@ -442,13 +715,14 @@ def withhold(
     settings: Settings,
     facilitator: Account,
     message: Message,
-    reason: FacilitatorNote,
+    reason: NoteIn,
 ) -> None:
     _decide_with_note_to_author(db, settings, facilitator, message, Action.WITHHOLD, reason)
 
 
 def resume_held(db: Session, settings: Settings, facilitator: Account, message: Message) -> None:
-    recipient, _ = _account_of(db, message.recipient_participant_id)
+    recipient = message.recipient
+    _joined(recipient)
     if recipient.withdrawn_at is not None:
         raise Conflict("The recipient has withdrawn from the process.")
     _move(db, settings, message, Action.RESUME, facilitator)
@@ -461,6 +735,8 @@ def resume_held(db: Session, settings: Settings, facilitator: Account, message: 
 class Release:
     grant: ContentGrant
     message: Message
+    sealed: content.SealedObject
+    transcript: Granted | None  # handed over with the message, never before
 
 
 def recipient_opens(
@@ -481,7 +757,12 @@ def recipient_opens(
     )
     if grant is None:
         raise NotFound
-    return Release(grant, message)
+    return Release(
+        grant,
+        message,
+        content.sealed_object(db, message.object_id, message.version),
+        note_for(db, message.transcript_object_id, recipient_account, GrantPurpose.RECIPIENT),
+    )
 
 
 def recipient_not_yet(

@@ -1,6 +1,8 @@
 """The message state machine: one enum, one table of moves, one ``transition()``.
 
-Pure: no database, no clock. Services ask it whether a move is allowed and what it leads to.
+Pure: no database, no clock (it imports only the case's ``CaseCondition`` enum). Services ask
+it whether a move is allowed and what it leads to; pages ask it what to offer
+(``review_actions``, ``author_actions``) so that no browser keeps a copy of these rules.
 
     SUBMITTED ──claim──▶ IN_REVIEW ──approve──▶ AWAITING_RECIPIENT ──open──▶ OPENED
         ▲  ◀──release──┘    │  │                   │  ▲      │
@@ -22,7 +24,10 @@ Why the rules are what they are:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+
+from portal.cases.models import CaseCondition
 
 
 class MessageState(StrEnum):
@@ -51,12 +56,6 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
 
 
-class CaseCondition(StrEnum):
-    OPEN = "open"
-    PAUSED = "paused"
-    CLOSED = "closed"
-
-
 S = MessageState
 TRANSITIONS: dict[tuple[MessageState, Action], MessageState] = {
     (S.SUBMITTED, Action.CLAIM): S.IN_REVIEW,
@@ -81,6 +80,18 @@ STOPPING_ACTIONS = frozenset({Action.WITHDRAW, Action.HOLD})
 FINAL_STATES = frozenset({S.OPENED, S.DECLINED, S.WITHHELD, S.WITHDRAWN})
 # States in which the recipient's grant exists (made by the approving facilitator's browser).
 RECIPIENT_GRANT_STATES = frozenset({S.AWAITING_RECIPIENT, S.HELD, S.OPENED})
+# What a facilitator still has to decide on: the review queue's default, a case's "waiting".
+WAITING_FOR_REVIEW = frozenset({S.SUBMITTED, S.IN_REVIEW})
+# The review queue's filters, by the name the page uses (?state=...).
+QUEUE_FILTERS: dict[str, frozenset[MessageState]] = {
+    "waiting": WAITING_FOR_REVIEW,
+    "reviewing": frozenset({S.IN_REVIEW}),
+    "all": frozenset(MessageState),
+}
+# Stopped for good before reaching the recipient: the recipient's grant is shredded on the way
+# in, and the author may delete the content (nothing can ever carry it to anyone again).
+STOPPED_FOR_GOOD = frozenset({S.WITHDRAWN, S.WITHHELD, S.DECLINED})
+DELETABLE = STOPPED_FOR_GOOD
 
 
 class TransitionError(Exception):
@@ -131,3 +142,56 @@ def allowed_actions(state: MessageState, case: CaseCondition) -> frozenset[Actio
 def recipient_may_read(state: MessageState) -> bool:
     """Only an item the recipient chose to open is readable by them."""
     return state is S.OPENED
+
+
+# ---------------------------------------------------------------- what each page may offer
+
+
+class ClaimHolder(StrEnum):
+    """Who holds the review claim on a message, as seen by the facilitator asking."""
+
+    ME = "me"
+    SOMEONE_ELSE = "someone_else"
+    NOBODY = "nobody"
+
+
+# What a reviewer decides once they hold the claim; "stop reviewing" releases it.
+REVIEW_DECISIONS = frozenset({Action.RELEASE_CLAIM, Action.APPROVE, Action.RETURN, Action.WITHHOLD})
+
+
+def review_actions(
+    state: MessageState, case: CaseCondition, claim: ClaimHolder
+) -> frozenset[Action]:
+    """The review actions a facilitator can take now (claim, release, approve, return,
+    withhold, resume): only the claim holder decides, and only what the case lets move.
+
+    A waiting letter can be claimed; a held one offered again; one being reviewed is decided
+    on by whoever holds the claim, and by nobody else until they release it.
+    """
+    if state is S.IN_REVIEW:
+        offered = REVIEW_DECISIONS if claim is ClaimHolder.ME else frozenset()
+    else:
+        offered = frozenset({Action.CLAIM, Action.RESUME})
+    return offered & allowed_actions(state, case)
+
+
+@dataclass(frozen=True)
+class AuthorActions:
+    """What the author's letter page offers."""
+
+    withdraw: bool
+    revise: bool
+    delete: bool
+
+
+def author_actions(
+    state: MessageState, case: CaseCondition, *, content_deleted: bool
+) -> AuthorActions:
+    """Withdraw and revise as the state machine allows; delete the content once nothing can
+    carry it to anyone (and only once)."""
+    allowed = allowed_actions(state, case)
+    return AuthorActions(
+        withdraw=Action.WITHDRAW in allowed,
+        revise=Action.REVISE in allowed,
+        delete=state in DELETABLE and not content_deleted,
+    )

@@ -24,6 +24,7 @@ from portal.accounts import services
 from portal.accounts.hashing import make_hasher
 from portal.accounts.models import Account, Role, SignInSession
 from portal.db import make_engine
+from portal.invitations import services as invitations
 from portal.settings import Settings
 from tests.support.live_server import LiveServer
 
@@ -67,7 +68,7 @@ class Backstage:
     def service_manager(self, name: str = "morgan", password: str | None = None) -> Member:
         """A service manager made through a fresh setup code (the printed link stops working)."""
         with Session(self.engine) as db:
-            issued = services.issue_setup_link(db, self.settings)
+            issued = invitations.issue_setup_link(db, self.settings)
             member = self._join(db, issued.code, name, password or new_password())
             db.commit()
         return member
@@ -76,20 +77,20 @@ class Backstage:
         with Session(self.engine) as db:
             account = db.get(Account, inviter.account_id)
             assert account is not None
-            issued = services.create_invitation(db, self.settings, account, role)
+            issued = invitations.create_invitation(db, self.settings, account, role)
             db.commit()
         return issued.code
 
     def _join(self, db: Session, code: str, name: str, password: str) -> Member:
         # What static/js/client/accounts.js does when joining, with portal.protocol: the same
         # keys, bundles and codes.
-        invitation = services.usable_invitation(db, self.settings, code)
+        invitation = invitations.usable_invitation(db, self.settings, code)
         keys = protocol.derive_account_keys(
             password, invitation.kdf_salt, invitation.kdf_ops, invitation.kdf_mem
         )
         secret_key, public_key = protocol.generate_identity()
         recovery_key = protocol.generate_recovery_key()
-        account = services.complete_join(
+        account = invitations.complete_join(
             db,
             self.settings,
             make_hasher(self.settings.auth_hash_profile),

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 from starlette.routing import Mount, Route
 
-from portal.accounts.models import Invitation, Role, SignInSession
+from portal.accounts.models import Role, SignInSession
+from portal.invitations.models import Invitation
 from portal.routes import routes
 from tests.factories import Person, Portal
 from tests.http.test_authorisation_cases import CASE_MATRIX, route_template

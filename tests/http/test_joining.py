@@ -7,8 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from portal import protocol
-from portal.accounts.models import Account, Invitation, Role
+from portal.accounts.models import Account, Role
 from portal.db import utcnow
+from portal.invitations.models import Invitation
 from tests.factories import Portal
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.models import Role
-from portal.messages.models import ContentGrant, GrantPurpose
+from portal.content.models import ContentGrant, GrantPurpose
 from tests.cases_world import CaseWorld
 from tests.factories import Portal
 

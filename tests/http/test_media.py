@@ -18,11 +18,17 @@ from starlette.testclient import TestClient
 from starlette.types import Message as AsgiMessage
 
 from portal import protocol
+from portal.blobstore import WRITE_BATCH, FilesystemBlobStore
+from portal.content.models import (
+    ContentChunk,
+    ContentObject,
+    ContentVersion,
+    HeldChunk,
+    PendingUpload,
+)
 from portal.db import utcnow
-from portal.media.blobstore import WRITE_BATCH, FilesystemBlobStore
-from portal.media.cleanup import run_cleanup
-from portal.media.models import HeldChunk, PendingUpload
-from portal.messages.models import ContentChunk, ContentObject, ContentVersion, Message
+from portal.maintenance import run_cleanup
+from portal.messages.models import Message
 from portal.settings import Settings
 from tests.cases_world import CaseWorld
 from tests.factories import Portal, SealedMessage

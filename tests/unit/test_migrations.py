@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-import portal.accounts.models  # registers its tables on Base
-import portal.audit.models
-import portal.media.models
-import portal.messages.models  # noqa: F401  (each registers its tables on Base)
+import portal.models  # noqa: F401  (registers every table on Base)
 from portal.db import Base, downgrade, make_engine, upgrade
 
 
@@ -55,5 +52,22 @@ def test_media_revision_goes_down_and_up_again(empty_database_url: str) -> None:
         assert chunk_columns["size"]["nullable"] is False
         message_columns = {c["name"] for c in inspect(engine).get_columns("messages")}
         assert {"media_seconds", "page_count", "transcript_object_id"} <= message_columns
+    finally:
+        engine.dispose()
+
+
+def test_maintenance_revision_goes_down_and_up_again(empty_database_url: str) -> None:
+    upgrade(empty_database_url)
+    downgrade(empty_database_url, "0003")
+    engine = make_engine(empty_database_url)
+    try:
+        assert "maintenance_leases" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+        columns = {c["name"] for c in inspect(engine).get_columns("maintenance_leases")}
+        assert columns == {"job", "holder", "leased_until", "last_finished_at"}
     finally:
         engine.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.accounts.services import normalize_code, normalize_name, validate_name
+from portal.accounts.services import normalize_name, validate_name
 from portal.errors import BadInput
 
 
@@ -25,7 +25,3 @@ def test_odd_names_are_refused_at_the_field(name: str) -> None:
 def test_names_compare_without_case_width_or_extra_spaces() -> None:
     full_width_s = "\uff33"
     assert normalize_name(f"  {full_width_s}am   SMITH ") == "sam smith"
-
-
-def test_codes_forgive_case_dashes_and_lookalikes() -> None:
-    assert normalize_code("abcd-efgh ijkl-mnop") == normalize_code("ABCDEFGH1JK1MN0P")

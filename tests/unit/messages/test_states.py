@@ -7,17 +7,25 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from portal.cases.models import CaseCondition
 from portal.messages.states import (
+    DELETABLE,
     FINAL_STATES,
+    QUEUE_FILTERS,
+    RECIPIENT_GRANT_STATES,
+    REVIEW_DECISIONS,
     STOPPING_ACTIONS,
     Action,
-    CaseCondition,
+    AuthorActions,
     CaseNotMoving,
+    ClaimHolder,
     MessageState,
     NotAllowedNow,
     TransitionError,
     allowed_actions,
+    author_actions,
     recipient_may_read,
+    review_actions,
     transition,
 )
 
@@ -56,6 +64,85 @@ def test_closed_case_allows_only_withdrawal() -> None:
 def test_final_states_allow_nothing() -> None:
     for state in FINAL_STATES:
         assert allowed_actions(state, CaseCondition.OPEN) == frozenset()
+
+
+def test_queue_filters_waiting_reviewing_and_all() -> None:
+    assert QUEUE_FILTERS["waiting"] == {S.SUBMITTED, S.IN_REVIEW}
+    assert QUEUE_FILTERS["reviewing"] == {S.IN_REVIEW}
+    assert QUEUE_FILTERS["all"] == set(MessageState)
+
+
+def test_deletable_states_can_never_reach_the_recipient() -> None:
+    assert {S.WITHDRAWN, S.DECLINED, S.WITHHELD} == DELETABLE
+    assert DELETABLE <= FINAL_STATES
+    assert DELETABLE.isdisjoint(RECIPIENT_GRANT_STATES)
+
+
+C = CaseCondition
+H = ClaimHolder
+DECIDE = {Action.RELEASE_CLAIM, Action.APPROVE, Action.RETURN, Action.WITHHOLD}
+
+
+@pytest.mark.parametrize(
+    ("state", "case", "claim", "expected"),
+    [
+        # A waiting letter: whoever opens the review page claims it, while the case is open.
+        (S.SUBMITTED, C.OPEN, H.NOBODY, {Action.CLAIM}),
+        (S.SUBMITTED, C.PAUSED, H.NOBODY, set()),
+        (S.SUBMITTED, C.CLOSED, H.NOBODY, set()),
+        # Being reviewed: the claim holder decides (or stops reviewing); nobody else can.
+        (S.IN_REVIEW, C.OPEN, H.ME, DECIDE),
+        (S.IN_REVIEW, C.OPEN, H.SOMEONE_ELSE, set()),
+        (S.IN_REVIEW, C.OPEN, H.NOBODY, set()),
+        (S.IN_REVIEW, C.PAUSED, H.ME, set()),
+        # Held at the recipient's request: any of the case's facilitators may offer it again.
+        (S.HELD, C.OPEN, H.NOBODY, {Action.RESUME}),
+        (S.HELD, C.OPEN, H.SOMEONE_ELSE, {Action.RESUME}),
+        (S.HELD, C.PAUSED, H.NOBODY, set()),
+        # Nothing left to decide.
+        (S.RETURNED, C.OPEN, H.NOBODY, set()),
+        (S.AWAITING_RECIPIENT, C.OPEN, H.ME, set()),
+        (S.OPENED, C.OPEN, H.ME, set()),
+        (S.WITHHELD, C.OPEN, H.ME, set()),
+    ],
+)
+def test_review_actions_follow_state_case_and_claim(
+    state: MessageState, case: CaseCondition, claim: ClaimHolder, expected: set[Action]
+) -> None:
+    assert review_actions(state, case, claim) == expected
+
+
+@pytest.mark.parametrize("state", list(MessageState))
+@pytest.mark.parametrize("case", list(CaseCondition))
+@pytest.mark.parametrize("claim", list(ClaimHolder))
+def test_review_actions_are_moves_the_state_machine_allows(
+    state: MessageState, case: CaseCondition, claim: ClaimHolder
+) -> None:
+    offered = review_actions(state, case, claim)
+    assert offered <= allowed_actions(state, case)
+    assert offered <= REVIEW_DECISIONS | {Action.CLAIM, Action.RESUME}
+    if claim is not ClaimHolder.ME:
+        assert offered.isdisjoint(REVIEW_DECISIONS)
+
+
+@pytest.mark.parametrize(
+    ("state", "case", "deleted", "expected"),
+    [
+        (S.SUBMITTED, C.OPEN, False, AuthorActions(withdraw=True, revise=False, delete=False)),
+        (S.RETURNED, C.OPEN, False, AuthorActions(withdraw=True, revise=True, delete=False)),
+        # Paused: revising waits, withdrawing never does.
+        (S.RETURNED, C.PAUSED, False, AuthorActions(withdraw=True, revise=False, delete=False)),
+        (S.AWAITING_RECIPIENT, C.CLOSED, False, AuthorActions(True, False, False)),
+        (S.OPENED, C.OPEN, False, AuthorActions(withdraw=False, revise=False, delete=False)),
+        (S.WITHDRAWN, C.OPEN, False, AuthorActions(withdraw=False, revise=False, delete=True)),
+        (S.DECLINED, C.CLOSED, False, AuthorActions(withdraw=False, revise=False, delete=True)),
+        (S.WITHHELD, C.OPEN, True, AuthorActions(withdraw=False, revise=False, delete=False)),
+    ],
+)
+def test_author_actions_on_the_letter_page(
+    state: MessageState, case: CaseCondition, deleted: bool, expected: AuthorActions
+) -> None:
+    assert author_actions(state, case, content_deleted=deleted) == expected
 
 
 class MessageLife(RuleBasedStateMachine):

@@ -5,7 +5,10 @@ that the manifest hash is the hash of the manifest sent, and grant sizes. The br
 open an object check everything else (every chunk hash against the decrypted manifest).
 
 A version's chunks arrive inline (in the submit JSON: the text) or were uploaded before (held
-in the blob store, see portal/media): both kinds together must form the whole object.
+in the blob store, see ``uploads.py``): both kinds together must form the whole object.
+
+Never commits, and never touches the blob store: whoever removes rows here deletes the blobs
+after the commit.
 """
 
 from __future__ import annotations
@@ -17,22 +20,23 @@ from sqlalchemy.orm import Session
 
 from portal import protocol, wire
 from portal.accounts.models import Account
+from portal.blobstore import ChunkKey
 from portal.cases.models import Case, Participant
-from portal.db import utcnow
-from portal.errors import BadInput, NotFound
-from portal.media import services as media
-from portal.media.blobstore import ChunkKey
-from portal.media.services import StoredChunkIn
-from portal.messages.models import (
+from portal.content import uploads
+from portal.content.models import (
     ContentChunk,
     ContentGrant,
     ContentKind,
     ContentObject,
     ContentVersion,
     GrantPurpose,
+    PendingUpload,
 )
+from portal.content.uploads import StoredChunkIn
+from portal.db import MissingRow, utcnow
+from portal.errors import BadInput, NotFound
 
-AEAD_OVERHEAD = media.AEAD_OVERHEAD  # nonce and tag
+AEAD_OVERHEAD = uploads.AEAD_OVERHEAD  # nonce and tag
 FULL_CHUNK = protocol.CHUNK_SIZE + AEAD_OVERHEAD
 CONTENT_GRANT_SIZE = wire.CONTENT_GRANT
 MAX_MANIFEST = 64 * 1024
@@ -141,7 +145,7 @@ def store_version(db: Session, obj: ContentObject, version: int, upload: Upload)
     check_upload(upload)
     if db.get(ContentVersion, (obj.id, version)) is not None:
         raise BadInput("That version was already sent.", field="version")
-    media.take_held(db, obj.id, version, upload.stored)
+    uploads.take_held(db, obj.id, version, upload.stored)
     row = ContentVersion(
         object_id=obj.id,
         version=version,
@@ -188,16 +192,18 @@ def unlisted_held(db: Session, obj: ContentObject, version: int, upload: Upload)
     listed = {(c.part, c.index) for c in upload.stored}
     return [
         ChunkKey(obj.id, version, c.part, c.index)
-        for c in media.held_chunks(db, obj.id, version)
+        for c in uploads.held_chunks(db, obj.id, version)
         if (c.part, c.index) not in listed
     ]
 
 
 def delete_versions(db: Session, object_id: str) -> None:
-    """Every version of an object, with its chunks and grants (blobs: after the commit)."""
+    """Every version of an object, with its chunks and grants, and any upload of a version not
+    yet sent (blobs: after the commit)."""
     db.execute(delete(ContentChunk).where(ContentChunk.object_id == object_id))
     db.execute(delete(ContentGrant).where(ContentGrant.object_id == object_id))
     db.execute(delete(ContentVersion).where(ContentVersion.object_id == object_id))
+    db.execute(delete(PendingUpload).where(PendingUpload.object_id == object_id))
 
 
 def add_grant(
@@ -261,3 +267,37 @@ def chunks_of(db: Session, object_id: str, version: int) -> list[ContentChunk]:
             .order_by(ContentChunk.part, ContentChunk.index)
         )
     )
+
+
+def version_of(db: Session, object_id: str, version: int) -> ContentVersion:
+    """A version that must exist (a message's current one): a missing row is damage, not a
+    request for something absent."""
+    row = db.get(ContentVersion, (object_id, version))
+    if row is None:
+        raise MissingRow(f"content version {object_id} v{version}")
+    return row
+
+
+@dataclass(frozen=True)
+class SealedObject:
+    """One stored version as its readers get it: the manifest and every chunk's place."""
+
+    row: ContentVersion
+    chunks: list[ContentChunk]
+
+    @property
+    def inline(self) -> list[bytes]:
+        return [c.data for c in self.chunks if c.data is not None]
+
+
+def sealed_object(db: Session, object_id: str, version: int) -> SealedObject:
+    row = db.get(ContentVersion, (object_id, version))
+    if row is None:
+        raise NotFound
+    return SealedObject(row, chunks_of(db, object_id, version))
+
+
+def stored_chunk(
+    db: Session, object_id: str, version: int, part: int, index: int
+) -> ContentChunk | None:
+    return db.get(ContentChunk, (object_id, version, part, index))

@@ -1,8 +1,10 @@
 """Upload rules: start (with the quotas), hold chunks, cancel, and hand held chunks to a submit.
 
-Never commits, and never touches the blob store: the caller deletes blobs only after its
-transaction committed (``Ctx.after_commit``), so a rollback cannot leave a row pointing at a
-removed file. Sizes here are ciphertext sizes; the server never learns a plaintext size.
+Never commits, and never touches the blob store except to make a submitted version's chunks
+durable before the submit writes anything (``make_submitted_chunks_durable``): the caller
+deletes blobs only after its transaction committed (``Ctx.after_commit``), so a rollback cannot
+leave a row pointing at a removed file. Sizes here are ciphertext sizes; the server never learns
+a plaintext size.
 """
 
 from __future__ import annotations
@@ -15,14 +17,19 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from portal import protocol
+from portal.blobstore import BlobStore, ChunkKey, StoredChunk
+from portal.content.models import (
+    ContentChunk,
+    ContentObject,
+    ContentVersion,
+    HeldChunk,
+    PendingUpload,
+)
 from portal.db import utcnow
 from portal.errors import BadInput, Conflict, TooLarge
-from portal.media.blobstore import BlobStore, ChunkKey, StoredChunk
-from portal.media.models import HeldChunk, PendingUpload
-from portal.messages.models import ContentChunk, ContentObject, ContentVersion
 from portal.settings import Settings
 
-log = logging.getLogger("portal.media")
+log = logging.getLogger("portal.media")  # the name operators know from the logs
 
 AEAD_OVERHEAD = 24 + 16  # nonce and tag
 MAX_CHUNK_BYTES = protocol.CHUNK_SIZE + AEAD_OVERHEAD

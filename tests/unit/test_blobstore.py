@@ -13,7 +13,7 @@ import pytest
 from anyio.from_thread import start_blocking_portal
 
 from portal import protocol
-from portal.media.blobstore import (
+from portal.blobstore import (
     ChunkConflict,
     ChunkKey,
     ChunkTooLarge,

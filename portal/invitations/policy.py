@@ -1,8 +1,9 @@
-"""Who may do what with accounts and invitations: the one place these rules live."""
+"""Who may invite whom, and who may see and revoke an invitation: the one place these rules live."""
 
 from __future__ import annotations
 
-from portal.accounts.models import Account, Invitation, Role
+from portal.accounts.models import Account, Role
+from portal.invitations.models import Invitation
 
 # The service manager brings in staff; facilitators bring in the people in their cases.
 INVITABLE_ROLES: dict[Role, tuple[Role, ...]] = {

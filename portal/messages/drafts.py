@@ -1,0 +1,65 @@
+"""Autosaved drafts: sealed to their author's own key in the browser, opaque here. Never
+commits. A draft belongs to one account; anyone else's draft id is simply not found."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import Account
+from portal.cases.models import Participant
+from portal.db import utcnow
+from portal.errors import NotFound
+from portal.messages.models import Draft
+
+
+def drafts_of(db: Session, account: Account) -> list[Draft]:
+    """The account's drafts, the most recently saved first."""
+    return list(
+        db.scalars(
+            select(Draft).where(Draft.account_id == account.id).order_by(Draft.updated_at.desc())
+        )
+    )
+
+
+def save(
+    db: Session,
+    account: Account,
+    author: Participant,
+    draft_id: str,
+    blob: bytes,
+    *,
+    revises_message_id: str | None,
+) -> Draft:
+    """Create or replace the draft ``draft_id`` (an id the browser made).
+
+    ``revises_message_id`` must already have been checked to be one of the author's messages.
+    """
+    draft = db.get(Draft, draft_id)
+    if draft is not None and draft.account_id != account.id:
+        raise NotFound
+    if draft is None:
+        draft = Draft(
+            id=draft_id,
+            account_id=account.id,
+            case_id=author.case_id,
+            blob=blob,
+            revises_message_id=revises_message_id,
+            updated_at=utcnow(),
+        )
+        db.add(draft)
+    else:
+        draft.blob = blob
+        draft.updated_at = utcnow()
+    db.flush()
+    return draft
+
+
+def delete_draft(db: Session, account: Account, draft_id: str) -> None:
+    db.execute(delete(Draft).where(Draft.id == draft_id, Draft.account_id == account.id))
+
+
+def drop_sent(db: Session, account: Account, draft_id: str | None) -> None:
+    """The draft a letter was written from, once the letter is sent (if the browser named one)."""
+    if draft_id is not None:
+        delete_draft(db, account, draft_id)

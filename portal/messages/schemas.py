@@ -1,0 +1,198 @@
+"""Every request body the message endpoints read, parsed into typed values (BadInput naming the
+field otherwise). No database here: ids are only parsed, services look them up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal import protocol
+from portal.cases.models import Format
+from portal.content import services as content
+from portal.content import uploads
+from portal.content.models import ContentKind
+from portal.content.uploads import StoredChunkIn
+from portal.errors import BadInput
+from portal.messages.models import TranscriptLabel
+from portal.messages.services import AuthorGrants, Declared, LetterIn, NoteIn
+from portal.web import Fields
+
+NOTE_KINDS = {
+    "feedback": ContentKind.FEEDBACK,
+    "content_note": ContentKind.CONTENT_NOTE,
+    "transcript": ContentKind.TRANSCRIPT,
+}
+FORMATS = {f.value: f for f in Format}
+TRANSCRIPT_LABELS = {label.value: label for label in TranscriptLabel}
+MAX_STORED_CHUNKS = 100_000
+MAX_SECONDS = 7 * 24 * 3600
+MAX_PAGES = 10_000
+MAX_DRAFT = 24 + 16 + 200_000 * 4 + 1024
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """One version of a content object as the browser sealed and sent it."""
+
+    object_id: str
+    version: int
+    upload: content.Upload
+
+
+@dataclass(frozen=True)
+class ApprovalIn:
+    recipient_grant: bytes
+    note: NoteIn | None
+    transcript: NoteIn | None
+    transcript_label: TranscriptLabel
+
+
+@dataclass(frozen=True)
+class DraftIn:
+    blob: bytes
+    revises_message_id: str | None
+
+
+def sealed(fields: Fields, name: str) -> Sealed:
+    raw = fields.raw(name)
+    if not isinstance(raw, dict):
+        raise BadInput(field=name)
+    f = Fields(raw)
+    chunks_raw = raw.get("chunks")
+    if not isinstance(chunks_raw, list) or len(chunks_raw) > 1024:
+        raise BadInput(field=name)
+    chunks = []
+    for item in chunks_raw:
+        if not isinstance(item, dict):
+            raise BadInput(field=name)
+        c = Fields(item)
+        final = item.get("final")
+        if not isinstance(final, bool):
+            raise BadInput(field=name)
+        chunks.append(
+            content.ChunkIn(
+                part=c.integer("part", minimum=0, maximum=content.MAX_PARTS),
+                index=c.integer("index", minimum=0, maximum=1_000_000),
+                final=final,
+                data=c.binary("data", max_length=protocol.CHUNK_SIZE + content.AEAD_OVERHEAD),
+            )
+        )
+    object_id = f.text("object_id", max_length=36)
+    version = f.integer("version", minimum=1, maximum=1000)
+    upload = content.Upload(
+        manifest=f.binary("manifest", max_length=content.MAX_MANIFEST),
+        manifest_hash=f.binary("manifest_hash", length=32),
+        chunks=tuple(chunks),
+        stored=stored_chunks(raw.get("stored_chunks"), name),
+    )
+    return Sealed(object_id, version, upload)
+
+
+def stored_chunks(raw: object, name: str) -> tuple[StoredChunkIn, ...]:
+    """The uploaded chunks a submit lists (docs/api-media.md); absent for a text letter."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) > MAX_STORED_CHUNKS:
+        raise BadInput(field=name)
+    stored = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("final"), bool):
+            raise BadInput(field=name)
+        c = Fields(item)
+        stored.append(
+            StoredChunkIn(
+                part=c.integer("part", minimum=0, maximum=content.MAX_PARTS),
+                index=c.integer("index", minimum=0, maximum=uploads.LAST_INDEX),
+                final=item["final"],
+                size=c.integer("size", minimum=0, maximum=uploads.MAX_CHUNK_BYTES),
+                hash=c.binary("hash", length=32),
+            )
+        )
+    return tuple(stored)
+
+
+def declared(fields: Fields) -> Declared:
+    """``format`` and ``length``: what the author's browser declares about the content."""
+    format_ = fields.choice("format", FORMATS) if fields.raw("format") is not None else None
+    length = fields.raw("length")
+    if length is not None and not isinstance(length, dict):
+        raise BadInput(field="length")
+    f = Fields(length or {})
+    seconds = (
+        f.integer("seconds", minimum=0, maximum=MAX_SECONDS)
+        if f.raw("seconds") is not None
+        else None
+    )
+    pages = f.integer("pages", minimum=0, maximum=MAX_PAGES) if f.raw("pages") is not None else None
+    return Declared(format=format_ or Format.LETTER, seconds=seconds, pages=pages)
+
+
+def grant(fields: Fields, name: str) -> bytes:
+    return fields.binary(name, length=content.CONTENT_GRANT_SIZE)
+
+
+def author_grants(fields: Fields) -> AuthorGrants:
+    return AuthorGrants(
+        to_case=grant(fields, "grant_to_case"), to_author=grant(fields, "grant_to_author")
+    )
+
+
+def letter(fields: Fields, *, new: bool) -> LetterIn:
+    """The body of a send (``new``: it names its recipient) or of a revision."""
+    letter_sealed = sealed(fields, "letter")
+    if new and letter_sealed.version != 1:
+        raise BadInput(field="letter")
+    recipient_id = fields.text("recipient_participant_id", max_length=36) if new else None
+    grants = author_grants(fields)
+    facts = declared(fields)
+    draft_id = fields.raw("draft_id")
+    return LetterIn(
+        object_id=letter_sealed.object_id,
+        version=letter_sealed.version,
+        upload=letter_sealed.upload,
+        grants=grants,
+        declared=facts,
+        recipient_id=recipient_id,
+        draft_id=draft_id if isinstance(draft_id, str) else None,
+    )
+
+
+def note(fields: Fields, name: str, kind: ContentKind) -> NoteIn:
+    """A facilitator's sealed words (feedback, a reason, a content note, a transcript)."""
+    raw = fields.raw(name)
+    if not isinstance(raw, dict):
+        raise BadInput("Please write something first.", field=name)
+    f = Fields(raw)
+    note_sealed = sealed(fields, name)
+    if note_sealed.version != 1:
+        raise BadInput(field=name)
+    return NoteIn(
+        object_id=note_sealed.object_id,
+        kind=kind,
+        upload=note_sealed.upload,
+        to_case=grant(f, "grant_to_case"),
+        to_person=grant(f, "grant_to_person"),
+    )
+
+
+def approval(fields: Fields) -> ApprovalIn:
+    return ApprovalIn(
+        note=note(fields, "note", ContentKind.CONTENT_NOTE) if fields.raw("note") else None,
+        transcript=note(fields, "transcript", ContentKind.TRANSCRIPT)
+        if fields.raw("transcript")
+        else None,
+        transcript_label=fields.choice("transcript_label", TRANSCRIPT_LABELS)
+        if fields.raw("transcript_label") is not None
+        else TranscriptLabel.TRANSCRIPT,
+        recipient_grant=grant(fields, "recipient_grant"),
+    )
+
+
+def note_kind(fields: Fields) -> ContentKind:
+    kind: ContentKind = fields.choice("kind", NOTE_KINDS)
+    return kind
+
+
+def draft(fields: Fields) -> DraftIn:
+    blob = fields.binary("blob", max_length=MAX_DRAFT)
+    revises = fields.raw("revises_message_id")
+    return DraftIn(blob, None if revises is None else str(revises))

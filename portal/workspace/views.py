@@ -1,0 +1,89 @@
+"""Workspace endpoints: everyone's home page, the cases list, a case, its participants and its
+audit trail. Thin: authorise, one service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+
+from portal import protocol
+from portal.accounts.models import Role
+from portal.cases import policy as case_policy
+from portal.cases.models import Case, Participant
+from portal.web import Ctx, endpoint
+from portal.workspace import services
+
+FACILITATOR = frozenset({Role.FACILITATOR})
+
+
+def _case(ctx: Ctx) -> Case:
+    return case_policy.facilitated_case(
+        ctx.db, ctx.require_account(), ctx.request.path_params["case_id"]
+    )
+
+
+@endpoint()
+def home(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    if me.role is Role.PARTICIPANT:
+        context = services.participant_home(ctx.db, me)
+        if context is not None:
+            return ctx.render("participant/home.html", **context)
+    if me.role is Role.FACILITATOR:
+        return ctx.render("home.html", **services.facilitator_home(ctx.db, me))
+    return ctx.render("home.html")
+
+
+@endpoint(roles=FACILITATOR)
+def cases_page(ctx: Ctx) -> Response:
+    return ctx.render("cases/list.html", cases=services.case_rows(ctx.db, ctx.require_account()))
+
+
+@endpoint(roles=FACILITATOR)
+def case_page(ctx: Ctx) -> Response:
+    return ctx.render("cases/show.html", case=_case(ctx))
+
+
+@endpoint(roles=FACILITATOR)
+def case_audit_page(ctx: Ctx) -> Response:
+    case = _case(ctx)
+    return ctx.render("cases/audit.html", case=case, events=services.case_audit(ctx.db, case))
+
+
+def participant_json(participant: Participant, *, invitation_pending: bool) -> dict[str, Any]:
+    account = participant.account
+    b64 = protocol.b64encode
+    return {
+        "participant_id": participant.id,
+        "side": participant.side.value,
+        "side_label": participant.side.label,
+        "sealed_name": b64(participant.display_name),
+        "joined": account is not None,
+        "account_id": account.id if account else None,
+        "account_public_key": b64(account.public_key) if account else None,
+        "fingerprint": protocol.format_fingerprint(protocol.fingerprint_digits(account.public_key))
+        if account
+        else None,
+        "verified_public_key": b64(participant.verified_public_key)
+        if participant.verified_public_key
+        else None,
+        "key_verified_at": participant.key_verified_at.isoformat()
+        if participant.key_verified_at
+        else None,
+        "has_case_public_grant": participant.case_public_grant is not None,
+        "formats": sorted(f.value for f in participant.accepted_formats),
+        "consent_recorded_at": participant.consent_recorded_at.isoformat()
+        if participant.consent_recorded_at
+        else None,
+        "withdrawn_at": participant.withdrawn_at.isoformat() if participant.withdrawn_at else None,
+        "invitation_pending": invitation_pending,
+    }
+
+
+@endpoint(roles=FACILITATOR)
+def api_participants(ctx: Ctx) -> Response:
+    """The case page's participants, with whether an invitation waits for each (cases and
+    invitations together, hence here)."""
+    rows = services.participants_with_invitations(ctx.db, _case(ctx))
+    return JSONResponse([participant_json(p, invitation_pending=pending) for p, pending in rows])

@@ -1,0 +1,159 @@
+"""Message services on rows (tests/rows.py), in a transaction rolled back after each test."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import Role
+from portal.cases.models import Case, CaseCondition, Participant, Side
+from portal.content.models import ContentChunk, ContentGrant, GrantPurpose
+from portal.errors import Conflict
+from portal.messages import services
+from portal.messages.models import Message, MessageEvent
+from portal.messages.states import WAITING_FOR_REVIEW, MessageState
+from portal.settings import Settings
+from tests import rows
+
+S = MessageState
+
+
+def _pair(
+    db: Session, status: CaseCondition = CaseCondition.OPEN
+) -> tuple[Case, Participant, Participant]:
+    case = rows.case(db, status=status)
+    author = rows.participant(db, case, Side.PERSON_RESPONSIBLE)
+    recipient = rows.participant(db, case, Side.PERSON_HARMED)
+    return case, author, recipient
+
+
+def _events(db: Session, message: Message) -> list[MessageState]:
+    return list(
+        db.scalars(
+            select(MessageEvent.state)
+            .where(MessageEvent.message_id == message.id)
+            .order_by(MessageEvent.id)
+        )
+    )
+
+
+def test_claiming_a_waiting_letter_puts_it_in_review_by_that_facilitator(
+    db_session: Session, settings: Settings
+) -> None:
+    case, author, recipient = _pair(db_session)
+    facilitator = rows.facilitator_of(case)
+    message = rows.message(db_session, author, recipient)
+
+    services.claim(db_session, settings, facilitator, message)
+
+    assert message.state is S.IN_REVIEW
+    assert message.claimed_by_id == facilitator.id
+    assert _events(db_session, message) == [S.SUBMITTED, S.IN_REVIEW]
+
+
+def test_a_letter_someone_reviews_cannot_be_claimed_by_another(
+    db_session: Session, settings: Settings
+) -> None:
+    case, author, recipient = _pair(db_session)
+    message = rows.message(db_session, author, recipient)
+    services.claim(db_session, settings, rows.facilitator_of(case), message)
+    other = rows.account(db_session, Role.FACILITATOR)
+
+    with pytest.raises(Conflict, match="Another facilitator"):
+        services.claim(db_session, settings, other, message)
+
+
+def test_a_paused_case_refuses_a_claim_in_plain_words(
+    db_session: Session, settings: Settings
+) -> None:
+    case, author, recipient = _pair(db_session, CaseCondition.PAUSED)
+    message = rows.message(db_session, author, recipient)
+
+    with pytest.raises(services.MoveRefused, match="paused or closed"):
+        services.claim(db_session, settings, rows.facilitator_of(case), message)
+    assert message.state is S.SUBMITTED
+
+
+def test_withdrawing_an_approved_letter_shreds_the_recipients_grant(
+    db_session: Session, settings: Settings
+) -> None:
+    _case, author, recipient = _pair(db_session)
+    message = rows.message(db_session, author, recipient, S.AWAITING_RECIPIENT)
+    assert author.account is not None
+
+    services.withdraw_letter(db_session, settings, author.account, message)
+
+    assert message.state is S.WITHDRAWN
+    purposes = db_session.scalars(
+        select(ContentGrant.purpose).where(ContentGrant.object_id == message.object_id)
+    ).all()
+    assert GrantPurpose.RECIPIENT not in purposes
+    assert GrantPurpose.AUTHOR in purposes
+
+
+def test_content_is_deleted_only_once_nothing_can_carry_it(
+    db_session: Session, settings: Settings
+) -> None:
+    _case, author, recipient = _pair(db_session)
+    message = rows.message(db_session, author, recipient)
+    assert author.account is not None
+    with pytest.raises(Conflict):
+        services.delete_content(db_session, settings, author.account, message)
+
+    services.withdraw_letter(db_session, settings, author.account, message)
+    object_id = services.delete_content(db_session, settings, author.account, message)
+
+    assert object_id == message.object_id
+    assert message.content_deleted_at is not None
+    chunks = db_session.scalars(select(ContentChunk).where(ContentChunk.object_id == object_id))
+    assert chunks.all() == []
+
+
+def test_a_participant_withdrawing_stops_their_letters_and_holds_those_for_them(
+    db_session: Session, settings: Settings
+) -> None:
+    _case, author, recipient = _pair(db_session)
+    theirs = rows.message(db_session, author, recipient, S.IN_REVIEW)
+    for_them = rows.message(db_session, recipient, author, S.AWAITING_RECIPIENT)
+    opened = rows.message(db_session, recipient, author, S.OPENED)
+    assert author.account is not None
+
+    services.participant_withdraws(db_session, settings, author.account, author)
+
+    assert author.withdrawn_at is not None
+    assert (theirs.state, for_them.state, opened.state) == (S.WITHDRAWN, S.HELD, S.OPENED)
+
+
+def test_the_recipient_sees_only_what_was_released_to_them(db_session: Session) -> None:
+    _case, author, recipient = _pair(db_session)
+    rows.message(db_session, author, recipient, S.IN_REVIEW)
+    released = rows.message(db_session, author, recipient, S.AWAITING_RECIPIENT)
+
+    assert services.letters_for(db_session, recipient) == [released]
+    assert len(services.letters_by(db_session, author)) == 2
+
+
+def test_why_cannot_write_gives_the_sentence(db_session: Session) -> None:
+    case, author, _recipient = _pair(db_session, CaseCondition.PAUSED)
+    assert services.why_cannot_write(case, author) == (
+        "This case is paused at the moment, so letters cannot be sent. Your draft is kept."
+    )
+    case.status = CaseCondition.OPEN
+    assert services.why_cannot_write(case, author) is None
+
+
+def test_the_queue_names_who_reviews_each_letter(db_session: Session, settings: Settings) -> None:
+    case, author, recipient = _pair(db_session)
+    facilitator = rows.facilitator_of(case)
+    waiting = rows.message(db_session, author, recipient)
+    reviewed = rows.message(db_session, author, recipient)
+    services.claim(db_session, settings, facilitator, reviewed)
+
+    items = services.review_queue(
+        db_session, facilitator, case_id=None, states=WAITING_FOR_REVIEW, format_=None
+    )
+
+    names = {item.message.id: item.claimed_by_name for item in items}
+    assert names == {waiting.id: None, reviewed.id: facilitator.sign_in_name}
+    assert services.waiting_counts(db_session, [case.id]) == {case.id: 2}

@@ -1,0 +1,128 @@
+"""The periodic jobs: two runners (two server processes) against one database, on SQLite and
+PostgreSQL; each job runs once per period, in batches, and the real jobs remove what is old."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from portal.accounts.models import Role, SignInFailure, SignInSession
+from portal.blobstore import FilesystemBlobStore
+from portal.db import make_session_factory, utcnow
+from portal.invitations.models import Invitation
+from portal.leases import MaintenanceLease
+from portal.maintenance import FAILED, Job, Maintenance, Run
+from portal.settings import Settings
+from tests import rows
+
+HOUR = timedelta(hours=1)
+
+
+def _runner(
+    engine: Engine, settings: Settings, tmp_path: Path, jobs: tuple[Job, ...], batch: int = 200
+) -> Maintenance:
+    return Maintenance(
+        make_session_factory(engine),
+        FilesystemBlobStore(tmp_path / "blobs"),
+        settings,
+        jobs=jobs,
+        batch=batch,
+    )
+
+
+def _age_last_run(sessions: sessionmaker[Session], by: timedelta) -> None:
+    with sessions() as db:
+        db.execute(update(MaintenanceLease).values(last_finished_at=utcnow() - by))
+        db.commit()
+
+
+def test_two_runners_run_a_job_once_per_period(
+    db_engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    ran: list[str] = []
+    seen_by_b: list[dict[str, str]] = []
+
+    def work(run: Run) -> str:
+        ran.append(run.holder)
+        # While this run holds the lease, the other process finds nothing to do.
+        seen_by_b.append(b.run_due())
+        return "done"
+
+    jobs = (Job("counted", HOUR, work),)
+    a = _runner(db_engine, settings, tmp_path, jobs)
+    b = _runner(db_engine, settings, tmp_path, jobs)
+
+    assert a.run_due() == {"counted": "done"}
+    assert seen_by_b == [{}]
+    assert b.run_due() == {}  # the period has not passed
+    assert a.run_due() == {}
+    _age_last_run(a.sessions, HOUR)
+    assert b.run_due() == {"counted": "done"}
+    assert ran == [a.holder, b.holder]
+
+
+def test_running_now_ignores_the_period_and_a_failure_waits_for_the_next(
+    db_engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    def fails(run: Run) -> str:
+        raise RuntimeError("the disk is gone")
+
+    runner = _runner(db_engine, settings, tmp_path, (Job("fragile", HOUR, fails),))
+    assert runner.run_all_now() == {"fragile": FAILED}
+    assert runner.run_due() == {}  # failed just now: tried again a period later
+    assert runner.run_all_now() == {"fragile": FAILED}
+
+
+def test_a_run_stops_between_batches_once_its_lease_is_lost(
+    db_engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    batches: list[int] = []
+
+    def endless(run: Run) -> str:
+        def remove(db: Session) -> int:
+            batches.append(len(batches))
+            # Another process took over (this one was too slow): the lease is no longer ours.
+            db.execute(update(MaintenanceLease).values(holder="someone else"))
+            return run.batch
+
+        return str(run.in_batches(remove))
+
+    runner = _runner(db_engine, settings, tmp_path, (Job("slow", HOUR, endless),), batch=5)
+    assert runner.run_all_now() == {"slow": "5"}
+    assert batches == [0]
+
+
+def test_the_jobs_remove_old_failures_sessions_and_invitations(
+    db_engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    now = utcnow()
+    sessions = make_session_factory(db_engine)
+    with sessions() as db:
+        manager = rows.account(db, Role.SERVICE_MANAGER)
+        rows.sign_in_failure(db, now - timedelta(days=1))
+        recent_failure = rows.sign_in_failure(db, now)
+        rows.sign_in_session(db, manager, started=now - timedelta(days=3), ended_at=now - HOUR * 48)
+        active = rows.sign_in_session(db, manager)
+        rows.invitation(db, manager, expires_at=now - timedelta(days=40))
+        waiting = rows.invitation(db, manager)
+        db.commit()
+        kept = (recent_failure.id, active.id, waiting.id)
+
+    runner = Maintenance(sessions, FilesystemBlobStore(tmp_path / "blobs"), settings, batch=1)
+    reports = runner.run_due()
+
+    assert reports == {
+        "upload-cleanup": "Cleanup removed 0 expired uploads, 0 unused content ids, "
+        "0 stale temporary files, 0 orphan folders.",
+        "sign-in-failures": "Removed 1 sign-in failures older than the throttling window.",
+        "ended-sessions": "Removed 1 sessions that ended more than a day ago.",
+        "used-invitations": "Removed 1 invitations used, withdrawn or expired over 30 days ago.",
+    }
+    with sessions() as db:
+        assert list(db.scalars(select(SignInFailure.id))) == [kept[0]]
+        assert list(db.scalars(select(SignInSession.id))) == [kept[1]]
+        assert list(db.scalars(select(Invitation.id))) == [kept[2]]
+    assert runner.run_due() == {}

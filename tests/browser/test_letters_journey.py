@@ -52,7 +52,10 @@ class Canaries:
 # -- the journey ---------------------------------------------------------------------------
 
 
+# The one browser test that also runs on PostgreSQL: every step of a letter, through the real
+# server, from opening the case to the person harmed reading it (tests/conftest.py says why).
 @pytest.mark.browser
+@pytest.mark.both_databases
 def test_letter_returned_revised_and_approved_reaches_person_harmed_exactly_and_nowhere_else(
     page: Page, live_server: LiveServer, stage: LettersBackstage, new_context: NewContext
 ) -> None:

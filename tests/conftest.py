@@ -2,9 +2,10 @@
 
 Markers say what a test needs (registered here, next to the code that applies them):
     browser         drives headless Chromium against a live portal; the test says so itself
-    postgres        runs against PostgreSQL; never written by hand: given to the PostgreSQL
-                    variant of every database test and to tests that use ``postgres_server``,
-                    so ``-m "not postgres"`` never starts the server
+    postgres        runs against PostgreSQL; given here to the PostgreSQL variant of every
+                    database test and to tests that use ``postgres_server`` (written by hand
+                    only on a test that starts a server of its own), so ``-m "not postgres"``
+                    never starts one
     both_databases  a browser test that runs on PostgreSQL too (one whole journey has it)
 Databases (a test that asks for one runs on SQLite and on PostgreSQL; a browser test on SQLite
 only, unless marked ``both_databases``: see ``database_backends``):
@@ -84,7 +85,7 @@ SERVERS = pytest.StashKey[LiveServerFactory]()
 
 MARKERS = {
     "browser": "drives headless Chromium against a live portal",
-    "postgres": "runs against PostgreSQL (given by tests/conftest.py, not written by hand)",
+    "postgres": "runs against PostgreSQL (given by tests/conftest.py to database tests)",
     "both_databases": "a browser test that runs on PostgreSQL too, not only on SQLite",
 }
 # A test that uses one of these, directly or through another fixture, is generated once per

@@ -8,6 +8,7 @@ harness shows up as such and not as a failure of the application.
 from __future__ import annotations
 
 import base64
+import socket
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -18,8 +19,10 @@ import pytest
 from playwright.sync_api import Page
 from sqlalchemy import create_engine, text
 
+from tests.support import postgres
 from tests.support.browser import BrowserGuard, PageObject, check_accessibility
 from tests.support.env import QUICK_EXIT_URL
+from tests.support.ports import free_port
 from tests.support.postgres import PostgresServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,6 +63,23 @@ def test_postgres_runs_without_durability(postgres_server: PostgresServer) -> No
             assert row == ("off",), setting
         row = connection.execute("SHOW listen_addresses").fetchone()
         assert row == ("127.0.0.1",)
+
+
+# Written by hand: this test starts a server of its own rather than use postgres_server.
+@pytest.mark.postgres
+def test_postgres_starts_on_another_port_when_its_first_is_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With pytest-xdist each worker starts its own server: another may take the free port first.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ports = iter([taken.getsockname()[1]])
+        monkeypatch.setattr(postgres, "free_port", lambda: next(ports, None) or free_port())
+
+        with PostgresServer() as server, server.connect() as connection:
+            assert server.port != taken.getsockname()[1]
+            assert connection.execute("SELECT 1").fetchone() == (1,)
 
 
 # -- a strict local site for the browser tests -----------------------------------------------

@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
 # Command two: install, then lint, type-check and test, stopping at the first failure.
 # Arguments go to pytest, e.g. ./scripts/test.sh -k sqlite -x
+#
+# ./scripts/test.sh --fast is the loop for your own edits: the same checks, but only the tests
+# that need neither PostgreSQL nor a browser (the unit and HTTP tests on SQLite, and the node
+# tests). Tests say what they need with markers (see tests/conftest.py); the full run is CI's.
+#
+# pytest runs in one pytest-xdist worker per core (-n auto), each with its own PostgreSQL server
+# and Chromium, the long browser tests shared out as workers come free (worksteal). Measured
+# here on 2 cores, it is faster than one process: browser tests spend much of their time
+# waiting on the browser and the server. Pass -n 0 for one process (a later -n wins).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf '==> %s\n' "$*"; }
+
+selection=()
+if [[ ${1:-} == --fast ]]; then
+  shift
+  selection=(-m "not postgres and not browser")
+fi
 
 ./scripts/install.sh
 
@@ -16,5 +31,5 @@ say "mypy"
 .venv/bin/mypy
 say "node --test tests/js/"
 node --test tests/js/
-say "pytest"
-.venv/bin/pytest "$@"
+say "pytest ${selection[*]}"
+.venv/bin/pytest -n auto --dist worksteal "${selection[@]}" "$@"

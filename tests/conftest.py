@@ -1,6 +1,14 @@
-"""Fixtures shared by every test.
+"""Fixtures and markers shared by every test.
 
-Databases (each test that asks for one runs twice, on SQLite and on PostgreSQL):
+Markers say what a test needs (registered here, next to the code that applies them):
+    browser         drives headless Chromium against a live portal; the test says so itself
+    postgres        runs against PostgreSQL; given here to the PostgreSQL variant of every
+                    database test and to tests that use ``postgres_server`` (written by hand
+                    only on a test that starts a server of its own), so ``-m "not postgres"``
+                    never starts one
+    both_databases  a browser test that runs on PostgreSQL too (one whole journey has it)
+Databases (a test that asks for one runs on SQLite and on PostgreSQL; a browser test on SQLite
+only, unless marked ``both_databases``: see ``database_backends``):
     database_url        URL of a fresh database migrated to head, the test's own
     empty_database_url  the same, but never migrated (for migration tests and the harness)
     db_engine           ``portal.db.make_engine(database_url)``, disposed afterwards
@@ -45,6 +53,7 @@ from tests.support.browser import (
 )
 from tests.support.databases import (
     BACKENDS,
+    Backend,
     Databases,
     Migrate,
     PostgresDatabases,
@@ -70,6 +79,66 @@ ARTIFACTS = Path(os.environ.get("PORTAL_TEST_ARTIFACTS", REPO / "test-artifacts"
 GUARD = pytest.StashKey[BrowserGuard]()
 CONTEXT = pytest.StashKey[BrowserContext]()
 SERVERS = pytest.StashKey[LiveServerFactory]()
+
+
+# -- markers --------------------------------------------------------------------------------
+
+MARKERS = {
+    "browser": "drives headless Chromium against a live portal",
+    "postgres": "runs against PostgreSQL (given by tests/conftest.py to database tests)",
+    "both_databases": "a browser test that runs on PostgreSQL too, not only on SQLite",
+}
+# A test that uses one of these, directly or through another fixture, is generated once per
+# backend it runs on (``pytest_generate_tests``).
+DATABASE_FIXTURES = ("database_url", "empty_database_url")
+# A test that uses one of these talks to PostgreSQL whatever its parameters.
+POSTGRES_FIXTURES = ("postgres_server", "postgresql_databases")
+BACKEND_MARKS: dict[Backend, tuple[pytest.MarkDecorator, ...]] = {
+    "sqlite": (),
+    "postgresql": (pytest.mark.postgres,),
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+
+
+def database_backends(test: pytest.Function) -> tuple[Backend, ...]:
+    """The backends a test's database fixtures are generated for.
+
+    Unit and HTTP tests run on both. A browser test runs on SQLite only: it costs seconds of a
+    real browser and what it checks (pages, scripts, the protocol in the browser) does not change
+    with the database, which the unit and HTTP tests cover on both. One whole journey, marked
+    ``both_databases``, still runs on PostgreSQL, to show the live server works there too.
+    """
+    browser = test.get_closest_marker("browser") is not None
+    both = test.get_closest_marker("both_databases") is not None
+    if both and not browser:
+        pytest.fail(
+            f"{test.nodeid}: both_databases is for browser tests (others run on both anyway)",
+            pytrace=False,
+        )
+    return ("sqlite",) if browser and not both else BACKENDS
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    backends = database_backends(metafunc.definition)
+    for name in DATABASE_FIXTURES:
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(
+                name,
+                [pytest.param(b, id=b, marks=BACKEND_MARKS[b]) for b in backends],
+                indirect=True,
+            )
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """A test that uses the PostgreSQL server directly is a ``postgres`` test too (a database
+    test is one through its PostgreSQL parameter). Called before ``-m`` selects."""
+    names = getattr(item, "fixturenames", ())
+    if any(name in names for name in POSTGRES_FIXTURES):
+        item.add_marker(pytest.mark.postgres)
 
 
 # -- databases ------------------------------------------------------------------------------
@@ -99,21 +168,24 @@ def postgresql_databases(postgres_server: PostgresServer) -> PostgresDatabases:
 
 
 def _databases(request: pytest.FixtureRequest) -> Databases:
-    # Looked up by name so that a run which selects only SQLite never starts PostgreSQL.
+    # The backend is the test's parameter, given by pytest_generate_tests. Looked up by name so
+    # that a run which selects only SQLite never starts PostgreSQL.
     databases: Databases = request.getfixturevalue(f"{request.param}_databases")
     return databases
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database migrated to head by ``portal.db.upgrade``, for this test alone."""
+    """A fresh database migrated to head by ``portal.db.upgrade``, for this test alone.
+
+    On each backend in ``database_backends(test)``: the test is generated once per backend."""
     with _databases(request).database(tmp_path, migrated=True) as url:
         yield url
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database with no tables, for this test alone."""
+    """A fresh database with no tables, for this test alone (one test per backend, as above)."""
     with _databases(request).database(tmp_path, migrated=False) as url:
         yield url
 

@@ -1,4 +1,5 @@
-"""The test harness itself: per-test databases on both backends, the browser and its guards.
+"""The test harness itself: per-test databases on both backends, the markers that say what a test
+needs (and so which backends it runs on), the browser and its guards.
 
 These tests use plain SQLAlchemy and a tiny local web server, not the portal, so that a broken
 harness shows up as such and not as a failure of the application.
@@ -7,6 +8,7 @@ harness shows up as such and not as a failure of the application.
 from __future__ import annotations
 
 import base64
+import socket
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -17,8 +19,10 @@ import pytest
 from playwright.sync_api import Page
 from sqlalchemy import create_engine, text
 
+from tests.support import postgres
 from tests.support.browser import BrowserGuard, PageObject, check_accessibility
 from tests.support.env import QUICK_EXIT_URL
+from tests.support.ports import free_port
 from tests.support.postgres import PostgresServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,6 +63,23 @@ def test_postgres_runs_without_durability(postgres_server: PostgresServer) -> No
             assert row == ("off",), setting
         row = connection.execute("SHOW listen_addresses").fetchone()
         assert row == ("127.0.0.1",)
+
+
+# Written by hand: this test starts a server of its own rather than use postgres_server.
+@pytest.mark.postgres
+def test_postgres_starts_on_another_port_when_its_first_is_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With pytest-xdist each worker starts its own server: another may take the free port first.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ports = iter([taken.getsockname()[1]])
+        monkeypatch.setattr(postgres, "free_port", lambda: next(ports, None) or free_port())
+
+        with PostgresServer() as server, server.connect() as connection:
+            assert server.port != taken.getsockname()[1]
+            assert connection.execute("SELECT 1").fetchone() == (1,)
 
 
 # -- a strict local site for the browser tests -----------------------------------------------
@@ -262,3 +283,84 @@ def test_quick_exit_address_answers_with_neutral_page(page: Page) -> None:
     assert response.status == 200
     assert page.title() == "Weather forecast"
     check_accessibility(page)
+
+
+# -- markers --------------------------------------------------------------------------------
+
+SHAPES = """
+import pytest
+
+
+def test_http(database_url: str) -> None: ...
+
+
+def test_migration(empty_database_url: str) -> None: ...
+
+
+def test_server(postgres_server: object) -> None: ...
+
+
+def test_no_database() -> None: ...
+
+
+@pytest.mark.browser
+def test_page(database_url: str) -> None: ...
+
+
+@pytest.mark.browser
+@pytest.mark.both_databases
+def test_journey(database_url: str) -> None: ...
+"""
+
+
+def test_browser_tests_get_sqlite_only_and_every_postgres_test_is_marked(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest('pytest_plugins = ["tests.conftest"]\n')
+    pytester.makepyfile(test_shapes=SHAPES)
+
+    # In this process: a pytest in a subprocess would cost seconds.
+    reprec = pytester.inline_run(
+        "--strict-markers",
+        "-p",
+        "no:cacheprovider",
+        "--collect-only",
+        "-m",
+        "not postgres and not browser",
+    )
+
+    selected = reprec.getcall("pytest_collection_finish").session.items
+    deselected = [item for call in reprec.getcalls("pytest_deselected") for item in call.items]
+    marked = {item.name: item.get_closest_marker("postgres") is not None for item in selected}
+    marked |= {item.name: item.get_closest_marker("postgres") is not None for item in deselected}
+    assert marked == {
+        "test_http[sqlite]": False,
+        "test_http[postgresql]": True,
+        "test_migration[sqlite]": False,
+        "test_migration[postgresql]": True,
+        "test_server": True,
+        "test_no_database": False,
+        # Browser tests run on SQLite only, unless marked both_databases.
+        "test_page[sqlite]": False,
+        "test_journey[sqlite]": False,
+        "test_journey[postgresql]": True,
+    }
+    # The marks are there before -m selects: the fast loop never starts PostgreSQL.
+    assert {item.name for item in selected} == {
+        "test_http[sqlite]",
+        "test_migration[sqlite]",
+        "test_no_database",
+    }
+
+
+def test_both_databases_outside_browser_tests_is_refused(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest('pytest_plugins = ["tests.conftest"]\n')
+    pytester.makepyfile(
+        "import pytest\n\n\n@pytest.mark.both_databases\n"
+        "def test_http(database_url: str) -> None: ...\n"
+    )
+
+    result = pytester.runpytest("-p", "no:cacheprovider", "--collect-only", "-q")
+
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*both_databases is for browser tests*"])

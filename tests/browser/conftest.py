@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext
 
-from tests.browser.backstage import Backstage
-from tests.browser.devices import NewContext, open_context
-from tests.browser.letters_backstage import LettersBackstage, seeded_portal
+from tests.browser.support.backstage import Backstage
+from tests.browser.support.devices import NewContext, open_context
+from tests.browser.support.letters_backstage import LettersBackstage, seeded_portal
 from tests.factories import Portal
 from tests.support.browser import BrowserGuard
 from tests.support.live_server import LiveServer
@@ -17,7 +17,7 @@ from tests.support.live_server import LiveServer
 
 @pytest.fixture
 def backstage_of() -> Iterator[Callable[[LiveServer], Backstage]]:
-    """``backstage_of(server)``: direct access to that server's database (see backstage.py)."""
+    """``backstage_of(server)``: direct access to that server's database (support/backstage.py)."""
     stages: list[Backstage] = []
 
     def make(server: LiveServer) -> Backstage:
@@ -56,7 +56,7 @@ def new_context(browser: Browser, browser_guard: BrowserGuard) -> Iterator[NewCo
 
 @pytest.fixture
 def stage(live_server: LiveServer) -> Iterator[LettersBackstage]:
-    """Facilitators and whole cases behind the scenes of the live server (letters_backstage.py)."""
+    """Facilitators and whole cases behind the live server (support/letters_backstage.py)."""
     stage = LettersBackstage(live_server)
     try:
         yield stage

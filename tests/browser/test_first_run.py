@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import Page
 
 from portal import protocol
-from tests.browser.backstage import Backstage, new_password
 from tests.browser.pages import SetupPage
+from tests.browser.support.backstage import Backstage, new_password
 from tests.support.browser import BrowserGuard
 from tests.support.live_server import LiveServer
 

@@ -4,7 +4,7 @@ the rules that keep a letter from moving when it must not (before opting in, aft
 while the case is paused, for a facilitator of another case).
 
 The journey is built through the UI. The other tests seed their case and letter over HTTP with
-the Python protocol (letters_backstage.py) and use the browser for the step they are about.
+the Python protocol (support/letters_backstage.py) and use the browser for the step they are about.
 """
 
 from __future__ import annotations
@@ -15,10 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.backstage import new_password
-from tests.browser.devices import NewContext
-from tests.browser.letters_backstage import LettersBackstage, seed_case
-from tests.browser.letters_pages import (
+from tests.browser.pages.letters import (
     CasePage,
     NotFoundPage,
     QueuePage,
@@ -27,6 +24,9 @@ from tests.browser.letters_pages import (
     participant_joins,
     participant_signs_in,
 )
+from tests.browser.support.backstage import new_password
+from tests.browser.support.devices import NewContext
+from tests.browser.support.letters_backstage import LettersBackstage, seed_case
 from tests.factories import Portal
 from tests.support import leaks
 from tests.support.browser import BrowserGuard
@@ -52,7 +52,10 @@ class Canaries:
 # -- the journey ---------------------------------------------------------------------------
 
 
+# The one browser test that also runs on PostgreSQL: every step of a letter, through the real
+# server, from opening the case to the person harmed reading it (tests/conftest.py says why).
 @pytest.mark.browser
+@pytest.mark.both_databases
 def test_letter_returned_revised_and_approved_reaches_person_harmed_exactly_and_nowhere_else(
     page: Page, live_server: LiveServer, stage: LettersBackstage, new_context: NewContext
 ) -> None:

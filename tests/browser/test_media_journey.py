@@ -19,21 +19,14 @@ import pytest
 from playwright.sync_api import Page, Request, Route, expect
 
 from portal import protocol
-from tests.browser.devices import NewContext
-from tests.browser.letters_backstage import (
-    LettersBackstage,
-    SeededCase,
-    seed_case,
-    seeded_portal,
-)
-from tests.browser.letters_pages import (
+from tests.browser.pages.letters import (
     QueuePage,
     as_paragraphs,
     facilitator_signs_in,
     paragraphs,
     participant_signs_in,
 )
-from tests.browser.media_pages import (
+from tests.browser.pages.media import (
     PLAY_MS,
     MediaComposePage,
     MediaInboxPage,
@@ -41,6 +34,13 @@ from tests.browser.media_pages import (
     player,
     plays,
     shown_pages,
+)
+from tests.browser.support.devices import NewContext
+from tests.browser.support.letters_backstage import (
+    LettersBackstage,
+    SeededCase,
+    seed_case,
+    seeded_portal,
 )
 from tests.factories import Portal
 from tests.support import leaks

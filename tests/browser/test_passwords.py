@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.backstage import Backstage, new_password
-from tests.browser.devices import NewContext
 from tests.browser.pages import RecoverPage, SetupPage, SignInPage
 from tests.browser.pages.portal import path_is
+from tests.browser.support.backstage import Backstage, new_password
+from tests.browser.support.devices import NewContext
 from tests.support.browser import BrowserGuard
 from tests.support.live_server import LiveServer
 

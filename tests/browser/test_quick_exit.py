@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.backstage import Backstage, Member
 from tests.browser.pages import NeutralSite, SessionsPage, SignInPage
-from tests.browser.storage import mark_session_storage, session_storage
+from tests.browser.support.backstage import Backstage, Member
+from tests.browser.support.storage import mark_session_storage, session_storage
 from tests.support.live_server import LiveServer
 
 

@@ -16,9 +16,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Request
 
 from portal import protocol
-from tests.browser.backstage import Backstage
 from tests.browser.pages import SetupPage, SignInPage
-from tests.browser.storage import PORTAL_KEY
+from tests.browser.support.backstage import Backstage
+from tests.browser.support.storage import PORTAL_KEY
 from tests.support.live_server import LiveServer
 
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.backstage import Backstage
 from tests.browser.pages import SignInPage
 from tests.browser.pages.portal import path_is
-from tests.browser.storage import assert_emptied_before_this_page, mark_session_storage
+from tests.browser.support.backstage import Backstage
+from tests.browser.support.storage import assert_emptied_before_this_page, mark_session_storage
 from tests.support.browser import BrowserGuard
 from tests.support.live_server import LiveServer, LiveServerFactory
 

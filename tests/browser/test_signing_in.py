@@ -7,9 +7,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.backstage import Backstage
 from tests.browser.pages import SignInPage
 from tests.browser.pages.portal import path_is
+from tests.browser.support.backstage import Backstage
 from tests.support.browser import BrowserGuard
 from tests.support.live_server import LiveServer
 

@@ -167,7 +167,13 @@ def test_facilitator_is_alerted_when_someone_withdraws(portal: Portal) -> None:
     assert "The person harmed in case" in home
 
 
-@pytest.mark.parametrize("participant_id", [5, "not-a-uuid", str(uuid.uuid1()), ["x"]])
+# Named ids: the made-up UUID differs in every process, and pytest-xdist's workers must collect
+# the same test names.
+@pytest.mark.parametrize(
+    "participant_id",
+    [5, "not-a-uuid", str(uuid.uuid1()), ["x"]],
+    ids=["number", "not-a-uuid", "uuid1", "list"],
+)
 def test_odd_browser_made_ids_are_a_clear_400(portal: Portal, participant_id: object) -> None:
     world = CaseWorld.build(portal)
     response = world.facilitator.post_json(

@@ -14,12 +14,13 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from tests.support.postgres import PostgresServer
 
 Migrate = Callable[[str], None]
-BACKENDS = ("sqlite", "postgresql")
+Backend = Literal["sqlite", "postgresql"]
+BACKENDS: tuple[Backend, ...] = ("sqlite", "postgresql")
 
 _names = itertools.count(1)
 

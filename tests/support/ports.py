@@ -8,8 +8,8 @@ import socket
 def free_port(host: str = "127.0.0.1") -> int:
     """A port that was free a moment ago.
 
-    Another process could take it before the caller binds it; on this machine nothing else
-    hands out ports, and the callers fail loudly if the bind fails.
+    Another process (another pytest-xdist worker, say) could take it before the caller binds
+    it: the callers (the live server, the PostgreSQL server) then try another port.
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))

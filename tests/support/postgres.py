@@ -122,7 +122,6 @@ class PostgresServer:
         try:
             if owner is not None:
                 os.chown(self._root, owner.pw_uid, owner.pw_gid)
-            self.port = free_port()
             self._run(
                 owner,
                 "initdb",
@@ -142,7 +141,6 @@ class PostgresServer:
             settings = {
                 **SPEED_SETTINGS,
                 "listen_addresses": self.host,
-                "port": str(self.port),
                 # The socket goes into our own folder, not /var/run/postgresql, which may be
                 # missing or belong to the machine's own cluster.
                 "unix_socket_directories": str(self.root),
@@ -151,23 +149,41 @@ class PostgresServer:
             with (self.data_dir / "postgresql.conf").open("a", encoding="utf-8") as conf:
                 conf.write("\n# Throwaway test server (tests/support/postgres.py)\n")
                 conf.writelines(f"{key} = '{value}'\n" for key, value in settings.items())
-            self._run(
-                owner,
-                "pg_ctl",
-                "start",
-                "--pgdata",
-                str(self.data_dir),
-                "--log",
-                str(self.log_file),
-                "--wait",
-                "--timeout",
-                "30",
-            )
+            self._start_on_a_free_port(owner)
             self._running = True
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _start_on_a_free_port(self, owner: pwd.struct_passwd | None, attempts: int = 3) -> None:
+        for attempt in range(1, attempts + 1):
+            self.port = free_port()
+            logged = self.log_file.stat().st_size if self.log_file.exists() else 0
+            try:
+                self._run(
+                    owner,
+                    "pg_ctl",
+                    "start",
+                    "--pgdata",
+                    str(self.data_dir),
+                    "--log",
+                    str(self.log_file),
+                    "--options",
+                    f"-p {self.port}",
+                    "--wait",
+                    "--timeout",
+                    "30",
+                )
+                return
+            except PostgresError:
+                # Another process (a live server, or the server of another pytest-xdist worker)
+                # took the port between free_port() and the bind: try another one.
+                with self.log_file.open("rb") as log:
+                    log.seek(logged)
+                    taken = b"Address already in use" in log.read()
+                if not taken or attempt == attempts:
+                    raise
 
     def stop(self) -> None:
         """Stop the server (if it runs) and delete its folder. Safe to call twice."""

@@ -17,7 +17,7 @@ import httpx2 as httpx
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Role
-from tests.browser.backstage import Backstage, Member, new_password
+from tests.browser.support.backstage import Backstage, Member, new_password
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
 from tests.support.live_server import LiveServer

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.letters_pages import (
+from tests.browser.pages.letters import (
     UUID,
     ComposePage,
     InboxPage,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.backstage import Backstage
 from tests.browser.pages import SignInPage
+from tests.browser.support.backstage import Backstage
 from tests.factories import Portal
 from tests.support.browser import BrowserGuard
 from tests.support.live_server import LiveServer

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.letters_backstage import seed_case
-from tests.browser.letters_pages import ParticipantHome, participant_signs_in
+from tests.browser.pages.letters import ParticipantHome, participant_signs_in
+from tests.browser.support.letters_backstage import seed_case
 from tests.factories import Portal
 from tests.support.browser import BrowserGuard
 from tests.support.live_server import LiveServer

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from portal.cases.models import Format
 from portal.db import utcnow
 from portal.messages.states import MessageState
 
@@ -100,3 +102,41 @@ def length_hint(seconds: int | None, pages: int | None, ciphertext_bytes: int) -
 def length_json(seconds: int | None, pages: int | None) -> dict[str, int]:
     found = {"seconds": seconds, "pages": pages}
     return {name: value for name, value in found.items() if value is not None}
+
+
+# -- what a message is ---------------------------------------------------------------------------
+
+_NOUNS = {
+    Format.LETTER: ("a", "letter"),
+    Format.AUDIO: ("an", "audio recording"),
+    Format.VIDEO: ("a", "video recording"),
+}
+
+
+@dataclass(frozen=True)
+class MessageNoun:
+    """A message named by what it is, in the three forms headings and sentences need."""
+
+    a: str  # "a video recording", "scanned pages": "Review a video recording"
+    the: str  # "the video recording": "The video recording" (a section heading)
+    this: str  # "this video recording", "these scanned pages": "Approve this video recording?"
+
+
+def message_noun(format_: Format, *, pages: int | None = None) -> MessageNoun:
+    """What the author declared the message to be. A letter with a page count declared is a
+    letter of scanned pages."""
+    if format_ is Format.LETTER and pages:
+        return MessageNoun("scanned pages", "the scanned pages", "these scanned pages")
+    article, noun = _NOUNS[format_]
+    return MessageNoun(f"{article} {noun}", f"the {noun}", f"this {noun}")
+
+
+def format_noun(format_: Format, *, pages: int | None = None) -> str:
+    """ "a letter", "an audio recording", "a video recording" or "scanned pages"."""
+    return message_noun(format_, pages=pages).a
+
+
+def format_nouns() -> dict[str, str]:
+    """Every format's noun by its value, for a page that compares what the author declared with
+    what the browser finds in the sealed manifest (only the browser can read that)."""
+    return {format_.value: format_noun(format_) for format_ in Format}

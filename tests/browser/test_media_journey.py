@@ -68,14 +68,15 @@ def composer_for(page: Page, live_server: LiveServer, case: SeededCase) -> Media
     return MediaComposePage(page).arrived()
 
 
-def review_of_oldest(page: Page, live_server: LiveServer, case: SeededCase) -> MediaReviewPage:
+def review_of_oldest(
+    page: Page, live_server: LiveServer, case: SeededCase, what: str
+) -> MediaReviewPage:
+    """The facilitator starts reviewing the oldest item, ``what`` it is ("a video recording")."""
     facilitator_signs_in(
         page, live_server.base_url, case.facilitator.name, case.facilitator.password
     )
-    QueuePage(page).visit(live_server.url("/queue")).reviews_oldest()
-    review = MediaReviewPage(page)
-    review.arrived()
-    return review
+    QueuePage(page).visit(live_server.url("/queue")).reviews_oldest(what)
+    return MediaReviewPage(page, what).arrived()
 
 
 def inbox_of_waiting(page: Page, live_server: LiveServer, case: SeededCase) -> MediaInboxPage:
@@ -115,7 +116,8 @@ def test_recording_is_reviewed_played_approved_and_plays_for_the_person_harmed(
     # The facilitator plays it on the review page, then approves it; with the sound-only
     # recording they add a written transcript, which the person harmed can read instead.
     facilitator_page = new_context().new_page()
-    review = review_of_oldest(facilitator_page, live_server, case)
+    what = "a video recording" if video else "an audio recording"
+    review = review_of_oldest(facilitator_page, live_server, case, what)
     plays(player(facilitator_page, label), video=video)
     transcript = "I am sorry for what I did.\n\nI think about it every day."
     review.approves_unverified(
@@ -159,7 +161,7 @@ def test_two_page_scanned_letter_is_shown_page_by_page_after_approval(
     composer.sends()
 
     facilitator_page = new_context().new_page()
-    review = review_of_oldest(facilitator_page, live_server, case)
+    review = review_of_oldest(facilitator_page, live_server, case, "scanned pages")
     assert shown_pages(facilitator_page, 2) == [320, 300]
     review.approves_unverified()
 
@@ -272,7 +274,7 @@ def send_with_connection_cut(
 
 
 def facilitator_plays_the_file(page: Page, live_server: LiveServer, case: SeededCase) -> None:
-    review_of_oldest(page, live_server, case)
+    review_of_oldest(page, live_server, case, "a video recording")
     plays(page.locator("video").and_(page.get_by_label(re.compile(r"^Video file"))), video=True)
 
 
@@ -491,7 +493,7 @@ def test_recording_survives_a_crashed_tab_and_can_still_be_sent(
     composer.sends()
 
     facilitator_page = new_context().new_page()
-    review_of_oldest(facilitator_page, live_server, case)
+    review_of_oldest(facilitator_page, live_server, case, "a video recording")
     plays(player(facilitator_page, "Video recording"), video=True)
 
 

@@ -1,14 +1,14 @@
 """The review queue and the review page in a real browser: filtering swaps the list in place
 (no history entry) and the list reads on a 320 px phone; starting to review claims the letter;
 a decision asks for its words before it asks to confirm, and names the people in the question
-once their names are unlocked."""
+once their names are unlocked; a held letter is offered again without leaving the page."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages.letters import QueuePage, facilitator_signs_in
+from tests.browser.pages.letters import QueuePage, ReviewPage, facilitator_signs_in
 from tests.browser.pages.portal import path_is
 from tests.browser.support.letters_backstage import seed_case
 from tests.factories import Portal
@@ -79,3 +79,29 @@ def test_a_decision_asks_for_its_words_first_then_names_the_people(
     expect(page).to_have_url(path_is("/queue"))
     queue = QueuePage(page).arrived()
     expect(queue.items).to_contain_text("Waiting for review")
+
+
+@pytest.mark.browser
+def test_a_held_letter_is_offered_again_in_place(
+    page: Page, live_server: LiveServer, portal: Portal
+) -> None:
+    case = seed_case(portal)  # the person harmed is Alex
+    message_id = case.approved_letter("Words.")
+    held = case.harmed.post_json(f"/api/inbox/{message_id}/hold")
+    assert held.status_code == 200, held.text
+    facilitator_signs_in(
+        page, live_server.base_url, case.facilitator.name, case.facilitator.password
+    )
+    review = ReviewPage.open(page, live_server.url(f"/review/{message_id}"))
+    expect(page.locator("#review-state")).to_have_text("Held at the recipient's request")
+    expect(review.decision.get_by_role("button")).to_have_text(["Offer it again"])
+
+    review.offers_it_again()
+    expect(review.decision).to_contain_text(
+        "The letter is offered to Alex again. They decide whether and when to open it."
+    )
+    expect(review.decision.get_by_role("button")).to_have_count(0)
+    expect(page.locator("#review-state")).to_have_text("Approved, waiting for the recipient")
+    said = page.get_by_role("status").filter(has_text="offered to the recipient again")
+    expect(said).to_be_visible()
+    expect(page).to_have_url(path_is(f"/review/{message_id}"))

@@ -213,7 +213,9 @@ class QueuePage(FacilitatorPage):
         start = self.items.get_by_role("button", name=re.compile(r"^Start reviewing"))
         start.first.click()
         expect(self.page).to_have_url(re.compile(rf"/review/{UUID}$"), timeout=UNLOCK_MS)
-        return ReviewPage(self.page, what).arrived()
+        review = ReviewPage(self.page, what).arrived()
+        expect(review.decision.get_by_role("heading", name="Your decision")).to_be_visible()
+        return review
 
 
 class ReviewPage(FacilitatorPage):
@@ -239,8 +241,19 @@ class ReviewPage(FacilitatorPage):
         expect(self.content).to_have_attribute(
             "data-sealed-state", re.compile(r"^(open|failed)$"), timeout=UNLOCK_MS
         )
-        expect(self.page.get_by_role("heading", level=2, name="Your decision")).to_be_visible()
+        expect(self.decision).to_be_visible()
         self.page.wait_for_load_state("load")
+        return self.check()
+
+    @property
+    def decision(self) -> Locator:
+        """What can be done now, as the server rendered it."""
+        return self.page.locator("#review-decision")
+
+    def offers_it_again(self) -> Self:
+        """A held message: offer it to the recipient again; the page says so where it was."""
+        self.decision.get_by_role("button", name="Offer it again").click()
+        expect(self.page.get_by_role("heading", name="No decision to make")).to_be_focused()
         return self.check()
 
     def letter_text(self) -> str:

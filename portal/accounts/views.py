@@ -11,7 +11,8 @@ from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.errors import NotSignedIn
-from portal.web import SESSION_COOKIE, Access, Ctx, endpoint
+from portal.security import SESSION_COOKIE
+from portal.web import Access, Ctx, endpoint
 
 KEY = wire.KEY
 BUNDLE = wire.KEY_BUNDLE

@@ -270,6 +270,12 @@ def make_submitted_chunks_durable(
     if not stored:
         return
     held = {(c.part, c.index): c for c in held_chunks(db, object_id, version)}  # one query
+    if any((chunk.part, chunk.index) not in held for chunk in stored):
+        # Named but never uploaded: nothing to make durable, and nothing may be saved.
+        raise BadInput(
+            "Part of the message has not finished uploading. Nothing was saved.",
+            field="stored_chunks",
+        )
     lost = [
         row
         for chunk in stored
@@ -277,7 +283,6 @@ def make_submitted_chunks_durable(
         and blobs.stored_size(ChunkKey(object_id, version, row.part, row.index)) != row.size
     ]
     if lost:
-        # (A chunk never held at all is the usual refusal, later, in take_held.)
         for row in lost:
             db.delete(row)
         db.flush()

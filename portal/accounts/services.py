@@ -159,6 +159,7 @@ def authenticate(
     name = normalize_name(raw_name)
     name_hash = throttle.name_key(secret, name)
     addr_hash = throttle.address_key(secret, address)
+    throttle.serialise_per_name(db, name_hash)
     try:
         throttle.check(db, settings, name_hash, addr_hash)
     except Throttled:

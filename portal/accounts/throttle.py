@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from portal import protocol
@@ -49,6 +49,18 @@ def _retry_after(
     # The attempt is allowed again once the limit-th most recent failure leaves the window.
     unblock_at = recent[limit - 1] + window
     return max(1, math.ceil((unblock_at - now).total_seconds()))
+
+
+def serialise_per_name(db: Session, name_hash: bytes) -> None:
+    """Hold this name's lock to the end of the transaction (PostgreSQL).
+
+    Counting failures, checking the key and recording a failure must happen as one step per
+    name, or a burst of concurrent guesses would all count the same few failures and all be
+    checked. On SQLite every writing transaction already holds the database's write lock.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(name_hash[:8], "big", signed=True)
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def check(db: Session, settings: Settings, name_hash: bytes, addr_hash: bytes) -> None:

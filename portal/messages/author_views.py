@@ -260,10 +260,11 @@ def api_withdraw_letter(ctx: Ctx) -> Response:
 @endpoint(roles=PARTICIPANT)
 def api_delete_letter(ctx: Ctx) -> Response:
     message = _mine(ctx)
-    object_id = services.delete_content(ctx.db, ctx.settings, ctx.require_account(), message)
+    object_ids = services.delete_content(ctx.db, ctx.settings, ctx.require_account(), message)
     blobs = ctx.state.blobs
     # Only once the rows are gone for good: a rollback must not leave rows without blobs.
-    ctx.after_commit(lambda: blobs.delete_object(object_id))
+    for object_id in object_ids:
+        ctx.after_commit(partial(blobs.delete_object, object_id))
     return JSONResponse({"state": message.state.value, "content_deleted": True})
 
 

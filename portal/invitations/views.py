@@ -42,7 +42,8 @@ def setup_page(ctx: Ctx) -> Response:
 @endpoint(Access.PUBLIC)
 def api_join_start(ctx: Ctx) -> Response:
     code = ctx.fields.text("code", max_length=100)
-    invitation = services.usable_invitation(ctx.db, ctx.settings, code)
+    attempt = services.JoinAttempt.from_address(ctx.settings, ctx.client_address)
+    invitation = services.usable_invitation(ctx.db, ctx.settings, code, attempt)
     return JSONResponse(
         {
             "account_id": invitation.account_id,
@@ -70,8 +71,9 @@ def api_join_complete(ctx: Ctx) -> Response:
         recovery_auth=f.binary("recovery_auth", length=KEY),
         recovery_bundle=f.binary("recovery_bundle", length=BUNDLE),
     )
+    attempt = services.JoinAttempt.from_address(ctx.settings, ctx.client_address)
     new_account = services.complete_join(
-        ctx.db, ctx.settings, ctx.state.auth_hasher, code, name, keys
+        ctx.db, ctx.settings, ctx.state.auth_hasher, code, name, keys, attempt
     )
     end_signed_in_session(ctx)
     return signed_in_response(ctx, new_account, ctx.url_for("home"))

@@ -172,7 +172,7 @@ def test_wrong_codes_from_one_address_must_wait(portal: Portal) -> None:
 
 
 def test_a_bad_code_says_nothing_about_the_name(portal: Portal) -> None:
-    newcomer, code, keys = _holding_a_code(portal)
+    newcomer, _code, keys = _holding_a_code(portal)
     newcomer.name = portal.service_manager().name
     refused = newcomer.post_json("/api/join/complete", newcomer.join_body("NOT-THE-CODE", keys))
     assert refused.status_code == 410

@@ -180,6 +180,7 @@ def api_save_draft(ctx: Ctx) -> Response:
         message_policy.message_for_author(ctx.db, me, draft_in.revises_message_id)
     draft = drafts.save(
         ctx.db,
+        ctx.settings,
         me,
         participant,
         draft_id,

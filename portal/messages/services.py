@@ -22,8 +22,8 @@ from portal.audit.tags import AuditTag
 from portal.blobstore import BlobStore, ChunkKey
 from portal.cases import policy as case_policy
 from portal.cases.models import Case, CaseCondition, CaseFacilitator, Format, Participant
+from portal.content import quota, uploads
 from portal.content import services as content
-from portal.content import uploads
 from portal.content.models import ContentGrant, ContentKind, ContentObject, GrantPurpose
 from portal.db import lock_row, required, utcnow
 from portal.errors import BadInput, Conflict, NotFound
@@ -377,6 +377,8 @@ def submit(
             db, settings, author_account, message, letter.upload, letter.grants, letter.declared
         )
     drafts.drop_sent(db, author_account, letter.draft_id)
+    # Everything it stores counts, the letter's own words included (content/quota.py).
+    quota.require_room(db, settings, author.case_id, what="this message")
     return Submitted(message, leftovers)
 
 

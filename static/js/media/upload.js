@@ -273,7 +273,7 @@ function putRefusal(status) {
 
 /**
  * "3.2 MB", "1 GB": binary units (1 GB = 1024 MB), as the server words its limits
- * (portal/content/uploads.py human_bytes), so a limit reads the same on both sides.
+ * (portal/content/quota.py human_bytes), so a limit reads the same on both sides.
  */
 export function formatBytes(bytes) {
   if (!Number.isFinite(bytes)) return "";

@@ -105,6 +105,13 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
             name="revoke_invitation",
         ),
+        Route("/staff/people", accounts.staff_page, name="staff_page"),
+        Route(
+            "/staff/people/{account_id}/disable",
+            accounts.disable_staff_account,
+            methods=["POST"],
+            name="disable_staff_account",
+        ),
         Route("/api/vault", accounts.api_vault, name="api_vault"),
         Route("/api/vault", accounts.api_save_vault, methods=["PUT"], name="api_save_vault"),
         # Cases (facilitators)

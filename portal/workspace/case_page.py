@@ -29,7 +29,7 @@ STATUS_WORDS = {
 
 
 def date_text(moment: datetime | None) -> str:
-    """ "3 March 2025" (UTC), or "" for none."""
+    """The date as "3 March 2025" (in UTC), or "" for none."""
     return f"{moment.day} {moment:%B %Y}" if moment else ""
 
 

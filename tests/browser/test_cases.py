@@ -7,9 +7,12 @@ test_letters_journey.py builds one through these pages.
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from playwright.sync_api import Page, expect
 
+from portal import protocol
 from tests.browser.pages.letters import CasePage, facilitator_signs_in
 from tests.browser.support.letters_backstage import seed_case
 from tests.factories import Portal
@@ -80,3 +83,31 @@ def test_cases_list_case_and_audit_trail_fit_a_320_px_screen(
     expect(audit.events.first).to_be_visible()
     assert audit.events.count() > 5
     assert not scrolls_sideways(page)
+
+
+@pytest.mark.browser
+def test_name_that_does_not_open_is_called_by_its_side_and_the_rest_still_works(
+    page: Page, live_server: LiveServer, portal: Portal
+) -> None:
+    case = seed_case(portal)
+    # A breached server, or a damaged row: a sealed name that is not one.
+    added = case.facilitator.post_json(
+        f"/api/cases/{case.case_id}/participants",
+        {"side": "person_harmed", "sealed_name": protocol.b64encode(secrets.token_bytes(64))},
+    )
+    assert added.status_code == 200, added.text
+    facilitator_signs_in(
+        page, live_server.base_url, case.facilitator.name, case.facilitator.password
+    )
+    case_page = CasePage.open(page, live_server.url(f"/cases/{case.case_id}"))
+
+    card = case_page.participant("Person harmed (name could not be unlocked)")
+    expect(card).to_contain_text("This person's name could not be unlocked with the case's key.")
+    # The others' names opened, and the damaged one can still be invited.
+    expect(case_page.participant("Alex")).to_be_visible()
+    card.get_by_role("button", name="Create an invitation for the person harmed").click()
+    expect(card.locator("[data-invitation-code]")).to_be_visible()
+    expect(case_page.status_message).to_have_text(
+        "Invitation created for the person harmed. The code is shown once, under “Invitation”."
+    )
+    case_page.check()

@@ -122,14 +122,17 @@ class CasePage(FacilitatorPage):
         heading = re.compile(rf"^Case {re.escape(self.reference or '')}")
         expect(self.page.get_by_role("heading", level=1, name=heading)).to_be_visible()
         # The participants' names and security numbers are unlocked in the browser, in place.
-        expect(self.still_locked).to_have_count(0, timeout=UNLOCK_MS)
+        expect(self.being_unlocked).to_have_count(0, timeout=UNLOCK_MS)
         self.page.wait_for_load_state("load")
         return self.check()
 
     @property
-    def still_locked(self) -> Locator:
-        """Sealed things on the page (names, security numbers) not unlocked yet."""
-        return self.page.locator('[data-sealed]:not([data-sealed-state="open"])')
+    def being_unlocked(self) -> Locator:
+        """Sealed things on the page (names, security numbers) the browser has not finished
+        with: neither unlocked nor found not to open."""
+        return self.page.locator(
+            '[data-sealed]:not([data-sealed-state="open"]):not([data-sealed-state="failed"])'
+        )
 
     def participant(self, display_name: str) -> Locator:
         return self.page.get_by_role("region", name=display_name, exact=True)

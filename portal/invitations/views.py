@@ -1,6 +1,6 @@
-"""Invitation endpoints: the staff invitations page, a participant's invitation, and joining
-with a code (the join and setup pages and their JSON). Thin: parse, authorise, one service,
-render."""
+"""Invitation endpoints: the staff invitations page, and joining with a code (the join and setup
+pages and their JSON). Thin: parse, authorise, one service, render. A participant's invitation
+is made on the case page: ``portal/workspace/case_actions.py``."""
 
 from __future__ import annotations
 
@@ -12,14 +12,12 @@ from portal import protocol, wire
 from portal.accounts.models import Role
 from portal.accounts.services import NewAccountKeys
 from portal.accounts.views import end_signed_in_session, signed_in_response
-from portal.cases import policy as case_policy
 from portal.invitations import policy, services
 from portal.web import Access, Ctx, endpoint
 
 KEY = wire.KEY
 BUNDLE = wire.KEY_BUNDLE
 STAFF = policy.STAFF
-FACILITATOR = frozenset({Role.FACILITATOR})
 
 
 def _join_link(ctx: Ctx, code: str) -> str:
@@ -113,23 +111,3 @@ def revoke_invitation(ctx: Ctx) -> Response:
     me = ctx.require_account()
     services.revoke_invitation(ctx.db, ctx.settings, me, ctx.request.path_params["invitation_id"])
     return ctx.redirect("invitations")
-
-
-# ------------------------------------------------------------------------ case participants
-
-
-@endpoint(roles=FACILITATOR)
-def api_invite_participant(ctx: Ctx) -> Response:
-    me = ctx.require_account()
-    case = case_policy.facilitated_case(ctx.db, me, ctx.request.path_params["case_id"])
-    participant = case_policy.participant_in_case(
-        ctx.db, case, ctx.request.path_params["participant_id"]
-    )
-    issued = services.invite_participant(ctx.db, ctx.settings, me, case, participant)
-    return JSONResponse(
-        {
-            "code": issued.code,
-            "join_link": _join_link(ctx, issued.code),
-            "expires_at": issued.invitation.expires_at.isoformat(),
-        }
-    )

@@ -69,9 +69,29 @@ class CasesPage(FacilitatorPage):
         expect(self.page).to_have_url(re.compile(rf"/cases/{UUID}$"), timeout=UNLOCK_MS)
         return CasePage(self.page, reference).arrived()
 
+    def opens_case(self, reference: str) -> CasePage:
+        self.page.get_by_role("link", name=reference, exact=True).click()
+        return CasePage(self.page, reference).arrived()
+
 
 class NewCasePage(FacilitatorPage):
     heading = "Open a new case"
+
+
+class AuditTrailPage(FacilitatorPage):
+    def __init__(self, page: Page, reference: str) -> None:
+        super().__init__(page)
+        self.reference = reference
+
+    def arrived(self) -> AuditTrailPage:
+        name = f"Audit trail of case {self.reference}"
+        expect(self.page.get_by_role("heading", level=1, name=name)).to_be_visible()
+        self.page.wait_for_load_state("load")
+        return self.check()
+
+    @property
+    def events(self) -> Locator:
+        return self.page.locator("#audit-table tbody tr")
 
 
 @dataclass(frozen=True)
@@ -101,10 +121,18 @@ class CasePage(FacilitatorPage):
     def arrived(self) -> CasePage:
         heading = re.compile(rf"^Case {re.escape(self.reference or '')}")
         expect(self.page.get_by_role("heading", level=1, name=heading)).to_be_visible()
-        # The participants' names are unlocked with the case key before they are shown.
-        expect(self.page.locator("#participants-loading")).to_be_hidden(timeout=UNLOCK_MS)
+        # The participants' names and security numbers are unlocked in the browser, in place.
+        expect(self.being_unlocked).to_have_count(0, timeout=UNLOCK_MS)
         self.page.wait_for_load_state("load")
         return self.check()
+
+    @property
+    def being_unlocked(self) -> Locator:
+        """Sealed things on the page (names, security numbers) the browser has not finished
+        with: neither unlocked nor found not to open."""
+        return self.page.locator(
+            '[data-sealed]:not([data-sealed-state="open"]):not([data-sealed-state="failed"])'
+        )
 
     def participant(self, display_name: str) -> Locator:
         return self.page.get_by_role("region", name=display_name, exact=True)
@@ -167,6 +195,30 @@ class CasePage(FacilitatorPage):
     def resumes(self) -> None:
         self.page.get_by_role("button", name="Resume the case").click()
         expect(self.page.locator("#case-status-text")).to_have_text("open")
+        self.check()
+
+    def opens_audit_trail(self) -> AuditTrailPage:
+        self.page.get_by_role("link", name="Audit trail").click()
+        return AuditTrailPage(self.page, self.reference or "").arrived()
+
+    def starts_closing_but_keeps_it_open(self) -> None:
+        self.page.get_by_role("button", name="Close the case").click()
+        question = self.page.get_by_role("dialog", name="Close this case?")
+        expect(question).to_be_visible()
+        question.get_by_role("button", name="Keep it open").click()
+        expect(question).to_be_hidden()
+        expect(self.page.get_by_role("button", name="Close the case")).to_be_focused()
+
+    def closes(self) -> None:
+        """Close the case, answering its question: closing is final."""
+        self.page.get_by_role("button", name="Close the case").click()
+        question = self.page.get_by_role("dialog", name="Close this case?")
+        expect(question).to_be_visible()
+        self.check()
+        question.get_by_role("button", name="Yes, close the case").click()
+        expect(self.page.locator("#case-status-text")).to_have_text("closed")
+        expect(self.status_message).to_have_text("The case is closed.")
+        expect(self.page.get_by_role("heading", name="Status")).to_be_focused()
         self.check()
 
 

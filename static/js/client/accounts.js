@@ -18,6 +18,7 @@ import { deriveInWorker, KdfError } from "../crypto/kdf.js";
 import { forget, holdSecret, protocol, storeSecretKey, wipeKeys } from "../crypto/keys.js";
 import { ApiError, ShowableError } from "../lib/errors.js";
 import { getJSON, postJSON, safeNext } from "../lib/http.js";
+import { rememberWeakProtection } from "../lib/protection-notice.js";
 
 export { KdfError };
 
@@ -65,6 +66,38 @@ export function forgetKeys(holder) {
   if (holder) forget(holder.secretKey);
 }
 
+// --- the cost of protecting a password ----------------------------------------------------------
+//
+// The server says how much work (Argon2id passes and memory) turns a password into keys. A
+// breached or careless server could ask for very little, which would make the auth key it
+// receives cheap to guess back to the password. So keys made here (joining, a new password,
+// recovering) are never made under less than the portal's standard cost; an account made earlier
+// under less still signs in, and the person is told to change their password (one notice,
+// until they do: lib/protection-notice.js).
+
+export class WeakProtection extends ShowableError {
+  constructor() {
+    super(
+      "This portal asked your browser to protect your password less strongly than it should, " +
+        "so nothing was created or changed. Please tell your service manager.",
+    );
+    this.name = "WeakProtection";
+  }
+}
+
+/** Whether keys may be made under this cost: the standard (crypto/protocol.js) or more. */
+export function meetsStandardCost(p, { ops, mem }) {
+  return ops >= p.DEFAULT_KDF_OPS && mem >= p.DEFAULT_KDF_MEM;
+}
+
+function requireStandardCost(p, cost) {
+  if (!meetsStandardCost(p, cost)) throw new WeakProtection();
+}
+
+function rememberProtection(p, cost) {
+  rememberWeakProtection(!meetsStandardCost(p, cost));
+}
+
 // --- signing in --------------------------------------------------------------------------------
 
 /**
@@ -77,6 +110,7 @@ export async function signIn(name, password, { derive = deriveInWorker } = {}) {
   const keys = await derive(password, params.salt, params.ops, params.mem);
   const answer = await postJSON("/api/sign-in", { sign_in_name: name, auth_key: keys.authKey });
   const p = await protocol();
+  rememberProtection(p, params);
   let secretKey = null;
   try {
     const refusal = () => new KeysNotOpened();
@@ -110,6 +144,7 @@ export async function startJoin(code) {
 export async function makeJoinKeys(invitation, password, { derive = deriveInWorker } = {}) {
   const { accountId, kdf } = invitation;
   const p = await protocol();
+  requireStandardCost(p, kdf);
   const [secret, publicKey] = p.generateIdentity();
   const secretKey = holdSecret(secret);
   try {
@@ -204,6 +239,7 @@ export async function completeRecovery(recovery, wire) {
     recovery_auth: recovery.recoveryAuth,
     ...wire,
   });
+  rememberProtection(await protocol(), wire);
   try {
     await storeSecretKey(answer.account_id, recovery.secretKey, answer.session_key);
   } catch {
@@ -235,6 +271,7 @@ export async function changePassword(current, replacement, { derive = deriveInWo
       current_auth_key: proof.authKey,
       ...keys,
     });
+    rememberProtection(p, keys);
     // Keep (or restore, in a new tab) this tab's copy of the key for the same session.
     const session = await getJSON("/api/session", { extendsSession: false });
     await storeSecretKey(accountId, secretKey, answer.session_key || session.session_key);
@@ -275,6 +312,7 @@ function wrapBundle(p, wrapKeyB64, accountId, secretKey) {
 
 /** {salt, ops, mem, auth_key, bundle} for a new password, under a new random salt. */
 async function newPasswordKeys(p, password, { accountId, secretKey }, { ops, mem }, derive) {
+  requireStandardCost(p, { ops, mem });
   const salt = p.b64encode(p.randomBytes(16));
   const derived = await derive(password, salt, ops, mem);
   const bundle = wrapBundle(p, derived.wrapKey, accountId, secretKey);

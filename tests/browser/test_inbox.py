@@ -4,7 +4,7 @@ form (not yet, hold, decline after one confirm step, read again), on a phone-siz
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, ViewportSize, expect
+from playwright.sync_api import Page, Route, ViewportSize, expect
 
 from portal import protocol
 from tests.browser.pages.letters import (
@@ -15,12 +15,14 @@ from tests.browser.pages.letters import (
 from tests.browser.pages.media import PLAY_MS, MediaInboxPage
 from tests.browser.support.letters_backstage import seed_case
 from tests.factories import Portal
+from tests.support.browser import BrowserGuard
 from tests.support.live_server import LiveServer
 from tests.support.media import pdf, png
 
 PASSED_ON = "Your facilitator has passed on something for you."
 KEPT = "Your facilitator is keeping something for you."
 PHONE = ViewportSize(width=320, height=640)
+NETWORK_MESSAGE = "We could not reach the portal. Check your connection and try again."
 
 
 def fits_the_screen(page: Page) -> bool:
@@ -117,3 +119,29 @@ def test_scanned_letter_opens_with_its_pages_on_a_phone(
     expect(page.get_by_role("img", name="Page 1 of 2")).to_be_visible(timeout=PLAY_MS)
     expect(page.get_by_role("button", name="Open the PDF")).to_be_visible(timeout=PLAY_MS)
     assert fits_the_screen(page)
+
+
+@pytest.mark.browser
+def test_a_letter_that_could_not_be_shown_after_opening_can_be_tried_again(
+    page: Page, live_server: LiveServer, portal: Portal, browser_guard: BrowserGuard
+) -> None:
+    browser_guard.expect("console", "ERR_INTERNET_DISCONNECTED|ERR_FAILED")
+    case = seed_case(portal)
+    case.approved_letter("I am sorry.")
+    home = participant_signs_in(page, live_server.base_url, case.harmed.name, case.harmed.password)
+    inbox = home.sees_choices_for_waiting_item()
+
+    # The connection drops just after the server handed the letter over: the key's second
+    # look-up (the first is before the request that opens it) does not reach the portal.
+    asked: list[str] = []
+
+    def drop_the_second(route: Route) -> None:
+        asked.append(route.request.url)
+        if len(asked) == 2:
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route("**/api/session", drop_the_second)
+    assert inbox.opens_it_but_it_cannot_be_shown() == NETWORK_MESSAGE
+    assert inbox.tries_again() == ["I am sorry."]

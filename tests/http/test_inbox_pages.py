@@ -71,7 +71,7 @@ def test_waiting_item_offers_the_four_choices_and_the_note_as_a_placeholder(
     assert "Nothing plays by itself" not in page  # a letter, not a recording
 
 
-def test_paused_case_offers_only_what_stops_or_waits(portal: Portal) -> None:
+def test_paused_case_offers_only_what_waits_and_a_closed_one_nothing(portal: Portal) -> None:
     world = CaseWorld.build(portal)
     message_id = world.write_letter(world.responsible, "I am sorry.")
     world.approve(message_id)
@@ -79,6 +79,11 @@ def test_paused_case_offers_only_what_stops_or_waits(portal: Portal) -> None:
     page = world.harmed.get(f"/inbox/{message_id}").text
     assert buttons(page) == [NOT_YET, HOLD]
     assert "Things are paused for now, so it cannot be opened at the moment." in page
+
+    world.facilitator.post_json(f"/api/cases/{world.case_id}/status", {"status": "closed"})
+    page = world.harmed.get(f"/inbox/{message_id}").text
+    assert buttons(page) == []
+    assert "Your facilitator has closed this process, so it cannot be opened here." in page
 
 
 def test_held_item_offers_only_declining_and_no_note(portal: Portal) -> None:

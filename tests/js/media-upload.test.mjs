@@ -69,7 +69,8 @@ describe("media/upload.js", () => {
     });
     const { stored, fetchImpl } = chunkStore();
     const seen = [];
-    const up = new Uploader({ objectId: OBJECT, version: 1, fetchImpl, onProgress: (p) => seen.push(p.percent) });
+    const onProgress = (progress) => seen.push(progress.percent);
+    const up = new Uploader({ objectId: OBJECT, version: 1, fetchImpl, onProgress });
     const { held, maxChunkBytes } = await up.start(30);
     assert.deepEqual(server.requests[0].body, { bytes: 30 });
     assert.equal(maxChunkBytes, 1024);
@@ -135,7 +136,8 @@ describe("media/upload.js", () => {
       [`POST ${BASE}`]: () => json({ held: [] }),
       [`DELETE ${BASE}`]: () => json({ ok: true }),
     });
-    const up = new Uploader({ objectId: OBJECT, version: 1, fetchImpl: () => new Promise(() => {}) });
+    const never = () => new Promise(() => {});
+    const up = new Uploader({ objectId: OBJECT, version: 1, fetchImpl: never });
     await up.start(5);
     await up.cancel();
     await assert.rejects(up.send(chunks(5)), UploadCancelled);

@@ -423,6 +423,27 @@ class InboxPage(SignedInPage):
         self.check()
         return self.alert.inner_text()
 
+    @property
+    def page_alert(self) -> Locator:
+        """What the page says about opening once the server has handed it over."""
+        return self.page.locator("#inbox-alert")
+
+    def opens_it_but_it_cannot_be_shown(self) -> str:
+        """Open it when this browser then cannot show it; the sentence the page says."""
+        self.page.get_by_role("button", name="Open it now").click()
+        expect(self.page_alert).not_to_be_empty(timeout=UNLOCK_MS)
+        expect(self.opened_text).to_be_hidden()
+        expect(self.opened_text).to_be_empty()
+        self.check()
+        return self.page_alert.inner_text()
+
+    def tries_again(self) -> list[str]:
+        self.page.get_by_role("button", name="Try again").click()
+        expect(self.opened_text).to_be_visible(timeout=UNLOCK_MS)
+        expect(self.page_alert).to_be_empty()
+        self.check()
+        return paragraphs(self.opened_text)
+
     def reads_it_again(self) -> list[str]:
         self.page.get_by_role("button", name="Read it again").click()
         expect(self.opened_text).to_be_visible(timeout=UNLOCK_MS)

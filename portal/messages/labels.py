@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from portal.db import utcnow
@@ -44,6 +45,39 @@ TIMELINE_FOR_AUTHOR = {
     S.DECLINED: "Your facilitator will talk to you about this letter",
     S.WITHHELD: "Your facilitator decided not to pass it on",
     S.WITHDRAWN: "Withdrawn",
+}
+
+
+@dataclass(frozen=True)
+class RecipientWords:
+    """How something passed on is spoken of to its recipient: never what it is about."""
+
+    home: str  # the notice in "Waiting for you" on their home page
+    link: str  # the link from there to the inbox page
+    page: str  # the first sentence of the inbox page
+
+
+_PASSED_ON = (
+    "Your facilitator has passed on something for you. You can choose if and when to look at it."
+)
+FOR_RECIPIENT = {
+    S.AWAITING_RECIPIENT: RecipientWords(
+        home=_PASSED_ON,
+        link="See your choices",
+        page=_PASSED_ON,
+    ),
+    S.HELD: RecipientWords(
+        home="Your facilitator is keeping something for you. It stays with them for now. You can"
+        " talk to them about it at any time.",
+        link="See your choices",
+        page="Your facilitator is keeping this for you. It stays with them for now, and it will"
+        " not be shown here.",
+    ),
+    S.OPENED: RecipientWords(
+        home="You have looked at something your facilitator passed on to you.",
+        link="Go to it again",
+        page="You have opened this before. You can read it again whenever you want, or leave it.",
+    ),
 }
 
 

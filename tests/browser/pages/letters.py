@@ -343,6 +343,10 @@ class ParticipantHome(HomePage):
         self.page.locator("#waiting-items").get_by_role("link", name="See your choices").click()
         return InboxPage(self.page).arrived()
 
+    def goes_to_opened_item(self) -> InboxPage:
+        self.page.locator("#waiting-items").get_by_role("link", name="Go to it again").click()
+        return InboxPage(self.page).arrived()
+
 
 def participant_joins(page: Page, join_link: str, name: str, password: str) -> ParticipantHome:
     join = JoinPage.open(page, join_link)
@@ -421,18 +425,37 @@ class LetterPage(SignedInPage):
 
 
 class InboxPage(SignedInPage):
+    """Something passed on to the participant: the notice, the facilitator's note, the choices
+    the server offers now, and what they chose to open."""
+
     heading = "Something for you"
 
     @property
+    def note_box(self) -> Locator:
+        return self.page.locator("#note-text")
+
+    @property
+    def open_choice(self) -> Locator:
+        return self.page.locator("#choice-open")
+
+    @property
     def alert(self) -> Locator:
-        return self.page.locator("#inbox-alert")
+        """What the page says when opening was refused."""
+        return self.open_choice.get_by_role("alert")
 
     @property
     def opened_text(self) -> Locator:
         return self.page.locator("#opened-text")
 
+    @property
+    def choices(self) -> Locator:
+        """The buttons the page offers for it now."""
+        return self.page.locator("#choices").get_by_role("button")
+
     def note(self) -> list[str]:
-        return paragraphs(self.page.locator("#note-text"))
+        """The facilitator's note, once it is unlocked and checked in this browser."""
+        expect(self.note_box).to_have_attribute("data-sealed-state", "open", timeout=UNLOCK_MS)
+        return paragraphs(self.note_box)
 
     def opens_it_now(self, *, tell_writer: bool = False) -> list[str]:
         """Open it; the paragraphs shown."""
@@ -451,3 +474,58 @@ class InboxPage(SignedInPage):
         expect(self.page.get_by_role("button", name="Open it now")).to_be_enabled()
         self.check()
         return self.alert.inner_text()
+
+    @property
+    def page_alert(self) -> Locator:
+        """What the page says about opening once the server has handed it over."""
+        return self.page.locator("#inbox-alert")
+
+    def opens_it_but_it_cannot_be_shown(self) -> str:
+        """Open it when this browser then cannot show it; the sentence the page says."""
+        self.page.get_by_role("button", name="Open it now").click()
+        expect(self.page_alert).not_to_be_empty(timeout=UNLOCK_MS)
+        expect(self.opened_text).to_be_hidden()
+        expect(self.opened_text).to_be_empty()
+        self.check()
+        return self.page_alert.inner_text()
+
+    def tries_again(self) -> list[str]:
+        self.page.get_by_role("button", name="Try again").click()
+        expect(self.opened_text).to_be_visible(timeout=UNLOCK_MS)
+        expect(self.page_alert).to_be_empty()
+        self.check()
+        return paragraphs(self.opened_text)
+
+    def reads_it_again(self) -> list[str]:
+        self.page.get_by_role("button", name="Read it again").click()
+        expect(self.opened_text).to_be_visible(timeout=UNLOCK_MS)
+        self.check()
+        return paragraphs(self.opened_text)
+
+    def not_yet(self) -> ParticipantHome:
+        self.page.get_by_role("button", name="Not yet").click()
+        return ParticipantHome(self.page).arrived()
+
+    def asks_to_hold_it(self) -> ParticipantHome:
+        self.page.get_by_role("button", name="Ask my facilitator to hold it").click()
+        return ParticipantHome(self.page).arrived()
+
+    def declines(self) -> ParticipantHome:
+        self.page.get_by_role("button", name="I do not want to receive it").click()
+        question = self.page.get_by_role(
+            "dialog", name="Are you sure you do not want to receive it?"
+        )
+        expect(question).to_be_visible()
+        self.check()
+        question.get_by_role("button", name="Yes, I do not want to receive it").click()
+        return ParticipantHome(self.page).arrived()
+
+    def goes_back_from_declining(self) -> None:
+        """Start to decline, then change their mind in the confirm step."""
+        self.page.get_by_role("button", name="I do not want to receive it").click()
+        question = self.page.get_by_role(
+            "dialog", name="Are you sure you do not want to receive it?"
+        )
+        expect(question).to_be_visible()
+        question.get_by_role("button", name="Go back").click()
+        expect(question).to_be_hidden()

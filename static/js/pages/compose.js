@@ -60,8 +60,8 @@ function mount(root) {
       const text = await openFeedback(keys, element.dataset.messageId);
       if (text !== null) showText(element, text);
     } catch (error) {
-      if (!(error instanceof ContentNotChecked)) throw error;
-      element.textContent = FEEDBACK_NOT_CHECKED;
+      element.textContent =
+        error instanceof ContentNotChecked ? FEEDBACK_NOT_CHECKED : sentenceFor(error, NOT_READY);
     }
   });
 

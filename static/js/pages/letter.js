@@ -22,23 +22,12 @@ const NOT_OPENED = "This could not be opened just now. Please try again in a mom
 function mount(root) {
   const status = part(root, "letter-status");
   const alert = part(root, "letter-alert");
-  let keys = null;
   let mediaView = null; // media/message-view.js, once my media message is shown
-
-  function myKeys() {
-    if (keys === null) {
-      keys = loadSecretKey();
-      keys.catch(() => {
-        keys = null; // asked again on the next press
-      });
-    }
-    return keys;
-  }
 
   registerOpener("my-letter", (element) =>
     openWhenAsked(element, {
       async open() {
-        const mine = await openMyLetter(await myKeys(), element.dataset.messageId);
+        const mine = await openMyLetter(await loadSecretKey(), element.dataset.messageId);
         if (mine.media) {
           const view = el("div", { class: "media-message" });
           element.replaceChildren(view);
@@ -56,7 +45,8 @@ function mount(root) {
   registerOpener("feedback-on-my-letter", (element) =>
     openWhenAsked(element, {
       async open() {
-        showText(element, (await openFeedback(await myKeys(), element.dataset.messageId)) ?? "");
+        const note = await openFeedback(await loadSecretKey(), element.dataset.messageId);
+        showText(element, note ?? "");
       },
     }),
   );

@@ -27,6 +27,11 @@ const CANCELLED =
 const WAITING =
   "Waiting for the connection… nothing is lost. Sending goes on by itself when the connection is back.";
 const WENT_WRONG = "Something went wrong while sending.";
+// Sent: the page goes on to the letter after letting go of the draft and the copy kept on this
+// device, or after this long in any case.
+const LET_GO_MS = 3000;
+
+const pause = (ms) => new Promise((resolve) => window.setTimeout(resolve, ms));
 
 function warnBeforeLeaving(event) {
   event.preventDefault();
@@ -74,20 +79,20 @@ export function startSending(form, { box, media, keys, identity, pageAlert }) {
     sendStatus.textContent = withMedia
       ? "Getting ready to send…"
       : "Locking your letter and sending it to your facilitator…";
-    let casePublicKey;
     try {
       await box.keepNow();
       // The case as it is now: it must still let this person send.
-      casePublicKey = await caseKeyForSending(keys);
-      const draftId = box.draftId || undefined;
+      const casePublicKey = await caseKeyForSending(keys);
+      const draftId = box.draftId;
       const body = withMedia
-        ? await upload({ text, casePk: casePublicKey, recipientId, draftId: draftId || null })
+        ? await upload({ text, casePk: casePublicKey, recipientId, draftId })
         : await sealLetterBody(keys, identity, { text, casePublicKey });
-      return body && { ...body, draft_id: draftId };
+      return body && { ...body, draft_id: draftId || undefined };
     } catch (error) {
       sendStatus.textContent = "";
       sendActions.hidden = false;
-      throw new ShowableError(`${sentenceFor(error, WENT_WRONG)} ${withMedia ? NOT_SENT_MEDIA : NOT_SENT}`);
+      const kept = withMedia ? NOT_SENT_MEDIA : NOT_SENT;
+      throw new ShowableError(`${sentenceFor(error, WENT_WRONG)} ${kept}`);
     }
   });
 
@@ -185,9 +190,8 @@ export function startSending(form, { box, media, keys, identity, pageAlert }) {
     event.stopPropagation();
     window.removeEventListener("beforeunload", warnBeforeLeaving);
     (progress.panel.hidden ? sendStatus : progress.status).textContent = "Sent to your facilitator.";
-    Promise.allSettled([box.sent(), media.sent()]).then(() => {
-      browserLocation.replace(safeNext(next));
-    });
+    const leave = () => browserLocation.replace(safeNext(next));
+    Promise.race([Promise.allSettled([box.sent(), media.sent()]), pause(LET_GO_MS)]).then(leave);
   });
 
   /** What will be sent, shown before sending whenever there is a recording or a file. */

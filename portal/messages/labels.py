@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from portal.cases.models import Format
 from portal.db import utcnow
 from portal.messages.states import MessageState
 
@@ -86,6 +87,28 @@ def author_label(state: MessageState, *, may_see_opened: bool) -> str:
         # The recipient chose not to tell: from the author's side it still waits.
         return FOR_AUTHOR[S.AWAITING_RECIPIENT]
     return FOR_AUTHOR[state]
+
+
+FORMAT_NOUNS = {
+    Format.LETTER: "letter",
+    Format.AUDIO: "audio recording",
+    Format.VIDEO: "video recording",
+}
+
+
+def format_noun(format_: Format, *, pages: int | None = None) -> str:
+    """What a message is, for headings and confirmations ("Withdraw this video recording?"):
+    "letter", "audio recording", "video recording", or "scanned pages" for a letter whose
+    author's browser declared scanned pages (the declared format and page count are the only
+    facts about the content the server holds in clear)."""
+    if format_ is Format.LETTER and pages:
+        return "scanned pages"
+    return FORMAT_NOUNS[format_]
+
+
+def this_noun(noun: str) -> str:
+    """ "this letter", or "these scanned pages": a noun from ``format_noun`` pointed at."""
+    return f"these {noun}" if noun.endswith("pages") else f"this {noun}"
 
 
 def age_text(since: datetime) -> str:

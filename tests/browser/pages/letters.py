@@ -394,7 +394,15 @@ class RevisePage(ComposePage):
 
 
 class LetterPage(SignedInPage):
-    heading = "Your letter"
+    """The author's page for one message, named by what it is: "Your letter", "Your video
+    recording", "Your scanned pages"..."""
+
+    named = re.compile(r"^Your (letter|audio recording|video recording|scanned pages)$")
+
+    def arrived(self) -> Self:
+        expect(self.page.get_by_role("heading", level=1, name=self.named)).to_be_visible()
+        self.page.wait_for_load_state("load")
+        return self.check()
 
     @property
     def where_it_is(self) -> Locator:
@@ -415,8 +423,9 @@ class LetterPage(SignedInPage):
         return RevisePage(self.page).arrived()
 
     def withdraws(self) -> LetterPage:
-        self.page.get_by_role("button", name="Withdraw this letter").click()
-        yes = self.page.get_by_role("button", name="Yes, withdraw this letter")
+        """ "Withdraw this letter" (or this video recording...), and yes: the page again."""
+        self.page.get_by_role("button", name=re.compile(r"^Withdraw (this|these) ")).click()
+        yes = self.page.get_by_role("button", name=re.compile(r"^Yes, withdraw (this|these) "))
         expect(yes).to_be_visible()
         self.check()
         yes.click()

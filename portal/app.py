@@ -87,7 +87,7 @@ def create_app(settings: Settings) -> Starlette:
     return Starlette(
         routes=routes(),
         middleware=[
-            Middleware(SecurityHeadersMiddleware),
+            Middleware(SecurityHeadersMiddleware, https=settings.secure_cookies),
             Middleware(
                 BodyLimitMiddleware,
                 max_bytes=settings.max_body_bytes,

@@ -55,6 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from portal.app import create_app
+    from portal.logs import uvicorn_log_config
 
     settings = _settings(f"http://{args.host}:{args.port}")
     upgrade(settings.database_url)
@@ -76,6 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "proxy_headers": bool(settings.trusted_proxies),
         "forwarded_allow_ips": settings.trusted_proxies or None,
         "server_header": False,
+        "log_config": uvicorn_log_config(),
     }
     if args.workers == 1:
         uvicorn.run(create_app(settings), **options)

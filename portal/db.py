@@ -18,7 +18,7 @@ from alembic.config import Config
 from sqlalchemy import DateTime, Engine, LargeBinary, String, create_engine, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -100,6 +100,17 @@ READ_ONLY = "portal_read_only"
 # disk (SQLite synchronous=NORMAL in WAL mode; PostgreSQL synchronous_commit=off); it is never
 # torn, and every other transaction still waits for the disk, taking earlier ones with it.
 RELAXED_COMMIT = "portal_relaxed_commit"
+
+
+def lock_row(db: Session, row: object) -> None:
+    """Re-read ``row`` and hold it (``SELECT ... FOR UPDATE``) to the end of the transaction.
+
+    Every state change starts here, so that two changes of one row cannot both decide from the
+    same old state: on PostgreSQL the second waits for the first to commit, then sees its
+    result (and the state machine refuses what no longer applies). SQLite needs no row lock:
+    every writing transaction takes the database's write lock at BEGIN (see make_engine).
+    """
+    db.refresh(row, with_for_update=True)
 
 
 def make_engine(database_url: str) -> Engine:

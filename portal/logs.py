@@ -43,3 +43,38 @@ def configure_logging(settings: Settings) -> None:
     root.addHandler(file_handler)
     root.setLevel(logging.INFO)
     root._portal_configured = str(settings.log_file)  # type: ignore[attr-defined]  # marker
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's own logging, on standard error: its tracebacks (an exception that escaped the
+    application, a broken request) keep their frames but never the exception's message, which
+    could quote a request body; the access log names methods, paths and statuses only."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "redacted": {"()": RedactingFormatter, "fmt": "%(levelname)s %(name)s %(message)s"},
+            "access": {
+                "()": "uvicorn.logging.AccessFormatter",
+                "fmt": '%(levelname)s access %(client_addr)s "%(request_line)s" %(status_code)s',
+                "use_colors": False,
+            },
+        },
+        "handlers": {
+            "default": {
+                "formatter": "redacted",
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+            },
+            "access": {
+                "formatter": "access",
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+            },
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
+            "uvicorn.error": {"level": "INFO"},
+            "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        },
+    }

@@ -15,6 +15,7 @@ from portal.media import views as media
 from portal.messages import author_views as writing
 from portal.messages import inbox_views as inbox
 from portal.messages import review_views as review
+from portal.workspace import case_actions
 from portal.workspace import views as workspace
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -105,6 +106,13 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
             name="revoke_invitation",
         ),
+        Route("/staff/people", accounts.staff_page, name="staff_page"),
+        Route(
+            "/staff/people/{account_id}/disable",
+            accounts.disable_staff_account,
+            methods=["POST"],
+            name="disable_staff_account",
+        ),
         Route("/api/vault", accounts.api_vault, name="api_vault"),
         Route("/api/vault", accounts.api_save_vault, methods=["PUT"], name="api_save_vault"),
         # Cases (facilitators)
@@ -119,19 +127,19 @@ def routes() -> list[BaseRoute]:
         ),
         Route(
             "/api/cases/{case_id}/participants",
-            cases.api_add_participant,
+            case_actions.api_add_participant,
             methods=["POST"],
             name="api_add_participant",
         ),
         Route(
             "/api/cases/{case_id}/participants/{participant_id}/invitation",
-            invitations.api_invite_participant,
+            case_actions.api_invite_participant,
             methods=["POST"],
             name="api_invite_participant",
         ),
         Route(
             "/api/cases/{case_id}/participants/{participant_id}/consent",
-            cases.api_record_consent,
+            case_actions.api_record_consent,
             methods=["POST"],
             name="api_record_consent",
         ),
@@ -143,13 +151,13 @@ def routes() -> list[BaseRoute]:
         ),
         Route(
             "/api/cases/{case_id}/participants/{participant_id}/verified",
-            cases.api_mark_verified,
+            case_actions.api_mark_verified,
             methods=["POST"],
             name="api_mark_verified",
         ),
         Route(
             "/api/cases/{case_id}/status",
-            cases.api_case_status,
+            case_actions.api_case_status,
             methods=["POST"],
             name="api_case_status",
         ),

@@ -4,10 +4,17 @@ Every response, errors and static files included, carries the strict CSP and the
 headers; every response except static assets carries ``Cache-Control: no-store`` so that no
 signed-in page (or the sign-in page's token) is kept by the browser or a proxy.
 
-CSRF: one mechanism for forms, htmx and JSON calls. A random token lives in an HttpOnly,
-SameSite=Strict cookie and is rendered into each page (a ``<meta>`` tag, ``hx-headers`` and hidden
-fields). A state-changing request must echo it in the ``X-CSRF-Token`` header or the
-``csrf_token`` form field; a browser that reports the request as cross-site is refused outright.
+CSRF: one mechanism for forms, htmx and JSON calls. A state-changing request must echo the page's
+token in the ``X-CSRF-Token`` header or the ``csrf_token`` form field; a browser that reports the
+request as cross-site is refused outright. The token expected depends on who is asking:
+- signed in: a keyed hash of the session cookie (:func:`session_csrf_token`), so it is bound to
+  that session, changes at every sign-in, and is worthless once the session ends;
+- signed out (signing in, joining): a random token in an HttpOnly, SameSite=Strict cookie
+  (double submit). Signing in replaces it, signing out replaces it with a fresh random one.
+The token is rendered into each page (a ``<meta>`` tag, ``hx-headers`` and hidden fields), and
+the cookie always holds the token the next request will be checked against. Over HTTPS both
+cookies carry the ``__Host-`` prefix (Secure, Path=/, no Domain: no other site or subdomain can
+set or overwrite them).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal import protocol
 from portal.errors import CsrfRejected
 
 CSP = "; ".join(
@@ -56,14 +64,26 @@ SECURITY_HEADERS = {
 }
 
 CSRF_COOKIE = "portal_csrf"
+SESSION_COOKIE = "portal_session"
+HOST_PREFIX = "__Host-"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+# Over HTTPS, browsers keep to the portal's address for two years (docs/operator.md, "TLS").
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def cookie_name(name: str, *, secure: bool) -> str:
+    """The cookie's name: ``__Host-`` prefixed when cookies are Secure (served over HTTPS)."""
+    return HOST_PREFIX + name if secure else name
+
+
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool = False) -> None:
         self.app = app
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,6 +96,8 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers[name] = value
+                if self.https:
+                    headers["strict-transport-security"] = HSTS
                 if is_static:
                     # Modules import each other by plain relative paths, so URLs carry no
                     # version: the browser revalidates (ETag) and never runs stale crypto code.
@@ -160,9 +182,9 @@ async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
-def csrf_cookie_token(request: Request) -> str | None:
-    token = request.cookies.get(CSRF_COOKIE)
-    if token and 20 <= len(token) <= 100:
+def csrf_cookie_token(request: Request, *, secure: bool) -> str | None:
+    token = request.cookies.get(cookie_name(CSRF_COOKIE, secure=secure))
+    if token and 20 <= len(token) <= 100 and token.isascii():
         return token
     return None
 
@@ -171,15 +193,27 @@ def new_csrf_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def check_csrf(request: Request, submitted_field: str | None) -> None:
+def session_csrf_token(server_secret: bytes, session_token: str) -> str:
+    """The CSRF token of the session whose cookie holds ``session_token``."""
+    return protocol.b64encode(protocol.token_hash(server_secret, "csrf:" + session_token))
+
+
+def expected_csrf_token(request: Request, server_secret: bytes, *, secure: bool) -> str | None:
+    """The token a state-changing request must carry: bound to its session, if it names one."""
+    session_token = request.cookies.get(cookie_name(SESSION_COOKIE, secure=secure))
+    if session_token and session_token.isascii() and len(session_token) <= 200:
+        return session_csrf_token(server_secret, session_token)
+    return csrf_cookie_token(request, secure=secure)
+
+
+def check_csrf(request: Request, submitted_field: str | None, expected: str | None) -> None:
     """Raise CsrfRejected unless a state-changing request proves it came from our pages."""
     if request.method in SAFE_METHODS:
         return
     if request.headers.get("sec-fetch-site") in {"cross-site", "same-site"}:
         raise CsrfRejected
-    expected = csrf_cookie_token(request)
     submitted = request.headers.get(CSRF_HEADER) or submitted_field
-    if not expected or not submitted:
+    if not expected or not submitted or not submitted.isascii():
         raise CsrfRejected
     if not hmac.compare_digest(expected.encode(), submitted.encode()):
         raise CsrfRejected

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -50,16 +51,19 @@ from portal.errors import (
 from portal.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
+    SESSION_COOKIE,
     BodyTooLarge,
     check_csrf,
+    cookie_name,
     csrf_cookie_token,
+    expected_csrf_token,
     new_csrf_token,
+    session_csrf_token,
 )
 from portal.settings import Settings
 
 log = logging.getLogger("portal.web")
 
-SESSION_COOKIE = "portal_session"
 SERVICE_NAME = "Restorative justice portal"
 
 
@@ -210,6 +214,19 @@ def is_uuid4(value: object) -> bool:
     return str(parsed) == value and parsed.version == 4
 
 
+# ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses.
+_DECIMAL = re.compile(r"[0-9]{1,18}")
+
+
+def _is_unicode(text: str) -> bool:
+    """No lone surrogates (JSON can carry them; UTF-8 and the protocol cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class Fields:
     """Typed access to a JSON object or form body, raising BadInput with the field's name."""
 
@@ -225,7 +242,7 @@ class Fields:
             if required:
                 raise BadInput("Please fill in this field.", field=name)
             return ""
-        if not isinstance(value, str):
+        if not isinstance(value, str) or not _is_unicode(value):
             raise BadInput(field=name)
         if len(value) > max_length:
             raise BadInput(f"Please use at most {max_length} characters.", field=name)
@@ -254,7 +271,7 @@ class Fields:
 
     def integer(self, name: str, *, minimum: int, maximum: int) -> int:
         value = self._data.get(name)
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
             value = int(value.strip())
         if not isinstance(value, int) or isinstance(value, bool):
             raise BadInput(field=name)
@@ -317,7 +334,7 @@ async def _read_body(request: Request) -> dict[str, Any]:
             return {}
         try:
             parsed = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
             raise BadInput("The request could not be read.") from None
         if not isinstance(parsed, dict):
             raise BadInput("The request could not be read.")
@@ -354,24 +371,27 @@ def _run(
     wants_json: bool,
 ) -> Response:
     state = app_state(request)
-    csrf_token = csrf_cookie_token(request)
-    issue_csrf = csrf_token is None
-    if csrf_token is None:
-        csrf_token = new_csrf_token()
+    settings = state.settings
+    secret = settings.secret_key.reveal()
+    session_token = session_cookie(request, settings)
+    # What this request must carry (security.py): bound to its session, if it names one.
+    expected_csrf = expected_csrf_token(request, secret, secure=settings.secure_cookies)
+    signed_out_csrf = csrf_cookie_token(request, secure=settings.secure_cookies)
     with state.sessions() as db:
         current: Current | None = None
         resolved = False  # a server failure must not be taken for an ended session
+        # The token rendered into pages: the session's once it is known to be live.
+        csrf_token = signed_out_csrf or new_csrf_token()
         try:
-            current = account_sessions.resolve(
-                db, state.settings, request.cookies.get(SESSION_COOKIE), touch=touch
-            )
+            current = account_sessions.resolve(db, settings, session_token, touch=touch)
             resolved = True
+            if current is not None and session_token is not None:
+                csrf_token = session_csrf_token(secret, session_token)
             # The resolution may have ended an idle session: keep that even if we refuse below.
             db.commit()
             fields = Fields(data)
-            check_csrf(
-                request, data.get(CSRF_FIELD) if isinstance(data.get(CSRF_FIELD), str) else None
-            )
+            submitted = data.get(CSRF_FIELD)
+            check_csrf(request, submitted if isinstance(submitted, str) else None, expected_csrf)
             if access is Access.SIGNED_IN and current is None:
                 raise NotSignedIn
             if roles is not None and (current is None or current.account.role not in roles):
@@ -385,24 +405,20 @@ def _run(
                 db.commit()
             else:
                 db.rollback()
-            if isinstance(error, NotSignedIn) and not wants_json:
-                sign_in = str(
-                    URL(str(request.url_for("sign_in_page").path)).include_query_params(
-                        reason="expired" if request.cookies.get(SESSION_COOKIE) else "signin"
-                    )
-                )
-                if is_htmx_request(request):
-                    response = Response(status_code=200, headers={"HX-Redirect": sign_in})
-                elif request.method == "GET":
-                    response = RedirectResponse(sign_in, status_code=303)
-                else:
-                    response = error_response(
-                        request, error, wants_json=False, current=None, csrf_token=csrf_token
-                    )
-            else:
-                response = error_response(
-                    request, error, wants_json=wants_json, current=current, csrf_token=csrf_token
-                )
+            response = _refusal(request, error, wants_json, current, csrf_token, session_token)
+            ctx = None
+        except protocol.ProtocolError:
+            # Malformed bytes or text that reached a protocol function (a lone surrogate in a
+            # name, say): the sender's fault, and nothing was kept.
+            db.rollback()
+            response = _refusal(
+                request,
+                BadInput("The request could not be read."),
+                wants_json,
+                current,
+                csrf_token,
+                session_token,
+            )
             ctx = None
         except Exception:
             db.rollback()
@@ -411,21 +427,73 @@ def _run(
             log.exception("unhandled error %s on %s %s", error_id, request.method, request.url.path)
             response = server_error_response(request, error_id, wants_json=wants_json)
             ctx = None
-    if issue_csrf:
-        _set_cookie(response, state.settings, CSRF_COOKIE, csrf_token, None)
     set_names = set()
     if ctx is not None:
         for name, value, max_age in ctx.set_cookies:
-            _set_cookie(response, state.settings, name, value, max_age)
+            _set_cookie(response, settings, name, value, max_age)
             set_names.add(name)
         for name in ctx.clear_cookies:
-            _delete_cookie(response, state.settings, name)
+            _delete_cookie(response, settings, name)
             set_names.add(name)
-    ended = resolved and current is None and request.cookies.get(SESSION_COOKIE)
+    ended = resolved and current is None and session_token
     if ended and SESSION_COOKIE not in set_names:
         # The cookie names a session that has ended: drop it.
-        _delete_cookie(response, state.settings, SESSION_COOKIE)
+        _delete_cookie(response, settings, SESSION_COOKIE)
+    _keep_csrf_cookie(response, settings, ctx, csrf_token, signed_out_csrf)
     return response
+
+
+def _refusal(
+    request: Request,
+    error: PortalError,
+    wants_json: bool,
+    current: Current | None,
+    csrf_token: str,
+    session_token: str | None,
+) -> Response:
+    if isinstance(error, NotSignedIn) and not wants_json:
+        sign_in = str(
+            URL(str(request.url_for("sign_in_page").path)).include_query_params(
+                reason="expired" if session_token else "signin"
+            )
+        )
+        if is_htmx_request(request):
+            return Response(status_code=200, headers={"HX-Redirect": sign_in})
+        if request.method == "GET":
+            return RedirectResponse(sign_in, status_code=303)
+        return error_response(request, error, wants_json=False, current=None, csrf_token=csrf_token)
+    return error_response(
+        request, error, wants_json=wants_json, current=current, csrf_token=csrf_token
+    )
+
+
+def _keep_csrf_cookie(
+    response: Response,
+    settings: Settings,
+    ctx: Ctx | None,
+    rendered: str,
+    in_cookie: str | None,
+) -> None:
+    """Leave in the CSRF cookie the token the next request will be checked against.
+
+    A new session (signing in, joining, recovering) binds it to that session; ending the
+    session (signing out) replaces it with a fresh random one; otherwise it is the token this
+    response rendered.
+    """
+    secret = settings.secret_key.reveal()
+    token = rendered
+    for name, value, _max_age in ctx.set_cookies if ctx is not None else []:
+        if name == SESSION_COOKIE:
+            token = session_csrf_token(secret, value)
+    if ctx is not None and SESSION_COOKIE in ctx.clear_cookies:
+        token = new_csrf_token()
+    if token != in_cookie:
+        _set_cookie(response, settings, CSRF_COOKIE, token, None)
+
+
+def session_cookie(request: Request, settings: Settings) -> str | None:
+    """The session cookie's token, under its name for this service (``__Host-`` over HTTPS)."""
+    return request.cookies.get(cookie_name(SESSION_COOKIE, secure=settings.secure_cookies))
 
 
 def _run_committed_hooks(ctx: Ctx) -> None:
@@ -473,7 +541,9 @@ class StreamCtx:
     def _run_sync(
         self, work: Callable[[Ctx], T], touch: bool, read_only: bool, relaxed_commit: bool
     ) -> T:
-        csrf_token = csrf_cookie_token(self.request) or ""
+        settings = self.state.settings
+        token = session_cookie(self.request, settings)
+        csrf_token = session_csrf_token(settings.secret_key.reveal(), token) if token else ""
         with self.state.sessions() as db:
             try:
                 if read_only or relaxed_commit:
@@ -482,9 +552,7 @@ class StreamCtx:
                     )
                     if relaxed_commit and connection.dialect.name == "postgresql":
                         connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
-                current = account_sessions.resolve(
-                    db, self.state.settings, self.request.cookies.get(SESSION_COOKIE), touch=touch
-                )
+                current = account_sessions.resolve(db, settings, token, touch=touch)
                 if current is None:
                     raise NotSignedIn
                 if self.roles is not None and current.account.role not in self.roles:
@@ -515,7 +583,11 @@ def streaming_endpoint(
     def decorate(handler: StreamHandler) -> Callable[[Request], Any]:
         async def asgi_endpoint(request: Request) -> Response:
             try:
-                check_csrf(request, None)
+                settings = app_state(request).settings
+                expected = expected_csrf_token(
+                    request, settings.secret_key.reveal(), secure=settings.secure_cookies
+                )
+                check_csrf(request, None, expected)
                 return await handler(StreamCtx(request, app_state(request), roles))
             except PortalError as error:
                 return error_response(request, error, wants_json=True)
@@ -552,7 +624,11 @@ def streaming_endpoint(
 
 def _delete_cookie(response: Response, settings: Settings, name: str) -> None:
     response.delete_cookie(
-        name, path="/", secure=settings.secure_cookies, httponly=True, samesite="strict"
+        cookie_name(name, secure=settings.secure_cookies),
+        path="/",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="strict",
     )
 
 
@@ -560,7 +636,7 @@ def _set_cookie(
     response: Response, settings: Settings, name: str, value: str, max_age: int | None
 ) -> None:
     response.set_cookie(
-        name,
+        cookie_name(name, secure=settings.secure_cookies),
         value,
         max_age=max_age,
         path="/",
@@ -601,9 +677,17 @@ def error_response(
         status_code=error.status_code,
         message=error.message,
         current=current,
-        csrf_token=csrf_token or csrf_cookie_token(request) or "",
+        csrf_token=csrf_token or _page_csrf(request),
     )
     return HTMLResponse(text, status_code=error.status_code, headers=headers)
+
+
+def _page_csrf(request: Request) -> str:
+    settings = app_state(request).settings
+    return (
+        expected_csrf_token(request, settings.secret_key.reveal(), secure=settings.secure_cookies)
+        or ""
+    )
 
 
 def server_error_response(request: Request, error_id: str, *, wants_json: bool) -> Response:
@@ -621,7 +705,7 @@ def server_error_response(request: Request, error_id: str, *, wants_json: bool) 
             status_code=500,
             message=message,
             current=None,
-            csrf_token=csrf_cookie_token(request) or "",
+            csrf_token=_page_csrf(request),
         )
     except Exception:  # noqa: BLE001  (the error page itself must never fail)
         text = message

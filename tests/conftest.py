@@ -273,7 +273,17 @@ def client(app: Starlette) -> Iterator[TestClient]:
 def live_server_factory(
     request: pytest.FixtureRequest, data_dir: Path, database_url: str
 ) -> Iterator[LiveServerFactory]:
-    factory = LiveServerFactory(data_dir=data_dir, database_url=database_url)
+    # A browser refuses to make keys under less than the standard Argon2id cost (64 MiB, 3
+    # passes: client/accounts.js), so servers that browsers join get the standard cost; the
+    # Python clients of the HTTP tests keep the cheapest cost libsodium accepts.
+    standard_cost = (
+        {"PORTAL_KDF_OPS": "3", "PORTAL_KDF_MEM_KIB": "65536"}
+        if request.node.get_closest_marker("browser") is not None
+        else {}
+    )
+    factory = LiveServerFactory(
+        data_dir=data_dir, database_url=database_url, default_env=standard_cost
+    )
     request.node.stash[SERVERS] = factory
     yield factory
     crashes = factory.close()

@@ -17,13 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import protocol
-from portal.accounts import throttle
+from portal.accounts import sessions, throttle
 from portal.accounts.hashing import DummyVerifier, hash_key, verify_key
 from portal.accounts.models import Account, Role, Vault
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
-from portal.db import utcnow
-from portal.errors import BadInput, Conflict, Throttled, WrongCredentials
+from portal.db import lock_row, utcnow
+from portal.errors import BadInput, Conflict, NotFound, Throttled, WrongCredentials
 from portal.settings import Settings
 
 # ------------------------------------------------------------------------------------- names
@@ -159,6 +159,7 @@ def authenticate(
     name = normalize_name(raw_name)
     name_hash = throttle.name_key(secret, name)
     addr_hash = throttle.address_key(secret, address)
+    throttle.serialise_per_name(db, name_hash)
     try:
         throttle.check(db, settings, name_hash, addr_hash)
     except Throttled:
@@ -289,3 +290,35 @@ def save_vault(db: Session, account: Account, blob: bytes) -> None:
     else:
         vault.blob = blob
         vault.updated_at = utcnow()
+
+
+# ------------------------------------------------------------------------------------ staff
+
+
+def staff_accounts(db: Session) -> list[Account]:
+    """Every service manager and facilitator, the longest-serving first."""
+    return list(
+        db.scalars(
+            select(Account)
+            .where(Account.role.in_([Role.SERVICE_MANAGER, Role.FACILITATOR]))
+            .order_by(Account.created_at)
+        )
+    )
+
+
+def disable_account(db: Session, settings: Settings, manager: Account, account_id: str) -> Account:
+    """A service manager closes a staff account: it cannot sign in, and every session it has
+    ends at once (the next request of each is signed out). Nothing it made is removed."""
+    if manager.role is not Role.SERVICE_MANAGER:
+        raise NotFound
+    account = db.get(Account, account_id) if len(account_id) <= 36 else None
+    if account is None or not account.role.is_staff:
+        raise NotFound
+    if account.id == manager.id:
+        raise Conflict("You cannot close your own account. Another service manager can.")
+    lock_row(db, account)
+    if account.disabled_at is None:
+        account.disabled_at = utcnow()
+        sessions.end_all(db, account.id, "disabled")
+        record(db, settings, AuditTag.ACCOUNT_DISABLED, actor_id=manager.id, subject_id=account.id)
+    return account

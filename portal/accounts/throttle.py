@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from portal import protocol
@@ -21,6 +21,11 @@ from portal.settings import Settings
 
 ACCOUNT = "account"
 ADDRESS = "address"
+# Joining: wrong codes per address, and refused attempts (a taken name) per invitation, so that
+# holding one unused code does not let anyone try sign-in names until they find which exist.
+JOIN_ADDRESS = "join-address"
+JOIN_CODE = "join-code"
+JOIN_ATTEMPTS_PER_CODE = 5
 
 
 def name_key(server_secret: bytes, normalized_name: str) -> bytes:
@@ -51,18 +56,62 @@ def _retry_after(
     return max(1, math.ceil((unblock_at - now).total_seconds()))
 
 
+def serialise_per_name(db: Session, name_hash: bytes) -> None:
+    """Hold this name's lock to the end of the transaction (PostgreSQL).
+
+    Counting failures, checking the key and recording a failure must happen as one step per
+    name, or a burst of concurrent guesses would all count the same few failures and all be
+    checked. On SQLite every writing transaction already holds the database's write lock.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(name_hash[:8], "big", signed=True)
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def check(db: Session, settings: Settings, name_hash: bytes, addr_hash: bytes) -> None:
+    _refuse_while_over(
+        db,
+        settings,
+        [
+            (ACCOUNT, name_hash, settings.signin_max_failures_per_account),
+            (ADDRESS, addr_hash, settings.signin_max_failures_per_address),
+        ],
+    )
+
+
+def check_join(
+    db: Session, settings: Settings, addr_hash: bytes, code_hash: bytes | None = None
+) -> None:
+    """Before a joining step: too many wrong codes from this address, or too many refused
+    attempts with this code, and it waits."""
+    limits = [(JOIN_ADDRESS, addr_hash, settings.signin_max_failures_per_address)]
+    if code_hash is not None:
+        limits.append((JOIN_CODE, code_hash, JOIN_ATTEMPTS_PER_CODE))
+    _refuse_while_over(db, settings, limits, "to join")
+
+
+def record_join_failure(db: Session, addr_hash: bytes, code_hash: bytes | None = None) -> None:
+    now = utcnow()
+    db.add(SignInFailure(scope=JOIN_ADDRESS, key_hash=addr_hash, at=now))
+    if code_hash is not None:
+        db.add(SignInFailure(scope=JOIN_CODE, key_hash=code_hash, at=now))
+    db.flush()
+
+
+def _refuse_while_over(
+    db: Session,
+    settings: Settings,
+    limits: list[tuple[str, bytes, int]],
+    attempting: str = "to sign in",
+) -> None:
     now = utcnow()
     window = timedelta(minutes=settings.signin_window_minutes)
-    waits = [
-        _retry_after(db, ACCOUNT, name_hash, settings.signin_max_failures_per_account, window, now),
-        _retry_after(db, ADDRESS, addr_hash, settings.signin_max_failures_per_address, window, now),
-    ]
+    waits = [_retry_after(db, scope, key, limit, window, now) for scope, key, limit in limits]
     wait = max((w for w in waits if w is not None), default=None)
     if wait is not None:
         minutes = max(1, math.ceil(wait / 60))
         raise Throttled(
-            "There have been too many attempts to sign in. For your safety, please wait "
+            f"There have been too many attempts {attempting}. For your safety, please wait "
             f"{minutes} minute{'s' if minutes != 1 else ''} before trying again.",
             retry_after=wait,
         )

@@ -7,11 +7,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from portal import protocol, wire
 from portal.accounts import services, sessions
-from portal.accounts.models import Account
+from portal.accounts.models import Account, Role
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.errors import NotSignedIn
-from portal.web import SESSION_COOKIE, Access, Ctx, endpoint
+from portal.security import SESSION_COOKIE
+from portal.web import Access, Ctx, endpoint
 
 KEY = wire.KEY
 BUNDLE = wire.KEY_BUNDLE
@@ -340,3 +341,32 @@ def api_save_vault(ctx: Ctx) -> Response:
 @endpoint(Access.PUBLIC, touch=False)
 def healthz(ctx: Ctx) -> Response:
     return Response("ok", media_type="text/plain")
+
+
+# ------------------------------------------------------------------------------------ staff
+
+SERVICE_MANAGER = frozenset({Role.SERVICE_MANAGER})
+
+
+def _people_page(ctx: Ctx, template: str, closed: Account | None = None) -> Response:
+    return ctx.render(
+        template,
+        staff=services.staff_accounts(ctx.db),
+        me=ctx.require_account(),
+        closed=closed,
+    )
+
+
+@endpoint(roles=SERVICE_MANAGER)
+def staff_page(ctx: Ctx) -> Response:
+    return _people_page(ctx, "staff/people.html")
+
+
+@endpoint(roles=SERVICE_MANAGER)
+def disable_staff_account(ctx: Ctx) -> Response:
+    closed = services.disable_account(
+        ctx.db, ctx.settings, ctx.require_account(), ctx.request.path_params["account_id"]
+    )
+    if ctx.is_htmx:
+        return _people_page(ctx, "staff/_people_list.html", closed=closed)
+    return ctx.redirect("staff_page")

@@ -17,6 +17,7 @@ class AuditTag(StrEnum):
     SESSION_ENDED = "session:ended"
     ACCOUNT_PASSWORD_CHANGED = "account:password-changed"  # noqa: S105  (a tag, not a password)
     ACCOUNT_RECOVERED = "account:recovered"
+    ACCOUNT_DISABLED = "account:disabled"
     CASE_OPENED = "case:opened"
     CASE_PAUSED = "case:paused"
     CASE_RESUMED = "case:resumed"

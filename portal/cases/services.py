@@ -1,4 +1,5 @@
 """Case rules: opening, participants (adding, joining), consent, keys, pausing and closing.
+What is allowed when is ``portal/cases/states.py``'s; these functions refuse anything else.
 Never commits."""
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ from portal.cases.models import (
     Participant,
     Side,
 )
+from portal.cases.states import (
+    CaseAction,
+    ParticipantAction,
+    ParticipantStanding,
+    action_towards,
+    participant_actions,
+    participant_refusal,
+)
 from portal.db import utcnow
 from portal.errors import BadInput, Conflict
 from portal.settings import Settings
@@ -42,12 +51,18 @@ def open_case(
 ) -> Case:
     """A new case whose key pair the facilitator's browser made, with the grant to themself."""
     reference = " ".join(reference.split())
+    if not reference:
+        raise BadInput("Enter the case reference.", field="reference")
     if not _REFERENCE.fullmatch(reference):
         raise BadInput(
-            "Use 2 to 40 letters, numbers, spaces, dots, slashes or dashes.", field="reference"
+            "Use 2 to 40 letters, numbers, spaces, dots, slashes or dashes, starting with a "
+            "letter or number.",
+            field="reference",
         )
     label = " ".join(label.split())
-    if not 1 <= len(label) <= 80:
+    if not label:
+        raise BadInput("Give the case a short label.", field="label")
+    if len(label) > 80:
         raise BadInput("Give the case a short label of up to 80 characters.", field="label")
     now = utcnow()
     if db.get(Case, case_id) is not None:
@@ -153,7 +168,7 @@ def record_consent(
     formats: frozenset[Format],
 ) -> None:
     """The participant agreed to indirect communication in these formats (or withdrew it)."""
-    require_not_closed(case)
+    require_participant_action(case, participant, ParticipantAction.RECORD_CONSENT)
     participant.formats = ",".join(sorted(f.value for f in formats))
     participant.consent_recorded_at = utcnow() if formats else None
     participant.consent_recorded_by_id = facilitator.id
@@ -174,9 +189,11 @@ def give_case_public_key(
     participant: Participant,
     grant: bytes,
 ) -> None:
-    """Store the box in which the facilitator's browser gave the case public key to them."""
-    if participant.account_id is None:
-        raise Conflict("This person has not joined yet.")
+    """Store the box in which the facilitator's browser gave the case public key to them.
+
+    A grant for someone who already holds one replaces it: two facilitators' pages may both
+    have seen them waiting for it."""
+    require_participant_action(case, participant, ParticipantAction.GIVE_CASE_KEY)
     participant.case_public_grant = grant
     participant.case_public_grant_sender_id = facilitator.id
     record(
@@ -197,7 +214,8 @@ def mark_key_verified(
     compared_key: bytes,
 ) -> None:
     """The facilitator compared security numbers with the participant in person."""
-    if participant.account is None:
+    require_participant_action(case, participant, ParticipantAction.MARK_VERIFIED)
+    if participant.account is None:  # joined, so never; narrows the type
         raise Conflict("This person has not joined yet.")
     if compared_key != participant.account.public_key:
         raise Conflict("This person's key changed since the page was loaded. Please reload it.")
@@ -214,24 +232,49 @@ def mark_key_verified(
 
 
 STATUS_TAGS = {
-    CaseCondition.PAUSED: AuditTag.CASE_PAUSED,
-    CaseCondition.OPEN: AuditTag.CASE_RESUMED,
-    CaseCondition.CLOSED: AuditTag.CASE_CLOSED,
+    CaseAction.PAUSE: AuditTag.CASE_PAUSED,
+    CaseAction.RESUME: AuditTag.CASE_RESUMED,
+    CaseAction.CLOSE: AuditTag.CASE_CLOSED,
 }
 
 
 def set_status(
     db: Session, settings: Settings, facilitator: Account, case: Case, status: CaseCondition
 ) -> None:
+    """Move the case to ``status``; asking for the status it already has changes nothing."""
     if case.status is CaseCondition.CLOSED:
         raise Conflict("This case is closed.")
     if case.status is status:
         return
+    action = action_towards(case.status, status)
+    if action is None:  # pragma: no cover  (every other move of a case that is not closed exists)
+        raise Conflict("This case cannot be changed that way.")
     case.status = status
     case.status_changed_at = utcnow()
-    record(db, settings, STATUS_TAGS[status], actor_id=facilitator.id, subject_id=case.id)
+    record(db, settings, STATUS_TAGS[action], actor_id=facilitator.id, subject_id=case.id)
 
 
 def require_not_closed(case: Case) -> None:
     if case.status is CaseCondition.CLOSED:
         raise Conflict("This case is closed.")
+
+
+def standing_of(participant: Participant) -> ParticipantStanding:
+    return ParticipantStanding(
+        joined=participant.account_id is not None,
+        withdrawn=participant.withdrawn_at is not None,
+        holds_case_key=participant.case_public_grant is not None,
+    )
+
+
+def actions_for(case: Case, participant: Participant) -> frozenset[ParticipantAction]:
+    """What the case page offers for this participant now."""
+    return participant_actions(case.status, standing_of(participant))
+
+
+def require_participant_action(
+    case: Case, participant: Participant, action: ParticipantAction
+) -> None:
+    refusal = participant_refusal(case.status, standing_of(participant), action)
+    if refusal is not None:
+        raise Conflict(refusal)

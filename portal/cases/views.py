@@ -1,7 +1,9 @@
 """Case endpoints for facilitators: thin — parse, authorise (cases.policy), one service, answer.
 
-The pages that show a case with its letters and its audit trail bring several domains together:
-they are in ``portal/workspace``.
+Opening a case, and the case key: the facilitator's own grant of it, and giving its public key
+to a participant who has joined (both made in the facilitator's browser). The pages that show a
+case, and the case page's actions, which answer with pieces of that page, bring several domains
+together: they are in ``portal/workspace``.
 """
 
 from __future__ import annotations
@@ -11,14 +13,12 @@ from starlette.responses import JSONResponse, Response
 from portal import protocol, wire
 from portal.accounts.models import Role
 from portal.cases import policy, services
-from portal.cases.models import Case, CaseCondition, Format, Participant, Side
+from portal.cases.models import Case, Participant
 from portal.errors import BadInput
 from portal.web import Ctx, endpoint
 
 FACILITATOR = frozenset({Role.FACILITATOR})
 KEY = wire.KEY
-SIDES = {side.value: side for side in Side}
-STATUSES = {status.value: status for status in CaseCondition}
 
 
 def _case(ctx: Ctx) -> Case:
@@ -31,15 +31,6 @@ def _participant(ctx: Ctx, case: Case) -> Participant:
     return policy.participant_in_case(ctx.db, case, ctx.request.path_params["participant_id"])
 
 
-def _formats(ctx: Ctx) -> frozenset[Format]:
-    raw = ctx.fields.raw("formats")
-    if not isinstance(raw, list) or not all(
-        isinstance(v, str) and v in Format._value2member_map_ for v in raw
-    ):
-        raise BadInput("Choose the formats this person accepts.", field="formats")
-    return frozenset(Format(v) for v in raw)
-
-
 @endpoint(roles=FACILITATOR)
 def new_case_page(ctx: Ctx) -> Response:
     return ctx.render("cases/new.html")
@@ -47,6 +38,8 @@ def new_case_page(ctx: Ctx) -> Response:
 
 @endpoint(roles=FACILITATOR)
 def api_open_case(ctx: Ctx) -> Response:
+    """The new case page's sealed form (static/js/pages/new-case.js makes the id, the key pair
+    and the grant): htmx goes to the case's page, a JSON client gets ``{case_id, next}``."""
     f = ctx.fields
     case_id = f.uuid4("case_id")
     case = services.open_case(
@@ -54,12 +47,13 @@ def api_open_case(ctx: Ctx) -> Response:
         ctx.settings,
         ctx.require_account(),
         case_id=case_id,
-        reference=f.text("reference", max_length=40),
-        label=f.text("label", max_length=80),
+        # Empty is the service's to refuse, in its own words.
+        reference=f.text("reference", max_length=40, required=False),
+        label=f.text("label", max_length=80, required=False),
         public_key=f.binary("public_key", length=KEY),
         own_grant=f.binary("grant", length=wire.CASE_GRANT),
     )
-    return JSONResponse({"case_id": case.id, "next": ctx.url_for("case_page", case_id=case.id)})
+    return ctx.navigate(ctx.url_for("case_page", case_id=case.id), case_id=case.id)
 
 
 @endpoint(roles=FACILITATOR)
@@ -80,32 +74,6 @@ def api_case_key(ctx: Ctx) -> Response:
 
 
 @endpoint(roles=FACILITATOR)
-def api_add_participant(ctx: Ctx) -> Response:
-    case = _case(ctx)
-    f = ctx.fields
-    participant = services.add_participant(
-        ctx.db,
-        ctx.settings,
-        ctx.require_account(),
-        case,
-        f.choice("side", SIDES),
-        f.binary("sealed_name", max_length=services.MAX_SEALED_NAME),
-        participant_id=f.optional_uuid4("participant_id"),
-    )
-    return JSONResponse({"participant_id": participant.id})
-
-
-@endpoint(roles=FACILITATOR)
-def api_record_consent(ctx: Ctx) -> Response:
-    case = _case(ctx)
-    formats = _formats(ctx)
-    services.record_consent(
-        ctx.db, ctx.settings, ctx.require_account(), case, _participant(ctx, case), formats
-    )
-    return JSONResponse({"ok": True})
-
-
-@endpoint(roles=FACILITATOR)
 def api_give_case_key(ctx: Ctx) -> Response:
     case = _case(ctx)
     services.give_case_public_key(
@@ -117,25 +85,3 @@ def api_give_case_key(ctx: Ctx) -> Response:
         ctx.fields.binary("grant", length=wire.CASE_PUBLIC_GRANT),
     )
     return JSONResponse({"ok": True})
-
-
-@endpoint(roles=FACILITATOR)
-def api_mark_verified(ctx: Ctx) -> Response:
-    case = _case(ctx)
-    services.mark_key_verified(
-        ctx.db,
-        ctx.settings,
-        ctx.require_account(),
-        case,
-        _participant(ctx, case),
-        ctx.fields.binary("public_key", length=KEY),
-    )
-    return JSONResponse({"ok": True})
-
-
-@endpoint(roles=FACILITATOR)
-def api_case_status(ctx: Ctx) -> Response:
-    case = _case(ctx)
-    status = ctx.fields.choice("status", STATUSES)
-    services.set_status(ctx.db, ctx.settings, ctx.require_account(), case, status)
-    return JSONResponse({"status": case.status.value})

@@ -163,3 +163,17 @@ class HeldChunk(Base):
             ondelete="CASCADE",
         ),
     )
+
+
+class Draft(Base):
+    """An autosaved letter, sealed to its author's own key (opaque here). Kept with the other
+    ciphertext because it counts towards the case's storage like everything else stored."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[IdColumn]
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    revises_message_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id"))
+    blob: Mapped[Blob]
+    updated_at: Mapped[Timestamp]

@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 
 from portal import protocol
 from portal.blobstore import BlobStore, ChunkKey, StoredChunk
+from portal.content import quota
 from portal.content.models import (
     ContentChunk,
     ContentObject,
-    ContentVersion,
     HeldChunk,
     PendingUpload,
 )
+from portal.content.quota import human_bytes
 from portal.db import utcnow
 from portal.errors import BadInput, Conflict, TooLarge
 from portal.settings import Settings
@@ -48,17 +49,6 @@ class StoredChunkIn:
     final: bool
     size: int
     hash: bytes
-
-
-def human_bytes(size: int) -> str:
-    """1 GB, 20 GB, 512 MB: limits as a person reads them (binary units, as the browser's
-    static/js/media/upload.js formatBytes shows sizes, so both sides name one limit alike)."""
-    for unit, name in ((1024**4, "TB"), (1024**3, "GB"), (1024**2, "MB"), (1024, "KB")):
-        if size >= unit:
-            value = size / unit
-            text = f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
-            return f"{text} {name}"
-    return f"{size} bytes"
 
 
 # ------------------------------------------------------------------------------------- reading
@@ -89,23 +79,6 @@ def _held_bytes(db: Session, object_id: str, version: int, *, besides: int | Non
     return total - (besides or 0)
 
 
-def _stored_bytes(db: Session, case_id: str | None) -> int:
-    query = select(func.coalesce(func.sum(ContentVersion.ciphertext_size), 0)).join(
-        ContentObject, ContentObject.id == ContentVersion.object_id
-    )
-    if case_id is not None:
-        query = query.where(ContentObject.case_id == case_id)
-    return int(db.scalar(query) or 0)
-
-
-def _declared_bytes(db: Session, case_id: str | None, besides: PendingUpload | None) -> int:
-    query = select(func.coalesce(func.sum(PendingUpload.declared_bytes), 0))
-    if case_id is not None:
-        query = query.where(PendingUpload.case_id == case_id)
-    total = int(db.scalar(query) or 0)
-    return total - (besides.declared_bytes if besides is not None else 0)
-
-
 # ------------------------------------------------------------------------------------ uploading
 
 
@@ -132,7 +105,8 @@ def start_upload(
             f"{human_bytes(settings.max_message_bytes)}. {NOTHING_UPLOADED}",
             field="bytes",
         )
-    in_case = _stored_bytes(db, obj.case_id) + _declared_bytes(db, obj.case_id, pending)
+    quota.decide_alone(db, obj.case_id)
+    in_case = quota.usage(db, obj.case_id, besides=pending)
     if in_case + declared > settings.case_quota_bytes:
         raise TooLarge(
             "There is not enough room left in this case for this message: a case can hold at "
@@ -140,7 +114,7 @@ def start_upload(
             "Please talk to your facilitator.",
             field="bytes",
         )
-    everywhere = _stored_bytes(db, None) + _declared_bytes(db, None, pending)
+    everywhere = quota.usage(db, None, besides=pending)
     if everywhere + declared > settings.storage_cap_bytes:
         raise TooLarge(
             "The service's storage is full: it can hold at most "
@@ -270,6 +244,12 @@ def make_submitted_chunks_durable(
     if not stored:
         return
     held = {(c.part, c.index): c for c in held_chunks(db, object_id, version)}  # one query
+    if any((chunk.part, chunk.index) not in held for chunk in stored):
+        # Named but never uploaded: nothing to make durable, and nothing may be saved.
+        raise BadInput(
+            "Part of the message has not finished uploading. Nothing was saved.",
+            field="stored_chunks",
+        )
     lost = [
         row
         for chunk in stored
@@ -277,7 +257,6 @@ def make_submitted_chunks_durable(
         and blobs.stored_size(ChunkKey(object_id, version, row.part, row.index)) != row.size
     ]
     if lost:
-        # (A chunk never held at all is the usual refusal, later, in take_held.)
         for row in lost:
             db.delete(row)
         db.flush()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from portal import protocol
 from portal.accounts import services as accounts
+from portal.accounts import throttle
 from portal.accounts.models import Account, Role
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
@@ -243,20 +244,53 @@ def invitation_status(invitation: Invitation) -> str:
 # ---------------------------------------------------------------------------------- joining
 
 
-def usable_invitation(db: Session, settings: Settings, code: str) -> Invitation:
-    """The invitation a code names, if it can still be used; one message for every failure."""
-    if not code or len(code) > 100:
-        raise Gone("That code is not valid. Check it, or ask for a new one.")
-    invitation = db.scalars(
-        select(Invitation).where(Invitation.code_hash == code_hash(settings, code))
-    ).first()
+class CodeRefused(Gone):
+    """A code that names no usable invitation; the wrong guess is counted (kept)."""
+
+    keeps_changes = True
+
+
+class NameRefused(Conflict):
+    """A taken sign-in name at joining; counted against the code and the address (kept)."""
+
+    keeps_changes = True
+
+
+@dataclass(frozen=True)
+class JoinAttempt:
+    """Who is trying a code: the keyed hashes their refusals are counted under."""
+
+    address: bytes
+
+    @classmethod
+    def from_address(cls, settings: Settings, address: str) -> JoinAttempt:
+        return cls(throttle.address_key(settings.secret_key.reveal(), "join:" + address))
+
+
+def usable_invitation(
+    db: Session, settings: Settings, code: str, attempt: JoinAttempt | None = None
+) -> Invitation:
+    """The invitation a code names, if it can still be used; one message for every failure.
+
+    With an ``attempt`` (a request from someone joining), wrong codes are counted per address
+    and too many make it wait, like signing in.
+    """
+    if attempt is not None:
+        throttle.check_join(db, settings, attempt.address)
+    invitation = None
+    if code and len(code) <= 100:
+        invitation = db.scalars(
+            select(Invitation).where(Invitation.code_hash == code_hash(settings, code))
+        ).first()
     if (
         invitation is None
         or invitation.redeemed_at is not None
         or invitation.revoked_at is not None
         or invitation.expires_at <= utcnow()
     ):
-        raise Gone(
+        if attempt is not None:
+            throttle.record_join_failure(db, attempt.address)
+        raise CodeRefused(
             "That code is not valid, has expired or has already been used. "
             "Please ask for a new one."
         )
@@ -270,10 +304,25 @@ def complete_join(
     code: str,
     raw_name: str,
     keys: accounts.NewAccountKeys,
+    attempt: JoinAttempt | None = None,
 ) -> Account:
-    """Redeem the code: the account it promised, and for a participant their place in the case."""
-    invitation = usable_invitation(db, settings, code)
-    name = accounts.unused_name(db, raw_name)
+    """Redeem the code: the account it promised, and for a participant their place in the case.
+
+    Whether a name is taken is said only to someone holding a usable code, and at most
+    ``throttle.JOIN_ATTEMPTS_PER_CODE`` times per code in the window: one unused code is not a
+    way to learn which sign-in names exist.
+    """
+    invitation = usable_invitation(db, settings, code, attempt)
+    per_code = throttle.name_key(settings.secret_key.reveal(), "join-code:" + invitation.id)
+    if attempt is not None:
+        throttle.check_join(db, settings, attempt.address, per_code)
+    try:
+        name = accounts.unused_name(db, raw_name)
+    except Conflict as taken:
+        if attempt is None or taken.field != "sign_in_name":
+            raise
+        throttle.record_join_failure(db, attempt.address, per_code)
+        raise NameRefused(taken.message, field=taken.field) from None
     now = utcnow()
     # Mark the invitation used in the same statement that checks it is unused, so two
     # simultaneous redemptions cannot both succeed.

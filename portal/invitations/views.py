@@ -1,6 +1,6 @@
-"""Invitation endpoints: the staff invitations page, a participant's invitation, and joining
-with a code (the join and setup pages and their JSON). Thin: parse, authorise, one service,
-render."""
+"""Invitation endpoints: the staff invitations page, and joining with a code (the join and setup
+pages and their JSON). Thin: parse, authorise, one service, render. A participant's invitation
+is made on the case page: ``portal/workspace/case_actions.py``."""
 
 from __future__ import annotations
 
@@ -12,14 +12,12 @@ from portal import protocol, wire
 from portal.accounts.models import Role
 from portal.accounts.services import NewAccountKeys
 from portal.accounts.views import end_signed_in_session, signed_in_response
-from portal.cases import policy as case_policy
 from portal.invitations import policy, services
 from portal.web import Access, Ctx, endpoint
 
 KEY = wire.KEY
 BUNDLE = wire.KEY_BUNDLE
 STAFF = policy.STAFF
-FACILITATOR = frozenset({Role.FACILITATOR})
 
 
 def _join_link(ctx: Ctx, code: str) -> str:
@@ -42,7 +40,8 @@ def setup_page(ctx: Ctx) -> Response:
 @endpoint(Access.PUBLIC)
 def api_join_start(ctx: Ctx) -> Response:
     code = ctx.fields.text("code", max_length=100)
-    invitation = services.usable_invitation(ctx.db, ctx.settings, code)
+    attempt = services.JoinAttempt.from_address(ctx.settings, ctx.client_address)
+    invitation = services.usable_invitation(ctx.db, ctx.settings, code, attempt)
     return JSONResponse(
         {
             "account_id": invitation.account_id,
@@ -70,8 +69,9 @@ def api_join_complete(ctx: Ctx) -> Response:
         recovery_auth=f.binary("recovery_auth", length=KEY),
         recovery_bundle=f.binary("recovery_bundle", length=BUNDLE),
     )
+    attempt = services.JoinAttempt.from_address(ctx.settings, ctx.client_address)
     new_account = services.complete_join(
-        ctx.db, ctx.settings, ctx.state.auth_hasher, code, name, keys
+        ctx.db, ctx.settings, ctx.state.auth_hasher, code, name, keys, attempt
     )
     end_signed_in_session(ctx)
     return signed_in_response(ctx, new_account, ctx.url_for("home"))
@@ -111,23 +111,3 @@ def revoke_invitation(ctx: Ctx) -> Response:
     me = ctx.require_account()
     services.revoke_invitation(ctx.db, ctx.settings, me, ctx.request.path_params["invitation_id"])
     return ctx.redirect("invitations")
-
-
-# ------------------------------------------------------------------------ case participants
-
-
-@endpoint(roles=FACILITATOR)
-def api_invite_participant(ctx: Ctx) -> Response:
-    me = ctx.require_account()
-    case = case_policy.facilitated_case(ctx.db, me, ctx.request.path_params["case_id"])
-    participant = case_policy.participant_in_case(
-        ctx.db, case, ctx.request.path_params["participant_id"]
-    )
-    issued = services.invite_participant(ctx.db, ctx.settings, me, case, participant)
-    return JSONResponse(
-        {
-            "code": issued.code,
-            "join_link": _join_link(ctx, issued.code),
-            "expires_at": issued.invitation.expires_at.isoformat(),
-        }
-    )

@@ -45,7 +45,7 @@ class UploadTarget:
 
 
 def _number(text: str, minimum: int, maximum: int) -> int:
-    if not text.isdigit() or len(text) > 8:
+    if not (text.isascii() and text.isdigit()) or len(text) > 8:
         raise NotFound
     value = int(text)
     if not minimum <= value <= maximum:

@@ -77,7 +77,7 @@ def _authorise_put(ctx: Ctx) -> tuple[ChunkKey, int]:
     pending = policy.pending_upload(ctx.db, target)
     room = uploads.chunk_room(ctx.db, pending, key.part, key.chunk)
     length = ctx.request.headers.get("content-length", "")
-    if room <= 0 or (length.isdigit() and int(length) > room):
+    if room <= 0 or (length.isascii() and length.isdigit() and int(length) > room):
         raise uploads.over_declared()
     return key, room
 

@@ -8,9 +8,11 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account
 from portal.cases.models import Participant
+from portal.content import quota
+from portal.content.models import Draft
 from portal.db import utcnow
-from portal.errors import NotFound
-from portal.messages.models import Draft
+from portal.errors import Conflict, NotFound
+from portal.settings import Settings
 
 
 def drafts_of(db: Session, account: Account) -> list[Draft]:
@@ -22,8 +24,14 @@ def drafts_of(db: Session, account: Account) -> list[Draft]:
     )
 
 
+# Drafts one person keeps at most: each can be close to a megabyte, and the browser keeps one per
+# letter being written, so more than this means something is wrong rather than busy.
+MAX_DRAFTS_PER_ACCOUNT = 20
+
+
 def save(
     db: Session,
+    settings: Settings,
     account: Account,
     author: Participant,
     draft_id: str,
@@ -34,10 +42,16 @@ def save(
     """Create or replace the draft ``draft_id`` (an id the browser made).
 
     ``revises_message_id`` must already have been checked to be one of the author's messages.
+    It counts towards the case's storage (content/quota.py); nothing is kept over the limits.
     """
     draft = db.get(Draft, draft_id)
     if draft is not None and draft.account_id != account.id:
         raise NotFound
+    if draft is None and len(drafts_of(db, account)) >= MAX_DRAFTS_PER_ACCOUNT:
+        raise Conflict(
+            f"You already have {MAX_DRAFTS_PER_ACCOUNT} unsent letters saved. Please send or "
+            "delete one of them first; this one was not saved."
+        )
     if draft is None:
         draft = Draft(
             id=draft_id,
@@ -52,6 +66,7 @@ def save(
         draft.blob = blob
         draft.updated_at = utcnow()
     db.flush()
+    quota.require_room(db, settings, author.case_id, what="this draft")
     return draft
 
 

@@ -1,17 +1,28 @@
-"""Participant endpoints for receiving: the neutral notice and the four choices (open now, not
-yet, hold, decline). Thin: authorise (messages.policy), one service, answer. A recipient's
-grant is handed over only by ``api_inbox_open``."""
+"""Participant endpoints for receiving: the inbox page and the recipient's choices (open now, not
+yet, hold, decline). Thin: authorise (messages.policy), one service, answer. A recipient's grant
+is handed over only by ``api_inbox_open``.
+
+The page (templates/inbox/show.html) shows the neutral notice, what it is and how long
+(messages/labels.py), the facilitator's note as a sealed placeholder, and only the choices the
+state machine allows now (states.recipient_choices), each an htmx form posting to the JSON API
+below. Each endpoint answers both: opening answers htmx with the partial inbox/_choices.html,
+which holds the released message as a sealed placeholder that the browser opens and checks
+(static/js/pages/inbox.js), and a JSON client with the same object as JSON; the other choices
+navigate home (``ctx.navigate``: ``HX-Redirect`` for htmx, ``{state, next}`` for JSON)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
 from portal.accounts.models import Role
-from portal.content import services as content
-from portal.messages import labels, services
+from portal.cases.models import Format
+from portal.messages import labels, services, states
 from portal.messages import policy as message_policy
 from portal.messages.models import Message
 from portal.messages.responses import b64, note_json, sealed_json
+from portal.messages.states import MessageState
 from portal.web import Ctx, endpoint
 
 PARTICIPANT = frozenset({Role.PARTICIPANT})
@@ -24,23 +35,30 @@ def _received(ctx: Ctx) -> Message:
     return message
 
 
-def _chosen(ctx: Ctx, message: Message) -> Response:
-    return JSONResponse({"state": message.state.value, "next": ctx.url_for("home")})
+def _item(message: Message, ciphertext_size: int) -> dict[str, Any]:
+    """What the page says about the item before anything is opened."""
+    return {
+        "id": message.id,
+        "state": message.state.value,
+        "notice": labels.FOR_RECIPIENT[message.state].page,
+        "format_label": message.format.label,
+        # A recording: the page says that nothing plays by itself.
+        "is_recording": message.format is not Format.LETTER,
+        "size_hint": labels.length_hint(message.media_seconds, message.page_count, ciphertext_size),
+        "case_status": message.case.status.value,
+        "choices": states.recipient_choices(message.state, message.case.status),
+    }
 
 
 @endpoint(roles=PARTICIPANT)
 def inbox_page(ctx: Ctx) -> Response:
     message = _received(ctx)
-    version = content.version_of(ctx.db, message.object_id, message.version)
-    item = {
-        "id": message.id,
-        "format_label": message.format.label,
-        "size_hint": labels.length_hint(
-            message.media_seconds, message.page_count, version.ciphertext_size
-        ),
-        "state": message.state.value,
-    }
-    return ctx.render("inbox/show.html", item=item)
+    notice = services.notice_for(ctx.db, ctx.require_account(), message)
+    # Held: it stays with the facilitator, and so does their note about it.
+    note = note_json(notice.note) if message.state is not MessageState.HELD else None
+    return ctx.render(
+        "inbox/show.html", item=_item(message, notice.ciphertext_size), note=note, released=None
+    )
 
 
 @endpoint(roles=PARTICIPANT)
@@ -62,42 +80,43 @@ def api_inbox_note(ctx: Ctx) -> Response:
 @endpoint(roles=PARTICIPANT)
 def api_inbox_open(ctx: Ctx) -> Response:
     message = _received(ctx)
-    author_may_see = ctx.fields.raw("author_may_see") is True
+    # JSON clients send true; the page's checkbox sends its value, "true", when ticked.
+    author_may_see = ctx.fields.raw("author_may_see") in (True, "true")
     release = services.recipient_opens(
         ctx.db, ctx.settings, ctx.require_account(), message, author_may_see=author_may_see
     )
-    return JSONResponse(
-        {
-            **sealed_json(release.sealed),
-            "format": message.format.value,
-            "length": labels.length_json(message.media_seconds, message.page_count),
-            "grant": b64(release.grant.grant),
-            "sender_public_key": b64(release.grant.sender.public_key),
-            # Handed over with the message itself, never before the recipient chose to open.
-            "transcript": note_json(release.transcript),
-            "transcript_label": message.transcript_label.value
-            if message.transcript_label
-            else None,
-        }
-    )
+    released = {
+        **sealed_json(release.sealed),
+        "format": message.format.value,
+        "length": labels.length_json(message.media_seconds, message.page_count),
+        "grant": b64(release.grant.grant),
+        "sender_public_key": b64(release.grant.sender.public_key),
+        # Handed over with the message itself, never before the recipient chose to open.
+        "transcript": note_json(release.transcript),
+        "transcript_label": message.transcript_label.value if message.transcript_label else None,
+    }
+    if ctx.is_htmx:
+        item = _item(message, release.sealed.row.ciphertext_size)
+        return ctx.partial("inbox/_choices.html", item=item, released=released)
+    return JSONResponse(released)
 
 
 @endpoint(roles=PARTICIPANT)
 def api_inbox_not_yet(ctx: Ctx) -> Response:
     message = _received(ctx)
     services.recipient_not_yet(ctx.db, ctx.settings, ctx.require_account(), message)
-    return _chosen(ctx, message)
+    return ctx.navigate(ctx.url_for("home"), state=message.state.value)
 
 
 @endpoint(roles=PARTICIPANT)
 def api_inbox_hold(ctx: Ctx) -> Response:
     message = _received(ctx)
     services.recipient_holds(ctx.db, ctx.settings, ctx.require_account(), message)
-    return _chosen(ctx, message)
+    return ctx.navigate(ctx.url_for("home"), state=message.state.value)
 
 
 @endpoint(roles=PARTICIPANT)
 def api_inbox_decline(ctx: Ctx) -> Response:
     message = _received(ctx)
     services.recipient_declines(ctx.db, ctx.settings, ctx.require_account(), message)
-    return _chosen(ctx, message)
+    return ctx.navigate(ctx.url_for("home"), state=message.state.value)

@@ -49,6 +49,39 @@ TIMELINE_FOR_AUTHOR = {
 }
 
 
+@dataclass(frozen=True)
+class RecipientWords:
+    """How something passed on is spoken of to its recipient: never what it is about."""
+
+    home: str  # the notice in "Waiting for you" on their home page
+    link: str  # the link from there to the inbox page
+    page: str  # the first sentence of the inbox page
+
+
+_PASSED_ON = (
+    "Your facilitator has passed on something for you. You can choose if and when to look at it."
+)
+FOR_RECIPIENT = {
+    S.AWAITING_RECIPIENT: RecipientWords(
+        home=_PASSED_ON,
+        link="See your choices",
+        page=_PASSED_ON,
+    ),
+    S.HELD: RecipientWords(
+        home="Your facilitator is keeping something for you. It stays with them for now. You can"
+        " talk to them about it at any time.",
+        link="See your choices",
+        page="Your facilitator is keeping this for you. It stays with them for now, and it will"
+        " not be shown here.",
+    ),
+    S.OPENED: RecipientWords(
+        home="You have looked at something your facilitator passed on to you.",
+        link="Go to it again",
+        page="You have opened this before. You can read it again whenever you want, or leave it.",
+    ),
+}
+
+
 def author_label(state: MessageState, *, may_see_opened: bool) -> str:
     if state is S.OPENED and not may_see_opened:
         # The recipient chose not to tell: from the author's side it still waits.
@@ -56,61 +89,7 @@ def author_label(state: MessageState, *, may_see_opened: bool) -> str:
     return FOR_AUTHOR[state]
 
 
-def age_text(since: datetime) -> str:
-    seconds = max(0, int((utcnow() - since).total_seconds()))
-    if seconds < 3600:
-        minutes = max(1, seconds // 60)
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    if seconds < 86400:
-        hours = seconds // 3600
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    days = seconds // 86400
-    return f"{days} day{'s' if days != 1 else ''}"
-
-
-def size_hint(ciphertext_bytes: int) -> str:
-    """A rough length for a letter, from its size (about 3,000 characters a page)."""
-    pages = max(1, round(ciphertext_bytes / 3000))
-    return "about 1 page" if pages == 1 else f"about {pages} pages"
-
-
-def duration_hint(seconds: int) -> str:
-    """A recording's declared length in words: "less than a minute", "about 3 minutes"."""
-    if seconds < 45:
-        return "less than a minute"
-    minutes = max(1, round(seconds / 60))
-    if minutes < 90:
-        return "about 1 minute" if minutes == 1 else f"about {minutes} minutes"
-    hours = round(minutes / 60, 1)
-    text = f"{hours:g}"
-    return f"about {text} hour{'s' if text != '1' else ''}"
-
-
-def length_hint(seconds: int | None, pages: int | None, ciphertext_bytes: int) -> str:
-    """What the recipient sees before choosing to open: declared length, else text length.
-
-    Recordings give their duration, scanned letters their page count (both declared by the
-    author's browser); a text letter keeps the estimate from its size.
-    """
-    if seconds is not None:
-        return duration_hint(seconds)
-    if pages is not None and pages > 0:
-        return "1 page" if pages == 1 else f"{pages} pages"
-    return size_hint(ciphertext_bytes)
-
-
-def length_json(seconds: int | None, pages: int | None) -> dict[str, int]:
-    found = {"seconds": seconds, "pages": pages}
-    return {name: value for name, value in found.items() if value is not None}
-
-
-# -- what a message is ---------------------------------------------------------------------------
-
-_NOUNS = {
-    Format.LETTER: ("a", "letter"),
-    Format.AUDIO: ("an", "audio recording"),
-    Format.VIDEO: ("a", "video recording"),
-}
+FORMAT_ARTICLES = {"letter": "a", "audio recording": "an", "video recording": "a"}
 
 
 @dataclass(frozen=True)
@@ -123,20 +102,13 @@ class MessageNoun:
 
 
 def message_noun(format_: Format, *, pages: int | None = None) -> MessageNoun:
-    """What the author declared the message to be. A letter with a page count declared is a
-    letter of scanned pages."""
-    if format_ is Format.LETTER and pages:
-        return MessageNoun("scanned pages", "the scanned pages", "these scanned pages")
-    article, noun = _NOUNS[format_]
-    return MessageNoun(f"{article} {noun}", f"the {noun}", f"this {noun}")
-
-
-def format_noun(format_: Format, *, pages: int | None = None) -> str:
-    """ "a letter", "an audio recording", "a video recording" or "scanned pages"."""
-    return message_noun(format_, pages=pages).a
+    """``format_noun`` in the three forms; pages have no article ("scanned pages")."""
+    noun = format_noun(format_, pages=pages)
+    article = _ARTICLES.get(noun)
+    return MessageNoun(f"{article} {noun}" if article else noun, f"the {noun}", this_noun(noun))
 
 
 def format_nouns() -> dict[str, str]:
     """Every format's noun by its value, for a page that compares what the author declared with
     what the browser finds in the sealed manifest (only the browser can read that)."""
-    return {format_.value: format_noun(format_) for format_ in Format}
+    return {format_.value: message_noun(format_).a for format_ in Format}

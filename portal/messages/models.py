@@ -13,9 +13,11 @@ from sqlalchemy import Boolean, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.cases.models import Case, Format, Participant
-from portal.content.models import ContentObject
-from portal.db import Base, Blob, IdColumn, Timestamp, str_enum
+from portal.content.models import ContentObject, Draft
+from portal.db import Base, IdColumn, Timestamp, str_enum
 from portal.messages.states import MessageState
+
+__all__ = ["Draft", "Message", "MessageEvent", "TranscriptLabel"]
 
 
 class TranscriptLabel(StrEnum):
@@ -77,16 +79,3 @@ class MessageEvent(Base):
     at: Mapped[Timestamp]
 
     message: Mapped[Message] = relationship(back_populates="events")
-
-
-class Draft(Base):
-    """An autosaved letter, sealed to its author's own key (opaque here)."""
-
-    __tablename__ = "drafts"
-
-    id: Mapped[IdColumn]
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
-    revises_message_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id"))
-    blob: Mapped[Blob]
-    updated_at: Mapped[Timestamp]

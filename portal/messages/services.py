@@ -23,8 +23,8 @@ from portal.audit.tags import AuditTag
 from portal.blobstore import BlobStore, ChunkKey
 from portal.cases import policy as case_policy
 from portal.cases.models import Case, CaseCondition, CaseFacilitator, Format, Participant
+from portal.content import quota, uploads
 from portal.content import services as content
-from portal.content import uploads
 from portal.content.models import (
     ContentChunk,
     ContentGrant,
@@ -32,7 +32,7 @@ from portal.content.models import (
     ContentObject,
     GrantPurpose,
 )
-from portal.db import required, utcnow
+from portal.db import lock_row, required, utcnow
 from portal.errors import BadInput, Conflict, NotFound
 from portal.messages import drafts
 from portal.messages.models import Message, MessageEvent, TranscriptLabel
@@ -101,7 +101,29 @@ def _move(
         subject_id=message.id,
     )
     if message.state in STOPPED_FOR_GOOD:
-        content.remove_recipient_grants(db, message.object_id)
+        # Crypto-shredding: whatever was released with it (the facilitator's note, the
+        # transcript) goes too. Feedback and a withholding reason are the author's to keep.
+        for object_id in _released_with(message):
+            content.remove_recipient_grants(db, object_id)
+
+
+def _released_with(message: Message) -> list[str]:
+    """The message's content and what was released to its recipient along with it."""
+    return [
+        object_id
+        for object_id in (
+            message.object_id,
+            message.content_note_object_id,
+            message.transcript_object_id,
+        )
+        if object_id is not None
+    ]
+
+
+def _belonging_to(message: Message) -> list[str]:
+    """Every content object of the message: its content, notes, transcript and feedback."""
+    feedback = [message.feedback_object_id] if message.feedback_object_id else []
+    return [*_released_with(message), *feedback]
 
 
 def _joined(participant: Participant) -> Account:
@@ -336,6 +358,7 @@ def submit(
         obj = content.object_for(db, letter.object_id, case, author_account, ContentKind.LETTER)
         recipient = case_policy.participant_in_case(db, case, letter.recipient_id or "")
     else:
+        lock_row(db, revising)
         if letter.object_id != revising.object_id or letter.version != revising.version + 1:
             raise BadInput(
                 "This letter changed since the page was loaded. Please reload it.", field="letter"
@@ -361,26 +384,34 @@ def submit(
             db, settings, author_account, message, letter.upload, letter.grants, letter.declared
         )
     drafts.drop_sent(db, author_account, letter.draft_id)
+    # Everything it stores counts, the letter's own words included (content/quota.py).
+    quota.require_room(db, settings, author.case_id, what="this message")
     return Submitted(message, leftovers)
 
 
 def withdraw_letter(
     db: Session, settings: Settings, author_account: Account, message: Message
 ) -> None:
+    lock_row(db, message)
     _move(db, settings, message, Action.WITHDRAW, author_account)
 
 
 def delete_content(
     db: Session, settings: Settings, author_account: Account, message: Message
-) -> str:
-    """Remove every version's chunks and grants; the timeline stays. Returns the object id.
+) -> list[str]:
+    """Remove every version's chunks and grants of everything that belonged to the message
+    (its content, the facilitator's note, the transcript, the feedback); the timeline stays.
+    Returns those content object ids.
 
     Only for a message that can no longer reach anyone. The caller deletes the blobs after
     the commit, so a rollback never leaves rows pointing at removed files.
     """
+    lock_row(db, message)
     if message.state not in STOPPED_FOR_GOOD:
         raise Conflict("Only a withdrawn, declined or withheld message can be deleted.")
-    content.delete_versions(db, message.object_id)
+    objects = _belonging_to(message)
+    for object_id in objects:
+        content.delete_versions(db, object_id)
     if message.content_deleted_at is None:
         message.content_deleted_at = utcnow()
         record(
@@ -390,7 +421,7 @@ def delete_content(
             actor_id=author_account.id,
             subject_id=message.id,
         )
-    return message.object_id
+    return objects
 
 
 # ----------------------------------------------------------------------------- what one sees
@@ -638,6 +669,7 @@ def review_queue(
 
 
 def claim(db: Session, settings: Settings, facilitator: Account, message: Message) -> None:
+    lock_row(db, message)
     if message.state is MessageState.IN_REVIEW:
         if message.claimed_by_id == facilitator.id:
             return
@@ -648,6 +680,7 @@ def claim(db: Session, settings: Settings, facilitator: Account, message: Messag
 
 
 def release_claim(db: Session, settings: Settings, facilitator: Account, message: Message) -> None:
+    lock_row(db, message)
     _require_reviewer(message, facilitator)
     _move(db, settings, message, Action.RELEASE_CLAIM, facilitator)
     message.claimed_by_id = None
@@ -712,6 +745,9 @@ def approve(
     transcript_label: TranscriptLabel = TranscriptLabel.TRANSCRIPT,
 ) -> None:
     """Release to the recipient: the grant exists from now, but is handed over only on opt-in."""
+    # The recipient first, then the message: the order participant_withdraws takes them in.
+    lock_row(db, message.recipient)
+    lock_row(db, message)
     case = message.case
     note = _note_object(db, case, facilitator, content_note) if content_note else None
     words = _note_object(db, case, facilitator, transcript) if transcript else None
@@ -750,6 +786,7 @@ def _decide_with_note_to_author(
     note: NoteIn,
 ) -> None:
     """Return or withhold: the move, and the facilitator's sealed words for the author."""
+    lock_row(db, message)
     found = _note_object(db, message.case, facilitator, note)
     _require_reviewer(message, facilitator)
     author_account = _joined(message.author)
@@ -782,6 +819,8 @@ def withhold(
 
 def resume_held(db: Session, settings: Settings, facilitator: Account, message: Message) -> None:
     recipient = message.recipient
+    lock_row(db, recipient)
+    lock_row(db, message)
     _joined(recipient)
     if recipient.withdrawn_at is not None:
         raise Conflict("The recipient has withdrawn from the process.")
@@ -808,6 +847,7 @@ def recipient_opens(
     author_may_see: bool,
 ) -> Release:
     """The one place a recipient's grant is handed over: on their choice, after approval."""
+    lock_row(db, message)
     if message.state is not MessageState.OPENED:
         _move(db, settings, message, Action.OPEN, recipient_account)
         message.opened_at = utcnow()
@@ -828,6 +868,7 @@ def recipient_opens(
 def recipient_not_yet(
     db: Session, settings: Settings, recipient_account: Account, message: Message
 ) -> None:
+    lock_row(db, message)
     if message.state is not MessageState.AWAITING_RECIPIENT:
         raise MoveRefused("This has changed since the page was loaded. Please reload it.")
     record(
@@ -842,12 +883,14 @@ def recipient_not_yet(
 def recipient_holds(
     db: Session, settings: Settings, recipient_account: Account, message: Message
 ) -> None:
+    lock_row(db, message)
     _move(db, settings, message, Action.HOLD, recipient_account)
 
 
 def recipient_declines(
     db: Session, settings: Settings, recipient_account: Account, message: Message
 ) -> None:
+    lock_row(db, message)
     _move(db, settings, message, Action.DECLINE, recipient_account)
 
 
@@ -858,6 +901,7 @@ def participant_withdraws(
     db: Session, settings: Settings, account: Account, participant: Participant
 ) -> None:
     """Stop everything at once: their letters are withdrawn, letters for them are held."""
+    lock_row(db, participant)
     if participant.withdrawn_at is not None:
         return
     participant.withdrawn_at = utcnow()
@@ -868,14 +912,25 @@ def participant_withdraws(
         actor_id=account.id,
         subject_id=participant.id,
     )
-    for message in db.scalars(
-        select(Message).where(Message.author_participant_id == participant.id)
-    ):
-        _stop(db, settings, message, Action.WITHDRAW, account)
-    for message in db.scalars(
-        select(Message).where(Message.recipient_participant_id == participant.id)
-    ):
-        _stop(db, settings, message, Action.HOLD, account)
+    # Every message of theirs held at once, in one order (by id), so that two people withdrawing
+    # together cannot each hold one the other waits for.
+    mine_or_for_me = db.scalars(
+        select(Message)
+        .where(
+            or_(
+                Message.author_participant_id == participant.id,
+                Message.recipient_participant_id == participant.id,
+            )
+        )
+        .order_by(Message.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for message in mine_or_for_me:
+        if message.author_participant_id == participant.id:
+            _stop(db, settings, message, Action.WITHDRAW, account)
+        else:
+            _stop(db, settings, message, Action.HOLD, account)
 
 
 def _stop(

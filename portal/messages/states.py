@@ -195,3 +195,30 @@ def author_actions(
         revise=Action.REVISE in allowed,
         delete=state in DELETABLE and not content_deleted,
     )
+
+
+@dataclass(frozen=True)
+class RecipientChoices:
+    """What the recipient's page (templates/inbox/show.html) offers for something passed on."""
+
+    open: bool  # "Open it now": the one move that hands over their grant
+    read_again: bool  # opened before: the same open call, and nothing moves
+    not_yet: bool  # changes nothing: offered while the item waits for their choice
+    hold: bool
+    decline: bool
+
+
+def recipient_choices(state: MessageState, case: CaseCondition) -> RecipientChoices:
+    """The recipient's choices now, as the state machine allows them.
+
+    "Not yet" moves nothing, so the table has no row for it: it is offered while the item still
+    waits for the recipient (awaiting them, in a case that has not closed).
+    """
+    allowed = allowed_actions(state, case)
+    return RecipientChoices(
+        open=Action.OPEN in allowed,
+        read_again=recipient_may_read(state),
+        not_yet=state is S.AWAITING_RECIPIENT and case is not CaseCondition.CLOSED,
+        hold=Action.HOLD in allowed,
+        decline=Action.DECLINE in allowed,
+    )

@@ -37,8 +37,9 @@ def participant_home(db: Session, account: Account) -> dict[str, Any] | None:
             }
             for m in messages.letters_by(db, participant)
         ],
+        # Only a neutral notice for each: never what it is, how long, or who wrote it.
         "waiting": [
-            {"id": m.id, "format_label": m.format.label, "state": m.state.value}
+            {"id": m.id, "words": labels.FOR_RECIPIENT[m.state]}
             for m in messages.letters_for(db, participant)
         ],
         "can_write": why_not is None,

@@ -13,6 +13,7 @@ from portal.cases import policy as case_policy
 from portal.cases.models import Case, Participant
 from portal.web import Ctx, endpoint
 from portal.workspace import services
+from portal.workspace.case_page import case_page as case_page_context
 
 FACILITATOR = frozenset({Role.FACILITATOR})
 
@@ -42,7 +43,9 @@ def cases_page(ctx: Ctx) -> Response:
 
 @endpoint(roles=FACILITATOR)
 def case_page(ctx: Ctx) -> Response:
-    return ctx.render("cases/show.html", case=_case(ctx))
+    """The case, its participants and the actions allowed now (case_page.py); the actions are
+    in case_actions.py."""
+    return ctx.render("cases/show.html", **case_page_context(ctx.db, _case(ctx)))
 
 
 @endpoint(roles=FACILITATOR)

@@ -10,6 +10,7 @@
 import { wipeKeys } from "./crypto/keys.js";
 import { startIdleWarning } from "./lib/idle.js";
 import { startNavigation } from "./lib/navigation.js";
+import { showProtectionNotice } from "./lib/protection-notice.js";
 import { startQuickExit } from "./lib/quick-exit.js";
 import { startResponses } from "./lib/responses.js";
 import { installSealedForms } from "./lib/sealed-forms.js";
@@ -28,4 +29,7 @@ startQuickExit({ wipe: wipeEverything });
 startNavigation({ wipe: wipeEverything });
 startResponses();
 if (window.htmx) installSealedForms(window.htmx);
-if (document.body.dataset.signedIn === "true") startIdleWarning({ wipe: wipeEverything });
+if (document.body.dataset.signedIn === "true") {
+  startIdleWarning({ wipe: wipeEverything });
+  showProtectionNotice();
+}

@@ -60,6 +60,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/invitations"): STAFF,
     # Only the person who made the invitation (or the service manager): see the own/other tests.
     ("POST", "/staff/invitations/{invitation_id}/revoke"): frozenset({SM}),
+    ("GET", "/staff/people"): frozenset({SM}),
+    # Only a service manager, and never their own account: see tests/http/test_staff.py.
+    ("POST", "/staff/people/{account_id}/disable"): frozenset({SM}),
 }
 
 FAKE_KEY = "A" * 43
@@ -131,6 +134,8 @@ def _call(
     path = template
     if "{session_id}" in template:
         path = template.replace("{session_id}", _session_of(portal, person, owner))
+    if "{account_id}" in template:
+        path = template.replace("{account_id}", owner.account_id)
     if "{invitation_id}" in template:
         path = template.replace("{invitation_id}", _invitation_by(portal, owner))
     body = BODIES.get(template, {})

@@ -34,3 +34,32 @@ def test_overlapping_requests_of_one_session_all_succeed(live_server: LiveServer
         assert statuses == [200] * len(paths)
     finally:
         engine.dispose()
+
+
+def test_concurrent_wrong_sign_ins_for_one_name_stay_within_the_limit(
+    live_server: LiveServer,
+) -> None:
+    """12 wrong guesses for one name at once (limit 5): at most 5 are checked, the rest wait."""
+    settings = Settings.from_env(live_server.env)
+    engine = make_engine(live_server.database_url)
+    try:
+        with httpx.Client(base_url=live_server.base_url) as http:
+            name = Portal(http, settings, engine).person(Role.FACILITATOR).name
+    finally:
+        engine.dispose()
+    assert settings.signin_max_failures_per_account == 5
+
+    def guess(_: int) -> int:
+        with httpx.Client(base_url=live_server.base_url) as client:
+            client.get("/healthz")
+            token = client.cookies["portal_csrf"]
+            return client.post(
+                "/api/sign-in",
+                json={"sign_in_name": name, "auth_key": "A" * 43},
+                headers={"X-CSRF-Token": token},
+            ).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(guess, range(12)))
+    assert sorted(set(statuses)) == [401, 429], statuses
+    assert statuses.count(401) <= 5, statuses

@@ -10,7 +10,7 @@ from portal import protocol
 from portal.accounts.models import Account, Role
 from portal.db import utcnow
 from portal.invitations.models import Invitation
-from tests.factories import Portal
+from tests.factories import Person, Portal
 
 
 def test_setup_code_creates_signed_in_service_manager(portal: Portal) -> None:
@@ -126,3 +126,54 @@ def test_staff_roles_cannot_be_invited_by_facilitator(portal: Portal) -> None:
     ok = facilitator.post_form("/staff/invitations", {"role": "participant"})
     assert ok.status_code == 200
     assert "Invitation ready for a participant" in ok.text
+
+
+def _holding_a_code(portal: Portal) -> tuple[Person, str, protocol.AccountKeys]:
+    """Someone with an unused invitation code, keys made, ready to try sign-in names."""
+    manager = portal.service_manager()
+    code = portal.invitation_code(manager, Role.FACILITATOR)
+    newcomer = portal.visitor()
+    started = newcomer.post_json("/api/join/start", {"code": code}).json()
+    newcomer.account_id = started["account_id"]
+    newcomer.secret_key, newcomer.public_key = protocol.generate_identity()
+    newcomer.recovery_key = protocol.generate_recovery_key()
+    kdf = started["kdf"]
+    keys = protocol.derive_account_keys(
+        "a password long enough", protocol.b64decode(kdf["salt"]), kdf["ops"], kdf["mem"]
+    )
+    return newcomer, code, keys
+
+
+def test_one_code_cannot_be_used_to_list_sign_in_names(portal: Portal) -> None:
+    newcomer, code, keys = _holding_a_code(portal)
+    taken = [portal.person(Role.PARTICIPANT).name for _ in range(6)]
+    answers = []
+    for name in taken:
+        newcomer.name = name
+        answers.append(newcomer.post_json("/api/join/complete", newcomer.join_body(code, keys)))
+    assert [a.status_code for a in answers[:5]] == [409] * 5
+    # The sixth guess is not answered at all, whatever the name: the code must wait.
+    assert answers[5].status_code == 429
+    assert "too many attempts to join" in answers[5].json()["error"]
+    newcomer.name = "a name nobody has"
+    assert (
+        newcomer.post_json("/api/join/complete", newcomer.join_body(code, keys)).status_code == 429
+    )
+
+
+def test_wrong_codes_from_one_address_must_wait(portal: Portal) -> None:
+    guesser = portal.visitor()
+    statuses = [
+        guesser.post_json("/api/join/start", {"code": f"WRONG-CODE-{i:04d}"}).status_code
+        for i in range(21)
+    ]
+    assert statuses[:20] == [410] * 20
+    assert statuses[20] == 429
+
+
+def test_a_bad_code_says_nothing_about_the_name(portal: Portal) -> None:
+    newcomer, _code, keys = _holding_a_code(portal)
+    newcomer.name = portal.service_manager().name
+    refused = newcomer.post_json("/api/join/complete", newcomer.join_body("NOT-THE-CODE", keys))
+    assert refused.status_code == 410
+    assert "field" not in refused.json() or refused.json()["field"] != "sign_in_name"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,58 @@ def test_quotas_are_checked_before_anything_is_sent(
     assert refused.status_code == 413
     assert words in refused.json()["error"]
     assert "Nothing was uploaded." in refused.json()["error"]
+
+
+def test_an_abandoned_upload_stops_reserving_room(portal: Portal, world: CaseWorld) -> None:
+    """A declared size that never arrives holds the case's room for an hour, not for days."""
+    author = world.responsible
+    first = _ok(author.post_json("/api/letters/objects"))["object_id"]
+    _ok(author.start_upload(first, 1, 3 * MIB))
+    second = _ok(author.post_json("/api/letters/objects"))["object_id"]
+    assert author.start_upload(second, 1, 3 * MIB).status_code == 413
+    with portal.db() as db:
+        db.execute(
+            update(PendingUpload)
+            .where(PendingUpload.object_id == first)
+            .values(updated_at=utcnow() - timedelta(hours=2))
+        )
+        db.commit()
+    _ok(author.start_upload(second, 1, 3 * MIB))
+
+
+def test_inline_letters_and_drafts_count_towards_the_case(world: CaseWorld) -> None:
+    author = world.responsible
+    # Drafts fill the case (each 700 KB, as a long letter's draft is)...
+    for _ in range(7):
+        saved = author.request(
+            "PUT",
+            f"/api/drafts/{uuid.uuid4()}",
+            json={"blob": protocol.b64encode(secrets.token_bytes(700 * 1024))},
+            headers={"X-CSRF-Token": author.csrf()},
+        )
+        assert saved.status_code == 200, saved.text
+    refused = author.request(
+        "PUT",
+        f"/api/drafts/{uuid.uuid4()}",
+        json={"blob": protocol.b64encode(secrets.token_bytes(700 * 1024))},
+        headers={"X-CSRF-Token": author.csrf()},
+    )
+    assert refused.status_code == 413
+    assert "not enough room left in this case for this draft" in refused.json()["error"]
+    # ...and then a letter sent inline no longer fits either: nothing of it is kept.
+    object_id = _ok(author.post_json("/api/letters/objects"))["object_id"]
+    sealed = author.seal_message(world.case_pk, object_id, 1, "x" * 600_000, [])
+    sent = author.post_json(
+        "/api/letters",
+        {
+            "letter": sealed.letter_json(),
+            "recipient_participant_id": world.participant_id(world.harmed),
+            "grant_to_case": protocol.b64encode(sealed.grant_to_case),
+            "grant_to_author": protocol.b64encode(sealed.grant_to_author),
+        },
+    )
+    assert sent.status_code == 413
+    assert "for this message" in sent.json()["error"]
 
 
 def test_cancel_removes_chunks_and_blobs(world: CaseWorld, settings: Settings) -> None:

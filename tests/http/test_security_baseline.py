@@ -166,7 +166,64 @@ def test_secure_cookie_flag_follows_https_base_url(settings_env: dict[str, str])
     settings = Settings.from_env({**settings_env, "PORTAL_BASE_URL": "https://portal.example"})
     with TestClient(create_app(settings), base_url="https://portal.example") as https:
         response = https.get("/sign-in")
-        assert "Secure" in response.headers["set-cookie"]
+        cookie = response.headers["set-cookie"]
+        assert "Secure" in cookie
+        # No other site or subdomain can set or overwrite a __Host- cookie.
+        assert cookie.startswith("__Host-portal_csrf=")
+        assert "Domain" not in cookie
+        assert response.headers["strict-transport-security"].startswith("max-age=63072000")
+
+
+def test_no_strict_transport_security_over_plain_http(client: TestClient) -> None:
+    assert "strict-transport-security" not in client.get("/sign-in").headers
+
+
+def test_csrf_token_is_bound_to_the_session(portal: Portal) -> None:
+    visitor = portal.visitor()
+    signed_out_token = visitor.csrf()
+    manager = portal.service_manager()
+    session_token = manager.csrf()
+    assert session_token != signed_out_token
+    # The signed-out token of this very browser no longer works once it is signed in...
+    refused = manager.request(
+        "POST", "/api/session/keepalive", json={}, headers={"X-CSRF-Token": signed_out_token}
+    )
+    assert refused.status_code == 403
+    # ...nor does another session's token, and a forged cookie cannot change that.
+    colleague = portal.person(Role.FACILITATOR, inviter=manager)
+    manager.jar.set("portal_csrf", colleague.csrf())
+    assert (
+        manager.request(
+            "POST",
+            "/api/session/keepalive",
+            json={},
+            headers={"X-CSRF-Token": colleague.csrf()},
+        ).status_code
+        == 403
+    )
+    assert (
+        manager.request(
+            "POST", "/api/session/keepalive", json={}, headers={"X-CSRF-Token": session_token}
+        ).status_code
+        == 200
+    )
+
+
+def test_csrf_token_changes_at_sign_in_and_sign_out(portal: Portal) -> None:
+    manager = portal.service_manager()
+    first = manager.csrf()
+    manager.sign_out()
+    after_sign_out = manager.csrf()
+    assert after_sign_out != first
+    manager.sign_in()
+    after_sign_in = manager.csrf()
+    assert after_sign_in not in {first, after_sign_out}
+    # The page rendered now carries the new token, and the ended session's token is refused.
+    assert after_sign_in in manager.get("/account").text
+    stale = manager.request(
+        "POST", "/api/session/keepalive", json={}, headers={"X-CSRF-Token": first}
+    )
+    assert stale.status_code == 403
 
 
 def test_server_failure_gives_a_quiet_500_page(portal: Portal, settings: Settings) -> None:

@@ -6,28 +6,32 @@ import "./support/dom.mjs";
 import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 import {
-  KEYS_NOT_OPENED_WITH_CODE,
   KdfError,
+  KEYS_NOT_OPENED_WITH_CODE,
   KeysNotOpened,
   MalformedRecoveryCode,
-  changePassword,
-  completeJoin,
+  meetsStandardCost,
+  WeakProtection,
+} from "../../static/js/client/account-keys.js";
+import { changePassword, signIn } from "../../static/js/client/accounts.js";
+import { completeJoin, makeJoinKeys, startJoin } from "../../static/js/client/joining.js";
+import {
   completeRecovery,
-  makeJoinKeys,
   makeRecoveryKeys,
-  signIn,
-  startJoin,
   startRecovery,
-} from "../../static/js/client/accounts.js";
+} from "../../static/js/client/recovery.js";
 import { loadSecretKey } from "../../static/js/client/session.js";
 import { handleKdfRequest } from "../../static/js/crypto/kdf-worker.js";
 import { KeysUnavailable, protocol, storedKeyBlob, wipeKeys } from "../../static/js/crypto/keys.js";
 import { ApiError } from "../../static/js/lib/errors.js";
+import { rememberWeakProtection } from "../../static/js/lib/protection-notice.js";
 import { fakeServer, json } from "./support/fake-server.mjs";
 
 const p = await protocol();
 const OPS = 1;
 const MEM = p.MIN_KDF_MEM; // the cheapest Argon2id the protocol accepts: these tests run it often
+// New keys are never made under less than the standard cost (64 MiB, 3 passes).
+const STANDARD = { ops: p.DEFAULT_KDF_OPS, mem: p.DEFAULT_KDF_MEM };
 const ACCOUNT = "5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const OTHER_ACCOUNT = "0b7e3f7a-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
 const PASSWORD = "quiet-lantern-orchard-velvet";
@@ -162,7 +166,7 @@ describe("client/accounts.js: signing in", () => {
 });
 
 describe("client/accounts.js: joining", () => {
-  const kdf = { salt: p.b64encode(p.randomBytes(16)), ops: OPS, mem: MEM };
+  const kdf = { salt: p.b64encode(p.randomBytes(16)), ...STANDARD };
 
   function joinServer({ takenNames = [] } = {}) {
     const created = {};
@@ -193,7 +197,7 @@ describe("client/accounts.js: joining", () => {
     assert.equal(invitation.accountId, ACCOUNT);
     assert.equal(invitation.roleLabel, "Facilitator");
     const { keys, recoveryCode } = await makeJoinKeys(invitation, PASSWORD, { derive });
-    const { wrapKey, authKey } = await derive(PASSWORD, kdf.salt, OPS, MEM);
+    const { wrapKey, authKey } = await derive(PASSWORD, kdf.salt, kdf.ops, kdf.mem);
     assert.equal(keys.wire.auth_key, authKey);
     const bundle = p.b64decode(keys.wire.bundle);
     const opened = p.unwrapSecretKey(p.b64decode(wrapKey), ACCOUNT, bundle);
@@ -246,7 +250,7 @@ describe("client/accounts.js: the recovery code", () => {
           ? json({
               account_id: account.id,
               recovery_bundle: account.recoveryBundle,
-              kdf: { ops: OPS, mem: MEM },
+              kdf: STANDARD,
             })
           : json({ error: "That name and recovery code do not match." }, { status: 401 }),
       "POST /api/recovery/complete": ({ body }) => {
@@ -305,7 +309,7 @@ describe("client/accounts.js: the recovery code", () => {
 
 describe("client/accounts.js: changing the password", () => {
   const NEW_PASSWORD = "copper-kettle-winter-garden";
-  const NEW_MEM = MEM + 1024 * 1024;
+  const NEW_MEM = STANDARD.mem + 1024 * 1024;
 
   function passwordServer(account) {
     const server = fakeServer({
@@ -316,7 +320,7 @@ describe("client/accounts.js: changing the password", () => {
           salt: account.salt,
           ops: OPS,
           mem: MEM,
-          new_ops: OPS,
+          new_ops: STANDARD.ops,
           new_mem: NEW_MEM,
         }),
       "POST /api/account/password": ({ body }) =>
@@ -350,7 +354,7 @@ describe("client/accounts.js: changing the password", () => {
     assert.equal(change.body.current_auth_key, account.authKey);
     assert.notEqual(change.body.salt, account.salt);
     assert.equal(change.body.mem, NEW_MEM); // the service's cost for new passwords
-    const fresh = await derive(NEW_PASSWORD, change.body.salt, OPS, NEW_MEM);
+    const fresh = await derive(NEW_PASSWORD, change.body.salt, STANDARD.ops, NEW_MEM);
     assert.equal(change.body.auth_key, fresh.authKey);
     const bundle = p.b64decode(change.body.bundle);
     const opened = p.unwrapSecretKey(p.b64decode(fresh.wrapKey), ACCOUNT, bundle);
@@ -369,5 +373,61 @@ describe("client/accounts.js: changing the password", () => {
       server.requests.map((r) => r.url),
       ["/api/account/kdf"],
     );
+  });
+});
+
+describe("client/accounts.js: the cost of protecting a password", () => {
+  test("no keys are made under less than the standard cost, and nothing is sent", async () => {
+    const cheap = { salt: p.b64encode(p.randomBytes(16)), ops: OPS, mem: MEM };
+    const server = fakeServer({
+      "POST /api/join/start": () =>
+        json({ account_id: ACCOUNT, role: "participant", role_label: "Participant", kdf: cheap }),
+    });
+    const invitation = await startJoin("ABCD-EFGH");
+    await assert.rejects(makeJoinKeys(invitation, PASSWORD, { derive }), WeakProtection);
+    const weakerPasses = { ...cheap, ops: STANDARD.ops - 1, mem: STANDARD.mem };
+    await assert.rejects(
+      makeJoinKeys({ ...invitation, kdf: weakerPasses }, PASSWORD, { derive }),
+      WeakProtection,
+    );
+    assert.deepEqual(
+      server.requests.map((r) => r.url),
+      ["/api/join/start"],
+    );
+  });
+
+  test("a new password is refused under a cheap cost before anything is sent", async () => {
+    const account = await makeAccount();
+    const server = fakeServer({
+      "GET /api/account/kdf": () =>
+        json({
+          account_id: account.id,
+          bundle: account.bundle,
+          salt: account.salt,
+          ops: OPS,
+          mem: MEM,
+          new_ops: OPS,
+          new_mem: MEM,
+        }),
+    });
+    await assert.rejects(changePassword(PASSWORD, "a-new-long-password", { derive }), WeakProtection);
+    assert.deepEqual(
+      server.requests.map((r) => r.url),
+      ["/api/account/kdf"],
+    );
+  });
+
+  test("an account made under a cheap cost signs in, and the tab remembers to say so", async () => {
+    const account = await makeAccount();
+    fakeServer({
+      "POST /api/sign-in/params": () => json({ salt: account.salt, ops: OPS, mem: MEM }),
+      "POST /api/sign-in": () => signedIn(account, { bundle: account.bundle }),
+    });
+    await signIn("river", PASSWORD, { derive });
+    assert.equal(sessionStorage.getItem("portal.weak-protection"), "1");
+    rememberWeakProtection(false);
+    assert.equal(sessionStorage.getItem("portal.weak-protection"), null);
+    assert.equal(meetsStandardCost(p, STANDARD), true);
+    assert.equal(meetsStandardCost(p, { ops: STANDARD.ops, mem: STANDARD.mem - 1024 }), false);
   });
 });

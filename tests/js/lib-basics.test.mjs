@@ -3,7 +3,12 @@ import "./support/dom.mjs";
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { formatDate, formatDateTime, formatDayTime } from "../../static/js/lib/dates.js";
+import {
+  formatDate,
+  formatDateTime,
+  formatDayTime,
+  formatSeconds,
+} from "../../static/js/lib/dates.js";
 import {
   ApiError,
   GENERIC_MESSAGE,
@@ -103,6 +108,13 @@ describe("lib/dates.js", () => {
     assert.equal(formatDate(""), "");
     assert.equal(formatDate(null), "");
     assert.equal(formatDateTime("not a date"), "");
+  });
+
+  test("how long, in minutes and seconds", () => {
+    assert.equal(formatSeconds(125), "2 minutes 5 seconds");
+    assert.equal(formatSeconds(60), "1 minute");
+    assert.equal(formatSeconds(1), "1 second");
+    assert.equal(formatSeconds(0), "0 seconds");
   });
 });
 

@@ -211,16 +211,19 @@ class LiveServerFactory:
     how a test checks what survives a restart.
     """
 
-    def __init__(self, *, data_dir: Path, database_url: str) -> None:
+    def __init__(
+        self, *, data_dir: Path, database_url: str, default_env: dict[str, str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.database_url = database_url
+        self.default_env = default_env or {}
         self.servers: list[LiveServer] = []
 
     def __call__(self, **env_overrides: str) -> LiveServer:
         server = start_live_server(
             data_dir=self.data_dir,
             database_url=self.database_url,
-            env_overrides=env_overrides,
+            env_overrides={**self.default_env, **env_overrides},
             label=f"serve-{len(self.servers) + 1}",
         )
         self.servers.append(server)

@@ -1,8 +1,29 @@
-// A case's keys, for its facilitators.
+// A case's keys and what is sealed to them, for its facilitators: every request and protocol
+// call of the case pages (templates/cases/) is here, and the functions return plain values.
+//
+//   new case       newCaseFields: the case id, key pair and the grant of the case secret key to
+//                  my own key, made here; the case secret key leaves only inside that grant.
+//   the case key   openCaseKey (openCase: with my keys): GET /api/cases/{id}/key, opened with
+//                  my secret key; its public key must be the one the server lists for the case.
+//   names          sealParticipantName / openParticipantName: display names sealed to the case
+//                  key with the purpose "participant-name:<participant id>", so the browser makes
+//                  the participant id before anything is sent.
+//   giving the key giveCaseKey: the case public key, boxed from me to a participant who joined.
+//   security       securityNumber (from the participant's public key, never the server's
+//   numbers        digits), loadPins / keyCheck / pinComparedKey (the keys compared in person,
+//                  pinned in my vault, which the server cannot read or forge).
+//
+// Failures: CaseKeyUnavailable, NameNotOpened, VaultUnreadable (client/vault.js), ApiError, and
+// KeysUnavailable (crypto/keys.js) when this tab holds no key.
 
-import { holdSecret, protocol } from "../crypto/keys.js";
+import { forget, holdSecret, protocol } from "../crypto/keys.js";
 import { ApiError, ShowableError } from "../lib/errors.js";
-import { getJSON } from "../lib/http.js";
+import { getJSON, postJSON } from "../lib/http.js";
+import { newId } from "../lib/ids.js";
+import { loadSecretKey } from "./session.js";
+import { keyStatus, loadVault, pinFor, pinKey } from "./vault.js";
+
+export { VaultUnreadable } from "./vault.js";
 
 /** The case key could not be unlocked (no grant for us, or one that does not open). */
 export class CaseKeyUnavailable extends ShowableError {
@@ -11,6 +32,46 @@ export class CaseKeyUnavailable extends ShowableError {
     this.name = "CaseKeyUnavailable";
   }
 }
+
+/** A display name did not open with the case key: it may have been damaged. */
+export class NameNotOpened extends ShowableError {
+  constructor() {
+    super("This person's name could not be unlocked with the case's key.");
+    this.name = "NameNotOpened";
+  }
+}
+
+const KEY_NOT_UNLOCKED =
+  "The case's key is not unlocked, so a name cannot be added. Reload the page to try again.";
+
+function caseUrl(caseId, ...rest) {
+  return `/api/cases/${[caseId, ...rest].map(encodeURIComponent).join("/")}`;
+}
+
+// --- a new case ------------------------------------------------------------------------------
+
+/**
+ * The fields a new case is opened with, besides its reference and label:
+ * {case_id, public_key, grant}. The grant (makeCaseGrant from me to me) is the only place the
+ * case secret key goes; it is forgotten here as soon as it is sealed.
+ */
+export async function newCaseFields() {
+  const keys = await loadSecretKey();
+  let caseSk = null;
+  try {
+    const p = await protocol();
+    const caseId = newId();
+    const [secretKey, publicKey] = p.generateIdentity();
+    caseSk = holdSecret(secretKey);
+    const grant = p.makeCaseGrant(keys.secretKey, keys.publicKey, caseId, caseSk);
+    return { case_id: caseId, public_key: p.b64encode(publicKey), grant: p.b64encode(grant) };
+  } finally {
+    forget(caseSk);
+    forget(keys.secretKey);
+  }
+}
+
+// --- the case key ----------------------------------------------------------------------------
 
 /**
  * Open this case's secret key: GET /api/cases/{id}/key, then openCaseGrant with my secret key.
@@ -23,7 +84,7 @@ export async function openCaseKey(keys, caseId) {
   const p = await protocol();
   let answer;
   try {
-    answer = await getJSON(`/api/cases/${encodeURIComponent(caseId)}/key`);
+    answer = await getJSON(caseUrl(caseId, "key"));
   } catch (error) {
     if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
       throw new CaseKeyUnavailable(
@@ -52,10 +113,113 @@ export async function openCaseKey(keys, caseId) {
   }
   const casePk = p.publicKeyFromSecret(caseSk);
   if (p.b64encode(casePk) !== answer.case_public_key) {
-    caseSk.fill(0);
+    forget(caseSk);
     throw new CaseKeyUnavailable(
       "This case's keys do not match each other, so nothing can be sealed for it safely. Please tell your service manager.",
     );
   }
   return { caseSk, casePk, epoch: answer.epoch };
+}
+
+/** My keys (client/session.js loadSecretKey) and this case's key: {caseId, keys, caseKey}. */
+export async function openCase(keys, caseId) {
+  return { caseId, keys, caseKey: await openCaseKey(keys, caseId) };
+}
+
+/** Zero my keys and the case key (either may be missing): when the page is left. */
+export function forgetCase({ keys = null, caseKey = null } = {}) {
+  forget(caseKey?.caseSk);
+  forget(keys?.secretKey);
+}
+
+// --- participants' names ---------------------------------------------------------------------
+
+const namePurpose = (participantId) => `participant-name:${participantId}`;
+
+/**
+ * A new participant's fields: {participant_id, sealed_name}. The id is made here because the
+ * sealed name's purpose names it. `opened` is openCase's answer, or null when the case key did
+ * not open (then nothing can be sealed).
+ */
+export async function sealParticipantName(opened, name) {
+  if (!opened) throw new CaseKeyUnavailable(KEY_NOT_UNLOCKED);
+  const p = await protocol();
+  const participantId = newId();
+  const sealed = p.sealCaseText(opened.caseKey.caseSk, opened.caseId, namePurpose(participantId), name);
+  return { participant_id: participantId, sealed_name: p.b64encode(sealed) };
+}
+
+/** The display name sealed for this participant, or NameNotOpened. */
+export async function openParticipantName(opened, participantId, sealedNameB64) {
+  const p = await protocol();
+  try {
+    return p.openCaseText(
+      opened.caseKey.caseSk,
+      opened.caseId,
+      namePurpose(participantId),
+      p.b64decode(sealedNameB64),
+    );
+  } catch (error) {
+    if (error instanceof p.ProtocolError) throw new NameNotOpened();
+    throw error;
+  }
+}
+
+// --- giving the case key -----------------------------------------------------------------------
+
+/**
+ * Give a participant who has joined the case's public key, boxed from me to their account key
+ * (makeCasePublicGrant): they seal their letters to it, so it must come from a facilitator they
+ * know, never from a bare server field. POST .../participants/{pid}/case-key.
+ */
+export async function giveCaseKey(opened, participantId, accountPublicKeyB64) {
+  const p = await protocol();
+  const grant = p.makeCasePublicGrant(
+    opened.keys.secretKey,
+    p.b64decode(accountPublicKeyB64),
+    opened.caseId,
+    opened.caseKey.casePk,
+  );
+  await postJSON(caseUrl(opened.caseId, "participants", participantId, "case-key"), {
+    grant: p.b64encode(grant),
+  });
+}
+
+// --- security numbers and keys compared in person ------------------------------------------------
+
+/** "12345 67890 …" worked out here from a public key (base64url), or null for a damaged key. */
+export async function securityNumber(publicKeyB64) {
+  const p = await protocol();
+  try {
+    return p.formatFingerprint(p.fingerprintDigits(p.b64decode(publicKeyB64)));
+  } catch (error) {
+    if (error instanceof p.ProtocolError) return null;
+    throw error;
+  }
+}
+
+/** The keys I have compared in person: {data, readable} (readable false: the vault did not open). */
+export function loadPins(keys) {
+  return loadVault(keys);
+}
+
+/** Where a participant's key is pinned: their account id, or the participant id before that. */
+function pinIds({ accountId, participantId }) {
+  return [accountId, `participant:${participantId}`];
+}
+
+/**
+ * How a participant's current key compares with what was compared in person (crypto/vault.js
+ * keyStatus): "verified", "changed", "colleague" (only the server says so) or "unverified".
+ * `participant`: {accountId, participantId, publicKey, verifiedPublicKey} (keys base64url).
+ */
+export function keyCheck(pins, participant) {
+  const pinned = pinFor(pins.data, ...pinIds(participant));
+  return keyStatus(pinned, participant.publicKey, participant.verifiedPublicKey || null);
+}
+
+/** Pin the key compared in person in my vault (VaultUnreadable if it does not open): the pins. */
+export async function pinComparedKey(keys, participant) {
+  const [id] = pinIds(participant).filter(Boolean);
+  return { data: await pinKey(keys, id, participant.publicKey), readable: true };
 }

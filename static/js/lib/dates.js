@@ -41,3 +41,13 @@ export function formatDayTime(value) {
   const date = toDate(value);
   return date ? DAY_TIME.format(date) : "";
 }
+
+/** "2 minutes 5 seconds", "45 seconds", "1 minute": how long, from whole seconds. */
+export function formatSeconds(seconds) {
+  const minutes = Math.floor(seconds / 60);
+  const rest = seconds % 60;
+  const parts = [];
+  if (minutes) parts.push(`${minutes} minute${minutes === 1 ? "" : "s"}`);
+  if (rest || !minutes) parts.push(`${rest} second${rest === 1 ? "" : "s"}`);
+  return parts.join(" ");
+}

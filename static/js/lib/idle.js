@@ -5,6 +5,7 @@
 // fire "portal:server-contact"). Shortly before the end, the page first asks the server how long is
 // really left (another tab may have kept the session going) and only then shows the warning.
 
+import { formatSeconds } from "./dates.js";
 import { csrfToken, getJSON, postJSON } from "./http.js";
 import { browserLocation, signOut } from "./navigation.js";
 
@@ -88,11 +89,11 @@ export function startIdleWarning({ wipe }) {
       checkServer(); // the last word is the server's: another tab may have kept it going
       return;
     }
-    if (countdown) countdown.textContent = describe(left);
+    if (countdown) countdown.textContent = formatSeconds(left);
     const minuteMark = left % 60 === 0 || left === 30 || left === 10;
     if (lastAnnounced === null || (minuteMark && left !== lastAnnounced)) {
       lastAnnounced = left;
-      announcer.textContent = `You will be signed out in ${describe(left)}.`;
+      announcer.textContent = `You will be signed out in ${formatSeconds(left)}.`;
     }
   }
 
@@ -158,15 +159,5 @@ export function startIdleWarning({ wipe }) {
   });
 
   schedule(idleSeconds);
-}
-
-/** "1 minute 5 seconds", "2 minutes", "45 seconds". */
-function describe(seconds) {
-  const minutes = Math.floor(seconds / 60);
-  const rest = seconds % 60;
-  const parts = [];
-  if (minutes) parts.push(`${minutes} minute${minutes === 1 ? "" : "s"}`);
-  if (rest || !minutes) parts.push(`${rest} second${rest === 1 ? "" : "s"}`);
-  return parts.join(" ");
 }
 

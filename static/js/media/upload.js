@@ -19,6 +19,9 @@
 import { ApiError, NETWORK_MESSAGE } from "../lib/errors.js";
 import { csrfToken, deleteJSON, getJSON, postJSON } from "../lib/http.js";
 
+// Words for sizes and times live in amounts.js; pages that send import them from here too.
+export { formatBytes, formatClock, formatDuration, formatTimeLeft } from "./amounts.js";
+
 export const CONCURRENCY = 3;
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
 const SPEED_WINDOW_MS = 8000;
@@ -269,49 +272,4 @@ function putRefusal(status) {
     return "Sending could not go on: you may have been signed out. Please sign in again. Nothing is lost.";
   }
   return "Something went wrong while sending. Please try again in a moment.";
-}
-
-/**
- * "3.2 MB", "1 GB": binary units (1 GB = 1024 MB), as the server words its limits
- * (portal/content/uploads.py human_bytes), so a limit reads the same on both sides.
- */
-export function formatBytes(bytes) {
-  if (!Number.isFinite(bytes)) return "";
-  const units = ["bytes", "KB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const whole = unit === 0 || value >= 10 || Number.isInteger(value);
-  return `${whole ? Math.round(value) : value.toFixed(1).replace(/\.0$/, "")} ${units[unit]}`;
-}
-
-/** "about 3 minutes", "less than a minute" */
-export function formatTimeLeft(seconds) {
-  if (!Number.isFinite(seconds)) return "";
-  if (seconds < 60) return "less than a minute";
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `about ${minutes} minute${minutes === 1 ? "" : "s"}`;
-  const hours = Math.floor(minutes / 60);
-  const rest = minutes % 60;
-  return `about ${hours} hour${hours === 1 ? "" : "s"}${rest ? ` ${rest} minutes` : ""}`;
-}
-
-/** "2 minutes 5 seconds", "45 seconds" */
-export function formatDuration(ms) {
-  const total = Math.round((ms || 0) / 1000);
-  const minutes = Math.floor(total / 60);
-  const seconds = total % 60;
-  const parts = [];
-  if (minutes) parts.push(`${minutes} minute${minutes === 1 ? "" : "s"}`);
-  if (seconds || !minutes) parts.push(`${seconds} second${seconds === 1 ? "" : "s"}`);
-  return parts.join(" ");
-}
-
-/** "1:05" for a running clock. */
-export function formatClock(ms) {
-  const total = Math.floor((ms || 0) / 1000);
-  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, "0")}`;
 }

@@ -9,10 +9,7 @@
 
 import { COULD_NOT_CHECK } from "../lib/errors.js";
 import { ChunkUnavailable, isPdf, isShowableImage } from "./open.js";
-
-function isCheckFailure(error) {
-  return Boolean(error) && /^(ProtocolError|DecryptionFailed|MalformedInput|WrongContext)$/.test(error.name);
-}
+import { isCheckFailure, problemNotice } from "./problems.js";
 
 export function createPageViewer(
   part,
@@ -41,20 +38,19 @@ export function createPageViewer(
   function fail(error) {
     if (stopped) return;
     destroy();
-    const alert = document.createElement("p");
-    alert.className = "notice error media-problem";
-    alert.setAttribute("role", "alert");
     if (isCheckFailure(error)) {
-      alert.textContent = `${name}: ${COULD_NOT_CHECK}`;
+      element.replaceChildren(problemNotice(`${name}: ${COULD_NOT_CHECK}`));
       onCheckFailed();
-    } else {
-      alert.textContent =
+      return;
+    }
+    element.replaceChildren(
+      problemNotice(
         error instanceof ChunkUnavailable
           ? `${name}: ${error.message}`
-          : `${name} cannot be shown in this browser. Please try another browser, or ask your facilitator.`;
-      onProblem(error);
-    }
-    element.replaceChildren(alert);
+          : `${name} cannot be shown in this browser. Please try another browser, or ask your facilitator.`,
+      ),
+    );
+    onProblem(error);
   }
 
   async function showImage() {

@@ -69,9 +69,29 @@ class CasesPage(FacilitatorPage):
         expect(self.page).to_have_url(re.compile(rf"/cases/{UUID}$"), timeout=UNLOCK_MS)
         return CasePage(self.page, reference).arrived()
 
+    def opens_case(self, reference: str) -> CasePage:
+        self.page.get_by_role("link", name=reference, exact=True).click()
+        return CasePage(self.page, reference).arrived()
+
 
 class NewCasePage(FacilitatorPage):
     heading = "Open a new case"
+
+
+class AuditTrailPage(FacilitatorPage):
+    def __init__(self, page: Page, reference: str) -> None:
+        super().__init__(page)
+        self.reference = reference
+
+    def arrived(self) -> AuditTrailPage:
+        name = f"Audit trail of case {self.reference}"
+        expect(self.page.get_by_role("heading", level=1, name=name)).to_be_visible()
+        self.page.wait_for_load_state("load")
+        return self.check()
+
+    @property
+    def events(self) -> Locator:
+        return self.page.locator("#audit-table tbody tr")
 
 
 @dataclass(frozen=True)
@@ -101,10 +121,18 @@ class CasePage(FacilitatorPage):
     def arrived(self) -> CasePage:
         heading = re.compile(rf"^Case {re.escape(self.reference or '')}")
         expect(self.page.get_by_role("heading", level=1, name=heading)).to_be_visible()
-        # The participants' names are unlocked with the case key before they are shown.
-        expect(self.page.locator("#participants-loading")).to_be_hidden(timeout=UNLOCK_MS)
+        # The participants' names and security numbers are unlocked in the browser, in place.
+        expect(self.being_unlocked).to_have_count(0, timeout=UNLOCK_MS)
         self.page.wait_for_load_state("load")
         return self.check()
+
+    @property
+    def being_unlocked(self) -> Locator:
+        """Sealed things on the page (names, security numbers) the browser has not finished
+        with: neither unlocked nor found not to open."""
+        return self.page.locator(
+            '[data-sealed]:not([data-sealed-state="open"]):not([data-sealed-state="failed"])'
+        )
 
     def participant(self, display_name: str) -> Locator:
         return self.page.get_by_role("region", name=display_name, exact=True)
@@ -167,6 +195,30 @@ class CasePage(FacilitatorPage):
     def resumes(self) -> None:
         self.page.get_by_role("button", name="Resume the case").click()
         expect(self.page.locator("#case-status-text")).to_have_text("open")
+        self.check()
+
+    def opens_audit_trail(self) -> AuditTrailPage:
+        self.page.get_by_role("link", name="Audit trail").click()
+        return AuditTrailPage(self.page, self.reference or "").arrived()
+
+    def starts_closing_but_keeps_it_open(self) -> None:
+        self.page.get_by_role("button", name="Close the case").click()
+        question = self.page.get_by_role("dialog", name="Close this case?")
+        expect(question).to_be_visible()
+        question.get_by_role("button", name="Keep it open").click()
+        expect(question).to_be_hidden()
+        expect(self.page.get_by_role("button", name="Close the case")).to_be_focused()
+
+    def closes(self) -> None:
+        """Close the case, answering its question: closing is final."""
+        self.page.get_by_role("button", name="Close the case").click()
+        question = self.page.get_by_role("dialog", name="Close this case?")
+        expect(question).to_be_visible()
+        self.check()
+        question.get_by_role("button", name="Yes, close the case").click()
+        expect(self.page.locator("#case-status-text")).to_have_text("closed")
+        expect(self.status_message).to_have_text("The case is closed.")
+        expect(self.page.get_by_role("heading", name="Status")).to_be_focused()
         self.check()
 
 
@@ -354,6 +406,10 @@ class ParticipantHome(HomePage):
         self.page.locator("#waiting-items").get_by_role("link", name="See your choices").click()
         return InboxPage(self.page).arrived()
 
+    def goes_to_opened_item(self) -> InboxPage:
+        self.page.locator("#waiting-items").get_by_role("link", name="Go to it again").click()
+        return InboxPage(self.page).arrived()
+
 
 def participant_joins(page: Page, join_link: str, name: str, password: str) -> ParticipantHome:
     join = JoinPage.open(page, join_link)
@@ -401,7 +457,15 @@ class RevisePage(ComposePage):
 
 
 class LetterPage(SignedInPage):
-    heading = "Your letter"
+    """The author's page for one message, named by what it is: "Your letter", "Your video
+    recording", "Your scanned pages"..."""
+
+    named = re.compile(r"^Your (letter|audio recording|video recording|scanned pages)$")
+
+    def arrived(self) -> Self:
+        expect(self.page.get_by_role("heading", level=1, name=self.named)).to_be_visible()
+        self.page.wait_for_load_state("load")
+        return self.check()
 
     @property
     def where_it_is(self) -> Locator:
@@ -422,8 +486,9 @@ class LetterPage(SignedInPage):
         return RevisePage(self.page).arrived()
 
     def withdraws(self) -> LetterPage:
-        self.page.get_by_role("button", name="Withdraw this letter").click()
-        yes = self.page.get_by_role("button", name="Yes, withdraw this letter")
+        """ "Withdraw this letter" (or this video recording...), and yes: the page again."""
+        self.page.get_by_role("button", name=re.compile(r"^Withdraw (this|these) ")).click()
+        yes = self.page.get_by_role("button", name=re.compile(r"^Yes, withdraw (this|these) "))
         expect(yes).to_be_visible()
         self.check()
         yes.click()
@@ -432,18 +497,37 @@ class LetterPage(SignedInPage):
 
 
 class InboxPage(SignedInPage):
+    """Something passed on to the participant: the notice, the facilitator's note, the choices
+    the server offers now, and what they chose to open."""
+
     heading = "Something for you"
 
     @property
+    def note_box(self) -> Locator:
+        return self.page.locator("#note-text")
+
+    @property
+    def open_choice(self) -> Locator:
+        return self.page.locator("#choice-open")
+
+    @property
     def alert(self) -> Locator:
-        return self.page.locator("#inbox-alert")
+        """What the page says when opening was refused."""
+        return self.open_choice.get_by_role("alert")
 
     @property
     def opened_text(self) -> Locator:
         return self.page.locator("#opened-text")
 
+    @property
+    def choices(self) -> Locator:
+        """The buttons the page offers for it now."""
+        return self.page.locator("#choices").get_by_role("button")
+
     def note(self) -> list[str]:
-        return paragraphs(self.page.locator("#note-text"))
+        """The facilitator's note, once it is unlocked and checked in this browser."""
+        expect(self.note_box).to_have_attribute("data-sealed-state", "open", timeout=UNLOCK_MS)
+        return paragraphs(self.note_box)
 
     def opens_it_now(self, *, tell_writer: bool = False) -> list[str]:
         """Open it; the paragraphs shown."""
@@ -462,3 +546,58 @@ class InboxPage(SignedInPage):
         expect(self.page.get_by_role("button", name="Open it now")).to_be_enabled()
         self.check()
         return self.alert.inner_text()
+
+    @property
+    def page_alert(self) -> Locator:
+        """What the page says about opening once the server has handed it over."""
+        return self.page.locator("#inbox-alert")
+
+    def opens_it_but_it_cannot_be_shown(self) -> str:
+        """Open it when this browser then cannot show it; the sentence the page says."""
+        self.page.get_by_role("button", name="Open it now").click()
+        expect(self.page_alert).not_to_be_empty(timeout=UNLOCK_MS)
+        expect(self.opened_text).to_be_hidden()
+        expect(self.opened_text).to_be_empty()
+        self.check()
+        return self.page_alert.inner_text()
+
+    def tries_again(self) -> list[str]:
+        self.page.get_by_role("button", name="Try again").click()
+        expect(self.opened_text).to_be_visible(timeout=UNLOCK_MS)
+        expect(self.page_alert).to_be_empty()
+        self.check()
+        return paragraphs(self.opened_text)
+
+    def reads_it_again(self) -> list[str]:
+        self.page.get_by_role("button", name="Read it again").click()
+        expect(self.opened_text).to_be_visible(timeout=UNLOCK_MS)
+        self.check()
+        return paragraphs(self.opened_text)
+
+    def not_yet(self) -> ParticipantHome:
+        self.page.get_by_role("button", name="Not yet").click()
+        return ParticipantHome(self.page).arrived()
+
+    def asks_to_hold_it(self) -> ParticipantHome:
+        self.page.get_by_role("button", name="Ask my facilitator to hold it").click()
+        return ParticipantHome(self.page).arrived()
+
+    def declines(self) -> ParticipantHome:
+        self.page.get_by_role("button", name="I do not want to receive it").click()
+        question = self.page.get_by_role(
+            "dialog", name="Are you sure you do not want to receive it?"
+        )
+        expect(question).to_be_visible()
+        self.check()
+        question.get_by_role("button", name="Yes, I do not want to receive it").click()
+        return ParticipantHome(self.page).arrived()
+
+    def goes_back_from_declining(self) -> None:
+        """Start to decline, then change their mind in the confirm step."""
+        self.page.get_by_role("button", name="I do not want to receive it").click()
+        question = self.page.get_by_role(
+            "dialog", name="Are you sure you do not want to receive it?"
+        )
+        expect(question).to_be_visible()
+        question.get_by_role("button", name="Go back").click()
+        expect(question).to_be_hidden()

@@ -1,22 +1,23 @@
-"""Words for messages (portal/messages/labels.py)."""
+"""Words for messages: what a message is called in headings and confirmations."""
 
 from __future__ import annotations
 
 import pytest
 
 from portal.cases.models import Format
-from portal.messages.labels import MessageNoun, format_noun, format_nouns, message_noun
+from portal.messages.labels import MessageNoun, format_noun, format_nouns, message_noun, this_noun
 
 
 @pytest.mark.parametrize(
     ("format_", "pages", "noun"),
     [
-        (Format.LETTER, None, "a letter"),
-        (Format.AUDIO, None, "an audio recording"),
-        (Format.VIDEO, None, "a video recording"),
+        (Format.LETTER, None, "letter"),
+        (Format.LETTER, 0, "letter"),
         (Format.LETTER, 2, "scanned pages"),
-        (Format.LETTER, 0, "a letter"),
-        (Format.VIDEO, 2, "a video recording"),
+        (Format.AUDIO, None, "audio recording"),
+        (Format.VIDEO, None, "video recording"),
+        # Pages sent with a recording: it is the recording people will be asked about.
+        (Format.VIDEO, 3, "video recording"),
     ],
 )
 def test_a_message_is_named_by_what_it_is(format_: Format, pages: int | None, noun: str) -> None:
@@ -35,3 +36,8 @@ def test_every_form_of_the_name_agrees() -> None:
         "audio": "an audio recording",
         "video": "a video recording",
     }
+
+
+def test_this_points_at_one_thing_and_these_at_pages() -> None:
+    assert this_noun("video recording") == "this video recording"
+    assert this_noun("scanned pages") == "these scanned pages"

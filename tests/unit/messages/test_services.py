@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.models import Role
 from portal.cases.models import Case, CaseCondition, Participant, Side
-from portal.content.models import ContentChunk, ContentGrant, GrantPurpose
+from portal.content.models import ContentChunk, ContentGrant, ContentKind, GrantPurpose
 from portal.errors import Conflict
 from portal.messages import services
 from portal.messages.models import Message, MessageEvent
@@ -102,7 +102,7 @@ def test_content_is_deleted_only_once_nothing_can_carry_it(
         services.delete_content(db_session, settings, author.account, message)
 
     services.withdraw_letter(db_session, settings, author.account, message)
-    object_id = services.delete_content(db_session, settings, author.account, message)
+    (object_id,) = services.delete_content(db_session, settings, author.account, message)
 
     assert object_id == message.object_id
     assert message.content_deleted_at is not None
@@ -157,3 +157,73 @@ def test_the_queue_names_who_reviews_each_letter(db_session: Session, settings: 
     names = {item.message.id: item.claimed_by_name for item in items}
     assert names == {waiting.id: None, reviewed.id: facilitator.sign_in_name}
     assert services.waiting_counts(db_session, [case.id]) == {case.id: 2}
+
+
+def _released_with_note_and_transcript(
+    db: Session, case: Case, author: Participant, recipient: Participant
+) -> tuple[Message, list[str]]:
+    """An approved message whose facilitator's note and transcript were granted to the
+    recipient, and which was once returned with feedback for the author."""
+    facilitator = rows.facilitator_of(case)
+    message = rows.message(db, author, recipient, S.AWAITING_RECIPIENT)
+    notes = []
+    for kind in (ContentKind.CONTENT_NOTE, ContentKind.TRANSCRIPT, ContentKind.FEEDBACK):
+        note = rows.content_object(db, case, facilitator, kind)
+        rows.content_version(db, note)
+        person = author.account if kind is ContentKind.FEEDBACK else recipient.account
+        rows.grant(db, note, 1, GrantPurpose.RECIPIENT, sender_id=facilitator.id, recipient=person)
+        notes.append(note.id)
+    message.content_note_object_id, message.transcript_object_id, message.feedback_object_id = notes
+    db.flush()
+    return message, notes
+
+
+def _recipient_grants(db: Session, object_ids: list[str]) -> list[ContentGrant]:
+    return list(
+        db.scalars(
+            select(ContentGrant).where(
+                ContentGrant.object_id.in_(object_ids),
+                ContentGrant.purpose == GrantPurpose.RECIPIENT,
+            )
+        )
+    )
+
+
+@pytest.mark.parametrize("stop", ["withdraw", "decline"])
+def test_stopping_a_message_shreds_everything_released_with_it(
+    db_session: Session, settings: Settings, stop: str
+) -> None:
+    case, author, recipient = _pair(db_session)
+    message, (note, transcript, feedback) = _released_with_note_and_transcript(
+        db_session, case, author, recipient
+    )
+    assert author.account is not None
+    assert recipient.account is not None
+    if stop == "withdraw":
+        services.withdraw_letter(db_session, settings, author.account, message)
+    else:
+        services.recipient_declines(db_session, settings, recipient.account, message)
+
+    # Nothing the recipient was given can be opened any more...
+    assert _recipient_grants(db_session, [message.object_id, note, transcript]) == []
+    # ...while the author keeps the facilitator's feedback to them.
+    assert [g.recipient_account_id for g in _recipient_grants(db_session, [feedback])] == [
+        author.account.id
+    ]
+
+
+def test_deleting_a_message_removes_every_object_that_belonged_to_it(
+    db_session: Session, settings: Settings
+) -> None:
+    case, author, recipient = _pair(db_session)
+    message, notes = _released_with_note_and_transcript(db_session, case, author, recipient)
+    assert author.account is not None
+    services.withdraw_letter(db_session, settings, author.account, message)
+
+    deleted = services.delete_content(db_session, settings, author.account, message)
+
+    everything = [message.object_id, *notes]
+    assert sorted(deleted) == sorted(everything)
+    for table in (ContentGrant, ContentChunk):
+        left = db_session.scalars(select(table).where(table.object_id.in_(everything))).all()
+        assert left == [], table.__name__

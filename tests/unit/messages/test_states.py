@@ -21,9 +21,11 @@ from portal.messages.states import (
     ClaimHolder,
     MessageState,
     NotAllowedNow,
+    RecipientChoices,
     TransitionError,
     allowed_actions,
     author_actions,
+    recipient_choices,
     recipient_may_read,
     review_actions,
     transition,
@@ -143,6 +145,47 @@ def test_author_actions_on_the_letter_page(
     state: MessageState, case: CaseCondition, deleted: bool, expected: AuthorActions
 ) -> None:
     assert author_actions(state, case, content_deleted=deleted) == expected
+
+
+def choices(**offered: bool) -> RecipientChoices:
+    return RecipientChoices(
+        **{name: offered.get(name, False) for name in RecipientChoices.__dataclass_fields__}
+    )
+
+
+@pytest.mark.parametrize(
+    ("state", "case", "expected"),
+    [
+        (S.AWAITING_RECIPIENT, C.OPEN, choices(open=True, not_yet=True, hold=True, decline=True)),
+        # Paused: nothing moves towards them, but they may always ask for it to be held.
+        (S.AWAITING_RECIPIENT, C.PAUSED, choices(not_yet=True, hold=True)),
+        (S.AWAITING_RECIPIENT, C.CLOSED, choices()),
+        (S.HELD, C.OPEN, choices(decline=True)),
+        (S.HELD, C.PAUSED, choices()),
+        # Opened before: reading again moves nothing, so even a closed case allows it.
+        (S.OPENED, C.OPEN, choices(read_again=True)),
+        (S.OPENED, C.CLOSED, choices(read_again=True)),
+        (S.DECLINED, C.OPEN, choices()),
+    ],
+)
+def test_recipient_choices_on_the_inbox_page(
+    state: MessageState, case: CaseCondition, expected: RecipientChoices
+) -> None:
+    assert recipient_choices(state, case) == expected
+
+
+@pytest.mark.parametrize("state", list(MessageState))
+@pytest.mark.parametrize("case", list(CaseCondition))
+def test_recipient_choices_are_moves_the_state_machine_allows(
+    state: MessageState, case: CaseCondition
+) -> None:
+    offered = recipient_choices(state, case)
+    allowed = allowed_actions(state, case)
+    assert offered.open == (Action.OPEN in allowed)
+    assert not offered.hold or Action.HOLD in allowed
+    assert not offered.decline or Action.DECLINE in allowed
+    # Reading again is only ever offered for what they chose to open.
+    assert not offered.read_again or recipient_may_read(state)
 
 
 class MessageLife(RuleBasedStateMachine):

@@ -1,0 +1,100 @@
+"""What may happen to a case and to its participants now: pure, no database, no clock.
+
+Services ask it before they change anything, and the case page renders only the actions it
+allows, so no browser keeps a copy of these rules (``docs/architecture.md``).
+
+    OPEN ──pause──▶ PAUSED
+      ▲  ◀─resume──┘
+      └──close──▶ CLOSED ◀──close── PAUSED      (closing is final)
+
+A participant is acted on only while the case is not closed and they have not withdrawn:
+inviting them until they have joined, recording their consent, and, once they have joined,
+recording that their security number was compared in person and giving them the case's
+public key. A closed case keeps its records; nothing more is done in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from portal.cases.models import CaseCondition
+
+
+class CaseAction(StrEnum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    CLOSE = "close"
+
+
+C = CaseCondition
+CASE_TRANSITIONS: dict[tuple[CaseCondition, CaseAction], CaseCondition] = {
+    (C.OPEN, CaseAction.PAUSE): C.PAUSED,
+    (C.PAUSED, CaseAction.RESUME): C.OPEN,
+    (C.OPEN, CaseAction.CLOSE): C.CLOSED,
+    (C.PAUSED, CaseAction.CLOSE): C.CLOSED,
+}
+
+
+def case_actions(condition: CaseCondition) -> list[CaseAction]:
+    """The status actions offered now, in the order the page shows them."""
+    return [action for action in CaseAction if (condition, action) in CASE_TRANSITIONS]
+
+
+def action_towards(current: CaseCondition, target: CaseCondition) -> CaseAction | None:
+    """The action that moves a case from ``current`` to ``target``, or None if none does."""
+    for (source, action), result in CASE_TRANSITIONS.items():
+        if source is current and result is target:
+            return action
+    return None
+
+
+class ParticipantAction(StrEnum):
+    INVITE = "invite"
+    RECORD_CONSENT = "record_consent"
+    MARK_VERIFIED = "mark_verified"
+    GIVE_CASE_KEY = "give_case_key"
+
+
+@dataclass(frozen=True)
+class ParticipantStanding:
+    """The facts about a participant that decide what may be done for them."""
+
+    joined: bool
+    withdrawn: bool
+    holds_case_key: bool
+
+
+def participant_refusal(
+    condition: CaseCondition, standing: ParticipantStanding, action: ParticipantAction
+) -> str | None:
+    """Why ``action`` may not be done for this participant now (a sentence), or None."""
+    if condition is C.CLOSED:
+        return "This case is closed."
+    if standing.withdrawn:
+        return "This person has withdrawn from the process."
+    if action is ParticipantAction.INVITE and standing.joined:
+        return "This person has already joined."
+    needs_account = {ParticipantAction.MARK_VERIFIED, ParticipantAction.GIVE_CASE_KEY}
+    if action in needs_account and not standing.joined:
+        return "This person has not joined yet."
+    return None
+
+
+def participant_actions(
+    condition: CaseCondition, standing: ParticipantStanding
+) -> frozenset[ParticipantAction]:
+    """What may be done for this participant now.
+
+    GIVE_CASE_KEY is offered only to someone who does not hold the key yet: the facilitator's
+    browser gives it as soon as it sees such a participant. (The service still accepts a new
+    grant for someone who holds one: two facilitators' pages may give it at the same time.)
+    """
+    allowed = {
+        action
+        for action in ParticipantAction
+        if participant_refusal(condition, standing, action) is None
+    }
+    if standing.holds_case_key:
+        allowed.discard(ParticipantAction.GIVE_CASE_KEY)
+    return frozenset(allowed)

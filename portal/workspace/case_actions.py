@@ -1,0 +1,159 @@
+"""The case page's actions (templates/cases/show.html): status, adding a participant, inviting
+them, recording their consent and that their security number was compared in person.
+
+Each endpoint answers a JSON client (tests, scripts) with JSON, and the page's htmx forms with the
+piece of the page that changed, rendered from ``case_page``. They are here rather than in
+``portal/cases`` or ``portal/invitations`` because those pieces bring cases and invitations
+together. Thin: parse, authorise (``cases/policy.py``), one service, answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+
+from portal import wire
+from portal.accounts.models import Role
+from portal.cases import policy
+from portal.cases import services as cases
+from portal.cases.models import Case, CaseCondition, Format, Participant, Side
+from portal.cases.states import ParticipantAction
+from portal.errors import BadInput
+from portal.invitations import services as invitations
+from portal.web import Ctx, endpoint
+from portal.workspace.case_page import case_page, case_view, participant_view
+
+FACILITATOR = frozenset({Role.FACILITATOR})
+SIDES = {side.value: side for side in Side}
+STATUSES = {status.value: status for status in CaseCondition}
+
+
+def _case(ctx: Ctx) -> Case:
+    return policy.facilitated_case(
+        ctx.db, ctx.require_account(), ctx.request.path_params["case_id"]
+    )
+
+
+def _participant(ctx: Ctx, case: Case) -> Participant:
+    return policy.participant_in_case(ctx.db, case, ctx.request.path_params["participant_id"])
+
+
+def _formats(ctx: Ctx) -> frozenset[Format]:
+    """JSON sends a list; the page's form sends each ticked box as `formats` (web.py makes a
+    repeated name a list), one box as a string, and no box at all when none is ticked."""
+    raw = ctx.fields.raw("formats")
+    if ctx.is_htmx:
+        raw = [] if raw is None else [raw] if isinstance(raw, str) else raw
+    if not isinstance(raw, list) or not all(
+        isinstance(v, str) and v in Format._value2member_map_ for v in raw
+    ):
+        raise BadInput("Choose the formats this person accepts.", field="formats")
+    return frozenset(Format(v) for v in raw)
+
+
+def _participant_changed(
+    ctx: Ctx, case: Case, participant: Participant, said: str, **extra: Any
+) -> Response:
+    """The participant's card as it is now, and a sentence for the page's status region."""
+    return ctx.partial(
+        "cases/_participant_changed.html",
+        case=case_view(case),
+        p=participant_view(ctx.db, case, participant),
+        said=said,
+        **extra,
+    )
+
+
+@endpoint(roles=FACILITATOR)
+def api_case_status(ctx: Ctx) -> Response:
+    case = _case(ctx)
+    status = ctx.fields.choice("status", STATUSES)
+    cases.set_status(ctx.db, ctx.settings, ctx.require_account(), case, status)
+    if not ctx.is_htmx:
+        return JSONResponse({"status": case.status.value})
+    # Closing takes every participant's actions away, so their cards come again too.
+    return ctx.partial("cases/_status_changed.html", changed=True, **case_page(ctx.db, case))
+
+
+@endpoint(roles=FACILITATOR)
+def api_add_participant(ctx: Ctx) -> Response:
+    case = _case(ctx)
+    f = ctx.fields
+    side = SIDES.get(f.raw("side")) if isinstance(f.raw("side"), str) else None
+    if side is None:
+        raise BadInput("Choose the side this person is on.", field="side")
+    participant = cases.add_participant(
+        ctx.db,
+        ctx.settings,
+        ctx.require_account(),
+        case,
+        side,
+        f.binary("sealed_name", max_length=cases.MAX_SEALED_NAME),
+        participant_id=f.optional_uuid4("participant_id"),
+    )
+    if not ctx.is_htmx:
+        return JSONResponse({"participant_id": participant.id})
+    return ctx.partial(
+        "cases/_participant_added.html",
+        case=case_view(case),
+        p=participant_view(ctx.db, case, participant),
+    )
+
+
+def _join_address(ctx: Ctx) -> str:
+    return f"{ctx.settings.base_url}{ctx.url_for('join_page')}"
+
+
+@endpoint(roles=FACILITATOR)
+def api_invite_participant(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    case = _case(ctx)
+    participant = _participant(ctx, case)
+    cases.require_participant_action(case, participant, ParticipantAction.INVITE)
+    issued = invitations.invite_participant(ctx.db, ctx.settings, me, case, participant)
+    join_link = f"{_join_address(ctx)}#code={issued.code}"
+    if not ctx.is_htmx:
+        return JSONResponse(
+            {
+                "code": issued.code,
+                "join_link": join_link,
+                "expires_at": issued.invitation.expires_at.isoformat(),
+            }
+        )
+    # The code is shown once, in this answer; only its hash is kept.
+    return _participant_changed(
+        ctx,
+        case,
+        participant,
+        "invited",
+        issued={"code": issued.code, "join_link": join_link, "join_address": _join_address(ctx)},
+    )
+
+
+@endpoint(roles=FACILITATOR)
+def api_record_consent(ctx: Ctx) -> Response:
+    case = _case(ctx)
+    formats = _formats(ctx)
+    participant = _participant(ctx, case)
+    cases.record_consent(ctx.db, ctx.settings, ctx.require_account(), case, participant, formats)
+    if not ctx.is_htmx:
+        return JSONResponse({"ok": True})
+    return _participant_changed(ctx, case, participant, "consent")
+
+
+@endpoint(roles=FACILITATOR)
+def api_mark_verified(ctx: Ctx) -> Response:
+    case = _case(ctx)
+    participant = _participant(ctx, case)
+    cases.mark_key_verified(
+        ctx.db,
+        ctx.settings,
+        ctx.require_account(),
+        case,
+        participant,
+        ctx.fields.binary("public_key", length=wire.KEY),
+    )
+    if not ctx.is_htmx:
+        return JSONResponse({"ok": True})
+    return _participant_changed(ctx, case, participant, "verified")

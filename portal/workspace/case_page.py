@@ -1,0 +1,149 @@
+"""What the case page shows (templates/cases/show.html and its partials): the case's status and
+the actions on it allowed now, and each participant with the facts a facilitator reads before
+acting and the actions allowed for them now (``portal/cases/states.py``). Reads only.
+
+Display names are sealed to the case key: the page gets each one as a ciphertext, which the
+facilitator's browser opens in place (a sealed placeholder, static/js/pages/case.js). Until it
+opens, and if it cannot be opened, the participant is called by their side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from portal import protocol
+from portal.cases import services as cases
+from portal.cases.models import Case, CaseCondition, Format, Participant
+from portal.cases.states import CaseAction, ParticipantAction, case_actions
+from portal.invitations import services as invitations
+
+STATUS_WORDS = {
+    CaseCondition.OPEN: "open",
+    CaseCondition.PAUSED: "paused",
+    CaseCondition.CLOSED: "closed",
+}
+
+
+def date_text(moment: datetime | None) -> str:
+    """The date as "3 March 2025" (in UTC), or "" for none."""
+    return f"{moment.day} {moment:%B %Y}" if moment else ""
+
+
+@dataclass(frozen=True)
+class CaseView:
+    id: str
+    reference: str
+    label: str
+    status: str
+    status_words: str
+    actions: list[CaseAction]
+
+    @property
+    def closed(self) -> bool:
+        return self.status == CaseCondition.CLOSED.value
+
+
+@dataclass(frozen=True)
+class FormatChoice:
+    value: str
+    label: str
+    checked: bool
+
+
+@dataclass(frozen=True)
+class ParticipantView:
+    id: str
+    side: str
+    side_label: str
+    sealed_name: str
+    joined_on: str | None  # None: not joined
+    invitation_expires_on: str | None  # an invitation waits for them
+    consented_formats: list[str]  # labels, in the order of FORMATS
+    consented_on: str | None  # None: no consent recorded
+    withdrawn_on: str | None
+    account_id: str | None
+    public_key: str | None  # their account's current public key (base64url), once joined
+    verified_public_key: str | None  # the key a facilitator compared in person, if any
+    verified_on: str  # when the current key was compared in person, or ""
+    formats: list[FormatChoice]
+    actions: frozenset[ParticipantAction]
+
+    @property
+    def call_name(self) -> str:
+        """What a sentence calls them until their name is unlocked: "the person harmed"."""
+        return f"the {self.side_label.lower()}"
+
+    @property
+    def start_name(self) -> str:
+        """The same at the start of a sentence."""
+        return f"The {self.side_label.lower()}"
+
+    @property
+    def may_invite(self) -> bool:
+        return ParticipantAction.INVITE in self.actions
+
+    @property
+    def may_record_consent(self) -> bool:
+        return ParticipantAction.RECORD_CONSENT in self.actions
+
+    @property
+    def may_mark_verified(self) -> bool:
+        return ParticipantAction.MARK_VERIFIED in self.actions and self.public_key is not None
+
+    @property
+    def needs_case_key(self) -> bool:
+        """Joined, but nobody has given them the case's public key yet: the facilitator's
+        browser gives it (it needs the case key, which only browsers hold)."""
+        return ParticipantAction.GIVE_CASE_KEY in self.actions and self.public_key is not None
+
+
+def case_view(case: Case) -> CaseView:
+    return CaseView(
+        id=case.id,
+        reference=case.reference,
+        label=case.label,
+        status=case.status.value,
+        status_words=STATUS_WORDS[case.status],
+        actions=case_actions(case.status),
+    )
+
+
+def participant_view(db: Session, case: Case, participant: Participant) -> ParticipantView:
+    b64 = protocol.b64encode
+    account = participant.account
+    current_key = account.public_key if account else None
+    accepted = participant.accepted_formats
+    consented = participant.consent_recorded_at is not None
+    pending = None if account else invitations.pending_invitation(db, participant)
+    verified_now = current_key is not None and participant.verified_public_key == current_key
+    return ParticipantView(
+        id=participant.id,
+        side=participant.side.value,
+        side_label=participant.side.label,
+        sealed_name=b64(participant.display_name),
+        joined_on=date_text(participant.joined_at) if account else None,
+        invitation_expires_on=date_text(pending.expires_at) if pending else None,
+        consented_formats=[f.label for f in Format if f in accepted],
+        consented_on=date_text(participant.consent_recorded_at) if consented else None,
+        withdrawn_on=date_text(participant.withdrawn_at) if participant.withdrawn_at else None,
+        account_id=account.id if account else None,
+        public_key=b64(current_key) if current_key else None,
+        verified_public_key=b64(participant.verified_public_key)
+        if participant.verified_public_key
+        else None,
+        verified_on=date_text(participant.key_verified_at) if verified_now else "",
+        formats=[FormatChoice(f.value, f.label, consented and f in accepted) for f in Format],
+        actions=cases.actions_for(case, participant),
+    )
+
+
+def case_page(db: Session, case: Case) -> dict[str, Any]:
+    """The whole page's context."""
+    return {
+        "case": case_view(case),
+        "participants": [participant_view(db, case, p) for p in case.participants],
+    }

@@ -1,0 +1,222 @@
+// One case, for its facilitators (templates/cases/show.html). The server renders the page and
+// only the actions allowed now, as htmx forms; this module does what only the facilitator's
+// browser can, with the case key (every request and protocol call is client/cases.js's):
+//   - opens the participants' names in place (placeholders data-sealed="participant-name");
+//   - works out each security number from the participant's public key, compares the key with
+//     the one pinned in my vault, shows the notice that fits (data-key-notice) and offers "We
+//     compared this number in person" unless the key is pinned here (data-sealed=
+//     "security-number");
+//   - seals a new participant's name (sealer "add-participant") and pins a key compared in
+//     person before it is recorded (sealer "mark-verified");
+//   - gives the case's public key to every participant the server marks as waiting for it
+//     (data-needs-case-key), when the page loads and whenever htmx brings such a card;
+//   - copies an invitation's code or link.
+
+import {
+  NameNotOpened,
+  VaultUnreadable,
+  forgetCase,
+  giveCaseKey,
+  keyCheck,
+  loadPins,
+  openCase,
+  openParticipantName,
+  pinComparedKey,
+  sealParticipantName,
+  securityNumber,
+} from "../client/cases.js";
+import { loadSecretKey } from "../client/session.js";
+import { copyText, part, say } from "../lib/dom.js";
+import { sentenceFor } from "../lib/errors.js";
+import { InputProblem, showAlert } from "../lib/forms.js";
+import { registerPage } from "../lib/pages.js";
+import { registerOpener } from "../lib/placeholders.js";
+import { registerSealer } from "../lib/sealed-forms.js";
+
+const MAX_NAME = 100;
+
+function mount(root) {
+  const caseId = root.dataset.caseId;
+  const statusRegion = part(root, "case-status-message");
+  const pageAlert = part(root, "case-alert");
+  const held = { keys: null, caseKey: null }; // forgotten when the page is left
+
+  const keysReady = loadSecretKey().then((keys) => {
+    held.keys = keys;
+    return keys;
+  });
+  const caseReady = keysReady.then(async (keys) => {
+    const opened = await openCase(keys, caseId);
+    held.caseKey = opened.caseKey;
+    return opened;
+  });
+  caseReady.catch((error) => {
+    // Nothing can be unlocked or sealed: say why once, and take away the form that would fail.
+    showAlert(pageAlert, sentenceFor(error));
+    const adding = document.getElementById("add-participant-section");
+    if (adding) adding.hidden = true;
+  });
+  // My pins: none if my keys are not here (the page already says so); a vault that does not
+  // open is said, and then nothing counts as compared by me.
+  let pins = { data: {}, readable: true };
+  const pinsReady = keysReady.then(
+    (keys) =>
+      loadPins(keys)
+        .catch(() => ({ data: {}, readable: false }))
+        .then((loaded) => {
+          pins = loaded;
+          if (!loaded.readable) showAlert(pageAlert, new VaultUnreadable().message);
+        }),
+    () => {},
+  );
+
+  // ---- names -------------------------------------------------------------------------------
+
+  const names = new Map(); // "<participant id>:<ciphertext>" -> Promise of the name
+  function nameOf(participantId, sealedName) {
+    const key = `${participantId}:${sealedName}`;
+    if (!names.has(key)) {
+      names.set(
+        key,
+        caseReady.then((opened) => openParticipantName(opened, participantId, sealedName)),
+      );
+    }
+    return names.get(key);
+  }
+
+  registerOpener("participant-name", async (element) => {
+    try {
+      element.textContent = await nameOf(element.dataset.participantId, element.dataset.sealedName);
+    } catch (error) {
+      if (error instanceof NameNotOpened) {
+        const card = element.closest(".participant");
+        for (const notice of card?.querySelectorAll("[data-name-failed]") || []) {
+          notice.hidden = false;
+        }
+      }
+      throw error;
+    }
+  });
+
+  /** A card's participant as its sentences call them: their name, or "the person harmed". */
+  async function callName(card, { start = false } = {}) {
+    const holder = card.querySelector('[data-sealed="participant-name"]');
+    try {
+      return await nameOf(card.dataset.participantId, holder.dataset.sealedName);
+    } catch {
+      return start ? card.dataset.startName : card.dataset.callName;
+    }
+  }
+
+  // ---- security numbers --------------------------------------------------------------------
+
+  function participantOf(element) {
+    const { accountId, participantId, publicKey, verifiedPublicKey } = element.dataset;
+    return { accountId, participantId, publicKey, verifiedPublicKey };
+  }
+
+  registerOpener("security-number", async (element) => {
+    const block = element.closest('[data-part="security"]');
+    const digits = await securityNumber(element.dataset.publicKey);
+    let status = "damaged";
+    if (digits !== null) {
+      element.textContent = digits;
+      await pinsReady;
+      status = keyCheck(pins, participantOf(element));
+    }
+    element.hidden = digits === null;
+    block.dataset.keyStatus = status;
+    for (const notice of block.querySelectorAll("[data-key-notice]")) {
+      notice.hidden = notice.dataset.keyNotice !== status;
+    }
+    const form = block.querySelector("[data-verify-form]");
+    if (form) form.hidden = status === "verified" || status === "damaged";
+  });
+
+  registerSealer("mark-verified", async (form) => {
+    const block = form.closest('[data-part="security"]');
+    const participant = participantOf(block.querySelector("[data-public-key]"));
+    // Pin first: the pin in my own vault is what later checks trust, not the server's record.
+    pins = await pinComparedKey(await keysReady, participant);
+    return { public_key: participant.publicKey };
+  });
+
+  // ---- adding a participant ----------------------------------------------------------------
+
+  registerSealer("add-participant", async (form) => {
+    const input = form.querySelector("#participant-name");
+    const name = input.value.trim().replace(/\s+/g, " ");
+    if (!name) throw new InputProblem([[input, "Enter a display name."]]);
+    if (name.length > MAX_NAME) {
+      throw new InputProblem([[input, `Use at most ${MAX_NAME} characters.`]]);
+    }
+    return sealParticipantName(await caseReady.catch(() => null), name);
+  });
+
+  // ---- the case key for participants who have joined ---------------------------------------
+
+  const giving = new Set(); // participant ids given the key by this page (or being given it)
+  async function giveWaitingKeys(within) {
+    if (!(within instanceof Element)) return;
+    const cards = [within, ...within.querySelectorAll("[data-needs-case-key]")].filter(
+      (card) => card.matches("[data-needs-case-key]") && !giving.has(card.dataset.participantId),
+    );
+    if (!cards.length) return;
+    cards.forEach((card) => giving.add(card.dataset.participantId));
+    let opened;
+    try {
+      opened = await caseReady;
+    } catch {
+      return; // the page alert already says why
+    }
+    const given = [];
+    for (const card of cards) {
+      try {
+        await giveCaseKey(opened, card.dataset.participantId, card.dataset.publicKey);
+        card.removeAttribute("data-needs-case-key");
+        given.push(await callName(card));
+      } catch (error) {
+        giving.delete(card.dataset.participantId);
+        const who = await callName(card, { start: true });
+        showAlert(
+          pageAlert,
+          `${who} has joined, but could not be given this case's key yet: ${sentenceFor(error)} Reload the page to try again.`,
+        );
+      }
+    }
+    if (given.length) {
+      say(
+        statusRegion,
+        `Your browser gave ${joinNames(given)} this case's key, so ${given.length === 1 ? "they" : "they each"} can now write.`,
+      );
+    }
+  }
+  giveWaitingKeys(root);
+  root.addEventListener("htmx:load", (event) => giveWaitingKeys(event.target));
+
+  // ---- copying an invitation ---------------------------------------------------------------
+
+  root.addEventListener("click", async (event) => {
+    const button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
+    if (!button) return;
+    const target = document.getElementById(button.dataset.copy);
+    const what = button.dataset.copyWhat;
+    const copied = await copyText(target.textContent.trim());
+    say(
+      statusRegion,
+      copied
+        ? `The ${what} is copied.`
+        : `Your browser did not allow copying. Select the ${what} and copy it yourself.`,
+    );
+    if (!copied) window.getSelection().selectAllChildren(target);
+  });
+
+  window.addEventListener("pagehide", () => forgetCase(held));
+}
+
+function joinNames(names) {
+  if (names.length <= 1) return names.join("");
+  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
+registerPage("case", mount);

@@ -1,0 +1,146 @@
+// media/upload.js (resumable uploads of sealed chunks) against a stand-in for the upload API,
+// and media/amounts.js (sizes and times in words, re-exported by upload.js).
+import "./support/dom.mjs";
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ApiError } from "../../static/js/lib/errors.js";
+import {
+  Uploader,
+  UploadCancelled,
+  formatBytes,
+  formatClock,
+  formatDuration,
+  formatTimeLeft,
+  heldMap,
+} from "../../static/js/media/upload.js";
+import { fakeServer, json } from "./support/fake-server.mjs";
+
+const OBJECT = "0b7f6a52-8f5c-4d33-9a51-6a1e2f3c4d5e";
+const BASE = `/api/uploads/${OBJECT}/1`;
+
+document.head.innerHTML = '<meta name="csrf-token" content="tok-123">';
+
+/** A PUT handler for Uploader's fetchImpl: records each chunk, answers with `answer(url)`. */
+function chunkStore(answer = () => null) {
+  const stored = new Map();
+  const fetchImpl = async (url, init) => {
+    const data = new Uint8Array(await init.body.arrayBuffer());
+    const refusal = answer(url);
+    if (refusal) return refusal;
+    stored.set(new URL(url, "https://portal.test").pathname, { data, init });
+    return json({ size: data.length });
+  };
+  return { stored, fetchImpl };
+}
+
+function chunks(...sizes) {
+  return sizes.map((size, index) => ({ part: 1, index, data: new Uint8Array(size).fill(index) }));
+}
+
+describe("media/amounts.js", () => {
+  test("sizes in binary units, as the server words its limits", () => {
+    assert.equal(formatBytes(900), "900 bytes");
+    assert.equal(formatBytes(3.2 * 1024 * 1024), "3.2 MB");
+    assert.equal(formatBytes(1024 ** 3), "1 GB");
+    assert.equal(formatBytes(Number.NaN), "");
+  });
+
+  test("times left, lengths and a running clock", () => {
+    assert.equal(formatTimeLeft(30), "less than a minute");
+    assert.equal(formatTimeLeft(200), "about 3 minutes");
+    assert.equal(formatTimeLeft(3900), "about 1 hour 5 minutes");
+    assert.equal(formatDuration(125_000), "2 minutes 5 seconds");
+    assert.equal(formatDuration(0), "0 seconds");
+    assert.equal(formatClock(65_000), "1:05");
+  });
+});
+
+describe("media/upload.js", () => {
+  test("heldMap keys the server's held chunks by part and index", () => {
+    const map = heldMap([{ part: 1, index: 2, size: 5 }]);
+    assert.deepEqual(map.get("1/2"), { part: 1, index: 2, size: 5 });
+    assert.equal(heldMap(null).size, 0);
+  });
+
+  test("start declares the bytes; send puts every chunk with the CSRF token", async () => {
+    const server = fakeServer({
+      [`POST ${BASE}`]: () => json({ held: [{ part: 1, index: 0 }], max_chunk_bytes: 1024 }),
+    });
+    const { stored, fetchImpl } = chunkStore();
+    const seen = [];
+    const onProgress = (progress) => seen.push(progress.percent);
+    const up = new Uploader({ objectId: OBJECT, version: 1, fetchImpl, onProgress });
+    const { held, maxChunkBytes } = await up.start(30);
+    assert.deepEqual(server.requests[0].body, { bytes: 30 });
+    assert.equal(maxChunkBytes, 1024);
+    assert.ok(held.has("1/0"));
+    up.alreadySent(10);
+    await up.send(chunks(10, 10, 10).slice(1));
+    assert.deepEqual([...stored.keys()].sort(), [`${BASE}/1/1`, `${BASE}/1/2`]);
+    for (const { init } of stored.values()) {
+      assert.equal(init.method, "PUT");
+      assert.equal(init.headers["X-CSRF-Token"], "tok-123");
+    }
+    assert.equal(seen.at(-1), 100);
+  });
+
+  test("a server briefly away is waited for, then sending goes on by itself", async () => {
+    fakeServer({ [`POST ${BASE}`]: () => json({ held: [] }) });
+    let failures = 1;
+    const { stored, fetchImpl } = chunkStore(() =>
+      failures-- > 0 ? json({ error: "busy" }, { status: 503 }) : null,
+    );
+    const waiting = [];
+    const up = new Uploader({
+      objectId: OBJECT,
+      version: 1,
+      fetchImpl,
+      onWaiting: (now) => {
+        waiting.push(now);
+        if (now) window.dispatchEvent(new Event("online")); // back at once: try again now
+      },
+    });
+    await up.start(5);
+    await up.send(chunks(5));
+    assert.deepEqual(waiting, [true, false]);
+    assert.equal(stored.size, 1);
+  });
+
+  test("a refusal stops sending with the server's sentence", async () => {
+    fakeServer({ [`POST ${BASE}`]: () => json({ held: [] }) });
+    const { fetchImpl } = chunkStore(() =>
+      json({ error: "That is larger than allowed." }, { status: 413 }),
+    );
+    const up = new Uploader({ objectId: OBJECT, version: 1, fetchImpl, concurrency: 1 });
+    await up.start(5);
+    const refusal = await up.send(chunks(5, 5)).catch((e) => e);
+    assert.ok(refusal instanceof ApiError);
+    assert.equal(refusal.status, 413);
+    assert.equal(refusal.message, "That is larger than allowed.");
+  });
+
+  test("a size the server reports wrongly is not taken for sent", async () => {
+    fakeServer({ [`POST ${BASE}`]: () => json({ held: [] }) });
+    const up = new Uploader({
+      objectId: OBJECT,
+      version: 1,
+      fetchImpl: async () => json({ size: 1 }),
+    });
+    await up.start(5);
+    await assert.rejects(up.send(chunks(5)), /stored a piece of your message wrongly/);
+  });
+
+  test("cancel stops and asks the server to drop what it holds", async () => {
+    const server = fakeServer({
+      [`POST ${BASE}`]: () => json({ held: [] }),
+      [`DELETE ${BASE}`]: () => json({ ok: true }),
+    });
+    const never = () => new Promise(() => {});
+    const up = new Uploader({ objectId: OBJECT, version: 1, fetchImpl: never });
+    await up.start(5);
+    await up.cancel();
+    await assert.rejects(up.send(chunks(5)), UploadCancelled);
+    assert.equal(server.requests.at(-1).method, "DELETE");
+  });
+});

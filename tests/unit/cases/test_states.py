@@ -1,0 +1,84 @@
+"""portal/cases/states.py: what may happen to a case and to its participants now."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from portal.cases.models import CaseCondition
+from portal.cases.states import (
+    CaseAction,
+    ParticipantAction,
+    ParticipantStanding,
+    action_towards,
+    case_actions,
+    participant_actions,
+    participant_refusal,
+)
+
+C = CaseCondition
+A = ParticipantAction
+
+
+def standing(
+    *, joined: bool = False, withdrawn: bool = False, key: bool = False
+) -> ParticipantStanding:
+    return ParticipantStanding(joined=joined, withdrawn=withdrawn, holds_case_key=key)
+
+
+@pytest.mark.parametrize(
+    ("condition", "offered"),
+    [
+        (C.OPEN, [CaseAction.PAUSE, CaseAction.CLOSE]),
+        (C.PAUSED, [CaseAction.RESUME, CaseAction.CLOSE]),
+        (C.CLOSED, []),
+    ],
+)
+def test_case_actions_are_those_the_table_allows_in_page_order(
+    condition: CaseCondition, offered: list[CaseAction]
+) -> None:
+    assert case_actions(condition) == offered
+
+
+def test_every_move_between_two_conditions_has_one_action_except_out_of_closed() -> None:
+    for current, target in itertools.permutations(CaseCondition, 2):
+        assert (action_towards(current, target) is None) == (current is C.CLOSED)
+    assert action_towards(C.OPEN, C.OPEN) is None
+
+
+def test_someone_not_yet_joined_may_be_invited_and_consent_recorded() -> None:
+    assert participant_actions(C.OPEN, standing()) == {A.INVITE, A.RECORD_CONSENT}
+
+
+def test_someone_who_joined_without_the_case_key_is_to_be_given_it() -> None:
+    assert participant_actions(C.PAUSED, standing(joined=True)) == {
+        A.RECORD_CONSENT,
+        A.MARK_VERIFIED,
+        A.GIVE_CASE_KEY,
+    }
+    assert A.GIVE_CASE_KEY not in participant_actions(C.OPEN, standing(joined=True, key=True))
+
+
+@pytest.mark.parametrize("action", list(ParticipantAction))
+def test_nothing_is_done_for_anyone_in_a_closed_case(action: ParticipantAction) -> None:
+    assert participant_refusal(C.CLOSED, standing(joined=True), action) == "This case is closed."
+    assert participant_actions(C.CLOSED, standing(joined=True)) == frozenset()
+
+
+@pytest.mark.parametrize("action", list(ParticipantAction))
+def test_nothing_is_done_for_someone_who_withdrew(action: ParticipantAction) -> None:
+    refusal = participant_refusal(C.OPEN, standing(joined=True, withdrawn=True), action)
+    assert refusal == "This person has withdrawn from the process."
+
+
+def test_refusals_say_why_in_words() -> None:
+    assert participant_refusal(C.OPEN, standing(joined=True), A.INVITE) == (
+        "This person has already joined."
+    )
+    assert participant_refusal(C.OPEN, standing(), A.MARK_VERIFIED) == (
+        "This person has not joined yet."
+    )
+    assert participant_refusal(C.OPEN, standing(), A.GIVE_CASE_KEY) == (
+        "This person has not joined yet."
+    )

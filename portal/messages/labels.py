@@ -89,7 +89,79 @@ def author_label(state: MessageState, *, may_see_opened: bool) -> str:
     return FOR_AUTHOR[state]
 
 
-FORMAT_ARTICLES = {"letter": "a", "audio recording": "an", "video recording": "a"}
+FORMAT_NOUNS = {
+    Format.LETTER: "letter",
+    Format.AUDIO: "audio recording",
+    Format.VIDEO: "video recording",
+}
+
+
+def format_noun(format_: Format, *, pages: int | None = None) -> str:
+    """What a message is, for headings and confirmations ("Withdraw this video recording?"):
+    "letter", "audio recording", "video recording", or "scanned pages" for a letter whose
+    author's browser declared scanned pages (the declared format and page count are the only
+    facts about the content the server holds in clear)."""
+    if format_ is Format.LETTER and pages:
+        return "scanned pages"
+    return FORMAT_NOUNS[format_]
+
+
+def this_noun(noun: str) -> str:
+    """ "this letter", or "these scanned pages": a noun from ``format_noun`` pointed at."""
+    return f"these {noun}" if noun.endswith("pages") else f"this {noun}"
+
+
+def age_text(since: datetime) -> str:
+    seconds = max(0, int((utcnow() - since).total_seconds()))
+    if seconds < 3600:
+        minutes = max(1, seconds // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if seconds < 86400:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    days = seconds // 86400
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+def size_hint(ciphertext_bytes: int) -> str:
+    """A rough length for a letter, from its size (about 3,000 characters a page)."""
+    pages = max(1, round(ciphertext_bytes / 3000))
+    return "about 1 page" if pages == 1 else f"about {pages} pages"
+
+
+def duration_hint(seconds: int) -> str:
+    """A recording's declared length in words: "less than a minute", "about 3 minutes"."""
+    if seconds < 45:
+        return "less than a minute"
+    minutes = max(1, round(seconds / 60))
+    if minutes < 90:
+        return "about 1 minute" if minutes == 1 else f"about {minutes} minutes"
+    hours = round(minutes / 60, 1)
+    text = f"{hours:g}"
+    return f"about {text} hour{'s' if text != '1' else ''}"
+
+
+def length_hint(seconds: int | None, pages: int | None, ciphertext_bytes: int) -> str:
+    """What the recipient sees before choosing to open: declared length, else text length.
+
+    Recordings give their duration, scanned letters their page count (both declared by the
+    author's browser); a text letter keeps the estimate from its size.
+    """
+    if seconds is not None:
+        return duration_hint(seconds)
+    if pages is not None and pages > 0:
+        return "1 page" if pages == 1 else f"{pages} pages"
+    return size_hint(ciphertext_bytes)
+
+
+def length_json(seconds: int | None, pages: int | None) -> dict[str, int]:
+    found = {"seconds": seconds, "pages": pages}
+    return {name: value for name, value in found.items() if value is not None}
+
+
+# -- what a message is, in every form a sentence needs ---------------------------------------------
+
+_ARTICLES = {"letter": "a", "audio recording": "an", "video recording": "a"}
 
 
 @dataclass(frozen=True)
@@ -102,7 +174,7 @@ class MessageNoun:
 
 
 def message_noun(format_: Format, *, pages: int | None = None) -> MessageNoun:
-    """``format_noun`` in the three forms; pages have no article ("scanned pages")."""
+    """``format_noun`` in the three forms; pages take no article ("scanned pages")."""
     noun = format_noun(format_, pages=pages)
     article = _ARTICLES.get(noun)
     return MessageNoun(f"{article} {noun}" if article else noun, f"the {noun}", this_noun(noun))

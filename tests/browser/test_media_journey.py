@@ -329,9 +329,11 @@ def test_page_reloaded_mid_upload_finishes_without_resending_and_plays(
     )
     held = list(watch.reached)
 
-    # The page is reloaded (the tab was closed and opened again, the phone restarted...).
-    watch.cut_after = None
+    # The page is reloaded (the tab was closed and opened again, the phone restarted...) while
+    # the connection is still down: a retry let through just before the reload could be cut off
+    # by it mid-request, and the page would then rightly send that chunk again.
     page.reload()
+    watch.cut_after = None
     composer = MediaComposePage(page)
     composer.continues_unsent_message()
     composer.arrived()

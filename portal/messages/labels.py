@@ -157,3 +157,30 @@ def length_hint(seconds: int | None, pages: int | None, ciphertext_bytes: int) -
 def length_json(seconds: int | None, pages: int | None) -> dict[str, int]:
     found = {"seconds": seconds, "pages": pages}
     return {name: value for name, value in found.items() if value is not None}
+
+
+# -- what a message is, in every form a sentence needs ---------------------------------------------
+
+_ARTICLES = {"letter": "a", "audio recording": "an", "video recording": "a"}
+
+
+@dataclass(frozen=True)
+class MessageNoun:
+    """A message named by what it is, in the three forms headings and sentences need."""
+
+    a: str  # "a video recording", "scanned pages": "Review a video recording"
+    the: str  # "the video recording": "The video recording" (a section heading)
+    this: str  # "this video recording", "these scanned pages": "Approve this video recording?"
+
+
+def message_noun(format_: Format, *, pages: int | None = None) -> MessageNoun:
+    """``format_noun`` in the three forms; pages take no article ("scanned pages")."""
+    noun = format_noun(format_, pages=pages)
+    article = _ARTICLES.get(noun)
+    return MessageNoun(f"{article} {noun}" if article else noun, f"the {noun}", this_noun(noun))
+
+
+def format_nouns() -> dict[str, str]:
+    """Every format's noun by its value, for a page that compares what the author declared with
+    what the browser finds in the sealed manifest (only the browser can read that)."""
+    return {format_.value: message_noun(format_).a for format_ in Format}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.cases.models import Format
-from portal.messages.labels import format_noun, this_noun
+from portal.messages.labels import MessageNoun, format_noun, format_nouns, message_noun, this_noun
 
 
 @pytest.mark.parametrize(
@@ -22,6 +22,20 @@ from portal.messages.labels import format_noun, this_noun
 )
 def test_a_message_is_named_by_what_it_is(format_: Format, pages: int | None, noun: str) -> None:
     assert format_noun(format_, pages=pages) == noun
+
+
+def test_every_form_of_the_name_agrees() -> None:
+    assert message_noun(Format.AUDIO) == MessageNoun(
+        "an audio recording", "the audio recording", "this audio recording"
+    )
+    assert message_noun(Format.LETTER, pages=3) == MessageNoun(
+        "scanned pages", "the scanned pages", "these scanned pages"
+    )
+    assert format_nouns() == {
+        "letter": "a letter",
+        "audio": "an audio recording",
+        "video": "a video recording",
+    }
 
 
 def test_this_points_at_one_thing_and_these_at_pages() -> None:

@@ -92,6 +92,7 @@ def account(ctx: Ctx) -> Response:
     return ctx.render(
         "accounts/account.html",
         fingerprint=protocol.format_fingerprint(digits),
+        fingerprint_digits=digits,
         changed=ctx.query("changed"),
     )
 

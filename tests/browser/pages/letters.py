@@ -14,7 +14,7 @@ from typing import Self
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.pages import HomePage, JoinPage, SignInPage
-from tests.browser.pages.portal import PortalPage, SignedInPage, path_is
+from tests.browser.pages.portal import PortalPage, SignedInPage, path_is, shown_qr
 
 UUID = r"[0-9a-f-]{36}"
 # Unlocking keys and letters takes a moment in the browser: allow for a slow machine.
@@ -177,6 +177,9 @@ class CasePage(FacilitatorPage):
 
     def security_number_of(self, display_name: str) -> str:
         return self.participant(display_name).locator("[data-fingerprint]").inner_text()
+
+    def security_qr_of(self, display_name: str) -> str:
+        return shown_qr(self.participant(display_name).locator("details.qr"))
 
     def compared_in_person(self, display_name: str) -> None:
         card = self.participant(display_name)
@@ -393,6 +396,9 @@ class ParticipantHome(HomePage):
 
     def facilitator_security_number(self) -> str:
         return self.page.locator("#facilitator-fingerprint").inner_text()
+
+    def facilitator_security_qr(self) -> str:
+        return shown_qr(self.page.locator("#facilitator-qr"))
 
     def starts_letter(self) -> ComposePage:
         self.page.get_by_role("link", name="Write a letter").click()

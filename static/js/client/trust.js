@@ -101,7 +101,11 @@ async function checkTrust(keys, audience) {
     // Pinned before anything else is judged: from now on only this log, grown, is accepted.
     if (entries.length !== seen.count) {
       const trustLog = { count: entries.length, head: p.b64encode(head) };
-      await updateVault(keys, (current) => withPins(current, { trust_log: trustLog }));
+      // Another tab may have pinned a longer log meanwhile: the pin never moves back.
+      const newer = (current) => (trustPins(current).trust_log?.count ?? 0) >= trustLog.count;
+      await updateVault(keys, (current) =>
+        newer(current) ? null : withPins(current, { trust_log: trustLog }),
+      );
     }
     const chain = walkTrustLog(p, entries);
     checkRoots(p, chain, pins.root, served.root);

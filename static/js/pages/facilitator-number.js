@@ -1,6 +1,7 @@
 // The participant's home (templates/participant/home.html, #case-context): the security number
 // of the facilitator who set up the case, shown only once the case grant has opened in this
-// browser (client/participant-case.js), with the sentence that it can be compared in person.
+// browser and the trust chain vouches for it (client/participant-case.js), with the sentence
+// that it can be compared in person. A refusal is said in its own words, under the warning.
 
 import { forget, protocol } from "../crypto/keys.js";
 import { loadCaseContext } from "../client/participant-case.js";
@@ -29,6 +30,10 @@ async function mount(root) {
       $("facilitator-pending").hidden = false;
     } else {
       $("facilitator-unconfirmed").hidden = false;
+      if (context.problem) {
+        $("facilitator-problem").textContent = context.problem.message;
+        $("facilitator-problem").hidden = false;
+      }
     }
     status.textContent = "";
   } catch (error) {

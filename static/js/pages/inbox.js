@@ -15,6 +15,7 @@
 import {
   NOTE_NOT_LOADED,
   NotChecked,
+  NotGenuine,
   OPEN_FAILED,
   openFacilitatorNote,
   openReleased,
@@ -85,7 +86,8 @@ function mount(root) {
     } catch (error) {
       status.textContent = "";
       showAlert(alert, sentenceFor(error, OPEN_FAILED));
-      if (!(error instanceof NotChecked)) offerRetry(section);
+      // Trying again cannot make a check pass: a retry is offered only for a failed load.
+      if (!(error instanceof NotChecked || error instanceof NotGenuine)) offerRetry(section);
       throw error;
     }
     view?.destroy();

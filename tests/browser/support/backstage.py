@@ -11,6 +11,7 @@ the data folder the server created) as the live server.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,8 +79,9 @@ class Backstage:
                 db, self.settings, self._hasher, issued.code, name, password or new_password()
             )
             self._certify(db, person)
+            member = self._member(person, name)
             db.commit()
-        return self._member(person, name)
+        return member
 
     def invitation_code(self, inviter: Member, role: Role) -> str:
         """A server-made code, which the browser's joining page redeems."""
@@ -96,14 +98,15 @@ class Backstage:
         """Someone invited with a code made in the inviter's browser (docs/api-trust.md), who
         joined; staff are certified by the root."""
         with Session(self.engine) as db:
-            code = browser.invite(db, self.settings, self._people[inviter.account_id], role)
+            code = browser.invite(db, self.settings, self._person(db, inviter.account_id), role)
             person = browser.join_invited(
                 db, self.settings, self._hasher, code, name, password or new_password()
             )
             if role.is_staff:
                 self._certify(db, person)
+            member = self._member(person, name)
             db.commit()
-        return self._member(person, name)
+        return member
 
     def _certify(self, db: Session, person: browser.BrowserPerson) -> None:
         """Certified by the root, if this backstage made the root (a root made in a browser
@@ -111,20 +114,28 @@ class Backstage:
         root = trust.service_root(db)
         if root is None or root.account_id == person.account.id:
             return
-        manager = self._people.get(root.account_id)
-        if manager is not None:
+        if root.account_id in self._people:
+            manager = self._person(db, root.account_id)
             browser.certify(db, self.settings, manager, person.account)
 
+    def _person(self, db: Session, account_id: str) -> browser.BrowserPerson:
+        """Someone made here, with their account row from this session."""
+        known = self._people[account_id]
+        account = db.get(Account, account_id)
+        assert account is not None
+        return dataclasses.replace(known, account=account)
+
     def _member(self, person: browser.BrowserPerson, name: str) -> Member:
-        """``name`` as typed (the account keeps it normalised)."""
-        self._people[person.account.id] = person
-        return Member(
+        """``name`` as typed (the account keeps it normalised). Called before the commit."""
+        member = Member(
             account_id=person.account.id,
             name=name,
             password=person.password,
             role=person.account.role,
             recovery_code=person.recovery_code,
         )
+        self._people[member.account_id] = person
+        return member
 
     def account_named(self, name: str) -> Account:
         with Session(self.engine) as db:

@@ -559,8 +559,9 @@ def complete_join(
 
     A browser-made code is redeemed with its redeem proof, and the joiner's browser must send
     its signing key. At setup, ``staff_cert`` is the first service manager's own certificate:
-    it becomes trust log entry 0 and the account the service root (on a service that has a
-    root already it is checked, not kept: that service manager is certified like other staff).
+    it becomes trust log entry 0 and the account the service root. On a service that has a
+    root, or other service managers already, it is checked and not kept: that service manager
+    is certified like other staff.
 
     Whether a name is taken is said only to someone holding a usable code, and at most
     ``throttle.JOIN_ATTEMPTS_PER_CODE`` times per code in the window: one unused code is not a
@@ -624,8 +625,11 @@ def complete_join(
         if joined is None:
             raise Gone("This invitation can no longer be used. Please ask for a new one.")
     if staff_cert is not None:
-        if trust.service_root(db) is None:
+        first = trust.first_service_manager(db)
+        if trust.service_root(db) is None and first is not None and first.id == account.id:
             trust.establish_root(db, settings, account, staff_cert, field="staff_cert")
         else:
+            # A service that has its root, or service managers from before trust anchors
+            # (the longest-serving of them certifies themself as the root): checked, not kept.
             trust.check_own_certificate(account, staff_cert, field="staff_cert")
     return account

@@ -15,7 +15,7 @@ from portal.accounts.services import NewAccountKeys
 from portal.accounts.views import end_signed_in_session, signed_in_response
 from portal.cases import policy as case_policy
 from portal.cases.models import Participant
-from portal.errors import BadInput, NotFound
+from portal.errors import BadInput, Forbidden, NotFound
 from portal.invitations import policy, services
 from portal.invitations.models import Invitation
 from portal.trust import schemas as trust_schemas
@@ -162,6 +162,8 @@ def api_prepare_invitation(ctx: Ctx) -> Response:
     me = ctx.require_account()
     role: Role = ctx.fields.choice("role", INVITABLE)
     participant_id = ctx.fields.optional_uuid4("participant_id")
+    if not policy.can_invite(me, role):
+        raise Forbidden("You cannot invite someone to that role.")
     participant = None
     if participant_id is not None:
         person = ctx.db.get(Participant, participant_id)

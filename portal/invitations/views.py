@@ -1,5 +1,6 @@
-"""Invitation endpoints: the staff invitations page, and joining with a code (the join and setup
-pages and their JSON). Thin: parse, authorise, one service, render. A participant's invitation
+"""Invitation endpoints: the staff invitations page, invitations prepared and sealed in the
+inviter's browser (docs/api-trust.md), and joining with a code (the join and setup pages and
+their JSON). Thin: parse, authorise, one service, render. A server-made participant's invitation
 is made on the case page: ``portal/workspace/case_actions.py``."""
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from portal.invitations import policy, services
 from portal.invitations.models import Invitation
 from portal.trust import schemas as trust_schemas
 from portal.trust import services as trust
-from portal.trust import views as trust_views
 from portal.trust.statements import protocol_time
 from portal.web import Access, Ctx, endpoint
 
@@ -146,7 +146,7 @@ def api_join_complete(ctx: Ctx) -> Response:
         ctx,
         new_account,
         ctx.url_for("home"),
-        root=trust_views.root_json(trust.service_root(ctx.db)),
+        root=trust_schemas.root_json(trust.service_root(ctx.db)),
     )
 
 
@@ -179,7 +179,7 @@ def api_prepare_invitation(ctx: Ctx) -> Response:
             "invitation_id": invitation.id,
             "account_id": invitation.account_id,
             "expires_at": protocol_time(invitation.expires_at),
-            "root": trust_views.root_json(trust.service_root(ctx.db)),
+            "root": trust_schemas.root_json(trust.service_root(ctx.db)),
         }
     )
 

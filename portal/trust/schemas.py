@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from portal import protocol
 from portal.errors import BadInput
+from portal.trust.models import ServiceRoot
 from portal.trust.statements import MAX_STATEMENT, SIGNATURE, SignedStatement
 from portal.web import Fields
 
@@ -39,4 +40,14 @@ def signed_statement_json(
         "statement": protocol.b64encode(statement),
         "signature": protocol.b64encode(signature),
         "signer_account_id": signer_account_id,
+    }
+
+
+def root_json(root: ServiceRoot | None) -> dict[str, str] | None:
+    """The service root as browsers pin it, or None before there is one."""
+    if root is None:
+        return None
+    return {
+        "account_id": root.account_id,
+        "signing_public_key": protocol.b64encode(root.signing_public_key),
     }

@@ -13,17 +13,11 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Account, Role
 from portal.db import required
 from portal.trust import schemas, services
-from portal.trust.models import ServiceRoot, TrustLogEntry
+from portal.trust.models import TrustLogEntry
 from portal.web import Ctx, endpoint
 
 SERVICE_MANAGER = frozenset({Role.SERVICE_MANAGER})
 b64 = protocol.b64encode
-
-
-def root_json(root: ServiceRoot | None) -> dict[str, str] | None:
-    if root is None:
-        return None
-    return {"account_id": root.account_id, "signing_public_key": b64(root.signing_public_key)}
 
 
 def _entry_json(entry: TrustLogEntry) -> dict[str, str]:
@@ -39,7 +33,7 @@ def api_trust(ctx: Ctx) -> Response:
     """The service root and the whole trust log, for the browser to check against its pins."""
     return JSONResponse(
         {
-            "root": root_json(services.service_root(ctx.db)),
+            "root": schemas.root_json(services.service_root(ctx.db)),
             "log": [_entry_json(entry) for entry in services.log_entries(ctx.db)],
         }
     )

@@ -10,7 +10,8 @@ fail() { printf 'assets.sh: %s\n' "$*" >&2; exit 1; }
 htmx=node_modules/htmx.org/dist/htmx.min.js
 sodium=node_modules/libsodium-sumo/dist/modules-sumo-esm/libsodium-sumo.mjs
 wrappers=node_modules/libsodium-wrappers-sumo/dist/modules-sumo-esm/libsodium-wrappers.mjs
-for file in "$htmx" "$sodium" "$wrappers"; do
+qrcode=node_modules/qrcode-generator/dist/qrcode.mjs
+for file in "$htmx" "$sodium" "$wrappers" "$qrcode"; do
   [[ -f $file ]] || fail "missing $file: run npm ci first"
 done
 
@@ -24,6 +25,7 @@ grep -q 'from"libsodium-sumo"' "$wrappers" ||
 mkdir -p static/vendor
 cp "$htmx" static/vendor/htmx.min.js
 cp "$sodium" static/vendor/libsodium-sumo.mjs
+cp "$qrcode" static/vendor/qrcode.mjs
 sed 's#from"libsodium-sumo"#from"./libsodium-sumo.mjs"#' "$wrappers" > static/vendor/libsodium-wrappers.mjs.tmp
 if grep -q 'from"libsodium-sumo"' static/vendor/libsodium-wrappers.mjs.tmp ||
   ! grep -q 'from"./libsodium-sumo.mjs"' static/vendor/libsodium-wrappers.mjs.tmp; then

@@ -282,17 +282,18 @@ def complete_recovery(
 # ------------------------------------------------------------------------------ signing key
 
 
-def security_number(account: Account) -> str:
-    """The account's security number as people compare it: over both keys once the account
-    has a signing key, over its box key alone until then (docs/protocol-v1.md, "Which security
-    number people see")."""
+def security_digits(account: Account) -> str:
+    """The account's security number as people compare it (60 digits): over both keys once the
+    account has a signing key, over its box key alone until then (docs/protocol-v1.md, "Which
+    security number people see")."""
     if account.signing_public_key is not None:
-        digits = protocol.identity_fingerprint_digits(
-            account.public_key, account.signing_public_key
-        )
-    else:
-        digits = protocol.fingerprint_digits(account.public_key)
-    return protocol.format_fingerprint(digits)
+        return protocol.identity_fingerprint_digits(account.public_key, account.signing_public_key)
+    return protocol.fingerprint_digits(account.public_key)
+
+
+def security_number(account: Account) -> str:
+    """``security_digits``, grouped as people read them."""
+    return protocol.format_fingerprint(security_digits(account))
 
 
 def register_signing_key(

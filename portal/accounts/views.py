@@ -96,9 +96,11 @@ def recover_page(ctx: Ctx) -> Response:
 @endpoint()
 def account(ctx: Ctx) -> Response:
     me = ctx.require_account()
+    digits = services.security_digits(me)
     return ctx.render(
         "accounts/account.html",
-        fingerprint=services.security_number(me),
+        fingerprint=protocol.format_fingerprint(digits),
+        fingerprint_digits=digits,
         box_public_key=protocol.b64encode(me.public_key),
         signing_public_key=_signing_key_json(me) or "",
         changed=ctx.query("changed"),

@@ -5,6 +5,7 @@ again, withdrawing or deleting them, drafts, and withdrawing from the process. T
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
@@ -13,8 +14,9 @@ from portal.accounts.services import security_number
 from portal.cases import services as case_services
 from portal.cases.models import Participant
 from portal.cases.views import case_key_statement_json
+from portal.content.models import GrantPurpose
 from portal.errors import NotFound
-from portal.messages import drafts, labels, schemas, services
+from portal.messages import composing, drafts, labels, schemas, services
 from portal.messages import policy as message_policy
 from portal.messages.models import Message
 from portal.messages.responses import b64, deleted_json, note_json, sealed_json
@@ -53,23 +55,81 @@ def _forget_after_commit(ctx: Ctx, submitted: services.Submitted) -> None:
 # ---------------------------------------------------------------------------------------- pages
 
 
-@endpoint(roles=PARTICIPANT)
-def compose_page(ctx: Ctx) -> Response:
-    _me(ctx)
+def _render_composer(
+    ctx: Ctx,
+    author: Participant,
+    composer: composing.Composer,
+    revising: dict[str, Any] | None = None,
+) -> Response:
+    """The compose page: whom the author can write to and in which formats, or why sending must
+    wait (messages/composing.py); the browser seals, autosaves, records and uploads."""
     return ctx.render(
         "letters/compose.html",
-        revising=False,
-        message_id=None,
+        composer=composer,
+        side=author.side.value,
+        case_id=author.case_id,
+        revising=revising,
         max_message_bytes=ctx.settings.max_message_bytes,
     )
+
+
+def _has_feedback(ctx: Ctx, message: Message) -> bool:
+    """Whether the facilitator left the author a note they can open (granted to them)."""
+    if message.content_deleted_at is not None:
+        return False
+    note = services.note_for(
+        ctx.db, message.feedback_object_id, ctx.require_account(), GrantPurpose.RECIPIENT
+    )
+    return note is not None
+
+
+def _letter_url(ctx: Ctx, message: Message) -> str:
+    return ctx.url_for("letter_page", message_id=message.id)
+
+
+def _letter_changed(ctx: Ctx, message: Message, answer: dict[str, Any]) -> Response:
+    """After withdrawing or deleting: htmx loads the letter page again (its timeline and the
+    actions it offers have changed); a JSON client gets ``answer``."""
+    if ctx.is_htmx:
+        return ctx.navigate(_letter_url(ctx, message))
+    return JSONResponse(answer)
+
+
+def _noun(message: Message) -> str:
+    return labels.format_noun(message.format, pages=message.page_count)
+
+
+@endpoint(roles=PARTICIPANT)
+def compose_page(ctx: Ctx) -> Response:
+    author = _me(ctx)
+    return _render_composer(ctx, author, composing.for_new_letter(ctx.db, author))
+
+
+@endpoint(roles=PARTICIPANT)
+def revise_page(ctx: Ctx) -> Response:
+    message, author = message_policy.message_for_author(
+        ctx.db, ctx.require_account(), ctx.request.path_params["message_id"]
+    )
+    if not author_actions(
+        message.state, message.case.status, content_deleted=message.content_deleted_at is not None
+    ).revise:
+        return ctx.redirect("letter_page", params={"message_id": message.id})
+    revising = {
+        "id": message.id,
+        "noun": _noun(message),
+        # The next version goes into the same content object.
+        "object_id": message.object_id,
+        "version": message.version + 1,
+        "has_feedback": _has_feedback(ctx, message),
+    }
+    return _render_composer(ctx, author, composing.for_revision(author, message), revising)
 
 
 @endpoint(roles=PARTICIPANT)
 def letter_page(ctx: Ctx) -> Response:
     message = _mine(ctx)
-    actions = author_actions(
-        message.state, message.case.status, content_deleted=message.content_deleted_at is not None
-    )
+    content_deleted = message.content_deleted_at is not None
+    noun = _noun(message)
     timeline = [
         {"label": labels.TIMELINE_FOR_AUTHOR[e.state], "at_text": e.at.strftime("%d %b %Y, %H:%M")}
         for e in message.events
@@ -77,32 +137,18 @@ def letter_page(ctx: Ctx) -> Response:
     ]
     view = {
         "id": message.id,
-        "state": message.state.value,
         "state_label": labels.author_label(
             message.state, may_see_opened=message.author_may_see_opened
         ),
-        "can_withdraw": actions.withdraw,
-        "can_revise": actions.revise,
-        # The letter page says when the content no longer exists, or offers to delete it
-        # (docs/api-media.md, "Deleting").
-        "content_deleted": message.content_deleted_at is not None,
-        "can_delete": actions.delete,
-        "format": message.format.value,
+        "noun": noun,
+        "this_noun": labels.this_noun(noun),
+        # The letter page says when the content no longer exists (docs/api-media.md, "Deleting").
+        "content_deleted": content_deleted,
+        "has_feedback": _has_feedback(ctx, message),
     }
-    return ctx.render("letters/show.html", message=view, timeline=timeline)
-
-
-@endpoint(roles=PARTICIPANT)
-def revise_page(ctx: Ctx) -> Response:
-    message = _mine(ctx)
-    if message.state is not MessageState.RETURNED:
-        return ctx.redirect("letter_page", params={"message_id": message.id})
-    return ctx.render(
-        "letters/compose.html",
-        revising=True,
-        message_id=message.id,
-        max_message_bytes=ctx.settings.max_message_bytes,
-    )
+    # Only the actions allowed now are rendered: each is a form the server answers.
+    actions = author_actions(message.state, message.case.status, content_deleted=content_deleted)
+    return ctx.render("letters/show.html", message=view, actions=actions, timeline=timeline)
 
 
 @endpoint(roles=PARTICIPANT)
@@ -149,12 +195,7 @@ def api_my_case(ctx: Ctx) -> Response:
                 for p in services.recipients_for(ctx.db, participant)
             ],
             "can_write": why_not is None and participant.case_public_grant is not None,
-            "why_not": why_not
-            or (
-                None
-                if participant.case_public_grant
-                else "Your facilitator has not finished setting up your case yet."
-            ),
+            "why_not": why_not or (None if participant.case_public_grant else composing.NOT_SET_UP),
         }
     )
 
@@ -214,9 +255,7 @@ def api_send_letter(ctx: Ctx) -> Response:
     submitted = services.submit(ctx.db, ctx.settings, ctx.state.blobs, me, participant, letter)
     _forget_after_commit(ctx, submitted)
     message_id = submitted.message.id
-    return JSONResponse(
-        {"message_id": message_id, "next": ctx.url_for("letter_page", message_id=message_id)}
-    )
+    return ctx.navigate(ctx.url_for("letter_page", message_id=message_id), message_id=message_id)
 
 
 @endpoint(roles=PARTICIPANT)
@@ -250,16 +289,14 @@ def api_revise_letter(ctx: Ctx) -> Response:
         ctx.db, ctx.settings, ctx.state.blobs, me, participant, letter, revising=message
     )
     _forget_after_commit(ctx, submitted)
-    return JSONResponse(
-        {"state": message.state.value, "next": ctx.url_for("letter_page", message_id=message.id)}
-    )
+    return ctx.navigate(_letter_url(ctx, message), state=message.state.value)
 
 
 @endpoint(roles=PARTICIPANT)
 def api_withdraw_letter(ctx: Ctx) -> Response:
     message = _mine(ctx)
     services.withdraw_letter(ctx.db, ctx.settings, ctx.require_account(), message)
-    return JSONResponse({"state": message.state.value})
+    return _letter_changed(ctx, message, {"state": message.state.value})
 
 
 @endpoint(roles=PARTICIPANT)
@@ -270,7 +307,7 @@ def api_delete_letter(ctx: Ctx) -> Response:
     # Only once the rows are gone for good: a rollback must not leave rows without blobs.
     for object_id in object_ids:
         ctx.after_commit(partial(blobs.delete_object, object_id))
-    return JSONResponse({"state": message.state.value, "content_deleted": True})
+    return _letter_changed(ctx, message, {"state": message.state.value, "content_deleted": True})
 
 
 @endpoint(roles=PARTICIPANT)

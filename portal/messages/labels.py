@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from portal.cases.models import Format
 from portal.db import utcnow
 from portal.messages.states import MessageState
 
@@ -88,6 +89,28 @@ def author_label(state: MessageState, *, may_see_opened: bool) -> str:
     return FOR_AUTHOR[state]
 
 
+FORMAT_NOUNS = {
+    Format.LETTER: "letter",
+    Format.AUDIO: "audio recording",
+    Format.VIDEO: "video recording",
+}
+
+
+def format_noun(format_: Format, *, pages: int | None = None) -> str:
+    """What a message is, for headings and confirmations ("Withdraw this video recording?"):
+    "letter", "audio recording", "video recording", or "scanned pages" for a letter whose
+    author's browser declared scanned pages (the declared format and page count are the only
+    facts about the content the server holds in clear)."""
+    if format_ is Format.LETTER and pages:
+        return "scanned pages"
+    return FORMAT_NOUNS[format_]
+
+
+def this_noun(noun: str) -> str:
+    """ "this letter", or "these scanned pages": a noun from ``format_noun`` pointed at."""
+    return f"these {noun}" if noun.endswith("pages") else f"this {noun}"
+
+
 def age_text(since: datetime) -> str:
     seconds = max(0, int((utcnow() - since).total_seconds()))
     if seconds < 3600:
@@ -134,3 +157,30 @@ def length_hint(seconds: int | None, pages: int | None, ciphertext_bytes: int) -
 def length_json(seconds: int | None, pages: int | None) -> dict[str, int]:
     found = {"seconds": seconds, "pages": pages}
     return {name: value for name, value in found.items() if value is not None}
+
+
+# -- what a message is, in every form a sentence needs ---------------------------------------------
+
+_ARTICLES = {"letter": "a", "audio recording": "an", "video recording": "a"}
+
+
+@dataclass(frozen=True)
+class MessageNoun:
+    """A message named by what it is, in the three forms headings and sentences need."""
+
+    a: str  # "a video recording", "scanned pages": "Review a video recording"
+    the: str  # "the video recording": "The video recording" (a section heading)
+    this: str  # "this video recording", "these scanned pages": "Approve this video recording?"
+
+
+def message_noun(format_: Format, *, pages: int | None = None) -> MessageNoun:
+    """``format_noun`` in the three forms; pages take no article ("scanned pages")."""
+    noun = format_noun(format_, pages=pages)
+    article = _ARTICLES.get(noun)
+    return MessageNoun(f"{article} {noun}" if article else noun, f"the {noun}", this_noun(noun))
+
+
+def format_nouns() -> dict[str, str]:
+    """Every format's noun by its value, for a page that compares what the author declared with
+    what the browser finds in the sealed manifest (only the browser can read that)."""
+    return {format_.value: message_noun(format_).a for format_ in Format}

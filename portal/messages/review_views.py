@@ -1,5 +1,10 @@
 """Facilitator endpoints: the review queue, the review page and its decisions. Thin: parse
-(schemas), authorise (messages.policy, cases.policy), one service, answer."""
+(schemas), authorise (messages.policy, cases.policy), one service, answer.
+
+The pages render only the actions ``states.review_actions`` allows now; each is an htmx form
+posting to the JSON endpoint below it, which answers htmx with a partial or ``ctx.navigate``
+and every other client with JSON.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,20 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
+from portal import protocol
 from portal.accounts.models import Account, Role
 from portal.cases import policy as case_policy
-from portal.cases.models import Case, Format
+from portal.cases.models import Case, CaseCondition, Format, Participant
 from portal.content.models import ContentKind
 from portal.messages import labels, schemas, services
 from portal.messages import policy as message_policy
 from portal.messages.models import Message
 from portal.messages.responses import b64, deleted_json, note_json, sealed_json
-from portal.messages.states import QUEUE_FILTERS, MessageState
+from portal.messages.states import QUEUE_FILTERS, Action, ClaimHolder, MessageState, review_actions
 from portal.web import Ctx, endpoint
 
 FACILITATOR = frozenset({Role.FACILITATOR})
+DECISIONS = frozenset({Action.APPROVE, Action.RETURN, Action.WITHHOLD})
 
 
 def _facilitated(ctx: Ctx) -> tuple[Message, Case]:
@@ -28,14 +35,15 @@ def _facilitated(ctx: Ctx) -> tuple[Message, Case]:
 
 
 def _decided(ctx: Ctx, message: Message) -> Response:
-    return JSONResponse({"state": message.state.value, "next": ctx.url_for("queue_page")})
+    return ctx.navigate(ctx.url_for("queue_page"), state=message.state.value)
 
 
-# ---------------------------------------------------------------------------------------- pages
+# ---------------------------------------------------------------------------------- the queue
 
 
 @endpoint(roles=FACILITATOR)
 def queue_page(ctx: Ctx) -> Response:
+    """The queue; an htmx request (the filter form) gets the list alone."""
     me = ctx.require_account()
     cases = case_policy.cases_facilitated_by(ctx.db, me)
     case_ids = {c.id for c in cases}
@@ -53,32 +61,105 @@ def queue_page(ctx: Ctx) -> Response:
         states=QUEUE_FILTERS[state_filter],
         format_=Format(format_filter) if format_filter else None,
     )
-    references = {c.id: c.reference for c in cases}
-    rows = [_queue_row(item, me, references) for item in items]
+    rows = [_queue_row(item, me, {c.id: c for c in cases}) for item in items]
     filters = {"case": case_filter or "", "format": format_filter or "", "state": state_filter}
+    if ctx.is_htmx:
+        return ctx.partial("queue/_queue_items.html", items=rows, filters=filters, swapped=True)
     return ctx.render("queue/list.html", items=rows, cases=cases, filters=filters)
 
 
-def _queue_row(item: services.QueueItem, me: Account, references: dict[str, str]) -> dict[str, Any]:
+def _queue_row(item: services.QueueItem, me: Account, cases: dict[str, Case]) -> dict[str, Any]:
     m = item.message
+    case = cases[m.case_id]
+    claim = services.claim_holder(m, me)
+    actions = review_actions(m.state, case.status, claim)
+    if Action.CLAIM in actions:
+        action = "claim"
+    elif m.state is MessageState.IN_REVIEW and claim is ClaimHolder.ME:
+        action = "continue"
+    else:
+        action = "view"
     return {
         "id": m.id,
-        "state": m.state.value,
-        "case_reference": references[m.case_id],
+        "case_reference": case.reference,
         "format_label": m.format.label,
         "age_text": labels.age_text(m.submitted_at),
         "state_label": labels.FOR_STAFF[m.state],
         "claimed_by_name": item.claimed_by_name,
-        "claimed_by_me": m.claimed_by_id == me.id and m.state is MessageState.IN_REVIEW,
+        "claimed_by_me": m.state is MessageState.IN_REVIEW and claim is ClaimHolder.ME,
+        "action": action,
     }
+
+
+# ----------------------------------------------------------------------------- the review page
 
 
 @endpoint(roles=FACILITATOR)
 def review_page(ctx: Ctx) -> Response:
     message, case = _facilitated(ctx)
-    return ctx.render(
-        "queue/review.html", message=message, case=case, state_label=labels.FOR_STAFF[message.state]
-    )
+    return ctx.render("queue/review.html", **_review_context(ctx, message, case))
+
+
+def _review_context(ctx: Ctx, message: Message, case: Case) -> dict[str, Any]:
+    """What the review page and its decision partial render: the facts, the sealed pieces as
+    placeholders, and the actions allowed now."""
+    summary = services.review_summary(ctx.db, ctx.require_account(), message)
+    # Sentences about the content say "letter", or "message" when it holds recordings, pages
+    # or files; headings name what it is (labels.message_noun).
+    item = "message" if summary.has_parts else "letter"
+    state_label = labels.FOR_STAFF[message.state]
+    if message.state is MessageState.IN_REVIEW:
+        reviewer = "you" if summary.claim is ClaimHolder.ME else "another facilitator"
+        state_label = f"Being reviewed by {reviewer}"
+    return {
+        "message": message,
+        "case": case,
+        "noun": labels.message_noun(message.format, pages=message.page_count),
+        "item": item,
+        "format_nouns": labels.format_nouns(),
+        "state_label": state_label,
+        "author": _person(message.author),
+        "recipient": _person(message.recipient),
+        "summary": summary,
+        "actions": {action.value for action in summary.actions},
+        "decides": bool(summary.actions & DECISIONS),
+        "no_decision": _why_no_decision(message, case, summary, item),
+    }
+
+
+def _person(participant: Participant) -> dict[str, str]:
+    """A participant as a name placeholder: the name is sealed to the case key, so the page
+    shows the side until the browser opens it."""
+    side = participant.side.label
+    return {
+        "id": participant.id,
+        "sealed_name": protocol.b64encode(participant.display_name),
+        "side": side,
+        "side_lower": side.lower(),
+    }
+
+
+def _why_no_decision(
+    message: Message, case: Case, summary: services.ReviewSummary, item: str
+) -> str:
+    """The sentence the page shows when this facilitator has nothing to do here now."""
+    state = message.state
+    if state is MessageState.IN_REVIEW and summary.claim is not ClaimHolder.ME:
+        return (
+            f"Another facilitator is reviewing this {item}. Only they can decide on it, unless "
+            "they stop reviewing it."
+        )
+    if state is MessageState.SUBMITTED and case.status is CaseCondition.PAUSED:
+        return "This case is paused, so letters cannot be reviewed until it is resumed."
+    if state is MessageState.SUBMITTED and case.status is CaseCondition.CLOSED:
+        return "This case is closed, so letters in it can no longer be reviewed."
+    if state in {MessageState.IN_REVIEW, MessageState.HELD}:
+        if case.status is CaseCondition.PAUSED:
+            return f"This case is paused, so this {item} cannot move on until it is resumed."
+        if case.status is CaseCondition.CLOSED:
+            return f"This case is closed, so this {item} can no longer move on."
+    label = labels.FOR_STAFF[state]
+    return f"This {item} is no longer waiting for review: {label[0].lower()}{label[1:]}."
 
 
 # ----------------------------------------------------------------------------------------- JSON
@@ -95,9 +176,12 @@ def api_new_object(ctx: Ctx) -> Response:
 
 @endpoint(roles=FACILITATOR)
 def api_claim(ctx: Ctx) -> Response:
+    """Start reviewing; the review page comes next (it offers the decisions now)."""
     message, _case = _facilitated(ctx)
     services.claim(ctx.db, ctx.settings, ctx.require_account(), message)
-    return JSONResponse({"state": message.state.value})
+    return ctx.navigate(
+        ctx.url_for("review_page", message_id=message.id), state=message.state.value
+    )
 
 
 @endpoint(roles=FACILITATOR)
@@ -128,6 +212,7 @@ def api_review(ctx: Ctx) -> Response:
             "grant": b64(review.letter.grant.grant),
             "author_account_id": review.author_account.id,
             "author_public_key": b64(review.author_account.public_key),
+            "author_participant_id": message.author.id,
             "claimed_by_me": message.claimed_by_id == me.id
             and message.state is MessageState.IN_REVIEW,
             # What this facilitator can do now (states.review_actions).
@@ -187,6 +272,10 @@ def api_withhold(ctx: Ctx) -> Response:
 
 @endpoint(roles=FACILITATOR)
 def api_resume(ctx: Ctx) -> Response:
-    message, _case = _facilitated(ctx)
+    """Offer a held message again; the review page swaps in its decision part, saying so."""
+    message, case = _facilitated(ctx)
     services.resume_held(ctx.db, ctx.settings, ctx.require_account(), message)
+    if ctx.is_htmx:
+        context = _review_context(ctx, message, case)
+        return ctx.partial("queue/_review_resumed.html", **context)
     return JSONResponse({"state": message.state.value})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -24,7 +25,13 @@ from portal.cases import policy as case_policy
 from portal.cases.models import Case, CaseCondition, CaseFacilitator, Format, Participant
 from portal.content import quota, uploads
 from portal.content import services as content
-from portal.content.models import ContentGrant, ContentKind, ContentObject, GrantPurpose
+from portal.content.models import (
+    ContentChunk,
+    ContentGrant,
+    ContentKind,
+    ContentObject,
+    GrantPurpose,
+)
 from portal.db import lock_row, required, utcnow
 from portal.errors import BadInput, Conflict, NotFound
 from portal.messages import drafts
@@ -512,6 +519,59 @@ def for_review(db: Session, facilitator: Account, message: Message) -> ForReview
             message.state, message.case.status, claim_holder(message, facilitator)
         ),
     )
+
+
+class ReleaseBlocker(StrEnum):
+    """Why nothing can be released to a message's recipient now (approved, or offered again)."""
+
+    NOT_JOINED = "not_joined"
+    WITHDRAWN = "withdrawn"
+
+
+def release_blocker(message: Message) -> ReleaseBlocker | None:
+    recipient = message.recipient
+    if recipient.account_id is None:
+        return ReleaseBlocker.NOT_JOINED
+    if recipient.withdrawn_at is not None:
+        return ReleaseBlocker.WITHDRAWN
+    return None
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    """The review page before anything is opened: what this facilitator can do now, and which
+    sealed pieces there are for the browser to open."""
+
+    actions: frozenset[Action]  # states.review_actions: the forms the page renders
+    claim: ClaimHolder
+    release_blocker: ReleaseBlocker | None  # approving is offered, but cannot succeed
+    has_feedback: bool  # feedback on the previous version
+    has_parts: bool  # recordings, scanned pages or files beside the written letter
+
+
+def review_summary(db: Session, facilitator: Account, message: Message) -> ReviewSummary:
+    claim = claim_holder(message, facilitator)
+    return ReviewSummary(
+        actions=review_actions(message.state, message.case.status, claim),
+        claim=claim,
+        release_blocker=release_blocker(message),
+        has_feedback=message.feedback_object_id is not None,
+        has_parts=message.content_deleted_at is None and _has_parts(db, message),
+    )
+
+
+def _has_parts(db: Session, message: Message) -> bool:
+    """Whether the current version holds more than its written letter (inline part 0)."""
+    found = db.scalars(
+        select(ContentChunk.part)
+        .where(
+            ContentChunk.object_id == message.object_id,
+            ContentChunk.version == message.version,
+            or_(ContentChunk.part != 0, ContentChunk.data.is_(None)),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 @dataclass(frozen=True)

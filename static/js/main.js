@@ -10,6 +10,7 @@
 import { wipeKeys } from "./crypto/keys.js";
 import { startIdleWarning } from "./lib/idle.js";
 import { startNavigation } from "./lib/navigation.js";
+import { drawQrCodes } from "./lib/qr.js";
 import { showProtectionNotice } from "./lib/protection-notice.js";
 import { startQuickExit } from "./lib/quick-exit.js";
 import { startResponses } from "./lib/responses.js";
@@ -29,6 +30,7 @@ startQuickExit({ wipe: wipeEverything });
 startNavigation({ wipe: wipeEverything });
 startResponses();
 if (window.htmx) installSealedForms(window.htmx);
+drawQrCodes(document);
 if (document.body.dataset.signedIn === "true") {
   startIdleWarning({ wipe: wipeEverything });
   showProtectionNotice();

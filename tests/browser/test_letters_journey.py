@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.pages.account import AccountPage
 from tests.browser.pages.letters import (
     CasePage,
     NotFoundPage,
+    ParticipantHome,
     QueuePage,
     as_paragraphs,
     facilitator_signs_in,
@@ -96,6 +98,20 @@ def test_letter_returned_revised_and_approved_reaches_person_harmed_exactly_and_
     # Back on the case page: the case key is given to both, consent recorded, keys compared.
     case = case.reloads()
     case.sees_case_key_given()
+
+    # In person, they compare security numbers both ways, as digits or as QR codes: what one
+    # browser works out from the keys it was given is what the other shows for itself.
+    harmed_account = harmed_home.reloads().opens_their_account()
+    assert case.security_number_of(harmed_name) == harmed_account.security_number()
+    assert case.security_qr_of(harmed_name) == harmed_account.security_qr()
+    harmed_account.goes_home()
+    harmed_home = ParticipantHome(harmed_page).arrived()
+    facilitator_account = AccountPage(page.context.new_page())
+    facilitator_account.page.goto(live_server.url("/account"))
+    facilitator_account.arrived()
+    assert harmed_home.facilitator_security_number() == facilitator_account.security_number()
+    assert harmed_home.facilitator_security_qr() == facilitator_account.security_qr()
+    facilitator_account.page.close()
     for name in (harmed_name, responsible_name):
         case.records_consent_to_letters(name)
         case.compared_in_person(name)

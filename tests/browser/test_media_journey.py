@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Request, Route, expect
 
 from portal import protocol
@@ -68,14 +69,15 @@ def composer_for(page: Page, live_server: LiveServer, case: SeededCase) -> Media
     return MediaComposePage(page).arrived()
 
 
-def review_of_oldest(page: Page, live_server: LiveServer, case: SeededCase) -> MediaReviewPage:
+def review_of_oldest(
+    page: Page, live_server: LiveServer, case: SeededCase, what: str
+) -> MediaReviewPage:
+    """The facilitator starts reviewing the oldest item, ``what`` it is ("a video recording")."""
     facilitator_signs_in(
         page, live_server.base_url, case.facilitator.name, case.facilitator.password
     )
-    QueuePage(page).visit(live_server.url("/queue")).reviews_oldest()
-    review = MediaReviewPage(page)
-    review.arrived()
-    return review
+    QueuePage(page).visit(live_server.url("/queue")).reviews_oldest(what)
+    return MediaReviewPage(page, what).arrived()
 
 
 def inbox_of_waiting(page: Page, live_server: LiveServer, case: SeededCase) -> MediaInboxPage:
@@ -115,7 +117,8 @@ def test_recording_is_reviewed_played_approved_and_plays_for_the_person_harmed(
     # The facilitator plays it on the review page, then approves it; with the sound-only
     # recording they add a written transcript, which the person harmed can read instead.
     facilitator_page = new_context().new_page()
-    review = review_of_oldest(facilitator_page, live_server, case)
+    what = "a video recording" if video else "an audio recording"
+    review = review_of_oldest(facilitator_page, live_server, case, what)
     plays(player(facilitator_page, label), video=video)
     transcript = "I am sorry for what I did.\n\nI think about it every day."
     review.approves_unverified(
@@ -159,7 +162,7 @@ def test_two_page_scanned_letter_is_shown_page_by_page_after_approval(
     composer.sends()
 
     facilitator_page = new_context().new_page()
-    review = review_of_oldest(facilitator_page, live_server, case)
+    review = review_of_oldest(facilitator_page, live_server, case, "scanned pages")
     assert shown_pages(facilitator_page, 2) == [320, 300]
     review.approves_unverified()
 
@@ -198,6 +201,10 @@ class UploadWatch:
 
     def __init__(self, page: Page) -> None:
         self.reached: list[tuple[int, int]] = []
+        # A PUT the server refused for a moment (busy: 503) is rightly tried again; what must
+        # never happen is sending a chunk the server has already said it stored.
+        self.stored: set[tuple[int, int]] = set()
+        self.sent_again: list[tuple[int, int]] = []
         self.cut_after: int | None = None
         self.object_id = ""
         self.page = page
@@ -224,8 +231,17 @@ class UploadWatch:
             route.abort("connectionreset")  # the connection drops: the server sees nothing
             return
         self.object_id = match.group(1)
-        self.reached.append((int(match.group(3)), int(match.group(4))))
-        route.continue_()
+        chunk = (int(match.group(3)), int(match.group(4)))
+        if chunk in self.stored:
+            self.sent_again.append(chunk)
+        self.reached.append(chunk)
+        try:
+            answer = route.fetch()
+        except PlaywrightError:  # the page went away (a reload) with the request on its way
+            return
+        if answer.ok:
+            self.stored.add(chunk)
+        route.fulfill(response=answer)
 
 
 def big_recording(page: Page) -> bytes:
@@ -272,7 +288,7 @@ def send_with_connection_cut(
 
 
 def facilitator_plays_the_file(page: Page, live_server: LiveServer, case: SeededCase) -> None:
-    review_of_oldest(page, live_server, case)
+    review_of_oldest(page, live_server, case, "a video recording")
     plays(page.locator("video").and_(page.get_by_label(re.compile(r"^Video file"))), video=True)
 
 
@@ -298,8 +314,9 @@ def test_upload_cut_part_way_resumes_without_resending_and_plays(
     watch.cut_after = None  # the connection comes back
     composer.finishes_sending()
 
-    # Every chunk reached the server exactly once: nothing held was sent again.
-    assert sorted(watch.reached) == [(1, i) for i in range(chunks_in(recording))]
+    # Every chunk reached the server, and nothing it held was sent again.
+    assert watch.sent_again == []
+    assert set(watch.reached) == {(1, i) for i in range(chunks_in(recording))}
     facilitator_plays_the_file(new_context().new_page(), live_server, case)
 
     # Neither the file name nor the recording is anywhere on the server in clear.
@@ -327,9 +344,11 @@ def test_page_reloaded_mid_upload_finishes_without_resending_and_plays(
     )
     held = list(watch.reached)
 
-    # The page is reloaded (the tab was closed and opened again, the phone restarted...).
-    watch.cut_after = None
+    # The page is reloaded (the tab was closed and opened again, the phone restarted...) while
+    # the connection is still down: a retry let through just before the reload could be cut off
+    # by it mid-request, and the page would then rightly send that chunk again.
     page.reload()
+    watch.cut_after = None
     composer = MediaComposePage(page)
     composer.continues_unsent_message()
     composer.arrived()
@@ -339,7 +358,8 @@ def test_page_reloaded_mid_upload_finishes_without_resending_and_plays(
 
     resent = [chunk for chunk in watch.reached[len(held) :] if chunk in held]
     assert resent == []
-    assert sorted(watch.reached) == [(1, i) for i in range(chunks_in(recording))]
+    assert watch.sent_again == []
+    assert set(watch.reached) == {(1, i) for i in range(chunks_in(recording))}
     facilitator_plays_the_file(new_context().new_page(), live_server, case)
 
 
@@ -491,7 +511,7 @@ def test_recording_survives_a_crashed_tab_and_can_still_be_sent(
     composer.sends()
 
     facilitator_page = new_context().new_page()
-    review_of_oldest(facilitator_page, live_server, case)
+    review_of_oldest(facilitator_page, live_server, case, "a video recording")
     plays(player(facilitator_page, "Video recording"), video=True)
 
 
@@ -543,7 +563,7 @@ def test_withdrawn_recording_deleted_for_good_leaves_no_file_behind(
     expect(page.locator("#content-deleted")).to_contain_text(
         "no longer exist on the portal", timeout=PLAY_MS
     )
-    expect(page.get_by_role("button", name="Show my letter")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile(r"^Show my "))).to_have_count(0)
     letter.check()
     assert blob_files(live_server) == []
     assert not (live_server.data_dir / "blobs" / object_id[:2] / object_id).exists()

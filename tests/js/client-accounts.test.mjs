@@ -6,21 +6,20 @@ import "./support/dom.mjs";
 import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 import {
-  KEYS_NOT_OPENED_WITH_CODE,
   KdfError,
+  KEYS_NOT_OPENED_WITH_CODE,
   KeysNotOpened,
   MalformedRecoveryCode,
-  changePassword,
-  completeJoin,
-  completeRecovery,
-  makeJoinKeys,
-  makeRecoveryKeys,
-  signIn,
   meetsStandardCost,
-  startJoin,
-  startRecovery,
   WeakProtection,
-} from "../../static/js/client/accounts.js";
+} from "../../static/js/client/account-keys.js";
+import { changePassword, signIn } from "../../static/js/client/accounts.js";
+import { completeJoin, makeJoinKeys, startJoin } from "../../static/js/client/joining.js";
+import {
+  completeRecovery,
+  makeRecoveryKeys,
+  startRecovery,
+} from "../../static/js/client/recovery.js";
 import { loadSecretKey } from "../../static/js/client/session.js";
 import { handleKdfRequest } from "../../static/js/crypto/kdf-worker.js";
 import { KeysUnavailable, protocol, storedKeyBlob, wipeKeys } from "../../static/js/crypto/keys.js";

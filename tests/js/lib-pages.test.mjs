@@ -9,6 +9,7 @@ import { mountWithin, registerPage } from "../../static/js/lib/pages.js";
 import { openPlaceholders, registerOpener } from "../../static/js/lib/placeholders.js";
 import {
   fieldsObject,
+  registerCheck,
   registerSealer,
   sealedBody,
   sealedExtension,
@@ -200,6 +201,41 @@ describe("lib/sealed-forms.js", () => {
     sealedExtension.onEvent("htmx:afterRequest", { detail: { elt: form, xhr } });
     assert.equal(button.textContent, "Yes, withdraw");
     assert.equal(sealedExtension.encodeParameters(null, new FormData(form), form), null);
+  });
+
+  test("a check runs before the question: it stops an unfinished form, or finishes the words", async () => {
+    page(`<form id="q" hx-post="/api/return" data-seal="checked" data-confirm-heading="Return it?"
+            data-confirm-text="It goes back to the writer." data-confirm-button="Yes, return it">
+            <textarea id="why"></textarea><p class="field-error" id="why-error"></p>
+            <p class="form-alert" role="alert"></p><button type="submit">Continue</button></form>`);
+    const form = document.getElementById("q");
+    const why = document.getElementById("why");
+    let sealed = 0;
+    registerSealer("checked", async () => {
+      sealed += 1;
+      return { feedback: "ciphertext" };
+    });
+    registerCheck("checked", async () => {
+      if (!why.value) throw new InputProblem([[why, "Write your feedback for the writer."]]);
+      return { text: "It goes back to Sam." };
+    });
+    const unfinished = confirmEvent(form);
+    sealedExtension.onEvent("htmx:confirm", unfinished);
+    await settle();
+    assert.equal(document.getElementById("why-error").textContent, "Write your feedback for the writer.");
+    assert.equal(document.getElementById("confirm-dialog")?.open ?? false, false);
+    assert.equal(unfinished.issued, null);
+
+    why.value = "Shorter, please.";
+    const finished = confirmEvent(form);
+    sealedExtension.onEvent("htmx:confirm", finished);
+    await settle();
+    assert.equal(document.getElementById("confirm-dialog-text").textContent, "It goes back to Sam.");
+    assert.equal(sealed, 0); // nothing is sealed before the answer
+    document.querySelector('[data-confirm-answer="yes"]').click();
+    await settle();
+    assert.equal(sealed, 1);
+    assert.equal(finished.issued, true);
   });
 
   test("other htmx requests pass through untouched", () => {

@@ -20,6 +20,7 @@
 // expiry zero the secret key: a zero key is a key anyone knows), and after sending, the keeper
 // is closed so that leaving the page cannot save the sent letter again as a draft.
 
+import { protocol } from "../crypto/keys.js";
 import { ApiError } from "../lib/errors.js";
 import { deleteJSON, getJSON, putJSON } from "../lib/http.js";
 
@@ -41,7 +42,8 @@ function usable(secretKey) {
  * recipientId}]. Only drafts for `revisesMessageId` (null: new letters). A draft that does not
  * open (another key, damaged) or is empty is left out, and left alone on the server.
  */
-export async function listDrafts(p, keys, revisesMessageId = null) {
+export async function listDrafts(keys, revisesMessageId = null) {
+  const p = await protocol();
   const rows = await getJSON("/api/drafts");
   const found = [];
   for (const row of Array.isArray(rows) ? rows : []) {
@@ -67,11 +69,19 @@ export async function listDrafts(p, keys, revisesMessageId = null) {
   return found;
 }
 
+/**
+ * A keeper for one draft: new, or (`draft` {draftId, text} from listDrafts) carrying on a saved
+ * one. keys: {accountId, secretKey}; revisesMessageId: string or null; onStatus(text) shows a
+ * short calm sentence (role=status).
+ */
+export async function keepDraft(keys, { draft = null, revisesMessageId = null, onStatus } = {}) {
+  const keeper = new DraftKeeper(await protocol(), keys, { revisesMessageId, onStatus });
+  if (draft) keeper.resume(draft.draftId, draft.text);
+  return keeper;
+}
+
 export class DraftKeeper {
-  /**
-   * p: protocol module; keys: {accountId, secretKey}; revisesMessageId: string or null;
-   * onStatus(text): shows a short calm sentence (role=status).
-   */
+  /** p: the protocol module; the rest as keepDraft. */
   constructor(p, keys, { revisesMessageId = null, onStatus = () => {} } = {}) {
     this.p = p;
     this.keys = keys;

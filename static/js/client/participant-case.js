@@ -1,5 +1,5 @@
 // The participant's case as their own browser can confirm it (GET /api/me/case).
-
+//
 // The case public key, which letters are sealed to, comes from a grant made by a facilitator
 // (makeCasePublicGrant) and is opened here with the participant's secret key. The grant only
 // opens if the facilitator whose public key is named (grant_sender_public_key) really made it
@@ -7,7 +7,7 @@
 // the grant opens; the server's own `facilitator_fingerprint` is never shown, because the
 // server could claim any number.
 
-
+import { protocol } from "../crypto/keys.js";
 import { getJSON } from "../lib/http.js";
 
 /**
@@ -36,4 +36,7 @@ export async function loadCaseContext(p, keys) {
   return result;
 }
 
-// --- the home page -----------------------------------------------------------------------------
+/** Only the status above, for a page that just needs to know ("confirmed", "missing", "failed"). */
+export async function caseKeyStatus(keys) {
+  return (await loadCaseContext(await protocol(), keys)).status;
+}

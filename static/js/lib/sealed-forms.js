@@ -20,17 +20,29 @@
 // It may throw an InputProblem (lib/forms.js) to point at fields, or any ShowableError; the form
 // then shows the sentence in its alert region and nothing is sent. A sealer may return null to
 // send nothing at all (for example when the person went back in a further question of its own).
+//
+// A page may also register a check under the same name, which runs before the question is asked:
+//   registerCheck("approve", async (form, submitter) => ({text: "It will be offered to Hana."}))
+// It may throw as a sealer may (then nothing is asked or sent), so that a person is not asked
+// "Are you sure?" about a form they have not finished; and it may return {text} (or null): the
+// question's words that only the browser knows, such as a name it has unlocked, which replace
+// data-confirm-text.
 
 import { confirmFromMarkup, confirmStep } from "./confirm.js";
 import { sentenceFor } from "./errors.js";
 import { InputProblem, clearErrors, isBusy, setBusy, showAlert, showFieldErrors } from "./forms.js";
 
 const sealers = new Map();
+const checks = new Map();
 const sealedBodies = new WeakMap(); // form -> the sealer's answer, for the request about to leave
 const restorers = new WeakMap(); // form -> restores its busy button when the request ends
 
 export function registerSealer(name, seal) {
   sealers.set(name, seal);
+}
+
+export function registerCheck(name, check) {
+  checks.set(name, check);
 }
 
 /** The form's alert region: [data-form-alert], else its first .form-alert. */
@@ -66,7 +78,17 @@ async function prepare(event) {
   const alert = alertRegionOf(form);
   clearErrors(form);
 
-  const question = confirmFromMarkup(form);
+  let question = confirmFromMarkup(form);
+  const check = form.dataset.seal ? checks.get(form.dataset.seal) : null;
+  if (check) {
+    try {
+      const words = await check(form, submitter);
+      if (question && words) question = { ...question, ...words };
+    } catch (error) {
+      refuse(error, alert);
+      return;
+    }
+  }
   if (question && !(await confirmStep(question))) return;
 
   let sealed = null;
@@ -82,12 +104,7 @@ async function prepare(event) {
       sealed = await seal(form, submitter);
     } catch (error) {
       restore?.();
-      if (error instanceof InputProblem) {
-        showFieldErrors(error.problems);
-        if (error.message) showAlert(alert, error.message);
-      } else {
-        showAlert(alert, sentenceFor(error));
-      }
+      refuse(error, alert);
       return;
     }
     if (sealed === null) {
@@ -100,6 +117,16 @@ async function prepare(event) {
     restorers.set(form, setBusy(button, form.dataset.busyText || button.textContent));
   }
   event.detail.issueRequest(true);
+}
+
+/** A check or a sealer said no: point at the fields, or say why in the form's alert region. */
+function refuse(error, alert) {
+  if (error instanceof InputProblem) {
+    showFieldErrors(error.problems);
+    if (error.message) showAlert(alert, error.message);
+  } else {
+    showAlert(alert, sentenceFor(error));
+  }
 }
 
 /** Whether this module must take over the element's request. */

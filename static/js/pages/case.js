@@ -31,6 +31,7 @@ import { sentenceFor } from "../lib/errors.js";
 import { InputProblem, showAlert } from "../lib/forms.js";
 import { registerPage } from "../lib/pages.js";
 import { registerOpener } from "../lib/placeholders.js";
+import { showQr } from "../lib/qr.js";
 import { registerSealer } from "../lib/sealed-forms.js";
 
 const MAX_NAME = 100;
@@ -119,8 +120,11 @@ function mount(root) {
     const block = element.closest('[data-part="security"]');
     const digits = await securityNumber(element.dataset.publicKey);
     let status = "damaged";
+    const qr = block.querySelector("[data-qr-box]");
+    if (qr) qr.closest("details").hidden = digits === null;
     if (digits !== null) {
       element.textContent = digits;
+      if (qr) showQr(qr, digits, { label: "This person's security number as a QR code" });
       await pinsReady;
       status = keyCheck(pins, participantOf(element));
     }

@@ -8,6 +8,7 @@ import { loadSecretKey } from "../client/session.js";
 import { part } from "../lib/dom.js";
 import { ShowableError } from "../lib/errors.js";
 import { registerPage } from "../lib/pages.js";
+import { showQr } from "../lib/qr.js";
 
 async function mount(root) {
   const $ = (id) => part(root, id);
@@ -18,9 +19,11 @@ async function mount(root) {
     const p = await protocol();
     const context = await loadCaseContext(p, keys);
     if (context.status === "confirmed") {
-      $("facilitator-fingerprint").textContent = p.formatFingerprint(
-        p.fingerprintDigits(context.facilitatorPublicKey),
-      );
+      const digits = p.fingerprintDigits(context.facilitatorPublicKey);
+      $("facilitator-fingerprint").textContent = p.formatFingerprint(digits);
+      const qr = root.querySelector("[data-qr-box]");
+      showQr(qr, digits, { label: "Your facilitator's security number as a QR code" });
+      qr.closest("details").hidden = false;
       $("facilitator-confirmed").hidden = false;
     } else if (context.status === "missing") {
       $("facilitator-pending").hidden = false;

@@ -14,13 +14,8 @@
 // goes back to the details step asking for another name only: the keys, the password and the
 // recovery code already saved do not depend on the name and are kept.
 
-import {
-  completeJoin,
-  forgetKeys,
-  makeJoinKeys,
-  prepare,
-  startJoin,
-} from "../client/accounts.js";
+import { forgetKeys, prepare } from "../client/account-keys.js";
+import { completeJoin, makeJoinKeys, startJoin } from "../client/joining.js";
 import { part } from "../lib/dom.js";
 import { ApiError, sentenceFor } from "../lib/errors.js";
 import {

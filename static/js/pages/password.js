@@ -3,7 +3,8 @@
 // keeps it for this tab; the passwords are never sent. The secret key, and so everything
 // already shared with this account, stays the same.
 
-import { changePassword, prepare } from "../client/accounts.js";
+import { prepare } from "../client/account-keys.js";
+import { changePassword } from "../client/accounts.js";
 import { part } from "../lib/dom.js";
 import { ApiError, sentenceFor } from "../lib/errors.js";
 import {

@@ -12,14 +12,12 @@
 // The recovery code and the passwords never leave the browser; the secret key stays the same.
 
 import {
+  forgetKeys,
   KEYS_NOT_OPENED_WITH_CODE,
   MalformedRecoveryCode,
-  completeRecovery,
-  forgetKeys,
-  makeRecoveryKeys,
   prepare,
-  startRecovery,
-} from "../client/accounts.js";
+} from "../client/account-keys.js";
+import { completeRecovery, makeRecoveryKeys, startRecovery } from "../client/recovery.js";
 import { part } from "../lib/dom.js";
 import { ApiError, sentenceFor } from "../lib/errors.js";
 import {

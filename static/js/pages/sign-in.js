@@ -2,7 +2,8 @@
 // the password in a Worker, sends only the auth key, opens the key bundle and keeps the key for
 // this tab. The password itself is never sent.
 
-import { KEYS_NOT_OPENED_HERE, forgetThisTab, prepare, signIn } from "../client/accounts.js";
+import { forgetThisTab, KEYS_NOT_OPENED_HERE, prepare } from "../client/account-keys.js";
+import { signIn } from "../client/accounts.js";
 import { part } from "../lib/dom.js";
 import { ApiError, sentenceFor } from "../lib/errors.js";
 import {

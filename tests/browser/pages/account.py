@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Locator, expect
 
-from tests.browser.pages.portal import SignedInPage, path_is
+from tests.browser.pages.portal import SignedInPage, path_is, shown_qr
 
 
 class AccountPage(SignedInPage):
@@ -12,6 +12,9 @@ class AccountPage(SignedInPage):
 
     def security_number(self) -> str:
         return self.page.locator("[data-fingerprint]").inner_text()
+
+    def security_qr(self) -> str:
+        return shown_qr(self.page.locator("#own-qr"))
 
     @property
     def notice(self) -> Locator:

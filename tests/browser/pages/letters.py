@@ -14,7 +14,7 @@ from typing import Self
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.pages import HomePage, JoinPage, SignInPage
-from tests.browser.pages.portal import PortalPage, SignedInPage, path_is
+from tests.browser.pages.portal import PortalPage, SignedInPage, path_is, shown_qr
 
 UUID = r"[0-9a-f-]{36}"
 # Unlocking keys and letters takes a moment in the browser: allow for a slow machine.
@@ -178,6 +178,9 @@ class CasePage(FacilitatorPage):
     def security_number_of(self, display_name: str) -> str:
         return self.participant(display_name).locator("[data-fingerprint]").inner_text()
 
+    def security_qr_of(self, display_name: str) -> str:
+        return shown_qr(self.participant(display_name).locator("details.qr"))
+
     def compared_in_person(self, display_name: str) -> None:
         card = self.participant(display_name)
         card.get_by_role("button", name=re.compile(r"^We compared this number in person")).click()
@@ -226,30 +229,86 @@ class QueuePage(FacilitatorPage):
     heading = "Review queue"
 
     @property
-    def table(self) -> Locator:
-        return self.page.locator("#queue-table")
+    def items(self) -> Locator:
+        return self.page.locator("#queue-items")
+
+    @property
+    def nothing_shown(self) -> Locator:
+        return self.page.locator("#queue-empty")
+
+    def item(self, message_id: str) -> Locator:
+        return self.items.locator(f'[data-message-id="{message_id}"]')
 
     def reloads(self) -> QueuePage:
         self.page.reload()
         return self.arrived()
 
-    def reviews_oldest(self) -> ReviewPage:
-        self.table.get_by_role("link", name=re.compile(r"^Review")).first.click()
-        return ReviewPage(self.page).arrived()
+    def shows_only(self, *, format_: str) -> None:
+        """Filter by format ("All formats", "Video recording", ...): the list is swapped in
+        place, and the page says what it shows."""
+        self.page.get_by_label("Format").select_option(label=format_)
+        self.page.get_by_role("button", name="Show", exact=True).click()
+        expect(self.page.locator("#queue-status")).not_to_be_empty()
+        expect(self.page.get_by_role("button", name="Show", exact=True)).to_be_visible()
+        self.check()
+
+    def fits_the_screen(self) -> None:
+        """Nothing of the list is off screen: no sideways scrolling, every fact in view."""
+        width = self.page.viewport_size["width"] if self.page.viewport_size else 0
+        assert self.page.evaluate("document.documentElement.scrollWidth") <= width
+        for cell in self.items.locator("td").all():
+            box = cell.bounding_box()
+            assert box is not None
+            assert box["x"] >= 0, cell.inner_text()
+            assert box["x"] + box["width"] <= width, cell.inner_text()
+
+    def reviews_oldest(self, what: str = "a letter") -> ReviewPage:
+        """Start reviewing the oldest waiting item (``what`` it is: "a letter", "a video
+        recording"...): it is claimed, and its review page opens."""
+        start = self.items.get_by_role("button", name=re.compile(r"^Start reviewing"))
+        start.first.click()
+        expect(self.page).to_have_url(re.compile(rf"/review/{UUID}$"), timeout=UNLOCK_MS)
+        review = ReviewPage(self.page, what).arrived()
+        expect(review.decision.get_by_role("heading", name="Your decision")).to_be_visible()
+        return review
 
 
 class ReviewPage(FacilitatorPage):
-    heading = "Review a letter"
+    """The review of one message, named by what it is ("Review a video recording")."""
+
+    def __init__(self, page: Page, what: str = "a letter") -> None:
+        super().__init__(page)
+        self.what = what
 
     @classmethod
-    def open(cls, page: Page, url: str) -> ReviewPage:
+    def open(cls, page: Page, url: str, what: str = "a letter") -> ReviewPage:
         page.goto(url)
-        return cls(page).arrived()
+        return cls(page, what).arrived()
 
-    def arrived(self) -> ReviewPage:
-        expect(self.page.get_by_role("heading", level=1, name=self.heading)).to_be_visible()
-        expect(self.page.locator("#decision-section")).to_be_visible(timeout=UNLOCK_MS)
+    @property
+    def content(self) -> Locator:
+        return self.page.locator("#letter-content")
+
+    def arrived(self) -> Self:
+        heading = self.page.get_by_role("heading", level=1, name=f"Review {self.what}", exact=True)
+        expect(heading).to_be_visible()
+        # The message is opened (or refused) in the browser before anything is decided.
+        expect(self.content).to_have_attribute(
+            "data-sealed-state", re.compile(r"^(open|failed)$"), timeout=UNLOCK_MS
+        )
+        expect(self.decision).to_be_visible()
         self.page.wait_for_load_state("load")
+        return self.check()
+
+    @property
+    def decision(self) -> Locator:
+        """What can be done now, as the server rendered it."""
+        return self.page.locator("#review-decision")
+
+    def offers_it_again(self) -> Self:
+        """A held message: offer it to the recipient again; the page says so where it was."""
+        self.decision.get_by_role("button", name="Offer it again").click()
+        expect(self.page.get_by_role("heading", name="No decision to make")).to_be_focused()
         return self.check()
 
     def letter_text(self) -> str:
@@ -259,16 +318,21 @@ class ReviewPage(FacilitatorPage):
 
     def earlier_feedback(self) -> str:
         box = self.page.locator("#feedback-text")
-        expect(box).to_be_visible()
+        expect(box).to_have_attribute("data-sealed-state", "open", timeout=UNLOCK_MS)
         return box.text_content() or ""
 
     def _decides(self, choice: str, field: str | None, text: str | None, yes: str) -> QueuePage:
         self.page.get_by_role("radio", name=choice).check()
         if field is not None and text is not None:
             self.page.get_by_label(field).fill(text)
+        # Back to the choice before the check: filling a field far below can leave the radios
+        # just under the sticky quick exit bar, which axe takes for a target too small.
+        self.page.get_by_role(
+            "group", name=re.compile(r"^What would you like to do")
+        ).scroll_into_view_if_needed()
         self.check()
         self.page.get_by_role("button", name="Continue", exact=True).click()
-        confirm = self.page.get_by_role("button", name=yes)
+        confirm = self.page.get_by_role("dialog").get_by_role("button", name=yes)
         expect(confirm).to_be_visible()
         self.check()
         confirm.click()
@@ -286,7 +350,9 @@ class ReviewPage(FacilitatorPage):
     def approves(self, note: str | None = None) -> QueuePage:
         # Both keys were compared in person: no "I understand" box to tick.
         self.page.get_by_role("radio", name="Approve it and offer it to the recipient").check()
-        expect(self.page.locator("#recipient-key-text")).to_contain_text("compared")
+        verified = self.page.locator("#recipient-key-verified")
+        expect(verified).to_be_visible(timeout=UNLOCK_MS)
+        expect(verified).to_contain_text("compared")
         expect(self.page.locator("#key-understood")).to_be_hidden()
         return self._decides(
             "Approve it and offer it to the recipient",
@@ -330,6 +396,9 @@ class ParticipantHome(HomePage):
 
     def facilitator_security_number(self) -> str:
         return self.page.locator("#facilitator-fingerprint").inner_text()
+
+    def facilitator_security_qr(self) -> str:
+        return shown_qr(self.page.locator("#facilitator-qr"))
 
     def starts_letter(self) -> ComposePage:
         self.page.get_by_role("link", name="Write a letter").click()
@@ -394,7 +463,15 @@ class RevisePage(ComposePage):
 
 
 class LetterPage(SignedInPage):
-    heading = "Your letter"
+    """The author's page for one message, named by what it is: "Your letter", "Your video
+    recording", "Your scanned pages"..."""
+
+    named = re.compile(r"^Your (letter|audio recording|video recording|scanned pages)$")
+
+    def arrived(self) -> Self:
+        expect(self.page.get_by_role("heading", level=1, name=self.named)).to_be_visible()
+        self.page.wait_for_load_state("load")
+        return self.check()
 
     @property
     def where_it_is(self) -> Locator:
@@ -415,8 +492,9 @@ class LetterPage(SignedInPage):
         return RevisePage(self.page).arrived()
 
     def withdraws(self) -> LetterPage:
-        self.page.get_by_role("button", name="Withdraw this letter").click()
-        yes = self.page.get_by_role("button", name="Yes, withdraw this letter")
+        """ "Withdraw this letter" (or this video recording...), and yes: the page again."""
+        self.page.get_by_role("button", name=re.compile(r"^Withdraw (this|these) ")).click()
+        yes = self.page.get_by_role("button", name=re.compile(r"^Yes, withdraw (this|these) "))
         expect(yes).to_be_visible()
         self.check()
         yes.click()

@@ -24,6 +24,15 @@ def path_is(path: str) -> re.Pattern[str]:
     return re.compile(r"^https?://[^/]+" + re.escape(path) + r"$")
 
 
+def shown_qr(folded: Locator) -> str:
+    """Unfold a security number's QR code and return its drawing (the SVG path), so that two
+    screens can be compared as a camera would."""
+    folded.get_by_text("Show it as a QR code").click()
+    code = folded.get_by_role("img")
+    expect(code).to_be_visible()
+    return code.locator("path").get_attribute("d") or ""
+
+
 class PortalPage(PageObject):
     """A page of the portal, known by its main heading."""
 

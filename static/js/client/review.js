@@ -1,0 +1,258 @@
+// Reviewing one message, for the facilitators of its case: every request and every protocol
+// call of the review page (templates/queue/review.html, static/js/pages/review.js). The page
+// asks; this module fetches, checks, opens and seals, and answers with plain objects.
+//
+//   openReview(messageId, caseId) -> review: GET /api/messages/{id}/review (`json`), this tab's
+//     keys and the case key (held: closeReview wipes them)
+//   nameOf(review, participantId, sealedName) -> a participant's name, opened with the case key
+//   keyStatuses(review) -> {recipient, author}: their current keys against the ones pinned in
+//     my vault when we compared security numbers in person (crypto/vault.js keyStatus), or
+//     "unknown" for an author whose key belongs to nobody in the case
+//   openContent(review) -> {text} for a written letter, {opened} for a message with recordings,
+//     pages or files (media/open.js), each with `declared`: where the format and length the
+//     writer gave differ from the manifest. Throws ContentFailedChecks when a check fails.
+//   markUnverified(review): a chunk failed its check later, while playing: no approving now
+//   checkApprovable(review): throws CannotApprove unless approving may go ahead
+//   openFeedback(review) -> the feedback on the previous version, or null
+//   sealApproval(review, {note, transcript, keyRiskAccepted}) -> the body of .../approve
+//   sealFeedback(review, text) -> {feedback}; sealReason(review, text) -> {reason}
+//   closeReview(review)
+//
+// Approving makes the recipient's grant for exactly this version, from the case grant the
+// content was opened with, and only once the content passed its checks and the recipient's key
+// is the pinned one (or the facilitator has said they accept that it is not).
+
+import { forget, protocol } from "../crypto/keys.js";
+import { ShowableError } from "../lib/errors.js";
+import { getJSON } from "../lib/http.js";
+import { formatFromManifest, isMediaObject, lengthFromManifest, openMessage } from "../media/open.js";
+import { CaseKeyUnavailable, openCaseKey } from "./cases.js";
+import { openSealed } from "./content.js";
+import { openNote, sealNote } from "./notes.js";
+import { loadSecretKey } from "./session.js";
+import { keyStatus, loadVault, pinFor } from "./vault.js";
+
+export { CaseKeyUnavailable };
+
+/** The review answer names another case than the page it was opened from. */
+export class NotInThisCase extends ShowableError {
+  constructor() {
+    super(
+      "This letter does not belong to the case it is listed under. Nothing was changed. Please tell your service manager.",
+    );
+    this.name = "NotInThisCase";
+  }
+}
+
+/** The content did not pass a check (grant, manifest hash, a chunk's hash): nothing of it shows. */
+export class ContentFailedChecks extends ShowableError {
+  constructor() {
+    super("This could not be verified: it may have been changed. Do not approve it.");
+    this.name = "ContentFailedChecks";
+  }
+}
+
+/** Approving would release something this browser has not checked, or to a key not accepted. */
+export class CannotApprove extends ShowableError {
+  constructor(message) {
+    super(message);
+    this.name = "CannotApprove";
+  }
+}
+
+const UNCHECKED = "Nothing was sent: the content has not passed its checks, so it cannot be approved.";
+const KEY_NOT_ACCEPTED =
+  "Nothing was sent: the recipient's security number is no longer the one you compared in person. Please reload the page and check it.";
+const NOT_JOINED = "Nothing was sent: the recipient has not joined the portal yet.";
+
+// ---- opening ----------------------------------------------------------------------------------
+
+export async function openReview(messageId, caseId) {
+  const keys = await loadSecretKey();
+  try {
+    const json = await getJSON(`/api/messages/${encodeURIComponent(messageId)}/review`);
+    if (json.case_id !== caseId) throw new NotInThisCase();
+    const caseKey = await openCaseKey(keys, caseId);
+    return { messageId, caseId, json, keys, caseKey, checked: null };
+  } catch (error) {
+    forget(keys.secretKey);
+    throw error;
+  }
+}
+
+export async function nameOf(review, participantId, sealedName) {
+  const p = await protocol();
+  const purpose = `participant-name:${participantId}`;
+  return p.openCaseText(review.caseKey.caseSk, review.caseId, purpose, p.b64decode(sealedName));
+}
+
+export async function keyStatuses(review) {
+  const { json, keys } = review;
+  if (json.content_deleted) return { recipient: null, author: null };
+  const [participants, vault] = await Promise.all([
+    getJSON(`/api/cases/${encodeURIComponent(review.caseId)}/participants`).catch(() => []),
+    loadVault(keys).catch(() => ({ data: {}, readable: false })),
+  ]);
+  // The author is the participant whose key made the grant to the case key; it must be the one
+  // the server names as the writer.
+  const author = participants.find((pt) => pt.account_public_key === json.author_public_key);
+  const named = author && author.participant_id === json.author_participant_id;
+  return {
+    recipient: recipientKeyStatus(json, vault),
+    author: named
+      ? keyStatus(
+          pinFor(vault.data, author.account_id, `participant:${author.participant_id}`),
+          json.author_public_key,
+          author.verified_public_key,
+        )
+      : "unknown",
+  };
+}
+
+function recipientKeyStatus(json, vault) {
+  const r = json.recipient;
+  const pinned = pinFor(vault.data, r.account_id, `participant:${r.participant_id}`);
+  const status = keyStatus(pinned, r.public_key, r.verified_public_key);
+  // A vault that does not open cannot confirm anything, but a change it shows still counts.
+  return vault.readable || status === "changed" ? status : "unverified";
+}
+
+export async function openContent(review) {
+  const { json, caseKey } = review;
+  const p = await protocol();
+  const authorPk = p.b64decode(json.author_public_key);
+  try {
+    if (!isMediaObject(json)) {
+      const text = await openSealed(p, caseKey.caseSk, authorPk, json);
+      review.checked = "ok";
+      return { text, declared: declaredDifferences(json, null) };
+    }
+    const opened = await openMessage(p, caseKey.caseSk, authorPk, json);
+    if (review.checked === null) review.checked = "ok";
+    return { opened, declared: declaredDifferences(json, opened.manifest) };
+  } catch (error) {
+    if (error instanceof p.ProtocolError) {
+      review.checked = "failed";
+      throw new ContentFailedChecks();
+    }
+    throw error;
+  }
+}
+
+export function markUnverified(review) {
+  review.checked = "failed";
+}
+
+/**
+ * Where what the writer declared (json.format, json.length) differs from the manifest:
+ * {format?: {declared, actual}, seconds?: {declared, measured}, pages?: {declared, measured,
+ * pdfs}}. A written letter (no manifest here) is a letter. The recipient is told what was
+ * declared before they choose, so the reviewer must see any difference.
+ */
+export function declaredDifferences(json, manifest) {
+  const found = {};
+  const actual = manifest ? formatFromManifest(manifest) : "letter";
+  if (json.format && json.format !== actual) found.format = { declared: json.format, actual };
+  if (!manifest) return found;
+  const declared = json.length && typeof json.length === "object" ? json.length : {};
+  const measured = lengthFromManifest(manifest);
+  if (Number.isFinite(declared.seconds) && Number.isFinite(measured.seconds)) {
+    const difference = Math.abs(declared.seconds - measured.seconds);
+    if (difference > Math.max(3, measured.seconds * 0.05)) {
+      found.seconds = { declared: declared.seconds, measured: measured.seconds };
+    }
+  }
+  if (Number.isFinite(declared.pages) && measured.pages !== undefined) {
+    // Pages inside a PDF cannot be counted here: then only too few declared is a difference.
+    const tooFew = declared.pages < measured.pages;
+    if (measured.pdfs === 0 ? declared.pages !== measured.pages : tooFew) {
+      found.pages = { declared: declared.pages, measured: measured.pages, pdfs: measured.pdfs };
+    }
+  }
+  return found;
+}
+
+export async function openFeedback(review) {
+  const note = review.json.feedback;
+  return note ? openNote(review.caseKey.caseSk, note) : null;
+}
+
+// ---- deciding ---------------------------------------------------------------------------------
+
+/** Throws CannotApprove unless the content passed its checks and the recipient has a key. */
+export function checkApprovable(review) {
+  if (review.checked !== "ok") throw new CannotApprove(UNCHECKED);
+  if (!review.json.recipient.public_key) throw new CannotApprove(NOT_JOINED);
+}
+
+export async function sealApproval(review, { note = "", transcript = "", keyRiskAccepted = false }) {
+  const { json, keys, caseKey } = review;
+  checkApprovable(review);
+  const r = json.recipient;
+  // Looked at again now: a key that changed since the page showed it must be seen first.
+  const vault = await loadVault(keys).catch(() => ({ data: {}, readable: false }));
+  if (recipientKeyStatus(json, vault) !== "verified" && !keyRiskAccepted) {
+    throw new CannotApprove(KEY_NOT_ACCEPTED);
+  }
+  const p = await protocol();
+  const recipientPk = p.b64decode(r.public_key);
+  // The same grant openContent checked: K and the manifest hash it commits to.
+  const [contentKey, manifestHash] = p.openContentGrant(
+    caseKey.caseSk,
+    p.b64decode(json.author_public_key),
+    json.object_id,
+    json.version,
+    p.b64decode(json.grant),
+  );
+  let recipientGrant;
+  try {
+    recipientGrant = p.makeContentGrant(
+      keys.secretKey,
+      recipientPk,
+      json.object_id,
+      json.version,
+      contentKey,
+      manifestHash,
+    );
+  } finally {
+    contentKey.fill(0);
+  }
+  const body = { recipient_grant: p.b64encode(recipientGrant) };
+  if (note.trim()) body.note = await noteFor(review, "content_note", note, recipientPk);
+  if (transcript.trim()) {
+    // Granted to the case key and to the recipient, who receives its grant with the message
+    // when they open it (never before).
+    body.transcript = await noteFor(review, "transcript", transcript, recipientPk);
+  }
+  return body;
+}
+
+export async function sealFeedback(review, text) {
+  return { feedback: await noteFor(review, "feedback", text, await authorKey(review)) };
+}
+
+export async function sealReason(review, text) {
+  return { reason: await noteFor(review, "feedback", text, await authorKey(review)) };
+}
+
+async function authorKey(review) {
+  const p = await protocol();
+  return p.b64decode(review.json.author_public_key);
+}
+
+function noteFor(review, kind, text, personPublicKey) {
+  const { keys, caseId, caseKey } = review;
+  return sealNote({
+    keys,
+    caseId,
+    casePublicKey: caseKey.casePk,
+    kind,
+    text: text.trim(),
+    personPublicKey,
+  });
+}
+
+export function closeReview(review) {
+  forget(review.caseKey.caseSk);
+  forget(review.keys.secretKey);
+}

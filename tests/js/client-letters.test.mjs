@@ -1,0 +1,210 @@
+// client/letters.js with the real protocol (libsodium in node), against a stand-in for the
+// JSON API: sending only what the case key may read and only while the server allows it, and
+// reading my own message and the facilitator's note again only when every check passes.
+import "./support/dom.mjs";
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  ContentDeleted,
+  ContentNotChecked,
+  NOT_CONFIRMED,
+  caseKeyForSending,
+  letterIdentity,
+  letterToRevise,
+  openFeedback,
+  openMyLetter,
+  sealLetterBody,
+} from "../../static/js/client/letters.js";
+import { ApiError, ShowableError } from "../../static/js/lib/errors.js";
+import { fakeServer, json } from "./support/fake-server.mjs";
+import {
+  MESSAGE_ID,
+  OBJECT_ID,
+  participantWorld,
+  sealedMedia,
+  sealedText,
+  tampered,
+} from "./support/participant.mjs";
+
+const LETTER_URL = `GET /api/letters/${MESSAGE_ID}`;
+const TEXT = "I broke your window.\n\nI am sorry for the fear it caused.";
+
+/** Everything the browser sent, as one string. */
+function sent(server) {
+  return JSON.stringify(server.requests);
+}
+
+describe("client/letters.js: the case key for sending", () => {
+  test("a grant from the facilitator that opens gives the case public key", async () => {
+    const { author, caseKeys, meCase } = participantWorld();
+    fakeServer({ "GET /api/me/case": () => json(meCase()) });
+    assert.deepEqual([...(await caseKeyForSending(author))], [...caseKeys.publicKey]);
+  });
+
+  test("a grant that does not open for me is refused with the calm sentence", async () => {
+    const world = participantWorld();
+    const other = participantWorld(); // another facilitator's grant, named as if from ours
+    fakeServer({
+      "GET /api/me/case": () =>
+        json(world.meCase({ case_public_grant: other.meCase().case_public_grant })),
+    });
+    const refusal = await caseKeyForSending(world.author).catch((e) => e);
+    assert.ok(refusal instanceof ShowableError);
+    assert.equal(refusal.message, NOT_CONFIRMED);
+  });
+
+  test("no grant yet is refused the same way", async () => {
+    const { author, meCase } = participantWorld();
+    fakeServer({ "GET /api/me/case": () => json(meCase({ case_public_grant: null })) });
+    assert.equal((await caseKeyForSending(author).catch((e) => e)).message, NOT_CONFIRMED);
+  });
+
+  test("the server's reason is said when it says nothing can be sent now", async () => {
+    const { author, meCase } = participantWorld();
+    const why = "This case is paused at the moment, so letters cannot be sent. Your draft is kept.";
+    fakeServer({ "GET /api/me/case": () => json(meCase({ can_write: false, why_not: why })) });
+    const refusal = await caseKeyForSending(author).catch((e) => e);
+    assert.ok(refusal instanceof ApiError);
+    assert.equal(refusal.message, why);
+  });
+});
+
+describe("client/letters.js: where a letter goes", () => {
+  test("a revision uses the object and version the server rendered, asking nothing", async () => {
+    const server = fakeServer({});
+    const identity = letterIdentity({ objectId: OBJECT_ID, version: 3 });
+    assert.deepEqual(await identity(), { objectId: OBJECT_ID, version: 3 });
+    assert.equal(server.requests.length, 0);
+  });
+
+  test("a new letter asks for its object once and keeps it for every further try", async () => {
+    const server = fakeServer({ "POST /api/letters/objects": () => json({ object_id: OBJECT_ID }) });
+    const identity = letterIdentity();
+    assert.deepEqual(await identity(), { objectId: OBJECT_ID, version: 1 });
+    assert.deepEqual(await identity(), { objectId: OBJECT_ID, version: 1 });
+    assert.equal(server.requests.length, 1);
+  });
+
+  test("a refused request for an object is asked again next time", async () => {
+    let answers = 0;
+    fakeServer({
+      "POST /api/letters/objects": () =>
+        (answers += 1) === 1
+          ? json({ error: "Letters cannot be sent at the moment." }, { status: 409 })
+          : json({ object_id: OBJECT_ID }),
+    });
+    const identity = letterIdentity();
+    assert.ok((await identity().catch((e) => e)) instanceof ApiError);
+    assert.deepEqual(await identity(), { objectId: OBJECT_ID, version: 1 });
+  });
+});
+
+describe("client/letters.js: sealing a letter", () => {
+  test("the body opens for the case key and for me, and holds no word in clear", async () => {
+    const { p, author, caseKeys } = participantWorld();
+    const server = fakeServer({});
+    const identity = letterIdentity({ objectId: OBJECT_ID, version: 2 });
+    const body = await sealLetterBody(author, identity, {
+      text: TEXT,
+      casePublicKey: caseKeys.publicKey,
+    });
+    assert.deepEqual(Object.keys(body).sort(), ["grant_to_author", "grant_to_case", "letter"]);
+    assert.equal(body.letter.object_id, OBJECT_ID);
+    assert.equal(body.letter.version, 2);
+    const open = (sk, grant) =>
+      p.openLetter(sk, author.publicKey, OBJECT_ID, 2, p.b64decode(grant),
+        p.b64decode(body.letter.manifest), body.letter.chunks.map((c) => p.b64decode(c.data)));
+    assert.equal(await open(caseKeys.secretKey, body.grant_to_case), TEXT);
+    assert.equal(await open(author.secretKey, body.grant_to_author), TEXT);
+    assert.doesNotMatch(JSON.stringify(body) + sent(server), /window|sorry/);
+  });
+});
+
+describe("client/letters.js: reading my message again", () => {
+  test("my letter opens with my own grant", async () => {
+    const { author } = participantWorld();
+    fakeServer({ [LETTER_URL]: () => json(sealedText(author, author.publicKey, TEXT)) });
+    assert.deepEqual(await openMyLetter(author, MESSAGE_ID), { text: TEXT });
+  });
+
+  test("a chunk changed on the server opens nothing", async () => {
+    const { author } = participantWorld();
+    fakeServer({ [LETTER_URL]: () => json(tampered(sealedText(author, author.publicKey, TEXT))) });
+    assert.ok((await openMyLetter(author, MESSAGE_ID).catch((e) => e)) instanceof ContentNotChecked);
+  });
+
+  test("a letter granted by someone else is not taken for mine", async () => {
+    const { author, facilitator } = participantWorld();
+    fakeServer({ [LETTER_URL]: () => json(sealedText(facilitator, author.publicKey, TEXT)) });
+    assert.ok((await openMyLetter(author, MESSAGE_ID).catch((e) => e)) instanceof ContentNotChecked);
+  });
+
+  test("a deleted message says so", async () => {
+    const { author } = participantWorld();
+    fakeServer({ [LETTER_URL]: () => json({ message_id: MESSAGE_ID, content_deleted: true }) });
+    assert.ok((await openMyLetter(author, MESSAGE_ID).catch((e) => e)) instanceof ContentDeleted);
+  });
+
+  test("a message with a recording opens with its written part; the recording waits", async () => {
+    const { author } = participantWorld();
+    const recording = new Uint8Array(5000).map((_, i) => i % 251);
+    const { answer } = sealedMedia(author, TEXT, recording);
+    const server = fakeServer({ [LETTER_URL]: () => json(answer) });
+    const { media } = await openMyLetter(author, MESSAGE_ID);
+    assert.equal(media.letterText, TEXT);
+    assert.deepEqual(media.parts.map((part) => part.kind), ["recording"]);
+    assert.equal(server.requests.length, 1); // nothing of the recording is fetched yet
+    media.close();
+  });
+});
+
+describe("client/letters.js: the facilitator's note", () => {
+  test("a note granted to me by the facilitator opens", async () => {
+    const { p, author, facilitator } = participantWorld();
+    const note = "Please say more about what you understand now.";
+    const feedback = {
+      ...sealedText(facilitator, author.publicKey, note),
+      sender_public_key: p.b64encode(facilitator.publicKey),
+    };
+    fakeServer({ [LETTER_URL]: () => json({ ...sealedText(author, author.publicKey, TEXT), feedback }) });
+    assert.equal(await openFeedback(author, MESSAGE_ID), note);
+  });
+
+  test("a note whose named sender did not make it opens nothing", async () => {
+    const { p, author, facilitator, caseKeys } = participantWorld();
+    const feedback = {
+      ...sealedText(facilitator, author.publicKey, "A note."),
+      sender_public_key: p.b64encode(caseKeys.publicKey),
+    };
+    fakeServer({ [LETTER_URL]: () => json({ feedback }) });
+    assert.ok((await openFeedback(author, MESSAGE_ID).catch((e) => e)) instanceof ContentNotChecked);
+  });
+
+  test("no note is null", async () => {
+    const { author } = participantWorld();
+    fakeServer({ [LETTER_URL]: () => json({ ...sealedText(author, author.publicKey, TEXT), feedback: null }) });
+    assert.equal(await openFeedback(author, MESSAGE_ID), null);
+  });
+});
+
+describe("client/letters.js: starting the changes from the letter as sent", () => {
+  test("a text letter gives its words", async () => {
+    const { author } = participantWorld();
+    fakeServer({ [LETTER_URL]: () => json(sealedText(author, author.publicKey, TEXT)) });
+    assert.deepEqual(await letterToRevise(author, MESSAGE_ID), { text: TEXT, checked: true });
+  });
+
+  test("a message with a recording gives its written part", async () => {
+    const { author } = participantWorld();
+    const { answer } = sealedMedia(author, TEXT, new Uint8Array(100));
+    fakeServer({ [LETTER_URL]: () => json(answer) });
+    assert.deepEqual(await letterToRevise(author, MESSAGE_ID), { text: TEXT, checked: true });
+  });
+
+  test("words that do not pass their checks are not given at all", async () => {
+    const { author } = participantWorld();
+    fakeServer({ [LETTER_URL]: () => json(tampered(sealedText(author, author.publicKey, TEXT))) });
+    assert.deepEqual(await letterToRevise(author, MESSAGE_ID), { text: "", checked: false });
+  });
+});

@@ -59,7 +59,9 @@ def new_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def _keys(invitation: Invitation, password: str) -> tuple[accounts.NewAccountKeys, bytes, bytes]:
+def account_keys(
+    invitation: Invitation, password: str
+) -> tuple[accounts.NewAccountKeys, bytes, bytes]:
     """The keys a joining browser makes: (what it sends, its secret key, its recovery key)."""
     derived = protocol.derive_account_keys(
         password, invitation.kdf_salt, invitation.kdf_ops, invitation.kdf_mem
@@ -126,7 +128,7 @@ def join_setup(
     certificate if the service has none yet."""
     password = password or new_password()
     invitation = invitations.usable_invitation(db, settings, code)
-    keys, secret_key, recovery = _keys(invitation, password)
+    keys, secret_key, recovery = account_keys(invitation, password)
     cert = None
     if trust.service_root(db) is None:
         signing_secret = protocol.signing_keys_from_secret(secret_key)[0]
@@ -205,7 +207,7 @@ def join_invited(
     )
     served = invitations.served_fields(db, invitation)
     protocol.check_invitation_mac(found.mac_key, served.fields, served.mac)
-    keys, secret_key, recovery = _keys(invitation, password)
+    keys, secret_key, recovery = account_keys(invitation, password)
     account = invitations.complete_join(
         db,
         settings,

@@ -108,6 +108,29 @@ class Backstage:
             db.commit()
         return member
 
+    def joined_before_trust_anchors(
+        self, inviter: Member, role: Role, name: str, password: str | None = None
+    ) -> Member:
+        """Someone who joined with a server-made code in a browser made before trust anchors:
+        no signing key, so no certificate, and the box-only security number."""
+        code = self.invitation_code(inviter, role)
+        password = password or new_password()
+        with Session(self.engine) as db:
+            invitation = invitations.usable_invitation(db, self.settings, code)
+            keys, secret_key, recovery = browser.account_keys(invitation, password)
+            account = invitations.complete_join(
+                db,
+                self.settings,
+                self._hasher,
+                code,
+                name,
+                dataclasses.replace(keys, signing_public_key=None),
+            )
+            person = browser.BrowserPerson(account, password, secret_key, recovery)
+            member = self._member(person, name)
+            db.commit()
+        return member
+
     def _certify(self, db: Session, person: browser.BrowserPerson) -> None:
         """Certified by the root, if this backstage made the root (a root made in a browser
         keeps its key to itself) and the person is not the root."""

@@ -25,10 +25,12 @@ from tests.support.live_server import LiveServer
 class LettersBackstage(Backstage):
     """Backstage, plus facilitators and whole cases."""
 
-    def facilitator(self, name: str) -> Member:
+    def facilitator(self, name: str, *, before_trust_anchors: bool = False) -> Member:
         """A certified facilitator, invited by a fresh service manager, as a browser would
-        have joined."""
+        have joined; or one who joined in a browser made before trust anchors."""
         manager = self.service_manager(name=f"manager of {name}")
+        if before_trust_anchors:
+            return self.joined_before_trust_anchors(manager, Role.FACILITATOR, name)
         return self.invited(manager, Role.FACILITATOR, name)
 
 

@@ -6,15 +6,13 @@ it writes is exactly what real use would write: the server-side code paths are t
 
 from __future__ import annotations
 
-import secrets
 import uuid
 
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import browser_steps as browser
 from portal import protocol
-from portal.accounts import services as accounts
 from portal.accounts.hashing import make_hasher
 from portal.accounts.models import Account, Role
 from portal.cases import services as cases
@@ -26,51 +24,7 @@ from portal.errors import Conflict
 from portal.invitations import services as invitations
 from portal.messages import services
 from portal.settings import Settings
-
-
-class DemoPerson:
-    def __init__(self, account: Account, password: str, secret_key: bytes) -> None:
-        self.account = account
-        self.password = password
-        self.secret_key = secret_key
-
-    @property
-    def public_key(self) -> bytes:
-        return self.account.public_key
-
-
-def _passphrase() -> str:
-    # Printed once; strong enough even if someone runs the demo on a reachable machine.
-    return secrets.token_urlsafe(15)
-
-
-def _join(
-    db: Session, settings: Settings, hasher: PasswordHasher, code: str, name: str
-) -> DemoPerson:
-    invitation = invitations.usable_invitation(db, settings, code)
-    password = _passphrase()
-    keys = protocol.derive_account_keys(
-        password, invitation.kdf_salt, invitation.kdf_ops, invitation.kdf_mem
-    )
-    secret_key, public_key = protocol.generate_identity()
-    recovery = protocol.generate_recovery_key()
-    account = invitations.complete_join(
-        db,
-        settings,
-        hasher,
-        code,
-        name,
-        accounts.NewAccountKeys(
-            public_key=public_key,
-            auth_key=keys.auth_key,
-            bundle=protocol.wrap_secret_key(keys.wrap_key, invitation.account_id, secret_key),
-            recovery_auth=protocol.recovery_auth_key(recovery),
-            recovery_bundle=protocol.wrap_with_recovery(
-                recovery, invitation.account_id, secret_key
-            ),
-        ),
-    )
-    return DemoPerson(account, password, secret_key)
+from portal.trust import services as trust
 
 
 def _upload(object_id: str, version: int, sealed: protocol.SealedLetter) -> content.Upload:
@@ -88,14 +42,21 @@ def seed_demo(db: Session, settings: Settings) -> list[str]:
         raise Conflict("The demo has already been seeded in this database.")
     hasher = make_hasher(settings.auth_hash_profile)
     manager_code = invitations.issue_setup_link(db, settings).code
-    manager = _join(db, settings, hasher, manager_code, "demo manager")
-    facilitator = _join(
+    # The service root, with its own certificate, unless the service was set up already.
+    manager = browser.join_setup(db, settings, hasher, manager_code, "demo manager")
+    facilitator = browser.join_invited(
         db,
         settings,
         hasher,
-        invitations.create_invitation(db, settings, manager.account, Role.FACILITATOR).code,
+        browser.invite(db, settings, manager, Role.FACILITATOR),
         "demo facilitator",
     )
+    # Certified by the demo manager when their own signature counts (they are the root);
+    # on a service set up before, a certified service manager certifies both on the Certify
+    # page.
+    certified = trust.may_sign_for_the_service(db, manager.account)
+    if certified:
+        browser.certify(db, settings, manager, facilitator.account)
 
     case_id = str(uuid.uuid4())
     case_sk, case_pk = protocol.generate_identity()
@@ -110,8 +71,11 @@ def seed_demo(db: Session, settings: Settings) -> list[str]:
         own_grant=protocol.make_case_grant(
             facilitator.secret_key, facilitator.public_key, case_id, case_sk
         ),
+        case_key_statement=browser.case_key_statement(
+            facilitator.account.id, facilitator.signing_secret, case_id, case_pk
+        ),
     )
-    people: dict[Side, tuple[DemoPerson, Participant]] = {}
+    people: dict[Side, tuple[browser.BrowserPerson, Participant]] = {}
     for side, display_name, name in [
         (Side.PERSON_HARMED, "Alex (demo)", "demo harmed"),
         (Side.PERSON_RESPONSIBLE, "Sam (demo)", "demo responsible"),
@@ -128,10 +92,10 @@ def seed_demo(db: Session, settings: Settings) -> list[str]:
             ),
             participant_id=participant_id,
         )
-        code = invitations.invite_participant(
-            db, settings, facilitator.account, case, participant
-        ).code
-        person = _join(db, settings, hasher, code, name)
+        code = browser.invite(
+            db, settings, facilitator, Role.PARTICIPANT, participant=(case, participant)
+        )
+        person = browser.join_invited(db, settings, hasher, code, name)
         # Both agreed to every format, so a newcomer can try letters, recordings and scans.
         every_format = frozenset(Format)
         cases.record_consent(db, settings, facilitator.account, case, participant, every_format)
@@ -254,4 +218,10 @@ def seed_demo(db: Session, settings: Settings) -> list[str]:
         "Case DEMO-001 has a letter waiting for review, one returned with feedback,",
         "and one approved and waiting for the person harmed to choose.",
     ]
+    if not certified:
+        lines += [
+            "",
+            "This service was set up before, so the demo staff are not certified: a certified",
+            "service manager can certify them on the Certify staff page.",
+        ]
     return lines

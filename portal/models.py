@@ -8,5 +8,6 @@ from portal.cases import models as cases
 from portal.content import models as content
 from portal.invitations import models as invitations
 from portal.messages import models as messages
+from portal.trust import models as trust
 
-__all__ = ["accounts", "audit", "cases", "content", "invitations", "leases", "messages"]
+__all__ = ["accounts", "audit", "cases", "content", "invitations", "leases", "messages", "trust"]

@@ -80,6 +80,7 @@ __all__ = [
     "generate_recovery_key",
     "identity_fingerprint_digits",
     "invitation_mac",
+    "invitation_redeem_hash",
     "invitation_secrets",
     "make_case_grant",
     "make_case_public_grant",
@@ -199,6 +200,7 @@ _INVITE_LOOKUP: Final = b"portal/v1/invite/lookup"
 _INVITE_REDEEM: Final = b"portal/v1/invite/redeem"
 _INVITE_MAC_KEY: Final = b"portal/v1/invite/mac"
 _INVITE_MAC: Final = b"portal/v1/invite\x00"
+_INVITE_REDEEM_HASH: Final = b"portal/v1/invite/redeem-hash"
 
 _UUID_RE: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _B64_RE: Final = re.compile(r"[A-Za-z0-9_-]*")
@@ -1449,6 +1451,12 @@ def invitation_secrets(code: bytes) -> InvitationSecrets:
         redeem_proof=_h(_INVITE_REDEEM, code),
         mac_key=_h(_INVITE_MAC_KEY, code),
     )
+
+
+def invitation_redeem_hash(redeem_proof: bytes) -> bytes:
+    """H(key="portal/v1/invite/redeem-hash", msg=redeem_proof): what the server keeps to check
+    a redemption. A copy of the database cannot redeem with it (the proof is a hash preimage)."""
+    return _h(_INVITE_REDEEM_HASH, _bytes("redeem proof", redeem_proof, HASH_BYTES))
 
 
 def _invitation_fields(fields: object) -> dict[str, object]:

@@ -15,6 +15,7 @@ from portal.media import views as media
 from portal.messages import author_views as writing
 from portal.messages import inbox_views as inbox
 from portal.messages import review_views as review
+from portal.trust import views as trust
 from portal.workspace import case_actions
 from portal.workspace import views as workspace
 
@@ -92,6 +93,26 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
             name="api_change_password",
         ),
+        Route(
+            "/api/account/signing-key",
+            accounts.api_register_signing_key,
+            methods=["POST"],
+            name="api_register_signing_key",
+        ),
+        # Trust anchors (docs/api-trust.md)
+        Route("/api/trust", trust.api_trust, name="api_trust"),
+        Route(
+            "/api/trust/certificates",
+            trust.api_certify,
+            methods=["POST"],
+            name="api_certify",
+        ),
+        Route(
+            "/api/security-events",
+            workspace.api_security_event,
+            methods=["POST"],
+            name="api_security_event",
+        ),
         # Staff
         Route("/staff/invitations", invitations.invitations, name="invitations"),
         Route(
@@ -106,13 +127,26 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
             name="revoke_invitation",
         ),
-        Route("/staff/people", accounts.staff_page, name="staff_page"),
+        Route(
+            "/api/invitations/prepare",
+            invitations.api_prepare_invitation,
+            methods=["POST"],
+            name="api_prepare_invitation",
+        ),
+        Route(
+            "/api/invitations/{invitation_id}/seal",
+            invitations.api_seal_invitation,
+            methods=["POST"],
+            name="api_seal_invitation",
+        ),
+        Route("/staff/people", trust.staff_page, name="staff_page"),
         Route(
             "/staff/people/{account_id}/disable",
-            accounts.disable_staff_account,
+            trust.disable_staff_account,
             methods=["POST"],
             name="disable_staff_account",
         ),
+        Route("/staff/certify", trust.certify_page, name="certify_page"),
         Route("/api/vault", accounts.api_vault, name="api_vault"),
         Route("/api/vault", accounts.api_save_vault, methods=["PUT"], name="api_save_vault"),
         # Cases (facilitators)

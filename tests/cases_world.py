@@ -76,6 +76,7 @@ class CaseWorld:
                     "label": "Burglary, indirect",
                     "public_key": b64(case_pk),
                     "grant": b64(grant),
+                    "case_key_statement": facilitator.case_key_statement(case_id, case_pk),
                 },
             )
         )
@@ -108,8 +109,9 @@ class CaseWorld:
             )
         )
         base = f"/api/cases/{self.case_id}/participants/{participant_id}"
-        code = _ok(self.facilitator.post_json(f"{base}/invitation"))["code"]
-        person = self.portal.visitor().join(code)
+        # An invitation made in the facilitator's browser (docs/api-trust.md).
+        code = self.facilitator.invite(Role.PARTICIPANT, participant_id, self.case_id)
+        person = self.portal.visitor().join_invited(code)
         self.participant_ids[person.account_id] = participant_id
         _ok(self.facilitator.post_json(f"{base}/consent", {"formats": ["letter"]}))
         grant = protocol.make_case_public_grant(

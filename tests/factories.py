@@ -26,6 +26,22 @@ from portal.settings import Settings
 KDF_OPS = 1
 KDF_MEM = 8 * 1024 * 1024
 LETTER_MIME = "text/plain; charset=utf-8"
+# issued_at in the statements test browsers sign: any valid time does (the server does not
+# judge the clock; browsers compare times with each other).
+NOW = "2026-11-26T09:00:00Z"
+INVITATION_MAC_FIELDS = (
+    "invitation_id",
+    "account_id",
+    "role",
+    "case_id",
+    "participant_id",
+    "inviter_account_id",
+    "inviter_box_public_key",
+    "inviter_signing_public_key",
+    "root_account_id",
+    "root_signing_public_key",
+    "expires_at",
+)
 _names = itertools.count(1)
 b64 = protocol.b64encode
 
@@ -95,6 +111,16 @@ class Person:
     public_key: bytes = b""
     recovery_key: bytes = b""
     jar: httpx.Cookies = field(default_factory=httpx.Cookies)
+    # A browser made before trust anchors: it sends no signing key when joining.
+    legacy: bool = False
+
+    @property
+    def signing_secret(self) -> bytes:
+        return protocol.signing_keys_from_secret(self.secret_key)[0]
+
+    @property
+    def signing_public_key(self) -> bytes:
+        return protocol.signing_public_key_from_secret(self.secret_key)
 
     # -- transport -------------------------------------------------------------------------
 
@@ -122,27 +148,66 @@ class Person:
 
     # -- journeys --------------------------------------------------------------------------
 
-    def join(self, code: str, name: str | None = None, password: str | None = None) -> Person:
+    def join(
+        self,
+        code: str,
+        name: str | None = None,
+        password: str | None = None,
+        *,
+        as_root: bool = False,
+    ) -> Person:
+        """Join with a server-made code (the setup link, or an invitation made before trust
+        anchors). ``as_root``: at setup, send this service manager's own certificate."""
+        invitation = self._start_join({"code": code}, name, password)
+        body = self.join_body(code, self._account_keys(invitation))
+        if as_root:
+            statement, signature = self.sign_staff_cert(self.account_id, self.role, self)
+            body["staff_cert"] = {"statement": b64(statement), "signature": b64(signature)}
+        completed = self.post_json("/api/join/complete", body)
+        assert completed.status_code == 200, completed.text
+        return self
+
+    def join_invited(
+        self, code_text: str, name: str | None = None, password: str | None = None
+    ) -> Person:
+        """Join with a code made in the inviter's browser (docs/api-trust.md): find the
+        invitation by its lookup id, check its MAC before anything else is sent, redeem it
+        with the redeem proof."""
+        found = protocol.invitation_secrets(protocol.decode_invitation_code(code_text))
+        invitation = self._start_join({"lookup_id": found.lookup_id}, name, password)
+        fields = {name: invitation[name] for name in INVITATION_MAC_FIELDS}
+        protocol.check_invitation_mac(found.mac_key, fields, protocol.b64decode(invitation["mac"]))
+        body: dict[str, Any] = self.join_body("", self._account_keys(invitation))
+        del body["code"]
+        body["redeem_proof"] = b64(found.redeem_proof)
+        completed = self.post_json("/api/join/complete", body)
+        assert completed.status_code == 200, completed.text
+        return self
+
+    def _start_join(
+        self, start: dict[str, str], name: str | None, password: str | None
+    ) -> dict[str, Any]:
         self.name = name or f"person {next(_names)}"
         self.password = password or secrets.token_urlsafe(12)
-        started = self.post_json("/api/join/start", {"code": code})
+        started = self.post_json("/api/join/start", start)
         assert started.status_code == 200, started.text
-        invitation = started.json()
+        invitation: dict[str, Any] = started.json()
         self.account_id = invitation["account_id"]
         self.role = invitation["role"]
+        return invitation
+
+    def _account_keys(self, invitation: dict[str, Any]) -> protocol.AccountKeys:
         kdf = invitation["kdf"]
         keys = protocol.derive_account_keys(
             self.password, protocol.b64decode(kdf["salt"]), kdf["ops"], kdf["mem"]
         )
         self.secret_key, self.public_key = protocol.generate_identity()
         self.recovery_key = protocol.generate_recovery_key()
-        completed = self.post_json("/api/join/complete", self.join_body(code, keys))
-        assert completed.status_code == 200, completed.text
-        return self
+        return keys
 
-    def join_body(self, code: str, keys: protocol.AccountKeys) -> dict[str, str]:
+    def join_body(self, code: str, keys: protocol.AccountKeys) -> dict[str, Any]:
         b64 = protocol.b64encode
-        return {
+        body: dict[str, Any] = {
             "code": code,
             "sign_in_name": self.name,
             "public_key": b64(self.public_key),
@@ -154,6 +219,111 @@ class Person:
             "recovery_bundle": b64(
                 protocol.wrap_with_recovery(self.recovery_key, self.account_id, self.secret_key)
             ),
+        }
+        if not self.legacy:
+            body["signing_public_key"] = b64(self.signing_public_key)
+        return body
+
+    # -- trust anchors (docs/api-trust.md) -------------------------------------------------
+
+    def sign_staff_cert(
+        self, account_id: str, role: str, subject: Person, issued_at: str | None = None
+    ) -> tuple[bytes, bytes]:
+        """A staff-cert by this person for ``subject``'s keys."""
+        return protocol.sign_staff_cert(
+            self.signing_secret,
+            {
+                "account_id": account_id,
+                "role": role,
+                "box_public_key": b64(subject.public_key),
+                "signing_public_key": b64(subject.signing_public_key),
+                "issued_at": issued_at or NOW,
+                "issuer_account_id": self.account_id,
+            },
+        )
+
+    def certify(self, subject: Person) -> httpx.Response:
+        """The Certify page's sealer: a staff-cert for ``subject``, posted."""
+        statement, signature = self.sign_staff_cert(subject.account_id, subject.role, subject)
+        return self.post_json(
+            "/api/trust/certificates",
+            {"statement": b64(statement), "signature": b64(signature)},
+        )
+
+    def sign_revocation(self, subject: Person, reason: str = "disabled") -> dict[str, str]:
+        statement, signature = protocol.sign_revocation(
+            self.signing_secret,
+            {
+                "account_id": subject.account_id,
+                "revoked_at": NOW,
+                "issuer_account_id": self.account_id,
+                "reason": reason,
+            },
+        )
+        return {"statement": b64(statement), "signature": b64(signature)}
+
+    def case_key_statement(
+        self, case_id: str, case_public_key: bytes, epoch: int = 1
+    ) -> dict[str, str]:
+        statement, signature = protocol.sign_case_key_epoch(
+            self.signing_secret,
+            {
+                "case_id": case_id,
+                "epoch": epoch,
+                "case_public_key": b64(case_public_key),
+                "issued_at": NOW,
+                "issuer_account_id": self.account_id,
+            },
+        )
+        return {"statement": b64(statement), "signature": b64(signature)}
+
+    def prepare_invitation(self, role: Role, participant_id: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"role": role.value}
+        if participant_id is not None:
+            body["participant_id"] = participant_id
+        response = self.post_json("/api/invitations/prepare", body)
+        assert response.status_code == 200, response.text
+        prepared: dict[str, Any] = response.json()
+        return prepared
+
+    def invite(
+        self, role: Role, participant_id: str | None = None, case_id: str | None = None
+    ) -> str:
+        """The inviter's browser (docs/api-trust.md): reserve an invitation, make its code and
+        MAC, seal it; the code's text, shown once."""
+        prepared = self.prepare_invitation(role, participant_id)
+        code_text, sealed = self.seal_for(prepared, role, participant_id, case_id)
+        response = self.post_json(f"/api/invitations/{prepared['invitation_id']}/seal", sealed)
+        assert response.status_code == 200, response.text
+        return code_text
+
+    def seal_for(
+        self,
+        prepared: dict[str, Any],
+        role: Role,
+        participant_id: str | None = None,
+        case_id: str | None = None,
+    ) -> tuple[str, dict[str, str]]:
+        """A fresh code for a prepared invitation, and the seal body it makes."""
+        code, code_text = protocol.generate_invitation_code()
+        found = protocol.invitation_secrets(code)
+        fields = {
+            "invitation_id": prepared["invitation_id"],
+            "account_id": prepared["account_id"],
+            "role": role.value,
+            "case_id": case_id,
+            "participant_id": participant_id,
+            "inviter_account_id": self.account_id,
+            "inviter_box_public_key": b64(self.public_key),
+            "inviter_signing_public_key": b64(self.signing_public_key),
+            "root_account_id": prepared["root"]["account_id"],
+            "root_signing_public_key": prepared["root"]["signing_public_key"],
+            "expires_at": prepared["expires_at"],
+        }
+        return code_text, {
+            "lookup_id": found.lookup_id,
+            "redeem_proof_hash": b64(protocol.invitation_redeem_hash(found.redeem_proof)),
+            "mac": b64(protocol.invitation_mac(found.mac_key, fields)),
         }
 
     def auth_key_for(self, name: str, password: str) -> bytes:
@@ -281,12 +451,18 @@ class Person:
 
 
 class Portal:
-    """The service under test: makes people and invitations."""
+    """The service under test: makes people and invitations.
+
+    The first service manager it makes is the service root (their setup sends their own
+    certificate); every other member of staff is certified by the root, as a service manager
+    would on the Certify page, so that everyone's browser would trust them.
+    """
 
     def __init__(self, http: httpx.Client, settings: Settings, engine: Engine) -> None:
         self.http = http
         self.settings = settings
         self.sessions = make_session_factory(engine)
+        self.root: Person | None = None
 
     def visitor(self) -> Person:
         return Person(self.http)
@@ -303,6 +479,7 @@ class Portal:
         return issued.code
 
     def invitation_code(self, inviter: Person, role: Role) -> str:
+        """A server-made code, as invitations were made before trust anchors."""
         with self.db() as db:
             account = db.get(Account, inviter.account_id)
             assert account is not None
@@ -310,15 +487,43 @@ class Portal:
             db.commit()
         return issued.code
 
+    def service_root(self) -> Person:
+        """The first service manager: the root of the trust chain."""
+        if self.root is None:
+            self.root = self.visitor().join(self.setup_code(), as_root=True)
+        return self.root
+
+    def certified(self, person: Person) -> Person:
+        """``person`` (staff) certified by the root."""
+        root = self.service_root()
+        response = root.certify(person)
+        if response.status_code == 401:  # the test signed the root out: back in
+            root.sign_in()
+            response = root.certify(person)
+        assert response.status_code == 200, response.text
+        return person
+
     def service_manager(self) -> Person:
-        return self.visitor().join(self.setup_code())
+        """A service manager: the root first, then others, each through a setup link and
+        certified by the root."""
+        if self.root is None:
+            return self.service_root()
+        return self.certified(self.visitor().join(self.setup_code()))
 
     def person(self, role: Role, inviter: Person | None = None) -> Person:
-        """A signed-in person with ``role``, invited the way the service would invite them."""
+        """A signed-in person with ``role``, invited the way the service would invite them:
+        staff and supporters with codes made in the inviter's browser (staff then certified);
+        a participant without a case with a server-made code (a participant's invitation made
+        in the browser names its case: see ``tests/cases_world.py``)."""
         if role is Role.SERVICE_MANAGER:
             return self.service_manager()
         if inviter is None:
             inviter = self.service_manager()
             if role is not Role.FACILITATOR:
-                inviter = self.visitor().join(self.invitation_code(inviter, Role.FACILITATOR))
-        return self.visitor().join(self.invitation_code(inviter, role))
+                inviter = self.person(Role.FACILITATOR, inviter)
+        if role is Role.PARTICIPANT:
+            return self.visitor().join(self.invitation_code(inviter, role))
+        person = self.visitor().join_invited(inviter.invite(role))
+        if role.is_staff:
+            self.certified(person)
+        return person

@@ -56,6 +56,10 @@ class Account(Base):
         String(255), comment="argon2 hash of the key derived from the recovery code"
     )
     public_key: Mapped[Blob]
+    signing_public_key: Mapped[bytes | None] = mapped_column(
+        comment="Ed25519, derived in the browser from the identity key; NULL until the "
+        "account's browser registers it (accounts made before trust anchors)"
+    )
     key_bundle: Mapped[Blob] = mapped_column(comment="secret key wrapped in the browser")
     recovery_bundle: Mapped[Blob] = mapped_column(comment="secret key wrapped by the recovery key")
     created_at: Mapped[Timestamp]

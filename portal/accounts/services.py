@@ -76,6 +76,9 @@ class NewAccountKeys:
     bundle: bytes
     recovery_auth: bytes
     recovery_bundle: bytes
+    # Derived in the browser from the identity secret key; None from a browser made before
+    # trust anchors (it registers the key at its next sign-in).
+    signing_public_key: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ def create_account(
         auth_hash=hash_key(hasher, new.keys.auth_key),
         recovery_auth_hash=hash_key(hasher, new.keys.recovery_auth),
         public_key=new.keys.public_key,
+        signing_public_key=new.keys.signing_public_key,
         key_bundle=new.keys.bundle,
         recovery_bundle=new.keys.recovery_bundle,
         created_at=now,
@@ -273,6 +277,47 @@ def complete_recovery(
         subject_id=account.id,
     )
     return account
+
+
+# ------------------------------------------------------------------------------ signing key
+
+
+def security_digits(account: Account) -> str:
+    """The account's security number as people compare it (60 digits): over both keys once the
+    account has a signing key, over its box key alone until then (docs/protocol-v1.md, "Which
+    security number people see")."""
+    if account.signing_public_key is not None:
+        return protocol.identity_fingerprint_digits(account.public_key, account.signing_public_key)
+    return protocol.fingerprint_digits(account.public_key)
+
+
+def security_number(account: Account) -> str:
+    """``security_digits``, grouped as people read them."""
+    return protocol.format_fingerprint(security_digits(account))
+
+
+def register_signing_key(
+    db: Session, settings: Settings, account: Account, signing_public_key: bytes
+) -> None:
+    """An account made before trust anchors registers the signing key its browser derived.
+
+    Accepted once: the same key again changes nothing, another one is refused (it would let
+    whoever holds a session replace the key that certificates name). The server checks only
+    the length; browsers check the key against certificates and security numbers.
+    """
+    lock_row(db, account)
+    if account.signing_public_key is not None:
+        if account.signing_public_key == signing_public_key:
+            return
+        raise Conflict("This account already has a signing key.", field="signing_public_key")
+    account.signing_public_key = signing_public_key
+    record(
+        db,
+        settings,
+        AuditTag.ACCOUNT_SIGNING_KEY_REGISTERED,
+        actor_id=account.id,
+        subject_id=account.id,
+    )
 
 
 # ----------------------------------------------------------------------------------- the vault

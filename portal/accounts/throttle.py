@@ -142,3 +142,21 @@ def prune(db: Session, settings: Settings, *, limit: int) -> int:
     if ids:
         db.execute(delete(SignInFailure).where(SignInFailure.id.in_(ids)))
     return len(ids)
+
+
+# Security reports (POST /api/security-events): a browser that refused something reports it;
+# counted per account, or per address for someone joining (no session), so nobody can fill the
+# audit trail with reports.
+REPORT = "report"
+REPORTS_PER_WINDOW = 10
+
+
+def report_key(server_secret: bytes, who: str) -> bytes:
+    return protocol.token_hash(server_secret, "throttle-report:" + who)
+
+
+def check_and_count_report(db: Session, settings: Settings, key: bytes) -> None:
+    """Refuse a report over the limit; otherwise count it (kept with the report itself)."""
+    _refuse_while_over(db, settings, [(REPORT, key, REPORTS_PER_WINDOW)], "to report a problem")
+    db.add(SignInFailure(scope=REPORT, key_hash=key, at=utcnow()))
+    db.flush()

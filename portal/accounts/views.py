@@ -7,7 +7,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from portal import protocol, wire
 from portal.accounts import services, sessions
-from portal.accounts.models import Account, Role
+from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.errors import NotSignedIn
@@ -38,11 +38,19 @@ def signed_in_response(ctx: Ctx, account: Account, next_url: str, **extra: objec
         {
             "account_id": account.id,
             "public_key": protocol.b64encode(account.public_key),
+            "signing_public_key": _signing_key_json(account),
             "session_key": protocol.b64encode(started.session_key),
             "next": next_url,
             **extra,
         }
     )
+
+
+def _signing_key_json(account: Account) -> str | None:
+    """The registered signing key; None tells the browser to register it
+    (POST /api/account/signing-key)."""
+    key = account.signing_public_key
+    return protocol.b64encode(key) if key is not None else None
 
 
 def end_signed_in_session(ctx: Ctx) -> None:
@@ -88,11 +96,13 @@ def recover_page(ctx: Ctx) -> Response:
 @endpoint()
 def account(ctx: Ctx) -> Response:
     me = ctx.require_account()
-    digits = protocol.fingerprint_digits(me.public_key)
+    digits = services.security_digits(me)
     return ctx.render(
         "accounts/account.html",
         fingerprint=protocol.format_fingerprint(digits),
         fingerprint_digits=digits,
+        box_public_key=protocol.b64encode(me.public_key),
+        signing_public_key=_signing_key_json(me) or "",
         changed=ctx.query("changed"),
     )
 
@@ -221,6 +231,7 @@ def api_session(ctx: Ctx) -> Response:
         {
             "account_id": current.account.id,
             "public_key": protocol.b64encode(current.account.public_key),
+            "signing_public_key": _signing_key_json(current.account),
             "session_key": protocol.b64encode(current.session_key),
             "idle_remaining": current.idle_seconds,
         }
@@ -322,6 +333,14 @@ def api_recovery_complete(ctx: Ctx) -> Response:
     return signed_in_response(ctx, recovered, ctx.url_for("home"))
 
 
+@endpoint()
+def api_register_signing_key(ctx: Ctx) -> Response:
+    """An account made before trust anchors registers its signing key (accepted once)."""
+    key = ctx.fields.binary("signing_public_key", length=KEY)
+    services.register_signing_key(ctx.db, ctx.settings, ctx.require_account(), key)
+    return JSONResponse({"signing_public_key": protocol.b64encode(key)})
+
+
 MAX_VAULT = 256 * 1024
 
 
@@ -342,32 +361,3 @@ def api_save_vault(ctx: Ctx) -> Response:
 @endpoint(Access.PUBLIC, touch=False)
 def healthz(ctx: Ctx) -> Response:
     return Response("ok", media_type="text/plain")
-
-
-# ------------------------------------------------------------------------------------ staff
-
-SERVICE_MANAGER = frozenset({Role.SERVICE_MANAGER})
-
-
-def _people_page(ctx: Ctx, template: str, closed: Account | None = None) -> Response:
-    return ctx.render(
-        template,
-        staff=services.staff_accounts(ctx.db),
-        me=ctx.require_account(),
-        closed=closed,
-    )
-
-
-@endpoint(roles=SERVICE_MANAGER)
-def staff_page(ctx: Ctx) -> Response:
-    return _people_page(ctx, "staff/people.html")
-
-
-@endpoint(roles=SERVICE_MANAGER)
-def disable_staff_account(ctx: Ctx) -> Response:
-    closed = services.disable_account(
-        ctx.db, ctx.settings, ctx.require_account(), ctx.request.path_params["account_id"]
-    )
-    if ctx.is_htmx:
-        return _people_page(ctx, "staff/_people_list.html", closed=closed)
-    return ctx.redirect("staff_page")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, Blob, Timestamp
@@ -20,3 +20,6 @@ class AuditEvent(Base):
     row_hash: Mapped[bytes] = mapped_column(
         unique=True, comment="keyed BLAKE2b over this row and prev_hash: edits break the chain"
     )
+
+    # Security events (security:<kind>) are listed newest first on home pages.
+    __table_args__ = (Index("ix_audit_events_tag", "tag", "id"),)

@@ -108,6 +108,22 @@ def events_about(session: Session, subject_ids: list[str]) -> list[AuditEvent]:
     )
 
 
+def latest_tagged(
+    session: Session,
+    tags: list[str],
+    *,
+    subject_ids: list[str] | None = None,
+    limit: int = 20,
+) -> list[AuditEvent]:
+    """The newest events with one of these tags (about one of these subjects, if given)."""
+    query = select(AuditEvent).where(AuditEvent.tag.in_(tags))
+    if subject_ids is not None:
+        if not subject_ids:
+            return []
+        query = query.where(AuditEvent.subject_id.in_(subject_ids))
+    return list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
+
+
 def verify_chain(session: Session, settings: Settings) -> ChainReport:
     key = chain_key(settings.secret_key.reveal())
     prev_hash = GENESIS

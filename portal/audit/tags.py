@@ -7,6 +7,7 @@ class AuditTag(StrEnum):
     SETUP_LINK_ISSUED = "setup:link-issued"
     INVITATION_CREATED = "invitation:created"
     INVITATION_REVOKED = "invitation:revoked"
+    INVITATION_SEALED = "invitation:sealed"
     ACCOUNT_JOINED = "account:joined"
     ACCOUNT_SIGNED_IN = "account:signed-in"
     ACCOUNT_SIGNIN_FAILED = "account:signin-failed"
@@ -18,6 +19,10 @@ class AuditTag(StrEnum):
     ACCOUNT_PASSWORD_CHANGED = "account:password-changed"  # noqa: S105  (a tag, not a password)
     ACCOUNT_RECOVERED = "account:recovered"
     ACCOUNT_DISABLED = "account:disabled"
+    ACCOUNT_SIGNING_KEY_REGISTERED = "account:signing-key-registered"
+    TRUST_ROOT_ESTABLISHED = "trust:root-established"
+    TRUST_STAFF_CERTIFIED = "trust:staff-certified"
+    TRUST_STAFF_REVOKED = "trust:staff-revoked"
     CASE_OPENED = "case:opened"
     CASE_PAUSED = "case:paused"
     CASE_RESUMED = "case:resumed"
@@ -42,3 +47,9 @@ class AuditTag(StrEnum):
     MESSAGE_DECLINED = "message:declined"
     MESSAGE_WITHDRAWN = "message:withdrawn"
     MESSAGE_CONTENT_DELETED = "message:content-deleted"
+    # What a browser refused and reported (POST /api/security-events): security:<kind>.
+    SECURITY_CASE_KEY_NOT_GENUINE = "security:case-key-not-genuine"
+    SECURITY_CASE_GRANT_NOT_GENUINE = "security:case-grant-not-genuine"
+    SECURITY_RELEASE_NOT_GENUINE = "security:release-not-genuine"
+    SECURITY_INVITATION_NOT_GENUINE = "security:invitation-not-genuine"
+    SECURITY_TRUST_LOG_NOT_GENUINE = "security:trust-log-not-genuine"

@@ -102,6 +102,25 @@ class CaseKeyGrant(Base):
     __table_args__ = (UniqueConstraint("case_id", "epoch", "recipient_id"),)
 
 
+class CaseKeyEpoch(Base):
+    """A signed case key epoch: the `case-key` statement (docs/protocol-v1.md) by which a
+    facilitator vouches for the case public key of that epoch. Browsers accept a case public
+    key only with such a statement from trusted staff; the server cannot make one."""
+
+    __tablename__ = "case_key_epochs"
+
+    case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    epoch: Mapped[int] = mapped_column(primary_key=True)
+    statement: Mapped[bytes] = mapped_column(
+        comment="the case-key statement (canonical JSON) exactly as signed"
+    )
+    signature: Mapped[Blob]
+    signer_account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[Timestamp]
+
+
 class Participant(Base):
     __tablename__ = "participants"
 

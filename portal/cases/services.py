@@ -17,6 +17,7 @@ from portal.cases.models import (
     Case,
     CaseCondition,
     CaseFacilitator,
+    CaseKeyEpoch,
     CaseKeyGrant,
     Format,
     Participant,
@@ -33,6 +34,7 @@ from portal.cases.states import (
 from portal.db import utcnow
 from portal.errors import BadInput, Conflict
 from portal.settings import Settings
+from portal.trust.statements import SignedStatement, key_text, open_signed
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./_-]{1,39}$")
 MAX_SEALED_NAME = 24 + 16 + 400  # nonce, tag, and a generous display name
@@ -48,8 +50,17 @@ def open_case(
     label: str,
     public_key: bytes,
     own_grant: bytes,
+    case_key_statement: SignedStatement | None = None,
 ) -> Case:
-    """A new case whose key pair the facilitator's browser made, with the grant to themself."""
+    """A new case whose key pair the facilitator's browser made, with the grant to themself,
+    and (from browsers that have trust anchors) the signed ``case-key`` statement for epoch 1.
+
+    The statement must be signed with the facilitator's registered signing key and name this
+    case, epoch 1, this public key and the facilitator as issuer; it is kept as the case's
+    first key epoch and served with the case key. Browsers check it themselves.
+    """
+    if case_key_statement is not None:
+        _check_case_key_statement(facilitator, case_id, 1, public_key, case_key_statement)
     reference = " ".join(reference.split())
     if not reference:
         raise BadInput("Enter the case reference.", field="reference")
@@ -95,9 +106,41 @@ def open_case(
             created_at=now,
         )
     )
+    if case_key_statement is not None:
+        db.add(
+            CaseKeyEpoch(
+                case_id=case.id,
+                epoch=1,
+                statement=case_key_statement.statement,
+                signature=case_key_statement.signature,
+                signer_account_id=facilitator.id,
+                created_at=now,
+            )
+        )
     db.flush()
     record(db, settings, AuditTag.CASE_OPENED, actor_id=facilitator.id, subject_id=case.id)
     return case
+
+
+def _check_case_key_statement(
+    facilitator: Account, case_id: str, epoch: int, public_key: bytes, signed: SignedStatement
+) -> None:
+    field = "case_key_statement"
+    fields = open_signed("case-key", facilitator.signing_public_key, signed, field=field)
+    if (
+        fields["case_id"] != case_id
+        or fields["epoch"] != epoch
+        or fields["case_public_key"] != key_text(public_key)
+        or fields["issuer_account_id"] != facilitator.id
+    ):
+        raise BadInput(
+            "The signed case key does not name this case, its first key and you.", field=field
+        )
+
+
+def case_key_epoch_for(db: Session, case: Case) -> CaseKeyEpoch | None:
+    """The signed statement for the case's current key epoch, if its opener's browser made one."""
+    return db.get(CaseKeyEpoch, (case.id, case.key_epoch))
 
 
 def case_key_grant_for(db: Session, case: Case, account: Account) -> CaseKeyGrant | None:

@@ -13,8 +13,9 @@ from starlette.responses import JSONResponse, Response
 from portal import protocol, wire
 from portal.accounts.models import Role
 from portal.cases import policy, services
-from portal.cases.models import Case, Participant
+from portal.cases.models import Case, CaseKeyEpoch, Participant
 from portal.errors import BadInput
+from portal.trust import schemas as trust_schemas
 from portal.web import Ctx, endpoint
 
 FACILITATOR = frozenset({Role.FACILITATOR})
@@ -52,6 +53,7 @@ def api_open_case(ctx: Ctx) -> Response:
         label=f.text("label", max_length=80, required=False),
         public_key=f.binary("public_key", length=KEY),
         own_grant=f.binary("grant", length=wire.CASE_GRANT),
+        case_key_statement=trust_schemas.optional_signed_statement(f, "case_key_statement"),
     )
     return ctx.navigate(ctx.url_for("case_page", case_id=case.id), case_id=case.id)
 
@@ -68,8 +70,22 @@ def api_case_key(ctx: Ctx) -> Response:
             "epoch": case.key_epoch,
             "case_public_key": protocol.b64encode(case.public_key),
             "grant": protocol.b64encode(grant.grant),
+            "sender_account_id": grant.sender.id,
             "sender_public_key": protocol.b64encode(grant.sender.public_key),
+            "case_key_statement": case_key_statement_json(
+                services.case_key_epoch_for(ctx.db, case)
+            ),
         }
+    )
+
+
+def case_key_statement_json(epoch: CaseKeyEpoch | None) -> dict[str, str] | None:
+    """The signed case key of the current epoch (docs/api-trust.md), or None for a case opened
+    by a browser made before trust anchors."""
+    if epoch is None:
+        return None
+    return trust_schemas.signed_statement_json(
+        epoch.statement, epoch.signature, epoch.signer_account_id
     )
 
 

@@ -1,4 +1,6 @@
-"""Invitation rows: a single-use, expiring code, of which only a keyed hash is stored."""
+"""Invitation rows: a single-use, expiring code. The server keeps a keyed hash of a code it
+made (the setup link), or for a code the inviter's browser made its lookup id, the hash of its
+redeem proof and the inviter's MAC (docs/api-trust.md)."""
 
 from __future__ import annotations
 
@@ -18,12 +20,15 @@ class InvitationPurpose(StrEnum):
 
 
 class Invitation(Base):
-    """A single-use, expiring code; only its keyed hash is stored."""
+    """A single-use, expiring code; never the code itself."""
 
     __tablename__ = "invitations"
 
     id: Mapped[IdColumn]
-    code_hash: Mapped[bytes] = mapped_column(unique=True)
+    code_hash: Mapped[bytes | None] = mapped_column(
+        unique=True,
+        comment="server-made codes (setup links, older invitations); NULL for browser-made",
+    )
     purpose: Mapped[InvitationPurpose] = mapped_column(str_enum(InvitationPurpose))
     role: Mapped[Role] = mapped_column(str_enum(Role))
     account_id: Mapped[str] = mapped_column(
@@ -41,5 +46,27 @@ class Invitation(Base):
     expires_at: Mapped[datetime]
     redeemed_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+    # A browser-made code (docs/api-trust.md): the server holds what finds and checks it, and
+    # nothing that makes it. Set together when the inviter's browser seals the reservation.
+    lookup_id: Mapped[str | None] = mapped_column(
+        String(32),
+        unique=True,
+        comment="browser-made code: first 16 bytes of H(lookup, code) as hex",
+    )
+    redeem_proof_hash: Mapped[bytes | None] = mapped_column(
+        unique=True,
+        comment="H(redeem-hash, redeem proof): checks a redemption, cannot make one",
+    )
+    mac: Mapped[bytes | None] = mapped_column(
+        comment="the inviter's MAC over the invitation under a key from the code"
+    )
+    sealed_at: Mapped[datetime | None]
+    # The keys the MAC covers, as they were when the invitation was reserved (what the
+    # prepare answer and the inviter's own browser gave the MAC): served to the joiner as kept.
+    inviter_box_public_key: Mapped[bytes | None]
+    inviter_signing_public_key: Mapped[bytes | None]
+    root_account_id: Mapped[str | None] = mapped_column(String(36))
+    root_signing_public_key: Mapped[bytes | None]
 
     created_by: Mapped[Account | None] = relationship(foreign_keys=[created_by_id])

@@ -1,19 +1,31 @@
 """Invitation rules: issuing codes (setup links, staff, case participants), revoking them, and
 joining with one. Never commits.
 
-A code is shown once, when it is made; only its keyed hash is kept. Joining creates the account
-(``portal/accounts``) and, for a participant's invitation, links it to its case participant
-(``portal/cases``).
+Two kinds of code:
+- **browser-made** (docs/api-trust.md): the server reserves an invitation
+  (``prepare_invitation``), the inviter's browser makes the code and seals the reservation with
+  the code's lookup id, the hash of its redeem proof and a MAC over the invitation
+  (``seal_invitation``). The server never sees the code or the MAC key: it cannot redeem the
+  invitation, nor change who it says invited the joiner without the joiner's browser noticing.
+- **server-made**: the setup link printed on the operator's console, and invitations made
+  before trust anchors (still accepted until they are used or expire). Shown once; only a keyed
+  hash is kept.
+
+Joining creates the account (``portal/accounts``), for a participant's invitation links it to
+its case participant (``portal/cases``), and at setup makes the first service manager the
+service root with its own certificate (``portal/trust``).
 """
 
 from __future__ import annotations
 
+import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import protocol
@@ -24,11 +36,14 @@ from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.cases import services as cases
 from portal.cases.models import Case, Participant
-from portal.db import new_id, utcnow
-from portal.errors import Conflict, Forbidden, Gone, NotFound
+from portal.cases.states import ParticipantAction
+from portal.db import lock_row, new_id, required, utcnow
+from portal.errors import BadInput, Conflict, Forbidden, Gone, NotFound
 from portal.invitations import policy
 from portal.invitations.models import Invitation, InvitationPurpose
 from portal.settings import Settings
+from portal.trust import services as trust
+from portal.trust.statements import SignedStatement, protocol_time
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 INVITATION_CODE_LENGTH = 16  # 80 bits, typed by people; guessing is throttled
@@ -87,6 +102,140 @@ def _new_invitation(
     db.add(invitation)
     db.flush()
     return invitation
+
+
+# ------------------------------------------------------------------- browser-made codes
+
+
+def prepare_invitation(
+    db: Session,
+    settings: Settings,
+    inviter: Account,
+    role: Role,
+    *,
+    participant: tuple[Case, Participant] | None = None,
+) -> Invitation:
+    """Reserve an invitation for the inviter's browser to make a code for and seal.
+
+    ``participant`` (a case the inviter facilitates, and one of its participants, authorised
+    by the caller) for a participant's invitation; none for staff and supporters. Usable only
+    once sealed; the expiry is whole seconds, as the MAC writes it.
+    """
+    if not policy.can_invite(inviter, role):
+        raise Forbidden("You cannot invite someone to that role.")
+    if inviter.signing_public_key is None:
+        raise Conflict(
+            "Your browser has not registered your signing key yet. Please sign out, sign in "
+            "again and try once more."
+        )
+    root = trust.service_root(db)
+    if root is None:
+        raise Conflict(
+            "This service has no root yet, so an invitation could not be vouched for. Ask your "
+            "service manager to certify themself on the Certify staff page first."
+        )
+    if role is Role.PARTICIPANT:
+        if participant is None:
+            raise BadInput("Choose the participant to invite.", field="participant_id")
+        case, person = participant
+        lock_row(db, person)
+        cases.require_participant_action(case, person, ParticipantAction.INVITE)
+    elif participant is not None:
+        raise BadInput(
+            "Only a participant's invitation names a participant.", field="participant_id"
+        )
+    now = utcnow().replace(microsecond=0)
+    invitation = Invitation(
+        code_hash=None,
+        purpose=InvitationPurpose.INVITE,
+        role=role,
+        account_id=new_id(),
+        kdf_salt=secrets.token_bytes(16),
+        kdf_ops=settings.kdf_ops,
+        kdf_mem=settings.kdf_mem_kib * 1024,
+        created_by_id=inviter.id,
+        participant_id=participant[1].id if participant else None,
+        created_at=now,
+        expires_at=now + timedelta(days=settings.invitation_days),
+        inviter_box_public_key=inviter.public_key,
+        inviter_signing_public_key=inviter.signing_public_key,
+        root_account_id=root.account_id,
+        root_signing_public_key=root.signing_public_key,
+    )
+    db.add(invitation)
+    db.flush()
+    record(db, settings, AuditTag.INVITATION_CREATED, actor_id=inviter.id, subject_id=invitation.id)
+    return invitation
+
+
+def seal_invitation(
+    db: Session,
+    settings: Settings,
+    inviter: Account,
+    invitation_id: str,
+    *,
+    lookup_id: str,
+    redeem_proof_hash: bytes,
+    mac: bytes,
+) -> Invitation:
+    """The inviter's browser made the code: keep what finds and checks it, and the MAC.
+
+    Only the inviter may seal (the MAC covers their keys). For a participant, any earlier
+    unused invitation stops working now, as it did when the server made the code.
+    """
+    invitation = db.get(Invitation, invitation_id) if len(invitation_id) <= 36 else None
+    if (
+        invitation is None
+        or invitation.purpose is not InvitationPurpose.INVITE
+        or invitation.created_by_id != inviter.id
+    ):
+        raise NotFound
+    lock_row(db, invitation)
+    if invitation.lookup_id is not None or invitation.code_hash is not None:
+        raise Conflict("This invitation already has its code.")
+    if invitation.revoked_at is not None or invitation.expires_at <= utcnow():
+        raise Gone("This invitation was withdrawn or has expired. Please make a new one.")
+    if invitation.participant_id is not None:
+        person = db.get(Participant, invitation.participant_id)
+        if person is None:
+            raise Gone("This invitation can no longer be used. Please make a new one.")
+        lock_row(db, person)
+        cases.require_participant_action(person.case, person, ParticipantAction.INVITE)
+        db.execute(
+            update(Invitation)
+            .where(
+                Invitation.participant_id == person.id,
+                Invitation.id != invitation.id,
+                Invitation.redeemed_at.is_(None),
+                Invitation.revoked_at.is_(None),
+            )
+            .values(revoked_at=utcnow())
+        )
+    invitation.lookup_id = lookup_id
+    invitation.redeem_proof_hash = redeem_proof_hash
+    invitation.mac = mac
+    invitation.sealed_at = utcnow()
+    try:
+        with db.begin_nested():
+            db.flush()
+    except IntegrityError:
+        # 128-bit lookup ids do not collide by chance: this code was sent before.
+        raise Conflict("That code is already in use. Please make a new one.") from None
+    record(db, settings, AuditTag.INVITATION_SEALED, actor_id=inviter.id, subject_id=invitation.id)
+    return invitation
+
+
+def invitation_by_lookup_id(db: Session, lookup_id: str) -> Invitation | None:
+    """A browser-made invitation by its lookup id, in whatever state it is."""
+    return db.scalars(select(Invitation).where(Invitation.lookup_id == lookup_id)).first()
+
+
+def is_usable_kind(invitation: Invitation) -> bool:
+    """A code exists for it: server-made, or browser-made and sealed."""
+    return invitation.code_hash is not None or invitation.lookup_id is not None
+
+
+# ---------------------------------------------------------------------- server-made codes
 
 
 def issue_setup_link(db: Session, settings: Settings) -> IssuedInvitation:
@@ -172,6 +321,7 @@ def pending_invitation(db: Session, participant: Participant) -> Invitation | No
         select(Invitation).where(
             Invitation.participant_id == participant.id,
             Invitation.purpose == InvitationPurpose.INVITE,
+            or_(Invitation.code_hash.is_not(None), Invitation.lookup_id.is_not(None)),
             Invitation.redeemed_at.is_(None),
             Invitation.revoked_at.is_(None),
             Invitation.expires_at > utcnow(),
@@ -238,6 +388,8 @@ def invitation_status(invitation: Invitation) -> str:
         return "Withdrawn"
     if invitation.expires_at <= utcnow():
         return "Expired"
+    if not is_usable_kind(invitation):
+        return "Not finished"  # reserved, but the inviter's browser never sealed it
     return "Waiting"
 
 
@@ -267,21 +419,77 @@ class JoinAttempt:
         return cls(throttle.address_key(settings.secret_key.reveal(), "join:" + address))
 
 
+@dataclass(frozen=True)
+class ByCode:
+    """A server-made code: the setup link, or an invitation made before trust anchors."""
+
+    code: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ByLookupId:
+    """A browser-made code, found by its lookup id (it proves nothing: it only finds)."""
+
+    lookup_id: str
+
+
+@dataclass(frozen=True)
+class ByRedeemProof:
+    """A browser-made code, redeemed with the proof derived from it; with its lookup id, if the
+    browser sends it, the invitation is found by that and the proof's hash compared to the one
+    kept in constant time."""
+
+    redeem_proof: bytes = field(repr=False)
+    lookup_id: str | None = None
+
+
+Redemption = ByCode | ByLookupId | ByRedeemProof
+
+
+def _find(db: Session, settings: Settings, redemption: Redemption) -> Invitation | None:
+    match redemption:
+        case ByCode(code):
+            if not code or len(code) > 100:
+                return None
+            return db.scalars(
+                select(Invitation).where(Invitation.code_hash == code_hash(settings, code))
+            ).first()
+        case ByLookupId(lookup_id):
+            return invitation_by_lookup_id(db, lookup_id)
+        case ByRedeemProof(proof, lookup_id):
+            # What the inviter's browser kept for the server: the hash of the proof, never the
+            # proof (a copy of the database cannot redeem an invitation).
+            proof_hash = protocol.invitation_redeem_hash(proof)
+            if lookup_id is not None:
+                found = invitation_by_lookup_id(db, lookup_id)
+            else:
+                found = db.scalars(
+                    select(Invitation).where(Invitation.redeem_proof_hash == proof_hash)
+                ).first()
+            if found is None or found.redeem_proof_hash is None:
+                return None
+            if not hmac.compare_digest(found.redeem_proof_hash, proof_hash):
+                return None
+            return found
+
+
 def usable_invitation(
-    db: Session, settings: Settings, code: str, attempt: JoinAttempt | None = None
+    db: Session,
+    settings: Settings,
+    redemption: Redemption | str,
+    attempt: JoinAttempt | None = None,
 ) -> Invitation:
-    """The invitation a code names, if it can still be used; one message for every failure.
+    """The invitation a code (or a browser-made code's lookup id or redeem proof) names, if it
+    can still be used; one message for every failure.
 
     With an ``attempt`` (a request from someone joining), wrong codes are counted per address
     and too many make it wait, like signing in.
     """
+    if isinstance(redemption, str):
+        redemption = ByCode(redemption)
     if attempt is not None:
         throttle.check_join(db, settings, attempt.address)
-    invitation = None
-    if code and len(code) <= 100:
-        invitation = db.scalars(
-            select(Invitation).where(Invitation.code_hash == code_hash(settings, code))
-        ).first()
+    invitation = _find(db, settings, redemption)
     if (
         invitation is None
         or invitation.redeemed_at is not None
@@ -297,22 +505,80 @@ def usable_invitation(
     return invitation
 
 
+@dataclass(frozen=True)
+class InvitationFields:
+    """What a browser-made invitation's MAC covers, as the server serves it to the joiner
+    (docs/protocol-v1.md, "Invitation codes"); the joiner's browser checks it with the code."""
+
+    fields: dict[str, object]
+    mac: bytes
+
+
+def served_fields(db: Session, invitation: Invitation) -> InvitationFields:
+    """The MAC fields as kept when the invitation was reserved. The server serves them; it
+    cannot change one (another inviter, key, root, role, case or expiry) without the joiner's
+    MAC check failing."""
+    mac = required(invitation.mac, "the MAC of a sealed invitation")
+    participant = (
+        db.get(Participant, invitation.participant_id) if invitation.participant_id else None
+    )
+
+    def key(value: bytes | None) -> str | None:
+        return protocol.b64encode(value) if value is not None else None
+
+    return InvitationFields(
+        fields={
+            "invitation_id": invitation.id,
+            "account_id": invitation.account_id,
+            "role": invitation.role.value,
+            "case_id": participant.case_id if participant else None,
+            "participant_id": invitation.participant_id,
+            "inviter_account_id": invitation.created_by_id,
+            "inviter_box_public_key": key(invitation.inviter_box_public_key),
+            "inviter_signing_public_key": key(invitation.inviter_signing_public_key),
+            "root_account_id": invitation.root_account_id,
+            "root_signing_public_key": key(invitation.root_signing_public_key),
+            "expires_at": protocol_time(invitation.expires_at),
+        },
+        mac=mac,
+    )
+
+
 def complete_join(
     db: Session,
     settings: Settings,
     hasher: PasswordHasher,
-    code: str,
+    redemption: ByCode | ByRedeemProof | str,
     raw_name: str,
     keys: accounts.NewAccountKeys,
     attempt: JoinAttempt | None = None,
+    *,
+    staff_cert: SignedStatement | None = None,
 ) -> Account:
     """Redeem the code: the account it promised, and for a participant their place in the case.
+
+    A browser-made code is redeemed with its redeem proof, and the joiner's browser must send
+    its signing key. At setup, ``staff_cert`` is the first service manager's own certificate:
+    it becomes trust log entry 0 and the account the service root. On a service that has a
+    root, or other service managers already, it is checked and not kept: that service manager
+    is certified like other staff.
 
     Whether a name is taken is said only to someone holding a usable code, and at most
     ``throttle.JOIN_ATTEMPTS_PER_CODE`` times per code in the window: one unused code is not a
     way to learn which sign-in names exist.
     """
-    invitation = usable_invitation(db, settings, code, attempt)
+    if isinstance(redemption, str):
+        redemption = ByCode(redemption)
+    if isinstance(redemption, ByRedeemProof) and keys.signing_public_key is None:
+        raise BadInput("Your browser's signing key is missing.", field="signing_public_key")
+    invitation = usable_invitation(db, settings, redemption, attempt)
+    if staff_cert is not None:
+        if invitation.purpose is not InvitationPurpose.SETUP:
+            raise BadInput(
+                "Only the first service manager sends their own certificate.", field="staff_cert"
+            )
+        if keys.signing_public_key is None:
+            raise BadInput("Your browser's signing key is missing.", field="signing_public_key")
     per_code = throttle.name_key(settings.secret_key.reveal(), "join-code:" + invitation.id)
     if attempt is not None:
         throttle.check_join(db, settings, attempt.address, per_code)
@@ -358,4 +624,12 @@ def complete_join(
         joined = cases.join_participant(db, settings, invitation.participant_id, account)
         if joined is None:
             raise Gone("This invitation can no longer be used. Please ask for a new one.")
+    if staff_cert is not None:
+        first = trust.first_service_manager(db)
+        if trust.service_root(db) is None and first is not None and first.id == account.id:
+            trust.establish_root(db, settings, account, staff_cert, field="staff_cert")
+        else:
+            # A service that has its root, or service managers from before trust anchors
+            # (the longest-serving of them certifies themself as the root): checked, not kept.
+            trust.check_own_certificate(account, staff_cert, field="staff_cert")
     return account

@@ -1,9 +1,11 @@
-"""Invitation endpoints: the staff invitations page, and joining with a code (the join and setup
-pages and their JSON). Thin: parse, authorise, one service, render. A participant's invitation
+"""Invitation endpoints: the staff invitations page, invitations prepared and sealed in the
+inviter's browser (docs/api-trust.md), and joining with a code (the join and setup pages and
+their JSON). Thin: parse, authorise, one service, render. A server-made participant's invitation
 is made on the case page: ``portal/workspace/case_actions.py``."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
@@ -12,7 +14,14 @@ from portal import protocol, wire
 from portal.accounts.models import Role
 from portal.accounts.services import NewAccountKeys
 from portal.accounts.views import end_signed_in_session, signed_in_response
+from portal.cases import policy as case_policy
+from portal.cases.models import Participant
+from portal.errors import BadInput, Forbidden, NotFound
 from portal.invitations import policy, services
+from portal.invitations.models import Invitation
+from portal.trust import schemas as trust_schemas
+from portal.trust import services as trust
+from portal.trust.statements import protocol_time
 from portal.web import Access, Ctx, endpoint
 
 KEY = wire.KEY
@@ -37,30 +46,76 @@ def setup_page(ctx: Ctx) -> Response:
     return ctx.render("accounts/join.html", purpose="setup")
 
 
+LOOKUP_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def _lookup_id(ctx: Ctx) -> str:
+    value = ctx.fields.text("lookup_id", max_length=32)
+    if not LOOKUP_ID.fullmatch(value):
+        raise BadInput(field="lookup_id")
+    return value
+
+
+def _kdf(invitation: Invitation) -> dict[str, object]:
+    return {
+        "salt": protocol.b64encode(invitation.kdf_salt),
+        "ops": invitation.kdf_ops,
+        "mem": invitation.kdf_mem,
+    }
+
+
 @endpoint(Access.PUBLIC)
 def api_join_start(ctx: Ctx) -> Response:
-    code = ctx.fields.text("code", max_length=100)
+    """``{code}`` (the setup link, or an invitation made before trust anchors) or
+    ``{lookup_id}`` (a browser-made code): the invitation, for the browser to check before it
+    sends anything. A browser-made one comes with its MAC fields and ``mac``
+    (docs/api-trust.md): the joiner's browser checks them with the code first."""
+    f = ctx.fields
+    if f.raw("lookup_id") is not None and f.raw("code") is not None:
+        raise BadInput("Send the code's lookup id or the code, not both.", field="code")
     attempt = services.JoinAttempt.from_address(ctx.settings, ctx.client_address)
-    invitation = services.usable_invitation(ctx.db, ctx.settings, code, attempt)
+    if f.raw("lookup_id") is None:
+        code = f.text("code", max_length=100)
+        invitation = services.usable_invitation(ctx.db, ctx.settings, code, attempt)
+        return JSONResponse(
+            {
+                "account_id": invitation.account_id,
+                "role": invitation.role.value,
+                "role_label": invitation.role.label,
+                "purpose": invitation.purpose.value,
+                "kdf": _kdf(invitation),
+            }
+        )
+    by_lookup = services.ByLookupId(_lookup_id(ctx))
+    invitation = services.usable_invitation(ctx.db, ctx.settings, by_lookup, attempt)
+    served = services.served_fields(ctx.db, invitation)
     return JSONResponse(
         {
-            "account_id": invitation.account_id,
-            "role": invitation.role.value,
+            **served.fields,
+            "mac": protocol.b64encode(served.mac),
             "role_label": invitation.role.label,
             "purpose": invitation.purpose.value,
-            "kdf": {
-                "salt": protocol.b64encode(invitation.kdf_salt),
-                "ops": invitation.kdf_ops,
-                "mem": invitation.kdf_mem,
-            },
+            "kdf": _kdf(invitation),
         }
     )
 
 
 @endpoint(Access.PUBLIC)
 def api_join_complete(ctx: Ctx) -> Response:
+    """Create the account: with ``redeem_proof`` (a browser-made code) or ``code`` (setup,
+    older invitations), the keys the browser made, and at setup the first service manager's
+    own ``staff_cert``."""
     f = ctx.fields
-    code = f.text("code", max_length=100)
+    redemption: services.ByCode | services.ByRedeemProof
+    if f.raw("redeem_proof") is not None:
+        if f.raw("code") is not None:
+            raise BadInput("Send the redeem proof or the code, not both.", field="code")
+        redemption = services.ByRedeemProof(
+            f.binary("redeem_proof", length=KEY),
+            _lookup_id(ctx) if f.raw("lookup_id") is not None else None,
+        )
+    else:
+        redemption = services.ByCode(f.text("code", max_length=100))
     name = f.text("sign_in_name", max_length=64)
     keys = NewAccountKeys(
         public_key=f.binary("public_key", length=KEY),
@@ -68,13 +123,84 @@ def api_join_complete(ctx: Ctx) -> Response:
         bundle=f.binary("bundle", length=BUNDLE),
         recovery_auth=f.binary("recovery_auth", length=KEY),
         recovery_bundle=f.binary("recovery_bundle", length=BUNDLE),
+        signing_public_key=f.binary("signing_public_key", length=KEY)
+        if f.raw("signing_public_key") is not None
+        else None,
     )
+    staff_cert = trust_schemas.optional_signed_statement(f, "staff_cert")
     attempt = services.JoinAttempt.from_address(ctx.settings, ctx.client_address)
     new_account = services.complete_join(
-        ctx.db, ctx.settings, ctx.state.auth_hasher, code, name, keys, attempt
+        ctx.db,
+        ctx.settings,
+        ctx.state.auth_hasher,
+        redemption,
+        name,
+        keys,
+        attempt,
+        staff_cert=staff_cert,
     )
     end_signed_in_session(ctx)
-    return signed_in_response(ctx, new_account, ctx.url_for("home"))
+    # The service root, for the new account's browser to pin (the first service manager's
+    # own key at setup; otherwise what the invitation's MAC already vouched for).
+    return signed_in_response(
+        ctx,
+        new_account,
+        ctx.url_for("home"),
+        root=trust_schemas.root_json(trust.service_root(ctx.db)),
+    )
+
+
+# ------------------------------------------------------------------- browser-made codes
+
+INVITABLE = {role.value: role for role in Role}
+
+
+@endpoint(roles=STAFF)
+def api_prepare_invitation(ctx: Ctx) -> Response:
+    """Reserve an invitation for this browser to make a code for (docs/api-trust.md):
+    ``{invitation_id, account_id, expires_at, root}``."""
+    me = ctx.require_account()
+    role: Role = ctx.fields.choice("role", INVITABLE)
+    participant_id = ctx.fields.optional_uuid4("participant_id")
+    if not policy.can_invite(me, role):
+        raise Forbidden("You cannot invite someone to that role.")
+    participant = None
+    if participant_id is not None:
+        person = ctx.db.get(Participant, participant_id)
+        if person is None:
+            raise NotFound
+        case = case_policy.facilitated_case(ctx.db, me, person.case_id)
+        participant = (case, person)
+    invitation = services.prepare_invitation(
+        ctx.db, ctx.settings, me, role, participant=participant
+    )
+    return JSONResponse(
+        {
+            "invitation_id": invitation.id,
+            "account_id": invitation.account_id,
+            "expires_at": protocol_time(invitation.expires_at),
+            "root": trust_schemas.root_json(trust.service_root(ctx.db)),
+        }
+    )
+
+
+@endpoint(roles=STAFF)
+def api_seal_invitation(ctx: Ctx) -> Response:
+    """The code this browser made: ``{lookup_id, redeem_proof_hash, mac}``. The server can
+    find and check a redemption with them, never make one."""
+    f = ctx.fields
+    invitation = services.seal_invitation(
+        ctx.db,
+        ctx.settings,
+        ctx.require_account(),
+        ctx.request.path_params["invitation_id"],
+        lookup_id=_lookup_id(ctx),
+        redeem_proof_hash=f.binary("redeem_proof_hash", length=KEY),
+        mac=f.binary("mac", length=KEY),
+    )
+    return JSONResponse(
+        {"invitation_id": invitation.id, "expires_at": protocol_time(invitation.expires_at)}
+    )
 
 
 # ------------------------------------------------------------------------------------ staff

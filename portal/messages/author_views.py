@@ -9,9 +9,11 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from portal import protocol
 from portal.accounts.models import Role
+from portal.accounts.services import security_number
+from portal.cases import services as case_services
 from portal.cases.models import Participant
+from portal.cases.views import case_key_statement_json
 from portal.content.models import GrantPurpose
 from portal.errors import NotFound
 from portal.messages import composing, drafts, labels, schemas, services
@@ -175,12 +177,14 @@ def api_my_case(ctx: Ctx) -> Response:
             "case_public_grant": b64(participant.case_public_grant)
             if participant.case_public_grant
             else None,
+            "grant_sender_account_id": sender.id if sender else None,
             "grant_sender_public_key": b64(sender.public_key) if sender else None,
-            "facilitator_fingerprint": protocol.format_fingerprint(
-                protocol.fingerprint_digits(sender.public_key)
-            )
-            if sender
-            else None,
+            # The signed case key the browser checks the granted key against
+            # (docs/api-trust.md): by trusted staff, for this case, naming the same key.
+            "case_key_statement": case_key_statement_json(
+                case_services.case_key_epoch_for(ctx.db, case)
+            ),
+            "facilitator_fingerprint": security_number(sender) if sender else None,
             "recipients": [
                 {
                     "participant_id": p.id,

@@ -90,6 +90,7 @@ def api_inbox_open(ctx: Ctx) -> Response:
         "format": message.format.value,
         "length": labels.length_json(message.media_seconds, message.page_count),
         "grant": b64(release.grant.grant),
+        "sender_account_id": release.grant.sender.id,
         "sender_public_key": b64(release.grant.sender.public_key),
         # Handed over with the message itself, never before the recipient chose to open.
         "transcript": note_json(release.transcript),

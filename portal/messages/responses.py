@@ -43,6 +43,7 @@ def note_json(note: Granted | None) -> dict[str, Any] | None:
     return {
         **sealed_json(note.sealed),
         "grant": b64(note.grant.grant),
+        "sender_account_id": note.grant.sender.id,
         "sender_public_key": b64(note.grant.sender.public_key),
     }
 

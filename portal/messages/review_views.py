@@ -210,6 +210,7 @@ def api_review(ctx: Ctx) -> Response:
             "submitted_at": message.submitted_at.isoformat(),
             **sealed_json(review.letter.sealed),
             "grant": b64(review.letter.grant.grant),
+            "author_account_id": review.author_account.id,
             "author_public_key": b64(review.author_account.public_key),
             "author_participant_id": message.author.id,
             "claimed_by_me": message.claimed_by_id == me.id

@@ -67,6 +67,7 @@ class ParticipantView:
     withdrawn_on: str | None
     account_id: str | None
     public_key: str | None  # their account's current public key (base64url), once joined
+    signing_public_key: str | None  # its signing key, once registered (security numbers)
     verified_public_key: str | None  # the key a facilitator compared in person, if any
     verified_on: str  # when the current key was compared in person, or ""
     formats: list[FormatChoice]
@@ -132,6 +133,9 @@ def participant_view(db: Session, case: Case, participant: Participant) -> Parti
         withdrawn_on=date_text(participant.withdrawn_at) if participant.withdrawn_at else None,
         account_id=account.id if account else None,
         public_key=b64(current_key) if current_key else None,
+        signing_public_key=b64(account.signing_public_key)
+        if account and account.signing_public_key
+        else None,
         verified_public_key=b64(participant.verified_public_key)
         if participant.verified_public_key
         else None,

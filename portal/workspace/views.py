@@ -3,16 +3,19 @@ audit trail. Thin: authorise, one service, render."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
 from portal import protocol
+from portal.accounts import services as accounts
 from portal.accounts.models import Role
 from portal.cases import policy as case_policy
 from portal.cases.models import Case, Participant
-from portal.web import Ctx, endpoint
-from portal.workspace import services
+from portal.errors import BadInput
+from portal.web import Access, Ctx, endpoint
+from portal.workspace import security_events, services
 from portal.workspace.case_page import case_page as case_page_context
 
 FACILITATOR = frozenset({Role.FACILITATOR})
@@ -32,8 +35,40 @@ def home(ctx: Ctx) -> Response:
         if context is not None:
             return ctx.render("participant/home.html", **context)
     if me.role is Role.FACILITATOR:
-        return ctx.render("home.html", **services.facilitator_home(ctx.db, me))
-    return ctx.render("home.html")
+        return ctx.render(
+            "home.html",
+            **services.facilitator_home(ctx.db, me),
+            **security_events.context_for(ctx.db, me),
+        )
+    return ctx.render("home.html", **security_events.context_for(ctx.db, me))
+
+
+LOOKUP_ID = re.compile(r"[0-9a-f]{32}")
+
+
+@endpoint(Access.PUBLIC)
+def api_security_event(ctx: Ctx) -> Response:
+    """A browser refused something and reports it (docs/api-trust.md, "Refusals"):
+    ``{kind, case_id?, message_id?, lookup_id?}``. Someone joining has no session and can only
+    report an invitation; everyone else must be signed in."""
+    f = ctx.fields
+    kind = f.choice("kind", security_events.KINDS)
+    lookup_id = f.text("lookup_id", max_length=32, required=False) or None
+    if lookup_id is not None and not LOOKUP_ID.fullmatch(lookup_id):
+        raise BadInput(field="lookup_id")
+    event = security_events.report(
+        ctx.db,
+        ctx.settings,
+        ctx.current.account if ctx.current is not None else None,
+        ctx.client_address,
+        security_events.Report(
+            kind=kind,
+            case_id=f.optional_uuid4("case_id"),
+            message_id=f.optional_uuid4("message_id"),
+            lookup_id=lookup_id,
+        ),
+    )
+    return JSONResponse({"recorded": event.tag})
 
 
 @endpoint(roles=FACILITATOR)
@@ -65,9 +100,10 @@ def participant_json(participant: Participant, *, invitation_pending: bool) -> d
         "joined": account is not None,
         "account_id": account.id if account else None,
         "account_public_key": b64(account.public_key) if account else None,
-        "fingerprint": protocol.format_fingerprint(protocol.fingerprint_digits(account.public_key))
-        if account
+        "account_signing_public_key": b64(account.signing_public_key)
+        if account and account.signing_public_key
         else None,
+        "fingerprint": accounts.security_number(account) if account else None,
         "verified_public_key": b64(participant.verified_public_key)
         if participant.verified_public_key
         else None,

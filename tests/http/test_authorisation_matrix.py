@@ -63,6 +63,20 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/people"): frozenset({SM}),
     # Only a service manager, and never their own account: see tests/http/test_staff.py.
     ("POST", "/staff/people/{account_id}/disable"): frozenset({SM}),
+    # Trust anchors (docs/api-trust.md); the refusals of each are in tests/http/test_trust.py.
+    ("GET", "/api/trust"): EVERYONE_SIGNED_IN,
+    ("GET", "/staff/certify"): frozenset({SM}),
+    # Nobody, with a made-up statement (a real one from a service manager: test_trust.py).
+    ("POST", "/api/trust/certificates"): frozenset(),
+    # Nobody here: everyone made by the factories registered their key when joining.
+    ("POST", "/api/account/signing-key"): frozenset(),
+    # Staff: a service manager for staff, a facilitator for supporters (and participants of
+    # their cases: test_trust.py).
+    ("POST", "/api/invitations/prepare"): STAFF,
+    # Only the inviter, who is nobody here: the invitation is another facilitator's.
+    ("POST", "/api/invitations/{invitation_id}/seal"): frozenset(),
+    # Everyone signed in; someone joining reports only an invitation (test_trust.py).
+    ("POST", "/api/security-events"): EVERYONE_SIGNED_IN,
 }
 
 FAKE_KEY = "A" * 43
@@ -101,6 +115,15 @@ BODIES: dict[str, dict[str, object]] = {
         "bundle": FAKE_BUNDLE,
     },
     "/staff/invitations": {"role": "participant"},
+    "/api/trust/certificates": {"statement": FAKE_KEY, "signature": "A" * 86},
+    "/api/account/signing-key": {"signing_public_key": FAKE_KEY},
+    "/api/invitations/prepare": {"role": "supporter"},
+    "/api/invitations/{invitation_id}/seal": {
+        "lookup_id": "0" * 32,
+        "redeem_proof_hash": FAKE_KEY,
+        "mac": FAKE_KEY,
+    },
+    "/api/security-events": {"kind": "trust-log-not-genuine"},
 }
 
 
@@ -139,7 +162,7 @@ def _call(
     if "{invitation_id}" in template:
         path = template.replace("{invitation_id}", _invitation_by(portal, owner))
     body = BODIES.get(template, {})
-    if template == "/staff/invitations" and person.role == SM:
+    if template in {"/staff/invitations", "/api/invitations/prepare"} and person.role == SM:
         body = {"role": "facilitator"}  # the service manager brings in staff
     if method == "GET":
         response = person.get(path)

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from starlette.routing import Route
 
 from portal import protocol
+from portal.accounts.models import Role
 from portal.routes import routes
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
@@ -49,6 +50,9 @@ KEPT_TABLES = (
     "message_events",
     "drafts",
     "audit_events",
+    "trust_log",
+    "service_root",
+    "case_key_epochs",
 )
 
 # The field names the endpoints read (portal/*/schemas.py, views), so that arbitrary values
@@ -112,6 +116,18 @@ FIELD_NAMES = [
     "declared_bytes",
     "verified_public_key",
     "case_public_grant",
+    # Trust anchors (docs/api-trust.md)
+    "statement",
+    "signature",
+    "signing_public_key",
+    "staff_cert",
+    "case_key_statement",
+    "revocation",
+    "lookup_id",
+    "redeem_proof",
+    "redeem_proof_hash",
+    "mac",
+    "message_id",
 ]
 
 scalars = (
@@ -234,11 +250,28 @@ def world(portal: Portal) -> World:
     case = CaseWorld.build(portal)
     message_id = case.write_letter(case.responsible, "Words to fuzz around.")
     manager = portal.service_manager()
+    # An invitation reserved in the facilitator's browser, not sealed yet, and another's code.
+    prepared = case.facilitator.prepare_invitation(Role.SUPPORTER)["invitation_id"]
+    case.facilitator.invite(Role.SUPPORTER)
     with portal.db() as db:
         object_id = db.execute(
             text("SELECT object_id FROM messages WHERE id = :id"), {"id": message_id}
         ).scalar_one()
-    ids = [case.case_id, message_id, str(object_id), *case.participant_ids.values()]
+        lookup_ids = list(
+            db.execute(
+                text("SELECT lookup_id FROM invitations WHERE lookup_id IS NOT NULL")
+            ).scalars()
+        )
+    ids = [
+        case.case_id,
+        message_id,
+        str(object_id),
+        *case.participant_ids.values(),
+        prepared,
+        *(str(lookup_id) for lookup_id in lookup_ids),
+        manager.account_id,
+        case.facilitator.account_id,
+    ]
     return World(portal, case, manager, portal.visitor(), ids)
 
 

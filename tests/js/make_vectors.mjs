@@ -631,6 +631,7 @@ function trustAnchors(identities, publicKeys) {
       ],
       lookup_id: secrets.lookupId,
       redeem_proof: e(secrets.redeemProof),
+      redeem_hash: e(p.invitationRedeemHash(secrets.redeemProof)),
       mac_key: e(secrets.macKey),
       fields,
       mac: e(p.invitationMac(secrets.macKey, fields)),

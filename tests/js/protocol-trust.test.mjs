@@ -170,6 +170,7 @@ describe("python.json trust anchors recomputed by protocol.js", () => {
       assert.equal(secrets.lookupId, v.lookup_id);
       assert.match(secrets.lookupId, /^[0-9a-f]{32}$/);
       assert.equal(e(secrets.redeemProof), v.redeem_proof);
+      assert.equal(e(p.invitationRedeemHash(secrets.redeemProof)), v.redeem_hash);
       assert.equal(e(secrets.macKey), v.mac_key);
       assert.equal(e(p.invitationMac(secrets.macKey, v.fields)), v.mac);
       p.checkInvitationMac(secrets.macKey, v.fields, d(v.mac));
@@ -246,6 +247,19 @@ describe("trust anchors refuse misuse in protocol.js", () => {
     assert.equal(count, 0);
     assert.deepEqual(head, new Uint8Array(32));
     assert.deepEqual(p.verifyTrustLogExtends(0, new Uint8Array(32), []), new Uint8Array(32));
+  });
+
+  test("invitation_redeem_hash_needs_a_whole_proof_and_is_not_the_proof", () => {
+    const v = py.invitations[0];
+    const proof = d(v.redeem_proof);
+    refuses(() => p.invitationRedeemHash(proof.subarray(0, 31)), "MalformedInput", "31 bytes");
+    refuses(() => p.invitationRedeemHash(new Uint8Array(33)), "MalformedInput", "33 bytes");
+    refuses(() => p.invitationRedeemHash(v.redeem_proof), "MalformedInput", "a string");
+    const kept = p.invitationRedeemHash(proof);
+    const secrets = p.invitationSecrets(d(v.code_bytes));
+    for (const other of [proof, secrets.macKey, d(v.mac)]) {
+      assert.notDeepEqual(kept, other);
+    }
   });
 
   test("invitation_mac_needs_the_code", () => {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 import portal.models  # noqa: F401  (registers every table on Base)
 from portal.db import Base, downgrade, make_engine, upgrade
@@ -71,3 +71,87 @@ def test_maintenance_revision_goes_down_and_up_again(empty_database_url: str) ->
         assert columns == {"job", "holder", "leased_until", "last_finished_at"}
     finally:
         engine.dispose()
+
+
+def test_trust_anchor_revision_keeps_what_was_there_and_goes_down_again(
+    empty_database_url: str,
+) -> None:
+    """0005 on a service from before trust anchors: its accounts and server-made invitations
+    stay as they were (no signing key yet, the code hash kept); down again, browser-made
+    invitations (which have no code hash) go and everything else stays."""
+    upgrade(empty_database_url, "0004")
+    engine = make_engine(empty_database_url)
+    now = "2026-11-01 10:00:00+00:00"
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO accounts (id, role, sign_in_name, kdf_salt, kdf_ops, kdf_mem,"
+                    " auth_hash, recovery_auth_hash, public_key, key_bundle, recovery_bundle,"
+                    " created_at, keys_changed_at) VALUES (:id, 'service_manager',"
+                    " 'old manager', :b, 1, 8388608, 'h', 'h', :b, :b, :b, :now, :now)"
+                ),
+                {"id": "1" * 8 + "-1111-4111-8111-" + "1" * 12, "b": b"\x01" * 32, "now": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO invitations (id, code_hash, purpose, role, account_id, kdf_salt,"
+                    " kdf_ops, kdf_mem, created_at, expires_at) VALUES (:id, :h, 'setup',"
+                    " 'service_manager', :account, :b, 1, 8388608, :now, :now)"
+                ),
+                {
+                    "id": "2" * 8 + "-2222-4222-8222-" + "2" * 12,
+                    "h": b"\x02" * 32,
+                    "account": "3" * 8 + "-3333-4333-8333-" + "3" * 12,
+                    "b": b"\x01" * 16,
+                    "now": now,
+                },
+            )
+    finally:
+        engine.dispose()
+
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+        assert set(inspect(engine).get_table_names()) >= {
+            "trust_log",
+            "service_root",
+            "case_key_epochs",
+        }
+        with engine.begin() as connection:
+            signing = connection.execute(text("SELECT signing_public_key FROM accounts")).one()
+            assert signing == (None,)
+            kept = connection.execute(text("SELECT code_hash, lookup_id FROM invitations")).one()
+            assert (bytes(kept[0]), kept[1]) == (b"\x02" * 32, None)
+            # A browser-made invitation: no code hash.
+            connection.execute(
+                text(
+                    "INSERT INTO invitations (id, purpose, role, account_id, kdf_salt, kdf_ops,"
+                    " kdf_mem, created_at, expires_at, lookup_id) VALUES (:id, 'invite',"
+                    " 'facilitator', :account, :b, 1, 8388608, :now, :now, :lookup)"
+                ),
+                {
+                    "id": "4" * 8 + "-4444-4444-8444-" + "4" * 12,
+                    "account": "5" * 8 + "-5555-4555-8555-" + "5" * 12,
+                    "b": b"\x01" * 16,
+                    "now": now,
+                    "lookup": "a" * 32,
+                },
+            )
+    finally:
+        engine.dispose()
+
+    downgrade(empty_database_url, "0004")
+    engine = make_engine(empty_database_url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+        assert {"trust_log", "service_root", "case_key_epochs"}.isdisjoint(tables)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM invitations")).scalar() == 1
+            assert connection.execute(text("SELECT count(*) FROM accounts")).scalar() == 1
+        assert "signing_public_key" not in {
+            c["name"] for c in inspect(engine).get_columns("accounts")
+        }
+    finally:
+        engine.dispose()
+    upgrade(empty_database_url)

@@ -1238,6 +1238,7 @@ def test_js_invitation_recomputes_identically(vector: dict[str, Any]) -> None:
     assert secrets.lookup_id == v["lookup_id"]
     assert len(secrets.lookup_id) == 32
     assert e(secrets.redeem_proof) == v["redeem_proof"]
+    assert e(p.invitation_redeem_hash(secrets.redeem_proof)) == v["redeem_hash"]
     assert e(secrets.mac_key) == v["mac_key"]
     assert e(p.invitation_mac(secrets.mac_key, v["fields"])) == v["mac"]
     p.check_invitation_mac(secrets.mac_key, v["fields"], d(v["mac"]))
@@ -1305,6 +1306,20 @@ def test_trust_log_of_wrong_shape_raises_malformed() -> None:
         p.verify_trust_log_extends(True, d(JS["trust_log"]["heads"][1]["head"]), entries)
     assert p.trust_log_head([]) == (0, bytes(32))
     assert p.verify_trust_log_extends(0, bytes(32), []) == bytes(32)
+
+
+def test_invitation_redeem_hash_needs_a_whole_proof_and_is_not_the_proof() -> None:
+    v = JS["invitations"][0]
+    proof = d(v["redeem_proof"])
+    for wrong in (proof[:31], proof + b"\x00", b""):
+        with pytest.raises(p.MalformedInput):
+            p.invitation_redeem_hash(wrong)
+    with pytest.raises(p.MalformedInput):
+        p.invitation_redeem_hash(v["redeem_proof"])
+    # What the server keeps is neither the proof nor anything else derived from the code.
+    secrets = p.invitation_secrets(d(v["code_bytes"]))
+    kept = p.invitation_redeem_hash(proof)
+    assert kept not in (proof, secrets.mac_key, d(v["mac"]))
 
 
 def test_invitation_mac_needs_the_code() -> None:

@@ -577,6 +577,7 @@ def trust_anchors(identities: dict[str, bytes], public: dict[str, bytes]) -> dic
             ],
             "lookup_id": secrets.lookup_id,
             "redeem_proof": e(secrets.redeem_proof),
+            "redeem_hash": e(p.invitation_redeem_hash(secrets.redeem_proof)),
             "mac_key": e(secrets.mac_key),
             "fields": fields,
             "mac": e(p.invitation_mac(secrets.mac_key, fields)),

@@ -99,6 +99,7 @@ const INVITE_LOOKUP = ascii("portal/v1/invite/lookup");
 const INVITE_REDEEM = ascii("portal/v1/invite/redeem");
 const INVITE_MAC_KEY = ascii("portal/v1/invite/mac");
 const INVITE_MAC = ascii("portal/v1/invite\0");
+const INVITE_REDEEM_HASH = ascii("portal/v1/invite/redeem-hash");
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DIGITS_RE = /^[0-9]{60}$/;
@@ -1445,6 +1446,14 @@ export function invitationSecrets(code) {
     redeemProof: h(INVITE_REDEEM, code),
     macKey: h(INVITE_MAC_KEY, code),
   };
+}
+
+/**
+ * H(key="portal/v1/invite/redeem-hash", msg=redeemProof): what the inviter's browser sends the
+ * server so it can check a redemption without being able to make one.
+ */
+export function invitationRedeemHash(redeemProof) {
+  return h(INVITE_REDEEM_HASH, bytes("redeem proof", redeemProof, HASH_BYTES));
 }
 
 function invitationFields(fields) {

@@ -11,6 +11,7 @@ the data folder the server created) as the live server.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,13 +20,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, MetaData, select, update
 from sqlalchemy.orm import Session
 
-from portal import protocol
+from portal import browser_steps as browser
 from portal.accounts import services
 from portal.accounts.hashing import make_hasher
 from portal.accounts.models import Account, Role, SignInSession
 from portal.db import make_engine
 from portal.invitations import services as invitations
 from portal.settings import Settings
+from portal.trust import services as trust
 from tests.support.live_server import LiveServer
 
 
@@ -59,6 +61,9 @@ class Backstage:
         self.server = server
         self.settings = Settings.from_env(server.env)
         self.engine: Engine = make_engine(server.database_url)
+        self._hasher = make_hasher(self.settings.auth_hash_profile)
+        # What only each person's browser knows, for the people made here.
+        self._people: dict[str, browser.BrowserPerson] = {}
 
     def close(self) -> None:
         self.engine.dispose()
@@ -66,14 +71,20 @@ class Backstage:
     # -- accounts ---------------------------------------------------------------------------
 
     def service_manager(self, name: str = "morgan", password: str | None = None) -> Member:
-        """A service manager made through a fresh setup code (the printed link stops working)."""
+        """A service manager made through a fresh setup code (the printed link stops working):
+        the service root if there is none yet, else certified by the root."""
         with Session(self.engine) as db:
             issued = invitations.issue_setup_link(db, self.settings)
-            member = self._join(db, issued.code, name, password or new_password())
+            person = browser.join_setup(
+                db, self.settings, self._hasher, issued.code, name, password or new_password()
+            )
+            self._certify(db, person)
+            member = self._member(person, name)
             db.commit()
         return member
 
     def invitation_code(self, inviter: Member, role: Role) -> str:
+        """A server-made code, which the browser's joining page redeems."""
         with Session(self.engine) as db:
             account = db.get(Account, inviter.account_id)
             assert account is not None
@@ -81,38 +92,73 @@ class Backstage:
             db.commit()
         return issued.code
 
-    def _join(self, db: Session, code: str, name: str, password: str) -> Member:
-        # What static/js/client/accounts.js does when joining, with portal.protocol: the same
-        # keys, bundles and codes.
-        invitation = invitations.usable_invitation(db, self.settings, code)
-        keys = protocol.derive_account_keys(
-            password, invitation.kdf_salt, invitation.kdf_ops, invitation.kdf_mem
-        )
-        secret_key, public_key = protocol.generate_identity()
-        recovery_key = protocol.generate_recovery_key()
-        account = invitations.complete_join(
-            db,
-            self.settings,
-            make_hasher(self.settings.auth_hash_profile),
-            code,
-            name,
-            services.NewAccountKeys(
-                public_key=public_key,
-                auth_key=keys.auth_key,
-                bundle=protocol.wrap_secret_key(keys.wrap_key, invitation.account_id, secret_key),
-                recovery_auth=protocol.recovery_auth_key(recovery_key),
-                recovery_bundle=protocol.wrap_with_recovery(
-                    recovery_key, invitation.account_id, secret_key
-                ),
-            ),
-        )
-        return Member(
-            account_id=account.id,
+    def invited(
+        self, inviter: Member, role: Role, name: str, password: str | None = None
+    ) -> Member:
+        """Someone invited with a code made in the inviter's browser (docs/api-trust.md), who
+        joined; staff are certified by the root."""
+        with Session(self.engine) as db:
+            code = browser.invite(db, self.settings, self._person(db, inviter.account_id), role)
+            person = browser.join_invited(
+                db, self.settings, self._hasher, code, name, password or new_password()
+            )
+            if role.is_staff:
+                self._certify(db, person)
+            member = self._member(person, name)
+            db.commit()
+        return member
+
+    def joined_before_trust_anchors(
+        self, inviter: Member, role: Role, name: str, password: str | None = None
+    ) -> Member:
+        """Someone who joined with a server-made code in a browser made before trust anchors:
+        no signing key, so no certificate, and the box-only security number."""
+        code = self.invitation_code(inviter, role)
+        password = password or new_password()
+        with Session(self.engine) as db:
+            invitation = invitations.usable_invitation(db, self.settings, code)
+            keys, secret_key, recovery = browser.account_keys(invitation, password)
+            account = invitations.complete_join(
+                db,
+                self.settings,
+                self._hasher,
+                code,
+                name,
+                dataclasses.replace(keys, signing_public_key=None),
+            )
+            person = browser.BrowserPerson(account, password, secret_key, recovery)
+            member = self._member(person, name)
+            db.commit()
+        return member
+
+    def _certify(self, db: Session, person: browser.BrowserPerson) -> None:
+        """Certified by the root, if this backstage made the root (a root made in a browser
+        keeps its key to itself) and the person is not the root."""
+        root = trust.service_root(db)
+        if root is None or root.account_id == person.account.id:
+            return
+        if root.account_id in self._people:
+            manager = self._person(db, root.account_id)
+            browser.certify(db, self.settings, manager, person.account)
+
+    def _person(self, db: Session, account_id: str) -> browser.BrowserPerson:
+        """Someone made here, with their account row from this session."""
+        known = self._people[account_id]
+        account = db.get(Account, account_id)
+        assert account is not None
+        return dataclasses.replace(known, account=account)
+
+    def _member(self, person: browser.BrowserPerson, name: str) -> Member:
+        """``name`` as typed (the account keeps it normalised). Called before the commit."""
+        member = Member(
+            account_id=person.account.id,
             name=name,
-            password=password,
-            role=account.role,
-            recovery_code=protocol.encode_recovery_code(recovery_key),
+            password=person.password,
+            role=person.account.role,
+            recovery_code=person.recovery_code,
         )
+        self._people[member.account_id] = person
+        return member
 
     def account_named(self, name: str) -> Account:
         with Session(self.engine) as db:

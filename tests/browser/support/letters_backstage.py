@@ -14,10 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx2 as httpx
-from sqlalchemy.orm import Session
 
 from portal.accounts.models import Role
-from tests.browser.support.backstage import Backstage, Member, new_password
+from tests.browser.support.backstage import Backstage, Member
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
 from tests.support.live_server import LiveServer
@@ -26,14 +25,13 @@ from tests.support.live_server import LiveServer
 class LettersBackstage(Backstage):
     """Backstage, plus facilitators and whole cases."""
 
-    def facilitator(self, name: str) -> Member:
-        """A facilitator, invited by a fresh service manager, as a browser would have joined."""
+    def facilitator(self, name: str, *, before_trust_anchors: bool = False) -> Member:
+        """A certified facilitator, invited by a fresh service manager, as a browser would
+        have joined; or one who joined in a browser made before trust anchors."""
         manager = self.service_manager(name=f"manager of {name}")
-        code = self.invitation_code(manager, Role.FACILITATOR)
-        with Session(self.engine) as db:
-            member = self._join(db, code, name, new_password())
-            db.commit()
-        return member
+        if before_trust_anchors:
+            return self.joined_before_trust_anchors(manager, Role.FACILITATOR, name)
+        return self.invited(manager, Role.FACILITATOR, name)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from portal.accounts.models import Role
 from portal.cases import policy as case_policy
 from portal.cases.models import Case, Participant
 from portal.errors import BadInput
+from portal.trust import services as trust
 from portal.web import Access, Ctx, endpoint
 from portal.workspace import security_events, services
 from portal.workspace.case_page import case_page as case_page_context
@@ -38,6 +39,14 @@ def home(ctx: Ctx) -> Response:
         return ctx.render(
             "home.html",
             **services.facilitator_home(ctx.db, me),
+            **security_events.context_for(ctx.db, me),
+        )
+    if me.role is Role.SERVICE_MANAGER:
+        # Until they are certified, what a new colleague grants or releases is refused by every
+        # browser: the service manager sees at once who is waiting.
+        return ctx.render(
+            "home.html",
+            awaiting_certification=trust.awaiting_certification(ctx.db),
             **security_events.context_for(ctx.db, me),
         )
     return ctx.render("home.html", **security_events.context_for(ctx.db, me))

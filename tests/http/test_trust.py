@@ -283,6 +283,28 @@ def test_certify_page_lists_waiting_staff_with_their_keys_as_data(portal: Portal
     assert rows.with_form == {waiting.account_id}
 
 
+def test_the_service_managers_home_lists_who_awaits_certification(portal: Portal) -> None:
+    root = portal.service_root()
+    assert "data-awaiting-certification" not in root.get("/home").text
+    waiting = _staff_waiting(portal, root)
+
+    home = root.get("/home").text
+
+    assert "Waiting for you to certify them" in home
+    assert f'data-account-id="{waiting.account_id}"' in home
+    assert "/staff/certify" in home
+    root.request(
+        "POST",
+        "/api/trust/certificates",
+        json=_signed(*root.sign_staff_cert(waiting.account_id, "facilitator", waiting)),
+        headers={"X-CSRF-Token": root.csrf()},
+    )
+    assert "data-awaiting-certification" not in root.get("/home").text
+    # A facilitator's home has no such list, even with someone waiting.
+    waiting_too = _staff_waiting(portal, root)
+    assert waiting_too.account_id not in waiting.get("/home").text
+
+
 def test_certify_page_is_for_service_managers_only(portal: Portal) -> None:
     root = portal.service_root()
     facilitator = portal.person(Role.FACILITATOR, inviter=root)

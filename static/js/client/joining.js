@@ -16,7 +16,7 @@ import { deriveInWorker } from "../crypto/kdf.js";
 import { forget, holdSecret, protocol, storeSecretKey } from "../crypto/keys.js";
 import { withPins } from "../crypto/vault.js";
 import { ApiError } from "../lib/errors.js";
-import { postJSON, safeNext } from "../lib/http.js";
+import { postJSON, safeNext, setCsrfToken } from "../lib/http.js";
 
 export const CODE_REFUSED =
   "That code is not valid, has expired or has already been used. Please ask for a new one.";
@@ -186,6 +186,7 @@ export async function completeJoin(invitation, name, keys) {
     sign_in_name: name,
     ...keys.wire,
   });
+  setCsrfToken(answer.csrf_token);
   let fingerprint = null;
   try {
     await storeSecretKey(answer.account_id, keys.secretKey, answer.session_key);

@@ -11,7 +11,7 @@ from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.errors import NotSignedIn
-from portal.security import SESSION_COOKIE
+from portal.security import SESSION_COOKIE, session_csrf_token
 from portal.web import Access, Ctx, endpoint
 
 KEY = wire.KEY
@@ -40,6 +40,11 @@ def signed_in_response(ctx: Ctx, account: Account, next_url: str, **extra: objec
             "public_key": protocol.b64encode(account.public_key),
             "signing_public_key": _signing_key_json(account),
             "session_key": protocol.b64encode(started.session_key),
+            # The new session's CSRF token: the page's own was the signed-out one, and the
+            # browser's next requests (registering a signing key, pinning the root) need this.
+            "csrf_token": session_csrf_token(
+                ctx.settings.secret_key.reveal(), started.token
+            ),
             "next": next_url,
             **extra,
         }

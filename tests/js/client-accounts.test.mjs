@@ -253,7 +253,7 @@ describe("client/accounts.js: joining", () => {
 
   test("the keys are bound to the invitation's account id", async () => {
     joinServer();
-    const invitation = await startJoin("ABCD-EFGH");
+    const invitation = await startJoin("ABCD-EFGH", { setup: true });
     assert.equal(invitation.accountId, ACCOUNT);
     assert.equal(invitation.roleLabel, "Facilitator");
     const { keys, recoveryCode } = await makeJoinKeys(invitation, PASSWORD, { derive });
@@ -275,7 +275,7 @@ describe("client/accounts.js: joining", () => {
 
   test("a taken name keeps the keys for another try; then the key is kept for this tab", async () => {
     const { server, created } = joinServer({ takenNames: ["River"] });
-    const invitation = await startJoin("ABCD-EFGH");
+    const invitation = await startJoin("ABCD-EFGH", { setup: true });
     const { keys, recoveryCode } = await makeJoinKeys(invitation, PASSWORD, { derive });
     const refusal = await completeJoin(invitation, "River", keys).catch((e) => e);
     assert.equal(refusal.field, "sign_in_name");
@@ -284,7 +284,8 @@ describe("client/accounts.js: joining", () => {
     const secretCopy = [...keys.secretKey];
     const done = await completeJoin(invitation, "River Stone", keys);
     assert.equal(done.next, "/home");
-    assert.equal(done.fingerprint, p.formatFingerprint(p.fingerprintDigits(keys.publicKey)));
+    const both = p.identityFingerprintDigits(keys.publicKey, keys.signingPublicKey);
+    assert.equal(done.fingerprint, p.formatFingerprint(both));
     assert.ok(isZero(keys.secretKey)); // done with: forgotten here
     fakeServer({
       "GET /api/session": sessionRoute({
@@ -443,7 +444,7 @@ describe("client/accounts.js: the cost of protecting a password", () => {
       "POST /api/join/start": () =>
         json({ account_id: ACCOUNT, role: "participant", role_label: "Participant", kdf: cheap }),
     });
-    const invitation = await startJoin("ABCD-EFGH");
+    const invitation = await startJoin("ABCD-EFGH", { setup: true });
     await assert.rejects(makeJoinKeys(invitation, PASSWORD, { derive }), WeakProtection);
     const weakerPasses = { ...cheap, ops: STANDARD.ops - 1, mem: STANDARD.mem };
     await assert.rejects(

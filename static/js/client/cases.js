@@ -242,10 +242,14 @@ export async function giveCaseKey(opened, participantId, accountPublicKeyB64) {
 // --- security numbers and keys compared in person ------------------------------------------------
 
 /** "12345 67890 …" worked out here from a public key (base64url), or null for a damaged key. */
-export async function securityNumber(publicKeyB64) {
+export async function securityNumber(publicKeyB64, signingPublicKeyB64 = null) {
   const p = await protocol();
   try {
-    return p.formatFingerprint(p.fingerprintDigits(p.b64decode(publicKeyB64)));
+    const box = p.b64decode(publicKeyB64);
+    const digits = signingPublicKeyB64
+      ? p.identityFingerprintDigits(box, p.b64decode(signingPublicKeyB64))
+      : p.fingerprintDigits(box);
+    return p.formatFingerprint(digits);
   } catch (error) {
     if (error instanceof p.ProtocolError) return null;
     throw error;

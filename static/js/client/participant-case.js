@@ -38,6 +38,7 @@ export async function loadCaseContext(p, keys) {
     status: "missing",
     casePublicKey: null,
     facilitatorPublicKey: null,
+    facilitatorSigningPublicKey: null,
     problem: null,
   };
   if (!me.case_public_grant || !me.grant_sender_public_key) return result;
@@ -49,6 +50,10 @@ export async function loadCaseContext(p, keys) {
     }
     result.casePublicKey = casePublicKey;
     result.facilitatorPublicKey = p.b64decode(me.grant_sender_public_key);
+    // The facilitator's signing key for their security number: from the trust chain only.
+    const view = await loadTrust(keys, { audience: "participant" });
+    const signing = view.signingKeysOf(me.grant_sender_account_id);
+    result.facilitatorSigningPublicKey = signing.length === 1 ? p.b64decode(signing[0]) : null;
     result.status = "confirmed";
   } catch (error) {
     if (!(error instanceof NotGenuine)) throw error;

@@ -34,14 +34,18 @@ const WHAT = {
   "case-key-not-genuine": (from, audience) => CASE_KEY[audience](from),
   "case-grant-not-genuine": (from, audience) => CASE_KEY[audience](from),
   "release-not-genuine": (from) => `This could not be confirmed ${from}.`,
-  "invitation-not-genuine": () =>
-    "This invitation could not be confirmed as coming from the person who sent it.",
   "trust-log-not-genuine": () =>
     "This page could not confirm who the staff of this service are, so nothing could be " +
     "confirmed as coming from them.",
 };
 
+// Someone joining has no facilitator yet, and nothing was opened: nothing was done at all.
+const INVITATION =
+  "This invitation could not be confirmed as coming from the service, so nothing was done " +
+  "with it. Please contact the service that invited you.";
+
 function sentence(kind, audience) {
+  if (kind === "invitation-not-genuine") return INVITATION;
   return `${WHAT[kind](FROM[audience], audience)} ${TELL[audience]}`;
 }
 

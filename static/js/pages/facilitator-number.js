@@ -20,7 +20,11 @@ async function mount(root) {
     const p = await protocol();
     const context = await loadCaseContext(p, keys);
     if (context.status === "confirmed") {
-      const digits = p.fingerprintDigits(context.facilitatorPublicKey);
+      // Over both keys, the signing key from the trust chain (never the server's word).
+      const signing = context.facilitatorSigningPublicKey;
+      const digits = signing
+        ? p.identityFingerprintDigits(context.facilitatorPublicKey, signing)
+        : p.fingerprintDigits(context.facilitatorPublicKey);
       $("facilitator-fingerprint").textContent = p.formatFingerprint(digits);
       const qr = root.querySelector("[data-qr-box]");
       showQr(qr, digits, { label: "Your facilitator's security number as a QR code" });

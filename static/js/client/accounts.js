@@ -26,7 +26,7 @@ import { pinRootOnFirstUse } from "./trust.js";
 import { deriveInWorker } from "../crypto/kdf.js";
 import { forget, protocol, storeSecretKey } from "../crypto/keys.js";
 import { ApiError } from "../lib/errors.js";
-import { getJSON, postJSON, safeNext } from "../lib/http.js";
+import { getJSON, postJSON, safeNext, useCsrfToken } from "../lib/http.js";
 
 const WRONG_CURRENT_PASSWORD = "Your current password is not right. Please try again.";
 
@@ -43,6 +43,7 @@ export async function signIn(name, password, { derive = deriveInWorker } = {}) {
   const params = await postJSON("/api/sign-in/params", { sign_in_name: name });
   const keys = await derive(password, params.salt, params.ops, params.mem);
   const answer = await postJSON("/api/sign-in", { sign_in_name: name, auth_key: keys.authKey });
+  useCsrfToken(answer.csrf_token); // this page's next calls are in the new session
   const p = await protocol();
   rememberProtection(p, params);
   let secretKey = null;

@@ -15,7 +15,7 @@ import {
 import { pinRootOnFirstUse } from "./trust.js";
 import { deriveInWorker } from "../crypto/kdf.js";
 import { forget, holdSecret, protocol, storeSecretKey } from "../crypto/keys.js";
-import { postJSON, safeNext } from "../lib/http.js";
+import { postJSON, safeNext, useCsrfToken } from "../lib/http.js";
 
 // --- the recovery code -------------------------------------------------------------------------
 
@@ -70,6 +70,7 @@ export async function completeRecovery(recovery, wire) {
     recovery_auth: recovery.recoveryAuth,
     ...wire,
   });
+  useCsrfToken(answer.csrf_token); // this page's next calls are in the new session
   const p = await protocol();
   rememberProtection(p, wire);
   try {

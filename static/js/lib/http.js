@@ -17,6 +17,15 @@ export function csrfToken() {
   return meta ? meta.content : "";
 }
 
+/**
+ * Use `token` from now on: a new session (signing in, recovering) answers its own, and the page
+ * that started it still holds the signed-out one.
+ */
+export function useCsrfToken(token) {
+  const meta = globalThis.document?.querySelector('meta[name="csrf-token"]');
+  if (meta && typeof token === "string" && token) meta.content = token;
+}
+
 export function getJSON(url, options = {}) {
   return request("GET", url, undefined, options);
 }

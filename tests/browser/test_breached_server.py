@@ -27,7 +27,7 @@ from tests.browser.pages.refusals import (
     participant_signs_in_to_refusal,
     staff_signs_in,
 )
-from tests.browser.support.breach import BreachedServer, Requests, SecurityEvent
+from tests.browser.support.breach import BreachedServer, Requests, SecurityEvent, Statement
 from tests.browser.support.devices import NewContext
 from tests.browser.support.letters_backstage import SeededCase, seed_case
 from tests.factories import Person, Portal
@@ -118,7 +118,8 @@ def test_a_participant_refuses_a_case_key_granted_by_an_attackers_account(
     )
     assert home.refusal() == PARTICIPANT_CASE_KEY
     compose = home.starts_letter_that_cannot_be_sent()
-    assert compose.refusal() == f"{PARTICIPANT_CASE_KEY} You can still write: your words are saved as you go."
+    still = "You can still write: your words are saved as you go."
+    assert compose.refusal() == f"{PARTICIPANT_CASE_KEY} {still}"
     compose.writes("Words that must never be sealed to the attacker's key.")
 
     # Nothing was sent: no letter, and no letter object reserved for one.
@@ -161,7 +162,7 @@ def test_a_participant_refuses_a_release_granted_by_an_uncertified_account(
 # -- 3. the facilitator's case key ------------------------------------------------------------
 
 
-BREACHES = {
+BREACHES: dict[str, tuple[bool, Statement, str]] = {
     # The grant made by the attacker's account, of the attacker's key pair ...
     "attacker-grant": (True, "kept", "case-grant-not-genuine"),
     "attacker-grant-forged-statement": (True, "forged", "case-grant-not-genuine"),
@@ -216,7 +217,8 @@ def test_the_review_page_refuses_a_case_key_granted_by_an_attacker(
     server.swap_case_key(case.world, attacker, grant_by_attacker=True, statement="forged")
 
     requests = Requests(page)
-    facilitator_signs_in(page, live_server.base_url, case.facilitator.name, case.facilitator.password)
+    facilitator = case.facilitator
+    facilitator_signs_in(page, live_server.base_url, facilitator.name, facilitator.password)
     QueuePage(page).visit(live_server.url("/queue")).reviews_oldest()
     assert page_alert(page, "#review-alert") == STAFF_CASE_KEY
     expect(page.locator("#letter-text")).to_be_hidden()

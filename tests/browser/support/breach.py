@@ -77,7 +77,10 @@ class BreachedServer:
             db.execute(
                 update(Participant)
                 .where(Participant.account_id == to.account_id)
-                .values(case_public_grant=grant, case_public_grant_sender_id=attacker.person.account_id)
+                .values(
+                    case_public_grant=grant,
+                    case_public_grant_sender_id=attacker.person.account_id,
+                )
             )
             db.commit()
 

@@ -122,7 +122,7 @@ def test_a_participant_refuses_a_case_key_granted_by_an_attackers_account(
     assert compose.refusal() == f"{PARTICIPANT_CASE_KEY} {still}"
     compose.writes("Words that must never be sealed to the attacker's key.")
 
-    # Nothing was sent: no letter, and no letter object reserved for one.
+    # Nothing was sent: no letter submitted, no message made.
     assert requests.posts("/api/letters") == []
     assert server.messages_in(case.world) == letters_before
     _reported(server, "case-grant-not-genuine", case.responsible, case.case_id)

@@ -36,15 +36,13 @@ def signed_in_response(ctx: Ctx, account: Account, next_url: str, **extra: objec
     ctx.set_cookies.append((SESSION_COOKIE, started.token, None))
     return JSONResponse(
         {
+            # The page that asked still holds the signed-out token: the calls it makes next
+            # in this session (registering a signing key, pinning the root) need this one.
+            "csrf_token": session_csrf_token(ctx.settings.secret_key.reveal(), started.token),
             "account_id": account.id,
             "public_key": protocol.b64encode(account.public_key),
             "signing_public_key": _signing_key_json(account),
             "session_key": protocol.b64encode(started.session_key),
-            # The new session's CSRF token: the page's own was the signed-out one, and the
-            # browser's next requests (registering a signing key, pinning the root) need this.
-            "csrf_token": session_csrf_token(
-                ctx.settings.secret_key.reveal(), started.token
-            ),
             "next": next_url,
             **extra,
         }

@@ -13,8 +13,8 @@
 //   prepareToOpen()             resolves once this tab holds its key (else KeysUnavailable) and
 //                               the trust chain checks out (else its refusal), so that "Open it
 //                               now" changes nothing on the server when it could not be read here
-//   openFacilitatorNote(note)   -> the note's text
-//   openReleased(released)      -> {kind: "letter", text, transcript}
+//   openFacilitatorNote(note, {messageId})   -> the note's text
+//   openReleased(released, {messageId})      -> {kind: "letter", text, transcript}
 //                                | {kind: "media", message, transcript}
 //                                  message: media/open.js OpenedMessage (close() it when done:
 //                                  media/message-view.js destroy() does)
@@ -22,7 +22,8 @@
 //
 // Before anything is opened, its sender (and the transcript's) must be trusted staff: the
 // server names them (sender_account_id, sender_public_key) and client/trust.js looks them up in
-// the trust chain; otherwise NotGenuine (reported), and nothing is opened.
+// the trust chain; otherwise NotGenuine (reported with the message id, so that the case's
+// facilitators see it on their home page), and nothing is opened.
 // A grant, manifest or chunk that does not check out throws NotChecked with the sentence to
 // show, and nothing of it is returned. Anything else (no key in this tab, a chunk that could not
 // be fetched) throws as it is: KeysUnavailable and ApiError carry their own sentence.
@@ -67,7 +68,8 @@ async function withMyKey(use) {
   }
 }
 
-const RELEASE = { kind: "release-not-genuine" };
+/** The refusal's details: reported with the message, so its case's facilitators see it. */
+const release = (messageId) => ({ kind: "release-not-genuine", messageId: messageId || null });
 
 export async function prepareToOpen() {
   await withMyKey((secretKey, p, keys) => loadTrust(keys, { audience: "participant" }));
@@ -83,10 +85,10 @@ async function openChecked(p, secretKey, sealed, sentence, open) {
   }
 }
 
-export function openFacilitatorNote(note) {
+export function openFacilitatorNote(note, { messageId = null } = {}) {
   return withMyKey(async (secretKey, p, keys) => {
     if (!note || typeof note !== "object") throw new NotChecked(NOTE_NOT_CHECKED);
-    await requireTrustedSenders(keys, [note], RELEASE);
+    await requireTrustedSenders(keys, [note], release(messageId));
     return openChecked(p, secretKey, note, NOTE_NOT_CHECKED, openSealed);
   });
 }
@@ -104,11 +106,11 @@ async function openTranscript(p, secretKey, released) {
   }
 }
 
-export function openReleased(released) {
+export function openReleased(released, { messageId = null } = {}) {
   return withMyKey(async (secretKey, p, keys) => {
     if (!released || typeof released !== "object") throw new NotChecked(MESSAGE_NOT_CHECKED);
     // The message and its transcript come from the same facilitator: both are checked first.
-    await requireTrustedSenders(keys, [released, released.transcript], RELEASE);
+    await requireTrustedSenders(keys, [released, released.transcript], release(messageId));
     if (!isMediaObject(released)) {
       const text = await openChecked(p, secretKey, released, MESSAGE_NOT_CHECKED, openSealed);
       return { kind: "letter", text, transcript: await openTranscript(p, secretKey, released) };

@@ -4,6 +4,7 @@
 // join link are shown once in it.
 
 import { makeInvitation } from "../client/invitations.js";
+import { say } from "../lib/dom.js";
 import { handleSubmit, showError } from "../lib/forms.js";
 import { registerPage } from "../lib/pages.js";
 import { forgetIssuedOnLeave, showIssuedInvitation } from "./invitation-issued.js";
@@ -44,6 +45,17 @@ async function showInNewCard(participantId, issued) {
   if (button) button.classList.add("secondary");
   forgetIssuedOnLeave(notice);
   showIssuedInvitation(notice, issued);
+  const newCard = document.querySelector(card);
+  say(
+    document.getElementById("case-status-message"),
+    `Invitation created for ${nameInSentence(newCard)}. The code is shown once, under “Invitation”.`,
+  );
+}
+
+/** Their name once it has opened here, else what the server calls them ("the person harmed"). */
+function nameInSentence(card) {
+  const opened = card?.querySelector('[data-sealed="participant-name"][data-sealed-state="open"]');
+  return opened ? opened.textContent : card?.dataset.callName || "them";
 }
 
 registerPage("participant-invitation", mount);

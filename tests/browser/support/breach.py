@@ -6,8 +6,11 @@ the account a grant names as its sender. What they cannot do is sign as certifie
 a box made for someone else. Each method edits the live server's database directly, between the
 steps a browser takes, and the browser tests then check that the browser refuses.
 
-Also here: what a test reads back (the audit trail's security events, letters sent) and a
-recorder of the requests a page made.
+An invitation made in the inviter's browser can also be edited: the inviter's keys its MAC
+covers swapped for the attacker's, so the joining browser must refuse it before redeeming.
+
+Also here: what a test reads back (the audit trail's security events, letters sent, what became
+of an invitation) and a recorder of the requests a page made.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from portal.accounts.models import Account, Role
 from portal.audit.models import AuditEvent
 from portal.cases.models import Case, CaseKeyEpoch, CaseKeyGrant, Participant
 from portal.content.models import ContentGrant, GrantPurpose
+from portal.invitations.models import Invitation
 from portal.messages.models import Message
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
@@ -39,6 +43,21 @@ class SecurityEvent:
     tag: str
     actor_id: str | None
     subject_id: str | None
+
+
+@dataclass(frozen=True)
+class InvitationState:
+    """What became of an invitation: redeemed or not, and whether its account or its place in
+    the case was taken."""
+
+    redeemed: bool
+    account_made: bool
+    participant_joined: bool
+
+
+def lookup_id_of(code: str) -> str:
+    """The lookup id a joining browser sends for a browser-made code (docs/api-trust.md)."""
+    return protocol.invitation_secrets(protocol.decode_invitation_code(code)).lookup_id
 
 
 @dataclass
@@ -199,6 +218,42 @@ class BreachedServer:
             )
             row.sender_id = attacker.person.account_id
             db.commit()
+
+    # -- an invitation made in the inviter's browser ---------------------------------------
+
+    def swap_inviter_keys(
+        self, code: str, *, box: bytes | None = None, signing: bytes | None = None
+    ) -> None:
+        """The invitation's row serves ``box`` and/or ``signing`` as the inviter's keys (the
+        keys its MAC covers), as if the inviter were someone else."""
+        values: dict[str, bytes] = {}
+        if box is not None:
+            values["inviter_box_public_key"] = box
+        if signing is not None:
+            values["inviter_signing_public_key"] = signing
+        assert values, "nothing to swap"
+        with self.portal.db() as db:
+            changed = db.execute(
+                update(Invitation).where(Invitation.lookup_id == lookup_id_of(code)).values(values)
+            )
+            assert changed.rowcount == 1  # type: ignore[attr-defined]
+            db.commit()
+
+    def invitation_state(self, code: str) -> InvitationState:
+        with self.portal.db() as db:
+            invitation = db.scalars(
+                select(Invitation).where(Invitation.lookup_id == lookup_id_of(code))
+            ).one()
+            participant = (
+                db.get(Participant, invitation.participant_id)
+                if invitation.participant_id
+                else None
+            )
+            return InvitationState(
+                redeemed=invitation.redeemed_at is not None,
+                account_made=db.get(Account, invitation.account_id) is not None,
+                participant_joined=participant is not None and participant.account_id is not None,
+            )
 
     # -- what the server holds afterwards ---------------------------------------------------
 

@@ -94,6 +94,20 @@ class CaseWorld:
         return world
 
     def add_participant(self, side: str, display_name: str) -> Person:
+        participant_id, code = self.invite_participant(side, display_name)
+        base = f"/api/cases/{self.case_id}/participants/{participant_id}"
+        person = self.portal.visitor().join_invited(code)
+        self.participant_ids[person.account_id] = participant_id
+        _ok(self.facilitator.post_json(f"{base}/consent", {"formats": ["letter"]}))
+        grant = protocol.make_case_public_grant(
+            self.facilitator.secret_key, person.public_key, self.case_id, self.case_pk
+        )
+        _ok(self.facilitator.post_json(f"{base}/case-key", {"grant": b64(grant)}))
+        return person
+
+    def invite_participant(self, side: str, display_name: str) -> tuple[str, str]:
+        """A participant added to the case and invited with a code made in the facilitator's
+        browser (docs/api-trust.md), not yet joined: their participant id and the code."""
         participant_id = str(uuid.uuid4())
         sealed = protocol.seal_case_text(
             self.case_sk, self.case_id, f"participant-name:{participant_id}", display_name
@@ -108,17 +122,9 @@ class CaseWorld:
                 },
             )
         )
-        base = f"/api/cases/{self.case_id}/participants/{participant_id}"
         # An invitation made in the facilitator's browser (docs/api-trust.md).
         code = self.facilitator.invite(Role.PARTICIPANT, participant_id, self.case_id)
-        person = self.portal.visitor().join_invited(code)
-        self.participant_ids[person.account_id] = participant_id
-        _ok(self.facilitator.post_json(f"{base}/consent", {"formats": ["letter"]}))
-        grant = protocol.make_case_public_grant(
-            self.facilitator.secret_key, person.public_key, self.case_id, self.case_pk
-        )
-        _ok(self.facilitator.post_json(f"{base}/case-key", {"grant": b64(grant)}))
-        return person
+        return participant_id, code
 
     def participant_id(self, person: Person) -> str:
         return self.participant_ids[person.account_id]

@@ -11,7 +11,7 @@ from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.errors import NotSignedIn
-from portal.security import SESSION_COOKIE
+from portal.security import SESSION_COOKIE, session_csrf_token
 from portal.web import Access, Ctx, endpoint
 
 KEY = wire.KEY
@@ -36,6 +36,9 @@ def signed_in_response(ctx: Ctx, account: Account, next_url: str, **extra: objec
     ctx.set_cookies.append((SESSION_COOKIE, started.token, None))
     return JSONResponse(
         {
+            # The page that asked still holds the signed-out token: the calls it makes next
+            # in this session (registering a signing key, pinning the root) need this one.
+            "csrf_token": session_csrf_token(ctx.settings.secret_key.reveal(), started.token),
             "account_id": account.id,
             "public_key": protocol.b64encode(account.public_key),
             "signing_public_key": _signing_key_json(account),

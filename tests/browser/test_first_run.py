@@ -29,8 +29,9 @@ def test_printed_setup_link_creates_service_manager_with_checked_recovery_code(
     # on the server from the public key it stored: the same key arrived.
     assert home.opens_their_account().security_number() == security_number
     stored = backstage.account_named("Morgan Reyes")
+    assert stored.signing_public_key is not None
     assert security_number == protocol.format_fingerprint(
-        protocol.fingerprint_digits(stored.public_key)
+        protocol.identity_fingerprint_digits(stored.public_key, stored.signing_public_key)
     )
     assert len(recovery_code.split("-")) == 13
 

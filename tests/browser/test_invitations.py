@@ -26,7 +26,7 @@ def test_invitation_used_while_the_page_was_open_cannot_be_withdrawn_and_the_row
     invitations = home.opens_invitations()
     invitation = invitations.invites("Facilitator")
     # Meanwhile, on their own device, the person joins with the code.
-    portal.visitor().join(invitation.code)
+    portal.visitor().join_invited(invitation.code)
 
     said = invitations.tries_to_withdraw_newest()
 

@@ -75,11 +75,9 @@ def test_letter_returned_revised_and_approved_reaches_person_harmed_exactly_and_
     )
     note = f"It is short and it apologises. {canary('content note')}"
 
-    # The facilitator opens the case and adds the two people taking part. Everyone here joins
-    # in today's browsers, which do not make signing keys yet: their security numbers are over
-    # the box key alone, on both sides (docs/api-trust.md; once the browsers work out numbers
-    # over both keys, the facilitator can be one made with a signing key, like everyone else).
-    facilitator = stage.facilitator("jordan", before_trust_anchors=True)
+    # The facilitator opens the case and adds the two people taking part. Security numbers are
+    # over both keys (box and signing), worked out in each browser (docs/api-trust.md).
+    facilitator = stage.facilitator("jordan")
     home = facilitator_signs_in(page, live_server.base_url, facilitator.name, facilitator.password)
     case = home.opens_cases().opens_new_case("RJ-2026-014", "Shop window, spring")
     case.adds_participant("Person harmed", harmed_name)

@@ -226,6 +226,22 @@ def test_csrf_token_changes_at_sign_in_and_sign_out(portal: Portal) -> None:
     assert stale.status_code == 403
 
 
+def test_signing_in_answers_the_new_sessions_csrf_token(portal: Portal) -> None:
+    """The page that signed in still holds the signed-out token: the answer carries the new
+    session's, which the browser adopts before it registers a key or pins the root."""
+    manager = portal.service_manager()
+    manager.sign_out()
+    answer = manager.sign_in()
+    assert answer["csrf_token"] == manager.csrf()
+    pinned = manager.request(
+        "PUT",
+        "/api/vault",
+        json={"blob": "AAAA"},
+        headers={"X-CSRF-Token": answer["csrf_token"]},
+    )
+    assert pinned.status_code == 200, pinned.text
+
+
 def test_server_failure_gives_a_quiet_500_page(portal: Portal, settings: Settings) -> None:
     manager = portal.service_manager()
     with portal.db() as db:

@@ -26,6 +26,7 @@ import { KeysUnavailable, protocol, storedKeyBlob, wipeKeys } from "../../static
 import { ApiError } from "../../static/js/lib/errors.js";
 import { rememberWeakProtection } from "../../static/js/lib/protection-notice.js";
 import { fakeServer, json } from "./support/fake-server.mjs";
+import { ROOT_ID, TrustLog, rootOf, staffMember, trustRoutes, vaultRoutes } from "./support/trust.mjs";
 
 const p = await protocol();
 const OPS = 1;
@@ -165,6 +166,65 @@ describe("client/accounts.js: signing in", () => {
   });
 });
 
+describe("client/accounts.js: signing in, for trust anchors", () => {
+  /** The sign-in answer says `signingKey` (null: none registered); the server keeps a vault. */
+  function trustServer(account, signingKey) {
+    const vault = vaultRoutes({ accountId: account.id, secretKey: account.secretKey }, null);
+    const root = staffMember(ROOT_ID, "service_manager");
+    const server = fakeServer({
+      "POST /api/sign-in/params": () => json({ salt: account.salt, ops: OPS, mem: MEM }),
+      "POST /api/sign-in": () =>
+        signedIn(account, { bundle: account.bundle, signing_public_key: signingKey }),
+      "GET /api/session": sessionRoute(account),
+      "POST /api/account/signing-key": ({ body }) => json(body),
+      ...trustRoutes(new TrustLog(root)),
+      ...vault.routes,
+    });
+    return { server, root, vault };
+  }
+  const registered = (server) =>
+    server.requests.filter((r) => r.url === "/api/account/signing-key").map((r) => r.body);
+
+  test("an account with no signing key registers the one derived from its identity key", async () => {
+    const account = await makeAccount();
+    const { server } = trustServer(account, null);
+    await signIn("river", PASSWORD, { derive });
+    const expected = p.b64encode(p.signingPublicKeyFromSecret(account.secretKey));
+    assert.deepEqual(registered(server), [{ signing_public_key: expected }]);
+  });
+
+  test("an account with a signing key, or a server that knows none, registers nothing", async () => {
+    const account = await makeAccount();
+    const key = p.b64encode(p.signingPublicKeyFromSecret(account.secretKey));
+    for (const signingKey of [key, undefined]) {
+      const { server } = trustServer(account, signingKey);
+      await signIn("river", PASSWORD, { derive });
+      assert.deepEqual(registered(server), []);
+    }
+  });
+
+  test("the root is pinned on first use at sign-in", async () => {
+    const account = await makeAccount();
+    const key = p.b64encode(p.signingPublicKeyFromSecret(account.secretKey));
+    const { root, vault } = trustServer(account, key);
+    assert.deepEqual(await signIn("river", PASSWORD, { derive }), { next: "/home" });
+    assert.deepEqual(vault.data().pins.root, rootOf(root));
+  });
+
+  test("signing in goes on when the trust endpoints fail", async () => {
+    const account = await makeAccount();
+    fakeServer({
+      "POST /api/sign-in/params": () => json({ salt: account.salt, ops: OPS, mem: MEM }),
+      "POST /api/sign-in": () =>
+        signedIn(account, { bundle: account.bundle, signing_public_key: null }),
+      "GET /api/session": sessionRoute(account),
+    });
+    assert.deepEqual(await signIn("river", PASSWORD, { derive }), { next: "/home" });
+    const keys = await loadSecretKey();
+    assert.deepEqual([...keys.secretKey], [...account.secretKey]);
+  });
+});
+
 describe("client/accounts.js: joining", () => {
   const kdf = { salt: p.b64encode(p.randomBytes(16)), ...STANDARD };
 
@@ -193,7 +253,7 @@ describe("client/accounts.js: joining", () => {
 
   test("the keys are bound to the invitation's account id", async () => {
     joinServer();
-    const invitation = await startJoin("ABCD-EFGH");
+    const invitation = await startJoin("ABCD-EFGH", { setup: true });
     assert.equal(invitation.accountId, ACCOUNT);
     assert.equal(invitation.roleLabel, "Facilitator");
     const { keys, recoveryCode } = await makeJoinKeys(invitation, PASSWORD, { derive });
@@ -215,7 +275,7 @@ describe("client/accounts.js: joining", () => {
 
   test("a taken name keeps the keys for another try; then the key is kept for this tab", async () => {
     const { server, created } = joinServer({ takenNames: ["River"] });
-    const invitation = await startJoin("ABCD-EFGH");
+    const invitation = await startJoin("ABCD-EFGH", { setup: true });
     const { keys, recoveryCode } = await makeJoinKeys(invitation, PASSWORD, { derive });
     const refusal = await completeJoin(invitation, "River", keys).catch((e) => e);
     assert.equal(refusal.field, "sign_in_name");
@@ -224,7 +284,8 @@ describe("client/accounts.js: joining", () => {
     const secretCopy = [...keys.secretKey];
     const done = await completeJoin(invitation, "River Stone", keys);
     assert.equal(done.next, "/home");
-    assert.equal(done.fingerprint, p.formatFingerprint(p.fingerprintDigits(keys.publicKey)));
+    const both = p.identityFingerprintDigits(keys.publicKey, keys.signingPublicKey);
+    assert.equal(done.fingerprint, p.formatFingerprint(both));
     assert.ok(isZero(keys.secretKey)); // done with: forgotten here
     fakeServer({
       "GET /api/session": sessionRoute({
@@ -383,7 +444,7 @@ describe("client/accounts.js: the cost of protecting a password", () => {
       "POST /api/join/start": () =>
         json({ account_id: ACCOUNT, role: "participant", role_label: "Participant", kdf: cheap }),
     });
-    const invitation = await startJoin("ABCD-EFGH");
+    const invitation = await startJoin("ABCD-EFGH", { setup: true });
     await assert.rejects(makeJoinKeys(invitation, PASSWORD, { derive }), WeakProtection);
     const weakerPasses = { ...cheap, ops: STANDARD.ops - 1, mem: STANDARD.mem };
     await assert.rejects(

@@ -1,6 +1,7 @@
 // client/cases.js with the real protocol (libsodium in node), against a stand-in for the JSON API
 // that keeps what the server would: the case's public key, the grant of its secret key to a
-// facilitator, the vault blob it cannot open.
+// facilitator, the signed case key, the trust log that certifies the facilitator, the vault blob
+// it cannot open.
 import "./support/dom.mjs";
 
 import assert from "node:assert/strict";
@@ -8,6 +9,7 @@ import { beforeEach, describe, test } from "node:test";
 import {
   CaseKeyUnavailable,
   NameNotOpened,
+  NotGenuine,
   VaultUnreadable,
   forgetCase,
   giveCaseKey,
@@ -22,9 +24,23 @@ import {
   securityNumber,
 } from "../../static/js/client/cases.js";
 import { loadSecretKey } from "../../static/js/client/session.js";
+import { forgetTrust } from "../../static/js/client/trust.js";
 import { protocol, storeSecretKey, wipeKeys } from "../../static/js/crypto/keys.js";
 import { ApiError } from "../../static/js/lib/errors.js";
+import { settle } from "./support/dom.mjs";
 import { fakeServer, json } from "./support/fake-server.mjs";
+import {
+  OTHER_FACILITATOR_ID,
+  ROOT_ID,
+  TrustLog,
+  caseKeyStatement,
+  reported,
+  rootOf,
+  securityEventRoutes,
+  staffMember,
+  trustRoutes,
+  vaultRoutes,
+} from "./support/trust.mjs";
 
 const p = await protocol();
 const ME = "5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
@@ -33,13 +49,21 @@ const OTHER_CASE = "0b7e3f7a-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
 const PARTICIPANT = "1f2e3d4c-5b6a-4789-8abc-def012345678";
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-/** A facilitator signed in in this tab: their key pair, kept as client/session.js finds it. */
-async function signedInFacilitator() {
-  const [secretKey, publicKey] = p.generateIdentity();
+/**
+ * A facilitator signed in in this tab: their keys, kept as client/session.js finds them, the
+ * service root and the trust log that certifies them (unless `certified` is false), and their
+ * vault with the root pinned.
+ */
+async function signedInFacilitator({ certified = true } = {}) {
+  const me = staffMember(ME);
   const sessionKey = p.b64encode(p.randomBytes(32));
-  await storeSecretKey(ME, secretKey, sessionKey);
-  const session = { account_id: ME, public_key: p.b64encode(publicKey), session_key: sessionKey };
-  return { secretKey, publicKey, session };
+  await storeSecretKey(ME, me.secretKey, sessionKey);
+  const session = { account_id: ME, public_key: p.b64encode(me.publicKey), session_key: sessionKey };
+  const root = staffMember(ROOT_ID, "service_manager");
+  const log = new TrustLog(root);
+  if (certified) log.certify(root, me);
+  const vault = vaultRoutes(me, { pins: { root: rootOf(root) } });
+  return { ...me, session, root, log, vault };
 }
 
 /** My keys for this tab, as a page loads them (client/session.js). */
@@ -48,10 +72,13 @@ async function myKeys(me) {
   return loadSecretKey();
 }
 
-/** A case as the server keeps it: its public key and the grant of its secret key to me. */
-function caseFor(me, { caseId = CASE, grantedFor = caseId } = {}) {
+/**
+ * A case as the server keeps it: its public key, the grant of its secret key to me (made by
+ * `granter`) and its case-key statement (signed by `signer`).
+ */
+function caseFor(me, { caseId = CASE, grantedFor = caseId, granter = me, signer = granter } = {}) {
   const [caseSk, casePk] = p.generateIdentity();
-  const grant = p.makeCaseGrant(me.secretKey, me.publicKey, grantedFor, caseSk);
+  const grant = p.makeCaseGrant(granter.secretKey, me.publicKey, grantedFor, caseSk);
   return {
     caseSk,
     casePk,
@@ -60,20 +87,38 @@ function caseFor(me, { caseId = CASE, grantedFor = caseId } = {}) {
       epoch: 1,
       case_public_key: p.b64encode(casePk),
       grant: p.b64encode(grant),
-      sender_public_key: p.b64encode(me.publicKey),
+      sender_account_id: granter.accountId,
+      sender_public_key: p.b64encode(granter.publicKey),
+      case_key_statement: caseKeyStatement(signer, caseId, casePk),
     },
   };
 }
 
 function serverFor(me, theCase, routes = {}) {
   return fakeServer({
+    ...trustRoutes(me.log),
+    ...me.vault.routes,
+    ...securityEventRoutes,
     "GET /api/session": () => json(me.session),
     [`GET /api/cases/${CASE}/key`]: () => json(theCase.key),
     ...routes,
   });
 }
 
-beforeEach(() => wipeKeys());
+/** openCaseKey's refusal, checked to be NotGenuine of `kind`, reported for the case. */
+async function refusedWith(server, kind) {
+  const refusal = await openCaseKey(await loadSecretKey(), CASE).catch((e) => e);
+  assert.ok(refusal instanceof NotGenuine, String(refusal));
+  assert.equal(refusal.kind, kind);
+  assert.match(refusal.message, /could not be confirmed .* Nothing was opened\. Please tell your service manager\./);
+  await settle();
+  assert.deepEqual(reported(server), [{ kind, case_id: CASE }]);
+}
+
+beforeEach(() => {
+  wipeKeys();
+  forgetTrust();
+});
 
 describe("client/cases.js: a new case", () => {
   test("makes the id and key pair here, and grants the secret key only to me", async () => {
@@ -88,7 +133,23 @@ describe("client/cases.js: a new case", () => {
       p.b64decode(fields.grant),
     );
     assert.equal(p.b64encode(p.publicKeyFromSecret(caseSk)), fields.public_key);
-    assert.deepEqual(Object.keys(fields).sort(), ["case_id", "grant", "public_key"]);
+    assert.deepEqual(Object.keys(fields).sort(), [
+      "case_id",
+      "case_key_statement",
+      "grant",
+      "public_key",
+    ]);
+    // The case key for epoch 1, signed with the signing key derived from my identity key.
+    const signed = p.openCaseKeyEpoch(
+      p.signingPublicKeyFromSecret(me.secretKey),
+      p.b64decode(fields.case_key_statement.statement),
+      p.b64decode(fields.case_key_statement.signature),
+    );
+    assert.equal(signed.case_id, fields.case_id);
+    assert.equal(signed.epoch, 1);
+    assert.equal(signed.case_public_key, fields.public_key);
+    assert.equal(signed.issuer_account_id, ME);
+    assert.match(signed.issued_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     // Only the session was asked for: the fields go with the form, not from here.
     assert.deepEqual(
       server.requests.map((r) => r.url),
@@ -130,14 +191,100 @@ describe("client/cases.js: the case key", () => {
     assert.match(refusal.message, /could not be unlocked/);
   });
 
-  test("a case public key the server swapped is noticed", async () => {
+  test("a case public key the server swapped is refused before the grant is opened", async () => {
     const me = await signedInFacilitator();
     const theCase = caseFor(me);
     theCase.key.case_public_key = p.b64encode(p.generateIdentity()[1]);
+    const server = serverFor(me, theCase);
+    await refusedWith(server, "case-key-not-genuine");
+  });
+
+  test("a signed key that the grant's secret does not match is noticed", async () => {
+    const me = await signedInFacilitator();
+    const theCase = caseFor(me);
+    const [, otherPk] = p.generateIdentity();
+    theCase.key.case_public_key = p.b64encode(otherPk);
+    theCase.key.case_key_statement = caseKeyStatement(me, CASE, otherPk);
     serverFor(me, theCase);
     const refusal = await openCaseKey(await loadSecretKey(), CASE).catch((e) => e);
     assert.ok(refusal instanceof CaseKeyUnavailable);
     assert.match(refusal.message, /do not match each other/);
+  });
+});
+
+describe("client/cases.js: the case key only from trusted staff", () => {
+  test("a grant and signed key from a certified colleague open, and the key is pinned", async () => {
+    const me = await signedInFacilitator();
+    const colleague = staffMember(OTHER_FACILITATOR_ID);
+    me.log.certify(me.root, colleague);
+    const theCase = caseFor(me, { granter: colleague });
+    const server = serverFor(me, theCase);
+    const { casePk } = await openCaseKey(await loadSecretKey(), CASE);
+    assert.deepEqual([...casePk], [...theCase.casePk]);
+    const pins = me.vault.data().pins;
+    assert.deepEqual(pins.cases[CASE], { epoch: 1, case_public_key: p.b64encode(casePk) });
+    assert.deepEqual(pins.trust_log, me.log.pin());
+    assert.deepEqual(reported(server), []);
+  });
+
+  test("my own grant and signed key open while I am not certified yet", async () => {
+    const me = await signedInFacilitator({ certified: false });
+    serverFor(me, caseFor(me));
+    const { casePk } = await openCaseKey(await loadSecretKey(), CASE);
+    assert.equal(me.vault.data().pins.cases[CASE].case_public_key, p.b64encode(casePk));
+  });
+
+  test("a grant from an uncertified colleague is refused and reported", async () => {
+    const me = await signedInFacilitator();
+    const stranger = staffMember(OTHER_FACILITATOR_ID);
+    const server = serverFor(me, caseFor(me, { granter: stranger, signer: me }));
+    await refusedWith(server, "case-grant-not-genuine");
+    assert.equal(me.vault.data().pins.cases, undefined);
+  });
+
+  test("a grant from a revoked colleague is refused", async () => {
+    const me = await signedInFacilitator();
+    const colleague = staffMember(OTHER_FACILITATOR_ID);
+    me.log.certify(me.root, colleague).revoke(me.root, colleague);
+    const server = serverFor(me, caseFor(me, { granter: colleague, signer: me }));
+    await refusedWith(server, "case-grant-not-genuine");
+  });
+
+  test("a case key signed by an uncertified account is refused", async () => {
+    const me = await signedInFacilitator();
+    const stranger = staffMember(OTHER_FACILITATOR_ID);
+    const server = serverFor(me, caseFor(me, { signer: stranger }));
+    await refusedWith(server, "case-key-not-genuine");
+  });
+
+  test("a case with no signed key is refused", async () => {
+    const me = await signedInFacilitator();
+    const theCase = caseFor(me);
+    theCase.key.case_key_statement = null;
+    const server = serverFor(me, theCase);
+    await refusedWith(server, "case-key-not-genuine");
+  });
+
+  test("a changed case key after the pin, with no later epoch, is refused", async () => {
+    const me = await signedInFacilitator();
+    serverFor(me, caseFor(me));
+    await openCaseKey(await loadSecretKey(), CASE);
+    forgetTrust();
+    const server = serverFor(me, caseFor(me)); // a new key pair, signed, for epoch 1 again
+    await refusedWith(server, "case-key-not-genuine");
+  });
+
+  test("a trust log that is not there is refused, never accepted", async () => {
+    const me = await signedInFacilitator();
+    const server = serverFor(me, caseFor(me), {
+      "GET /api/trust": () => json({ error: "Not found." }, { status: 404 }),
+    });
+    const refusal = await openCaseKey(await loadSecretKey(), CASE).catch((e) => e);
+    assert.ok(refusal instanceof NotGenuine);
+    assert.equal(refusal.kind, "trust-log-not-genuine");
+    assert.match(refusal.message, /Nothing was opened\. Please tell your service manager\.$/);
+    await settle();
+    assert.deepEqual(reported(server), [{ kind: "trust-log-not-genuine" }]);
   });
 });
 

@@ -15,13 +15,27 @@ import {
   openReleased,
   prepareToOpen,
 } from "../../static/js/client/inbox.js";
+import { NotGenuine, forgetTrust } from "../../static/js/client/trust.js";
 import {
   KeysUnavailable,
   protocol,
   storeSecretKey,
   wipeKeys,
 } from "../../static/js/crypto/keys.js";
+import { settle } from "./support/dom.mjs";
 import { fakeServer, json } from "./support/fake-server.mjs";
+import {
+  FACILITATOR_ID,
+  OTHER_FACILITATOR_ID,
+  ROOT_ID,
+  TrustLog,
+  reported,
+  rootOf,
+  securityEventRoutes,
+  staffMember,
+  trustRoutes,
+  vaultRoutes,
+} from "./support/trust.mjs";
 
 const p = await protocol();
 const RECIPIENT = "5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
@@ -31,7 +45,11 @@ const LETTER_MIME = "text/plain; charset=utf-8";
 
 const [recipientSk, recipientPk] = p.generateIdentity();
 const [authorSk, authorPk] = p.generateIdentity();
-const [facilitatorSk, facilitatorPk] = p.generateIdentity();
+// The facilitator, certified by the service root in the trust log this browser checks.
+const root = staffMember(ROOT_ID, "service_manager");
+const facilitator = staffMember(FACILITATOR_ID);
+const { secretKey: facilitatorSk, publicKey: facilitatorPk } = facilitator;
+const stranger = staffMember(OTHER_FACILITATOR_ID); // has keys, is certified by nobody
 const [otherSk] = p.generateIdentity();
 const AUTHOR_PK = p.b64encode(authorPk);
 const [, casePk] = p.generateIdentity();
@@ -42,7 +60,10 @@ function objectId() {
 }
 
 /** A text letter (or note) as the server hands it over, granted to me by `granter`. */
-function sealedText(text, { granter = facilitatorSk, senderPk = facilitatorPk } = {}) {
+function sealedText(
+  text,
+  { granter = facilitatorSk, senderPk = facilitatorPk, senderId = FACILITATOR_ID } = {},
+) {
   const id = objectId();
   const sealed = p.sealLetter(authorSk, authorPk, casePk, id, 1, text, CREATED, AUTHOR);
   const { contentKey, manifestHash } = sealed;
@@ -63,6 +84,7 @@ function sealedText(text, { granter = facilitatorSk, senderPk = facilitatorPk } 
     })),
     chunk_url: `/api/content/${id}/1/`,
     grant: p.b64encode(grant),
+    sender_account_id: senderId,
     sender_public_key: p.b64encode(senderPk),
   };
 }
@@ -98,14 +120,27 @@ function sealedRecording(recording) {
     ],
     chunk_url: `/api/content/${id}/1/`,
     grant: p.b64encode(grant),
+    sender_account_id: FACILITATOR_ID,
     sender_public_key: p.b64encode(facilitatorPk),
   };
   return { released, stored };
 }
 
-/** This tab holds my key, and the server answers for my session (and any stored chunks). */
-function signedIn(stored = new Map()) {
+/**
+ * This tab holds my key, and the server answers for my session, the trust log (`log`), my vault
+ * (the root pinned at sign-in) and any stored chunks.
+ */
+function signedIn(
+  stored = new Map(),
+  { log = new TrustLog(root).certify(root, facilitator), extra = {} } = {},
+) {
+  const vault = vaultRoutes({ accountId: RECIPIENT, secretKey: recipientSk }, {
+    pins: { root: rootOf(root) },
+  });
   const routes = {
+    ...trustRoutes(log),
+    ...vault.routes,
+    ...securityEventRoutes,
     "GET /api/session": () =>
       json({
         account_id: RECIPIENT,
@@ -114,7 +149,7 @@ function signedIn(stored = new Map()) {
       }),
   };
   for (const [path, chunk] of stored) routes[`GET ${path}`] = () => new Response(chunk);
-  return fakeServer(routes);
+  return fakeServer({ ...routes, ...extra });
 }
 
 /** Bytes that differ from place to place (libsodium's randombytes is slow for a MiB in node). */
@@ -137,7 +172,14 @@ function changed(released, field) {
   return { ...released, [field]: flipped(released[field]) };
 }
 
+/** The requests that fetched anything sealed (not the session, trust log, vault or reports). */
+function contentRequests(server) {
+  const plumbing = ["/api/session", "/api/trust", "/api/vault", "/api/security-events"];
+  return server.requests.filter((r) => !plumbing.includes(r.url));
+}
+
 beforeEach(async () => {
+  forgetTrust();
   wipeKeys();
   await storeSecretKey(RECIPIENT, recipientSk, sessionKey);
 });
@@ -176,17 +218,14 @@ describe("client/inbox.js: the released message", () => {
     const server = signedIn();
     const opened = await openReleased(sealedText("I am sorry.\n\nTruly."));
     assert.deepEqual(opened, { kind: "letter", text: "I am sorry.\n\nTruly.", transcript: null });
-    assert.deepEqual(
-      server.requests.map((r) => `${r.method} ${r.url}`),
-      ["GET /api/session"],
-    );
+    assert.deepEqual(contentRequests(server), []);
+    assert.deepEqual(reported(server), []);
   });
 
   const NEVER = "Never shown.";
   for (const [what, released] of [
     ["a grant made by someone else", () => sealedText(NEVER, { granter: otherSk })],
     ["a grant for another object", () => ({ ...sealedText(NEVER), object_id: objectId() })],
-    ["another sender named", () => ({ ...sealedText(NEVER), sender_public_key: AUTHOR_PK })],
     ["a changed manifest", () => changed(sealedText(NEVER), "manifest")],
     ["a changed chunk", () => changed(sealedText(NEVER), "chunks")],
     ["a missing chunk", () => ({ ...sealedText(NEVER), chunks: [] })],
@@ -238,11 +277,63 @@ describe("client/inbox.js: the released message", () => {
     opened.message.close();
   });
 
-  test("a recording whose grant another person made is not opened at all", async () => {
+  test("a recording said to be from someone the chain does not vouch for is not opened", async () => {
     const { released, stored } = sealedRecording(pattern(100));
     const server = signedIn(stored);
     const forged = { ...released, sender_public_key: AUTHOR_PK };
-    await assert.rejects(openReleased(forged), NotChecked);
-    assert.ok(server.requests.every((r) => r.url === "/api/session"));
+    await assert.rejects(openReleased(forged), NotGenuine);
+    assert.deepEqual(contentRequests(server), []);
+  });
+});
+
+describe("client/inbox.js: only what trusted staff made is opened", () => {
+  const fromStranger = (text) =>
+    sealedText(text, {
+      granter: stranger.secretKey,
+      senderPk: stranger.publicKey,
+      senderId: stranger.accountId,
+    });
+
+  test("a release from an uncertified account is refused and reported", async () => {
+    const server = signedIn();
+    const refusal = await openReleased(fromStranger("Never shown.")).catch((e) => e);
+    assert.ok(refusal instanceof NotGenuine, String(refusal));
+    assert.equal(refusal.kind, "release-not-genuine");
+    assert.equal(
+      refusal.message,
+      "This could not be confirmed as coming from your facilitator. Nothing was opened. " +
+        "Please tell your facilitator or the service.",
+    );
+    await settle();
+    assert.deepEqual(reported(server), [{ kind: "release-not-genuine" }]);
+  });
+
+  test("a release whose transcript is from an uncertified account is refused whole", async () => {
+    signedIn();
+    const released = { ...sealedText("The letter."), transcript: fromStranger("Other words.") };
+    await assert.rejects(openReleased(released), NotGenuine);
+  });
+
+  test("a note from an uncertified account is refused", async () => {
+    signedIn();
+    await assert.rejects(openFacilitatorNote(fromStranger("Open it now.")), NotGenuine);
+  });
+
+  test("a release from a facilitator the log has revoked is refused", async () => {
+    const log = new TrustLog(root).certify(root, facilitator).revoke(root, facilitator);
+    signedIn(new Map(), { log });
+    await assert.rejects(openReleased(sealedText("Never shown.")), NotGenuine);
+  });
+
+  test("a release from a facilitator certified by an uncertified signer is refused", async () => {
+    const log = new TrustLog(root).certify(stranger, facilitator);
+    signedIn(new Map(), { log });
+    await assert.rejects(openReleased(sealedText("Never shown.")), NotGenuine);
+  });
+
+  test("prepareToOpen refuses, so Open it now is not sent, when there is no chain", async () => {
+    const missing = { "GET /api/trust": () => json({ error: "Not found." }, { status: 404 }) };
+    signedIn(new Map(), { extra: missing });
+    await assert.rejects(prepareToOpen(), NotGenuine);
   });
 });

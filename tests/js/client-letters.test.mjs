@@ -4,7 +4,7 @@
 import "./support/dom.mjs";
 
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { beforeEach, describe, test } from "node:test";
 import {
   ContentDeleted,
   ContentNotChecked,
@@ -16,6 +16,7 @@ import {
   openMyLetter,
   sealLetterBody,
 } from "../../static/js/client/letters.js";
+import { NotGenuine, forgetTrust } from "../../static/js/client/trust.js";
 import { ApiError, ShowableError } from "../../static/js/lib/errors.js";
 import { fakeServer, json } from "./support/fake-server.mjs";
 import {
@@ -26,9 +27,13 @@ import {
   sealedText,
   tampered,
 } from "./support/participant.mjs";
+import { FACILITATOR_ID, reported, staffMember } from "./support/trust.mjs";
+import { settle } from "./support/dom.mjs";
 
 const LETTER_URL = `GET /api/letters/${MESSAGE_ID}`;
 const TEXT = "I broke your window.\n\nI am sorry for the fear it caused.";
+
+beforeEach(() => forgetTrust());
 
 /** Everything the browser sent, as one string. */
 function sent(server) {
@@ -37,15 +42,41 @@ function sent(server) {
 
 describe("client/letters.js: the case key for sending", () => {
   test("a grant from the facilitator that opens gives the case public key", async () => {
-    const { author, caseKeys, meCase } = participantWorld();
-    fakeServer({ "GET /api/me/case": () => json(meCase()) });
+    const { author, caseKeys, meCase, routes } = participantWorld();
+    fakeServer({ ...routes, "GET /api/me/case": () => json(meCase()) });
     assert.deepEqual([...(await caseKeyForSending(author))], [...caseKeys.publicKey]);
+  });
+
+  test("a grant from an account the trust log does not certify is refused and reported", async () => {
+    const world = participantWorld();
+    const stranger = staffMember("bb000000-0000-4000-8000-000000000009");
+    const grant = world.p.makeCasePublicGrant(stranger.secretKey, world.author.publicKey,
+      world.meCase().case_id, world.caseKeys.publicKey);
+    const server = fakeServer({
+      ...world.routes,
+      "GET /api/me/case": () =>
+        json(world.meCase({
+          case_public_grant: world.p.b64encode(grant),
+          grant_sender_account_id: stranger.accountId,
+          grant_sender_public_key: world.p.b64encode(stranger.publicKey),
+        })),
+    });
+    const refusal = await caseKeyForSending(world.author).catch((e) => e);
+    assert.ok(refusal instanceof NotGenuine);
+    assert.equal(refusal.kind, "case-grant-not-genuine");
+    assert.match(refusal.message, /could not be confirmed as coming from your facilitator/);
+    await settle();
+    assert.deepEqual(reported(server), [
+      { kind: "case-grant-not-genuine", case_id: world.meCase().case_id },
+    ]);
+    assert.ok(!server.requests.some((r) => r.url.startsWith("/api/letters")));
   });
 
   test("a grant that does not open for me is refused with the calm sentence", async () => {
     const world = participantWorld();
     const other = participantWorld(); // another facilitator's grant, named as if from ours
     fakeServer({
+      ...world.routes,
       "GET /api/me/case": () =>
         json(world.meCase({ case_public_grant: other.meCase().case_public_grant })),
     });
@@ -55,15 +86,18 @@ describe("client/letters.js: the case key for sending", () => {
   });
 
   test("no grant yet is refused the same way", async () => {
-    const { author, meCase } = participantWorld();
-    fakeServer({ "GET /api/me/case": () => json(meCase({ case_public_grant: null })) });
+    const { author, meCase, routes } = participantWorld();
+    fakeServer({ ...routes, "GET /api/me/case": () => json(meCase({ case_public_grant: null })) });
     assert.equal((await caseKeyForSending(author).catch((e) => e)).message, NOT_CONFIRMED);
   });
 
   test("the server's reason is said when it says nothing can be sent now", async () => {
-    const { author, meCase } = participantWorld();
+    const { author, meCase, routes } = participantWorld();
     const why = "This case is paused at the moment, so letters cannot be sent. Your draft is kept.";
-    fakeServer({ "GET /api/me/case": () => json(meCase({ can_write: false, why_not: why })) });
+    fakeServer({
+      ...routes,
+      "GET /api/me/case": () => json(meCase({ can_write: false, why_not: why })),
+    });
     const refusal = await caseKeyForSending(author).catch((e) => e);
     assert.ok(refusal instanceof ApiError);
     assert.equal(refusal.message, why);
@@ -161,24 +195,57 @@ describe("client/letters.js: reading my message again", () => {
 
 describe("client/letters.js: the facilitator's note", () => {
   test("a note granted to me by the facilitator opens", async () => {
-    const { p, author, facilitator } = participantWorld();
+    const { p, author, facilitator, routes } = participantWorld();
     const note = "Please say more about what you understand now.";
     const feedback = {
       ...sealedText(facilitator, author.publicKey, note),
+      sender_account_id: FACILITATOR_ID,
       sender_public_key: p.b64encode(facilitator.publicKey),
     };
-    fakeServer({ [LETTER_URL]: () => json({ ...sealedText(author, author.publicKey, TEXT), feedback }) });
+    const mine = sealedText(author, author.publicKey, TEXT);
+    fakeServer({ ...routes, [LETTER_URL]: () => json({ ...mine, feedback }) });
     assert.equal(await openFeedback(author, MESSAGE_ID), note);
   });
 
-  test("a note whose named sender did not make it opens nothing", async () => {
-    const { p, author, facilitator, caseKeys } = participantWorld();
+  test("a note naming the facilitator's account with another key opens nothing", async () => {
+    const { p, author, routes } = participantWorld();
+    const other = participantWorld().facilitator; // same account id, not the certified keys
     const feedback = {
-      ...sealedText(facilitator, author.publicKey, "A note."),
-      sender_public_key: p.b64encode(caseKeys.publicKey),
+      ...sealedText(other, author.publicKey, "A note."),
+      sender_account_id: FACILITATOR_ID,
+      sender_public_key: p.b64encode(other.publicKey),
     };
-    fakeServer({ [LETTER_URL]: () => json({ feedback }) });
+    fakeServer({ ...routes, [LETTER_URL]: () => json({ feedback }) });
+    const refusal = await openFeedback(author, MESSAGE_ID).catch((e) => e);
+    assert.ok(refusal instanceof NotGenuine);
+  });
+
+  test("a note the certified facilitator is named for but did not make opens nothing", async () => {
+    const { p, author, facilitator, routes } = participantWorld();
+    const other = participantWorld().facilitator;
+    const feedback = {
+      ...sealedText(other, author.publicKey, "A note."),
+      sender_account_id: FACILITATOR_ID,
+      sender_public_key: p.b64encode(facilitator.publicKey),
+    };
+    fakeServer({ ...routes, [LETTER_URL]: () => json({ feedback }) });
     assert.ok((await openFeedback(author, MESSAGE_ID).catch((e) => e)) instanceof ContentNotChecked);
+  });
+
+  test("a note from an uncertified account is refused before it is opened, and reported", async () => {
+    const { p, author, routes } = participantWorld();
+    const stranger = staffMember("bb000000-0000-4000-8000-000000000009");
+    const feedback = {
+      ...sealedText(stranger, author.publicKey, "A note from nobody we know."),
+      sender_account_id: stranger.accountId,
+      sender_public_key: p.b64encode(stranger.publicKey),
+    };
+    const server = fakeServer({ ...routes, [LETTER_URL]: () => json({ feedback }) });
+    const refusal = await openFeedback(author, MESSAGE_ID).catch((e) => e);
+    assert.ok(refusal instanceof NotGenuine);
+    assert.equal(refusal.kind, "release-not-genuine");
+    await settle();
+    assert.deepEqual(reported(server), [{ kind: "release-not-genuine", message_id: MESSAGE_ID }]);
   });
 
   test("no note is null", async () => {

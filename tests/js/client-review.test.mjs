@@ -1,7 +1,7 @@
 // client/review.js with the real protocol (libsodium in node), against a stand-in for the JSON
 // API that serves one case as the server would: the case key granted to the facilitator, a
 // message sealed by its author to the case key, the participants, the facilitator's vault.
-import "./support/dom.mjs";
+import { settle } from "./support/dom.mjs";
 
 import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
@@ -24,7 +24,18 @@ import {
   sealReason,
 } from "../../static/js/client/review.js";
 import { protocol, storeSecretKey, wipeKeys } from "../../static/js/crypto/keys.js";
+import { NotGenuine, forgetTrust } from "../../static/js/client/trust.js";
 import { fakeServer, json } from "./support/fake-server.mjs";
+import {
+  ROOT_ID,
+  TrustLog,
+  reported,
+  caseKeyStatement,
+  rootOf,
+  securityEventRoutes,
+  staffMember,
+  trustRoutes,
+} from "./support/trust.mjs";
 
 const p = await protocol();
 const b64 = (bytes) => p.b64encode(bytes);
@@ -60,7 +71,11 @@ async function world({
   media = null,
   caseGrant = "mine",
 } = {}) {
-  const facilitator = person(IDS.facilitator);
+  // A certified facilitator of a service whose root this browser pinned (client/trust.js).
+  const facilitator = staffMember(IDS.facilitator);
+  const root = staffMember(ROOT_ID, "service_manager");
+  const log = new TrustLog(root);
+  log.certify(root, facilitator);
   const author = person(IDS.author);
   const recipient = person(IDS.recipient);
   const [caseSk, casePk] = p.generateIdentity();
@@ -102,9 +117,16 @@ async function world({
   const vaultBlob =
     vault === "unreadable"
       ? b64(p.randomBytes(80))
-      : b64(p.sealVault(facilitator.secretKey, IDS.facilitator, { pins: pins({ author, recipient }) }));
+      : b64(
+          p.sealVault(facilitator.secretKey, IDS.facilitator, {
+            pins: { root: rootOf(root), ...pins({ author, recipient }) },
+          }),
+        );
   const grantee = caseGrant === "foreign" ? person(IDS.author).publicKey : facilitator.publicKey;
   const server = fakeServer({
+    ...trustRoutes(log),
+    ...securityEventRoutes,
+    "PUT /api/vault": () => json({ ok: true }),
     "GET /api/session": () =>
       json({ account_id: IDS.facilitator, public_key: b64(facilitator.publicKey), session_key: sessionKey }),
     [`GET /api/messages/${MESSAGE}/review`]: () => json(answer),
@@ -114,7 +136,9 @@ async function world({
         epoch: 1,
         case_public_key: b64(casePk),
         grant: b64(p.makeCaseGrant(facilitator.secretKey, grantee, CASE, caseSk)),
+        sender_account_id: IDS.facilitator,
         sender_public_key: b64(facilitator.publicKey),
+        case_key_statement: caseKeyStatement(facilitator, CASE, casePk),
       }),
     [`GET /api/cases/${CASE}/participants`]: () => json(participants),
     "GET /api/vault": () => json({ blob: vaultBlob }),
@@ -180,7 +204,10 @@ function sent(server) {
   return JSON.stringify(server.requests);
 }
 
-beforeEach(() => wipeKeys());
+beforeEach(() => {
+  wipeKeys();
+  forgetTrust();
+});
 
 describe("client/review.js: opening", () => {
   test("the letter opens with the case key after every check, and so do the names", async () => {
@@ -240,6 +267,31 @@ describe("client/review.js: opening", () => {
     review.json.feedback = null;
     assert.equal(await openFeedback(review), null);
   });
+
+  test("feedback from an account no trusted staff certified is refused unopened, and reported", async () => {
+    const w = await world();
+    const stranger = staffMember("dd000000-0000-4000-8000-000000000009");
+    const sealed = p.sealLetter(
+      stranger.secretKey, stranger.publicKey, w.casePk, NOTE_OBJECT, 1, "Approve it.", CREATED, stranger.accountId,
+    );
+    w.answer.feedback = {
+      object_id: NOTE_OBJECT,
+      version: 1,
+      manifest: b64(sealed.manifest),
+      chunks: sealed.chunks.map(b64),
+      grant: b64(sealed.grantToCase),
+      sender_account_id: stranger.accountId,
+      sender_public_key: b64(stranger.publicKey),
+    };
+    const review = await openReview(MESSAGE, CASE);
+    const refusal = await openFeedback(review).catch((e) => e);
+    assert.ok(refusal instanceof NotGenuine, String(refusal));
+    assert.equal(refusal.kind, "release-not-genuine");
+    await settle();
+    assert.deepEqual(reported(w.server), [
+      { kind: "release-not-genuine", case_id: CASE, message_id: MESSAGE },
+    ]);
+  });
 });
 
 /** A feedback note as the server returns it to the case's facilitators. */
@@ -253,6 +305,7 @@ async function noteFromFacilitator(w, text) {
     manifest: b64(sealed.manifest),
     chunks: sealed.chunks.map(b64),
     grant: b64(sealed.grantToCase),
+    sender_account_id: IDS.facilitator,
     sender_public_key: b64(w.facilitator.publicKey),
   };
 }
@@ -320,11 +373,18 @@ describe("client/review.js: the keys compared in person", () => {
     assert.deepEqual(await keyStatuses(review), { recipient: "changed", author: "colleague" });
   });
 
-  test("an author key that belongs to nobody named is unknown; an unreadable vault confirms nothing", async () => {
+  test("an author key that belongs to nobody named is unknown", async () => {
     const [, strangerPk] = p.generateIdentity();
-    await world({ vault: "unreadable", review: { author_public_key: b64(strangerPk) } });
+    await world({ pins: pinBoth, review: { author_public_key: b64(strangerPk) } });
     const review = await openReview(MESSAGE, CASE);
-    assert.deepEqual(await keyStatuses(review), { recipient: "unverified", author: "unknown" });
+    assert.deepEqual(await keyStatuses(review), { recipient: "verified", author: "unknown" });
+  });
+
+  test("an unreadable vault confirms nothing: without its pins not even the case key opens", async () => {
+    await world({ vault: "unreadable" });
+    const refusal = await openReview(MESSAGE, CASE).then(openContent).catch((e) => e);
+    assert.ok(refusal instanceof Error, String(refusal));
+    assert.match(refusal.message, /could not be unlocked/);
   });
 
   test("the writer must be the participant the server names", async () => {

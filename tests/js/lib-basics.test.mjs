@@ -16,7 +16,7 @@ import {
   ShowableError,
   sentenceFor,
 } from "../../static/js/lib/errors.js";
-import { getJSON, postJSON, safeNext } from "../../static/js/lib/http.js";
+import { getJSON, postJSON, putJSON, safeNext, setCsrfToken } from "../../static/js/lib/http.js";
 import { newId } from "../../static/js/lib/ids.js";
 import { countCharacters, formatNumber } from "../../static/js/lib/text.js";
 import { fakeServer, json } from "./support/fake-server.mjs";
@@ -47,6 +47,16 @@ describe("lib/http.js", () => {
     const [sent] = server.requests;
     assert.equal(sent.headers["X-CSRF-Token"], "tok-123");
     assert.equal(sent.headers["Content-Type"], "application/json");
+  });
+
+  test("a new session's token is used from then on; an answer without one changes nothing", async () => {
+    document.head.innerHTML = '<meta name="csrf-token" content="signed-out">';
+    const server = fakeServer({ "PUT /api/vault": () => json({ ok: true }) });
+    setCsrfToken(undefined);
+    setCsrfToken("session-token");
+    setCsrfToken("");
+    await putJSON("/api/vault", { blob: "x" });
+    assert.equal(server.requests[0].headers["X-CSRF-Token"], "session-token");
   });
 
   test("a refusal becomes an ApiError with the server's sentence, field and wait", async () => {

@@ -5,6 +5,7 @@
 import { KdfError } from "../crypto/kdf.js";
 import { forget, holdSecret, protocol, wipeKeys } from "../crypto/keys.js";
 import { ShowableError } from "../lib/errors.js";
+import { postJSON } from "../lib/http.js";
 import { rememberWeakProtection } from "../lib/protection-notice.js";
 
 export { KdfError };
@@ -85,6 +86,23 @@ export function rememberProtection(p, cost) {
 }
 
 // --- shared steps --------------------------------------------------------------------------------
+
+/**
+ * After signing in: an account made before trust anchors has no signing key on the server (the
+ * answer's signing_public_key is null), so register the one derived from its secret key
+ * (POST /api/account/signing-key; the server accepts it once). An answer without the field is
+ * from a server that knows no signing keys: nothing is sent. Never throws: signing in goes on,
+ * and the next sign-in tries again.
+ */
+export async function registerSigningKeyIfMissing(p, secretKey, answer) {
+  if (answer.signing_public_key !== null) return;
+  try {
+    const signingPublicKey = p.b64encode(p.signingPublicKeyFromSecret(secretKey));
+    await postJSON("/api/account/signing-key", { signing_public_key: signingPublicKey });
+  } catch {
+    // Offline, or already registered by another tab.
+  }
+}
 
 /** The secret key (held) from a bundle; a wrap key that does not open it throws refusal(). */
 export function openBundle(p, wrapKeyB64, accountId, bundleB64, refusal) {

@@ -19,12 +19,14 @@ import {
   KeysNotOpened,
   openBundle,
   newPasswordKeys,
+  registerSigningKeyIfMissing,
   rememberProtection,
 } from "./account-keys.js";
+import { pinRootOnFirstUse } from "./trust.js";
 import { deriveInWorker } from "../crypto/kdf.js";
 import { forget, protocol, storeSecretKey } from "../crypto/keys.js";
 import { ApiError } from "../lib/errors.js";
-import { getJSON, postJSON, safeNext } from "../lib/http.js";
+import { getJSON, postJSON, safeNext, setCsrfToken } from "../lib/http.js";
 
 const WRONG_CURRENT_PASSWORD = "Your current password is not right. Please try again.";
 
@@ -33,12 +35,15 @@ const WRONG_CURRENT_PASSWORD = "Your current password is not right. Please try a
 /**
  * Sign in: the account's KDF parameters (made up for a name that does not exist, so the answer
  * never says whether it does), the keys from the password, then the key bundle, opened here
- * and kept for this tab (crypto/keys.js). Returns {next}.
+ * and kept for this tab (crypto/keys.js). An account made before trust anchors then registers
+ * its signing key and pins the service root on first use (client/trust.js); neither can stop
+ * signing in. Returns {next}.
  */
 export async function signIn(name, password, { derive = deriveInWorker } = {}) {
   const params = await postJSON("/api/sign-in/params", { sign_in_name: name });
   const keys = await derive(password, params.salt, params.ops, params.mem);
   const answer = await postJSON("/api/sign-in", { sign_in_name: name, auth_key: keys.authKey });
+  setCsrfToken(answer.csrf_token);
   const p = await protocol();
   rememberProtection(p, params);
   let secretKey = null;
@@ -46,6 +51,8 @@ export async function signIn(name, password, { derive = deriveInWorker } = {}) {
     const refusal = () => new KeysNotOpened();
     secretKey = openBundle(p, keys.wrapKey, answer.account_id, answer.bundle, refusal);
     await storeSecretKey(answer.account_id, secretKey, answer.session_key);
+    await registerSigningKeyIfMissing(p, secretKey, answer);
+    await pinRootOnFirstUse({ accountId: answer.account_id, secretKey });
   } finally {
     forget(secretKey);
   }

@@ -3,8 +3,12 @@
 //
 //   new case       newCaseFields: the case id, key pair and the grant of the case secret key to
 //                  my own key, made here; the case secret key leaves only inside that grant.
+//                  The case-key statement for epoch 1 is signed here with my signing key.
 //   the case key   openCaseKey (openCase: with my keys): GET /api/cases/{id}/key, opened with
 //                  my secret key; its public key must be the one the server lists for the case.
+//                  The grant must come from me or trusted staff, and the key must be named by a
+//                  case-key statement of trusted staff for this case (client/trust.js); it is
+//                  then pinned per case in my vault.
 //   names          sealParticipantName / openParticipantName: display names sealed to the case
 //                  key with the purpose "participant-name:<participant id>", so the browser makes
 //                  the participant id before anything is sent.
@@ -13,16 +17,21 @@
 //   numbers        digits), loadPins / keyCheck / pinComparedKey (the keys compared in person,
 //                  pinned in my vault, which the server cannot read or forge).
 //
-// Failures: CaseKeyUnavailable, NameNotOpened, VaultUnreadable (client/vault.js), ApiError, and
-// KeysUnavailable (crypto/keys.js) when this tab holds no key.
+// Failures: CaseKeyUnavailable, NameNotOpened, VaultUnreadable (client/vault.js), ApiError,
+// NotGenuine and TrustNotSetUp (client/trust.js), and KeysUnavailable (crypto/keys.js) when
+// this tab holds no key.
 
 import { forget, holdSecret, protocol } from "../crypto/keys.js";
+import { statementTime } from "../crypto/trust-chain.js";
 import { ApiError, ShowableError } from "../lib/errors.js";
 import { getJSON, postJSON } from "../lib/http.js";
 import { newId } from "../lib/ids.js";
+import { refuse } from "./security-events.js";
 import { loadSecretKey } from "./session.js";
+import { checkCaseKey, loadTrust, pinCaseKey } from "./trust.js";
 import { keyStatus, loadVault, pinFor, pinKey } from "./vault.js";
 
+export { NotGenuine, TrustNotSetUp } from "./trust.js";
 export { VaultUnreadable } from "./vault.js";
 
 /** The case key could not be unlocked (no grant for us, or one that does not open). */
@@ -52,20 +61,38 @@ function caseUrl(caseId, ...rest) {
 
 /**
  * The fields a new case is opened with, besides its reference and label:
- * {case_id, public_key, grant}. The grant (makeCaseGrant from me to me) is the only place the
- * case secret key goes; it is forgotten here as soon as it is sealed.
+ * {case_id, public_key, grant, case_key_statement {statement, signature}}. The grant
+ * (makeCaseGrant from me to me) is the only place the case secret key goes; it is forgotten
+ * here as soon as it is sealed. The statement (epoch 1) is what lets participants and other
+ * facilitators accept the public key as mine rather than the server's.
  */
 export async function newCaseFields() {
   const keys = await loadSecretKey();
   let caseSk = null;
+  let signingSecret = null;
   try {
     const p = await protocol();
     const caseId = newId();
     const [secretKey, publicKey] = p.generateIdentity();
     caseSk = holdSecret(secretKey);
     const grant = p.makeCaseGrant(keys.secretKey, keys.publicKey, caseId, caseSk);
-    return { case_id: caseId, public_key: p.b64encode(publicKey), grant: p.b64encode(grant) };
+    [signingSecret] = p.signingKeysFromSecret(keys.secretKey);
+    holdSecret(signingSecret);
+    const [statement, signature] = p.signCaseKeyEpoch(signingSecret, {
+      case_id: caseId,
+      epoch: 1,
+      case_public_key: p.b64encode(publicKey),
+      issued_at: statementTime(),
+      issuer_account_id: keys.accountId,
+    });
+    return {
+      case_id: caseId,
+      public_key: p.b64encode(publicKey),
+      grant: p.b64encode(grant),
+      case_key_statement: { statement: p.b64encode(statement), signature: p.b64encode(signature) },
+    };
   } finally {
+    forget(signingSecret);
     forget(caseSk);
     forget(keys.secretKey);
   }
@@ -75,24 +102,17 @@ export async function newCaseFields() {
 
 /**
  * Open this case's secret key: GET /api/cases/{id}/key, then openCaseGrant with my secret key.
- * The grant names the facilitator who made it; it must open for exactly this case. The secret
- * must also match the case public key the server lists, so that letters sealed by participants
- * to that public key are ones we can read (and so that a mismatch is noticed here, not later).
+ * Before the grant is opened: it must come from me or from trusted staff (sender_account_id,
+ * sender_public_key), and the case public key the server lists must be named by a case-key
+ * statement of trusted staff for this case, and agree with my pin for the case (pinned now if
+ * none). The grant must then open for exactly this case, and the secret must match that public
+ * key, so that letters sealed by participants to it are ones we can read.
  * Returns {caseSk (held: wiped on quick exit), casePk, epoch}.
  */
 export async function openCaseKey(keys, caseId) {
   const p = await protocol();
-  let answer;
-  try {
-    answer = await getJSON(caseUrl(caseId, "key"));
-  } catch (error) {
-    if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
-      throw new CaseKeyUnavailable(
-        "You do not hold this case's key yet. A facilitator who works on this case can give it to you.",
-      );
-    }
-    throw error;
-  }
+  const answer = await caseKeyAnswer(caseId);
+  await checkCaseKeyAnswer(p, keys, caseId, answer);
   let caseSk;
   try {
     caseSk = holdSecret(
@@ -119,6 +139,40 @@ export async function openCaseKey(keys, caseId) {
     );
   }
   return { caseSk, casePk, epoch: answer.epoch };
+}
+
+async function caseKeyAnswer(caseId) {
+  try {
+    return await getJSON(caseUrl(caseId, "key"));
+  } catch (error) {
+    if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
+      throw new CaseKeyUnavailable(
+        "You do not hold this case's key yet. A facilitator who works on this case can give it to you.",
+      );
+    }
+    throw error;
+  }
+}
+
+/** The trust checks of a case key answer (above); NotGenuine (reported) when one fails. */
+async function checkCaseKeyAnswer(p, keys, caseId, answer) {
+  const refusal = { audience: "staff", caseId };
+  // My own keys count as trusted here: a grant or statement I made myself (the case's opening)
+  // is mine whether or not I am certified yet.
+  const view = await loadTrust(keys, { audience: "staff" });
+  if (!view.isTrustedBoxKey(answer.sender_account_id, answer.sender_public_key)) {
+    throw refuse("case-grant-not-genuine", refusal);
+  }
+  let casePublicKey;
+  try {
+    casePublicKey = p.b64decode(answer.case_public_key);
+  } catch (error) {
+    if (error instanceof p.ProtocolError) throw refuse("case-key-not-genuine", refusal);
+    throw error;
+  }
+  const signed = answer.case_key_statement;
+  const fields = checkCaseKey(p, view, { caseId, signed, casePublicKey, ...refusal });
+  await pinCaseKey(keys, { caseId, fields, ...refusal });
 }
 
 /** My keys (client/session.js loadSecretKey) and this case's key: {caseId, keys, caseKey}. */
@@ -188,10 +242,14 @@ export async function giveCaseKey(opened, participantId, accountPublicKeyB64) {
 // --- security numbers and keys compared in person ------------------------------------------------
 
 /** "12345 67890 …" worked out here from a public key (base64url), or null for a damaged key. */
-export async function securityNumber(publicKeyB64) {
+export async function securityNumber(publicKeyB64, signingPublicKeyB64 = null) {
   const p = await protocol();
   try {
-    return p.formatFingerprint(p.fingerprintDigits(p.b64decode(publicKeyB64)));
+    const box = p.b64decode(publicKeyB64);
+    const digits = signingPublicKeyB64
+      ? p.identityFingerprintDigits(box, p.b64decode(signingPublicKeyB64))
+      : p.fingerprintDigits(box);
+    return p.formatFingerprint(digits);
   } catch (error) {
     if (error instanceof p.ProtocolError) return null;
     throw error;

@@ -10,16 +10,20 @@
 // exactly this object version, and it commits to the manifest hash; the manifest and every
 // chunk are checked against it (protocol.openLetter, media/open.js openMessage).
 //
-//   prepareToOpen()             resolves once this tab holds its key (else KeysUnavailable), so
-//                               that "Open it now" changes nothing on the server when it could
-//                               not be read here
-//   openFacilitatorNote(note)   -> the note's text
-//   openReleased(released)      -> {kind: "letter", text, transcript}
+//   prepareToOpen()             resolves once this tab holds its key (else KeysUnavailable) and
+//                               the trust chain checks out (else its refusal), so that "Open it
+//                               now" changes nothing on the server when it could not be read here
+//   openFacilitatorNote(note, {messageId})   -> the note's text
+//   openReleased(released, {messageId})      -> {kind: "letter", text, transcript}
 //                                | {kind: "media", message, transcript}
 //                                  message: media/open.js OpenedMessage (close() it when done:
 //                                  media/message-view.js destroy() does)
 //                                  transcript: {label, text} | {label, failed: true} | null
 //
+// Before anything is opened, its sender (and the transcript's) must be trusted staff: the
+// server names them (sender_account_id, sender_public_key) and client/trust.js looks them up in
+// the trust chain; otherwise NotGenuine (reported with the message id, so that the case's
+// facilitators see it on their home page), and nothing is opened.
 // A grant, manifest or chunk that does not check out throws NotChecked with the sentence to
 // show, and nothing of it is returned. Anything else (no key in this tab, a chunk that could not
 // be fetched) throws as it is: KeysUnavailable and ApiError carry their own sentence.
@@ -29,6 +33,9 @@ import { ShowableError } from "../lib/errors.js";
 import { isMediaObject, openMessage } from "../media/open.js";
 import { openSealed } from "./content.js";
 import { loadSecretKey } from "./session.js";
+import { loadTrust, requireTrustedSenders } from "./trust.js";
+
+export { NotGenuine } from "./security-events.js";
 
 export const MESSAGE_NOT_CHECKED =
   "This could not be shown, because this page could not confirm that it is exactly what your " +
@@ -51,18 +58,21 @@ export class NotChecked extends ShowableError {
   }
 }
 
-/** Run `use(secretKey, p)` with this tab's key, and zero the key afterwards. */
+/** Run `use(secretKey, p, keys)` with this tab's key, and zero the key afterwards. */
 async function withMyKey(use) {
   const keys = await loadSecretKey();
   try {
-    return await use(keys.secretKey, await protocol());
+    return await use(keys.secretKey, await protocol(), keys);
   } finally {
     forget(keys.secretKey);
   }
 }
 
+/** The refusal's details: reported with the message, so its case's facilitators see it. */
+const release = (messageId) => ({ kind: "release-not-genuine", messageId: messageId || null });
+
 export async function prepareToOpen() {
-  await withMyKey(async () => {});
+  await withMyKey((secretKey, p, keys) => loadTrust(keys, { audience: "participant" }));
 }
 
 /** Open a sealed object {…, grant, sender_public_key} made by the facilitator it names. */
@@ -75,10 +85,12 @@ async function openChecked(p, secretKey, sealed, sentence, open) {
   }
 }
 
-export function openFacilitatorNote(note) {
-  return withMyKey((secretKey, p) =>
-    openChecked(p, secretKey, note, NOTE_NOT_CHECKED, openSealed),
-  );
+export function openFacilitatorNote(note, { messageId = null } = {}) {
+  return withMyKey(async (secretKey, p, keys) => {
+    if (!note || typeof note !== "object") throw new NotChecked(NOTE_NOT_CHECKED);
+    await requireTrustedSenders(keys, [note], release(messageId));
+    return openChecked(p, secretKey, note, NOTE_NOT_CHECKED, openSealed);
+  });
 }
 
 /** The facilitator's transcript or translation, if any: {label, text} | {label, failed} | null. */
@@ -94,9 +106,11 @@ async function openTranscript(p, secretKey, released) {
   }
 }
 
-export function openReleased(released) {
-  return withMyKey(async (secretKey, p) => {
+export function openReleased(released, { messageId = null } = {}) {
+  return withMyKey(async (secretKey, p, keys) => {
     if (!released || typeof released !== "object") throw new NotChecked(MESSAGE_NOT_CHECKED);
+    // The message and its transcript come from the same facilitator: both are checked first.
+    await requireTrustedSenders(keys, [released, released.transcript], release(messageId));
     if (!isMediaObject(released)) {
       const text = await openChecked(p, secretKey, released, MESSAGE_NOT_CHECKED, openSealed);
       return { kind: "letter", text, transcript: await openTranscript(p, secretKey, released) };

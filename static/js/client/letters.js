@@ -12,9 +12,10 @@
 // Messages with recordings or files are sealed and uploaded by media/message.js instead.
 //
 // Reading again. My letter is granted by me to me; the facilitator's note is granted by the
-// facilitator (feedback.sender_public_key) to me. Every grant, manifest and chunk hash is
-// checked before anything is decrypted; a check that fails throws ContentNotChecked, and no
-// text at all is returned.
+// facilitator (feedback.sender_public_key) to me, and is opened only if the trust chain vouches
+// for that key (client/trust.js; NotGenuine otherwise, reported). Every grant, manifest and
+// chunk hash is checked before anything is decrypted; a check that fails throws
+// ContentNotChecked, and no text at all is returned.
 //   openMyLetter(keys, messageId)   {text} | {media: media/open.js OpenedMessage}
 //   openFeedback(keys, messageId)   the note's text, or null when there is none
 //   letterToRevise(keys, messageId) {text, checked}: the words as sent, to start the changes from
@@ -25,6 +26,7 @@ import { getJSON, postJSON } from "../lib/http.js";
 import { isMediaObject, openMessage } from "../media/open.js";
 import { letterFields, openSealed } from "./content.js";
 import { loadCaseContext } from "./participant-case.js";
+import { requireTrustedSenders } from "./trust.js";
 
 export const NOT_CONFIRMED =
   "This page could not confirm who set up your case, so your letter cannot be sent from here " +
@@ -68,12 +70,14 @@ async function checked(p, open) {
 
 /**
  * The case public key letters are sealed to, as the case is now (GET /api/me/case): it must
- * come from a facilitator's grant that opens with my key (else NOT_CONFIRMED), and the server
- * must say I can send now (else its sentence).
+ * come from a facilitator's grant that opens with my key (else NOT_CONFIRMED), vouched for by
+ * the trust chain (else the NotGenuine refusal), and the server must say I can send now (else
+ * its sentence).
  */
 export async function caseKeyForSending(keys) {
   const p = await protocol();
   const context = await loadCaseContext(p, keys);
+  if (context.status === "refused") throw context.problem;
   if (context.status !== "confirmed") throw new ShowableError(NOT_CONFIRMED);
   if (!context.me.can_write) {
     throw new ApiError(context.me.why_not || "Letters cannot be sent at the moment.");
@@ -138,6 +142,7 @@ export async function openFeedback(keys, messageId) {
   const answer = await getJSON(letterUrl(messageId));
   const feedback = answer.feedback;
   if (!feedback) return null;
+  await requireTrustedSenders(keys, [feedback], { kind: "release-not-genuine", messageId });
   return checked(p, () =>
     openSealed(p, keys.secretKey, p.b64decode(feedback.sender_public_key), feedback),
   );

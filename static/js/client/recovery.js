@@ -9,11 +9,13 @@ import {
   forgetKeys,
   newPasswordKeys,
   newRecoveryKey,
+  registerSigningKeyIfMissing,
   rememberProtection,
 } from "./account-keys.js";
+import { pinRootOnFirstUse } from "./trust.js";
 import { deriveInWorker } from "../crypto/kdf.js";
 import { forget, holdSecret, protocol, storeSecretKey } from "../crypto/keys.js";
-import { postJSON, safeNext } from "../lib/http.js";
+import { postJSON, safeNext, setCsrfToken } from "../lib/http.js";
 
 // --- the recovery code -------------------------------------------------------------------------
 
@@ -58,7 +60,9 @@ export async function makeRecoveryKeys(recovery, password, { derive = deriveInWo
 
 /**
  * Save the new keys; the server signs this browser in and ends every other session. Returns
- * {next}; the secret key is kept for this tab (if storage allows) and then forgotten here.
+ * {next}; the secret key is kept for this tab (if storage allows) and then forgotten here. As
+ * at sign-in, an account made before trust anchors registers its signing key and pins the root
+ * on first use (best effort).
  */
 export async function completeRecovery(recovery, wire) {
   const answer = await postJSON("/api/recovery/complete", {
@@ -66,12 +70,16 @@ export async function completeRecovery(recovery, wire) {
     recovery_auth: recovery.recoveryAuth,
     ...wire,
   });
-  rememberProtection(await protocol(), wire);
+  setCsrfToken(answer.csrf_token);
+  const p = await protocol();
+  rememberProtection(p, wire);
   try {
     await storeSecretKey(answer.account_id, recovery.secretKey, answer.session_key);
   } catch {
     // Signed in all the same; a page that needs the key will ask to sign in again.
   }
+  await registerSigningKeyIfMissing(p, recovery.secretKey, answer);
+  await pinRootOnFirstUse({ accountId: answer.account_id, secretKey: recovery.secretKey });
   forgetKeys(recovery);
   return { next: safeNext(answer.next) };
 }

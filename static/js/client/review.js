@@ -30,6 +30,7 @@ import { CaseKeyUnavailable, openCaseKey } from "./cases.js";
 import { openSealed } from "./content.js";
 import { openNote, sealNote } from "./notes.js";
 import { loadSecretKey } from "./session.js";
+import { requireTrustedSenders } from "./trust.js";
 import { keyStatus, loadVault, pinFor } from "./vault.js";
 
 export { CaseKeyUnavailable };
@@ -172,9 +173,17 @@ export function declaredDifferences(json, manifest) {
   return found;
 }
 
+/** The feedback on the previous version, only if a trusted colleague (or I) wrote it. */
 export async function openFeedback(review) {
   const note = review.json.feedback;
-  return note ? openNote(review.caseKey.caseSk, note) : null;
+  if (!note) return null;
+  await requireTrustedSenders(review.keys, [note], {
+    kind: "release-not-genuine",
+    audience: "staff",
+    caseId: review.caseId,
+    messageId: review.json.message_id,
+  });
+  return openNote(review.caseKey.caseSk, note);
 }
 
 // ---- deciding ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import { openVaultData, sealVaultData, withPin } from "../crypto/vault.js";
 import { ShowableError } from "../lib/errors.js";
 import { getJSON, putJSON } from "../lib/http.js";
 
-export { keyStatus, pinFor } from "../crypto/vault.js";
+export { keyStatus, pinFor, trustPins } from "../crypto/vault.js";
 
 export class VaultUnreadable extends ShowableError {
   constructor() {
@@ -34,14 +34,32 @@ export async function saveVault(keys, data) {
   await putJSON("/api/vault", { blob: sealVaultData(p, keys, data) });
 }
 
+// One change of the vault at a time in this tab: each is read, change, write, and two at once
+// (a case key pinned while the trust log's head is) would lose one of them.
+let queue = Promise.resolve();
+
+/**
+ * Read the vault, `change(data)` it and save the answer, unless it is null (nothing to save).
+ * Returns the data as it now is. Throws VaultUnreadable rather than replace a vault it cannot
+ * read.
+ */
+export function updateVault(keys, change) {
+  const run = queue.then(async () => {
+    const { data, readable } = await loadVault(keys);
+    if (!readable) throw new VaultUnreadable();
+    const next = change(data);
+    if (next === null) return data;
+    await saveVault(keys, next);
+    return next;
+  });
+  queue = run.catch(() => {});
+  return run;
+}
+
 /**
  * Pin `publicKeyB64` for `id` (the participant's account id): read, change, write. Returns the
  * saved data. Throws VaultUnreadable rather than replace a vault it cannot read.
  */
-export async function pinKey(keys, id, publicKeyB64) {
-  const { data, readable } = await loadVault(keys);
-  if (!readable) throw new VaultUnreadable();
-  const next = withPin(data, id, publicKeyB64);
-  await saveVault(keys, next);
-  return next;
+export function pinKey(keys, id, publicKeyB64) {
+  return updateVault(keys, (data) => withPin(data, id, publicKeyB64));
 }

@@ -6,6 +6,11 @@
 // The server cannot forge or change a pin (it cannot seal the vault), so a key the server swaps
 // later shows up as "changed" before anything is released to it. Other keys in the vault are
 // kept as they are.
+//
+// The trust anchors live under `pins` too (docs/api-trust.md, "What a browser pins"): `root`
+// {account_id, signing_public_key}, `inviter` {account_id, box_public_key, signing_public_key},
+// `trust_log` {count, head} and `cases` {<case id>: {epoch, case_public_key}}. None of these
+// names is an account id, so they never clash with a compared key.
 
 /** The vault's data from its stored blob (base64url, or null for none): {data, readable}. */
 export function openVaultData(p, keys, blobB64) {
@@ -40,6 +45,47 @@ export function withPin(data, id, publicKeyB64) {
   const pins = data.pins && typeof data.pins === "object" ? { ...data.pins } : {};
   pins[id] = publicKeyB64;
   return { ...data, pins };
+}
+
+const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+
+/** {root, inviter, trust_log, cases}: the trust pins in `data`, each null (cases {}) if absent. */
+export function trustPins(data) {
+  const pins = isObject(data?.pins) ? data.pins : {};
+  const pick = (name) => (isObject(pins[name]) ? pins[name] : null);
+  return {
+    root: pick("root"),
+    inviter: pick("inviter"),
+    trust_log: pick("trust_log"),
+    cases: pick("cases") || {},
+  };
+}
+
+/** `data` with the pins in `changes` ({root?, trust_log?, …}) set, every other pin kept. */
+export function withPins(data, changes) {
+  const pins = isObject(data.pins) ? data.pins : {};
+  return { ...data, pins: { ...pins, ...changes } };
+}
+
+/** `data` with case `caseId` pinned to {epoch, case_public_key}. */
+export function withCasePin(data, caseId, epoch, casePublicKeyB64) {
+  const pin = { epoch, case_public_key: casePublicKeyB64 };
+  return withPins(data, { cases: { ...trustPins(data).cases, [caseId]: pin } });
+}
+
+/**
+ * A signed case key {epoch, case_public_key} against the case's pin:
+ *   "pin"      nothing pinned yet: pin it;
+ *   "same"     the pinned key;
+ *   "newer"    another key of a later epoch: a change the signed epoch explains, pin it;
+ *   "changed"  another key of the same or an earlier epoch: an unexplained change, refused
+ *              (a server replaying an older grant of the case would look like this).
+ */
+export function casePinDecision(data, caseId, { epoch, case_public_key: key }) {
+  const pinned = trustPins(data).cases[caseId];
+  if (!isObject(pinned)) return "pin";
+  if (pinned.case_public_key === key) return epoch > pinned.epoch ? "newer" : "same";
+  return Number.isInteger(pinned.epoch) && epoch > pinned.epoch ? "newer" : "changed";
 }
 
 /**

@@ -17,6 +17,12 @@ export function csrfToken() {
   return meta ? meta.content : "";
 }
 
+/** After signing in or joining: the new session's token, for this page's next requests. */
+export function setCsrfToken(token) {
+  const meta = globalThis.document?.querySelector('meta[name="csrf-token"]');
+  if (meta && typeof token === "string" && token) meta.content = token;
+}
+
 export function getJSON(url, options = {}) {
   return request("GET", url, undefined, options);
 }

@@ -118,7 +118,9 @@ function mount(root) {
 
   registerOpener("security-number", async (element) => {
     const block = element.closest('[data-part="security"]');
-    const digits = await securityNumber(element.dataset.publicKey);
+    // Over both keys once the participant has a signing key (the same number their account shows).
+    const { publicKey, signingPublicKey } = element.dataset;
+    const digits = await securityNumber(publicKey, signingPublicKey || null);
     let status = "damaged";
     const qr = block.querySelector("[data-qr-box]");
     if (qr) qr.closest("details").hidden = digits === null;

@@ -19,7 +19,7 @@ import {
   letterToRevise,
   openFeedback,
 } from "../client/letters.js";
-import { caseKeyStatus } from "../client/participant-case.js";
+import { caseKeyCheck } from "../client/participant-case.js";
 import { formatDayTime } from "../lib/dates.js";
 import { el, part, reveal, showText } from "../lib/dom.js";
 import { sentenceFor } from "../lib/errors.js";
@@ -70,14 +70,15 @@ function mount(root) {
     try {
       page.keys ??= await loadSecretKey();
       const { keys } = page;
-      const caseKey = await caseKeyStatus(keys);
+      const caseKey = await caseKeyCheck(keys);
       page.drafts = await listDrafts(keys, revising);
       if (revising) {
         const previous = await letterToRevise(keys, revising);
         previousText = previous.text;
         if (!previous.checked) showAlert(alert, PREVIOUS_NOT_CHECKED);
       }
-      if (caseKey === "failed") cannotSendFromHere();
+      if (caseKey.status === "failed") cannotSendFromHere(NOT_CONFIRMED);
+      if (caseKey.status === "refused") cannotSendFromHere(caseKey.problem.message);
       await setUp(keys);
       page.pending = await MediaComposer.findPending(keys, revising);
       status.textContent = "";
@@ -122,10 +123,10 @@ function mount(root) {
     });
   }
 
-  /** The case key did not open here: writing and saving go on, sending does not. */
-  function cannotSendFromHere() {
+  /** The case key did not open or was refused here: writing and saving go on, sending does not. */
+  function cannotSendFromHere(why) {
     const notice = $("cannot-send");
-    notice.textContent = `${NOT_CONFIRMED} You can still write: your words are saved as you go.`;
+    notice.textContent = `${why} You can still write: your words are saved as you go.`;
     notice.hidden = false;
     const actions = root.querySelector("#send-actions");
     if (actions) actions.hidden = true;

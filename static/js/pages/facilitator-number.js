@@ -1,6 +1,7 @@
 // The participant's home (templates/participant/home.html, #case-context): the security number
 // of the facilitator who set up the case, shown only once the case grant has opened in this
-// browser (client/participant-case.js), with the sentence that it can be compared in person.
+// browser and the trust chain vouches for it (client/participant-case.js), with the sentence
+// that it can be compared in person. A refusal is said in its own words, under the warning.
 
 import { forget, protocol } from "../crypto/keys.js";
 import { loadCaseContext } from "../client/participant-case.js";
@@ -19,7 +20,11 @@ async function mount(root) {
     const p = await protocol();
     const context = await loadCaseContext(p, keys);
     if (context.status === "confirmed") {
-      const digits = p.fingerprintDigits(context.facilitatorPublicKey);
+      // Over both keys, the signing key from the trust chain (never the server's word).
+      const signing = context.facilitatorSigningPublicKey;
+      const digits = signing
+        ? p.identityFingerprintDigits(context.facilitatorPublicKey, signing)
+        : p.fingerprintDigits(context.facilitatorPublicKey);
       $("facilitator-fingerprint").textContent = p.formatFingerprint(digits);
       const qr = root.querySelector("[data-qr-box]");
       showQr(qr, digits, { label: "Your facilitator's security number as a QR code" });
@@ -29,6 +34,10 @@ async function mount(root) {
       $("facilitator-pending").hidden = false;
     } else {
       $("facilitator-unconfirmed").hidden = false;
+      if (context.problem) {
+        $("facilitator-problem").textContent = context.problem.message;
+        $("facilitator-problem").hidden = false;
+      }
     }
     status.textContent = "";
   } catch (error) {

@@ -15,6 +15,7 @@
 import {
   NOTE_NOT_LOADED,
   NotChecked,
+  NotGenuine,
   OPEN_FAILED,
   openFacilitatorNote,
   openReleased,
@@ -57,6 +58,7 @@ function show(section, opened) {
 function mount(root) {
   const status = part(root, "inbox-status");
   const alert = part(root, "inbox-alert");
+  const about = { messageId: root.dataset.messageId || null }; // named in a refusal's report
   let view = null; // media/message-view.js, once a media message is shown
 
   registerSealer("inbox-open", async () => {
@@ -66,7 +68,7 @@ function mount(root) {
 
   registerOpener("inbox-note", async (box) => {
     try {
-      showText(box, await openFacilitatorNote(JSON.parse(box.dataset.note)));
+      showText(box, await openFacilitatorNote(JSON.parse(box.dataset.note), about));
     } catch (error) {
       // The choices still work without the note; say so plainly, where the note would be.
       box.textContent = sentenceFor(error, NOTE_NOT_LOADED);
@@ -81,11 +83,12 @@ function mount(root) {
     alert.textContent = "";
     let opened;
     try {
-      opened = await openReleased(JSON.parse(section.dataset.released));
+      opened = await openReleased(JSON.parse(section.dataset.released), about);
     } catch (error) {
       status.textContent = "";
       showAlert(alert, sentenceFor(error, OPEN_FAILED));
-      if (!(error instanceof NotChecked)) offerRetry(section);
+      // Trying again cannot make a check pass: a retry is offered only for a failed load.
+      if (!(error instanceof NotChecked || error instanceof NotGenuine)) offerRetry(section);
       throw error;
     }
     view?.destroy();

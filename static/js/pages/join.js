@@ -2,12 +2,13 @@
 // templates/accounts/join.html; every request and key is client/accounts.js's.
 //
 // Steps, one on screen at a time:
-//   code       the invitation or setup code (startJoin: the account id and role it is for)
+//   code       the invitation or setup code (startJoin: the account id and role it is for; an
+//              invitation is checked against its code before anything else is sent)
 //   details    sign-in name and password
 //   working    the keys are made in the browser (makeJoinKeys; the KDF runs in a Worker), then
 //              the account is created (completeJoin)
 //   save-code, check-code   the new recovery code, shown once and checked (lib/recovery-code.js)
-//   done       the security number, then Continue
+//   done       the security number (over both my keys), then Continue
 //
 // The server cannot say whether a sign-in name is free before the account is created (that
 // would let anyone list names), so a taken name is only known at the very end. Then the page
@@ -15,7 +16,7 @@
 // recovery code already saved do not depend on the name and are kept.
 
 import { forgetKeys, prepare } from "../client/account-keys.js";
-import { completeJoin, makeJoinKeys, startJoin } from "../client/joining.js";
+import { completeJoin, forgetInvitation, makeJoinKeys, startJoin } from "../client/joining.js";
 import { part } from "../lib/dom.js";
 import { ApiError, sentenceFor } from "../lib/errors.js";
 import {
@@ -89,9 +90,12 @@ function mount(root) {
         [codeInput, isSetup ? "Type your setup code." : "Type your invitation code."],
       ]),
     async send() {
-      const invitation = await startJoin(codeInput.value.trim());
+      // An invitation is checked against its code before anything else is sent; one that does
+      // not match is refused (NotGenuine: its calm sentence shows in the code step's alert).
+      const invitation = await startJoin(codeInput.value.trim(), { setup: isSetup });
       // A different invitation: keys made for the old one are bound to its account id.
       if (state.keys && state.invitation.accountId !== invitation.accountId) discardKeys();
+      forgetInvitation(state.invitation);
       state.invitation = invitation;
       $("join-role").textContent = invitation.roleLabel;
       showDetails();
@@ -172,6 +176,7 @@ function mount(root) {
     $("account-fingerprint").textContent = done.fingerprint ?? NO_FINGERPRINT;
     discardKeys();
     clearSecretInputs(codeInput);
+    forgetInvitation(state.invitation);
     state.invitation = null;
     showStep(root, "done");
   }

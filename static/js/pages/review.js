@@ -25,6 +25,7 @@ import {
   sealFeedback,
   sealReason,
 } from "../client/review.js";
+import { NotGenuine } from "../client/trust.js";
 import { sentenceFor } from "../lib/errors.js";
 import { InputProblem, showAlert } from "../lib/forms.js";
 import { registerPage } from "../lib/pages.js";
@@ -92,7 +93,9 @@ function mount(root) {
       if (text === null) throw new Error("no feedback for the case key");
       element.textContent = text;
     } catch (error) {
-      element.textContent = element.dataset.failedText;
+      // A refusal (not from trusted staff) says so; anything else is the page's own words.
+      element.textContent =
+        error instanceof NotGenuine ? error.message : element.dataset.failedText;
       throw error;
     }
   });

@@ -66,6 +66,18 @@ class JoinPage(RecoveryCodeSteps):
         self.check()
         return self.page.locator("#invitation-code-error").inner_text()
 
+    def is_told_invitation_is_not_genuine(self) -> str:
+        """Wait for the refusal of an invitation whose MAC does not match (docs/api-trust.md):
+        said in the code step's alert, with no name-and-password step offered; the sentence."""
+        alert = self.page.get_by_role("alert").filter(has_text="could not be confirmed")
+        expect(alert).to_be_visible()
+        expect(self.code_field).to_be_visible()
+        expect(self.page.get_by_role("heading", name="Choose how you will sign in")).to_be_hidden()
+        expect(self.name_field).to_be_hidden()
+        expect(self.page.get_by_label("Password", exact=True)).to_be_hidden()
+        self.check()
+        return alert.inner_text()
+
     def chooses_name_and_password(self, name: str, password: str) -> Self:
         self.name_field.fill(name)
         self.page.get_by_label("Password", exact=True).fill(password)

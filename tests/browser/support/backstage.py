@@ -84,7 +84,15 @@ class Backstage:
         return member
 
     def invitation_code(self, inviter: Member, role: Role) -> str:
-        """A server-made code, which the browser's joining page redeems."""
+        """A code made as the inviter's browser makes it (docs/api-trust.md), which the
+        browser's joining page redeems."""
+        with Session(self.engine) as db:
+            code = browser.invite(db, self.settings, self._person(db, inviter.account_id), role)
+            db.commit()
+        return code
+
+    def server_made_code(self, inviter: Member, role: Role) -> str:
+        """A server-made code (kept for browsers made before trust anchors)."""
         with Session(self.engine) as db:
             account = db.get(Account, inviter.account_id)
             assert account is not None
@@ -113,7 +121,7 @@ class Backstage:
     ) -> Member:
         """Someone who joined with a server-made code in a browser made before trust anchors:
         no signing key, so no certificate, and the box-only security number."""
-        code = self.invitation_code(inviter, role)
+        code = self.server_made_code(inviter, role)
         password = password or new_password()
         with Session(self.engine) as db:
             invitation = invitations.usable_invitation(db, self.settings, code)

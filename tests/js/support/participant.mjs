@@ -1,9 +1,22 @@
 // A participant's case as the server would answer about it, with real keys (libsodium in
-// node): a facilitator who made the case key pair and granted its public key to the author,
-// and what GET /api/me/case, GET /api/letters/{id} and the drafts endpoints answer. Used by the
-// tests of client/letters.js, client/drafts.js and client/participant-case.js.
+// node): a facilitator, certified by the service root in a real trust log, who made the case
+// key pair, signed it (case-key statement) and granted its public key to the author; the
+// author's vault with the root pinned (as at sign-in); and what GET /api/me/case,
+// GET /api/letters/{id} and the drafts endpoints answer. Used by the tests of
+// client/letters.js, client/drafts.js and client/participant-case.js.
 
 import { protocol } from "../../../static/js/crypto/keys.js";
+import {
+  FACILITATOR_ID,
+  ROOT_ID,
+  TrustLog,
+  caseKeyStatement,
+  rootOf,
+  securityEventRoutes,
+  staffMember,
+  trustRoutes,
+  vaultRoutes,
+} from "./trust.mjs";
 
 const p = await protocol();
 
@@ -17,11 +30,19 @@ function identity() {
   return { secretKey, publicKey };
 }
 
-/** {p, facilitator, caseKeys, author: {accountId, secretKey, publicKey}, meCase(extra)}. */
+/**
+ * {p, root, facilitator, log, vault, caseKeys, author: {accountId, secretKey, publicKey},
+ *  meCase(extra), routes}. `routes` serve the trust log, the author's vault (root pinned) and
+ * security reports: spread them into a fakeServer's routes.
+ */
 export function participantWorld() {
-  const facilitator = identity();
+  const root = staffMember(ROOT_ID, "service_manager");
+  const facilitator = staffMember(FACILITATOR_ID, "facilitator");
+  const log = new TrustLog(root).certify(root, facilitator);
   const caseKeys = identity();
   const author = { accountId: AUTHOR_ID, ...identity() };
+  const vault = vaultRoutes(author, { pins: { root: rootOf(root) } });
+  const statement = caseKeyStatement(facilitator, CASE_ID, caseKeys.publicKey);
   const grant = p.makeCasePublicGrant(
     facilitator.secretKey,
     author.publicKey,
@@ -36,14 +57,17 @@ export function participantWorld() {
       side: "person_responsible",
       case_status: "open",
       case_public_grant: p.b64encode(grant),
+      grant_sender_account_id: FACILITATOR_ID,
       grant_sender_public_key: p.b64encode(facilitator.publicKey),
+      case_key_statement: statement,
       recipients: [],
       can_write: true,
       why_not: null,
       ...extra,
     };
   }
-  return { p, facilitator, caseKeys, author, meCase };
+  const routes = { ...trustRoutes(log), ...vault.routes, ...securityEventRoutes };
+  return { p, root, facilitator, log, vault, caseKeys, author, meCase, routes };
 }
 
 /** A text letter `sender` sealed and granted to `reader`, as GET /api/letters/{id} sends it. */

@@ -15,9 +15,8 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, text
@@ -27,37 +26,17 @@ from portal import wire
 from portal.accounts.models import Account, Role
 from portal.cases.models import CaseFacilitator, Participant, Side
 from portal.content.models import ContentGrant, GrantPurpose
-from portal.db import make_engine, make_session_factory
+from portal.db import make_session_factory
 from portal.errors import Conflict
 from portal.messages import services
 from portal.messages.models import Message, MessageEvent
 from portal.messages.states import STOPPED_FOR_GOOD, TRANSITIONS, MessageState
 from portal.settings import Settings
 from tests import rows
-from tests.support.databases import PostgresDatabases
-from tests.support.env import portal_env
 
 S = MessageState
 GRANT = bytes(range(256))[: wire.CONTENT_GRANT]
 Change = Callable[[Session, Settings, "Scene"], None]
-
-
-@pytest.fixture
-def pg_engine(postgresql_databases: PostgresDatabases, tmp_path: Path) -> Iterator[Engine]:
-    with postgresql_databases.database(tmp_path, migrated=True) as url:
-        engine = make_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-
-
-@pytest.fixture
-def pg_settings(pg_engine: Engine, tmp_path: Path) -> Settings:
-    url = pg_engine.url.render_as_string(hide_password=False)
-    return Settings.from_env(
-        portal_env(data_dir=tmp_path / "data", database_url=url, base_url="http://testserver")
-    )
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,6 @@ who waits for a certificate; and, on PostgreSQL, certifications racing for the l
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -14,15 +12,13 @@ from sqlalchemy.orm import Session
 from portal import protocol
 from portal.accounts.models import Account, Role
 from portal.browser_steps import BrowserPerson, staff_cert
-from portal.db import make_engine, make_session_factory, utcnow
+from portal.db import make_session_factory, utcnow
 from portal.errors import BadInput, Conflict, NotFound
 from portal.settings import Settings
 from portal.trust import services
 from portal.trust.models import EntryKind, TrustLogEntry
 from portal.trust.statements import SignedStatement, protocol_time
 from tests import rows
-from tests.support.databases import PostgresDatabases
-from tests.support.env import portal_env
 
 b64 = protocol.b64encode
 
@@ -239,24 +235,6 @@ def test_revocations_that_do_not_fit_are_refused(db_session: Session, settings: 
 
 
 # -- races on PostgreSQL --------------------------------------------------------------------
-
-
-@pytest.fixture
-def pg_engine(postgresql_databases: PostgresDatabases, tmp_path: Path) -> Iterator[Engine]:
-    with postgresql_databases.database(tmp_path, migrated=True) as url:
-        engine = make_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-
-
-@pytest.fixture
-def pg_settings(pg_engine: Engine, tmp_path: Path) -> Settings:
-    url = pg_engine.url.render_as_string(hide_password=False)
-    return Settings.from_env(
-        portal_env(data_dir=tmp_path / "data", database_url=url, base_url="http://testserver")
-    )
 
 
 def test_certifications_at_once_get_one_position_each(

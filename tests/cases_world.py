@@ -28,6 +28,20 @@ def _ok(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def open_released(recipient: Person, released: dict[str, Any]) -> str:
+    """A written letter as its recipient's browser opens it, from the answer that released it
+    (POST /api/inbox/{id}/open, or the inbox page's data-released)."""
+    return protocol.open_letter(
+        recipient.secret_key,
+        protocol.b64decode(released["sender_public_key"]),
+        released["object_id"],
+        released["version"],
+        protocol.b64decode(released["grant"]),
+        protocol.b64decode(released["manifest"]),
+        [protocol.b64decode(c) for c in released["chunks"]],
+    )
+
+
 def sealed_object(object_id: str, version: int, sealed: protocol.SealedLetter) -> dict[str, Any]:
     return {
         "object_id": object_id,
@@ -388,15 +402,7 @@ class CaseWorld:
         released = _ok(
             recipient.post_json(f"/api/inbox/{message_id}/open", {"author_may_see": tell_author})
         )
-        return protocol.open_letter(
-            recipient.secret_key,
-            protocol.b64decode(released["sender_public_key"]),
-            released["object_id"],
-            released["version"],
-            protocol.b64decode(released["grant"]),
-            protocol.b64decode(released["manifest"]),
-            [protocol.b64decode(c) for c in released["chunks"]],
-        )
+        return open_released(recipient, released)
 
     def open_media(
         self, recipient: Person, message_id: str, *, tell_author: bool = False

@@ -10,8 +10,7 @@ from typing import Any
 
 import httpx2 as httpx
 
-from portal import protocol
-from tests.cases_world import CaseWorld
+from tests.cases_world import CaseWorld, open_released
 from tests.factories import Person, Portal
 
 OPEN = "Open it now"
@@ -40,18 +39,6 @@ def sealed_attribute(page: str, name: str) -> dict[str, Any]:
     assert found, f"no data-{name} in the page"
     value: dict[str, Any] = json.loads(html.unescape(found.group(1)))
     return value
-
-
-def open_letter(person: Person, released: dict[str, Any]) -> str:
-    return protocol.open_letter(
-        person.secret_key,
-        protocol.b64decode(released["sender_public_key"]),
-        released["object_id"],
-        released["version"],
-        protocol.b64decode(released["grant"]),
-        protocol.b64decode(released["manifest"]),
-        [protocol.b64decode(c) for c in released["chunks"]],
-    )
 
 
 def test_waiting_item_offers_the_four_choices_and_the_note_as_a_placeholder(
@@ -112,14 +99,14 @@ def test_opening_with_htmx_answers_the_released_message_as_a_placeholder(
     assert answer.text.startswith('<div id="inbox-choices">')
     assert buttons(answer.text) == []  # opened: the choices no longer apply
     released = sealed_attribute(answer.text, "released")
-    assert open_letter(world.harmed, released) == "I am sorry.\n\nTruly."
+    assert open_released(world.harmed, released) == "I am sorry.\n\nTruly."
     assert "Opened by the other person" in world.responsible.get(f"/letters/{message_id}").text
 
     # Afterwards the page offers reading it again, and nothing else.
     page = world.harmed.get(f"/inbox/{message_id}").text
     assert buttons(page) == [READ_AGAIN]
     again = htmx_post(world.harmed, f"/api/inbox/{message_id}/open")
-    assert open_letter(world.harmed, sealed_attribute(again.text, "released")) == (
+    assert open_released(world.harmed, sealed_attribute(again.text, "released")) == (
         "I am sorry.\n\nTruly."
     )
 

@@ -43,6 +43,18 @@ class StoredBlobs:
         )
         return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
 
+    def bucket_contents(self) -> dict[str, bytes]:
+        """For leak searches: each object's key, metadata, content type and bytes, by key
+        (empty for the filesystem store, whose files are in the data folder)."""
+        if self._s3 is None:
+            return {}
+        found = {}
+        for name in self.chunks():
+            answer = self._client.get_object(Bucket=self._s3.bucket, Key=name)
+            described = f"{name} {answer.get('Metadata')} {answer.get('ContentType')} ".encode()
+            found[f"the bucket, {name}"] = described + answer["Body"].read()
+        return found
+
     def incoming(self) -> list[str]:
         """Half-written chunks (the filesystem's temporary files; a bucket has none)."""
         if self._s3 is None:

@@ -33,8 +33,9 @@ maintenance jobs). One boto3 client is shared: clients are thread-safe.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from anyio import to_thread
@@ -74,8 +75,23 @@ def client_for(settings: S3Settings) -> S3Client:
     if settings.access_key_id is not None and settings.secret_access_key is not None:
         access_key = settings.access_key_id.reveal().decode()
         secret_key = settings.secret_access_key.reveal().decode()
+    return _client(
+        settings.endpoint_url, settings.region, settings.path_style, access_key, secret_key
+    )
+
+
+# Making a client costs about a second (boto3 loads the S3 service model): one per process and
+# configuration is enough, clients being thread-safe (tests start many apps in one process).
+@functools.lru_cache(maxsize=8)
+def _client(
+    endpoint_url: str | None,
+    region: str | None,
+    path_style: bool,
+    access_key: str | None,
+    secret_key: str | None,
+) -> S3Client:
     config = Config(
-        s3={"addressing_style": "path" if settings.path_style else "virtual"},
+        s3={"addressing_style": "path" if path_style else "virtual"},
         max_pool_connections=CONNECTIONS,
         retries={"mode": "standard", "max_attempts": 3},
         connect_timeout=5,
@@ -88,8 +104,8 @@ def client_for(settings: S3Settings) -> S3Client:
     # A session of its own: boto3's default session is shared module state.
     return boto3.session.Session().client(
         "s3",
-        endpoint_url=settings.endpoint_url,
-        region_name=settings.region,
+        endpoint_url=endpoint_url,
+        region_name=region,
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
         config=config,
@@ -149,10 +165,11 @@ class S3BlobStore:
                 hashed = len(body)
         await to_thread.run_sync(digest.update, bytes(body[hashed:]))
         stored = StoredChunk(len(body), digest.digest())
-        await to_thread.run_sync(self._put_once, name, bytes(body), stored)
+        # The bytearray itself goes to boto3 (no second copy of the chunk).
+        await to_thread.run_sync(self._put_once, name, body, stored)
         return stored
 
-    def _put_once(self, name: str, body: bytes, stored: StoredChunk) -> None:
+    def _put_once(self, name: str, body: bytearray, stored: StoredChunk) -> None:
         if self._size_at(name) is not None:
             self._same_or_conflict(name, stored)
             return
@@ -160,7 +177,8 @@ class S3BlobStore:
             self.client.put_object(
                 Bucket=self.bucket,
                 Key=name,
-                Body=body,
+                # botocore takes a bytearray as it takes bytes; its type stubs say bytes only.
+                Body=cast(bytes, body),
                 ContentType="application/octet-stream",
                 IfNoneMatch="*",
             )

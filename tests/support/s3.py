@@ -41,13 +41,20 @@ class S3Server:
         self.log_dir = log_dir
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
+        self._client: S3Client | None = None
 
     @property
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def client(self) -> S3Client:
-        """A client of the tests' own, to set up buckets and to reach objects directly."""
+        """A client of the tests' own, to set up buckets and to reach objects directly (made
+        once: a client takes about a second to make)."""
+        if self._client is None:
+            self._client = self._new_client()
+        return self._client
+
+    def _new_client(self) -> S3Client:
         return boto3.session.Session().client(
             "s3",
             endpoint_url=self.endpoint_url,

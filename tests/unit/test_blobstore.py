@@ -10,12 +10,14 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import pytest
 from anyio.from_thread import start_blocking_portal
 
 from portal import protocol
 from portal.blobstore import (
     BlobStore,
+    BlobStoreError,
     ChunkConflict,
     ChunkKey,
     ChunkTooLarge,
@@ -95,6 +97,42 @@ def test_other_bytes_for_a_stored_chunk_are_refused(store: BlobStore, stored: St
         _write(store, key, b"b" * 100, max_size=200)
     assert b"".join(store.read_chunk(key)) == b"a" * 100
     assert len(_leftovers(stored)) == 1
+
+
+def _race(store: BlobStore, key: ChunkKey, contenders: list[bytes]) -> list[object]:
+    """Write each of ``contenders`` to ``key`` at once: what each write returned or raised."""
+    outcomes: list[object] = []
+
+    async def write(data: bytes) -> None:
+        try:
+            outcomes.append(await store.write_chunk(key, _pieces(data), max_size=len(data)))
+        except BlobStoreError as refused:
+            outcomes.append(refused)
+
+    async def race() -> None:
+        async with anyio.create_task_group() as group:
+            for data in contenders:
+                group.start_soon(write, data)
+
+    with start_blocking_portal() as portal:
+        portal.call(race)
+    return outcomes
+
+
+def test_two_writers_racing_for_one_chunk_one_wins(store: BlobStore, stored: StoredBlobs) -> None:
+    """Different bytes for one chunk at the same moment (two tabs of one author): the store
+    keeps exactly one and refuses the other, never a mix and never the loser's bytes."""
+    for _round in range(5):
+        key = _key()
+        contenders = [secrets.token_bytes(3 * PIECE), secrets.token_bytes(3 * PIECE)]
+        outcomes = _race(store, key, contenders)
+        won = [o for o in outcomes if isinstance(o, StoredChunk)]
+        assert len(won) == 1
+        assert [type(o) for o in outcomes if o not in won] == [ChunkConflict]
+        kept = b"".join(store.read_chunk(key))
+        assert kept in contenders
+        assert won[0] == StoredChunk(len(kept), protocol.chunk_hash(kept))
+    assert len(_leftovers(stored)) == 5
 
 
 def test_too_large_stream_keeps_nothing(store: BlobStore, stored: StoredBlobs) -> None:

@@ -345,6 +345,20 @@ def test_chunk_changed_in_the_store_is_caught_when_read(
         world.open_media(world.harmed, message_id)
 
 
+def test_a_chunk_missing_from_the_store_is_404_not_500(
+    world: CaseWorld, settings: Settings
+) -> None:
+    """A row whose chunk the store does not have (a backup restored without its blobs)."""
+    message_id = world.write_media_message(world.responsible, "Hi.", [_recording(1000)])
+    object_id = _ok(world.responsible.get(f"/api/letters/{message_id}"))["object_id"]
+    url = f"/api/content/{object_id}/1/1/0"
+    assert world.responsible.get(url).status_code == 200
+    StoredBlobs(settings).remove(ChunkKey(object_id, 1, 1, 0))
+    missing = world.responsible.get(url)
+    assert missing.status_code == 404
+    assert "error" in missing.json()
+
+
 def test_chunks_are_refused_to_everyone_else(world: CaseWorld, portal: Portal) -> None:
     message_id = world.write_media_message(world.responsible, "Hi.", [_recording(1000)])
     object_id = _ok(world.responsible.get(f"/api/letters/{message_id}"))["object_id"]

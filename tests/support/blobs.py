@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-
-from mypy_boto3_s3 import S3Client
+from typing import TYPE_CHECKING
 
 from portal.blobstore import INCOMING_PREFIX, ChunkKey, FilesystemBlobStore
 from portal.blobstore_s3 import S3BlobStore, client_for
 from portal.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client  # type stubs only (boto3-stubs, a dev extra)
 
 
 class StoredBlobs:

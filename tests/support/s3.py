@@ -16,12 +16,15 @@ import urllib.request
 import uuid
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
-from mypy_boto3_s3 import S3Client
 
 from tests.support.ports import free_port
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client  # type stubs only (boto3-stubs, a dev extra)
 
 START_TIMEOUT = 30.0
 REGION = "us-east-1"

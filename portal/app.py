@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from portal import maintenance
 from portal.accounts.hashing import DummyVerifier, make_hasher
-from portal.blobstore import FilesystemBlobStore
+from portal.blobstore import open_blob_store
 from portal.content.uploads import MAX_CHUNK_BYTES
 from portal.db import make_engine, make_session_factory
 from portal.errors import BadInput, Forbidden, NotFound, PortalError
@@ -46,7 +46,7 @@ def create_app(settings: Settings) -> Starlette:
             jinja=make_jinja(str(TEMPLATES_DIR)),
             auth_hasher=hasher,
             dummy_verifier=DummyVerifier(hasher),
-            blobs=FilesystemBlobStore(settings.blobs_dir),
+            blobs=open_blob_store(settings),
         )
         app.state.portal = state
         # The periodic jobs; leases in the database make each run once per period for the

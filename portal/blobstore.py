@@ -1,4 +1,5 @@
-"""Where large ciphertext chunks live: an interface, and the filesystem implementation.
+"""Where large ciphertext chunks live: an interface, and the filesystem implementation (the
+default; an S3-compatible bucket is the other, in portal/blobstore_s3.py: ``open_blob_store``).
 
 A chunk is immutable once written. Writing streams the request body to a temporary file in the
 chunk's own folder, hashing as it goes, fsyncs it and links it into place, so a reader never
@@ -23,9 +24,12 @@ import time
 from collections.abc import AsyncIterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, Protocol
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol
 
 from anyio import to_thread
+
+if TYPE_CHECKING:
+    from portal.settings import Settings
 
 # The key of protocol.chunk_hash (docs/protocol-v1.md); the tests check both give one hash.
 CHUNK_HASH_KEY = b"portal/v1/chunk-hash"
@@ -93,9 +97,28 @@ class BlobStore(Protocol):
     def remove_stale_incoming(self, older_than_seconds: float) -> int: ...
 
 
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The store the settings choose: the data folder (default) or an S3-compatible bucket."""
+    if settings.s3 is not None:
+        # Imported only when chosen: boto3 takes a while to load and the default needs none.
+        from portal.blobstore_s3 import S3BlobStore
+
+        return S3BlobStore.from_settings(settings.s3)
+    return FilesystemBlobStore(settings.blobs_dir)
+
+
 def _hasher() -> hashlib.blake2b:
     # The same keyed BLAKE2b-256 as protocol.chunk_hash, fed piece by piece.
     return hashlib.blake2b(digest_size=32, key=CHUNK_HASH_KEY)
+
+
+chunk_hasher = _hasher  # for the other stores (blobstore_s3.py)
+
+
+def check_object_id(object_id: str) -> None:
+    """Ids are server-issued UUIDs; anything else never names a folder or a key."""
+    if len(object_id) != 36 or not all(c in "0123456789abcdef-" for c in object_id):
+        raise ValueError("not an object id")
 
 
 class FilesystemBlobStore:
@@ -104,9 +127,8 @@ class FilesystemBlobStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _object_dir(self, object_id: str) -> Path:
-        # Ids are server-issued UUIDs; the two-letter fan-out keeps folders small.
-        if len(object_id) != 36 or not all(c in "0123456789abcdef-" for c in object_id):
-            raise ValueError("not an object id")
+        # The two-letter fan-out keeps folders small.
+        check_object_id(object_id)
         return self.root / object_id[:2] / object_id
 
     def _path(self, key: ChunkKey) -> Path:

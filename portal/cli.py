@@ -133,6 +133,7 @@ def cmd_check(_args: argparse.Namespace) -> int:
         problems.append(f"the database cannot be reached ({type(error).__name__})")
     finally:
         engine.dispose()
+    problems.extend(_check_blob_store(settings))
     for asset in REQUIRED_ASSETS:
         if not (STATIC_DIR / asset).exists():
             problems.append(f"static/{asset} is missing: run scripts/assets.sh")
@@ -140,6 +141,23 @@ def cmd_check(_args: argparse.Namespace) -> int:
         print(f"Problem: {problem}")
     print("All checks passed." if not problems else f"{len(problems)} problem(s) found.")
     return 1 if problems else 0
+
+
+def _check_blob_store(settings: Settings) -> list[str]:
+    if settings.s3 is None:
+        print(f"Blob store:     {settings.blobs_dir}")
+        return []
+    from portal.blobstore_s3 import S3BlobStore  # boto3 only when chosen
+
+    s3 = settings.s3
+    print(
+        f"Blob store:     S3 bucket {s3.bucket} at {s3.endpoint_url or 'AWS'}, prefix {s3.prefix!r}"
+    )
+    try:
+        S3BlobStore.from_settings(s3).check()
+    except Exception as error:  # noqa: BLE001  (report any failure to reach the bucket plainly)
+        return [f"the S3 bucket cannot be reached ({type(error).__name__})"]
+    return []
 
 
 def cmd_audit_verify(_args: argparse.Namespace) -> int:
@@ -161,7 +179,7 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
 def cmd_cleanup(_args: argparse.Namespace) -> int:
     """Run every maintenance job once, now: expired uploads, unused content ids, stale
     temporary files and orphan blobs; old sign-in failures, ended sessions, used invitations."""
-    from portal.blobstore import FilesystemBlobStore
+    from portal.blobstore import open_blob_store
     from portal.maintenance import FAILED, Maintenance
 
     settings = _settings()
@@ -169,9 +187,7 @@ def cmd_cleanup(_args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        maintenance = Maintenance(
-            make_session_factory(engine), FilesystemBlobStore(settings.blobs_dir), settings
-        )
+        maintenance = Maintenance(make_session_factory(engine), open_blob_store(settings), settings)
         reports = maintenance.run_all_now()
     finally:
         engine.dispose()

@@ -16,6 +16,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 AuthHashProfile = Literal["production", "test"]
+BlobStoreKind = Literal["filesystem", "s3"]
 GIB = 1024**3
 
 
@@ -69,6 +70,10 @@ class Settings:
     log_file: Path
     # Addresses of reverse proxies whose X-Forwarded-For is believed (for per-address throttling).
     trusted_proxies: str
+    # Where uploaded chunks live: the data folder (default) or an S3-compatible bucket, which
+    # several server processes can share (docs/operator.md). See S3Settings.
+    blob_store: BlobStoreKind = "filesystem"
+    s3: S3Settings | None = None
 
     @property
     def secure_cookies(self) -> bool:
@@ -92,6 +97,11 @@ class Settings:
         data_dir = Path(reader.text("DATA_DIR", "./var")).resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
         secret_file = Path(reader.text("SECRET_KEY_FILE", str(data_dir / "secret.key")))
+        blob_store: BlobStoreKind = (
+            "s3"
+            if reader.one_of("BLOB_STORE", "filesystem", ("filesystem", "s3")) == "s3"
+            else "filesystem"
+        )
         return cls(
             data_dir=data_dir,
             database_url=reader.text("DATABASE_URL", f"sqlite:///{data_dir / 'portal.sqlite3'}"),
@@ -125,6 +135,58 @@ class Settings:
             upload_expiry_hours=reader.integer("UPLOAD_EXPIRY_HOURS", 48, minimum=1),
             log_file=Path(reader.text("LOG_FILE", str(data_dir / "logs" / "portal.log"))),
             trusted_proxies=reader.text("TRUSTED_PROXIES", ""),
+            blob_store=blob_store,
+            s3=S3Settings.from_reader(reader) if blob_store == "s3" else None,
+        )
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """The bucket of ``PORTAL_BLOB_STORE=s3`` (portal/blobstore_s3.py).
+
+    Credentials: ``PORTAL_S3_ACCESS_KEY_ID`` and ``PORTAL_S3_SECRET_ACCESS_KEY`` if set (held as
+    :class:`Secret`, never printed), otherwise boto3's own chain (``AWS_*`` variables, the
+    shared credentials file, an instance role)."""
+
+    bucket: str
+    # Empty for AWS itself; the address of MinIO, Ceph RGW, Garage...
+    endpoint_url: str | None
+    region: str | None
+    # Keys are written under this prefix, so one bucket can hold several services' blobs.
+    prefix: str
+    access_key_id: Secret | None
+    secret_access_key: Secret | None
+    # Path-style addressing (http://host/bucket/key), which most self-hosted stores expect.
+    path_style: bool
+
+    @classmethod
+    def from_reader(cls, reader: _Reader) -> S3Settings:
+        bucket = reader.text("S3_BUCKET", "")
+        if not bucket:
+            raise SettingsError("PORTAL_S3_BUCKET must name a bucket when PORTAL_BLOB_STORE=s3")
+        endpoint = reader.text("S3_ENDPOINT_URL", "") or None
+        if endpoint is not None and urlsplit(endpoint).scheme not in {"http", "https"}:
+            raise SettingsError("PORTAL_S3_ENDPOINT_URL must start with http:// or https://")
+        prefix = reader.text("S3_PREFIX", "").strip("/")
+        access_key, secret_key = (
+            reader.optional_secret("S3_ACCESS_KEY_ID"),
+            reader.optional_secret("S3_SECRET_ACCESS_KEY"),
+        )
+        if (access_key is None) != (secret_key is None):
+            raise SettingsError(
+                "set both PORTAL_S3_ACCESS_KEY_ID and PORTAL_S3_SECRET_ACCESS_KEY, or neither"
+            )
+        addressing = reader.one_of(
+            "S3_ADDRESSING", "path" if endpoint else "virtual", ("path", "virtual")
+        )
+        return cls(
+            bucket=bucket,
+            endpoint_url=endpoint,
+            region=reader.text("S3_REGION", "") or None,
+            prefix=f"{prefix}/" if prefix else "",
+            access_key_id=access_key,
+            secret_access_key=secret_key,
+            path_style=addressing == "path",
         )
 
 
@@ -151,10 +213,18 @@ class _Reader:
     def choice(
         self, name: str, default: AuthHashProfile, allowed: tuple[str, ...]
     ) -> AuthHashProfile:
+        value = self.one_of(name, default, allowed)
+        return "test" if value == "test" else "production"
+
+    def one_of(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
         value = self.text(name, default)
         if value not in allowed:
             raise SettingsError(f"PORTAL_{name} must be one of {', '.join(allowed)}")
-        return "test" if value == "test" else "production"
+        return value
+
+    def optional_secret(self, name: str) -> Secret | None:
+        value = self._env.get(f"PORTAL_{name}", "").strip()
+        return Secret(value.encode()) if value else None
 
 
 def _load_or_create_secret(path: Path) -> Secret:

@@ -7,12 +7,18 @@ Markers say what a test needs (registered here, next to the code that applies th
                     only on a test that starts a server of its own), so ``-m "not postgres"``
                     never starts one
     both_databases  a browser test that runs on PostgreSQL too (one whole journey has it)
+    s3              keeps blobs in moto's S3 server; given here to the S3 variant of every test
+                    that asks for ``blob_store_env`` and to tests that use ``s3_server``
 Databases (a test that asks for one runs on SQLite and on PostgreSQL; a browser test on SQLite
 only, unless marked ``both_databases``: see ``database_backends``):
     database_url        URL of a fresh database migrated to head, the test's own
     empty_database_url  the same, but never migrated (for migration tests and the harness)
     db_engine           ``portal.db.make_engine(database_url)``, disposed afterwards
     db_session          a Session inside a transaction that is rolled back afterwards
+Blob stores (a test that asks for ``blob_store_env`` runs once per store: filesystem, s3):
+    s3_server           the session's moto S3 server (tests/support/s3.py), started on first use
+    blob_store_env      the PORTAL_* variables choosing the test's store ({} for the data folder;
+                        for S3 a fresh bucket of its own)
 The portal in process:
     settings_env        the PORTAL_* variables (a dict: override the fixture to change it)
     settings            ``Settings.from_env(settings_env)``
@@ -62,6 +68,7 @@ from tests.support.databases import (
 from tests.support.env import portal_env
 from tests.support.live_server import LiveServer, LiveServerFactory, tail
 from tests.support.postgres import PostgresServer
+from tests.support.s3 import S3Server
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -87,12 +94,19 @@ MARKERS = {
     "browser": "drives headless Chromium against a live portal",
     "postgres": "runs against PostgreSQL (given by tests/conftest.py to database tests)",
     "both_databases": "a browser test that runs on PostgreSQL too, not only on SQLite",
+    "s3": "keeps blobs in moto's S3 server (given by tests/conftest.py)",
 }
 # A test that uses one of these, directly or through another fixture, is generated once per
 # backend it runs on (``pytest_generate_tests``).
 DATABASE_FIXTURES = ("database_url", "empty_database_url")
 # A test that uses one of these talks to PostgreSQL whatever its parameters.
 POSTGRES_FIXTURES = ("postgres_server", "postgresql_databases")
+# A test that uses this runs once per blob store; one that uses s3_server is an s3 test.
+BLOB_STORE_FIXTURE = "blob_store_env"
+BLOB_STORES = (
+    pytest.param("filesystem", id="filesystem"),
+    pytest.param("s3", id="s3", marks=pytest.mark.s3),
+)
 BACKEND_MARKS: dict[Backend, tuple[pytest.MarkDecorator, ...]] = {
     "sqlite": (),
     "postgresql": (pytest.mark.postgres,),
@@ -131,14 +145,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 [pytest.param(b, id=b, marks=BACKEND_MARKS[b]) for b in backends],
                 indirect=True,
             )
+    # A test may name its stores itself (one that checks the filesystem store's own files).
+    chosen = any(
+        BLOB_STORE_FIXTURE in str(mark.args[0])
+        for mark in metafunc.definition.iter_markers("parametrize")
+    )
+    if BLOB_STORE_FIXTURE in metafunc.fixturenames and not chosen:
+        metafunc.parametrize(BLOB_STORE_FIXTURE, BLOB_STORES, indirect=True)
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
     """A test that uses the PostgreSQL server directly is a ``postgres`` test too (a database
-    test is one through its PostgreSQL parameter). Called before ``-m`` selects."""
+    test is one through its PostgreSQL parameter); the same for S3. Called before ``-m``
+    selects."""
     names = getattr(item, "fixturenames", ())
     if any(name in names for name in POSTGRES_FIXTURES):
         item.add_marker(pytest.mark.postgres)
+    if "s3_server" in names:
+        item.add_marker(pytest.mark.s3)
 
 
 # -- databases ------------------------------------------------------------------------------
@@ -228,6 +252,27 @@ def _begin_sqlite(driver_connection: sqlite3.Connection) -> None:
     # Begin explicitly, unless the engine already does (SQLAlchemy's pysqlite recipe).
     if not driver_connection.in_transaction:
         driver_connection.execute("BEGIN")
+
+
+# -- blob stores ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """The session's moto S3 server, started on first use."""
+    with S3Server(tmp_path_factory.mktemp("s3-server")) as server:
+        yield server
+
+
+@pytest.fixture
+def blob_store_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The PORTAL_* variables of the test's blob store (its parameter, from
+    pytest_generate_tests). Looked up by name, so a run that selects only the filesystem never
+    starts the S3 server."""
+    if request.param == "filesystem":
+        return {}
+    server: S3Server = request.getfixturevalue("s3_server")
+    return server.env(server.new_bucket())
 
 
 # -- the portal in process ------------------------------------------------------------------

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import secrets
 
+import pytest
+
 from portal import protocol
 from portal.settings import Settings
 from tests.cases_world import CaseWorld
 from tests.factories import Portal
 from tests.support import leaks
+from tests.support.blobs import StoredBlobs
+
+
+@pytest.fixture
+def settings_env(settings_env: dict[str, str], request: pytest.FixtureRequest) -> dict[str, str]:
+    # The media test runs on both blob stores (it asks for blob_store_env); letters need none.
+    if "blob_store_env" not in request.fixturenames:
+        return settings_env
+    blob_store_env: dict[str, str] = request.getfixturevalue("blob_store_env")
+    return {**settings_env, **blob_store_env}
 
 
 def test_journey_leaves_no_plaintext_behind(portal: Portal, settings: Settings) -> None:
@@ -32,7 +44,11 @@ def test_journey_leaves_no_plaintext_behind(portal: Portal, settings: Settings) 
     assert "public key (stored on purpose) in the database" in hits
 
 
-def test_media_message_leaves_no_plaintext_behind(portal: Portal, settings: Settings) -> None:
+def test_media_message_leaves_no_plaintext_behind(
+    portal: Portal, settings: Settings, blob_store_env: dict[str, str]
+) -> None:
+    """In the database, the data folder and, with PORTAL_BLOB_STORE=s3, the bucket: its keys,
+    metadata and objects."""
     pattern = f"canary-media-{secrets.token_hex(8)}|".encode()
     file_name = f"canary-file-name-{secrets.token_hex(8)}.webm"
     transcript = f"canary-transcript-{secrets.token_hex(8)}"
@@ -54,7 +70,11 @@ def test_media_message_leaves_no_plaintext_behind(portal: Portal, settings: Sett
         "file name": file_name.encode(),
         "transcript": transcript.encode(),
     }
-    hits = leaks.find(needles, settings.database_url, [settings.data_dir])
+    stored = StoredBlobs(settings)
+    hits = leaks.find(
+        needles, settings.database_url, [settings.data_dir], extra=stored.bucket_contents()
+    )
     assert hits == []
-    # Not vacuous: the blobs are there, in the data folder that was searched.
-    assert len(list(settings.blobs_dir.rglob("*.chunk"))) == 2
+    # Not vacuous: the blobs are there, in the data folder or the bucket that was searched.
+    assert len(stored.chunks()) == 2
+    assert len(stored.bucket_contents()) == (2 if blob_store_env else 0)

@@ -1,4 +1,5 @@
-"""The filesystem blob store: atomic, idempotent, streamed chunks."""
+"""The blob stores: atomic, idempotent, streamed chunks, in the data folder and in an S3 bucket
+(moto's server): every test runs on both unless it says otherwise."""
 
 from __future__ import annotations
 
@@ -9,17 +10,23 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import pytest
 from anyio.from_thread import start_blocking_portal
 
 from portal import protocol
 from portal.blobstore import (
+    BlobStore,
+    BlobStoreError,
     ChunkConflict,
     ChunkKey,
     ChunkTooLarge,
     FilesystemBlobStore,
     StoredChunk,
+    open_blob_store,
 )
+from portal.settings import Settings
+from tests.support.blobs import StoredBlobs
 
 PIECE = 64 * 1024
 
@@ -31,7 +38,22 @@ async def _pieces(data: bytes, *, fail_after: int | None = None) -> AsyncIterato
         yield data[offset : offset + PIECE]
 
 
-def _write(store: FilesystemBlobStore, key: ChunkKey, data: bytes, **kwargs: int) -> StoredChunk:
+@pytest.fixture
+def settings(tmp_path: Path, blob_store_env: dict[str, str]) -> Settings:
+    return Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path / "data"), **blob_store_env})
+
+
+@pytest.fixture
+def store(settings: Settings) -> BlobStore:
+    return open_blob_store(settings)
+
+
+@pytest.fixture
+def stored(settings: Settings) -> StoredBlobs:
+    return StoredBlobs(settings)
+
+
+def _write(store: BlobStore, key: ChunkKey, data: bytes, **kwargs: int) -> StoredChunk:
     fail_after = kwargs.pop("fail_after", None)
 
     async def run() -> StoredChunk:
@@ -47,12 +69,12 @@ def _key(chunk: int = 0) -> ChunkKey:
     return ChunkKey(str(uuid.uuid4()), 1, 0, chunk)
 
 
-def _leftovers(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file()]
+def _leftovers(stored: StoredBlobs) -> list[str]:
+    """Everything the store holds: chunks, and half-written ones."""
+    return stored.chunks() + stored.incoming()
 
 
-def test_written_chunk_reads_back_with_the_protocol_hash(tmp_path: Path) -> None:
-    store = FilesystemBlobStore(tmp_path)
+def test_written_chunk_reads_back_with_the_protocol_hash(store: BlobStore) -> None:
     data = secrets.token_bytes(protocol.CHUNK_SIZE + 40)
     key = _key()
     stored = _write(store, key, data, max_size=protocol.CHUNK_SIZE + 40)
@@ -61,44 +83,78 @@ def test_written_chunk_reads_back_with_the_protocol_hash(tmp_path: Path) -> None
     assert store.chunk_info(key) == stored
 
 
-def test_same_bytes_again_is_a_no_op(tmp_path: Path) -> None:
-    store = FilesystemBlobStore(tmp_path)
+def test_same_bytes_again_is_a_no_op(store: BlobStore, stored: StoredBlobs) -> None:
     key, data = _key(), secrets.token_bytes(1000)
     first = _write(store, key, data, max_size=2000)
     assert _write(store, key, data, max_size=2000) == first
-    assert len(_leftovers(tmp_path)) == 1
+    assert len(_leftovers(stored)) == 1
 
 
-def test_other_bytes_for_a_stored_chunk_are_refused(tmp_path: Path) -> None:
-    store = FilesystemBlobStore(tmp_path)
+def test_other_bytes_for_a_stored_chunk_are_refused(store: BlobStore, stored: StoredBlobs) -> None:
     key = _key()
     _write(store, key, b"a" * 100, max_size=200)
     with pytest.raises(ChunkConflict):
         _write(store, key, b"b" * 100, max_size=200)
     assert b"".join(store.read_chunk(key)) == b"a" * 100
-    assert len(_leftovers(tmp_path)) == 1
+    assert len(_leftovers(stored)) == 1
 
 
-def test_too_large_stream_keeps_nothing(tmp_path: Path) -> None:
-    store = FilesystemBlobStore(tmp_path)
+def _race(store: BlobStore, key: ChunkKey, contenders: list[bytes]) -> list[object]:
+    """Write each of ``contenders`` to ``key`` at once: what each write returned or raised."""
+    outcomes: list[object] = []
+
+    async def write(data: bytes) -> None:
+        try:
+            outcomes.append(await store.write_chunk(key, _pieces(data), max_size=len(data)))
+        except BlobStoreError as refused:
+            outcomes.append(refused)
+
+    async def race() -> None:
+        async with anyio.create_task_group() as group:
+            for data in contenders:
+                group.start_soon(write, data)
+
+    with start_blocking_portal() as portal:
+        portal.call(race)
+    return outcomes
+
+
+def test_two_writers_racing_for_one_chunk_one_wins(store: BlobStore, stored: StoredBlobs) -> None:
+    """Different bytes for one chunk at the same moment (two tabs of one author): the store
+    keeps exactly one and refuses the other, never a mix and never the loser's bytes."""
+    for _round in range(5):
+        key = _key()
+        contenders = [secrets.token_bytes(3 * PIECE), secrets.token_bytes(3 * PIECE)]
+        outcomes = _race(store, key, contenders)
+        won = [o for o in outcomes if isinstance(o, StoredChunk)]
+        assert len(won) == 1
+        assert [type(o) for o in outcomes if o not in won] == [ChunkConflict]
+        kept = b"".join(store.read_chunk(key))
+        assert kept in contenders
+        assert won[0] == StoredChunk(len(kept), protocol.chunk_hash(kept))
+    assert len(_leftovers(stored)) == 5
+
+
+def test_too_large_stream_keeps_nothing(store: BlobStore, stored: StoredBlobs) -> None:
     key = _key()
     with pytest.raises(ChunkTooLarge):
         _write(store, key, secrets.token_bytes(3 * PIECE), max_size=2 * PIECE)
     assert store.chunk_info(key) is None
-    assert _leftovers(tmp_path) == []
+    assert _leftovers(stored) == []
 
 
-def test_interrupted_stream_leaves_no_chunk(tmp_path: Path) -> None:
-    store = FilesystemBlobStore(tmp_path)
+def test_interrupted_stream_leaves_no_chunk(store: BlobStore, stored: StoredBlobs) -> None:
     key = _key()
     with pytest.raises(ConnectionResetError):
         _write(store, key, secrets.token_bytes(4 * PIECE), max_size=8 * PIECE, fail_after=2 * PIECE)
     assert store.chunk_info(key) is None
-    assert _leftovers(tmp_path) == []
+    assert store.stored_size(key) is None
+    with pytest.raises(FileNotFoundError):
+        store.read_chunk(key)
+    assert _leftovers(stored) == []
 
 
-def test_deleting_an_object_removes_all_its_chunks(tmp_path: Path) -> None:
-    store = FilesystemBlobStore(tmp_path)
+def test_deleting_an_object_removes_all_its_chunks(store: BlobStore) -> None:
     key = _key()
     for index in range(3):
         _write(store, key._replace(chunk=index), b"x" * 10, max_size=10)
@@ -109,7 +165,44 @@ def test_deleting_an_object_removes_all_its_chunks(tmp_path: Path) -> None:
     assert store.chunk_info(other) is not None
 
 
+def test_deleting_a_version_or_a_chunk_removes_only_that(
+    store: BlobStore, stored: StoredBlobs
+) -> None:
+    key = _key()
+    for version, chunk in [(1, 0), (1, 1), (2, 0)]:
+        _write(store, key._replace(version=version, chunk=chunk), b"x" * 10, max_size=10)
+    store.delete_chunk(key._replace(chunk=1))
+    store.delete_chunk(key._replace(chunk=7))  # absent: nothing happens
+    assert store.stored_size(key._replace(chunk=1)) is None
+    assert store.stored_size(key) == 10
+    store.delete_version(key.object_id, 1)
+    assert store.stored_size(key) is None
+    assert store.stored_size(key._replace(version=2)) == 10
+    assert len(_leftovers(stored)) == 1
+
+
+def test_stored_versions_lists_each_version_once_with_its_last_change(store: BlobStore) -> None:
+    first, second = _key(), _key()
+    started = time.time()
+    for key in [first, first._replace(chunk=1), first._replace(version=10), second]:
+        _write(store, key, b"x" * 10, max_size=10)
+    found = sorted(store.stored_versions())
+    assert [(v.object_id, v.version) for v in found] == sorted(
+        [(first.object_id, 1), (first.object_id, 10), (second.object_id, 1)]
+    )
+    # Clocks (the machine's, the bucket's) may round to the second.
+    assert all(started - 2 <= v.modified_at <= time.time() + 2 for v in found)
+
+
+def test_make_durable_keeps_every_chunk(store: BlobStore) -> None:
+    key = _key()
+    _write(store, key, b"x" * 10, max_size=10)
+    store.make_durable(key.object_id, key.version)
+    assert store.chunk_info(key) == StoredChunk(10, protocol.chunk_hash(b"x" * 10))
+
+
 def test_stale_incoming_files_are_cleaned(tmp_path: Path) -> None:
+    """The filesystem store's own: a bucket has no temporary objects (a PUT is atomic)."""
     store = FilesystemBlobStore(tmp_path)
     folder = tmp_path / "ab" / "leftover"
     folder.mkdir(parents=True)
@@ -123,7 +216,8 @@ def test_stale_incoming_files_are_cleaned(tmp_path: Path) -> None:
     assert fresh.exists()
 
 
-def test_only_object_ids_name_folders(tmp_path: Path) -> None:
-    store = FilesystemBlobStore(tmp_path)
+def test_only_object_ids_name_folders_or_keys(store: BlobStore) -> None:
     with pytest.raises(ValueError, match="not an object id"):
         store.chunk_info(ChunkKey("../../etc/passwd-xxxxxxxxxxxxxxxxxxxx", 1, 0, 0))
+    with pytest.raises(ValueError, match="not an object id"):
+        store.delete_object("../" * 12)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.s3 import S3Server
+
 PORTAL = [sys.executable, "-m", "portal.cli"]
 
 
@@ -103,3 +105,19 @@ def test_cleanup_runs_once_and_reports_counts(database_url: str, tmp_path: Path)
     assert "0 expired uploads" in result.stdout
     assert "1 stale temporary files" in result.stdout
     assert not leftover.exists()
+
+
+def test_check_and_cleanup_reach_the_s3_bucket(s3_server: S3Server, tmp_path: Path) -> None:
+    env = {"PORTAL_DATA_DIR": str(tmp_path / "data"), **s3_server.env(s3_server.new_bucket())}
+    assert _run(["migrate"], env).returncode == 0
+    result = _run(["check"], env)
+    assert "Blob store:     S3 bucket portal-test-" in result.stdout
+    assert s3_server.env("x")["PORTAL_S3_SECRET_ACCESS_KEY"] not in result.stdout
+    assert result.returncode == 0, result.stdout
+    cleaned = _run(["cleanup"], env)
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert "0 stale temporary files, 0 orphan folders" in cleaned.stdout
+
+    missing = _run(["check"], {**env, "PORTAL_S3_BUCKET": "no-such-bucket"})
+    assert missing.returncode == 1
+    assert "Problem: the S3 bucket cannot be reached (ClientError)" in missing.stdout

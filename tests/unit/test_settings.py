@@ -58,3 +58,69 @@ def test_https_base_url_turns_on_secure_cookies(tmp_path: Path) -> None:
     )
     assert settings.secure_cookies
     assert settings.base_url == "https://x.example"
+
+
+def test_blobs_stay_in_the_data_folder_unless_s3_is_chosen(tmp_path: Path) -> None:
+    settings = Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)})
+    assert (settings.blob_store, settings.s3) == ("filesystem", None)
+
+
+def test_s3_settings_are_read_and_their_secrets_masked(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "PORTAL_DATA_DIR": str(tmp_path),
+            "PORTAL_BLOB_STORE": "s3",
+            "PORTAL_S3_BUCKET": "portal-blobs",
+            "PORTAL_S3_ENDPOINT_URL": "https://minio.internal:9000",
+            "PORTAL_S3_REGION": "eu-west-2",
+            "PORTAL_S3_PREFIX": "/service-a/",
+            "PORTAL_S3_ACCESS_KEY_ID": "AKIAEXAMPLE",
+            "PORTAL_S3_SECRET_ACCESS_KEY": "very-secret-key-value",
+        }
+    )
+    s3 = settings.s3
+    assert s3 is not None
+    assert (s3.bucket, s3.endpoint_url, s3.region, s3.prefix, s3.path_style) == (
+        "portal-blobs",
+        "https://minio.internal:9000",
+        "eu-west-2",
+        "service-a/",
+        True,  # an endpoint of one's own: path-style addressing unless told otherwise
+    )
+    assert s3.secret_access_key is not None
+    assert s3.secret_access_key.reveal() == b"very-secret-key-value"
+    assert "very-secret-key-value" not in repr(settings)
+    assert "AKIAEXAMPLE" not in repr(settings)
+
+
+def test_s3_without_keys_uses_boto3s_own_credentials(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"PORTAL_DATA_DIR": str(tmp_path), "PORTAL_BLOB_STORE": "s3", "PORTAL_S3_BUCKET": "b"}
+    )
+    assert settings.s3 is not None
+    assert (settings.s3.access_key_id, settings.s3.endpoint_url) == (None, None)
+    assert settings.s3.path_style is False  # AWS itself: virtual-hosted addressing
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"PORTAL_BLOB_STORE": "ftp"}, "PORTAL_BLOB_STORE"),
+        ({"PORTAL_BLOB_STORE": "s3"}, "PORTAL_S3_BUCKET"),
+        (
+            {"PORTAL_BLOB_STORE": "s3", "PORTAL_S3_BUCKET": "b", "PORTAL_S3_ENDPOINT_URL": "x"},
+            "PORTAL_S3_ENDPOINT_URL",
+        ),
+        (
+            {"PORTAL_BLOB_STORE": "s3", "PORTAL_S3_BUCKET": "b", "PORTAL_S3_ACCESS_KEY_ID": "k"},
+            "PORTAL_S3_SECRET_ACCESS_KEY",
+        ),
+        (
+            {"PORTAL_BLOB_STORE": "s3", "PORTAL_S3_BUCKET": "b", "PORTAL_S3_ADDRESSING": "odd"},
+            "PORTAL_S3_ADDRESSING",
+        ),
+    ],
+)
+def test_bad_s3_settings_are_named(tmp_path: Path, env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path), **env})

@@ -206,6 +206,15 @@ describe("seal-workers.js", () => {
     workers.close();
   });
 
+  test("warm loads the cipher in every Worker before the first chunk", async () => {
+    const seen = [];
+    const workers = new SealWorkers({ count: 2, makeWorker: () => handlerWorker({ seen }) });
+    await workers.warm();
+    assert.deepEqual(seen.map((r) => r.warm), [true, true]);
+    workers.close();
+    await new SealWorkers({ makeWorker: () => null }).warm(); // on this thread: nothing to do
+  });
+
   test("after close nothing more is sealed", async () => {
     const workers = new SealWorkers({ count: 1, makeWorker: () => handlerWorker() });
     workers.close();

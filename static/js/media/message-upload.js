@@ -95,9 +95,17 @@ export async function uploadAndSeal(message, parts, { text, casePk, onProgress, 
   const { p, key, objectId, version } = message;
   const uploader = new Uploader({ objectId, version, onProgress, onWaiting });
   message.uploader = uploader;
-  // The ciphertext bytes the upload declares: recording chunks as stored, files as they will be.
-  const { held } = await uploader.start(parts.reduce((sum, part) => sum + cipherSize(part.size), 0));
+  // Started first, so the Workers load the cipher while the upload is being declared.
   const workers = parts.some((part) => part.kind !== "recording") ? new SealWorkers() : null;
+  if (workers) workers.warm().catch(() => {}); // a failure shows at the first chunk
+  // The ciphertext bytes the upload declares: recording chunks as stored, files as they will be.
+  let held;
+  try {
+    ({ held } = await uploader.start(parts.reduce((sum, part) => sum + cipherSize(part.size), 0)));
+  } catch (error) {
+    if (workers) workers.close();
+    throw error;
+  }
   const found = { held, uploader, stored: [], workers };
   const entries = [];
 

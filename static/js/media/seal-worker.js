@@ -11,7 +11,8 @@
 // bytes are exactly those PartSealer makes on the page. The reply is
 //   { id, chunks: [{ index, final, data, hash }] }   (data, hash: Uint8Array)
 // with every `data` buffer in the transfer list (moved, not copied), or { id, error }.
-// `nonces` (tests only): one 24-byte nonce per index.
+// `nonces` (tests only): one 24-byte nonce per index. `{ id, warm: true }` only loads the
+// cipher and answers `{ id, ready: true }`.
 //
 // The plaintext slice is wiped as soon as it is sealed. The key K arrives with each request
 // and lives only in this worker's memory, which the page ends (terminate) when sending ends.
@@ -54,6 +55,11 @@ export async function handleSealRequest(request) {
   let plain = null;
   try {
     await p.ready();
+    if (request && request.warm === true) {
+      // Asked only to load the cipher (WebAssembly) now, before the first chunk is waiting.
+      reply.ready = true;
+      return { reply, transfer };
+    }
     const count = checkRequest(request ?? {});
     const { key, objectId, version, part, file, size, indexes, nonces } = request;
     const first = indexes[0];

@@ -89,6 +89,12 @@ export class SealWorkers {
     return Math.max(1, this.workers.length);
   }
 
+  /** Resolves once every Worker has loaded the cipher (or at once on this thread). */
+  async warm() {
+    if (!this.inWorkers) return;
+    await Promise.all(this.workers.map((entry) => this.ask(entry, { warm: true })));
+  }
+
   seal(request) {
     if (this.closed) return Promise.reject(new SealingFailed());
     if (!this.inWorkers) {
@@ -97,7 +103,11 @@ export class SealWorkers {
         return reply.chunks;
       });
     }
-    const entry = this.workers.reduce((best, w) => (w.busy < best.busy ? w : best));
+    return this.ask(this.workers.reduce((best, w) => (w.busy < best.busy ? w : best)), request);
+  }
+
+  ask(entry, request) {
+    if (this.closed) return Promise.reject(new SealingFailed());
     const id = this.nextId;
     this.nextId += 1;
     return new Promise((resolve, reject) => {
@@ -119,7 +129,8 @@ export class SealWorkers {
     if (!asked) return;
     this.waiting.delete(id);
     entry.busy -= 1;
-    if (reply.error || !Array.isArray(reply.chunks)) asked.reject(new SealingFailed());
+    if (reply.ready === true) asked.resolve([]);
+    else if (reply.error || !Array.isArray(reply.chunks)) asked.reject(new SealingFailed());
     else asked.resolve(reply.chunks);
   }
 

@@ -26,6 +26,7 @@ Not a test; never fails the build.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 import tempfile
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.*
 
@@ -344,6 +346,8 @@ def measure(
     requests.clear()
     page.get_by_role("button", name="Open it now").click()
     page.wait_for_function("() => window.__bench.frame !== null", timeout=60_000)
+    with contextlib.suppress(PlaywrightError):  # printed as "not seen"
+        page.wait_for_function("() => window.__bench.loadeddata !== null", timeout=5_000)
     marks = page.evaluate("() => window.__bench")
     fetched = chunks_fetched(requests)
     expect(page.locator("video")).to_be_visible()

@@ -3,7 +3,8 @@
 //   uploadAndSeal(message, parts, {text, casePk, onProgress, onWaiting}) -> submit fields
 //
 // Every part after the text goes up in chunks (media/upload.js: resumable, three at a time);
-// what the server already holds is skipped. Then the text is sealed as part 0 (it travels
+// what the server already holds is skipped. A chosen file is sealed in Workers as it goes
+// (media/seal-workers.js); a recording's chunks were sealed while it was recorded. Then the text is sealed as part 0 (it travels
 // inline), the manifest lists every chunk's hash, and the grants go to the case key (for
 // review) and to the author (to read it again): media/seal.js sealMessage.
 
@@ -77,7 +78,7 @@ async function* fileChunksToSend(message, part, sealer, { held, uploader, stored
       uploader.alreadySent(have.size);
       continue;
     }
-    // Sealed in a Worker with the same protocol functions PartSealer uses; recorded in its place.
+    // Sealed in a Worker (the bytes PartSealer would make); recorded in the entry in its place.
     sealer.skipChunk({ size: chunk.size, hash: chunk.hash });
     stored.push({ part: chunk.part, index: chunk.index, final: chunk.final, size: chunk.size,
       hash: chunk.hash });

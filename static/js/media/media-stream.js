@@ -4,8 +4,9 @@
 // a time while playing (open.js READ_AHEAD), and appended to a SourceBuffer one at a time, in
 // order, waiting for updateend. Only about AHEAD_SECONDS beyond the playing position are
 // fetched, so playback can start long before everything has arrived; before the first Play
-// only the first chunk is appended (enough for the length and the first picture). Seeking inside what is buffered just works; seeking past it keeps
-// fetching in order until the position is buffered. If the browser threw buffered data away
+// only the first chunk is appended (enough for the length and the first picture). Seeking
+// inside what is buffered just works; seeking past it keeps fetching in order until the
+// position is buffered. If the browser threw buffered data away
 // (large files) and the person seeks back there, the stream is appended again from the start.
 // endOfStream() once the last chunk is in.
 //

@@ -6,9 +6,9 @@
 // fetched, so playback can start long before everything has arrived; before the first Play
 // only the first chunk is appended (enough for the length and the first picture). Seeking
 // inside what is buffered just works; seeking past it keeps fetching in order until the
-// position is buffered. If the browser threw buffered data away
-// (large files) and the person seeks back there, the stream is appended again from the start.
-// endOfStream() once the last chunk is in.
+// position is buffered. If the browser threw buffered data away (large files) and the person
+// seeks back there, the stream is appended again from the start. endOfStream() once the last
+// chunk is in.
 //
 //   streamPart(media, part, firstChunk, type, {signal, objectUrl, hasStarted})
 //     runs for as long as the player lives; it ends by throwing Stopped (signal aborted),

@@ -569,6 +569,28 @@ def test_withdrawn_recording_deleted_for_good_leaves_no_file_behind(
     assert not (live_server.data_dir / "blobs" / object_id[:2] / object_id).exists()
 
 
+@pytest.mark.browser
+def test_a_file_changed_after_it_was_chosen_is_not_sent_and_the_page_says_so_calmly(
+    page: Page, live_server: LiveServer, portal: Portal, tmp_path: Path
+) -> None:
+    case = media_case(portal)
+    composer = composer_for(page, live_server, case)
+    recording = big_recording(page)
+    file = file_named(tmp_path, "changed", recording)
+    composer.writes("This is the recording I made at the centre.")
+    composer.adds_files([file])
+    # Changed on disk once chosen: the browser refuses to read it in the sealing Worker.
+    file.write_bytes(recording[: len(recording) // 2])
+    puts: list[str] = []
+    page.on("request", lambda r: puts.append(r.url) if r.method == "PUT" else None)
+    composer.starts_sending()
+    expect(page.locator("#upload-alert")).to_contain_text(
+        "This device could not prepare your message for sending.", timeout=PLAY_MS
+    )
+    composer.check()
+    assert puts == []
+
+
 # -- limits ----------------------------------------------------------------------------------
 
 

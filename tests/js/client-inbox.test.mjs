@@ -277,6 +277,34 @@ describe("client/inbox.js: the released message", () => {
     opened.message.close();
   });
 
+  test("a recording read in order: a few chunks on their way at once, each checked", async () => {
+    const recording = pattern(6 * p.CHUNK_SIZE + 3);
+    const { released, stored } = sealedRecording(recording);
+    const server = signedIn(stored);
+    const opened = await openReleased(released);
+    const [part] = opened.message.parts;
+    const before = contentRequests(server).length;
+    const reading = part.readChunks(2, { ahead: 3 });
+    const first = await reading.next();
+    // Chunk 2 is handed on; 3 and 4 were asked for meanwhile, nothing further yet.
+    assert.deepEqual([...first.value.subarray(0, 8)], [...recording.subarray(2 * p.CHUNK_SIZE,
+      2 * p.CHUNK_SIZE + 8)]);
+    const asked = contentRequests(server).slice(before).map((r) => r.url.split("/").pop());
+    assert.deepEqual(asked, ["2", "3", "4"]);
+    const rest = [];
+    for await (const plaintext of reading) rest.push(plaintext.length);
+    assert.deepEqual(rest, [p.CHUNK_SIZE, p.CHUNK_SIZE, p.CHUNK_SIZE, 3]);
+    const whole = new Uint8Array(await (await part.readAll()).arrayBuffer());
+    assert.deepEqual(whole, recording);
+
+    // A swapped chunk on the way stops the reading with the check's error.
+    const paths = [...stored.keys()];
+    stored.set(paths[4], stored.get(paths[5]));
+    signedIn(stored);
+    await assert.rejects(part.readAll(), p.DecryptionFailed);
+    opened.message.close();
+  });
+
   test("a recording said to be from someone the chain does not vouch for is not opened", async () => {
     const { released, stored } = sealedRecording(pattern(100));
     const server = signedIn(stored);

@@ -232,8 +232,33 @@ describe("python.json recomputed by protocol.js", () => {
       const args = [d(v.key), v.object_id, v.version, v.part, v.index, v.final];
       assert.equal(e(p.encryptChunk(...args, d(v.plaintext), { nonce: d(v.nonce) })), v.chunk);
       assert.equal(e(p.chunkHash(d(v.chunk))), v.chunk_hash);
+      const hashed = p.encryptChunkHashed(...args, d(v.plaintext), { nonce: d(v.nonce) });
+      assert.equal(e(hashed.data), v.chunk);
+      assert.equal(e(hashed.hash), v.chunk_hash);
       assert.equal(e(p.decryptChunk(...args, d(v.chunk))), v.plaintext);
     }
+  });
+
+  test("chunk_sealed_and_hashed_in_one_pass_equals_the_two_calls", () => {
+    const key = p.generateContentKey();
+    const object = "0b7f6a52-8f5c-4d33-9a51-6a1e2f3c4d5e";
+    for (const length of [0, 1, p.CHUNK_SIZE - 1, p.CHUNK_SIZE]) {
+      const plaintext = Uint8Array.from({ length }, (_, i) => (i * 13) % 256);
+      const nonce = p.randomBytes(24);
+      const args = [key, object, 3, 2, 7, length === 0];
+      const one = p.encryptChunkHashed(...args, plaintext, { nonce });
+      assert.deepEqual(one.data, p.encryptChunk(...args, plaintext, { nonce }));
+      assert.deepEqual(one.hash, p.chunkHash(one.data));
+      assert.deepEqual(p.decryptChunk(...args, p.encryptChunkHashed(...args, plaintext).data),
+        plaintext);
+    }
+    const ok = [key, object, 3, 2, 7, false];
+    assert.throws(() => p.encryptChunkHashed(...ok, new Uint8Array(p.CHUNK_SIZE + 1)),
+      p.MalformedInput);
+    assert.throws(() => p.encryptChunkHashed(key.subarray(1), object, 3, 2, 7, false,
+      new Uint8Array(1)), p.MalformedInput);
+    assert.throws(() => p.encryptChunkHashed(key, object, 3, 2, 7, 1, new Uint8Array(1)),
+      p.MalformedInput);
   });
 
   test("manifest_matches_and_decrypts", () => {

@@ -1,18 +1,21 @@
 // Streaming one recording into its <video> or <audio> through MediaSource (media/player.js).
 //
-// Chunks are read and checked one by one (part.readChunk: media/open.js, protocol.openChunk)
-// and appended to a SourceBuffer one at a time, waiting for updateend. Only about AHEAD_SECONDS
-// beyond the playing position are fetched, so playback can start long before everything has
-// arrived; before the first Play only the first chunk is appended (enough for the length and
-// the first picture). Seeking inside what is buffered just works; seeking past it keeps
-// fetching in order until the position is buffered. If the browser threw buffered data away
-// (large files) and the person seeks back there, the stream is appended again from the start.
-// endOfStream() once the last chunk is in.
+// Chunks are read and checked (part.readChunk: media/open.js, protocol.openChunk), several at
+// a time while playing (open.js READ_AHEAD), and appended to a SourceBuffer one at a time, in
+// order, waiting for updateend. Only about AHEAD_SECONDS beyond the playing position are
+// fetched, so playback can start long before everything has arrived; before the first Play
+// only the first chunk is appended (enough for the length and the first picture). Seeking
+// inside what is buffered just works; seeking past it keeps fetching in order until the
+// position is buffered. If the browser threw buffered data away (large files) and the person
+// seeks back there, the stream is appended again from the start. endOfStream() once the last
+// chunk is in.
 //
 //   streamPart(media, part, firstChunk, type, {signal, objectUrl, hasStarted})
 //     runs for as long as the player lives; it ends by throwing Stopped (signal aborted),
 //     CannotPlay (the element would not take the data) or the error of a chunk that could not
 //     be read or did not pass its checks.
+
+import { READ_AHEAD } from "./open.js";
 
 const AHEAD_SECONDS = 30;
 const BEHIND_SECONDS = 10;
@@ -112,7 +115,7 @@ export async function streamPart(media, part, firstChunk, type, { signal, object
     }
   }
 
-  let pending = new Map(); // index -> promise of checked plaintext (one fetched ahead)
+  let pending = new Map(); // index -> promise of checked plaintext (a few fetched ahead)
   const read = (index) => {
     if (!pending.has(index)) {
       const promise = part.readChunk(index, { signal });
@@ -147,7 +150,12 @@ export async function streamPart(media, part, firstChunk, type, { signal, object
     }
     const plaintext = await read(next);
     pending.delete(next);
-    if (next + 1 < part.chunks && hasStarted()) read(next + 1); // fetch one ahead meanwhile
+    if (hasStarted()) {
+      // The next few are fetched and checked meanwhile (open.js READ_AHEAD at once).
+      for (let ahead = next + 1; ahead < Math.min(part.chunks, next + READ_AHEAD); ahead += 1) {
+        read(ahead);
+      }
+    }
     await append(plaintext);
     next += 1;
   }

@@ -3,11 +3,20 @@
 //   uploadAndSeal(message, parts, {text, casePk, onProgress, onWaiting}) -> submit fields
 //
 // Every part after the text goes up in chunks (media/upload.js: resumable, three at a time);
-// what the server already holds is skipped. Then the text is sealed as part 0 (it travels
+// what the server already holds is skipped. A chosen file is sealed in Workers as it goes
+// (media/seal-workers.js); a recording's chunks were sealed while it was recorded. Then the text is sealed as part 0 (it travels
 // inline), the manifest lists every chunk's hash, and the grants go to the case key (for
 // review) and to the author (to read it again): media/seal.js sealMessage.
 
-import { PartSealer, chunkCountFor, cipherSize, sealMessage, sealTextPart } from "./seal.js";
+import {
+  CHUNK_OVERHEAD,
+  PartSealer,
+  chunkCountFor,
+  cipherSize,
+  sealMessage,
+  sealTextPart,
+} from "./seal.js";
+import { SealWorkers, sealFileChunks } from "./seal-workers.js";
 import { recordingChunk, recordingChunks } from "./message-recording.js";
 import { Uploader } from "./upload.js";
 
@@ -41,40 +50,41 @@ async function* recordingChunksToSend(message, part, { held, uploader, stored })
   }
 }
 
-/** A chosen file, read and sealed one chunk at a time, except the chunks the server holds. */
-async function* fileChunksToSend(message, part, sealer, { held, uploader, stored }) {
-  const { p } = message;
-  const count = chunkCountFor(part.size, p.CHUNK_SIZE);
-  for (let index = 0; index < count; index += 1) {
-    const start = index * p.CHUNK_SIZE;
-    const end = Math.min(part.size, start + p.CHUNK_SIZE);
-    const final = index === count - 1;
+/**
+ * A chosen file, read and sealed in Workers (media/seal-workers.js) a few runs ahead of the
+ * upload, except the chunks the server holds. `sealer` keeps the part's manifest entry: every
+ * chunk, sealed here or held, is recorded in it in order.
+ */
+async function* fileChunksToSend(message, part, sealer, { held, uploader, stored, workers }) {
+  const { p, key, objectId, version } = message;
+  const heldChunk = (index) => {
     const have = held.get(`${part.part}/${index}`);
-    if (have && have.size === end - start + 40) {
+    const plain = Math.min(p.CHUNK_SIZE, part.size - index * p.CHUNK_SIZE);
+    return have && have.size === Math.max(0, plain) + CHUNK_OVERHEAD ? have : null;
+  };
+  const chunks = sealFileChunks(workers, { key, objectId, version, part: part.part,
+    file: part.file, size: part.size, isHeld: (index) => heldChunk(index) !== null });
+  for await (const chunk of chunks) {
+    if (chunk.held) {
       // Held already (resume): its hash is taken from the server's list without reading
       // the file again. The server cannot forge such a chunk: it would have to be sealed
       // under K, with this object, version, part, index and final flag in its AD, and K
       // never leaves this browser unsealed; anything else fails to open for the reader.
+      const have = heldChunk(chunk.index);
       const hash = p.b64decode(have.hash);
       sealer.skipChunk({ size: have.size, hash });
-      stored.push({ part: part.part, index, final, size: have.size, hash });
+      stored.push({ part: part.part, index: chunk.index,
+        final: chunk.index === chunkCountFor(part.size, p.CHUNK_SIZE) - 1, size: have.size, hash });
       uploader.alreadySent(have.size);
       continue;
     }
-    const plain = new Uint8Array(await part.file.slice(start, end).arrayBuffer());
-    const out = sealer.push(plain);
-    plain.fill(0);
-    if (final) {
-      sealer.finish();
-      out.push(sealer.lastChunk);
-    }
-    for (const chunk of out) {
-      const { index: at, size, hash } = chunk;
-      stored.push({ part: chunk.part, index: at, final: chunk.final, size, hash });
-      yield chunk;
-    }
+    // Sealed in a Worker (the bytes PartSealer would make); recorded in the entry in its place.
+    sealer.skipChunk({ size: chunk.size, hash: chunk.hash });
+    stored.push({ part: chunk.part, index: chunk.index, final: chunk.final, size: chunk.size,
+      hash: chunk.hash });
+    yield chunk;
   }
-  if (!sealer.finished) sealer.finish();
+  sealer.finish();
 }
 
 /**
@@ -86,9 +96,18 @@ export async function uploadAndSeal(message, parts, { text, casePk, onProgress, 
   const { p, key, objectId, version } = message;
   const uploader = new Uploader({ objectId, version, onProgress, onWaiting });
   message.uploader = uploader;
+  // Started first, so the Workers load the cipher while the upload is being declared.
+  const workers = parts.some((part) => part.kind !== "recording") ? new SealWorkers() : null;
+  if (workers) workers.warm().catch(() => {}); // a failure shows at the first chunk
   // The ciphertext bytes the upload declares: recording chunks as stored, files as they will be.
-  const { held } = await uploader.start(parts.reduce((sum, part) => sum + cipherSize(part.size), 0));
-  const found = { held, uploader, stored: [] };
+  let held;
+  try {
+    ({ held } = await uploader.start(parts.reduce((sum, part) => sum + cipherSize(part.size), 0)));
+  } catch (error) {
+    if (workers) workers.close();
+    throw error;
+  }
+  const found = { held, uploader, stored: [], workers };
   const entries = [];
 
   async function* chunks() {
@@ -105,7 +124,11 @@ export async function uploadAndSeal(message, parts, { text, casePk, onProgress, 
     }
   }
 
-  await uploader.send(chunks());
+  try {
+    await uploader.send(chunks());
+  } finally {
+    if (workers) workers.close();
+  }
   message.uploader = null;
   const textPart = sealTextPart(p, { key, objectId, version, text });
   const { fields } = sealMessage(p, {

@@ -25,6 +25,10 @@ import { holdSecret } from "../crypto/keys.js";
 const LETTER_KIND = "letter";
 const LETTER_MIME = "text/plain; charset=utf-8";
 const FETCH_ATTEMPTS = 3;
+// Chunks being fetched and checked at once when a part is read in order (readChunks): the
+// server answers each GET on its own, so while one chunk is checked and decrypted here the next
+// ones are already on their way. 4 MiB of plaintext at most is waiting.
+export const READ_AHEAD = 4;
 
 /** A chunk could not be fetched (network, or the server refused). Nothing was shown from it. */
 export class ChunkUnavailable extends Error {
@@ -137,6 +141,7 @@ function strictUtf8(p, data) {
  * Open a media message. Resolves to
  *   {manifest, createdAt, letterText,
  *    parts: [{number, kind, mime, name, size, chunks, durationMs, readChunk(index, {signal}),
+ *             readChunks(from, {ahead, signal}) -> async iterable of plaintexts, in order,
  *             readAll({onProgress, signal}) -> Blob}],
  *    close()}
  * where `parts` are parts 1.. in manifest order. close() wipes the content key; call it when the
@@ -194,13 +199,29 @@ export async function openMessage(p, readerSk, senderPk, sealed) {
     return p.openChunk(key, objectId, version, manifest, part, index, stored);
   }
 
+  /** Chunks `from`.. of a part, checked, in order; `ahead` of them fetched at once. */
+  async function* readChunks(part, from, { ahead = READ_AHEAD, signal } = {}) {
+    const count = manifest.parts[part].chunks;
+    const waiting = [];
+    let next = from;
+    for (let index = from; index < count; index += 1) {
+      if (signal && signal.aborted) throw new DOMException("stopped", "AbortError");
+      while (next < count && next < index + Math.max(1, ahead)) {
+        const reading = readChunk(part, next, { signal });
+        reading.catch(() => {}); // surfaced when its turn comes
+        waiting.push(reading);
+        next += 1;
+      }
+      yield await waiting.shift();
+    }
+  }
+
   async function readAll(part, { onProgress, signal } = {}) {
     const entry = manifest.parts[part];
     const pieces = [];
-    for (let index = 0; index < entry.chunks; index += 1) {
-      if (signal && signal.aborted) throw new DOMException("stopped", "AbortError");
-      pieces.push(await readChunk(part, index, { signal }));
-      if (onProgress) onProgress((index + 1) / entry.chunks);
+    for await (const plaintext of readChunks(part, 0, { signal })) {
+      pieces.push(plaintext);
+      if (onProgress) onProgress(pieces.length / entry.chunks);
     }
     return new Blob(pieces, { type: entry.mime });
   }
@@ -231,6 +252,7 @@ export async function openMessage(p, readerSk, senderPk, sealed) {
       chunks: entry.chunks,
       durationMs: Number.isSafeInteger(entry.duration_ms) ? entry.duration_ms : null,
       readChunk: (index, options) => readChunk(number, index, options),
+      readChunks: (from, options) => readChunks(number, from, options),
       readAll: (options) => readAll(number, options),
     });
   });

@@ -117,10 +117,10 @@ export function createMediaPlayer(part, { label, onCheckFailed = () => {}, onPro
     media.hidden = true;
     element.insertBefore(progress, status.nextSibling);
     const pieces = [firstChunk];
-    for (let index = 1; index < part.chunks; index += 1) {
+    for await (const plaintext of part.readChunks(1, { signal: controller.signal })) {
       if (stopped) throw new Stopped();
-      pieces.push(await part.readChunk(index, { signal: controller.signal }));
-      const percent = Math.round(((index + 1) / part.chunks) * 100);
+      pieces.push(plaintext);
+      const percent = Math.round((pieces.length / part.chunks) * 100);
       progress.value = percent;
       status.textContent = `Preparing the recording… ${percent}%`;
     }

@@ -1,0 +1,391 @@
+"""Playback of a large video message: time to the first frame, and decrypt throughput.
+
+Starts ``portal serve`` (uvicorn, SQLite, a temporary data folder), makes a case with real keys
+over the HTTP API (tests/factories.py), and in headless Debian Chromium (fake camera and
+microphone):
+
+1. records a few seconds of real video with MediaRecorder (tests/support/media.record_webm: VP8
+   and Opus in WebM, as the composer records), then repeats its clusters, their timecodes moved
+   on each time, into a playable WebM of about SIZE bytes (500 MB by default);
+2. the person responsible seals it (1 MiB chunks, XChaCha20-Poly1305, the manifest, the grants)
+   and uploads it through the API; the facilitator reviews and approves it (tests/cases_world);
+3. the person harmed signs in and presses "Open it now" on their home page. The time from that
+   click to the first video frame the page shows (requestVideoFrameCallback; 'loadeddata' too)
+   is printed, with how many of the message's chunks had been fetched by then. Target <= 1.5 s.
+4. In the same page: decrypt throughput of the player's reading (static/js/media/open.js
+   readChunk: fetch, check against the manifest, decrypt; in order, the next chunk fetched while
+   one is decrypted, as media/media-stream.js reads) over the whole part, against bare
+   libsodium.js crypto_aead_xchacha20poly1305_ietf_decrypt of as many 1 MiB chunks already in
+   memory. Target ratio >= 0.5.
+
+Not a test; never fails the build.
+
+    .venv/bin/python bench/browser_playback.py [--megabytes 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.*
+
+from portal import protocol
+from portal.db import make_engine
+from portal.settings import Settings
+from tests.browser.pages.letters import participant_signs_in
+from tests.cases_world import CaseWorld
+from tests.factories import Portal
+from tests.support.live_server import start_live_server
+from tests.support.media import record_webm
+
+CHROMIUM = "/usr/bin/chromium"
+MIB = 1024 * 1024
+VIDEO_MIME = "video/webm;codecs=vp8,opus"
+
+# -- a long WebM from a short one ----------------------------------------------------------------
+
+EBML = 0x1A45DFA3
+SEGMENT = 0x18538067
+CLUSTER = 0x1F43B675
+INFO = 0x1549A966
+TRACKS = 0x1654AE6B
+TIMECODE = 0xE7
+SIMPLE_BLOCK = 0xA3
+BLOCK_GROUP = 0xA0
+BLOCK = 0xA1
+# Elements that may follow a cluster of unknown size at the segment's level (they end it).
+SEGMENT_LEVEL = {CLUSTER, INFO, TRACKS, 0x114D9B74, 0x1C53BB6B, 0x1254C367, 0x1941A469, 0x1043A770}
+UNKNOWN = -1
+
+
+def read_id(data: bytes, at: int) -> tuple[int, int]:
+    length = 9 - data[at].bit_length()
+    return int.from_bytes(data[at : at + length], "big"), at + length
+
+
+def read_size(data: bytes, at: int) -> tuple[int, int]:
+    length = 9 - data[at].bit_length()
+    value = data[at] & ((1 << (8 - length)) - 1)
+    for byte in data[at + 1 : at + length]:
+        value = (value << 8) | byte
+    return (UNKNOWN if value == (1 << (7 * length)) - 1 else value), at + length
+
+
+def element(ident: int, body: bytes) -> bytes:
+    """An element with an 8-byte size."""
+    return (
+        ident.to_bytes((ident.bit_length() + 7) // 8, "big")
+        + ((1 << 56) | len(body)).to_bytes(8, "big")
+        + body
+    )
+
+
+def block_time(block: bytes) -> int:
+    """A (Simple)Block's timecode, relative to its cluster: after the track number."""
+    _track, at = read_size(block, 0)
+    return int.from_bytes(block[at : at + 2], "big", signed=True)
+
+
+def parse_webm(data: bytes) -> tuple[bytes, list[tuple[int, list[bytes]]], int]:
+    """(EBML header + Info + Tracks, [(cluster timecode, raw child elements)], last time)."""
+    ident, at = read_id(data, 0)
+    assert ident == EBML, "not a WebM file"
+    size, at = read_size(data, at)
+    header = data[: at + size]
+    at += size
+    ident, at = read_id(data, at)
+    assert ident == SEGMENT, "no Segment"
+    size, at = read_size(data, at)
+    end = len(data) if size == UNKNOWN else at + size
+    kept = b""
+    clusters: list[tuple[int, list[bytes]]] = []
+    last = 0
+    while at < end:
+        start = at
+        ident, at = read_id(data, at)
+        size, at = read_size(data, at)
+        if ident != CLUSTER:
+            assert size != UNKNOWN, "an element of unknown size that is not a cluster"
+            if ident in (INFO, TRACKS):
+                kept += data[start : at + size]
+            at += size
+            continue
+        stop = end if size == UNKNOWN else at + size
+        timecode = 0
+        children: list[bytes] = []
+        while at < stop:
+            child_start = at
+            child, at = read_id(data, at)
+            if size == UNKNOWN and child in SEGMENT_LEVEL:
+                at = child_start  # the next cluster (or Cues...): this one has ended
+                break
+            child_size, at = read_size(data, at)
+            body = data[at : at + child_size]
+            if child == TIMECODE:
+                timecode = int.from_bytes(body, "big")
+            elif child == SIMPLE_BLOCK:
+                children.append(data[child_start : at + child_size])
+                last = max(last, timecode + block_time(body))
+            elif child == BLOCK_GROUP:
+                children.append(data[child_start : at + child_size])
+                _block, inner = read_id(body, 0)
+                _block_size, inner = read_size(body, inner)
+                last = max(last, timecode + block_time(body[inner:]))
+            at += child_size
+        clusters.append((timecode, children))
+    head = header + SEGMENT.to_bytes(4, "big") + bytes([0x01] + [0xFF] * 7) + kept
+    return head, clusters, last
+
+
+def looped_webm(recording: bytes, size: int) -> tuple[bytes, int]:
+    """A WebM of about ``size`` bytes: the recording's clusters again and again, each time
+    later by the recording's length, as one continuous video. Returns it and its length in ms
+    (the default timecode scale: 1 ms)."""
+    head, clusters, last = parse_webm(recording)
+    period = last + 40  # one frame after the last
+    pieces = [head]
+    total = len(head)
+    loops = 0
+    while total < size:
+        for timecode, children in clusters:
+            cluster = element(
+                CLUSTER,
+                element(TIMECODE, (timecode + loops * period).to_bytes(8, "big"))
+                + b"".join(children),
+            )
+            pieces.append(cluster)
+            total += len(cluster)
+        loops += 1
+    return b"".join(pieces), loops * period
+
+
+# -- in the browser ------------------------------------------------------------------------------
+
+# Installed in every page before its own scripts (Playwright init script, not subject to the
+# page's CSP): when "Open it now" is clicked, and when a <video> first has a frame.
+WATCH = """
+(() => {
+  const now = () => performance.timeOrigin + performance.now();
+  const marks = (window.__bench = { click: null, frame: null, loadeddata: null });
+  document.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("button") : null;
+    if (button && button.textContent.trim() === "Open it now") marks.click = now();
+  }, true);
+  const seen = new WeakSet();
+  new MutationObserver(() => {
+    for (const video of document.querySelectorAll("video")) {
+      if (seen.has(video)) continue;
+      seen.add(video);
+      video.addEventListener("loadeddata", () => { marks.loadeddata ??= now(); });
+      video.requestVideoFrameCallback(() => { marks.frame ??= now(); });
+    }
+  }).observe(document, { childList: true, subtree: true });
+})();
+"""
+
+MEASURE_DECRYPT = """
+async ({ released, ahead }) => {
+  const p = await import("/static/js/crypto/protocol.js");
+  await p.ready();
+  const sodium = (await import("/static/vendor/libsodium-wrappers.mjs")).default;
+  await sodium.ready;
+  const { loadSecretKey } = await import("/static/js/client/session.js");
+  const { openMessage } = await import("/static/js/media/open.js");
+  const keys = await loadSecretKey();
+  const message = await openMessage(p, keys.secretKey, p.b64decode(released.sender_public_key),
+    released);
+  const part = message.parts[0];
+  const CHUNK = 1024 * 1024;
+
+  // 1. Bare AEAD decryption of as many 1 MiB chunks, already in memory (16 distinct ones).
+  const key = sodium.randombytes_buf(32);
+  const ad = new Uint8Array(64);
+  const sealed = Array.from({ length: 16 }, () => {
+    const nonce = sodium.randombytes_buf(24);
+    return [nonce, sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+      sodium.randombytes_buf(CHUNK), ad, null, nonce, key)];
+  });
+  let t0 = performance.now();
+  for (let index = 0; index < part.chunks; index += 1) {
+    const [nonce, data] = sealed[index % sealed.length];
+    sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, data, ad, nonce, key);
+  }
+  const bare = (performance.now() - t0) / 1000;
+
+  // 2. The player's reading: every chunk fetched, checked and decrypted, in order, READ_AHEAD
+  // of them on their way at once (open.js readChunks, as media/media-stream.js reads).
+  let bytes = 0;
+  t0 = performance.now();
+  for await (const plaintext of part.readChunks(0, ahead ? { ahead } : {})) {
+    bytes += plaintext.length;
+  }
+  const ours = (performance.now() - t0) / 1000;
+
+  // 3. Where the time goes: the same GETs alone (as many at once, bytes only, no checks), and
+  // the checks alone (protocol.openChunk: hash and decrypt) over chunks already fetched.
+  const base = `/api/content/${released.object_id}/${released.version}/1/`;
+  const get = async (index) => new Uint8Array(await (await fetch(base + index,
+    { credentials: "same-origin", cache: "no-store" })).arrayBuffer());
+  const fetched = [];
+  t0 = performance.now();
+  let asked = 0;
+  const lanes = Array.from({ length: ahead || 4 }, async () => {
+    while (asked < part.chunks) {
+      const index = asked++;
+      const data = await get(index);
+      if (index < 16) fetched[index] = data;
+    }
+  });
+  await Promise.all(lanes);
+  const fetchOnly = (performance.now() - t0) / 1000;
+  const manifest = message.manifest;
+  const grant = p.openContentGrant(keys.secretKey, p.b64decode(released.sender_public_key),
+    released.object_id, released.version, p.b64decode(released.grant));
+  t0 = performance.now();
+  for (let index = 0; index < part.chunks; index += 1) {
+    const at = index % fetched.length;
+    p.openChunk(grant[0], released.object_id, released.version, manifest, 1, at, fetched[at]);
+  }
+  const checksOnly = (performance.now() - t0) / 1000;
+  message.close();
+  return { chunks: part.chunks, bytes, bare, ours, fetchOnly, checksOnly };
+}
+"""
+
+
+def chunks_fetched(requests: list[str], part: int = 1) -> int:
+    pattern = re.compile(rf"/api/content/[0-9a-f-]{{36}}/\d+/{part}/\d+$")
+    return sum(1 for url in requests if pattern.search(url))
+
+
+def run(megabytes: int, ahead: int | None) -> None:
+    size = megabytes * 1000 * 1000
+    with tempfile.TemporaryDirectory(prefix="bench-playback-") as temp:
+        data_dir = Path(temp) / "data"
+        database_url = f"sqlite:///{data_dir / 'portal.sqlite3'}"
+        limits = {
+            "PORTAL_MAX_MESSAGE_BYTES": str(size + 64 * MIB),
+            "PORTAL_CASE_QUOTA_BYTES": str(2 * size + 64 * MIB),
+            "PORTAL_STORAGE_CAP_BYTES": str(2 * size + 64 * MIB),
+        }
+        server = start_live_server(
+            data_dir=data_dir, database_url=database_url, env_overrides=limits, label="bench"
+        )
+        engine = make_engine(database_url)
+        try:
+            settings = Settings.from_env(
+                {k: v for k, v in server.env.items() if k.startswith("PORTAL_")}
+            )
+            with (
+                httpx.Client(base_url=server.base_url, timeout=600) as client,
+                sync_playwright() as playwright,
+            ):
+                world = CaseWorld.build(Portal(client, settings, engine))
+                world.consent(world.responsible, ["letter", "video"])
+                world.consent(world.harmed, ["letter", "video"])
+                browser = playwright.chromium.launch(
+                    executable_path=CHROMIUM,
+                    args=[
+                        "--no-sandbox",
+                        "--disable-background-networking",
+                        "--use-fake-ui-for-media-stream",
+                        "--use-fake-device-for-media-stream",
+                        "--autoplay-policy=no-user-gesture-required",
+                    ],
+                )
+                page = browser.new_page()
+                page.goto(server.url("/sign-in"))
+                recording = record_webm(page, seconds=4, video=True, bits_per_second=8_000_000)
+                page.close()
+                video, length_ms = looped_webm(recording, size)
+                print(
+                    f"video: {len(video) / 1e6:.0f} MB of WebM (VP8 and Opus), "
+                    f"{length_ms / 1000:.0f} s: a {len(recording) / 1e6:.1f} MB recording "
+                    "of this Chromium, looped"
+                )
+                started = time.perf_counter()
+                message_id = world.write_media_message(
+                    world.responsible,
+                    "Please watch the recording.",
+                    [protocol.Part(kind="recording", mime=VIDEO_MIME, name="", data=video)],
+                    length={"seconds": length_ms // 1000},
+                )
+                del video
+                approved = world.approve(message_id)
+                assert approved.status_code == 200, approved.text
+                print(f"sealed, uploaded and approved in {time.perf_counter() - started:.0f} s")
+                measure(browser, server.base_url, world, message_id, ahead)
+                browser.close()
+        finally:
+            engine.dispose()
+            server.stop()
+
+
+def measure(
+    browser: Browser, base_url: str, world: CaseWorld, message_id: str, ahead: int | None
+) -> None:
+    context = browser.new_context()
+    context.add_init_script(WATCH)
+    page: Page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    harmed = world.harmed
+    home = participant_signs_in(page, base_url, harmed.name, harmed.password)
+    home.sees_choices_for_waiting_item()
+    page.get_by_role("checkbox", name="Let the writer know I have opened it").set_checked(False)
+    requests.clear()
+    page.get_by_role("button", name="Open it now").click()
+    page.wait_for_function("() => window.__bench.frame !== null", timeout=60_000)
+    with contextlib.suppress(PlaywrightError):  # printed as "not seen"
+        page.wait_for_function("() => window.__bench.loadeddata !== null", timeout=5_000)
+    marks = page.evaluate("() => window.__bench")
+    fetched = chunks_fetched(requests)
+    expect(page.locator("video")).to_be_visible()
+    frame_s = (marks["frame"] - marks["click"]) / 1000
+    loaded_s = (marks["loadeddata"] - marks["click"]) / 1000 if marks["loadeddata"] else None
+    released = world.harmed.post_json(f"/api/inbox/{message_id}/open", {"author_may_see": False})
+    assert released.status_code == 200, released.text
+    result = page.evaluate(MEASURE_DECRYPT, {"released": released.json(), "ahead": ahead})
+    context.close()
+
+    mb = result["bytes"] / 1e6
+    bare = mb / result["bare"]
+    ours = mb / result["ours"]
+    print(
+        f"first frame after 'Open it now': {frame_s:.2f} s (target <= 1.5 s); 'loadeddata' "
+        + (f"{loaded_s:.2f} s" if loaded_s is not None else "not seen")
+        + f"; {fetched} of {result['chunks']} chunks fetched by then"
+    )
+    print(f"bare libsodium.js AEAD decrypt:      {bare:8.1f} MB/s ({result['bare']:.2f} s)")
+    print(
+        f"fetch, check and decrypt (player):   {ours:8.1f} MB/s ({result['ours']:.2f} s)"
+        f"  ratio {ours / bare:.2f} (target >= 0.5)"
+    )
+    parts = (("  of which: GETs alone", "fetchOnly"), ("  of which: checks alone", "checksOnly"))
+    for name, key in parts:
+        rate = mb / result[key]
+        print(f"{name + ':':<37}{rate:8.1f} MB/s ({result[key]:.2f} s)  ratio {rate / bare:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--megabytes", type=int, default=500)
+    parser.add_argument(
+        "--ahead", type=int, default=None, help="chunks read at once (default: open.js READ_AHEAD)"
+    )
+    args = parser.parse_args()
+    run(args.megabytes, args.ahead)
+
+
+if __name__ == "__main__":
+    main()

@@ -23,9 +23,14 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import shutil
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from queue import Queue
@@ -40,7 +45,9 @@ from portal.settings import Settings
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
 from tests.support.live_server import LiveServer, start_live_server
+from tests.support.ports import free_port
 
+REPO = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
 FULL = protocol.CHUNK_SIZE + 40
 
@@ -148,39 +155,133 @@ def seal_recording(
     return chunks, body
 
 
-def upload(
-    server: LiveServer, author: Person, object_id: str, chunks: list[bytes], parallel: int
+def batches(chunks: list[bytes], batch: int) -> list[tuple[int, list[bytes]]]:
+    """Consecutive chunks, ``batch`` to a PUT: (index of the first, the chunks)."""
+    return [(first, chunks[first : first + batch]) for first in range(0, len(chunks), batch)]
+
+
+def chunk_list(group: list[bytes]) -> str:
+    """The ``X-Chunks`` header of a batch PUT: each chunk's size and hash, in order."""
+    return ",".join(f"{len(c)}:{protocol.b64encode(protocol.chunk_hash(c))}" for c in group)
+
+
+def put_all(
+    port: int,
+    path: Callable[[int], str],
+    headers: dict[str, str],
+    groups: list[tuple[int, list[bytes], str]],
+    parallel: int,
 ) -> float:
-    """PUT every chunk, ``parallel`` connections at once; returns seconds."""
+    """PUT every group (first index, chunks, X-Chunks), ``parallel`` keep-alive connections at
+    once; returns seconds. The bodies are joined before the clock starts."""
+    bodies = [(first, b"".join(group), listed) for first, group, listed in groups]
+    connections: Queue[http.client.HTTPConnection] = Queue()
+    for _ in range(parallel):
+        connections.put(http.client.HTTPConnection("127.0.0.1", port, timeout=120))
+
+    def put(item: tuple[int, bytes, str]) -> None:
+        first, body, listed = item
+        connection = connections.get()
+        try:
+            extra = {"X-Chunks": listed} if listed else {}
+            connection.request("PUT", path(first), body, {**headers, **extra})
+            response = connection.getresponse()
+            answer = response.read()
+            assert response.status == 200, answer
+        finally:
+            connections.put(connection)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(put, bodies))
+    seconds = time.perf_counter() - start
+    while not connections.empty():
+        connections.get().close()
+    return seconds
+
+
+def upload_groups(chunks: list[bytes], batch: int) -> list[tuple[int, list[bytes], str]]:
+    """What each PUT carries; with ``batch`` 1 a plain single-chunk PUT (no X-Chunks)."""
+    return [
+        (first, group, chunk_list(group) if batch > 1 else "")
+        for first, group in batches(chunks, batch)
+    ]
+
+
+def upload(
+    server: LiveServer,
+    author: Person,
+    object_id: str,
+    groups: list[tuple[int, list[bytes], str]],
+    parallel: int,
+) -> float:
+    """PUT every chunk to the portal; returns seconds."""
     cookie = "; ".join(f"{name}={author.jar[name]}" for name in author.jar)
     headers = {
         "Cookie": cookie,
         "X-CSRF-Token": author.csrf(),
         "Content-Type": "application/octet-stream",
     }
-    connections: Queue[http.client.HTTPConnection] = Queue()
-    for _ in range(parallel):
-        connections.put(http.client.HTTPConnection("127.0.0.1", server.port, timeout=120))
+    path = f"/api/uploads/{object_id}/1/1/"
+    return put_all(server.port, lambda first: f"{path}{first}", headers, groups, parallel)
 
-    def put(index: int) -> None:
-        connection = connections.get()
+
+def start_bare(folder: Path, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    """bench/bare_ingest.py under uvicorn, with portal serve's settings (same loop and HTTP
+    implementation: uvloop and httptools, chosen by uvicorn's "auto"; access log on; no
+    server header; ``workers`` processes)."""
+    folder.mkdir(parents=True)
+    port = free_port()
+    env = {**os.environ, "BARE_INGEST_DIR": str(folder)}
+    log = (folder.parent / "bare.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "bench.bare_ingest:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-server-header",
+            "--log-level",
+            "info",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    deadline = time.monotonic() + 20
+    while True:
         try:
-            connection.request(
-                "PUT", f"/api/uploads/{object_id}/1/1/{index}", chunks[index], headers
-            )
-            response = connection.getresponse()
-            body = response.read()
-            assert response.status == 200, body
-        finally:
-            connections.put(connection)
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the bare endpoint did not start") from None
+            time.sleep(0.05)
+    return process, port
 
-    start = time.perf_counter()
-    with ThreadPoolExecutor(parallel) as pool:
-        list(pool.map(put, range(len(chunks))))
-    seconds = time.perf_counter() - start
-    while not connections.empty():
-        connections.get().close()
-    return seconds
+
+def bare_upload(
+    folder: Path, groups: list[tuple[int, list[bytes], str]], parallel: int, workers: int
+) -> float:
+    """The same PUTs to the bare streaming endpoint; returns seconds."""
+    process, port = start_bare(folder, workers)
+    try:
+        headers = {"Content-Type": "application/octet-stream"}
+        return put_all(port, lambda first: f"/bare/{first}", headers, groups, parallel)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def disk_baseline(folder: Path, chunks: list[bytes]) -> float:
@@ -201,7 +302,7 @@ def disk_baseline(folder: Path, chunks: list[bytes]) -> float:
     return seconds
 
 
-def run(size: int, parallel: int, workers: int) -> None:
+def run(size: int, parallel: int, workers: int, batch: int) -> None:
     with tempfile.TemporaryDirectory() as temp:
         data_dir = Path(temp) / "data"
         database_url = f"sqlite:///{data_dir / 'portal.sqlite3'}"
@@ -238,24 +339,32 @@ def run(size: int, parallel: int, workers: int) -> None:
                 rss_before = {pid: status_kib(pid, "VmRSS") for pid in pids}
                 for pid in pids:
                     Path(f"/proc/{pid}/clear_refs").write_text("5")  # reset VmHWM to VmRSS
-                seconds = upload(server, author, object_id, chunks, parallel)
+                groups = upload_groups(chunks, batch)
+                seconds = upload(server, author, object_id, groups, parallel)
                 # All serving processes together: each grew by its own peak.
                 growth = sum(status_kib(pid, "VmHWM") - rss_before[pid] for pid in pids)
                 me = author.get("/api/me/case").json()
                 body["recipient_participant_id"] = me["recipients"][0]["participant_id"]
                 submitted = author.post_json("/api/letters", body)
                 assert submitted.status_code == 200, submitted.text
-            baseline = disk_baseline(data_dir / "baseline", chunks)
         finally:
             engine.dispose()
             server.stop()
+        # After the portal stopped, so neither competes with the other for the cores.
+        bare = bare_upload(data_dir / "bare", groups, parallel, workers)
+        baseline = disk_baseline(data_dir / "baseline", chunks)
         print(f"{size / MIB:.0f} MiB message ({len(chunks)} chunks, {total} bytes of ciphertext):")
+        shape = f"{batch} chunk{'s' if batch > 1 else ''} per PUT"
         print(
-            f"  PUT through the API ({parallel} at once, {workers} server worker"
+            f"  PUT through the API ({shape}, {parallel} at once, {workers} server worker"
             f"{'s' if workers > 1 else ''}): {total / MIB / seconds:.1f} MiB/s"
         )
+        print(f"  bare streaming endpoint (same PUTs, same server): {total / MIB / bare:.1f} MiB/s")
         print(f"  disk baseline (write + fsync per chunk file): {total / MIB / baseline:.1f} MiB/s")
-        print(f"  ratio (API / disk baseline): {baseline / seconds:.2f}")
+        print(
+            f"  ratios: API / disk baseline {baseline / seconds:.2f}, "
+            f"API / bare endpoint {bare / seconds:.2f}"
+        )
         print(
             f"  server peak RSS growth ({len(pids)} process{'es' if len(pids) > 1 else ''}): "
             f"{growth / 1024:.1f} MiB"
@@ -267,11 +376,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="100M,1G", help="comma separated, e.g. 100M,1G")
     parser.add_argument("--parallel", type=int, default=3)
     parser.add_argument(
+        "--batch", type=int, default=1, help="chunks per PUT (1: one chunk, no X-Chunks)"
+    )
+    parser.add_argument(
         "--workers", type=int, default=2, help="portal serve --workers (one per core here)"
     )
     args = parser.parse_args()
     for size in args.sizes.split(","):
-        run(parse_size(size), args.parallel, args.workers)
+        run(parse_size(size), args.parallel, args.workers, args.batch)
 
 
 if __name__ == "__main__":

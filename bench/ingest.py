@@ -44,7 +44,8 @@ from portal.db import make_engine
 from portal.settings import Settings
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
-from tests.support.live_server import LiveServer, start_live_server
+from tests.support.env import portal_env
+from tests.support.live_server import LiveServer, start_live_server, tail
 from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -173,18 +174,20 @@ def put_all(
     parallel: int,
 ) -> float:
     """PUT every group (first index, chunks, X-Chunks), ``parallel`` keep-alive connections at
-    once; returns seconds. The bodies are joined before the clock starts."""
-    bodies = [(first, b"".join(group), listed) for first, group, listed in groups]
+    once; returns seconds. A body goes out chunk after chunk (no joined copy) with its
+    Content-Length."""
     connections: Queue[http.client.HTTPConnection] = Queue()
     for _ in range(parallel):
         connections.put(http.client.HTTPConnection("127.0.0.1", port, timeout=120))
 
-    def put(item: tuple[int, bytes, str]) -> None:
-        first, body, listed = item
+    def put(item: tuple[int, list[bytes], str]) -> None:
+        first, group, listed = item
         connection = connections.get()
         try:
-            extra = {"X-Chunks": listed} if listed else {}
-            connection.request("PUT", path(first), body, {**headers, **extra})
+            extra = {"Content-Length": str(sum(len(c) for c in group))}
+            if listed:
+                extra["X-Chunks"] = listed
+            connection.request("PUT", path(first), group, {**headers, **extra})
             response = connection.getresponse()
             answer = response.read()
             assert response.status == 200, answer
@@ -193,7 +196,7 @@ def put_all(
 
     start = time.perf_counter()
     with ThreadPoolExecutor(parallel) as pool:
-        list(pool.map(put, bodies))
+        list(pool.map(put, groups))
     seconds = time.perf_counter() - start
     while not connections.empty():
         connections.get().close()
@@ -226,31 +229,52 @@ def upload(
     return put_all(server.port, lambda first: f"{path}{first}", headers, groups, parallel)
 
 
-def start_bare(folder: Path, workers: int) -> tuple[subprocess.Popen[bytes], int]:
-    """bench/bare_ingest.py under uvicorn, with portal serve's settings (same loop and HTTP
-    implementation: uvloop and httptools, chosen by uvicorn's "auto"; access log on; no
-    server header; ``workers`` processes)."""
-    folder.mkdir(parents=True)
-    port = free_port()
-    env = {**os.environ, "BARE_INGEST_DIR": str(folder)}
-    log = (folder.parent / "bare.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
+def server_command(server: str, app: str, port: int, workers: int) -> list[str]:
+    """Serve the ASGI app factory ``app`` as ``portal serve`` would with uvicorn (uvloop and
+    httptools, chosen by uvicorn's "auto"; access log on; no server header), or with granian
+    (its defaults: its own HTTP/1 in Rust, uvloop)."""
+    if server == "granian":
+        return [
+            str(Path(sys.executable).parent / "granian"),
+            "--interface",
+            "asgi",
             "--factory",
-            "bench.bare_ingest:app",
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
             "--workers",
             str(workers),
-            "--no-server-header",
-            "--log-level",
-            "info",
-        ],
+            "--no-ws",
+            "--access-log",
+            app,
+        ]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-server-header",
+        "--log-level",
+        "info",
+    ]
+
+
+def start_bare(folder: Path, workers: int, server: str) -> tuple[subprocess.Popen[bytes], int]:
+    """bench/bare_ingest.py, served like the portal (``server_command``)."""
+    folder.mkdir(parents=True)
+    port = free_port()
+    env = {**os.environ, "BARE_INGEST_DIR": str(folder)}
+    log = (folder.parent / "bare.log").open("wb")
+    process = subprocess.Popen(
+        server_command(server, "bench.bare_ingest:app", port, workers),
         cwd=REPO,
         env=env,
         stdout=log,
@@ -271,10 +295,14 @@ def start_bare(folder: Path, workers: int) -> tuple[subprocess.Popen[bytes], int
 
 
 def bare_upload(
-    folder: Path, groups: list[tuple[int, list[bytes], str]], parallel: int, workers: int
+    folder: Path,
+    groups: list[tuple[int, list[bytes], str]],
+    parallel: int,
+    workers: int,
+    server: str,
 ) -> float:
     """The same PUTs to the bare streaming endpoint; returns seconds."""
-    process, port = start_bare(folder, workers)
+    process, port = start_bare(folder, workers, server)
     try:
         headers = {"Content-Type": "application/octet-stream"}
         return put_all(port, lambda first: f"/bare/{first}", headers, groups, parallel)
@@ -282,6 +310,60 @@ def bare_upload(
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(10)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def start_portal(
+    data_dir: Path, database_url: str, limits: dict[str, str], workers: int, server: str
+) -> LiveServer:
+    """``portal serve --workers N`` (uvicorn); or, for granian, ``portal migrate`` and the
+    same app factory as ``portal serve --workers`` (portal.app:app_from_environment)."""
+    if server == "uvicorn":
+        return start_live_server(
+            data_dir=data_dir,
+            database_url=database_url,
+            env_overrides=limits,
+            label="bench",
+            serve_args=["--workers", str(workers)],
+        )
+    data_dir.mkdir(mode=0o700, parents=True)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
+    env.update(portal_env(data_dir=data_dir, database_url=database_url, base_url=base_url))
+    env.update(limits)
+    portal = Path(sys.executable).parent / "portal"
+    subprocess.run([str(portal), "migrate"], cwd=REPO, env=env, check=True, capture_output=True)
+    stdout_path, stderr_path = data_dir / "bench.stdout.log", data_dir / "bench.stderr.log"
+    with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
+        process = subprocess.Popen(
+            server_command(server, "portal.app:app_from_environment", port, workers),
+            cwd=REPO,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    live = LiveServer(
+        base_url=base_url,
+        port=port,
+        data_dir=data_dir,
+        database_url=database_url,
+        env=env,
+        stdout_path=stdout_path,
+        stderr_path=stderr_path,
+        process=process,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(base_url + "/healthz", timeout=2).status_code == 200:
+                return live
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            live.stop()
+            raise RuntimeError(f"{server} did not serve the portal:\n{tail(stderr_path)}")
+        time.sleep(0.1)
 
 
 def disk_baseline(folder: Path, chunks: list[bytes]) -> float:
@@ -302,7 +384,7 @@ def disk_baseline(folder: Path, chunks: list[bytes]) -> float:
     return seconds
 
 
-def run(size: int, parallel: int, workers: int, batch: int) -> None:
+def run(size: int, parallel: int, workers: int, batch: int, server_kind: str) -> None:
     with tempfile.TemporaryDirectory() as temp:
         data_dir = Path(temp) / "data"
         database_url = f"sqlite:///{data_dir / 'portal.sqlite3'}"
@@ -311,13 +393,7 @@ def run(size: int, parallel: int, workers: int, batch: int) -> None:
             "PORTAL_CASE_QUOTA_BYTES": str(4 * size + 4 * MIB),
             "PORTAL_STORAGE_CAP_BYTES": str(4 * size + 4 * MIB),
         }
-        server = start_live_server(
-            data_dir=data_dir,
-            database_url=database_url,
-            env_overrides=limits,
-            label="bench",
-            serve_args=["--workers", str(workers)],
-        )
+        server = start_portal(data_dir, database_url, limits, workers, server_kind)
         engine = make_engine(database_url)
         try:
             settings = Settings.from_env(
@@ -351,13 +427,13 @@ def run(size: int, parallel: int, workers: int, batch: int) -> None:
             engine.dispose()
             server.stop()
         # After the portal stopped, so neither competes with the other for the cores.
-        bare = bare_upload(data_dir / "bare", groups, parallel, workers)
+        bare = bare_upload(data_dir / "bare", groups, parallel, workers, server_kind)
         baseline = disk_baseline(data_dir / "baseline", chunks)
         print(f"{size / MIB:.0f} MiB message ({len(chunks)} chunks, {total} bytes of ciphertext):")
         shape = f"{batch} chunk{'s' if batch > 1 else ''} per PUT"
         print(
-            f"  PUT through the API ({shape}, {parallel} at once, {workers} server worker"
-            f"{'s' if workers > 1 else ''}): {total / MIB / seconds:.1f} MiB/s"
+            f"  PUT through the API ({shape}, {parallel} at once, {server_kind} with {workers}"
+            f" worker{'s' if workers > 1 else ''}): {total / MIB / seconds:.1f} MiB/s"
         )
         print(f"  bare streaming endpoint (same PUTs, same server): {total / MIB / bare:.1f} MiB/s")
         print(f"  disk baseline (write + fsync per chunk file): {total / MIB / baseline:.1f} MiB/s")
@@ -376,14 +452,20 @@ def main() -> None:
     parser.add_argument("--sizes", default="100M,1G", help="comma separated, e.g. 100M,1G")
     parser.add_argument("--parallel", type=int, default=3)
     parser.add_argument(
-        "--batch", type=int, default=1, help="chunks per PUT (1: one chunk, no X-Chunks)"
+        "--batch", type=int, default=4, help="chunks per PUT (1: one chunk, no X-Chunks)"
+    )
+    parser.add_argument(
+        "--server",
+        default="uvicorn",
+        choices=["uvicorn", "granian"],
+        help="uvicorn: portal serve; granian: the same app under granian (pip install granian)",
     )
     parser.add_argument(
         "--workers", type=int, default=2, help="portal serve --workers (one per core here)"
     )
     args = parser.parse_args()
     for size in args.sizes.split(","):
-        run(parse_size(size), args.parallel, args.workers, args.batch)
+        run(parse_size(size), args.parallel, args.workers, args.batch, args.server)
 
 
 if __name__ == "__main__":

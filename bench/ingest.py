@@ -25,7 +25,6 @@ import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -72,6 +71,41 @@ def status_kib(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise RuntimeError(f"no {field} in /proc/{pid}/status")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used (/proc/<pid>/stat), all threads."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / ticks
+
+
+def start_profiles(pids: list[int], folder: Path | None) -> list[subprocess.Popen[bytes]]:
+    """py-spy (pip install py-spy) sampling each server process, if asked: folded stacks in
+    ``folder``/<pid>.txt, for flame graphs or a quick count of where the time goes."""
+    if folder is None:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    spy = str(Path(sys.executable).parent / "py-spy")
+    args = ["record", "--rate", "250", "--format", "raw", "--nonblocking"]
+    return [
+        subprocess.Popen(
+            [spy, *args, "--output", str(folder / f"{pid}.txt"), "--pid", str(pid)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in pids
+    ]
+
+
+def stop_profiles(spies: list[subprocess.Popen[bytes]]) -> None:
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file and exits
+    for spy in spies:
+        spy.wait(30)
 
 
 def seal_recording(
@@ -282,15 +316,20 @@ def start_bare(folder: Path, workers: int, server: str) -> tuple[subprocess.Pope
         start_new_session=True,
     )
     log.close()
-    deadline = time.monotonic() + 20
-    while True:
+    deadline = time.monotonic() + 60
+    answered = 0
+    while answered < 2 * workers:  # every worker up (the socket may accept before they are)
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the bare endpoint did not start") from None
-            time.sleep(0.05)
+            if httpx.put(f"http://127.0.0.1:{port}/bare/warm-up", timeout=5).status_code == 200:
+                answered += 1
+                continue
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError("the bare endpoint did not start")
+        time.sleep(0.1)
+    while len(server_processes(process.pid)) < workers and time.monotonic() < deadline:
+        time.sleep(0.1)
     return process, port
 
 
@@ -300,12 +339,16 @@ def bare_upload(
     parallel: int,
     workers: int,
     server: str,
-) -> float:
-    """The same PUTs to the bare streaming endpoint; returns seconds."""
+) -> tuple[float, float]:
+    """The same PUTs to the bare streaming endpoint; returns seconds, and the CPU seconds its
+    processes used meanwhile."""
     process, port = start_bare(folder, workers, server)
     try:
         headers = {"Content-Type": "application/octet-stream"}
-        return put_all(port, lambda first: f"/bare/{first}", headers, groups, parallel)
+        pids = server_processes(process.pid)
+        cpu = cpu_seconds(pids)
+        seconds = put_all(port, lambda first: f"/bare/{first}", headers, groups, parallel)
+        return seconds, cpu_seconds(pids) - cpu
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(10)
@@ -384,7 +427,14 @@ def disk_baseline(folder: Path, chunks: list[bytes]) -> float:
     return seconds
 
 
-def run(size: int, parallel: int, workers: int, batch: int, server_kind: str) -> None:
+def run(
+    size: int,
+    parallel: int,
+    workers: int,
+    batch: int,
+    server_kind: str,
+    profile: Path | None = None,
+) -> None:
     with tempfile.TemporaryDirectory() as temp:
         data_dir = Path(temp) / "data"
         database_url = f"sqlite:///{data_dir / 'portal.sqlite3'}"
@@ -416,7 +466,11 @@ def run(size: int, parallel: int, workers: int, batch: int, server_kind: str) ->
                 for pid in pids:
                     Path(f"/proc/{pid}/clear_refs").write_text("5")  # reset VmHWM to VmRSS
                 groups = upload_groups(chunks, batch)
+                spies = start_profiles(pids, profile)
+                cpu = cpu_seconds(pids)
                 seconds = upload(server, author, object_id, groups, parallel)
+                cpu = cpu_seconds(pids) - cpu
+                stop_profiles(spies)
                 # All serving processes together: each grew by its own peak.
                 growth = sum(status_kib(pid, "VmHWM") - rss_before[pid] for pid in pids)
                 me = author.get("/api/me/case").json()
@@ -427,7 +481,7 @@ def run(size: int, parallel: int, workers: int, batch: int, server_kind: str) ->
             engine.dispose()
             server.stop()
         # After the portal stopped, so neither competes with the other for the cores.
-        bare = bare_upload(data_dir / "bare", groups, parallel, workers, server_kind)
+        bare, bare_cpu = bare_upload(data_dir / "bare", groups, parallel, workers, server_kind)
         baseline = disk_baseline(data_dir / "baseline", chunks)
         print(f"{size / MIB:.0f} MiB message ({len(chunks)} chunks, {total} bytes of ciphertext):")
         shape = f"{batch} chunk{'s' if batch > 1 else ''} per PUT"
@@ -440,6 +494,12 @@ def run(size: int, parallel: int, workers: int, batch: int, server_kind: str) ->
         print(
             f"  ratios: API / disk baseline {baseline / seconds:.2f}, "
             f"API / bare endpoint {bare / seconds:.2f}"
+        )
+        gib = total / (1024 * MIB)
+        print(
+            f"  server CPU per GiB (all processes; steadier than MiB/s when the cores are "
+            f"shared): API {cpu / gib:.1f} s, bare endpoint {bare_cpu / gib:.1f} s, "
+            f"ratio (bare / API) {bare_cpu / cpu:.2f}"
         )
         print(
             f"  server peak RSS growth ({len(pids)} process{'es' if len(pids) > 1 else ''}): "
@@ -463,9 +523,12 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=2, help="portal serve --workers (one per core here)"
     )
+    parser.add_argument(
+        "--profile", type=Path, help="a folder for py-spy profiles of the server during the upload"
+    )
     args = parser.parse_args()
     for size in args.sizes.split(","):
-        run(parse_size(size), args.parallel, args.workers, args.batch, args.server)
+        run(parse_size(size), args.parallel, args.workers, args.batch, args.server, args.profile)
 
 
 if __name__ == "__main__":

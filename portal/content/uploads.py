@@ -211,13 +211,21 @@ def record_chunk(
 
 
 def record_chunks(
-    db: Session, pending: PendingUpload, part: int, stored: Sequence[tuple[int, StoredChunk]]
+    db: Session,
+    pending: PendingUpload,
+    part: int,
+    stored: Sequence[tuple[int, StoredChunk]],
+    *,
+    besides: Sequence[int] = (),
 ) -> list[HeldChunk]:
     """The rows for chunks of one part just written to the blob store, in one transaction after
-    the writes: all held, or none (Conflict, BadInput or TooLarge refuses them all)."""
+    the writes: all held, or none (Conflict, BadInput or TooLarge refuses them all). Returns
+    them in order of index, with the rows of the ``besides`` indexes still held (chunks of the
+    same PUT that were held already), read in the same query."""
     # Locks the upload (PostgreSQL) so that parallel PUTs cannot both fit under the total.
     db.refresh(pending, with_for_update=True)
-    existing = _held_rows(db, pending, part, [index for index, _chunk in stored])
+    existing = _held_rows(db, pending, part, [*(index for index, _c in stored), *besides])
+    also = [existing[index] for index in besides if index in existing]
     rows: list[HeldChunk] = []
     new_rows: list[HeldChunk] = []
     now = utcnow()
@@ -250,7 +258,7 @@ def record_chunks(
         db.add_all(new_rows)
         pending.updated_at = now
         db.flush()
-    return rows
+    return sorted([*rows, *also], key=lambda row: row.index)
 
 
 def is_referenced(db: Session, key: ChunkKey) -> bool:

@@ -183,10 +183,8 @@ def _record_batch(
     pending = policy.own_pending_upload(
         ctx.db, ctx.require_account(), first.object_id, first.version
     )
-    uploads.record_chunks(ctx.db, pending, first.part, stored)
-    rows = uploads.held_chunks_at(
-        ctx.db, first.object_id, first.version, first.part, [c.index for c in batch.chunks]
-    )
+    rows = uploads.record_chunks(ctx.db, pending, first.part, stored, besides=sorted(batch.held))
+    # What is held now, as the server has it (the browser checks it against what it sent).
     return {"chunks": [_chunk_json(row) for row in rows]}
 
 

@@ -23,9 +23,13 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from queue import Queue
@@ -39,8 +43,11 @@ from portal.db import make_engine
 from portal.settings import Settings
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
-from tests.support.live_server import LiveServer, start_live_server
+from tests.support.env import portal_env
+from tests.support.live_server import LiveServer, start_live_server, tail
+from tests.support.ports import free_port
 
+REPO = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
 FULL = protocol.CHUNK_SIZE + 40
 
@@ -64,6 +71,41 @@ def status_kib(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise RuntimeError(f"no {field} in /proc/{pid}/status")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used (/proc/<pid>/stat), all threads."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / ticks
+
+
+def start_profiles(pids: list[int], folder: Path | None) -> list[subprocess.Popen[bytes]]:
+    """py-spy (pip install py-spy) sampling each server process, if asked: folded stacks in
+    ``folder``/<pid>.txt, for flame graphs or a quick count of where the time goes."""
+    if folder is None:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    spy = str(Path(sys.executable).parent / "py-spy")
+    args = ["record", "--rate", "250", "--format", "raw", "--nonblocking"]
+    return [
+        subprocess.Popen(
+            [spy, *args, "--output", str(folder / f"{pid}.txt"), "--pid", str(pid)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in pids
+    ]
+
+
+def stop_profiles(spies: list[subprocess.Popen[bytes]]) -> None:
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file and exits
+    for spy in spies:
+        spy.wait(30)
 
 
 def seal_recording(
@@ -148,39 +190,223 @@ def seal_recording(
     return chunks, body
 
 
-def upload(
-    server: LiveServer, author: Person, object_id: str, chunks: list[bytes], parallel: int
+def batches(chunks: list[bytes], batch: int) -> list[tuple[int, list[bytes]]]:
+    """Consecutive chunks, ``batch`` to a PUT: (index of the first, the chunks)."""
+    return [(first, chunks[first : first + batch]) for first in range(0, len(chunks), batch)]
+
+
+def chunk_list(group: list[bytes]) -> str:
+    """The ``X-Chunks`` header of a batch PUT: each chunk's size and hash, in order."""
+    return ",".join(f"{len(c)}:{protocol.b64encode(protocol.chunk_hash(c))}" for c in group)
+
+
+def put_all(
+    port: int,
+    path: Callable[[int], str],
+    headers: dict[str, str],
+    groups: list[tuple[int, list[bytes], str]],
+    parallel: int,
 ) -> float:
-    """PUT every chunk, ``parallel`` connections at once; returns seconds."""
+    """PUT every group (first index, chunks, X-Chunks), ``parallel`` keep-alive connections at
+    once; returns seconds. A body goes out chunk after chunk (no joined copy) with its
+    Content-Length."""
+    connections: Queue[http.client.HTTPConnection] = Queue()
+    for _ in range(parallel):
+        connections.put(http.client.HTTPConnection("127.0.0.1", port, timeout=120))
+
+    def put(item: tuple[int, list[bytes], str]) -> None:
+        first, group, listed = item
+        connection = connections.get()
+        try:
+            extra = {"Content-Length": str(sum(len(c) for c in group))}
+            if listed:
+                extra["X-Chunks"] = listed
+            connection.request("PUT", path(first), group, {**headers, **extra})
+            response = connection.getresponse()
+            answer = response.read()
+            assert response.status == 200, answer
+        finally:
+            connections.put(connection)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(put, groups))
+    seconds = time.perf_counter() - start
+    while not connections.empty():
+        connections.get().close()
+    return seconds
+
+
+def upload_groups(chunks: list[bytes], batch: int) -> list[tuple[int, list[bytes], str]]:
+    """What each PUT carries; with ``batch`` 1 a plain single-chunk PUT (no X-Chunks)."""
+    return [
+        (first, group, chunk_list(group) if batch > 1 else "")
+        for first, group in batches(chunks, batch)
+    ]
+
+
+def upload(
+    server: LiveServer,
+    author: Person,
+    object_id: str,
+    groups: list[tuple[int, list[bytes], str]],
+    parallel: int,
+) -> float:
+    """PUT every chunk to the portal; returns seconds."""
     cookie = "; ".join(f"{name}={author.jar[name]}" for name in author.jar)
     headers = {
         "Cookie": cookie,
         "X-CSRF-Token": author.csrf(),
         "Content-Type": "application/octet-stream",
     }
-    connections: Queue[http.client.HTTPConnection] = Queue()
-    for _ in range(parallel):
-        connections.put(http.client.HTTPConnection("127.0.0.1", server.port, timeout=120))
+    path = f"/api/uploads/{object_id}/1/1/"
+    return put_all(server.port, lambda first: f"{path}{first}", headers, groups, parallel)
 
-    def put(index: int) -> None:
-        connection = connections.get()
+
+def server_command(server: str, app: str, port: int, workers: int) -> list[str]:
+    """Serve the ASGI app factory ``app`` as ``portal serve`` would with uvicorn (uvloop and
+    httptools, chosen by uvicorn's "auto"; access log on; no server header), or with granian
+    (its defaults: its own HTTP/1 in Rust, uvloop)."""
+    if server == "granian":
+        return [
+            str(Path(sys.executable).parent / "granian"),
+            "--interface",
+            "asgi",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-ws",
+            "--access-log",
+            app,
+        ]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-server-header",
+        "--log-level",
+        "info",
+    ]
+
+
+def start_bare(folder: Path, workers: int, server: str) -> tuple[subprocess.Popen[bytes], int]:
+    """bench/bare_ingest.py, served like the portal (``server_command``)."""
+    folder.mkdir(parents=True)
+    port = free_port()
+    env = {**os.environ, "BARE_INGEST_DIR": str(folder)}
+    log = (folder.parent / "bare.log").open("wb")
+    process = subprocess.Popen(
+        server_command(server, "bench.bare_ingest:app", port, workers),
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    deadline = time.monotonic() + 60
+    answered = 0
+    while answered < 2 * workers:  # every worker up (the socket may accept before they are)
         try:
-            connection.request(
-                "PUT", f"/api/uploads/{object_id}/1/1/{index}", chunks[index], headers
-            )
-            response = connection.getresponse()
-            body = response.read()
-            assert response.status == 200, body
-        finally:
-            connections.put(connection)
+            if httpx.put(f"http://127.0.0.1:{port}/bare/warm-up", timeout=5).status_code == 200:
+                answered += 1
+                continue
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError("the bare endpoint did not start")
+        time.sleep(0.1)
+    while len(server_processes(process.pid)) < workers and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return process, port
 
-    start = time.perf_counter()
-    with ThreadPoolExecutor(parallel) as pool:
-        list(pool.map(put, range(len(chunks))))
-    seconds = time.perf_counter() - start
-    while not connections.empty():
-        connections.get().close()
-    return seconds
+
+def bare_upload(
+    folder: Path,
+    groups: list[tuple[int, list[bytes], str]],
+    parallel: int,
+    workers: int,
+    server: str,
+) -> tuple[float, float]:
+    """The same PUTs to the bare streaming endpoint; returns seconds, and the CPU seconds its
+    processes used meanwhile."""
+    process, port = start_bare(folder, workers, server)
+    try:
+        headers = {"Content-Type": "application/octet-stream"}
+        pids = server_processes(process.pid)
+        cpu = cpu_seconds(pids)
+        seconds = put_all(port, lambda first: f"/bare/{first}", headers, groups, parallel)
+        return seconds, cpu_seconds(pids) - cpu
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def start_portal(
+    data_dir: Path, database_url: str, limits: dict[str, str], workers: int, server: str
+) -> LiveServer:
+    """``portal serve --workers N`` (uvicorn); or, for granian, ``portal migrate`` and the
+    same app factory as ``portal serve --workers`` (portal.app:app_from_environment)."""
+    if server == "uvicorn":
+        return start_live_server(
+            data_dir=data_dir,
+            database_url=database_url,
+            env_overrides=limits,
+            label="bench",
+            serve_args=["--workers", str(workers)],
+        )
+    data_dir.mkdir(mode=0o700, parents=True)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
+    env.update(portal_env(data_dir=data_dir, database_url=database_url, base_url=base_url))
+    env.update(limits)
+    portal = Path(sys.executable).parent / "portal"
+    subprocess.run([str(portal), "migrate"], cwd=REPO, env=env, check=True, capture_output=True)
+    stdout_path, stderr_path = data_dir / "bench.stdout.log", data_dir / "bench.stderr.log"
+    with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
+        process = subprocess.Popen(
+            server_command(server, "portal.app:app_from_environment", port, workers),
+            cwd=REPO,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    live = LiveServer(
+        base_url=base_url,
+        port=port,
+        data_dir=data_dir,
+        database_url=database_url,
+        env=env,
+        stdout_path=stdout_path,
+        stderr_path=stderr_path,
+        process=process,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(base_url + "/healthz", timeout=2).status_code == 200:
+                return live
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            live.stop()
+            raise RuntimeError(f"{server} did not serve the portal:\n{tail(stderr_path)}")
+        time.sleep(0.1)
 
 
 def disk_baseline(folder: Path, chunks: list[bytes]) -> float:
@@ -201,7 +427,14 @@ def disk_baseline(folder: Path, chunks: list[bytes]) -> float:
     return seconds
 
 
-def run(size: int, parallel: int, workers: int) -> None:
+def run(
+    size: int,
+    parallel: int,
+    workers: int,
+    batch: int,
+    server_kind: str,
+    profile: Path | None = None,
+) -> None:
     with tempfile.TemporaryDirectory() as temp:
         data_dir = Path(temp) / "data"
         database_url = f"sqlite:///{data_dir / 'portal.sqlite3'}"
@@ -210,13 +443,7 @@ def run(size: int, parallel: int, workers: int) -> None:
             "PORTAL_CASE_QUOTA_BYTES": str(4 * size + 4 * MIB),
             "PORTAL_STORAGE_CAP_BYTES": str(4 * size + 4 * MIB),
         }
-        server = start_live_server(
-            data_dir=data_dir,
-            database_url=database_url,
-            env_overrides=limits,
-            label="bench",
-            serve_args=["--workers", str(workers)],
-        )
+        server = start_portal(data_dir, database_url, limits, workers, server_kind)
         engine = make_engine(database_url)
         try:
             settings = Settings.from_env(
@@ -238,24 +465,42 @@ def run(size: int, parallel: int, workers: int) -> None:
                 rss_before = {pid: status_kib(pid, "VmRSS") for pid in pids}
                 for pid in pids:
                     Path(f"/proc/{pid}/clear_refs").write_text("5")  # reset VmHWM to VmRSS
-                seconds = upload(server, author, object_id, chunks, parallel)
+                groups = upload_groups(chunks, batch)
+                spies = start_profiles(pids, profile)
+                cpu = cpu_seconds(pids)
+                seconds = upload(server, author, object_id, groups, parallel)
+                cpu = cpu_seconds(pids) - cpu
+                stop_profiles(spies)
                 # All serving processes together: each grew by its own peak.
                 growth = sum(status_kib(pid, "VmHWM") - rss_before[pid] for pid in pids)
                 me = author.get("/api/me/case").json()
                 body["recipient_participant_id"] = me["recipients"][0]["participant_id"]
                 submitted = author.post_json("/api/letters", body)
                 assert submitted.status_code == 200, submitted.text
-            baseline = disk_baseline(data_dir / "baseline", chunks)
         finally:
             engine.dispose()
             server.stop()
+        # After the portal stopped, so neither competes with the other for the cores.
+        bare, bare_cpu = bare_upload(data_dir / "bare", groups, parallel, workers, server_kind)
+        baseline = disk_baseline(data_dir / "baseline", chunks)
         print(f"{size / MIB:.0f} MiB message ({len(chunks)} chunks, {total} bytes of ciphertext):")
+        shape = f"{batch} chunk{'s' if batch > 1 else ''} per PUT"
         print(
-            f"  PUT through the API ({parallel} at once, {workers} server worker"
-            f"{'s' if workers > 1 else ''}): {total / MIB / seconds:.1f} MiB/s"
+            f"  PUT through the API ({shape}, {parallel} at once, {server_kind} with {workers}"
+            f" worker{'s' if workers > 1 else ''}): {total / MIB / seconds:.1f} MiB/s"
         )
+        print(f"  bare streaming endpoint (same PUTs, same server): {total / MIB / bare:.1f} MiB/s")
         print(f"  disk baseline (write + fsync per chunk file): {total / MIB / baseline:.1f} MiB/s")
-        print(f"  ratio (API / disk baseline): {baseline / seconds:.2f}")
+        print(
+            f"  ratios: API / disk baseline {baseline / seconds:.2f}, "
+            f"API / bare endpoint {bare / seconds:.2f}"
+        )
+        gib = total / (1024 * MIB)
+        print(
+            f"  server CPU per GiB (all processes; steadier than MiB/s when the cores are "
+            f"shared): API {cpu / gib:.1f} s, bare endpoint {bare_cpu / gib:.1f} s, "
+            f"ratio (bare / API) {bare_cpu / cpu:.2f}"
+        )
         print(
             f"  server peak RSS growth ({len(pids)} process{'es' if len(pids) > 1 else ''}): "
             f"{growth / 1024:.1f} MiB"
@@ -267,11 +512,23 @@ def main() -> None:
     parser.add_argument("--sizes", default="100M,1G", help="comma separated, e.g. 100M,1G")
     parser.add_argument("--parallel", type=int, default=3)
     parser.add_argument(
+        "--batch", type=int, default=4, help="chunks per PUT (1: one chunk, no X-Chunks)"
+    )
+    parser.add_argument(
+        "--server",
+        default="uvicorn",
+        choices=["uvicorn", "granian"],
+        help="uvicorn: portal serve; granian: the same app under granian (pip install granian)",
+    )
+    parser.add_argument(
         "--workers", type=int, default=2, help="portal serve --workers (one per core here)"
+    )
+    parser.add_argument(
+        "--profile", type=Path, help="a folder for py-spy profiles of the server during the upload"
     )
     args = parser.parse_args()
     for size in args.sizes.split(","):
-        run(parse_size(size), args.parallel, args.workers)
+        run(parse_size(size), args.parallel, args.workers, args.batch, args.server, args.profile)
 
 
 if __name__ == "__main__":

@@ -19,10 +19,10 @@ from starlette.responses import Response
 from portal import maintenance
 from portal.accounts.hashing import DummyVerifier, make_hasher
 from portal.blobstore import open_blob_store
-from portal.content.uploads import MAX_CHUNK_BYTES
 from portal.db import make_engine, make_session_factory
 from portal.errors import BadInput, Forbidden, NotFound, PortalError
 from portal.logs import configure_logging
+from portal.media.batches import MAX_BATCH_BYTES
 from portal.routes import UPLOAD_CHUNK_PATTERN, routes
 from portal.security import BodyLimit, BodyLimitMiddleware, SecurityHeadersMiddleware
 from portal.settings import Settings
@@ -91,8 +91,9 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(
                 BodyLimitMiddleware,
                 max_bytes=settings.max_body_bytes,
-                # An uploaded chunk is streamed to disk by its endpoint, never read whole.
-                exceptions=[BodyLimit("PUT", UPLOAD_CHUNK_PATTERN, MAX_CHUNK_BYTES)],
+                # Uploaded chunks (up to a batch of them) are streamed to disk by their
+                # endpoint, never read whole; it checks each chunk's own size.
+                exceptions=[BodyLimit("PUT", UPLOAD_CHUNK_PATTERN, MAX_BATCH_BYTES)],
             ),
         ],
         exception_handlers={HTTPException: http_error, Exception: unexpected},

@@ -21,7 +21,7 @@ from portal.workspace import views as workspace
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 UPLOAD_CHUNK_PATH = "/api/uploads/{object_id}/{version}/{part}/{index}"
-# The one route whose body may exceed the global limit (BodyLimitMiddleware): a whole chunk.
+# The one route whose body may exceed the global limit (BodyLimitMiddleware): whole chunks.
 UPLOAD_CHUNK_PATTERN = re.compile(r"/api/uploads/[^/]+/[^/]+/[^/]+/[^/]+")
 
 

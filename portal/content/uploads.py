@@ -64,6 +64,23 @@ def held_chunks(db: Session, object_id: str, version: int) -> list[HeldChunk]:
     )
 
 
+def held_chunks_at(
+    db: Session, object_id: str, version: int, part: int, indexes: Sequence[int]
+) -> list[HeldChunk]:
+    return list(
+        db.scalars(
+            select(HeldChunk)
+            .where(
+                HeldChunk.object_id == object_id,
+                HeldChunk.version == version,
+                HeldChunk.part == part,
+                HeldChunk.index.in_(indexes),
+            )
+            .order_by(HeldChunk.index)
+        )
+    )
+
+
 def held_json(chunks: Iterable[HeldChunk]) -> list[dict[str, object]]:
     return [
         {"part": c.part, "index": c.index, "size": c.size, "hash": protocol.b64encode(c.hash)}
@@ -157,35 +174,91 @@ def over_declared() -> TooLarge:
     )
 
 
+def check_batch(
+    db: Session, pending: PendingUpload, part: int, chunks: Sequence[tuple[int, int, bytes]]
+) -> set[int]:
+    """Before streaming several chunks ((index, size, hash) each): the indexes already held with
+    exactly those bytes (not written again). Other bytes held for one of them: Conflict; more
+    new bytes than the upload has left: TooLarge. Either refuses the whole batch."""
+    held = _held_rows(db, pending, part, [index for index, _size, _hash in chunks])
+    same: set[int] = set()
+    new_bytes = 0
+    for index, size, digest in chunks:
+        existing = held.get(index)
+        if existing is None:
+            new_bytes += size
+        elif (existing.size, existing.hash) == (size, digest):
+            same.add(index)
+        else:
+            raise Conflict("Different bytes were already uploaded for this part of the message.")
+    if new_bytes > pending.declared_bytes - _held_bytes(db, pending.object_id, pending.version):
+        raise over_declared()
+    return same
+
+
+def _held_rows(
+    db: Session, pending: PendingUpload, part: int, indexes: Sequence[int]
+) -> dict[int, HeldChunk]:
+    rows = held_chunks_at(db, pending.object_id, pending.version, part, indexes)
+    return {row.index: row for row in rows}
+
+
 def record_chunk(
     db: Session, pending: PendingUpload, part: int, index: int, stored: StoredChunk
 ) -> HeldChunk:
     """The row for a chunk just written to the blob store (in a transaction after the write)."""
+    return record_chunks(db, pending, part, [(index, stored)])[0]
+
+
+def record_chunks(
+    db: Session,
+    pending: PendingUpload,
+    part: int,
+    stored: Sequence[tuple[int, StoredChunk]],
+    *,
+    besides: Sequence[int] = (),
+) -> list[HeldChunk]:
+    """The rows for chunks of one part just written to the blob store, in one transaction after
+    the writes: all held, or none (Conflict, BadInput or TooLarge refuses them all). Returns
+    them in order of index, with the rows of the ``besides`` indexes still held (chunks of the
+    same PUT that were held already), read in the same query."""
     # Locks the upload (PostgreSQL) so that parallel PUTs cannot both fit under the total.
     db.refresh(pending, with_for_update=True)
-    existing = db.get(HeldChunk, (pending.object_id, pending.version, part, index))
-    if existing is not None:
-        if (existing.size, existing.hash) != (stored.size, stored.digest):
-            raise Conflict("Different bytes were already uploaded for this part of the message.")
-        return existing
-    if stored.size < AEAD_OVERHEAD:
-        raise BadInput("That piece of the message arrived damaged. It was not kept.")
-    if _held_bytes(db, pending.object_id, pending.version) + stored.size > pending.declared_bytes:
-        raise over_declared()
+    existing = _held_rows(db, pending, part, [*(index for index, _c in stored), *besides])
+    also = [existing[index] for index in besides if index in existing]
+    rows: list[HeldChunk] = []
+    new_rows: list[HeldChunk] = []
     now = utcnow()
-    held = HeldChunk(
-        object_id=pending.object_id,
-        version=pending.version,
-        part=part,
-        index=index,
-        size=stored.size,
-        hash=stored.digest,
-        created_at=now,
-    )
-    db.add(held)
-    pending.updated_at = now
-    db.flush()
-    return held
+    for index, chunk in stored:
+        row = existing.get(index)
+        if row is not None:
+            if (row.size, row.hash) != (chunk.size, chunk.digest):
+                raise Conflict(
+                    "Different bytes were already uploaded for this part of the message."
+                )
+            rows.append(row)
+            continue
+        if chunk.size < AEAD_OVERHEAD:
+            raise BadInput("That piece of the message arrived damaged. It was not kept.")
+        row = HeldChunk(
+            object_id=pending.object_id,
+            version=pending.version,
+            part=part,
+            index=index,
+            size=chunk.size,
+            hash=chunk.digest,
+            created_at=now,
+        )
+        rows.append(row)
+        new_rows.append(row)
+    if new_rows:
+        held = _held_bytes(db, pending.object_id, pending.version)
+        if held + sum(row.size for row in new_rows) > pending.declared_bytes:
+            raise over_declared()
+        db.add_all(new_rows)
+        pending.updated_at = now
+        db.flush()
+    return sorted([*rows, *also], key=lambda row: row.index)
 
 
 def is_referenced(db: Session, key: ChunkKey) -> bool:

@@ -1,10 +1,13 @@
 """Upload and chunk endpoints (docs/api-media.md). Thin: parse, authorise (media.policy), one
 service (content.uploads), answer. The PUT streams its body to the blob store on the event
-loop, between two short transactions, so a chunk is never held whole in memory."""
+loop, between two short transactions, so a chunk is never held whole in memory; a PUT may
+carry several consecutive chunks (media.batches), so those two transactions are paid once for
+all of them."""
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from functools import partial
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -14,8 +17,9 @@ from portal.accounts.models import Role
 from portal.blobstore import ChunkKey, ChunkTooLarge, StoredChunk
 from portal.content import services as content
 from portal.content import uploads
-from portal.errors import NotFound, PortalError
-from portal.media import policy
+from portal.content.models import HeldChunk
+from portal.errors import BadInput, NotFound, PortalError, TooLarge
+from portal.media import batches, policy
 from portal.web import Ctx, StreamCtx, endpoint, log, streaming_endpoint
 
 PARTICIPANT = frozenset({Role.PARTICIPANT})
@@ -75,18 +79,21 @@ def _authorise_put(ctx: Ctx) -> tuple[ChunkKey, int]:
     """First transaction: who, which chunk, and how many bytes it may stream."""
     target, key = _chunk_key(ctx)
     pending = policy.pending_upload(ctx.db, target)
+    length = _content_length(ctx)
+    if length is not None and length > uploads.MAX_CHUNK_BYTES:
+        raise TooLarge("That piece of the message is larger than allowed. It was not kept.")
     room = uploads.chunk_room(ctx.db, pending, key.part, key.chunk)
-    length = ctx.request.headers.get("content-length", "")
-    if room <= 0 or (length.isascii() and length.isdigit() and int(length) > room):
+    if room <= 0 or (length is not None and length > room):
         raise uploads.over_declared()
     return key, room
 
 
-def _record_put(ctx: Ctx, key: ChunkKey, stored: StoredChunk) -> dict[str, object]:
-    """Second transaction: is the upload still open (not sent, cancelled or expired meanwhile)?
-    Then hold the chunk."""
-    pending = policy.own_pending_upload(ctx.db, ctx.require_account(), key.object_id, key.version)
-    held = uploads.record_chunk(ctx.db, pending, key.part, key.chunk, stored)
+def _content_length(ctx: Ctx) -> int | None:
+    length = ctx.request.headers.get("content-length", "")
+    return int(length) if length.isascii() and length.isdigit() else None
+
+
+def _chunk_json(held: HeldChunk) -> dict[str, object]:
     return {
         "part": held.part,
         "index": held.index,
@@ -95,15 +102,33 @@ def _record_put(ctx: Ctx, key: ChunkKey, stored: StoredChunk) -> dict[str, objec
     }
 
 
-def _forget_unheld(key: ChunkKey, ctx: Ctx) -> None:
-    """After a refused record: remove the blob unless a row still names it (a re-PUT)."""
-    if not uploads.is_referenced(ctx.db, key):
-        blobs = ctx.state.blobs
-        ctx.after_commit(lambda: blobs.delete_chunk(key))
+def _record_put(ctx: Ctx, key: ChunkKey, stored: StoredChunk) -> dict[str, object]:
+    """Second transaction: is the upload still open (not sent, cancelled or expired meanwhile)?
+    Then hold the chunk."""
+    pending = policy.own_pending_upload(ctx.db, ctx.require_account(), key.object_id, key.version)
+    return _chunk_json(uploads.record_chunk(ctx.db, pending, key.part, key.chunk, stored))
+
+
+def _forget_unheld(keys: list[ChunkKey], ctx: Ctx) -> None:
+    """After a refused record: remove the blobs no row names (a re-PUT's stay)."""
+    blobs = ctx.state.blobs
+    for key in keys:
+        if not uploads.is_referenced(ctx.db, key):
+            ctx.after_commit(partial(blobs.delete_chunk, key))
+
+
+async def _forget_after_failure(ctx: StreamCtx, keys: list[ChunkKey]) -> None:
+    # If even this fails (the session ended), the cleanup job removes the orphans later.
+    if keys:
+        with contextlib.suppress(PortalError):
+            await ctx.run(partial(_forget_unheld, keys))
 
 
 @streaming_endpoint(roles=PARTICIPANT)
 async def api_put_chunk(ctx: StreamCtx) -> Response:
+    listed = ctx.request.headers.get(batches.HEADER)
+    if listed is not None:
+        return await _put_batch(ctx, listed)
     # Authorising only reads; recording the chunk writes, and keeps the session alive.
     key, room = await ctx.run(_authorise_put, read_only=True)
     try:
@@ -118,9 +143,86 @@ async def api_put_chunk(ctx: StreamCtx) -> Response:
             partial(_record_put, key=key, stored=stored), touch=True, relaxed_commit=True
         )
     except Exception:
-        # If even this fails (the session ended), the cleanup job removes the orphan later.
-        with contextlib.suppress(PortalError):
-            await ctx.run(partial(_forget_unheld, key))
+        await _forget_after_failure(ctx, [key])
+        raise
+    return JSONResponse(answer)
+
+
+# ------------------------------------------------------------------- several chunks in one PUT
+
+
+@dataclass(frozen=True)
+class _Batch:
+    first: ChunkKey
+    chunks: list[batches.Expected]
+    held: set[int]  # indexes held already with the same bytes: read past, not written again
+
+    def key(self, index: int) -> ChunkKey:
+        return self.first._replace(chunk=index)
+
+
+def _authorise_batch(ctx: Ctx, listed: str) -> _Batch:
+    """First transaction of a batch: who, which chunks, and do they fit what is left."""
+    target, first = _chunk_key(ctx)
+    chunks = batches.parse_header(listed, first.chunk)
+    length = _content_length(ctx)
+    if length is not None and length != sum(chunk.size for chunk in chunks):
+        raise BadInput(batches.UNREADABLE)
+    pending = policy.pending_upload(ctx.db, target)
+    held = uploads.check_batch(
+        ctx.db, pending, first.part, [(c.index, c.size, c.hash) for c in chunks]
+    )
+    return _Batch(first, chunks, held)
+
+
+def _record_batch(
+    ctx: Ctx, batch: _Batch, stored: list[tuple[int, StoredChunk]]
+) -> dict[str, object]:
+    """Second transaction: the upload is still open; hold every chunk written (or none)."""
+    first = batch.first
+    pending = policy.own_pending_upload(
+        ctx.db, ctx.require_account(), first.object_id, first.version
+    )
+    rows = uploads.record_chunks(ctx.db, pending, first.part, stored, besides=sorted(batch.held))
+    # What is held now, as the server has it (the browser checks it against what it sent).
+    return {"chunks": [_chunk_json(row) for row in rows]}
+
+
+async def _put_batch(ctx: StreamCtx, listed: str) -> Response:
+    """Stream each announced chunk to the blob store, checking its size and hash as it ends.
+    Any chunk short, long or damaged refuses the whole batch: nothing of it is held, and what
+    was written of it is removed."""
+    batch = await ctx.run(partial(_authorise_batch, listed=listed), read_only=True)
+    body = batches.BodySplitter(ctx.request.stream())
+    written: list[ChunkKey] = []
+    try:
+        stored: list[tuple[int, StoredChunk]] = []
+        for chunk in batch.chunks:
+            if chunk.index in batch.held:
+                async for _piece in body.take(chunk.size):
+                    pass
+                continue
+            key = batch.key(chunk.index)
+            result = await ctx.blobs.write_chunk(key, body.take(chunk.size), max_size=chunk.size)
+            written.append(key)
+            if result.size != chunk.size:
+                raise BadInput(
+                    "The upload ended before all its pieces arrived. Nothing of it was kept."
+                )
+            if result.digest != chunk.hash:
+                raise BadInput(
+                    "A piece of the message arrived damaged. Nothing of this upload was kept."
+                )
+            stored.append((chunk.index, result))
+        if not await body.at_end():
+            raise BadInput(batches.UNREADABLE)
+        # As for one chunk: losing these rows in a crash costs a resend, never a submitted
+        # message, so the commit need not wait for the disk.
+        answer = await ctx.run(
+            partial(_record_batch, batch=batch, stored=stored), touch=True, relaxed_commit=True
+        )
+    except Exception:
+        await _forget_after_failure(ctx, written)
         raise
     return JSONResponse(answer)
 

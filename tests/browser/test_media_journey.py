@@ -197,9 +197,13 @@ def test_a_scanned_page_sent_as_pdf_is_offered_to_the_person_harmed(
 
 
 class UploadWatch:
-    """Every chunk upload that reached the server, as (part, index); and a switch to cut them."""
+    """Every chunk upload that reached the server, as (part, index); and a switch to cut them.
+
+    A PUT may carry several consecutive chunks (their sizes and hashes in X-Chunks): each of
+    them counts as reached, and as stored once the server answered."""
 
     def __init__(self, page: Page) -> None:
+        self.puts = 0  # PUT requests that reached the server
         self.reached: list[tuple[int, int]] = []
         # A PUT the server refused for a moment (busy: 503) is rightly tried again; what must
         # never happen is sending a chunk the server has already said it stored.
@@ -227,28 +231,38 @@ class UploadWatch:
         if request.method != "PUT" or match is None:
             route.continue_()
             return
-        if self.cut_after is not None and len(self.reached) >= self.cut_after:
+        if self.cut_after is not None and self.puts >= self.cut_after:
             route.abort("connectionreset")  # the connection drops: the server sees nothing
             return
         self.object_id = match.group(1)
-        chunk = (int(match.group(3)), int(match.group(4)))
-        if chunk in self.stored:
-            self.sent_again.append(chunk)
-        self.reached.append(chunk)
+        self.puts += 1
+        part, first = int(match.group(3)), int(match.group(4))
+        listed = request.headers.get("x-chunks")
+        count = len(listed.split(",")) if listed else 1
+        chunks = [(part, first + offset) for offset in range(count)]
+        self.sent_again.extend(chunk for chunk in chunks if chunk in self.stored)
+        self.reached.extend(chunks)
         try:
             answer = route.fetch()
         except PlaywrightError:  # the page went away (a reload) with the request on its way
             return
         if answer.ok:
-            self.stored.add(chunk)
+            self.stored.update(chunks)
         route.fulfill(response=answer)
 
 
-def big_recording(page: Page) -> bytes:
-    """A real WebM from the fake camera, several chunks long (at a high bit rate)."""
-    recording = record_webm(page, seconds=6, video=True, bits_per_second=9_000_000)
-    assert len(recording) > 2 * protocol.CHUNK_SIZE, len(recording)
+def big_recording(page: Page, *, seconds: int = 6, chunks: int = 2) -> bytes:
+    """A real WebM from the fake camera, more than ``chunks`` chunks long (at a high bit
+    rate)."""
+    recording = record_webm(page, seconds=seconds, video=True, bits_per_second=9_000_000)
+    assert len(recording) > chunks * protocol.CHUNK_SIZE, len(recording)
     return recording
+
+
+def longer_than_one_put(page: Page) -> bytes:
+    """A recording the uploader sends in more than one PUT (media/upload.js BATCH_CHUNKS: 4
+    chunks to a PUT), so that a connection cut after the first leaves some to send."""
+    return big_recording(page, seconds=11, chunks=4)
 
 
 def chunks_in(recording: bytes) -> int:
@@ -270,8 +284,8 @@ def windows(data: bytes, count: int = 8, width: int = 48) -> dict[str, bytes]:
 def send_with_connection_cut(
     page: Page, composer: MediaComposePage, browser_guard: BrowserGuard, text: str, file: Path
 ) -> UploadWatch:
-    """Write, add ``file``, send; the connection drops after the first chunk's upload, and the
-    page says it is waiting (the server holds that chunk)."""
+    """Write, add ``file``, send; the connection drops after the first upload (a PUT of the
+    first chunks), and the page says it is waiting (the server holds those chunks)."""
     composer.writes(text)
     composer.adds_files([file])
     # The chunks cut off on their way are reported on the console.
@@ -282,8 +296,9 @@ def send_with_connection_cut(
     expect(page.locator("#upload-status")).to_contain_text(
         "Waiting for the connection", timeout=PLAY_MS
     )
-    assert len(watch.reached) == 1
-    watch.until_server_holds(1)
+    assert watch.puts == 1
+    assert len(watch.reached) > 1  # several chunks in that one PUT, fewer than all of them
+    watch.until_server_holds(len(watch.reached))
     return watch
 
 
@@ -303,14 +318,14 @@ def test_upload_cut_part_way_resumes_without_resending_and_plays(
 ) -> None:
     case = media_case(portal)
     composer = composer_for(page, live_server, case)
-    recording = big_recording(page)
+    recording = longer_than_one_put(page)
     canary = f"canary{secrets.token_hex(8)}"
     file = file_named(tmp_path, canary, recording)
     watch = send_with_connection_cut(
         page, composer, browser_guard, "This is the recording I made at the centre.", file
     )
     page.wait_for_timeout(1500)  # it keeps trying while the connection is down
-    assert len(watch.reached) == 1
+    assert watch.puts == 1
     watch.cut_after = None  # the connection comes back
     composer.finishes_sending()
 
@@ -337,7 +352,7 @@ def test_page_reloaded_mid_upload_finishes_without_resending_and_plays(
 ) -> None:
     case = media_case(portal)
     composer = composer_for(page, live_server, case)
-    recording = big_recording(page)
+    recording = longer_than_one_put(page)
     path = file_named(tmp_path, "reloaded", recording)
     watch = send_with_connection_cut(
         page, composer, browser_guard, "Sent from the library computer.", path
@@ -532,11 +547,12 @@ def test_sending_cancelled_part_way_keeps_nothing_on_the_server(
 ) -> None:
     case = media_case(portal)
     composer = composer_for(page, live_server, case)
-    file = file_named(tmp_path, "not yet", big_recording(page))
-    send_with_connection_cut(
+    file = file_named(tmp_path, "not yet", longer_than_one_put(page))
+    watch = send_with_connection_cut(
         page, composer, browser_guard, "I am not sure I want to send this yet.", file
     )
-    assert len(blob_files(live_server)) == 1  # one chunk reached the server
+    # The chunks of the one PUT that reached the server.
+    assert len(blob_files(live_server)) == len(watch.reached)
     page.get_by_role("button", name="Cancel sending").click()
     expect(page.get_by_text("Sending was cancelled and nothing was sent.")).to_be_visible(
         timeout=PLAY_MS

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -251,6 +252,186 @@ def test_cancel_removes_chunks_and_blobs(world: CaseWorld, settings: Settings) -
     ) == {"ok": True}
     assert _blob_files(settings) == []
     assert author.get(f"/api/uploads/{sealed.object_id}/1").status_code == 404
+
+
+# ------------------------------------------------------------------- several chunks in one PUT
+
+
+def _three_chunks(world: CaseWorld) -> tuple[SealedMessage, list[bytes]]:
+    """A message whose recording is three chunks (two full, one short), upload started."""
+    sealed = _sealed(world, [_recording(2 * MIB + 17)])
+    chunks = [chunk for _part, _index, chunk in sealed.uploaded()]
+    assert len(chunks) == 3
+    _ok(world.responsible.start_upload(sealed.object_id, 1, sealed.uploaded_bytes))
+    return sealed, chunks
+
+
+def _held(world: CaseWorld, sealed: SealedMessage) -> list[tuple[int, int]]:
+    held = _ok(world.responsible.get(f"/api/uploads/{sealed.object_id}/1"))["held"]
+    return [(h["part"], h["index"]) for h in held]
+
+
+def _entry(chunk: bytes, size: int | None = None) -> str:
+    return (
+        f"{len(chunk) if size is None else size}:{protocol.b64encode(protocol.chunk_hash(chunk))}"
+    )
+
+
+def test_one_put_holds_several_chunks(world: CaseWorld, settings: Settings) -> None:
+    sealed, chunks = _three_chunks(world)
+    answer = _ok(world.responsible.put_chunks(sealed.object_id, 1, 1, 0, chunks))
+    assert answer == {
+        "chunks": [
+            {
+                "part": 1,
+                "index": i,
+                "size": len(c),
+                "hash": protocol.b64encode(protocol.chunk_hash(c)),
+            }
+            for i, c in enumerate(chunks)
+        ]
+    }
+    assert _held(world, sealed) == [(1, 0), (1, 1), (1, 2)]
+    assert len(_blob_files(settings)) == 3
+    # The same batch again is a no-op; so is a batch starting with chunks already held.
+    assert _ok(world.responsible.put_chunks(sealed.object_id, 1, 1, 0, chunks)) == answer
+    assert world.submit_media(world.responsible, sealed, format_="video").status_code == 200
+
+
+def test_a_damaged_chunk_refuses_the_whole_batch(world: CaseWorld, settings: Settings) -> None:
+    """Every chunk's hash is checked as it ends: one that does not match keeps nothing of the
+    batch, not even the chunks before it, and leaves no file behind."""
+    sealed, chunks = _three_chunks(world)
+    listed = ",".join([_entry(chunks[0]), _entry(chunks[2], len(chunks[1])), _entry(chunks[2])])
+    refused = world.responsible.put_chunks(sealed.object_id, 1, 1, 0, chunks, listed=listed)
+    assert refused.status_code == 400
+    assert "arrived damaged" in refused.json()["error"]
+    assert _held(world, sealed) == []
+    assert _blob_files(settings) == []
+    assert [p.name for p in settings.blobs_dir.rglob(".incoming-*")] == []
+    # A boundary in the wrong place (sizes that add up, but not the chunks') is damage too.
+    first, second = len(chunks[0]), len(chunks[1])
+    moved = ",".join(
+        [_entry(chunks[0], first - 1), _entry(chunks[1], second + 1), _entry(chunks[2])]
+    )
+    refused = world.responsible.put_chunks(sealed.object_id, 1, 1, 0, chunks, listed=moved)
+    assert refused.status_code == 400
+    assert _held(world, sealed) == []
+    assert _blob_files(settings) == []
+
+
+@pytest.mark.parametrize(
+    "listed",
+    [
+        "",
+        "x",
+        "1048616",
+        "1048616:",
+        "1048616:" + "A" * 42,
+        "39:" + "A" * 43,  # smaller than a nonce and a tag
+        f"{FULL + 1}:" + "A" * 43,  # larger than a chunk
+        ",".join(["100:" + "A" * 43] * 17),  # more than a batch
+        "100:" + "A" * 43 + ";100:" + "A" * 43,
+        "\u00b9\u00b2:" + "A" * 43,
+    ],
+)
+def test_an_unreadable_chunk_list_is_refused_before_anything_is_read(
+    world: CaseWorld, settings: Settings, listed: str
+) -> None:
+    sealed, chunks = _three_chunks(world)
+    try:
+        refused = world.responsible.put_chunks(sealed.object_id, 1, 1, 0, chunks, listed=listed)
+    except UnicodeEncodeError:
+        return  # not a header an HTTP client can send at all
+    assert refused.status_code == 400
+    assert "could not be read" in refused.json()["error"]
+    assert _held(world, sealed) == []
+    assert _blob_files(settings) == []
+
+
+def test_a_body_longer_or_shorter_than_listed_is_refused(
+    world: CaseWorld, settings: Settings
+) -> None:
+    sealed, chunks = _three_chunks(world)
+    author = world.responsible
+    listed = ",".join(_entry(c) for c in chunks)
+    longer = author.put_chunks(sealed.object_id, 1, 1, 0, chunks, body=b"".join(chunks) + b"x")
+    assert longer.status_code == 400
+    shorter = author.put_chunks(
+        sealed.object_id, 1, 1, 0, chunks[:2], listed=listed
+    )  # Content-Length says so before anything is read
+    assert shorter.status_code == 400
+    assert _held(world, sealed) == []
+    assert _blob_files(settings) == []
+
+
+def test_a_batch_cut_short_keeps_nothing_and_is_sent_again(
+    world: CaseWorld, settings: Settings
+) -> None:
+    """A connection lost mid-batch: the body ends (no Content-Length, so the server learns it
+    only then) after two of three chunks. Nothing of it is held; resending it works, as does
+    resuming after chunks held from earlier PUTs."""
+    sealed, chunks = _three_chunks(world)
+    author = world.responsible
+
+    def two_of_three() -> Iterator[bytes]:
+        yield chunks[0]
+        yield chunks[1]
+
+    cut = author.put_chunks(sealed.object_id, 1, 1, 0, chunks, body=two_of_three())
+    assert cut.status_code == 400
+    assert "ended before all its pieces arrived" in cut.json()["error"]
+    assert _held(world, sealed) == []
+    assert _blob_files(settings) == []
+    # Resuming: chunk 0 arrives alone, then a batch of all three sends only what is missing.
+    _ok(author.put_chunk(sealed.object_id, 1, 1, 0, chunks[0]))
+    _ok(author.put_chunks(sealed.object_id, 1, 1, 0, chunks))
+    assert _held(world, sealed) == [(1, 0), (1, 1), (1, 2)]
+    assert world.submit_media(author, sealed, format_="video").status_code == 200
+
+
+def test_a_batch_with_other_bytes_for_a_held_chunk_is_a_conflict(
+    world: CaseWorld, settings: Settings
+) -> None:
+    sealed, chunks = _three_chunks(world)
+    author = world.responsible
+    _ok(author.put_chunk(sealed.object_id, 1, 1, 1, chunks[1]))
+    other = [chunks[0], secrets.token_bytes(len(chunks[1])), chunks[2]]
+    refused = author.put_chunks(sealed.object_id, 1, 1, 0, other)
+    assert refused.status_code == 409
+    assert _held(world, sealed) == [(1, 1)]
+    assert len(_blob_files(settings)) == 1
+
+
+def test_a_batch_over_what_was_declared_is_refused(world: CaseWorld, settings: Settings) -> None:
+    sealed = _sealed(world, [_recording(2 * MIB + 17)])
+    chunks = [chunk for _part, _index, chunk in sealed.uploaded()]
+    author = world.responsible
+    _ok(author.start_upload(sealed.object_id, 1, 2 * FULL))  # room for two of the three
+    refused = author.put_chunks(sealed.object_id, 1, 1, 0, chunks)
+    assert refused.status_code == 413
+    assert "more than the upload said" in refused.json()["error"]
+    assert _held(world, sealed) == []
+    assert _blob_files(settings) == []
+    _ok(author.put_chunks(sealed.object_id, 1, 1, 0, chunks[:2]))
+
+
+def test_a_batch_is_refused_to_everyone_but_the_author(
+    world: CaseWorld, portal: Portal, settings: Settings
+) -> None:
+    sealed, chunks = _three_chunks(world)
+    other = CaseWorld.build(portal)
+    for person in [world.harmed, other.responsible]:
+        assert person.put_chunks(sealed.object_id, 1, 1, 0, chunks).status_code == 404
+    assert world.facilitator.put_chunks(sealed.object_id, 1, 1, 0, chunks).status_code == 403
+    assert portal.visitor().put_chunks(sealed.object_id, 1, 1, 0, chunks).status_code in {
+        401,
+        403,
+    }
+    # Part 0 travels inline, and a batch may not run past the last index.
+    assert world.responsible.put_chunks(sealed.object_id, 1, 0, 0, chunks).status_code == 404
+    assert _held(world, sealed) == []
+    assert _blob_files(settings) == []
 
 
 # ---------------------------------------------------------------------------------- submitting

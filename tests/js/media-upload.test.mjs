@@ -12,6 +12,7 @@ import {
   formatClock,
   formatDuration,
   formatTimeLeft,
+  hashText,
   heldMap,
 } from "../../static/js/media/upload.js";
 import { fakeServer, json } from "./support/fake-server.mjs";
@@ -36,6 +37,36 @@ function chunkStore(answer = () => null) {
 
 function chunks(...sizes) {
   return sizes.map((size, index) => ({ part: 1, index, data: new Uint8Array(size).fill(index) }));
+}
+
+/** Sealed chunks as media/seal.js gives them: with their hashes (here stand-ins). */
+function hashed(part, first, ...sizes) {
+  return sizes.map((size, i) => ({
+    part,
+    index: first + i,
+    data: new Uint8Array(size).fill(first + i),
+    hash: new Uint8Array(32).fill(part * 16 + first + i),
+  }));
+}
+
+/** A batch PUT handler: records each request, answers with the chunks it listed. */
+function batchStore(refuse = () => null) {
+  const puts = [];
+  const fetchImpl = async (url, init) => {
+    const body = new Uint8Array(await init.body.arrayBuffer());
+    const refusal = refuse(url);
+    if (refusal) return refusal;
+    const path = new URL(url, "https://portal.test").pathname;
+    const [part, first] = path.split("/").slice(-2).map(Number);
+    const listed = init.headers["X-Chunks"].split(",").map((entry) => entry.split(":"));
+    puts.push({ path, listed, body });
+    return json({
+      chunks: listed.map(([size, hash], i) => ({
+        part, index: first + i, size: Number(size), hash,
+      })),
+    });
+  };
+  return { puts, fetchImpl };
 }
 
 describe("media/amounts.js", () => {
@@ -143,4 +174,81 @@ describe("media/upload.js", () => {
     await assert.rejects(up.send(chunks(5)), UploadCancelled);
     assert.equal(server.requests.at(-1).method, "DELETE");
   });
+
+  test("hashText spells a hash in base64url without padding", () => {
+    assert.equal(hashText(new Uint8Array([0xfb, 0xff])), "-_8");
+    assert.equal(hashText(new Uint8Array(32)), "A".repeat(43));
+  });
+
+  test("consecutive chunks of a part go several to a PUT, listed with sizes and hashes",
+    async () => {
+      fakeServer({ [`POST ${BASE}`]: () => json({ held: [] }) });
+      const { puts, fetchImpl } = batchStore();
+      const up = new Uploader({ objectId: OBJECT, version: 1, fetchImpl, batchChunks: 4 });
+      const sent = [...hashed(1, 0, 10, 10, 10, 10, 10, 3), ...hashed(2, 0, 7)];
+      const expected = sent.map((chunk) => ({
+        path: `${BASE}/${chunk.part}/${chunk.index}`,
+        entry: [String(chunk.data.length), hashText(chunk.hash)],
+        data: [...chunk.data],
+      }));
+      const seen = [];
+      up.onProgress = (progress) => seen.push(progress.sentBytes);
+      await up.start(60);
+      await up.send(sent);
+      assert.deepEqual(puts.map((put) => put.path).sort(),
+        [`${BASE}/1/0`, `${BASE}/1/4`, `${BASE}/2/0`]);
+      const byPath = new Map(puts.map((put) => [put.path, put]));
+      for (const [path, count, from] of [[`${BASE}/1/0`, 4, 0], [`${BASE}/1/4`, 2, 4],
+        [`${BASE}/2/0`, 1, 6]]) {
+        const put = byPath.get(path);
+        const mine = expected.slice(from, from + count);
+        assert.deepEqual(put.listed, mine.map((chunk) => chunk.entry));
+        assert.deepEqual([...put.body], mine.flatMap((chunk) => chunk.data));
+      }
+      assert.equal(seen.at(-1), 60);
+      assert.ok(sent.every((chunk) => chunk.data === null), "bytes let go once held");
+    });
+
+  test("a gap (a chunk held already) starts a new batch", async () => {
+    fakeServer({ [`POST ${BASE}`]: () => json({ held: [{ part: 1, index: 1 }] }) });
+    const { puts, fetchImpl } = batchStore();
+    const up = new Uploader({ objectId: OBJECT, version: 1, fetchImpl, concurrency: 1 });
+    await up.start(30);
+    const [first, , third] = hashed(1, 0, 10, 10, 10);
+    await up.send([first, third]);
+    assert.deepEqual(puts.map((put) => [put.path, put.listed.length]),
+      [[`${BASE}/1/0`, 1], [`${BASE}/1/2`, 1]]);
+  });
+
+  test("a batch refused for a moment is sent again whole", async () => {
+    fakeServer({ [`POST ${BASE}`]: () => json({ held: [] }) });
+    let failures = 1;
+    const { puts, fetchImpl } = batchStore(() =>
+      failures-- > 0 ? json({ error: "busy" }, { status: 503 }) : null,
+    );
+    const up = new Uploader({
+      objectId: OBJECT,
+      version: 1,
+      fetchImpl,
+      onWaiting: (now) => {
+        if (now) window.dispatchEvent(new Event("online"));
+      },
+    });
+    await up.start(20);
+    await up.send(hashed(1, 0, 10, 10));
+    assert.deepEqual(puts.map((put) => [put.path, put.listed.length]), [[`${BASE}/1/0`, 2]]);
+  });
+
+  test("an answer that does not hold exactly what was sent is not taken for sent", async () => {
+    fakeServer({ [`POST ${BASE}`]: () => json({ held: [] }) });
+    const up = new Uploader({
+      objectId: OBJECT,
+      version: 1,
+      fetchImpl: async () =>
+        json({ chunks: [{ part: 1, index: 0, size: 10, hash: "A".repeat(43) }] }),
+    });
+    await up.start(20);
+    await assert.rejects(up.send(hashed(1, 0, 10, 10)), /stored a piece of your message wrongly/);
+  });
 });
+

@@ -43,6 +43,7 @@ def create_app(settings: Settings) -> Starlette:
             settings=settings,
             engine=engine,
             sessions=make_session_factory(engine),
+            read_sessions=make_session_factory(engine, read_only=True),
             jinja=make_jinja(str(TEMPLATES_DIR)),
             auth_hasher=hasher,
             dummy_verifier=DummyVerifier(hasher),

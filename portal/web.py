@@ -74,6 +74,8 @@ class AppState:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    # The same, for transactions that change nothing (see endpoint's ``writes``).
+    read_sessions: sessionmaker[Session]
     jinja: Environment
     auth_hasher: PasswordHasher
     dummy_verifier: DummyVerifier
@@ -295,6 +297,7 @@ def endpoint(
     roles: frozenset[Role] | None = None,
     touch: bool = True,
     api: bool = False,
+    writes: bool | None = None,
 ) -> Callable[[Handler], Callable[[Request], Any]]:
     """Wrap a synchronous handler as a Starlette endpoint.
 
@@ -302,6 +305,11 @@ def endpoint(
     particular resource (whose case, whose invitation) live in that domain's ``policy.py``.
     ``touch=False`` for requests that must not extend an idle session (status polling).
     ``api`` selects JSON errors instead of error pages.
+
+    ``writes`` says whether the handler may change anything. By default a GET or HEAD changes
+    nothing and runs in a read-only transaction (no write lock on SQLite; the database refuses
+    a write in it, so a GET that writes fails loudly in the tests); every other method writes.
+    A GET that must write says ``writes=True``.
     """
 
     def decorate(handler: Handler) -> Callable[[Request], Any]:
@@ -309,12 +317,13 @@ def endpoint(
             wants_json = (api or request.url.path.startswith("/api/")) and not is_htmx_request(
                 request
             )
+            writing = writes if writes is not None else request.method not in {"GET", "HEAD"}
             try:
                 data = await _read_body(request)
             except PortalError as error:
                 return error_response(request, error, wants_json=wants_json)
             return await run_in_threadpool(
-                _run, handler, request, data, access, roles, touch, wants_json
+                _run, handler, request, data, access, roles, touch, wants_json, writing
             )
 
         asgi_endpoint.__name__ = handler.__name__
@@ -369,6 +378,7 @@ def _run(
     roles: frozenset[Role] | None,
     touch: bool,
     wants_json: bool,
+    writing: bool,
 ) -> Response:
     state = app_state(request)
     settings = state.settings
@@ -377,18 +387,27 @@ def _run(
     # What this request must carry (security.py): bound to its session, if it names one.
     expected_csrf = expected_csrf_token(request, secret, secure=settings.secure_cookies)
     signed_out_csrf = csrf_cookie_token(request, secure=settings.secure_cookies)
-    with state.sessions() as db:
+    # One transaction per request, session and account resolved in it with one query.
+    resolution = account_sessions.SIGNED_OUT
+    resolved = False  # a server failure must not be taken for an ended session
+    session_kept = False  # the session row's due write (resolution.needs_write) is committed
+    with (state.sessions if writing else state.read_sessions)() as db:
         current: Current | None = None
-        resolved = False  # a server failure must not be taken for an ended session
         # The token rendered into pages: the session's once it is known to be live.
         csrf_token = signed_out_csrf or new_csrf_token()
         try:
-            current = account_sessions.resolve(db, settings, session_token, touch=touch)
+            resolution = account_sessions.resolve(db, settings, session_token, touch=touch)
+            current = resolution.current
             resolved = True
             if current is not None and session_token is not None:
                 csrf_token = session_csrf_token(secret, session_token)
-            # The resolution may have ended an idle session: keep that even if we refuse below.
-            db.commit()
+            if writing and resolution.needs_write:
+                account_sessions.keep(db, resolution)
+                if resolution.end_reason is not None:
+                    # The session ended whatever this request does: keep that even if we
+                    # refuse below.
+                    db.commit()
+                    session_kept = True
             fields = Fields(data)
             submitted = data.get(CSRF_FIELD)
             check_csrf(request, submitted if isinstance(submitted, str) else None, expected_csrf)
@@ -399,10 +418,12 @@ def _run(
             ctx = Ctx(request, db, state, current, fields, csrf_token)
             response = handler(ctx)
             db.commit()
+            session_kept = session_kept or writing
             _run_committed_hooks(ctx)
         except PortalError as error:
             if error.keeps_changes:
                 db.commit()
+                session_kept = session_kept or writing
             else:
                 db.rollback()
             response = _refusal(request, error, wants_json, current, csrf_token, session_token)
@@ -427,6 +448,11 @@ def _run(
             log.exception("unhandled error %s on %s %s", error_id, request.method, request.url.path)
             response = server_error_response(request, error_id, wants_json=wants_json)
             ctx = None
+    if resolution.needs_write and not session_kept:
+        # A read-only request (or a writing one that rolled back): the session's due write is a
+        # short transaction of its own, after the request's.
+        with state.sessions() as db:
+            _keep_session(db, resolution)
     set_names = set()
     if ctx is not None:
         for name, value, max_age in ctx.set_cookies:
@@ -441,6 +467,18 @@ def _run(
         _delete_cookie(response, settings, SESSION_COOKIE)
     _keep_csrf_cookie(response, settings, ctx, csrf_token, signed_out_csrf)
     return response
+
+
+def _keep_session(db: Session, resolution: account_sessions.Resolved) -> None:
+    """Write the session row's due change (its end, or its last-seen time) in a transaction of
+    its own. A failure here is logged, never the request's: a lost touch costs nothing, and an
+    ended session is found ended again by its next request."""
+    try:
+        account_sessions.keep(db, resolution)
+        db.commit()
+    except Exception:
+        db.rollback()
+        log.exception("could not record the session's last-seen time or end")
 
 
 def _refusal(
@@ -545,6 +583,7 @@ class StreamCtx:
         token = session_cookie(self.request, settings)
         csrf_token = session_csrf_token(settings.secret_key.reveal(), token) if token else ""
         with self.state.sessions() as db:
+            resolution = account_sessions.SIGNED_OUT
             try:
                 if read_only or relaxed_commit:
                     connection = db.connection(
@@ -552,16 +591,23 @@ class StreamCtx:
                     )
                     if relaxed_commit and connection.dialect.name == "postgresql":
                         connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
-                current = account_sessions.resolve(db, settings, token, touch=touch)
+                resolution = account_sessions.resolve(db, settings, token, touch=touch)
+                current = resolution.current
                 if current is None:
                     raise NotSignedIn
                 if self.roles is not None and current.account.role not in self.roles:
                     raise Forbidden
+                if resolution.needs_write:  # never read_only: touch is off there
+                    account_sessions.keep(db, resolution)
                 ctx = Ctx(self.request, db, self.state, current, Fields({}), csrf_token)
                 result = work(ctx)
                 db.commit()
             except BaseException:
                 db.rollback()
+                if resolution.end_reason is not None:
+                    # Ended whatever this request does: kept although it is refused.
+                    with self.state.sessions() as keeper:
+                        _keep_session(keeper, resolution)
                 raise
         _run_committed_hooks(ctx)
         return result

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from portal import maintenance
-from portal.accounts.hashing import DummyVerifier, make_hasher
+from portal.accounts.hashing import DummyVerifier, HashingSlots, make_hasher
 from portal.blobstore import FilesystemBlobStore
 from portal.content.uploads import MAX_CHUNK_BYTES
 from portal.db import make_engine, make_session_factory
@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> Starlette:
             auth_hasher=hasher,
             dummy_verifier=DummyVerifier(hasher),
             blobs=FilesystemBlobStore(settings.blobs_dir),
+            hashing=HashingSlots(),
         )
         app.state.portal = state
         # The periodic jobs; leases in the database make each run once per period for the

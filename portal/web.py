@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from argon2 import PasswordHasher
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -34,7 +34,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from portal import protocol
 from portal.accounts import sessions as account_sessions
-from portal.accounts.hashing import DummyVerifier
+from portal.accounts.hashing import DummyVerifier, HashingSlots
 from portal.accounts.models import Account, Role
 from portal.accounts.sessions import Current
 from portal.blobstore import BlobStore, ChunkConflict, ChunkTooLarge
@@ -66,6 +66,8 @@ log = logging.getLogger("portal.web")
 
 SERVICE_NAME = "Restorative justice portal"
 
+T = TypeVar("T")
+
 
 @dataclass
 class AppState:
@@ -80,6 +82,7 @@ class AppState:
     auth_hasher: PasswordHasher
     dummy_verifier: DummyVerifier
     blobs: BlobStore
+    hashing: HashingSlots
 
 
 def app_state(request: Request) -> AppState:
@@ -118,6 +121,18 @@ class Ctx:
         Deleting blobs goes here: a rollback must not leave rows pointing at removed files.
         """
         self.committed_hooks.append(hook)
+
+    def after_hashing(
+        self, work: Callable[[], T], then: Callable[[Ctx, T], Response | AfterHashing[Any]]
+    ) -> AfterHashing[T]:
+        """Answer this to run argon2 outside any transaction, then carry on.
+
+        This request's transaction commits first (what the handler did so far is kept: a
+        sign-in attempt counted against the throttle, say); ``work`` (argon2 only, no database)
+        then runs in ``state.hashing``; ``then(ctx, result)`` continues in a new transaction
+        with the session resolved again, and answers. Cookies belong to ``then``.
+        """
+        return AfterHashing(work, then)
 
     @property
     def settings(self) -> Settings:
@@ -181,6 +196,18 @@ class Ctx:
     def partial(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         """A piece of a page for htmx to swap in (a page template includes the same file)."""
         return self.render(template, status_code=status_code, **context)
+
+
+@dataclass(frozen=True)
+class AfterHashing(Generic[T]):
+    """A handler's answer that asks for argon2 work between two transactions (see
+    :meth:`Ctx.after_hashing`)."""
+
+    work: Callable[[], T]
+    then: Callable[[Ctx, T], Response | AfterHashing[Any]]
+
+    def continuation(self, result: T) -> Handler:
+        return lambda ctx: self.then(ctx, result)
 
 
 def render_template(state: AppState, request: Request, template: str, **context: Any) -> str:
@@ -288,7 +315,7 @@ class Fields:
         return allowed[value]
 
 
-Handler = Callable[[Ctx], Response]
+Handler = Callable[[Ctx], "Response | AfterHashing[Any]"]
 
 
 def endpoint(
@@ -322,9 +349,24 @@ def endpoint(
                 data = await _read_body(request)
             except PortalError as error:
                 return error_response(request, error, wants_json=wants_json)
-            return await run_in_threadpool(
+            answer = await run_in_threadpool(
                 _run, handler, request, data, access, roles, touch, wants_json, writing
             )
+            while isinstance(answer, AfterHashing):
+                # Between two transactions: no connection, lock or request thread is held.
+                result = await app_state(request).hashing.run(answer.work)
+                answer = await run_in_threadpool(
+                    _run,
+                    answer.continuation(result),
+                    request,
+                    data,
+                    access,
+                    roles,
+                    touch,
+                    wants_json,
+                    writing,
+                )
+            return answer
 
         asgi_endpoint.__name__ = handler.__name__
         asgi_endpoint.__doc__ = handler.__doc__
@@ -379,7 +421,7 @@ def _run(
     touch: bool,
     wants_json: bool,
     writing: bool,
-) -> Response:
+) -> Response | AfterHashing[Any]:
     state = app_state(request)
     settings = state.settings
     secret = settings.secret_key.reveal()
@@ -391,6 +433,7 @@ def _run(
     resolution = account_sessions.SIGNED_OUT
     resolved = False  # a server failure must not be taken for an ended session
     session_kept = False  # the session row's due write (resolution.needs_write) is committed
+    later: AfterHashing[Any] | None = None
     with (state.sessions if writing else state.read_sessions)() as db:
         current: Current | None = None
         # The token rendered into pages: the session's once it is known to be live.
@@ -416,10 +459,15 @@ def _run(
             if roles is not None and (current is None or current.account.role not in roles):
                 raise Forbidden
             ctx = Ctx(request, db, state, current, fields, csrf_token)
-            response = handler(ctx)
+            answer = handler(ctx)
             db.commit()
             session_kept = session_kept or writing
             _run_committed_hooks(ctx)
+            if isinstance(answer, AfterHashing):
+                later = answer
+                response = Response(status_code=204)  # never sent: ``later`` answers
+            else:
+                response = answer
         except PortalError as error:
             if error.keeps_changes:
                 db.commit()
@@ -453,6 +501,8 @@ def _run(
         # short transaction of its own, after the request's.
         with state.sessions() as db:
             _keep_session(db, resolution)
+    if later is not None:
+        return later
     set_names = set()
     if ctx is not None:
         for name, value, max_age in ctx.set_cookies:
@@ -540,9 +590,6 @@ def _run_committed_hooks(ctx: Ctx) -> None:
             hook()
         except Exception:
             log.exception("after-commit cleanup failed on %s", ctx.request.url.path)
-
-
-T = TypeVar("T")
 
 
 @dataclass

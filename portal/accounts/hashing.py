@@ -7,6 +7,11 @@ stored verifier to sign in, so moderate parameters are enough; tests use the che
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -39,3 +44,31 @@ class DummyVerifier:
 
     def burn(self, key: bytes) -> None:
         verify_key(self._hasher, self._hash, key)
+
+
+T = TypeVar("T")
+
+
+def default_slots() -> int:
+    """About one argon2 at a time per core this process may use."""
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+class HashingSlots:
+    """Where argon2 runs: in threads of its own, at most ``slots`` at once, awaited by the event
+    loop and never inside a database transaction (web.py's ``Ctx.after_hashing``).
+
+    Each hash takes tens of milliseconds of a core. Run in the request thread pool, 50 sign-ins
+    at once would take every thread while other pages wait; run inside a transaction, they
+    would hold SQLite's write lock (or a PostgreSQL row) for as long. Here a burst of sign-ins
+    queues for a slot without holding a request thread, a connection or a lock.
+    """
+
+    def __init__(self, slots: int | None = None) -> None:
+        self.slots = slots or default_slots()
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    async def run(self, work: Callable[[], T]) -> T:
+        if self._limiter is None:  # made on first use, inside the server's event loop
+            self._limiter = anyio.CapacityLimiter(self.slots)
+        return await anyio.to_thread.run_sync(work, limiter=self._limiter)

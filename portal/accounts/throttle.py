@@ -117,11 +117,22 @@ def _refuse_while_over(
         )
 
 
-def record_failure(db: Session, name_hash: bytes, addr_hash: bytes) -> None:
+def record_failure(db: Session, name_hash: bytes, addr_hash: bytes) -> tuple[int, ...]:
+    """Count a failure for the name and the address; the rows' ids (see forget_failures)."""
     now = utcnow()
-    db.add(SignInFailure(scope=ACCOUNT, key_hash=name_hash, at=now))
-    db.add(SignInFailure(scope=ADDRESS, key_hash=addr_hash, at=now))
+    rows = [
+        SignInFailure(scope=ACCOUNT, key_hash=name_hash, at=now),
+        SignInFailure(scope=ADDRESS, key_hash=addr_hash, at=now),
+    ]
+    db.add_all(rows)
     db.flush()
+    return tuple(row.id for row in rows)
+
+
+def forget_failures(db: Session, ids: tuple[int, ...]) -> None:
+    """Take back failures counted in advance for an attempt that succeeded."""
+    if ids:
+        db.execute(delete(SignInFailure).where(SignInFailure.id.in_(ids)))
 
 
 def clear_account(db: Session, name_hash: bytes) -> None:

@@ -26,7 +26,13 @@ from portal.logs import configure_logging
 from portal.routes import UPLOAD_CHUNK_PATTERN, routes
 from portal.security import BodyLimit, BodyLimitMiddleware, SecurityHeadersMiddleware
 from portal.settings import Settings
-from portal.web import AppState, error_response, make_jinja, server_error_response
+from portal.web import (
+    AppState,
+    error_response,
+    index_routes,
+    make_jinja,
+    server_error_response,
+)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 log = logging.getLogger("portal.app")
@@ -86,7 +92,7 @@ def create_app(settings: Settings) -> Starlette:
             request, "unexpected", wants_json=request.url.path.startswith("/api/")
         )
 
-    return Starlette(
+    app = Starlette(
         routes=routes(),
         middleware=[
             Middleware(SecurityHeadersMiddleware, https=settings.secure_cookies),
@@ -100,6 +106,8 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={HTTPException: http_error, Exception: unexpected},
         lifespan=lifespan,
     )
+    index_routes(app)
+    return app
 
 
 def app_from_environment() -> Starlette:

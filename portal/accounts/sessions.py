@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal import protocol
@@ -103,25 +103,29 @@ class Resolved:
 
 SIGNED_OUT = Resolved(None)
 
+# Built once: every request runs it, and building a statement costs more than running it.
+_LIVE_SESSION = (
+    select(
+        SignInSession.id,
+        SignInSession.last_seen_at,
+        SignInSession.expires_at,
+        SignInSession.session_key,
+        Account,
+    )
+    .join(Account, Account.id == SignInSession.account_id)
+    .where(
+        SignInSession.token_hash == bindparam("token_hash"),
+        SignInSession.ended_at.is_(None),
+    )
+)
+
 
 def resolve(db: Session, settings: Settings, token: str | None, *, touch: bool) -> Resolved:
     """The live session named by ``token`` and its account, in one query; nothing written."""
     if not token or len(token) > 100:
         return SIGNED_OUT
-    found = db.execute(
-        select(
-            SignInSession.id,
-            SignInSession.last_seen_at,
-            SignInSession.expires_at,
-            SignInSession.session_key,
-            Account,
-        )
-        .join(Account, Account.id == SignInSession.account_id)
-        .where(
-            SignInSession.token_hash == protocol.token_hash(settings.secret_key.reveal(), token),
-            SignInSession.ended_at.is_(None),
-        )
-    ).first()
+    token_hash = protocol.token_hash(settings.secret_key.reveal(), token)
+    found = db.execute(_LIVE_SESSION, {"token_hash": token_hash}).first()
     if found is None:
         return SIGNED_OUT
     session_id, last_seen_at, expires_at, session_key, account = found

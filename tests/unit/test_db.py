@@ -54,3 +54,29 @@ def test_read_only_and_writing_transactions_take_turns_on_one_connection(
             rows.account(db)
             db.commit()
     assert _count(db_engine) == 2
+
+
+def test_a_dropped_postgresql_connection_fails_one_statement_then_the_pool_reconnects(
+    pg_engine: Engine,
+) -> None:
+    """No pre-ping per checkout (make_engine): when the server drops every connection (a
+    restart), the first statement on a stale one fails, and SQLAlchemy invalidates the whole
+    pool, so the other stale connections are replaced on checkout rather than failing too."""
+    assert not pg_engine.pool._pre_ping  # the setting under test (no public accessor)
+    held = [pg_engine.connect() for _ in range(3)]
+    for connection in held:
+        connection.exec_driver_sql("SELECT 1")
+        connection.close()  # back to the pool, still connected
+    with pg_engine.connect() as admin:
+        admin.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        admin.commit()
+        admin.invalidate()  # this one too: the server is "restarted" for everyone
+    with pytest.raises(DBAPIError) as dropped, pg_engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+    assert dropped.value.connection_invalidated
+    for _ in range(3):
+        with pg_engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1

@@ -163,24 +163,23 @@ class SignInAttempt:
     """A sign-in (or recovery) attempt between :func:`begin_attempt` and :func:`finish_attempt`.
 
     The key is checked with argon2 outside any transaction (:func:`key_matches`). So that a
-    burst of guesses cannot all be checked against the same few counted failures, each attempt
-    is counted as a failure before its key is checked, and the count is taken back only if the
-    key matches.
+    burst of guesses at one name cannot all be checked against the same few counted failures,
+    each attempt counts as a failure of that name before its key is checked, taken back if the
+    key matches. The address's failure is counted once the key did not match.
     """
 
     account_id: str | None
     expected_hash: str | None = field(repr=False)
     name_hash: bytes = field(repr=False)
     addr_hash: bytes = field(repr=False)
-    counted: tuple[int, ...]  # the failure rows counted in advance
     recovery: bool
 
 
 def begin_attempt(
     db: Session, settings: Settings, raw_name: str, address: str, *, recovery: bool = False
 ) -> SignInAttempt:
-    """Refuse while throttled; otherwise count this attempt as a failure for now (the caller
-    commits before checking the key) and say which hash to check the key against."""
+    """Refuse while throttled; otherwise count this attempt as a failure of the name for now
+    (the caller commits before checking the key) and say which hash to check it against."""
     secret = settings.secret_key.reveal()
     name = normalize_name(raw_name)
     name_hash = throttle.name_key(secret, name)
@@ -192,7 +191,7 @@ def begin_attempt(
         record(db, settings, AuditTag.ACCOUNT_SIGNIN_THROTTLED)
         raise
     account = db.scalars(select(Account).where(Account.sign_in_name == name)).first()
-    counted = throttle.record_failure(db, name_hash, addr_hash)
+    throttle.count_in_advance(db, name_hash)
     usable = account is not None and account.disabled_at is None
     return SignInAttempt(
         account_id=account.id if account is not None else None,
@@ -205,7 +204,6 @@ def begin_attempt(
         ),
         name_hash=name_hash,
         addr_hash=addr_hash,
-        counted=counted,
         recovery=recovery,
     )
 
@@ -233,13 +231,13 @@ def finish_attempt(
         current = account.recovery_auth_hash if attempt.recovery else account.auth_hash
         matched = account.disabled_at is None and current == attempt.expected_hash
     if not matched or account is None:
+        throttle.record_address_failure(db, attempt.addr_hash)
         record(db, settings, AuditTag.ACCOUNT_SIGNIN_FAILED, subject_id=attempt.account_id)
         if attempt.recovery:
             raise WrongCredentials(
                 "That name and recovery code do not match. Check them and try again."
             )
         raise WrongCredentials
-    throttle.forget_failures(db, attempt.counted)
     throttle.clear_account(db, attempt.name_hash)
     return account
 

@@ -69,6 +69,7 @@ def create_app(settings: Settings) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await maintainer
             engine.dispose()
+            state.hashing.close()
 
     async def http_error(request: Request, exc: Exception) -> Response:
         # Registered for HTTPException only; anything else would be a server error.

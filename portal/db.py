@@ -104,6 +104,13 @@ READ_ONLY = "portal_read_only"
 # disk (SQLite synchronous=NORMAL in WAL mode; PostgreSQL synchronous_commit=off); it is never
 # torn, and every other transaction still waits for the disk, taking earlier ones with it.
 RELAXED_COMMIT = "portal_relaxed_commit"
+# Execution option for a write that is worth doing only if it costs no wait (the session's
+# last-seen time: the next request writes it if this one cannot). On SQLite, BEGIN IMMEDIATE
+# fails at once ("database is locked") instead of queueing behind other writers; on
+# PostgreSQL, a row another transaction holds fails the statement (lock_timeout).
+NO_WAIT = "portal_no_wait"
+# How long a SQLite transaction waits for the write lock otherwise.
+SQLITE_BUSY_TIMEOUT_MS = 30000
 
 
 def lock_row(db: Session, row: object) -> None:
@@ -123,7 +130,16 @@ PG_POOL_RECYCLE_SECONDS = 1800
 
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
-        engine = create_engine(database_url, connect_args={"timeout": 30}, hide_parameters=True)
+        # Reads take no lock: many may run at once, each on a connection of its own (a SQLite
+        # connection is only an open file). Writing requests hold at most
+        # web.WRITERS_PER_PROCESS of them.
+        engine = create_engine(
+            database_url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=10,
+            max_overflow=30,
+            hide_parameters=True,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -131,7 +147,7 @@ def make_engine(database_url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             # WAL lets readers and one writer work at once, which several server processes need.
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.close()
             # pysqlite's own transaction handling delays BEGIN and breaks SAVEPOINT; let
             # SQLAlchemy emit BEGIN itself (the recipe in SQLAlchemy's SQLite dialect docs).
@@ -153,6 +169,10 @@ def make_engine(database_url: str) -> Engine:
             if remembered.get("portal_synchronous") != synchronous:
                 connection.exec_driver_sql(f"PRAGMA synchronous={synchronous}")
                 remembered["portal_synchronous"] = synchronous
+            busy_timeout = 0 if options.get(NO_WAIT, False) else SQLITE_BUSY_TIMEOUT_MS
+            if remembered.get("portal_busy_timeout", SQLITE_BUSY_TIMEOUT_MS) != busy_timeout:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={busy_timeout}")
+                remembered["portal_busy_timeout"] = busy_timeout
             read_only = bool(options.get(READ_ONLY, False))
             if remembered.get("portal_query_only", False) != read_only:
                 connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
@@ -174,9 +194,13 @@ def make_engine(database_url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _postgresql_begin(connection: Any) -> None:
-        if connection.get_execution_options().get(READ_ONLY, False):
+        options = connection.get_execution_options()
+        if options.get(READ_ONLY, False):
             # psycopg sends BEGIN before this, the transaction's first statement.
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+        if options.get(NO_WAIT, False):
+            # A row another transaction holds fails the statement rather than waiting for it.
+            connection.exec_driver_sql("SET LOCAL lock_timeout = '1ms'")
 
     return engine
 

@@ -21,11 +21,14 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from typing import Any, Generic, TypeVar, cast
 
+import anyio
 from argon2 import PasswordHasher
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -40,7 +43,7 @@ from portal.accounts.hashing import DummyVerifier, HashingSlots
 from portal.accounts.models import Account, Role
 from portal.accounts.sessions import Current
 from portal.blobstore import BlobStore, ChunkConflict, ChunkTooLarge
-from portal.db import READ_ONLY, RELAXED_COMMIT
+from portal.db import NO_WAIT, READ_ONLY, RELAXED_COMMIT
 from portal.errors import (
     BadInput,
     Conflict,
@@ -69,6 +72,10 @@ log = logging.getLogger("portal.web")
 SERVICE_NAME = "Restorative justice portal"
 
 T = TypeVar("T")
+# Writing requests handled at once by one process; the rest wait without holding a thread or a
+# connection. SQLite runs one writer at a time anyway; on PostgreSQL this is plenty for a few
+# cores, and leaves pooled connections for reads.
+WRITERS_PER_PROCESS = 8
 
 
 @dataclass
@@ -85,6 +92,10 @@ class AppState:
     dummy_verifier: DummyVerifier
     blobs: BlobStore
     hashing: HashingSlots
+    # Threads for writing requests (see endpoint): fewer than the connection pool holds.
+    writers: anyio.CapacityLimiter = field(
+        default_factory=lambda: anyio.CapacityLimiter(WRITERS_PER_PROCESS)
+    )
 
 
 def app_state(request: Request) -> AppState:
@@ -379,24 +390,21 @@ def endpoint(
                 data = await _read_body(request)
             except PortalError as error:
                 return error_response(request, error, wants_json=wants_json)
-            answer = await run_in_threadpool(
-                _run, handler, request, data, access, roles, touch, wants_json, writing
-            )
-            while isinstance(answer, AfterHashing):
-                # Between two transactions: no connection, lock or request thread is held.
-                result = await app_state(request).hashing.run(answer.work)
-                answer = await run_in_threadpool(
-                    _run,
-                    answer.continuation(result),
-                    request,
-                    data,
-                    access,
-                    roles,
-                    touch,
-                    wants_json,
-                    writing,
+            state = app_state(request)
+            # Writing requests take turns for a few threads of their own: on SQLite they queue
+            # for the one write lock, and queued there each would hold a request thread and a
+            # pooled connection, until pages that only read found none left.
+            limiter = state.writers if writing else None
+            step: Handler = handler
+            while True:
+                answer = await anyio.to_thread.run_sync(
+                    partial(_run, step, request, data, access, roles, touch, wants_json, writing),
+                    limiter=limiter,
                 )
-            return answer
+                if not isinstance(answer, AfterHashing):
+                    return answer
+                # Between two transactions: no connection, lock or request thread is held.
+                step = answer.continuation(await state.hashing.run(answer.work))
 
         asgi_endpoint.__name__ = handler.__name__
         asgi_endpoint.__doc__ = handler.__doc__
@@ -552,10 +560,23 @@ def _run(
 def _keep_session(db: Session, resolution: account_sessions.Resolved) -> None:
     """Write the session row's due change (its end, or its last-seen time) in a transaction of
     its own. A failure here is logged, never the request's: a lost touch costs nothing, and an
-    ended session is found ended again by its next request."""
+    ended session is found ended again by its next request.
+
+    A touch never waits for SQLite's write lock: a page that only reads must not queue behind a
+    burst of writers (sign-ins, uploads) to move a time that the next request moves anyway.
+    """
+    touch_only = resolution.end_reason is None
     try:
+        if touch_only:
+            db.connection(execution_options={NO_WAIT: True})
         account_sessions.keep(db, resolution)
         db.commit()
+    except OperationalError:
+        db.rollback()
+        if touch_only:
+            log.debug("the session's last-seen time waits for its next request (database busy)")
+        else:
+            log.exception("could not record the session's end")
     except Exception:
         db.rollback()
         log.exception("could not record the session's last-seen time or end")

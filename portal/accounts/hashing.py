@@ -7,11 +7,14 @@ stored verifier to sign in, so moderate parameters are enough; tests use the che
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -54,21 +57,37 @@ def default_slots() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
+# Hashing threads run at this nice value (Linux schedules each thread on its own): when
+# the cores are busy, serving pages comes first and argon2 takes what is left.
+HASHING_NICE = 10
+
+
+def _lower_priority() -> None:
+    # On Linux, PRIO_PROCESS with a thread id sets that thread's own nice value.
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICE)
+
+
 class HashingSlots:
-    """Where argon2 runs: in threads of its own, at most ``slots`` at once, awaited by the event
-    loop and never inside a database transaction (web.py's ``Ctx.after_hashing``).
+    """Where argon2 runs: in ``slots`` threads of its own (about one per core) at a lower
+    priority than serving pages, awaited by the event loop and never inside a database
+    transaction (web.py's ``Ctx.after_hashing``).
 
     Each hash takes tens of milliseconds of a core. Run in the request thread pool, 50 sign-ins
     at once would take every thread while other pages wait; run inside a transaction, they
     would hold SQLite's write lock (or a PostgreSQL row) for as long. Here a burst of sign-ins
-    queues for a slot without holding a request thread, a connection or a lock.
+    queues for a slot without holding a request thread, a connection or a lock, and while it
+    runs, pages still get the cores first.
     """
 
     def __init__(self, slots: int | None = None) -> None:
         self.slots = slots or default_slots()
-        self._limiter: anyio.CapacityLimiter | None = None
+        self._threads = ThreadPoolExecutor(
+            max_workers=self.slots, thread_name_prefix="argon2", initializer=_lower_priority
+        )
 
     async def run(self, work: Callable[[], T]) -> T:
-        if self._limiter is None:  # made on first use, inside the server's event loop
-            self._limiter = anyio.CapacityLimiter(self.slots)
-        return await anyio.to_thread.run_sync(work, limiter=self._limiter)
+        return await asyncio.wrap_future(self._threads.submit(work))
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)

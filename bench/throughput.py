@@ -2,7 +2,7 @@
 
 Starts ``portal serve`` (uvicorn, the same server settings as bench/ingest.py, a temporary data
 folder) and, under the same uvicorn settings and number of workers, a bare Starlette app that
-answers "hello" (:data:`hello_app`). Makes a facilitator, a case with two participants and a few
+answers "hello" (bench/hello_app.py). Makes a facilitator, a case with two participants and a few
 letters waiting for review over the HTTP API (tests/factories.py), then loads each path with
 ``wrk`` (16 connections, 2 threads) and prints requests/second, p50 and p99 latency, and the
 ratio of requests/second to hello's in the same run:
@@ -39,10 +39,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2 as httpx
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # for tests.*
@@ -56,28 +52,22 @@ from tests.support.ports import free_port  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
 
 
-async def _hello(_request: Request) -> PlainTextResponse:
-    return PlainTextResponse("hello")
-
-
-# The baseline: what uvicorn and Starlette cost with no portal code at all.
-hello_app = Starlette(routes=[Route("/", _hello)])
-
-
 def serve_hello(port: int, workers: int) -> None:
-    """Run :data:`hello_app` as ``portal serve`` runs the portal (portal/cli.py)."""
+    """Run bench/hello_app.py as ``portal serve`` runs the portal (portal/cli.py)."""
     import uvicorn
 
+    from portal.cli import WORKER_HEALTHCHECK_SECONDS
     from portal.logs import uvicorn_log_config
 
     uvicorn.run(
-        "bench.throughput:hello_app",
+        "bench.hello_app:app",
         host="127.0.0.1",
         port=port,
         workers=workers,
         log_level="info",
         server_header=False,
         log_config=uvicorn_log_config(),
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         app_dir=str(REPO),
     )
 
@@ -95,7 +85,7 @@ def hello_server(workers: int) -> Iterator[str]:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 60
             while True:
                 try:
                     if httpx.get(base + "/", timeout=1).status_code == 200:

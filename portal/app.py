@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from portal import maintenance
-from portal.accounts.hashing import DummyVerifier, make_hasher
+from portal.accounts.hashing import DummyVerifier, HashingSlots, make_hasher
 from portal.blobstore import open_blob_store
 from portal.db import make_engine, make_session_factory
 from portal.errors import BadInput, Forbidden, NotFound, PortalError
@@ -26,7 +26,13 @@ from portal.media.batches import MAX_BATCH_BYTES
 from portal.routes import UPLOAD_CHUNK_PATTERN, routes
 from portal.security import BodyLimit, BodyLimitMiddleware, SecurityHeadersMiddleware
 from portal.settings import Settings
-from portal.web import AppState, error_response, make_jinja, server_error_response
+from portal.web import (
+    AppState,
+    error_response,
+    index_routes,
+    make_jinja,
+    server_error_response,
+)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 log = logging.getLogger("portal.app")
@@ -43,10 +49,12 @@ def create_app(settings: Settings) -> Starlette:
             settings=settings,
             engine=engine,
             sessions=make_session_factory(engine),
+            read_sessions=make_session_factory(engine, read_only=True),
             jinja=make_jinja(str(TEMPLATES_DIR)),
             auth_hasher=hasher,
             dummy_verifier=DummyVerifier(hasher),
             blobs=open_blob_store(settings),
+            hashing=HashingSlots(),
         )
         app.state.portal = state
         # The periodic jobs; leases in the database make each run once per period for the
@@ -61,6 +69,7 @@ def create_app(settings: Settings) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await maintainer
             engine.dispose()
+            state.hashing.close()
 
     async def http_error(request: Request, exc: Exception) -> Response:
         # Registered for HTTPException only; anything else would be a server error.
@@ -84,7 +93,7 @@ def create_app(settings: Settings) -> Starlette:
             request, "unexpected", wants_json=request.url.path.startswith("/api/")
         )
 
-    return Starlette(
+    app = Starlette(
         routes=routes(),
         middleware=[
             Middleware(SecurityHeadersMiddleware, https=settings.secure_cookies),
@@ -99,6 +108,8 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={HTTPException: http_error, Exception: unexpected},
         lifespan=lifespan,
     )
+    index_routes(app)
+    return app
 
 
 def app_from_environment() -> Starlette:

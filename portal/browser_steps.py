@@ -144,7 +144,9 @@ def join_setup(
             },
         )
         cert = SignedStatement(statement, signature)
-    account = invitations.complete_join(db, settings, hasher, code, name, keys, staff_cert=cert)
+    account = invitations.complete_join(
+        db, settings, accounts.hash_new_keys(hasher, keys), code, name, keys, staff_cert=cert
+    )
     return BrowserPerson(account, password, secret_key, recovery)
 
 
@@ -211,7 +213,7 @@ def join_invited(
     account = invitations.complete_join(
         db,
         settings,
-        hasher,
+        accounts.hash_new_keys(hasher, keys),
         invitations.ByRedeemProof(found.redeem_proof, found.lookup_id),
         name,
         keys,

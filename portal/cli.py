@@ -51,6 +51,9 @@ def _print_setup_link(settings: Settings) -> None:
     )
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -78,6 +81,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "forwarded_allow_ips": settings.trusted_proxies or None,
         "server_header": False,
         "log_config": uvicorn_log_config(),
+        # With --workers, uvicorn kills a worker that does not answer its ping within this
+        # many seconds. Its default (5) is shorter than a worker's start on a busy machine:
+        # each was killed while still importing, and started again, for ever.
+        "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
     }
     if args.workers == 1:
         uvicorn.run(create_app(settings), **options)

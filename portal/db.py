@@ -93,13 +93,24 @@ class Base(DeclarativeBase):
 
 
 # Execution option for a transaction that never writes: ``db.connection(execution_options=
-# {READ_ONLY: True})`` before its first statement.
+# {READ_ONLY: True})`` before its first statement, or a session from
+# ``make_session_factory(engine, read_only=True)``. The database
+# enforces it (SQLite ``PRAGMA query_only``, PostgreSQL ``SET TRANSACTION READ ONLY``): a write
+# in it is an error at once, never a lock taken late (on SQLite a deferred transaction that
+# starts writing under load fails with "database is locked").
 READ_ONLY = "portal_read_only"
 # Execution option for a transaction whose loss in a power cut or OS crash costs nothing but a
 # retry (a held upload chunk: the browser sends it again). Its commit does not wait for the
 # disk (SQLite synchronous=NORMAL in WAL mode; PostgreSQL synchronous_commit=off); it is never
 # torn, and every other transaction still waits for the disk, taking earlier ones with it.
 RELAXED_COMMIT = "portal_relaxed_commit"
+# Execution option for a write that is worth doing only if it costs no wait (the session's
+# last-seen time: the next request writes it if this one cannot). On SQLite, BEGIN IMMEDIATE
+# fails at once ("database is locked") instead of queueing behind other writers; on
+# PostgreSQL, a row another transaction holds fails the statement (lock_timeout).
+NO_WAIT = "portal_no_wait"
+# How long a SQLite transaction waits for the write lock otherwise.
+SQLITE_BUSY_TIMEOUT_MS = 30000
 
 
 def lock_row(db: Session, row: object) -> None:
@@ -113,9 +124,22 @@ def lock_row(db: Session, row: object) -> None:
     db.refresh(row, with_for_update=True)
 
 
+# Pooled PostgreSQL connections are replaced after this long (see make_engine).
+PG_POOL_RECYCLE_SECONDS = 1800
+
+
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
-        engine = create_engine(database_url, connect_args={"timeout": 30}, hide_parameters=True)
+        # Reads take no lock: many may run at once, each on a connection of its own (a SQLite
+        # connection is only an open file). Writing requests hold at most
+        # web.WRITERS_PER_PROCESS of them.
+        engine = create_engine(
+            database_url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=10,
+            max_overflow=30,
+            hide_parameters=True,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -123,7 +147,7 @@ def make_engine(database_url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             # WAL lets readers and one writer work at once, which several server processes need.
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.close()
             # pysqlite's own transaction handling delays BEGIN and breaks SAVEPOINT; let
             # SQLAlchemy emit BEGIN itself (the recipe in SQLAlchemy's SQLite dialect docs).
@@ -131,11 +155,12 @@ def make_engine(database_url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            # IMMEDIATE takes the write lock up front. Nearly every request writes (the session's
-            # last-seen time), and a deferred transaction that later needs to write fails at once
-            # with "database is locked" when another writer went first; busy_timeout cannot help
-            # there. Waiting for the lock at BEGIN can. Work that only reads (READ_ONLY) takes no
-            # lock at all: in WAL mode it reads a snapshot while writers go on.
+            # A writing transaction takes the write lock up front (IMMEDIATE): a deferred one
+            # that later needs to write fails at once with "database is locked" when another
+            # writer went first; busy_timeout cannot help there. Waiting for the lock at BEGIN
+            # can. Work that only reads (READ_ONLY: every GET unless its endpoint says it
+            # writes) takes no lock at all: in WAL mode it reads a snapshot while writers go on,
+            # and query_only makes a write in it an error rather than a late lock.
             options = connection.get_execution_options()
             # Outside a transaction, so it applies to this one (see RELAXED_COMMIT). Said only
             # when it changes: the connection remembers what it was last told.
@@ -144,17 +169,53 @@ def make_engine(database_url: str) -> Engine:
             if remembered.get("portal_synchronous") != synchronous:
                 connection.exec_driver_sql(f"PRAGMA synchronous={synchronous}")
                 remembered["portal_synchronous"] = synchronous
-            read_only = options.get(READ_ONLY, False)
+            busy_timeout = 0 if options.get(NO_WAIT, False) else SQLITE_BUSY_TIMEOUT_MS
+            if remembered.get("portal_busy_timeout", SQLITE_BUSY_TIMEOUT_MS) != busy_timeout:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={busy_timeout}")
+                remembered["portal_busy_timeout"] = busy_timeout
+            read_only = bool(options.get(READ_ONLY, False))
+            if remembered.get("portal_query_only", False) != read_only:
+                connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+                remembered["portal_query_only"] = read_only
             connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(database_url, pool_pre_ping=True, hide_parameters=True)
+    # No pre-ping: it would cost a round trip on every checkout, that is on every request. A
+    # connection the server dropped (a restart, a failover) fails the one statement that finds
+    # out; SQLAlchemy then invalidates it and every pooled connection older than it, so the next
+    # checkouts connect afresh (the request that found out answers "try again"). pool_recycle
+    # replaces connections before a firewall or server idle timeout silently cuts them.
+    engine = create_engine(
+        database_url,
+        pool_pre_ping=False,
+        pool_recycle=PG_POOL_RECYCLE_SECONDS,
+        hide_parameters=True,
+    )
+
+    @event.listens_for(engine, "begin")
+    def _postgresql_begin(connection: Any) -> None:
+        options = connection.get_execution_options()
+        if options.get(READ_ONLY, False):
+            # psycopg sends BEGIN before this, the transaction's first statement.
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+        if options.get(NO_WAIT, False):
+            # A row another transaction holds fails the statement rather than waiting for it.
+            connection.exec_driver_sql("SET LOCAL lock_timeout = '1ms'")
+
+    return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Any]:
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Any]:
+    """Sessions on ``engine``; with ``read_only``, each of their transactions is read-only.
+
+    The read-only factory sets the option on the engine rather than on a connection, so that a
+    request that never touches the database (``/healthz`` without a session) never checks one
+    out.
+    """
     import portal.models  # noqa: F401  (every table must be known before a flush)
 
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 def alembic_config(database_url: str) -> Config:

@@ -21,24 +21,29 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, TypeVar, cast
+from functools import partial
+from typing import Any, Generic, TypeVar, cast
 
+import anyio
 from argon2 import PasswordHasher
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
 
 from portal import protocol
 from portal.accounts import sessions as account_sessions
-from portal.accounts.hashing import DummyVerifier
+from portal.accounts.hashing import DummyVerifier, HashingSlots
 from portal.accounts.models import Account, Role
 from portal.accounts.sessions import Current
 from portal.blobstore import BlobStore, ChunkConflict, ChunkTooLarge
-from portal.db import READ_ONLY, RELAXED_COMMIT
+from portal.db import NO_WAIT, READ_ONLY, RELAXED_COMMIT
 from portal.errors import (
     BadInput,
     Conflict,
@@ -66,6 +71,12 @@ log = logging.getLogger("portal.web")
 
 SERVICE_NAME = "Restorative justice portal"
 
+T = TypeVar("T")
+# Writing requests handled at once by one process; the rest wait without holding a thread or a
+# connection. SQLite runs one writer at a time anyway; on PostgreSQL this is plenty for a few
+# cores, and leaves pooled connections for reads.
+WRITERS_PER_PROCESS = 8
+
 
 @dataclass
 class AppState:
@@ -74,10 +85,17 @@ class AppState:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    # The same, for transactions that change nothing (see endpoint's ``writes``).
+    read_sessions: sessionmaker[Session]
     jinja: Environment
     auth_hasher: PasswordHasher
     dummy_verifier: DummyVerifier
     blobs: BlobStore
+    hashing: HashingSlots
+    # Threads for writing requests (see endpoint): fewer than the connection pool holds.
+    writers: anyio.CapacityLimiter = field(
+        default_factory=lambda: anyio.CapacityLimiter(WRITERS_PER_PROCESS)
+    )
 
 
 def app_state(request: Request) -> AppState:
@@ -117,6 +135,18 @@ class Ctx:
         """
         self.committed_hooks.append(hook)
 
+    def after_hashing(
+        self, work: Callable[[], T], then: Callable[[Ctx, T], Response | AfterHashing[Any]]
+    ) -> AfterHashing[T]:
+        """Answer this to run argon2 outside any transaction, then carry on.
+
+        This request's transaction commits first (what the handler did so far is kept: a
+        sign-in attempt counted against the throttle, say); ``work`` (argon2 only, no database)
+        then runs in ``state.hashing``; ``then(ctx, result)`` continues in a new transaction
+        with the session resolved again, and answers. Cookies belong to ``then``.
+        """
+        return AfterHashing(work, then)
+
     @property
     def settings(self) -> Settings:
         return self.state.settings
@@ -139,7 +169,7 @@ class Ctx:
         return self.current
 
     def url_for(self, name: str, **params: Any) -> str:
-        return str(self.request.url_for(name, **params).path)
+        return url_path(self.request, name, **params)
 
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(self.render_text(template, **context), status_code=status_code)
@@ -181,9 +211,49 @@ class Ctx:
         return self.render(template, status_code=status_code, **context)
 
 
+@dataclass(frozen=True)
+class AfterHashing(Generic[T]):
+    """A handler's answer that asks for argon2 work between two transactions (see
+    :meth:`Ctx.after_hashing`)."""
+
+    work: Callable[[], T]
+    then: Callable[[Ctx, T], Response | AfterHashing[Any]]
+
+    def continuation(self, result: T) -> Handler:
+        return lambda ctx: self.then(ctx, result)
+
+
+def url_path(request: Request, name: str, **params: Any) -> str:
+    """The path of the route ``name``, as ``request.url_for(name, **params).path``.
+
+    Starlette's own lookup tries every route in turn (each miss raising an exception): a page
+    with ten links spent a quarter of its time there. Routes are looked up by name once per
+    application, and paths without parameters are kept.
+    """
+    routes: dict[str, Route] = request.app.state.routes_by_name
+    route = routes.get(name)
+    if route is None:  # in a Mount: Starlette's own lookup
+        return str(request.url_for(name, **params).path)
+    paths: dict[str, str] = request.app.state.route_paths
+    path = paths.get(name) if not params else None
+    if path is None:
+        path = str(route.url_path_for(name, **params))
+        if not params:
+            paths[name] = path
+    return str(request.scope.get("root_path", "")) + path
+
+
+def index_routes(app: Starlette) -> None:
+    """Prepare ``url_path``'s lookups for ``app`` (before it serves)."""
+    app.state.routes_by_name = {
+        route.name: route for route in app.routes if isinstance(route, Route)
+    }
+    app.state.route_paths = {}
+
+
 def render_template(state: AppState, request: Request, template: str, **context: Any) -> str:
     def url_for(name: str, **params: Any) -> str:
-        return str(request.url_for(name, **params).path)
+        return url_path(request, name, **params)
 
     def static(path: str) -> str:
         return f"/static/{path}"
@@ -286,7 +356,7 @@ class Fields:
         return allowed[value]
 
 
-Handler = Callable[[Ctx], Response]
+Handler = Callable[[Ctx], "Response | AfterHashing[Any]"]
 
 
 def endpoint(
@@ -295,6 +365,7 @@ def endpoint(
     roles: frozenset[Role] | None = None,
     touch: bool = True,
     api: bool = False,
+    writes: bool | None = None,
 ) -> Callable[[Handler], Callable[[Request], Any]]:
     """Wrap a synchronous handler as a Starlette endpoint.
 
@@ -302,6 +373,11 @@ def endpoint(
     particular resource (whose case, whose invitation) live in that domain's ``policy.py``.
     ``touch=False`` for requests that must not extend an idle session (status polling).
     ``api`` selects JSON errors instead of error pages.
+
+    ``writes`` says whether the handler may change anything. By default a GET or HEAD changes
+    nothing and runs in a read-only transaction (no write lock on SQLite; the database refuses
+    a write in it, so a GET that writes fails loudly in the tests); every other method writes.
+    A GET that must write says ``writes=True``.
     """
 
     def decorate(handler: Handler) -> Callable[[Request], Any]:
@@ -309,13 +385,26 @@ def endpoint(
             wants_json = (api or request.url.path.startswith("/api/")) and not is_htmx_request(
                 request
             )
+            writing = writes if writes is not None else request.method not in {"GET", "HEAD"}
             try:
                 data = await _read_body(request)
             except PortalError as error:
                 return error_response(request, error, wants_json=wants_json)
-            return await run_in_threadpool(
-                _run, handler, request, data, access, roles, touch, wants_json
-            )
+            state = app_state(request)
+            # Writing requests take turns for a few threads of their own: on SQLite they queue
+            # for the one write lock, and queued there each would hold a request thread and a
+            # pooled connection, until pages that only read found none left.
+            limiter = state.writers if writing else None
+            step: Handler = handler
+            while True:
+                answer = await anyio.to_thread.run_sync(
+                    partial(_run, step, request, data, access, roles, touch, wants_json, writing),
+                    limiter=limiter,
+                )
+                if not isinstance(answer, AfterHashing):
+                    return answer
+                # Between two transactions: no connection, lock or request thread is held.
+                step = answer.continuation(await state.hashing.run(answer.work))
 
         asgi_endpoint.__name__ = handler.__name__
         asgi_endpoint.__doc__ = handler.__doc__
@@ -369,7 +458,8 @@ def _run(
     roles: frozenset[Role] | None,
     touch: bool,
     wants_json: bool,
-) -> Response:
+    writing: bool,
+) -> Response | AfterHashing[Any]:
     state = app_state(request)
     settings = state.settings
     secret = settings.secret_key.reveal()
@@ -377,18 +467,28 @@ def _run(
     # What this request must carry (security.py): bound to its session, if it names one.
     expected_csrf = expected_csrf_token(request, secret, secure=settings.secure_cookies)
     signed_out_csrf = csrf_cookie_token(request, secure=settings.secure_cookies)
-    with state.sessions() as db:
+    # One transaction per request, session and account resolved in it with one query.
+    resolution = account_sessions.SIGNED_OUT
+    resolved = False  # a server failure must not be taken for an ended session
+    session_kept = False  # the session row's due write (resolution.needs_write) is committed
+    later: AfterHashing[Any] | None = None
+    with (state.sessions if writing else state.read_sessions)() as db:
         current: Current | None = None
-        resolved = False  # a server failure must not be taken for an ended session
         # The token rendered into pages: the session's once it is known to be live.
         csrf_token = signed_out_csrf or new_csrf_token()
         try:
-            current = account_sessions.resolve(db, settings, session_token, touch=touch)
+            resolution = account_sessions.resolve(db, settings, session_token, touch=touch)
+            current = resolution.current
             resolved = True
             if current is not None and session_token is not None:
                 csrf_token = session_csrf_token(secret, session_token)
-            # The resolution may have ended an idle session: keep that even if we refuse below.
-            db.commit()
+            if writing and resolution.needs_write:
+                account_sessions.keep(db, resolution)
+                if resolution.end_reason is not None:
+                    # The session ended whatever this request does: keep that even if we
+                    # refuse below.
+                    db.commit()
+                    session_kept = True
             fields = Fields(data)
             submitted = data.get(CSRF_FIELD)
             check_csrf(request, submitted if isinstance(submitted, str) else None, expected_csrf)
@@ -397,12 +497,19 @@ def _run(
             if roles is not None and (current is None or current.account.role not in roles):
                 raise Forbidden
             ctx = Ctx(request, db, state, current, fields, csrf_token)
-            response = handler(ctx)
+            answer = handler(ctx)
             db.commit()
+            session_kept = session_kept or writing
             _run_committed_hooks(ctx)
+            if isinstance(answer, AfterHashing):
+                later = answer
+                response = Response(status_code=204)  # never sent: ``later`` answers
+            else:
+                response = answer
         except PortalError as error:
             if error.keeps_changes:
                 db.commit()
+                session_kept = session_kept or writing
             else:
                 db.rollback()
             response = _refusal(request, error, wants_json, current, csrf_token, session_token)
@@ -427,6 +534,13 @@ def _run(
             log.exception("unhandled error %s on %s %s", error_id, request.method, request.url.path)
             response = server_error_response(request, error_id, wants_json=wants_json)
             ctx = None
+    if resolution.needs_write and not session_kept:
+        # A read-only request (or a writing one that rolled back): the session's due write is a
+        # short transaction of its own, after the request's.
+        with state.sessions() as db:
+            _keep_session(db, resolution)
+    if later is not None:
+        return later
     set_names = set()
     if ctx is not None:
         for name, value, max_age in ctx.set_cookies:
@@ -443,6 +557,31 @@ def _run(
     return response
 
 
+def _keep_session(db: Session, resolution: account_sessions.Resolved) -> None:
+    """Write the session row's due change (its end, or its last-seen time) in a transaction of
+    its own. A failure here is logged, never the request's: a lost touch costs nothing, and an
+    ended session is found ended again by its next request.
+
+    A touch never waits for SQLite's write lock: a page that only reads must not queue behind a
+    burst of writers (sign-ins, uploads) to move a time that the next request moves anyway.
+    """
+    touch_only = resolution.end_reason is None
+    try:
+        if touch_only:
+            db.connection(execution_options={NO_WAIT: True})
+        account_sessions.keep(db, resolution)
+        db.commit()
+    except OperationalError:
+        db.rollback()
+        if touch_only:
+            log.debug("the session's last-seen time waits for its next request (database busy)")
+        else:
+            log.exception("could not record the session's end")
+    except Exception:
+        db.rollback()
+        log.exception("could not record the session's last-seen time or end")
+
+
 def _refusal(
     request: Request,
     error: PortalError,
@@ -453,7 +592,7 @@ def _refusal(
 ) -> Response:
     if isinstance(error, NotSignedIn) and not wants_json:
         sign_in = str(
-            URL(str(request.url_for("sign_in_page").path)).include_query_params(
+            URL(url_path(request, "sign_in_page")).include_query_params(
                 reason="expired" if session_token else "signin"
             )
         )
@@ -504,9 +643,6 @@ def _run_committed_hooks(ctx: Ctx) -> None:
             log.exception("after-commit cleanup failed on %s", ctx.request.url.path)
 
 
-T = TypeVar("T")
-
-
 @dataclass
 class StreamCtx:
     """A streaming request: short transactions around a body read straight from the socket."""
@@ -545,6 +681,7 @@ class StreamCtx:
         token = session_cookie(self.request, settings)
         csrf_token = session_csrf_token(settings.secret_key.reveal(), token) if token else ""
         with self.state.sessions() as db:
+            resolution = account_sessions.SIGNED_OUT
             try:
                 if read_only or relaxed_commit:
                     connection = db.connection(
@@ -552,16 +689,23 @@ class StreamCtx:
                     )
                     if relaxed_commit and connection.dialect.name == "postgresql":
                         connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
-                current = account_sessions.resolve(db, settings, token, touch=touch)
+                resolution = account_sessions.resolve(db, settings, token, touch=touch)
+                current = resolution.current
                 if current is None:
                     raise NotSignedIn
                 if self.roles is not None and current.account.role not in self.roles:
                     raise Forbidden
+                if resolution.needs_write:  # never read_only: touch is off there
+                    account_sessions.keep(db, resolution)
                 ctx = Ctx(self.request, db, self.state, current, Fields({}), csrf_token)
                 result = work(ctx)
                 db.commit()
             except BaseException:
                 db.rollback()
+                if resolution.end_reason is not None:
+                    # Ended whatever this request does: kept although it is refused.
+                    with self.state.sessions() as keeper:
+                        _keep_session(keeper, resolution)
                 raise
         _run_committed_hooks(ctx)
         return result

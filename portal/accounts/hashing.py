@@ -7,6 +7,14 @@ stored verifier to sign in, so moderate parameters are enough; tests use the che
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -39,3 +47,47 @@ class DummyVerifier:
 
     def burn(self, key: bytes) -> None:
         verify_key(self._hasher, self._hash, key)
+
+
+T = TypeVar("T")
+
+
+def default_slots() -> int:
+    """About one argon2 at a time per core this process may use."""
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+# Hashing threads run at this nice value (Linux schedules each thread on its own): when
+# the cores are busy, serving pages comes first and argon2 takes what is left.
+HASHING_NICE = 10
+
+
+def _lower_priority() -> None:
+    # On Linux, PRIO_PROCESS with a thread id sets that thread's own nice value.
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICE)
+
+
+class HashingSlots:
+    """Where argon2 runs: in ``slots`` threads of its own (about one per core) at a lower
+    priority than serving pages, awaited by the event loop and never inside a database
+    transaction (web.py's ``Ctx.after_hashing``).
+
+    Each hash takes tens of milliseconds of a core. Run in the request thread pool, 50 sign-ins
+    at once would take every thread while other pages wait; run inside a transaction, they
+    would hold SQLite's write lock (or a PostgreSQL row) for as long. Here a burst of sign-ins
+    queues for a slot without holding a request thread, a connection or a lock, and while it
+    runs, pages still get the cores first.
+    """
+
+    def __init__(self, slots: int | None = None) -> None:
+        self.slots = slots or default_slots()
+        self._threads = ThreadPoolExecutor(
+            max_workers=self.slots, thread_name_prefix="argon2", initializer=_lower_priority
+        )
+
+    async def run(self, work: Callable[[], T]) -> T:
+        return await asyncio.wrap_future(self._threads.submit(work))
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)

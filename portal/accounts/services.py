@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -22,7 +22,7 @@ from portal.accounts.hashing import DummyVerifier, hash_key, verify_key
 from portal.accounts.models import Account, Role, Vault
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
-from portal.db import lock_row, utcnow
+from portal.db import lock_row, required, utcnow
 from portal.errors import BadInput, Conflict, NotFound, Throttled, WrongCredentials
 from portal.settings import Settings
 
@@ -94,9 +94,20 @@ class NewAccount:
     keys: NewAccountKeys
 
 
-def create_account(
-    db: Session, hasher: PasswordHasher, new: NewAccount, *, now: datetime
-) -> Account:
+@dataclass(frozen=True)
+class KeyHashes:
+    """argon2 hashes of a new account's two derived keys, made before its transaction."""
+
+    auth_hash: str
+    recovery_auth_hash: str
+
+
+def hash_new_keys(hasher: PasswordHasher, keys: NewAccountKeys) -> KeyHashes:
+    """argon2 only, no database: run it outside any transaction (``Ctx.after_hashing``)."""
+    return KeyHashes(hash_key(hasher, keys.auth_key), hash_key(hasher, keys.recovery_auth))
+
+
+def create_account(db: Session, hashes: KeyHashes, new: NewAccount, *, now: datetime) -> Account:
     account = Account(
         id=new.id,
         role=new.role,
@@ -104,8 +115,8 @@ def create_account(
         kdf_salt=new.kdf_salt,
         kdf_ops=new.kdf_ops,
         kdf_mem=new.kdf_mem,
-        auth_hash=hash_key(hasher, new.keys.auth_key),
-        recovery_auth_hash=hash_key(hasher, new.keys.recovery_auth),
+        auth_hash=hashes.auth_hash,
+        recovery_auth_hash=hashes.recovery_auth_hash,
         public_key=new.keys.public_key,
         signing_public_key=new.keys.signing_public_key,
         key_bundle=new.keys.bundle,
@@ -147,18 +158,28 @@ def kdf_params_for(db: Session, settings: Settings, raw_name: str) -> KdfParams:
     )
 
 
-def authenticate(
-    db: Session,
-    settings: Settings,
-    hasher: PasswordHasher,
-    dummy: DummyVerifier,
-    raw_name: str,
-    key: bytes,
-    address: str,
-    *,
-    recovery: bool = False,
-) -> Account:
-    """Check a derived key (auth key, or recovery auth key) under the shared throttle."""
+@dataclass(frozen=True)
+class SignInAttempt:
+    """A sign-in (or recovery) attempt between :func:`begin_attempt` and :func:`finish_attempt`.
+
+    The key is checked with argon2 outside any transaction (:func:`key_matches`). So that a
+    burst of guesses at one name cannot all be checked against the same few counted failures,
+    each attempt counts as a failure of that name before its key is checked, taken back if the
+    key matches. The address's failure is counted once the key did not match.
+    """
+
+    account_id: str | None
+    expected_hash: str | None = field(repr=False)
+    name_hash: bytes = field(repr=False)
+    addr_hash: bytes = field(repr=False)
+    recovery: bool
+
+
+def begin_attempt(
+    db: Session, settings: Settings, raw_name: str, address: str, *, recovery: bool = False
+) -> SignInAttempt:
+    """Refuse while throttled; otherwise count this attempt as a failure of the name for now
+    (the caller commits before checking the key) and say which hash to check it against."""
     secret = settings.secret_key.reveal()
     name = normalize_name(raw_name)
     name_hash = throttle.name_key(secret, name)
@@ -170,24 +191,55 @@ def authenticate(
         record(db, settings, AuditTag.ACCOUNT_SIGNIN_THROTTLED)
         raise
     account = db.scalars(select(Account).where(Account.sign_in_name == name)).first()
-    if account is None or account.disabled_at is not None:
+    throttle.count_in_advance(db, name_hash)
+    usable = account is not None and account.disabled_at is None
+    return SignInAttempt(
+        account_id=account.id if account is not None else None,
+        expected_hash=(
+            None
+            if account is None or not usable
+            else account.recovery_auth_hash
+            if recovery
+            else account.auth_hash
+        ),
+        name_hash=name_hash,
+        addr_hash=addr_hash,
+        recovery=recovery,
+    )
+
+
+def key_matches(
+    hasher: PasswordHasher, dummy: DummyVerifier, attempt: SignInAttempt, key: bytes
+) -> bool:
+    """argon2 only, no database: run it outside any transaction (``Ctx.after_hashing``). An
+    unknown or closed account costs the same time as a known one."""
+    if attempt.expected_hash is None:
         dummy.burn(key)
-        signed_in = None
-    else:
-        expected = account.recovery_auth_hash if recovery else account.auth_hash
-        signed_in = account if verify_key(hasher, expected, key) else None
-    if signed_in is None:
-        throttle.record_failure(db, name_hash, addr_hash)
-        record(
-            db, settings, AuditTag.ACCOUNT_SIGNIN_FAILED, subject_id=account.id if account else None
-        )
-        if recovery:
+        return False
+    return verify_key(hasher, attempt.expected_hash, key)
+
+
+def finish_attempt(
+    db: Session, settings: Settings, attempt: SignInAttempt, matched: bool
+) -> Account:
+    """The signed-in account if the key matched the hash it was checked against, which must
+    still be the account's (a password changed or an account closed meanwhile fails it);
+    WrongCredentials otherwise (the failure counted at the start stays)."""
+    account = db.get(Account, attempt.account_id) if attempt.account_id is not None else None
+    if matched and account is not None:
+        lock_row(db, account)
+        current = account.recovery_auth_hash if attempt.recovery else account.auth_hash
+        matched = account.disabled_at is None and current == attempt.expected_hash
+    if not matched or account is None:
+        throttle.record_address_failure(db, attempt.addr_hash)
+        record(db, settings, AuditTag.ACCOUNT_SIGNIN_FAILED, subject_id=attempt.account_id)
+        if attempt.recovery:
             raise WrongCredentials(
                 "That name and recovery code do not match. Check them and try again."
             )
         raise WrongCredentials
-    throttle.clear_account(db, name_hash)
-    return signed_in
+    throttle.clear_account(db, attempt.name_hash)
+    return account
 
 
 # ---------------------------------------------------------------------------- changing the keys
@@ -211,24 +263,42 @@ def check_kdf_params(settings: Settings, ops: int, mem: int) -> None:
         )
 
 
+def hash_new_password(
+    hasher: PasswordHasher,
+    dummy: DummyVerifier,
+    attempt: SignInAttempt,
+    current_key: bytes,
+    new_auth_key: bytes,
+    new_recovery_auth: bytes | None = None,
+) -> tuple[bool, str | None, str | None]:
+    """argon2 only, no database (``Ctx.after_hashing``): whether ``current_key`` matches and,
+    only then, the hashes of the new auth key (and of a new recovery auth key)."""
+    if not key_matches(hasher, dummy, attempt, current_key):
+        return False, None, None
+    recovery_hash = hash_key(hasher, new_recovery_auth) if new_recovery_auth else None
+    return True, hash_key(hasher, new_auth_key), recovery_hash
+
+
 def change_password(
     db: Session,
     settings: Settings,
-    hasher: PasswordHasher,
     account: Account,
-    current_auth_key: bytes,
+    attempt: SignInAttempt,
+    matched: bool,
     new: NewPasswordKeys,
-    address: str,
-    dummy: DummyVerifier,
+    new_auth_hash: str | None,
 ) -> None:
+    """After :func:`begin_attempt` for ``account`` and :func:`hash_new_password`."""
     check_kdf_params(settings, new.ops, new.mem)
+    if attempt.account_id != account.id:
+        raise BadInput
     try:
-        authenticate(db, settings, hasher, dummy, account.sign_in_name, current_auth_key, address)
+        finish_attempt(db, settings, attempt, matched)
     except WrongCredentials:
         raise WrongCredentials(
             "Your current password is not right. Please try again.", field="current_password"
         ) from None
-    _replace_password(db, hasher, account, new)
+    _replace_password(account, new, required(new_auth_hash, "the new password's hash"))
     record(
         db,
         settings,
@@ -238,13 +308,11 @@ def change_password(
     )
 
 
-def _replace_password(
-    db: Session, hasher: PasswordHasher, account: Account, new: NewPasswordKeys
-) -> None:
+def _replace_password(account: Account, new: NewPasswordKeys, auth_hash: str) -> None:
     account.kdf_salt = new.salt
     account.kdf_ops = new.ops
     account.kdf_mem = new.mem
-    account.auth_hash = hash_key(hasher, new.auth_key)
+    account.auth_hash = auth_hash
     account.key_bundle = new.bundle
     account.keys_changed_at = utcnow()
 
@@ -252,22 +320,19 @@ def _replace_password(
 def complete_recovery(
     db: Session,
     settings: Settings,
-    hasher: PasswordHasher,
-    dummy: DummyVerifier,
-    raw_name: str,
-    recovery_auth: bytes,
+    attempt: SignInAttempt,
+    hashed: tuple[bool, str | None, str | None],
     new: NewPasswordKeys,
-    new_recovery_auth: bytes,
     new_recovery_bundle: bytes,
-    address: str,
 ) -> Account:
+    """After :func:`begin_attempt` (``recovery=True``) and :func:`hash_new_password` of the
+    recovery auth key and the new keys."""
     check_kdf_params(settings, new.ops, new.mem)
-    account = authenticate(
-        db, settings, hasher, dummy, raw_name, recovery_auth, address, recovery=True
-    )
-    _replace_password(db, hasher, account, new)
+    matched, auth_hash, recovery_auth_hash = hashed
+    account = finish_attempt(db, settings, attempt, matched)
+    _replace_password(account, new, required(auth_hash, "the new password's hash"))
     # The old code has been typed into a device; a fresh one replaces it.
-    account.recovery_auth_hash = hash_key(hasher, new_recovery_auth)
+    account.recovery_auth_hash = required(recovery_auth_hash, "the new recovery code's hash")
     account.recovery_bundle = new_recovery_bundle
     record(
         db,

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal import protocol
@@ -78,39 +78,101 @@ def start(db: Session, settings: Settings, account: Account, user_agent: str) ->
     return Started(row, token, session_key)
 
 
-def resolve(db: Session, settings: Settings, token: str | None, *, touch: bool) -> Current | None:
+@dataclass(frozen=True)
+class Resolved:
+    """What a request's session cookie names, read with one query, and what its row needs.
+
+    Reading writes nothing, so a read-only request can resolve its session in its own
+    read-only transaction; the row's write (:func:`keep`), when one is due, is the caller's to
+    place: in the request's transaction if it writes, else a short transaction of its own.
+    """
+
+    current: Current | None
+    session_id: str | None = None
+    # The session ended now (idle, expired, account disabled): kept even if the request is
+    # refused, since it ended whatever the request does.
+    end_reason: str | None = None
+    # The last-seen time is due to move to ``at`` (at most every TOUCH_GRANULARITY).
+    touch: bool = False
+    at: datetime | None = None
+
+    @property
+    def needs_write(self) -> bool:
+        return self.end_reason is not None or self.touch
+
+
+SIGNED_OUT = Resolved(None)
+
+# Built once: every request runs it, and building a statement costs more than running it.
+_LIVE_SESSION = (
+    select(
+        SignInSession.id,
+        SignInSession.last_seen_at,
+        SignInSession.expires_at,
+        SignInSession.session_key,
+        Account,
+    )
+    .join(Account, Account.id == SignInSession.account_id)
+    .where(
+        SignInSession.token_hash == bindparam("token_hash"),
+        SignInSession.ended_at.is_(None),
+    )
+)
+
+
+def resolve(db: Session, settings: Settings, token: str | None, *, touch: bool) -> Resolved:
+    """The live session named by ``token`` and its account, in one query; nothing written."""
     if not token or len(token) > 100:
-        return None
-    row = db.scalars(
-        select(SignInSession).where(
-            SignInSession.token_hash == protocol.token_hash(settings.secret_key.reveal(), token),
-            SignInSession.ended_at.is_(None),
-        )
-    ).first()
-    if row is None:
-        return None
-    account = row.account
+        return SIGNED_OUT
+    token_hash = protocol.token_hash(settings.secret_key.reveal(), token)
+    found = db.execute(_LIVE_SESSION, {"token_hash": token_hash}).first()
+    if found is None:
+        return SIGNED_OUT
+    session_id, last_seen_at, expires_at, session_key, account = found
     now = utcnow()
     limit = idle_limit(settings, account)
     if account.disabled_at is not None:
-        end(row, "disabled", now)
-        return None
-    if now >= row.expires_at:
-        end(row, EndReason.EXPIRED, now)
-        return None
-    if now - row.last_seen_at >= limit:
-        end(row, EndReason.IDLE, now)
-        return None
-    if touch and now - row.last_seen_at >= TOUCH_GRANULARITY:
-        row.last_seen_at = now
-    remaining = limit - (now - row.last_seen_at)
-    remaining = min(remaining, row.expires_at - now)
-    return Current(
-        session_id=row.id,
+        return Resolved(None, session_id, end_reason="disabled", at=now)
+    if now >= expires_at:
+        return Resolved(None, session_id, end_reason=EndReason.EXPIRED, at=now)
+    if now - last_seen_at >= limit:
+        return Resolved(None, session_id, end_reason=EndReason.IDLE, at=now)
+    touched = touch and now - last_seen_at >= TOUCH_GRANULARITY
+    if touched:
+        last_seen_at = now
+    remaining = min(limit - (now - last_seen_at), expires_at - now)
+    current = Current(
+        session_id=session_id,
         account=account,
         idle_seconds=max(0, int(remaining.total_seconds())),
-        session_key=row.session_key,
+        session_key=session_key,
     )
+    return Resolved(current, session_id, touch=touched, at=now)
+
+
+def keep(db: Session, resolved: Resolved) -> None:
+    """Write what :func:`resolve` found due: the end of the session, or its last-seen time.
+
+    Conditional on the session still being live, so that a request racing a sign-out (or
+    another request ending it) never brings an ended session back.
+    """
+    if resolved.session_id is None or resolved.at is None:
+        return
+    live = (SignInSession.id == resolved.session_id) & SignInSession.ended_at.is_(None)
+    if resolved.end_reason is not None:
+        db.execute(
+            update(SignInSession)
+            .where(live)
+            .values(ended_at=resolved.at, end_reason=resolved.end_reason, session_key=None)
+            .execution_options(synchronize_session=False)
+        )
+    elif resolved.touch:
+        db.execute(
+            update(SignInSession)
+            .where(live, SignInSession.last_seen_at < resolved.at)
+            .values(last_seen_at=resolved.at)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def end(row: SignInSession, reason: str, now: datetime | None = None) -> None:

@@ -117,10 +117,18 @@ def _refuse_while_over(
         )
 
 
-def record_failure(db: Session, name_hash: bytes, addr_hash: bytes) -> None:
-    now = utcnow()
-    db.add(SignInFailure(scope=ACCOUNT, key_hash=name_hash, at=now))
-    db.add(SignInFailure(scope=ADDRESS, key_hash=addr_hash, at=now))
+def count_in_advance(db: Session, name_hash: bytes) -> None:
+    """Count a failure for the name before its key is checked (outside the transaction): the
+    next attempt for the same name, waiting on serialise_per_name, sees it at once. A success
+    takes it back with clear_account."""
+    db.add(SignInFailure(scope=ACCOUNT, key_hash=name_hash, at=utcnow()))
+    db.flush()
+
+
+def record_address_failure(db: Session, addr_hash: bytes) -> None:
+    """Count a failure for the client address once the key did not match (counted afterwards,
+    so that many people signing in at once behind one address are not refused meanwhile)."""
+    db.add(SignInFailure(scope=ADDRESS, key_hash=addr_hash, at=utcnow()))
     db.flush()
 
 

@@ -3,6 +3,8 @@ parse, authorise, call one service, render."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from portal import protocol, wire
@@ -12,7 +14,7 @@ from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.errors import NotSignedIn
 from portal.security import SESSION_COOKIE, session_csrf_token
-from portal.web import Access, Ctx, endpoint
+from portal.web import Access, AfterHashing, Ctx, endpoint
 
 KEY = wire.KEY
 BUNDLE = wire.KEY_BUNDLE
@@ -206,18 +208,24 @@ def api_sign_in_params(ctx: Ctx) -> Response:
 
 
 @endpoint(Access.PUBLIC)
-def api_sign_in(ctx: Ctx) -> Response:
+def api_sign_in(ctx: Ctx) -> Response | AfterHashing[bool]:
     name = ctx.fields.text("sign_in_name", max_length=200)
     auth_key = ctx.fields.binary("auth_key", length=KEY)
-    signed_in = services.authenticate(
-        ctx.db,
-        ctx.settings,
-        ctx.state.auth_hasher,
-        ctx.state.dummy_verifier,
-        name,
-        auth_key,
-        ctx.client_address,
+    attempt = services.begin_attempt(ctx.db, ctx.settings, name, ctx.client_address)
+    return ctx.after_hashing(
+        partial(
+            services.key_matches,
+            ctx.state.auth_hasher,
+            ctx.state.dummy_verifier,
+            attempt,
+            auth_key,
+        ),
+        partial(_signed_in, attempt),
     )
+
+
+def _signed_in(attempt: services.SignInAttempt, ctx: Ctx, matched: bool) -> Response:
+    signed_in = services.finish_attempt(ctx.db, ctx.settings, attempt, matched)
     end_signed_in_session(ctx)
     # The bundle is returned only now, after the auth key was verified.
     return signed_in_response(
@@ -273,41 +281,69 @@ def api_account_kdf(ctx: Ctx) -> Response:
     )
 
 
+# What services.hash_new_password answers: whether the key matched, and the new hashes.
+Hashed = tuple[bool, str | None, str | None]
+
+
 @endpoint()
-def api_change_password(ctx: Ctx) -> Response:
-    current = ctx.require_current()
-    me = current.account
+def api_change_password(ctx: Ctx) -> Response | AfterHashing[Hashed]:
+    me = ctx.require_account()
     current_auth_key = ctx.fields.binary("current_auth_key", length=KEY)
+    new = _new_password_keys(ctx)
+    services.check_kdf_params(ctx.settings, new.ops, new.mem)
+    attempt = services.begin_attempt(ctx.db, ctx.settings, me.sign_in_name, ctx.client_address)
+    return ctx.after_hashing(
+        partial(
+            services.hash_new_password,
+            ctx.state.auth_hasher,
+            ctx.state.dummy_verifier,
+            attempt,
+            current_auth_key,
+            new.auth_key,
+        ),
+        partial(_password_changed, attempt, new),
+    )
+
+
+def _password_changed(
+    attempt: services.SignInAttempt,
+    new: services.NewPasswordKeys,
+    ctx: Ctx,
+    hashed: Hashed,
+) -> Response:
+    current = ctx.require_current()
+    matched, auth_hash, _ = hashed
     services.change_password(
-        ctx.db,
-        ctx.settings,
-        ctx.state.auth_hasher,
-        me,
-        current_auth_key,
-        _new_password_keys(ctx),
-        ctx.client_address,
-        ctx.state.dummy_verifier,
+        ctx.db, ctx.settings, current.account, attempt, matched, new, auth_hash
     )
     sessions.end_all(
-        ctx.db, me.id, sessions.EndReason.PASSWORD_CHANGED, except_id=current.session_id
+        ctx.db,
+        current.account.id,
+        sessions.EndReason.PASSWORD_CHANGED,
+        except_id=current.session_id,
     )
     return JSONResponse({"next": ctx.url_for("account") + "?changed=password"})
 
 
 @endpoint(Access.PUBLIC)
-def api_recovery_start(ctx: Ctx) -> Response:
+def api_recovery_start(ctx: Ctx) -> Response | AfterHashing[bool]:
     name = ctx.fields.text("sign_in_name", max_length=200)
     recovery_auth = ctx.fields.binary("recovery_auth", length=KEY)
-    found = services.authenticate(
-        ctx.db,
-        ctx.settings,
-        ctx.state.auth_hasher,
-        ctx.state.dummy_verifier,
-        name,
-        recovery_auth,
-        ctx.client_address,
-        recovery=True,
+    attempt = services.begin_attempt(ctx.db, ctx.settings, name, ctx.client_address, recovery=True)
+    return ctx.after_hashing(
+        partial(
+            services.key_matches,
+            ctx.state.auth_hasher,
+            ctx.state.dummy_verifier,
+            attempt,
+            recovery_auth,
+        ),
+        partial(_recovery_started, attempt),
     )
+
+
+def _recovery_started(attempt: services.SignInAttempt, ctx: Ctx, matched: bool) -> Response:
+    found = services.finish_attempt(ctx.db, ctx.settings, attempt, matched)
     return JSONResponse(
         {
             "account_id": found.id,
@@ -318,19 +354,38 @@ def api_recovery_start(ctx: Ctx) -> Response:
 
 
 @endpoint(Access.PUBLIC)
-def api_recovery_complete(ctx: Ctx) -> Response:
+def api_recovery_complete(ctx: Ctx) -> Response | AfterHashing[Hashed]:
     f = ctx.fields
+    name = f.text("sign_in_name", max_length=200)
+    recovery_auth = f.binary("recovery_auth", length=KEY)
+    new = _new_password_keys(ctx)
+    new_recovery_auth = f.binary("new_recovery_auth", length=KEY)
+    new_recovery_bundle = f.binary("new_recovery_bundle", length=BUNDLE)
+    services.check_kdf_params(ctx.settings, new.ops, new.mem)
+    attempt = services.begin_attempt(ctx.db, ctx.settings, name, ctx.client_address, recovery=True)
+    return ctx.after_hashing(
+        partial(
+            services.hash_new_password,
+            ctx.state.auth_hasher,
+            ctx.state.dummy_verifier,
+            attempt,
+            recovery_auth,
+            new.auth_key,
+            new_recovery_auth,
+        ),
+        partial(_recovered, attempt, new, new_recovery_bundle),
+    )
+
+
+def _recovered(
+    attempt: services.SignInAttempt,
+    new: services.NewPasswordKeys,
+    new_recovery_bundle: bytes,
+    ctx: Ctx,
+    hashed: Hashed,
+) -> Response:
     recovered = services.complete_recovery(
-        ctx.db,
-        ctx.settings,
-        ctx.state.auth_hasher,
-        ctx.state.dummy_verifier,
-        f.text("sign_in_name", max_length=200),
-        f.binary("recovery_auth", length=KEY),
-        _new_password_keys(ctx),
-        f.binary("new_recovery_auth", length=KEY),
-        f.binary("new_recovery_bundle", length=BUNDLE),
-        ctx.client_address,
+        ctx.db, ctx.settings, attempt, hashed, new, new_recovery_bundle
     )
     sessions.end_all(ctx.db, recovered.id, sessions.EndReason.RECOVERED)
     return signed_in_response(ctx, recovered, ctx.url_for("home"))

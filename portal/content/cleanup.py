@@ -31,7 +31,7 @@ from portal.content.models import (
     HeldChunk,
     PendingUpload,
 )
-from portal.db import utcnow
+from portal.db import READ_ONLY, utcnow
 from portal.settings import Settings
 
 log = logging.getLogger("portal.media.cleanup")  # the name operators know from the logs
@@ -168,6 +168,8 @@ def run_cleanup(
         if found.modified_at > grace:
             continue
         with sessions() as db:
+            # A read: it must not queue for (or hold) SQLite's write lock once per folder.
+            db.connection(execution_options={READ_ONLY: True})
             if _is_referenced(db, found.object_id, found.version):
                 continue
         blobs.delete_version(found.object_id, found.version)

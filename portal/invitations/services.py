@@ -23,7 +23,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -544,10 +543,16 @@ def served_fields(db: Session, invitation: Invitation) -> InvitationFields:
     )
 
 
+def check_join_allowed(db: Session, settings: Settings, attempt: JoinAttempt) -> None:
+    """Throttled while this address has tried too many wrong codes (checked again, with the
+    code's own limit, by complete_join)."""
+    throttle.check_join(db, settings, attempt.address)
+
+
 def complete_join(
     db: Session,
     settings: Settings,
-    hasher: PasswordHasher,
+    hashes: accounts.KeyHashes,
     redemption: ByCode | ByRedeemProof | str,
     raw_name: str,
     keys: accounts.NewAccountKeys,
@@ -601,7 +606,7 @@ def complete_join(
         raise Gone("That code has already been used. Please ask for a new one.")
     account = accounts.create_account(
         db,
-        hasher,
+        hashes,
         accounts.NewAccount(
             id=invitation.account_id,
             role=invitation.role,

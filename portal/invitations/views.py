@@ -6,13 +6,14 @@ is made on the case page: ``portal/workspace/case_actions.py``."""
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
 from portal import protocol, wire
 from portal.accounts.models import Role
-from portal.accounts.services import NewAccountKeys
+from portal.accounts.services import KeyHashes, NewAccountKeys, hash_new_keys
 from portal.accounts.views import end_signed_in_session, signed_in_response
 from portal.cases import policy as case_policy
 from portal.cases.models import Participant
@@ -21,8 +22,8 @@ from portal.invitations import policy, services
 from portal.invitations.models import Invitation
 from portal.trust import schemas as trust_schemas
 from portal.trust import services as trust
-from portal.trust.statements import protocol_time
-from portal.web import Access, Ctx, endpoint
+from portal.trust.statements import SignedStatement, protocol_time
+from portal.web import Access, AfterHashing, Ctx, endpoint
 
 KEY = wire.KEY
 BUNDLE = wire.KEY_BUNDLE
@@ -101,7 +102,7 @@ def api_join_start(ctx: Ctx) -> Response:
 
 
 @endpoint(Access.PUBLIC)
-def api_join_complete(ctx: Ctx) -> Response:
+def api_join_complete(ctx: Ctx) -> Response | AfterHashing[KeyHashes]:
     """Create the account: with ``redeem_proof`` (a browser-made code) or ``code`` (setup,
     older invitations), the keys the browser made, and at setup the first service manager's
     own ``staff_cert``."""
@@ -129,10 +130,27 @@ def api_join_complete(ctx: Ctx) -> Response:
     )
     staff_cert = trust_schemas.optional_signed_statement(f, "staff_cert")
     attempt = services.JoinAttempt.from_address(ctx.settings, ctx.client_address)
+    # Refused at once while this address is throttled, before any argon2 is spent.
+    services.check_join_allowed(ctx.db, ctx.settings, attempt)
+    return ctx.after_hashing(
+        partial(hash_new_keys, ctx.state.auth_hasher, keys),
+        partial(_joined, redemption, name, keys, attempt, staff_cert),
+    )
+
+
+def _joined(
+    redemption: services.ByCode | services.ByRedeemProof,
+    name: str,
+    keys: NewAccountKeys,
+    attempt: services.JoinAttempt,
+    staff_cert: SignedStatement | None,
+    ctx: Ctx,
+    hashes: KeyHashes,
+) -> Response:
     new_account = services.complete_join(
         ctx.db,
         ctx.settings,
-        ctx.state.auth_hasher,
+        hashes,
         redemption,
         name,
         keys,

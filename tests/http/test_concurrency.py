@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx2 as httpx
+import pytest
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
 
 from portal.accounts.models import Role
 from portal.db import make_engine
@@ -63,3 +67,33 @@ def test_concurrent_wrong_sign_ins_for_one_name_stay_within_the_limit(
         statuses = list(pool.map(guess, range(12)))
     assert sorted(set(statuses)) == [401, 429], statuses
     assert statuses.count(401) <= 5, statuses
+
+
+def test_pages_answer_while_writers_queue_for_the_database(
+    portal: Portal, client: TestClient, db_engine: Engine
+) -> None:
+    """50 writing requests wait for SQLite's write lock; a page that only reads still answers
+    at once. Queued writers hold at most WRITERS_PER_PROCESS request threads and connections
+    (had they taken all 40 threads, the page would wait for one as long as they wait)."""
+    if db_engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's one write lock; PostgreSQL writers lock only their rows")
+    person = portal.person(Role.FACILITATOR)
+    token = person.csrf()
+    client.cookies = person.jar
+    with db_engine.connect() as writer, ThreadPoolExecutor(max_workers=50) as pool:
+        writer.begin()  # BEGIN IMMEDIATE (portal/db.py): the write lock, held
+        queued = [
+            pool.submit(
+                client.post, "/api/session/keepalive", json={}, headers={"X-CSRF-Token": token}
+            )
+            for _ in range(50)
+        ]
+        time.sleep(1)  # every writer has reached the server and queues
+        started = time.monotonic()
+        page = client.get("/account")
+        waited = time.monotonic() - started
+        writer.rollback()
+        statuses = [future.result().status_code for future in queued]
+    assert page.status_code == 200
+    assert waited < 5
+    assert statuses == [200] * 50

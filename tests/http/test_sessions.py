@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
 from portal.accounts.models import Role, SignInSession
+from portal.accounts.sessions import TOUCH_GRANULARITY
 from portal.db import utcnow
 from tests.factories import Person, Portal
 
@@ -38,6 +40,72 @@ def test_participant_session_ends_after_twenty_idle_minutes(portal: Portal) -> N
         ).one()
         assert row.end_reason == "idle"
         assert row.session_key is None
+
+
+def _last_seen(portal: Portal, person: Person) -> datetime:
+    with portal.db() as db:
+        return db.scalars(
+            select(SignInSession.last_seen_at).where(SignInSession.account_id == person.account_id)
+        ).one()
+
+
+def test_an_idle_session_ends_even_when_the_request_is_refused(portal: Portal) -> None:
+    participant = portal.person(Role.PARTICIPANT)
+    _age_sessions(portal, participant, idle=timedelta(minutes=20))
+    refused = participant.request(
+        "POST", "/api/session/keepalive", json={}, headers={"X-CSRF-Token": "wrong"}
+    )
+    assert refused.status_code == 403
+    with portal.db() as db:
+        row = db.scalars(
+            select(SignInSession).where(SignInSession.account_id == participant.account_id)
+        ).one()
+        assert row.end_reason == "idle"
+        assert row.session_key is None
+
+
+def test_a_page_moves_the_last_seen_time_at_most_every_few_seconds(portal: Portal) -> None:
+    participant = portal.person(Role.PARTICIPANT)
+    _age_sessions(portal, participant, idle=timedelta(minutes=10))
+    before = utcnow()
+    # A read-only page: the session's last-seen time is written in a transaction of its own.
+    assert participant.get("/account").status_code == 200
+    touched = _last_seen(portal, participant)
+    assert touched >= before
+    # Within TOUCH_GRANULARITY another page writes nothing.
+    _age_sessions(portal, participant, idle=TOUCH_GRANULARITY / 2)
+    assert participant.get("/account").status_code == 200
+    assert participant.post_json("/api/session/keepalive").status_code == 200
+    assert _last_seen(portal, participant) == touched - TOUCH_GRANULARITY / 2
+
+
+def test_a_page_does_not_wait_for_a_busy_database_to_move_the_last_seen_time(
+    portal: Portal,
+) -> None:
+    participant = portal.person(Role.PARTICIPANT)
+    _age_sessions(portal, participant, idle=timedelta(minutes=10))
+    stale = _last_seen(portal, participant)
+    with portal.db() as writer:
+        # Another transaction holds the session's row (PostgreSQL) and with it, on SQLite, the
+        # database's write lock, for as long as the page takes.
+        writer.scalars(
+            select(SignInSession)
+            .where(SignInSession.account_id == participant.account_id)
+            .with_for_update()
+        ).one()
+        writer.execute(
+            update(SignInSession)
+            .where(SignInSession.account_id == participant.account_id)
+            .values(device=SignInSession.device)
+        )
+        started = time.monotonic()
+        assert participant.get("/account").status_code == 200
+        # Not the 30 s a writer would wait for the lock: the touch was skipped.
+        assert time.monotonic() - started < 10
+        writer.rollback()
+    assert _last_seen(portal, participant) == stale
+    assert participant.get("/account").status_code == 200
+    assert _last_seen(portal, participant) > stale
 
 
 def test_staff_session_survives_twenty_idle_minutes(portal: Portal) -> None:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.pool import QueuePool
 from starlette.testclient import TestClient
 
 from portal import protocol
-from portal.accounts.models import Role
+from portal.accounts.hashing import HashingSlots
+from portal.accounts.models import Role, SignInFailure
 from portal.app import create_app
 from portal.settings import Settings
 from tests.factories import Portal
+
+T = TypeVar("T")
 
 
 def test_sign_in_returns_bundle_that_unwraps_to_the_secret_key(portal: Portal) -> None:
@@ -105,3 +113,40 @@ def test_success_clears_the_account_failures(portal: Portal, settings: Settings)
     for _ in range(settings.signin_max_failures_per_account - 1):
         assert manager.try_sign_in(password="wrong").status_code == 401
     assert manager.try_sign_in().status_code == 200
+
+
+class _Watched(HashingSlots):
+    """The app's own hashing slots, noting how many database connections are checked out
+    while each argon2 step runs."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.connections_held: list[int] = []
+
+    async def run(self, work: Callable[[], T]) -> T:
+        pool = self.engine.pool
+        assert isinstance(pool, QueuePool)  # file SQLite and PostgreSQL alike
+        self.connections_held.append(pool.checkedout())
+        return await super().run(work)
+
+
+def test_argon2_runs_outside_any_transaction(portal: Portal, client: TestClient) -> None:
+    state = client.app.state.portal  # type: ignore[attr-defined]
+    watched = state.hashing = _Watched(state.engine)
+    manager = portal.service_manager()  # joins: the new keys are hashed
+    manager.forget_cookies()
+    assert manager.try_sign_in(password="wrong").status_code == 401
+    manager.sign_in()
+    # Joining, a wrong and a right sign-in: each hashed with no connection (so no transaction,
+    # no lock) held by the request.
+    assert len(watched.connections_held) >= 3
+    assert set(watched.connections_held) == {0}
+
+
+def test_a_sign_in_counted_in_advance_is_taken_back_when_it_succeeds(portal: Portal) -> None:
+    manager = portal.service_manager()
+    manager.forget_cookies()
+    manager.sign_in()
+    with portal.db() as db:
+        assert db.scalar(select(func.count()).select_from(SignInFailure)) == 0

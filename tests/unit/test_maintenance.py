@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.accounts.models import Role, SignInFailure, SignInSession
@@ -126,3 +127,58 @@ def test_the_jobs_remove_old_failures_sessions_and_invitations(
         assert list(db.scalars(select(SignInSession.id))) == [kept[1]]
         assert list(db.scalars(select(Invitation.id))) == [kept[2]]
     assert runner.run_due() == {}
+
+
+def test_every_job_commits_a_batch_at_a_time(
+    db_engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    """A large cleanup never holds the write lock (SQLite) or its rows (PostgreSQL) for longer
+    than one batch: each transaction removes at most ``batch`` rows, then commits, so that
+    requests get through between batches."""
+    now = utcnow()
+    old = now - timedelta(days=40)
+    sessions = make_session_factory(db_engine)
+    with sessions() as db:
+        manager = rows.account(db, Role.SERVICE_MANAGER)
+        in_case = rows.case(db)
+        for _ in range(25):
+            rows.sign_in_failure(db, old)
+            rows.sign_in_session(db, manager, started=old, ended_at=old)
+            rows.invitation(db, manager, expires_at=old)
+            unused = rows.content_object(db, in_case, manager)
+            unused.created_at = old
+        db.commit()
+
+    removed_in_transaction: list[int] = []
+    removing = 0
+
+    def count_removed(_conn: object, cursor: Any, statement: str, *_args: object) -> None:
+        nonlocal removing
+        if statement.lstrip().upper().startswith("DELETE"):
+            removing += max(0, cursor.rowcount)
+
+    def committed(_conn: object) -> None:
+        nonlocal removing
+        if removing:
+            removed_in_transaction.append(removing)
+        removing = 0
+
+    event.listen(db_engine, "after_cursor_execute", count_removed)
+    event.listen(db_engine, "commit", committed)
+    try:
+        reports = Maintenance(
+            sessions, FilesystemBlobStore(tmp_path / "blobs"), settings, batch=10
+        ).run_all_now()
+    finally:
+        event.remove(db_engine, "after_cursor_execute", count_removed)
+        event.remove(db_engine, "commit", committed)
+
+    assert FAILED not in reports.values()
+    assert "25 unused content ids" in reports["upload-cleanup"]
+    assert reports["sign-in-failures"].startswith("Removed 25 ")
+    assert reports["ended-sessions"].startswith("Removed 25 ")
+    assert reports["used-invitations"].startswith("Removed 25 ")
+    # 4 jobs of 25 rows in batches of 10: 3 transactions each, none removing more than 10.
+    assert sum(removed_in_transaction) == 100
+    assert len(removed_in_transaction) == 12
+    assert max(removed_in_transaction) <= 10

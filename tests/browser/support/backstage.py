@@ -126,13 +126,14 @@ class Backstage:
         with Session(self.engine) as db:
             invitation = invitations.usable_invitation(db, self.settings, code)
             keys, secret_key, recovery = browser.account_keys(invitation, password)
+            keys = dataclasses.replace(keys, signing_public_key=None)
             account = invitations.complete_join(
                 db,
                 self.settings,
-                self._hasher,
+                services.hash_new_keys(self._hasher, keys),
                 code,
                 name,
-                dataclasses.replace(keys, signing_public_key=None),
+                keys,
             )
             person = browser.BrowserPerson(account, password, secret_key, recovery)
             member = self._member(person, name)

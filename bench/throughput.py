@@ -1,0 +1,253 @@
+"""Requests per second and latency through the real server, as ratios of a bare Starlette app.
+
+Starts ``portal serve`` (uvicorn, the same server settings as bench/ingest.py, a temporary data
+folder) and, under the same uvicorn settings and number of workers, a bare Starlette app that
+answers "hello" (bench/hello_app.py). Makes a facilitator, a case with two participants and a few
+letters waiting for review over the HTTP API (tests/factories.py), then loads each path with
+``wrk`` (16 connections, 2 threads) and prints requests/second, p50 and p99 latency, and the
+ratio of requests/second to hello's in the same run:
+
+- ``/healthz`` without a session cookie, and with the facilitator's session cookie;
+- ``/account``, a signed-in simple page;
+- ``/home``, the facilitator's home.
+
+On SQLite and on PostgreSQL (a throwaway server started as the tests start theirs:
+tests/support/postgres.py, Debian's binaries, ``initdb`` as the ``postgres`` user when run as
+root; it runs with fsync off, like the tests' server), with 1 and 2 server workers.
+
+    .venv/bin/python bench/throughput.py [--duration 10] [--databases sqlite,postgresql]
+                                         [--workers 1,2] [--letters 20]
+
+Needs ``wrk`` (Debian: ``apt-get install -y wrk``). Targets: /account >= 0.2 of hello, the
+facilitator's home >= 0.1, /healthz without a session >= 0.5; 2 workers serve more than 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2 as httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # for tests.*
+
+from portal.db import make_engine, upgrade  # noqa: E402
+from portal.settings import Settings  # noqa: E402
+from tests.cases_world import CaseWorld  # noqa: E402
+from tests.factories import Portal  # noqa: E402
+from tests.support.live_server import LiveServer, start_live_server  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
+from tests.support.postgres import PostgresServer  # noqa: E402
+
+
+def serve_hello(port: int, workers: int) -> None:
+    """Run bench/hello_app.py as ``portal serve`` runs the portal (portal/cli.py)."""
+    import uvicorn
+
+    from portal.cli import WORKER_HEALTHCHECK_SECONDS
+    from portal.logs import uvicorn_log_config
+
+    uvicorn.run(
+        "bench.hello_app:app",
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        log_level="info",
+        server_header=False,
+        log_config=uvicorn_log_config(),
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        app_dir=str(REPO),
+    )
+
+
+@contextlib.contextmanager
+def hello_server(workers: int) -> Iterator[str]:
+    port = free_port()
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            [sys.executable, __file__, "--serve-hello", str(port), "--workers", str(workers)],
+            cwd=REPO,
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(base + "/", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or process.poll() is not None:
+                    output.seek(0)
+                    raise RuntimeError("the hello server did not start:\n" + output.read().decode())
+                time.sleep(0.05)
+            yield base
+        finally:
+            os.killpg(process.pid, 15)
+            process.wait(10)
+
+
+@dataclass(frozen=True)
+class Load:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS_MS[unit]
+
+
+def wrk(url: str, *, seconds: int, cookie: str | None = None) -> Load:
+    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    failed = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    errors = int(bad.group(1)) if bad else 0
+    errors += sum(int(n) for n in failed.groups()) if failed else 0
+    return Load(rps, p50, p99, errors)
+
+
+@contextlib.contextmanager
+def database(kind: str, folder: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'data' / 'portal.sqlite3'}"
+        return
+    with PostgresServer() as server:
+        name = "bench_" + uuid.uuid4().hex[:8]
+        server.create_database(name)
+        yield server.url(name)
+
+
+def portal_server(data_dir: Path, database_url: str, workers: int) -> LiveServer:
+    return start_live_server(
+        data_dir=data_dir,
+        database_url=database_url,
+        env_overrides={},
+        label=f"bench-{workers}",
+        serve_args=["--workers", str(workers)],
+    )
+
+
+def seed(server: LiveServer, letters: int) -> str:
+    """A facilitator with a case and ``letters`` letters waiting for review; their cookies."""
+    settings = Settings.from_env({k: v for k, v in server.env.items() if k.startswith("PORTAL_")})
+    engine = make_engine(server.database_url)
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=60) as client:
+            world = CaseWorld.build(Portal(client, settings, engine))
+            for number in range(letters):
+                world.write_letter(world.responsible, f"Letter {number}")
+            facilitator = world.facilitator
+            assert facilitator.get("/home").status_code == 200
+            return "; ".join(f"{name}={value}" for name, value in facilitator.jar.items())
+    finally:
+        engine.dispose()
+
+
+PATHS = (
+    ("/healthz, no session", "/healthz", False, 0.5),
+    ("/healthz, session cookie", "/healthz", True, None),
+    ("/account (signed in)", "/account", True, 0.2),
+    ("/home (facilitator)", "/home", True, 0.1),
+)
+
+
+def run(kind: str, workers_list: list[int], seconds: int, letters: int) -> None:
+    with tempfile.TemporaryDirectory() as temp, database(kind, Path(temp)) as url:
+        data_dir = Path(temp) / "data"
+        data_dir.mkdir()
+        upgrade(url)
+        cookie = ""
+        by_workers: dict[int, dict[str, Load]] = {}
+        for workers in workers_list:
+            with hello_server(workers) as hello:
+                wrk(hello + "/", seconds=1)  # warm up
+                hello_load = wrk(hello + "/", seconds=seconds)
+            server = portal_server(data_dir, url, workers)
+            try:
+                if not cookie:
+                    cookie = seed(server, letters)
+                loads = {"hello": hello_load}
+                for label, path, signed_in, _target in PATHS:
+                    wrk(server.url(path), seconds=1, cookie=cookie if signed_in else None)
+                    loads[label] = wrk(
+                        server.url(path), seconds=seconds, cookie=cookie if signed_in else None
+                    )
+            finally:
+                server.stop()
+            by_workers[workers] = loads
+            plural = "s" if workers > 1 else ""
+            print(f"{kind}, {workers} worker{plural} ({seconds} s each, wrk -c16):")
+            print(f"  {'':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6}  target")
+            for label, load in loads.items():
+                target = next((t for name, _p, _s, t in PATHS if name == label), None)
+                ratio = load.requests_per_second / hello_load.requests_per_second
+                mark = (
+                    ""
+                    if target is None
+                    else f">= {target} {'met' if ratio >= target else 'NOT met'}"
+                )
+                errors = f"  ({load.errors} errors)" if load.errors else ""
+                print(
+                    f"  {label:28} {load.requests_per_second:9.1f} {load.p50_ms:8.1f}"
+                    f" {load.p99_ms:8.1f} {ratio:6.3f}  {mark}{errors}"
+                )
+        if len(by_workers) > 1:
+            low, high = min(by_workers), max(by_workers)
+            print(f"{kind}: {high} workers against {low} (req/s ratio):")
+            for label in by_workers[low]:
+                gain = (
+                    by_workers[high][label].requests_per_second
+                    / by_workers[low][label].requests_per_second
+                )
+                print(f"  {label:28} {gain:6.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=10, help="seconds per path")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--letters", type=int, default=20, help="letters waiting for review")
+    parser.add_argument("--serve-hello", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_hello:
+        serve_hello(args.serve_hello, int(args.workers))
+        return
+    if shutil.which("wrk") is None:
+        sys.exit("bench/throughput.py needs wrk: apt-get install -y wrk")
+    workers = [int(w) for w in args.workers.split(",")]
+    for kind in args.databases.split(","):
+        run(kind, workers, args.duration, args.letters)
+
+
+if __name__ == "__main__":
+    main()

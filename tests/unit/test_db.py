@@ -1,0 +1,82 @@
+"""Read-only transactions (portal/db.py) on SQLite and PostgreSQL: the database itself refuses
+a write in one, so a GET that writes fails loudly, and the connection writes again afterwards."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import Account
+from portal.db import READ_ONLY, make_session_factory
+from tests import rows
+
+
+def _count(engine: Engine) -> int:
+    with Session(engine) as db:
+        return int(db.scalar(select(func.count()).select_from(Account)) or 0)
+
+
+def test_a_write_in_a_read_only_transaction_is_an_error(db_engine: Engine) -> None:
+    read_sessions = make_session_factory(db_engine, read_only=True)
+    with read_sessions() as db:
+        with pytest.raises(DBAPIError, match=r"(?i)read.?only"):
+            rows.account(db)
+        db.rollback()
+    assert _count(db_engine) == 0
+
+
+def test_a_connection_option_makes_one_transaction_read_only(db_engine: Engine) -> None:
+    sessions = make_session_factory(db_engine)
+    with sessions() as db:
+        db.connection(execution_options={READ_ONLY: True})
+        with pytest.raises(DBAPIError, match=r"(?i)read.?only"):
+            rows.account(db)
+        db.rollback()
+        # The next transaction of the same session (and pooled connection) writes again.
+        rows.account(db)
+        db.commit()
+    assert _count(db_engine) == 1
+
+
+def test_read_only_and_writing_transactions_take_turns_on_one_connection(
+    db_engine: Engine,
+) -> None:
+    # One pooled connection for everything: what the read-only one set must not stay behind.
+    db_engine.pool.dispose()
+    sessions = make_session_factory(db_engine)
+    read_sessions = make_session_factory(db_engine, read_only=True)
+    for _ in range(2):
+        with read_sessions() as db:
+            assert db.scalar(select(func.count()).select_from(Account)) is not None
+        with sessions() as db:
+            rows.account(db)
+            db.commit()
+    assert _count(db_engine) == 2
+
+
+def test_a_dropped_postgresql_connection_fails_one_statement_then_the_pool_reconnects(
+    pg_engine: Engine,
+) -> None:
+    """No pre-ping per checkout (make_engine): when the server drops every connection (a
+    restart), the first statement on a stale one fails, and SQLAlchemy invalidates the whole
+    pool, so the other stale connections are replaced on checkout rather than failing too."""
+    assert not pg_engine.pool._pre_ping  # the setting under test (no public accessor)
+    held = [pg_engine.connect() for _ in range(3)]
+    for connection in held:
+        connection.exec_driver_sql("SELECT 1")
+        connection.close()  # back to the pool, still connected
+    with pg_engine.connect() as admin:
+        admin.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        admin.commit()
+        admin.invalidate()  # this one too: the server is "restarted" for everyone
+    with pytest.raises(DBAPIError) as dropped, pg_engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+    assert dropped.value.connection_invalidated
+    for _ in range(3):
+        with pg_engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1

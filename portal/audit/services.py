@@ -29,7 +29,7 @@ def chain_key(server_secret: bytes) -> bytes:
     )
 
 
-def _row_hash(
+def chained_hash(
     key: bytes,
     prev_hash: bytes,
     event_id: int,
@@ -73,7 +73,7 @@ def record(
         actor_id=actor_id,
         subject_id=subject_id,
         prev_hash=prev_hash,
-        row_hash=_row_hash(
+        row_hash=chained_hash(
             chain_key(settings.secret_key.reveal()),
             prev_hash,
             event_id,
@@ -159,7 +159,7 @@ def verify_chain(
                 return ChainReport(count, event_id, f"row {expected_id} is missing")
             if row_prev_hash != prev_hash:
                 return ChainReport(count, event_id, "the row does not follow the one before it")
-            computed = _row_hash(key, prev_hash, event_id, at, tag, actor_id, subject_id)
+            computed = chained_hash(key, prev_hash, event_id, at, tag, actor_id, subject_id)
             if computed != row_hash:
                 return ChainReport(count, event_id, "the row was changed after it was written")
             prev_hash = row_hash

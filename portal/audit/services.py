@@ -12,12 +12,14 @@ from datetime import datetime
 
 from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
+from portal import paging
 from portal.audit.models import AuditEvent
 from portal.audit.tags import AuditTag
 from portal.db import utcnow
+from portal.paging import Page
 from portal.settings import Settings
 
 GENESIS = bytes(32)
@@ -99,25 +101,27 @@ class ChainReport:
         return self.problem is None
 
 
-def events_about(session: Session, subject_ids: list[str]) -> list[AuditEvent]:
-    """Every event whose subject is one of these ids, oldest first."""
-    return list(
-        session.scalars(
-            select(AuditEvent).where(AuditEvent.subject_id.in_(subject_ids)).order_by(AuditEvent.id)
-        )
-    )
+def events_about(
+    session: Session, subject_ids: list[str], page: int = 1, size: int = 50
+) -> Page[AuditEvent]:
+    """One page of the events whose subject is one of these ids, oldest first."""
+    query = select(AuditEvent).where(AuditEvent.subject_id.in_(subject_ids)).order_by(AuditEvent.id)
+    return paging.scalars_page(session, query, page, size)
 
 
 def latest_tagged(
     session: Session,
     tags: list[str],
     *,
-    subject_ids: list[str] | None = None,
+    subject_ids: list[str] | Select[str] | None = None,
     limit: int = 20,
 ) -> list[AuditEvent]:
-    """The newest events with one of these tags (about one of these subjects, if given)."""
+    """The newest events with one of these tags (about one of these subjects, if given: a list,
+    or a query of ids that the database runs as a subquery)."""
     query = select(AuditEvent).where(AuditEvent.tag.in_(tags))
-    if subject_ids is not None:
+    if isinstance(subject_ids, Select):
+        query = query.where(AuditEvent.subject_id.in_(subject_ids))
+    elif subject_ids is not None:
         if not subject_ids:
             return []
         query = query.where(AuditEvent.subject_id.in_(subject_ids))

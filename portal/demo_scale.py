@@ -133,6 +133,7 @@ class Seeded:
     participant_name: str  # the person responsible in a typical case of that facilitator
     typical_case_id: str  # that case (about the median number of messages)
     busiest_case_id: str  # that facilitator's case with the most messages
+    busiest_participant_name: str  # the person responsible in it
     rows: dict[str, int]
 
 
@@ -392,6 +393,7 @@ class _Seeder:
             participant_name=typical[2],
             typical_case_id=typical[1],
             busiest_case_id=busiest[1],
+            busiest_participant_name=busiest[2],
             rows=dict(self.writer.written),
         )
 

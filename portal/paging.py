@@ -26,7 +26,7 @@ LONGEST = 1_000_000
 
 def page_number(raw: str | None) -> int:
     """The page asked for, 1 if none or not a page number."""
-    if raw is None or not raw.isdigit() or len(raw) > len(str(LONGEST)):
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(LONGEST)):
         return 1
     return max(1, min(int(raw), LONGEST))
 

@@ -63,8 +63,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.drop_column("stored_bytes")
+    # Not batch mode: on SQLite it would rebuild the cases table, and dropping the old one (with
+    # foreign keys on) would cascade to every participant, message and content object. Both
+    # databases drop a plain column in place (SQLite since 3.35).
+    op.execute("ALTER TABLE cases DROP COLUMN stored_bytes")
     for table, name, _columns in reversed(INDEXES):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(name)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import shutil
 import statistics
@@ -96,10 +97,19 @@ def _seed(url: str, data_dir: Path, scale: Scale) -> Seeded:
     return seeded
 
 
+def _schema_and_seeder() -> str:
+    """A short hash of the migrations and the seeder: a cached copy made by others is stale."""
+    digest = hashlib.blake2b(digest_size=6)
+    for path in sorted((REPO / "portal" / "migrations" / "versions").glob("*.py")):
+        digest.update(path.read_bytes())
+    digest.update((REPO / "portal" / "demo_scale.py").read_bytes())
+    return digest.hexdigest()
+
+
 @contextlib.contextmanager
 def sqlite_service(cache: Path, name: str, scale: Scale) -> Iterator[tuple[str, Path, Seeded]]:
     """A fresh copy of the cached seeded SQLite service (seeded first if not cached)."""
-    kept = cache / f"sqlite-{scale.cases}-{scale.messages}-{scale.seed}"
+    kept = cache / f"sqlite-{scale.cases}-{scale.messages}-{scale.seed}-{_schema_and_seeder()}"
     if not (kept / "seeded.json").exists():
         print(f"    seeding {name} into {kept} (kept for later runs)", flush=True)
         shutil.rmtree(kept, ignore_errors=True)
@@ -111,7 +121,6 @@ def sqlite_service(cache: Path, name: str, scale: Scale) -> Iterator[tuple[str, 
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as temp:
         data_dir = Path(temp) / "data"
         shutil.copytree(kept / "data", data_dir)
-        upgrade(f"sqlite:///{data_dir / 'portal.sqlite3'}")  # a cache from an older schema
         yield f"sqlite:///{data_dir / 'portal.sqlite3'}", data_dir, seeded
 
 

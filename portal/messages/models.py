@@ -65,7 +65,8 @@ class Message(Base):
     content_object: Mapped[ContentObject] = relationship(foreign_keys=[object_id])
 
     __table_args__ = (
-        Index("ix_messages_queue", "case_id", "state", "submitted_at"),
+        # The review queue: ids in order without reading rows (messages/services.review_queue).
+        Index("ix_messages_queue", "case_id", "state", "submitted_at", "id"),
         # A participant's home: what they wrote, newest first; what was passed on to them.
         Index("ix_messages_author", "author_participant_id", "submitted_at"),
         Index("ix_messages_recipient", "recipient_participant_id", "state_changed_at"),

@@ -42,6 +42,10 @@ INDEXES = [
 
 
 def upgrade() -> None:
+    # The review queue picks a page of ids from this index alone: it gains the id.
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_messages_queue")
+        batch_op.create_index("ix_messages_queue", ["case_id", "state", "submitted_at", "id"])
     for table, name, columns in INDEXES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.create_index(name, columns)
@@ -70,3 +74,6 @@ def downgrade() -> None:
     for table, name, _columns in reversed(INDEXES):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(name)
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_messages_queue")
+        batch_op.create_index("ix_messages_queue", ["case_id", "state", "submitted_at"])

@@ -47,7 +47,7 @@ sys.path.insert(0, str(REPO))
 
 from portal.app import create_app  # noqa: E402
 from portal.db import make_engine, make_session_factory, upgrade  # noqa: E402
-from portal.demo_scale import Scale, Seeded, seed_scale  # noqa: E402
+from portal.demo_scale import Scale, Seeded, analyze, seed_scale  # noqa: E402
 from portal.settings import Settings  # noqa: E402
 from tests.factories import Person  # noqa: E402
 from tests.support.env import portal_env  # noqa: E402
@@ -90,6 +90,7 @@ def _seed(url: str, data_dir: Path, scale: Scale) -> Seeded:
         with make_session_factory(engine)() as db:
             seeded = seed_scale(db, _settings(data_dir, url), scale, PASSWORD)
             db.commit()
+        analyze(engine)
     finally:
         engine.dispose()
     total = sum(seeded.rows.values())

@@ -205,7 +205,7 @@ def cmd_seed_scale(args: argparse.Namespace) -> int:
     import json
     import time
 
-    from portal.demo_scale import Scale, seed_scale
+    from portal.demo_scale import Scale, analyze, seed_scale
 
     settings = _settings()
     upgrade(settings.database_url)
@@ -217,6 +217,7 @@ def cmd_seed_scale(args: argparse.Namespace) -> int:
         with make_session_factory(engine)() as db:
             seeded = seed_scale(db, settings, scale, password)
             db.commit()
+        analyze(engine)
     finally:
         engine.dispose()
     seconds = time.monotonic() - started

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
 from portal import protocol, wire
@@ -676,3 +676,10 @@ def seed_scale(db: Session, settings: Settings, scale: Scale, password: str) -> 
         # The seeded audit chain starts at row 1: it cannot be appended to an existing one.
         raise Conflict("seed-scale needs an empty service (no audit rows yet).")
     return _Seeder(db, settings, scale, password).run()
+
+
+def analyze(engine: Engine) -> None:
+    """Let the database's planner know the tables' new sizes (a service that grew over years
+    has its statistics; one seeded in a minute has none until autovacuum or ANALYZE)."""
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")

@@ -166,6 +166,8 @@ class Participant(Base):
         UniqueConstraint("case_id", "account_id"),
         # An account's participant row (every participant page), not through the case.
         Index("ix_participants_account", "account_id"),
+        # The facilitator's home: who withdrew lately (few, among every participant ever).
+        Index("ix_participants_withdrawn", "withdrawn_at"),
     )
 
     @property

@@ -28,6 +28,8 @@ INDEXES = [
     ("message_events", "ix_message_events_message", ["message_id", "id"]),
     # Signing in and every participant page: the participant row of an account.
     ("participants", "ix_participants_account", ["account_id"]),
+    # The facilitator's home: who withdrew lately (few, among every participant ever).
+    ("participants", "ix_participants_withdrawn", ["withdrawn_at"]),
     # The case page: whether an invitation waits for each participant.
     ("invitations", "ix_invitations_participant_id", ["participant_id"]),
     # Every facilitator page: the cases they facilitate.

@@ -223,6 +223,42 @@ def _seed_demo(settings: Settings) -> None:
     print("\n".join(lines), flush=True)
 
 
+def cmd_seed_scale(args: argparse.Namespace) -> int:
+    """A large seeded service for benchmarks (portal/demo_scale.py); prints who to sign in as."""
+    import json
+    import time
+
+    from portal.demo_scale import Scale, analyze, seed_scale
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    password = args.password or _new_password()
+    scale = Scale(cases=args.cases, messages=args.messages, years=args.years, seed=args.seed)
+    started = time.monotonic()
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as db:
+            seeded = seed_scale(db, settings, scale, password)
+            db.commit()
+        analyze(engine)
+    finally:
+        engine.dispose()
+    seconds = time.monotonic() - started
+    if args.json:
+        print(json.dumps({**seeded.__dict__, "seconds": round(seconds, 1)}))
+        return 0
+    print(f"Seeded in {seconds:.0f} s: " + ", ".join(f"{n} {t}" for t, n in seeded.rows.items()))
+    print(f"Every account's password: {password}")
+    print(f"A facilitator: {seeded.facilitator_name!r}; a participant: {seeded.participant_name!r}")
+    return 0
+
+
+def _new_password() -> str:
+    from portal.browser_steps import new_password
+
+    return new_password()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="portal", description="Restorative justice portal.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -261,6 +297,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser(
         "demo", help="seed a demo service with a case and letters (never run by default)"
     ).set_defaults(run=cmd_demo)
+    seed = commands.add_parser(
+        "seed-scale",
+        help="seed a large service for benchmarks (every account shares one password); "
+        "never on a real service",
+    )
+    seed.add_argument("--cases", type=int, default=10_000)
+    seed.add_argument("--messages", type=int, default=250_000)
+    seed.add_argument("--years", type=float, default=3.0)
+    seed.add_argument("--seed", type=int, default=1, help="the same seed seeds the same service")
+    seed.add_argument("--password", default=None, help="default: a new one, printed")
+    seed.add_argument("--json", action="store_true", help="print what was seeded as JSON")
+    seed.set_defaults(run=cmd_seed_scale)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

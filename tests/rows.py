@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from portal import protocol, wire
 from portal.accounts.models import Account, Role, SignInFailure, SignInSession
 from portal.cases.models import Case, CaseCondition, CaseFacilitator, Format, Participant, Side
+from portal.content import quota
 from portal.content.models import (
     ContentChunk,
     ContentGrant,
@@ -157,6 +158,8 @@ def content_version(
             hash=protocol.chunk_hash(chunk),
         ),
     )
+    # The case's running total, as content.store_version keeps it.
+    quota.count_stored(db, obj.case_id, len(chunk))
     for purpose in grants:
         grant(db, obj, version, purpose, sender_id=sender.id if sender else obj.author_id)
     return row

@@ -22,4 +22,8 @@ class AuditEvent(Base):
     )
 
     # Security events (security:<kind>) are listed newest first on home pages.
-    __table_args__ = (Index("ix_audit_events_tag", "tag", "id"),)
+    # A case's audit trail reads the events about a few ids, one page at a time.
+    __table_args__ = (
+        Index("ix_audit_events_tag", "tag", "id"),
+        Index("ix_audit_events_subject", "subject_id", "id"),
+    )

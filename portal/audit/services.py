@@ -12,12 +12,14 @@ from datetime import datetime
 
 from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
+from portal import paging
 from portal.audit.models import AuditEvent
 from portal.audit.tags import AuditTag
 from portal.db import utcnow
+from portal.paging import Page
 from portal.settings import Settings
 
 GENESIS = bytes(32)
@@ -29,7 +31,7 @@ def chain_key(server_secret: bytes) -> bytes:
     )
 
 
-def _row_hash(
+def chained_hash(
     key: bytes,
     prev_hash: bytes,
     event_id: int,
@@ -73,7 +75,7 @@ def record(
         actor_id=actor_id,
         subject_id=subject_id,
         prev_hash=prev_hash,
-        row_hash=_row_hash(
+        row_hash=chained_hash(
             chain_key(settings.secret_key.reveal()),
             prev_hash,
             event_id,
@@ -99,47 +101,71 @@ class ChainReport:
         return self.problem is None
 
 
-def events_about(session: Session, subject_ids: list[str]) -> list[AuditEvent]:
-    """Every event whose subject is one of these ids, oldest first."""
-    return list(
-        session.scalars(
-            select(AuditEvent).where(AuditEvent.subject_id.in_(subject_ids)).order_by(AuditEvent.id)
-        )
-    )
+def events_about(
+    session: Session, subject_ids: list[str], page: int = 1, size: int = 50
+) -> Page[AuditEvent]:
+    """One page of the events whose subject is one of these ids, oldest first."""
+    query = select(AuditEvent).where(AuditEvent.subject_id.in_(subject_ids)).order_by(AuditEvent.id)
+    return paging.scalars_page(session, query, page, size)
 
 
 def latest_tagged(
     session: Session,
     tags: list[str],
     *,
-    subject_ids: list[str] | None = None,
+    subject_ids: list[str] | Select[str] | None = None,
     limit: int = 20,
 ) -> list[AuditEvent]:
-    """The newest events with one of these tags (about one of these subjects, if given)."""
+    """The newest events with one of these tags (about one of these subjects, if given: a list,
+    or a query of ids that the database runs as a subquery)."""
     query = select(AuditEvent).where(AuditEvent.tag.in_(tags))
-    if subject_ids is not None:
+    if isinstance(subject_ids, Select):
+        query = query.where(AuditEvent.subject_id.in_(subject_ids))
+    elif subject_ids is not None:
         if not subject_ids:
             return []
         query = query.where(AuditEvent.subject_id.in_(subject_ids))
     return list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
 
 
-def verify_chain(session: Session, settings: Settings) -> ChainReport:
+VERIFY_BATCH = 5000
+
+
+def verify_chain(
+    session: Session, settings: Settings, *, batch_size: int = VERIFY_BATCH
+) -> ChainReport:
+    """Walk the whole chain in order. Rows are read ``batch_size`` at a time by id (keyset, as
+    plain tuples, never ORM objects kept in the session), so memory stays flat however long the
+    log grows (2 million rows took 3.2 GB when read as one result)."""
     key = chain_key(settings.secret_key.reveal())
     prev_hash = GENESIS
     expected_id = 1
     count = 0
-    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
-        count += 1
-        if event.id != expected_id:
-            return ChainReport(count, event.id, f"row {expected_id} is missing")
-        if event.prev_hash != prev_hash:
-            return ChainReport(count, event.id, "the row does not follow the one before it")
-        computed = _row_hash(
-            key, prev_hash, event.id, event.at, event.tag, event.actor_id, event.subject_id
-        )
-        if computed != event.row_hash:
-            return ChainReport(count, event.id, "the row was changed after it was written")
-        prev_hash = event.row_hash
-        expected_id += 1
-    return ChainReport(count, None, None)
+    after = 0
+    columns = (
+        AuditEvent.id,
+        AuditEvent.at,
+        AuditEvent.tag,
+        AuditEvent.actor_id,
+        AuditEvent.subject_id,
+        AuditEvent.prev_hash,
+        AuditEvent.row_hash,
+    )
+    while True:
+        batch = session.execute(
+            select(*columns).where(AuditEvent.id > after).order_by(AuditEvent.id).limit(batch_size)
+        ).all()
+        if not batch:
+            return ChainReport(count, None, None)
+        for event_id, at, tag, actor_id, subject_id, row_prev_hash, row_hash in batch:
+            count += 1
+            if event_id != expected_id:
+                return ChainReport(count, event_id, f"row {expected_id} is missing")
+            if row_prev_hash != prev_hash:
+                return ChainReport(count, event_id, "the row does not follow the one before it")
+            computed = chained_hash(key, prev_hash, event_id, at, tag, actor_id, subject_id)
+            if computed != row_hash:
+                return ChainReport(count, event_id, "the row was changed after it was written")
+            prev_hash = row_hash
+            expected_id += 1
+        after = batch[-1][0]

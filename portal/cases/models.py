@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Account
@@ -62,6 +62,12 @@ class Case(Base):
     created_by_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[Timestamp]
     status_changed_at: Mapped[Timestamp]
+    stored_bytes: Mapped[int] = mapped_column(
+        BigInteger,
+        default=0,
+        server_default="0",
+        comment="ciphertext bytes of every stored content version of the case (quotas)",
+    )
 
     facilitators: Mapped[list[CaseFacilitator]] = relationship(
         back_populates="case", cascade="all, delete-orphan"
@@ -82,6 +88,9 @@ class CaseFacilitator(Base):
 
     case: Mapped[Case] = relationship(back_populates="facilitators")
     account: Mapped[Account] = relationship()
+
+    # Every facilitator page starts from the cases of one account.
+    __table_args__ = (Index("ix_case_facilitators_account", "account_id", "case_id"),)
 
 
 class CaseKeyGrant(Base):
@@ -153,7 +162,13 @@ class Participant(Base):
         foreign_keys=[case_public_grant_sender_id]
     )
 
-    __table_args__ = (UniqueConstraint("case_id", "account_id"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "account_id"),
+        # An account's participant row (every participant page), not through the case.
+        Index("ix_participants_account", "account_id"),
+        # The facilitator's home: who withdrew lately (few, among every participant ever).
+        Index("ix_participants_withdrawn", "withdrawn_at"),
+    )
 
     @property
     def accepted_formats(self) -> frozenset[Format]:

@@ -6,13 +6,14 @@ else gets NotFound (not Forbidden), so a case id from another case reveals nothi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, false, select
+from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account, Role
-from portal.cases.models import Case, CaseFacilitator, Participant
+from portal.cases.models import Case, CaseCondition, CaseFacilitator, Participant
 from portal.db import utcnow
 from portal.errors import NotFound
 
@@ -27,25 +28,45 @@ def facilitated_case(db: Session, account: Account, case_id: str) -> Case:
     return case
 
 
-def cases_facilitated_by(db: Session, account: Account) -> list[Case]:
-    if account.role is not Role.FACILITATOR:
-        return []
-    return list(
-        db.scalars(
-            select(Case)
-            .join(CaseFacilitator, CaseFacilitator.case_id == Case.id)
-            .where(CaseFacilitator.account_id == account.id)
-            .order_by(Case.created_at.desc())
-            # The cases list counts each case's participants: one query for all, not one each.
-            .options(selectinload(Case.participants))
-        )
+def cases_query(account: Account) -> Select[Case]:
+    """The cases ``account`` facilitates, newest first (none unless a facilitator)."""
+    query = (
+        select(Case)
+        .join(CaseFacilitator, CaseFacilitator.case_id == Case.id)
+        .where(CaseFacilitator.account_id == account.id)
+        .order_by(Case.created_at.desc(), Case.id)
     )
+    return query if account.role is Role.FACILITATOR else query.where(false())
+
+
+def facilitated_ids(account: Account) -> Select[str]:
+    """The ids of those cases, as a subquery for ``IN`` (never loaded into Python)."""
+    return select(CaseFacilitator.case_id).where(CaseFacilitator.account_id == account.id)
+
+
+@dataclass(frozen=True)
+class CaseChoice:
+    """A case as a filter lists it: no participants loaded."""
+
+    id: str
+    reference: str
+    label: str
+    status: CaseCondition
+
+
+def case_choices(db: Session, account: Account) -> list[CaseChoice]:
+    """Every case ``account`` facilitates, newest first, as plain rows (one statement)."""
+    rows = db.execute(
+        cases_query(account).with_only_columns(Case.id, Case.reference, Case.label, Case.status)
+    ).all()
+    return [CaseChoice(*row) for row in rows]
 
 
 def recent_withdrawals(
-    db: Session, account: Account, days: int = 30
+    db: Session, account: Account, days: int = 30, limit: int = 10
 ) -> list[tuple[Case, Participant]]:
-    """Participants in the facilitator's cases who withdrew lately: shown as alerts."""
+    """Participants in the facilitator's cases who withdrew lately, the latest ``limit``: shown
+    as alerts."""
     since = utcnow() - timedelta(days=days)
     rows = db.execute(
         select(Case, Participant)
@@ -53,6 +74,7 @@ def recent_withdrawals(
         .join(CaseFacilitator, CaseFacilitator.case_id == Case.id)
         .where(CaseFacilitator.account_id == account.id, Participant.withdrawn_at > since)
         .order_by(Participant.withdrawn_at.desc())
+        .limit(limit)
     ).all()
     return [(case, participant) for case, participant in rows]
 

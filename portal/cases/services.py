@@ -5,8 +5,9 @@ Never commits."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -321,3 +322,14 @@ def require_participant_action(
     refusal = participant_refusal(case.status, standing_of(participant), action)
     if refusal is not None:
         raise Conflict(refusal)
+
+
+def participant_counts(db: Session, case_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """For each of these cases with participants: (participants added, of whom joined), counted
+    in one statement (the cases list would otherwise load every participant of every case)."""
+    rows = db.execute(
+        select(Participant.case_id, func.count(), func.count(Participant.account_id))
+        .where(Participant.case_id.in_(case_ids))
+        .group_by(Participant.case_id)
+    ).all()
+    return {case_id: (int(added), int(joined)) for case_id, added, joined in rows}

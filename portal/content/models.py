@@ -51,6 +51,8 @@ class ContentObject(Base):
     )
     created_at: Mapped[Timestamp]
 
+    __table_args__ = (Index("ix_content_objects_case", "case_id"),)
+
 
 class ContentVersion(Base):
     __tablename__ = "content_versions"
@@ -124,6 +126,7 @@ class ContentGrant(Base):
             ondelete="CASCADE",
         ),
         Index("ix_content_grants_object", "object_id", "version", "purpose"),
+        Index("ix_content_grants_recipient", "recipient_account_id"),
     )
 
 
@@ -177,3 +180,8 @@ class Draft(Base):
     revises_message_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id"))
     blob: Mapped[Blob]
     updated_at: Mapped[Timestamp]
+
+    __table_args__ = (
+        Index("ix_drafts_case", "case_id"),
+        Index("ix_drafts_account", "account_id"),
+    )

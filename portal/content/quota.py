@@ -9,6 +9,15 @@ declared gigabyte that never arrives does not block a case for the two days befo
 Checks run inside the writing transaction, after the write, and refuse with nothing kept
 (``require_room`` raises, the request rolls back). On PostgreSQL the case row is locked first, so
 two uploads of one case cannot both fit in the same last gigabyte.
+
+Stored versions are never summed: each case keeps a running total (``cases.stored_bytes``),
+changed in the same transaction as the versions by ``count_stored`` with one atomic
+``UPDATE ... SET stored_bytes = stored_bytes + n``, which takes the case row's lock, so
+concurrent writers add up rather than overwrite each other. Starting an upload used to sum every
+version on the service (2 s at 250,000 messages on SQLite, inside the write lock); now it reads
+one row for the case and one small column of the cases table for the service. Drafts and uploads
+in progress are few at any time (bounded by the people writing now, not by history) and are still
+summed.
 """
 
 from __future__ import annotations
@@ -16,17 +25,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from portal.cases.models import Case
-from portal.content.models import (
-    ContentObject,
-    ContentVersion,
-    Draft,
-    HeldChunk,
-    PendingUpload,
-)
+from portal.content.models import Draft, HeldChunk, PendingUpload
 from portal.db import lock_row, utcnow
 from portal.errors import TooLarge
 from portal.settings import Settings
@@ -59,15 +62,7 @@ def usage(db: Session, case_id: str | None, *, besides: PendingUpload | None = N
     def in_case(query: Select[Any], column: InstrumentedAttribute[str]) -> Select[Any]:
         return query if case_id is None else query.where(column == case_id)
 
-    stored = _scalar(
-        db,
-        in_case(
-            select(func.coalesce(func.sum(ContentVersion.ciphertext_size), 0)).join(
-                ContentObject, ContentObject.id == ContentVersion.object_id
-            ),
-            ContentObject.case_id,
-        ),
-    )
+    stored = _scalar(db, in_case(select(func.coalesce(func.sum(Case.stored_bytes), 0)), Case.id))
     drafts = _scalar(
         db,
         in_case(select(func.coalesce(func.sum(func.length(Draft.blob)), 0)), Draft.case_id),
@@ -98,6 +93,18 @@ def usage(db: Session, case_id: str | None, *, besides: PendingUpload | None = N
     if besides is not None and besides.updated_at is not None and besides.updated_at >= cutoff:
         total -= besides.declared_bytes
     return total
+
+
+def count_stored(db: Session, case_id: str, change: int) -> None:
+    """Add ``change`` bytes (negative: removed) to the case's running total of stored versions.
+    Called by whoever stores or deletes content versions, in the same transaction."""
+    if change:
+        db.execute(
+            update(Case)
+            .where(Case.id == case_id)
+            .values(stored_bytes=Case.stored_bytes + change)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def decide_alone(db: Session, case_id: str) -> None:

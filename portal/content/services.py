@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from portal import protocol, wire
 from portal.accounts.models import Account
 from portal.blobstore import ChunkKey
 from portal.cases.models import Case, Participant
-from portal.content import uploads
+from portal.content import quota, uploads
 from portal.content.models import (
     ContentChunk,
     ContentGrant,
@@ -156,6 +156,7 @@ def store_version(db: Session, obj: ContentObject, version: int, upload: Upload)
     )
     db.add(row)
     db.flush()
+    quota.count_stored(db, obj.case_id, upload.ciphertext_size)
     for chunk in upload.chunks:
         db.add(
             ContentChunk(
@@ -200,6 +201,14 @@ def unlisted_held(db: Session, obj: ContentObject, version: int, upload: Upload)
 def delete_versions(db: Session, object_id: str) -> None:
     """Every version of an object, with its chunks and grants, and any upload of a version not
     yet sent (blobs: after the commit)."""
+    removed = db.execute(
+        select(ContentObject.case_id, func.coalesce(func.sum(ContentVersion.ciphertext_size), 0))
+        .join(ContentVersion, ContentVersion.object_id == ContentObject.id)
+        .where(ContentObject.id == object_id)
+        .group_by(ContentObject.case_id)
+    ).first()
+    if removed is not None:
+        quota.count_stored(db, removed[0], -int(removed[1]))
     db.execute(delete(ContentChunk).where(ContentChunk.object_id == object_id))
     db.execute(delete(ContentGrant).where(ContentGrant.object_id == object_id))
     db.execute(delete(ContentVersion).where(ContentVersion.object_id == object_id))

@@ -40,6 +40,7 @@ class Invitation(Base):
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
     participant_id: Mapped[str | None] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE", use_alter=True),
+        index=True,
         comment="the case participant this invitation is for",
     )
     created_at: Mapped[Timestamp]

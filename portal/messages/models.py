@@ -64,7 +64,13 @@ class Message(Base):
     recipient: Mapped[Participant] = relationship(foreign_keys=[recipient_participant_id])
     content_object: Mapped[ContentObject] = relationship(foreign_keys=[object_id])
 
-    __table_args__ = (Index("ix_messages_queue", "case_id", "state", "submitted_at"),)
+    __table_args__ = (
+        # The review queue: ids in order without reading rows (messages/services.review_queue).
+        Index("ix_messages_queue", "case_id", "state", "submitted_at", "id"),
+        # A participant's home: what they wrote, newest first; what was passed on to them.
+        Index("ix_messages_author", "author_participant_id", "submitted_at"),
+        Index("ix_messages_recipient", "recipient_participant_id", "state_changed_at"),
+    )
 
 
 class MessageEvent(Base):
@@ -79,3 +85,5 @@ class MessageEvent(Base):
     at: Mapped[Timestamp]
 
     message: Mapped[Message] = relationship(back_populates="events")
+
+    __table_args__ = (Index("ix_message_events_message", "message_id", "id"),)

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from portal import paging
 from portal.accounts import services as accounts
 from portal.accounts.models import Account
 from portal.audit.services import record
@@ -48,6 +49,7 @@ from portal.messages.states import (
     review_actions,
     transition,
 )
+from portal.paging import Page
 from portal.settings import Settings
 
 ACTION_TAGS = {
@@ -427,29 +429,33 @@ def delete_content(
 # ----------------------------------------------------------------------------- what one sees
 
 
-def letters_by(db: Session, author: Participant) -> list[Message]:
-    """Everything ``author`` sent, newest first."""
-    return list(
-        db.scalars(
-            select(Message)
-            .where(Message.author_participant_id == author.id)
-            .order_by(Message.submitted_at.desc())
-        )
+# A participant's home lists this many of their letters, and of what waits for them, a page.
+HOME_PAGE = 10
+# The review queue shows this many items a page.
+QUEUE_PAGE = 25
+
+
+def letters_by(db: Session, author: Participant, page: int = 1) -> Page[Message]:
+    """What ``author`` sent, newest first, one page of ``HOME_PAGE``."""
+    query = (
+        select(Message)
+        .where(Message.author_participant_id == author.id)
+        .order_by(Message.submitted_at.desc(), Message.id)
     )
+    return paging.scalars_page(db, query, page, HOME_PAGE)
 
 
-def letters_for(db: Session, recipient: Participant) -> list[Message]:
+def letters_for(db: Session, recipient: Participant, page: int = 1) -> Page[Message]:
     """What was released to ``recipient`` (only once approved), latest change first."""
-    return list(
-        db.scalars(
-            select(Message)
-            .where(
-                Message.recipient_participant_id == recipient.id,
-                Message.state.in_(RECIPIENT_GRANT_STATES),
-            )
-            .order_by(Message.state_changed_at.desc())
+    query = (
+        select(Message)
+        .where(
+            Message.recipient_participant_id == recipient.id,
+            Message.state.in_(RECIPIENT_GRANT_STATES),
         )
+        .order_by(Message.state_changed_at.desc(), Message.id)
     )
+    return paging.scalars_page(db, query, page, HOME_PAGE)
 
 
 def waiting_counts(db: Session, case_ids: Sequence[str]) -> dict[str, int]:
@@ -617,26 +623,30 @@ def notice_for(db: Session, recipient_account: Account, message: Message) -> Not
 # ------------------------------------------------------------------------------------ the queue
 
 
-def queue_for(
-    db: Session,
+def _queue_query(
     facilitator: Account,
     *,
     case_id: str | None = None,
     states: frozenset[MessageState] = WAITING_FOR_REVIEW,
     format_: Format | None = None,
-) -> list[Message]:
-    """Items waiting for review across the facilitator's cases, oldest first."""
+) -> Select[Message]:
+    """Items in these states across the facilitator's cases, oldest first."""
     query = (
         select(Message)
         .join(CaseFacilitator, CaseFacilitator.case_id == Message.case_id)
         .where(CaseFacilitator.account_id == facilitator.id, Message.state.in_(states))
-        .order_by(Message.submitted_at)
+        .order_by(Message.submitted_at, Message.id)
     )
     if case_id:
         query = query.where(Message.case_id == case_id)
     if format_ is not None:
         query = query.where(Message.format == format_)
-    return list(db.scalars(query))
+    return query
+
+
+def count_waiting(db: Session, facilitator: Account) -> int:
+    """How many items wait for review (or are being reviewed) in the facilitator's cases."""
+    return paging.count(db, _queue_query(facilitator))
 
 
 @dataclass(frozen=True)
@@ -652,20 +662,25 @@ def review_queue(
     case_id: str | None,
     states: frozenset[MessageState],
     format_: Format | None,
-) -> list[QueueItem]:
-    """The queue page's items, with the name of whoever reviews each one."""
-    items = queue_for(db, facilitator, case_id=case_id, states=states, format_=format_)
-    reviewers = {
-        a.id: a.sign_in_name
-        for a in accounts.accounts_with_ids(db, (m.claimed_by_id for m in items if m.claimed_by_id))
-    }
-    return [
-        QueueItem(
+    page: int = 1,
+) -> Page[QueueItem]:
+    """One page of the queue, with the name of whoever reviews each item (four statements).
+
+    The page's ids are chosen first, from the index alone (ix_messages_queue holds case, state,
+    time and id: a facilitator's thousands of items are sorted without reading one row), then
+    only those rows are read."""
+    query = _queue_query(facilitator, case_id=case_id, states=states, format_=format_)
+    ids = paging.scalars_page(db, query.with_only_columns(Message.id), page, QUEUE_PAGE)
+    by_id = {m.id: m for m in db.scalars(select(Message).where(Message.id.in_(ids.items)))}
+    found = ids.with_items([by_id[i] for i in ids.items if i in by_id])
+    claimed = {m.claimed_by_id for m in found.items if m.claimed_by_id}
+    reviewers = {a.id: a.sign_in_name for a in accounts.accounts_with_ids(db, claimed)}
+    return found.map(
+        lambda m: QueueItem(
             m,
             reviewers.get(m.claimed_by_id or "") if m.state is MessageState.IN_REVIEW else None,
         )
-        for m in items
-    ]
+    )
 
 
 def claim(db: Session, settings: Settings, facilitator: Account, message: Message) -> None:

@@ -6,18 +6,24 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from portal import paging
 from portal.accounts import services as accounts
 from portal.accounts.models import Account
 from portal.audit.services import events_about
 from portal.cases import policy as case_policy
+from portal.cases import services as cases
 from portal.cases.models import Case, Participant
 from portal.invitations import services as invitations
 from portal.messages import labels
 from portal.messages import services as messages
+from portal.paging import Page
 
 
-def participant_home(db: Session, account: Account) -> dict[str, Any] | None:
-    """A participant's home: their letters, what waits for them, whether they can write."""
+def participant_home(
+    db: Session, account: Account, *, page: int = 1, waiting_page: int = 1
+) -> dict[str, Any] | None:
+    """A participant's home: a page of their letters, a page of what waits for them, and
+    whether they can write."""
     participant = case_policy.participation(db, account)
     if participant is None:
         return None
@@ -29,47 +35,51 @@ def participant_home(db: Session, account: Account) -> dict[str, Any] | None:
             "withdrawn": participant.withdrawn_at is not None,
         },
         "case_status": case.status.value,
-        "letters": [
-            {
+        "letters": messages.letters_by(db, participant, page).map(
+            lambda m: {
                 "id": m.id,
                 "state_label": labels.author_label(m.state, may_see_opened=m.author_may_see_opened),
                 "submitted_text": m.submitted_at.strftime("%d %b %Y"),
             }
-            for m in messages.letters_by(db, participant)
-        ],
+        ),
         # Only a neutral notice for each: never what it is, how long, or who wrote it.
-        "waiting": [
-            {"id": m.id, "words": labels.FOR_RECIPIENT[m.state]}
-            for m in messages.letters_for(db, participant)
-        ],
+        "waiting": messages.letters_for(db, participant, waiting_page).map(
+            lambda m: {"id": m.id, "words": labels.FOR_RECIPIENT[m.state]}
+        ),
         "can_write": why_not is None,
         "why_not": why_not,
     }
 
 
 def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
+    """Counted in SQL; the withdrawals shown are the latest few."""
     return {
-        "queue_count": len(messages.queue_for(db, account)),
+        "queue_count": messages.count_waiting(db, account),
         "withdrawals": case_policy.recent_withdrawals(db, account),
     }
 
 
-def case_rows(db: Session, facilitator: Account) -> list[dict[str, Any]]:
-    """The facilitator's cases, newest first, with how many letters wait in each."""
-    cases = case_policy.cases_facilitated_by(db, facilitator)
-    waiting = messages.waiting_counts(db, [c.id for c in cases])
-    return [
-        {
+CASES_PAGE = 50
+
+
+def case_rows(db: Session, facilitator: Account, page: int = 1) -> Page[dict[str, Any]]:
+    """A page of the facilitator's cases, newest first, with how many participants each has
+    (and how many joined) and how many letters wait: four statements, whatever the page."""
+    found = paging.scalars_page(db, case_policy.cases_query(facilitator), page, CASES_PAGE)
+    ids = [c.id for c in found.items]
+    people = cases.participant_counts(db, ids)
+    waiting = messages.waiting_counts(db, ids)
+    return found.map(
+        lambda case: {
             "id": case.id,
             "reference": case.reference,
             "label": case.label,
             "status": case.status.value,
-            "joined": sum(1 for p in case.participants if p.account_id is not None),
-            "participants": len(case.participants),
+            "joined": people.get(case.id, (0, 0))[1],
+            "participants": people.get(case.id, (0, 0))[0],
             "waiting": waiting.get(case.id, 0),
         }
-        for case in cases
-    ]
+    )
 
 
 def participants_with_invitations(db: Session, case: Case) -> list[tuple[Participant, bool]]:
@@ -77,26 +87,30 @@ def participants_with_invitations(db: Session, case: Case) -> list[tuple[Partici
     return [(p, invitations.pending_invitation(db, p) is not None) for p in case.participants]
 
 
-def case_audit(db: Session, case: Case) -> list[dict[str, Any]]:
-    """The audit trail of a case, its participants and its letters, oldest first, in words."""
+AUDIT_PAGE = 50
+
+
+def case_audit(db: Session, case: Case, page: int = 1) -> Page[dict[str, Any]]:
+    """A page of the audit trail of a case, its participants and its letters, oldest first, in
+    words. The case's ids are few (its letters, its participants); the events are counted and
+    cut into pages by the database (ix_audit_events_subject)."""
     participant_ids = [p.id for p in case.participants]
     message_ids = messages.message_ids_in(db, case)
-    events = events_about(db, [case.id, *participant_ids, *message_ids])
-    names = _actor_names(db, case, {e.actor_id for e in events if e.actor_id})
+    events = events_about(db, [case.id, *participant_ids, *message_ids], page, AUDIT_PAGE)
+    names = _actor_names(db, case, {e.actor_id for e in events.items if e.actor_id})
     kinds = {
         case.id: "Case",
         **dict.fromkeys(participant_ids, "Participant"),
         **dict.fromkeys(message_ids, "Letter"),
     }
-    return [
-        {
+    return events.map(
+        lambda event: {
             "at": event.at,
             "label": event.tag.replace(":", " ").replace("-", " ").capitalize(),
             "actor": names.get(event.actor_id or "", "The portal"),
             "subject": _subject_label(kinds, event.subject_id),
         }
-        for event in events
-    ]
+    )
 
 
 def _subject_label(kinds: dict[str, str], subject_id: str | None) -> str:

@@ -14,6 +14,7 @@ from portal.accounts.models import Role
 from portal.cases import policy as case_policy
 from portal.cases.models import Case, Participant
 from portal.errors import BadInput
+from portal.paging import page_number
 from portal.trust import services as trust
 from portal.web import Access, Ctx, endpoint
 from portal.workspace import security_events, services
@@ -32,7 +33,12 @@ def _case(ctx: Ctx) -> Case:
 def home(ctx: Ctx) -> Response:
     me = ctx.require_account()
     if me.role is Role.PARTICIPANT:
-        context = services.participant_home(ctx.db, me)
+        context = services.participant_home(
+            ctx.db,
+            me,
+            page=page_number(ctx.query("page")),
+            waiting_page=page_number(ctx.query("waiting")),
+        )
         if context is not None:
             return ctx.render("participant/home.html", **context)
     if me.role is Role.FACILITATOR:
@@ -82,7 +88,8 @@ def api_security_event(ctx: Ctx) -> Response:
 
 @endpoint(roles=FACILITATOR)
 def cases_page(ctx: Ctx) -> Response:
-    return ctx.render("cases/list.html", cases=services.case_rows(ctx.db, ctx.require_account()))
+    cases = services.case_rows(ctx.db, ctx.require_account(), page_number(ctx.query("page")))
+    return ctx.render("cases/list.html", cases=cases)
 
 
 @endpoint(roles=FACILITATOR)
@@ -95,7 +102,8 @@ def case_page(ctx: Ctx) -> Response:
 @endpoint(roles=FACILITATOR)
 def case_audit_page(ctx: Ctx) -> Response:
     case = _case(ctx)
-    return ctx.render("cases/audit.html", case=case, events=services.case_audit(ctx.db, case))
+    events = services.case_audit(ctx.db, case, page_number(ctx.query("page")))
+    return ctx.render("cases/audit.html", case=case, events=events)
 
 
 def participant_json(participant: Participant, *, invitation_pending: bool) -> dict[str, Any]:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import inspect, text
 
 import portal.models  # noqa: F401  (registers every table on Base)
-from portal.db import Base, downgrade, make_engine, upgrade
+from portal.db import Base, downgrade, make_engine, make_session_factory, upgrade
+from portal.demo_scale import Scale, seed_scale
+from portal.settings import Settings
+from tests.support.env import portal_env
 
 
 def test_migrations_build_exactly_the_models(empty_database_url: str) -> None:
@@ -155,3 +160,49 @@ def test_trust_anchor_revision_keeps_what_was_there_and_goes_down_again(
     finally:
         engine.dispose()
     upgrade(empty_database_url)
+
+
+def test_pages_revision_counts_what_each_case_stores_and_goes_down_again(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """0006 on a service that already stores content: each case's running total starts as the
+    sum of its versions; down again, the total and the indexes go, and up again they return."""
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    settings = Settings.from_env(
+        portal_env(data_dir=tmp_path, database_url=empty_database_url, base_url="http://t")
+    )
+    summed = text(
+        "SELECT o.case_id, SUM(v.ciphertext_size) FROM content_versions v"
+        " JOIN content_objects o ON o.id = v.object_id GROUP BY o.case_id"
+    )
+    try:
+        with make_session_factory(engine)() as db:
+            seed_scale(db, settings, Scale(cases=3, messages=30), "password")
+            db.commit()
+        every_row = text(
+            "SELECT (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM message_events),"
+            " (SELECT COUNT(*) FROM participants), (SELECT COUNT(*) FROM content_objects)"
+        )
+        with engine.connect() as connection:
+            expected = {str(case): int(size) for case, size in connection.execute(summed)}
+            before = tuple(connection.execute(every_row).one())
+        assert len(expected) == 3
+        downgrade(empty_database_url, "0005")
+        assert "stored_bytes" not in {c["name"] for c in inspect(engine).get_columns("cases")}
+        assert "ix_audit_events_subject" not in {
+            i["name"] for i in inspect(engine).get_indexes("audit_events")
+        }
+        upgrade(empty_database_url)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, stored_bytes FROM cases"))
+            totals = {str(case): int(size) for case, size in rows}
+            after = tuple(connection.execute(every_row).one())
+        assert totals == expected
+        # Nothing went with the rebuilt indexes (a SQLite table rebuild would cascade).
+        assert after == before
+        assert "ix_audit_events_subject" in {
+            i["name"] for i in inspect(engine).get_indexes("audit_events")
+        }
+    finally:
+        engine.dispose()

@@ -62,3 +62,39 @@ def test_rows_hold_ids_and_tags_only(db_session: Session, settings: Settings) ->
         "account:signed-in",
         "account:signed-out",
     ]
+
+
+def _nine_events(db: Session, settings: Settings) -> list[AuditEvent]:
+    return [
+        *_three_events(db, settings),
+        *_three_events(db, settings),
+        *_three_events(db, settings),
+    ]
+
+
+def test_chain_read_in_batches_verifies_every_row(db_session: Session, settings: Settings) -> None:
+    _nine_events(db_session, settings)
+    report = verify_chain(db_session, settings, batch_size=2)
+    assert report.ok
+    assert report.rows == 9
+
+
+def test_edit_in_a_later_batch_is_detected(db_session: Session, settings: Settings) -> None:
+    events = _nine_events(db_session, settings)
+    events[5].subject_id = "c" * 36
+    db_session.flush()
+    report = verify_chain(db_session, settings, batch_size=2)
+    assert report.first_bad_id == events[5].id
+    assert report.problem == "the row was changed after it was written"
+
+
+def test_row_removed_at_a_batch_boundary_is_detected(
+    db_session: Session, settings: Settings
+) -> None:
+    """Rows 1-2 and 3-4 are whole batches: row 5 missing shows as the next batch starting at 6."""
+    events = _nine_events(db_session, settings)
+    db_session.delete(events[4])
+    db_session.flush()
+    report = verify_chain(db_session, settings, batch_size=2)
+    assert report.first_bad_id == events[5].id
+    assert report.problem == "row 5 is missing"

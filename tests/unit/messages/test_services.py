@@ -130,8 +130,8 @@ def test_the_recipient_sees_only_what_was_released_to_them(db_session: Session) 
     rows.message(db_session, author, recipient, S.IN_REVIEW)
     released = rows.message(db_session, author, recipient, S.AWAITING_RECIPIENT)
 
-    assert services.letters_for(db_session, recipient) == [released]
-    assert len(services.letters_by(db_session, author)) == 2
+    assert services.letters_for(db_session, recipient).items == [released]
+    assert services.letters_by(db_session, author).total == 2
 
 
 def test_why_cannot_write_gives_the_sentence(db_session: Session) -> None:
@@ -154,7 +154,7 @@ def test_the_queue_names_who_reviews_each_letter(db_session: Session, settings: 
         db_session, facilitator, case_id=None, states=WAITING_FOR_REVIEW, format_=None
     )
 
-    names = {item.message.id: item.claimed_by_name for item in items}
+    names = {item.message.id: item.claimed_by_name for item in items.items}
     assert names == {waiting.id: None, reviewed.id: facilitator.sign_in_name}
     assert services.waiting_counts(db_session, [case.id]) == {case.id: 2}
 

@@ -1,0 +1,71 @@
+"""Counting the SQL statements one request runs, in process (tests/http/test_pages_at_scale.py
+and bench/pages.py).
+
+``counting(app)`` wraps the ASGI app: each request runs with a counter in a context variable,
+which Starlette carries into the worker thread a sync endpoint runs in; a listener on every
+engine counts a statement only when that variable is set. So the periodic jobs the app starts
+(a task of their own, begun before any request) are never counted with a page.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, event
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+
+@dataclass
+class Counter:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+_CURRENT: contextvars.ContextVar[Counter | None] = contextvars.ContextVar(
+    "statements_counter", default=None
+)
+
+
+class Counting:
+    """The app, with the statements of the last request kept in ``last``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.last = Counter()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        counter = Counter()
+        token = _CURRENT.set(counter)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _CURRENT.reset(token)
+            self.last = counter
+
+
+def _count(
+    _conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+) -> None:
+    counter = _CURRENT.get()
+    if counter is not None:
+        counter.statements.append(statement)
+
+
+@contextmanager
+def counting_statements() -> Iterator[None]:
+    """While inside, statements run for a request of a ``Counting`` app are counted."""
+    event.listen(Engine, "before_cursor_execute", _count)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "before_cursor_execute", _count)

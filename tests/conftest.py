@@ -7,6 +7,7 @@ Markers say what a test needs (registered here, next to the code that applies th
                     only on a test that starts a server of its own), so ``-m "not postgres"``
                     never starts one
     both_databases  a browser test that runs on PostgreSQL too (one whole journey has it)
+    sqlite_only     a test of something only SQLite has (its one write lock)
     s3              keeps blobs in moto's S3 server; given here to the S3 variant of every test
                     that asks for ``blob_store_env`` and to tests that use ``s3_server``
 Databases (a test that asks for one runs on SQLite and on PostgreSQL; a browser test on SQLite
@@ -94,6 +95,7 @@ MARKERS = {
     "browser": "drives headless Chromium against a live portal",
     "postgres": "runs against PostgreSQL (given by tests/conftest.py to database tests)",
     "both_databases": "a browser test that runs on PostgreSQL too, not only on SQLite",
+    "sqlite_only": "a test of something only SQLite has (its one write lock), run on SQLite alone",
     "s3": "keeps blobs in moto's S3 server (given by tests/conftest.py)",
 }
 # A test that uses one of these, directly or through another fixture, is generated once per
@@ -126,6 +128,8 @@ def database_backends(test: pytest.Function) -> tuple[Backend, ...]:
     with the database, which the unit and HTTP tests cover on both. One whole journey, marked
     ``both_databases``, still runs on PostgreSQL, to show the live server works there too.
     """
+    if test.get_closest_marker("sqlite_only") is not None:
+        return ("sqlite",)
     browser = test.get_closest_marker("browser") is not None
     both = test.get_closest_marker("both_databases") is not None
     if both and not browser:

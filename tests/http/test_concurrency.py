@@ -69,14 +69,13 @@ def test_concurrent_wrong_sign_ins_for_one_name_stay_within_the_limit(
     assert statuses.count(401) <= 5, statuses
 
 
+@pytest.mark.sqlite_only  # PostgreSQL has no database-wide write lock: writers lock only rows
 def test_pages_answer_while_writers_queue_for_the_database(
     portal: Portal, client: TestClient, db_engine: Engine
 ) -> None:
     """50 writing requests wait for SQLite's write lock; a page that only reads still answers
     at once. Queued writers hold at most WRITERS_PER_PROCESS request threads and connections
     (had they taken all 40 threads, the page would wait for one as long as they wait)."""
-    if db_engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's one write lock; PostgreSQL writers lock only their rows")
     person = portal.person(Role.FACILITATOR)
     token = person.csrf()
     client.cookies = person.jar

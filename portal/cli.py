@@ -232,7 +232,7 @@ def cmd_seed_scale(args: argparse.Namespace) -> int:
 
     settings = _settings()
     upgrade(settings.database_url)
-    password = args.password or _new_password()
+    password = args.password
     scale = Scale(cases=args.cases, messages=args.messages, years=args.years, seed=args.seed)
     started = time.monotonic()
     engine = make_engine(settings.database_url)
@@ -248,15 +248,8 @@ def cmd_seed_scale(args: argparse.Namespace) -> int:
         print(json.dumps({**seeded.__dict__, "seconds": round(seconds, 1)}))
         return 0
     print(f"Seeded in {seconds:.0f} s: " + ", ".join(f"{n} {t}" for t, n in seeded.rows.items()))
-    print(f"Every account's password: {password}")
     print(f"A facilitator: {seeded.facilitator_name!r}; a participant: {seeded.participant_name!r}")
     return 0
-
-
-def _new_password() -> str:
-    from portal.browser_steps import new_password
-
-    return new_password()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -306,7 +299,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     seed.add_argument("--messages", type=int, default=250_000)
     seed.add_argument("--years", type=float, default=3.0)
     seed.add_argument("--seed", type=int, default=1, help="the same seed seeds the same service")
-    seed.add_argument("--password", default=None, help="default: a new one, printed")
+    # Given, never made up and printed: a password does not belong in a terminal's scrollback.
+    seed.add_argument(
+        "--password", required=True, help="the one password every seeded account signs in with"
+    )
     seed.add_argument("--json", action="store_true", help="print what was seeded as JSON")
     seed.set_defaults(run=cmd_seed_scale)
     args = parser.parse_args(argv)

@@ -1,20 +1,15 @@
 // Uploading the sealed chunks of a message version (docs/api-media.md, "Uploading").
 //
 //   const up = new Uploader({ objectId, version, onProgress, onWaiting });
-//   const { held } = await up.start(totalBytes);   // quotas are checked here: a 413 sentence
-//                                                  // is shown before any chunk is sent
+//   const { held } = await up.start(totalBytes);   // quotas checked here: a 413 sentence first
 //   await up.send(chunks());                        // an (async) iterable of sealed chunks
 //   ...or up.cancel()                               // stops, and DELETEs what was uploaded
 //
-// `chunks()` is usually an async generator that seals the next chunk only when asked, so that
-// 2 or 3 PUTs are in flight while the next chunks are being encrypted, and at most that many
-// batches are held in memory. Held chunks (already on the server: resume) are left out by the
-// caller, who counts their bytes with `alreadySent()`.
-//
-// Each PUT carries up to BATCH_CHUNKS consecutive chunks of one part, with their sizes and
-// hashes in the X-Chunks header (docs/api-media.md, "Several chunks in one PUT"): the server's
-// cost per request (authorising, recording) is then paid once for several chunks. A chunk
-// without a hash goes alone, as a plain one-chunk PUT.
+// `chunks()` is usually an async generator sealing the next chunk only when asked, so 2 or 3
+// PUTs are in flight while the next chunks are encrypted, and at most that many batches are in
+// memory. Held chunks (resume) are left out by the caller, who counts them with `alreadySent()`.
+// Each PUT carries up to BATCH_CHUNKS consecutive chunks of one part, sizes and hashes in the
+// X-Chunks header (upload-wire.js), so the server's cost per request is paid once for several.
 //
 // A PUT that fails because the network is gone (or the server is briefly unavailable) is tried
 // again with a growing pause, for as long as it takes: sending goes on by itself once the
@@ -23,6 +18,9 @@
 
 import { ApiError, NETWORK_MESSAGE } from "../lib/errors.js";
 import { csrfToken, deleteJSON, getJSON, postJSON } from "../lib/http.js";
+import { hashText, heldAsSent, heldMap, putRefusal, uploadUrl } from "./upload-wire.js";
+
+export { hashText, heldMap };
 
 // Words for sizes and times live in amounts.js; pages that send import them from here too.
 export { formatBytes, formatClock, formatDuration, formatTimeLeft } from "./amounts.js";
@@ -40,24 +38,6 @@ export class UploadCancelled extends Error {
     super("Sending was stopped.");
     this.name = "UploadCancelled";
   }
-}
-
-function uploadUrl(objectId, version) {
-  return `/api/uploads/${encodeURIComponent(objectId)}/${encodeURIComponent(version)}`;
-}
-
-/** "part/index" -> the server's record of a held chunk. */
-export function heldMap(held) {
-  const map = new Map();
-  for (const row of Array.isArray(held) ? held : []) map.set(`${row.part}/${row.index}`, row);
-  return map;
-}
-
-/** A chunk's hash as the X-Chunks header and the server's answers spell it: base64url. */
-export function hashText(hash) {
-  let binary = "";
-  for (const byte of hash) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 function sleep(ms, signal) {
@@ -316,26 +296,4 @@ export class Uploader {
       // Offline or already gone: uploads never submitted expire on the server by themselves.
     }
   }
-}
-
-/** Whether the server's answer holds exactly the chunks sent (sizes, and hashes if listed). */
-function heldAsSent(chunks, answer, listed) {
-  if (!listed) {
-    return !(answer && typeof answer.size === "number" && answer.size !== chunks[0].data.length);
-  }
-  const rows = answer && Array.isArray(answer.chunks) ? answer.chunks : [];
-  return rows.length === chunks.length && chunks.every((chunk, i) =>
-    rows[i].part === chunk.part && rows[i].index === chunk.index &&
-    rows[i].size === chunk.data.length && rows[i].hash === hashText(chunk.hash));
-}
-
-function putRefusal(status) {
-  if (status === 413) return "Your message is larger than the portal accepts. Nothing was sent.";
-  if (status === 409) {
-    return "The portal already holds a different copy of part of this message. Please start sending again.";
-  }
-  if (status === 404 || status === 401 || status === 403) {
-    return "Sending could not go on: you may have been signed out. Please sign in again. Nothing is lost.";
-  }
-  return "Something went wrong while sending. Please try again in a moment.";
 }

@@ -22,15 +22,12 @@ clients' own time is in the figures.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import multiprocessing
 import statistics
 import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from multiprocessing import Queue
 from pathlib import Path
 
@@ -44,21 +41,10 @@ from portal.db import make_engine, upgrade
 from portal.settings import Settings
 from tests.factories import Person, Portal
 from tests.support.live_server import LiveServer, start_live_server
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import throwaway_database
 
 PAGES = ("/account", "/home", "/api/session/status")
 READERS = 4
-
-
-@contextlib.contextmanager
-def database(kind: str, folder: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{folder / 'data' / 'portal.sqlite3'}"
-        return
-    with PostgresServer() as server:
-        name = "bench_" + uuid.uuid4().hex[:8]
-        server.create_database(name)
-        yield server.url(name)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -155,7 +141,7 @@ def measure(
 
 
 def run(kind: str, seconds: float, signins: int, people: int, workers: int) -> None:
-    with tempfile.TemporaryDirectory() as temp, database(kind, Path(temp)) as url:
+    with tempfile.TemporaryDirectory() as temp, throwaway_database(kind, Path(temp)) as url:
         data_dir = Path(temp) / "data"
         data_dir.mkdir()
         upgrade(url)

@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +48,7 @@ from tests.cases_world import CaseWorld  # noqa: E402
 from tests.factories import Portal  # noqa: E402
 from tests.support.live_server import LiveServer, start_live_server  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
-from tests.support.postgres import PostgresServer  # noqa: E402
+from tests.support.postgres import throwaway_database  # noqa: E402
 
 
 def serve_hello(port: int, workers: int) -> None:
@@ -135,17 +134,6 @@ def wrk(url: str, *, seconds: int, cookie: str | None = None) -> Load:
     return Load(rps, p50, p99, errors)
 
 
-@contextlib.contextmanager
-def database(kind: str, folder: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{folder / 'data' / 'portal.sqlite3'}"
-        return
-    with PostgresServer() as server:
-        name = "bench_" + uuid.uuid4().hex[:8]
-        server.create_database(name)
-        yield server.url(name)
-
-
 def portal_server(data_dir: Path, database_url: str, workers: int) -> LiveServer:
     return start_live_server(
         data_dir=data_dir,
@@ -181,7 +169,7 @@ PATHS = (
 
 
 def run(kind: str, workers_list: list[int], seconds: int, letters: int) -> None:
-    with tempfile.TemporaryDirectory() as temp, database(kind, Path(temp)) as url:
+    with tempfile.TemporaryDirectory() as temp, throwaway_database(kind, Path(temp)) as url:
         data_dir = Path(temp) / "data"
         data_dir.mkdir()
         upgrade(url)

@@ -10,12 +10,14 @@ When the tests run as root, the server runs as the ``postgres`` OS user: ``initd
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -257,3 +259,16 @@ def _server_owner() -> pwd.struct_passwd | None:
             "running as root, but there is no 'postgres' OS user to run the test server as"
             " (Debian's postgresql package creates it: run ./scripts/install.sh)"
         ) from None
+
+
+@contextlib.contextmanager
+def throwaway_database(kind: str, folder: Path) -> Iterator[str]:
+    """The URL of an empty database for a benchmark run: SQLite in ``folder``'s data folder, or
+    a fresh database on a throwaway PostgreSQL server that lives as long as the ``with``."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'data' / 'portal.sqlite3'}"
+        return
+    with PostgresServer() as server:
+        name = "bench_" + uuid.uuid4().hex[:8]
+        server.create_database(name)
+        yield server.url(name)

@@ -3,7 +3,9 @@ parse, authorise, call one service, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import Any, TypeVar
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -75,6 +77,15 @@ def _new_password_keys(ctx: Ctx) -> services.NewPasswordKeys:
         auth_key=f.binary("auth_key", length=KEY),
         bundle=f.binary("bundle", length=BUNDLE),
     )
+
+
+T = TypeVar("T")
+
+
+def _with_hasher(ctx: Ctx, work: Callable[..., T], *args: Any) -> Callable[[], T]:
+    """``work`` (run between two transactions, in the hashing slots) with the app's hasher and
+    the dummy verifier bound: a name that does not exist costs the same time as one that does."""
+    return partial(work, ctx.state.auth_hasher, ctx.state.dummy_verifier, *args)
 
 
 # --------------------------------------------------------------------------------------- pages
@@ -213,13 +224,7 @@ def api_sign_in(ctx: Ctx) -> Response | AfterHashing[bool]:
     auth_key = ctx.fields.binary("auth_key", length=KEY)
     attempt = services.begin_attempt(ctx.db, ctx.settings, name, ctx.client_address)
     return ctx.after_hashing(
-        partial(
-            services.key_matches,
-            ctx.state.auth_hasher,
-            ctx.state.dummy_verifier,
-            attempt,
-            auth_key,
-        ),
+        _with_hasher(ctx, services.key_matches, attempt, auth_key),
         partial(_signed_in, attempt),
     )
 
@@ -293,14 +298,7 @@ def api_change_password(ctx: Ctx) -> Response | AfterHashing[Hashed]:
     services.check_kdf_params(ctx.settings, new.ops, new.mem)
     attempt = services.begin_attempt(ctx.db, ctx.settings, me.sign_in_name, ctx.client_address)
     return ctx.after_hashing(
-        partial(
-            services.hash_new_password,
-            ctx.state.auth_hasher,
-            ctx.state.dummy_verifier,
-            attempt,
-            current_auth_key,
-            new.auth_key,
-        ),
+        _with_hasher(ctx, services.hash_new_password, attempt, current_auth_key, new.auth_key),
         partial(_password_changed, attempt, new),
     )
 
@@ -331,13 +329,7 @@ def api_recovery_start(ctx: Ctx) -> Response | AfterHashing[bool]:
     recovery_auth = ctx.fields.binary("recovery_auth", length=KEY)
     attempt = services.begin_attempt(ctx.db, ctx.settings, name, ctx.client_address, recovery=True)
     return ctx.after_hashing(
-        partial(
-            services.key_matches,
-            ctx.state.auth_hasher,
-            ctx.state.dummy_verifier,
-            attempt,
-            recovery_auth,
-        ),
+        _with_hasher(ctx, services.key_matches, attempt, recovery_auth),
         partial(_recovery_started, attempt),
     )
 
@@ -364,14 +356,8 @@ def api_recovery_complete(ctx: Ctx) -> Response | AfterHashing[Hashed]:
     services.check_kdf_params(ctx.settings, new.ops, new.mem)
     attempt = services.begin_attempt(ctx.db, ctx.settings, name, ctx.client_address, recovery=True)
     return ctx.after_hashing(
-        partial(
-            services.hash_new_password,
-            ctx.state.auth_hasher,
-            ctx.state.dummy_verifier,
-            attempt,
-            recovery_auth,
-            new.auth_key,
-            new_recovery_auth,
+        _with_hasher(
+            ctx, services.hash_new_password, attempt, recovery_auth, new.auth_key, new_recovery_auth
         ),
         partial(_recovered, attempt, new, new_recovery_bundle),
     )

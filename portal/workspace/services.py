@@ -16,6 +16,7 @@ from portal.cases.models import Case, Participant
 from portal.invitations import services as invitations
 from portal.messages import labels
 from portal.messages import services as messages
+from portal.messages.composing import NOT_SET_UP
 from portal.paging import Page
 
 
@@ -48,13 +49,18 @@ def participant_home(
         ),
         "can_write": why_not is None,
         "why_not": why_not,
+        # They can write, but sending waits for a facilitator's browser (the case key).
+        "setting_up": why_not is None and participant.case_public_grant is None,
+        "not_set_up": NOT_SET_UP,
     }
 
 
 def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
-    """Counted in SQL; the withdrawals shown are the latest few."""
+    """Counted in SQL; the withdrawals and the cases waiting for a key hand-over shown are the
+    first few."""
     return {
         "queue_count": messages.count_waiting(db, account),
+        "handovers": case_policy.awaiting_case_key(db, account),
         "withdrawals": case_policy.recent_withdrawals(db, account),
     }
 

@@ -103,6 +103,8 @@ def awaiting_case_key(db: Session, account: Account, limit: int = 10) -> KeyHand
     the rows for which the case's state machine offers GIVE_CASE_KEY (cases/states.py:
     joined, not withdrawn, no grant yet, the case not closed), as the database sees them.
     Two statements whatever the number of cases."""
+    if account.role is not Role.FACILITATOR:
+        return KeyHandovers([], 0)
     waiting = (
         select(Participant.case_id, Participant.joined_at)
         .join(Case, Case.id == Participant.case_id)
@@ -115,8 +117,6 @@ def awaiting_case_key(db: Session, account: Account, limit: int = 10) -> KeyHand
         )
         .subquery()
     )
-    if account.role is not Role.FACILITATOR:
-        return KeyHandovers([], 0)
     people = db.scalar(select(func.count()).select_from(waiting)) or 0
     if not people:
         return KeyHandovers([], 0)

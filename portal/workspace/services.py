@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from portal import paging
+from portal import local_time, paging
 from portal.accounts import services as accounts
 from portal.accounts.models import Account
 from portal.audit.services import events_about
@@ -40,7 +40,7 @@ def participant_home(
             lambda m: {
                 "id": m.id,
                 "state_label": labels.author_label(m.state, may_see_opened=m.author_may_see_opened),
-                "submitted_text": m.submitted_at.strftime("%d %b %Y"),
+                "submitted_text": local_time.short_day(m.submitted_at),
             }
         ),
         # Only a neutral notice for each: never what it is, how long, or who wrote it.

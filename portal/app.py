@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal import maintenance
+from portal import local_time, maintenance
 from portal.accounts.hashing import DummyVerifier, HashingSlots, make_hasher
 from portal.blobstore import open_blob_store
 from portal.db import make_engine, make_session_factory
@@ -40,6 +40,7 @@ log = logging.getLogger("portal.app")
 
 def create_app(settings: Settings) -> Starlette:
     configure_logging(settings)
+    local_time.use(local_time.zone_named(settings.time_zone))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

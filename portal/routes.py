@@ -116,12 +116,6 @@ def routes() -> list[BaseRoute]:
         # Staff
         Route("/staff/invitations", invitations.invitations, name="invitations"),
         Route(
-            "/staff/invitations",
-            invitations.create_invitation,
-            methods=["POST"],
-            name="create_invitation",
-        ),
-        Route(
             "/staff/invitations/{invitation_id}/revoke",
             invitations.revoke_invitation,
             methods=["POST"],
@@ -164,12 +158,6 @@ def routes() -> list[BaseRoute]:
             case_actions.api_add_participant,
             methods=["POST"],
             name="api_add_participant",
-        ),
-        Route(
-            "/api/cases/{case_id}/participants/{participant_id}/invitation",
-            case_actions.api_invite_participant,
-            methods=["POST"],
-            name="api_invite_participant",
         ),
         Route(
             "/api/cases/{case_id}/participants/{participant_id}/consent",

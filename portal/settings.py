@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from portal import local_time
+
 AuthHashProfile = Literal["production", "test"]
 BlobStoreKind = Literal["filesystem", "s3"]
 GIB = 1024**3
@@ -74,6 +76,8 @@ class Settings:
     # several server processes can share (docs/operator.md). See S3Settings.
     blob_store: BlobStoreKind = "filesystem"
     s3: S3Settings | None = None
+    # The zone every date and time on a page is shown in (portal/local_time.py).
+    time_zone: str = "Europe/London"
 
     @property
     def secure_cookies(self) -> bool:
@@ -137,6 +141,7 @@ class Settings:
             trusted_proxies=reader.text("TRUSTED_PROXIES", ""),
             blob_store=blob_store,
             s3=S3Settings.from_reader(reader) if blob_store == "s3" else None,
+            time_zone=reader.time_zone("TIME_ZONE", "Europe/London"),
         )
 
 
@@ -215,6 +220,16 @@ class _Reader:
     ) -> AuthHashProfile:
         value = self.one_of(name, default, allowed)
         return "test" if value == "test" else "production"
+
+    def time_zone(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        try:
+            local_time.zone_named(value)
+        except ValueError:
+            raise SettingsError(
+                f"PORTAL_{name} must be a time zone name such as Europe/London, not {value!r}"
+            ) from None
+        return value
 
     def one_of(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
         value = self.text(name, default)

@@ -37,7 +37,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from portal import protocol
+from portal import local_time, protocol
 from portal.accounts import sessions as account_sessions
 from portal.accounts.hashing import DummyVerifier, HashingSlots
 from portal.accounts.models import Account, Role
@@ -103,12 +103,14 @@ def app_state(request: Request) -> AppState:
 
 
 def make_jinja(templates_dir: str) -> Environment:
-    return Environment(
+    jinja = Environment(
         loader=FileSystemLoader(templates_dir),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    local_time.install(jinja.filters, jinja.globals)
+    return jinja
 
 
 class Access(Enum):

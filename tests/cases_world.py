@@ -65,6 +65,7 @@ class CaseWorld:
     harmed: Person
     responsible: Person
     participant_ids: dict[str, str] = field(default_factory=dict)  # account id -> participant id
+    reference: str = ""
 
     # -- building ---------------------------------------------------------------------------
 
@@ -78,6 +79,7 @@ class CaseWorld:
         facilitator = facilitator or portal.person(Role.FACILITATOR)
         case_id = str(uuid.uuid4())
         case_sk, case_pk = protocol.generate_identity()
+        reference = f"RJ-{next(_references):04d}"
         grant = protocol.make_case_grant(
             facilitator.secret_key, facilitator.public_key, case_id, case_sk
         )
@@ -86,7 +88,7 @@ class CaseWorld:
                 "/api/cases",
                 {
                     "case_id": case_id,
-                    "reference": f"RJ-{next(_references):04d}",
+                    "reference": reference,
                     "label": "Burglary, indirect",
                     "public_key": b64(case_pk),
                     "grant": b64(grant),
@@ -102,6 +104,7 @@ class CaseWorld:
             case_pk,
             harmed=portal.visitor(),
             responsible=portal.visitor(),
+            reference=reference,
         )
         world.harmed = world.add_participant("person_harmed", names[0])
         world.responsible = world.add_participant("person_responsible", names[1])

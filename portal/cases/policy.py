@@ -7,9 +7,9 @@ else gets NotFound (not Forbidden), so a case id from another case reveals nothi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account, Role
@@ -77,6 +77,58 @@ def recent_withdrawals(
         .limit(limit)
     ).all()
     return [(case, participant) for case, participant in rows]
+
+
+@dataclass(frozen=True)
+class KeyHandover:
+    """A case where someone has joined and waits for the case's public key, which only a
+    facilitator's browser can give (it happens when a facilitator opens the case page)."""
+
+    case_id: str
+    reference: str
+    people: int
+    waiting_since: datetime
+
+
+@dataclass(frozen=True)
+class KeyHandovers:
+    """The oldest few such cases of a facilitator, and how many people wait in all."""
+
+    cases: list[KeyHandover]
+    people: int
+
+
+def awaiting_case_key(db: Session, account: Account, limit: int = 10) -> KeyHandovers:
+    """Who waits in ``account``'s cases for a facilitator's browser to hand over the case key:
+    the rows for which the case's state machine offers GIVE_CASE_KEY (cases/states.py:
+    joined, not withdrawn, no grant yet, the case not closed), as the database sees them.
+    Two statements whatever the number of cases."""
+    if account.role is not Role.FACILITATOR:
+        return KeyHandovers([], 0)
+    waiting = (
+        select(Participant.case_id, Participant.joined_at)
+        .join(Case, Case.id == Participant.case_id)
+        .where(
+            Participant.case_id.in_(facilitated_ids(account)),
+            Participant.account_id.is_not(None),
+            Participant.withdrawn_at.is_(None),
+            Participant.case_public_grant.is_(None),
+            Case.status != CaseCondition.CLOSED,
+        )
+        .subquery()
+    )
+    people = db.scalar(select(func.count()).select_from(waiting)) or 0
+    if not people:
+        return KeyHandovers([], 0)
+    since = func.min(waiting.c.joined_at)
+    rows = db.execute(
+        select(Case.id, Case.reference, func.count(), since)
+        .join(waiting, waiting.c.case_id == Case.id)
+        .group_by(Case.id, Case.reference)
+        .order_by(since, Case.id)
+        .limit(limit)
+    ).all()
+    return KeyHandovers([KeyHandover(*row) for row in rows], people)
 
 
 def participation(db: Session, account: Account) -> Participant | None:

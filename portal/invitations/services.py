@@ -294,27 +294,6 @@ def create_invitation(
     return IssuedInvitation(invitation, code)
 
 
-def invite_participant(
-    db: Session, settings: Settings, facilitator: Account, case: Case, participant: Participant
-) -> IssuedInvitation:
-    """A single-use code that joins this participant; any earlier unused one stops working."""
-    cases.require_not_closed(case)
-    if participant.account_id is not None:
-        raise Conflict("This person has already joined.")
-    db.execute(
-        update(Invitation)
-        .where(
-            Invitation.participant_id == participant.id,
-            Invitation.redeemed_at.is_(None),
-            Invitation.revoked_at.is_(None),
-        )
-        .values(revoked_at=utcnow())
-    )
-    return create_invitation(
-        db, settings, facilitator, Role.PARTICIPANT, participant_id=participant.id
-    )
-
-
 def pending_invitation(db: Session, participant: Participant) -> Invitation | None:
     return db.scalars(
         select(Invitation).where(

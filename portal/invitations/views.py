@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from functools import partial
-from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
@@ -28,10 +27,6 @@ from portal.web import Access, AfterHashing, Ctx, endpoint
 KEY = wire.KEY
 BUNDLE = wire.KEY_BUNDLE
 STAFF = policy.STAFF
-
-
-def _join_link(ctx: Ctx, code: str) -> str:
-    return f"{ctx.settings.base_url}{ctx.url_for('join_page')}#code={code}"
 
 
 # ---------------------------------------------------------------------------------- joining
@@ -224,30 +219,19 @@ def api_seal_invitation(ctx: Ctx) -> Response:
 # ------------------------------------------------------------------------------------ staff
 
 
-def _invitations_page(ctx: Ctx, **issued: Any) -> Response:
+def _invitations_page(ctx: Ctx) -> Response:
     me = ctx.require_account()
     return ctx.render(
         "staff/invitations.html",
         roles=policy.roles_invitable_by(me),
         rows=services.invitations_visible_to(ctx.db, me),
         status=services.invitation_status,
-        **issued,
     )
 
 
 @endpoint(roles=STAFF)
 def invitations(ctx: Ctx) -> Response:
-    return _invitations_page(ctx, issued=None)
-
-
-@endpoint(roles=STAFF)
-def create_invitation(ctx: Ctx) -> Response:
-    me = ctx.require_account()
-    allowed = {role.value: role for role in policy.roles_invitable_by(me)}
-    role: Role = ctx.fields.choice("role", allowed)
-    issued = services.create_invitation(ctx.db, ctx.settings, me, role)
-    # The code is shown once, now; only its hash is kept.
-    return _invitations_page(ctx, issued=issued, join_link=_join_link(ctx, issued.code))
+    return _invitations_page(ctx)
 
 
 @endpoint(roles=STAFF)

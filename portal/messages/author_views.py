@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
+from portal import local_time
 from portal.accounts.models import Role
 from portal.accounts.services import security_number
 from portal.cases import services as case_services
@@ -131,7 +132,7 @@ def letter_page(ctx: Ctx) -> Response:
     content_deleted = message.content_deleted_at is not None
     noun = _noun(message)
     timeline = [
-        {"label": labels.TIMELINE_FOR_AUTHOR[e.state], "at_text": e.at.strftime("%d %b %Y, %H:%M")}
+        {"label": labels.TIMELINE_FOR_AUTHOR[e.state], "at_text": local_time.day_and_time(e.at)}
         for e in message.events
         if e.state is not MessageState.OPENED or message.author_may_see_opened
     ]

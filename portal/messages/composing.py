@@ -18,7 +18,12 @@ from portal.cases.models import Format, Participant
 from portal.messages import services
 from portal.messages.models import Message
 
-NOT_SET_UP = "Your facilitator has not finished setting up your case yet."
+# A participant who has joined waits for a facilitator's browser to hand over the case key;
+# the facilitator sees this as a task (cases/policy.py awaiting_case_key).
+NOT_SET_UP = (
+    "Your facilitator has not finished setting up your case yet. They can see that it is "
+    "waiting for them, and you do not need to do anything."
+)
 NOBODY_TO_WRITE_TO = (
     "Nobody can receive a letter at the moment. Your facilitator can tell you more."
 )

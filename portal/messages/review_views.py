@@ -75,7 +75,9 @@ def queue_page(ctx: Ctx) -> Response:
     }
     if ctx.is_htmx:
         return ctx.partial("queue/_queue_items.html", swapped=True, **context)
-    return ctx.render("queue/list.html", cases=cases, **context)
+    # Whoever waits for my browser to hand over a case key is a task like a letter waiting.
+    handovers = case_policy.awaiting_case_key(ctx.db, me)
+    return ctx.render("queue/list.html", cases=cases, handovers=handovers, **context)
 
 
 def _page_link(ctx: Ctx, filters: dict[str, str]) -> str:

@@ -18,9 +18,7 @@ from portal.accounts.models import Role
 from portal.cases import policy
 from portal.cases import services as cases
 from portal.cases.models import Case, CaseCondition, Format, Participant, Side
-from portal.cases.states import ParticipantAction
 from portal.errors import BadInput
-from portal.invitations import services as invitations
 from portal.web import Ctx, endpoint
 from portal.workspace.case_page import case_page, case_view, participant_view
 
@@ -98,36 +96,6 @@ def api_add_participant(ctx: Ctx) -> Response:
         "cases/_participant_added.html",
         case=case_view(case),
         p=participant_view(ctx.db, case, participant),
-    )
-
-
-def _join_address(ctx: Ctx) -> str:
-    return f"{ctx.settings.base_url}{ctx.url_for('join_page')}"
-
-
-@endpoint(roles=FACILITATOR)
-def api_invite_participant(ctx: Ctx) -> Response:
-    me = ctx.require_account()
-    case = _case(ctx)
-    participant = _participant(ctx, case)
-    cases.require_participant_action(case, participant, ParticipantAction.INVITE)
-    issued = invitations.invite_participant(ctx.db, ctx.settings, me, case, participant)
-    join_link = f"{_join_address(ctx)}#code={issued.code}"
-    if not ctx.is_htmx:
-        return JSONResponse(
-            {
-                "code": issued.code,
-                "join_link": join_link,
-                "expires_at": issued.invitation.expires_at.isoformat(),
-            }
-        )
-    # The code is shown once, in this answer; only its hash is kept.
-    return _participant_changed(
-        ctx,
-        case,
-        participant,
-        "invited",
-        issued={"code": issued.code, "join_link": join_link, "join_address": _join_address(ctx)},
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from portal import protocol
+from portal import local_time, protocol
 from portal.cases import services as cases
 from portal.cases.models import Case, CaseCondition, Format, Participant
 from portal.cases.states import CaseAction, ParticipantAction, case_actions
@@ -30,8 +30,8 @@ STATUS_WORDS = {
 
 
 def date_text(moment: datetime | None) -> str:
-    """The date as "3 March 2025" (in UTC), or "" for none."""
-    return f"{moment.day} {moment:%B %Y}" if moment else ""
+    """The date as "3 March 2025" (in the service's zone), or "" for none."""
+    return local_time.day(moment)
 
 
 @dataclass(frozen=True)

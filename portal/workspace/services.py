@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from portal import paging
+from portal import local_time, paging
 from portal.accounts import services as accounts
 from portal.accounts.models import Account
 from portal.audit.services import events_about
@@ -16,6 +16,7 @@ from portal.cases.models import Case, Participant
 from portal.invitations import services as invitations
 from portal.messages import labels
 from portal.messages import services as messages
+from portal.messages.composing import NOT_SET_UP
 from portal.paging import Page
 
 
@@ -39,7 +40,7 @@ def participant_home(
             lambda m: {
                 "id": m.id,
                 "state_label": labels.author_label(m.state, may_see_opened=m.author_may_see_opened),
-                "submitted_text": m.submitted_at.strftime("%d %b %Y"),
+                "submitted_text": local_time.short_day(m.submitted_at),
             }
         ),
         # Only a neutral notice for each: never what it is, how long, or who wrote it.
@@ -48,13 +49,18 @@ def participant_home(
         ),
         "can_write": why_not is None,
         "why_not": why_not,
+        # They can write, but sending waits for a facilitator's browser (the case key).
+        "setting_up": why_not is None and participant.case_public_grant is None,
+        "not_set_up": NOT_SET_UP,
     }
 
 
 def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
-    """Counted in SQL; the withdrawals shown are the latest few."""
+    """Counted in SQL; the withdrawals and the cases waiting for a key hand-over shown are the
+    first few."""
     return {
         "queue_count": messages.count_waiting(db, account),
+        "handovers": case_policy.awaiting_case_key(db, account),
         "withdrawals": case_policy.recent_withdrawals(db, account),
     }
 

@@ -96,9 +96,16 @@ def test_letter_returned_revised_and_approved_reaches_person_harmed_exactly_and_
         author_page, responsible_invitation.join_link, "kit r", new_password()
     )
 
-    # Back on the case page: the case key is given to both, consent recorded, keys compared.
-    case = case.reloads()
+    # Until a facilitator's browser hands them the case key, nothing can be sent: the
+    # facilitator's home lists it as a task, which leads to the case page, where the key is
+    # given to both; the task is then gone. Consent is recorded and keys compared there.
+    home = case.goes_to_facilitator_home()
+    expect(home.key_handovers).to_contain_text("2 people have joined")
+    case = home.opens_case_waiting_for_its_key("RJ-2026-014")
     case.sees_case_key_given()
+    home = case.goes_to_facilitator_home()
+    expect(home.key_handovers).to_have_count(0)
+    case = home.opens_cases().opens_case("RJ-2026-014")
 
     # In person, they compare security numbers both ways, as digits or as QR codes: what one
     # browser works out from the keys it was given is what the other shows for itself.

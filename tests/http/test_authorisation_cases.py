@@ -57,7 +57,6 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/api/vault"): SIGNED_IN,
     ("POST", "/api/cases"): ANY_FACILITATOR,
     ("POST", "/api/cases/{case_id}/participants"): OWN_FACILITATOR,
-    ("POST", "/api/cases/{case_id}/participants/{participant_id}/invitation"): OWN_FACILITATOR,
     ("POST", "/api/cases/{case_id}/participants/{participant_id}/consent"): OWN_FACILITATOR,
     ("POST", "/api/cases/{case_id}/participants/{participant_id}/case-key"): OWN_FACILITATOR,
     ("POST", "/api/cases/{case_id}/participants/{participant_id}/verified"): OWN_FACILITATOR,

@@ -57,7 +57,6 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/account/kdf"): EVERYONE_SIGNED_IN,
     ("POST", "/api/account/password"): frozenset(),  # nobody, with a made-up current key
     ("GET", "/staff/invitations"): STAFF,
-    ("POST", "/staff/invitations"): STAFF,
     # Only the person who made the invitation (or the service manager): see the own/other tests.
     ("POST", "/staff/invitations/{invitation_id}/revoke"): frozenset({SM}),
     ("GET", "/staff/people"): frozenset({SM}),
@@ -114,7 +113,6 @@ BODIES: dict[str, dict[str, object]] = {
         "auth_key": FAKE_KEY,
         "bundle": FAKE_BUNDLE,
     },
-    "/staff/invitations": {"role": "participant"},
     "/api/trust/certificates": {"statement": FAKE_KEY, "signature": "A" * 86},
     "/api/account/signing-key": {"signing_public_key": FAKE_KEY},
     "/api/invitations/prepare": {"role": "supporter"},
@@ -162,7 +160,7 @@ def _call(
     if "{invitation_id}" in template:
         path = template.replace("{invitation_id}", _invitation_by(portal, owner))
     body = BODIES.get(template, {})
-    if template in {"/staff/invitations", "/api/invitations/prepare"} and person.role == SM:
+    if template == "/api/invitations/prepare" and person.role == SM:
         body = {"role": "facilitator"}  # the service manager brings in staff
     if method == "GET":
         response = person.get(path)

@@ -166,9 +166,8 @@ def test_joined_participant_without_the_case_key_is_marked_for_the_browser(
     portal: Portal,
 ) -> None:
     world = CaseWorld.build(portal)
-    participant_id = new_participant(world)
-    code = world.facilitator.post_json(participant_url(world, participant_id, "invitation"))
-    person = portal.visitor().join(code.json()["code"])
+    participant_id, code = world.invite_participant("person_harmed", "Jo")
+    person = portal.visitor().join_invited(code)
 
     card = case_page(world).attrs[f"participant-{participant_id}"]
     assert "data-needs-case-key" in card
@@ -217,17 +216,18 @@ def test_adding_from_the_sealed_form_appends_the_card_and_a_fresh_form(portal: P
     assert "was added as the person responsible. Next, create an invitation" in added.text
 
 
-def test_invitation_is_shown_once_with_the_full_join_address(portal: Portal) -> None:
+def test_invitation_made_in_the_browser_leaves_the_card_offering_a_new_one(
+    portal: Portal,
+) -> None:
     world = CaseWorld.build(portal)
     participant_id = new_participant(world)
-    invited = htmx(world.facilitator, participant_url(world, participant_id, "invitation"))
-    answer = Ids(invited.text)
-    code = answer.text(f"invite-{participant_id}-code")
-    assert answer.text(f"invite-{participant_id}-link") == f"http://testserver/join#code={code}"
-    assert '<strong class="join-address">http://testserver/join</strong>' in invited.text
-    assert "autofocus" in answer.attrs[f"invite-{participant_id}-heading"]
-    assert "Invitation created for" in invited.text
+    page = case_page(world)
+    assert page.text(f"invite-{participant_id}-button").startswith("Create an invitation")
+    # The code and link are shown by the browser that made them, in this hidden part.
+    assert page.text(f"invite-{participant_id}-code") == ""
+    assert "data-join-link" in page.attrs[f"invite-{participant_id}-link"]
 
+    code = world.facilitator.invite(Role.PARTICIPANT, participant_id, world.case_id)
     page = case_page(world)
     assert code not in world.facilitator.get(f"/cases/{world.case_id}").text
     assert page.text(f"invite-{participant_id}-button").startswith("Create a new invitation")

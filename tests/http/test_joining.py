@@ -10,6 +10,7 @@ from portal import protocol
 from portal.accounts.models import Account, Role
 from portal.db import utcnow
 from portal.invitations.models import Invitation
+from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
 
 
@@ -121,11 +122,31 @@ def test_malformed_join_fields_get_clear_400(portal: Portal) -> None:
 
 def test_staff_roles_cannot_be_invited_by_facilitator(portal: Portal) -> None:
     facilitator = portal.person(Role.FACILITATOR)
-    response = facilitator.post_form("/staff/invitations", {"role": "service_manager"})
-    assert response.status_code == 400
-    ok = facilitator.post_form("/staff/invitations", {"role": "participant"})
+    response = facilitator.post_json("/api/invitations/prepare", {"role": "service_manager"})
+    assert response.status_code in {400, 403}
+    ok = facilitator.post_json("/api/invitations/prepare", {"role": "supporter"})
     assert ok.status_code == 200
-    assert "Invitation ready for a participant" in ok.text
+
+
+def test_the_server_makes_no_invitation_code_any_more(portal: Portal) -> None:
+    """Codes are made in the inviter's browser (docs/api-trust.md): the routes where the server
+    made one are gone, for staff and for participants."""
+    world = CaseWorld.build(portal)
+    manager = portal.service_manager()
+    for person, path in [
+        (manager, "/staff/invitations"),
+        (world.facilitator, "/staff/invitations"),
+        (
+            world.facilitator,
+            f"/api/cases/{world.case_id}/participants/{world.participant_id(world.harmed)}"
+            "/invitation",
+        ),
+    ]:
+        refused = person.post_form(path, {"role": "facilitator"})
+        assert refused.status_code in {404, 405}, (path, refused.status_code)
+    with portal.db() as db:
+        made = db.scalars(select(Invitation).where(Invitation.code_hash.is_not(None))).all()
+        assert all(i.purpose.value == "setup" for i in made)
 
 
 def _holding_a_code(portal: Portal) -> tuple[Person, str, protocol.AccountKeys]:

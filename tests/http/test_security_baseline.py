@@ -92,8 +92,8 @@ def test_htmx_request_with_header_token_passes(portal: Portal) -> None:
     facilitator = portal.person(Role.FACILITATOR)
     response = facilitator.request(
         "POST",
-        "/staff/invitations",
-        data={"role": "participant"},
+        "/api/invitations/prepare",
+        json={"role": "supporter"},
         headers={"X-CSRF-Token": facilitator.csrf(), "HX-Request": "true"},
     )
     assert response.status_code == 200

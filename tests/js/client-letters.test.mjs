@@ -85,10 +85,22 @@ describe("client/letters.js: the case key for sending", () => {
     assert.equal(refusal.message, NOT_CONFIRMED);
   });
 
-  test("no grant yet is refused the same way", async () => {
+  test("no grant yet, and the server says nothing, is refused the same way", async () => {
     const { author, meCase, routes } = participantWorld();
     fakeServer({ ...routes, "GET /api/me/case": () => json(meCase({ case_public_grant: null })) });
     assert.equal((await caseKeyForSending(author).catch((e) => e)).message, NOT_CONFIRMED);
+  });
+
+  test("no grant yet says the server's sentence: the facilitator has to finish", async () => {
+    const { author, meCase, routes } = participantWorld();
+    const why = "Your facilitator has not finished setting up your case yet.";
+    fakeServer({
+      ...routes,
+      "GET /api/me/case": () => json(meCase({ case_public_grant: null, why_not: why })),
+    });
+    const refusal = await caseKeyForSending(author).catch((e) => e);
+    assert.ok(refusal instanceof ApiError);
+    assert.equal(refusal.message, why);
   });
 
   test("the server's reason is said when it says nothing can be sent now", async () => {

@@ -45,6 +45,8 @@ def test_secret_is_generated_once_and_masked(tmp_path: Path) -> None:
         ("PORTAL_AUTH_HASH_PROFILE", "fast"),
         ("PORTAL_CASE_QUOTA_BYTES", "lots"),
         ("PORTAL_UPLOAD_EXPIRY_HOURS", "0"),
+        ("PORTAL_TIME_ZONE", "Mars/Olympus_Mons"),
+        ("PORTAL_TIME_ZONE", "../../etc/passwd"),
     ],
 )
 def test_bad_values_are_named(tmp_path: Path, name: str, value: str) -> None:

@@ -78,6 +78,8 @@ export async function caseKeyForSending(keys) {
   const p = await protocol();
   const context = await loadCaseContext(p, keys);
   if (context.status === "refused") throw context.problem;
+  // No grant yet: the server's sentence says the facilitator still has to finish (and sees it).
+  if (context.status === "missing" && context.me.why_not) throw new ApiError(context.me.why_not);
   if (context.status !== "confirmed") throw new ShowableError(NOT_CONFIRMED);
   if (!context.me.can_write) {
     throw new ApiError(context.me.why_not || "Letters cannot be sent at the moment.");

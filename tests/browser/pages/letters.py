@@ -45,6 +45,19 @@ class FacilitatorPage(SignedInPage):
         self.navigation.get_by_role("link", name="Review queue").click()
         return QueuePage(self.page).arrived()
 
+    def goes_to_facilitator_home(self) -> FacilitatorHome:
+        self.navigation.get_by_role("link", name="Home", exact=True).click()
+        return FacilitatorHome(self.page).arrived()
+
+    @property
+    def key_handovers(self) -> Locator:
+        """The task "Waiting for you to open their case" (home and queue)."""
+        return self.page.locator("#key-handovers")
+
+    def opens_case_waiting_for_its_key(self, reference: str) -> CasePage:
+        self.key_handovers.get_by_role("link", name=f"Case {reference}").click()
+        return CasePage(self.page, reference).arrived()
+
 
 class FacilitatorHome(HomePage, FacilitatorPage):
     def arrived(self) -> FacilitatorHome:

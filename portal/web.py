@@ -108,6 +108,10 @@ def make_jinja(templates_dir: str) -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates are compiled once per process and kept, without looking at their files on
+        # disk again at every render (a stat call per template, three for a page): they change
+        # only with a new release, which restarts the server.
+        auto_reload=False,
     )
 
 
@@ -366,6 +370,7 @@ def endpoint(
     touch: bool = True,
     api: bool = False,
     writes: bool | None = None,
+    database: bool = True,
 ) -> Callable[[Handler], Callable[[Request], Any]]:
     """Wrap a synchronous handler as a Starlette endpoint.
 
@@ -378,14 +383,26 @@ def endpoint(
     nothing and runs in a read-only transaction (no write lock on SQLite; the database refuses
     a write in it, so a GET that writes fails loudly in the tests); every other method writes.
     A GET that must write says ``writes=True``.
+
+    ``database=False`` (a public page that never reads the database: ``/healthz``) answers a
+    GET without a session cookie on the event loop, with no worker thread, transaction or
+    connection: nothing there can block, and the hop to a thread and back cost more than the
+    rest of such a request. With a session cookie it goes the usual way, since the cookie's
+    session must be looked up to know which CSRF token the page gets.
     """
+    if database is False and access is not Access.PUBLIC:
+        raise ValueError("a page for signed-in people reads their session from the database")
 
     def decorate(handler: Handler) -> Callable[[Request], Any]:
         async def asgi_endpoint(request: Request) -> Response:
-            wants_json = (api or request.url.path.startswith("/api/")) and not is_htmx_request(
+            wants_json = (api or request.scope["path"].startswith("/api/")) and not is_htmx_request(
                 request
             )
             writing = writes if writes is not None else request.method not in {"GET", "HEAD"}
+            if not database and not writing and request.method in {"GET", "HEAD"}:
+                state = app_state(request)
+                if session_cookie(request, state.settings) is None:
+                    return _answer_signed_out(handler, request, state, wants_json)
             try:
                 data = await _read_body(request)
             except PortalError as error:
@@ -450,6 +467,35 @@ async def _read_body(request: Request) -> dict[str, Any]:
     raise BadInput("The request could not be read.")
 
 
+def _answer_signed_out(
+    handler: Handler, request: Request, state: AppState, wants_json: bool
+) -> Response:
+    """A GET without a session cookie for a handler that never reads the database (see
+    ``endpoint``'s ``database``), on the event loop: the CSRF cookie is kept as :func:`_run`
+    keeps it, and the handler gets a database session bound to nothing (any query in it fails
+    at once, never silently)."""
+    settings = state.settings
+    signed_out_csrf = csrf_cookie_token(request, secure=settings.secure_cookies)
+    csrf_token = signed_out_csrf or new_csrf_token()
+    ctx: Ctx | None
+    with Session() as unbound:
+        ctx = Ctx(request, unbound, state, None, Fields({}), csrf_token)
+        try:
+            answer = handler(ctx)
+        except PortalError as error:
+            answer = _refusal(request, error, wants_json, None, csrf_token, None)
+            ctx = None
+    if not isinstance(answer, Response):
+        raise TypeError("a handler without the database cannot ask for argon2 work")
+    if ctx is not None:
+        for name, value, max_age in ctx.set_cookies:
+            _set_cookie(answer, settings, name, value, max_age)
+        for name in ctx.clear_cookies:
+            _delete_cookie(answer, settings, name)
+    _keep_csrf_cookie(answer, settings, ctx, csrf_token, signed_out_csrf)
+    return answer
+
+
 def _run(
     handler: Handler,
     request: Request,
@@ -481,7 +527,8 @@ def _run(
             current = resolution.current
             resolved = True
             if current is not None and session_token is not None:
-                csrf_token = session_csrf_token(secret, session_token)
+                # The token bound to this session: computed above unless the cookie is odd.
+                csrf_token = expected_csrf or session_csrf_token(secret, session_token)
             if writing and resolution.needs_write:
                 account_sessions.keep(db, resolution)
                 if resolution.end_reason is not None:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from starlette.testclient import TestClient
 
 from portal.accounts.models import Role
@@ -207,6 +207,36 @@ def test_csrf_token_is_bound_to_the_session(portal: Portal) -> None:
         ).status_code
         == 200
     )
+
+
+def test_healthz_gives_a_visitor_a_csrf_token_without_the_database(
+    portal: Portal, client: TestClient
+) -> None:
+    # /healthz is how scripts (and tests) get a signed-out CSRF token: answered on the event
+    # loop with no statement run, it keeps the cookie as every other page does.
+    engine = client.app.state.portal.engine  # type: ignore[attr-defined]  # Starlette app
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        visitor = portal.visitor()
+        first = visitor.get("/healthz")
+        assert first.status_code == 200
+        token = visitor.jar["portal_csrf"]
+        again = visitor.get("/healthz")
+        assert "set-cookie" not in again.headers
+        assert visitor.jar["portal_csrf"] == token
+        assert statements == []
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # With a session cookie, the page's token is the session's (looked up in the database).
+    manager = portal.service_manager()
+    bound = manager.csrf()
+    assert manager.get("/healthz").status_code == 200
+    assert manager.jar["portal_csrf"] == bound != token
 
 
 def test_csrf_token_changes_at_sign_in_and_sign_out(portal: Portal) -> None:

@@ -174,6 +174,35 @@ def test_secure_cookie_flag_follows_https_base_url(settings_env: dict[str, str])
         assert response.headers["strict-transport-security"].startswith("max-age=63072000")
 
 
+@pytest.mark.parametrize("https", [False, True])
+@pytest.mark.parametrize("max_age", [None, 3600])
+@pytest.mark.parametrize("value", ["Abc-_09" * 6, 'not "plain"; at all'])
+def test_cookies_are_written_as_starlette_writes_them(
+    settings_env: dict[str, str], https: bool, max_age: int | None, value: str
+) -> None:
+    # web._set_cookie writes a token's header itself (cheaper on every visitor's first page):
+    # the very bytes Starlette's set_cookie gives, which it still uses for anything else.
+    from starlette.responses import Response
+
+    from portal.security import cookie_name
+    from portal.web import _set_cookie
+
+    base_url = "https://portal.example" if https else "http://127.0.0.1:8000"
+    settings = Settings.from_env({**settings_env, "PORTAL_BASE_URL": base_url})
+    ours, theirs = Response(), Response()
+    _set_cookie(ours, settings, "portal_session", value, max_age)
+    theirs.set_cookie(
+        cookie_name("portal_session", secure=https),
+        value,
+        max_age=max_age,
+        path="/",
+        secure=https,
+        httponly=True,
+        samesite="strict",
+    )
+    assert ours.headers.getlist("set-cookie") == theirs.headers.getlist("set-cookie")
+
+
 def test_no_strict_transport_security_over_plain_http(client: TestClient) -> None:
     assert "strict-transport-security" not in client.get("/sign-in").headers
 

@@ -22,12 +22,15 @@ clients' own time is in the figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from multiprocessing import Queue
 from pathlib import Path
 
@@ -36,6 +39,7 @@ import httpx2 as httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.*
 
 from portal import protocol
+from portal.accounts.hashing import HASHING_NICE
 from portal.accounts.models import Role
 from portal.db import make_engine, upgrade
 from portal.settings import Settings
@@ -103,14 +107,106 @@ def sign_in_load(
     out.put(sum(counts) if len(counts) == signins else -1)
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _task_times(pid: int) -> list[tuple[int, float]]:
+    """(nice, CPU seconds) of each thread of ``pid`` (none if it has gone)."""
+    times = []
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                with open(f"/proc/{pid}/task/{task}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                times.append((int(fields[16]), (int(fields[11]) + int(fields[12])) / TICKS))
+    return times
+
+
+def _process_time(pid: int) -> float:
+    """CPU seconds of process ``pid`` so far, every thread included (0 if it has gone)."""
+    with (
+        contextlib.suppress(FileNotFoundError, ProcessLookupError),
+        open(f"/proc/{pid}/stat") as stat,
+    ):
+        fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+    return 0.0
+
+
+def _machine_busy() -> float:
+    """CPU seconds every core of the machine has spent on anything but idling, so far."""
+    with open("/proc/stat") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / TICKS  # less idle and iowait
+
+
+@dataclass
+class CpuSplit:
+    """Where the machine's CPU went while pages were read: the server's request handling (nice
+    0), its argon2 threads (nice HASHING_NICE), the sign-in clients, the page readers (this
+    process) and the rest (the database server, and anything else running on the machine)."""
+
+    wall: float = 0.0
+    server: float = 0.0
+    argon2: float = 0.0
+    signin_clients: float = 0.0
+    readers: float = 0.0
+    machine: float = 0.0
+
+    @staticmethod
+    def sample(server_pid: int, load_pid: int | None) -> CpuSplit:
+        split = CpuSplit(wall=time.monotonic(), machine=_machine_busy())
+        for pid in [server_pid, *_children(server_pid)]:
+            # The process's own count keeps the time of threads that have ended; its argon2
+            # threads (at their nice value) live as long as it does.
+            split.server += _process_time(pid)
+            split.argon2 += sum(cpu for nice, cpu in _task_times(pid) if nice == HASHING_NICE)
+        split.server -= split.argon2
+        if load_pid is not None:
+            split.signin_clients = _process_time(load_pid)
+        split.readers = _process_time(os.getpid())
+        return split
+
+    def __sub__(self, earlier: CpuSplit) -> CpuSplit:
+        return CpuSplit(
+            *(getattr(self, name) - getattr(earlier, name) for name in self.__dataclass_fields__)
+        )
+
+    def describe(self) -> str:
+        rest = self.machine - self.server - self.argon2 - self.signin_clients - self.readers
+        cores = os.cpu_count() or 1
+        return (
+            f"CPU s of {cores * self.wall:.1f} ({cores} cores x {self.wall:.1f} s): machine busy"
+            f" {self.machine:.1f}; server requests {self.server:.1f}, argon2 (nice"
+            f" {HASHING_NICE}) {self.argon2:.1f}, sign-in clients {self.signin_clients:.1f},"
+            f" page readers {self.readers:.1f}, rest (database server, other processes)"
+            f" {max(rest, 0.0):.1f}"
+        )
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (uvicorn's workers)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with (
+                contextlib.suppress(FileNotFoundError, ProcessLookupError),
+                open(f"/proc/{entry}/stat") as stat,
+            ):
+                if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+    return found
+
+
 def measure(
     server: LiveServer,
     cookies: dict[str, str],
     bodies: list[dict[str, str]],
     seconds: float,
     signins: int,
-) -> tuple[list[float], float]:
-    """Page latencies (seconds) with ``signins`` clients signing in meanwhile; sign-ins/s."""
+) -> tuple[list[float], float, CpuSplit]:
+    """Page latencies (seconds) with ``signins`` clients signing in meanwhile; sign-ins/s;
+    where the CPU went while the pages were read."""
     stop = threading.Event()
     page_results: list[list[float]] = []
 
@@ -124,6 +220,8 @@ def measure(
     if signins:
         load.start()
         time.sleep(1)  # let the burst start before the readers do
+    load_pid = load.pid if signins else None
+    before = CpuSplit.sample(server.process.pid, load_pid)
     readers = [threading.Thread(target=reader) for _ in range(READERS)]
     for thread in readers:
         thread.start()
@@ -131,13 +229,14 @@ def measure(
     stop.set()
     for thread in readers:
         thread.join()
+    split = CpuSplit.sample(server.process.pid, load_pid) - before
     signed_in = 0
     if signins:
         signed_in = done.get()
         load.join()
         assert signed_in >= 0, "a sign-in client failed"
     assert len(page_results) == READERS, "a page reader failed"
-    return [t for times in page_results for t in times], signed_in / seconds
+    return [t for times in page_results for t in times], signed_in / seconds, split
 
 
 def run(kind: str, seconds: float, signins: int, people: int, workers: int) -> None:
@@ -177,17 +276,21 @@ def run(kind: str, seconds: float, signins: int, people: int, workers: int) -> N
                     }
                     for person in staff
                 ]
-            alone, _ = measure(server, cookies, bodies, seconds, 0)
-            loaded, rate = measure(server, cookies, bodies, seconds, signins)
+            alone, _, alone_cpu = measure(server, cookies, bodies, seconds, 0)
+            loaded, rate, loaded_cpu = measure(server, cookies, bodies, seconds, signins)
         finally:
             engine.dispose()
             server.stop()
     print(f"{kind}, {workers} server workers, {READERS} page readers, {seconds:.0f} s each:")
-    for label, times in (("alone", alone), (f"during {signins} sign-ins at once", loaded)):
+    for label, times, cpu in (
+        ("alone", alone, alone_cpu),
+        (f"during {signins} sign-ins at once", loaded, loaded_cpu),
+    ):
         print(
             f"  pages {label}: p50 {statistics.median(times) * 1000:.1f} ms,"
             f" p95 {percentile(times, 0.95) * 1000:.1f} ms ({len(times)} requests)"
         )
+        print(f"    {cpu.describe()}")
     p95 = percentile(loaded, 0.95) * 1000
     print(f"  sign-ins: {rate:.1f}/s; target p95 <= 100 ms: {'met' if p95 <= 100 else 'NOT met'}")
 

@@ -72,7 +72,8 @@ def serve_hello(port: int, workers: int) -> None:
 
 
 @contextlib.contextmanager
-def hello_server(workers: int) -> Iterator[str]:
+def hello_server(workers: int) -> Iterator[tuple[str, int]]:
+    """The hello app's base URL and its server's process id."""
     port = free_port()
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(
@@ -95,7 +96,7 @@ def hello_server(workers: int) -> Iterator[str]:
                     output.seek(0)
                     raise RuntimeError("the hello server did not start:\n" + output.read().decode())
                 time.sleep(0.05)
-            yield base
+            yield base, process.pid
         finally:
             os.killpg(process.pid, 15)
             process.wait(10)
@@ -107,6 +108,31 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
+    # The server's CPU time (user + system, every process and thread of it) per request: what
+    # the code costs, steady when other work shares the cores (requests/second is not).
+    cpu_ms: float
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by process ``pid`` and its children (uvicorn's workers)."""
+    total = 0.0
+    pids = [pid]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with (
+                contextlib.suppress(FileNotFoundError, ProcessLookupError),
+                open(f"/proc/{entry}/stat") as stat,
+            ):
+                if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    pids.append(int(entry))
+    for each in pids:
+        with contextlib.suppress(FileNotFoundError), open(f"/proc/{each}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -117,11 +143,14 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS_MS[unit]
 
 
-def wrk(url: str, *, seconds: int, cookie: str | None = None) -> Load:
+def wrk(url: str, *, seconds: int, server_pid: int, cookie: str | None = None) -> Load:
     command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
+    cpu_before = server_cpu_seconds(server_pid)
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    cpu = server_cpu_seconds(server_pid) - cpu_before
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"\s99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
@@ -131,7 +160,7 @@ def wrk(url: str, *, seconds: int, cookie: str | None = None) -> Load:
     )
     errors = int(bad.group(1)) if bad else 0
     errors += sum(int(n) for n in failed.groups()) if failed else 0
-    return Load(rps, p50, p99, errors)
+    return Load(rps, p50, p99, errors, cpu * 1000 / max(requests, 1))
 
 
 def portal_server(data_dir: Path, database_url: str, workers: int) -> LiveServer:
@@ -176,25 +205,30 @@ def run(kind: str, workers_list: list[int], seconds: int, letters: int) -> None:
         cookie = ""
         by_workers: dict[int, dict[str, Load]] = {}
         for workers in workers_list:
-            with hello_server(workers) as hello:
-                wrk(hello + "/", seconds=1)  # warm up
-                hello_load = wrk(hello + "/", seconds=seconds)
+            with hello_server(workers) as (hello, hello_pid):
+                wrk(hello + "/", seconds=1, server_pid=hello_pid)  # warm up
+                hello_load = wrk(hello + "/", seconds=seconds, server_pid=hello_pid)
             server = portal_server(data_dir, url, workers)
             try:
                 if not cookie:
                     cookie = seed(server, letters)
                 loads = {"hello": hello_load}
+                pid = server.process.pid
                 for label, path, signed_in, _target in PATHS:
-                    wrk(server.url(path), seconds=1, cookie=cookie if signed_in else None)
+                    sent = cookie if signed_in else None
+                    wrk(server.url(path), seconds=1, server_pid=pid, cookie=sent)
                     loads[label] = wrk(
-                        server.url(path), seconds=seconds, cookie=cookie if signed_in else None
+                        server.url(path), seconds=seconds, server_pid=pid, cookie=sent
                     )
             finally:
                 server.stop()
             by_workers[workers] = loads
             plural = "s" if workers > 1 else ""
             print(f"{kind}, {workers} worker{plural} ({seconds} s each, wrk -c16):")
-            print(f"  {'':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6}  target")
+            print(
+                f"  {'':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6}"
+                f" {'CPU ms/req':>10} {'CPU ratio':>9}  target"
+            )
             for label, load in loads.items():
                 target = next((t for name, _p, _s, t in PATHS if name == label), None)
                 ratio = load.requests_per_second / hello_load.requests_per_second
@@ -204,9 +238,13 @@ def run(kind: str, workers_list: list[int], seconds: int, letters: int) -> None:
                     else f">= {target} {'met' if ratio >= target else 'NOT met'}"
                 )
                 errors = f"  ({load.errors} errors)" if load.errors else ""
+                # hello's server CPU per request over this path's: the ratio the cores would
+                # give if the server had them to itself (wrk shares them here).
+                cpu_ratio = hello_load.cpu_ms / load.cpu_ms if load.cpu_ms else 0.0
                 print(
                     f"  {label:28} {load.requests_per_second:9.1f} {load.p50_ms:8.1f}"
-                    f" {load.p99_ms:8.1f} {ratio:6.3f}  {mark}{errors}"
+                    f" {load.p99_ms:8.1f} {ratio:6.3f} {load.cpu_ms:10.3f} {cpu_ratio:9.3f}"
+                    f"  {mark}{errors}"
                 )
         if len(by_workers) > 1:
             low, high = min(by_workers), max(by_workers)

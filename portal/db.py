@@ -126,6 +126,16 @@ def lock_row(db: Session, row: object) -> None:
 
 # Pooled PostgreSQL connections are replaced after this long (see make_engine).
 PG_POOL_RECYCLE_SECONDS = 1800
+# Connections a server process keeps open between requests: about as many as it serves at
+# once under load (requests run in threads, each holding a connection to its end). A
+# connection taken beyond these is closed when it comes back, so a busier process would open
+# a new one for every few requests: on PostgreSQL that is a new server backend (a fork and
+# its catalogue caches), a tenth of the requests under 16 concurrent clients with the
+# earlier 5. Beyond POOL_SIZE + overflow, requests wait for a connection.
+POOL_SIZE = 16
+SQLITE_POOL_OVERFLOW = 24
+# PostgreSQL's max_connections (100 by default) must hold this much per server process.
+PG_POOL_OVERFLOW = 8
 
 
 def make_engine(database_url: str) -> Engine:
@@ -136,8 +146,8 @@ def make_engine(database_url: str) -> Engine:
         engine = create_engine(
             database_url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            pool_size=10,
-            max_overflow=30,
+            pool_size=POOL_SIZE,
+            max_overflow=SQLITE_POOL_OVERFLOW,
             hide_parameters=True,
         )
 
@@ -189,6 +199,8 @@ def make_engine(database_url: str) -> Engine:
         database_url,
         pool_pre_ping=False,
         pool_recycle=PG_POOL_RECYCLE_SECONDS,
+        pool_size=POOL_SIZE,
+        max_overflow=PG_POOL_OVERFLOW,
         hide_parameters=True,
     )
 

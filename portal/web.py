@@ -108,6 +108,10 @@ def make_jinja(templates_dir: str) -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates are compiled once per process and kept, without looking at their files on
+        # disk again at every render (a stat call per template, three for a page): they change
+        # only with a new release, which restarts the server.
+        auto_reload=False,
     )
     local_time.install(jinja.filters, jinja.globals)
     return jinja
@@ -368,6 +372,7 @@ def endpoint(
     touch: bool = True,
     api: bool = False,
     writes: bool | None = None,
+    database: bool = True,
 ) -> Callable[[Handler], Callable[[Request], Any]]:
     """Wrap a synchronous handler as a Starlette endpoint.
 
@@ -380,14 +385,26 @@ def endpoint(
     nothing and runs in a read-only transaction (no write lock on SQLite; the database refuses
     a write in it, so a GET that writes fails loudly in the tests); every other method writes.
     A GET that must write says ``writes=True``.
+
+    ``database=False`` (a public page that never reads the database: ``/healthz``) answers a
+    GET without a session cookie on the event loop, with no worker thread, transaction or
+    connection: nothing there can block, and the hop to a thread and back cost more than the
+    rest of such a request. With a session cookie it goes the usual way, since the cookie's
+    session must be looked up to know which CSRF token the page gets.
     """
+    if database is False and access is not Access.PUBLIC:
+        raise ValueError("a page for signed-in people reads their session from the database")
 
     def decorate(handler: Handler) -> Callable[[Request], Any]:
         async def asgi_endpoint(request: Request) -> Response:
-            wants_json = (api or request.url.path.startswith("/api/")) and not is_htmx_request(
+            wants_json = (api or request.scope["path"].startswith("/api/")) and not is_htmx_request(
                 request
             )
             writing = writes if writes is not None else request.method not in {"GET", "HEAD"}
+            if not database and not writing and request.method in {"GET", "HEAD"}:
+                state = app_state(request)
+                if session_cookie(request, state.settings) is None:
+                    return _answer_signed_out(handler, request, state, wants_json)
             try:
                 data = await _read_body(request)
             except PortalError as error:
@@ -452,6 +469,37 @@ async def _read_body(request: Request) -> dict[str, Any]:
     raise BadInput("The request could not be read.")
 
 
+def _answer_signed_out(
+    handler: Handler, request: Request, state: AppState, wants_json: bool
+) -> Response:
+    """A GET without a session cookie for a handler that never reads the database (see
+    ``endpoint``'s ``database``), on the event loop: the CSRF cookie is kept as :func:`_run`
+    keeps it, and the handler gets a database session bound to nothing (any query in it fails
+    at once, never silently)."""
+    settings = state.settings
+    signed_out_csrf = csrf_cookie_token(request, secure=settings.secure_cookies)
+    csrf_token = signed_out_csrf or new_csrf_token()
+    # Bound to nothing, so never given a connection; not closed either (closing an empty
+    # session cost a fifth of this answer), it goes with the request.
+    unbound = Session()
+    handled = Ctx(request, unbound, state, None, Fields({}), csrf_token)
+    ctx: Ctx | None = handled
+    try:
+        answer = handler(handled)
+    except PortalError as error:
+        answer = _refusal(request, error, wants_json, None, csrf_token, None)
+        ctx = None
+    if not isinstance(answer, Response):
+        raise TypeError("a handler without the database cannot ask for argon2 work")
+    if ctx is not None:
+        for name, value, max_age in ctx.set_cookies:
+            _set_cookie(answer, settings, name, value, max_age)
+        for name in ctx.clear_cookies:
+            _delete_cookie(answer, settings, name)
+    _keep_csrf_cookie(answer, settings, ctx, csrf_token, signed_out_csrf)
+    return answer
+
+
 def _run(
     handler: Handler,
     request: Request,
@@ -483,7 +531,8 @@ def _run(
             current = resolution.current
             resolved = True
             if current is not None and session_token is not None:
-                csrf_token = session_csrf_token(secret, session_token)
+                # The token bound to this session: computed above unless the cookie is odd.
+                csrf_token = expected_csrf or session_csrf_token(secret, session_token)
             if writing and resolution.needs_write:
                 account_sessions.keep(db, resolution)
                 if resolution.end_reason is not None:
@@ -778,18 +827,39 @@ def _delete_cookie(response: Response, settings: Settings, name: str) -> None:
     )
 
 
+# The cookie values the portal makes: URL-safe base64 tokens, which need no quoting.
+_PLAIN_COOKIE_VALUE = re.compile(r"[A-Za-z0-9_-]{1,200}")
+
+
 def _set_cookie(
     response: Response, settings: Settings, name: str, value: str, max_age: int | None
 ) -> None:
-    response.set_cookie(
-        cookie_name(name, secure=settings.secure_cookies),
-        value,
-        max_age=max_age,
-        path="/",
-        secure=settings.secure_cookies,
-        httponly=True,
-        samesite="strict",
-    )
+    """Set a cookie HttpOnly, SameSite=Strict, Path=/ (Secure and ``__Host-`` over HTTPS).
+
+    A token's header is written here as Starlette writes it (tests/http/test_security_baseline
+    compares them): every answer to a visitor without a CSRF cookie sets one, and Starlette's
+    way through ``http.cookies`` cost more than the rest of such an answer (/healthz).
+    """
+    full_name = cookie_name(name, secure=settings.secure_cookies)
+    if not _PLAIN_COOKIE_VALUE.fullmatch(value):
+        # Anything else goes through Starlette, which quotes it.
+        response.set_cookie(
+            full_name,
+            value,
+            max_age=max_age,
+            path="/",
+            secure=settings.secure_cookies,
+            httponly=True,
+            samesite="strict",
+        )
+        return
+    header = f"{full_name}={value}; HttpOnly"
+    if max_age is not None:
+        header += f"; Max-Age={max_age}"
+    header += "; Path=/; SameSite=strict"
+    if settings.secure_cookies:
+        header += "; Secure"
+    response.raw_headers.append((b"set-cookie", header.encode("latin-1")))
 
 
 def error_response(

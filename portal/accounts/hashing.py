@@ -53,8 +53,10 @@ T = TypeVar("T")
 
 
 def default_slots() -> int:
-    """About one argon2 at a time per core this process may use."""
-    return max(1, len(os.sched_getaffinity(0)))
+    """One argon2 at a time per core this process may use, less one (at least one): a burst
+    of sign-ins never has every core, so pages always find one free, whatever their
+    priority. Two server processes on two cores still hash on both."""
+    return max(1, len(os.sched_getaffinity(0)) - 1)
 
 
 # Hashing threads run at this nice value (Linux schedules each thread on its own): when
@@ -69,7 +71,7 @@ def _lower_priority() -> None:
 
 
 class HashingSlots:
-    """Where argon2 runs: in ``slots`` threads of its own (about one per core) at a lower
+    """Where argon2 runs: in ``slots`` threads of its own (one per core but one) at a lower
     priority than serving pages, awaited by the event loop and never inside a database
     transaction (web.py's ``Ctx.after_hashing``).
 

@@ -402,6 +402,6 @@ def api_save_vault(ctx: Ctx) -> Response:
     return JSONResponse({"ok": True})
 
 
-@endpoint(Access.PUBLIC, touch=False)
+@endpoint(Access.PUBLIC, touch=False, database=False)
 def healthz(ctx: Ctx) -> Response:
     return Response("ok", media_type="text/plain")

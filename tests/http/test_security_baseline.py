@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from starlette.testclient import TestClient
 
 from portal.accounts.models import Role
@@ -174,6 +174,35 @@ def test_secure_cookie_flag_follows_https_base_url(settings_env: dict[str, str])
         assert response.headers["strict-transport-security"].startswith("max-age=63072000")
 
 
+@pytest.mark.parametrize("https", [False, True])
+@pytest.mark.parametrize("max_age", [None, 3600])
+@pytest.mark.parametrize("value", ["Abc-_09" * 6, 'not "plain"; at all'])
+def test_cookies_are_written_as_starlette_writes_them(
+    settings_env: dict[str, str], https: bool, max_age: int | None, value: str
+) -> None:
+    # web._set_cookie writes a token's header itself (cheaper on every visitor's first page):
+    # the very bytes Starlette's set_cookie gives, which it still uses for anything else.
+    from starlette.responses import Response
+
+    from portal.security import cookie_name
+    from portal.web import _set_cookie
+
+    base_url = "https://portal.example" if https else "http://127.0.0.1:8000"
+    settings = Settings.from_env({**settings_env, "PORTAL_BASE_URL": base_url})
+    ours, theirs = Response(), Response()
+    _set_cookie(ours, settings, "portal_session", value, max_age)
+    theirs.set_cookie(
+        cookie_name("portal_session", secure=https),
+        value,
+        max_age=max_age,
+        path="/",
+        secure=https,
+        httponly=True,
+        samesite="strict",
+    )
+    assert ours.headers.getlist("set-cookie") == theirs.headers.getlist("set-cookie")
+
+
 def test_no_strict_transport_security_over_plain_http(client: TestClient) -> None:
     assert "strict-transport-security" not in client.get("/sign-in").headers
 
@@ -207,6 +236,36 @@ def test_csrf_token_is_bound_to_the_session(portal: Portal) -> None:
         ).status_code
         == 200
     )
+
+
+def test_healthz_gives_a_visitor_a_csrf_token_without_the_database(
+    portal: Portal, client: TestClient
+) -> None:
+    # /healthz is how scripts (and tests) get a signed-out CSRF token: answered on the event
+    # loop with no statement run, it keeps the cookie as every other page does.
+    engine = client.app.state.portal.engine  # type: ignore[attr-defined]  # Starlette app
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        visitor = portal.visitor()
+        first = visitor.get("/healthz")
+        assert first.status_code == 200
+        token = visitor.jar["portal_csrf"]
+        again = visitor.get("/healthz")
+        assert "set-cookie" not in again.headers
+        assert visitor.jar["portal_csrf"] == token
+        assert statements == []
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # With a session cookie, the page's token is the session's (looked up in the database).
+    manager = portal.service_manager()
+    bound = manager.csrf()
+    assert manager.get("/healthz").status_code == 200
+    assert manager.jar["portal_csrf"] == bound != token
 
 
 def test_csrf_token_changes_at_sign_in_and_sign_out(portal: Portal) -> None:

@@ -4,12 +4,12 @@ a write in one, so a GET that writes fails loudly, and the connection writes aga
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account
-from portal.db import READ_ONLY, make_session_factory
+from portal.db import POOL_SIZE, READ_ONLY, make_session_factory
 from tests import rows
 
 
@@ -80,3 +80,31 @@ def test_a_dropped_postgresql_connection_fails_one_statement_then_the_pool_recon
     for _ in range(3):
         with pg_engine.connect() as connection:
             assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+
+
+def test_a_process_keeps_a_connection_for_each_request_it_serves_at_once(
+    db_engine: Engine,
+) -> None:
+    """POOL_SIZE requests at once, then as many again: the second round opens no connection.
+    (With a pool smaller than the requests served at once, every round closed the extra
+    connections and opened them anew: a PostgreSQL backend started for a tenth of the pages.)"""
+    opened: list[object] = []
+
+    def count(*_args: object) -> None:
+        opened.append(None)
+
+    event.listen(db_engine, "connect", count)
+    try:
+        rounds = []
+        # Pages that read (a writing transaction on SQLite would wait for the others' lock).
+        reader = db_engine.execution_options(**{READ_ONLY: True})
+        for _round in range(2):
+            held = [reader.connect() for _ in range(POOL_SIZE)]
+            for connection in held:
+                connection.exec_driver_sql("SELECT 1")
+            for connection in held:
+                connection.close()
+            rounds.append(len(opened))
+        assert rounds == [POOL_SIZE, POOL_SIZE]
+    finally:
+        event.remove(db_engine, "connect", count)

@@ -420,6 +420,14 @@ def test_python_server_helpers_match_committed_vectors() -> None:
     assert all(len(d(salt)) == p.SALT_BYTES for salt in salts.values())
 
 
+def test_token_hash_is_the_spec_keyed_hash() -> None:
+    # token_hash computes H with the standard library (it runs on every request): the same
+    # bytes as the PyNaCl H every other helper uses, for any secret length and token.
+    for secret_length, token in [(16, ""), (32, "a" * 43), (64, "\u00e9t\u00e9")]:
+        secret = bytes(range(secret_length))
+        assert p.token_hash(secret, token) == p._h(secret, b"portal/v1/token" + token.encode())
+
+
 def test_short_server_secret_raises_malformed() -> None:
     with pytest.raises(p.MalformedInput):
         p.token_hash(b"short", "token")

@@ -10,7 +10,13 @@ import time
 
 import anyio
 
-from portal.accounts.hashing import HASHING_NICE, HashingSlots, make_hasher, verify_key
+from portal.accounts.hashing import (
+    HASHING_NICE,
+    HashingSlots,
+    default_slots,
+    make_hasher,
+    verify_key,
+)
 
 
 def test_no_more_hashes_run_at_once_than_there_are_slots() -> None:
@@ -60,3 +66,9 @@ def test_no_more_hashes_run_at_once_than_there_are_slots() -> None:
     assert loop_thread[0] not in work_threads
     # Below serving pages (nice 0 here), so that pages get the cores first.
     assert min(priorities) >= HASHING_NICE
+
+
+def test_hashing_leaves_a_core_for_pages() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert default_slots() == max(1, cores - 1)
+    assert HashingSlots().slots >= 1

@@ -142,49 +142,33 @@ class FilesystemBlobStore:
     async def write_chunk(
         self, key: ChunkKey, stream: AsyncIterable[bytes], *, max_size: int
     ) -> StoredChunk:
-        final = self._path(key)
-        # Pieces arrive from the socket in a few KiB at a time. They are gathered into batches
-        # of WRITE_BATCH bytes, each hashed and written in one worker-thread hop (hashlib lets
-        # go of the GIL on large buffers), so the event loop never waits for the disk or the
-        # hash, and at most one batch of a chunk is held at once.
-        fd, temp_name = await to_thread.run_sync(_mkstemp, final.parent)
-        temp = Path(temp_name)
-        digest = _hasher()
+        # Pieces arrive from the socket about 64 KiB at a time. They are gathered, by reference
+        # (never joined: a join costs a copy and fresh pages, as much CPU as the hash), into
+        # batches of WRITE_BATCH bytes, each hashed and written with one writev in one
+        # worker-thread hop (hashlib lets go of the GIL on large buffers), so the event loop
+        # never waits for the disk or the hash, and at most one batch of a chunk is held at once.
+        # The temporary file is made in the first hop and linked into place in the last.
+        incoming = _Incoming(self._path(key))
         size = 0
-        batch = bytearray()
+        batch: list[bytes] = []
+        batched = 0
         try:
-            try:
-                async for piece in stream:
-                    size += len(piece)
-                    if size > max_size:
-                        raise ChunkTooLarge
-                    batch += piece
-                    if len(batch) >= WRITE_BATCH:
-                        await to_thread.run_sync(_absorb, fd, digest, bytes(batch))
-                        batch.clear()
-                await to_thread.run_sync(_absorb_and_sync, fd, digest, bytes(batch))
-            finally:
-                # Closed exactly once, here: a second close could hit a descriptor that
-                # another request has opened under the same number meanwhile.
-                os.close(fd)
-            stored = StoredChunk(size, digest.digest())
-            await to_thread.run_sync(self._commit, temp, final, stored)
-            return stored
+            async for piece in stream:
+                size += len(piece)
+                if size > max_size:
+                    raise ChunkTooLarge
+                batch.append(piece)
+                batched += len(piece)
+                if batched >= WRITE_BATCH:
+                    await to_thread.run_sync(incoming.absorb, batch)
+                    batch, batched = [], 0
+            linked = await to_thread.run_sync(incoming.finish, batch)
         finally:
-            temp.unlink(missing_ok=True)
-
-    def _commit(self, temp: Path, final: Path, stored: StoredChunk) -> None:
-        try:
-            # A hard link creates the final name only if it does not exist yet, atomically: two
-            # writers racing for one chunk cannot both win. The temporary name is removed after.
-            os.link(temp, final)
-        except FileExistsError:
-            if self.chunk_info_at(final) != stored:
-                raise ChunkConflict from None
-            return  # the same bytes again: a resumed upload
-        # The chunk's bytes are durable (fsynced above); its name becomes durable when the
-        # message is submitted (make_durable). Until then a crash may lose the newest names,
-        # which the submit finds missing and the browser sends again.
+            incoming.abandon()
+        stored = incoming.stored()
+        if not linked and self.chunk_info_at(incoming.final) != stored:
+            raise ChunkConflict
+        return stored
 
     def stored_size(self, key: ChunkKey) -> int | None:
         """The size of a stored chunk, or None if there is none (no reading, no hashing)."""
@@ -270,14 +254,65 @@ def _pieces(handle: BinaryIO) -> Iterator[bytes]:
             yield piece
 
 
-def _absorb(fd: int, digest: hashlib.blake2b, data: bytes) -> None:
-    digest.update(data)
-    _write_all(fd, data)
+class _Incoming:
+    """One chunk being written: a temporary file in the chunk's folder, fed in worker threads
+    (one at a time, in order), fsynced, then linked to its final name."""
 
+    def __init__(self, final: Path) -> None:
+        self.final = final
+        self.digest = _hasher()
+        self.size = 0
+        self.fd: int | None = None
+        self.temp: Path | None = None
 
-def _absorb_and_sync(fd: int, digest: hashlib.blake2b, data: bytes) -> None:
-    _absorb(fd, digest, data)
-    os.fsync(fd)
+    def _open(self) -> tuple[int, Path]:
+        if self.fd is None or self.temp is None:
+            fd, name = _mkstemp(self.final.parent)
+            self.fd, self.temp = fd, Path(name)
+        return self.fd, self.temp
+
+    def absorb(self, pieces: list[bytes]) -> None:
+        fd, _temp = self._open()
+        for piece in pieces:
+            self.digest.update(piece)
+            self.size += len(piece)
+        _write_all(fd, pieces)
+
+    def stored(self) -> StoredChunk:
+        return StoredChunk(self.size, self.digest.digest())
+
+    def finish(self, pieces: list[bytes]) -> bool:
+        """The last pieces, fsync, close, link; False if the final name existed already (the
+        caller compares the bytes there)."""
+        self.absorb(pieces)
+        fd, temp = self._open()
+        try:
+            os.fsync(fd)
+        finally:
+            self._close()
+        try:
+            # A hard link creates the final name only if it does not exist yet, atomically: two
+            # writers racing for one chunk cannot both win. The temporary name is removed after.
+            os.link(temp, self.final)
+        except FileExistsError:
+            return False
+        # The chunk's bytes are durable (fsynced above); its name becomes durable when the
+        # message is submitted (make_durable). Until then a crash may lose the newest names,
+        # which the submit finds missing and the browser sends again.
+        return True
+
+    def _close(self) -> None:
+        # Closed exactly once: a second close could hit a descriptor that another request
+        # has opened under the same number meanwhile.
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def abandon(self) -> None:
+        """Whatever happened: the descriptor closed and the temporary name gone."""
+        self._close()
+        if self.temp is not None:
+            self.temp.unlink(missing_ok=True)
 
 
 def _mkstemp(folder: Path) -> tuple[int, str]:
@@ -285,10 +320,15 @@ def _mkstemp(folder: Path) -> tuple[int, str]:
     return tempfile.mkstemp(dir=folder, prefix=INCOMING_PREFIX)
 
 
-def _write_all(fd: int, piece: bytes) -> None:
-    view = memoryview(piece)
-    while view:
-        view = view[os.write(fd, view) :]
+def _write_all(fd: int, pieces: list[bytes]) -> None:
+    # One writev for the whole batch (no joined copy); a short write goes on where it stopped.
+    views = [memoryview(piece) for piece in pieces if piece]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= len(views[0]):
+            written -= len(views.pop(0))
+        if views:
+            views[0] = views[0][written:]
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -34,6 +34,7 @@ maintenance jobs). One boto3 client is shared: clients are thread-safe.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import AsyncIterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -153,17 +154,21 @@ class S3BlobStore:
         name = self.key_of(key)
         digest = chunk_hasher()
         body = bytearray()
-        hashed = 0
+        batch: list[bytes] = []
+        batched = 0
         async for piece in stream:
             if len(body) + len(piece) > max_size:
                 raise ChunkTooLarge  # nothing was sent to the bucket
             body += piece
-            if len(body) - hashed >= WRITE_BATCH:
+            batch.append(piece)
+            batched += len(piece)
+            if batched >= WRITE_BATCH:
                 # Hashed in a worker thread as the batches fill (hashlib lets go of the GIL),
-                # so the event loop never waits for it and the hash is ready with the last piece.
-                await to_thread.run_sync(digest.update, bytes(body[hashed:]))
-                hashed = len(body)
-        await to_thread.run_sync(digest.update, bytes(body[hashed:]))
+                # so the event loop never waits for it and the hash is ready with the last
+                # piece. The pieces themselves are hashed: no copy of the batch is made.
+                await to_thread.run_sync(_absorb, digest, batch)
+                batch, batched = [], 0
+        await to_thread.run_sync(_absorb, digest, batch)
         stored = StoredChunk(len(body), digest.digest())
         # The bytearray itself goes to boto3 (no second copy of the chunk).
         await to_thread.run_sync(self._put_once, name, body, stored)
@@ -309,6 +314,11 @@ class S3BlobStore:
         )
         for page in pages:
             yield from page.get("Contents", [])
+
+
+def _absorb(digest: hashlib.blake2b, pieces: list[bytes]) -> None:
+    for piece in pieces:
+        digest.update(piece)
 
 
 def _pieces(body: Any) -> Iterator[bytes]:

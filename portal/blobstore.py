@@ -5,8 +5,10 @@ A chunk is immutable once written. Writing streams the request body to a tempora
 chunk's own folder, hashing as it goes, fsyncs it and links it into place, so a reader never
 sees half a chunk and a crash leaves at most a stray temporary file (removed by
 ``remove_stale_incoming``). Writing the same bytes again is a no-op (uploads resume by sending
-what the server does not have yet); different bytes for a chunk that exists are refused.
-Nothing is ever held whole in memory.
+what the server does not have yet); different bytes for a chunk that exists are refused, and
+kept aside for the caller: if no row names the stored ones (a crash came between a chunk's write
+and its row), ``replace_chunk`` puts the new bytes in their place. Nothing is ever held whole in
+memory.
 
     BlobStoreError
     ├── ChunkTooLarge      the stream went past max_size (nothing kept)
@@ -47,7 +49,12 @@ class ChunkTooLarge(BlobStoreError):
 
 
 class ChunkConflict(BlobStoreError):
-    pass
+    """Other bytes are stored under this key. ``received`` is what this write received, kept
+    aside (never in place): the caller hands it to ``replace_chunk`` or ``discard``."""
+
+    def __init__(self, received: ReceivedChunk | None = None) -> None:
+        super().__init__("other bytes are stored under this chunk's key")
+        self.received = received
 
 
 class ChunkKey(NamedTuple):
@@ -61,6 +68,17 @@ class ChunkKey(NamedTuple):
 class StoredChunk:
     size: int
     digest: bytes  # protocol.chunk_hash of the stored bytes
+
+
+@dataclass(frozen=True)
+class ReceivedChunk:
+    """Bytes a write received, hashed and (on the filesystem) fsynced, kept aside because other
+    bytes were stored under their key: ``kept`` is the store's own handle on them (a temporary
+    file, or the bytes themselves)."""
+
+    key: ChunkKey
+    stored: StoredChunk
+    kept: object
 
 
 class StoredVersion(NamedTuple):
@@ -79,6 +97,17 @@ class BlobStore(Protocol):
         ...
 
     def chunk_info(self, key: ChunkKey) -> StoredChunk | None: ...
+
+    def replace_chunk(self, received: ReceivedChunk) -> None:
+        """Put bytes a write kept aside (``ChunkConflict.received``) in place of those stored
+        under their key. Only for stored bytes no row names, decided with the upload's row
+        locked (content.uploads.record_chunks), so that no writer records the old ones meanwhile:
+        a crash left them between a chunk's write and its row."""
+        ...
+
+    def discard(self, received: ReceivedChunk) -> None:
+        """Drop bytes a write kept aside (no-op once replaced)."""
+        ...
 
     def stored_size(self, key: ChunkKey) -> int | None: ...
 
@@ -163,12 +192,22 @@ class FilesystemBlobStore:
                     await to_thread.run_sync(incoming.absorb, batch)
                     batch, batched = [], 0
             linked = await to_thread.run_sync(incoming.finish, batch)
+            stored = incoming.stored()
+            if not linked:
+                there = await to_thread.run_sync(self.chunk_info_at, incoming.final)
+                if there != stored:
+                    raise ChunkConflict(incoming.keep_aside(key, stored))
+            return stored
         finally:
             incoming.abandon()
-        stored = incoming.stored()
-        if not linked and self.chunk_info_at(incoming.final) != stored:
-            raise ChunkConflict
-        return stored
+
+    def replace_chunk(self, received: ReceivedChunk) -> None:
+        # Atomic: a reader sees the old bytes or the new ones. The new bytes were fsynced before
+        # they were kept aside; the name is made durable at submit, like every chunk's.
+        os.replace(_kept_file(received), self._path(received.key))
+
+    def discard(self, received: ReceivedChunk) -> None:
+        _kept_file(received).unlink(missing_ok=True)
 
     def stored_size(self, key: ChunkKey) -> int | None:
         """The size of a stored chunk, or None if there is none (no reading, no hashing)."""
@@ -308,11 +347,22 @@ class _Incoming:
         if fd is not None:
             os.close(fd)
 
+    def keep_aside(self, key: ChunkKey, stored: StoredChunk) -> ReceivedChunk:
+        """The fsynced temporary file becomes the caller's (``abandon`` leaves it)."""
+        temp, self.temp = self.temp, None
+        return ReceivedChunk(key, stored, temp)
+
     def abandon(self) -> None:
         """Whatever happened: the descriptor closed and the temporary name gone."""
         self._close()
         if self.temp is not None:
             self.temp.unlink(missing_ok=True)
+
+
+def _kept_file(received: ReceivedChunk) -> Path:
+    if not isinstance(received.kept, Path):
+        raise TypeError("not kept aside by the filesystem store")
+    return received.kept
 
 
 def _mkstemp(folder: Path) -> tuple[int, str]:

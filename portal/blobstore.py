@@ -5,8 +5,10 @@ A chunk is immutable once written. Writing streams the request body to a tempora
 chunk's own folder, hashing as it goes, fsyncs it and links it into place, so a reader never
 sees half a chunk and a crash leaves at most a stray temporary file (removed by
 ``remove_stale_incoming``). Writing the same bytes again is a no-op (uploads resume by sending
-what the server does not have yet); different bytes for a chunk that exists are refused.
-Nothing is ever held whole in memory.
+what the server does not have yet); different bytes for a chunk that exists are refused, and
+kept aside for the caller: if no row names the stored ones (a crash came between a chunk's write
+and its row), ``replace_chunk`` puts the new bytes in their place. Nothing is ever held whole in
+memory.
 
     BlobStoreError
     ├── ChunkTooLarge      the stream went past max_size (nothing kept)
@@ -34,7 +36,9 @@ if TYPE_CHECKING:
 # The key of protocol.chunk_hash (docs/protocol-v1.md); the tests check both give one hash.
 CHUNK_HASH_KEY = b"portal/v1/chunk-hash"
 READ_PIECE = 64 * 1024
-WRITE_BATCH = 256 * 1024
+# Half a chunk: a full chunk is written in two worker-thread hops, and a PUT holds at most
+# this much of a chunk before it is on its way to the disk.
+WRITE_BATCH = 512 * 1024
 INCOMING_PREFIX = ".incoming-"
 
 
@@ -47,7 +51,12 @@ class ChunkTooLarge(BlobStoreError):
 
 
 class ChunkConflict(BlobStoreError):
-    pass
+    """Other bytes are stored under this key. ``received`` is what this write received, kept
+    aside (never in place): the caller hands it to ``replace_chunk`` or ``discard``."""
+
+    def __init__(self, received: ReceivedChunk | None = None) -> None:
+        super().__init__("other bytes are stored under this chunk's key")
+        self.received = received
 
 
 class ChunkKey(NamedTuple):
@@ -61,6 +70,17 @@ class ChunkKey(NamedTuple):
 class StoredChunk:
     size: int
     digest: bytes  # protocol.chunk_hash of the stored bytes
+
+
+@dataclass(frozen=True)
+class ReceivedChunk:
+    """Bytes a write received, hashed and (on the filesystem) fsynced, kept aside because other
+    bytes were stored under their key: ``kept`` is the store's own handle on them (a temporary
+    file, or the bytes themselves)."""
+
+    key: ChunkKey
+    stored: StoredChunk
+    kept: object
 
 
 class StoredVersion(NamedTuple):
@@ -79,6 +99,17 @@ class BlobStore(Protocol):
         ...
 
     def chunk_info(self, key: ChunkKey) -> StoredChunk | None: ...
+
+    def replace_chunk(self, received: ReceivedChunk) -> None:
+        """Put bytes a write kept aside (``ChunkConflict.received``) in place of those stored
+        under their key. Only for stored bytes no row names, decided with the upload's row
+        locked (content.uploads.record_chunks), so that no writer records the old ones meanwhile:
+        a crash left them between a chunk's write and its row."""
+        ...
+
+    def discard(self, received: ReceivedChunk) -> None:
+        """Drop bytes a write kept aside (no-op once replaced)."""
+        ...
 
     def stored_size(self, key: ChunkKey) -> int | None: ...
 
@@ -142,49 +173,46 @@ class FilesystemBlobStore:
     async def write_chunk(
         self, key: ChunkKey, stream: AsyncIterable[bytes], *, max_size: int
     ) -> StoredChunk:
-        final = self._path(key)
-        # Pieces arrive from the socket in a few KiB at a time. They are gathered into batches
-        # of WRITE_BATCH bytes, each hashed and written in one worker-thread hop (hashlib lets
-        # go of the GIL on large buffers), so the event loop never waits for the disk or the
-        # hash, and at most one batch of a chunk is held at once.
-        fd, temp_name = await to_thread.run_sync(_mkstemp, final.parent)
-        temp = Path(temp_name)
-        digest = _hasher()
+        # Pieces arrive from the socket about 64 KiB at a time. They are gathered, by reference
+        # (never joined: a join costs a copy and fresh pages, as much CPU as the hash), into
+        # batches of WRITE_BATCH bytes, each hashed and written with one writev in one
+        # worker-thread hop (hashlib lets go of the GIL on large buffers), so the event loop
+        # never waits for the disk or the hash, and at most one batch of a chunk is held at once.
+        # The temporary file is made in the first hop and linked into place in the last.
+        incoming = _Incoming(self._path(key))
         size = 0
-        batch = bytearray()
+        batch: list[bytes] = []
+        batched = 0
         try:
-            try:
-                async for piece in stream:
-                    size += len(piece)
-                    if size > max_size:
-                        raise ChunkTooLarge
-                    batch += piece
-                    if len(batch) >= WRITE_BATCH:
-                        await to_thread.run_sync(_absorb, fd, digest, bytes(batch))
-                        batch.clear()
-                await to_thread.run_sync(_absorb_and_sync, fd, digest, bytes(batch))
-            finally:
-                # Closed exactly once, here: a second close could hit a descriptor that
-                # another request has opened under the same number meanwhile.
-                os.close(fd)
-            stored = StoredChunk(size, digest.digest())
-            await to_thread.run_sync(self._commit, temp, final, stored)
+            async for piece in stream:
+                size += len(piece)
+                if size > max_size:
+                    raise ChunkTooLarge
+                batch.append(piece)
+                batched += len(piece)
+                # At max_size the chunk is complete (a byte more is refused), so its last batch
+                # goes with the fsync and the link, in one hop: a hop costs about as much CPU
+                # as hashing 100 KiB.
+                if batched >= WRITE_BATCH and size < max_size:
+                    await to_thread.run_sync(incoming.absorb, batch)
+                    batch, batched = [], 0
+            linked = await to_thread.run_sync(incoming.finish, batch)
+            stored = incoming.stored()
+            if not linked:
+                there = await to_thread.run_sync(self.chunk_info_at, incoming.final)
+                if there != stored:
+                    raise ChunkConflict(incoming.keep_aside(key, stored))
             return stored
         finally:
-            temp.unlink(missing_ok=True)
+            incoming.abandon()
 
-    def _commit(self, temp: Path, final: Path, stored: StoredChunk) -> None:
-        try:
-            # A hard link creates the final name only if it does not exist yet, atomically: two
-            # writers racing for one chunk cannot both win. The temporary name is removed after.
-            os.link(temp, final)
-        except FileExistsError:
-            if self.chunk_info_at(final) != stored:
-                raise ChunkConflict from None
-            return  # the same bytes again: a resumed upload
-        # The chunk's bytes are durable (fsynced above); its name becomes durable when the
-        # message is submitted (make_durable). Until then a crash may lose the newest names,
-        # which the submit finds missing and the browser sends again.
+    def replace_chunk(self, received: ReceivedChunk) -> None:
+        # Atomic: a reader sees the old bytes or the new ones. The new bytes were fsynced before
+        # they were kept aside; the name is made durable at submit, like every chunk's.
+        os.replace(_kept_file(received), self._path(received.key))
+
+    def discard(self, received: ReceivedChunk) -> None:
+        _kept_file(received).unlink(missing_ok=True)
 
     def stored_size(self, key: ChunkKey) -> int | None:
         """The size of a stored chunk, or None if there is none (no reading, no hashing)."""
@@ -270,14 +298,76 @@ def _pieces(handle: BinaryIO) -> Iterator[bytes]:
             yield piece
 
 
-def _absorb(fd: int, digest: hashlib.blake2b, data: bytes) -> None:
-    digest.update(data)
-    _write_all(fd, data)
+class _Incoming:
+    """One chunk being written: a temporary file in the chunk's folder, fed in worker threads
+    (one at a time, in order), fsynced, then linked to its final name."""
+
+    def __init__(self, final: Path) -> None:
+        self.final = final
+        self.digest = _hasher()
+        self.size = 0
+        self.fd: int | None = None
+        self.temp: Path | None = None
+
+    def _open(self) -> tuple[int, Path]:
+        if self.fd is None or self.temp is None:
+            fd, name = _mkstemp(self.final.parent)
+            self.fd, self.temp = fd, Path(name)
+        return self.fd, self.temp
+
+    def absorb(self, pieces: list[bytes]) -> None:
+        fd, _temp = self._open()
+        for piece in pieces:
+            self.digest.update(piece)
+            self.size += len(piece)
+        _write_all(fd, pieces)
+
+    def stored(self) -> StoredChunk:
+        return StoredChunk(self.size, self.digest.digest())
+
+    def finish(self, pieces: list[bytes]) -> bool:
+        """The last pieces, fsync, close, link; False if the final name existed already (the
+        caller compares the bytes there)."""
+        self.absorb(pieces)
+        fd, temp = self._open()
+        try:
+            os.fsync(fd)
+        finally:
+            self._close()
+        try:
+            # A hard link creates the final name only if it does not exist yet, atomically: two
+            # writers racing for one chunk cannot both win. The temporary name is removed after.
+            os.link(temp, self.final)
+        except FileExistsError:
+            return False
+        # The chunk's bytes are durable (fsynced above); its name becomes durable when the
+        # message is submitted (make_durable). Until then a crash may lose the newest names,
+        # which the submit finds missing and the browser sends again.
+        return True
+
+    def _close(self) -> None:
+        # Closed exactly once: a second close could hit a descriptor that another request
+        # has opened under the same number meanwhile.
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def keep_aside(self, key: ChunkKey, stored: StoredChunk) -> ReceivedChunk:
+        """The fsynced temporary file becomes the caller's (``abandon`` leaves it)."""
+        temp, self.temp = self.temp, None
+        return ReceivedChunk(key, stored, temp)
+
+    def abandon(self) -> None:
+        """Whatever happened: the descriptor closed and the temporary name gone."""
+        self._close()
+        if self.temp is not None:
+            self.temp.unlink(missing_ok=True)
 
 
-def _absorb_and_sync(fd: int, digest: hashlib.blake2b, data: bytes) -> None:
-    _absorb(fd, digest, data)
-    os.fsync(fd)
+def _kept_file(received: ReceivedChunk) -> Path:
+    if not isinstance(received.kept, Path):
+        raise TypeError("not kept aside by the filesystem store")
+    return received.kept
 
 
 def _mkstemp(folder: Path) -> tuple[int, str]:
@@ -285,10 +375,15 @@ def _mkstemp(folder: Path) -> tuple[int, str]:
     return tempfile.mkstemp(dir=folder, prefix=INCOMING_PREFIX)
 
 
-def _write_all(fd: int, piece: bytes) -> None:
-    view = memoryview(piece)
-    while view:
-        view = view[os.write(fd, view) :]
+def _write_all(fd: int, pieces: list[bytes]) -> None:
+    # One writev for the whole batch (no joined copy); a short write goes on where it stopped.
+    views = [memoryview(piece) for piece in pieces if piece]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= len(views[0]):
+            written -= len(views.pop(0))
+        if views:
+            views[0] = views[0][written:]
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -15,11 +15,13 @@ How the contract maps:
   temporary name to rename and nothing half-written to clean: ``remove_stale_incoming`` has
   nothing to do. A chunk is at most 1 MiB + 40 bytes, one PutObject (no multipart upload).
 - Write once: a HEAD first, so a chunk that exists is compared (same bytes: a resumed upload, a
-  no-op; other bytes: ChunkConflict) on any store; then the PUT carries ``If-None-Match: *`` so
-  that of two writers racing for one key only the first is kept, on stores with conditional
-  writes (AWS, MinIO, Ceph RGW, moto). A store that ignores the header keeps the last writer's
-  bytes in that race; only the author's own client can race itself for its own chunk, and a
-  recipient's browser still refuses bytes whose hash the signed manifest does not name.
+  no-op; other bytes: ChunkConflict, the new bytes kept aside in memory; ``replace_chunk``
+  puts them in place with an unconditional PUT) on any store; then the PUT carries
+  ``If-None-Match: *`` so that of two writers racing for one key only the first is kept, on
+  stores with conditional writes (AWS, MinIO, Ceph RGW, moto). A store that ignores the header
+  keeps the last writer's bytes in that race; only the author's own client can race itself for
+  its own chunk, and a recipient's browser still refuses bytes whose hash the signed manifest
+  does not name.
 - Durable: S3 answers a PUT only once the object is stored durably, so ``make_durable`` is a
   no-op.
 - Streaming: a PUT needs its length before its body, so a chunk's pieces are gathered in memory
@@ -34,6 +36,7 @@ maintenance jobs). One boto3 client is shared: clients are thread-safe.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import AsyncIterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -48,6 +51,7 @@ from portal.blobstore import (
     ChunkConflict,
     ChunkKey,
     ChunkTooLarge,
+    ReceivedChunk,
     StoredChunk,
     StoredVersion,
     check_object_id,
@@ -150,28 +154,33 @@ class S3BlobStore:
     async def write_chunk(
         self, key: ChunkKey, stream: AsyncIterable[bytes], *, max_size: int
     ) -> StoredChunk:
-        name = self.key_of(key)
         digest = chunk_hasher()
         body = bytearray()
-        hashed = 0
+        batch: list[bytes] = []
+        batched = 0
         async for piece in stream:
             if len(body) + len(piece) > max_size:
                 raise ChunkTooLarge  # nothing was sent to the bucket
             body += piece
-            if len(body) - hashed >= WRITE_BATCH:
+            batch.append(piece)
+            batched += len(piece)
+            if batched >= WRITE_BATCH:
                 # Hashed in a worker thread as the batches fill (hashlib lets go of the GIL),
-                # so the event loop never waits for it and the hash is ready with the last piece.
-                await to_thread.run_sync(digest.update, bytes(body[hashed:]))
-                hashed = len(body)
-        await to_thread.run_sync(digest.update, bytes(body[hashed:]))
+                # so the event loop never waits for it and the hash is ready with the last
+                # piece. The pieces themselves are hashed: no copy of the batch is made.
+                await to_thread.run_sync(_absorb, digest, batch)
+                batch, batched = [], 0
+        await to_thread.run_sync(_absorb, digest, batch)
         stored = StoredChunk(len(body), digest.digest())
         # The bytearray itself goes to boto3 (no second copy of the chunk).
-        await to_thread.run_sync(self._put_once, name, body, stored)
+        await to_thread.run_sync(self._put_once, key, body, stored)
         return stored
 
-    def _put_once(self, name: str, body: bytearray, stored: StoredChunk) -> None:
+    def _put_once(self, key: ChunkKey, body: bytearray, stored: StoredChunk) -> None:
+        name = self.key_of(key)
+        received = ReceivedChunk(key, stored, body)
         if self._size_at(name) is not None:
-            self._same_or_conflict(name, stored)
+            self._same_or_conflict(name, received)
             return
         try:
             self.client.put_object(
@@ -185,11 +194,24 @@ class S3BlobStore:
         except ClientError as error:
             if _code(error) not in ALREADY_THERE:
                 raise
-            self._same_or_conflict(name, stored)  # another writer won the race
+            self._same_or_conflict(name, received)  # another writer won the race
 
-    def _same_or_conflict(self, name: str, stored: StoredChunk) -> None:
-        if self._info_at(name) != stored:
-            raise ChunkConflict
+    def _same_or_conflict(self, name: str, received: ReceivedChunk) -> None:
+        if self._info_at(name) != received.stored:
+            raise ChunkConflict(received)
+
+    def replace_chunk(self, received: ReceivedChunk) -> None:
+        # Unconditional: the stored object is replaced whole (PUT is atomic).
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self.key_of(received.key),
+            Body=cast(bytes, _kept_bytes(received)),
+            ContentType="application/octet-stream",
+        )
+
+    def discard(self, received: ReceivedChunk) -> None:
+        """Nothing to remove: the bytes were only in memory."""
+        _kept_bytes(received)
 
     def make_durable(self, object_id: str, version: int) -> None:
         """Nothing to do: S3 acknowledges a PUT once the object is durably stored."""
@@ -309,6 +331,17 @@ class S3BlobStore:
         )
         for page in pages:
             yield from page.get("Contents", [])
+
+
+def _kept_bytes(received: ReceivedChunk) -> bytearray:
+    if not isinstance(received.kept, bytearray):
+        raise TypeError("not kept aside by the S3 store")
+    return received.kept
+
+
+def _absorb(digest: hashlib.blake2b, pieces: list[bytes]) -> None:
+    for piece in pieces:
+        digest.update(piece)
 
 
 def _pieces(body: Any) -> Iterator[bytes]:

@@ -7,6 +7,7 @@ all of them."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from functools import partial
 
@@ -14,7 +15,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from portal import protocol
 from portal.accounts.models import Role
-from portal.blobstore import ChunkKey, ChunkTooLarge, StoredChunk
+from portal.blobstore import ChunkConflict, ChunkKey, ChunkTooLarge, ReceivedChunk, StoredChunk
 from portal.content import services as content
 from portal.content import uploads
 from portal.content.models import HeldChunk
@@ -102,11 +103,48 @@ def _chunk_json(held: HeldChunk) -> dict[str, object]:
     }
 
 
-def _record_put(ctx: Ctx, key: ChunkKey, stored: StoredChunk) -> dict[str, object]:
+def _record_put(
+    ctx: Ctx, key: ChunkKey, stored: StoredChunk, aside: list[ReceivedChunk]
+) -> dict[str, object]:
     """Second transaction: is the upload still open (not sent, cancelled or expired meanwhile)?
     Then hold the chunk."""
     pending = policy.own_pending_upload(ctx.db, ctx.require_account(), key.object_id, key.version)
-    return _chunk_json(uploads.record_chunk(ctx.db, pending, key.part, key.chunk, stored))
+    held = uploads.record_chunk(ctx.db, pending, key.part, key.chunk, stored)
+    _replace_orphans(ctx, aside)
+    return _chunk_json(held)
+
+
+async def _write_or_keep_aside(
+    ctx: StreamCtx,
+    key: ChunkKey,
+    body: AsyncIterable[bytes],
+    max_size: int,
+    aside: list[ReceivedChunk],
+) -> StoredChunk:
+    """Write a chunk; if other bytes are stored under its key already, keep the new ones aside
+    (``aside``) for the record to decide: the stored ones may be a crash's orphan."""
+    try:
+        return await ctx.blobs.write_chunk(key, body, max_size=max_size)
+    except ChunkConflict as conflict:
+        if conflict.received is None:
+            raise
+        aside.append(conflict.received)
+        return conflict.received.stored
+
+
+def _replace_orphans(ctx: Ctx, aside: list[ReceivedChunk]) -> None:
+    """In the record's transaction, after record_chunks held these chunks with the upload's row
+    locked: the bytes stored under their keys are named by no row other than the ones just
+    written with the new bytes' hash (a row with other bytes was a Conflict there), so they
+    are an orphan (a crash between a write and its row) and the new, verified bytes take their
+    place. Under the lock, no other writer can be recording the old bytes meanwhile."""
+    for received in aside:
+        ctx.state.blobs.replace_chunk(received)
+
+
+def _discard(ctx: StreamCtx, aside: list[ReceivedChunk]) -> None:
+    for received in aside:
+        ctx.blobs.discard(received)
 
 
 def _forget_unheld(keys: list[ChunkKey], ctx: Ctx) -> None:
@@ -131,20 +169,27 @@ async def api_put_chunk(ctx: StreamCtx) -> Response:
         return await _put_batch(ctx, listed)
     # Authorising only reads; recording the chunk writes, and keeps the session alive.
     key, room = await ctx.run(_authorise_put, read_only=True)
+    aside: list[ReceivedChunk] = []
     try:
-        stored = await ctx.blobs.write_chunk(key, ctx.request.stream(), max_size=room)
-    except ChunkTooLarge:
-        if room < uploads.MAX_CHUNK_BYTES:
-            raise uploads.over_declared() from None
-        raise
-    try:
-        # Losing this row in a crash costs a resend, so its commit need not wait for the disk.
-        answer = await ctx.run(
-            partial(_record_put, key=key, stored=stored), touch=True, relaxed_commit=True
-        )
-    except Exception:
-        await _forget_after_failure(ctx, [key])
-        raise
+        try:
+            stored = await _write_or_keep_aside(ctx, key, ctx.request.stream(), room, aside)
+        except ChunkTooLarge:
+            if room < uploads.MAX_CHUNK_BYTES:
+                raise uploads.over_declared() from None
+            raise
+        try:
+            # Losing this row in a crash costs a resend, so its commit need not wait for the
+            # disk.
+            answer = await ctx.run(
+                partial(_record_put, key=key, stored=stored, aside=aside),
+                touch=True,
+                relaxed_commit=True,
+            )
+        except Exception:
+            await _forget_after_failure(ctx, [] if aside else [key])
+            raise
+    finally:
+        _discard(ctx, aside)
     return JSONResponse(answer)
 
 
@@ -176,7 +221,7 @@ def _authorise_batch(ctx: Ctx, listed: str) -> _Batch:
 
 
 def _record_batch(
-    ctx: Ctx, batch: _Batch, stored: list[tuple[int, StoredChunk]]
+    ctx: Ctx, batch: _Batch, stored: list[tuple[int, StoredChunk]], aside: list[ReceivedChunk]
 ) -> dict[str, object]:
     """Second transaction: the upload is still open; hold every chunk written (or none)."""
     first = batch.first
@@ -184,6 +229,7 @@ def _record_batch(
         ctx.db, ctx.require_account(), first.object_id, first.version
     )
     rows = uploads.record_chunks(ctx.db, pending, first.part, stored, besides=sorted(batch.held))
+    _replace_orphans(ctx, aside)
     # What is held now, as the server has it (the browser checks it against what it sent).
     return {"chunks": [_chunk_json(row) for row in rows]}
 
@@ -195,6 +241,7 @@ async def _put_batch(ctx: StreamCtx, listed: str) -> Response:
     batch = await ctx.run(partial(_authorise_batch, listed=listed), read_only=True)
     body = batches.BodySplitter(ctx.request.stream())
     written: list[ChunkKey] = []
+    aside: list[ReceivedChunk] = []
     try:
         stored: list[tuple[int, StoredChunk]] = []
         for chunk in batch.chunks:
@@ -203,8 +250,10 @@ async def _put_batch(ctx: StreamCtx, listed: str) -> Response:
                     pass
                 continue
             key = batch.key(chunk.index)
-            result = await ctx.blobs.write_chunk(key, body.take(chunk.size), max_size=chunk.size)
-            written.append(key)
+            kept = len(aside)
+            result = await _write_or_keep_aside(ctx, key, body.take(chunk.size), chunk.size, aside)
+            if len(aside) == kept:  # written in place (not kept aside): ours to remove
+                written.append(key)
             if result.size != chunk.size:
                 raise BadInput(
                     "The upload ended before all its pieces arrived. Nothing of it was kept."
@@ -219,11 +268,15 @@ async def _put_batch(ctx: StreamCtx, listed: str) -> Response:
         # As for one chunk: losing these rows in a crash costs a resend, never a submitted
         # message, so the commit need not wait for the disk.
         answer = await ctx.run(
-            partial(_record_batch, batch=batch, stored=stored), touch=True, relaxed_commit=True
+            partial(_record_batch, batch=batch, stored=stored, aside=aside),
+            touch=True,
+            relaxed_commit=True,
         )
     except Exception:
         await _forget_after_failure(ctx, written)
         raise
+    finally:
+        _discard(ctx, aside)
     return JSONResponse(answer)
 
 

@@ -22,6 +22,7 @@ from portal.blobstore import (
     ChunkKey,
     ChunkTooLarge,
     FilesystemBlobStore,
+    ReceivedChunk,
     StoredChunk,
     open_blob_store,
 )
@@ -90,12 +91,37 @@ def test_same_bytes_again_is_a_no_op(store: BlobStore, stored: StoredBlobs) -> N
     assert len(_leftovers(stored)) == 1
 
 
+def _conflict(store: BlobStore, key: ChunkKey, data: bytes) -> ReceivedChunk:
+    with pytest.raises(ChunkConflict) as refused:
+        _write(store, key, data, max_size=len(data))
+    assert refused.value.received is not None
+    return refused.value.received
+
+
 def test_other_bytes_for_a_stored_chunk_are_refused(store: BlobStore, stored: StoredBlobs) -> None:
     key = _key()
     _write(store, key, b"a" * 100, max_size=200)
-    with pytest.raises(ChunkConflict):
-        _write(store, key, b"b" * 100, max_size=200)
+    received = _conflict(store, key, b"b" * 100)
+    # Kept aside, hashed, for the caller to decide; the stored bytes are untouched.
+    assert received.key == key
+    assert received.stored == StoredChunk(100, protocol.chunk_hash(b"b" * 100))
     assert b"".join(store.read_chunk(key)) == b"a" * 100
+    store.discard(received)
+    assert len(_leftovers(stored)) == 1
+    assert b"".join(store.read_chunk(key)) == b"a" * 100
+
+
+def test_bytes_kept_aside_replace_an_orphan(store: BlobStore, stored: StoredBlobs) -> None:
+    """A crash left a chunk no row names: the resent chunk's bytes, kept aside when they met
+    it, take its place (media.views decides when, with the upload locked)."""
+    key = _key()
+    orphan, resent = secrets.token_bytes(3 * PIECE), secrets.token_bytes(3 * PIECE + 7)
+    _write(store, key, orphan, max_size=len(orphan))
+    received = _conflict(store, key, resent)
+    store.replace_chunk(received)
+    store.discard(received)  # a no-op once replaced
+    assert b"".join(store.read_chunk(key)) == resent
+    assert store.chunk_info(key) == StoredChunk(len(resent), protocol.chunk_hash(resent))
     assert len(_leftovers(stored)) == 1
 
 
@@ -108,6 +134,8 @@ def _race(store: BlobStore, key: ChunkKey, contenders: list[bytes]) -> list[obje
             outcomes.append(await store.write_chunk(key, _pieces(data), max_size=len(data)))
         except BlobStoreError as refused:
             outcomes.append(refused)
+            if isinstance(refused, ChunkConflict) and refused.received is not None:
+                store.discard(refused.received)
 
     async def race() -> None:
         async with anyio.create_task_group() as group:

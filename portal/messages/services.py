@@ -433,6 +433,10 @@ def delete_content(
 HOME_PAGE = 10
 # The review queue shows this many items a page.
 QUEUE_PAGE = 25
+# The queue's case filter offers at most this many cases (a facilitator may have hundreds):
+# those where something has waited longest. Any case's items are one link away from the cases
+# list and the case page (``/queue?case=...``), and that case is then offered too.
+CASE_CHOICES = 30
 
 
 def letters_by(db: Session, author: Participant, page: int = 1) -> Page[Message]:
@@ -653,6 +657,42 @@ def count_waiting(db: Session, facilitator: Account) -> int:
 class QueueItem:
     message: Message
     claimed_by_name: str | None  # while someone reviews it
+    case_reference: str
+    case_status: CaseCondition
+
+
+@dataclass(frozen=True)
+class CaseChoices:
+    """The cases the queue's filter offers, and whether more have something waiting."""
+
+    cases: list[case_policy.CaseChoice]
+    more: bool
+
+
+def queue_case_choices(db: Session, facilitator: Account, chosen: str | None) -> CaseChoices:
+    """The facilitator's cases with something waiting for review, the one waiting longest
+    first, at most ``CASE_CHOICES``; and the ``chosen`` case first, whatever waits in it, if
+    the facilitator facilitates it (so a filter can only name one of their cases). One
+    statement: the oldest waiting item of each case comes from ix_messages_queue alone."""
+    oldest = func.min(Message.submitted_at)
+    query = (
+        case_policy.cases_query(facilitator)
+        .with_only_columns(Case.id, Case.reference, Case.label, Case.status)
+        .outerjoin(Message, (Message.case_id == Case.id) & Message.state.in_(WAITING_FOR_REVIEW))
+        .group_by(Case.id, Case.reference, Case.label, Case.status)
+        .order_by(None)
+        .limit(CASE_CHOICES + 1)
+    )
+    if chosen:
+        query = query.having(or_(oldest.is_not(None), Case.id == chosen)).order_by(
+            (Case.id == chosen).desc(), oldest.asc().nulls_last(), Case.id
+        )
+    else:
+        query = query.having(oldest.is_not(None)).order_by(oldest, Case.id)
+    rows = db.execute(query).all()
+    return CaseChoices(
+        [case_policy.CaseChoice(*row) for row in rows[:CASE_CHOICES]], len(rows) > CASE_CHOICES
+    )
 
 
 def review_queue(
@@ -671,14 +711,25 @@ def review_queue(
     only those rows are read."""
     query = _queue_query(facilitator, case_id=case_id, states=states, format_=format_)
     ids = paging.scalars_page(db, query.with_only_columns(Message.id), page, QUEUE_PAGE)
-    by_id = {m.id: m for m in db.scalars(select(Message).where(Message.id.in_(ids.items)))}
+    # Each item's case reference and status come with it (the case filter lists only a few
+    # cases, not every case an item may belong to).
+    rows = db.execute(
+        select(Message, Case.reference, Case.status)
+        .join(Case, Case.id == Message.case_id)
+        .where(Message.id.in_(ids.items))
+    ).all()
+    by_id = {row[0].id: row for row in rows}
     found = ids.with_items([by_id[i] for i in ids.items if i in by_id])
-    claimed = {m.claimed_by_id for m in found.items if m.claimed_by_id}
+    claimed = {row[0].claimed_by_id for row in found.items if row[0].claimed_by_id}
     reviewers = {a.id: a.sign_in_name for a in accounts.accounts_with_ids(db, claimed)}
     return found.map(
-        lambda m: QueueItem(
-            m,
-            reviewers.get(m.claimed_by_id or "") if m.state is MessageState.IN_REVIEW else None,
+        lambda row: QueueItem(
+            row[0],
+            reviewers.get(row[0].claimed_by_id or "")
+            if row[0].state is MessageState.IN_REVIEW
+            else None,
+            row[1],
+            row[2],
         )
     )
 

@@ -17,7 +17,6 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal import paging
-from portal.accounts import services as accounts
 from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
@@ -715,30 +714,27 @@ def review_queue(
     format_: Format | None,
     page: int = 1,
 ) -> Page[QueueItem]:
-    """One page of the queue, with the name of whoever reviews each item (four statements).
+    """One page of the queue, with the name of whoever reviews each item (two statements).
 
     The page's ids are chosen first, from the index alone (ix_messages_queue holds case, state,
     time and id: a facilitator's thousands of items are sorted without reading one row), then
     only those rows are read."""
     query = _queue_query(facilitator, case_id=case_id, states=states, format_=format_)
     ids = paging.scalars_page(db, query.with_only_columns(Message.id), page, QUEUE_PAGE)
-    # Each item's case reference and status come with it (the case filter lists only a few
-    # cases, not every case an item may belong to).
+    # Each item's case reference and status, and who reviews it, come with it in the same
+    # statement (the case filter lists only a few cases, not every case an item may be in).
     rows = db.execute(
-        select(Message, Case.reference, Case.status)
+        select(Message, Case.reference, Case.status, Account.sign_in_name)
         .join(Case, Case.id == Message.case_id)
+        .outerjoin(Account, Account.id == Message.claimed_by_id)
         .where(Message.id.in_(ids.items))
     ).all()
     by_id = {row[0].id: row for row in rows}
     found = ids.with_items([by_id[i] for i in ids.items if i in by_id])
-    claimed = {row[0].claimed_by_id for row in found.items if row[0].claimed_by_id}
-    reviewers = {a.id: a.sign_in_name for a in accounts.accounts_with_ids(db, claimed)}
     return found.map(
         lambda row: QueueItem(
             row[0],
-            reviewers.get(row[0].claimed_by_id or "")
-            if row[0].state is MessageState.IN_REVIEW
-            else None,
+            row[3] if row[0].state is MessageState.IN_REVIEW else None,
             row[1],
             row[2],
         )

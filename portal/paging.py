@@ -1,6 +1,6 @@
 """One page of a long list: every list a page shows is cut into pages in SQL (LIMIT and
-OFFSET over an ordered query, with the total counted by the database), so a page costs the
-same few statements and the same time however much the service holds.
+OFFSET over an ordered query, with the total counted by the database in the same statement),
+so a page costs the same few statements and the same time however much the service holds.
 
 The page number comes from the address (``?page=3``). Anything that is not a page number
 (missing, not a number, zero or less) shows the first page, and a number past the end shows
@@ -76,16 +76,19 @@ def _bounded(total: int, number: int, size: int) -> int:
 
 
 def scalars_page(db: Session, query: Select[T], number: int, size: int) -> Page[T]:
-    """One page of an ordered query of one entity or column: two statements."""
+    """One page of an ordered query of one entity or column, and the length of the whole list,
+    in one statement: the length comes with each row (``count(*) OVER ()``, counted by the
+    database over the whole list before LIMIT and OFFSET cut it), so the list is read once,
+    not once to count it and again to cut it. Only a page past the end (an old link, a typed
+    number) takes two more statements: the count, then the last page."""
+    rows = db.execute(
+        query.add_columns(func.count().over()).limit(size).offset((number - 1) * size)
+    ).all()
+    if rows:
+        return Page([row[0] for row in rows], number, size, int(rows[0][-1]))
+    if number == 1:
+        return Page([], 1, size, 0)
     total = count(db, query)
     number = _bounded(total, number, size)
-    items = list(db.scalars(query.limit(size).offset((number - 1) * size)))
-    return Page(items, number, size, total)
-
-
-def rows_page(db: Session, query: Select[Any], number: int, size: int) -> Page[Any]:
-    """The same for a query of several columns: each item is a row."""
-    total = count(db, query)
-    number = _bounded(total, number, size)
-    items = list(db.execute(query.limit(size).offset((number - 1) * size)).all())
+    items = list(db.scalars(query.limit(size).offset((number - 1) * size))) if total else []
     return Page(items, number, size, total)

@@ -47,11 +47,10 @@ def _decided(ctx: Ctx, message: Message) -> Response:
 def queue_page(ctx: Ctx) -> Response:
     """The queue; an htmx request (the filter form) gets the list alone."""
     me = ctx.require_account()
-    # The case filter lists every case of the facilitator, as plain rows (id, reference,
-    # label, status: no participants), in one statement.
-    cases = case_policy.case_choices(ctx.db, me)
-    by_id = {c.id: c for c in cases}
-    case_filter = ctx.query("case") if ctx.query("case") in by_id else None
+    # The case filter offers a few cases (those waiting longest) and the one asked for, if it
+    # is one of mine: one statement, however many cases I have.
+    choices = services.queue_case_choices(ctx.db, me, ctx.query("case") or None)
+    case_filter = ctx.query("case") if ctx.query("case") in {c.id for c in choices.cases} else None
     format_filter = (
         ctx.query("format") if ctx.query("format") in Format._value2member_map_ else None
     )
@@ -66,7 +65,7 @@ def queue_page(ctx: Ctx) -> Response:
         format_=Format(format_filter) if format_filter else None,
         page=page_number(ctx.query("page")),
     )
-    rows = items.map(lambda item: _queue_row(item, me, by_id))
+    rows = items.map(lambda item: _queue_row(item, me))
     filters = {"case": case_filter or "", "format": format_filter or "", "state": state_filter}
     context: dict[str, Any] = {
         "items": rows,
@@ -77,7 +76,7 @@ def queue_page(ctx: Ctx) -> Response:
         return ctx.partial("queue/_queue_items.html", swapped=True, **context)
     # Whoever waits for my browser to hand over a case key is a task like a letter waiting.
     handovers = case_policy.awaiting_case_key(ctx.db, me)
-    return ctx.render("queue/list.html", cases=cases, handovers=handovers, **context)
+    return ctx.render("queue/list.html", choices=choices, handovers=handovers, **context)
 
 
 def _page_link(ctx: Ctx, filters: dict[str, str]) -> str:
@@ -86,13 +85,10 @@ def _page_link(ctx: Ctx, filters: dict[str, str]) -> str:
     return f"{ctx.url_for('queue_page')}?{kept + '&' if kept else ''}page="
 
 
-def _queue_row(
-    item: services.QueueItem, me: Account, cases: dict[str, case_policy.CaseChoice]
-) -> dict[str, Any]:
+def _queue_row(item: services.QueueItem, me: Account) -> dict[str, Any]:
     m = item.message
-    case = cases[m.case_id]
     claim = services.claim_holder(m, me)
-    actions = review_actions(m.state, case.status, claim)
+    actions = review_actions(m.state, item.case_status, claim)
     if Action.CLAIM in actions:
         action = "claim"
     elif m.state is MessageState.IN_REVIEW and claim is ClaimHolder.ME:
@@ -101,7 +97,7 @@ def _queue_row(
         action = "view"
     return {
         "id": m.id,
-        "case_reference": case.reference,
+        "case_reference": item.case_reference,
         "format_label": m.format.label,
         "age_text": labels.age_text(m.submitted_at),
         "state_label": labels.FOR_STAFF[m.state],

@@ -17,7 +17,6 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal import paging
-from portal.accounts import services as accounts
 from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
@@ -433,6 +432,10 @@ def delete_content(
 HOME_PAGE = 10
 # The review queue shows this many items a page.
 QUEUE_PAGE = 25
+# The queue's case filter offers at most this many cases (a facilitator may have hundreds):
+# those where something has waited longest. Any case's items are one link away from the cases
+# list and the case page (``/queue?case=...``), and that case is then offered too.
+CASE_CHOICES = 30
 
 
 def letters_by(db: Session, author: Participant, page: int = 1) -> Page[Message]:
@@ -653,6 +656,53 @@ def count_waiting(db: Session, facilitator: Account) -> int:
 class QueueItem:
     message: Message
     claimed_by_name: str | None  # while someone reviews it
+    case_reference: str
+    case_status: CaseCondition
+
+
+@dataclass(frozen=True)
+class CaseChoices:
+    """The cases the queue's filter offers, and whether more have something waiting."""
+
+    cases: list[case_policy.CaseChoice]
+    more: bool
+
+
+def queue_case_choices(db: Session, facilitator: Account, chosen: str | None) -> CaseChoices:
+    """The facilitator's cases with something waiting for review, the one waiting longest
+    first, at most ``CASE_CHOICES``; and the ``chosen`` case first, whatever waits in it, if
+    the facilitator facilitates it (so a filter can only name one of their cases).
+
+    One statement, in two steps: the few cases are chosen from indexes alone (the
+    facilitator's case ids from ix_case_facilitators_account, the oldest waiting item of each
+    from ix_messages_queue), and only those cases' rows are read. Joining every case row first
+    let PostgreSQL scan the whole cases table to hash it."""
+    oldest = func.min(Message.submitted_at)
+    case_id = CaseFacilitator.case_id
+    # The chosen case (if any) comes first, then the one waiting longest.
+    first = [(case_id == chosen).desc()] if chosen else []
+    picked = (
+        select(case_id, oldest.label("oldest"))
+        .outerjoin(Message, (Message.case_id == case_id) & Message.state.in_(WAITING_FOR_REVIEW))
+        .where(CaseFacilitator.account_id == facilitator.id)
+        .group_by(case_id)
+        .having(or_(oldest.is_not(None), case_id == chosen) if chosen else oldest.is_not(None))
+        .order_by(*first, oldest.asc().nulls_last(), case_id)
+        .limit(CASE_CHOICES + 1)
+        .subquery()
+    )
+    rows = db.execute(
+        select(Case.id, Case.reference, Case.label, Case.status)
+        .join(picked, picked.c.case_id == Case.id)
+        .order_by(
+            *([(Case.id == chosen).desc()] if chosen else []),
+            picked.c.oldest.asc().nulls_last(),
+            Case.id,
+        )
+    ).all()
+    return CaseChoices(
+        [case_policy.CaseChoice(*row) for row in rows[:CASE_CHOICES]], len(rows) > CASE_CHOICES
+    )
 
 
 def review_queue(
@@ -664,21 +714,29 @@ def review_queue(
     format_: Format | None,
     page: int = 1,
 ) -> Page[QueueItem]:
-    """One page of the queue, with the name of whoever reviews each item (four statements).
+    """One page of the queue, with the name of whoever reviews each item (two statements).
 
     The page's ids are chosen first, from the index alone (ix_messages_queue holds case, state,
     time and id: a facilitator's thousands of items are sorted without reading one row), then
     only those rows are read."""
     query = _queue_query(facilitator, case_id=case_id, states=states, format_=format_)
     ids = paging.scalars_page(db, query.with_only_columns(Message.id), page, QUEUE_PAGE)
-    by_id = {m.id: m for m in db.scalars(select(Message).where(Message.id.in_(ids.items)))}
+    # Each item's case reference and status, and who reviews it, come with it in the same
+    # statement (the case filter lists only a few cases, not every case an item may be in).
+    rows = db.execute(
+        select(Message, Case.reference, Case.status, Account.sign_in_name)
+        .join(Case, Case.id == Message.case_id)
+        .outerjoin(Account, Account.id == Message.claimed_by_id)
+        .where(Message.id.in_(ids.items))
+    ).all()
+    by_id = {row[0].id: row for row in rows}
     found = ids.with_items([by_id[i] for i in ids.items if i in by_id])
-    claimed = {m.claimed_by_id for m in found.items if m.claimed_by_id}
-    reviewers = {a.id: a.sign_in_name for a in accounts.accounts_with_ids(db, claimed)}
     return found.map(
-        lambda m: QueueItem(
-            m,
-            reviewers.get(m.claimed_by_id or "") if m.state is MessageState.IN_REVIEW else None,
+        lambda row: QueueItem(
+            row[0],
+            row[3] if row[0].state is MessageState.IN_REVIEW else None,
+            row[1],
+            row[2],
         )
     )
 

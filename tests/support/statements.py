@@ -4,12 +4,16 @@ and bench/pages.py).
 ``counting(app)`` wraps the ASGI app: each request runs with a counter in a context variable,
 which Starlette carries into the worker thread a sync endpoint runs in; a listener on every
 engine counts a statement only when that variable is set. So the periodic jobs the app starts
-(a task of their own, begun before any request) are never counted with a page.
+(a task of their own, begun before any request) are never counted with a page. The counter also
+adds up how long the statements took as the driver saw them (sent, run by the database,
+answered): bench/pages.py prints it beside the request's time, to tell the database's share of
+a page from the portal's own.
 """
 
 from __future__ import annotations
 
 import contextvars
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +26,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 @dataclass
 class Counter:
     statements: list[str] = field(default_factory=list)
+    sql_seconds: float = 0.0
+    _started: float = 0.0
 
     @property
     def count(self) -> int:
@@ -59,13 +65,25 @@ def _count(
     counter = _CURRENT.get()
     if counter is not None:
         counter.statements.append(statement)
+        counter._started = time.perf_counter()
+
+
+def _timed(
+    _conn: Any, _cursor: Any, _statement: str, _params: Any, _context: Any, _many: bool
+) -> None:
+    counter = _CURRENT.get()
+    if counter is not None:
+        counter.sql_seconds += time.perf_counter() - counter._started
 
 
 @contextmanager
 def counting_statements() -> Iterator[None]:
-    """While inside, statements run for a request of a ``Counting`` app are counted."""
+    """While inside, statements run for a request of a ``Counting`` app are counted (and
+    timed)."""
     event.listen(Engine, "before_cursor_execute", _count)
+    event.listen(Engine, "after_cursor_execute", _timed)
     try:
         yield
     finally:
+        event.remove(Engine, "after_cursor_execute", _timed)
         event.remove(Engine, "before_cursor_execute", _count)

@@ -106,6 +106,15 @@ class AuditTrailPage(FacilitatorPage):
     def events(self) -> Locator:
         return self.page.locator("#audit-table tbody tr")
 
+    @property
+    def pager(self) -> Locator:
+        return self.page.get_by_role("navigation", name="Audit trail, more pages")
+
+    def turns_to(self, words: str) -> AuditTrailPage:
+        """Follow the pager's "Later events" or "Earlier events": a plain link, a new page."""
+        self.pager.get_by_role("link", name=words, exact=True).click()
+        return self.arrived()
+
 
 @dataclass(frozen=True)
 class Invitation:
@@ -263,6 +272,22 @@ class QueuePage(FacilitatorPage):
         self.page.get_by_role("button", name="Show", exact=True).click()
         expect(self.page.locator("#queue-status")).not_to_be_empty()
         expect(self.page.get_by_role("button", name="Show", exact=True)).to_be_visible()
+        self.check()
+
+    @property
+    def pager(self) -> Locator:
+        return self.page.get_by_role("navigation", name="Review queue, more pages")
+
+    @property
+    def rows(self) -> Locator:
+        return self.items.locator("tbody tr")
+
+    def turns_to(self, words: str) -> None:
+        """Follow the pager's "Later items" or "Earlier items": the list is swapped in place
+        with htmx (the address stays), and the page says in its status region what is shown."""
+        before = self.page.locator("#queue-status").text_content()
+        self.pager.get_by_role("link", name=words, exact=True).click()
+        expect(self.page.locator("#queue-status")).not_to_have_text(before or "")
         self.check()
 
     def fits_the_screen(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,6 +11,7 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import Role
 from portal.cases.models import Case, CaseCondition, Participant, Side
 from portal.content.models import ContentChunk, ContentGrant, ContentKind, GrantPurpose
+from portal.db import utcnow
 from portal.errors import Conflict
 from portal.messages import services
 from portal.messages.models import Message, MessageEvent
@@ -157,6 +160,38 @@ def test_the_queue_names_who_reviews_each_letter(db_session: Session, settings: 
     names = {item.message.id: item.claimed_by_name for item in items.items}
     assert names == {waiting.id: None, reviewed.id: facilitator.sign_in_name}
     assert services.waiting_counts(db_session, [case.id]) == {case.id: 2}
+
+
+def test_the_queue_offers_the_cases_waiting_longest_and_the_one_asked_for(
+    db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "CASE_CHOICES", 2)
+    facilitator = rows.account(db_session, Role.FACILITATOR)
+    cases = [rows.case(db_session, facilitator) for _ in range(4)]
+    for n, case in enumerate(cases[:3]):  # the first case has waited longest
+        author = rows.participant(db_session, case, Side.PERSON_RESPONSIBLE)
+        recipient = rows.participant(db_session, case, Side.PERSON_HARMED)
+        rows.message(db_session, author, recipient).submitted_at = utcnow() - timedelta(days=9 - n)
+        rows.message(db_session, author, recipient, S.OPENED)
+    db_session.flush()
+    nothing_waits = cases[3]
+    someone_elses = rows.case(db_session)
+
+    offered = services.queue_case_choices(db_session, facilitator, None)
+    assert [c.id for c in offered.cases] == [cases[0].id, cases[1].id]
+    assert offered.more
+
+    asked = services.queue_case_choices(db_session, facilitator, nothing_waits.id)
+    assert [c.id for c in asked.cases] == [nothing_waits.id, cases[0].id]
+    assert asked.more
+    # Only one of the facilitator's own cases can be asked for.
+    other = services.queue_case_choices(db_session, facilitator, someone_elses.id)
+    assert someone_elses.id not in {c.id for c in other.cases}
+
+    monkeypatch.setattr(services, "CASE_CHOICES", 3)
+    every = services.queue_case_choices(db_session, facilitator, None)
+    assert [c.reference for c in every.cases] == [c.reference for c in cases[:3]]
+    assert not every.more
 
 
 def _released_with_note_and_transcript(

@@ -42,6 +42,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.*
 
+from bench.browser_upload import browser_cpu_seconds
 from portal import protocol
 from portal.db import make_engine
 from portal.settings import Settings
@@ -389,17 +390,21 @@ def measure(
     part_dir = next(server.data_dir.glob(f"**/{sealed['object_id']}/v{sealed['version']}/p1"))
     bare, bare_url = start_bare(part_dir, origin=base_url)
     try:
-        portal_cpu = cpu_seconds(server.process.pid)
+        portal_cpu, browser_cpu = cpu_seconds(server.process.pid), browser_cpu_seconds()
         own = f"/api/content/{sealed['object_id']}/{sealed['version']}/1/"
         result["fetchOnly"] = page.evaluate(GETS_ALONE, {"base": own, "credentials": "same-origin"})
         portal_cpu = cpu_seconds(server.process.pid) - portal_cpu
-        bare_cpu = cpu_seconds(bare.pid)
+        browser_gets = browser_cpu_seconds() - browser_cpu
+        bare_cpu, browser_cpu = cpu_seconds(bare.pid), browser_cpu_seconds()
         result["bareFetch"] = page.evaluate(GETS_ALONE, {"base": bare_url, "credentials": "omit"})
         bare_cpu = cpu_seconds(bare.pid) - bare_cpu
+        browser_bare = browser_cpu_seconds() - browser_cpu
     finally:
         bare.terminate()
         bare.wait(10)
+    browser_cpu = browser_cpu_seconds()
     result["checksOnly"] = page.evaluate(CHECKS_ALONE)
+    browser_checks = browser_cpu_seconds() - browser_cpu
     context.close()
 
     mb = result["bytes"] / 1e6
@@ -429,6 +434,11 @@ def measure(
         f"  GETs alone / bare GETs: {result['bareFetch'] / result['fetchOnly']:.2f}; server CPU "
         f"per chunk: portal {1000 * portal_cpu / result['chunks']:.1f} ms, bare endpoint "
         f"{1000 * bare_cpu / result['chunks']:.1f} ms"
+    )
+    per_chunk = 1000 / result["chunks"]
+    print(
+        f"  browser CPU per chunk: GETs alone {browser_gets * per_chunk:.1f} ms, bare GETs "
+        f"{browser_bare * per_chunk:.1f} ms, checks alone {browser_checks * per_chunk:.1f} ms"
     )
 
 

@@ -42,13 +42,13 @@ from playwright.sync_api import Error as PlaywrightError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.*
 
-from bench.browser_upload import browser_cpu_seconds
 from portal import protocol
 from portal.db import make_engine
 from portal.settings import Settings
 from tests.browser.pages.letters import participant_signs_in
 from tests.cases_world import CaseWorld
 from tests.factories import Portal
+from tests.support.cpu import browser_cpu_seconds, cpu_seconds
 from tests.support.live_server import LiveServer, start_live_server
 from tests.support.media import record_webm
 from tests.support.ports import free_port
@@ -460,12 +460,6 @@ def start_bare(folder: Path, origin: str) -> tuple[subprocess.Popen[bytes], str]
         time.sleep(0.1)
     process.kill()
     sys.exit("the bare chunk endpoint did not start")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of one process so far (/proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:

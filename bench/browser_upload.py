@@ -23,7 +23,6 @@ least 0.8, encrypt and upload at least 0.5). Not a test; never fails the build.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import socket
@@ -35,6 +34,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from playwright.sync_api import expect, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.*
+
+from tests.support.cpu import browser_cpu_seconds, cpu_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -323,37 +326,6 @@ def start_bare(folder: Path, origin: str) -> tuple[subprocess.Popen[bytes], str]
         time.sleep(0.1)
     process.kill()
     sys.exit("the bare endpoint did not start")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of one process so far (/proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def browser_cpu_seconds() -> float:
-    """User + system CPU seconds so far of every Chromium process this bench started (the
-    descendants of this process named chromium: browser, renderer with its Workers, network
-    service, GPU)."""
-    children: dict[int, list[int]] = {}
-    names: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            text = (entry / "stat").read_text()
-        except OSError:  # ended meanwhile
-            continue
-        names[int(entry.name)] = text[text.index("(") + 1 : text.rindex(")")]
-        children.setdefault(int(text.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
-    total, queue = 0.0, list(children.get(os.getpid(), []))
-    while queue:
-        pid = queue.pop()
-        queue.extend(children.get(pid, []))
-        if names.get(pid, "").startswith("chrom"):
-            with contextlib.suppress(OSError):  # ended meanwhile
-                total += cpu_seconds(pid)
-    return total
 
 
 def wait_for_password(out_path: Path, server: subprocess.Popen[bytes]) -> str:

@@ -8,14 +8,20 @@ the portal's batch PUT; the hashes are not checked here), or is one chunk withou
 database, no session, no hashing: what any Python endpoint must do to receive the same PUTs.
 
     uvicorn --factory bench.bare_ingest:app
+
+``browser_app`` is the same endpoint for bench/browser_upload.py, whose PUTs come from a page on
+the portal's origin (see there).
 """
 
 from __future__ import annotations
 
 import os
+from itertools import count
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -45,8 +51,11 @@ def _close(fd: int) -> None:
 
 
 async def put(request: Request) -> JSONResponse:
+    return await _receive(request, request.path_params["name"])
+
+
+async def _receive(request: Request, name: str) -> JSONResponse:
     folder = Path(os.environ["BARE_INGEST_DIR"])
-    name = request.path_params["name"]
     sizes = _sizes(request)
     left = sizes[0] if sizes else -1  # -1: one chunk, as long as the body
     index = 0
@@ -72,3 +81,23 @@ async def put(request: Request) -> JSONResponse:
 
 def app() -> Starlette:
     return Starlette(routes=[Route("/bare/{name}", put, methods=["PUT"])])
+
+
+def browser_app() -> Starlette:
+    """``PUT /bare`` from a page of another origin (``BARE_INGEST_ORIGIN``, the portal's): the
+    browser asks CORS permission once for the one address (a preflight per distinct URL would
+    add a round trip the portal's same-origin PUTs do not pay), and each PUT's files are named
+    by a counter instead of by the address."""
+    numbers = count()
+
+    async def put_numbered(request: Request) -> JSONResponse:
+        return await _receive(request, f"put{next(numbers)}")
+
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=[os.environ["BARE_INGEST_ORIGIN"]],
+        allow_methods=["PUT"],
+        allow_headers=["content-type", "x-chunks"],
+        max_age=3600,
+    )
+    return Starlette(routes=[Route("/bare", put_numbered, methods=["PUT"])], middleware=[cors])

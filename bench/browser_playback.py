@@ -27,7 +27,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,10 +48,13 @@ from portal.settings import Settings
 from tests.browser.pages.letters import participant_signs_in
 from tests.cases_world import CaseWorld
 from tests.factories import Portal
-from tests.support.live_server import start_live_server
+from tests.support.cpu import browser_cpu_seconds, cpu_seconds
+from tests.support.live_server import LiveServer, start_live_server
 from tests.support.media import record_webm
+from tests.support.ports import free_port
 
 CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
 VIDEO_MIME = "video/webm;codecs=vp8,opus"
 
@@ -231,13 +237,25 @@ async ({ released, ahead }) => {
   }
   const ours = (performance.now() - t0) / 1000;
 
-  // 3. Where the time goes: the same GETs alone (as many at once, bytes only, no checks), and
-  // the checks alone (protocol.openChunk: hash and decrypt) over chunks already fetched.
-  const base = `/api/content/${released.object_id}/${released.version}/1/`;
-  const get = async (index) => new Uint8Array(await (await fetch(base + index,
-    { credentials: "same-origin", cache: "no-store" })).arrayBuffer());
+  window.__benchRead = { message, part, keys, released, ahead };
+  return { chunks: part.chunks, bytes, bare, ours };
+}
+"""
+
+# 3. Where the time goes: the same chunks' GETs alone (as many at once as the player asks, bytes
+# only, no checks), from the portal and, for reference, from a bare endpoint that serves the
+# same files (bench/bare_chunks.py); then the checks alone (protocol.openChunk: hash and
+# decrypt) over chunks already fetched.
+GETS_ALONE = """
+async ({ base, credentials }) => {
+  const { part, ahead } = window.__benchRead;
+  const get = async (index) => {
+    const response = await fetch(base + index, { credentials, cache: "no-store" });
+    if (!response.ok) throw new Error(`GET ${index} answered ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  };
   const fetched = [];
-  t0 = performance.now();
+  const t0 = performance.now();
   let asked = 0;
   const lanes = Array.from({ length: ahead || 4 }, async () => {
     while (asked < part.chunks) {
@@ -247,18 +265,27 @@ async ({ released, ahead }) => {
     }
   });
   await Promise.all(lanes);
-  const fetchOnly = (performance.now() - t0) / 1000;
+  window.__benchRead.fetched = fetched;
+  return (performance.now() - t0) / 1000;
+}
+"""
+
+CHECKS_ALONE = """
+async () => {
+  const p = await import("/static/js/crypto/protocol.js");
+  const { message, keys, released, fetched, part } = window.__benchRead;
   const manifest = message.manifest;
   const grant = p.openContentGrant(keys.secretKey, p.b64decode(released.sender_public_key),
     released.object_id, released.version, p.b64decode(released.grant));
-  t0 = performance.now();
+  const t0 = performance.now();
   for (let index = 0; index < part.chunks; index += 1) {
     const at = index % fetched.length;
     p.openChunk(grant[0], released.object_id, released.version, manifest, 1, at, fetched[at]);
   }
-  const checksOnly = (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0) / 1000;
   message.close();
-  return { chunks: part.chunks, bytes, bare, ours, fetchOnly, checksOnly };
+  window.__benchRead = null;
+  return seconds;
 }
 """
 
@@ -324,7 +351,7 @@ def run(megabytes: int, ahead: int | None) -> None:
                 approved = world.approve(message_id)
                 assert approved.status_code == 200, approved.text
                 print(f"sealed, uploaded and approved in {time.perf_counter() - started:.0f} s")
-                measure(browser, server.base_url, world, message_id, ahead)
+                measure(browser, server, world, message_id, ahead)
                 browser.close()
         finally:
             engine.dispose()
@@ -332,9 +359,12 @@ def run(megabytes: int, ahead: int | None) -> None:
 
 
 def measure(
-    browser: Browser, base_url: str, world: CaseWorld, message_id: str, ahead: int | None
+    browser: Browser, server: LiveServer, world: CaseWorld, message_id: str, ahead: int | None
 ) -> None:
-    context = browser.new_context()
+    base_url = server.base_url
+    # bypass_csp: the page's CSP (connect-src 'self') would refuse the bare endpoint's origin;
+    # the portal's own requests are the same either way.
+    context = browser.new_context(bypass_csp=True)
     context.add_init_script(WATCH)
     page: Page = context.new_page()
     requests: list[str] = []
@@ -355,26 +385,81 @@ def measure(
     loaded_s = (marks["loadeddata"] - marks["click"]) / 1000 if marks["loadeddata"] else None
     released = world.harmed.post_json(f"/api/inbox/{message_id}/open", {"author_may_see": False})
     assert released.status_code == 200, released.text
-    result = page.evaluate(MEASURE_DECRYPT, {"released": released.json(), "ahead": ahead})
+    sealed = released.json()
+    result = page.evaluate(MEASURE_DECRYPT, {"released": sealed, "ahead": ahead})
+    part_dir = next(server.data_dir.glob(f"**/{sealed['object_id']}/v{sealed['version']}/p1"))
+    bare, bare_url = start_bare(part_dir, origin=base_url)
+    try:
+        portal_cpu, browser_cpu = cpu_seconds(server.process.pid), browser_cpu_seconds()
+        own = f"/api/content/{sealed['object_id']}/{sealed['version']}/1/"
+        result["fetchOnly"] = page.evaluate(GETS_ALONE, {"base": own, "credentials": "same-origin"})
+        portal_cpu = cpu_seconds(server.process.pid) - portal_cpu
+        browser_gets = browser_cpu_seconds() - browser_cpu
+        bare_cpu, browser_cpu = cpu_seconds(bare.pid), browser_cpu_seconds()
+        result["bareFetch"] = page.evaluate(GETS_ALONE, {"base": bare_url, "credentials": "omit"})
+        bare_cpu = cpu_seconds(bare.pid) - bare_cpu
+        browser_bare = browser_cpu_seconds() - browser_cpu
+    finally:
+        bare.terminate()
+        bare.wait(10)
+    browser_cpu = browser_cpu_seconds()
+    result["checksOnly"] = page.evaluate(CHECKS_ALONE)
+    browser_checks = browser_cpu_seconds() - browser_cpu
     context.close()
 
     mb = result["bytes"] / 1e6
-    bare = mb / result["bare"]
+    bare_rate = mb / result["bare"]
     ours = mb / result["ours"]
     print(
         f"first frame after 'Open it now': {frame_s:.2f} s (target <= 1.5 s); 'loadeddata' "
         + (f"{loaded_s:.2f} s" if loaded_s is not None else "not seen")
         + f"; {fetched} of {result['chunks']} chunks fetched by then"
     )
-    print(f"bare libsodium.js AEAD decrypt:      {bare:8.1f} MB/s ({result['bare']:.2f} s)")
+    print(f"bare libsodium.js AEAD decrypt:      {bare_rate:8.1f} MB/s ({result['bare']:.2f} s)")
     print(
         f"fetch, check and decrypt (player):   {ours:8.1f} MB/s ({result['ours']:.2f} s)"
-        f"  ratio {ours / bare:.2f} (target >= 0.5)"
+        f"  ratio {ours / bare_rate:.2f} (target >= 0.5)"
     )
-    parts = (("  of which: GETs alone", "fetchOnly"), ("  of which: checks alone", "checksOnly"))
+    parts = (
+        ("  of which: GETs alone", "fetchOnly"),
+        ("  for reference: bare GETs", "bareFetch"),
+        ("  of which: checks alone", "checksOnly"),
+    )
     for name, key in parts:
         rate = mb / result[key]
-        print(f"{name + ':':<37}{rate:8.1f} MB/s ({result[key]:.2f} s)  ratio {rate / bare:.2f}")
+        print(
+            f"{name + ':':<37}{rate:8.1f} MB/s ({result[key]:.2f} s)  ratio {rate / bare_rate:.2f}"
+        )
+    print(
+        f"  GETs alone / bare GETs: {result['bareFetch'] / result['fetchOnly']:.2f}; server CPU "
+        f"per chunk: portal {1000 * portal_cpu / result['chunks']:.1f} ms, bare endpoint "
+        f"{1000 * bare_cpu / result['chunks']:.1f} ms"
+    )
+    per_chunk = 1000 / result["chunks"]
+    print(
+        f"  browser CPU per chunk: GETs alone {browser_gets * per_chunk:.1f} ms, bare GETs "
+        f"{browser_bare * per_chunk:.1f} ms, checks alone {browser_checks * per_chunk:.1f} ms"
+    )
+
+
+def start_bare(folder: Path, origin: str) -> tuple[subprocess.Popen[bytes], str]:
+    """bench/bare_chunks.py over the part's chunk files, served as ``portal serve`` serves
+    (uvicorn, one process), readable by pages of ``origin``."""
+    port = free_port()
+    env = {**os.environ, "BARE_CHUNKS_DIR": str(folder), "BARE_CHUNKS_ORIGIN": origin}
+    command = [sys.executable, "-m", "uvicorn", "--factory", "bench.bare_chunks:app"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--no-server-header"]
+    process = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process, f"http://127.0.0.1:{port}/bare/"
+        time.sleep(0.1)
+    process.kill()
+    sys.exit("the bare chunk endpoint did not start")
 
 
 def main() -> None:

@@ -31,8 +31,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from playwright.sync_api import expect, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.*
+
+from tests.support.cpu import browser_cpu_seconds, cpu_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -59,7 +64,7 @@ self.addEventListener("message", async ({ data: { bytes } }) => {
 });
 """
 
-MEASURE = """
+MEASURE_SEALING = """
 async ({ megabytes, workerPath }) => {
   const CHUNK = 1024 * 1024;
   const size = megabytes * 1000 * 1000;
@@ -136,7 +141,19 @@ async ({ megabytes, workerPath }) => {
   sealer.finish();
   const sealOnPage = (performance.now() - t0) / 1000;
 
-  // 3. Through the uploader, as the composer sends a chosen file.
+  // Kept for the next steps (bench/browser_upload.py runs them after removing its route).
+  window.__benchFile = blob;
+  return { size, bare, bareWorker, bareTwoWorkers, sealOnly, sealOnPage, workerCount,
+    sealedBytes };
+}
+"""
+
+# 3. Through the uploader, as the composer sends a chosen file.
+MEASURE_UPLOAD = """
+async () => {
+  const p = await import("/static/js/crypto/protocol.js");
+  await p.ready();
+  const blob = window.__benchFile;
   const { loadSecretKey } = await import("/static/js/client/session.js");
   const { loadCaseContext } = await import("/static/js/client/participant-case.js");
   const { postJSON } = await import("/static/js/lib/http.js");
@@ -151,14 +168,90 @@ async ({ megabytes, workerPath }) => {
   await message.ensureIdentity();
   const file = { kind: "attachment", mime: "video/mp4", name: "bench.mp4", size: blob.size,
     lastModified: 0, durationMs: null, file: blob };
-  let last = null;
-  t0 = performance.now();
+  let firstSent = null;
+  const t0 = performance.now();
   const fields = await message.send({ text: "", files: [file], casePk: context.casePublicKey,
-    onProgress: (progress) => { last = progress; }, onWaiting: () => {} });
+    onProgress: (progress) => {
+      if (firstSent === null && progress.sentBytes > 0) firstSent = performance.now() - t0;
+    },
+    onWaiting: () => {} });
   const ours = (performance.now() - t0) / 1000;
   await message.cancel();
-  return { size, bare, bareWorker, bareTwoWorkers, sealOnly, sealOnPage, workerCount,
-    sealedBytes, ours, stored: fields.letter.stored_chunks.length, last };
+  return { ours, firstSent: firstSent / 1000, stored: fields.letter.stored_chunks.length };
+}
+"""
+
+# 4. Where the time goes: the same file sealed first (Workers, kept in memory), then uploaded
+# alone, without sealing meanwhile: (a) through the portal's Uploader; (b) with bare fetch to
+# a minimal endpoint (bench/bare_ingest.py browser_app: streams to files, fsync, no session,
+# database or hashing), in the same requests (BATCH_CHUNKS chunks a PUT with their X-Chunks
+# header, Blob bodies), CONCURRENCY at once.
+SEAL_FOR_REFERENCE = """
+async () => {
+  const p = await import("/static/js/crypto/protocol.js");
+  await p.ready();
+  const blob = window.__benchFile;
+  const { postJSON } = await import("/static/js/lib/http.js");
+  const { SealWorkers, sealFileChunks } = await import("/static/js/media/seal-workers.js");
+  const workers = new SealWorkers();
+  await workers.warm();
+  const { object_id: objectId } = await postJSON("/api/letters/objects", {});
+  const sealed = [];
+  for await (const chunk of sealFileChunks(workers, { key: p.randomBytes(32), objectId,
+    version: 1, part: 1, file: blob, size: blob.size })) {
+    sealed.push(chunk);
+  }
+  workers.close();
+  window.__benchSealed = { objectId, sealed };
+}
+"""
+
+UPLOAD_ALONE = """
+async () => {
+  const { Uploader } = await import("/static/js/media/upload.js");
+  const { objectId, sealed } = window.__benchSealed;
+  const uploader = new Uploader({ objectId, version: 1 });
+  await uploader.start(sealed.reduce((sum, chunk) => sum + chunk.size, 0));
+  const chunks = sealed.map((chunk) => ({ ...chunk })); // the Uploader lets sent bytes go
+  const t0 = performance.now();
+  await uploader.send(chunks);
+  const seconds = (performance.now() - t0) / 1000;
+  await uploader.cancel();
+  return seconds;
+}
+"""
+
+BARE_UPLOAD = """
+async (bareUrl) => {
+  const { BATCH_CHUNKS, CONCURRENCY, hashText } = await import("/static/js/media/upload.js");
+  const { sealed } = window.__benchSealed;
+  const batches = [];
+  for (let at = 0; at < sealed.length; at += BATCH_CHUNKS) {
+    batches.push(sealed.slice(at, at + BATCH_CHUNKS));
+  }
+  let next = 0;
+  const lane = async () => {
+    while (next < batches.length) {
+      const batch = batches[next];
+      next += 1;
+      const response = await fetch(bareUrl, {
+        method: "PUT",
+        cache: "no-store",
+        headers: {
+          "Content-Type": "application/octet-stream",
+          "X-Chunks": batch.map((chunk) => `${chunk.size}:${hashText(chunk.hash)}`).join(","),
+        },
+        body: new Blob(batch.map((chunk) => chunk.data)),
+      });
+      if (!response.ok) throw new Error(`the bare endpoint answered ${response.status}`);
+      await response.json();
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+  const seconds = (performance.now() - t0) / 1000;
+  window.__benchSealed = null;
+  return { seconds, batch: BATCH_CHUNKS, concurrency: CONCURRENCY };
 }
 """
 
@@ -191,15 +284,48 @@ def main() -> None:
                 env=env,
                 cwd=REPO,
             )
+        bare = None
         try:
             password = wait_for_password(out_path, server)
-            run(f"http://127.0.0.1:{port}", password, args.megabytes)
+            base = f"http://127.0.0.1:{port}"
+            bare, bare_url = start_bare(Path(data_dir) / "bare", origin=base)
+            run(Servers(base, server.pid, bare_url, bare.pid), password, args.megabytes)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            for process in (server, bare):
+                if process is None:
+                    continue
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+class Servers(NamedTuple):
+    base: str
+    pid: int
+    bare_url: str
+    bare_pid: int
+
+
+def start_bare(folder: Path, origin: str) -> tuple[subprocess.Popen[bytes], str]:
+    """bench/bare_ingest.py browser_app, served as ``portal serve`` serves (uvicorn, one
+    process, uvloop and httptools), accepting PUTs from pages of ``origin``."""
+    folder.mkdir()
+    port = free_port()
+    env = {**os.environ, "BARE_INGEST_DIR": str(folder), "BARE_INGEST_ORIGIN": origin}
+    command = [sys.executable, "-m", "uvicorn", "--factory", "bench.bare_ingest:browser_app"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--no-server-header"]
+    with (folder.parent / "bare.out").open("wb") as out:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=out)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process, f"http://127.0.0.1:{port}/bare"
+        time.sleep(0.1)
+    process.kill()
+    sys.exit("the bare endpoint did not start")
 
 
 def wait_for_password(out_path: Path, server: subprocess.Popen[bytes]) -> str:
@@ -216,13 +342,16 @@ def wait_for_password(out_path: Path, server: subprocess.Popen[bytes]) -> str:
     sys.exit("portal serve did not start in time")
 
 
-def run(base: str, password: str, megabytes: int) -> None:
+def run(servers: Servers, password: str, megabytes: int) -> None:
+    base = servers.base
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-background-networking"],
         )
-        context = browser.new_context()
+        # The page's CSP (connect-src 'self') would refuse the bare endpoint's origin; the
+        # portal's own requests are the same either way.
+        context = browser.new_context(bypass_csp=True)
         context.route(
             "**" + AEAD_WORKER_PATH,
             lambda route: route.fulfill(body=AEAD_WORKER, content_type="text/javascript"),
@@ -235,7 +364,28 @@ def run(base: str, password: str, megabytes: int) -> None:
         page.wait_for_url(re.compile(r"/home"))
         page.goto(base + "/letters/new")
         expect(page.locator("#composer-status")).to_have_text("", timeout=30000)
-        result = page.evaluate(MEASURE, {"megabytes": megabytes, "workerPath": AEAD_WORKER_PATH})
+        result = page.evaluate(
+            MEASURE_SEALING, {"megabytes": megabytes, "workerPath": AEAD_WORKER_PATH}
+        )
+        # While any route is set, Playwright intercepts every request of the context, request
+        # bodies included: that alone made encrypt-and-upload about 4 times slower (measured).
+        # The Worker script is loaded by now.
+        context.unroute("**" + AEAD_WORKER_PATH)
+        cpu, browser_cpu = cpu_seconds(servers.pid), browser_cpu_seconds()
+        result.update(page.evaluate(MEASURE_UPLOAD))
+        cpu_ours = cpu_seconds(servers.pid) - cpu
+        browser_ours = browser_cpu_seconds() - browser_cpu
+        browser_cpu = browser_cpu_seconds()
+        page.evaluate(SEAL_FOR_REFERENCE)
+        browser_seal = browser_cpu_seconds() - browser_cpu
+        cpu, browser_cpu = cpu_seconds(servers.pid), browser_cpu_seconds()
+        result["uploadAlone"] = page.evaluate(UPLOAD_ALONE)
+        cpu_alone = cpu_seconds(servers.pid) - cpu
+        browser_alone = browser_cpu_seconds() - browser_cpu
+        cpu, browser_cpu = cpu_seconds(servers.bare_pid), browser_cpu_seconds()
+        result.update(page.evaluate(BARE_UPLOAD, servers.bare_url))
+        cpu_bare = cpu_seconds(servers.bare_pid) - cpu
+        browser_bare = browser_cpu_seconds() - browser_cpu
         browser.close()
     mb = result["size"] / 1e6
     bare = mb / result["bare"]
@@ -243,7 +393,7 @@ def run(base: str, password: str, megabytes: int) -> None:
     def line(name: str, seconds: float, ratio: bool = True) -> None:
         rate = mb / seconds
         tail = f"  ratio {rate / bare:.2f}" if ratio else ""
-        print(f"{name:<44}{rate:8.1f} MB/s ({seconds:.2f} s){tail}")
+        print(f"{name:<48}{rate:8.1f} MB/s ({seconds:.2f} s){tail}")
 
     print(f"file: {mb:.0f} MB in {result['stored']} chunks")
     line("bare libsodium.js AEAD (page's thread)", result["bare"], ratio=False)
@@ -252,6 +402,24 @@ def run(base: str, password: str, megabytes: int) -> None:
     line(f"seal only ({result['workerCount']} Worker(s), target >= 0.8)", result["sealOnly"])
     line("  for reference: seal on the page's thread", result["sealOnPage"])
     line("encrypt and upload (target >= 0.5)", result["ours"])
+    print(f"  first bytes held by the server after {result['firstSent']:.2f} s")
+    shape = f"{result['batch']} chunks a PUT, {result['concurrency']} at once"
+    line(f"  upload alone, sealed already ({shape})", result["uploadAlone"])
+    line("  bare fetch upload, the same PUTs", result["seconds"])
+    print(
+        f"  encrypt and upload / bare fetch upload: {result['seconds'] / result['ours']:.2f}; "
+        f"upload alone / bare fetch upload: {result['seconds'] / result['uploadAlone']:.2f}"
+    )
+    gb = result["size"] / 1e9
+    print(
+        f"  server CPU per GB: encrypt and upload {cpu_ours / gb:.1f} s, upload alone "
+        f"{cpu_alone / gb:.1f} s, bare endpoint {cpu_bare / gb:.1f} s"
+    )
+    print(
+        f"  browser CPU per GB: encrypt and upload {browser_ours / gb:.1f} s (sealing alone "
+        f"{browser_seal / gb:.1f} s), upload alone {browser_alone / gb:.1f} s, bare fetch "
+        f"upload {browser_bare / gb:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from portal.db import make_engine
 from portal.settings import Settings
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
+from tests.support.cpu import cpu_seconds as process_cpu_seconds
 from tests.support.env import portal_env
 from tests.support.live_server import LiveServer, start_live_server, tail
 from tests.support.ports import free_port
@@ -76,12 +77,7 @@ def status_kib(pid: int, field: str) -> int:
 
 def cpu_seconds(pids: list[int]) -> float:
     """User and system CPU time the processes have used (/proc/<pid>/stat), all threads."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total / ticks
+    return sum(process_cpu_seconds(pid) for pid in pids)
 
 
 def start_profiles(pids: list[int], folder: Path | None) -> list[subprocess.Popen[bytes]]:

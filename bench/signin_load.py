@@ -22,7 +22,6 @@ clients' own time is in the figures.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import multiprocessing
 import os
 import statistics
@@ -44,6 +43,12 @@ from portal.accounts.models import Role
 from portal.db import make_engine, upgrade
 from portal.settings import Settings
 from tests.factories import Person, Portal
+from tests.support.cpu import (
+    children,
+    cpu_seconds_if_running,
+    machine_busy_seconds,
+    thread_times,
+)
 from tests.support.live_server import LiveServer, start_live_server
 from tests.support.postgres import throwaway_database
 
@@ -112,39 +117,6 @@ def sign_in_load(
     out.put(sum(counts) if len(counts) == signins else -1)
 
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _task_times(pid: int) -> list[tuple[int, float]]:
-    """(nice, CPU seconds) of each thread of ``pid`` (none if it has gone)."""
-    times = []
-    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-                with open(f"/proc/{pid}/task/{task}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-                times.append((int(fields[16]), (int(fields[11]) + int(fields[12])) / TICKS))
-    return times
-
-
-def _process_time(pid: int) -> float:
-    """CPU seconds of process ``pid`` so far, every thread included (0 if it has gone)."""
-    with (
-        contextlib.suppress(FileNotFoundError, ProcessLookupError),
-        open(f"/proc/{pid}/stat") as stat,
-    ):
-        fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
-    return 0.0
-
-
-def _machine_busy() -> float:
-    """CPU seconds every core of the machine has spent on anything but idling, so far."""
-    with open("/proc/stat") as stat:
-        fields = [int(value) for value in stat.readline().split()[1:]]
-    return (sum(fields) - fields[3] - fields[4]) / TICKS  # less idle and iowait
-
-
 @dataclass
 class CpuSplit:
     """Where the machine's CPU went while pages were read: the server's request handling (nice
@@ -160,16 +132,16 @@ class CpuSplit:
 
     @staticmethod
     def sample(server_pid: int, load_pid: int | None) -> CpuSplit:
-        split = CpuSplit(wall=time.monotonic(), machine=_machine_busy())
-        for pid in [server_pid, *_children(server_pid)]:
+        split = CpuSplit(wall=time.monotonic(), machine=machine_busy_seconds())
+        for pid in [server_pid, *children(server_pid)]:
             # The process's own count keeps the time of threads that have ended; its argon2
             # threads (at their nice value) live as long as it does.
-            split.server += _process_time(pid)
-            split.argon2 += sum(cpu for nice, cpu in _task_times(pid) if nice == HASHING_NICE)
+            split.server += cpu_seconds_if_running(pid)
+            split.argon2 += sum(cpu for nice, cpu in thread_times(pid) if nice == HASHING_NICE)
         split.server -= split.argon2
         if load_pid is not None:
-            split.signin_clients = _process_time(load_pid)
-        split.readers = _process_time(os.getpid())
+            split.signin_clients = cpu_seconds_if_running(load_pid)
+        split.readers = cpu_seconds_if_running(os.getpid())
         return split
 
     def __sub__(self, earlier: CpuSplit) -> CpuSplit:
@@ -187,20 +159,6 @@ class CpuSplit:
             f" page readers {self.readers:.1f}, rest (database server, other processes)"
             f" {max(rest, 0.0):.1f}"
         )
-
-
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (uvicorn's workers)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with (
-                contextlib.suppress(FileNotFoundError, ProcessLookupError),
-                open(f"/proc/{entry}/stat") as stat,
-            ):
-                if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry))
-    return found
 
 
 def measure(

@@ -46,6 +46,7 @@ from portal.db import make_engine, upgrade  # noqa: E402
 from portal.settings import Settings  # noqa: E402
 from tests.cases_world import CaseWorld  # noqa: E402
 from tests.factories import Portal  # noqa: E402
+from tests.support.cpu import tree_cpu_seconds  # noqa: E402
 from tests.support.live_server import LiveServer, start_live_server  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
 from tests.support.postgres import throwaway_database  # noqa: E402
@@ -113,28 +114,6 @@ class Load:
     cpu_ms: float
 
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def server_cpu_seconds(pid: int) -> float:
-    """CPU seconds used so far by process ``pid`` and its children (uvicorn's workers)."""
-    total = 0.0
-    pids = [pid]
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with (
-                contextlib.suppress(FileNotFoundError, ProcessLookupError),
-                open(f"/proc/{entry}/stat") as stat,
-            ):
-                if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
-                    pids.append(int(entry))
-    for each in pids:
-        with contextlib.suppress(FileNotFoundError), open(f"/proc/{each}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / TICKS
-    return total
-
-
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
@@ -147,9 +126,9 @@ def wrk(url: str, *, seconds: int, server_pid: int, cookie: str | None = None) -
     command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
-    cpu_before = server_cpu_seconds(server_pid)
+    cpu_before = tree_cpu_seconds(server_pid)
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    cpu = server_cpu_seconds(server_pid) - cpu_before
+    cpu = tree_cpu_seconds(server_pid) - cpu_before
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]

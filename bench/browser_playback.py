@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,9 +47,13 @@ from tests.browser.pages.letters import participant_signs_in
 from tests.cases_world import CaseWorld
 from tests.factories import Portal
 from tests.support.cpu import browser_cpu_seconds, cpu_seconds
-from tests.support.live_server import LiveServer, start_live_server
+from tests.support.live_server import (
+    LiveServer,
+    LiveServerError,
+    start_bare_app,
+    start_live_server,
+)
 from tests.support.media import record_webm
-from tests.support.ports import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[1]
@@ -445,21 +447,12 @@ def measure(
 def start_bare(folder: Path, origin: str) -> tuple[subprocess.Popen[bytes], str]:
     """bench/bare_chunks.py over the part's chunk files, served as ``portal serve`` serves
     (uvicorn, one process), readable by pages of ``origin``."""
-    port = free_port()
-    env = {**os.environ, "BARE_CHUNKS_DIR": str(folder), "BARE_CHUNKS_ORIGIN": origin}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "bench.bare_chunks:app"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--no-server-header"]
-    process = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return process, f"http://127.0.0.1:{port}/bare/"
-        time.sleep(0.1)
-    process.kill()
-    sys.exit("the bare chunk endpoint did not start")
+    env = {"BARE_CHUNKS_DIR": str(folder), "BARE_CHUNKS_ORIGIN": origin}
+    try:
+        process, port = start_bare_app("bench.bare_chunks:app", env)
+    except LiveServerError:
+        sys.exit("the bare chunk endpoint did not start")
+    return process, f"http://127.0.0.1:{port}/bare/"
 
 
 def main() -> None:

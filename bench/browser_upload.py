@@ -38,6 +38,7 @@ from playwright.sync_api import expect, sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.*
 
 from tests.support.cpu import browser_cpu_seconds, cpu_seconds
+from tests.support.live_server import LiveServerError, start_bare_app
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -312,20 +313,14 @@ def start_bare(folder: Path, origin: str) -> tuple[subprocess.Popen[bytes], str]
     """bench/bare_ingest.py browser_app, served as ``portal serve`` serves (uvicorn, one
     process, uvloop and httptools), accepting PUTs from pages of ``origin``."""
     folder.mkdir()
-    port = free_port()
-    env = {**os.environ, "BARE_INGEST_DIR": str(folder), "BARE_INGEST_ORIGIN": origin}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "bench.bare_ingest:browser_app"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--no-server-header"]
-    with (folder.parent / "bare.out").open("wb") as out:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=out)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return process, f"http://127.0.0.1:{port}/bare"
-        time.sleep(0.1)
-    process.kill()
-    sys.exit("the bare endpoint did not start")
+    env = {"BARE_INGEST_DIR": str(folder), "BARE_INGEST_ORIGIN": origin}
+    try:
+        process, port = start_bare_app(
+            "bench.bare_ingest:browser_app", env, folder.parent / "bare.out"
+        )
+    except LiveServerError:
+        sys.exit("the bare endpoint did not start")
+    return process, f"http://127.0.0.1:{port}/bare"
 
 
 def wait_for_password(out_path: Path, server: subprocess.Popen[bytes]) -> str:

@@ -37,28 +37,28 @@ def local(moment: datetime) -> datetime:
     return moment.astimezone(_zone)
 
 
-def day(moment: datetime | None) -> str:
-    """ "3 March 2025", or "" for none."""
+def _words(moment: datetime | None, rest: str) -> str:
+    """The day of the month unpadded ("3", not "03"), then ``rest`` of the strftime format,
+    in the service's zone; "" for none."""
     if moment is None:
         return ""
     at = local(moment)
-    return f"{at.day} {at:%B %Y}"
+    return f"{at.day} {at.strftime(rest)}"
+
+
+def day(moment: datetime | None) -> str:
+    """ "3 March 2025", or "" for none."""
+    return _words(moment, "%B %Y")
 
 
 def short_day(moment: datetime | None) -> str:
     """ "3 Mar 2025", or "" for none."""
-    if moment is None:
-        return ""
-    at = local(moment)
-    return f"{at.day} {at:%b %Y}"
+    return _words(moment, "%b %Y")
 
 
 def day_and_time(moment: datetime | None) -> str:
     """ "3 Mar 2025, 14:05", or "" for none."""
-    if moment is None:
-        return ""
-    at = local(moment)
-    return f"{at.day} {at:%b %Y, %H:%M}"
+    return _words(moment, "%b %Y, %H:%M")
 
 
 def time_of_day(moment: datetime | None) -> str:

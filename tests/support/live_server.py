@@ -12,6 +12,7 @@ import http.client
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -240,3 +241,26 @@ class LiveServerFactory:
                 )
             server.stop()
         return crashes
+
+
+def start_bare_app(
+    factory: str, env: dict[str, str], output: Path | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """A benchmark's bare reference app (``module:factory``), served as ``portal serve``
+    serves (uvicorn, one process) on a free port of 127.0.0.1, once it accepts connections:
+    the process and its port. ``output`` keeps what it prints (nowhere if None)."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--no-server-header"]
+    with output.open("wb") if output else open(os.devnull, "wb") as out:
+        process = subprocess.Popen(
+            command, cwd=REPO, env={**os.environ, **env}, stdout=out, stderr=out
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process, port
+        time.sleep(0.1)
+    process.kill()
+    raise LiveServerError(f"{factory} did not start")

@@ -880,8 +880,11 @@ def error_response(
     if wants_json:
         return JSONResponse(payload, status_code=error.status_code, headers=headers)
     if is_htmx_request(request):
-        # static/js/lib/responses.js puts this sentence in the alert region of the form that
-        # asked.
+        # static/js/lib/responses.js puts this sentence next to the form's input the error names
+        # (X-Field: the field's name, never anything typed into it), else in the alert region of
+        # the form that asked.
+        if error.field:
+            headers["X-Field"] = error.field
         text = render_template(
             app_state(request), request, "partials/form_error.html", message=error.message
         )

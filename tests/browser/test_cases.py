@@ -1,5 +1,6 @@
-"""The facilitator's case pages in the browser: closing a case only after saying yes, and the
-cases list, a case and its audit trail on a 320 px wide phone screen.
+"""The facilitator's case pages in the browser: opening a case (what to change is said at the
+field), closing a case only after saying yes, and the cases list, a case and its audit trail on
+a 320 px wide phone screen.
 
 The case is seeded over HTTP (support/letters_backstage.py); the journey in
 test_letters_journey.py builds one through these pages.
@@ -7,15 +8,17 @@ test_letters_journey.py builds one through these pages.
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from portal import protocol
-from tests.browser.pages.letters import CasePage, facilitator_signs_in
+from tests.browser.pages.letters import CasePage, FacilitatorHome, facilitator_signs_in
 from tests.browser.support.letters_backstage import seed_case
 from tests.factories import Portal
+from tests.support.browser import BrowserGuard
 from tests.support.live_server import LiveServer
 
 
@@ -35,6 +38,43 @@ def scrolls_sideways(page: Page) -> bool:
         }"""
     )
     return wider
+
+
+@pytest.mark.browser
+def test_opening_a_case_says_what_to_change_next_to_the_field(
+    page: Page, live_server: LiveServer, portal: Portal, browser_guard: BrowserGuard
+) -> None:
+    # The refusals below are the point: Chromium logs each 4xx answer.
+    browser_guard.expect("console", r"status of 400")
+    browser_guard.expect("console", r"status of 409")
+    case = seed_case(portal)
+    home: FacilitatorHome = facilitator_signs_in(
+        page, live_server.base_url, case.facilitator.name, case.facilitator.password
+    )
+    new_case = home.opens_cases().starts_new_case()
+    # The button waits for the page's module (the sealer) rather than answering "getting ready".
+    expect(page.get_by_role("button", name="Open the case")).to_be_enabled()
+
+    # The service's own refusal, from the server, lands under the field it is about.
+    new_case.submits("!!", "Shop window, spring")
+    expect(page.locator("#case-reference-error")).to_have_text(
+        re.compile("Use 2 to 40 letters, numbers")
+    )
+    expect(new_case.reference).to_have_attribute("aria-invalid", "true")
+    expect(new_case.reference).to_be_focused()
+    expect(page.locator("#new-case-alert")).to_have_text("")
+
+    # A reference already in use: the same place, and the first error is gone from the label.
+    new_case.submits(case.world.reference, "Shop window, spring")
+    expect(page.locator("#case-reference-error")).to_have_text(
+        "A case with that reference already exists."
+    )
+    new_case.submits("RJ-2026-099", " ")
+    expect(page.locator("#case-label-error")).to_have_text("Give the case a short label.")
+    expect(page.locator("#case-reference-error")).to_have_text("")
+    expect(new_case.reference).not_to_have_attribute("aria-invalid", "true")
+
+    new_case.opens("RJ-2026-099", "Shop window, spring")
 
 
 @pytest.mark.browser

@@ -302,8 +302,11 @@ def test_new_case_from_the_sealed_form_goes_to_its_page(portal: Portal) -> None:
     }
     empty = htmx(facilitator, "/api/cases", sealed=True, reference=" ", label="Shop", **sealed)
     assert (empty.status_code, empty.text.strip()) == (400, "Enter the case reference.")
+    # The field's name (never what was typed) tells the page where to say it.
+    assert empty.headers["X-Field"] == "reference"
     unlabelled = htmx(facilitator, "/api/cases", sealed=True, reference="RJ-1", **sealed)
     assert unlabelled.text.strip() == "Give the case a short label."
+    assert unlabelled.headers["X-Field"] == "label"
 
     opened = htmx(facilitator, "/api/cases", sealed=True, reference="RJ-1", label="Shop", **sealed)
     assert (opened.status_code, opened.headers["HX-Redirect"]) == (200, f"/cases/{case_id}")

@@ -7,7 +7,9 @@ import { ShowableError } from "../../static/js/lib/errors.js";
 import { InputProblem } from "../../static/js/lib/forms.js";
 import { mountWithin, registerPage } from "../../static/js/lib/pages.js";
 import { openPlaceholders, registerOpener } from "../../static/js/lib/placeholders.js";
+import { fieldFor } from "../../static/js/lib/responses.js";
 import {
+  enableReadyForms,
   fieldsObject,
   registerCheck,
   registerSealer,
@@ -238,10 +240,51 @@ describe("lib/sealed-forms.js", () => {
     assert.equal(finished.issued, true);
   });
 
+  test("a sealed form's button stays disabled until its sealer is registered", () => {
+    page(`<form id="r" hx-post="/api/r" data-seal="late"><button type="submit" disabled data-until-ready>Send</button></form>
+          <form id="o" hx-post="/api/o" data-seal="other"><button type="submit" disabled data-until-ready>Other</button></form>`);
+    const [send, other] = document.querySelectorAll("button");
+    enableReadyForms(document);
+    assert.equal(send.disabled, true); // no sealer yet: a press could only say "getting ready"
+    registerSealer("late", async () => ({}));
+    assert.equal(send.disabled, false);
+    assert.equal(send.hasAttribute("data-until-ready"), false);
+    assert.equal(other.disabled, true);
+    // A form htmx brings in later, once its sealer is known, is enabled where it lands.
+    const later = document.createElement("div");
+    later.innerHTML = '<form data-seal="late"><button type="submit" disabled data-until-ready>Again</button></form>';
+    document.body.append(later);
+    enableReadyForms(later);
+    assert.equal(later.querySelector("button").disabled, false);
+  });
+
   test("other htmx requests pass through untouched", () => {
     page('<form id="g" hx-get="/queue"></form>');
     const event = confirmEvent(document.getElementById("g"));
     assert.equal(sealedExtension.onEvent("htmx:confirm", event), true);
     assert.equal(event.prevented, false);
+  });
+});
+
+describe("lib/responses.js", () => {
+  const detailFor = (form, field) => ({
+    requestConfig: { elt: form },
+    xhr: { getResponseHeader: (name) => (name === "X-Field" ? field : null) },
+  });
+
+  test("a refusal naming a field is said next to that input, else in the form's alert", () => {
+    page(`<form id="n" hx-post="/api/cases">
+            <input id="case-reference" name="reference"><p class="field-error" id="case-reference-error"></p>
+            <input id="case-label" name="label">
+            <textarea id="sealed-words"></textarea><p class="field-error" id="sealed-words-error"></p>
+            <p class="form-alert" role="alert"></p><button type="submit">Open</button></form>`);
+    const form = document.getElementById("n");
+    const field = fieldFor(detailFor(form.querySelector("button"), "reference"));
+    assert.equal(field.input.id, "case-reference");
+    assert.equal(field.holder.id, "case-reference-error");
+    // An input without an error holder, a name the form lacks, or no field at all: the alert.
+    assert.equal(fieldFor(detailFor(form, "label")), null);
+    assert.equal(fieldFor(detailFor(form, "case_id")), null);
+    assert.equal(fieldFor(detailFor(form, null)), null);
   });
 });

@@ -3,9 +3,12 @@
 //   HX-Redirect   the action is done and the server names the next page: go there by
 //                 *replacing* this history entry (the portal keeps one; lib/navigation.js),
 //                 never with htmx's default, which would add one.
-//   4xx           the server's sentence (templates/partials/form_error.html) goes into the alert
-//                 region of the form that asked (lib/sealed-forms.js alertRegionOf), or the page's
-//                 [data-page-alert]; nothing else on the page changes.
+//   4xx           the server's sentence (templates/partials/form_error.html) goes next to the
+//                 input it is about when the answer names one (X-Field, the input's name) and the
+//                 form shows that input with its error holder (lib/forms.js markup contract);
+//                 otherwise into the alert region of the form that asked (lib/sealed-forms.js
+//                 alertRegionOf), or the page's [data-page-alert]; nothing else on the page
+//                 changes.
 //   5xx, network  a calm sentence in the same place; the server has already kept nothing.
 
 import { say } from "./dom.js";
@@ -25,6 +28,21 @@ function alertFor(detail) {
   return region || document.querySelector("[data-page-alert]");
 }
 
+/**
+ * The input a 4xx answer is about, with its error holder: the asking form's visible input whose
+ * name the server gave in X-Field. Null when the answer names none or the form has no such
+ * input (a sealed field has no name: its sentence goes to the form's alert region).
+ */
+export function fieldFor(detail) {
+  const name = detail.xhr?.getResponseHeader("X-Field");
+  const form = detail.requestConfig?.elt?.closest?.("form");
+  if (!name || !form) return null;
+  const input = [...form.elements].find((element) => element.name === name);
+  if (!input || !input.id || input.closest("[hidden]")) return null;
+  const holder = document.getElementById(`${input.id}-error`);
+  return holder ? { input, holder } : null;
+}
+
 export function startResponses() {
   document.addEventListener("htmx:beforeOnLoad", (event) => {
     const next = event.detail.xhr?.getResponseHeader("HX-Redirect");
@@ -36,8 +54,13 @@ export function startResponses() {
   document.addEventListener("htmx:beforeSwap", (event) => {
     const status = event.detail.xhr?.status || 0;
     if (status < 400 || status >= 500) return;
-    const region = alertFor(event.detail);
+    const field = fieldFor(event.detail);
+    const region = field ? field.holder : alertFor(event.detail);
     if (!region) return;
+    if (field) {
+      field.input.setAttribute("aria-invalid", "true");
+      field.input.focus();
+    }
     event.detail.shouldSwap = true;
     event.detail.isError = false;
     event.detail.target = region;

@@ -39,6 +39,26 @@ const restorers = new WeakMap(); // form -> restores its busy button when the re
 
 export function registerSealer(name, seal) {
   sealers.set(name, seal);
+  if (typeof document !== "undefined") enableReadyForms(document);
+}
+
+/**
+ * The server renders a sealed form's submit button disabled, marked data-until-ready: until the
+ * page's module has registered the form's sealer, a press could only say "getting ready" (or,
+ * before htmx has loaded, post the form plainly, which the server refuses). This enables the
+ * buttons of every form under `root` whose sealer is registered; it runs when a sealer is
+ * registered and when htmx brings in new content.
+ */
+export function enableReadyForms(root) {
+  const forms = [...root.querySelectorAll("form[data-seal]")];
+  if (root instanceof Element && root.matches("form[data-seal]")) forms.push(root);
+  for (const form of forms) {
+    if (!sealers.has(form.dataset.seal)) continue;
+    for (const button of form.querySelectorAll("[data-until-ready]")) {
+      button.disabled = false;
+      button.removeAttribute("data-until-ready");
+    }
+  }
 }
 
 export function registerCheck(name, check) {
@@ -165,4 +185,7 @@ export const sealedExtension = {
 
 export function installSealedForms(htmx) {
   htmx.defineExtension("sealed", sealedExtension);
+  document.addEventListener("htmx:load", (event) => {
+    if (event.target instanceof Element) enableReadyForms(event.target);
+  });
 }

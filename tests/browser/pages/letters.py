@@ -74,13 +74,11 @@ class CasesPage(FacilitatorPage):
     heading = "Your cases"
 
     def opens_new_case(self, reference: str, label: str) -> CasePage:
+        return self.starts_new_case().opens(reference, label)
+
+    def starts_new_case(self) -> NewCasePage:
         self.page.get_by_role("link", name="Open a new case").click()
-        NewCasePage(self.page).arrived()
-        self.page.get_by_label("Case reference").fill(reference)
-        self.page.get_by_label("Short label").fill(label)
-        self.page.get_by_role("button", name="Open the case").click()
-        expect(self.page).to_have_url(re.compile(rf"/cases/{UUID}$"), timeout=UNLOCK_MS)
-        return CasePage(self.page, reference).arrived()
+        return NewCasePage(self.page).arrived()
 
     def opens_case(self, reference: str) -> CasePage:
         self.page.get_by_role("link", name=reference, exact=True).click()
@@ -89,6 +87,29 @@ class CasesPage(FacilitatorPage):
 
 class NewCasePage(FacilitatorPage):
     heading = "Open a new case"
+
+    def arrived(self) -> NewCasePage:
+        super().arrived()
+        return self
+
+    @property
+    def reference(self) -> Locator:
+        return self.page.get_by_label("Case reference")
+
+    @property
+    def label(self) -> Locator:
+        return self.page.get_by_label("Short label")
+
+    def submits(self, reference: str, label: str) -> NewCasePage:
+        self.reference.fill(reference)
+        self.label.fill(label)
+        self.page.get_by_role("button", name="Open the case").click()
+        return self
+
+    def opens(self, reference: str, label: str) -> CasePage:
+        self.submits(reference, label)
+        expect(self.page).to_have_url(re.compile(rf"/cases/{UUID}$"), timeout=UNLOCK_MS)
+        return CasePage(self.page, reference).arrived()
 
 
 class AuditTrailPage(FacilitatorPage):

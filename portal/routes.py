@@ -108,6 +108,12 @@ def routes() -> list[BaseRoute]:
             name="api_certify",
         ),
         Route(
+            "/api/trust/root-handover",
+            trust.api_root_handover,
+            methods=["POST"],
+            name="api_root_handover",
+        ),
+        Route(
             "/api/security-events",
             workspace.api_security_event,
             methods=["POST"],

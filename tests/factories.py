@@ -267,6 +267,21 @@ class Person:
         )
         return {"statement": b64(statement), "signature": b64(signature)}
 
+    def sign_root_handover(
+        self, new_root: Person, signing_key: bytes | None = None
+    ) -> dict[str, str]:
+        """The root's hand-over to ``new_root`` (naming ``signing_key``, theirs by default)."""
+        statement, signature = protocol.sign_root_handover(
+            self.signing_secret,
+            {
+                "new_root_account_id": new_root.account_id,
+                "new_root_signing_public_key": b64(signing_key or new_root.signing_public_key),
+                "issued_at": NOW,
+                "issuer_account_id": self.account_id,
+            },
+        )
+        return {"statement": b64(statement), "signature": b64(signature)}
+
     def case_key_statement(
         self, case_id: str, case_public_key: bytes, epoch: int = 1
     ) -> dict[str, str]:

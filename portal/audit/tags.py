@@ -23,6 +23,7 @@ class AuditTag(StrEnum):
     TRUST_ROOT_ESTABLISHED = "trust:root-established"
     TRUST_STAFF_CERTIFIED = "trust:staff-certified"
     TRUST_STAFF_REVOKED = "trust:staff-revoked"
+    TRUST_ROOT_HANDED_OVER = "trust:root-handed-over"
     CASE_OPENED = "case:opened"
     CASE_PAUSED = "case:paused"
     CASE_RESUMED = "case:resumed"

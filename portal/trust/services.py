@@ -108,6 +108,31 @@ def awaiting_certification(db: Session) -> list[Account]:
     )
 
 
+def root_candidates(db: Session, root: ServiceRoot) -> list[Account]:
+    """Whom the root may hand over to: open service managers, other than the root, with a
+    certificate in the log that is not revoked (so every browser walking the log already
+    trusts their signing key), the longest-serving first."""
+    certified = select(TrustLogEntry.subject_account_id).where(
+        TrustLogEntry.kind == EntryKind.STAFF_CERT
+    )
+    revoked = select(TrustLogEntry.subject_account_id).where(
+        TrustLogEntry.kind == EntryKind.REVOCATION
+    )
+    return list(
+        db.scalars(
+            select(Account)
+            .where(
+                Account.role == Role.SERVICE_MANAGER,
+                Account.disabled_at.is_(None),
+                Account.id != root.account_id,
+                Account.id.in_(certified),
+                Account.id.not_in(revoked),
+            )
+            .order_by(Account.created_at, Account.id)
+        )
+    )
+
+
 def first_service_manager(db: Session) -> Account | None:
     """The longest-serving open service manager: on a service that had accounts before trust
     anchors, the only one who may certify themself as the root."""
@@ -289,6 +314,65 @@ def revoke(
         db, kind=EntryKind.REVOCATION, signer=manager, signed=signed, subject_id=account.id
     )
     record(db, settings, AuditTag.TRUST_STAFF_REVOKED, actor_id=manager.id, subject_id=account.id)
+    return entry
+
+
+def hand_over_root(
+    db: Session, settings: Settings, root_account: Account, signed: SignedStatement
+) -> TrustLogEntry:
+    """The root's ``root-handover`` to a certified service manager, appended to the log; the
+    service root row follows in the same transaction (every browser walking the log then finds
+    the new root where the server says it is).
+
+    Checked: the signature under the signer's registered key; the signer is the root now, with
+    the root's key, and names itself as issuer; the new root is an open service manager, not
+    the root, certified and not revoked, and the statement names their registered signing key.
+    """
+    field = "statement"
+    fields = open_signed("root-handover", root_account.signing_public_key, signed, field=field)
+    if fields["issuer_account_id"] != root_account.id:
+        raise BadInput("The hand-over must name you as its issuer.", field=field)
+    lock_log(db)
+    root = service_root(db)
+    if root is None:
+        raise Conflict("This service has no root yet, so there is nothing to hand over.")
+    lock_row(db, root)
+    if (
+        root.account_id != root_account.id
+        or root.signing_public_key != root_account.signing_public_key
+    ):
+        raise Conflict("Only the service's root can hand it over.", field=field)
+    new_root_id = str(fields["new_root_account_id"])
+    if new_root_id == root_account.id:
+        raise BadInput("Choose another service manager to hand the root to.", field=field)
+    new_root = db.get(Account, new_root_id)
+    if new_root is None or new_root.role is not Role.SERVICE_MANAGER:
+        raise NotFound("There is no service manager with that id.")
+    lock_row(db, new_root)
+    if new_root.disabled_at is not None:
+        raise Conflict("This account is closed, so it cannot become the root.", field=field)
+    if not is_certified(db, new_root.id) or is_revoked(db, new_root.id):
+        raise Conflict(
+            "Only a certified service manager can become the root: certify them first.",
+            field=field,
+        )
+    if fields["new_root_signing_public_key"] != key_text(new_root.signing_public_key):
+        raise BadInput("The hand-over does not name this account's signing key.", field=field)
+    entry = _append(
+        db, kind=EntryKind.ROOT_HANDOVER, signer=root_account, signed=signed, subject_id=new_root.id
+    )
+    root.account_id = new_root.id
+    root.signing_public_key = required(new_root.signing_public_key, "certified above")
+    root.log_position = entry.position
+    root.since = entry.created_at
+    db.flush()
+    record(
+        db,
+        settings,
+        AuditTag.TRUST_ROOT_HANDED_OVER,
+        actor_id=root_account.id,
+        subject_id=new_root.id,
+    )
     return entry
 
 

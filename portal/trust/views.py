@@ -1,6 +1,6 @@
 """Trust endpoints: the trust log for every signed-in browser, and the service manager's Staff
-and Certify pages (closing an account with its revocation, certifying staff). Thin: parse,
-authorise, one service, answer."""
+and Certify pages (closing an account with its revocation, certifying staff, handing the
+service's root over). Thin: parse, authorise, one service, answer."""
 
 from __future__ import annotations
 
@@ -119,9 +119,48 @@ def _certify_context(ctx: Ctx, certified: Account | None = None) -> dict[str, An
     }
 
 
+def _root_context(ctx: Ctx, handed_over: Account | None = None) -> dict[str, Any]:
+    """The Certify page's "The service's root" part: who the root is and, for the root only,
+    the certified service managers it may hand over to, with their keys as data."""
+    me = ctx.require_account()
+    root = services.service_root(ctx.db)
+    is_root = root is not None and root.account_id == me.id
+    candidates = [
+        {
+            "id": account.id,
+            "name": account.sign_in_name,
+            "box_public_key": b64(account.public_key),
+            "signing_public_key": b64(
+                required(account.signing_public_key, "certified accounts have one")
+            ),
+        }
+        for account in (services.root_candidates(ctx.db, root) if root and is_root else [])
+    ]
+    return {
+        "root_account": ctx.db.get(Account, root.account_id) if root else None,
+        "is_root": is_root,
+        "candidates": candidates,
+        "handed_over": handed_over,
+    }
+
+
 @endpoint(roles=SERVICE_MANAGER)
 def certify_page(ctx: Ctx) -> Response:
-    return ctx.render("staff/certify.html", **_certify_context(ctx))
+    return ctx.render("staff/certify.html", **_certify_context(ctx), **_root_context(ctx))
+
+
+@endpoint(roles=SERVICE_MANAGER)
+def api_root_handover(ctx: Ctx) -> Response:
+    """A ``root-handover`` made in the root's browser: JSON ``{position, root}``, or for the
+    page's htmx form its root part as it is now."""
+    me = ctx.require_account()
+    entry = services.hand_over_root(ctx.db, ctx.settings, me, schemas.signed_statement(ctx.fields))
+    if not ctx.is_htmx:
+        return JSONResponse(
+            {"position": entry.position, "root": schemas.root_json(services.service_root(ctx.db))}
+        )
+    new_root = ctx.db.get(Account, entry.subject_account_id)
+    return ctx.partial("staff/_root.html", **_root_context(ctx, handed_over=new_root))
 
 
 @endpoint(roles=SERVICE_MANAGER)

@@ -67,6 +67,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/certify"): frozenset({SM}),
     # Nobody, with a made-up statement (a real one from a service manager: test_trust.py).
     ("POST", "/api/trust/certificates"): frozenset(),
+    # Nobody, with a made-up statement (the root's real one, and every refusal: test_trust.py).
+    ("POST", "/api/trust/root-handover"): frozenset(),
     # Nobody here: everyone made by the factories registered their key when joining.
     ("POST", "/api/account/signing-key"): frozenset(),
     # Staff: a service manager for staff, a facilitator for supporters (and participants of
@@ -114,6 +116,7 @@ BODIES: dict[str, dict[str, object]] = {
         "bundle": FAKE_BUNDLE,
     },
     "/api/trust/certificates": {"statement": FAKE_KEY, "signature": "A" * 86},
+    "/api/trust/root-handover": {"statement": FAKE_KEY, "signature": "A" * 86},
     "/api/account/signing-key": {"signing_public_key": FAKE_KEY},
     "/api/invitations/prepare": {"role": "supporter"},
     "/api/invitations/{invitation_id}/seal": {

@@ -1,5 +1,6 @@
 """The trust log over HTTP (docs/api-trust.md): the root at setup, signing keys, certifying staff
-on the Certify page, revoking them when their account closes. Every refusal keeps nothing."""
+on the Certify page, revoking them when their account closes, handing the root over. Every
+refusal keeps nothing."""
 
 from __future__ import annotations
 
@@ -612,3 +613,150 @@ def test_a_revoked_service_manager_no_longer_certifies(portal: Portal) -> None:
     )
     # Closed, so signed out; their statements no longer count either way.
     assert manager.certify(waiting).status_code == 401
+
+
+# -- handing the root over ----------------------------------------------------------------------
+
+
+def _root_row(portal: Portal) -> ServiceRoot:
+    with portal.db() as db:
+        root = db.get(ServiceRoot, 1)
+        assert root is not None
+        return root
+
+
+def _refused_handover(
+    portal: Portal, signer: Person, body: dict[str, str], status: int
+) -> dict[str, Any]:
+    before = (_log_size(portal), _root_row(portal).account_id)
+    answer = signer.post_json("/api/trust/root-handover", body)
+    assert answer.status_code == status, answer.text
+    assert (_log_size(portal), _root_row(portal).account_id) == before
+    refusal: dict[str, Any] = answer.json()
+    return refusal
+
+
+def test_the_root_hands_over_to_a_certified_service_manager(portal: Portal) -> None:
+    root = portal.service_root()
+    manager = portal.service_manager()
+
+    answer = root.post_json("/api/trust/root-handover", root.sign_root_handover(manager))
+
+    assert answer.status_code == 200, answer.text
+    new_root = {
+        "account_id": manager.account_id,
+        "signing_public_key": b64(manager.signing_public_key),
+    }
+    assert answer.json() == {"position": 2, "root": new_root}
+    # Every browser is served the new root, and the entry that makes it so.
+    assert manager.get("/api/trust").json()["root"] == new_root
+    entry = _log(portal)[-1]
+    assert (entry.kind, entry.signer_account_id, entry.subject_account_id) == (
+        EntryKind.ROOT_HANDOVER,
+        root.account_id,
+        manager.account_id,
+    )
+    row = _root_row(portal)
+    assert (row.account_id, row.signing_public_key, row.log_position) == (
+        manager.account_id,
+        manager.signing_public_key,
+        2,
+    )
+    with portal.db() as db:
+        tags = db.scalars(select(AuditEvent.tag).where(AuditEvent.subject_id == manager.account_id))
+        assert "trust:root-handed-over" in list(tags)
+
+
+def test_after_the_hand_over_the_old_root_is_a_manager_the_new_root_may_close(
+    portal: Portal,
+) -> None:
+    root = portal.service_root()
+    manager = portal.service_manager()
+    assert (
+        root.post_json("/api/trust/root-handover", root.sign_root_handover(manager)).status_code
+        == 200
+    )
+
+    # The old root can hand over nothing more; it still certifies as a certified manager.
+    _refused_handover(portal, root, root.sign_root_handover(manager), 409)
+    assert root.certify(_staff_waiting(portal, root)).status_code == 200
+    # The new root certifies, and may now close the old root's account with a revocation.
+    assert manager.certify(_staff_waiting(portal, manager)).status_code == 200
+    closed = manager.post_json(
+        f"/staff/people/{root.account_id}/disable", {"revocation": manager.sign_revocation(root)}
+    )
+    assert closed.status_code == 303
+    assert _log(portal)[-1].kind == EntryKind.REVOCATION
+
+
+def test_a_hand_over_by_anyone_but_the_root_is_refused(portal: Portal) -> None:
+    portal.service_root()
+    manager = portal.service_manager()
+    other = portal.service_manager()
+    refusal = _refused_handover(portal, manager, manager.sign_root_handover(other), 409)
+    assert refusal == {"error": "Only the service's root can hand it over.", "field": "statement"}
+    facilitator = portal.person(Role.FACILITATOR)
+    answer = facilitator.post_json("/api/trust/root-handover", manager.sign_root_handover(other))
+    assert answer.status_code == 403
+
+
+def test_a_hand_over_to_someone_who_cannot_be_the_root_is_refused(portal: Portal) -> None:
+    root = portal.service_root()
+    uncertified = portal.visitor().join(portal.setup_code())
+    facilitator = portal.person(Role.FACILITATOR, inviter=root)
+    revoked = portal.service_manager()
+    assert (
+        root.post_json(
+            f"/staff/people/{revoked.account_id}/disable",
+            {"revocation": root.sign_revocation(revoked)},
+        ).status_code
+        == 303
+    )
+    _refused_handover(portal, root, root.sign_root_handover(uncertified), 409)
+    _refused_handover(portal, root, root.sign_root_handover(facilitator), 404)
+    _refused_handover(portal, root, root.sign_root_handover(revoked), 409)
+    _refused_handover(portal, root, root.sign_root_handover(root), 400)
+
+
+def test_a_hand_over_naming_another_key_or_badly_signed_is_refused(portal: Portal) -> None:
+    root = portal.service_root()
+    manager = portal.service_manager()
+    other = portal.service_manager()
+    # The statement names someone else's signing key for the manager: refused.
+    _refused_handover(portal, root, root.sign_root_handover(manager, other.signing_public_key), 400)
+    # Signed by the manager's key but sent by the root.
+    _refused_handover(portal, root, manager.sign_root_handover(other), 400)
+    body = root.sign_root_handover(manager)
+    signature = protocol.b64decode(body["signature"])
+    flipped = b64(bytes([signature[0] ^ 1]) + signature[1:])
+    _refused_handover(portal, root, {**body, "signature": flipped}, 400)
+    # Another kind of statement under the root's key.
+    _refused_handover(portal, root, root.sign_revocation(manager), 400)
+
+
+def test_the_certify_page_offers_the_hand_over_to_the_root_only(portal: Portal) -> None:
+    root = portal.service_root()
+    manager = portal.service_manager()
+    uncertified = portal.visitor().join(portal.setup_code())
+
+    page = root.get("/staff/certify").text
+    assert 'data-seal="root-handover"' in page
+    assert f'data-root-candidate data-account-id="{manager.account_id}"' in page
+    assert f'data-account-id="{uncertified.account_id}"\n' not in page
+    assert f'value="{uncertified.account_id}"' not in page
+    assert f'value="{root.account_id}"' not in page
+
+    other = manager.get("/staff/certify").text
+    assert 'data-seal="root-handover"' not in other
+    assert "Only the root can hand the root over." in other
+
+    answer = root.request(
+        "POST",
+        "/api/trust/root-handover",
+        json=root.sign_root_handover(manager),
+        headers={"X-CSRF-Token": root.csrf(), "HX-Request": "true"},
+    )
+    assert answer.status_code == 200
+    assert 'id="root-part"' in answer.text
+    assert "is now the service's root" in answer.text
+    assert 'data-seal="root-handover"' not in answer.text

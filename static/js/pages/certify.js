@@ -1,8 +1,11 @@
 // The Certify page (templates/staff/certify.html): each waiting row's security number is
 // worked out here from the row's two keys (data-sealed="identity-number"), with its QR code,
 // and "Certify" is a sealed form whose sealer signs the `staff-cert` (client/staff-trust.js).
+// For the root, "Hand over the root" is a sealed form whose sealer signs the `root-handover`
+// to the service manager chosen, after this browser's walk of the trust log agrees.
 
-import { certifyStaff, identityNumber } from "../client/staff-trust.js";
+import { certifyStaff, handOverRoot, identityNumber } from "../client/staff-trust.js";
+import { InputProblem } from "../lib/forms.js";
 import { el } from "../lib/dom.js";
 import { registerPage } from "../lib/pages.js";
 import { registerOpener } from "../lib/placeholders.js";
@@ -29,6 +32,12 @@ function mount() {
     const row = form.closest("[data-certify-row]");
     const { accountId, role, boxPublicKey, signingPublicKey } = row.dataset;
     return certifyStaff({ accountId, role, boxPublicKey, signingPublicKey });
+  });
+
+  registerSealer("root-handover", async (form) => {
+    const chosen = form.querySelector('input[name="new_root_account_id"]:checked');
+    if (!chosen) throw new InputProblem([], "Choose who becomes the root.");
+    return handOverRoot(chosen.value);
   });
 }
 

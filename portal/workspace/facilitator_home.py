@@ -6,7 +6,7 @@ cases/policy.awaiting_case_key_rows and withdrawals_query, security_events.event
 here they are joined with UNION ALL into one statement, built once when the module is imported,
 with the facilitator's id and the withdrawals' cut-off as bound values. So a home page costs one
 round trip and no statement building, compiling or ORM loading (the page is the one every
-facilitator opens first and most often; as five statements its Python cost more than the rest
+facilitator opens first and most often; as five statements its Python cost as much as the rest
 of the request: bench/README.md, "Where the facilitator's home's time goes").
 
 Each row says which part it belongs to (``kind``); the columns are shared:

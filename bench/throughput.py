@@ -16,7 +16,7 @@ tests/support/postgres.py, Debian's binaries, ``initdb`` as the ``postgres`` use
 root; it runs with fsync off, like the tests' server), with 1 and 2 server workers.
 
     .venv/bin/python bench/throughput.py [--duration 10] [--databases sqlite,postgresql]
-                                         [--workers 1,2] [--letters 20]
+                                         [--workers 1,2] [--letters 20] [--paths home]
 
 Needs ``wrk`` (Debian: ``apt-get install -y wrk``). Targets: /account >= 0.2 of hello, the
 facilitator's home >= 0.1, /healthz without a session >= 0.5; 2 workers serve more than 1.
@@ -176,7 +176,13 @@ PATHS = (
 )
 
 
-def run(kind: str, workers_list: list[int], seconds: int, letters: int) -> None:
+def run(
+    kind: str,
+    workers_list: list[int],
+    seconds: int,
+    letters: int,
+    paths: tuple[tuple[str, str, bool, float | None], ...] = PATHS,
+) -> None:
     with tempfile.TemporaryDirectory() as temp, throwaway_database(kind, Path(temp)) as url:
         data_dir = Path(temp) / "data"
         data_dir.mkdir()
@@ -193,7 +199,7 @@ def run(kind: str, workers_list: list[int], seconds: int, letters: int) -> None:
                     cookie = seed(server, letters)
                 loads = {"hello": hello_load}
                 pid = server.process.pid
-                for label, path, signed_in, _target in PATHS:
+                for label, path, signed_in, _target in paths:
                     sent = cookie if signed_in else None
                     wrk(server.url(path), seconds=1, server_pid=pid, cookie=sent)
                     loads[label] = wrk(
@@ -242,6 +248,12 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--letters", type=int, default=20, help="letters waiting for review")
+    parser.add_argument(
+        "--paths",
+        default="",
+        help="only the paths whose label contains one of these words (comma separated), "
+        "e.g. home; hello is always measured",
+    )
     parser.add_argument("--serve-hello", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_hello:
@@ -250,8 +262,10 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("bench/throughput.py needs wrk: apt-get install -y wrk")
     workers = [int(w) for w in args.workers.split(",")]
+    words = [w.strip() for w in args.paths.split(",") if w.strip()]
+    paths = tuple(p for p in PATHS if not words or any(w in p[0] for w in words))
     for kind in args.databases.split(","):
-        run(kind, workers, args.duration, args.letters)
+        run(kind, workers, args.duration, args.letters, paths)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Account
 from portal.db import Base, Blob, IdColumn, Timestamp, str_enum
+
+# ix_participants_awaiting_key's condition (no bound values: every query that states these
+# three conditions can use the index, whatever its plan).
+AWAITING_KEY_PREDICATE = (
+    "account_id IS NOT NULL AND withdrawn_at IS NULL AND case_public_grant IS NULL"
+)
 
 
 class CaseCondition(StrEnum):
@@ -168,6 +174,17 @@ class Participant(Base):
         Index("ix_participants_account", "account_id"),
         # The facilitator's home: who withdrew lately (few, among every participant ever).
         Index("ix_participants_withdrawn", "withdrawn_at"),
+        # Who waits for a facilitator's browser to hand over their case key (the facilitator's
+        # home and the queue: cases/policy.awaiting_case_key): joined, not withdrawn, no grant
+        # yet. Few at any time, among every participant ever; without it both pages read the
+        # whole table.
+        Index(
+            "ix_participants_awaiting_key",
+            "case_id",
+            "joined_at",
+            sqlite_where=text(AWAITING_KEY_PREDICATE),
+            postgresql_where=text(AWAITING_KEY_PREDICATE),
+        ),
     )
 
     @property

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, Subquery, false, func, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account, Role
-from portal.cases.models import Case, CaseCondition, CaseFacilitator, Participant
+from portal.cases.models import (
+    Case,
+    CaseCondition,
+    CaseFacilitator,
+    Participant,
+    Side,
+)
 from portal.db import utcnow
 from portal.errors import NotFound
 
@@ -62,21 +69,41 @@ def case_choices(db: Session, account: Account) -> list[CaseChoice]:
     return [CaseChoice(*row) for row in rows]
 
 
-def recent_withdrawals(
-    db: Session, account: Account, days: int = 30, limit: int = 10
-) -> list[tuple[Case, Participant]]:
-    """Participants in the facilitator's cases who withdrew lately, the latest ``limit``: shown
-    as alerts."""
-    since = utcnow() - timedelta(days=days)
-    rows = db.execute(
-        select(Case, Participant)
+WITHDRAWALS_DAYS = 30
+WITHDRAWALS_SHOWN = 10
+
+
+def withdrawals_query(
+    facilitated: Select[str], since: Any
+) -> Select[str, str, Side, datetime | None]:
+    """Participants in these cases who withdrew after ``since``, the latest first: (case id,
+    case reference, side, withdrawn at). ``facilitated`` is a query of case ids and ``since``
+    a time or a bound parameter, so the facilitator's home can build it once."""
+    return (
+        select(Case.id, Case.reference, Participant.side, Participant.withdrawn_at)
         .join(Participant, Participant.case_id == Case.id)
-        .join(CaseFacilitator, CaseFacilitator.case_id == Case.id)
-        .where(CaseFacilitator.account_id == account.id, Participant.withdrawn_at > since)
+        .where(Case.id.in_(facilitated), Participant.withdrawn_at > since)
         .order_by(Participant.withdrawn_at.desc())
-        .limit(limit)
-    ).all()
-    return [(case, participant) for case, participant in rows]
+        .limit(WITHDRAWALS_SHOWN)
+    )
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """Someone in one of the facilitator's cases withdrew lately: shown as an alert."""
+
+    case_id: str
+    reference: str
+    side: Side
+    withdrawn_at: datetime
+
+
+def recent_withdrawals(db: Session, account: Account) -> list[Withdrawal]:
+    """Participants in the facilitator's cases who withdrew in the last WITHDRAWALS_DAYS, the
+    latest WITHDRAWALS_SHOWN."""
+    since = utcnow() - timedelta(days=WITHDRAWALS_DAYS)
+    rows = db.execute(withdrawals_query(facilitated_ids(account), since)).all()
+    return [Withdrawal(case_id, ref, side, at) for case_id, ref, side, at in rows if at is not None]
 
 
 @dataclass(frozen=True)
@@ -98,18 +125,20 @@ class KeyHandovers:
     people: int
 
 
-def awaiting_case_key(db: Session, account: Account, limit: int = 10) -> KeyHandovers:
-    """Who waits in ``account``'s cases for a facilitator's browser to hand over the case key:
-    the rows for which the case's state machine offers GIVE_CASE_KEY (cases/states.py:
-    joined, not withdrawn, no grant yet, the case not closed), as the database sees them.
-    Two statements whatever the number of cases."""
-    if account.role is not Role.FACILITATOR:
-        return KeyHandovers([], 0)
-    waiting = (
+HANDOVERS_SHOWN = 10
+
+
+def awaiting_case_key_rows(facilitated: Select[str]) -> Subquery:
+    """Who waits in these cases for a facilitator's browser to hand over the case key, as
+    (case id, joined at) rows: the rows for which the case's state machine offers
+    GIVE_CASE_KEY (cases/states.py: joined, not withdrawn, no grant yet, the case not closed),
+    as the database sees them. The first three conditions are ix_participants_awaiting_key's
+    own, so only the few people waiting are read."""
+    return (
         select(Participant.case_id, Participant.joined_at)
         .join(Case, Case.id == Participant.case_id)
         .where(
-            Participant.case_id.in_(facilitated_ids(account)),
+            Participant.case_id.in_(facilitated),
             Participant.account_id.is_not(None),
             Participant.withdrawn_at.is_(None),
             Participant.case_public_grant.is_(None),
@@ -117,17 +146,31 @@ def awaiting_case_key(db: Session, account: Account, limit: int = 10) -> KeyHand
         )
         .subquery()
     )
-    people = db.scalar(select(func.count()).select_from(waiting)) or 0
-    if not people:
-        return KeyHandovers([], 0)
+
+
+def handover_cases_query(waiting: Subquery) -> Select[str, str, int, Any]:
+    """The cases of those rows, the one waiting longest first: (case id, reference, people,
+    waiting since)."""
     since = func.min(waiting.c.joined_at)
-    rows = db.execute(
+    return (
         select(Case.id, Case.reference, func.count(), since)
         .join(waiting, waiting.c.case_id == Case.id)
         .group_by(Case.id, Case.reference)
         .order_by(since, Case.id)
-        .limit(limit)
-    ).all()
+        .limit(HANDOVERS_SHOWN)
+    )
+
+
+def awaiting_case_key(db: Session, account: Account) -> KeyHandovers:
+    """Who waits in ``account``'s cases for a facilitator's browser to hand over the case key
+    (awaiting_case_key_rows). Two statements whatever the number of cases."""
+    if account.role is not Role.FACILITATOR:
+        return KeyHandovers([], 0)
+    waiting = awaiting_case_key_rows(facilitated_ids(account))
+    people = db.scalar(select(func.count()).select_from(waiting)) or 0
+    if not people:
+        return KeyHandovers([], 0)
+    rows = db.execute(handover_cases_query(waiting)).all()
     return KeyHandovers([KeyHandover(*row) for row in rows], people)
 
 

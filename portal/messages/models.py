@@ -9,13 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index
+from sqlalchemy import Boolean, ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.cases.models import Case, Format, Participant
 from portal.content.models import ContentObject, Draft
 from portal.db import Base, IdColumn, Timestamp, str_enum
-from portal.messages.states import MessageState
+from portal.messages.states import WAITING_FOR_REVIEW, MessageState
+
+# ix_messages_waiting's condition: the states WAITING_FOR_REVIEW holds, in a fixed order, as
+# the queries that use the index write them (messages/services.py waiting_for_review).
+WAITING_STATES = sorted(state.value for state in WAITING_FOR_REVIEW)
+WAITING_PREDICATE = "state IN (" + ", ".join(f"'{state}'" for state in WAITING_STATES) + ")"
 
 __all__ = ["Draft", "Message", "MessageEvent", "TranscriptLabel"]
 
@@ -67,6 +72,18 @@ class Message(Base):
     __table_args__ = (
         # The review queue: ids in order without reading rows (messages/services.review_queue).
         Index("ix_messages_queue", "case_id", "state", "submitted_at", "id"),
+        # What waits for review, alone (a few percent of every message ever): the queue's
+        # "waiting", its case filter and every count of waiting items probe this small index,
+        # not the whole queue's. Queries name the states as literals (messages/services.py
+        # WAITING_LITERAL), so PostgreSQL's generic plans can use it too.
+        Index(
+            "ix_messages_waiting",
+            "case_id",
+            "submitted_at",
+            "id",
+            sqlite_where=text(WAITING_PREDICATE),
+            postgresql_where=text(WAITING_PREDICATE),
+        ),
         # A participant's home: what they wrote, newest first; what was passed on to them.
         Index("ix_messages_author", "author_participant_id", "submitted_at"),
         Index("ix_messages_recipient", "recipient_participant_id", "state_changed_at"),

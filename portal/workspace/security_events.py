@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from portal.accounts import throttle
@@ -129,13 +129,47 @@ def _takes_part(db: Session, account: Account, case_id: str) -> bool:
 
 
 @dataclass(frozen=True)
+class CaseRef:
+    """A case as an event names it: enough for a link."""
+
+    id: str
+    reference: str
+
+
+@dataclass(frozen=True)
 class ShownEvent:
     at: datetime
     words: str
-    case: Case | None
+    case: CaseRef | None
 
 
-def events_for(db: Session, account: Account, *, limit: int = 20) -> list[ShownEvent]:
+EVENTS_SHOWN = 20
+
+
+def events_about_query(
+    facilitated: Select[str],
+) -> Select[datetime, str, str | None, str, int]:
+    """The newest security events about these cases, each with its case's reference: (at,
+    tag, case id, reference, event id). The facilitator's home builds it once
+    (workspace/facilitator_home.py)."""
+    return (
+        select(AuditEvent.at, AuditEvent.tag, AuditEvent.subject_id, Case.reference, AuditEvent.id)
+        .outerjoin(Case, Case.id == AuditEvent.subject_id)
+        .where(AuditEvent.tag.in_(SECURITY_TAGS), AuditEvent.subject_id.in_(facilitated))
+        .order_by(AuditEvent.id.desc())
+        .limit(EVENTS_SHOWN)
+    )
+
+
+def shown(at: datetime, tag: str, case_id: str | None, reference: str | None) -> ShownEvent:
+    return ShownEvent(
+        at=at,
+        words=WORDS[tag],
+        case=CaseRef(case_id, reference) if case_id and reference is not None else None,
+    )
+
+
+def events_for(db: Session, account: Account, *, limit: int = EVENTS_SHOWN) -> list[ShownEvent]:
     """The newest security events this member of staff sees: a service manager all of them, a
     facilitator those about their cases; nobody else any."""
     if account.role is Role.SERVICE_MANAGER:
@@ -146,15 +180,18 @@ def events_for(db: Session, account: Account, *, limit: int = 20) -> list[ShownE
         events = latest_tagged(db, SECURITY_TAGS, subject_ids=facilitated, limit=limit)
     else:
         return []
-    # Only the cases the shown events name, in one statement.
+    # Only the cases the shown events name, in one statement (none when none is named).
     ids = {e.subject_id for e in events if e.subject_id}
-    cases = {c.id: c for c in db.scalars(select(Case).where(Case.id.in_(ids)))}
+    references = (
+        {
+            case_id: ref
+            for case_id, ref in db.execute(select(Case.id, Case.reference).where(Case.id.in_(ids)))
+        }
+        if ids
+        else {}
+    )
     return [
-        ShownEvent(
-            at=event.at,
-            words=WORDS[event.tag],
-            case=cases.get(event.subject_id) if event.subject_id else None,
-        )
+        shown(event.at, event.tag, event.subject_id, references.get(event.subject_id or ""))
         for event in events
     ]
 

@@ -55,16 +55,6 @@ def participant_home(
     }
 
 
-def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
-    """Counted in SQL; the withdrawals and the cases waiting for a key hand-over shown are the
-    first few."""
-    return {
-        "queue_count": messages.count_waiting(db, account),
-        "handovers": case_policy.awaiting_case_key(db, account),
-        "withdrawals": case_policy.recent_withdrawals(db, account),
-    }
-
-
 CASES_PAGE = 50
 
 

@@ -19,6 +19,7 @@ from portal.trust import services as trust
 from portal.web import Access, Ctx, endpoint
 from portal.workspace import security_events, services
 from portal.workspace.case_page import case_page as case_page_context
+from portal.workspace.facilitator_home import facilitator_home
 
 FACILITATOR = frozenset({Role.FACILITATOR})
 
@@ -42,11 +43,7 @@ def home(ctx: Ctx) -> Response:
         if context is not None:
             return ctx.render("participant/home.html", **context)
     if me.role is Role.FACILITATOR:
-        return ctx.render(
-            "home.html",
-            **services.facilitator_home(ctx.db, me),
-            **security_events.context_for(ctx.db, me),
-        )
+        return ctx.render("home.html", **facilitator_home(ctx.db, me))
     if me.role is Role.SERVICE_MANAGER:
         # Until they are certified, what a new colleague grants or releases is refused by every
         # browser: the service manager sees at once who is waiting.

@@ -206,3 +206,29 @@ def test_pages_revision_counts_what_each_case_stores_and_goes_down_again(
         }
     finally:
         engine.dispose()
+
+
+def test_pages_pg2_revision_adds_two_partial_indexes_and_goes_down_again(
+    empty_database_url: str,
+) -> None:
+    """0007: what waits for review and who waits for a case key get small partial indexes;
+    down again they go, and nothing else does."""
+    expected = {"messages": "ix_messages_waiting", "participants": "ix_participants_awaiting_key"}
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+
+        def indexes(table: str) -> set[str]:
+            return {str(i["name"]) for i in inspect(engine).get_indexes(table)}
+
+        for table, name in expected.items():
+            assert name in indexes(table)
+        downgrade(empty_database_url, "0006_pages_indexes")
+        for table, name in expected.items():
+            assert name not in indexes(table)
+        assert "ix_messages_queue" in indexes("messages")
+        upgrade(empty_database_url)
+        for table, name in expected.items():
+            assert name in indexes(table)
+    finally:
+        engine.dispose()

@@ -1,0 +1,156 @@
+"""The facilitator's home: what waits for review, who waits for a case key, who withdrew lately
+and what a browser refused, in one statement.
+
+Each part is its domain's own query (messages/services.waiting_for_review,
+cases/policy.awaiting_case_key_rows and withdrawals_query, security_events.events_about_query);
+here they are joined with UNION ALL into one statement, built once when the module is imported,
+with the facilitator's id and the withdrawals' cut-off as bound values. So a home page costs one
+round trip and no statement building, compiling or ORM loading (the page is the one every
+facilitator opens first and most often; as five statements its Python cost as much as the rest
+of the request: bench/README.md, "Where the facilitator's home's time goes").
+
+Each row says which part it belongs to (``kind``); the columns are shared:
+
+======================  ======================  =========  =========  ==========  =============
+kind                    at                      case_id    reference  detail      number
+======================  ======================  =========  =========  ==========  =============
+security                when it was reported    its case   reference  audit tag   event id
+withdrawal              when they withdrew      case       reference  their side
+handover                joined (the earliest)   case       reference              people waiting
+handover-people                                                                   all waiting
+waiting                                                                           items, bounded
+======================  ======================  =========  =========  ==========  =============
+
+The count of items waiting for review stops at WAITING_COUNTED: the home says "more than 99"
+rather than walk every waiting item of a facilitator with a long queue (the queue page itself
+counts them all).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import (
+    CompoundSelect,
+    String,
+    bindparam,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import Account
+from portal.cases import policy as case_policy
+from portal.cases.models import CaseFacilitator, Side
+from portal.db import UTCDateTime, utcnow
+from portal.messages.models import Message
+from portal.messages.services import waiting_for_review
+from portal.workspace import security_events
+
+# Counted up to this many; one more is shown as "more than" it.
+WAITING_SHOWN = 99
+WAITING_COUNTED = WAITING_SHOWN + 1
+
+
+def _kind(name: str) -> Any:
+    return literal_column(f"'{name}'", String).label("kind")
+
+
+def _statement() -> CompoundSelect[Any]:
+    facilitated = select(CaseFacilitator.case_id).where(
+        CaseFacilitator.account_id == bindparam("account_id", type_=String)
+    )
+    since = bindparam("since", type_=UTCDateTime())
+    # The first part gives every column its type (SQLite returns times as text, read as times
+    # by the first part's column type).
+    events = security_events.events_about_query(facilitated).subquery()
+    security = select(
+        _kind("security"),
+        events.c.at.label("at"),
+        events.c.subject_id.label("case_id"),
+        events.c.reference.label("reference"),
+        events.c.tag.label("detail"),
+        events.c.id.label("number"),
+    )
+    withdrawn = case_policy.withdrawals_query(facilitated, since).subquery()
+    withdrawals = select(
+        _kind("withdrawal"), withdrawn.c[3], withdrawn.c[0], withdrawn.c[1], withdrawn.c[2], null()
+    )
+    waiting_for_key = case_policy.awaiting_case_key_rows(facilitated)
+    handover = case_policy.handover_cases_query(waiting_for_key).subquery()
+    handovers = select(
+        _kind("handover"), handover.c[3], handover.c[0], handover.c[1], null(), handover.c[2]
+    )
+    handover_people = select(
+        _kind("handover-people"), null(), null(), null(), null(), func.count()
+    ).select_from(waiting_for_key)
+    bounded = (
+        select(Message.id)
+        .join(CaseFacilitator, CaseFacilitator.case_id == Message.case_id)
+        .where(CaseFacilitator.account_id == bindparam("account_id", type_=String))
+        .where(waiting_for_review())
+        .limit(WAITING_COUNTED)
+        .subquery()
+    )
+    waiting = select(_kind("waiting"), null(), null(), null(), null(), func.count()).select_from(
+        bounded
+    )
+    return union_all(security, withdrawals, handovers, handover_people, waiting)
+
+
+# Built once: executing the same statement object again skips building it and computing its
+# cache key (SQLAlchemy memoises both on the object).
+HOME = _statement()
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """How many items wait for review, counted up to WAITING_COUNTED."""
+
+    count: int
+
+    @property
+    def more_than_shown(self) -> bool:
+        return self.count > WAITING_SHOWN
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __str__(self) -> str:
+        return f"more than {WAITING_SHOWN}" if self.more_than_shown else str(self.count)
+
+
+def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
+    """What the facilitator's home shows (templates/home.html), from one statement."""
+    since = utcnow() - timedelta(days=case_policy.WITHDRAWALS_DAYS)
+    rows = db.execute(HOME, {"account_id": account.id, "since": since}).all()
+    events: list[tuple[int, security_events.ShownEvent]] = []
+    withdrawals: list[case_policy.Withdrawal] = []
+    handovers: list[case_policy.KeyHandover] = []
+    people = waiting = 0
+    for kind, at, case_id, reference, detail, number in rows:
+        if kind == "security":
+            events.append((number, security_events.shown(at, detail, case_id, reference)))
+        elif kind == "withdrawal":
+            withdrawals.append(case_policy.Withdrawal(case_id, reference, Side(detail), at))
+        elif kind == "handover":
+            handovers.append(case_policy.KeyHandover(case_id, reference, number, at))
+        elif kind == "handover-people":
+            people = number
+        else:
+            waiting = number
+    # UNION ALL keeps no order between or within its parts: each list is put back in its own.
+    events.sort(key=lambda item: item[0], reverse=True)
+    withdrawals.sort(key=lambda item: item.withdrawn_at, reverse=True)
+    handovers.sort(key=lambda item: (item.waiting_since, item.case_id))
+    return {
+        "queue_count": Waiting(waiting),
+        "handovers": case_policy.KeyHandovers(handovers if people else [], people),
+        "withdrawals": withdrawals,
+        "security_events": [event for _number, event in events],
+    }

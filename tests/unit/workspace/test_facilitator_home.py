@@ -1,0 +1,120 @@
+"""The facilitator's home in one statement (portal/workspace/facilitator_home.py) shows what
+each domain's own query shows: the same key hand-overs, withdrawals and security events as
+cases/policy.py and workspace/security_events.py find one by one, and the waiting items counted
+exactly up to 99, then "more than 99"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import Account
+from portal.audit.services import record
+from portal.audit.tags import AuditTag
+from portal.cases import policy as case_policy
+from portal.cases.models import CaseFacilitator, Participant
+from portal.db import utcnow
+from portal.demo_scale import Scale, seed_scale
+from portal.messages.models import Message
+from portal.messages.states import WAITING_FOR_REVIEW, MessageState
+from portal.settings import Settings
+from portal.workspace import security_events
+from portal.workspace.facilitator_home import WAITING_SHOWN, facilitator_home
+
+
+def _facilitator(db: Session, settings: Settings) -> tuple[Account, list[str]]:
+    seeded = seed_scale(db, settings, Scale(cases=4, messages=160, seed=5), "password")
+    account = db.scalars(
+        select(Account).where(Account.sign_in_name == seeded.facilitator_name)
+    ).one()
+    cases = list(
+        db.scalars(select(CaseFacilitator.case_id).where(CaseFacilitator.account_id == account.id))
+    )
+    return account, cases
+
+
+def _waiting(db: Session, account: Account) -> int:
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(Message)
+            .join(CaseFacilitator, CaseFacilitator.case_id == Message.case_id)
+            .where(
+                CaseFacilitator.account_id == account.id,
+                Message.state.in_(WAITING_FOR_REVIEW),
+            )
+        )
+        or 0
+    )
+
+
+def test_the_home_counts_what_waits_exactly_up_to_99(
+    db_session: Session, settings: Settings
+) -> None:
+    account, cases = _facilitator(db_session, settings)
+    in_cases = Message.case_id.in_(cases)
+    db_session.execute(update(Message).where(in_cases).values(state=MessageState.OPENED))
+    first_seven = select(Message.id).where(in_cases).order_by(Message.id).limit(7)
+    db_session.execute(
+        update(Message)
+        .where(Message.id.in_(first_seven.scalar_subquery()))
+        .values(state=MessageState.SUBMITTED)
+    )
+    home = facilitator_home(db_session, account)
+    assert _waiting(db_session, account) == 7
+    assert str(home["queue_count"]) == "7"
+    assert not home["queue_count"].more_than_shown
+
+
+def test_the_home_says_more_than_99_past_it(db_session: Session, settings: Settings) -> None:
+    account, cases = _facilitator(db_session, settings)
+    db_session.execute(
+        update(Message).where(Message.case_id.in_(cases)).values(state=MessageState.IN_REVIEW)
+    )
+    assert _waiting(db_session, account) > WAITING_SHOWN + 1
+    home = facilitator_home(db_session, account)
+    assert str(home["queue_count"]) == "more than 99"
+
+
+def test_nothing_waiting_is_no_count(db_session: Session, settings: Settings) -> None:
+    account, cases = _facilitator(db_session, settings)
+    db_session.execute(
+        update(Message).where(Message.case_id.in_(cases)).values(state=MessageState.OPENED)
+    )
+    assert not facilitator_home(db_session, account)["queue_count"]
+
+
+def test_the_home_lists_what_each_domain_finds(db_session: Session, settings: Settings) -> None:
+    account, cases = _facilitator(db_session, settings)
+    participants = list(
+        db_session.scalars(
+            select(Participant)
+            .where(Participant.case_id.in_(cases), Participant.account_id.is_not(None))
+            .order_by(Participant.id)
+        )
+    )
+    # Two people waiting for their case key, one who withdrew lately and one long ago.
+    now = utcnow()
+    for waiting in participants[:2]:
+        waiting.case_public_grant = None
+        waiting.joined_at = now - timedelta(days=1)
+        waiting.withdrawn_at = None
+    participants[2].withdrawn_at = now - timedelta(days=2)
+    participants[3].withdrawn_at = now - timedelta(days=90)
+    record(db_session, settings, AuditTag.SECURITY_CASE_KEY_NOT_GENUINE, subject_id=cases[0])
+    record(db_session, settings, AuditTag.SECURITY_RELEASE_NOT_GENUINE, subject_id=cases[1])
+    db_session.flush()
+
+    home = facilitator_home(db_session, account)
+
+    handovers = case_policy.awaiting_case_key(db_session, account)
+    assert handovers.people >= 1  # (a closed case's people wait for nothing)
+    assert home["handovers"] == handovers
+    assert home["withdrawals"] == case_policy.recent_withdrawals(db_session, account)
+    assert [w.withdrawn_at for w in home["withdrawals"]][:1] == [participants[2].withdrawn_at]
+    events = security_events.events_for(db_session, account)
+    assert len(events) == 2
+    assert home["security_events"] == events
+    assert home["security_events"][0].case is not None

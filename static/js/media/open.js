@@ -30,12 +30,15 @@ const FETCH_ATTEMPTS = 3;
 const CHUNK_BYTES = 1024 * 1024; // the protocol's plaintext chunk (protocol.CHUNK_SIZE)
 // Consecutive chunks asked for in one GET when a part is read in order: the server resolves
 // the session and authorises once for all of them, and the browser receives one larger answer
-// instead of several (bench/browser_playback.py measures both sides). The server takes up to 8.
-export const FETCH_BATCH = 4;
+// instead of several. Receiving costs Chromium about 15 ms of CPU per request besides about 7
+// per MiB, so 8 chunks to a GET took its CPU per chunk from 22.7 to 9.3 ms and the server's
+// from 9.6 to 2.5 ms (bench/browser_playback.py; bench/README.md, "Browser playback"). The
+// server takes up to 8.
+export const FETCH_BATCH = 8;
 // How far the reading runs ahead of the chunk being handed on, in bytes: chunks asked for and
 // not handed on yet never hold more than this (plus the one being handed on). While one batch
 // is checked and decrypted here, the next is already on its way.
-export const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+export const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 export const READ_AHEAD = READ_AHEAD_BYTES / CHUNK_BYTES; // the same, in chunks
 const BATCH_ANSWER = /^[0-9]{1,8}(,[0-9]{1,8}){0,15}$/;
 

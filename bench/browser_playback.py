@@ -13,14 +13,18 @@ microphone):
    click to the first video frame the page shows (requestVideoFrameCallback; 'loadeddata' too)
    is printed, with how many of the message's chunks had been fetched by then. Target <= 1.5 s.
 4. In the same page: decrypt throughput of the player's reading (static/js/media/open.js
-   readChunk: fetch, check against the manifest, decrypt; in order, the next chunk fetched while
-   one is decrypted, as media/media-stream.js reads) over the whole part, against bare
-   libsodium.js crypto_aead_xchacha20poly1305_ietf_decrypt of as many 1 MiB chunks already in
-   memory. Target ratio >= 0.5.
+   readChunks: fetch, check against the manifest, decrypt; in order, FETCH_BATCH chunks to a GET
+   and READ_AHEAD chunks asked for ahead, as media/media-stream.js reads) over the whole part,
+   against bare libsodium.js crypto_aead_xchacha20poly1305_ietf_decrypt of as many 1 MiB chunks
+   already in memory. Target ratio >= 0.5.
+5. Where the time goes: the portal's GETs alone (one chunk to a GET, 4 at once; and
+   FETCH_BATCH to a GET, READ_AHEAD chunks' worth at once), the same GETs from a bare endpoint
+   serving the same files (bench/bare_chunks.py), the checks alone, and CPU per chunk of the
+   servers and the browser for each.
 
 Not a test; never fails the build.
 
-    .venv/bin/python bench/browser_playback.py [--megabytes 500]
+    .venv/bin/python bench/browser_playback.py [--megabytes 500] [--ahead 8] [--batch 4]
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2 as httpx
@@ -202,13 +207,15 @@ WATCH = """
 """
 
 MEASURE_DECRYPT = """
-async ({ released, ahead }) => {
+async ({ released, ahead, batch }) => {
   const p = await import("/static/js/crypto/protocol.js");
   await p.ready();
   const sodium = (await import("/static/vendor/libsodium-wrappers.mjs")).default;
   await sodium.ready;
   const { loadSecretKey } = await import("/static/js/client/session.js");
-  const { openMessage } = await import("/static/js/media/open.js");
+  const { openMessage, FETCH_BATCH, READ_AHEAD } = await import("/static/js/media/open.js");
+  ahead ??= READ_AHEAD;
+  batch ??= FETCH_BATCH;
   const keys = await loadSecretKey();
   const message = await openMessage(p, keys.secretKey, p.b64decode(released.sender_public_key),
     released);
@@ -218,10 +225,18 @@ async ({ released, ahead }) => {
   // 1. Bare AEAD decryption of as many 1 MiB chunks, already in memory (16 distinct ones).
   const key = sodium.randombytes_buf(32);
   const ad = new Uint8Array(64);
+  // The plaintexts come from crypto.getRandomValues (64 KiB at most a call): libsodium.js's
+  // randombytes_buf took 19 s for one MiB in this Chromium on a loaded machine (it is not
+  // what is measured; the cipher's speed does not depend on the bytes).
+  const randomChunk = () => {
+    const data = new Uint8Array(CHUNK);
+    for (let at = 0; at < CHUNK; at += 65536) crypto.getRandomValues(data.subarray(at, at + 65536));
+    return data;
+  };
   const sealed = Array.from({ length: 16 }, () => {
     const nonce = sodium.randombytes_buf(24);
     return [nonce, sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
-      sodium.randombytes_buf(CHUNK), ad, null, nonce, key)];
+      randomChunk(), ad, null, nonce, key)];
   });
   let t0 = performance.now();
   for (let index = 0; index < part.chunks; index += 1) {
@@ -230,43 +245,54 @@ async ({ released, ahead }) => {
   }
   const bare = (performance.now() - t0) / 1000;
 
-  // 2. The player's reading: every chunk fetched, checked and decrypted, in order, READ_AHEAD
-  // of them on their way at once (open.js readChunks, as media/media-stream.js reads).
+  // 2. The player's reading: every chunk fetched, checked and decrypted, in order, `batch` to a
+  // GET and `ahead` asked for ahead (open.js readChunks, as media/media-stream.js reads).
   let bytes = 0;
   t0 = performance.now();
-  for await (const plaintext of part.readChunks(0, ahead ? { ahead } : {})) {
+  for await (const plaintext of part.readChunks(0, { ahead, batch })) {
     bytes += plaintext.length;
   }
   const ours = (performance.now() - t0) / 1000;
 
-  window.__benchRead = { message, part, keys, released, ahead };
-  return { chunks: part.chunks, bytes, bare, ours };
+  window.__benchRead = { message, part, keys, released };
+  return { chunks: part.chunks, bytes, bare, ours, ahead, batch };
 }
 """
 
-# 3. Where the time goes: the same chunks' GETs alone (as many at once as the player asks, bytes
-# only, no checks), from the portal and, for reference, from a bare endpoint that serves the
-# same files (bench/bare_chunks.py); then the checks alone (protocol.openChunk: hash and
-# decrypt) over chunks already fetched.
+# 3. Where the time goes: the same chunks' GETs alone (bytes only, no checks; `batch` chunks to
+# a GET, `lanes` GETs at once), from the portal and, for reference, from a bare endpoint that
+# serves the same files (bench/bare_chunks.py); then the checks alone (protocol.openChunk: hash
+# and decrypt) over chunks already fetched.
 GETS_ALONE = """
-async ({ base, credentials }) => {
-  const { part, ahead } = window.__benchRead;
-  const get = async (index) => {
-    const response = await fetch(base + index, { credentials, cache: "no-store" });
+async ({ base, credentials, batch, lanes }) => {
+  const { part } = window.__benchRead;
+  const get = async (index, count) => {
+    const url = count > 1 ? `${base}${index}?count=${count}` : base + index;
+    const response = await fetch(url, { credentials, cache: "no-store" });
     if (!response.ok) throw new Error(`GET ${index} answered ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
+    const body = new Uint8Array(await response.arrayBuffer());
+    if (count === 1) return [body];
+    let at = 0;
+    return response.headers.get("X-Chunks").split(",").map((size) => {
+      at += Number(size);
+      return body.subarray(at - Number(size), at);
+    });
   };
   const fetched = [];
   const t0 = performance.now();
   let asked = 0;
-  const lanes = Array.from({ length: ahead || 4 }, async () => {
+  const running = Array.from({ length: lanes }, async () => {
     while (asked < part.chunks) {
-      const index = asked++;
-      const data = await get(index);
-      if (index < 16) fetched[index] = data;
+      const index = asked;
+      const count = Math.min(batch, part.chunks - index);
+      asked += count;
+      const chunks = await get(index, count);
+      chunks.forEach((data, offset) => {
+        if (index + offset < 16) fetched[index + offset] = data;
+      });
     }
   });
-  await Promise.all(lanes);
+  await Promise.all(running);
   window.__benchRead.fetched = fetched;
   return (performance.now() - t0) / 1000;
 }
@@ -293,11 +319,21 @@ async () => {
 
 
 def chunks_fetched(requests: list[str], part: int = 1) -> int:
-    pattern = re.compile(rf"/api/content/[0-9a-f-]{{36}}/\d+/{part}/\d+$")
-    return sum(1 for url in requests if pattern.search(url))
+    pattern = re.compile(rf"/api/content/[0-9a-f-]{{36}}/\d+/{part}/\d+(?:\?count=(\d+))?$")
+    found = (pattern.search(url) for url in requests)
+    return sum(int(match.group(1) or 1) for match in found if match)
 
 
-def run(megabytes: int, ahead: int | None) -> None:
+@dataclass(frozen=True)
+class Reading:
+    """How the player's reading is measured: chunks asked for ahead and chunks to a GET (None:
+    open.js READ_AHEAD and FETCH_BATCH)."""
+
+    ahead: int | None
+    batch: int | None
+
+
+def run(megabytes: int, reading: Reading) -> None:
     size = megabytes * 1000 * 1000
     with tempfile.TemporaryDirectory(prefix="bench-playback-") as temp:
         data_dir = Path(temp) / "data"
@@ -353,7 +389,7 @@ def run(megabytes: int, ahead: int | None) -> None:
                 approved = world.approve(message_id)
                 assert approved.status_code == 200, approved.text
                 print(f"sealed, uploaded and approved in {time.perf_counter() - started:.0f} s")
-                measure(browser, server, world, message_id, ahead)
+                measure(browser, server, world, message_id, reading)
                 browser.close()
         finally:
             engine.dispose()
@@ -361,7 +397,7 @@ def run(megabytes: int, ahead: int | None) -> None:
 
 
 def measure(
-    browser: Browser, server: LiveServer, world: CaseWorld, message_id: str, ahead: int | None
+    browser: Browser, server: LiveServer, world: CaseWorld, message_id: str, reading: Reading
 ) -> None:
     base_url = server.base_url
     # bypass_csp: the page's CSP (connect-src 'self') would refuse the bare endpoint's origin;
@@ -388,19 +424,44 @@ def measure(
     released = world.harmed.post_json(f"/api/inbox/{message_id}/open", {"author_may_see": False})
     assert released.status_code == 200, released.text
     sealed = released.json()
-    result = page.evaluate(MEASURE_DECRYPT, {"released": sealed, "ahead": ahead})
+    result = page.evaluate(
+        MEASURE_DECRYPT, {"released": sealed, "ahead": reading.ahead, "batch": reading.batch}
+    )
+    batch, ahead = result["batch"], result["ahead"]
     part_dir = next(server.data_dir.glob(f"**/{sealed['object_id']}/v{sealed['version']}/p1"))
     bare, bare_url = start_bare(part_dir, origin=base_url)
+    own = f"/api/content/{sealed['object_id']}/{sealed['version']}/1/"
+    # (name, server process, address, chunks to a GET, GETs at once): one chunk to a GET four
+    # at once (the reading before batches), then as the player reads now.
+    runs = [
+        ("portal GETs, 1 chunk each", server.process.pid, own, 1, 4),
+        ("bare GETs, 1 chunk each", bare.pid, bare_url, 1, 4),
+        (
+            f"portal GETs, {batch} chunks each",
+            server.process.pid,
+            own,
+            batch,
+            max(1, ahead // batch),
+        ),
+        (f"bare GETs, {batch} chunks each", bare.pid, bare_url, batch, max(1, ahead // batch)),
+    ]
+    gets: list[tuple[str, float, float, float]] = []  # name, seconds, server / browser CPU
     try:
-        portal_cpu, browser_cpu = cpu_seconds(server.process.pid), browser_cpu_seconds()
-        own = f"/api/content/{sealed['object_id']}/{sealed['version']}/1/"
-        result["fetchOnly"] = page.evaluate(GETS_ALONE, {"base": own, "credentials": "same-origin"})
-        portal_cpu = cpu_seconds(server.process.pid) - portal_cpu
-        browser_gets = browser_cpu_seconds() - browser_cpu
-        bare_cpu, browser_cpu = cpu_seconds(bare.pid), browser_cpu_seconds()
-        result["bareFetch"] = page.evaluate(GETS_ALONE, {"base": bare_url, "credentials": "omit"})
-        bare_cpu = cpu_seconds(bare.pid) - bare_cpu
-        browser_bare = browser_cpu_seconds() - browser_cpu
+        for name, pid, base, count, lanes in runs:
+            server_cpu, browser_cpu = cpu_seconds(pid), browser_cpu_seconds()
+            credentials = "same-origin" if base == own else "omit"
+            seconds = page.evaluate(
+                GETS_ALONE,
+                {"base": base, "credentials": credentials, "batch": count, "lanes": lanes},
+            )
+            gets.append(
+                (
+                    name,
+                    seconds,
+                    cpu_seconds(pid) - server_cpu,
+                    browser_cpu_seconds() - browser_cpu,
+                )
+            )
     finally:
         bare.terminate()
         bare.wait(10)
@@ -412,6 +473,7 @@ def measure(
     mb = result["bytes"] / 1e6
     bare_rate = mb / result["bare"]
     ours = mb / result["ours"]
+    per_chunk = 1000 / result["chunks"]
     print(
         f"first frame after 'Open it now': {frame_s:.2f} s (target <= 1.5 s); 'loadeddata' "
         + (f"{loaded_s:.2f} s" if loaded_s is not None else "not seen")
@@ -420,27 +482,28 @@ def measure(
     print(f"bare libsodium.js AEAD decrypt:      {bare_rate:8.1f} MB/s ({result['bare']:.2f} s)")
     print(
         f"fetch, check and decrypt (player):   {ours:8.1f} MB/s ({result['ours']:.2f} s)"
-        f"  ratio {ours / bare_rate:.2f} (target >= 0.5)"
+        f"  ratio {ours / bare_rate:.2f} (target >= 0.5); {batch} chunks to a GET, "
+        f"{ahead} asked for ahead"
     )
-    parts = (
-        ("  of which: GETs alone", "fetchOnly"),
-        ("  for reference: bare GETs", "bareFetch"),
-        ("  of which: checks alone", "checksOnly"),
-    )
-    for name, key in parts:
-        rate = mb / result[key]
+    print("where the time goes (CPU per chunk: the serving process / every Chromium process):")
+    for name, seconds, server_cpu, browser_cpu in gets:
+        rate = mb / seconds
         print(
-            f"{name + ':':<37}{rate:8.1f} MB/s ({result[key]:.2f} s)  ratio {rate / bare_rate:.2f}"
+            f"  {name + ':':<34}{rate:8.1f} MB/s ({seconds:.2f} s)  ratio {rate / bare_rate:.2f}"
+            f"  CPU per chunk: server {server_cpu * per_chunk:.1f} ms, "
+            f"browser {browser_cpu * per_chunk:.1f} ms"
         )
+    rate = mb / result["checksOnly"]
     print(
-        f"  GETs alone / bare GETs: {result['bareFetch'] / result['fetchOnly']:.2f}; server CPU "
-        f"per chunk: portal {1000 * portal_cpu / result['chunks']:.1f} ms, bare endpoint "
-        f"{1000 * bare_cpu / result['chunks']:.1f} ms"
+        f"  {'checks alone (hash and decrypt):':<34}{rate:8.1f} MB/s "
+        f"({result['checksOnly']:.2f} s)  ratio {rate / bare_rate:.2f}  CPU per chunk: browser "
+        f"{browser_checks * per_chunk:.1f} ms"
     )
-    per_chunk = 1000 / result["chunks"]
+    seconds = {name: taken for name, taken, _server, _browser in gets}
+    names = [name for name, *_rest in runs]
     print(
-        f"  browser CPU per chunk: GETs alone {browser_gets * per_chunk:.1f} ms, bare GETs "
-        f"{browser_bare * per_chunk:.1f} ms, checks alone {browser_checks * per_chunk:.1f} ms"
+        f"  portal GETs / bare GETs: {seconds[names[1]] / seconds[names[0]]:.2f} one chunk each, "
+        f"{seconds[names[3]] / seconds[names[2]]:.2f} {batch} chunks each"
     )
 
 
@@ -459,10 +522,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megabytes", type=int, default=500)
     parser.add_argument(
-        "--ahead", type=int, default=None, help="chunks read at once (default: open.js READ_AHEAD)"
+        "--ahead",
+        type=int,
+        default=None,
+        help="chunks asked for ahead (default: open.js READ_AHEAD)",
+    )
+    parser.add_argument(
+        "--batch", type=int, default=None, help="chunks to a GET (default: open.js FETCH_BATCH)"
     )
     args = parser.parse_args()
-    run(args.megabytes, args.ahead)
+    run(args.megabytes, Reading(args.ahead, args.batch))
 
 
 if __name__ == "__main__":

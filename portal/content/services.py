@@ -310,3 +310,22 @@ def stored_chunk(
     db: Session, object_id: str, version: int, part: int, index: int
 ) -> ContentChunk | None:
     return db.get(ContentChunk, (object_id, version, part, index))
+
+
+def stored_chunks(
+    db: Session, object_id: str, version: int, part: int, first: int, count: int
+) -> list[ContentChunk] | None:
+    """Chunks ``first`` .. ``first + count - 1`` of a part, in order, in one statement; None
+    unless every one of them is stored."""
+    rows = db.scalars(
+        select(ContentChunk)
+        .where(
+            ContentChunk.object_id == object_id,
+            ContentChunk.version == version,
+            ContentChunk.part == part,
+            ContentChunk.index >= first,
+            ContentChunk.index < first + count,
+        )
+        .order_by(ContentChunk.index)
+    ).all()
+    return list(rows) if len(rows) == count else None

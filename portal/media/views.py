@@ -2,14 +2,16 @@
 service (content.uploads), answer. The PUT streams its body to the blob store on the event
 loop, between two short transactions, so a chunk is never held whole in memory; a PUT may
 carry several consecutive chunks (media.batches), so those two transactions are paid once for
-all of them."""
+all of them. A chunk GET may likewise ask for several consecutive chunks (``?count=n``),
+authorised once."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import NoReturn
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -281,33 +283,99 @@ async def _put_batch(ctx: StreamCtx, listed: str) -> Response:
     return JSONResponse(answer)
 
 
+# ------------------------------------------------------------------- reading stored chunks
+
+# Several consecutive chunks in one GET (docs/api-media.md, "Several chunks in one GET"): the
+# session and the authorisation, most of the server's work per GET, are paid once for all of
+# them. Few enough that the server holds at most one chunk at a time and the reader a few MiB.
+MAX_GET_CHUNKS = 8
+UNREADABLE_COUNT = f"count must be a whole number from 1 to {MAX_GET_CHUNKS}."
+
+
+def _count(ctx: Ctx) -> int | None:
+    text = ctx.request.query_params.get("count")
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) <= 2):
+        raise BadInput(UNREADABLE_COUNT, field="count")
+    if not 1 <= int(text) <= MAX_GET_CHUNKS:
+        raise BadInput(UNREADABLE_COUNT, field="count")
+    return int(text)
+
+
 @endpoint(api=True)
 def api_content_chunk(ctx: Ctx) -> Response:
+    """One stored chunk, raw; or with ``?count=n`` that chunk and the n - 1 after it, joined,
+    their sizes listed in ``X-Chunks``. Authorised alike either way: the version must be
+    readable by this account (media.policy.readable_version), and every chunk asked for must
+    exist, or nothing is sent."""
     params = ctx.request.path_params
     row = policy.readable_version(
         ctx.db, ctx.require_account(), params["object_id"], params["version"]
     )
     part, index = policy.chunk_position(params["part"], params["index"])
+    count = _count(ctx)
+    if count is not None:
+        return _several_chunks(ctx, row.object_id, row.version, part, index, count)
     chunk = content.stored_chunk(ctx.db, row.object_id, row.version, part, index)
     if chunk is None:
         raise NotFound
     headers = {"Cache-Control": "no-store"}
     if chunk.data is not None:
         return Response(chunk.data, media_type=OCTETS, headers=headers)
+    key = ChunkKey(row.object_id, row.version, part, index)
     try:
-        pieces = ctx.state.blobs.read_chunk(ChunkKey(row.object_id, row.version, part, index))
+        # Opened now (the blob stores open at once), so a missing one is a 404.
+        opened = ctx.state.blobs.read_chunk(key)
     except FileNotFoundError:
-        # A row without its blob: the data folder was not restored with the database.
-        log.error("missing blob for object %s version %s", row.object_id, row.version)
-        raise NotFound from None
+        _missing(key)
     headers["Content-Length"] = str(chunk.size)
-    return StreamingResponse(_in_one_piece(pieces), media_type=OCTETS, headers=headers)
+    return StreamingResponse(_one_by_one([lambda: opened]), media_type=OCTETS, headers=headers)
 
 
-async def _in_one_piece(pieces: Iterator[bytes]) -> AsyncIterator[bytes]:
-    """A stored chunk read whole in one trip to a thread, after the request's transaction, and
-    sent in one piece. Streamed piece by piece, each 64 KiB cost a trip to a thread and a send
-    through every middleware: 17 of each for 1 MiB, about 40% of the server's CPU per GET
+def _several_chunks(
+    ctx: Ctx, object_id: str, version: int, part: int, first: int, count: int
+) -> Response:
+    chunks = content.stored_chunks(ctx.db, object_id, version, part, first, count)
+    if chunks is None:
+        raise NotFound
+    blobs = ctx.state.blobs
+    readers: list[Callable[[], Iterator[bytes]]] = []
+    for chunk in chunks:
+        if chunk.data is not None:
+            readers.append(partial(iter, (chunk.data,)))
+            continue
+        key = ChunkKey(object_id, version, part, chunk.index)
+        # Each is opened only when its turn comes (no handle is left open by a refused
+        # answer), and its size asked for now, so a missing one is a 404, not an answer cut
+        # short.
+        if blobs.stored_size(key) is None:
+            _missing(key)
+        readers.append(partial(blobs.read_chunk, key))
+    headers = {
+        "Cache-Control": "no-store",
+        "Content-Length": str(sum(chunk.size for chunk in chunks)),
+        batches.HEADER: ",".join(str(chunk.size) for chunk in chunks),
+    }
+    return StreamingResponse(_one_by_one(readers), media_type=OCTETS, headers=headers)
+
+
+def _missing(key: ChunkKey) -> NoReturn:
+    # A row without its blob: the data folder was not restored with the database.
+    log.error("missing blob for object %s version %s", key.object_id, key.version)
+    raise NotFound
+
+
+def _read_whole(reader: Callable[[], Iterator[bytes]]) -> bytes:
+    return b"".join(reader())
+
+
+async def _one_by_one(readers: list[Callable[[], Iterator[bytes]]]) -> AsyncIterator[bytes]:
+    """Each stored chunk read whole in one trip to a thread, after the request's transaction,
+    and sent in one piece. Streamed piece by piece, each 64 KiB cost a trip to a thread and a
+    send through every middleware: 17 of each for 1 MiB, about 40% of the server's CPU per GET
     (bench/README.md, "Browser playback"), and under load each trip also waits its turn for a
-    core. A chunk is at most uploads.MAX_CHUNK_BYTES, so memory stays bounded by it."""
-    yield await run_in_threadpool(b"".join, pieces)
+    core. A chunk is at most uploads.MAX_CHUNK_BYTES, and one is held at a time, so memory
+    stays bounded by it whatever the count."""
+    for reader in readers:
+        yield await run_in_threadpool(_read_whole, reader)

@@ -411,11 +411,14 @@ def approved_recording(
     kind: str = "recording",
     mime: str = VIDEO_MIME,
     name: str = "",
+    seconds: int = 6,
+    chunks: int = 2,
 ) -> tuple[str, bytes]:
-    """A real recording, sealed and uploaded as the browser would, then approved: its object
-    id and the recording. As a file chosen from disk: kind "attachment", mime "video/webm"."""
+    """A real recording of ``seconds``, more than ``chunks`` chunks, sealed and uploaded as the
+    browser would, then approved: its object id and the recording. As a file chosen from disk:
+    kind "attachment", mime "video/webm"."""
     page.goto(live_server.url("/sign-in"))
-    recording = big_recording(page)
+    recording = big_recording(page, seconds=seconds, chunks=chunks)
     part = protocol.Part(kind=kind, mime=mime, name=name, data=recording)
     message_id = case.world.write_media_message(
         case.responsible, "Please watch the recording.", [part], length={"seconds": 6}
@@ -445,18 +448,24 @@ def test_recording_plays_before_the_whole_of_it_has_arrived(
     label: str,
 ) -> None:
     case = media_case(portal)
+    # At least four chunks: the first alone, then the rest in GETs of up to four; the first
+    # chunk is seconds of video by itself.
     _object_id, recording = approved_recording(
-        page, live_server, case, kind=kind, mime=mime, name=name
+        page, live_server, case, kind=kind, mime=mime, name=name, seconds=12, chunks=3
     )
 
-    # The last chunk is held back on its way to the browser until the video is playing.
+    # The GET carrying the last chunk (alone, or with the chunks before it: media/open.js
+    # FETCH_BATCH to a GET) is held back on its way to the browser until the video is playing.
     harmed_page = new_context().new_page()
     last = chunks_in(recording) - 1
+    chunk_get = re.compile(r"/api/content/[0-9a-f-]{36}/1/1/(\d+)(?:\?count=(\d+))?$")
+
+    def carries_the_last(url: str) -> bool:
+        found = chunk_get.search(url)
+        return found is not None and int(found[1]) + int(found[2] or 1) > last
+
     held_back: list[Route] = []
-    harmed_page.route(
-        re.compile(rf"/api/content/[0-9a-f-]{{36}}/1/1/{last}$"),
-        lambda route, _request: held_back.append(route),
-    )
+    harmed_page.route(carries_the_last, lambda route, _request: held_back.append(route))
     inbox = inbox_of_waiting(harmed_page, live_server, case)
     inbox.opens_media_now()
     plays(player(harmed_page, label), video=True)

@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 from starlette.types import Message as AsgiMessage
 
 from portal import protocol
+from portal.accounts.models import Role
 from portal.blobstore import WRITE_BATCH, ChunkKey, open_blob_store
 from portal.content import cleanup
 from portal.content.models import (
@@ -33,7 +34,7 @@ from portal.maintenance import run_cleanup
 from portal.messages.models import Message
 from portal.settings import Settings
 from tests.cases_world import CaseWorld
-from tests.factories import Portal, SealedMessage
+from tests.factories import Person, Portal, SealedMessage
 from tests.support.blobs import StoredBlobs
 
 MIB = 1024 * 1024
@@ -596,6 +597,106 @@ def test_chunks_are_refused_to_everyone_else(world: CaseWorld, portal: Portal) -
     assert world.responsible.get(f"/api/content/{object_id}/1/1/1").status_code == 404
     assert world.responsible.get(f"/api/content/{object_id}/2/1/0").status_code == 404
     assert world.responsible.get(f"/api/content/{object_id}/x/1/0").status_code == 404
+
+
+# ------------------------------------------------------------------- several chunks in one GET
+
+
+def _three_chunks_under_review(world: CaseWorld) -> tuple[str, str]:
+    """A media message under review whose recording is three chunks: (message id, its part's
+    chunk address)."""
+    message_id = world.write_media_message(world.responsible, "Hi.", [_recording(2 * MIB + 17)])
+    object_id = _ok(world.responsible.get(f"/api/letters/{message_id}"))["object_id"]
+    return message_id, f"/api/content/{object_id}/1/1/"
+
+
+def test_several_chunks_in_one_get_are_the_stored_chunks_joined(world: CaseWorld) -> None:
+    _message_id, part = _three_chunks_under_review(world)
+    reader = world.responsible
+    one_by_one = [reader.get(f"{part}{index}").content for index in range(3)]
+    assert [len(chunk) for chunk in one_by_one] == [FULL, FULL, 17 + 40]
+    for first, count in [(0, 3), (1, 2), (2, 1), (0, 1)]:
+        answer = reader.get(f"{part}{first}?count={count}")
+        assert answer.status_code == 200, answer.text
+        wanted = one_by_one[first : first + count]
+        assert answer.content == b"".join(wanted)
+        assert answer.headers["x-chunks"] == ",".join(str(len(chunk)) for chunk in wanted)
+        assert answer.headers["content-length"] == str(sum(len(chunk) for chunk in wanted))
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.headers["content-type"] == "application/octet-stream"
+    # The written letter (part 0, inline in the database) comes the same way.
+    letter = reader.get(part.replace("/1/1/", "/1/0/") + "0?count=1")
+    assert letter.status_code == 200
+    assert letter.headers["x-chunks"] == str(len(letter.content))
+
+
+def test_a_get_of_chunks_past_the_last_sends_nothing(world: CaseWorld) -> None:
+    _message_id, part = _three_chunks_under_review(world)
+    for path in [f"{part}0?count=4", f"{part}2?count=2", f"{part}3?count=1"]:
+        answer = world.responsible.get(path)
+        assert answer.status_code == 404, path
+        assert "x-chunks" not in answer.headers
+
+
+def test_an_unreadable_count_is_refused_in_words(world: CaseWorld) -> None:
+    _message_id, part = _three_chunks_under_review(world)
+    for count in ["0", "9", "x", "-1", "", "1.5", "\u0663", "01" * 5]:
+        answer = world.responsible.get(f"{part}0", params={"count": count})
+        assert answer.status_code == 400, count
+        assert answer.json()["field"] == "count"
+    # Authorised first: someone who may not read it learns nothing from a bad count.
+    assert world.harmed.get(f"{part}0", params={"count": "x"}).status_code == 404
+
+
+def test_several_chunks_are_refused_to_exactly_those_one_is_refused_to(
+    world: CaseWorld, portal: Portal
+) -> None:
+    """The batch GET decides who may read as the one-chunk GET does (media.policy): before
+    release the recipient, anyone of another case, a supporter, a visitor are refused; after
+    opening the recipient may read; after withdrawing, each side gets from a batch what it gets
+    from one chunk."""
+    message_id, part = _three_chunks_under_review(world)
+    other = CaseWorld.build(portal)
+    supporter = portal.person(Role.SUPPORTER)
+
+    def answers(person: Person) -> tuple[int, int]:
+        return (
+            person.get(f"{part}0").status_code,
+            person.get(f"{part}0?count=3").status_code,
+        )
+
+    for person in [world.responsible, world.facilitator]:
+        assert answers(person) == (200, 200)
+    refused = [world.harmed, other.facilitator, other.responsible, supporter, portal.visitor()]
+    for person in refused:
+        single, batch = answers(person)
+        assert single in {401, 404}
+        assert batch == single
+    assert world.approve(message_id).status_code == 200
+    assert answers(world.harmed) == (404, 404)  # released, not opened yet
+    world.open_media(world.harmed, message_id)
+    assert answers(world.harmed) == (200, 200)
+    for person in [world.harmed, world.responsible]:
+        assert person.post_json("/api/withdraw").status_code == 200
+        single, batch = answers(person)
+        assert batch == single
+    for person in refused[1:]:
+        single, batch = answers(person)
+        assert single in {401, 404}
+        assert batch == single
+
+
+def test_a_chunk_missing_from_the_store_in_a_batch_is_404_not_a_cut_answer(
+    world: CaseWorld, settings: Settings
+) -> None:
+    _message_id, part = _three_chunks_under_review(world)
+    object_id = part.split("/")[3]
+    StoredBlobs(settings).remove(ChunkKey(object_id, 1, 1, 1))
+    assert world.responsible.get(f"{part}0?count=1").status_code == 200
+    for path in [f"{part}0?count=3", f"{part}1?count=2"]:
+        missing = world.responsible.get(path)
+        assert missing.status_code == 404
+        assert "error" in missing.json()
 
 
 def _nothing_saved(portal: Portal, object_id: str) -> None:

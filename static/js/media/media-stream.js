@@ -1,10 +1,11 @@
 // Streaming one recording into its <video> or <audio> through MediaSource (media/player.js).
 //
-// Chunks are read and checked (part.readChunk: media/open.js, protocol.openChunk), several at
-// a time while playing (open.js READ_AHEAD), and appended to a SourceBuffer one at a time, in
-// order, waiting for updateend. Only about AHEAD_SECONDS beyond the playing position are
-// fetched, so playback can start long before everything has arrived; before the first Play
-// only the first chunk is appended (enough for the length and the first picture). Seeking
+// Chunks are read and checked (part.readBatch: media/open.js, protocol.openChunk), while playing
+// several in one GET (open.js FETCH_BATCH) and at most READ_AHEAD_BYTES ahead, and appended to
+// a SourceBuffer one at a time, in order, waiting for updateend. Only about AHEAD_SECONDS beyond
+// the playing position are fetched, so playback can start long before everything has arrived;
+// before the first Play only the first chunk is appended (enough for the length and the first
+// picture). Seeking
 // inside what is buffered just works; seeking past it keeps fetching in order until the
 // position is buffered. If the browser threw buffered data away (large files) and the person
 // seeks back there, the stream is appended again from the start. endOfStream() once the last
@@ -15,7 +16,7 @@
 //     CannotPlay (the element would not take the data) or the error of a chunk that could not
 //     be read or did not pass its checks.
 
-import { READ_AHEAD } from "./open.js";
+import { FETCH_BATCH, READ_AHEAD } from "./open.js";
 
 const AHEAD_SECONDS = 30;
 const BEHIND_SECONDS = 10;
@@ -115,14 +116,34 @@ export async function streamPart(media, part, firstChunk, type, { signal, object
     }
   }
 
-  let pending = new Map(); // index -> promise of checked plaintext (a few fetched ahead)
-  const read = (index) => {
-    if (!pending.has(index)) {
-      const promise = part.readChunk(index, { signal });
+  // index -> promise of its checked plaintext: at most READ_AHEAD chunks asked for ahead.
+  let pending = new Map();
+  /** Chunks `from` .. `from + count - 1` asked for in one GET. */
+  const askFor = (from, count) => {
+    const batch = part.readBatch(from, count, { signal });
+    for (let offset = 0; offset < count; offset += 1) {
+      const promise = batch.then((plaintexts) => plaintexts[offset]);
       promise.catch(() => {}); // surfaced when awaited
-      pending.set(index, promise);
+      pending.set(from + offset, promise);
     }
+  };
+  const read = (index) => {
+    if (!pending.has(index)) askFor(index, 1);
     return pending.get(index);
+  };
+  /** Whole batches from `index` on, as far as READ_AHEAD chunks. */
+  const readAhead = (index) => {
+    let from = index;
+    while (from < part.chunks) {
+      if (pending.has(from)) {
+        from += 1;
+        continue;
+      }
+      const count = Math.min(FETCH_BATCH, part.chunks - from);
+      if (from + count > index + READ_AHEAD) return;
+      askFor(from, count);
+      from += count;
+    }
   };
   pending.set(0, Promise.resolve(firstChunk));
 
@@ -148,14 +169,10 @@ export async function streamPart(media, part, firstChunk, type, { signal, object
       await sleep();
       continue;
     }
+    // Once playing, the next batches are fetched and checked meanwhile.
+    if (hasStarted()) readAhead(next);
     const plaintext = await read(next);
     pending.delete(next);
-    if (hasStarted()) {
-      // The next few are fetched and checked meanwhile (open.js READ_AHEAD at once).
-      for (let ahead = next + 1; ahead < Math.min(part.chunks, next + READ_AHEAD); ahead += 1) {
-        read(ahead);
-      }
-    }
     await append(plaintext);
     next += 1;
   }

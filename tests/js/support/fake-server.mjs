@@ -4,7 +4,8 @@
 //
 //   const server = fakeServer({"GET /api/session": () => json({...}), ...});
 //   ... call the client ...
-//   server.requests  -> [{method, url, headers, body (parsed JSON or null)}]
+//   server.requests  -> [{method, url, query, headers, body (parsed JSON or null)}]
+//   (url is the path; query the search string, e.g. "?count=4", or ""; handlers get both)
 
 export function json(body, { status = 200, headers = {} } = {}) {
   return new Response(JSON.stringify(body), {
@@ -17,12 +18,12 @@ export function fakeServer(routes) {
   const requests = [];
   globalThis.fetch = async (url, init = {}) => {
     const method = (init.method || "GET").toUpperCase();
-    const path = new URL(url, "https://portal.test").pathname;
+    const { pathname: path, search: query } = new URL(url, "https://portal.test");
     const body = typeof init.body === "string" ? JSON.parse(init.body) : null;
-    requests.push({ method, url: path, headers: init.headers || {}, body });
+    requests.push({ method, url: path, query, headers: init.headers || {}, body });
     const handler = routes[`${method} ${path}`];
     if (!handler) return json({ error: `no route ${method} ${path}` }, { status: 404 });
-    return handler({ method, path, body });
+    return handler({ method, path, query, body });
   };
   return { requests };
 }

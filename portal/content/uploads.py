@@ -171,7 +171,9 @@ _HELD_AT = (
         HeldChunk.object_id == bindparam("object_id"),
         HeldChunk.version == bindparam("version"),
         HeldChunk.part == bindparam("part"),
-        HeldChunk.index.in_(bindparam("indexes", expanding=True)),
+        # A range, not IN (...): a batch's chunks are consecutive, and an expanding IN list is
+        # rendered afresh on every call (about 50 us here, as much as running the query).
+        HeldChunk.index.between(bindparam("lowest"), bindparam("highest")),
     )
     .order_by(HeldChunk.index)
 )
@@ -199,10 +201,19 @@ _INSERT_HELD = insert(HeldChunk)
 def _held_at(
     db: Session, object_id: str, version: int, part: int, indexes: Sequence[int]
 ) -> dict[int, tuple[int, bytes]]:
-    """(size, hash) of the chunks of ``part`` held at these indexes."""
+    """(size, hash) of the chunks of ``part`` held at these indexes (and any held between
+    them, which callers looking up their own indexes never see)."""
+    if not indexes:
+        return {}
     rows = db.connection().execute(
         _HELD_AT,
-        {"object_id": object_id, "version": version, "part": part, "indexes": list(indexes)},
+        {
+            "object_id": object_id,
+            "version": version,
+            "part": part,
+            "lowest": min(indexes),
+            "highest": max(indexes),
+        },
     )
     return {index: (size, digest) for index, size, digest in rows}
 

@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from queue import Queue
 
@@ -45,6 +46,7 @@ from portal.settings import Settings
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
 from tests.support.cpu import cpu_seconds as process_cpu_seconds
+from tests.support.cpu import machine_busy_seconds
 from tests.support.env import portal_env
 from tests.support.live_server import LiveServer, start_live_server, tail
 from tests.support.ports import free_port
@@ -52,6 +54,7 @@ from tests.support.ports import free_port
 REPO = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
 FULL = protocol.CHUNK_SIZE + 40
+CORES = os.cpu_count() or 1
 
 
 def parse_size(text: str) -> int:
@@ -234,6 +237,40 @@ def put_all(
     return seconds
 
 
+@dataclass(frozen=True)
+class Spent:
+    """What one way of storing the bytes took: seconds, and the CPU seconds of the server, of
+    this process (the client, or the disk baseline's writer), and of the whole machine (the
+    rest of it is the kernel's flushing to the disk, and anything else running)."""
+
+    seconds: float
+    server: float
+    client: float
+    machine: float
+
+    def line(self, label: str) -> str:
+        other = self.machine - self.server - self.client
+        busy = self.machine / (self.seconds * CORES)
+        return (
+            f"    {label}: {self.seconds:.2f} s; CPU s: server {self.server:.2f}, client "
+            f"{self.client:.2f}, else (kernel flushing, other work) {other:.2f}; cores busy "
+            f"{100 * busy:.0f} %"
+        )
+
+
+def measured(work: Callable[[], float], server_pids: list[int]) -> Spent:
+    """``work`` (which returns its seconds) with the CPU it and the machine spent meanwhile."""
+    server, client = cpu_seconds(server_pids), process_cpu_seconds(os.getpid())
+    machine = machine_busy_seconds()
+    seconds = work()
+    return Spent(
+        seconds,
+        cpu_seconds(server_pids) - server,
+        process_cpu_seconds(os.getpid()) - client,
+        machine_busy_seconds() - machine,
+    )
+
+
 def upload_groups(chunks: list[bytes], batch: int) -> list[tuple[int, list[bytes], str]]:
     """What each PUT carries; with ``batch`` 1 a plain single-chunk PUT (no X-Chunks)."""
     return [
@@ -348,16 +385,15 @@ def bare_upload(
     parallel: int,
     workers: int,
     server: str,
-) -> tuple[float, float]:
-    """The same PUTs to the bare streaming endpoint; returns seconds, and the CPU seconds its
-    processes used meanwhile."""
+) -> Spent:
+    """The same PUTs to the bare streaming endpoint: what they took."""
     process, port = start_bare(folder, workers, server)
     try:
         headers = {"Content-Type": "application/octet-stream"}
-        pids = server_processes(process.pid)
-        cpu = cpu_seconds(pids)
-        seconds = put_all(port, lambda first: f"/bare/{first}", headers, groups, parallel)
-        return seconds, cpu_seconds(pids) - cpu
+        return measured(
+            lambda: put_all(port, lambda first: f"/bare/{first}", headers, groups, parallel),
+            server_processes(process.pid),
+        )
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(10)
@@ -418,22 +454,26 @@ def start_portal(
         time.sleep(0.1)
 
 
-def disk_baseline(folder: Path, chunks: list[bytes]) -> float:
+def disk_baseline(folder: Path, chunks: list[bytes]) -> Spent:
     """The same bytes to the same disk: one file per chunk, write + fsync + close, in order."""
     folder.mkdir(parents=True)
-    start = time.perf_counter()
-    for index, chunk in enumerate(chunks):
-        fd = os.open(folder / f"{index}.chunk", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, chunk)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    seconds = time.perf_counter() - start
+
+    def write() -> float:
+        start = time.perf_counter()
+        for index, chunk in enumerate(chunks):
+            fd = os.open(folder / f"{index}.chunk", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, chunk)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return time.perf_counter() - start
+
+    spent = measured(write, [])
     for path in folder.iterdir():
         path.unlink()
     folder.rmdir()
-    return seconds
+    return spent
 
 
 def hash_check_seconds(chunks: list[bytes]) -> float:
@@ -491,9 +531,7 @@ def run(
                     Path(f"/proc/{pid}/clear_refs").write_text("5")  # reset VmHWM to VmRSS
                 groups = upload_groups(chunks, batch)
                 spies = start_profiles(pids, profile)
-                cpu = cpu_seconds(pids)
-                seconds = upload(server, author, object_id, groups, parallel)
-                cpu = cpu_seconds(pids) - cpu
+                api = measured(lambda: upload(server, author, object_id, groups, parallel), pids)
                 stop_profiles(spies)
                 # All serving processes together: each grew by its own peak.
                 growth = sum(status_kib(pid, "VmHWM") - rss_before[pid] for pid in pids)
@@ -505,9 +543,11 @@ def run(
             engine.dispose()
             server.stop()
         # After the portal stopped, so neither competes with the other for the cores.
-        bare, bare_cpu = bare_upload(data_dir / "bare", groups, parallel, workers, server_kind)
-        baseline = disk_baseline(data_dir / "baseline", chunks)
+        bare_spent = bare_upload(data_dir / "bare", groups, parallel, workers, server_kind)
+        disk = disk_baseline(data_dir / "baseline", chunks)
         hashing = hash_check_seconds(chunks)
+        seconds, cpu = api.seconds, api.server
+        bare, bare_cpu, baseline = bare_spent.seconds, bare_spent.server, disk.seconds
         print(f"{size / MIB:.0f} MiB message ({len(chunks)} chunks, {total} bytes of ciphertext):")
         shape = f"{batch} chunk{'s' if batch > 1 else ''} per PUT"
         print(
@@ -537,6 +577,13 @@ def run(
             f"({1000 * rest / len(groups):.1f} ms per PUT over {len(groups)} PUTs)"
         )
         print(f"  API / (bare endpoint + hash check), server CPU: {(bare_cpu + hashing) / cpu:.2f}")
+        # Where each run's time went: a run whose cores are busy nearly all the time is bound
+        # by the CPU (the server's, the client's and the kernel's, all on the same cores), one
+        # with idle cores by the disk.
+        print("  time and CPU of each (the client: this process, the PUTs' sender or the writer)")
+        print(api.line("API"))
+        print(bare_spent.line("bare endpoint"))
+        print(disk.line("disk baseline"))
         print(
             f"  server peak RSS growth ({len(pids)} process{'es' if len(pids) > 1 else ''}): "
             f"{growth / 1024:.1f} MiB"

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from portal import protocol
@@ -27,7 +27,7 @@ from portal.content.models import (
 )
 from portal.content.quota import human_bytes
 from portal.db import utcnow
-from portal.errors import BadInput, Conflict, TooLarge
+from portal.errors import BadInput, Conflict, NotFound, TooLarge
 from portal.settings import Settings
 
 log = logging.getLogger("portal.media")  # the name operators know from the logs
@@ -60,23 +60,6 @@ def held_chunks(db: Session, object_id: str, version: int) -> list[HeldChunk]:
             select(HeldChunk)
             .where(HeldChunk.object_id == object_id, HeldChunk.version == version)
             .order_by(HeldChunk.part, HeldChunk.index)
-        )
-    )
-
-
-def held_chunks_at(
-    db: Session, object_id: str, version: int, part: int, indexes: Sequence[int]
-) -> list[HeldChunk]:
-    return list(
-        db.scalars(
-            select(HeldChunk)
-            .where(
-                HeldChunk.object_id == object_id,
-                HeldChunk.version == version,
-                HeldChunk.part == part,
-                HeldChunk.index.in_(indexes),
-            )
-            .order_by(HeldChunk.index)
         )
     )
 
@@ -158,13 +141,90 @@ def start_upload(
     return pending
 
 
-def chunk_room(db: Session, pending: PendingUpload, part: int, index: int) -> int:
+@dataclass(frozen=True)
+class OpenUpload:
+    """An upload in progress as a PUT's authorisation found it (media.policy.upload_target, in
+    the same statement as the rest): who started it, what it declared, what it holds."""
+
+    account_id: str
+    declared_bytes: int
+    held_bytes: int
+
+
+@dataclass(frozen=True)
+class Held:
+    """A held chunk, as a PUT answers it."""
+
+    part: int
+    index: int
+    size: int
+    hash: bytes
+
+
+# The statements of a PUT, built once (building one costs more than running it), and run on the
+# session's connection as Core: a PUT needs a few numbers, not ORM objects, an identity map or
+# the ORM's execution layer, which cost more than SQLite's own work here (bench/README.md,
+# "Where the ingest CPU goes").
+_HELD_AT = (
+    select(HeldChunk.index, HeldChunk.size, HeldChunk.hash)
+    .where(
+        HeldChunk.object_id == bindparam("object_id"),
+        HeldChunk.version == bindparam("version"),
+        HeldChunk.part == bindparam("part"),
+        # A range, not IN (...): a batch's chunks are consecutive, and an expanding IN list is
+        # rendered afresh on every call (about 50 us here, as much as running the query).
+        HeldChunk.index.between(bindparam("lowest"), bindparam("highest")),
+    )
+    .order_by(HeldChunk.index)
+)
+_HELD_BYTES = select(func.coalesce(func.sum(HeldChunk.size), 0)).where(
+    HeldChunk.object_id == bindparam("object_id"), HeldChunk.version == bindparam("version")
+)
+# Holds the upload's row until the commit (an UPDATE locks it on PostgreSQL as SELECT ... FOR
+# UPDATE would; SQLite's writer already holds the database), says whether the upload is still
+# open for this account, and moves its last activity, in one statement.
+_LOCK_OPEN_UPLOAD = (
+    update(PendingUpload)
+    .where(
+        # Named apart from the columns: an UPDATE's own bind names are its columns'.
+        PendingUpload.object_id == bindparam("upload_object_id"),
+        PendingUpload.version == bindparam("upload_version"),
+        PendingUpload.account_id == bindparam("upload_account_id"),
+    )
+    .values(updated_at=bindparam("now"))
+    .returning(PendingUpload.declared_bytes)
+    .execution_options(synchronize_session=False)
+)
+_INSERT_HELD = insert(HeldChunk)
+
+
+def _held_at(
+    db: Session, object_id: str, version: int, part: int, indexes: Sequence[int]
+) -> dict[int, tuple[int, bytes]]:
+    """(size, hash) of the chunks of ``part`` held at these indexes (and any held between
+    them, which callers looking up their own indexes never see)."""
+    if not indexes:
+        return {}
+    rows = db.connection().execute(
+        _HELD_AT,
+        {
+            "object_id": object_id,
+            "version": version,
+            "part": part,
+            "lowest": min(indexes),
+            "highest": max(indexes),
+        },
+    )
+    return {index: (size, digest) for index, size, digest in rows}
+
+
+def chunk_room(
+    db: Session, object_id: str, version: int, upload: OpenUpload, part: int, index: int
+) -> int:
     """How many bytes a PUT of this chunk may stream: a chunk, or what is left of the total."""
-    existing = db.get(HeldChunk, (pending.object_id, pending.version, part, index))
-    if existing is not None:
+    if _held_at(db, object_id, version, part, [index]):
         return MAX_CHUNK_BYTES  # the same bytes again is a no-op; other bytes are a conflict
-    left = pending.declared_bytes - _held_bytes(db, pending.object_id, pending.version)
-    return min(MAX_CHUNK_BYTES, left)
+    return min(MAX_CHUNK_BYTES, upload.declared_bytes - upload.held_bytes)
 
 
 def over_declared() -> TooLarge:
@@ -175,90 +235,105 @@ def over_declared() -> TooLarge:
 
 
 def check_batch(
-    db: Session, pending: PendingUpload, part: int, chunks: Sequence[tuple[int, int, bytes]]
+    db: Session,
+    object_id: str,
+    version: int,
+    upload: OpenUpload,
+    part: int,
+    chunks: Sequence[tuple[int, int, bytes]],
 ) -> set[int]:
     """Before streaming several chunks ((index, size, hash) each): the indexes already held with
     exactly those bytes (not written again). Other bytes held for one of them: Conflict; more
     new bytes than the upload has left: TooLarge. Either refuses the whole batch."""
-    held = _held_rows(db, pending, part, [index for index, _size, _hash in chunks])
+    held = _held_at(db, object_id, version, part, [index for index, _size, _hash in chunks])
     same: set[int] = set()
     new_bytes = 0
     for index, size, digest in chunks:
         existing = held.get(index)
         if existing is None:
             new_bytes += size
-        elif (existing.size, existing.hash) == (size, digest):
+        elif existing == (size, digest):
             same.add(index)
         else:
             raise Conflict("Different bytes were already uploaded for this part of the message.")
-    if new_bytes > pending.declared_bytes - _held_bytes(db, pending.object_id, pending.version):
+    if new_bytes > upload.declared_bytes - upload.held_bytes:
         raise over_declared()
     return same
 
 
-def _held_rows(
-    db: Session, pending: PendingUpload, part: int, indexes: Sequence[int]
-) -> dict[int, HeldChunk]:
-    rows = held_chunks_at(db, pending.object_id, pending.version, part, indexes)
-    return {row.index: row for row in rows}
-
-
-def record_chunk(
-    db: Session, pending: PendingUpload, part: int, index: int, stored: StoredChunk
-) -> HeldChunk:
-    """The row for a chunk just written to the blob store (in a transaction after the write)."""
-    return record_chunks(db, pending, part, [(index, stored)])[0]
-
-
 def record_chunks(
     db: Session,
-    pending: PendingUpload,
+    account_id: str,
+    object_id: str,
+    version: int,
     part: int,
     stored: Sequence[tuple[int, StoredChunk]],
     *,
     besides: Sequence[int] = (),
-) -> list[HeldChunk]:
+) -> list[Held]:
     """The rows for chunks of one part just written to the blob store, in one transaction after
-    the writes: all held, or none (Conflict, BadInput or TooLarge refuses them all). Returns
-    them in order of index, with the rows of the ``besides`` indexes still held (chunks of the
-    same PUT that were held already), read in the same query."""
-    # Locks the upload (PostgreSQL) so that parallel PUTs cannot both fit under the total.
-    db.refresh(pending, with_for_update=True)
-    existing = _held_rows(db, pending, part, [*(index for index, _c in stored), *besides])
-    also = [existing[index] for index in besides if index in existing]
-    rows: list[HeldChunk] = []
-    new_rows: list[HeldChunk] = []
+    the writes: all held, or none (NotFound, Conflict, BadInput or TooLarge refuses them all).
+    Returns them in order of index, with the ``besides`` indexes still held (chunks of the same
+    PUT that were held already), read in the same query.
+
+    The upload must still be open for ``account_id``: a PUT authorised moments before needs no
+    more, since submitting, cancelling, expiry and deleting all remove the upload's row.
+    """
     now = utcnow()
+    key = {"object_id": object_id, "version": version}
+    # Locks the upload first, so that parallel PUTs cannot both fit under the total: the held
+    # bytes are summed after the lock, in a statement of their own (on PostgreSQL a statement's
+    # snapshot is taken when it starts, so a sum inside the locking statement could miss the
+    # rows of the PUT it waited for).
+    declared = (
+        db.connection()
+        .execute(
+            _LOCK_OPEN_UPLOAD,
+            {
+                "upload_object_id": object_id,
+                "upload_version": version,
+                "upload_account_id": account_id,
+                "now": now,
+            },
+        )
+        .scalar()
+    )
+    if declared is None:
+        raise NotFound("This upload was cancelled or sent meanwhile.")
+    existing = _held_at(db, object_id, version, part, [*(i for i, _c in stored), *besides])
+    rows: list[Held] = [Held(part, i, *existing[i]) for i in besides if i in existing]
+    new_rows: list[dict[str, object]] = []
+    new_bytes = 0
     for index, chunk in stored:
-        row = existing.get(index)
-        if row is not None:
-            if (row.size, row.hash) != (chunk.size, chunk.digest):
+        found = existing.get(index)
+        if found is not None:
+            if found != (chunk.size, chunk.digest):
                 raise Conflict(
                     "Different bytes were already uploaded for this part of the message."
                 )
-            rows.append(row)
-            continue
-        if chunk.size < AEAD_OVERHEAD:
+        elif chunk.size < AEAD_OVERHEAD:
             raise BadInput("That piece of the message arrived damaged. It was not kept.")
-        row = HeldChunk(
-            object_id=pending.object_id,
-            version=pending.version,
-            part=part,
-            index=index,
-            size=chunk.size,
-            hash=chunk.digest,
-            created_at=now,
-        )
-        rows.append(row)
-        new_rows.append(row)
+        else:
+            new_bytes += chunk.size
+            new_rows.append(
+                {
+                    **key,
+                    "part": part,
+                    "index": index,
+                    "size": chunk.size,
+                    "hash": chunk.digest,
+                    "created_at": now,
+                }
+            )
+        rows.append(Held(part, index, chunk.size, chunk.digest))
     if new_rows:
-        held = _held_bytes(db, pending.object_id, pending.version)
-        if held + sum(row.size for row in new_rows) > pending.declared_bytes:
+        held = int(db.connection().execute(_HELD_BYTES, key).scalar_one())
+        if held + new_bytes > int(declared):
             raise over_declared()
-        db.add_all(new_rows)
-        pending.updated_at = now
-        db.flush()
-    return sorted([*rows, *also], key=lambda row: row.index)
+        db.connection().execute(
+            _INSERT_HELD, new_rows
+        )  # one statement for the batch (insertmanyvalues)
+    return sorted(rows, key=lambda row: row.index)
 
 
 def is_referenced(db: Session, key: ChunkKey) -> bool:

@@ -15,14 +15,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account, Role
-from portal.cases import policy as case_policy
 from portal.cases.models import Case, CaseFacilitator, Participant
-from portal.content.models import ContentKind, ContentObject, ContentVersion, PendingUpload
-from portal.content.uploads import FIRST_UPLOADED_PART, LAST_INDEX, LAST_PART
+from portal.content.models import (
+    ContentKind,
+    ContentObject,
+    ContentVersion,
+    HeldChunk,
+    PendingUpload,
+)
+from portal.content.uploads import FIRST_UPLOADED_PART, LAST_INDEX, LAST_PART, OpenUpload
 from portal.errors import Conflict, NotFound
 from portal.messages.models import Message
 from portal.messages.services import require_can_write
@@ -42,6 +47,7 @@ class UploadTarget:
     case: Case
     author: Participant
     message: Message | None  # set when a returned message is being revised
+    upload: OpenUpload | None  # the upload of (obj, version), if one was started
 
 
 def _number(text: str, minimum: int, maximum: int) -> int:
@@ -65,11 +71,44 @@ def uploaded_chunk_position(part: str, index: str) -> tuple[int, int]:
     return chunk_position(part, index, first_part=FIRST_UPLOADED_PART)
 
 
-def _own_letter_object(db: Session, account: Account, object_id: str) -> ContentObject:
-    obj = db.get(ContentObject, object_id) if is_uuid4(object_id) else None
-    if obj is None or obj.author_id != account.id or obj.kind is not ContentKind.LETTER:
-        raise NotFound
-    return obj
+# Everything an upload request is decided on, in one statement built once: the object, the
+# account's participation, its case, the letter's message, whether the version was sent, and the
+# upload with the bytes it holds. Six ORM loads and a sum before, on every PUT (bench/README.md,
+# "Where the ingest CPU goes"). The joins are outer so that what is missing decides the refusal
+# below exactly as separate loads did.
+_HELD_BYTES = (
+    select(func.coalesce(func.sum(HeldChunk.size), 0))
+    .where(HeldChunk.object_id == bindparam("object_id"), HeldChunk.version == bindparam("version"))
+    .scalar_subquery()
+)
+_TARGET = (
+    select(
+        ContentObject,
+        Participant,
+        Case,
+        Message,
+        ContentVersion.version.label("sent"),
+        PendingUpload.account_id.label("upload_account_id"),
+        PendingUpload.declared_bytes,
+        _HELD_BYTES.label("held_bytes"),
+    )
+    .select_from(ContentObject)
+    .outerjoin(Participant, Participant.account_id == bindparam("account_id"))
+    .outerjoin(Case, Case.id == ContentObject.case_id)
+    .outerjoin(Message, Message.object_id == ContentObject.id)
+    .outerjoin(
+        ContentVersion,
+        (ContentVersion.object_id == ContentObject.id)
+        & (ContentVersion.version == bindparam("version")),
+    )
+    .outerjoin(
+        PendingUpload,
+        (PendingUpload.object_id == ContentObject.id)
+        & (PendingUpload.version == bindparam("version")),
+    )
+    .where(ContentObject.id == bindparam("object_id"))
+    .limit(1)
+)
 
 
 def upload_target(
@@ -80,42 +119,50 @@ def upload_target(
     ``writing`` (start, PUT) also needs the case to let them write now; reading the upload's
     state and cancelling it need only ownership (stopping is always allowed).
     """
-    obj = _own_letter_object(db, account, object_id)
     version = version_number(version_text)
-    author = case_policy.participation(db, account)
-    case = db.get(Case, obj.case_id)
+    found = (
+        db.execute(
+            _TARGET, {"object_id": object_id, "version": version, "account_id": account.id}
+        ).first()
+        if is_uuid4(object_id)
+        else None
+    )
+    if found is None:
+        raise NotFound
+    obj, author, case, message, sent, upload_account_id, declared, held = found
+    if obj.author_id != account.id or obj.kind is not ContentKind.LETTER:
+        raise NotFound
+    if account.role is not Role.PARTICIPANT:  # as case_policy.participation
+        author = None
     if author is None or case is None or author.case_id != case.id:
         raise NotFound
-    message = db.scalars(select(Message).where(Message.object_id == obj.id)).first()
     if message is None:
         if version != 1:
             raise NotFound
     elif message.author_participant_id != author.id or version != message.version + 1:
         raise NotFound
+    upload = (
+        OpenUpload(upload_account_id, int(declared), int(held))
+        if upload_account_id is not None
+        else None
+    )
+    target = UploadTarget(obj, version, case, author, message, upload)
     if not writing:
-        return UploadTarget(obj, version, case, author, message)
-    if db.get(ContentVersion, (obj.id, version)) is not None:
+        return target
+    if sent is not None:
         raise Conflict("This version of the message was already sent.")
     if message is None:
         require_can_write(case, author)
     elif Action.REVISE not in allowed_actions(message.state, case.status):
         raise Conflict("This message cannot be changed at the moment.")
-    return UploadTarget(obj, version, case, author, message)
+    return target
 
 
-def own_pending_upload(
-    db: Session, account: Account, object_id: str, version: int
-) -> PendingUpload:
-    """The upload, if it is still open and ``account`` started it.
-
-    Enough to record a chunk whose PUT passed ``upload_target`` moments before: submitting,
-    cancelling, expiry and deleting all remove the upload row, so a row still there means
-    the version is still open for this author.
-    """
-    pending = db.get(PendingUpload, (object_id, version))
-    if pending is None or pending.account_id != account.id:
-        raise NotFound("This upload was cancelled or sent meanwhile.")
-    return pending
+def open_upload(target: UploadTarget) -> OpenUpload:
+    """The target's upload as its statement found it (a PUT's authorisation), or NotFound."""
+    if target.upload is None:
+        raise NotFound("This upload was never started, or it was cancelled or has expired.")
+    return target.upload
 
 
 def pending_upload(db: Session, target: UploadTarget) -> PendingUpload:

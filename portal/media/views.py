@@ -21,7 +21,6 @@ from portal.accounts.models import Role
 from portal.blobstore import ChunkConflict, ChunkKey, ChunkTooLarge, ReceivedChunk, StoredChunk
 from portal.content import services as content
 from portal.content import uploads
-from portal.content.models import HeldChunk
 from portal.errors import BadInput, NotFound, PortalError, TooLarge
 from portal.media import batches, policy
 from portal.web import Ctx, StreamCtx, endpoint, log, streaming_endpoint
@@ -82,11 +81,11 @@ def _chunk_key(ctx: Ctx) -> tuple[policy.UploadTarget, ChunkKey]:
 def _authorise_put(ctx: Ctx) -> tuple[ChunkKey, int]:
     """First transaction: who, which chunk, and how many bytes it may stream."""
     target, key = _chunk_key(ctx)
-    pending = policy.pending_upload(ctx.db, target)
+    upload = policy.open_upload(target)
     length = _content_length(ctx)
     if length is not None and length > uploads.MAX_CHUNK_BYTES:
         raise TooLarge("That piece of the message is larger than allowed. It was not kept.")
-    room = uploads.chunk_room(ctx.db, pending, key.part, key.chunk)
+    room = uploads.chunk_room(ctx.db, key.object_id, key.version, upload, key.part, key.chunk)
     if room <= 0 or (length is not None and length > room):
         raise uploads.over_declared()
     return key, room
@@ -97,7 +96,7 @@ def _content_length(ctx: Ctx) -> int | None:
     return int(length) if length.isascii() and length.isdigit() else None
 
 
-def _chunk_json(held: HeldChunk) -> dict[str, object]:
+def _chunk_json(held: uploads.Held) -> dict[str, object]:
     return {
         "part": held.part,
         "index": held.index,
@@ -111,8 +110,14 @@ def _record_put(
 ) -> dict[str, object]:
     """Second transaction: is the upload still open (not sent, cancelled or expired meanwhile)?
     Then hold the chunk."""
-    pending = policy.own_pending_upload(ctx.db, ctx.require_account(), key.object_id, key.version)
-    held = uploads.record_chunk(ctx.db, pending, key.part, key.chunk, stored)
+    (held,) = uploads.record_chunks(
+        ctx.db,
+        ctx.require_account().id,
+        key.object_id,
+        key.version,
+        key.part,
+        [(key.chunk, stored)],
+    )
     _replace_orphans(ctx, aside)
     return _chunk_json(held)
 
@@ -216,9 +221,13 @@ def _authorise_batch(ctx: Ctx, listed: str) -> _Batch:
     length = _content_length(ctx)
     if length is not None and length != sum(chunk.size for chunk in chunks):
         raise BadInput(batches.UNREADABLE)
-    pending = policy.pending_upload(ctx.db, target)
     held = uploads.check_batch(
-        ctx.db, pending, first.part, [(c.index, c.size, c.hash) for c in chunks]
+        ctx.db,
+        first.object_id,
+        first.version,
+        policy.open_upload(target),
+        first.part,
+        [(c.index, c.size, c.hash) for c in chunks],
     )
     return _Batch(first, chunks, held)
 
@@ -228,10 +237,15 @@ def _record_batch(
 ) -> dict[str, object]:
     """Second transaction: the upload is still open; hold every chunk written (or none)."""
     first = batch.first
-    pending = policy.own_pending_upload(
-        ctx.db, ctx.require_account(), first.object_id, first.version
+    rows = uploads.record_chunks(
+        ctx.db,
+        ctx.require_account().id,
+        first.object_id,
+        first.version,
+        first.part,
+        stored,
+        besides=sorted(batch.held),
     )
-    rows = uploads.record_chunks(ctx.db, pending, first.part, stored, besides=sorted(batch.held))
     _replace_orphans(ctx, aside)
     # What is held now, as the server has it (the browser checks it against what it sent).
     return {"chunks": [_chunk_json(row) for row in rows]}

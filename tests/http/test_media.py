@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, event, func, select, update
 from starlette.testclient import TestClient
 from starlette.types import Message as AsgiMessage
 
@@ -297,6 +297,36 @@ def test_one_put_holds_several_chunks(world: CaseWorld, settings: Settings) -> N
     # The same batch again is a no-op; so is a batch starting with chunks already held.
     assert _ok(world.responsible.put_chunks(sealed.object_id, 1, 1, 0, chunks)) == answer
     assert world.submit_media(world.responsible, sealed, format_="video").status_code == 200
+
+
+# Statements a PUT may run, whatever it carries: the two transactions' BEGIN on SQLite (on
+# PostgreSQL, what makes the first read-only and the second's commit relaxed); the session (twice:
+# it is checked again when recording); the upload's target with its held bytes (one statement);
+# the batch's held rows; and in the recording transaction the upload locked, its held rows and
+# bytes, and one INSERT for every new row. Not counted: SQLite's PRAGMAs, said only when a pooled
+# connection's last transaction differed, and the session's last-seen time (at most every 5 s),
+# which the clock decides.
+STATEMENTS_PER_PUT = 10
+
+
+def test_a_put_runs_a_few_statements_however_many_chunks_it_carries(world: CaseWorld) -> None:
+    sealed, chunks = _three_chunks(world)
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.startswith(("UPDATE sessions", "PRAGMA")):
+            seen.append(statement)
+
+    counts = []
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        for first, group in [(0, chunks[:1]), (1, chunks[1:])]:
+            seen.clear()
+            _ok(world.responsible.put_chunks(sealed.object_id, 1, 1, first, group))
+            counts.append(len(seen))
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert counts[0] == counts[1] <= STATEMENTS_PER_PUT, counts
 
 
 def test_a_damaged_chunk_refuses_the_whole_batch(world: CaseWorld, settings: Settings) -> None:

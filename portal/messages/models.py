@@ -87,6 +87,12 @@ class Message(Base):
         # A participant's home: what they wrote, newest first; what was passed on to them.
         Index("ix_messages_author", "author_participant_id", "submitted_at"),
         Index("ix_messages_recipient", "recipient_participant_id", "state_changed_at"),
+        # Which message names a content object: every chunk GET and upload PUT asks
+        # (media/policy.py), for the letter itself and for feedback, notes and transcripts.
+        Index("ix_messages_object", "object_id"),
+        Index("ix_messages_feedback_object", "feedback_object_id"),
+        Index("ix_messages_content_note_object", "content_note_object_id"),
+        Index("ix_messages_transcript_object", "transcript_object_id"),
     )
 
 

@@ -232,3 +232,31 @@ def test_pages_pg2_revision_adds_two_partial_indexes_and_goes_down_again(
             assert name in indexes(table)
     finally:
         engine.dispose()
+
+
+def test_message_objects_revision_indexes_each_object_column_and_goes_down_again(
+    empty_database_url: str,
+) -> None:
+    """0008: the four columns naming a message's content objects are indexed; down again they
+    go, and 0007's indexes stay."""
+    expected = {
+        "ix_messages_object",
+        "ix_messages_feedback_object",
+        "ix_messages_content_note_object",
+        "ix_messages_transcript_object",
+    }
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+
+        def indexes() -> set[str]:
+            return {str(i["name"]) for i in inspect(engine).get_indexes("messages")}
+
+        assert expected <= indexes()
+        downgrade(empty_database_url, "0007_pages_pg2")
+        assert not expected & indexes()
+        assert "ix_messages_waiting" in indexes()
+        upgrade(empty_database_url)
+        assert expected <= indexes()
+    finally:
+        engine.dispose()

@@ -57,7 +57,7 @@ WORKER_HEALTHCHECK_SECONDS = 60
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from portal.app import create_app
+    from portal.app import create_app, freeze_start_up
     from portal.logs import uvicorn_log_config
 
     settings = _settings(f"http://{args.host}:{args.port}")
@@ -87,7 +87,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
     }
     if args.workers == 1:
-        uvicorn.run(create_app(settings), **options)
+        app = create_app(settings)
+        freeze_start_up()
+        uvicorn.run(app, **options)
         return 0
     # Several processes share the load (each Python process uses about one core). They read
     # their settings from the environment, so it must give them the base URL used here.

@@ -172,22 +172,27 @@ def make_engine(database_url: str) -> Engine:
             # writes) takes no lock at all: in WAL mode it reads a snapshot while writers go on,
             # and query_only makes a write in it an error rather than a late lock.
             options = connection.get_execution_options()
+            pooled = connection.connection
+            remembered = pooled.info  # lives as long as the DBAPI connection
+            # Said to the driver's connection itself: these are not the portal's statements
+            # (no parameters, nothing to compile or log), and through SQLAlchemy's
+            # exec_driver_sql each one cost as much as the request's own query.
+            driver = pooled.driver_connection
             # Outside a transaction, so it applies to this one (see RELAXED_COMMIT). Said only
             # when it changes: the connection remembers what it was last told.
             synchronous = "NORMAL" if options.get(RELAXED_COMMIT, False) else "FULL"
-            remembered = connection.connection.info  # lives as long as the DBAPI connection
             if remembered.get("portal_synchronous") != synchronous:
-                connection.exec_driver_sql(f"PRAGMA synchronous={synchronous}")
+                driver.execute(f"PRAGMA synchronous={synchronous}")
                 remembered["portal_synchronous"] = synchronous
             busy_timeout = 0 if options.get(NO_WAIT, False) else SQLITE_BUSY_TIMEOUT_MS
             if remembered.get("portal_busy_timeout", SQLITE_BUSY_TIMEOUT_MS) != busy_timeout:
-                connection.exec_driver_sql(f"PRAGMA busy_timeout={busy_timeout}")
+                driver.execute(f"PRAGMA busy_timeout={busy_timeout}")
                 remembered["portal_busy_timeout"] = busy_timeout
             read_only = bool(options.get(READ_ONLY, False))
             if remembered.get("portal_query_only", False) != read_only:
-                connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+                driver.execute(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
                 remembered["portal_query_only"] = read_only
-            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            driver.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     # No pre-ping: it would cost a round trip on every checkout, that is on every request. A
@@ -207,12 +212,20 @@ def make_engine(database_url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _postgresql_begin(connection: Any) -> None:
         options = connection.get_execution_options()
-        if options.get(READ_ONLY, False):
-            # psycopg sends BEGIN before this, the transaction's first statement.
-            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
-        if options.get(NO_WAIT, False):
-            # A row another transaction holds fails the statement rather than waiting for it.
-            connection.exec_driver_sql("SET LOCAL lock_timeout = '1ms'")
+        read_only = bool(options.get(READ_ONLY, False))
+        no_wait = bool(options.get(NO_WAIT, False))
+        if not (read_only or no_wait):
+            return
+        # On the driver's cursor, not through SQLAlchemy's exec_driver_sql (see the SQLite
+        # begin above: these are not the portal's statements, and compiling and dispatching
+        # each cost as much as the request's own query).
+        with connection.connection.driver_connection.cursor() as cursor:
+            if read_only:
+                # psycopg sends BEGIN before this, the transaction's first statement.
+                cursor.execute("SET TRANSACTION READ ONLY")
+            if no_wait:
+                # A row another transaction holds fails the statement rather than waiting.
+                cursor.execute("SET LOCAL lock_timeout = '1ms'")
 
     return engine
 

@@ -13,9 +13,11 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import bindparam, delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from portal import protocol
 from portal.accounts.models import Account, SignInSession
@@ -103,21 +105,47 @@ class Resolved:
 
 SIGNED_OUT = Resolved(None)
 
-# Built once: every request runs it, and building a statement costs more than running it.
+# Built once: every request runs it, and building a statement costs more than running it. A
+# Core statement over the two tables, run on the request's connection: the ORM's own query
+# (its compile state and row loading) cost as much again as running it.
+_ACCOUNT_COLUMNS = tuple(Account.__table__.c)
+_SESSIONS = SignInSession.__table__.c
 _LIVE_SESSION = (
     select(
-        SignInSession.id,
-        SignInSession.last_seen_at,
-        SignInSession.expires_at,
-        SignInSession.session_key,
-        Account,
+        _SESSIONS.id,
+        _SESSIONS.last_seen_at,
+        _SESSIONS.expires_at,
+        _SESSIONS.session_key,
+        *_ACCOUNT_COLUMNS,
     )
-    .join(Account, Account.id == SignInSession.account_id)
-    .where(
-        SignInSession.token_hash == bindparam("token_hash"),
-        SignInSession.ended_at.is_(None),
-    )
+    .select_from(SignInSession.__table__.join(Account.__table__))
+    .where(_SESSIONS.token_hash == bindparam("token_hash"), _SESSIONS.ended_at.is_(None))
 )
+# The attribute each column is mapped to, in the statement's order.
+_ACCOUNT_FIELDS = tuple(
+    Account.__mapper__.get_property_by_column(column).key for column in _ACCOUNT_COLUMNS
+)
+_NEW_ACCOUNT = Account.__mapper__.class_manager.new_instance
+
+
+def _account_from_row(db: Session, values: tuple[object, ...]) -> Account:
+    """The Account of ``values`` (its columns, in table order), in ``db`` as if loaded there.
+
+    It joins the session's identity map unchanged, so the request's handler may use it as any
+    loaded row: change it, lock it (lock_row re-reads it), or find it again by id. A request's
+    session is new, so the account is not there yet, unless a handler resolves again.
+    """
+    if len(db.identity_map):  # a handler resolving again: the account may be there already
+        known = db.identity_map.get(identity_key(Account, values[0]))
+        if isinstance(known, Account):
+            return known
+    # Made as the ORM makes a loaded row: without __init__ and its per-attribute events, the
+    # values straight into the instance's dict, where the ORM keeps loaded values.
+    account = cast(Account, _NEW_ACCOUNT())
+    account.__dict__.update(zip(_ACCOUNT_FIELDS, values, strict=True))
+    make_transient_to_detached(account)  # as if loaded: an identity, no history to flush
+    db.add(account)
+    return account
 
 
 def resolve(db: Session, settings: Settings, token: str | None, *, touch: bool) -> Resolved:
@@ -125,10 +153,11 @@ def resolve(db: Session, settings: Settings, token: str | None, *, touch: bool) 
     if not token or len(token) > 100:
         return SIGNED_OUT
     token_hash = protocol.token_hash(settings.secret_key.reveal(), token)
-    found = db.execute(_LIVE_SESSION, {"token_hash": token_hash}).first()
+    found = db.connection().execute(_LIVE_SESSION, {"token_hash": token_hash}).first()
     if found is None:
         return SIGNED_OUT
-    session_id, last_seen_at, expires_at, session_key, account = found
+    session_id, last_seen_at, expires_at, session_key = found[:4]
+    account = _account_from_row(db, tuple(found[4:]))
     now = utcnow()
     limit = idle_limit(settings, account)
     if account.disabled_at is not None:

@@ -1,4 +1,4 @@
-"""Removing finished sessions, on rows in a transaction rolled back after each test."""
+"""Resolving and removing sessions, on rows in a transaction rolled back after each test."""
 
 from __future__ import annotations
 
@@ -8,9 +8,55 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.accounts import sessions
-from portal.accounts.models import SignInSession
-from portal.db import utcnow
+from portal.accounts.models import Account, Role, SignInSession
+from portal.db import lock_row, utcnow
+from portal.settings import Settings
 from tests import rows
+
+
+def test_resolved_account_is_in_the_session_as_if_loaded_there(
+    db_session: Session, settings: Settings
+) -> None:
+    owner = rows.account(db_session, Role.FACILITATOR)
+    started = sessions.start(db_session, settings, owner, "Mozilla/5.0 (X11; Linux) Chrome/120")
+    db_session.flush()
+    db_session.expunge_all()  # as in a request's new session: the account is not there yet
+
+    current = sessions.resolve(db_session, settings, started.token, touch=False).current
+
+    assert current is not None
+    account = current.account
+    assert (account.id, account.role, account.sign_in_name) == (
+        owner.id,
+        owner.role,
+        owner.sign_in_name,
+    )
+    assert account.public_key == owner.public_key
+    # Unchanged and known by its id: a handler may find it again, lock it and change it.
+    assert account in db_session
+    assert not db_session.dirty
+    assert db_session.get(Account, owner.id) is account
+    lock_row(db_session, account)
+    account.sign_in_name = "renamed"
+    db_session.flush()
+    assert db_session.scalar(select(Account.sign_in_name).where(Account.id == owner.id)) == (
+        "renamed"
+    )
+
+
+def test_resolving_again_in_one_session_gives_the_same_account(
+    db_session: Session, settings: Settings
+) -> None:
+    owner = rows.account(db_session)
+    started = sessions.start(db_session, settings, owner, "Mozilla/5.0 (X11; Linux) Chrome/120")
+    db_session.flush()
+
+    first = sessions.resolve(db_session, settings, started.token, touch=False).current
+    again = sessions.resolve(db_session, settings, started.token, touch=False).current
+
+    assert first is not None
+    assert again is not None
+    assert first.account is again.account is owner
 
 
 def test_sessions_that_ended_or_expired_long_ago_are_removed(db_session: Session) -> None:

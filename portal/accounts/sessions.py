@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import bindparam, delete, or_, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from portal import protocol
@@ -125,7 +125,8 @@ _LIVE_SESSION = (
 _ACCOUNT_FIELDS = tuple(
     Account.__mapper__.get_property_by_column(column).key for column in _ACCOUNT_COLUMNS
 )
-_NEW_ACCOUNT = Account.__mapper__.class_manager.new_instance
+_ACCOUNT_MAPPER = Account.__mapper__
+_NEW_ACCOUNT = _ACCOUNT_MAPPER.class_manager.new_instance
 
 
 def _account_from_row(db: Session, values: tuple[object, ...]) -> Account:
@@ -139,6 +140,11 @@ def _account_from_row(db: Session, values: tuple[object, ...]) -> Account:
         known = db.identity_map.get(identity_key(Account, values[0]))
         if isinstance(known, Account):
             return known
+    if not _ACCOUNT_MAPPER.configured:
+        # The ORM finishes its mappers at its first query. This builds an Account without one,
+        # so in a fresh process (a new worker whose first request is signed in) they may not
+        # be finished yet, and every signed-in request failed until something else queried.
+        configure_mappers()
     # Made as the ORM makes a loaded row: without __init__ and its per-attribute events, the
     # values straight into the instance's dict, where the ORM keeps loaded values.
     account = cast(Account, _NEW_ACCOUNT())

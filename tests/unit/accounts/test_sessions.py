@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.accounts import sessions
 from portal.accounts.models import Account, Role, SignInSession
-from portal.db import lock_row, utcnow
+from portal.db import lock_row, make_engine, upgrade, utcnow
 from portal.settings import Settings
 from tests import rows
+from tests.support.env import portal_env
+
+# A fresh interpreter that resolves a session before any ORM query has run, as a new worker
+# does when its first request is signed in.
+FIRST_THING_A_WORKER_DOES = """
+import os, sys
+from sqlalchemy.orm import Session
+import portal.models
+from portal.accounts import sessions
+from portal.db import make_engine
+from portal.settings import Settings
+settings = Settings.from_env(dict(os.environ))
+with Session(make_engine(settings.database_url)) as db:
+    current = sessions.resolve(db, settings, sys.argv[1], touch=False).current
+    print(current.account.id if current else "signed out")
+"""
 
 
 def test_resolved_account_is_in_the_session_as_if_loaded_there(
@@ -78,3 +97,34 @@ def test_sessions_that_ended_or_expired_long_ago_are_removed(db_session: Session
     left = set(db_session.scalars(select(SignInSession.id)))
     assert left == {ended_lately.id, active.id}
     assert left.isdisjoint({ended_long_ago.id, expired_long_ago.id})
+
+
+def test_a_fresh_process_resolves_a_session_before_any_orm_query(tmp_path: Path) -> None:
+    env = portal_env(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+        base_url="http://127.0.0.1",
+    )
+    upgrade(env["PORTAL_DATABASE_URL"])
+    settings = Settings.from_env(env)
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as db:
+            owner = rows.account(db)
+            token = sessions.start(db, settings, owner, "Mozilla/5.0 (X11; Linux)").token
+            db.commit()
+            owner_id = owner.id
+    finally:
+        engine.dispose()
+
+    found = subprocess.run(
+        [sys.executable, "-c", FIRST_THING_A_WORKER_DOES, token],
+        env={**env, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert found.stdout.strip() == owner_id

@@ -1,7 +1,7 @@
 // Streaming one recording into its <video> or <audio> through MediaSource (media/player.js).
 //
 // Chunks are read and checked (part.readBatch: media/open.js, protocol.openChunk), while playing
-// several in one GET (open.js FETCH_BATCH) and at most READ_AHEAD_BYTES ahead, and appended to
+// several in one GET (chunk-fetch.js FETCH_BATCH) and at most READ_AHEAD_BYTES ahead, and appended to
 // a SourceBuffer one at a time, in order, waiting for updateend. Only about AHEAD_SECONDS beyond
 // the playing position are fetched, so playback can start long before everything has arrived;
 // before the first Play only the first chunk is appended (enough for the length and the first
@@ -16,7 +16,7 @@
 //     CannotPlay (the element would not take the data) or the error of a chunk that could not
 //     be read or did not pass its checks.
 
-import { FETCH_BATCH, READ_AHEAD } from "./open.js";
+import { FETCH_BATCH, READ_AHEAD } from "./chunk-fetch.js";
 
 const AHEAD_SECONDS = 30;
 const BEHIND_SECONDS = 10;

@@ -9,7 +9,7 @@ import time
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from portal import protocol
@@ -22,6 +22,7 @@ from portal.db import make_session_factory
 from portal.errors import TooLarge
 from portal.settings import Settings
 from tests import rows
+from tests.support.locks import someone_waits_for_a_lock
 
 
 def _upload(size: int) -> content.Upload:
@@ -116,14 +117,7 @@ def test_concurrent_writers_of_one_case_add_up(pg_engine: Engine) -> None:
         thread.start()
         deadline = time.monotonic() + 10
         while True:  # the second must wait for the first's row lock: that is the race
-            with pg_engine.connect() as watcher:
-                waiting = watcher.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                    )
-                ).scalar_one()
-            if waiting:
+            if someone_waits_for_a_lock(pg_engine):
                 break
             assert time.monotonic() < deadline, "the second writer never waited for the first"
             time.sleep(0.02)

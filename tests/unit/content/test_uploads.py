@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 
 from portal.blobstore import StoredChunk
 from portal.content import uploads
@@ -21,6 +20,7 @@ from portal.content.models import HeldChunk, PendingUpload
 from portal.db import make_session_factory, utcnow
 from portal.errors import NotFound, TooLarge
 from tests import rows
+from tests.support.locks import until_it_waits_for_a_lock
 
 CHUNK = 1000
 
@@ -52,17 +52,6 @@ def _chunks(first: int, count: int) -> list[tuple[int, StoredChunk]]:
     return [(first + i, StoredChunk(CHUNK, secrets.token_bytes(32))) for i in range(count)]
 
 
-def _waiting_for_a_lock(engine: Engine) -> bool:
-    with engine.connect() as watcher:
-        count = watcher.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-        ).scalar_one()
-    return bool(count)
-
-
 def _race(engine: Engine, object_id: str, account_id: str, second_first: int) -> BaseException:
     """The first PUT records chunks 0-1 and holds its transaction; the second records two chunks
     from ``second_first`` meanwhile. Returns what refused the second."""
@@ -82,12 +71,13 @@ def _race(engine: Engine, object_id: str, account_id: str, second_first: int) ->
         uploads.record_chunks(db, account_id, object_id, 1, 1, _chunks(0, 2))
         thread = threading.Thread(target=second)
         thread.start()
-        deadline = time.monotonic() + 10
         # The second must be made to wait for the upload's row: that is the whole point.
-        while not _waiting_for_a_lock(engine):
-            assert thread.is_alive(), "the second record did not wait for the first"
-            assert time.monotonic() < deadline, "the second record never waited for the first"
-            time.sleep(0.02)
+        until_it_waits_for_a_lock(
+            engine,
+            thread,
+            did_not_wait="the second record did not wait for the first",
+            never_waited="the second record never waited for the first",
+        )
         db.commit()
     thread.join(timeout=30)
     assert not thread.is_alive()
@@ -137,11 +127,12 @@ def test_a_put_recorded_while_its_upload_is_cancelled_holds_nothing(pg_engine: E
         uploads.cancel_upload(db, pending)
         thread = threading.Thread(target=record)
         thread.start()
-        deadline = time.monotonic() + 10
-        while not _waiting_for_a_lock(pg_engine):
-            assert thread.is_alive(), "the record did not wait for the cancel"
-            assert time.monotonic() < deadline, "the record never waited for the cancel"
-            time.sleep(0.02)
+        until_it_waits_for_a_lock(
+            pg_engine,
+            thread,
+            did_not_wait="the record did not wait for the cancel",
+            never_waited="the record never waited for the cancel",
+        )
         db.commit()
     thread.join(timeout=30)
     assert isinstance(outcome[0], NotFound)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from portal import wire
@@ -33,6 +33,7 @@ from portal.messages.models import Message, MessageEvent
 from portal.messages.states import STOPPED_FOR_GOOD, TRANSITIONS, MessageState
 from portal.settings import Settings
 from tests import rows
+from tests.support.locks import someone_waits_for_a_lock
 
 S = MessageState
 GRANT = bytes(range(256))[: wire.CONTENT_GRANT]
@@ -126,17 +127,6 @@ def recipient_withdraws(db: Session, settings: Settings, scene: Scene) -> None:
 # -- running two at the exact point -----------------------------------------------------------
 
 
-def _waiting_for_a_lock(engine: Engine) -> bool:
-    with engine.connect() as watcher:
-        count = watcher.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-        ).scalar_one()
-    return bool(count)
-
-
 def _race(
     engine: Engine, settings: Settings, scene: Scene, first: Change, second: Change
 ) -> tuple[BaseException | None, BaseException | None]:
@@ -164,7 +154,7 @@ def _race(
         thread.start()
         deadline = time.monotonic() + 10
         # The second change must be made to wait for the first: that is the whole point.
-        while not _waiting_for_a_lock(engine):
+        while not someone_waits_for_a_lock(engine):
             assert thread.is_alive() or outcome[0] is not None, "the second change did not wait"
             assert time.monotonic() < deadline, "the second change never waited for the first"
             time.sleep(0.02)

@@ -1,0 +1,33 @@
+"""Races with real concurrent transactions on PostgreSQL: telling when one transaction is
+waiting for another's row lock, which is the moment a race test needs to reach."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import Engine, text
+
+
+def someone_waits_for_a_lock(engine: Engine) -> bool:
+    """Whether any session of this database is waiting for a lock now."""
+    with engine.connect() as watcher:
+        count = watcher.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        ).scalar_one()
+    return bool(count)
+
+
+def until_it_waits_for_a_lock(
+    engine: Engine, thread: threading.Thread, *, did_not_wait: str, never_waited: str
+) -> None:
+    """Return once ``thread``'s transaction waits for a lock; fail if the thread ended first
+    (``did_not_wait``) or nothing waited within 10 s (``never_waited``)."""
+    deadline = time.monotonic() + 10
+    while not someone_waits_for_a_lock(engine):
+        assert thread.is_alive(), did_not_wait
+        assert time.monotonic() < deadline, never_waited
+        time.sleep(0.02)

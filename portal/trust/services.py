@@ -13,7 +13,7 @@ no browser relies on these checks.
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import Select, exists, select, text
 from sqlalchemy.orm import Session
 
 from portal.accounts import services as accounts
@@ -54,6 +54,11 @@ def _has_entry(db: Session, account_id: str, kind: EntryKind) -> bool:
     )
 
 
+def _subjects_of(kind: EntryKind) -> Select[str]:
+    """The accounts the log has an entry of ``kind`` about, as a subquery."""
+    return select(TrustLogEntry.subject_account_id).where(TrustLogEntry.kind == kind)
+
+
 def is_certified(db: Session, account_id: str) -> bool:
     """The log holds a certificate for the account (revoked or not)."""
     return _has_entry(db, account_id, EntryKind.STAFF_CERT)
@@ -80,9 +85,8 @@ def certified_ids(db: Session, account_ids: list[str]) -> set[str]:
         return set()
     return set(
         db.scalars(
-            select(TrustLogEntry.subject_account_id).where(
-                TrustLogEntry.subject_account_id.in_(account_ids),
-                TrustLogEntry.kind == EntryKind.STAFF_CERT,
+            _subjects_of(EntryKind.STAFF_CERT).where(
+                TrustLogEntry.subject_account_id.in_(account_ids)
             )
         )
     )
@@ -91,9 +95,6 @@ def certified_ids(db: Session, account_ids: list[str]) -> set[str]:
 def awaiting_certification(db: Session) -> list[Account]:
     """Open staff accounts that have registered a signing key and have no certificate yet,
     the longest-waiting first."""
-    certified = select(TrustLogEntry.subject_account_id).where(
-        TrustLogEntry.kind == EntryKind.STAFF_CERT
-    )
     return list(
         db.scalars(
             select(Account)
@@ -101,7 +102,7 @@ def awaiting_certification(db: Session) -> list[Account]:
                 Account.role.in_([Role.SERVICE_MANAGER, Role.FACILITATOR]),
                 Account.disabled_at.is_(None),
                 Account.signing_public_key.is_not(None),
-                Account.id.not_in(certified),
+                Account.id.not_in(_subjects_of(EntryKind.STAFF_CERT)),
             )
             .order_by(Account.created_at)
         )
@@ -112,12 +113,6 @@ def root_candidates(db: Session, root: ServiceRoot) -> list[Account]:
     """Whom the root may hand over to: open service managers, other than the root, with a
     certificate in the log that is not revoked (so every browser walking the log already
     trusts their signing key), the longest-serving first."""
-    certified = select(TrustLogEntry.subject_account_id).where(
-        TrustLogEntry.kind == EntryKind.STAFF_CERT
-    )
-    revoked = select(TrustLogEntry.subject_account_id).where(
-        TrustLogEntry.kind == EntryKind.REVOCATION
-    )
     return list(
         db.scalars(
             select(Account)
@@ -125,8 +120,8 @@ def root_candidates(db: Session, root: ServiceRoot) -> list[Account]:
                 Account.role == Role.SERVICE_MANAGER,
                 Account.disabled_at.is_(None),
                 Account.id != root.account_id,
-                Account.id.in_(certified),
-                Account.id.not_in(revoked),
+                Account.id.in_(_subjects_of(EntryKind.STAFF_CERT)),
+                Account.id.not_in(_subjects_of(EntryKind.REVOCATION)),
             )
             .order_by(Account.created_at, Account.id)
         )

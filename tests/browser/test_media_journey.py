@@ -474,7 +474,9 @@ def test_recording_plays_before_the_whole_of_it_has_arrived(
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("tamper", ["altered", "swapped"])
+# "altered later": a chunk that arrives in a GET of several, checked in a Worker
+# (media/open-workers.js), not on the page's thread like the first.
+@pytest.mark.parametrize("tamper", ["altered", "swapped", "altered later"])
 def test_chunk_changed_on_the_server_is_caught_and_nothing_plays(
     page: Page,
     live_server: LiveServer,
@@ -487,6 +489,8 @@ def test_chunk_changed_on_the_server_is_caught_and_nothing_plays(
 
     if tamper == "altered":
         altered(stored_chunk(live_server, object_id, 1, 0))
+    elif tamper == "altered later":
+        altered(stored_chunk(live_server, object_id, 1, 1))
     else:
         swapped(
             stored_chunk(live_server, object_id, 1, 0), stored_chunk(live_server, object_id, 1, 1)
@@ -502,6 +506,37 @@ def test_chunk_changed_on_the_server_is_caught_and_nothing_plays(
     problem = harmed_page.get_by_role("alert").filter(has_text="could not confirm")
     expect(problem).to_be_visible(timeout=PLAY_MS)
     expect(harmed_page.locator("video")).to_have_count(0)
+
+
+OPEN_WORKER = "/static/js/media/open-worker.js"
+
+
+@pytest.mark.browser
+def test_wiping_the_keys_ends_the_workers_that_check_a_playing_recording(
+    page: Page, live_server: LiveServer, portal: Portal, new_context: NewContext
+) -> None:
+    """The chunks of a playing recording are checked in Workers holding copies of the content
+    key (static/js/media/open-workers.js): when the page wipes its keys (quick exit, sign-out,
+    the session ending: crypto/keys.js wipeKeys) those Workers end with it."""
+    case = media_case(portal)
+    approved_recording(page, live_server, case, seconds=12, chunks=3)
+    harmed_page = new_context().new_page()
+    inbox = inbox_of_waiting(harmed_page, live_server, case)
+    inbox.opens_media_now()
+    plays(player(harmed_page, "Video recording"), video=True)
+
+    def open_workers() -> list[str]:
+        return [w.url for w in harmed_page.workers if w.url.endswith(OPEN_WORKER)]
+
+    assert open_workers(), "the recording's chunks were not checked in a Worker"
+    # What quick exit, sign-out and the session ending call, without leaving the page (leaving
+    # would end every Worker anyway).
+    harmed_page.evaluate("async () => (await import('/static/js/crypto/keys.js')).wipeKeys()")
+    deadline = time.monotonic() + 5
+    while open_workers():
+        assert time.monotonic() < deadline, "a Worker holding the content key outlived the wipe"
+        harmed_page.wait_for_timeout(50)
+    inbox.check()
 
 
 # -- a crashed tab -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 //
 // Every secret key handed out is remembered so that wipeKeys() (quick exit, sign-out, expiry)
 // can overwrite it with zeros: a page that still holds a key in a variable then holds only
-// zeros.
+// zeros. A copy in a Worker (media/open-workers.js) is ended with it (whenKeysWiped).
 //
 // protocol.js (libsodium, about half a megabyte of WebAssembly) is imported on first use only:
 // main.js imports this module on every page just for wipeKeys().
@@ -17,6 +17,7 @@ import { ShowableError } from "../lib/errors.js";
 
 const STORAGE_KEY = "portal.sk";
 const held = new Set();
+const wipers = new Set();
 
 let protocolPromise = null;
 
@@ -49,6 +50,18 @@ export class KeysUnavailable extends ShowableError {
 export function holdSecret(bytes) {
   if (bytes instanceof Uint8Array) held.add(bytes);
   return bytes;
+}
+
+/**
+ * Call `wipe()` as well whenever wipeKeys() runs: for a copy of a key this page cannot zero
+ * itself (a Worker's, which `wipe` ends). Returns a function that stops it (once the copy is
+ * gone anyway).
+ */
+export function whenKeysWiped(wipe) {
+  wipers.add(wipe);
+  return () => {
+    wipers.delete(wipe);
+  };
 }
 
 /** Zero one key now (when a page is done with it). */
@@ -119,4 +132,12 @@ export function wipeKeys() {
   }
   for (const bytes of held) bytes.fill(0);
   held.clear();
+  for (const wipe of [...wipers]) {
+    try {
+      wipe();
+    } catch {
+      // One failing must not keep the others (or the rest of quick exit) from running.
+    }
+  }
+  wipers.clear();
 }

@@ -4,7 +4,7 @@
 // the manifest before anything is shown.
 //
 //   fetchChunk(url, signal)               -> the raw bytes of one chunk
-//   fetchChunks(p, url, count, signal)    -> [raw bytes of each], split at the X-Chunks sizes
+//   fetchChunkRun(p, url, count, signal)  -> {body: ArrayBuffer, sizes: the X-Chunks sizes}
 //   ChunkUnavailable                      a chunk could not be fetched (not a check)
 //   FETCH_BATCH, READ_AHEAD(_BYTES)       how the player reads a part in order (media-stream.js)
 
@@ -76,21 +76,17 @@ export async function fetchChunk(url, signal) {
 }
 
 /**
- * Raw bytes of `count` consecutive stored chunks from one GET, split at the sizes the server
- * lists in X-Chunks. An answer that does not add up is not the chunks asked for: a failed check,
- * like a chunk that does not match the manifest.
+ * One GET of `count` consecutive stored chunks: {body (the answer's ArrayBuffer), sizes (of each
+ * chunk in it, as the server lists them in X-Chunks)}. An answer that does not add up is not
+ * the chunks asked for: a failed check, like a chunk that does not match the manifest.
  */
-export async function fetchChunks(p, url, count, signal) {
+export async function fetchChunkRun(p, url, count, signal) {
   const response = await fetchChunkAnswer(`${url}?count=${count}`, signal);
   const listed = response.headers.get("X-Chunks") ?? "";
-  const body = new Uint8Array(await response.arrayBuffer());
+  const body = await response.arrayBuffer();
   const sizes = BATCH_ANSWER.test(listed) ? listed.split(",").map(Number) : [];
-  if (sizes.length !== count || sizes.reduce((sum, size) => sum + size, 0) !== body.length) {
+  if (sizes.length !== count || sizes.reduce((sum, size) => sum + size, 0) !== body.byteLength) {
     throw new p.MalformedInput("the server's answer is not the chunks asked for");
   }
-  let at = 0;
-  return sizes.map((size) => {
-    at += size;
-    return body.subarray(at - size, at);
-  });
+  return { body, sizes };
 }

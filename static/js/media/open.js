@@ -10,7 +10,8 @@
 //      (media/chunk-fetch.js) and returns the plaintext only after protocol.openChunk has
 //      checked it against the manifest (hash, place, last or not, exact length);
 //      readBatch(from, count) fetches several consecutive chunks in one GET (?count=,
-//      docs/api-media.md "Several chunks in one GET") and checks each one the same way.
+//      docs/api-media.md "Several chunks in one GET") and checks each one the same way, in a
+//      Worker (media/open-workers.js) so that the page receives the next GET meanwhile.
 // The server's `layout` only says where bytes are (inline or fetched); what the message IS comes
 // from the manifest alone. Any check failure throws a protocol error: callers show nothing of
 // that part and say so calmly (COULD_NOT_CHECK). Nothing here logs, and no content or key ever
@@ -23,7 +24,8 @@
 //                                                        declared (facilitators compare them)
 
 import { holdSecret } from "../crypto/keys.js";
-import { FETCH_BATCH, READ_AHEAD, fetchChunk, fetchChunks } from "./chunk-fetch.js";
+import { FETCH_BATCH, READ_AHEAD, fetchChunk, fetchChunkRun } from "./chunk-fetch.js";
+import { ChunkOpeners } from "./open-workers.js";
 
 // What the player and the benches read with, kept importable from here.
 export { ChunkUnavailable, FETCH_BATCH, READ_AHEAD } from "./chunk-fetch.js";
@@ -101,8 +103,8 @@ function strictUtf8(p, data) {
  *             readChunks(from, {ahead, batch, signal}) -> async iterable of plaintexts, in order,
  *             readAll({onProgress, signal}) -> Blob}],
  *    close()}
- * where `parts` are parts 1.. in manifest order. close() wipes the content key; call it when the
- * page is left. Throws a protocol error (grant, manifest or letter text did not check out) or
+ * where `parts` are parts 1.. in manifest order. close() wipes the content key (and ends the
+ * Workers that check chunks with it); call it when the page is left. Throws a protocol error (grant, manifest or letter text did not check out) or
  * ChunkUnavailable; in both cases nothing is returned.
  */
 export async function openMessage(p, readerSk, senderPk, sealed) {
@@ -143,6 +145,13 @@ export async function openMessage(p, readerSk, senderPk, sealed) {
     }
   }
   const base = chunkBase(sealed);
+  // Started with the first chunk of a recording or file (not for a letter alone), so they have
+  // loaded the cipher by the time the reading runs ahead; ended by close() and wipeKeys().
+  let openers = null;
+  const chunkOpeners = () => {
+    if (openers === null) openers = new ChunkOpeners(p);
+    return openers;
+  };
 
   async function storedChunk(part, index, signal) {
     const held = inline.get(`${part}/${index}`);
@@ -151,6 +160,7 @@ export async function openMessage(p, readerSk, senderPk, sealed) {
   }
 
   async function readChunk(part, index, { signal } = {}) {
+    if (part > 0) chunkOpeners();
     const stored = await storedChunk(part, index, signal);
     // Checked against the manifest before a single byte is decrypted or handed on.
     return p.openChunk(key, objectId, version, manifest, part, index, stored);
@@ -165,11 +175,13 @@ export async function openMessage(p, readerSk, senderPk, sealed) {
     if (count === 1 || indexes.some((index) => inline.has(`${part}/${index}`))) {
       return Promise.all(indexes.map((index) => readChunk(part, index, { signal })));
     }
-    const stored = await fetchChunks(p, `${base}${part}/${from}`, count, signal);
-    // Checked against the manifest before a single byte is decrypted or handed on.
-    return stored.map((chunk, offset) =>
-      p.openChunk(key, objectId, version, manifest, part, from + offset, chunk),
-    );
+    const { body, sizes } = await fetchChunkRun(p, `${base}${part}/${from}`, count, signal);
+    // Checked against the manifest (its entry for this part) before a single byte is decrypted
+    // or handed on: protocol.openChunk in a Worker (open-worker.js), the body moved there.
+    const entry = manifest.parts[part];
+    const { chunks, size, hashes } = entry;
+    return chunkOpeners().open({ key, objectId, version, part, entry: { chunks, size, hashes },
+      from, body, sizes });
   }
 
   /**
@@ -257,6 +269,7 @@ export async function openMessage(p, readerSk, senderPk, sealed) {
     parts,
     close() {
       key.fill(0);
+      if (openers !== null) openers.close();
     },
   };
 }

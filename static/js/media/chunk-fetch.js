@@ -19,7 +19,7 @@ const CHUNK_BYTES = 1024 * 1024; // the protocol's plaintext chunk (protocol.CHU
 export const FETCH_BATCH = 8;
 // How far the reading runs ahead of the chunk being handed on, in bytes: chunks asked for and
 // not handed on yet never hold more than this (plus the one being handed on). While one batch
-// is checked and decrypted here, the next is already on its way.
+// is checked and decrypted in a Worker (open-workers.js), the next is already on its way.
 export const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 export const READ_AHEAD = READ_AHEAD_BYTES / CHUNK_BYTES; // the same, in chunks
 const BATCH_ANSWER = /^[0-9]{1,8}(,[0-9]{1,8}){0,15}$/;

@@ -145,8 +145,10 @@ export async function openMessage(p, readerSk, senderPk, sealed) {
     }
   }
   const base = chunkBase(sealed);
-  // Started with the first chunk of a recording or file (not for a letter alone), so they have
-  // loaded the cipher by the time the reading runs ahead; ended by close() and wipeKeys().
+  // Started with the first GET of several chunks (once Play is pressed), not before: the first
+  // frame needs only chunk 0, checked here, and two Workers compiling the cipher would compete
+  // with it for the cores. Until they have, batches are checked here. Ended by close() and
+  // wipeKeys().
   let openers = null;
   const chunkOpeners = () => {
     if (openers === null) openers = new ChunkOpeners(p);
@@ -160,7 +162,6 @@ export async function openMessage(p, readerSk, senderPk, sealed) {
   }
 
   async function readChunk(part, index, { signal } = {}) {
-    if (part > 0) chunkOpeners();
     const stored = await storedChunk(part, index, signal);
     // Checked against the manifest before a single byte is decrypted or handed on.
     return p.openChunk(key, objectId, version, manifest, part, index, stored);
@@ -175,12 +176,13 @@ export async function openMessage(p, readerSk, senderPk, sealed) {
     if (count === 1 || indexes.some((index) => inline.has(`${part}/${index}`))) {
       return Promise.all(indexes.map((index) => readChunk(part, index, { signal })));
     }
+    const opening = chunkOpeners();
     const { body, sizes } = await fetchChunkRun(p, `${base}${part}/${from}`, count, signal);
     // Checked against the manifest (its entry for this part) before a single byte is decrypted
     // or handed on: protocol.openChunk in a Worker (open-worker.js), the body moved there.
     const entry = manifest.parts[part];
     const { chunks, size, hashes } = entry;
-    return chunkOpeners().open({ key, objectId, version, part, entry: { chunks, size, hashes },
+    return opening.open({ key, objectId, version, part, entry: { chunks, size, hashes },
       from, body, sizes });
   }
 

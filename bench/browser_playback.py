@@ -14,13 +14,17 @@ microphone):
    is printed, with how many of the message's chunks had been fetched by then. Target <= 1.5 s.
 4. In the same page: decrypt throughput of the player's reading (static/js/media/open.js
    readChunks: fetch, check against the manifest, decrypt; in order, FETCH_BATCH chunks to a GET
-   and READ_AHEAD chunks asked for ahead, as media/media-stream.js reads) over the whole part,
-   against bare libsodium.js crypto_aead_xchacha20poly1305_ietf_decrypt of as many 1 MiB chunks
-   already in memory. Target ratio >= 0.5.
+   and READ_AHEAD chunks asked for ahead, each GET's chunks checked in a Worker as
+   media/media-stream.js reads, after chunk 0 was read alone as the player does) over the whole
+   part, against bare libsodium.js crypto_aead_xchacha20poly1305_ietf_decrypt of as many 1 MiB
+   chunks already in memory, on the page's thread. Target ratio >= 0.5. With the CPU each
+   takes: the server's, and the browser's split into the page's thread, the Workers and the
+   rest (network service, browser process), and the bound two cores put on the ratio
+   (2 x the bare AEAD's CPU / the player's CPU), which holds whatever else shares the cores.
 5. Where the time goes: the portal's GETs alone (one chunk to a GET, 4 at once; and
    FETCH_BATCH to a GET, READ_AHEAD chunks' worth at once), the same GETs from a bare endpoint
-   serving the same files (bench/bare_chunks.py), the checks alone, and CPU per chunk of the
-   servers and the browser for each.
+   serving the same files (bench/bare_chunks.py), the checks alone in the player's Workers and
+   on the page's thread, and CPU per chunk of the servers and the browser for each.
 
 Not a test; never fails the build.
 
@@ -51,7 +55,7 @@ from portal.settings import Settings
 from tests.browser.pages.letters import participant_signs_in
 from tests.cases_world import CaseWorld
 from tests.factories import Portal
-from tests.support.cpu import browser_cpu_seconds, cpu_seconds
+from tests.support.cpu import browser_cpu_seconds, browser_split_cpu_seconds, cpu_seconds
 from tests.support.live_server import (
     LiveServer,
     LiveServerError,
@@ -238,24 +242,44 @@ async ({ released, ahead, batch }) => {
     return [nonce, sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
       randomChunk(), ad, null, nonce, key)];
   });
-  let t0 = performance.now();
-  for (let index = 0; index < part.chunks; index += 1) {
+  window.__benchBare = { sodium, sealed, ad, key, chunks: part.chunks };
+
+  // The player reads chunk 0 alone when the recording is shown; the person then presses Play,
+  // and the first GET of several starts the Workers (media/open-workers.js).
+  await part.readChunk(0);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  window.__benchRead = { message, part, keys, released };
+  return { chunks: part.chunks, ahead, batch };
+}
+"""
+
+# 1. Bare AEAD decryption of as many 1 MiB chunks as the part has, already in memory, on the
+# page's thread (its CPU read around this call).
+BARE_AEAD = """
+() => {
+  const { sodium, sealed, ad, key, chunks } = window.__benchBare;
+  const t0 = performance.now();
+  for (let index = 0; index < chunks; index += 1) {
     const [nonce, data] = sealed[index % sealed.length];
     sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, data, ad, nonce, key);
   }
-  const bare = (performance.now() - t0) / 1000;
+  window.__benchBare = null;
+  return (performance.now() - t0) / 1000;
+}
+"""
 
-  // 2. The player's reading: every chunk fetched, checked and decrypted, in order, `batch` to a
-  // GET and `ahead` asked for ahead (open.js readChunks, as media/media-stream.js reads).
+# 2. The player's reading: every chunk fetched, checked and decrypted, in order, `batch` to a
+# GET and `ahead` asked for ahead (open.js readChunks, as media/media-stream.js reads): each
+# GET's chunks checked in a Worker while the page receives the next GET.
+PLAYER_READS = """
+async ({ ahead, batch }) => {
+  const { part } = window.__benchRead;
   let bytes = 0;
-  t0 = performance.now();
+  const t0 = performance.now();
   for await (const plaintext of part.readChunks(0, { ahead, batch })) {
     bytes += plaintext.length;
   }
-  const ours = (performance.now() - t0) / 1000;
-
-  window.__benchRead = { message, part, keys, released };
-  return { chunks: part.chunks, bytes, bare, ours, ahead, batch };
+  return { bytes, seconds: (performance.now() - t0) / 1000 };
 }
 """
 
@@ -295,6 +319,48 @@ async ({ base, credentials, batch, lanes }) => {
   await Promise.all(running);
   window.__benchRead.fetched = fetched;
   return (performance.now() - t0) / 1000;
+}
+"""
+
+# The checks alone in the player's Workers (media/open-workers.js), over chunks already fetched
+# (copies of the first 16, a GET's worth at a time, `lanes` at once, as the player asks).
+CHECKS_IN_WORKERS = """
+async ({ batch, lanes }) => {
+  const p = await import("/static/js/crypto/protocol.js");
+  const { ChunkOpeners } = await import("/static/js/media/open-workers.js");
+  const { message, keys, released, fetched, part } = window.__benchRead;
+  const [key] = p.openContentGrant(keys.secretKey, p.b64decode(released.sender_public_key),
+    released.object_id, released.version, p.b64decode(released.grant));
+  const { chunks, size, hashes } = message.manifest.parts[1];
+  const openers = new ChunkOpeners(p);
+  for (let wait = 0; openers.ready.length < openers.workers.length && wait < 200; wait += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  const run = Math.min(batch, fetched.length);
+  const body = (from) => {
+    const pieces = fetched.slice(from, from + run);
+    const out = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+    let at = 0;
+    for (const piece of pieces) {
+      out.set(piece, at);
+      at += piece.length;
+    }
+    return { body: out.buffer, sizes: pieces.map((piece) => piece.length) };
+  };
+  let asked = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: lanes }, async () => {
+    while (asked < part.chunks) {
+      const from = asked % (fetched.length - (fetched.length % run));
+      asked += run;
+      await openers.open({ key, objectId: released.object_id, version: released.version,
+        part: 1, entry: { chunks, size, hashes }, from, ...body(from) });
+    }
+  }));
+  const seconds = (performance.now() - t0) / 1000;
+  // Closed after the CPU is read: an ended thread's CPU leaves /proc/<pid>/task.
+  window.__benchOpeners = { openers, key };
+  return { seconds, workers: openers.workers.length };
 }
 """
 
@@ -428,6 +494,18 @@ def measure(
         MEASURE_DECRYPT, {"released": sealed, "ahead": reading.ahead, "batch": reading.batch}
     )
     batch, ahead = result["batch"], result["ahead"]
+    split = browser_split_cpu_seconds()
+    result["bare"] = page.evaluate(BARE_AEAD)
+    bare_cpu = browser_split_cpu_seconds()["page"] - split["page"]
+    # The player's reading, with the CPU it takes: the server's, and the browser's split into
+    # the page's thread, the Workers and the rest (network service, browser process).
+    server_cpu, split = cpu_seconds(server.process.pid), browser_split_cpu_seconds()
+    reads = page.evaluate(PLAYER_READS, {"ahead": ahead, "batch": batch})
+    player_cpu = {
+        "server": cpu_seconds(server.process.pid) - server_cpu,
+        **{k: v - split[k] for k, v in browser_split_cpu_seconds().items()},
+    }
+    result["bytes"], result["ours"] = reads["bytes"], reads["seconds"]
     part_dir = next(server.data_dir.glob(f"**/{sealed['object_id']}/v{sealed['version']}/p1"))
     bare, bare_url = start_bare(part_dir, origin=base_url)
     own = f"/api/content/{sealed['object_id']}/{sealed['version']}/1/"
@@ -445,10 +523,12 @@ def measure(
         ),
         (f"bare GETs, {batch} chunks each", bare.pid, bare_url, batch, max(1, ahead // batch)),
     ]
-    gets: list[tuple[str, float, float, float]] = []  # name, seconds, server / browser CPU
+    # name, seconds, server / browser CPU, the browser's page's thread CPU
+    gets: list[tuple[str, float, float, float, float]] = []
     try:
         for name, pid, base, count, lanes in runs:
             server_cpu, browser_cpu = cpu_seconds(pid), browser_cpu_seconds()
+            page_cpu = browser_split_cpu_seconds()["page"]
             credentials = "same-origin" if base == own else "omit"
             seconds = page.evaluate(
                 GETS_ALONE,
@@ -460,11 +540,18 @@ def measure(
                     seconds,
                     cpu_seconds(pid) - server_cpu,
                     browser_cpu_seconds() - browser_cpu,
+                    browser_split_cpu_seconds()["page"] - page_cpu,
                 )
             )
     finally:
         bare.terminate()
         bare.wait(10)
+    split = browser_split_cpu_seconds()
+    in_workers = page.evaluate(CHECKS_IN_WORKERS, {"batch": batch, "lanes": max(1, ahead // batch)})
+    workers_cpu = {k: v - split[k] for k, v in browser_split_cpu_seconds().items()}
+    page.evaluate(
+        "() => { const { openers, key } = window.__benchOpeners; openers.close(); key.fill(0); }"
+    )
     browser_cpu = browser_cpu_seconds()
     result["checksOnly"] = page.evaluate(CHECKS_ALONE)
     browser_checks = browser_cpu_seconds() - browser_cpu
@@ -479,19 +566,37 @@ def measure(
         + (f"{loaded_s:.2f} s" if loaded_s is not None else "not seen")
         + f"; {fetched} of {result['chunks']} chunks fetched by then"
     )
-    print(f"bare libsodium.js AEAD decrypt:      {bare_rate:8.1f} MB/s ({result['bare']:.2f} s)")
+    print(
+        f"bare libsodium.js AEAD decrypt:      {bare_rate:8.1f} MB/s ({result['bare']:.2f} s)  "
+        f"CPU per chunk: page's thread {bare_cpu * per_chunk:.1f} ms"
+    )
     print(
         f"fetch, check and decrypt (player):   {ours:8.1f} MB/s ({result['ours']:.2f} s)"
         f"  ratio {ours / bare_rate:.2f} (target >= 0.5); {batch} chunks to a GET, "
         f"{ahead} asked for ahead"
     )
+    print(
+        f"  CPU per chunk: server {player_cpu['server'] * per_chunk:.1f} ms; browser: page's "
+        f"thread {player_cpu['page'] * per_chunk:.1f} ms, Workers "
+        f"{player_cpu['workers'] * per_chunk:.1f} ms, the rest (network service, browser "
+        f"process) {player_cpu['rest'] * per_chunk:.1f} ms"
+    )
+    # Load-robust: the CPU the player's reading needs against the bare AEAD's. Two cores give
+    # at most twice the bare AEAD's CPU in the bare AEAD's time, so this bounds the ratio.
+    needed = sum(player_cpu.values())
+    print(
+        f"  CPU of the player's reading / bare AEAD's: {needed / bare_cpu:.1f}; on two cores "
+        f"the ratio cannot pass {2 * bare_cpu / needed:.2f} (server and browser included), "
+        f"{2 * bare_cpu / (needed - player_cpu['server']):.2f} with a server costing nothing"
+    )
     print("where the time goes (CPU per chunk: the serving process / every Chromium process):")
-    for name, seconds, server_cpu, browser_cpu in gets:
+    for name, seconds, server_cpu, browser_cpu, page_cpu in gets:
         rate = mb / seconds
         print(
             f"  {name + ':':<34}{rate:8.1f} MB/s ({seconds:.2f} s)  ratio {rate / bare_rate:.2f}"
             f"  CPU per chunk: server {server_cpu * per_chunk:.1f} ms, "
-            f"browser {browser_cpu * per_chunk:.1f} ms"
+            f"browser {browser_cpu * per_chunk:.1f} ms (page's thread "
+            f"{page_cpu * per_chunk:.1f} ms)"
         )
     rate = mb / result["checksOnly"]
     print(
@@ -499,7 +604,14 @@ def measure(
         f"({result['checksOnly']:.2f} s)  ratio {rate / bare_rate:.2f}  CPU per chunk: browser "
         f"{browser_checks * per_chunk:.1f} ms"
     )
-    seconds = {name: taken for name, taken, _server, _browser in gets}
+    rate = mb / in_workers["seconds"]
+    print(
+        f"  {'checks alone, ' + str(in_workers['workers']) + ' Workers:':<34}{rate:8.1f} MB/s "
+        f"({in_workers['seconds']:.2f} s)  ratio {rate / bare_rate:.2f}  CPU per chunk: page's "
+        f"thread {workers_cpu['page'] * per_chunk:.1f} ms, Workers "
+        f"{workers_cpu['workers'] * per_chunk:.1f} ms"
+    )
+    seconds = {name: taken for name, taken, *_cpu in gets}
     names = [name for name, *_rest in runs]
     print(
         f"  portal GETs / bare GETs: {seconds[names[1]] / seconds[names[0]]:.2f} one chunk each, "

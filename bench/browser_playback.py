@@ -288,13 +288,32 @@ async ({ ahead, batch }) => {
 # serves the same files (bench/bare_chunks.py); then the checks alone (protocol.openChunk: hash
 # and decrypt) over chunks already fetched.
 GETS_ALONE = """
-async ({ base, credentials, batch, lanes }) => {
+async ({ base, credentials, batch, lanes, asBlob }) => {
   const { part } = window.__benchRead;
+  // asBlob: each answer taken as a Blob on the page and read into memory in a Worker.
+  let reader = null;
+  const waiting = new Map();
+  if (asBlob) {
+    reader = new Worker(URL.createObjectURL(new Blob([
+      "onmessage = async ({ data }) => { const body = await data.blob.arrayBuffer(); " +
+      "postMessage({ id: data.id, body }, [body]); };"], { type: "text/javascript" })));
+    reader.onmessage = ({ data }) => {
+      waiting.get(data.id)(data.body);
+      waiting.delete(data.id);
+    };
+  }
+  let nextId = 0;
+  const inWorker = (blob) => new Promise((resolve) => {
+    nextId += 1;
+    waiting.set(nextId, resolve);
+    reader.postMessage({ id: nextId, blob });
+  });
   const get = async (index, count) => {
     const url = count > 1 ? `${base}${index}?count=${count}` : base + index;
     const response = await fetch(url, { credentials, cache: "no-store" });
     if (!response.ok) throw new Error(`GET ${index} answered ${response.status}`);
-    const body = new Uint8Array(await response.arrayBuffer());
+    const body = new Uint8Array(asBlob ? await inWorker(await response.blob())
+      : await response.arrayBuffer());
     if (count === 1) return [body];
     let at = 0;
     return response.headers.get("X-Chunks").split(",").map((size) => {
@@ -317,6 +336,7 @@ async ({ base, credentials, batch, lanes }) => {
     }
   });
   await Promise.all(running);
+  if (reader) reader.terminate();
   window.__benchRead.fetched = fetched;
   return (performance.now() - t0) / 1000;
 }
@@ -345,7 +365,7 @@ async ({ batch, lanes }) => {
       out.set(piece, at);
       at += piece.length;
     }
-    return { body: out.buffer, sizes: pieces.map((piece) => piece.length) };
+    return { body: new Blob([out]), sizes: pieces.map((piece) => piece.length) };
   };
   let asked = 0;
   const t0 = performance.now();
@@ -522,6 +542,13 @@ def measure(
             max(1, ahead // batch),
         ),
         (f"bare GETs, {batch} chunks each", bare.pid, bare_url, batch, max(1, ahead // batch)),
+        (
+            f"portal GETs, {batch} each, as Blobs",
+            server.process.pid,
+            own,
+            batch,
+            max(1, ahead // batch),
+        ),
     ]
     # name, seconds, server / browser CPU, the browser's page's thread CPU
     gets: list[tuple[str, float, float, float, float]] = []
@@ -530,9 +557,16 @@ def measure(
             server_cpu, browser_cpu = cpu_seconds(pid), browser_cpu_seconds()
             page_cpu = browser_split_cpu_seconds()["page"]
             credentials = "same-origin" if base == own else "omit"
+            as_blob = name.endswith("as Blobs")
             seconds = page.evaluate(
                 GETS_ALONE,
-                {"base": base, "credentials": credentials, "batch": count, "lanes": lanes},
+                {
+                    "base": base,
+                    "credentials": credentials,
+                    "batch": count,
+                    "lanes": lanes,
+                    "asBlob": as_blob,
+                },
             )
             gets.append(
                 (

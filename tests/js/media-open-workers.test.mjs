@@ -1,8 +1,9 @@
 // static/js/media/open-worker.js and open-workers.js: chunks of one GET checked and decrypted in
 // Workers must give exactly what protocol.openChunk gives on the page, fail a tampered chunk
-// with the same protocol error, move the bodies and plaintexts instead of copying them, hold the
-// content key only while a request is being answered, and end (with any copy of the key) when
-// the message is closed or the page's keys are wiped (quick exit, sign-out, the session ending).
+// with the same protocol error, read the GETs' answers there (Blobs) and move the plaintexts
+// back instead of copying them, hold the content key only while a request is being answered,
+// and end (with any copy of the key) when the message is closed or the page's keys are wiped
+// (quick exit, sign-out, the session ending).
 // Node has no Web Worker: the "Workers" here are stand-ins that pass each request through a
 // real structured clone (with the transfer list, as postMessage does) to the real handler.
 import "./support/dom.mjs";
@@ -52,22 +53,24 @@ function sealedMessage(chunks) {
   };
 }
 
-/** One GET's answer for chunks from..from+count-1: {body, sizes}. */
-function answer(stored, from, count) {
+/** One GET's answer for chunks from..from+count-1: {body (a Blob), sizes}; `change(bytes)`
+ * may alter the joined bytes first. */
+function answer(stored, from, count, change = () => {}) {
   const chunks = stored.slice(from, from + count);
-  const body = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
+  const joined = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
   let at = 0;
   for (const chunk of chunks) {
-    body.set(chunk, at);
+    joined.set(chunk, at);
     at += chunk.length;
   }
-  return { body: body.buffer, sizes: chunks.map((c) => c.length) };
+  change(joined);
+  return { body: new Blob([joined]), sizes: chunks.map((c) => c.length) };
 }
 
-function request(message, from, count) {
+function request(message, from, count, change) {
   const { chunks, size, hashes } = message.manifest.parts[1];
   return { key: message.key, objectId: OBJECT, version: 1, part: 1,
-    entry: { chunks, size, hashes }, from, ...answer(message.stored, from, count) };
+    entry: { chunks, size, hashes }, from, ...answer(message.stored, from, count, change) };
 }
 
 /** A stand-in Worker running the real handler; what it was sent goes into `seen`. */
@@ -122,8 +125,9 @@ describe("open-worker.js handleOpenRequest", () => {
 
   test("a tampered chunk answers the protocol's error and no plaintext", async () => {
     const message = sealedMessage(3);
-    const asked = request(message, 0, 3);
-    new Uint8Array(asked.body)[MiB + 100] ^= 1; // in the second chunk
+    const asked = request(message, 0, 3, (bytes) => {
+      bytes[MiB + 100] ^= 1; // in the second chunk
+    });
     const { reply, transfer } = await handleOpenRequest({ ...asked, key: message.key.slice() });
     assert.deepEqual(reply.error.name, "DecryptionFailed");
     assert.equal(reply.plaintexts, undefined);
@@ -140,7 +144,7 @@ describe("open-worker.js handleOpenRequest", () => {
 });
 
 describe("open-workers.js ChunkOpeners", () => {
-  test("in two Workers: the same plaintexts, the body moved there, K zeroed there", async () => {
+  test("in two Workers: the same plaintexts, the body read there, K zeroed there", async () => {
     const message = sealedMessage(10);
     const seen = [];
     const makers = [handlerWorker({ seen, delay: 20 }), handlerWorker({ seen })];
@@ -148,7 +152,6 @@ describe("open-workers.js ChunkOpeners", () => {
     const first = request(message, 0, 8);
     const second = request(message, 8, 2);
     const got = await Promise.all([openers.open(first), openers.open(second)]);
-    assert.equal(first.body.byteLength, 0, "the body was moved, not copied");
     const joined = new Uint8Array(await new Blob(got.flat()).arrayBuffer());
     assert.deepEqual(joined, message.recording);
     const asked = seen.filter((r) => !r.warm);
@@ -161,8 +164,9 @@ describe("open-workers.js ChunkOpeners", () => {
   test("a tampered chunk fails with the protocol's own error class", async () => {
     const message = sealedMessage(3);
     const openers = await readyOpeners({ count: 1, makeWorker: () => handlerWorker() });
-    const asked = request(message, 0, 3);
-    new Uint8Array(asked.body)[10] ^= 1;
+    const asked = request(message, 0, 3, (bytes) => {
+      bytes[10] ^= 1;
+    });
     await assert.rejects(openers.open(asked), p.DecryptionFailed);
     openers.close();
   });

@@ -2,15 +2,16 @@
 //
 //   const openers = new ChunkOpeners(p);   // up to two module Workers (open-worker.js), warming
 //   const plaintexts = await openers.open({ key, objectId, version, part, entry, from, body,
-//                                           sizes });   // body: one GET's ArrayBuffer, moved
+//                                           sizes });   // body: one GET's answer, a Blob
 //   openers.close();                       // ends the Workers; also done by wipeKeys()
 //
 // Why: receiving a GET's body and checking its chunks (BLAKE2b, then XChaCha20-Poly1305) both
 // ran on the page's thread, one after the other, so the player's reading took their sum
 // (bench/README.md, "Browser playback"). In Workers the checks run beside the page's receiving,
-// and with two Workers on two cores beside each other. Bodies go to a Worker and plaintexts
-// come back as transferred buffers (no copies); replies keep the order they are asked in
-// because each request has its own promise.
+// and with two Workers on two cores beside each other. A GET's answer goes to a Worker as a Blob
+// (by reference: its bytes are read into memory there, never on the page's thread) and the
+// plaintexts come back as transferred buffers (no copies); replies keep the order they are
+// asked in because each request has its own promise.
 //
 // The Workers load the cipher (WebAssembly) when started; until one has, and where Workers are
 // unavailable (an old browser, node's tests), the same handler (open-worker.js
@@ -87,8 +88,8 @@ export class ChunkOpeners {
 
   /**
    * The plaintexts of one GET's chunks, each checked (open-worker.js); rejects with the
-   * protocol's error for a failed check. `request.body` is moved to the Worker: do not use it
-   * afterwards. `request.key` is copied, never zeroed here.
+   * protocol's error for a failed check. `request.body` is the GET's answer as a Blob.
+   * `request.key` is copied, never zeroed here.
    */
   open(request) {
     if (this.closed) return Promise.reject(stopped());
@@ -100,7 +101,7 @@ export class ChunkOpeners {
       );
     }
     const entry = ready.reduce((best, w) => (w.busy < best.busy ? w : best));
-    return this.post(entry, request, [request.body]).then((reply) => this.result(reply));
+    return this.post(entry, request).then((reply) => this.result(reply));
   }
 
   result(reply) {

@@ -179,7 +179,7 @@ export async function openMessage(p, readerSk, senderPk, sealed) {
     const opening = chunkOpeners();
     const { body, sizes } = await fetchChunkRun(p, `${base}${part}/${from}`, count, signal);
     // Checked against the manifest (its entry for this part) before a single byte is decrypted
-    // or handed on: protocol.openChunk in a Worker (open-worker.js), the body moved there.
+    // or handed on: protocol.openChunk in a Worker (open-worker.js), which reads the body.
     const entry = manifest.parts[part];
     const { chunks, size, hashes } = entry;
     return opening.open({ key, objectId, version, part, entry: { chunks, size, hashes },

@@ -23,8 +23,9 @@ microphone):
    (2 x the bare AEAD's CPU / the player's CPU), which holds whatever else shares the cores.
 5. Where the time goes: the portal's GETs alone (one chunk to a GET, 4 at once; and
    FETCH_BATCH to a GET, READ_AHEAD chunks' worth at once), the same GETs from a bare endpoint
-   serving the same files (bench/bare_chunks.py), the checks alone in the player's Workers and
-   on the page's thread, and CPU per chunk of the servers and the browser for each.
+   serving the same files (bench/bare_chunks.py), the portal's GETs taken as Blobs and read in
+   a Worker (as the player takes them), the checks alone in the player's Workers and on the
+   page's thread, and CPU per chunk of the servers and the browser for each.
 
 Not a test; never fails the build.
 

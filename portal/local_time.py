@@ -9,7 +9,7 @@ read in two zones on one screen would be worse than either.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_ZONE = "Europe/London"
@@ -35,6 +35,11 @@ def local(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(_zone)
+
+
+def start_of(day: date) -> datetime:
+    """The moment ``day`` begins in the service's zone, in UTC (an end date people choose)."""
+    return datetime.combine(day, time(0), tzinfo=_zone).astimezone(UTC)
 
 
 def _words(moment: datetime | None, rest: str) -> str:

@@ -15,6 +15,7 @@ from portal.media import views as media
 from portal.messages import author_views as writing
 from portal.messages import inbox_views as inbox
 from portal.messages import review_views as review
+from portal.messages import supporter_views
 from portal.trust import views as trust
 from portal.workspace import case_actions
 from portal.workspace import views as workspace
@@ -182,6 +183,37 @@ def routes() -> list[BaseRoute]:
             case_actions.api_mark_verified,
             methods=["POST"],
             name="api_mark_verified",
+        ),
+        Route(
+            "/api/cases/{case_id}/participants/{participant_id}/supporters",
+            case_actions.api_add_supporter,
+            methods=["POST"],
+            name="api_add_supporter",
+        ),
+        Route(
+            "/api/cases/{case_id}/supporters/{supporter_id}/revoke",
+            case_actions.api_revoke_supporter,
+            methods=["POST"],
+            name="api_revoke_supporter",
+        ),
+        Route(
+            "/api/cases/{case_id}/supporters/{supporter_id}/verified",
+            case_actions.api_mark_supporter_verified,
+            methods=["POST"],
+            name="api_mark_supporter_verified",
+        ),
+        Route("/supporting/{message_id}", supporter_views.supporting_page, name="supporting_page"),
+        Route(
+            "/api/supporting/{message_id}/open",
+            supporter_views.api_supporting_open,
+            methods=["POST"],
+            name="api_supporting_open",
+        ),
+        Route(
+            "/api/my/supporters/{supporter_id}/revoke",
+            workspace.api_revoke_my_supporter,
+            methods=["POST"],
+            name="api_revoke_my_supporter",
         ),
         Route(
             "/api/cases/{case_id}/status",

@@ -20,6 +20,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 from functools import partial
 from typing import Any, Generic, TypeVar, cast
@@ -292,6 +293,7 @@ def is_uuid4(value: object) -> bool:
 
 # ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses.
 _DECIMAL = re.compile(r"[0-9]{1,18}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _is_unicode(text: str) -> bool:
@@ -354,6 +356,28 @@ class Fields:
         if not minimum <= value <= maximum:
             raise BadInput(field=name)
         return value
+
+    def flag(self, name: str) -> bool:
+        """A tick box: JSON ``true``/``false``; a form sends "yes" when ticked and nothing when
+        not."""
+        value = self._data.get(name)
+        if value is None or value is False or value == "":
+            return False
+        if value is True or value == "yes":
+            return True
+        raise BadInput(field=name)
+
+    def optional_day(self, name: str) -> date | None:
+        """A date as an ``<input type="date">`` sends it (YYYY-MM-DD), or None when empty."""
+        value = self._data.get(name)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str) or not _DAY.fullmatch(value):
+            raise BadInput("Enter a date such as 2027-03-31.", field=name)
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise BadInput("Enter a date that exists.", field=name) from None
 
     def choice(self, name: str, allowed: Mapping[str, Any]) -> Any:
         value = self._data.get(name)

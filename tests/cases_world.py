@@ -143,6 +143,63 @@ class CaseWorld:
         code = self.facilitator.invite(Role.PARTICIPANT, participant_id, self.case_id)
         return participant_id, code
 
+    def add_supporter_place(
+        self,
+        for_person: Person,
+        display_name: str = "Jo",
+        *,
+        kind: str = "supporter",
+        may_read: bool = True,
+        may_write: bool = False,
+        ends_on: str | None = None,
+    ) -> str:
+        """A supporter's or representative's place on ``for_person``'s side, as the case page's
+        sealed form makes it (the participant's agreement recorded): its id."""
+        supporter_id = str(uuid.uuid4())
+        sealed = protocol.seal_case_text(
+            self.case_sk, self.case_id, f"supporter-name:{supporter_id}", display_name
+        )
+        body: dict[str, Any] = {
+            "supporter_id": supporter_id,
+            "kind": kind,
+            "may_read": may_read,
+            "may_write": may_write,
+            "may_receive_notices": False,
+            "sealed_name": b64(sealed),
+            "participant_agreed": True,
+        }
+        if ends_on is not None:
+            body["ends_on"] = ends_on
+        participant_id = self.participant_id(for_person)
+        _ok(
+            self.facilitator.post_json(
+                f"/api/cases/{self.case_id}/participants/{participant_id}/supporters", body
+            )
+        )
+        return supporter_id
+
+    def invite_supporter(self, supporter_id: str, for_person: Person) -> str:
+        """The place's invitation, made in the facilitator's browser: the code."""
+        participant_id = self.participant_id(for_person)
+        prepared = _ok(
+            self.facilitator.post_json(
+                "/api/invitations/prepare", {"role": "supporter", "supporter_id": supporter_id}
+            )
+        )
+        code, sealed = self.facilitator.seal_for(
+            prepared, Role.SUPPORTER, participant_id, self.case_id
+        )
+        _ok(
+            self.facilitator.post_json(f"/api/invitations/{prepared['invitation_id']}/seal", sealed)
+        )
+        return code
+
+    def add_supporter(self, for_person: Person, **place: Any) -> tuple[Person, str]:
+        """A supporter who joined on ``for_person``'s side: the person and their place's id."""
+        supporter_id = self.add_supporter_place(for_person, **place)
+        person = self.portal.visitor().join_invited(self.invite_supporter(supporter_id, for_person))
+        return person, supporter_id
+
     def participant_id(self, person: Person) -> str:
         return self.participant_ids[person.account_id]
 
@@ -356,7 +413,10 @@ class CaseWorld:
         *,
         transcript: str | None = None,
         transcript_label: str | None = None,
+        readers: dict[str, Person] | None = None,
     ) -> httpx.Response:
+        """``readers``: supporter id -> supporter, granted as the facilitator's browser grants
+        those it compared in person."""
         recipient = recipient or self.harmed
         item, _text = self.review(message_id)
         key = _ok(self.facilitator.get(f"/api/cases/{self.case_id}/key"))
@@ -382,6 +442,23 @@ class CaseWorld:
             digest,
         )
         body: dict[str, Any] = {"recipient_grant": b64(grant)}
+        if readers:
+            body["supporter_grants"] = [
+                {
+                    "supporter_id": supporter_id,
+                    "grant": b64(
+                        protocol.make_content_grant(
+                            self.facilitator.secret_key,
+                            reader.public_key,
+                            item["object_id"],
+                            item["version"],
+                            content_key,
+                            digest,
+                        )
+                    ),
+                }
+                for supporter_id, reader in readers.items()
+            ]
         if note is not None:
             body["note"] = self.note(recipient.public_key, "content_note", note)
         if transcript is not None:

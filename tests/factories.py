@@ -573,16 +573,16 @@ class Portal:
 
     def person(self, role: Role, inviter: Person | None = None) -> Person:
         """A signed-in person with ``role``, invited the way the service would invite them:
-        staff and supporters with codes made in the inviter's browser (staff then certified);
-        a participant without a case with a server-made code (a participant's invitation made
-        in the browser names its case: see ``tests/cases_world.py``)."""
+        staff with codes made in the inviter's browser, then certified; a participant without a
+        case, or a supporter on nobody's side, with a server-made code (an invitation made in
+        the browser names its case and place: see ``tests/cases_world.py``)."""
         if role is Role.SERVICE_MANAGER:
             return self.service_manager()
         if inviter is None:
             inviter = self.service_manager()
             if role is not Role.FACILITATOR:
                 inviter = self.person(Role.FACILITATOR, inviter)
-        if role is Role.PARTICIPANT:
+        if role in (Role.PARTICIPANT, Role.SUPPORTER):
             return self.visitor().join(self.invitation_code(inviter, role))
         person = self.visitor().join_invited(inviter.invite(role))
         if role.is_staff:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Account
@@ -194,3 +194,67 @@ class Participant(Base):
     @property
     def has_consented(self) -> bool:
         return self.consent_recorded_at is not None and self.withdrawn_at is None
+
+
+class SupporterKind(StrEnum):
+    """Someone on a participant's side: a supporter helps them (reads with them, writes with
+    them); a representative acts for them, and may hold the side entirely when the participant
+    wants no account of their own."""
+
+    SUPPORTER = "supporter"
+    REPRESENTATIVE = "representative"
+
+    @property
+    def label(self) -> str:
+        return "Supporter" if self is SupporterKind.SUPPORTER else "Representative"
+
+
+class Supporter(Base):
+    """A supporter's or representative's place on one participant's side of a case, and what
+    the participant agreed they may do. Their name arrives sealed to the case key (case data
+    purpose ``supporter-name:<id>``); the server keeps when access began, ends and was revoked.
+    """
+
+    __tablename__ = "case_supporters"
+
+    id: Mapped[IdColumn]
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    participant_id: Mapped[str] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), comment="whose side they are on"
+    )
+    account_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.id"), unique=True, comment="set when they join"
+    )
+    kind: Mapped[SupporterKind] = mapped_column(str_enum(SupporterKind))
+    may_read: Mapped[bool] = mapped_column(Boolean, comment="what is released to the participant")
+    may_write: Mapped[bool] = mapped_column(Boolean, comment="write and send on their behalf")
+    may_receive_notices: Mapped[bool] = mapped_column(Boolean)
+    display_name: Mapped[Blob] = mapped_column(comment="sealed to the case key by a facilitator")
+    invited_by_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[Timestamp]
+    joined_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None] = mapped_column(comment="access ends by itself at this time")
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    key_verified_at: Mapped[datetime | None]
+    key_verified_by_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    verified_public_key: Mapped[bytes | None] = mapped_column(
+        comment="the key compared in person; a different current key means it changed"
+    )
+
+    participant: Mapped[Participant] = relationship()
+    account: Mapped[Account | None] = relationship(foreign_keys=[account_id])
+
+    __table_args__ = (
+        # A participant's card and home list their supporters.
+        Index("ix_case_supporters_participant", "participant_id", "created_at"),
+        Index("ix_case_supporters_case", "case_id"),
+    )
+
+    def has_access(self, now: datetime) -> bool:
+        """Joined, not revoked, not past its end (the participant's own standing aside)."""
+        return (
+            self.account_id is not None
+            and self.revoked_at is None
+            and (self.ends_at is None or self.ends_at > now)
+        )

@@ -20,6 +20,7 @@ from portal.cases.models import (
     CaseFacilitator,
     Participant,
     Side,
+    Supporter,
 )
 from portal.db import utcnow
 from portal.errors import NotFound
@@ -186,3 +187,35 @@ def participant_in_case(db: Session, case: Case, participant_id: str) -> Partici
     if participant is None or participant.case_id != case.id:
         raise NotFound
     return participant
+
+
+def supporter_in_case(db: Session, case: Case, supporter_id: str) -> Supporter:
+    """A supporter's or representative's place in this case (any state)."""
+    supporter = db.get(Supporter, supporter_id) if len(supporter_id) <= 36 else None
+    if supporter is None or supporter.case_id != case.id:
+        raise NotFound
+    return supporter
+
+
+def supporter_of_facilitated_case(db: Session, account: Account, supporter_id: str) -> Supporter:
+    """A supporter's place in a case ``account`` facilitates."""
+    supporter = db.get(Supporter, supporter_id) if len(supporter_id) <= 36 else None
+    if supporter is None:
+        raise NotFound
+    facilitated_case(db, account, supporter.case_id)
+    return supporter
+
+
+def own_supporter(db: Session, participant: Participant, supporter_id: str) -> Supporter:
+    """A place on this participant's own side (they may see and revoke it)."""
+    supporter = db.get(Supporter, supporter_id) if len(supporter_id) <= 36 else None
+    if supporter is None or supporter.participant_id != participant.id:
+        raise NotFound
+    return supporter
+
+
+def support_place(db: Session, account: Account) -> Supporter | None:
+    """The place a supporter's account was invited for (an account supports one person)."""
+    if account.role is not Role.SUPPORTER:
+        return None
+    return db.scalars(select(Supporter).where(Supporter.account_id == account.id)).first()

@@ -98,3 +98,57 @@ def participant_actions(
     if standing.holds_case_key:
         allowed.discard(ParticipantAction.GIVE_CASE_KEY)
     return frozenset(allowed)
+
+
+class SupporterAction(StrEnum):
+    INVITE = "invite"
+    REVOKE = "revoke"
+    MARK_VERIFIED = "mark_verified"
+
+
+@dataclass(frozen=True)
+class SupporterStanding:
+    """The facts about a supporter's or representative's place that decide what may be done
+    with it. ``ended``: its end date has passed; ``side_withdrawn``: the participant whose side
+    it is has withdrawn (which stops everything for their side, supporters included)."""
+
+    joined: bool
+    revoked: bool
+    ended: bool
+    side_withdrawn: bool
+
+
+def supporter_refusal(
+    condition: CaseCondition, standing: SupporterStanding, action: SupporterAction
+) -> str | None:
+    """Why ``action`` may not be done for this supporter now (a sentence), or None.
+
+    Revoking stays allowed in a closed case and after the participant withdrew: taking access
+    away must always be possible while there is access to take.
+    """
+    if standing.revoked:
+        return "This person's access has already been taken away."
+    if standing.ended:
+        return "This person's access has already ended."
+    if action is SupporterAction.REVOKE:
+        return None
+    if condition is C.CLOSED:
+        return "This case is closed."
+    if standing.side_withdrawn:
+        return "The person they support has withdrawn from the process."
+    if action is SupporterAction.INVITE and standing.joined:
+        return "This person has already joined."
+    if action is SupporterAction.MARK_VERIFIED and not standing.joined:
+        return "This person has not joined yet."
+    return None
+
+
+def supporter_actions(
+    condition: CaseCondition, standing: SupporterStanding
+) -> frozenset[SupporterAction]:
+    """What may be done with this supporter's place now (the case page offers only these)."""
+    return frozenset(
+        action
+        for action in SupporterAction
+        if supporter_refusal(condition, standing, action) is None
+    )

@@ -251,6 +251,15 @@ def remove_recipient_grants(db: Session, object_id: str) -> None:
     )
 
 
+def remove_grants_to(db: Session, account_id: str) -> int:
+    """Every grant ever made to this account, gone at once (a supporter's access taken away:
+    without grants the server holds nothing more they could open); how many."""
+    removed = db.execute(
+        delete(ContentGrant).where(ContentGrant.recipient_account_id == account_id)
+    )
+    return int(getattr(removed, "rowcount", 0) or 0)
+
+
 def grant_for(
     db: Session,
     object_id: str,

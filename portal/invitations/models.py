@@ -41,7 +41,12 @@ class Invitation(Base):
     participant_id: Mapped[str | None] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE", use_alter=True),
         index=True,
-        comment="the case participant this invitation is for",
+        comment="the case participant this invitation is for (or whose side, for a supporter)",
+    )
+    supporter_id: Mapped[str | None] = mapped_column(
+        ForeignKey("case_supporters.id", ondelete="CASCADE", name="fk_invitations_supporter"),
+        index=True,
+        comment="a supporter's or representative's place this invitation is for",
     )
     created_at: Mapped[Timestamp]
     expires_at: Mapped[datetime]

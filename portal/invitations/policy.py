@@ -14,10 +14,16 @@ INVITABLE_ROLES: dict[Role, tuple[Role, ...]] = {
 }
 
 STAFF = frozenset({Role.SERVICE_MANAGER, Role.FACILITATOR})
+# People in a case are invited from its case page: their invitation names their place there.
+IN_A_CASE = frozenset({Role.PARTICIPANT, Role.SUPPORTER})
 
 
 def roles_invitable_by(account: Account) -> tuple[Role, ...]:
     return INVITABLE_ROLES[account.role]
+
+
+def roles_invitable_from_invitations_page(account: Account) -> tuple[Role, ...]:
+    return tuple(role for role in INVITABLE_ROLES[account.role] if role not in IN_A_CASE)
 
 
 def can_invite(account: Account, role: Role) -> bool:

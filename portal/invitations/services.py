@@ -22,6 +22,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -34,8 +35,9 @@ from portal.accounts.models import Account, Role
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.cases import services as cases
-from portal.cases.models import Case, Participant
-from portal.cases.states import ParticipantAction
+from portal.cases import supporters
+from portal.cases.models import Case, Participant, Supporter
+from portal.cases.states import ParticipantAction, SupporterAction
 from portal.db import lock_row, new_id, required, utcnow
 from portal.errors import BadInput, Conflict, Forbidden, Gone, NotFound
 from portal.invitations import policy
@@ -113,12 +115,16 @@ def prepare_invitation(
     role: Role,
     *,
     participant: tuple[Case, Participant] | None = None,
+    supporter: tuple[Case, Supporter] | None = None,
 ) -> Invitation:
     """Reserve an invitation for the inviter's browser to make a code for and seal.
 
     ``participant`` (a case the inviter facilitates, and one of its participants, authorised
-    by the caller) for a participant's invitation; none for staff and supporters. Usable only
-    once sealed; the expiry is whole seconds, as the MAC writes it.
+    by the caller) for a participant's invitation; ``supporter`` (such a case and a supporter's
+    place in it) for a supporter's or representative's, which names the participant whose side
+    it is (the MAC covers the case and that participant, so the joiner's browser can show
+    whose side they are joining on); none for staff. Usable only once sealed; the expiry is
+    whole seconds, as the MAC writes it.
     """
     if not policy.can_invite(inviter, role):
         raise Forbidden("You cannot invite someone to that role.")
@@ -133,16 +139,30 @@ def prepare_invitation(
             "This service has no root yet, so an invitation could not be vouched for. Ask your "
             "service manager to certify themself on the Certify staff page first."
         )
+    side: str | None = None
     if role is Role.PARTICIPANT:
         if participant is None:
             raise BadInput("Choose the participant to invite.", field="participant_id")
         case, person = participant
         lock_row(db, person)
         cases.require_participant_action(case, person, ParticipantAction.INVITE)
+        side = person.id
     elif participant is not None:
         raise BadInput(
             "Only a participant's invitation names a participant.", field="participant_id"
         )
+    if role is Role.SUPPORTER:
+        if supporter is None:
+            raise BadInput(
+                "Invite a supporter from the case page of the person they support.",
+                field="supporter_id",
+            )
+        case, place = supporter
+        lock_row(db, place)
+        supporters.require_action(case, place, SupporterAction.INVITE)
+        side = place.participant_id
+    elif supporter is not None:
+        raise BadInput("Only a supporter's invitation names a supporter.", field="supporter_id")
     now = utcnow().replace(microsecond=0)
     invitation = Invitation(
         code_hash=None,
@@ -153,7 +173,8 @@ def prepare_invitation(
         kdf_ops=settings.kdf_ops,
         kdf_mem=settings.kdf_mem_kib * 1024,
         created_by_id=inviter.id,
-        participant_id=participant[1].id if participant else None,
+        participant_id=side,
+        supporter_id=supporter[1].id if supporter else None,
         created_at=now,
         expires_at=now + timedelta(days=settings.invitation_days),
         inviter_box_public_key=inviter.public_key,
@@ -194,21 +215,24 @@ def seal_invitation(
         raise Conflict("This invitation already has its code.")
     if invitation.revoked_at is not None or invitation.expires_at <= utcnow():
         raise Gone("This invitation was withdrawn or has expired. Please make a new one.")
-    if invitation.participant_id is not None:
+    if invitation.supporter_id is not None:
+        place = db.get(Supporter, invitation.supporter_id)
+        if place is None:
+            raise Gone("This invitation can no longer be used. Please make a new one.")
+        lock_row(db, place)
+        supporters.require_action(place.participant.case, place, SupporterAction.INVITE)
+        _withdraw_unused(db, Invitation.supporter_id == place.id, but=invitation.id)
+    elif invitation.participant_id is not None:
         person = db.get(Participant, invitation.participant_id)
         if person is None:
             raise Gone("This invitation can no longer be used. Please make a new one.")
         lock_row(db, person)
         cases.require_participant_action(person.case, person, ParticipantAction.INVITE)
-        db.execute(
-            update(Invitation)
-            .where(
-                Invitation.participant_id == person.id,
-                Invitation.id != invitation.id,
-                Invitation.redeemed_at.is_(None),
-                Invitation.revoked_at.is_(None),
-            )
-            .values(revoked_at=utcnow())
+        _withdraw_unused(
+            db,
+            Invitation.participant_id == person.id,
+            Invitation.role == Role.PARTICIPANT,
+            but=invitation.id,
         )
     invitation.lookup_id = lookup_id
     invitation.redeem_proof_hash = redeem_proof_hash
@@ -222,6 +246,21 @@ def seal_invitation(
         raise Conflict("That code is already in use. Please make a new one.") from None
     record(db, settings, AuditTag.INVITATION_SEALED, actor_id=inviter.id, subject_id=invitation.id)
     return invitation
+
+
+def _withdraw_unused(db: Session, *conditions: Any, but: str | None = None) -> None:
+    """Unused invitations matching ``conditions`` stop working now (all but ``but``)."""
+    query = update(Invitation).where(
+        *conditions, Invitation.redeemed_at.is_(None), Invitation.revoked_at.is_(None)
+    )
+    if but is not None:
+        query = query.where(Invitation.id != but)
+    db.execute(query.values(revoked_at=utcnow()))
+
+
+def withdraw_for_supporter(db: Session, supporter: Supporter) -> None:
+    """A supporter's place was revoked: an invitation still waiting for it stops working."""
+    _withdraw_unused(db, Invitation.supporter_id == supporter.id)
 
 
 def invitation_by_lookup_id(db: Session, lookup_id: str) -> Invitation | None:
@@ -295,9 +334,19 @@ def create_invitation(
 
 
 def pending_invitation(db: Session, participant: Participant) -> Invitation | None:
+    return _pending(
+        db, Invitation.participant_id == participant.id, Invitation.role == Role.PARTICIPANT
+    )
+
+
+def pending_supporter_invitation(db: Session, supporter: Supporter) -> Invitation | None:
+    return _pending(db, Invitation.supporter_id == supporter.id)
+
+
+def _pending(db: Session, *conditions: Any) -> Invitation | None:
     return db.scalars(
         select(Invitation).where(
-            Invitation.participant_id == participant.id,
+            *conditions,
             Invitation.purpose == InvitationPurpose.INVITE,
             or_(Invitation.code_hash.is_not(None), Invitation.lookup_id.is_not(None)),
             Invitation.redeemed_at.is_(None),
@@ -604,7 +653,10 @@ def complete_join(
         actor_id=account.id,
         subject_id=invitation.id,
     )
-    if invitation.participant_id is not None:
+    if invitation.supporter_id is not None:
+        if supporters.join_supporter(db, settings, invitation.supporter_id, account) is None:
+            raise Gone("This invitation can no longer be used. Please ask for a new one.")
+    elif invitation.participant_id is not None:
         joined = cases.join_participant(db, settings, invitation.participant_id, account)
         if joined is None:
             raise Gone("This invitation can no longer be used. Please ask for a new one.")

@@ -175,6 +175,7 @@ def api_prepare_invitation(ctx: Ctx) -> Response:
     me = ctx.require_account()
     role: Role = ctx.fields.choice("role", INVITABLE)
     participant_id = ctx.fields.optional_uuid4("participant_id")
+    supporter_id = ctx.fields.optional_uuid4("supporter_id")
     if not policy.can_invite(me, role):
         raise Forbidden("You cannot invite someone to that role.")
     participant = None
@@ -184,8 +185,12 @@ def api_prepare_invitation(ctx: Ctx) -> Response:
             raise NotFound
         case = case_policy.facilitated_case(ctx.db, me, person.case_id)
         participant = (case, person)
+    supporter = None
+    if supporter_id is not None:
+        place = case_policy.supporter_of_facilitated_case(ctx.db, me, supporter_id)
+        supporter = (place.participant.case, place)
     invitation = services.prepare_invitation(
-        ctx.db, ctx.settings, me, role, participant=participant
+        ctx.db, ctx.settings, me, role, participant=participant, supporter=supporter
     )
     return JSONResponse(
         {
@@ -223,7 +228,7 @@ def _invitations_page(ctx: Ctx) -> Response:
     me = ctx.require_account()
     return ctx.render(
         "staff/invitations.html",
-        roles=policy.roles_invitable_by(me),
+        roles=policy.roles_invitable_from_invitations_page(me),
         rows=services.invitations_visible_to(ctx.db, me),
         status=services.invitation_status,
     )

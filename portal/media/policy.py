@@ -29,6 +29,7 @@ from portal.content.models import (
 )
 from portal.content.uploads import FIRST_UPLOADED_PART, LAST_INDEX, LAST_PART, OpenUpload
 from portal.errors import Conflict, NotFound
+from portal.messages import policy as message_policy
 from portal.messages.models import Message
 from portal.messages.services import require_can_write
 from portal.messages.states import (
@@ -184,6 +185,12 @@ def _participant_account(db: Session, participant_id: str) -> str | None:
     return participant.account_id if participant is not None else None
 
 
+def _reads_for(db: Session, account: Account, participant_id: str) -> bool:
+    """``account`` is a supporter who may read for this participant now."""
+    place = message_policy.reading_place(db, account)
+    return place is not None and place.participant_id == participant_id
+
+
 def readable_version(
     db: Session, account: Account, object_id: str, version_text: str
 ) -> ContentVersion:
@@ -203,7 +210,10 @@ def readable_version(
             message is not None
             and message.state is MessageState.OPENED
             and version == message.version
-            and _participant_account(db, message.recipient_participant_id) == account.id
+            and (
+                _participant_account(db, message.recipient_participant_id) == account.id
+                or _reads_for(db, account, message.recipient_participant_id)
+            )
         ):
             return row
         raise NotFound

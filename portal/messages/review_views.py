@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from portal import protocol
 from portal.accounts.models import Account, Role
 from portal.cases import policy as case_policy
+from portal.cases import supporters
 from portal.cases.models import Case, CaseCondition, Format, Participant
 from portal.content.models import ContentKind
 from portal.messages import labels, schemas, services
@@ -246,6 +247,20 @@ def api_review(ctx: Ctx) -> Response:
                 else None,
                 "withdrawn": recipient.withdrawn_at is not None,
             },
+            # Who may read for the recipient: the approving browser grants to each whose key
+            # this facilitator compared in person (client/review.js sealApproval).
+            "readers": [
+                {
+                    "supporter_id": s.id,
+                    "kind": s.kind.value,
+                    "account_id": s.account_id,
+                    "public_key": b64(s.account.public_key) if s.account else None,
+                    "verified_public_key": b64(s.verified_public_key)
+                    if s.verified_public_key
+                    else None,
+                }
+                for s in supporters.readers_for(ctx.db, recipient)
+            ],
             "feedback": note_json(review.feedback),
             # Earlier versions, by number (their text is not sent: review shows the current one).
             "history": [{"version": v} for v in range(1, message.version)],
@@ -266,6 +281,7 @@ def api_approve(ctx: Ctx) -> Response:
         approval.note,
         approval.transcript,
         approval.transcript_label,
+        approval.supporter_grants,
     )
     return _decided(ctx, message)
 

@@ -41,6 +41,9 @@ class Sealed:
 @dataclass(frozen=True)
 class ApprovalIn:
     recipient_grant: bytes
+    # Made in the approving facilitator's browser for each supporter who may read for the
+    # recipient and whose key that facilitator compared in person: supporter id -> grant.
+    supporter_grants: dict[str, bytes]
     note: NoteIn | None
     transcript: NoteIn | None
     transcript_label: TranscriptLabel
@@ -184,7 +187,30 @@ def approval(fields: Fields) -> ApprovalIn:
         if fields.raw("transcript_label") is not None
         else TranscriptLabel.TRANSCRIPT,
         recipient_grant=grant(fields, "recipient_grant"),
+        supporter_grants=supporter_grants(fields),
     )
+
+
+MAX_SUPPORTER_GRANTS = 20
+
+
+def supporter_grants(fields: Fields) -> dict[str, bytes]:
+    """``[{supporter_id, grant}, ...]``: at most one grant for each, none at all by default."""
+    raw = fields.raw("supporter_grants")
+    if raw is None:
+        return {}
+    if not isinstance(raw, list) or len(raw) > MAX_SUPPORTER_GRANTS:
+        raise BadInput(field="supporter_grants")
+    found: dict[str, bytes] = {}
+    for item in raw:
+        if not isinstance(item, dict):
+            raise BadInput(field="supporter_grants")
+        one = Fields(item)
+        supporter_id = one.uuid4("supporter_id")
+        if supporter_id in found:
+            raise BadInput(field="supporter_grants")
+        found[supporter_id] = grant(one, "grant")
+    return found
 
 
 def note_kind(fields: Fields) -> ContentKind:

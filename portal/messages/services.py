@@ -22,6 +22,7 @@ from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.blobstore import BlobStore, ChunkKey
 from portal.cases import policy as case_policy
+from portal.cases import supporters
 from portal.cases.models import Case, CaseCondition, CaseFacilitator, Format, Participant
 from portal.content import quota, uploads
 from portal.content import services as content
@@ -461,6 +462,19 @@ def letters_for(db: Session, recipient: Participant, page: int = 1) -> Page[Mess
     return paging.scalars_page(db, query, page, HOME_PAGE)
 
 
+def opened_for(db: Session, recipient: Participant, page: int = 1) -> Page[Message]:
+    """What the recipient chose to open, the latest first (what their supporters may read)."""
+    query = (
+        select(Message)
+        .where(
+            Message.recipient_participant_id == recipient.id,
+            Message.state == MessageState.OPENED,
+        )
+        .order_by(Message.state_changed_at.desc(), Message.id)
+    )
+    return paging.scalars_page(db, query, page, HOME_PAGE)
+
+
 def waiting_counts(db: Session, case_ids: Sequence[str]) -> dict[str, int]:
     """How many items wait for review in each of these cases (cases with none are left out)."""
     rows = db.execute(
@@ -832,8 +846,14 @@ def approve(
     content_note: NoteIn | None,
     transcript: NoteIn | None = None,
     transcript_label: TranscriptLabel = TranscriptLabel.TRANSCRIPT,
+    supporter_grants: dict[str, bytes] | None = None,
 ) -> None:
-    """Release to the recipient: the grant exists from now, but is handed over only on opt-in."""
+    """Release to the recipient: the grant exists from now, but is handed over only on opt-in.
+
+    ``supporter_grants`` (supporter id -> grant), from the approving facilitator's browser, for
+    supporters who may read for the recipient: each must be one of them now, or nothing is
+    stored. A supporter reads only once the recipient has chosen to open it
+    (``supporter_reads``)."""
     # The recipient first, then the message: the order participant_withdraws takes them in.
     lock_row(db, message.recipient)
     lock_row(db, message)
@@ -845,6 +865,11 @@ def approve(
     recipient_account = _joined(recipient)
     if recipient.withdrawn_at is not None:
         raise Conflict("The recipient has withdrawn from the process, so this cannot be released.")
+    readers = {s.id: s for s in supporters.readers_for(db, recipient)}
+    if any(supporter_id not in readers for supporter_id in supporter_grants or {}):
+        raise Conflict(
+            "Who may read for the recipient changed since the page was loaded. Please reload it."
+        )
     _move(db, settings, message, Action.APPROVE, facilitator)
     content.add_grant(
         db,
@@ -855,6 +880,16 @@ def approve(
         recipient_grant,
         recipient=recipient_account,
     )
+    for supporter_id, grant in (supporter_grants or {}).items():
+        content.add_grant(
+            db,
+            message.content_object,
+            message.version,
+            GrantPurpose.RECIPIENT,
+            facilitator,
+            grant,
+            recipient=required(readers[supporter_id].account, "a reader's account"),
+        )
     if note is not None:
         _store_note(db, case, facilitator, note, recipient_account)
         message.content_note_object_id = note.obj.id
@@ -951,6 +986,29 @@ def recipient_opens(
         message,
         content.sealed_object(db, message.object_id, message.version),
         note_for(db, message.transcript_object_id, recipient_account, GrantPurpose.RECIPIENT),
+    )
+
+
+def supporter_reads(
+    db: Session, settings: Settings, supporter_account: Account, message: Message
+) -> Release:
+    """A supporter reads what the participant they support chose to open, with the grant the
+    approving facilitator's browser made to them (none: NotFound). Recorded in the audit trail,
+    so the participant's facilitator can see who read for them."""
+    grant = content.grant_for(
+        db, message.object_id, message.version, GrantPurpose.RECIPIENT, supporter_account
+    )
+    if grant is None:
+        raise NotFound
+    record(
+        db,
+        settings,
+        AuditTag.MESSAGE_READ_BY_SUPPORTER,
+        actor_id=supporter_account.id,
+        subject_id=message.id,
+    )
+    return Release(
+        grant, message, content.sealed_object(db, message.object_id, message.version), None
     )
 
 

@@ -13,17 +13,19 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from portal import wire
+from portal import local_time, wire
 from portal.accounts.models import Role
-from portal.cases import policy
+from portal.cases import policy, supporters
 from portal.cases import services as cases
-from portal.cases.models import Case, CaseCondition, Format, Participant, Side
+from portal.cases.models import Case, CaseCondition, Format, Participant, Side, SupporterKind
 from portal.errors import BadInput
 from portal.web import Ctx, endpoint
+from portal.workspace import supporters as supporter_pages
 from portal.workspace.case_page import case_page, case_view, participant_view
 
 FACILITATOR = frozenset({Role.FACILITATOR})
 SIDES = {side.value: side for side in Side}
+KINDS = {kind.value: kind for kind in SupporterKind}
 STATUSES = {status.value: status for status in CaseCondition}
 
 
@@ -125,3 +127,63 @@ def api_mark_verified(ctx: Ctx) -> Response:
     if not ctx.is_htmx:
         return JSONResponse({"ok": True})
     return _participant_changed(ctx, case, participant, "verified")
+
+
+# ------------------------------------------------------------------ supporters and representatives
+
+
+@endpoint(roles=FACILITATOR)
+def api_add_supporter(ctx: Ctx) -> Response:
+    """A place for a supporter or representative on a participant's side, with what the
+    participant agreed they may do; its invitation is then made in this browser."""
+    case = _case(ctx)
+    participant = _participant(ctx, case)
+    f = ctx.fields
+    ends_on = f.optional_day("ends_on")
+    supporter = supporters.add_supporter(
+        ctx.db,
+        ctx.settings,
+        ctx.require_account(),
+        case,
+        participant,
+        kind=f.choice("kind", KINDS),
+        permissions=supporters.Permissions(
+            read=f.flag("may_read"),
+            write=f.flag("may_write"),
+            notices=f.flag("may_receive_notices"),
+        ),
+        ends_at=local_time.start_of(ends_on) if ends_on else None,
+        sealed_name=f.binary("sealed_name", max_length=supporters.MAX_SEALED_NAME),
+        participant_agreed=f.flag("participant_agreed"),
+        supporter_id=f.optional_uuid4("supporter_id"),
+    )
+    if not ctx.is_htmx:
+        return JSONResponse({"supporter_id": supporter.id})
+    return _participant_changed(ctx, case, participant, "supporter-added")
+
+
+@endpoint(roles=FACILITATOR)
+def api_revoke_supporter(ctx: Ctx) -> Response:
+    case = _case(ctx)
+    supporter = policy.supporter_in_case(ctx.db, case, ctx.request.path_params["supporter_id"])
+    supporter_pages.take_away_access(ctx.db, ctx.settings, ctx.require_account(), case, supporter)
+    if not ctx.is_htmx:
+        return JSONResponse({"ok": True})
+    return _participant_changed(ctx, case, supporter.participant, "supporter-revoked")
+
+
+@endpoint(roles=FACILITATOR)
+def api_mark_supporter_verified(ctx: Ctx) -> Response:
+    case = _case(ctx)
+    supporter = policy.supporter_in_case(ctx.db, case, ctx.request.path_params["supporter_id"])
+    supporters.mark_key_verified(
+        ctx.db,
+        ctx.settings,
+        ctx.require_account(),
+        case,
+        supporter,
+        ctx.fields.binary("public_key", length=wire.KEY),
+    )
+    if not ctx.is_htmx:
+        return JSONResponse({"ok": True})
+    return _participant_changed(ctx, case, supporter.participant, "supporter-verified")

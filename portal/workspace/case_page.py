@@ -21,6 +21,7 @@ from portal.cases import services as cases
 from portal.cases.models import Case, CaseCondition, Format, Participant
 from portal.cases.states import CaseAction, ParticipantAction, case_actions
 from portal.invitations import services as invitations
+from portal.workspace.supporters import SupporterView, views_by_participant
 
 STATUS_WORDS = {
     CaseCondition.OPEN: "open",
@@ -73,6 +74,8 @@ class ParticipantView:
     verified_on: str  # when the current key was compared in person, or ""
     formats: list[FormatChoice]
     actions: frozenset[ParticipantAction]
+    supporters: list[SupporterView]
+    may_add_supporter: bool  # the case is not closed and they have not withdrawn
 
     @property
     def call_name(self) -> str:
@@ -114,7 +117,15 @@ def case_view(case: Case) -> CaseView:
     )
 
 
-def participant_view(db: Session, case: Case, participant: Participant) -> ParticipantView:
+def participant_view(
+    db: Session,
+    case: Case,
+    participant: Participant,
+    supporters: list[SupporterView] | None = None,
+) -> ParticipantView:
+    """``supporters``: theirs, when the caller read every participant's at once."""
+    if supporters is None:
+        supporters = views_by_participant(db, case, [participant])[participant.id]
     b64 = protocol.b64encode
     account = participant.account
     current_key = account.public_key if account else None
@@ -143,6 +154,9 @@ def participant_view(db: Session, case: Case, participant: Participant) -> Parti
         verified_on=date_text(participant.key_verified_at) if verified_now else "",
         formats=[FormatChoice(f.value, f.label, consented and f in accepted) for f in Format],
         actions=cases.actions_for(case, participant),
+        supporters=supporters,
+        may_add_supporter=case.status is not CaseCondition.CLOSED
+        and participant.withdrawn_at is None,
     )
 
 
@@ -155,7 +169,8 @@ def case_page(db: Session, case: Case) -> dict[str, Any]:
         .order_by(Participant.created_at)
         .options(selectinload(Participant.account))
     ).all()
+    helpers = views_by_participant(db, case, list(participants))
     return {
         "case": case_view(case),
-        "participants": [participant_view(db, case, p) for p in participants],
+        "participants": [participant_view(db, case, p, helpers[p.id]) for p in participants],
     }

@@ -12,12 +12,14 @@ from portal.accounts.models import Account
 from portal.audit.services import events_about
 from portal.cases import policy as case_policy
 from portal.cases import services as cases
-from portal.cases.models import Case, Participant
+from portal.cases import supporters
+from portal.cases.models import Case, Participant, Supporter
 from portal.invitations import services as invitations
 from portal.messages import labels
 from portal.messages import services as messages
 from portal.messages.composing import NOT_SET_UP
 from portal.paging import Page
+from portal.workspace import supporters as supporter_pages
 
 
 def participant_home(
@@ -52,6 +54,7 @@ def participant_home(
         # They can write, but sending waits for a facilitator's browser (the case key).
         "setting_up": why_not is None and participant.case_public_grant is None,
         "not_set_up": NOT_SET_UP,
+        "supporters": supporter_pages.for_participant(db, participant),
     }
 
 
@@ -91,12 +94,17 @@ def case_audit(db: Session, case: Case, page: int = 1) -> Page[dict[str, Any]]:
     words. The case's ids are few (its letters, its participants); the events are counted and
     cut into pages by the database (ix_audit_events_subject)."""
     participant_ids = [p.id for p in case.participants]
+    helpers = supporters.supporters_of(db, participant_ids)
+    supporter_ids = [s.id for s in helpers]
     message_ids = messages.message_ids_in(db, case)
-    events = events_about(db, [case.id, *participant_ids, *message_ids], page, AUDIT_PAGE)
-    names = _actor_names(db, case, {e.actor_id for e in events.items if e.actor_id})
+    events = events_about(
+        db, [case.id, *participant_ids, *supporter_ids, *message_ids], page, AUDIT_PAGE
+    )
+    names = _actor_names(db, case, helpers, {e.actor_id for e in events.items if e.actor_id})
     kinds = {
         case.id: "Case",
         **dict.fromkeys(participant_ids, "Participant"),
+        **dict.fromkeys(supporter_ids, "Supporter"),
         **dict.fromkeys(message_ids, "Letter"),
     }
     return events.map(
@@ -115,13 +123,23 @@ def _subject_label(kinds: dict[str, str], subject_id: str | None) -> str:
     return f"{kinds.get(subject_id, 'Item')} {subject_id[:8]}"
 
 
-def _actor_names(db: Session, case: Case, ids: set[str]) -> dict[str, str]:
-    """Staff by sign-in name; participants by their side only (their names are sealed)."""
+def _actor_names(
+    db: Session, case: Case, helpers: list[Supporter], ids: set[str]
+) -> dict[str, str]:
+    """Staff by sign-in name; participants, supporters and representatives by their side only
+    (their names are sealed, and a sign-in name they chose may name them)."""
     sides = {p.account_id: p.side.label.lower() for p in case.participants if p.account_id}
+    helping = {
+        s.account_id: f"{s.kind.label} ({s.participant.side.label.lower()}'s side)"
+        for s in helpers
+        if s.account_id
+    }
     names: dict[str, str] = {}
     for account in accounts.accounts_with_ids(db, ids):
         if account.id in sides:
             names[account.id] = f"Participant ({sides[account.id]})"
+        elif account.id in helping:
+            names[account.id] = helping[account.id]
         else:
             names[account.id] = account.sign_in_name
     return names

@@ -13,11 +13,12 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Role
 from portal.cases import policy as case_policy
 from portal.cases.models import Case, Participant
-from portal.errors import BadInput
+from portal.errors import BadInput, NotFound
 from portal.paging import page_number
 from portal.trust import services as trust
 from portal.web import Access, Ctx, endpoint
 from portal.workspace import security_events, services
+from portal.workspace import supporters as supporter_pages
 from portal.workspace.case_page import case_page as case_page_context
 from portal.workspace.facilitator_home import facilitator_home
 
@@ -42,6 +43,13 @@ def home(ctx: Ctx) -> Response:
         )
         if context is not None:
             return ctx.render("participant/home.html", **context)
+    if me.role is Role.SUPPORTER:
+        place = case_policy.support_place(ctx.db, me)
+        if place is not None:
+            return ctx.render(
+                "supporter/home.html",
+                **supporter_pages.supporter_home(ctx.db, place, page_number(ctx.query("page"))),
+            )
     if me.role is Role.FACILITATOR:
         return ctx.render("home.html", **facilitator_home(ctx.db, me))
     if me.role is Role.SERVICE_MANAGER:
@@ -53,6 +61,25 @@ def home(ctx: Ctx) -> Response:
             **security_events.context_for(ctx.db, me),
         )
     return ctx.render("home.html", **security_events.context_for(ctx.db, me))
+
+
+PARTICIPANT = frozenset({Role.PARTICIPANT})
+
+
+@endpoint(roles=PARTICIPANT)
+def api_revoke_my_supporter(ctx: Ctx) -> Response:
+    """A participant takes away a supporter's or representative's access to their side."""
+    me = ctx.require_account()
+    participant = case_policy.participation(ctx.db, me)
+    if participant is None:
+        raise NotFound
+    supporter = case_policy.own_supporter(
+        ctx.db, participant, ctx.request.path_params["supporter_id"]
+    )
+    supporter_pages.take_away_access(ctx.db, ctx.settings, me, participant.case, supporter)
+    if not ctx.is_htmx:
+        return JSONResponse({"ok": True})
+    return ctx.navigate(ctx.url_for("home"))
 
 
 LOOKUP_ID = re.compile(r"[0-9a-f]{32}")

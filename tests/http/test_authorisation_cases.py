@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from portal.accounts.models import Role
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
 
 ANON, SM, FAC, FAC_OTHER = "anonymous", "service_manager", "facilitator", "facilitator_other"
-AUTHOR, RECIPIENT, PART_OTHER, SUP = "author", "recipient", "participant_other", "supporter"
+AUTHOR, RECIPIENT, PART_OTHER = "author", "recipient", "participant_other"
+SUP = "supporter"  # a supporter who joined on the recipient's side of the own case
 ROLES = [ANON, SM, FAC, FAC_OTHER, AUTHOR, RECIPIENT, PART_OTHER, SUP]
 ANY_FACILITATOR = frozenset({FAC, FAC_OTHER})
 OWN_FACILITATOR = frozenset({FAC})
@@ -47,6 +47,8 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/letters/{message_id}"): frozenset({AUTHOR}),
     ("GET", "/inbox/{released_id}"): frozenset({RECIPIENT}),
     ("GET", "/api/inbox/{released_id}/note"): frozenset({RECIPIENT}),
+    # What the recipient opened, for a supporter who may read for them (test_supporters.py).
+    ("GET", "/supporting/{opened_id}"): frozenset({SUP}),
     ("GET", "/api/uploads/{object_id}/{version}"): frozenset({AUTHOR}),
     # A chunk of the letter under review: its author and the case's facilitators only (the
     # recipient only after opening, see tests/http/test_media.py).
@@ -79,8 +81,14 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/inbox/{released_id}/open"): frozenset({RECIPIENT}),
     ("POST", "/api/inbox/{released_id}/hold"): frozenset({RECIPIENT}),
     ("POST", "/api/inbox/{released_id}/decline"): frozenset({RECIPIENT}),
+    ("POST", "/api/supporting/{opened_id}/open"): frozenset({SUP}),
     ("POST", "/api/letters/{message_id}/withdraw"): frozenset({AUTHOR}),
     ("POST", "/api/letters/{message_id}/delete"): frozenset({AUTHOR}),
+    ("POST", "/api/cases/{case_id}/participants/{participant_id}/supporters"): OWN_FACILITATOR,
+    ("POST", "/api/cases/{case_id}/supporters/{supporter_id}/verified"): OWN_FACILITATOR,
+    # Only the participant whose side it is (the recipient here), or the case's facilitator.
+    ("POST", "/api/my/supporters/{supporter_id}/revoke"): frozenset({RECIPIENT}),
+    ("POST", "/api/cases/{case_id}/supporters/{supporter_id}/revoke"): OWN_FACILITATOR,
     ("POST", "/api/cases/{case_id}/status"): OWN_FACILITATOR,
     ("POST", "/api/withdraw"): ANY_PARTICIPANT,
 }
@@ -100,6 +108,7 @@ RAW_BODIES: dict[str, bytes] = {
 # Placeholders naming a second kind of the same route parameter.
 ALIASES = {
     "{released_id}": "{message_id}",
+    "{opened_id}": "{message_id}",
     "{sent_object_id}": "{object_id}",
     "{sent_part}": "{part}",
 }
@@ -123,6 +132,9 @@ class Worlds:
     released: str
     in_review_object: str
     upload_object: str  # an upload the author started, not yet submitted
+    supporter: Person  # joined on the recipient's side, may read
+    supporter_id: str
+    opened: str  # released, with a grant to the supporter, and opened by the recipient
 
 
 @pytest.fixture
@@ -135,10 +147,25 @@ def worlds(portal: Portal) -> Worlds:
     in_review_object = own.responsible.get(f"/api/letters/{in_review}").json()["object_id"]
     upload_object = own.responsible.post_json("/api/letters/objects").json()["object_id"]
     assert own.responsible.start_upload(upload_object, 1, 4096).status_code == 200
-    return Worlds(own, other, in_review, released, in_review_object, upload_object)
+    supporter, supporter_id = own.add_supporter(own.harmed)
+    opened = own.write_letter(own.responsible, "Opened.")
+    assert own.approve(opened, readers={supporter_id: supporter}).status_code == 200
+    own.open_letter(own.harmed, opened)
+    return Worlds(
+        own,
+        other,
+        in_review,
+        released,
+        in_review_object,
+        upload_object,
+        supporter,
+        supporter_id,
+        opened,
+    )
 
 
-def _caller(role: str, portal: Portal, own: CaseWorld, other: CaseWorld) -> Person:
+def _caller(role: str, portal: Portal, worlds: Worlds) -> Person:
+    own, other = worlds.own, worlds.other
     people: dict[str, Callable[[], Person]] = {
         ANON: portal.visitor,
         SM: portal.service_manager,
@@ -147,7 +174,7 @@ def _caller(role: str, portal: Portal, own: CaseWorld, other: CaseWorld) -> Pers
         AUTHOR: lambda: own.responsible,
         RECIPIENT: lambda: own.harmed,
         PART_OTHER: lambda: other.responsible,
-        SUP: lambda: portal.person(Role.SUPPORTER),
+        SUP: lambda: worlds.supporter,
     }
     return people[role]()
 
@@ -157,7 +184,7 @@ def test_each_role_passes_exactly_its_case_routes(
     portal: Portal, worlds: Worlds, role: str
 ) -> None:
     own = worlds.own
-    person = _caller(role, portal, own, worlds.other)
+    person = _caller(role, portal, worlds)
     ids = {
         "{case_id}": own.case_id,
         "{participant_id}": own.participant_id(own.harmed),
@@ -170,6 +197,8 @@ def test_each_role_passes_exactly_its_case_routes(
         "{sent_part}": "0",
         "{part}": "1",
         "{index}": "0",
+        "{supporter_id}": worlds.supporter_id,
+        "{opened_id}": worlds.opened,
     }
     failures = []
     for (method, template), allowed in CASE_MATRIX.items():

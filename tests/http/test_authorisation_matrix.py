@@ -71,9 +71,10 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/trust/root-handover"): frozenset(),
     # Nobody here: everyone made by the factories registered their key when joining.
     ("POST", "/api/account/signing-key"): frozenset(),
-    # Staff: a service manager for staff, a facilitator for supporters (and participants of
-    # their cases: test_trust.py).
-    ("POST", "/api/invitations/prepare"): STAFF,
+    # A service manager for staff; a facilitator only for the participants and supporters of
+    # their own cases, which this table's people have none of (test_trust.py,
+    # test_supporters.py).
+    ("POST", "/api/invitations/prepare"): frozenset({SM}),
     # Only the inviter, who is nobody here: the invitation is another facilitator's.
     ("POST", "/api/invitations/{invitation_id}/seal"): frozenset(),
     # Everyone signed in; someone joining reports only an invitation (test_trust.py).

@@ -24,7 +24,6 @@ from sqlalchemy import text
 from starlette.routing import Route
 
 from portal import protocol
-from portal.accounts.models import Role
 from portal.routes import routes
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
@@ -84,12 +83,16 @@ FIELD_NAMES = [
     "letter",
     "manifest",
     "manifest_hash",
+    "may_read",
+    "may_receive_notices",
+    "may_write",
     "mem",
     "note",
     "object_id",
     "ops",
     "pages",
     "part",
+    "participant_agreed",
     "participant_id",
     "public_key",
     "reason",
@@ -102,6 +105,7 @@ FIELD_NAMES = [
     "role",
     "salt",
     "sealed_name",
+    "supporter_id",
     "seconds",
     "side",
     "sign_in_name",
@@ -251,8 +255,12 @@ def world(portal: Portal) -> World:
     message_id = case.write_letter(case.responsible, "Words to fuzz around.")
     manager = portal.service_manager()
     # An invitation reserved in the facilitator's browser, not sealed yet, and another's code.
-    prepared = case.facilitator.prepare_invitation(Role.SUPPORTER)["invitation_id"]
-    case.facilitator.invite(Role.SUPPORTER)
+    place = case.add_supporter_place(case.harmed)
+    reserved = case.facilitator.post_json(
+        "/api/invitations/prepare", {"role": "supporter", "supporter_id": place}
+    )
+    prepared = reserved.json()["invitation_id"]
+    joined = case.add_supporter(case.harmed, display_name="Kim")[1]
     with portal.db() as db:
         object_id = db.execute(
             text("SELECT object_id FROM messages WHERE id = :id"), {"id": message_id}
@@ -267,6 +275,8 @@ def world(portal: Portal) -> World:
         message_id,
         str(object_id),
         *case.participant_ids.values(),
+        place,
+        joined,
         prepared,
         *(str(lookup_id) for lookup_id in lookup_ids),
         manager.account_id,

@@ -94,21 +94,32 @@ def test_who_may_prepare_which_invitation(portal: Portal) -> None:
     own_participant = _new_participant(world)
     others_participant = _new_participant(other_world)
 
-    def prepare(person: Person, role: str, participant_id: str | None = None) -> int:
+    own_place = world.add_supporter_place(world.harmed)
+
+    def prepare(
+        person: Person,
+        role: str,
+        participant_id: str | None = None,
+        supporter_id: str | None = None,
+    ) -> int:
         body: dict[str, Any] = {"role": role}
         if participant_id is not None:
             body["participant_id"] = participant_id
+        if supporter_id is not None:
+            body["supporter_id"] = supporter_id
         return person.post_json("/api/invitations/prepare", body).status_code
 
     # A service manager brings in staff; a facilitator the participants of their cases and
-    # supporters.
+    # their supporters.
     assert prepare(root, "facilitator") == 200
     assert prepare(root, "service_manager") == 200
     assert prepare(facilitator, "participant", own_participant) == 200
-    assert prepare(facilitator, "supporter") == 200
+    assert prepare(facilitator, "supporter", supporter_id=own_place) == 200
     # Everything else is refused.
     assert prepare(root, "participant", own_participant) == 403
     assert prepare(root, "supporter") == 403
+    assert prepare(other_world.facilitator, "supporter", supporter_id=own_place) == 404
+    assert prepare(facilitator, "supporter") == 400  # made for a place, on the case page
     assert prepare(facilitator, "facilitator") == 403
     assert prepare(facilitator, "service_manager") == 403
     # Someone from another case: their participant does not exist as far as this one knows.

@@ -89,12 +89,12 @@ def test_form_without_csrf_token_is_refused(portal: Portal) -> None:
 
 
 def test_htmx_request_with_header_token_passes(portal: Portal) -> None:
-    facilitator = portal.person(Role.FACILITATOR)
-    response = facilitator.request(
+    manager = portal.service_manager()
+    response = manager.request(
         "POST",
         "/api/invitations/prepare",
-        json={"role": "supporter"},
-        headers={"X-CSRF-Token": facilitator.csrf(), "HX-Request": "true"},
+        json={"role": "facilitator"},
+        headers={"X-CSRF-Token": manager.csrf(), "HX-Request": "true"},
     )
     assert response.status_code == 200
 

@@ -58,7 +58,7 @@ def test_a_participant_reports_a_case_key_for_their_case(portal: Portal) -> None
 def test_every_kind_in_the_contract_is_recorded_and_nothing_else(portal: Portal) -> None:
     world = CaseWorld.build(portal)
     message_id = world.write_letter(world.responsible, "A letter.")
-    code = world.facilitator.invite(Role.SUPPORTER)
+    code = world.invite_supporter(world.add_supporter_place(world.harmed), world.harmed)
     lookup_id = protocol.invitation_secrets(protocol.decode_invitation_code(code)).lookup_id
     bodies: dict[str, dict[str, object]] = {
         "case-key-not-genuine": {"case_id": world.case_id},
@@ -131,7 +131,7 @@ def test_reports_are_throttled_per_account_and_per_address(portal: Portal) -> No
     # Another account is counted on its own.
     assert _report(world.responsible, kind="trust-log-not-genuine") == 200
 
-    code = world.facilitator.invite(Role.SUPPORTER)
+    code = world.invite_supporter(world.add_supporter_place(world.harmed), world.harmed)
     lookup_id = protocol.invitation_secrets(protocol.decode_invitation_code(code)).lookup_id
     joining = portal.visitor()
     for _ in range(REPORTS_PER_WINDOW):

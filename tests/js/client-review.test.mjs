@@ -395,6 +395,47 @@ describe("client/review.js: the keys compared in person", () => {
 });
 
 describe("client/review.js: deciding", () => {
+  test("approving also grants to each supporter who may read for the recipient and whose key I compared, and to no other", async () => {
+    const compared = person("aa000000-0000-4000-8000-000000000001");
+    const notCompared = person("aa000000-0000-4000-8000-000000000002");
+    const reader = (someone, id) => ({
+      supporter_id: id,
+      kind: "supporter",
+      account_id: someone.accountId,
+      public_key: b64(someone.publicKey),
+      verified_public_key: b64(someone.publicKey), // the server says so: not enough
+    });
+    const w = await world({
+      pins: ({ recipient }) => ({
+        [IDS.recipient]: b64(recipient.publicKey),
+        [compared.accountId]: b64(compared.publicKey),
+      }),
+      review: {
+        readers: [
+          reader(compared, "bb000000-0000-4000-8000-000000000001"),
+          reader(notCompared, "bb000000-0000-4000-8000-000000000002"),
+        ],
+      },
+    });
+    const review = await openReview(MESSAGE, CASE);
+    await openContent(review);
+    const body = await sealApproval(review, {});
+    assert.deepEqual(
+      body.supporter_grants.map((g) => g.supporter_id),
+      ["bb000000-0000-4000-8000-000000000001"],
+    );
+    const text = await p.openLetter(
+      compared.secretKey,
+      w.facilitator.publicKey,
+      OBJECT,
+      1,
+      p.b64decode(body.supporter_grants[0].grant),
+      p.b64decode(w.answer.manifest),
+      w.answer.chunks.map(p.b64decode),
+    );
+    assert.equal(text, LETTER);
+  });
+
   test("approving grants exactly this version to the recipient, and seals the note for them", async () => {
     const w = await world({ pins: ({ recipient }) => ({ [IDS.recipient]: b64(recipient.publicKey) }) });
     const review = await openReview(MESSAGE, CASE);

@@ -219,6 +219,40 @@ export async function openParticipantName(opened, participantId, sealedNameB64) 
   }
 }
 
+// --- supporters' names ------------------------------------------------------------------------
+
+const supporterPurpose = (supporterId) => `supporter-name:${supporterId}`;
+
+/** A new supporter's or representative's fields: {supporter_id, sealed_name} (as for a participant). */
+export async function sealSupporterName(opened, name) {
+  if (!opened) throw new CaseKeyUnavailable(KEY_NOT_UNLOCKED);
+  const p = await protocol();
+  const supporterId = newId();
+  const sealed = p.sealCaseText(
+    opened.caseKey.caseSk,
+    opened.caseId,
+    supporterPurpose(supporterId),
+    name,
+  );
+  return { supporter_id: supporterId, sealed_name: p.b64encode(sealed) };
+}
+
+/** The display name sealed for this supporter, or NameNotOpened. */
+export async function openSupporterName(opened, supporterId, sealedNameB64) {
+  const p = await protocol();
+  try {
+    return p.openCaseText(
+      opened.caseKey.caseSk,
+      opened.caseId,
+      supporterPurpose(supporterId),
+      p.b64decode(sealedNameB64),
+    );
+  } catch (error) {
+    if (error instanceof p.ProtocolError) throw new NameNotOpened();
+    throw error;
+  }
+}
+
 // --- giving the case key -----------------------------------------------------------------------
 
 /**

@@ -19,18 +19,26 @@ export function joinLink(codeText, origin = globalThis.location?.origin ?? "") {
 }
 
 /**
- * Make an invitation for `role` (a participant's with their caseId and participantId):
+ * Make an invitation for `role` (a participant's with their caseId and participantId; a
+ * supporter's also with the supporterId of their place, the participantId being whose side):
  * {invitationId, codeText, expiresAt, link}. Refusals: the server's (ApiError), TrustNotSetUp,
  * VaultUnreadable, NotGenuine for a reservation naming another root.
  */
-export async function makeInvitation({ role, caseId = null, participantId = null }, deps = {}) {
+export async function makeInvitation(
+  { role, caseId = null, participantId = null, supporterId = null },
+  deps = {},
+) {
   const keys = await (deps.loadKeys ?? loadSecretKey)();
   const p = await protocol();
   const { data, readable } = await loadVault(keys);
   if (!readable) throw new VaultUnreadable();
   const pinned = trustPins(data).root;
   if (!pinned) throw new TrustNotSetUp();
-  const body = participantId ? { role, participant_id: participantId } : { role };
+  const body = supporterId
+    ? { role, supporter_id: supporterId }
+    : participantId
+      ? { role, participant_id: participantId }
+      : { role };
   const prepared = await postJSON("/api/invitations/prepare", body);
   const root = prepared.root;
   if (

@@ -14,7 +14,9 @@
 //   markUnverified(review): a chunk failed its check later, while playing: no approving now
 //   checkApprovable(review): throws CannotApprove unless approving may go ahead
 //   openFeedback(review) -> the feedback on the previous version, or null
-//   sealApproval(review, {note, transcript, keyRiskAccepted}) -> the body of .../approve
+//   sealApproval(review, {note, transcript, keyRiskAccepted}) -> the body of .../approve, with
+//     grants for the supporters who may read for the recipient and whose keys I compared in
+//     person (readerKeyStatus)
 //   sealFeedback(review, text) -> {feedback}; sealReason(review, text) -> {reason}
 //   closeReview(review)
 //
@@ -31,6 +33,7 @@ import { openSealed } from "./content.js";
 import { openNote, sealNote } from "./notes.js";
 import { loadSecretKey } from "./session.js";
 import { requireTrustedSenders } from "./trust.js";
+import { contentKeyFrom, readerGrants } from "./readers.js";
 import { keyStatus, loadVault, pinFor } from "./vault.js";
 
 export { CaseKeyUnavailable };
@@ -227,6 +230,8 @@ export async function sealApproval(review, { note = "", transcript = "", keyRisk
     contentKey.fill(0);
   }
   const body = { recipient_grant: p.b64encode(recipientGrant) };
+  const supporterGrants = readerGrants(p, review, vault, contentKeyFrom(p, review));
+  if (supporterGrants.length) body.supporter_grants = supporterGrants;
   if (note.trim()) body.note = await noteFor(review, "content_note", note, recipientPk);
   if (transcript.trim()) {
     // Granted to the case key and to the recipient, who receives its grant with the message

@@ -8,6 +8,8 @@
 //     "security-number");
 //   - seals a new participant's name (sealer "add-participant") and pins a key compared in
 //     person before it is recorded (sealer "mark-verified");
+//   - opens and seals supporters' and representatives' names ("supporter-name",
+//     "add-supporter"); their security numbers are the same opener and sealer as participants';
 //   - gives the case's public key to every participant the server marks as waiting for it
 //     (data-needs-case-key), when the page loads and whenever htmx brings such a card;
 //   - copies an invitation's code or link.
@@ -21,8 +23,10 @@ import {
   loadPins,
   openCase,
   openParticipantName,
+  openSupporterName,
   pinComparedKey,
   sealParticipantName,
+  sealSupporterName,
   securityNumber,
 } from "../client/cases.js";
 import { loadSecretKey } from "../client/session.js";
@@ -157,6 +161,24 @@ function mount(root) {
       throw new InputProblem([[input, `Use at most ${MAX_NAME} characters.`]]);
     }
     return sealParticipantName(await caseReady.catch(() => null), name);
+  });
+
+  // ---- supporters and representatives ------------------------------------------------------
+
+  registerOpener("supporter-name", async (element) => {
+    const opened = await caseReady;
+    const { supporterId, sealedName } = element.dataset;
+    element.textContent = await openSupporterName(opened, supporterId, sealedName);
+  });
+
+  registerSealer("add-supporter", async (form) => {
+    const input = form.querySelector("[data-supporter-name]");
+    const name = input.value.trim().replace(/\s+/g, " ");
+    if (!name) throw new InputProblem([[input, "Enter a display name."]]);
+    if (name.length > MAX_NAME) {
+      throw new InputProblem([[input, `Use at most ${MAX_NAME} characters.`]]);
+    }
+    return sealSupporterName(await caseReady.catch(() => null), name);
   });
 
   // ---- the case key for participants who have joined ---------------------------------------

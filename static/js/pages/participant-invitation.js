@@ -1,7 +1,8 @@
 // A participant's invitation on the case page (templates/cases/_invitation.html, one per card
-// of a participant who has not joined): "Create an invitation" makes it in this browser
-// (client/invitations.js); then the server renders the card again (htmx) and the code and the
-// join link are shown once in it.
+// of a participant who has not joined), or a supporter's (templates/cases/_supporters.html,
+// data-role="supporter" and data-supporter-id): "Create an invitation" makes it in this
+// browser (client/invitations.js); then the server renders the participant's card again (htmx)
+// and the code and the join link are shown once in it.
 
 import { makeInvitation } from "../client/invitations.js";
 import { say } from "../lib/dom.js";
@@ -12,14 +13,15 @@ import { forgetIssuedOnLeave, showIssuedInvitation } from "./invitation-issued.j
 function mount(root) {
   const form = root.querySelector("form[data-invite-form]");
   if (!form) return;
-  const { caseId, participantId } = root.dataset;
+  const { caseId, participantId, supporterId } = root.dataset;
+  const role = root.dataset.role || "participant";
 
   handleSubmit(form, {
     button: form.querySelector('button[type="submit"]'),
     busyText: "Creating…",
     async send() {
-      const issued = await makeInvitation({ role: "participant", caseId, participantId });
-      await showInNewCard(participantId, issued);
+      const issued = await makeInvitation({ role, caseId, participantId, supporterId });
+      await showInNewCard(participantId, issued, supporterId);
     },
     refused(error) {
       showError(error, { alert: form.querySelector('[role="alert"]') });
@@ -28,7 +30,7 @@ function mount(root) {
 }
 
 /** The server's card, as it is now (an invitation waiting), with the code shown once in it. */
-async function showInNewCard(participantId, issued) {
+async function showInNewCard(participantId, issued, supporterId = null) {
   const card = `#participant-${participantId}`;
   if (globalThis.htmx) {
     await globalThis.htmx.ajax("GET", location.pathname, {
@@ -37,7 +39,7 @@ async function showInNewCard(participantId, issued) {
       swap: "outerHTML",
     });
   }
-  const part = document.getElementById(`invite-${participantId}`);
+  const part = document.getElementById(`invite-${supporterId || participantId}`);
   const notice = part?.querySelector("[data-invitation-issued]");
   if (!notice) return;
   for (const hint of part.querySelectorAll("[data-invitation-hint]")) hint.hidden = true;
@@ -46,9 +48,11 @@ async function showInNewCard(participantId, issued) {
   forgetIssuedOnLeave(notice);
   showIssuedInvitation(notice, issued);
   const newCard = document.querySelector(card);
+  const where = supporterId ? "their name" : "“Invitation”";
+  const who = supporterId ? "the supporter" : nameInSentence(newCard);
   say(
     document.getElementById("case-status-message"),
-    `Invitation created for ${nameInSentence(newCard)}. The code is shown once, under “Invitation”.`,
+    `Invitation created for ${who}. The code is shown once, under ${where}.`,
   );
 }
 

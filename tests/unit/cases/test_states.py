@@ -11,10 +11,14 @@ from portal.cases.states import (
     CaseAction,
     ParticipantAction,
     ParticipantStanding,
+    SupporterAction,
+    SupporterStanding,
     action_towards,
     case_actions,
     participant_actions,
     participant_refusal,
+    supporter_actions,
+    supporter_refusal,
 )
 
 C = CaseCondition
@@ -82,3 +86,48 @@ def test_refusals_say_why_in_words() -> None:
     assert participant_refusal(C.OPEN, standing(), A.GIVE_CASE_KEY) == (
         "This person has not joined yet."
     )
+
+
+# -- supporters and representatives -----------------------------------------------------------
+
+S = SupporterAction
+
+
+def place(
+    *, joined: bool = False, revoked: bool = False, ended: bool = False, withdrawn: bool = False
+) -> SupporterStanding:
+    return SupporterStanding(joined=joined, revoked=revoked, ended=ended, side_withdrawn=withdrawn)
+
+
+def test_a_place_not_joined_yet_can_be_invited_and_revoked_but_not_verified() -> None:
+    assert supporter_actions(C.OPEN, place()) == {S.INVITE, S.REVOKE}
+
+
+def test_a_joined_place_can_be_verified_and_revoked_but_not_invited_again() -> None:
+    assert supporter_actions(C.OPEN, place(joined=True)) == {S.MARK_VERIFIED, S.REVOKE}
+
+
+@pytest.mark.parametrize("condition", [C.CLOSED, C.PAUSED, C.OPEN])
+def test_access_can_always_be_taken_away_while_there_is_some(condition: CaseCondition) -> None:
+    """Even in a closed case and after the participant withdrew: taking access away must
+    always be possible."""
+    assert S.REVOKE in supporter_actions(condition, place(joined=True, withdrawn=True))
+
+
+@pytest.mark.parametrize("standing", [place(revoked=True), place(joined=True, ended=True)])
+def test_nothing_more_happens_to_a_revoked_or_ended_place(standing: SupporterStanding) -> None:
+    for condition in CaseCondition:
+        assert supporter_actions(condition, standing) == frozenset()
+        for action in SupporterAction:
+            assert supporter_refusal(condition, standing, action)
+
+
+def test_a_closed_case_or_a_withdrawn_side_stops_invitations_and_verification() -> None:
+    for standing, words in [
+        (place(), "closed"),
+        (place(withdrawn=True), "withdrawn"),
+    ]:
+        condition = C.CLOSED if words == "closed" else C.OPEN
+        refusal = supporter_refusal(condition, standing, S.INVITE)
+        assert refusal is not None
+        assert words in refusal

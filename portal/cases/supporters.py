@@ -1,0 +1,211 @@
+"""Supporters and representatives: a place on one participant's side of a case, made by a
+facilitator who records the participant's agreement, joined with an invitation code made in that
+facilitator's browser, and ended by a date, by the participant or by a facilitator. What is
+allowed when is ``portal/cases/states.py``'s (``supporter_refusal``). Never commits.
+
+What a supporter may *read* is decided where content is handed over (``portal/messages``): only
+grants a facilitator's browser made to them, and none once their access ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import Account
+from portal.audit.services import record
+from portal.audit.tags import AuditTag
+from portal.cases.models import Case, Participant, Supporter, SupporterKind
+from portal.cases.services import MAX_SEALED_NAME, require_not_closed
+from portal.cases.states import (
+    SupporterAction,
+    SupporterStanding,
+    supporter_actions,
+    supporter_refusal,
+)
+from portal.db import lock_row, utcnow
+from portal.errors import BadInput, Conflict
+from portal.settings import Settings
+
+__all__ = ["MAX_SEALED_NAME", "Permissions", "add_supporter", "join_supporter", "revoke"]
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What the participant agreed this person may do for them."""
+
+    read: bool
+    write: bool
+    notices: bool
+
+    def sentences(self) -> list[str]:
+        """As the pages list them."""
+        said = []
+        if self.read:
+            said.append("Read what is passed on to them")
+        if self.write:
+            said.append("Write and send on their behalf")
+        if self.notices:
+            said.append("Be told when something is waiting")
+        return said
+
+
+def permissions_of(supporter: Supporter) -> Permissions:
+    return Permissions(supporter.may_read, supporter.may_write, supporter.may_receive_notices)
+
+
+def standing_of(supporter: Supporter, now: datetime | None = None) -> SupporterStanding:
+    now = now or utcnow()
+    return SupporterStanding(
+        joined=supporter.account_id is not None,
+        revoked=supporter.revoked_at is not None,
+        ended=supporter.ends_at is not None and supporter.ends_at <= now,
+        side_withdrawn=supporter.participant.withdrawn_at is not None,
+    )
+
+
+def actions_for(case: Case, supporter: Supporter) -> frozenset[SupporterAction]:
+    return supporter_actions(case.status, standing_of(supporter))
+
+
+def require_action(case: Case, supporter: Supporter, action: SupporterAction) -> None:
+    refusal = supporter_refusal(case.status, standing_of(supporter), action)
+    if refusal is not None:
+        raise Conflict(refusal)
+
+
+def add_supporter(
+    db: Session,
+    settings: Settings,
+    facilitator: Account,
+    case: Case,
+    participant: Participant,
+    *,
+    kind: SupporterKind,
+    permissions: Permissions,
+    ends_at: datetime | None,
+    sealed_name: bytes,
+    participant_agreed: bool,
+    supporter_id: str | None = None,
+) -> Supporter:
+    """A place for a supporter or representative on ``participant``'s side, which an invitation
+    then fills. ``supporter_id`` may be made by the browser: the sealed name's purpose
+    (``supporter-name:<id>``) already names it."""
+    require_not_closed(case)
+    lock_row(db, participant)
+    if participant.withdrawn_at is not None:
+        raise Conflict("This person has withdrawn from the process.")
+    if not participant_agreed:
+        raise BadInput(
+            "Only invite someone for a participant who has agreed to it. Tick the box to "
+            "record that they did.",
+            field="participant_agreed",
+        )
+    if not (permissions.read or permissions.write or permissions.notices):
+        raise BadInput("Choose at least one thing they may do.", field="may_read")
+    if ends_at is not None and ends_at <= utcnow():
+        raise BadInput("Choose an end date after today, or none.", field="ends_on")
+    if supporter_id is not None and db.get(Supporter, supporter_id) is not None:
+        raise Conflict("Please reload the page and try again.")
+    supporter = Supporter(
+        case_id=case.id,
+        participant_id=participant.id,
+        kind=kind,
+        may_read=permissions.read,
+        may_write=permissions.write,
+        may_receive_notices=permissions.notices,
+        display_name=sealed_name,
+        invited_by_id=facilitator.id,
+        ends_at=ends_at,
+    )
+    if supporter_id is not None:
+        supporter.id = supporter_id
+    db.add(supporter)
+    db.flush()
+    record(db, settings, AuditTag.SUPPORTER_ADDED, actor_id=facilitator.id, subject_id=supporter.id)
+    return supporter
+
+
+def join_supporter(
+    db: Session, settings: Settings, supporter_id: str, account: Account
+) -> Supporter | None:
+    """Link a new account to the place it was invited for; None when that place is gone,
+    filled, revoked or ended, or its participant withdrew (the invitation is then unusable)."""
+    supporter = db.get(Supporter, supporter_id)
+    if supporter is None:
+        return None
+    lock_row(db, supporter)
+    if supporter_refusal(
+        supporter.participant.case.status, standing_of(supporter), SupporterAction.INVITE
+    ):
+        return None
+    supporter.account_id = account.id
+    supporter.joined_at = utcnow()
+    record(db, settings, AuditTag.SUPPORTER_JOINED, actor_id=account.id, subject_id=supporter.id)
+    return supporter
+
+
+def revoke(
+    db: Session, settings: Settings, actor: Account, case: Case, supporter: Supporter
+) -> None:
+    """Take the access away now (by the participant or a facilitator). What it takes with it
+    (their grants, an unused invitation) is removed by the caller in the same transaction:
+    ``portal/workspace/supporters.py``."""
+    lock_row(db, supporter)
+    require_action(case, supporter, SupporterAction.REVOKE)
+    supporter.revoked_at = utcnow()
+    supporter.revoked_by_id = actor.id
+    record(db, settings, AuditTag.SUPPORTER_REVOKED, actor_id=actor.id, subject_id=supporter.id)
+
+
+def mark_key_verified(
+    db: Session,
+    settings: Settings,
+    facilitator: Account,
+    case: Case,
+    supporter: Supporter,
+    compared_key: bytes,
+) -> None:
+    """The facilitator compared security numbers with this supporter in person."""
+    lock_row(db, supporter)
+    require_action(case, supporter, SupporterAction.MARK_VERIFIED)
+    if supporter.account is None:  # joined, so never; narrows the type
+        raise Conflict("This person has not joined yet.")
+    if compared_key != supporter.account.public_key:
+        raise Conflict("This person's key changed since the page was loaded. Please reload it.")
+    supporter.key_verified_at = utcnow()
+    supporter.key_verified_by_id = facilitator.id
+    supporter.verified_public_key = supporter.account.public_key
+    record(
+        db,
+        settings,
+        AuditTag.SUPPORTER_KEY_VERIFIED,
+        actor_id=facilitator.id,
+        subject_id=supporter.id,
+    )
+
+
+def supporters_of(db: Session, participant_ids: Sequence[str]) -> list[Supporter]:
+    """Everyone ever given a place on these participants' sides, oldest first (revoked and
+    ended ones too: both pages show who had access and until when)."""
+    if not participant_ids:
+        return []
+    return list(
+        db.scalars(
+            select(Supporter)
+            .where(Supporter.participant_id.in_(participant_ids))
+            .order_by(Supporter.created_at, Supporter.id)
+        )
+    )
+
+
+def readers_for(db: Session, participant: Participant) -> list[Supporter]:
+    """The supporters and representatives who may read what is released to ``participant``
+    now: joined, allowed to read, access neither taken away nor ended (the participant's own
+    standing is the caller's: nothing is released to someone who withdrew)."""
+    now = utcnow()
+    return [s for s in supporters_of(db, [participant.id]) if s.may_read and s.has_access(now)]

@@ -1,0 +1,147 @@
+"""Page objects for supporters and representatives: their part of a participant's card on the
+case page, the supporter's home and what they read there, and the participant's "People who
+support you" with taking access away.
+
+As elsewhere, each step waits until the page shows its result and runs the accessibility check.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Self
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.pages import HomePage, JoinPage
+from tests.browser.pages.letters import (
+    UNLOCK_MS,
+    CasePage,
+    Invitation,
+    ParticipantHome,
+    paragraphs,
+)
+from tests.browser.pages.portal import SignedInPage, path_is
+
+
+class SupportersOnCasePage:
+    """The "Supporters and representatives" part of one participant's card."""
+
+    def __init__(self, case: CasePage, participant_name: str) -> None:
+        self.case = case
+        self.card = case.participant(participant_name)
+
+    @property
+    def part(self) -> Locator:
+        return self.card.locator('[data-part="supporters"]')
+
+    def supporter(self, display_name: str) -> Locator:
+        return self.part.locator("li.supporter").filter(has_text=display_name)
+
+    def adds(
+        self, display_name: str, *, representative: bool = False, may_write: bool = False
+    ) -> None:
+        """Add someone, recording that the participant agreed; their name is locked in this
+        browser and shown again, unlocked, in the card the server sends back."""
+        self.part.locator("summary").click()
+        kind = "A representative" if representative else "A supporter"
+        self.part.get_by_role("radio", name=re.compile(rf"^{kind}")).check()
+        self.part.get_by_role("textbox", name="Display name").fill(display_name)
+        self.part.get_by_role("checkbox", name=re.compile(r"^Write and send")).set_checked(
+            may_write
+        )
+        self.part.get_by_role("checkbox", name=re.compile(r"agreed to this$")).check()
+        self.case.check()
+        self.part.get_by_role("button", name=re.compile(r"^Add")).click()
+        expect(self.supporter(display_name)).to_be_visible(timeout=UNLOCK_MS)
+        expect(self.case.status_message).to_contain_text("Create their invitation")
+        self.case.check()
+
+    def invites(self, display_name: str) -> Invitation:
+        row = self.supporter(display_name)
+        row.get_by_role("button", name=re.compile(r"^Create an invitation")).click()
+        code = self.part.locator("[data-invitation-code]")
+        expect(code).to_be_visible(timeout=UNLOCK_MS)
+        self.case.check()
+        return Invitation(
+            code=code.inner_text().strip(),
+            join_link=self.part.locator("[data-join-link]").inner_text().strip(),
+        )
+
+    def access_of(self, display_name: str) -> Locator:
+        return self.supporter(display_name).locator('[data-fact="access"]')
+
+    def compared_in_person(self, display_name: str) -> None:
+        row = self.supporter(display_name)
+        row.get_by_role("button", name=re.compile(r"^We compared this number in person")).click()
+        row = self.supporter(display_name)
+        expect(row.locator('[data-part="security"]')).to_have_attribute(
+            "data-key-status", "verified", timeout=UNLOCK_MS
+        )
+        self.case.check()
+
+
+class SupporterHome(HomePage):
+    def arrived(self) -> Self:
+        expect(self.page).to_have_url(path_is("/home"))
+        expect(self.page.get_by_role("heading", level=1, name=self.heading)).to_be_visible()
+        self.page.wait_for_load_state("load")
+        return self.check()
+
+    @property
+    def summary(self) -> Locator:
+        return self.page.locator("#home-summary")
+
+    @property
+    def readable(self) -> Locator:
+        return self.page.locator("#readable-items li")
+
+    def reloads(self) -> Self:
+        self.page.reload()
+        return self.arrived()
+
+    def reads_latest(self) -> list[str]:
+        """Open the latest thing the participant chose to receive; its paragraphs."""
+        self.readable.first.get_by_role("link").click()
+        reading = SupportingPage(self.page).arrived()
+        return reading.opens_it()
+
+
+class SupportingPage(SignedInPage):
+    """Something the participant chose to open, as their supporter reads it."""
+
+    def arrived(self) -> Self:
+        title = re.compile(r"^Passed on to the ")
+        expect(self.page.get_by_role("heading", level=1, name=title)).to_be_visible()
+        self.page.wait_for_load_state("load")
+        return self.check()
+
+    def opens_it(self) -> list[str]:
+        self.page.get_by_role("button", name="Open it", exact=True).click()
+        text = self.page.locator("#opened-text")
+        expect(text).to_be_visible(timeout=UNLOCK_MS)
+        self.check()
+        return paragraphs(text)
+
+
+def supporter_joins(page: Page, join_link: str, name: str, password: str) -> SupporterHome:
+    join = JoinPage.open(page, join_link)
+    join.joins(name, password)
+    join.continues()
+    return SupporterHome(page).arrived()
+
+
+class PeopleWhoSupportMe:
+    """The participant's own list on their home page."""
+
+    def __init__(self, home: ParticipantHome) -> None:
+        self.home = home
+        self.section = home.page.locator("#my-supporters")
+
+    def takes_away_access(self) -> ParticipantHome:
+        self.section.get_by_role("button", name=re.compile(r"^Take away access")).first.click()
+        question = self.home.page.get_by_role("dialog", name="Take away their access?")
+        expect(question).to_be_visible()
+        self.home.check()
+        question.get_by_role("button", name="Take away access").click()
+        expect(self.section).to_contain_text("Access taken away on", timeout=UNLOCK_MS)
+        return ParticipantHome(self.home.page).arrived()

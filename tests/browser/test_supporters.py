@@ -1,0 +1,91 @@
+"""Supporters in the browser (issue 11, item 1): the facilitator adds a supporter for the
+person harmed with their agreement and makes the invitation in the browser; the supporter joins;
+their security number is compared in person; on approval the facilitator's browser grants the
+letter to the supporter too; once the person harmed has opened it, the supporter reads exactly
+what was written; the person harmed takes the access away and it is gone at once."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.pages.letters import (
+    CasePage,
+    NotFoundPage,
+    ParticipantHome,
+    facilitator_signs_in,
+    participant_signs_in,
+)
+from tests.browser.pages.media import MediaReviewPage
+from tests.browser.pages.supporters import (
+    PeopleWhoSupportMe,
+    SupportersOnCasePage,
+    supporter_joins,
+)
+from tests.browser.support.backstage import new_password
+from tests.browser.support.devices import NewContext
+from tests.browser.support.letters_backstage import seed_case
+from tests.factories import Portal
+from tests.support.browser import BrowserGuard
+from tests.support.live_server import LiveServer
+
+LETTER = "I am sorry for what happened.\n\nI think about it often."
+
+
+@pytest.mark.browser
+def test_a_supporter_is_invited_joins_reads_what_was_opened_and_loses_access_at_once(
+    page: Page,
+    live_server: LiveServer,
+    portal: Portal,
+    new_context: NewContext,
+    browser_guard: BrowserGuard,
+) -> None:
+    # The supporter's page asked for after their access was taken away: a 404, on purpose.
+    browser_guard.expect("console", r"status of 404")
+    case = seed_case(portal)
+    facilitator_signs_in(
+        page, live_server.base_url, case.facilitator.name, case.facilitator.password
+    )
+    case_page = CasePage.open(page, live_server.url(f"/cases/{case.case_id}"))
+    harmed_name = case_page.page.locator(
+        '.participant [data-sealed="participant-name"]'
+    ).first.inner_text()
+    supporters = SupportersOnCasePage(case_page, harmed_name)
+    supporters.adds("Jo Friend")
+    invitation = supporters.invites("Jo Friend")
+
+    supporter_page = new_context().new_page()
+    supporter_home = supporter_joins(supporter_page, invitation.join_link, "jo f", new_password())
+    expect(supporter_home.summary).to_contain_text("supporter for the person harmed")
+
+    case_page = case_page.reloads()
+    supporters = SupportersOnCasePage(case_page, harmed_name)
+    expect(supporters.access_of("Jo Friend")).to_contain_text("Has access since")
+    supporters.compared_in_person("Jo Friend")
+
+    # The letter is approved in the browser, which grants it to the supporter whose key the
+    # facilitator compared (the person harmed's key was not compared in this seeded case).
+    message_id = case.letter_waiting_for_review(LETTER)
+    case_page.opens_review_queue().reviews_oldest()
+    MediaReviewPage(page).arrived().approves_unverified()
+
+    # Nothing for the supporter until the person harmed chooses to open it.
+    expect(supporter_home.reloads().readable).to_have_count(0)
+    harmed_page = new_context().new_page()
+    harmed_home = participant_signs_in(
+        harmed_page, live_server.base_url, case.harmed.name, case.harmed.password
+    )
+    harmed_home.sees_choices_for_waiting_item().opens_it_now()
+    supporter_home = supporter_home.reloads()
+    expect(supporter_home.readable).to_have_count(1)
+    assert supporter_home.reads_latest() == [
+        "I am sorry for what happened.",
+        "I think about it often.",
+    ]
+
+    # The person harmed sees who has access, and takes it away.
+    harmed_page.goto(live_server.url("/home"))
+    PeopleWhoSupportMe(ParticipantHome(harmed_page).arrived()).takes_away_access()
+    NotFoundPage(supporter_page).visit_expecting_404(live_server.url(f"/supporting/{message_id}"))
+    supporter_page.goto(live_server.url("/home"))
+    expect(supporter_page.locator("#home-summary")).to_contain_text("Access taken away on")

@@ -16,6 +16,7 @@ import httpx2 as httpx
 
 from portal import protocol
 from portal.accounts.models import Role
+from portal.cases.models import CaseFacilitator, CaseKeyGrant
 from tests.factories import Person, Portal, SealedMessage
 
 b64 = protocol.b64encode
@@ -319,8 +320,10 @@ class CaseWorld:
             protocol.b64decode(key["grant"]),
         )
 
-    def note(self, person_pk: bytes, kind: str, text: str) -> dict[str, Any]:
-        f = self.facilitator
+    def note(
+        self, person_pk: bytes, kind: str, text: str, facilitator: Person | None = None
+    ) -> dict[str, Any]:
+        f = facilitator or self.facilitator
         object_id = _ok(f.post_json(f"/api/cases/{self.case_id}/objects", {"kind": kind}))[
             "object_id"
         ]
@@ -348,6 +351,72 @@ class CaseWorld:
         body = {"feedback": self.note(self.responsible.public_key, "feedback", feedback)}
         return self.facilitator.post_json(f"/api/messages/{message_id}/return", body)
 
+    # -- a team of facilitators and two-person approval --------------------------------------
+
+    def add_colleague(self, colleague: Person) -> None:
+        """``colleague`` (a certified facilitator) becomes a facilitator of the case, holding the
+        case key by a grant the first facilitator's browser makes (real crypto). Written as rows
+        until facilitator teams have their own API (issue 11 item 3, second part)."""
+        grant = protocol.make_case_grant(
+            self.facilitator.secret_key, colleague.public_key, self.case_id, self.case_sk
+        )
+        with self.portal.db() as db:
+            db.add(CaseFacilitator(case_id=self.case_id, account_id=colleague.account_id))
+            db.add(
+                CaseKeyGrant(
+                    case_id=self.case_id,
+                    epoch=1,
+                    recipient_id=colleague.account_id,
+                    sender_id=self.facilitator.account_id,
+                    grant=grant,
+                )
+            )
+            db.commit()
+
+    def mark_high_risk(self, reason: str = "domestic_abuse") -> httpx.Response:
+        return self.facilitator.post_json(
+            f"/api/cases/{self.case_id}/high-risk", {"high_risk": reason}
+        )
+
+    def approval_note(self, text: str, facilitator: Person | None = None) -> dict[str, Any]:
+        """A first approver's note: sealed to the case key, with no grant to anyone else."""
+        f = facilitator or self.facilitator
+        object_id = _ok(
+            f.post_json(f"/api/cases/{self.case_id}/objects", {"kind": "approval_note"})
+        )["object_id"]
+        sealed = protocol.seal_letter(
+            f.secret_key,
+            f.public_key,
+            self.case_pk,
+            object_id,
+            1,
+            text,
+            "2026-11-22T12:30:00Z",
+            f.account_id,
+        )
+        return {**sealed_object(object_id, 1, sealed), "grant_to_case": b64(sealed.grant_to_case)}
+
+    def open_note_with_case_key(self, note: dict[str, Any]) -> str:
+        """A note as a facilitator's browser opens it: with the case secret key."""
+        return protocol.open_letter(
+            self.case_sk,
+            protocol.b64decode(note["sender_public_key"]),
+            note["object_id"],
+            note["version"],
+            protocol.b64decode(note["grant"]),
+            protocol.b64decode(note["manifest"]),
+            [protocol.b64decode(c) for c in note["chunks"]],
+        )
+
+    def approve_once(
+        self, message_id: str, note: str | None = None, facilitator: Person | None = None
+    ) -> httpx.Response:
+        """The first of two approvals: claim, read, approve with a note for the second."""
+        facilitator = facilitator or self.facilitator
+        self.review(message_id, facilitator)
+        body = {"note": self.approval_note(note, facilitator)} if note else {}
+        return facilitator.post_json(f"/api/messages/{message_id}/approve-once", body)
+
     def approve(
         self,
         message_id: str,
@@ -356,12 +425,20 @@ class CaseWorld:
         *,
         transcript: str | None = None,
         transcript_label: str | None = None,
+        facilitator: Person | None = None,
+        claim: bool = True,
     ) -> httpx.Response:
+        """Approve as ``facilitator`` (the case's first by default): claimed first, unless it
+        is a second approval (``claim=False``: an item approved once is decided unclaimed)."""
         recipient = recipient or self.harmed
-        item, _text = self.review(message_id)
-        key = _ok(self.facilitator.get(f"/api/cases/{self.case_id}/key"))
+        approver = facilitator or self.facilitator
+        if claim:
+            item, _text = self.review(message_id, approver)
+        else:
+            item = _ok(approver.get(f"/api/messages/{message_id}/review"))
+        key = _ok(approver.get(f"/api/cases/{self.case_id}/key"))
         case_sk = protocol.open_case_grant(
-            self.facilitator.secret_key,
+            approver.secret_key,
             protocol.b64decode(key["sender_public_key"]),
             self.case_id,
             protocol.b64decode(key["grant"]),
@@ -374,7 +451,7 @@ class CaseWorld:
             protocol.b64decode(item["grant"]),
         )
         grant = protocol.make_content_grant(
-            self.facilitator.secret_key,
+            approver.secret_key,
             recipient.public_key,
             item["object_id"],
             item["version"],
@@ -383,12 +460,12 @@ class CaseWorld:
         )
         body: dict[str, Any] = {"recipient_grant": b64(grant)}
         if note is not None:
-            body["note"] = self.note(recipient.public_key, "content_note", note)
+            body["note"] = self.note(recipient.public_key, "content_note", note, approver)
         if transcript is not None:
-            body["transcript"] = self.note(recipient.public_key, "transcript", transcript)
+            body["transcript"] = self.note(recipient.public_key, "transcript", transcript, approver)
         if transcript_label is not None:
             body["transcript_label"] = transcript_label
-        return self.facilitator.post_json(f"/api/messages/{message_id}/approve", body)
+        return approver.post_json(f"/api/messages/{message_id}/approve", body)
 
     def withhold(self, message_id: str, reason: str) -> httpx.Response:
         self.review(message_id)

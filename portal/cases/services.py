@@ -21,6 +21,7 @@ from portal.cases.models import (
     CaseKeyEpoch,
     CaseKeyGrant,
     Format,
+    HighRisk,
     Participant,
     Side,
 )
@@ -32,7 +33,7 @@ from portal.cases.states import (
     participant_actions,
     participant_refusal,
 )
-from portal.db import utcnow
+from portal.db import lock_row, utcnow
 from portal.errors import BadInput, Conflict
 from portal.settings import Settings
 from portal.trust.statements import SignedStatement, key_text, open_signed
@@ -296,6 +297,31 @@ def set_status(
     case.status = status
     case.status_changed_at = utcnow()
     record(db, settings, STATUS_TAGS[action], actor_id=facilitator.id, subject_id=case.id)
+
+
+HIGH_RISK_TAGS = {
+    HighRisk.DOMESTIC_ABUSE: AuditTag.CASE_HIGH_RISK_DOMESTIC_ABUSE,
+    HighRisk.SEXUAL_HARM: AuditTag.CASE_HIGH_RISK_SEXUAL_HARM,
+    HighRisk.DEATH: AuditTag.CASE_HIGH_RISK_DEATH,
+    HighRisk.OTHER: AuditTag.CASE_HIGH_RISK_OTHER,
+}
+
+
+def set_high_risk(
+    db: Session, settings: Settings, facilitator: Account, case: Case, reason: HighRisk | None
+) -> None:
+    """Mark the case high-risk for ``reason`` (or change the reason), or unmark it (None),
+    audited each way. The case's row is locked, so two facilitators changing it at once
+    cannot lose a change. Approvals read the mark when they are made (messages/services
+    approvals_for), so it applies at once to whatever is being reviewed."""
+    lock_row(db, case)
+    require_not_closed(case)
+    if case.high_risk is reason:
+        return
+    case.high_risk = reason
+    case.high_risk_changed_at = utcnow()
+    tag = AuditTag.CASE_HIGH_RISK_ENDED if reason is None else HIGH_RISK_TAGS[reason]
+    record(db, settings, tag, actor_id=facilitator.id, subject_id=case.id)
 
 
 def require_not_closed(case: Case) -> None:

@@ -17,7 +17,7 @@ from portal import wire
 from portal.accounts.models import Role
 from portal.cases import policy
 from portal.cases import services as cases
-from portal.cases.models import Case, CaseCondition, Format, Participant, Side
+from portal.cases.models import Case, CaseCondition, Format, HighRisk, Participant, Side
 from portal.errors import BadInput
 from portal.web import Ctx, endpoint
 from portal.workspace.case_page import case_page, case_view, participant_view
@@ -25,6 +25,10 @@ from portal.workspace.case_page import case_page, case_view, participant_view
 FACILITATOR = frozenset({Role.FACILITATOR})
 SIDES = {side.value: side for side in Side}
 STATUSES = {status.value: status for status in CaseCondition}
+# "none" unmarks; the reason is one of these categories, never free text.
+HIGH_RISK_CHOICES: dict[str, HighRisk | None] = {"none": None} | {
+    reason.value: reason for reason in HighRisk
+}
 
 
 def _case(ctx: Ctx) -> Case:
@@ -72,6 +76,18 @@ def api_case_status(ctx: Ctx) -> Response:
         return JSONResponse({"status": case.status.value})
     # Closing takes every participant's actions away, so their cards come again too.
     return ctx.partial("cases/_status_changed.html", changed=True, **case_page(ctx.db, case))
+
+
+@endpoint(roles=FACILITATOR)
+def api_case_high_risk(ctx: Ctx) -> Response:
+    """Mark the case high-risk for a reason (release then needs two facilitators), change the
+    reason, or unmark it ("none")."""
+    case = _case(ctx)
+    reason = ctx.fields.choice("high_risk", HIGH_RISK_CHOICES)
+    cases.set_high_risk(ctx.db, ctx.settings, ctx.require_account(), case, reason)
+    if not ctx.is_htmx:
+        return JSONResponse({"high_risk": case.high_risk.value if case.high_risk else None})
+    return ctx.partial("cases/_high_risk_changed.html", changed=True, case=case_view(case))
 
 
 @endpoint(roles=FACILITATOR)

@@ -42,6 +42,9 @@ class CaseView:
     status: str
     status_words: str
     actions: list[CaseAction]
+    high_risk: str  # the HighRisk value, or "" when release needs one approval
+    high_risk_label: str
+    high_risk_since: str
 
     @property
     def closed(self) -> bool:
@@ -111,6 +114,9 @@ def case_view(case: Case) -> CaseView:
         status=case.status.value,
         status_words=STATUS_WORDS[case.status],
         actions=case_actions(case.status),
+        high_risk=case.high_risk.value if case.high_risk else "",
+        high_risk_label=case.high_risk.label if case.high_risk else "",
+        high_risk_since=date_text(case.high_risk_changed_at) if case.high_risk else "",
     )
 
 

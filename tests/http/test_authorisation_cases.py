@@ -20,10 +20,12 @@ from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
 
 ANON, SM, FAC, FAC_OTHER = "anonymous", "service_manager", "facilitator", "facilitator_other"
+# A second facilitator of the own case (a team: two-person approval in a high-risk case).
+FAC_SECOND = "facilitator_second"
 AUTHOR, RECIPIENT, PART_OTHER, SUP = "author", "recipient", "participant_other", "supporter"
-ROLES = [ANON, SM, FAC, FAC_OTHER, AUTHOR, RECIPIENT, PART_OTHER, SUP]
-ANY_FACILITATOR = frozenset({FAC, FAC_OTHER})
-OWN_FACILITATOR = frozenset({FAC})
+ROLES = [ANON, SM, FAC, FAC_SECOND, FAC_OTHER, AUTHOR, RECIPIENT, PART_OTHER, SUP]
+ANY_FACILITATOR = frozenset({FAC, FAC_SECOND, FAC_OTHER})
+OWN_FACILITATOR = frozenset({FAC, FAC_SECOND})
 ANY_PARTICIPANT = frozenset({AUTHOR, RECIPIENT, PART_OTHER})
 SIGNED_IN = frozenset(ROLES) - {ANON}
 
@@ -51,7 +53,7 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # A chunk of the letter under review: its author and the case's facilitators only (the
     # recipient only after opening, see tests/http/test_media.py).
     ("GET", "/api/content/{sent_object_id}/{version}/{sent_part}/{index}"): frozenset(
-        {FAC, AUTHOR}
+        {FAC, FAC_SECOND, AUTHOR}
     ),
     ("GET", "/api/vault"): SIGNED_IN,
     ("PUT", "/api/vault"): SIGNED_IN,
@@ -63,6 +65,7 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/cases/{case_id}/objects"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/claim"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/approve"): OWN_FACILITATOR,
+    ("POST", "/api/messages/{message_id}/approve-once"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/return"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/withhold"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/release"): OWN_FACILITATOR,
@@ -81,6 +84,7 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/inbox/{released_id}/decline"): frozenset({RECIPIENT}),
     ("POST", "/api/letters/{message_id}/withdraw"): frozenset({AUTHOR}),
     ("POST", "/api/letters/{message_id}/delete"): frozenset({AUTHOR}),
+    ("POST", "/api/cases/{case_id}/high-risk"): OWN_FACILITATOR,
     ("POST", "/api/cases/{case_id}/status"): OWN_FACILITATOR,
     ("POST", "/api/withdraw"): ANY_PARTICIPANT,
 }
@@ -90,6 +94,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/cases/{case_id}/participants/{participant_id}/consent": {"formats": ["letter"]},
     "/api/cases/{case_id}/objects": {"kind": "feedback"},
     "/api/cases/{case_id}/status": {"status": "paused"},
+    "/api/cases/{case_id}/high-risk": {"high_risk": "none"},
     "/api/drafts/{draft_id}": {"blob": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
     "/api/uploads/{object_id}/{version}": {"bytes": 4096},
 }
@@ -119,6 +124,7 @@ def _refused(status: int, location: str) -> bool:
 class Worlds:
     own: CaseWorld
     other: CaseWorld
+    second: Person  # a second facilitator of the own case
     in_review: str
     released: str
     in_review_object: str
@@ -129,20 +135,24 @@ class Worlds:
 def worlds(portal: Portal) -> Worlds:
     own = CaseWorld.build(portal)
     other = CaseWorld.build(portal)
+    second = portal.person(Role.FACILITATOR)
+    own.add_colleague(second)
     in_review = own.write_letter(own.responsible, "In the queue.")
     released = own.write_letter(own.responsible, "Approved.")
     assert own.approve(released).status_code == 200
     in_review_object = own.responsible.get(f"/api/letters/{in_review}").json()["object_id"]
     upload_object = own.responsible.post_json("/api/letters/objects").json()["object_id"]
     assert own.responsible.start_upload(upload_object, 1, 4096).status_code == 200
-    return Worlds(own, other, in_review, released, in_review_object, upload_object)
+    return Worlds(own, other, second, in_review, released, in_review_object, upload_object)
 
 
-def _caller(role: str, portal: Portal, own: CaseWorld, other: CaseWorld) -> Person:
+def _caller(role: str, portal: Portal, worlds: Worlds) -> Person:
+    own, other = worlds.own, worlds.other
     people: dict[str, Callable[[], Person]] = {
         ANON: portal.visitor,
         SM: portal.service_manager,
         FAC: lambda: own.facilitator,
+        FAC_SECOND: lambda: worlds.second,
         FAC_OTHER: lambda: other.facilitator,
         AUTHOR: lambda: own.responsible,
         RECIPIENT: lambda: own.harmed,
@@ -157,7 +167,7 @@ def test_each_role_passes_exactly_its_case_routes(
     portal: Portal, worlds: Worlds, role: str
 ) -> None:
     own = worlds.own
-    person = _caller(role, portal, own, worlds.other)
+    person = _caller(role, portal, worlds)
     ids = {
         "{case_id}": own.case_id,
         "{participant_id}": own.participant_id(own.harmed),

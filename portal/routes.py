@@ -157,6 +157,12 @@ def routes() -> list[BaseRoute]:
         Route("/api/cases", cases.api_open_case, methods=["POST"], name="api_open_case"),
         Route("/api/cases/{case_id}/key", cases.api_case_key, name="api_case_key"),
         Route(
+            "/api/cases/{case_id}/facilitators",
+            case_actions.api_add_facilitator,
+            methods=["POST"],
+            name="api_add_facilitator",
+        ),
+        Route(
             "/api/cases/{case_id}/high-risk",
             case_actions.api_case_high_risk,
             methods=["POST"],

@@ -16,7 +16,6 @@ import httpx2 as httpx
 
 from portal import protocol
 from portal.accounts.models import Role
-from portal.cases.models import CaseFacilitator, CaseKeyGrant
 from tests.factories import Person, Portal, SealedMessage
 
 b64 = protocol.b64encode
@@ -353,25 +352,18 @@ class CaseWorld:
 
     # -- a team of facilitators and two-person approval --------------------------------------
 
-    def add_colleague(self, colleague: Person) -> None:
-        """``colleague`` (a certified facilitator) becomes a facilitator of the case, holding the
-        case key by a grant the first facilitator's browser makes (real crypto). Written as rows
-        until facilitator teams have their own API (issue 11 item 3, second part)."""
+    def add_colleague(self, colleague: Person) -> httpx.Response:
+        """``colleague`` (a certified facilitator) joins the case's team: the first
+        facilitator's browser grants them the case key (POST /api/cases/{id}/facilitators)."""
         grant = protocol.make_case_grant(
             self.facilitator.secret_key, colleague.public_key, self.case_id, self.case_sk
         )
-        with self.portal.db() as db:
-            db.add(CaseFacilitator(case_id=self.case_id, account_id=colleague.account_id))
-            db.add(
-                CaseKeyGrant(
-                    case_id=self.case_id,
-                    epoch=1,
-                    recipient_id=colleague.account_id,
-                    sender_id=self.facilitator.account_id,
-                    grant=grant,
-                )
-            )
-            db.commit()
+        added = self.facilitator.post_json(
+            f"/api/cases/{self.case_id}/facilitators",
+            {"account_id": colleague.account_id, "grant": b64(grant)},
+        )
+        assert added.status_code == 200, added.text
+        return added
 
     def mark_high_risk(self, reason: str = "domestic_abuse") -> httpx.Response:
         return self.facilitator.post_json(

@@ -34,6 +34,7 @@ class AuditTag(StrEnum):
     CASE_HIGH_RISK_DEATH = "case:high-risk-death"
     CASE_HIGH_RISK_OTHER = "case:high-risk-other"
     CASE_HIGH_RISK_ENDED = "case:high-risk-ended"
+    CASE_FACILITATOR_ADDED = "case:facilitator-added"
     PARTICIPANT_ADDED = "participant:added"
     PARTICIPANT_JOINED = "participant:joined"
     PARTICIPANT_CONSENT_RECORDED = "participant:consent-recorded"

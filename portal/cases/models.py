@@ -114,9 +114,12 @@ class CaseFacilitator(Base):
     )
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     added_at: Mapped[Timestamp]
+    added_by_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.id"), comment="the colleague who added them; none: opened the case"
+    )
 
     case: Mapped[Case] = relationship(back_populates="facilitators")
-    account: Mapped[Account] = relationship()
+    account: Mapped[Account] = relationship(foreign_keys=[account_id])
 
     # Every facilitator page starts from the cases of one account.
     __table_args__ = (Index("ix_case_facilitators_account", "account_id", "case_id"),)

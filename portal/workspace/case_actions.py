@@ -20,7 +20,7 @@ from portal.cases import services as cases
 from portal.cases.models import Case, CaseCondition, Format, HighRisk, Participant, Side
 from portal.errors import BadInput
 from portal.web import Ctx, endpoint
-from portal.workspace.case_page import case_page, case_view, participant_view
+from portal.workspace.case_page import case_page, case_view, participant_view, team_context
 
 FACILITATOR = frozenset({Role.FACILITATOR})
 SIDES = {side.value: side for side in Side}
@@ -88,6 +88,24 @@ def api_case_high_risk(ctx: Ctx) -> Response:
     if not ctx.is_htmx:
         return JSONResponse({"high_risk": case.high_risk.value if case.high_risk else None})
     return ctx.partial("cases/_high_risk_changed.html", changed=True, case=case_view(case))
+
+
+@endpoint(roles=FACILITATOR)
+def api_add_facilitator(ctx: Ctx) -> Response:
+    """Add a certified colleague to the case's team, with the case key grant my browser made
+    to their key as the trust log vouches for it."""
+    case = _case(ctx)
+    f = ctx.fields
+    colleague_id = f.text("account_id", max_length=36)
+    grant = f.binary("grant", length=wire.CASE_GRANT)
+    colleague = cases.add_facilitator(
+        ctx.db, ctx.settings, ctx.require_account(), case, colleague_id, grant
+    )
+    if not ctx.is_htmx:
+        return JSONResponse({"account_id": colleague.id})
+    return ctx.partial(
+        "cases/_team_changed.html", added=colleague.sign_in_name, **team_context(ctx.db, case)
+    )
 
 
 @endpoint(roles=FACILITATOR)

@@ -1,6 +1,7 @@
-"""high-risk cases and two-person approval: a case's high-risk category, a message's first
-approval (who, when, their note sealed to the case key), and what waits for review now counts
-items waiting for a second approval (ix_messages_waiting rebuilt on the wider condition)
+"""facilitator teams and two-person approval: who added each facilitator of a case, a case's
+high-risk category, a message's first approval (who, when, their note sealed to the case key),
+and what waits for review now counts items waiting for a second approval (ix_messages_waiting
+rebuilt on the wider condition)
 
 Revision ID: 0010_teams
 Revises: 0008_message_objects
@@ -36,6 +37,12 @@ def _waiting_index(where: str) -> None:
 
 # (table, column, the table its foreign key names, comment)
 COLUMNS = [
+    (
+        "case_facilitators",
+        "added_by_id",
+        "accounts",
+        "the colleague who added them; none: opened the case",
+    ),
     ("messages", "first_approved_by_id", "accounts", None),
     ("messages", "approval_note_object_id", "content_objects", None),
 ]

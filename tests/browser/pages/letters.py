@@ -243,6 +243,19 @@ class CasePage(FacilitatorPage):
         expect(self.page.locator("#case-status-text")).to_have_text("open")
         self.check()
 
+    @property
+    def team(self) -> Locator:
+        return self.page.locator("#team-list")
+
+    def adds_colleague(self, name: str) -> None:
+        """Add a certified colleague to the case: this browser checks their certificate in the
+        trust log and gives them the case's key; the team list shows them at once."""
+        self.page.get_by_label("Add a colleague to this case").select_option(label=name)
+        self.page.get_by_role("button", name="Add to this case").click()
+        expect(self.status_message).to_contain_text(f"{name} now works on this case")
+        expect(self.team).to_contain_text(f"{name}, added by")
+        self.check()
+
     def marks_high_risk(self, reason: str) -> None:
         """Mark the case high-risk for ``reason`` ("Sexual harm", ...): two facilitators must
         approve everything from now; the section says so and the page's status tells it."""

@@ -2,7 +2,7 @@
 gives the first approval with a note; nothing reaches the person harmed; a second facilitator,
 on another device, finds it from their home, reads the first's note (opened in their browser)
 and gives the second approval, which offers it to the person harmed. The first approver is
-offered no second approval of their own."""
+offered no second approval of their own. The second facilitator's pages read on a 320 px phone."""
 
 from __future__ import annotations
 
@@ -54,13 +54,16 @@ def test_two_facilitators_approve_a_letter_in_a_high_risk_case(
     assert case.harmed.post_json(f"/api/inbox/{message_id}/open").status_code == 404
 
     second = new_context().new_page()
+    second.set_viewport_size({"width": 320, "height": 640})  # the colleague is on a phone
     home = facilitator_signs_in(second, live_server.base_url, colleague.name, colleague.password)
     home.page.get_by_role("link", name="1 waiting for a second approval").click()
     expect(second).to_have_url(re.compile(r"/queue\?state=second$"))
     theirs = QueuePage(second).arrived()
+    theirs.fits_the_screen()
     theirs.item(message_id).get_by_role("link", name="Give the second approval").click()
     review = ReviewPage(second).arrived()
     expect(second.locator("#review-state")).to_contain_text("waiting for a second approval")
+    assert second.evaluate("document.documentElement.scrollWidth") <= 320
     assert review.first_approval_note() == (
         "Please check the last paragraph with her liaison officer."
     )

@@ -158,6 +158,18 @@ def routes() -> list[BaseRoute]:
         Route("/api/cases", cases.api_open_case, methods=["POST"], name="api_open_case"),
         Route("/api/cases/{case_id}/key", cases.api_case_key, name="api_case_key"),
         Route(
+            "/api/cases/{case_id}/facilitators",
+            case_actions.api_add_facilitator,
+            methods=["POST"],
+            name="api_add_facilitator",
+        ),
+        Route(
+            "/api/cases/{case_id}/high-risk",
+            case_actions.api_case_high_risk,
+            methods=["POST"],
+            name="api_case_high_risk",
+        ),
+        Route(
             "/api/cases/{case_id}/participants", workspace.api_participants, name="api_participants"
         ),
         Route(
@@ -248,6 +260,12 @@ def routes() -> list[BaseRoute]:
             review.api_approve,
             methods=["POST"],
             name="api_approve",
+        ),
+        Route(
+            "/api/messages/{message_id}/approve-once",
+            review.api_approve_once,
+            methods=["POST"],
+            name="api_approve_once",
         ),
         Route(
             "/api/messages/{message_id}/return",

@@ -376,8 +376,10 @@ class CaseWorld:
             protocol.b64decode(key["grant"]),
         )
 
-    def note(self, person_pk: bytes, kind: str, text: str) -> dict[str, Any]:
-        f = self.facilitator
+    def note(
+        self, person_pk: bytes, kind: str, text: str, facilitator: Person | None = None
+    ) -> dict[str, Any]:
+        f = facilitator or self.facilitator
         object_id = _ok(f.post_json(f"/api/cases/{self.case_id}/objects", {"kind": kind}))[
             "object_id"
         ]
@@ -405,6 +407,65 @@ class CaseWorld:
         body = {"feedback": self.note(self.responsible.public_key, "feedback", feedback)}
         return self.facilitator.post_json(f"/api/messages/{message_id}/return", body)
 
+    # -- a team of facilitators and two-person approval --------------------------------------
+
+    def add_colleague(self, colleague: Person) -> httpx.Response:
+        """``colleague`` (a certified facilitator) joins the case's team: the first
+        facilitator's browser grants them the case key (POST /api/cases/{id}/facilitators)."""
+        grant = protocol.make_case_grant(
+            self.facilitator.secret_key, colleague.public_key, self.case_id, self.case_sk
+        )
+        added = self.facilitator.post_json(
+            f"/api/cases/{self.case_id}/facilitators",
+            {"account_id": colleague.account_id, "grant": b64(grant)},
+        )
+        assert added.status_code == 200, added.text
+        return added
+
+    def mark_high_risk(self, reason: str = "domestic_abuse") -> httpx.Response:
+        return self.facilitator.post_json(
+            f"/api/cases/{self.case_id}/high-risk", {"high_risk": reason}
+        )
+
+    def approval_note(self, text: str, facilitator: Person | None = None) -> dict[str, Any]:
+        """A first approver's note: sealed to the case key, with no grant to anyone else."""
+        f = facilitator or self.facilitator
+        object_id = _ok(
+            f.post_json(f"/api/cases/{self.case_id}/objects", {"kind": "approval_note"})
+        )["object_id"]
+        sealed = protocol.seal_letter(
+            f.secret_key,
+            f.public_key,
+            self.case_pk,
+            object_id,
+            1,
+            text,
+            "2026-11-22T12:30:00Z",
+            f.account_id,
+        )
+        return {**sealed_object(object_id, 1, sealed), "grant_to_case": b64(sealed.grant_to_case)}
+
+    def open_note_with_case_key(self, note: dict[str, Any]) -> str:
+        """A note as a facilitator's browser opens it: with the case secret key."""
+        return protocol.open_letter(
+            self.case_sk,
+            protocol.b64decode(note["sender_public_key"]),
+            note["object_id"],
+            note["version"],
+            protocol.b64decode(note["grant"]),
+            protocol.b64decode(note["manifest"]),
+            [protocol.b64decode(c) for c in note["chunks"]],
+        )
+
+    def approve_once(
+        self, message_id: str, note: str | None = None, facilitator: Person | None = None
+    ) -> httpx.Response:
+        """The first of two approvals: claim, read, approve with a note for the second."""
+        facilitator = facilitator or self.facilitator
+        self.review(message_id, facilitator)
+        body = {"note": self.approval_note(note, facilitator)} if note else {}
+        return facilitator.post_json(f"/api/messages/{message_id}/approve-once", body)
+
     def approve(
         self,
         message_id: str,
@@ -413,15 +474,23 @@ class CaseWorld:
         *,
         transcript: str | None = None,
         transcript_label: str | None = None,
+        facilitator: Person | None = None,
+        claim: bool = True,
         readers: dict[str, Person] | None = None,
     ) -> httpx.Response:
-        """``readers``: supporter id -> supporter, granted as the facilitator's browser grants
+        """Approve as ``facilitator`` (the case's first by default): claimed first, unless it
+        is a second approval (``claim=False``: an item approved once is decided unclaimed).
+        ``readers``: supporter id -> supporter, granted as the facilitator's browser grants
         those it compared in person."""
         recipient = recipient or self.harmed
-        item, _text = self.review(message_id)
-        key = _ok(self.facilitator.get(f"/api/cases/{self.case_id}/key"))
+        approver = facilitator or self.facilitator
+        if claim:
+            item, _text = self.review(message_id, approver)
+        else:
+            item = _ok(approver.get(f"/api/messages/{message_id}/review"))
+        key = _ok(approver.get(f"/api/cases/{self.case_id}/key"))
         case_sk = protocol.open_case_grant(
-            self.facilitator.secret_key,
+            approver.secret_key,
             protocol.b64decode(key["sender_public_key"]),
             self.case_id,
             protocol.b64decode(key["grant"]),
@@ -434,7 +503,7 @@ class CaseWorld:
             protocol.b64decode(item["grant"]),
         )
         grant = protocol.make_content_grant(
-            self.facilitator.secret_key,
+            approver.secret_key,
             recipient.public_key,
             item["object_id"],
             item["version"],
@@ -448,7 +517,7 @@ class CaseWorld:
                     "supporter_id": supporter_id,
                     "grant": b64(
                         protocol.make_content_grant(
-                            self.facilitator.secret_key,
+                            approver.secret_key,
                             reader.public_key,
                             item["object_id"],
                             item["version"],
@@ -460,12 +529,12 @@ class CaseWorld:
                 for supporter_id, reader in readers.items()
             ]
         if note is not None:
-            body["note"] = self.note(recipient.public_key, "content_note", note)
+            body["note"] = self.note(recipient.public_key, "content_note", note, approver)
         if transcript is not None:
-            body["transcript"] = self.note(recipient.public_key, "transcript", transcript)
+            body["transcript"] = self.note(recipient.public_key, "transcript", transcript, approver)
         if transcript_label is not None:
             body["transcript_label"] = transcript_label
-        return self.facilitator.post_json(f"/api/messages/{message_id}/approve", body)
+        return approver.post_json(f"/api/messages/{message_id}/approve", body)
 
     def withhold(self, message_id: str, reason: str) -> httpx.Response:
         self.review(message_id)

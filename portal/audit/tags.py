@@ -28,6 +28,13 @@ class AuditTag(StrEnum):
     CASE_PAUSED = "case:paused"
     CASE_RESUMED = "case:resumed"
     CASE_CLOSED = "case:closed"
+    # Marked high-risk, one tag per category (the reason is a category, never free text).
+    CASE_HIGH_RISK_DOMESTIC_ABUSE = "case:high-risk-domestic-abuse"
+    CASE_HIGH_RISK_SEXUAL_HARM = "case:high-risk-sexual-harm"
+    CASE_HIGH_RISK_DEATH = "case:high-risk-death"
+    CASE_HIGH_RISK_OTHER = "case:high-risk-other"
+    CASE_HIGH_RISK_ENDED = "case:high-risk-ended"
+    CASE_FACILITATOR_ADDED = "case:facilitator-added"
     PARTICIPANT_ADDED = "participant:added"
     PARTICIPANT_JOINED = "participant:joined"
     PARTICIPANT_CONSENT_RECORDED = "participant:consent-recorded"
@@ -42,6 +49,7 @@ class AuditTag(StrEnum):
     MESSAGE_CLAIMED = "message:claimed"
     MESSAGE_CLAIM_RELEASED = "message:claim-released"
     MESSAGE_APPROVED = "message:approved"
+    MESSAGE_APPROVED_ONCE = "message:approved-once"  # the first of two (a high-risk case)
     MESSAGE_RETURNED = "message:returned"
     MESSAGE_WITHHELD = "message:withheld"
     MESSAGE_REVISED = "message:revised"

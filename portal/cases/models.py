@@ -31,6 +31,25 @@ class CaseCondition(StrEnum):
     CLOSED = "closed"
 
 
+class HighRisk(StrEnum):
+    """Why a case is high-risk (release then needs two facilitators): a category only, never
+    free text, since the server may not hold words about a case in clear."""
+
+    DOMESTIC_ABUSE = "domestic_abuse"
+    SEXUAL_HARM = "sexual_harm"
+    DEATH = "death"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "domestic_abuse": "Domestic abuse",
+            "sexual_harm": "Sexual harm",
+            "death": "A death",
+            "other": "Another serious reason",
+        }[self]
+
+
 class Side(StrEnum):
     PERSON_HARMED = "person_harmed"
     PERSON_RESPONSIBLE = "person_responsible"
@@ -65,6 +84,10 @@ class Case(Base):
     status: Mapped[CaseCondition] = mapped_column(str_enum(CaseCondition))
     public_key: Mapped[Blob] = mapped_column(comment="case X25519 public key, current epoch")
     key_epoch: Mapped[int] = mapped_column(default=1)
+    high_risk: Mapped[HighRisk | None] = mapped_column(
+        str_enum(HighRisk), comment="set: release needs two different facilitators' approval"
+    )
+    high_risk_changed_at: Mapped[datetime | None]
     created_by_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[Timestamp]
     status_changed_at: Mapped[Timestamp]
@@ -91,9 +114,12 @@ class CaseFacilitator(Base):
     )
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     added_at: Mapped[Timestamp]
+    added_by_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.id"), comment="the colleague who added them; none: opened the case"
+    )
 
     case: Mapped[Case] = relationship(back_populates="facilitators")
-    account: Mapped[Account] = relationship()
+    account: Mapped[Account] = relationship(foreign_keys=[account_id])
 
     # Every facilitator page starts from the cases of one account.
     __table_args__ = (Index("ix_case_facilitators_account", "account_id", "case_id"),)

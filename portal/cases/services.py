@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.accounts.models import Account
+from portal.accounts.models import Account, Role
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.cases.models import (
@@ -21,6 +21,7 @@ from portal.cases.models import (
     CaseKeyEpoch,
     CaseKeyGrant,
     Format,
+    HighRisk,
     Participant,
     Side,
 )
@@ -32,9 +33,10 @@ from portal.cases.states import (
     participant_actions,
     participant_refusal,
 )
-from portal.db import utcnow
+from portal.db import lock_row, utcnow
 from portal.errors import BadInput, Conflict
 from portal.settings import Settings
+from portal.trust import services as trust
 from portal.trust.statements import SignedStatement, key_text, open_signed
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./_-]{1,39}$")
@@ -296,6 +298,93 @@ def set_status(
     case.status = status
     case.status_changed_at = utcnow()
     record(db, settings, STATUS_TAGS[action], actor_id=facilitator.id, subject_id=case.id)
+
+
+HIGH_RISK_TAGS = {
+    HighRisk.DOMESTIC_ABUSE: AuditTag.CASE_HIGH_RISK_DOMESTIC_ABUSE,
+    HighRisk.SEXUAL_HARM: AuditTag.CASE_HIGH_RISK_SEXUAL_HARM,
+    HighRisk.DEATH: AuditTag.CASE_HIGH_RISK_DEATH,
+    HighRisk.OTHER: AuditTag.CASE_HIGH_RISK_OTHER,
+}
+
+
+def set_high_risk(
+    db: Session, settings: Settings, facilitator: Account, case: Case, reason: HighRisk | None
+) -> None:
+    """Mark the case high-risk for ``reason`` (or change the reason), or unmark it (None),
+    audited each way. The case's row is locked, so two facilitators changing it at once
+    cannot lose a change. Approvals read the mark when they are made (messages/services
+    approvals_for), so it applies at once to whatever is being reviewed."""
+    lock_row(db, case)
+    require_not_closed(case)
+    if case.high_risk is reason:
+        return
+    case.high_risk = reason
+    case.high_risk_changed_at = utcnow()
+    tag = AuditTag.CASE_HIGH_RISK_ENDED if reason is None else HIGH_RISK_TAGS[reason]
+    record(db, settings, tag, actor_id=facilitator.id, subject_id=case.id)
+
+
+def colleagues_to_add(db: Session, case: Case) -> list[Account]:
+    """Facilitators who could join the case's team: active, certified in the trust log (a
+    browser accepts no other's key), and not on the case yet; by sign-in name."""
+    on_case = select(CaseFacilitator.account_id).where(CaseFacilitator.case_id == case.id)
+    candidates = list(
+        db.scalars(
+            select(Account)
+            .where(
+                Account.role == Role.FACILITATOR,
+                Account.disabled_at.is_(None),
+                Account.id.not_in(on_case),
+            )
+            .order_by(Account.sign_in_name)
+        )
+    )
+    certified = trust.certified_ids(db, [a.id for a in candidates])
+    return [a for a in candidates if a.id in certified and not trust.is_revoked(db, a.id)]
+
+
+def add_facilitator(
+    db: Session,
+    settings: Settings,
+    facilitator: Account,
+    case: Case,
+    colleague_id: str,
+    grant: bytes,
+) -> Account:
+    """Add a certified colleague to the case's team, with the grant of the case key that the
+    adding facilitator's browser made to the colleague's key as the trust log vouches for it.
+
+    The case's row is locked, so team changes of one case take turns. The grant is for the
+    case's current epoch (the only one until a removal starts another)."""
+    lock_row(db, case)
+    require_not_closed(case)
+    colleague = db.get(Account, colleague_id)
+    if colleague is None or colleague.role is not Role.FACILITATOR:
+        raise BadInput("Choose a facilitator to add.", field="account_id")
+    if colleague.disabled_at is not None:
+        raise Conflict("This account is disabled.")
+    if not trust.is_certified(db, colleague.id) or trust.is_revoked(db, colleague.id):
+        raise Conflict(
+            "This facilitator is not certified by the service, so the case key cannot be "
+            "given to them. A service manager can certify them first."
+        )
+    if db.get(CaseFacilitator, (case.id, colleague.id)) is not None:
+        raise Conflict("This facilitator already works on this case.")
+    db.add(CaseFacilitator(case_id=case.id, account_id=colleague.id, added_by_id=facilitator.id))
+    db.add(
+        CaseKeyGrant(
+            case_id=case.id,
+            epoch=case.key_epoch,
+            recipient_id=colleague.id,
+            sender_id=facilitator.id,
+            grant=grant,
+        )
+    )
+    record(
+        db, settings, AuditTag.CASE_FACILITATOR_ADDED, actor_id=facilitator.id, subject_id=case.id
+    )
+    return colleague
 
 
 def require_not_closed(case: Case) -> None:

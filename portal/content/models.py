@@ -34,6 +34,8 @@ class ContentKind(StrEnum):
     FEEDBACK = "feedback"
     CONTENT_NOTE = "content_note"
     TRANSCRIPT = "transcript"  # a transcript or translation of a recording, by a facilitator
+    # A first approver's words to the second facilitator (a high-risk case): case key only.
+    APPROVAL_NOTE = "approval_note"
 
 
 class ContentObject(Base):

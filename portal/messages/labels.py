@@ -14,6 +14,7 @@ S = MessageState
 FOR_AUTHOR = {
     S.SUBMITTED: "Sent to your facilitator",
     S.IN_REVIEW: "Your facilitator is reading it",
+    S.APPROVED_ONCE: "Your facilitators are reading it",
     S.RETURNED: "Returned to you with suggestions",
     S.AWAITING_RECIPIENT: "Approved: waiting for the other person to choose",
     S.HELD: "Approved: on hold",
@@ -27,6 +28,7 @@ FOR_AUTHOR = {
 FOR_STAFF = {
     S.SUBMITTED: "Waiting for review",
     S.IN_REVIEW: "Being reviewed",
+    S.APPROVED_ONCE: "Waiting for a second approval",
     S.RETURNED: "Returned for changes",
     S.AWAITING_RECIPIENT: "Approved, waiting for the recipient",
     S.HELD: "Held at the recipient's request",
@@ -39,6 +41,7 @@ FOR_STAFF = {
 TIMELINE_FOR_AUTHOR = {
     S.SUBMITTED: "Sent to your facilitator",
     S.IN_REVIEW: "Your facilitator started reading it",
+    S.APPROVED_ONCE: "A second facilitator is to read it",
     S.RETURNED: "Returned to you with suggestions",
     S.AWAITING_RECIPIENT: "Approved and waiting for the other person",
     S.HELD: "Put on hold",

@@ -57,6 +57,11 @@ class Message(Base):
     page_count: Mapped[int | None] = mapped_column(comment="declared number of scanned pages")
     transcript_object_id: Mapped[str | None] = mapped_column(ForeignKey("content_objects.id"))
     transcript_label: Mapped[TranscriptLabel | None] = mapped_column(str_enum(TranscriptLabel))
+    # A high-risk case's first approval (states.APPROVED_ONCE): who gave it, when, and their
+    # note to the second facilitator, sealed to the case key only (no one else's grant).
+    first_approved_by_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    first_approved_at: Mapped[datetime | None]
+    approval_note_object_id: Mapped[str | None] = mapped_column(ForeignKey("content_objects.id"))
     content_deleted_at: Mapped[datetime | None] = mapped_column(
         comment="the author deleted every version's content; the timeline stays"
     )
@@ -93,6 +98,7 @@ class Message(Base):
         Index("ix_messages_feedback_object", "feedback_object_id"),
         Index("ix_messages_content_note_object", "content_note_object_id"),
         Index("ix_messages_transcript_object", "transcript_object_id"),
+        Index("ix_messages_approval_note_object", "approval_note_object_id"),
     )
 
 

@@ -23,12 +23,19 @@ from portal.messages import labels, schemas, services
 from portal.messages import policy as message_policy
 from portal.messages.models import Message
 from portal.messages.responses import b64, deleted_json, note_json, sealed_json
-from portal.messages.states import QUEUE_FILTERS, Action, ClaimHolder, MessageState, review_actions
+from portal.messages.states import (
+    QUEUE_FILTERS,
+    Action,
+    Approvals,
+    ClaimHolder,
+    MessageState,
+    review_actions,
+)
 from portal.paging import page_number
 from portal.web import Ctx, endpoint
 
 FACILITATOR = frozenset({Role.FACILITATOR})
-DECISIONS = frozenset({Action.APPROVE, Action.RETURN, Action.WITHHOLD})
+DECISIONS = frozenset({Action.APPROVE, Action.APPROVE_ONCE, Action.RETURN, Action.WITHHOLD})
 
 
 def _facilitated(ctx: Ctx) -> tuple[Message, Case]:
@@ -89,9 +96,15 @@ def _page_link(ctx: Ctx, filters: dict[str, str]) -> str:
 def _queue_row(item: services.QueueItem, me: Account) -> dict[str, Any]:
     m = item.message
     claim = services.claim_holder(m, me)
-    actions = review_actions(m.state, item.case_status, claim)
+    # Whether the case is high-risk changes no row's action (a reviewer continues either way;
+    # a second approval is offered to all but the first approver), so the case row, one more
+    # statement per item, is not read for it.
+    approvals = Approvals(first_approver=m.first_approved_by_id == me.id)
+    actions = review_actions(m.state, item.case_status, claim, approvals)
     if Action.CLAIM in actions:
         action = "claim"
+    elif m.state is MessageState.APPROVED_ONCE and Action.APPROVE in actions:
+        action = "second"
     elif m.state is MessageState.IN_REVIEW and claim is ClaimHolder.ME:
         action = "continue"
     else:
@@ -128,6 +141,9 @@ def _review_context(ctx: Ctx, message: Message, case: Case) -> dict[str, Any]:
     if message.state is MessageState.IN_REVIEW:
         reviewer = "you" if summary.claim is ClaimHolder.ME else "another facilitator"
         state_label = f"Being reviewed by {reviewer}"
+    if message.state is MessageState.APPROVED_ONCE:
+        first = "you" if summary.approvals.first_approver else summary.first_approver_name
+        state_label = f"Approved once by {first}: waiting for a second approval"
     return {
         "message": message,
         "case": case,
@@ -161,6 +177,11 @@ def _why_no_decision(
 ) -> str:
     """The sentence the page shows when this facilitator has nothing to do here now."""
     state = message.state
+    if state is MessageState.APPROVED_ONCE and summary.approvals.first_approver:
+        return (
+            f"You gave the first approval. This case is high-risk, so another facilitator of "
+            f"the case must approve this {item} too before it can be offered to the recipient."
+        )
     if state is MessageState.IN_REVIEW and summary.claim is not ClaimHolder.ME:
         return (
             f"Another facilitator is reviewing this {item}. Only they can decide on it, unless "
@@ -262,6 +283,8 @@ def api_review(ctx: Ctx) -> Response:
                 for s in supporters.readers_for(ctx.db, recipient)
             ],
             "feedback": note_json(review.feedback),
+            # A high-risk case's first approval: the first approver's note, for the second.
+            "approval_note": note_json(review.approval_note),
             # Earlier versions, by number (their text is not sent: review shows the current one).
             "history": [{"version": v} for v in range(1, message.version)],
         }
@@ -283,6 +306,16 @@ def api_approve(ctx: Ctx) -> Response:
         approval.transcript_label,
         approval.supporter_grants,
     )
+    return _decided(ctx, message)
+
+
+@endpoint(roles=FACILITATOR)
+def api_approve_once(ctx: Ctx) -> Response:
+    """The first of two approvals in a high-risk case: no grant for the recipient comes with
+    it (schemas.first_approval takes none), only an optional note to the case key."""
+    message, _case = _facilitated(ctx)
+    note = schemas.first_approval(ctx.fields)
+    services.approve_once(ctx.db, ctx.settings, ctx.require_account(), message, note)
     return _decided(ctx, message)
 
 

@@ -20,6 +20,7 @@ NOTE_KINDS = {
     "feedback": ContentKind.FEEDBACK,
     "content_note": ContentKind.CONTENT_NOTE,
     "transcript": ContentKind.TRANSCRIPT,
+    "approval_note": ContentKind.APPROVAL_NOTE,
 }
 FORMATS = {f.value: f for f in Format}
 TRANSCRIPT_LABELS = {label.value: label for label in TranscriptLabel}
@@ -159,8 +160,10 @@ def letter(fields: Fields, *, new: bool) -> LetterIn:
     )
 
 
-def note(fields: Fields, name: str, kind: ContentKind) -> NoteIn:
-    """A facilitator's sealed words (feedback, a reason, a content note, a transcript)."""
+def note(fields: Fields, name: str, kind: ContentKind, *, to_person: bool = True) -> NoteIn:
+    """A facilitator's sealed words (feedback, a reason, a content note, a transcript), or
+    (``to_person`` false) words for the case's facilitators alone: no grant to anyone else is
+    read, even if one is sent."""
     raw = fields.raw(name)
     if not isinstance(raw, dict):
         raise BadInput("Please write something first.", field=name)
@@ -173,8 +176,21 @@ def note(fields: Fields, name: str, kind: ContentKind) -> NoteIn:
         kind=kind,
         upload=note_sealed.upload,
         to_case=grant(f, "grant_to_case"),
-        to_person=grant(f, "grant_to_person"),
+        to_person=grant(f, "grant_to_person") if to_person else None,
     )
+
+
+def first_approval(fields: Fields) -> NoteIn | None:
+    """The first of two approvals: an optional note to the second facilitator. A recipient
+    grant is refused outright, so no key for the recipient can exist before the second."""
+    if fields.raw("recipient_grant") is not None:
+        raise BadInput(
+            "A first approval releases nothing: send no grant for the recipient.",
+            field="recipient_grant",
+        )
+    if not fields.raw("note"):
+        return None
+    return note(fields, "note", ContentKind.APPROVAL_NOTE, to_person=False)
 
 
 def approval(fields: Fields) -> ApprovalIn:

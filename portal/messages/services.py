@@ -39,12 +39,15 @@ from portal.messages import drafts
 from portal.messages.models import WAITING_STATES, Message, MessageEvent, TranscriptLabel
 from portal.messages.states import (
     RECIPIENT_GRANT_STATES,
+    SINGLE,
     STOPPED_FOR_GOOD,
     WAITING_FOR_REVIEW,
     Action,
+    Approvals,
     CaseNotMoving,
     ClaimHolder,
     MessageState,
+    NeedsTwoApprovals,
     NotAllowedNow,
     review_actions,
     transition,
@@ -56,6 +59,7 @@ ACTION_TAGS = {
     Action.CLAIM: AuditTag.MESSAGE_CLAIMED,
     Action.RELEASE_CLAIM: AuditTag.MESSAGE_CLAIM_RELEASED,
     Action.APPROVE: AuditTag.MESSAGE_APPROVED,
+    Action.APPROVE_ONCE: AuditTag.MESSAGE_APPROVED_ONCE,
     Action.RETURN: AuditTag.MESSAGE_RETURNED,
     Action.WITHHOLD: AuditTag.MESSAGE_WITHHELD,
     Action.REVISE: AuditTag.MESSAGE_REVISED,
@@ -72,6 +76,7 @@ CONTENT_IN_USE = (
     Message.feedback_object_id,
     Message.content_note_object_id,
     Message.transcript_object_id,
+    Message.approval_note_object_id,
 )
 
 
@@ -80,13 +85,26 @@ class MoveRefused(Conflict):
 
 
 def _move(
-    db: Session, settings: Settings, message: Message, action: Action, actor: Account
+    db: Session,
+    settings: Settings,
+    message: Message,
+    action: Action,
+    actor: Account,
+    approvals: Approvals = SINGLE,
 ) -> None:
     try:
-        message.state = transition(message.state, action, message.case.status)
+        message.state = transition(message.state, action, message.case.status, approvals)
     except CaseNotMoving:
         raise MoveRefused(
             "This case is paused or closed, so nothing can move on for now."
+        ) from None
+    except NeedsTwoApprovals:
+        raise MoveRefused(
+            "This case is high-risk, so a second facilitator must approve it: "
+            "your own approval cannot count twice."
+            if approvals.first_approver
+            else "This case is high-risk, so release needs two facilitators' approval. "
+            "Please reload the page."
         ) from None
     except NotAllowedNow:
         raise MoveRefused("This has changed since the page was loaded. Please reload it.") from None
@@ -519,7 +537,18 @@ class ForReview:
     letter: Granted
     author_account: Account
     feedback: Granted | None
+    approval_note: Granted | None  # the first approver's note (a high-risk case)
     actions: frozenset[Action]  # what the review page offers now (states.review_actions)
+
+
+def approvals_for(message: Message, facilitator: Account) -> Approvals:
+    """What release of ``message`` needs, as ``facilitator`` would move it now: the case's
+    high-risk mark is read at this moment (so marking a case while an item is reviewed applies
+    to it), and whether they gave its first approval."""
+    return Approvals(
+        high_risk=message.case.high_risk is not None,
+        first_approver=message.first_approved_by_id == facilitator.id,
+    )
 
 
 def claim_holder(message: Message, facilitator: Account) -> ClaimHolder:
@@ -538,8 +567,12 @@ def for_review(db: Session, facilitator: Account, message: Message) -> ForReview
         letter=Granted(content.sealed_object(db, message.object_id, message.version), grant),
         author_account=author_account,
         feedback=note_for(db, message.feedback_object_id, facilitator, GrantPurpose.CASE),
+        approval_note=note_for(db, message.approval_note_object_id, facilitator, GrantPurpose.CASE),
         actions=review_actions(
-            message.state, message.case.status, claim_holder(message, facilitator)
+            message.state,
+            message.case.status,
+            claim_holder(message, facilitator),
+            approvals_for(message, facilitator),
         ),
     )
 
@@ -570,12 +603,22 @@ class ReviewSummary:
     release_blocker: ReleaseBlocker | None  # approving is offered, but cannot succeed
     has_feedback: bool  # feedback on the previous version
     has_parts: bool  # recordings, scanned pages or files beside the written letter
+    approvals: Approvals  # high-risk now; whether this facilitator gave the first approval
+    first_approver_name: str | None  # while it waits for a second approval
 
 
 def review_summary(db: Session, facilitator: Account, message: Message) -> ReviewSummary:
     claim = claim_holder(message, facilitator)
+    approvals = approvals_for(message, facilitator)
+    first = (
+        db.get(Account, message.first_approved_by_id)
+        if message.state is MessageState.APPROVED_ONCE and message.first_approved_by_id
+        else None
+    )
     return ReviewSummary(
-        actions=review_actions(message.state, message.case.status, claim),
+        actions=review_actions(message.state, message.case.status, claim, approvals),
+        approvals=approvals,
+        first_approver_name=first.sign_in_name if first else None,
         claim=claim,
         release_blocker=release_blocker(message),
         has_feedback=message.feedback_object_id is not None,
@@ -675,6 +718,13 @@ def _queue_query(
     if format_ is not None:
         query = query.where(Message.format == format_)
     return query
+
+
+def count_second_approvals(db: Session, facilitator: Account) -> int:
+    """How many items wait for a second approval in the facilitator's cases."""
+    return paging.count(
+        db, _queue_query(facilitator, states=frozenset({MessageState.APPROVED_ONCE}))
+    )
 
 
 def count_waiting(db: Session, facilitator: Account) -> int:
@@ -795,6 +845,14 @@ def _require_reviewer(message: Message, facilitator: Account) -> None:
         raise Conflict("Open this letter for review first.")
 
 
+def _require_decider(message: Message, facilitator: Account) -> None:
+    """Whoever holds the review claim decides; an item waiting for a second approval is
+    decided by any facilitator of its case but the first approver (states.transition refuses
+    them), without a claim: the second decision is one move under the message's row lock."""
+    if message.state is not MessageState.APPROVED_ONCE:
+        _require_reviewer(message, facilitator)
+
+
 @dataclass(frozen=True)
 class NoteIn:
     """Feedback, a withholding reason, a content note or a transcript: a content object of the
@@ -804,7 +862,7 @@ class NoteIn:
     kind: ContentKind
     upload: content.Upload
     to_case: bytes
-    to_person: bytes
+    to_person: bytes | None  # None: for the case's facilitators only (a first approval's note)
 
 
 @dataclass(frozen=True)
@@ -818,16 +876,19 @@ def _note_object(db: Session, case: Case, facilitator: Account, note: NoteIn) ->
 
 
 def _store_note(
-    db: Session, case: Case, facilitator: Account, found: _Note, person: Account
+    db: Session, case: Case, facilitator: Account, found: _Note, person: Account | None
 ) -> None:
+    """The note's version and its grants: to the case key, and to ``person`` (None for a note
+    among the case's facilitators only, such as a first approval's)."""
     obj, note = found.obj, found.note
     content.store_version(db, obj, 1, note.upload)
     content.add_grant(
         db, obj, 1, GrantPurpose.CASE, facilitator, note.to_case, case_epoch=case.key_epoch
     )
-    content.add_grant(
-        db, obj, 1, GrantPurpose.RECIPIENT, facilitator, note.to_person, recipient=person
-    )
+    if person is not None and note.to_person is not None:
+        content.add_grant(
+            db, obj, 1, GrantPurpose.RECIPIENT, facilitator, note.to_person, recipient=person
+        )
 
 
 def new_note_object(
@@ -853,14 +914,16 @@ def approve(
     ``supporter_grants`` (supporter id -> grant), from the approving facilitator's browser, for
     supporters who may read for the recipient: each must be one of them now, or nothing is
     stored. A supporter reads only once the recipient has chosen to open it
-    (``supporter_reads``)."""
+    (``supporter_reads``).
+
+    In a high-risk case this is the second approval, by a facilitator other than the first."""
     # The recipient first, then the message: the order participant_withdraws takes them in.
     lock_row(db, message.recipient)
     lock_row(db, message)
     case = message.case
     note = _note_object(db, case, facilitator, content_note) if content_note else None
     words = _note_object(db, case, facilitator, transcript) if transcript else None
-    _require_reviewer(message, facilitator)
+    _require_decider(message, facilitator)
     recipient = message.recipient
     recipient_account = _joined(recipient)
     if recipient.withdrawn_at is not None:
@@ -870,7 +933,8 @@ def approve(
         raise Conflict(
             "Who may read for the recipient changed since the page was loaded. Please reload it."
         )
-    _move(db, settings, message, Action.APPROVE, facilitator)
+    _move(db, settings, message, Action.APPROVE, facilitator, approvals_for(message, facilitator))
+    message.claimed_by_id = None
     content.add_grant(
         db,
         message.content_object,
@@ -901,6 +965,32 @@ def approve(
     message.decided_by_id = facilitator.id
 
 
+def approve_once(
+    db: Session,
+    settings: Settings,
+    facilitator: Account,
+    message: Message,
+    note: NoteIn | None,
+) -> None:
+    """The first of two approvals in a high-risk case: the item waits for a second facilitator.
+
+    No grant for the recipient is made or accepted here: before the second approval no key
+    for them exists anywhere. The note is for the second facilitator, sealed to the case key."""
+    lock_row(db, message)
+    case = message.case
+    found = _note_object(db, case, facilitator, note) if note else None
+    _require_reviewer(message, facilitator)
+    _move(
+        db, settings, message, Action.APPROVE_ONCE, facilitator, approvals_for(message, facilitator)
+    )
+    if found is not None:
+        _store_note(db, case, facilitator, found, None)
+    message.approval_note_object_id = found.obj.id if found else None
+    message.first_approved_by_id = facilitator.id
+    message.first_approved_at = utcnow()
+    message.claimed_by_id = None  # a second facilitator decides without a claim
+
+
 def _decide_with_note_to_author(
     db: Session,
     settings: Settings,
@@ -912,9 +1002,9 @@ def _decide_with_note_to_author(
     """Return or withhold: the move, and the facilitator's sealed words for the author."""
     lock_row(db, message)
     found = _note_object(db, message.case, facilitator, note)
-    _require_reviewer(message, facilitator)
+    _require_decider(message, facilitator)
     author_account = _joined(message.author)
-    _move(db, settings, message, action, facilitator)
+    _move(db, settings, message, action, facilitator, approvals_for(message, facilitator))
     _store_note(db, message.case, facilitator, found, author_account)
     message.feedback_object_id = found.obj.id
     message.decided_by_id = facilitator.id
@@ -929,6 +1019,10 @@ def return_for_changes(
 ) -> None:
     _decide_with_note_to_author(db, settings, facilitator, message, Action.RETURN, feedback)
     message.claimed_by_id = None  # a revision comes back to the queue unclaimed
+    # A revision is a new version: a first approval of the old one never counts for it.
+    message.first_approved_by_id = None
+    message.first_approved_at = None
+    message.approval_note_object_id = None
 
 
 def withhold(

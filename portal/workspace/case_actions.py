@@ -17,16 +17,28 @@ from portal import local_time, wire
 from portal.accounts.models import Role
 from portal.cases import policy, supporters
 from portal.cases import services as cases
-from portal.cases.models import Case, CaseCondition, Format, Participant, Side, SupporterKind
+from portal.cases.models import (
+    Case,
+    CaseCondition,
+    Format,
+    HighRisk,
+    Participant,
+    Side,
+    SupporterKind,
+)
 from portal.errors import BadInput
 from portal.web import Ctx, endpoint
 from portal.workspace import supporters as supporter_pages
-from portal.workspace.case_page import case_page, case_view, participant_view
+from portal.workspace.case_page import case_page, case_view, participant_view, team_context
 
 FACILITATOR = frozenset({Role.FACILITATOR})
 SIDES = {side.value: side for side in Side}
 KINDS = {kind.value: kind for kind in SupporterKind}
 STATUSES = {status.value: status for status in CaseCondition}
+# "none" unmarks; the reason is one of these categories, never free text.
+HIGH_RISK_CHOICES: dict[str, HighRisk | None] = {"none": None} | {
+    reason.value: reason for reason in HighRisk
+}
 
 
 def _case(ctx: Ctx) -> Case:
@@ -74,6 +86,36 @@ def api_case_status(ctx: Ctx) -> Response:
         return JSONResponse({"status": case.status.value})
     # Closing takes every participant's actions away, so their cards come again too.
     return ctx.partial("cases/_status_changed.html", changed=True, **case_page(ctx.db, case))
+
+
+@endpoint(roles=FACILITATOR)
+def api_case_high_risk(ctx: Ctx) -> Response:
+    """Mark the case high-risk for a reason (release then needs two facilitators), change the
+    reason, or unmark it ("none")."""
+    case = _case(ctx)
+    reason = ctx.fields.choice("high_risk", HIGH_RISK_CHOICES)
+    cases.set_high_risk(ctx.db, ctx.settings, ctx.require_account(), case, reason)
+    if not ctx.is_htmx:
+        return JSONResponse({"high_risk": case.high_risk.value if case.high_risk else None})
+    return ctx.partial("cases/_high_risk_changed.html", changed=True, case=case_view(case))
+
+
+@endpoint(roles=FACILITATOR)
+def api_add_facilitator(ctx: Ctx) -> Response:
+    """Add a certified colleague to the case's team, with the case key grant my browser made
+    to their key as the trust log vouches for it."""
+    case = _case(ctx)
+    f = ctx.fields
+    colleague_id = f.text("account_id", max_length=36)
+    grant = f.binary("grant", length=wire.CASE_GRANT)
+    colleague = cases.add_facilitator(
+        ctx.db, ctx.settings, ctx.require_account(), case, colleague_id, grant
+    )
+    if not ctx.is_htmx:
+        return JSONResponse({"account_id": colleague.id})
+    return ctx.partial(
+        "cases/_team_changed.html", added=colleague.sign_in_name, **team_context(ctx.db, case)
+    )
 
 
 @endpoint(roles=FACILITATOR)

@@ -14,11 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from portal import local_time, protocol
+from portal.accounts.models import Account
 from portal.cases import services as cases
-from portal.cases.models import Case, CaseCondition, Format, Participant
+from portal.cases.models import Case, CaseCondition, CaseFacilitator, Format, Participant
 from portal.cases.states import CaseAction, ParticipantAction, case_actions
 from portal.invitations import services as invitations
 from portal.workspace.supporters import SupporterView, views_by_participant
@@ -43,6 +44,9 @@ class CaseView:
     status: str
     status_words: str
     actions: list[CaseAction]
+    high_risk: str  # the HighRisk value, or "" when release needs one approval
+    high_risk_label: str
+    high_risk_since: str
 
     @property
     def closed(self) -> bool:
@@ -114,6 +118,9 @@ def case_view(case: Case) -> CaseView:
         status=case.status.value,
         status_words=STATUS_WORDS[case.status],
         actions=case_actions(case.status),
+        high_risk=case.high_risk.value if case.high_risk else "",
+        high_risk_label=case.high_risk.label if case.high_risk else "",
+        high_risk_since=date_text(case.high_risk_changed_at) if case.high_risk else "",
     )
 
 
@@ -160,6 +167,37 @@ def participant_view(
     )
 
 
+@dataclass(frozen=True)
+class TeamMember:
+    account_id: str
+    name: str  # sign-in name: staff are known to each other by it
+    added_on: str
+    added_by: str | None  # None: they opened the case
+
+
+def team_context(db: Session, case: Case) -> dict[str, Any]:
+    """The case's facilitators and the colleagues who could be added (case page, "Facilitators")."""
+    added_by = aliased(Account)
+    rows = db.execute(
+        select(CaseFacilitator, Account.sign_in_name, added_by.sign_in_name)
+        .join(Account, Account.id == CaseFacilitator.account_id)
+        .outerjoin(added_by, added_by.id == CaseFacilitator.added_by_id)
+        .where(CaseFacilitator.case_id == case.id)
+        .order_by(CaseFacilitator.added_at, Account.sign_in_name)
+    ).all()
+    team = [
+        TeamMember(member.account_id, name, date_text(member.added_at), by)
+        for member, name, by in rows
+    ]
+    return {
+        "case": case_view(case),
+        "team": team,
+        "colleagues": []
+        if case.status is CaseCondition.CLOSED
+        else cases.colleagues_to_add(db, case),
+    }
+
+
 def case_page(db: Session, case: Case) -> dict[str, Any]:
     """The whole page's context. The participants come with their accounts in one more
     statement (not one each)."""
@@ -171,6 +209,6 @@ def case_page(db: Session, case: Case) -> dict[str, Any]:
     ).all()
     helpers = views_by_participant(db, case, list(participants))
     return {
-        "case": case_view(case),
+        **team_context(db, case),
         "participants": [participant_view(db, case, p, helpers[p.id]) for p in participants],
     }

@@ -19,7 +19,10 @@ withdrawal              when they withdrew      case       reference  their side
 handover                joined (the earliest)   case       reference              people waiting
 handover-people                                                                   all waiting
 waiting                                                                           items, bounded
+second                                                                            items, bounded
 ======================  ======================  =========  =========  ==========  =============
+
+``second`` counts the items waiting for a second approval (a high-risk case), also bounded.
 
 The count of items waiting for review stops at WAITING_COUNTED: the home says "more than 99"
 rather than walk every waiting item of a facilitator with a long queue (the queue page itself
@@ -50,6 +53,7 @@ from portal.cases.models import CaseFacilitator, Side
 from portal.db import UTCDateTime, utcnow
 from portal.messages.models import Message
 from portal.messages.services import waiting_for_review
+from portal.messages.states import MessageState
 from portal.workspace import security_events
 
 # Counted up to this many; one more is shown as "more than" it.
@@ -89,18 +93,28 @@ def _statement() -> CompoundSelect[Any]:
     handover_people = select(
         _kind("handover-people"), null(), null(), null(), null(), func.count()
     ).select_from(waiting_for_key)
-    bounded = (
+    waiting_items = (
         select(Message.id)
         .join(CaseFacilitator, CaseFacilitator.case_id == Message.case_id)
         .where(CaseFacilitator.account_id == bindparam("account_id", type_=String))
         .where(waiting_for_review())
-        .limit(WAITING_COUNTED)
-        .subquery()
     )
+    bounded = waiting_items.limit(WAITING_COUNTED).subquery()
     waiting = select(_kind("waiting"), null(), null(), null(), null(), func.count()).select_from(
         bounded
     )
-    return union_all(security, withdrawals, handovers, handover_people, waiting)
+    # The same index (ix_messages_waiting holds approved_once), the state tested on its rows.
+    second_bounded = (
+        waiting_items.where(
+            Message.state == literal_column(f"'{MessageState.APPROVED_ONCE.value}'", String)
+        )
+        .limit(WAITING_COUNTED)
+        .subquery()
+    )
+    second = select(_kind("second"), null(), null(), null(), null(), func.count()).select_from(
+        second_bounded
+    )
+    return union_all(security, withdrawals, handovers, handover_people, waiting, second)
 
 
 # Built once: executing the same statement object again skips building it and computing its
@@ -132,7 +146,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
     events: list[tuple[int, security_events.ShownEvent]] = []
     withdrawals: list[case_policy.Withdrawal] = []
     handovers: list[case_policy.KeyHandover] = []
-    people = waiting = 0
+    people = waiting = second = 0
     for kind, at, case_id, reference, detail, number in rows:
         if kind == "security":
             events.append((number, security_events.shown(at, detail, case_id, reference)))
@@ -142,6 +156,8 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
             handovers.append(case_policy.KeyHandover(case_id, reference, number, at))
         elif kind == "handover-people":
             people = number
+        elif kind == "second":
+            second = number
         else:
             waiting = number
     # UNION ALL keeps no order between or within its parts: each list is put back in its own.
@@ -150,6 +166,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
     handovers.sort(key=lambda item: (item.waiting_since, item.case_id))
     return {
         "queue_count": Waiting(waiting),
+        "second_approvals": Waiting(second),
         "handovers": case_policy.KeyHandovers(handovers if people else [], people),
         "withdrawals": withdrawals,
         "security_events": [event for _number, event in events],

@@ -15,15 +15,18 @@ from typing import Any
 
 import pytest
 
+from portal.accounts.models import Role
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
 
 ANON, SM, FAC, FAC_OTHER = "anonymous", "service_manager", "facilitator", "facilitator_other"
+# A second facilitator of the own case (a team: two-person approval in a high-risk case).
+FAC_SECOND = "facilitator_second"
 AUTHOR, RECIPIENT, PART_OTHER = "author", "recipient", "participant_other"
 SUP = "supporter"  # a supporter who joined on the recipient's side of the own case
-ROLES = [ANON, SM, FAC, FAC_OTHER, AUTHOR, RECIPIENT, PART_OTHER, SUP]
-ANY_FACILITATOR = frozenset({FAC, FAC_OTHER})
-OWN_FACILITATOR = frozenset({FAC})
+ROLES = [ANON, SM, FAC, FAC_SECOND, FAC_OTHER, AUTHOR, RECIPIENT, PART_OTHER, SUP]
+ANY_FACILITATOR = frozenset({FAC, FAC_SECOND, FAC_OTHER})
+OWN_FACILITATOR = frozenset({FAC, FAC_SECOND})
 ANY_PARTICIPANT = frozenset({AUTHOR, RECIPIENT, PART_OTHER})
 SIGNED_IN = frozenset(ROLES) - {ANON}
 
@@ -53,7 +56,7 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # A chunk of the letter under review: its author and the case's facilitators only (the
     # recipient only after opening, see tests/http/test_media.py).
     ("GET", "/api/content/{sent_object_id}/{version}/{sent_part}/{index}"): frozenset(
-        {FAC, AUTHOR}
+        {FAC, FAC_SECOND, AUTHOR}
     ),
     ("GET", "/api/vault"): SIGNED_IN,
     ("PUT", "/api/vault"): SIGNED_IN,
@@ -65,6 +68,7 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/cases/{case_id}/objects"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/claim"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/approve"): OWN_FACILITATOR,
+    ("POST", "/api/messages/{message_id}/approve-once"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/return"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/withhold"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/release"): OWN_FACILITATOR,
@@ -89,6 +93,9 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # Only the participant whose side it is (the recipient here), or the case's facilitator.
     ("POST", "/api/my/supporters/{supporter_id}/revoke"): frozenset({RECIPIENT}),
     ("POST", "/api/cases/{case_id}/supporters/{supporter_id}/revoke"): OWN_FACILITATOR,
+    # An own facilitator gets 400 for the empty body (a real one: test_facilitator_teams.py).
+    ("POST", "/api/cases/{case_id}/facilitators"): OWN_FACILITATOR,
+    ("POST", "/api/cases/{case_id}/high-risk"): OWN_FACILITATOR,
     ("POST", "/api/cases/{case_id}/status"): OWN_FACILITATOR,
     ("POST", "/api/withdraw"): ANY_PARTICIPANT,
 }
@@ -98,6 +105,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/cases/{case_id}/participants/{participant_id}/consent": {"formats": ["letter"]},
     "/api/cases/{case_id}/objects": {"kind": "feedback"},
     "/api/cases/{case_id}/status": {"status": "paused"},
+    "/api/cases/{case_id}/high-risk": {"high_risk": "none"},
     "/api/drafts/{draft_id}": {"blob": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
     "/api/uploads/{object_id}/{version}": {"bytes": 4096},
 }
@@ -128,6 +136,7 @@ def _refused(status: int, location: str) -> bool:
 class Worlds:
     own: CaseWorld
     other: CaseWorld
+    second: Person  # a second facilitator of the own case
     in_review: str
     released: str
     in_review_object: str
@@ -141,6 +150,8 @@ class Worlds:
 def worlds(portal: Portal) -> Worlds:
     own = CaseWorld.build(portal)
     other = CaseWorld.build(portal)
+    second = portal.person(Role.FACILITATOR)
+    own.add_colleague(second)
     in_review = own.write_letter(own.responsible, "In the queue.")
     released = own.write_letter(own.responsible, "Approved.")
     assert own.approve(released).status_code == 200
@@ -154,6 +165,7 @@ def worlds(portal: Portal) -> Worlds:
     return Worlds(
         own,
         other,
+        second,
         in_review,
         released,
         in_review_object,
@@ -170,6 +182,7 @@ def _caller(role: str, portal: Portal, worlds: Worlds) -> Person:
         ANON: portal.visitor,
         SM: portal.service_manager,
         FAC: lambda: own.facilitator,
+        FAC_SECOND: lambda: worlds.second,
         FAC_OTHER: lambda: other.facilitator,
         AUTHOR: lambda: own.responsible,
         RECIPIENT: lambda: own.harmed,

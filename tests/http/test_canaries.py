@@ -7,6 +7,7 @@ import secrets
 import pytest
 
 from portal import protocol
+from portal.accounts.models import Role
 from portal.settings import Settings
 from tests.cases_world import CaseWorld
 from tests.factories import Portal
@@ -78,3 +79,23 @@ def test_media_message_leaves_no_plaintext_behind(
     # Not vacuous: the blobs are there, in the data folder or the bucket that was searched.
     assert len(stored.chunks()) == 2
     assert len(stored.bucket_contents()) == (2 if blob_store_env else 0)
+
+
+def test_two_person_approval_leaves_no_plaintext_behind(portal: Portal, settings: Settings) -> None:
+    """A high-risk case: the first approver's note to the second facilitator, the second's note
+    to the recipient and the letter are nowhere in clear."""
+    canary = {
+        name: f"canary-{name}-{secrets.token_hex(8)}"
+        for name in ["letter", "approval-note", "note"]
+    }
+    world = CaseWorld.build(portal)
+    colleague = portal.person(Role.FACILITATOR)
+    world.add_colleague(colleague)
+    assert world.mark_high_risk("domestic_abuse").status_code == 200
+    message_id = world.write_letter(world.responsible, canary["letter"])
+    assert world.approve_once(message_id, note=canary["approval-note"]).status_code == 200
+    second = world.approve(message_id, canary["note"], facilitator=colleague, claim=False)
+    assert second.status_code == 200
+    assert world.open_letter(world.harmed, message_id) == canary["letter"]
+    needles = {name: value.encode() for name, value in canary.items()}
+    assert leaks.find(needles, settings.database_url, [settings.data_dir]) == []

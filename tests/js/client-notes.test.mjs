@@ -80,9 +80,26 @@ describe("client/notes.js", () => {
     await assert.rejects(openNote(w.personSk, null), p.ProtocolError);
   });
 
-  test("only the three kinds of note exist, and nothing is asked for another", async () => {
+  test("an approval note is sealed for the case key alone: no grant to anyone else", async () => {
     const w = world();
-    assert.deepEqual([...NOTE_KINDS], ["feedback", "content_note", "transcript"]);
+    const { keys, casePk } = w;
+    const note = await sealNote({
+      keys,
+      caseId: CASE,
+      casePublicKey: casePk,
+      kind: "approval_note",
+      text: WORDS,
+      personPublicKey: null,
+    });
+    assert.deepEqual(w.server.requests[0].body, { kind: "approval_note" });
+    assert.equal(note.grant_to_person, undefined);
+    assert.equal(await openNote(w.caseSk, asRead(note, note.grant_to_case, w.keys)), WORDS);
+    await assert.rejects(openNote(w.personSk, asRead(note, note.grant_to_case, w.keys)), p.ProtocolError);
+  });
+
+  test("only the four kinds of note exist, and nothing is asked for another", async () => {
+    const w = world();
+    assert.deepEqual([...NOTE_KINDS], ["feedback", "content_note", "transcript", "approval_note"]);
     await assert.rejects(sealed(w, "letter"), TypeError);
     assert.equal(w.server.requests.length, 0);
   });

@@ -17,10 +17,12 @@ import {
   markUnverified,
   nameOf,
   openContent,
+  openApprovalNote,
   openFeedback,
   openReview,
   sealApproval,
   sealFeedback,
+  sealFirstApproval,
   sealReason,
 } from "../../static/js/client/review.js";
 import { protocol, storeSecretKey, wipeKeys } from "../../static/js/crypto/keys.js";
@@ -503,6 +505,38 @@ describe("client/review.js: deciding", () => {
       [{ kind: "feedback" }, { kind: "feedback" }],
     );
     assert.doesNotMatch(sent(w.server), /say more|harm/);
+  });
+
+  test("a first approval makes no grant for the recipient, and its note is for the case key", async () => {
+    const w = await world();
+    const review = await openReview(MESSAGE, CASE);
+    await assert.rejects(sealFirstApproval(review, { note: "x" }), CannotApprove);
+    await openContent(review);
+    assert.deepEqual(await sealFirstApproval(review, { note: "  " }), {});
+    const body = await sealFirstApproval(review, { note: " Checked with the officer. " });
+    assert.deepEqual(Object.keys(body), ["note"]);
+    assert.equal(body.note.grant_to_person, undefined);
+    const opened = await openNote(w.caseSk, {
+      ...body.note,
+      grant: body.note.grant_to_case,
+      sender_public_key: b64(w.facilitator.publicKey),
+    });
+    assert.equal(opened, "Checked with the officer.");
+    assert.doesNotMatch(sent(w.server), /officer/);
+  });
+
+  test("the first approver's note opens with the case key; a changed one does not", async () => {
+    const w = await world();
+    const note = await noteFromFacilitator(w, "Checked with the officer.");
+    w.answer.approval_note = note;
+    const review = await openReview(MESSAGE, CASE);
+    assert.equal(await openApprovalNote(review), "Checked with the officer.");
+    const chunk = p.b64decode(note.chunks[0]);
+    chunk[0] ^= 1;
+    review.json.approval_note = { ...note, chunks: [b64(chunk)] };
+    await assert.rejects(openApprovalNote(review), p.ProtocolError);
+    review.json.approval_note = null;
+    assert.equal(await openApprovalNote(review), null);
   });
 
   test("closing the review wipes the keys it held", async () => {

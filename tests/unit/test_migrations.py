@@ -260,3 +260,58 @@ def test_message_objects_revision_indexes_each_object_column_and_goes_down_again
         assert expected <= indexes()
     finally:
         engine.dispose()
+
+
+def test_teams_revision_adds_two_person_approval_and_goes_down_again(
+    empty_database_url: str,
+) -> None:
+    """0010: a case's high-risk category and a message's first approval; what waits for review
+    includes items waiting for a second approval. Down again the columns go, and 0008's
+    indexes and 0009's supporters stay."""
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+
+        def columns(table: str) -> set[str]:
+            return {str(c["name"]) for c in inspect(engine).get_columns(table)}
+
+        assert {"high_risk", "high_risk_changed_at"} <= columns("cases")
+        assert {"first_approved_by_id", "approval_note_object_id"} <= columns("messages")
+        downgrade(empty_database_url, "0009_supporters")
+        assert "case_supporters" in inspect(engine).get_table_names()
+        assert "high_risk" not in columns("cases")
+        assert "first_approved_by_id" not in columns("messages")
+        indexes = {str(i["name"]) for i in inspect(engine).get_indexes("messages")}
+        assert {"ix_messages_waiting", "ix_messages_object"} <= indexes
+        upgrade(empty_database_url)
+        assert "approval_note_object_id" in columns("messages")
+    finally:
+        engine.dispose()
+
+
+def test_supporters_revision_adds_their_places_and_goes_down_again(
+    empty_database_url: str,
+) -> None:
+    """0009: supporters' and representatives' places, and invitations naming one. Down again
+    both go, and 0008's indexes stay."""
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+
+        def tables() -> set[str]:
+            return set(inspect(engine).get_table_names())
+
+        def invitation_columns() -> set[str]:
+            return {str(c["name"]) for c in inspect(engine).get_columns("invitations")}
+
+        assert "case_supporters" in tables()
+        assert "supporter_id" in invitation_columns()
+        downgrade(empty_database_url, "0008_message_objects")
+        assert "case_supporters" not in tables()
+        assert "supporter_id" not in invitation_columns()
+        indexes = {str(i["name"]) for i in inspect(engine).get_indexes("messages")}
+        assert "ix_messages_object" in indexes
+        upgrade(empty_database_url)
+        assert "case_supporters" in tables()
+    finally:
+        engine.dispose()

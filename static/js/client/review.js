@@ -14,9 +14,11 @@
 //   markUnverified(review): a chunk failed its check later, while playing: no approving now
 //   checkApprovable(review): throws CannotApprove unless approving may go ahead
 //   openFeedback(review) -> the feedback on the previous version, or null
+//   openApprovalNote(review) -> the first approver's note (a high-risk case), or null
 //   sealApproval(review, {note, transcript, keyRiskAccepted}) -> the body of .../approve, with
 //     grants for the supporters who may read for the recipient and whose keys I compared in
 //     person (readerKeyStatus)
+//   sealFirstApproval(review, {note}) -> the body of .../approve-once: no recipient grant
 //   sealFeedback(review, text) -> {feedback}; sealReason(review, text) -> {reason}
 //   closeReview(review)
 //
@@ -177,8 +179,16 @@ export function declaredDifferences(json, manifest) {
 }
 
 /** The feedback on the previous version, only if a trusted colleague (or I) wrote it. */
-export async function openFeedback(review) {
-  const note = review.json.feedback;
+export function openFeedback(review) {
+  return openStaffNote(review, review.json.feedback);
+}
+
+/** The first approver's note to the second facilitator, only from a trusted colleague. */
+export function openApprovalNote(review) {
+  return openStaffNote(review, review.json.approval_note);
+}
+
+async function openStaffNote(review, note) {
   if (!note) return null;
   await requireTrustedSenders(review.keys, [note], {
     kind: "release-not-genuine",
@@ -239,6 +249,15 @@ export async function sealApproval(review, { note = "", transcript = "", keyRisk
     body.transcript = await noteFor(review, "transcript", transcript, recipientPk);
   }
   return body;
+}
+
+/**
+ * The first of two approvals (a high-risk case): the content must have passed its checks, but
+ * no grant for the recipient is made: before the second approval no key for them exists.
+ */
+export async function sealFirstApproval(review, { note = "" }) {
+  if (review.checked !== "ok") throw new CannotApprove(UNCHECKED);
+  return note.trim() ? { note: await noteFor(review, "approval_note", note, null) } : {};
 }
 
 export async function sealFeedback(review, text) {

@@ -12,7 +12,9 @@
 //     "add-supporter"); their security numbers are the same opener and sealer as participants';
 //   - gives the case's public key to every participant the server marks as waiting for it
 //     (data-needs-case-key), when the page loads and whenever htmx brings such a card;
-//   - copies an invitation's code or link.
+//   - copies an invitation's code or link;
+//   - adds a colleague to the team (sealer "add-facilitator"): their certificate is checked in
+//     the trust log and the case key granted to the key it vouches for (client/case-team.js).
 
 import {
   NameNotOpened,
@@ -29,6 +31,7 @@ import {
   sealSupporterName,
   securityNumber,
 } from "../client/cases.js";
+import { grantToColleague } from "../client/case-team.js";
 import { loadSecretKey } from "../client/session.js";
 import { copyText, part, say } from "../lib/dom.js";
 import { sentenceFor } from "../lib/errors.js";
@@ -179,6 +182,13 @@ function mount(root) {
       throw new InputProblem([[input, `Use at most ${MAX_NAME} characters.`]]);
     }
     return sealSupporterName(await caseReady.catch(() => null), name);
+  });
+
+  // ---- a colleague joins the team ------------------------------------------------------------
+
+  registerSealer("add-facilitator", async (form) => {
+    const chosen = form.querySelector('select[name="account_id"]');
+    return grantToColleague(await caseReady, chosen.value);
   });
 
   // ---- the case key for participants who have joined ---------------------------------------

@@ -5,7 +5,7 @@
 //     approving off) and the feedback on the previous version;
 //   - which notice about the keys applies: the writer's and the recipient's current keys against
 //     the ones compared in person, which only this browser can know;
-//   - approve, return and withhold: a check before the confirm step (what is missing, the
+//   - approve, approve once (the first of two in a high-risk case), return and withhold: a check before the confirm step (what is missing, the
 //     question's sentence with the names opened), then a sealer that answers with ciphertext and
 //     grants only (lib/sealed-forms.js).
 // Decrypted text goes into the page as text only.
@@ -19,10 +19,12 @@ import {
   markUnverified,
   nameOf,
   openContent,
+  openApprovalNote,
   openFeedback,
   openReview,
   sealApproval,
   sealFeedback,
+  sealFirstApproval,
   sealReason,
 } from "../client/review.js";
 import { NotGenuine } from "../client/trust.js";
@@ -87,24 +89,35 @@ function mount(root) {
     find("letter-length").hidden = false;
   });
 
-  registerOpener("review-feedback", async (element) => {
-    try {
-      const text = await openFeedback(await loading);
-      if (text === null) throw new Error("no feedback for the case key");
-      element.textContent = text;
-    } catch (error) {
-      // A refusal (not from trusted staff) says so; anything else is the page's own words.
-      element.textContent =
-        error instanceof NotGenuine ? error.message : element.dataset.failedText;
-      throw error;
-    }
-  });
+  for (const [kind, open] of [
+    ["review-feedback", openFeedback],
+    ["review-approval-note", openApprovalNote],
+  ]) {
+    registerOpener(kind, async (element) => {
+      try {
+        const text = await open(await loading);
+        if (text === null) throw new Error("no note for the case key");
+        element.textContent = text;
+      } catch (error) {
+        // A refusal (not from trusted staff) says so; anything else is the page's own words.
+        element.textContent =
+          error instanceof NotGenuine ? error.message : element.dataset.failedText;
+        throw error;
+      }
+    });
+  }
 
   function contentFailed() {
     if (page.review) markUnverified(page.review);
     const region = find("verify-failed");
     region.className = "verify-failed notice error";
     region.textContent = region.dataset.text;
+    const once = find("decision-approve-once");
+    if (once) {
+      once.disabled = true;
+      once.checked = false;
+      find("approve-once-form").hidden = true;
+    }
     const approve = find("decision-approve");
     if (!approve || approve.disabled) return;
     approve.disabled = true;
@@ -173,6 +186,14 @@ function mount(root) {
       transcript: find("approve-transcript")?.value || "",
       keyRiskAccepted: find("key-understood").checked,
     }),
+  );
+
+  registerCheck("approve-once", async (form) => {
+    await loading;
+    return question(form, (part) => part === "always");
+  });
+  registerSealer("approve-once", async () =>
+    sealFirstApproval(await loading, { note: find("approve-once-note").value }),
   );
 
   for (const [decision, inputId, seal] of [

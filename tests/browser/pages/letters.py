@@ -243,6 +243,32 @@ class CasePage(FacilitatorPage):
         expect(self.page.locator("#case-status-text")).to_have_text("open")
         self.check()
 
+    @property
+    def team(self) -> Locator:
+        return self.page.locator("#team-list")
+
+    def adds_colleague(self, name: str) -> None:
+        """Add a certified colleague to the case: this browser checks their certificate in the
+        trust log and gives them the case's key; the team list shows them at once."""
+        self.page.get_by_label("Add a colleague to this case").select_option(label=name)
+        self.page.get_by_role("button", name="Add to this case").click()
+        expect(self.status_message).to_contain_text(f"{name} now works on this case")
+        expect(self.team).to_contain_text(f"{name}, added by")
+        self.check()
+
+    def marks_high_risk(self, reason: str) -> None:
+        """Mark the case high-risk for ``reason`` ("Sexual harm", ...): two facilitators must
+        approve everything from now; the section says so and the page's status tells it."""
+        section = self.page.locator("#high-risk-section")
+        section.get_by_role("radio", name=reason).check()
+        section.get_by_role("button", name="Mark as high-risk").click()
+        expect(self.page.locator("#high-risk-text")).to_contain_text(
+            f"This case is high-risk ({reason.lower()})"
+        )
+        expect(self.status_message).to_contain_text("two facilitators' approval")
+        expect(self.page.get_by_role("heading", name="Two-person approval")).to_be_focused()
+        self.check()
+
     def opens_audit_trail(self) -> AuditTrailPage:
         self.page.get_by_role("link", name="Audit trail").click()
         return AuditTrailPage(self.page, self.reference or "").arrived()
@@ -405,6 +431,32 @@ class ReviewPage(FacilitatorPage):
             feedback,
             "Yes, return it",
         )
+
+    def approves_first(self, note: str | None = None) -> QueuePage:
+        """A high-risk case: the first of two approvals, with a note for the second facilitator.
+        Nothing is offered to the recipient yet."""
+        return self._decides(
+            "Approve it: a second facilitator must approve it too",
+            "Note for the second facilitator (optional)",
+            note,
+            "Yes, approve it",
+        )
+
+    def first_approval_note(self) -> str:
+        box = self.page.locator("#first-approval-note")
+        expect(box).to_have_attribute("data-sealed-state", "open", timeout=UNLOCK_MS)
+        return box.text_content() or ""
+
+    def gives_second_approval(self, note: str | None = None) -> QueuePage:
+        """The second approval: this browser makes the recipient's grant, as a single approval
+        does. The recipient's security number was not compared from this account, so the
+        facilitator says they approve anyway."""
+        choice = "Give the second approval and offer it to the recipient"
+        self.page.get_by_role("radio", name=choice).check()
+        understood = self.page.get_by_label("I understand, and I want to approve it anyway")
+        expect(understood).to_be_visible(timeout=UNLOCK_MS)
+        understood.check()
+        return self._decides(choice, "Note for the recipient (optional)", note, "Yes, approve it")
 
     def approves(self, note: str | None = None) -> QueuePage:
         # Both keys were compared in person: no "I understand" box to tick.

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from portal import wire
 from portal.accounts.models import Account, Role
-from portal.cases.models import CaseFacilitator, Participant, Side
+from portal.cases.models import CaseFacilitator, HighRisk, Participant, Side
 from portal.content.models import ContentGrant, GrantPurpose
-from portal.db import make_session_factory
+from portal.db import make_session_factory, utcnow
 from portal.errors import Conflict
 from portal.messages import services
 from portal.messages.models import Message, MessageEvent
@@ -262,3 +262,83 @@ def test_approve_and_withdraw_started_together_many_times(
         assert errors == []
         outcomes.add(_check_invariants(pg_engine, scene))
     assert outcomes <= {S.WITHDRAWN}
+
+
+# -- two-person approval: two facilitators giving the second approval at once ---------------
+
+
+@dataclass(frozen=True)
+class SecondApproval:
+    scene: Scene
+    third_id: str  # a third facilitator of the case, racing the colleague
+
+
+def _approved_once(engine: Engine) -> SecondApproval:
+    """A high-risk case's message approved once by the first facilitator; two others may give
+    the second approval."""
+    scene = _scene(engine, S.IN_REVIEW)
+    with make_session_factory(engine)() as db:
+        message = _message(db, scene)
+        message.case.high_risk = HighRisk.SEXUAL_HARM
+        message.state = S.APPROVED_ONCE
+        message.claimed_by_id = None
+        message.first_approved_by_id = scene.facilitator_id
+        message.first_approved_at = utcnow()
+        db.add(MessageEvent(message_id=message.id, state=S.APPROVED_ONCE, version=1))
+        third = rows.account(db, Role.FACILITATOR)
+        db.add(CaseFacilitator(case_id=message.case_id, account_id=third.id))
+        db.commit()
+        return SecondApproval(scene, third.id)
+
+
+def _second_approval_by(account_id: str) -> Change:
+    def second_approval(db: Session, settings: Settings, scene: Scene) -> None:
+        services.approve(db, settings, _account(db, account_id), _message(db, scene), GRANT, None)
+
+    return second_approval
+
+
+def _recipient_grants(engine: Engine, scene: Scene) -> list[ContentGrant]:
+    with make_session_factory(engine)() as db:
+        message = _message(db, scene)
+        return list(
+            db.scalars(
+                select(ContentGrant).where(
+                    ContentGrant.object_id == message.object_id,
+                    ContentGrant.purpose == GrantPurpose.RECIPIENT,
+                )
+            )
+        )
+
+
+def test_two_facilitators_giving_the_second_approval_at_once_make_exactly_one(
+    pg_engine: Engine, pg_settings: Settings
+) -> None:
+    setting = _approved_once(pg_engine)
+    scene = setting.scene
+    first_error, second_error = _race(
+        pg_engine,
+        pg_settings,
+        scene,
+        _second_approval_by(scene.colleague_id),
+        _second_approval_by(setting.third_id),
+    )
+    assert first_error is None
+    assert isinstance(second_error, Conflict), repr(second_error)
+    assert _check_invariants(pg_engine, scene) is S.AWAITING_RECIPIENT
+    # Exactly one grant for the recipient: the one the winner's browser made.
+    assert [g.sender_id for g in _recipient_grants(pg_engine, scene)] == [scene.colleague_id]
+    with make_session_factory(pg_engine)() as db:
+        events = db.scalars(
+            select(MessageEvent.state).where(MessageEvent.message_id == scene.message_id)
+        ).all()
+        assert list(events).count(S.AWAITING_RECIPIENT) == 1
+
+
+def test_a_second_approval_racing_a_withdrawal_releases_nothing_once_withdrawn(
+    pg_engine: Engine, pg_settings: Settings
+) -> None:
+    scene = _approved_once(pg_engine).scene
+    _race(pg_engine, pg_settings, scene, withdraw, _second_approval_by(scene.colleague_id))
+    assert _check_invariants(pg_engine, scene) is S.WITHDRAWN
+    assert _recipient_grants(pg_engine, scene) == []

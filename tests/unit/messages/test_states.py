@@ -16,10 +16,12 @@ from portal.messages.states import (
     REVIEW_DECISIONS,
     STOPPING_ACTIONS,
     Action,
+    Approvals,
     AuthorActions,
     CaseNotMoving,
     ClaimHolder,
     MessageState,
+    NeedsTwoApprovals,
     NotAllowedNow,
     RecipientChoices,
     TransitionError,
@@ -68,9 +70,10 @@ def test_final_states_allow_nothing() -> None:
         assert allowed_actions(state, CaseCondition.OPEN) == frozenset()
 
 
-def test_queue_filters_waiting_reviewing_and_all() -> None:
-    assert QUEUE_FILTERS["waiting"] == {S.SUBMITTED, S.IN_REVIEW}
+def test_queue_filters_waiting_reviewing_second_and_all() -> None:
+    assert QUEUE_FILTERS["waiting"] == {S.SUBMITTED, S.IN_REVIEW, S.APPROVED_ONCE}
     assert QUEUE_FILTERS["reviewing"] == {S.IN_REVIEW}
+    assert QUEUE_FILTERS["second"] == {S.APPROVED_ONCE}
     assert QUEUE_FILTERS["all"] == set(MessageState)
 
 
@@ -80,9 +83,72 @@ def test_deletable_states_can_never_reach_the_recipient() -> None:
     assert DELETABLE.isdisjoint(RECIPIENT_GRANT_STATES)
 
 
+HIGH_RISK = Approvals(high_risk=True)
+FIRST_APPROVER = Approvals(high_risk=True, first_approver=True)
+
+
+def test_high_risk_case_releases_only_after_two_different_facilitators() -> None:
+    with pytest.raises(NeedsTwoApprovals):
+        transition(S.IN_REVIEW, Action.APPROVE, CaseCondition.OPEN, HIGH_RISK)
+    state = transition(S.IN_REVIEW, Action.APPROVE_ONCE, CaseCondition.OPEN, HIGH_RISK)
+    assert state is S.APPROVED_ONCE
+    assert state not in RECIPIENT_GRANT_STATES  # no grant for the recipient exists yet
+    with pytest.raises(NeedsTwoApprovals):
+        transition(state, Action.APPROVE, CaseCondition.OPEN, FIRST_APPROVER)
+    assert transition(state, Action.APPROVE, CaseCondition.OPEN, HIGH_RISK) is (
+        S.AWAITING_RECIPIENT
+    )
+
+
+def test_first_approver_can_neither_return_nor_withhold_their_own_first_approval() -> None:
+    for action in (Action.RETURN, Action.WITHHOLD):
+        with pytest.raises(NeedsTwoApprovals):
+            transition(S.APPROVED_ONCE, action, CaseCondition.OPEN, FIRST_APPROVER)
+    assert transition(S.APPROVED_ONCE, Action.RETURN, CaseCondition.OPEN, HIGH_RISK) is (S.RETURNED)
+
+
+def test_a_case_that_is_not_high_risk_has_no_first_of_two_approvals() -> None:
+    with pytest.raises(NotAllowedNow):
+        transition(S.IN_REVIEW, Action.APPROVE_ONCE, CaseCondition.OPEN)
+
+
+def test_an_item_waiting_for_a_second_approval_still_needs_one_after_unmarking() -> None:
+    # The first approval was given on the footing of two; it never becomes a release alone.
+    assert allowed_actions(S.APPROVED_ONCE, CaseCondition.OPEN) >= {Action.APPROVE}
+    with pytest.raises(NeedsTwoApprovals):
+        transition(S.APPROVED_ONCE, Action.APPROVE, CaseCondition.OPEN, Approvals(False, True))
+
+
+def test_waiting_for_a_second_approval_can_be_withdrawn_but_not_moved_while_paused() -> None:
+    assert transition(S.APPROVED_ONCE, Action.WITHDRAW, CaseCondition.PAUSED) is S.WITHDRAWN
+    with pytest.raises(CaseNotMoving):
+        transition(S.APPROVED_ONCE, Action.APPROVE, CaseCondition.PAUSED, HIGH_RISK)
+
+
 C = CaseCondition
 H = ClaimHolder
 DECIDE = {Action.RELEASE_CLAIM, Action.APPROVE, Action.RETURN, Action.WITHHOLD}
+DECIDE_FIRST = {Action.RELEASE_CLAIM, Action.APPROVE_ONCE, Action.RETURN, Action.WITHHOLD}
+SECOND = {Action.APPROVE, Action.RETURN, Action.WITHHOLD}
+
+
+@pytest.mark.parametrize(
+    ("state", "claim", "approvals", "expected"),
+    [
+        # High-risk: the reviewer's approval is the first of two.
+        (S.IN_REVIEW, H.ME, HIGH_RISK, DECIDE_FIRST),
+        (S.IN_REVIEW, H.SOMEONE_ELSE, HIGH_RISK, set()),
+        # Waiting for a second approval: any other facilitator of the case decides, unclaimed.
+        (S.APPROVED_ONCE, H.NOBODY, HIGH_RISK, SECOND),
+        (S.APPROVED_ONCE, H.NOBODY, Approvals(high_risk=False), SECOND),
+        # The first approver is offered nothing: the same facilitator twice never counts.
+        (S.APPROVED_ONCE, H.NOBODY, FIRST_APPROVER, set()),
+    ],
+)
+def test_review_actions_with_two_person_approval(
+    state: MessageState, claim: ClaimHolder, approvals: Approvals, expected: set[Action]
+) -> None:
+    assert review_actions(state, C.OPEN, claim, approvals) == expected
 
 
 @pytest.mark.parametrize(
@@ -117,14 +183,17 @@ def test_review_actions_follow_state_case_and_claim(
 @pytest.mark.parametrize("state", list(MessageState))
 @pytest.mark.parametrize("case", list(CaseCondition))
 @pytest.mark.parametrize("claim", list(ClaimHolder))
+@pytest.mark.parametrize("approvals", [Approvals(), HIGH_RISK, FIRST_APPROVER])
 def test_review_actions_are_moves_the_state_machine_allows(
-    state: MessageState, case: CaseCondition, claim: ClaimHolder
+    state: MessageState, case: CaseCondition, claim: ClaimHolder, approvals: Approvals
 ) -> None:
-    offered = review_actions(state, case, claim)
-    assert offered <= allowed_actions(state, case)
+    offered = review_actions(state, case, claim, approvals)
+    assert offered <= allowed_actions(state, case, approvals)
     assert offered <= REVIEW_DECISIONS | {Action.CLAIM, Action.RESUME}
-    if claim is not ClaimHolder.ME:
+    if claim is not ClaimHolder.ME and state is not S.APPROVED_ONCE:
         assert offered.isdisjoint(REVIEW_DECISIONS)
+    if approvals.first_approver:
+        assert Action.APPROVE not in offered
 
 
 @pytest.mark.parametrize(
@@ -199,19 +268,35 @@ class MessageLife(RuleBasedStateMachine):
         self.chose_to_open = False
         self.ever_withdrawn_or_withheld = False
         self.reached_recipient = False
+        self.high_risk = False
+        self.first_approver: str | None = None
+        self.released_by: tuple[str | None, str] | None = None
+        self.high_risk_at_review = False
 
     @rule(condition=st.sampled_from(CaseCondition))
     def case_changes(self, condition: CaseCondition) -> None:
         self.case = condition
 
-    @rule(action=st.sampled_from(Action))
-    def someone_acts(self, action: Action) -> None:
+    @rule(high_risk=st.booleans())
+    def case_marked(self, high_risk: bool) -> None:
+        self.high_risk = high_risk
+
+    @rule(action=st.sampled_from(Action), who=st.sampled_from(["ana", "ben", "cy"]))
+    def someone_acts(self, action: Action, who: str) -> None:
         before = self.state
+        approvals = Approvals(self.high_risk, first_approver=who == self.first_approver)
         try:
-            after = transition(before, action, self.case)
+            after = transition(before, action, self.case, approvals)
         except TransitionError:
             assert self.state is before
             return
+        if action is Action.APPROVE_ONCE:
+            self.first_approver = who
+        if action is Action.APPROVE:
+            self.released_by = (self.first_approver, who)
+            self.high_risk_at_review = self.high_risk or before is S.APPROVED_ONCE
+        if action in {Action.REVISE, Action.RETURN}:
+            self.first_approver = None
         if self.case is not CaseCondition.OPEN:
             # A paused or closed case moves nothing towards delivery.
             assert action in STOPPING_ACTIONS
@@ -232,6 +317,13 @@ class MessageLife(RuleBasedStateMachine):
         if recipient_may_read(self.state):
             assert self.approved
             assert self.chose_to_open
+
+    @invariant()
+    def high_risk_release_needs_two_different_facilitators(self) -> None:
+        if self.released_by is not None and self.high_risk_at_review:
+            first, second = self.released_by
+            assert first is not None
+            assert first != second
 
     @invariant()
     def withdrawn_or_withheld_never_reach_the_recipient(self) -> None:

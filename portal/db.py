@@ -355,9 +355,12 @@ class _CompiledQuery:
             cursor.close()
         if row is None:
             return None
+        # A list comprehension, not a generator: one call rather than one resume per column.
         return tuple(
-            process(value) if process is not None else value
-            for process, value in zip(self.results, row, strict=True)
+            [
+                process(value) if process is not None else value
+                for process, value in zip(self.results, row, strict=True)
+            ]
         )
 
 

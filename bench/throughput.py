@@ -9,7 +9,13 @@ ratio of requests/second to hello's in the same run:
 
 - ``/healthz`` without a session cookie, and with the facilitator's session cookie;
 - ``/account``, a signed-in simple page;
-- ``/home``, the facilitator's home.
+- ``/home``, the facilitator's home;
+
+and, on a server of bench/reference_app.py started after the portal's on the same database
+with the same settings, two floors: hello behind the portal's middleware (``/bare``), and that
+plus the least a signed-in request does (``/session``: the cookie's keyed hash, a worker-thread
+hop, the portal's session statement in a read-only transaction on the bare driver). What the
+portal spends beyond ``/session`` is its own code (``--no-reference`` skips them).
 
 On SQLite and on PostgreSQL (a throwaway server started as the tests start theirs:
 tests/support/postgres.py, Debian's binaries, ``initdb`` as the ``postgres`` user when run as
@@ -17,6 +23,7 @@ root; it runs with fsync off, like the tests' server), with 1 and 2 server worke
 
     .venv/bin/python bench/throughput.py [--duration 10] [--databases sqlite,postgresql]
                                          [--workers 1,2] [--letters 20] [--paths home]
+                                         [--no-reference]
 
 Needs ``wrk`` (Debian: ``apt-get install -y wrk``). Targets: /account >= 0.2 of hello, the
 facilitator's home >= 0.1, /healthz without a session >= 0.5; 2 workers serve more than 1.
@@ -52,15 +59,17 @@ from tests.support.ports import free_port  # noqa: E402
 from tests.support.postgres import throwaway_database  # noqa: E402
 
 
-def serve_hello(port: int, workers: int) -> None:
-    """Run bench/hello_app.py as ``portal serve`` runs the portal (portal/cli.py)."""
+def serve_hello(port: int, workers: int, app: str = "bench.hello_app:app") -> None:
+    """Run bench/hello_app.py (or ``app``, an app factory) as ``portal serve`` runs the portal
+    (portal/cli.py)."""
     import uvicorn
 
     from portal.cli import WORKER_HEALTHCHECK_SECONDS
     from portal.logs import uvicorn_log_config
 
     uvicorn.run(
-        "bench.hello_app:app",
+        app,
+        factory=app != "bench.hello_app:app",
         host="127.0.0.1",
         port=port,
         workers=workers,
@@ -73,23 +82,29 @@ def serve_hello(port: int, workers: int) -> None:
 
 
 @contextlib.contextmanager
-def hello_server(workers: int) -> Iterator[tuple[str, int]]:
-    """The hello app's base URL and its server's process id."""
+def hello_server(
+    workers: int, *, reference: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """The hello app's base URL and its server's process id; with ``reference`` (the portal's
+    environment), bench/reference_app.py's instead, on the portal's database."""
     port = free_port()
+    flag = "--serve-reference" if reference is not None else "--serve-hello"
+    probe = "/bare" if reference is not None else "/"
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(
-            [sys.executable, __file__, "--serve-hello", str(port), "--workers", str(workers)],
+            [sys.executable, __file__, flag, str(port), "--workers", str(workers)],
             cwd=REPO,
             stdout=output,
             stderr=output,
             start_new_session=True,
+            env={**os.environ, **(reference or {})},
         )
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 60
             while True:
                 try:
-                    if httpx.get(base + "/", timeout=1).status_code == 200:
+                    if httpx.get(base + probe, timeout=1).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
@@ -168,6 +183,14 @@ def seed(server: LiveServer, letters: int) -> str:
         engine.dispose()
 
 
+# Floors (bench/reference_app.py), served after the portal on its database: the portal's
+# middleware alone, and that plus the least a signed-in request does (its session looked up
+# on the driver in a worker thread).
+REFERENCE_PATHS = (
+    ("ref: middleware only", "/bare", False, None),
+    ("ref: + session lookup", "/session", True, None),
+)
+
 PATHS = (
     ("/healthz, no session", "/healthz", False, 0.5),
     ("/healthz, session cookie", "/healthz", True, None),
@@ -182,6 +205,7 @@ def run(
     seconds: int,
     letters: int,
     paths: tuple[tuple[str, str, bool, float | None], ...] = PATHS,
+    reference: bool = True,
 ) -> None:
     with tempfile.TemporaryDirectory() as temp, throwaway_database(kind, Path(temp)) as url:
         data_dir = Path(temp) / "data"
@@ -205,8 +229,17 @@ def run(
                     loads[label] = wrk(
                         server.url(path), seconds=seconds, server_pid=pid, cookie=sent
                     )
+                environment = {k: v for k, v in server.env.items() if k.startswith("PORTAL_")}
             finally:
                 server.stop()
+            if reference:
+                with hello_server(workers, reference=environment) as (base, reference_pid):
+                    for label, path, signed_in, _target in REFERENCE_PATHS:
+                        sent = cookie if signed_in else None
+                        wrk(base + path, seconds=1, server_pid=reference_pid, cookie=sent)
+                        loads[label] = wrk(
+                            base + path, seconds=seconds, server_pid=reference_pid, cookie=sent
+                        )
             by_workers[workers] = loads
             plural = "s" if workers > 1 else ""
             print(f"{kind}, {workers} worker{plural} ({seconds} s each, wrk -c16):")
@@ -254,10 +287,21 @@ def main() -> None:
         help="only the paths whose label contains one of these words (comma separated), "
         "e.g. home; hello is always measured",
     )
+    parser.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="skip the floors (bench/reference_app.py: middleware only, + session lookup)",
+    )
     parser.add_argument("--serve-hello", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-reference", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_hello:
         serve_hello(args.serve_hello, int(args.workers))
+        return
+    if args.serve_reference:
+        serve_hello(
+            args.serve_reference, int(args.workers), "bench.reference_app:app_from_environment"
+        )
         return
     if shutil.which("wrk") is None:
         sys.exit("bench/throughput.py needs wrk: apt-get install -y wrk")
@@ -265,7 +309,7 @@ def main() -> None:
     words = [w.strip() for w in args.paths.split(",") if w.strip()]
     paths = tuple(p for p in PATHS if not words or any(w in p[0] for w in words))
     for kind in args.databases.split(","):
-        run(kind, workers, args.duration, args.letters, paths)
+        run(kind, workers, args.duration, args.letters, paths, not args.no_reference)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from portal import local_time, maintenance
 from portal.accounts.hashing import DummyVerifier, HashingSlots, make_hasher
 from portal.blobstore import open_blob_store
-from portal.db import make_engine, make_session_factory
+from portal.db import make_engine, make_session_factory, read_only_engine
 from portal.errors import BadInput, Forbidden, NotFound, PortalError
 from portal.logs import configure_logging
 from portal.media.batches import MAX_BATCH_BYTES
@@ -51,7 +51,7 @@ def create_app(settings: Settings) -> Starlette:
             settings=settings,
             engine=engine,
             sessions=make_session_factory(engine),
-            read_sessions=make_session_factory(engine, read_only=True),
+            read_engine=read_only_engine(engine),
             jinja=make_jinja(str(TEMPLATES_DIR)),
             auth_hasher=hasher,
             dummy_verifier=DummyVerifier(hasher),

@@ -8,6 +8,7 @@ commit: the request boundary (``web.py``) or the CLI command owns the transactio
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -15,10 +16,20 @@ from typing import Annotated, Any, ClassVar, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, LargeBinary, String, create_engine, event
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    LargeBinary,
+    Select,
+    String,
+    create_engine,
+    event,
+)
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -138,6 +149,56 @@ SQLITE_POOL_OVERFLOW = 24
 PG_POOL_OVERFLOW = 8
 
 
+# Set on a pooled connection whose transaction a ReadTransaction began on the driver: the
+# SQLAlchemy Connection later made on it (for an ORM session) must not begin it again.
+_BEGUN_ON_DRIVER = "portal_begun_on_driver"
+
+
+def _begin_sqlite(pooled: Any, *, read_only: bool, relaxed_commit: bool, no_wait: bool) -> None:
+    """Begin a transaction on a pooled SQLite connection, with what its options ask for.
+
+    A writing transaction takes the write lock up front (IMMEDIATE): a deferred one that later
+    needs to write fails at once with "database is locked" when another writer went first;
+    busy_timeout cannot help there. Waiting for the lock at BEGIN can. Work that only reads
+    (READ_ONLY: every GET unless its endpoint says it writes) takes no lock at all: in WAL mode
+    it reads a snapshot while writers go on, and query_only makes a write in it an error rather
+    than a late lock.
+    """
+    remembered = pooled.info  # lives as long as the DBAPI connection
+    # Said to the driver's connection itself: these are not the portal's statements (no
+    # parameters, nothing to compile or log), and through SQLAlchemy's exec_driver_sql each one
+    # cost as much as the request's own query.
+    driver = pooled.driver_connection
+    # Outside a transaction, so it applies to this one (see RELAXED_COMMIT). Said only when it
+    # changes: the connection remembers what it was last told.
+    synchronous = "NORMAL" if relaxed_commit else "FULL"
+    if remembered.get("portal_synchronous") != synchronous:
+        driver.execute(f"PRAGMA synchronous={synchronous}")
+        remembered["portal_synchronous"] = synchronous
+    busy_timeout = 0 if no_wait else SQLITE_BUSY_TIMEOUT_MS
+    if remembered.get("portal_busy_timeout", SQLITE_BUSY_TIMEOUT_MS) != busy_timeout:
+        driver.execute(f"PRAGMA busy_timeout={busy_timeout}")
+        remembered["portal_busy_timeout"] = busy_timeout
+    if remembered.get("portal_query_only", False) != read_only:
+        driver.execute(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+        remembered["portal_query_only"] = read_only
+    driver.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _begin_postgresql(pooled: Any, *, read_only: bool, no_wait: bool) -> None:
+    """Set what a PostgreSQL transaction's options ask for, as its first statements (psycopg
+    sends BEGIN before the first). On the driver's cursor, not through SQLAlchemy's
+    exec_driver_sql (see _begin_sqlite)."""
+    if not (read_only or no_wait):
+        return
+    with pooled.driver_connection.cursor() as cursor:
+        if read_only:
+            cursor.execute("SET TRANSACTION READ ONLY")
+        if no_wait:
+            # A row another transaction holds fails the statement rather than waiting.
+            cursor.execute("SET LOCAL lock_timeout = '1ms'")
+
+
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         # Reads take no lock: many may run at once, each on a connection of its own (a SQLite
@@ -165,34 +226,16 @@ def make_engine(database_url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            # A writing transaction takes the write lock up front (IMMEDIATE): a deferred one
-            # that later needs to write fails at once with "database is locked" when another
-            # writer went first; busy_timeout cannot help there. Waiting for the lock at BEGIN
-            # can. Work that only reads (READ_ONLY: every GET unless its endpoint says it
-            # writes) takes no lock at all: in WAL mode it reads a snapshot while writers go on,
-            # and query_only makes a write in it an error rather than a late lock.
-            options = connection.get_execution_options()
             pooled = connection.connection
-            remembered = pooled.info  # lives as long as the DBAPI connection
-            # Said to the driver's connection itself: these are not the portal's statements
-            # (no parameters, nothing to compile or log), and through SQLAlchemy's
-            # exec_driver_sql each one cost as much as the request's own query.
-            driver = pooled.driver_connection
-            # Outside a transaction, so it applies to this one (see RELAXED_COMMIT). Said only
-            # when it changes: the connection remembers what it was last told.
-            synchronous = "NORMAL" if options.get(RELAXED_COMMIT, False) else "FULL"
-            if remembered.get("portal_synchronous") != synchronous:
-                driver.execute(f"PRAGMA synchronous={synchronous}")
-                remembered["portal_synchronous"] = synchronous
-            busy_timeout = 0 if options.get(NO_WAIT, False) else SQLITE_BUSY_TIMEOUT_MS
-            if remembered.get("portal_busy_timeout", SQLITE_BUSY_TIMEOUT_MS) != busy_timeout:
-                driver.execute(f"PRAGMA busy_timeout={busy_timeout}")
-                remembered["portal_busy_timeout"] = busy_timeout
-            read_only = bool(options.get(READ_ONLY, False))
-            if remembered.get("portal_query_only", False) != read_only:
-                driver.execute(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
-                remembered["portal_query_only"] = read_only
-            driver.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            if pooled.info.pop(_BEGUN_ON_DRIVER, False):
+                return  # a ReadTransaction's: begun already
+            options = connection.get_execution_options()
+            _begin_sqlite(
+                pooled,
+                read_only=bool(options.get(READ_ONLY, False)),
+                relaxed_commit=bool(options.get(RELAXED_COMMIT, False)),
+                no_wait=bool(options.get(NO_WAIT, False)),
+            )
 
         return engine
     # No pre-ping: it would cost a round trip on every checkout, that is on every request. A
@@ -211,21 +254,15 @@ def make_engine(database_url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _postgresql_begin(connection: Any) -> None:
+        pooled = connection.connection
+        if pooled.info.pop(_BEGUN_ON_DRIVER, False):
+            return  # a ReadTransaction's: begun already
         options = connection.get_execution_options()
-        read_only = bool(options.get(READ_ONLY, False))
-        no_wait = bool(options.get(NO_WAIT, False))
-        if not (read_only or no_wait):
-            return
-        # On the driver's cursor, not through SQLAlchemy's exec_driver_sql (see the SQLite
-        # begin above: these are not the portal's statements, and compiling and dispatching
-        # each cost as much as the request's own query).
-        with connection.connection.driver_connection.cursor() as cursor:
-            if read_only:
-                # psycopg sends BEGIN before this, the transaction's first statement.
-                cursor.execute("SET TRANSACTION READ ONLY")
-            if no_wait:
-                # A row another transaction holds fails the statement rather than waiting.
-                cursor.execute("SET LOCAL lock_timeout = '1ms'")
+        _begin_postgresql(
+            pooled,
+            read_only=bool(options.get(READ_ONLY, False)),
+            no_wait=bool(options.get(NO_WAIT, False)),
+        )
 
     return engine
 
@@ -239,8 +276,13 @@ def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionm
     """
     import portal.models  # noqa: F401  (every table must be known before a flush)
 
-    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    bind = read_only_engine(engine) if read_only else engine
     return sessionmaker(bind=bind, expire_on_commit=False)
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """``engine`` with every transaction read-only (see READ_ONLY), sharing its pool."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def alembic_config(database_url: str) -> Config:
@@ -257,3 +299,153 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+class DriverQuery:
+    """A Core SELECT run straight on the driver's cursor, for the few statements every request
+    runs (the session's): its SQL compiled once per dialect by SQLAlchemy, its parameters and
+    values converted by the columns' own types, as SQLAlchemy converts them.
+
+    Through SQLAlchemy's execution (an execution context, result metadata, a cursor result per
+    call) the session's statement cost about ten times running it in the driver.
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._by_dialect: dict[str, _CompiledQuery] = {}
+
+    def first(
+        self, transaction: ReadTransaction, parameters: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None:
+        """The first row for ``parameters`` (by bound parameter name), converted; or None."""
+        dialect = transaction.dialect
+        compiled = self._by_dialect.get(dialect.name)
+        if compiled is None:
+            compiled = self._by_dialect[dialect.name] = _CompiledQuery(self.statement, dialect)
+        return transaction.on_driver(lambda driver: compiled.first(driver, parameters))
+
+
+class _CompiledQuery:
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.positional = tuple(compiled.positiontup or ()) if dialect.positional else None
+        self.binds: dict[str, Callable[[Any], Any] | None] = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+        }
+        self.results = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        )
+
+    def first(self, driver: Any, parameters: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        values = {}
+        for name, process in self.binds.items():
+            value = parameters[name]
+            values[name] = process(value) if process is not None else value
+        cursor = driver.cursor()
+        try:
+            if self.positional is not None:
+                cursor.execute(self.sql, tuple(values[name] for name in self.positional))
+            else:
+                cursor.execute(self.sql, values)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        # A list comprehension, not a generator: one call rather than one resume per column.
+        return tuple(
+            [
+                process(value) if process is not None else value
+                for process, value in zip(self.results, row, strict=True)
+            ]
+        )
+
+
+class ReadTransaction:
+    """A read-only transaction begun on a pooled connection's driver, for a request that only
+    reads: its own statements (the session's) go to the driver (:class:`DriverQuery`), and an
+    ORM session in the same transaction is made only when the handler asks for one.
+
+    An ORM session costs, before it runs anything, a Session, a Connection, their transaction
+    objects and the events at begin, commit and close: on a signed-in page whose handler reads
+    nothing beyond its session (``/account``), about a third of the page's CPU.
+
+    ``engine`` is a read-only one (``make_session_factory(engine, read_only=True)``'s bind): the
+    transaction is read-only as any other (``PRAGMA query_only``, ``SET TRANSACTION READ ONLY``).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.dialect = engine.dialect
+        self._pooled: PoolProxiedConnection = engine.raw_connection()
+        self._connection: Connection | None = None
+        self._session: Session | None = None
+        try:
+            if self.dialect.name == "sqlite":
+                self.on_driver(
+                    lambda _driver: _begin_sqlite(
+                        self._pooled, read_only=True, relaxed_commit=False, no_wait=False
+                    )
+                )
+            else:
+                self.on_driver(
+                    lambda _driver: _begin_postgresql(self._pooled, read_only=True, no_wait=False)
+                )
+        except BaseException:
+            self._pooled.close()
+            raise
+
+    def on_driver(self, work: Callable[[Any], T]) -> T:
+        """``work(driver_connection)``; a dropped connection is handled as SQLAlchemy handles
+        it for its own statements (see make_engine): this connection and every pooled one
+        older than it are replaced."""
+        try:
+            return work(self._pooled.driver_connection)
+        except self.dialect.loaded_dbapi.Error as error:
+            if self.dialect.is_disconnect(error, self._pooled, None):
+                self._engine.pool._invalidate(self._pooled, error)
+            raise
+
+    def session(self, opened: Callable[[Session], None] | None = None) -> Session:
+        """An ORM session in this transaction (made at the first call; ``opened`` is given it
+        then)."""
+        if self._session is None:
+            # The Connection begins "its" transaction at its first use: the begin hook finds it
+            # begun already (make_engine) and says nothing to the database.
+            self._pooled.info[_BEGUN_ON_DRIVER] = True
+            self._connection = Connection(self._engine, self._pooled)
+            self._session = Session(bind=self._connection, expire_on_commit=False)
+            if opened is not None:
+                opened(self._session)
+        return self._session
+
+    def commit(self) -> None:
+        if self._session is not None:
+            self._session.commit()
+        else:
+            self.on_driver(lambda driver: driver.commit())
+
+    def rollback(self) -> None:
+        if self._session is not None:
+            self._session.rollback()
+        else:
+            self.on_driver(lambda driver: driver.rollback())
+
+    def close(self) -> None:
+        """Back to the pool (which rolls back whatever is left)."""
+        self._pooled.info.pop(_BEGUN_ON_DRIVER, None)
+        if self._session is not None:
+            self._session.close()
+        if self._connection is not None:
+            self._connection.close()
+        else:
+            self._pooled.close()
+
+    def __enter__(self) -> ReadTransaction:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

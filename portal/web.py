@@ -18,7 +18,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -44,7 +44,7 @@ from portal.accounts.hashing import DummyVerifier, HashingSlots
 from portal.accounts.models import Account, Role
 from portal.accounts.sessions import Current
 from portal.blobstore import BlobStore, ChunkConflict, ChunkTooLarge
-from portal.db import NO_WAIT, READ_ONLY, RELAXED_COMMIT
+from portal.db import NO_WAIT, READ_ONLY, RELAXED_COMMIT, ReadTransaction
 from portal.errors import (
     BadInput,
     Conflict,
@@ -86,8 +86,9 @@ class AppState:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    # The same, for transactions that change nothing (see endpoint's ``writes``).
-    read_sessions: sessionmaker[Session]
+    # ``engine`` with every transaction read-only, for requests that change nothing (see
+    # endpoint's ``writes``): they run in a db.ReadTransaction.
+    read_engine: Engine
     jinja: Environment
     auth_hasher: PasswordHasher
     dummy_verifier: DummyVerifier
@@ -103,8 +104,21 @@ def app_state(request: Request) -> AppState:
     return cast(AppState, request.app.state.portal)
 
 
+class _Templates(Environment):
+    """Jinja, with each template's globals in one plain dict, made when the template is loaded.
+
+    Jinja keeps them as a ChainMap over the environment's, and every render (and every
+    include) copies them into the new context through the ChainMap's Python methods, key by
+    key: about a tenth of a signed-in page's rendering. The environment's globals are all set
+    in make_jinja, before any template is loaded, and never change after.
+    """
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
 def make_jinja(templates_dir: str) -> Environment:
-    jinja = Environment(
+    jinja = _Templates(
         loader=FileSystemLoader(templates_dir),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
@@ -126,7 +140,9 @@ class Access(Enum):
 @dataclass
 class Ctx:
     request: Request
-    db: Session
+    # The ORM session, or what opens it: a reading request's handler that never asks for
+    # ``db`` (``/account`` reads nothing beyond its session) costs no ORM session at all.
+    database: Session | Callable[[], Session]
     state: AppState
     current: Current | None
     fields: Fields
@@ -153,6 +169,14 @@ class Ctx:
         with the session resolved again, and answers. Cookies belong to ``then``.
         """
         return AfterHashing(work, then)
+
+    @property
+    def db(self) -> Session:
+        """The request's ORM session, in the request's transaction (opened at first use)."""
+        database = self.database
+        if not isinstance(database, Session):
+            database = self.database = database()
+        return database
 
     @property
     def settings(self) -> Settings:
@@ -546,18 +570,28 @@ def _run(
     resolved = False  # a server failure must not be taken for an ended session
     session_kept = False  # the session row's due write (resolution.needs_write) is committed
     later: AfterHashing[Any] | None = None
-    with (state.sessions if writing else state.read_sessions)() as db:
+    # A writing request works in an ORM session; a reading one in a transaction on the driver,
+    # with an ORM session only if its handler asks for one (db.ReadTransaction).
+    db: Session | ReadTransaction = (
+        state.sessions() if writing else ReadTransaction(state.read_engine)
+    )
+    with db:
         current: Current | None = None
         # The token rendered into pages: the session's once it is known to be live.
         csrf_token = signed_out_csrf or new_csrf_token()
         try:
-            resolution = account_sessions.resolve(db, settings, session_token, touch=touch)
+            if isinstance(db, Session):
+                resolution = account_sessions.resolve(db, settings, session_token, touch=touch)
+            else:
+                resolution = account_sessions.resolve_reading(
+                    db, settings, session_token, touch=touch
+                )
             current = resolution.current
             resolved = True
             if current is not None and session_token is not None:
                 # The token bound to this session: computed above unless the cookie is odd.
                 csrf_token = expected_csrf or session_csrf_token(secret, session_token)
-            if writing and resolution.needs_write:
+            if isinstance(db, Session) and resolution.needs_write:  # a writing request
                 account_sessions.keep(db, resolution)
                 if resolution.end_reason is not None:
                     # The session ended whatever this request does: keep that even if we
@@ -571,7 +605,7 @@ def _run(
                 raise NotSignedIn
             if roles is not None and (current is None or current.account.role not in roles):
                 raise Forbidden
-            ctx = Ctx(request, db, state, current, fields, csrf_token)
+            ctx = Ctx(request, _orm_session(db, current), state, current, fields, csrf_token)
             answer = handler(ctx)
             db.commit()
             session_kept = session_kept or writing
@@ -630,6 +664,19 @@ def _run(
         _delete_cookie(response, settings, SESSION_COOKIE)
     _keep_csrf_cookie(response, settings, ctx, csrf_token, signed_out_csrf)
     return response
+
+
+def _orm_session(
+    db: Session | ReadTransaction, current: Current | None
+) -> Session | Callable[[], Session]:
+    """The handler's ORM session: ``db``, or what opens one in the reading transaction ``db``
+    (with the session's account in it, as if loaded there)."""
+    if isinstance(db, Session):
+        return db
+    if current is None:
+        return db.session
+    account = current.account
+    return partial(db.session, lambda session: account_sessions.attach(session, account))
 
 
 def _keep_session(db: Session, resolution: account_sessions.Resolved) -> None:

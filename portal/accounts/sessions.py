@@ -21,7 +21,7 @@ from sqlalchemy.orm.util import identity_key
 
 from portal import protocol
 from portal.accounts.models import Account, SignInSession
-from portal.db import utcnow
+from portal.db import DriverQuery, ReadTransaction, utcnow
 from portal.settings import Settings
 
 # A busy page (an upload sends a request a few times a second) would otherwise write the
@@ -129,6 +129,10 @@ _ACCOUNT_MAPPER = Account.__mapper__
 _NEW_ACCOUNT = _ACCOUNT_MAPPER.class_manager.new_instance
 
 
+# The same statement for a request that only reads, run on the driver (db.DriverQuery).
+_LIVE_SESSION_ON_DRIVER = DriverQuery(_LIVE_SESSION)
+
+
 def _account_from_row(db: Session, values: tuple[object, ...]) -> Account:
     """The Account of ``values`` (its columns, in table order), in ``db`` as if loaded there.
 
@@ -140,6 +144,13 @@ def _account_from_row(db: Session, values: tuple[object, ...]) -> Account:
         known = db.identity_map.get(identity_key(Account, values[0]))
         if isinstance(known, Account):
             return known
+    account = _detached_account(values)
+    attach(db, account)
+    return account
+
+
+def _detached_account(values: tuple[object, ...]) -> Account:
+    """The Account of ``values``, in no ORM session yet (see :func:`attach`)."""
     if not _ACCOUNT_MAPPER.configured:
         # The ORM finishes its mappers at its first query. This builds an Account without one,
         # so in a fresh process (a new worker whose first request is signed in) they may not
@@ -150,8 +161,13 @@ def _account_from_row(db: Session, values: tuple[object, ...]) -> Account:
     account = cast(Account, _NEW_ACCOUNT())
     account.__dict__.update(zip(_ACCOUNT_FIELDS, values, strict=True))
     make_transient_to_detached(account)  # as if loaded: an identity, no history to flush
-    db.add(account)
     return account
+
+
+def attach(db: Session, account: Account) -> None:
+    """Put a resolved session's account in ``db`` as if loaded there (see
+    :func:`_account_from_row`): done when a reading request's handler opens its ORM session."""
+    db.add(account)
 
 
 def resolve(db: Session, settings: Settings, token: str | None, *, touch: bool) -> Resolved:
@@ -162,8 +178,34 @@ def resolve(db: Session, settings: Settings, token: str | None, *, touch: bool) 
     found = db.connection().execute(_LIVE_SESSION, {"token_hash": token_hash}).first()
     if found is None:
         return SIGNED_OUT
-    session_id, last_seen_at, expires_at, session_key = found[:4]
     account = _account_from_row(db, tuple(found[4:]))
+    return _judge(settings, tuple(found[:4]), account, touch=touch)
+
+
+def resolve_reading(
+    transaction: ReadTransaction, settings: Settings, token: str | None, *, touch: bool
+) -> Resolved:
+    """As :func:`resolve`, for a request that only reads: the same statement on the driver, in
+    ``transaction``; the account is in no ORM session until the handler opens one (then
+    :func:`attach`). Every rule is the same (:func:`_judge`)."""
+    if not token or len(token) > 100:
+        return SIGNED_OUT
+    token_hash = protocol.token_hash(settings.secret_key.reveal(), token)
+    found = _LIVE_SESSION_ON_DRIVER.first(transaction, {"token_hash": token_hash})
+    if found is None:
+        return SIGNED_OUT
+    return _judge(settings, found[:4], _detached_account(found[4:]), touch=touch)
+
+
+def _judge(
+    settings: Settings, session: tuple[object, ...], account: Account, *, touch: bool
+) -> Resolved:
+    """What the live session row ``session`` (id, last seen, absolute end, session key) of
+    ``account`` means now: ended (disabled, expired, idle) or current, touched or not."""
+    session_id = cast(str, session[0])
+    last_seen_at = cast(datetime, session[1])
+    expires_at = cast(datetime, session[2])
+    session_key = cast("bytes | None", session[3])
     now = utcnow()
     limit = idle_limit(settings, account)
     if account.disabled_at is not None:

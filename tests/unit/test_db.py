@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account
-from portal.db import POOL_SIZE, READ_ONLY, make_session_factory
+from portal.db import POOL_SIZE, READ_ONLY, ReadTransaction, make_session_factory, read_only_engine
 from tests import rows
 
 
@@ -54,6 +54,58 @@ def test_read_only_and_writing_transactions_take_turns_on_one_connection(
             rows.account(db)
             db.commit()
     assert _count(db_engine) == 2
+
+
+def test_a_read_transaction_refuses_writes_and_leaves_its_connection_writing_again(
+    db_engine: Engine,
+) -> None:
+    """A reading request's transaction (begun on the driver, an ORM session opened only when
+    asked for) is read-only like any other, and what it set does not stay on the one pooled
+    connection: a writing transaction after it begins as usual (BEGIN IMMEDIATE on SQLite)."""
+    db_engine.pool.dispose()
+    reader = read_only_engine(db_engine)
+    with ReadTransaction(reader) as transaction:
+        with pytest.raises(DBAPIError, match=r"(?i)read.?only"):
+            rows.account(transaction.session())
+        transaction.rollback()
+    for opens_session in (False, True, False):
+        with ReadTransaction(reader) as transaction:
+            if opens_session:
+                counted = transaction.session().scalar(select(func.count()).select_from(Account))
+                assert counted is not None
+            transaction.commit()
+        with Session(db_engine) as db:
+            rows.account(db)
+            db.commit()
+        with Session(db_engine) as db:
+            rows.account(db)
+            db.commit()
+        db_engine.pool.dispose()
+    assert _count(db_engine) == 6
+
+
+def test_a_dropped_postgresql_connection_fails_one_read_transaction_then_the_pool_reconnects(
+    pg_engine: Engine,
+) -> None:
+    """As below, for a reading request's transaction begun on the driver (ReadTransaction)."""
+    reader = read_only_engine(pg_engine)
+    held = [pg_engine.connect() for _ in range(3)]
+    for connection in held:
+        connection.exec_driver_sql("SELECT 1")
+        connection.close()
+    with pg_engine.connect() as admin:
+        admin.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        admin.commit()
+        admin.invalidate()
+    with pytest.raises(pg_engine.dialect.loaded_dbapi.Error):
+        ReadTransaction(reader)
+    for _ in range(3):
+        with ReadTransaction(reader) as transaction:
+            assert transaction.session().scalar(select(func.count()).select_from(Account)) == 0
+            transaction.commit()
 
 
 def test_a_dropped_postgresql_connection_fails_one_statement_then_the_pool_reconnects(

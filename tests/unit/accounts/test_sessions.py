@@ -7,12 +7,12 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
 from portal.accounts import sessions
 from portal.accounts.models import Account, Role, SignInSession
-from portal.db import lock_row, make_engine, upgrade, utcnow
+from portal.db import ReadTransaction, lock_row, make_engine, read_only_engine, upgrade, utcnow
 from portal.settings import Settings
 from tests import rows
 from tests.support.env import portal_env
@@ -76,6 +76,71 @@ def test_resolving_again_in_one_session_gives_the_same_account(
     assert first is not None
     assert again is not None
     assert first.account is again.account is owner
+
+
+def _signed_in(engine: Engine, settings: Settings, *, idle_minutes: int = 0) -> tuple[str, str]:
+    """A committed account and session (last seen ``idle_minutes`` ago): their ids and token."""
+    with Session(engine) as db:
+        owner = rows.account(db, Role.FACILITATOR)
+        started = sessions.start(db, settings, owner, "Mozilla/5.0 (X11; Linux) Chrome/120")
+        started.row.last_seen_at = utcnow() - timedelta(minutes=idle_minutes)
+        db.commit()
+        return owner.id, started.token
+
+
+def test_a_reading_request_resolves_the_same_session_and_account_on_the_driver(
+    db_engine: Engine, settings: Settings
+) -> None:
+    owner_id, token = _signed_in(db_engine, settings)
+    with Session(db_engine) as db:
+        through_orm = sessions.resolve(db, settings, token, touch=False).current
+        assert through_orm is not None
+        expected = {
+            column.key: getattr(through_orm.account, column.key)
+            for column in Account.__mapper__.column_attrs
+        }
+
+    with ReadTransaction(read_only_engine(db_engine)) as transaction:
+        current = sessions.resolve_reading(transaction, settings, token, touch=False).current
+
+        assert current is not None
+        account = current.account
+        # Every column converted as the ORM converts it (UTC datetimes, the role, bytes).
+        assert {
+            column.key: getattr(account, column.key) for column in Account.__mapper__.column_attrs
+        } == expected
+        assert account.created_at.tzinfo is not None
+        assert isinstance(account.role, Role)
+        assert (current.session_id, current.session_key, current.idle_seconds) == (
+            through_orm.session_id,
+            through_orm.session_key,
+            through_orm.idle_seconds,
+        )
+        # In no ORM session until the handler opens one; then there as if loaded there.
+        assert inspect(account).session is None
+        db = transaction.session(lambda opened: sessions.attach(opened, account))
+        assert account in db
+        assert not db.dirty
+        assert db.get(Account, owner_id) is account
+        transaction.commit()
+
+
+def test_a_reading_request_finds_an_idle_session_ended_as_a_writing_one_does(
+    db_engine: Engine, settings: Settings
+) -> None:
+    _owner_id, token = _signed_in(
+        db_engine, settings, idle_minutes=settings.session_idle_staff_minutes + 1
+    )
+    with ReadTransaction(read_only_engine(db_engine)) as transaction:
+        reading = sessions.resolve_reading(transaction, settings, token, touch=True)
+        unknown = sessions.resolve_reading(transaction, settings, "unknown", touch=False)
+    with Session(db_engine) as db:
+        writing = sessions.resolve(db, settings, token, touch=True)
+
+    assert reading.current is None
+    assert (reading.session_id, reading.end_reason) == (writing.session_id, writing.end_reason)
+    assert reading.end_reason == sessions.EndReason.IDLE
+    assert unknown.current is None
 
 
 def test_sessions_that_ended_or_expired_long_ago_are_removed(db_session: Session) -> None:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import NoReturn
 
-import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -261,15 +260,18 @@ async def _put_batch(ctx: StreamCtx, listed: str) -> Response:
     written: list[ChunkKey] = []
     aside: list[ReceivedChunk] = []
     try:
-        outcomes = await _write_batch(ctx, batch, body, written, aside)
         stored: list[tuple[int, StoredChunk]] = []
         for chunk in batch.chunks:
             if chunk.index in batch.held:
+                async for _piece in body.take(chunk.size):
+                    pass
                 continue
-            result = outcomes.get(chunk.index)
-            if isinstance(result, BaseException):
-                raise result
-            if result is None or result.size != chunk.size:
+            key = batch.key(chunk.index)
+            kept = len(aside)
+            result = await _write_or_keep_aside(ctx, key, body.take(chunk.size), chunk.size, aside)
+            if len(aside) == kept:  # written in place (not kept aside): ours to remove
+                written.append(key)
+            if result.size != chunk.size:
                 raise BadInput(
                     "The upload ended before all its pieces arrived. Nothing of it was kept."
                 )
@@ -293,87 +295,6 @@ async def _put_batch(ctx: StreamCtx, listed: str) -> Response:
     finally:
         _discard(ctx, aside)
     return JSONResponse(answer)
-
-
-# While one chunk's last bytes are fsynced and linked (in a worker thread), the next chunk of
-# the same PUT streams in: this many chunks' writes at most are under way at once.
-WRITES_AT_ONCE = 2
-
-
-async def _write_batch(
-    ctx: StreamCtx,
-    batch: _Batch,
-    body: batches.BodySplitter,
-    written: list[ChunkKey],
-    aside: list[ReceivedChunk],
-) -> dict[int, StoredChunk | Exception]:
-    """Write the batch's chunks in order, each as its bytes arrive; what each write gave (or
-    raised), by index. A chunk's fsync overlaps the next chunk's streaming rather than holding
-    it back (the bare endpoint and the disk baseline wait for each fsync in turn); nothing is
-    held any sooner: the record waits for every write, fsync included (the caller). After a
-    write fails, or the body ends short, no further chunk is started."""
-    outcomes: dict[int, StoredChunk | Exception] = {}
-    finished: list[anyio.Event] = []
-
-    async def write(
-        chunk: batches.Expected,
-        pieces: AsyncIterator[bytes],
-        streamed: anyio.Event,
-        done: anyio.Event,
-    ) -> None:
-        key, mine = batch.key(chunk.index), list[ReceivedChunk]()
-        try:
-            outcomes[chunk.index] = await _write_or_keep_aside(ctx, key, pieces, chunk.size, mine)
-            if not mine:  # written in place (not kept aside): ours to remove on failure
-                written.append(key)
-        # Any failure, kept for the caller to raise in the chunks' order once every write has
-        # ended (the earliest chunk's failure is the one the sender hears of, as before).
-        except Exception as error:  # noqa: BLE001
-            outcomes[chunk.index] = error
-        finally:
-            aside.extend(mine)
-            streamed.set()  # if it ended before its bytes did
-            done.set()
-
-    async with anyio.create_task_group() as writes:
-        for chunk in batch.chunks:
-            if chunk.index in batch.held:
-                async for _piece in body.take(chunk.size):
-                    pass
-                continue
-            if len(finished) >= WRITES_AT_ONCE:
-                await finished[-WRITES_AT_ONCE].wait()
-            streamed = anyio.Event()
-            arrived = [0]
-            done = anyio.Event()
-            finished.append(done)
-            writes.start_soon(
-                write,
-                chunk,
-                _counted(body.take(chunk.size), arrived, streamed),
-                streamed,
-                done,
-            )
-            # The body is read by one write at a time, in order: the next chunk starts once
-            # this one's bytes have all arrived (or its write ended early).
-            await streamed.wait()
-            if arrived[0] != chunk.size or any(
-                isinstance(result, Exception) for result in outcomes.values()
-            ):
-                break
-    return outcomes
-
-
-async def _counted(
-    pieces: AsyncIterator[bytes], arrived: list[int], streamed: anyio.Event
-) -> AsyncIterator[bytes]:
-    """``pieces``, counting their bytes into ``arrived[0]``; ``streamed`` is set once they end."""
-    try:
-        async for piece in pieces:
-            arrived[0] += len(piece)
-            yield piece
-    finally:
-        streamed.set()
 
 
 # ------------------------------------------------------------------- reading stored chunks

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 # The key of protocol.chunk_hash (docs/protocol-v1.md); the tests check both give one hash.
 CHUNK_HASH_KEY = b"portal/v1/chunk-hash"
 READ_PIECE = 64 * 1024
-# Half a chunk: a full chunk is written in two worker-thread hops, and a PUT holds at most
-# this much of a chunk before it is on its way to the disk.
+# Half a chunk: a PUT holds at most this much of a chunk before it is on its way to the disk
+# (the first half written on the event loop, the second with the fsync in a worker thread).
 WRITE_BATCH = 512 * 1024
 INCOMING_PREFIX = ".incoming-"
 
@@ -175,10 +175,13 @@ class FilesystemBlobStore:
     ) -> StoredChunk:
         # Pieces arrive from the socket about 64 KiB at a time. They are gathered, by reference
         # (never joined: a join costs a copy and fresh pages, as much CPU as the hash), into
-        # batches of WRITE_BATCH bytes, each hashed and written with one writev in one
-        # worker-thread hop (hashlib lets go of the GIL on large buffers), so the event loop
-        # never waits for the disk or the hash, and at most one batch of a chunk is held at once.
-        # The temporary file is made in the first hop and linked into place in the last.
+        # batches of WRITE_BATCH bytes, each hashed and written with one writev, so at most one
+        # batch of a chunk is held at once. A chunk's last batch goes to a worker thread with
+        # the fsync and the link, which wait for the disk. The batches before it are hashed and
+        # written on the event loop, as the bare streaming endpoint writes (bench/ingest.py):
+        # about a millisecond for 512 KiB, into the page cache, where a worker-thread hop cost
+        # more CPU than the work it carried (bench/README.md, "Worker-thread hops").
+        # The temporary file is made by the first batch.
         incoming = _Incoming(self._path(key))
         size = 0
         batch: list[bytes] = []
@@ -191,10 +194,9 @@ class FilesystemBlobStore:
                 batch.append(piece)
                 batched += len(piece)
                 # At max_size the chunk is complete (a byte more is refused), so its last batch
-                # goes with the fsync and the link, in one hop: a hop costs about as much CPU
-                # as hashing 100 KiB.
+                # goes with the fsync and the link, in the one hop.
                 if batched >= WRITE_BATCH and size < max_size:
-                    await to_thread.run_sync(incoming.absorb, batch)
+                    incoming.absorb(batch)
                     batch, batched = [], 0
             linked = await to_thread.run_sync(incoming.finish, batch)
             stored = incoming.stored()
@@ -299,8 +301,8 @@ def _pieces(handle: BinaryIO) -> Iterator[bytes]:
 
 
 class _Incoming:
-    """One chunk being written: a temporary file in the chunk's folder, fed in worker threads
-    (one at a time, in order), fsynced, then linked to its final name."""
+    """One chunk being written: a temporary file in the chunk's folder, fed in order (on the
+    event loop, its last batch in a worker thread), fsynced, then linked to its final name."""
 
     def __init__(self, final: Path) -> None:
         self.final = final

@@ -11,7 +11,7 @@ an error.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -66,29 +66,38 @@ class Page(Generic[T]):
         return Page(items, self.number, self.size, self.total)
 
 
-def count(db: Session, query: Select[Any]) -> int:
-    """How many rows ``query`` gives, counted by the database."""
-    return int(db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+def count(db: Session, query: Select[Any], params: Mapping[str, Any] | None = None) -> int:
+    """How many rows ``query`` gives, counted by the database (``params``: its bound values)."""
+    counted = select(func.count()).select_from(query.order_by(None).subquery())
+    return int(db.scalar(counted, params) or 0)
 
 
 def _bounded(total: int, number: int, size: int) -> int:
     return min(number, max(1, math.ceil(total / size)))
 
 
-def scalars_page(db: Session, query: Select[T], number: int, size: int) -> Page[T]:
+def scalars_page(
+    db: Session,
+    query: Select[T],
+    number: int,
+    size: int,
+    params: Mapping[str, Any] | None = None,
+) -> Page[T]:
     """One page of an ordered query of one entity or column, and the length of the whole list,
     in one statement: the length comes with each row (``count(*) OVER ()``, counted by the
     database over the whole list before LIMIT and OFFSET cut it), so the list is read once,
     not once to count it and again to cut it. Only a page past the end (an old link, a typed
-    number) takes two more statements: the count, then the last page."""
+    number) takes two more statements: the count, then the last page. ``params`` are the
+    query's bound values, for a statement built once with ``bindparam``s."""
     rows = db.execute(
-        query.add_columns(func.count().over()).limit(size).offset((number - 1) * size)
+        query.add_columns(func.count().over()).limit(size).offset((number - 1) * size), params
     ).all()
     if rows:
         return Page([row[0] for row in rows], number, size, int(rows[0][-1]))
     if number == 1:
         return Page([], 1, size, 0)
-    total = count(db, query)
+    total = count(db, query, params)
     number = _bounded(total, number, size)
-    items = list(db.scalars(query.limit(size).offset((number - 1) * size))) if total else []
+    last = query.limit(size).offset((number - 1) * size)
+    items = list(db.scalars(last, params)) if total else []
     return Page(items, number, size, total)

@@ -8,13 +8,14 @@ and every other client with JSON.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.responses import JSONResponse, Response
 
 from portal import protocol
-from portal.accounts.models import Account, Role
+from portal.accounts.models import Role
 from portal.cases import policy as case_policy
 from portal.cases import supporters
 from portal.cases.models import Case, CaseCondition, Format, Participant
@@ -73,7 +74,10 @@ def queue_page(ctx: Ctx) -> Response:
         format_=Format(format_filter) if format_filter else None,
         page=page_number(ctx.query("page")),
     )
-    rows = items.map(lambda item: _queue_row(item, me))
+    # Each row's links differ only by the message's id: the router builds them once.
+    review_link = ctx.url_for("review_page", message_id=_ID)
+    claim_link = ctx.url_for("api_claim", message_id=_ID)
+    rows = items.map(lambda item: _queue_row(item, me.id, review_link, claim_link))
     filters = {"case": case_filter or "", "format": format_filter or "", "state": state_filter}
     context: dict[str, Any] = {
         "items": rows,
@@ -93,32 +97,56 @@ def _page_link(ctx: Ctx, filters: dict[str, str]) -> str:
     return f"{ctx.url_for('queue_page')}?{kept + '&' if kept else ''}page="
 
 
-def _queue_row(item: services.QueueItem, me: Account) -> dict[str, Any]:
-    m = item.message
-    claim = services.claim_holder(m, me)
+# Stands for a message's id in a link built once for a whole page: upper case, which no route's
+# own path has, and ids (db.new_id: UUIDs) need no escaping in a path.
+_ID = "MESSAGE-ID"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """What queue/_queue_items.html shows of an item (attributes, not a dict: the template
+    reads eight of them per row, and Jinja tries an attribute before a key)."""
+
+    id: str
+    case_reference: str
+    format_label: str
+    about: str  # " the video recording in case C-1234", for the action's hidden label
+    age_text: str
+    state_label: str
+    claimed_by_name: str | None
+    claimed_by_me: bool
+    action: str  # "claim", "second", "continue" or "view"
+    link: str  # where the action goes: the claim's endpoint, or the review page
+
+
+def _queue_row(item: services.QueueItem, me: str, review_link: str, claim_link: str) -> QueueRow:
+    claim = services.claim_holder_of(item.claimed_by_id, me)
     # Whether the case is high-risk changes no row's action (a reviewer continues either way;
-    # a second approval is offered to all but the first approver), so the case row, one more
-    # statement per item, is not read for it.
-    approvals = Approvals(first_approver=m.first_approved_by_id == me.id)
-    actions = review_actions(m.state, item.case_status, claim, approvals)
+    # a second approval is offered to all but the first approver), so it is not read here.
+    approvals = Approvals(first_approver=item.first_approved_by_id == me)
+    actions = review_actions(item.state, item.case_status, claim, approvals)
+    mine = item.state is MessageState.IN_REVIEW and claim is ClaimHolder.ME
     if Action.CLAIM in actions:
         action = "claim"
-    elif m.state is MessageState.APPROVED_ONCE and Action.APPROVE in actions:
+    elif item.state is MessageState.APPROVED_ONCE and Action.APPROVE in actions:
         action = "second"
-    elif m.state is MessageState.IN_REVIEW and claim is ClaimHolder.ME:
+    elif mine:
         action = "continue"
     else:
         action = "view"
-    return {
-        "id": m.id,
-        "case_reference": item.case_reference,
-        "format_label": m.format.label,
-        "age_text": labels.age_text(m.submitted_at),
-        "state_label": labels.FOR_STAFF[m.state],
-        "claimed_by_name": item.claimed_by_name,
-        "claimed_by_me": m.state is MessageState.IN_REVIEW and claim is ClaimHolder.ME,
-        "action": action,
-    }
+    format_label = item.format.label
+    return QueueRow(
+        id=item.id,
+        case_reference=item.case_reference,
+        format_label=format_label,
+        about=f" the {format_label.lower()} in case {item.case_reference}",
+        age_text=labels.age_text(item.submitted_at),
+        state_label=labels.FOR_STAFF[item.state],
+        claimed_by_name=item.claimed_by_name,
+        claimed_by_me=mine,
+        action=action,
+        link=(claim_link if action == "claim" else review_link).replace(_ID, item.id),
+    )
 
 
 # ----------------------------------------------------------------------------- the review page

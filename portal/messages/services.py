@@ -11,7 +11,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from functools import cache
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
@@ -552,9 +555,13 @@ def approvals_for(message: Message, facilitator: Account) -> Approvals:
 
 
 def claim_holder(message: Message, facilitator: Account) -> ClaimHolder:
-    if message.claimed_by_id is None:
+    return claim_holder_of(message.claimed_by_id, facilitator.id)
+
+
+def claim_holder_of(claimed_by_id: str | None, facilitator_id: str) -> ClaimHolder:
+    if claimed_by_id is None:
         return ClaimHolder.NOBODY
-    return ClaimHolder.ME if message.claimed_by_id == facilitator.id else ClaimHolder.SOMEONE_ELSE
+    return ClaimHolder.ME if claimed_by_id == facilitator_id else ClaimHolder.SOMEONE_ELSE
 
 
 def for_review(db: Session, facilitator: Account, message: Message) -> ForReview:
@@ -694,50 +701,68 @@ def waiting_for_review() -> ColumnElement[bool]:
     )
 
 
-def _queue_query(
-    facilitator: Account,
-    *,
-    case_id: str | None = None,
-    states: frozenset[MessageState] = WAITING_FOR_REVIEW,
-    format_: Format | None = None,
-) -> Select[Message]:
-    """Items in these states across the facilitator's cases, oldest first."""
+# The queue page's statements are built once per shape (which filters it has), with the
+# facilitator, the case and the format bound at execution: a request no longer rebuilds them
+# clause by clause, which cost more Python than running them through SQLAlchemy's compiled
+# cache (bench/README.md, "The review queue's Python"). They run on the session's connection
+# as Core statements: plain rows, no ORM objects for a page that only shows a few columns.
+
+
+@cache
+def _queue_ids(states: frozenset[MessageState], by_case: bool, by_format: bool) -> Select[Any]:
+    """The ids of items in these states across a facilitator's cases, oldest first (bound:
+    ``facilitator_id``, and ``case_id`` and ``format`` when filtered)."""
     query = (
-        select(Message)
+        select(Message.id)
         .join(CaseFacilitator, CaseFacilitator.case_id == Message.case_id)
-        .where(CaseFacilitator.account_id == facilitator.id)
+        .where(CaseFacilitator.account_id == bindparam("facilitator_id"))
         .order_by(Message.submitted_at, Message.id)
     )
     if states == WAITING_FOR_REVIEW:
         query = query.where(waiting_for_review())
     elif states != ALL_STATES:
         # Every state is no condition: "All" walks the index without testing each entry.
-        query = query.where(Message.state.in_(states))
-    if case_id:
-        query = query.where(Message.case_id == case_id)
-    if format_ is not None:
-        query = query.where(Message.format == format_)
+        query = query.where(Message.state.in_(sorted(states)))
+    if by_case:
+        query = query.where(Message.case_id == bindparam("case_id"))
+    if by_format:
+        query = query.where(Message.format == bindparam("format"))
     return query
 
 
-def count_second_approvals(db: Session, facilitator: Account) -> int:
-    """How many items wait for a second approval in the facilitator's cases."""
-    return paging.count(
-        db, _queue_query(facilitator, states=frozenset({MessageState.APPROVED_ONCE}))
+# Each item's case reference and status, and who reviews it, come with it in the same
+# statement (the case filter lists only a few cases, not every case an item may be in).
+_QUEUE_ROWS = (
+    select(
+        Message.id,
+        Message.state,
+        Message.format,
+        Message.submitted_at,
+        Message.claimed_by_id,
+        Account.sign_in_name,
+        Case.reference,
+        Case.status,
+        Message.first_approved_by_id,
     )
+    .join(Case, Case.id == Message.case_id)
+    .outerjoin(Account, Account.id == Message.claimed_by_id)
+    .where(Message.id.in_(bindparam("ids", expanding=True)))
+)
 
 
-def count_waiting(db: Session, facilitator: Account) -> int:
-    """How many items wait for review (or are being reviewed) in the facilitator's cases."""
-    return paging.count(db, _queue_query(facilitator))
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QueueItem:
-    message: Message
+    """One row of the queue: the few facts it shows, not the message's ORM object."""
+
+    id: str
+    state: MessageState
+    format: Format
+    submitted_at: datetime
+    claimed_by_id: str | None
     claimed_by_name: str | None  # while someone reviews it
     case_reference: str
     case_status: CaseCondition
+    first_approved_by_id: str | None  # waiting for a second approval: who gave the first
 
 
 @dataclass(frozen=True)
@@ -746,6 +771,34 @@ class CaseChoices:
 
     cases: list[case_policy.CaseChoice]
     more: bool
+
+
+@cache
+def _case_choices(chosen: bool) -> Select[str, str, str, CaseCondition]:
+    """queue_case_choices' statement (bound: ``facilitator_id``, ``shown``, and ``chosen``)."""
+    oldest = func.min(Message.submitted_at)
+    case_id = CaseFacilitator.case_id
+    is_chosen = case_id == bindparam("chosen")
+    # The chosen case (if any) comes first, then the one waiting longest.
+    picked = (
+        select(case_id, oldest.label("oldest"))
+        .outerjoin(Message, (Message.case_id == case_id) & waiting_for_review())
+        .where(CaseFacilitator.account_id == bindparam("facilitator_id"))
+        .group_by(case_id)
+        .having(or_(oldest.is_not(None), is_chosen) if chosen else oldest.is_not(None))
+        .order_by(*([is_chosen.desc()] if chosen else []), oldest.asc().nulls_last(), case_id)
+        .limit(bindparam("shown"))
+        .subquery()
+    )
+    return (
+        select(Case.id, Case.reference, Case.label, Case.status)
+        .join(picked, picked.c.case_id == Case.id)
+        .order_by(
+            *([(Case.id == bindparam("chosen")).desc()] if chosen else []),
+            picked.c.oldest.asc().nulls_last(),
+            Case.id,
+        )
+    )
 
 
 def queue_case_choices(db: Session, facilitator: Account, chosen: str | None) -> CaseChoices:
@@ -757,29 +810,10 @@ def queue_case_choices(db: Session, facilitator: Account, chosen: str | None) ->
     facilitator's case ids from ix_case_facilitators_account, the oldest waiting item of each
     from ix_messages_queue), and only those cases' rows are read. Joining every case row first
     let PostgreSQL scan the whole cases table to hash it."""
-    oldest = func.min(Message.submitted_at)
-    case_id = CaseFacilitator.case_id
-    # The chosen case (if any) comes first, then the one waiting longest.
-    first = [(case_id == chosen).desc()] if chosen else []
-    picked = (
-        select(case_id, oldest.label("oldest"))
-        .outerjoin(Message, (Message.case_id == case_id) & waiting_for_review())
-        .where(CaseFacilitator.account_id == facilitator.id)
-        .group_by(case_id)
-        .having(or_(oldest.is_not(None), case_id == chosen) if chosen else oldest.is_not(None))
-        .order_by(*first, oldest.asc().nulls_last(), case_id)
-        .limit(CASE_CHOICES + 1)
-        .subquery()
-    )
-    rows = db.execute(
-        select(Case.id, Case.reference, Case.label, Case.status)
-        .join(picked, picked.c.case_id == Case.id)
-        .order_by(
-            *([(Case.id == chosen).desc()] if chosen else []),
-            picked.c.oldest.asc().nulls_last(),
-            Case.id,
-        )
-    ).all()
+    params: dict[str, Any] = {"facilitator_id": facilitator.id, "shown": CASE_CHOICES + 1}
+    if chosen:
+        params["chosen"] = chosen
+    rows = db.connection().execute(_case_choices(bool(chosen)), params).all()
     return CaseChoices(
         [case_policy.CaseChoice(*row) for row in rows[:CASE_CHOICES]], len(rows) > CASE_CHOICES
     )
@@ -799,25 +833,33 @@ def review_queue(
     The page's ids are chosen first, from the index alone (ix_messages_queue holds case, state,
     time and id: a facilitator's thousands of items are sorted without reading one row), then
     only those rows are read."""
-    query = _queue_query(facilitator, case_id=case_id, states=states, format_=format_)
-    ids = paging.scalars_page(db, query.with_only_columns(Message.id), page, QUEUE_PAGE)
-    # Each item's case reference and status, and who reviews it, come with it in the same
-    # statement (the case filter lists only a few cases, not every case an item may be in).
-    rows = db.execute(
-        select(Message, Case.reference, Case.status, Account.sign_in_name)
-        .join(Case, Case.id == Message.case_id)
-        .outerjoin(Account, Account.id == Message.claimed_by_id)
-        .where(Message.id.in_(ids.items))
-    ).all()
-    by_id = {row[0].id: row for row in rows}
-    found = ids.with_items([by_id[i] for i in ids.items if i in by_id])
-    return found.map(
-        lambda row: QueueItem(
-            row[0],
-            row[3] if row[0].state is MessageState.IN_REVIEW else None,
-            row[1],
-            row[2],
-        )
+    params: dict[str, Any] = {"facilitator_id": facilitator.id}
+    if case_id:
+        params["case_id"] = case_id
+    if format_ is not None:
+        params["format"] = format_
+    query = _queue_ids(states, bool(case_id), format_ is not None)
+    ids = paging.scalars_page(db, query, page, QUEUE_PAGE, params)
+    if not ids.items:
+        return ids.with_items([])
+    rows = db.connection().execute(_QUEUE_ROWS, {"ids": list(ids.items)}).all()
+    by_id = {row[0]: row for row in rows}
+    return ids.with_items(
+        [
+            QueueItem(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                row[5] if row[1] is MessageState.IN_REVIEW else None,
+                row[6],
+                row[7],
+                row[8],
+            )
+            for row in (by_id.get(i) for i in ids.items)
+            if row is not None
+        ]
     )
 
 

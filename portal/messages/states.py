@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from portal.cases.models import CaseCondition
 
@@ -183,9 +184,14 @@ def transition(
     return target
 
 
+@cache
 def allowed_actions(
     state: MessageState, case: CaseCondition, approvals: Approvals = SINGLE
 ) -> frozenset[Action]:
+    # Worked out once per (state, case condition, approvals): a page asks it for every row it
+    # shows, and trying each move raises and catches an exception per move refused (a queue
+    # page of 25 rows spent 1.6 ms here). Pure, and the answer is an immutable frozenset, so
+    # sharing it is safe.
     result = set()
     for action in Action:
         try:

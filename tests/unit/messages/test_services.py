@@ -157,7 +157,7 @@ def test_the_queue_names_who_reviews_each_letter(db_session: Session, settings: 
         db_session, facilitator, case_id=None, states=WAITING_FOR_REVIEW, format_=None
     )
 
-    names = {item.message.id: item.claimed_by_name for item in items.items}
+    names = {item.id: item.claimed_by_name for item in items.items}
     assert names == {waiting.id: None, reviewed.id: facilitator.sign_in_name}
     assert services.waiting_counts(db_session, [case.id]) == {case.id: 2}
 

@@ -19,8 +19,10 @@ import {
   openCase,
   openCaseKey,
   openParticipantName,
+  openSupporterName,
   pinComparedKey,
   sealParticipantName,
+  sealSupporterName,
   securityNumber,
 } from "../../static/js/client/cases.js";
 import { loadSecretKey } from "../../static/js/client/session.js";
@@ -315,6 +317,20 @@ describe("client/cases.js: names and giving the case key", () => {
       (e) => e,
     );
     assert.ok(refusal instanceof NameNotOpened);
+  });
+
+  test("a supporter's name is sealed for them alone: never opened as a participant's", async () => {
+    const { theCase, opened: mine } = await opened();
+    const fields = await sealSupporterName(mine, "Jo");
+    assert.match(fields.supporter_id, UUID4);
+    const sealed = p.b64decode(fields.sealed_name);
+    assert.equal(p.openCaseText(theCase.caseSk, CASE, `supporter-name:${fields.supporter_id}`, sealed), "Jo");
+    assert.equal(await openSupporterName(mine, fields.supporter_id, fields.sealed_name), "Jo");
+    const asParticipant = await openParticipantName(mine, fields.supporter_id, fields.sealed_name).catch(
+      (e) => e,
+    );
+    assert.ok(asParticipant instanceof NameNotOpened);
+    assert.ok((await sealSupporterName(null, "Jo").catch((e) => e)) instanceof CaseKeyUnavailable);
   });
 
   test("nothing is sealed without the case key", async () => {

@@ -186,72 +186,42 @@ export function forgetCase({ keys = null, caseKey = null } = {}) {
   forget(keys?.secretKey);
 }
 
-// --- participants' names ---------------------------------------------------------------------
-
-const namePurpose = (participantId) => `participant-name:${participantId}`;
+// --- names: participants' and supporters' -------------------------------------------------------
+//
+// Sealed to the case key with the purpose "<kind>-name:<id>" (docs/protocol-v1.md, "Case data"),
+// so a name sealed for one person never opens as another's, nor a supporter's as a participant's.
 
 /**
- * A new participant's fields: {participant_id, sealed_name}. The id is made here because the
- * sealed name's purpose names it. `opened` is openCase's answer, or null when the case key did
- * not open (then nothing can be sealed).
+ * A new person's fields: {<kind>_id, sealed_name}, `kind` "participant" or "supporter". The id is
+ * made here because the sealed name's purpose names it. `opened` is openCase's answer, or null
+ * when the case key did not open (then nothing can be sealed).
  */
-export async function sealParticipantName(opened, name) {
+async function sealName(opened, kind, name) {
   if (!opened) throw new CaseKeyUnavailable(KEY_NOT_UNLOCKED);
   const p = await protocol();
-  const participantId = newId();
-  const sealed = p.sealCaseText(opened.caseKey.caseSk, opened.caseId, namePurpose(participantId), name);
-  return { participant_id: participantId, sealed_name: p.b64encode(sealed) };
+  const id = newId();
+  const sealed = p.sealCaseText(opened.caseKey.caseSk, opened.caseId, `${kind}-name:${id}`, name);
+  return { [`${kind}_id`]: id, sealed_name: p.b64encode(sealed) };
 }
 
-/** The display name sealed for this participant, or NameNotOpened. */
-export async function openParticipantName(opened, participantId, sealedNameB64) {
+/** The display name sealed for this person, or NameNotOpened. */
+async function openName(opened, kind, id, sealedNameB64) {
   const p = await protocol();
   try {
-    return p.openCaseText(
-      opened.caseKey.caseSk,
-      opened.caseId,
-      namePurpose(participantId),
-      p.b64decode(sealedNameB64),
-    );
+    const purpose = `${kind}-name:${id}`;
+    return p.openCaseText(opened.caseKey.caseSk, opened.caseId, purpose, p.b64decode(sealedNameB64));
   } catch (error) {
     if (error instanceof p.ProtocolError) throw new NameNotOpened();
     throw error;
   }
 }
 
-// --- supporters' names ------------------------------------------------------------------------
-
-const supporterPurpose = (supporterId) => `supporter-name:${supporterId}`;
-
-/** A new supporter's or representative's fields: {supporter_id, sealed_name} (as for a participant). */
-export async function sealSupporterName(opened, name) {
-  if (!opened) throw new CaseKeyUnavailable(KEY_NOT_UNLOCKED);
-  const p = await protocol();
-  const supporterId = newId();
-  const sealed = p.sealCaseText(
-    opened.caseKey.caseSk,
-    opened.caseId,
-    supporterPurpose(supporterId),
-    name,
-  );
-  return { supporter_id: supporterId, sealed_name: p.b64encode(sealed) };
-}
-
-/** The display name sealed for this supporter, or NameNotOpened. */
-export async function openSupporterName(opened, supporterId, sealedNameB64) {
-  const p = await protocol();
-  try {
-    return p.openCaseText(
-      opened.caseKey.caseSk,
-      opened.caseId,
-      supporterPurpose(supporterId),
-      p.b64decode(sealedNameB64),
-    );
-  } catch (error) {
-    if (error instanceof p.ProtocolError) throw new NameNotOpened();
-    throw error;
-  }
-}
+export const sealParticipantName = (opened, name) => sealName(opened, "participant", name);
+export const openParticipantName = (opened, participantId, sealedNameB64) =>
+  openName(opened, "participant", participantId, sealedNameB64);
+export const sealSupporterName = (opened, name) => sealName(opened, "supporter", name);
+export const openSupporterName = (opened, supporterId, sealedNameB64) =>
+  openName(opened, "supporter", supporterId, sealedNameB64);
 
 // --- giving the case key -----------------------------------------------------------------------
 

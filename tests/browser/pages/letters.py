@@ -183,7 +183,7 @@ class CasePage(FacilitatorPage):
     def adds_participant(self, side: str, display_name: str) -> None:
         """``side``: "Person harmed" or "Person responsible"."""
         self.page.get_by_role("radio", name=side, exact=True).check()
-        self.page.get_by_label("Display name").fill(display_name)
+        self.page.get_by_label("Display name", exact=True).fill(display_name)
         self.page.get_by_role("button", name="Add participant").click()
         expect(self.participant(display_name)).to_be_visible(timeout=UNLOCK_MS)
         expect(self.status_message).to_contain_text("was added as")

@@ -45,13 +45,13 @@ class SupportersOnCasePage:
         self.part.locator("summary").click()
         kind = "A representative" if representative else "A supporter"
         self.part.get_by_role("radio", name=re.compile(rf"^{kind}")).check()
-        self.part.get_by_role("textbox", name="Display name").fill(display_name)
+        self.part.get_by_role("textbox", name="Their display name").fill(display_name)
         self.part.get_by_role("checkbox", name=re.compile(r"^Write and send")).set_checked(
             may_write
         )
         self.part.get_by_role("checkbox", name=re.compile(r"agreed to this$")).check()
         self.case.check()
-        self.part.get_by_role("button", name=re.compile(r"^Add")).click()
+        self.part.get_by_role("button", name="Add", exact=True).click()
         expect(self.supporter(display_name)).to_be_visible(timeout=UNLOCK_MS)
         expect(self.case.status_message).to_contain_text("Create their invitation")
         self.case.check()

@@ -54,7 +54,7 @@ def _has_entry(db: Session, account_id: str, kind: EntryKind) -> bool:
     )
 
 
-def _subjects_of(kind: EntryKind) -> Select[str]:
+def subjects_of(kind: EntryKind) -> Select[str]:
     """The accounts the log has an entry of ``kind`` about, as a subquery."""
     return select(TrustLogEntry.subject_account_id).where(TrustLogEntry.kind == kind)
 
@@ -85,7 +85,7 @@ def certified_ids(db: Session, account_ids: list[str]) -> set[str]:
         return set()
     return set(
         db.scalars(
-            _subjects_of(EntryKind.STAFF_CERT).where(
+            subjects_of(EntryKind.STAFF_CERT).where(
                 TrustLogEntry.subject_account_id.in_(account_ids)
             )
         )
@@ -102,7 +102,7 @@ def awaiting_certification(db: Session) -> list[Account]:
                 Account.role.in_([Role.SERVICE_MANAGER, Role.FACILITATOR]),
                 Account.disabled_at.is_(None),
                 Account.signing_public_key.is_not(None),
-                Account.id.not_in(_subjects_of(EntryKind.STAFF_CERT)),
+                Account.id.not_in(subjects_of(EntryKind.STAFF_CERT)),
             )
             .order_by(Account.created_at)
         )
@@ -120,8 +120,8 @@ def root_candidates(db: Session, root: ServiceRoot) -> list[Account]:
                 Account.role == Role.SERVICE_MANAGER,
                 Account.disabled_at.is_(None),
                 Account.id != root.account_id,
-                Account.id.in_(_subjects_of(EntryKind.STAFF_CERT)),
-                Account.id.not_in(_subjects_of(EntryKind.REVOCATION)),
+                Account.id.in_(subjects_of(EntryKind.STAFF_CERT)),
+                Account.id.not_in(subjects_of(EntryKind.REVOCATION)),
             )
             .order_by(Account.created_at, Account.id)
         )

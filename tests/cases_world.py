@@ -376,23 +376,31 @@ class CaseWorld:
             protocol.b64decode(key["grant"]),
         )
 
-    def note(
-        self, person_pk: bytes, kind: str, text: str, facilitator: Person | None = None
-    ) -> dict[str, Any]:
-        f = facilitator or self.facilitator
-        object_id = _ok(f.post_json(f"/api/cases/{self.case_id}/objects", {"kind": kind}))[
-            "object_id"
-        ]
+    def _sealed_by(
+        self, facilitator: Person, kind: str, text: str
+    ) -> tuple[str, protocol.SealedLetter]:
+        """A facilitator's words of ``kind``, sealed in their browser to the case key under an
+        object id the server issued: (object id, sealed)."""
+        object_id = _ok(
+            facilitator.post_json(f"/api/cases/{self.case_id}/objects", {"kind": kind})
+        )["object_id"]
         sealed = protocol.seal_letter(
-            f.secret_key,
-            f.public_key,
+            facilitator.secret_key,
+            facilitator.public_key,
             self.case_pk,
             object_id,
             1,
             text,
             "2026-11-22T12:30:00Z",
-            f.account_id,
+            facilitator.account_id,
         )
+        return object_id, sealed
+
+    def note(
+        self, person_pk: bytes, kind: str, text: str, facilitator: Person | None = None
+    ) -> dict[str, Any]:
+        f = facilitator or self.facilitator
+        object_id, sealed = self._sealed_by(f, kind, text)
         grant_to_person = protocol.make_content_grant(
             f.secret_key, person_pk, object_id, 1, sealed.content_key, sealed.manifest_hash
         )
@@ -429,20 +437,7 @@ class CaseWorld:
 
     def approval_note(self, text: str, facilitator: Person | None = None) -> dict[str, Any]:
         """A first approver's note: sealed to the case key, with no grant to anyone else."""
-        f = facilitator or self.facilitator
-        object_id = _ok(
-            f.post_json(f"/api/cases/{self.case_id}/objects", {"kind": "approval_note"})
-        )["object_id"]
-        sealed = protocol.seal_letter(
-            f.secret_key,
-            f.public_key,
-            self.case_pk,
-            object_id,
-            1,
-            text,
-            "2026-11-22T12:30:00Z",
-            f.account_id,
-        )
+        object_id, sealed = self._sealed_by(facilitator or self.facilitator, "approval_note", text)
         return {**sealed_object(object_id, 1, sealed), "grant_to_case": b64(sealed.grant_to_case)}
 
     def open_note_with_case_key(self, note: dict[str, Any]) -> str:
@@ -502,30 +497,24 @@ class CaseWorld:
             item["version"],
             protocol.b64decode(item["grant"]),
         )
-        grant = protocol.make_content_grant(
-            approver.secret_key,
-            recipient.public_key,
-            item["object_id"],
-            item["version"],
-            content_key,
-            digest,
-        )
-        body: dict[str, Any] = {"recipient_grant": b64(grant)}
+
+        def grant_to(person: Person) -> str:
+            """This version's content key, boxed from the approver to ``person``."""
+            return b64(
+                protocol.make_content_grant(
+                    approver.secret_key,
+                    person.public_key,
+                    item["object_id"],
+                    item["version"],
+                    content_key,
+                    digest,
+                )
+            )
+
+        body: dict[str, Any] = {"recipient_grant": grant_to(recipient)}
         if readers:
             body["supporter_grants"] = [
-                {
-                    "supporter_id": supporter_id,
-                    "grant": b64(
-                        protocol.make_content_grant(
-                            approver.secret_key,
-                            reader.public_key,
-                            item["object_id"],
-                            item["version"],
-                            content_key,
-                            digest,
-                        )
-                    ),
-                }
+                {"supporter_id": supporter_id, "grant": grant_to(reader)}
                 for supporter_id, reader in readers.items()
             ]
         if note is not None:

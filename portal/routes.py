@@ -214,6 +214,12 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
             name="api_mark_supporter_verified",
         ),
+        Route(
+            "/api/cases/{case_id}/supporters/{supporter_id}/case-key",
+            case_actions.api_give_supporter_case_key,
+            methods=["POST"],
+            name="api_give_supporter_case_key",
+        ),
         Route("/supporting/{message_id}", supporter_views.supporting_page, name="supporting_page"),
         Route(
             "/api/supporting/{message_id}/open",

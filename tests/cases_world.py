@@ -200,6 +200,18 @@ class CaseWorld:
         person = self.portal.visitor().join_invited(self.invite_supporter(supporter_id, for_person))
         return person, supporter_id
 
+    def add_writer(self, for_person: Person, **place: Any) -> tuple[Person, str]:
+        """A supporter who joined on ``for_person``'s side and may write for them, given the
+        case public key as the case page's browser gives it: the person and their place's id."""
+        place.setdefault("may_write", True)
+        person, supporter_id = self.add_supporter(for_person, **place)
+        grant = protocol.make_case_public_grant(
+            self.facilitator.secret_key, person.public_key, self.case_id, self.case_pk
+        )
+        url = f"/api/cases/{self.case_id}/supporters/{supporter_id}/case-key"
+        _ok(self.facilitator.post_json(url, {"grant": b64(grant)}))
+        return person, supporter_id
+
     def participant_id(self, person: Person) -> str:
         return self.participant_ids[person.account_id]
 
@@ -410,9 +422,14 @@ class CaseWorld:
             "grant_to_person": b64(grant_to_person),
         }
 
-    def return_with_feedback(self, message_id: str, feedback: str) -> httpx.Response:
+    def return_with_feedback(
+        self, message_id: str, feedback: str, writer: Person | None = None
+    ) -> httpx.Response:
+        """Return, the feedback sealed to whoever wrote it (the person responsible by
+        default; ``writer``: one who wrote it on their behalf)."""
         self.review(message_id)
-        body = {"feedback": self.note(self.responsible.public_key, "feedback", feedback)}
+        to = (writer or self.responsible).public_key
+        body = {"feedback": self.note(to, "feedback", feedback)}
         return self.facilitator.post_json(f"/api/messages/{message_id}/return", body)
 
     # -- a team of facilitators and two-person approval --------------------------------------

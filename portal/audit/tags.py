@@ -45,6 +45,7 @@ class AuditTag(StrEnum):
     SUPPORTER_JOINED = "supporter:joined"
     SUPPORTER_REVOKED = "supporter:revoked"
     SUPPORTER_KEY_VERIFIED = "supporter:key-verified"
+    SUPPORTER_GIVEN_CASE_KEY = "supporter:given-case-key"
     MESSAGE_SUBMITTED = "message:submitted"
     MESSAGE_CLAIMED = "message:claimed"
     MESSAGE_CLAIM_RELEASED = "message:claim-released"

@@ -267,9 +267,16 @@ class Supporter(Base):
     verified_public_key: Mapped[bytes | None] = mapped_column(
         comment="the key compared in person; a different current key means it changed"
     )
+    # For one who may write: the case public key boxed to them by a facilitator's browser (as
+    # participants get it), which their letters on the participant's behalf are sealed to.
+    case_public_grant: Mapped[bytes | None]
+    case_public_grant_sender_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
 
     participant: Mapped[Participant] = relationship()
     account: Mapped[Account | None] = relationship(foreign_keys=[account_id])
+    case_public_grant_sender: Mapped[Account | None] = relationship(
+        foreign_keys=[case_public_grant_sender_id]
+    )
 
     __table_args__ = (
         # A participant's card and home list their supporters.

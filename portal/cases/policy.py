@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Subquery, bindparam, false, func, select
+from sqlalchemy import Select, Subquery, bindparam, false, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account, Role
@@ -134,9 +134,13 @@ def awaiting_case_key_rows(facilitated: Select[str]) -> Subquery:
     """Who waits in these cases for a facilitator's browser to hand over the case key, as
     (case id, joined at) rows: the rows for which the case's state machine offers
     GIVE_CASE_KEY (cases/states.py: joined, not withdrawn, no grant yet, the case not closed),
-    as the database sees them. The first three conditions are ix_participants_awaiting_key's
-    own, so only the few people waiting are read."""
-    return (
+    as the database sees them. The participants' first three conditions are
+    ix_participants_awaiting_key's own, so only the few people waiting are read.
+
+    Supporters and representatives who may write wait for it too (supporter_refusal's
+    GIVE_CASE_KEY), while their access lasts: the database's clock decides an end date, so the
+    statement still binds nothing but ``account_id``. There are few of them."""
+    participants = (
         select(Participant.case_id, Participant.joined_at)
         .join(Case, Case.id == Participant.case_id)
         .where(
@@ -146,8 +150,23 @@ def awaiting_case_key_rows(facilitated: Select[str]) -> Subquery:
             Participant.case_public_grant.is_(None),
             Case.status != CaseCondition.CLOSED,
         )
-        .subquery()
     )
+    supporters = (
+        select(Supporter.case_id, Supporter.joined_at)
+        .join(Case, Case.id == Supporter.case_id)
+        .join(Participant, Participant.id == Supporter.participant_id)
+        .where(
+            Supporter.case_id.in_(facilitated),
+            Supporter.account_id.is_not(None),
+            Supporter.may_write.is_(True),
+            Supporter.revoked_at.is_(None),
+            or_(Supporter.ends_at.is_(None), Supporter.ends_at > func.current_timestamp()),
+            Supporter.case_public_grant.is_(None),
+            Participant.withdrawn_at.is_(None),
+            Case.status != CaseCondition.CLOSED,
+        )
+    )
+    return union_all(participants, supporters).subquery()
 
 
 def handover_cases_query(waiting: Subquery) -> Select[str, str, int, Any]:

@@ -104,6 +104,8 @@ class SupporterAction(StrEnum):
     INVITE = "invite"
     REVOKE = "revoke"
     MARK_VERIFIED = "mark_verified"
+    # A facilitator's browser boxes the case public key to one who may write (as to participants).
+    GIVE_CASE_KEY = "give_case_key"
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,8 @@ class SupporterStanding:
     revoked: bool
     ended: bool
     side_withdrawn: bool
+    may_write: bool = False
+    holds_case_key: bool = False
 
 
 def supporter_refusal(
@@ -140,6 +144,13 @@ def supporter_refusal(
         return "This person has already joined."
     if action is SupporterAction.MARK_VERIFIED and not standing.joined:
         return "This person has not joined yet."
+    if action is SupporterAction.GIVE_CASE_KEY:
+        if not standing.joined:
+            return "This person has not joined yet."
+        if not standing.may_write:
+            return "This person may not write for the participant."
+        if standing.holds_case_key:
+            return "This person already holds the case's key."
     return None
 
 

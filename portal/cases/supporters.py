@@ -65,6 +65,8 @@ def standing_of(supporter: Supporter, now: datetime | None = None) -> SupporterS
         revoked=supporter.revoked_at is not None,
         ended=supporter.ends_at is not None and supporter.ends_at <= now,
         side_withdrawn=supporter.participant.withdrawn_at is not None,
+        may_write=supporter.may_write,
+        holds_case_key=supporter.case_public_grant is not None,
     )
 
 
@@ -184,6 +186,29 @@ def mark_key_verified(
         db,
         settings,
         AuditTag.SUPPORTER_KEY_VERIFIED,
+        actor_id=facilitator.id,
+        subject_id=supporter.id,
+    )
+
+
+def give_case_public_key(
+    db: Session,
+    settings: Settings,
+    facilitator: Account,
+    case: Case,
+    supporter: Supporter,
+    grant: bytes,
+) -> None:
+    """Store the box in which a facilitator's browser gave the case public key to one who may
+    write for their participant: their letters are sealed to it, as the participant's are."""
+    lock_row(db, supporter)
+    require_action(case, supporter, SupporterAction.GIVE_CASE_KEY)
+    supporter.case_public_grant = grant
+    supporter.case_public_grant_sender_id = facilitator.id
+    record(
+        db,
+        settings,
+        AuditTag.SUPPORTER_GIVEN_CASE_KEY,
         actor_id=facilitator.id,
         subject_id=supporter.id,
     )

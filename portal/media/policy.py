@@ -133,14 +133,24 @@ def upload_target(
     obj, author, case, message, sent, upload_account_id, declared, held = found
     if obj.author_id != account.id or obj.kind is not ContentKind.LETTER:
         raise NotFound
-    if account.role is not Role.PARTICIPANT:  # as case_policy.participation
+    written_by = None
+    if account.role is Role.SUPPORTER:
+        # Writing on a participant's behalf (messages.policy.writer): their side is the author.
+        place = message_policy.writing_place(db, account)
+        author = place.participant if place is not None else None
+        written_by = place.id if place is not None else None
+    elif account.role is not Role.PARTICIPANT:  # as case_policy.participation
         author = None
     if author is None or case is None or author.case_id != case.id:
         raise NotFound
     if message is None:
         if version != 1:
             raise NotFound
-    elif message.author_participant_id != author.id or version != message.version + 1:
+    elif (
+        message.author_participant_id != author.id
+        or message.written_by_supporter_id != written_by
+        or version != message.version + 1
+    ):
         raise NotFound
     upload = (
         OpenUpload(upload_account_id, int(declared), int(held))
@@ -171,6 +181,11 @@ def pending_upload(db: Session, target: UploadTarget) -> PendingUpload:
     if pending is None:
         raise NotFound("This upload was never started, or it was cancelled or has expired.")
     return pending
+
+
+# Who writes letters: participants, and supporters on their behalf (their grants go when their
+# access is taken away, so what they wrote stops opening for them then).
+WRITERS = frozenset({Role.PARTICIPANT, Role.SUPPORTER})
 
 
 def _facilitates(db: Session, account: Account, case_id: str) -> bool:
@@ -204,7 +219,7 @@ def readable_version(
         return row
     if obj.kind is ContentKind.LETTER:
         message = db.scalars(select(Message).where(Message.object_id == obj.id)).first()
-        if obj.author_id == account.id and account.role is Role.PARTICIPANT:
+        if obj.author_id == account.id and account.role in WRITERS:
             return row
         if (
             message is not None

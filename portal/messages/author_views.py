@@ -1,9 +1,14 @@
-"""Participant endpoints for writing: composing, sending and revising letters, reading one's own
-again, withdrawing or deleting them, drafts, and withdrawing from the process. Thin: parse
-(schemas), authorise (messages.policy), one service, answer."""
+"""Endpoints for writing: composing, sending and revising letters, reading one's own again,
+withdrawing or deleting them, drafts, and withdrawing from the process. Thin: parse (schemas),
+authorise (messages.policy), one service, answer.
+
+Whoever writes for a side uses them: the participant, or a supporter or representative the
+participant agreed may write for them (messages.policy.writer); what they write is labelled so.
+Withdrawing from the process is the participant's alone."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -25,10 +30,15 @@ from portal.messages.states import MessageState, author_actions
 from portal.web import Ctx, endpoint, is_uuid4
 
 PARTICIPANT = frozenset({Role.PARTICIPANT})
+WRITERS = frozenset({Role.PARTICIPANT, Role.SUPPORTER})
 
 
 def _me(ctx: Ctx) -> Participant:
     return message_policy.own_participation(ctx.db, ctx.require_account())
+
+
+def _writer(ctx: Ctx) -> message_policy.Writer:
+    return message_policy.writer(ctx.db, ctx.require_account())
 
 
 def _mine(ctx: Ctx) -> Message:
@@ -58,12 +68,13 @@ def _forget_after_commit(ctx: Ctx, submitted: services.Submitted) -> None:
 
 def _render_composer(
     ctx: Ctx,
-    author: Participant,
+    writer: message_policy.Writer,
     composer: composing.Composer,
     revising: dict[str, Any] | None = None,
 ) -> Response:
     """The compose page: whom the author can write to and in which formats, or why sending must
     wait (messages/composing.py); the browser seals, autosaves, records and uploads."""
+    author = writer.participant
     return ctx.render(
         "letters/compose.html",
         composer=composer,
@@ -71,6 +82,7 @@ def _render_composer(
         case_id=author.case_id,
         revising=revising,
         max_message_bytes=ctx.settings.max_message_bytes,
+        on_behalf=author.side.label.lower() if writer.on_behalf is not None else None,
     )
 
 
@@ -100,13 +112,13 @@ def _noun(message: Message) -> str:
     return labels.format_noun(message.format, pages=message.page_count)
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=WRITERS)
 def compose_page(ctx: Ctx) -> Response:
-    author = _me(ctx)
-    return _render_composer(ctx, author, composing.for_new_letter(ctx.db, author))
+    writer = _writer(ctx)
+    return _render_composer(ctx, writer, composing.for_new_letter(ctx.db, writer))
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=WRITERS)
 def revise_page(ctx: Ctx) -> Response:
     message, author = message_policy.message_for_author(
         ctx.db, ctx.require_account(), ctx.request.path_params["message_id"]
@@ -126,9 +138,14 @@ def revise_page(ctx: Ctx) -> Response:
     return _render_composer(ctx, author, composing.for_revision(author, message), revising)
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=WRITERS)
 def letter_page(ctx: Ctx) -> Response:
-    message = _mine(ctx)
+    """The author's page of one letter; for the participant, also one written on their behalf
+    (its state, timeline and label, and the one action that is theirs: stopping it)."""
+    message, writer = message_policy.message_for_side(
+        ctx.db, ctx.require_account(), ctx.request.path_params["message_id"]
+    )
+    own = writer.wrote(message)
     content_deleted = message.content_deleted_at is not None
     noun = _noun(message)
     timeline = [
@@ -145,10 +162,17 @@ def letter_page(ctx: Ctx) -> Response:
         "this_noun": labels.this_noun(noun),
         # The letter page says when the content no longer exists (docs/api-media.md, "Deleting").
         "content_deleted": content_deleted,
-        "has_feedback": _has_feedback(ctx, message),
+        "has_feedback": own and _has_feedback(ctx, message),
+        "own": own,
+        "writer_noun": message.written_by.kind.label.lower() if message.written_by else None,
+        "on_behalf": labels.written_for(
+            message, labels.Reader.WRITER if own else labels.Reader.PARTICIPANT
+        ),
     }
     # Only the actions allowed now are rendered: each is a form the server answers.
     actions = author_actions(message.state, message.case.status, content_deleted=content_deleted)
+    if not own:
+        actions = replace(actions, revise=False, delete=False)
     return ctx.render("letters/show.html", message=view, actions=actions, timeline=timeline)
 
 
@@ -161,13 +185,17 @@ def withdraw_page(ctx: Ctx) -> Response:
 # ----------------------------------------------------------------------------------------- JSON
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=WRITERS)
 def api_my_case(ctx: Ctx) -> Response:
+    """The case as the writer's browser needs it to seal: the case public key boxed to them
+    (client/participant-case.js checks it against the trust chain)."""
     me = ctx.require_account()
-    participant = _me(ctx)
+    writer = _writer(ctx)
+    participant = writer.participant
     case = participant.case
-    sender = participant.case_public_grant_sender
+    sender = writer.grant_sender
     why_not = services.why_cannot_write(case, participant)
+    grant = writer.case_public_grant
     return JSONResponse(
         {
             "case_id": case.id,
@@ -175,9 +203,7 @@ def api_my_case(ctx: Ctx) -> Response:
             "side": participant.side.value,
             "accepted_formats": sorted(f.value for f in participant.accepted_formats),
             "case_status": case.status.value,
-            "case_public_grant": b64(participant.case_public_grant)
-            if participant.case_public_grant
-            else None,
+            "case_public_grant": b64(grant) if grant else None,
             "grant_sender_account_id": sender.id if sender else None,
             "grant_sender_public_key": b64(sender.public_key) if sender else None,
             # The signed case key the browser checks the granted key against
@@ -195,14 +221,15 @@ def api_my_case(ctx: Ctx) -> Response:
                 }
                 for p in services.recipients_for(ctx.db, participant)
             ],
-            "can_write": why_not is None and participant.case_public_grant is not None,
-            "why_not": why_not or (None if participant.case_public_grant else composing.NOT_SET_UP),
+            "can_write": why_not is None and grant is not None,
+            "why_not": why_not or (None if grant else composing.not_set_up(writer)),
         }
     )
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=WRITERS)
 def api_drafts(ctx: Ctx) -> Response:
+    _writer(ctx)  # only one who may write for a side now has drafts to read
     return JSONResponse(
         [
             {
@@ -216,10 +243,10 @@ def api_drafts(ctx: Ctx) -> Response:
     )
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=WRITERS)
 def api_save_draft(ctx: Ctx) -> Response:
     me = ctx.require_account()
-    participant = _me(ctx)
+    participant = _writer(ctx).participant
     draft_id = _draft_id(ctx)
     draft_in = schemas.draft(ctx.fields)
     if draft_in.revises_message_id is not None:
@@ -236,30 +263,42 @@ def api_save_draft(ctx: Ctx) -> Response:
     return JSONResponse({"updated_at": draft.updated_at.isoformat()})
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=WRITERS)
 def api_delete_draft(ctx: Ctx) -> Response:
+    _writer(ctx)
     drafts.delete_draft(ctx.db, ctx.require_account(), _draft_id(ctx))
     return JSONResponse({"ok": True})
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=WRITERS)
 def api_new_letter_object(ctx: Ctx) -> Response:
-    obj = services.new_letter_object(ctx.db, ctx.require_account(), _me(ctx))
+    writer = _writer(ctx)
+    if writer.on_behalf is not None:
+        services.require_may_write_for(writer.on_behalf)
+    obj = services.new_letter_object(ctx.db, ctx.require_account(), writer.participant)
     return JSONResponse({"object_id": obj.id})
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=WRITERS)
 def api_send_letter(ctx: Ctx) -> Response:
     me = ctx.require_account()
-    participant = _me(ctx)
+    writer = _writer(ctx)
     letter = schemas.letter(ctx.fields, new=True)
-    submitted = services.submit(ctx.db, ctx.settings, ctx.state.blobs, me, participant, letter)
+    submitted = services.submit(
+        ctx.db,
+        ctx.settings,
+        ctx.state.blobs,
+        me,
+        writer.participant,
+        letter,
+        on_behalf=writer.on_behalf,
+    )
     _forget_after_commit(ctx, submitted)
     message_id = submitted.message.id
     return ctx.navigate(ctx.url_for("letter_page", message_id=message_id), message_id=message_id)
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=WRITERS)
 def api_my_letter(ctx: Ctx) -> Response:
     me = ctx.require_account()
     message = _mine(ctx)
@@ -279,28 +318,38 @@ def api_my_letter(ctx: Ctx) -> Response:
     )
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=WRITERS)
 def api_revise_letter(ctx: Ctx) -> Response:
     me = ctx.require_account()
-    message, participant = message_policy.message_for_author(
+    message, writer = message_policy.message_for_author(
         ctx.db, me, ctx.request.path_params["message_id"]
     )
     letter = schemas.letter(ctx.fields, new=False)
     submitted = services.submit(
-        ctx.db, ctx.settings, ctx.state.blobs, me, participant, letter, revising=message
+        ctx.db,
+        ctx.settings,
+        ctx.state.blobs,
+        me,
+        writer.participant,
+        letter,
+        revising=message,
+        on_behalf=writer.on_behalf,
     )
     _forget_after_commit(ctx, submitted)
     return ctx.navigate(_letter_url(ctx, message), state=message.state.value)
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=WRITERS)
 def api_withdraw_letter(ctx: Ctx) -> Response:
-    message = _mine(ctx)
+    """Its writer, or the participant it was written for, stops it."""
+    message, _writer_of = message_policy.message_for_side(
+        ctx.db, ctx.require_account(), ctx.request.path_params["message_id"]
+    )
     services.withdraw_letter(ctx.db, ctx.settings, ctx.require_account(), message)
     return _letter_changed(ctx, message, {"state": message.state.value})
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=WRITERS)
 def api_delete_letter(ctx: Ctx) -> Response:
     message = _mine(ctx)
     object_ids = services.delete_content(ctx.db, ctx.settings, ctx.require_account(), message)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from portal.cases.models import Format, Participant
 from portal.messages import services
 from portal.messages.models import Message
+from portal.messages.policy import Writer
 
 # A participant who has joined waits for a facilitator's browser to hand over the case key;
 # the facilitator sees this as a task (cases/policy.py awaiting_case_key).
@@ -61,33 +62,48 @@ def _choices(author: Participant, people: list[Participant]) -> tuple[Recipient,
     return tuple(choices)
 
 
-def why_cannot_send(author: Participant, recipients: tuple[Recipient, ...]) -> str | None:
+# A supporter or representative who may write waits for the same hand-over.
+NOT_SET_UP_ON_BEHALF = (
+    "The facilitator has not finished setting up your place in this case yet. They can see "
+    "that it is waiting for them, and you do not need to do anything."
+)
+
+
+def not_set_up(writer: Writer) -> str:
+    """Why this writer waits for a facilitator's browser before they can send."""
+    return NOT_SET_UP if writer.on_behalf is None else NOT_SET_UP_ON_BEHALF
+
+
+def why_cannot_send(writer: Writer, recipients: tuple[Recipient, ...]) -> str | None:
     """The sentence that says why nothing can be sent now, or None."""
+    author = writer.participant
     why_not = services.why_cannot_write(author.case, author)
     if why_not is not None:
         return why_not
-    if author.case_public_grant is None:
-        return NOT_SET_UP
+    if writer.case_public_grant is None:
+        return not_set_up(writer)
     if not any(r.formats for r in recipients):
         return NOBODY_TO_WRITE_TO
     return None
 
 
-def _composer(author: Participant, recipients: tuple[Recipient, ...]) -> Composer:
+def _composer(writer: Writer, recipients: tuple[Recipient, ...]) -> Composer:
     common = set(Format)
     for recipient in recipients:
         common &= {Format(f) for f in recipient.formats}
     formats = tuple(sorted(f.value for f in common)) if recipients else ()
-    return Composer(recipients, formats, why_cannot_send(author, recipients))
+    return Composer(recipients, formats, why_cannot_send(writer, recipients))
 
 
-def for_new_letter(db: Session, author: Participant) -> Composer:
-    """A new letter: everyone on the other side who can receive something from this author."""
-    return _composer(author, _choices(author, services.recipients_for(db, author)))
+def for_new_letter(db: Session, writer: Writer) -> Composer:
+    """A new letter: everyone on the other side who can receive something from this side."""
+    author = writer.participant
+    return _composer(writer, _choices(author, services.recipients_for(db, author)))
 
 
-def for_revision(author: Participant, message: Message) -> Composer:
+def for_revision(writer: Writer, message: Message) -> Composer:
     """The next version of a returned message: it goes to the same person."""
     recipient = message.recipient
     label = f"The {recipient.side.label.lower()}"
-    return _composer(author, (Recipient(recipient.id, label, _formats(author, recipient)),))
+    formats = _formats(writer.participant, recipient)
+    return _composer(writer, (Recipient(recipient.id, label, formats),))

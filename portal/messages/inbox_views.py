@@ -42,6 +42,8 @@ def _item(message: Message, ciphertext_size: int) -> dict[str, Any]:
         "state": message.state.value,
         "notice": labels.FOR_RECIPIENT[message.state].page,
         "format_label": message.format.label,
+        # Written on the author's behalf by a supporter or representative: said before opening.
+        "written_by": labels.written_for(message, labels.Reader.RECIPIENT),
         # A recording: the page says that nothing plays by itself.
         "is_recording": message.format is not Format.LETTER,
         "size_hint": labels.length_hint(message.media_seconds, message.page_count, ciphertext_size),

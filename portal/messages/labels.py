@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from portal.cases.models import Format
+from portal.cases.models import Format, Side, SupporterKind
 from portal.db import utcnow
 from portal.messages.states import MessageState
+
+if TYPE_CHECKING:
+    from portal.messages.models import Message
 
 S = MessageState
 
@@ -187,3 +192,34 @@ def format_nouns() -> dict[str, str]:
     """Every format's noun by its value, for a page that compares what the author declared with
     what the browser finds in the sealed manifest (only the browser can read that)."""
     return {format_.value: message_noun(format_).a for format_ in Format}
+
+
+class Reader(StrEnum):
+    """Who a "written on behalf" label speaks to."""
+
+    STAFF = "staff"
+    RECIPIENT = "recipient"
+    PARTICIPANT = "participant"  # the one it was written for
+    WRITER = "writer"  # the supporter or representative who wrote it
+
+
+def on_behalf_label(kind: SupporterKind, side: Side, reader: Reader) -> str:
+    """Says that a supporter or representative wrote it for a participant: every page that shows
+    such a message says so, in words for its reader (their name stays sealed to the case key)."""
+    who = kind.label.lower()
+    whose = side.label.lower()
+    if reader is Reader.STAFF:
+        return f"Written by the {whose}'s {who} on their behalf"
+    if reader is Reader.RECIPIENT:
+        return f"Written on behalf of the {whose} by their {who}"
+    if reader is Reader.PARTICIPANT:
+        return f"Written for you by your {who}"
+    return f"You wrote this for the {whose}"
+
+
+def written_for(message: Message, reader: Reader) -> str | None:
+    """``message``'s "written on behalf" label for ``reader``, or None when its author wrote it."""
+    place = message.written_by
+    if place is None:
+        return None
+    return on_behalf_label(place.kind, message.author.side, reader)

@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.cases.models import Case, Format, Participant
+from portal.cases.models import Case, Format, Participant, Supporter
 from portal.content.models import ContentObject, Draft
 from portal.db import Base, IdColumn, Timestamp, str_enum
 from portal.messages.states import WAITING_FOR_REVIEW, MessageState
@@ -65,6 +65,11 @@ class Message(Base):
     content_deleted_at: Mapped[datetime | None] = mapped_column(
         comment="the author deleted every version's content; the timeline stays"
     )
+    # Written by a supporter or representative on the author participant's behalf (their
+    # account is the content's author): every page that shows the message says so.
+    written_by_supporter_id: Mapped[str | None] = mapped_column(
+        ForeignKey("case_supporters.id"), comment="written on the participant's behalf by them"
+    )
 
     events: Mapped[list[MessageEvent]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="MessageEvent.id"
@@ -73,6 +78,7 @@ class Message(Base):
     author: Mapped[Participant] = relationship(foreign_keys=[author_participant_id])
     recipient: Mapped[Participant] = relationship(foreign_keys=[recipient_participant_id])
     content_object: Mapped[ContentObject] = relationship(foreign_keys=[object_id])
+    written_by: Mapped[Supporter | None] = relationship(foreign_keys=[written_by_supporter_id])
 
     __table_args__ = (
         # The review queue: ids in order without reading rows (messages/services.review_queue).

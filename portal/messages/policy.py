@@ -1,7 +1,8 @@
 """Who may reach a message: the one place these rules live. Everyone else gets NotFound.
 
 - its case's facilitators;
-- its author (the participant who wrote it);
+- its author: the participant who wrote it, or the supporter or representative who wrote it on
+  their behalf (then the participant sees it too, labelled, and may stop it: ``message_for_side``);
 - its recipient, and only once it was released to them: before approval the recipient does
   not learn that it exists;
 - a supporter or representative allowed to read for the recipient, with access now, and only
@@ -9,6 +10,8 @@
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -39,14 +42,78 @@ def own_participation(db: Session, account: Account) -> Participant:
     return participant
 
 
-def message_for_author(
-    db: Session, account: Account, message_id: str
-) -> tuple[Message, Participant]:
-    participant = own_participation(db, account)
+@dataclass(frozen=True)
+class Writer:
+    """Who writes for a side: the participant themself (``on_behalf`` None), or a supporter or
+    representative the participant agreed may write and send for them."""
+
+    participant: Participant
+    on_behalf: Supporter | None = None
+
+    @property
+    def case_public_grant(self) -> bytes | None:
+        """The case public key boxed to this writer (their letters are sealed to it)."""
+        if self.on_behalf is not None:
+            return self.on_behalf.case_public_grant
+        return self.participant.case_public_grant
+
+    @property
+    def grant_sender(self) -> Account | None:
+        if self.on_behalf is not None:
+            return self.on_behalf.case_public_grant_sender
+        return self.participant.case_public_grant_sender
+
+    def wrote(self, message: Message) -> bool:
+        """Whether this writer (not just this side) wrote ``message``."""
+        written_by = self.on_behalf.id if self.on_behalf is not None else None
+        return (
+            message.author_participant_id == self.participant.id
+            and message.written_by_supporter_id == written_by
+        )
+
+
+def writing_place(db: Session, account: Account) -> Supporter | None:
+    """The supporter's place if it lets them write for its participant now."""
+    place = case_policy.support_place(db, account)
+    if (
+        place is None
+        or not place.may_write
+        or not place.has_access(utcnow())
+        or place.participant.withdrawn_at is not None
+    ):
+        return None
+    return place
+
+
+def writer(db: Session, account: Account) -> Writer:
+    """The side ``account`` writes for: their own, or the participant they may write for."""
+    if account.role is Role.SUPPORTER:
+        place = writing_place(db, account)
+        if place is None:
+            raise NotFound
+        return Writer(place.participant, place)
+    return Writer(own_participation(db, account))
+
+
+def message_for_author(db: Session, account: Account, message_id: str) -> tuple[Message, Writer]:
+    """A message ``account`` wrote (for themself or on a participant's behalf)."""
+    author = writer(db, account)
     message = db.get(Message, message_id)
-    if message is None or message.author_participant_id != participant.id:
+    if message is None or not author.wrote(message):
         raise NotFound
-    return message, participant
+    return message, author
+
+
+def message_for_side(db: Session, account: Account, message_id: str) -> tuple[Message, Writer]:
+    """What ``account`` wrote, or, for a participant, also what was written on their behalf
+    (they see it labelled and may stop it, but it was sealed for its writer, not them)."""
+    author = writer(db, account)
+    message = db.get(Message, message_id)
+    if message is None or message.author_participant_id != author.participant.id:
+        raise NotFound
+    if author.on_behalf is not None and not author.wrote(message):
+        raise NotFound
+    return message, author
 
 
 def message_for_recipient(

@@ -180,11 +180,29 @@ def _review_context(ctx: Ctx, message: Message, case: Case) -> dict[str, Any]:
         "format_nouns": labels.format_nouns(),
         "state_label": state_label,
         "author": _person(message.author),
+        "on_behalf": labels.written_for(message, labels.Reader.STAFF),
         "recipient": _person(message.recipient),
         "summary": summary,
         "actions": {action.value for action in summary.actions},
         "decides": bool(summary.actions & DECISIONS),
         "no_decision": _why_no_decision(message, case, summary, item),
+    }
+
+
+def _writer_json(message: Message) -> dict[str, Any] | None:
+    """The supporter or representative who wrote ``message`` for its author, or None."""
+    place = message.written_by
+    if place is None:
+        return None
+    account = place.account
+    return {
+        "supporter_id": place.id,
+        "kind": place.kind.value,
+        "account_id": place.account_id,
+        "public_key": b64(account.public_key) if account else None,
+        "verified_public_key": b64(place.verified_public_key)
+        if place.verified_public_key
+        else None,
     }
 
 
@@ -279,6 +297,8 @@ def api_review(ctx: Ctx) -> Response:
             "author_account_id": review.author_account.id,
             "author_public_key": b64(review.author_account.public_key),
             "author_participant_id": message.author.id,
+            # Written on the author's behalf: by whom (client/review.js checks their key).
+            "written_by": _writer_json(message),
             "claimed_by_me": message.claimed_by_id == me.id
             and message.state is MessageState.IN_REVIEW,
             # What this facilitator can do now (states.review_actions).

@@ -26,7 +26,14 @@ from portal.audit.tags import AuditTag
 from portal.blobstore import BlobStore, ChunkKey
 from portal.cases import policy as case_policy
 from portal.cases import supporters
-from portal.cases.models import Case, CaseCondition, CaseFacilitator, Format, Participant
+from portal.cases.models import (
+    Case,
+    CaseCondition,
+    CaseFacilitator,
+    Format,
+    Participant,
+    Supporter,
+)
 from portal.content import quota, uploads
 from portal.content import services as content
 from portal.content.models import (
@@ -156,6 +163,24 @@ def _joined(participant: Participant) -> Account:
     return participant.account
 
 
+def _sealed_by(message: Message) -> Account:
+    """Whose browser sealed ``message``: its author participant, or the supporter or
+    representative who wrote it on their behalf (even after their access ended)."""
+    place = message.written_by
+    if place is None:
+        return _joined(message.author)
+    return required(place.account, "the account of who wrote a message on someone's behalf")
+
+
+def _writer_now(message: Message) -> Account | None:
+    """Who gets the facilitator's words about ``message`` now: its writer, unless they wrote it
+    on someone's behalf and their access has since ended (no new grant goes to them)."""
+    place = message.written_by
+    if place is not None and not place.has_access(utcnow()):
+        return None
+    return _sealed_by(message)
+
+
 # ----------------------------------------------------------------------------------- authoring
 
 
@@ -194,6 +219,15 @@ def require_can_write(case: Case, author: Participant, format_: Format | None = 
         raise Conflict(
             "This case is paused at the moment, so letters cannot be sent. Your draft is kept."
         )
+
+
+def require_may_write_for(place: Supporter) -> None:
+    """A supporter or representative may write for their participant now: allowed to, access
+    neither taken away nor ended (the participant's own standing is ``require_can_write``)."""
+    if not place.may_write or not place.has_access(utcnow()):
+        raise Conflict("You can no longer write for this person.")
+    if place.case_public_grant is None:
+        raise Conflict("The facilitator has not finished setting up your place in this case yet.")
 
 
 def why_cannot_write(case: Case, author: Participant) -> str | None:
@@ -285,8 +319,11 @@ def submit_letter(
     upload: content.Upload,
     grants: AuthorGrants,
     declared: Declared | None = None,
+    *,
+    on_behalf: Supporter | None = None,
 ) -> Message:
-    """A new message, waiting for review (its chunks already held or inline)."""
+    """A new message, waiting for review (its chunks already held or inline); ``on_behalf``:
+    written by this supporter or representative for ``author``, and labelled so everywhere."""
     declared = declared or Declared()
     case = author.case
     require_can_write(case, author, declared.format)
@@ -312,6 +349,7 @@ def submit_letter(
         version=1,
         submitted_at=now,
         state_changed_at=now,
+        written_by_supporter_id=on_behalf.id if on_behalf is not None else None,
     )
     db.add(message)
     db.flush()
@@ -369,13 +407,19 @@ def submit(
     letter: LetterIn,
     *,
     revising: Message | None = None,
+    on_behalf: Supporter | None = None,
 ) -> Submitted:
-    """Send a new letter, or (``revising``) the next version of a returned one.
+    """Send a new letter, or (``revising``) the next version of a returned one; ``on_behalf``:
+    the supporter or representative writing for ``author`` (``author_account`` is theirs).
 
     Before anything is written, every uploaded chunk the letter lists must be on disk, and the
     version's folders are fsynced, so what the message names survives a crash. The draft it was
     written from is dropped with it.
     """
+    if on_behalf is not None:
+        # Taken away at this moment? The revocation holds this row (cases/supporters.revoke).
+        lock_row(db, on_behalf)
+        require_may_write_for(on_behalf)
     if revising is None:
         case = author.case
         obj = content.object_for(db, letter.object_id, case, author_account, ContentKind.LETTER)
@@ -400,6 +444,7 @@ def submit(
             letter.upload,
             letter.grants,
             letter.declared,
+            on_behalf=on_behalf,
         )
     else:
         message = revising
@@ -461,10 +506,24 @@ CASE_CHOICES = 30
 
 
 def letters_by(db: Session, author: Participant, page: int = 1) -> Page[Message]:
-    """What ``author`` sent, newest first, one page of ``HOME_PAGE``."""
+    """What ``author``'s side sent (themself, or someone on their behalf), newest first, one
+    page of ``HOME_PAGE``."""
     query = (
         select(Message)
         .where(Message.author_participant_id == author.id)
+        .order_by(Message.submitted_at.desc(), Message.id)
+    )
+    return paging.scalars_page(db, query, page, HOME_PAGE)
+
+
+def letters_written_by(db: Session, place: Supporter, page: int = 1) -> Page[Message]:
+    """What a supporter or representative wrote on their participant's behalf, newest first."""
+    query = (
+        select(Message)
+        .where(
+            Message.author_participant_id == place.participant_id,
+            Message.written_by_supporter_id == place.id,
+        )
         .order_by(Message.submitted_at.desc(), Message.id)
     )
     return paging.scalars_page(db, query, page, HOME_PAGE)
@@ -569,7 +628,7 @@ def for_review(db: Session, facilitator: Account, message: Message) -> ForReview
         content.grant_for(db, message.object_id, message.version, GrantPurpose.CASE),
         "the case grant of a message's current version",
     )
-    author_account = required(message.author.account, "the account of a message's author")
+    author_account = _sealed_by(message)
     return ForReview(
         letter=Granted(content.sealed_object(db, message.object_id, message.version), grant),
         author_account=author_account,
@@ -1045,7 +1104,7 @@ def _decide_with_note_to_author(
     lock_row(db, message)
     found = _note_object(db, message.case, facilitator, note)
     _require_decider(message, facilitator)
-    author_account = _joined(message.author)
+    author_account = _writer_now(message)
     _move(db, settings, message, action, facilitator, approvals_for(message, facilitator))
     _store_note(db, message.case, facilitator, found, author_account)
     message.feedback_object_id = found.obj.id

@@ -31,6 +31,8 @@ def _item(message: Message, ciphertext_size: int, side_label: str) -> dict[str, 
         "id": message.id,
         "state": "supporting",
         "format_label": message.format.label,
+        # Written on the author's behalf by a supporter or representative: said before opening.
+        "written_by": labels.written_for(message, labels.Reader.RECIPIENT),
         "is_recording": message.format is not Format.LETTER,
         "size_hint": labels.length_hint(message.media_seconds, message.page_count, ciphertext_size),
         "case_status": message.case.status.value,

@@ -229,3 +229,20 @@ def api_mark_supporter_verified(ctx: Ctx) -> Response:
     if not ctx.is_htmx:
         return JSONResponse({"ok": True})
     return _participant_changed(ctx, case, supporter.participant, "supporter-verified")
+
+
+@endpoint(roles=FACILITATOR)
+def api_give_supporter_case_key(ctx: Ctx) -> Response:
+    """The case public key boxed in this facilitator's browser to a supporter or representative
+    who may write (static/js/pages/case.js does it when the page shows them waiting)."""
+    case = _case(ctx)
+    supporter = policy.supporter_in_case(ctx.db, case, ctx.request.path_params["supporter_id"])
+    supporters.give_case_public_key(
+        ctx.db,
+        ctx.settings,
+        ctx.require_account(),
+        case,
+        supporter,
+        ctx.fields.binary("grant", length=wire.CASE_PUBLIC_GRANT),
+    )
+    return JSONResponse({"ok": True})

@@ -43,6 +43,7 @@ def participant_home(
                 "id": m.id,
                 "state_label": labels.author_label(m.state, may_see_opened=m.author_may_see_opened),
                 "submitted_text": local_time.short_day(m.submitted_at),
+                "on_behalf": labels.written_for(m, labels.Reader.PARTICIPANT),
             }
         ),
         # Only a neutral notice for each: never what it is, how long, or who wrote it.

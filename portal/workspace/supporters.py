@@ -24,6 +24,7 @@ from portal.cases.states import SupporterAction
 from portal.content import services as content
 from portal.db import utcnow
 from portal.invitations import services as invitations
+from portal.messages import labels
 from portal.messages import services as messages
 from portal.settings import Settings
 
@@ -56,6 +57,11 @@ class SupporterView:
     @property
     def start_name(self) -> str:
         return f"Their {self.kind_label.lower()}"
+
+    @property
+    def needs_case_key(self) -> bool:
+        """They may write and wait for a facilitator's browser to box them the case key."""
+        return SupporterAction.GIVE_CASE_KEY in self.actions
 
     @property
     def may_invite(self) -> bool:
@@ -163,7 +169,20 @@ def supporter_home(db: Session, supporter: Supporter, page: int = 1) -> dict[str
     now = utcnow()
     reading = supporter.may_read and supporter.has_access(now)
     reading = reading and supporter.participant.withdrawn_at is None
+    writing = supporter.may_write and supporter.has_access(now)
+    writing = writing and supporter.participant.withdrawn_at is None
     return {
+        # What they wrote for the participant (and whether they may write now).
+        "written": messages.letters_written_by(db, supporter, page).map(
+            lambda m: {
+                "id": m.id,
+                "state_label": labels.author_label(m.state, may_see_opened=m.author_may_see_opened),
+                "submitted_text": local_time.short_day(m.submitted_at),
+            }
+        )
+        if supporter.may_write
+        else None,
+        "can_write": writing,
         "readable": messages.opened_for(db, supporter.participant, page).map(
             lambda m: {
                 "id": m.id,

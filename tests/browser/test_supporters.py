@@ -89,3 +89,55 @@ def test_a_supporter_is_invited_joins_reads_what_was_opened_and_loses_access_at_
     NotFoundPage(supporter_page).visit_expecting_404(live_server.url(f"/supporting/{message_id}"))
     supporter_page.goto(live_server.url("/home"))
     expect(supporter_page.locator("#home-summary")).to_contain_text("Access taken away on")
+
+
+@pytest.mark.browser
+def test_a_representative_writes_for_the_person_responsible_labelled_on_every_page(
+    page: Page,
+    live_server: LiveServer,
+    portal: Portal,
+    new_context: NewContext,
+    browser_guard: BrowserGuard,
+) -> None:
+    case = seed_case(portal)
+    facilitator_signs_in(
+        page, live_server.base_url, case.facilitator.name, case.facilitator.password
+    )
+    case_page = CasePage.open(page, live_server.url(f"/cases/{case.case_id}"))
+    responsible_name = "Sam"  # CaseWorld's person responsible
+    supporters = SupportersOnCasePage(case_page, responsible_name)
+    supporters.adds("Kim Advocate", representative=True, may_write=True)
+    invitation = supporters.invites("Kim Advocate")
+
+    writer_page = new_context().new_page()
+    writer_home = supporter_joins(writer_page, invitation.join_link, "kim a", new_password())
+    expect(writer_home.summary).to_contain_text("representative for the person responsible")
+
+    # Sending waits for a facilitator's browser: opening the case page hands over the key.
+    case_page = case_page.reloads()
+    case_page.sees_case_key_given()
+
+    composer = writer_home.reloads().writes_for_them()
+    composer.writes(LETTER)
+    sent = composer.sends()
+    expect(writer_page.locator("#letter-on-behalf")).to_have_text(
+        "You wrote this for the person responsible."
+    )
+    expect(sent.where_it_is).to_contain_text("Sent to your facilitator")
+
+    case_page.opens_review_queue().reviews_oldest()
+    review = MediaReviewPage(page).arrived()
+    expect(page.locator("#review-on-behalf")).to_have_text(
+        "Written by the person responsible's representative on their behalf"
+    )
+    review.approves_unverified()
+
+    harmed_page = new_context().new_page()
+    harmed_home = participant_signs_in(
+        harmed_page, live_server.base_url, case.harmed.name, case.harmed.password
+    )
+    inbox = harmed_home.sees_choices_for_waiting_item()
+    expect(harmed_page.locator("#item-written-by")).to_have_text(
+        "Written on behalf of the person responsible by their representative"
+    )
+    assert inbox.opens_it_now() == ["I am sorry for what happened.", "I think about it often."]

@@ -24,10 +24,15 @@ ANON, SM, FAC, FAC_OTHER = "anonymous", "service_manager", "facilitator", "facil
 FAC_SECOND = "facilitator_second"
 AUTHOR, RECIPIENT, PART_OTHER = "author", "recipient", "participant_other"
 SUP = "supporter"  # a supporter who joined on the recipient's side of the own case
-ROLES = [ANON, SM, FAC, FAC_SECOND, FAC_OTHER, AUTHOR, RECIPIENT, PART_OTHER, SUP]
+# A representative who joined on the author's side and may write for them (not this letter's
+# writer: the author wrote the letters below themself).
+WRITER = "writer"
+ROLES = [ANON, SM, FAC, FAC_SECOND, FAC_OTHER, AUTHOR, RECIPIENT, PART_OTHER, SUP, WRITER]
 ANY_FACILITATOR = frozenset({FAC, FAC_SECOND, FAC_OTHER})
 OWN_FACILITATOR = frozenset({FAC, FAC_SECOND})
 ANY_PARTICIPANT = frozenset({AUTHOR, RECIPIENT, PART_OTHER})
+# Who may write for a side: any participant, or one allowed to write on a participant's behalf.
+ANY_WRITER = ANY_PARTICIPANT | {WRITER}
 SIGNED_IN = frozenset(ROLES) - {ANON}
 
 # Insertion order is call order: reads first, then changes, the most final changes last.
@@ -41,10 +46,10 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/cases/{case_id}/participants"): OWN_FACILITATOR,
     ("GET", "/review/{message_id}"): OWN_FACILITATOR,
     ("GET", "/api/messages/{message_id}/review"): OWN_FACILITATOR,
-    ("GET", "/letters/new"): ANY_PARTICIPANT,
+    ("GET", "/letters/new"): ANY_WRITER,
     ("GET", "/withdraw"): ANY_PARTICIPANT,
-    ("GET", "/api/me/case"): ANY_PARTICIPANT,
-    ("GET", "/api/drafts"): ANY_PARTICIPANT,
+    ("GET", "/api/me/case"): ANY_WRITER,
+    ("GET", "/api/drafts"): ANY_WRITER,
     ("GET", "/letters/{message_id}"): frozenset({AUTHOR}),
     ("GET", "/letters/{message_id}/revise"): frozenset({AUTHOR}),
     ("GET", "/api/letters/{message_id}"): frozenset({AUTHOR}),
@@ -73,10 +78,10 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/messages/{message_id}/withhold"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/release"): OWN_FACILITATOR,
     ("POST", "/api/messages/{released_id}/resume"): OWN_FACILITATOR,
-    ("PUT", "/api/drafts/{draft_id}"): ANY_PARTICIPANT,
-    ("DELETE", "/api/drafts/{draft_id}"): ANY_PARTICIPANT,
-    ("POST", "/api/letters/objects"): ANY_PARTICIPANT,
-    ("POST", "/api/letters"): ANY_PARTICIPANT,
+    ("PUT", "/api/drafts/{draft_id}"): ANY_WRITER,
+    ("DELETE", "/api/drafts/{draft_id}"): ANY_WRITER,
+    ("POST", "/api/letters/objects"): ANY_WRITER,
+    ("POST", "/api/letters"): ANY_WRITER,
     ("POST", "/api/letters/{message_id}/revise"): frozenset({AUTHOR}),
     ("POST", "/api/uploads/{object_id}/{version}"): frozenset({AUTHOR}),
     ("PUT", "/api/uploads/{object_id}/{version}/{part}/{index}"): frozenset({AUTHOR}),
@@ -90,6 +95,8 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/letters/{message_id}/delete"): frozenset({AUTHOR}),
     ("POST", "/api/cases/{case_id}/participants/{participant_id}/supporters"): OWN_FACILITATOR,
     ("POST", "/api/cases/{case_id}/supporters/{supporter_id}/verified"): OWN_FACILITATOR,
+    # An own facilitator gets 400 for the empty body (a real grant: test_writing_on_behalf.py).
+    ("POST", "/api/cases/{case_id}/supporters/{supporter_id}/case-key"): OWN_FACILITATOR,
     # Only the participant whose side it is (the recipient here), or the case's facilitator.
     ("POST", "/api/my/supporters/{supporter_id}/revoke"): frozenset({RECIPIENT}),
     ("POST", "/api/cases/{case_id}/supporters/{supporter_id}/revoke"): OWN_FACILITATOR,
@@ -140,9 +147,10 @@ class Worlds:
     in_review: str
     released: str
     in_review_object: str
-    upload_object: str  # an upload the author started, not yet submitted
+    upload_object: str  # an upload the author started, not yet submitted (the writer may not)
     supporter: Person  # joined on the recipient's side, may read
     supporter_id: str
+    writer: Person  # joined on the author's side, may write for them
     opened: str  # released, with a grant to the supporter, and opened by the recipient
 
 
@@ -162,6 +170,7 @@ def worlds(portal: Portal) -> Worlds:
     opened = own.write_letter(own.responsible, "Opened.")
     assert own.approve(opened, readers={supporter_id: supporter}).status_code == 200
     own.open_letter(own.harmed, opened)
+    writer, _writer_id = own.add_writer(own.responsible, kind="representative", may_read=False)
     return Worlds(
         own,
         other,
@@ -172,6 +181,7 @@ def worlds(portal: Portal) -> Worlds:
         upload_object,
         supporter,
         supporter_id,
+        writer,
         opened,
     )
 
@@ -188,6 +198,7 @@ def _caller(role: str, portal: Portal, worlds: Worlds) -> Person:
         RECIPIENT: lambda: own.harmed,
         PART_OTHER: lambda: other.responsible,
         SUP: lambda: worlds.supporter,
+        WRITER: lambda: worlds.writer,
     }
     return people[role]()
 

@@ -389,6 +389,42 @@ describe("client/review.js: the keys compared in person", () => {
     assert.match(refusal.message, /could not be unlocked/);
   });
 
+  // Written on the author participant's behalf: the supporter or representative who sealed it
+  // is the writer, checked against my pin of their key like an author's.
+  const WRITER_PLACE = "8f7e6d5c-4b3a-4c2d-9e1f-0a9b8c7d6e5f";
+  const writtenBy = (change = {}) => ({
+    author_account_id: IDS.author,
+    written_by: {
+      supporter_id: WRITER_PLACE,
+      kind: "representative",
+      account_id: IDS.author,
+      verified_public_key: null,
+      ...change,
+    },
+  });
+
+  test("a representative's key I compared in person is verified as the writer's", async () => {
+    const { answer } = await world({ pins: pinBoth, review: writtenBy() });
+    answer.written_by.public_key = answer.author_public_key;
+    const review = await openReview(MESSAGE, CASE);
+    assert.deepEqual(await keyStatuses(review), { recipient: "verified", author: "verified" });
+  });
+
+  test("a writer named with another key than the one that sealed is unknown", async () => {
+    const [, otherPk] = p.generateIdentity();
+    await world({ pins: pinBoth, review: writtenBy({ public_key: b64(otherPk) }) });
+    assert.equal((await keyStatuses(await openReview(MESSAGE, CASE))).author, "unknown");
+  });
+
+  test("a writer whose account is not the author's the server names is unknown", async () => {
+    const { answer } = await world({
+      pins: pinBoth,
+      review: writtenBy({ account_id: IDS.recipient }),
+    });
+    answer.written_by.public_key = answer.author_public_key;
+    assert.equal((await keyStatuses(await openReview(MESSAGE, CASE))).author, "unknown");
+  });
+
   test("the writer must be the participant the server names", async () => {
     await world({ pins: pinBoth, review: { author_participant_id: RECIPIENT_PARTICIPANT } });
     const review = await openReview(MESSAGE, CASE);

@@ -228,9 +228,11 @@ export const openSupporterName = (opened, supporterId, sealedNameB64) =>
 /**
  * Give a participant who has joined the case's public key, boxed from me to their account key
  * (makeCasePublicGrant): they seal their letters to it, so it must come from a facilitator they
- * know, never from a bare server field. POST .../participants/{pid}/case-key.
+ * know, never from a bare server field. POST .../participants/{pid}/case-key; with
+ * `{ supporterId }`, to a supporter or representative who writes for them
+ * (POST .../supporters/{sid}/case-key).
  */
-export async function giveCaseKey(opened, participantId, accountPublicKeyB64) {
+export async function giveCaseKey(opened, participantId, accountPublicKeyB64, { supporterId } = {}) {
   const p = await protocol();
   const grant = p.makeCasePublicGrant(
     opened.keys.secretKey,
@@ -238,7 +240,8 @@ export async function giveCaseKey(opened, participantId, accountPublicKeyB64) {
     opened.caseId,
     opened.caseKey.casePk,
   );
-  await postJSON(caseUrl(opened.caseId, "participants", participantId, "case-key"), {
+  const holder = supporterId ? ["supporters", supporterId] : ["participants", participantId];
+  await postJSON(caseUrl(opened.caseId, ...holder, "case-key"), {
     grant: p.b64encode(grant),
   });
 }

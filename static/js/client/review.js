@@ -99,20 +99,27 @@ export async function keyStatuses(review) {
     getJSON(`/api/cases/${encodeURIComponent(review.caseId)}/participants`).catch(() => []),
     loadVault(keys).catch(() => ({ data: {}, readable: false })),
   ]);
-  // The author is the participant whose key made the grant to the case key; it must be the one
-  // the server names as the writer.
-  const author = participants.find((pt) => pt.account_public_key === json.author_public_key);
-  const named = author && author.participant_id === json.author_participant_id;
-  return {
-    recipient: recipientKeyStatus(json, vault),
-    author: named
-      ? keyStatus(
-          pinFor(vault.data, author.account_id, `participant:${author.participant_id}`),
-          json.author_public_key,
-          author.verified_public_key,
-        )
-      : "unknown",
-  };
+  const author = authorKeyStatus(json, participants, vault);
+  return { recipient: recipientKeyStatus(json, vault), author };
+}
+
+function authorKeyStatus(json, participants, vault) {
+  // The author is whoever's key made the grant to the case key: a participant of the case, or
+  // (written on their behalf) that supporter or representative. It must be the one the server
+  // names as the writer.
+  const w = json.written_by;
+  const found = w
+    ? w.public_key === json.author_public_key && w
+    : participants.find((pt) => pt.account_public_key === json.author_public_key);
+  const named =
+    found &&
+    (w
+      ? found.account_id === json.author_account_id
+      : found.participant_id === json.author_participant_id);
+  if (!named) return "unknown";
+  const pin = `participant:${w ? w.supporter_id : found.participant_id}`;
+  const pinned = pinFor(vault.data, found.account_id, pin);
+  return keyStatus(pinned, json.author_public_key, found.verified_public_key);
 }
 
 function recipientKeyStatus(json, vault) {

@@ -193,14 +193,16 @@ function mount(root) {
 
   // ---- the case key for participants who have joined ---------------------------------------
 
-  const giving = new Set(); // participant ids given the key by this page (or being given it)
+  // Supporters and representatives who may write wait for it too (data-supporter-id).
+  const giving = new Set(); // who was given the key by this page (or is being given it)
+  const holderOf = (card) => card.dataset.supporterId || card.dataset.participantId;
   async function giveWaitingKeys(within) {
     if (!(within instanceof Element)) return;
     const cards = [within, ...within.querySelectorAll("[data-needs-case-key]")].filter(
-      (card) => card.matches("[data-needs-case-key]") && !giving.has(card.dataset.participantId),
+      (card) => card.matches("[data-needs-case-key]") && !giving.has(holderOf(card)),
     );
     if (!cards.length) return;
-    cards.forEach((card) => giving.add(card.dataset.participantId));
+    cards.forEach((card) => giving.add(holderOf(card)));
     let opened;
     try {
       opened = await caseReady;
@@ -210,12 +212,15 @@ function mount(root) {
     const given = [];
     for (const card of cards) {
       try {
-        await giveCaseKey(opened, card.dataset.participantId, card.dataset.publicKey);
+        const { participantId, supporterId, publicKey } = card.dataset;
+        await giveCaseKey(opened, participantId, publicKey, { supporterId });
         card.removeAttribute("data-needs-case-key");
-        given.push(await callName(card));
+        given.push(supporterId ? card.dataset.callName : await callName(card));
       } catch (error) {
-        giving.delete(card.dataset.participantId);
-        const who = await callName(card, { start: true });
+        giving.delete(holderOf(card));
+        const who = card.dataset.supporterId
+          ? card.dataset.startName
+          : await callName(card, { start: true });
         showAlert(
           pageAlert,
           `${who} has joined, but could not be given this case's key yet: ${sentenceFor(error)} Reload the page to try again.`,

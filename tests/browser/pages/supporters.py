@@ -16,6 +16,7 @@ from tests.browser.pages import HomePage, JoinPage
 from tests.browser.pages.letters import (
     UNLOCK_MS,
     CasePage,
+    ComposePage,
     Invitation,
     ParticipantHome,
     paragraphs,
@@ -98,6 +99,13 @@ class SupporterHome(HomePage):
     def reloads(self) -> Self:
         self.page.reload()
         return self.arrived()
+
+    def writes_for_them(self) -> ComposePage:
+        """Start a letter on the participant's behalf; the composer says so."""
+        self.page.get_by_role("link", name="Write a letter for them").click()
+        composer = ComposePage(self.page).arrived()
+        expect(self.page.locator("#compose-on-behalf")).to_contain_text("writing on behalf of")
+        return composer
 
     def reads_latest(self) -> list[str]:
         """Open the latest thing the participant chose to receive; its paragraphs."""

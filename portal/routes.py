@@ -228,6 +228,24 @@ def routes() -> list[BaseRoute]:
             name="api_supporting_open",
         ),
         Route(
+            "/api/my/supporter-requests",
+            workspace.api_request_supporter,
+            methods=["POST"],
+            name="api_request_supporter",
+        ),
+        Route(
+            "/api/my/supporter-requests/{request_id}/cancel",
+            workspace.api_cancel_supporter_request,
+            methods=["POST"],
+            name="api_cancel_supporter_request",
+        ),
+        Route(
+            "/api/cases/{case_id}/supporter-requests/{request_id}/close",
+            case_actions.api_close_supporter_request,
+            methods=["POST"],
+            name="api_close_supporter_request",
+        ),
+        Route(
             "/api/my/supporters/{supporter_id}/revoke",
             workspace.api_revoke_my_supporter,
             methods=["POST"],

@@ -46,6 +46,8 @@ class AuditTag(StrEnum):
     SUPPORTER_REVOKED = "supporter:revoked"
     SUPPORTER_KEY_VERIFIED = "supporter:key-verified"
     SUPPORTER_GIVEN_CASE_KEY = "supporter:given-case-key"
+    SUPPORTER_REQUESTED = "supporter:requested"
+    SUPPORTER_REQUEST_CLOSED = "supporter:request-closed"
     MESSAGE_SUBMITTED = "message:submitted"
     MESSAGE_CLAIMED = "message:claimed"
     MESSAGE_CLAIM_RELEASED = "message:claim-released"

@@ -291,3 +291,40 @@ class Supporter(Base):
             and self.revoked_at is None
             and (self.ends_at is None or self.ends_at > now)
         )
+
+
+class RequestOutcome(StrEnum):
+    """How a participant's request for a supporter or representative was closed."""
+
+    INVITED = "invited"  # a facilitator gave someone a place on their side
+    TALKED_THROUGH = "talked_through"  # a facilitator closed it after talking with them
+    CANCELLED = "cancelled"  # the participant no longer wants it
+
+
+class SupporterRequest(Base):
+    """A participant asking for a supporter or representative: what kind and what they would
+    let them do. Who it is they tell their facilitator, who then adds the place (nothing about
+    the person asked for is kept here)."""
+
+    __tablename__ = "supporter_requests"
+
+    id: Mapped[IdColumn]
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    kind: Mapped[SupporterKind] = mapped_column(str_enum(SupporterKind))
+    may_read: Mapped[bool] = mapped_column(Boolean)
+    may_write: Mapped[bool] = mapped_column(Boolean)
+    may_receive_notices: Mapped[bool] = mapped_column(Boolean)
+    requested_at: Mapped[Timestamp]
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    outcome: Mapped[RequestOutcome | None] = mapped_column(str_enum(RequestOutcome))
+
+    participant: Mapped[Participant] = relationship()
+
+    __table_args__ = (
+        # A participant's card and home show their open request; the facilitator's home the
+        # open ones of their cases.
+        Index("ix_supporter_requests_participant", "participant_id", "requested_at"),
+        Index("ix_supporter_requests_case", "case_id", "closed_at"),
+    )

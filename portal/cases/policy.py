@@ -22,6 +22,8 @@ from portal.cases.models import (
     Participant,
     Side,
     Supporter,
+    SupporterKind,
+    SupporterRequest,
 )
 from portal.db import utcnow
 from portal.errors import NotFound
@@ -169,6 +171,43 @@ def awaiting_case_key_rows(facilitated: Select[str]) -> Subquery:
     return union_all(participants, supporters).subquery()
 
 
+REQUESTS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class AskedForSupporter:
+    """A participant's open request for a supporter or representative (the facilitator's
+    home lists them: talking it through with them is the facilitator's next step)."""
+
+    case_id: str
+    reference: str
+    kind: SupporterKind
+    asked_at: datetime
+
+
+def supporter_requests_query(facilitated: Select[str]) -> Select[str, str, str, Any]:
+    """Open requests in these cases, the oldest first: (case id, reference, kind, asked at).
+    Only while the case is not closed and the participant takes part."""
+    return (
+        select(
+            SupporterRequest.case_id,
+            Case.reference,
+            SupporterRequest.kind,
+            SupporterRequest.requested_at,
+        )
+        .join(Case, Case.id == SupporterRequest.case_id)
+        .join(Participant, Participant.id == SupporterRequest.participant_id)
+        .where(
+            SupporterRequest.case_id.in_(facilitated),
+            SupporterRequest.closed_at.is_(None),
+            Participant.withdrawn_at.is_(None),
+            Case.status != CaseCondition.CLOSED,
+        )
+        .order_by(SupporterRequest.requested_at, SupporterRequest.id)
+        .limit(REQUESTS_SHOWN)
+    )
+
+
 def handover_cases_query(waiting: Subquery) -> Select[str, str, int, Any]:
     """The cases of those rows, the one waiting longest first: (case id, reference, people,
     waiting since)."""
@@ -245,6 +284,22 @@ def own_supporter(db: Session, participant: Participant, supporter_id: str) -> S
     if supporter is None or supporter.participant_id != participant.id:
         raise NotFound
     return supporter
+
+
+def own_request(db: Session, participant: Participant, request_id: str) -> SupporterRequest:
+    """The participant's own request for a supporter."""
+    request = db.get(SupporterRequest, request_id) if len(request_id) <= 36 else None
+    if request is None or request.participant_id != participant.id:
+        raise NotFound
+    return request
+
+
+def request_in_case(db: Session, case: Case, request_id: str) -> SupporterRequest:
+    """A request for a supporter made in this case."""
+    request = db.get(SupporterRequest, request_id) if len(request_id) <= 36 else None
+    if request is None or request.case_id != case.id:
+        raise NotFound
+    return request
 
 
 def support_place(db: Session, account: Account) -> Supporter | None:

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
-from portal.cases.models import Case, Participant, Supporter, SupporterKind
+from portal.cases.models import (
+    Case,
+    Participant,
+    RequestOutcome,
+    Supporter,
+    SupporterKind,
+    SupporterRequest,
+)
 from portal.cases.services import MAX_SEALED_NAME, require_not_closed
 from portal.cases.states import (
     SupporterAction,
@@ -113,6 +120,9 @@ def add_supporter(
         raise BadInput("Choose an end date after today, or none.", field="ends_on")
     if supporter_id is not None and db.get(Supporter, supporter_id) is not None:
         raise Conflict("Please reload the page and try again.")
+    request = open_request_of(db, participant)
+    if request is not None:
+        close_request(db, settings, facilitator, request, RequestOutcome.INVITED)
     supporter = Supporter(
         case_id=case.id,
         participant_id=participant.id,
@@ -234,3 +244,77 @@ def readers_for(db: Session, participant: Participant) -> list[Supporter]:
     standing is the caller's: nothing is released to someone who withdrew)."""
     now = utcnow()
     return [s for s in supporters_of(db, [participant.id]) if s.may_read and s.has_access(now)]
+
+
+# ------------------------------------------------------------------------- a participant asks
+
+
+def open_request_of(db: Session, participant: Participant) -> SupporterRequest | None:
+    """The participant's request for a supporter that no one has closed yet (at most one)."""
+    return db.scalars(
+        select(SupporterRequest)
+        .where(
+            SupporterRequest.participant_id == participant.id,
+            SupporterRequest.closed_at.is_(None),
+        )
+        .order_by(SupporterRequest.requested_at.desc())
+    ).first()
+
+
+def request_supporter(
+    db: Session,
+    settings: Settings,
+    account: Account,
+    participant: Participant,
+    *,
+    kind: SupporterKind,
+    permissions: Permissions,
+) -> SupporterRequest:
+    """The participant asks their facilitator for a supporter or representative: the kind and
+    what they would let them do. Who it is, they say to the facilitator, who adds the place."""
+    require_not_closed(participant.case)
+    # One open request at a time: two pages sending at once must not both pass the check.
+    lock_row(db, participant)
+    if participant.withdrawn_at is not None:
+        raise Conflict("You have withdrawn from the process.")
+    if not (permissions.read or permissions.write or permissions.notices):
+        raise BadInput("Choose at least one thing they may do.", field="may_read")
+    if open_request_of(db, participant) is not None:
+        raise Conflict("You have already asked. Your facilitator will talk to you about it.")
+    request = SupporterRequest(
+        case_id=participant.case_id,
+        participant_id=participant.id,
+        kind=kind,
+        may_read=permissions.read,
+        may_write=permissions.write,
+        may_receive_notices=permissions.notices,
+        requested_at=utcnow(),
+    )
+    db.add(request)
+    db.flush()
+    record(db, settings, AuditTag.SUPPORTER_REQUESTED, actor_id=account.id, subject_id=request.id)
+    return request
+
+
+def close_request(
+    db: Session,
+    settings: Settings,
+    actor: Account,
+    request: SupporterRequest,
+    outcome: RequestOutcome,
+) -> None:
+    """Close an open request: invited, talked through (a facilitator) or cancelled (the
+    participant). Closed once only."""
+    lock_row(db, request)
+    if request.closed_at is not None:
+        raise Conflict("This request has already been closed.")
+    request.closed_at = utcnow()
+    request.closed_by_id = actor.id
+    request.outcome = outcome
+    record(
+        db, settings, AuditTag.SUPPORTER_REQUEST_CLOSED, actor_id=actor.id, subject_id=request.id
+    )
+
+
+def request_permissions(request: SupporterRequest) -> Permissions:
+    return Permissions(request.may_read, request.may_write, request.may_receive_notices)

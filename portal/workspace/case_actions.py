@@ -23,6 +23,7 @@ from portal.cases.models import (
     Format,
     HighRisk,
     Participant,
+    RequestOutcome,
     Side,
     SupporterKind,
 )
@@ -246,3 +247,17 @@ def api_give_supporter_case_key(ctx: Ctx) -> Response:
         ctx.fields.binary("grant", length=wire.CASE_PUBLIC_GRANT),
     )
     return JSONResponse({"ok": True})
+
+
+@endpoint(roles=FACILITATOR)
+def api_close_supporter_request(ctx: Ctx) -> Response:
+    """A facilitator closes a participant's request for a supporter after talking it through
+    (adding a place for them closes it by itself)."""
+    case = _case(ctx)
+    request = policy.request_in_case(ctx.db, case, ctx.request.path_params["request_id"])
+    supporters.close_request(
+        ctx.db, ctx.settings, ctx.require_account(), request, RequestOutcome.TALKED_THROUGH
+    )
+    if not ctx.is_htmx:
+        return JSONResponse({"ok": True})
+    return _participant_changed(ctx, case, request.participant, "supporters")

@@ -22,7 +22,12 @@ from portal.cases import services as cases
 from portal.cases.models import Case, CaseCondition, CaseFacilitator, Format, Participant
 from portal.cases.states import CaseAction, ParticipantAction, case_actions
 from portal.invitations import services as invitations
-from portal.workspace.supporters import SupporterView, views_by_participant
+from portal.workspace.supporters import (
+    RequestView,
+    SupporterView,
+    open_request_view,
+    views_by_participant,
+)
 
 STATUS_WORDS = {
     CaseCondition.OPEN: "open",
@@ -80,6 +85,7 @@ class ParticipantView:
     actions: frozenset[ParticipantAction]
     supporters: list[SupporterView]
     may_add_supporter: bool  # the case is not closed and they have not withdrawn
+    supporter_request: RequestView | None  # they asked for one, and nobody has closed it
 
     @property
     def call_name(self) -> str:
@@ -164,6 +170,7 @@ def participant_view(
         supporters=supporters,
         may_add_supporter=case.status is not CaseCondition.CLOSED
         and participant.withdrawn_at is None,
+        supporter_request=open_request_view(db, participant),
     )
 
 

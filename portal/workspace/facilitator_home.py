@@ -20,6 +20,7 @@ handover                joined (the earliest)   case       reference            
 handover-people                                                                   all waiting
 waiting                                                                           items, bounded
 second                                                                            items, bounded
+request                 when they asked         case       reference  kind
 ======================  ======================  =========  =========  ==========  =============
 
 ``second`` counts the items waiting for a second approval (a high-risk case), also bounded.
@@ -49,7 +50,7 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account
 from portal.cases import policy as case_policy
-from portal.cases.models import CaseFacilitator, Side
+from portal.cases.models import CaseFacilitator, Side, SupporterKind
 from portal.db import UTCDateTime, utcnow
 from portal.messages.models import Message
 from portal.messages.services import waiting_for_review
@@ -114,7 +115,9 @@ def _statement() -> CompoundSelect[Any]:
     second = select(_kind("second"), null(), null(), null(), null(), func.count()).select_from(
         second_bounded
     )
-    return union_all(security, withdrawals, handovers, handover_people, waiting, second)
+    asked = case_policy.supporter_requests_query(facilitated).subquery()
+    requests = select(_kind("request"), asked.c[3], asked.c[0], asked.c[1], asked.c[2], null())
+    return union_all(security, withdrawals, handovers, handover_people, waiting, second, requests)
 
 
 # Built once: executing the same statement object again skips building it and computing its
@@ -146,6 +149,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
     events: list[tuple[int, security_events.ShownEvent]] = []
     withdrawals: list[case_policy.Withdrawal] = []
     handovers: list[case_policy.KeyHandover] = []
+    asked: list[case_policy.AskedForSupporter] = []
     people = waiting = second = 0
     for kind, at, case_id, reference, detail, number in rows:
         if kind == "security":
@@ -158,16 +162,22 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
             people = number
         elif kind == "second":
             second = number
+        elif kind == "request":
+            asked.append(
+                case_policy.AskedForSupporter(case_id, reference, SupporterKind(detail), at)
+            )
         else:
             waiting = number
     # UNION ALL keeps no order between or within its parts: each list is put back in its own.
     events.sort(key=lambda item: item[0], reverse=True)
     withdrawals.sort(key=lambda item: item.withdrawn_at, reverse=True)
     handovers.sort(key=lambda item: (item.waiting_since, item.case_id))
+    asked.sort(key=lambda item: (item.asked_at, item.case_id))
     return {
         "queue_count": Waiting(waiting),
         "second_approvals": Waiting(second),
         "handovers": case_policy.KeyHandovers(handovers if people else [], people),
         "withdrawals": withdrawals,
         "security_events": [event for _number, event in events],
+        "supporter_requests": asked,
     }

@@ -13,7 +13,7 @@ from portal.audit.services import events_about
 from portal.cases import policy as case_policy
 from portal.cases import services as cases
 from portal.cases import supporters
-from portal.cases.models import Case, Participant, Supporter
+from portal.cases.models import Case, CaseCondition, Participant, Supporter
 from portal.invitations import services as invitations
 from portal.messages import labels
 from portal.messages import services as messages
@@ -56,6 +56,10 @@ def participant_home(
         "setting_up": why_not is None and participant.case_public_grant is None,
         "not_set_up": NOT_SET_UP,
         "supporters": supporter_pages.for_participant(db, participant),
+        # Asking for one: offered while the case is open and they take part.
+        "supporter_request": supporter_pages.open_request_view(db, participant),
+        "may_request_supporter": case.status is not CaseCondition.CLOSED
+        and participant.withdrawn_at is None,
     }
 
 

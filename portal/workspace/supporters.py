@@ -145,6 +145,36 @@ def take_away_access(
         content.remove_grants_to(db, supporter.account_id)
 
 
+@dataclass(frozen=True)
+class RequestView:
+    """A participant's open request for a supporter or representative, as pages show it."""
+
+    id: str
+    kind: str
+    kind_label: str
+    may: list[str]
+    may_read: bool
+    may_write: bool
+    may_receive_notices: bool
+    requested_on: str
+
+
+def open_request_view(db: Session, participant: Participant) -> RequestView | None:
+    request = supporters.open_request_of(db, participant)
+    if request is None:
+        return None
+    return RequestView(
+        id=request.id,
+        kind=request.kind.value,
+        kind_label=request.kind.label,
+        may=supporters.request_permissions(request).sentences(),
+        may_read=request.may_read,
+        may_write=request.may_write,
+        may_receive_notices=request.may_receive_notices,
+        requested_on=local_time.day(request.requested_at),
+    )
+
+
 def for_participant(db: Session, participant: Participant) -> list[dict[str, Any]]:
     """The participant's own supporters, as their home lists them (no names: those are sealed
     to the case key, which participants do not hold)."""

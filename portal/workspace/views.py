@@ -12,7 +12,8 @@ from portal import protocol
 from portal.accounts import services as accounts
 from portal.accounts.models import Role
 from portal.cases import policy as case_policy
-from portal.cases.models import Case, Participant
+from portal.cases import supporters
+from portal.cases.models import Case, Participant, RequestOutcome, SupporterKind
 from portal.errors import BadInput, NotFound
 from portal.paging import page_number
 from portal.trust import services as trust
@@ -66,19 +67,53 @@ def home(ctx: Ctx) -> Response:
 PARTICIPANT = frozenset({Role.PARTICIPANT})
 
 
+def _my_participation(ctx: Ctx) -> Participant:
+    participant = case_policy.participation(ctx.db, ctx.require_account())
+    if participant is None:
+        raise NotFound
+    return participant
+
+
 @endpoint(roles=PARTICIPANT)
 def api_revoke_my_supporter(ctx: Ctx) -> Response:
     """A participant takes away a supporter's or representative's access to their side."""
     me = ctx.require_account()
-    participant = case_policy.participation(ctx.db, me)
-    if participant is None:
-        raise NotFound
+    participant = _my_participation(ctx)
     supporter = case_policy.own_supporter(
         ctx.db, participant, ctx.request.path_params["supporter_id"]
     )
     supporter_pages.take_away_access(ctx.db, ctx.settings, me, participant.case, supporter)
     if not ctx.is_htmx:
         return JSONResponse({"ok": True})
+    return ctx.navigate(ctx.url_for("home"))
+
+
+@endpoint(roles=PARTICIPANT)
+def api_request_supporter(ctx: Ctx) -> Response:
+    """A participant asks their facilitator for a supporter or representative."""
+    f = ctx.fields
+    supporters.request_supporter(
+        ctx.db,
+        ctx.settings,
+        ctx.require_account(),
+        _my_participation(ctx),
+        kind=f.choice("kind", {k.value: k for k in SupporterKind}),
+        permissions=supporters.Permissions(
+            read=f.flag("may_read"),
+            write=f.flag("may_write"),
+            notices=f.flag("may_receive_notices"),
+        ),
+    )
+    return ctx.navigate(ctx.url_for("home"))
+
+
+@endpoint(roles=PARTICIPANT)
+def api_cancel_supporter_request(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    request = case_policy.own_request(
+        ctx.db, _my_participation(ctx), ctx.request.path_params["request_id"]
+    )
+    supporters.close_request(ctx.db, ctx.settings, me, request, RequestOutcome.CANCELLED)
     return ctx.navigate(ctx.url_for("home"))
 
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from portal.accounts.models import Role
+from portal.cases.models import SupporterRequest
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
 
@@ -97,6 +99,11 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/cases/{case_id}/supporters/{supporter_id}/verified"): OWN_FACILITATOR,
     # An own facilitator gets 400 for the empty body (a real grant: test_writing_on_behalf.py).
     ("POST", "/api/cases/{case_id}/supporters/{supporter_id}/case-key"): OWN_FACILITATOR,
+    # The recipient asked for a supporter (the world below): only they cancel it, only the
+    # case's facilitators close it; anyone taking part may ask (a 409 for a second request).
+    ("POST", "/api/my/supporter-requests/{request_id}/cancel"): frozenset({RECIPIENT}),
+    ("POST", "/api/cases/{case_id}/supporter-requests/{request_id}/close"): OWN_FACILITATOR,
+    ("POST", "/api/my/supporter-requests"): ANY_PARTICIPANT,
     # Only the participant whose side it is (the recipient here), or the case's facilitator.
     ("POST", "/api/my/supporters/{supporter_id}/revoke"): frozenset({RECIPIENT}),
     ("POST", "/api/cases/{case_id}/supporters/{supporter_id}/revoke"): OWN_FACILITATOR,
@@ -115,6 +122,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/cases/{case_id}/high-risk": {"high_risk": "none"},
     "/api/drafts/{draft_id}": {"blob": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
     "/api/uploads/{object_id}/{version}": {"bytes": 4096},
+    "/api/my/supporter-requests": {"kind": "supporter", "may_read": True},
 }
 # Raw (not JSON) bodies: an uploaded chunk.
 RAW_BODIES: dict[str, bytes] = {
@@ -151,6 +159,7 @@ class Worlds:
     supporter: Person  # joined on the recipient's side, may read
     supporter_id: str
     writer: Person  # joined on the author's side, may write for them
+    request_id: str  # the recipient asked for a supporter
     opened: str  # released, with a grant to the supporter, and opened by the recipient
 
 
@@ -171,6 +180,12 @@ def worlds(portal: Portal) -> Worlds:
     assert own.approve(opened, readers={supporter_id: supporter}).status_code == 200
     own.open_letter(own.harmed, opened)
     writer, _writer_id = own.add_writer(own.responsible, kind="representative", may_read=False)
+    asked = own.harmed.post_json(
+        "/api/my/supporter-requests", {"kind": "supporter", "may_read": True}
+    )
+    assert asked.status_code == 200, asked.text
+    with portal.db() as db:
+        request_id = db.scalars(select(SupporterRequest.id)).one()
     return Worlds(
         own,
         other,
@@ -182,6 +197,7 @@ def worlds(portal: Portal) -> Worlds:
         supporter,
         supporter_id,
         writer,
+        request_id,
         opened,
     )
 
@@ -223,6 +239,7 @@ def test_each_role_passes_exactly_its_case_routes(
         "{index}": "0",
         "{supporter_id}": worlds.supporter_id,
         "{opened_id}": worlds.opened,
+        "{request_id}": worlds.request_id,
     }
     failures = []
     for (method, template), allowed in CASE_MATRIX.items():

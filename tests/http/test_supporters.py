@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from portal import protocol
 from portal.accounts.models import Role
 from portal.audit.models import AuditEvent
-from portal.cases.models import Supporter
+from portal.cases.models import Supporter, SupporterRequest
 from portal.content.models import ContentGrant, GrantPurpose
 from portal.db import utcnow
 from tests.cases_world import CaseWorld, open_released
@@ -93,7 +93,7 @@ def test_a_supporter_joins_on_a_participants_side_and_sees_what_they_may_do(
     assert "People who support you" in mine
     assert "Your representative" in mine
     # The other side sees nothing of it.
-    assert "People who support you" not in world.responsible.get("/home").text
+    assert "Your representative" not in world.responsible.get("/home").text
 
     with portal.db() as db:
         tags = set(db.scalars(select(AuditEvent.tag).where(AuditEvent.subject_id == supporter_id)))
@@ -382,3 +382,87 @@ def test_a_supporter_without_a_grant_reads_nothing_even_when_allowed(portal: Por
     assert world.approve(message_id).status_code == 200
     world.open_letter(world.harmed, message_id)
     assert reader.post_json(f"/api/supporting/{message_id}/open").status_code == 404
+
+
+# ----------------------------------------------------------- a participant asks for a supporter
+
+
+def ask(person: Person, **changes: Any) -> Any:
+    body = {"kind": "representative", "may_read": True, "may_write": True, **changes}
+    return person.post_json("/api/my/supporter-requests", body)
+
+
+def test_a_participant_asks_and_the_facilitator_sees_it_until_someone_is_invited(
+    portal: Portal,
+) -> None:
+    world = CaseWorld.build(portal)
+    assert "request-supporter" in home(world.harmed).attrs
+    asked = ask(world.harmed)
+    assert asked.status_code == 200, asked.text
+    mine = home(world.harmed)
+    assert "request-supporter" not in mine.attrs
+    assert "representative who may: read what is passed on to them; write" in text_of(
+        mine, "supporter-request"
+    )
+    # Asked once: again is refused, in words; nothing is asked with nothing allowed.
+    again = ask(world.harmed)
+    assert again.status_code == 409
+    assert "already asked" in again.text
+    assert ask(world.responsible, may_read=False, may_write=False).status_code == 400
+
+    facilitator_home = home(world.facilitator)
+    assert "asked on" in text_of(facilitator_home, "supporter-requests")
+    pid = world.participant_id(world.harmed)
+    card = Ids(world.facilitator.get(f"/cases/{world.case_id}").text)
+    assert f"supporter-request-{pid}" in card.attrs
+    assert "checked" in card.attrs[f"add-supporter-{pid}-representative"]
+    assert "checked" in card.attrs[f"add-supporter-{pid}-write"]
+
+    # Inviting someone for them closes it, for both.
+    assert add_place(world, world.harmed, kind="representative").status_code == 200
+    assert "supporter-requests" not in home(world.facilitator).attrs
+    assert "supporter-request" not in home(world.harmed).attrs
+    with portal.db() as db:
+        tags = set(db.scalars(select(AuditEvent.tag)))
+    assert {"supporter:requested", "supporter:request-closed"} <= tags
+
+
+def test_a_request_is_cancelled_by_the_participant_or_closed_by_the_facilitator(
+    portal: Portal,
+) -> None:
+    world = CaseWorld.build(portal)
+    assert ask(world.harmed).status_code == 200
+    with portal.db() as db:
+        request_id = db.scalars(select(SupporterRequest.id)).one()
+    # Nobody else cancels it: another participant, or a facilitator of another case.
+    assert (
+        world.responsible.post_json(f"/api/my/supporter-requests/{request_id}/cancel").status_code
+        == 404
+    )
+    other = CaseWorld.build(portal)
+    close = f"/api/cases/{world.case_id}/supporter-requests/{request_id}/close"
+    assert other.facilitator.post_json(close).status_code == 404
+    elsewhere = f"/api/cases/{other.case_id}/supporter-requests/{request_id}/close"
+    assert other.facilitator.post_json(elsewhere).status_code == 404
+    cancelled = world.harmed.post_json(f"/api/my/supporter-requests/{request_id}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+    # Closed once only.
+    assert world.facilitator.post_json(close).status_code == 409
+    assert ask(world.harmed).status_code == 200
+    with portal.db() as db:
+        second = db.scalars(
+            select(SupporterRequest.id).where(SupporterRequest.closed_at.is_(None))
+        ).one()
+    closed = world.facilitator.post_json(
+        f"/api/cases/{world.case_id}/supporter-requests/{second}/close"
+    )
+    assert closed.status_code == 200, closed.text
+    assert "supporter-requests" not in home(world.facilitator).attrs
+
+
+def test_a_participant_who_withdrew_asks_for_nothing(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    assert world.harmed.post_json("/api/withdraw").status_code == 200
+    assert "request-supporter" not in home(world.harmed).attrs
+    refused = ask(world.harmed)
+    assert refused.status_code == 409

@@ -22,8 +22,10 @@ from portal.audit.tags import AuditTag
 from portal.cases.models import Case, Participant, Supporter, SupporterKind
 from portal.cases.services import MAX_SEALED_NAME, require_not_closed
 from portal.cases.states import (
+    KeyStanding,
     SupporterAction,
     SupporterStanding,
+    key_standing,
     supporter_actions,
     supporter_refusal,
 )
@@ -209,3 +211,9 @@ def readers_for(db: Session, participant: Participant) -> list[Supporter]:
     standing is the caller's: nothing is released to someone who withdrew)."""
     now = utcnow()
     return [s for s in supporters_of(db, [participant.id]) if s.may_read and s.has_access(now)]
+
+
+def key_standing_of(supporter: Supporter) -> KeyStanding:
+    """Their current key against the one a facilitator compared with them in person."""
+    current = supporter.account.public_key if supporter.account is not None else None
+    return key_standing(current, supporter.verified_public_key)

@@ -20,7 +20,7 @@ from portal.cases import policy as case_policy
 from portal.cases import supporters
 from portal.cases.models import Case, CaseCondition, Format, Participant
 from portal.content.models import ContentKind
-from portal.messages import labels, schemas, services
+from portal.messages import labels, regrants, schemas, services
 from portal.messages import policy as message_policy
 from portal.messages.models import Message
 from portal.messages.responses import b64, deleted_json, note_json, sealed_json
@@ -88,7 +88,13 @@ def queue_page(ctx: Ctx) -> Response:
         return ctx.partial("queue/_queue_items.html", swapped=True, **context)
     # Whoever waits for my browser to hand over a case key is a task like a letter waiting.
     handovers = case_policy.awaiting_case_key(ctx.db, me)
-    return ctx.render("queue/list.html", choices=choices, handovers=handovers, **context)
+    return ctx.render(
+        "queue/list.html",
+        choices=choices,
+        handovers=handovers,
+        regrants=regrants.waiting_for(ctx.db, me),
+        **context,
+    )
 
 
 def _page_link(ctx: Ctx, filters: dict[str, str]) -> str:

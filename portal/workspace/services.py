@@ -15,7 +15,7 @@ from portal.cases import services as cases
 from portal.cases import supporters
 from portal.cases.models import Case, Participant, Supporter
 from portal.invitations import services as invitations
-from portal.messages import labels
+from portal.messages import labels, regrants
 from portal.messages import services as messages
 from portal.messages.composing import NOT_SET_UP
 from portal.paging import Page
@@ -55,6 +55,8 @@ def participant_home(
         "setting_up": why_not is None and participant.case_public_grant is None,
         "not_set_up": NOT_SET_UP,
         "supporters": supporter_pages.for_participant(db, participant),
+        # After a new key: why they cannot read what was passed on to them (yet).
+        "key_wait": regrants.why_waiting(db, participant),
     }
 
 

@@ -24,7 +24,8 @@
 //
 // Approving makes the recipient's grant for exactly this version, from the case grant the
 // content was opened with, and only once the content passed its checks and the recipient's key
-// is the pinned one (or the facilitator has said they accept that it is not).
+// is the pinned one (or, for a key never compared, the facilitator has said they accept that it
+// is not; a key that changed since it was compared is refused until it is compared again).
 
 import { forget, protocol } from "../crypto/keys.js";
 import { ShowableError } from "../lib/errors.js";
@@ -69,6 +70,8 @@ export class CannotApprove extends ShowableError {
 const UNCHECKED = "Nothing was sent: the content has not passed its checks, so it cannot be approved.";
 const KEY_NOT_ACCEPTED =
   "Nothing was sent: the recipient's security number is no longer the one you compared in person. Please reload the page and check it.";
+const KEY_CHANGED =
+  "Nothing was sent: the recipient's key changed since you compared it in person. Compare the new security number with them on the case page before releasing anything to them.";
 const NOT_JOINED = "Nothing was sent: the recipient has not joined the portal yet.";
 
 // ---- opening ----------------------------------------------------------------------------------
@@ -213,9 +216,11 @@ export async function sealApproval(review, { note = "", transcript = "", keyRisk
   const r = json.recipient;
   // Looked at again now: a key that changed since the page showed it must be seen first.
   const vault = await loadVault(keys).catch(() => ({ data: {}, readable: false }));
-  if (recipientKeyStatus(json, vault) !== "verified" && !keyRiskAccepted) {
-    throw new CannotApprove(KEY_NOT_ACCEPTED);
-  }
+  const status = recipientKeyStatus(json, vault);
+  // A key that changed since it was compared is never released to, whatever was ticked: the
+  // person may have been re-keyed, or someone may be trying to read what is meant for them.
+  if (status === "changed") throw new CannotApprove(KEY_CHANGED);
+  if (status !== "verified" && !keyRiskAccepted) throw new CannotApprove(KEY_NOT_ACCEPTED);
   const p = await protocol();
   const recipientPk = p.b64decode(r.public_key);
   // The same grant openContent checked: K and the manifest hash it commits to.

@@ -13,6 +13,7 @@
 //     writer gave differ from the manifest. Throws ContentFailedChecks when a check fails.
 //   markUnverified(review): a chunk failed its check later, while playing: no approving now
 //   checkApprovable(review): throws CannotApprove unless approving may go ahead
+//   checkRecipientKey(status): throws CannotApprove for a recipient key that changed
 //   openFeedback(review) -> the feedback on the previous version, or null
 //   openApprovalNote(review) -> the first approver's note (a high-risk case), or null
 //   sealApproval(review, {note, transcript, keyRiskAccepted}) -> the body of .../approve, with
@@ -204,6 +205,11 @@ async function openStaffNote(review, note) {
 
 // ---- deciding ---------------------------------------------------------------------------------
 
+/** CannotApprove for a recipient key changed since it was compared (re-keyed, or worse). */
+export function checkRecipientKey(status) {
+  if (status === "changed") throw new CannotApprove(KEY_CHANGED);
+}
+
 /** Throws CannotApprove unless the content passed its checks and the recipient has a key. */
 export function checkApprovable(review) {
   if (review.checked !== "ok") throw new CannotApprove(UNCHECKED);
@@ -217,9 +223,7 @@ export async function sealApproval(review, { note = "", transcript = "", keyRisk
   // Looked at again now: a key that changed since the page showed it must be seen first.
   const vault = await loadVault(keys).catch(() => ({ data: {}, readable: false }));
   const status = recipientKeyStatus(json, vault);
-  // A key that changed since it was compared is never released to, whatever was ticked: the
-  // person may have been re-keyed, or someone may be trying to read what is meant for them.
-  if (status === "changed") throw new CannotApprove(KEY_CHANGED);
+  checkRecipientKey(status); // never to a changed key, whatever was ticked
   if (status !== "verified" && !keyRiskAccepted) throw new CannotApprove(KEY_NOT_ACCEPTED);
   const p = await protocol();
   const recipientPk = p.b64decode(r.public_key);

@@ -48,7 +48,7 @@ def api_regrants(ctx: Ctx) -> Response:
                             "grant": b64(item.case_grant.grant),
                             "case_epoch": item.case_grant.recipient_case_epoch,
                             "sender_account_id": item.case_grant.sender_id,
-                            "sender_public_key": b64(item.case_grant.sender.public_key),
+                            "sender_public_key": b64(item.case_grant.sender_box_key),
                         }
                         for item in person.items
                     ],

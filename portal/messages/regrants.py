@@ -352,8 +352,25 @@ def why_waiting(db: Session, holder: Participant | Supporter) -> str | None:
         return None
     if key_standing(account.public_key, holder.verified_public_key) is KeyStanding.CHANGED:
         return KEY_NOT_CHECKED
+    if key_standing(account.public_key, holder.verified_public_key) is not KeyStanding.VERIFIED:
+        return None
     if isinstance(holder, Supporter):
-        owed = owed_to_supporter(db, holder)
+        if not (holder.may_read and holder.has_access(utcnow())):
+            return None
+        side, states = holder.participant_id, frozenset({MessageState.OPENED})
     else:
-        owed = owed_to_participant(db, holder)
-    return ACCESS_COMING_BACK if owed is not None else None
+        if holder.withdrawn_at is not None:
+            return None
+        side, states = holder.id, RECIPIENT_GRANT_STATES
+    # One statement, however much was released: the home is opened often.
+    owed = db.scalar(
+        select(
+            exists().where(
+                Message.recipient_participant_id == side,
+                Message.state.in_(sorted(states)),
+                Message.content_deleted_at.is_(None),
+                _missing_grant(Message.object_id, Message.version, account.id),
+            )
+        )
+    )
+    return ACCESS_COMING_BACK if owed else None

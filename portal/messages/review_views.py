@@ -283,7 +283,7 @@ def api_review(ctx: Ctx) -> Response:
             **sealed_json(review.letter.sealed),
             "grant": b64(review.letter.grant.grant),
             "author_account_id": review.author_account.id,
-            "author_public_key": b64(review.author_account.public_key),
+            "author_public_key": b64(_author_key(review)),
             "author_participant_id": message.author.id,
             "claimed_by_me": message.claimed_by_id == me.id
             and message.state is MessageState.IN_REVIEW,
@@ -323,6 +323,15 @@ def api_review(ctx: Ctx) -> Response:
             "history": [{"version": v} for v in range(1, message.version)],
         }
     )
+
+
+def _author_key(review: services.ForReview) -> bytes:
+    """The author's key that sealed the case grant: the one of its day, if they were given a
+    new key pair since."""
+    grant = review.letter.grant
+    if grant.sender_id == review.author_account.id:
+        return grant.sender_box_key
+    return review.author_account.public_key
 
 
 @endpoint(roles=FACILITATOR)

@@ -362,8 +362,10 @@ def test_a_rekeyed_supporter_reads_again_once_compared(portal: Portal) -> None:
     world.open_letter(world.harmed, message_id)
     again = rekey(world, reader, reader_id, of=world.harmed)
     assert again.post_json(f"/api/supporting/{message_id}/open").status_code == 404
+    assert "Your facilitator needs to check your new key" in again.get("/home").text
     assert world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()["people"] == []
     world.verify_supporter(reader_id, again)
+    assert "can be read again once they next open your case" in again.get("/home").text
     regrant_all(world, expected=1)
     released = again.post_json(f"/api/supporting/{message_id}/open")
     assert open_released(again, released.json()) == "I am sorry."
@@ -390,3 +392,18 @@ def test_the_facilitators_home_and_queue_show_who_waits_for_access_again(portal:
     assert (
         "Waiting for your browser to give access again" not in world.facilitator.get("/home").text
     )
+
+
+def test_a_letter_sealed_before_its_writer_was_given_a_new_key_still_opens(
+    portal: Portal,
+) -> None:
+    """A grant's box opens only with the sender's public key of its day: the server keeps it
+    with the grant, so the writer's new key does not lock their earlier letter away."""
+    world = CaseWorld.build(portal)
+    message_id = world.write_letter(world.responsible, "Written before.")
+    rekey(world, world.responsible)
+    item, text = world.review(message_id)
+    assert text == "Written before."
+    assert item["author_public_key"] == b64(world.responsible.public_key)  # the old key
+    assert world.approve(message_id, claim=False).status_code == 200
+    assert world.open_letter(world.harmed, message_id) == "Written before."

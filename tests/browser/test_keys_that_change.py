@@ -30,6 +30,13 @@ from tests.factories import Portal
 from tests.support.live_server import LiveServer
 
 LETTER = "I am sorry for what happened.\n\nI think about it often."
+PHONE = {"width": 320, "height": 640}
+
+
+def fits_the_screen(page: Page) -> bool:
+    """Nothing reaches beyond a phone's 320 px (no sideways scrolling)."""
+    width: int = page.evaluate("document.documentElement.scrollWidth")
+    return width <= PHONE["width"]
 
 
 @pytest.mark.browser
@@ -40,6 +47,7 @@ def test_a_changed_key_is_refused_until_compared_again_and_access_comes_back(
     facilitator_signs_in(
         page, live_server.base_url, case.facilitator.name, case.facilitator.password
     )
+    page.set_viewport_size(PHONE)  # every new part works on a phone
     case_url = live_server.url(f"/cases/{case.case_id}")
     case_page = CasePage.open(page, case_url)
     case_page.compared_in_person("Alex")
@@ -54,11 +62,14 @@ def test_a_changed_key_is_refused_until_compared_again_and_access_comes_back(
 
     # They lose their password and recovery code: a code for a new key, made in this browser.
     code = NewKeyOnCasePage(case_page, "Alex").creates_code()
+    assert fits_the_screen(page)
     new_device = new_context().new_page()
+    new_device.set_viewport_size(PHONE)
     home = participant_joins(new_device, code.join_link, case.harmed.name, new_password())
     expect(waiting_notice(home)).to_contain_text(
         "Your facilitator needs to check your new key before you can read your letters again"
     )
+    assert fits_the_screen(new_device)
 
     # A new letter cannot be released to the changed key, and the page says why.
     case.letter_waiting_for_review("A second letter.")
@@ -66,6 +77,7 @@ def test_a_changed_key_is_refused_until_compared_again_and_access_comes_back(
     reason = release_refused_because_key_changed(review)
     assert "key changed on" in reason
     assert "compare it with them before releasing" in reason
+    assert fits_the_screen(page)
 
     # Compared in person again: the browser gives access again by itself.
     case_page = CasePage.open(page, case_url)

@@ -14,8 +14,8 @@ from portal.invitations import views as invitations
 from portal.media import views as media
 from portal.messages import author_views as writing
 from portal.messages import inbox_views as inbox
+from portal.messages import regrant_views, supporter_views
 from portal.messages import review_views as review
-from portal.messages import supporter_views
 from portal.trust import views as trust
 from portal.workspace import case_actions
 from portal.workspace import views as workspace
@@ -219,6 +219,13 @@ def routes() -> list[BaseRoute]:
             case_actions.api_give_supporter_case_key,
             methods=["POST"],
             name="api_give_supporter_case_key",
+        ),
+        Route("/api/cases/{case_id}/regrants", regrant_views.api_regrants, name="api_regrants"),
+        Route(
+            "/api/cases/{case_id}/regrants",
+            regrant_views.api_regrant,
+            methods=["POST"],
+            name="api_regrant",
         ),
         Route("/supporting/{message_id}", supporter_views.supporting_page, name="supporting_page"),
         Route(

@@ -194,10 +194,16 @@ class CaseWorld:
         )
         return code
 
-    def add_supporter(self, for_person: Person, **place: Any) -> tuple[Person, str]:
-        """A supporter who joined on ``for_person``'s side: the person and their place's id."""
+    def add_supporter(
+        self, for_person: Person, *, verified: bool = True, **place: Any
+    ) -> tuple[Person, str]:
+        """A supporter who joined on ``for_person``'s side: the person and their place's id.
+        ``verified``: the facilitator compared their security number in person (the server
+        accepts a grant to a supporter only then)."""
         supporter_id = self.add_supporter_place(for_person, **place)
         person = self.portal.visitor().join_invited(self.invite_supporter(supporter_id, for_person))
+        if verified:
+            self.verify_supporter(supporter_id, person)
         return person, supporter_id
 
     def add_writer(self, for_person: Person, **place: Any) -> tuple[Person, str]:
@@ -211,6 +217,16 @@ class CaseWorld:
         url = f"/api/cases/{self.case_id}/supporters/{supporter_id}/case-key"
         _ok(self.facilitator.post_json(url, {"grant": b64(grant)}))
         return person, supporter_id
+
+    def verify_supporter(self, supporter_id: str, person: Person) -> None:
+        """The facilitator compared the supporter's security number in person."""
+        url = f"/api/cases/{self.case_id}/supporters/{supporter_id}/verified"
+        _ok(self.facilitator.post_json(url, {"public_key": b64(person.public_key)}))
+
+    def verify(self, person: Person) -> None:
+        """The facilitator compared the participant's security number in person."""
+        url = f"/api/cases/{self.case_id}/participants/{self.participant_id(person)}/verified"
+        _ok(self.facilitator.post_json(url, {"public_key": b64(person.public_key)}))
 
     def participant_id(self, person: Person) -> str:
         return self.participant_ids[person.account_id]

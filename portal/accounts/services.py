@@ -10,9 +10,10 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from argon2 import PasswordHasher
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -386,6 +387,37 @@ def register_signing_key(
 
 
 # ----------------------------------------------------------------------------------- the vault
+
+
+class KdfSource(Protocol):
+    """Where new keys' KDF parameters come from (an invitation: the server chose them)."""
+
+    kdf_salt: bytes
+    kdf_ops: int
+    kdf_mem: int
+
+
+def replace_keys(
+    account: Account, kdf: KdfSource, hashes: KeyHashes, name: str, keys: NewAccountKeys
+) -> None:
+    """A new key pair, password and recovery code for an account that exists (re-keyed with a
+    facilitator's code); the caller removes what was sealed to the old keys."""
+    account.sign_in_name = name
+    account.kdf_salt = kdf.kdf_salt
+    account.kdf_ops = kdf.kdf_ops
+    account.kdf_mem = kdf.kdf_mem
+    account.auth_hash = hashes.auth_hash
+    account.recovery_auth_hash = hashes.recovery_auth_hash
+    account.public_key = keys.public_key
+    account.signing_public_key = keys.signing_public_key
+    account.key_bundle = keys.bundle
+    account.recovery_bundle = keys.recovery_bundle
+    account.keys_changed_at = utcnow()
+
+
+def forget_vault(db: Session, account: Account) -> None:
+    """The vault was sealed to keys the account no longer has."""
+    db.execute(delete(Vault).where(Vault.account_id == account.id))
 
 
 def vault_of(db: Session, account: Account) -> bytes | None:

@@ -18,6 +18,8 @@ class AuditTag(StrEnum):
     SESSION_ENDED = "session:ended"
     ACCOUNT_PASSWORD_CHANGED = "account:password-changed"  # noqa: S105  (a tag, not a password)
     ACCOUNT_RECOVERED = "account:recovered"
+    # A new key pair after a lost password and recovery code (a facilitator's re-key code).
+    ACCOUNT_REKEYED = "account:rekeyed"
     ACCOUNT_DISABLED = "account:disabled"
     ACCOUNT_SIGNING_KEY_REGISTERED = "account:signing-key-registered"
     TRUST_ROOT_ESTABLISHED = "trust:root-established"
@@ -59,6 +61,8 @@ class AuditTag(StrEnum):
     MESSAGE_OPENED = "message:opened"
     MESSAGE_NOT_YET = "message:not-yet"
     MESSAGE_READ_BY_SUPPORTER = "message:read-by-supporter"
+    # Granted again, to a key compared in person after it changed, or to a supporter verified late.
+    MESSAGE_REGRANTED = "message:regranted"
     MESSAGE_HELD = "message:held"
     MESSAGE_RESUMED = "message:resumed"
     MESSAGE_DECLINED = "message:declined"

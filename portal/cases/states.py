@@ -54,6 +54,7 @@ class ParticipantAction(StrEnum):
     RECORD_CONSENT = "record_consent"
     MARK_VERIFIED = "mark_verified"
     GIVE_CASE_KEY = "give_case_key"
+    REKEY = "rekey"  # a code for a new key, after their identity was checked in person
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,11 @@ def participant_refusal(
         return "This person has withdrawn from the process."
     if action is ParticipantAction.INVITE and standing.joined:
         return "This person has already joined."
-    needs_account = {ParticipantAction.MARK_VERIFIED, ParticipantAction.GIVE_CASE_KEY}
+    needs_account = {
+        ParticipantAction.MARK_VERIFIED,
+        ParticipantAction.GIVE_CASE_KEY,
+        ParticipantAction.REKEY,
+    }
     if action in needs_account and not standing.joined:
         return "This person has not joined yet."
     return None
@@ -106,6 +111,7 @@ class SupporterAction(StrEnum):
     MARK_VERIFIED = "mark_verified"
     # A facilitator's browser boxes the case public key to one who may write (as to participants).
     GIVE_CASE_KEY = "give_case_key"
+    REKEY = "rekey"  # a code for a new key, after their identity was checked in person
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,7 @@ def supporter_refusal(
         return "The person they support has withdrawn from the process."
     if action is SupporterAction.INVITE and standing.joined:
         return "This person has already joined."
-    if action is SupporterAction.MARK_VERIFIED and not standing.joined:
+    if action in {SupporterAction.MARK_VERIFIED, SupporterAction.REKEY} and not standing.joined:
         return "This person has not joined yet."
     if action is SupporterAction.GIVE_CASE_KEY:
         if not standing.joined:
@@ -163,3 +169,47 @@ def supporter_actions(
         for action in SupporterAction
         if supporter_refusal(condition, standing, action) is None
     )
+
+
+class KeyStanding(StrEnum):
+    """A participant's or supporter's current key against the one a facilitator compared with
+    them in person (the server's record; each browser also checks its own vault's pin)."""
+
+    NONE = "none"  # not joined: no key at all
+    UNVERIFIED = "unverified"  # never compared in person
+    VERIFIED = "verified"  # the key compared in person is the current one
+    CHANGED = "changed"  # compared once, but the account has had a new key since (re-keyed)
+
+
+def key_standing(current: bytes | None, verified: bytes | None) -> KeyStanding:
+    if current is None:
+        return KeyStanding.NONE
+    if verified is None:
+        return KeyStanding.UNVERIFIED
+    return KeyStanding.VERIFIED if verified == current else KeyStanding.CHANGED
+
+
+def recipient_grant_refusal(standing: KeyStanding) -> str | None:
+    """Why nothing may be released to a recipient with this key now, or None.
+
+    A key never compared may still be released to after the facilitator's explicit confirmation
+    in their browser (as before re-keying existed); a key that changed since it was compared may
+    not, until it is compared again: the change is exactly what comparing in person catches."""
+    if standing is KeyStanding.NONE:
+        return "The recipient has not joined the portal yet."
+    if standing is KeyStanding.CHANGED:
+        return (
+            "The recipient's key changed since it was compared in person. Compare it with them "
+            "before releasing anything to them."
+        )
+    return None
+
+
+def reader_grant_refusal(standing: KeyStanding) -> str | None:
+    """Why a supporter, or anyone given access again after a key change, may not be granted
+    anything now, or None: only a key compared in person, and the current one, is granted to."""
+    if standing is KeyStanding.VERIFIED:
+        return None
+    if standing is KeyStanding.NONE:
+        return "This person has not joined the portal yet."
+    return "This person's key has not been compared in person since it last changed."

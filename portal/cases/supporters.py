@@ -29,8 +29,10 @@ from portal.cases.models import (
 )
 from portal.cases.services import MAX_SEALED_NAME, require_not_closed
 from portal.cases.states import (
+    KeyStanding,
     SupporterAction,
     SupporterStanding,
+    key_standing,
     supporter_actions,
     supporter_refusal,
 )
@@ -318,3 +320,9 @@ def close_request(
 
 def request_permissions(request: SupporterRequest) -> Permissions:
     return Permissions(request.may_read, request.may_write, request.may_receive_notices)
+
+
+def key_standing_of(supporter: Supporter) -> KeyStanding:
+    """Their current key against the one a facilitator compared with them in person."""
+    current = supporter.account.public_key if supporter.account is not None else None
+    return key_standing(current, supporter.verified_public_key)

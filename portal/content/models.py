@@ -114,12 +114,21 @@ class ContentGrant(Base):
     version: Mapped[int]
     purpose: Mapped[GrantPurpose] = mapped_column(str_enum(GrantPurpose))
     sender_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    sender_public_key: Mapped[bytes | None] = mapped_column(
+        comment="the sender's box public key when the grant was made (NULL: made before 0012)"
+    )
     recipient_account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
     recipient_case_epoch: Mapped[int | None]
     grant: Mapped[Blob]
     created_at: Mapped[Timestamp]
 
     sender: Mapped[Account] = relationship(foreign_keys=[sender_id])
+
+    @property
+    def sender_box_key(self) -> bytes:
+        """The key that opens the grant's box: the sender's key of the day it was made (an
+        account given a new key pair since keeps its old grants openable)."""
+        return self.sender_public_key or self.sender.public_key
 
     __table_args__ = (
         ForeignKeyConstraint(

@@ -232,6 +232,7 @@ def add_grant(
         version=version,
         purpose=purpose,
         sender_id=sender.id,
+        sender_public_key=sender.public_key,
         recipient_account_id=recipient.id if recipient else None,
         recipient_case_epoch=case_epoch,
         grant=grant,

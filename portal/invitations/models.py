@@ -17,6 +17,9 @@ from portal.db import Base, Blob, IdColumn, Timestamp, str_enum
 class InvitationPurpose(StrEnum):
     SETUP = "setup"
     INVITE = "invite"
+    # A new key pair for an account that exists (its person lost their password and recovery
+    # code, and a facilitator checked who they are in person): ``account_id`` is theirs.
+    REKEY = "rekey"
 
 
 class Invitation(Base):

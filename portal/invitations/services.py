@@ -32,12 +32,14 @@ from portal import protocol
 from portal.accounts import services as accounts
 from portal.accounts import throttle
 from portal.accounts.models import Account, Role
+from portal.accounts.sessions import end_all
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.cases import services as cases
 from portal.cases import supporters
 from portal.cases.models import Case, Participant, Supporter
 from portal.cases.states import ParticipantAction, SupporterAction
+from portal.content import services as content
 from portal.db import lock_row, new_id, required, utcnow
 from portal.errors import BadInput, Conflict, Forbidden, Gone, NotFound
 from portal.invitations import policy
@@ -49,6 +51,8 @@ from portal.trust.statements import SignedStatement, protocol_time
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 INVITATION_CODE_LENGTH = 16  # 80 bits, typed by people; guessing is throttled
 _LOOKALIKES = str.maketrans("OIL", "011")
+# Invitations whose code the inviter's browser makes (the setup link's is the server's).
+BROWSER_MADE = frozenset({InvitationPurpose.INVITE, InvitationPurpose.REKEY})
 
 
 # ------------------------------------------------------------------------------------- codes
@@ -116,8 +120,14 @@ def prepare_invitation(
     *,
     participant: tuple[Case, Participant] | None = None,
     supporter: tuple[Case, Supporter] | None = None,
+    rekey: bool = False,
 ) -> Invitation:
     """Reserve an invitation for the inviter's browser to make a code for and seal.
+
+    ``rekey``: a code for a new key pair for the participant's or supporter's account, which
+    exists (they lost their password and recovery code; the facilitator checked who they are
+    in person). It names their account, so joining with it replaces that account's keys
+    (``complete_join``); the MAC and the joiner's checks are an invitation's.
 
     ``participant`` (a case the inviter facilitates, and one of its participants, authorised
     by the caller) for a participant's invitation; ``supporter`` (such a case and a supporter's
@@ -145,7 +155,9 @@ def prepare_invitation(
             raise BadInput("Choose the participant to invite.", field="participant_id")
         case, person = participant
         lock_row(db, person)
-        cases.require_participant_action(case, person, ParticipantAction.INVITE)
+        cases.require_participant_action(
+            case, person, ParticipantAction.REKEY if rekey else ParticipantAction.INVITE
+        )
         side = person.id
     elif participant is not None:
         raise BadInput(
@@ -159,16 +171,29 @@ def prepare_invitation(
             )
         case, place = supporter
         lock_row(db, place)
-        supporters.require_action(case, place, SupporterAction.INVITE)
+        supporters.require_action(
+            case, place, SupporterAction.REKEY if rekey else SupporterAction.INVITE
+        )
         side = place.participant_id
     elif supporter is not None:
         raise BadInput("Only a supporter's invitation names a supporter.", field="supporter_id")
+    account_id = new_id()
+    if rekey:
+        if not (participant or supporter):
+            raise BadInput("Only a participant or a supporter is given a new key here.")
+        joined = (
+            participant[1].account if participant else supporter[1].account if supporter else None
+        )
+        account_id = required(joined, "a joined person's account").id
+        # One invitation names an account: earlier ones for it (used, or a re-key code not
+        # used yet, which stops working now) make way.
+        db.execute(delete(Invitation).where(Invitation.account_id == account_id))
     now = utcnow().replace(microsecond=0)
     invitation = Invitation(
         code_hash=None,
-        purpose=InvitationPurpose.INVITE,
+        purpose=InvitationPurpose.REKEY if rekey else InvitationPurpose.INVITE,
         role=role,
-        account_id=new_id(),
+        account_id=account_id,
         kdf_salt=secrets.token_bytes(16),
         kdf_ops=settings.kdf_ops,
         kdf_mem=settings.kdf_mem_kib * 1024,
@@ -206,11 +231,12 @@ def seal_invitation(
     invitation = db.get(Invitation, invitation_id) if len(invitation_id) <= 36 else None
     if (
         invitation is None
-        or invitation.purpose is not InvitationPurpose.INVITE
+        or invitation.purpose not in BROWSER_MADE
         or invitation.created_by_id != inviter.id
     ):
         raise NotFound
     lock_row(db, invitation)
+    rekey = invitation.purpose is InvitationPurpose.REKEY
     if invitation.lookup_id is not None or invitation.code_hash is not None:
         raise Conflict("This invitation already has its code.")
     if invitation.revoked_at is not None or invitation.expires_at <= utcnow():
@@ -220,14 +246,20 @@ def seal_invitation(
         if place is None:
             raise Gone("This invitation can no longer be used. Please make a new one.")
         lock_row(db, place)
-        supporters.require_action(place.participant.case, place, SupporterAction.INVITE)
+        supporters.require_action(
+            place.participant.case,
+            place,
+            SupporterAction.REKEY if rekey else SupporterAction.INVITE,
+        )
         _withdraw_unused(db, Invitation.supporter_id == place.id, but=invitation.id)
     elif invitation.participant_id is not None:
         person = db.get(Participant, invitation.participant_id)
         if person is None:
             raise Gone("This invitation can no longer be used. Please make a new one.")
         lock_row(db, person)
-        cases.require_participant_action(person.case, person, ParticipantAction.INVITE)
+        cases.require_participant_action(
+            person.case, person, ParticipantAction.REKEY if rekey else ParticipantAction.INVITE
+        )
         _withdraw_unused(
             db,
             Invitation.participant_id == person.id,
@@ -343,11 +375,18 @@ def pending_supporter_invitation(db: Session, supporter: Supporter) -> Invitatio
     return _pending(db, Invitation.supporter_id == supporter.id)
 
 
-def _pending(db: Session, *conditions: Any) -> Invitation | None:
+def pending_rekey(db: Session, account_id: str) -> Invitation | None:
+    """A code for a new key for this account, made and not used yet."""
+    return _pending(db, Invitation.account_id == account_id, purpose=InvitationPurpose.REKEY)
+
+
+def _pending(
+    db: Session, *conditions: Any, purpose: InvitationPurpose = InvitationPurpose.INVITE
+) -> Invitation | None:
     return db.scalars(
         select(Invitation).where(
             *conditions,
-            Invitation.purpose == InvitationPurpose.INVITE,
+            Invitation.purpose == purpose,
             or_(Invitation.code_hash.is_not(None), Invitation.lookup_id.is_not(None)),
             Invitation.redeemed_at.is_(None),
             Invitation.revoked_at.is_(None),
@@ -357,7 +396,7 @@ def _pending(db: Session, *conditions: Any) -> Invitation | None:
 
 
 def invitations_visible_to(db: Session, account: Account) -> list[Invitation]:
-    query = select(Invitation).where(Invitation.purpose == InvitationPurpose.INVITE)
+    query = select(Invitation).where(Invitation.purpose.in_(BROWSER_MADE))
     if account.role is not Role.SERVICE_MANAGER:
         query = query.where(Invitation.created_by_id == account.id)
     return list(db.scalars(query.order_by(Invitation.created_at.desc()).limit(200)))
@@ -367,7 +406,7 @@ def revoke_invitation(
     db: Session, settings: Settings, actor: Account, invitation_id: str
 ) -> Invitation:
     invitation = db.get(Invitation, invitation_id)
-    if invitation is None or invitation.purpose is not InvitationPurpose.INVITE:
+    if invitation is None or invitation.purpose not in BROWSER_MADE:
         raise NotFound
     if not policy.can_manage_invitation(actor, invitation):
         raise NotFound  # not theirs: do not confirm that it exists
@@ -615,8 +654,18 @@ def complete_join(
     per_code = throttle.name_key(settings.secret_key.reveal(), "join-code:" + invitation.id)
     if attempt is not None:
         throttle.check_join(db, settings, attempt.address, per_code)
+    rekeyed = (
+        db.get(Account, invitation.account_id)
+        if invitation.purpose is InvitationPurpose.REKEY
+        else None
+    )
+    if invitation.purpose is InvitationPurpose.REKEY and rekeyed is None:
+        raise Gone(_REKEY_GONE)
     try:
-        name = accounts.unused_name(db, raw_name)
+        if rekeyed is not None and accounts.normalize_name(raw_name) == rekeyed.sign_in_name:
+            name = rekeyed.sign_in_name  # their own name, kept
+        else:
+            name = accounts.unused_name(db, raw_name)
     except Conflict as taken:
         if attempt is None or taken.field != "sign_in_name":
             raise
@@ -632,6 +681,8 @@ def complete_join(
     )
     if getattr(claimed, "rowcount", 0) != 1:
         raise Gone("That code has already been used. Please ask for a new one.")
+    if rekeyed is not None:
+        return _rekey(db, settings, invitation, rekeyed, hashes, name, keys)
     account = accounts.create_account(
         db,
         hashes,
@@ -668,4 +719,50 @@ def complete_join(
             # A service that has its root, or service managers from before trust anchors
             # (the longest-serving of them certifies themself as the root): checked, not kept.
             trust.check_own_certificate(account, staff_cert, field="staff_cert")
+    return account
+
+
+_REKEY_GONE = "This code can no longer be used. Please ask your facilitator for a new one."
+
+
+def _rekey(
+    db: Session,
+    settings: Settings,
+    invitation: Invitation,
+    account: Account,
+    hashes: accounts.KeyHashes,
+    name: str,
+    keys: accounts.NewAccountKeys,
+) -> Account:
+    """The account the re-key code names gets the keys its person's browser just made.
+
+    Whatever was sealed to the old key is useless now and goes: every grant made to the account
+    (a facilitator's browser grants what was released again once the new key is compared in
+    person: ``portal/messages/regrants.py``), a participant's grant of the case's public key
+    (handed over again, as after joining), the vault (sealed to the old key; the new browser
+    pins the inviter and the root from this code's MAC) and every session. The key the
+    facilitator compared before stays recorded: the new one differs, which is what refuses
+    releases to it until it is compared again."""
+    lock_row(db, account)
+    if account.disabled_at is not None:
+        raise Gone(_REKEY_GONE)
+    if invitation.supporter_id is not None:
+        place = db.get(Supporter, invitation.supporter_id)
+        if place is None or place.account_id != account.id:
+            raise Gone(_REKEY_GONE)
+        lock_row(db, place)
+        supporters.require_action(place.participant.case, place, SupporterAction.REKEY)
+    elif invitation.participant_id is not None:
+        person = db.get(Participant, invitation.participant_id)
+        if person is None or person.account_id != account.id:
+            raise Gone(_REKEY_GONE)
+        lock_row(db, person)
+        cases.require_participant_action(person.case, person, ParticipantAction.REKEY)
+        person.case_public_grant = None
+        person.case_public_grant_sender_id = None
+    accounts.replace_keys(account, invitation, hashes, name, keys)
+    content.remove_grants_to(db, account.id)
+    accounts.forget_vault(db, account)
+    end_all(db, account.id, "rekeyed")
+    record(db, settings, AuditTag.ACCOUNT_REKEYED, actor_id=account.id, subject_id=invitation.id)
     return account

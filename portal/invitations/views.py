@@ -171,7 +171,8 @@ INVITABLE = {role.value: role for role in Role}
 @endpoint(roles=STAFF)
 def api_prepare_invitation(ctx: Ctx) -> Response:
     """Reserve an invitation for this browser to make a code for (docs/api-trust.md):
-    ``{invitation_id, account_id, expires_at, root}``."""
+    ``{invitation_id, account_id, expires_at, root}``; with ``"rekey": true``, a code for a
+    new key for the named participant's or supporter's account, which ``account_id`` is."""
     me = ctx.require_account()
     role: Role = ctx.fields.choice("role", INVITABLE)
     participant_id = ctx.fields.optional_uuid4("participant_id")
@@ -190,7 +191,13 @@ def api_prepare_invitation(ctx: Ctx) -> Response:
         place = case_policy.supporter_of_facilitated_case(ctx.db, me, supporter_id)
         supporter = (place.participant.case, place)
     invitation = services.prepare_invitation(
-        ctx.db, ctx.settings, me, role, participant=participant, supporter=supporter
+        ctx.db,
+        ctx.settings,
+        me,
+        role,
+        participant=participant,
+        supporter=supporter,
+        rekey=ctx.fields.flag("rekey"),
     )
     return JSONResponse(
         {

@@ -93,7 +93,7 @@ def api_inbox_open(ctx: Ctx) -> Response:
         "length": labels.length_json(message.media_seconds, message.page_count),
         "grant": b64(release.grant.grant),
         "sender_account_id": release.grant.sender.id,
-        "sender_public_key": b64(release.grant.sender.public_key),
+        "sender_public_key": b64(release.grant.sender_box_key),
         # Handed over with the message itself, never before the recipient chose to open.
         "transcript": note_json(release.transcript),
         "transcript_label": message.transcript_label.value if message.transcript_label else None,

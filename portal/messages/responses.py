@@ -44,7 +44,7 @@ def note_json(note: Granted | None) -> dict[str, Any] | None:
         **sealed_json(note.sealed),
         "grant": b64(note.grant.grant),
         "sender_account_id": note.grant.sender.id,
-        "sender_public_key": b64(note.grant.sender.public_key),
+        "sender_public_key": b64(note.grant.sender_box_key),
     }
 
 

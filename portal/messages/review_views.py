@@ -20,7 +20,7 @@ from portal.cases import policy as case_policy
 from portal.cases import supporters
 from portal.cases.models import Case, CaseCondition, Format, Participant
 from portal.content.models import ContentKind
-from portal.messages import labels, schemas, services
+from portal.messages import labels, regrants, schemas, services
 from portal.messages import policy as message_policy
 from portal.messages.models import Message
 from portal.messages.responses import b64, deleted_json, note_json, sealed_json
@@ -88,7 +88,13 @@ def queue_page(ctx: Ctx) -> Response:
         return ctx.partial("queue/_queue_items.html", swapped=True, **context)
     # Whoever waits for my browser to hand over a case key is a task like a letter waiting.
     handovers = case_policy.awaiting_case_key(ctx.db, me)
-    return ctx.render("queue/list.html", choices=choices, handovers=handovers, **context)
+    return ctx.render(
+        "queue/list.html",
+        choices=choices,
+        handovers=handovers,
+        regrants=regrants.waiting_for(ctx.db, me),
+        **context,
+    )
 
 
 def _page_link(ctx: Ctx, filters: dict[str, str]) -> str:
@@ -295,7 +301,7 @@ def api_review(ctx: Ctx) -> Response:
             **sealed_json(review.letter.sealed),
             "grant": b64(review.letter.grant.grant),
             "author_account_id": review.author_account.id,
-            "author_public_key": b64(review.author_account.public_key),
+            "author_public_key": b64(_author_key(review)),
             "author_participant_id": message.author.id,
             # Written on the author's behalf: by whom (client/review.js checks their key).
             "written_by": _writer_json(message),
@@ -337,6 +343,15 @@ def api_review(ctx: Ctx) -> Response:
             "history": [{"version": v} for v in range(1, message.version)],
         }
     )
+
+
+def _author_key(review: services.ForReview) -> bytes:
+    """The author's key that sealed the case grant: the one of its day, if they were given a
+    new key pair since."""
+    grant = review.letter.grant
+    if grant.sender_id == review.author_account.id:
+        return grant.sender_box_key
+    return review.author_account.public_key
 
 
 @endpoint(roles=FACILITATOR)

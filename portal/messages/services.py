@@ -34,6 +34,7 @@ from portal.cases.models import (
     Participant,
     Supporter,
 )
+from portal.cases.states import KeyStanding, key_standing, recipient_grant_refusal
 from portal.content import quota, uploads
 from portal.content import services as content
 from portal.content.models import (
@@ -648,14 +649,18 @@ class ReleaseBlocker(StrEnum):
 
     NOT_JOINED = "not_joined"
     WITHDRAWN = "withdrawn"
+    KEY_CHANGED = "key_changed"  # re-keyed since compared in person: compare it again first
 
 
 def release_blocker(message: Message) -> ReleaseBlocker | None:
     recipient = message.recipient
-    if recipient.account_id is None:
+    if recipient.account is None:
         return ReleaseBlocker.NOT_JOINED
     if recipient.withdrawn_at is not None:
         return ReleaseBlocker.WITHDRAWN
+    standing = key_standing(recipient.account.public_key, recipient.verified_public_key)
+    if standing is KeyStanding.CHANGED:
+        return ReleaseBlocker.KEY_CHANGED
     return None
 
 
@@ -1029,11 +1034,24 @@ def approve(
     recipient_account = _joined(recipient)
     if recipient.withdrawn_at is not None:
         raise Conflict("The recipient has withdrawn from the process, so this cannot be released.")
+    # A key that changed since it was compared in person is refused here too, not only in the
+    # facilitator's browser (which refuses it against its own pin first).
+    refusal = recipient_grant_refusal(
+        key_standing(recipient_account.public_key, recipient.verified_public_key)
+    )
+    if refusal is not None:
+        raise Conflict(refusal)
     readers = {s.id: s for s in supporters.readers_for(db, recipient)}
     if any(supporter_id not in readers for supporter_id in supporter_grants or {}):
         raise Conflict(
             "Who may read for the recipient changed since the page was loaded. Please reload it."
         )
+    for supporter_id in supporter_grants or {}:
+        if supporters.key_standing_of(readers[supporter_id]) is not KeyStanding.VERIFIED:
+            raise Conflict(
+                "A supporter's key has not been compared in person since it last changed. "
+                "Please reload the page."
+            )
     _move(db, settings, message, Action.APPROVE, facilitator, approvals_for(message, facilitator))
     message.claimed_by_id = None
     content.add_grant(
@@ -1143,6 +1161,11 @@ def resume_held(db: Session, settings: Settings, facilitator: Account, message: 
     _joined(recipient)
     if recipient.withdrawn_at is not None:
         raise Conflict("The recipient has withdrawn from the process.")
+    if release_blocker(message) is ReleaseBlocker.KEY_CHANGED:
+        raise Conflict(
+            "The recipient's key changed since it was compared in person. Compare it with them "
+            "before offering anything to them again."
+        )
     _move(db, settings, message, Action.RESUME, facilitator)
 
 

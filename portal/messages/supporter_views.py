@@ -67,7 +67,7 @@ def api_supporting_open(ctx: Ctx) -> Response:
         "length": labels.length_json(message.media_seconds, message.page_count),
         "grant": b64(release.grant.grant),
         "sender_account_id": release.grant.sender.id,
-        "sender_public_key": b64(release.grant.sender.public_key),
+        "sender_public_key": b64(release.grant.sender_box_key),
         "transcript": None,
         "transcript_label": None,
     }

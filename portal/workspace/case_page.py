@@ -110,6 +110,11 @@ class ParticipantView:
         return ParticipantAction.MARK_VERIFIED in self.actions and self.public_key is not None
 
     @property
+    def may_rekey(self) -> bool:
+        """A code for a new key, after a lost password and recovery code."""
+        return ParticipantAction.REKEY in self.actions and self.public_key is not None
+
+    @property
     def needs_case_key(self) -> bool:
         """Joined, but nobody has given them the case's public key yet: the facilitator's
         browser gives it (it needs the case key, which only browsers hold)."""

@@ -15,7 +15,7 @@ from portal.cases import services as cases
 from portal.cases import supporters
 from portal.cases.models import Case, CaseCondition, Participant, Supporter
 from portal.invitations import services as invitations
-from portal.messages import labels
+from portal.messages import labels, regrants
 from portal.messages import services as messages
 from portal.messages.composing import NOT_SET_UP
 from portal.paging import Page
@@ -60,6 +60,8 @@ def participant_home(
         "supporter_request": supporter_pages.open_request_view(db, participant),
         "may_request_supporter": case.status is not CaseCondition.CLOSED
         and participant.withdrawn_at is None,
+        # After a new key: why they cannot read what was passed on to them (yet).
+        "key_wait": regrants.why_waiting(db, participant),
     }
 
 

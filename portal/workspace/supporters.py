@@ -75,6 +75,11 @@ class SupporterView:
     def may_mark_verified(self) -> bool:
         return SupporterAction.MARK_VERIFIED in self.actions and self.public_key is not None
 
+    @property
+    def may_rekey(self) -> bool:
+        """A code for a new key, after a lost password and recovery code."""
+        return SupporterAction.REKEY in self.actions and self.public_key is not None
+
 
 def _status(supporter: Supporter, now: datetime) -> str:
     day = local_time.day

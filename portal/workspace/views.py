@@ -15,6 +15,7 @@ from portal.cases import policy as case_policy
 from portal.cases import supporters
 from portal.cases.models import Case, Participant, RequestOutcome, SupporterKind
 from portal.errors import BadInput, NotFound
+from portal.messages import regrants
 from portal.paging import page_number
 from portal.trust import services as trust
 from portal.web import Access, Ctx, endpoint
@@ -49,10 +50,13 @@ def home(ctx: Ctx) -> Response:
         if place is not None:
             return ctx.render(
                 "supporter/home.html",
+                key_wait=regrants.why_waiting(ctx.db, place),
                 **supporter_pages.supporter_home(ctx.db, place, page_number(ctx.query("page"))),
             )
     if me.role is Role.FACILITATOR:
-        return ctx.render("home.html", **facilitator_home(ctx.db, me))
+        return ctx.render(
+            "home.html", regrants=regrants.waiting_for(ctx.db, me), **facilitator_home(ctx.db, me)
+        )
     if me.role is Role.SERVICE_MANAGER:
         # Until they are certified, what a new colleague grants or releases is refused by every
         # browser: the service manager sees at once who is waiting.

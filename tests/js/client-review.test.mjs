@@ -511,6 +511,17 @@ describe("client/review.js: deciding", () => {
     assert.equal(await openNote(w.recipient.secretKey, transcript), "The same words.");
   });
 
+  test("a recipient key that changed since it was compared is refused, whatever was accepted", async () => {
+    const [, oldPk] = p.generateIdentity();
+    const w = await world({ pins: () => ({ [IDS.recipient]: b64(oldPk) }) });
+    const review = await openReview(MESSAGE, CASE);
+    await openContent(review);
+    const refusal = await sealApproval(review, { keyRiskAccepted: true }).catch((e) => e);
+    assert.ok(refusal instanceof CannotApprove, String(refusal));
+    assert.match(refusal.message, /key changed since you compared it in person/);
+    assert.doesNotMatch(sent(w.server), /recipient_grant/);
+  });
+
   test("nothing is approved before the content is checked, or after a chunk failed", async () => {
     await world();
     const review = await openReview(MESSAGE, CASE);

@@ -315,3 +315,24 @@ def test_supporters_revision_adds_their_places_and_goes_down_again(
         assert "case_supporters" in tables()
     finally:
         engine.dispose()
+
+
+def test_rekey_revision_keeps_each_grants_sender_key_and_goes_down_again(
+    empty_database_url: str,
+) -> None:
+    """0012: a content grant keeps its sender's box key of the day (grants made before it have
+    none, and open with the sender's current key, as before). Down again the column goes."""
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+
+        def columns() -> set[str]:
+            return {str(c["name"]) for c in inspect(engine).get_columns("content_grants")}
+
+        assert "sender_public_key" in columns()
+        downgrade(empty_database_url, "0010_teams")
+        assert "sender_public_key" not in columns()
+        upgrade(empty_database_url)
+        assert "sender_public_key" in columns()
+    finally:
+        engine.dispose()

@@ -20,12 +20,13 @@ export function joinLink(codeText, origin = globalThis.location?.origin ?? "") {
 
 /**
  * Make an invitation for `role` (a participant's with their caseId and participantId; a
- * supporter's also with the supporterId of their place, the participantId being whose side):
+ * supporter's also with the supporterId of their place, the participantId being whose side;
+ * with `rekey`, a code for a new key for that participant or supporter, who has joined):
  * {invitationId, codeText, expiresAt, link}. Refusals: the server's (ApiError), TrustNotSetUp,
  * VaultUnreadable, NotGenuine for a reservation naming another root.
  */
 export async function makeInvitation(
-  { role, caseId = null, participantId = null, supporterId = null },
+  { role, caseId = null, participantId = null, supporterId = null, rekey = false },
   deps = {},
 ) {
   const keys = await (deps.loadKeys ?? loadSecretKey)();
@@ -39,6 +40,8 @@ export async function makeInvitation(
     : participantId
       ? { role, participant_id: participantId }
       : { role };
+  // A code for a new key names the person's account, which exists: its MAC is an invitation's.
+  if (rekey) body.rekey = true;
   const prepared = await postJSON("/api/invitations/prepare", body);
   const root = prepared.root;
   if (

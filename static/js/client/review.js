@@ -13,6 +13,7 @@
 //     writer gave differ from the manifest. Throws ContentFailedChecks when a check fails.
 //   markUnverified(review): a chunk failed its check later, while playing: no approving now
 //   checkApprovable(review): throws CannotApprove unless approving may go ahead
+//   checkRecipientKey(status): throws CannotApprove for a recipient key that changed
 //   openFeedback(review) -> the feedback on the previous version, or null
 //   openApprovalNote(review) -> the first approver's note (a high-risk case), or null
 //   sealApproval(review, {note, transcript, keyRiskAccepted}) -> the body of .../approve, with
@@ -24,7 +25,8 @@
 //
 // Approving makes the recipient's grant for exactly this version, from the case grant the
 // content was opened with, and only once the content passed its checks and the recipient's key
-// is the pinned one (or the facilitator has said they accept that it is not).
+// is the pinned one (or, for a key never compared, the facilitator has said they accept that it
+// is not; a key that changed since it was compared is refused until it is compared again).
 
 import { forget, protocol } from "../crypto/keys.js";
 import { ShowableError } from "../lib/errors.js";
@@ -36,9 +38,11 @@ import { openNote, sealNote } from "./notes.js";
 import { loadSecretKey } from "./session.js";
 import { requireTrustedSenders } from "./trust.js";
 import { contentKeyFrom, readerGrants } from "./readers.js";
-import { keyStatus, loadVault, pinFor } from "./vault.js";
+import { recipientKeyStatus } from "./review-keys.js";
+import { loadVault } from "./vault.js";
 
 export { CaseKeyUnavailable };
+export { keyStatuses } from "./review-keys.js";
 
 /** The review answer names another case than the page it was opened from. */
 export class NotInThisCase extends ShowableError {
@@ -69,6 +73,8 @@ export class CannotApprove extends ShowableError {
 const UNCHECKED = "Nothing was sent: the content has not passed its checks, so it cannot be approved.";
 const KEY_NOT_ACCEPTED =
   "Nothing was sent: the recipient's security number is no longer the one you compared in person. Please reload the page and check it.";
+const KEY_CHANGED =
+  "Nothing was sent: the recipient's key changed since you compared it in person. Compare the new security number with them on the case page before releasing anything to them.";
 const NOT_JOINED = "Nothing was sent: the recipient has not joined the portal yet.";
 
 // ---- opening ----------------------------------------------------------------------------------
@@ -90,44 +96,6 @@ export async function nameOf(review, participantId, sealedName) {
   const p = await protocol();
   const purpose = `participant-name:${participantId}`;
   return p.openCaseText(review.caseKey.caseSk, review.caseId, purpose, p.b64decode(sealedName));
-}
-
-export async function keyStatuses(review) {
-  const { json, keys } = review;
-  if (json.content_deleted) return { recipient: null, author: null };
-  const [participants, vault] = await Promise.all([
-    getJSON(`/api/cases/${encodeURIComponent(review.caseId)}/participants`).catch(() => []),
-    loadVault(keys).catch(() => ({ data: {}, readable: false })),
-  ]);
-  const author = authorKeyStatus(json, participants, vault);
-  return { recipient: recipientKeyStatus(json, vault), author };
-}
-
-function authorKeyStatus(json, participants, vault) {
-  // The author is whoever's key made the grant to the case key: a participant of the case, or
-  // (written on their behalf) that supporter or representative. It must be the one the server
-  // names as the writer.
-  const w = json.written_by;
-  const found = w
-    ? w.public_key === json.author_public_key && w
-    : participants.find((pt) => pt.account_public_key === json.author_public_key);
-  const named =
-    found &&
-    (w
-      ? found.account_id === json.author_account_id
-      : found.participant_id === json.author_participant_id);
-  if (!named) return "unknown";
-  const pin = `participant:${w ? w.supporter_id : found.participant_id}`;
-  const pinned = pinFor(vault.data, found.account_id, pin);
-  return keyStatus(pinned, json.author_public_key, found.verified_public_key);
-}
-
-function recipientKeyStatus(json, vault) {
-  const r = json.recipient;
-  const pinned = pinFor(vault.data, r.account_id, `participant:${r.participant_id}`);
-  const status = keyStatus(pinned, r.public_key, r.verified_public_key);
-  // A vault that does not open cannot confirm anything, but a change it shows still counts.
-  return vault.readable || status === "changed" ? status : "unverified";
 }
 
 export async function openContent(review) {
@@ -208,6 +176,11 @@ async function openStaffNote(review, note) {
 
 // ---- deciding ---------------------------------------------------------------------------------
 
+/** CannotApprove for a recipient key changed since it was compared (re-keyed, or worse). */
+export function checkRecipientKey(status) {
+  if (status === "changed") throw new CannotApprove(KEY_CHANGED);
+}
+
 /** Throws CannotApprove unless the content passed its checks and the recipient has a key. */
 export function checkApprovable(review) {
   if (review.checked !== "ok") throw new CannotApprove(UNCHECKED);
@@ -220,9 +193,9 @@ export async function sealApproval(review, { note = "", transcript = "", keyRisk
   const r = json.recipient;
   // Looked at again now: a key that changed since the page showed it must be seen first.
   const vault = await loadVault(keys).catch(() => ({ data: {}, readable: false }));
-  if (recipientKeyStatus(json, vault) !== "verified" && !keyRiskAccepted) {
-    throw new CannotApprove(KEY_NOT_ACCEPTED);
-  }
+  const status = recipientKeyStatus(json, vault);
+  checkRecipientKey(status); // never to a changed key, whatever was ticked
+  if (status !== "verified" && !keyRiskAccepted) throw new CannotApprove(KEY_NOT_ACCEPTED);
   const p = await protocol();
   const recipientPk = p.b64decode(r.public_key);
   // The same grant openContent checked: K and the manifest hash it commits to.

@@ -12,6 +12,9 @@
 //     "add-supporter"); their security numbers are the same opener and sealer as participants';
 //   - gives the case's public key to every participant the server marks as waiting for it
 //     (data-needs-case-key), when the page loads and whenever htmx brings such a card;
+//   - grants again what was released to someone whose key changed, or to a supporter compared
+//     late, once I have compared their key in person (client/regrants.js), when the page loads
+//     and after a security number is recorded as compared;
 //   - copies an invitation's code or link;
 //   - adds a colleague to the team (sealer "add-facilitator"): their certificate is checked in
 //     the trust log and the case key granted to the key it vouches for (client/case-team.js).
@@ -32,6 +35,7 @@ import {
   securityNumber,
 } from "../client/cases.js";
 import { grantToColleague } from "../client/case-team.js";
+import { giveAccessAgain } from "../client/regrants.js";
 import { loadSecretKey } from "../client/session.js";
 import { copyText, part, say } from "../lib/dom.js";
 import { sentenceFor } from "../lib/errors.js";
@@ -236,6 +240,34 @@ function mount(root) {
   }
   giveWaitingKeys(root);
   root.addEventListener("htmx:load", (event) => giveWaitingKeys(event.target));
+
+  // ---- access again, after a key change (or a supporter compared late) ---------------------
+
+  let regranting = Promise.resolve();
+  function giveAccessAgainNow() {
+    regranting = regranting.then(async () => {
+      try {
+        const [opened] = await Promise.all([caseReady, pinsReady]);
+        const { given } = await giveAccessAgain(opened, pins);
+        const count = given.length;
+        if (count) {
+          say(
+            statusRegion,
+            `Your browser gave ${count === 1 ? "1 person" : `${count} people`} access again to what was passed on to them.`,
+          );
+        }
+      } catch (error) {
+        showAlert(pageAlert, `Access could not be given again yet: ${sentenceFor(error)}`);
+      }
+    });
+  }
+  giveAccessAgainNow();
+  // A security number compared just now (the card comes back through htmx) may be owed access.
+  root.addEventListener("htmx:load", (event) => {
+    if (event.target instanceof Element && event.target.querySelector?.('[data-part="security"]')) {
+      giveAccessAgainNow();
+    }
+  });
 
   // ---- copying an invitation ---------------------------------------------------------------
 

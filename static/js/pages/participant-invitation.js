@@ -2,7 +2,8 @@
 // of a participant who has not joined), or a supporter's (templates/cases/_supporters.html,
 // data-role="supporter" and data-supporter-id): "Create an invitation" makes it in this
 // browser (client/invitations.js); then the server renders the participant's card again (htmx)
-// and the code and the join link are shown once in it.
+// and the code and the join link are shown once in it. With data-rekey (templates/cases/
+// _rekey.html) it is a code for a new key for someone who has joined, shown the same way.
 
 import { makeInvitation } from "../client/invitations.js";
 import { say } from "../lib/dom.js";
@@ -15,13 +16,14 @@ function mount(root) {
   if (!form) return;
   const { caseId, participantId, supporterId } = root.dataset;
   const role = root.dataset.role || "participant";
+  const rekey = "rekey" in root.dataset; // a code for a new key for someone who has joined
 
   handleSubmit(form, {
     button: form.querySelector('button[type="submit"]'),
     busyText: "Creating…",
     async send() {
-      const issued = await makeInvitation({ role, caseId, participantId, supporterId });
-      await showInNewCard(participantId, issued, supporterId);
+      const issued = await makeInvitation({ role, caseId, participantId, supporterId, rekey });
+      await showInNewCard(participantId, issued, supporterId, rekey);
     },
     refused(error) {
       showError(error, { alert: form.querySelector('[role="alert"]') });
@@ -30,7 +32,7 @@ function mount(root) {
 }
 
 /** The server's card, as it is now (an invitation waiting), with the code shown once in it. */
-async function showInNewCard(participantId, issued, supporterId = null) {
+async function showInNewCard(participantId, issued, supporterId = null, rekey = false) {
   const card = `#participant-${participantId}`;
   if (globalThis.htmx) {
     await globalThis.htmx.ajax("GET", location.pathname, {
@@ -39,20 +41,22 @@ async function showInNewCard(participantId, issued, supporterId = null) {
       swap: "outerHTML",
     });
   }
-  const part = document.getElementById(`invite-${supporterId || participantId}`);
+  const part = document.getElementById(`${rekey ? "rekey" : "invite"}-${supporterId || participantId}`);
   const notice = part?.querySelector("[data-invitation-issued]");
   if (!notice) return;
+  if (rekey) part.open = true;
   for (const hint of part.querySelectorAll("[data-invitation-hint]")) hint.hidden = true;
   const button = part.querySelector('form[data-invite-form] button[type="submit"]');
   if (button) button.classList.add("secondary");
   forgetIssuedOnLeave(notice);
   showIssuedInvitation(notice, issued);
   const newCard = document.querySelector(card);
-  const where = supporterId ? "their name" : "“Invitation”";
+  const where = rekey ? "“Lost their password and recovery code?”" : supporterId ? "their name" : "“Invitation”";
   const who = supporterId ? "the supporter" : nameInSentence(newCard);
+  const what = rekey ? "A code for a new key was created" : "Invitation created";
   say(
     document.getElementById("case-status-message"),
-    `Invitation created for ${who}. The code is shown once, under ${where}.`,
+    `${what} for ${who}. The code is shown once, under ${where}.`,
   );
 }
 

@@ -14,6 +14,7 @@ import {
   CaseKeyUnavailable,
   ContentFailedChecks,
   checkApprovable,
+  checkRecipientKey,
   closeReview,
   keyStatuses,
   markUnverified,
@@ -170,6 +171,8 @@ function mount(root) {
 
   registerCheck("approve", async (form) => {
     checkApprovable(await loading);
+    // A changed key is never released to, whatever is ticked: compare it again first.
+    checkRecipientKey((await statuses).recipient);
     const understood = find("key-understood");
     if ((await statuses).recipient !== "verified" && !understood.checked) {
       throw new InputProblem([[understood, understood.dataset.missing]]);

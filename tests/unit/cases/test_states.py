@@ -9,14 +9,18 @@ import pytest
 from portal.cases.models import CaseCondition
 from portal.cases.states import (
     CaseAction,
+    KeyStanding,
     ParticipantAction,
     ParticipantStanding,
     SupporterAction,
     SupporterStanding,
     action_towards,
     case_actions,
+    key_standing,
     participant_actions,
     participant_refusal,
+    reader_grant_refusal,
+    recipient_grant_refusal,
     supporter_actions,
     supporter_refusal,
 )
@@ -60,6 +64,7 @@ def test_someone_who_joined_without_the_case_key_is_to_be_given_it() -> None:
         A.RECORD_CONSENT,
         A.MARK_VERIFIED,
         A.GIVE_CASE_KEY,
+        A.REKEY,
     }
     assert A.GIVE_CASE_KEY not in participant_actions(C.OPEN, standing(joined=True, key=True))
 
@@ -103,8 +108,9 @@ def test_a_place_not_joined_yet_can_be_invited_and_revoked_but_not_verified() ->
     assert supporter_actions(C.OPEN, place()) == {S.INVITE, S.REVOKE}
 
 
-def test_a_joined_place_can_be_verified_and_revoked_but_not_invited_again() -> None:
-    assert supporter_actions(C.OPEN, place(joined=True)) == {S.MARK_VERIFIED, S.REVOKE}
+def test_a_joined_place_can_be_verified_re_keyed_and_revoked_but_not_invited_again() -> None:
+    assert supporter_actions(C.OPEN, place(joined=True)) == {S.MARK_VERIFIED, S.REKEY, S.REVOKE}
+    assert supporter_refusal(C.OPEN, place(), S.REKEY) == "This person has not joined yet."
 
 
 @pytest.mark.parametrize("condition", [C.CLOSED, C.PAUSED, C.OPEN])
@@ -131,3 +137,33 @@ def test_a_closed_case_or_a_withdrawn_side_stops_invitations_and_verification() 
         refusal = supporter_refusal(condition, standing, S.INVITE)
         assert refusal is not None
         assert words in refusal
+
+
+# -- keys that change -------------------------------------------------------------------------
+
+K = KeyStanding
+OLD, NEW = b"o" * 32, b"n" * 32
+
+
+def test_a_key_is_verified_only_while_it_is_the_one_compared_in_person() -> None:
+    assert key_standing(None, None) is K.NONE
+    assert key_standing(NEW, None) is K.UNVERIFIED
+    assert key_standing(NEW, NEW) is K.VERIFIED
+    assert key_standing(NEW, OLD) is K.CHANGED
+
+
+def test_a_changed_key_is_never_released_to_and_an_unverified_one_only_with_confirmation() -> None:
+    """The browser asks the facilitator to confirm a key never compared (as before); a key
+    that changed since it was compared is refused outright until it is compared again."""
+    assert recipient_grant_refusal(K.VERIFIED) is None
+    assert recipient_grant_refusal(K.UNVERIFIED) is None
+    assert "changed since it was compared in person" in (recipient_grant_refusal(K.CHANGED) or "")
+    assert recipient_grant_refusal(K.NONE) == "The recipient has not joined the portal yet."
+
+
+@pytest.mark.parametrize("standing", [K.NONE, K.UNVERIFIED, K.CHANGED])
+def test_readers_and_grants_again_go_only_to_a_key_compared_in_person(
+    standing: KeyStanding,
+) -> None:
+    assert reader_grant_refusal(K.VERIFIED) is None
+    assert reader_grant_refusal(standing) is not None

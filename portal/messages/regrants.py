@@ -1,0 +1,376 @@
+"""Giving access again: what was released to someone whose key changed, or to a supporter whose
+key was compared only after letters were released (issue 11, "Keys that change").
+
+A grant is a content key boxed to one public key, so it opens only with that key's secret. When
+a participant or supporter is re-keyed (``invitations.services._rekey``) every grant to their
+account goes; a supporter compared in person late never had one for what was released before.
+Only a facilitator's browser can make a grant (it holds the case key, which opens the content's
+grant to the case): this module says what is owed, to whom, and stores what the browser made.
+
+What is owed, worked out from the database at the moment it is asked (never kept):
+- to a **participant** who has not withdrawn, whose current key is the one compared in person:
+  every message released to them and still releasable to them (offered, held or opened), with
+  the facilitator's note and the transcript released with it, that has no grant to them;
+- to a **supporter or representative** who may read now (joined, allowed to read, access not
+  taken away or ended, the participant not withdrawn) and whose current key is the one compared
+  in person: every message the participant chose to open, without the note and transcript (as
+  at approval), that has no grant to them.
+
+Nothing is owed to a key that changed and was not compared again (``cases/states.py``
+``reader_grant_refusal``), and storing re-checks everything with the person's row locked, so a
+revocation, a withdrawal or another re-key that commits first wins. Never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import BindParameter, Select, bindparam, exists, func, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
+
+from portal.accounts.models import Account
+from portal.audit.services import record
+from portal.audit.tags import AuditTag
+from portal.cases import supporters
+from portal.cases.models import Case, CaseCondition, CaseFacilitator, Participant, Supporter
+from portal.cases.states import KeyStanding, key_standing, reader_grant_refusal
+from portal.content import services as content
+from portal.content.models import ContentGrant, ContentObject, GrantPurpose
+from portal.db import lock_row, utcnow
+from portal.errors import BadInput, Conflict, NotFound
+from portal.messages.models import Message
+from portal.messages.states import RECIPIENT_GRANT_STATES, MessageState
+from portal.settings import Settings
+
+# The facilitator's home and queue list at most this many cases with people waiting.
+REGRANT_CASES_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class OwedItem:
+    """One grant owed: this version of this object, opened from its grant to the case key."""
+
+    message_id: str
+    what: str  # "letter" (the message itself), "content_note" or "transcript"
+    object_id: str
+    version: int
+    case_grant: ContentGrant
+
+
+@dataclass(frozen=True)
+class OwedPerson:
+    """Someone owed grants: a participant, or a supporter on ``participant_id``'s side."""
+
+    participant_id: str
+    supporter_id: str | None
+    account: Account
+    verified_public_key: bytes
+    items: list[OwedItem]
+
+
+def _missing_grant(object_id: Any, version: Any, account_id: Any) -> Any:
+    return ~exists().where(
+        ContentGrant.object_id == object_id,
+        ContentGrant.version == version,
+        ContentGrant.purpose == GrantPurpose.RECIPIENT,
+        ContentGrant.recipient_account_id == account_id,
+    )
+
+
+def _released_to(participant_id: str, states: frozenset[MessageState]) -> Select[Message]:
+    return (
+        select(Message)
+        .where(
+            Message.recipient_participant_id == participant_id,
+            Message.state.in_(states),
+            Message.content_deleted_at.is_(None),
+        )
+        .order_by(Message.submitted_at, Message.id)
+    )
+
+
+def _owed_items(
+    db: Session, messages: Sequence[Message], account: Account, *, with_notes: bool
+) -> list[OwedItem]:
+    items: list[OwedItem] = []
+    for message in messages:
+        pieces = [("letter", message.object_id, message.version)]
+        if with_notes:
+            pieces += [
+                (what, object_id, 1)
+                for what, object_id in (
+                    ("content_note", message.content_note_object_id),
+                    ("transcript", message.transcript_object_id),
+                )
+                if object_id is not None
+            ]
+        for what, object_id, version in pieces:
+            if content.grant_for(db, object_id, version, GrantPurpose.RECIPIENT, account):
+                continue
+            case_grant = content.grant_for(db, object_id, version, GrantPurpose.CASE)
+            if case_grant is None:
+                continue  # nothing a facilitator's browser could open to grant again
+            items.append(OwedItem(message.id, what, object_id, version, case_grant))
+    return items
+
+
+def owed_to_participant(db: Session, participant: Participant) -> OwedPerson | None:
+    account = participant.account
+    if (
+        account is None
+        or participant.withdrawn_at is not None
+        or participant.verified_public_key is None
+        or key_standing(account.public_key, participant.verified_public_key)
+        is not KeyStanding.VERIFIED
+    ):
+        return None
+    messages = db.scalars(_released_to(participant.id, RECIPIENT_GRANT_STATES)).all()
+    items = _owed_items(db, messages, account, with_notes=True)
+    if not items:
+        return None
+    return OwedPerson(participant.id, None, account, participant.verified_public_key, items)
+
+
+def owed_to_supporter(db: Session, supporter: Supporter) -> OwedPerson | None:
+    account = supporter.account
+    if (
+        account is None
+        or not supporter.may_read
+        or not supporter.has_access(utcnow())
+        or supporter.participant.withdrawn_at is not None
+        or supporter.verified_public_key is None
+        or supporters.key_standing_of(supporter) is not KeyStanding.VERIFIED
+    ):
+        return None
+    # Only what the participant chose to open: a supporter reads nothing before they do.
+    opened = frozenset({MessageState.OPENED})
+    messages = db.scalars(_released_to(supporter.participant_id, opened)).all()
+    items = _owed_items(db, messages, account, with_notes=False)
+    if not items:
+        return None
+    return OwedPerson(
+        supporter.participant_id, supporter.id, account, supporter.verified_public_key, items
+    )
+
+
+def owed_in_case(db: Session, case: Case) -> list[OwedPerson]:
+    """Everyone in the case owed grants now, participants first, each with what is owed."""
+    if case.status is CaseCondition.CLOSED:
+        return []
+    owed = [owed_to_participant(db, p) for p in case.participants]
+    places = supporters.supporters_of(db, [p.id for p in case.participants])
+    owed += [owed_to_supporter(db, s) for s in places]
+    return [person for person in owed if person is not None]
+
+
+# --------------------------------------------------------------------------------- storing
+
+
+@dataclass(frozen=True)
+class RegrantIn:
+    object_id: str
+    version: int
+    grant: bytes
+
+
+def regrant(
+    db: Session,
+    settings: Settings,
+    facilitator: Account,
+    case: Case,
+    account_id: str,
+    public_key: bytes,
+    grants: Sequence[RegrantIn],
+) -> int:
+    """Store the grants a facilitator's browser made again for one person of the case, to the
+    key it compared in person (``public_key``); how many. All or nothing: each must be owed to
+    them now, and the key must be their current one, compared in person (409 otherwise)."""
+    if not grants:
+        raise BadInput("Send at least one grant.", field="grants")
+    holder = _holder(db, case, account_id)
+    # The row a revocation, a withdrawal, a re-key and a verification each lock first.
+    lock_row(db, holder)
+    account = holder.account
+    if account is None:
+        raise NotFound
+    lock_row(db, account)
+    if isinstance(holder, Supporter):
+        standing = supporters.key_standing_of(holder)
+        owed = owed_to_supporter(db, holder)
+    else:
+        standing = key_standing(account.public_key, holder.verified_public_key)
+        owed = owed_to_participant(db, holder)
+    refusal = reader_grant_refusal(standing)
+    if refusal is not None:
+        raise Conflict(refusal)
+    if public_key != account.public_key:
+        raise Conflict("This person's key changed since the page was loaded. Please reload it.")
+    if owed is None:
+        raise Conflict("Nothing is waiting to be given to this person now. Please reload the page.")
+    by_piece = {(item.object_id, item.version): item for item in owed.items}
+    if len({(g.object_id, g.version) for g in grants}) != len(grants):
+        raise BadInput("Each item is granted once.", field="grants")
+    for g in grants:
+        item = by_piece.get((g.object_id, g.version))
+        if item is None:
+            raise Conflict(
+                "What this person may read changed since the page was loaded. Please reload it."
+            )
+        obj = db.get(ContentObject, g.object_id)
+        if obj is None:  # owed, so never; narrows the type
+            raise NotFound
+        content.add_grant(
+            db, obj, g.version, GrantPurpose.RECIPIENT, facilitator, g.grant, recipient=account
+        )
+    for message_id in sorted({by_piece[(g.object_id, g.version)].message_id for g in grants}):
+        record(
+            db, settings, AuditTag.MESSAGE_REGRANTED, actor_id=facilitator.id, subject_id=message_id
+        )
+    return len(grants)
+
+
+def _holder(db: Session, case: Case, account_id: str) -> Participant | Supporter:
+    """The participant or supporter of this case with this account (404 for anyone else)."""
+    if len(account_id) > 36:
+        raise NotFound
+    participant = db.scalars(
+        select(Participant).where(
+            Participant.case_id == case.id, Participant.account_id == account_id
+        )
+    ).first()
+    if participant is not None:
+        return participant
+    supporter = db.scalars(
+        select(Supporter).where(Supporter.case_id == case.id, Supporter.account_id == account_id)
+    ).first()
+    if supporter is None:
+        raise NotFound
+    return supporter
+
+
+# ------------------------------------------------------------------- the facilitator's task
+
+
+@dataclass(frozen=True)
+class RegrantCase:
+    case_id: str
+    reference: str
+    people: int
+
+
+@dataclass(frozen=True)
+class Regrants:
+    """Cases where someone waits for a facilitator's browser to give access again."""
+
+    cases: list[RegrantCase]
+    people: int
+
+
+@cache
+def _waiting_statement() -> Select[str, str, int]:
+    """(case id, reference, people) for ``account_id``'s open cases with someone owed grants:
+    built once, bound at execution. Only the main object is looked at (notes go with it)."""
+    facilitated = select(CaseFacilitator.case_id).where(
+        CaseFacilitator.account_id == bindparam("account_id")
+    )
+    now: BindParameter[datetime] = bindparam("now")
+    p_account = aliased(Account)
+    participants = (
+        select(Participant.case_id.label("case_id"), Participant.id.label("person"))
+        .join(p_account, p_account.id == Participant.account_id)
+        .where(
+            Participant.case_id.in_(facilitated),
+            Participant.withdrawn_at.is_(None),
+            Participant.verified_public_key == p_account.public_key,
+            exists().where(
+                Message.recipient_participant_id == Participant.id,
+                Message.state.in_(sorted(RECIPIENT_GRANT_STATES)),
+                Message.content_deleted_at.is_(None),
+                _missing_grant(Message.object_id, Message.version, Participant.account_id),
+            ),
+        )
+    )
+    side = aliased(Participant)
+    s_account = aliased(Account)
+    supporting = (
+        select(Supporter.case_id.label("case_id"), Supporter.id.label("person"))
+        .join(s_account, s_account.id == Supporter.account_id)
+        .join(side, side.id == Supporter.participant_id)
+        .where(
+            Supporter.case_id.in_(facilitated),
+            Supporter.may_read.is_(True),
+            Supporter.revoked_at.is_(None),
+            or_(Supporter.ends_at.is_(None), Supporter.ends_at > now),
+            side.withdrawn_at.is_(None),
+            Supporter.verified_public_key == s_account.public_key,
+            exists().where(
+                Message.recipient_participant_id == Supporter.participant_id,
+                Message.state == MessageState.OPENED,
+                Message.content_deleted_at.is_(None),
+                _missing_grant(Message.object_id, Message.version, Supporter.account_id),
+            ),
+        )
+    )
+    owed = union_all(participants, supporting).subquery()
+    return (
+        select(Case.id, Case.reference, func.count(owed.c.person))
+        .join(owed, owed.c.case_id == Case.id)
+        .where(Case.status != CaseCondition.CLOSED)
+        .group_by(Case.id, Case.reference)
+        .order_by(Case.reference)
+    )
+
+
+def waiting_for(db: Session, facilitator: Account) -> Regrants:
+    """The facilitator's cases where someone is owed grants (one statement)."""
+    rows = db.execute(_waiting_statement(), {"account_id": facilitator.id, "now": utcnow()}).all()
+    cases = [RegrantCase(*row) for row in rows]
+    return Regrants(cases[:REGRANT_CASES_SHOWN], sum(c.people for c in cases))
+
+
+# ------------------------------------------------------------------------- the person waiting
+
+KEY_NOT_CHECKED = (
+    "Your facilitator needs to check your new key before you can read your letters again. "
+    "At your next meeting, read the security number on your “Your account” page together."
+)
+ACCESS_COMING_BACK = (
+    "Your facilitator has checked your key. What was passed on to you can be read again once "
+    "they next open your case in the portal: you do not need to do anything."
+)
+
+
+def why_waiting(db: Session, holder: Participant | Supporter) -> str | None:
+    """What a participant's or supporter's home tells them while they wait for a facilitator
+    after a key change (or, for a supporter compared late, for what was released before)."""
+    account = holder.account
+    if account is None:
+        return None
+    if key_standing(account.public_key, holder.verified_public_key) is KeyStanding.CHANGED:
+        return KEY_NOT_CHECKED
+    if key_standing(account.public_key, holder.verified_public_key) is not KeyStanding.VERIFIED:
+        return None
+    if isinstance(holder, Supporter):
+        if not (holder.may_read and holder.has_access(utcnow())):
+            return None
+        side, states = holder.participant_id, frozenset({MessageState.OPENED})
+    else:
+        if holder.withdrawn_at is not None:
+            return None
+        side, states = holder.id, RECIPIENT_GRANT_STATES
+    # One statement, however much was released: the home is opened often.
+    owed = db.scalar(
+        select(
+            exists().where(
+                Message.recipient_participant_id == side,
+                Message.state.in_(sorted(states)),
+                Message.content_deleted_at.is_(None),
+                _missing_grant(Message.object_id, Message.version, account.id),
+            )
+        )
+    )
+    return ACCESS_COMING_BACK if owed else None

@@ -1,0 +1,97 @@
+// Giving access again after a key change (docs/api-cases-and-letters.md, "Keys that change"):
+// a grant is a content key boxed to one public key, so after someone was given a new key, or a
+// supporter's key was compared only after letters were released to the participant, nothing
+// they may read opens for them until a facilitator's browser grants it again. The server lists
+// what is owed (GET /api/cases/{id}/regrants); this module opens each item's grant to the case
+// key with the case key (as approving does) and grants its content key to the person's key,
+// but only to a key I compared in person myself (pinned in my vault): the server's "verified"
+// alone is not enough, since a key only the server vouches for could be its own.
+//
+//   giveAccessAgain(opened, vault) -> {given: [{participantId, supporterId, count}], notMine}
+//   ownKeyStatus(person, vault) -> "verified" | "changed" | "colleague" | "unverified"
+//   regrantsFor(p, secretKey, caseKey, person) -> [{object_id, version, grant}]
+
+import { protocol } from "../crypto/keys.js";
+import { getJSON, postJSON } from "../lib/http.js";
+import { keyStatus, pinFor } from "./vault.js";
+
+/**
+ * Grant again, from this browser, what the server says is owed in `opened`'s case ({caseId,
+ * keys, caseKey}: client/cases.js openCase) to each person whose key I pinned after comparing
+ * it in person. `notMine`: how many are owed but were compared by a colleague, not by me.
+ */
+export async function giveAccessAgain(opened, vault) {
+  const p = await protocol();
+  const { caseId, keys, caseKey } = opened;
+  const url = `/api/cases/${encodeURIComponent(caseId)}/regrants`;
+  const listing = await getJSON(url);
+  const given = [];
+  let notMine = 0;
+  if (listing.case_id !== caseId) return { given, notMine };
+  for (const person of listing.people || []) {
+    if (ownKeyStatus(person, vault) !== "verified") {
+      notMine += 1;
+      continue;
+    }
+    const grants = regrantsFor(p, keys.secretKey, caseKey, person);
+    if (!grants.length) continue;
+    await postJSON(url, { account_id: person.account_id, public_key: person.public_key, grants });
+    given.push({
+      participantId: person.participant_id,
+      supporterId: person.supporter_id,
+      count: grants.length,
+    });
+  }
+  return { given, notMine };
+}
+
+/** A person's current key against my pin ("verified" only if I pinned this very key). */
+export function ownKeyStatus(person, vault) {
+  if (!vault.readable) return "unverified";
+  const place = person.supporter_id || person.participant_id;
+  const pinned = pinFor(vault.data, person.account_id, `participant:${place}`);
+  return keyStatus(pinned, person.public_key, person.verified_public_key);
+}
+
+/**
+ * The grants for one person: each item's content key (from its grant to the case key of the
+ * epoch I hold) boxed from me to their key, for exactly that object and version. An item
+ * whose grant does not open (another epoch, or damaged) is left out, and stays owed.
+ */
+export function regrantsFor(p, secretKey, caseKey, person) {
+  const personPk = p.b64decode(person.public_key);
+  const grants = [];
+  for (const item of person.items || []) {
+    if (Number.isInteger(item.case_epoch) && Number.isInteger(caseKey.epoch)) {
+      if (item.case_epoch !== caseKey.epoch) continue;
+    }
+    let contentKey;
+    let manifestHash;
+    try {
+      [contentKey, manifestHash] = p.openContentGrant(
+        caseKey.caseSk,
+        p.b64decode(item.sender_public_key),
+        item.object_id,
+        item.version,
+        p.b64decode(item.grant),
+      );
+    } catch (error) {
+      if (error instanceof p.ProtocolError) continue;
+      throw error;
+    }
+    try {
+      const grant = p.makeContentGrant(
+        secretKey,
+        personPk,
+        item.object_id,
+        item.version,
+        contentKey,
+        manifestHash,
+      );
+      grants.push({ object_id: item.object_id, version: item.version, grant: p.b64encode(grant) });
+    } finally {
+      contentKey.fill(0);
+    }
+  }
+  return grants;
+}

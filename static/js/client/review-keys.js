@@ -1,0 +1,49 @@
+// The keys of a message's writer and recipient against the ones this facilitator pinned in
+// their vault when they compared security numbers in person (crypto/vault.js keyStatus), for the
+// review page (client/review.js re-exports keyStatuses and approves only after
+// recipientKeyStatus allows it).
+//
+//   keyStatuses(review) -> {recipient, author}: "verified", "changed", "colleague",
+//     "unverified", or "unknown" for an author whose key belongs to nobody the server names
+//   recipientKeyStatus(json, vault): the recipient's alone, from a loaded vault
+
+import { getJSON } from "../lib/http.js";
+import { keyStatus, loadVault, pinFor } from "./vault.js";
+
+export async function keyStatuses(review) {
+  const { json, keys } = review;
+  if (json.content_deleted) return { recipient: null, author: null };
+  const [participants, vault] = await Promise.all([
+    getJSON(`/api/cases/${encodeURIComponent(review.caseId)}/participants`).catch(() => []),
+    loadVault(keys).catch(() => ({ data: {}, readable: false })),
+  ]);
+  const author = authorKeyStatus(json, participants, vault);
+  return { recipient: recipientKeyStatus(json, vault), author };
+}
+
+function authorKeyStatus(json, participants, vault) {
+  // The author is whoever's key made the grant to the case key: a participant of the case, or
+  // (written on their behalf) that supporter or representative. It must be the one the server
+  // names as the writer.
+  const w = json.written_by;
+  const found = w
+    ? w.public_key === json.author_public_key && w
+    : participants.find((pt) => pt.account_public_key === json.author_public_key);
+  const named =
+    found &&
+    (w
+      ? found.account_id === json.author_account_id
+      : found.participant_id === json.author_participant_id);
+  if (!named) return "unknown";
+  const pin = `participant:${w ? w.supporter_id : found.participant_id}`;
+  const pinned = pinFor(vault.data, found.account_id, pin);
+  return keyStatus(pinned, json.author_public_key, found.verified_public_key);
+}
+
+export function recipientKeyStatus(json, vault) {
+  const r = json.recipient;
+  const pinned = pinFor(vault.data, r.account_id, `participant:${r.participant_id}`);
+  const status = keyStatus(pinned, r.public_key, r.verified_public_key);
+  // A vault that does not open cannot confirm anything, but a change it shows still counts.
+  return vault.readable || status === "changed" ? status : "unverified";
+}

@@ -1,0 +1,409 @@
+"""Keys that change (issue 11, item 4): a participant or supporter who lost their password and
+recovery code is given a code for a new key by a facilitator (made in the facilitator's
+browser, like an invitation); releases to the new key are refused until it is compared in
+person again; then the facilitator's browser grants again what had been released to them, and
+to a supporter compared late what the participant chose to open. portal/invitations/services.py
+(_rekey), portal/messages/regrants.py, portal/messages/regrant_views.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from portal import protocol, wire
+from portal.accounts.models import Account, Role, SignInSession, Vault
+from portal.audit.models import AuditEvent
+from portal.cases.models import Participant
+from portal.content.models import ContentGrant
+from tests.cases_world import CaseWorld, open_released
+from tests.factories import Person, Portal
+
+b64 = protocol.b64encode
+
+
+def rekey_code(world: CaseWorld, person: Person, supporter_id: str | None = None) -> dict[str, Any]:
+    """The facilitator's browser makes a code for a new key for ``person`` (a participant, or
+    the supporter in place ``supporter_id``)."""
+    side = world.participant_id(person) if supporter_id is None else None
+    body: dict[str, Any] = {"rekey": True}
+    if supporter_id is None:
+        body |= {"role": "participant", "participant_id": side}
+    else:
+        body |= {"role": "supporter", "supporter_id": supporter_id}
+    prepared = world.facilitator.post_json("/api/invitations/prepare", body)
+    assert prepared.status_code == 200, prepared.text
+    reserved: dict[str, Any] = prepared.json()
+    assert reserved["account_id"] == person.account_id
+    return reserved
+
+
+def rekey(
+    world: CaseWorld, person: Person, supporter_id: str | None = None, *, of: Person | None = None
+) -> Person:
+    """``person`` joins with the code and makes a new key pair: the same account, new keys.
+    ``of``: the participant whose side a supporter is on."""
+    prepared = rekey_code(world, person, supporter_id)
+    side = world.participant_id(of or person)
+    role = Role.PARTICIPANT if supporter_id is None else Role.SUPPORTER
+    code, sealed = world.facilitator.seal_for(prepared, role, side, world.case_id)
+    url = f"/api/invitations/{prepared['invitation_id']}/seal"
+    assert world.facilitator.post_json(url, sealed).status_code == 200
+    again = world.portal.visitor().join_invited(code, name=person.name)
+    assert again.account_id == person.account_id
+    if supporter_id is None:
+        world.participant_ids[again.account_id] = side
+    return again
+
+
+def regrant_all(world: CaseWorld, expected: int | None = None) -> dict[str, Any]:
+    """What the facilitator's browser does on the case page: every owed item opened with the
+    case key and its content key granted to the person's current key."""
+    facilitator = world.facilitator
+    listing: dict[str, Any] = facilitator.get(f"/api/cases/{world.case_id}/regrants").json()
+    for person in listing["people"]:
+        key = protocol.b64decode(person["public_key"])
+        grants = []
+        for item in person["items"]:
+            content_key, digest = protocol.open_content_grant(
+                world.case_sk,
+                protocol.b64decode(item["sender_public_key"]),
+                item["object_id"],
+                item["version"],
+                protocol.b64decode(item["grant"]),
+            )
+            grant = protocol.make_content_grant(
+                facilitator.secret_key, key, item["object_id"], item["version"], content_key, digest
+            )
+            grants.append(
+                {"object_id": item["object_id"], "version": item["version"], "grant": b64(grant)}
+            )
+        body = {"account_id": person["account_id"], "public_key": person["public_key"]}
+        given = facilitator.post_json(
+            f"/api/cases/{world.case_id}/regrants", body | {"grants": grants}
+        )
+        assert given.status_code == 200, given.text
+    if expected is not None:
+        assert sum(len(p["items"]) for p in listing["people"]) == expected
+    return listing
+
+
+def released_letter(world: CaseWorld, text: str, *, opened: bool = True) -> str:
+    message_id = world.write_letter(world.responsible, text)
+    assert world.approve(message_id).status_code == 200
+    if opened:
+        assert world.open_letter(world.harmed, message_id) == text
+    return message_id
+
+
+# -- the new key ----------------------------------------------------------------------------------
+
+
+def test_a_rekeyed_participant_has_new_keys_and_nothing_sealed_to_the_old_ones(
+    portal: Portal,
+) -> None:
+    world = CaseWorld.build(portal)
+    world.verify(world.harmed)
+    message_id = released_letter(world, "I am sorry.")
+    old_public_key = world.harmed.public_key
+
+    harmed = rekey(world, world.harmed)
+
+    assert harmed.public_key != old_public_key
+    with portal.db() as db:
+        account = db.get(Account, harmed.account_id)
+        assert account is not None
+        assert account.public_key == harmed.public_key
+        # Grants to the old key, the vault sealed to it, the old sessions: gone.
+        assert (
+            db.scalars(
+                select(ContentGrant).where(ContentGrant.recipient_account_id == harmed.account_id)
+            ).all()
+            == []
+        )
+        assert db.get(Vault, harmed.account_id) is None
+        participant = db.get(Participant, world.participant_id(harmed))
+        assert participant is not None
+        assert participant.case_public_grant is None
+        assert participant.verified_public_key == old_public_key  # what was compared stays
+        live = db.scalars(
+            select(SignInSession).where(
+                SignInSession.account_id == harmed.account_id, SignInSession.ended_at.is_(None)
+            )
+        ).all()
+        assert len(live) == 1  # the new browser's only
+        tags = db.scalars(
+            select(AuditEvent.tag).where(AuditEvent.actor_id == harmed.account_id)
+        ).all()
+        assert "account:rekeyed" in tags
+    # The old password no longer signs in; the new one does.
+    assert world.harmed.try_sign_in().status_code in (400, 401, 403)
+    assert harmed.try_sign_in().status_code == 200
+    # They wait, and are told why in plain words.
+    home = harmed.get("/home").text
+    assert (
+        "Your facilitator needs to check your new key before you can read your letters again"
+        in home
+    )
+    # The letter opened before has no grant for them now.
+    assert harmed.post_json(f"/api/inbox/{message_id}/open", {}).status_code == 404
+
+
+def test_only_a_facilitator_of_the_case_makes_a_code_for_a_joined_person(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    other = CaseWorld.build(portal)
+    pid = world.participant_id(world.harmed)
+    body = {"role": "participant", "participant_id": pid, "rekey": True}
+    assert other.facilitator.post_json("/api/invitations/prepare", body).status_code == 404
+    assert world.harmed.post_json("/api/invitations/prepare", body).status_code in (403, 404)
+    # Someone who has not joined is invited, not re-keyed.
+    waiting, _code = world.invite_participant("person_harmed", "Kim")
+    unjoined = {"role": "participant", "participant_id": waiting, "rekey": True}
+    assert world.facilitator.post_json("/api/invitations/prepare", unjoined).status_code == 409
+
+
+def test_a_rekey_code_works_once_and_keeps_nobody_elses_name(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    prepared = rekey_code(world, world.harmed)
+    side = world.participant_id(world.harmed)
+    code, sealed = world.facilitator.seal_for(prepared, Role.PARTICIPANT, side, world.case_id)
+    world.facilitator.post_json(f"/api/invitations/{prepared['invitation_id']}/seal", sealed)
+    found = protocol.invitation_secrets(protocol.decode_invitation_code(code))
+    started = portal.visitor().post_json("/api/join/start", {"lookup_id": found.lookup_id})
+    assert started.json()["purpose"] == "rekey"
+    assert started.json()["account_id"] == world.harmed.account_id
+    # Another person's sign-in name is refused; their own is kept.
+    taken = portal.visitor()
+    taken.name = world.responsible.name
+    taken_result = _try_join(taken, code)
+    assert taken_result.status_code == 409
+    again = portal.visitor().join_invited(code, name=world.harmed.name)
+    assert again.account_id == world.harmed.account_id
+    assert _try_join(portal.visitor(), code).status_code == 410
+
+
+def _try_join(person: Person, code: str) -> Any:
+    found = protocol.invitation_secrets(protocol.decode_invitation_code(code))
+    started = person.post_json("/api/join/start", {"lookup_id": found.lookup_id})
+    if started.status_code != 200:
+        return started
+    invitation = started.json()
+    person.account_id = invitation["account_id"]
+    person.password = person.password or "a long enough passphrase"
+    body = person.join_body("", person._account_keys(invitation))
+    del body["code"]
+    body["redeem_proof"] = b64(found.redeem_proof)
+    return person.post_json("/api/join/complete", body)
+
+
+# -- refused until compared again -----------------------------------------------------------------
+
+
+def test_a_changed_key_is_refused_until_compared_again_and_the_review_page_says_why(
+    portal: Portal,
+) -> None:
+    world = CaseWorld.build(portal)
+    world.verify(world.harmed)
+    harmed = rekey(world, world.harmed)
+    message_id = world.write_letter(world.responsible, "I want to apologise.")
+
+    refused = world.approve(message_id, recipient=harmed)
+    assert refused.status_code == 409
+    assert "changed since it was compared in person" in refused.json()["error"]
+    page = world.facilitator.get(f"/review/{message_id}").text
+    assert "key changed on" in page
+    assert "compare it with them before releasing" in page
+    assert 'id="approve-form"' not in page
+
+    world.verify(harmed)
+    assert world.approve(message_id, recipient=harmed, claim=False).status_code == 200
+    assert world.open_letter(harmed, message_id) == "I want to apologise."
+
+
+def test_a_supporter_grant_is_refused_for_a_key_not_compared_in_person(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    reader, reader_id = world.add_supporter(world.harmed, verified=False)
+    message_id = world.write_letter(world.responsible, "I am sorry.")
+    refused = world.approve(message_id, readers={reader_id: reader})
+    assert refused.status_code == 409
+    world.verify_supporter(reader_id, reader)
+    assert world.approve(message_id, readers={reader_id: reader}, claim=False).status_code == 200
+
+
+# -- granted again ---------------------------------------------------------------------------------
+
+
+def test_after_comparing_again_what_was_released_is_granted_again_and_reads(
+    portal: Portal,
+) -> None:
+    world = CaseWorld.build(portal)
+    world.verify(world.harmed)
+    opened = released_letter(world, "I am sorry.")
+    offered = released_letter(world, "A second letter.", opened=False)
+    with_note = world.write_letter(world.responsible, "A third, with a note.")
+    assert world.approve(with_note, note="Take your time.").status_code == 200
+    harmed = rekey(world, world.harmed)
+    # Nothing is owed to a key not compared again.
+    listing = world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()
+    assert listing["people"] == []
+
+    world.verify(harmed)
+    listing = world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()
+    [person] = listing["people"]
+    assert person["account_id"] == harmed.account_id
+    assert person["supporter_id"] is None
+    owed = {(item["message_id"], item["what"]) for item in person["items"]}
+    assert owed == {
+        (opened, "letter"),
+        (offered, "letter"),
+        (with_note, "letter"),
+        (with_note, "content_note"),
+    }
+    regrant_all(world, expected=4)
+    assert world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()["people"] == []
+
+    released = harmed.post_json(f"/api/inbox/{opened}/open", {"author_may_see": False})
+    assert open_released(harmed, released.json()) == "I am sorry."
+    assert world.open_letter(harmed, offered) == "A second letter."
+    assert world.open_letter(harmed, with_note) == "A third, with a note."
+    assert world.read_content_note(harmed, with_note) == "Take your time."
+    assert "Your facilitator needs to check your new key" not in harmed.get("/home").text
+
+
+def test_a_grant_again_is_refused_for_what_is_not_owed_or_to_another_key(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    world.verify(world.harmed)
+    message_id = released_letter(world, "I am sorry.")
+    harmed = rekey(world, world.harmed)
+    url = f"/api/cases/{world.case_id}/regrants"
+    grant = {"object_id": message_id, "version": 1, "grant": b64(bytes(wire.CONTENT_GRANT))}
+    body = {
+        "account_id": harmed.account_id,
+        "public_key": b64(harmed.public_key),
+        "grants": [grant],
+    }
+    # Not compared again yet: refused.
+    assert world.facilitator.post_json(url, body).status_code == 409
+    world.verify(harmed)
+    # Not an owed item (a message id is not its object's id), another key, nothing at all.
+    assert world.facilitator.post_json(url, body).status_code in (400, 409)
+    wrong_key = body | {"public_key": b64(world.responsible.public_key)}
+    assert world.facilitator.post_json(url, wrong_key).status_code in (400, 409)
+    assert world.facilitator.post_json(url, body | {"grants": []}).status_code == 400
+    assert world.facilitator.post_json(url, {"account_id": "x"}).status_code == 400
+    # Someone from another case: as if the case did not exist.
+    other = CaseWorld.build(portal)
+    assert other.facilitator.get(url).status_code == 404
+    assert other.facilitator.post_json(url, body).status_code == 404
+    assert harmed.get(url).status_code in (403, 404)
+
+
+# -- supporters compared late ----------------------------------------------------------------------
+
+
+def test_a_supporter_compared_late_catches_up_on_what_the_participant_opened_only(
+    portal: Portal,
+) -> None:
+    world = CaseWorld.build(portal)
+    reader, reader_id = world.add_supporter(world.harmed, verified=False)
+    opened = released_letter(world, "I am sorry.")
+    not_opened = released_letter(world, "Not opened yet.", opened=False)
+    # Not compared yet: nothing owed to them.
+    assert world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()["people"] == []
+
+    world.verify_supporter(reader_id, reader)
+    listing = world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()
+    [person] = listing["people"]
+    assert person["supporter_id"] == reader_id
+    assert [(i["message_id"], i["what"]) for i in person["items"]] == [(opened, "letter")]
+    regrant_all(world, expected=1)
+
+    released = reader.post_json(f"/api/supporting/{opened}/open")
+    assert released.status_code == 200, released.text
+    assert open_released(reader, released.json()) == "I am sorry."
+    assert reader.post_json(f"/api/supporting/{not_opened}/open").status_code == 404
+    # Once the participant opens the other, it is owed too.
+    world.open_letter(world.harmed, not_opened)
+    regrant_all(world, expected=1)
+    assert reader.post_json(f"/api/supporting/{not_opened}/open").status_code == 200
+
+
+def test_a_supporter_who_may_not_read_or_was_revoked_is_owed_nothing(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    reader, reader_id = world.add_supporter(world.harmed, verified=False)
+    writer, writer_id = world.add_supporter(
+        world.harmed, display_name="Kim", may_read=False, may_write=True, verified=False
+    )
+    message_id = released_letter(world, "I am sorry.")
+    world.verify_supporter(reader_id, reader)
+    world.verify_supporter(writer_id, writer)
+    listing = world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()
+    assert [p["supporter_id"] for p in listing["people"]] == [reader_id]
+
+    assert world.harmed.post_json(f"/api/my/supporters/{reader_id}/revoke").status_code == 200
+    assert world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()["people"] == []
+    body = {
+        "account_id": reader.account_id,
+        "public_key": b64(reader.public_key),
+        "grants": [
+            {"object_id": message_id, "version": 1, "grant": b64(bytes(wire.CONTENT_GRANT))}
+        ],
+    }
+    refused = world.facilitator.post_json(f"/api/cases/{world.case_id}/regrants", body)
+    assert refused.status_code == 409
+    assert reader.post_json(f"/api/supporting/{message_id}/open").status_code == 404
+
+
+def test_a_rekeyed_supporter_reads_again_once_compared(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    reader, reader_id = world.add_supporter(world.harmed)
+    message_id = world.write_letter(world.responsible, "I am sorry.")
+    assert world.approve(message_id, readers={reader_id: reader}).status_code == 200
+    world.open_letter(world.harmed, message_id)
+    again = rekey(world, reader, reader_id, of=world.harmed)
+    assert again.post_json(f"/api/supporting/{message_id}/open").status_code == 404
+    assert "Your facilitator needs to check your new key" in again.get("/home").text
+    assert world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()["people"] == []
+    world.verify_supporter(reader_id, again)
+    assert "can be read again once they next open your case" in again.get("/home").text
+    regrant_all(world, expected=1)
+    released = again.post_json(f"/api/supporting/{message_id}/open")
+    assert open_released(again, released.json()) == "I am sorry."
+
+
+# -- the facilitator's task ------------------------------------------------------------------------
+
+
+def test_the_facilitators_home_and_queue_show_who_waits_for_access_again(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    world.verify(world.harmed)
+    released_letter(world, "I am sorry.")
+    harmed = rekey(world, world.harmed)
+    for page in ("/home", "/queue"):
+        assert (
+            "Waiting for your browser to give access again" not in world.facilitator.get(page).text
+        )
+    world.verify(harmed)
+    for page in ("/home", "/queue"):
+        text = world.facilitator.get(page).text
+        assert "Waiting for your browser to give access again" in text
+        assert f"/cases/{world.case_id}" in text
+    regrant_all(world)
+    assert (
+        "Waiting for your browser to give access again" not in world.facilitator.get("/home").text
+    )
+
+
+def test_a_letter_sealed_before_its_writer_was_given_a_new_key_still_opens(
+    portal: Portal,
+) -> None:
+    """A grant's box opens only with the sender's public key of its day: the server keeps it
+    with the grant, so the writer's new key does not lock their earlier letter away."""
+    world = CaseWorld.build(portal)
+    message_id = world.write_letter(world.responsible, "Written before.")
+    rekey(world, world.responsible)
+    item, text = world.review(message_id)
+    assert text == "Written before."
+    assert item["author_public_key"] == b64(world.responsible.public_key)  # the old key
+    assert world.approve(message_id, claim=False).status_code == 200
+    assert world.open_letter(world.harmed, message_id) == "Written before."

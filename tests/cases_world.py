@@ -143,6 +143,19 @@ class CaseWorld:
         code = self.facilitator.invite(Role.PARTICIPANT, participant_id, self.case_id)
         return participant_id, code
 
+    def add_without_access(self, side: str, display_name: str) -> str:
+        """A participant added to the case who consented to letters but never joined (someone
+        in prison, say): a facilitator enters letters for them. Their participant id."""
+        participant_id = str(uuid.uuid4())
+        sealed = protocol.seal_case_text(
+            self.case_sk, self.case_id, f"participant-name:{participant_id}", display_name
+        )
+        base = f"/api/cases/{self.case_id}/participants"
+        body = {"participant_id": participant_id, "side": side, "sealed_name": b64(sealed)}
+        _ok(self.facilitator.post_json(base, body))
+        _ok(self.facilitator.post_json(f"{base}/{participant_id}/consent", {"formats": ["letter"]}))
+        return participant_id
+
     def add_supporter_place(
         self,
         for_person: Person,

@@ -48,7 +48,7 @@ def _formats(author: Participant, recipient: Participant) -> tuple[str, ...]:
     return tuple(sorted(f.value for f in services.shared_formats(author, recipient)))
 
 
-def _choices(author: Participant, people: list[Participant]) -> tuple[Recipient, ...]:
+def recipient_choices(author: Participant, people: list[Participant]) -> tuple[Recipient, ...]:
     labels = Counter(p.side.label for p in people)
     numbered: Counter[str] = Counter()
     choices = []
@@ -83,7 +83,7 @@ def _composer(author: Participant, recipients: tuple[Recipient, ...]) -> Compose
 
 def for_new_letter(db: Session, author: Participant) -> Composer:
     """A new letter: everyone on the other side who can receive something from this author."""
-    return _composer(author, _choices(author, services.recipients_for(db, author)))
+    return _composer(author, recipient_choices(author, services.recipients_for(db, author)))
 
 
 def for_revision(author: Participant, message: Message) -> Composer:

@@ -12,8 +12,9 @@ from portal.content import uploads
 from portal.content.models import ContentKind
 from portal.content.uploads import StoredChunkIn
 from portal.errors import BadInput
+from portal.messages.entered import ConfirmedHow
 from portal.messages.models import TranscriptLabel
-from portal.messages.services import AuthorGrants, Declared, LetterIn, NoteIn
+from portal.messages.services import AuthorGrants, Confirmation, Declared, LetterIn, NoteIn
 from portal.web import Fields
 
 NOTE_KINDS = {
@@ -158,6 +159,25 @@ def letter(fields: Fields, *, new: bool) -> LetterIn:
         recipient_id=recipient_id,
         draft_id=draft_id if isinstance(draft_id, str) else None,
     )
+
+
+CONFIRMED_HOW = {how.value: how for how in ConfirmedHow}
+# The facilitator's note on how it was confirmed: sealCaseText of at most 2000 characters.
+MAX_ENTERED_NOTE = 4 * 2000 + 64
+
+
+def confirmation(fields: Fields) -> Confirmation:
+    """How and when the participant confirmed what a facilitator entered for them."""
+    how: ConfirmedHow = fields.choice("confirmed_how", CONFIRMED_HOW)
+    on = fields.optional_day("confirmed_on")
+    if on is None:
+        raise BadInput("Enter the date they confirmed it.", field="confirmed_on")
+    note = (
+        fields.binary("entered_note", max_length=MAX_ENTERED_NOTE)
+        if fields.raw("entered_note")
+        else None
+    )
+    return Confirmation(how=how, on=on, sealed_note=note)
 
 
 def note(fields: Fields, name: str, kind: ContentKind, *, to_person: bool = True) -> NoteIn:

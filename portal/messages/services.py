@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from portal import paging
+from portal import local_time, paging
 from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
@@ -27,6 +27,8 @@ from portal.blobstore import BlobStore, ChunkKey
 from portal.cases import policy as case_policy
 from portal.cases import supporters
 from portal.cases.models import Case, CaseCondition, CaseFacilitator, Format, Participant
+from portal.cases.services import require_participant_action
+from portal.cases.states import ParticipantAction
 from portal.content import quota, uploads
 from portal.content import services as content
 from portal.content.models import (
@@ -39,6 +41,7 @@ from portal.content.models import (
 from portal.db import lock_row, required, utcnow
 from portal.errors import BadInput, Conflict, NotFound
 from portal.messages import drafts
+from portal.messages.entered import ConfirmedHow, confirmation_refusal
 from portal.messages.models import WAITING_STATES, Message, MessageEvent, TranscriptLabel
 from portal.messages.states import (
     RECIPIENT_GRANT_STATES,
@@ -412,6 +415,70 @@ def submit(
     return Submitted(message, leftovers)
 
 
+@dataclass(frozen=True)
+class Confirmation:
+    """How and when a participant without access confirmed what was entered for them, and the
+    facilitator's words about it (sealed in their browser to the case key, or None)."""
+
+    how: ConfirmedHow
+    on: date
+    sealed_note: bytes | None = None
+
+
+def new_entered_object(
+    db: Session, facilitator: Account, case: Case, author: Participant
+) -> ContentObject:
+    """An id for a letter or recording a facilitator is about to seal for ``author``."""
+    require_participant_action(case, author, ParticipantAction.ENTER_FOR)
+    require_can_write(case, author)
+    return content.issue_object(db, case, facilitator, ContentKind.LETTER, entered_for=author)
+
+
+def enter(
+    db: Session,
+    settings: Settings,
+    blobs: BlobStore,
+    facilitator: Account,
+    case: Case,
+    author: Participant,
+    letter: LetterIn,
+    confirmation: Confirmation,
+) -> Submitted:
+    """A message a facilitator entered for ``author`` (who has no access): theirs, as if they
+    had sent it (same consent, same recipients, same review), sealed in the facilitator's
+    browser and labelled as entered by them (messages/entered.py)."""
+    # Locked: joining (which ends entering for them) and entering cannot cross.
+    lock_row(db, author)
+    require_participant_action(case, author, ParticipantAction.ENTER_FOR)
+    refusal = confirmation_refusal(confirmation.on, local_time.local(utcnow()).date())
+    if refusal is not None:
+        raise BadInput(refusal, field="confirmed_on")
+    obj = content.object_for(db, letter.object_id, case, facilitator, ContentKind.LETTER)
+    if obj.entered_for_id != author.id:
+        raise NotFound("That item could not be found.")
+    recipient = case_policy.participant_in_case(db, case, letter.recipient_id or "")
+    uploads.make_submitted_chunks_durable(db, blobs, obj.id, letter.version, letter.upload.stored)
+    leftovers = content.unlisted_held(db, obj, letter.version, letter.upload)
+    message = submit_letter(
+        db,
+        settings,
+        facilitator,
+        author,
+        recipient,
+        obj,
+        letter.upload,
+        letter.grants,
+        letter.declared,
+    )
+    message.entered_by_id = facilitator.id
+    message.entered_how = confirmation.how
+    message.entered_confirmed_on = confirmation.on
+    message.entered_note = confirmation.sealed_note
+    record(db, settings, AuditTag.MESSAGE_ENTERED, actor_id=facilitator.id, subject_id=message.id)
+    quota.require_room(db, settings, case.id, what="this message")
+    return Submitted(message, leftovers)
+
+
 def withdraw_letter(
     db: Session, settings: Settings, author_account: Account, message: Message
 ) -> None:
@@ -569,7 +636,10 @@ def for_review(db: Session, facilitator: Account, message: Message) -> ForReview
         content.grant_for(db, message.object_id, message.version, GrantPurpose.CASE),
         "the case grant of a message's current version",
     )
-    author_account = required(message.author.account, "the account of a message's author")
+    # Whoever sealed it: its author, or the facilitator who entered it for them.
+    author_account = required(
+        db.get(Account, message.content_object.author_id), "the account that sealed a message"
+    )
     return ForReview(
         letter=Granted(content.sealed_object(db, message.object_id, message.version), grant),
         author_account=author_account,

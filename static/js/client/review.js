@@ -32,6 +32,7 @@ import { getJSON } from "../lib/http.js";
 import { formatFromManifest, isMediaObject, lengthFromManifest, openMessage } from "../media/open.js";
 import { CaseKeyUnavailable, openCaseKey } from "./cases.js";
 import { openSealed } from "./content.js";
+import { enteredAuthorStatus, openEnteredNote } from "./entered.js";
 import { openNote, sealNote } from "./notes.js";
 import { loadSecretKey } from "./session.js";
 import { requireTrustedSenders } from "./trust.js";
@@ -105,7 +106,10 @@ export async function keyStatuses(review) {
   const named = author && author.participant_id === json.author_participant_id;
   return {
     recipient: recipientKeyStatus(json, vault),
-    author: named
+    // Entered for someone without access: sealed by a facilitator the trust log vouches for.
+    author: json.entered
+      ? await enteredAuthorStatus(keys, json)
+      : named
       ? keyStatus(
           pinFor(vault.data, author.account_id, `participant:${author.participant_id}`),
           json.author_public_key,
@@ -184,6 +188,9 @@ export function openFeedback(review) {
 }
 
 /** The first approver's note to the second facilitator, only from a trusted colleague. */
+export const openEnteredNoteOf = (review) =>
+  openEnteredNote(review.caseKey.caseSk, review.caseId, review.json);
+
 export function openApprovalNote(review) {
   return openStaffNote(review, review.json.approval_note);
 }

@@ -20,6 +20,7 @@ import {
   nameOf,
   openContent,
   openApprovalNote,
+  openEnteredNoteOf,
   openFeedback,
   openReview,
   sealApproval,
@@ -92,6 +93,7 @@ function mount(root) {
   for (const [kind, open] of [
     ["review-feedback", openFeedback],
     ["review-approval-note", openApprovalNote],
+    ["entered-note", openEnteredNoteOf],
   ]) {
     registerOpener(kind, async (element) => {
       try {

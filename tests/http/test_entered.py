@@ -1,0 +1,250 @@
+"""Entered for a participant without access, over HTTP with real crypto: a facilitator seals a
+letter for a participant who never joined, with how and when they confirmed it; it is theirs
+(same review, same consent) and labelled as entered, for the facilitators and the recipient.
+Refusals: someone of another case, a participant who uses the portal, a bad date."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from sqlalchemy import select
+
+from portal import protocol
+from portal.accounts.models import Role
+from portal.audit.models import AuditEvent
+from portal.content.models import ContentObject
+from portal.messages.models import Message
+from tests.cases_world import CaseWorld, sealed_object
+from tests.factories import Person, Portal
+
+b64 = protocol.b64encode
+TODAY = date.today().isoformat()
+
+
+def without_access(world: CaseWorld, formats: tuple[str, ...] = ("letter",)) -> str:
+    """A person responsible added to the case and consenting, who never joined: their id."""
+    participant_id = str(uuid.uuid4())
+    sealed = protocol.seal_case_text(
+        world.case_sk, world.case_id, f"participant-name:{participant_id}", "Kai"
+    )
+    added = world.facilitator.post_json(
+        f"/api/cases/{world.case_id}/participants",
+        {
+            "participant_id": participant_id,
+            "side": "person_responsible",
+            "sealed_name": b64(sealed),
+        },
+    )
+    assert added.status_code == 200, added.text
+    consent = world.facilitator.post_json(
+        f"/api/cases/{world.case_id}/participants/{participant_id}/consent",
+        {"formats": list(formats)},
+    )
+    assert consent.status_code == 200, consent.text
+    return participant_id
+
+
+def enter(
+    world: CaseWorld,
+    participant_id: str,
+    text: str,
+    *,
+    facilitator: Person | None = None,
+    case_id: str | None = None,
+    **extra: Any,
+) -> httpx.Response:
+    """What the enter page's sealer sends: the letter sealed by the facilitator to the case key,
+    under an object id issued for this participant, and the confirmation."""
+    f = facilitator or world.facilitator
+    base = f"/api/cases/{case_id or world.case_id}/participants/{participant_id}"
+    issued = f.post_json(f"{base}/entered/objects")
+    if issued.status_code != 200:
+        return issued
+    object_id = issued.json()["object_id"]
+    sealed = protocol.seal_letter(
+        f.secret_key, f.public_key, world.case_pk, object_id, 1, text, TODAY, f.account_id
+    )
+    body: dict[str, Any] = {
+        "recipient_participant_id": world.participant_id(world.harmed),
+        "letter": sealed_object(object_id, 1, sealed),
+        "grant_to_case": b64(sealed.grant_to_case),
+        "grant_to_author": b64(sealed.grant_to_author),
+        "confirmed_how": "read_back_in_person",
+        "confirmed_on": TODAY,
+        "entered_note": b64(
+            protocol.seal_case_text(
+                world.case_sk, world.case_id, f"entered-note:{object_id}", "Visit at HMP"
+            )
+        ),
+        **extra,
+    }
+    return f.post_json(f"{base}/entered", body)
+
+
+def test_an_entered_letter_is_reviewed_released_and_labelled(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    kai = without_access(world)
+    page = world.facilitator.get(f"/cases/{world.case_id}/participants/{kai}/enter")
+    assert page.status_code == 200
+    assert 'data-seal="enter-letter"' in page.text
+
+    entered = enter(world, kai, "I am sorry for what I did.")
+    assert entered.status_code == 200, entered.text
+    message_id = entered.json()["message_id"]
+    assert entered.json()["next"] == f"/review/{message_id}"
+    with portal.db() as db:
+        message = db.get(Message, message_id)
+        assert message is not None
+        assert message.author_participant_id == kai
+        assert message.entered_by_id == world.facilitator.account_id
+        obj = db.get(ContentObject, message.object_id)
+        assert obj is not None
+        assert obj.entered_for_id == kai
+        assert obj.author_id == world.facilitator.account_id
+        tags = list(
+            db.scalars(
+                select(AuditEvent.tag)
+                .where(AuditEvent.subject_id == message_id)
+                .order_by(AuditEvent.id)
+            )
+        )
+        assert tags == ["message:submitted", "message:entered"]
+
+    # The facilitators read it with the case key; the page says who entered it, and that the
+    # facilitator looking at it entered it themselves once they are the one to decide.
+    item, text = world.review(message_id)
+    assert text == "I am sorry for what I did."
+    assert item["entered"]["by_account_id"] == world.facilitator.account_id
+    assert item["author_account_id"] == world.facilitator.account_id
+    note = protocol.open_case_text(
+        world.case_sk,
+        world.case_id,
+        f"entered-note:{item['object_id']}",
+        protocol.b64decode(item["entered"]["note"]),
+    )
+    assert note == "Visit at HMP"
+    review = world.facilitator.get(f"/review/{message_id}").text
+    assert "Entered by you for the person responsible" in review
+    assert "You entered this letter yourself" in review
+    assert "Visit at HMP" not in review
+
+    # The same facilitator may approve it (the case is not high-risk); the recipient is told
+    # before opening it who entered it and how it was confirmed, then reads it.
+    assert world.approve(message_id, claim=False).status_code == 200
+    inbox = world.harmed.get(f"/inbox/{message_id}").text
+    day = date.today()
+    assert (
+        "Entered by your facilitator on behalf of the person responsible, who does not use this "
+        f"portal. It was confirmed by reading it back to them in person on {day.day} "
+        f"{day.strftime('%B %Y')}." in inbox
+    )
+    assert world.open_letter(world.harmed, message_id) == "I am sorry for what I did."
+
+
+def test_a_colleague_sees_who_entered_it(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    colleague = portal.person(Role.FACILITATOR)
+    world.add_colleague(colleague)
+    kai = without_access(world)
+    message_id = enter(world, kai, "Words.").json()["message_id"]
+    world.review(message_id, colleague)
+    review = colleague.get(f"/review/{message_id}").text
+    assert "Entered by " in review
+    assert "for the person responsible" in review
+    assert "You entered this" not in review
+
+
+def test_nobody_outside_the_case_can_enter(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    other = CaseWorld.build(portal)
+    kai = without_access(world)
+    stranger_kai = without_access(other)
+    # Another case's facilitator, for this case's participant: not found.
+    assert enter(world, kai, "x", facilitator=other.facilitator).status_code == 404
+    page = other.facilitator.get(f"/cases/{world.case_id}/participants/{kai}/enter")
+    assert page.status_code == 404
+    # This case's facilitator, naming a participant of another case: not found.
+    assert enter(world, stranger_kai, "x").status_code == 404
+    # A participant or a supporter: not a facilitator at all.
+    base = f"/api/cases/{world.case_id}/participants/{kai}"
+    assert world.responsible.post_json(f"{base}/entered/objects").status_code in {403, 404}
+    with portal.db() as db:
+        assert (
+            db.scalars(select(Message).where(Message.author_participant_id == kai)).first() is None
+        )
+
+
+def test_only_for_someone_without_access(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    joined = world.participant_id(world.responsible)
+    refused = enter(world, joined, "x")
+    assert refused.status_code == 409
+    assert "uses the portal" in refused.json()["error"]
+    page = world.facilitator.get(f"/cases/{world.case_id}/participants/{joined}/enter").text
+    assert "uses the portal" in page
+    assert 'data-seal="enter-letter"' not in page
+
+
+def test_consent_and_the_recipient_still_apply(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    other = CaseWorld.build(portal)
+    no_consent = without_access(world, formats=())
+    assert enter(world, no_consent, "x").status_code == 409
+    kai = without_access(world)
+    # A recipient of another case: not found, and nothing stored.
+    stranger = other.participant_id(other.harmed)
+    assert enter(world, kai, "x", recipient_participant_id=stranger).status_code == 404
+    # A recipient on the participant's own side cannot receive it.
+    own_side = world.participant_id(world.responsible)
+    assert enter(world, kai, "x", recipient_participant_id=own_side).status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"confirmed_on": (date.today() + timedelta(days=2)).isoformat()}, "confirmed_on"),
+        ({"confirmed_on": (date.today() - timedelta(days=400)).isoformat()}, "confirmed_on"),
+        ({"confirmed_on": "2026-02-30"}, "confirmed_on"),
+        ({"confirmed_on": ""}, "confirmed_on"),
+        ({"confirmed_how": "they said so"}, "confirmed_how"),
+        ({"entered_note": "not base64!"}, "entered_note"),
+    ],
+)
+def test_a_bad_confirmation_is_a_clear_400(
+    portal: Portal, change: dict[str, Any], field: str
+) -> None:
+    world = CaseWorld.build(portal)
+    kai = without_access(world)
+    refused = enter(world, kai, "x", **change)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["field"] == field
+    with portal.db() as db:
+        assert (
+            db.scalars(select(Message).where(Message.author_participant_id == kai)).first() is None
+        )
+
+
+def test_an_object_issued_for_someone_else_is_refused(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    kai = without_access(world)
+    lee = without_access(world)
+    base = f"/api/cases/{world.case_id}/participants"
+    object_id = world.facilitator.post_json(f"{base}/{kai}/entered/objects").json()["object_id"]
+    f = world.facilitator
+    sealed = protocol.seal_letter(
+        f.secret_key, f.public_key, world.case_pk, object_id, 1, "x", TODAY, f.account_id
+    )
+    body = {
+        "recipient_participant_id": world.participant_id(world.harmed),
+        "letter": sealed_object(object_id, 1, sealed),
+        "grant_to_case": b64(sealed.grant_to_case),
+        "grant_to_author": b64(sealed.grant_to_author),
+        "confirmed_how": "signed_paper",
+        "confirmed_on": TODAY,
+    }
+    assert f.post_json(f"{base}/{lee}/entered", body).status_code == 404
+    assert f.post_json(f"{base}/{kai}/entered", body).status_code == 200

@@ -258,6 +258,13 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
             name="api_enter",
         ),
+        Route("/print/{message_id}", entered.print_page, name="print_page"),
+        Route(
+            "/api/messages/{message_id}/printed",
+            entered.api_printed,
+            methods=["POST"],
+            name="api_printed",
+        ),
         # The review queue (facilitators)
         Route("/queue", review.queue_page, name="queue_page"),
         Route("/review/{message_id}", review.review_page, name="review_page"),

@@ -45,7 +45,7 @@ class Composer:
 
 
 def _formats(author: Participant, recipient: Participant) -> tuple[str, ...]:
-    return tuple(sorted(f.value for f in services.shared_formats(author, recipient)))
+    return tuple(sorted(f.value for f in services.receivable(author, recipient)))
 
 
 def recipient_choices(author: Participant, people: list[Participant]) -> tuple[Recipient, ...]:

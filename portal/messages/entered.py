@@ -13,6 +13,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from enum import StrEnum
 
+from portal.cases.models import Format
+
+# What reaches a participant without access: on paper, printed by a facilitator of the case
+# (the print view), so only what can be printed. "Released" to them means the case's
+# facilitators may print it; they already read it with the case key (the author's grant to the
+# case key), so no further grant is made for anyone.
+PAPER_FORMATS = frozenset({Format.LETTER})
+
 
 class ConfirmedHow(StrEnum):
     """How the participant confirmed what was entered for them (a category, never free text:

@@ -1,5 +1,6 @@
-"""A facilitator enters a letter for a participant who cannot use the portal (messages/entered.py).
-Thin: authorise (cases.policy), parse (schemas), one service, answer.
+"""A facilitator enters a letter for a participant who cannot use the portal (messages/entered.py),
+and prints for them what was released to them (messages/paper.py). Thin: authorise
+(cases.policy, messages.policy), parse (schemas), one service, answer.
 
 The page renders whom it can go to and how the participant's confirmation is recorded, or why
 nothing can be entered for them now; the browser seals the letter to the case key and the
@@ -18,8 +19,11 @@ from portal.cases.models import Case, Participant
 from portal.cases.services import standing_of
 from portal.cases.states import ParticipantAction, participant_refusal
 from portal.db import utcnow
-from portal.messages import composing, schemas, services
+from portal.errors import Conflict
+from portal.messages import composing, entered, paper, schemas, services
+from portal.messages import policy as message_policy
 from portal.messages.entered import OLDEST_CONFIRMATION, ConfirmedHow
+from portal.messages.models import Message
 from portal.web import Ctx, endpoint
 
 FACILITATOR = frozenset({Role.FACILITATOR})
@@ -104,3 +108,48 @@ def api_enter(ctx: Ctx) -> Response:
         ctx.after_commit(partial(blobs.delete_chunk, key))
     message_id = entered.message.id
     return ctx.navigate(ctx.url_for("review_page", message_id=message_id), message_id=message_id)
+
+
+# ------------------------------------------------------------------ released to them on paper
+
+
+def _released_on_paper(ctx: Ctx) -> tuple[Message, Case]:
+    message, case = message_policy.message_for_facilitator(
+        ctx.db, ctx.require_account(), ctx.request.path_params["message_id"]
+    )
+    paper.require_on_paper(message)
+    return message, case
+
+
+@endpoint(roles=FACILITATOR)
+def print_page(ctx: Ctx) -> Response:
+    """The frame of the printed letter: the browser opens the letter with the case key and
+    places it in; the print stylesheet leaves out everything of the portal around it."""
+    message, case = message_policy.message_for_facilitator(
+        ctx.db, ctx.require_account(), ctx.request.path_params["message_id"]
+    )
+    try:
+        paper.require_on_paper(message)
+        why_not = None
+    except Conflict as refused:
+        why_not = refused.message
+    return ctx.render(
+        "queue/print.html",
+        message=message,
+        case=case,
+        why_not=why_not,
+        author_side=message.author.side.label.lower(),
+        recipient={
+            "id": message.recipient.id,
+            "sealed_name": protocol.b64encode(message.recipient.display_name),
+            "side_lower": message.recipient.side.label.lower(),
+        },
+        released_on=entered.day_text(local_time.local(message.state_changed_at).date()),
+    )
+
+
+@endpoint(roles=FACILITATOR)
+def api_printed(ctx: Ctx) -> Response:
+    message, _case = _released_on_paper(ctx)
+    paper.printed(ctx.db, ctx.settings, ctx.require_account(), message)
+    return JSONResponse({"ok": True})

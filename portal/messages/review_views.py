@@ -330,6 +330,8 @@ def api_review(ctx: Ctx) -> Response:
                 if recipient.key_verified_at
                 else None,
                 "withdrawn": recipient.withdrawn_at is not None,
+                # No access: released on paper, printed by the case's facilitators.
+                "on_paper": recipient_account is None,
             },
             # Who may read for the recipient: the approving browser grants to each whose key
             # this facilitator compared in person (client/review.js sealApproval).

@@ -42,7 +42,7 @@ class Sealed:
 
 @dataclass(frozen=True)
 class ApprovalIn:
-    recipient_grant: bytes
+    recipient_grant: bytes | None  # None: the recipient does not use the portal (on paper)
     # Made in the approving facilitator's browser for each supporter who may read for the
     # recipient and whose key that facilitator compared in person: supporter id -> grant.
     supporter_grants: dict[str, bytes]
@@ -222,7 +222,9 @@ def approval(fields: Fields) -> ApprovalIn:
         transcript_label=fields.choice("transcript_label", TRANSCRIPT_LABELS)
         if fields.raw("transcript_label") is not None
         else TranscriptLabel.TRANSCRIPT,
-        recipient_grant=grant(fields, "recipient_grant"),
+        recipient_grant=grant(fields, "recipient_grant")
+        if fields.raw("recipient_grant") is not None
+        else None,
         supporter_grants=supporter_grants(fields),
     )
 

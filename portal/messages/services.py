@@ -41,7 +41,7 @@ from portal.content.models import (
 from portal.db import lock_row, required, utcnow
 from portal.errors import BadInput, Conflict, NotFound
 from portal.messages import drafts
-from portal.messages.entered import ConfirmedHow, confirmation_refusal
+from portal.messages.entered import PAPER_FORMATS, ConfirmedHow, confirmation_refusal
 from portal.messages.models import WAITING_STATES, Message, MessageEvent, TranscriptLabel
 from portal.messages.states import (
     RECIPIENT_GRANT_STATES,
@@ -177,9 +177,15 @@ def recipients_for(
         p
         for p in db.scalars(select(Participant).where(Participant.case_id == author.case_id))
         if p.side is author.side.other
-        and p.account_id is not None
-        and (shared_formats(author, p) if format_ is None else format_ in shared_formats(author, p))
+        and (receivable(author, p) if format_ is None else format_ in receivable(author, p))
     ]
+
+
+def receivable(author: Participant, recipient: Participant) -> frozenset[Format]:
+    """What ``recipient`` can be sent by ``author``: what both agreed to, and for someone
+    without access (on paper, printed by a facilitator: messages/entered.py) only letters."""
+    formats = shared_formats(author, recipient)
+    return formats if recipient.account_id is not None else formats & PAPER_FORMATS
 
 
 def require_can_write(case: Case, author: Participant, format_: Format | None = None) -> None:
@@ -294,6 +300,11 @@ def submit_letter(
     case = author.case
     require_can_write(case, author, declared.format)
     if recipient.id not in {p.id for p in recipients_for(db, author, declared.format)}:
+        if recipient.account_id is None and declared.format in shared_formats(author, recipient):
+            raise Conflict(
+                "That person does not use the portal, so only a letter can reach them: their "
+                "facilitator prints it for them."
+            )
         if recipient.id in {p.id for p in recipients_for(db, author)}:
             raise Conflict(
                 f"That person has not agreed to receive a {declared.format.label.lower()}."
@@ -657,14 +668,12 @@ def for_review(db: Session, facilitator: Account, message: Message) -> ForReview
 class ReleaseBlocker(StrEnum):
     """Why nothing can be released to a message's recipient now (approved, or offered again)."""
 
-    NOT_JOINED = "not_joined"
     WITHDRAWN = "withdrawn"
 
 
 def release_blocker(message: Message) -> ReleaseBlocker | None:
+    """A recipient who has not joined is no blocker: it is released to them on paper."""
     recipient = message.recipient
-    if recipient.account_id is None:
-        return ReleaseBlocker.NOT_JOINED
     if recipient.withdrawn_at is not None:
         return ReleaseBlocker.WITHDRAWN
     return None
@@ -682,6 +691,7 @@ class ReviewSummary:
     has_parts: bool  # recordings, scanned pages or files beside the written letter
     approvals: Approvals  # high-risk now; whether this facilitator gave the first approval
     first_approver_name: str | None  # while it waits for a second approval
+    on_paper: bool  # the recipient has no access: released on paper (messages/entered.py)
 
 
 def review_summary(db: Session, facilitator: Account, message: Message) -> ReviewSummary:
@@ -700,6 +710,7 @@ def review_summary(db: Session, facilitator: Account, message: Message) -> Revie
         release_blocker=release_blocker(message),
         has_feedback=message.feedback_object_id is not None,
         has_parts=message.content_deleted_at is None and _has_parts(db, message),
+        on_paper=message.recipient.account_id is None,
     )
 
 
@@ -1015,7 +1026,7 @@ def approve(
     settings: Settings,
     facilitator: Account,
     message: Message,
-    recipient_grant: bytes,
+    recipient_grant: bytes | None,
     content_note: NoteIn | None,
     transcript: NoteIn | None = None,
     transcript_label: TranscriptLabel = TranscriptLabel.TRANSCRIPT,
@@ -1037,9 +1048,25 @@ def approve(
     words = _note_object(db, case, facilitator, transcript) if transcript else None
     _require_decider(message, facilitator)
     recipient = message.recipient
-    recipient_account = _joined(recipient)
     if recipient.withdrawn_at is not None:
         raise Conflict("The recipient has withdrawn from the process, so this cannot be released.")
+    if recipient.account is None:
+        # On paper (messages/entered.py): the case's facilitators print it; nobody else gets a
+        # key, so nothing may come with it that would need one.
+        if recipient_grant or content_note or transcript or supporter_grants:
+            raise Conflict(
+                "The recipient does not use the portal, so it is released on paper: send no "
+                "grant or note with it. Please reload the page."
+            )
+        _move(
+            db, settings, message, Action.APPROVE, facilitator, approvals_for(message, facilitator)
+        )
+        message.claimed_by_id = None
+        message.decided_by_id = facilitator.id
+        return
+    recipient_account = recipient.account
+    if recipient_grant is None:
+        raise BadInput(field="recipient_grant")
     readers = {s.id: s for s in supporters.readers_for(db, recipient)}
     if any(supporter_id not in readers for supporter_id in supporter_grants or {}):
         raise Conflict(

@@ -3,7 +3,8 @@ enter page from the card of a person responsible who never joined (in prison), t
 they dictated, says it was read back to them in person today, and sends it for review. The
 review page says plainly that this facilitator entered it; they start reviewing and approve it.
 The person harmed is told, before opening it, who entered it and how it was confirmed, and reads
-it."""
+it. Their reply to him is released on paper: the facilitator opens it in the print view and
+prints it, which the audit trail records."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
-from tests.browser.pages.entered import EnterPage
+from portal.audit.models import AuditEvent
+from tests.browser.pages.entered import EnterPage, PaperReviewPage
 from tests.browser.pages.letters import (
     CasePage,
     facilitator_signs_in,
@@ -70,4 +73,22 @@ def test_a_facilitator_enters_a_letter_for_someone_in_prison_and_it_reaches_the_
         "I am sorry, and I will not do it again.",
     ]
     expect(other.locator("#item-entered")).to_be_visible()
-    assert kai
+
+    # The person harmed replies; Kai has no account, so it reaches him on paper: the
+    # facilitator approves it, opens it in their browser and prints it.
+    reply = case.world.write_letter(case.harmed, "Thank you for writing to me.", to=kai)
+    page.goto(live_server.url(f"/review/{reply}"))
+    paper = PaperReviewPage(page).arrived().starts_reviewing()
+    paper.approves_on_paper()
+    page.goto(live_server.url(f"/review/{reply}"))
+    printing = PaperReviewPage(page).arrived().opens_print_view("Kai")
+    assert printing.letter_text() == "Thank you for writing to me."
+    printing.on_paper_shows_only_the_letter()
+    printing.prints()
+    with portal.db() as db:
+        tags = db.scalars(
+            select(AuditEvent.tag)
+            .where(AuditEvent.subject_id == reply)
+            .order_by(AuditEvent.id.desc())
+        ).first()
+    assert tags == "message:printed-for-participant"

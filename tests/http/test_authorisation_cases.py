@@ -73,6 +73,9 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
         OWN_FACILITATOR
     ),
     ("POST", "/api/cases/{case_id}/participants/{participant_id}/entered"): OWN_FACILITATOR,
+    # A reply released on paper to a participant without access (test_entered.py).
+    ("GET", "/print/{paper_id}"): OWN_FACILITATOR,
+    ("POST", "/api/messages/{paper_id}/printed"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/claim"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/approve"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/approve-once"): OWN_FACILITATOR,
@@ -124,6 +127,7 @@ RAW_BODIES: dict[str, bytes] = {
 ALIASES = {
     "{released_id}": "{message_id}",
     "{opened_id}": "{message_id}",
+    "{paper_id}": "{message_id}",
     "{sent_object_id}": "{object_id}",
     "{sent_part}": "{part}",
 }
@@ -151,6 +155,7 @@ class Worlds:
     supporter: Person  # joined on the recipient's side, may read
     supporter_id: str
     opened: str  # released, with a grant to the supporter, and opened by the recipient
+    paper: str  # released on paper to a participant without access
 
 
 @pytest.fixture
@@ -169,6 +174,10 @@ def worlds(portal: Portal) -> Worlds:
     opened = own.write_letter(own.responsible, "Opened.")
     assert own.approve(opened, readers={supporter_id: supporter}).status_code == 200
     own.open_letter(own.harmed, opened)
+    kai = own.add_without_access("person_responsible", "Kai")
+    paper = own.write_letter(own.harmed, "On paper.", to=kai)
+    own.review(paper)
+    assert own.facilitator.post_json(f"/api/messages/{paper}/approve", {}).status_code == 200
     return Worlds(
         own,
         other,
@@ -180,6 +189,7 @@ def worlds(portal: Portal) -> Worlds:
         supporter,
         supporter_id,
         opened,
+        paper,
     )
 
 
@@ -219,6 +229,7 @@ def test_each_role_passes_exactly_its_case_routes(
         "{index}": "0",
         "{supporter_id}": worlds.supporter_id,
         "{opened_id}": worlds.opened,
+        "{paper_id}": worlds.paper,
     }
     failures = []
     for (method, template), allowed in CASE_MATRIX.items():

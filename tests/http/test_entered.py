@@ -5,7 +5,6 @@ Refusals: someone of another case, a participant who uses the portal, a bad date
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,25 +26,7 @@ TODAY = date.today().isoformat()
 
 def without_access(world: CaseWorld, formats: tuple[str, ...] = ("letter",)) -> str:
     """A person responsible added to the case and consenting, who never joined: their id."""
-    participant_id = str(uuid.uuid4())
-    sealed = protocol.seal_case_text(
-        world.case_sk, world.case_id, f"participant-name:{participant_id}", "Kai"
-    )
-    added = world.facilitator.post_json(
-        f"/api/cases/{world.case_id}/participants",
-        {
-            "participant_id": participant_id,
-            "side": "person_responsible",
-            "sealed_name": b64(sealed),
-        },
-    )
-    assert added.status_code == 200, added.text
-    consent = world.facilitator.post_json(
-        f"/api/cases/{world.case_id}/participants/{participant_id}/consent",
-        {"formats": list(formats)},
-    )
-    assert consent.status_code == 200, consent.text
-    return participant_id
+    return world.add_without_access("person_responsible", "Kai", formats)
 
 
 def enter(
@@ -248,3 +229,104 @@ def test_an_object_issued_for_someone_else_is_refused(portal: Portal) -> None:
     }
     assert f.post_json(f"{base}/{lee}/entered", body).status_code == 404
     assert f.post_json(f"{base}/{kai}/entered", body).status_code == 200
+
+
+# -- replies to someone without access: released on paper, printed by a facilitator --------------
+
+
+def reply_to(world: CaseWorld, participant_id: str, text: str) -> str:
+    """The person harmed writes to a participant without access: its message id."""
+    return world.write_letter(world.harmed, text, to=participant_id)
+
+
+def test_a_reply_is_released_on_paper_and_printed_by_a_facilitator(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    other = CaseWorld.build(portal)
+    kai = without_access(world)
+    recipients = world.harmed.get("/api/me/case").json()["recipients"]
+    assert kai in {r["participant_id"] for r in recipients}
+    message_id = reply_to(world, kai, "Thank you for your letter.")
+
+    # Before release there is nothing to print.
+    page = world.facilitator.get(f"/print/{message_id}")
+    assert page.status_code == 200
+    assert "has not been released" in page.text
+    assert world.facilitator.post_json(f"/api/messages/{message_id}/printed").status_code == 409
+
+    item, text = world.review(message_id)
+    assert text == "Thank you for your letter."
+    assert item["recipient"]["on_paper"] is True
+    review = world.facilitator.get(f"/review/{message_id}").text
+    assert "approving releases it on paper" in review
+    # Nothing that needs the recipient's key may come with it; approving takes no grant.
+    with_grant = world.facilitator.post_json(
+        f"/api/messages/{message_id}/approve", {"recipient_grant": b64(bytes(104))}
+    )
+    assert with_grant.status_code in {400, 409}
+    approved = world.facilitator.post_json(f"/api/messages/{message_id}/approve", {})
+    assert approved.status_code == 200, approved.text
+
+    # The facilitators still read it with the case key (the author's grant to it).
+    released = world.facilitator.get(f"/api/messages/{message_id}/review").json()
+    assert released["state"] == "awaiting_recipient"
+    assert "Print it for" in world.facilitator.get(f"/review/{message_id}").text
+    page = world.facilitator.get(f"/print/{message_id}")
+    assert page.status_code == 200
+    assert 'data-page="print-letter"' in page.text
+    assert "Thank you" not in page.text  # only the frame: the browser places the letter in
+    printed = world.facilitator.post_json(f"/api/messages/{message_id}/printed")
+    assert printed.status_code == 200, printed.text
+    with portal.db() as db:
+        rows = list(
+            db.execute(
+                select(AuditEvent.tag, AuditEvent.actor_id)
+                .where(AuditEvent.subject_id == message_id)
+                .order_by(AuditEvent.id)
+            )
+        )
+    assert rows[-1] == ("message:printed-for-participant", world.facilitator.account_id)
+
+    # Another case's facilitator, the author and the recipient's other side: not found.
+    for outsider in (other.facilitator, world.harmed, world.responsible):
+        assert outsider.get(f"/print/{message_id}").status_code in {403, 404}
+        assert outsider.post_json(f"/api/messages/{message_id}/printed").status_code in {403, 404}
+
+
+def test_only_a_message_to_someone_without_access_has_a_print_view(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    message_id = world.write_letter(world.responsible, "To someone who uses the portal.")
+    assert world.approve(message_id).status_code == 200
+    assert world.facilitator.get(f"/print/{message_id}").status_code == 404
+    assert world.facilitator.post_json(f"/api/messages/{message_id}/printed").status_code == 404
+
+
+def test_only_letters_go_on_paper(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    world.consent(world.harmed, ["letter", "video"])
+    kai = without_access(world, formats=("letter", "video"))
+    # The composer offers them letters only; the person who uses the portal, whatever they
+    # agreed to.
+    compose = world.harmed.get("/letters/new").text
+    assert f'value="{kai}" data-formats="letter"' in compose
+    author = world.harmed
+    object_id = author.post_json("/api/letters/objects").json()["object_id"]
+    sealed = protocol.seal_letter(
+        author.secret_key,
+        author.public_key,
+        world.case_key_as_seen_by(author),
+        object_id,
+        1,
+        "A recording, said to be.",
+        TODAY,
+        author.account_id,
+    )
+    body = {
+        "recipient_participant_id": kai,
+        "letter": sealed_object(object_id, 1, sealed),
+        "grant_to_case": b64(sealed.grant_to_case),
+        "grant_to_author": b64(sealed.grant_to_author),
+        "format": "video",
+    }
+    refused = author.post_json("/api/letters", body)
+    assert refused.status_code == 409
+    assert "only a letter can reach them" in refused.json()["error"]

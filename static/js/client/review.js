@@ -70,7 +70,6 @@ export class CannotApprove extends ShowableError {
 const UNCHECKED = "Nothing was sent: the content has not passed its checks, so it cannot be approved.";
 const KEY_NOT_ACCEPTED =
   "Nothing was sent: the recipient's security number is no longer the one you compared in person. Please reload the page and check it.";
-const NOT_JOINED = "Nothing was sent: the recipient has not joined the portal yet.";
 
 // ---- opening ----------------------------------------------------------------------------------
 
@@ -208,16 +207,18 @@ async function openStaffNote(review, note) {
 
 // ---- deciding ---------------------------------------------------------------------------------
 
-/** Throws CannotApprove unless the content passed its checks and the recipient has a key. */
+/** Throws CannotApprove unless the content passed its checks. */
 export function checkApprovable(review) {
   if (review.checked !== "ok") throw new CannotApprove(UNCHECKED);
-  if (!review.json.recipient.public_key) throw new CannotApprove(NOT_JOINED);
 }
 
 export async function sealApproval(review, { note = "", transcript = "", keyRiskAccepted = false }) {
   const { json, keys, caseKey } = review;
   checkApprovable(review);
   const r = json.recipient;
+  // No account: released on paper, printed by the case's facilitators; no key for anyone.
+  if (r.on_paper) return {};
+  if (!r.public_key) throw new CannotApprove(KEY_NOT_ACCEPTED);
   // Looked at again now: a key that changed since the page showed it must be seen first.
   const vault = await loadVault(keys).catch(() => ({ data: {}, readable: false }));
   if (recipientKeyStatus(json, vault) !== "verified" && !keyRiskAccepted) {

@@ -145,7 +145,7 @@ function mount(root) {
       showWhenKey(form, found.recipient);
       const shown = form.querySelector(`#recipient-key-${found.recipient}`);
       const describedBy = [shown?.id, "key-understood-error"].filter(Boolean).join(" ");
-      find("key-understood").setAttribute("aria-describedby", describedBy);
+      find("key-understood")?.setAttribute("aria-describedby", describedBy); // none on paper
     }
     return found;
   }
@@ -173,7 +173,7 @@ function mount(root) {
   registerCheck("approve", async (form) => {
     checkApprovable(await loading);
     const understood = find("key-understood");
-    if ((await statuses).recipient !== "verified" && !understood.checked) {
+    if (understood && (await statuses).recipient !== "verified" && !understood.checked) {
       throw new InputProblem([[understood, understood.dataset.missing]]);
     }
     const label = form.querySelector('input[name="transcript_label"]:checked')?.value;
@@ -184,9 +184,9 @@ function mount(root) {
   });
   registerSealer("approve", async () =>
     sealApproval(await loading, {
-      note: find("approve-note").value,
+      note: find("approve-note")?.value || "",
       transcript: find("approve-transcript")?.value || "",
-      keyRiskAccepted: find("key-understood").checked,
+      keyRiskAccepted: Boolean(find("key-understood")?.checked),
     }),
   );
 

@@ -1,5 +1,6 @@
-"""Pages of a letter entered for a participant who cannot use the portal, as a facilitator uses
-them: the enter page (from the participant's card on the case page)."""
+"""Pages for a participant who cannot use the portal, as a facilitator uses them: the enter page
+(from the participant's card on the case page), the review of a reply released on paper, and
+the print view."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages.letters import UNLOCK_MS, UUID, FacilitatorPage, ReviewPage
+from tests.browser.pages.letters import UNLOCK_MS, UUID, FacilitatorPage, QueuePage, ReviewPage
 
 
 class EnterPage(FacilitatorPage):
@@ -46,3 +47,59 @@ class EnterPage(FacilitatorPage):
         yes.click()
         expect(self.page).to_have_url(re.compile(rf"/review/{UUID}$"), timeout=UNLOCK_MS)
         return ReviewPage(self.page).arrived()
+
+
+class PaperReviewPage(ReviewPage):
+    """The review of a letter to someone without access: approving releases it on paper."""
+
+    def approves_on_paper(self) -> QueuePage:
+        choice = "Approve it and offer it to the recipient"
+        expect(self.page.locator("#approve-on-paper")).to_contain_text("releases it on paper")
+        self.page.get_by_role("radio", name=choice).check()
+        # No security number to compare and no note: nothing of theirs needs a key.
+        expect(self.page.locator("#key-understood")).to_have_count(0)
+        return self._decides(choice, None, None, "Yes, approve it")
+
+    def opens_print_view(self, display_name: str) -> PrintPage:
+        self.page.get_by_role("link", name=f"Print it for {display_name}").click()
+        return PrintPage(self.page, display_name).arrived()
+
+
+class PrintPage(FacilitatorPage):
+    """The print view: the letter opened in this browser, and "Print the letter"."""
+
+    def __init__(self, page: Page, display_name: str) -> None:
+        super().__init__(page)
+        self.display_name = display_name
+
+    def arrived(self) -> PrintPage:
+        heading = f"Print the letter for {self.display_name}"
+        expect(self.page.get_by_role("heading", level=1, name=heading)).to_be_visible(
+            timeout=UNLOCK_MS
+        )
+        expect(self.page.locator("#print-status")).to_have_text(
+            "The letter is ready to print.", timeout=UNLOCK_MS
+        )
+        self.page.wait_for_load_state("load")
+        return self.check()
+
+    def letter_text(self) -> str:
+        return self.page.locator("#printed-text").text_content() or ""
+
+    def prints(self) -> None:
+        """Press "Print the letter". The browser's own print dialog is not driven here: the
+        page's call to it is recorded instead."""
+        self.page.evaluate(
+            "() => { window.print = () => { window.printed = (window.printed || 0) + 1 } }"
+        )
+        self.page.get_by_role("button", name="Print the letter").click()
+        expect(self.page.locator("#print-status")).to_contain_text("Printing", timeout=UNLOCK_MS)
+        assert self.page.evaluate("window.printed") == 1
+
+    def on_paper_shows_only_the_letter(self) -> None:
+        """As printed: the letter, and none of the portal around it."""
+        self.page.emulate_media(media="print")
+        expect(self.page.locator("#printed-letter")).to_be_visible()
+        for chrome in (".site-header", ".quick-exit-bar", ".print-controls", ".site-footer"):
+            expect(self.page.locator(chrome)).to_be_hidden()
+        self.page.emulate_media(media="screen")

@@ -1,0 +1,43 @@
+"""What is released to a participant without access: on paper, printed by a facilitator of the
+case (messages/entered.py PAPER_FORMATS). Never commits.
+
+The print view shows only what was released (approved, and not stopped since) to a recipient
+who has no account; each print is audited as ``message:printed-for-participant`` (ids only)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import Account
+from portal.audit.services import record
+from portal.audit.tags import AuditTag
+from portal.errors import Conflict, NotFound
+from portal.messages.models import Message
+from portal.messages.states import RECIPIENT_GRANT_STATES
+from portal.settings import Settings
+
+NOT_RELEASED = (
+    "This letter has not been released, or no longer is, so it cannot be printed for them."
+)
+
+
+def require_on_paper(message: Message) -> None:
+    """Only a message to someone without access has a print view (NotFound otherwise), and only
+    while it stands released (Conflict with the sentence otherwise)."""
+    if message.recipient.account_id is not None:
+        raise NotFound
+    if message.state not in RECIPIENT_GRANT_STATES or message.content_deleted_at is not None:
+        raise Conflict(NOT_RELEASED)
+
+
+def printed(db: Session, settings: Settings, facilitator: Account, message: Message) -> None:
+    """A facilitator of the case printed it for its recipient: audited, nothing else changes
+    (the recipient's own choices do not apply on paper)."""
+    require_on_paper(message)
+    record(
+        db,
+        settings,
+        AuditTag.MESSAGE_PRINTED_FOR_PARTICIPANT,
+        actor_id=facilitator.id,
+        subject_id=message.id,
+    )

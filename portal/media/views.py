@@ -25,7 +25,9 @@ from portal.errors import BadInput, NotFound, PortalError, TooLarge
 from portal.media import batches, policy
 from portal.web import Ctx, StreamCtx, endpoint, log, streaming_endpoint
 
-PARTICIPANT = frozenset({Role.PARTICIPANT})
+# Participants upload their own messages; a facilitator only the scanned pages of a letter they
+# entered for a participant without access (policy.upload_target decides which object).
+UPLOADERS = frozenset({Role.PARTICIPANT, Role.FACILITATOR})
 OCTETS = "application/octet-stream"
 
 
@@ -36,7 +38,7 @@ def _target(ctx: Ctx, *, writing: bool) -> policy.UploadTarget:
     )
 
 
-@endpoint(roles=PARTICIPANT, api=True)
+@endpoint(roles=UPLOADERS, api=True)
 def api_start_upload(ctx: Ctx) -> Response:
     target = _target(ctx, writing=True)
     declared = ctx.fields.integer("bytes", minimum=0, maximum=2**62)
@@ -54,7 +56,7 @@ def api_start_upload(ctx: Ctx) -> Response:
     )
 
 
-@endpoint(roles=PARTICIPANT, api=True)
+@endpoint(roles=UPLOADERS, api=True)
 def api_upload_status(ctx: Ctx) -> Response:
     target = _target(ctx, writing=False)
     pending = policy.pending_upload(ctx.db, target)
@@ -62,7 +64,7 @@ def api_upload_status(ctx: Ctx) -> Response:
     return JSONResponse({"held": uploads.held_json(held), "declared_bytes": pending.declared_bytes})
 
 
-@endpoint(roles=PARTICIPANT, api=True)
+@endpoint(roles=UPLOADERS, api=True)
 def api_cancel_upload(ctx: Ctx) -> Response:
     target = _target(ctx, writing=False)
     uploads.cancel_upload(ctx.db, policy.pending_upload(ctx.db, target))
@@ -170,7 +172,7 @@ async def _forget_after_failure(ctx: StreamCtx, keys: list[ChunkKey]) -> None:
             await ctx.run(partial(_forget_unheld, keys))
 
 
-@streaming_endpoint(roles=PARTICIPANT)
+@streaming_endpoint(roles=UPLOADERS)
 async def api_put_chunk(ctx: StreamCtx) -> Response:
     listed = ctx.request.headers.get(batches.HEADER)
     if listed is not None:

@@ -5,6 +5,7 @@ Refusals: someone of another case, a participant who uses the portal, a bad date
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, timedelta
 from typing import Any
 
@@ -124,6 +125,48 @@ def test_an_entered_letter_is_reviewed_released_and_labelled(portal: Portal) -> 
         f"{day.strftime('%B %Y')}." in inbox
     )
     assert world.open_letter(world.harmed, message_id) == "I am sorry for what I did."
+
+
+def test_a_scanned_letter_is_entered_reviewed_and_released(portal: Portal) -> None:
+    """Scanned pages travel as a participant's do: uploaded encrypted, chunk by chunk, by the
+    facilitator who entered them (the upload is theirs, the message the participant's)."""
+    world = CaseWorld.build(portal)
+    kai = without_access(world)
+    f = world.facilitator
+    base = f"/api/cases/{world.case_id}/participants/{kai}"
+    object_id = f.post_json(f"{base}/entered/objects").json()["object_id"]
+    scan = secrets.token_bytes(3000)
+    sealed = f.seal_message(
+        world.case_pk,
+        object_id,
+        1,
+        "",
+        [protocol.Part("page", "image/png", "scan-1.png", scan)],
+    )
+    # Nobody else may upload into it: not another facilitator of the case, not a participant.
+    colleague = portal.person(Role.FACILITATOR)
+    world.add_colleague(colleague)
+    for other in (colleague, world.responsible):
+        assert other.start_upload(object_id, 1, sealed.uploaded_bytes).status_code == 404
+    f.upload(sealed)
+    body = {
+        "recipient_participant_id": world.participant_id(world.harmed),
+        "letter": sealed.letter_json(),
+        "grant_to_case": b64(sealed.grant_to_case),
+        "grant_to_author": b64(sealed.grant_to_author),
+        "length": {"pages": 1},
+        "confirmed_how": "signed_paper",
+        "confirmed_on": TODAY,
+    }
+    entered = f.post_json(f"{base}/entered", body)
+    assert entered.status_code == 200, entered.text
+    message_id = entered.json()["message_id"]
+    item, _text = world.review(message_id)
+    assert item["entered"]["how"] == "signed_paper"
+    assert world.approve(message_id, claim=False).status_code == 200
+    _released, parts = world.open_media(world.harmed, message_id)
+    assert parts[-1].data == scan
+    assert "by their signature on the paper copy" in world.harmed.get(f"/inbox/{message_id}").text
 
 
 def test_a_colleague_sees_who_entered_it(portal: Portal) -> None:

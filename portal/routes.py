@@ -265,6 +265,12 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
             name="api_printed",
         ),
+        Route(
+            "/api/messages/{message_id}/withdraw-for-them",
+            entered.api_withdraw_for_them,
+            methods=["POST"],
+            name="api_withdraw_for_them",
+        ),
         # The review queue (facilitators)
         Route("/queue", review.queue_page, name="queue_page"),
         Route("/review/{message_id}", review.review_page, name="review_page"),

@@ -153,3 +153,15 @@ def api_printed(ctx: Ctx) -> Response:
     message, _case = _released_on_paper(ctx)
     paper.printed(ctx.db, ctx.settings, ctx.require_account(), message)
     return JSONResponse({"ok": True})
+
+
+@endpoint(roles=FACILITATOR)
+def api_withdraw_for_them(ctx: Ctx) -> Response:
+    """They asked for their letter back: the review page shows its new state."""
+    message, _case = message_policy.message_for_facilitator(
+        ctx.db, ctx.require_account(), ctx.request.path_params["message_id"]
+    )
+    paper.withdraw_for_them(ctx.db, ctx.settings, ctx.require_account(), message)
+    return ctx.navigate(
+        ctx.url_for("review_page", message_id=message.id), state=message.state.value
+    )

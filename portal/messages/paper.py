@@ -1,8 +1,11 @@
-"""What is released to a participant without access: on paper, printed by a facilitator of the
-case (messages/entered.py PAPER_FORMATS). Never commits.
+"""A participant without access, through the facilitators of their case (messages/entered.py):
+what is released to them reaches them on paper, and a letter entered for them is withdrawn for
+them. Never commits.
 
 The print view shows only what was released (approved, and not stopped since) to a recipient
-who has no account; each print is audited as ``message:printed-for-participant`` (ids only)."""
+who has no account; each print is audited as ``message:printed-for-participant`` (ids only).
+A letter entered for someone is theirs to withdraw as any author's is: they tell a facilitator,
+who withdraws it for them (the same state machine move, audited with the facilitator as actor)."""
 
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.errors import Conflict, NotFound
+from portal.messages import services
 from portal.messages.models import Message
-from portal.messages.states import RECIPIENT_GRANT_STATES
+from portal.messages.states import RECIPIENT_GRANT_STATES, author_actions
 from portal.settings import Settings
 
 NOT_RELEASED = (
@@ -41,3 +45,25 @@ def printed(db: Session, settings: Settings, facilitator: Account, message: Mess
         actor_id=facilitator.id,
         subject_id=message.id,
     )
+
+
+def may_withdraw_for_them(message: Message) -> bool:
+    """Entered for someone who still has no account, and the state machine lets its author
+    withdraw it now (the review page offers "Withdraw it for them" only then)."""
+    return (
+        message.entered_by_id is not None
+        and message.author.account_id is None
+        and author_actions(
+            message.state,
+            message.case.status,
+            content_deleted=message.content_deleted_at is not None,
+        ).withdraw
+    )
+
+
+def withdraw_for_them(
+    db: Session, settings: Settings, facilitator: Account, message: Message
+) -> None:
+    if message.entered_by_id is None or message.author.account_id is not None:
+        raise NotFound
+    services.withdraw_letter(db, settings, facilitator, message)  # locks the row, then moves

@@ -20,7 +20,7 @@ from portal.cases import policy as case_policy
 from portal.cases import supporters
 from portal.cases.models import Case, CaseCondition, Format, Participant
 from portal.content.models import ContentKind
-from portal.messages import entered, labels, schemas, services
+from portal.messages import entered, labels, paper, schemas, services
 from portal.messages import policy as message_policy
 from portal.messages.models import Message
 from portal.messages.responses import b64, deleted_json, note_json, sealed_json
@@ -186,6 +186,7 @@ def _review_context(ctx: Ctx, message: Message, case: Case) -> dict[str, Any]:
         "decides": bool(summary.actions & DECISIONS),
         "no_decision": _why_no_decision(message, case, summary, item),
         "entered": _entered(ctx, message),
+        "withdraw_for_them": paper.may_withdraw_for_them(message),
     }
 
 

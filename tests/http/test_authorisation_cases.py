@@ -76,6 +76,9 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # A reply released on paper to a participant without access (test_entered.py).
     ("GET", "/print/{paper_id}"): OWN_FACILITATOR,
     ("POST", "/api/messages/{paper_id}/printed"): OWN_FACILITATOR,
+    # Only for a letter entered for someone without access: refused (404) for this one, which
+    # the person responsible wrote themselves (the own facilitators: test_entered.py).
+    ("POST", "/api/messages/{message_id}/withdraw-for-them"): frozenset(),
     ("POST", "/api/messages/{message_id}/claim"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/approve"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/approve-once"): OWN_FACILITATOR,

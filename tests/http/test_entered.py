@@ -169,6 +169,34 @@ def test_a_scanned_letter_is_entered_reviewed_and_released(portal: Portal) -> No
     assert "by their signature on the paper copy" in world.harmed.get(f"/inbox/{message_id}").text
 
 
+def test_a_facilitator_withdraws_an_entered_letter_when_they_ask_for_it_back(
+    portal: Portal,
+) -> None:
+    world = CaseWorld.build(portal)
+    other = CaseWorld.build(portal)
+    kai = without_access(world)
+    message_id = enter(world, kai, "Please do not send this after all.").json()["message_id"]
+    assert "Withdraw it for them" in world.facilitator.get(f"/review/{message_id}").text
+    url = f"/api/messages/{message_id}/withdraw-for-them"
+    assert other.facilitator.post_json(url).status_code == 404
+    assert world.harmed.post_json(url).status_code in {403, 404}
+    withdrawn = world.facilitator.post_json(url)
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["state"] == "withdrawn"
+    assert "Withdraw it for them" not in world.facilitator.get(f"/review/{message_id}").text
+    assert world.facilitator.post_json(url).status_code == 409  # once is all
+    # A letter its author wrote themselves is theirs alone to withdraw.
+    own = world.write_letter(world.responsible, "Mine.")
+    assert world.facilitator.post_json(f"/api/messages/{own}/withdraw-for-them").status_code == 404
+    with portal.db() as db:
+        actor = db.scalars(
+            select(AuditEvent.actor_id).where(
+                AuditEvent.subject_id == message_id, AuditEvent.tag == "message:withdrawn"
+            )
+        ).one()
+    assert actor == world.facilitator.account_id
+
+
 def test_a_colleague_sees_who_entered_it(portal: Portal) -> None:
     world = CaseWorld.build(portal)
     colleague = portal.person(Role.FACILITATOR)

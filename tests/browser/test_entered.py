@@ -43,6 +43,7 @@ def test_a_facilitator_enters_a_letter_for_someone_in_prison_and_it_reaches_the_
     card = case_page.participant("Kai")
     card.get_by_role("link", name="Enter a letter for the person responsible").click()
     enter = EnterPage(page, "Kai").arrived()
+    enter.fits_a_phone()
     review = enter.enters(
         LETTER, "Read back to them in person", date.today(), note="Prison visit, with his tutor."
     )
@@ -83,6 +84,7 @@ def test_a_facilitator_enters_a_letter_for_someone_in_prison_and_it_reaches_the_
     page.goto(live_server.url(f"/review/{reply}"))
     printing = PaperReviewPage(page).arrived().opens_print_view("Kai")
     assert printing.letter_text() == "Thank you for writing to me."
+    printing.fits_a_phone()
     printing.on_paper_shows_only_the_letter()
     printing.prints()
     with portal.db() as db:

@@ -12,6 +12,15 @@ from playwright.sync_api import Page, expect
 from tests.browser.pages.letters import UNLOCK_MS, UUID, FacilitatorPage, QueuePage, ReviewPage
 
 
+def fits_320(page: Page) -> None:
+    """Shown 320 px wide: no sideways scrolling. The size the page had is put back after."""
+    before = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    if before:
+        page.set_viewport_size(before)
+
+
 class EnterPage(FacilitatorPage):
     """ "Enter a letter for Kai": their words, how and when they confirmed them, a note."""
 
@@ -30,6 +39,11 @@ class EnterPage(FacilitatorPage):
         )
         self.page.wait_for_load_state("load")
         return self.check()
+
+    def fits_a_phone(self) -> None:
+        """At 320 px wide nothing needs sideways scrolling; the form still passes axe."""
+        fits_320(self.page)
+        self.check()
 
     def enters(self, text: str, how: str, on: date, note: str = "") -> ReviewPage:
         """Type their letter, say how (``how``: the choice's words) and when they confirmed it,
@@ -85,6 +99,10 @@ class PrintPage(FacilitatorPage):
 
     def letter_text(self) -> str:
         return self.page.locator("#printed-text").text_content() or ""
+
+    def fits_a_phone(self) -> None:
+        fits_320(self.page)
+        self.check()
 
     def prints(self) -> None:
         """Press "Print the letter". The browser's own print dialog is not driven here: the

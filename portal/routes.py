@@ -13,6 +13,7 @@ from portal.cases import views as cases
 from portal.invitations import views as invitations
 from portal.media import views as media
 from portal.messages import author_views as writing
+from portal.messages import entered_views as entered
 from portal.messages import inbox_views as inbox
 from portal.messages import regrant_views, supporter_views
 from portal.messages import review_views as review
@@ -269,6 +270,37 @@ def routes() -> list[BaseRoute]:
             review.api_new_object,
             methods=["POST"],
             name="api_new_object",
+        ),
+        # Entered for a participant without access (facilitators)
+        Route(
+            "/cases/{case_id}/participants/{participant_id}/enter",
+            entered.enter_page,
+            name="enter_page",
+        ),
+        Route(
+            "/api/cases/{case_id}/participants/{participant_id}/entered/objects",
+            entered.api_new_entered_object,
+            methods=["POST"],
+            name="api_new_entered_object",
+        ),
+        Route(
+            "/api/cases/{case_id}/participants/{participant_id}/entered",
+            entered.api_enter,
+            methods=["POST"],
+            name="api_enter",
+        ),
+        Route("/print/{message_id}", entered.print_page, name="print_page"),
+        Route(
+            "/api/messages/{message_id}/printed",
+            entered.api_printed,
+            methods=["POST"],
+            name="api_printed",
+        ),
+        Route(
+            "/api/messages/{message_id}/withdraw-for-them",
+            entered.api_withdraw_for_them,
+            methods=["POST"],
+            name="api_withdraw_for_them",
         ),
         # The review queue (facilitators)
         Route("/queue", review.queue_page, name="queue_page"),

@@ -143,6 +143,22 @@ class CaseWorld:
         code = self.facilitator.invite(Role.PARTICIPANT, participant_id, self.case_id)
         return participant_id, code
 
+    def add_without_access(
+        self, side: str, display_name: str, formats: tuple[str, ...] = ("letter",)
+    ) -> str:
+        """A participant added to the case who consented to letters but never joined (someone
+        in prison, say): a facilitator enters letters for them. Their participant id."""
+        participant_id = str(uuid.uuid4())
+        sealed = protocol.seal_case_text(
+            self.case_sk, self.case_id, f"participant-name:{participant_id}", display_name
+        )
+        base = f"/api/cases/{self.case_id}/participants"
+        body = {"participant_id": participant_id, "side": side, "sealed_name": b64(sealed)}
+        _ok(self.facilitator.post_json(base, body))
+        consent = {"formats": list(formats)}
+        _ok(self.facilitator.post_json(f"{base}/{participant_id}/consent", consent))
+        return participant_id
+
     def add_supporter_place(
         self,
         for_person: Person,
@@ -246,7 +262,8 @@ class CaseWorld:
             protocol.b64decode(me["case_public_grant"]),
         )
 
-    def write_letter(self, author: Person, text: str) -> str:
+    def write_letter(self, author: Person, text: str, to: str | None = None) -> str:
+        """``to``: the recipient's participant id (the first one offered by default)."""
         case_pk = self.case_key_as_seen_by(author)
         me = _ok(author.get("/api/me/case"))
         object_id = _ok(author.post_json("/api/letters/objects"))["object_id"]
@@ -261,7 +278,7 @@ class CaseWorld:
             author.account_id,
         )
         body = {
-            "recipient_participant_id": me["recipients"][0]["participant_id"],
+            "recipient_participant_id": to or me["recipients"][0]["participant_id"],
             "letter": sealed_object(object_id, 1, sealed),
             "grant_to_case": b64(sealed.grant_to_case),
             "grant_to_author": b64(sealed.grant_to_author),

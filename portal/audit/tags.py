@@ -68,6 +68,10 @@ class AuditTag(StrEnum):
     MESSAGE_DECLINED = "message:declined"
     MESSAGE_WITHDRAWN = "message:withdrawn"
     MESSAGE_CONTENT_DELETED = "message:content-deleted"
+    # Entered by a facilitator for a participant without access (messages/entered.py), and a
+    # reply to such a participant printed for them (ids only, never the content).
+    MESSAGE_ENTERED = "message:entered"
+    MESSAGE_PRINTED_FOR_PARTICIPANT = "message:printed-for-participant"
     # What a browser refused and reported (POST /api/security-events): security:<kind>.
     SECURITY_CASE_KEY_NOT_GENUINE = "security:case-key-not-genuine"
     SECURITY_CASE_GRANT_NOT_GENUINE = "security:case-grant-not-genuine"

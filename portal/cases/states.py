@@ -10,7 +10,8 @@ allows, so no browser keeps a copy of these rules (``docs/architecture.md``).
 A participant is acted on only while the case is not closed and they have not withdrawn:
 inviting them until they have joined, recording their consent, and, once they have joined,
 recording that their security number was compared in person and giving them the case's
-public key. A closed case keeps its records; nothing more is done in it.
+public key; until they have joined, a facilitator may enter a message for them. A closed case
+keeps its records; nothing more is done in it.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ class ParticipantAction(StrEnum):
     MARK_VERIFIED = "mark_verified"
     GIVE_CASE_KEY = "give_case_key"
     REKEY = "rekey"  # a code for a new key, after their identity was checked in person
+    # A facilitator enters a letter or recording for someone who cannot use the portal
+    # (messages/entered.py). Only for someone without an account: whoever joined writes
+    # for themselves, and a message entered for them would bypass their own voice.
+    ENTER_FOR = "enter_for"
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,8 @@ def participant_refusal(
     }
     if action in needs_account and not standing.joined:
         return "This person has not joined yet."
+    if action is ParticipantAction.ENTER_FOR and standing.joined:
+        return "This person uses the portal, so they write their own letters."
     return None
 
 

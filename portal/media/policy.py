@@ -1,7 +1,8 @@
 """Who may upload and who may read a chunk: the one place these rules live.
 
-Uploading: the account is the content object's author, the object is a letter, the case lets
-them write, and (object, version) is the next version not yet submitted: 1 for a new message,
+Uploading: the account is the content object's author (a facilitator of the case, for a letter
+entered for a participant without access), the object is a letter, the case lets them write,
+and (object, version) is the next version not yet submitted: 1 for a new message,
 ``message.version + 1`` for a returned one being revised.
 
 Reading a chunk follows the rules that decide who gets that object's JSON: facilitators of the
@@ -134,7 +135,12 @@ def upload_target(
     if obj.author_id != account.id or obj.kind is not ContentKind.LETTER:
         raise NotFound
     written_by = None
-    if account.role is Role.SUPPORTER:
+    if obj.entered_for_id is not None:
+        # Entered by a facilitator of the case for a participant without access (scanned pages:
+        # messages/entered.py): the message is that participant's.
+        facilitates = _facilitates(db, account, obj.case_id)
+        author = db.get(Participant, obj.entered_for_id) if facilitates else None
+    elif account.role is Role.SUPPORTER:
         # Writing on a participant's behalf (messages.policy.writer): their side is the author.
         place = message_policy.writing_place(db, account)
         author = place.participant if place is not None else None

@@ -25,8 +25,10 @@ from portal.errors import BadInput, NotFound, PortalError, TooLarge
 from portal.media import batches, policy
 from portal.web import Ctx, StreamCtx, endpoint, log, streaming_endpoint
 
-# Who uploads: participants, and supporters writing on one's behalf (media/policy.upload_target).
-WRITERS = frozenset({Role.PARTICIPANT, Role.SUPPORTER})
+# Participants upload their own messages, supporters what they write on one's behalf, and a
+# facilitator only the scanned pages of a letter they entered for a participant without access
+# (policy.upload_target decides which object).
+UPLOADERS = frozenset({Role.PARTICIPANT, Role.SUPPORTER, Role.FACILITATOR})
 OCTETS = "application/octet-stream"
 
 
@@ -37,7 +39,7 @@ def _target(ctx: Ctx, *, writing: bool) -> policy.UploadTarget:
     )
 
 
-@endpoint(roles=WRITERS, api=True)
+@endpoint(roles=UPLOADERS, api=True)
 def api_start_upload(ctx: Ctx) -> Response:
     target = _target(ctx, writing=True)
     declared = ctx.fields.integer("bytes", minimum=0, maximum=2**62)
@@ -55,7 +57,7 @@ def api_start_upload(ctx: Ctx) -> Response:
     )
 
 
-@endpoint(roles=WRITERS, api=True)
+@endpoint(roles=UPLOADERS, api=True)
 def api_upload_status(ctx: Ctx) -> Response:
     target = _target(ctx, writing=False)
     pending = policy.pending_upload(ctx.db, target)
@@ -63,7 +65,7 @@ def api_upload_status(ctx: Ctx) -> Response:
     return JSONResponse({"held": uploads.held_json(held), "declared_bytes": pending.declared_bytes})
 
 
-@endpoint(roles=WRITERS, api=True)
+@endpoint(roles=UPLOADERS, api=True)
 def api_cancel_upload(ctx: Ctx) -> Response:
     target = _target(ctx, writing=False)
     uploads.cancel_upload(ctx.db, policy.pending_upload(ctx.db, target))
@@ -171,7 +173,7 @@ async def _forget_after_failure(ctx: StreamCtx, keys: list[ChunkKey]) -> None:
             await ctx.run(partial(_forget_unheld, keys))
 
 
-@streaming_endpoint(roles=WRITERS)
+@streaming_endpoint(roles=UPLOADERS)
 async def api_put_chunk(ctx: StreamCtx) -> Response:
     listed = ctx.request.headers.get(batches.HEADER)
     if listed is not None:

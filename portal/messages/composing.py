@@ -46,10 +46,10 @@ class Composer:
 
 
 def _formats(author: Participant, recipient: Participant) -> tuple[str, ...]:
-    return tuple(sorted(f.value for f in services.shared_formats(author, recipient)))
+    return tuple(sorted(f.value for f in services.receivable(author, recipient)))
 
 
-def _choices(author: Participant, people: list[Participant]) -> tuple[Recipient, ...]:
+def recipient_choices(author: Participant, people: list[Participant]) -> tuple[Recipient, ...]:
     labels = Counter(p.side.label for p in people)
     numbered: Counter[str] = Counter()
     choices = []
@@ -98,7 +98,7 @@ def _composer(writer: Writer, recipients: tuple[Recipient, ...]) -> Composer:
 def for_new_letter(db: Session, writer: Writer) -> Composer:
     """A new letter: everyone on the other side who can receive something from this side."""
     author = writer.participant
-    return _composer(writer, _choices(author, services.recipients_for(db, author)))
+    return _composer(writer, recipient_choices(author, services.recipients_for(db, author)))
 
 
 def for_revision(writer: Writer, message: Message) -> Composer:

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from portal.accounts.models import Role
 from portal.cases.models import Format
-from portal.messages import labels, services, states
+from portal.messages import entered, labels, services, states
 from portal.messages import policy as message_policy
 from portal.messages.models import Message
 from portal.messages.responses import b64, note_json, sealed_json
@@ -49,7 +49,19 @@ def _item(message: Message, ciphertext_size: int) -> dict[str, Any]:
         "size_hint": labels.length_hint(message.media_seconds, message.page_count, ciphertext_size),
         "case_status": message.case.status.value,
         "choices": states.recipient_choices(message.state, message.case.status),
+        "entered": entered_label(message),
     }
+
+
+def entered_label(message: Message) -> str | None:
+    """Said before and when it is opened, if a facilitator entered it for its author."""
+    if message.entered_how is None or message.entered_confirmed_on is None:
+        return None
+    return entered.recipient_label(
+        message.author.side.label.lower(),
+        message.entered_how,
+        entered.day_text(message.entered_confirmed_on),
+    )
 
 
 @endpoint(roles=PARTICIPANT)

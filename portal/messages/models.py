@@ -6,15 +6,16 @@ enforces is *when* a grant is handed over: a recipient's grant only after they c
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, text
+from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.cases.models import Case, Format, Participant, Supporter
 from portal.content.models import ContentObject, Draft
 from portal.db import Base, IdColumn, Timestamp, str_enum
+from portal.messages.entered import ConfirmedHow
 from portal.messages.states import WAITING_FOR_REVIEW, MessageState
 
 # ix_messages_waiting's condition: the states WAITING_FOR_REVIEW holds, in a fixed order, as
@@ -69,6 +70,18 @@ class Message(Base):
     # account is the content's author): every page that shows the message says so.
     written_by_supporter_id: Mapped[str | None] = mapped_column(
         ForeignKey("case_supporters.id"), comment="written on the participant's behalf by them"
+    )
+    # Entered by a facilitator for an author without access (messages/entered.py): who, how
+    # and when the author confirmed it, and the facilitator's words about that, sealed to the
+    # case key (purpose ``entered-note:<object id>``).
+    entered_by_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.id"),
+        comment="the facilitator who entered it for its author, who has no access",
+    )
+    entered_how: Mapped[ConfirmedHow | None] = mapped_column(str_enum(ConfirmedHow))
+    entered_confirmed_on: Mapped[date | None]
+    entered_note: Mapped[bytes | None] = mapped_column(
+        LargeBinary, comment="sealed to the case key (purpose entered-note:<object id>)"
     )
 
     events: Mapped[list[MessageEvent]] = relationship(

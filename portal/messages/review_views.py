@@ -15,12 +15,12 @@ from urllib.parse import urlencode
 from starlette.responses import JSONResponse, Response
 
 from portal import protocol
-from portal.accounts.models import Role
+from portal.accounts.models import Account, Role
 from portal.cases import policy as case_policy
 from portal.cases import supporters
 from portal.cases.models import Case, CaseCondition, Format, Participant
 from portal.content.models import ContentKind
-from portal.messages import labels, regrants, schemas, services
+from portal.messages import entered, labels, paper, regrants, schemas, services
 from portal.messages import policy as message_policy
 from portal.messages.models import Message
 from portal.messages.responses import b64, deleted_json, note_json, sealed_json
@@ -192,6 +192,30 @@ def _review_context(ctx: Ctx, message: Message, case: Case) -> dict[str, Any]:
         "actions": {action.value for action in summary.actions},
         "decides": bool(summary.actions & DECISIONS),
         "no_decision": _why_no_decision(message, case, summary, item),
+        "entered": _entered(ctx, message),
+        "withdraw_for_them": paper.may_withdraw_for_them(message),
+    }
+
+
+def _entered(ctx: Ctx, message: Message) -> dict[str, Any] | None:
+    """Who entered it for its author, how and when the author confirmed it, and whether the
+    facilitator looking at it is the one who entered it (shown plainly: approving what one
+    entered oneself is allowed, but nobody should do it without noticing)."""
+    if message.entered_by_id is None or message.entered_how is None:
+        return None
+    by = ctx.db.get(Account, message.entered_by_id)
+    mine = message.entered_by_id == ctx.require_account().id
+    side_lower = message.author.side.label.lower()
+    return {
+        "label": entered.staff_label(
+            "you" if mine else by.sign_in_name if by else "a facilitator", side_lower
+        ),
+        "mine": mine,
+        "how": message.entered_how.label,
+        "on": entered.day_text(message.entered_confirmed_on)
+        if message.entered_confirmed_on
+        else "",
+        "sealed_note": protocol.b64encode(message.entered_note) if message.entered_note else None,
     }
 
 
@@ -305,6 +329,18 @@ def api_review(ctx: Ctx) -> Response:
             "author_participant_id": message.author.id,
             # Written on the author's behalf: by whom (client/review.js checks their key).
             "written_by": _writer_json(message),
+            # Entered by a facilitator for an author without access: then the facilitator
+            # sealed it (author_account_id), and the browser checks them against the trust log.
+            "entered": {
+                "by_account_id": message.entered_by_id,
+                "how": message.entered_how.value if message.entered_how else None,
+                "confirmed_on": message.entered_confirmed_on.isoformat()
+                if message.entered_confirmed_on
+                else None,
+                "note": b64(message.entered_note) if message.entered_note else None,
+            }
+            if message.entered_by_id
+            else None,
             "claimed_by_me": message.claimed_by_id == me.id
             and message.state is MessageState.IN_REVIEW,
             # What this facilitator can do now (states.review_actions).
@@ -321,6 +357,8 @@ def api_review(ctx: Ctx) -> Response:
                 if recipient.key_verified_at
                 else None,
                 "withdrawn": recipient.withdrawn_at is not None,
+                # No access: released on paper, printed by the case's facilitators.
+                "on_paper": recipient_account is None,
             },
             # Who may read for the recipient: the approving browser grants to each whose key
             # this facilitator compared in person (client/review.js sealApproval).

@@ -12,8 +12,9 @@ from portal.content import uploads
 from portal.content.models import ContentKind
 from portal.content.uploads import StoredChunkIn
 from portal.errors import BadInput
+from portal.messages.entered import ConfirmedHow
 from portal.messages.models import TranscriptLabel
-from portal.messages.services import AuthorGrants, Declared, LetterIn, NoteIn
+from portal.messages.services import AuthorGrants, Confirmation, Declared, LetterIn, NoteIn
 from portal.web import Fields
 
 NOTE_KINDS = {
@@ -41,7 +42,7 @@ class Sealed:
 
 @dataclass(frozen=True)
 class ApprovalIn:
-    recipient_grant: bytes
+    recipient_grant: bytes | None  # None: the recipient does not use the portal (on paper)
     # Made in the approving facilitator's browser for each supporter who may read for the
     # recipient and whose key that facilitator compared in person: supporter id -> grant.
     supporter_grants: dict[str, bytes]
@@ -160,6 +161,25 @@ def letter(fields: Fields, *, new: bool) -> LetterIn:
     )
 
 
+CONFIRMED_HOW = {how.value: how for how in ConfirmedHow}
+# The facilitator's note on how it was confirmed: sealCaseText of at most 2000 characters.
+MAX_ENTERED_NOTE = 4 * 2000 + 64
+
+
+def confirmation(fields: Fields) -> Confirmation:
+    """How and when the participant confirmed what a facilitator entered for them."""
+    how: ConfirmedHow = fields.choice("confirmed_how", CONFIRMED_HOW)
+    on = fields.optional_day("confirmed_on")
+    if on is None:
+        raise BadInput("Enter the date they confirmed it.", field="confirmed_on")
+    note = (
+        fields.binary("entered_note", max_length=MAX_ENTERED_NOTE)
+        if fields.raw("entered_note")
+        else None
+    )
+    return Confirmation(how=how, on=on, sealed_note=note)
+
+
 def note(fields: Fields, name: str, kind: ContentKind, *, to_person: bool = True) -> NoteIn:
     """A facilitator's sealed words (feedback, a reason, a content note, a transcript), or
     (``to_person`` false) words for the case's facilitators alone: no grant to anyone else is
@@ -202,7 +222,9 @@ def approval(fields: Fields) -> ApprovalIn:
         transcript_label=fields.choice("transcript_label", TRANSCRIPT_LABELS)
         if fields.raw("transcript_label") is not None
         else TranscriptLabel.TRANSCRIPT,
-        recipient_grant=grant(fields, "recipient_grant"),
+        recipient_grant=grant(fields, "recipient_grant")
+        if fields.raw("recipient_grant") is not None
+        else None,
         supporter_grants=supporter_grants(fields),
     )
 

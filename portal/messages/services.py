@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from portal import paging
+from portal import local_time, paging
 from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
@@ -34,7 +34,13 @@ from portal.cases.models import (
     Participant,
     Supporter,
 )
-from portal.cases.states import KeyStanding, key_standing, recipient_grant_refusal
+from portal.cases.services import require_participant_action
+from portal.cases.states import (
+    KeyStanding,
+    ParticipantAction,
+    key_standing,
+    recipient_grant_refusal,
+)
 from portal.content import quota, uploads
 from portal.content import services as content
 from portal.content.models import (
@@ -47,6 +53,7 @@ from portal.content.models import (
 from portal.db import lock_row, required, utcnow
 from portal.errors import BadInput, Conflict, NotFound
 from portal.messages import drafts
+from portal.messages.entered import PAPER_FORMATS, ConfirmedHow, confirmation_refusal
 from portal.messages.models import WAITING_STATES, Message, MessageEvent, TranscriptLabel
 from portal.messages.states import (
     RECIPIENT_GRANT_STATES,
@@ -175,7 +182,10 @@ def _sealed_by(message: Message) -> Account:
 
 def _writer_now(message: Message) -> Account | None:
     """Who gets the facilitator's words about ``message`` now: its writer, unless they wrote it
-    on someone's behalf and their access has since ended (no new grant goes to them)."""
+    on someone's behalf and their access has since ended (no new grant goes to them), or a
+    facilitator entered it for someone without access (the words stay with the case key)."""
+    if message.entered_by_id is not None:
+        return None
     place = message.written_by
     if place is not None and not place.has_access(utcnow()):
         return None
@@ -200,9 +210,15 @@ def recipients_for(
         p
         for p in db.scalars(select(Participant).where(Participant.case_id == author.case_id))
         if p.side is author.side.other
-        and p.account_id is not None
-        and (shared_formats(author, p) if format_ is None else format_ in shared_formats(author, p))
+        and (receivable(author, p) if format_ is None else format_ in receivable(author, p))
     ]
+
+
+def receivable(author: Participant, recipient: Participant) -> frozenset[Format]:
+    """What ``recipient`` can be sent by ``author``: what both agreed to, and for someone
+    without access (on paper, printed by a facilitator: messages/entered.py) only letters."""
+    formats = shared_formats(author, recipient)
+    return formats if recipient.account_id is not None else formats & PAPER_FORMATS
 
 
 def require_can_write(case: Case, author: Participant, format_: Format | None = None) -> None:
@@ -329,6 +345,11 @@ def submit_letter(
     case = author.case
     require_can_write(case, author, declared.format)
     if recipient.id not in {p.id for p in recipients_for(db, author, declared.format)}:
+        if recipient.account_id is None and declared.format in shared_formats(author, recipient):
+            raise Conflict(
+                "That person does not use the portal, so only a letter can reach them: their "
+                "facilitator prints it for them."
+            )
         if recipient.id in {p.id for p in recipients_for(db, author)}:
             raise Conflict(
                 f"That person has not agreed to receive a {declared.format.label.lower()}."
@@ -455,6 +476,70 @@ def submit(
     drafts.drop_sent(db, author_account, letter.draft_id)
     # Everything it stores counts, the letter's own words included (content/quota.py).
     quota.require_room(db, settings, author.case_id, what="this message")
+    return Submitted(message, leftovers)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """How and when a participant without access confirmed what was entered for them, and the
+    facilitator's words about it (sealed in their browser to the case key, or None)."""
+
+    how: ConfirmedHow
+    on: date
+    sealed_note: bytes | None = None
+
+
+def new_entered_object(
+    db: Session, facilitator: Account, case: Case, author: Participant
+) -> ContentObject:
+    """An id for a letter or recording a facilitator is about to seal for ``author``."""
+    require_participant_action(case, author, ParticipantAction.ENTER_FOR)
+    require_can_write(case, author)
+    return content.issue_object(db, case, facilitator, ContentKind.LETTER, entered_for=author)
+
+
+def enter(
+    db: Session,
+    settings: Settings,
+    blobs: BlobStore,
+    facilitator: Account,
+    case: Case,
+    author: Participant,
+    letter: LetterIn,
+    confirmation: Confirmation,
+) -> Submitted:
+    """A message a facilitator entered for ``author`` (who has no access): theirs, as if they
+    had sent it (same consent, same recipients, same review), sealed in the facilitator's
+    browser and labelled as entered by them (messages/entered.py)."""
+    # Locked: joining (which ends entering for them) and entering cannot cross.
+    lock_row(db, author)
+    require_participant_action(case, author, ParticipantAction.ENTER_FOR)
+    refusal = confirmation_refusal(confirmation.on, local_time.local(utcnow()).date())
+    if refusal is not None:
+        raise BadInput(refusal, field="confirmed_on")
+    obj = content.object_for(db, letter.object_id, case, facilitator, ContentKind.LETTER)
+    if obj.entered_for_id != author.id:
+        raise NotFound("That item could not be found.")
+    recipient = case_policy.participant_in_case(db, case, letter.recipient_id or "")
+    uploads.make_submitted_chunks_durable(db, blobs, obj.id, letter.version, letter.upload.stored)
+    leftovers = content.unlisted_held(db, obj, letter.version, letter.upload)
+    message = submit_letter(
+        db,
+        settings,
+        facilitator,
+        author,
+        recipient,
+        obj,
+        letter.upload,
+        letter.grants,
+        letter.declared,
+    )
+    message.entered_by_id = facilitator.id
+    message.entered_how = confirmation.how
+    message.entered_confirmed_on = confirmation.on
+    message.entered_note = confirmation.sealed_note
+    record(db, settings, AuditTag.MESSAGE_ENTERED, actor_id=facilitator.id, subject_id=message.id)
+    quota.require_room(db, settings, case.id, what="this message")
     return Submitted(message, leftovers)
 
 
@@ -629,7 +714,10 @@ def for_review(db: Session, facilitator: Account, message: Message) -> ForReview
         content.grant_for(db, message.object_id, message.version, GrantPurpose.CASE),
         "the case grant of a message's current version",
     )
-    author_account = _sealed_by(message)
+    # Whoever sealed it: its author, or the facilitator who entered it for them.
+    author_account = required(
+        db.get(Account, message.content_object.author_id), "the account that sealed a message"
+    )
     return ForReview(
         letter=Granted(content.sealed_object(db, message.object_id, message.version), grant),
         author_account=author_account,
@@ -647,17 +735,17 @@ def for_review(db: Session, facilitator: Account, message: Message) -> ForReview
 class ReleaseBlocker(StrEnum):
     """Why nothing can be released to a message's recipient now (approved, or offered again)."""
 
-    NOT_JOINED = "not_joined"
     WITHDRAWN = "withdrawn"
     KEY_CHANGED = "key_changed"  # re-keyed since compared in person: compare it again first
 
 
 def release_blocker(message: Message) -> ReleaseBlocker | None:
+    """A recipient who has not joined is no blocker: it is released to them on paper."""
     recipient = message.recipient
-    if recipient.account is None:
-        return ReleaseBlocker.NOT_JOINED
     if recipient.withdrawn_at is not None:
         return ReleaseBlocker.WITHDRAWN
+    if recipient.account is None:
+        return None
     standing = key_standing(recipient.account.public_key, recipient.verified_public_key)
     if standing is KeyStanding.CHANGED:
         return ReleaseBlocker.KEY_CHANGED
@@ -676,6 +764,7 @@ class ReviewSummary:
     has_parts: bool  # recordings, scanned pages or files beside the written letter
     approvals: Approvals  # high-risk now; whether this facilitator gave the first approval
     first_approver_name: str | None  # while it waits for a second approval
+    on_paper: bool  # the recipient has no access: released on paper (messages/entered.py)
 
 
 def review_summary(db: Session, facilitator: Account, message: Message) -> ReviewSummary:
@@ -694,6 +783,7 @@ def review_summary(db: Session, facilitator: Account, message: Message) -> Revie
         release_blocker=release_blocker(message),
         has_feedback=message.feedback_object_id is not None,
         has_parts=message.content_deleted_at is None and _has_parts(db, message),
+        on_paper=message.recipient.account_id is None,
     )
 
 
@@ -1009,7 +1099,7 @@ def approve(
     settings: Settings,
     facilitator: Account,
     message: Message,
-    recipient_grant: bytes,
+    recipient_grant: bytes | None,
     content_note: NoteIn | None,
     transcript: NoteIn | None = None,
     transcript_label: TranscriptLabel = TranscriptLabel.TRANSCRIPT,
@@ -1031,9 +1121,25 @@ def approve(
     words = _note_object(db, case, facilitator, transcript) if transcript else None
     _require_decider(message, facilitator)
     recipient = message.recipient
-    recipient_account = _joined(recipient)
     if recipient.withdrawn_at is not None:
         raise Conflict("The recipient has withdrawn from the process, so this cannot be released.")
+    if recipient.account is None:
+        # On paper (messages/entered.py): the case's facilitators print it; nobody else gets a
+        # key, so nothing may come with it that would need one.
+        if recipient_grant or content_note or transcript or supporter_grants:
+            raise Conflict(
+                "The recipient does not use the portal, so it is released on paper: send no "
+                "grant or note with it. Please reload the page."
+            )
+        _move(
+            db, settings, message, Action.APPROVE, facilitator, approvals_for(message, facilitator)
+        )
+        message.claimed_by_id = None
+        message.decided_by_id = facilitator.id
+        return
+    recipient_account = recipient.account
+    if recipient_grant is None:
+        raise BadInput(field="recipient_grant")
     # A key that changed since it was compared in person is refused here too, not only in the
     # facilitator's browser (which refuses it against its own pin first).
     refusal = recipient_grant_refusal(

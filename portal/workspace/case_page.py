@@ -106,6 +106,12 @@ class ParticipantView:
         return ParticipantAction.RECORD_CONSENT in self.actions
 
     @property
+    def may_enter_for(self) -> bool:
+        """Not joined: a facilitator can enter a letter for them (messages/entered.py); the
+        page it links to says why not when their consent is still missing."""
+        return ParticipantAction.ENTER_FOR in self.actions
+
+    @property
     def may_mark_verified(self) -> bool:
         return ParticipantAction.MARK_VERIFIED in self.actions and self.public_key is not None
 

@@ -531,11 +531,20 @@ describe("client/review.js: deciding", () => {
     await assert.rejects(sealApproval(review, { keyRiskAccepted: true }), CannotApprove);
   });
 
-  test("a recipient who has not joined gets nothing", async () => {
+  test("a recipient without a key gets nothing", async () => {
     await world({ review: { recipient: { participant_id: RECIPIENT_PARTICIPANT, public_key: null } } });
     const review = await openReview(MESSAGE, CASE);
     await openContent(review);
     await assert.rejects(sealApproval(review, { keyRiskAccepted: true }), CannotApprove);
+  });
+
+  test("a recipient on paper (no account) gets no grant, note or transcript", async () => {
+    const onPaper = { participant_id: RECIPIENT_PARTICIPANT, public_key: null, on_paper: true };
+    await world({ review: { recipient: onPaper } });
+    const review = await openReview(MESSAGE, CASE);
+    await assert.rejects(sealApproval(review, {}), CannotApprove); // not checked yet
+    await openContent(review);
+    assert.deepEqual(await sealApproval(review, { note: "Hello", transcript: "Words" }), {});
   });
 
   test("feedback and reasons are sealed to the writer and the case key, never sent in clear", async () => {

@@ -4,10 +4,12 @@
 // recipientKeyStatus allows it).
 //
 //   keyStatuses(review) -> {recipient, author}: "verified", "changed", "colleague",
-//     "unverified", or "unknown" for an author whose key belongs to nobody the server names
+//     "unverified", "entered" (a facilitator the trust log vouches for entered it for someone
+//     without access), or "unknown" for an author whose key belongs to nobody the server names
 //   recipientKeyStatus(json, vault): the recipient's alone, from a loaded vault
 
 import { getJSON } from "../lib/http.js";
+import { enteredAuthorStatus } from "./entered.js";
 import { keyStatus, loadVault, pinFor } from "./vault.js";
 
 export async function keyStatuses(review) {
@@ -17,7 +19,10 @@ export async function keyStatuses(review) {
     getJSON(`/api/cases/${encodeURIComponent(review.caseId)}/participants`).catch(() => []),
     loadVault(keys).catch(() => ({ data: {}, readable: false })),
   ]);
-  const author = authorKeyStatus(json, participants, vault);
+  // Entered for someone without access: sealed by a facilitator the trust log vouches for.
+  const author = json.entered
+    ? await enteredAuthorStatus(keys, json)
+    : authorKeyStatus(json, participants, vault);
   return { recipient: recipientKeyStatus(json, vault), author };
 }
 

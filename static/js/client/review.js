@@ -34,6 +34,7 @@ import { getJSON } from "../lib/http.js";
 import { formatFromManifest, isMediaObject, lengthFromManifest, openMessage } from "../media/open.js";
 import { CaseKeyUnavailable, openCaseKey } from "./cases.js";
 import { openSealed } from "./content.js";
+import { openEnteredNote } from "./entered.js";
 import { openNote, sealNote } from "./notes.js";
 import { loadSecretKey } from "./session.js";
 import { requireTrustedSenders } from "./trust.js";
@@ -75,7 +76,6 @@ const KEY_NOT_ACCEPTED =
   "Nothing was sent: the recipient's security number is no longer the one you compared in person. Please reload the page and check it.";
 const KEY_CHANGED =
   "Nothing was sent: the recipient's key changed since you compared it in person. Compare the new security number with them on the case page before releasing anything to them.";
-const NOT_JOINED = "Nothing was sent: the recipient has not joined the portal yet.";
 
 // ---- opening ----------------------------------------------------------------------------------
 
@@ -159,6 +159,9 @@ export function openFeedback(review) {
 }
 
 /** The first approver's note to the second facilitator, only from a trusted colleague. */
+export const openEnteredNoteOf = (review) =>
+  openEnteredNote(review.caseKey.caseSk, review.caseId, review.json);
+
 export function openApprovalNote(review) {
   return openStaffNote(review, review.json.approval_note);
 }
@@ -181,16 +184,18 @@ export function checkRecipientKey(status) {
   if (status === "changed") throw new CannotApprove(KEY_CHANGED);
 }
 
-/** Throws CannotApprove unless the content passed its checks and the recipient has a key. */
+/** Throws CannotApprove unless the content passed its checks. */
 export function checkApprovable(review) {
   if (review.checked !== "ok") throw new CannotApprove(UNCHECKED);
-  if (!review.json.recipient.public_key) throw new CannotApprove(NOT_JOINED);
 }
 
 export async function sealApproval(review, { note = "", transcript = "", keyRiskAccepted = false }) {
   const { json, keys, caseKey } = review;
   checkApprovable(review);
   const r = json.recipient;
+  // No account: released on paper, printed by the case's facilitators; no key for anyone.
+  if (r.on_paper) return {};
+  if (!r.public_key) throw new CannotApprove(KEY_NOT_ACCEPTED);
   // Looked at again now: a key that changed since the page showed it must be seen first.
   const vault = await loadVault(keys).catch(() => ({ data: {}, readable: false }));
   const status = recipientKeyStatus(json, vault);

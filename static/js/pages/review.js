@@ -21,6 +21,7 @@ import {
   nameOf,
   openContent,
   openApprovalNote,
+  openEnteredNoteOf,
   openFeedback,
   openReview,
   sealApproval,
@@ -93,6 +94,7 @@ function mount(root) {
   for (const [kind, open] of [
     ["review-feedback", openFeedback],
     ["review-approval-note", openApprovalNote],
+    ["entered-note", openEnteredNoteOf],
   ]) {
     registerOpener(kind, async (element) => {
       try {
@@ -144,7 +146,7 @@ function mount(root) {
       showWhenKey(form, found.recipient);
       const shown = form.querySelector(`#recipient-key-${found.recipient}`);
       const describedBy = [shown?.id, "key-understood-error"].filter(Boolean).join(" ");
-      find("key-understood").setAttribute("aria-describedby", describedBy);
+      find("key-understood")?.setAttribute("aria-describedby", describedBy); // none on paper
     }
     return found;
   }
@@ -174,7 +176,7 @@ function mount(root) {
     // A changed key is never released to, whatever is ticked: compare it again first.
     checkRecipientKey((await statuses).recipient);
     const understood = find("key-understood");
-    if ((await statuses).recipient !== "verified" && !understood.checked) {
+    if (understood && (await statuses).recipient !== "verified" && !understood.checked) {
       throw new InputProblem([[understood, understood.dataset.missing]]);
     }
     const label = form.querySelector('input[name="transcript_label"]:checked')?.value;
@@ -185,9 +187,9 @@ function mount(root) {
   });
   registerSealer("approve", async () =>
     sealApproval(await loading, {
-      note: find("approve-note").value,
+      note: find("approve-note")?.value || "",
       transcript: find("approve-transcript")?.value || "",
-      keyRiskAccepted: find("key-understood").checked,
+      keyRiskAccepted: Boolean(find("key-understood")?.checked),
     }),
   );
 

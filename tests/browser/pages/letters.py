@@ -458,6 +458,24 @@ class ReviewPage(FacilitatorPage):
         understood.check()
         return self._decides(choice, "Note for the recipient (optional)", note, "Yes, approve it")
 
+    def starts_reviewing(self) -> Self:
+        """ "Start reviewing" on the review page itself: the decisions are offered then."""
+        self.decision.get_by_role("button", name="Start reviewing").click()
+        expect(self.decision.get_by_role("heading", name="Your decision")).to_be_visible(
+            timeout=UNLOCK_MS
+        )
+        return self.arrived()
+
+    def approves_anyway(self, note: str | None = None) -> QueuePage:
+        """Approve although the recipient's security number was not compared from this
+        account: the facilitator says they understand."""
+        choice = "Approve it and offer it to the recipient"
+        self.page.get_by_role("radio", name=choice).check()
+        understood = self.page.get_by_label("I understand, and I want to approve it anyway")
+        expect(understood).to_be_visible(timeout=UNLOCK_MS)
+        understood.check()
+        return self._decides(choice, "Note for the recipient (optional)", note, "Yes, approve it")
+
     def approves(self, note: str | None = None) -> QueuePage:
         # Both keys were compared in person: no "I understand" box to tick.
         self.page.get_by_role("radio", name="Approve it and offer it to the recipient").check()

@@ -55,8 +55,14 @@ def test_every_move_between_two_conditions_has_one_action_except_out_of_closed()
     assert action_towards(C.OPEN, C.OPEN) is None
 
 
-def test_someone_not_yet_joined_may_be_invited_and_consent_recorded() -> None:
-    assert participant_actions(C.OPEN, standing()) == {A.INVITE, A.RECORD_CONSENT}
+def test_someone_not_yet_joined_may_be_invited_consent_recorded_and_entered_for() -> None:
+    assert participant_actions(C.OPEN, standing()) == {A.INVITE, A.RECORD_CONSENT, A.ENTER_FOR}
+
+
+def test_nobody_enters_for_someone_who_uses_the_portal() -> None:
+    assert participant_refusal(C.OPEN, standing(joined=True), A.ENTER_FOR) == (
+        "This person uses the portal, so they write their own letters."
+    )
 
 
 def test_someone_who_joined_without_the_case_key_is_to_be_given_it() -> None:

@@ -1,0 +1,67 @@
+// Letters a facilitator enters for a participant who cannot use the portal (templates/cases/
+// enter.html; docs/api-cases-and-letters.md, "Entered for a participant without access").
+//
+//   enteredIdentity(caseId, participantId) -> a function resolving to the object id, asked for
+//     once (POST .../entered/objects) and kept for every further try, so that pressing send
+//     twice is refused rather than entered twice
+//   sealEntered(opened, identity, {text, note}) -> the body of POST .../entered: the letter sealed
+//     exactly as a participant's (sealLetter to the case key, and to me as its author), and the
+//     note on the confirmation sealed to the case key (purpose "entered-note:<object id>")
+//   openEnteredNote(caseSk, caseId, json) -> that note, for the review page, or null
+//   enteredAuthorStatus(keys, json) -> "entered" when the key that sealed it is the trust log's
+//     key for the facilitator the server names as having entered it, else "unknown"
+
+import { forget, protocol } from "../crypto/keys.js";
+import { postJSON } from "../lib/http.js";
+import { letterFields } from "./content.js";
+import { loadTrust } from "./trust.js";
+
+const notePurpose = (objectId) => `entered-note:${objectId}`;
+
+export function enteredIdentity(caseId, participantId) {
+  const url = `/api/cases/${encodeURIComponent(caseId)}/participants/${encodeURIComponent(participantId)}/entered/objects`;
+  let known = null;
+  return () => {
+    if (known === null) {
+      known = postJSON(url, {}).then((answer) => answer.object_id);
+      known.catch(() => {
+        known = null; // asked again on the next try
+      });
+    }
+    return known;
+  };
+}
+
+export async function sealEntered(opened, identity, { text, note }) {
+  const p = await protocol();
+  const objectId = await identity();
+  const { keys, caseKey, caseId } = opened;
+  const myPk = p.publicKeyFromSecret(keys.secretKey);
+  const createdAt = new Date().toISOString();
+  const sealed = p.sealLetter(keys.secretKey, myPk, caseKey.casePk, objectId, 1, text, createdAt,
+    keys.accountId);
+  try {
+    const fields = letterFields(p, sealed, objectId, 1);
+    if (note) {
+      const sealedNote = p.sealCaseText(caseKey.caseSk, caseId, notePurpose(objectId), note);
+      fields.entered_note = p.b64encode(sealedNote);
+    }
+    return fields;
+  } finally {
+    forget(sealed.contentKey);
+  }
+}
+
+export async function openEnteredNote(caseSk, caseId, json) {
+  if (!json.entered?.note) return null;
+  const p = await protocol();
+  return p.openCaseText(caseSk, caseId, notePurpose(json.object_id), p.b64decode(json.entered.note));
+}
+
+export async function enteredAuthorStatus(keys, json) {
+  const view = await loadTrust(keys, { audience: "staff" });
+  const named = json.entered.by_account_id === json.author_account_id;
+  return named && view.isTrustedBoxKey(json.author_account_id, json.author_public_key)
+    ? "entered"
+    : "unknown";
+}

@@ -1,0 +1,123 @@
+"""Pages for a participant who cannot use the portal, as a facilitator uses them: the enter page
+(from the participant's card on the case page), the review of a reply released on paper, and
+the print view."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.pages.letters import UNLOCK_MS, UUID, FacilitatorPage, QueuePage, ReviewPage
+
+
+def fits_320(page: Page) -> None:
+    """Shown 320 px wide: no sideways scrolling. The size the page had is put back after."""
+    before = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    if before:
+        page.set_viewport_size(before)
+
+
+class EnterPage(FacilitatorPage):
+    """ "Enter a letter for Kai": their words, how and when they confirmed them, a note."""
+
+    def __init__(self, page: Page, display_name: str) -> None:
+        super().__init__(page)
+        self.display_name = display_name
+
+    def arrived(self) -> EnterPage:
+        heading = f"Enter a letter for {self.display_name}"
+        # The heading names them once the browser has unlocked their name with the case key.
+        expect(self.page.get_by_role("heading", level=1, name=heading)).to_be_visible(
+            timeout=UNLOCK_MS
+        )
+        expect(self.page.get_by_role("button", name="Send for review")).to_be_enabled(
+            timeout=UNLOCK_MS
+        )
+        self.page.wait_for_load_state("load")
+        return self.check()
+
+    def fits_a_phone(self) -> None:
+        """At 320 px wide nothing needs sideways scrolling; the form still passes axe."""
+        fits_320(self.page)
+        self.check()
+
+    def enters(self, text: str, how: str, on: date, note: str = "") -> ReviewPage:
+        """Type their letter, say how (``how``: the choice's words) and when they confirmed it,
+        send it for review and say yes: the review page of the new letter opens."""
+        self.page.get_by_label("Their letter").fill(text)
+        self.page.get_by_role("radio", name=how).check()
+        self.page.get_by_label("The date they confirmed it").fill(on.isoformat())
+        if note:
+            self.page.get_by_label("A note for the case's facilitators (optional)").fill(note)
+        self.check()
+        self.page.get_by_role("button", name="Send for review").click()
+        yes = self.page.get_by_role("dialog").get_by_role("button", name="Yes, send it for review")
+        expect(yes).to_be_visible()
+        self.check()
+        yes.click()
+        expect(self.page).to_have_url(re.compile(rf"/review/{UUID}$"), timeout=UNLOCK_MS)
+        return ReviewPage(self.page).arrived()
+
+
+class PaperReviewPage(ReviewPage):
+    """The review of a letter to someone without access: approving releases it on paper."""
+
+    def approves_on_paper(self) -> QueuePage:
+        choice = "Approve it and offer it to the recipient"
+        expect(self.page.locator("#approve-on-paper")).to_contain_text("releases it on paper")
+        self.page.get_by_role("radio", name=choice).check()
+        # No security number to compare and no note: nothing of theirs needs a key.
+        expect(self.page.locator("#key-understood")).to_have_count(0)
+        return self._decides(choice, None, None, "Yes, approve it")
+
+    def opens_print_view(self, display_name: str) -> PrintPage:
+        self.page.get_by_role("link", name=f"Print it for {display_name}").click()
+        return PrintPage(self.page, display_name).arrived()
+
+
+class PrintPage(FacilitatorPage):
+    """The print view: the letter opened in this browser, and "Print the letter"."""
+
+    def __init__(self, page: Page, display_name: str) -> None:
+        super().__init__(page)
+        self.display_name = display_name
+
+    def arrived(self) -> PrintPage:
+        heading = f"Print the letter for {self.display_name}"
+        expect(self.page.get_by_role("heading", level=1, name=heading)).to_be_visible(
+            timeout=UNLOCK_MS
+        )
+        expect(self.page.locator("#print-status")).to_have_text(
+            "The letter is ready to print.", timeout=UNLOCK_MS
+        )
+        self.page.wait_for_load_state("load")
+        return self.check()
+
+    def letter_text(self) -> str:
+        return self.page.locator("#printed-text").text_content() or ""
+
+    def fits_a_phone(self) -> None:
+        fits_320(self.page)
+        self.check()
+
+    def prints(self) -> None:
+        """Press "Print the letter". The browser's own print dialog is not driven here: the
+        page's call to it is recorded instead."""
+        self.page.evaluate(
+            "() => { window.print = () => { window.printed = (window.printed || 0) + 1 } }"
+        )
+        self.page.get_by_role("button", name="Print the letter").click()
+        expect(self.page.locator("#print-status")).to_contain_text("Printing", timeout=UNLOCK_MS)
+        assert self.page.evaluate("window.printed") == 1
+
+    def on_paper_shows_only_the_letter(self) -> None:
+        """As printed: the letter, and none of the portal around it."""
+        self.page.emulate_media(media="print")
+        expect(self.page.locator("#printed-letter")).to_be_visible()
+        for chrome in (".site-header", ".quick-exit-bar", ".print-controls", ".site-footer"):
+            expect(self.page.locator(chrome)).to_be_hidden()
+        self.page.emulate_media(media="screen")

@@ -1,0 +1,96 @@
+"""A letter entered for a participant without access, in real browsers: the facilitator opens the
+enter page from the card of a person responsible who never joined (in prison), types the letter
+they dictated, says it was read back to them in person today, and sends it for review. The
+review page says plainly that this facilitator entered it; they start reviewing and approve it.
+The person harmed is told, before opening it, who entered it and how it was confirmed, and reads
+it. Their reply to him is released on paper: the facilitator opens it in the print view and
+prints it, which the audit trail records."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from portal.audit.models import AuditEvent
+from tests.browser.pages.entered import EnterPage, PaperReviewPage
+from tests.browser.pages.letters import (
+    CasePage,
+    facilitator_signs_in,
+    participant_signs_in,
+)
+from tests.browser.support.devices import NewContext
+from tests.browser.support.letters_backstage import seed_case
+from tests.factories import Portal
+from tests.support.live_server import LiveServer
+
+LETTER = "I think about that night every day.\n\nI am sorry, and I will not do it again."
+
+
+@pytest.mark.browser
+def test_a_facilitator_enters_a_letter_for_someone_in_prison_and_it_reaches_the_person_harmed(
+    page: Page, new_context: NewContext, live_server: LiveServer, portal: Portal
+) -> None:
+    case = seed_case(portal)
+    kai = case.world.add_without_access("person_responsible", "Kai")
+
+    facilitator_signs_in(
+        page, live_server.base_url, case.facilitator.name, case.facilitator.password
+    )
+    case_page = CasePage.open(page, live_server.url(f"/cases/{case.case_id}"))
+    card = case_page.participant("Kai")
+    card.get_by_role("link", name="Enter a letter for the person responsible").click()
+    enter = EnterPage(page, "Kai").arrived()
+    enter.fits_a_phone()
+    review = enter.enters(
+        LETTER, "Read back to them in person", date.today(), note="Prison visit, with his tutor."
+    )
+
+    entered = page.locator("#review-entered")
+    expect(entered).to_contain_text("Entered by you for the person responsible")
+    expect(entered).to_contain_text("read back to them in person")
+    expect(page.locator("#review-entered-note")).to_have_text("Prison visit, with his tutor.")
+    expect(page.locator("#review-from")).to_contain_text("Kai")
+    expect(page.locator("#review-entered-by-you")).to_be_visible()
+    assert review.letter_text() == LETTER
+    review = review.starts_reviewing()
+    expect(page.locator("#review-entered-by-you")).to_be_visible()
+    # The sealer's key is this facilitator's, which the trust log vouches for: no warning that
+    # it belongs to nobody in the case.
+    expect(page.locator('[data-when-key="unknown"]')).to_be_hidden()
+    review.approves_anyway()
+
+    other = new_context().new_page()
+    home = participant_signs_in(other, live_server.base_url, case.harmed.name, case.harmed.password)
+    inbox = home.sees_choices_for_waiting_item()
+    expect(other.locator("#item-entered")).to_contain_text(
+        "Entered by your facilitator on behalf of the person responsible, who does not use this "
+        "portal. It was confirmed by reading it back to them in person on"
+    )
+    assert inbox.opens_it_now() == [
+        "I think about that night every day.",
+        "I am sorry, and I will not do it again.",
+    ]
+    expect(other.locator("#item-entered")).to_be_visible()
+
+    # The person harmed replies; Kai has no account, so it reaches him on paper: the
+    # facilitator approves it, opens it in their browser and prints it.
+    reply = case.world.write_letter(case.harmed, "Thank you for writing to me.", to=kai)
+    page.goto(live_server.url(f"/review/{reply}"))
+    paper = PaperReviewPage(page).arrived().starts_reviewing()
+    paper.approves_on_paper()
+    page.goto(live_server.url(f"/review/{reply}"))
+    printing = PaperReviewPage(page).arrived().opens_print_view("Kai")
+    assert printing.letter_text() == "Thank you for writing to me."
+    printing.fits_a_phone()
+    printing.on_paper_shows_only_the_letter()
+    printing.prints()
+    with portal.db() as db:
+        tags = db.scalars(
+            select(AuditEvent.tag)
+            .where(AuditEvent.subject_id == reply)
+            .order_by(AuditEvent.id.desc())
+        ).first()
+    assert tags == "message:printed-for-participant"

@@ -164,6 +164,24 @@ def routes() -> list[BaseRoute]:
             name="api_add_facilitator",
         ),
         Route(
+            "/api/cases/{case_id}/facilitators/{account_id}/remove",
+            case_actions.api_remove_facilitator,
+            methods=["POST"],
+            name="api_remove_facilitator",
+        ),
+        Route(
+            "/api/cases/{case_id}/hand-over",
+            case_actions.api_hand_over,
+            methods=["POST"],
+            name="api_hand_over",
+        ),
+        Route(
+            "/api/cases/{case_id}/key-epochs",
+            case_actions.api_start_epoch,
+            methods=["POST"],
+            name="api_start_epoch",
+        ),
+        Route(
             "/api/cases/{case_id}/high-risk",
             case_actions.api_case_high_risk,
             methods=["POST"],

@@ -13,8 +13,9 @@
 //   - gives the case's public key to every participant the server marks as waiting for it
 //     (data-needs-case-key), when the page loads and whenever htmx brings such a card;
 //   - copies an invitation's code or link;
-//   - adds a colleague to the team (sealer "add-facilitator"): their certificate is checked in
-//     the trust log and the case key granted to the key it vouches for (client/case-team.js).
+//   - the team (case/team.js): adds a colleague or hands the case over (sealers
+//     "add-facilitator", "hand-over"), and, after a facilitator left, makes the case's next key
+//     epoch before anything else is done with the case key.
 
 import {
   NameNotOpened,
@@ -31,7 +32,6 @@ import {
   sealSupporterName,
   securityNumber,
 } from "../client/cases.js";
-import { grantToColleague } from "../client/case-team.js";
 import { loadSecretKey } from "../client/session.js";
 import { copyText, part, say } from "../lib/dom.js";
 import { sentenceFor } from "../lib/errors.js";
@@ -40,6 +40,7 @@ import { registerPage } from "../lib/pages.js";
 import { registerOpener } from "../lib/placeholders.js";
 import { showQr } from "../lib/qr.js";
 import { registerSealer } from "../lib/sealed-forms.js";
+import { registerTeamSealers, renewIfAsked } from "./case/team.js";
 
 const MAX_NAME = 100;
 
@@ -47,17 +48,28 @@ function mount(root) {
   const caseId = root.dataset.caseId;
   const statusRegion = part(root, "case-status-message");
   const pageAlert = part(root, "case-alert");
-  const held = { keys: null, caseKey: null }; // forgotten when the page is left
+  // Forgotten when the page is left (`retired`: the case keys before a new epoch made here).
+  const held = { keys: null, caseKey: null, retired: [] };
 
   const keysReady = loadSecretKey().then((keys) => {
     held.keys = keys;
     return keys;
   });
-  const caseReady = keysReady.then(async (keys) => {
+  // The case opened with its current key; replaced when this page makes the next epoch.
+  let caseReady = keysReady.then(async (keys) => {
     const opened = await openCase(keys, caseId);
     held.caseKey = opened.caseKey;
     return opened;
   });
+  function renewWithin(within) {
+    caseReady = caseReady.then(async (opened) => {
+      const renewed = await renewIfAsked(within, opened, { statusRegion, pageAlert });
+      if (renewed !== opened) held.retired.push(opened.caseKey);
+      held.caseKey = renewed.caseKey;
+      return renewed;
+    });
+  }
+  renewWithin(root);
   caseReady.catch((error) => {
     // Nothing can be unlocked or sealed: say why once, and take away the form that would fail.
     showAlert(pageAlert, sentenceFor(error));
@@ -186,10 +198,7 @@ function mount(root) {
 
   // ---- a colleague joins the team ------------------------------------------------------------
 
-  registerSealer("add-facilitator", async (form) => {
-    const chosen = form.querySelector('select[name="account_id"]');
-    return grantToColleague(await caseReady, chosen.value);
-  });
+  registerTeamSealers(() => caseReady);
 
   // ---- the case key for participants who have joined ---------------------------------------
 
@@ -230,7 +239,10 @@ function mount(root) {
     }
   }
   giveWaitingKeys(root);
-  root.addEventListener("htmx:load", (event) => giveWaitingKeys(event.target));
+  root.addEventListener("htmx:load", (event) => {
+    renewWithin(event.target);
+    giveWaitingKeys(event.target);
+  });
 
   // ---- copying an invitation ---------------------------------------------------------------
 
@@ -249,7 +261,10 @@ function mount(root) {
     if (!copied) window.getSelection().selectAllChildren(target);
   });
 
-  window.addEventListener("pagehide", () => forgetCase(held));
+  window.addEventListener("pagehide", () => {
+    for (const caseKey of held.retired) forgetCase({ caseKey });
+    forgetCase(held);
+  });
 }
 
 function joinNames(names) {

@@ -8,17 +8,22 @@ import pytest
 
 from portal.cases.models import CaseCondition
 from portal.cases.states import (
+    KEY_CHANGE_FIRST,
+    LAST_FACILITATOR,
     CaseAction,
     ParticipantAction,
     ParticipantStanding,
     SupporterAction,
     SupporterStanding,
+    TeamAction,
+    TeamStanding,
     action_towards,
     case_actions,
     participant_actions,
     participant_refusal,
     supporter_actions,
     supporter_refusal,
+    team_refusal,
 )
 
 C = CaseCondition
@@ -131,3 +136,37 @@ def test_a_closed_case_or_a_withdrawn_side_stops_invitations_and_verification() 
         refusal = supporter_refusal(condition, standing, S.INVITE)
         assert refusal is not None
         assert words in refusal
+
+
+# ---- the team and its key epochs -------------------------------------------------------------
+
+T = TeamAction
+
+
+def team(facilitators: int = 2, *, pending: bool = False) -> TeamStanding:
+    return TeamStanding(facilitators=facilitators, key_change_pending=pending)
+
+
+@pytest.mark.parametrize("action", list(TeamAction))
+def test_closed_case_team_never_changes(action: TeamAction) -> None:
+    assert team_refusal(C.CLOSED, team(pending=True), action) == "This case is closed."
+
+
+@pytest.mark.parametrize("condition", [C.OPEN, C.PAUSED])
+def test_last_facilitator_cannot_leave_but_can_hand_over(condition: CaseCondition) -> None:
+    assert team_refusal(condition, team(1), T.REMOVE) == LAST_FACILITATOR
+    assert team_refusal(condition, team(1), T.HAND_OVER) is None
+    assert team_refusal(condition, team(2), T.REMOVE) is None
+
+
+def test_pending_key_change_refuses_adding_and_handing_over_not_removing() -> None:
+    assert team_refusal(C.OPEN, team(pending=True), T.ADD) == KEY_CHANGE_FIRST
+    assert team_refusal(C.OPEN, team(pending=True), T.HAND_OVER) == KEY_CHANGE_FIRST
+    assert team_refusal(C.OPEN, team(3, pending=True), T.REMOVE) is None
+    assert team_refusal(C.OPEN, team(1, pending=True), T.REMOVE) == LAST_FACILITATOR
+
+
+def test_new_epoch_only_while_one_is_pending() -> None:
+    assert team_refusal(C.OPEN, team(pending=True), T.NEW_EPOCH) is None
+    assert team_refusal(C.PAUSED, team(1, pending=True), T.NEW_EPOCH) is None
+    assert team_refusal(C.OPEN, team(), T.NEW_EPOCH) == "This case's key is already up to date."

@@ -80,6 +80,14 @@ def test_a_removed_colleague_can_no_longer_open_the_case_and_holds_no_grant(
     assert "data-needs-new-epoch" in page
     assert 'data-next-epoch="2"' in page
     assert colleague.name not in page.split('id="team-list"')[1].split("</ul>")[0]
+    # A task on each remaining facilitator's home until the epoch is made, none for the one
+    # who left.
+    home = world.facilitator.get("/home").text
+    assert "A case needs its new key" in home
+    assert f'data-new-key-case="{world.case_id}"' in home
+    assert "A case needs its new key" not in colleague.get("/home").text
+    world.start_next_epoch(world.facilitator, [world.facilitator])
+    assert "A case needs its new key" not in world.facilitator.get("/home").text
 
 
 def test_until_the_new_epoch_nothing_is_sealed_to_the_old_key(portal: Portal) -> None:

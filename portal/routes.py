@@ -148,6 +148,12 @@ def routes() -> list[BaseRoute]:
             name="disable_staff_account",
         ),
         Route("/staff/certify", trust.certify_page, name="certify_page"),
+        Route(
+            "/staff/cases/{case_id}/reassign",
+            workspace.reassign_case,
+            methods=["POST"],
+            name="reassign_case",
+        ),
         Route("/api/vault", accounts.api_vault, name="api_vault"),
         Route("/api/vault", accounts.api_save_vault, methods=["PUT"], name="api_save_vault"),
         # Cases (facilitators)

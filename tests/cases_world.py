@@ -579,14 +579,14 @@ class CaseWorld:
         return remover.post_json(f"/api/cases/{self.case_id}/facilitators/{who.account_id}/remove")
 
     def next_epoch_fields(
-        self, by: Person, team: list[Person], *, chain: bool = True
+        self, by: Person, team: list[Person], *, chain: bool = True, epoch: int | None = None
     ) -> tuple[dict[str, Any], bytes, bytes]:
         """The next epoch as ``by``'s browser makes it (client/case-epochs.js): a new key pair,
         signed; the secret boxed to each of ``team``, the public key to every participant who
         joined, and (``chain``) the current secret boxed to the new key. Returns the fields
         and the new key pair."""
-        key = _ok(by.get(f"/api/cases/{self.case_id}/key"))
-        epoch = key["epoch"] + 1
+        if epoch is None:
+            epoch = _ok(by.get(f"/api/cases/{self.case_id}/key"))["epoch"] + 1
         new_sk, new_pk = protocol.generate_identity()
         listed = by.get(f"/api/cases/{self.case_id}/participants")
         assert listed.status_code == 200, listed.text
@@ -629,9 +629,12 @@ class CaseWorld:
             )
         return fields, new_sk, new_pk
 
-    def start_next_epoch(self, by: Person, team: list[Person], *, chain: bool = True) -> None:
-        """``by``'s browser makes the next epoch for ``team``; the world then seals with it and
-        ``by`` speaks for the case's facilitators."""
-        fields, new_sk, new_pk = self.next_epoch_fields(by, team, chain=chain)
+    def start_next_epoch(
+        self, by: Person, team: list[Person], *, chain: bool = True, epoch: int | None = None
+    ) -> None:
+        """``by``'s browser makes the next epoch for ``team`` (``epoch``: for a browser that
+        holds no key of the case to ask); the world then seals with it and ``by`` speaks for
+        the case's facilitators."""
+        fields, new_sk, new_pk = self.next_epoch_fields(by, team, chain=chain, epoch=epoch)
         _ok(by.post_json(f"/api/cases/{self.case_id}/key-epochs", fields))
         self.case_sk, self.case_pk, self.facilitator = new_sk, new_pk, by

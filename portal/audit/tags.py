@@ -38,6 +38,7 @@ class AuditTag(StrEnum):
     CASE_FACILITATOR_REMOVED = "case:facilitator-removed"
     CASE_HANDED_OVER = "case:handed-over"
     CASE_KEY_EPOCH_STARTED = "case:key-epoch-started"
+    CASE_REASSIGNED = "case:reassigned"
     PARTICIPANT_ADDED = "participant:added"
     PARTICIPANT_JOINED = "participant:joined"
     PARTICIPANT_CONSENT_RECORDED = "participant:consent-recorded"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -339,6 +339,11 @@ def colleagues_to_add(db: Session, case: Case) -> list[Account]:
     which holds every participant the service ever had (reading it made the case page 20 ms
     slower at full size: bench/README.md)."""
     on_case = select(CaseFacilitator.account_id).where(CaseFacilitator.case_id == case.id)
+    return certified_facilitators(db, Account.id.not_in(on_case))
+
+
+def certified_facilitators(db: Session, *also: ColumnElement[bool]) -> list[Account]:
+    """Active facilitators certified in the trust log and not revoked, by sign-in name."""
     return list(
         db.scalars(
             select(Account)
@@ -347,11 +352,27 @@ def colleagues_to_add(db: Session, case: Case) -> list[Account]:
                 Account.id.not_in(trust.subjects_of(EntryKind.REVOCATION)),
                 Account.role == Role.FACILITATOR,
                 Account.disabled_at.is_(None),
-                Account.id.not_in(on_case),
+                *also,
             )
             .order_by(Account.sign_in_name)
         )
     )
+
+
+def certified_facilitator(db: Session, account_id: str) -> Account:
+    """The active facilitator the trust log certifies (and has not revoked), or a refusal: a
+    browser accepts no other's key, so no case is given to anyone else."""
+    colleague = db.get(Account, account_id)
+    if colleague is None or colleague.role is not Role.FACILITATOR:
+        raise BadInput("Choose a facilitator to add.", field="account_id")
+    if colleague.disabled_at is not None:
+        raise Conflict("This account is disabled.")
+    if not trust.is_certified(db, colleague.id) or trust.is_revoked(db, colleague.id):
+        raise Conflict(
+            "This facilitator is not certified by the service, so the case key cannot be "
+            "given to them. A service manager can certify them first."
+        )
+    return colleague
 
 
 def add_facilitator(
@@ -370,16 +391,7 @@ def add_facilitator(
     for its next epoch nobody is added (the old key is all there is to give)."""
     lock_row(db, case)
     require_team_action(db, case, TeamAction.ADD)
-    colleague = db.get(Account, colleague_id)
-    if colleague is None or colleague.role is not Role.FACILITATOR:
-        raise BadInput("Choose a facilitator to add.", field="account_id")
-    if colleague.disabled_at is not None:
-        raise Conflict("This account is disabled.")
-    if not trust.is_certified(db, colleague.id) or trust.is_revoked(db, colleague.id):
-        raise Conflict(
-            "This facilitator is not certified by the service, so the case key cannot be "
-            "given to them. A service manager can certify them first."
-        )
+    colleague = certified_facilitator(db, colleague_id)
     if db.get(CaseFacilitator, (case.id, colleague.id)) is not None:
         raise Conflict("This facilitator already works on this case.")
     db.add(CaseFacilitator(case_id=case.id, account_id=colleague.id, added_by_id=facilitator.id))
@@ -400,11 +412,19 @@ def add_facilitator(
 
 def team_standing(db: Session, case: Case) -> TeamStanding:
     # A fresh count, never the identity map: after the row lock it sees what others committed.
-    count = db.scalar(
-        select(func.count()).select_from(CaseFacilitator).where(CaseFacilitator.case_id == case.id)
-    )
+    count, active = db.execute(
+        select(func.count(), func.count(Account.id))
+        .select_from(CaseFacilitator)
+        .outerjoin(
+            Account,
+            (Account.id == CaseFacilitator.account_id) & Account.disabled_at.is_(None),
+        )
+        .where(CaseFacilitator.case_id == case.id)
+    ).one()
     return TeamStanding(
-        facilitators=int(count or 0), key_change_pending=case.key_change_since is not None
+        facilitators=int(count),
+        key_change_pending=case.key_change_since is not None,
+        active_facilitators=int(active),
     )
 
 

@@ -53,6 +53,9 @@ LAST_FACILITATOR = (
     "A case always needs a facilitator, so the last one cannot leave it. Hand the case over to a "
     "colleague instead."
 )
+HAS_FACILITATOR = (
+    "This case has a facilitator, who can add a colleague or hand it over. Please reload the page."
+)
 KEY_CHANGE_FIRST = (
     "This case is waiting for its new key, which a facilitator's browser makes when they open "
     "the case. Open it again in a moment, then try once more."
@@ -176,6 +179,7 @@ class TeamAction(StrEnum):
     REMOVE = "remove"  # a facilitator leaves (removed by a colleague, or by themself)
     HAND_OVER = "hand_over"  # add a colleague and leave, in one step
     NEW_EPOCH = "new_epoch"  # a remaining facilitator's browser makes the next case key
+    REASSIGN = "reassign"  # a service manager gives a case nobody active holds to a facilitator
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,8 @@ class TeamStanding:
 
     facilitators: int
     key_change_pending: bool
+    # Of them, whose accounts are not disabled: none means the case is unattended.
+    active_facilitators: int
 
 
 def team_refusal(
@@ -200,6 +206,8 @@ def team_refusal(
     """
     if condition is C.CLOSED:
         return "This case is closed."
+    if action is TeamAction.REASSIGN:
+        return None if standing.active_facilitators == 0 else HAS_FACILITATOR
     if action is TeamAction.NEW_EPOCH:
         return None if standing.key_change_pending else "This case's key is already up to date."
     if standing.key_change_pending and action in {TeamAction.ADD, TeamAction.HAND_OVER}:

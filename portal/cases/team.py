@@ -8,6 +8,9 @@ What may change when is ``states.team_refusal``'s. Never commits.
                          (messages/services.require_can_write, give_case_public_key refuse).
     hand_over            add a colleague (granted the current key by my browser) and leave, in
                          one transaction, so the case is never without its facilitator.
+    reassign             a service manager gives a case whose facilitators are all disabled to a
+                         certified facilitator; their browser then makes the next epoch from
+                         nothing (no one remains to give them the old key).
     start_epoch          a remaining facilitator's browser made the next key pair and sends its
                          signed ``case-key`` statement, the new secret boxed to every facilitator
                          still on the case, the new public key boxed to every participant who
@@ -23,15 +26,23 @@ PostgreSQL).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.cases import services
-from portal.cases.models import Case, CaseFacilitator, CaseKeyEpoch, CaseKeyGrant, Participant
+from portal.cases.models import (
+    Case,
+    CaseCondition,
+    CaseFacilitator,
+    CaseKeyEpoch,
+    CaseKeyGrant,
+    Participant,
+)
 from portal.cases.states import TeamAction
 from portal.db import lock_row, utcnow
 from portal.errors import BadInput, Conflict, NotFound
@@ -198,3 +209,58 @@ def previous_grants(db: Session, case: Case) -> list[CaseKeyEpoch]:
             .order_by(CaseKeyEpoch.epoch.desc())
         )
     )
+
+
+# ------------------------------------------------------------------ cases nobody active holds
+
+
+@dataclass(frozen=True)
+class Unattended:
+    """A case not closed whose facilitators are all disabled (or who has none): the service
+    manager's home lists it, with how long (``since``: when its last one was disabled)."""
+
+    case_id: str
+    reference: str
+    label: str
+    since: datetime | None
+
+
+def unattended_cases(db: Session) -> list[Unattended]:
+    """Every such case, longest unattended first. Reference and label only: never content."""
+    attended = (
+        select(CaseFacilitator.case_id)
+        .join(Account, Account.id == CaseFacilitator.account_id)
+        .where(Account.disabled_at.is_(None))
+    )
+    last_disabled = func.max(Account.disabled_at)
+    rows = db.execute(
+        select(Case.id, Case.reference, Case.label, last_disabled)
+        .outerjoin(CaseFacilitator, CaseFacilitator.case_id == Case.id)
+        .outerjoin(Account, Account.id == CaseFacilitator.account_id)
+        .where(Case.status != CaseCondition.CLOSED, Case.id.not_in(attended))
+        .group_by(Case.id, Case.reference, Case.label)
+        .order_by(last_disabled, Case.reference)
+    ).all()
+    return [Unattended(*row) for row in rows]
+
+
+def reassign(
+    db: Session, settings: Settings, manager: Account, case: Case, colleague_id: str
+) -> Account:
+    """Give a case nobody active holds to a certified facilitator. The disabled facilitators
+    are taken off (their grants of every epoch deleted) and the case waits for its next epoch,
+    which the new facilitator's browser makes from nothing: nobody who could give them the old
+    key remains, so what was sealed before stays unreadable to them. The manager is never put
+    on the case and is given nothing."""
+    lock_row(db, case)
+    services.require_team_action(db, case, TeamAction.REASSIGN)
+    colleague = services.certified_facilitator(db, colleague_id)
+    for account_id in list(
+        db.scalars(select(CaseFacilitator.account_id).where(CaseFacilitator.case_id == case.id))
+    ):
+        _take_off(db, case, account_id)
+    if case.key_change_since is None:  # a case that had no facilitator row at all
+        case.key_change_since = utcnow()
+    db.add(CaseFacilitator(case_id=case.id, account_id=colleague.id, added_by_id=manager.id))
+    record(db, settings, AuditTag.CASE_REASSIGNED, actor_id=manager.id, subject_id=case.id)
+    return colleague

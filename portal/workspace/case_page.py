@@ -196,7 +196,8 @@ def team_context(db: Session, case: Case) -> dict[str, Any]:
         TeamMember(member.account_id, name, date_text(member.added_at), by)
         for member, name, by in rows
     ]
-    standing = TeamStanding(len(team), case.key_change_since is not None)
+    # Whether a member's account is disabled does not matter to what this page offers.
+    standing = TeamStanding(len(team), case.key_change_since is not None, len(team))
     return {
         "case": case_view(case),
         "team": team,

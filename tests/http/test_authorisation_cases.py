@@ -101,6 +101,9 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # An own facilitator gets 400 for the empty body (real ones: test_case_epochs.py).
     ("POST", "/api/cases/{case_id}/hand-over"): OWN_FACILITATOR,
     ("POST", "/api/cases/{case_id}/key-epochs"): OWN_FACILITATOR,
+    # Only a service manager; the own case has active facilitators, so they get 409
+    # (a real reassignment: test_case_reassignment.py).
+    ("POST", "/staff/cases/{case_id}/reassign"): frozenset({SM}),
     # Last: the second facilitator is taken off the case (by the first, or by themself).
     ("POST", "/api/cases/{case_id}/facilitators/{account_id}/remove"): OWN_FACILITATOR,
 }

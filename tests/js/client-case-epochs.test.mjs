@@ -212,3 +212,16 @@ describe("client/cases.js: opening a case after epochs", () => {
     await assert.rejects(openCase(await loadSecretKey(), CASE), NotGenuine);
   });
 });
+
+describe("client/case-epochs.js: a case reassigned to me", () => {
+  test("with no earlier key held, the epoch is made from nothing and carries no previous grant", async () => {
+    const w = await world();
+    fakeServer(w.routes);
+    const keys = await loadSecretKey();
+    const fields = await makeNextEpoch({ caseId: CASE, keys, caseKey: null }, { epoch: 3, teamIds: [ME] });
+    assert.equal(fields.epoch, 3);
+    assert.equal("previous_grant" in fields, false);
+    const mine = p.openCaseGrant(w.me.secretKey, w.me.publicKey, CASE, p.b64decode(fields.facilitator_grants[0].grant));
+    assert.equal(b64(p.publicKeyFromSecret(mine)), fields.public_key);
+  });
+});

@@ -15,7 +15,8 @@
 //   openWithCaseKeys(p, caseKey, open) -> open(sk) with the current secret, then the older
 //     ones: what was sealed under an earlier epoch (names, letters, notes) still opens.
 //
-// `opened` is client/cases.js openCase's {caseId, keys, caseKey}.
+// `opened` is client/cases.js openCase's {caseId, keys, caseKey}; caseKey null for a case a
+// service manager reassigned to me, whose earlier key nobody could give me.
 
 import { forget, holdSecret, protocol } from "../crypto/keys.js";
 import { statementTime } from "../crypto/trust-chain.js";
@@ -85,7 +86,8 @@ export async function makeNextEpoch(opened, { epoch, teamIds }) {
           ),
         ),
       })),
-      previous_grant: b64(p.makeCaseGrant(caseSk, publicKey, caseId, caseKey.caseSk)),
+      // None when I hold no earlier key (a case reassigned to me): the past stays locked.
+      ...(caseKey ? { previous_grant: b64(p.makeCaseGrant(caseSk, publicKey, caseId, caseKey.caseSk)) } : {}),
     };
   } finally {
     forget(signingSecret);

@@ -24,7 +24,6 @@ import {
   giveCaseKey,
   keyCheck,
   loadPins,
-  openCase,
   openParticipantName,
   openSupporterName,
   pinComparedKey,
@@ -40,7 +39,7 @@ import { registerPage } from "../lib/pages.js";
 import { registerOpener } from "../lib/placeholders.js";
 import { showQr } from "../lib/qr.js";
 import { registerSealer } from "../lib/sealed-forms.js";
-import { registerTeamSealers, renewIfAsked } from "./case/team.js";
+import { openStartingAfresh, registerTeamSealers, renewIfAsked } from "./case/team.js";
 
 const MAX_NAME = 100;
 
@@ -57,7 +56,7 @@ function mount(root) {
   });
   // The case opened with its current key; replaced when this page makes the next epoch.
   let caseReady = keysReady.then(async (keys) => {
-    const opened = await openCase(keys, caseId);
+    const opened = await openStartingAfresh(root, keys, caseId, { statusRegion });
     held.caseKey = opened.caseKey;
     return opened;
   });

@@ -8,6 +8,7 @@ import pytest
 
 from portal.cases.models import CaseCondition
 from portal.cases.states import (
+    HAS_FACILITATOR,
     KEY_CHANGE_FIRST,
     LAST_FACILITATOR,
     CaseAction,
@@ -143,8 +144,14 @@ def test_a_closed_case_or_a_withdrawn_side_stops_invitations_and_verification() 
 T = TeamAction
 
 
-def team(facilitators: int = 2, *, pending: bool = False) -> TeamStanding:
-    return TeamStanding(facilitators=facilitators, key_change_pending=pending)
+def team(
+    facilitators: int = 2, *, pending: bool = False, active: int | None = None
+) -> TeamStanding:
+    return TeamStanding(
+        facilitators=facilitators,
+        key_change_pending=pending,
+        active_facilitators=facilitators if active is None else active,
+    )
 
 
 @pytest.mark.parametrize("action", list(TeamAction))
@@ -170,3 +177,10 @@ def test_new_epoch_only_while_one_is_pending() -> None:
     assert team_refusal(C.OPEN, team(pending=True), T.NEW_EPOCH) is None
     assert team_refusal(C.PAUSED, team(1, pending=True), T.NEW_EPOCH) is None
     assert team_refusal(C.OPEN, team(), T.NEW_EPOCH) == "This case's key is already up to date."
+
+
+def test_only_a_case_nobody_active_holds_is_reassigned() -> None:
+    assert team_refusal(C.OPEN, team(1, active=0), T.REASSIGN) is None
+    assert team_refusal(C.PAUSED, team(0, pending=True, active=0), T.REASSIGN) is None
+    assert team_refusal(C.OPEN, team(2, active=1), T.REASSIGN) == HAS_FACILITATOR
+    assert team_refusal(C.CLOSED, team(1, active=0), T.REASSIGN) == "This case is closed."

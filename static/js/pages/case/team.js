@@ -2,6 +2,7 @@
 //   - after a facilitator left, the section carries data-needs-new-epoch: this browser makes
 //     the case's next key epoch (client/case-epochs.js) before anything else is done with the
 //     case key, then opens the case again with the new key;
+//   - a case a service manager reassigned to me: its next epoch made from nothing first;
 //   - adding a colleague and handing the case over (sealers "add-facilitator", "hand-over"):
 //     their certificate is checked in the trust log and the case key granted to the key it
 //     vouches for (client/case-team.js).
@@ -31,13 +32,11 @@ export async function renewIfAsked(within, opened, { statusRegion, pageAlert }) 
   const notice = epochNotice(within);
   if (!notice || notice.dataset.renewing) return opened;
   notice.dataset.renewing = "yes";
-  const teamIds = [...document.querySelectorAll("#team-list [data-account-id]")].map(
-    (item) => item.dataset.accountId,
-  );
+  const team = teamIds();
   try {
     const { participants } = await startNextEpoch(opened, {
       epoch: Number(notice.dataset.nextEpoch),
-      teamIds,
+      teamIds: team,
     });
     const renewed = await openCase(opened.keys, opened.caseId);
     notice.hidden = true;
@@ -46,7 +45,7 @@ export async function renewIfAsked(within, opened, { statusRegion, pageAlert }) 
       statusRegion,
       `Your browser made this case's new key and gave it to ${
         participants === 1 ? "the person" : participants ? `the ${participants} people` : "nobody yet"
-      } taking part${teamIds.length > 1 ? " and to your colleagues" : ""}. Everything from now on is sealed with it.`,
+      } taking part${team.length > 1 ? " and to your colleagues" : ""}. Everything from now on is sealed with it.`,
     );
     return renewed;
   } catch (error) {
@@ -57,6 +56,31 @@ export async function renewIfAsked(within, opened, { statusRegion, pageAlert }) 
     );
     return opened;
   }
+}
+
+function teamIds() {
+  return [...document.querySelectorAll("#team-list [data-account-id]")].map(
+    (item) => item.dataset.accountId,
+  );
+}
+
+/**
+ * The case opened for this page. A case reassigned to me that nobody could give me the key of
+ * (data-without-key) first gets its next epoch from this browser, made from nothing: what was
+ * sealed before stays locked, as the page says.
+ */
+export async function openStartingAfresh(root, keys, caseId, { statusRegion }) {
+  const notice = root.querySelector("[data-needs-new-epoch][data-without-key]");
+  if (notice) {
+    notice.dataset.renewing = "yes";
+    await startNextEpoch(
+      { caseId, keys, caseKey: null },
+      { epoch: Number(notice.dataset.nextEpoch), teamIds: teamIds() },
+    );
+    notice.removeAttribute("data-needs-new-epoch");
+    say(statusRegion, "Your browser made this case's new key. Everything from now on is sealed with it.");
+  }
+  return openCase(keys, caseId);
 }
 
 /** The sealers of the team's forms; `caseReady()` is the page's current opened case. */

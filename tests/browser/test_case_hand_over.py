@@ -99,3 +99,31 @@ def test_a_facilitator_hands_a_case_over_and_the_new_key_is_used_from_then_on(
     for message_id, text in ((after.id, "Written after"), (before, "Written before")):
         review = ReviewPage.open(theirs, live_server.url(f"/review/{message_id}"))
         assert text in review.letter_text()
+
+
+@pytest.mark.browser
+def test_removing_a_colleague_makes_the_new_key_at_once_and_they_can_no_longer_open_it(
+    page: Page,
+    new_context: NewContext,
+    live_server: LiveServer,
+    portal: Portal,
+    browser_guard: BrowserGuard,
+) -> None:
+    browser_guard.expect("console", r"status of 404")
+    case = seed_case(portal)
+    colleague = portal.person(Role.FACILITATOR)
+    case.world.add_colleague(colleague)
+    first = case.facilitator
+
+    facilitator_signs_in(page, live_server.base_url, first.name, first.password)
+    case_page = CasePage.open(page, live_server.url(f"/cases/{case.case_id}"))
+    case_page.removes_colleague(colleague.name)
+    expect(case_page.participant("Alex")).to_be_visible()
+    with portal.db() as db:
+        stored = db.get(Case, case.case_id)
+        assert stored is not None
+        assert (stored.key_epoch, stored.key_change_since) == (2, None)
+
+    theirs = new_context().new_page()
+    facilitator_signs_in(theirs, live_server.base_url, colleague.name, colleague.password)
+    NotFoundPage(theirs).visit_expecting_404(live_server.url(f"/cases/{case.case_id}"))

@@ -281,6 +281,18 @@ class CasePage(FacilitatorPage):
         question.get_by_role("button", name="Hand over and leave").click()
         return FacilitatorHome(self.page).arrived()
 
+    def removes_colleague(self, name: str) -> None:
+        """Take a colleague off the case, answering the question; this browser then makes the
+        case's new key at once."""
+        self.team.get_by_role("button", name=f"Remove {name} from this case").click()
+        question = self.page.get_by_role("dialog", name=f"Remove {name} from this case?")
+        expect(question).to_be_visible()
+        self.check()
+        question.get_by_role("button", name="Remove from this case").click()
+        expect(self.team).not_to_contain_text(f"{name},")
+        self.sees_new_key_made()
+        self.check()
+
     def sees_new_key_made(self) -> None:
         """After a facilitator left, this browser made the case's next key epoch."""
         expect(self.status_message).to_contain_text(

@@ -149,6 +149,12 @@ def routes() -> list[BaseRoute]:
             name="disable_staff_account",
         ),
         Route("/staff/certify", trust.certify_page, name="certify_page"),
+        Route(
+            "/staff/cases/{case_id}/reassign",
+            workspace.reassign_case,
+            methods=["POST"],
+            name="reassign_case",
+        ),
         Route("/api/vault", accounts.api_vault, name="api_vault"),
         Route("/api/vault", accounts.api_save_vault, methods=["PUT"], name="api_save_vault"),
         # Cases (facilitators)
@@ -163,6 +169,24 @@ def routes() -> list[BaseRoute]:
             case_actions.api_add_facilitator,
             methods=["POST"],
             name="api_add_facilitator",
+        ),
+        Route(
+            "/api/cases/{case_id}/facilitators/{account_id}/remove",
+            case_actions.api_remove_facilitator,
+            methods=["POST"],
+            name="api_remove_facilitator",
+        ),
+        Route(
+            "/api/cases/{case_id}/hand-over",
+            case_actions.api_hand_over,
+            methods=["POST"],
+            name="api_hand_over",
+        ),
+        Route(
+            "/api/cases/{case_id}/key-epochs",
+            case_actions.api_start_epoch,
+            methods=["POST"],
+            name="api_start_epoch",
         ),
         Route(
             "/api/cases/{case_id}/high-risk",

@@ -620,3 +620,71 @@ class CaseWorld:
             protocol.b64decode(note["manifest"]),
             [protocol.b64decode(c) for c in note["chunks"]],
         )
+
+    # -- the team changes -------------------------------------------------------------------
+
+    def remove_facilitator(self, who: Person, by: Person | None = None) -> httpx.Response:
+        """``by`` (the first facilitator by default) takes ``who`` off the case."""
+        remover = by or self.facilitator
+        return remover.post_json(f"/api/cases/{self.case_id}/facilitators/{who.account_id}/remove")
+
+    def next_epoch_fields(
+        self, by: Person, team: list[Person], *, chain: bool = True, epoch: int | None = None
+    ) -> tuple[dict[str, Any], bytes, bytes]:
+        """The next epoch as ``by``'s browser makes it (client/case-epochs.js): a new key pair,
+        signed; the secret boxed to each of ``team``, the public key to every participant who
+        joined, and (``chain``) the current secret boxed to the new key. Returns the fields
+        and the new key pair."""
+        if epoch is None:
+            epoch = _ok(by.get(f"/api/cases/{self.case_id}/key"))["epoch"] + 1
+        new_sk, new_pk = protocol.generate_identity()
+        listed = by.get(f"/api/cases/{self.case_id}/participants")
+        assert listed.status_code == 200, listed.text
+        participants: list[dict[str, Any]] = listed.json()
+        fields = {
+            "epoch": epoch,
+            "public_key": b64(new_pk),
+            "case_key_statement": by.case_key_statement(self.case_id, new_pk, epoch),
+            "facilitator_grants": [
+                {
+                    "account_id": member.account_id,
+                    "grant": b64(
+                        protocol.make_case_grant(
+                            by.secret_key, member.public_key, self.case_id, new_sk
+                        )
+                    ),
+                }
+                for member in team
+            ],
+            "participant_grants": [
+                {
+                    "participant_id": p["participant_id"],
+                    "grant": b64(
+                        protocol.make_case_public_grant(
+                            by.secret_key,
+                            protocol.b64decode(p["account_public_key"]),
+                            self.case_id,
+                            new_pk,
+                        )
+                    ),
+                }
+                for p in participants
+                if p["joined"] and not p["withdrawn_at"]
+            ],
+        }
+        if chain:
+            old_sk = self.case_secret_key(by)
+            fields["previous_grant"] = b64(
+                protocol.make_case_grant(new_sk, new_pk, self.case_id, old_sk)
+            )
+        return fields, new_sk, new_pk
+
+    def start_next_epoch(
+        self, by: Person, team: list[Person], *, chain: bool = True, epoch: int | None = None
+    ) -> None:
+        """``by``'s browser makes the next epoch for ``team`` (``epoch``: for a browser that
+        holds no key of the case to ask); the world then seals with it and ``by`` speaks for
+        the case's facilitators."""
+        fields, new_sk, new_pk = self.next_epoch_fields(by, team, chain=chain, epoch=epoch)
+        _ok(by.post_json(f"/api/cases/{self.case_id}/key-epochs", fields))
+        self.case_sk, self.case_pk, self.facilitator = new_sk, new_pk, by

@@ -2,6 +2,8 @@
 
 A case has one key pair per epoch. Its secret reaches facilitators only as case grants made in a
 facilitator's browser; participants learn its public key from a grant a facilitator made to them.
+A facilitator's removal starts the next epoch (``key_change_since`` until a remaining
+facilitator's browser has made it: docs/protocol-v1.md, "Case key epochs").
 """
 
 from __future__ import annotations
@@ -88,6 +90,9 @@ class Case(Base):
         str_enum(HighRisk), comment="set: release needs two different facilitators' approval"
     )
     high_risk_changed_at: Mapped[datetime | None]
+    key_change_since: Mapped[datetime | None] = mapped_column(
+        comment="a facilitator left at this time; nothing is sealed until the next epoch"
+    )
     created_by_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[Timestamp]
     status_changed_at: Mapped[Timestamp]
@@ -160,6 +165,12 @@ class CaseKeyEpoch(Base):
     signature: Mapped[Blob]
     signer_account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[Timestamp]
+    # Whoever opens this epoch's secret key opens the one before it too (and so on back), so
+    # a colleague given the current key reads the whole case. None: epoch 1, or an epoch made
+    # by a browser that held no earlier key (what came before stays unreadable to its holders).
+    previous_grant: Mapped[bytes | None] = mapped_column(
+        comment="the previous epoch's secret key boxed to this epoch's key; none: unreadable"
+    )
 
 
 class Participant(Base):

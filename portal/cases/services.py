@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,9 +29,12 @@ from portal.cases.states import (
     CaseAction,
     ParticipantAction,
     ParticipantStanding,
+    TeamAction,
+    TeamStanding,
     action_towards,
     participant_actions,
     participant_refusal,
+    team_refusal,
 )
 from portal.db import lock_row, utcnow
 from portal.errors import BadInput, Conflict
@@ -64,7 +67,7 @@ def open_case(
     first key epoch and served with the case key. Browsers check it themselves.
     """
     if case_key_statement is not None:
-        _check_case_key_statement(facilitator, case_id, 1, public_key, case_key_statement)
+        check_case_key_statement(facilitator, case_id, 1, public_key, case_key_statement)
     reference = " ".join(reference.split())
     if not reference:
         raise BadInput("Enter the case reference.", field="reference")
@@ -126,9 +129,10 @@ def open_case(
     return case
 
 
-def _check_case_key_statement(
+def check_case_key_statement(
     facilitator: Account, case_id: str, epoch: int, public_key: bytes, signed: SignedStatement
 ) -> None:
+    """The statement is the facilitator's, naming this case, this epoch and this key."""
     field = "case_key_statement"
     fields = open_signed("case-key", facilitator.signing_public_key, signed, field=field)
     if (
@@ -137,8 +141,9 @@ def _check_case_key_statement(
         or fields["case_public_key"] != key_text(public_key)
         or fields["issuer_account_id"] != facilitator.id
     ):
+        which = "its first key" if epoch == 1 else "its next key"
         raise BadInput(
-            "The signed case key does not name this case, its first key and you.", field=field
+            f"The signed case key does not name this case, {which} and you.", field=field
         )
 
 
@@ -334,6 +339,11 @@ def colleagues_to_add(db: Session, case: Case) -> list[Account]:
     which holds every participant the service ever had (reading it made the case page 20 ms
     slower at full size: bench/README.md)."""
     on_case = select(CaseFacilitator.account_id).where(CaseFacilitator.case_id == case.id)
+    return certified_facilitators(db, Account.id.not_in(on_case))
+
+
+def certified_facilitators(db: Session, *also: ColumnElement[bool]) -> list[Account]:
+    """Active facilitators certified in the trust log and not revoked, by sign-in name."""
     return list(
         db.scalars(
             select(Account)
@@ -342,11 +352,27 @@ def colleagues_to_add(db: Session, case: Case) -> list[Account]:
                 Account.id.not_in(trust.subjects_of(EntryKind.REVOCATION)),
                 Account.role == Role.FACILITATOR,
                 Account.disabled_at.is_(None),
-                Account.id.not_in(on_case),
+                *also,
             )
             .order_by(Account.sign_in_name)
         )
     )
+
+
+def certified_facilitator(db: Session, account_id: str) -> Account:
+    """The active facilitator the trust log certifies (and has not revoked), or a refusal: a
+    browser accepts no other's key, so no case is given to anyone else."""
+    colleague = db.get(Account, account_id)
+    if colleague is None or colleague.role is not Role.FACILITATOR:
+        raise BadInput("Choose a facilitator to add.", field="account_id")
+    if colleague.disabled_at is not None:
+        raise Conflict("This account is disabled.")
+    if not trust.is_certified(db, colleague.id) or trust.is_revoked(db, colleague.id):
+        raise Conflict(
+            "This facilitator is not certified by the service, so the case key cannot be "
+            "given to them. A service manager can certify them first."
+        )
+    return colleague
 
 
 def add_facilitator(
@@ -360,20 +386,12 @@ def add_facilitator(
     """Add a certified colleague to the case's team, with the grant of the case key that the
     adding facilitator's browser made to the colleague's key as the trust log vouches for it.
 
-    The case's row is locked, so team changes of one case take turns. The grant is for the
-    case's current epoch (the only one until a removal starts another)."""
+    The case's row is locked, so team changes of one case take turns (``portal/cases/team.py``
+    removes and hands over). The grant is for the case's current epoch; while the case waits
+    for its next epoch nobody is added (the old key is all there is to give)."""
     lock_row(db, case)
-    require_not_closed(case)
-    colleague = db.get(Account, colleague_id)
-    if colleague is None or colleague.role is not Role.FACILITATOR:
-        raise BadInput("Choose a facilitator to add.", field="account_id")
-    if colleague.disabled_at is not None:
-        raise Conflict("This account is disabled.")
-    if not trust.is_certified(db, colleague.id) or trust.is_revoked(db, colleague.id):
-        raise Conflict(
-            "This facilitator is not certified by the service, so the case key cannot be "
-            "given to them. A service manager can certify them first."
-        )
+    require_team_action(db, case, TeamAction.ADD)
+    colleague = certified_facilitator(db, colleague_id)
     if db.get(CaseFacilitator, (case.id, colleague.id)) is not None:
         raise Conflict("This facilitator already works on this case.")
     db.add(CaseFacilitator(case_id=case.id, account_id=colleague.id, added_by_id=facilitator.id))
@@ -392,6 +410,49 @@ def add_facilitator(
     return colleague
 
 
+def team_standing(db: Session, case: Case) -> TeamStanding:
+    # A fresh count, never the identity map: after the row lock it sees what others committed.
+    count, active = db.execute(
+        select(func.count(), func.count(Account.id))
+        .select_from(CaseFacilitator)
+        .outerjoin(
+            Account,
+            (Account.id == CaseFacilitator.account_id) & Account.disabled_at.is_(None),
+        )
+        .where(CaseFacilitator.case_id == case.id)
+    ).one()
+    return TeamStanding(
+        facilitators=int(count),
+        key_change_pending=case.key_change_since is not None,
+        active_facilitators=int(active),
+    )
+
+
+def require_team_action(db: Session, case: Case, action: TeamAction) -> None:
+    refusal = team_refusal(case.status, team_standing(db, case), action)
+    if refusal is not None:
+        raise Conflict(refusal)
+
+
+SEALING_WAITS = (
+    "This case is getting a new key, so nothing new can be sealed to it until a facilitator has "
+    "opened the case. Nothing was changed; please try again in a moment."
+)
+
+
+def hold_current_epoch(db: Session, case: Case) -> None:
+    """Before anything sealed to the case key is stored: hold the case's row shared to the end
+    of the transaction and refuse while the case waits for its next epoch. A removal locks the
+    row for update, so either it waits for this transaction, or this one waits for it and then
+    sees the pending epoch: nothing lands sealed to the key the facilitator who left holds
+    (tests/http/test_case_epochs.py races them on PostgreSQL). Sealings of one case do not wait
+    for each other."""
+    db.flush()  # refresh discards what is not flushed
+    db.refresh(case, with_for_update={"read": True})
+    if case.key_change_since is not None:
+        raise Conflict(SEALING_WAITS)
+
+
 def require_not_closed(case: Case) -> None:
     if case.status is CaseCondition.CLOSED:
         raise Conflict("This case is closed.")
@@ -402,6 +463,7 @@ def standing_of(participant: Participant) -> ParticipantStanding:
         joined=participant.account_id is not None,
         withdrawn=participant.withdrawn_at is not None,
         holds_case_key=participant.case_public_grant is not None,
+        case_key_changing=participant.case.key_change_since is not None,
     )
 
 

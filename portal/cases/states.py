@@ -50,6 +50,19 @@ def action_towards(current: CaseCondition, target: CaseCondition) -> CaseAction 
     return None
 
 
+LAST_FACILITATOR = (
+    "A case always needs a facilitator, so the last one cannot leave it. Hand the case over to a "
+    "colleague instead."
+)
+HAS_FACILITATOR = (
+    "This case has a facilitator, who can add a colleague or hand it over. Please reload the page."
+)
+KEY_CHANGE_FIRST = (
+    "This case is waiting for its new key, which a facilitator's browser makes when they open "
+    "the case. Open it again in a moment, then try once more."
+)
+
+
 class ParticipantAction(StrEnum):
     INVITE = "invite"
     RECORD_CONSENT = "record_consent"
@@ -69,6 +82,9 @@ class ParticipantStanding:
     joined: bool
     withdrawn: bool
     holds_case_key: bool
+    # A facilitator left and the next key epoch is not made yet: the only public key to give
+    # is the old one, which the facilitator who left can open.
+    case_key_changing: bool = False
 
 
 def participant_refusal(
@@ -90,6 +106,8 @@ def participant_refusal(
         return "This person has not joined yet."
     if action is ParticipantAction.ENTER_FOR and standing.joined:
         return "This person uses the portal, so they write their own letters."
+    if action is ParticipantAction.GIVE_CASE_KEY and standing.case_key_changing:
+        return KEY_CHANGE_FIRST
     return None
 
 
@@ -220,3 +238,48 @@ def reader_grant_refusal(standing: KeyStanding) -> str | None:
     if standing is KeyStanding.NONE:
         return "This person has not joined the portal yet."
     return "This person's key has not been compared in person since it last changed."
+
+
+class TeamAction(StrEnum):
+    """Changes to a case's team of facilitators and to its key epochs."""
+
+    ADD = "add"  # a colleague joins, granted the current epoch's key
+    REMOVE = "remove"  # a facilitator leaves (removed by a colleague, or by themself)
+    HAND_OVER = "hand_over"  # add a colleague and leave, in one step
+    NEW_EPOCH = "new_epoch"  # a remaining facilitator's browser makes the next case key
+    REASSIGN = "reassign"  # a service manager gives a case nobody active holds to a facilitator
+
+
+@dataclass(frozen=True)
+class TeamStanding:
+    """The facts about a case's team that decide what may change: how many facilitators it has,
+    and whether it waits for its next key epoch (a facilitator left and no remaining
+    facilitator's browser has made the new key yet)."""
+
+    facilitators: int
+    key_change_pending: bool
+    # Of them, whose accounts are not disabled: none means the case is unattended.
+    active_facilitators: int
+
+
+def team_refusal(
+    condition: CaseCondition, standing: TeamStanding, action: TeamAction
+) -> str | None:
+    """Why ``action`` may not be done to the case's team now (a sentence), or None.
+
+    While a case waits for its next epoch, nobody is added or handed the case: the only key
+    there is to give them is the old one, which the facilitator who left also holds. Removing
+    another facilitator meanwhile is allowed (the one new epoch leaves both out). The last
+    facilitator never leaves (REMOVE counts whoever is removed, the remover included).
+    """
+    if condition is C.CLOSED:
+        return "This case is closed."
+    if action is TeamAction.REASSIGN:
+        return None if standing.active_facilitators == 0 else HAS_FACILITATOR
+    if action is TeamAction.NEW_EPOCH:
+        return None if standing.key_change_pending else "This case's key is already up to date."
+    if standing.key_change_pending and action in {TeamAction.ADD, TeamAction.HAND_OVER}:
+        return KEY_CHANGE_FIRST
+    if action is TeamAction.REMOVE and standing.facilitators <= 1:
+        return LAST_FACILITATOR
+    return None

@@ -27,7 +27,7 @@ from portal.cases.models import (
     SupporterKind,
     SupporterRequest,
 )
-from portal.cases.services import MAX_SEALED_NAME, require_not_closed
+from portal.cases.services import MAX_SEALED_NAME, hold_current_epoch, require_not_closed
 from portal.cases.states import (
     KeyStanding,
     SupporterAction,
@@ -215,6 +215,8 @@ def give_case_public_key(
     write for their participant: their letters are sealed to it, as the participant's are."""
     lock_row(db, supporter)
     require_action(case, supporter, SupporterAction.GIVE_CASE_KEY)
+    # Not the old key while the case waits for its next epoch (cases/team.py).
+    hold_current_epoch(db, case)
     supporter.case_public_grant = grant
     supporter.case_public_grant_sender_id = facilitator.id
     record(

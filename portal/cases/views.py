@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from portal import protocol, wire
 from portal.accounts.models import Role
-from portal.cases import policy, services
+from portal.cases import policy, services, team
 from portal.cases.models import Case, CaseKeyEpoch, Participant
 from portal.errors import BadInput
 from portal.trust import schemas as trust_schemas
@@ -75,6 +75,14 @@ def api_case_key(ctx: Ctx) -> Response:
             "case_key_statement": case_key_statement_json(
                 services.case_key_epoch_for(ctx.db, case)
             ),
+            # Each epoch's key opens the one before it: my browser walks back from the
+            # current key to read what was sealed to earlier ones (client/cases.js).
+            "previous": [
+                {"epoch": e.epoch, "grant": protocol.b64encode(e.previous_grant)}
+                for e in team.previous_grants(ctx.db, case)
+                if e.previous_grant is not None
+            ],
+            "key_change_pending": case.key_change_since is not None,
         }
     )
 

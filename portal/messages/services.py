@@ -25,6 +25,7 @@ from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.blobstore import BlobStore, ChunkKey
 from portal.cases import policy as case_policy
+from portal.cases import services as case_services
 from portal.cases import supporters
 from portal.cases.models import (
     Case,
@@ -221,10 +222,20 @@ def receivable(author: Participant, recipient: Participant) -> frozenset[Format]
     return formats if recipient.account_id is not None else formats & PAPER_FORMATS
 
 
+KEY_CHANGING = (
+    "The facilitators working on your case have changed, so your case is getting a new key to "
+    "keep what you send private. You can keep writing; sending will be possible again once a "
+    "facilitator has opened your case. You do not need to do anything."
+)
+
+
 def require_can_write(case: Case, author: Participant, format_: Format | None = None) -> None:
     """Whether ``author`` may send now: in ``format_``, or (None) in any format at all."""
     if author.withdrawn_at is not None:
         raise Conflict("You have withdrawn from this process, so letters cannot be sent.")
+    if case.key_change_since is not None:
+        # A facilitator left: nothing is sealed to the key they hold (cases/team.py).
+        raise Conflict(KEY_CHANGING)
     if not author.has_consented or not author.accepted_formats:
         raise Conflict("Your facilitator has not yet set up letters for you. Please talk to them.")
     if format_ is not None and format_ not in author.accepted_formats:
@@ -305,6 +316,7 @@ def _store_letter_version(
     grants: AuthorGrants,
 ) -> None:
     """The ciphertext, granted to the case key (for review) and to the author (to re-read)."""
+    case_services.hold_current_epoch(db, case)
     content.store_version(db, obj, version, upload)
     content.add_grant(
         db,
@@ -1077,6 +1089,7 @@ def _store_note(
     """The note's version and its grants: to the case key, and to ``person`` (None for a note
     among the case's facilitators only, such as a first approval's)."""
     obj, note = found.obj, found.note
+    case_services.hold_current_epoch(db, case)
     content.store_version(db, obj, 1, note.upload)
     content.add_grant(
         db, obj, 1, GrantPurpose.CASE, facilitator, note.to_case, case_epoch=case.key_epoch

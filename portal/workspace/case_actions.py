@@ -14,8 +14,8 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from portal import local_time, wire
-from portal.accounts.models import Role
-from portal.cases import policy, supporters
+from portal.accounts.models import Account, Role
+from portal.cases import policy, supporters, team
 from portal.cases import services as cases
 from portal.cases.models import (
     Case,
@@ -28,7 +28,9 @@ from portal.cases.models import (
     SupporterKind,
 )
 from portal.errors import BadInput
-from portal.web import Ctx, endpoint
+from portal.trust import schemas as trust_schemas
+from portal.trust.statements import SignedStatement
+from portal.web import Ctx, Fields, endpoint
 from portal.workspace import supporters as supporter_pages
 from portal.workspace.case_page import case_page, case_view, participant_view, team_context
 
@@ -115,7 +117,9 @@ def api_add_facilitator(ctx: Ctx) -> Response:
     if not ctx.is_htmx:
         return JSONResponse({"account_id": colleague.id})
     return ctx.partial(
-        "cases/_team_changed.html", added=colleague.sign_in_name, **team_context(ctx.db, case)
+        "cases/_team_changed.html",
+        added=colleague.sign_in_name,
+        **team_context(ctx.db, case),
     )
 
 
@@ -261,3 +265,98 @@ def api_close_supporter_request(ctx: Ctx) -> Response:
     if not ctx.is_htmx:
         return JSONResponse({"ok": True})
     return _participant_changed(ctx, case, request.participant, "supporters")
+
+
+# ------------------------------------------------------------------ the team: leaving, hand-over
+
+
+@endpoint(roles=FACILITATOR)
+def api_remove_facilitator(ctx: Ctx) -> Response:
+    """Take a facilitator off the case (a colleague, or myself when someone else stays). The case
+    then waits for its next key epoch, which a remaining facilitator's browser makes; on this
+    page that is mine at once (static/js/pages/case.js)."""
+    case = _case(ctx)
+    me = ctx.require_account()
+    account_id = ctx.request.path_params["account_id"]
+    removed = ctx.db.get(Account, account_id)
+    team.remove_facilitator(ctx.db, ctx.settings, me, case, account_id)
+    if account_id == me.id:
+        return ctx.navigate(ctx.url_for("home"), left=True)
+    if not ctx.is_htmx:
+        return JSONResponse({"key_change_pending": True})
+    return ctx.partial(
+        "cases/_team_changed.html",
+        removed=removed.sign_in_name if removed else "",
+        **team_context(ctx.db, case),
+    )
+
+
+@endpoint(roles=FACILITATOR)
+def api_hand_over(ctx: Ctx) -> Response:
+    """Hand the case to a colleague: they are added with the grant my browser made them (as for
+    adding a colleague) and I leave, in one step. Their browser makes the next key epoch."""
+    case = _case(ctx)
+    f = ctx.fields
+    colleague = team.hand_over(
+        ctx.db,
+        ctx.settings,
+        ctx.require_account(),
+        case,
+        f.text("account_id", max_length=36),
+        f.binary("grant", length=wire.CASE_GRANT),
+    )
+    return ctx.navigate(ctx.url_for("home"), handed_to=colleague.id)
+
+
+def _grants(ctx: Ctx, name: str, id_field: str, length: int) -> dict[str, bytes]:
+    """``name: [{<id_field>, grant}]`` as {id: grant}; an id twice, or anything else, refused."""
+    raw = ctx.fields.raw(name)
+    if not isinstance(raw, list) or len(raw) > MAX_EPOCH_GRANTS:
+        raise BadInput(field=name)
+    grants: dict[str, bytes] = {}
+    for item in raw:
+        if not isinstance(item, dict):
+            raise BadInput(field=name)
+        one = Fields(item)
+        try:
+            key, grant = one.uuid4(id_field), one.binary("grant", length=length)
+        except BadInput:
+            raise BadInput(field=name) from None
+        if key in grants:
+            raise BadInput(field=name)
+        grants[key] = grant
+    return grants
+
+
+# More than any case has: facilitators and joined participants each get one grant.
+MAX_EPOCH_GRANTS = 200
+
+
+@endpoint(roles=FACILITATOR)
+def api_start_epoch(ctx: Ctx) -> Response:
+    """The case's next key epoch, made in my browser after a facilitator left (JSON only: the
+    case page's script sends it by itself; docs/api-cases-and-letters.md)."""
+    case = _case(ctx)
+    f = ctx.fields
+    previous = f.raw("previous_grant")
+    new = team.EpochIn(
+        epoch=f.integer("epoch", minimum=2, maximum=2**32 - 1),
+        public_key=f.binary("public_key", length=wire.KEY),
+        statement=_required_statement(f),
+        facilitator_grants=_grants(ctx, "facilitator_grants", "account_id", wire.CASE_GRANT),
+        participant_grants=_grants(
+            ctx, "participant_grants", "participant_id", wire.CASE_PUBLIC_GRANT
+        ),
+        previous_grant=None
+        if previous is None
+        else f.binary("previous_grant", length=wire.CASE_GRANT),
+    )
+    team.start_epoch(ctx.db, ctx.settings, ctx.require_account(), case, new)
+    return JSONResponse({"epoch": case.key_epoch})
+
+
+def _required_statement(f: Fields) -> SignedStatement:
+    statement = trust_schemas.optional_signed_statement(f, "case_key_statement")
+    if statement is None:
+        raise BadInput("The new case key must be signed.", field="case_key_statement")
+    return statement

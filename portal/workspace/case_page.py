@@ -20,7 +20,14 @@ from portal import local_time, protocol
 from portal.accounts.models import Account
 from portal.cases import services as cases
 from portal.cases.models import Case, CaseCondition, CaseFacilitator, Format, Participant
-from portal.cases.states import CaseAction, ParticipantAction, case_actions
+from portal.cases.states import (
+    CaseAction,
+    ParticipantAction,
+    TeamAction,
+    TeamStanding,
+    case_actions,
+    team_refusal,
+)
 from portal.invitations import services as invitations
 from portal.workspace.supporters import (
     RequestView,
@@ -207,12 +214,22 @@ def team_context(db: Session, case: Case) -> dict[str, Any]:
         TeamMember(member.account_id, name, date_text(member.added_at), by)
         for member, name, by in rows
     ]
+    # Whether a member's account is disabled does not matter to what this page offers.
+    standing = TeamStanding(len(team), case.key_change_since is not None, len(team))
     return {
         "case": case_view(case),
         "team": team,
         "colleagues": []
         if case.status is CaseCondition.CLOSED
         else cases.colleagues_to_add(db, case),
+        # What the team section offers now (cases/states.py team_refusal): removing someone
+        # (myself included, while someone else stays), and handing the case over.
+        "may_remove": team_refusal(case.status, standing, TeamAction.REMOVE) is None,
+        "may_add": team_refusal(case.status, standing, TeamAction.ADD) is None,
+        # A facilitator left and the next key epoch is not made yet: this page's script makes
+        # it (static/js/pages/case.js), from the epoch after ``key_epoch``.
+        "key_change_since": case.key_change_since,
+        "key_epoch": case.key_epoch,
     }
 
 

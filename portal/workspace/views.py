@@ -12,7 +12,8 @@ from portal import protocol
 from portal.accounts import services as accounts
 from portal.accounts.models import Role
 from portal.cases import policy as case_policy
-from portal.cases import supporters
+from portal.cases import services as cases
+from portal.cases import supporters, team
 from portal.cases.models import Case, Participant, RequestOutcome, SupporterKind
 from portal.errors import BadInput, NotFound
 from portal.messages import regrants
@@ -60,9 +61,13 @@ def home(ctx: Ctx) -> Response:
     if me.role is Role.SERVICE_MANAGER:
         # Until they are certified, what a new colleague grants or releases is refused by every
         # browser: the service manager sees at once who is waiting.
+        unattended = team.unattended_cases(ctx.db)
         return ctx.render(
             "home.html",
             awaiting_certification=trust.awaiting_certification(ctx.db),
+            # Cases whose facilitators are all disabled, and who could take them over.
+            unattended=unattended,
+            reassign_to=cases.certified_facilitators(ctx.db) if unattended else [],
             **security_events.context_for(ctx.db, me),
         )
     return ctx.render("home.html", **security_events.context_for(ctx.db, me))
@@ -159,7 +164,14 @@ def cases_page(ctx: Ctx) -> Response:
 def case_page(ctx: Ctx) -> Response:
     """The case, its participants and the actions allowed now (case_page.py); the actions are
     in case_actions.py."""
-    return ctx.render("cases/show.html", **case_page_context(ctx.db, _case(ctx)))
+    case = _case(ctx)
+    return ctx.render(
+        "cases/show.html",
+        **case_page_context(ctx.db, case),
+        # A case reassigned to me by a service manager: nobody gave me its key, so my browser
+        # makes the next epoch from nothing (templates/cases/_team.html).
+        holds_case_key=cases.case_key_grant_for(ctx.db, case, ctx.require_account()) is not None,
+    )
 
 
 @endpoint(roles=FACILITATOR)
@@ -206,3 +218,24 @@ def api_participants(ctx: Ctx) -> Response:
     invitations together, hence here)."""
     rows = services.participants_with_invitations(ctx.db, _case(ctx))
     return JSONResponse([participant_json(p, invitation_pending=pending) for p, pending in rows])
+
+
+SERVICE_MANAGER = frozenset({Role.SERVICE_MANAGER})
+
+
+# JSON errors for a JSON client; the home's htmx form gets its sentence in the form's alert.
+@endpoint(roles=SERVICE_MANAGER, api=True)
+def reassign_case(ctx: Ctx) -> Response:
+    """Give a case nobody active holds to a certified facilitator (cases/team.py reassign): the
+    manager is never put on the case, and the facilitator's browser makes its new key."""
+    case = ctx.db.get(Case, ctx.request.path_params["case_id"])
+    if case is None:
+        raise NotFound
+    colleague = team.reassign(
+        ctx.db,
+        ctx.settings,
+        ctx.require_account(),
+        case,
+        ctx.fields.text("account_id", max_length=36),
+    )
+    return ctx.navigate(ctx.url_for("home"), account_id=colleague.id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from portal import protocol
+from portal.accounts.models import Role
 from portal.audit.models import AuditEvent
 from portal.cases.models import Supporter
 from portal.content.models import ContentGrant
@@ -234,3 +235,33 @@ def test_returning_what_a_writer_sent_after_their_access_ended_grants_them_nothi
             select(ContentGrant).where(ContentGrant.recipient_account_id == writer.account_id)
         ).all()
     assert grants == []
+
+
+def test_after_a_facilitator_leaves_a_writer_waits_for_the_new_case_key(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    colleague = portal.person(Role.FACILITATOR)
+    world.add_colleague(colleague)
+    writer, supporter_id = world.add_writer(world.responsible)
+    assert world.remove_facilitator(colleague).status_code == 200
+    # Nothing is sealed to the old key, and it is not handed over again, until the next epoch.
+    assert writer.post_json("/api/letters/objects").status_code == 409
+    url = f"/api/cases/{world.case_id}/supporters/{supporter_id}/case-key"
+    with portal.db() as db:
+        db.execute(
+            update(Supporter).where(Supporter.id == supporter_id).values(case_public_grant=None)
+        )
+        db.commit()
+    old = protocol.make_case_public_grant(
+        world.facilitator.secret_key, writer.public_key, world.case_id, world.case_pk
+    )
+    assert world.facilitator.post_json(url, {"grant": b64(old)}).status_code == 409
+    world.start_next_epoch(world.facilitator, [world.facilitator])
+    # The writer holds no grant any more: the hand-over task gives them the new public key.
+    assert writer.get("/api/me/case").json()["case_public_grant"] is None
+    assert "key-handovers" in page(world.facilitator, "/home").attrs
+    new = protocol.make_case_public_grant(
+        world.facilitator.secret_key, writer.public_key, world.case_id, world.case_pk
+    )
+    assert world.facilitator.post_json(url, {"grant": b64(new)}).status_code == 200
+    message_id = world.write_letter(writer, "After the change.")
+    assert world.review(message_id)[1] == "After the change."

@@ -26,6 +26,7 @@ import { statementTime } from "../crypto/trust-chain.js";
 import { ApiError, ShowableError } from "../lib/errors.js";
 import { getJSON, postJSON } from "../lib/http.js";
 import { newId } from "../lib/ids.js";
+import { forgetOlder, olderCaseKeys, openWithCaseKeys } from "./case-epochs.js";
 import { refuse } from "./security-events.js";
 import { loadSecretKey } from "./session.js";
 import { checkCaseKey, loadTrust, pinCaseKey } from "./trust.js";
@@ -107,7 +108,7 @@ export async function newCaseFields() {
  * statement of trusted staff for this case, and agree with my pin for the case (pinned now if
  * none). The grant must then open for exactly this case, and the secret must match that public
  * key, so that letters sealed by participants to it are ones we can read.
- * Returns {caseSk (held: wiped on quick exit), casePk, epoch}.
+ * Returns {caseSk (held: wiped on quick exit), casePk, epoch, older [{epoch, caseSk}]}.
  */
 export async function openCaseKey(keys, caseId) {
   const p = await protocol();
@@ -138,7 +139,10 @@ export async function openCaseKey(keys, caseId) {
       "This case's keys do not match each other, so nothing can be sealed for it safely. Please tell your service manager.",
     );
   }
-  return { caseSk, casePk, epoch: answer.epoch };
+  // Earlier epochs' secrets, through each epoch's grant of the one before: what was sealed
+  // before a facilitator left still opens here (client/case-epochs.js).
+  const older = olderCaseKeys(p, caseId, { epoch: answer.epoch, caseSk }, answer.previous);
+  return { caseSk, casePk, epoch: answer.epoch, older };
 }
 
 async function caseKeyAnswer(caseId) {
@@ -183,6 +187,7 @@ export async function openCase(keys, caseId) {
 /** Zero my keys and the case key (either may be missing): when the page is left. */
 export function forgetCase({ keys = null, caseKey = null } = {}) {
   forget(caseKey?.caseSk);
+  forgetOlder(caseKey);
   forget(keys?.secretKey);
 }
 
@@ -209,7 +214,10 @@ async function openName(opened, kind, id, sealedNameB64) {
   const p = await protocol();
   try {
     const purpose = `${kind}-name:${id}`;
-    return p.openCaseText(opened.caseKey.caseSk, opened.caseId, purpose, p.b64decode(sealedNameB64));
+    const sealed = p.b64decode(sealedNameB64);
+    return await openWithCaseKeys(p, opened.caseKey, (caseSk) =>
+      p.openCaseText(caseSk, opened.caseId, purpose, sealed),
+    );
   } catch (error) {
     if (error instanceof p.ProtocolError) throw new NameNotOpened();
     throw error;

@@ -3,17 +3,23 @@
 // facilitator compared in person, exactly as it grants it to the recipient (client/review.js
 // sealApproval). Nobody else is granted anything here.
 
+import { openWithCaseKeys } from "./case-epochs.js";
 import { keyStatus, pinFor } from "./vault.js";
 
-/** K and the manifest hash from the case grant openContent checked (wipe K after use). */
+/**
+ * K and the manifest hash from the case grant openContent checked (wipe K after use), with
+ * whichever epoch's case key it was sealed to (client/case-epochs.js).
+ */
 export function contentKeyFrom(p, review) {
   const { json, caseKey } = review;
-  return p.openContentGrant(
-    caseKey.caseSk,
-    p.b64decode(json.author_public_key),
-    json.object_id,
-    json.version,
-    p.b64decode(json.grant),
+  return openWithCaseKeys(p, caseKey, (caseSk) =>
+    p.openContentGrant(
+      caseSk,
+      p.b64decode(json.author_public_key),
+      json.object_id,
+      json.version,
+      p.b64decode(json.grant),
+    ),
   );
 }
 

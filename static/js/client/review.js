@@ -38,6 +38,7 @@ import { openEnteredNote } from "./entered.js";
 import { openNote, sealNote } from "./notes.js";
 import { loadSecretKey } from "./session.js";
 import { requireTrustedSenders } from "./trust.js";
+import { forgetOlder, openWithCaseKeys } from "./case-epochs.js";
 import { contentKeyFrom, readerGrants } from "./readers.js";
 import { recipientKeyStatus } from "./review-keys.js";
 import { loadVault } from "./vault.js";
@@ -95,7 +96,10 @@ export async function openReview(messageId, caseId) {
 export async function nameOf(review, participantId, sealedName) {
   const p = await protocol();
   const purpose = `participant-name:${participantId}`;
-  return p.openCaseText(review.caseKey.caseSk, review.caseId, purpose, p.b64decode(sealedName));
+  const sealed = p.b64decode(sealedName);
+  return openWithCaseKeys(p, review.caseKey, (caseSk) =>
+    p.openCaseText(caseSk, review.caseId, purpose, sealed),
+  );
 }
 
 export async function openContent(review) {
@@ -104,11 +108,11 @@ export async function openContent(review) {
   const authorPk = p.b64decode(json.author_public_key);
   try {
     if (!isMediaObject(json)) {
-      const text = await openSealed(p, caseKey.caseSk, authorPk, json);
+      const text = await openWithCaseKeys(p, caseKey, (sk) => openSealed(p, sk, authorPk, json));
       review.checked = "ok";
       return { text, declared: declaredDifferences(json, null) };
     }
-    const opened = await openMessage(p, caseKey.caseSk, authorPk, json);
+    const opened = await openWithCaseKeys(p, caseKey, (sk) => openMessage(p, sk, authorPk, json));
     if (review.checked === null) review.checked = "ok";
     return { opened, declared: declaredDifferences(json, opened.manifest) };
   } catch (error) {
@@ -174,7 +178,8 @@ async function openStaffNote(review, note) {
     caseId: review.caseId,
     messageId: review.json.message_id,
   });
-  return openNote(review.caseKey.caseSk, note);
+  const p = await protocol();
+  return openWithCaseKeys(p, review.caseKey, (sk) => openNote(sk, note));
 }
 
 // ---- deciding ---------------------------------------------------------------------------------
@@ -204,13 +209,7 @@ export async function sealApproval(review, { note = "", transcript = "", keyRisk
   const p = await protocol();
   const recipientPk = p.b64decode(r.public_key);
   // The same grant openContent checked: K and the manifest hash it commits to.
-  const [contentKey, manifestHash] = p.openContentGrant(
-    caseKey.caseSk,
-    p.b64decode(json.author_public_key),
-    json.object_id,
-    json.version,
-    p.b64decode(json.grant),
-  );
+  const [contentKey, manifestHash] = await contentKeyFrom(p, { json, caseKey });
   let recipientGrant;
   try {
     recipientGrant = p.makeContentGrant(
@@ -225,7 +224,7 @@ export async function sealApproval(review, { note = "", transcript = "", keyRisk
     contentKey.fill(0);
   }
   const body = { recipient_grant: p.b64encode(recipientGrant) };
-  const supporterGrants = readerGrants(p, review, vault, contentKeyFrom(p, review));
+  const supporterGrants = readerGrants(p, review, vault, await contentKeyFrom(p, review));
   if (supporterGrants.length) body.supporter_grants = supporterGrants;
   if (note.trim()) body.note = await noteFor(review, "content_note", note, recipientPk);
   if (transcript.trim()) {
@@ -272,5 +271,6 @@ function noteFor(review, kind, text, personPublicKey) {
 
 export function closeReview(review) {
   forget(review.caseKey.caseSk);
+  forgetOlder(review.caseKey);
   forget(review.keys.secretKey);
 }

@@ -10,23 +10,23 @@
 //     person before it is recorded (sealer "mark-verified");
 //   - opens and seals supporters' and representatives' names ("supporter-name",
 //     "add-supporter"); their security numbers are the same opener and sealer as participants';
-//   - gives the case's public key to every participant the server marks as waiting for it
-//     (data-needs-case-key), when the page loads and whenever htmx brings such a card;
+//   - gives the case's public key to everyone the server marks as waiting for it
+//     (data-needs-case-key: case/case-key.js), when the page loads and whenever htmx brings
+//     such a card;
 //   - grants again what was released to someone whose key changed, or to a supporter compared
 //     late, once I have compared their key in person (client/regrants.js), when the page loads
 //     and after a security number is recorded as compared;
 //   - copies an invitation's code or link;
-//   - adds a colleague to the team (sealer "add-facilitator"): their certificate is checked in
-//     the trust log and the case key granted to the key it vouches for (client/case-team.js).
+//   - the team (case/team.js): adds a colleague or hands the case over (sealers
+//     "add-facilitator", "hand-over"), and, after a facilitator left, makes the case's next key
+//     epoch before anything else is done with the case key.
 
 import {
   NameNotOpened,
   VaultUnreadable,
   forgetCase,
-  giveCaseKey,
   keyCheck,
   loadPins,
-  openCase,
   openParticipantName,
   openSupporterName,
   pinComparedKey,
@@ -34,8 +34,8 @@ import {
   sealSupporterName,
   securityNumber,
 } from "../client/cases.js";
-import { grantToColleague } from "../client/case-team.js";
 import { giveAccessAgain } from "../client/regrants.js";
+import { caseKeyGiver } from "./case/case-key.js";
 import { loadSecretKey } from "../client/session.js";
 import { copyText, part, say } from "../lib/dom.js";
 import { sentenceFor } from "../lib/errors.js";
@@ -44,6 +44,7 @@ import { registerPage } from "../lib/pages.js";
 import { registerOpener } from "../lib/placeholders.js";
 import { showQr } from "../lib/qr.js";
 import { registerSealer } from "../lib/sealed-forms.js";
+import { openStartingAfresh, registerTeamSealers, renewIfAsked } from "./case/team.js";
 
 const MAX_NAME = 100;
 
@@ -51,17 +52,28 @@ function mount(root) {
   const caseId = root.dataset.caseId;
   const statusRegion = part(root, "case-status-message");
   const pageAlert = part(root, "case-alert");
-  const held = { keys: null, caseKey: null }; // forgotten when the page is left
+  // Forgotten when the page is left (`retired`: the case keys before a new epoch made here).
+  const held = { keys: null, caseKey: null, retired: [] };
 
   const keysReady = loadSecretKey().then((keys) => {
     held.keys = keys;
     return keys;
   });
-  const caseReady = keysReady.then(async (keys) => {
-    const opened = await openCase(keys, caseId);
+  // The case opened with its current key; replaced when this page makes the next epoch.
+  let caseReady = keysReady.then(async (keys) => {
+    const opened = await openStartingAfresh(root, keys, caseId, { statusRegion });
     held.caseKey = opened.caseKey;
     return opened;
   });
+  function renewWithin(within) {
+    caseReady = caseReady.then(async (opened) => {
+      const renewed = await renewIfAsked(within, opened, { statusRegion, pageAlert });
+      if (renewed !== opened) held.retired.push(opened.caseKey);
+      held.caseKey = renewed.caseKey;
+      return renewed;
+    });
+  }
+  renewWithin(root);
   caseReady.catch((error) => {
     // Nothing can be unlocked or sealed: say why once, and take away the form that would fail.
     showAlert(pageAlert, sentenceFor(error));
@@ -190,56 +202,21 @@ function mount(root) {
 
   // ---- a colleague joins the team ------------------------------------------------------------
 
-  registerSealer("add-facilitator", async (form) => {
-    const chosen = form.querySelector('select[name="account_id"]');
-    return grantToColleague(await caseReady, chosen.value);
-  });
+  registerTeamSealers(() => caseReady);
 
   // ---- the case key for participants who have joined ---------------------------------------
 
-  // Supporters and representatives who may write wait for it too (data-supporter-id).
-  const giving = new Set(); // who was given the key by this page (or is being given it)
-  const holderOf = (card) => card.dataset.supporterId || card.dataset.participantId;
-  async function giveWaitingKeys(within) {
-    if (!(within instanceof Element)) return;
-    const cards = [within, ...within.querySelectorAll("[data-needs-case-key]")].filter(
-      (card) => card.matches("[data-needs-case-key]") && !giving.has(holderOf(card)),
-    );
-    if (!cards.length) return;
-    cards.forEach((card) => giving.add(holderOf(card)));
-    let opened;
-    try {
-      opened = await caseReady;
-    } catch {
-      return; // the page alert already says why
-    }
-    const given = [];
-    for (const card of cards) {
-      try {
-        const { participantId, supporterId, publicKey } = card.dataset;
-        await giveCaseKey(opened, participantId, publicKey, { supporterId });
-        card.removeAttribute("data-needs-case-key");
-        given.push(supporterId ? card.dataset.callName : await callName(card));
-      } catch (error) {
-        giving.delete(holderOf(card));
-        const who = card.dataset.supporterId
-          ? card.dataset.startName
-          : await callName(card, { start: true });
-        showAlert(
-          pageAlert,
-          `${who} has joined, but could not be given this case's key yet: ${sentenceFor(error)} Reload the page to try again.`,
-        );
-      }
-    }
-    if (given.length) {
-      say(
-        statusRegion,
-        `Your browser gave ${joinNames(given)} this case's key, so ${given.length === 1 ? "they" : "they each"} can now write.`,
-      );
-    }
-  }
+  const giveWaitingKeys = caseKeyGiver({
+    caseReady: () => caseReady,
+    pageAlert,
+    statusRegion,
+    callName,
+  });
   giveWaitingKeys(root);
-  root.addEventListener("htmx:load", (event) => giveWaitingKeys(event.target));
+  root.addEventListener("htmx:load", (event) => {
+    renewWithin(event.target);
+    giveWaitingKeys(event.target);
+  });
 
   // ---- access again, after a key change (or a supporter compared late) ---------------------
 
@@ -286,12 +263,10 @@ function mount(root) {
     if (!copied) window.getSelection().selectAllChildren(target);
   });
 
-  window.addEventListener("pagehide", () => forgetCase(held));
-}
-
-function joinNames(names) {
-  if (names.length <= 1) return names.join("");
-  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+  window.addEventListener("pagehide", () => {
+    for (const caseKey of held.retired) forgetCase({ caseKey });
+    forgetCase(held);
+  });
 }
 
 registerPage("case", mount);

@@ -58,6 +58,18 @@ class FacilitatorPage(SignedInPage):
         self.key_handovers.get_by_role("link", name=f"Case {reference}").click()
         return CasePage(self.page, reference).arrived()
 
+    @property
+    def new_case_keys(self) -> Locator:
+        """The task "A case needs its new key" (home): a facilitator left one of my cases."""
+        return self.page.locator("#new-case-keys")
+
+    def opens_case_needing_new_key(self, reference: str) -> CasePage:
+        """Open the case from that task: this browser makes the new key by itself."""
+        self.new_case_keys.get_by_role("link", name=f"Case {reference}").click()
+        case = CasePage(self.page, reference).arrived()
+        case.sees_new_key_made()
+        return case
+
 
 class FacilitatorHome(HomePage, FacilitatorPage):
     def arrived(self) -> FacilitatorHome:
@@ -255,6 +267,38 @@ class CasePage(FacilitatorPage):
         expect(self.status_message).to_contain_text(f"{name} now works on this case")
         expect(self.team).to_contain_text(f"{name}, added by")
         self.check()
+
+    def hands_over_to(self, name: str) -> FacilitatorHome:
+        """Hand the case to a certified colleague and leave it, answering the question: this
+        browser gives them the case's key; the facilitator lands on their home."""
+        self.page.get_by_text("Hand this case over to a colleague").click()
+        self.page.get_by_label("Colleague who takes over").select_option(label=name)
+        self.check()
+        self.page.get_by_role("button", name="Hand over and leave").click()
+        question = self.page.get_by_role("dialog", name="Hand this case over?")
+        expect(question).to_be_visible()
+        self.check()
+        question.get_by_role("button", name="Hand over and leave").click()
+        return FacilitatorHome(self.page).arrived()
+
+    def removes_colleague(self, name: str) -> None:
+        """Take a colleague off the case, answering the question; this browser then makes the
+        case's new key at once."""
+        self.team.get_by_role("button", name=f"Remove {name} from this case").click()
+        question = self.page.get_by_role("dialog", name=f"Remove {name} from this case?")
+        expect(question).to_be_visible()
+        self.check()
+        question.get_by_role("button", name="Remove from this case").click()
+        expect(self.team).not_to_contain_text(f"{name},")
+        self.sees_new_key_made()
+        self.check()
+
+    def sees_new_key_made(self) -> None:
+        """After a facilitator left, this browser made the case's next key epoch."""
+        expect(self.status_message).to_contain_text(
+            "Your browser made this case's new key", timeout=UNLOCK_MS
+        )
+        expect(self.page.locator("#new-key-notice")).to_be_hidden()
 
     def marks_high_risk(self, reason: str) -> None:
         """Mark the case high-risk for ``reason`` ("Sexual harm", ...): two facilitators must

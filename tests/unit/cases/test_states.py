@@ -8,12 +8,17 @@ import pytest
 
 from portal.cases.models import CaseCondition
 from portal.cases.states import (
+    HAS_FACILITATOR,
+    KEY_CHANGE_FIRST,
+    LAST_FACILITATOR,
     CaseAction,
     KeyStanding,
     ParticipantAction,
     ParticipantStanding,
     SupporterAction,
     SupporterStanding,
+    TeamAction,
+    TeamStanding,
     action_towards,
     case_actions,
     key_standing,
@@ -23,6 +28,7 @@ from portal.cases.states import (
     recipient_grant_refusal,
     supporter_actions,
     supporter_refusal,
+    team_refusal,
 )
 
 C = CaseCondition
@@ -173,3 +179,50 @@ def test_readers_and_grants_again_go_only_to_a_key_compared_in_person(
 ) -> None:
     assert reader_grant_refusal(K.VERIFIED) is None
     assert reader_grant_refusal(standing) is not None
+
+
+# ---- the team and its key epochs -------------------------------------------------------------
+
+T = TeamAction
+
+
+def team(
+    facilitators: int = 2, *, pending: bool = False, active: int | None = None
+) -> TeamStanding:
+    return TeamStanding(
+        facilitators=facilitators,
+        key_change_pending=pending,
+        active_facilitators=facilitators if active is None else active,
+    )
+
+
+@pytest.mark.parametrize("action", list(TeamAction))
+def test_closed_case_team_never_changes(action: TeamAction) -> None:
+    assert team_refusal(C.CLOSED, team(pending=True), action) == "This case is closed."
+
+
+@pytest.mark.parametrize("condition", [C.OPEN, C.PAUSED])
+def test_last_facilitator_cannot_leave_but_can_hand_over(condition: CaseCondition) -> None:
+    assert team_refusal(condition, team(1), T.REMOVE) == LAST_FACILITATOR
+    assert team_refusal(condition, team(1), T.HAND_OVER) is None
+    assert team_refusal(condition, team(2), T.REMOVE) is None
+
+
+def test_pending_key_change_refuses_adding_and_handing_over_not_removing() -> None:
+    assert team_refusal(C.OPEN, team(pending=True), T.ADD) == KEY_CHANGE_FIRST
+    assert team_refusal(C.OPEN, team(pending=True), T.HAND_OVER) == KEY_CHANGE_FIRST
+    assert team_refusal(C.OPEN, team(3, pending=True), T.REMOVE) is None
+    assert team_refusal(C.OPEN, team(1, pending=True), T.REMOVE) == LAST_FACILITATOR
+
+
+def test_new_epoch_only_while_one_is_pending() -> None:
+    assert team_refusal(C.OPEN, team(pending=True), T.NEW_EPOCH) is None
+    assert team_refusal(C.PAUSED, team(1, pending=True), T.NEW_EPOCH) is None
+    assert team_refusal(C.OPEN, team(), T.NEW_EPOCH) == "This case's key is already up to date."
+
+
+def test_only_a_case_nobody_active_holds_is_reassigned() -> None:
+    assert team_refusal(C.OPEN, team(1, active=0), T.REASSIGN) is None
+    assert team_refusal(C.PAUSED, team(0, pending=True, active=0), T.REASSIGN) is None
+    assert team_refusal(C.OPEN, team(2, active=1), T.REASSIGN) == HAS_FACILITATOR
+    assert team_refusal(C.CLOSED, team(1, active=0), T.REASSIGN) == "This case is closed."

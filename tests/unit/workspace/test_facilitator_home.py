@@ -14,7 +14,7 @@ from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.cases import policy as case_policy
-from portal.cases.models import CaseFacilitator, Participant
+from portal.cases.models import Case, CaseFacilitator, Participant
 from portal.db import utcnow
 from portal.demo_scale import Scale, seed_scale
 from portal.messages.models import Message
@@ -22,6 +22,7 @@ from portal.messages.states import WAITING_FOR_REVIEW, MessageState
 from portal.settings import Settings
 from portal.workspace import security_events
 from portal.workspace.facilitator_home import WAITING_SHOWN, facilitator_home
+from tests import rows
 
 
 def _facilitator(db: Session, settings: Settings) -> tuple[Account, list[str]]:
@@ -118,3 +119,23 @@ def test_the_home_lists_what_each_domain_finds(db_session: Session, settings: Se
     assert len(events) == 2
     assert home["security_events"] == events
     assert home["security_events"][0].case is not None
+
+
+def test_the_home_lists_my_cases_waiting_for_their_next_key(
+    db_session: Session, settings: Settings
+) -> None:
+    account, cases = _facilitator(db_session, settings)
+    assert facilitator_home(db_session, account)["new_case_keys"] == []
+    since = utcnow() - timedelta(hours=3)
+    waiting = db_session.get(Case, cases[1])
+    assert waiting is not None
+    waiting.key_change_since = since
+    elsewhere = rows.case(db_session)  # not mine: never listed
+    elsewhere.key_change_since = since
+    db_session.flush()
+    (listed,) = facilitator_home(db_session, account)["new_case_keys"]
+    assert (listed.case_id, listed.reference, listed.since) == (
+        waiting.id,
+        waiting.reference,
+        since,
+    )

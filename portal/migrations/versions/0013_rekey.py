@@ -2,8 +2,8 @@
 grant was made, so that a grant made before its sender was given a new key pair still opens
 (a box needs the sender's public key of its day)
 
-Revision ID: 0012_rekey
-Revises: 0010_teams
+Revision ID: 0013_rekey
+Revises: 0012_supporter_requests
 Create Date: 2026-12-02 01:15:00.000000
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_rekey"
-down_revision: str | None = "0010_teams"
+revision: str = "0013_rekey"
+down_revision: str | None = "0012_supporter_requests"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

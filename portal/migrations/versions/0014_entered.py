@@ -1,8 +1,8 @@
 """entered for a participant without access: who entered a message for its author, how and
 when the author confirmed it, and the facilitator's note about that (sealed to the case key)
 
-Revision ID: 0011_entered
-Revises: 0010_teams
+Revision ID: 0014_entered
+Revises: 0013_rekey
 Create Date: 2026-12-02 01:00:00.000000
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_entered"
-down_revision: str | None = "0010_teams"
+revision: str = "0014_entered"
+down_revision: str | None = "0013_rekey"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

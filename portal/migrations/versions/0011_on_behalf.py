@@ -1,7 +1,7 @@
 """writing on a participant's behalf: the case public key boxed to a supporter or representative
 who may write, and which of them wrote a message for its author participant
 
-Revision ID: 0014_on_behalf
+Revision ID: 0011_on_behalf
 Revises: 0010_teams
 Create Date: 2026-12-02 01:10:00.000000
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_on_behalf"
+revision: str = "0011_on_behalf"
 down_revision: str | None = "0010_teams"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

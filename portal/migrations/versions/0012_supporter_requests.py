@@ -1,8 +1,8 @@
 """a participant asking for a supporter or representative (closed when a facilitator invites
 someone, talks it through, or the participant cancels)
 
-Revision ID: 0015_supporter_requests
-Revises: 0014_on_behalf
+Revision ID: 0012_supporter_requests
+Revises: 0011_on_behalf
 Create Date: 2026-12-02 02:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from portal.db import UTCDateTime
 
-revision: str = "0015_supporter_requests"
-down_revision: str | None = "0014_on_behalf"
+revision: str = "0012_supporter_requests"
+down_revision: str | None = "0011_on_behalf"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -161,7 +161,7 @@ class CaseWorld:
 
     def add_supporter_place(
         self,
-        for_person: Person,
+        for_person: Person | str,
         display_name: str = "Jo",
         *,
         kind: str = "supporter",
@@ -194,7 +194,7 @@ class CaseWorld:
         )
         return supporter_id
 
-    def invite_supporter(self, supporter_id: str, for_person: Person) -> str:
+    def invite_supporter(self, supporter_id: str, for_person: Person | str) -> str:
         """The place's invitation, made in the facilitator's browser: the code."""
         participant_id = self.participant_id(for_person)
         prepared = _ok(
@@ -211,7 +211,7 @@ class CaseWorld:
         return code
 
     def add_supporter(
-        self, for_person: Person, *, verified: bool = True, **place: Any
+        self, for_person: Person | str, *, verified: bool = True, **place: Any
     ) -> tuple[Person, str]:
         """A supporter who joined on ``for_person``'s side: the person and their place's id.
         ``verified``: the facilitator compared their security number in person (the server
@@ -244,7 +244,10 @@ class CaseWorld:
         url = f"/api/cases/{self.case_id}/participants/{self.participant_id(person)}/verified"
         _ok(self.facilitator.post_json(url, {"public_key": b64(person.public_key)}))
 
-    def participant_id(self, person: Person) -> str:
+    def participant_id(self, person: Person | str) -> str:
+        """A person's participant id (or the id itself, for someone without an account)."""
+        if isinstance(person, str):
+            return person
         return self.participant_ids[person.account_id]
 
     def consent(self, person: Person, formats: list[str]) -> None:

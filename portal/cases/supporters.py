@@ -245,9 +245,39 @@ def supporters_of(db: Session, participant_ids: Sequence[str]) -> list[Supporter
 def readers_for(db: Session, participant: Participant) -> list[Supporter]:
     """The supporters and representatives who may read what is released to ``participant``
     now: joined, allowed to read, access neither taken away nor ended (the participant's own
-    standing is the caller's: nothing is released to someone who withdrew)."""
+    standing is the caller's: nothing is released to someone who withdrew). The representative
+    who holds the side of a participant without an account is not among them: things are
+    released to them as to the recipient (``holder_of``)."""
     now = utcnow()
-    return [s for s in supporters_of(db, [participant.id]) if s.may_read and s.has_access(now)]
+    holder = holder_of(db, participant)
+    return [
+        s
+        for s in supporters_of(db, [participant.id])
+        if s.may_read and s.has_access(now) and s is not holder
+    ]
+
+
+def holds_side(supporter: Supporter, now: datetime | None = None) -> bool:
+    """Whether this place could hold its participant's side: a representative who may read,
+    with access now, for a participant who has no account of their own and takes part."""
+    participant = supporter.participant
+    return (
+        supporter.kind is SupporterKind.REPRESENTATIVE
+        and supporter.may_read
+        and supporter.has_access(now or utcnow())
+        and participant.account_id is None
+        and participant.withdrawn_at is None
+    )
+
+
+def holder_of(db: Session, participant: Participant) -> Supporter | None:
+    """The representative who holds the side of a participant who wants no account: what is
+    released to the participant is offered to them, and they choose whether to open it. The
+    first one invited, when several could."""
+    if participant.account_id is not None:
+        return None
+    now = utcnow()
+    return next((s for s in supporters_of(db, [participant.id]) if holds_side(s, now)), None)
 
 
 # ------------------------------------------------------------------------- a participant asks

@@ -25,7 +25,9 @@ from portal.messages.responses import b64, note_json, sealed_json
 from portal.messages.states import MessageState
 from portal.web import Ctx, endpoint
 
-PARTICIPANT = frozenset({Role.PARTICIPANT})
+# The recipient, or the representative who holds the side of one without an account
+# (messages/policy.receiving_side).
+RECEIVERS = frozenset({Role.PARTICIPANT, Role.SUPPORTER})
 
 
 def _received(ctx: Ctx) -> Message:
@@ -64,7 +66,7 @@ def entered_label(message: Message) -> str | None:
     )
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=RECEIVERS)
 def inbox_page(ctx: Ctx) -> Response:
     message = _received(ctx)
     notice = services.notice_for(ctx.db, ctx.require_account(), message)
@@ -75,7 +77,7 @@ def inbox_page(ctx: Ctx) -> Response:
     )
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=RECEIVERS)
 def api_inbox_note(ctx: Ctx) -> Response:
     message = _received(ctx)
     notice = services.notice_for(ctx.db, ctx.require_account(), message)
@@ -91,7 +93,7 @@ def api_inbox_note(ctx: Ctx) -> Response:
     )
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=RECEIVERS)
 def api_inbox_open(ctx: Ctx) -> Response:
     message = _received(ctx)
     # JSON clients send true; the page's checkbox sends its value, "true", when ticked.
@@ -116,21 +118,21 @@ def api_inbox_open(ctx: Ctx) -> Response:
     return JSONResponse(released)
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=RECEIVERS)
 def api_inbox_not_yet(ctx: Ctx) -> Response:
     message = _received(ctx)
     services.recipient_not_yet(ctx.db, ctx.settings, ctx.require_account(), message)
     return ctx.navigate(ctx.url_for("home"), state=message.state.value)
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=RECEIVERS)
 def api_inbox_hold(ctx: Ctx) -> Response:
     message = _received(ctx)
     services.recipient_holds(ctx.db, ctx.settings, ctx.require_account(), message)
     return ctx.navigate(ctx.url_for("home"), state=message.state.value)
 
 
-@endpoint(roles=PARTICIPANT)
+@endpoint(roles=RECEIVERS)
 def api_inbox_decline(ctx: Ctx) -> Response:
     message = _received(ctx)
     services.recipient_declines(ctx.db, ctx.settings, ctx.require_account(), message)

@@ -4,7 +4,8 @@
 - its author: the participant who wrote it, or the supporter or representative who wrote it on
   their behalf (then the participant sees it too, labelled, and may stop it: ``message_for_side``);
 - its recipient, and only once it was released to them: before approval the recipient does
-  not learn that it exists;
+  not learn that it exists (for a participant without an account, the representative who holds
+  their side receives for them: ``receiving_side``);
 - a supporter or representative allowed to read for the recipient, with access now, and only
   once the recipient chose to open it.
 """
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account, Role
 from portal.cases import policy as case_policy
+from portal.cases import supporters
 from portal.cases.models import Case, CaseFacilitator, Participant, Supporter
 from portal.db import utcnow
 from portal.errors import NotFound
@@ -116,10 +118,21 @@ def message_for_side(db: Session, account: Account, message_id: str) -> tuple[Me
     return message, author
 
 
+def receiving_side(db: Session, account: Account) -> Participant:
+    """The participant ``account`` receives for: their own, or, for the representative who
+    holds the side of a participant without an account, that participant."""
+    if account.role is Role.SUPPORTER:
+        place = case_policy.support_place(db, account)
+        if place is None or supporters.holder_of(db, place.participant) is not place:
+            raise NotFound
+        return place.participant
+    return own_participation(db, account)
+
+
 def message_for_recipient(
     db: Session, account: Account, message_id: str
 ) -> tuple[Message, Participant]:
-    participant = own_participation(db, account)
+    participant = receiving_side(db, account)
     message = db.get(Message, message_id)
     if (
         message is None

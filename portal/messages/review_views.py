@@ -313,7 +313,10 @@ def api_review(ctx: Ctx) -> Response:
         return JSONResponse(deleted_json(message) | {"case_id": case.id})
     review = services.for_review(ctx.db, me, message)
     recipient = message.recipient
-    recipient_account = recipient.account
+    # Their own account, or the representative's who holds the side of someone without one.
+    receiver = services.receiver_of(ctx.db, recipient)
+    recipient_account = receiver.account if receiver else None
+    holder = receiver.holder if receiver else None
     return JSONResponse(
         {
             "message_id": message.id,
@@ -350,15 +353,19 @@ def api_review(ctx: Ctx) -> Response:
                 "side_label": recipient.side.label,
                 "public_key": b64(recipient_account.public_key) if recipient_account else None,
                 "account_id": recipient_account.id if recipient_account else None,
-                "verified_public_key": b64(recipient.verified_public_key)
-                if recipient.verified_public_key
+                "verified_public_key": b64(receiver.verified_public_key)
+                if receiver and receiver.verified_public_key
                 else None,
                 "key_verified_at": recipient.key_verified_at.isoformat()
-                if recipient.key_verified_at
+                if recipient.key_verified_at and holder is None
                 else None,
                 "withdrawn": recipient.withdrawn_at is not None,
-                # No access: released on paper, printed by the case's facilitators.
-                "on_paper": recipient_account is None,
+                # No access: released on paper, printed by the case's facilitators; or to the
+                # representative who holds their side (pinned as a supporter is).
+                "on_paper": receiver is None,
+                "held_by": {"supporter_id": holder.id, "kind": holder.kind.value}
+                if holder
+                else None,
             },
             # Who may read for the recipient: the approving browser grants to each whose key
             # this facilitator compared in person (client/review.js sealApproval).

@@ -751,14 +751,36 @@ class ReleaseBlocker(StrEnum):
     KEY_CHANGED = "key_changed"  # re-keyed since compared in person: compare it again first
 
 
-def release_blocker(message: Message) -> ReleaseBlocker | None:
-    """A recipient who has not joined is no blocker: it is released to them on paper."""
+@dataclass(frozen=True)
+class Receiver:
+    """Whose key a release to a participant goes to: their own account, or the account of the
+    representative who holds the side of a participant without one (``holder``), with the key
+    a facilitator compared in person. None of either: it is released on paper."""
+
+    account: Account
+    verified_public_key: bytes | None
+    holder: Supporter | None = None
+
+
+def receiver_of(db: Session, participant: Participant) -> Receiver | None:
+    if participant.account is not None:
+        return Receiver(participant.account, participant.verified_public_key)
+    holder = supporters.holder_of(db, participant)
+    if holder is None or holder.account is None:
+        return None
+    return Receiver(holder.account, holder.verified_public_key, holder)
+
+
+def release_blocker(db: Session, message: Message) -> ReleaseBlocker | None:
+    """A recipient who has not joined is no blocker: it is released to them on paper, or to
+    the representative who holds their side."""
     recipient = message.recipient
     if recipient.withdrawn_at is not None:
         return ReleaseBlocker.WITHDRAWN
-    if recipient.account is None:
+    receiver = receiver_of(db, recipient)
+    if receiver is None:
         return None
-    standing = key_standing(recipient.account.public_key, recipient.verified_public_key)
+    standing = key_standing(receiver.account.public_key, receiver.verified_public_key)
     if standing is KeyStanding.CHANGED:
         return ReleaseBlocker.KEY_CHANGED
     return None
@@ -792,10 +814,10 @@ def review_summary(db: Session, facilitator: Account, message: Message) -> Revie
         approvals=approvals,
         first_approver_name=first.sign_in_name if first else None,
         claim=claim,
-        release_blocker=release_blocker(message),
+        release_blocker=release_blocker(db, message),
         has_feedback=message.feedback_object_id is not None,
         has_parts=message.content_deleted_at is None and _has_parts(db, message),
-        on_paper=message.recipient.account_id is None,
+        on_paper=receiver_of(db, message.recipient) is None,
     )
 
 
@@ -1136,7 +1158,16 @@ def approve(
     recipient = message.recipient
     if recipient.withdrawn_at is not None:
         raise Conflict("The recipient has withdrawn from the process, so this cannot be released.")
-    if recipient.account is None:
+    receiver = receiver_of(db, recipient)
+    if receiver is not None and receiver.holder is not None:
+        # Their access taken away at this moment? The revocation holds this row.
+        lock_row(db, receiver.holder)
+        if supporters.key_standing_of(receiver.holder) is not KeyStanding.VERIFIED:
+            raise Conflict(
+                "The representative who holds the recipient's side has a key that was not "
+                "compared in person, or that changed since. Compare it with them first."
+            )
+    if receiver is None:
         # On paper (messages/entered.py): the case's facilitators print it; nobody else gets a
         # key, so nothing may come with it that would need one.
         if recipient_grant or content_note or transcript or supporter_grants:
@@ -1150,13 +1181,14 @@ def approve(
         message.claimed_by_id = None
         message.decided_by_id = facilitator.id
         return
-    recipient_account = recipient.account
+    # The recipient's own account, or the representative's who holds their side.
+    recipient_account = receiver.account
     if recipient_grant is None:
         raise BadInput(field="recipient_grant")
     # A key that changed since it was compared in person is refused here too, not only in the
     # facilitator's browser (which refuses it against its own pin first).
     refusal = recipient_grant_refusal(
-        key_standing(recipient_account.public_key, recipient.verified_public_key)
+        key_standing(recipient_account.public_key, receiver.verified_public_key)
     )
     if refusal is not None:
         raise Conflict(refusal)
@@ -1280,7 +1312,7 @@ def resume_held(db: Session, settings: Settings, facilitator: Account, message: 
     _joined(recipient)
     if recipient.withdrawn_at is not None:
         raise Conflict("The recipient has withdrawn from the process.")
-    if release_blocker(message) is ReleaseBlocker.KEY_CHANGED:
+    if release_blocker(db, message) is ReleaseBlocker.KEY_CHANGED:
         raise Conflict(
             "The recipient's key changed since it was compared in person. Compare it with them "
             "before offering anything to them again."

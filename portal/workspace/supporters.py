@@ -198,7 +198,9 @@ def for_participant(db: Session, participant: Participant) -> list[dict[str, Any
     ]
 
 
-def supporter_home(db: Session, supporter: Supporter, page: int = 1) -> dict[str, Any]:
+def supporter_home(
+    db: Session, supporter: Supporter, page: int = 1, waiting_page: int = 1
+) -> dict[str, Any]:
     """A supporter's own home: whose side, what they may do, where their access stands, and
     (when they may read now) what the participant chose to open, newest first."""
     now = utcnow()
@@ -206,7 +208,15 @@ def supporter_home(db: Session, supporter: Supporter, page: int = 1) -> dict[str
     reading = reading and supporter.participant.withdrawn_at is None
     writing = supporter.may_write and supporter.has_access(now)
     writing = writing and supporter.participant.withdrawn_at is None
+    holding = supporters.holder_of(db, supporter.participant) is supporter
     return {
+        # Holding the side of a participant without an account: what waits for them, offered
+        # to this representative (a neutral notice each, as on a participant's home).
+        "waiting": messages.letters_for(db, supporter.participant, waiting_page).map(
+            lambda m: {"id": m.id, "words": labels.FOR_RECIPIENT[m.state]}
+        )
+        if holding
+        else None,
         # What they wrote for the participant (and whether they may write now).
         "written": messages.letters_written_by(db, supporter, page).map(
             lambda m: {

@@ -52,7 +52,12 @@ def home(ctx: Ctx) -> Response:
             return ctx.render(
                 "supporter/home.html",
                 key_wait=regrants.why_waiting(ctx.db, place),
-                **supporter_pages.supporter_home(ctx.db, place, page_number(ctx.query("page"))),
+                **supporter_pages.supporter_home(
+                    ctx.db,
+                    place,
+                    page_number(ctx.query("page")),
+                    page_number(ctx.query("waiting")),
+                ),
             )
     if me.role is Role.FACILITATOR:
         return ctx.render(

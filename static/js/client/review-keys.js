@@ -47,7 +47,10 @@ function authorKeyStatus(json, participants, vault) {
 
 export function recipientKeyStatus(json, vault) {
   const r = json.recipient;
-  const pinned = pinFor(vault.data, r.account_id, `participant:${r.participant_id}`);
+  // The representative who holds the side of someone without an account is pinned as a
+  // supporter is (client/readers.js).
+  const label = `participant:${r.held_by ? r.held_by.supporter_id : r.participant_id}`;
+  const pinned = pinFor(vault.data, r.account_id, label);
   const status = keyStatus(pinned, r.public_key, r.verified_public_key);
   // A vault that does not open cannot confirm anything, but a change it shows still counts.
   return vault.readable || status === "changed" ? status : "unverified";

@@ -1,0 +1,89 @@
+"""A representative holds the side of a participant who wants no account at all (issue 11,
+item 1): what is released to that participant is offered to the representative, who chooses
+whether and when to open it, as the participant would; without one (or once their access ends)
+it goes on paper, printed by the case's facilitators. portal/cases/supporters.py (holder_of),
+portal/messages/services.py (receiver_of), portal/messages/policy.py (receiving_side).
+"""
+
+from __future__ import annotations
+
+from portal.accounts.models import Role
+from tests.cases_world import CaseWorld
+from tests.factories import Person, Portal
+from tests.http.test_case_page import Ids
+
+
+def held_side(portal: Portal) -> tuple[CaseWorld, str, Person, str]:
+    """A case whose person responsible (Kai) has no account and is represented by someone who
+    may read and write for them, their key compared in person."""
+    world = CaseWorld.build(portal)
+    kai = world.add_without_access("person_responsible", "Kai")
+    representative, place = world.add_supporter(
+        kai, kind="representative", may_read=True, may_write=True
+    )
+    return world, kai, representative, place
+
+
+def test_what_is_released_to_them_is_offered_to_their_representative(portal: Portal) -> None:
+    world, kai, representative, place = held_side(portal)
+    message_id = world.write_letter(world.harmed, "For Kai.", to=kai)
+    item = world.facilitator.get(f"/api/messages/{message_id}/review").json()
+    recipient = item["recipient"]
+    assert recipient["on_paper"] is False
+    assert recipient["held_by"] == {"supporter_id": place, "kind": "representative"}
+    assert recipient["account_id"] == representative.account_id
+    # Nothing for them before approval; after it, a neutral notice on their home.
+    assert representative.get(f"/inbox/{message_id}").status_code == 404
+    assert world.approve(message_id, recipient=representative).status_code == 200
+    home = Ids(representative.get("/home").text)
+    assert "waiting-items" in home.attrs
+    assert representative.get(f"/inbox/{message_id}").status_code == 200
+    assert world.open_letter(representative, message_id) == "For Kai."
+
+
+def test_a_representative_whose_key_was_not_compared_is_not_released_to(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    kai = world.add_without_access("person_responsible", "Kai")
+    representative, _place = world.add_supporter(kai, kind="representative", verified=False)
+    message_id = world.write_letter(world.harmed, "For Kai.", to=kai)
+    refused = world.approve(message_id, recipient=representative)
+    assert refused.status_code == 409
+    assert "compared in person" in refused.text
+
+
+def test_a_supporter_does_not_hold_the_side_and_it_goes_on_paper(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    kai = world.add_without_access("person_responsible", "Kai")
+    supporter, _place = world.add_supporter(kai, kind="supporter")
+    message_id = world.write_letter(world.harmed, "For Kai.", to=kai)
+    item = world.facilitator.get(f"/api/messages/{message_id}/review").json()
+    assert item["recipient"]["on_paper"] is True
+    assert item["recipient"]["held_by"] is None
+    world.review(message_id)
+    approved = world.facilitator.post_json(f"/api/messages/{message_id}/approve", {})
+    assert approved.status_code == 200, approved.text
+    assert supporter.get(f"/inbox/{message_id}").status_code == 404
+
+
+def test_once_their_access_is_taken_away_it_goes_on_paper(portal: Portal) -> None:
+    world, kai, representative, place = held_side(portal)
+    first = world.write_letter(world.harmed, "Before.", to=kai)
+    assert world.approve(first, recipient=representative).status_code == 200
+    taken = world.facilitator.post_json(f"/api/cases/{world.case_id}/supporters/{place}/revoke")
+    assert taken.status_code == 200, taken.text
+    assert representative.get(f"/inbox/{first}").status_code == 404
+    later = world.write_letter(world.harmed, "After.", to=kai)
+    assert world.facilitator.get(f"/api/messages/{later}/review").json()["recipient"]["on_paper"]
+
+
+def test_someone_who_joined_is_never_held_by_their_representative(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    representative, _place = world.add_supporter(world.responsible, kind="representative")
+    message_id = world.write_letter(world.harmed, "For Sam.")
+    item = world.facilitator.get(f"/api/messages/{message_id}/review").json()
+    assert item["recipient"]["held_by"] is None
+    assert item["recipient"]["account_id"] == world.responsible.account_id
+    assert world.approve(message_id, recipient=world.responsible).status_code == 200
+    assert representative.get(f"/inbox/{message_id}").status_code == 404
+    other = portal.person(Role.SUPPORTER)
+    assert other.get(f"/inbox/{message_id}").status_code == 404

@@ -99,3 +99,26 @@ def test_two_person_approval_leaves_no_plaintext_behind(portal: Portal, settings
     assert world.open_letter(world.harmed, message_id) == canary["letter"]
     needles = {name: value.encode() for name, value in canary.items()}
     assert leaks.find(needles, settings.database_url, [settings.data_dir]) == []
+
+
+def test_supporters_and_what_they_write_leave_no_plaintext_behind(
+    portal: Portal, settings: Settings
+) -> None:
+    """Supporters' and representatives' names, a letter written on a participant's behalf, the
+    feedback to its writer, and a letter to someone whose side a representative holds: nowhere
+    in clear."""
+    canary = {
+        name: f"canary-{name}-{secrets.token_hex(8)}"
+        for name in ["supporter-name", "on-behalf", "feedback", "held-name", "to-held"]
+    }
+    world = CaseWorld.build(portal)
+    writer, _place = world.add_writer(world.responsible, display_name=canary["supporter-name"])
+    written = world.write_letter(writer, canary["on-behalf"])
+    assert world.return_with_feedback(written, canary["feedback"], writer).status_code == 200
+    kai = world.add_without_access("person_responsible", canary["held-name"])
+    holder, _held = world.add_supporter(kai, kind="representative")
+    to_held = world.write_letter(world.harmed, canary["to-held"], to=kai)
+    assert world.approve(to_held, recipient=holder).status_code == 200
+    assert world.open_letter(holder, to_held) == canary["to-held"]
+    needles = {name: value.encode() for name, value in canary.items()}
+    assert leaks.find(needles, settings.database_url, [settings.data_dir]) == []

@@ -6,10 +6,11 @@ else gets NotFound (not Forbidden), so a case id from another case reveals nothi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, Subquery, bindparam, false, func, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -261,45 +262,43 @@ def participant_in_case(db: Session, case: Case, participant_id: str) -> Partici
     return participant
 
 
+_Row = TypeVar("_Row", Supporter, SupporterRequest)
+
+
+def _row(db: Session, model: type[_Row], row_id: str, belongs: Callable[[_Row], bool]) -> _Row:
+    """The row with this id if it belongs where the caller says; NotFound otherwise (an id
+    longer than any id is never looked up)."""
+    row = db.get(model, row_id) if len(row_id) <= 36 else None
+    if row is None or not belongs(row):
+        raise NotFound
+    return row
+
+
 def supporter_in_case(db: Session, case: Case, supporter_id: str) -> Supporter:
     """A supporter's or representative's place in this case (any state)."""
-    supporter = db.get(Supporter, supporter_id) if len(supporter_id) <= 36 else None
-    if supporter is None or supporter.case_id != case.id:
-        raise NotFound
-    return supporter
+    return _row(db, Supporter, supporter_id, lambda s: s.case_id == case.id)
 
 
 def supporter_of_facilitated_case(db: Session, account: Account, supporter_id: str) -> Supporter:
     """A supporter's place in a case ``account`` facilitates."""
-    supporter = db.get(Supporter, supporter_id) if len(supporter_id) <= 36 else None
-    if supporter is None:
-        raise NotFound
+    supporter = _row(db, Supporter, supporter_id, lambda _s: True)
     facilitated_case(db, account, supporter.case_id)
     return supporter
 
 
 def own_supporter(db: Session, participant: Participant, supporter_id: str) -> Supporter:
     """A place on this participant's own side (they may see and revoke it)."""
-    supporter = db.get(Supporter, supporter_id) if len(supporter_id) <= 36 else None
-    if supporter is None or supporter.participant_id != participant.id:
-        raise NotFound
-    return supporter
+    return _row(db, Supporter, supporter_id, lambda s: s.participant_id == participant.id)
 
 
 def own_request(db: Session, participant: Participant, request_id: str) -> SupporterRequest:
     """The participant's own request for a supporter."""
-    request = db.get(SupporterRequest, request_id) if len(request_id) <= 36 else None
-    if request is None or request.participant_id != participant.id:
-        raise NotFound
-    return request
+    return _row(db, SupporterRequest, request_id, lambda r: r.participant_id == participant.id)
 
 
 def request_in_case(db: Session, case: Case, request_id: str) -> SupporterRequest:
     """A request for a supporter made in this case."""
-    request = db.get(SupporterRequest, request_id) if len(request_id) <= 36 else None
-    if request is None or request.case_id != case.id:
-        raise NotFound
-    return request
+    return _row(db, SupporterRequest, request_id, lambda r: r.case_id == case.id)
 
 
 def support_place(db: Session, account: Account) -> Supporter | None:

@@ -24,6 +24,7 @@ from portal.cases.models import (
     HighRisk,
     Participant,
     Side,
+    Supporter,
 )
 from portal.cases.states import (
     CaseAction,
@@ -267,20 +268,29 @@ def mark_key_verified(
 ) -> None:
     """The facilitator compared security numbers with the participant in person."""
     require_participant_action(case, participant, ParticipantAction.MARK_VERIFIED)
-    if participant.account is None:  # joined, so never; narrows the type
-        raise Conflict("This person has not joined yet.")
-    if compared_key != participant.account.public_key:
-        raise Conflict("This person's key changed since the page was loaded. Please reload it.")
-    participant.key_verified_at = utcnow()
-    participant.key_verified_by_id = facilitator.id
-    participant.verified_public_key = participant.account.public_key
-    record(
-        db,
-        settings,
-        AuditTag.PARTICIPANT_KEY_VERIFIED,
-        actor_id=facilitator.id,
-        subject_id=participant.id,
+    record_comparison(
+        db, settings, facilitator, participant, compared_key, AuditTag.PARTICIPANT_KEY_VERIFIED
     )
+
+
+def record_comparison(
+    db: Session,
+    settings: Settings,
+    facilitator: Account,
+    person: Participant | Supporter,
+    compared_key: bytes,
+    tag: AuditTag,
+) -> None:
+    """Keep which key a facilitator compared in person with a participant or a supporter, and
+    when: only the key they have now (a page loaded before it changed is refused)."""
+    if person.account is None:  # the caller's rules ask for someone who joined; narrows it
+        raise Conflict("This person has not joined yet.")
+    if compared_key != person.account.public_key:
+        raise Conflict("This person's key changed since the page was loaded. Please reload it.")
+    person.key_verified_at = utcnow()
+    person.key_verified_by_id = facilitator.id
+    person.verified_public_key = person.account.public_key
+    record(db, settings, tag, actor_id=facilitator.id, subject_id=person.id)
 
 
 STATUS_TAGS = {

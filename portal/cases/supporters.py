@@ -27,7 +27,12 @@ from portal.cases.models import (
     SupporterKind,
     SupporterRequest,
 )
-from portal.cases.services import MAX_SEALED_NAME, hold_current_epoch, require_not_closed
+from portal.cases.services import (
+    MAX_SEALED_NAME,
+    hold_current_epoch,
+    record_comparison,
+    require_not_closed,
+)
 from portal.cases.states import (
     KeyStanding,
     SupporterAction,
@@ -187,19 +192,8 @@ def mark_key_verified(
     """The facilitator compared security numbers with this supporter in person."""
     lock_row(db, supporter)
     require_action(case, supporter, SupporterAction.MARK_VERIFIED)
-    if supporter.account is None:  # joined, so never; narrows the type
-        raise Conflict("This person has not joined yet.")
-    if compared_key != supporter.account.public_key:
-        raise Conflict("This person's key changed since the page was loaded. Please reload it.")
-    supporter.key_verified_at = utcnow()
-    supporter.key_verified_by_id = facilitator.id
-    supporter.verified_public_key = supporter.account.public_key
-    record(
-        db,
-        settings,
-        AuditTag.SUPPORTER_KEY_VERIFIED,
-        actor_id=facilitator.id,
-        subject_id=supporter.id,
+    record_comparison(
+        db, settings, facilitator, supporter, compared_key, AuditTag.SUPPORTER_KEY_VERIFIED
     )
 
 

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.pages.letters import (
     CasePage,
+    InboxPage,
     NotFoundPage,
     ParticipantHome,
     facilitator_signs_in,
@@ -140,4 +141,37 @@ def test_a_representative_writes_for_the_person_responsible_labelled_on_every_pa
     expect(harmed_page.locator("#item-written-by")).to_have_text(
         "Written on behalf of the person responsible by their representative"
     )
+    assert inbox.opens_it_now() == ["I am sorry for what happened.", "I think about it often."]
+
+
+@pytest.mark.browser
+def test_a_representative_holds_the_side_of_someone_without_an_account(
+    page: Page,
+    live_server: LiveServer,
+    portal: Portal,
+    new_context: NewContext,
+    browser_guard: BrowserGuard,
+) -> None:
+    case = seed_case(portal)
+    kai = case.world.add_without_access("person_responsible", "Kai")
+    facilitator_signs_in(
+        page, live_server.base_url, case.facilitator.name, case.facilitator.password
+    )
+    case_page = CasePage.open(page, live_server.url(f"/cases/{case.case_id}"))
+    supporters = SupportersOnCasePage(case_page, "Kai")
+    supporters.adds("Rae Advocate", representative=True)
+    invitation = supporters.invites("Rae Advocate")
+    representative_page = new_context().new_page()
+    representative_home = supporter_joins(
+        representative_page, invitation.join_link, "rae a", new_password()
+    )
+    case_page = case_page.reloads()
+    SupportersOnCasePage(case_page, "Kai").compared_in_person("Rae Advocate")
+
+    # A letter for Kai is offered to their representative, whose key was compared in person.
+    case.world.write_letter(case.harmed, LETTER, to=kai)
+    case_page.opens_review_queue().reviews_oldest()
+    MediaReviewPage(page).arrived().approves()
+    representative_home.reloads().opens_waiting_item()
+    inbox = InboxPage(representative_page).arrived()
     assert inbox.opens_it_now() == ["I am sorry for what happened.", "I think about it often."]

@@ -223,8 +223,13 @@ function mount(root) {
   let regranting = Promise.resolve();
   function giveAccessAgainNow() {
     regranting = regranting.then(async () => {
+      let opened;
       try {
-        const [opened] = await Promise.all([caseReady, pinsReady]);
+        [opened] = await Promise.all([caseReady, pinsReady]);
+      } catch {
+        return; // the page alert already says why (a case key refused, a vault unreadable)
+      }
+      try {
         const { given } = await giveAccessAgain(opened, pins);
         const count = given.length;
         if (count) {

@@ -100,6 +100,10 @@ class SupporterHome(HomePage):
         self.page.reload()
         return self.arrived()
 
+    def opens_waiting_item(self) -> None:
+        """Holding the side of someone without an account: go to what waits for them."""
+        self.page.locator("#waiting-items").get_by_role("link").first.click()
+
     def writes_for_them(self) -> ComposePage:
         """Start a letter on the participant's behalf; the composer says so."""
         self.page.get_by_role("link", name="Write a letter for them").click()

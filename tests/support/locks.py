@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 
 def someone_waits_for_a_lock(engine: Engine) -> bool:
@@ -31,3 +33,39 @@ def until_it_waits_for_a_lock(
         assert thread.is_alive(), did_not_wait
         assert time.monotonic() < deadline, never_waited
         time.sleep(0.02)
+
+
+def second_waits_for_first(
+    sessions: Callable[[], Session],
+    engine: Engine,
+    first: Callable[[Session], None],
+    second: Callable[[Session], None],
+) -> BaseException | None:
+    """``first`` runs and holds its transaction; ``second`` starts in another thread and must
+    wait for its lock; then ``first`` commits. What ``second`` raised, or None."""
+    outcome: list[BaseException | None] = [None]
+
+    def run_second() -> None:
+        with sessions() as db:
+            try:
+                second(db)
+                db.commit()
+            except BaseException as error:  # noqa: BLE001  (reported to the caller)
+                db.rollback()
+                outcome[0] = error
+
+    with sessions() as db:
+        first(db)
+        db.flush()
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        until_it_waits_for_a_lock(
+            engine,
+            thread,
+            did_not_wait="the second change did not wait",
+            never_waited="the second change never waited for the first",
+        )
+        db.commit()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    return outcome[0]

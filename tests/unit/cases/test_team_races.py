@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,7 +25,7 @@ from portal.db import make_session_factory
 from portal.errors import Conflict, NotFound
 from portal.settings import Settings
 from tests import rows
-from tests.support.locks import someone_waits_for_a_lock
+from tests.support.locks import second_waits_for_first
 
 GRANT = b"\x01" * 80
 
@@ -93,32 +91,12 @@ def _race(
     engine: Engine, settings: Settings, scene: Scene, first: Change, second: Change
 ) -> tuple[BaseException | None, BaseException | None]:
     """``first`` decides and holds its transaction; ``second`` starts and must wait for it."""
-    sessions = make_session_factory(engine)
-    outcome: list[BaseException | None] = [None]
-
-    def run_second() -> None:
-        with sessions() as db:
-            try:
-                second(db, settings, scene)
-                db.commit()
-            except BaseException as error:  # noqa: BLE001  (reported to the test below)
-                db.rollback()
-                outcome[0] = error
-
-    with sessions() as db:
-        first(db, settings, scene)
-        db.flush()
-        thread = threading.Thread(target=run_second)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not someone_waits_for_a_lock(engine):
-            assert thread.is_alive(), "the second change did not wait"
-            assert time.monotonic() < deadline, "the second change never waited for the first"
-            time.sleep(0.02)
-        db.commit()
-    thread.join(timeout=30)
-    assert not thread.is_alive()
-    return None, outcome[0]
+    return None, second_waits_for_first(
+        make_session_factory(engine),
+        engine,
+        lambda db: first(db, settings, scene),
+        lambda db: second(db, settings, scene),
+    )
 
 
 def _team(engine: Engine, scene: Scene) -> tuple[int, bool]:

@@ -9,8 +9,6 @@ grant again that committed first is deleted with every other grant by the revoca
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +28,7 @@ from portal.messages.states import MessageState
 from portal.settings import Settings
 from portal.workspace.supporters import take_away_access
 from tests import rows
-from tests.support.locks import someone_waits_for_a_lock
+from tests.support.locks import second_waits_for_first
 
 GRANT = bytes(range(256))[: wire.CONTENT_GRANT]
 Change = Callable[[Session, Settings, "Scene"], None]
@@ -114,32 +112,12 @@ def _race(
     engine: Engine, settings: Settings, scene: Scene, first: Change, second: Change
 ) -> BaseException | None:
     """``first`` holds its transaction; ``second`` starts, must wait for it; then commit."""
-    sessions = make_session_factory(engine)
-    outcome: list[BaseException | None] = [None]
-
-    def run_second() -> None:
-        with sessions() as db:
-            try:
-                second(db, settings, scene)
-                db.commit()
-            except BaseException as error:  # noqa: BLE001  (reported to the test)
-                db.rollback()
-                outcome[0] = error
-
-    with sessions() as db:
-        first(db, settings, scene)
-        db.flush()
-        thread = threading.Thread(target=run_second)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not someone_waits_for_a_lock(engine):
-            assert thread.is_alive(), "the second change did not wait"
-            assert time.monotonic() < deadline, "the second change never waited for the first"
-            time.sleep(0.02)
-        db.commit()
-    thread.join(timeout=30)
-    assert not thread.is_alive()
-    return outcome[0]
+    return second_waits_for_first(
+        make_session_factory(engine),
+        engine,
+        lambda db: first(db, settings, scene),
+        lambda db: second(db, settings, scene),
+    )
 
 
 def _grants_to_supporter(engine: Engine, scene: Scene) -> list[ContentGrant]:

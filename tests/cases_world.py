@@ -42,6 +42,20 @@ def open_released(recipient: Person, released: dict[str, Any]) -> str:
     )
 
 
+def open_reviewed_letter(case_sk: bytes, item: dict[str, Any]) -> str:
+    """A written letter's text from its review answer, opened with a case secret key (the one
+    of the epoch it was sealed in)."""
+    return protocol.open_letter(
+        case_sk,
+        protocol.b64decode(item["author_public_key"]),
+        item["object_id"],
+        item["version"],
+        protocol.b64decode(item["grant"]),
+        protocol.b64decode(item["manifest"]),
+        [protocol.b64decode(c) for c in item["chunks"]],
+    )
+
+
 def sealed_object(object_id: str, version: int, sealed: protocol.SealedLetter) -> dict[str, Any]:
     return {
         "object_id": object_id,
@@ -403,16 +417,7 @@ class CaseWorld:
                 protocol.b64decode(item["grant"]),
             )
             return item, parts[0].data.decode()
-        text = protocol.open_letter(
-            case_sk,
-            protocol.b64decode(item["author_public_key"]),
-            item["object_id"],
-            item["version"],
-            protocol.b64decode(item["grant"]),
-            protocol.b64decode(item["manifest"]),
-            [protocol.b64decode(c) for c in item["chunks"]],
-        )
-        return item, text
+        return item, open_reviewed_letter(case_sk, item)
 
     def case_secret_key(self, facilitator: Person | None = None) -> bytes:
         facilitator = facilitator or self.facilitator

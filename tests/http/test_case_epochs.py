@@ -18,7 +18,7 @@ from portal.audit.models import AuditEvent
 from portal.cases.models import Case, CaseKeyGrant
 from portal.cases.states import KEY_CHANGE_FIRST, LAST_FACILITATOR
 from portal.messages.services import KEY_CHANGING
-from tests.cases_world import CaseWorld
+from tests.cases_world import CaseWorld, open_reviewed_letter
 from tests.factories import Person, Portal
 
 b64 = protocol.b64encode
@@ -152,18 +152,7 @@ def test_the_new_epoch_is_used_from_then_on_and_the_past_stays_readable(
     assert old_sk != world.case_sk
     world.facilitator.post_json(f"/api/messages/{before}/claim")
     item = world.facilitator.get(f"/api/messages/{before}/review").json()
-    assert (
-        protocol.open_letter(
-            old_sk,
-            protocol.b64decode(item["author_public_key"]),
-            item["object_id"],
-            item["version"],
-            protocol.b64decode(item["grant"]),
-            protocol.b64decode(item["manifest"]),
-            [protocol.b64decode(c) for c in item["chunks"]],
-        )
-        == "Before."
-    )
+    assert open_reviewed_letter(old_sk, item) == "Before."
     # The one who left still sees nothing of it.
     assert colleague.get(f"/api/cases/{world.case_id}/key").status_code == 404
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
@@ -86,7 +87,7 @@ class PostgresDatabases:
             if migrated:
                 self._migrate()(self._server.url(name))
             # CREATE DATABASE ... TEMPLATE fails while anyone is connected to the template.
-            left_open = self._server.other_connections(name)
+            left_open = self._connections_still_open(name)
             if left_open:
                 raise TemplateError(
                     f"portal.db.upgrade left {left_open} connection(s) to the PostgreSQL"
@@ -94,6 +95,15 @@ class PostgresDatabases:
                 )
             self._templates[migrated] = name
         return self._templates[migrated]
+
+    def _connections_still_open(self, name: str) -> int:
+        # A closed connection's server process ends a moment after the client hangs up, and
+        # pg_stat_activity lists it until then: on a crowded machine that moment can be long
+        # enough to count an engine that was disposed. One that stays past a few seconds was not.
+        deadline = time.monotonic() + 5.0
+        while (left_open := self._server.other_connections(name)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return left_open
 
     @contextmanager
     def database(self, directory: Path, *, migrated: bool) -> Iterator[str]:

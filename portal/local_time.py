@@ -56,6 +56,11 @@ def day(moment: datetime | None) -> str:
     return _words(moment, "%B %Y")
 
 
+def calendar_day(on: date) -> str:
+    """A calendar date (no time, so no zone) as "3 March 2025"."""
+    return f"{on.day} {on:%B %Y}"
+
+
 def short_day(moment: datetime | None) -> str:
     """ "3 Mar 2025", or "" for none."""
     return _words(moment, "%b %Y")

@@ -290,6 +290,12 @@ def routes() -> list[BaseRoute]:
             name="api_case_status",
         ),
         Route(
+            "/api/cases/{case_id}/stage",
+            case_actions.api_case_stage,
+            methods=["POST"],
+            name="api_case_stage",
+        ),
+        Route(
             "/api/cases/{case_id}/objects",
             review.api_new_object,
             methods=["POST"],

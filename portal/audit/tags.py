@@ -30,6 +30,18 @@ class AuditTag(StrEnum):
     CASE_PAUSED = "case:paused"
     CASE_RESUMED = "case:resumed"
     CASE_CLOSED = "case:closed"
+    # The case's path (cases/path.py): each stage reached, and closing with its reason (a
+    # category, never words). Cases closed before reasons were recorded have CASE_CLOSED only.
+    CASE_STAGE_FIRST_CONTACT = "case:stage-first-contact"
+    CASE_STAGE_ASSESSMENT = "case:stage-assessment"
+    CASE_STAGE_PREPARATION = "case:stage-preparation"
+    CASE_STAGE_COMMUNICATION = "case:stage-indirect-communication"
+    CASE_STAGE_OUTCOME = "case:stage-outcome"
+    CASE_CLOSED_COMPLETED = "case:closed-completed"
+    CASE_CLOSED_HARMED_WITHDREW = "case:closed-person-harmed-withdrew"
+    CASE_CLOSED_RESPONSIBLE_WITHDREW = "case:closed-person-responsible-withdrew"
+    CASE_CLOSED_NOT_SUITABLE = "case:closed-not-suitable"
+    CASE_CLOSED_NO_CONTACT = "case:closed-no-contact"
     # Marked high-risk, one tag per category (the reason is a category, never free text).
     CASE_HIGH_RISK_DOMESTIC_ABUSE = "case:high-risk-domestic-abuse"
     CASE_HIGH_RISK_SEXUAL_HARM = "case:high-risk-sexual-harm"

@@ -8,10 +8,19 @@ facilitator's browser has made it: docs/protocol-v1.md, "Case key epochs").
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Account
@@ -75,6 +84,55 @@ class Format(StrEnum):
         return {"letter": "Letter", "audio": "Audio recording", "video": "Video recording"}[self]
 
 
+class CaseStage(StrEnum):
+    """Where a case is on its path from referral to outcome, in order (the rules for moving
+    along it are in ``portal/cases/states.py``). Separate from ``CaseCondition``: a case in
+    preparation may be paused, and only closing ends the path."""
+
+    REFERRED = "referred"
+    FIRST_CONTACT = "first_contact"
+    ASSESSMENT = "assessment"
+    PREPARATION = "preparation"
+    COMMUNICATION = "communication"
+    OUTCOME = "outcome"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return STAGE_LABELS[self]
+
+
+STAGE_LABELS = {
+    CaseStage.REFERRED: "Referred",
+    CaseStage.FIRST_CONTACT: "First contact",
+    CaseStage.ASSESSMENT: "Assessment",
+    CaseStage.PREPARATION: "Preparation",
+    CaseStage.COMMUNICATION: "Indirect communication",
+    CaseStage.OUTCOME: "Outcome",
+    CaseStage.CLOSED: "Closed",
+}
+
+
+class ClosingReason(StrEnum):
+    """Why a case closed: a category only (what a commissioner's figures count), never words."""
+
+    COMPLETED = "completed"
+    HARMED_WITHDREW = "person_harmed_withdrew"
+    RESPONSIBLE_WITHDREW = "person_responsible_withdrew"
+    NOT_SUITABLE = "not_suitable"
+    NO_CONTACT = "no_contact"
+
+    @property
+    def label(self) -> str:
+        return {
+            "completed": "Completed",
+            "person_harmed_withdrew": "The person harmed withdrew",
+            "person_responsible_withdrew": "The person responsible withdrew",
+            "not_suitable": "Not suitable after assessment",
+            "no_contact": "No contact could be made",
+        }[self]
+
+
 class Case(Base):
     __tablename__ = "cases"
 
@@ -96,6 +154,12 @@ class Case(Base):
     created_by_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[Timestamp]
     status_changed_at: Mapped[Timestamp]
+    stage: Mapped[CaseStage] = mapped_column(
+        str_enum(CaseStage), default=CaseStage.REFERRED, server_default="referred"
+    )
+    closing_reason: Mapped[ClosingReason | None] = mapped_column(
+        str_enum(ClosingReason), comment="why it closed; none: open, or closed before reasons"
+    )
     stored_bytes: Mapped[int] = mapped_column(
         BigInteger,
         default=0,
@@ -109,6 +173,24 @@ class Case(Base):
     participants: Mapped[list[Participant]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="Participant.created_at"
     )
+
+
+class StageMove(Base):
+    """A case reaching a stage on its path, on the day the facilitator says (a first contact
+    by phone is often recorded a day or two later), and who recorded it when."""
+
+    __tablename__ = "case_stage_moves"
+
+    id: Mapped[IdColumn]
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    stage: Mapped[CaseStage] = mapped_column(str_enum(CaseStage))
+    reached_on: Mapped[date] = mapped_column(Date())
+    recorded_by_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.id"), comment="none: recorded by the portal (cases before stages)"
+    )
+    recorded_at: Mapped[Timestamp]
+
+    __table_args__ = (Index("ix_case_stage_moves_case", "case_id", "recorded_at"),)
 
 
 class CaseFacilitator(Base):

@@ -14,12 +14,14 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import Account, Role
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
+from portal.cases import path
 from portal.cases.models import (
     Case,
     CaseCondition,
     CaseFacilitator,
     CaseKeyEpoch,
     CaseKeyGrant,
+    ClosingReason,
     Format,
     HighRisk,
     Participant,
@@ -104,6 +106,7 @@ def open_case(
     except IntegrityError:
         raise Conflict("A case with that reference already exists.", field="reference") from None
     db.add(CaseFacilitator(case_id=case.id, account_id=facilitator.id, added_at=now))
+    path.start(db, case, facilitator)
     db.add(
         CaseKeyGrant(
             case_id=case.id,
@@ -296,14 +299,21 @@ def record_comparison(
 STATUS_TAGS = {
     CaseAction.PAUSE: AuditTag.CASE_PAUSED,
     CaseAction.RESUME: AuditTag.CASE_RESUMED,
-    CaseAction.CLOSE: AuditTag.CASE_CLOSED,
 }
 
 
 def set_status(
-    db: Session, settings: Settings, facilitator: Account, case: Case, status: CaseCondition
+    db: Session,
+    settings: Settings,
+    facilitator: Account,
+    case: Case,
+    status: CaseCondition,
+    closing_reason: ClosingReason | None = None,
 ) -> None:
-    """Move the case to ``status``; asking for the status it already has changes nothing."""
+    """Move the case to ``status``; asking for the status it already has changes nothing.
+    Closing needs its reason, and ends the case's path (``path.close``). The case's row is
+    locked, so a pause and a close at once cannot both apply to the same status."""
+    lock_row(db, case)
     if case.status is CaseCondition.CLOSED:
         raise Conflict("This case is closed.")
     if case.status is status:
@@ -311,9 +321,14 @@ def set_status(
     action = action_towards(case.status, status)
     if action is None:  # pragma: no cover  (every other move of a case that is not closed exists)
         raise Conflict("This case cannot be changed that way.")
+    if action is CaseAction.CLOSE and closing_reason is None:
+        raise BadInput("Choose why the case is closing.", field="closing_reason")
     case.status = status
     case.status_changed_at = utcnow()
-    record(db, settings, STATUS_TAGS[action], actor_id=facilitator.id, subject_id=case.id)
+    if action is CaseAction.CLOSE and closing_reason is not None:
+        path.close(db, settings, facilitator, case, closing_reason)
+    else:
+        record(db, settings, STATUS_TAGS[action], actor_id=facilitator.id, subject_id=case.id)
 
 
 HIGH_RISK_TAGS = {

@@ -17,9 +17,10 @@ keeps its records; nothing more is done in it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
-from portal.cases.models import CaseCondition
+from portal.cases.models import CaseCondition, CaseStage
 
 
 class CaseAction(StrEnum):
@@ -47,6 +48,44 @@ def action_towards(current: CaseCondition, target: CaseCondition) -> CaseAction 
     for (source, action), result in CASE_TRANSITIONS.items():
         if source is current and result is target:
             return action
+    return None
+
+
+# -- the case's path ---------------------------------------------------------------------------
+#
+#   REFERRED → FIRST_CONTACT → ASSESSMENT → PREPARATION → COMMUNICATION → OUTCOME → CLOSED
+#
+# A facilitator moves a case forward, to the next stage or past ones that did not happen (a
+# case may go from assessment straight to closed, or skip preparation): never back, since each
+# move is a dated fact a commissioner's figures count. Only closing (with a reason) reaches
+# CLOSED, and it ends the path.
+STAGES = tuple(CaseStage)
+
+
+def next_stages(current: CaseStage) -> list[CaseStage]:
+    """The stages a facilitator may move the case to now, in order (closing is its own act)."""
+    later = STAGES[STAGES.index(current) + 1 :]
+    return [stage for stage in later if stage is not CaseStage.CLOSED]
+
+
+def stage_refusal(current: CaseStage, target: CaseStage) -> str | None:
+    """Why the case cannot move from ``current`` to ``target`` now, or None."""
+    if current is CaseStage.CLOSED:
+        return "This case is closed."
+    if target is CaseStage.CLOSED:
+        return "Close the case to end its path, with the reason it closed."
+    if target not in next_stages(current):
+        return f"This case is already at {current.label.lower()}. Please reload the page."
+    return None
+
+
+def reached_on_refusal(reached_on: date, last_reached_on: date, today: date) -> str | None:
+    """Why ``reached_on`` cannot be the day of the next move, or None: moves are dated facts in
+    order, none in the future."""
+    if reached_on > today:
+        return "Enter today's date or an earlier one."
+    if reached_on < last_reached_on:
+        return "Enter a date on or after the day the case reached its current stage."
     return None
 
 

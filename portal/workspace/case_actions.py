@@ -15,11 +15,13 @@ from starlette.responses import JSONResponse, Response
 
 from portal import local_time, wire
 from portal.accounts.models import Account, Role
-from portal.cases import policy, supporters, team
+from portal.cases import path, policy, supporters, team
 from portal.cases import services as cases
 from portal.cases.models import (
     Case,
     CaseCondition,
+    CaseStage,
+    ClosingReason,
     Format,
     HighRisk,
     Participant,
@@ -33,11 +35,15 @@ from portal.trust.statements import SignedStatement
 from portal.web import Ctx, Fields, endpoint
 from portal.workspace import supporters as supporter_pages
 from portal.workspace.case_page import case_page, case_view, participant_view, team_context
+from portal.workspace.case_path import path_view
 
 FACILITATOR = frozenset({Role.FACILITATOR})
 SIDES = {side.value: side for side in Side}
 KINDS = {kind.value: kind for kind in SupporterKind}
 STATUSES = {status.value: status for status in CaseCondition}
+CLOSING_REASONS = {reason.value: reason for reason in ClosingReason}
+# Closing is its own act, with a reason (the status form).
+STAGES = {stage.value: stage for stage in CaseStage if stage is not CaseStage.CLOSED}
 # "none" unmarks; the reason is one of these categories, never free text.
 HIGH_RISK_CHOICES: dict[str, HighRisk | None] = {"none": None} | {
     reason.value: reason for reason in HighRisk
@@ -84,11 +90,33 @@ def _participant_changed(
 def api_case_status(ctx: Ctx) -> Response:
     case = _case(ctx)
     status = ctx.fields.choice("status", STATUSES)
-    cases.set_status(ctx.db, ctx.settings, ctx.require_account(), case, status)
+    reason = (
+        ctx.fields.choice("closing_reason", CLOSING_REASONS)
+        if status is CaseCondition.CLOSED
+        else None
+    )
+    cases.set_status(ctx.db, ctx.settings, ctx.require_account(), case, status, reason)
     if not ctx.is_htmx:
-        return JSONResponse({"status": case.status.value})
+        return JSONResponse(
+            {"status": case.status.value}
+            | ({"closing_reason": reason.value} if reason is not None else {})
+        )
     # Closing takes every participant's actions away, so their cards come again too.
     return ctx.partial("cases/_status_changed.html", changed=True, **case_page(ctx.db, case))
+
+
+@endpoint(roles=FACILITATOR)
+def api_case_stage(ctx: Ctx) -> Response:
+    """Record that the case reached a later stage on its path, on a day (today when none)."""
+    case = _case(ctx)
+    stage = ctx.fields.choice("stage", STAGES)
+    reached_on = ctx.fields.optional_day("reached_on")
+    move = path.move_to(ctx.db, ctx.settings, ctx.require_account(), case, stage, reached_on)
+    if not ctx.is_htmx:
+        return JSONResponse({"stage": case.stage.value, "reached_on": move.reached_on.isoformat()})
+    return ctx.partial(
+        "cases/_path_changed.html", changed=True, case=case_view(case), path=path_view(ctx.db, case)
+    )
 
 
 @endpoint(roles=FACILITATOR)

@@ -29,6 +29,7 @@ from portal.cases.states import (
     team_refusal,
 )
 from portal.invitations import services as invitations
+from portal.workspace.case_path import CLOSING_CHOICES, StageChoice, path_view
 from portal.workspace.supporters import (
     RequestView,
     SupporterView,
@@ -59,6 +60,8 @@ class CaseView:
     high_risk: str  # the HighRisk value, or "" when release needs one approval
     high_risk_label: str
     high_risk_since: str
+    closing_reason: str  # its label once closed with a reason, "" otherwise
+    closing_choices: list[StageChoice]  # the reasons the close form offers
 
     @property
     def closed(self) -> bool:
@@ -145,6 +148,8 @@ def case_view(case: Case) -> CaseView:
         high_risk=case.high_risk.value if case.high_risk else "",
         high_risk_label=case.high_risk.label if case.high_risk else "",
         high_risk_since=date_text(case.high_risk_changed_at) if case.high_risk else "",
+        closing_reason=case.closing_reason.label if case.closing_reason else "",
+        closing_choices=CLOSING_CHOICES,
     )
 
 
@@ -245,5 +250,6 @@ def case_page(db: Session, case: Case) -> dict[str, Any]:
     helpers = views_by_participant(db, case, list(participants))
     return {
         **team_context(db, case),
+        "path": path_view(db, case),
         "participants": [participant_view(db, case, p, helpers[p.id]) for p in participants],
     }

@@ -81,6 +81,7 @@ def case_rows(db: Session, facilitator: Account, page: int = 1) -> Page[dict[str
             "reference": case.reference,
             "label": case.label,
             "status": case.status.value,
+            "stage": case.stage.label,
             "joined": people.get(case.id, (0, 0))[1],
             "participants": people.get(case.id, (0, 0))[0],
             "waiting": waiting.get(case.id, 0),

@@ -87,10 +87,16 @@ def test_case_is_closed_only_after_saying_yes_and_then_nothing_more_is_offered(
     )
     case_page = CasePage.open(page, live_server.url(f"/cases/{case.case_id}"))
 
+    # The case moves along its path, dated and audited; closing says why, and ends it.
+    case_page.records_stage("First contact")
+    case_page.records_stage("Assessment")
     case_page.starts_closing_but_keeps_it_open()
     expect(page.locator("#case-status-text")).to_have_text("open")
 
-    case_page.closes()
+    case_page.closes("Not suitable after assessment")
+    stage = page.locator("#path-stage-text")
+    expect(stage).to_contain_text("Closed: not suitable after assessment")
+    expect(page.get_by_role("button", name="Record the stage")).to_have_count(0)
     for action in ("Pause the case", "Resume the case", "Close the case"):
         expect(page.get_by_role("button", name=action)).to_have_count(0)
     expect(page.get_by_role("heading", name="Add a participant")).to_have_count(0)

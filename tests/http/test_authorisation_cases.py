@@ -128,6 +128,7 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/cases/{case_id}/facilitators"): OWN_FACILITATOR,
     ("POST", "/api/cases/{case_id}/high-risk"): OWN_FACILITATOR,
     ("POST", "/api/cases/{case_id}/status"): OWN_FACILITATOR,
+    ("POST", "/api/cases/{case_id}/stage"): OWN_FACILITATOR,
     ("POST", "/api/withdraw"): ANY_PARTICIPANT,
     # An own facilitator gets 400 for the empty body (real ones: test_case_epochs.py).
     ("POST", "/api/cases/{case_id}/hand-over"): OWN_FACILITATOR,
@@ -144,6 +145,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/cases/{case_id}/participants/{participant_id}/consent": {"formats": ["letter"]},
     "/api/cases/{case_id}/objects": {"kind": "feedback"},
     "/api/cases/{case_id}/status": {"status": "paused"},
+    "/api/cases/{case_id}/stage": {"stage": "first_contact"},
     "/api/cases/{case_id}/high-risk": {"high_risk": "none"},
     "/api/drafts/{draft_id}": {"blob": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
     "/api/uploads/{object_id}/{version}": {"bytes": 4096},

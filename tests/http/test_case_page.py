@@ -120,7 +120,12 @@ def test_closing_asks_first_and_takes_every_action_away(portal: Portal) -> None:
     assert 'data-confirm-button="Yes, close the case"' in html
     assert "close-case" in close_form.attrs
 
-    closed = htmx(world.facilitator, f"/api/cases/{world.case_id}/status", status="closed")
+    closed = htmx(
+        world.facilitator,
+        f"/api/cases/{world.case_id}/status",
+        status="closed",
+        closing_reason="completed",
+    )
     answer = Ids(closed.text)
     assert answer.text("case-status-text") == "closed"
     assert not {"pause-case", "resume-case", "close-case"} & answer.attrs.keys()

@@ -73,7 +73,9 @@ def test_a_colleague_is_added_once_and_never_to_a_closed_case(portal: Portal) ->
     world.add_colleague(colleague)
     assert add(world, colleague) == 409
     later = portal.person(Role.FACILITATOR)
-    world.facilitator.post_json(f"/api/cases/{world.case_id}/status", {"status": "closed"})
+    world.facilitator.post_json(
+        f"/api/cases/{world.case_id}/status", {"status": "closed", "closing_reason": "completed"}
+    )
     assert add(world, later) == 409
 
 

@@ -67,7 +67,9 @@ def test_paused_case_offers_only_what_waits_and_a_closed_one_nothing(portal: Por
     assert buttons(page) == [NOT_YET, HOLD]
     assert "Things are paused for now, so it cannot be opened at the moment." in page
 
-    world.facilitator.post_json(f"/api/cases/{world.case_id}/status", {"status": "closed"})
+    world.facilitator.post_json(
+        f"/api/cases/{world.case_id}/status", {"status": "closed", "closing_reason": "completed"}
+    )
     page = world.harmed.get(f"/inbox/{message_id}").text
     assert buttons(page) == []
     assert "Your facilitator has closed this process, so it cannot be opened here." in page

@@ -110,7 +110,7 @@ def test_nobody_waits_once_withdrawn_or_closed_as_the_state_machine_says(portal:
     closing = CaseWorld.build(portal)
     joined_without_key(closing)
     closed = closing.facilitator.post_json(
-        f"/api/cases/{closing.case_id}/status", {"status": "closed"}
+        f"/api/cases/{closing.case_id}/status", {"status": "closed", "closing_reason": "completed"}
     )
     assert closed.status_code == 200, closed.text
     assert "key-handovers" not in task(closing.facilitator, "/home").attrs

@@ -164,7 +164,9 @@ def test_nobody_can_add_a_place_for_someone_who_withdrew_or_in_a_closed_case(
     world = CaseWorld.build(portal)
     assert world.responsible.post_json("/api/withdraw").status_code == 200
     assert add_place(world, world.responsible).status_code == 409
-    closed = world.facilitator.post_json(f"/api/cases/{world.case_id}/status", {"status": "closed"})
+    closed = world.facilitator.post_json(
+        f"/api/cases/{world.case_id}/status", {"status": "closed", "closing_reason": "completed"}
+    )
     assert closed.status_code == 200
     assert add_place(world, world.harmed).status_code == 409
 

@@ -336,3 +336,50 @@ def test_rekey_revision_keeps_each_grants_sender_key_and_goes_down_again(
         assert "sender_public_key" in columns()
     finally:
         engine.dispose()
+
+
+def test_case_path_revision_starts_every_case_on_its_path_and_goes_down_again(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """0016: each existing case was referred on the day it was opened, and a closed one reached
+    "closed" on the day it closed, with no reason (none was asked then); recorded by the portal.
+    Down again the table and the columns go."""
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    settings = Settings.from_env(
+        portal_env(data_dir=tmp_path, database_url=empty_database_url, base_url="http://t")
+    )
+    try:
+        with make_session_factory(engine)() as db:
+            seed_scale(db, settings, Scale(cases=3, messages=3), "password")
+            db.commit()
+        downgrade(empty_database_url, "0015_epochs")
+        assert "case_stage_moves" not in inspect(engine).get_table_names()
+        with engine.begin() as connection:
+            ids = sorted(str(i) for i in connection.scalars(text("SELECT id FROM cases")))
+            connection.execute(
+                text("UPDATE cases SET status = 'closed' WHERE id = :id"), {"id": ids[0]}
+            )
+            closed = {
+                str(i)
+                for i in connection.scalars(text("SELECT id FROM cases WHERE status = 'closed'"))
+            }
+        upgrade(empty_database_url)
+        with engine.connect() as connection:
+            moves = connection.execute(
+                text(
+                    "SELECT case_id, stage, recorded_by_id FROM case_stage_moves"
+                    " ORDER BY case_id, recorded_at, stage DESC"
+                )
+            ).all()
+            stages = {
+                str(i): str(s) for i, s in connection.execute(text("SELECT id, stage FROM cases"))
+            }
+        assert ids[0] in closed
+        assert sorted((str(c), str(s)) for c, s, _by in moves) == sorted(
+            [(i, "referred") for i in ids] + [(i, "closed") for i in closed]
+        )
+        assert {by for _c, _s, by in moves} == {None}
+        assert stages == {i: "closed" if i in closed else "referred" for i in ids}
+    finally:
+        engine.dispose()

@@ -318,6 +318,7 @@ class CasePage(FacilitatorPage):
         return AuditTrailPage(self.page, self.reference or "").arrived()
 
     def starts_closing_but_keeps_it_open(self) -> None:
+        self.page.get_by_label("Why it is closing").select_option(label="No contact could be made")
         self.page.get_by_role("button", name="Close the case").click()
         question = self.page.get_by_role("dialog", name="Close this case?")
         expect(question).to_be_visible()
@@ -325,8 +326,18 @@ class CasePage(FacilitatorPage):
         expect(question).to_be_hidden()
         expect(self.page.get_by_role("button", name="Close the case")).to_be_focused()
 
-    def closes(self) -> None:
-        """Close the case, answering its question: closing is final."""
+    def records_stage(self, stage: str) -> None:
+        """Record that the case reached ``stage`` today (the form's day)."""
+        self.page.get_by_label("The case has reached").select_option(label=stage)
+        self.page.get_by_role("button", name="Record the stage").click()
+        expect(self.page.locator("#path-stage-text")).to_contain_text(stage)
+        expect(self.status_message).to_have_text(f"The case is now at {stage.lower()}.")
+        expect(self.page.get_by_role("heading", name="Stage")).to_be_focused()
+        self.check()
+
+    def closes(self, why: str = "Completed") -> None:
+        """Close the case for a reason, answering its question: closing is final."""
+        self.page.get_by_label("Why it is closing").select_option(label=why)
         self.page.get_by_role("button", name="Close the case").click()
         question = self.page.get_by_role("dialog", name="Close this case?")
         expect(question).to_be_visible()

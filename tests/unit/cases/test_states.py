@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 
 import pytest
 
-from portal.cases.models import CaseCondition
+from portal.cases.models import CaseCondition, CaseStage
 from portal.cases.states import (
     HAS_FACILITATOR,
     KEY_CHANGE_FIRST,
@@ -22,10 +23,13 @@ from portal.cases.states import (
     action_towards,
     case_actions,
     key_standing,
+    next_stages,
     participant_actions,
     participant_refusal,
+    reached_on_refusal,
     reader_grant_refusal,
     recipient_grant_refusal,
+    stage_refusal,
     supporter_actions,
     supporter_refusal,
     team_refusal,
@@ -226,3 +230,45 @@ def test_only_a_case_nobody_active_holds_is_reassigned() -> None:
     assert team_refusal(C.PAUSED, team(0, pending=True, active=0), T.REASSIGN) is None
     assert team_refusal(C.OPEN, team(2, active=1), T.REASSIGN) == HAS_FACILITATOR
     assert team_refusal(C.CLOSED, team(1, active=0), T.REASSIGN) == "This case is closed."
+
+
+# -- the case's path -------------------------------------------------------------------------
+
+ST = CaseStage
+
+
+def test_a_case_moves_forward_to_any_later_stage_but_closes_only_by_closing() -> None:
+    assert next_stages(ST.REFERRED) == [
+        ST.FIRST_CONTACT,
+        ST.ASSESSMENT,
+        ST.PREPARATION,
+        ST.COMMUNICATION,
+        ST.OUTCOME,
+    ]
+    assert next_stages(ST.PREPARATION) == [ST.COMMUNICATION, ST.OUTCOME]
+    assert next_stages(ST.OUTCOME) == []
+    assert next_stages(ST.CLOSED) == []
+
+
+@pytest.mark.parametrize("current", list(CaseStage))
+@pytest.mark.parametrize("target", list(CaseStage))
+def test_every_move_is_allowed_exactly_when_offered(current: CaseStage, target: CaseStage) -> None:
+    refusal = stage_refusal(current, target)
+    assert (refusal is None) == (target in next_stages(current))
+    if current is ST.CLOSED:
+        assert refusal == "This case is closed."
+    elif target is ST.CLOSED:
+        assert refusal == "Close the case to end its path, with the reason it closed."
+
+
+def test_a_move_is_dated_today_or_earlier_and_never_before_the_last() -> None:
+    today = date(2027, 3, 10)
+    last = date(2027, 3, 1)
+    assert reached_on_refusal(today, last, today) is None
+    assert reached_on_refusal(last, last, today) is None
+    assert reached_on_refusal(today + timedelta(days=1), last, today) == (
+        "Enter today's date or an earlier one."
+    )
+    assert reached_on_refusal(last - timedelta(days=1), last, today) == (
+        "Enter a date on or after the day the case reached its current stage."
+    )

@@ -68,7 +68,9 @@ def vector_form(spec: dict[str, object]) -> dict[str, object]:
 
 
 def form_specs() -> list[dict[str, object]]:
-    return [{"form": SMALL}, *({"padding": count} for count in PADDINGS)]
+    specs: list[dict[str, object]] = [{"form": SMALL}]
+    specs.extend({"padding": count} for count in PADDINGS)
+    return specs
 
 
 def build() -> dict[str, object]:

@@ -482,6 +482,8 @@ def routes() -> list[BaseRoute]:
             name="api_submit_referral",
         ),
         Route("/referrals", referrals.referrals_page, name="referrals_page"),
+        Route("/referrals/inbox", referrals.referrals_inbox, name="referrals_inbox"),
+        Route("/referrals/received/{referral_id}", referrals.referral_page, name="referral_page"),
         Route(
             "/referrals/key",
             referrals.api_create_referral_key,

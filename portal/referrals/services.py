@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Select, delete, select, text
 from sqlalchemy.orm import Session
 
 from portal import protocol
@@ -361,3 +361,8 @@ def _unused_reference(db: Session) -> str:
         if db.scalar(select(Referral.id).where(Referral.reference == reference)) is None:
             return reference
     raise Conflict("Please try again.")  # pragma: no cover  (40 random bits: never in practice)
+
+
+def inbox_query() -> Select[Referral]:
+    """Every referral, newest first (ix_referrals_received)."""
+    return select(Referral).order_by(Referral.received_at.desc(), Referral.id)

@@ -7,10 +7,12 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from portal import protocol
+from portal import local_time, paging, protocol
 from portal.accounts.models import Account, Role
-from portal.referrals import policy, schemas, services
-from portal.referrals.models import AGENCY_SOURCES, ReferralKey
+from portal.db import utcnow
+from portal.errors import NotFound
+from portal.referrals import policy, rules, schemas, services
+from portal.referrals.models import AGENCY_SOURCES, Referral, ReferralKey
 from portal.trust import schemas as trust_schemas
 from portal.trust import services as trust
 from portal.trust.models import TrustLogEntry
@@ -185,3 +187,48 @@ def api_my_referral_grant(ctx: Ctx) -> Response:
             "sender_public_key": b64(grant.sender_public_key),
         }
     )
+
+
+# ------------------------------------------------------------------------ the referrals inbox
+
+INBOX_PAGE = 25
+
+
+@endpoint(roles=STAFF)
+def referrals_inbox(ctx: Ctx) -> Response:
+    """Referrals, newest first, with working days since each arrived (service managers and
+    designated facilitators; anyone else 404)."""
+    me = ctx.require_account()
+    if not policy.may_read(ctx.db, me):
+        raise NotFound("You do not read referrals.")
+    page = paging.scalars_page(
+        ctx.db,
+        services.inbox_query(),
+        paging.page_number(ctx.query("page")),
+        INBOX_PAGE,
+    )
+    today = local_time.local(utcnow()).date()
+    target = ctx.settings.referral_first_contact_days
+    items = [
+        {
+            "referral": referral,
+            "days": rules.working_days_between(
+                local_time.local(referral.received_at).date(), today
+            ),
+            "overdue": rules.first_contact_overdue(
+                local_time.local(referral.received_at).date(), today, target
+            ),
+        }
+        for referral in page.items
+    ]
+    return ctx.render("referrals/inbox.html", page=page, items=items, target=target)
+
+
+@endpoint(roles=STAFF)
+def referral_page(ctx: Ctx) -> Response:
+    """One referral, opened in the reader's browser with the key from their grant."""
+    me = ctx.require_account()
+    referral = ctx.db.get(Referral, ctx.request.path_params["referral_id"])
+    if referral is None or not policy.may_read(ctx.db, me):
+        raise NotFound("There is no such referral.")
+    return ctx.render("referrals/show.html", referral=referral, ciphertext=b64(referral.ciphertext))

@@ -2,7 +2,8 @@
 page (made, signed and granted in their browser) and designates a facilitator; a partner agency
 refers someone on a 320 px phone and a person refers themself, each sealed in their browser to
 the key the trust log vouches for, and sees the reference. Nothing they typed reaches the
-server in clear; what arrived opens with the key."""
+server in clear; the manager and the designated facilitator open what arrived in their own
+browsers."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ from portal import protocol
 from portal.accounts.models import Role
 from portal.referrals.models import Referral
 from portal.settings import Settings
-from tests.browser.pages.referrals import ReferPage, ReferralsPage, SelfReferPage
+from tests.browser.pages.referrals import (
+    ReferPage,
+    ReferralsInbox,
+    ReferralsPage,
+    SelfReferPage,
+)
 from tests.browser.pages.sign_in import SignInPage
 from tests.browser.support.devices import NewContext
 from tests.factories import Portal
@@ -76,3 +82,13 @@ def test_a_manager_sets_up_referrals_and_an_agency_and_a_person_refer_in_confide
         for row in rows.values():
             assert len(row.ciphertext) in protocol.referral_sealed_sizes()
     assert leaks.find({"canary": canary.encode()}, settings.database_url, [settings.data_dir]) == []
+
+    # The manager, and the designated facilitator on their own device, open what arrived.
+    opened = ReferralsInbox.open(page, live_server.base_url).opens(sent.reference).unlocked()
+    opened.shows("In brief", f"A burglary. {canary}")
+    opened.shows("They are", "The person responsible")
+    theirs = new_context().new_page()
+    SignInPage.open(theirs, live_server.base_url).signs_in(facilitator.name, facilitator.password)
+    their_copy = ReferralsInbox.open(theirs, live_server.base_url).opens(told.reference).unlocked()
+    their_copy.shows("What they told us", canary)
+    their_copy.shows("Getting in touch because", "Not given")

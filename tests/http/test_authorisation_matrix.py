@@ -92,6 +92,10 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/referrals/access"): frozenset(),
     ("POST", "/referrals/readers/{account_id}/remove"): frozenset(),
     ("GET", "/api/referrals/my-grant"): frozenset(),
+    # Service managers whose signature counts (the table's is the root) and designated
+    # facilitators (none here); a made-up referral id is 404 for everyone.
+    ("GET", "/referrals/inbox"): frozenset({SM}),
+    ("GET", "/referrals/received/{referral_id}"): frozenset(),
 }
 
 FAKE_KEY = "A" * 43
@@ -182,6 +186,8 @@ def _call(
         path = template.replace("{session_id}", _session_of(portal, person, owner))
     if "{account_id}" in template:
         path = template.replace("{account_id}", owner.account_id)
+    if "{referral_id}" in template:
+        path = template.replace("{referral_id}", "0b0e0f10-1a2b-4c3d-8e4f-5a6b7c8d9e0f")
     if "{invitation_id}" in template:
         path = template.replace("{invitation_id}", _invitation_by(portal, owner))
     body = BODIES.get(template, {})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -437,3 +437,48 @@ def test_nothing_typed_reaches_the_database_logs_or_error_pages(
     hits = leaks.find(needles, settings.database_url, [settings.data_dir])
     assert [hit for hit in hits if hit.startswith("canary")] == []
     assert any(hit.startswith("key id") for hit in hits)  # not vacuous
+
+
+# ------------------------------------------------------------------------ the referrals inbox
+
+
+def test_readers_see_referrals_newest_first_with_overdue_first_contact_marked(
+    portal: Portal,
+) -> None:
+    service = set_up(portal)
+    visitor = portal.visitor()
+    old = send(visitor, service).json()["reference"]
+    new = send(visitor, service, channel="self").json()["reference"]
+    with portal.db() as db:
+        row = db.scalars(select(Referral).where(Referral.reference == old)).one()
+        row.received_at = utcnow() - timedelta(days=14)  # ten working days ago
+        db.commit()
+    page = service.manager.get("/referrals/inbox")
+    assert page.status_code == 200
+    assert page.text.index(new) < page.text.index(old)
+    assert page.text.count("First contact is overdue.") == 1
+    assert "10 working days ago" in page.text
+    with portal.db() as db:
+        referral_id = db.scalars(select(Referral.id).where(Referral.reference == old)).one()
+    shown = service.manager.get(f"/referrals/received/{referral_id}")
+    assert shown.status_code == 200
+    assert 'data-page="referral"' in shown.text
+    assert f'data-key-id="{service.key_id}"' in shown.text
+
+
+def test_only_readers_reach_the_inbox_and_a_referral(portal: Portal) -> None:
+    service = set_up(portal)
+    send(portal.visitor(), service)
+    with portal.db() as db:
+        referral_id = db.scalars(select(Referral.id)).one()
+    facilitator = portal.person(Role.FACILITATOR)
+    paths = ("/referrals/inbox", f"/referrals/received/{referral_id}")
+    for path in paths:
+        assert facilitator.get(path).status_code == 404
+    service.manager.post_json("/referrals/access", grant_to(service, facilitator))
+    for path in paths:
+        assert facilitator.get(path).status_code == 200
+    service.manager.post_json(f"/referrals/readers/{facilitator.account_id}/remove")
+    for path in paths:
+        assert facilitator.get(path).status_code == 404
+    assert portal.person(Role.PARTICIPANT).get(paths[0]).status_code in (403, 404)

@@ -16,6 +16,7 @@ import {
   loadReferralKey,
   makeReferralKey,
   openMyReferralKey,
+  openReferral,
   sealReferralForm,
 } from "../../static/js/client/referrals.js";
 import { loadSecretKey } from "../../static/js/client/session.js";
@@ -201,6 +202,13 @@ describe("client/referrals.js for staff", () => {
     await assert.rejects(
       grantReferralKey(keys, "cc000000-0000-4000-8000-000000000001"),
       NotAReader,
+    );
+    const sealed = p.sealReferral(p.publicKeyFromSecret(secretKey), KEY_ID, { form: "self" });
+    assert.deepEqual(await openReferral(keys, KEY_ID, p.b64encode(sealed)), { form: "self" });
+    const other = "4d2e3f50-6a7b-4c8d-9e0f-1a2b3c4d5e6f";
+    await assert.rejects(
+      openReferral(keys, other, p.b64encode(sealed)),
+      ReferralGrantNotGenuine,
     );
   });
 

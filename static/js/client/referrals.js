@@ -15,6 +15,7 @@
 //                                sender and the statement check out in my trust view
 //   grantReferralKey(keys, id)   {account_id, grant}: the key boxed to a colleague's box key
 //                                taken from the trust log, never from the server's record
+//   openReferral(keys, keyId, ciphertextB64)   the form a referral holds, opened with my key
 
 import { protocol } from "../crypto/keys.js";
 import { checkRoots, entriesFrom, statementTime, walkTrustLog } from "../crypto/trust-chain.js";
@@ -201,6 +202,20 @@ export async function grantReferralKey(keys, accountId) {
       opened.secretKey,
     );
     return { account_id: accountId, grant: p.b64encode(grant) };
+  } finally {
+    opened.secretKey.fill(0);
+  }
+}
+
+export async function openReferral(keys, keyId, ciphertextB64) {
+  const p = await protocol();
+  const opened = await openMyReferralKey(keys);
+  try {
+    if (opened.keyId !== keyId) throw new p.WrongContext("sealed to another referral key");
+    return p.openReferral(opened.secretKey, keyId, p.b64decode(ciphertextB64));
+  } catch (error) {
+    if (error instanceof p.ProtocolError) throw new ReferralGrantNotGenuine();
+    throw error;
   } finally {
     opened.secretKey.fill(0);
   }

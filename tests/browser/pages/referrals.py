@@ -125,3 +125,41 @@ class SelfReferPage(_PublicReferral):
         form.get_by_label("When and how is it safe to contact you?").fill(safe)
         form.get_by_label("Anything you would like to tell us now (optional)").fill(message)
         return self.sends("Send in confidence")
+
+
+class ReferralsInbox(SignedInPage):
+    heading = "Referrals received"
+
+    @classmethod
+    def open(cls, page: Page, base_url: str) -> ReferralsInbox:
+        page.goto(base_url + "/referrals/inbox")
+        return cls(page).arrived()
+
+    def opens(self, reference: str) -> ReferralOpened:
+        self.page.get_by_role("link", name=reference, exact=True).click()
+        return ReferralOpened(self.page, reference).arrived()
+
+
+class ReferralOpened(SignedInPage):
+    def __init__(self, page: Page, reference: str) -> None:
+        super().__init__(page)
+        self.reference = reference
+
+    def arrived(self) -> Self:
+        heading = self.page.get_by_role("heading", level=1, name=f"Referral {self.reference}")
+        expect(heading).to_be_visible()
+        self.page.wait_for_load_state("load")
+        return self.check()
+
+    def unlocked(self) -> Self:
+        expect(self.page.get_by_role("status")).to_have_text(
+            "Unlocked in your browser.", timeout=SEALING_MS
+        )
+        return self.check()
+
+    def shows(self, words: str, text: str) -> None:
+        """What the referral says under ``words`` (the field's name on the page)."""
+        field = self.page.locator("dt", has_text=words).first.locator(
+            "xpath=following-sibling::dd[1]"
+        )
+        expect(field).to_have_text(text)

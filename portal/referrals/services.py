@@ -52,11 +52,19 @@ def current_key(db: Session) -> ReferralKey | None:
 
 
 def grant_of(db: Session, key: ReferralKey, account_id: str) -> ReferralKeyGrant | None:
-    return db.get(ReferralKeyGrant, (key.id, account_id))
+    # A statement, not the identity map: after waiting for a lock, what committed meanwhile.
+    return db.scalar(
+        select(ReferralKeyGrant).where(
+            ReferralKeyGrant.key_id == key.id, ReferralKeyGrant.account_id == account_id
+        )
+    )
 
 
 def is_designated(db: Session, account_id: str) -> bool:
-    return db.get(ReferralReader, account_id) is not None
+    found = db.scalar(
+        select(ReferralReader.account_id).where(ReferralReader.account_id == account_id)
+    )
+    return found is not None
 
 
 def may_hold_the_key(db: Session, account: Account) -> bool:
@@ -200,7 +208,12 @@ def remove_reader(db: Session, settings: Settings, manager: Account, account_id:
     if reader is None or person is None:
         raise NotFound("They are not designated to read referrals.")
     lock_row(db, person)
-    if db.get(ReferralReader, account_id) is None:  # removed meanwhile
+    # Read again, not from the session's identity map: another removal may have committed while
+    # this one waited for the row.
+    still = db.scalar(
+        select(ReferralReader.account_id).where(ReferralReader.account_id == account_id)
+    )
+    if still is None:
         raise NotFound("They are not designated to read referrals.")
     db.execute(delete(ReferralKeyGrant).where(ReferralKeyGrant.account_id == account_id))
     db.execute(delete(ReferralReader).where(ReferralReader.account_id == account_id))

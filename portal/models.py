@@ -8,6 +8,17 @@ from portal.cases import models as cases
 from portal.content import models as content
 from portal.invitations import models as invitations
 from portal.messages import models as messages
+from portal.referrals import models as referrals
 from portal.trust import models as trust
 
-__all__ = ["accounts", "audit", "cases", "content", "invitations", "leases", "messages", "trust"]
+__all__ = [
+    "accounts",
+    "audit",
+    "cases",
+    "content",
+    "invitations",
+    "leases",
+    "messages",
+    "referrals",
+    "trust",
+]

@@ -44,6 +44,7 @@ __all__ = [
     "MAX_STATEMENT_BYTES",
     "MIN_KDF_MEM",
     "MIN_KDF_OPS",
+    "REFERRAL_BUCKETS",
     "SIGNATURE_BYTES",
     "SIGNING_SECRET_BYTES",
     "AccountKeys",
@@ -86,6 +87,7 @@ __all__ = [
     "make_case_grant",
     "make_case_public_grant",
     "make_content_grant",
+    "make_referral_key_grant",
     "manifest_hash",
     "open_case_data",
     "open_case_grant",
@@ -96,6 +98,9 @@ __all__ = [
     "open_content_grant",
     "open_draft",
     "open_letter",
+    "open_referral",
+    "open_referral_key",
+    "open_referral_key_grant",
     "open_revocation",
     "open_root_handover",
     "open_staff_cert",
@@ -103,14 +108,18 @@ __all__ = [
     "open_vault",
     "public_key_from_secret",
     "recovery_auth_key",
+    "referral_plaintext",
+    "referral_sealed_sizes",
     "seal_case_data",
     "seal_case_text",
     "seal_draft",
     "seal_letter",
+    "seal_referral",
     "seal_vault",
     "session_unwrap",
     "session_wrap",
     "sign_case_key_epoch",
+    "sign_referral_key",
     "sign_revocation",
     "sign_root_handover",
     "sign_staff_cert",
@@ -157,6 +166,10 @@ SIGNATURE_BYTES: Final = 64
 MAX_STATEMENT_BYTES: Final = 4096  # every kind of statement is a few hundred bytes
 INVITATION_CODE_BYTES: Final = 10  # 80 bits
 LOOKUP_ID_BYTES: Final = 16
+# A sealed referral's plaintext is padded to the smallest of these that holds the form's JSON and
+# the 0x80 marker, so its length says only which bucket it fell in (docs/protocol-v1.md).
+REFERRAL_BUCKETS: Final = (2048, 4096, 8192, 16384, 32768)
+SEAL_BYTES: Final = 48  # crypto_box_seal: ephemeral public key (32) and tag (16)
 
 DEFAULT_KDF_OPS: Final = 3
 DEFAULT_KDF_MEM: Final = 64 * 1024 * 1024
@@ -182,6 +195,8 @@ _SESSION: Final = b"portal/v1/session"
 _GRANT_CASE: Final = b"portal/v1/grant/case\x00"
 _GRANT_CASE_PUBLIC: Final = b"portal/v1/grant/case-public\x00"
 _GRANT_CONTENT: Final = b"portal/v1/grant/content\x00"
+_GRANT_REFERRAL_KEY: Final = b"portal/v1/grant/referral-key\x00"
+_REFERRAL: Final = b"portal/v1/referral\x00"
 _CHUNK: Final = b"portal/v1/chunk"
 _CHUNK_HASH: Final = b"portal/v1/chunk-hash"
 _MANIFEST: Final = b"portal/v1/manifest"
@@ -651,6 +666,93 @@ def open_content_grant(
     if body[:40] != expected:
         _fail(WrongContext, "grant is for another object or version")
     return body[40:72], body[72:]
+
+
+# --- referrals -------------------------------------------------------------------------------
+
+
+def make_referral_key_grant(
+    sender_sk: bytes,
+    recipient_pk: bytes,
+    key_id: str,
+    referral_secret_key: bytes,
+    *,
+    nonce: bytes | None = None,
+) -> bytes:
+    """Give a service manager or a designated facilitator the referral key's secret half."""
+    body = _id("key_id", key_id) + _bytes("referral secret key", referral_secret_key, KEY_BYTES)
+    return _seal_grant(_GRANT_REFERRAL_KEY, sender_sk, recipient_pk, body, nonce)
+
+
+def open_referral_key_grant(
+    recipient_sk: bytes, sender_pk: bytes, key_id: str, grant: bytes
+) -> bytes:
+    """The referral secret key, if ``sender_pk`` granted exactly this referral key."""
+    expected_id = _id("key_id", key_id)
+    body = _open_grant(_GRANT_REFERRAL_KEY, recipient_sk, sender_pk, grant, 36 + KEY_BYTES)
+    if body[:36] != expected_id:
+        _fail(WrongContext, "grant is for another referral key")
+    return body[36:]
+
+
+def referral_plaintext(key_id: str, form: dict[str, object]) -> bytes:
+    """What is sealed: "portal/v1/referral" 0x00 || key id || canonical JSON of the form, then
+    0x80 and zeros up to the smallest bucket (REFERRAL_BUCKETS)."""
+    body = _canonical_json(form)
+    bucket = next((size for size in REFERRAL_BUCKETS if len(body) + 1 <= size), None)
+    if bucket is None:
+        _fail(MalformedInput, "the referral is too long")
+    padded = body + b"\x80" + bytes(bucket - len(body) - 1)
+    return _REFERRAL + _id("key_id", key_id) + padded
+
+
+def referral_sealed_sizes() -> tuple[int, ...]:
+    """Every length a sealed referral can have: the server refuses any other."""
+    return tuple(len(_REFERRAL) + 36 + size + SEAL_BYTES for size in REFERRAL_BUCKETS)
+
+
+def seal_referral(referral_public_key: bytes, key_id: str, form: dict[str, object]) -> bytes:
+    """crypto_box_seal of referral_plaintext to the referral key: anyone can seal, only a holder
+    of the secret key opens, and the sealer keeps nothing that opens it again."""
+    plaintext = referral_plaintext(key_id, form)
+    public_key = _bytes("referral public key", referral_public_key, KEY_BYTES)
+    try:
+        return bytes(nacl.bindings.crypto_box_seal(plaintext, public_key))
+    except nacl.exceptions.CryptoError:
+        raise MalformedInput("public key is not usable") from None
+
+
+def _unpad(padded: bytes) -> bytes:
+    if len(padded) not in REFERRAL_BUCKETS:
+        _fail(MalformedInput, "the referral is not padded to a bucket")
+    end = padded.rstrip(b"\x00")
+    if not end.endswith(b"\x80"):
+        _fail(MalformedInput, "the referral's padding is not well formed")
+    return end[:-1]
+
+
+def open_referral(referral_secret_key: bytes, key_id: str, sealed: bytes) -> dict[str, object]:
+    """The form, if ``sealed`` opens with this referral key and was sealed for exactly it."""
+    secret = _bytes("referral secret key", referral_secret_key, KEY_BYTES)
+    _bytes("sealed referral", sealed)
+    if len(sealed) < SEAL_BYTES:
+        _fail(MalformedInput, "sealed referral is too short")
+    try:
+        plaintext = nacl.bindings.crypto_box_seal_open(
+            sealed, public_key_from_secret(secret), secret
+        )
+    except nacl.exceptions.CryptoError:
+        raise DecryptionFailed("sealed referral does not open with this key") from None
+    if not plaintext.startswith(_REFERRAL):
+        _fail(WrongContext, "sealed data is not a referral")
+    head = len(_REFERRAL) + 36
+    if plaintext[len(_REFERRAL) : head] != _id("key_id", key_id):
+        _fail(WrongContext, "referral was sealed for another referral key")
+    body = _unpad(plaintext[head:])
+    form = _parse_json_object(body)
+    if _canonical_json(form) != body:
+        _fail(MalformedInput, "referral is not canonical JSON")
+    return form
 
 
 # --- content objects -------------------------------------------------------------------------
@@ -1228,6 +1330,12 @@ _STATEMENT_KINDS: Final[dict[str, dict[str, _FieldCheck]]] = {
         "issuer_account_id": _check_uuid,
         "reason": _one_of("disabled", "key-lost", "left"),
     },
+    "referral-key": {
+        "key_id": _check_uuid,
+        "referral_public_key": _check_key,
+        "issued_at": _check_timestamp,
+        "issuer_account_id": _check_uuid,
+    },
     "root-handover": {
         "new_root_account_id": _check_uuid,
         "new_root_signing_public_key": _check_key,
@@ -1360,6 +1468,18 @@ def open_root_handover(
     signing_public_key: bytes, statement: bytes, signature: bytes
 ) -> dict[str, object]:
     return open_statement(signing_public_key, "root-handover", statement, signature)
+
+
+def sign_referral_key(signing_secret: bytes, fields: dict[str, object]) -> tuple[bytes, bytes]:
+    """{key_id, referral_public_key, issued_at, issuer_account_id}: the service's referral key,
+    published by a certified service manager (not a trust log entry: it names no account)."""
+    return sign_statement(signing_secret, "referral-key", fields)
+
+
+def open_referral_key(
+    signing_public_key: bytes, statement: bytes, signature: bytes
+) -> dict[str, object]:
+    return open_statement(signing_public_key, "referral-key", statement, signature)
 
 
 # A trust log entry: (signer_signing_public_key, statement, signature).

@@ -17,6 +17,7 @@ from portal.messages import entered_views as entered
 from portal.messages import inbox_views as inbox
 from portal.messages import regrant_views, supporter_views
 from portal.messages import review_views as review
+from portal.referrals import views as referrals
 from portal.trust import views as trust
 from portal.workspace import case_actions
 from portal.workspace import views as workspace
@@ -475,6 +476,42 @@ def routes() -> list[BaseRoute]:
             "/api/content/{object_id}/{version}/{part}/{index}",
             media.api_content_chunk,
             name="api_content_chunk",
+        ),
+        # Referrals: the public pages (no account) and the service manager's Referrals page
+        Route("/refer", referrals.refer_page, name="refer_page"),
+        Route("/refer/self", referrals.refer_self_page, name="refer_self_page"),
+        Route("/api/referrals/key", referrals.api_referral_key, name="api_referral_key"),
+        Route(
+            "/api/referrals",
+            referrals.api_submit_referral,
+            methods=["POST"],
+            name="api_submit_referral",
+        ),
+        Route("/referrals", referrals.referrals_page, name="referrals_page"),
+        Route("/referrals/inbox", referrals.referrals_inbox, name="referrals_inbox"),
+        Route("/referrals/received/{referral_id}", referrals.referral_page, name="referral_page"),
+        Route(
+            "/referrals/key",
+            referrals.api_create_referral_key,
+            methods=["POST"],
+            name="api_create_referral_key",
+        ),
+        Route(
+            "/referrals/access",
+            referrals.give_referral_access,
+            methods=["POST"],
+            name="give_referral_access",
+        ),
+        Route(
+            "/referrals/readers/{account_id}/remove",
+            referrals.remove_referral_reader,
+            methods=["POST"],
+            name="remove_referral_reader",
+        ),
+        Route(
+            "/api/referrals/my-grant",
+            referrals.api_my_referral_grant,
+            name="api_my_referral_grant",
         ),
         Mount(
             "/static", app=StaticFiles(directory=STATIC_DIR, follow_symlink=False), name="static"

@@ -78,6 +78,13 @@ class Settings:
     s3: S3Settings | None = None
     # The zone every date and time on a page is shown in (portal/local_time.py).
     time_zone: str = "Europe/London"
+    # Referrals (docs/api-referrals.md): accepted per client address and for the whole service
+    # in the sign-in window (PORTAL_SIGNIN_WINDOW_MINUTES); the pages' words while no referral
+    # key exists; working days within which a referral should have its first contact.
+    referrals_per_address: int = 5
+    referrals_per_window: int = 60
+    referrals_closed_text: str = ""
+    referral_first_contact_days: int = 5
 
     @property
     def secure_cookies(self) -> bool:
@@ -142,6 +149,10 @@ class Settings:
             blob_store=blob_store,
             s3=S3Settings.from_reader(reader) if blob_store == "s3" else None,
             time_zone=reader.time_zone("TIME_ZONE", "Europe/London"),
+            referrals_per_address=reader.integer("REFERRALS_PER_ADDRESS", 5, minimum=1),
+            referrals_per_window=reader.integer("REFERRALS_PER_WINDOW", 60, minimum=1),
+            referrals_closed_text=reader.text("REFERRALS_CLOSED_TEXT", ""),
+            referral_first_contact_days=reader.integer("REFERRAL_FIRST_CONTACT_DAYS", 5, minimum=1),
         )
 
 

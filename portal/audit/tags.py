@@ -94,3 +94,9 @@ class AuditTag(StrEnum):
     SECURITY_RELEASE_NOT_GENUINE = "security:release-not-genuine"
     SECURITY_INVITATION_NOT_GENUINE = "security:invitation-not-genuine"
     SECURITY_TRUST_LOG_NOT_GENUINE = "security:trust-log-not-genuine"
+    # Referrals (portal/referrals/): ids only; a referral's row names no person.
+    REFERRAL_KEY_CREATED = "referral:key-created"
+    REFERRAL_KEY_GRANTED = "referral:key-granted"
+    REFERRAL_READER_DESIGNATED = "referral:reader-designated"
+    REFERRAL_READER_REMOVED = "referral:reader-removed"
+    REFERRAL_RECEIVED = "referral:received"

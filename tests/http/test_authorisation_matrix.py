@@ -79,6 +79,23 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/invitations/{invitation_id}/seal"): frozenset(),
     # Everyone signed in; someone joining reports only an invitation (test_trust.py).
     ("POST", "/api/security-events"): EVERYONE_SIGNED_IN,
+    # Referrals (docs/api-referrals.md; every refusal in tests/http/test_referrals.py): the
+    # public pages and the key for anyone; sending needs a referral key, which nobody set up
+    # here; the Referrals page for service managers; setting up, giving and removing access
+    # need a real statement, grant or designation; my grant only for a holder.
+    ("GET", "/refer"): ALL,
+    ("GET", "/refer/self"): ALL,
+    ("GET", "/api/referrals/key"): ALL,
+    ("POST", "/api/referrals"): frozenset(),
+    ("GET", "/referrals"): frozenset({SM}),
+    ("POST", "/referrals/key"): frozenset(),
+    ("POST", "/referrals/access"): frozenset(),
+    ("POST", "/referrals/readers/{account_id}/remove"): frozenset(),
+    ("GET", "/api/referrals/my-grant"): frozenset(),
+    # Service managers whose signature counts (the table's is the root) and designated
+    # facilitators (none here); a made-up referral id is 404 for everyone.
+    ("GET", "/referrals/inbox"): frozenset({SM}),
+    ("GET", "/referrals/received/{referral_id}"): frozenset(),
 }
 
 FAKE_KEY = "A" * 43
@@ -126,6 +143,14 @@ BODIES: dict[str, dict[str, object]] = {
         "mac": FAKE_KEY,
     },
     "/api/security-events": {"kind": "trust-log-not-genuine"},
+    "/api/referrals": {
+        "channel": "agency",
+        "source": "police",
+        "key_id": "0b0e0f10-1a2b-4c3d-8e4f-5a6b7c8d9e0f",
+        "ciphertext": "A" * 2868,
+    },
+    "/referrals/key": {"key_id": "0b0e0f10-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "grant": FAKE_KEY},
+    "/referrals/access": {"account_id": "0b0e0f10-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "grant": FAKE_KEY},
 }
 
 
@@ -161,6 +186,8 @@ def _call(
         path = template.replace("{session_id}", _session_of(portal, person, owner))
     if "{account_id}" in template:
         path = template.replace("{account_id}", owner.account_id)
+    if "{referral_id}" in template:
+        path = template.replace("{referral_id}", "0b0e0f10-1a2b-4c3d-8e4f-5a6b7c8d9e0f")
     if "{invitation_id}" in template:
         path = template.replace("{invitation_id}", _invitation_by(portal, owner))
     body = BODIES.get(template, {})

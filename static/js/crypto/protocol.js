@@ -58,6 +58,10 @@ export const SIGNATURE_BYTES = 64;
 export const MAX_STATEMENT_BYTES = 4096; // every kind of statement is a few hundred bytes
 export const INVITATION_CODE_BYTES = 10; // 80 bits
 export const LOOKUP_ID_BYTES = 16;
+// A sealed referral's plaintext is padded to the smallest of these that holds the form's JSON and
+// the 0x80 marker, so its length says only which bucket it fell in (docs/protocol-v1.md).
+export const REFERRAL_BUCKETS = Object.freeze([2048, 4096, 8192, 16384, 32768]);
+export const SEAL_BYTES = 48; // crypto_box_seal: ephemeral public key (32) and tag (16)
 
 export const DEFAULT_KDF_OPS = 3;
 export const DEFAULT_KDF_MEM = 64 * 1024 * 1024;
@@ -82,6 +86,8 @@ const SESSION = ascii("portal/v1/session");
 const GRANT_CASE = ascii("portal/v1/grant/case\0");
 const GRANT_CASE_PUBLIC = ascii("portal/v1/grant/case-public\0");
 const GRANT_CONTENT = ascii("portal/v1/grant/content\0");
+const GRANT_REFERRAL_KEY = ascii("portal/v1/grant/referral-key\0");
+const REFERRAL = ascii("portal/v1/referral\0");
 const CHUNK = ascii("portal/v1/chunk");
 const CHUNK_HASH = ascii("portal/v1/chunk-hash");
 const MANIFEST = ascii("portal/v1/manifest");
@@ -611,6 +617,95 @@ export function openContentGrant(recipientSk, senderPk, objectId, version, grant
     throw new WrongContext("grant is for another object or version");
   }
   return [body.slice(40, 72), body.slice(72)];
+}
+
+// --- referrals ---------------------------------------------------------------------------------
+
+/** Give a service manager or a designated facilitator the referral key's secret half. */
+export function makeReferralKeyGrant(senderSk, recipientPk, keyId, referralSk, { nonce } = {}) {
+  const body = concat(id("keyId", keyId), bytes("referral secret key", referralSk, KEY_BYTES));
+  return sealGrant(GRANT_REFERRAL_KEY, senderSk, recipientPk, body, nonce);
+}
+
+/** The referral secret key, if senderPk granted exactly this referral key. */
+export function openReferralKeyGrant(recipientSk, senderPk, keyId, grant) {
+  const expectedId = id("keyId", keyId);
+  const body = openGrant(GRANT_REFERRAL_KEY, recipientSk, senderPk, grant, 36 + KEY_BYTES);
+  if (!equal(body.subarray(0, 36), expectedId)) {
+    throw new WrongContext("grant is for another referral key");
+  }
+  return body.slice(36);
+}
+
+/**
+ * What is sealed: "portal/v1/referral" 0x00 || key id || canonical JSON of the form, then 0x80
+ * and zeros up to the smallest bucket (REFERRAL_BUCKETS), so the length says only the bucket.
+ */
+export function referralPlaintext(keyId, form) {
+  const body = canonicalJson(form);
+  const bucket = REFERRAL_BUCKETS.find((size) => body.length + 1 <= size);
+  if (bucket === undefined) throw new MalformedInput("the referral is too long");
+  const padded = new Uint8Array(bucket);
+  padded.set(body);
+  padded[body.length] = 0x80;
+  return concat(REFERRAL, id("keyId", keyId), padded);
+}
+
+/** Every length a sealed referral can have: the server refuses any other. */
+export function referralSealedSizes() {
+  return REFERRAL_BUCKETS.map((size) => REFERRAL.length + 36 + size + SEAL_BYTES);
+}
+
+/**
+ * crypto_box_seal of referralPlaintext to the referral key: anyone can seal, only a holder of
+ * the secret key opens, and the sealer keeps nothing that opens it again.
+ */
+export function sealReferral(referralPublicKey, keyId, form) {
+  const plaintext = referralPlaintext(keyId, form);
+  bytes("referral public key", referralPublicKey, KEY_BYTES);
+  try {
+    return na().crypto_box_seal(plaintext, referralPublicKey);
+  } catch {
+    throw new MalformedInput("public key is not usable");
+  }
+}
+
+function unpad(padded) {
+  if (!REFERRAL_BUCKETS.includes(padded.length)) {
+    throw new MalformedInput("the referral is not padded to a bucket");
+  }
+  let end = padded.length;
+  while (end > 0 && padded[end - 1] === 0) end -= 1;
+  if (end === 0 || padded[end - 1] !== 0x80) {
+    throw new MalformedInput("the referral's padding is not well formed");
+  }
+  return padded.slice(0, end - 1);
+}
+
+/** The form, if `sealed` opens with this referral key and was sealed for exactly it. */
+export function openReferral(referralSk, keyId, sealed) {
+  bytes("referral secret key", referralSk, KEY_BYTES);
+  bytes("sealed referral", sealed);
+  if (sealed.length < SEAL_BYTES) throw new MalformedInput("sealed referral is too short");
+  let plaintext;
+  try {
+    plaintext = na().crypto_box_seal_open(sealed, publicKeyFromSecret(referralSk), referralSk);
+  } catch {
+    throw new DecryptionFailed("sealed referral does not open with this key");
+  }
+  const head = REFERRAL.length + 36;
+  const prefix = plaintext.subarray(0, REFERRAL.length);
+  if (plaintext.length < REFERRAL.length || !equal(prefix, REFERRAL)) {
+    throw new WrongContext("sealed data is not a referral");
+  }
+  const keyIdBytes = plaintext.subarray(REFERRAL.length, head);
+  if (plaintext.length < head || !equal(keyIdBytes, id("keyId", keyId))) {
+    throw new WrongContext("referral was sealed for another referral key");
+  }
+  const body = unpad(plaintext.subarray(head));
+  const form = parseJsonObject(body);
+  if (!equal(canonicalJson(form), body)) throw new MalformedInput("referral is not canonical JSON");
+  return form;
 }
 
 // --- content objects ---------------------------------------------------------------------------
@@ -1269,6 +1364,12 @@ const STATEMENT_KINDS = Object.freeze({
     issuer_account_id: checkUuid,
     reason: oneOf("disabled", "key-lost", "left"),
   },
+  "referral-key": {
+    key_id: checkUuid,
+    referral_public_key: checkKey,
+    issued_at: checkTimestamp,
+    issuer_account_id: checkUuid,
+  },
   "root-handover": {
     new_root_account_id: checkUuid,
     new_root_signing_public_key: checkKey,
@@ -1418,6 +1519,18 @@ export function signRootHandover(signingSecret, fields) {
 
 export function openRootHandover(signingPublicKey, statement, signature) {
   return openStatement(signingPublicKey, "root-handover", statement, signature);
+}
+
+/**
+ * {key_id, referral_public_key, issued_at, issuer_account_id}: the service's referral key,
+ * published by a certified service manager (not a trust log entry: it names no account).
+ */
+export function signReferralKey(signingSecret, fields) {
+  return signStatement(signingSecret, "referral-key", fields);
+}
+
+export function openReferralKey(signingPublicKey, statement, signature) {
+  return openStatement(signingPublicKey, "referral-key", statement, signature);
 }
 
 /** h_0 .. h_{n-1} of entries [signerSigningPublicKey, statement, signature], each checked. */

@@ -2,8 +2,8 @@
 secret half, facilitators designated to read referrals, and referrals as ciphertext with the
 facts that route them
 
-Revision ID: 0016_referrals
-Revises: 0015_epochs
+Revision ID: 0017_referrals
+Revises: 0016_case_path
 Create Date: 2026-12-02 04:30:00.000000
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from portal.db import UTCDateTime
 
-revision: str = "0016_referrals"
-down_revision: str | None = "0015_epochs"
+revision: str = "0017_referrals"
+down_revision: str | None = "0016_case_path"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

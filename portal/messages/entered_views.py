@@ -56,8 +56,17 @@ def why_cannot_enter(
             else "This case is paused, so nothing can be sent for now."
         )
     if not any(r.formats for r in recipients):
-        return "Nobody on the other side can receive a letter from them at the moment."
+        return "Nobody on the other side can receive anything from them at the moment."
     return None
+
+
+def common_formats(recipients: list[composing.Recipient]) -> tuple[str, ...]:
+    """What the page offers before a recipient is chosen: the formats every one of them can
+    receive (the chosen recipient's own formats replace them once one is chosen)."""
+    if not recipients:
+        return ()
+    shared = set(recipients[0].formats).intersection(*(r.formats for r in recipients[1:]))
+    return tuple(sorted(shared))
 
 
 @endpoint(roles=FACILITATOR)
@@ -65,6 +74,9 @@ def enter_page(ctx: Ctx) -> Response:
     case, author = _for(ctx)
     recipients = composing.recipient_choices(author, services.recipients_for(ctx.db, author))
     today = local_time.local(utcnow()).date()
+    # Everyone they can send anything to: a letter, scanned pages, or a recording where both
+    # agreed to one (the browser offers only those formats, from data-formats).
+    receiving = [r for r in recipients if r.formats]
     return ctx.render(
         "cases/enter.html",
         case=case,
@@ -73,7 +85,9 @@ def enter_page(ctx: Ctx) -> Response:
             "side_lower": author.side.label.lower(),
             "sealed_name": protocol.b64encode(author.display_name),
         },
-        recipients=[r for r in recipients if "letter" in r.formats],
+        recipients=receiving,
+        formats=common_formats(receiving),
+        max_message_bytes=ctx.settings.max_message_bytes,
         why_not=why_cannot_enter(case, author, recipients),
         choices=[(how.value, how.label) for how in ConfirmedHow],
         today=today.isoformat(),

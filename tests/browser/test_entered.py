@@ -9,6 +9,7 @@ prints it, which the audit trail records."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -21,10 +22,12 @@ from tests.browser.pages.letters import (
     facilitator_signs_in,
     participant_signs_in,
 )
+from tests.browser.pages.media import player, plays, shown_pages
 from tests.browser.support.devices import NewContext
 from tests.browser.support.letters_backstage import seed_case
 from tests.factories import Portal
 from tests.support.live_server import LiveServer
+from tests.support.media import png
 
 LETTER = "I think about that night every day.\n\nI am sorry, and I will not do it again."
 
@@ -41,7 +44,7 @@ def test_a_facilitator_enters_a_letter_for_someone_in_prison_and_it_reaches_the_
     )
     case_page = CasePage.open(page, live_server.url(f"/cases/{case.case_id}"))
     card = case_page.participant("Kai")
-    card.get_by_role("link", name="Enter a letter for the person responsible").click()
+    card.get_by_role("link", name="Enter a letter or recording for the person responsible").click()
     enter = EnterPage(page, "Kai").arrived()
     enter.fits_a_phone()
     review = enter.enters(
@@ -94,3 +97,44 @@ def test_a_facilitator_enters_a_letter_for_someone_in_prison_and_it_reaches_the_
             .order_by(AuditEvent.id.desc())
         ).first()
     assert tags == "message:printed-for-participant"
+
+
+@pytest.mark.browser
+def test_a_facilitator_enters_scanned_pages_and_a_recording_for_someone_in_prison(
+    page: Page, live_server: LiveServer, portal: Portal, tmp_path: Path
+) -> None:
+    """Kai wrote two pages by hand, and on a later visit recorded a message: the facilitator
+    adds the scans on the enter page, then records in their own browser, with the same
+    confirmation record; each is reviewed as what it is and labelled as entered."""
+    case = seed_case(portal)
+    case.world.consent(case.harmed, ["letter", "audio", "video"])
+    kai = case.world.add_without_access("person_responsible", "Kai", ("letter", "audio", "video"))
+    first, second = tmp_path / "kai-page-1.png", tmp_path / "kai-page-2.png"
+    first.write_bytes(png(320, 200, seed=1))
+    second.write_bytes(png(300, 420, seed=2))
+
+    facilitator_signs_in(
+        page, live_server.base_url, case.facilitator.name, case.facilitator.password
+    )
+    enter_url = live_server.url(f"/cases/{case.case_id}/participants/{kai}/enter")
+    page.goto(enter_url)
+    enter = EnterPage(page, "Kai").arrived()
+    enter.fits_a_phone()
+    enter.adds_files([first, second])
+    enter.sends_for_review(
+        "They signed the paper copy", date.today(), "Both pages signed.", what="scanned pages"
+    )
+    expect(page.locator("#review-entered")).to_contain_text(
+        "Entered by you for the person responsible"
+    )
+    assert shown_pages(page, 2) == [320, 300]
+
+    page.goto(enter_url)
+    enter = EnterPage(page, "Kai").arrived()
+    enter.records("Sound only", seconds=2)
+    enter.fits_a_phone()
+    enter.sends_for_review("Read back to them in person", date.today(), what="an audio recording")
+    entered = page.locator("#review-entered")
+    expect(entered).to_contain_text("Entered by you for the person responsible")
+    expect(entered).to_contain_text("read back to them in person")
+    plays(player(page, "Audio recording"), video=False)

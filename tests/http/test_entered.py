@@ -401,3 +401,57 @@ def test_only_letters_go_on_paper(portal: Portal) -> None:
     refused = author.post_json("/api/letters", body)
     assert refused.status_code == 409
     assert "only a letter can reach them" in refused.json()["error"]
+
+
+def test_the_enter_page_offers_recordings_only_where_both_agreed_to_them(portal: Portal) -> None:
+    """The page carries the formats both sides agreed to (the browser offers scanned pages for
+    letters, and recording only for sound or video); nothing sealed is named as a field."""
+    world = CaseWorld.build(portal)
+    world.consent(world.harmed, ["letter", "audio"])
+    kai = without_access(world, formats=("letter", "audio", "video"))
+    page = world.facilitator.get(f"/cases/{world.case_id}/participants/{kai}/enter").text
+    harmed = world.participant_id(world.harmed)
+    assert f'value="{harmed}" data-formats="audio letter"' in page
+    assert 'data-formats="audio letter"' in page
+    assert 'id="media-add"' in page
+    assert 'hx-params="recipient_participant_id,confirmed_how,confirmed_on"' in page
+    # Someone who agreed to letters alone: a letter or its scanned pages, no recording.
+    lee = without_access(world)
+    page = world.facilitator.get(f"/cases/{world.case_id}/participants/{lee}/enter").text
+    assert f'value="{harmed}" data-formats="letter"' in page
+
+
+def test_a_recording_is_entered_for_them_and_reviewed_as_one(portal: Portal) -> None:
+    """A recording travels as a participant's does: the facilitator's upload, their message,
+    declared as audio; the review page names it by what it is."""
+    world = CaseWorld.build(portal)
+    world.consent(world.harmed, ["letter", "audio"])
+    kai = without_access(world, formats=("letter", "audio"))
+    f = world.facilitator
+    base = f"/api/cases/{world.case_id}/participants/{kai}"
+    object_id = f.post_json(f"{base}/entered/objects").json()["object_id"]
+    sound = secrets.token_bytes(5000)
+    sealed = f.seal_message(
+        world.case_pk, object_id, 1, "", [protocol.Part("recording", "audio/webm", "", sound)]
+    )
+    f.upload(sealed)
+    body = {
+        "recipient_participant_id": world.participant_id(world.harmed),
+        "letter": sealed.letter_json(),
+        "grant_to_case": b64(sealed.grant_to_case),
+        "grant_to_author": b64(sealed.grant_to_author),
+        "format": "audio",
+        "length": {"seconds": 4},
+        "confirmed_how": "read_back_by_phone",
+        "confirmed_on": TODAY,
+    }
+    entered = f.post_json(f"{base}/entered", body)
+    assert entered.status_code == 200, entered.text
+    message_id = entered.json()["message_id"]
+    review = f.get(f"/review/{message_id}").text
+    assert "Review an audio recording" in review
+    assert "Entered by you for the person responsible" in review
+    approved = world.approve(message_id)
+    assert approved.status_code == 200, approved.text
+    _released, parts = world.open_media(world.harmed, message_id)
+    assert parts[-1].data == sound

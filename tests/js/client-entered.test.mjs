@@ -12,6 +12,7 @@ import {
   enteredIdentity,
   openEnteredNote,
   sealEntered,
+  sealEnteredNote,
 } from "../../static/js/client/entered.js";
 import { loadSecretKey } from "../../static/js/client/session.js";
 import { forgetTrust } from "../../static/js/client/trust.js";
@@ -88,6 +89,15 @@ describe("client/entered.js", () => {
     const elsewhere = { ...json_, object_id: KAI };
     await assert.rejects(openEnteredNote(opened.caseKey.caseSk, CASE, elsewhere));
     assert.equal(await openEnteredNote(opened.caseKey.caseSk, CASE, { entered: {} }), null);
+  });
+
+  test("a recording's or scanned pages' note opens for its own object; no note, no field", async () => {
+    const { opened } = await facilitator();
+    const fields = await sealEnteredNote(opened, OBJECT, "Recorded at the visit.");
+    const json_ = { object_id: OBJECT, entered: { note: fields.entered_note } };
+    assert.equal(await openEnteredNote(opened.caseKey.caseSk, CASE, json_), "Recorded at the visit.");
+    await assert.rejects(openEnteredNote(opened.caseKey.caseSk, CASE, { ...json_, object_id: KAI }));
+    assert.deepEqual(await sealEnteredNote(opened, OBJECT, ""), {});
   });
 
   test("the sealer must be the trust log's key of the facilitator named as entering it", async () => {

@@ -7,6 +7,8 @@
 //   sealEntered(opened, identity, {text, note}) -> the body of POST .../entered: the letter sealed
 //     exactly as a participant's (sealLetter to the case key, and to me as its author), and the
 //     note on the confirmation sealed to the case key (purpose "entered-note:<object id>")
+//   sealEnteredNote(opened, objectId, note) -> {entered_note} (or {} without a note): the same
+//     note, for a recording or scanned pages, whose letter fields media/message.js sealed
 //   openEnteredNote(caseSk, caseId, json) -> that note, for the review page, or null
 //   enteredAuthorStatus(keys, json) -> "entered" when the key that sealed it is the trust log's
 //     key for the facilitator the server names as having entered it, else "unknown"
@@ -35,21 +37,26 @@ export function enteredIdentity(caseId, participantId) {
 export async function sealEntered(opened, identity, { text, note }) {
   const p = await protocol();
   const objectId = await identity();
-  const { keys, caseKey, caseId } = opened;
+  const { keys, caseKey } = opened;
   const myPk = p.publicKeyFromSecret(keys.secretKey);
   const createdAt = new Date().toISOString();
   const sealed = p.sealLetter(keys.secretKey, myPk, caseKey.casePk, objectId, 1, text, createdAt,
     keys.accountId);
   try {
-    const fields = letterFields(p, sealed, objectId, 1);
-    if (note) {
-      const sealedNote = p.sealCaseText(caseKey.caseSk, caseId, notePurpose(objectId), note);
-      fields.entered_note = p.b64encode(sealedNote);
-    }
-    return fields;
+    return { ...letterFields(p, sealed, objectId, 1), ...noteFields(p, opened, objectId, note) };
   } finally {
     forget(sealed.contentKey);
   }
+}
+
+function noteFields(p, { caseKey, caseId }, objectId, note) {
+  if (!note) return {};
+  const sealedNote = p.sealCaseText(caseKey.caseSk, caseId, notePurpose(objectId), note);
+  return { entered_note: p.b64encode(sealedNote) };
+}
+
+export async function sealEnteredNote(opened, objectId, note) {
+  return noteFields(await protocol(), opened, objectId, note);
 }
 
 export async function openEnteredNote(caseSk, caseId, json) {

@@ -10,6 +10,7 @@ from datetime import date
 from playwright.sync_api import Page, expect
 
 from tests.browser.pages.letters import UNLOCK_MS, UUID, FacilitatorPage, QueuePage, ReviewPage
+from tests.browser.pages.media import SEND_MS, MediaParts
 
 
 def fits_320(page: Page) -> None:
@@ -21,15 +22,16 @@ def fits_320(page: Page) -> None:
         page.set_viewport_size(before)
 
 
-class EnterPage(FacilitatorPage):
-    """ "Enter a letter for Kai": their words, how and when they confirmed them, a note."""
+class EnterPage(MediaParts, FacilitatorPage):
+    """ "Enter a letter or recording for Kai": their words, scanned pages or a recording, how
+    and when they confirmed it, a note."""
 
     def __init__(self, page: Page, display_name: str) -> None:
         super().__init__(page)
         self.display_name = display_name
 
     def arrived(self) -> EnterPage:
-        heading = f"Enter a letter for {self.display_name}"
+        heading = f"Enter a letter or recording for {self.display_name}"
         # The heading names them once the browser has unlocked their name with the case key.
         expect(self.page.get_by_role("heading", level=1, name=heading)).to_be_visible(
             timeout=UNLOCK_MS
@@ -49,6 +51,13 @@ class EnterPage(FacilitatorPage):
         """Type their letter, say how (``how``: the choice's words) and when they confirmed it,
         send it for review and say yes: the review page of the new letter opens."""
         self.page.get_by_label("Their letter").fill(text)
+        return self.sends_for_review(how, on, note)
+
+    def sends_for_review(
+        self, how: str, on: date, note: str = "", *, what: str = "a letter"
+    ) -> ReviewPage:
+        """Say how and when they confirmed what is entered (typed, recorded or added above),
+        send it for review and say yes: the review page of ``what`` opens once it is sent."""
         self.page.get_by_role("radio", name=how).check()
         self.page.get_by_label("The date they confirmed it").fill(on.isoformat())
         if note:
@@ -59,8 +68,8 @@ class EnterPage(FacilitatorPage):
         expect(yes).to_be_visible()
         self.check()
         yes.click()
-        expect(self.page).to_have_url(re.compile(rf"/review/{UUID}$"), timeout=UNLOCK_MS)
-        return ReviewPage(self.page).arrived()
+        expect(self.page).to_have_url(re.compile(rf"/review/{UUID}$"), timeout=SEND_MS)
+        return ReviewPage(self.page, what).arrived()
 
 
 class PaperReviewPage(ReviewPage):

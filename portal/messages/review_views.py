@@ -194,6 +194,7 @@ def _review_context(ctx: Ctx, message: Message, case: Case) -> dict[str, Any]:
         "no_decision": _why_no_decision(message, case, summary, item),
         "entered": _entered(ctx, message),
         "withdraw_for_them": paper.may_withdraw_for_them(message),
+        "revise_for_them": paper.may_revise_for_them(message),
     }
 
 

@@ -726,9 +726,11 @@ def for_review(db: Session, facilitator: Account, message: Message) -> ForReview
         content.grant_for(db, message.object_id, message.version, GrantPurpose.CASE),
         "the case grant of a message's current version",
     )
-    # Whoever sealed it: its author, or the facilitator who entered it for them.
+    # Whoever sealed it: its author, or the facilitator who entered this version for them (a
+    # colleague may have revised it: messages/paper.revise_for_them).
     author_account = required(
-        db.get(Account, message.content_object.author_id), "the account that sealed a message"
+        db.get(Account, message.entered_by_id or message.content_object.author_id),
+        "the account that sealed a message",
     )
     return ForReview(
         letter=Granted(content.sealed_object(db, message.object_id, message.version), grant),

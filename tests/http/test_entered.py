@@ -455,3 +455,151 @@ def test_a_recording_is_entered_for_them_and_reviewed_as_one(portal: Portal) -> 
     assert approved.status_code == 200, approved.text
     _released, parts = world.open_media(world.harmed, message_id)
     assert parts[-1].data == sound
+
+
+# -- a returned one, revised for them by a facilitator of the case ---------------------------------
+
+
+def revise_for_them(
+    world: CaseWorld,
+    message_id: str,
+    text: str,
+    *,
+    facilitator: Person | None = None,
+    **extra: Any,
+) -> httpx.Response:
+    """What the revise page's sealer sends: the next version of the same object, taken up by
+    this facilitator and sealed by them, with how and when the changes were confirmed."""
+    f = facilitator or world.facilitator
+    taken = f.post_json(f"/api/messages/{message_id}/revise-for-them/object")
+    if taken.status_code != 200:
+        return taken
+    object_id, version = taken.json()["object_id"], taken.json()["version"]
+    sealed = protocol.seal_letter(
+        f.secret_key, f.public_key, world.case_pk, object_id, version, text, TODAY, f.account_id
+    )
+    body: dict[str, Any] = {
+        "letter": sealed_object(object_id, version, sealed),
+        "grant_to_case": b64(sealed.grant_to_case),
+        "grant_to_author": b64(sealed.grant_to_author),
+        "confirmed_how": "read_back_by_phone",
+        "confirmed_on": TODAY,
+        **extra,
+    }
+    return f.post_json(f"/api/messages/{message_id}/revise-for-them", body)
+
+
+def returned_entered(world: CaseWorld, kai: str) -> str:
+    message_id: str = enter(world, kai, "First words.").json()["message_id"]
+    returned = world.return_with_feedback(message_id, "Could he say what he will do now?")
+    assert returned.status_code == 200, returned.text
+    return message_id
+
+
+def test_a_returned_entered_letter_is_revised_for_them_with_a_fresh_confirmation(
+    portal: Portal,
+) -> None:
+    world = CaseWorld.build(portal)
+    kai = without_access(world)
+    message_id = returned_entered(world, kai)
+    review = world.facilitator.get(f"/review/{message_id}").text
+    assert f"/review/{message_id}/revise-for-them" in review
+    page = world.facilitator.get(f"/review/{message_id}/revise-for-them")
+    assert page.status_code == 200
+    assert f'data-revises="{message_id}"' in page.text
+    assert "Make changes to the letter for" in page.text
+    assert 'data-sealed="entered-feedback"' in page.text
+    assert 'hx-params="confirmed_how,confirmed_on"' in page.text
+
+    revised = revise_for_them(world, message_id, "First words, and what I will do now.")
+    assert revised.status_code == 200, revised.text
+    assert revised.json()["next"] == f"/review/{message_id}"
+    item, text = world.review(message_id)
+    assert text == "First words, and what I will do now."
+    assert item["version"] == 2
+    assert item["entered"]["how"] == "read_back_by_phone"
+    assert item["entered"]["by_account_id"] == world.facilitator.account_id
+    with portal.db() as db:
+        tags = list(
+            db.scalars(
+                select(AuditEvent.tag)
+                .where(AuditEvent.subject_id == message_id)
+                .order_by(AuditEvent.id)
+            )
+        )
+    revised_at = tags.index("message:revised")
+    assert tags[revised_at + 1] == "message:entered"
+    # Back in the queue: no more changes until it is returned again.
+    assert (
+        f"/review/{message_id}/revise-for-them"
+        not in world.facilitator.get(f"/review/{message_id}").text
+    )
+    assert world.approve(message_id, claim=False).status_code == 200
+    inbox = world.harmed.get(f"/inbox/{message_id}").text
+    assert "It was confirmed by reading it back to them by phone on" in inbox
+    assert world.open_letter(world.harmed, message_id) == "First words, and what I will do now."
+
+
+def test_a_colleague_revises_it_and_is_named_as_having_entered_it(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    colleague = portal.person(Role.FACILITATOR)
+    world.add_colleague(colleague)
+    kai = without_access(world)
+    message_id = returned_entered(world, kai)
+    # The first to take it up is overtaken by the colleague: their send is refused, not mixed.
+    first = world.facilitator.post_json(f"/api/messages/{message_id}/revise-for-them/object")
+    assert first.status_code == 200
+    assert first.json()["version"] == 2
+    revised = revise_for_them(world, message_id, "Changed by a colleague.", facilitator=colleague)
+    assert revised.status_code == 200, revised.text
+    item, text = world.review(message_id, colleague)
+    assert text == "Changed by a colleague."
+    assert item["entered"]["by_account_id"] == colleague.account_id
+    assert item["author_account_id"] == colleague.account_id
+    assert (
+        "Entered by you for the person responsible" in colleague.get(f"/review/{message_id}").text
+    )
+
+
+def test_revising_for_them_is_refused_clearly(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    other = CaseWorld.build(portal)
+    kai = without_access(world)
+    message_id = returned_entered(world, kai)
+    page, take_up = (
+        f"/review/{message_id}/revise-for-them",
+        f"/api/messages/{message_id}/revise-for-them/object",
+    )
+    # Another case's facilitator, a participant: not found (or not their role).
+    assert other.facilitator.get(page).status_code == 404
+    assert other.facilitator.post_json(take_up).status_code == 404
+    assert revise_for_them(world, message_id, "x", facilitator=other.facilitator).status_code == 404
+    assert world.harmed.post_json(take_up).status_code in {403, 404}
+    assert world.harmed.get(page).status_code in {403, 404}
+    # A confirmation from before it was returned, or none: a clear 400, nothing changed.
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    refused = revise_for_them(world, message_id, "x", confirmed_on=yesterday)
+    assert refused.status_code == 400
+    assert refused.json()["field"] == "confirmed_on"
+    assert "before it was returned" in refused.json()["error"]
+    assert revise_for_them(world, message_id, "x", confirmed_on="").status_code == 400
+    with portal.db() as db:
+        message = db.get(Message, message_id)
+        assert message is not None
+        assert (message.version, message.state.value) == (1, "returned")
+    # A letter its author wrote themselves is theirs to revise: not found here.
+    own = world.write_letter(world.responsible, "Mine.")
+    assert world.return_with_feedback(own, "A change?").status_code == 200
+    assert world.facilitator.get(f"/review/{own}/revise-for-them").status_code == 404
+    own_take_up = f"/api/messages/{own}/revise-for-them/object"
+    assert world.facilitator.post_json(own_take_up).status_code == 404
+    # Not returned (waiting for review): no page (back to its review), nothing to take up.
+    waiting = enter(world, kai, "Waiting.").json()["message_id"]
+    shown = world.facilitator.get(f"/review/{waiting}/revise-for-them", follow_redirects=False)
+    assert shown.status_code == 303
+    assert shown.headers["location"].endswith(f"/review/{waiting}")
+    not_returned = revise_for_them(world, waiting, "x")
+    assert not_returned.status_code == 409
+    # Revised once, it is not returned any more: a second revision is refused.
+    assert revise_for_them(world, message_id, "Once.").status_code == 200
+    assert revise_for_them(world, message_id, "Twice.").status_code == 409

@@ -8,12 +8,22 @@
 //     the files (media/compose-media.js, in the formats the chosen recipient and the
 //     participant both agreed to), upload them sealed (media/message.js, with the panel of
 //     media/upload-progress.js), and the note is sealed beside them (sealEnteredNote).
+// Revising a returned one for them (data-revises, GET /review/{id}/revise-for-them): the next
+// version of the same object (client/entered.js revisionIdentity), the feedback and the typed
+// words as they were opened with the case key (client/review.js), and a fresh confirmation.
 // The plain choices (recipient, how, date) travel as the form's own fields (hx-params); the
 // answer is HX-Redirect to the review page, followed once the copy of the recording kept on
 // this device is let go.
 
 import { forgetCase, openCase, openParticipantName } from "../client/cases.js";
-import { enteredIdentity, sealEntered, sealEnteredNote } from "../client/entered.js";
+import {
+  enteredIdentity,
+  identityOf,
+  revisionIdentity,
+  sealEntered,
+  sealEnteredNote,
+} from "../client/entered.js";
+import { closeReview, openContent, openFeedback, openReview } from "../client/review.js";
 import { loadSecretKey } from "../client/session.js";
 import { ShowableError, sentenceFor } from "../lib/errors.js";
 import { InputProblem, isBusy, setBusy, showAlert } from "../lib/forms.js";
@@ -35,7 +45,7 @@ const CANCELLED = "Sending was cancelled and nothing was sent. Everything is sti
 const LET_GO_MS = 3000;
 
 function mount(root) {
-  const { caseId, participantId } = root.dataset;
+  const { caseId, participantId, revises } = root.dataset;
   const form = document.getElementById("enter-form");
   const held = { keys: null, caseKey: null }; // forgotten when the page is left
   const caseReady = loadSecretKey().then(async (keys) => {
@@ -58,9 +68,10 @@ function mount(root) {
   });
   if (!form) return; // the server said why nothing can be entered now
 
-  const identity = enteredIdentity(caseId, participantId);
+  const identity = revises ? revisionIdentity(revises) : enteredIdentity(caseId, participantId);
+  if (revises) showWhatWasReturned(revises, caseId);
   // The media parts wait for the case key (and so for this tab's key); sealing waits for them.
-  const mediaReady = caseReady.then(({ keys }) => startMedia(form, keys, identity));
+  const mediaReady = caseReady.then(({ keys }) => startMedia(form, keys, identity, revises));
   const progress = uploadPanel(form);
 
   /** What is wrong before anything is asked or sent: [input, sentence] pairs, or a sentence. */
@@ -173,11 +184,43 @@ function chosenRecipient(form) {
   );
 }
 
+/**
+ * Revising: the feedback (an opener, `entered-feedback`) and the typed words as they were,
+ * in the letter box to change; both opened with the case key. Scans and recordings are added
+ * again (the hint says so).
+ */
+function showWhatWasReturned(messageId, caseId) {
+  const opened = openReview(messageId, caseId).then(async (review) => {
+    try {
+      const feedback = await openFeedback(review).catch(() => null);
+      const content = await openContent(review).catch(() => null);
+      return { feedback, text: typeof content?.text === "string" ? content.text : null };
+    } finally {
+      closeReview(review);
+    }
+  });
+  registerOpener("entered-feedback", async (element) => {
+    const { feedback } = await opened;
+    if (feedback === null) {
+      element.textContent = element.dataset.failedText;
+      throw new Error("the feedback did not open here");
+    }
+    element.textContent = feedback;
+  });
+  opened
+    .then(({ text }) => {
+      const box = document.getElementById("enter-text");
+      if (text !== null && !box.value) box.value = text;
+    })
+    .catch(() => {}); // the box stays empty: the review page shows the words as they were
+}
+
 /** The recording and file parts, in the formats the chosen recipient can receive. */
-async function startMedia(form, keys, identity) {
+async function startMedia(form, keys, identity, revisesMessageId) {
   const media = await MediaComposer.start(keys, {
     caseId: form.closest("[data-case-id]").dataset.caseId,
-    newIdentity: async () => ({ objectId: await identity(), version: 1 }),
+    revisesMessageId: revisesMessageId || null,
+    newIdentity: () => identityOf(identity),
     form,
   });
   const offer = () => {

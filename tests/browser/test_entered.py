@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
-from tests.browser.pages.entered import EnterPage, PaperReviewPage
+from tests.browser.pages.entered import EnteredReviewPage, EnterPage, PaperReviewPage
 from tests.browser.pages.letters import (
     CasePage,
     facilitator_signs_in,
@@ -138,3 +138,48 @@ def test_a_facilitator_enters_scanned_pages_and_a_recording_for_someone_in_priso
     expect(entered).to_contain_text("Entered by you for the person responsible")
     expect(entered).to_contain_text("read back to them in person")
     plays(player(page, "Audio recording"), video=False)
+
+
+@pytest.mark.browser
+def test_a_returned_entered_letter_is_revised_for_them_with_a_fresh_confirmation(
+    page: Page, new_context: NewContext, live_server: LiveServer, portal: Portal
+) -> None:
+    """The facilitator entered Kai's letter; it is returned with feedback. On the next visit
+    they go through it with him: the revise page shows the feedback and his words as they
+    were, and asks afresh how he confirmed the changed version. It goes back for review,
+    labelled with the new confirmation, and is released."""
+    case = seed_case(portal)
+    kai = case.world.add_without_access("person_responsible", "Kai")
+    facilitator_signs_in(
+        page, live_server.base_url, case.facilitator.name, case.facilitator.password
+    )
+    page.goto(live_server.url(f"/cases/{case.case_id}/participants/{kai}/enter"))
+    review = (
+        EnterPage(page, "Kai")
+        .arrived()
+        .enters("I am sorry.", "Read back to them in person", date.today())
+    )
+    review_url = page.url
+    review.starts_reviewing().returns_with_feedback("Could he say what he will do differently?")
+
+    page.goto(review_url)
+    returned = EnteredReviewPage(page).arrived()
+    revise = returned.makes_the_changes_for_them("Kai")
+    revise.fits_a_phone()
+    assert revise.feedback() == "Could he say what he will do differently?"
+    assert revise.letter_as_it_was() == "I am sorry."
+    page.get_by_label("Their letter").fill("I am sorry. I am going to the victim awareness course.")
+    review = revise.sends_for_review("Read back to them by phone", date.today())
+    entered = page.locator("#review-entered")
+    expect(entered).to_contain_text("Entered by you for the person responsible")
+    expect(entered).to_contain_text("read back to them by phone")
+    assert review.letter_text() == "I am sorry. I am going to the victim awareness course."
+    review.starts_reviewing().approves_anyway()
+
+    other = new_context().new_page()
+    home = participant_signs_in(other, live_server.base_url, case.harmed.name, case.harmed.password)
+    inbox = home.sees_choices_for_waiting_item()
+    expect(other.locator("#item-entered")).to_contain_text(
+        "It was confirmed by reading it back to them by phone on"
+    )
+    assert inbox.opens_it_now() == ["I am sorry. I am going to the victim awareness course."]

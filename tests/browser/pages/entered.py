@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Self
 
 from playwright.sync_api import Page, expect
 
@@ -30,8 +31,11 @@ class EnterPage(MediaParts, FacilitatorPage):
         super().__init__(page)
         self.display_name = display_name
 
-    def arrived(self) -> EnterPage:
-        heading = f"Enter a letter or recording for {self.display_name}"
+    def heading_text(self) -> str:
+        return f"Enter a letter or recording for {self.display_name}"
+
+    def arrived(self) -> Self:
+        heading = self.heading_text()
         # The heading names them once the browser has unlocked their name with the case key.
         expect(self.page.get_by_role("heading", level=1, name=heading)).to_be_visible(
             timeout=UNLOCK_MS
@@ -70,6 +74,33 @@ class EnterPage(MediaParts, FacilitatorPage):
         yes.click()
         expect(self.page).to_have_url(re.compile(rf"/review/{UUID}$"), timeout=SEND_MS)
         return ReviewPage(self.page, what).arrived()
+
+
+class RevisePage(EnterPage):
+    """ "Make changes to the letter for Kai": the feedback, their words as they were, and a
+    fresh confirmation of the changed version."""
+
+    def heading_text(self) -> str:
+        return f"Make changes to the letter for {self.display_name}"
+
+    def feedback(self) -> str:
+        box = self.page.locator("#feedback-text")
+        expect(box).to_have_attribute("data-sealed-state", "open", timeout=UNLOCK_MS)
+        return box.text_content() or ""
+
+    def letter_as_it_was(self) -> str:
+        box = self.page.get_by_label("Their letter")
+        expect(box).not_to_have_value("", timeout=UNLOCK_MS)
+        return box.input_value()
+
+
+class EnteredReviewPage(ReviewPage):
+    """The review of something entered for a participant without access."""
+
+    def makes_the_changes_for_them(self, display_name: str) -> RevisePage:
+        """Returned for changes: the review page links to the revise page."""
+        self.page.get_by_role("link", name="make the changes for them").click()
+        return RevisePage(self.page, display_name).arrived()
 
 
 class PaperReviewPage(ReviewPage):

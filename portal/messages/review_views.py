@@ -93,6 +93,7 @@ def queue_page(ctx: Ctx) -> Response:
         choices=choices,
         handovers=handovers,
         regrants=regrants.waiting_for(ctx.db, me),
+        to_print=paper.to_print(ctx.db, me),
         **context,
     )
 

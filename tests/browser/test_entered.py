@@ -16,7 +16,12 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
-from tests.browser.pages.entered import EnteredReviewPage, EnterPage, PaperReviewPage
+from tests.browser.pages.entered import (
+    EnteredReviewPage,
+    EnterPage,
+    HomeWithLettersToPrint,
+    PaperReviewPage,
+)
 from tests.browser.pages.letters import (
     CasePage,
     facilitator_signs_in,
@@ -84,12 +89,19 @@ def test_a_facilitator_enters_a_letter_for_someone_in_prison_and_it_reaches_the_
     page.goto(live_server.url(f"/review/{reply}"))
     paper = PaperReviewPage(page).arrived().starts_reviewing()
     paper.approves_on_paper()
-    page.goto(live_server.url(f"/review/{reply}"))
-    printing = PaperReviewPage(page).arrived().opens_print_view("Kai")
+    # Until it is printed, it is a task on the home (and above the queue).
+    page.goto(live_server.url("/home"))
+    tasks = HomeWithLettersToPrint(page).arrived()
+    printing = tasks.prints_from_the_task("the person responsible", "Kai")
     assert printing.letter_text() == "Thank you for writing to me."
     printing.fits_a_phone()
     printing.on_paper_shows_only_the_letter()
     printing.prints()
+    page.goto(live_server.url("/home"))
+    expect(HomeWithLettersToPrint(page).arrived().letters_to_print).to_have_count(0)
+    # Printing again stays possible from its review page.
+    page.goto(live_server.url(f"/review/{reply}"))
+    PaperReviewPage(page).arrived().opens_print_view("Kai")
     with portal.db() as db:
         tags = db.scalars(
             select(AuditEvent.tag)

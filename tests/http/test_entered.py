@@ -363,6 +363,43 @@ def test_a_reply_is_released_on_paper_and_printed_by_a_facilitator(portal: Porta
         assert outsider.post_json(f"/api/messages/{message_id}/printed").status_code in {403, 404}
 
 
+def test_a_letter_released_on_paper_is_a_task_until_it_is_printed(portal: Portal) -> None:
+    """On the home and above the queue of every facilitator of the case (and nobody else's),
+    until one of them prints it; printing again stays possible."""
+    world = CaseWorld.build(portal)
+    other = CaseWorld.build(portal)
+    colleague = portal.person(Role.FACILITATOR)
+    world.add_colleague(colleague)
+    kai = without_access(world)
+    released = reply_to(world, kai, "Thank you.")
+    in_review = reply_to(world, kai, "Not decided yet.")
+    to_someone_joined = world.write_letter(world.responsible, "To the person harmed.")
+    world.review(released)
+    assert world.facilitator.post_json(f"/api/messages/{released}/approve", {}).status_code == 200
+    assert world.approve(to_someone_joined).status_code == 200
+
+    task = f'data-to-print="{released}"'
+    for facilitator in (world.facilitator, colleague):
+        for page in ("/home", "/queue"):
+            shown = facilitator.get(page).text
+            assert task in shown, page
+            assert "Letters to print" in shown
+            assert f'data-to-print="{in_review}"' not in shown
+            assert f'data-to-print="{to_someone_joined}"' not in shown
+    assert "a letter for the person responsible" in world.facilitator.get("/home").text
+    assert task not in other.facilitator.get("/home").text
+    assert "Letters to print" not in other.facilitator.get("/queue").text
+
+    assert colleague.post_json(f"/api/messages/{released}/printed").status_code == 200
+    for facilitator in (world.facilitator, colleague):
+        assert task not in facilitator.get("/home").text
+        assert "Letters to print" not in facilitator.get("/queue").text
+    # Printing again, from its review page, stays possible.
+    assert f"/print/{released}" in world.facilitator.get(f"/review/{released}").text
+    assert world.facilitator.get(f"/print/{released}").status_code == 200
+    assert world.facilitator.post_json(f"/api/messages/{released}/printed").status_code == 200
+
+
 def test_only_a_message_to_someone_without_access_has_a_print_view(portal: Portal) -> None:
     world = CaseWorld.build(portal)
     message_id = world.write_letter(world.responsible, "To someone who uses the portal.")

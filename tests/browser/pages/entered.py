@@ -8,9 +8,16 @@ import re
 from datetime import date
 from typing import Self
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.pages.letters import UNLOCK_MS, UUID, FacilitatorPage, QueuePage, ReviewPage
+from tests.browser.pages.letters import (
+    UNLOCK_MS,
+    UUID,
+    FacilitatorHome,
+    FacilitatorPage,
+    QueuePage,
+    ReviewPage,
+)
 from tests.browser.pages.media import SEND_MS, MediaParts
 
 
@@ -161,3 +168,23 @@ class PrintPage(FacilitatorPage):
         for chrome in (".site-header", ".quick-exit-bar", ".print-controls", ".site-footer"):
             expect(self.page.locator(chrome)).to_be_hidden()
         self.page.emulate_media(media="screen")
+
+
+class HomeWithLettersToPrint(FacilitatorHome):
+    """The facilitator's home with its "Letters to print" task."""
+
+    def arrived(self) -> Self:
+        super().arrived()
+        return self
+
+    @property
+    def letters_to_print(self) -> Locator:
+        return self.page.locator("#to-print")
+
+    def prints_from_the_task(self, side: str, display_name: str) -> PrintPage:
+        """ "Print it" beside the letter for ``side`` ("the person responsible")."""
+        expect(self.letters_to_print).to_contain_text(f"a letter for {side}")
+        self.letters_to_print.get_by_role(
+            "link", name=re.compile(f"^Print it: the letter for {side} in case")
+        ).click()
+        return PrintPage(self.page, display_name).arrived()

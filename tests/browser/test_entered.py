@@ -21,9 +21,11 @@ from tests.browser.pages.entered import (
     EnterPage,
     HomeWithLettersToPrint,
     PaperReviewPage,
+    fits_320,
 )
 from tests.browser.pages.letters import (
     CasePage,
+    QueuePage,
     facilitator_signs_in,
     participant_signs_in,
 )
@@ -150,6 +152,15 @@ def test_a_facilitator_enters_scanned_pages_and_a_recording_for_someone_in_priso
     expect(entered).to_contain_text("Entered by you for the person responsible")
     expect(entered).to_contain_text("read back to them in person")
     plays(player(page, "Audio recording"), video=False)
+
+    # The queue's rows say it too, as the review page does, and fit a phone.
+    page.goto(live_server.url("/queue"))
+    queue = QueuePage(page).arrived()
+    labels = page.locator("#queue-table [data-entered]")
+    expect(labels).to_have_count(2)
+    expect(labels.first).to_have_text("Entered by you for the person responsible")
+    fits_320(page)
+    queue.check()
 
 
 @pytest.mark.browser

@@ -640,3 +640,23 @@ def test_revising_for_them_is_refused_clearly(portal: Portal) -> None:
     # Revised once, it is not returned any more: a second revision is refused.
     assert revise_for_them(world, message_id, "Once.").status_code == 200
     assert revise_for_them(world, message_id, "Twice.").status_code == 409
+
+
+def test_the_queue_row_says_who_entered_it_and_for_whom(portal: Portal) -> None:
+    """The queue names what was entered as the review page does ("Entered by you for the person
+    responsible"; a colleague's sign-in name for the others); a letter its author wrote
+    themselves has no such label."""
+    world = CaseWorld.build(portal)
+    colleague = portal.person(Role.FACILITATOR)
+    world.add_colleague(colleague)
+    kai = without_access(world)
+    entered_id = enter(world, kai, "Entered.").json()["message_id"]
+    own = world.write_letter(world.responsible, "Mine.")
+    queue = world.facilitator.get("/queue").text
+    row = queue[queue.index(f'data-message-id="{entered_id}"') :]
+    row = row[: row.index("</tr>")]
+    assert "Entered by you for the person responsible" in row
+    mine = queue[queue.index(f'data-message-id="{own}"') :]
+    assert "data-entered" not in mine[: mine.index("</tr>")]
+    theirs = colleague.get("/queue").text
+    assert f"Entered by {world.facilitator.name} for the person responsible" in theirs

@@ -333,6 +333,21 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
             name="api_withdraw_for_them",
         ),
+        Route(
+            "/review/{message_id}/revise-for-them", entered.revise_page, name="revise_for_them_page"
+        ),
+        Route(
+            "/api/messages/{message_id}/revise-for-them/object",
+            entered.api_take_up_revision,
+            methods=["POST"],
+            name="api_take_up_revision",
+        ),
+        Route(
+            "/api/messages/{message_id}/revise-for-them",
+            entered.api_revise_for_them,
+            methods=["POST"],
+            name="api_revise_for_them",
+        ),
         # The review queue (facilitators)
         Route("/queue", review.queue_page, name="queue_page"),
         Route("/review/{message_id}", review.review_page, name="review_page"),

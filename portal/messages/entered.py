@@ -84,3 +84,17 @@ def recipient_label(side_lower: str, how: ConfirmedHow, confirmed_on_text: str) 
         f"Entered by your facilitator on behalf of the {side_lower}, who does not use this "
         f"portal. It was confirmed {how.phrase} on {confirmed_on_text}."
     )
+
+
+def revision_confirmation_refusal(confirmed_on: date, returned_on: date, today: date) -> str | None:
+    """Why this date cannot be their confirmation of a revision (a sentence), or None. The
+    changed words must be confirmed afresh: on or after the day it was returned for changes."""
+    refusal = confirmation_refusal(confirmed_on, today)
+    if refusal is not None:
+        return refusal
+    if confirmed_on < returned_on:
+        return (
+            "That date is before it was returned for changes. Enter the date they confirmed "
+            "the changed version."
+        )
+    return None

@@ -9,6 +9,7 @@ facilitator's note on the confirmation with it (static/js/pages/enter.js)."""
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
@@ -19,8 +20,8 @@ from portal.cases.models import Case, Participant
 from portal.cases.services import standing_of
 from portal.cases.states import ParticipantAction, participant_refusal
 from portal.db import utcnow
-from portal.errors import Conflict
-from portal.messages import composing, entered, paper, schemas, services
+from portal.errors import Conflict, NotFound
+from portal.messages import composing, entered, labels, paper, schemas, services
 from portal.messages import policy as message_policy
 from portal.messages.entered import OLDEST_CONFIRMATION, ConfirmedHow
 from portal.messages.models import Message
@@ -56,15 +57,30 @@ def why_cannot_enter(
             else "This case is paused, so nothing can be sent for now."
         )
     if not any(r.formats for r in recipients):
-        return "Nobody on the other side can receive a letter from them at the moment."
+        return "Nobody on the other side can receive anything from them at the moment."
     return None
 
 
-@endpoint(roles=FACILITATOR)
-def enter_page(ctx: Ctx) -> Response:
-    case, author = _for(ctx)
-    recipients = composing.recipient_choices(author, services.recipients_for(ctx.db, author))
+def common_formats(recipients: list[composing.Recipient]) -> tuple[str, ...]:
+    """What the page offers before a recipient is chosen: the formats every one of them can
+    receive (the chosen recipient's own formats replace them once one is chosen)."""
+    if not recipients:
+        return ()
+    shared = set(recipients[0].formats).intersection(*(r.formats for r in recipients[1:]))
+    return tuple(sorted(shared))
+
+
+def _render_enter(
+    ctx: Ctx,
+    case: Case,
+    author: Participant,
+    recipients: tuple[composing.Recipient, ...],
+    revising: dict[str, Any] | None = None,
+) -> Response:
     today = local_time.local(utcnow()).date()
+    # Everyone they can send anything to: a letter, scanned pages, or a recording where both
+    # agreed to one (the browser offers only those formats, from data-formats).
+    receiving = [r for r in recipients if r.formats]
     return ctx.render(
         "cases/enter.html",
         case=case,
@@ -73,12 +89,22 @@ def enter_page(ctx: Ctx) -> Response:
             "side_lower": author.side.label.lower(),
             "sealed_name": protocol.b64encode(author.display_name),
         },
-        recipients=[r for r in recipients if "letter" in r.formats],
+        recipients=receiving,
+        formats=common_formats(receiving),
+        max_message_bytes=ctx.settings.max_message_bytes,
         why_not=why_cannot_enter(case, author, recipients),
         choices=[(how.value, how.label) for how in ConfirmedHow],
         today=today.isoformat(),
         earliest=(today - OLDEST_CONFIRMATION).isoformat(),
+        revising=revising,
     )
+
+
+@endpoint(roles=FACILITATOR)
+def enter_page(ctx: Ctx) -> Response:
+    case, author = _for(ctx)
+    recipients = composing.recipient_choices(author, services.recipients_for(ctx.db, author))
+    return _render_enter(ctx, case, author, recipients)
 
 
 @endpoint(roles=FACILITATOR)
@@ -108,6 +134,65 @@ def api_enter(ctx: Ctx) -> Response:
         ctx.after_commit(partial(blobs.delete_chunk, key))
     message_id = entered.message.id
     return ctx.navigate(ctx.url_for("review_page", message_id=message_id), message_id=message_id)
+
+
+# ------------------------------------------------------------------ revised for them
+
+
+def _entered_message(ctx: Ctx) -> tuple[Message, Case]:
+    return message_policy.message_for_facilitator(
+        ctx.db, ctx.require_account(), ctx.request.path_params["message_id"]
+    )
+
+
+@endpoint(roles=FACILITATOR)
+def revise_page(ctx: Ctx) -> Response:
+    """The enter page for the next version of a returned one: the same recipient, the feedback
+    and the words as they were (opened in the browser with the case key), and a fresh
+    confirmation. Anything else goes back to its review page."""
+    message, case = _entered_message(ctx)
+    if message.entered_by_id is None or message.author.account_id is not None:
+        raise NotFound
+    if not paper.may_revise_for_them(message):
+        return ctx.redirect("review_page", params={"message_id": message.id})
+    author = message.author
+    recipients = composing.recipient_choices(author, [message.recipient])
+    revising = {
+        "id": message.id,
+        "noun": labels.format_noun(message.format, pages=message.page_count),
+        "returned_on": local_time.local(message.state_changed_at).date().isoformat(),
+        "has_feedback": message.feedback_object_id is not None,
+    }
+    return _render_enter(ctx, case, author, recipients, revising)
+
+
+@endpoint(roles=FACILITATOR)
+def api_take_up_revision(ctx: Ctx) -> Response:
+    message, _case = _entered_message(ctx)
+    object_id, version = paper.take_up_revision(ctx.db, ctx.require_account(), message)
+    return JSONResponse({"object_id": object_id, "version": version})
+
+
+@endpoint(roles=FACILITATOR)
+def api_revise_for_them(ctx: Ctx) -> Response:
+    message, _case = _entered_message(ctx)
+    letter = schemas.letter(ctx.fields, new=False)
+    confirmation = schemas.confirmation(ctx.fields)
+    revised = paper.revise_for_them(
+        ctx.db,
+        ctx.settings,
+        ctx.state.blobs,
+        ctx.require_account(),
+        message,
+        letter,
+        confirmation,
+    )
+    blobs = ctx.state.blobs
+    for key in revised.leftovers:
+        ctx.after_commit(partial(blobs.delete_chunk, key))
+    return ctx.navigate(
+        ctx.url_for("review_page", message_id=message.id), state=message.state.value
+    )
 
 
 # ------------------------------------------------------------------ released to them on paper

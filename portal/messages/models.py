@@ -83,6 +83,11 @@ class Message(Base):
     entered_note: Mapped[bytes | None] = mapped_column(
         LargeBinary, comment="sealed to the case key (purpose entered-note:<object id>)"
     )
+    # Released on paper to a recipient without access (messages/paper.py): when a facilitator
+    # last printed it; until then it is a "to print" task on the home and the queue.
+    printed_at: Mapped[datetime | None] = mapped_column(
+        comment="last printed for its recipient, who has no access"
+    )
 
     events: Mapped[list[MessageEvent]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="MessageEvent.id"

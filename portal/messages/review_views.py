@@ -93,6 +93,7 @@ def queue_page(ctx: Ctx) -> Response:
         choices=choices,
         handovers=handovers,
         regrants=regrants.waiting_for(ctx.db, me),
+        to_print=paper.to_print(ctx.db, me),
         **context,
     )
 
@@ -123,6 +124,8 @@ class QueueRow:
     claimed_by_me: bool
     action: str  # "claim", "second", "continue" or "view"
     link: str  # where the action goes: the claim's endpoint, or the review page
+    # "Entered by sam.jones for the person responsible" (messages/entered.py), or None.
+    entered_label: str | None = None
 
 
 def _queue_row(item: services.QueueItem, me: str, review_link: str, claim_link: str) -> QueueRow:
@@ -152,7 +155,16 @@ def _queue_row(item: services.QueueItem, me: str, review_link: str, claim_link: 
         claimed_by_me=mine,
         action=action,
         link=(claim_link if action == "claim" else review_link).replace(_ID, item.id),
+        entered_label=_entered_label(item, me),
     )
+
+
+def _entered_label(item: services.QueueItem, me: str) -> str | None:
+    """The review page's label for something entered for a participant without access."""
+    if item.entered_by_id is None or item.author_side is None:
+        return None
+    by = "you" if item.entered_by_id == me else item.entered_by_name or "a facilitator"
+    return entered.staff_label(by, item.author_side.label.lower())
 
 
 # ----------------------------------------------------------------------------- the review page
@@ -194,6 +206,7 @@ def _review_context(ctx: Ctx, message: Message, case: Case) -> dict[str, Any]:
         "no_decision": _why_no_decision(message, case, summary, item),
         "entered": _entered(ctx, message),
         "withdraw_for_them": paper.may_withdraw_for_them(message),
+        "revise_for_them": paper.may_revise_for_them(message),
     }
 
 

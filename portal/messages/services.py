@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from portal import local_time, paging
 from portal.accounts.models import Account
@@ -33,6 +33,7 @@ from portal.cases.models import (
     CaseFacilitator,
     Format,
     Participant,
+    Side,
     Supporter,
 )
 from portal.cases.services import require_participant_action
@@ -726,9 +727,11 @@ def for_review(db: Session, facilitator: Account, message: Message) -> ForReview
         content.grant_for(db, message.object_id, message.version, GrantPurpose.CASE),
         "the case grant of a message's current version",
     )
-    # Whoever sealed it: its author, or the facilitator who entered it for them.
+    # Whoever sealed it: its author, or the facilitator who entered this version for them (a
+    # colleague may have revised it: messages/paper.revise_for_them).
     author_account = required(
-        db.get(Account, message.content_object.author_id), "the account that sealed a message"
+        db.get(Account, message.entered_by_id or message.content_object.author_id),
+        "the account that sealed a message",
     )
     return ForReview(
         letter=Granted(content.sealed_object(db, message.object_id, message.version), grant),
@@ -920,6 +923,8 @@ def _queue_ids(states: frozenset[MessageState], by_case: bool, by_format: bool) 
 
 # Each item's case reference and status, and who reviews it, come with it in the same
 # statement (the case filter lists only a few cases, not every case an item may be in).
+_ENTERED_BY = aliased(Account)
+_AUTHOR = aliased(Participant)
 _QUEUE_ROWS = (
     select(
         Message.id,
@@ -931,9 +936,15 @@ _QUEUE_ROWS = (
         Case.reference,
         Case.status,
         Message.first_approved_by_id,
+        # Entered by a facilitator for a participant without access: the row says so.
+        Message.entered_by_id,
+        _ENTERED_BY.sign_in_name,
+        _AUTHOR.side,
     )
     .join(Case, Case.id == Message.case_id)
+    .join(_AUTHOR, _AUTHOR.id == Message.author_participant_id)
     .outerjoin(Account, Account.id == Message.claimed_by_id)
+    .outerjoin(_ENTERED_BY, _ENTERED_BY.id == Message.entered_by_id)
     .where(Message.id.in_(bindparam("ids", expanding=True)))
 )
 
@@ -951,6 +962,9 @@ class QueueItem:
     case_reference: str
     case_status: CaseCondition
     first_approved_by_id: str | None  # waiting for a second approval: who gave the first
+    entered_by_id: str | None = None  # a facilitator entered it for its author (no access)
+    entered_by_name: str | None = None
+    author_side: Side | None = None
 
 
 @dataclass(frozen=True)
@@ -1044,6 +1058,9 @@ def review_queue(
                 row[6],
                 row[7],
                 row[8],
+                row[9],
+                row[10],
+                row[11],
             )
             for row in (by_id.get(i) for i in ids.items)
             if row is not None

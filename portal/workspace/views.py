@@ -16,7 +16,7 @@ from portal.cases import services as cases
 from portal.cases import supporters, team
 from portal.cases.models import Case, Participant, RequestOutcome, SupporterKind
 from portal.errors import BadInput, NotFound
-from portal.messages import regrants
+from portal.messages import paper, regrants
 from portal.paging import page_number
 from portal.trust import services as trust
 from portal.web import Access, Ctx, endpoint
@@ -61,7 +61,10 @@ def home(ctx: Ctx) -> Response:
             )
     if me.role is Role.FACILITATOR:
         return ctx.render(
-            "home.html", regrants=regrants.waiting_for(ctx.db, me), **facilitator_home(ctx.db, me)
+            "home.html",
+            regrants=regrants.waiting_for(ctx.db, me),
+            to_print=paper.to_print(ctx.db, me),
+            **facilitator_home(ctx.db, me),
         )
     if me.role is Role.SERVICE_MANAGER:
         # Until they are certified, what a new colleague grants or releases is refused by every

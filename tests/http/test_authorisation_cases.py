@@ -20,6 +20,7 @@ from portal.accounts.models import Role
 from portal.cases.models import SupporterRequest
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
+from tests.http.test_entered import enter
 
 ANON, SM, FAC, FAC_OTHER = "anonymous", "service_manager", "facilitator", "facilitator_other"
 # A second facilitator of the own case (a team: two-person approval in a high-risk case).
@@ -86,6 +87,12 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # Only for a letter entered for someone without access: refused (404) for this one, which
     # the person responsible wrote themselves (the own facilitators: test_entered.py).
     ("POST", "/api/messages/{message_id}/withdraw-for-them"): frozenset(),
+    # A letter entered for a participant without access and returned for changes: any of the
+    # own case's facilitators revises it for them (an own facilitator gets 400 for the empty
+    # body, or 409 once the other took it up; refusals and real ones: test_entered.py).
+    ("GET", "/review/{entered_id}/revise-for-them"): OWN_FACILITATOR,
+    ("POST", "/api/messages/{entered_id}/revise-for-them/object"): OWN_FACILITATOR,
+    ("POST", "/api/messages/{entered_id}/revise-for-them"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/claim"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/approve"): OWN_FACILITATOR,
     ("POST", "/api/messages/{message_id}/approve-once"): OWN_FACILITATOR,
@@ -160,6 +167,7 @@ ALIASES = {
     "{released_id}": "{message_id}",
     "{opened_id}": "{message_id}",
     "{paper_id}": "{message_id}",
+    "{entered_id}": "{message_id}",
     "{sent_object_id}": "{object_id}",
     "{sent_part}": "{part}",
 }
@@ -190,6 +198,7 @@ class Worlds:
     request_id: str  # the recipient asked for a supporter
     opened: str  # released, with a grant to the supporter, and opened by the recipient
     paper: str  # released on paper to a participant without access
+    entered: str  # entered for that participant, and returned for changes
 
 
 @pytest.fixture
@@ -219,6 +228,8 @@ def worlds(portal: Portal) -> Worlds:
     paper = own.write_letter(own.harmed, "On paper.", to=kai)
     own.review(paper)
     assert own.facilitator.post_json(f"/api/messages/{paper}/approve", {}).status_code == 200
+    entered = enter(own, kai, "Entered for Kai.").json()["message_id"]
+    assert own.return_with_feedback(entered, "A change?").status_code == 200
     return Worlds(
         own,
         other,
@@ -233,6 +244,7 @@ def worlds(portal: Portal) -> Worlds:
         request_id,
         opened,
         paper,
+        entered,
     )
 
 
@@ -275,6 +287,7 @@ def test_each_role_passes_exactly_its_case_routes(
         "{opened_id}": worlds.opened,
         "{request_id}": worlds.request_id,
         "{paper_id}": worlds.paper,
+        "{entered_id}": worlds.entered,
         "{account_id}": worlds.second.account_id,
     }
     failures = []

@@ -363,6 +363,43 @@ def test_a_reply_is_released_on_paper_and_printed_by_a_facilitator(portal: Porta
         assert outsider.post_json(f"/api/messages/{message_id}/printed").status_code in {403, 404}
 
 
+def test_a_letter_released_on_paper_is_a_task_until_it_is_printed(portal: Portal) -> None:
+    """On the home and above the queue of every facilitator of the case (and nobody else's),
+    until one of them prints it; printing again stays possible."""
+    world = CaseWorld.build(portal)
+    other = CaseWorld.build(portal)
+    colleague = portal.person(Role.FACILITATOR)
+    world.add_colleague(colleague)
+    kai = without_access(world)
+    released = reply_to(world, kai, "Thank you.")
+    in_review = reply_to(world, kai, "Not decided yet.")
+    to_someone_joined = world.write_letter(world.responsible, "To the person harmed.")
+    world.review(released)
+    assert world.facilitator.post_json(f"/api/messages/{released}/approve", {}).status_code == 200
+    assert world.approve(to_someone_joined).status_code == 200
+
+    task = f'data-to-print="{released}"'
+    for facilitator in (world.facilitator, colleague):
+        for page in ("/home", "/queue"):
+            shown = facilitator.get(page).text
+            assert task in shown, page
+            assert "Letters to print" in shown
+            assert f'data-to-print="{in_review}"' not in shown
+            assert f'data-to-print="{to_someone_joined}"' not in shown
+    assert "a letter for the person responsible" in world.facilitator.get("/home").text
+    assert task not in other.facilitator.get("/home").text
+    assert "Letters to print" not in other.facilitator.get("/queue").text
+
+    assert colleague.post_json(f"/api/messages/{released}/printed").status_code == 200
+    for facilitator in (world.facilitator, colleague):
+        assert task not in facilitator.get("/home").text
+        assert "Letters to print" not in facilitator.get("/queue").text
+    # Printing again, from its review page, stays possible.
+    assert f"/print/{released}" in world.facilitator.get(f"/review/{released}").text
+    assert world.facilitator.get(f"/print/{released}").status_code == 200
+    assert world.facilitator.post_json(f"/api/messages/{released}/printed").status_code == 200
+
+
 def test_only_a_message_to_someone_without_access_has_a_print_view(portal: Portal) -> None:
     world = CaseWorld.build(portal)
     message_id = world.write_letter(world.responsible, "To someone who uses the portal.")
@@ -401,3 +438,225 @@ def test_only_letters_go_on_paper(portal: Portal) -> None:
     refused = author.post_json("/api/letters", body)
     assert refused.status_code == 409
     assert "only a letter can reach them" in refused.json()["error"]
+
+
+def test_the_enter_page_offers_recordings_only_where_both_agreed_to_them(portal: Portal) -> None:
+    """The page carries the formats both sides agreed to (the browser offers scanned pages for
+    letters, and recording only for sound or video); nothing sealed is named as a field."""
+    world = CaseWorld.build(portal)
+    world.consent(world.harmed, ["letter", "audio"])
+    kai = without_access(world, formats=("letter", "audio", "video"))
+    page = world.facilitator.get(f"/cases/{world.case_id}/participants/{kai}/enter").text
+    harmed = world.participant_id(world.harmed)
+    assert f'value="{harmed}" data-formats="audio letter"' in page
+    assert 'data-formats="audio letter"' in page
+    assert 'id="media-add"' in page
+    assert 'hx-params="recipient_participant_id,confirmed_how,confirmed_on"' in page
+    # Someone who agreed to letters alone: a letter or its scanned pages, no recording.
+    lee = without_access(world)
+    page = world.facilitator.get(f"/cases/{world.case_id}/participants/{lee}/enter").text
+    assert f'value="{harmed}" data-formats="letter"' in page
+
+
+def test_a_recording_is_entered_for_them_and_reviewed_as_one(portal: Portal) -> None:
+    """A recording travels as a participant's does: the facilitator's upload, their message,
+    declared as audio; the review page names it by what it is."""
+    world = CaseWorld.build(portal)
+    world.consent(world.harmed, ["letter", "audio"])
+    kai = without_access(world, formats=("letter", "audio"))
+    f = world.facilitator
+    base = f"/api/cases/{world.case_id}/participants/{kai}"
+    object_id = f.post_json(f"{base}/entered/objects").json()["object_id"]
+    sound = secrets.token_bytes(5000)
+    sealed = f.seal_message(
+        world.case_pk, object_id, 1, "", [protocol.Part("recording", "audio/webm", "", sound)]
+    )
+    f.upload(sealed)
+    body = {
+        "recipient_participant_id": world.participant_id(world.harmed),
+        "letter": sealed.letter_json(),
+        "grant_to_case": b64(sealed.grant_to_case),
+        "grant_to_author": b64(sealed.grant_to_author),
+        "format": "audio",
+        "length": {"seconds": 4},
+        "confirmed_how": "read_back_by_phone",
+        "confirmed_on": TODAY,
+    }
+    entered = f.post_json(f"{base}/entered", body)
+    assert entered.status_code == 200, entered.text
+    message_id = entered.json()["message_id"]
+    review = f.get(f"/review/{message_id}").text
+    assert "Review an audio recording" in review
+    assert "Entered by you for the person responsible" in review
+    approved = world.approve(message_id)
+    assert approved.status_code == 200, approved.text
+    _released, parts = world.open_media(world.harmed, message_id)
+    assert parts[-1].data == sound
+
+
+# -- a returned one, revised for them by a facilitator of the case ---------------------------------
+
+
+def revise_for_them(
+    world: CaseWorld,
+    message_id: str,
+    text: str,
+    *,
+    facilitator: Person | None = None,
+    **extra: Any,
+) -> httpx.Response:
+    """What the revise page's sealer sends: the next version of the same object, taken up by
+    this facilitator and sealed by them, with how and when the changes were confirmed."""
+    f = facilitator or world.facilitator
+    taken = f.post_json(f"/api/messages/{message_id}/revise-for-them/object")
+    if taken.status_code != 200:
+        return taken
+    object_id, version = taken.json()["object_id"], taken.json()["version"]
+    sealed = protocol.seal_letter(
+        f.secret_key, f.public_key, world.case_pk, object_id, version, text, TODAY, f.account_id
+    )
+    body: dict[str, Any] = {
+        "letter": sealed_object(object_id, version, sealed),
+        "grant_to_case": b64(sealed.grant_to_case),
+        "grant_to_author": b64(sealed.grant_to_author),
+        "confirmed_how": "read_back_by_phone",
+        "confirmed_on": TODAY,
+        **extra,
+    }
+    return f.post_json(f"/api/messages/{message_id}/revise-for-them", body)
+
+
+def returned_entered(world: CaseWorld, kai: str) -> str:
+    message_id: str = enter(world, kai, "First words.").json()["message_id"]
+    returned = world.return_with_feedback(message_id, "Could he say what he will do now?")
+    assert returned.status_code == 200, returned.text
+    return message_id
+
+
+def test_a_returned_entered_letter_is_revised_for_them_with_a_fresh_confirmation(
+    portal: Portal,
+) -> None:
+    world = CaseWorld.build(portal)
+    kai = without_access(world)
+    message_id = returned_entered(world, kai)
+    review = world.facilitator.get(f"/review/{message_id}").text
+    assert f"/review/{message_id}/revise-for-them" in review
+    page = world.facilitator.get(f"/review/{message_id}/revise-for-them")
+    assert page.status_code == 200
+    assert f'data-revises="{message_id}"' in page.text
+    assert "Make changes to the letter for" in page.text
+    assert 'data-sealed="entered-feedback"' in page.text
+    assert 'hx-params="confirmed_how,confirmed_on"' in page.text
+
+    revised = revise_for_them(world, message_id, "First words, and what I will do now.")
+    assert revised.status_code == 200, revised.text
+    assert revised.json()["next"] == f"/review/{message_id}"
+    item, text = world.review(message_id)
+    assert text == "First words, and what I will do now."
+    assert item["version"] == 2
+    assert item["entered"]["how"] == "read_back_by_phone"
+    assert item["entered"]["by_account_id"] == world.facilitator.account_id
+    with portal.db() as db:
+        tags = list(
+            db.scalars(
+                select(AuditEvent.tag)
+                .where(AuditEvent.subject_id == message_id)
+                .order_by(AuditEvent.id)
+            )
+        )
+    revised_at = tags.index("message:revised")
+    assert tags[revised_at + 1] == "message:entered"
+    # Back in the queue: no more changes until it is returned again.
+    assert (
+        f"/review/{message_id}/revise-for-them"
+        not in world.facilitator.get(f"/review/{message_id}").text
+    )
+    assert world.approve(message_id, claim=False).status_code == 200
+    inbox = world.harmed.get(f"/inbox/{message_id}").text
+    assert "It was confirmed by reading it back to them by phone on" in inbox
+    assert world.open_letter(world.harmed, message_id) == "First words, and what I will do now."
+
+
+def test_a_colleague_revises_it_and_is_named_as_having_entered_it(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    colleague = portal.person(Role.FACILITATOR)
+    world.add_colleague(colleague)
+    kai = without_access(world)
+    message_id = returned_entered(world, kai)
+    # The first to take it up is overtaken by the colleague: their send is refused, not mixed.
+    first = world.facilitator.post_json(f"/api/messages/{message_id}/revise-for-them/object")
+    assert first.status_code == 200
+    assert first.json()["version"] == 2
+    revised = revise_for_them(world, message_id, "Changed by a colleague.", facilitator=colleague)
+    assert revised.status_code == 200, revised.text
+    item, text = world.review(message_id, colleague)
+    assert text == "Changed by a colleague."
+    assert item["entered"]["by_account_id"] == colleague.account_id
+    assert item["author_account_id"] == colleague.account_id
+    assert (
+        "Entered by you for the person responsible" in colleague.get(f"/review/{message_id}").text
+    )
+
+
+def test_revising_for_them_is_refused_clearly(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    other = CaseWorld.build(portal)
+    kai = without_access(world)
+    message_id = returned_entered(world, kai)
+    page, take_up = (
+        f"/review/{message_id}/revise-for-them",
+        f"/api/messages/{message_id}/revise-for-them/object",
+    )
+    # Another case's facilitator, a participant: not found (or not their role).
+    assert other.facilitator.get(page).status_code == 404
+    assert other.facilitator.post_json(take_up).status_code == 404
+    assert revise_for_them(world, message_id, "x", facilitator=other.facilitator).status_code == 404
+    assert world.harmed.post_json(take_up).status_code in {403, 404}
+    assert world.harmed.get(page).status_code in {403, 404}
+    # A confirmation from before it was returned, or none: a clear 400, nothing changed.
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    refused = revise_for_them(world, message_id, "x", confirmed_on=yesterday)
+    assert refused.status_code == 400
+    assert refused.json()["field"] == "confirmed_on"
+    assert "before it was returned" in refused.json()["error"]
+    assert revise_for_them(world, message_id, "x", confirmed_on="").status_code == 400
+    with portal.db() as db:
+        message = db.get(Message, message_id)
+        assert message is not None
+        assert (message.version, message.state.value) == (1, "returned")
+    # A letter its author wrote themselves is theirs to revise: not found here.
+    own = world.write_letter(world.responsible, "Mine.")
+    assert world.return_with_feedback(own, "A change?").status_code == 200
+    assert world.facilitator.get(f"/review/{own}/revise-for-them").status_code == 404
+    own_take_up = f"/api/messages/{own}/revise-for-them/object"
+    assert world.facilitator.post_json(own_take_up).status_code == 404
+    # Not returned (waiting for review): no page (back to its review), nothing to take up.
+    waiting = enter(world, kai, "Waiting.").json()["message_id"]
+    shown = world.facilitator.get(f"/review/{waiting}/revise-for-them", follow_redirects=False)
+    assert shown.status_code == 303
+    assert shown.headers["location"].endswith(f"/review/{waiting}")
+    not_returned = revise_for_them(world, waiting, "x")
+    assert not_returned.status_code == 409
+    # Revised once, it is not returned any more: a second revision is refused.
+    assert revise_for_them(world, message_id, "Once.").status_code == 200
+    assert revise_for_them(world, message_id, "Twice.").status_code == 409
+
+
+def test_the_queue_row_says_who_entered_it_and_for_whom(portal: Portal) -> None:
+    """The queue names what was entered as the review page does ("Entered by you for the person
+    responsible"; a colleague's sign-in name for the others); a letter its author wrote
+    themselves has no such label."""
+    world = CaseWorld.build(portal)
+    colleague = portal.person(Role.FACILITATOR)
+    world.add_colleague(colleague)
+    kai = without_access(world)
+    entered_id = enter(world, kai, "Entered.").json()["message_id"]
+    own = world.write_letter(world.responsible, "Mine.")
+    queue = world.facilitator.get("/queue").text
+    row = queue[queue.index(f'data-message-id="{entered_id}"') :]
+    row = row[: row.index("</tr>")]
+    assert "Entered by you for the person responsible" in row
+    mine = queue[queue.index(f'data-message-id="{own}"') :]
+    assert "data-entered" not in mine[: mine.index("</tr>")]
+    theirs = colleague.get("/queue").text
+    assert f"Entered by {world.facilitator.name} for the person responsible" in theirs

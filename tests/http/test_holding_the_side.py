@@ -39,6 +39,8 @@ def test_what_is_released_to_them_is_offered_to_their_representative(portal: Por
     assert "waiting-items" in home.attrs
     assert representative.get(f"/inbox/{message_id}").status_code == 200
     assert world.open_letter(representative, message_id) == "For Kai."
+    # Offered to the representative, not put on paper: no "to print" task.
+    assert f'data-to-print="{message_id}"' not in world.facilitator.get("/home").text
 
 
 def test_a_representative_whose_key_was_not_compared_is_not_released_to(portal: Portal) -> None:
@@ -74,6 +76,8 @@ def test_once_their_access_is_taken_away_it_goes_on_paper(portal: Portal) -> Non
     assert representative.get(f"/inbox/{first}").status_code == 404
     later = world.write_letter(world.harmed, "After.", to=kai)
     assert world.facilitator.get(f"/api/messages/{later}/review").json()["recipient"]["on_paper"]
+    # What was offered to them is on paper again: their grant went with their access.
+    assert f'data-to-print="{first}"' in world.facilitator.get("/home").text
 
 
 def test_someone_who_joined_is_never_held_by_their_representative(portal: Portal) -> None:

@@ -10,8 +10,11 @@ import { beforeEach, describe, test } from "node:test";
 import {
   enteredAuthorStatus,
   enteredIdentity,
+  identityOf,
   openEnteredNote,
+  revisionIdentity,
   sealEntered,
+  sealEnteredNote,
 } from "../../static/js/client/entered.js";
 import { loadSecretKey } from "../../static/js/client/session.js";
 import { forgetTrust } from "../../static/js/client/trust.js";
@@ -33,6 +36,7 @@ const OTHER = "6e2d3c4b-5a6f-4b7c-8d9e-0f1a2b3c4d5e";
 const CASE = "7a0e1d2c-3b4a-4c5d-8e6f-7a8b9c0d1e2f";
 const KAI = "8b1f2e3d-4c5b-4d6e-9f7a-8b9c0d1e2f3a";
 const OBJECT = "9c2a3f4e-5d6c-4e7f-8a8b-9c0d1e2f3a4b";
+const MESSAGE = "0d3b4a5f-6e7d-4f8a-9b9c-0d1e2f3a4b5c";
 
 async function facilitator() {
   const me = staffMember(ME);
@@ -52,6 +56,10 @@ async function facilitator() {
     [`POST /api/cases/${CASE}/participants/${KAI}/entered/objects`]: () => {
       issued += 1;
       return json({ object_id: OBJECT });
+    },
+    [`POST /api/messages/${MESSAGE}/revise-for-them/object`]: () => {
+      issued += 1;
+      return json({ object_id: OBJECT, version: 2 });
     },
   });
   const keys = await loadSecretKey();
@@ -88,6 +96,35 @@ describe("client/entered.js", () => {
     const elsewhere = { ...json_, object_id: KAI };
     await assert.rejects(openEnteredNote(opened.caseKey.caseSk, CASE, elsewhere));
     assert.equal(await openEnteredNote(opened.caseKey.caseSk, CASE, { entered: {} }), null);
+  });
+
+  test("a revision made for them is the next version of the same object, asked for once", async () => {
+    const { me, opened, issued } = await facilitator();
+    const identity = revisionIdentity(MESSAGE);
+    const body = await sealEntered(opened, identity, { text: "Changed words.", note: "" });
+    assert.deepEqual(await identityOf(identity), { objectId: OBJECT, version: 2 });
+    assert.equal(issued(), 1);
+    assert.equal(body.letter.version, 2);
+    assert.equal(body.entered_note, undefined);
+    const text = await p.openLetter(
+      opened.caseKey.caseSk,
+      me.publicKey,
+      OBJECT,
+      2,
+      p.b64decode(body.grant_to_case),
+      p.b64decode(body.letter.manifest),
+      body.letter.chunks.map((c) => p.b64decode(c.data)),
+    );
+    assert.equal(text, "Changed words.");
+  });
+
+  test("a recording's or scanned pages' note opens for its own object; no note, no field", async () => {
+    const { opened } = await facilitator();
+    const fields = await sealEnteredNote(opened, OBJECT, "Recorded at the visit.");
+    const json_ = { object_id: OBJECT, entered: { note: fields.entered_note } };
+    assert.equal(await openEnteredNote(opened.caseKey.caseSk, CASE, json_), "Recorded at the visit.");
+    await assert.rejects(openEnteredNote(opened.caseKey.caseSk, CASE, { ...json_, object_id: KAI }));
+    assert.deepEqual(await sealEnteredNote(opened, OBJECT, ""), {});
   });
 
   test("the sealer must be the trust log's key of the facilitator named as entering it", async () => {

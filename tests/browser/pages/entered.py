@@ -6,10 +6,19 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Self
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.pages.letters import UNLOCK_MS, UUID, FacilitatorPage, QueuePage, ReviewPage
+from tests.browser.pages.letters import (
+    UNLOCK_MS,
+    UUID,
+    FacilitatorHome,
+    FacilitatorPage,
+    QueuePage,
+    ReviewPage,
+)
+from tests.browser.pages.media import SEND_MS, MediaParts
 
 
 def fits_320(page: Page) -> None:
@@ -21,15 +30,19 @@ def fits_320(page: Page) -> None:
         page.set_viewport_size(before)
 
 
-class EnterPage(FacilitatorPage):
-    """ "Enter a letter for Kai": their words, how and when they confirmed them, a note."""
+class EnterPage(MediaParts, FacilitatorPage):
+    """ "Enter a letter or recording for Kai": their words, scanned pages or a recording, how
+    and when they confirmed it, a note."""
 
     def __init__(self, page: Page, display_name: str) -> None:
         super().__init__(page)
         self.display_name = display_name
 
-    def arrived(self) -> EnterPage:
-        heading = f"Enter a letter for {self.display_name}"
+    def heading_text(self) -> str:
+        return f"Enter a letter or recording for {self.display_name}"
+
+    def arrived(self) -> Self:
+        heading = self.heading_text()
         # The heading names them once the browser has unlocked their name with the case key.
         expect(self.page.get_by_role("heading", level=1, name=heading)).to_be_visible(
             timeout=UNLOCK_MS
@@ -49,6 +62,13 @@ class EnterPage(FacilitatorPage):
         """Type their letter, say how (``how``: the choice's words) and when they confirmed it,
         send it for review and say yes: the review page of the new letter opens."""
         self.page.get_by_label("Their letter").fill(text)
+        return self.sends_for_review(how, on, note)
+
+    def sends_for_review(
+        self, how: str, on: date, note: str = "", *, what: str = "a letter"
+    ) -> ReviewPage:
+        """Say how and when they confirmed what is entered (typed, recorded or added above),
+        send it for review and say yes: the review page of ``what`` opens once it is sent."""
         self.page.get_by_role("radio", name=how).check()
         self.page.get_by_label("The date they confirmed it").fill(on.isoformat())
         if note:
@@ -59,8 +79,35 @@ class EnterPage(FacilitatorPage):
         expect(yes).to_be_visible()
         self.check()
         yes.click()
-        expect(self.page).to_have_url(re.compile(rf"/review/{UUID}$"), timeout=UNLOCK_MS)
-        return ReviewPage(self.page).arrived()
+        expect(self.page).to_have_url(re.compile(rf"/review/{UUID}$"), timeout=SEND_MS)
+        return ReviewPage(self.page, what).arrived()
+
+
+class RevisePage(EnterPage):
+    """ "Make changes to the letter for Kai": the feedback, their words as they were, and a
+    fresh confirmation of the changed version."""
+
+    def heading_text(self) -> str:
+        return f"Make changes to the letter for {self.display_name}"
+
+    def feedback(self) -> str:
+        box = self.page.locator("#feedback-text")
+        expect(box).to_have_attribute("data-sealed-state", "open", timeout=UNLOCK_MS)
+        return box.text_content() or ""
+
+    def letter_as_it_was(self) -> str:
+        box = self.page.get_by_label("Their letter")
+        expect(box).not_to_have_value("", timeout=UNLOCK_MS)
+        return box.input_value()
+
+
+class EnteredReviewPage(ReviewPage):
+    """The review of something entered for a participant without access."""
+
+    def makes_the_changes_for_them(self, display_name: str) -> RevisePage:
+        """Returned for changes: the review page links to the revise page."""
+        self.page.get_by_role("link", name="make the changes for them").click()
+        return RevisePage(self.page, display_name).arrived()
 
 
 class PaperReviewPage(ReviewPage):
@@ -121,3 +168,23 @@ class PrintPage(FacilitatorPage):
         for chrome in (".site-header", ".quick-exit-bar", ".print-controls", ".site-footer"):
             expect(self.page.locator(chrome)).to_be_hidden()
         self.page.emulate_media(media="screen")
+
+
+class HomeWithLettersToPrint(FacilitatorHome):
+    """The facilitator's home with its "Letters to print" task."""
+
+    def arrived(self) -> Self:
+        super().arrived()
+        return self
+
+    @property
+    def letters_to_print(self) -> Locator:
+        return self.page.locator("#to-print")
+
+    def prints_from_the_task(self, side: str, display_name: str) -> PrintPage:
+        """ "Print it" beside the letter for ``side`` ("the person responsible")."""
+        expect(self.letters_to_print).to_contain_text(f"a letter for {side}")
+        self.letters_to_print.get_by_role(
+            "link", name=re.compile(f"^Print it: the letter for {side} in case")
+        ).click()
+        return PrintPage(self.page, display_name).arrived()

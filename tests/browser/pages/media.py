@@ -20,14 +20,16 @@ from tests.browser.pages.letters import (
     QueuePage,
     ReviewPage,
 )
+from tests.support.browser import PageObject
 
 # Encrypting and sending a few MiB on a slow test machine.
 SEND_MS = 60_000
 PLAY_MS = 20_000
 
 
-class MediaComposePage(ComposePage):
-    """The composer, with its recording and file sections."""
+class MediaParts(PageObject):
+    """Recording and adding files, where the participants' composer offers them: the compose
+    page, and the enter page a facilitator uses for someone without access."""
 
     def records(self, kind: str, seconds: float) -> None:
         """``kind``: "Sound only" or "Video with sound". Records, then keeps the recording."""
@@ -54,6 +56,10 @@ class MediaComposePage(ComposePage):
             self.page.get_by_role("list", name="Files you added").get_by_role("listitem")
         ).to_have_count(len(paths))
         self.check()
+
+
+class MediaComposePage(MediaParts, ComposePage):
+    """The composer, with its recording and file sections."""
 
     def starts_sending(self) -> None:
         """Send and confirm, without waiting for the upload to finish."""

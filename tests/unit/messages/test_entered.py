@@ -12,6 +12,7 @@ from portal.messages.entered import (
     confirmation_refusal,
     day_text,
     recipient_label,
+    revision_confirmation_refusal,
     staff_label,
 )
 
@@ -48,3 +49,15 @@ def test_the_labels_name_who_entered_it_and_for_which_side() -> None:
         "Entered by your facilitator on behalf of the person responsible, who does not use "
         "this portal. It was confirmed by their signature on the paper copy on 3 March 2026."
     )
+
+
+def test_a_revision_is_confirmed_on_or_after_the_day_it_was_returned() -> None:
+    returned = TODAY - timedelta(days=3)
+    assert revision_confirmation_refusal(returned, returned, TODAY) is None
+    assert revision_confirmation_refusal(TODAY, returned, TODAY) is None
+    refusal = revision_confirmation_refusal(returned - timedelta(days=1), returned, TODAY)
+    assert refusal is not None
+    assert "before it was returned" in refusal
+    # The ordinary limits still apply first.
+    future = revision_confirmation_refusal(TODAY + timedelta(days=1), returned, TODAY)
+    assert future == "The date they confirmed it cannot be in the future."

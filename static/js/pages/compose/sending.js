@@ -10,14 +10,14 @@
 
 import { caseKeyForSending, sealLetterBody } from "../../client/letters.js";
 import { confirmFromMarkup, confirmStep } from "../../lib/confirm.js";
-import { el, part, reveal } from "../../lib/dom.js";
+import { el, part } from "../../lib/dom.js";
 import { ShowableError, sentenceFor } from "../../lib/errors.js";
 import { isBusy, setBusy, showAlert } from "../../lib/forms.js";
 import { safeNext } from "../../lib/http.js";
 import { browserLocation } from "../../lib/navigation.js";
 import { registerSealer } from "../../lib/sealed-forms.js";
 import { UploadCancelled } from "../../media/compose-media.js";
-import { formatBytes, formatTimeLeft } from "../../media/upload.js";
+import { uploadPanel } from "../../media/upload-progress.js";
 
 const NOT_SENT = "Your letter has not been sent. Your words are still here and saved.";
 const NOT_SENT_MEDIA =
@@ -49,12 +49,7 @@ export function startSending(form, { box, media, keys, identity, pageAlert }) {
   const sendActions = $("send-actions");
   const sendStatus = $("send-status");
   const summary = { box: $("send-summary"), list: $("send-summary-list"), size: $("send-summary-size") };
-  const progress = {
-    panel: $("upload-progress"), bar: $("upload-bar"), figures: $("upload-figures"),
-    status: $("upload-status"), alert: $("upload-alert"), cancel: $("upload-cancel"),
-    retry: $("upload-retry"),
-  };
-  let lastAnnounced = 0;
+  const progress = uploadPanel(form);
 
   const send = () => form.dispatchEvent(new Event("send")); // hx-trigger="send"
 
@@ -102,19 +97,12 @@ export function startSending(form, { box, media, keys, identity, pageAlert }) {
   async function upload(message) {
     sendStatus.textContent = "";
     sendActions.hidden = true;
-    progress.alert.textContent = "";
-    progress.retry.hidden = true;
-    progress.cancel.hidden = false;
-    progress.bar.value = 0;
-    progress.figures.textContent = "0% sent";
-    progress.status.textContent = "Locking your message and sending it…";
-    lastAnnounced = 0;
-    reveal(progress.panel);
+    progress.begin("Locking your message and sending it…");
     window.addEventListener("beforeunload", warnBeforeLeaving);
     try {
       const fields = await media.send({
         ...message,
-        onProgress: showProgress,
+        onProgress: progress.show,
         onWaiting: (waiting) => {
           progress.status.textContent = waiting ? WAITING : "The connection is back. Sending…";
         },
@@ -130,22 +118,6 @@ export function startSending(form, { box, media, keys, identity, pageAlert }) {
       progress.retry.hidden = false;
       showAlert(progress.alert, `${sentenceFor(error, WENT_WRONG)} ${NOT_SENT_MEDIA}`);
       return null;
-    }
-  }
-
-  function showProgress({ sentBytes, totalBytes, percent, bytesPerSecond, secondsLeft }) {
-    progress.bar.value = percent;
-    const bits = [`${percent}% sent`, `${formatBytes(sentBytes)} of ${formatBytes(totalBytes)}`];
-    if (bytesPerSecond) bits.push(`${formatBytes(bytesPerSecond)} a second`);
-    if (secondsLeft !== null && secondsLeft !== undefined && percent < 100) {
-      bits.push(`${formatTimeLeft(secondsLeft)} left`);
-    }
-    progress.figures.textContent = bits.join(" · ");
-    // Announce every quarter, not every chunk: a screen reader would talk without a pause.
-    const quarter = Math.floor(percent / 25);
-    if (quarter > lastAnnounced && percent < 100) {
-      lastAnnounced = quarter;
-      progress.status.textContent = `${percent}% sent.`;
     }
   }
 

@@ -106,6 +106,10 @@ def test_a_rekeyed_participant_has_new_keys_and_nothing_sealed_to_the_old_ones(
     world.verify(world.harmed)
     message_id = released_letter(world, "I am sorry.")
     old_public_key = world.harmed.public_key
+    with portal.db() as db:
+        before = db.get(Account, world.harmed.account_id)
+        assert before is not None
+        key_changed = before.keys_changed_at
 
     harmed = rekey(world, world.harmed)
 
@@ -114,6 +118,7 @@ def test_a_rekeyed_participant_has_new_keys_and_nothing_sealed_to_the_old_ones(
         account = db.get(Account, harmed.account_id)
         assert account is not None
         assert account.public_key == harmed.public_key
+        assert account.keys_changed_at > key_changed  # what the review page's date names
         # Grants to the old key, the vault sealed to it, the old sessions: gone.
         assert (
             db.scalars(

@@ -15,7 +15,7 @@ from portal import protocol, wire
 from portal.accounts.models import Account, Role, SignInSession, Vault
 from portal.audit.models import AuditEvent
 from portal.cases.models import Participant
-from portal.content.models import ContentGrant
+from portal.content.models import ContentGrant, Draft, GrantPurpose
 from tests.cases_world import CaseWorld, open_released
 from tests.factories import Person, Portal
 
@@ -412,3 +412,106 @@ def test_a_letter_sealed_before_its_writer_was_given_a_new_key_still_opens(
     assert item["author_public_key"] == b64(world.responsible.public_key)  # the old key
     assert world.approve(message_id, claim=False).status_code == 200
     assert world.open_letter(world.harmed, message_id) == "Written before."
+
+
+# -- what they wrote themselves ---------------------------------------------------------------
+
+
+def test_a_rekeyed_author_reads_what_they_wrote_and_its_feedback_again_once_compared(
+    portal: Portal,
+) -> None:
+    """Their own letters are sealed to the case key too, so a facilitator's browser grants them
+    again, as their author's grant, with the feedback returned on them; until then they are told
+    why they cannot read them, and nothing sealed to the old key is served as theirs."""
+    world = CaseWorld.build(portal)
+    world.verify(world.responsible)
+    sent = world.write_letter(world.responsible, "I am sorry.")
+    assert world.approve(sent).status_code == 200
+    returned = world.write_letter(world.responsible, "A first try.")
+    assert world.return_with_feedback(returned, "Say more about the day.").status_code == 200
+    waiting = world.write_letter(world.responsible, "Still in review.")
+    responsible = rekey(world, world.responsible)
+
+    answer = responsible.get(f"/api/letters/{sent}")
+    assert answer.status_code == 409
+    assert "your account has a new key" in answer.json()["error"]
+    # Nothing is owed to a key not compared again.
+    assert world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()["people"] == []
+    assert "Your facilitator needs to check your new key" in responsible.get("/home").text
+
+    world.verify(responsible)
+    assert "what you wrote, can be read again" in responsible.get("/home").text
+    listing = world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()
+    [person] = listing["people"]
+    assert person["account_id"] == responsible.account_id
+    assert {(item["message_id"], item["what"]) for item in person["items"]} == {
+        (sent, "own_letter"),
+        (returned, "own_letter"),
+        (returned, "feedback"),
+        (waiting, "own_letter"),
+    }
+    regrant_all(world, expected=4)
+    assert world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()["people"] == []
+
+    for message_id, text in ((sent, "I am sorry."), (returned, "A first try.")):
+        assert world.read_own_letter(responsible, message_id) == text
+    assert world.read_own_letter(responsible, waiting) == "Still in review."
+    assert world.read_feedback(responsible, returned) == "Say more about the day."
+    mine = responsible.get(f"/api/letters/{sent}").json()
+    assert mine["sender_account_id"] == world.facilitator.account_id
+    with portal.db() as db:
+        purposes = db.scalars(
+            select(ContentGrant.purpose).where(
+                ContentGrant.recipient_account_id == responsible.account_id
+            )
+        ).all()
+        assert sorted(purposes) == sorted([GrantPurpose.AUTHOR] * 3 + [GrantPurpose.RECIPIENT])
+    # Given the case key again (the case page's browser hands it over), they revise the
+    # returned letter from what they read again.
+    grant = protocol.make_case_public_grant(
+        world.facilitator.secret_key, responsible.public_key, world.case_id, world.case_pk
+    )
+    base = f"/api/cases/{world.case_id}/participants/{world.participant_id(responsible)}"
+    assert world.facilitator.post_json(f"{base}/case-key", {"grant": b64(grant)}).status_code == 200
+    world.revise_letter(responsible, returned, "A second try.")
+    assert world.read_own_letter(responsible, returned) == "A second try."
+    assert "can be read again" not in responsible.get("/home").text
+
+
+def test_what_a_writer_wrote_on_someones_behalf_is_granted_to_them_again(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    writer, place = world.add_writer(world.responsible, may_read=False)
+    world.verify_supporter(place, writer)
+    message_id = world.write_letter(writer, "Written for them.")
+    writer = rekey(world, writer, place, of=world.responsible)
+    world.verify_supporter(place, writer)
+    listing = world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()
+    [person] = listing["people"]
+    assert person["supporter_id"] == place
+    assert [(i["message_id"], i["what"]) for i in person["items"]] == [(message_id, "own_letter")]
+    regrant_all(world, expected=1)
+    assert world.read_own_letter(writer, message_id) == "Written for them."
+
+
+def test_a_rekey_drops_drafts_sealed_to_the_old_key_and_a_deleted_letter_is_not_owed(
+    portal: Portal,
+) -> None:
+    world = CaseWorld.build(portal)
+    world.verify(world.responsible)
+    deleted = world.write_letter(world.responsible, "To be deleted.")
+    assert world.responsible.post_json(f"/api/letters/{deleted}/withdraw").status_code == 200
+    assert world.responsible.post_json(f"/api/letters/{deleted}/delete").status_code == 200
+    saved = world.responsible.request(
+        "PUT",
+        "/api/drafts/5d0c2bde-6b1e-4a3c-9a67-0f3f1a3b1c11",
+        json={"blob": b64(b"x" * 64)},
+        headers={"X-CSRF-Token": world.responsible.csrf()},
+    )
+    assert saved.status_code == 200, saved.text
+    responsible = rekey(world, world.responsible)
+    with portal.db() as db:
+        assert (
+            db.scalars(select(Draft).where(Draft.account_id == responsible.account_id)).all() == []
+        )
+    world.verify(responsible)
+    assert world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()["people"] == []

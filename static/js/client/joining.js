@@ -87,6 +87,7 @@ export async function startJoin(code, { setup = false } = {}) {
     accountId: fields.account_id,
     role: fields.role,
     roleLabel: answer.role_label,
+    purpose: answer.purpose,
     kdf: answer.kdf,
     root: { account_id: fields.root_account_id, signing_public_key: fields.root_signing_public_key },
     inviter: {

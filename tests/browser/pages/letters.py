@@ -660,6 +660,16 @@ class LetterPage(SignedInPage):
         self.page.reload()
         return self.arrived()
 
+    def reads_what_i_wrote(self) -> list[str]:
+        """ "Show my letter": the paragraphs, once opened and checked in this browser."""
+        button = self.page.locator("#show-letter")
+        expect(button).not_to_have_attribute("aria-disabled", "true", timeout=UNLOCK_MS)
+        button.click()
+        mine = self.page.locator("#my-letter")
+        expect(mine).to_be_visible(timeout=UNLOCK_MS)
+        self.check()
+        return paragraphs(mine)
+
     def makes_changes(self) -> RevisePage:
         self.page.get_by_role("link", name="Make changes").click()
         return RevisePage(self.page).arrived()

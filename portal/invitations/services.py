@@ -593,8 +593,11 @@ def served_fields(db: Session, invitation: Invitation) -> InvitationFields:
     def key(value: bytes | None) -> str | None:
         return protocol.b64encode(value) if value is not None else None
 
+    # A code for a new key says so under its MAC (docs/protocol-v1.md, "Invitation codes").
+    rekey = {"purpose": "rekey"} if invitation.purpose is InvitationPurpose.REKEY else {}
     return InvitationFields(
         fields={
+            **rekey,
             "invitation_id": invitation.id,
             "account_id": invitation.account_id,
             "role": invitation.role.value,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from portal import protocol, wire
@@ -17,7 +18,7 @@ from portal.audit.models import AuditEvent
 from portal.cases.models import Participant
 from portal.content.models import ContentGrant, Draft, GrantPurpose
 from tests.cases_world import CaseWorld, open_released
-from tests.factories import Person, Portal
+from tests.factories import Person, Portal, mac_fields
 
 b64 = protocol.b64encode
 
@@ -46,7 +47,7 @@ def rekey(
     prepared = rekey_code(world, person, supporter_id)
     side = world.participant_id(of or person)
     role = Role.PARTICIPANT if supporter_id is None else Role.SUPPORTER
-    code, sealed = world.facilitator.seal_for(prepared, role, side, world.case_id)
+    code, sealed = world.facilitator.seal_for(prepared, role, side, world.case_id, rekey=True)
     url = f"/api/invitations/{prepared['invitation_id']}/seal"
     assert world.facilitator.post_json(url, sealed).status_code == 200
     again = world.portal.visitor().join_invited(code, name=person.name)
@@ -171,7 +172,9 @@ def test_a_rekey_code_works_once_and_keeps_nobody_elses_name(portal: Portal) -> 
     world = CaseWorld.build(portal)
     prepared = rekey_code(world, world.harmed)
     side = world.participant_id(world.harmed)
-    code, sealed = world.facilitator.seal_for(prepared, Role.PARTICIPANT, side, world.case_id)
+    code, sealed = world.facilitator.seal_for(
+        prepared, Role.PARTICIPANT, side, world.case_id, rekey=True
+    )
     world.facilitator.post_json(f"/api/invitations/{prepared['invitation_id']}/seal", sealed)
     found = protocol.invitation_secrets(protocol.decode_invitation_code(code))
     started = portal.visitor().post_json("/api/join/start", {"lookup_id": found.lookup_id})
@@ -185,6 +188,48 @@ def test_a_rekey_code_works_once_and_keeps_nobody_elses_name(portal: Portal) -> 
     again = portal.visitor().join_invited(code, name=world.harmed.name)
     assert again.account_id == world.harmed.account_id
     assert _try_join(portal.visitor(), code).status_code == 410
+
+
+def _started(code_text: str, portal: Portal) -> tuple[bytes, dict[str, Any]]:
+    """What a joiner's browser gets for a code: its MAC key, and the join/start answer."""
+    found = protocol.invitation_secrets(protocol.decode_invitation_code(code_text))
+    started = portal.visitor().post_json("/api/join/start", {"lookup_id": found.lookup_id})
+    assert started.status_code == 200, started.text
+    answer: dict[str, Any] = started.json()
+    return found.mac_key, answer
+
+
+def test_a_code_for_a_new_key_says_so_under_its_mac_and_a_join_code_cannot_pass_for_one(
+    portal: Portal,
+) -> None:
+    """The MAC names a re-key ("purpose": "rekey", for this account): a server that serves it
+    as an invitation to join, or serves an invitation to join as a re-key, fails the check."""
+    world = CaseWorld.build(portal)
+    prepared = rekey_code(world, world.harmed)
+    side = world.participant_id(world.harmed)
+    code, sealed = world.facilitator.seal_for(
+        prepared, Role.PARTICIPANT, side, world.case_id, rekey=True
+    )
+    url = f"/api/invitations/{prepared['invitation_id']}/seal"
+    assert world.facilitator.post_json(url, sealed).status_code == 200
+    mac_key, answer = _started(code, portal)
+    assert answer["purpose"] == "rekey"
+    assert answer["account_id"] == world.harmed.account_id
+    fields, mac = mac_fields(answer), protocol.b64decode(answer["mac"])
+    assert fields["purpose"] == "rekey"
+    protocol.check_invitation_mac(mac_key, fields, mac)
+    as_join = {k: v for k, v in fields.items() if k != "purpose"}
+    with pytest.raises(protocol.DecryptionFailed):
+        protocol.check_invitation_mac(mac_key, as_join, mac)
+
+    _participant_id, join_code = world.invite_participant("person_harmed", "Sam")
+    mac_key, answer = _started(join_code, portal)
+    assert answer["purpose"] == "invite"
+    fields, mac = mac_fields(answer), protocol.b64decode(answer["mac"])
+    assert "purpose" not in fields
+    protocol.check_invitation_mac(mac_key, fields, mac)
+    with pytest.raises(protocol.DecryptionFailed):
+        protocol.check_invitation_mac(mac_key, fields | {"purpose": "rekey"}, mac)
 
 
 def _try_join(person: Person, code: str) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from portal import protocol, wire
+from portal import local_time, protocol, wire
 from portal.accounts.models import Account, Role, SignInSession, Vault
 from portal.audit.models import AuditEvent
 from portal.cases.models import Participant
@@ -455,6 +455,15 @@ def test_a_letter_sealed_before_its_writer_was_given_a_new_key_still_opens(
     item, text = world.review(message_id)
     assert text == "Written before."
     assert item["author_public_key"] == b64(world.responsible.public_key)  # the old key
+    assert item["author_key_earlier"] is True
+    # The review page names the writer and when their key changed, rather than nobody's key.
+    page = world.facilitator.get(f"/review/{message_id}").text
+    with portal.db() as db:
+        account = db.get(Account, world.responsible.account_id)
+        assert account is not None
+        changed_on = local_time.day(account.keys_changed_at)
+    assert 'data-when-key="earlier-verified"' in page
+    assert f"earlier key, before their key changed on {changed_on}" in page
     assert world.approve(message_id, claim=False).status_code == 200
     assert world.open_letter(world.harmed, message_id) == "Written before."
 

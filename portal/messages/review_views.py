@@ -95,6 +95,8 @@ def queue_page(ctx: Ctx) -> Response:
         choices=choices,
         handovers=handovers,
         regrants=regrants.waiting_for(ctx.db, me),
+        # A case waiting for its next key epoch: nobody in it can send until my browser makes it.
+        new_case_keys=case_policy.needing_new_key(ctx.db, me),
         **context,
     )
 

@@ -34,7 +34,7 @@ counts them all).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -150,13 +150,7 @@ class Waiting:
         return f"more than {WAITING_SHOWN}" if self.more_than_shown else str(self.count)
 
 
-@dataclass(frozen=True)
-class NewKey:
-    """A case of mine waiting for its next key epoch: a facilitator left at ``since``."""
-
-    case_id: str
-    reference: str
-    since: datetime
+NewKey = case_policy.NewCaseKey
 
 
 def facilitator_home(db: Session, account: Account) -> dict[str, Any]:

@@ -86,8 +86,14 @@ def test_a_removed_colleague_can_no_longer_open_the_case_and_holds_no_grant(
     assert "A case needs its new key" in home
     assert f'data-new-key-case="{world.case_id}"' in home
     assert "A case needs its new key" not in colleague.get("/home").text
+    # And in the review queue, as a task like a letter waiting.
+    queue = world.facilitator.get("/queue").text
+    assert "A case needs its new key" in queue
+    assert f'data-new-key-case="{world.case_id}"' in queue
+    assert "A case needs its new key" not in colleague.get("/queue").text
     world.start_next_epoch(world.facilitator, [world.facilitator])
     assert "A case needs its new key" not in world.facilitator.get("/home").text
+    assert "A case needs its new key" not in world.facilitator.get("/queue").text
 
 
 def test_until_the_new_epoch_nothing_is_sealed_to_the_old_key(portal: Portal) -> None:

@@ -59,8 +59,14 @@ class FacilitatorPage(SignedInPage):
         return CasePage(self.page, reference).arrived()
 
     @property
+    def handed_over(self) -> Locator:
+        """ "Cases handed over" (home): where a case I handed over went, or one handed to me."""
+        return self.page.locator("#handed-over")
+
+    @property
     def new_case_keys(self) -> Locator:
-        """The task "A case needs its new key" (home): a facilitator left one of my cases."""
+        """The task "A case needs its new key" (home and queue): a facilitator left one of my
+        cases."""
         return self.page.locator("#new-case-keys")
 
     def opens_case_needing_new_key(self, reference: str) -> CasePage:

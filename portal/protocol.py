@@ -1580,8 +1580,18 @@ def invitation_redeem_hash(redeem_proof: bytes) -> bytes:
     return _h(_INVITE_REDEEM_HASH, _bytes("redeem proof", redeem_proof, HASH_BYTES))
 
 
+# A code for a new key pair (re-keying) adds "purpose": "rekey"; an invitation to join has no
+# purpose field (so every code made before re-keying existed still checks). Present or absent,
+# the field is under the MAC: a join code cannot be served as a re-key, nor the reverse.
+_REKEY_FIELDS: Final[dict[str, _FieldCheck]] = {**_INVITATION_FIELDS, "purpose": _one_of("rekey")}
+_REKEY_ROLES: Final = ("participant", "supporter")
+
+
 def _invitation_fields(fields: object) -> dict[str, object]:
-    checked = _check_fields("invitation", _INVITATION_FIELDS, fields)
+    rekey = isinstance(fields, dict) and "purpose" in fields
+    checked = _check_fields("invitation", _REKEY_FIELDS if rekey else _INVITATION_FIELDS, fields)
+    if rekey and checked["role"] not in _REKEY_ROLES:
+        _fail(MalformedInput, "a code for a new key is for a participant or a supporter")
     staff = checked["role"] in _STAFF_ROLES
     if staff and (checked["case_id"] is not None or checked["participant_id"] is not None):
         _fail(MalformedInput, "a staff invitation names no case and no participant")

@@ -46,6 +46,13 @@ _names = itertools.count(1)
 b64 = protocol.b64encode
 
 
+def mac_fields(invitation: dict[str, Any]) -> dict[str, Any]:
+    """The MAC fields of a join/start answer, as a joiner's browser takes them
+    (``client/joining.js`` macFields): with purpose "rekey" when the server says so."""
+    fields = {name: invitation[name] for name in INVITATION_MAC_FIELDS}
+    return fields | ({"purpose": "rekey"} if invitation.get("purpose") == "rekey" else {})
+
+
 def chunk_list(chunks: Sequence[bytes]) -> str:
     """The X-Chunks header of a PUT of several chunks: each one's size and hash, in order."""
     return ",".join(f"{len(c)}:{protocol.b64encode(protocol.chunk_hash(c))}" for c in chunks)
@@ -180,7 +187,7 @@ class Person:
         with the redeem proof."""
         found = protocol.invitation_secrets(protocol.decode_invitation_code(code_text))
         invitation = self._start_join({"lookup_id": found.lookup_id}, name, password)
-        fields = {name: invitation[name] for name in INVITATION_MAC_FIELDS}
+        fields = mac_fields(invitation)
         protocol.check_invitation_mac(found.mac_key, fields, protocol.b64decode(invitation["mac"]))
         body: dict[str, Any] = self.join_body("", self._account_keys(invitation))
         del body["code"]
@@ -323,8 +330,11 @@ class Person:
         role: Role,
         participant_id: str | None = None,
         case_id: str | None = None,
+        *,
+        rekey: bool = False,
     ) -> tuple[str, dict[str, str]]:
-        """A fresh code for a prepared invitation, and the seal body it makes."""
+        """A fresh code for a prepared invitation (``rekey``: a code for a new key, which says
+        so under its MAC), and the seal body it makes."""
         code, code_text = protocol.generate_invitation_code()
         found = protocol.invitation_secrets(code)
         fields = {
@@ -339,7 +349,7 @@ class Person:
             "root_account_id": prepared["root"]["account_id"],
             "root_signing_public_key": prepared["root"]["signing_public_key"],
             "expires_at": prepared["expires_at"],
-        }
+        } | ({"purpose": "rekey"} if rekey else {})
         return code_text, {
             "lookup_id": found.lookup_id,
             "redeem_proof_hash": b64(protocol.invitation_redeem_hash(found.redeem_proof)),

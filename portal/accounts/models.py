@@ -63,6 +63,8 @@ class Account(Base):
     key_bundle: Mapped[Blob] = mapped_column(comment="secret key wrapped in the browser")
     recovery_bundle: Mapped[Blob] = mapped_column(comment="secret key wrapped by the recovery key")
     created_at: Mapped[Timestamp]
+    # When the key pair last changed (made, or re-keyed): a new password or recovery code
+    # re-wraps the same key and leaves it.
     keys_changed_at: Mapped[Timestamp]
     disabled_at: Mapped[datetime | None]
 

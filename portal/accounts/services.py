@@ -315,7 +315,8 @@ def _replace_password(account: Account, new: NewPasswordKeys, auth_hash: str) ->
     account.kdf_mem = new.mem
     account.auth_hash = auth_hash
     account.key_bundle = new.bundle
-    account.keys_changed_at = utcnow()
+    # keys_changed_at is not touched: the key pair is the same, only its wrapping changed, and
+    # the review page's "key changed on" must name the day the key pair itself changed.
 
 
 def complete_recovery(
@@ -412,7 +413,7 @@ def replace_keys(
     account.signing_public_key = keys.signing_public_key
     account.key_bundle = keys.bundle
     account.recovery_bundle = keys.recovery_bundle
-    account.keys_changed_at = utcnow()
+    account.keys_changed_at = utcnow()  # the only place it moves: a new key pair
 
 
 def forget_vault(db: Session, account: Account) -> None:

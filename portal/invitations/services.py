@@ -44,6 +44,7 @@ from portal.db import lock_row, new_id, required, utcnow
 from portal.errors import BadInput, Conflict, Forbidden, Gone, NotFound
 from portal.invitations import policy
 from portal.invitations.models import Invitation, InvitationPurpose
+from portal.messages import drafts
 from portal.settings import Settings
 from portal.trust import services as trust
 from portal.trust.statements import SignedStatement, protocol_time
@@ -592,8 +593,11 @@ def served_fields(db: Session, invitation: Invitation) -> InvitationFields:
     def key(value: bytes | None) -> str | None:
         return protocol.b64encode(value) if value is not None else None
 
+    # A code for a new key says so under its MAC (docs/protocol-v1.md, "Invitation codes").
+    rekey = {"purpose": "rekey"} if invitation.purpose is InvitationPurpose.REKEY else {}
     return InvitationFields(
         fields={
+            **rekey,
             "invitation_id": invitation.id,
             "account_id": invitation.account_id,
             "role": invitation.role.value,
@@ -737,10 +741,12 @@ def _rekey(
     """The account the re-key code names gets the keys its person's browser just made.
 
     Whatever was sealed to the old key is useless now and goes: every grant made to the account
-    (a facilitator's browser grants what was released again once the new key is compared in
-    person: ``portal/messages/regrants.py``), a participant's grant of the case's public key
-    (handed over again, as after joining), the vault (sealed to the old key; the new browser
-    pins the inviter and the root from this code's MAC) and every session. The key the
+    (a facilitator's browser grants again what was released to them and what they wrote once
+    the new key is compared in person: ``portal/messages/regrants.py``), a participant's grant
+    of the case's public key (handed over again, as after joining), the vault (sealed to the old
+    key; the new browser pins the inviter and the root from this code's MAC), their drafts
+    (sealed to the old key alone, so nobody can open them again; the join page says so) and
+    every session. The key the
     facilitator compared before stays recorded: the new one differs, which is what refuses
     releases to it until it is compared again."""
     lock_row(db, account)
@@ -763,6 +769,7 @@ def _rekey(
     accounts.replace_keys(account, invitation, hashes, name, keys)
     content.remove_grants_to(db, account.id)
     accounts.forget_vault(db, account)
+    drafts.forget_all(db, account)
     end_all(db, account.id, "rekeyed")
     record(db, settings, AuditTag.ACCOUNT_REKEYED, actor_id=account.id, subject_id=invitation.id)
     return account

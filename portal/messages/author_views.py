@@ -313,6 +313,10 @@ def api_my_letter(ctx: Ctx) -> Response:
             "state": message.state.value,
             "recipient_participant_id": message.recipient_participant_id,
             "grant": b64(mine.letter.grant.grant),
+            # Their own box key, or a facilitator's who granted it again after a key change:
+            # the browser checks that one against its trust chain before opening anything.
+            "sender_account_id": mine.letter.grant.sender_id,
+            "sender_public_key": b64(mine.letter.grant.sender_box_key),
             "feedback": note_json(mine.feedback),
         }
     )

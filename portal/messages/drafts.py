@@ -74,6 +74,12 @@ def delete_draft(db: Session, account: Account, draft_id: str) -> None:
     db.execute(delete(Draft).where(Draft.id == draft_id, Draft.account_id == account.id))
 
 
+def forget_all(db: Session, account: Account) -> None:
+    """After a re-key: drafts are sealed to the old key only, which nobody holds any more, so
+    nothing could ever open them (the person is told so when they set up their new key)."""
+    db.execute(delete(Draft).where(Draft.account_id == account.id))
+
+
 def drop_sent(db: Session, account: Account, draft_id: str | None) -> None:
     """The draft a letter was written from, once the letter is sent (if the browser named one)."""
     if draft_id is not None:

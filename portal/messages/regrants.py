@@ -1,5 +1,6 @@
-"""Giving access again: what was released to someone whose key changed, or to a supporter whose
-key was compared only after letters were released (issue 11, "Keys that change").
+"""Giving access again: what was released to someone whose key changed, what they wrote
+themselves, or what was released before a supporter's key was compared (issue 11, "Keys that
+change").
 
 A grant is a content key boxed to one public key, so it opens only with that key's secret. When
 a participant or supporter is re-keyed (``invitations.services._rekey``) every grant to their
@@ -14,7 +15,13 @@ What is owed, worked out from the database at the moment it is asked (never kept
 - to a **supporter or representative** who may read now (joined, allowed to read, access not
   taken away or ended, the participant not withdrawn) and whose current key is the one compared
   in person: every message the participant chose to open, without the note and transcript (as
-  at approval), that has no grant to them.
+  at approval), that has no grant to them;
+- to either, also **what they wrote themselves** (the participant's own messages, a supporter's
+  written on the participant's behalf; not what a facilitator entered, whose grant is the
+  facilitator's), in whatever state, unless its content was deleted: its current version (their
+  grant as its author) and the feedback returned on it. Both are sealed to the case key too, so
+  a facilitator's browser reaches their content keys. Drafts are sealed to the author's own key
+  only: nobody else can open them, so a re-key drops them (``invitations.services._rekey``).
 
 Nothing is owed to a key that changed and was not compared again (``cases/states.py``
 ``reader_grant_refusal``), and storing re-checks everything with the person's row locked, so a
@@ -29,7 +36,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, exists, func, or_, select, union_all
+from sqlalchemy import BindParameter, Select, and_, bindparam, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from portal.accounts.models import Account
@@ -55,10 +62,13 @@ class OwedItem:
     """One grant owed: this version of this object, opened from its grant to the case key."""
 
     message_id: str
-    what: str  # "letter" (the message itself), "content_note" or "transcript"
+    # Released to them: "letter" (the message itself), "content_note" or "transcript";
+    # written by them: "own_letter" (granted as its author) or "feedback".
+    what: str
     object_id: str
     version: int
     case_grant: ContentGrant
+    purpose: GrantPurpose = GrantPurpose.RECIPIENT
 
 
 @dataclass(frozen=True)
@@ -72,12 +82,34 @@ class OwedPerson:
     items: list[OwedItem]
 
 
-def _missing_grant(object_id: Any, version: Any, account_id: Any) -> Any:
+def _missing_grant(
+    object_id: Any, version: Any, account_id: Any, purpose: GrantPurpose = GrantPurpose.RECIPIENT
+) -> Any:
     return ~exists().where(
         ContentGrant.object_id == object_id,
         ContentGrant.version == version,
-        ContentGrant.purpose == GrantPurpose.RECIPIENT,
+        ContentGrant.purpose == purpose,
         ContentGrant.recipient_account_id == account_id,
+    )
+
+
+def _own_condition(*, participant_id: Any = None, supporter_id: Any = None) -> Any:
+    """The messages written by this participant themselves, or by this supporter for them."""
+    if supporter_id is not None:
+        return Message.written_by_supporter_id == supporter_id
+    return and_(
+        Message.author_participant_id == participant_id,
+        Message.written_by_supporter_id.is_(None),
+        Message.entered_by_id.is_(None),
+    )
+
+
+def _own_owed(account_id: Any, **whose: Any) -> Any:
+    """Whether something they wrote has no grant to them as its author (one EXISTS)."""
+    return exists().where(
+        _own_condition(**whose),
+        Message.content_deleted_at.is_(None),
+        _missing_grant(Message.object_id, Message.version, account_id, GrantPurpose.AUTHOR),
     )
 
 
@@ -93,28 +125,47 @@ def _released_to(participant_id: str, states: frozenset[MessageState]) -> Select
     )
 
 
+def _written(db: Session, **whose: Any) -> Sequence[Message]:
+    return db.scalars(
+        select(Message)
+        .where(_own_condition(**whose), Message.content_deleted_at.is_(None))
+        .order_by(Message.submitted_at, Message.id)
+    ).all()
+
+
+Piece = tuple[str, str | None, int, GrantPurpose]
+
+
+def _released_pieces(message: Message, *, with_notes: bool) -> list[Piece]:
+    pieces: list[Piece] = [("letter", message.object_id, message.version, GrantPurpose.RECIPIENT)]
+    if with_notes:
+        pieces += [
+            ("content_note", message.content_note_object_id, 1, GrantPurpose.RECIPIENT),
+            ("transcript", message.transcript_object_id, 1, GrantPurpose.RECIPIENT),
+        ]
+    return pieces
+
+
+def _own_pieces(message: Message) -> list[Piece]:
+    return [
+        ("own_letter", message.object_id, message.version, GrantPurpose.AUTHOR),
+        ("feedback", message.feedback_object_id, 1, GrantPurpose.RECIPIENT),
+    ]
+
+
 def _owed_items(
-    db: Session, messages: Sequence[Message], account: Account, *, with_notes: bool
+    db: Session, pieces: Sequence[tuple[Message, Piece]], account: Account
 ) -> list[OwedItem]:
     items: list[OwedItem] = []
-    for message in messages:
-        pieces = [("letter", message.object_id, message.version)]
-        if with_notes:
-            pieces += [
-                (what, object_id, 1)
-                for what, object_id in (
-                    ("content_note", message.content_note_object_id),
-                    ("transcript", message.transcript_object_id),
-                )
-                if object_id is not None
-            ]
-        for what, object_id, version in pieces:
-            if content.grant_for(db, object_id, version, GrantPurpose.RECIPIENT, account):
-                continue
-            case_grant = content.grant_for(db, object_id, version, GrantPurpose.CASE)
-            if case_grant is None:
-                continue  # nothing a facilitator's browser could open to grant again
-            items.append(OwedItem(message.id, what, object_id, version, case_grant))
+    for message, (what, object_id, version, purpose) in pieces:
+        if object_id is None:
+            continue
+        if content.grant_for(db, object_id, version, purpose, account):
+            continue
+        case_grant = content.grant_for(db, object_id, version, GrantPurpose.CASE)
+        if case_grant is None:
+            continue  # nothing a facilitator's browser could open to grant again
+        items.append(OwedItem(message.id, what, object_id, version, case_grant, purpose))
     return items
 
 
@@ -128,8 +179,12 @@ def owed_to_participant(db: Session, participant: Participant) -> OwedPerson | N
         is not KeyStanding.VERIFIED
     ):
         return None
-    messages = db.scalars(_released_to(participant.id, RECIPIENT_GRANT_STATES)).all()
-    items = _owed_items(db, messages, account, with_notes=True)
+    released = db.scalars(_released_to(participant.id, RECIPIENT_GRANT_STATES)).all()
+    pieces = [(m, piece) for m in released for piece in _released_pieces(m, with_notes=True)]
+    pieces += [
+        (m, piece) for m in _written(db, participant_id=participant.id) for piece in _own_pieces(m)
+    ]
+    items = _owed_items(db, pieces, account)
     if not items:
         return None
     return OwedPerson(participant.id, None, account, participant.verified_public_key, items)
@@ -139,17 +194,22 @@ def owed_to_supporter(db: Session, supporter: Supporter) -> OwedPerson | None:
     account = supporter.account
     if (
         account is None
-        or not supporter.may_read
         or not supporter.has_access(utcnow())
         or supporter.participant.withdrawn_at is not None
         or supporter.verified_public_key is None
         or supporters.key_standing_of(supporter) is not KeyStanding.VERIFIED
     ):
         return None
-    # Only what the participant chose to open: a supporter reads nothing before they do.
-    opened = frozenset({MessageState.OPENED})
-    messages = db.scalars(_released_to(supporter.participant_id, opened)).all()
-    items = _owed_items(db, messages, account, with_notes=False)
+    pieces: list[tuple[Message, Piece]] = []
+    if supporter.may_read:
+        # Only what the participant chose to open: a supporter reads nothing before they do.
+        opened = frozenset({MessageState.OPENED})
+        released = db.scalars(_released_to(supporter.participant_id, opened)).all()
+        pieces += [(m, piece) for m in released for piece in _released_pieces(m, with_notes=False)]
+    pieces += [
+        (m, piece) for m in _written(db, supporter_id=supporter.id) for piece in _own_pieces(m)
+    ]
+    items = _owed_items(db, pieces, account)
     if not items:
         return None
     return OwedPerson(
@@ -223,9 +283,7 @@ def regrant(
         obj = db.get(ContentObject, g.object_id)
         if obj is None:  # owed, so never; narrows the type
             raise NotFound
-        content.add_grant(
-            db, obj, g.version, GrantPurpose.RECIPIENT, facilitator, g.grant, recipient=account
-        )
+        content.add_grant(db, obj, g.version, item.purpose, facilitator, g.grant, recipient=account)
     for message_id in sorted({by_piece[(g.object_id, g.version)].message_id for g in grants}):
         record(
             db, settings, AuditTag.MESSAGE_REGRANTED, actor_id=facilitator.id, subject_id=message_id
@@ -286,11 +344,14 @@ def _waiting_statement() -> Select[str, str, int]:
             Participant.case_id.in_(facilitated),
             Participant.withdrawn_at.is_(None),
             Participant.verified_public_key == p_account.public_key,
-            exists().where(
-                Message.recipient_participant_id == Participant.id,
-                Message.state.in_(sorted(RECIPIENT_GRANT_STATES)),
-                Message.content_deleted_at.is_(None),
-                _missing_grant(Message.object_id, Message.version, Participant.account_id),
+            or_(
+                exists().where(
+                    Message.recipient_participant_id == Participant.id,
+                    Message.state.in_(sorted(RECIPIENT_GRANT_STATES)),
+                    Message.content_deleted_at.is_(None),
+                    _missing_grant(Message.object_id, Message.version, Participant.account_id),
+                ),
+                _own_owed(Participant.account_id, participant_id=Participant.id),
             ),
         )
     )
@@ -302,16 +363,21 @@ def _waiting_statement() -> Select[str, str, int]:
         .join(side, side.id == Supporter.participant_id)
         .where(
             Supporter.case_id.in_(facilitated),
-            Supporter.may_read.is_(True),
             Supporter.revoked_at.is_(None),
             or_(Supporter.ends_at.is_(None), Supporter.ends_at > now),
             side.withdrawn_at.is_(None),
             Supporter.verified_public_key == s_account.public_key,
-            exists().where(
-                Message.recipient_participant_id == Supporter.participant_id,
-                Message.state == MessageState.OPENED,
-                Message.content_deleted_at.is_(None),
-                _missing_grant(Message.object_id, Message.version, Supporter.account_id),
+            or_(
+                and_(
+                    Supporter.may_read.is_(True),
+                    exists().where(
+                        Message.recipient_participant_id == Supporter.participant_id,
+                        Message.state == MessageState.OPENED,
+                        Message.content_deleted_at.is_(None),
+                        _missing_grant(Message.object_id, Message.version, Supporter.account_id),
+                    ),
+                ),
+                _own_owed(Supporter.account_id, supporter_id=Supporter.id),
             ),
         )
     )
@@ -339,8 +405,8 @@ KEY_NOT_CHECKED = (
     "At your next meeting, read the security number on your “Your account” page together."
 )
 ACCESS_COMING_BACK = (
-    "Your facilitator has checked your key. What was passed on to you can be read again once "
-    "they next open your case in the portal: you do not need to do anything."
+    "Your facilitator has checked your key. What was passed on to you, and what you wrote, can "
+    "be read again once they next open your case in the portal: you do not need to do anything."
 )
 
 
@@ -355,22 +421,21 @@ def why_waiting(db: Session, holder: Participant | Supporter) -> str | None:
     if key_standing(account.public_key, holder.verified_public_key) is not KeyStanding.VERIFIED:
         return None
     if isinstance(holder, Supporter):
-        if not (holder.may_read and holder.has_access(utcnow())):
+        if not holder.has_access(utcnow()):
             return None
         side, states = holder.participant_id, frozenset({MessageState.OPENED})
+        reads, own = holder.may_read, _own_owed(account.id, supporter_id=holder.id)
     else:
         if holder.withdrawn_at is not None:
             return None
         side, states = holder.id, RECIPIENT_GRANT_STATES
-    # One statement, however much was released: the home is opened often.
-    owed = db.scalar(
-        select(
-            exists().where(
-                Message.recipient_participant_id == side,
-                Message.state.in_(sorted(states)),
-                Message.content_deleted_at.is_(None),
-                _missing_grant(Message.object_id, Message.version, account.id),
-            )
-        )
+        reads, own = True, _own_owed(account.id, participant_id=holder.id)
+    released = exists().where(
+        Message.recipient_participant_id == side,
+        Message.state.in_(sorted(states)),
+        Message.content_deleted_at.is_(None),
+        _missing_grant(Message.object_id, Message.version, account.id),
     )
+    # One statement, however much was released or written: the home is opened often.
+    owed = db.scalar(select(or_(released, own) if reads else own))
     return ACCESS_COMING_BACK if owed else None

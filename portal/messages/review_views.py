@@ -9,6 +9,7 @@ and every other client with JSON.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +20,8 @@ from portal.accounts.models import Account, Role
 from portal.cases import policy as case_policy
 from portal.cases import supporters
 from portal.cases.models import Case, CaseCondition, Format, Participant
-from portal.content.models import ContentKind
+from portal.content import services as content
+from portal.content.models import ContentKind, GrantPurpose
 from portal.messages import entered, labels, paper, regrants, schemas, services
 from portal.messages import policy as message_policy
 from portal.messages.models import Message
@@ -94,6 +96,8 @@ def queue_page(ctx: Ctx) -> Response:
         handovers=handovers,
         regrants=regrants.waiting_for(ctx.db, me),
         to_print=paper.to_print(ctx.db, me),
+        # A case waiting for its next key epoch: nobody in it can send until my browser makes it.
+        new_case_keys=case_policy.needing_new_key(ctx.db, me),
         **context,
     )
 
@@ -207,7 +211,23 @@ def _review_context(ctx: Ctx, message: Message, case: Case) -> dict[str, Any]:
         "entered": _entered(ctx, message),
         "withdraw_for_them": paper.may_withdraw_for_them(message),
         "revise_for_them": paper.may_revise_for_them(message),
+        "writer_key_changed_on": _writer_key_changed_on(ctx, message),
     }
+
+
+def _writer_key_changed_on(ctx: Ctx, message: Message) -> datetime | None:
+    """When its writer was given a new key pair, if this version was sealed with their earlier
+    one (its grant to the case key keeps the key of its day): the page then says so, rather
+    than calling the key nobody's. None otherwise (and for what a facilitator entered)."""
+    if message.entered_by_id is not None or message.content_deleted_at is not None:
+        return None
+    writer = message.written_by.account if message.written_by else message.author.account
+    if writer is None:
+        return None
+    grant = content.grant_for(ctx.db, message.object_id, message.version, GrantPurpose.CASE)
+    if grant is None or grant.sender_id != writer.id or grant.sender_box_key == writer.public_key:
+        return None
+    return writer.keys_changed_at
 
 
 def _entered(ctx: Ctx, message: Message) -> dict[str, Any] | None:
@@ -342,6 +362,8 @@ def api_review(ctx: Ctx) -> Response:
             "grant": b64(review.letter.grant.grant),
             "author_account_id": review.author_account.id,
             "author_public_key": b64(_author_key(review)),
+            # Sealed with the writer's earlier key, before they were given a new key pair.
+            "author_key_earlier": _author_key(review) != review.author_account.public_key,
             "author_participant_id": message.author.id,
             # Written on the author's behalf: by whom (client/review.js checks their key).
             "written_by": _writer_json(message),

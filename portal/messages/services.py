@@ -846,13 +846,20 @@ class ForAuthor:
     feedback: Granted | None
 
 
+AUTHOR_GRANT_WAITING = (
+    "You cannot read this message again yet: your account has a new key, and your facilitator "
+    "gives you access again after checking it with you. You do not need to do anything else."
+)
+
+
 def for_author(db: Session, author_account: Account, message: Message) -> ForAuthor:
-    grant = required(
-        content.grant_for(
-            db, message.object_id, message.version, GrantPurpose.AUTHOR, author_account
-        ),
-        "the author's grant of a message's current version",
+    """Their grant as its author: their own (made when they sent it), or one a facilitator's
+    browser made again after their key changed (``regrants.py``); none in between (409)."""
+    grant = content.grant_for(
+        db, message.object_id, message.version, GrantPurpose.AUTHOR, author_account
     )
+    if grant is None:
+        raise Conflict(AUTHOR_GRANT_WAITING)
     return ForAuthor(
         letter=Granted(content.sealed_object(db, message.object_id, message.version), grant),
         feedback=note_for(db, message.feedback_object_id, author_account, GrantPurpose.RECIPIENT),

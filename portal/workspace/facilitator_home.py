@@ -22,7 +22,12 @@ waiting                                                                         
 second                                                                            items, bounded
 request                 when they asked         case       reference  kind
 new-key                 a facilitator left      case       reference
+handed-over             I handed it over        case       reference  "by-me"/"to-me"
 ======================  ======================  =========  =========  ==========  =============
+
+``handed-over`` says what became of a hand-over (cases/team.py hand_over) lately: "by-me", a
+case I handed over and am no longer on (it left my list, so the home says where it went);
+"to-me", a case the colleague who added me then handed over (I look after it now).
 
 ``second`` counts the items waiting for a second approval (a high-risk case), also bounded.
 
@@ -50,6 +55,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account
+from portal.audit.models import AuditEvent
+from portal.audit.tags import AuditTag
 from portal.cases import policy as case_policy
 from portal.cases.models import Case, CaseFacilitator, Side, SupporterKind
 from portal.db import UTCDateTime, utcnow
@@ -123,8 +130,42 @@ def _statement() -> CompoundSelect[Any]:
     new_key = select(
         _kind("new-key"), Case.key_change_since, Case.id, Case.reference, null(), null()
     ).where(Case.id.in_(facilitated), Case.key_change_since.is_not(None))
+    handed = select(AuditEvent.subject_id, AuditEvent.actor_id, AuditEvent.at).where(
+        AuditEvent.tag == literal_column(f"'{AuditTag.CASE_HANDED_OVER.value}'", String),
+        AuditEvent.at > since,
+    )
+    by_me = handed.where(
+        AuditEvent.actor_id == bindparam("account_id", type_=String),
+        AuditEvent.subject_id.not_in(facilitated),
+    ).subquery()
+    handed_by_me = (
+        select(_kind("handed-over"), by_me.c.at, Case.id, Case.reference)
+        .add_columns(literal_column("'by-me'", String), null())
+        .join(by_me, by_me.c.subject_id == Case.id)
+    )
+    lately = handed.subquery()
+    handed_to_me = (
+        select(_kind("handed-over"), lately.c.at, Case.id, Case.reference)
+        .add_columns(literal_column("'to-me'", String), null())
+        .join(lately, lately.c.subject_id == Case.id)
+        .join(CaseFacilitator, CaseFacilitator.case_id == Case.id)
+        .where(
+            CaseFacilitator.account_id == bindparam("account_id", type_=String),
+            CaseFacilitator.added_by_id == lately.c.actor_id,
+            CaseFacilitator.added_at <= lately.c.at,
+        )
+    )
     return union_all(
-        security, withdrawals, handovers, handover_people, waiting, second, requests, new_key
+        security,
+        withdrawals,
+        handovers,
+        handover_people,
+        waiting,
+        second,
+        requests,
+        new_key,
+        handed_by_me,
+        handed_to_me,
     )
 
 
@@ -150,13 +191,20 @@ class Waiting:
         return f"more than {WAITING_SHOWN}" if self.more_than_shown else str(self.count)
 
 
+NewKey = case_policy.NewCaseKey
+
+# Hand-overs of the last WITHDRAWALS_DAYS shown on the home, the latest first.
+HANDED_OVER_SHOWN = 5
+
+
 @dataclass(frozen=True)
-class NewKey:
-    """A case of mine waiting for its next key epoch: a facilitator left at ``since``."""
+class HandedOver:
+    """A case handed over lately: by me (gone from my cases) or to me (mine now)."""
 
     case_id: str
     reference: str
-    since: datetime
+    at: datetime
+    by_me: bool
 
 
 def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
@@ -168,6 +216,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
     handovers: list[case_policy.KeyHandover] = []
     asked: list[case_policy.AskedForSupporter] = []
     new_keys: list[NewKey] = []
+    handed: list[HandedOver] = []
     people = waiting = second = 0
     for kind, at, case_id, reference, detail, number in rows:
         if kind == "security":
@@ -186,6 +235,8 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
             )
         elif kind == "new-key":
             new_keys.append(NewKey(case_id, reference, at))
+        elif kind == "handed-over":
+            handed.append(HandedOver(case_id, reference, at, by_me=detail == "by-me"))
         else:
             waiting = number
     # UNION ALL keeps no order between or within its parts: each list is put back in its own.
@@ -201,4 +252,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
         "security_events": [event for _number, event in events],
         "supporter_requests": asked,
         "new_case_keys": sorted(new_keys, key=lambda item: (item.since, item.case_id)),
+        "handed_over": sorted(handed, key=lambda item: (item.at, item.case_id), reverse=True)[
+            :HANDED_OVER_SHOWN
+        ],
     }

@@ -48,7 +48,12 @@ def test_a_facilitator_hands_a_case_over_and_the_new_key_is_used_from_then_on(
 
     facilitator_signs_in(page, live_server.base_url, first.name, first.password)
     case_page = CasePage.open(page, live_server.url(f"/cases/{case.case_id}"))
-    case_page.hands_over_to(successor.name)
+    my_home = case_page.hands_over_to(successor.name)
+    # My home says plainly where the case went: it is no longer in my list.
+    expect(my_home.handed_over).to_contain_text(
+        f"You handed case {case.world.reference} over to another facilitator on"
+    )
+    expect(my_home.handed_over).to_contain_text("It is no longer in your cases")
     NotFoundPage(page).visit_expecting_404(live_server.url(f"/cases/{case.case_id}"))
     assert first.get(f"/api/cases/{case.case_id}/key").status_code == 404
 
@@ -63,6 +68,9 @@ def test_a_facilitator_hands_a_case_over_and_the_new_key_is_used_from_then_on(
     theirs.set_viewport_size({"width": 320, "height": 640})  # the successor is on a phone
     their_home = facilitator_signs_in(
         theirs, live_server.base_url, successor.name, successor.password
+    )
+    expect(their_home.handed_over).to_contain_text(
+        f"{case.world.reference} was handed over to you by another facilitator"
     )
     their_case = their_home.opens_case_needing_new_key(case.world.reference)
     expect(their_case.participant("Alex")).to_be_visible()

@@ -3,13 +3,14 @@ loses their password and recovery code; after checking who they are in person, t
 makes a code for a new key on the case page; the person makes their new key on a new device and
 is told plainly why they wait; a new letter cannot be released to the changed key and the
 review page says why; the facilitator compares the new security number in person, their browser
-gives access again, and the person reads what they had opened before."""
+gives access again, and the person reads what they had opened before and what they wrote."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
+from tests.browser.pages.join import JoinPage
 from tests.browser.pages.keys import (
     NewKeyOnCasePage,
     release_refused_because_key_changed,
@@ -18,9 +19,9 @@ from tests.browser.pages.keys import (
 from tests.browser.pages.letters import (
     UNLOCK_MS,
     CasePage,
+    ParticipantHome,
     as_paragraphs,
     facilitator_signs_in,
-    participant_joins,
     participant_signs_in,
 )
 from tests.browser.support.backstage import new_password
@@ -30,6 +31,7 @@ from tests.factories import Portal
 from tests.support.live_server import LiveServer
 
 LETTER = "I am sorry for what happened.\n\nI think about it often."
+REPLY = "Thank you for writing.\n\nI would like to meet."
 PHONE = ViewportSize(width=320, height=640)
 
 
@@ -59,13 +61,20 @@ def test_a_changed_key_is_refused_until_compared_again_and_access_comes_back(
         harmed_page, live_server.base_url, case.harmed.name, case.harmed.password
     )
     assert harmed_home.sees_choices_for_waiting_item().opens_it_now() == as_paragraphs(LETTER)
+    case.approve(case.world.write_letter(case.harmed, REPLY))  # and they write back
 
     # They lose their password and recovery code: a code for a new key, made in this browser.
     code = NewKeyOnCasePage(case_page, "Alex").creates_code()
     assert fits_the_screen(page)
     new_device = new_context().new_page()
     new_device.set_viewport_size(PHONE)
-    home = participant_joins(new_device, code.join_link, case.harmed.name, new_password())
+    join = JoinPage.open(new_device, code.join_link)
+    join.joins(case.harmed.name, new_password())
+    # Told plainly what the new key changes, drafts lost included, before going on.
+    expect(join.new_key_notice).to_contain_text("you cannot read the letters passed on to you")
+    expect(join.new_key_notice).to_contain_text("please write them again")
+    join.continues()
+    home = ParticipantHome(new_device).arrived()
     expect(waiting_notice(home)).to_contain_text(
         "Your facilitator needs to check your new key before you can read your letters again"
     )
@@ -93,3 +102,7 @@ def test_a_changed_key_is_refused_until_compared_again_and_access_comes_back(
     expect(waiting_notice(home)).to_have_count(0)
     inbox = home.goes_to_opened_item()
     assert inbox.reads_it_again() == as_paragraphs(LETTER)
+    # What they wrote themselves, sealed to the case key too, is theirs to read again.
+    inbox.goes_home()
+    home = ParticipantHome(new_device).arrived()
+    assert home.opens_letter().reads_what_i_wrote() == as_paragraphs(REPLY)

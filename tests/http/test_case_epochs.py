@@ -86,8 +86,14 @@ def test_a_removed_colleague_can_no_longer_open_the_case_and_holds_no_grant(
     assert "A case needs its new key" in home
     assert f'data-new-key-case="{world.case_id}"' in home
     assert "A case needs its new key" not in colleague.get("/home").text
+    # And in the review queue, as a task like a letter waiting.
+    queue = world.facilitator.get("/queue").text
+    assert "A case needs its new key" in queue
+    assert f'data-new-key-case="{world.case_id}"' in queue
+    assert "A case needs its new key" not in colleague.get("/queue").text
     world.start_next_epoch(world.facilitator, [world.facilitator])
     assert "A case needs its new key" not in world.facilitator.get("/home").text
+    assert "A case needs its new key" not in world.facilitator.get("/queue").text
 
 
 def test_until_the_new_epoch_nothing_is_sealed_to_the_old_key(portal: Portal) -> None:
@@ -198,6 +204,18 @@ def test_handing_over_adds_the_colleague_and_takes_me_off_in_one_step(portal: Po
     assert grants_of(portal, world, successor) == [1]
     tags = tags_of(portal, world)
     assert {"case:facilitator-added", "case:handed-over"} <= set(tags)
+    # My home says where the case went (it left my list), the successor's that it is theirs.
+    home = first.get("/home").text
+    assert f'data-handed-over-case="{world.case_id}"' in home
+    assert f"You handed case {world.reference} over to another facilitator on" in home
+    assert world.reference not in first.get("/cases").text
+    theirs = successor.get("/home").text
+    assert f'data-handed-to-me-case="{world.case_id}"' in theirs
+    assert f"{world.reference}</a> was handed over to you by another facilitator" in theirs
+    assert "data-handed-over-case" not in theirs
+    assert world.reference in successor.get("/cases").text
+    # Nobody else is told: not a facilitator of another case.
+    assert "Cases handed over" not in portal.person(Role.FACILITATOR).get("/home").text
     # The successor's browser makes epoch 2 (with the chain) and reads the past.
     page = successor.get(f"/cases/{world.case_id}").text
     assert "data-needs-new-epoch" in page

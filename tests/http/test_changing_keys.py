@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from portal import protocol
-from portal.accounts.models import Role
+from portal.accounts.models import Account, Role
 from tests.factories import Person, Portal
 
 
@@ -23,8 +24,16 @@ def _new_password_body(person: Person, password: str, ops: int, mem: int) -> dic
     }
 
 
+def keys_changed_at(portal: Portal, person: Person) -> datetime:
+    with portal.db() as db:
+        account = db.get(Account, person.account_id)
+        assert account is not None
+        return account.keys_changed_at
+
+
 def test_password_change_rewraps_and_signs_out_elsewhere(portal: Portal) -> None:
     person = portal.person(Role.FACILITATOR)
+    key_changed = keys_changed_at(portal, person)
     laptop = portal.visitor()
     laptop.name, laptop.password = person.name, person.password
     laptop.sign_in()
@@ -46,6 +55,8 @@ def test_password_change_rewraps_and_signs_out_elsewhere(portal: Portal) -> None
     person.password = "a brand new passphrase"
     signed_in = person.sign_in()
     assert signed_in["public_key"] == protocol.b64encode(person.public_key)
+    # The same key pair, re-wrapped: "key changed on" (the review page) does not move.
+    assert keys_changed_at(portal, person) == key_changed
 
 
 def test_wrong_current_password_changes_nothing(portal: Portal) -> None:
@@ -81,6 +92,7 @@ def test_downgraded_kdf_parameters_are_refused(portal: Portal) -> None:
 
 def test_recovery_code_restores_access_and_is_replaced(portal: Portal) -> None:
     person = portal.person(Role.PARTICIPANT)
+    key_changed = keys_changed_at(portal, person)
     person.forget_cookies()
     code = protocol.encode_recovery_code(person.recovery_key)
     recovery_key = protocol.decode_recovery_code(code)
@@ -117,6 +129,7 @@ def test_recovery_code_restores_access_and_is_replaced(portal: Portal) -> None:
     assert old.status_code == 401
     person.password = "recovered passphrase"
     assert person.try_sign_in().status_code == 200
+    assert keys_changed_at(portal, person) == key_changed  # the same key pair
 
 
 def test_wrong_recovery_code_is_refused_and_counted(portal: Portal) -> None:

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from portal import protocol, wire
+from portal import local_time, protocol, wire
 from portal.accounts.models import Account, Role, SignInSession, Vault
 from portal.audit.models import AuditEvent
 from portal.cases.models import Participant
-from portal.content.models import ContentGrant
+from portal.content.models import ContentGrant, Draft, GrantPurpose
 from tests.cases_world import CaseWorld, open_released
-from tests.factories import Person, Portal
+from tests.factories import Person, Portal, mac_fields
 
 b64 = protocol.b64encode
 
@@ -46,7 +47,7 @@ def rekey(
     prepared = rekey_code(world, person, supporter_id)
     side = world.participant_id(of or person)
     role = Role.PARTICIPANT if supporter_id is None else Role.SUPPORTER
-    code, sealed = world.facilitator.seal_for(prepared, role, side, world.case_id)
+    code, sealed = world.facilitator.seal_for(prepared, role, side, world.case_id, rekey=True)
     url = f"/api/invitations/{prepared['invitation_id']}/seal"
     assert world.facilitator.post_json(url, sealed).status_code == 200
     again = world.portal.visitor().join_invited(code, name=person.name)
@@ -106,6 +107,10 @@ def test_a_rekeyed_participant_has_new_keys_and_nothing_sealed_to_the_old_ones(
     world.verify(world.harmed)
     message_id = released_letter(world, "I am sorry.")
     old_public_key = world.harmed.public_key
+    with portal.db() as db:
+        before = db.get(Account, world.harmed.account_id)
+        assert before is not None
+        key_changed = before.keys_changed_at
 
     harmed = rekey(world, world.harmed)
 
@@ -114,6 +119,7 @@ def test_a_rekeyed_participant_has_new_keys_and_nothing_sealed_to_the_old_ones(
         account = db.get(Account, harmed.account_id)
         assert account is not None
         assert account.public_key == harmed.public_key
+        assert account.keys_changed_at > key_changed  # what the review page's date names
         # Grants to the old key, the vault sealed to it, the old sessions: gone.
         assert (
             db.scalars(
@@ -166,7 +172,9 @@ def test_a_rekey_code_works_once_and_keeps_nobody_elses_name(portal: Portal) -> 
     world = CaseWorld.build(portal)
     prepared = rekey_code(world, world.harmed)
     side = world.participant_id(world.harmed)
-    code, sealed = world.facilitator.seal_for(prepared, Role.PARTICIPANT, side, world.case_id)
+    code, sealed = world.facilitator.seal_for(
+        prepared, Role.PARTICIPANT, side, world.case_id, rekey=True
+    )
     world.facilitator.post_json(f"/api/invitations/{prepared['invitation_id']}/seal", sealed)
     found = protocol.invitation_secrets(protocol.decode_invitation_code(code))
     started = portal.visitor().post_json("/api/join/start", {"lookup_id": found.lookup_id})
@@ -180,6 +188,48 @@ def test_a_rekey_code_works_once_and_keeps_nobody_elses_name(portal: Portal) -> 
     again = portal.visitor().join_invited(code, name=world.harmed.name)
     assert again.account_id == world.harmed.account_id
     assert _try_join(portal.visitor(), code).status_code == 410
+
+
+def _started(code_text: str, portal: Portal) -> tuple[bytes, dict[str, Any]]:
+    """What a joiner's browser gets for a code: its MAC key, and the join/start answer."""
+    found = protocol.invitation_secrets(protocol.decode_invitation_code(code_text))
+    started = portal.visitor().post_json("/api/join/start", {"lookup_id": found.lookup_id})
+    assert started.status_code == 200, started.text
+    answer: dict[str, Any] = started.json()
+    return found.mac_key, answer
+
+
+def test_a_code_for_a_new_key_says_so_under_its_mac_and_a_join_code_cannot_pass_for_one(
+    portal: Portal,
+) -> None:
+    """The MAC names a re-key ("purpose": "rekey", for this account): a server that serves it
+    as an invitation to join, or serves an invitation to join as a re-key, fails the check."""
+    world = CaseWorld.build(portal)
+    prepared = rekey_code(world, world.harmed)
+    side = world.participant_id(world.harmed)
+    code, sealed = world.facilitator.seal_for(
+        prepared, Role.PARTICIPANT, side, world.case_id, rekey=True
+    )
+    url = f"/api/invitations/{prepared['invitation_id']}/seal"
+    assert world.facilitator.post_json(url, sealed).status_code == 200
+    mac_key, answer = _started(code, portal)
+    assert answer["purpose"] == "rekey"
+    assert answer["account_id"] == world.harmed.account_id
+    fields, mac = mac_fields(answer), protocol.b64decode(answer["mac"])
+    assert fields["purpose"] == "rekey"
+    protocol.check_invitation_mac(mac_key, fields, mac)
+    as_join = {k: v for k, v in fields.items() if k != "purpose"}
+    with pytest.raises(protocol.DecryptionFailed):
+        protocol.check_invitation_mac(mac_key, as_join, mac)
+
+    _participant_id, join_code = world.invite_participant("person_harmed", "Sam")
+    mac_key, answer = _started(join_code, portal)
+    assert answer["purpose"] == "invite"
+    fields, mac = mac_fields(answer), protocol.b64decode(answer["mac"])
+    assert "purpose" not in fields
+    protocol.check_invitation_mac(mac_key, fields, mac)
+    with pytest.raises(protocol.DecryptionFailed):
+        protocol.check_invitation_mac(mac_key, fields | {"purpose": "rekey"}, mac)
 
 
 def _try_join(person: Person, code: str) -> Any:
@@ -405,5 +455,117 @@ def test_a_letter_sealed_before_its_writer_was_given_a_new_key_still_opens(
     item, text = world.review(message_id)
     assert text == "Written before."
     assert item["author_public_key"] == b64(world.responsible.public_key)  # the old key
+    assert item["author_key_earlier"] is True
+    # The review page names the writer and when their key changed, rather than nobody's key.
+    page = world.facilitator.get(f"/review/{message_id}").text
+    with portal.db() as db:
+        account = db.get(Account, world.responsible.account_id)
+        assert account is not None
+        changed_on = local_time.day(account.keys_changed_at)
+    assert 'data-when-key="earlier-verified"' in page
+    assert f"earlier key, before their key changed on {changed_on}" in page
     assert world.approve(message_id, claim=False).status_code == 200
     assert world.open_letter(world.harmed, message_id) == "Written before."
+
+
+# -- what they wrote themselves ---------------------------------------------------------------
+
+
+def test_a_rekeyed_author_reads_what_they_wrote_and_its_feedback_again_once_compared(
+    portal: Portal,
+) -> None:
+    """Their own letters are sealed to the case key too, so a facilitator's browser grants them
+    again, as their author's grant, with the feedback returned on them; until then they are told
+    why they cannot read them, and nothing sealed to the old key is served as theirs."""
+    world = CaseWorld.build(portal)
+    world.verify(world.responsible)
+    sent = world.write_letter(world.responsible, "I am sorry.")
+    assert world.approve(sent).status_code == 200
+    returned = world.write_letter(world.responsible, "A first try.")
+    assert world.return_with_feedback(returned, "Say more about the day.").status_code == 200
+    waiting = world.write_letter(world.responsible, "Still in review.")
+    responsible = rekey(world, world.responsible)
+
+    answer = responsible.get(f"/api/letters/{sent}")
+    assert answer.status_code == 409
+    assert "your account has a new key" in answer.json()["error"]
+    # Nothing is owed to a key not compared again.
+    assert world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()["people"] == []
+    assert "Your facilitator needs to check your new key" in responsible.get("/home").text
+
+    world.verify(responsible)
+    assert "what you wrote, can be read again" in responsible.get("/home").text
+    listing = world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()
+    [person] = listing["people"]
+    assert person["account_id"] == responsible.account_id
+    assert {(item["message_id"], item["what"]) for item in person["items"]} == {
+        (sent, "own_letter"),
+        (returned, "own_letter"),
+        (returned, "feedback"),
+        (waiting, "own_letter"),
+    }
+    regrant_all(world, expected=4)
+    assert world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()["people"] == []
+
+    for message_id, text in ((sent, "I am sorry."), (returned, "A first try.")):
+        assert world.read_own_letter(responsible, message_id) == text
+    assert world.read_own_letter(responsible, waiting) == "Still in review."
+    assert world.read_feedback(responsible, returned) == "Say more about the day."
+    mine = responsible.get(f"/api/letters/{sent}").json()
+    assert mine["sender_account_id"] == world.facilitator.account_id
+    with portal.db() as db:
+        purposes = db.scalars(
+            select(ContentGrant.purpose).where(
+                ContentGrant.recipient_account_id == responsible.account_id
+            )
+        ).all()
+        assert sorted(purposes) == sorted([GrantPurpose.AUTHOR] * 3 + [GrantPurpose.RECIPIENT])
+    # Given the case key again (the case page's browser hands it over), they revise the
+    # returned letter from what they read again.
+    grant = protocol.make_case_public_grant(
+        world.facilitator.secret_key, responsible.public_key, world.case_id, world.case_pk
+    )
+    base = f"/api/cases/{world.case_id}/participants/{world.participant_id(responsible)}"
+    assert world.facilitator.post_json(f"{base}/case-key", {"grant": b64(grant)}).status_code == 200
+    world.revise_letter(responsible, returned, "A second try.")
+    assert world.read_own_letter(responsible, returned) == "A second try."
+    assert "can be read again" not in responsible.get("/home").text
+
+
+def test_what_a_writer_wrote_on_someones_behalf_is_granted_to_them_again(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    writer, place = world.add_writer(world.responsible, may_read=False)
+    world.verify_supporter(place, writer)
+    message_id = world.write_letter(writer, "Written for them.")
+    writer = rekey(world, writer, place, of=world.responsible)
+    world.verify_supporter(place, writer)
+    listing = world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()
+    [person] = listing["people"]
+    assert person["supporter_id"] == place
+    assert [(i["message_id"], i["what"]) for i in person["items"]] == [(message_id, "own_letter")]
+    regrant_all(world, expected=1)
+    assert world.read_own_letter(writer, message_id) == "Written for them."
+
+
+def test_a_rekey_drops_drafts_sealed_to_the_old_key_and_a_deleted_letter_is_not_owed(
+    portal: Portal,
+) -> None:
+    world = CaseWorld.build(portal)
+    world.verify(world.responsible)
+    deleted = world.write_letter(world.responsible, "To be deleted.")
+    assert world.responsible.post_json(f"/api/letters/{deleted}/withdraw").status_code == 200
+    assert world.responsible.post_json(f"/api/letters/{deleted}/delete").status_code == 200
+    saved = world.responsible.request(
+        "PUT",
+        "/api/drafts/5d0c2bde-6b1e-4a3c-9a67-0f3f1a3b1c11",
+        json={"blob": b64(b"x" * 64)},
+        headers={"X-CSRF-Token": world.responsible.csrf()},
+    )
+    assert saved.status_code == 200, saved.text
+    responsible = rekey(world, world.responsible)
+    with portal.db() as db:
+        assert (
+            db.scalars(select(Draft).where(Draft.account_id == responsible.account_id)).all() == []
+        )
+    world.verify(responsible)
+    assert world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()["people"] == []

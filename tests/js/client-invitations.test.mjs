@@ -71,6 +71,7 @@ function inviteServer({ served = rootOf(root), pinned = rootOf(root) } = {}) {
         mac: kept.sealed.mac,
         kdf: { salt: p.b64encode(p.randomBytes(16)), ops: 3, mem: 64 << 20 },
         role_label: "Participant",
+        purpose: kept.servedPurpose ?? (kept.prepared.rekey ? "rekey" : "invite"),
       });
     },
   });
@@ -98,6 +99,16 @@ describe("client/invitations.js", () => {
     assert.equal(invitation.accountId, NEW_ACCOUNT);
     assert.deepEqual(invitation.inviter, inviterOf(facilitator));
     assert.deepEqual(invitation.root, rootOf(root));
+  });
+
+  test("a code for a new key says so under its MAC: served as a join code it is refused", async () => {
+    const { kept } = inviteServer();
+    const details = { role: "participant", caseId: CASE, participantId: PARTICIPANT, rekey: true };
+    const issued = await makeInvitation(details, { loadKeys });
+    assert.equal(kept.prepared.rekey, true);
+    assert.equal((await startJoin(issued.codeText)).purpose, "rekey");
+    kept.servedPurpose = "invite";
+    assert.ok((await startJoin(issued.codeText).catch((e) => e)) instanceof NotGenuine);
   });
 
   test("a staff invitation names no case and no participant", async () => {

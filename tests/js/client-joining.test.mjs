@@ -45,8 +45,11 @@ async function derive(password, salt) {
 const root = staffMember(ROOT_ID, "service_manager");
 const inviter = staffMember(FACILITATOR_ID, "facilitator");
 
-/** An invitation as the inviter's browser made it: {codeText, fields, mac, lookupId, hash}. */
-function madeInvitation() {
+/**
+ * An invitation as the inviter's browser made it: {codeText, fields, mac, lookupId, hash};
+ * with `rekey`, a code for a new key (purpose "rekey" under the MAC).
+ */
+function madeInvitation({ rekey = false } = {}) {
   const [code, codeText] = p.generateInvitationCode();
   const found = p.invitationSecrets(code);
   const fields = {
@@ -61,6 +64,7 @@ function madeInvitation() {
     root_account_id: root.accountId,
     root_signing_public_key: p.b64encode(root.signingPublicKey),
     expires_at: "2026-12-01T09:00:00Z",
+    ...(rekey ? { purpose: "rekey" } : {}),
   };
   return {
     codeText,
@@ -72,14 +76,14 @@ function madeInvitation() {
 }
 
 /** The server: answers the lookup id with `served` fields (a breached one swaps them). */
-function joinServer(made, { served = made.fields } = {}) {
+function joinServer(made, { served = made.fields, purpose = "invite" } = {}) {
   let blob = null;
   const state = { created: null, vault: () => null };
   const server = fakeServer({
     ...securityEventRoutes,
     "POST /api/join/start": ({ body }) =>
       body.lookup_id === made.lookupId
-        ? json({ ...served, mac: made.mac, kdf, role_label: "Supporter", purpose: "invite" })
+        ? json({ ...served, mac: made.mac, kdf, role_label: "Supporter", purpose })
         : json({ error: CODE_REFUSED }, { status: 410 }),
     "POST /api/join/complete": ({ body }) => {
       const hash = p.b64encode(p.invitationRedeemHash(p.b64decode(body.redeem_proof)));
@@ -117,6 +121,7 @@ describe("client/joining.js: an invitation made in a browser", () => {
     assert.deepEqual(state.server.requests[0].body, { lookup_id: made.lookupId });
     assert.equal(invitation.accountId, ACCOUNT);
     assert.equal(invitation.roleLabel, "Supporter");
+    assert.equal(invitation.purpose, "invite");
 
     const { keys } = await makeJoinKeys(invitation, PASSWORD, { derive });
     const secretCopy = new Uint8Array(keys.secretKey);
@@ -157,6 +162,23 @@ describe("client/joining.js: an invitation made in a browser", () => {
       assert.deepEqual(urls, ["/api/join/start", "/api/security-events"]);
     });
   }
+
+  test("a code for a new key says so under its MAC, and the page is told", async () => {
+    const made = madeInvitation({ rekey: true });
+    joinServer(made, { purpose: "rekey" });
+    assert.equal((await startJoin(made.codeText)).purpose, "rekey");
+  });
+
+  test("a join code served as a code for a new key is refused, and the reverse", async () => {
+    for (const [rekey, purpose] of [[false, "rekey"], [true, "invite"]]) {
+      const made = madeInvitation({ rekey });
+      const state = joinServer(made, { purpose });
+      const refusal = await startJoin(made.codeText).catch((e) => e);
+      assert.ok(refusal instanceof NotGenuine, purpose);
+      assert.equal(refusal.kind, "invitation-not-genuine");
+      assert.deepEqual(state.server.requests.map((r) => r.url).slice(0, 1), ["/api/join/start"]);
+    }
+  });
 
   test("a missing MAC or field is refused too", async () => {
     const made = madeInvitation();

@@ -186,6 +186,33 @@ describe("client/letters.js: reading my message again", () => {
     assert.ok((await openMyLetter(author, MESSAGE_ID).catch((e) => e)) instanceof ContentNotChecked);
   });
 
+  test("after my key changed, my letter granted again by my facilitator opens", async () => {
+    const { p, author, facilitator, routes } = participantWorld();
+    const again = {
+      ...sealedText(facilitator, author.publicKey, TEXT),
+      sender_account_id: FACILITATOR_ID,
+      sender_public_key: p.b64encode(facilitator.publicKey),
+    };
+    fakeServer({ ...routes, [LETTER_URL]: () => json(again) });
+    assert.deepEqual(await openMyLetter(author, MESSAGE_ID), { text: TEXT });
+    assert.deepEqual(await letterToRevise(author, MESSAGE_ID), { text: TEXT, checked: true });
+  });
+
+  test("my letter granted again by an account nobody certified is refused and reported", async () => {
+    const { p, author, routes } = participantWorld();
+    const stranger = staffMember("bb000000-0000-4000-8000-000000000009");
+    const again = {
+      ...sealedText(stranger, author.publicKey, TEXT),
+      sender_account_id: stranger.accountId,
+      sender_public_key: p.b64encode(stranger.publicKey),
+    };
+    const server = fakeServer({ ...routes, [LETTER_URL]: () => json(again) });
+    const refusal = await openMyLetter(author, MESSAGE_ID).catch((e) => e);
+    assert.ok(refusal instanceof NotGenuine);
+    await settle();
+    assert.deepEqual(reported(server), [{ kind: "release-not-genuine", message_id: MESSAGE_ID }]);
+  });
+
   test("a deleted message says so", async () => {
     const { author } = participantWorld();
     fakeServer({ [LETTER_URL]: () => json({ message_id: MESSAGE_ID, content_deleted: true }) });

@@ -382,6 +382,41 @@ describe("client/review.js: the keys compared in person", () => {
     assert.deepEqual(await keyStatuses(review), { recipient: "verified", author: "unknown" });
   });
 
+  // Sealed before its writer was given a new key pair: the grant keeps the key of its day, and
+  // the server says so (author_key_earlier); the writer's current key is another.
+  async function rekeyedWriter({ pins = pinBoth, earlier = true } = {}) {
+    const review = { author_account_id: IDS.author, author_key_earlier: earlier };
+    const made = await world({ pins, review });
+    made.participants[0].account_public_key = b64(p.generateIdentity()[1]);
+    return made;
+  }
+
+  test("sealed with the writer's earlier key that I compared in person: theirs", async () => {
+    await rekeyedWriter();
+    const review = await openReview(MESSAGE, CASE);
+    assert.deepEqual(await keyStatuses(review), { recipient: "verified", author: "earlier-verified" });
+  });
+
+  test("sealed with an earlier key I never pinned: earlier, not confirmed", async () => {
+    const pins = ({ recipient }) => ({ [IDS.recipient]: b64(recipient.publicKey) });
+    await rekeyedWriter({ pins });
+    const review = await openReview(MESSAGE, CASE);
+    assert.deepEqual(await keyStatuses(review), { recipient: "verified", author: "earlier" });
+  });
+
+  test("a key that is not the writer's current one, without the server saying why, is unknown", async () => {
+    await rekeyedWriter({ earlier: false });
+    const review = await openReview(MESSAGE, CASE);
+    assert.deepEqual(await keyStatuses(review), { recipient: "verified", author: "unknown" });
+  });
+
+  test("another participant's key is never a writer's earlier one", async () => {
+    const { answer, recipient } = await rekeyedWriter();
+    answer.author_public_key = b64(recipient.publicKey);
+    const review = await openReview(MESSAGE, CASE);
+    assert.equal((await keyStatuses(review)).author, "unknown");
+  });
+
   test("an unreadable vault confirms nothing: without its pins not even the case key opens", async () => {
     await world({ vault: "unreadable" });
     const refusal = await openReview(MESSAGE, CASE).then(openContent).catch((e) => e);

@@ -663,9 +663,13 @@ function trustAnchors(identities, publicKeys) {
     ...inviter("bob"),
     expires_at: "2025-04-15T17:00:00Z",
   };
+  // A code for a new key for a participant who has joined: their own account, and the
+  // purpose under the MAC.
+  const rekeyInvite = { ...participantInvite, invitation_id: INVITATION_IDS[0], purpose: "rekey" };
   const invitations = [
     invitation(fixed("invite/0", p.INVITATION_CODE_BYTES), staffInvite),
     invitation(concatBytes(Uint8Array.of(0, 0x42), fixed("invite/1", 8)), participantInvite),
+    invitation(fixed("invite/2", p.INVITATION_CODE_BYTES), rekeyInvite),
   ];
   const code = invitations[0].code;
   const invitationCodesInvalid = [
@@ -750,6 +754,20 @@ function trustAnchors(identities, publicKeys) {
       swapped({ expires_at: "2025-04-08T08:00:00.000Z" }),
       "MalformedInput",
     ),
+    macRefusal(
+      "a join code served as a re-key",
+      { ...participantInvite, purpose: "rekey" },
+      "DecryptionFailed",
+      { macKey: p.b64decode(invitations[1].mac_key), mac: p.b64decode(invitations[1].mac) },
+    ),
+    macRefusal(
+      "a re-key served as a join code",
+      { ...participantInvite, invitation_id: INVITATION_IDS[0] },
+      "DecryptionFailed",
+      { macKey: p.b64decode(invitations[2].mac_key), mac: p.b64decode(invitations[2].mac) },
+    ),
+    macRefusal("a purpose other than rekey", swapped({ purpose: "join" }), "MalformedInput"),
+    macRefusal("a re-key for staff", swapped({ purpose: "rekey" }), "MalformedInput"),
   ];
 
   // A pair of keys whose security number starts with zeros pins the zero padding.

@@ -610,9 +610,13 @@ def trust_anchors(identities: dict[str, bytes], public: dict[str, bytes]) -> dic
         **inviter("bob"),
         "expires_at": "2025-03-16T18:30:00Z",
     }
+    # A code for a new key for a participant who has joined: their own account, and the
+    # purpose under the MAC.
+    rekey_invite = {**participant_invite, "invitation_id": INVITATION_IDS[0], "purpose": "rekey"}
     invitations = [
         invitation(fixed("invite/0", p.INVITATION_CODE_BYTES), staff_invite),
         invitation(b"\x00\x00" + fixed("invite/1", 8), participant_invite),
+        invitation(fixed("invite/2", p.INVITATION_CODE_BYTES), rekey_invite),
     ]
     code = str(invitations[0]["code"])
     invitation_codes_invalid = [
@@ -694,6 +698,22 @@ def trust_anchors(identities: dict[str, bytes], public: dict[str, bytes]) -> dic
         mac_refusal(
             "expiry without Z", swapped(expires_at="2025-03-08T09:00:00"), "MalformedInput"
         ),
+        mac_refusal(
+            "a join code served as a re-key",
+            participant_invite | {"purpose": "rekey"},
+            "DecryptionFailed",
+            mac_key=p.b64decode(str(invitations[1]["mac_key"])),
+            mac=p.b64decode(str(invitations[1]["mac"])),
+        ),
+        mac_refusal(
+            "a re-key served as a join code",
+            participant_invite | {"invitation_id": INVITATION_IDS[0]},
+            "DecryptionFailed",
+            mac_key=p.b64decode(str(invitations[2]["mac_key"])),
+            mac=p.b64decode(str(invitations[2]["mac"])),
+        ),
+        mac_refusal("a purpose other than rekey", swapped(purpose="invite"), "MalformedInput"),
+        mac_refusal("a re-key for staff", swapped(purpose="rekey"), "MalformedInput"),
     ]
 
     # A pair of keys whose security number starts with zeros pins the zero padding.

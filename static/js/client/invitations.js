@@ -66,6 +66,8 @@ export async function makeInvitation(
       root_account_id: root.account_id,
       root_signing_public_key: root.signing_public_key,
       expires_at: prepared.expires_at,
+      // A code for a new key says so under its MAC: it cannot be passed off as a join code.
+      ...(rekey ? { purpose: "rekey" } : {}),
     };
     const mac = p.invitationMac(found.macKey, fields);
     await postJSON(`/api/invitations/${encodeURIComponent(prepared.invitation_id)}/seal`, {

@@ -36,9 +36,14 @@ export const MAC_FIELDS = Object.freeze([
   "expires_at",
 ]);
 
-/** Exactly the MAC fields of an answer (missing ones as null, so the MAC check refuses them). */
+/**
+ * Exactly the MAC fields of an answer (missing ones as null, so the MAC check refuses them),
+ * with purpose "rekey" when the server says the code is for a new key: the MAC covers it, so a
+ * server that calls a join code a re-key (or the reverse) is refused.
+ */
 export function macFields(answer) {
-  return Object.fromEntries(MAC_FIELDS.map((name) => [name, answer?.[name] ?? null]));
+  const fields = Object.fromEntries(MAC_FIELDS.map((name) => [name, answer?.[name] ?? null]));
+  return answer?.purpose === "rekey" ? { ...fields, purpose: "rekey" } : fields;
 }
 
 /** ISO time without fractions: YYYY-MM-DDTHH:MM:SSZ, as statements and MACs carry it. */
@@ -87,6 +92,7 @@ export async function startJoin(code, { setup = false } = {}) {
     accountId: fields.account_id,
     role: fields.role,
     roleLabel: answer.role_label,
+    purpose: fields.purpose === "rekey" ? "rekey" : "invite", // as the MAC vouched
     kdf: answer.kdf,
     root: { account_id: fields.root_account_id, signing_public_key: fields.root_signing_public_key },
     inviter: {

@@ -11,9 +11,10 @@
 //   sealLetterBody(keys, identity, {text, casePublicKey})  {letter, grant_to_case, grant_to_author}
 // Messages with recordings or files are sealed and uploaded by media/message.js instead.
 //
-// Reading again. My letter is granted by me to me; the facilitator's note is granted by the
-// facilitator (feedback.sender_public_key) to me, and is opened only if the trust chain vouches
-// for that key (client/trust.js; NotGenuine otherwise, reported). Every grant, manifest and
+// Reading again. My letter is granted by me to me, or, after my key changed, by a facilitator
+// who granted it again; the facilitator's note is granted by the facilitator
+// (feedback.sender_public_key) to me. A grant not made by my own key is opened only if the trust
+// chain vouches for its sender (client/trust.js; NotGenuine otherwise, reported). Every grant, manifest and
 // chunk hash is checked before anything is decrypted; a check that fails throws
 // ContentNotChecked, and no text at all is returned.
 //   openMyLetter(keys, messageId)   {text} | {media: media/open.js OpenedMessage}
@@ -125,16 +126,28 @@ export async function sealLetterBody(keys, identity, { text, casePublicKey }) {
 
 // --- reading again -------------------------------------------------------------------------
 
-/** My message (GET /api/letters/{id}), opened with my own grant: {text} or {media}. */
+/**
+ * Who granted my message to me: my own key, or a facilitator's the trust chain vouches for
+ * (after my key changed, a facilitator's browser granted it again); refused otherwise.
+ */
+async function myLetterSender(p, keys, answer, messageId) {
+  const myPk = p.publicKeyFromSecret(keys.secretKey);
+  const sender = answer.sender_public_key;
+  if (!sender || sender === p.b64encode(myPk)) return myPk;
+  await requireTrustedSenders(keys, [answer], { kind: "release-not-genuine", messageId });
+  return p.b64decode(sender);
+}
+
+/** My message (GET /api/letters/{id}), opened with my grant as its author: {text} or {media}. */
 export async function openMyLetter(keys, messageId) {
   const p = await protocol();
   const answer = await getJSON(letterUrl(messageId));
   if (answer.content_deleted === true) throw new ContentDeleted();
-  const myPk = p.publicKeyFromSecret(keys.secretKey);
+  const senderPk = await myLetterSender(p, keys, answer, messageId);
   return checked(p, async () =>
     isMediaObject(answer)
-      ? { media: await openMessage(p, keys.secretKey, myPk, answer) }
-      : { text: await openSealed(p, keys.secretKey, myPk, answer) },
+      ? { media: await openMessage(p, keys.secretKey, senderPk, answer) }
+      : { text: await openSealed(p, keys.secretKey, senderPk, answer) },
   );
 }
 
@@ -159,12 +172,12 @@ export async function openFeedback(keys, messageId) {
 export async function letterToRevise(keys, messageId) {
   const p = await protocol();
   const answer = await getJSON(letterUrl(messageId));
-  const myPk = p.publicKeyFromSecret(keys.secretKey);
+  const senderPk = await myLetterSender(p, keys, answer, messageId);
   try {
     if (!isMediaObject(answer)) {
-      return { text: await openSealed(p, keys.secretKey, myPk, answer), checked: true };
+      return { text: await openSealed(p, keys.secretKey, senderPk, answer), checked: true };
     }
-    const opened = await openMessage(p, keys.secretKey, myPk, answer);
+    const opened = await openMessage(p, keys.secretKey, senderPk, answer);
     opened.close();
     return { text: opened.letterText, checked: true };
   } catch (error) {

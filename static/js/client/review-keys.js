@@ -5,7 +5,9 @@
 //
 //   keyStatuses(review) -> {recipient, author}: "verified", "changed", "colleague",
 //     "unverified", "entered" (a facilitator the trust log vouches for entered it for someone
-//     without access), or "unknown" for an author whose key belongs to nobody the server names
+//     without access), "earlier-verified" / "earlier" (sealed with the named writer's earlier
+//     key, before they were given a new one: pinned here, or not), or "unknown" for an author
+//     whose key belongs to nobody the server names
 //   recipientKeyStatus(json, vault): the recipient's alone, from a loaded vault
 
 import { getJSON } from "../lib/http.js";
@@ -39,10 +41,34 @@ function authorKeyStatus(json, participants, vault) {
     (w
       ? found.account_id === json.author_account_id
       : found.participant_id === json.author_participant_id);
-  if (!named) return "unknown";
+  if (!named) return earlierKeyStatus(json, participants, vault);
   const pin = `participant:${w ? w.supporter_id : found.participant_id}`;
   const pinned = pinFor(vault.data, found.account_id, pin);
   return keyStatus(pinned, json.author_public_key, found.verified_public_key);
+}
+
+/**
+ * A key that is not the named writer's current one: sealed before they were given a new key
+ * pair (a grant keeps the key of its day). Theirs for certain only if it is the very key I
+ * pinned for them when I compared it in person; "earlier" says I cannot tell; "unknown" when
+ * the server names no such writer.
+ */
+function earlierKeyStatus(json, participants, vault) {
+  const w = json.written_by;
+  const writer = w
+    ? w.account_id === json.author_account_id && w
+    : participants.find(
+        (pt) =>
+          pt.participant_id === json.author_participant_id && pt.account_id === json.author_account_id,
+      );
+  if (json.author_key_earlier !== true || !writer || !json.author_public_key) return "unknown";
+  // Another participant's current key is never anyone's "earlier" one.
+  if (participants.some((pt) => pt.account_public_key === json.author_public_key)) return "unknown";
+  const current = w ? w.public_key : writer.account_public_key;
+  if (current === json.author_public_key) return "unknown"; // not earlier: nobody's, as above
+  const pin = `participant:${w ? w.supporter_id : writer.participant_id}`;
+  const pinned = pinFor(vault.data, writer.account_id, pin);
+  return vault.readable && pinned === json.author_public_key ? "earlier-verified" : "earlier";
 }
 
 export function recipientKeyStatus(json, vault) {

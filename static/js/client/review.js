@@ -6,7 +6,8 @@
 //     keys and the case key (held: closeReview wipes them)
 //   nameOf(review, participantId, sealedName) -> a participant's name, opened with the case key
 //   keyStatuses(review) -> {recipient, author}: their current keys against the ones pinned in
-//     my vault when we compared security numbers in person (crypto/vault.js keyStatus), or
+//     my vault when we compared security numbers in person (crypto/vault.js keyStatus),
+//     "earlier-verified"/"earlier" for a writer's key from before they were given a new one, or
 //     "unknown" for an author whose key belongs to nobody in the case
 //   openContent(review) -> {text} for a written letter, {opened} for a message with recordings,
 //     pages or files (media/open.js), each with `declared`: where the format and length the

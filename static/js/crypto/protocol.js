@@ -1632,8 +1632,18 @@ export function invitationRedeemHash(redeemProof) {
   return h(INVITE_REDEEM_HASH, bytes("redeem proof", redeemProof, HASH_BYTES));
 }
 
+// A code for a new key pair (re-keying) adds purpose: "rekey"; an invitation to join has no
+// purpose field (so every code made before re-keying existed still checks). Present or absent,
+// the field is under the MAC: a join code cannot be served as a re-key, nor the reverse.
+const REKEY_FIELDS = { ...INVITATION_FIELDS, purpose: oneOf("rekey") };
+const REKEY_ROLES = ["participant", "supporter"];
+
 function invitationFields(fields) {
-  const checked = checkFields("invitation", INVITATION_FIELDS, fields);
+  const rekey = isPlainObject(fields) && Object.hasOwn(fields, "purpose");
+  const checked = checkFields("invitation", rekey ? REKEY_FIELDS : INVITATION_FIELDS, fields);
+  if (rekey && !REKEY_ROLES.includes(checked.role)) {
+    throw new MalformedInput("a code for a new key is for a participant or a supporter");
+  }
   const staff = STAFF_ROLES.includes(checked.role);
   if (staff && (checked.case_id !== null || checked.participant_id !== null)) {
     throw new MalformedInput("a staff invitation names no case and no participant");

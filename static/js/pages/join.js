@@ -174,6 +174,7 @@ function mount(root) {
     // The account exists and this browser is signed in; nothing below may offer to try again.
     state.next = done.next;
     $("account-fingerprint").textContent = done.fingerprint ?? NO_FINGERPRINT;
+    $("rekey-done").hidden = state.invitation.purpose !== "rekey";
     discardKeys();
     clearSecretInputs(codeInput);
     forgetInvitation(state.invitation);

@@ -109,6 +109,11 @@ class JoinPage(RecoveryCodeSteps):
         expect(number).to_have_text(SECURITY_NUMBER)
         return number.inner_text()
 
+    @property
+    def new_key_notice(self) -> Locator:
+        """After a code for a new key: what it changes (hidden after an ordinary invitation)."""
+        return self.page.locator("#rekey-done")
+
     def continues(self) -> HomePage:
         self.page.get_by_role("button", name="Continue", exact=True).click()
         return HomePage(self.page).arrived()

@@ -59,8 +59,14 @@ class FacilitatorPage(SignedInPage):
         return CasePage(self.page, reference).arrived()
 
     @property
+    def handed_over(self) -> Locator:
+        """ "Cases handed over" (home): where a case I handed over went, or one handed to me."""
+        return self.page.locator("#handed-over")
+
+    @property
     def new_case_keys(self) -> Locator:
-        """The task "A case needs its new key" (home): a facilitator left one of my cases."""
+        """The task "A case needs its new key" (home and queue): a facilitator left one of my
+        cases."""
         return self.page.locator("#new-case-keys")
 
     def opens_case_needing_new_key(self, reference: str) -> CasePage:
@@ -670,6 +676,16 @@ class LetterPage(SignedInPage):
     def reloads(self) -> LetterPage:
         self.page.reload()
         return self.arrived()
+
+    def reads_what_i_wrote(self) -> list[str]:
+        """ "Show my letter": the paragraphs, once opened and checked in this browser."""
+        button = self.page.locator("#show-letter")
+        expect(button).not_to_have_attribute("aria-disabled", "true", timeout=UNLOCK_MS)
+        button.click()
+        mine = self.page.locator("#my-letter")
+        expect(mine).to_be_visible(timeout=UNLOCK_MS)
+        self.check()
+        return paragraphs(mine)
 
     def makes_changes(self) -> RevisePage:
         self.page.get_by_role("link", name="Make changes").click()

@@ -844,15 +844,22 @@ class ForAuthor:
 
 
 def for_author(db: Session, author_account: Account, message: Message) -> ForAuthor:
-    grant = required(
-        content.grant_for(
-            db, message.object_id, message.version, GrantPurpose.AUTHOR, author_account
-        ),
+    return required(
+        readable_by(db, author_account, message),
         "the author's grant of a message's current version",
     )
+
+
+def readable_by(db: Session, account: Account, message: Message) -> ForAuthor | None:
+    """The message's current version and feedback as ``account`` opens them on the author's
+    side: its writer (their own grant), or the participant it was written for once a
+    facilitator's browser granted it to them (messages/regrants.py); None before that."""
+    grant = content.grant_for(db, message.object_id, message.version, GrantPurpose.AUTHOR, account)
+    if grant is None:
+        return None
     return ForAuthor(
         letter=Granted(content.sealed_object(db, message.object_id, message.version), grant),
-        feedback=note_for(db, message.feedback_object_id, author_account, GrantPurpose.RECIPIENT),
+        feedback=note_for(db, message.feedback_object_id, account, GrantPurpose.RECIPIENT),
     )
 
 

@@ -15,7 +15,6 @@ from playwright.sync_api import Page, expect
 from tests.browser.pages.letters import (
     UNLOCK_MS,
     CasePage,
-    InboxPage,
     NotFoundPage,
     ParticipantHome,
     facilitator_signs_in,
@@ -202,6 +201,5 @@ def test_a_representative_holds_the_side_of_someone_without_an_account(
     case.world.write_letter(case.harmed, LETTER, to=kai)
     case_page.opens_review_queue().reviews_oldest()
     MediaReviewPage(page).arrived().approves()
-    representative_home.reloads().opens_waiting_item()
-    inbox = InboxPage(representative_page).arrived()
+    inbox = representative_home.reloads().opens_waiting_item()
     assert inbox.opens_it_now() == ["I am sorry for what happened.", "I think about it often."]

@@ -41,6 +41,24 @@ def test_what_is_released_to_them_is_offered_to_their_representative(portal: Por
     assert world.open_letter(representative, message_id) == "For Kai."
 
 
+def test_the_words_address_the_representative_not_the_participant(portal: Portal) -> None:
+    world, kai, representative, _place = held_side(portal)
+    message_id = world.write_letter(world.harmed, "For Kai.", to=kai)
+    assert world.approve(message_id, recipient=representative).status_code == 200
+    home = Ids(representative.get("/home").text)
+    waiting = home.text("waiting-items")
+    assert "passed on something for the person you represent" in waiting
+    assert "See the choices" in waiting
+    inbox = Ids(representative.get(f"/inbox/{message_id}").text)
+    assert inbox.text("inbox-item").startswith("Something for the person you represent")
+    assert "something for you" not in inbox.text("inbox-item").lower()
+    # The participant's own words are unchanged.
+    own = world.write_letter(world.responsible, "For the person harmed.")
+    assert world.approve(own).status_code == 200
+    theirs = Ids(world.harmed.get(f"/inbox/{own}").text)
+    assert theirs.text("inbox-item").startswith("Something for you")
+
+
 def test_a_representative_whose_key_was_not_compared_is_not_released_to(portal: Portal) -> None:
     world = CaseWorld.build(portal)
     kai = world.add_without_access("person_responsible", "Kai")

@@ -17,6 +17,7 @@ from tests.browser.pages.letters import (
     UNLOCK_MS,
     CasePage,
     ComposePage,
+    InboxPage,
     Invitation,
     ParticipantHome,
     paragraphs,
@@ -100,9 +101,12 @@ class SupporterHome(HomePage):
         self.page.reload()
         return self.arrived()
 
-    def opens_waiting_item(self) -> None:
+    def opens_waiting_item(self) -> InboxForThemPage:
         """Holding the side of someone without an account: go to what waits for them."""
-        self.page.locator("#waiting-items").get_by_role("link").first.click()
+        waiting = self.page.locator("#waiting-items")
+        expect(waiting).to_contain_text("for the person you represent")
+        waiting.get_by_role("link", name=re.compile(r"^See the choices")).first.click()
+        return InboxForThemPage(self.page).arrived()
 
     def writes_for_them(self) -> ComposePage:
         """Start a letter on the participant's behalf; the composer says so."""
@@ -116,6 +120,13 @@ class SupporterHome(HomePage):
         self.readable.first.get_by_role("link").click()
         reading = SupportingPage(self.page).arrived()
         return reading.opens_it()
+
+
+class InboxForThemPage(InboxPage):
+    """What was passed on for the participant whose side I hold: their inbox page, in words
+    that say whose it is."""
+
+    heading = "Something for the person you represent"
 
 
 class SupportingPage(SignedInPage):

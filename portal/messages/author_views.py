@@ -140,7 +140,7 @@ def revise_page(ctx: Ctx) -> Response:
         "version": message.version + 1,
         "has_feedback": _has_feedback(ctx, message),
     }
-    return _render_composer(ctx, author, composing.for_revision(author, message), revising)
+    return _render_composer(ctx, author, composing.for_revision(ctx.db, author, message), revising)
 
 
 @endpoint(roles=WRITERS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.pages import SignInPage
 from tests.browser.pages.letters import (
     UNLOCK_MS,
     CasePage,
@@ -22,7 +23,9 @@ from tests.browser.pages.letters import (
 )
 from tests.browser.pages.media import MediaReviewPage
 from tests.browser.pages.supporters import (
+    AskingForSomeone,
     PeopleWhoSupportMe,
+    SupporterHome,
     SupportersOnCasePage,
     supporter_joins,
 )
@@ -203,3 +206,22 @@ def test_a_representative_holds_the_side_of_someone_without_an_account(
     MediaReviewPage(page).arrived().approves()
     inbox = representative_home.reloads().opens_waiting_item()
     assert inbox.opens_it_now() == ["I am sorry for what happened.", "I think about it often."]
+
+
+@pytest.mark.browser
+def test_the_supporter_home_and_asking_for_someone_fit_a_phone(
+    page: Page, live_server: LiveServer, portal: Portal, new_context: NewContext
+) -> None:
+    case = seed_case(portal)
+    representative, _place = case.world.add_writer(case.harmed, kind="representative")
+    SignInPage.open(page, live_server.base_url).signs_in(
+        representative.name, representative.password
+    )
+    SupporterHome(page).arrived().fits_a_phone()
+
+    responsible_page = new_context().new_page()
+    responsible_home = participant_signs_in(
+        responsible_page, live_server.base_url, case.responsible.name, case.responsible.password
+    )
+    asking = AskingForSomeone(responsible_home).opens_the_form().fits_a_phone()
+    asking.asks_for_a_representative_who_may_write().fits_a_phone()

@@ -79,6 +79,9 @@ class AuditTag(StrEnum):
     MESSAGE_READ_BY_SUPPORTER = "message:read-by-supporter"
     # Granted again, to a key compared in person after it changed, or to a supporter verified late.
     MESSAGE_REGRANTED = "message:regranted"
+    # A letter written on a participant's behalf (or the facilitator's note on it) granted to
+    # that participant by a facilitator's browser, so they can read it before it goes out.
+    MESSAGE_SHOWN_TO_SIDE = "message:shown-to-side"
     MESSAGE_HELD = "message:held"
     MESSAGE_RESUMED = "message:resumed"
     MESSAGE_DECLINED = "message:declined"

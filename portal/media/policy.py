@@ -6,9 +6,11 @@ and (object, version) is the next version not yet submitted: 1 for a new message
 ``message.version + 1`` for a returned one being revised.
 
 Reading a chunk follows the rules that decide who gets that object's JSON: facilitators of the
-case; the author of a letter (every version); its recipient only once they opened it (the
-released version); feedback for the letter's author; a content note for its recipient once the
-letter was released to them; a transcript for the recipient once they opened the letter.
+case; the author of a letter (every version); the participant a letter was written for, once a
+facilitator's browser granted it to them (its current version); its recipient only once they
+opened it (the released version); feedback for the letter's author; a content note for its
+recipient once the letter was released to them; a transcript for the recipient once they opened
+the letter.
 Everyone else gets NotFound, so an id from another case reveals nothing.
 """
 
@@ -21,10 +23,12 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account, Role
 from portal.cases.models import Case, CaseFacilitator, Participant
+from portal.content import services as content
 from portal.content.models import (
     ContentKind,
     ContentObject,
     ContentVersion,
+    GrantPurpose,
     HeldChunk,
     PendingUpload,
 )
@@ -212,6 +216,18 @@ def _reads_for(db: Session, account: Account, participant_id: str) -> bool:
     return place is not None and place.participant_id == participant_id
 
 
+def _written_for(db: Session, account: Account, message: Message, version: int) -> bool:
+    """``account`` is the participant ``message`` was written for by a supporter or
+    representative, and a facilitator's browser granted them this (its current) version."""
+    return (
+        message.written_by_supporter_id is not None
+        and version == message.version
+        and _participant_account(db, message.author_participant_id) == account.id
+        and content.grant_for(db, message.object_id, version, GrantPurpose.AUTHOR, account)
+        is not None
+    )
+
+
 def readable_version(
     db: Session, account: Account, object_id: str, version_text: str
 ) -> ContentVersion:
@@ -226,6 +242,8 @@ def readable_version(
     if obj.kind is ContentKind.LETTER:
         message = db.scalars(select(Message).where(Message.object_id == obj.id)).first()
         if obj.author_id == account.id and account.role in WRITERS:
+            return row
+        if message is not None and _written_for(db, account, message, version):
             return row
         if (
             message is not None

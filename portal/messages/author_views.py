@@ -20,16 +20,21 @@ from portal.accounts.services import security_number
 from portal.cases import services as case_services
 from portal.cases.models import Participant
 from portal.cases.views import case_key_statement_json
+from portal.content import services as content
 from portal.content.models import GrantPurpose
-from portal.errors import NotFound
+from portal.errors import Conflict, NotFound
 from portal.messages import composing, drafts, labels, schemas, services
 from portal.messages import policy as message_policy
 from portal.messages.models import Message
 from portal.messages.responses import b64, deleted_json, note_json, sealed_json
-from portal.messages.states import MessageState, author_actions
+from portal.messages.states import SIDE_GRANT_STATES, MessageState, author_actions
 from portal.web import Ctx, endpoint, is_uuid4
 
 PARTICIPANT = frozenset({Role.PARTICIPANT})
+NOT_GRANTED_YET = (
+    "You cannot read this here yet: it becomes readable once your facilitator next opens your "
+    "case in the portal. You do not need to do anything."
+)
 WRITERS = frozenset({Role.PARTICIPANT, Role.SUPPORTER})
 
 
@@ -135,7 +140,7 @@ def revise_page(ctx: Ctx) -> Response:
         "version": message.version + 1,
         "has_feedback": _has_feedback(ctx, message),
     }
-    return _render_composer(ctx, author, composing.for_revision(author, message), revising)
+    return _render_composer(ctx, author, composing.for_revision(ctx.db, author, message), revising)
 
 
 @endpoint(roles=WRITERS)
@@ -147,6 +152,8 @@ def letter_page(ctx: Ctx) -> Response:
     )
     own = writer.wrote(message)
     content_deleted = message.content_deleted_at is not None
+    # Written for me: readable once a facilitator's browser granted it (messages/regrants.py).
+    granted = not own and not content_deleted and _granted_to_me(ctx, message)
     noun = _noun(message)
     timeline = [
         {"label": labels.TIMELINE_FOR_AUTHOR[e.state], "at_text": local_time.day_and_time(e.at)}
@@ -162,8 +169,11 @@ def letter_page(ctx: Ctx) -> Response:
         "this_noun": labels.this_noun(noun),
         # The letter page says when the content no longer exists (docs/api-media.md, "Deleting").
         "content_deleted": content_deleted,
-        "has_feedback": own and _has_feedback(ctx, message),
+        "has_feedback": (own or granted) and _has_feedback(ctx, message),
         "own": own,
+        "readable": granted,
+        # Nothing new is granted once it was stopped for good (withdrawn, withheld, declined).
+        "may_become_readable": message.state in SIDE_GRANT_STATES,
         "writer_noun": message.written_by.kind.label.lower() if message.written_by else None,
         "on_behalf": labels.written_for(
             message, labels.Reader.WRITER if own else labels.Reader.PARTICIPANT
@@ -174,6 +184,13 @@ def letter_page(ctx: Ctx) -> Response:
     if not own:
         actions = replace(actions, revise=False, delete=False)
     return ctx.render("letters/show.html", message=view, actions=actions, timeline=timeline)
+
+
+def _granted_to_me(ctx: Ctx, message: Message) -> bool:
+    grant = content.grant_for(
+        ctx.db, message.object_id, message.version, GrantPurpose.AUTHOR, ctx.require_account()
+    )
+    return grant is not None
 
 
 @endpoint(roles=PARTICIPANT)
@@ -300,14 +317,31 @@ def api_send_letter(ctx: Ctx) -> Response:
 
 @endpoint(roles=WRITERS)
 def api_my_letter(ctx: Ctx) -> Response:
+    """What I wrote, or (for a participant) what was written on my behalf once a facilitator's
+    browser granted it to me: then the grant names that facilitator, whom my browser checks."""
     me = ctx.require_account()
-    message = _mine(ctx)
+    message, writer = message_policy.message_for_side(
+        ctx.db, me, ctx.request.path_params["message_id"]
+    )
     if message.content_deleted_at is not None:
         return JSONResponse(deleted_json(message))
-    mine = services.for_author(ctx.db, me, message)
+    if writer.wrote(message):
+        mine = services.for_author(ctx.db, me, message)
+        granted_by: dict[str, Any] = {}
+    else:
+        found = services.readable_by(ctx.db, me, message)
+        if found is None:
+            raise Conflict(NOT_GRANTED_YET)
+        mine = found
+        granted_by = {
+            "written_for_you": True,
+            "sender_account_id": mine.letter.grant.sender_id,
+            "sender_public_key": b64(mine.letter.grant.sender_box_key),
+        }
     return JSONResponse(
         {
             **sealed_json(mine.letter.sealed),
+            **granted_by,
             "format": message.format.value,
             "length": labels.length_json(message.media_seconds, message.page_count),
             "state": message.state.value,

@@ -45,11 +45,15 @@ class Composer:
     why_not: str | None  # why it cannot be sent now; None when it can
 
 
-def _formats(author: Participant, recipient: Participant) -> tuple[str, ...]:
-    return tuple(sorted(f.value for f in services.receivable(author, recipient)))
+def _formats(author: Participant, recipient: Participant, held: bool) -> tuple[str, ...]:
+    return tuple(sorted(f.value for f in services.receivable(author, recipient, held=held)))
 
 
-def recipient_choices(author: Participant, people: list[Participant]) -> tuple[Recipient, ...]:
+def recipient_choices(
+    author: Participant, people: list[Participant], held: frozenset[str] = frozenset()
+) -> tuple[Recipient, ...]:
+    """``held``: who of ``people`` has a representative holding their side (recordings reach
+    them); everyone else without an account gets letters only, on paper."""
     labels = Counter(p.side.label for p in people)
     numbered: Counter[str] = Counter()
     choices = []
@@ -58,7 +62,7 @@ def recipient_choices(author: Participant, people: list[Participant]) -> tuple[R
         if labels[person.side.label] > 1:
             numbered[person.side.label] += 1
             label += f" ({numbered[person.side.label]})"
-        choices.append(Recipient(person.id, label, _formats(author, person)))
+        choices.append(Recipient(person.id, label, _formats(author, person, person.id in held)))
     return tuple(choices)
 
 
@@ -98,12 +102,15 @@ def _composer(writer: Writer, recipients: tuple[Recipient, ...]) -> Composer:
 def for_new_letter(db: Session, writer: Writer) -> Composer:
     """A new letter: everyone on the other side who can receive something from this side."""
     author = writer.participant
-    return _composer(writer, recipient_choices(author, services.recipients_for(db, author)))
+    people = services.recipients_for(db, author)
+    held = services.held_sides(db, people)
+    return _composer(writer, recipient_choices(author, people, held))
 
 
-def for_revision(writer: Writer, message: Message) -> Composer:
+def for_revision(db: Session, writer: Writer, message: Message) -> Composer:
     """The next version of a returned message: it goes to the same person."""
     recipient = message.recipient
     label = f"The {recipient.side.label.lower()}"
-    formats = _formats(writer.participant, recipient)
+    held = recipient.id in services.held_sides(db, [recipient])
+    formats = _formats(writer.participant, recipient, held)
     return _composer(writer, (Recipient(recipient.id, label, formats),))

@@ -37,12 +37,14 @@ def _received(ctx: Ctx) -> Message:
     return message
 
 
-def _item(message: Message, ciphertext_size: int) -> dict[str, Any]:
-    """What the page says about the item before anything is opened."""
+def _item(message: Message, ciphertext_size: int, *, holder: bool = False) -> dict[str, Any]:
+    """What the page says about the item before anything is opened (``holder``: to the
+    representative who holds the side of a participant without an account)."""
     return {
         "id": message.id,
         "state": message.state.value,
-        "notice": labels.FOR_RECIPIENT[message.state].page,
+        "notice": labels.recipient_words(message.state, holder=holder).page,
+        "holder": holder,
         "format_label": message.format.label,
         # Written on the author's behalf by a supporter or representative: said before opening.
         "written_by": labels.written_for(message, labels.Reader.RECIPIENT),
@@ -68,13 +70,16 @@ def entered_label(message: Message) -> str | None:
 
 @endpoint(roles=RECEIVERS)
 def inbox_page(ctx: Ctx) -> Response:
-    message = _received(ctx)
-    notice = services.notice_for(ctx.db, ctx.require_account(), message)
+    me = ctx.require_account()
+    message, participant = message_policy.message_for_recipient(
+        ctx.db, me, ctx.request.path_params["message_id"]
+    )
+    notice = services.notice_for(ctx.db, me, message)
     # Held: it stays with the facilitator, and so does their note about it.
     note = note_json(notice.note) if message.state is not MessageState.HELD else None
-    return ctx.render(
-        "inbox/show.html", item=_item(message, notice.ciphertext_size), note=note, released=None
-    )
+    holder = participant.account_id != me.id
+    item = _item(message, notice.ciphertext_size, holder=holder)
+    return ctx.render("inbox/show.html", item=item, note=note, released=None)
 
 
 @endpoint(roles=RECEIVERS)

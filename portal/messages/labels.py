@@ -90,6 +90,39 @@ FOR_RECIPIENT = {
 }
 
 
+_PASSED_ON_FOR_THEM = (
+    "Your facilitator has passed on something for the person you represent. You can choose if "
+    "and when to look at it."
+)
+# The same, for the representative who holds the side of a participant without an account:
+# it is not theirs, so the words say whose it is.
+FOR_HOLDER = {
+    S.AWAITING_RECIPIENT: RecipientWords(
+        home=_PASSED_ON_FOR_THEM,
+        link="See the choices",
+        page=_PASSED_ON_FOR_THEM,
+    ),
+    S.HELD: RecipientWords(
+        home="Your facilitator is keeping something for the person you represent. It stays with"
+        " them for now. You can talk to them about it at any time.",
+        link="See the choices",
+        page="Your facilitator is keeping this for the person you represent. It stays with them"
+        " for now, and it will not be shown here.",
+    ),
+    S.OPENED: RecipientWords(
+        home="You have looked at something your facilitator passed on for the person you"
+        " represent.",
+        link="Go to it again",
+        page="You have opened this before. You can read it again whenever you want, or leave it.",
+    ),
+}
+
+
+def recipient_words(state: MessageState, *, holder: bool) -> RecipientWords:
+    """How it is spoken of to the participant, or to the representative holding their side."""
+    return (FOR_HOLDER if holder else FOR_RECIPIENT)[state]
+
+
 def author_label(state: MessageState, *, may_see_opened: bool) -> str:
     if state is S.OPENED and not may_see_opened:
         # The recipient chose not to tell: from the author's side it still waits.

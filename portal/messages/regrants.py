@@ -12,6 +12,12 @@ What is owed, worked out from the database at the moment it is asked (never kept
 - to a **participant** who has not withdrawn, whose current key is the one compared in person:
   every message released to them and still releasable to them (offered, held or opened), with
   the facilitator's note and the transcript released with it, that has no grant to them;
+- to a **participant** (the same conditions), also what a supporter or representative wrote on
+  their behalf, so they can read it before it goes out and stop it if it is not what they want:
+  the current version of each such letter not stopped for good (withdrawn, withheld, declined),
+  and the facilitator's latest note to its writer (feedback), each without a grant to them.
+  The letter is granted for the ``AUTHOR`` purpose (it goes out in their name: they read it as
+  its author does), the note for ``RECIPIENT`` (as the writer gets it);
 - to a **supporter or representative** who may read now (joined, allowed to read, access not
   taken away or ended, the participant not withdrawn) and whose current key is the one compared
   in person: every message the participant chose to open, without the note and transcript (as
@@ -31,7 +37,7 @@ revocation, a withdrawal or another re-key that commits first wins. Never commit
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -43,14 +49,21 @@ from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.cases import supporters
-from portal.cases.models import Case, CaseCondition, CaseFacilitator, Participant, Supporter
+from portal.cases.models import (
+    Case,
+    CaseCondition,
+    CaseFacilitator,
+    Participant,
+    Side,
+    Supporter,
+)
 from portal.cases.states import KeyStanding, key_standing, reader_grant_refusal
 from portal.content import services as content
 from portal.content.models import ContentGrant, ContentObject, GrantPurpose
 from portal.db import lock_row, utcnow
 from portal.errors import BadInput, Conflict, NotFound
 from portal.messages.models import Message
-from portal.messages.states import RECIPIENT_GRANT_STATES, MessageState
+from portal.messages.states import RECIPIENT_GRANT_STATES, SIDE_GRANT_STATES, MessageState
 from portal.settings import Settings
 
 # The facilitator's home and queue list at most this many cases with people waiting.
@@ -63,12 +76,19 @@ class OwedItem:
 
     message_id: str
     # Released to them: "letter" (the message itself), "content_note" or "transcript";
-    # written by them: "own_letter" (granted as its author) or "feedback".
+    # written by them: "own_letter" (granted as its author) or "feedback"; written on a
+    # participant's behalf, for them to read before it goes out: "written_for" (granted as its
+    # author) or "written_for_feedback" (the facilitator's note on it).
     what: str
     object_id: str
     version: int
     case_grant: ContentGrant
     purpose: GrantPurpose = GrantPurpose.RECIPIENT
+
+    @property
+    def for_side(self) -> bool:
+        """Written on the participant's behalf (or the note on it), not released to them."""
+        return self.what in {"written_for", "written_for_feedback"}
 
 
 @dataclass(frozen=True)
@@ -169,6 +189,28 @@ def _owed_items(
     return items
 
 
+def _written_for(participant_id: str) -> Select[Message]:
+    return (
+        select(Message)
+        .where(
+            Message.author_participant_id == participant_id,
+            Message.written_by_supporter_id.is_not(None),
+            Message.state.in_(SIDE_GRANT_STATES),
+            Message.content_deleted_at.is_(None),
+        )
+        .order_by(Message.submitted_at, Message.id)
+    )
+
+
+def _written_for_pieces(message: Message) -> list[Piece]:
+    """A letter written on the participant's behalf, for them to read before it goes out: its
+    current version, and the facilitator's latest note to its writer."""
+    return [
+        ("written_for", message.object_id, message.version, GrantPurpose.AUTHOR),
+        ("written_for_feedback", message.feedback_object_id, 1, GrantPurpose.RECIPIENT),
+    ]
+
+
 def owed_to_participant(db: Session, participant: Participant) -> OwedPerson | None:
     account = participant.account
     if (
@@ -184,6 +226,8 @@ def owed_to_participant(db: Session, participant: Participant) -> OwedPerson | N
     pieces += [
         (m, piece) for m in _written(db, participant_id=participant.id) for piece in _own_pieces(m)
     ]
+    written_for = db.scalars(_written_for(participant.id)).all()
+    pieces += [(m, piece) for m in written_for for piece in _written_for_pieces(m)]
     items = _owed_items(db, pieces, account)
     if not items:
         return None
@@ -258,6 +302,10 @@ def regrant(
     if account is None:
         raise NotFound
     lock_row(db, account)
+    # A letter written for them that is being stopped: its withdrawal or withholding holds the
+    # message's row, and once it commits nothing more of it is owed (read below).
+    for message in _written_for_messages(db, holder, grants):
+        lock_row(db, message)
     if isinstance(holder, Supporter):
         standing = supporters.key_standing_of(holder)
         owed = owed_to_supporter(db, holder)
@@ -284,11 +332,32 @@ def regrant(
         if obj is None:  # owed, so never; narrows the type
             raise NotFound
         content.add_grant(db, obj, g.version, item.purpose, facilitator, g.grant, recipient=account)
-    for message_id in sorted({by_piece[(g.object_id, g.version)].message_id for g in grants}):
-        record(
-            db, settings, AuditTag.MESSAGE_REGRANTED, actor_id=facilitator.id, subject_id=message_id
-        )
+    given = [by_piece[(g.object_id, g.version)] for g in grants]
+    for message_id, for_side in sorted({(item.message_id, item.for_side) for item in given}):
+        tag = AuditTag.MESSAGE_SHOWN_TO_SIDE if for_side else AuditTag.MESSAGE_REGRANTED
+        record(db, settings, tag, actor_id=facilitator.id, subject_id=message_id)
     return len(grants)
+
+
+def _written_for_messages(
+    db: Session, holder: Participant | Supporter, grants: Sequence[RegrantIn]
+) -> list[Message]:
+    """The letters written on ``holder``'s behalf that ``grants`` name (their current version
+    or their feedback), in a fixed order so that two transactions lock them alike."""
+    if not isinstance(holder, Participant):
+        return []
+    object_ids = sorted({g.object_id for g in grants})
+    return list(
+        db.scalars(
+            select(Message)
+            .where(
+                Message.author_participant_id == holder.id,
+                Message.written_by_supporter_id.is_not(None),
+                or_(Message.object_id.in_(object_ids), Message.feedback_object_id.in_(object_ids)),
+            )
+            .order_by(Message.id)
+        )
+    )
 
 
 def _holder(db: Session, case: Case, account_id: str) -> Participant | Supporter:
@@ -321,11 +390,26 @@ class RegrantCase:
 
 
 @dataclass(frozen=True)
+class WrittenForSide:
+    """A participant who cannot read yet what was written on their behalf."""
+
+    case_id: str
+    reference: str
+    side: Side
+
+
+@dataclass(frozen=True)
 class Regrants:
-    """Cases where someone waits for a facilitator's browser to give access again."""
+    """Cases where someone waits for a facilitator's browser to give access again, and
+    participants waiting for it to let them read what was written for them."""
 
     cases: list[RegrantCase]
     people: int
+    written_for: list[WrittenForSide] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.people or self.written_for)
 
 
 @cache
@@ -391,11 +475,57 @@ def _waiting_statement() -> Select[str, str, int]:
     )
 
 
+@cache
+def _written_for_statement() -> Select[str, str, Side]:
+    """(case id, reference, side) for ``account_id``'s open cases with a participant owed what
+    was written on their behalf (as ``owed_to_participant``): built once, bound at execution."""
+    facilitated = select(CaseFacilitator.case_id).where(
+        CaseFacilitator.account_id == bindparam("account_id")
+    )
+    account = aliased(Account)
+    feedback_missing = Message.feedback_object_id.is_not(None) & _missing_grant(
+        Message.feedback_object_id, 1, Participant.account_id
+    )
+    return (
+        select(Case.id, Case.reference, Participant.side)
+        .join(Participant, Participant.case_id == Case.id)
+        .join(account, account.id == Participant.account_id)
+        .where(
+            Case.id.in_(facilitated),
+            Case.status != CaseCondition.CLOSED,
+            Participant.withdrawn_at.is_(None),
+            Participant.verified_public_key == account.public_key,
+            exists().where(
+                Message.author_participant_id == Participant.id,
+                Message.written_by_supporter_id.is_not(None),
+                Message.state.in_(sorted(SIDE_GRANT_STATES)),
+                Message.content_deleted_at.is_(None),
+                or_(
+                    _missing_grant(
+                        Message.object_id,
+                        Message.version,
+                        Participant.account_id,
+                        GrantPurpose.AUTHOR,
+                    ),
+                    feedback_missing,
+                ),
+            ),
+        )
+        .order_by(Case.reference, Participant.side)
+        .limit(REGRANT_CASES_SHOWN)
+    )
+
+
 def waiting_for(db: Session, facilitator: Account) -> Regrants:
-    """The facilitator's cases where someone is owed grants (one statement)."""
-    rows = db.execute(_waiting_statement(), {"account_id": facilitator.id, "now": utcnow()}).all()
+    """The facilitator's cases where someone is owed grants (two statements)."""
+    bound = {"account_id": facilitator.id, "now": utcnow()}
+    rows = db.execute(_waiting_statement(), bound).all()
     cases = [RegrantCase(*row) for row in rows]
-    return Regrants(cases[:REGRANT_CASES_SHOWN], sum(c.people for c in cases))
+    written_for = [
+        WrittenForSide(*row)
+        for row in db.execute(_written_for_statement(), {"account_id": facilitator.id}).all()
+    ]
+    return Regrants(cases[:REGRANT_CASES_SHOWN], sum(c.people for c in cases), written_for)
 
 
 # ------------------------------------------------------------------------- the person waiting

@@ -208,19 +208,39 @@ def recipients_for(
     db: Session, author: Participant, format_: Format | None = None
 ) -> list[Participant]:
     """The people on the other side who can currently receive ``format_`` (None: anything)."""
-    return [
+    people = [
         p
         for p in db.scalars(select(Participant).where(Participant.case_id == author.case_id))
         if p.side is author.side.other
-        and (receivable(author, p) if format_ is None else format_ in receivable(author, p))
+    ]
+    held = held_sides(db, people)
+    return [
+        p
+        for p in people
+        if (
+            receivable(author, p, held=p.id in held)
+            if format_ is None
+            else format_ in receivable(author, p, held=p.id in held)
+        )
     ]
 
 
-def receivable(author: Participant, recipient: Participant) -> frozenset[Format]:
+def held_sides(db: Session, people: Sequence[Participant]) -> frozenset[str]:
+    """Which of ``people`` have no account and a representative who joined holding their side
+    (what is released to them goes to that representative, recordings too)."""
+    return frozenset(
+        p.id for p in people if p.account_id is None and receiver_of(db, p) is not None
+    )
+
+
+def receivable(
+    author: Participant, recipient: Participant, *, held: bool = False
+) -> frozenset[Format]:
     """What ``recipient`` can be sent by ``author``: what both agreed to, and for someone
-    without access (on paper, printed by a facilitator: messages/entered.py) only letters."""
+    without access (on paper, printed by a facilitator: messages/entered.py) only letters,
+    unless a representative holds their side (``held``: ``held_sides``)."""
     formats = shared_formats(author, recipient)
-    return formats if recipient.account_id is not None else formats & PAPER_FORMATS
+    return formats if recipient.account_id is not None or held else formats & PAPER_FORMATS
 
 
 KEY_CHANGING = (
@@ -359,10 +379,7 @@ def submit_letter(
     require_can_write(case, author, declared.format)
     if recipient.id not in {p.id for p in recipients_for(db, author, declared.format)}:
         if recipient.account_id is None and declared.format in shared_formats(author, recipient):
-            raise Conflict(
-                "That person does not use the portal, so only a letter can reach them: their "
-                "facilitator prints it for them."
-            )
+            raise Conflict(NOT_ON_PAPER_TO_AUTHOR)
         if recipient.id in {p.id for p in recipients_for(db, author)}:
             raise Conflict(
                 f"That person has not agreed to receive a {declared.format.label.lower()}."
@@ -752,6 +769,19 @@ class ReleaseBlocker(StrEnum):
 
     WITHDRAWN = "withdrawn"
     KEY_CHANGED = "key_changed"  # re-keyed since compared in person: compare it again first
+    # A recording for someone without an account whose representative no longer holds their
+    # side: it would go on paper, and a recording cannot be printed.
+    NOT_ON_PAPER = "not_on_paper"
+
+
+NOT_ON_PAPER_TO_AUTHOR = (
+    "That person does not use the portal, so only a letter can reach them: their facilitator "
+    "prints it for them."
+)
+NOT_ON_PAPER = (
+    "The recipient does not use the portal and nobody holds their side now, so it would go on "
+    "paper, and a recording cannot be printed. Withhold it, or talk to the author."
+)
 
 
 @dataclass(frozen=True)
@@ -782,7 +812,7 @@ def release_blocker(db: Session, message: Message) -> ReleaseBlocker | None:
         return ReleaseBlocker.WITHDRAWN
     receiver = receiver_of(db, recipient)
     if receiver is None:
-        return None
+        return ReleaseBlocker.NOT_ON_PAPER if message.format not in PAPER_FORMATS else None
     standing = key_standing(receiver.account.public_key, receiver.verified_public_key)
     if standing is KeyStanding.CHANGED:
         return ReleaseBlocker.KEY_CHANGED
@@ -855,14 +885,23 @@ AUTHOR_GRANT_WAITING = (
 def for_author(db: Session, author_account: Account, message: Message) -> ForAuthor:
     """Their grant as its author: their own (made when they sent it), or one a facilitator's
     browser made again after their key changed (``regrants.py``); none in between (409)."""
-    grant = content.grant_for(
-        db, message.object_id, message.version, GrantPurpose.AUTHOR, author_account
-    )
-    if grant is None:
+    readable = readable_by(db, author_account, message)
+    if readable is None:
         raise Conflict(AUTHOR_GRANT_WAITING)
+    return readable
+
+
+def readable_by(db: Session, account: Account, message: Message) -> ForAuthor | None:
+    """The message's current version and feedback as ``account`` opens them on the author's
+    side: its writer (their own grant, or one given again after their key changed), or the
+    participant it was written for once a facilitator's browser granted it to them
+    (messages/regrants.py); None before that."""
+    grant = content.grant_for(db, message.object_id, message.version, GrantPurpose.AUTHOR, account)
+    if grant is None:
+        return None
     return ForAuthor(
         letter=Granted(content.sealed_object(db, message.object_id, message.version), grant),
-        feedback=note_for(db, message.feedback_object_id, author_account, GrantPurpose.RECIPIENT),
+        feedback=note_for(db, message.feedback_object_id, account, GrantPurpose.RECIPIENT),
     )
 
 
@@ -1194,6 +1233,8 @@ def approve(
     if receiver is None:
         # On paper (messages/entered.py): the case's facilitators print it; nobody else gets a
         # key, so nothing may come with it that would need one.
+        if message.format not in PAPER_FORMATS:
+            raise Conflict(NOT_ON_PAPER)
         if recipient_grant or content_note or transcript or supporter_grants:
             raise Conflict(
                 "The recipient does not use the portal, so it is released on paper: send no "

@@ -116,6 +116,9 @@ QUEUE_FILTERS: dict[str, frozenset[MessageState]] = {
 # in, and the author may delete the content (nothing can ever carry it to anyone again).
 STOPPED_FOR_GOOD = frozenset({S.WITHDRAWN, S.WITHHELD, S.DECLINED})
 DELETABLE = STOPPED_FOR_GOOD
+# What was written on a participant's behalf is granted to them (so they can read it before it
+# goes out, and object) until it is stopped for good: nothing new is granted after that.
+SIDE_GRANT_STATES = frozenset(MessageState) - STOPPED_FOR_GOOD
 
 
 class TransitionError(Exception):

@@ -213,7 +213,7 @@ def supporter_home(
         # Holding the side of a participant without an account: what waits for them, offered
         # to this representative (a neutral notice each, as on a participant's home).
         "waiting": messages.letters_for(db, supporter.participant, waiting_page).map(
-            lambda m: {"id": m.id, "words": labels.FOR_RECIPIENT[m.state]}
+            lambda m: {"id": m.id, "words": labels.recipient_words(m.state, holder=True)}
         )
         if holding
         else None,

@@ -2,16 +2,20 @@
 person harmed with their agreement and makes the invitation in the browser; the supporter joins;
 their security number is compared in person; on approval the facilitator's browser grants the
 letter to the supporter too; once the person harmed has opened it, the supporter reads exactly
-what was written; the person harmed takes the access away and it is gone at once."""
+what was written; the person harmed takes the access away and it is gone at once. A
+representative writes for the person responsible, who reads it before it goes out once the
+facilitator's browser lets them (the task on the facilitator's home), and the person harmed
+reads it labelled."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.pages import SignInPage
 from tests.browser.pages.letters import (
+    UNLOCK_MS,
     CasePage,
-    InboxPage,
     NotFoundPage,
     ParticipantHome,
     facilitator_signs_in,
@@ -19,7 +23,9 @@ from tests.browser.pages.letters import (
 )
 from tests.browser.pages.media import MediaReviewPage
 from tests.browser.pages.supporters import (
+    AskingForSomeone,
     PeopleWhoSupportMe,
+    SupporterHome,
     SupportersOnCasePage,
     supporter_joins,
 )
@@ -117,6 +123,7 @@ def test_a_representative_writes_for_the_person_responsible_labelled_on_every_pa
     # Sending waits for a facilitator's browser: opening the case page hands over the key.
     case_page = case_page.reloads()
     case_page.sees_case_key_given()
+    case_page.compared_in_person(responsible_name)
 
     composer = writer_home.reloads().writes_for_them()
     composer.writes(LETTER)
@@ -125,6 +132,31 @@ def test_a_representative_writes_for_the_person_responsible_labelled_on_every_pa
         "You wrote this for the person responsible."
     )
     expect(sent.where_it_is).to_contain_text("Sent to your facilitator")
+
+    # The person responsible reads it before it goes out, once a facilitator's browser that
+    # compared their key lets them: comparing it on the case page is the moment.
+    responsible_page = new_context().new_page()
+    responsible_home = participant_signs_in(
+        responsible_page, live_server.base_url, case.responsible.name, case.responsible.password
+    )
+    theirs = responsible_home.opens_letter()
+    expect(theirs.written_for_me_label).to_have_text("Written for you by your representative.")
+    expect(responsible_page.locator("#written-for-you-waiting")).to_contain_text(
+        "once your facilitator next opens your case"
+    )
+    case_page = case_page.goes_to_facilitator_home().lets_read_what_was_written_for(
+        "person responsible"
+    )
+    expect(case_page.status_message).to_contain_text(
+        "Your browser let 1 person read what was written for them.", timeout=UNLOCK_MS
+    )
+    theirs = theirs.reloads()
+    expect(theirs.written_for_me_label).to_have_text("Written for you by your representative.")
+    expect(responsible_page.locator("#written-for-you")).to_contain_text("you can stop it below")
+    assert theirs.reads_what_was_written_for_me() == [
+        "I am sorry for what happened.",
+        "I think about it often.",
+    ]
 
     case_page.opens_review_queue().reviews_oldest()
     review = MediaReviewPage(page).arrived()
@@ -172,6 +204,24 @@ def test_a_representative_holds_the_side_of_someone_without_an_account(
     case.world.write_letter(case.harmed, LETTER, to=kai)
     case_page.opens_review_queue().reviews_oldest()
     MediaReviewPage(page).arrived().approves()
-    representative_home.reloads().opens_waiting_item()
-    inbox = InboxPage(representative_page).arrived()
+    inbox = representative_home.reloads().opens_waiting_item()
     assert inbox.opens_it_now() == ["I am sorry for what happened.", "I think about it often."]
+
+
+@pytest.mark.browser
+def test_the_supporter_home_and_asking_for_someone_fit_a_phone(
+    page: Page, live_server: LiveServer, portal: Portal, new_context: NewContext
+) -> None:
+    case = seed_case(portal)
+    representative, _place = case.world.add_writer(case.harmed, kind="representative")
+    SignInPage.open(page, live_server.base_url).signs_in(
+        representative.name, representative.password
+    )
+    SupporterHome(page).arrived().fits_a_phone()
+
+    responsible_page = new_context().new_page()
+    responsible_home = participant_signs_in(
+        responsible_page, live_server.base_url, case.responsible.name, case.responsible.password
+    )
+    asking = AskingForSomeone(responsible_home).opens_the_form().fits_a_phone()
+    asking.asks_for_a_representative_who_may_write().fits_a_phone()

@@ -66,17 +66,18 @@ def test_a_representative_writes_for_the_participant_and_every_page_says_so(
     assert item["written_by"]["supporter_id"] == supporter_id
     assert item["written_by"]["account_id"] == writer.account_id == item["author_account_id"]
 
-    # The participant sees it in their list and on its page, labelled, but cannot change it,
-    # and it was not sealed for them.
+    # The participant sees it in their list and on its page, labelled, but cannot change it;
+    # they read it once a facilitator's browser grants it to them
+    # (tests/http/test_reading_what_was_written_for_me.py).
     theirs = home(world.responsible)
     assert "Written for you by your representative" in " ".join(theirs.texts["my-letters"])
     letter = page(world.responsible, f"/letters/{message_id}")
     assert text_of(letter, "letter-on-behalf") == "Written for you by your representative."
-    assert "written-for-you" in letter.attrs
+    assert "written-for-you-waiting" in letter.attrs
     assert "show-letter" not in letter.attrs
     assert "make-changes" not in letter.attrs
     assert "withdraw-letter" in letter.attrs
-    assert world.responsible.get(f"/api/letters/{message_id}").status_code == 404
+    assert world.responsible.get(f"/api/letters/{message_id}").status_code == 409
     assert world.responsible.get(f"/letters/{message_id}/revise").status_code == 404
 
     # The recipient is told before opening who wrote it, and reads it.

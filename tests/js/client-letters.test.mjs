@@ -14,6 +14,7 @@ import {
   letterToRevise,
   openFeedback,
   openMyLetter,
+  openWrittenForMe,
   sealLetterBody,
 } from "../../static/js/client/letters.js";
 import { NotGenuine, forgetTrust } from "../../static/js/client/trust.js";
@@ -229,6 +230,49 @@ describe("client/letters.js: reading my message again", () => {
     assert.deepEqual(media.parts.map((part) => part.kind), ["recording"]);
     assert.equal(server.requests.length, 1); // nothing of the recording is fetched yet
     media.close();
+  });
+});
+
+describe("client/letters.js: a letter written on my behalf", () => {
+  /** The letter a representative wrote for me, granted to me by the facilitator's browser. */
+  function grantedBy(p, granter, author, text = TEXT, accountId = FACILITATOR_ID) {
+    return {
+      ...sealedText(granter, author.publicKey, text),
+      written_for_you: true,
+      sender_account_id: accountId,
+      sender_public_key: p.b64encode(granter.publicKey),
+    };
+  }
+
+  test("it opens with the grant the certified facilitator made me", async () => {
+    const { p, author, facilitator, routes } = participantWorld();
+    fakeServer({ ...routes, [LETTER_URL]: () => json(grantedBy(p, facilitator, author)) });
+    assert.deepEqual(await openWrittenForMe(author, MESSAGE_ID), { text: TEXT });
+  });
+
+  test("a grant from an uncertified account is refused before it is opened, and reported", async () => {
+    const { p, author, routes } = participantWorld();
+    const stranger = staffMember("bb000000-0000-4000-8000-000000000009");
+    const answer = grantedBy(p, stranger, author, TEXT, stranger.accountId);
+    const server = fakeServer({ ...routes, [LETTER_URL]: () => json(answer) });
+    const refusal = await openWrittenForMe(author, MESSAGE_ID).catch((e) => e);
+    assert.ok(refusal instanceof NotGenuine);
+    await settle();
+    assert.deepEqual(reported(server), [{ kind: "release-not-genuine", message_id: MESSAGE_ID }]);
+  });
+
+  test("a grant the certified facilitator is named for but did not make opens nothing", async () => {
+    const { p, author, facilitator, routes } = participantWorld();
+    const other = participantWorld().facilitator;
+    const answer = { ...grantedBy(p, other, author), sender_public_key: p.b64encode(facilitator.publicKey) };
+    fakeServer({ ...routes, [LETTER_URL]: () => json(answer) });
+    assert.ok((await openWrittenForMe(author, MESSAGE_ID).catch((e) => e)) instanceof ContentNotChecked);
+  });
+
+  test("a chunk changed on the server opens nothing", async () => {
+    const { p, author, facilitator, routes } = participantWorld();
+    fakeServer({ ...routes, [LETTER_URL]: () => json(tampered(grantedBy(p, facilitator, author))) });
+    assert.ok((await openWrittenForMe(author, MESSAGE_ID).catch((e) => e)) instanceof ContentNotChecked);
   });
 });
 

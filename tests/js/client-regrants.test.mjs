@@ -110,6 +110,25 @@ describe("client/regrants.js", () => {
     assert.doesNotMatch(JSON.stringify(posted), /sorry/);
   });
 
+  test("what was written on a participant's behalf is granted to them and counted apart", async () => {
+    const w = world();
+    const responsible = someone("aa000000-0000-4000-8000-000000000004", "bb000000-0000-4000-8000-000000000004");
+    const writtenFor = { ...w.item, what: "written_for" };
+    const url = `/api/cases/${CASE}/regrants`;
+    const server = fakeServer({
+      [`GET ${url}`]: () => json({ case_id: CASE, people: [owed(responsible, [writtenFor])] }),
+      [`POST ${url}`]: () => json({ granted: 1 }),
+    });
+    const result = await giveAccessAgain(w.opened, pinned(responsible));
+    assert.deepEqual(result.given.map((g) => [g.count, g.forSide]), [[1, 1]]);
+    const [posted] = server.requests.filter((r) => r.method === "POST").map((r) => r.body);
+    const text = await p.openLetter(responsible.secretKey, w.facilitatorPk, OBJECT, 2, p.b64decode(posted.grants[0].grant), w.sealed.manifest, w.sealed.chunks);
+    assert.equal(text, LETTER);
+    // Not compared by me: nothing is granted to them from here.
+    const again = await giveAccessAgain(w.opened, pinned());
+    assert.deepEqual([again.given, again.notMine], [[], 1]);
+  });
+
   test("an answer naming another case grants nothing", async () => {
     const w = world();
     const harmed = someone("aa000000-0000-4000-8000-000000000001", "bb000000-0000-4000-8000-000000000001");

@@ -18,6 +18,10 @@
 // chunk hash is checked before anything is decrypted; a check that fails throws
 // ContentNotChecked, and no text at all is returned.
 //   openMyLetter(keys, messageId)   {text} | {media: media/open.js OpenedMessage}
+//   openWrittenForMe(keys, messageId)  the same, for a letter a supporter or representative
+//                                 wrote on my behalf: granted to me by a facilitator's browser
+//                                 (sender_public_key), opened only if the trust chain vouches
+//                                 for that facilitator
 //   openFeedback(keys, messageId)   the note's text, or null when there is none
 //   letterToRevise(keys, messageId) {text, checked}: the words as sent, to start the changes from
 
@@ -144,6 +148,24 @@ export async function openMyLetter(keys, messageId) {
   const answer = await getJSON(letterUrl(messageId));
   if (answer.content_deleted === true) throw new ContentDeleted();
   const senderPk = await myLetterSender(p, keys, answer, messageId);
+  return checked(p, async () =>
+    isMediaObject(answer)
+      ? { media: await openMessage(p, keys.secretKey, senderPk, answer) }
+      : { text: await openSealed(p, keys.secretKey, senderPk, answer) },
+  );
+}
+
+/**
+ * A letter written on my behalf (GET /api/letters/{id}): the grant is a facilitator's, made in
+ * their browser to the key they compared with me in person; its sender must be trusted staff
+ * (else NotGenuine, reported), and the grant, manifest and chunks are checked as for my own.
+ */
+export async function openWrittenForMe(keys, messageId) {
+  const p = await protocol();
+  const answer = await getJSON(letterUrl(messageId));
+  if (answer.content_deleted === true) throw new ContentDeleted();
+  await requireTrustedSenders(keys, [answer], { kind: "release-not-genuine", messageId });
+  const senderPk = p.b64decode(answer.sender_public_key);
   return checked(p, async () =>
     isMediaObject(answer)
       ? { media: await openMessage(p, keys.secretKey, senderPk, answer) }

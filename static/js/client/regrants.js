@@ -7,13 +7,22 @@
 // but only to a key I compared in person myself (pinned in my vault): the server's "verified"
 // alone is not enough, since a key only the server vouches for could be its own.
 //
-//   giveAccessAgain(opened, vault) -> {given: [{participantId, supporterId, count}], notMine}
+// The same listing holds what a supporter or representative wrote on a participant's behalf
+// (items "written_for" and "written_for_feedback"): the participant reads it before it goes out, and
+// only a facilitator's browser can grant it to them, since the writer's never compared the
+// participant's key. It is granted here alike, from the case page and the review page.
+//
+//   giveAccessAgain(opened, vault) -> {given: [{participantId, supporterId, count, forSide}],
+//                                      notMine}   forSide: how many were written for them
+//   giveAccessFromReview(review)  the same from the review page ({caseId, keys, caseKey})
 //   ownKeyStatus(person, vault) -> "verified" | "changed" | "colleague" | "unverified"
 //   regrantsFor(p, secretKey, caseKey, person) -> [{object_id, version, grant}]
 
 import { protocol } from "../crypto/keys.js";
 import { getJSON, postJSON } from "../lib/http.js";
-import { keyStatus, pinFor } from "./vault.js";
+import { keyStatus, loadVault, pinFor } from "./vault.js";
+
+const FOR_SIDE = new Set(["written_for", "written_for_feedback"]);
 
 /**
  * Grant again, from this browser, what the server says is owed in `opened`'s case ({caseId,
@@ -36,13 +45,26 @@ export async function giveAccessAgain(opened, vault) {
     const grants = regrantsFor(p, keys.secretKey, caseKey, person);
     if (!grants.length) continue;
     await postJSON(url, { account_id: person.account_id, public_key: person.public_key, grants });
+    const sideObjects = new Set(
+      (person.items || []).filter((item) => FOR_SIDE.has(item.what)).map((item) => item.object_id),
+    );
     given.push({
       participantId: person.participant_id,
       supporterId: person.supporter_id,
       count: grants.length,
+      forSide: grants.filter((grant) => sideObjects.has(grant.object_id)).length,
     });
   }
   return { given, notMine };
+}
+
+/**
+ * From the review page: the vault read with the review's keys (a vault that does not open
+ * counts nothing as compared by me, so nothing is granted).
+ */
+export async function giveAccessFromReview(review) {
+  const vault = await loadVault(review.keys).catch(() => ({ data: {}, readable: false }));
+  return giveAccessAgain(review, vault);
 }
 
 /** A person's current key against my pin ("verified" only if I pinned this very key). */

@@ -14,8 +14,9 @@
 //     (data-needs-case-key: case/case-key.js), when the page loads and whenever htmx brings
 //     such a card;
 //   - grants again what was released to someone whose key changed, or to a supporter compared
-//     late, once I have compared their key in person (client/regrants.js), when the page loads
-//     and after a security number is recorded as compared;
+//     late, and grants a participant what was written on their behalf, once I have compared
+//     their key in person (client/regrants.js), when the page loads and after a security
+//     number is recorded as compared;
 //   - copies an invitation's code or link;
 //   - the team (case/team.js): adds a colleague or hands the case over (sealers
 //     "add-facilitator", "hand-over"), and, after a facilitator left, makes the case's next key
@@ -231,13 +232,17 @@ function mount(root) {
       }
       try {
         const { given } = await giveAccessAgain(opened, pins);
-        const count = given.length;
+        const count = given.filter((person) => person.count > person.forSide).length;
+        const sides = given.filter((person) => person.forSide > 0).length;
+        const people = (n) => (n === 1 ? "1 person" : `${n} people`);
+        const said = [];
         if (count) {
-          say(
-            statusRegion,
-            `Your browser gave ${count === 1 ? "1 person" : `${count} people`} access again to what was passed on to them.`,
-          );
+          said.push(`Your browser gave ${people(count)} access again to what was passed on to them.`);
         }
+        if (sides) {
+          said.push(`Your browser let ${people(sides)} read what was written for them.`);
+        }
+        if (said.length) say(statusRegion, said.join(" "));
       } catch (error) {
         showAlert(pageAlert, `Access could not be given again yet: ${sentenceFor(error)}`);
       }

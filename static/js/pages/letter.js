@@ -1,4 +1,4 @@
-// One of my messages (templates/letters/show.html).
+// One of my messages, or one written on my behalf (templates/letters/show.html).
 //
 // The server rendered the timeline, where the message is now, and only the actions allowed
 // now (htmx forms that ask first; nothing here). What I wrote and the facilitator's note are
@@ -8,7 +8,7 @@
 // hides it. A message with recordings, pages or files is shown with its players
 // (media/message-view.js); nothing plays by itself, and hiding it stops the sound.
 
-import { openFeedback, openMyLetter } from "../client/letters.js";
+import { openFeedback, openMyLetter, openWrittenForMe } from "../client/letters.js";
 import { loadSecretKey } from "../client/session.js";
 import { el, part, showText } from "../lib/dom.js";
 import { sentenceFor } from "../lib/errors.js";
@@ -24,23 +24,27 @@ function mount(root) {
   const alert = part(root, "letter-alert");
   let mediaView = null; // media/message-view.js, once my media message is shown
 
-  registerOpener("my-letter", (element) =>
-    openWhenAsked(element, {
-      async open() {
-        const mine = await openMyLetter(await loadSecretKey(), element.dataset.messageId);
-        if (mine.media) {
-          const view = el("div", { class: "media-message" });
-          element.replaceChildren(view);
-          mediaView = showOpenedMessage(view, mine.media, { headingLevel: 3 });
-        } else {
-          const text = el("div", { class: "letter-text" });
-          showText(text, mine.text);
-          element.replaceChildren(text);
-        }
-      },
-      onHide: () => mediaView?.pause(),
-    }),
-  );
+  // My own message, or one written on my behalf (granted to me by a facilitator's browser).
+  const openers = { "my-letter": openMyLetter, "written-for-me": openWrittenForMe };
+  for (const [kind, openIt] of Object.entries(openers)) {
+    registerOpener(kind, (element) =>
+      openWhenAsked(element, {
+        async open() {
+          const mine = await openIt(await loadSecretKey(), element.dataset.messageId);
+          if (mine.media) {
+            const view = el("div", { class: "media-message" });
+            element.replaceChildren(view);
+            mediaView = showOpenedMessage(view, mine.media, { headingLevel: 3 });
+          } else {
+            const text = el("div", { class: "letter-text" });
+            showText(text, mine.text);
+            element.replaceChildren(text);
+          }
+        },
+        onHide: () => mediaView?.pause(),
+      }),
+    );
+  }
 
   registerOpener("feedback-on-my-letter", (element) =>
     openWhenAsked(element, {

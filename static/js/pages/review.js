@@ -5,6 +5,8 @@
 //     approving off) and the feedback on the previous version;
 //   - which notice about the keys applies: the writer's and the recipient's current keys against
 //     the ones compared in person, which only this browser can know;
+//   - grants a participant what was written on their behalf (and whatever else the case owes
+//     someone whose key I compared), as the case page does;
 //   - approve, approve once (the first of two in a high-risk case), return and withhold: a check before the confirm step (what is missing, the
 //     question's sentence with the names opened), then a sealer that answers with ciphertext and
 //     grants only (lib/sealed-forms.js).
@@ -29,6 +31,7 @@ import {
   sealFirstApproval,
   sealReason,
 } from "../client/review.js";
+import { giveAccessFromReview } from "../client/regrants.js";
 import { NotGenuine } from "../client/trust.js";
 import { sentenceFor } from "../lib/errors.js";
 import { InputProblem, showAlert } from "../lib/forms.js";
@@ -53,6 +56,9 @@ function mount(root) {
   );
   const statuses = loading.then(showKeyStatuses);
   statuses.catch(() => {}); // said once above, or by the approve check when it is needed
+  // A letter written on a participant's behalf: they read it before it goes out, once a browser
+  // that compared their key grants it (client/regrants.js). Quiet: the case page says more.
+  loading.then(giveAccessFromReview).catch(() => {});
 
   // ---- what is sealed ---------------------------------------------------------------------
 

@@ -49,6 +49,15 @@ class FacilitatorPage(SignedInPage):
         self.navigation.get_by_role("link", name="Home", exact=True).click()
         return FacilitatorHome(self.page).arrived()
 
+    def lets_read_what_was_written_for(self, side: str) -> CasePage:
+        """The task "Let the <side> read what was written for them": its case page, where this
+        browser grants it (client/regrants.js)."""
+        task = self.page.locator("#written-for").get_by_role(
+            "link", name=f"Let the {side} read what was written for them"
+        )
+        task.click()
+        return CasePage(self.page).arrived()
+
     @property
     def key_handovers(self) -> Locator:
         """The task "Waiting for you to open their case" (home and queue)."""
@@ -243,11 +252,10 @@ class CasePage(FacilitatorPage):
         return shown_qr(self.participant(display_name).locator("details.qr"))
 
     def compared_in_person(self, display_name: str) -> None:
-        card = self.participant(display_name)
+        # The participant's own number: their supporters' cards come after it, inside theirs.
+        card = self.participant(display_name).locator('[data-part="security"]').first
         card.get_by_role("button", name=re.compile(r"^We compared this number in person")).click()
-        expect(card.locator('[data-part="security"]')).to_have_attribute(
-            "data-key-status", "verified", timeout=UNLOCK_MS
-        )
+        expect(card).to_have_attribute("data-key-status", "verified", timeout=UNLOCK_MS)
         self.check()
 
     def pauses(self) -> None:
@@ -690,6 +698,20 @@ class LetterPage(SignedInPage):
     def makes_changes(self) -> RevisePage:
         self.page.get_by_role("link", name="Make changes").click()
         return RevisePage(self.page).arrived()
+
+    @property
+    def written_for_me_label(self) -> Locator:
+        return self.page.locator("#letter-on-behalf")
+
+    def reads_what_was_written_for_me(self) -> list[str]:
+        """ "Show the letter" on a letter written on my behalf, once a facilitator's browser
+        let me read it: its paragraphs, opened and checked in my browser."""
+        show = self.page.get_by_role("button", name=re.compile(r"^Show the "))
+        expect(show).to_be_enabled(timeout=UNLOCK_MS)
+        show.click()
+        words = paragraphs(self.page.locator("#my-letter"))
+        self.check()
+        return words
 
     def withdraws(self) -> LetterPage:
         """ "Withdraw this letter" (or this video recording...), and yes: the page again."""

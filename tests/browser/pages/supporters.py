@@ -13,10 +13,12 @@ from typing import Self
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.pages import HomePage, JoinPage
+from tests.browser.pages.entered import fits_320
 from tests.browser.pages.letters import (
     UNLOCK_MS,
     CasePage,
     ComposePage,
+    InboxPage,
     Invitation,
     ParticipantHome,
     paragraphs,
@@ -92,6 +94,11 @@ class SupporterHome(HomePage):
     def summary(self) -> Locator:
         return self.page.locator("#home-summary")
 
+    def fits_a_phone(self) -> Self:
+        """At 320 px wide nothing needs sideways scrolling; the page still passes axe."""
+        fits_320(self.page)
+        return self.check()
+
     @property
     def readable(self) -> Locator:
         return self.page.locator("#readable-items li")
@@ -100,9 +107,12 @@ class SupporterHome(HomePage):
         self.page.reload()
         return self.arrived()
 
-    def opens_waiting_item(self) -> None:
+    def opens_waiting_item(self) -> InboxForThemPage:
         """Holding the side of someone without an account: go to what waits for them."""
-        self.page.locator("#waiting-items").get_by_role("link").first.click()
+        waiting = self.page.locator("#waiting-items")
+        expect(waiting).to_contain_text("for the person you represent")
+        waiting.get_by_role("link", name=re.compile(r"^See the choices")).first.click()
+        return InboxForThemPage(self.page).arrived()
 
     def writes_for_them(self) -> ComposePage:
         """Start a letter on the participant's behalf; the composer says so."""
@@ -116,6 +126,13 @@ class SupporterHome(HomePage):
         self.readable.first.get_by_role("link").click()
         reading = SupportingPage(self.page).arrived()
         return reading.opens_it()
+
+
+class InboxForThemPage(InboxPage):
+    """What was passed on for the participant whose side I hold: their inbox page, in words
+    that say whose it is."""
+
+    heading = "Something for the person you represent"
 
 
 class SupportingPage(SignedInPage):
@@ -140,6 +157,37 @@ def supporter_joins(page: Page, join_link: str, name: str, password: str) -> Sup
     join.joins(name, password)
     join.continues()
     return SupporterHome(page).arrived()
+
+
+class AskingForSomeone:
+    """ "Ask for someone to support you" on the participant's home: the kind of helper and what
+    they may do, sent to the facilitator, who talks it through before anyone is invited."""
+
+    def __init__(self, home: ParticipantHome) -> None:
+        self.home = home
+        self.page = home.page
+
+    def opens_the_form(self) -> Self:
+        self.page.get_by_text("Ask for someone to support you", exact=True).click()
+        expect(self.page.get_by_role("button", name="Ask my facilitator")).to_be_visible()
+        self.home.check()
+        return self
+
+    def fits_a_phone(self) -> Self:
+        """At 320 px wide nothing needs sideways scrolling; the page still passes axe."""
+        fits_320(self.page)
+        self.home.check()
+        return self
+
+    def asks_for_a_representative_who_may_write(self) -> Self:
+        self.page.get_by_label("A representative", exact=True).check()
+        self.page.get_by_label(re.compile(r"^Write and send for me")).check()
+        self.page.get_by_role("button", name="Ask my facilitator").click()
+        expect(self.page.locator("#supporter-request")).to_contain_text(
+            "for a representative who may", timeout=UNLOCK_MS
+        )
+        self.home.check()
+        return self
 
 
 class PeopleWhoSupportMe:

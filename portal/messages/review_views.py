@@ -364,6 +364,8 @@ def api_review(ctx: Ctx) -> Response:
             "author_public_key": b64(_author_key(review)),
             # Sealed with the writer's earlier key, before they were given a new key pair.
             "author_key_earlier": _author_key(review) != review.author_account.public_key,
+            # Their key now: feedback goes to it only from a browser that compared it in person.
+            "writer_public_key": b64(review.author_account.public_key),
             "author_participant_id": message.author.id,
             # Written on the author's behalf: by whom (client/review.js checks their key).
             "written_by": _writer_json(message),
@@ -465,7 +467,7 @@ def api_approve_once(ctx: Ctx) -> Response:
 @endpoint(roles=FACILITATOR)
 def api_return(ctx: Ctx) -> Response:
     message, _case = _facilitated(ctx)
-    feedback = schemas.note(ctx.fields, "feedback", ContentKind.FEEDBACK)
+    feedback = schemas.note(ctx.fields, "feedback", ContentKind.FEEDBACK, person_may_wait=True)
     services.return_for_changes(ctx.db, ctx.settings, ctx.require_account(), message, feedback)
     return _decided(ctx, message)
 
@@ -473,7 +475,7 @@ def api_return(ctx: Ctx) -> Response:
 @endpoint(roles=FACILITATOR)
 def api_withhold(ctx: Ctx) -> Response:
     message, _case = _facilitated(ctx)
-    reason = schemas.note(ctx.fields, "reason", ContentKind.FEEDBACK)
+    reason = schemas.note(ctx.fields, "reason", ContentKind.FEEDBACK, person_may_wait=True)
     services.withhold(ctx.db, ctx.settings, ctx.require_account(), message, reason)
     return _decided(ctx, message)
 

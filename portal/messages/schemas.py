@@ -180,10 +180,18 @@ def confirmation(fields: Fields) -> Confirmation:
     return Confirmation(how=how, on=on, sealed_note=note)
 
 
-def note(fields: Fields, name: str, kind: ContentKind, *, to_person: bool = True) -> NoteIn:
+def note(
+    fields: Fields,
+    name: str,
+    kind: ContentKind,
+    *,
+    to_person: bool = True,
+    person_may_wait: bool = False,
+) -> NoteIn:
     """A facilitator's sealed words (feedback, a reason, a content note, a transcript), or
     (``to_person`` false) words for the case's facilitators alone: no grant to anyone else is
-    read, even if one is sent."""
+    read, even if one is sent. ``person_may_wait``: the grant to the person may be missing (the
+    service decides whether it may: feedback to a writer whose new key nobody compared yet)."""
     raw = fields.raw(name)
     if not isinstance(raw, dict):
         raise BadInput("Please write something first.", field=name)
@@ -196,7 +204,9 @@ def note(fields: Fields, name: str, kind: ContentKind, *, to_person: bool = True
         kind=kind,
         upload=note_sealed.upload,
         to_case=grant(f, "grant_to_case"),
-        to_person=grant(f, "grant_to_person") if to_person else None,
+        to_person=grant(f, "grant_to_person")
+        if to_person and (f.raw("grant_to_person") is not None or not person_may_wait)
+        else None,
     )
 
 

@@ -1339,10 +1339,28 @@ def _decide_with_note_to_author(
     found = _note_object(db, message.case, facilitator, note)
     _require_decider(message, facilitator)
     author_account = _writer_now(message)
+    if (
+        note.to_person is None
+        and author_account is not None
+        and not _sealed_before_key_change(db, message, author_account)
+    ):
+        raise BadInput(field="feedback" if action is Action.RETURN else "reason")
     _move(db, settings, message, action, facilitator, approvals_for(message, facilitator))
     _store_note(db, message.case, facilitator, found, author_account)
     message.feedback_object_id = found.obj.id
     message.decided_by_id = facilitator.id
+
+
+def _sealed_before_key_change(db: Session, message: Message, writer: Account) -> bool:
+    """Whether the writer was given a new key pair since they sealed this version: words to
+    them then wait for a browser that compared their new key in person, which gives them again
+    from the case key (regrants.py, "feedback"), since the reviewer's browser may not have."""
+    case_grant = content.grant_for(db, message.object_id, message.version, GrantPurpose.CASE)
+    return (
+        case_grant is not None
+        and case_grant.sender_id == writer.id
+        and case_grant.sender_box_key != writer.public_key
+    )
 
 
 def return_for_changes(

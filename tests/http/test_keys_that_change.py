@@ -569,3 +569,37 @@ def test_a_rekey_drops_drafts_sealed_to_the_old_key_and_a_deleted_letter_is_not_
         )
     world.verify(responsible)
     assert world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()["people"] == []
+
+
+def test_feedback_on_a_letter_sealed_before_a_key_change_waits_for_the_new_key(
+    portal: Portal,
+) -> None:
+    """Returned after its writer was given a new key pair, but before anyone compared it: the
+    reviewer's browser seals the feedback to the case key alone (client/review-keys.js
+    writerKeyFrom), the server takes it without a grant to the writer only then, and a browser
+    that compares the new key gives it to them from the case key."""
+    world = CaseWorld.build(portal)
+    world.verify(world.responsible)
+    no_change = world.write_letter(world.responsible, "Nothing changed.")
+    world.review(no_change)
+    note = world.note(world.responsible.public_key, "feedback", "Say more.")
+    del note["grant_to_person"]
+    refused = world.facilitator.post_json(f"/api/messages/{no_change}/return", {"feedback": note})
+    assert (refused.status_code, refused.json()["field"]) == (400, "feedback")
+
+    message_id = world.write_letter(world.responsible, "Written before.")
+    responsible = rekey(world, world.responsible)
+    item, _text = world.review(message_id)
+    assert item["writer_public_key"] == b64(responsible.public_key)
+    note = world.note(responsible.public_key, "feedback", "A gentler start, perhaps.")
+    del note["grant_to_person"]
+    returned = world.facilitator.post_json(f"/api/messages/{message_id}/return", {"feedback": note})
+    assert returned.status_code == 200, returned.text
+
+    world.verify(responsible)
+    listing = world.facilitator.get(f"/api/cases/{world.case_id}/regrants").json()
+    [person] = listing["people"]
+    owed = {(item["message_id"], item["what"]) for item in person["items"]}
+    assert (message_id, "feedback") in owed
+    regrant_all(world, expected=len(owed))
+    assert world.read_feedback(responsible, message_id) == "A gentler start, perhaps."

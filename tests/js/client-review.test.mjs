@@ -27,6 +27,7 @@ import {
 } from "../../static/js/client/review.js";
 import { protocol, storeSecretKey, wipeKeys } from "../../static/js/crypto/keys.js";
 import { NotGenuine, forgetTrust } from "../../static/js/client/trust.js";
+import { writerKeyFrom } from "../../static/js/client/review-keys.js";
 import { fakeServer, json } from "./support/fake-server.mjs";
 import {
   ROOT_ID,
@@ -636,5 +637,35 @@ describe("client/review.js: deciding", () => {
     closeReview(review);
     assert.ok(review.caseKey.caseSk.every((byte) => byte === 0));
     assert.ok(review.keys.secretKey.every((byte) => byte === 0));
+  });
+});
+
+describe("client/review-keys.js: words to a writer given a new key pair", () => {
+  const [, oldPk] = p.generateIdentity();
+  const [, newPk] = p.generateIdentity();
+  const json = {
+    author_account_id: IDS.author,
+    author_participant_id: AUTHOR_PARTICIPANT,
+    author_public_key: b64(oldPk),
+    author_key_earlier: true,
+    writer_public_key: b64(newPk),
+    written_by: null,
+  };
+  const vault = (pins) => ({ readable: true, data: { pins } });
+
+  test("go to their new key only once I compared it in person, and otherwise wait", () => {
+    assert.deepEqual(writerKeyFrom(p, json, vault({ [IDS.author]: b64(newPk) })), newPk);
+    assert.equal(writerKeyFrom(p, json, vault({ [IDS.author]: b64(oldPk) })), null);
+    assert.equal(writerKeyFrom(p, json, vault({})), null);
+    assert.equal(writerKeyFrom(p, json, { readable: false, data: {} }), null);
+  });
+
+  test("a supporter who wrote it is looked up as the supporter they are", () => {
+    const place = "bb000000-0000-4000-8000-000000000009";
+    const supporter = { ...json, written_by: { supporter_id: place } };
+    assert.deepEqual(
+      writerKeyFrom(p, supporter, vault({ [`participant:${place}`]: b64(newPk) })),
+      newPk,
+    );
   });
 });

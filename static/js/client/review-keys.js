@@ -81,3 +81,15 @@ export function recipientKeyStatus(json, vault) {
   // A vault that does not open cannot confirm anything, but a change it shows still counts.
   return vault.readable || status === "changed" ? status : "unverified";
 }
+
+/**
+ * The writer's new key, to seal words about their letter to, if it was sealed before they were
+ * given a new key pair (`author_key_earlier`) and I pinned the new one after comparing it in
+ * person; otherwise null: the words wait for a browser that did (client/regrants.js).
+ */
+export function writerKeyFrom(p, json, vault) {
+  const place = json.written_by ? json.written_by.supporter_id : json.author_participant_id;
+  const pinned = pinFor(vault.data, json.author_account_id, `participant:${place}`);
+  const mine = vault.readable && pinned && pinned === json.writer_public_key;
+  return mine ? p.b64decode(json.writer_public_key) : null;
+}

@@ -41,7 +41,7 @@ import { loadSecretKey } from "./session.js";
 import { requireTrustedSenders } from "./trust.js";
 import { forgetOlder, openWithCaseKeys } from "./case-epochs.js";
 import { contentKeyFrom, readerGrants } from "./readers.js";
-import { recipientKeyStatus } from "./review-keys.js";
+import { recipientKeyStatus, writerKeyFrom } from "./review-keys.js";
 import { loadVault } from "./vault.js";
 
 export { CaseKeyUnavailable };
@@ -246,11 +246,24 @@ export async function sealFirstApproval(review, { note = "" }) {
 }
 
 export async function sealFeedback(review, text) {
-  return { feedback: await noteFor(review, "feedback", text, await authorKey(review)) };
+  return { feedback: await noteFor(review, "feedback", text, await writerKey(review)) };
 }
 
 export async function sealReason(review, text) {
-  return { reason: await noteFor(review, "feedback", text, await authorKey(review)) };
+  return { reason: await noteFor(review, "feedback", text, await writerKey(review)) };
+}
+
+/**
+ * Whom words about the letter go to besides the case key: the writer's key that sealed it; if
+ * they were given a new key pair since, their new key only if I compared it with them in person,
+ * and otherwise nobody yet (the server keeps it for a browser that compared it, which gives it
+ * to them from the case key: client/regrants.js).
+ */
+async function writerKey(review) {
+  const { json, keys } = review;
+  if (!json.author_key_earlier) return authorKey(review);
+  const vault = await loadVault(keys).catch(() => ({ data: {}, readable: false }));
+  return writerKeyFrom(await protocol(), json, vault);
 }
 
 async function authorKey(review) {

@@ -45,6 +45,13 @@ def _flushed(db: Session, row: T) -> T:
     return row
 
 
+def found(db: Session, kind: type[T], row_id: str) -> T:
+    """The row of ``kind`` with ``row_id``, which the test made (a missing one fails it)."""
+    row = db.get(kind, row_id)
+    assert row is not None, f"no {kind.__name__} {row_id}"
+    return row
+
+
 def account(db: Session, role: Role = Role.PARTICIPANT, *, name: str | None = None) -> Account:
     number = next(_numbers)
     return _flushed(

@@ -6,7 +6,6 @@ recorded against the case being closed: whichever comes second is refused."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -27,8 +26,6 @@ from portal.settings import Settings
 from tests import rows
 from tests.support.locks import second_waits_for_first
 
-T = TypeVar("T")
-
 
 def _scene(engine: Engine) -> tuple[str, str, str]:
     with make_session_factory(engine)() as db:
@@ -39,12 +36,6 @@ def _scene(engine: Engine) -> tuple[str, str, str]:
         scene = (case.id, first.id, second.id)
         db.commit()
     return scene
-
-
-def _get(db: Session, kind: type[T], row_id: str) -> T:
-    found = db.get(kind, row_id)
-    assert found is not None
-    return found
 
 
 def _moves(engine: Engine, case_id: str) -> list[CaseStage]:
@@ -62,8 +53,8 @@ def test_two_facilitators_recording_first_contact_at_once_record_it_once(
             path.move_to(
                 db,
                 pg_settings,
-                _get(db, Account, account_id),
-                _get(db, Case, case_id),
+                rows.found(db, Account, account_id),
+                rows.found(db, Case, case_id),
                 CaseStage.FIRST_CONTACT,
                 None,
             )
@@ -83,13 +74,13 @@ def test_a_stage_recorded_while_the_case_closes_is_refused(
     case_id, first_id, second_id = _scene(pg_engine)
 
     def closes(db: Session) -> None:
-        who, case = _get(db, Account, first_id), _get(db, Case, case_id)
+        who, case = rows.found(db, Account, first_id), rows.found(db, Case, case_id)
         services.set_status(
             db, pg_settings, who, case, CaseCondition.CLOSED, ClosingReason.NO_CONTACT
         )
 
     def records(db: Session) -> None:
-        who, case = _get(db, Account, second_id), _get(db, Case, case_id)
+        who, case = rows.found(db, Account, second_id), rows.found(db, Case, case_id)
         path.move_to(db, pg_settings, who, case, CaseStage.ASSESSMENT, None)
 
     refused = second_waits_for_first(make_session_factory(pg_engine), pg_engine, closes, records)

@@ -16,21 +16,18 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from portal import wire
 from portal.accounts.models import Account, Role
 from portal.cases.models import Case, Side, Supporter, SupporterKind
 from portal.content.models import ContentGrant
 from portal.db import make_session_factory, utcnow
 from portal.errors import Conflict
-from portal.messages import regrants
-from portal.messages.models import Message
 from portal.messages.states import MessageState
 from portal.settings import Settings
 from portal.workspace.supporters import take_away_access
 from tests import rows
 from tests.support.locks import second_waits_for_first
+from tests.unit.messages.regranting import regrant_current_version
 
-GRANT = bytes(range(256))[: wire.CONTENT_GRANT]
 Change = Callable[[Session, Settings, "Scene"], None]
 
 
@@ -79,22 +76,13 @@ def _scene(engine: Engine) -> Scene:
 
 
 def grant_again(db: Session, settings: Settings, scene: Scene) -> None:
-    case = db.get(Case, scene.case_id)
-    facilitator = db.get(Account, scene.facilitator_id)
-    reader = db.get(Account, scene.supporter_account_id)
-    message = db.get(Message, scene.message_id)
-    assert case is not None
-    assert facilitator is not None
-    assert reader is not None
-    assert message is not None
-    regrants.regrant(
+    regrant_current_version(
         db,
         settings,
-        facilitator,
-        case,
-        reader.id,
-        reader.public_key,
-        [regrants.RegrantIn(message.object_id, message.version, GRANT)],
+        case_id=scene.case_id,
+        facilitator_id=scene.facilitator_id,
+        account_id=scene.supporter_account_id,
+        message_id=scene.message_id,
     )
 
 

@@ -16,20 +16,19 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from portal import wire
 from portal.accounts.models import Account, Role
-from portal.cases.models import Case, Participant, Side, Supporter, SupporterKind
+from portal.cases.models import Participant, Side, Supporter, SupporterKind
 from portal.content.models import ContentGrant
 from portal.db import make_session_factory, utcnow
 from portal.errors import Conflict
-from portal.messages import regrants, services
+from portal.messages import services
 from portal.messages.models import Message
 from portal.messages.states import MessageState
 from portal.settings import Settings
 from tests import rows
 from tests.support.locks import second_waits_for_first
+from tests.unit.messages.regranting import regrant_current_version
 
-GRANT = bytes(range(256))[: wire.CONTENT_GRANT]
 Change = Callable[[Session, Settings, "Scene"], None]
 
 
@@ -74,22 +73,13 @@ def _scene(engine: Engine) -> Scene:
 
 
 def grant_it(db: Session, settings: Settings, scene: Scene) -> None:
-    case = db.get(Case, scene.case_id)
-    facilitator = db.get(Account, scene.facilitator_id)
-    participant = db.get(Account, scene.participant_account_id)
-    message = db.get(Message, scene.message_id)
-    assert case is not None
-    assert facilitator is not None
-    assert participant is not None
-    assert message is not None
-    regrants.regrant(
+    regrant_current_version(
         db,
         settings,
-        facilitator,
-        case,
-        participant.id,
-        participant.public_key,
-        [regrants.RegrantIn(message.object_id, message.version, GRANT)],
+        case_id=scene.case_id,
+        facilitator_id=scene.facilitator_id,
+        account_id=scene.participant_account_id,
+        message_id=scene.message_id,
     )
 
 

@@ -79,12 +79,25 @@ describe("client/regrants.js", () => {
     assert.throws(() => p.openContentGrant(harmed.secretKey, w.facilitatorPk, OBJECT, 1, p.b64decode(grant.grant)), p.ProtocolError);
   });
 
-  test("an item that does not open with my case key, or is of another epoch, is left out", () => {
+  test("an item that does not open with my case key, or of an epoch I cannot reach, is left out", () => {
     const w = world();
     const harmed = someone("aa000000-0000-4000-8000-000000000001", "bb000000-0000-4000-8000-000000000001");
     const damaged = { ...w.item, grant: b64(p.randomBytes(p.b64decode(w.item.grant).length)) };
-    const older = { ...w.item, case_epoch: 2 };
-    assert.deepEqual(regrantsFor(p, w.opened.keys.secretKey, w.opened.caseKey, owed(harmed, [damaged, older])), []);
+    const later = { ...w.item, case_epoch: 2 };
+    assert.deepEqual(regrantsFor(p, w.opened.keys.secretKey, w.opened.caseKey, owed(harmed, [damaged, later])), []);
+  });
+
+  test("an item sealed under an earlier epoch is granted with that epoch's key, reached from mine", async () => {
+    const w = world(); // the letter is sealed to epoch 1's key
+    const [epoch2Sk, epoch2Pk] = p.generateIdentity();
+    const caseKey = { caseSk: epoch2Sk, casePk: epoch2Pk, epoch: 2, older: [{ epoch: 1, caseSk: w.opened.caseKey.caseSk }] };
+    const harmed = someone("aa000000-0000-4000-8000-000000000001", "bb000000-0000-4000-8000-000000000001");
+    const [grant] = regrantsFor(p, w.opened.keys.secretKey, caseKey, owed(harmed, [w.item]));
+    const text = await p.openLetter(harmed.secretKey, w.facilitatorPk, OBJECT, 2, p.b64decode(grant.grant), w.sealed.manifest, w.sealed.chunks);
+    assert.equal(text, LETTER);
+    // Without epoch 1's key (a facilitator whose epoch was made from nothing), it stays owed.
+    const without = { ...caseKey, older: [] };
+    assert.deepEqual(regrantsFor(p, w.opened.keys.secretKey, without, owed(harmed, [w.item])), []);
   });
 
   test("giving access again posts grants for the people I compared, and nobody else", async () => {

@@ -76,22 +76,35 @@ export function ownKeyStatus(person, vault) {
 }
 
 /**
- * The grants for one person: each item's content key (from its grant to the case key of the
- * epoch I hold) boxed from me to their key, for exactly that object and version. An item
- * whose grant does not open (another epoch, or damaged) is left out, and stays owed.
+ * The case secret key of `epoch` as I hold it: the current one, or an earlier one reached from
+ * it (client/case-epochs.js olderCaseKeys); null if I cannot reach it. No epoch named: the
+ * current one.
+ */
+function caseKeyOf(caseKey, epoch) {
+  if (!Number.isInteger(epoch) || !Number.isInteger(caseKey.epoch) || epoch === caseKey.epoch) {
+    return caseKey.caseSk;
+  }
+  const older = (caseKey.older || []).find((entry) => entry.epoch === epoch);
+  return older ? older.caseSk : null;
+}
+
+/**
+ * The grants for one person: each item's content key (from its grant to the case key of its
+ * epoch, the current one or an earlier one I reach from it) boxed from me to their key, for
+ * exactly that object and version. An item whose grant does not open (an epoch I cannot reach,
+ * or damaged) is left out, and stays owed.
  */
 export function regrantsFor(p, secretKey, caseKey, person) {
   const personPk = p.b64decode(person.public_key);
   const grants = [];
   for (const item of person.items || []) {
-    if (Number.isInteger(item.case_epoch) && Number.isInteger(caseKey.epoch)) {
-      if (item.case_epoch !== caseKey.epoch) continue;
-    }
+    const caseSk = caseKeyOf(caseKey, item.case_epoch);
+    if (caseSk === null) continue;
     let contentKey;
     let manifestHash;
     try {
       [contentKey, manifestHash] = p.openContentGrant(
-        caseKey.caseSk,
+        caseSk,
         p.b64decode(item.sender_public_key),
         item.object_id,
         item.version,

@@ -23,11 +23,15 @@ second                                                                          
 request                 when they asked         case       reference  kind
 new-key                 a facilitator left      case       reference
 handed-over             I handed it over        case       reference  "by-me"/"to-me"
+referral-reader                                                                   1 if designated
 ======================  ======================  =========  =========  ==========  =============
 
 ``handed-over`` says what became of a hand-over (cases/team.py hand_over) lately: "by-me", a
 case I handed over and am no longer on (it left my list, so the home says where it went);
 "to-me", a case the colleague who added me then handed over (I look after it now).
+
+``referral-reader`` is there when a service manager designated me to read referrals (the home
+then links to the referrals inbox).
 
 ``second`` counts the items waiting for a second approval (a high-risk case), also bounded.
 
@@ -63,6 +67,7 @@ from portal.db import UTCDateTime, utcnow
 from portal.messages.models import Message
 from portal.messages.services import waiting_for_review
 from portal.messages.states import MessageState
+from portal.referrals.models import ReferralReader
 from portal.workspace import security_events
 
 # Counted up to this many; one more is shown as "more than" it.
@@ -155,6 +160,10 @@ def _statement() -> CompoundSelect[Any]:
             CaseFacilitator.added_at <= lately.c.at,
         )
     )
+    # Designated to read referrals (referrals/models.ReferralReader): the home links to them.
+    reader = select(
+        _kind("referral-reader"), null(), null(), null(), null(), literal_column("1")
+    ).where(ReferralReader.account_id == bindparam("account_id", type_=String))
     return union_all(
         security,
         withdrawals,
@@ -166,6 +175,7 @@ def _statement() -> CompoundSelect[Any]:
         new_key,
         handed_by_me,
         handed_to_me,
+        reader,
     )
 
 
@@ -218,6 +228,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
     new_keys: list[NewKey] = []
     handed: list[HandedOver] = []
     people = waiting = second = 0
+    reads_referrals = False
     for kind, at, case_id, reference, detail, number in rows:
         if kind == "security":
             events.append((number, security_events.shown(at, detail, case_id, reference)))
@@ -237,6 +248,8 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
             new_keys.append(NewKey(case_id, reference, at))
         elif kind == "handed-over":
             handed.append(HandedOver(case_id, reference, at, by_me=detail == "by-me"))
+        elif kind == "referral-reader":
+            reads_referrals = True
         else:
             waiting = number
     # UNION ALL keeps no order between or within its parts: each list is put back in its own.
@@ -252,6 +265,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
         "security_events": [event for _number, event in events],
         "supporter_requests": asked,
         "new_case_keys": sorted(new_keys, key=lambda item: (item.since, item.case_id)),
+        "reads_referrals": reads_referrals,
         "handed_over": sorted(handed, key=lambda item: (item.at, item.case_id), reverse=True)[
             :HANDED_OVER_SHOWN
         ],

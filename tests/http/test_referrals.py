@@ -306,8 +306,11 @@ def test_a_designated_facilitator_gets_the_key_and_loses_it_at_once_when_removed
     service = set_up(portal)
     facilitator = portal.person(Role.FACILITATOR)
     assert facilitator.get("/api/referrals/my-grant").status_code == 404
+    assert "referrals-inbox-link" not in facilitator.get("/home").text
     given = service.manager.post_json("/referrals/access", grant_to(service, facilitator))
     assert given.status_code == 200, given.text
+    # Their home links to the referrals they may now read.
+    assert 'id="referrals-inbox-link"' in facilitator.get("/home").text
     mine = facilitator.get("/api/referrals/my-grant").json()
     assert mine["key"]["key_id"] == service.key_id
     assert mine["sender_account_id"] == service.manager.account_id
@@ -324,6 +327,7 @@ def test_a_designated_facilitator_gets_the_key_and_loses_it_at_once_when_removed
     removed = service.manager.post_json(f"/referrals/readers/{facilitator.account_id}/remove")
     assert removed.status_code == 200
     assert facilitator.get("/api/referrals/my-grant").status_code == 404
+    assert "referrals-inbox-link" not in facilitator.get("/home").text
     with portal.db() as db:
         assert db.get(ReferralReader, facilitator.account_id) is None
         assert (

@@ -254,6 +254,39 @@ def cmd_seed_scale(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The service's figures for a period, as CSV (figure, group, value) or JSON: counts of
+    metadata only, each under 5 shown as "fewer than 5" (portal/reports/figures.py)."""
+    import csv
+    import json
+    from datetime import date
+
+    from portal import local_time
+    from portal.reports.figures import Period
+    from portal.reports.services import report
+
+    try:
+        period = Period(date.fromisoformat(args.start), date.fromisoformat(args.end))
+    except ValueError:
+        print("Give --from and --to as days such as 2027-01-31, --to not before --from.")
+        return 2
+    settings = _settings()
+    local_time.use(local_time.zone_named(settings.time_zone))
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as db:
+            rows = report(db, settings, period).rows()
+    finally:
+        engine.dispose()
+    if args.format == "json":
+        print(json.dumps([row.__dict__ for row in rows], indent=2))
+        return 0
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["figure", "group", "value"])
+    writer.writerows([row.figure, row.group, row.value] for row in rows)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="portal", description="Restorative justice portal.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -307,6 +340,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     seed.add_argument("--json", action="store_true", help="print what was seeded as JSON")
     seed.set_defaults(run=cmd_seed_scale)
+    figures = commands.add_parser(
+        "report", help="the service's figures for a period (metadata only, small counts hidden)"
+    )
+    figures.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    figures.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    figures.add_argument("--format", choices=("csv", "json"), default="csv")
+    figures.set_defaults(run=cmd_report)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

@@ -121,3 +121,26 @@ def test_check_and_cleanup_reach_the_s3_bucket(s3_server: S3Server, tmp_path: Pa
     missing = _run(["check"], {**env, "PORTAL_S3_BUCKET": "no-such-bucket"})
     assert missing.returncode == 1
     assert "Problem: the S3 bucket cannot be reached (ClientError)" in missing.stdout
+
+
+def test_report_prints_the_figures_as_csv_or_json_and_refuses_a_bad_period(
+    database_url: str, tmp_path: Path
+) -> None:
+    import csv
+    import json
+
+    env = {"PORTAL_DATA_DIR": str(tmp_path / "data"), "PORTAL_DATABASE_URL": database_url}
+    period = ["--from", "2027-01-01", "--to", "2027-03-31"]
+    as_json = _run(["report", *period, "--format", "json"], env)
+    assert as_json.returncode == 0, as_json.stderr
+    figures = {(row["figure"], row["group"]): row["value"] for row in json.loads(as_json.stdout)}
+    assert figures[("Period", "to")] == "2027-03-31"
+    assert figures[("Referrals", "2027-02 all")] == "fewer than 5"
+    as_csv = _run(["report", *period], env)
+    assert as_csv.returncode == 0, as_csv.stderr
+    lines = list(csv.reader(as_csv.stdout.splitlines()))
+    assert lines[0] == ["figure", "group", "value"]
+    assert ["Referrals", "all", "fewer than 5"] in lines
+    backwards = _run(["report", "--from", "2027-03-31", "--to", "2027-01-01"], env)
+    assert backwards.returncode == 2
+    assert "--to not before --from" in backwards.stdout

@@ -1,0 +1,1 @@
+"""Figures a commissioner asks for, from metadata the server already holds (never content)."""

@@ -1,0 +1,115 @@
+"""The figures of a report, and the rules that make them safe to publish: pure, no database.
+
+Every figure is a count of metadata (when a referral arrived and from what kind of referrer, the
+stage a case reached and when, why it closed, a message's format, a withdrawal's side), never of
+content. A count under ``SMALLEST_SHOWN`` is shown as "fewer than 5", so no figure points at one
+person; a median is shown only over at least that many cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from statistics import median
+
+SMALLEST_SHOWN = 5
+FEWER = f"fewer than {SMALLEST_SHOWN}"
+
+
+def shown(count: int) -> str:
+    """A count as a report may show it."""
+    return str(count) if count >= SMALLEST_SHOWN else FEWER
+
+
+@dataclass(frozen=True)
+class Period:
+    """From ``start`` to ``end``, both days included, in the service's time zone."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError("the period ends before it starts")
+
+    def months(self) -> list[str]:
+        """Each month the period touches, as "2027-03"."""
+        found: list[str] = []
+        year, month = self.start.year, self.start.month
+        while (year, month) <= (self.end.year, self.end.month):
+            found.append(f"{year:04d}-{month:02d}")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return found
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a report: a figure, the group it counts (or ""), and the value shown."""
+
+    figure: str
+    group: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Time to first contact: working days from referral to first contact, per case."""
+
+    working_days: Sequence[int]
+    target: int  # working days
+
+    def rows(self) -> list[Row]:
+        count = len(self.working_days)
+        rows = [Row("Time to first contact", "cases with a first contact", shown(count))]
+        if count < SMALLEST_SHOWN:
+            rows.append(Row("Time to first contact", "median working days", FEWER + " cases"))
+            rows.append(Row("Time to first contact", "share within target", FEWER + " cases"))
+            return rows
+        within = sum(1 for days in self.working_days if days <= self.target)
+        rows.append(
+            Row("Time to first contact", "median working days", f"{median(self.working_days):g}")
+        )
+        rows.append(
+            Row(
+                "Time to first contact",
+                f"share within {self.target} working days",
+                f"{round(100 * within / count)}%",
+            )
+        )
+        return rows
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    referrals: dict[tuple[str, str], int] = field(default_factory=dict)  # (month, source)
+    contact: Contact = field(default_factory=lambda: Contact((), 5))
+    stages: dict[str, int] = field(default_factory=dict)  # current stage of cases referred
+    closed: dict[str, int] = field(default_factory=dict)  # reason
+    formats: dict[str, int] = field(default_factory=dict)  # messages sent
+    withdrawals: dict[str, int] = field(default_factory=dict)  # side
+
+    def rows(self) -> list[Row]:
+        """Every figure in order, each count already made safe to show."""
+        rows = [Row("Period", "from", self.period.start.isoformat())]
+        rows.append(Row("Period", "to", self.period.end.isoformat()))
+        rows += _counted("Referrals", self._referral_groups())
+        rows += self.contact.rows()
+        rows += _counted("Cases referred in the period, by stage now", self.stages.items())
+        rows += _counted("Cases closed, by reason", self.closed.items())
+        rows += _counted("Messages sent, by format", self.formats.items())
+        rows += _counted("Withdrawals, by side", self.withdrawals.items())
+        return rows
+
+    def _referral_groups(self) -> list[tuple[str, int]]:
+        groups = [(f"{month} {source}", n) for (month, source), n in sorted(self.referrals.items())]
+        by_month: dict[str, int] = {}
+        for (month, _source), n in self.referrals.items():
+            by_month[month] = by_month.get(month, 0) + n
+        totals = [(f"{month} all", by_month.get(month, 0)) for month in self.period.months()]
+        return [("all", sum(self.referrals.values())), *totals, *groups]
+
+
+def _counted(figure: str, groups: Iterable[tuple[str, int]]) -> list[Row]:
+    return [Row(figure, group, shown(count)) for group, count in groups]

@@ -18,6 +18,7 @@ from portal.messages import inbox_views as inbox
 from portal.messages import regrant_views, supporter_views
 from portal.messages import review_views as review
 from portal.referrals import views as referrals
+from portal.reports import views as reports
 from portal.trust import views as trust
 from portal.workspace import case_actions
 from portal.workspace import views as workspace
@@ -502,6 +503,8 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
             name="api_submit_referral",
         ),
+        Route("/staff/reports", reports.reports_page, name="reports_page"),
+        Route("/staff/reports.csv", reports.reports_csv, name="reports_csv"),
         Route("/referrals", referrals.referrals_page, name="referrals_page"),
         Route("/referrals/inbox", referrals.referrals_inbox, name="referrals_inbox"),
         Route("/referrals/received/{referral_id}", referrals.referral_page, name="referral_page"),

@@ -88,6 +88,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/referrals/key"): ALL,
     ("POST", "/api/referrals"): frozenset(),
     ("GET", "/referrals"): frozenset({SM}),
+    # The service's figures (tests/http/test_reports.py).
+    ("GET", "/staff/reports"): frozenset({SM}),
+    ("GET", "/staff/reports.csv"): frozenset({SM}),
     ("POST", "/referrals/key"): frozenset(),
     ("POST", "/referrals/access"): frozenset(),
     ("POST", "/referrals/readers/{account_id}/remove"): frozenset(),

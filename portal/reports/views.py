@@ -1,0 +1,94 @@
+"""The service manager's figures page (GET /staff/reports) and its CSV (GET
+/staff/reports.csv): the same rows as ``portal report``, for a period chosen on the page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+from starlette.responses import Response
+
+from portal import local_time
+from portal.accounts.models import Role
+from portal.db import utcnow
+from portal.errors import BadInput
+from portal.reports.figures import Period, Row
+from portal.reports.services import report
+from portal.web import Ctx, endpoint
+
+SERVICE_MANAGER = frozenset({Role.SERVICE_MANAGER})
+
+
+def _day(ctx: Ctx, name: str, default: date) -> date:
+    value = ctx.query(name)
+    if not value:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadInput("Enter a date such as 2027-03-31.", field=name) from None
+
+
+def _period(ctx: Ctx) -> Period:
+    """The period asked for; by default the twelve months up to today."""
+    today = local_time.local(utcnow()).date()
+    a_year_before = today - timedelta(days=365) + timedelta(days=1)
+    start = _day(ctx, "from", a_year_before)
+    end = _day(ctx, "to", today)
+    if end < start:
+        raise BadInput("Choose a last day on or after the first day.", field="to")
+    return Period(start, end)
+
+
+def _grouped(rows: list[Row]) -> list[tuple[str, list[Row]]]:
+    groups: list[tuple[str, list[Row]]] = []
+    for row in rows:
+        if not groups or groups[-1][0] != row.figure:
+            groups.append((row.figure, []))
+        groups[-1][1].append(row)
+    return groups
+
+
+@endpoint(roles=SERVICE_MANAGER)
+def reports_page(ctx: Ctx) -> Response:
+    """The figures for the period asked for; a day that is not one is said beside its field
+    (400), with the form kept as it was typed."""
+    try:
+        period = _period(ctx)
+    except BadInput as refused:
+        return ctx.render(
+            "staff/reports.html",
+            status_code=400,
+            period=None,
+            typed={"from": ctx.query("from") or "", "to": ctx.query("to") or ""},
+            error=refused.message,
+            error_field=refused.field,
+            figures=[],
+        )
+    rows = report(ctx.db, ctx.settings, period).rows()
+    return ctx.render(
+        "staff/reports.html",
+        period=period,
+        typed={"from": period.start.isoformat(), "to": period.end.isoformat()},
+        error=None,
+        error_field=None,
+        figures=_grouped(rows[2:]),  # the first two rows are the period itself
+    )
+
+
+@endpoint(roles=SERVICE_MANAGER)
+def reports_csv(ctx: Ctx) -> Response:
+    period = _period(ctx)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["figure", "group", "value"])
+    writer.writerows(
+        [r.figure, r.group, r.value] for r in report(ctx.db, ctx.settings, period).rows()
+    )
+    name = f"figures-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

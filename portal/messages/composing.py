@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from portal.cases.models import Format, Participant
 from portal.messages import services
+from portal.messages.labels import NOT_SET_UP_ON_BEHALF
 from portal.messages.models import Message
 from portal.messages.policy import Writer
 
@@ -64,13 +65,6 @@ def recipient_choices(
             label += f" ({numbered[person.side.label]})"
         choices.append(Recipient(person.id, label, _formats(author, person, person.id in held)))
     return tuple(choices)
-
-
-# A supporter or representative who may write waits for the same hand-over.
-NOT_SET_UP_ON_BEHALF = (
-    "The facilitator has not finished setting up your place in this case yet. They can see "
-    "that it is waiting for them, and you do not need to do anything."
-)
 
 
 def not_set_up(writer: Writer) -> str:

@@ -256,3 +256,11 @@ def written_for(message: Message, reader: Reader) -> str | None:
     if place is None:
         return None
     return on_behalf_label(place.kind, message.author.side, reader)
+
+
+# A supporter or representative who may write waits for a facilitator's browser to give them
+# the case's public key, as the participant does (said by the composer and by every refusal).
+NOT_SET_UP_ON_BEHALF = (
+    "The facilitator has not finished setting up your place in this case yet. They can see "
+    "that it is waiting for them, and you do not need to do anything."
+)

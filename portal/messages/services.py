@@ -56,6 +56,7 @@ from portal.db import lock_row, required, utcnow
 from portal.errors import BadInput, Conflict, NotFound
 from portal.messages import drafts
 from portal.messages.entered import PAPER_FORMATS, ConfirmedHow, confirmation_refusal
+from portal.messages.labels import NOT_SET_UP_ON_BEHALF
 from portal.messages.models import WAITING_STATES, Message, MessageEvent, TranscriptLabel
 from portal.messages.states import (
     RECIPIENT_GRANT_STATES,
@@ -276,7 +277,7 @@ def require_may_write_for(place: Supporter) -> None:
     if not place.may_write or not place.has_access(utcnow()):
         raise Conflict("You can no longer write for this person.")
     if place.case_public_grant is None:
-        raise Conflict("The facilitator has not finished setting up your place in this case yet.")
+        raise Conflict(NOT_SET_UP_ON_BEHALF)
 
 
 def why_cannot_write(case: Case, author: Participant) -> str | None:

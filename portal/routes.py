@@ -395,6 +395,12 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
             name="api_resume",
         ),
+        Route(
+            "/api/messages/{message_id}/decline-told",
+            review.api_decline_told,
+            methods=["POST"],
+            name="api_decline_told",
+        ),
         # Letters (participants)
         Route("/letters/new", writing.compose_page, name="compose_page"),
         Route("/letters/{message_id}", writing.letter_page, name="letter_page"),

@@ -85,6 +85,8 @@ class AuditTag(StrEnum):
     MESSAGE_HELD = "message:held"
     MESSAGE_RESUMED = "message:resumed"
     MESSAGE_DECLINED = "message:declined"
+    # A facilitator told its writer (the writer's pages said it still waited until then).
+    MESSAGE_DECLINE_TOLD = "message:decline-told"
     MESSAGE_WITHDRAWN = "message:withdrawn"
     MESSAGE_CONTENT_DELETED = "message:content-deleted"
     # Entered by a facilitator for a participant without access (messages/entered.py), and a

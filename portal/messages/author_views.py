@@ -155,16 +155,17 @@ def letter_page(ctx: Ctx) -> Response:
     # Written for me: readable once a facilitator's browser granted it (messages/regrants.py).
     granted = not own and not content_deleted and _granted_to_me(ctx, message)
     noun = _noun(message)
+    # Only what the writer's side may know yet (labels.author_state): an opening the recipient
+    # did not share, or a decline nobody has talked through with them, is left out.
+    hidden = {MessageState.OPENED, MessageState.DECLINED} - {labels.author_state(message)}
     timeline = [
         {"label": labels.TIMELINE_FOR_AUTHOR[e.state], "at_text": local_time.day_and_time(e.at)}
         for e in message.events
-        if e.state is not MessageState.OPENED or message.author_may_see_opened
+        if e.state not in hidden
     ]
     view = {
         "id": message.id,
-        "state_label": labels.author_label(
-            message.state, may_see_opened=message.author_may_see_opened
-        ),
+        "state_label": labels.for_author(message),
         "noun": noun,
         "this_noun": labels.this_noun(noun),
         # The letter page says when the content no longer exists (docs/api-media.md, "Deleting").

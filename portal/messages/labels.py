@@ -24,8 +24,8 @@ FOR_AUTHOR = {
     S.AWAITING_RECIPIENT: "Approved: waiting for the other person to choose",
     S.HELD: "Approved: on hold",
     S.OPENED: "Approved and passed on",
-    # Whether someone declines is theirs to share: the facilitator talks it through.
-    S.DECLINED: "Your facilitator will talk to you about this letter",
+    # Said only once a facilitator has talked it through with them (``for_author``).
+    S.DECLINED: "Not received: your facilitator has talked to you about it",
     S.WITHHELD: "Not passed on",
     S.WITHDRAWN: "Withdrawn",
 }
@@ -51,7 +51,7 @@ TIMELINE_FOR_AUTHOR = {
     S.AWAITING_RECIPIENT: "Approved and waiting for the other person",
     S.HELD: "Put on hold",
     S.OPENED: "Opened by the other person",
-    S.DECLINED: "Your facilitator will talk to you about this letter",
+    S.DECLINED: "Not received: your facilitator has talked to you about it",
     S.WITHHELD: "Your facilitator decided not to pass it on",
     S.WITHDRAWN: "Withdrawn",
 }
@@ -123,11 +123,19 @@ def recipient_words(state: MessageState, *, holder: bool) -> RecipientWords:
     return (FOR_HOLDER if holder else FOR_RECIPIENT)[state]
 
 
-def author_label(state: MessageState, *, may_see_opened: bool) -> str:
-    if state is S.OPENED and not may_see_opened:
-        # The recipient chose not to tell: from the author's side it still waits.
-        return FOR_AUTHOR[S.AWAITING_RECIPIENT]
-    return FOR_AUTHOR[state]
+def author_state(message: Message) -> MessageState:
+    """The state as the writer's side may know it. Opened, when the recipient chose not to
+    tell: it still waits. Declined: it still waits until a facilitator has talked it through
+    with them (``decline_told_at``), so nobody learns of a decline from a page."""
+    if message.state is S.OPENED and not message.author_may_see_opened:
+        return S.AWAITING_RECIPIENT
+    if message.state is S.DECLINED and message.decline_told_at is None:
+        return S.AWAITING_RECIPIENT
+    return message.state
+
+
+def for_author(message: Message) -> str:
+    return FOR_AUTHOR[author_state(message)]
 
 
 FORMAT_NOUNS = {

@@ -53,6 +53,9 @@ class Message(Base):
     feedback_object_id: Mapped[str | None] = mapped_column(ForeignKey("content_objects.id"))
     opened_at: Mapped[datetime | None]
     author_may_see_opened: Mapped[bool] = mapped_column(Boolean, default=False)
+    decline_told_at: Mapped[datetime | None] = mapped_column(
+        comment="declined: when a facilitator recorded telling its writer; none: not yet"
+    )
     # What the recipient may know before choosing to open (declared by the author's browser).
     media_seconds: Mapped[int | None] = mapped_column(comment="declared length of recordings")
     page_count: Mapped[int | None] = mapped_column(comment="declared number of scanned pages")

@@ -22,6 +22,7 @@ from portal.cases import supporters
 from portal.cases.models import Case, CaseCondition, Format, Participant
 from portal.content import services as content
 from portal.content.models import ContentKind, GrantPurpose
+from portal.db import required
 from portal.messages import entered, labels, paper, regrants, schemas, services
 from portal.messages import policy as message_policy
 from portal.messages.models import Message
@@ -96,6 +97,7 @@ def queue_page(ctx: Ctx) -> Response:
         handovers=handovers,
         regrants=regrants.waiting_for(ctx.db, me),
         to_print=paper.to_print(ctx.db, me),
+        declines=services.declines_to_tell(ctx.db, case_policy.facilitated_ids(me)),
         # A case waiting for its next key epoch: nobody in it can send until my browser makes it.
         new_case_keys=case_policy.needing_new_key(ctx.db, me),
         **context,
@@ -212,6 +214,10 @@ def _review_context(ctx: Ctx, message: Message, case: Case) -> dict[str, Any]:
         "withdraw_for_them": paper.may_withdraw_for_them(message),
         "revise_for_them": paper.may_revise_for_them(message),
         "writer_key_changed_on": _writer_key_changed_on(ctx, message),
+        # Declined: its writer hears of it from a facilitator first (labels.author_state).
+        "decline_to_tell": message.state is MessageState.DECLINED
+        and message.decline_told_at is None,
+        "decline_told_at": message.decline_told_at,
     }
 
 
@@ -478,6 +484,18 @@ def api_withhold(ctx: Ctx) -> Response:
     reason = schemas.note(ctx.fields, "reason", ContentKind.FEEDBACK, person_may_wait=True)
     services.withhold(ctx.db, ctx.settings, ctx.require_account(), message, reason)
     return _decided(ctx, message)
+
+
+@endpoint(roles=FACILITATOR)
+def api_decline_told(ctx: Ctx) -> Response:
+    """Record that its writer was told, in person or by phone, that it was declined: their
+    pages then say so. The review page swaps in its decision part."""
+    message, case = _facilitated(ctx)
+    services.record_decline_told(ctx.db, ctx.settings, ctx.require_account(), message)
+    if ctx.is_htmx:
+        return ctx.partial("queue/_review_decline_told.html", **_review_context(ctx, message, case))
+    told = required(message.decline_told_at, "the moment it was just recorded")
+    return JSONResponse({"decline_told_at": told.isoformat()})
 
 
 @endpoint(roles=FACILITATOR)

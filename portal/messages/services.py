@@ -1389,6 +1389,59 @@ def withhold(
     _decide_with_note_to_author(db, settings, facilitator, message, Action.WITHHOLD, reason)
 
 
+DECLINE_ALREADY_TOLD = "Its writer was already told. Please reload the page."
+
+
+def record_decline_told(
+    db: Session, settings: Settings, facilitator: Account, message: Message
+) -> None:
+    """A facilitator of the case has told the writer that the recipient declined it (their
+    pages say it waits until then: labels.author_state). Once; the message's row is locked, so
+    two facilitators recording it at once record it once."""
+    lock_row(db, message)
+    if message.state is not MessageState.DECLINED:
+        raise Conflict("Only a declined message is told about. Please reload the page.")
+    if message.decline_told_at is not None:
+        raise Conflict(DECLINE_ALREADY_TOLD)
+    message.decline_told_at = utcnow()
+    record(
+        db, settings, AuditTag.MESSAGE_DECLINE_TOLD, actor_id=facilitator.id, subject_id=message.id
+    )
+
+
+@dataclass(frozen=True)
+class DeclineToTell:
+    case_id: str
+    reference: str
+    message_id: str
+    at: datetime  # when it was declined
+
+
+# Listed at most this many at once (the oldest first): each is a conversation to have.
+DECLINES_SHOWN = 20
+
+
+def declines_to_tell(db: Session, facilitated: Any) -> list[DeclineToTell]:
+    """The declines waiting for a facilitator to tell their writer, in ``facilitated`` cases."""
+    rows = db.execute(declines_to_tell_query(facilitated).limit(DECLINES_SHOWN)).all()
+    return [DeclineToTell(case_id, ref, message_id, at) for at, case_id, ref, message_id in rows]
+
+
+def declines_to_tell_query(facilitated: Any) -> Select[datetime, str, str, str]:
+    """Declined messages in ``facilitated`` cases whose writer nobody has told yet: when it was
+    declined, its case, the case's reference and the message's id, oldest first."""
+    return (
+        select(Message.state_changed_at, Message.case_id, Case.reference, Message.id)
+        .join(Case, Case.id == Message.case_id)
+        .where(
+            Message.case_id.in_(facilitated),
+            Message.state == MessageState.DECLINED,
+            Message.decline_told_at.is_(None),
+        )
+        .order_by(Message.state_changed_at, Message.id)
+    )
+
+
 def resume_held(db: Session, settings: Settings, facilitator: Account, message: Message) -> None:
     recipient = message.recipient
     lock_row(db, recipient)

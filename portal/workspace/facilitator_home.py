@@ -24,6 +24,7 @@ request                 when they asked         case       reference  kind
 new-key                 a facilitator left      case       reference
 handed-over             I handed it over        case       reference  "by-me"/"to-me"
 referral-reader                                                                   1 if designated
+declined                when it was declined    case       reference  message id
 ======================  ======================  =========  =========  ==========  =============
 
 ``handed-over`` says what became of a hand-over (cases/team.py hand_over) lately: "by-me", a
@@ -65,7 +66,12 @@ from portal.cases import policy as case_policy
 from portal.cases.models import Case, CaseFacilitator, Side, SupporterKind
 from portal.db import UTCDateTime, utcnow
 from portal.messages.models import Message
-from portal.messages.services import waiting_for_review
+from portal.messages.services import (
+    DECLINES_SHOWN,
+    DeclineToTell,
+    declines_to_tell_query,
+    waiting_for_review,
+)
 from portal.messages.states import MessageState
 from portal.referrals.models import ReferralReader
 from portal.workspace import security_events
@@ -160,6 +166,9 @@ def _statement() -> CompoundSelect[Any]:
             CaseFacilitator.added_at <= lately.c.at,
         )
     )
+    # Declined, and its writer not told yet (messages/services.declines_to_tell_query).
+    told = declines_to_tell_query(facilitated).limit(DECLINES_SHOWN).subquery()
+    declined = select(_kind("declined"), told.c[0], told.c[1], told.c[2], told.c[3], null())
     # Designated to read referrals (referrals/models.ReferralReader): the home links to them.
     reader = select(
         _kind("referral-reader"), null(), null(), null(), null(), literal_column("1")
@@ -176,6 +185,7 @@ def _statement() -> CompoundSelect[Any]:
         handed_by_me,
         handed_to_me,
         reader,
+        declined,
     )
 
 
@@ -229,6 +239,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
     handed: list[HandedOver] = []
     people = waiting = second = 0
     reads_referrals = False
+    declines: list[DeclineToTell] = []
     for kind, at, case_id, reference, detail, number in rows:
         if kind == "security":
             events.append((number, security_events.shown(at, detail, case_id, reference)))
@@ -250,6 +261,8 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
             handed.append(HandedOver(case_id, reference, at, by_me=detail == "by-me"))
         elif kind == "referral-reader":
             reads_referrals = True
+        elif kind == "declined":
+            declines.append(DeclineToTell(case_id, reference, detail, at))
         else:
             waiting = number
     # UNION ALL keeps no order between or within its parts: each list is put back in its own.
@@ -266,6 +279,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
         "supporter_requests": asked,
         "new_case_keys": sorted(new_keys, key=lambda item: (item.since, item.case_id)),
         "reads_referrals": reads_referrals,
+        "declines": sorted(declines, key=lambda item: (item.at, item.message_id)),
         "handed_over": sorted(handed, key=lambda item: (item.at, item.case_id), reverse=True)[
             :HANDED_OVER_SHOWN
         ],

@@ -41,7 +41,7 @@ def participant_home(
         "letters": messages.letters_by(db, participant, page).map(
             lambda m: {
                 "id": m.id,
-                "state_label": labels.author_label(m.state, may_see_opened=m.author_may_see_opened),
+                "state_label": labels.for_author(m),
                 "submitted_text": local_time.short_day(m.submitted_at),
                 "on_behalf": labels.written_for(m, labels.Reader.PARTICIPANT),
             }

@@ -221,7 +221,7 @@ def supporter_home(
         "written": messages.letters_written_by(db, supporter, page).map(
             lambda m: {
                 "id": m.id,
-                "state_label": labels.author_label(m.state, may_see_opened=m.author_may_see_opened),
+                "state_label": labels.for_author(m),
                 "submitted_text": local_time.short_day(m.submitted_at),
             }
         )

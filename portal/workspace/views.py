@@ -17,6 +17,7 @@ from portal.cases import supporters, team
 from portal.cases.models import Case, Participant, RequestOutcome, SupporterKind
 from portal.errors import BadInput, NotFound
 from portal.messages import paper, regrants
+from portal.messages import services as messages
 from portal.paging import page_number
 from portal.trust import services as trust
 from portal.web import Access, Ctx, endpoint
@@ -179,6 +180,7 @@ def case_page(ctx: Ctx) -> Response:
         # A case reassigned to me by a service manager: nobody gave me its key, so my browser
         # makes the next epoch from nothing (templates/cases/_team.html).
         holds_case_key=cases.case_key_grant_for(ctx.db, case, ctx.require_account()) is not None,
+        declines=messages.declines_to_tell(ctx.db, [case.id]),
     )
 
 

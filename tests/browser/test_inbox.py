@@ -10,9 +10,11 @@ from portal import protocol
 from tests.browser.pages.letters import (
     ParticipantHome,
     as_paragraphs,
+    facilitator_signs_in,
     participant_signs_in,
 )
 from tests.browser.pages.media import PLAY_MS, MediaInboxPage
+from tests.browser.support.devices import NewContext
 from tests.browser.support.letters_backstage import seed_case
 from tests.factories import Portal
 from tests.support.browser import BrowserGuard
@@ -33,7 +35,7 @@ def fits_the_screen(page: Page) -> bool:
 
 @pytest.mark.browser
 def test_not_yet_hold_and_decline_each_go_home_with_what_changed(
-    page: Page, live_server: LiveServer, portal: Portal
+    page: Page, live_server: LiveServer, portal: Portal, new_context: NewContext
 ) -> None:
     page.set_viewport_size(PHONE)
     case = seed_case(portal)
@@ -66,6 +68,16 @@ def test_not_yet_hold_and_decline_each_go_home_with_what_changed(
     expect(home.waiting_items).to_have_count(0)
     # Every move replaced the one history entry: nothing of it is behind the Back button.
     assert page.evaluate("history.length") == entries
+
+    # The facilitator sees the decline first, as a task, and records telling its writer.
+    theirs = new_context().new_page()
+    theirs.set_viewport_size(PHONE)
+    f = case.facilitator
+    facilitator_home = facilitator_signs_in(theirs, live_server.base_url, f.name, f.password)
+    expect(facilitator_home.declines_to_tell).to_have_count(1)
+    assert fits_the_screen(theirs)
+    facilitator_home.tells_the_writer_of_a_decline()
+    expect(facilitator_home.goes_home().page.locator("#declines-to-tell")).to_have_count(0)
 
 
 @pytest.mark.browser

@@ -91,6 +91,19 @@ class FacilitatorHome(HomePage, FacilitatorPage):
         super().arrived()
         return self
 
+    @property
+    def declines_to_tell(self) -> Locator:
+        return self.page.locator("#declines-to-tell li")
+
+    def tells_the_writer_of_a_decline(self) -> ReviewPage:
+        """Follow the task to the review page and record that its writer was told."""
+        self.declines_to_tell.first.get_by_role("link").click()
+        review = ReviewPage(self.page).arrived()
+        self.page.get_by_role("button", name="I have told its writer").click()
+        expect(self.page.locator("#decline-told-text")).to_contain_text("Its writer was told on")
+        expect(self.page.locator("#decline-told-text")).to_be_focused()
+        return review.check()
+
 
 def facilitator_signs_in(page: Page, base_url: str, name: str, password: str) -> FacilitatorHome:
     SignInPage.open(page, base_url).signs_in(name, password)

@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 
 from portal.accounts import views as accounts
 from portal.cases import views as cases
+from portal.feedback import views as feedback
 from portal.invitations import views as invitations
 from portal.media import views as media
 from portal.messages import author_views as writing
@@ -511,6 +512,17 @@ def routes() -> list[BaseRoute]:
         ),
         Route("/staff/reports", reports.reports_page, name="reports_page"),
         Route("/staff/reports.csv", reports.reports_csv, name="reports_csv"),
+        Route("/staff/reports/print", reports.reports_print, name="reports_print"),
+        Route("/staff/reports/feedback", feedback.feedback_texts_page, name="feedback_texts_page"),
+        # Anonymous feedback after a case closes (portal/feedback/).
+        Route("/feedback", feedback.feedback_page, name="feedback_page"),
+        Route("/feedback", feedback.api_give_feedback, methods=["POST"], name="api_give_feedback"),
+        Route(
+            "/feedback/dismiss",
+            feedback.api_dismiss_feedback,
+            methods=["POST"],
+            name="api_dismiss_feedback",
+        ),
         Route("/referrals", referrals.referrals_page, name="referrals_page"),
         Route("/referrals/inbox", referrals.referrals_inbox, name="referrals_inbox"),
         Route("/referrals/received/{referral_id}", referrals.referral_page, name="referral_page"),

@@ -85,6 +85,9 @@ class Settings:
     referrals_per_window: int = 60
     referrals_closed_text: str = ""
     referral_first_contact_days: int = 5
+    # Feedback figures (portal/reports/figures.py Satisfaction): a group's answers are released
+    # only when it has at least this many, so no percentage describes one person.
+    feedback_smallest_group: int = 5
 
     @property
     def secure_cookies(self) -> bool:
@@ -153,6 +156,7 @@ class Settings:
             referrals_per_window=reader.integer("REFERRALS_PER_WINDOW", 60, minimum=1),
             referrals_closed_text=reader.text("REFERRALS_CLOSED_TEXT", ""),
             referral_first_contact_days=reader.integer("REFERRAL_FIRST_CONTACT_DAYS", 5, minimum=1),
+            feedback_smallest_group=reader.integer("FEEDBACK_SMALLEST_GROUP", 5, minimum=5),
         )
 
 

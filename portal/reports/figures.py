@@ -89,6 +89,7 @@ class Report:
     closed: dict[str, int] = field(default_factory=dict)  # reason
     formats: dict[str, int] = field(default_factory=dict)  # messages sent
     withdrawals: dict[str, int] = field(default_factory=dict)  # side
+    satisfaction: Satisfaction = field(default_factory=lambda: Satisfaction({}, ()))
 
     def rows(self) -> list[Row]:
         """Every figure in order, each count already made safe to show."""
@@ -100,6 +101,7 @@ class Report:
         rows += _counted("Cases closed, by reason", self.closed.items())
         rows += _counted("Messages sent, by format", self.formats.items())
         rows += _counted("Withdrawals, by side", self.withdrawals.items())
+        rows += self.satisfaction.rows()
         return rows
 
     def _referral_groups(self) -> list[tuple[str, int]]:
@@ -113,3 +115,82 @@ class Report:
 
 def _counted(figure: str, groups: Iterable[tuple[str, int]]) -> list[Row]:
     return [Row(figure, group, shown(count)) for group, count in groups]
+
+
+# ------------------------------------------------------------------ what participants thought
+
+SATISFACTION_QUESTIONS = (
+    "Satisfied with the process",
+    "Would recommend the service",
+    "Feels safer or better able to move on",
+)
+ALL_ANSWERS = "All who answered"
+HELD_BACK = "not shown, to protect a small group"
+
+
+def satisfaction_figure(question: str) -> str:
+    return f"Participants' feedback: {question.lower()}"
+
+
+@dataclass(frozen=True)
+class Said:
+    """How many answered a question in a group, and how many of them said yes."""
+
+    yes: int
+    answered: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.yes / self.answered) if self.answered else 0
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    """Participants' anonymous answers in the period: for each question, the share who said yes,
+    for each role category (``groups``, in order) and for all of them together.
+
+    A group is released only with at least ``smallest_group`` answers. All of them together is
+    held back too while a single small group is held back, or it would give that group away by
+    subtraction: it is released when the groups held back add up to nobody or to at least
+    ``smallest_group`` answers themselves.
+    """
+
+    said: dict[tuple[str, str], Said]  # (question, group) -> what was said
+    groups: Sequence[str]
+    smallest_group: int = SMALLEST_SHOWN
+
+    def released(self, question: str, group: str) -> Said | None:
+        """What may be shown of this group's answers to ``question``; None if held back."""
+        if group != ALL_ANSWERS:
+            said = self.said.get((question, group), Said(0, 0))
+            return said if said.answered >= self.smallest_group else None
+        parts = [self.said.get((question, g), Said(0, 0)) for g in self.groups]
+        held_back = sum(p.answered for p in parts if p.answered < self.smallest_group)
+        everyone = Said(sum(p.yes for p in parts), sum(p.answered for p in parts))
+        if everyone.answered < self.smallest_group:
+            return None
+        if 0 < held_back < self.smallest_group:
+            return None
+        return everyone
+
+    def value(self, question: str, group: str) -> str:
+        said = self.released(question, group)
+        if said is None and group == ALL_ANSWERS and self._total(question) >= self.smallest_group:
+            return HELD_BACK
+        if said is None:
+            return self.fewer
+        return f"{said.percent}% said yes ({said.yes} of {said.answered})"
+
+    def _total(self, question: str) -> int:
+        return sum(self.said.get((question, g), Said(0, 0)).answered for g in self.groups)
+
+    @property
+    def fewer(self) -> str:
+        return f"fewer than {self.smallest_group} answers"
+
+    def rows(self) -> list[Row]:
+        return [
+            Row(satisfaction_figure(question), group, self.value(question, group))
+            for question in SATISFACTION_QUESTIONS
+            for group in (ALL_ANSWERS, *self.groups)
+        ]

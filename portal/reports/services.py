@@ -11,10 +11,18 @@ from sqlalchemy.orm import Session, aliased
 
 from portal import local_time
 from portal.cases.models import Case, CaseStage, Participant, StageMove
+from portal.feedback.models import FeedbackAnswer, Reply, RoleCategory
 from portal.messages.models import Message
 from portal.referrals.models import Channel, Referral, Source
 from portal.referrals.rules import working_days_between
-from portal.reports.figures import Contact, Period, Report
+from portal.reports.figures import (
+    SATISFACTION_QUESTIONS,
+    Contact,
+    Period,
+    Report,
+    Said,
+    Satisfaction,
+)
 from portal.settings import Settings
 
 NOT_RECORDED = "Closed before reasons were recorded"
@@ -45,6 +53,7 @@ def report(db: Session, settings: Settings, period: Period) -> Report:
                 .group_by(Participant.side)
             )
         },
+        satisfaction=satisfaction(db, settings, period),
     )
 
 
@@ -111,3 +120,26 @@ def _closed(db: Session, period: Period) -> dict[str, int]:
         .group_by(Case.closing_reason)
     )
     return {(reason.label if reason else NOT_RECORDED): count for reason, count in rows}
+
+
+def satisfaction(db: Session, settings: Settings, period: Period) -> Satisfaction:
+    """Answers given in the months the period touches (an answer keeps only its month), per
+    role category: how many answered each question and how many said yes."""
+    said: dict[tuple[str, str], Said] = {}
+    columns = (FeedbackAnswer.satisfied, FeedbackAnswer.recommend, FeedbackAnswer.better_able)
+    for question, column in zip(SATISFACTION_QUESTIONS, columns, strict=True):
+        rows = db.execute(
+            select(FeedbackAnswer.role, column, func.count())
+            .where(FeedbackAnswer.month.in_(period.months()), column.is_not(None))
+            .group_by(FeedbackAnswer.role, column)
+        )
+        for role, reply, count in rows:
+            before = said.get((question, role.label), Said(0, 0))
+            said[(question, role.label)] = Said(
+                before.yes + (count if reply is Reply.YES else 0), before.answered + count
+            )
+    return Satisfaction(
+        said,
+        groups=tuple(role.label for role in RoleCategory),
+        smallest_group=settings.feedback_smallest_group,
+    )

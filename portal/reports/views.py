@@ -1,5 +1,6 @@
-"""The service manager's figures page (GET /staff/reports) and its CSV (GET
-/staff/reports.csv): the same rows as ``portal report``, for a period chosen on the page."""
+"""The service manager's figures page (GET /staff/reports), its CSV (GET /staff/reports.csv)
+and its print view (GET /staff/reports/print): the same rows as ``portal report``, for a
+period chosen on the page, with charts (``charts.py``) beside the tables."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from portal import local_time
 from portal.accounts.models import Role
 from portal.db import utcnow
 from portal.errors import BadInput
-from portal.reports.figures import Period, Row
+from portal.reports.charts import Chart, charts_for
+from portal.reports.figures import Period, Report, Row
 from portal.reports.services import report
 from portal.web import Ctx, endpoint
 
@@ -50,6 +52,19 @@ def _grouped(rows: list[Row]) -> list[tuple[str, list[Row]]]:
     return groups
 
 
+Section = tuple[str, list[Row], list[Chart]]
+
+
+def _sections(figures: Report) -> list[Section]:
+    """Each figure with its rows and its charts, in the report's order (the first two rows are
+    the period itself)."""
+    charts = charts_for(figures)
+    return [
+        (figure, rows, [chart for chart in charts if chart.figure == figure])
+        for figure, rows in _grouped(figures.rows()[2:])
+    ]
+
+
 @endpoint(roles=SERVICE_MANAGER)
 def reports_page(ctx: Ctx) -> Response:
     """The figures for the period asked for; a day that is not one is said beside its field
@@ -64,16 +79,27 @@ def reports_page(ctx: Ctx) -> Response:
             typed={"from": ctx.query("from") or "", "to": ctx.query("to") or ""},
             error=refused.message,
             error_field=refused.field,
-            figures=[],
+            sections=[],
         )
-    rows = report(ctx.db, ctx.settings, period).rows()
     return ctx.render(
         "staff/reports.html",
         period=period,
         typed={"from": period.start.isoformat(), "to": period.end.isoformat()},
         error=None,
         error_field=None,
-        figures=_grouped(rows[2:]),  # the first two rows are the period itself
+        sections=_sections(report(ctx.db, ctx.settings, period)),
+    )
+
+
+@endpoint(roles=SERVICE_MANAGER)
+def reports_print(ctx: Ctx) -> Response:
+    """The same figures and charts as a document to send a commissioner: no navigation, no
+    quick exit, each figure on its own page when printed. A day that is not one: 400."""
+    period = _period(ctx)
+    return ctx.render(
+        "staff/reports_print.html",
+        period=period,
+        sections=_sections(report(ctx.db, ctx.settings, period)),
     )
 
 

@@ -16,6 +16,7 @@ from portal.cases import services as cases
 from portal.cases import supporters, team
 from portal.cases.models import Case, Participant, RequestOutcome, SupporterKind
 from portal.errors import BadInput, NotFound
+from portal.feedback import services as feedback
 from portal.messages import paper, regrants
 from portal.messages import services as messages
 from portal.paging import page_number
@@ -46,13 +47,18 @@ def home(ctx: Ctx) -> Response:
             waiting_page=page_number(ctx.query("waiting")),
         )
         if context is not None:
-            return ctx.render("participant/home.html", **context)
+            return ctx.render(
+                "participant/home.html",
+                feedback_offer=feedback.open_offer(ctx.db, me) is not None,
+                **context,
+            )
     if me.role is Role.SUPPORTER:
         place = case_policy.support_place(ctx.db, me)
         if place is not None:
             return ctx.render(
                 "supporter/home.html",
                 key_wait=regrants.why_waiting(ctx.db, place),
+                feedback_offer=feedback.open_offer(ctx.db, me) is not None,
                 **supporter_pages.supporter_home(
                     ctx.db,
                     place,

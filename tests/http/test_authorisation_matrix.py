@@ -91,6 +91,14 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # The service's figures (tests/http/test_reports.py).
     ("GET", "/staff/reports"): frozenset({SM}),
     ("GET", "/staff/reports.csv"): frozenset({SM}),
+    ("GET", "/staff/reports/print"): frozenset({SM}),
+    # The free text of anonymous feedback, as ciphertext (tests/http/test_feedback.py).
+    ("GET", "/staff/reports/feedback"): frozenset({SM}),
+    # Anonymous feedback: only a participant or supporter of a closed case, which this table's
+    # people are not, so nobody here (tests/http/test_feedback.py).
+    ("GET", "/feedback"): frozenset(),
+    ("POST", "/feedback"): frozenset(),
+    ("POST", "/feedback/dismiss"): frozenset(),
     ("POST", "/referrals/key"): frozenset(),
     ("POST", "/referrals/access"): frozenset(),
     ("POST", "/referrals/readers/{account_id}/remove"): frozenset(),

@@ -20,4 +20,4 @@ class FiguresPage(SignedInPage):
         return self.arrived()
 
     def figure(self, caption: str) -> Locator:
-        return self.page.get_by_role("table", name=caption)
+        return self.page.get_by_role("table", name=caption, exact=True)

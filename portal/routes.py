@@ -516,9 +516,11 @@ def routes() -> list[BaseRoute]:
         Route("/staff/reports/feedback", feedback.feedback_texts_page, name="feedback_texts_page"),
         # Anonymous feedback after a case closes (portal/feedback/).
         Route("/feedback", feedback.feedback_page, name="feedback_page"),
-        Route("/feedback", feedback.api_give_feedback, methods=["POST"], name="api_give_feedback"),
         Route(
-            "/feedback/dismiss",
+            "/api/feedback", feedback.api_give_feedback, methods=["POST"], name="api_give_feedback"
+        ),
+        Route(
+            "/api/feedback/dismiss",
             feedback.api_dismiss_feedback,
             methods=["POST"],
             name="api_dismiss_feedback",

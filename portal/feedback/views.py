@@ -13,7 +13,7 @@ from portal.accounts.models import Role
 from portal.errors import NotFound
 from portal.feedback import schemas, services
 from portal.referrals import policy as referral_policy
-from portal.referrals.services import current_key
+from portal.referrals.services import current_key, grant_of
 from portal.web import Ctx, endpoint
 
 TAKING_PART = frozenset({Role.PARTICIPANT, Role.SUPPORTER})
@@ -50,8 +50,11 @@ def api_dismiss_feedback(ctx: Ctx) -> Response:
 @endpoint(roles=SERVICE_MANAGER)
 def feedback_texts_page(ctx: Ctx) -> Response:
     """What participants wrote, in a random order and with their month only, opened in the
-    manager's browser with the referral key (only for a manager who may hold it)."""
-    reader = referral_policy.may_read(ctx.db, ctx.require_account())
+    manager's browser with the referral key (only for a manager who holds it and may)."""
+    me = ctx.require_account()
+    key = current_key(ctx.db)
+    holds = key is not None and grant_of(ctx.db, key, me.id) is not None
+    reader = holds and referral_policy.may_read(ctx.db, me)
     texts = [
         {"month": text.month, "key_id": text.key_id, "ciphertext": protocol.b64encode(text.sealed)}
         for text in services.sealed_texts(ctx.db)

@@ -97,8 +97,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # Anonymous feedback: only a participant or supporter of a closed case, which this table's
     # people are not, so nobody here (tests/http/test_feedback.py).
     ("GET", "/feedback"): frozenset(),
-    ("POST", "/feedback"): frozenset(),
-    ("POST", "/feedback/dismiss"): frozenset(),
+    ("POST", "/api/feedback"): frozenset(),
+    ("POST", "/api/feedback/dismiss"): frozenset(),
     ("POST", "/referrals/key"): frozenset(),
     ("POST", "/referrals/access"): frozenset(),
     ("POST", "/referrals/readers/{account_id}/remove"): frozenset(),

@@ -136,6 +136,8 @@ def test_report_prints_the_figures_as_csv_or_json_and_refuses_a_bad_period(
     figures = {(row["figure"], row["group"]): row["value"] for row in json.loads(as_json.stdout)}
     assert figures[("Period", "to")] == "2027-03-31"
     assert figures[("Referrals", "2027-02 all")] == "fewer than 5"
+    feedback = ("Participants' feedback: satisfied with the process", "All who answered")
+    assert figures[feedback] == "fewer than 5 answers"
     as_csv = _run(["report", *period], env)
     assert as_csv.returncode == 0, as_csv.stderr
     lines = list(csv.reader(as_csv.stdout.splitlines()))

@@ -2,7 +2,8 @@
 form on their 320 px phone, answers and writes a canary, sealed in their browser to the
 service's referral key; the canary never reaches the database in clear; the service manager
 reads it on "What participants said" in their own browser, and finds the figures' charts on
-screen and in the print view. axe runs on each page."""
+screen and in the print view. Someone else says no thank you and is not asked again. axe runs
+on each page."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ from sqlalchemy import select
 
 from portal.feedback.models import FeedbackAnswer, Reply, RoleCategory
 from portal.settings import Settings
-from tests.browser.pages.feedback import FeedbackForm, PrintedFigures, WhatParticipantsSaid
+from tests.browser.pages.feedback import (
+    FeedbackForm,
+    PrintedFigures,
+    WhatParticipantsSaid,
+    dismisses_feedback,
+)
 from tests.browser.pages.letters import participant_signs_in
 from tests.browser.pages.reports import FiguresPage
 from tests.browser.pages.sign_in import SignInPage
@@ -75,3 +81,18 @@ def test_a_participant_gives_feedback_that_only_the_service_manager_reads(
     printed = PrintedFigures.opened_from(said.back_to_the_figures())
     expect(printed.chart("Referrals by month")).to_be_visible()
     expect(manager_page.get_by_role("button", name="Leave this site")).to_have_count(0)
+
+
+@pytest.mark.browser
+def test_a_participant_says_no_thank_you_and_is_not_asked_again(
+    page: Page, live_server: LiveServer, portal: Portal
+) -> None:
+    case = seed_case(portal)
+    close(case.world)
+    page.set_viewport_size({"width": 320, "height": 640})
+    home = participant_signs_in(
+        page, live_server.base_url, case.responsible.name, case.responsible.password
+    )
+    dismisses_feedback(home)
+    home.reloads()
+    expect(page.locator("#feedback-offer")).to_have_count(0)

@@ -14,6 +14,16 @@ from tests.browser.pages.reports import FiguresPage
 SEALING_MS = 60_000
 
 
+def dismisses_feedback(home: SignedInPage) -> None:
+    """ "No thank you, do not ask again" on the home page's offer."""
+    offer = home.page.get_by_role("region", name="Would you like to tell us how it went?")
+    offer.get_by_role("button", name="No thank you, do not ask again").click()
+    expect(
+        home.page.get_by_role("status").filter(has_text="We will not ask again.")
+    ).to_be_visible()
+    home.check()
+
+
 class FeedbackForm(SignedInPage):
     heading = "How did it go?"
 

@@ -58,6 +58,9 @@ def sealed_text(service: Service, text: str) -> dict[str, str]:
 def test_the_offer_appears_once_the_case_closes_and_only_to_its_people(portal: Portal) -> None:
     world = CaseWorld.build(portal)
     supporter, _ = world.add_supporter(world.harmed)
+    removed, removed_place = world.add_supporter(world.responsible)
+    taken_away = world.responsible.post_json(f"/api/my/supporters/{removed_place}/revoke")
+    assert taken_away.status_code == 200, taken_away.text
     elsewhere = CaseWorld.build(portal, names=("Kim", "Lee"))
     people = (world.harmed, world.responsible, supporter)
     for person in people:
@@ -72,7 +75,8 @@ def test_the_offer_appears_once_the_case_closes_and_only_to_its_people(portal: P
         assert OFFER in home.text, home.text
         assert 'href="/feedback"' in home.text
         assert person.get("/feedback").status_code == 200
-    for person in (elsewhere.harmed, elsewhere.responsible):
+    # Someone whose access was taken away is not asked, nor are the people of an open case.
+    for person in (removed, elsewhere.harmed, elsewhere.responsible):
         assert OFFER not in person.get("/home").text
         assert person.get("/feedback").status_code == 404
     assert OFFER not in world.facilitator.get("/home").text

@@ -162,7 +162,7 @@ def test_the_assessment_form_answers_with_its_section_and_the_high_risk_section(
     )
     assert answer.status_code == 200, answer.text
     section = Ids(answer.text)
-    assert "autofocus" in section.attrs["risk-heading"]
+    assert "autofocus" in section.attrs["risk-level-text"]
     assert section.attrs["high-risk-section"]["hx-swap-oob"] == "true"
     assert "high-risk" in section.text("high-risk-text")
     assert "the risk is high" in answer.text

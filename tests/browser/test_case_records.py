@@ -1,0 +1,74 @@
+"""A case's records in the browser (issue 12, item 2): a facilitator writes a risk assessment, a
+note and an agreement item on a 320 px phone, each sealed in the browser to the case key, reads
+them back unlocked after a reload, and finds the item on their home; the canaries they wrote are
+nowhere on the server (database, data folder, logs). axe runs at every step (page objects)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from portal.cases import path
+from tests.browser.pages.case_records import CaseRecords
+from tests.browser.pages.letters import facilitator_signs_in
+from tests.browser.support.letters_backstage import seed_case
+from tests.factories import Portal
+from tests.support import leaks
+from tests.support.live_server import LiveServer
+
+
+@pytest.mark.browser
+def test_risk_note_and_agreement_are_sealed_read_back_and_followed_up(
+    page: Page, live_server: LiveServer, portal: Portal
+) -> None:
+    canaries = {name: f"canary{secrets.token_hex(8)}" for name in ("harmed", "note", "item")}
+    case = seed_case(portal)
+    page.set_viewport_size({"width": 320, "height": 640})
+    facilitator_signs_in(
+        page, live_server.base_url, case.facilitator.name, case.facilitator.password
+    )
+    records = CaseRecords.open(page, live_server.url(f"/cases/{case.case_id}"))
+
+    records.records_risk(
+        "High",
+        why="Domestic abuse",
+        harmed=f"Lives two streets away. {canaries['harmed']}",
+        responsible="",
+        safeguarding="Meet at the office only.",
+    )
+    expect(records.risk_answer("Risks to the person harmed")).to_have_text(
+        f"Lives two streets away. {canaries['harmed']}"
+    )
+    expect(records.risk_answer("Risks to the person responsible")).to_have_text("Not answered.")
+    # High is the case's high-risk mark: the two-person approval section says so at once.
+    expect(page.locator("#high-risk-text")).to_contain_text("high-risk (domestic abuse)")
+
+    records.writes_note(f"Phoned the person harmed. {canaries['note']}")
+    expect(records.notes.first).to_have_text(f"Phoned the person harmed. {canaries['note']}")
+
+    due = (path.today() + timedelta(days=3)).isoformat()
+    records.agrees("An apology", due, f"A letter of apology. {canaries['item']}")
+    item = records.agreement_items.first
+    expect(item).to_contain_text(f"A letter of apology. {canaries['item']}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+    # The home follows it up; the case page reads everything back from the server, unlocked.
+    home = records.goes_to_facilitator_home()
+    follow_ups = page.get_by_role("region", name="Agreement follow-ups")
+    expect(follow_ups).to_contain_text(f"Case {case.world.reference}: an apology, due")
+    home.check()
+    follow_ups.get_by_role("link", name=f"Case {case.world.reference}").click()
+    records = CaseRecords(page).arrived()
+    expect(records.risk_answer("Safeguarding steps")).to_have_text("Meet at the office only.")
+    expect(records.notes.first).to_contain_text(canaries["note"])
+    records.marks_completed(records.agreement_items.first)
+    expect(records.agreement_items.first).to_contain_text("completed on")
+    expect(records.agreement_items.first).to_contain_text(canaries["item"])
+
+    live_server.stop()
+    folders = [live_server.data_dir, live_server.log_path.parent]
+    needles = {name: value.encode() for name, value in canaries.items()}
+    assert leaks.find(needles, live_server.database_url, folders) == []

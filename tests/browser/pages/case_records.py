@@ -4,12 +4,21 @@ as the browser unlocks it."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.pages.letters import UNLOCK_MS, CasePage
 
 
 class CaseRecords(CasePage):
+    @classmethod
+    def open(cls, page: Page, url: str) -> CaseRecords:
+        page.goto(url)
+        return cls(page).arrived()
+
+    def arrived(self) -> CaseRecords:
+        super().arrived()
+        return self
+
     def records_risk(
         self,
         level: str,

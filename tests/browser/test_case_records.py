@@ -1,6 +1,7 @@
 """A case's records in the browser (issue 12, item 2): a facilitator writes a risk assessment, a
 note and an agreement item on a 320 px phone, each sealed in the browser to the case key, reads
-them back unlocked after a reload, and finds the item on their home; the canaries they wrote are
+them back unlocked after a reload, finds the item on their home, and at the outcome reads what
+was exchanged; the canaries they wrote are
 nowhere on the server (database, data folder, logs). axe runs at every step (page objects)."""
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def test_risk_note_and_agreement_are_sealed_read_back_and_followed_up(
 ) -> None:
     canaries = {name: f"canary{secrets.token_hex(8)}" for name in ("harmed", "note", "item")}
     case = seed_case(portal)
+    released = case.world.write_letter(case.world.responsible, "I am sorry.")
+    assert case.world.approve(released).status_code == 200
     page.set_viewport_size({"width": 320, "height": 640})
     facilitator_signs_in(
         page, live_server.base_url, case.facilitator.name, case.facilitator.password
@@ -67,6 +70,14 @@ def test_risk_note_and_agreement_are_sealed_read_back_and_followed_up(
     records.marks_completed(records.agreement_items.first)
     expect(records.agreement_items.first).to_contain_text("completed on")
     expect(records.agreement_items.first).to_contain_text(canaries["item"])
+
+    # At its outcome the case says what was exchanged, counted from what the server holds.
+    records.records_stage("Outcome")
+    records = CaseRecords.open(page, live_server.url(f"/cases/{case.case_id}"))
+    exchanged = page.get_by_role("region", name="What was exchanged")
+    expect(exchanged).to_contain_text("From the person responsible to the person harmed")
+    expect(exchanged.get_by_role("row", name="Written letters")).to_contain_text("1")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
 
     live_server.stop()
     folders = [live_server.data_dir, live_server.log_path.parent]

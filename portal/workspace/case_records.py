@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -122,7 +122,7 @@ def notes_context(db: Session, case: Case, number: int = 1) -> dict[str, Any]:
     return {"notes": notes, "notes_open": case.status is not CaseCondition.CLOSED}
 
 
-def _item(item: AgreementItem, today: Any) -> ItemView:
+def _item(item: AgreementItem, today: date) -> ItemView:
     return ItemView(
         item.id,
         item.kind.label,
@@ -195,7 +195,7 @@ def api_risk_assessment(ctx: Ctx) -> Response:
 @endpoint(roles=FACILITATOR)
 def case_notes(ctx: Ctx) -> Response:
     """A page of the case's notes (?page=N), newest first: the notes section for htmx (the
-    pager's links swap it), the whole case page otherwise."""
+    pager's links swap it); without htmx, the case page at that page of notes."""
     case = _case(ctx)
     number = page_number(ctx.query("page"))
     if ctx.is_htmx:

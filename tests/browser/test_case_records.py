@@ -7,11 +7,13 @@ nowhere on the server (database, data folder, logs). axe runs at every step (pag
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from portal import protocol
 from portal.cases import path
 from tests.browser.pages.case_records import CaseRecords
 from tests.browser.pages.letters import facilitator_signs_in
@@ -83,3 +85,31 @@ def test_risk_note_and_agreement_are_sealed_read_back_and_followed_up(
     folders = [live_server.data_dir, live_server.log_path.parent]
     needles = {name: value.encode() for name, value in canaries.items()}
     assert leaks.find(needles, live_server.database_url, folders) == []
+
+
+@pytest.mark.browser
+def test_a_note_that_does_not_open_says_so_and_the_others_still_open(
+    page: Page, live_server: LiveServer, portal: Portal
+) -> None:
+    case = seed_case(portal)
+    url = f"/api/cases/{case.case_id}/notes"
+    # A breached server, or a damaged row: words that are not sealed to this case's key.
+    damaged = case.facilitator.post_json(
+        url, {"note_id": str(uuid.uuid4()), "text": protocol.b64encode(secrets.token_bytes(64))}
+    )
+    assert damaged.status_code == 200, damaged.text
+    note_id = str(uuid.uuid4())
+    sealed = protocol.seal_case_text(
+        case.world.case_sk, case.case_id, f"facilitator-note:{note_id}", "Called the school."
+    )
+    assert case.facilitator.post_json(
+        url, {"note_id": note_id, "text": protocol.b64encode(sealed)}
+    ).is_success
+    facilitator_signs_in(
+        page, live_server.base_url, case.facilitator.name, case.facilitator.password
+    )
+    records = CaseRecords(page)
+    page.goto(live_server.url(f"/cases/{case.case_id}"))
+    expect(records.notes.first).to_have_text("Called the school.")
+    expect(records.notes.nth(1)).to_have_text("This could not be unlocked with the case's key.")
+    records.check()

@@ -6,6 +6,7 @@
 
 import { ANSWERS, openAssessment, openRecord, sealAssessment, sealItem, sealNote } from "../../client/casework.js";
 import { showText } from "../../lib/dom.js";
+import { sentenceFor } from "../../lib/errors.js";
 import { InputProblem } from "../../lib/forms.js";
 import { registerOpener } from "../../lib/placeholders.js";
 import { registerSealer } from "../../lib/sealed-forms.js";
@@ -49,20 +50,31 @@ export function registerRecords(caseReady) {
 
   registerOpener("risk-answers", async (element) => {
     const { recordId, sealedText } = element.dataset;
-    const answers = await openAssessment(await caseReady(), recordId, sealedText);
-    for (const name of ANSWERS) {
-      const holder = element.querySelector(`[data-answer="${name}"]`);
-      if (answers[name]) showText(holder, answers[name]);
-      else holder.textContent = "Not answered.";
+    const waiting = element.querySelector("[data-sealed-waiting]");
+    try {
+      const answers = await openAssessment(await caseReady(), recordId, sealedText);
+      for (const name of ANSWERS) {
+        const holder = element.querySelector(`[data-answer="${name}"]`);
+        if (answers[name]) showText(holder, answers[name]);
+        else holder.textContent = "Not answered.";
+      }
+    } catch (error) {
+      waiting.textContent = sentenceFor(error);
+      throw error;
     }
-    element.querySelector("[data-sealed-waiting]").hidden = true;
+    waiting.hidden = true;
     element.querySelector("[data-sealed-shown]").hidden = false;
   });
 
   for (const kind of ["note", "item"]) {
     registerOpener(kind === "note" ? "case-note" : "agreement-item", async (element) => {
       const { recordId, sealedText } = element.dataset;
-      showText(element, await openRecord(await caseReady(), kind, recordId, sealedText));
+      try {
+        showText(element, await openRecord(await caseReady(), kind, recordId, sealedText));
+      } catch (error) {
+        element.textContent = sentenceFor(error);
+        throw error;
+      }
     });
   }
 }

@@ -5,6 +5,7 @@ from portal import leases
 from portal.accounts import models as accounts
 from portal.audit import models as audit
 from portal.cases import models as cases
+from portal.casework import models as casework
 from portal.content import models as content
 from portal.feedback import models as feedback
 from portal.invitations import models as invitations
@@ -16,6 +17,7 @@ __all__ = [
     "accounts",
     "audit",
     "cases",
+    "casework",
     "content",
     "feedback",
     "invitations",

@@ -21,7 +21,7 @@ from portal.messages import review_views as review
 from portal.referrals import views as referrals
 from portal.reports import views as reports
 from portal.trust import views as trust
-from portal.workspace import case_actions
+from portal.workspace import case_actions, case_records
 from portal.workspace import views as workspace
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -297,6 +297,38 @@ def routes() -> list[BaseRoute]:
             case_actions.api_case_stage,
             methods=["POST"],
             name="api_case_stage",
+        ),
+        # The case's records, for its facilitators only (portal/casework)
+        Route(
+            "/api/cases/{case_id}/risk-assessments",
+            case_records.api_risk_assessment,
+            methods=["POST"],
+            name="api_risk_assessment",
+        ),
+        Route("/cases/{case_id}/notes", case_records.case_notes, name="case_notes"),
+        Route(
+            "/api/cases/{case_id}/notes",
+            case_records.api_case_note,
+            methods=["POST"],
+            name="api_case_note",
+        ),
+        Route(
+            "/api/cases/{case_id}/agreement",
+            case_records.api_agreement_item,
+            methods=["POST"],
+            name="api_agreement_item",
+        ),
+        Route(
+            "/api/cases/{case_id}/agreement/{item_id}/completed",
+            case_records.api_agreement_item_completed,
+            methods=["POST"],
+            name="api_agreement_item_completed",
+        ),
+        Route(
+            "/api/cases/{case_id}/agreement/{item_id}/remove",
+            case_records.api_agreement_item_remove,
+            methods=["POST"],
+            name="api_agreement_item_remove",
         ),
         Route(
             "/api/cases/{case_id}/objects",

@@ -25,6 +25,7 @@ new-key                 a facilitator left      case       reference
 handed-over             I handed it over        case       reference  "by-me"/"to-me"
 referral-reader                                                                   1 if designated
 declined                when it was declined    case       reference  message id
+follow-up                                       case       reference  kind:id:due
 ======================  ======================  =========  =========  ==========  =============
 
 ``handed-over`` says what became of a hand-over (cases/team.py hand_over) lately: "by-me", a
@@ -33,6 +34,11 @@ case I handed over and am no longer on (it left my list, so the home says where 
 
 ``referral-reader`` is there when a service manager designated me to read referrals (the home
 then links to the referrals inbox).
+
+``follow-up`` is an agreement item of an open case due by ``follow_up_by`` (a week from today,
+``casework/rules.follow_up_by``; overdue ones too) and not completed, the soonest due first,
+at most FOLLOW_UPS_SHOWN: its kind, id and due day share ``detail`` (a date does not fit the
+``at`` column's type on SQLite).
 
 ``second`` counts the items waiting for a second approval (a high-risk case), also bounded.
 
@@ -44,13 +50,15 @@ counts them all).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     CompoundSelect,
+    Date,
     String,
     bindparam,
+    cast,
     func,
     literal_column,
     null,
@@ -59,11 +67,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from portal import local_time
 from portal.accounts.models import Account
 from portal.audit.models import AuditEvent
 from portal.audit.tags import AuditTag
+from portal.cases import path
 from portal.cases import policy as case_policy
-from portal.cases.models import Case, CaseFacilitator, Side, SupporterKind
+from portal.cases.models import Case, CaseCondition, CaseFacilitator, Side, SupporterKind
+from portal.casework import rules as casework_rules
+from portal.casework.models import AgreementItem, AgreementKind
 from portal.db import UTCDateTime, utcnow
 from portal.messages.models import Message
 from portal.messages.services import (
@@ -76,6 +88,8 @@ from portal.messages.states import MessageState
 from portal.referrals.models import ReferralReader
 from portal.workspace import security_events
 
+# Agreement follow-ups shown, the soonest due first.
+FOLLOW_UPS_SHOWN = 20
 # Counted up to this many; one more is shown as "more than" it.
 WAITING_SHOWN = 99
 WAITING_COUNTED = WAITING_SHOWN + 1
@@ -173,6 +187,35 @@ def _statement() -> CompoundSelect[Any]:
     reader = select(
         _kind("referral-reader"), null(), null(), null(), null(), literal_column("1")
     ).where(ReferralReader.account_id == bindparam("account_id", type_=String))
+    # Agreement items to follow up (portal/casework): open cases only (a closed case's are
+    # locked), through the facilitator's own cases (ix_agreement_items_case).
+    due = (
+        select(
+            AgreementItem.case_id,
+            Case.reference,
+            (
+                cast(AgreementItem.kind, String)
+                + literal_column("':'", String)
+                + AgreementItem.id
+                + literal_column("':'", String)
+                + cast(AgreementItem.due_on, String)
+            ).label("detail"),
+        )
+        .join(Case, Case.id == AgreementItem.case_id)
+        .where(
+            AgreementItem.case_id.in_(facilitated),
+            AgreementItem.completed_on.is_(None),
+            AgreementItem.removed_at.is_(None),
+            AgreementItem.due_on <= bindparam("follow_up_by", type_=Date()),
+            Case.status != literal_column(f"'{CaseCondition.CLOSED.value}'", String),
+        )
+        .order_by(AgreementItem.due_on, AgreementItem.id)
+        .limit(FOLLOW_UPS_SHOWN)
+        .subquery()
+    )
+    follow_ups = select(
+        _kind("follow-up"), null(), due.c.case_id, due.c.reference, due.c.detail, null()
+    )
     return union_all(
         security,
         withdrawals,
@@ -186,6 +229,7 @@ def _statement() -> CompoundSelect[Any]:
         handed_to_me,
         reader,
         declined,
+        follow_ups,
     )
 
 
@@ -218,6 +262,28 @@ HANDED_OVER_SHOWN = 5
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """An agreement item due within a week, or overdue, and not completed."""
+
+    case_id: str
+    reference: str
+    item_id: str
+    kind: AgreementKind
+    due_on: date
+    overdue: bool
+
+    @property
+    def due_text(self) -> str:
+        return local_time.calendar_day(self.due_on)
+
+
+def _follow_up(case_id: str, reference: str, detail: str, today: date) -> FollowUp:
+    kind, item_id, due = detail.split(":", 2)
+    due_on = date.fromisoformat(due)
+    return FollowUp(case_id, reference, item_id, AgreementKind(kind), due_on, due_on < today)
+
+
+@dataclass(frozen=True)
 class HandedOver:
     """A case handed over lately: by me (gone from my cases) or to me (mine now)."""
 
@@ -230,7 +296,15 @@ class HandedOver:
 def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
     """What the facilitator's home shows (templates/home.html), from one statement."""
     since = utcnow() - timedelta(days=case_policy.WITHDRAWALS_DAYS)
-    rows = db.execute(HOME, {"account_id": account.id, "since": since}).all()
+    today = path.today()
+    rows = db.execute(
+        HOME,
+        {
+            "account_id": account.id,
+            "since": since,
+            "follow_up_by": casework_rules.follow_up_by(today),
+        },
+    ).all()
     events: list[tuple[int, security_events.ShownEvent]] = []
     withdrawals: list[case_policy.Withdrawal] = []
     handovers: list[case_policy.KeyHandover] = []
@@ -240,6 +314,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
     people = waiting = second = 0
     reads_referrals = False
     declines: list[DeclineToTell] = []
+    follow_ups: list[FollowUp] = []
     for kind, at, case_id, reference, detail, number in rows:
         if kind == "security":
             events.append((number, security_events.shown(at, detail, case_id, reference)))
@@ -263,6 +338,8 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
             reads_referrals = True
         elif kind == "declined":
             declines.append(DeclineToTell(case_id, reference, detail, at))
+        elif kind == "follow-up":
+            follow_ups.append(_follow_up(case_id, reference, detail, today))
         else:
             waiting = number
     # UNION ALL keeps no order between or within its parts: each list is put back in its own.
@@ -280,6 +357,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
         "new_case_keys": sorted(new_keys, key=lambda item: (item.since, item.case_id)),
         "reads_referrals": reads_referrals,
         "declines": sorted(declines, key=lambda item: (item.at, item.message_id)),
+        "follow_ups": sorted(follow_ups, key=lambda item: (item.due_on, item.item_id)),
         "handed_over": sorted(handed, key=lambda item: (item.at, item.case_id), reverse=True)[
             :HANDED_OVER_SHOWN
         ],

@@ -14,6 +14,7 @@ from portal.cases import policy as case_policy
 from portal.cases import services as cases
 from portal.cases import supporters
 from portal.cases.models import Case, CaseCondition, Participant, Supporter
+from portal.casework import services as casework
 from portal.invitations import services as invitations
 from portal.messages import labels, regrants
 from portal.messages import services as messages
@@ -105,8 +106,13 @@ def case_audit(db: Session, case: Case, page: int = 1) -> Page[dict[str, Any]]:
     helpers = supporters.supporters_of(db, participant_ids)
     supporter_ids = [s.id for s in helpers]
     message_ids = messages.message_ids_in(db, case)
+    # Risk assessments, notes and agreement items (portal/casework): their ids, never words.
+    records = casework.record_kinds(db, case)
     events = events_about(
-        db, [case.id, *participant_ids, *supporter_ids, *message_ids], page, AUDIT_PAGE
+        db,
+        [case.id, *participant_ids, *supporter_ids, *message_ids, *records],
+        page,
+        AUDIT_PAGE,
     )
     names = _actor_names(db, case, helpers, {e.actor_id for e in events.items if e.actor_id})
     kinds = {
@@ -114,6 +120,7 @@ def case_audit(db: Session, case: Case, page: int = 1) -> Page[dict[str, Any]]:
         **dict.fromkeys(participant_ids, "Participant"),
         **dict.fromkeys(supporter_ids, "Supporter"),
         **dict.fromkeys(message_ids, "Letter"),
+        **records,
     }
     return events.map(
         lambda event: {

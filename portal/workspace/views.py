@@ -25,6 +25,7 @@ from portal.web import Access, Ctx, endpoint
 from portal.workspace import security_events, services
 from portal.workspace import supporters as supporter_pages
 from portal.workspace.case_page import case_page as case_page_context
+from portal.workspace.case_records import case_records
 from portal.workspace.facilitator_home import facilitator_home
 
 FACILITATOR = frozenset({Role.FACILITATOR})
@@ -183,6 +184,8 @@ def case_page(ctx: Ctx) -> Response:
     return ctx.render(
         "cases/show.html",
         **case_page_context(ctx.db, case),
+        # Risk, notes, agreement and outcome (portal/casework): ?notes=N pages the notes.
+        **case_records(ctx.db, case, page_number(ctx.query("notes"))),
         # A case reassigned to me by a service manager: nobody gave me its key, so my browser
         # makes the next epoch from nothing (templates/cases/_team.html).
         holds_case_key=cases.case_key_grant_for(ctx.db, case, ctx.require_account()) is not None,

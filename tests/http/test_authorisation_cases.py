@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.models import Role
+from portal.cases import path
 from portal.cases.models import SupporterRequest
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
@@ -138,6 +139,14 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/cases/{case_id}/high-risk"): OWN_FACILITATOR,
     ("POST", "/api/cases/{case_id}/status"): OWN_FACILITATOR,
     ("POST", "/api/cases/{case_id}/stage"): OWN_FACILITATOR,
+    # The case's records (portal/casework): its facilitators only; an own facilitator gets
+    # 400 for the empty body (real ones: test_casework.py).
+    ("GET", "/cases/{case_id}/notes"): OWN_FACILITATOR,
+    ("POST", "/api/cases/{case_id}/risk-assessments"): OWN_FACILITATOR,
+    ("POST", "/api/cases/{case_id}/notes"): OWN_FACILITATOR,
+    ("POST", "/api/cases/{case_id}/agreement"): OWN_FACILITATOR,
+    ("POST", "/api/cases/{case_id}/agreement/{item_id}/completed"): OWN_FACILITATOR,
+    ("POST", "/api/cases/{case_id}/agreement/{item_id}/remove"): OWN_FACILITATOR,
     ("POST", "/api/withdraw"): ANY_PARTICIPANT,
     # An own facilitator gets 400 for the empty body (real ones: test_case_epochs.py).
     ("POST", "/api/cases/{case_id}/hand-over"): OWN_FACILITATOR,
@@ -201,6 +210,7 @@ class Worlds:
     opened: str  # released, with a grant to the supporter, and opened by the recipient
     paper: str  # released on paper to a participant without access
     entered: str  # entered for that participant, and returned for changes
+    item_id: str  # an agreement item of the own case
 
 
 @pytest.fixture
@@ -232,6 +242,18 @@ def worlds(portal: Portal) -> Worlds:
     assert own.facilitator.post_json(f"/api/messages/{paper}/approve", {}).status_code == 200
     entered = enter(own, kai, "Entered for Kai.").json()["message_id"]
     assert own.return_with_feedback(entered, "A change?").status_code == 200
+    # An agreement item (its description any ciphertext: the server cannot tell).
+    item_id = str(uuid.uuid4())
+    made = own.facilitator.post_json(
+        f"/api/cases/{own.case_id}/agreement",
+        {
+            "item_id": item_id,
+            "kind": "apology",
+            "due_on": path.today().isoformat(),
+            "description": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        },
+    )
+    assert made.status_code == 200, made.text
     return Worlds(
         own,
         other,
@@ -247,6 +269,7 @@ def worlds(portal: Portal) -> Worlds:
         opened,
         paper,
         entered,
+        item_id,
     )
 
 
@@ -291,6 +314,7 @@ def test_each_role_passes_exactly_its_case_routes(
         "{paper_id}": worlds.paper,
         "{entered_id}": worlds.entered,
         "{account_id}": worlds.second.account_id,
+        "{item_id}": worlds.item_id,
     }
     failures = []
     for (method, template), allowed in CASE_MATRIX.items():

@@ -18,6 +18,8 @@
 //     their key in person (client/regrants.js), when the page loads and after a security
 //     number is recorded as compared;
 //   - copies an invitation's code or link;
+//   - the case's records (case/records.js): seals a risk assessment's answers, a note and an
+//     agreement item's description to the case key before they are sent, and opens them in place;
 //   - the team (case/team.js): adds a colleague or hands the case over (sealers
 //     "add-facilitator", "hand-over"), and, after a facilitator left, makes the case's next key
 //     epoch before anything else is done with the case key.
@@ -45,6 +47,7 @@ import { registerPage } from "../lib/pages.js";
 import { registerOpener } from "../lib/placeholders.js";
 import { showQr } from "../lib/qr.js";
 import { registerSealer } from "../lib/sealed-forms.js";
+import { registerRecords } from "./case/records.js";
 import { openStartingAfresh, registerTeamSealers, renewIfAsked } from "./case/team.js";
 
 const MAX_NAME = 100;
@@ -204,6 +207,10 @@ function mount(root) {
   // ---- a colleague joins the team ------------------------------------------------------------
 
   registerTeamSealers(() => caseReady);
+
+  // ---- risk assessment, notes, agreement ---------------------------------------------------
+
+  registerRecords(() => caseReady);
 
   // ---- the case key for participants who have joined ---------------------------------------
 

@@ -1,8 +1,8 @@
 """a case's records for its facilitators: risk assessments, case notes and agreement items,
 their words sealed to the case key (ciphertext only)
 
-Revision ID: 0020_case_records
-Revises: 0019_decline_told
+Revision ID: 0021_case_records
+Revises: 0020_feedback
 Create Date: 2026-12-02 08:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from portal.db import UTCDateTime
 
-revision: str = "0020_case_records"
-down_revision: str | None = "0019_decline_told"
+revision: str = "0021_case_records"
+down_revision: str | None = "0020_feedback"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,6 +8,7 @@ from portal.cases import models as cases
 from portal.content import models as content
 from portal.invitations import models as invitations
 from portal.messages import models as messages
+from portal.notifications import models as notifications
 from portal.referrals import models as referrals
 from portal.trust import models as trust
 
@@ -19,6 +20,7 @@ __all__ = [
     "invitations",
     "leases",
     "messages",
+    "notifications",
     "referrals",
     "trust",
 ]

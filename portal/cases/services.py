@@ -41,6 +41,8 @@ from portal.cases.states import (
 )
 from portal.db import lock_row, utcnow
 from portal.errors import BadInput, Conflict
+from portal.notifications import services as notices
+from portal.notifications.models import NoticeEvent
 from portal.settings import Settings
 from portal.trust import services as trust
 from portal.trust.models import EntryKind
@@ -211,6 +213,10 @@ def join_participant(
         AuditTag.PARTICIPANT_JOINED,
         actor_id=account.id,
         subject_id=participant.id,
+    )
+    # Their key is new: a facilitator compares it with them in person before it is trusted.
+    notices.queue_for_case_facilitators(
+        db, settings, participant.case_id, NoticeEvent.KEY_TO_VERIFY
     )
     return participant
 

@@ -73,6 +73,8 @@ from portal.messages.states import (
     review_actions,
     transition,
 )
+from portal.notifications import services as notices
+from portal.notifications.models import NoticeEvent
 from portal.paging import Page
 from portal.settings import Settings
 
@@ -141,11 +143,41 @@ def _move(
         actor_id=actor.id,
         subject_id=message.id,
     )
+    _queue_notices(db, settings, message, action, actor)
     if message.state in STOPPED_FOR_GOOD:
         # Crypto-shredding: whatever was released with it (the facilitator's note, the
         # transcript) goes too. Feedback and a withholding reason are the author's to keep.
         for object_id in _released_with(message):
             content.remove_recipient_grants(db, object_id)
+
+
+# The moves someone who asked is told of by a notice (portal/notifications), and whom: the
+# case's facilitators (but the one who moved it), the recipient, or the writer.
+FACILITATORS_HEAR = {
+    Action.REVISE: NoticeEvent.WAITING_FOR_REVIEW,
+    Action.APPROVE_ONCE: NoticeEvent.WAITING_FOR_SECOND_APPROVAL,
+    Action.DECLINE: NoticeEvent.DECLINE,
+    Action.WITHDRAW: NoticeEvent.WITHDRAWAL,
+}
+
+
+def _queue_notices(
+    db: Session, settings: Settings, message: Message, action: Action, actor: Account
+) -> None:
+    """Queued in the move's own transaction: a move that rolls back tells nobody."""
+    if action in FACILITATORS_HEAR:
+        notices.queue_for_case_facilitators(
+            db, settings, message.case_id, FACILITATORS_HEAR[action], except_id=actor.id
+        )
+    elif action in (Action.APPROVE, Action.RESUME):
+        # Only now, once released: never while it is still being reviewed.
+        receiver = receiver_of(db, message.recipient)
+        if receiver is not None:
+            notices.queue(db, settings, [receiver.account.id], NoticeEvent.WAITING_FOR_YOU)
+    elif action is Action.RETURN:
+        writer = _writer_now(message)
+        if writer is not None:
+            notices.queue(db, settings, [writer.id], NoticeEvent.RETURNED_WITH_SUGGESTIONS)
 
 
 def _released_with(message: Message) -> list[str]:
@@ -414,6 +446,7 @@ def submit_letter(
         actor_id=author_account.id,
         subject_id=message.id,
     )
+    notices.queue_for_case_facilitators(db, settings, case.id, NoticeEvent.WAITING_FOR_REVIEW)
     return message
 
 
@@ -1564,6 +1597,9 @@ def participant_withdraws(
         AuditTag.PARTICIPANT_WITHDREW,
         actor_id=account.id,
         subject_id=participant.id,
+    )
+    notices.queue_for_case_facilitators(
+        db, settings, participant.case_id, NoticeEvent.WITHDRAWAL, except_id=account.id
     )
     # Every message of theirs held at once, in one order (by id), so that two people withdrawing
     # together cannot each hold one the other waits for.

@@ -29,6 +29,8 @@ from portal.cases.models import Case, CaseFacilitator, Participant
 from portal.errors import BadInput, NotFound, NotSignedIn
 from portal.invitations import services as invitations
 from portal.messages.models import Message
+from portal.notifications import services as notices
+from portal.notifications.models import NoticeEvent
 from portal.settings import Settings
 
 # The kinds a browser reports (docs/api-trust.md), each its audit tag.
@@ -85,9 +87,12 @@ def report(
     who = f"account:{reporter.id}" if reporter is not None else f"address:{address}"
     throttle.check_and_count_report(db, settings, throttle.report_key(secret, who))
     subject = _subject(db, reporter, event)
-    return record(
+    recorded = record(
         db, settings, event.kind, actor_id=reporter.id if reporter else None, subject_id=subject
     )
+    if subject is not None and db.get(Case, subject) is not None:
+        notices.queue_for_case_facilitators(db, settings, subject, NoticeEvent.SECURITY_EVENT)
+    return recorded
 
 
 def _subject(db: Session, reporter: Account | None, event: Report) -> str | None:

@@ -1,0 +1,182 @@
+"""Notice preferences, and queueing a notice inside the transaction of the change it is about.
+
+``queue`` only inserts outbox rows for people who turned notices on: it takes no lock and sends
+nothing, so a change that rolls back queues nothing, and no request waits on mail. The runner
+(``outbox.py``) sends them.
+
+    PortalError
+    └── NoticesUnavailable (409)  no mail server is set up for the service
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import Account
+from portal.audit.services import record
+from portal.audit.tags import AuditTag
+from portal.cases.models import CaseFacilitator
+from portal.db import lock_row, utcnow
+from portal.errors import BadInput, Conflict
+from portal.notifications.models import Frequency, Notice, NoticeEvent, NoticePreference
+from portal.notifications.rules import QuietHours
+from portal.settings import Settings
+
+# One address, nothing else: no display name, no list, no line break (it goes into a header).
+ADDRESS = re.compile(r"[^@\s<>,;:\"'()\[\]\\]+@[^@\s<>,;:\"'()\[\]\\]+\.[^@\s<>,;:\"'()\[\]\\]+")
+ADDRESS_MAX = 254
+RECENT_SHOWN = 10
+
+
+class NoticesUnavailable(Conflict):
+    default_message = "Notices by e-mail are not set up for this service."
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a person chose on the notices page (checked)."""
+
+    email: str
+    frequency: Frequency
+    quiet: QuietHours | None
+
+
+def checked_address(raw: str) -> str:
+    """The address, or BadInput that never repeats what was typed."""
+    address = raw.strip()
+    if len(address) > ADDRESS_MAX or not ADDRESS.fullmatch(address):
+        raise BadInput("Enter one e-mail address, such as name@example.org.", field="email")
+    return address
+
+
+def preference_of(db: Session, account: Account) -> NoticePreference | None:
+    return db.get(NoticePreference, account.id)
+
+
+def save(db: Session, settings: Settings, account: Account, choice: Choice) -> None:
+    """Turn notices on, or change how and when; the person's queued notices are looked at
+    again by the next run under the new choice."""
+    if settings.smtp is None:
+        raise NoticesUnavailable
+    found = preference_of(db, account)
+    if found is None:
+        found = NoticePreference(account_id=account.id)
+        db.add(found)
+        tag = AuditTag.NOTICES_TURNED_ON
+    else:
+        lock_row(db, found)
+        tag = AuditTag.NOTICES_CHANGED
+    found.email = choice.email
+    found.frequency = choice.frequency
+    found.quiet_from_minute = choice.quiet.start if choice.quiet else None
+    found.quiet_to_minute = choice.quiet.end if choice.quiet else None
+    db.flush()
+    db.execute(
+        update(Notice)
+        .where(Notice.account_id == account.id, Notice.sent_at.is_(None))
+        .values(next_attempt_at=utcnow())
+    )
+    record(db, settings, tag, actor_id=account.id, subject_id=account.id)
+
+
+def turn_off(db: Session, settings: Settings, account: Account) -> bool:
+    """Erase the address and everything queued (the rows, not a flag); True if it was on.
+
+    Allowed even when no mail server is set up: an address must always be removable."""
+    found = preference_of(db, account)
+    if found is None:
+        return False
+    lock_row(db, found)
+    # The foreign key cascades too; said here so it holds whatever the database does.
+    db.execute(delete(Notice).where(Notice.account_id == account.id))
+    db.delete(found)
+    db.flush()
+    record(db, settings, AuditTag.NOTICES_TURNED_OFF, actor_id=account.id, subject_id=account.id)
+    return True
+
+
+def queue_test(db: Session, settings: Settings, account: Account) -> None:
+    """A test notice, asked for: sent by the next run whatever the quiet hours or digest."""
+    if settings.smtp is None:
+        raise NoticesUnavailable
+    if preference_of(db, account) is None:
+        raise Conflict("Turn notices on first, then send yourself a test.")
+    queue(db, settings, [account.id], NoticeEvent.TEST)
+
+
+def queue(
+    db: Session,
+    settings: Settings,
+    account_ids: Iterable[str | None],
+    event: NoticeEvent,
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Queue ``event`` for each of ``account_ids`` who has notices on; how many were queued.
+
+    Called inside the transaction of the change itself, after it was made."""
+    if settings.smtp is None:
+        return 0
+    wanted = {account_id for account_id in account_ids if account_id is not None}
+    if not wanted:
+        return 0
+    on = db.scalars(
+        select(NoticePreference.account_id).where(NoticePreference.account_id.in_(wanted))
+    ).all()
+    at = now or utcnow()
+    for account_id in sorted(on):
+        db.add(Notice(account_id=account_id, event=event, created_at=at, next_attempt_at=at))
+    return len(on)
+
+
+def queue_for_case_facilitators(
+    db: Session,
+    settings: Settings,
+    case_id: str,
+    event: NoticeEvent,
+    *,
+    except_id: str | None = None,
+) -> int:
+    """Queue ``event`` for the facilitators of a case (but the one who did it)."""
+    facilitators = db.scalars(
+        select(CaseFacilitator.account_id).where(CaseFacilitator.case_id == case_id)
+    ).all()
+    return queue(db, settings, [a for a in facilitators if a != except_id], event)
+
+
+@dataclass(frozen=True)
+class RecentNotice:
+    at: datetime
+    words: str
+
+
+EVENT_WORDS = {
+    NoticeEvent.WAITING_FOR_YOU: "Something is waiting for you",
+    NoticeEvent.RETURNED_WITH_SUGGESTIONS: "Your letter came back with suggestions",
+    NoticeEvent.SUPPORTER_INVITED: "A supporter was invited for you",
+    NoticeEvent.WAITING_FOR_REVIEW: "Something is waiting for review",
+    NoticeEvent.WAITING_FOR_SECOND_APPROVAL: "Something is waiting for a second approval",
+    NoticeEvent.WITHDRAWAL: "Someone withdrew something, or from the process",
+    NoticeEvent.DECLINE: "Something was declined",
+    NoticeEvent.KEY_TO_VERIFY: "A key needs comparing in person",
+    NoticeEvent.SECURITY_EVENT: "A security event on your account",
+    NoticeEvent.TEST: "A test notice you asked for",
+}
+
+
+def recent_for(db: Session, account: Account, limit: int = RECENT_SHOWN) -> list[RecentNotice]:
+    """What this person was (or will be) told about lately, newest first, for the page; the
+    words stay in the portal, never in a mail."""
+    rows = db.execute(
+        select(Notice.created_at, Notice.event)
+        .where(Notice.account_id == account.id)
+        .order_by(Notice.created_at.desc(), Notice.id)
+        .limit(limit)
+    ).all()
+    return [RecentNotice(at, EVENT_WORDS[event]) for at, event in rows]

@@ -469,4 +469,6 @@ def disable_account(db: Session, settings: Settings, manager: Account, account_i
         account.disabled_at = utcnow()
         sessions.end_all(db, account.id, "disabled")
         record(db, settings, AuditTag.ACCOUNT_DISABLED, actor_id=manager.id, subject_id=account.id)
+        # A closed account is told nothing more: its address goes with its notices.
+        notices.turn_off(db, settings, account)
     return account

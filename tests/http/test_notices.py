@@ -241,3 +241,13 @@ def test_a_password_change_is_a_security_notice_for_the_account(portal: Portal) 
     }
     assert person.post_json("/api/account/password", body).status_code == 200
     assert queued(portal, person) == [NoticeEvent.SECURITY_EVENT]
+
+
+def test_closing_a_staff_account_erases_its_address(portal: Portal) -> None:
+    manager = portal.service_manager()
+    facilitator = portal.person(Role.FACILITATOR, manager)
+    turn_on(facilitator, "closing@mail.example")
+    closed = manager.post_form(f"/staff/people/{facilitator.account_id}/disable")
+    assert closed.status_code == 303, closed.text
+    with portal.db() as db:
+        assert db.get(NoticePreference, facilitator.account_id) is None

@@ -470,5 +470,5 @@ def disable_account(db: Session, settings: Settings, manager: Account, account_i
         sessions.end_all(db, account.id, "disabled")
         record(db, settings, AuditTag.ACCOUNT_DISABLED, actor_id=manager.id, subject_id=account.id)
         # A closed account is told nothing more: its address goes with its notices.
-        notices.turn_off(db, settings, account)
+        notices.turn_off(db, settings, account.id, actor_id=manager.id)
     return account

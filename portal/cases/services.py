@@ -197,6 +197,22 @@ def add_participant(
     return participant
 
 
+def queue_notice_for_facilitators(
+    db: Session,
+    settings: Settings,
+    case_id: str,
+    event: NoticeEvent,
+    *,
+    except_id: str | None = None,
+) -> int:
+    """Queue a notice of ``event`` for the case's facilitators (but the one who did it), in the
+    transaction of the change (portal/notifications)."""
+    facilitators = db.scalars(
+        select(CaseFacilitator.account_id).where(CaseFacilitator.case_id == case_id)
+    ).all()
+    return notices.queue(db, settings, [a for a in facilitators if a != except_id], event)
+
+
 def join_participant(
     db: Session, settings: Settings, participant_id: str, account: Account
 ) -> Participant | None:
@@ -215,9 +231,7 @@ def join_participant(
         subject_id=participant.id,
     )
     # Their key is new: a facilitator compares it with them in person before it is trusted.
-    notices.queue_for_case_facilitators(
-        db, settings, participant.case_id, NoticeEvent.KEY_TO_VERIFY
-    )
+    queue_notice_for_facilitators(db, settings, participant.case_id, NoticeEvent.KEY_TO_VERIFY)
     return participant
 
 

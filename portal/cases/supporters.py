@@ -30,6 +30,7 @@ from portal.cases.models import (
 from portal.cases.services import (
     MAX_SEALED_NAME,
     hold_current_epoch,
+    queue_notice_for_facilitators,
     record_comparison,
     require_not_closed,
 )
@@ -169,7 +170,7 @@ def join_supporter(
     supporter.joined_at = utcnow()
     record(db, settings, AuditTag.SUPPORTER_JOINED, actor_id=account.id, subject_id=supporter.id)
     # Their key is new: a facilitator compares it with them in person before it is trusted.
-    notices.queue_for_case_facilitators(db, settings, supporter.case_id, NoticeEvent.KEY_TO_VERIFY)
+    queue_notice_for_facilitators(db, settings, supporter.case_id, NoticeEvent.KEY_TO_VERIFY)
     return supporter
 
 

@@ -45,7 +45,6 @@ from portal.errors import BadInput, Conflict, Forbidden, Gone, NotFound
 from portal.invitations import policy
 from portal.invitations.models import Invitation, InvitationPurpose
 from portal.messages import drafts
-from portal.notifications import services as notices
 from portal.notifications.models import NoticeEvent
 from portal.settings import Settings
 from portal.trust import services as trust
@@ -779,5 +778,5 @@ def _rekey(
     record(db, settings, AuditTag.ACCOUNT_REKEYED, actor_id=account.id, subject_id=invitation.id)
     if case_id is not None:
         # A new key: releases to it wait until a facilitator compares it in person.
-        notices.queue_for_case_facilitators(db, settings, case_id, NoticeEvent.KEY_TO_VERIFY)
+        cases.queue_notice_for_facilitators(db, settings, case_id, NoticeEvent.KEY_TO_VERIFY)
     return account

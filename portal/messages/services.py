@@ -166,7 +166,7 @@ def _queue_notices(
 ) -> None:
     """Queued in the move's own transaction: a move that rolls back tells nobody."""
     if action in FACILITATORS_HEAR:
-        notices.queue_for_case_facilitators(
+        case_services.queue_notice_for_facilitators(
             db, settings, message.case_id, FACILITATORS_HEAR[action], except_id=actor.id
         )
     elif action in (Action.APPROVE, Action.RESUME):
@@ -446,7 +446,9 @@ def submit_letter(
         actor_id=author_account.id,
         subject_id=message.id,
     )
-    notices.queue_for_case_facilitators(db, settings, case.id, NoticeEvent.WAITING_FOR_REVIEW)
+    case_services.queue_notice_for_facilitators(
+        db, settings, case.id, NoticeEvent.WAITING_FOR_REVIEW
+    )
     return message
 
 
@@ -1598,7 +1600,7 @@ def participant_withdraws(
         actor_id=account.id,
         subject_id=participant.id,
     )
-    notices.queue_for_case_facilitators(
+    case_services.queue_notice_for_facilitators(
         db, settings, participant.case_id, NoticeEvent.WITHDRAWAL, except_id=account.id
     )
     # Every message of theirs held at once, in one order (by id), so that two people withdrawing

@@ -1,8 +1,10 @@
 """Notice preferences, and queueing a notice inside the transaction of the change it is about.
 
-``queue`` only inserts outbox rows for people who turned notices on: it takes no lock and sends
-nothing, so a change that rolls back queues nothing, and no request waits on mail. The runner
-(``outbox.py``) sends them.
+Accounts are named by id: this domain sits just above ``audit``, so that every domain where
+something happens can queue a notice (``cases/services.queue_notice_for_facilitators`` finds a
+case's facilitators). ``queue`` only inserts outbox rows for people who turned notices on: it
+takes no lock and sends nothing, so a change that rolls back queues nothing, and no request
+waits on mail. The runner (``outbox.py``) sends them.
 
     PortalError
     └── NoticesUnavailable (409)  no mail server is set up for the service
@@ -18,10 +20,8 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
-from portal.cases.models import CaseFacilitator
 from portal.db import lock_row, utcnow
 from portal.errors import BadInput, Conflict
 from portal.notifications.models import Frequency, Notice, NoticeEvent, NoticePreference
@@ -55,18 +55,18 @@ def checked_address(raw: str) -> str:
     return address
 
 
-def preference_of(db: Session, account: Account) -> NoticePreference | None:
-    return db.get(NoticePreference, account.id)
+def preference_of(db: Session, account_id: str) -> NoticePreference | None:
+    return db.get(NoticePreference, account_id)
 
 
-def save(db: Session, settings: Settings, account: Account, choice: Choice) -> None:
+def save(db: Session, settings: Settings, account_id: str, choice: Choice) -> None:
     """Turn notices on, or change how and when; the person's queued notices are looked at
     again by the next run under the new choice."""
     if settings.smtp is None:
         raise NoticesUnavailable
-    found = preference_of(db, account)
+    found = preference_of(db, account_id)
     if found is None:
-        found = NoticePreference(account_id=account.id)
+        found = NoticePreference(account_id=account_id)
         db.add(found)
         tag = AuditTag.NOTICES_TURNED_ON
     else:
@@ -79,35 +79,44 @@ def save(db: Session, settings: Settings, account: Account, choice: Choice) -> N
     db.flush()
     db.execute(
         update(Notice)
-        .where(Notice.account_id == account.id, Notice.sent_at.is_(None))
+        .where(Notice.account_id == account_id, Notice.sent_at.is_(None))
         .values(next_attempt_at=utcnow())
     )
-    record(db, settings, tag, actor_id=account.id, subject_id=account.id)
+    record(db, settings, tag, actor_id=account_id, subject_id=account_id)
 
 
-def turn_off(db: Session, settings: Settings, account: Account) -> bool:
+def turn_off(
+    db: Session, settings: Settings, account_id: str, *, actor_id: str | None = None
+) -> bool:
     """Erase the address and everything queued (the rows, not a flag); True if it was on.
 
-    Allowed even when no mail server is set up: an address must always be removable."""
-    found = preference_of(db, account)
+    Allowed even when no mail server is set up: an address must always be removable.
+    ``actor_id``: who turned them off, if not the person (a service manager closing it)."""
+    found = preference_of(db, account_id)
     if found is None:
         return False
     lock_row(db, found)
     # The foreign key cascades too; said here so it holds whatever the database does.
-    db.execute(delete(Notice).where(Notice.account_id == account.id))
+    db.execute(delete(Notice).where(Notice.account_id == account_id))
     db.delete(found)
     db.flush()
-    record(db, settings, AuditTag.NOTICES_TURNED_OFF, actor_id=account.id, subject_id=account.id)
+    record(
+        db,
+        settings,
+        AuditTag.NOTICES_TURNED_OFF,
+        actor_id=actor_id or account_id,
+        subject_id=account_id,
+    )
     return True
 
 
-def queue_test(db: Session, settings: Settings, account: Account) -> None:
+def queue_test(db: Session, settings: Settings, account_id: str) -> None:
     """A test notice, asked for: sent by the next run whatever the quiet hours or digest."""
     if settings.smtp is None:
         raise NoticesUnavailable
-    if preference_of(db, account) is None:
+    if preference_of(db, account_id) is None:
         raise Conflict("Turn notices on first, then send yourself a test.")
-    queue(db, settings, [account.id], NoticeEvent.TEST)
+    queue(db, settings, [account_id], NoticeEvent.TEST)
 
 
 def queue(
@@ -135,21 +144,6 @@ def queue(
     return len(on)
 
 
-def queue_for_case_facilitators(
-    db: Session,
-    settings: Settings,
-    case_id: str,
-    event: NoticeEvent,
-    *,
-    except_id: str | None = None,
-) -> int:
-    """Queue ``event`` for the facilitators of a case (but the one who did it)."""
-    facilitators = db.scalars(
-        select(CaseFacilitator.account_id).where(CaseFacilitator.case_id == case_id)
-    ).all()
-    return queue(db, settings, [a for a in facilitators if a != except_id], event)
-
-
 @dataclass(frozen=True)
 class RecentNotice:
     at: datetime
@@ -170,12 +164,12 @@ EVENT_WORDS = {
 }
 
 
-def recent_for(db: Session, account: Account, limit: int = RECENT_SHOWN) -> list[RecentNotice]:
+def recent_for(db: Session, account_id: str, limit: int = RECENT_SHOWN) -> list[RecentNotice]:
     """What this person was (or will be) told about lately, newest first, for the page; the
     words stay in the portal, never in a mail."""
     rows = db.execute(
         select(Notice.created_at, Notice.event)
-        .where(Notice.account_id == account.id)
+        .where(Notice.account_id == account_id)
         .order_by(Notice.created_at.desc(), Notice.id)
         .limit(limit)
     ).all()

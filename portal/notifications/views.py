@@ -53,7 +53,7 @@ def _as_time(minute: int | None) -> str:
 @endpoint()
 def notices_page(ctx: Ctx) -> Response:
     me = ctx.require_account()
-    found = services.preference_of(ctx.db, me)
+    found = services.preference_of(ctx.db, me.id)
     done = ctx.query("done")
     return ctx.render(
         "accounts/notices.html",
@@ -62,7 +62,7 @@ def notices_page(ctx: Ctx) -> Response:
         frequency=found.frequency if found else Frequency.DIGEST,
         quiet_from=_as_time(found.quiet_from_minute if found else None),
         quiet_to=_as_time(found.quiet_to_minute if found else None),
-        recent=services.recent_for(ctx.db, me) if found else [],
+        recent=services.recent_for(ctx.db, me.id) if found else [],
         done=done if done in DONE else None,
     )
 
@@ -75,17 +75,17 @@ def save_notices(ctx: Ctx) -> Response:
         frequency=ctx.fields.choice("frequency", FREQUENCIES),
         quiet=_quiet_hours(ctx.fields),
     )
-    services.save(ctx.db, ctx.settings, me, choice)
+    services.save(ctx.db, ctx.settings, me.id, choice)
     return ctx.redirect("notices_page", done="saved")
 
 
 @endpoint()
 def turn_off_notices(ctx: Ctx) -> Response:
-    services.turn_off(ctx.db, ctx.settings, ctx.require_account())
+    services.turn_off(ctx.db, ctx.settings, ctx.require_account().id)
     return ctx.redirect("notices_page", done="off")
 
 
 @endpoint()
 def test_notice(ctx: Ctx) -> Response:
-    services.queue_test(ctx.db, ctx.settings, ctx.require_account())
+    services.queue_test(ctx.db, ctx.settings, ctx.require_account().id)
     return ctx.redirect("notices_page", done="test")

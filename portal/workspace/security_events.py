@@ -25,11 +25,11 @@ from portal.audit.models import AuditEvent
 from portal.audit.services import latest_tagged, record
 from portal.audit.tags import AuditTag
 from portal.cases import policy as case_policy
+from portal.cases import services as case_services
 from portal.cases.models import Case, CaseFacilitator, Participant
 from portal.errors import BadInput, NotFound, NotSignedIn
 from portal.invitations import services as invitations
 from portal.messages.models import Message
-from portal.notifications import services as notices
 from portal.notifications.models import NoticeEvent
 from portal.settings import Settings
 
@@ -91,7 +91,9 @@ def report(
         db, settings, event.kind, actor_id=reporter.id if reporter else None, subject_id=subject
     )
     if subject is not None and db.get(Case, subject) is not None:
-        notices.queue_for_case_facilitators(db, settings, subject, NoticeEvent.SECURITY_EVENT)
+        case_services.queue_notice_for_facilitators(
+            db, settings, subject, NoticeEvent.SECURITY_EVENT
+        )
     return recorded
 
 

@@ -48,7 +48,7 @@ def _opted_in(
 ) -> str:
     with sessions() as db:
         account = rows.account(db, role)
-        services.save(db, settings, account, services.Choice(email, frequency, quiet))
+        services.save(db, settings, account.id, services.Choice(email, frequency, quiet))
         db.commit()
         return account.id
 
@@ -193,7 +193,7 @@ def test_turning_notices_off_erases_the_address_and_what_was_queued(
     _queue(sessions, settings, person, MORNING)
     with sessions() as db:
         account = rows.found(db, Account, person)
-        assert services.turn_off(db, settings, account)
+        assert services.turn_off(db, settings, account.id)
         db.commit()
     with sessions() as db:
         # The row is gone, not blanked: no copy of the address is left in either table.

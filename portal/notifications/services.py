@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.audit.services import record
@@ -28,8 +29,9 @@ from portal.notifications.models import Frequency, Notice, NoticeEvent, NoticePr
 from portal.notifications.rules import QuietHours
 from portal.settings import Settings
 
-# One address, nothing else: no display name, no list, no line break (it goes into a header).
-ADDRESS = re.compile(r"[^@\s<>,;:\"'()\[\]\\]+@[^@\s<>,;:\"'()\[\]\\]+\.[^@\s<>,;:\"'()\[\]\\]+")
+# One plain ASCII address, nothing else: no display name, no list, no line break (it goes into
+# a header), nothing a mail server without SMTPUTF8 would refuse for ever.
+ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 ADDRESS_MAX = 254
 RECENT_SHOWN = 10
 
@@ -67,22 +69,34 @@ def save(db: Session, settings: Settings, account_id: str, choice: Choice) -> No
     found = preference_of(db, account_id)
     if found is None:
         found = NoticePreference(account_id=account_id)
-        db.add(found)
+        _choose(found, choice)
+        try:
+            # Turned on twice at once (a double click, two tabs): the second is told, not a 500.
+            with db.begin_nested():
+                db.add(found)
+        except IntegrityError:
+            raise Conflict(
+                "Your notices were changed at the same moment. Please reload the page."
+            ) from None
         tag = AuditTag.NOTICES_TURNED_ON
     else:
         lock_row(db, found)
+        _choose(found, choice)
+        db.flush()
         tag = AuditTag.NOTICES_CHANGED
-    found.email = choice.email
-    found.frequency = choice.frequency
-    found.quiet_from_minute = choice.quiet.start if choice.quiet else None
-    found.quiet_to_minute = choice.quiet.end if choice.quiet else None
-    db.flush()
     db.execute(
         update(Notice)
         .where(Notice.account_id == account_id, Notice.sent_at.is_(None))
         .values(next_attempt_at=utcnow())
     )
     record(db, settings, tag, actor_id=account_id, subject_id=account_id)
+
+
+def _choose(found: NoticePreference, choice: Choice) -> None:
+    found.email = choice.email
+    found.frequency = choice.frequency
+    found.quiet_from_minute = choice.quiet.start if choice.quiet else None
+    found.quiet_to_minute = choice.quiet.end if choice.quiet else None
 
 
 def turn_off(

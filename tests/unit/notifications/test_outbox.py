@@ -5,6 +5,7 @@ two runners at once on PostgreSQL."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from portal.accounts.models import Account, Role
 from portal.db import make_session_factory
+from portal.errors import Conflict
 from portal.notifications import mail as mails
 from portal.notifications import outbox, services
 from portal.notifications.models import Frequency, Notice, NoticeEvent, NoticePreference
@@ -21,6 +23,7 @@ from portal.notifications.rules import QuietHours
 from portal.settings import Settings, SmtpSettings
 from tests import rows
 from tests.support.env import portal_env
+from tests.support.locks import second_waits_for_first
 from tests.support.smtp import SmtpServer
 
 # 2026-12-02 is in winter: London time is UTC.
@@ -228,10 +231,8 @@ def test_nobody_is_queued_without_notices_on_or_without_a_mail_server(
     assert outbox.send_due(sessions, unconfigured, MORNING).sent == 0
 
 
-def test_two_runners_at_once_never_send_a_notice_twice(
-    pg_engine: Engine, pg_settings: Settings, smtp_server: SmtpServer
-) -> None:
-    settings = Settings.from_env(
+def _with_smtp(pg_settings: Settings, smtp_server: SmtpServer) -> Settings:
+    return Settings.from_env(
         {
             **portal_env(
                 data_dir=pg_settings.data_dir,
@@ -241,6 +242,12 @@ def test_two_runners_at_once_never_send_a_notice_twice(
             **smtp_server.env(),
         }
     )
+
+
+def test_two_runners_at_once_never_send_a_notice_twice(
+    pg_engine: Engine, pg_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    settings = _with_smtp(pg_settings, smtp_server)
     sessions = make_session_factory(pg_engine)
     people = [_opted_in(sessions, settings, f"person{n}@mail.example") for n in range(4)]
     for person in people:
@@ -270,3 +277,27 @@ def test_two_runners_at_once_never_send_a_notice_twice(
     assert second.sent == 3
     assert reports[0].sent == 1
     assert sorted(_to(smtp_server)) == sorted(f"person{n}@mail.example" for n in range(4))
+
+
+def test_turning_notices_on_twice_at_once_keeps_one_and_tells_the_second(
+    pg_engine: Engine, pg_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    settings = _with_smtp(pg_settings, smtp_server)
+    sessions = make_session_factory(pg_engine)
+    with sessions() as db:
+        account_id = rows.account(db).id
+        db.commit()
+
+    def turn_on(email: str) -> Callable[[Session], None]:
+        return lambda db: services.save(
+            db, settings, account_id, services.Choice(email, Frequency.EACH, None)
+        )
+
+    refused = second_waits_for_first(
+        sessions, pg_engine, turn_on("first@mail.example"), turn_on("second@mail.example")
+    )
+    assert isinstance(refused, Conflict)
+    with sessions() as db:
+        found = db.get(NoticePreference, account_id)
+        assert found is not None
+        assert found.email == "first@mail.example"

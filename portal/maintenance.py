@@ -5,6 +5,7 @@
     ended-sessions     sessions that ended or expired more than a day ago       every hour
     used-invitations   invitations used, withdrawn or expired 30+ days ago       every day
     notices            queued notices whose time has come, by e-mail            every minute
+    overdue-referrals  notices to readers of referrals past first-contact target every hour
 
 ``portal serve`` runs :func:`run_forever` in each server process; a lease per job
 (``portal/leases.py``) lets exactly one process run it per period, however many processes or
@@ -34,6 +35,7 @@ from portal.db import utcnow
 from portal.invitations import services as invitations
 from portal.messages.services import CONTENT_IN_USE
 from portal.notifications import outbox
+from portal.referrals import services as referrals
 from portal.settings import Settings
 
 log = logging.getLogger("portal.maintenance")
@@ -137,6 +139,13 @@ def _notices(run: Run) -> str:
     return f"Notices: {report}."
 
 
+def _overdue_referrals(run: Run) -> str:
+    with run.sessions() as db:
+        queued = referrals.queue_overdue_notices(db, run.settings, utcnow())
+        db.commit()
+    return f"Queued {queued} notices of referrals past their first-contact target."
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -150,6 +159,7 @@ JOBS = (
     Job("ended-sessions", timedelta(hours=1), _ended_sessions),
     Job("used-invitations", timedelta(days=1), _used_invitations),
     Job("notices", timedelta(minutes=1), _notices),
+    Job("overdue-referrals", timedelta(hours=1), _overdue_referrals),
 )
 
 

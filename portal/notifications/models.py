@@ -33,6 +33,7 @@ class NoticeEvent(StrEnum):
     DECLINE = "decline"
     KEY_TO_VERIFY = "key_to_verify"
     SECURITY_EVENT = "security_event"
+    REFERRAL_OVERDUE = "referral_overdue"
     TEST = "test"
 
 
@@ -67,6 +68,11 @@ class Notice(Base):
         ForeignKey("notice_preferences.account_id", ondelete="CASCADE"), index=True
     )
     event: Mapped[NoticeEvent] = mapped_column(str_enum(NoticeEvent))
+    subject_id: Mapped[str | None] = mapped_column(
+        String(36),
+        comment="what a notice the runner queued is about (an overdue referral), so it is "
+        "queued once; never shown or sent",
+    )
     created_at: Mapped[Timestamp]
     next_attempt_at: Mapped[datetime] = mapped_column(
         comment="not before: quiet hours, the daily digest or the backoff after a failure"

@@ -140,6 +140,7 @@ def queue(
     event: NoticeEvent,
     *,
     now: datetime | None = None,
+    subject_id: str | None = None,
 ) -> int:
     """Queue ``event`` for each of ``account_ids`` who has notices on; how many were queued.
 
@@ -154,8 +155,34 @@ def queue(
     ).all()
     at = now or utcnow()
     for account_id in sorted(on):
-        db.add(Notice(account_id=account_id, event=event, created_at=at, next_attempt_at=at))
+        db.add(
+            Notice(
+                account_id=account_id,
+                event=event,
+                subject_id=subject_id,
+                created_at=at,
+                next_attempt_at=at,
+            )
+        )
     return len(on)
+
+
+def queue_once(
+    db: Session,
+    settings: Settings,
+    account_ids: Iterable[str],
+    event: NoticeEvent,
+    subject_id: str,
+) -> int:
+    """Queue ``event`` about ``subject_id`` for each who has notices on and was not queued it
+    about that subject before (sent notices are kept 30 days: outbox.SENT_KEPT)."""
+    told = set(
+        db.scalars(
+            select(Notice.account_id).where(Notice.event == event, Notice.subject_id == subject_id)
+        )
+    )
+    wanted = [account_id for account_id in account_ids if account_id not in told]
+    return queue(db, settings, wanted, event, subject_id=subject_id)
 
 
 @dataclass(frozen=True)
@@ -174,6 +201,7 @@ EVENT_WORDS = {
     NoticeEvent.DECLINE: "Something was declined",
     NoticeEvent.KEY_TO_VERIFY: "A key needs comparing in person",
     NoticeEvent.SECURITY_EVENT: "A security event on your account",
+    NoticeEvent.REFERRAL_OVERDUE: "A referral is past its first-contact target",
     NoticeEvent.TEST: "A test notice you asked for",
 }
 

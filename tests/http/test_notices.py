@@ -6,7 +6,7 @@ a case reference or content."""
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -16,16 +16,22 @@ from portal.accounts.models import Role
 from portal.db import utcnow
 from portal.notifications import outbox
 from portal.notifications.models import Frequency, Notice, NoticeEvent, NoticePreference
+from portal.referrals import services as referral_services
+from portal.referrals.models import Referral
 from portal.settings import Settings
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
 from tests.http.test_changing_keys import _new_password_body
+from tests.http.test_referrals import send, set_up
 from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture
 def settings_env(settings_env: dict[str, str], smtp_server: SmtpServer) -> dict[str, str]:
     return {**settings_env, **smtp_server.env()}
+
+
+HOUR = timedelta(hours=1)
 
 
 def turn_on(person: Person, email: str, frequency: str = "each", **quiet: str) -> None:
@@ -251,3 +257,32 @@ def test_closing_a_staff_account_erases_its_address(portal: Portal) -> None:
     assert closed.status_code == 303, closed.text
     with portal.db() as db:
         assert db.get(NoticePreference, facilitator.account_id) is None
+
+
+def test_readers_hear_once_of_a_referral_that_passed_its_first_contact_target(
+    portal: Portal, settings: Settings
+) -> None:
+    service = set_up(portal)
+    turn_on(service.manager, "reader@mail.example")
+    visitor = portal.visitor()
+    received = {
+        # Wednesday 2 December 2026, seen from: 7 working days after, 1 after, long after.
+        "lately_overdue": datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+        "not_yet": datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
+        "long_overdue": datetime(2026, 10, 1, 10, 0, tzinfo=UTC),
+    }
+    references = {name: send(visitor, service).json()["reference"] for name in received}
+    with portal.db() as db:
+        for name, at in received.items():
+            row = db.scalars(select(Referral).where(Referral.reference == references[name])).one()
+            row.received_at = at
+        db.commit()
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    with portal.db() as db:
+        assert referral_services.queue_overdue_notices(db, settings, now) == 1
+        db.commit()
+    with portal.db() as db:
+        # Once: the runner looks again an hour later and queues nothing more.
+        assert referral_services.queue_overdue_notices(db, settings, now + HOUR) == 0
+        db.commit()
+    assert queued(portal, service.manager) == [NoticeEvent.REFERRAL_OVERDUE]

@@ -49,6 +49,13 @@ def upgrade() -> None:
         sa.Column("id", sa.String(36), nullable=False),
         sa.Column("account_id", sa.String(36), nullable=False),
         sa.Column("event", sa.String(32), nullable=False),
+        sa.Column(
+            "subject_id",
+            sa.String(36),
+            nullable=True,
+            comment="what a notice the runner queued is about (an overdue referral), so it is "
+            "queued once; never shown or sent",
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
             "next_attempt_at",

@@ -23,6 +23,7 @@ from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
 from tests.http.test_changing_keys import _new_password_body
 from tests.http.test_referrals import send, set_up
+from tests.support import leaks
 from tests.support.smtp import SmtpServer
 
 
@@ -286,3 +287,28 @@ def test_readers_hear_once_of_a_referral_that_passed_its_first_contact_target(
         assert referral_services.queue_overdue_notices(db, settings, now + HOUR) == 0
         db.commit()
     assert queued(portal, service.manager) == [NoticeEvent.REFERRAL_OVERDUE]
+
+
+def test_the_address_reaches_no_log_error_page_or_file_in_the_data_folder(
+    portal: Portal,
+    settings: Settings,
+    smtp_server: SmtpServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    person = portal.person(Role.PARTICIPANT)
+    address = f"canary-{secrets.token_hex(6)}@mail.example"
+    with caplog.at_level("DEBUG"):
+        # A whole error page (no htmx), then the same address accepted, a test notice that
+        # fails while the mail server is down, and notices turned off.
+        refused = person.post_form("/account/notices", {"email": f"<{address}>"})
+        assert refused.status_code == 400
+        assert address not in refused.text
+        turn_on(person, address)
+        assert person.post_form("/account/notices/test").status_code == 303
+        smtp_server.stop()
+        assert send_now(portal, settings).failed == 1
+        assert person.post_form("/account/notices/off").status_code == 303
+    assert address not in caplog.text
+    needles = leaks.encodings(address.encode())
+    for path, data in leaks.files_bytes([settings.data_dir]).items():
+        assert not any(needle in data for needle in needles), path

@@ -114,7 +114,11 @@ def _move(
     action: Action,
     actor: Account,
     approvals: Approvals = SINGLE,
+    *,
+    tell: bool = True,
 ) -> None:
+    """The move, its timeline entry and audit row; ``tell``: queue its notices (a participant's
+    withdrawal queues one for the whole of it instead of one per message)."""
     try:
         message.state = transition(message.state, action, message.case.status, approvals)
     except CaseNotMoving:
@@ -143,7 +147,8 @@ def _move(
         actor_id=actor.id,
         subject_id=message.id,
     )
-    _queue_notices(db, settings, message, action, actor)
+    if tell:
+        _queue_notices(db, settings, message, action, actor)
     if message.state in STOPPED_FOR_GOOD:
         # Crypto-shredding: whatever was released with it (the facilitator's note, the
         # transcript) goes too. Feedback and a withholding reason are the author's to keep.
@@ -1629,4 +1634,4 @@ def _stop(
 ) -> None:
     # Already final, or not yet released (held at approval instead): nothing to stop.
     with contextlib.suppress(MoveRefused):
-        _move(db, settings, message, action, actor)
+        _move(db, settings, message, action, actor, tell=False)

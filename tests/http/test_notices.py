@@ -312,3 +312,13 @@ def test_the_address_reaches_no_log_error_page_or_file_in_the_data_folder(
     needles = leaks.encodings(address.encode())
     for path, data in leaks.files_bytes([settings.data_dir]).items():
         assert not any(needle in data for needle in needles), path
+
+
+def test_a_participant_withdrawing_is_one_notice_for_their_facilitator(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    world.write_letter(world.responsible, "Words.")
+    world.write_letter(world.responsible, "More words.")
+    turn_on(world.facilitator, "facilitator@mail.example")
+    withdrawn = world.responsible.post_json("/api/withdraw")
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert queued(portal, world.facilitator) == [NoticeEvent.WITHDRAWAL]

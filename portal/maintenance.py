@@ -4,6 +4,8 @@
     sign-in-failures   failures older than the throttling window                 every 15 min
     ended-sessions     sessions that ended or expired more than a day ago       every hour
     used-invitations   invitations used, withdrawn or expired 30+ days ago       every day
+    notices            queued notices whose time has come, by e-mail            every minute
+    overdue-referrals  notices to readers of referrals past first-contact target every hour
 
 ``portal serve`` runs :func:`run_forever` in each server process; a lease per job
 (``portal/leases.py``) lets exactly one process run it per period, however many processes or
@@ -32,6 +34,8 @@ from portal.content import cleanup
 from portal.db import utcnow
 from portal.invitations import services as invitations
 from portal.messages.services import CONTENT_IN_USE
+from portal.notifications import outbox
+from portal.referrals import services as referrals
 from portal.settings import Settings
 
 log = logging.getLogger("portal.maintenance")
@@ -128,6 +132,20 @@ def _used_invitations(run: Run) -> str:
     return f"Removed {removed} invitations used, withdrawn or expired over 30 days ago."
 
 
+def _notices(run: Run) -> str:
+    if run.settings.smtp is None:
+        return "No mail server is set up, so no notices are sent."
+    report = outbox.send_due(run.sessions, run.settings, utcnow(), keep_going=run.keep_going)
+    return f"Notices: {report}."
+
+
+def _overdue_referrals(run: Run) -> str:
+    with run.sessions() as db:
+        queued = referrals.queue_overdue_notices(db, run.settings, utcnow())
+        db.commit()
+    return f"Queued {queued} notices of referrals past their first-contact target."
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -140,6 +158,8 @@ JOBS = (
     Job("sign-in-failures", timedelta(minutes=15), _sign_in_failures),
     Job("ended-sessions", timedelta(hours=1), _ended_sessions),
     Job("used-invitations", timedelta(days=1), _used_invitations),
+    Job("notices", timedelta(minutes=1), _notices),
+    Job("overdue-referrals", timedelta(hours=1), _overdue_referrals),
 )
 
 

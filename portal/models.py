@@ -10,6 +10,7 @@ from portal.content import models as content
 from portal.feedback import models as feedback
 from portal.invitations import models as invitations
 from portal.messages import models as messages
+from portal.notifications import models as notifications
 from portal.referrals import models as referrals
 from portal.trust import models as trust
 
@@ -23,6 +24,7 @@ __all__ = [
     "invitations",
     "leases",
     "messages",
+    "notifications",
     "referrals",
     "trust",
 ]

@@ -18,6 +18,7 @@ from portal.messages import entered_views as entered
 from portal.messages import inbox_views as inbox
 from portal.messages import regrant_views, supporter_views
 from portal.messages import review_views as review
+from portal.notifications import views as notices
 from portal.referrals import views as referrals
 from portal.reports import views as reports
 from portal.trust import views as trust
@@ -86,6 +87,15 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
             name="end_session",
         ),
+        Route("/account/notices", notices.notices_page, name="notices_page"),
+        Route("/account/notices", notices.save_notices, methods=["POST"], name="save_notices"),
+        Route(
+            "/account/notices/off",
+            notices.turn_off_notices,
+            methods=["POST"],
+            name="turn_off_notices",
+        ),
+        Route("/account/notices/test", notices.test_notice, methods=["POST"], name="test_notice"),
         Route("/api/session", accounts.api_session, name="api_session"),
         Route("/api/session/status", accounts.api_session_status, name="api_session_status"),
         Route(

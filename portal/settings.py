@@ -19,6 +19,7 @@ from portal import local_time
 
 AuthHashProfile = Literal["production", "test"]
 BlobStoreKind = Literal["filesystem", "s3"]
+SmtpTls = Literal["none", "starttls", "tls"]
 GIB = 1024**3
 
 
@@ -88,6 +89,9 @@ class Settings:
     # Feedback figures (portal/reports/figures.py Satisfaction): a group's answers are released
     # only when it has at least this many, so no percentage describes one person.
     feedback_smallest_group: int = 5
+    # Notices by e-mail (portal/notifications): None while no SMTP host is set, and then
+    # nobody can turn notices on.
+    smtp: SmtpSettings | None = None
 
     @property
     def secure_cookies(self) -> bool:
@@ -116,11 +120,12 @@ class Settings:
             if reader.one_of("BLOB_STORE", "filesystem", ("filesystem", "s3")) == "s3"
             else "filesystem"
         )
+        base_url = reader.text("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
         return cls(
             data_dir=data_dir,
             database_url=reader.text("DATABASE_URL", f"sqlite:///{data_dir / 'portal.sqlite3'}"),
             secret_key=_load_or_create_secret(secret_file),
-            base_url=reader.text("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            base_url=base_url,
             quick_exit_url=reader.text("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather"),
             kdf_ops=reader.integer("KDF_OPS", 3, minimum=1),
             kdf_mem_kib=reader.integer("KDF_MEM_KIB", 65536, minimum=8192),
@@ -157,6 +162,7 @@ class Settings:
             referrals_closed_text=reader.text("REFERRALS_CLOSED_TEXT", ""),
             referral_first_contact_days=reader.integer("REFERRAL_FIRST_CONTACT_DAYS", 5, minimum=1),
             feedback_smallest_group=reader.integer("FEEDBACK_SMALLEST_GROUP", 5, minimum=5),
+            smtp=SmtpSettings.from_reader(reader, base_url=base_url),
         )
 
 
@@ -207,6 +213,61 @@ class S3Settings:
             access_key_id=access_key,
             secret_access_key=secret_key,
             path_style=addressing == "path",
+        )
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """The mail server notices go through (``PORTAL_SMTP_*``), and the neutral words every
+    notice carries: nothing in them may say what the service is (docs/operator.md)."""
+
+    host: str
+    port: int
+    tls: SmtpTls
+    username: str | None
+    password: Secret | None
+    sender: str
+    sender_name: str
+    subject: str
+    # Where the sign-in link in a notice points: the portal as people reach it.
+    public_url: str
+    timeout_seconds: int
+
+    @classmethod
+    def from_reader(cls, reader: _Reader, *, base_url: str) -> SmtpSettings | None:
+        host = reader.text("SMTP_HOST", "")
+        if not host:
+            return None
+        tls = reader.one_of("SMTP_TLS", "starttls", ("none", "starttls", "tls"))
+        sender = reader.text("SMTP_SENDER", "")
+        if "@" not in sender or any(c in sender for c in '\r\n<>,"') or " " in sender:
+            raise SettingsError("PORTAL_SMTP_SENDER must be the address notices are sent from")
+        username = reader.text("SMTP_USERNAME", "") or None
+        password = reader.optional_secret("SMTP_PASSWORD")
+        if (username is None) != (password is None):
+            raise SettingsError(
+                "set both PORTAL_SMTP_USERNAME and PORTAL_SMTP_PASSWORD, or neither"
+            )
+        words = {
+            name: reader.text(f"SMTP_{name}", default)
+            for name, default in (("SENDER_NAME", "Notices"), ("SUBJECT", "Something new"))
+        }
+        if any(c in text for text in words.values() for c in "\r\n"):
+            raise SettingsError("PORTAL_SMTP_SENDER_NAME and PORTAL_SMTP_SUBJECT are one line each")
+        public_url = reader.text("PUBLIC_URL", base_url).rstrip("/")
+        if urlsplit(public_url).scheme not in {"http", "https"}:
+            raise SettingsError("PORTAL_PUBLIC_URL must start with http:// or https://")
+        return cls(
+            host=host,
+            port=reader.integer("SMTP_PORT", 465 if tls == "tls" else 587, minimum=1),
+            tls="tls" if tls == "tls" else "starttls" if tls == "starttls" else "none",
+            username=username,
+            password=password,
+            sender=sender,
+            sender_name=words["SENDER_NAME"],
+            subject=words["SUBJECT"],
+            public_url=public_url,
+            timeout_seconds=reader.integer("SMTP_TIMEOUT_SECONDS", 10, minimum=1),
         )
 
 

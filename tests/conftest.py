@@ -25,6 +25,9 @@ The portal in process:
     settings            ``Settings.from_env(settings_env)``
     app                 ``create_app(settings)``
     client              a ``TestClient`` with the lifespan running
+Mail:
+    smtp_server         a real SMTP server (aiosmtpd) keeping what it receives; ``.env()`` gives
+                        the PORTAL_SMTP_* variables that send the portal's notices to it
 The portal as a server, and a browser (mark such tests ``@pytest.mark.browser``):
     live_server_factory ``live_server_factory(**env)`` starts ``portal serve``
     live_server         one server started with the default environment
@@ -76,6 +79,7 @@ if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
     from portal.settings import Settings
+    from tests.support.smtp import SmtpServer
 
 # pytester lets tests/test_harness.py check that the guards fail a test in a pytest of its own.
 pytest_plugins = ["pytester"]
@@ -313,6 +317,15 @@ def client(app: Starlette) -> Iterator[TestClient]:
 
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd, tests/support/smtp.py) on a free port, for this test."""
+    from tests.support.smtp import SmtpServer
+
+    with SmtpServer() as server:
+        yield server
 
 
 # -- the portal as a server -----------------------------------------------------------------

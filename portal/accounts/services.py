@@ -25,6 +25,8 @@ from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.db import lock_row, required, utcnow
 from portal.errors import BadInput, Conflict, NotFound, Throttled, WrongCredentials
+from portal.notifications import services as notices
+from portal.notifications.models import NoticeEvent
 from portal.settings import Settings
 
 # ------------------------------------------------------------------------------------- names
@@ -307,6 +309,8 @@ def change_password(
         actor_id=account.id,
         subject_id=account.id,
     )
+    # If it was not them, this is how they would find out.
+    notices.queue(db, settings, [account.id], NoticeEvent.SECURITY_EVENT)
 
 
 def _replace_password(account: Account, new: NewPasswordKeys, auth_hash: str) -> None:
@@ -343,6 +347,7 @@ def complete_recovery(
         actor_id=account.id,
         subject_id=account.id,
     )
+    notices.queue(db, settings, [account.id], NoticeEvent.SECURITY_EVENT)
     return account
 
 
@@ -464,4 +469,6 @@ def disable_account(db: Session, settings: Settings, manager: Account, account_i
         account.disabled_at = utcnow()
         sessions.end_all(db, account.id, "disabled")
         record(db, settings, AuditTag.ACCOUNT_DISABLED, actor_id=manager.id, subject_id=account.id)
+        # A closed account is told nothing more: its address goes with its notices.
+        notices.turn_off(db, settings, account.id, actor_id=manager.id)
     return account

@@ -22,6 +22,10 @@ class AuditTag(StrEnum):
     ACCOUNT_REKEYED = "account:rekeyed"
     ACCOUNT_DISABLED = "account:disabled"
     ACCOUNT_SIGNING_KEY_REGISTERED = "account:signing-key-registered"
+    # Notices by e-mail (portal/notifications): never the address itself.
+    NOTICES_TURNED_ON = "notices:turned-on"
+    NOTICES_CHANGED = "notices:changed"
+    NOTICES_TURNED_OFF = "notices:turned-off"
     TRUST_ROOT_ESTABLISHED = "trust:root-established"
     TRUST_STAFF_CERTIFIED = "trust:staff-certified"
     TRUST_STAFF_REVOKED = "trust:staff-revoked"

@@ -41,6 +41,8 @@ from portal.cases.states import (
 )
 from portal.db import lock_row, utcnow
 from portal.errors import BadInput, Conflict
+from portal.notifications import services as notices
+from portal.notifications.models import NoticeEvent
 from portal.settings import Settings
 from portal.trust import services as trust
 from portal.trust.models import EntryKind
@@ -195,6 +197,22 @@ def add_participant(
     return participant
 
 
+def queue_notice_for_facilitators(
+    db: Session,
+    settings: Settings,
+    case_id: str,
+    event: NoticeEvent,
+    *,
+    except_id: str | None = None,
+) -> int:
+    """Queue a notice of ``event`` for the case's facilitators (but the one who did it), in the
+    transaction of the change (portal/notifications)."""
+    facilitators = db.scalars(
+        select(CaseFacilitator.account_id).where(CaseFacilitator.case_id == case_id)
+    ).all()
+    return notices.queue(db, settings, [a for a in facilitators if a != except_id], event)
+
+
 def join_participant(
     db: Session, settings: Settings, participant_id: str, account: Account
 ) -> Participant | None:
@@ -212,6 +230,8 @@ def join_participant(
         actor_id=account.id,
         subject_id=participant.id,
     )
+    # Their key is new: a facilitator compares it with them in person before it is trusted.
+    queue_notice_for_facilitators(db, settings, participant.case_id, NoticeEvent.KEY_TO_VERIFY)
     return participant
 
 

@@ -30,6 +30,7 @@ from portal.cases.models import (
 from portal.cases.services import (
     MAX_SEALED_NAME,
     hold_current_epoch,
+    queue_notice_for_facilitators,
     record_comparison,
     require_not_closed,
 )
@@ -43,6 +44,8 @@ from portal.cases.states import (
 )
 from portal.db import lock_row, utcnow
 from portal.errors import BadInput, Conflict
+from portal.notifications import services as notices
+from portal.notifications.models import NoticeEvent
 from portal.settings import Settings
 
 __all__ = ["MAX_SEALED_NAME", "Permissions", "add_supporter", "join_supporter", "revoke"]
@@ -146,6 +149,7 @@ def add_supporter(
     db.add(supporter)
     db.flush()
     record(db, settings, AuditTag.SUPPORTER_ADDED, actor_id=facilitator.id, subject_id=supporter.id)
+    notices.queue(db, settings, [participant.account_id], NoticeEvent.SUPPORTER_INVITED)
     return supporter
 
 
@@ -165,6 +169,8 @@ def join_supporter(
     supporter.account_id = account.id
     supporter.joined_at = utcnow()
     record(db, settings, AuditTag.SUPPORTER_JOINED, actor_id=account.id, subject_id=supporter.id)
+    # Their key is new: a facilitator compares it with them in person before it is trusted.
+    queue_notice_for_facilitators(db, settings, supporter.case_id, NoticeEvent.KEY_TO_VERIFY)
     return supporter
 
 

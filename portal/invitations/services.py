@@ -45,6 +45,7 @@ from portal.errors import BadInput, Conflict, Forbidden, Gone, NotFound
 from portal.invitations import policy
 from portal.invitations.models import Invitation, InvitationPurpose
 from portal.messages import drafts
+from portal.notifications.models import NoticeEvent
 from portal.settings import Settings
 from portal.trust import services as trust
 from portal.trust.statements import SignedStatement, protocol_time
@@ -752,12 +753,14 @@ def _rekey(
     lock_row(db, account)
     if account.disabled_at is not None:
         raise Gone(_REKEY_GONE)
+    case_id: str | None = None
     if invitation.supporter_id is not None:
         place = db.get(Supporter, invitation.supporter_id)
         if place is None or place.account_id != account.id:
             raise Gone(_REKEY_GONE)
         lock_row(db, place)
         supporters.require_action(place.participant.case, place, SupporterAction.REKEY)
+        case_id = place.case_id
     elif invitation.participant_id is not None:
         person = db.get(Participant, invitation.participant_id)
         if person is None or person.account_id != account.id:
@@ -766,10 +769,14 @@ def _rekey(
         cases.require_participant_action(person.case, person, ParticipantAction.REKEY)
         person.case_public_grant = None
         person.case_public_grant_sender_id = None
+        case_id = person.case_id
     accounts.replace_keys(account, invitation, hashes, name, keys)
     content.remove_grants_to(db, account.id)
     accounts.forget_vault(db, account)
     drafts.forget_all(db, account)
     end_all(db, account.id, "rekeyed")
     record(db, settings, AuditTag.ACCOUNT_REKEYED, actor_id=account.id, subject_id=invitation.id)
+    if case_id is not None:
+        # A new key: releases to it wait until a facilitator compares it in person.
+        cases.queue_notice_for_facilitators(db, settings, case_id, NoticeEvent.KEY_TO_VERIFY)
     return account

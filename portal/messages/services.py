@@ -73,6 +73,8 @@ from portal.messages.states import (
     review_actions,
     transition,
 )
+from portal.notifications import services as notices
+from portal.notifications.models import NoticeEvent
 from portal.paging import Page
 from portal.settings import Settings
 
@@ -112,7 +114,11 @@ def _move(
     action: Action,
     actor: Account,
     approvals: Approvals = SINGLE,
+    *,
+    tell: bool = True,
 ) -> None:
+    """The move, its timeline entry and audit row; ``tell``: queue its notices (a participant's
+    withdrawal queues one for the whole of it instead of one per message)."""
     try:
         message.state = transition(message.state, action, message.case.status, approvals)
     except CaseNotMoving:
@@ -141,11 +147,42 @@ def _move(
         actor_id=actor.id,
         subject_id=message.id,
     )
+    if tell:
+        _queue_notices(db, settings, message, action, actor)
     if message.state in STOPPED_FOR_GOOD:
         # Crypto-shredding: whatever was released with it (the facilitator's note, the
         # transcript) goes too. Feedback and a withholding reason are the author's to keep.
         for object_id in _released_with(message):
             content.remove_recipient_grants(db, object_id)
+
+
+# The moves someone who asked is told of by a notice (portal/notifications), and whom: the
+# case's facilitators (but the one who moved it), the recipient, or the writer.
+FACILITATORS_HEAR = {
+    Action.REVISE: NoticeEvent.WAITING_FOR_REVIEW,
+    Action.APPROVE_ONCE: NoticeEvent.WAITING_FOR_SECOND_APPROVAL,
+    Action.DECLINE: NoticeEvent.DECLINE,
+    Action.WITHDRAW: NoticeEvent.WITHDRAWAL,
+}
+
+
+def _queue_notices(
+    db: Session, settings: Settings, message: Message, action: Action, actor: Account
+) -> None:
+    """Queued in the move's own transaction: a move that rolls back tells nobody."""
+    if action in FACILITATORS_HEAR:
+        case_services.queue_notice_for_facilitators(
+            db, settings, message.case_id, FACILITATORS_HEAR[action], except_id=actor.id
+        )
+    elif action in (Action.APPROVE, Action.RESUME):
+        # Only now, once released: never while it is still being reviewed.
+        receiver = receiver_of(db, message.recipient)
+        if receiver is not None:
+            notices.queue(db, settings, [receiver.account.id], NoticeEvent.WAITING_FOR_YOU)
+    elif action is Action.RETURN:
+        writer = _writer_now(message)
+        if writer is not None:
+            notices.queue(db, settings, [writer.id], NoticeEvent.RETURNED_WITH_SUGGESTIONS)
 
 
 def _released_with(message: Message) -> list[str]:
@@ -413,6 +450,9 @@ def submit_letter(
         AuditTag.MESSAGE_SUBMITTED,
         actor_id=author_account.id,
         subject_id=message.id,
+    )
+    case_services.queue_notice_for_facilitators(
+        db, settings, case.id, NoticeEvent.WAITING_FOR_REVIEW
     )
     return message
 
@@ -1565,6 +1605,9 @@ def participant_withdraws(
         actor_id=account.id,
         subject_id=participant.id,
     )
+    case_services.queue_notice_for_facilitators(
+        db, settings, participant.case_id, NoticeEvent.WITHDRAWAL, except_id=account.id
+    )
     # Every message of theirs held at once, in one order (by id), so that two people withdrawing
     # together cannot each hold one the other waits for.
     mine_or_for_me = db.scalars(
@@ -1591,4 +1634,4 @@ def _stop(
 ) -> None:
     # Already final, or not yet released (held at approval instead): nothing to stop.
     with contextlib.suppress(MoveRefused):
-        _move(db, settings, message, action, actor)
+        _move(db, settings, message, action, actor, tell=False)

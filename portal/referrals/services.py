@@ -16,12 +16,14 @@ from typing import Final
 from sqlalchemy import Select, delete, select, text
 from sqlalchemy.orm import Session
 
-from portal import protocol
+from portal import local_time, protocol
 from portal.accounts.models import Account, Role, SignInFailure
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.db import lock_row, utcnow
 from portal.errors import BadInput, Conflict, NotFound, Throttled, TooLarge
+from portal.notifications import services as notices
+from portal.notifications.models import NoticeEvent
 from portal.referrals import rules
 from portal.referrals.models import (
     Channel,
@@ -379,3 +381,52 @@ def _unused_reference(db: Session) -> str:
 def inbox_query() -> Select[Referral]:
     """Every referral, newest first (ix_referrals_received)."""
     return select(Referral).order_by(Referral.received_at.desc(), Referral.id)
+
+
+# ------------------------------------------------------------------------ overdue first contact
+
+# A referral's readers are told once that it passed the first-contact target, within this many
+# working days after it did (the runner looks every hour; a referral long overdue is not news).
+OVERDUE_TOLD_WITHIN = 3
+# How far back the runner looks: well past the target and the days above.
+OVERDUE_LOOK_BACK = timedelta(days=60)
+
+
+def queue_overdue_notices(db: Session, settings: Settings, now: datetime) -> int:
+    """Queue a notice for each reader of each referral that passed its first-contact target
+    lately; each (reader, referral) once. How many were queued."""
+    key = current_key(db)
+    if key is None or settings.smtp is None:
+        return 0
+    zone = local_time.zone_named(settings.time_zone)
+    today = now.astimezone(zone).date()
+    target = settings.referral_first_contact_days
+    lately = [
+        referral_id
+        for referral_id, received_at in db.execute(
+            select(Referral.id, Referral.received_at).where(
+                Referral.received_at >= now - OVERDUE_LOOK_BACK
+            )
+        )
+        if target
+        < rules.working_days_between(received_at.astimezone(zone).date(), today)
+        <= target + OVERDUE_TOLD_WITHIN
+    ]
+    if not lately:
+        return 0
+    holders_of_key = db.scalars(
+        select(Account)
+        .join(ReferralKeyGrant, ReferralKeyGrant.account_id == Account.id)
+        .where(ReferralKeyGrant.key_id == key.id)
+    )
+    # The rule of policy.may_read (which imports this module).
+    readers = [
+        account.id
+        for account in holders_of_key
+        if may_hold_the_key(db, account)
+        and (account.role is Role.SERVICE_MANAGER or is_designated(db, account.id))
+    ]
+    return sum(
+        notices.queue_once(db, settings, readers, NoticeEvent.REFERRAL_OVERDUE, referral_id)
+        for referral_id in lately
+    )

@@ -25,10 +25,12 @@ from portal.audit.models import AuditEvent
 from portal.audit.services import latest_tagged, record
 from portal.audit.tags import AuditTag
 from portal.cases import policy as case_policy
+from portal.cases import services as case_services
 from portal.cases.models import Case, CaseFacilitator, Participant
 from portal.errors import BadInput, NotFound, NotSignedIn
 from portal.invitations import services as invitations
 from portal.messages.models import Message
+from portal.notifications.models import NoticeEvent
 from portal.settings import Settings
 
 # The kinds a browser reports (docs/api-trust.md), each its audit tag.
@@ -85,9 +87,14 @@ def report(
     who = f"account:{reporter.id}" if reporter is not None else f"address:{address}"
     throttle.check_and_count_report(db, settings, throttle.report_key(secret, who))
     subject = _subject(db, reporter, event)
-    return record(
+    recorded = record(
         db, settings, event.kind, actor_id=reporter.id if reporter else None, subject_id=subject
     )
+    if subject is not None and db.get(Case, subject) is not None:
+        case_services.queue_notice_for_facilitators(
+            db, settings, subject, NoticeEvent.SECURITY_EVENT
+        )
+    return recorded
 
 
 def _subject(db: Session, reporter: Account | None, event: Report) -> str | None:

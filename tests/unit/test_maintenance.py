@@ -121,6 +121,8 @@ def test_the_jobs_remove_old_failures_sessions_and_invitations(
         "sign-in-failures": "Removed 1 sign-in failures older than the throttling window.",
         "ended-sessions": "Removed 1 sessions that ended more than a day ago.",
         "used-invitations": "Removed 1 invitations used, withdrawn or expired over 30 days ago.",
+        "notices": "No mail server is set up, so no notices are sent.",
+        "overdue-referrals": "Queued 0 notices of referrals past their first-contact target.",
     }
     with sessions() as db:
         assert list(db.scalars(select(SignInFailure.id))) == [kept[0]]

@@ -126,3 +126,64 @@ def test_s3_without_keys_uses_boto3s_own_credentials(tmp_path: Path) -> None:
 def test_bad_s3_settings_are_named(tmp_path: Path, env: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path), **env})
+
+
+def test_notices_are_off_without_an_smtp_host(tmp_path: Path) -> None:
+    assert Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).smtp is None
+
+
+def test_smtp_settings_are_read_and_the_password_masked(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "PORTAL_DATA_DIR": str(tmp_path),
+            "PORTAL_BASE_URL": "https://portal.example",
+            "PORTAL_SMTP_HOST": "mail.example",
+            "PORTAL_SMTP_TLS": "tls",
+            "PORTAL_SMTP_USERNAME": "sender",
+            "PORTAL_SMTP_PASSWORD": "smtp-password-canary",
+            "PORTAL_SMTP_SENDER": "notices@service.example",
+            "PORTAL_SMTP_SENDER_NAME": "Appointments",
+            "PORTAL_SMTP_SUBJECT": "An update",
+        }
+    )
+    smtp = settings.smtp
+    assert smtp is not None
+    assert (smtp.host, smtp.port, smtp.tls) == ("mail.example", 465, "tls")
+    assert (smtp.sender_name, smtp.subject) == ("Appointments", "An update")
+    # The sign-in link points at the portal unless PORTAL_PUBLIC_URL says otherwise.
+    assert smtp.public_url == "https://portal.example"
+    assert smtp.password is not None
+    assert smtp.password.reveal() == b"smtp-password-canary"
+    assert "smtp-password-canary" not in repr(settings)
+    starttls = Settings.from_env(
+        {
+            "PORTAL_DATA_DIR": str(tmp_path),
+            "PORTAL_SMTP_HOST": "mail.example",
+            "PORTAL_SMTP_SENDER": "notices@service.example",
+            "PORTAL_PUBLIC_URL": "https://elsewhere.example/",
+        }
+    ).smtp
+    assert starttls is not None
+    assert (starttls.port, starttls.tls, starttls.username) == (587, "starttls", None)
+    assert (starttls.sender_name, starttls.subject) == ("Notices", "Something new")
+    assert starttls.public_url == "https://elsewhere.example"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"PORTAL_SMTP_SENDER": ""}, "PORTAL_SMTP_SENDER"),
+        ({"PORTAL_SMTP_SENDER": "Notices <n@service.example>"}, "PORTAL_SMTP_SENDER"),
+        ({"PORTAL_SMTP_TLS": "ssl"}, "PORTAL_SMTP_TLS"),
+        ({"PORTAL_SMTP_USERNAME": "only-a-name"}, "PORTAL_SMTP_PASSWORD"),
+        ({"PORTAL_PUBLIC_URL": "portal.example"}, "PORTAL_PUBLIC_URL"),
+    ],
+)
+def test_bad_smtp_settings_are_named(tmp_path: Path, env: dict[str, str], named: str) -> None:
+    base = {
+        "PORTAL_DATA_DIR": str(tmp_path),
+        "PORTAL_SMTP_HOST": "mail.example",
+        "PORTAL_SMTP_SENDER": "notices@service.example",
+    }
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env({**base, **env})

@@ -1,6 +1,9 @@
-"""The account pages: the security number, changing the password, where one is signed in."""
+"""The account pages: the security number, changing the password, where one is signed in,
+notices by e-mail."""
 
 from __future__ import annotations
+
+import re
 
 from playwright.sync_api import Locator, expect
 
@@ -30,6 +33,10 @@ class AccountPage(SignedInPage):
         self.page.get_by_role("link", name="Where you are signed in").click()
         return SessionsPage(self.page).arrived()
 
+    def opens_notices(self) -> NoticesPage:
+        self.page.get_by_role("link", name="Notices by e-mail").click()
+        return NoticesPage(self.page).arrived()
+
 
 class PasswordPage(SignedInPage):
     heading = "Change your password"
@@ -46,3 +53,47 @@ class PasswordPage(SignedInPage):
 
 class SessionsPage(SignedInPage):
     heading = "Where you are signed in"
+
+
+class NoticesPage(SignedInPage):
+    heading = "Notices by e-mail"
+
+    @property
+    def notice(self) -> Locator:
+        return self.page.get_by_role("main").get_by_role("status")
+
+    def field_error(self, label: str) -> Locator:
+        """The sentence shown beside the field ``label`` names."""
+        field = self.page.get_by_label(label, exact=True)
+        return self.page.locator(f"#{field.get_attribute('id')}-error")
+
+    def asks_for_notices(
+        self, email: str, *, each: bool = False, quiet: tuple[str, str] | None = None
+    ) -> NoticesPage:
+        """Fill in the choices and turn notices on (or save a change)."""
+        self.page.get_by_label("E-mail address").fill(email)
+        how = "An e-mail each time something happens" if each else "At most one e-mail a day"
+        self.page.get_by_label(how).check()
+        if quiet is not None:
+            self.page.get_by_label("From", exact=True).fill(quiet[0])
+            self.page.get_by_label("To", exact=True).fill(quiet[1])
+        self.page.get_by_role("button", name=re.compile("Turn notices on|Save changes")).click()
+        return self
+
+    def sends_a_test(self) -> NoticesPage:
+        self.page.get_by_role("button", name="Send me a test notice").click()
+        expect(self.notice).to_contain_text("A test notice is on its way")
+        return self.check()
+
+    def turns_them_off(self) -> NoticesPage:
+        self.page.get_by_role("button", name="Turn notices off and delete my address").click()
+        expect(self.notice).to_have_text("Notices are off. Your e-mail address has been deleted.")
+        return self.check()
+
+    def fits_a_phone(self) -> None:
+        """At 320 px wide nothing needs sideways scrolling; the page still passes axe."""
+        # Imported here: pages/entered.py imports the package that imports this module.
+        from tests.browser.pages.entered import fits_320
+
+        fits_320(self.page)
+        self.check()

@@ -1,7 +1,7 @@
 """safe notices by e-mail: preferences (only while on) and the outbox
 
-Revision ID: 0020_notices
-Revises: 0019_decline_told
+Revision ID: 0022_notices
+Revises: 0021_case_records
 Create Date: 2026-12-02 08:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020_notices"
-down_revision: str | None = "0019_decline_told"
+revision: str = "0022_notices"
+down_revision: str | None = "0021_case_records"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

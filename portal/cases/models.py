@@ -160,6 +160,11 @@ class Case(Base):
     closing_reason: Mapped[ClosingReason | None] = mapped_column(
         str_enum(ClosingReason), comment="why it closed; none: open, or closed before reasons"
     )
+    referral_id: Mapped[str | None] = mapped_column(
+        ForeignKey("referrals.id"),
+        unique=True,
+        comment="the accepted referral it was opened from; its path starts when that arrived",
+    )
     stored_bytes: Mapped[int] = mapped_column(
         BigInteger,
         default=0,

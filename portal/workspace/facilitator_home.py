@@ -25,6 +25,7 @@ new-key                 a facilitator left      case       reference
 handed-over             I handed it over        case       reference  "by-me"/"to-me"
 referral-reader                                                                   1 if designated
 declined                when it was declined    case       reference  message id
+referral-to-open        when it was accepted    referral   reference
 ======================  ======================  =========  =========  ==========  =============
 
 ``handed-over`` says what became of a hand-over (cases/team.py hand_over) lately: "by-me", a
@@ -33,6 +34,9 @@ case I handed over and am no longer on (it left my list, so the home says where 
 
 ``referral-reader`` is there when a service manager designated me to read referrals (the home
 then links to the referrals inbox).
+
+``referral-to-open`` is a referral accepted to me that I have not opened a case from yet
+(referrals/triage.py: its ``case_id`` column holds the referral's id).
 
 ``second`` counts the items waiting for a second approval (a high-risk case), also bounded.
 
@@ -73,9 +77,12 @@ from portal.messages.services import (
     waiting_for_review,
 )
 from portal.messages.states import MessageState
-from portal.referrals.models import ReferralReader
+from portal.referrals.models import Referral, ReferralReader
+from portal.referrals.states import ReferralState
 from portal.workspace import security_events
 
+# Referrals accepted to me and not yet opened as cases, shown on the home (the oldest first).
+REFERRALS_SHOWN = 10
 # Counted up to this many; one more is shown as "more than" it.
 WAITING_SHOWN = 99
 WAITING_COUNTED = WAITING_SHOWN + 1
@@ -173,6 +180,25 @@ def _statement() -> CompoundSelect[Any]:
     reader = select(
         _kind("referral-reader"), null(), null(), null(), null(), literal_column("1")
     ).where(ReferralReader.account_id == bindparam("account_id", type_=String))
+    # Accepted to me, no case opened from it yet (referrals/triage.to_open_as_case).
+    to_open = (
+        select(
+            _kind("referral-to-open"),
+            Referral.state_changed_at,
+            Referral.id,
+            Referral.reference,
+            null(),
+            null(),
+        )
+        .where(
+            Referral.assigned_facilitator_id == bindparam("account_id", type_=String),
+            Referral.state == literal_column(f"'{ReferralState.ACCEPTED.value}'", String),
+            Referral.id.not_in(select(Case.referral_id).where(Case.referral_id.is_not(None))),
+        )
+        .limit(REFERRALS_SHOWN)
+        .subquery()
+    )
+    referrals_to_open = select(*to_open.c)
     return union_all(
         security,
         withdrawals,
@@ -186,6 +212,7 @@ def _statement() -> CompoundSelect[Any]:
         handed_to_me,
         reader,
         declined,
+        referrals_to_open,
     )
 
 
@@ -227,6 +254,15 @@ class HandedOver:
     by_me: bool
 
 
+@dataclass(frozen=True)
+class ReferralToOpen:
+    """A referral accepted to me, to open as a case."""
+
+    referral_id: str
+    reference: str
+    accepted_at: datetime
+
+
 def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
     """What the facilitator's home shows (templates/home.html), from one statement."""
     since = utcnow() - timedelta(days=case_policy.WITHDRAWALS_DAYS)
@@ -240,6 +276,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
     people = waiting = second = 0
     reads_referrals = False
     declines: list[DeclineToTell] = []
+    to_open: list[ReferralToOpen] = []
     for kind, at, case_id, reference, detail, number in rows:
         if kind == "security":
             events.append((number, security_events.shown(at, detail, case_id, reference)))
@@ -263,6 +300,8 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
             reads_referrals = True
         elif kind == "declined":
             declines.append(DeclineToTell(case_id, reference, detail, at))
+        elif kind == "referral-to-open":
+            to_open.append(ReferralToOpen(case_id, reference, at))
         else:
             waiting = number
     # UNION ALL keeps no order between or within its parts: each list is put back in its own.
@@ -280,6 +319,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
         "new_case_keys": sorted(new_keys, key=lambda item: (item.since, item.case_id)),
         "reads_referrals": reads_referrals,
         "declines": sorted(declines, key=lambda item: (item.at, item.message_id)),
+        "referrals_to_open": sorted(to_open, key=lambda item: (item.accepted_at, item.referral_id)),
         "handed_over": sorted(handed, key=lambda item: (item.at, item.case_id), reverse=True)[
             :HANDED_OVER_SHOWN
         ],

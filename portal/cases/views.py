@@ -38,7 +38,7 @@ def new_case_page(ctx: Ctx) -> Response:
     """Open a case; ``?referral=<id>``: from a referral accepted to me (the form carries it)."""
     referral_id = ctx.query("referral")
     referral = (
-        triage.referral_to_open(ctx.db, ctx.require_account(), referral_id) if referral_id else None
+        triage.accepted_for(ctx.db, ctx.require_account(), referral_id) if referral_id else None
     )
     return ctx.render("cases/new.html", referral=referral)
 

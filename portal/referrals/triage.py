@@ -127,9 +127,9 @@ def to_open_as_case(db: Session, facilitator: Account) -> list[Referral]:
     )
 
 
-def referral_to_open(db: Session, facilitator: Account, referral_id: str) -> Referral:
-    """The accepted referral this facilitator may open a case from, locked (two tabs opening
-    cases from it at once take turns; the second finds the case and is refused)."""
+def accepted_for(db: Session, facilitator: Account, referral_id: str) -> Referral:
+    """The referral accepted to this facilitator with no case yet (for the new-case page:
+    a read, no lock)."""
     referral = db.get(Referral, referral_id)
     if (
         referral is None
@@ -137,6 +137,15 @@ def referral_to_open(db: Session, facilitator: Account, referral_id: str) -> Ref
         or referral.assigned_facilitator_id != facilitator.id
     ):
         raise BadInput("This referral is not one accepted for you to open as a case.")
+    if case_of(db, referral) is not None:
+        raise Conflict("A case has already been opened from this referral.")
+    return referral
+
+
+def referral_to_open(db: Session, facilitator: Account, referral_id: str) -> Referral:
+    """As ``accepted_for``, locked, to open its case: two tabs opening cases from it at once
+    take turns, and the second finds the first's case and is refused."""
+    referral = accepted_for(db, facilitator, referral_id)
     lock_row(db, referral)
     if case_of(db, referral) is not None:
         raise Conflict("A case has already been opened from this referral.")

@@ -182,14 +182,7 @@ def _statement() -> CompoundSelect[Any]:
     ).where(ReferralReader.account_id == bindparam("account_id", type_=String))
     # Accepted to me, no case opened from it yet (referrals/triage.to_open_as_case).
     to_open = (
-        select(
-            _kind("referral-to-open"),
-            Referral.state_changed_at,
-            Referral.id,
-            Referral.reference,
-            null(),
-            null(),
-        )
+        select(Referral.state_changed_at, Referral.id, Referral.reference)
         .where(
             Referral.assigned_facilitator_id == bindparam("account_id", type_=String),
             Referral.state == literal_column(f"'{ReferralState.ACCEPTED.value}'", String),
@@ -198,7 +191,9 @@ def _statement() -> CompoundSelect[Any]:
         .limit(REFERRALS_SHOWN)
         .subquery()
     )
-    referrals_to_open = select(*to_open.c)
+    # The NULLs stay out of the subquery: inside one PostgreSQL types a bare NULL as text,
+    # which would not unite with the other parts' columns.
+    referrals_to_open = select(_kind("referral-to-open"), *to_open.c, null(), null())
     return union_all(
         security,
         withdrawals,

@@ -44,7 +44,8 @@ def test_every_other_move_is_refused_with_a_named_error() -> None:
         with pytest.raises(NotAllowedNow) as refused:
             transition(state, action)
         assert isinstance(refused.value, TransitionError)
-        assert refused.value.state is state and refused.value.action is action
+        assert refused.value.state is state
+        assert refused.value.action is action
         assert refused.value.sentence
 
 

@@ -141,7 +141,7 @@ def test_asking_for_more_is_recorded_with_its_sealed_note_then_only_accept_or_de
     assert 'id="ask-more-form"' not in page.text
     assert 'id="accept-form"' in page.text
     assert 'id="decline-form"' in page.text
-    assert f'data-sealed-note="{sealed}"' in page.text
+    assert f'data-ciphertext="{sealed}"' in page.text
     inbox = service.manager.get("/referrals/inbox")
     assert "More information asked for</span> on" in inbox.text
 

@@ -1,5 +1,6 @@
 """Referral triage in real browsers: a partner agency's referral, sealed on /refer, is opened
-by the service manager, who accepts it to a facilitator not designated to read referrals (their
+by the service manager, who records asking for more with a note sealed for colleagues, then
+accepts it to a facilitator not designated to read referrals (their
 browser shares it with that facilitator's key from the trust log). The facilitator finds "A
 referral to open as a case" on their home on a 320 px phone, reads it from the share and opens
 a case from it, whose path starts on the day the referral arrived. The canary typed on /refer
@@ -10,7 +11,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from portal import local_time
@@ -58,6 +59,9 @@ def test_a_referral_is_accepted_to_a_facilitator_who_opens_a_case_from_it(
 
     opened = ReferralsInbox.open(page, live_server.base_url).opens(sent.reference).unlocked()
     assert opened.state() == "New"
+    opened.asks_for_more(f"Asked PC Lee about consent {canary}")
+    assert opened.state() == "More information asked for"
+    expect(opened.note()).to_have_text(f"Asked PC Lee about consent {canary}", timeout=60_000)
     opened.accepts_for(facilitator.name)
     assert opened.state() == "Accepted"
 

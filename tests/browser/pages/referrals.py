@@ -178,6 +178,20 @@ class ReferralOpened(SignedInPage):
         )
         return self.check()
 
+    def asks_for_more(self, note: str) -> Self:
+        """Record that more information was asked for, with a note sealed for colleagues."""
+        form = self.page.locator("#ask-more-form")
+        form.get_by_label("A note for colleagues who read referrals (optional)").fill(note)
+        form.get_by_role("button", name="Record that we asked for more").click()
+        expect(self.page.locator("#triage-said")).to_contain_text(
+            "Recorded that more information was asked for", timeout=SEALING_MS
+        )
+        return self.check()
+
+    def note(self) -> Locator:
+        """A triage note, unlocked in this browser."""
+        return self.page.locator('[data-sealed="referral-note"]').first
+
     def opens_case_from_it(self) -> NewCasePage:
         self.page.get_by_role("link", name="Open a case from this referral").click()
         return NewCasePage(self.page).arrived()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account, Role
-from portal.errors import NotFound
+from portal.errors import Forbidden, NotFound
 from portal.referrals import services
 from portal.referrals.models import Referral, ReferralKey, ReferralKeyGrant
 from portal.referrals.states import ReferralState
@@ -50,8 +50,13 @@ def holds_share(account: Account, referral: Referral) -> bool:
 
 
 def triageable(db: Session, account: Account, referral_id: str) -> Referral:
-    """The referral, for someone who may triage; anyone else gets 404 (as on its page)."""
+    """The referral, for someone who may triage; anyone else 403 (before looking it up, so a
+    refusal says nothing about which ids exist), and an unknown id 404."""
+    if not may_triage(db, account):
+        raise Forbidden(
+            "Only the service manager and facilitators given access to referrals can triage them."
+        )
     referral = db.get(Referral, referral_id)
-    if referral is None or not may_triage(db, account):
+    if referral is None:
         raise NotFound("There is no such referral.")
     return referral

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import protocol
-from portal.accounts.models import Account
+from portal.accounts.models import Account, Role
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.cases import services as cases
@@ -98,7 +98,10 @@ def accept(
     share the accepter's browser boxed to that facilitator's key from the trust log."""
     if len(share) not in SHARE_SIZES:
         raise BadInput("The referral was not shared in the right form.", field="share")
-    facilitator = cases.certified_facilitator(db, facilitator_id)
+    chosen = db.get(Account, facilitator_id)
+    if chosen is None or chosen.role is not Role.FACILITATOR:
+        raise BadInput("Choose the facilitator who will hold the case.", field="facilitator_id")
+    facilitator = cases.certified_facilitator(db, facilitator_id)  # certified, open: else 409
     _move(db, referral, actor, TriageAction.ACCEPT)
     referral.assigned_facilitator_id = facilitator.id
     referral.share = share

@@ -11,7 +11,7 @@ from portal import local_time, paging, protocol
 from portal.accounts.models import Account, Role
 from portal.cases import services as cases
 from portal.db import utcnow
-from portal.errors import Forbidden, NotFound
+from portal.errors import NotFound
 from portal.referrals import policy, rules, schemas, services, states, triage
 from portal.referrals.models import AGENCY_SOURCES, Referral, ReferralKey
 from portal.trust import schemas as trust_schemas
@@ -304,14 +304,7 @@ def _triaged(ctx: Ctx, referral: Referral, said: str) -> Response:
 
 def _triageable(ctx: Ctx) -> tuple[Account, Referral]:
     me = ctx.require_account()
-    referral = ctx.db.get(Referral, ctx.request.path_params["referral_id"])
-    if referral is None:
-        raise NotFound("There is no such referral.")
-    if not policy.may_triage(ctx.db, me):
-        raise Forbidden(
-            "Only the service manager and facilitators given access to referrals can triage them."
-        )
-    return me, referral
+    return me, policy.triageable(ctx.db, me, ctx.request.path_params["referral_id"])
 
 
 @endpoint(roles=STAFF, api=True)

@@ -314,6 +314,7 @@ def test_a_share_of_the_wrong_size_or_an_uncertified_or_missing_facilitator_is_r
     manager = portal.service_manager()
     not_a_facilitator = accept(service.manager, manager, referral_id)
     assert not_a_facilitator.status_code == 400
+    assert not_a_facilitator.json()["field"] == "facilitator_id"
     assert row(portal, referral_id).state is ReferralState.RECEIVED
     assert tags(portal, referral_id) == [("referral:received", None)]
 

@@ -163,6 +163,7 @@ class Case(Base):
     referral_id: Mapped[str | None] = mapped_column(
         ForeignKey("referrals.id"),
         unique=True,
+        index=True,  # ix_cases_referral_id, unique (migration 0020)
         comment="the accepted referral it was opened from; its path starts when that arrived",
     )
     stored_bytes: Mapped[int] = mapped_column(

@@ -315,6 +315,11 @@ def test_a_share_of_the_wrong_size_or_an_uncertified_or_missing_facilitator_is_r
     not_a_facilitator = accept(service.manager, manager, referral_id)
     assert not_a_facilitator.status_code == 400
     assert not_a_facilitator.json()["field"] == "facilitator_id"
+    # Not certified: no browser would take their key, so nothing is shared with them.
+    uncertified = portal.visitor().join_invited(service.manager.invite(Role.FACILITATOR))
+    refused = accept(service.manager, uncertified, referral_id)
+    assert refused.status_code == 409
+    assert "not certified" in refused.json()["error"]
     assert row(portal, referral_id).state is ReferralState.RECEIVED
     assert tags(portal, referral_id) == [("referral:received", None)]
 

@@ -88,6 +88,7 @@ __all__ = [
     "make_case_public_grant",
     "make_content_grant",
     "make_referral_key_grant",
+    "make_referral_share",
     "manifest_hash",
     "open_case_data",
     "open_case_grant",
@@ -101,6 +102,7 @@ __all__ = [
     "open_referral",
     "open_referral_key",
     "open_referral_key_grant",
+    "open_referral_share",
     "open_revocation",
     "open_root_handover",
     "open_staff_cert",
@@ -110,6 +112,7 @@ __all__ = [
     "recovery_auth_key",
     "referral_plaintext",
     "referral_sealed_sizes",
+    "referral_share_sizes",
     "seal_case_data",
     "seal_case_text",
     "seal_draft",
@@ -196,6 +199,7 @@ _GRANT_CASE: Final = b"portal/v1/grant/case\x00"
 _GRANT_CASE_PUBLIC: Final = b"portal/v1/grant/case-public\x00"
 _GRANT_CONTENT: Final = b"portal/v1/grant/content\x00"
 _GRANT_REFERRAL_KEY: Final = b"portal/v1/grant/referral-key\x00"
+_GRANT_REFERRAL: Final = b"portal/v1/grant/referral\x00"
 _REFERRAL: Final = b"portal/v1/referral\x00"
 _CHUNK: Final = b"portal/v1/chunk"
 _CHUNK_HASH: Final = b"portal/v1/chunk-hash"
@@ -698,11 +702,7 @@ def open_referral_key_grant(
 def referral_plaintext(key_id: str, form: dict[str, object]) -> bytes:
     """What is sealed: "portal/v1/referral" 0x00 || key id || canonical JSON of the form, then
     0x80 and zeros up to the smallest bucket (REFERRAL_BUCKETS)."""
-    body = _canonical_json(form)
-    bucket = next((size for size in REFERRAL_BUCKETS if len(body) + 1 <= size), None)
-    if bucket is None:
-        _fail(MalformedInput, "the referral is too long")
-    padded = body + b"\x80" + bytes(bucket - len(body) - 1)
+    padded = _padded_form(form)
     return _REFERRAL + _id("key_id", key_id) + padded
 
 
@@ -748,11 +748,59 @@ def open_referral(referral_secret_key: bytes, key_id: str, sealed: bytes) -> dic
     head = len(_REFERRAL) + 36
     if plaintext[len(_REFERRAL) : head] != _id("key_id", key_id):
         _fail(WrongContext, "referral was sealed for another referral key")
-    body = _unpad(plaintext[head:])
+    return _form_from_padded(plaintext[head:])
+
+
+def _padded_form(form: dict[str, object]) -> bytes:
+    body = _canonical_json(form)
+    bucket = next((size for size in REFERRAL_BUCKETS if len(body) + 1 <= size), None)
+    if bucket is None:
+        _fail(MalformedInput, "the referral is too long")
+    return body + b"\x80" + bytes(bucket - len(body) - 1)
+
+
+def _form_from_padded(padded: bytes) -> dict[str, object]:
+    body = _unpad(padded)
     form = _parse_json_object(body)
     if _canonical_json(form) != body:
         _fail(MalformedInput, "referral is not canonical JSON")
     return form
+
+
+def make_referral_share(
+    sender_sk: bytes,
+    recipient_pk: bytes,
+    referral_id: str,
+    form: dict[str, object],
+    *,
+    nonce: bytes | None = None,
+) -> bytes:
+    """Share one opened referral with the facilitator who will hold its case: a grant whose
+    body is the referral id and the form, padded as when it was sealed. It opens nothing else,
+    so that facilitator never needs the referral key itself."""
+    body = _id("referral_id", referral_id) + _padded_form(form)
+    return _seal_grant(_GRANT_REFERRAL, sender_sk, recipient_pk, body, nonce)
+
+
+def referral_share_sizes() -> tuple[int, ...]:
+    """Every length a referral share can have: the server refuses any other."""
+    head = NONCE_BYTES + TAG_BYTES + len(_GRANT_REFERRAL) + 2 * KEY_BYTES + 36
+    return tuple(head + size for size in REFERRAL_BUCKETS)
+
+
+def open_referral_share(
+    recipient_sk: bytes, sender_pk: bytes, referral_id: str, share: bytes
+) -> dict[str, object]:
+    """The form, if ``sender_pk`` shared exactly this referral with ``recipient_sk``."""
+    expected_id = _id("referral_id", referral_id)
+    _bytes("referral share", share)
+    if len(share) not in referral_share_sizes():
+        _fail(MalformedInput, "referral share has the wrong length")
+    body_length = len(share) - (referral_share_sizes()[0] - REFERRAL_BUCKETS[0])
+    body = _open_grant(_GRANT_REFERRAL, recipient_sk, sender_pk, share, 36 + body_length)
+    if body[:36] != expected_id:
+        _fail(WrongContext, "share is of another referral")
+    return _form_from_padded(body[36:])
 
 
 # --- content objects -------------------------------------------------------------------------

@@ -570,6 +570,25 @@ def routes() -> list[BaseRoute]:
         Route("/referrals", referrals.referrals_page, name="referrals_page"),
         Route("/referrals/inbox", referrals.referrals_inbox, name="referrals_inbox"),
         Route("/referrals/received/{referral_id}", referrals.referral_page, name="referral_page"),
+        # Triage of one referral (portal/referrals/triage.py)
+        Route(
+            "/referrals/received/{referral_id}/ask-more",
+            referrals.ask_for_more,
+            methods=["POST"],
+            name="ask_for_more",
+        ),
+        Route(
+            "/referrals/received/{referral_id}/accept",
+            referrals.accept_referral,
+            methods=["POST"],
+            name="accept_referral",
+        ),
+        Route(
+            "/referrals/received/{referral_id}/decline",
+            referrals.decline_referral,
+            methods=["POST"],
+            name="decline_referral",
+        ),
         Route(
             "/referrals/key",
             referrals.api_create_referral_key,

@@ -117,3 +117,7 @@ class AuditTag(StrEnum):
     REFERRAL_READER_DESIGNATED = "referral:reader-designated"
     REFERRAL_READER_REMOVED = "referral:reader-removed"
     REFERRAL_RECEIVED = "referral:received"
+    # Triage (portal/referrals/triage.py): the referral's id as subject.
+    REFERRAL_MORE_INFO_ASKED = "referral:more-info-asked"
+    REFERRAL_ACCEPTED = "referral:accepted"
+    REFERRAL_DECLINED = "referral:declined"

@@ -160,6 +160,12 @@ class Case(Base):
     closing_reason: Mapped[ClosingReason | None] = mapped_column(
         str_enum(ClosingReason), comment="why it closed; none: open, or closed before reasons"
     )
+    referral_id: Mapped[str | None] = mapped_column(
+        ForeignKey("referrals.id"),
+        unique=True,
+        index=True,  # ix_cases_referral_id, unique (migration 0020)
+        comment="the accepted referral it was opened from; its path starts when that arrived",
+    )
     stored_bytes: Mapped[int] = mapped_column(
         BigInteger,
         default=0,

@@ -9,7 +9,7 @@ Stages and reasons are categories, never words: they are what a commissioner's f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -45,13 +45,16 @@ def today() -> date:
     return local_time.local(utcnow()).date()
 
 
-def start(db: Session, case: Case, facilitator: Account) -> None:
-    """A new case starts its path as referred, today."""
+def start(
+    db: Session, case: Case, facilitator: Account, referred_at: datetime | None = None
+) -> None:
+    """A new case starts its path as referred: on the day its referral arrived (in the
+    service's time zone), or today when it was opened without one."""
     db.add(
         StageMove(
             case_id=case.id,
             stage=CaseStage.REFERRED,
-            reached_on=today(),
+            reached_on=local_time.local(referred_at).date() if referred_at else today(),
             recorded_by_id=facilitator.id,
         )
     )

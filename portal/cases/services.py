@@ -43,6 +43,7 @@ from portal.db import lock_row, utcnow
 from portal.errors import BadInput, Conflict
 from portal.notifications import services as notices
 from portal.notifications.models import NoticeEvent
+from portal.referrals.models import Referral
 from portal.settings import Settings
 from portal.trust import services as trust
 from portal.trust.models import EntryKind
@@ -63,9 +64,13 @@ def open_case(
     public_key: bytes,
     own_grant: bytes,
     case_key_statement: SignedStatement | None = None,
+    referral: Referral | None = None,
 ) -> Case:
     """A new case whose key pair the facilitator's browser made, with the grant to themself,
     and (from browsers that have trust anchors) the signed ``case-key`` statement for epoch 1.
+    Opened from an accepted ``referral`` (the caller checked and locked it:
+    referrals.triage.referral_to_open), the case records it and its path starts as referred on
+    the day the referral arrived, so time to first contact counts from then.
 
     The statement must be signed with the facilitator's registered signing key and name this
     case, epoch 1, this public key and the facilitator as issuer; it is kept as the case's
@@ -100,6 +105,7 @@ def open_case(
         created_by_id=facilitator.id,
         created_at=now,
         status_changed_at=now,
+        referral_id=referral.id if referral is not None else None,
     )
     db.add(case)
     try:
@@ -108,7 +114,7 @@ def open_case(
     except IntegrityError:
         raise Conflict("A case with that reference already exists.", field="reference") from None
     db.add(CaseFacilitator(case_id=case.id, account_id=facilitator.id, added_at=now))
-    path.start(db, case, facilitator)
+    path.start(db, case, facilitator, referral.received_at if referral is not None else None)
     db.add(
         CaseKeyGrant(
             case_id=case.id,

@@ -15,6 +15,7 @@ from portal.accounts.models import Role
 from portal.cases import policy, services, team
 from portal.cases.models import Case, CaseKeyEpoch, Participant
 from portal.errors import BadInput
+from portal.referrals import triage
 from portal.trust import schemas as trust_schemas
 from portal.web import Ctx, endpoint
 
@@ -34,7 +35,12 @@ def _participant(ctx: Ctx, case: Case) -> Participant:
 
 @endpoint(roles=FACILITATOR)
 def new_case_page(ctx: Ctx) -> Response:
-    return ctx.render("cases/new.html")
+    """Open a case; ``?referral=<id>``: from a referral accepted to me (the form carries it)."""
+    referral_id = ctx.query("referral")
+    referral = (
+        triage.accepted_for(ctx.db, ctx.require_account(), referral_id) if referral_id else None
+    )
+    return ctx.render("cases/new.html", referral=referral)
 
 
 @endpoint(roles=FACILITATOR)
@@ -43,10 +49,12 @@ def api_open_case(ctx: Ctx) -> Response:
     and the grant): htmx goes to the case's page, a JSON client gets ``{case_id, next}``."""
     f = ctx.fields
     case_id = f.uuid4("case_id")
+    me = ctx.require_account()
+    referral_id = f.optional_uuid4("referral_id")
     case = services.open_case(
         ctx.db,
         ctx.settings,
-        ctx.require_account(),
+        me,
         case_id=case_id,
         # Empty is the service's to refuse, in its own words.
         reference=f.text("reference", max_length=40, required=False),
@@ -54,6 +62,7 @@ def api_open_case(ctx: Ctx) -> Response:
         public_key=f.binary("public_key", length=KEY),
         own_grant=f.binary("grant", length=wire.CASE_GRANT),
         case_key_statement=trust_schemas.optional_signed_statement(f, "case_key_statement"),
+        referral=triage.referral_to_open(ctx.db, me, referral_id) if referral_id else None,
     )
     return ctx.navigate(ctx.url_for("case_page", case_id=case.id), case_id=case.id)
 

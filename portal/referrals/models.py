@@ -12,6 +12,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, Blob, IdColumn, Timestamp, str_enum
+from portal.referrals.states import DeclineReason, ReferralState
 
 
 class Channel(StrEnum):
@@ -117,8 +118,37 @@ class Referral(Base):
         comment="crypto_box_seal to the referral key, padded to a size bucket"
     )
     received_at: Mapped[datetime]
+    # Triage (portal/referrals/states.py; docs/api-referrals.md "Triage"). Notes are sealed to
+    # the referral key in a holder's browser; the share is boxed to the facilitator who holds
+    # the case. The server reads neither.
+    state: Mapped[ReferralState] = mapped_column(
+        str_enum(ReferralState), default=ReferralState.RECEIVED, server_default="received"
+    )
+    state_changed_at: Mapped[datetime | None] = mapped_column(comment="the last triage move")
+    triaged_by_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.id"), comment="who made the last triage move"
+    )
+    more_info_asked_at: Mapped[datetime | None]
+    more_info_note: Mapped[bytes | None] = mapped_column(
+        comment="optional note for the other holders, sealed to the referral key"
+    )
+    decline_reason: Mapped[DeclineReason | None] = mapped_column(str_enum(DeclineReason))
+    decline_note: Mapped[bytes | None] = mapped_column(
+        comment="optional note for the other holders, sealed to the referral key"
+    )
+    assigned_facilitator_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.id"), comment="accepted: the facilitator who is to open its case"
+    )
+    share: Mapped[bytes | None] = mapped_column(
+        comment="accepted: the referral boxed to the facilitator (a referral share)"
+    )
+    share_sender_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    share_sender_public_key: Mapped[bytes | None] = mapped_column(
+        comment="the box key the share was made with; the browser checks it in the trust log"
+    )
 
     __table_args__ = (
         Index("ix_referrals_key", "key_id"),
         Index("ix_referrals_received", "received_at"),
+        Index("ix_referrals_assigned", "assigned_facilitator_id"),
     )

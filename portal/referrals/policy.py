@@ -7,9 +7,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account, Role
-from portal.errors import NotFound
+from portal.errors import Forbidden, NotFound
 from portal.referrals import services
-from portal.referrals.models import ReferralKey, ReferralKeyGrant
+from portal.referrals.models import Referral, ReferralKey, ReferralKeyGrant
+from portal.referrals.states import ReferralState
 
 
 def may_read(db: Session, account: Account) -> bool:
@@ -27,3 +28,35 @@ def readable_grant(db: Session, account: Account) -> tuple[ReferralKey, Referral
     if key is None or grant is None or not may_read(db, account):
         raise NotFound("You do not hold the referral key.")
     return key, grant
+
+
+def may_triage(db: Session, account: Account) -> bool:
+    """Who triages referrals (asks for more, accepts, declines): a reader who holds a grant of
+    the current key, so their browser can open the referral and share it on acceptance."""
+    if not may_read(db, account):
+        return False
+    key = services.current_key(db)
+    return key is not None and services.grant_of(db, key, account.id) is not None
+
+
+def holds_share(account: Account, referral: Referral) -> bool:
+    """The facilitator a referral was accepted to reads it through their share (designated or
+    not), while it stays accepted to them."""
+    return (
+        referral.state is ReferralState.ACCEPTED
+        and referral.assigned_facilitator_id == account.id
+        and referral.share is not None
+    )
+
+
+def triageable(db: Session, account: Account, referral_id: str) -> Referral:
+    """The referral, for someone who may triage; anyone else 403 (before looking it up, so a
+    refusal says nothing about which ids exist), and an unknown id 404."""
+    if not may_triage(db, account):
+        raise Forbidden(
+            "Only the service manager and facilitators given access to referrals can triage them."
+        )
+    referral = db.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound("There is no such referral.")
+    return referral

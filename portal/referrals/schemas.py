@@ -8,6 +8,7 @@ from portal import protocol
 from portal.errors import BadInput, TooLarge
 from portal.referrals import services
 from portal.referrals.models import AGENCY_SOURCES, Channel, Source
+from portal.referrals.states import DeclineReason
 from portal.trust import schemas as trust_schemas
 from portal.trust.statements import SignedStatement
 from portal.web import Fields
@@ -79,3 +80,38 @@ def submission(fields: Fields) -> Submission:
     return Submission(
         channel=channel, source=source, key_id=fields.uuid4("key_id"), ciphertext=ciphertext
     )
+
+
+# ------------------------------------------------------------------------------------ triage
+
+DECLINE_REASONS = {reason.value: reason for reason in DeclineReason}
+
+
+def optional_note(fields: Fields) -> bytes | None:
+    """A note sealed to the referral key in the browser (``note``), or None when none was
+    written (the page's sealer leaves it out)."""
+    if fields.raw("note") in (None, ""):
+        return None
+    return fields.binary("note", max_length=services.MAX_SEALED)
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    facilitator_id: str
+    share: bytes
+
+
+def acceptance(fields: Fields) -> Acceptance:
+    if fields.raw("facilitator_id") in (None, ""):
+        raise BadInput("Choose the facilitator who will hold the case.", field="facilitator_id")
+    return Acceptance(
+        facilitator_id=fields.uuid4("facilitator_id"),
+        share=fields.binary("share", max_length=max(protocol.referral_share_sizes())),
+    )
+
+
+def decline_reason(fields: Fields) -> DeclineReason:
+    if fields.raw("reason") in (None, ""):
+        raise BadInput("Choose why the referral is declined.", field="reason")
+    reason: DeclineReason = fields.choice("reason", DECLINE_REASONS)
+    return reason

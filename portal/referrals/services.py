@@ -20,6 +20,7 @@ from portal import local_time, protocol
 from portal.accounts.models import Account, Role, SignInFailure
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
+from portal.cases.models import Case, CaseStage, StageMove
 from portal.db import lock_row, utcnow
 from portal.errors import BadInput, Conflict, NotFound, Throttled, TooLarge
 from portal.notifications import services as notices
@@ -33,6 +34,7 @@ from portal.referrals.models import (
     ReferralReader,
     Source,
 )
+from portal.referrals.states import ReferralState
 from portal.settings import Settings
 from portal.trust import services as trust
 from portal.trust.statements import SignedStatement, key_text, open_signed
@@ -378,9 +380,25 @@ def _unused_reference(db: Session) -> str:
     raise Conflict("Please try again.")  # pragma: no cover  (40 random bits: never in practice)
 
 
-def inbox_query() -> Select[Referral]:
-    """Every referral, newest first (ix_referrals_received)."""
-    return select(Referral).order_by(Referral.received_at.desc(), Referral.id)
+def inbox_query(state: ReferralState | None = None) -> Select[Referral]:
+    """Every referral (or those in ``state``), newest first (ix_referrals_received)."""
+    query = select(Referral).order_by(Referral.received_at.desc(), Referral.id)
+    return query if state is None else query.where(Referral.state == state)
+
+
+def first_contact_made(db: Session, referral_ids: list[str]) -> set[str]:
+    """Those of these referrals whose case has reached first contact: no longer overdue."""
+    if not referral_ids:
+        return set()
+    return {
+        referral_id
+        for referral_id in db.scalars(
+            select(Case.referral_id)
+            .join(StageMove, StageMove.case_id == Case.id)
+            .where(Case.referral_id.in_(referral_ids), StageMove.stage == CaseStage.FIRST_CONTACT)
+        )
+        if referral_id is not None
+    }
 
 
 # ------------------------------------------------------------------------ overdue first contact
@@ -405,13 +423,17 @@ def queue_overdue_notices(db: Session, settings: Settings, now: datetime) -> int
         referral_id
         for referral_id, received_at in db.execute(
             select(Referral.id, Referral.received_at).where(
-                Referral.received_at >= now - OVERDUE_LOOK_BACK
+                Referral.received_at >= now - OVERDUE_LOOK_BACK,
+                Referral.state != ReferralState.DECLINED,
             )
         )
         if target
         < rules.working_days_between(received_at.astimezone(zone).date(), today)
         <= target + OVERDUE_TOLD_WITHIN
     ]
+    # A case that reached first contact answered the target (as the inbox's overdue mark).
+    contacted = first_contact_made(db, lately)
+    lately = [referral_id for referral_id in lately if referral_id not in contacted]
     if not lately:
         return 0
     holders_of_key = db.scalars(

@@ -9,9 +9,10 @@ from starlette.responses import JSONResponse, Response
 
 from portal import local_time, paging, protocol
 from portal.accounts.models import Account, Role
+from portal.cases import services as cases
 from portal.db import utcnow
 from portal.errors import NotFound
-from portal.referrals import policy, rules, schemas, services
+from portal.referrals import policy, rules, schemas, services, states, triage
 from portal.referrals.models import AGENCY_SOURCES, Referral, ReferralKey
 from portal.trust import schemas as trust_schemas
 from portal.trust import services as trust
@@ -194,41 +195,149 @@ def api_my_referral_grant(ctx: Ctx) -> Response:
 INBOX_PAGE = 25
 
 
+STATE_FILTERS = {state.value: state for state in states.ReferralState}
+
+
 @endpoint(roles=STAFF)
 def referrals_inbox(ctx: Ctx) -> Response:
-    """Referrals, newest first, with working days since each arrived (service managers and
-    designated facilitators; anyone else 404)."""
+    """Referrals, newest first (``?state=`` one state only), with each one's state and the
+    working days since it arrived, highlighted while first contact is overdue: not declined,
+    and no case from it has reached first contact (service managers and designated
+    facilitators; anyone else 404)."""
     me = ctx.require_account()
     if not policy.may_read(ctx.db, me):
         raise NotFound("You do not read referrals.")
+    wanted = ctx.query("state") or ""
+    state = STATE_FILTERS.get(wanted)
     page = paging.scalars_page(
         ctx.db,
-        services.inbox_query(),
+        services.inbox_query(state),
         paging.page_number(ctx.query("page")),
         INBOX_PAGE,
     )
     today = local_time.local(utcnow()).date()
     target = ctx.settings.referral_first_contact_days
+    contacted = services.first_contact_made(ctx.db, [referral.id for referral in page.items])
     items = [
         {
             "referral": referral,
             "days": rules.working_days_between(
                 local_time.local(referral.received_at).date(), today
             ),
-            "overdue": rules.first_contact_overdue(
+            "overdue": referral.state is not states.ReferralState.DECLINED
+            and referral.id not in contacted
+            and rules.first_contact_overdue(
                 local_time.local(referral.received_at).date(), today, target
             ),
         }
         for referral in page.items
     ]
-    return ctx.render("referrals/inbox.html", page=page, items=items, target=target)
+    return ctx.render(
+        "referrals/inbox.html",
+        page=page,
+        items=items,
+        target=target,
+        shown_state=state,
+        states=list(states.ReferralState),
+    )
+
+
+def _referral_context(
+    ctx: Ctx, referral: Referral, said: str | None = None, *, shared: bool = False
+) -> dict[str, Any]:
+    """What the referral's page and its triage part show to this reader (``shared``: the
+    facilitator it was accepted to, reading it through their share)."""
+    db = ctx.db
+    me = ctx.require_account()
+    triager = not shared and policy.may_triage(db, me)
+    assigned = (
+        db.get(Account, referral.assigned_facilitator_id)
+        if referral.assigned_facilitator_id
+        else None
+    )
+    case = triage.case_of(db, referral)
+    return {
+        "referral": referral,
+        "ciphertext": b64(referral.ciphertext),
+        "shared": {
+            "share": b64(referral.share or b""),  # holds_share: set, with its sender
+            "sender_account_id": referral.share_sender_id,
+            "sender_public_key": b64(referral.share_sender_public_key or b""),
+        }
+        if shared
+        else None,
+        "actions": states.allowed_actions(referral.state) if triager else frozenset(),
+        "Action": states.TriageAction,
+        "facilitators": cases.certified_facilitators(db) if triager else [],
+        "reasons": list(states.DeclineReason),
+        "assigned": assigned,
+        "case": case,
+        "may_open_case": case is None and policy.holds_share(me, referral),
+        "notes": {
+            "more_info": b64(referral.more_info_note) if referral.more_info_note else None,
+            "decline": b64(referral.decline_note) if referral.decline_note else None,
+        },
+        "said": said,
+    }
 
 
 @endpoint(roles=STAFF)
 def referral_page(ctx: Ctx) -> Response:
-    """One referral, opened in the reader's browser with the key from their grant."""
+    """One referral, opened in the reader's browser with the key from their grant; or, for the
+    facilitator it was accepted to (designated or not), with the share made for them."""
     me = ctx.require_account()
     referral = ctx.db.get(Referral, ctx.request.path_params["referral_id"])
-    if referral is None or not policy.may_read(ctx.db, me):
+    if referral is None:
         raise NotFound("There is no such referral.")
-    return ctx.render("referrals/show.html", referral=referral, ciphertext=b64(referral.ciphertext))
+    if policy.may_read(ctx.db, me):
+        return ctx.render("referrals/show.html", **_referral_context(ctx, referral))
+    if policy.holds_share(me, referral):
+        return ctx.render("referrals/show.html", **_referral_context(ctx, referral, shared=True))
+    raise NotFound("There is no such referral.")
+
+
+def _triaged(ctx: Ctx, referral: Referral, said: str) -> Response:
+    if ctx.is_htmx:
+        return ctx.partial("referrals/_triage.html", **_referral_context(ctx, referral, said))
+    return JSONResponse({"referral_id": referral.id, "state": referral.state.value})
+
+
+def _triageable(ctx: Ctx) -> tuple[Account, Referral]:
+    me = ctx.require_account()
+    return me, policy.triageable(ctx.db, me, ctx.request.path_params["referral_id"])
+
+
+@endpoint(roles=STAFF, api=True)
+def ask_for_more(ctx: Ctx) -> Response:
+    """Record that more information was asked for: ``{note?}`` (sealed to the referral key)."""
+    me, referral = _triageable(ctx)
+    triage.ask_for_more(ctx.db, ctx.settings, me, referral, schemas.optional_note(ctx.fields))
+    return _triaged(
+        ctx,
+        referral,
+        "Recorded that more information was asked for. You can accept or decline it later.",
+    )
+
+
+@endpoint(roles=STAFF, api=True)
+def decline_referral(ctx: Ctx) -> Response:
+    """Decline: ``{reason, note?}``."""
+    me, referral = _triageable(ctx)
+    reason = schemas.decline_reason(ctx.fields)
+    triage.decline(ctx.db, ctx.settings, me, referral, reason, schemas.optional_note(ctx.fields))
+    return _triaged(ctx, referral, f"Declined ({reason.label.lower()}).")
+
+
+@endpoint(roles=STAFF, api=True)
+def accept_referral(ctx: Ctx) -> Response:
+    """Accept to a facilitator: ``{facilitator_id, share}`` (the share boxed in my browser)."""
+    me, referral = _triageable(ctx)
+    accepted = schemas.acceptance(ctx.fields)
+    facilitator = triage.accept(
+        ctx.db, ctx.settings, me, referral, accepted.facilitator_id, accepted.share
+    )
+    return _triaged(
+        ctx,
+        referral,
+        f"Accepted. {facilitator.sign_in_name} will find it on their home page, to open as a case.",
+    )

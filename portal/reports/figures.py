@@ -90,6 +90,7 @@ class Report:
     formats: dict[str, int] = field(default_factory=dict)  # messages sent
     withdrawals: dict[str, int] = field(default_factory=dict)  # side
     satisfaction: Satisfaction = field(default_factory=lambda: Satisfaction({}, ()))
+    outcomes: dict[str, int] = field(default_factory=dict)  # see referral_outcomes
 
     def rows(self) -> list[Row]:
         """Every figure in order, each count already made safe to show."""
@@ -101,6 +102,7 @@ class Report:
         rows += _counted("Cases closed, by reason", self.closed.items())
         rows += _counted("Messages sent, by format", self.formats.items())
         rows += _counted("Withdrawals, by side", self.withdrawals.items())
+        rows += referral_outcomes(self.outcomes)
         rows += self.satisfaction.rows()
         return rows
 
@@ -111,6 +113,15 @@ class Report:
             by_month[month] = by_month.get(month, 0) + n
         totals = [(f"{month} all", by_month.get(month, 0)) for month in self.period.months()]
         return [("all", sum(self.referrals.values())), *totals, *groups]
+
+
+def referral_outcomes(outcomes: dict[str, int]) -> list[Row]:
+    """Referrals received in the period by where triage took them: ``outcomes`` maps
+    "accepted", "declined: <reason>", "more information asked for" and "not decided yet" to
+    counts. Declines are also totalled, so a reason suppressed as under 5 still counts."""
+    declined = sum(n for group, n in outcomes.items() if group.startswith("declined: "))
+    groups = [(group, outcomes[group]) for group in sorted(outcomes)]
+    return _counted("Referrals by outcome", [*groups, ("declined, all reasons", declined)])
 
 
 def _counted(figure: str, groups: Iterable[tuple[str, int]]) -> list[Row]:

@@ -23,6 +23,7 @@ from portal.reports.figures import (
     Said,
     Satisfaction,
 )
+from portal.referrals.states import ReferralState
 from portal.settings import Settings
 
 NOT_RECORDED = "Closed before reasons were recorded"
@@ -54,7 +55,27 @@ def report(db: Session, settings: Settings, period: Period) -> Report:
             )
         },
         satisfaction=satisfaction(db, settings, period),
+        outcomes=_referral_outcomes(db, start, end),
     )
+
+
+def _referral_outcomes(db: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """Referrals received in the period, by triage state (and decline reason)."""
+    counted: dict[str, int] = {}
+    rows = db.execute(
+        select(Referral.state, Referral.decline_reason, func.count())
+        .where(Referral.received_at >= start, Referral.received_at < end)
+        .group_by(Referral.state, Referral.decline_reason)
+    )
+    for state, reason, count in rows:
+        if state is ReferralState.DECLINED:
+            group = f"declined: {reason.label.lower() if reason else 'no reason recorded'}"
+        elif state is ReferralState.RECEIVED:
+            group = "not decided yet"
+        else:
+            group = state.label.lower()
+        counted[group] = counted.get(group, 0) + count
+    return counted
 
 
 def _referrals(db: Session, start: datetime, end: datetime) -> dict[tuple[str, str], int]:

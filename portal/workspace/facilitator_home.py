@@ -26,6 +26,7 @@ handed-over             I handed it over        case       reference  "by-me"/"t
 referral-reader                                                                   1 if designated
 declined                when it was declined    case       reference  message id
 follow-up                                       case       reference  kind:id:due
+referral-to-open        when it was accepted    referral   reference
 ======================  ======================  =========  =========  ==========  =============
 
 ``handed-over`` says what became of a hand-over (cases/team.py hand_over) lately: "by-me", a
@@ -39,6 +40,8 @@ then links to the referrals inbox).
 ``casework/rules.follow_up_by``; overdue ones too) and not completed, the soonest due first,
 at most FOLLOW_UPS_SHOWN: its kind, id and due day share ``detail`` (a date does not fit the
 ``at`` column's type on SQLite).
+``referral-to-open`` is a referral accepted to me that I have not opened a case from yet
+(referrals/triage.py: its ``case_id`` column holds the referral's id).
 
 ``second`` counts the items waiting for a second approval (a high-risk case), also bounded.
 
@@ -85,11 +88,14 @@ from portal.messages.services import (
     waiting_for_review,
 )
 from portal.messages.states import MessageState
-from portal.referrals.models import ReferralReader
+from portal.referrals.models import Referral, ReferralReader
+from portal.referrals.states import ReferralState
 from portal.workspace import security_events
 
 # Agreement follow-ups shown, the soonest due first.
 FOLLOW_UPS_SHOWN = 20
+# Referrals accepted to me and not yet opened as cases, shown on the home (the oldest first).
+REFERRALS_SHOWN = 10
 # Counted up to this many; one more is shown as "more than" it.
 WAITING_SHOWN = 99
 WAITING_COUNTED = WAITING_SHOWN + 1
@@ -216,6 +222,20 @@ def _statement() -> CompoundSelect[Any]:
     follow_ups = select(
         _kind("follow-up"), null(), due.c.case_id, due.c.reference, due.c.detail, null()
     )
+    # Accepted to me, no case opened from it yet (referrals/triage.to_open_as_case).
+    to_open = (
+        select(Referral.state_changed_at, Referral.id, Referral.reference)
+        .where(
+            Referral.assigned_facilitator_id == bindparam("account_id", type_=String),
+            Referral.state == literal_column(f"'{ReferralState.ACCEPTED.value}'", String),
+            Referral.id.not_in(select(Case.referral_id).where(Case.referral_id.is_not(None))),
+        )
+        .limit(REFERRALS_SHOWN)
+        .subquery()
+    )
+    # The NULLs stay out of the subquery: inside one PostgreSQL types a bare NULL as text,
+    # which would not unite with the other parts' columns.
+    referrals_to_open = select(_kind("referral-to-open"), *to_open.c, null(), null())
     return union_all(
         security,
         withdrawals,
@@ -230,6 +250,7 @@ def _statement() -> CompoundSelect[Any]:
         reader,
         declined,
         follow_ups,
+        referrals_to_open,
     )
 
 
@@ -293,6 +314,15 @@ class HandedOver:
     by_me: bool
 
 
+@dataclass(frozen=True)
+class ReferralToOpen:
+    """A referral accepted to me, to open as a case."""
+
+    referral_id: str
+    reference: str
+    accepted_at: datetime
+
+
 def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
     """What the facilitator's home shows (templates/home.html), from one statement."""
     since = utcnow() - timedelta(days=case_policy.WITHDRAWALS_DAYS)
@@ -315,6 +345,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
     reads_referrals = False
     declines: list[DeclineToTell] = []
     follow_ups: list[FollowUp] = []
+    to_open: list[ReferralToOpen] = []
     for kind, at, case_id, reference, detail, number in rows:
         if kind == "security":
             events.append((number, security_events.shown(at, detail, case_id, reference)))
@@ -340,6 +371,8 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
             declines.append(DeclineToTell(case_id, reference, detail, at))
         elif kind == "follow-up":
             follow_ups.append(_follow_up(case_id, reference, detail, today))
+        elif kind == "referral-to-open":
+            to_open.append(ReferralToOpen(case_id, reference, at))
         else:
             waiting = number
     # UNION ALL keeps no order between or within its parts: each list is put back in its own.
@@ -358,6 +391,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
         "reads_referrals": reads_referrals,
         "declines": sorted(declines, key=lambda item: (item.at, item.message_id)),
         "follow_ups": sorted(follow_ups, key=lambda item: (item.due_on, item.item_id)),
+        "referrals_to_open": sorted(to_open, key=lambda item: (item.accepted_at, item.referral_id)),
         "handed_over": sorted(handed, key=lambda item: (item.at, item.case_id), reverse=True)[
             :HANDED_OVER_SHOWN
         ],

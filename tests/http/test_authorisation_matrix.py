@@ -113,6 +113,11 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # facilitators (none here); a made-up referral id is 404 for everyone.
     ("GET", "/referrals/inbox"): frozenset({SM}),
     ("GET", "/referrals/received/{referral_id}"): frozenset(),
+    # Triage (tests/http/test_referral_triage.py): holders of the referral key only (403 for
+    # anyone else); a made-up referral id is 404.
+    ("POST", "/referrals/received/{referral_id}/ask-more"): frozenset(),
+    ("POST", "/referrals/received/{referral_id}/accept"): frozenset(),
+    ("POST", "/referrals/received/{referral_id}/decline"): frozenset(),
 }
 
 FAKE_KEY = "A" * 43

@@ -7,17 +7,23 @@ import "./support/dom.mjs";
 import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 import {
+  NotAFacilitator,
   NotAReader,
   NotTakingReferrals,
   ReferralGrantNotGenuine,
   ReferralKeyNotGenuine,
   ReferralTooLong,
+  ShareNotGenuine,
   grantReferralKey,
   loadReferralKey,
   makeReferralKey,
   openMyReferralKey,
   openReferral,
+  openSharedReferral,
+  openTriageNote,
   sealReferralForm,
+  sealTriageNote,
+  shareReferral,
 } from "../../static/js/client/referrals.js";
 import { loadSecretKey } from "../../static/js/client/session.js";
 import { forgetTrust } from "../../static/js/client/trust.js";
@@ -224,5 +230,89 @@ describe("client/referrals.js for staff", () => {
       sender_public_key: p.b64encode(stranger.publicKey),
     }));
     await assert.rejects(openMyReferralKey(keys), ReferralGrantNotGenuine);
+  });
+});
+
+describe("client/referrals.js for triage", () => {
+  const REFERRAL_ID = "5e6f7081-92a3-4b4c-8d5e-6f708192a3b4";
+
+  async function holding(me, log, secretKey, key, sender = me) {
+    const sessionKey = p.b64encode(p.randomBytes(32));
+    await storeSecretKey(me.accountId, me.secretKey, sessionKey);
+    const grant = p.makeReferralKeyGrant(sender.secretKey, me.publicKey, KEY_ID, secretKey);
+    const vault = vaultRoutes(me, { pins: { root: log.root } });
+    fakeServer({
+      ...trustRoutes(log),
+      ...vault.routes,
+      ...securityEventRoutes,
+      "GET /api/session": () =>
+        json({
+          account_id: me.accountId,
+          public_key: p.b64encode(me.publicKey),
+          session_key: sessionKey,
+        }),
+      "GET /api/referrals/my-grant": () =>
+        json({
+          key,
+          grant: p.b64encode(grant),
+          sender_account_id: sender.accountId,
+          sender_public_key: p.b64encode(sender.publicKey),
+        }),
+    });
+    return loadSecretKey();
+  }
+
+  test("a note is sealed to the referral key and opens again; an empty one is not sent", async () => {
+    const { manager, log } = world();
+    const { secretKey, key } = published(manager, log);
+    const keys = await holding(manager, log, secretKey, key);
+    assert.equal(await sealTriageNote(keys, "   "), null);
+    const sealed = await sealTriageNote(keys, " Asked the officer for consent ");
+    assert.deepEqual(p.openReferral(secretKey, KEY_ID, p.b64decode(sealed)), {
+      note: "Asked the officer for consent",
+    });
+    assert.equal(await openTriageNote(keys, KEY_ID, sealed), "Asked the officer for consent");
+  });
+
+  test("a referral is shared with a certified facilitator only, who opens it", async () => {
+    const { manager, facilitator, log } = world();
+    const { secretKey, key } = published(manager, log);
+    const keys = await holding(manager, log, secretKey, key);
+    const form = { form: "agency", person_name: "Sam" };
+    const { share } = await shareReferral(keys, REFERRAL_ID, form, FACILITATOR_ID);
+    assert.deepEqual(
+      p.openReferralShare(facilitator.secretKey, manager.publicKey, REFERRAL_ID, p.b64decode(share)),
+      form,
+    );
+    // Not to a service manager, nor to anyone the log does not hold.
+    await assert.rejects(shareReferral(keys, REFERRAL_ID, form, MANAGER_ID), NotAFacilitator);
+    await assert.rejects(
+      shareReferral(keys, REFERRAL_ID, form, "cc000000-0000-4000-8000-000000000001"),
+      NotAFacilitator,
+    );
+    // The facilitator's browser opens it, from a sender it trusts only.
+    wipeKeys();
+    forgetTrust();
+    const theirs = await holding(facilitator, log, secretKey, key, manager);
+    const shared = {
+      referralId: REFERRAL_ID,
+      share,
+      senderAccountId: MANAGER_ID,
+      senderPublicKey: p.b64encode(manager.publicKey),
+    };
+    assert.deepEqual(await openSharedReferral(theirs, shared), form);
+    const stranger = staffMember("bb000000-0000-4000-8000-000000000009", "service_manager");
+    await assert.rejects(
+      openSharedReferral(theirs, {
+        ...shared,
+        senderAccountId: stranger.accountId,
+        senderPublicKey: p.b64encode(stranger.publicKey),
+      }),
+      ShareNotGenuine,
+    );
+    await assert.rejects(
+      openSharedReferral(theirs, { ...shared, referralId: KEY_ID }),
+      ShareNotGenuine,
+    );
   });
 });

@@ -19,6 +19,7 @@ const SEED = "js";
 const MANAGER_ID = "0a1b2c3d-4e5f-4061-8273-94a5b6c7d8e9";
 const KEY_ID = "9e8d7c6b-5a49-4837-a625-1403f2e1d0c9";
 const OTHER_KEY_ID = "8d7c6b5a-4938-4726-b514-03f2e1d0c9b8";
+const REFERRAL_ID = "7c6b5a49-3827-4615-a403-f2e1d0c9b8a7";
 
 await p.ready();
 await sodium.ready;
@@ -68,6 +69,14 @@ const referralPk = p.publicKeyFromSecret(referralSk);
 const sealed = formSpecs()
   .slice(0, 2)
   .map((spec) => ({ ...spec, sealed: e(p.sealReferral(referralPk, KEY_ID, vectorForm(spec))) }));
+const shareNonce = fixed("share-nonce", 24);
+const share = p.makeReferralShare(
+  managerSk,
+  p.publicKeyFromSecret(facilitatorSk),
+  REFERRAL_ID,
+  SMALL,
+  { nonce: shareNonce },
+);
 const tampered = p.b64decode(sealed[0].sealed);
 tampered[60] ^= 1;
 
@@ -87,5 +96,12 @@ const vectors = {
   sealed,
   sealed_tampered: e(tampered),
   too_long_padding: TOO_LONG,
+  share: {
+    referral_id: REFERRAL_ID,
+    form: SMALL,
+    nonce: e(shareNonce),
+    share: e(share),
+    sizes: p.referralShareSizes(),
+  },
 };
 writeFileSync(OUT, `${JSON.stringify(vectors, null, 1)}\n`);

@@ -93,3 +93,38 @@ test("a round trip with fresh keys opens only with the referral key", () => {
   assert.equal(sealed.length, p.referralSealedSizes()[0]);
   assert.deepEqual(p.openReferral(secret, py.key_id, sealed), value);
 });
+
+test("a referral share is made and opened alike", () => {
+  const managerSk = d(py.manager_secret_key);
+  const facilitatorSk = d(py.facilitator_secret_key);
+  const made = p.makeReferralShare(
+    managerSk,
+    p.publicKeyFromSecret(facilitatorSk),
+    py.share.referral_id,
+    py.share.form,
+    { nonce: d(py.share.nonce) },
+  );
+  assert.equal(e(made), py.share.share);
+  assert.deepEqual(p.referralShareSizes(), py.share.sizes);
+  const managerPk = p.publicKeyFromSecret(managerSk);
+  assert.deepEqual(
+    { ...p.openReferralShare(facilitatorSk, managerPk, py.share.referral_id, made) },
+    py.share.form,
+  );
+});
+
+test("a referral share of another referral, kind or sender is refused", () => {
+  const facilitatorSk = d(py.facilitator_secret_key);
+  const managerPk = p.publicKeyFromSecret(d(py.manager_secret_key));
+  const made = d(py.share.share);
+  assert.throws(() => p.openReferralShare(facilitatorSk, managerPk, py.key_id, made), p.WrongContext);
+  const [, stranger] = p.generateIdentity();
+  assert.throws(
+    () => p.openReferralShare(facilitatorSk, stranger, py.share.referral_id, made),
+    p.DecryptionFailed,
+  );
+  assert.throws(
+    () => p.openReferralShare(facilitatorSk, managerPk, py.key_id, d(py.grant.grant)),
+    p.MalformedInput,
+  );
+});

@@ -107,3 +107,35 @@ def test_a_round_trip_with_fresh_keys_opens_only_with_the_referral_key() -> None
     assert len(sealed) == p.referral_sealed_sizes()[0]
     assert b"Ana" not in sealed
     assert p.open_referral(secret, JS["key_id"], sealed) == form
+
+
+def test_a_referral_share_is_made_and_opened_alike() -> None:
+    manager_sk, facilitator_sk = d(JS["manager_secret_key"]), d(JS["facilitator_secret_key"])
+    share = JS["share"]
+    made = p.make_referral_share(
+        manager_sk,
+        p.public_key_from_secret(facilitator_sk),
+        share["referral_id"],
+        share["form"],
+        nonce=d(share["nonce"]),
+    )
+    assert p.b64encode(made) == share["share"]
+    assert list(p.referral_share_sizes()) == share["sizes"]
+    manager_pk = p.public_key_from_secret(manager_sk)
+    assert (
+        p.open_referral_share(facilitator_sk, manager_pk, share["referral_id"], made)
+        == (share["form"])
+    )
+
+
+def test_a_referral_share_of_another_referral_or_kind_or_sender_is_refused() -> None:
+    manager_sk, facilitator_sk = d(JS["manager_secret_key"]), d(JS["facilitator_secret_key"])
+    manager_pk = p.public_key_from_secret(manager_sk)
+    made = d(JS["share"]["share"])
+    with pytest.raises(p.WrongContext):
+        p.open_referral_share(facilitator_sk, manager_pk, JS["key_id"], made)
+    with pytest.raises(p.DecryptionFailed):
+        p.open_referral_share(facilitator_sk, p.generate_identity()[1], JS["key_id"], made)
+    with pytest.raises(p.MalformedInput):
+        # A referral key grant is not a share (and has another length).
+        p.open_referral_share(facilitator_sk, manager_pk, JS["key_id"], d(JS["grant"]["grant"]))

@@ -25,6 +25,7 @@ SEED = "python"
 MANAGER_ID = "7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
 KEY_ID = "c4d5e6f7-0819-4a2b-9c3d-4e5f60718293"
 OTHER_KEY_ID = "d5e6f708-192a-4b3c-8d4e-5f6071829304"
+REFERRAL_ID = "e6f70819-2a3b-4c4d-9e5f-607182930415"
 
 
 def fixed(label: str, size: int = 32) -> bytes:
@@ -98,6 +99,10 @@ def build() -> dict[str, object]:
         {**spec, "sealed": e(p.seal_referral(referral_pk, KEY_ID, vector_form(spec)))}
         for spec in form_specs()[:2]
     ]
+    share_nonce = fixed("share-nonce", 24)
+    share = p.make_referral_share(
+        manager_sk, p.public_key_from_secret(facilitator_sk), REFERRAL_ID, SMALL, nonce=share_nonce
+    )
     tampered = bytearray(p.b64decode(str(sealed[0]["sealed"])))
     tampered[60] ^= 1
     return {
@@ -116,6 +121,13 @@ def build() -> dict[str, object]:
         "sealed": sealed,
         "sealed_tampered": e(bytes(tampered)),
         "too_long_padding": TOO_LONG,
+        "share": {
+            "referral_id": REFERRAL_ID,
+            "form": SMALL,
+            "nonce": e(share_nonce),
+            "share": e(share),
+            "sizes": list(p.referral_share_sizes()),
+        },
     }
 
 

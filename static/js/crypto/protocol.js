@@ -87,6 +87,7 @@ const GRANT_CASE = ascii("portal/v1/grant/case\0");
 const GRANT_CASE_PUBLIC = ascii("portal/v1/grant/case-public\0");
 const GRANT_CONTENT = ascii("portal/v1/grant/content\0");
 const GRANT_REFERRAL_KEY = ascii("portal/v1/grant/referral-key\0");
+const GRANT_REFERRAL = ascii("portal/v1/grant/referral\0");
 const REFERRAL = ascii("portal/v1/referral\0");
 const CHUNK = ascii("portal/v1/chunk");
 const CHUNK_HASH = ascii("portal/v1/chunk-hash");
@@ -642,13 +643,18 @@ export function openReferralKeyGrant(recipientSk, senderPk, keyId, grant) {
  * and zeros up to the smallest bucket (REFERRAL_BUCKETS), so the length says only the bucket.
  */
 export function referralPlaintext(keyId, form) {
+  const padded = paddedForm(form);
+  return concat(REFERRAL, id("keyId", keyId), padded);
+}
+
+function paddedForm(form) {
   const body = canonicalJson(form);
   const bucket = REFERRAL_BUCKETS.find((size) => body.length + 1 <= size);
   if (bucket === undefined) throw new MalformedInput("the referral is too long");
   const padded = new Uint8Array(bucket);
   padded.set(body);
   padded[body.length] = 0x80;
-  return concat(REFERRAL, id("keyId", keyId), padded);
+  return padded;
 }
 
 /** Every length a sealed referral can have: the server refuses any other. */
@@ -706,6 +712,44 @@ export function openReferral(referralSk, keyId, sealed) {
   const form = parseJsonObject(body);
   if (!equal(canonicalJson(form), body)) throw new MalformedInput("referral is not canonical JSON");
   return form;
+}
+
+/**
+ * Share one opened referral with the facilitator who will hold its case: a grant whose body is
+ * the referral id and the form, padded as when it was sealed. It opens nothing else, so that
+ * facilitator never needs the referral key itself.
+ */
+export function makeReferralShare(senderSk, recipientPk, referralId, form, { nonce } = {}) {
+  const body = concat(id("referralId", referralId), paddedForm(form));
+  return sealGrant(GRANT_REFERRAL, senderSk, recipientPk, body, nonce);
+}
+
+/** Every length a referral share can have: the server refuses any other. */
+export function referralShareSizes() {
+  const head = NONCE_BYTES + TAG_BYTES + GRANT_REFERRAL.length + 2 * KEY_BYTES + 36;
+  return REFERRAL_BUCKETS.map((size) => head + size);
+}
+
+/** The form, if senderPk shared exactly this referral with recipientSk. */
+export function openReferralShare(recipientSk, senderPk, referralId, share) {
+  const expectedId = id("referralId", referralId);
+  bytes("referral share", share);
+  const sizes = referralShareSizes();
+  if (!sizes.includes(share.length)) {
+    throw new MalformedInput("referral share has the wrong length");
+  }
+  const bucket = share.length - (sizes[0] - REFERRAL_BUCKETS[0]);
+  const body = openGrant(GRANT_REFERRAL, recipientSk, senderPk, share, 36 + bucket);
+  if (!equal(body.subarray(0, 36), expectedId)) {
+    throw new WrongContext("share is of another referral");
+  }
+  const form = body.subarray(36);
+  const unpadded = unpad(form);
+  const parsed = parseJsonObject(unpadded);
+  if (!equal(canonicalJson(parsed), unpadded)) {
+    throw new MalformedInput("referral is not canonical JSON");
+  }
+  return parsed;
 }
 
 // --- content objects ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Self
 
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser.pages.letters import NewCasePage
 from tests.browser.pages.portal import PortalPage, SignedInPage
 
 # Making keys and walking the trust log on a busy 2-core machine.
@@ -163,3 +164,42 @@ class ReferralOpened(SignedInPage):
             "xpath=following-sibling::dd[1]"
         )
         expect(field).to_have_text(text)
+
+    def state(self) -> str:
+        return self.page.locator("#referral-state").inner_text()
+
+    def accepts_for(self, facilitator: str) -> Self:
+        """Accept the referral to ``facilitator``: the browser shares it with them."""
+        form = self.page.locator("#accept-form")
+        form.get_by_label("The facilitator who will hold the case").select_option(label=facilitator)
+        form.get_by_role("button", name="Accept the referral").click()
+        expect(self.page.locator("#triage-said")).to_contain_text(
+            f"Accepted. {facilitator} will find it", timeout=SEALING_MS
+        )
+        return self.check()
+
+    def asks_for_more(self, note: str) -> Self:
+        """Record that more information was asked for, with a note sealed for colleagues."""
+        form = self.page.locator("#ask-more-form")
+        form.get_by_label("A note for colleagues who read referrals (optional)").fill(note)
+        form.get_by_role("button", name="Record that we asked for more").click()
+        expect(self.page.locator("#triage-said")).to_contain_text(
+            "Recorded that more information was asked for", timeout=SEALING_MS
+        )
+        return self.check()
+
+    def note(self) -> Locator:
+        """A triage note, unlocked in this browser."""
+        return self.page.locator('[data-sealed="referral-note"]').first
+
+    def opens_case_from_it(self) -> NewCasePage:
+        self.page.get_by_role("link", name="Open a case from this referral").click()
+        return NewCasePage(self.page).arrived()
+
+
+def referral_to_open_from_home(home: SignedInPage, reference: str) -> ReferralOpened:
+    """The facilitator follows "A referral to open as a case" on their home."""
+    section = home.page.locator("#referrals-to-open")
+    expect(section.get_by_role("heading", name="A referral to open as a case")).to_be_visible()
+    section.get_by_role("link", name=reference, exact=True).click()
+    return ReferralOpened(home.page, reference).arrived()

@@ -4,8 +4,8 @@ share of it boxed to them, and the case opened from it
 
 Referrals received before this revision start as received.
 
-Revision ID: 0020_referral_triage
-Revises: 0019_decline_told
+Revision ID: 0023_referral_triage
+Revises: 0022_notices
 Create Date: 2026-12-02 07:50:00.000000
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020_referral_triage"
-down_revision: str | None = "0019_decline_told"
+revision: str = "0023_referral_triage"
+down_revision: str | None = "0022_notices"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

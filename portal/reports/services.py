@@ -15,6 +15,7 @@ from portal.feedback.models import FeedbackAnswer, Reply, RoleCategory
 from portal.messages.models import Message
 from portal.referrals.models import Channel, Referral, Source
 from portal.referrals.rules import working_days_between
+from portal.referrals.states import ReferralState
 from portal.reports.figures import (
     SATISFACTION_QUESTIONS,
     Contact,
@@ -23,7 +24,6 @@ from portal.reports.figures import (
     Said,
     Satisfaction,
 )
-from portal.referrals.states import ReferralState
 from portal.settings import Settings
 
 NOT_RECORDED = "Closed before reasons were recorded"

@@ -6,6 +6,7 @@ from portal.accounts import models as accounts
 from portal.audit import models as audit
 from portal.cases import models as cases
 from portal.content import models as content
+from portal.factors import models as factors
 from portal.invitations import models as invitations
 from portal.messages import models as messages
 from portal.referrals import models as referrals
@@ -16,6 +17,7 @@ __all__ = [
     "audit",
     "cases",
     "content",
+    "factors",
     "invitations",
     "leases",
     "messages",

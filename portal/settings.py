@@ -85,10 +85,25 @@ class Settings:
     referrals_per_window: int = 60
     referrals_closed_text: str = ""
     referral_first_contact_days: int = 5
+    # Passkeys (WebAuthn, portal/factors/passkeys.py): the relying party's id (a domain) and the
+    # origin the browser reports; both default to those of PORTAL_BASE_URL.
+    webauthn_rp_id: str = ""
+    webauthn_origin: str = ""
 
     @property
     def secure_cookies(self) -> bool:
         return urlsplit(self.base_url).scheme == "https"
+
+    @property
+    def passkey_rp_id(self) -> str:
+        return self.webauthn_rp_id or (urlsplit(self.base_url).hostname or "localhost")
+
+    @property
+    def passkey_origin(self) -> str:
+        if self.webauthn_origin:
+            return self.webauthn_origin
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def blobs_dir(self) -> Path:
@@ -153,6 +168,8 @@ class Settings:
             referrals_per_window=reader.integer("REFERRALS_PER_WINDOW", 60, minimum=1),
             referrals_closed_text=reader.text("REFERRALS_CLOSED_TEXT", ""),
             referral_first_contact_days=reader.integer("REFERRAL_FIRST_CONTACT_DAYS", 5, minimum=1),
+            webauthn_rp_id=reader.text("WEBAUTHN_RP_ID", ""),
+            webauthn_origin=reader.text("WEBAUTHN_ORIGIN", "").rstrip("/"),
         )
 
 

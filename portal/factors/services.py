@@ -168,7 +168,7 @@ def pending_app_secret(db: Session, settings: Settings, current: Current) -> str
     return open_totp_secret(settings, found.payload)
 
 
-def _totp_step(secret: str, code: str, at: datetime, after_step: int | None) -> int | None:
+def totp_step(secret: str, code: str, at: datetime, after_step: int | None) -> int | None:
     """The 30-second step whose code ``code`` is, within one step either side of ``at``, and
     later than ``after_step`` (a code is never accepted twice); None if none."""
     totp = pyotp.TOTP(secret)
@@ -195,7 +195,7 @@ def confirm_app(
         raise BadInput("Type the 6 digits your app shows.", field="code")
     sealed = take_ceremony(db, current.session_id, CeremonyPurpose.APP_SETUP, keep=True)
     secret = open_totp_secret(settings, sealed)
-    step = _totp_step(secret, code, at, None)
+    step = totp_step(secret, code, at, None)
     if step is None:
         raise BadInput(
             "That code did not match. Check the time on your phone and type the newest code.",
@@ -377,7 +377,7 @@ def pass_with_code(
             sealed = app.totp_secret_sealed
             if sealed is None:
                 continue
-            step = _totp_step(open_totp_secret(settings, sealed), code, at, app.totp_last_step)
+            step = totp_step(open_totp_secret(settings, sealed), code, at, app.totp_last_step)
             if step is not None:
                 app.totp_last_step = step
                 app.last_used_at = at

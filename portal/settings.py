@@ -100,10 +100,15 @@ class Settings:
 
     @property
     def passkey_origin(self) -> str:
+        """PORTAL_WEBAUTHN_ORIGIN; else PORTAL_BASE_URL's origin, its host replaced by the
+        relying party's id when that is set (a browser refuses an IP address as one)."""
         if self.webauthn_origin:
             return self.webauthn_origin
         parts = urlsplit(self.base_url)
-        return f"{parts.scheme}://{parts.netloc}"
+        if not self.webauthn_rp_id:
+            return f"{parts.scheme}://{parts.netloc}"
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{self.webauthn_rp_id}{port}"
 
     @property
     def blobs_dir(self) -> Path:

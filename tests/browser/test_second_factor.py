@@ -18,8 +18,6 @@ from tests.browser.support.backstage import Backstage
 from tests.support.browser import BrowserGuard
 from tests.support.live_server import LiveServer, LiveServerFactory
 
-PHONE = {"width": 320, "height": 640}
-
 
 def virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
     """A platform authenticator (a phone's fingerprint reader, say) that always verifies."""
@@ -54,7 +52,7 @@ def test_a_passkey_added_on_the_account_page_signs_in_on_a_phone(
     backstage = backstage_of(server)
     manager = backstage.service_manager()
     base = server.base_url.replace("127.0.0.1", "localhost")
-    page.set_viewport_size(PHONE)
+    page.set_viewport_size({"width": 320, "height": 640})
     cdp, authenticator = virtual_authenticator(page)
 
     home = SignInPage.open(page, base).signs_in(manager.name, manager.password)

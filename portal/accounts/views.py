@@ -403,13 +403,15 @@ def api_register_signing_key(ctx: Ctx) -> Response:
 MAX_VAULT = 256 * 1024
 
 
-@endpoint()
+# Joining saves the pins its invitation vouches for before staff add their second factor; a
+# session that may add one anyway gains nothing more from its own vault.
+@endpoint(before_second_factor=gate.WHILE_ENROLLING)
 def api_vault(ctx: Ctx) -> Response:
     blob = services.vault_of(ctx.db, ctx.require_account())
     return JSONResponse({"blob": protocol.b64encode(blob) if blob is not None else None})
 
 
-@endpoint()
+@endpoint(before_second_factor=gate.WHILE_ENROLLING)
 def api_save_vault(ctx: Ctx) -> Response:
     me = ctx.require_account()
     blob = ctx.fields.binary("blob", max_length=MAX_VAULT)

@@ -45,6 +45,10 @@ WHILE_ENROLLING = ALWAYS | {
     ("POST", "/account/second-factor/app"),
     ("POST", "/api/account/second-factor/passkey-options"),
     ("POST", "/api/account/second-factor/passkey"),
+    # Joining saves the pins its invitation vouches for (a session that may add a factor
+    # gains nothing more from its own vault).
+    ("GET", "/api/vault"),
+    ("PUT", "/api/vault"),
 }
 STEP_PAGE = {"verify": "/sign-in/second-factor", "enrol": "/account/second-factor"}
 SOME_ID = "0b0e0f10-1a2b-4c3d-8e4f-5a6b7c8d9e0f"

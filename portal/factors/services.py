@@ -410,12 +410,13 @@ def pass_with_code(
 # ------------------------------------------------------------------------ removing and resetting
 
 
-def remove_factor(db: Session, settings: Settings, current: Current, factor_id: str) -> None:
+def remove_factor(db: Session, settings: Settings, current: Current, factor: SecondFactor) -> None:
+    """Remove one of the account's own factors (policy.own_factor found it)."""
     account = current.account
     lock_row(db, account)  # two removals at once must not both leave staff with none
-    factor = db.get(SecondFactor, factor_id)
-    if factor is None or factor.account_id != account.id:
-        raise NotFound("We could not find that second factor.")
+    factor_id = factor.id
+    if db.scalar(select(SecondFactor.id).where(SecondFactor.id == factor_id)) is None:
+        raise NotFound("That second factor was already removed.")  # by a request just before
     if account.role.is_staff and len(factors_of(db, account.id)) <= 1:
         raise Conflict(
             "Staff keep at least one second factor. Add another one before you remove this one."

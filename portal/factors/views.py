@@ -12,8 +12,8 @@ from starlette.responses import JSONResponse, Response
 from portal.accounts.models import Account, Role
 from portal.audit.tags import AuditTag
 from portal.db import utcnow
-from portal.errors import BadInput, NotFound
-from portal.factors import gate, passkeys, services
+from portal.errors import BadInput
+from portal.factors import gate, passkeys, policy, services
 from portal.factors.models import FactorKind
 from portal.web import Ctx, endpoint
 
@@ -140,9 +140,9 @@ def make_backup_codes(ctx: Ctx) -> Response:
 
 @endpoint()
 def remove_factor(ctx: Ctx) -> Response:
-    services.remove_factor(
-        ctx.db, ctx.settings, ctx.require_current(), ctx.request.path_params["factor_id"]
-    )
+    current = ctx.require_current()
+    factor = policy.own_factor(ctx.db, current.account, ctx.request.path_params["factor_id"])
+    services.remove_factor(ctx.db, ctx.settings, current, factor)
     return ctx.redirect("factors_page", removed="yes")
 
 
@@ -150,12 +150,9 @@ def remove_factor(ctx: Ctx) -> Response:
 
 
 def _colleague(ctx: Ctx) -> Account:
-    found = ctx.db.get(Account, ctx.request.path_params["account_id"])
-    me = ctx.require_account()
-    if found is None or not found.role.is_staff or found.id == me.id:
-        # Their own factors are reset only by the operator (docs/operator.md), never here.
-        raise NotFound("We could not find that member of staff.")
-    return found
+    return policy.colleague_to_reset(
+        ctx.db, ctx.require_account(), ctx.request.path_params["account_id"]
+    )
 
 
 @endpoint(roles=SERVICE_MANAGER)

@@ -9,19 +9,23 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import httpx2 as httpx
 import pyotp
 from sqlalchemy import select
 
 from portal.accounts.models import Role, SignInSession
 from portal.audit.models import AuditEvent
 from portal.audit.tags import AuditTag
+from portal.db import make_engine
 from portal.factors import services
 from portal.factors.models import BackupCode, SecondFactor
 from portal.settings import Settings
 from tests.factories import Person, Portal
 from tests.support import second_factor
+from tests.support.live_server import LiveServer
 
 
 def _password_only(person: Person) -> dict[str, object]:
@@ -286,3 +290,35 @@ def test_the_operator_resets_the_last_service_manager_from_the_command_line(
         check=False,
     )
     assert unknown.returncode == 1
+
+
+def test_one_backup_code_sent_twice_at_once_lets_in_one_session(live_server: LiveServer) -> None:
+    """Two sessions racing with the same backup code, in real concurrent transactions (the code's
+    row is locked): exactly one passes."""
+    settings = Settings.from_env(live_server.env)
+    engine = make_engine(live_server.database_url)
+    try:
+        with httpx.Client(base_url=live_server.base_url) as http:
+            portal = Portal(http, settings, engine)
+            manager = portal.service_manager()
+            [code, *_] = _backup_codes(manager)
+            devices = []
+            for _ in range(2):
+                device = portal.visitor()
+                device.name, device.password = manager.name, manager.password
+                assert device.try_sign_in().status_code == 200
+                devices.append(dict(device.jar.items()))
+    finally:
+        engine.dispose()
+
+    def send(cookies: dict[str, str]) -> int:
+        with httpx.Client(base_url=live_server.base_url, cookies=cookies) as client:
+            return client.post(
+                "/api/sign-in/second-factor",
+                json={"code": code},
+                headers={"X-CSRF-Token": cookies["portal_csrf"]},
+            ).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = sorted(pool.map(send, devices))
+    assert statuses == [200, 401]

@@ -85,3 +85,40 @@ class SecondFactorPage(SignedInPage):
     @property
     def factors(self) -> Locator:
         return self.page.locator("#held-heading + .item-list > li")
+
+    def makes_backup_codes(self) -> list[str]:
+        """Make new backup codes; the ones the page shows this once."""
+        self.page.get_by_role("button", name="Make new backup codes").click()
+        expect(self.page.get_by_role("heading", level=1, name="Your backup codes")).to_be_visible()
+        self.check()
+        codes = self.page.locator("#backup-codes code").all_inner_texts()
+        self.page.get_by_role("link", name="I have kept them safe").click()
+        self.arrived()
+        return codes
+
+
+class ResetSecondFactorPage(SignedInPage):
+    """A service manager resets a colleague's second factor (Staff, then the colleague's row)."""
+
+    heading = "Reset"
+
+    @classmethod
+    def opened_for(cls, page: SignedInPage, base_url: str, colleague: str) -> ResetSecondFactorPage:
+        page.page.goto(base_url + "/staff/people")
+        page.page.get_by_role("link", name=f"Reset second factor ({colleague})").click()
+        expect(page.page.get_by_role("heading", level=1)).to_contain_text("second factor")
+        return cls(page.page).check()
+
+    def resets_without_ticking(self) -> str:
+        self.page.get_by_role("button", name="Reset the second factor").click()
+        expect(self.page.get_by_role("heading", level=1)).to_be_visible()
+        return self.page.get_by_role("main").inner_text()
+
+    def resets_after_checking_who_asked(self) -> str:
+        self.page.get_by_role("checkbox", name=re.compile("I have checked")).check()
+        self.page.get_by_role("button", name="Reset the second factor").click()
+        expect(
+            self.page.get_by_role("heading", level=1, name="Second factor reset")
+        ).to_be_visible()
+        self.check()
+        return self.page.get_by_role("status").inner_text()

@@ -30,7 +30,7 @@ from portal.factors import gate, services
 from portal.factors.models import CeremonyPurpose, FactorKind, SecondFactor
 from portal.settings import Settings
 
-RP_NAME = "RJ portal"
+RP_NAME = services.ISSUER
 
 
 def _passkeys_of(db: Session, account_id: str) -> list[SecondFactor]:

@@ -53,7 +53,9 @@ _BACKUP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _BACKUP_LENGTH = 10
 # A set-up or sign-in ceremony left this long is refused: start again.
 CEREMONY_LIFETIME = timedelta(minutes=10)
-ISSUER = "RJ portal"
+# The name an authenticator app and a phone's passkey list show for this account: neutral,
+# because others may see a participant's phone (nothing there may say restorative justice).
+ISSUER = "Secure portal"
 
 # ------------------------------------------------------------------------------------ reading
 

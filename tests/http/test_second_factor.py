@@ -16,7 +16,7 @@ import httpx2 as httpx
 import pyotp
 from sqlalchemy import select
 
-from portal.accounts.models import Role, SignInSession
+from portal.accounts.models import Account, Role, SignInSession
 from portal.audit.models import AuditEvent
 from portal.audit.tags import AuditTag
 from portal.db import make_engine
@@ -120,6 +120,11 @@ def test_totp_codes_follow_the_time_given(settings: Settings) -> None:
     assert services.totp_step(secret, totp.at(at - timedelta(seconds=60)), at, None) is None
     # Nor a step already used.
     assert services.totp_step(secret, totp.at(at), at, step) is None
+    # What the phone's app lists says nothing about the service; the QR code has no style.
+    shown = services.app_setup(settings, Account(role=Role.PARTICIPANT, sign_in_name="sam"), secret)
+    assert "justice" not in shown.uri.lower()
+    assert "rj" not in shown.uri.lower().replace(secret.lower(), "")
+    assert "style" not in shown.qr_svg
     sealed = services.seal_totp_secret(settings, secret)
     assert secret.encode() not in sealed
     assert services.open_totp_secret(settings, sealed) == secret

@@ -287,6 +287,38 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reset_second_factor(args: argparse.Namespace) -> int:
+    """The operator's way back in for a member of staff who lost every second factor and their
+    backup codes (the last service manager, say): remove them, end the account's sessions, and
+    audit it. Run only after checking in person who asked (docs/operator.md)."""
+    from sqlalchemy import select
+
+    from portal.accounts.models import Account
+    from portal.audit.tags import AuditTag
+    from portal.factors import services as factors
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as db:
+            name = accounts.normalize_name(args.sign_in_name)
+            account = db.scalars(select(Account).where(Account.sign_in_name == name)).first()
+            if account is None:
+                print("No account has that sign-in name.", file=sys.stderr)
+                return 1
+            gone = factors.reset(
+                db, settings, account, actor_id=None, tag=AuditTag.SECOND_FACTOR_RESET_BY_OPERATOR
+            )
+            db.commit()
+    finally:
+        engine.dispose()
+    print(
+        f"Removed {gone} second factor{'s' if gone != 1 else ''} and the backup codes; the "
+        "account is signed out everywhere. At the next sign-in, staff add a new one."
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="portal", description="Restorative justice portal.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -347,6 +379,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
     figures.add_argument("--format", choices=("csv", "json"), default="csv")
     figures.set_defaults(run=cmd_report)
+    reset = commands.add_parser(
+        "reset-second-factor",
+        help="remove an account's second factors after checking in person who asked (audited)",
+    )
+    reset.add_argument("sign_in_name")
+    reset.set_defaults(run=cmd_reset_second_factor)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

@@ -85,3 +85,25 @@ class Throttled(PortalError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class SecondFactorDue(PortalError):
+    """The session proved the password but still owes its second factor (``step`` "verify"),
+    or belongs to staff who must add one first (``step`` "enrol"): portal/factors/gate.py."""
+
+    status_code = 403
+    default_message = "Please confirm it is you with your second factor first."
+
+    def __init__(self, step: str) -> None:
+        super().__init__(
+            self.default_message
+            if step == "verify"
+            else "Please add a second factor to your account before you go on."
+        )
+        self.step = step
+
+
+class WrongSecondFactor(PortalError):
+    status_code = 401
+    keeps_changes = True  # the failure is counted and audited, or throttling would never hold
+    default_message = "That code did not work. Check it and try again."

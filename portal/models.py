@@ -8,6 +8,7 @@ from portal.cases import models as cases
 from portal.casework import models as casework
 from portal.content import models as content
 from portal.feedback import models as feedback
+from portal.factors import models as factors
 from portal.invitations import models as invitations
 from portal.messages import models as messages
 from portal.notifications import models as notifications
@@ -21,6 +22,7 @@ __all__ = [
     "casework",
     "content",
     "feedback",
+    "factors",
     "invitations",
     "leases",
     "messages",

@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 from portal.accounts import views as accounts
 from portal.cases import views as cases
 from portal.feedback import views as feedback
+from portal.factors import views as factors
 from portal.invitations import views as invitations
 from portal.media import views as media
 from portal.messages import author_views as writing
@@ -70,6 +71,7 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
             name="api_recovery_complete",
         ),
+        *second_factor_routes(),
         # Signed in
         Route("/home", workspace.home, name="home"),
         Route("/account", accounts.account, name="account"),
@@ -614,5 +616,74 @@ def routes() -> list[BaseRoute]:
         ),
         Mount(
             "/static", app=StaticFiles(directory=STATIC_DIR, follow_symlink=False), name="static"
+        ),
+    ]
+
+
+def second_factor_routes() -> list[BaseRoute]:
+    """The step after the password, the account's factors, a service manager's reset
+    (portal/factors; docs/security.md "Second factor")."""
+    return [
+        Route("/sign-in/second-factor", factors.second_factor_page, name="second_factor_page"),
+        Route(
+            "/api/sign-in/second-factor",
+            factors.api_pass_second_factor,
+            methods=["POST"],
+            name="api_pass_second_factor",
+        ),
+        Route(
+            "/api/sign-in/second-factor/passkey-options",
+            factors.api_passkey_sign_in_options,
+            methods=["POST"],
+            name="api_passkey_sign_in_options",
+        ),
+        Route(
+            "/api/sign-in/second-factor/passkey",
+            factors.api_pass_with_passkey,
+            methods=["POST"],
+            name="api_pass_with_passkey",
+        ),
+        Route("/account/second-factor", factors.factors_page, name="factors_page"),
+        Route("/account/second-factor/app", factors.app_setup_page, name="app_setup_page"),
+        Route(
+            "/account/second-factor/app",
+            factors.confirm_app,
+            methods=["POST"],
+            name="confirm_app",
+        ),
+        Route(
+            "/api/account/second-factor/passkey-options",
+            factors.api_passkey_setup_options,
+            methods=["POST"],
+            name="api_passkey_setup_options",
+        ),
+        Route(
+            "/api/account/second-factor/passkey",
+            factors.api_add_passkey,
+            methods=["POST"],
+            name="api_add_passkey",
+        ),
+        Route(
+            "/account/second-factor/backup-codes",
+            factors.make_backup_codes,
+            methods=["POST"],
+            name="make_backup_codes",
+        ),
+        Route(
+            "/account/second-factor/{factor_id}/remove",
+            factors.remove_factor,
+            methods=["POST"],
+            name="remove_factor",
+        ),
+        Route(
+            "/staff/people/{account_id}/second-factor",
+            factors.reset_page,
+            name="second_factor_reset_page",
+        ),
+        Route(
+            "/staff/people/{account_id}/second-factor",
+            factors.reset_second_factor,
+            methods=["POST"],
+            name="reset_second_factor",
         ),
     ]

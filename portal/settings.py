@@ -92,10 +92,30 @@ class Settings:
     # Notices by e-mail (portal/notifications): None while no SMTP host is set, and then
     # nobody can turn notices on.
     smtp: SmtpSettings | None = None
+    # Passkeys (WebAuthn, portal/factors/passkeys.py): the relying party's id (a domain) and the
+    # origin the browser reports; both default to those of PORTAL_BASE_URL.
+    webauthn_rp_id: str = ""
+    webauthn_origin: str = ""
 
     @property
     def secure_cookies(self) -> bool:
         return urlsplit(self.base_url).scheme == "https"
+
+    @property
+    def passkey_rp_id(self) -> str:
+        return self.webauthn_rp_id or (urlsplit(self.base_url).hostname or "localhost")
+
+    @property
+    def passkey_origin(self) -> str:
+        """PORTAL_WEBAUTHN_ORIGIN; else PORTAL_BASE_URL's origin, its host replaced by the
+        relying party's id when that is set (a browser refuses an IP address as one)."""
+        if self.webauthn_origin:
+            return self.webauthn_origin
+        parts = urlsplit(self.base_url)
+        if not self.webauthn_rp_id:
+            return f"{parts.scheme}://{parts.netloc}"
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{self.webauthn_rp_id}{port}"
 
     @property
     def blobs_dir(self) -> Path:
@@ -163,6 +183,8 @@ class Settings:
             referral_first_contact_days=reader.integer("REFERRAL_FIRST_CONTACT_DAYS", 5, minimum=1),
             feedback_smallest_group=reader.integer("FEEDBACK_SMALLEST_GROUP", 5, minimum=5),
             smtp=SmtpSettings.from_reader(reader, base_url=base_url),
+            webauthn_rp_id=reader.text("WEBAUTHN_RP_ID", ""),
+            webauthn_origin=reader.text("WEBAUTHN_ORIGIN", "").rstrip("/"),
         )
 
 

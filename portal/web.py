@@ -51,9 +51,11 @@ from portal.errors import (
     Forbidden,
     NotSignedIn,
     PortalError,
+    SecondFactorDue,
     Throttled,
     TooLarge,
 )
+from portal.factors import gate as second_factor_gate
 from portal.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -421,6 +423,7 @@ def endpoint(
     api: bool = False,
     writes: bool | None = None,
     database: bool = True,
+    before_second_factor: frozenset[str] = frozenset(),
 ) -> Callable[[Handler], Callable[[Request], Any]]:
     """Wrap a synchronous handler as a Starlette endpoint.
 
@@ -439,6 +442,9 @@ def endpoint(
     connection: nothing there can block, and the hop to a thread and back cost more than the
     rest of such a request. With a session cookie it goes the usual way, since the cookie's
     session must be looked up to know which CSRF token the page gets.
+
+    ``before_second_factor`` names the steps (portal/factors/gate.py) a session that still owes
+    its second factor may take here; by default none, so every other endpoint refuses it.
     """
     if database is False and access is not Access.PUBLIC:
         raise ValueError("a page for signed-in people reads their session from the database")
@@ -465,7 +471,16 @@ def endpoint(
             step: Handler = handler
             while True:
                 answer = await anyio.to_thread.run_sync(
-                    partial(_run, step, request, data, access, roles, touch, wants_json, writing),
+                    partial(
+                        _run,
+                        step,
+                        request,
+                        data,
+                        _Rule(access, roles, before_second_factor),
+                        touch,
+                        wants_json,
+                        writing,
+                    ),
                     limiter=limiter,
                 )
                 if not isinstance(answer, AfterHashing):
@@ -548,12 +563,20 @@ def _answer_signed_out(
     return answer
 
 
+@dataclass(frozen=True)
+class _Rule:
+    """An endpoint's route-level rule: who may call it, and before which owed step."""
+
+    access: Access
+    roles: frozenset[Role] | None
+    before_second_factor: frozenset[str]
+
+
 def _run(
     handler: Handler,
     request: Request,
     data: dict[str, Any],
-    access: Access,
-    roles: frozenset[Role] | None,
+    rule: _Rule,
     touch: bool,
     wants_json: bool,
     writing: bool,
@@ -601,9 +624,12 @@ def _run(
             fields = Fields(data)
             submitted = data.get(CSRF_FIELD)
             check_csrf(request, submitted if isinstance(submitted, str) else None, expected_csrf)
-            if access is Access.SIGNED_IN and current is None:
+            if rule.access is Access.SIGNED_IN and current is None:
                 raise NotSignedIn
-            if roles is not None and (current is None or current.account.role not in roles):
+            second_factor_gate.check(current, rule.before_second_factor)
+            if rule.roles is not None and (
+                current is None or current.account.role not in rule.roles
+            ):
                 raise Forbidden
             ctx = Ctx(request, _orm_session(db, current), state, current, fields, csrf_token)
             answer = handler(ctx)
@@ -712,6 +738,14 @@ def _refusal(
     csrf_token: str,
     session_token: str | None,
 ) -> Response:
+    if isinstance(error, SecondFactorDue) and not wants_json:
+        step = url_path(
+            request,
+            "second_factor_page" if error.step == second_factor_gate.VERIFY else "factors_page",
+        )
+        if is_htmx_request(request):
+            return Response(status_code=200, headers={"HX-Redirect": step})
+        return RedirectResponse(step, status_code=303)
     if isinstance(error, NotSignedIn) and not wants_json:
         sign_in = str(
             URL(url_path(request, "sign_in_page")).include_query_params(
@@ -815,6 +849,7 @@ class StreamCtx:
                 current = resolution.current
                 if current is None:
                     raise NotSignedIn
+                second_factor_gate.check(current, second_factor_gate.NOTHING_DUE)
                 if self.roles is not None and current.account.role not in self.roles:
                     raise Forbidden
                 if resolution.needs_write:  # never read_only: touch is off there
@@ -945,6 +980,8 @@ def error_response(
     payload: dict[str, Any] = {"error": error.message}
     if error.field:
         payload["field"] = error.field
+    if isinstance(error, SecondFactorDue):
+        payload["second_factor"] = error.step
     if isinstance(error, Throttled):
         headers["Retry-After"] = str(error.retry_after)
         payload["retry_after"] = error.retry_after

@@ -7,6 +7,7 @@ mocks), so these tests exercise the same requests the browser sends.
 from __future__ import annotations
 
 import itertools
+import re
 import secrets
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from portal.accounts.models import Account, Role
 from portal.db import make_session_factory
 from portal.invitations import services
 from portal.settings import Settings
+from tests.support import second_factor
 
 KDF_OPS = 1
 KDF_MEM = 8 * 1024 * 1024
@@ -125,6 +127,10 @@ class Person:
     jar: httpx.Cookies = field(default_factory=httpx.Cookies)
     # A browser made before trust anchors: it sends no signing key when joining.
     legacy: bool = False
+    # Staff add an authenticator app as they join (they can reach nothing else before): its
+    # secret, as the set-up page showed it. "" for anyone without one.
+    totp_secret: str = ""
+    adds_app_on_joining: bool = True
 
     @property
     def signing_secret(self) -> bytes:
@@ -177,6 +183,7 @@ class Person:
             body["staff_cert"] = {"statement": b64(statement), "signature": b64(signature)}
         completed = self.post_json("/api/join/complete", body)
         assert completed.status_code == 200, completed.text
+        self._add_app_if_staff(completed.json())
         return self
 
     def join_invited(
@@ -194,7 +201,39 @@ class Person:
         body["redeem_proof"] = b64(found.redeem_proof)
         completed = self.post_json("/api/join/complete", body)
         assert completed.status_code == 200, completed.text
+        self._add_app_if_staff(completed.json())
         return self
+
+    # -- the second factor (docs/security.md "Second factor") -------------------------------
+
+    def _add_app_if_staff(self, signed_in: dict[str, Any]) -> None:
+        if signed_in.get("second_factor") == "enrol" and self.adds_app_on_joining:
+            self.add_authenticator_app()
+
+    def add_authenticator_app(self) -> str:
+        """Add an authenticator app through its set-up page: read the secret it shows, confirm
+        with the first code (pyotp, from that secret)."""
+        page = self.get("/account/second-factor/app")
+        assert page.status_code == 200, page.text
+        found = re.search(r'data-secret="([A-Z2-7]+)"', page.text)
+        assert found is not None, "the set-up page shows no secret"
+        secret = found.group(1)
+        confirmed = self.post_form(
+            "/account/second-factor/app", {"code": second_factor.used_now(secret)}
+        )
+        assert confirmed.status_code == 303, confirmed.text
+        self.totp_secret = secret
+        second_factor.remember(self.name, secret)
+        return secret
+
+    def pass_second_factor(self) -> httpx.Response:
+        """The step after the password, with the app's next code (another device of the same
+        person, made with their name and password, uses the same app)."""
+        secret = self.totp_secret or second_factor.secret_for(self.name)
+        assert secret, "this person has no authenticator app"
+        return self.post_json(
+            "/api/sign-in/second-factor", {"code": second_factor.next_code(secret)}
+        )
 
     def _start_join(
         self, start: dict[str, str], name: str | None, password: str | None
@@ -372,9 +411,16 @@ class Person:
         )
 
     def sign_in(self) -> dict[str, Any]:
+        """Sign in with the password and, when the session then owes it, the second factor (or,
+        for staff who hold none yet, add an authenticator app as the portal asks)."""
         response = self.try_sign_in()
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
+        if body.get("second_factor") == "verify":
+            passed = self.pass_second_factor()
+            assert passed.status_code == 200, passed.text
+        elif body.get("second_factor") == "enrol":  # staff made without one (seeded services)
+            self.add_authenticator_app()
         return body
 
     def sign_out(self) -> httpx.Response:

@@ -86,6 +86,11 @@ class SignInSession(Base):
     expires_at: Mapped[datetime] = mapped_column(comment="absolute end, whatever the activity")
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(32))
+    second_factor_due: Mapped[str | None] = mapped_column(
+        String(8),
+        comment="'verify': the password was proved, a second factor not yet; 'enrol': staff "
+        "who must add one first; NULL: nothing due (portal/factors/gate.py)",
+    )
 
     account: Mapped[Account] = relationship()
 

@@ -37,6 +37,9 @@ class Current:
     account: Account
     idle_seconds: int
     session_key: bytes | None
+    # What this session must do before anything else (portal/factors/gate.py): "verify",
+    # "enrol", or None once the second factor passed (or none is needed).
+    second_factor_due: str | None = None
 
 
 class EndReason:
@@ -62,7 +65,14 @@ class Started:
     session_key: bytes = field(repr=False)  # the row's, until the session ends
 
 
-def start(db: Session, settings: Settings, account: Account, user_agent: str) -> Started:
+def start(
+    db: Session,
+    settings: Settings,
+    account: Account,
+    user_agent: str,
+    *,
+    second_factor_due: str | None = None,
+) -> Started:
     token = secrets.token_urlsafe(32)
     session_key = secrets.token_bytes(32)
     now = utcnow()
@@ -74,6 +84,7 @@ def start(db: Session, settings: Settings, account: Account, user_agent: str) ->
         created_at=now,
         last_seen_at=now,
         expires_at=now + timedelta(hours=settings.session_absolute_hours),
+        second_factor_due=second_factor_due,
     )
     db.add(row)
     db.flush()
@@ -116,6 +127,7 @@ _LIVE_SESSION = (
         _SESSIONS.last_seen_at,
         _SESSIONS.expires_at,
         _SESSIONS.session_key,
+        _SESSIONS.second_factor_due,
         *_ACCOUNT_COLUMNS,
     )
     .select_from(SignInSession.__table__.join(Account.__table__))
@@ -178,8 +190,8 @@ def resolve(db: Session, settings: Settings, token: str | None, *, touch: bool) 
     found = db.connection().execute(_LIVE_SESSION, {"token_hash": token_hash}).first()
     if found is None:
         return SIGNED_OUT
-    account = _account_from_row(db, tuple(found[4:]))
-    return _judge(settings, tuple(found[:4]), account, touch=touch)
+    account = _account_from_row(db, tuple(found[5:]))
+    return _judge(settings, tuple(found[:5]), account, touch=touch)
 
 
 def resolve_reading(
@@ -194,18 +206,20 @@ def resolve_reading(
     found = _LIVE_SESSION_ON_DRIVER.first(transaction, {"token_hash": token_hash})
     if found is None:
         return SIGNED_OUT
-    return _judge(settings, found[:4], _detached_account(found[4:]), touch=touch)
+    return _judge(settings, found[:5], _detached_account(found[5:]), touch=touch)
 
 
 def _judge(
     settings: Settings, session: tuple[object, ...], account: Account, *, touch: bool
 ) -> Resolved:
-    """What the live session row ``session`` (id, last seen, absolute end, session key) of
+    """What the live session row ``session`` (id, last seen, absolute end, session key,
+    second factor due) of
     ``account`` means now: ended (disabled, expired, idle) or current, touched or not."""
     session_id = cast(str, session[0])
     last_seen_at = cast(datetime, session[1])
     expires_at = cast(datetime, session[2])
     session_key = cast("bytes | None", session[3])
+    second_factor_due = cast("str | None", session[4])
     now = utcnow()
     limit = idle_limit(settings, account)
     if account.disabled_at is not None:
@@ -223,6 +237,7 @@ def _judge(
         account=account,
         idle_seconds=max(0, int(remaining.total_seconds())),
         session_key=session_key,
+        second_factor_due=second_factor_due,
     )
     return Resolved(current, session_id, touch=touched, at=now)
 

@@ -26,6 +26,18 @@ class AuditTag(StrEnum):
     NOTICES_TURNED_ON = "notices:turned-on"
     NOTICES_CHANGED = "notices:changed"
     NOTICES_TURNED_OFF = "notices:turned-off"
+    # The second factor (portal/factors): ids only, never a code or a secret.
+    SECOND_FACTOR_ADDED = "second-factor:added"
+    SECOND_FACTOR_REMOVED = "second-factor:removed"
+    SECOND_FACTOR_PASSED = "second-factor:passed"
+    SECOND_FACTOR_FAILED = "second-factor:failed"
+    SECOND_FACTOR_THROTTLED = "second-factor:throttled"
+    SECOND_FACTOR_BACKUP_CODE_USED = "second-factor:backup-code-used"
+    SECOND_FACTOR_BACKUP_CODES_MADE = "second-factor:backup-codes-made"
+    # A service manager, having checked in person who a colleague is, cleared their factors.
+    SECOND_FACTOR_RESET = "second-factor:reset"
+    # The operator's command line (portal reset-second-factor) did it.
+    SECOND_FACTOR_RESET_BY_OPERATOR = "operator:second-factor:reset"
     TRUST_ROOT_ESTABLISHED = "trust:root-established"
     TRUST_STAFF_CERTIFIED = "trust:staff-certified"
     TRUST_STAFF_REVOKED = "trust:staff-revoked"

@@ -118,6 +118,25 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/referrals/received/{referral_id}/ask-more"): frozenset(),
     ("POST", "/referrals/received/{referral_id}/accept"): frozenset(),
     ("POST", "/referrals/received/{referral_id}/decline"): frozenset(),
+    # The second factor (tests/http/test_second_factor.py; what a session owing it reaches:
+    # test_second_factor_gate.py). The step after the password: the page sends a session that
+    # owes nothing home; passing it with nothing owed is refused for everyone.
+    ("GET", "/sign-in/second-factor"): EVERYONE_SIGNED_IN,
+    ("POST", "/api/sign-in/second-factor"): frozenset(),
+    ("POST", "/api/sign-in/second-factor/passkey-options"): frozenset(),
+    ("POST", "/api/sign-in/second-factor/passkey"): frozenset(),
+    # Anyone's own factors; confirming an app or a passkey needs the ceremony started first;
+    # backup codes need a factor (staff hold one); a made-up factor id is 404 for everyone.
+    ("GET", "/account/second-factor"): EVERYONE_SIGNED_IN,
+    ("GET", "/account/second-factor/app"): EVERYONE_SIGNED_IN,
+    ("POST", "/account/second-factor/app"): frozenset(),
+    ("POST", "/api/account/second-factor/passkey-options"): EVERYONE_SIGNED_IN,
+    ("POST", "/api/account/second-factor/passkey"): frozenset(),
+    ("POST", "/account/second-factor/backup-codes"): STAFF,
+    ("POST", "/account/second-factor/{factor_id}/remove"): frozenset(),
+    # A service manager, for a colleague; the reset itself needs the tick box (400 here).
+    ("GET", "/staff/people/{account_id}/second-factor"): frozenset({SM}),
+    ("POST", "/staff/people/{account_id}/second-factor"): frozenset(),
 }
 
 FAKE_KEY = "A" * 43
@@ -173,6 +192,10 @@ BODIES: dict[str, dict[str, object]] = {
     },
     "/referrals/key": {"key_id": "0b0e0f10-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "grant": FAKE_KEY},
     "/referrals/access": {"account_id": "0b0e0f10-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "grant": FAKE_KEY},
+    "/api/sign-in/second-factor": {"code": "000000"},
+    "/account/second-factor/app": {"code": "000000"},
+    "/api/sign-in/second-factor/passkey": {"credential": {"rawId": "AAAA"}},
+    "/api/account/second-factor/passkey": {"credential": {"rawId": "AAAA"}},
 }
 
 

@@ -51,8 +51,12 @@ export async function signIn(name, password, { derive = deriveInWorker } = {}) {
     const refusal = () => new KeysNotOpened();
     secretKey = openBundle(p, keys.wrapKey, answer.account_id, answer.bundle, refusal);
     await storeSecretKey(answer.account_id, secretKey, answer.session_key);
-    await registerSigningKeyIfMissing(p, secretKey, answer);
-    await pinRootOnFirstUse({ accountId: answer.account_id, secretKey });
+    // A session that still owes its second factor may do nothing else yet: the step's page
+    // finishes these (client/second-factor.js finishSignIn).
+    if (!answer.second_factor) {
+      await registerSigningKeyIfMissing(p, secretKey, answer);
+      await pinRootOnFirstUse({ accountId: answer.account_id, secretKey });
+    }
   } finally {
     forget(secretKey);
   }

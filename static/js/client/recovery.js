@@ -78,8 +78,11 @@ export async function completeRecovery(recovery, wire) {
   } catch {
     // Signed in all the same; a page that needs the key will ask to sign in again.
   }
-  await registerSigningKeyIfMissing(p, recovery.secretKey, answer);
-  await pinRootOnFirstUse({ accountId: answer.account_id, secretKey: recovery.secretKey });
+  // As at sign-in: a session owing its second factor leaves these to the step's page.
+  if (!answer.second_factor) {
+    await registerSigningKeyIfMissing(p, recovery.secretKey, answer);
+    await pinRootOnFirstUse({ accountId: answer.account_id, secretKey: recovery.secretKey });
+  }
   forgetKeys(recovery);
   return { next: safeNext(answer.next) };
 }

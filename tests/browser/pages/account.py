@@ -4,6 +4,7 @@ notices by e-mail."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from playwright.sync_api import Locator, expect
 
@@ -12,8 +13,18 @@ from tests.browser.pages.portal import SignedInPage, path_is, shown_qr
 KDF_MS = 20_000
 
 
+if TYPE_CHECKING:
+    from tests.browser.pages.second_factor import SecondFactorPage
+
+
 class AccountPage(SignedInPage):
     heading = "Your account"
+
+    def opens_second_factor(self) -> SecondFactorPage:
+        from tests.browser.pages.second_factor import SecondFactorPage
+
+        self.page.get_by_role("link", name="Second factor").click()
+        return SecondFactorPage(self.page).arrived()
 
     def security_number(self) -> str:
         return self.page.locator("[data-fingerprint]").inner_text()

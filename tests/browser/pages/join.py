@@ -25,6 +25,8 @@ class Joined:
 class JoinPage(RecoveryCodeSteps):
     heading = "Join the portal"
     code_label: ClassVar[str] = "Invitation code"
+    # The name chosen, for the authenticator app staff add next (tests/support/second_factor.py).
+    joined_name: str = ""
 
     @classmethod
     def open(cls, page: Page, url: str) -> Self:
@@ -79,6 +81,7 @@ class JoinPage(RecoveryCodeSteps):
         return alert.inner_text()
 
     def chooses_name_and_password(self, name: str, password: str) -> Self:
+        self.joined_name = name
         self.name_field.fill(name)
         self.page.get_by_label("Password", exact=True).fill(password)
         self.page.get_by_label("Type the password again").fill(password)
@@ -97,6 +100,7 @@ class JoinPage(RecoveryCodeSteps):
         return self.page.locator("#sign-in-name-error").inner_text()
 
     def chooses_another_name(self, name: str) -> Self:
+        self.joined_name = name
         self.name_field.fill(name)
         self.page.get_by_role("button", name="Continue", exact=True).click()
         return self
@@ -115,7 +119,19 @@ class JoinPage(RecoveryCodeSteps):
         return self.page.locator("#rekey-done")
 
     def continues(self) -> HomePage:
+        """On to the home page; staff add an authenticator app first (they reach nothing
+        before they hold a second factor)."""
+        from tests.browser.pages.second_factor import SecondFactorPage
+
         self.page.get_by_role("button", name="Continue", exact=True).click()
+        expect(self.page).to_have_url(re.compile(r"/(home|account/second-factor)$"))
+        if self.page.url.endswith("/account/second-factor"):
+            return (
+                SecondFactorPage(self.page)
+                .arrived()
+                .adds_authenticator_app(self.joined_name)
+                .goes_home()
+            )
         return HomePage(self.page).arrived()
 
     def joins(self, name: str, password: str) -> Joined:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.pages.home import HomePage
@@ -10,6 +12,9 @@ from tests.browser.pages.recovery_code import RecoveryCodeSteps
 
 class RecoverPage(RecoveryCodeSteps):
     heading = "Use your recovery code"
+    # The name given, for the second factor staff are asked for next (the recovery code, like
+    # the password, only unlocks the keys).
+    recovering_name: str = ""
 
     @classmethod
     def open(cls, page: Page, base_url: str) -> RecoverPage:
@@ -21,6 +26,7 @@ class RecoverPage(RecoveryCodeSteps):
         return self.page.locator("#start-alert")
 
     def gives_name_and_code(self, name: str, recovery_code: str) -> None:
+        self.recovering_name = name
         self.page.get_by_label("Sign-in name").fill(name)
         self.page.get_by_label("Recovery code").fill(recovery_code)
         self.page.get_by_role("button", name="Continue", exact=True).click()
@@ -46,7 +52,14 @@ class RecoverPage(RecoveryCodeSteps):
         return new_code
 
     def continues(self) -> HomePage:
+        """Home; someone with an authenticator app types its next code on the way."""
+        from tests.browser.pages.second_factor import ConfirmItIsYouPage
+
         self.page.get_by_role("button", name="Continue", exact=True).click()
+        expect(self.page).to_have_url(re.compile(r"/(home|sign-in/second-factor)$"))
+        if self.page.url.endswith("/sign-in/second-factor"):
+            step = ConfirmItIsYouPage(self.page).arrived()
+            return step.enters_app_code(self.recovering_name)
         return HomePage(self.page).arrived()
 
     def is_refused(self) -> str:

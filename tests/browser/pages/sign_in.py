@@ -12,6 +12,7 @@ from tests.browser.pages.portal import PortalPage, path_is
 if TYPE_CHECKING:
     from tests.browser.pages.home import HomePage
     from tests.browser.pages.recover import RecoverPage
+    from tests.browser.pages.second_factor import ConfirmItIsYouPage
 
 # Signing in derives the key from the password in the browser (Argon2id, in a Worker) and the
 # server checks it with argon2 too: seconds, not the 5 a page move is given, on a busy machine.
@@ -44,12 +45,28 @@ class SignInPage(PortalPage):
         self.page.get_by_label("Password", exact=True).fill(password)
 
     def signs_in(self, name: str, password: str) -> HomePage:
+        """Sign in; someone with an authenticator app (all staff the tests make) then types its
+        next code on the step after the password."""
         from tests.browser.pages.home import HomePage
+        from tests.browser.pages.second_factor import ConfirmItIsYouPage
 
         self.fills_in(name, password)
         self.button.click()
-        expect(self.page).to_have_url(path_is("/home"), timeout=SIGN_IN_MS)
+        expect(self.page).to_have_url(
+            re.compile(r"/(home|sign-in/second-factor)$"), timeout=SIGN_IN_MS
+        )
+        if self.page.url.endswith("/sign-in/second-factor"):
+            return ConfirmItIsYouPage(self.page).arrived().enters_app_code(name)
         return HomePage(self.page).arrived()
+
+    def signs_in_with_password_only(self, name: str, password: str) -> ConfirmItIsYouPage:
+        """The password step alone: the step after it is asked for next."""
+        from tests.browser.pages.second_factor import ConfirmItIsYouPage
+
+        self.fills_in(name, password)
+        self.button.click()
+        expect(self.page).to_have_url(path_is("/sign-in/second-factor"), timeout=SIGN_IN_MS)
+        return ConfirmItIsYouPage(self.page).arrived()
 
     def tries_to_sign_in(self, name: str, password: str) -> str:
         """Sign in with something wrong; the sentence the alert then says."""

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import pyotp
 from sqlalchemy import Engine, MetaData, select, update
 from sqlalchemy.orm import Session
 
@@ -25,9 +26,11 @@ from portal.accounts import services
 from portal.accounts.hashing import make_hasher
 from portal.accounts.models import Account, Role, SignInSession
 from portal.db import make_engine
+from portal.factors import services as factors
 from portal.invitations import services as invitations
 from portal.settings import Settings
 from portal.trust import services as trust
+from tests.support import second_factor
 from tests.support.live_server import LiveServer
 
 
@@ -79,6 +82,7 @@ class Backstage:
                 db, self.settings, self._hasher, issued.code, name, password or new_password()
             )
             self._certify(db, person)
+            self._add_app_if_staff(db, person, name)
             member = self._member(person, name)
             db.commit()
         return member
@@ -112,6 +116,7 @@ class Backstage:
             )
             if role.is_staff:
                 self._certify(db, person)
+            self._add_app_if_staff(db, person, name)
             member = self._member(person, name)
             db.commit()
         return member
@@ -136,9 +141,19 @@ class Backstage:
                 keys,
             )
             person = browser.BrowserPerson(account, password, secret_key, recovery)
+            self._add_app_if_staff(db, person, name)
             member = self._member(person, name)
             db.commit()
         return member
+
+    def _add_app_if_staff(self, db: Session, person: browser.BrowserPerson, name: str) -> None:
+        """Staff hold an authenticator app (they can reach nothing without a second factor);
+        its secret is remembered for the sign-in page object (tests/support/second_factor.py)."""
+        if not person.account.role.is_staff:
+            return
+        secret = pyotp.random_base32()
+        factors.add_app_factor(db, self.settings, person.account, secret)
+        second_factor.remember(name, secret)
 
     def _certify(self, db: Session, person: browser.BrowserPerson) -> None:
         """Certified by the root, if this backstage made the root (a root made in a browser

@@ -1,0 +1,1 @@
+"""The second factor: authenticator apps (TOTP), passkeys (WebAuthn) and backup codes."""

@@ -3,8 +3,8 @@ is still due after the password (portal/factors/gate.py)
 
 Live sessions of staff, who hold no factor yet, must add one before they go on.
 
-Revision ID: 0020_second_factor
-Revises: 0019_decline_told
+Revision ID: 0024_second_factor
+Revises: 0023_referral_triage
 Create Date: 2026-12-02 08:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020_second_factor"
-down_revision: str | None = "0019_decline_told"
+revision: str = "0024_second_factor"
+down_revision: str | None = "0023_referral_triage"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

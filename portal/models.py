@@ -7,8 +7,8 @@ from portal.audit import models as audit
 from portal.cases import models as cases
 from portal.casework import models as casework
 from portal.content import models as content
-from portal.feedback import models as feedback
 from portal.factors import models as factors
+from portal.feedback import models as feedback
 from portal.invitations import models as invitations
 from portal.messages import models as messages
 from portal.notifications import models as notifications
@@ -21,8 +21,8 @@ __all__ = [
     "cases",
     "casework",
     "content",
-    "feedback",
     "factors",
+    "feedback",
     "invitations",
     "leases",
     "messages",

@@ -10,8 +10,8 @@ from starlette.staticfiles import StaticFiles
 
 from portal.accounts import views as accounts
 from portal.cases import views as cases
-from portal.feedback import views as feedback
 from portal.factors import views as factors
+from portal.feedback import views as feedback
 from portal.invitations import views as invitations
 from portal.media import views as media
 from portal.messages import author_views as writing

@@ -8,22 +8,24 @@ import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 import {
   NotAFacilitator,
+  ShareNotGenuine,
+  openSharedReferral,
+  openTriageNote,
+  sealTriageNote,
+  shareReferral,
+} from "../../static/js/client/referral-triage.js";
+import {
   NotAReader,
   NotTakingReferrals,
   ReferralGrantNotGenuine,
   ReferralKeyNotGenuine,
   ReferralTooLong,
-  ShareNotGenuine,
   grantReferralKey,
   loadReferralKey,
   makeReferralKey,
   openMyReferralKey,
   openReferral,
-  openSharedReferral,
-  openTriageNote,
   sealReferralForm,
-  sealTriageNote,
-  shareReferral,
 } from "../../static/js/client/referrals.js";
 import { loadSecretKey } from "../../static/js/client/session.js";
 import { forgetTrust } from "../../static/js/client/trust.js";

@@ -11,12 +11,12 @@
 // placeholders (data-sealed="referral-note").
 
 import {
-  openReferral,
   openSharedReferral,
   openTriageNote,
   sealTriageNote,
   shareReferral,
-} from "../client/referrals.js";
+} from "../client/referral-triage.js";
+import { openReferral } from "../client/referrals.js";
 import { loadSecretKey } from "../client/session.js";
 import { showText } from "../lib/dom.js";
 import { ShowableError, sentenceFor } from "../lib/errors.js";

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import local_time
+from portal import local_time, paging
 from portal.accounts.models import Account
 from portal.cases import policy as case_policy
 from portal.cases.models import Case, CaseCondition, Participant, Side, Supporter
@@ -127,12 +127,25 @@ class SealedText:
     sealed: bytes
 
 
-def sealed_texts(db: Session) -> list[SealedText]:
-    """Every free text kept, with its month and key (in no promised order: the caller
-    shuffles them)."""
+# Free texts a page of "What participants said" shows.
+TEXTS_PAGE = 25
+
+
+def sealed_texts_page(db: Session, number: int) -> paging.Page[SealedText]:
+    """One page of the free texts kept, with their month and key. Ordered by the answers'
+    random ids: an order that stays the same from page to page (nothing is shown twice or
+    skipped) yet says nothing of when each was given (the caller shuffles each page too)."""
+    query = (
+        select(FeedbackAnswer.id)
+        .where(FeedbackAnswer.sealed_text.is_not(None), FeedbackAnswer.key_id.is_not(None))
+        .order_by(FeedbackAnswer.id)
+    )
+    ids = paging.scalars_page(db, query, number, TEXTS_PAGE)
     rows = db.execute(
         select(FeedbackAnswer.month, FeedbackAnswer.key_id, FeedbackAnswer.sealed_text).where(
-            FeedbackAnswer.sealed_text.is_not(None), FeedbackAnswer.key_id.is_not(None)
+            FeedbackAnswer.id.in_(ids.items)
         )
     )
-    return [SealedText(month, key_id or "", sealed or b"") for month, key_id, sealed in rows]
+    return ids.with_items(
+        [SealedText(month, key_id or "", sealed or b"") for month, key_id, sealed in rows]
+    )

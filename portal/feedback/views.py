@@ -8,7 +8,7 @@ import secrets
 
 from starlette.responses import JSONResponse, Response
 
-from portal import protocol
+from portal import paging, protocol
 from portal.accounts.models import Role
 from portal.errors import NotFound
 from portal.feedback import schemas, services
@@ -49,16 +49,20 @@ def api_dismiss_feedback(ctx: Ctx) -> Response:
 
 @endpoint(roles=SERVICE_MANAGER)
 def feedback_texts_page(ctx: Ctx) -> Response:
-    """What participants wrote, in a random order and with their month only, opened in the
-    manager's browser with the referral key (only for a manager who holds it and may)."""
+    """What participants wrote, in a random order and with their month only, a page at a time
+    (``?page=``), opened in the manager's browser with the referral key (only for a manager who
+    holds it and may)."""
     me = ctx.require_account()
     key = current_key(ctx.db)
     holds = key is not None and grant_of(ctx.db, key, me.id) is not None
     reader = holds and referral_policy.may_read(ctx.db, me)
+    if not reader:
+        return ctx.render("feedback/texts.html", reader=False, texts=[], page=None)
+    page = services.sealed_texts_page(ctx.db, paging.page_number(ctx.query("page")))
     texts = [
         {"month": text.month, "key_id": text.key_id, "ciphertext": protocol.b64encode(text.sealed)}
-        for text in services.sealed_texts(ctx.db)
+        for text in page.items
     ]
-    # The database's order may follow when each was given; a shuffle says nothing of it.
+    # The page's order follows random ids already; a shuffle makes sure of it.
     secrets.SystemRandom().shuffle(texts)
-    return ctx.render("feedback/texts.html", reader=reader, texts=texts if reader else [])
+    return ctx.render("feedback/texts.html", reader=True, texts=texts, page=page)

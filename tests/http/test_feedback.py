@@ -246,6 +246,38 @@ def test_the_manager_reads_what_participants_said_as_ciphertext_in_their_browser
     assert world.facilitator.get("/staff/reports/feedback").status_code == 403
 
 
+def test_what_participants_said_comes_a_page_at_a_time_each_text_once(portal: Portal) -> None:
+    service = set_up(portal)
+    given = services.TEXTS_PAGE + 5
+    with portal.db() as db:
+        for number in range(given):
+            db.add(
+                FeedbackAnswer(
+                    month="2026-11",
+                    role=RoleCategory.PERSON_HARMED,
+                    key_id=service.key_id,
+                    sealed_text=f"sealed {number:03d}".encode(),
+                )
+            )
+        db.commit()
+
+    def ciphertexts(page: str) -> list[str]:
+        shown = service.manager.get(f"/staff/reports/feedback?page={page}")
+        assert shown.status_code == 200
+        return [part.split('"', 1)[0] for part in shown.text.split('data-ciphertext="')[1:]]
+
+    first, second = ciphertexts("1"), ciphertexts("2")
+    assert len(first) == services.TEXTS_PAGE
+    assert len(second) == 5
+    assert sorted(first + second) == sorted(
+        b64(f"sealed {number:03d}".encode()) for number in range(given)
+    )
+    # An old link past the end, or something that is not a page number, lands on a real page.
+    assert sorted(ciphertexts("9")) == sorted(second)
+    assert len(ciphertexts("x")) == services.TEXTS_PAGE
+    assert "Page 1 of 2" in service.manager.get("/staff/reports/feedback").text
+
+
 def _seed(portal: Portal, shape: dict[RoleCategory, list[Reply]], month: str) -> None:
     with portal.db() as db:
         for role, replies in shape.items():

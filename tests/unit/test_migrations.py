@@ -383,3 +383,50 @@ def test_case_path_revision_starts_every_case_on_its_path_and_goes_down_again(
         assert stages == {i: "closed" if i in closed else "referred" for i in ids}
     finally:
         engine.dispose()
+
+
+def test_referral_triage_revision_starts_earlier_referrals_as_received_and_goes_down_again(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """0023: a referral received before triage existed starts as received (the column's
+    default), with no triage move, facilitator or share; down again the columns go."""
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    settings = Settings.from_env(
+        portal_env(data_dir=tmp_path, database_url=empty_database_url, base_url="http://t")
+    )
+    try:
+        with make_session_factory(engine)() as db:
+            seed_scale(db, settings, Scale(cases=1, messages=1), "password")
+            db.commit()
+        downgrade(empty_database_url, "0022_notices")
+        assert "state" not in {c["name"] for c in inspect(engine).get_columns("referrals")}
+        with engine.begin() as connection:
+            signer = connection.scalars(text("SELECT id FROM accounts")).first()
+            connection.execute(
+                text(
+                    "INSERT INTO referral_keys (id, public_key, statement, signature,"
+                    " signer_account_id, created_at) VALUES ('rk1', :k, :s, :g, :a, :t)"
+                ),
+                {"k": b"k" * 32, "s": b"{}", "g": b"g" * 64, "a": signer, "t": "2026-11-01"},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO referrals (id, reference, channel, source, key_id, ciphertext,"
+                    " received_at) VALUES ('r1', 'R-1', 'agency', 'police', 'rk1', :c, :t)"
+                ),
+                {"c": b"c" * 64, "t": "2026-11-02"},
+            )
+        upgrade(empty_database_url)
+        with engine.connect() as connection:
+            row = connection.execute(
+                text(
+                    "SELECT state, state_changed_at, assigned_facilitator_id, share"
+                    " FROM referrals WHERE id = 'r1'"
+                )
+            ).one()
+        assert tuple(row) == ("received", None, None, None)
+        downgrade(empty_database_url, "0022_notices")
+        assert "state" not in {c["name"] for c in inspect(engine).get_columns("referrals")}
+    finally:
+        engine.dispose()

@@ -6,6 +6,7 @@
     used-invitations   invitations used, withdrawn or expired 30+ days ago       every day
     notices            queued notices whose time has come, by e-mail            every minute
     overdue-referrals  notices to readers of referrals past first-contact target every hour
+    account-events     events of "What happened lately" older than 90 days       every day
 
 ``portal serve`` runs :func:`run_forever` in each server process; a lease per job
 (``portal/leases.py``) lets exactly one process run it per period, however many processes or
@@ -35,6 +36,7 @@ from portal.db import utcnow
 from portal.invitations import services as invitations
 from portal.messages.services import CONTENT_IN_USE
 from portal.notifications import outbox
+from portal.notifications import services as notices
 from portal.referrals import services as referrals
 from portal.settings import Settings
 
@@ -146,6 +148,12 @@ def _overdue_referrals(run: Run) -> str:
     return f"Queued {queued} notices of referrals past their first-contact target."
 
 
+def _account_events(run: Run) -> str:
+    before = utcnow() - notices.EVENTS_KEPT
+    removed = run.in_batches(lambda db: notices.prune_events(db, before=before, limit=run.batch))
+    return f"Removed {removed} events older than {notices.EVENTS_KEPT.days} days."
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -160,6 +168,7 @@ JOBS = (
     Job("used-invitations", timedelta(days=1), _used_invitations),
     Job("notices", timedelta(minutes=1), _notices),
     Job("overdue-referrals", timedelta(hours=1), _overdue_referrals),
+    Job("account-events", timedelta(days=1), _account_events),
 )
 
 

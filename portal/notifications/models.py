@@ -1,8 +1,12 @@
-"""Notice preferences and the outbox.
+"""Notice preferences, the outbox, and each person's dated list of what happened.
 
 A preference row exists only while a person has notices on: turning them off deletes it, and
 with it the e-mail address and every notice not yet sent (``ON DELETE CASCADE``). An outbox row
 says only whose notice it is and why: never an address, a name or content.
+
+An event row (``AccountEvent``) is written for everyone an event concerns, whether or not they
+have notices on and whether or not a mail server is set up: the portal's own homes list them,
+so the portal is complete without mail. It too holds only whose, which kind and when.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ class Frequency(StrEnum):
 
 
 class NoticeEvent(StrEnum):
-    """Why a notice was queued: kept for the person's own "Recent" list, never put in a mail."""
+    """What happened (an event, and why a notice was queued): shown in the person's own
+    "What happened lately" list in neutral words (services.EVENT_WORDS), never put in a mail."""
 
     WAITING_FOR_YOU = "waiting_for_you"
     RETURNED_WITH_SUGGESTIONS = "returned_with_suggestions"
@@ -79,3 +84,26 @@ class Notice(Base):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None]
+
+
+class AccountEvent(Base):
+    """Something that happened for one person, for their own dated list (their home and the
+    notices page): written in the transaction of the change, for everyone it concerns, with
+    notices on or off. The kind and the time only: never content, a name, an address or a case
+    reference. Kept EVENTS_KEPT (services.py), then pruned by the maintenance job."""
+
+    __tablename__ = "account_events"
+    __table_args__ = (
+        Index("ix_account_events_account", "account_id", "created_at"),
+        Index("ix_account_events_created", "created_at"),
+    )
+
+    id: Mapped[IdColumn]
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    event: Mapped[NoticeEvent] = mapped_column(str_enum(NoticeEvent))
+    subject_id: Mapped[str | None] = mapped_column(
+        String(36),
+        comment="what an event the runner records is about (an overdue referral), so it is "
+        "recorded (and told) once; never shown or sent",
+    )
+    created_at: Mapped[Timestamp]

@@ -5,7 +5,8 @@ person's preference row (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two runner
 the same person; on SQLite the write lock taken at BEGIN does it), sends, and marks the notices
 sent before it commits. A failed send marks them for a retry after a backoff instead. A crash
 between the server accepting a mail and the commit is the one way a notice could go twice;
-nothing is ever lost. Sent notices are kept a while for the person's "Recent" list.
+nothing is ever lost. Sent notices are kept a while, then forgotten; the person's dated list of
+what happened reads their events (``AccountEvent``), not the outbox.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ log = logging.getLogger("portal.notifications")
 
 # People per run: each is one short transaction (and one mail) of its own.
 PEOPLE_PER_RUN = 50
-# Sent notices stay this long for the person's own "Recent" list.
+# Sent notices stay this long (what went lately, for someone looking into a complaint that a
+# mail came twice); the person's own list reads their events, kept longer (EVENTS_KEPT).
 SENT_KEPT = timedelta(days=30)
 
 Sender = Callable[[SmtpSettings, EmailMessage], None]

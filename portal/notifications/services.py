@@ -2,9 +2,12 @@
 
 Accounts are named by id: this domain sits just above ``audit``, so that every domain where
 something happens can queue a notice (``cases/services.queue_notice_for_facilitators`` finds a
-case's facilitators). ``queue`` only inserts outbox rows for people who turned notices on: it
-takes no lock and sends nothing, so a change that rolls back queues nothing, and no request
-waits on mail. The runner (``outbox.py``) sends them.
+case's facilitators). ``queue`` records the event for everyone it concerns (``AccountEvent``:
+their own dated list on their home, notices on or off, mail server or none) and inserts outbox
+rows for those who turned notices on: it takes no lock and sends nothing, so a change that
+rolls back records and queues nothing, and no request waits on mail. The runner
+(``outbox.py``) sends them; the maintenance job ``account-events`` forgets events after
+EVENTS_KEPT.
 
     PortalError
     └── NoticesUnavailable (409)  no mail server is set up for the service
@@ -15,9 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,15 +28,29 @@ from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.db import lock_row, utcnow
 from portal.errors import BadInput, Conflict
-from portal.notifications.models import Frequency, Notice, NoticeEvent, NoticePreference
+from portal.notifications.models import (
+    AccountEvent,
+    Frequency,
+    Notice,
+    NoticeEvent,
+    NoticePreference,
+)
 from portal.notifications.rules import QuietHours
+from portal.paging import Page, scalars_page
 from portal.settings import Settings
 
 # One plain ASCII address, nothing else: no display name, no list, no line break (it goes into
 # a header), nothing a mail server without SMTPUTF8 would refuse for ever.
 ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 ADDRESS_MAX = 254
-RECENT_SHOWN = 10
+# A home shows the newest few events; the notices page lists them all, a page at a time.
+HOME_SHOWN = 5
+EVENTS_PER_PAGE = 20
+# Events are kept 90 days: long enough that someone who signs in once a month or two still
+# sees, with its date, what happened since; short enough that the list of when things
+# happened to a person (metadata, but telling) does not grow into a lasting record of the
+# process. Nothing reads them after that: the audit log is the record.
+EVENTS_KEPT = timedelta(days=90)
 
 
 class NoticesUnavailable(Conflict):
@@ -142,18 +159,27 @@ def queue(
     now: datetime | None = None,
     subject_id: str | None = None,
 ) -> int:
-    """Queue ``event`` for each of ``account_ids`` who has notices on; how many were queued.
+    """Record ``event`` for each of ``account_ids``, and queue a notice of it for each who has
+    notices on (if a mail server is set up); how many notices were queued.
 
-    Called inside the transaction of the change itself, after it was made."""
-    if settings.smtp is None:
-        return 0
+    Called inside the transaction of the change itself, after it was made. A test notice is
+    not an event: it is only queued."""
     wanted = {account_id for account_id in account_ids if account_id is not None}
     if not wanted:
+        return 0
+    at = now or utcnow()
+    if event is not NoticeEvent.TEST:
+        for account_id in sorted(wanted):
+            db.add(
+                AccountEvent(
+                    account_id=account_id, event=event, subject_id=subject_id, created_at=at
+                )
+            )
+    if settings.smtp is None:
         return 0
     on = db.scalars(
         select(NoticePreference.account_id).where(NoticePreference.account_id.in_(wanted))
     ).all()
-    at = now or utcnow()
     for account_id in sorted(on):
         db.add(
             Notice(
@@ -174,23 +200,36 @@ def queue_once(
     event: NoticeEvent,
     subject_id: str,
 ) -> int:
-    """Queue ``event`` about ``subject_id`` for each who has notices on and was not queued it
-    about that subject before (sent notices are kept 30 days: outbox.SENT_KEPT)."""
+    """Record ``event`` about ``subject_id`` (and queue its notice) for each who was not told of
+    it about that subject before: events are kept EVENTS_KEPT, longer than anything is told
+    again (and migration 0025 copied the notices queued before it into events)."""
+    wanted = set(account_ids)
+    if not wanted:
+        return 0
+    # Through the person's own events (ix_account_events_account), not the whole table.
     told = set(
         db.scalars(
-            select(Notice.account_id).where(Notice.event == event, Notice.subject_id == subject_id)
+            select(AccountEvent.account_id).where(
+                AccountEvent.account_id.in_(wanted),
+                AccountEvent.event == event,
+                AccountEvent.subject_id == subject_id,
+            )
         )
     )
-    wanted = [account_id for account_id in account_ids if account_id not in told]
-    return queue(db, settings, wanted, event, subject_id=subject_id)
+    return queue(db, settings, sorted(wanted - told), event, subject_id=subject_id)
 
 
 @dataclass(frozen=True)
-class RecentNotice:
+class RecentEvent:
+    """One line of a person's "What happened lately": when, and the neutral words."""
+
     at: datetime
     words: str
 
 
+# Neutral words for each event: someone may be looking over the person's shoulder, so no case,
+# no name, nothing of what was written. Every NoticeEvent has its words
+# (tests/unit/notifications/test_events.py).
 EVENT_WORDS = {
     NoticeEvent.WAITING_FOR_YOU: "Something is waiting for you",
     NoticeEvent.RETURNED_WITH_SUGGESTIONS: "Your letter came back with suggestions",
@@ -206,13 +245,35 @@ EVENT_WORDS = {
 }
 
 
-def recent_for(db: Session, account_id: str, limit: int = RECENT_SHOWN) -> list[RecentNotice]:
-    """What this person was (or will be) told about lately, newest first, for the page; the
-    words stay in the portal, never in a mail."""
-    rows = db.execute(
-        select(Notice.created_at, Notice.event)
-        .where(Notice.account_id == account_id)
-        .order_by(Notice.created_at.desc(), Notice.id)
-        .limit(limit)
-    ).all()
-    return [RecentNotice(at, EVENT_WORDS[event]) for at, event in rows]
+def _shown(row: AccountEvent) -> RecentEvent:
+    return RecentEvent(row.created_at, EVENT_WORDS[row.event])
+
+
+def _events_of(account_id: str) -> Select[AccountEvent]:
+    return (
+        select(AccountEvent)
+        .where(AccountEvent.account_id == account_id)
+        .order_by(AccountEvent.created_at.desc(), AccountEvent.id.desc())
+    )
+
+
+def recent_events(db: Session, account_id: str, limit: int = HOME_SHOWN) -> list[RecentEvent]:
+    """The newest events of this person, newest first, for their home (one bounded statement,
+    ix_account_events_account)."""
+    return [_shown(row) for row in db.scalars(_events_of(account_id).limit(limit))]
+
+
+def events_page(db: Session, account_id: str, number: int) -> Page[RecentEvent]:
+    """One page of everything this person's list holds (the last EVENTS_KEPT), newest first."""
+    return scalars_page(db, _events_of(account_id), number, EVENTS_PER_PAGE).map(_shown)
+
+
+def prune_events(db: Session, *, before: datetime, limit: int) -> int:
+    """Remove up to ``limit`` events recorded before ``before``; how many. Run by the
+    maintenance job, in batches (ix_account_events_created)."""
+    ids = list(
+        db.scalars(select(AccountEvent.id).where(AccountEvent.created_at < before).limit(limit))
+    )
+    if ids:
+        db.execute(delete(AccountEvent).where(AccountEvent.id.in_(ids)))
+    return len(ids)

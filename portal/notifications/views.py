@@ -1,5 +1,6 @@
 """The notices page (from "Your account"): turn notices on, change them, turn them off, send a
-test. Thin: parse, call one service, answer with the page (htmx swaps its main part)."""
+test; and the person's whole dated list of what happened (``?page=N``), notices on or off.
+Thin: parse, call one service, answer with the page (htmx swaps its main part)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from portal.errors import BadInput
 from portal.notifications import services
 from portal.notifications.models import Frequency
 from portal.notifications.rules import MINUTES_A_DAY, QuietHours, QuietHoursInvalid
+from portal.paging import page_number
 from portal.web import Ctx, Fields, endpoint
 
 FREQUENCIES = {frequency.value: frequency for frequency in Frequency}
@@ -62,7 +64,8 @@ def notices_page(ctx: Ctx) -> Response:
         frequency=found.frequency if found else Frequency.DIGEST,
         quiet_from=_as_time(found.quiet_from_minute if found else None),
         quiet_to=_as_time(found.quiet_to_minute if found else None),
-        recent=services.recent_for(ctx.db, me.id) if found else [],
+        events=services.events_page(ctx.db, me.id, page_number(ctx.query("page"))),
+        kept_days=services.EVENTS_KEPT.days,
         done=done if done in DONE else None,
     )
 

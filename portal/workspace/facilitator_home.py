@@ -27,6 +27,7 @@ referral-reader                                                                 
 declined                when it was declined    case       reference  message id
 follow-up                                       case       reference  kind:id:due
 referral-to-open        when it was accepted    referral   reference
+event                   when it happened                              the event
 ======================  ======================  =========  =========  ==========  =============
 
 ``handed-over`` says what became of a hand-over (cases/team.py hand_over) lately: "by-me", a
@@ -42,6 +43,8 @@ at most FOLLOW_UPS_SHOWN: its kind, id and due day share ``detail`` (a date does
 ``at`` column's type on SQLite).
 ``referral-to-open`` is a referral accepted to me that I have not opened a case from yet
 (referrals/triage.py: its ``case_id`` column holds the referral's id).
+``event`` is one of my own newest events (notifications/models.AccountEvent, at most
+notifications/services.HOME_SHOWN): "What happened lately", in neutral words.
 
 ``second`` counts the items waiting for a second approval (a high-risk case), also bounded.
 
@@ -88,6 +91,8 @@ from portal.messages.services import (
     waiting_for_review,
 )
 from portal.messages.states import MessageState
+from portal.notifications import services as notices
+from portal.notifications.models import AccountEvent, NoticeEvent
 from portal.referrals.models import Referral, ReferralReader
 from portal.referrals.states import ReferralState
 from portal.workspace import security_events
@@ -236,6 +241,15 @@ def _statement() -> CompoundSelect[Any]:
     # The NULLs stay out of the subquery: inside one PostgreSQL types a bare NULL as text,
     # which would not unite with the other parts' columns.
     referrals_to_open = select(_kind("referral-to-open"), *to_open.c, null(), null())
+    # My own newest events (ix_account_events_account), for "What happened lately".
+    mine = (
+        select(AccountEvent.created_at, AccountEvent.event)
+        .where(AccountEvent.account_id == bindparam("account_id", type_=String))
+        .order_by(AccountEvent.created_at.desc(), AccountEvent.id.desc())
+        .limit(notices.HOME_SHOWN)
+        .subquery()
+    )
+    my_events = select(_kind("event"), mine.c.created_at, null(), null(), mine.c.event, null())
     return union_all(
         security,
         withdrawals,
@@ -251,6 +265,7 @@ def _statement() -> CompoundSelect[Any]:
         declined,
         follow_ups,
         referrals_to_open,
+        my_events,
     )
 
 
@@ -346,6 +361,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
     declines: list[DeclineToTell] = []
     follow_ups: list[FollowUp] = []
     to_open: list[ReferralToOpen] = []
+    recent: list[notices.RecentEvent] = []
     for kind, at, case_id, reference, detail, number in rows:
         if kind == "security":
             events.append((number, security_events.shown(at, detail, case_id, reference)))
@@ -373,6 +389,8 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
             follow_ups.append(_follow_up(case_id, reference, detail, today))
         elif kind == "referral-to-open":
             to_open.append(ReferralToOpen(case_id, reference, at))
+        elif kind == "event":
+            recent.append(notices.RecentEvent(at, notices.EVENT_WORDS[NoticeEvent(detail)]))
         else:
             waiting = number
     # UNION ALL keeps no order between or within its parts: each list is put back in its own.
@@ -392,6 +410,7 @@ def facilitator_home(db: Session, account: Account) -> dict[str, Any]:
         "declines": sorted(declines, key=lambda item: (item.at, item.message_id)),
         "follow_ups": sorted(follow_ups, key=lambda item: (item.due_on, item.item_id)),
         "referrals_to_open": sorted(to_open, key=lambda item: (item.accepted_at, item.referral_id)),
+        "recent_events": sorted(recent, key=lambda item: item.at, reverse=True),
         "handed_over": sorted(handed, key=lambda item: (item.at, item.case_id), reverse=True)[
             :HANDED_OVER_SHOWN
         ],

@@ -19,6 +19,7 @@ from portal.errors import BadInput, NotFound
 from portal.feedback import services as feedback
 from portal.messages import paper, regrants
 from portal.messages import services as messages
+from portal.notifications import services as notices
 from portal.paging import page_number
 from portal.trust import services as trust
 from portal.web import Access, Ctx, endpoint
@@ -51,6 +52,7 @@ def home(ctx: Ctx) -> Response:
             return ctx.render(
                 "participant/home.html",
                 feedback_offer=feedback.open_offer(ctx.db, me) is not None,
+                recent_events=notices.recent_events(ctx.db, me.id),
                 **context,
             )
     if me.role is Role.SUPPORTER:
@@ -60,6 +62,7 @@ def home(ctx: Ctx) -> Response:
                 "supporter/home.html",
                 key_wait=regrants.why_waiting(ctx.db, place),
                 feedback_offer=feedback.open_offer(ctx.db, me) is not None,
+                recent_events=notices.recent_events(ctx.db, me.id),
                 **supporter_pages.supporter_home(
                     ctx.db,
                     place,
@@ -68,6 +71,7 @@ def home(ctx: Ctx) -> Response:
                 ),
             )
     if me.role is Role.FACILITATOR:
+        # Its own events come with the home's one statement (facilitator_home.py, "event").
         return ctx.render(
             "home.html",
             regrants=regrants.waiting_for(ctx.db, me),
@@ -84,9 +88,14 @@ def home(ctx: Ctx) -> Response:
             # Cases whose facilitators are all disabled, and who could take them over.
             unattended=unattended,
             reassign_to=cases.certified_facilitators(ctx.db) if unattended else [],
+            recent_events=notices.recent_events(ctx.db, me.id),
             **security_events.context_for(ctx.db, me),
         )
-    return ctx.render("home.html", **security_events.context_for(ctx.db, me))
+    return ctx.render(
+        "home.html",
+        recent_events=notices.recent_events(ctx.db, me.id),
+        **security_events.context_for(ctx.db, me),
+    )
 
 
 PARTICIPANT = frozenset({Role.PARTICIPANT})

@@ -16,6 +16,8 @@ from portal.db import make_session_factory, utcnow
 from portal.invitations.models import Invitation
 from portal.leases import MaintenanceLease
 from portal.maintenance import FAILED, Job, Maintenance, Run
+from portal.notifications import services as notices
+from portal.notifications.models import AccountEvent, NoticeEvent
 from portal.settings import Settings
 from tests import rows
 
@@ -109,6 +111,10 @@ def test_the_jobs_remove_old_failures_sessions_and_invitations(
         active = rows.sign_in_session(db, manager)
         rows.invitation(db, manager, expires_at=now - timedelta(days=40))
         waiting = rows.invitation(db, manager)
+        old = now - notices.EVENTS_KEPT - HOUR
+        notices.queue(db, settings, [manager.id], NoticeEvent.DECLINE, now=old)
+        lately = now - notices.EVENTS_KEPT + HOUR
+        notices.queue(db, settings, [manager.id], NoticeEvent.WAITING_FOR_YOU, now=lately)
         db.commit()
         kept = (recent_failure.id, active.id, waiting.id)
 
@@ -123,8 +129,10 @@ def test_the_jobs_remove_old_failures_sessions_and_invitations(
         "used-invitations": "Removed 1 invitations used, withdrawn or expired over 30 days ago.",
         "notices": "No mail server is set up, so no notices are sent.",
         "overdue-referrals": "Queued 0 notices of referrals past their first-contact target.",
+        "account-events": "Removed 1 events older than 90 days.",
     }
     with sessions() as db:
+        assert list(db.scalars(select(AccountEvent.event))) == [NoticeEvent.WAITING_FOR_YOU]
         assert list(db.scalars(select(SignInFailure.id))) == [kept[0]]
         assert list(db.scalars(select(SignInSession.id))) == [kept[1]]
         assert list(db.scalars(select(Invitation.id))) == [kept[2]]
@@ -149,6 +157,8 @@ def test_every_job_commits_a_batch_at_a_time(
             rows.invitation(db, manager, expires_at=old)
             unused = rows.content_object(db, in_case, manager)
             unused.created_at = old
+            aged = old - notices.EVENTS_KEPT
+            notices.queue(db, settings, [manager.id], NoticeEvent.DECLINE, now=aged)
         db.commit()
 
     removed_in_transaction: list[int] = []
@@ -180,7 +190,8 @@ def test_every_job_commits_a_batch_at_a_time(
     assert reports["sign-in-failures"].startswith("Removed 25 ")
     assert reports["ended-sessions"].startswith("Removed 25 ")
     assert reports["used-invitations"].startswith("Removed 25 ")
-    # 4 jobs of 25 rows in batches of 10: 3 transactions each, none removing more than 10.
-    assert sum(removed_in_transaction) == 100
-    assert len(removed_in_transaction) == 12
+    assert reports["account-events"].startswith("Removed 25 ")
+    # 5 jobs of 25 rows in batches of 10: 3 transactions each, none removing more than 10.
+    assert sum(removed_in_transaction) == 125
+    assert len(removed_in_transaction) == 15
     assert max(removed_in_transaction) <= 10

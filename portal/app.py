@@ -22,6 +22,7 @@ from portal.accounts.hashing import DummyVerifier, HashingSlots, make_hasher
 from portal.blobstore import open_blob_store
 from portal.db import make_engine, make_session_factory, read_only_engine
 from portal.errors import BadInput, Forbidden, NotFound, PortalError
+from portal.factors import services as factors
 from portal.logs import configure_logging
 from portal.media.batches import MAX_BATCH_BYTES
 from portal.routes import UPLOAD_CHUNK_PATTERN, routes
@@ -57,6 +58,7 @@ def create_app(settings: Settings) -> Starlette:
             dummy_verifier=DummyVerifier(hasher),
             blobs=open_blob_store(settings),
             hashing=HashingSlots(),
+            second_factor_due=factors.due_after_password,
         )
         app.state.portal = state
         # The periodic jobs; leases in the database make each run once per period for the

@@ -23,7 +23,7 @@ from portal.notifications import views as notices
 from portal.referrals import views as referrals
 from portal.reports import views as reports
 from portal.trust import views as trust
-from portal.workspace import case_actions, case_records
+from portal.workspace import case_actions, case_records, new_case
 from portal.workspace import views as workspace
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -174,10 +174,10 @@ def routes() -> list[BaseRoute]:
         Route("/api/vault", accounts.api_save_vault, methods=["PUT"], name="api_save_vault"),
         # Cases (facilitators)
         Route("/cases", workspace.cases_page, name="cases_page"),
-        Route("/cases/new", cases.new_case_page, name="new_case_page"),
+        Route("/cases/new", new_case.new_case_page, name="new_case_page"),
         Route("/cases/{case_id}", workspace.case_page, name="case_page"),
         Route("/cases/{case_id}/audit", workspace.case_audit_page, name="case_audit_page"),
-        Route("/api/cases", cases.api_open_case, methods=["POST"], name="api_open_case"),
+        Route("/api/cases", new_case.api_open_case, methods=["POST"], name="api_open_case"),
         Route("/api/cases/{case_id}/key", cases.api_case_key, name="api_case_key"),
         Route(
             "/api/cases/{case_id}/facilitators",

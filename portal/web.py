@@ -40,6 +40,7 @@ from starlette.routing import Route
 
 from portal import local_time, protocol
 from portal.accounts import sessions as account_sessions
+from portal.accounts import steps as second_factor_steps
 from portal.accounts.hashing import DummyVerifier, HashingSlots
 from portal.accounts.models import Account, Role
 from portal.accounts.sessions import Current
@@ -96,6 +97,10 @@ class AppState:
     dummy_verifier: DummyVerifier
     blobs: BlobStore
     hashing: HashingSlots
+    # What a new session of an account owes after its password (a step of
+    # portal/accounts/steps.py, or None): factors.services.due_after_password, given by app.py.
+    # Accounts starts the session, but the second factor sits above accounts.
+    second_factor_due: Callable[[Session, Account], str | None]
     # Threads for writing requests (see endpoint): fewer than the connection pool holds.
     writers: anyio.CapacityLimiter = field(
         default_factory=lambda: anyio.CapacityLimiter(WRITERS_PER_PROCESS)
@@ -443,8 +448,9 @@ def endpoint(
     rest of such a request. With a session cookie it goes the usual way, since the cookie's
     session must be looked up to know which CSRF token the page gets.
 
-    ``before_second_factor`` names the steps (portal/factors/gate.py) a session that still owes
-    its second factor may take here; by default none, so every other endpoint refuses it.
+    ``before_second_factor`` names the steps (portal/accounts/steps.py) a session that still owes
+    its second factor may take here; by default none, so every other endpoint refuses it
+    (portal/factors/gate.py).
     """
     if database is False and access is not Access.PUBLIC:
         raise ValueError("a page for signed-in people reads their session from the database")
@@ -741,7 +747,7 @@ def _refusal(
     if isinstance(error, SecondFactorDue) and not wants_json:
         step = url_path(
             request,
-            "second_factor_page" if error.step == second_factor_gate.VERIFY else "factors_page",
+            "second_factor_page" if error.step == second_factor_steps.VERIFY else "factors_page",
         )
         if is_htmx_request(request):
             return Response(status_code=200, headers={"HX-Redirect": step})
@@ -849,7 +855,7 @@ class StreamCtx:
                 current = resolution.current
                 if current is None:
                     raise NotSignedIn
-                second_factor_gate.check(current, second_factor_gate.NOTHING_DUE)
+                second_factor_gate.check(current, second_factor_steps.NOTHING_DUE)
                 if self.roles is not None and current.account.role not in self.roles:
                     raise Forbidden
                 if resolution.needs_write:  # never read_only: touch is off there

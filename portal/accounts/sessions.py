@@ -37,7 +37,7 @@ class Current:
     account: Account
     idle_seconds: int
     session_key: bytes | None
-    # What this session must do before anything else (portal/factors/gate.py): "verify",
+    # What this session must do before anything else (portal/accounts/steps.py): "verify",
     # "enrol", or None once the second factor passed (or none is needed).
     second_factor_due: str | None = None
 

@@ -10,13 +10,11 @@ from typing import Any, TypeVar
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from portal import protocol, wire
-from portal.accounts import services, sessions
+from portal.accounts import services, sessions, steps
 from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.errors import NotSignedIn
-from portal.factors import gate
-from portal.factors import services as factor_services
 from portal.security import SESSION_COOKIE, session_csrf_token
 from portal.web import Access, AfterHashing, Ctx, endpoint
 
@@ -31,8 +29,9 @@ def signed_in_response(ctx: Ctx, account: Account, next_url: str, **extra: objec
     with what the browser needs to keep its key for this session.
 
     The session owes its second factor when the account holds one (or is staff's without one,
-    who add one first): ``next`` is then that step's page (portal/factors/gate.py)."""
-    due = factor_services.due_after_password(ctx.db, account)
+    who add one first): ``next`` is then that step's page (portal/accounts/steps.py). The
+    second factor decides (``AppState.second_factor_due``): it sits above accounts."""
+    due = ctx.state.second_factor_due(ctx.db, account)
     started = sessions.start(
         ctx.db,
         ctx.settings,
@@ -40,9 +39,9 @@ def signed_in_response(ctx: Ctx, account: Account, next_url: str, **extra: objec
         ctx.request.headers.get("user-agent", ""),
         second_factor_due=due,
     )
-    if due == gate.VERIFY:
+    if due == steps.VERIFY:
         next_url = ctx.url_for("second_factor_page")
-    elif due == gate.ENROL:
+    elif due == steps.ENROL:
         next_url = ctx.url_for("factors_page")
     record(
         ctx.db,
@@ -106,12 +105,12 @@ def _with_hasher(ctx: Ctx, work: Callable[..., T], *args: Any) -> Callable[[], T
 # --------------------------------------------------------------------------------------- pages
 
 
-@endpoint(Access.PUBLIC, before_second_factor=gate.WHILE_EITHER)
+@endpoint(Access.PUBLIC, before_second_factor=steps.WHILE_EITHER)
 def root(ctx: Ctx) -> Response:
     return ctx.redirect("home" if ctx.current else "sign_in_page")
 
 
-@endpoint(Access.PUBLIC, before_second_factor=gate.WHILE_EITHER)
+@endpoint(Access.PUBLIC, before_second_factor=steps.WHILE_EITHER)
 def sign_in_page(ctx: Ctx) -> Response:
     if ctx.current is not None:
         return ctx.redirect("home")
@@ -119,7 +118,7 @@ def sign_in_page(ctx: Ctx) -> Response:
     return ctx.render("accounts/sign_in.html", reason=reason if reason in SIGN_IN_REASONS else None)
 
 
-@endpoint(Access.PUBLIC, before_second_factor=gate.WHILE_EITHER)
+@endpoint(Access.PUBLIC, before_second_factor=steps.WHILE_EITHER)
 def recover_page(ctx: Ctx) -> Response:
     return ctx.render("accounts/recover.html")
 
@@ -182,7 +181,7 @@ def end_other_sessions(ctx: Ctx) -> Response:
     return ctx.redirect("sessions_page", ended="others")
 
 
-@endpoint(Access.PUBLIC, before_second_factor=gate.WHILE_EITHER)
+@endpoint(Access.PUBLIC, before_second_factor=steps.WHILE_EITHER)
 def sign_out(ctx: Ctx) -> Response:
     if ctx.current is None:
         return ctx.redirect("sign_in_page", reason="signed-out")
@@ -203,7 +202,7 @@ def sign_out_now(ctx: Ctx, reason: str) -> RedirectResponse:
     return ctx.redirect("sign_in_page", reason="signed-out")
 
 
-@endpoint(Access.PUBLIC, touch=False, before_second_factor=gate.WHILE_EITHER)
+@endpoint(Access.PUBLIC, touch=False, before_second_factor=steps.WHILE_EITHER)
 def quick_exit(ctx: Ctx) -> Response:
     """Called by navigator.sendBeacon as the page leaves: end the session, answer nothing."""
     if ctx.current is not None:
@@ -224,7 +223,7 @@ def quick_exit(ctx: Ctx) -> Response:
 # ------------------------------------------------------------------------------ JSON: sign in
 
 
-@endpoint(Access.PUBLIC, before_second_factor=gate.WHILE_EITHER)
+@endpoint(Access.PUBLIC, before_second_factor=steps.WHILE_EITHER)
 def api_sign_in_params(ctx: Ctx) -> Response:
     name = ctx.fields.text("sign_in_name", max_length=200)
     params = services.kdf_params_for(ctx.db, ctx.settings, name)
@@ -233,7 +232,7 @@ def api_sign_in_params(ctx: Ctx) -> Response:
     )
 
 
-@endpoint(Access.PUBLIC, before_second_factor=gate.WHILE_EITHER)
+@endpoint(Access.PUBLIC, before_second_factor=steps.WHILE_EITHER)
 def api_sign_in(ctx: Ctx) -> Response | AfterHashing[bool]:
     name = ctx.fields.text("sign_in_name", max_length=200)
     auth_key = ctx.fields.binary("auth_key", length=KEY)
@@ -253,7 +252,7 @@ def _signed_in(attempt: services.SignInAttempt, ctx: Ctx, matched: bool) -> Resp
     )
 
 
-@endpoint(touch=False, before_second_factor=gate.WHILE_EITHER)
+@endpoint(touch=False, before_second_factor=steps.WHILE_EITHER)
 def api_session(ctx: Ctx) -> Response:
     current = ctx.require_current()
     if current.session_key is None:
@@ -269,12 +268,12 @@ def api_session(ctx: Ctx) -> Response:
     )
 
 
-@endpoint(before_second_factor=gate.WHILE_EITHER)
+@endpoint(before_second_factor=steps.WHILE_EITHER)
 def api_keepalive(ctx: Ctx) -> Response:
     return JSONResponse({"idle_remaining": ctx.require_current().idle_seconds})
 
 
-@endpoint(touch=False, before_second_factor=gate.WHILE_EITHER)
+@endpoint(touch=False, before_second_factor=steps.WHILE_EITHER)
 def api_session_status(ctx: Ctx) -> Response:
     return JSONResponse({"idle_remaining": ctx.require_current().idle_seconds})
 
@@ -338,7 +337,7 @@ def _password_changed(
     return JSONResponse({"next": ctx.url_for("account") + "?changed=password"})
 
 
-@endpoint(Access.PUBLIC, before_second_factor=gate.WHILE_EITHER)
+@endpoint(Access.PUBLIC, before_second_factor=steps.WHILE_EITHER)
 def api_recovery_start(ctx: Ctx) -> Response | AfterHashing[bool]:
     name = ctx.fields.text("sign_in_name", max_length=200)
     recovery_auth = ctx.fields.binary("recovery_auth", length=KEY)
@@ -360,7 +359,7 @@ def _recovery_started(attempt: services.SignInAttempt, ctx: Ctx, matched: bool) 
     )
 
 
-@endpoint(Access.PUBLIC, before_second_factor=gate.WHILE_EITHER)
+@endpoint(Access.PUBLIC, before_second_factor=steps.WHILE_EITHER)
 def api_recovery_complete(ctx: Ctx) -> Response | AfterHashing[Hashed]:
     f = ctx.fields
     name = f.text("sign_in_name", max_length=200)
@@ -405,13 +404,13 @@ MAX_VAULT = 256 * 1024
 
 # Joining saves the pins its invitation vouches for before staff add their second factor; a
 # session that may add one anyway gains nothing more from its own vault.
-@endpoint(before_second_factor=gate.WHILE_ENROLLING)
+@endpoint(before_second_factor=steps.WHILE_ENROLLING)
 def api_vault(ctx: Ctx) -> Response:
     blob = services.vault_of(ctx.db, ctx.require_account())
     return JSONResponse({"blob": protocol.b64encode(blob) if blob is not None else None})
 
 
-@endpoint(before_second_factor=gate.WHILE_ENROLLING)
+@endpoint(before_second_factor=steps.WHILE_ENROLLING)
 def api_save_vault(ctx: Ctx) -> Response:
     me = ctx.require_account()
     blob = ctx.fields.binary("blob", max_length=MAX_VAULT)
@@ -419,6 +418,6 @@ def api_save_vault(ctx: Ctx) -> Response:
     return JSONResponse({"ok": True})
 
 
-@endpoint(Access.PUBLIC, touch=False, database=False, before_second_factor=gate.WHILE_EITHER)
+@endpoint(Access.PUBLIC, touch=False, database=False, before_second_factor=steps.WHILE_EITHER)
 def healthz(ctx: Ctx) -> Response:
     return Response("ok", media_type="text/plain")

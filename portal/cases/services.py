@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
@@ -43,7 +45,6 @@ from portal.db import lock_row, utcnow
 from portal.errors import BadInput, Conflict
 from portal.notifications import services as notices
 from portal.notifications.models import NoticeEvent
-from portal.referrals.models import Referral
 from portal.settings import Settings
 from portal.trust import services as trust
 from portal.trust.models import EntryKind
@@ -51,6 +52,17 @@ from portal.trust.statements import SignedStatement, key_text, open_signed
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./_-]{1,39}$")
 MAX_SEALED_NAME = 24 + 16 + 400  # nonce, tag, and a generous display name
+
+
+@dataclass(frozen=True)
+class FromReferral:
+    """The accepted referral a case is opened from, as plain values: referrals sit above cases
+    (a referral becomes a case), so cases never reads a referral itself. The caller checked
+    and locked it (referrals.triage.referral_to_open)."""
+
+    referral_id: str
+    # When the referral arrived: the case's path starts as referred on that day.
+    received_at: datetime
 
 
 def open_case(
@@ -64,13 +76,13 @@ def open_case(
     public_key: bytes,
     own_grant: bytes,
     case_key_statement: SignedStatement | None = None,
-    referral: Referral | None = None,
+    from_referral: FromReferral | None = None,
 ) -> Case:
     """A new case whose key pair the facilitator's browser made, with the grant to themself,
     and (from browsers that have trust anchors) the signed ``case-key`` statement for epoch 1.
-    Opened from an accepted ``referral`` (the caller checked and locked it:
-    referrals.triage.referral_to_open), the case records it and its path starts as referred on
-    the day the referral arrived, so time to first contact counts from then.
+    Opened from an accepted referral (``from_referral``: the caller checked and locked it), the
+    case records it and its path starts as referred on the day the referral arrived, so time to
+    first contact counts from then.
 
     The statement must be signed with the facilitator's registered signing key and name this
     case, epoch 1, this public key and the facilitator as issuer; it is kept as the case's
@@ -105,7 +117,7 @@ def open_case(
         created_by_id=facilitator.id,
         created_at=now,
         status_changed_at=now,
-        referral_id=referral.id if referral is not None else None,
+        referral_id=from_referral.referral_id if from_referral is not None else None,
     )
     db.add(case)
     try:
@@ -114,7 +126,9 @@ def open_case(
     except IntegrityError:
         raise Conflict("A case with that reference already exists.", field="reference") from None
     db.add(CaseFacilitator(case_id=case.id, account_id=facilitator.id, added_at=now))
-    path.start(db, case, facilitator, referral.received_at if referral is not None else None)
+    path.start(
+        db, case, facilitator, from_referral.received_at if from_referral is not None else None
+    )
     db.add(
         CaseKeyGrant(
             case_id=case.id,

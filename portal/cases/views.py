@@ -1,9 +1,9 @@
 """Case endpoints for facilitators: thin — parse, authorise (cases.policy), one service, answer.
 
-Opening a case, and the case key: the facilitator's own grant of it, and giving its public key
-to a participant who has joined (both made in the facilitator's browser). The pages that show a
-case, and the case page's actions, which answer with pieces of that page, bring several domains
-together: they are in ``portal/workspace``.
+The case key: the facilitator's own grant of it, and giving its public key to a participant who
+has joined (both made in the facilitator's browser). Opening a case (from a referral, too), the
+pages that show a case, and the case page's actions, which answer with pieces of that page,
+bring several domains together: they are in ``portal/workspace``.
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ from portal.accounts.models import Role
 from portal.cases import policy, services, team
 from portal.cases.models import Case, CaseKeyEpoch, Participant
 from portal.errors import BadInput
-from portal.referrals import triage
 from portal.trust import schemas as trust_schemas
 from portal.web import Ctx, endpoint
 
 FACILITATOR = frozenset({Role.FACILITATOR})
-KEY = wire.KEY
 
 
 def _case(ctx: Ctx) -> Case:
@@ -31,40 +29,6 @@ def _case(ctx: Ctx) -> Case:
 
 def _participant(ctx: Ctx, case: Case) -> Participant:
     return policy.participant_in_case(ctx.db, case, ctx.request.path_params["participant_id"])
-
-
-@endpoint(roles=FACILITATOR)
-def new_case_page(ctx: Ctx) -> Response:
-    """Open a case; ``?referral=<id>``: from a referral accepted to me (the form carries it)."""
-    referral_id = ctx.query("referral")
-    referral = (
-        triage.accepted_for(ctx.db, ctx.require_account(), referral_id) if referral_id else None
-    )
-    return ctx.render("cases/new.html", referral=referral)
-
-
-@endpoint(roles=FACILITATOR)
-def api_open_case(ctx: Ctx) -> Response:
-    """The new case page's sealed form (static/js/pages/new-case.js makes the id, the key pair
-    and the grant): htmx goes to the case's page, a JSON client gets ``{case_id, next}``."""
-    f = ctx.fields
-    case_id = f.uuid4("case_id")
-    me = ctx.require_account()
-    referral_id = f.optional_uuid4("referral_id")
-    case = services.open_case(
-        ctx.db,
-        ctx.settings,
-        me,
-        case_id=case_id,
-        # Empty is the service's to refuse, in its own words.
-        reference=f.text("reference", max_length=40, required=False),
-        label=f.text("label", max_length=80, required=False),
-        public_key=f.binary("public_key", length=KEY),
-        own_grant=f.binary("grant", length=wire.CASE_GRANT),
-        case_key_statement=trust_schemas.optional_signed_statement(f, "case_key_statement"),
-        referral=triage.referral_to_open(ctx.db, me, referral_id) if referral_id else None,
-    )
-    return ctx.navigate(ctx.url_for("case_page", case_id=case.id), case_id=case.id)
 
 
 @endpoint(roles=FACILITATOR)

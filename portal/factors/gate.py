@@ -5,22 +5,17 @@ After the password, a session is "password only" (``SignInSession.second_factor_
 cleared, every endpoint refuses it (portal/web.py calls :func:`check` for every request,
 streaming ones too) except those that name the step in ``before_second_factor``: the steps
 themselves, the session's own status, signing out. Pages are sent to the step's page
-(web._refusal), API calls get 403 JSON with ``second_factor`` set to the step.
+(web._refusal), API calls get 403 JSON with ``second_factor`` set to the step. The steps'
+names are accounts' (portal/accounts/steps.py), kept with the session that owes them, so
+accounts' own endpoints name theirs without importing the second factor, which sits above.
 """
 
 from __future__ import annotations
 
 from portal.accounts.models import Account
 from portal.accounts.sessions import Current
+from portal.accounts.steps import ENROL, VERIFY
 from portal.errors import SecondFactorDue
-
-VERIFY = "verify"
-ENROL = "enrol"
-
-NOTHING_DUE: frozenset[str] = frozenset()
-WHILE_VERIFYING = frozenset({VERIFY})
-WHILE_ENROLLING = frozenset({ENROL})
-WHILE_EITHER = frozenset({VERIFY, ENROL})
 
 
 def check(current: Current | None, allowed: frozenset[str]) -> None:

@@ -24,9 +24,10 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from portal.accounts import steps
 from portal.accounts.sessions import Current
 from portal.errors import BadInput
-from portal.factors import gate, services
+from portal.factors import services
 from portal.factors.models import CeremonyPurpose, FactorKind, SecondFactor
 from portal.settings import Settings
 
@@ -97,7 +98,7 @@ def register(
 
 def authentication_options(db: Session, settings: Settings, current: Current) -> dict[str, Any]:
     """Options for navigator.credentials.get, naming this account's passkeys."""
-    if current.second_factor_due != gate.VERIFY:
+    if current.second_factor_due != steps.VERIFY:
         raise BadInput("There is nothing to confirm in this session.")
     passkeys = _passkeys_of(db, current.account.id)
     if not passkeys:
@@ -124,7 +125,7 @@ def pass_with_passkey(
     at: datetime,
 ) -> None:
     """Clear the session's owed step with one of the account's passkeys."""
-    if current.second_factor_due != gate.VERIFY:
+    if current.second_factor_due != steps.VERIFY:
         raise BadInput("There is nothing to confirm in this session.")
     attempt = services.begin_attempt(db, settings, current, address)
     challenge = services.take_ceremony(db, current.session_id, CeremonyPurpose.PASSKEY_SIGN_IN)

@@ -29,7 +29,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from portal import protocol
-from portal.accounts import sessions, throttle
+from portal.accounts import sessions, steps, throttle
 from portal.accounts.models import Account, SignInSession
 from portal.accounts.sessions import Current
 from portal.audit.services import record
@@ -364,7 +364,7 @@ def pass_with_code(
     at: datetime,
 ) -> None:
     """Clear the session's owed step with an app's code or an unused backup code."""
-    if current.second_factor_due != gate.VERIFY:
+    if current.second_factor_due != steps.VERIFY:
         raise BadInput("There is nothing to confirm in this session.")
     attempt = begin_attempt(db, settings, current, address)
     account_id = current.account.id

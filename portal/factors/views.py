@@ -2,18 +2,20 @@
 manager's reset of a colleague's. Thin: parse, authorise, call one service, render.
 
 Which of them a session that still owes its step may reach is said by each endpoint's
-``before_second_factor`` (portal/factors/gate.py).
+``before_second_factor`` (the steps: portal/accounts/steps.py; enforced by
+portal/factors/gate.py).
 """
 
 from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
 
+from portal.accounts import steps
 from portal.accounts.models import Account, Role
 from portal.audit.tags import AuditTag
 from portal.db import utcnow
 from portal.errors import BadInput
-from portal.factors import gate, passkeys, policy, services
+from portal.factors import passkeys, policy, services
 from portal.factors.models import FactorKind
 from portal.web import Ctx, endpoint
 
@@ -23,10 +25,10 @@ ADDED = {"app": "Your authenticator app is added.", "passkey": "Your passkey is 
 # ------------------------------------------------------------------ the step after the password
 
 
-@endpoint(before_second_factor=gate.WHILE_VERIFYING)
+@endpoint(before_second_factor=steps.WHILE_VERIFYING)
 def second_factor_page(ctx: Ctx) -> Response:
     current = ctx.require_current()
-    if current.second_factor_due != gate.VERIFY:
+    if current.second_factor_due != steps.VERIFY:
         return ctx.redirect("home")
     held = services.factors_of(ctx.db, current.account.id)
     return ctx.render(
@@ -36,7 +38,7 @@ def second_factor_page(ctx: Ctx) -> Response:
     )
 
 
-@endpoint(before_second_factor=gate.WHILE_VERIFYING)
+@endpoint(before_second_factor=steps.WHILE_VERIFYING)
 def api_pass_second_factor(ctx: Ctx) -> Response:
     code = ctx.fields.text("code", max_length=40)
     services.pass_with_code(
@@ -45,13 +47,13 @@ def api_pass_second_factor(ctx: Ctx) -> Response:
     return JSONResponse({"next": ctx.url_for("home")})
 
 
-@endpoint(before_second_factor=gate.WHILE_VERIFYING)
+@endpoint(before_second_factor=steps.WHILE_VERIFYING)
 def api_passkey_sign_in_options(ctx: Ctx) -> Response:
     options = passkeys.authentication_options(ctx.db, ctx.settings, ctx.require_current())
     return JSONResponse({"options": options})
 
 
-@endpoint(before_second_factor=gate.WHILE_VERIFYING)
+@endpoint(before_second_factor=steps.WHILE_VERIFYING)
 def api_pass_with_passkey(ctx: Ctx) -> Response:
     passkeys.pass_with_passkey(
         ctx.db,
@@ -67,7 +69,7 @@ def api_pass_with_passkey(ctx: Ctx) -> Response:
 # --------------------------------------------------------------------- the account's factors
 
 
-@endpoint(before_second_factor=gate.WHILE_ENROLLING)
+@endpoint(before_second_factor=steps.WHILE_ENROLLING)
 def factors_page(ctx: Ctx) -> Response:
     current = ctx.require_current()
     me = current.account
@@ -76,13 +78,13 @@ def factors_page(ctx: Ctx) -> Response:
         "factors/factors.html",
         factors=services.factors_of(ctx.db, me.id),
         backup_codes_left=services.backup_codes_left(ctx.db, me.id),
-        must_enrol=current.second_factor_due == gate.ENROL,
+        must_enrol=current.second_factor_due == steps.ENROL,
         added=ADDED.get(added or ""),
         removed=ctx.query("removed") == "yes",
     )
 
 
-@endpoint(before_second_factor=gate.WHILE_ENROLLING, writes=True)
+@endpoint(before_second_factor=steps.WHILE_ENROLLING, writes=True)
 def app_setup_page(ctx: Ctx) -> Response:
     """A new secret for this session each time the page is opened (the last one is replaced)."""
     current = ctx.require_current()
@@ -101,7 +103,7 @@ def _app_setup(ctx: Ctx, secret: str, problem: str | None = None) -> Response:
     )
 
 
-@endpoint(before_second_factor=gate.WHILE_ENROLLING)
+@endpoint(before_second_factor=steps.WHILE_ENROLLING)
 def confirm_app(ctx: Ctx) -> Response:
     current = ctx.require_current()
     code = ctx.fields.text("code", max_length=40)
@@ -115,13 +117,13 @@ def confirm_app(ctx: Ctx) -> Response:
     return ctx.redirect("factors_page", added="app")
 
 
-@endpoint(before_second_factor=gate.WHILE_ENROLLING)
+@endpoint(before_second_factor=steps.WHILE_ENROLLING)
 def api_passkey_setup_options(ctx: Ctx) -> Response:
     options = passkeys.registration_options(ctx.db, ctx.settings, ctx.require_current())
     return JSONResponse({"options": options})
 
 
-@endpoint(before_second_factor=gate.WHILE_ENROLLING)
+@endpoint(before_second_factor=steps.WHILE_ENROLLING)
 def api_add_passkey(ctx: Ctx) -> Response:
     passkeys.register(
         ctx.db, ctx.settings, ctx.require_current(), ctx.fields.raw("credential"), at=utcnow()

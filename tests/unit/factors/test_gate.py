@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from portal.accounts import steps
 from portal.accounts.models import Account, Role
 from portal.accounts.sessions import Current
 from portal.errors import SecondFactorDue
@@ -31,14 +32,14 @@ def test_what_a_session_owes_after_the_password(role: Role, holds: bool, due: st
 def test_a_session_owing_a_step_reaches_only_endpoints_that_allow_it() -> None:
     verifying = _current(Role.FACILITATOR, "verify")
     with pytest.raises(SecondFactorDue) as refused:
-        gate.check(verifying, gate.NOTHING_DUE)
+        gate.check(verifying, steps.NOTHING_DUE)
     assert refused.value.step == "verify"
     with pytest.raises(SecondFactorDue):
-        gate.check(verifying, gate.WHILE_ENROLLING)
-    gate.check(verifying, gate.WHILE_VERIFYING)
-    gate.check(_current(Role.FACILITATOR, "enrol"), gate.WHILE_EITHER)
+        gate.check(verifying, steps.WHILE_ENROLLING)
+    gate.check(verifying, steps.WHILE_VERIFYING)
+    gate.check(_current(Role.FACILITATOR, "enrol"), steps.WHILE_EITHER)
 
 
 def test_a_session_owing_nothing_and_no_session_pass() -> None:
-    gate.check(_current(Role.FACILITATOR, None), gate.NOTHING_DUE)
-    gate.check(None, gate.NOTHING_DUE)
+    gate.check(_current(Role.FACILITATOR, None), steps.NOTHING_DUE)
+    gate.check(None, steps.NOTHING_DUE)

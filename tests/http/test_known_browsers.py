@@ -167,9 +167,7 @@ def test_the_cookie_is_kept_only_as_a_keyed_hash(portal: Portal, settings: Setti
     assert tokens[0] != tokens[1]
     stored = leaks.database_bytes(settings.database_url)
     for token in tokens:
-        for needle in leaks.encodings(token.encode()) + leaks.encodings(
-            protocol.b64decode(token)
-        ):
+        for needle in leaks.encodings(token.encode()) + leaks.encodings(protocol.b64decode(token)):
             assert needle not in stored
     hashes = {row.token_hash for row in rows_of(portal, person)}
     assert hashes == {browsers.token_hash(settings, person.account_id, t) for t in tokens}

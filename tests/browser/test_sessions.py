@@ -39,6 +39,8 @@ def test_signing_out_ends_the_session_and_empties_session_storage(
     assert (session.ended, session.end_reason) == (True, "signed-out")
     page.goto(live_server.url("/home"))
     expect(page).to_have_url(path_is("/sign-in?reason=signin"))
+    # Signing out keeps the known-browser cookie: the next sign-in here is not told as new.
+    assert "portal_browser" in {cookie["name"] for cookie in page.context.cookies()}
 
 
 @pytest.mark.browser

@@ -2,7 +2,7 @@
 (portal/accounts/browsers.py)
 
 The table starts empty: after this upgrade, each person's first sign-in from each browser is
-told once (docs/operator.md, "Upgrading").
+told once (docs/operator.md, "Notices by e-mail").
 
 Revision ID: 0026_known_browsers
 Revises: 0024_second_factor

@@ -3,6 +3,7 @@
     upload-cleanup     uploads never sent, content ids never used, orphan blobs  every 15 min
     sign-in-failures   failures older than the throttling window                 every 15 min
     ended-sessions     sessions that ended or expired more than a day ago       every hour
+    known-browsers     browsers no sign-in used for 400 days                    every day
     used-invitations   invitations used, withdrawn or expired 30+ days ago       every day
     notices            queued notices whose time has come, by e-mail            every minute
     overdue-referrals  notices to readers of referrals past first-contact target every hour
@@ -28,8 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from portal import leases
+from portal.accounts import browsers, throttle
 from portal.accounts import sessions as account_sessions
-from portal.accounts import throttle
 from portal.blobstore import BlobStore
 from portal.content import cleanup
 from portal.db import utcnow
@@ -126,6 +127,12 @@ def _ended_sessions(run: Run) -> str:
     return f"Removed {removed} sessions that ended more than a day ago."
 
 
+def _known_browsers(run: Run) -> str:
+    before = utcnow() - browsers.KEPT
+    removed = run.in_batches(lambda db: browsers.delete_unused(db, before=before, limit=run.batch))
+    return f"Removed {removed} browsers no sign-in used for 400 days."
+
+
 def _used_invitations(run: Run) -> str:
     before = utcnow() - INVITATIONS_KEPT
     removed = run.in_batches(
@@ -165,6 +172,7 @@ JOBS = (
     Job("upload-cleanup", timedelta(seconds=cleanup.EVERY_SECONDS), _upload_cleanup),
     Job("sign-in-failures", timedelta(minutes=15), _sign_in_failures),
     Job("ended-sessions", timedelta(hours=1), _ended_sessions),
+    Job("known-browsers", timedelta(days=1), _known_browsers),
     Job("used-invitations", timedelta(days=1), _used_invitations),
     Job("notices", timedelta(minutes=1), _notices),
     Job("overdue-referrals", timedelta(hours=1), _overdue_referrals),

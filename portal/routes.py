@@ -89,6 +89,12 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
             name="end_session",
         ),
+        Route(
+            "/account/browsers/{browser_id}/forget",
+            accounts.forget_browser,
+            methods=["POST"],
+            name="forget_browser",
+        ),
         Route("/account/notices", notices.notices_page, name="notices_page"),
         Route("/account/notices", notices.save_notices, methods=["POST"], name="save_notices"),
         Route(

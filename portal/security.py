@@ -64,6 +64,9 @@ SECURITY_HEADERS = {
 
 CSRF_COOKIE = "portal_csrf"
 SESSION_COOKIE = "portal_session"
+# A browser's long-lived token, so that a sign-in from another browser is told
+# (portal/accounts/browsers.py).
+KNOWN_BROWSER_COOKIE = "portal_browser"
 HOST_PREFIX = "__Host-"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"

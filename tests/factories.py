@@ -157,8 +157,15 @@ class Person:
             self.get("/healthz")
         return str(self.jar["portal_csrf"])
 
-    def post_json(self, url: str, body: dict[str, Any] | None = None) -> httpx.Response:
-        return self.request("POST", url, json=body or {}, headers={"X-CSRF-Token": self.csrf()})
+    def post_json(
+        self,
+        url: str,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return self.request(
+            "POST", url, json=body or {}, headers={"X-CSRF-Token": self.csrf(), **(headers or {})}
+        )
 
     def post_form(self, url: str, data: dict[str, str] | None = None) -> httpx.Response:
         form = {"csrf_token": self.csrf(), **(data or {})}
@@ -402,18 +409,26 @@ class Person:
         )
         return keys.auth_key
 
-    def try_sign_in(self, name: str | None = None, password: str | None = None) -> httpx.Response:
+    def try_sign_in(
+        self,
+        name: str | None = None,
+        password: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         name = self.name if name is None else name
         password = self.password if password is None else password
         auth_key = self.auth_key_for(name, password)
         return self.post_json(
-            "/api/sign-in", {"sign_in_name": name, "auth_key": protocol.b64encode(auth_key)}
+            "/api/sign-in",
+            {"sign_in_name": name, "auth_key": protocol.b64encode(auth_key)},
+            headers=headers,
         )
 
-    def sign_in(self) -> dict[str, Any]:
+    def sign_in(self, *, headers: dict[str, str] | None = None) -> dict[str, Any]:
         """Sign in with the password and, when the session then owes it, the second factor (or,
         for staff who hold none yet, add an authenticator app as the portal asks)."""
-        response = self.try_sign_in()
+        response = self.try_sign_in(headers=headers)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         if body.get("second_factor") == "verify":

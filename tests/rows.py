@@ -17,7 +17,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from portal import protocol, wire
-from portal.accounts.models import Account, Role, SignInFailure, SignInSession
+from portal.accounts.models import Account, KnownBrowser, Role, SignInFailure, SignInSession
 from portal.cases.models import Case, CaseCondition, CaseFacilitator, Format, Participant, Side
 from portal.content import quota
 from portal.content.models import (
@@ -260,6 +260,22 @@ def sign_in_session(
             expires_at=expires_at or started + timedelta(hours=12),
             ended_at=ended_at,
             end_reason="signed-out" if ended_at else None,
+        ),
+    )
+
+
+def known_browser(
+    db: Session, owner: Account, *, last_seen: datetime | None = None
+) -> KnownBrowser:
+    last_seen = last_seen or utcnow()
+    return _flushed(
+        db,
+        KnownBrowser(
+            account_id=owner.id,
+            token_hash=secrets.token_bytes(32),
+            device="Firefox on Android",
+            first_seen_at=last_seen,
+            last_seen_at=last_seen,
         ),
     )
 

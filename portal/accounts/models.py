@@ -120,3 +120,27 @@ class Vault(Base):
     )
     blob: Mapped[Blob]
     updated_at: Mapped[Timestamp]
+
+
+class KnownBrowser(Base):
+    """A browser that signed in to this account before (portal/accounts/browsers.py).
+
+    The browser keeps a random token in a long-lived cookie; the row keeps only a keyed hash of
+    that token and the account id together, so rows of two accounts used on one shared computer
+    cannot be linked to each other from the database.
+    """
+
+    __tablename__ = "known_browsers"
+
+    id: Mapped[IdColumn]
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[bytes] = mapped_column(
+        unique=True, comment="keyed hash of the account id and the cookie's token"
+    )
+    device: Mapped[str] = mapped_column(String(64), comment="browser and system, coarse")
+    first_seen_at: Mapped[Timestamp]
+    last_seen_at: Mapped[Timestamp] = mapped_column(
+        index=True, comment="its last sign-in: unused for 400 days, the row goes"
+    )

@@ -10,12 +10,12 @@ from typing import Any, TypeVar
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from portal import protocol, wire
-from portal.accounts import services, sessions, steps
+from portal.accounts import browsers, services, sessions, steps
 from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.errors import NotSignedIn
-from portal.security import SESSION_COOKIE, session_csrf_token
+from portal.security import KNOWN_BROWSER_COOKIE, SESSION_COOKIE, cookie_name, session_csrf_token
 from portal.web import Access, AfterHashing, Ctx, endpoint
 
 KEY = wire.KEY
@@ -24,21 +24,30 @@ SALT = wire.SALT
 SIGN_IN_REASONS = {"expired", "signed-out", "signin"}
 
 
-def signed_in_response(ctx: Ctx, account: Account, next_url: str, **extra: object) -> JSONResponse:
+def signed_in_response(
+    ctx: Ctx, account: Account, next_url: str, *, first_sign_in: bool = False, **extra: object
+) -> JSONResponse:
     """Start a session for ``account`` (after joining, signing in or recovering) and answer
     with what the browser needs to keep its key for this session.
 
     The session owes its second factor when the account holds one (or is staff's without one,
     who add one first): ``next`` is then that step's page (portal/accounts/steps.py). The
-    second factor decides (``AppState.second_factor_due``): it sits above accounts."""
+    second factor decides (``AppState.second_factor_due``): it sits above accounts.
+
+    The browser is recognised here, once the password is proved and before any second factor
+    (portal/accounts/browsers.py): a browser the account does not know is told to the person,
+    unless this is the account's ``first_sign_in`` (joining)."""
     due = ctx.state.second_factor_due(ctx.db, account)
-    started = sessions.start(
+    user_agent = ctx.request.headers.get("user-agent", "")
+    known = browsers.recognise(
         ctx.db,
         ctx.settings,
         account,
-        ctx.request.headers.get("user-agent", ""),
-        second_factor_due=due,
+        known_browser_token(ctx),
+        user_agent,
+        first_sign_in=first_sign_in,
     )
+    started = sessions.start(ctx.db, ctx.settings, account, user_agent, second_factor_due=due)
     if due == steps.VERIFY:
         next_url = ctx.url_for("second_factor_page")
     elif due == steps.ENROL:
@@ -51,6 +60,8 @@ def signed_in_response(ctx: Ctx, account: Account, next_url: str, **extra: objec
         subject_id=started.row.id,
     )
     ctx.set_cookies.append((SESSION_COOKIE, started.token, None))
+    # Renewed at each sign-in: a browser used at least every 400 days stays known.
+    ctx.set_cookies.append((KNOWN_BROWSER_COOKIE, known.token, browsers.COOKIE_MAX_AGE))
     return JSONResponse(
         {
             # The page that asked still holds the signed-out token: the calls it makes next
@@ -64,6 +75,13 @@ def signed_in_response(ctx: Ctx, account: Account, next_url: str, **extra: objec
             "second_factor": due,
             **extra,
         }
+    )
+
+
+def known_browser_token(ctx: Ctx) -> str | None:
+    """The known-browser cookie's token, under its name for this service."""
+    return ctx.request.cookies.get(
+        cookie_name(KNOWN_BROWSER_COOKIE, secure=ctx.settings.secure_cookies)
     )
 
 
@@ -150,7 +168,18 @@ def sessions_page(ctx: Ctx) -> Response:
         rows=sessions.active_for(ctx.db, ctx.settings, me),
         this_session=ctx.current.session_id if ctx.current else None,
         ended=ctx.query("ended"),
+        browsers=browsers.known_to(ctx.db, me.id),
+        this_browser=browsers.this_browser_id(
+            ctx.db, ctx.settings, me.id, known_browser_token(ctx)
+        ),
     )
+
+
+@endpoint()
+def forget_browser(ctx: Ctx) -> Response:
+    me = ctx.require_account()
+    browsers.forget(ctx.db, ctx.settings, me, ctx.request.path_params["browser_id"])
+    return ctx.redirect("sessions_page", ended="browser")
 
 
 @endpoint()
@@ -204,8 +233,13 @@ def sign_out_now(ctx: Ctx, reason: str) -> RedirectResponse:
 
 @endpoint(Access.PUBLIC, touch=False, before_second_factor=steps.WHILE_EITHER)
 def quick_exit(ctx: Ctx) -> Response:
-    """Called by navigator.sendBeacon as the page leaves: end the session, answer nothing."""
+    """Called by navigator.sendBeacon as the page leaves: end the session, forget this browser
+    (its long-lived cookie is the one trace the portal would leave in it), answer nothing."""
+    ctx.clear_cookies.append(KNOWN_BROWSER_COOKIE)
     if ctx.current is not None:
+        browsers.forget_on_quick_exit(
+            ctx.db, ctx.settings, ctx.current.account.id, known_browser_token(ctx)
+        )
         sessions.end_by_id(
             ctx.db, ctx.current.account.id, ctx.current.session_id, sessions.EndReason.QUICK_EXIT
         )

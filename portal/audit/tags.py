@@ -10,6 +10,10 @@ class AuditTag(StrEnum):
     INVITATION_SEALED = "invitation:sealed"
     ACCOUNT_JOINED = "account:joined"
     ACCOUNT_SIGNED_IN = "account:signed-in"
+    # From a browser the account did not know (portal/accounts/browsers.py): the subject is
+    # the known browser's row, never its device label.
+    ACCOUNT_SIGNED_IN_NEW_BROWSER = "account:signed-in-new-browser"
+    KNOWN_BROWSER_FORGOTTEN = "known-browser:forgotten"
     ACCOUNT_SIGNIN_FAILED = "account:signin-failed"
     ACCOUNT_SIGNIN_THROTTLED = "account:signin-throttled"
     ACCOUNT_SIGNED_OUT = "account:signed-out"

@@ -159,6 +159,7 @@ def _joined(
         ctx,
         new_account,
         ctx.url_for("home"),
+        first_sign_in=True,
         root=trust_schemas.root_json(trust.service_root(ctx.db)),
     )
 

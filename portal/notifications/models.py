@@ -38,6 +38,7 @@ class NoticeEvent(StrEnum):
     DECLINE = "decline"
     KEY_TO_VERIFY = "key_to_verify"
     SECURITY_EVENT = "security_event"
+    NEW_BROWSER_SIGN_IN = "new_browser_sign_in"
     REFERRAL_OVERDUE = "referral_overdue"
     TEST = "test"
 

@@ -240,6 +240,9 @@ EVENT_WORDS = {
     NoticeEvent.DECLINE: "Something was declined",
     NoticeEvent.KEY_TO_VERIFY: "A key needs comparing in person",
     NoticeEvent.SECURITY_EVENT: "A security event on your account",
+    # Quick exit makes a browser forget that it signed in (docs/security.md, "Known browsers").
+    NoticeEvent.NEW_BROWSER_SIGN_IN: "A sign-in from a browser not used before, or since a "
+    "quick exit there",
     NoticeEvent.REFERRAL_OVERDUE: "A referral is past its first-contact target",
     NoticeEvent.TEST: "A test notice you asked for",
 }

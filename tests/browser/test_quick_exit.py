@@ -35,6 +35,7 @@ def browse_a_few_pages(
     visit = Visit(member, history_length(page))
     home = sign_in.signs_in(member.name, member.password)
     sessions = home.opens_their_account().opens_where_signed_in()
+    assert "portal_browser" in {cookie["name"] for cookie in page.context.cookies()}
     mark_session_storage(page)
     return sessions, visit
 
@@ -55,6 +56,11 @@ def assert_portal_left_behind(
         assert time.monotonic() < deadline, "the session was not ended on the server"
         time.sleep(0.05)
     assert {row.end_reason for row in backstage.sessions_of(member.account_id)} == {"quick-exit"}
+    # The beacon's answer also drops the long-lived known-browser cookie, the one trace the
+    # portal would otherwise leave in the browser (docs/security.md, "Known browsers").
+    while "portal_browser" in {cookie["name"] for cookie in page.context.cookies()}:
+        assert time.monotonic() < deadline, "the known-browser cookie was kept"
+        time.sleep(0.05)
 
     # The same tab, back at the portal's origin, on a page that runs no script of the portal's:
     # what the tab kept for that origin is all still there to read, and it is nothing.

@@ -39,6 +39,24 @@ def test_signing_out_ends_the_session_and_empties_session_storage(
     assert (session.ended, session.end_reason) == (True, "signed-out")
     page.goto(live_server.url("/home"))
     expect(page).to_have_url(path_is("/sign-in?reason=signin"))
+    # Signing out keeps the known-browser cookie: the next sign-in here is not told as new.
+    assert "portal_browser" in {cookie["name"] for cookie in page.context.cookies()}
+
+
+@pytest.mark.browser
+def test_a_person_sees_the_browsers_used_to_sign_in_and_forgets_this_one(
+    page: Page, live_server: LiveServer, backstage: Backstage
+) -> None:
+    manager = backstage.service_manager()
+    home = SignInPage.open(page, live_server.base_url).signs_in(manager.name, manager.password)
+    sessions = home.opens_their_account().opens_where_signed_in()
+    # The header row and this browser (the member was made without a browser of their own).
+    expect(sessions.browsers).to_have_count(2)
+    expect(sessions.browsers.nth(1)).to_contain_text("Chrome on Linux (this browser)")
+
+    sessions.forgets_this_browser()
+
+    expect(page.get_by_text("No browser is in the list.")).to_be_visible()
 
 
 @pytest.mark.browser

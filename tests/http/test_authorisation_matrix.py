@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from starlette.routing import Mount, Route
 
-from portal.accounts.models import Role, SignInSession
+from portal.accounts.models import KnownBrowser, Role, SignInSession
 from portal.invitations.models import Invitation
 from portal.routes import routes
 from tests.factories import Person, Portal
@@ -51,6 +51,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/account/sessions"): EVERYONE_SIGNED_IN,
     ("POST", "/account/sessions/end-others"): EVERYONE_SIGNED_IN,
     ("POST", "/account/sessions/{session_id}/end"): EVERYONE_SIGNED_IN,
+    # Only one's own browsers: here another person's, 404 for everyone (the owner's own:
+    # tests/http/test_known_browsers.py).
+    ("POST", "/account/browsers/{browser_id}/forget"): frozenset(),
     # Notices by e-mail (tests/http/test_notices.py): this table's portal has no mail server,
     # so nobody can turn them on or ask for a test; turning off (erasing) always works.
     ("GET", "/account/notices"): EVERYONE_SIGNED_IN,
@@ -229,6 +232,8 @@ def _call(
     path = template
     if "{session_id}" in template:
         path = template.replace("{session_id}", _session_of(portal, person, owner))
+    if "{browser_id}" in template:
+        path = template.replace("{browser_id}", _browser_of(portal, owner))
     if "{account_id}" in template:
         path = template.replace("{account_id}", owner.account_id)
     if "{referral_id}" in template:
@@ -253,6 +258,15 @@ def _session_of(portal: Portal, person: Person, owner: Person) -> str:
             select(SignInSession.id).where(
                 SignInSession.account_id == (person.account_id or owner.account_id)
             )
+        ).first()
+    assert found is not None
+    return found
+
+
+def _browser_of(portal: Portal, owner: Person) -> str:
+    with portal.db() as db:
+        found = db.scalars(
+            select(KnownBrowser.id).where(KnownBrowser.account_id == owner.account_id)
         ).first()
     assert found is not None
     return found

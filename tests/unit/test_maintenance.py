@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal.accounts.models import Role, SignInFailure, SignInSession
+from portal.accounts.models import KnownBrowser, Role, SignInFailure, SignInSession
 from portal.blobstore import FilesystemBlobStore
 from portal.db import make_session_factory, utcnow
 from portal.invitations.models import Invitation
@@ -109,6 +109,8 @@ def test_the_jobs_remove_old_failures_sessions_and_invitations(
         recent_failure = rows.sign_in_failure(db, now)
         rows.sign_in_session(db, manager, started=now - timedelta(days=3), ended_at=now - HOUR * 48)
         active = rows.sign_in_session(db, manager)
+        rows.known_browser(db, manager, last_seen=now - timedelta(days=401))
+        used = rows.known_browser(db, manager, last_seen=now - timedelta(days=399))
         rows.invitation(db, manager, expires_at=now - timedelta(days=40))
         waiting = rows.invitation(db, manager)
         old = now - notices.EVENTS_KEPT - HOUR
@@ -116,7 +118,7 @@ def test_the_jobs_remove_old_failures_sessions_and_invitations(
         lately = now - notices.EVENTS_KEPT + HOUR
         notices.queue(db, settings, [manager.id], NoticeEvent.WAITING_FOR_YOU, now=lately)
         db.commit()
-        kept = (recent_failure.id, active.id, waiting.id)
+        kept = (recent_failure.id, active.id, waiting.id, used.id)
 
     runner = Maintenance(sessions, FilesystemBlobStore(tmp_path / "blobs"), settings, batch=1)
     reports = runner.run_due()
@@ -126,6 +128,7 @@ def test_the_jobs_remove_old_failures_sessions_and_invitations(
         "0 stale temporary files, 0 orphan folders.",
         "sign-in-failures": "Removed 1 sign-in failures older than the throttling window.",
         "ended-sessions": "Removed 1 sessions that ended more than a day ago.",
+        "known-browsers": "Removed 1 browsers no sign-in used for 400 days.",
         "used-invitations": "Removed 1 invitations used, withdrawn or expired over 30 days ago.",
         "notices": "No mail server is set up, so no notices are sent.",
         "overdue-referrals": "Queued 0 notices of referrals past their first-contact target.",
@@ -136,6 +139,7 @@ def test_the_jobs_remove_old_failures_sessions_and_invitations(
         assert list(db.scalars(select(SignInFailure.id))) == [kept[0]]
         assert list(db.scalars(select(SignInSession.id))) == [kept[1]]
         assert list(db.scalars(select(Invitation.id))) == [kept[2]]
+        assert list(db.scalars(select(KnownBrowser.id))) == [kept[3]]
     assert runner.run_due() == {}
 
 
@@ -155,6 +159,7 @@ def test_every_job_commits_a_batch_at_a_time(
             rows.sign_in_failure(db, old)
             rows.sign_in_session(db, manager, started=old, ended_at=old)
             rows.invitation(db, manager, expires_at=old)
+            rows.known_browser(db, manager, last_seen=now - timedelta(days=401))
             unused = rows.content_object(db, in_case, manager)
             unused.created_at = old
             aged = old - notices.EVENTS_KEPT
@@ -191,7 +196,8 @@ def test_every_job_commits_a_batch_at_a_time(
     assert reports["ended-sessions"].startswith("Removed 25 ")
     assert reports["used-invitations"].startswith("Removed 25 ")
     assert reports["account-events"].startswith("Removed 25 ")
-    # 5 jobs of 25 rows in batches of 10: 3 transactions each, none removing more than 10.
-    assert sum(removed_in_transaction) == 125
-    assert len(removed_in_transaction) == 15
+    assert reports["known-browsers"].startswith("Removed 25 ")
+    # 6 jobs of 25 rows in batches of 10: 3 transactions each, none removing more than 10.
+    assert sum(removed_in_transaction) == 150
+    assert len(removed_in_transaction) == 18
     assert max(removed_in_transaction) <= 10

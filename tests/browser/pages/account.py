@@ -65,6 +65,21 @@ class PasswordPage(SignedInPage):
 class SessionsPage(SignedInPage):
     heading = "Where you are signed in"
 
+    @property
+    def notice(self) -> Locator:
+        return self.page.get_by_role("main").get_by_role("status")
+
+    @property
+    def browsers(self) -> Locator:
+        """The rows of "Browsers used to sign in"."""
+        return self.page.get_by_role("table", name="Browsers used to sign in").get_by_role("row")
+
+    def forgets_this_browser(self) -> SessionsPage:
+        row = self.browsers.filter(has_text="(this browser)")
+        row.get_by_role("button", name=re.compile("^Forget")).click()
+        expect(self.notice).to_contain_text("That browser has been forgotten.")
+        return self
+
 
 class NoticesPage(SignedInPage):
     heading = "Notices by e-mail"

@@ -385,19 +385,64 @@ def test_case_path_revision_starts_every_case_on_its_path_and_goes_down_again(
         engine.dispose()
 
 
-def test_referral_triage_revision_starts_earlier_referrals_as_received_and_goes_down_again(
-    empty_database_url: str, tmp_path: Path
-) -> None:
-    """0023: a referral received before triage existed starts as received (the column's
-    default), with no triage move, facilitator or share; down again the columns go."""
-
-
 def test_account_events_revision_keeps_what_was_queued_and_goes_down_again(
     empty_database_url: str, tmp_path: Path
 ) -> None:
     """0025: the notices queued before it (not test notices) become their people's first
     events, with their subject (so an overdue referral already told is not told again). Down
     again the table goes."""
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    settings = Settings.from_env(
+        portal_env(data_dir=tmp_path, database_url=empty_database_url, base_url="http://t")
+    )
+    try:
+        with make_session_factory(engine)() as db:
+            seed_scale(db, settings, Scale(cases=1, messages=1), "password")
+            db.commit()
+        downgrade(empty_database_url, "0024_second_factor")
+        assert "account_events" not in inspect(engine).get_table_names()
+        with engine.begin() as connection:
+            account_id = str(connection.scalar(text("SELECT id FROM accounts LIMIT 1")))
+            connection.execute(
+                text(
+                    "INSERT INTO notice_preferences (account_id, email, frequency, created_at)"
+                    " VALUES (:a, 'a@mail.example', 'each', CURRENT_TIMESTAMP)"
+                ),
+                {"a": account_id},
+            )
+            for notice_id, event, subject in (
+                ("n-told", "referral_overdue", "referral-1"),
+                ("n-test", "test", None),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO notices (id, account_id, event, subject_id, created_at,"
+                        " next_attempt_at, attempts) VALUES"
+                        " (:id, :a, :e, :s, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0)"
+                    ),
+                    {"id": notice_id, "a": account_id, "e": event, "s": subject},
+                )
+        upgrade(empty_database_url)
+        with engine.connect() as connection:
+            events = connection.execute(
+                text("SELECT id, account_id, event, subject_id FROM account_events")
+            ).all()
+        assert [tuple(map(str, row)) for row in events] == [
+            ("n-told", account_id, "referral_overdue", "referral-1")
+        ]
+        downgrade(empty_database_url, "0024_second_factor")
+        assert "account_events" not in inspect(engine).get_table_names()
+        upgrade(empty_database_url)
+    finally:
+        engine.dispose()
+
+
+def test_referral_triage_revision_starts_earlier_referrals_as_received_and_goes_down_again(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """0023: a referral received before triage existed starts as received (the column's
+    default), with no triage move, facilitator or share; down again the columns go."""
     upgrade(empty_database_url)
     engine = make_engine(empty_database_url)
     settings = Settings.from_env(
@@ -436,39 +481,5 @@ def test_account_events_revision_keeps_what_was_queued_and_goes_down_again(
         assert tuple(row) == ("received", None, None, None)
         downgrade(empty_database_url, "0022_notices")
         assert "state" not in {c["name"] for c in inspect(engine).get_columns("referrals")}
-        downgrade(empty_database_url, "0024_second_factor")
-        assert "account_events" not in inspect(engine).get_table_names()
-        with engine.begin() as connection:
-            account_id = str(connection.scalar(text("SELECT id FROM accounts LIMIT 1")))
-            connection.execute(
-                text(
-                    "INSERT INTO notice_preferences (account_id, email, frequency, created_at)"
-                    " VALUES (:a, 'a@mail.example', 'each', CURRENT_TIMESTAMP)"
-                ),
-                {"a": account_id},
-            )
-            for notice_id, event, subject in (
-                ("n-told", "referral_overdue", "referral-1"),
-                ("n-test", "test", None),
-            ):
-                connection.execute(
-                    text(
-                        "INSERT INTO notices (id, account_id, event, subject_id, created_at,"
-                        " next_attempt_at, attempts) VALUES"
-                        " (:id, :a, :e, :s, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0)"
-                    ),
-                    {"id": notice_id, "a": account_id, "e": event, "s": subject},
-                )
-        upgrade(empty_database_url)
-        with engine.connect() as connection:
-            events = connection.execute(
-                text("SELECT id, account_id, event, subject_id FROM account_events")
-            ).all()
-        assert [tuple(map(str, row)) for row in events] == [
-            ("n-told", account_id, "referral_overdue", "referral-1")
-        ]
-        downgrade(empty_database_url, "0024_second_factor")
-        assert "account_events" not in inspect(engine).get_table_names()
-        upgrade(empty_database_url)
     finally:
         engine.dispose()

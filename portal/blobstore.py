@@ -4,11 +4,13 @@ default; an S3-compatible bucket is the other, in portal/blobstore_s3.py: ``open
 A chunk is immutable once written. Writing streams the request body to a temporary file in the
 chunk's own folder, hashing as it goes, fsyncs it and links it into place, so a reader never
 sees half a chunk and a crash leaves at most a stray temporary file (removed by
-``remove_stale_incoming``). Writing the same bytes again is a no-op (uploads resume by sending
-what the server does not have yet); different bytes for a chunk that exists are refused, and
-kept aside for the caller: if no row names the stored ones (a crash came between a chunk's write
-and its row), ``replace_chunk`` puts the new bytes in their place. Nothing is ever held whole in
-memory.
+``remove_stale_incoming``). A request that carries several chunks writes them in turn as they
+arrive and puts them all in place at once (``begin_writes``: one trip to a worker thread for
+every chunk's fsync and link, not one per chunk). Writing the same bytes again is a no-op
+(uploads resume by sending what the server does not have yet); different bytes for a chunk
+that exists are refused, and kept aside for the caller: if no row names the stored ones (a
+crash came between a chunk's write and its row), ``replace_chunk`` puts the new bytes in their
+place. Nothing is ever held whole in memory.
 
     BlobStoreError
     ├── ChunkTooLarge      the stream went past max_size (nothing kept)
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 CHUNK_HASH_KEY = b"portal/v1/chunk-hash"
 READ_PIECE = 64 * 1024
 # Half a chunk: a PUT holds at most this much of a chunk before it is on its way to the disk
-# (the first half written on the event loop, the second with the fsync in a worker thread).
+# (written on the event loop, one writev each; the fsyncs come later, in a worker thread).
 WRITE_BATCH = 512 * 1024
 INCOMING_PREFIX = ".incoming-"
 
@@ -89,10 +91,40 @@ class StoredVersion(NamedTuple):
     modified_at: float  # seconds since the epoch
 
 
+class ChunkWrites(Protocol):
+    """The chunks of one request, written in turn as their bytes arrive (``write``: the size
+    and hash of each are known when it ends), then put in place all at once (``finish``, which
+    blocks: call it from a worker thread, outside any transaction). Whatever happens, ``close``
+    at the end: it removes what was never put in place and drops bytes kept aside.
+
+    ``written``: the keys that hold this request's bytes now (put in place, or the same bytes
+    found there): if the record is refused, the caller removes those no row names. ``aside``:
+    bytes received for a key that holds other bytes (the caller decides:
+    ``BlobStore.replace_chunk`` if no row names the stored ones, else a conflict)."""
+
+    written: list[ChunkKey]
+    aside: list[ReceivedChunk]
+
+    async def write(
+        self, key: ChunkKey, stream: AsyncIterable[bytes], *, max_size: int
+    ) -> StoredChunk: ...
+
+    def finish(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class BlobStore(Protocol):
     async def write_chunk(
         self, key: ChunkKey, stream: AsyncIterable[bytes], *, max_size: int
-    ) -> StoredChunk: ...
+    ) -> StoredChunk:
+        """One chunk written and in place; ChunkConflict (with the bytes kept aside) if other
+        bytes are stored under its key."""
+        ...
+
+    def begin_writes(self) -> ChunkWrites:
+        """Several chunks of one request, put in place together (see ChunkWrites)."""
+        ...
 
     def read_chunk(self, key: ChunkKey) -> Iterator[bytes]:
         """The chunk's bytes in pieces; FileNotFoundError at once (not mid-stream) if absent."""
@@ -146,6 +178,20 @@ def _hasher() -> hashlib.blake2b:
 chunk_hasher = _hasher  # for the other stores (blobstore_s3.py)
 
 
+async def write_one(
+    writes: ChunkWrites, key: ChunkKey, stream: AsyncIterable[bytes], *, max_size: int
+) -> StoredChunk:
+    """``BlobStore.write_chunk`` for any store: one chunk written and put in place."""
+    try:
+        stored = await writes.write(key, stream, max_size=max_size)
+        await to_thread.run_sync(writes.finish)
+        if writes.aside:
+            raise ChunkConflict(writes.aside.pop())  # the caller's to replace or discard now
+        return stored
+    finally:
+        writes.close()
+
+
 def check_object_id(object_id: str) -> None:
     """Ids are server-issued UUIDs; anything else never names a folder or a key."""
     if len(object_id) != 36 or not all(c in "0123456789abcdef-" for c in object_id):
@@ -173,40 +219,10 @@ class FilesystemBlobStore:
     async def write_chunk(
         self, key: ChunkKey, stream: AsyncIterable[bytes], *, max_size: int
     ) -> StoredChunk:
-        # Pieces arrive from the socket about 64 KiB at a time. They are gathered, by reference
-        # (never joined: a join costs a copy and fresh pages, as much CPU as the hash), into
-        # batches of WRITE_BATCH bytes, each hashed and written with one writev, so at most one
-        # batch of a chunk is held at once. A chunk's last batch goes to a worker thread with
-        # the fsync and the link, which wait for the disk. The batches before it are hashed and
-        # written on the event loop, as the bare streaming endpoint writes (bench/ingest.py):
-        # about a millisecond for 512 KiB, into the page cache, where a worker-thread hop cost
-        # more CPU than the work it carried (bench/README.md, "Worker-thread hops").
-        # The temporary file is made by the first batch.
-        incoming = _Incoming(self._path(key))
-        size = 0
-        batch: list[bytes] = []
-        batched = 0
-        try:
-            async for piece in stream:
-                size += len(piece)
-                if size > max_size:
-                    raise ChunkTooLarge
-                batch.append(piece)
-                batched += len(piece)
-                # At max_size the chunk is complete (a byte more is refused), so its last batch
-                # goes with the fsync and the link, in the one hop.
-                if batched >= WRITE_BATCH and size < max_size:
-                    incoming.absorb(batch)
-                    batch, batched = [], 0
-            linked = await to_thread.run_sync(incoming.finish, batch)
-            stored = incoming.stored()
-            if not linked:
-                there = await to_thread.run_sync(self.chunk_info_at, incoming.final)
-                if there != stored:
-                    raise ChunkConflict(incoming.keep_aside(key, stored))
-            return stored
-        finally:
-            incoming.abandon()
+        return await write_one(self.begin_writes(), key, stream, max_size=max_size)
+
+    def begin_writes(self) -> _FilesystemWrites:
+        return _FilesystemWrites(self)
 
     def replace_chunk(self, received: ReceivedChunk) -> None:
         # Atomic: a reader sees the old bytes or the new ones. The new bytes were fsynced before
@@ -300,46 +316,126 @@ def _pieces(handle: BinaryIO) -> Iterator[bytes]:
             yield piece
 
 
-class _Incoming:
-    """One chunk being written: a temporary file in the chunk's folder, fed in order (on the
-    event loop, its last batch in a worker thread), fsynced, then linked to its final name."""
+class _FilesystemWrites:
+    """The chunks of one request on the filesystem (see ChunkWrites).
 
-    def __init__(self, final: Path) -> None:
+    Pieces arrive from the socket about 64 KiB at a time. They are gathered, by reference
+    (never joined: a join costs a copy and fresh pages, as much CPU as the hash), into batches
+    of WRITE_BATCH bytes, each hashed and written to the chunk's temporary file with one writev
+    on the event loop, as the bare streaming endpoint writes (bench/ingest.py): about a
+    millisecond for 512 KiB, into the page cache, where a trip to a worker thread cost more CPU
+    than the work it carried (bench/README.md, "Worker-thread hops"). So at most one batch of
+    a chunk is held at once. What waits for the disk (each chunk's fsync, then its link into
+    place) is done for all of the request's chunks in ``finish``, in one worker thread, which
+    the caller runs just before the transaction that records them (web.StreamCtx.run's
+    ``first``): one trip per request rather than one per chunk (bench/README.md, "Media ingest,
+    fifth round"). Every chunk is still fsynced before it is linked, and linked before any row
+    holds it.
+    """
+
+    def __init__(self, store: FilesystemBlobStore) -> None:
+        self.store = store
+        self.written: list[ChunkKey] = []
+        self.aside: list[ReceivedChunk] = []
+        self._ended: list[_Incoming] = []  # written in full, not yet in place
+        self._folders: set[Path] = set()  # made already by this request
+
+    async def write(
+        self, key: ChunkKey, stream: AsyncIterable[bytes], *, max_size: int
+    ) -> StoredChunk:
+        final = self.store._path(key)
+        if final.parent not in self._folders:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(final.parent)
+        incoming = _Incoming(key, final)
+        size = 0
+        batch: list[bytes] = []
+        batched = 0
+        try:
+            async for piece in stream:
+                size += len(piece)
+                if size > max_size:
+                    raise ChunkTooLarge
+                batch.append(piece)
+                batched += len(piece)
+                if batched >= WRITE_BATCH:
+                    incoming.absorb(batch)
+                    batch, batched = [], 0
+            incoming.absorb(batch)
+            incoming.end()
+        except BaseException:
+            incoming.abandon()
+            raise
+        self._ended.append(incoming)
+        return incoming.stored()
+
+    def finish(self) -> None:
+        """fsync each chunk written, then link it to its name (blocks: a worker thread)."""
+        while self._ended:
+            incoming = self._ended[0]
+            stored = incoming.stored()
+            if incoming.finish() or self.store.chunk_info_at(incoming.final) == stored:
+                self.written.append(incoming.key)
+            else:
+                self.aside.append(incoming.keep_aside(stored))
+            incoming.abandon()  # the temporary name goes (unless kept aside)
+            self._ended.pop(0)
+
+    def close(self) -> None:
+        for incoming in self._ended:
+            incoming.abandon()
+        self._ended.clear()
+        for received in self.aside:
+            self.store.discard(received)
+        self.aside.clear()
+
+
+class _Incoming:
+    """One chunk being written: a temporary file in the chunk's folder, fed in order on the
+    event loop and closed when it ends; later fsynced, then linked to its final name."""
+
+    def __init__(self, key: ChunkKey, final: Path) -> None:
+        self.key = key
         self.final = final
         self.digest = _hasher()
         self.size = 0
         self.fd: int | None = None
         self.temp: Path | None = None
 
-    def _open(self) -> tuple[int, Path]:
-        if self.fd is None or self.temp is None:
-            fd, name = _mkstemp(self.final.parent)
-            self.fd, self.temp = fd, Path(name)
-        return self.fd, self.temp
-
     def absorb(self, pieces: list[bytes]) -> None:
-        fd, _temp = self._open()
+        fd = self.fd
+        if fd is None:
+            # Made by the chunk's first bytes (or at its end, if it has none).
+            fd, name = tempfile.mkstemp(dir=self.final.parent, prefix=INCOMING_PREFIX)
+            self.fd, self.temp = fd, Path(name)
         for piece in pieces:
             self.digest.update(piece)
             self.size += len(piece)
         _write_all(fd, pieces)
 
+    def end(self) -> None:
+        """All its bytes are written: the descriptor is closed until the fsync (a request may
+        hold up to 16 chunks written and not yet in place)."""
+        self._close()
+
     def stored(self) -> StoredChunk:
         return StoredChunk(self.size, self.digest.digest())
 
-    def finish(self, pieces: list[bytes]) -> bool:
-        """The last pieces, fsync, close, link; False if the final name existed already (the
-        caller compares the bytes there)."""
-        self.absorb(pieces)
-        fd, temp = self._open()
+    def finish(self) -> bool:
+        """fsync, then link; False if the final name existed already (the caller compares the
+        bytes there)."""
+        if self.temp is None:
+            raise FileNotFoundError("nothing was written")
+        # Opened again to fsync: the dirty pages are the file's, whichever descriptor asks.
+        fd = os.open(self.temp, os.O_RDONLY | os.O_CLOEXEC)
         try:
             os.fsync(fd)
         finally:
-            self._close()
+            os.close(fd)
         try:
             # A hard link creates the final name only if it does not exist yet, atomically: two
             # writers racing for one chunk cannot both win. The temporary name is removed after.
-            os.link(temp, self.final)
+            os.link(self.temp, self.final)
         except FileExistsError:
             return False
         # The chunk's bytes are durable (fsynced above); its name becomes durable when the
@@ -354,27 +450,23 @@ class _Incoming:
         if fd is not None:
             os.close(fd)
 
-    def keep_aside(self, key: ChunkKey, stored: StoredChunk) -> ReceivedChunk:
+    def keep_aside(self, stored: StoredChunk) -> ReceivedChunk:
         """The fsynced temporary file becomes the caller's (``abandon`` leaves it)."""
         temp, self.temp = self.temp, None
-        return ReceivedChunk(key, stored, temp)
+        return ReceivedChunk(self.key, stored, temp)
 
     def abandon(self) -> None:
         """Whatever happened: the descriptor closed and the temporary name gone."""
         self._close()
         if self.temp is not None:
             self.temp.unlink(missing_ok=True)
+            self.temp = None
 
 
 def _kept_file(received: ReceivedChunk) -> Path:
     if not isinstance(received.kept, Path):
         raise TypeError("not kept aside by the filesystem store")
     return received.kept
-
-
-def _mkstemp(folder: Path) -> tuple[int, str]:
-    folder.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkstemp(dir=folder, prefix=INCOMING_PREFIX)
 
 
 def _write_all(fd: int, pieces: list[bytes]) -> None:

@@ -28,9 +28,9 @@ How the contract maps:
   (at most ``max_size``, which is at most 1 MiB + 40 bytes) and hashed in batches as they
   arrive; reading streams the object's body in pieces.
 
-boto3 calls block: ``write_chunk`` runs them in the worker threads (anyio), and every other
-method is called from a worker thread already (sync endpoints, after-commit hooks, the
-maintenance jobs). One boto3 client is shared: clients are thread-safe.
+boto3 calls block: ``write_chunk`` and ``begin_writes().write`` run them in the worker threads
+(anyio), and every other method is called from a worker thread already (sync endpoints,
+after-commit hooks, the maintenance jobs). One boto3 client is shared: clients are thread-safe.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ from portal.blobstore import (
     StoredVersion,
     check_object_id,
     chunk_hasher,
+    write_one,
 )
 from portal.settings import S3Settings
 
@@ -154,6 +155,15 @@ class S3BlobStore:
     async def write_chunk(
         self, key: ChunkKey, stream: AsyncIterable[bytes], *, max_size: int
     ) -> StoredChunk:
+        return await write_one(self.begin_writes(), key, stream, max_size=max_size)
+
+    def begin_writes(self) -> _S3Writes:
+        return _S3Writes(self)
+
+    async def put_streamed(
+        self, key: ChunkKey, stream: AsyncIterable[bytes], *, max_size: int
+    ) -> StoredChunk:
+        """Gather, hash and put one chunk (ChunkConflict with the bytes kept aside)."""
         digest = chunk_hasher()
         body = bytearray()
         batch: list[bytes] = []
@@ -331,6 +341,36 @@ class S3BlobStore:
         )
         for page in pages:
             yield from page.get("Contents", [])
+
+
+class _S3Writes:
+    """The chunks of one request in the bucket (portal.blobstore.ChunkWrites). Each is put as
+    soon as it has arrived (its PutObject is atomic and durable when it answers), so one chunk
+    at most is held in memory, and ``finish`` has nothing left to do."""
+
+    def __init__(self, store: S3BlobStore) -> None:
+        self.store = store
+        self.written: list[ChunkKey] = []
+        self.aside: list[ReceivedChunk] = []
+
+    async def write(
+        self, key: ChunkKey, stream: AsyncIterable[bytes], *, max_size: int
+    ) -> StoredChunk:
+        try:
+            stored = await self.store.put_streamed(key, stream, max_size=max_size)
+        except ChunkConflict as conflict:
+            if conflict.received is None:
+                raise
+            self.aside.append(conflict.received)
+            return conflict.received.stored
+        self.written.append(key)
+        return stored
+
+    def finish(self) -> None:
+        """Nothing: every chunk was put as it ended."""
+
+    def close(self) -> None:
+        self.aside.clear()  # only in memory
 
 
 def _kept_bytes(received: ReceivedChunk) -> bytearray:

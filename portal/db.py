@@ -170,9 +170,11 @@ def _begin_sqlite(pooled: Any, *, read_only: bool, relaxed_commit: bool, no_wait
     # cost as much as the request's own query.
     driver = pooled.driver_connection
     # Outside a transaction, so it applies to this one (see RELAXED_COMMIT). Said only when it
-    # changes: the connection remembers what it was last told.
+    # changes: the connection remembers what it was last told. A read-only transaction commits
+    # nothing, so it leaves it as it is (an upload's PUT alternates a read-only transaction and
+    # a relaxed one: two PRAGMAs fewer per PUT).
     synchronous = "NORMAL" if relaxed_commit else "FULL"
-    if remembered.get("portal_synchronous") != synchronous:
+    if not read_only and remembered.get("portal_synchronous") != synchronous:
         driver.execute(f"PRAGMA synchronous={synchronous}")
         remembered["portal_synchronous"] = synchronous
     busy_timeout = 0 if no_wait else SQLITE_BUSY_TIMEOUT_MS

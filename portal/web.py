@@ -824,21 +824,34 @@ class StreamCtx:
         touch: bool = False,
         read_only: bool = False,
         relaxed_commit: bool = False,
+        first: Callable[[], object] | None = None,
     ) -> T:
         """``work`` in a worker thread, in a transaction of its own, committed at its end.
 
         The session is resolved (and the role checked) afresh each time, so a session that
         ended while the body streamed cannot record anything. ``read_only`` work (which must
         not write, so ``touch`` is off) takes no write lock: on SQLite, concurrent uploads
-        would otherwise queue for it twice per chunk.
+        would otherwise queue for it twice per chunk. ``first``, blocking work that must be
+        done before ``work`` (the blob store's fsyncs), runs in the same worker thread before
+        the transaction begins: one trip to a thread for both, and never an fsync inside a
+        transaction (on SQLite, under the write lock).
         """
         if read_only and touch:
             raise ValueError("a read-only transaction cannot touch the session")
-        return await run_in_threadpool(self._run_sync, work, touch, read_only, relaxed_commit)
+        return await run_in_threadpool(
+            self._run_sync, work, touch, read_only, relaxed_commit, first
+        )
 
     def _run_sync(
-        self, work: Callable[[Ctx], T], touch: bool, read_only: bool, relaxed_commit: bool
+        self,
+        work: Callable[[Ctx], T],
+        touch: bool,
+        read_only: bool,
+        relaxed_commit: bool,
+        first: Callable[[], object] | None,
     ) -> T:
+        if first is not None:
+            first()
         settings = self.state.settings
         token = session_cookie(self.request, settings)
         csrf_token = session_csrf_token(settings.secret_key.reveal(), token) if token else ""

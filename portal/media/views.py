@@ -8,7 +8,7 @@ authorised once."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import NoReturn
@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from portal import protocol
 from portal.accounts.models import Role
-from portal.blobstore import ChunkConflict, ChunkKey, ChunkTooLarge, ReceivedChunk, StoredChunk
+from portal.blobstore import ChunkKey, ChunkTooLarge, ChunkWrites, StoredChunk
 from portal.content import services as content
 from portal.content import uploads
 from portal.errors import BadInput, NotFound, PortalError, TooLarge
@@ -109,7 +109,7 @@ def _chunk_json(held: uploads.Held) -> dict[str, object]:
 
 
 def _record_put(
-    ctx: Ctx, key: ChunkKey, stored: StoredChunk, aside: list[ReceivedChunk]
+    ctx: Ctx, key: ChunkKey, stored: StoredChunk, writes: ChunkWrites
 ) -> dict[str, object]:
     """Second transaction: is the upload still open (not sent, cancelled or expired meanwhile)?
     Then hold the chunk."""
@@ -121,41 +121,19 @@ def _record_put(
         key.part,
         [(key.chunk, stored)],
     )
-    _replace_orphans(ctx, aside)
+    _replace_orphans(ctx, writes)
     return _chunk_json(held)
 
 
-async def _write_or_keep_aside(
-    ctx: StreamCtx,
-    key: ChunkKey,
-    body: AsyncIterable[bytes],
-    max_size: int,
-    aside: list[ReceivedChunk],
-) -> StoredChunk:
-    """Write a chunk; if other bytes are stored under its key already, keep the new ones aside
-    (``aside``) for the record to decide: the stored ones may be a crash's orphan."""
-    try:
-        return await ctx.blobs.write_chunk(key, body, max_size=max_size)
-    except ChunkConflict as conflict:
-        if conflict.received is None:
-            raise
-        aside.append(conflict.received)
-        return conflict.received.stored
-
-
-def _replace_orphans(ctx: Ctx, aside: list[ReceivedChunk]) -> None:
+def _replace_orphans(ctx: Ctx, writes: ChunkWrites) -> None:
     """In the record's transaction, after record_chunks held these chunks with the upload's row
-    locked: the bytes stored under their keys are named by no row other than the ones just
-    written with the new bytes' hash (a row with other bytes was a Conflict there), so they
-    are an orphan (a crash between a write and its row) and the new, verified bytes take their
-    place. Under the lock, no other writer can be recording the old bytes meanwhile."""
-    for received in aside:
+    locked: the bytes stored under the keys of those kept aside (``writes.aside``: other bytes
+    were stored there) are named by no row other than the ones just written with the new
+    bytes' hash (a row with other bytes was a Conflict there), so they are an orphan (a crash
+    between a write and its row) and the new, verified bytes take their place. Under the lock,
+    no other writer can be recording the old bytes meanwhile."""
+    for received in writes.aside:
         ctx.state.blobs.replace_chunk(received)
-
-
-def _discard(ctx: StreamCtx, aside: list[ReceivedChunk]) -> None:
-    for received in aside:
-        ctx.blobs.discard(received)
 
 
 def _forget_unheld(keys: list[ChunkKey], ctx: Ctx) -> None:
@@ -180,27 +158,28 @@ async def api_put_chunk(ctx: StreamCtx) -> Response:
         return await _put_batch(ctx, listed)
     # Authorising only reads; recording the chunk writes, and keeps the session alive.
     key, room = await ctx.run(_authorise_put, read_only=True)
-    aside: list[ReceivedChunk] = []
+    writes = ctx.blobs.begin_writes()
     try:
         try:
-            stored = await _write_or_keep_aside(ctx, key, ctx.request.stream(), room, aside)
+            stored = await writes.write(key, ctx.request.stream(), max_size=room)
         except ChunkTooLarge:
             if room < uploads.MAX_CHUNK_BYTES:
                 raise uploads.over_declared() from None
             raise
-        try:
-            # Losing this row in a crash costs a resend, so its commit need not wait for the
-            # disk.
-            answer = await ctx.run(
-                partial(_record_put, key=key, stored=stored, aside=aside),
-                touch=True,
-                relaxed_commit=True,
-            )
-        except Exception:
-            await _forget_after_failure(ctx, [] if aside else [key])
-            raise
+        # The chunk is fsynced and put in place in the record's worker thread, just before its
+        # transaction (one trip to a thread). Losing its row in a crash costs a resend, so the
+        # commit need not wait for the disk.
+        answer = await ctx.run(
+            partial(_record_put, key=key, stored=stored, writes=writes),
+            touch=True,
+            relaxed_commit=True,
+            first=writes.finish,
+        )
+    except Exception:
+        await _forget_after_failure(ctx, writes.written)
+        raise
     finally:
-        _discard(ctx, aside)
+        writes.close()
     return JSONResponse(answer)
 
 
@@ -236,7 +215,7 @@ def _authorise_batch(ctx: Ctx, listed: str) -> _Batch:
 
 
 def _record_batch(
-    ctx: Ctx, batch: _Batch, stored: list[tuple[int, StoredChunk]], aside: list[ReceivedChunk]
+    ctx: Ctx, batch: _Batch, stored: list[tuple[int, StoredChunk]], writes: ChunkWrites
 ) -> dict[str, object]:
     """Second transaction: the upload is still open; hold every chunk written (or none)."""
     first = batch.first
@@ -249,7 +228,7 @@ def _record_batch(
         stored,
         besides=sorted(batch.held),
     )
-    _replace_orphans(ctx, aside)
+    _replace_orphans(ctx, writes)
     # What is held now, as the server has it (the browser checks it against what it sent).
     return {"chunks": [_chunk_json(row) for row in rows]}
 
@@ -257,11 +236,11 @@ def _record_batch(
 async def _put_batch(ctx: StreamCtx, listed: str) -> Response:
     """Stream each announced chunk to the blob store, checking its size and hash as it ends.
     Any chunk short, long or damaged refuses the whole batch: nothing of it is held, and what
-    was written of it is removed."""
+    was written of it is removed. The chunks are fsynced and put in place together, in the
+    record's worker thread just before its transaction: one trip to a thread for the batch."""
     batch = await ctx.run(partial(_authorise_batch, listed=listed), read_only=True)
     body = batches.BodySplitter(ctx.request.stream())
-    written: list[ChunkKey] = []
-    aside: list[ReceivedChunk] = []
+    writes = ctx.blobs.begin_writes()
     try:
         stored: list[tuple[int, StoredChunk]] = []
         for chunk in batch.chunks:
@@ -270,10 +249,7 @@ async def _put_batch(ctx: StreamCtx, listed: str) -> Response:
                     pass
                 continue
             key = batch.key(chunk.index)
-            kept = len(aside)
-            result = await _write_or_keep_aside(ctx, key, body.take(chunk.size), chunk.size, aside)
-            if len(aside) == kept:  # written in place (not kept aside): ours to remove
-                written.append(key)
+            result = await writes.write(key, body.take(chunk.size), max_size=chunk.size)
             if result.size != chunk.size:
                 raise BadInput(
                     "The upload ended before all its pieces arrived. Nothing of it was kept."
@@ -288,15 +264,16 @@ async def _put_batch(ctx: StreamCtx, listed: str) -> Response:
         # As for one chunk: losing these rows in a crash costs a resend, never a submitted
         # message, so the commit need not wait for the disk.
         answer = await ctx.run(
-            partial(_record_batch, batch=batch, stored=stored, aside=aside),
+            partial(_record_batch, batch=batch, stored=stored, writes=writes),
             touch=True,
             relaxed_commit=True,
+            first=writes.finish,
         )
     except Exception:
-        await _forget_after_failure(ctx, written)
+        await _forget_after_failure(ctx, writes.written)
         raise
     finally:
-        _discard(ctx, aside)
+        writes.close()
     return JSONResponse(answer)
 
 

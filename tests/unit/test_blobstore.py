@@ -249,3 +249,78 @@ def test_only_object_ids_name_folders_or_keys(store: BlobStore) -> None:
         store.chunk_info(ChunkKey("../../etc/passwd-xxxxxxxxxxxxxxxxxxxx", 1, 0, 0))
     with pytest.raises(ValueError, match="not an object id"):
         store.delete_object("../" * 12)
+
+
+def _write_several(
+    store: BlobStore, chunks: list[tuple[ChunkKey, bytes]], *, finish: bool = True
+) -> tuple[list[StoredChunk], list[ChunkKey]]:
+    """A request's chunks through ``begin_writes`` (finished, or closed before): what each write
+    gave, and the keys put in place."""
+
+    async def run() -> tuple[list[StoredChunk], list[ChunkKey]]:
+        writes = store.begin_writes()
+        try:
+            results = [
+                await writes.write(key, _pieces(data), max_size=len(data)) for key, data in chunks
+            ]
+            if finish:
+                await anyio.to_thread.run_sync(writes.finish)
+            return results, list(writes.written)
+        finally:
+            writes.close()
+
+    with start_blocking_portal() as portal:
+        return portal.call(run)
+
+
+def test_a_requests_chunks_are_in_place_only_once_finished(
+    store: BlobStore, stored: StoredBlobs
+) -> None:
+    first = _key()
+    chunks = [(first._replace(chunk=i), secrets.token_bytes(PIECE * 3 + i)) for i in range(3)]
+    results, written = _write_several(store, chunks)
+    assert results == [StoredChunk(len(d), protocol.chunk_hash(d)) for _k, d in chunks]
+    assert written == [key for key, _d in chunks]
+    for key, data in chunks:
+        assert b"".join(store.read_chunk(key)) == data
+    assert stored.incoming() == []
+
+
+def test_a_request_closed_before_finishing_leaves_nothing(
+    store: BlobStore, stored: StoredBlobs
+) -> None:
+    """The filesystem store puts nothing in place before ``finish``; a bucket has each chunk
+    already (its PUT is atomic), and the request's caller removes those no row names."""
+    first = _key()
+    chunks = [(first._replace(chunk=i), secrets.token_bytes(PIECE + i)) for i in range(2)]
+    _results, written = _write_several(store, chunks, finish=False)
+    assert stored.incoming() == []
+    if isinstance(store, FilesystemBlobStore):
+        assert written == []
+        assert stored.chunks() == []
+
+
+def test_each_chunk_is_fsynced_before_it_is_put_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The durability promise (docs/security.md, "Durable when it matters"): every chunk of a
+    request is fsynced before its name exists, though the fsyncs come together at the end."""
+    store = FilesystemBlobStore(tmp_path)
+    first = _key()
+    chunks = [(first._replace(chunk=i), secrets.token_bytes(PIECE * 9)) for i in range(4)]
+    finals = {store._path(key) for key, _d in chunks}
+    synced: list[tuple[int, list[Path]]] = []
+    real_fsync = os.fsync
+
+    def fsync_and_note(fd: int) -> None:
+        # Which file, and which chunk names existed at that moment.
+        synced.append((os.fstat(fd).st_ino, sorted(p for p in finals if p.exists())))
+        real_fsync(fd)
+
+    monkeypatch.setattr("portal.blobstore.os.fsync", fsync_and_note)
+    _write_several(store, chunks)
+    inodes = [store._path(key).stat().st_ino for key, _d in chunks]
+    assert [inode for inode, _there in synced] == inodes
+    for index, (_inode, there) in enumerate(synced):
+        # Before the n-th fsync, only the chunks before it are in place.
+        assert there == sorted(store._path(key) for key, _d in chunks[:index])

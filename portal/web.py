@@ -152,6 +152,8 @@ class Ctx:
     set_cookies: list[tuple[str, str, int | None]] = field(default_factory=list)
     clear_cookies: list[str] = field(default_factory=list)
     committed_hooks: list[Callable[[], None]] = field(default_factory=list)
+    # A reading request's transaction on the driver (db.ReadTransaction), else None.
+    transaction: ReadTransaction | None = None
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` once the transaction has committed, never after a rollback.
@@ -179,6 +181,13 @@ class Ctx:
         if not isinstance(database, Session):
             database = self.database = database()
         return database
+
+    @property
+    def reader(self) -> Session | ReadTransaction:
+        """Where a service that only reads runs its driver queries (db.DriverQuery.all): a
+        reading request's transaction, without opening an ORM session for them (the
+        facilitator's home); else the request's ORM session. The same transaction either way."""
+        return self.transaction if self.transaction is not None else self.db
 
     @property
     def settings(self) -> Settings:
@@ -631,7 +640,15 @@ def _run(
                 current is None or current.account.role not in rule.roles
             ):
                 raise Forbidden
-            ctx = Ctx(request, _orm_session(db, current), state, current, fields, csrf_token)
+            ctx = Ctx(
+                request,
+                _orm_session(db, current),
+                state,
+                current,
+                fields,
+                csrf_token,
+                transaction=db if isinstance(db, ReadTransaction) else None,
+            )
             answer = handler(ctx)
             db.commit()
             session_kept = session_kept or writing

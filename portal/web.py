@@ -18,7 +18,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -31,12 +31,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Match, Mount, Route, Router
+from starlette.types import Receive, Scope, Send
 
 from portal import local_time, protocol
 from portal.accounts import sessions as account_sessions
@@ -266,36 +268,97 @@ class AfterHashing(Generic[T]):
 
 
 def url_path(request: Request, name: str, **params: Any) -> str:
-    """The path of the route ``name``, as ``request.url_for(name, **params).path``.
+    """The path of the route ``name``, as ``request.url_for(name, **params).path``."""
+    route_paths: RoutePaths = request.app.state.route_paths
+    return route_paths.path(request, name, params)
+
+
+class RoutePaths:
+    """Route paths by name and parameters, as Starlette's ``url_for`` gives them, kept.
 
     Starlette's own lookup tries every route in turn (each miss raising an exception): a page
-    with ten links spent a quarter of its time there. Routes are looked up by name once per
-    application, and paths without parameters are kept.
+    with ten links spent a quarter of its time there. Here routes are found by name once per
+    application, and each path once per name and parameters (ids of cases and letters: the
+    same path for everyone, nothing of whoever asked), up to KEPT of them. The request's
+    ``root_path`` is put in front at each call, as Starlette does.
+    tests/unit/test_web.py compares every route's path with Starlette's.
     """
-    routes: dict[str, Route] = request.app.state.routes_by_name
-    route = routes.get(name)
-    if route is None:  # in a Mount: Starlette's own lookup
-        return str(request.url_for(name, **params).path)
-    paths: dict[str, str] = request.app.state.route_paths
-    path = paths.get(name) if not params else None
-    if path is None:
-        path = str(route.url_path_for(name, **params))
-        if not params:
-            paths[name] = path
-    return str(request.scope.get("root_path", "")) + path
+
+    KEPT = 20_000
+
+    def __init__(self, app: Starlette) -> None:
+        self._routes: dict[str, Route] = {
+            route.name: route for route in app.routes if isinstance(route, Route)
+        }
+        self._paths: dict[Any, str] = {}
+
+    def path(self, request: Request, name: str, params: Mapping[str, Any]) -> str:
+        key: Any = (name, *params.items()) if params else name
+        try:
+            path = self._paths.get(key)
+        except TypeError:  # a value that cannot be a key: worked out, not kept
+            path, key = None, None
+        if path is None:
+            route = self._routes.get(name)
+            if route is None:  # in a Mount: Starlette's own lookup (its path has the root)
+                return str(request.url_for(name, **params).path)
+            path = str(route.url_path_for(name, **params))
+            if key is not None and len(self._paths) < self.KEPT:
+                self._paths[key] = path
+        root_path = request.scope.get("root_path")
+        return root_path + path if root_path else path
+
+
+class IndexedRouter(Router):
+    """Starlette's router, which tries each route in turn for every request, with the routes
+    that can match each fixed path (``/account``, ``/home``) found once, in their order.
+
+    A request for such a path tries only those, which is the same answer: every route left out
+    answers "no match" for that path whatever the request (its pattern does not match it).
+    Any other path, or no full match among them (a 405, a slash to add), goes Starlette's way.
+    """
+
+    def __init__(self, routes: Sequence[BaseRoute], *, lifespan: Any) -> None:
+        super().__init__(list(routes), lifespan=lifespan)
+        fixed = [r.path for r in self.routes if isinstance(r, Route) and not r.param_convertors]
+        self._by_path: dict[str, tuple[BaseRoute, ...]] = {
+            path: tuple(route for route in self.routes if _may_match(route, path)) for path in fixed
+        }
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            candidates = self._by_path.get(get_route_path(scope))
+            if candidates is not None:
+                for route in candidates:
+                    match, child_scope = route.matches(scope)
+                    if match is Match.FULL:
+                        if "router" not in scope:
+                            scope["router"] = self
+                        scope["route"] = route
+                        scope.update(child_scope)
+                        await route.handle(scope, receive, send)
+                        return
+        await super().app(scope, receive, send)
+
+
+def _may_match(route: BaseRoute, path: str) -> bool:
+    """Whether ``route`` could match a request for ``path`` (only a pattern that cannot match it
+    rules a route out)."""
+    if isinstance(route, Route | Mount):
+        return route.path_regex.match(path) is not None
+    return True
 
 
 def index_routes(app: Starlette) -> None:
     """Prepare ``url_path``'s lookups for ``app`` (before it serves)."""
-    app.state.routes_by_name = {
-        route.name: route for route in app.routes if isinstance(route, Route)
-    }
-    app.state.route_paths = {}
+    app.state.route_paths = RoutePaths(app)
 
 
 def render_template(state: AppState, request: Request, template: str, **context: Any) -> str:
+    route_paths: RoutePaths = request.app.state.route_paths
+
     def url_for(name: str, **params: Any) -> str:
-        return url_path(request, name, **params)
+        return route_paths.path(request, name, params)
 
     def static(path: str) -> str:
         return f"/static/{path}"

@@ -138,6 +138,8 @@ def run(kind: str, args: argparse.Namespace) -> None:
         async def measure() -> None:
             async with app.router.lifespan_context(app):
                 paths = [PATHS[name] for name in args.paths.split(",")]
+                if args.inline:
+                    _inline_thread_hops()
                 for path in paths:  # warm up
                     await _many(app, path, cookie, 50)
                 if args.profile:
@@ -174,6 +176,11 @@ def main() -> None:
     parser.add_argument("--letters", type=int, default=20)
     parser.add_argument("--paths", default="healthz,account,home")
     parser.add_argument("--profile", choices=sorted(PATHS), default=None)
+    parser.add_argument(
+        "--inline",
+        action="store_true",
+        help="worker-thread hops made inline (for a sampling profiler such as py-spy)",
+    )
     args = parser.parse_args()
     for kind in args.databases.split(","):
         run(kind, args)

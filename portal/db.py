@@ -394,9 +394,14 @@ class _CompiledQuery:
             if name not in given:
                 process = processors.get(name)
                 self.constants[name] = process(value) if process is not None else value
-        self.results = tuple(
+        results = [
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.selected_columns
+        ]
+        self.width = len(results)
+        # The columns whose values the driver's do not stand for as they are (times, enums).
+        self.converted = tuple(
+            (index, process) for index, process in enumerate(results) if process is not None
         )
 
     def _execute(self, driver: Any, parameters: Mapping[str, Any]) -> Any:
@@ -431,18 +436,17 @@ class _CompiledQuery:
             found = cursor.fetchall()
         finally:
             cursor.close()
-        if not any(self.results):
-            return [tuple(row) for row in found]
         return [self._convert(row) for row in found]
 
     def _convert(self, row: Any) -> tuple[Any, ...]:
-        # A list comprehension, not a generator: one call rather than one resume per column.
-        return tuple(
-            [
-                process(value) if process is not None else value
-                for process, value in zip(self.results, row, strict=True)
-            ]
-        )
+        if len(row) != self.width:
+            raise ValueError("the driver's row does not have the statement's columns")
+        if not self.converted:
+            return tuple(row)
+        values = list(row)
+        for index, process in self.converted:
+            values[index] = process(values[index])
+        return tuple(values)
 
 
 class ReadTransaction:

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Match, Route
 
-from portal.web import IndexedRouter, RoutePaths, url_path
+from portal.web import IndexedRouter, RoutePaths, TemplateHelper, make_jinja, url_path
 
 # A value for each kind of path parameter the route table uses.
 _SAMPLES: dict[str, Any] = {"str": "a1b2-c3", "int": 7, "path": "js/main.js", "uuid": None}
@@ -98,3 +98,29 @@ def test_each_fixed_paths_candidates_reach_the_route_starlette_reaches(app: Star
             checked += 1
     assert checked > 200
     assert router._by_path["/account"][0].name == "account"  # type: ignore[attr-defined]
+
+
+def test_templates_call_helpers_as_jinja_calls_any_function(tmp_path: Any) -> None:
+    """Helpers (web.TemplateHelper) skip Jinja's look for context markers; what a template
+    gets from them, in a loop, a block or a macro, is what the plain function gives, and
+    functions asking for the context still get it."""
+    from jinja2 import pass_context
+
+    (tmp_path / "page.html").write_text(
+        "{% macro link(n) %}{{ helper('m', n=n) }}{% endmacro %}"
+        "{% for n in [1, 2] %}{{ helper('x', n=n) }}|{{ plain('x', n=n) }}|{{ link(n) }};"
+        "{% endfor %}{{ asks('k') }}"
+    )
+
+    def path(name: str, **params: Any) -> str:
+        return f"/{name}/{params.get('n', '')}"
+
+    @pass_context
+    def asks(context: Any, key: str) -> str:
+        return str(context.get(key))
+
+    jinja = make_jinja(str(tmp_path))
+    text = jinja.get_template("page.html").render(
+        helper=TemplateHelper(path), plain=path, asks=asks, k="from the context"
+    )
+    assert text == "/x/1|/x/1|/m/1;/x/2|/x/2|/m/2;from the context"

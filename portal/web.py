@@ -332,11 +332,13 @@ class RoutePaths:
         self._paths: dict[Any, str] = {}
 
     def path(self, request: Request, name: str, params: Mapping[str, Any]) -> str:
-        key: Any = (name, *params.items()) if params else name
-        try:
-            path = self._paths.get(key)
-        except TypeError:  # a value that cannot be a key: worked out, not kept
-            path, key = None, None
+        key: Any = name
+        if params:
+            # Only plain strings are kept: 1, True and 1.0 are one key to a dict but not one
+            # path (nor is a str subclass with its own idea of equality).
+            strings = all(type(value) is str for value in params.values())
+            key = (name, *params.items()) if strings else None
+        path = self._paths.get(key) if key is not None else None
         if path is None:
             route = self._routes.get(name)
             if route is None:  # in a Mount: Starlette's own lookup (its path has the root)

@@ -63,7 +63,7 @@ def test_url_for_gives_starlettes_path_for_every_route_again_and_again(
     )
 
 
-def test_paths_kept_are_bounded_and_unkeyable_parameters_still_work(app: Starlette) -> None:
+def test_paths_kept_are_bounded_and_only_for_plain_strings(app: Starlette) -> None:
     paths = RoutePaths(app)
     paths.KEPT = 3
     request = _request(app)
@@ -71,6 +71,12 @@ def test_paths_kept_are_bounded_and_unkeyable_parameters_still_work(app: Starlet
     for case_id in case_ids:
         assert paths.path(request, "case_page", {"case_id": case_id}) == f"/cases/{case_id}"
     assert len(paths._paths) == 3
+    # 1, True and 1.0 are one dict key but three paths: none of them is kept.
+    assert [paths.path(request, "case_page", {"case_id": v}) for v in (1, True, 1.0)] == [
+        "/cases/1",
+        "/cases/True",
+        "/cases/1.0",
+    ]
 
     class Unhashable(str):
         __hash__ = None  # type: ignore[assignment]  # what a dict key cannot be

@@ -385,15 +385,21 @@ class _CompiledQuery:
         self.sql = expanded.statement
         names = tuple(expanded.positiontup or ()) if dialect.positional else None
         self.positional = names
-        processors = expanded.processors
+        # Each parameter converted by its type, as SQLAlchemy converts it (an IN list's
+        # members each by the list's type).
+        processors: dict[str, Callable[[Any], Any] | None] = {}
+        for name, bind in compiled.binds.items():
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for sent_as in expanded.parameter_expansion.get(name, [name]):
+                processors[sent_as] = process
         self.binds: dict[str, Callable[[Any], Any] | None] = {
-            name: processors.get(name) for name in given
+            name: processors[name] for name in given
         }
         self.constants: dict[str, Any] = {}
         for name, value in expanded.parameters.items():
             if name not in given:
-                process = processors.get(name)
-                self.constants[name] = process(value) if process is not None else value
+                convert = processors.get(name)
+                self.constants[name] = convert(value) if convert is not None else value
         results = [
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.selected_columns

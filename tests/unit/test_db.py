@@ -179,17 +179,22 @@ def test_a_driver_query_gives_what_sqlalchemy_gives_with_its_constants(db_engine
         for role in (Role.FACILITATOR, Role.PARTICIPANT, Role.SUPPORTER, Role.FACILITATOR):
             rows.account(db, role)
         db.commit()
+    with Session(db_engine) as db:
+        earliest = db.scalar(select(func.min(Account.created_at)))
+    # Given as a time, compared as the database holds times: converted by the column's type
+    # (on SQLite, the driver's own text for an aware time would sort after the held one).
     statement = (
         select(Account.id, Account.role, Account.created_at, func.count().over())
         .where(
             Account.role.in_([Role.FACILITATOR, Role.SUPPORTER]),
             Account.sign_in_name != bindparam("not_named"),
+            Account.created_at >= bindparam("since"),
         )
-        .order_by(Account.sign_in_name)
+        .order_by(Account.created_at, Account.sign_in_name)
         .limit(2)
     )
     query = DriverQuery(statement)
-    parameters = {"not_named": "nobody"}
+    parameters = {"not_named": "nobody", "since": earliest}
     with Session(db_engine) as db:
         expected = [tuple(row) for row in db.execute(statement, parameters).all()]
         assert len(expected) == 2
@@ -200,7 +205,7 @@ def test_a_driver_query_gives_what_sqlalchemy_gives_with_its_constants(db_engine
         assert found == expected
         assert isinstance(found[0][1], Role)
         assert found[0][2].tzinfo is not None
-        assert query.first(transaction, {"not_named": expected[0][0]}) is not None
+        assert query.first(transaction, {"not_named": expected[0][0], "since": earliest})
         transaction.commit()
 
 

@@ -30,6 +30,7 @@ from portal.security import BodyLimit, BodyLimitMiddleware, SecurityHeadersMiddl
 from portal.settings import Settings
 from portal.web import (
     AppState,
+    IndexedRouter,
     error_response,
     index_routes,
     make_jinja,
@@ -97,8 +98,9 @@ def create_app(settings: Settings) -> Starlette:
             request, "unexpected", wants_json=request.url.path.startswith("/api/")
         )
 
+    table = routes()
     app = Starlette(
-        routes=routes(),
+        routes=table,
         middleware=[
             Middleware(SecurityHeadersMiddleware, https=settings.secure_cookies),
             Middleware(
@@ -112,6 +114,8 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={HTTPException: http_error, Exception: unexpected},
         lifespan=lifespan,
     )
+    # The same routes, each fixed path's candidates found once (web.IndexedRouter).
+    app.router = IndexedRouter(table, lifespan=lifespan)
     index_routes(app)
     return app
 

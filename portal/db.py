@@ -12,11 +12,12 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeAlias, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
+    CompoundSelect,
     Connection,
     DateTime,
     Engine,
@@ -303,67 +304,157 @@ def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
+# A statement DriverQuery runs: a SELECT, or a UNION of them, of any columns.
+DriverStatement: TypeAlias = Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
+
+
 class DriverQuery:
-    """A Core SELECT run straight on the driver's cursor, for the few statements every request
-    runs (the session's): its SQL compiled once per dialect by SQLAlchemy, its parameters and
-    values converted by the columns' own types, as SQLAlchemy converts them.
+    """A Core SELECT run straight on the driver's cursor, for the statements pages run most (the
+    session's on every request, the facilitator's home): its SQL compiled once per dialect by
+    SQLAlchemy, its parameters and values converted by the columns' own types, as SQLAlchemy
+    converts them.
 
     Through SQLAlchemy's execution (an execution context, result metadata, a cursor result per
-    call) the session's statement cost about ten times running it in the driver.
+    call) the session's statement cost about ten times running it in the driver; the home's
+    four statements (a UNION of fourteen parts among them) 2.8 ms a page against 0.4 ms: most of
+    it hashing their large cache keys and expanding their constant ``IN`` lists again at every
+    execution (bench/README.md, "Requests per second, fifth round").
+
+    The statement's own constants (``LIMIT 100``, ``state IN ('submitted', ...)``) are bound
+    once, when it is compiled; every parameter without a value must be given by name at each
+    call, and may not be a list (an expanding ``IN``).
     """
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: DriverStatement) -> None:
         self.statement = statement
         self._by_dialect: dict[str, _CompiledQuery] = {}
+
+    def _compiled(self, dialect: Dialect) -> _CompiledQuery:
+        compiled = self._by_dialect.get(dialect.name)
+        if compiled is None:
+            compiled = self._by_dialect[dialect.name] = _CompiledQuery(self.statement, dialect)
+        return compiled
 
     def first(
         self, transaction: ReadTransaction, parameters: Mapping[str, Any]
     ) -> tuple[Any, ...] | None:
         """The first row for ``parameters`` (by bound parameter name), converted; or None."""
-        dialect = transaction.dialect
-        compiled = self._by_dialect.get(dialect.name)
-        if compiled is None:
-            compiled = self._by_dialect[dialect.name] = _CompiledQuery(self.statement, dialect)
+        compiled = self._compiled(transaction.dialect)
         return transaction.on_driver(lambda driver: compiled.first(driver, parameters))
+
+    def all(
+        self, db: Session | ReadTransaction, parameters: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """Every row for ``parameters``, converted, in the transaction of ``db``.
+
+        ``db`` is a reading request's transaction (``Ctx.reader``), or an ORM session: then
+        the statement runs on its connection's driver, in its transaction, after flushing what
+        it holds (as the ORM's autoflush would before a query).
+        """
+        if isinstance(db, ReadTransaction):
+            compiled = self._compiled(db.dialect)
+            return db.on_driver(lambda driver: compiled.all(driver, parameters))
+        if db.autoflush:
+            db.flush()
+        connection = db.connection()
+        compiled = self._compiled(connection.dialect)
+        try:
+            return compiled.all(connection.connection.driver_connection, parameters)
+        except connection.dialect.loaded_dbapi.Error as error:
+            # As SQLAlchemy does for its own statements: a dropped connection is replaced.
+            if connection.dialect.is_disconnect(error, connection.connection, None):
+                connection.invalidate(error)
+            raise
 
 
 class _CompiledQuery:
-    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+    def __init__(self, statement: DriverStatement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
-        self.sql = compiled.string
-        self.positional = tuple(compiled.positiontup or ()) if dialect.positional else None
-        self.binds: dict[str, Callable[[Any], Any] | None] = {
-            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if compiled.escaped_bind_names:  # names the driver's paramstyle cannot carry as they are
+            raise ValueError("a driver query's parameters need plain names")
+        # Given at each call: the parameters without a value of their own.
+        given = {
+            name
             for name, bind in compiled.binds.items()
+            if bind.value is None and bind.callable is None and not bind.expanding
         }
-        self.results = tuple(
+        for name in given:
+            bind = compiled.binds[name]
+            if bind.literal_execute:
+                raise ValueError(f"{name}: a parameter given at each call is bound, not rendered")
+        # The constants rendered, or expanded into one parameter each (an IN list), once.
+        expanded = compiled.construct_expanded_state(dict.fromkeys(given), escape_names=False)
+        self.sql = expanded.statement
+        names = tuple(expanded.positiontup or ()) if dialect.positional else None
+        self.positional = names
+        # Each parameter converted by its type, as SQLAlchemy converts it (an IN list's
+        # members each by the list's type).
+        processors: dict[str, Callable[[Any], Any] | None] = {}
+        for name, bind in compiled.binds.items():
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for sent_as in expanded.parameter_expansion.get(name, [name]):
+                processors[sent_as] = process
+        self.binds: dict[str, Callable[[Any], Any] | None] = {
+            name: processors[name] for name in given
+        }
+        self.constants: dict[str, Any] = {}
+        for name, value in expanded.parameters.items():
+            if name not in given:
+                convert = processors.get(name)
+                self.constants[name] = convert(value) if convert is not None else value
+        results = [
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.selected_columns
+        ]
+        self.width = len(results)
+        # The columns whose values the driver's do not stand for as they are (times, enums).
+        self.converted = tuple(
+            (index, process) for index, process in enumerate(results) if process is not None
         )
 
-    def first(self, driver: Any, parameters: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        values = {}
+    def _execute(self, driver: Any, parameters: Mapping[str, Any]) -> Any:
+        values = dict(self.constants) if self.constants else {}
         for name, process in self.binds.items():
             value = parameters[name]
             values[name] = process(value) if process is not None else value
         cursor = driver.cursor()
         try:
             if self.positional is not None:
-                cursor.execute(self.sql, tuple(values[name] for name in self.positional))
+                cursor.execute(self.sql, tuple([values[name] for name in self.positional]))
             else:
                 cursor.execute(self.sql, values)
+        except BaseException:
+            cursor.close()
+            raise
+        return cursor
+
+    def first(self, driver: Any, parameters: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        cursor = self._execute(driver, parameters)
+        try:
             row = cursor.fetchone()
         finally:
             cursor.close()
         if row is None:
             return None
-        # A list comprehension, not a generator: one call rather than one resume per column.
-        return tuple(
-            [
-                process(value) if process is not None else value
-                for process, value in zip(self.results, row, strict=True)
-            ]
-        )
+        return self._convert(row)
+
+    def all(self, driver: Any, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        cursor = self._execute(driver, parameters)
+        try:
+            found = cursor.fetchall()
+        finally:
+            cursor.close()
+        return [self._convert(row) for row in found]
+
+    def _convert(self, row: Any) -> tuple[Any, ...]:
+        if len(row) != self.width:
+            raise ValueError("the driver's row does not have the statement's columns")
+        if not self.converted:
+            return tuple(row)
+        values = list(row)
+        for index, process in self.converted:
+            values[index] = process(values[index])
+        return tuple(values)
 
 
 class ReadTransaction:

@@ -32,7 +32,6 @@ import nacl.exceptions
 import nacl.hash
 import nacl.pwhash.argon2id
 import nacl.utils
-from nacl.encoding import RawEncoder
 from nacl.public import Box, PrivateKey, PublicKey
 
 __all__ = [
@@ -275,8 +274,13 @@ def _u32(name: str, value: object) -> bytes:
 
 
 def _h(key: bytes, msg: bytes) -> bytes:
-    """Keyed BLAKE2b-256: H(key, msg) in the spec."""
-    return nacl.hash.blake2b(msg, digest_size=HASH_BYTES, key=key, encoder=RawEncoder)
+    """Keyed BLAKE2b-256: H(key, msg) in the spec.
+
+    From the standard library: the same bytes as libsodium's ``crypto_generichash`` (RFC 7693;
+    tests/unit/test_protocol.py compares them), without PyNaCl's argument checks, which cost ten
+    times the hash of a few dozen bytes (pages hash keys for security numbers).
+    """
+    return hashlib.blake2b(msg, digest_size=HASH_BYTES, key=key).digest()
 
 
 def _nonce(nonce: bytes | None) -> bytes:

@@ -18,7 +18,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -28,15 +28,18 @@ from typing import Any, Generic, TypeVar, cast
 import anyio
 from argon2 import PasswordHasher
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2.runtime import Context
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Match, Mount, Route, Router
+from starlette.types import Receive, Scope, Send
 
 from portal import local_time, protocol
 from portal.accounts import sessions as account_sessions
@@ -111,6 +114,42 @@ def app_state(request: Request) -> AppState:
     return cast(AppState, request.app.state.portal)
 
 
+class TemplateHelper:
+    """A plain function pages call (``url_for``, ``static``), marked so that Jinja calls it
+    straight away.
+
+    Jinja's ``Context.call`` looks at every callable, at every call, for markers asking for the
+    template's context or environment: four attribute lookups, most of them failing. With a
+    dozen links a page that was about a tenth of its render. A helper never asks for either.
+    """
+
+    __slots__ = ("function",)
+
+    def __init__(self, function: Callable[..., str]) -> None:
+        self.function = function
+
+    def __call__(self, *args: Any, **kwargs: Any) -> str:
+        return self.function(*args, **kwargs)
+
+
+class _Context(Context):
+    """Jinja's template context, calling a :class:`TemplateHelper` without looking for markers
+    (anything else as Jinja does)."""
+
+    def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        if type(__obj) is not TemplateHelper:
+            return super().call(__obj, *args, **kwargs)
+        # As Jinja does for a callable that takes no context.
+        kwargs.pop("_block_vars", None)
+        kwargs.pop("_loop_vars", None)
+        try:
+            return __obj.function(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception"
+            )
+
+
 class _Templates(Environment):
     """Jinja, with each template's globals in one plain dict, made when the template is loaded.
 
@@ -122,6 +161,8 @@ class _Templates(Environment):
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return {**self.globals, **(d or {})}
+
+    context_class = _Context
 
 
 def make_jinja(templates_dir: str) -> Environment:
@@ -157,6 +198,8 @@ class Ctx:
     set_cookies: list[tuple[str, str, int | None]] = field(default_factory=list)
     clear_cookies: list[str] = field(default_factory=list)
     committed_hooks: list[Callable[[], None]] = field(default_factory=list)
+    # A reading request's transaction on the driver (db.ReadTransaction), else None.
+    transaction: ReadTransaction | None = None
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` once the transaction has committed, never after a rollback.
@@ -184,6 +227,13 @@ class Ctx:
         if not isinstance(database, Session):
             database = self.database = database()
         return database
+
+    @property
+    def reader(self) -> Session | ReadTransaction:
+        """Where a service that only reads runs its driver queries (db.DriverQuery.all): a
+        reading request's transaction, without opening an ORM session for them (the
+        facilitator's home); else the request's ORM session. The same transaction either way."""
+        return self.transaction if self.transaction is not None else self.db
 
     @property
     def settings(self) -> Settings:
@@ -262,43 +312,110 @@ class AfterHashing(Generic[T]):
 
 
 def url_path(request: Request, name: str, **params: Any) -> str:
-    """The path of the route ``name``, as ``request.url_for(name, **params).path``.
+    """The path of the route ``name``, as ``request.url_for(name, **params).path``."""
+    route_paths: RoutePaths = request.app.state.route_paths
+    return route_paths.path(request, name, params)
+
+
+class RoutePaths:
+    """Route paths by name and parameters, as Starlette's ``url_for`` gives them, kept.
 
     Starlette's own lookup tries every route in turn (each miss raising an exception): a page
-    with ten links spent a quarter of its time there. Routes are looked up by name once per
-    application, and paths without parameters are kept.
+    with ten links spent a quarter of its time there. Here routes are found by name once per
+    application, and each path once per name and parameters (ids of cases and letters: the
+    same path for everyone, nothing of whoever asked), up to KEPT of them. The request's
+    ``root_path`` is put in front at each call, as Starlette does.
+    tests/unit/test_web.py compares every route's path with Starlette's.
     """
-    routes: dict[str, Route] = request.app.state.routes_by_name
-    route = routes.get(name)
-    if route is None:  # in a Mount: Starlette's own lookup
-        return str(request.url_for(name, **params).path)
-    paths: dict[str, str] = request.app.state.route_paths
-    path = paths.get(name) if not params else None
-    if path is None:
-        path = str(route.url_path_for(name, **params))
-        if not params:
-            paths[name] = path
-    return str(request.scope.get("root_path", "")) + path
+
+    KEPT = 20_000
+
+    def __init__(self, app: Starlette) -> None:
+        self._routes: dict[str, Route] = {
+            route.name: route for route in app.routes if isinstance(route, Route)
+        }
+        self._paths: dict[Any, str] = {}
+
+    def path(self, request: Request, name: str, params: Mapping[str, Any]) -> str:
+        key: Any = name
+        if params:
+            # Only plain strings are kept: 1, True and 1.0 are one key to a dict but not one
+            # path (nor is a str subclass with its own idea of equality).
+            strings = all(type(value) is str for value in params.values())
+            key = (name, *params.items()) if strings else None
+        path = self._paths.get(key) if key is not None else None
+        if path is None:
+            route = self._routes.get(name)
+            if route is None:  # in a Mount: Starlette's own lookup (its path has the root)
+                return str(request.url_for(name, **params).path)
+            path = str(route.url_path_for(name, **params))
+            if key is not None and len(self._paths) < self.KEPT:
+                self._paths[key] = path
+        root_path = request.scope.get("root_path")
+        return root_path + path if root_path else path
+
+
+class IndexedRouter(Router):
+    """Starlette's router, which tries each route in turn for every request, with the routes
+    that can match each fixed path (``/account``, ``/home``) found once, in their order.
+
+    A request for such a path tries only those, which is the same answer: every route left out
+    answers "no match" for that path whatever the request (its pattern does not match it).
+    Any other path, or no full match among them (a 405, a slash to add), goes Starlette's way.
+    """
+
+    def __init__(self, routes: Sequence[BaseRoute], *, lifespan: Any) -> None:
+        super().__init__(list(routes), lifespan=lifespan)
+        fixed = [r.path for r in self.routes if isinstance(r, Route) and not r.param_convertors]
+        self._by_path: dict[str, tuple[BaseRoute, ...]] = {
+            path: tuple(route for route in self.routes if _may_match(route, path)) for path in fixed
+        }
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            candidates = self._by_path.get(get_route_path(scope))
+            if candidates is not None:
+                for route in candidates:
+                    match, child_scope = route.matches(scope)
+                    if match is Match.FULL:
+                        if "router" not in scope:
+                            scope["router"] = self
+                        scope["route"] = route
+                        scope.update(child_scope)
+                        await route.handle(scope, receive, send)
+                        return
+        await super().app(scope, receive, send)
+
+
+def _may_match(route: BaseRoute, path: str) -> bool:
+    """Whether ``route`` could match a request for ``path`` (only a pattern that cannot match it
+    rules a route out)."""
+    if isinstance(route, Route | Mount):
+        return route.path_regex.match(path) is not None
+    return True
 
 
 def index_routes(app: Starlette) -> None:
     """Prepare ``url_path``'s lookups for ``app`` (before it serves)."""
-    app.state.routes_by_name = {
-        route.name: route for route in app.routes if isinstance(route, Route)
-    }
-    app.state.route_paths = {}
+    app.state.route_paths = RoutePaths(app)
+
+
+def _static(path: str) -> str:
+    return f"/static/{path}"
+
+
+_STATIC = TemplateHelper(_static)
 
 
 def render_template(state: AppState, request: Request, template: str, **context: Any) -> str:
-    def url_for(name: str, **params: Any) -> str:
-        return url_path(request, name, **params)
+    route_paths: RoutePaths = request.app.state.route_paths
 
-    def static(path: str) -> str:
-        return f"/static/{path}"
+    def url_for(name: str, **params: Any) -> str:
+        return route_paths.path(request, name, params)
 
     return state.jinja.get_template(template).render(
-        url_for=url_for,
-        static=static,
+        url_for=TemplateHelper(url_for),
+        static=_STATIC,
         service_name=SERVICE_NAME,
         quick_exit_url=state.settings.quick_exit_url,
         session_warning_seconds=state.settings.session_warning_seconds,
@@ -637,7 +754,15 @@ def _run(
                 current is None or current.account.role not in rule.roles
             ):
                 raise Forbidden
-            ctx = Ctx(request, _orm_session(db, current), state, current, fields, csrf_token)
+            ctx = Ctx(
+                request,
+                _orm_session(db, current),
+                state,
+                current,
+                fields,
+                csrf_token,
+                transaction=db if isinstance(db, ReadTransaction) else None,
+            )
             answer = handler(ctx)
             db.commit()
             session_kept = session_kept or writing

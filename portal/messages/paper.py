@@ -30,7 +30,7 @@ from portal.cases.models import Case, CaseFacilitator, Participant, Side
 from portal.cases.services import require_participant_action
 from portal.cases.states import ParticipantAction
 from portal.content.models import ContentGrant, GrantPurpose
-from portal.db import lock_row, utcnow
+from portal.db import DriverQuery, ReadTransaction, lock_row, utcnow
 from portal.errors import BadInput, Conflict, NotFound
 from portal.messages import services
 from portal.messages.entered import revision_confirmation_refusal
@@ -225,8 +225,14 @@ def _to_print_statement() -> Select[str, str, str, Side, datetime]:
     )
 
 
-def to_print(db: Session, facilitator: Account) -> ToPrint:
+@cache
+def _to_print_query() -> DriverQuery:
+    # On the driver (db.DriverQuery): the facilitator's home runs it on every visit.
+    return DriverQuery(_to_print_statement())
+
+
+def to_print(db: Session | ReadTransaction, facilitator: Account) -> ToPrint:
     """What waits to be printed for participants without access in my cases (one statement)."""
-    rows = db.execute(_to_print_statement(), {"account_id": facilitator.id}).all()
+    rows = _to_print_query().all(db, {"account_id": facilitator.id})
     items = [PrintTask(*row) for row in rows]
     return ToPrint(items[:TO_PRINT_SHOWN], len(items) > TO_PRINT_SHOWN)

@@ -60,7 +60,7 @@ from portal.cases.models import (
 from portal.cases.states import KeyStanding, key_standing, reader_grant_refusal
 from portal.content import services as content
 from portal.content.models import ContentGrant, ContentObject, GrantPurpose
-from portal.db import lock_row, utcnow
+from portal.db import DriverQuery, ReadTransaction, lock_row, utcnow
 from portal.errors import BadInput, Conflict, NotFound
 from portal.messages.models import Message
 from portal.messages.states import RECIPIENT_GRANT_STATES, SIDE_GRANT_STATES, MessageState
@@ -516,14 +516,25 @@ def _written_for_statement() -> Select[str, str, Side]:
     )
 
 
-def waiting_for(db: Session, facilitator: Account) -> Regrants:
+@cache
+def _waiting_query() -> DriverQuery:
+    # On the driver (db.DriverQuery): through SQLAlchemy's execution, expanding the state lists
+    # and hashing the cache key cost five times the database's work.
+    return DriverQuery(_waiting_statement())
+
+
+@cache
+def _written_for_query() -> DriverQuery:
+    return DriverQuery(_written_for_statement())
+
+
+def waiting_for(db: Session | ReadTransaction, facilitator: Account) -> Regrants:
     """The facilitator's cases where someone is owed grants (two statements)."""
     bound = {"account_id": facilitator.id, "now": utcnow()}
-    rows = db.execute(_waiting_statement(), bound).all()
+    rows = _waiting_query().all(db, bound)
     cases = [RegrantCase(*row) for row in rows]
     written_for = [
-        WrittenForSide(*row)
-        for row in db.execute(_written_for_statement(), {"account_id": facilitator.id}).all()
+        WrittenForSide(*row) for row in _written_for_query().all(db, {"account_id": facilitator.id})
     ]
     return Regrants(cases[:REGRANT_CASES_SHOWN], sum(c.people for c in cases), written_for)
 

@@ -74,9 +74,10 @@ def home(ctx: Ctx) -> Response:
         # Its own events come with the home's one statement (facilitator_home.py, "event").
         return ctx.render(
             "home.html",
-            regrants=regrants.waiting_for(ctx.db, me),
-            to_print=paper.to_print(ctx.db, me),
-            **facilitator_home(ctx.db, me),
+            # Run on the driver, in the request's transaction: no ORM session for the home.
+            regrants=regrants.waiting_for(ctx.reader, me),
+            to_print=paper.to_print(ctx.reader, me),
+            **facilitator_home(ctx.reader, me),
         )
     if me.role is Role.SERVICE_MANAGER:
         # Until they are certified, what a new colleague grants or releases is refused by every

@@ -1,15 +1,23 @@
 """Read-only transactions (portal/db.py) on SQLite and PostgreSQL: the database itself refuses
-a write in one, so a GET that writes fails loudly, and the connection writes again afterwards."""
+a write in one, so a GET that writes fails loudly, and the connection writes again afterwards.
+Statements run on the driver (DriverQuery) give what SQLAlchemy gives."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, bindparam, event, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from portal.accounts.models import Account
-from portal.db import POOL_SIZE, READ_ONLY, ReadTransaction, make_session_factory, read_only_engine
+from portal.accounts.models import Account, Role
+from portal.db import (
+    POOL_SIZE,
+    READ_ONLY,
+    DriverQuery,
+    ReadTransaction,
+    make_session_factory,
+    read_only_engine,
+)
 from tests import rows
 
 
@@ -160,3 +168,52 @@ def test_a_process_keeps_a_connection_for_each_request_it_serves_at_once(
         assert rounds == [POOL_SIZE, POOL_SIZE]
     finally:
         event.remove(db_engine, "connect", count)
+
+
+def test_a_driver_query_gives_what_sqlalchemy_gives_with_its_constants(db_engine: Engine) -> None:
+    """Constants of the statement's own (an IN list of enum members, a LIMIT) are bound once
+    when it is compiled; the given parameter at each call; values come back converted by the
+    columns' types (the role as its enum, times as aware datetimes), in a reading request's
+    transaction and in an ORM session's alike."""
+    with Session(db_engine) as db:
+        for role in (Role.FACILITATOR, Role.PARTICIPANT, Role.SUPPORTER, Role.FACILITATOR):
+            rows.account(db, role)
+        db.commit()
+    with Session(db_engine) as db:
+        earliest = db.scalar(select(func.min(Account.created_at)))
+    # Given as a time, compared as the database holds times: converted by the column's type
+    # (on SQLite, the driver's own text for an aware time would sort after the held one).
+    statement = (
+        select(Account.id, Account.role, Account.created_at, func.count().over())
+        .where(
+            Account.role.in_([Role.FACILITATOR, Role.SUPPORTER]),
+            Account.sign_in_name != bindparam("not_named"),
+            Account.created_at >= bindparam("since"),
+        )
+        .order_by(Account.created_at, Account.sign_in_name)
+        .limit(2)
+    )
+    query = DriverQuery(statement)
+    parameters = {"not_named": "nobody", "since": earliest}
+    with Session(db_engine) as db:
+        expected = [tuple(row) for row in db.execute(statement, parameters).all()]
+        assert len(expected) == 2
+        assert {row[1] for row in expected} <= {Role.FACILITATOR, Role.SUPPORTER}
+        assert query.all(db, parameters) == expected
+    with ReadTransaction(read_only_engine(db_engine)) as transaction:
+        found = query.all(transaction, parameters)
+        assert found == expected
+        assert isinstance(found[0][1], Role)
+        assert found[0][2].tzinfo is not None
+        assert query.first(transaction, {"not_named": expected[0][0], "since": earliest})
+        transaction.commit()
+
+
+def test_a_driver_query_in_an_orm_session_sees_what_it_holds(db_engine: Engine) -> None:
+    """As the ORM's autoflush would: what the session holds is written before the query."""
+    query = DriverQuery(select(Account.id).where(Account.sign_in_name == bindparam("name")))
+    with Session(db_engine) as db:
+        account = rows.account(db)
+        account.sign_in_name = "renamed, not flushed"
+        assert query.all(db, {"name": "renamed, not flushed"}) == [(account.id,)]
+        db.rollback()

@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import nacl.hash
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nacl.encoding import RawEncoder
 
 from portal import protocol as p
 
@@ -426,6 +428,15 @@ def test_token_hash_is_the_spec_keyed_hash() -> None:
     for secret_length, token in [(16, ""), (32, "a" * 43), (64, "\u00e9t\u00e9")]:
         secret = bytes(range(secret_length))
         assert p.token_hash(secret, token) == p._h(secret, b"portal/v1/token" + token.encode())
+
+
+def test_the_keyed_hash_is_libsodiums_generichash() -> None:
+    # H is computed with the standard library's BLAKE2b: the same bytes as libsodium's keyed
+    # crypto_generichash (PyNaCl), for every key length H is used with and any message.
+    for key_length, message in [(0, b""), (16, b"x"), (32, bytes(range(200))), (64, b"a" * 1000)]:
+        key = bytes(range(255, 255 - key_length, -1))
+        expected = nacl.hash.blake2b(message, digest_size=32, key=key, encoder=RawEncoder)
+        assert p._h(key, message) == expected
 
 
 def test_short_server_secret_raises_malformed() -> None:

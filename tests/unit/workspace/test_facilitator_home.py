@@ -6,6 +6,7 @@ exactly up to 99, then "more than 99"."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -13,15 +14,18 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
+from portal.cases import path
 from portal.cases import policy as case_policy
 from portal.cases.models import Case, CaseFacilitator, Participant
-from portal.db import utcnow
+from portal.casework import rules as casework_rules
+from portal.db import DriverQuery, utcnow
 from portal.demo_scale import Scale, seed_scale
+from portal.messages import paper, regrants
 from portal.messages.models import Message
 from portal.messages.states import WAITING_FOR_REVIEW, MessageState
 from portal.settings import Settings
 from portal.workspace import security_events
-from portal.workspace.facilitator_home import WAITING_SHOWN, facilitator_home
+from portal.workspace.facilitator_home import HOME, WAITING_SHOWN, facilitator_home
 from tests import rows
 
 
@@ -139,3 +143,45 @@ def test_the_home_lists_my_cases_waiting_for_their_next_key(
         waiting.reference,
         since,
     )
+
+
+def test_the_home_statements_on_the_driver_give_what_sqlalchemy_gives(
+    db_session: Session, settings: Settings
+) -> None:
+    """The home's statements run on the driver (db.DriverQuery): the same rows, converted to
+    the same values, as SQLAlchemy's own execution of them."""
+    account, cases = _facilitator(db_session, settings)
+    participants = list(
+        db_session.scalars(
+            select(Participant)
+            .where(Participant.case_id.in_(cases), Participant.account_id.is_not(None))
+            .order_by(Participant.id)
+        )
+    )
+    now = utcnow()
+    participants[0].case_public_grant = None
+    participants[0].joined_at = now - timedelta(days=1)
+    participants[1].withdrawn_at = now - timedelta(days=2)
+    record(db_session, settings, AuditTag.SECURITY_CASE_KEY_NOT_GENUINE, subject_id=cases[0])
+    db_session.flush()
+    since = now - timedelta(days=case_policy.WITHDRAWALS_DAYS)
+    queries: list[tuple[DriverQuery, dict[str, Any]]] = [
+        (
+            HOME,
+            {
+                "account_id": account.id,
+                "since": since,
+                "follow_up_by": casework_rules.follow_up_by(path.today()),
+            },
+        ),
+        (regrants._waiting_query(), {"account_id": account.id, "now": now}),
+        (regrants._written_for_query(), {"account_id": account.id}),
+        (paper._to_print_query(), {"account_id": account.id}),
+    ]
+    for query, parameters in queries:
+        expected = [tuple(row) for row in db_session.execute(query.statement, parameters)]
+        assert sorted(query.all(db_session, parameters), key=repr) == sorted(expected, key=repr)
+    home_rows = queries[0][0].all(db_session, queries[0][1])
+    kinds = {row[0] for row in home_rows}
+    assert {"security", "withdrawal", "waiting"} <= kinds
+    assert all(row[1].tzinfo is not None for row in home_rows if row[1] is not None)

@@ -1,0 +1,132 @@
+"""Route lookups of the request boundary (portal/web.py) give Starlette's answers: the paths
+``url_for`` builds (kept per name and parameters) and the route a request reaches (each fixed
+path's candidate routes found once)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import Match, Route
+
+from portal.web import IndexedRouter, RoutePaths, TemplateHelper, make_jinja, url_path
+
+# A value for each kind of path parameter the route table uses.
+_SAMPLES: dict[str, Any] = {"str": "a1b2-c3", "int": 7, "path": "js/main.js", "uuid": None}
+
+
+def _request(app: Starlette, root_path: str = "", path: str = "/", method: str = "GET") -> Request:
+    return Request(
+        {
+            "type": "http",
+            "method": method,
+            "path": root_path + path,
+            "root_path": root_path,
+            "query_string": b"",
+            "headers": [(b"host", b"testserver")],
+            "server": ("testserver", 80),
+            "scheme": "http",
+            "app": app,
+            "router": app.router,
+        }
+    )
+
+
+def _params(route: Route) -> dict[str, Any]:
+    params = {}
+    for name, convertor in route.param_convertors.items():
+        kind = type(convertor).__name__.removesuffix("Convertor").lower()
+        params[name] = _SAMPLES.get(kind, "x") or "3f1c1d2e-8d4b-4c1a-9a57-0f4f7e5b2a10"
+    return params
+
+
+@pytest.mark.parametrize("root_path", ["", "/portal"])
+def test_url_for_gives_starlettes_path_for_every_route_again_and_again(
+    app: Starlette, root_path: str
+) -> None:
+    request = _request(app, root_path)
+    names = 0
+    for route in app.routes:
+        if not isinstance(route, Route):
+            continue
+        params = _params(route)
+        expected = request.url_for(route.name, **params).path
+        for _ in range(2):  # worked out, then kept
+            assert url_path(request, route.name, **params) == expected, route.name
+        names += 1
+    assert names > 100
+    # In a Mount: Starlette's own lookup, root path included.
+    assert url_path(request, "static", path="css/portal.css") == (
+        request.url_for("static", path="css/portal.css").path
+    )
+
+
+def test_paths_kept_are_bounded_and_only_for_plain_strings(app: Starlette) -> None:
+    paths = RoutePaths(app)
+    paths.KEPT = 3
+    request = _request(app)
+    case_ids = [f"case-{n}" for n in range(6)]
+    for case_id in case_ids:
+        assert paths.path(request, "case_page", {"case_id": case_id}) == f"/cases/{case_id}"
+    assert len(paths._paths) == 3
+    # 1, True and 1.0 are one dict key but three paths: none of them is kept.
+    assert [paths.path(request, "case_page", {"case_id": v}) for v in (1, True, 1.0)] == [
+        "/cases/1",
+        "/cases/True",
+        "/cases/1.0",
+    ]
+
+    class Unhashable(str):
+        __hash__ = None  # type: ignore[assignment]  # what a dict key cannot be
+
+    value = Unhashable("case-9")
+    assert paths.path(request, "case_page", {"case_id": value}) == "/cases/case-9"
+
+
+def test_each_fixed_paths_candidates_reach_the_route_starlette_reaches(app: Starlette) -> None:
+    """For every fixed path and method: the routes left out of its candidates never match it,
+    so the first full match among the candidates is Starlette's first full match."""
+    router = app.router
+    assert isinstance(router, IndexedRouter)
+    checked = 0
+    for path, candidates in router._by_path.items():
+        for method in ("GET", "POST", "PUT", "DELETE"):
+            scope = _request(app, path=path, method=method).scope
+            matches = [(route, route.matches(scope)[0]) for route in router.routes]
+            for route, match in matches:
+                if route not in candidates:
+                    assert match is Match.NONE, (path, method, route)
+            first_full = next((r for r, m in matches if m is Match.FULL), None)
+            among = next((r for r in candidates if r.matches(scope)[0] is Match.FULL), None)
+            assert among is first_full
+            checked += 1
+    assert checked > 200
+    assert router._by_path["/account"][0].name == "account"  # type: ignore[attr-defined]
+
+
+def test_templates_call_helpers_as_jinja_calls_any_function(tmp_path: Any) -> None:
+    """Helpers (web.TemplateHelper) skip Jinja's look for context markers; what a template
+    gets from them, in a loop, a block or a macro, is what the plain function gives, and
+    functions asking for the context still get it."""
+    from jinja2 import pass_context
+
+    (tmp_path / "page.html").write_text(
+        "{% macro link(n) %}{{ helper('m', n=n) }}{% endmacro %}"
+        "{% for n in [1, 2] %}{{ helper('x', n=n) }}|{{ plain('x', n=n) }}|{{ link(n) }};"
+        "{% endfor %}{{ asks('k') }}"
+    )
+
+    def path(name: str, **params: Any) -> str:
+        return f"/{name}/{params.get('n', '')}"
+
+    @pass_context
+    def asks(context: Any, key: str) -> str:
+        return str(context.get(key))
+
+    jinja = make_jinja(str(tmp_path))
+    text = jinja.get_template("page.html").render(
+        helper=TemplateHelper(path), plain=path, asks=asks, k="from the context"
+    )
+    assert text == "/x/1|/x/1|/m/1;/x/2|/x/2|/m/2;from the context"

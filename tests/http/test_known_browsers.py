@@ -283,6 +283,10 @@ def test_the_sessions_page_lists_the_browsers_and_forgets_ones_own_only(
     another_browser(person).sign_in(headers={"user-agent": CHROME_ON_LINUX})
     page = person.get("/account/sessions").text
     assert "Browsers used to sign in" in page
+    # Once, in the page's main part: the title is plain words.
+    assert page.count("Browsers used to sign in") == 1
+    assert "<title>Where you are signed in" in page
+    assert "<h2" not in page.split("</title>", 1)[0]
     assert "(this browser)" in page
     assert "Chrome on Linux" in page
     here, there = rows_of(portal, person)

@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -158,28 +158,38 @@ async def api_put_chunk(ctx: StreamCtx) -> Response:
         return await _put_batch(ctx, listed)
     # Authorising only reads; recording the chunk writes, and keeps the session alive.
     key, room = await ctx.run(_authorise_put, read_only=True)
-    writes = ctx.blobs.begin_writes()
-    try:
+    async with _writing(ctx) as writes:
         try:
             stored = await writes.write(key, ctx.request.stream(), max_size=room)
         except ChunkTooLarge:
             if room < uploads.MAX_CHUNK_BYTES:
                 raise uploads.over_declared() from None
             raise
-        # The chunk is fsynced and put in place in the record's worker thread, just before its
-        # transaction (one trip to a thread). Losing its row in a crash costs a resend, so the
-        # commit need not wait for the disk.
-        answer = await ctx.run(
-            partial(_record_put, key=key, stored=stored, writes=writes),
-            touch=True,
-            relaxed_commit=True,
-            first=writes.finish,
-        )
+        return await _recorded(ctx, writes, partial(_record_put, key=key, stored=stored))
+
+
+@contextlib.asynccontextmanager
+async def _writing(ctx: StreamCtx) -> AsyncIterator[ChunkWrites]:
+    """A PUT's blob writes: closed whatever happens, and what they wrote removed if the PUT
+    fails (unless a row already holds it)."""
+    writes = ctx.blobs.begin_writes()
+    try:
+        yield writes
     except Exception:
         await _forget_after_failure(ctx, writes.written)
         raise
     finally:
         writes.close()
+
+
+async def _recorded(ctx: StreamCtx, writes: ChunkWrites, record: Callable[..., Any]) -> Response:
+    """Record what a PUT wrote. Its chunks are fsynced and put in place in the record's worker
+    thread, just before its transaction (one trip to a thread for the PUT). Losing the rows in
+    a crash costs a resend, never a submitted message, so the commit need not wait for the
+    disk."""
+    answer = await ctx.run(
+        partial(record, writes=writes), touch=True, relaxed_commit=True, first=writes.finish
+    )
     return JSONResponse(answer)
 
 
@@ -240,8 +250,7 @@ async def _put_batch(ctx: StreamCtx, listed: str) -> Response:
     record's worker thread just before its transaction: one trip to a thread for the batch."""
     batch = await ctx.run(partial(_authorise_batch, listed=listed), read_only=True)
     body = batches.BodySplitter(ctx.request.stream())
-    writes = ctx.blobs.begin_writes()
-    try:
+    async with _writing(ctx) as writes:
         stored: list[tuple[int, StoredChunk]] = []
         for chunk in batch.chunks:
             if chunk.index in batch.held:
@@ -261,20 +270,7 @@ async def _put_batch(ctx: StreamCtx, listed: str) -> Response:
             stored.append((chunk.index, result))
         if not await body.at_end():
             raise BadInput(batches.UNREADABLE)
-        # As for one chunk: losing these rows in a crash costs a resend, never a submitted
-        # message, so the commit need not wait for the disk.
-        answer = await ctx.run(
-            partial(_record_batch, batch=batch, stored=stored, writes=writes),
-            touch=True,
-            relaxed_commit=True,
-            first=writes.finish,
-        )
-    except Exception:
-        await _forget_after_failure(ctx, writes.written)
-        raise
-    finally:
-        writes.close()
-    return JSONResponse(answer)
+        return await _recorded(ctx, writes, partial(_record_batch, batch=batch, stored=stored))
 
 
 # ------------------------------------------------------------------- reading stored chunks

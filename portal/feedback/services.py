@@ -1,7 +1,9 @@
 """Offering feedback after a case closes, and keeping the answer detached. Never commits.
 
 Who is offered: each participant and each supporter (whose access was not taken away) with an
-account, once their case is closed, until they answer or dismiss it. The answer is written
+account, once their case is closed, until they answer or dismiss it; never a participant who
+withdrew, nor their supporters: withdrawing stops everything, and a form asking how it went
+would be the portal coming back to someone who said stop. The answer is written
 without the case, the person, the account or a time finer than the month; the offer row only
 says that it was answered. Nothing is written to the audit log: its rows carry the actor and
 the exact time, which would say who answered when (docs/security.md, "Feedback").
@@ -43,6 +45,8 @@ class Place:
 def _place(db: Session, account: Account) -> Place | None:
     participant = case_policy.participation(db, account)
     if participant is not None:
+        if participant.withdrawn_at is not None:
+            return None
         role = (
             RoleCategory.PERSON_HARMED
             if participant.side is Side.PERSON_HARMED
@@ -50,7 +54,11 @@ def _place(db: Session, account: Account) -> Place | None:
         )
         return Place(participant.case, role, participant)
     supporter = case_policy.support_place(db, account)
-    if supporter is not None and supporter.revoked_at is None:
+    if (
+        supporter is not None
+        and supporter.revoked_at is None
+        and supporter.participant.withdrawn_at is None
+    ):
         return Place(supporter.participant.case, RoleCategory.SUPPORTER, supporter)
     return None
 

@@ -83,6 +83,26 @@ def test_the_offer_appears_once_the_case_closes_and_only_to_its_people(portal: P
     assert world.facilitator.get("/feedback").status_code == 403  # not a route for staff
 
 
+def test_nobody_who_withdrew_is_asked_nor_their_supporters(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    supporter, _ = world.add_supporter(world.responsible)
+    others_supporter, _ = world.add_supporter(world.harmed)
+    assert world.responsible.post_json("/api/withdraw").status_code == 200
+
+    close(world)
+
+    for person in (world.responsible, supporter):
+        assert OFFER not in person.get("/home").text
+        assert person.get("/feedback").status_code == 404
+        assert person.post_json("/api/feedback", {"satisfied": "no"}).status_code == 404
+        assert person.post_json("/api/feedback/dismiss").status_code == 404
+    # The other side, who did not withdraw, is asked as usual.
+    for person in (world.harmed, others_supporter):
+        assert OFFER in person.get("/home").text
+    assert answers(portal) == []
+    assert offers(portal) == {}
+
+
 def test_an_answer_is_kept_once_with_its_month_and_role_category_only(portal: Portal) -> None:
     world = CaseWorld.build(portal)
     supporter, _ = world.add_supporter(world.responsible)

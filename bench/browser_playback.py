@@ -24,12 +24,13 @@ microphone):
 5. Where the time goes: the portal's GETs alone (one chunk to a GET, 4 at once; and
    FETCH_BATCH to a GET, READ_AHEAD chunks' worth at once), the same GETs from a bare endpoint
    serving the same files (bench/bare_chunks.py), the portal's GETs taken as Blobs and read in
-   a Worker (as the player takes them), the checks alone in the player's Workers and on the
-   page's thread, and CPU per chunk of the servers and the browser for each.
+   a Worker (as the player takes them) and fetched in a Worker (its body read piece by piece
+   into one buffer: what fetching there would cost), the checks alone in the player's Workers
+   and on the page's thread, and CPU per chunk of the servers and the browser for each.
 
 Not a test; never fails the build.
 
-    .venv/bin/python bench/browser_playback.py [--megabytes 500] [--ahead 8] [--batch 4]
+    .venv/bin/python bench/browser_playback.py [--megabytes 500] [--ahead 32] [--batch 16]
 """
 
 from __future__ import annotations
@@ -289,35 +290,56 @@ async ({ ahead, batch }) => {
 # serves the same files (bench/bare_chunks.py); then the checks alone (protocol.openChunk: hash
 # and decrypt) over chunks already fetched.
 GETS_ALONE = """
-async ({ base, credentials, batch, lanes, asBlob }) => {
+async ({ base, credentials, batch, lanes, mode }) => {
   const { part } = window.__benchRead;
-  // asBlob: each answer taken as a Blob on the page and read into memory in a Worker.
+  // mode "arrayBuffer": each answer read on the page. "blob": taken as a Blob on the page and
+  // read into memory in a Worker. "worker": fetched and read in a Worker (its body read piece by
+  // piece into one buffer of the answer's length), the page only asking.
   let reader = null;
   const waiting = new Map();
-  if (asBlob) {
-    reader = new Worker(URL.createObjectURL(new Blob([
-      "onmessage = async ({ data }) => { const body = await data.blob.arrayBuffer(); " +
-      "postMessage({ id: data.id, body }, [body]); };"], { type: "text/javascript" })));
+  const inWorker = mode === "blob" || mode === "worker";
+  if (inWorker) {
+    reader = new Worker(URL.createObjectURL(new Blob([mode === "blob"
+      ? "onmessage = async ({ data }) => { const body = await data.blob.arrayBuffer(); " +
+        "postMessage({ id: data.id, body }, [body]); };"
+      : "onmessage = async ({ data }) => { const response = await fetch(data.url, " +
+        "{ credentials: data.credentials, cache: 'no-store' }); " +
+        "const body = new Uint8Array(Number(response.headers.get('Content-Length'))); " +
+        "const pieces = response.body.getReader(); let at = 0; " +
+        "for (;;) { const { done, value } = await pieces.read(); if (done) break; " +
+        "body.set(value, at); at += value.length; } " +
+        "postMessage({ id: data.id, body: body.buffer, " +
+        "listed: response.headers.get('X-Chunks') }, [body.buffer]); };"],
+      { type: "text/javascript" })));
     reader.onmessage = ({ data }) => {
-      waiting.get(data.id)(data.body);
+      waiting.get(data.id)(data);
       waiting.delete(data.id);
     };
   }
   let nextId = 0;
-  const inWorker = (blob) => new Promise((resolve) => {
+  const ask = (message) => new Promise((resolve) => {
     nextId += 1;
     waiting.set(nextId, resolve);
-    reader.postMessage({ id: nextId, blob });
+    reader.postMessage({ id: nextId, ...message });
   });
   const get = async (index, count) => {
     const url = count > 1 ? `${base}${index}?count=${count}` : base + index;
-    const response = await fetch(url, { credentials, cache: "no-store" });
-    if (!response.ok) throw new Error(`GET ${index} answered ${response.status}`);
-    const body = new Uint8Array(asBlob ? await inWorker(await response.blob())
-      : await response.arrayBuffer());
+    let body;
+    let listed;
+    if (mode === "worker") {
+      const answer = await ask({ url: new URL(url, location.href).href, credentials });
+      body = new Uint8Array(answer.body);
+      listed = answer.listed;
+    } else {
+      const response = await fetch(url, { credentials, cache: "no-store" });
+      if (!response.ok) throw new Error(`GET ${index} answered ${response.status}`);
+      listed = response.headers.get("X-Chunks");
+      body = new Uint8Array(mode === "blob" ? (await ask({ blob: await response.blob() })).body
+        : await response.arrayBuffer());
+    }
     if (count === 1) return [body];
     let at = 0;
-    return response.headers.get("X-Chunks").split(",").map((size) => {
+    return listed.split(",").map((size) => {
       at += Number(size);
       return body.subarray(at - Number(size), at);
     });
@@ -550,6 +572,13 @@ def measure(
             batch,
             max(1, ahead // batch),
         ),
+        (
+            f"portal GETs, {batch} each, in a Worker",
+            server.process.pid,
+            own,
+            batch,
+            max(1, ahead // batch),
+        ),
     ]
     # name, seconds, server / browser CPU, the browser's page's thread CPU
     gets: list[tuple[str, float, float, float, float]] = []
@@ -558,7 +587,13 @@ def measure(
             server_cpu, browser_cpu = cpu_seconds(pid), browser_cpu_seconds()
             page_cpu = browser_split_cpu_seconds()["page"]
             credentials = "same-origin" if base == own else "omit"
-            as_blob = name.endswith("as Blobs")
+            mode = (
+                "blob"
+                if name.endswith("as Blobs")
+                else "worker"
+                if name.endswith("in a Worker")
+                else "arrayBuffer"
+            )
             seconds = page.evaluate(
                 GETS_ALONE,
                 {
@@ -566,7 +601,7 @@ def measure(
                     "credentials": credentials,
                     "batch": count,
                     "lanes": lanes,
-                    "asBlob": as_blob,
+                    "mode": mode,
                 },
             )
             gets.append(

@@ -277,8 +277,10 @@ async def _put_batch(ctx: StreamCtx, listed: str) -> Response:
 
 # Several consecutive chunks in one GET (docs/api-media.md, "Several chunks in one GET"): the
 # session and the authorisation, most of the server's work per GET, are paid once for all of
-# them. Few enough that the server holds at most one chunk at a time and the reader a few MiB.
-MAX_GET_CHUNKS = 8
+# them, and the browser's cost per request too. The server holds one chunk at a time whatever
+# the count; the reader chooses how many it can hold (the player asks for 16: chunk-fetch.js
+# FETCH_BATCH; bench/README.md, "Playback, fifth round").
+MAX_GET_CHUNKS = 32
 UNREADABLE_COUNT = f"count must be a whole number from 1 to {MAX_GET_CHUNKS}."
 
 

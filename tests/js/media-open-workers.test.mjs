@@ -246,7 +246,8 @@ describe("open.js with Workers", () => {
     const opened = await openMessage(p, message.readerSk, message.senderPk, message.object);
     const pieces = [await opened.parts[0].readChunk(0)];
     assert.equal(made.length, 0, "no Worker for the first chunk: the first frame needs it alone");
-    for await (const plaintext of opened.parts[0].readChunks(1)) {
+    // Two GETs of 8 at once, then one of 3 (the player's own sizes are in media-open.test.mjs).
+    for await (const plaintext of opened.parts[0].readChunks(1, { batch: 8, ahead: 16 })) {
       pieces.push(plaintext);
       // The first GETs (asked for at once) are checked here while the Workers load the
       // cipher; the next one goes to a Worker.

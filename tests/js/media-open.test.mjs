@@ -90,15 +90,15 @@ async function opened(message) {
 
 describe("media/open.js reading stored chunks", () => {
   test("a part is read in order, checked, several chunks to a GET", async () => {
-    const message = sealedMessage(10);
+    const message = sealedMessage(18);
     const asked = serve(message.stored);
     const reading = await opened(message);
     const pieces = [];
     for await (const plaintext of reading.parts[0].readChunks(0)) pieces.push(plaintext);
     const joined = new Uint8Array(await new Blob(pieces).arrayBuffer());
     assert.deepEqual(joined, message.recording);
-    assert.equal(FETCH_BATCH, 8);
-    assert.deepEqual(asked, ["1/0?count=8", "1/8?count=2"]);
+    assert.equal(FETCH_BATCH, 16);
+    assert.deepEqual(asked, ["1/0?count=16", "1/16?count=2"]);
   });
 
   test("no more is asked for than the stretch ahead, in whole GETs", async () => {
@@ -113,7 +113,7 @@ describe("media/open.js reading stored chunks", () => {
     await chunks.next();
     assert.deepEqual(asked, ["1/0?count=2", "1/2?count=2", "1/4?count=2"]);
     await chunks.return();
-    assert.equal(READ_AHEAD, 16); // the player's stretch: 16 MiB, two GETs
+    assert.equal(READ_AHEAD, 32); // the player's stretch: 32 MiB, two GETs
   });
 
   test("one chunk is still asked for on its own", async () => {

@@ -14,15 +14,19 @@ const CHUNK_BYTES = 1024 * 1024; // the protocol's plaintext chunk (protocol.CHU
 // the session and authorises once for all of them, and the browser receives one larger answer
 // instead of several. Receiving costs Chromium about 15 ms of CPU per request besides about 7
 // per MiB, so 8 chunks to a GET took its CPU per chunk from 22.7 to 9.3 ms and the server's
-// from 9.6 to 2.5 ms (bench/browser_playback.py; bench/README.md, "Browser playback"). The
-// server takes up to 8.
-export const FETCH_BATCH = 8;
+// from 9.6 to 2.5 ms; 16 (with the server reading each stored chunk in one call) took the
+// player's CPU in all from 22.7 to 21.6 ms a chunk, most of it the server's (3.5 to 2.6)
+// (bench/browser_playback.py; bench/README.md, "Browser playback" and "Playback, fifth
+// round"). The server takes up to 32 (MAX_GET_CHUNKS): more would double what is read ahead.
+export const FETCH_BATCH = 16;
 // How far the reading runs ahead of the chunk being handed on, in bytes: chunks asked for and
-// not handed on yet never hold more than this (plus the one being handed on). While one batch
-// is checked and decrypted in a Worker (open-workers.js), the next is already on its way.
-export const READ_AHEAD_BYTES = 16 * 1024 * 1024;
+// not handed on yet never hold more than this (plus the one being handed on). Two GETs' worth,
+// so that while one batch is checked and decrypted in a Worker (open-workers.js), the next is
+// already on its way.
+export const READ_AHEAD_BYTES = 2 * FETCH_BATCH * CHUNK_BYTES;
 export const READ_AHEAD = READ_AHEAD_BYTES / CHUNK_BYTES; // the same, in chunks
-const BATCH_ANSWER = /^[0-9]{1,8}(,[0-9]{1,8}){0,15}$/;
+// At most the server's MAX_GET_CHUNKS sizes.
+const BATCH_ANSWER = /^[0-9]{1,8}(,[0-9]{1,8}){0,31}$/;
 
 /** A chunk could not be fetched (network, or the server refused). Nothing was shown from it. */
 export class ChunkUnavailable extends Error {

@@ -239,6 +239,15 @@ describe("media/upload.js", () => {
     assert.deepEqual(puts.map((put) => [put.path, put.listed.length]), [[`${BASE}/1/0`, 2]]);
   });
 
+  test("the first batches are small, and grow by a chunk with each PUT that arrives", async () => {
+    fakeServer({ [`POST ${BASE}`]: () => json({ held: [] }) });
+    const { puts, fetchImpl } = batchStore();
+    const up = new Uploader({ objectId: OBJECT, version: 1, fetchImpl, concurrency: 1 });
+    await up.start(400);
+    await up.send(hashed(1, 0, ...Array(40).fill(10)));
+    assert.deepEqual(puts.map((put) => put.listed.length), [4, 5, 6, 7, 8, 8, 2]);
+  });
+
   test("a batch lost on the way goes again whole, and the next ones are smaller for a while",
     async () => {
       fakeServer({ [`POST ${BASE}`]: () => json({ held: [] }) });

@@ -22,10 +22,11 @@ export { hashText, heldMap };
 export { formatBytes, formatClock, formatDuration, formatTimeLeft } from "./amounts.js";
 
 export const CONCURRENCY = 3;
-// 8 MiB a request (bench/README.md, "Media ingest, sixth round"); the browser holds at most
-// (CONCURRENCY + 1) batches. A lost request goes again whole, and the batches after it are
-// halved (down to 1), then grow by one as requests arrive: a flaky connection resends little.
+// Up to 8 MiB a request, (CONCURRENCY + 1) batches held (bench/README.md, "Media ingest, sixth
+// round"): the first 4 chunks, one more after each PUT that arrives; a lost PUT goes again
+// whole and halves the batches after it, so a loss on a flaky connection costs a short resend.
 export const BATCH_CHUNKS = 8;
+const FIRST_BATCH_CHUNKS = 4;
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
 const SPEED_WINDOW_MS = 8000;
 const RETRY_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -64,14 +65,10 @@ function sleep(ms, signal) {
 export class Uploader {
   constructor({ objectId, version, onProgress = () => {}, onWaiting = () => {},
     concurrency = CONCURRENCY, batchChunks = BATCH_CHUNKS, fetchImpl = null }) {
-    this.objectId = objectId;
-    this.version = version;
+    Object.assign(this, { objectId, version, onProgress, onWaiting, concurrency });
     this.base = uploadUrl(objectId, version);
-    this.onProgress = onProgress;
-    this.onWaiting = onWaiting;
-    this.concurrency = concurrency;
     this.maxBatchChunks = batchChunks;
-    this.batchChunks = batchChunks; // the next batch's size: smaller after a lost request
+    this.batchChunks = Math.min(batchChunks, FIRST_BATCH_CHUNKS); // the next batch's size
     this.fetch = fetchImpl || ((...args) => fetch(...args));
     this.controller = new AbortController();
     this.totalBytes = 0;

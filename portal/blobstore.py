@@ -418,8 +418,11 @@ class _Incoming:
         _write_all(fd, pieces)
 
     def end(self) -> None:
-        """All its bytes are written: the descriptor is closed until the fsync (a request may
-        hold up to 16 chunks written and not yet in place)."""
+        """All its bytes are written: the disk is asked to start writing them now, and the
+        descriptor is closed until the fsync (a request may hold up to 16 chunks written and
+        not yet in place)."""
+        if self.fd is not None:
+            _start_writeback(self.fd)
         self._close()
 
     def stored(self) -> StoredChunk:
@@ -482,6 +485,21 @@ def _write_all(fd: int, pieces: list[bytes]) -> None:
             written -= len(views.pop(0))
         if views:
             views[0] = views[0][written:]
+
+
+def _start_writeback(fd: int) -> None:
+    """Ask the kernel to start writing a chunk's dirty pages to the disk now, without waiting:
+    the request's fsyncs, which come together at its end (``_FilesystemWrites.finish``), then
+    find most of the bytes written while the next chunks were still arriving, instead of
+    waiting for all of them in turn (bench/README.md, "Media ingest, sixth round"). Only
+    advice: ``fsync`` still makes each chunk durable before its name exists. On Linux,
+    POSIX_FADV_DONTNEED starts the writeback of dirty pages (and drops only pages already
+    clean); ``sync_file_range``, which PostgreSQL uses for the same, is not in Python's ``os``."""
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:  # pragma: no cover - not on Linux (macOS lacks it): the fsync does it all
+        return
+    with contextlib.suppress(OSError):  # advice only: a filesystem may refuse it
+        advise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 def _fsync_dir(folder: Path) -> None:

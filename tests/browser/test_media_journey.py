@@ -260,8 +260,8 @@ def big_recording(page: Page, *, seconds: int = 6, chunks: int = 2) -> bytes:
 
 
 def longer_than_one_put(page: Page) -> bytes:
-    """A recording the uploader sends in more than one PUT (media/upload.js BATCH_CHUNKS: 4
-    chunks to a PUT), so that a connection cut after the first leaves some to send."""
+    """A recording the uploader sends in more than one PUT (media/upload.js: the first PUTs
+    carry 4 chunks), so that a connection cut after the first leaves some to send."""
     return big_recording(page, seconds=11, chunks=4)
 
 

@@ -239,6 +239,43 @@ describe("media/upload.js", () => {
     assert.deepEqual(puts.map((put) => [put.path, put.listed.length]), [[`${BASE}/1/0`, 2]]);
   });
 
+  test("the first batches are small, and grow by a chunk with each PUT that arrives", async () => {
+    fakeServer({ [`POST ${BASE}`]: () => json({ held: [] }) });
+    const { puts, fetchImpl } = batchStore();
+    const up = new Uploader({ objectId: OBJECT, version: 1, fetchImpl, concurrency: 1 });
+    await up.start(400);
+    await up.send(hashed(1, 0, ...Array(40).fill(10)));
+    assert.deepEqual(puts.map((put) => put.listed.length), [4, 5, 6, 7, 8, 8, 2]);
+  });
+
+  test("a batch lost on the way goes again whole, and the next ones are smaller for a while",
+    async () => {
+      fakeServer({ [`POST ${BASE}`]: () => json({ held: [] }) });
+      const { puts, fetchImpl: store } = batchStore();
+      let losses = 1;
+      const fetchImpl = async (url, init) => {
+        if (losses-- > 0) throw new TypeError("Failed to fetch"); // the connection dropped
+        return store(url, init);
+      };
+      const up = new Uploader({
+        objectId: OBJECT,
+        version: 1,
+        fetchImpl,
+        concurrency: 1,
+        batchChunks: 4,
+        onWaiting: (now) => {
+          if (now) window.dispatchEvent(new Event("online"));
+        },
+      });
+      await up.start(120);
+      await up.send(hashed(1, 0, ...Array(12).fill(10)));
+      // Lost: the batch of 4 again whole, then 3 (halved, and one more as that one arrived),
+      // then back to 4.
+      assert.deepEqual(puts.map((put) => [put.path, put.listed.length]),
+        [[`${BASE}/1/0`, 4], [`${BASE}/1/4`, 3], [`${BASE}/1/7`, 4], [`${BASE}/1/11`, 1]]);
+      assert.equal(up.batchChunks, 4);
+    });
+
   test("an answer that does not hold exactly what was sent is not taken for sent", async () => {
     fakeServer({ [`POST ${BASE}`]: () => json({ held: [] }) });
     const up = new Uploader({

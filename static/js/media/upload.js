@@ -5,17 +5,13 @@
 //   await up.send(chunks());                        // an (async) iterable of sealed chunks
 //   ...or up.cancel()                               // stops, and DELETEs what was uploaded
 //
-// `chunks()` is usually an async generator sealing the next chunk only when asked, so 2 or 3
-// PUTs are in flight while the next chunks are encrypted, and at most that many batches are in
-// memory. Held chunks (resume) are left out by the caller, who counts them with `alreadySent()`.
-// Each PUT carries up to BATCH_CHUNKS consecutive chunks of one part, sizes and hashes in the
-// X-Chunks header (upload-wire.js), so the server's cost per request is paid once for several.
-//
-// A PUT that fails because the network is gone (or the server is briefly unavailable) is tried
-// again with a growing pause, for as long as it takes: sending goes on by itself once the
-// connection is back, and `onWaiting(true)` lets the page say so calmly. Anything else (a
-// refusal) stops the upload with an ApiError carrying the server's sentence.
-
+// `chunks()` is usually an async generator sealing the next chunk only when asked, so PUTs are
+// in flight while the next chunks are encrypted; held chunks (resume) are left out by the
+// caller, who counts them with `alreadySent()`. Each PUT carries up to BATCH_CHUNKS chunks of
+// one part, sizes and hashes in X-Chunks (upload-wire.js). A PUT that fails because the network
+// is gone (or the server is briefly away) is tried again with a growing pause for as long as it
+// takes (`onWaiting(true)` lets the page say so calmly); a refusal stops the upload with an
+// ApiError carrying the server's sentence.
 import { ApiError, NETWORK_MESSAGE } from "../lib/errors.js";
 import { csrfToken, deleteJSON, getJSON, postJSON } from "../lib/http.js";
 import { hashText, heldAsSent, heldMap, putRefusal, uploadUrl } from "./upload-wire.js";
@@ -26,9 +22,11 @@ export { hashText, heldMap };
 export { formatBytes, formatClock, formatDuration, formatTimeLeft } from "./amounts.js";
 
 export const CONCURRENCY = 3;
-// 4 MiB a request: most of the gain of larger requests (bench/ingest.py), while the browser
-// holds at most (CONCURRENCY + 1) batches and a lost request costs a short resend.
-export const BATCH_CHUNKS = 4;
+// Up to 8 MiB a request, (CONCURRENCY + 1) batches held (bench/README.md, "Media ingest, sixth
+// round"): the first 4 chunks, one more after each PUT that arrives; a lost PUT goes again
+// whole and halves the batches after it, so a loss on a flaky connection costs a short resend.
+export const BATCH_CHUNKS = 8;
+const FIRST_BATCH_CHUNKS = 4;
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
 const SPEED_WINDOW_MS = 8000;
 const RETRY_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -67,13 +65,10 @@ function sleep(ms, signal) {
 export class Uploader {
   constructor({ objectId, version, onProgress = () => {}, onWaiting = () => {},
     concurrency = CONCURRENCY, batchChunks = BATCH_CHUNKS, fetchImpl = null }) {
-    this.objectId = objectId;
-    this.version = version;
+    Object.assign(this, { objectId, version, onProgress, onWaiting, concurrency });
     this.base = uploadUrl(objectId, version);
-    this.onProgress = onProgress;
-    this.onWaiting = onWaiting;
-    this.concurrency = concurrency;
-    this.batchChunks = batchChunks;
+    this.maxBatchChunks = batchChunks;
+    this.batchChunks = Math.min(batchChunks, FIRST_BATCH_CHUNKS); // the next batch's size
     this.fetch = fetchImpl || ((...args) => fetch(...args));
     this.controller = new AbortController();
     this.totalBytes = 0;
@@ -205,6 +200,7 @@ export class Uploader {
         });
       } catch (error) {
         if (error && error.name === "AbortError") throw new UploadCancelled();
+        this.batchChunks = Math.max(1, this.batchChunks >> 1); // lost: the next ones smaller
         throw new ApiError(NETWORK_MESSAGE);
       }
       let data = null;
@@ -225,6 +221,7 @@ export class Uploader {
       throw new ApiError("The portal stored a piece of your message wrongly. Please try again.");
     }
     for (const chunk of chunks) this.sentBytes += chunk.data.length;
+    this.batchChunks = Math.min(this.maxBatchChunks, this.batchChunks + 1);
     this.samples.push([performance.now(), this.sentBytes]);
     this.report();
     document.dispatchEvent(new CustomEvent("portal:server-contact", { detail: {} }));

@@ -158,10 +158,11 @@ def keep_freed_memory() -> bool:
     bar only after a block large enough to be mapped on its own was freed. SQLite takes a page
     cache for each temporary table a statement uses (an ``IN (SELECT ...)`` list, an
     ``ORDER BY`` before a ``LIMIT``), about 86 KiB each, and frees it when the statement ends:
-    the facilitator's home's one statement has about fourteen such, so each page took a
-    megabyte, gave it back, and took it again, page by page from the kernel. Measured on its
-    statement, 255 page faults and 1.0-1.4 ms of system time a page, against 0.2 ms for the
-    whole statement without them (bench/README.md, "Requests per second, sixth round").
+    the facilitator's home's one statement has about fourteen such. Depending on the heap's
+    layout, each run then took that megabyte, gave it back, and took it again page by page
+    from the kernel: measured on that statement, 255 page faults and 1.0-1.4 ms of system time
+    a run, against 0.2 ms for the whole statement without them (bench/README.md, "Requests per
+    second, sixth round"; the live servers measured there happened not to be in that state).
 
     The bars set here are fixed (glibc's own would rise once an upload's chunk was freed, which
     a server that only shows pages never does). What a process keeps beyond what it uses is at

@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # for tests.*
 
 import portal  # noqa: E402
-from portal.app import create_app  # noqa: E402
+from portal.app import create_app, keep_freed_memory  # noqa: E402
 from portal.db import make_engine, upgrade  # noqa: E402
 from portal.settings import Settings  # noqa: E402
 from tests.cases_world import CaseWorld  # noqa: E402
@@ -182,6 +182,8 @@ def main() -> None:
         help="worker-thread hops made inline (for a sampling profiler such as py-spy)",
     )
     args = parser.parse_args()
+    # As ``portal serve`` sets its processes' allocator (portal/app.py).
+    keep_freed_memory()
     for kind in args.databases.split(","):
         run(kind, args)
 

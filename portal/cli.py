@@ -57,7 +57,7 @@ WORKER_HEALTHCHECK_SECONDS = 60
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from portal.app import create_app, freeze_start_up
+    from portal.app import create_app, freeze_start_up, keep_freed_memory
     from portal.logs import uvicorn_log_config
 
     settings = _settings(f"http://{args.host}:{args.port}")
@@ -89,6 +89,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers == 1:
         app = create_app(settings)
         freeze_start_up()
+        keep_freed_memory()
         uvicorn.run(app, **options)
         return 0
     # Several processes share the load (each Python process uses about one core). They read

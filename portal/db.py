@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
@@ -233,12 +234,22 @@ def make_engine(database_url: str) -> Engine:
             if pooled.info.pop(_BEGUN_ON_DRIVER, False):
                 return  # a ReadTransaction's: begun already
             options = connection.get_execution_options()
-            _begin_sqlite(
-                pooled,
-                read_only=bool(options.get(READ_ONLY, False)),
-                relaxed_commit=bool(options.get(RELAXED_COMMIT, False)),
-                no_wait=bool(options.get(NO_WAIT, False)),
-            )
+            try:
+                _begin_sqlite(
+                    pooled,
+                    read_only=bool(options.get(READ_ONLY, False)),
+                    relaxed_commit=bool(options.get(RELAXED_COMMIT, False)),
+                    no_wait=bool(options.get(NO_WAIT, False)),
+                )
+            except connection.dialect.loaded_dbapi.Error as error:
+                # Said on the driver, so raised as the driver's: given SQLAlchemy's form, as
+                # its own BEGIN's would be. A NO_WAIT transaction that finds the write lock
+                # taken ("database is locked") is then the OperationalError its caller expects
+                # (web._keep_session skips the touch quietly; it had logged each one as an
+                # error with its traceback, a dozen times every few seconds under load).
+                raise DBAPIError.instance(
+                    "BEGIN", None, error, connection.dialect.loaded_dbapi.Error
+                ) from error
 
         return engine
     # No pre-ping: it would cost a round trip on every checkout, that is on every request. A

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from portal.accounts.models import Role, SignInSession
@@ -80,7 +81,7 @@ def test_a_page_moves_the_last_seen_time_at_most_every_few_seconds(portal: Porta
 
 
 def test_a_page_does_not_wait_for_a_busy_database_to_move_the_last_seen_time(
-    portal: Portal,
+    portal: Portal, caplog: pytest.LogCaptureFixture
 ) -> None:
     participant = portal.person(Role.PARTICIPANT)
     _age_sessions(portal, participant, idle=timedelta(minutes=10))
@@ -99,10 +100,15 @@ def test_a_page_does_not_wait_for_a_busy_database_to_move_the_last_seen_time(
             .values(device=SignInSession.device)
         )
         started = time.monotonic()
-        assert participant.get("/account").status_code == 200
+        with caplog.at_level("DEBUG", logger="portal"):
+            assert participant.get("/account").status_code == 200
         # Not the 30 s a writer would wait for the lock: the touch was skipped.
         assert time.monotonic() - started < 10
         writer.rollback()
+    # Skipped quietly: a busy database is expected under load, not an error to log (on
+    # SQLite the refused BEGIN had come up as the driver's error, logged with its traceback).
+    skipped = [r for r in caplog.records if r.name == "portal.web"]
+    assert [r.levelname for r in skipped] == ["DEBUG"]
     assert _last_seen(portal, participant) == stale
     assert participant.get("/account").status_code == 200
     assert _last_seen(portal, participant) > stale

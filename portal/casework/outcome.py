@@ -1,5 +1,8 @@
 """What a case's outcome shows was exchanged: for each side, how many letters, scanned letters
-and recordings it sent, how many were passed on to the other side, and how many were opened.
+and recordings it sent, how many of those it took back, how many were passed on to the other
+side, and how many were opened. A message its author withdrew (or that stopped when they
+withdrew from the process) is counted as withdrawn, not as sent: a facilitator writing up the
+outcome must not report as sent what the person took back.
 Counted from what the server already holds about messages (their format, state and sides),
 never from content. ``exchanged`` is pure; ``exchanged_in`` reads the counts in one statement.
 """
@@ -39,7 +42,8 @@ SHOWN_AT = frozenset({CaseStage.OUTCOME, CaseStage.CLOSED})
 @dataclass(frozen=True)
 class KindCount:
     label: str
-    sent: int  # sent for review (withdrawn ones too)
+    sent: int  # sent for review and not withdrawn (returned and withheld ones too)
+    withdrawn: int  # taken back by the author, or stopped by their withdrawal
     passed_on: int
     opened: int
 
@@ -67,12 +71,17 @@ def exchanged(rows: Iterable[tuple[Side, Format, bool, MessageState, int]]) -> l
     the person harmed's first."""
     counts: dict[tuple[Side, str], list[int]] = {}
     for side, format_, scanned, state, number in rows:
-        sent_passed_opened = counts.setdefault((side, kind_of(format_, scanned)), [0, 0, 0])
-        sent_passed_opened[0] += number
+        sent_withdrawn_passed_opened = counts.setdefault(
+            (side, kind_of(format_, scanned)), [0, 0, 0, 0]
+        )
+        if state is MessageState.WITHDRAWN:
+            sent_withdrawn_passed_opened[1] += number
+        else:
+            sent_withdrawn_passed_opened[0] += number
         if state in PASSED_ON:
-            sent_passed_opened[1] += number
+            sent_withdrawn_passed_opened[2] += number
         if state is MessageState.OPENED:
-            sent_passed_opened[2] += number
+            sent_withdrawn_passed_opened[3] += number
     return [
         Direction(
             side,

@@ -369,6 +369,9 @@ def test_the_outcome_shows_what_was_exchanged_each_way_from_the_outcome_stage(
     world.open_letter(world.harmed, released)
     world.write_letter(world.responsible, "Waiting.")
     world.write_letter(world.harmed, "Thank you.")
+    taken_back = world.write_letter(world.harmed, "On second thoughts.")
+    withdrawn = world.harmed.post_json(f"/api/letters/{taken_back}/withdraw")
+    assert withdrawn.status_code == 200, withdrawn.text
     assert "outcome-section" not in case_page(world).attrs
     moved = world.facilitator.post_json(f"/api/cases/{world.case_id}/stage", {"stage": "outcome"})
     assert moved.status_code == 200, moved.text
@@ -378,9 +381,12 @@ def test_the_outcome_shows_what_was_exchanged_each_way_from_the_outcome_stage(
     html = world.facilitator.get(f"/cases/{world.case_id}").text
     section = html.split('id="outcome-section"')[1].split("</section>")[0]
     harmed_part, responsible_part = section.split('id="outcome-person_responsible"')
+    # What the author took back is not reported as sent.
     assert '<td data-label="Sent">1</td>' in harmed_part
+    assert '<td data-label="Withdrawn">1</td>' in harmed_part
     assert '<td data-label="Passed on">0</td>' in harmed_part
     assert '<td data-label="Sent">2</td>' in responsible_part
+    assert '<td data-label="Withdrawn">0</td>' in responsible_part
     assert '<td data-label="Passed on">1</td>' in responsible_part
     assert '<td data-label="Opened">1</td>' in responsible_part
     close(world)

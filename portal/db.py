@@ -223,6 +223,9 @@ def make_engine(database_url: str) -> Engine:
             # WAL lets readers and one writer work at once, which several server processes need.
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            # A deleted row's bytes are overwritten with zeros, not left in the file's free
+            # space: an address erased when notices are turned off must not linger there.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
             # pysqlite's own transaction handling delays BEGIN and breaks SAVEPOINT; let
             # SQLAlchemy emit BEGIN itself (the recipe in SQLAlchemy's SQLite dialect docs).

@@ -6,10 +6,13 @@ a case reference or content."""
 from __future__ import annotations
 
 import secrets
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, make_url, select, text
 
 from portal import protocol
 from portal.accounts.models import Role
@@ -99,6 +102,22 @@ def test_turning_on_keeps_the_choice_and_turning_off_erases_the_address(
         )
     # A test needs notices on.
     assert person.post_form("/account/notices/test").status_code == 409
+
+
+@pytest.mark.sqlite_only  # PostgreSQL keeps a deleted row's bytes until VACUUM reuses its space
+def test_an_erased_address_is_overwritten_in_the_database_file(portal: Portal) -> None:
+    person = portal.person(Role.FACILITATOR)
+    turn_on(person, "erase-me@mail.example", "each")
+    assert person.post_form("/account/notices/test").status_code == 303
+    assert person.post_form("/account/notices/off").status_code == 303
+    path = make_url(portal.settings.database_url).database
+    assert path is not None
+    # Everything written so far into the database file itself, the write-ahead log emptied.
+    with closing(sqlite3.connect(path)) as checkpoint:
+        busy, _, _ = checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    assert busy == 0
+    assert Path(f"{path}-wal").stat().st_size == 0
+    assert b"erase-me@mail.example" not in Path(path).read_bytes()
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,7 @@ from portal.errors import BadInput, Conflict, Forbidden, Gone, NotFound
 from portal.invitations import policy
 from portal.invitations.models import Invitation, InvitationPurpose
 from portal.messages import drafts
+from portal.notifications import services as notices
 from portal.notifications.models import NoticeEvent
 from portal.settings import Settings
 from portal.trust import services as trust
@@ -776,6 +777,9 @@ def _rekey(
     drafts.forget_all(db, account)
     end_all(db, account.id, "rekeyed")
     record(db, settings, AuditTag.ACCOUNT_REKEYED, actor_id=account.id, subject_id=invitation.id)
+    # New password and keys, as after a password change: if it was not them, this is how they
+    # would find out (their notice address, if any, is kept).
+    notices.queue(db, settings, [account.id], NoticeEvent.SECURITY_EVENT)
     if case_id is not None:
         # A new key: releases to it wait until a facilitator compares it in person.
         cases.queue_notice_for_facilitators(db, settings, case_id, NoticeEvent.KEY_TO_VERIFY)

@@ -25,6 +25,7 @@ from portal.settings import Settings
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
 from tests.http.test_changing_keys import _new_password_body
+from tests.http.test_keys_that_change import rekey
 from tests.http.test_referrals import send, set_up
 from tests.support import leaks
 from tests.support.smtp import SmtpServer
@@ -267,6 +268,15 @@ def test_a_password_change_is_a_security_notice_for_the_account(portal: Portal) 
     }
     assert person.post_json("/api/account/password", body).status_code == 200
     assert queued(portal, person) == [NoticeEvent.SECURITY_EVENT]
+
+
+def test_new_keys_from_a_rekey_code_are_a_security_notice_for_the_account(portal: Portal) -> None:
+    """A re-key code replaces the account's password and keys: if someone other than the
+    person used it, the notice is how the person would find out (as for a password change)."""
+    world = CaseWorld.build(portal)
+    turn_on(world.harmed, "harmed@mail.example", "digest")
+    rekey(world, world.harmed)
+    assert queued(portal, world.harmed) == [NoticeEvent.SECURITY_EVENT]
 
 
 def test_closing_a_staff_account_erases_its_address(portal: Portal) -> None:

@@ -49,9 +49,6 @@ BATCH = 200
 LEASE = timedelta(minutes=10)
 # How often each server process looks for a job that is due (a read that takes no lock).
 TICK_SECONDS = 60.0
-# Nothing runs in a server process's first minutes (as the cleanup job never did): a server
-# restarting in a loop does no maintenance, and short-lived test servers never do any.
-FIRST_RUN_AFTER_SECONDS = float(cleanup.EVERY_SECONDS)
 # Ended sessions and finished invitations are kept this long after they stopped being usable.
 SESSIONS_KEPT = timedelta(days=1)
 INVITATIONS_KEPT = timedelta(days=30)
@@ -225,8 +222,11 @@ class Maintenance:
 
 
 async def run_forever(maintenance: Maintenance) -> None:
-    """Inside ``portal serve``: after a first wait, look for due jobs every minute."""
-    await asyncio.sleep(FIRST_RUN_AFTER_SECONDS)
+    """Inside ``portal serve``: after ``PORTAL_MAINTENANCE_START_SECONDS`` (a minute), look for
+    due jobs every minute. A job is due only when its period has passed since its last run by
+    any process (its lease row), so a server restarting in a loop repeats nothing, and notices
+    queued before a restart go out a minute after it, not a cleanup period later."""
+    await asyncio.sleep(maintenance.settings.maintenance_start_seconds)
     while True:
         try:
             await run_in_threadpool(maintenance.run_due)

@@ -96,6 +96,10 @@ class Settings:
     # origin the browser reports; both default to those of PORTAL_BASE_URL.
     webauthn_rp_id: str = ""
     webauthn_origin: str = ""
+    # Seconds after a server process starts before it first looks for due periodic jobs
+    # (portal/maintenance.py). Each job runs only once its period has passed since its last
+    # run by any process, so a restart repeats nothing; the wait only keeps start-up quick.
+    maintenance_start_seconds: int = 60
 
     @property
     def secure_cookies(self) -> bool:
@@ -185,6 +189,7 @@ class Settings:
             smtp=SmtpSettings.from_reader(reader, base_url=base_url),
             webauthn_rp_id=reader.text("WEBAUTHN_RP_ID", ""),
             webauthn_origin=reader.text("WEBAUTHN_ORIGIN", "").rstrip("/"),
+            maintenance_start_seconds=reader.integer("MAINTENANCE_START_SECONDS", 60, minimum=0),
         )
 
 

@@ -3,6 +3,9 @@ PostgreSQL; each job runs once per period, in batches, and the real jobs remove 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ from portal.blobstore import FilesystemBlobStore
 from portal.db import make_session_factory, utcnow
 from portal.invitations.models import Invitation
 from portal.leases import MaintenanceLease
-from portal.maintenance import FAILED, Job, Maintenance, Run
+from portal.maintenance import FAILED, Job, Maintenance, Run, run_forever
 from portal.notifications import services as notices
 from portal.notifications.models import AccountEvent, NoticeEvent
 from portal.settings import Settings
@@ -201,3 +204,38 @@ def test_every_job_commits_a_batch_at_a_time(
     assert sum(removed_in_transaction) == 150
     assert len(removed_in_transaction) == 18
     assert max(removed_in_transaction) <= 10
+
+
+def test_a_server_looks_for_due_jobs_soon_after_it_starts_and_a_restart_repeats_none(
+    db_engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    """``run_forever`` waits ``PORTAL_MAINTENANCE_START_SECONDS``, then runs what is due: a
+    job that ran within its period (in a process that has since stopped) is not due."""
+    ran: list[str] = []
+
+    def work(run: Run) -> str:
+        ran.append(run.holder)
+        return "done"
+
+    jobs = (Job("counted", HOUR, work),)
+    soon = dataclasses.replace(settings, maintenance_start_seconds=0)
+
+    async def serve_briefly(runner: Maintenance) -> None:
+        task = asyncio.create_task(run_forever(runner))
+        for _ in range(200):  # the first look runs in a worker thread
+            await asyncio.sleep(0.02)
+            if ran or task.done():
+                break
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    first = _runner(db_engine, soon, tmp_path, jobs)
+    asyncio.run(serve_briefly(first))
+    assert ran == [first.holder]
+    restarted = _runner(db_engine, soon, tmp_path, jobs)
+    asyncio.run(serve_briefly(restarted))
+    assert ran == [first.holder]  # within its period: the restart ran nothing
+    assert settings.maintenance_start_seconds == 86400  # the tests' servers never start one
+    assert Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).maintenance_start_seconds == 60

@@ -44,6 +44,8 @@ from portal.factors.models import (
     FactorKind,
     SecondFactor,
 )
+from portal.notifications import services as notices
+from portal.notifications.models import NoticeEvent
 from portal.settings import Settings
 
 BACKUP_CODES = 10
@@ -225,8 +227,25 @@ def added(db: Session, settings: Settings, current: Current, factor: SecondFacto
         actor_id=current.account.id,
         subject_id=factor.id,
     )
+    _tell(db, settings, current.account, current.session_id)
     passed(db, current)
     return factor
+
+
+# The session an account was made in (joining makes both in one request) sets up its first
+# factor and backup codes without a notice: that is the person setting up, not news to them.
+JOINED_WITHIN = timedelta(minutes=1)
+
+
+def _tell(db: Session, settings: Settings, account: Account, session_id: str | None) -> None:
+    """A factor added, removed, reset or new backup codes: if it was not the person (someone
+    with their password adding a factor of their own first), this is how they would find out,
+    as after a password change. Not in the session the account was made in."""
+    if session_id is not None:
+        began = db.scalar(select(SignInSession.created_at).where(SignInSession.id == session_id))
+        if began is not None and began - account.created_at < JOINED_WITHIN:
+            return
+    notices.queue(db, settings, [account.id], NoticeEvent.SECURITY_EVENT)
 
 
 def add_app_factor(db: Session, settings: Settings, account: Account, secret: str) -> SecondFactor:
@@ -258,7 +277,9 @@ def _normalize_backup(raw: str) -> str | None:
     return code
 
 
-def make_backup_codes(db: Session, settings: Settings, account: Account) -> list[str]:
+def make_backup_codes(
+    db: Session, settings: Settings, account: Account, session_id: str
+) -> list[str]:
     """Ten new single-use codes, replacing any left; shown once, kept as keyed hashes."""
     lock_row(db, account)
     db.execute(delete(BackupCode).where(BackupCode.account_id == account.id))
@@ -278,6 +299,7 @@ def make_backup_codes(db: Session, settings: Settings, account: Account) -> list
         actor_id=account.id,
         subject_id=account.id,
     )
+    _tell(db, settings, account, session_id)
     return [f"{code[:5]}-{code[5:]}" for code in codes]
 
 
@@ -429,6 +451,7 @@ def remove_factor(db: Session, settings: Settings, current: Current, factor: Sec
         db.execute(delete(BackupCode).where(BackupCode.account_id == account.id))
     db.flush()
     record(db, settings, AuditTag.SECOND_FACTOR_REMOVED, actor_id=account.id, subject_id=factor_id)
+    _tell(db, settings, account, current.session_id)
 
 
 def reset(
@@ -443,4 +466,5 @@ def reset(
     sessions.end_all(db, subject.id, sessions.EndReason.ENDED_ELSEWHERE)
     db.flush()
     record(db, settings, tag, actor_id=actor_id, subject_id=subject.id)
+    _tell(db, settings, subject, None)
     return gone

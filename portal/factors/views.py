@@ -136,7 +136,7 @@ def make_backup_codes(ctx: Ctx) -> Response:
     me = ctx.require_account()
     if not services.holds_a_factor(ctx.db, me.id):
         raise BadInput("Add an authenticator app or a passkey first.")
-    codes = services.make_backup_codes(ctx.db, ctx.settings, me)
+    codes = services.make_backup_codes(ctx.db, ctx.settings, me, ctx.require_current().session_id)
     return ctx.render("factors/backup_codes.html", codes=codes)
 
 

@@ -12,11 +12,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, make_url, select, text
+from sqlalchemy import func, make_url, select, text, update
 
 from portal import protocol
-from portal.accounts.models import Role
+from portal.accounts.models import Account, Role
 from portal.db import utcnow
+from portal.factors.models import SecondFactor
 from portal.notifications import outbox
 from portal.notifications.models import Frequency, Notice, NoticeEvent, NoticePreference
 from portal.referrals import services as referral_services
@@ -24,6 +25,7 @@ from portal.referrals.models import Referral
 from portal.settings import Settings
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
+from tests.http.test_account_events import events_of
 from tests.http.test_changing_keys import _new_password_body
 from tests.http.test_keys_that_change import rekey
 from tests.http.test_referrals import send, set_up
@@ -277,6 +279,40 @@ def test_new_keys_from_a_rekey_code_are_a_security_notice_for_the_account(portal
     turn_on(world.harmed, "harmed@mail.example", "digest")
     rekey(world, world.harmed)
     assert queued(portal, world.harmed) == [NoticeEvent.SECURITY_EVENT]
+
+
+def test_adding_or_removing_a_second_factor_is_a_security_notice_for_the_account(
+    portal: Portal,
+) -> None:
+    """Someone with the password who adds a factor of their own (or removes one) is what the
+    person must hear about, as after a password change."""
+    participant = portal.person(Role.PARTICIPANT)
+    turn_on(participant, "me@mail.example", "digest")
+    with portal.db() as db:  # joined yesterday: this session is not the one they joined in
+        db.execute(
+            update(Account)
+            .where(Account.id == participant.account_id)
+            .values(created_at=utcnow() - timedelta(days=1))
+        )
+        db.commit()
+    participant.add_authenticator_app()
+    assert queued(portal, participant) == [NoticeEvent.SECURITY_EVENT]
+    assert participant.post_form("/account/second-factor/backup-codes").status_code == 200
+    with portal.db() as db:
+        factor_id = db.scalars(
+            select(SecondFactor.id).where(SecondFactor.account_id == participant.account_id)
+        ).one()
+    removed = participant.post_form(f"/account/second-factor/{factor_id}/remove")
+    assert removed.status_code == 303
+    assert queued(portal, participant) == [NoticeEvent.SECURITY_EVENT] * 3
+
+
+def test_setting_up_a_factor_while_joining_is_no_notice(portal: Portal) -> None:
+    """Staff set up their first factor and backup codes in the session they joined in: that is
+    the person setting up, not news to them."""
+    facilitator = portal.person(Role.FACILITATOR)  # joined, and added an authenticator app
+    assert facilitator.post_form("/account/second-factor/backup-codes").status_code == 200
+    assert events_of(portal, facilitator) == []
 
 
 def test_closing_a_staff_account_erases_its_address(portal: Portal) -> None:

@@ -172,6 +172,7 @@ def test_the_home_statements_on_the_driver_give_what_sqlalchemy_gives(
                 "account_id": account.id,
                 "since": since,
                 "follow_up_by": casework_rules.follow_up_by(path.today()),
+                "now": now,
             },
         ),
         (regrants._waiting_query(), {"account_id": account.id, "now": now}),

@@ -106,12 +106,17 @@ class OwedPerson:
 def _missing_grant(
     object_id: Any, version: Any, account_id: Any, purpose: GrantPurpose = GrantPurpose.RECIPIENT
 ) -> Any:
+    # Correlated to every enclosing query, not only the nearest: nested in an EXISTS over
+    # messages, SQLAlchemy's automatic correlation looks one level up only, so the person's
+    # table (``account_id``'s) came into this subquery's own FROM, uncorrelated: "no grant to
+    # anyone in that table", and a look-up of every grant's account in it, at each of the
+    # facilitator's letters (bench/README.md, "The facilitator's home, seventh round").
     return ~exists().where(
         ContentGrant.object_id == object_id,
         ContentGrant.version == version,
         ContentGrant.purpose == purpose,
         ContentGrant.recipient_account_id == account_id,
-    )
+    ).correlate_except(ContentGrant)
 
 
 def _own_condition(*, participant_id: Any = None, supporter_id: Any = None) -> Any:

@@ -1,8 +1,10 @@
 """The facilitator's home: what waits for review, who waits for a case key, who withdrew lately
-and what a browser refused, in one statement.
+and what a browser refused, who waits to be given access again and what waits to be printed,
+in one statement.
 
 Each part is its domain's own query (messages/services.waiting_for_review,
-cases/policy.awaiting_case_key_rows and withdrawals_query, security_events.events_about_query);
+cases/policy.awaiting_case_key_rows and withdrawals_query, security_events.events_about_query,
+messages/regrants.waiting_statement and written_for_statement, messages/paper.to_print_statement);
 here they are joined with UNION ALL into one statement, built once when the module is imported,
 with the facilitator's id and the withdrawals' cut-off as bound values. So a home page costs one
 round trip and no statement building, compiling or ORM loading (the page is the one every
@@ -28,7 +30,15 @@ declined                when it was declined    case       reference  message id
 follow-up                                       case       reference  kind:id:due
 referral-to-open        when it was accepted    referral   reference
 event                   when it happened                              the event
+regrant                                         case       reference              people owed
+written-for                                     case       reference  side
+to-print                released at             case       reference  side:message
 ======================  ======================  =========  =========  ==========  =============
+
+Each part takes the facilitator's cases as a join to ``case_facilitators``
+(cases/policy.facilitated_by), never as ``case_id IN (SELECT ...)``: SQLite makes each such list
+a temporary table with a page cache of its own, and the planner may start from either side of a
+join (bench/README.md, "The facilitator's home, seventh round").
 
 ``handed-over`` says what became of a hand-over (cases/team.py hand_over) lately: "by-me", a
 case I handed over and am no longer on (it left my list, so the home says where it went);

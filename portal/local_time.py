@@ -42,33 +42,53 @@ def start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=_zone).astimezone(UTC)
 
 
-def _words(moment: datetime | None, rest: str) -> str:
-    """The day of the month unpadded ("3", not "03"), then ``rest`` of the strftime format,
-    in the service's zone; "" for none."""
-    if moment is None:
-        return ""
-    at = local(moment)
-    return f"{at.day} {at.strftime(rest)}"
+# English month names, as strftime's %B and %b give them in the C locale (the one a Python
+# process keeps unless it calls setlocale, which the portal never does): from a table, since
+# strftime cost more than the rest of a time's words, and pages list many times.
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_MONTHS_SHORT = tuple(name[:3] for name in _MONTHS)
 
 
 def day(moment: datetime | None) -> str:
     """ "3 March 2025", or "" for none."""
-    return _words(moment, "%B %Y")
+    if moment is None:
+        return ""
+    at = local(moment)
+    return f"{at.day} {_MONTHS[at.month - 1]} {at.year}"
 
 
 def calendar_day(on: date) -> str:
     """A calendar date (no time, so no zone) as "3 March 2025"."""
-    return f"{on.day} {on:%B %Y}"
+    return f"{on.day} {_MONTHS[on.month - 1]} {on.year}"
 
 
 def short_day(moment: datetime | None) -> str:
     """ "3 Mar 2025", or "" for none."""
-    return _words(moment, "%b %Y")
+    if moment is None:
+        return ""
+    at = local(moment)
+    return f"{at.day} {_MONTHS_SHORT[at.month - 1]} {at.year}"
 
 
 def day_and_time(moment: datetime | None) -> str:
     """ "3 Mar 2025, 14:05", or "" for none."""
-    return _words(moment, "%b %Y, %H:%M")
+    if moment is None:
+        return ""
+    at = local(moment)
+    return f"{at.day} {_MONTHS_SHORT[at.month - 1]} {at.year}, {at.hour:02}:{at.minute:02}"
 
 
 def time_of_day(moment: datetime | None) -> str:

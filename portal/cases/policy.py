@@ -12,7 +12,18 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Subquery, bindparam, false, func, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account, Role
@@ -56,6 +67,18 @@ def facilitated_ids(account: Account) -> Select[str]:
     return select(CaseFacilitator.case_id).where(CaseFacilitator.account_id == account.id)
 
 
+def facilitated_by(case_id: Any, facilitator_id: Any) -> ColumnElement[bool]:
+    """The ON clause of a join to ``case_facilitators`` that keeps the rows whose ``case_id``
+    is one of ``facilitator_id``'s cases (an account id or a bound parameter).
+
+    A join rather than ``case_id IN (SELECT case_id ...)``: the planner may start from either
+    side, and SQLite builds no temporary table for it (each ``IN`` list is one, with a page
+    cache of its own: on the facilitator's home, a statement of many such lists cost more
+    than its rows; bench/README.md, "The facilitator's home, seventh round"). One row at most
+    a case: (case_id, account_id) is the table's key."""
+    return and_(CaseFacilitator.case_id == case_id, CaseFacilitator.account_id == facilitator_id)
+
+
 @dataclass(frozen=True)
 class CaseChoice:
     """A case as a filter lists it: no participants loaded."""
@@ -78,16 +101,15 @@ WITHDRAWALS_DAYS = 30
 WITHDRAWALS_SHOWN = 10
 
 
-def withdrawals_query(
-    facilitated: Select[str], since: Any
-) -> Select[str, str, Side, datetime | None]:
-    """Participants in these cases who withdrew after ``since``, the latest first: (case id,
-    case reference, side, withdrawn at). ``facilitated`` is a query of case ids and ``since``
-    a time or a bound parameter, so the facilitator's home can build it once."""
+def withdrawals_query(facilitator_id: Any, since: Any) -> Select[str, str, Side, datetime | None]:
+    """Participants in the facilitator's cases who withdrew after ``since``, the latest first:
+    (case id, case reference, side, withdrawn at). ``facilitator_id`` and ``since`` are values
+    or bound parameters, so the facilitator's home can build it once."""
     return (
         select(Case.id, Case.reference, Participant.side, Participant.withdrawn_at)
         .join(Participant, Participant.case_id == Case.id)
-        .where(Case.id.in_(facilitated), Participant.withdrawn_at > since)
+        .join(CaseFacilitator, facilitated_by(Case.id, facilitator_id))
+        .where(Participant.withdrawn_at > since)
         .order_by(Participant.withdrawn_at.desc())
         .limit(WITHDRAWALS_SHOWN)
     )
@@ -107,7 +129,7 @@ def recent_withdrawals(db: Session, account: Account) -> list[Withdrawal]:
     """Participants in the facilitator's cases who withdrew in the last WITHDRAWALS_DAYS, the
     latest WITHDRAWALS_SHOWN."""
     since = utcnow() - timedelta(days=WITHDRAWALS_DAYS)
-    rows = db.execute(withdrawals_query(facilitated_ids(account), since)).all()
+    rows = db.execute(withdrawals_query(account.id, since)).all()
     return [Withdrawal(case_id, ref, side, at) for case_id, ref, side, at in rows if at is not None]
 
 
@@ -154,12 +176,13 @@ class KeyHandovers:
 HANDOVERS_SHOWN = 10
 
 
-def awaiting_case_key_rows(facilitated: Select[str]) -> Subquery:
-    """Who waits in these cases for a facilitator's browser to hand over the case key, as
-    (case id, joined at) rows: the rows for which the case's state machine offers
-    GIVE_CASE_KEY (cases/states.py: joined, not withdrawn, no grant yet, the case not closed),
-    as the database sees them. The participants' first three conditions are
-    ix_participants_awaiting_key's own, so only the few people waiting are read.
+def awaiting_case_key_rows(facilitator_id: Any) -> Subquery:
+    """Who waits in ``facilitator_id``'s cases (a value or a bound parameter) for a
+    facilitator's browser to hand over the case key, as (case id, joined at) rows: the rows
+    for which the case's state machine offers GIVE_CASE_KEY (cases/states.py: joined, not
+    withdrawn, no grant yet, the case not closed), as the database sees them. The
+    participants' first three conditions are ix_participants_awaiting_key's own, so only the
+    few people waiting are read.
 
     Supporters and representatives who may write wait for it too (supporter_refusal's
     GIVE_CASE_KEY), while their access lasts: the database's clock decides an end date, so the
@@ -167,8 +190,8 @@ def awaiting_case_key_rows(facilitated: Select[str]) -> Subquery:
     participants = (
         select(Participant.case_id, Participant.joined_at)
         .join(Case, Case.id == Participant.case_id)
+        .join(CaseFacilitator, facilitated_by(Participant.case_id, facilitator_id))
         .where(
-            Participant.case_id.in_(facilitated),
             Participant.account_id.is_not(None),
             Participant.withdrawn_at.is_(None),
             Participant.case_public_grant.is_(None),
@@ -179,8 +202,8 @@ def awaiting_case_key_rows(facilitated: Select[str]) -> Subquery:
         select(Supporter.case_id, Supporter.joined_at)
         .join(Case, Case.id == Supporter.case_id)
         .join(Participant, Participant.id == Supporter.participant_id)
+        .join(CaseFacilitator, facilitated_by(Supporter.case_id, facilitator_id))
         .where(
-            Supporter.case_id.in_(facilitated),
             Supporter.account_id.is_not(None),
             Supporter.may_write.is_(True),
             Supporter.revoked_at.is_(None),
@@ -207,9 +230,9 @@ class AskedForSupporter:
     asked_at: datetime
 
 
-def supporter_requests_query(facilitated: Select[str]) -> Select[str, str, str, Any]:
-    """Open requests in these cases, the oldest first: (case id, reference, kind, asked at).
-    Only while the case is not closed and the participant takes part."""
+def supporter_requests_query(facilitator_id: Any) -> Select[str, str, str, Any]:
+    """Open requests in the facilitator's cases, the oldest first: (case id, reference, kind,
+    asked at). Only while the case is not closed and the participant takes part."""
     return (
         select(
             SupporterRequest.case_id,
@@ -219,8 +242,8 @@ def supporter_requests_query(facilitated: Select[str]) -> Select[str, str, str, 
         )
         .join(Case, Case.id == SupporterRequest.case_id)
         .join(Participant, Participant.id == SupporterRequest.participant_id)
+        .join(CaseFacilitator, facilitated_by(SupporterRequest.case_id, facilitator_id))
         .where(
-            SupporterRequest.case_id.in_(facilitated),
             SupporterRequest.closed_at.is_(None),
             Participant.withdrawn_at.is_(None),
             Case.status != CaseCondition.CLOSED,
@@ -247,10 +270,7 @@ def handover_cases_query(waiting: Subquery) -> Select[str, str, int, Any]:
 def _handover_statements() -> tuple[Select[int], Select[str, str, int, Any]]:
     """awaiting_case_key's two statements, built once (bound: ``account_id``): rebuilding them
     clause by clause on every queue page cost more Python than running them."""
-    facilitated = select(CaseFacilitator.case_id).where(
-        CaseFacilitator.account_id == bindparam("account_id")
-    )
-    waiting = awaiting_case_key_rows(facilitated)
+    waiting = awaiting_case_key_rows(bindparam("account_id"))
     return select(func.count()).select_from(waiting), handover_cases_query(waiting)
 
 

@@ -14,9 +14,11 @@ after the day it was returned (``entered.revision_confirmation_refusal``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Select, String, and_, bindparam, exists, literal_column, select
 from sqlalchemy.orm import Session, aliased
@@ -26,6 +28,7 @@ from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.blobstore import BlobStore
+from portal.cases import policy as case_policy
 from portal.cases.models import Case, CaseFacilitator, Participant, Side
 from portal.cases.services import require_participant_action
 from portal.cases.states import ParticipantAction
@@ -193,9 +196,15 @@ class ToPrint:
     def __bool__(self) -> bool:
         return bool(self.items)
 
+    @classmethod
+    def from_rows(cls, rows: Sequence[Sequence[Any]]) -> ToPrint:
+        """From to_print_statement's rows, in its order (up to TO_PRINT_SHOWN + 1)."""
+        items = [PrintTask(*row) for row in rows]
+        return cls(items[:TO_PRINT_SHOWN], len(items) > TO_PRINT_SHOWN)
+
 
 @cache
-def _to_print_statement() -> Select[str, str, str, Side, datetime]:
+def to_print_statement() -> Select[str, str, str, Side, datetime]:
     """Released (and not stopped since) to a recipient without an account, with no grant to a
     representative holding their side (then it was offered to them, not put on paper: a grant
     taken away with their access puts it on paper again), and not printed yet. Built once, the
@@ -206,15 +215,13 @@ def _to_print_statement() -> Select[str, str, str, Side, datetime]:
         ContentGrant.object_id == Message.object_id,
         ContentGrant.purpose == literal_column(f"'{GrantPurpose.RECIPIENT.value}'", String),
     )
-    facilitated = select(CaseFacilitator.case_id).where(
-        CaseFacilitator.account_id == bindparam("account_id", type_=String)
-    )
+    facilitator_id = bindparam("account_id", type_=String)
     return (
         select(Message.id, Case.id, Case.reference, recipient.side, Message.state_changed_at)
         .join(Case, Case.id == Message.case_id)
         .join(recipient, recipient.id == Message.recipient_participant_id)
+        .join(CaseFacilitator, case_policy.facilitated_by(Message.case_id, facilitator_id))
         .where(
-            Message.case_id.in_(facilitated),
             Message.state.in_(released),
             and_(Message.content_deleted_at.is_(None), Message.printed_at.is_(None)),
             recipient.account_id.is_(None),
@@ -228,11 +235,9 @@ def _to_print_statement() -> Select[str, str, str, Side, datetime]:
 @cache
 def _to_print_query() -> DriverQuery:
     # On the driver (db.DriverQuery): the facilitator's home runs it on every visit.
-    return DriverQuery(_to_print_statement())
+    return DriverQuery(to_print_statement())
 
 
 def to_print(db: Session | ReadTransaction, facilitator: Account) -> ToPrint:
     """What waits to be printed for participants without access in my cases (one statement)."""
-    rows = _to_print_query().all(db, {"account_id": facilitator.id})
-    items = [PrintTask(*row) for row in rows]
-    return ToPrint(items[:TO_PRINT_SHOWN], len(items) > TO_PRINT_SHOWN)
+    return ToPrint.from_rows(_to_print_query().all(db, {"account_id": facilitator.id}))

@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session, aliased
 from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
+from portal.cases import policy as case_policy
 from portal.cases import supporters
 from portal.cases.models import (
     Case,
@@ -105,12 +106,17 @@ class OwedPerson:
 def _missing_grant(
     object_id: Any, version: Any, account_id: Any, purpose: GrantPurpose = GrantPurpose.RECIPIENT
 ) -> Any:
+    # Correlated to every enclosing query, not only the nearest: nested in an EXISTS over
+    # messages, SQLAlchemy's automatic correlation looks one level up only, so the person's
+    # table (``account_id``'s) came into this subquery's own FROM, uncorrelated: "no grant to
+    # anyone in that table", and a look-up of every grant's account in it, at each of the
+    # facilitator's letters (bench/README.md, "The facilitator's home, seventh round").
     return ~exists().where(
         ContentGrant.object_id == object_id,
         ContentGrant.version == version,
         ContentGrant.purpose == purpose,
         ContentGrant.recipient_account_id == account_id,
-    )
+    ).correlate_except(ContentGrant)
 
 
 def _own_condition(*, participant_id: Any = None, supporter_id: Any = None) -> Any:
@@ -411,21 +417,27 @@ class Regrants:
     def any(self) -> bool:
         return bool(self.people or self.written_for)
 
+    @classmethod
+    def from_rows(cls, cases: Sequence[Sequence[Any]], written_for: Sequence[Any]) -> Regrants:
+        """From waiting_statement's rows (in its order) and written_for_statement's."""
+        shown = [RegrantCase(*row) for row in cases]
+        people = sum(case.people for case in shown)
+        return cls(shown[:REGRANT_CASES_SHOWN], people, [WrittenForSide(*r) for r in written_for])
+
 
 @cache
-def _waiting_statement() -> Select[str, str, int]:
+def waiting_statement() -> Select[str, str, int]:
     """(case id, reference, people) for ``account_id``'s open cases with someone owed grants:
-    built once, bound at execution. Only the main object is looked at (notes go with it)."""
-    facilitated = select(CaseFacilitator.case_id).where(
-        CaseFacilitator.account_id == bindparam("account_id")
-    )
+    built once, bound at execution (also a part of the facilitator's home's one statement,
+    workspace/facilitator_home.py). Only the main object is looked at (notes go with it)."""
+    account_id: BindParameter[str] = bindparam("account_id")
     now: BindParameter[datetime] = bindparam("now")
     p_account = aliased(Account)
     participants = (
         select(Participant.case_id.label("case_id"), Participant.id.label("person"))
         .join(p_account, p_account.id == Participant.account_id)
+        .join(CaseFacilitator, case_policy.facilitated_by(Participant.case_id, account_id))
         .where(
-            Participant.case_id.in_(facilitated),
             Participant.withdrawn_at.is_(None),
             Participant.verified_public_key == p_account.public_key,
             or_(
@@ -445,8 +457,8 @@ def _waiting_statement() -> Select[str, str, int]:
         select(Supporter.case_id.label("case_id"), Supporter.id.label("person"))
         .join(s_account, s_account.id == Supporter.account_id)
         .join(side, side.id == Supporter.participant_id)
+        .join(CaseFacilitator, case_policy.facilitated_by(Supporter.case_id, account_id))
         .where(
-            Supporter.case_id.in_(facilitated),
             Supporter.revoked_at.is_(None),
             or_(Supporter.ends_at.is_(None), Supporter.ends_at > now),
             side.withdrawn_at.is_(None),
@@ -476,12 +488,10 @@ def _waiting_statement() -> Select[str, str, int]:
 
 
 @cache
-def _written_for_statement() -> Select[str, str, Side]:
+def written_for_statement() -> Select[str, str, Side]:
     """(case id, reference, side) for ``account_id``'s open cases with a participant owed what
-    was written on their behalf (as ``owed_to_participant``): built once, bound at execution."""
-    facilitated = select(CaseFacilitator.case_id).where(
-        CaseFacilitator.account_id == bindparam("account_id")
-    )
+    was written on their behalf (as ``owed_to_participant``): built once, bound at execution
+    (also a part of the facilitator's home's one statement)."""
     account = aliased(Account)
     feedback_missing = Message.feedback_object_id.is_not(None) & _missing_grant(
         Message.feedback_object_id, 1, Participant.account_id
@@ -490,8 +500,8 @@ def _written_for_statement() -> Select[str, str, Side]:
         select(Case.id, Case.reference, Participant.side)
         .join(Participant, Participant.case_id == Case.id)
         .join(account, account.id == Participant.account_id)
+        .join(CaseFacilitator, case_policy.facilitated_by(Case.id, bindparam("account_id")))
         .where(
-            Case.id.in_(facilitated),
             Case.status != CaseCondition.CLOSED,
             Participant.withdrawn_at.is_(None),
             Participant.verified_public_key == account.public_key,
@@ -520,23 +530,21 @@ def _written_for_statement() -> Select[str, str, Side]:
 def _waiting_query() -> DriverQuery:
     # On the driver (db.DriverQuery): through SQLAlchemy's execution, expanding the state lists
     # and hashing the cache key cost five times the database's work.
-    return DriverQuery(_waiting_statement())
+    return DriverQuery(waiting_statement())
 
 
 @cache
 def _written_for_query() -> DriverQuery:
-    return DriverQuery(_written_for_statement())
+    return DriverQuery(written_for_statement())
 
 
 def waiting_for(db: Session | ReadTransaction, facilitator: Account) -> Regrants:
     """The facilitator's cases where someone is owed grants (two statements)."""
     bound = {"account_id": facilitator.id, "now": utcnow()}
-    rows = _waiting_query().all(db, bound)
-    cases = [RegrantCase(*row) for row in rows]
-    written_for = [
-        WrittenForSide(*row) for row in _written_for_query().all(db, {"account_id": facilitator.id})
-    ]
-    return Regrants(cases[:REGRANT_CASES_SHOWN], sum(c.people for c in cases), written_for)
+    return Regrants.from_rows(
+        _waiting_query().all(db, bound),
+        _written_for_query().all(db, {"account_id": facilitator.id}),
+    )
 
 
 # ------------------------------------------------------------------------- the person waiting

@@ -97,7 +97,7 @@ def queue_page(ctx: Ctx) -> Response:
         handovers=handovers,
         regrants=regrants.waiting_for(ctx.db, me),
         to_print=paper.to_print(ctx.db, me),
-        declines=services.declines_to_tell(ctx.db, case_policy.facilitated_ids(me)),
+        declines=services.declines_to_tell(ctx.db, facilitator_id=me.id),
         # A case waiting for its next key epoch: nobody in it can send until my browser makes it.
         new_case_keys=case_policy.needing_new_key(ctx.db, me),
         **context,

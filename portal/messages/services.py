@@ -1461,25 +1461,35 @@ class DeclineToTell:
 DECLINES_SHOWN = 20
 
 
-def declines_to_tell(db: Session, facilitated: Any) -> list[DeclineToTell]:
-    """The declines waiting for a facilitator to tell their writer, in ``facilitated`` cases."""
-    rows = db.execute(declines_to_tell_query(facilitated).limit(DECLINES_SHOWN)).all()
+def declines_to_tell(
+    db: Session, *, facilitator_id: str | None = None, case_id: str | None = None
+) -> list[DeclineToTell]:
+    """The declines waiting for a facilitator to tell their writer, in the facilitator's cases
+    or in one case (declines_to_tell_query)."""
+    query = declines_to_tell_query(facilitator_id=facilitator_id, case_id=case_id)
+    rows = db.execute(query.limit(DECLINES_SHOWN)).all()
     return [DeclineToTell(case_id, ref, message_id, at) for at, case_id, ref, message_id in rows]
 
 
-def declines_to_tell_query(facilitated: Any) -> Select[datetime, str, str, str]:
-    """Declined messages in ``facilitated`` cases whose writer nobody has told yet: when it was
-    declined, its case, the case's reference and the message's id, oldest first."""
-    return (
+def declines_to_tell_query(
+    *, facilitator_id: Any = None, case_id: Any = None
+) -> Select[datetime, str, str, str]:
+    """Declined messages whose writer nobody has told yet, in ``facilitator_id``'s cases (a
+    join, case_policy.facilitated_by) and/or in ``case_id`` (values or bound parameters): when
+    it was declined, its case, the case's reference and the message's id, oldest first."""
+    query = (
         select(Message.state_changed_at, Message.case_id, Case.reference, Message.id)
         .join(Case, Case.id == Message.case_id)
-        .where(
-            Message.case_id.in_(facilitated),
-            Message.state == MessageState.DECLINED,
-            Message.decline_told_at.is_(None),
-        )
+        .where(Message.state == MessageState.DECLINED, Message.decline_told_at.is_(None))
         .order_by(Message.state_changed_at, Message.id)
     )
+    if facilitator_id is not None:
+        query = query.join(
+            CaseFacilitator, case_policy.facilitated_by(Message.case_id, facilitator_id)
+        )
+    if case_id is not None:
+        query = query.where(Message.case_id == case_id)
+    return query
 
 
 def resume_held(db: Session, settings: Settings, facilitator: Account, message: Message) -> None:

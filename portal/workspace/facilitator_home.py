@@ -1,8 +1,10 @@
 """The facilitator's home: what waits for review, who waits for a case key, who withdrew lately
-and what a browser refused, in one statement.
+and what a browser refused, who waits to be given access again and what waits to be printed,
+in one statement.
 
 Each part is its domain's own query (messages/services.waiting_for_review,
-cases/policy.awaiting_case_key_rows and withdrawals_query, security_events.events_about_query);
+cases/policy.awaiting_case_key_rows and withdrawals_query, security_events.events_about_query,
+messages/regrants.waiting_statement and written_for_statement, messages/paper.to_print_statement);
 here they are joined with UNION ALL into one statement, built once when the module is imported,
 with the facilitator's id and the withdrawals' cut-off as bound values. So a home page costs one
 round trip and no statement building, compiling or ORM loading (the page is the one every
@@ -28,7 +30,15 @@ declined                when it was declined    case       reference  message id
 follow-up                                       case       reference  kind:id:due
 referral-to-open        when it was accepted    referral   reference
 event                   when it happened                              the event
+regrant                                         case       reference              people owed
+written-for                                     case       reference  side
+to-print                released at             case       reference  side:message
 ======================  ======================  =========  =========  ==========  =============
+
+Each part takes the facilitator's cases as a join to ``case_facilitators``
+(cases/policy.facilitated_by), never as ``case_id IN (SELECT ...)``: SQLite makes each such list
+a temporary table with a page cache of its own, and the planner may start from either side of a
+join (bench/README.md, "The facilitator's home, seventh round").
 
 ``handed-over`` says what became of a hand-over (cases/team.py hand_over) lately: "by-me", a
 case I handed over and am no longer on (it left my list, so the home says where it went);
@@ -65,6 +75,7 @@ from sqlalchemy import (
     String,
     bindparam,
     cast,
+    exists,
     func,
     literal_column,
     null,
@@ -83,6 +94,7 @@ from portal.cases.models import Case, CaseCondition, CaseFacilitator, Side, Supp
 from portal.casework import rules as casework_rules
 from portal.casework.models import AgreementItem, AgreementKind
 from portal.db import DriverQuery, ReadTransaction, UTCDateTime, utcnow
+from portal.messages import paper, regrants
 from portal.messages.models import Message
 from portal.messages.services import (
     DECLINES_SHOWN,
@@ -111,13 +123,11 @@ def _kind(name: str) -> Any:
 
 
 def _statement() -> CompoundSelect[Any]:
-    facilitated = select(CaseFacilitator.case_id).where(
-        CaseFacilitator.account_id == bindparam("account_id", type_=String)
-    )
+    me = bindparam("account_id", type_=String)
     since = bindparam("since", type_=UTCDateTime())
     # The first part gives every column its type (SQLite returns times as text, read as times
     # by the first part's column type).
-    events = security_events.events_about_query(facilitated).subquery()
+    events = security_events.events_about_query(me).subquery()
     security = select(
         _kind("security"),
         events.c.at.label("at"),
@@ -126,11 +136,11 @@ def _statement() -> CompoundSelect[Any]:
         events.c.tag.label("detail"),
         events.c.id.label("number"),
     )
-    withdrawn = case_policy.withdrawals_query(facilitated, since).subquery()
+    withdrawn = case_policy.withdrawals_query(me, since).subquery()
     withdrawals = select(
         _kind("withdrawal"), withdrawn.c[3], withdrawn.c[0], withdrawn.c[1], withdrawn.c[2], null()
     )
-    waiting_for_key = case_policy.awaiting_case_key_rows(facilitated)
+    waiting_for_key = case_policy.awaiting_case_key_rows(me)
     handover = case_policy.handover_cases_query(waiting_for_key).subquery()
     handovers = select(
         _kind("handover"), handover.c[3], handover.c[0], handover.c[1], null(), handover.c[2]
@@ -140,8 +150,7 @@ def _statement() -> CompoundSelect[Any]:
     ).select_from(waiting_for_key)
     waiting_items = (
         select(Message.id)
-        .join(CaseFacilitator, CaseFacilitator.case_id == Message.case_id)
-        .where(CaseFacilitator.account_id == bindparam("account_id", type_=String))
+        .join(CaseFacilitator, case_policy.facilitated_by(Message.case_id, me))
         .where(waiting_for_review())
     )
     bounded = waiting_items.limit(WAITING_COUNTED).subquery()
@@ -159,21 +168,22 @@ def _statement() -> CompoundSelect[Any]:
     second = select(_kind("second"), null(), null(), null(), null(), func.count()).select_from(
         second_bounded
     )
-    asked = case_policy.supporter_requests_query(facilitated).subquery()
+    asked = case_policy.supporter_requests_query(me).subquery()
     requests = select(_kind("request"), asked.c[3], asked.c[0], asked.c[1], asked.c[2], null())
     # Cases waiting for their next key epoch since a facilitator left (cases/team.py): few,
     # found through the facilitator's own cases.
-    new_key = select(
-        _kind("new-key"), Case.key_change_since, Case.id, Case.reference, null(), null()
-    ).where(Case.id.in_(facilitated), Case.key_change_since.is_not(None))
+    new_key = (
+        select(_kind("new-key"), Case.key_change_since, Case.id, Case.reference, null(), null())
+        .join(CaseFacilitator, case_policy.facilitated_by(Case.id, me))
+        .where(Case.key_change_since.is_not(None))
+    )
     handed = select(AuditEvent.subject_id, AuditEvent.actor_id, AuditEvent.at).where(
         AuditEvent.tag == literal_column(f"'{AuditTag.CASE_HANDED_OVER.value}'", String),
         AuditEvent.at > since,
     )
-    by_me = handed.where(
-        AuditEvent.actor_id == bindparam("account_id", type_=String),
-        AuditEvent.subject_id.not_in(facilitated),
-    ).subquery()
+    # No longer mine: NOT EXISTS, one key lookup a row (NOT IN would be a temporary table).
+    still_mine = exists().where(case_policy.facilitated_by(AuditEvent.subject_id, me))
+    by_me = handed.where(AuditEvent.actor_id == me, ~still_mine).subquery()
     handed_by_me = (
         select(_kind("handed-over"), by_me.c.at, Case.id, Case.reference)
         .add_columns(literal_column("'by-me'", String), null())
@@ -186,18 +196,18 @@ def _statement() -> CompoundSelect[Any]:
         .join(lately, lately.c.subject_id == Case.id)
         .join(CaseFacilitator, CaseFacilitator.case_id == Case.id)
         .where(
-            CaseFacilitator.account_id == bindparam("account_id", type_=String),
+            CaseFacilitator.account_id == me,
             CaseFacilitator.added_by_id == lately.c.actor_id,
             CaseFacilitator.added_at <= lately.c.at,
         )
     )
     # Declined, and its writer not told yet (messages/services.declines_to_tell_query).
-    told = declines_to_tell_query(facilitated).limit(DECLINES_SHOWN).subquery()
+    told = declines_to_tell_query(facilitator_id=me).limit(DECLINES_SHOWN).subquery()
     declined = select(_kind("declined"), told.c[0], told.c[1], told.c[2], told.c[3], null())
     # Designated to read referrals (referrals/models.ReferralReader): the home links to them.
     reader = select(
         _kind("referral-reader"), null(), null(), null(), null(), literal_column("1")
-    ).where(ReferralReader.account_id == bindparam("account_id", type_=String))
+    ).where(ReferralReader.account_id == me)
     # Agreement items to follow up (portal/casework): open cases only (a closed case's are
     # locked), through the facilitator's own cases (ix_agreement_items_case).
     due = (
@@ -213,8 +223,8 @@ def _statement() -> CompoundSelect[Any]:
             ).label("detail"),
         )
         .join(Case, Case.id == AgreementItem.case_id)
+        .join(CaseFacilitator, case_policy.facilitated_by(AgreementItem.case_id, me))
         .where(
-            AgreementItem.case_id.in_(facilitated),
             AgreementItem.completed_on.is_(None),
             AgreementItem.removed_at.is_(None),
             AgreementItem.due_on <= bindparam("follow_up_by", type_=Date()),
@@ -228,12 +238,13 @@ def _statement() -> CompoundSelect[Any]:
         _kind("follow-up"), null(), due.c.case_id, due.c.reference, due.c.detail, null()
     )
     # Accepted to me, no case opened from it yet (referrals/triage.to_open_as_case).
+    opened = exists().where(Case.referral_id == Referral.id)
     to_open = (
         select(Referral.state_changed_at, Referral.id, Referral.reference)
         .where(
-            Referral.assigned_facilitator_id == bindparam("account_id", type_=String),
+            Referral.assigned_facilitator_id == me,
             Referral.state == literal_column(f"'{ReferralState.ACCEPTED.value}'", String),
-            Referral.id.not_in(select(Case.referral_id).where(Case.referral_id.is_not(None))),
+            ~opened,
         )
         .limit(REFERRALS_SHOWN)
         .subquery()
@@ -244,12 +255,31 @@ def _statement() -> CompoundSelect[Any]:
     # My own newest events (ix_account_events_account), for "What happened lately".
     mine = (
         select(AccountEvent.created_at, AccountEvent.event)
-        .where(AccountEvent.account_id == bindparam("account_id", type_=String))
+        .where(AccountEvent.account_id == me)
         .order_by(AccountEvent.created_at.desc(), AccountEvent.id.desc())
         .limit(notices.HOME_SHOWN)
         .subquery()
     )
     my_events = select(_kind("event"), mine.c.created_at, null(), null(), mine.c.event, null())
+    # Someone waits for my browser to give access again (messages/regrants.py): every case,
+    # the page lists the first few by reference and counts the people in all. Its ORDER BY
+    # goes: a UNION's part keeps no order (sorted below).
+    owed = regrants.waiting_statement().order_by(None).subquery()
+    regrant_cases = select(_kind("regrant"), null(), owed.c[0], owed.c[1], null(), owed.c[2])
+    written = regrants.written_for_statement().subquery()
+    written_for = select(_kind("written-for"), null(), written.c[0], written.c[1], written.c[2])
+    written_for = written_for.add_columns(null())
+    # Released on paper, not printed yet (messages/paper.py): up to one more than shown. The
+    # side and the message's id share ``detail``.
+    printing = paper.to_print_statement().subquery()
+    to_print = select(
+        _kind("to-print"),
+        printing.c[4],
+        printing.c[1],
+        printing.c[2],
+        cast(printing.c[3], String) + literal_column("':'", String) + printing.c[0],
+        null(),
+    )
     return union_all(
         security,
         withdrawals,
@@ -266,6 +296,9 @@ def _statement() -> CompoundSelect[Any]:
         follow_ups,
         referrals_to_open,
         my_events,
+        regrant_cases,
+        written_for,
+        to_print,
     )
 
 
@@ -349,6 +382,7 @@ def facilitator_home(db: Session | ReadTransaction, account: Account) -> dict[st
             "account_id": account.id,
             "since": since,
             "follow_up_by": casework_rules.follow_up_by(today),
+            "now": utcnow(),
         },
     )
     events: list[tuple[int, security_events.ShownEvent]] = []
@@ -363,6 +397,9 @@ def facilitator_home(db: Session | ReadTransaction, account: Account) -> dict[st
     follow_ups: list[FollowUp] = []
     to_open: list[ReferralToOpen] = []
     recent: list[notices.RecentEvent] = []
+    owed: list[tuple[str, str, int]] = []
+    written_for: list[tuple[str, str, str]] = []
+    printing: list[tuple[str, str, str, str, datetime]] = []
     for kind, at, case_id, reference, detail, number in rows:
         if kind == "security":
             events.append((number, security_events.shown(at, detail, case_id, reference)))
@@ -392,6 +429,13 @@ def facilitator_home(db: Session | ReadTransaction, account: Account) -> dict[st
             to_open.append(ReferralToOpen(case_id, reference, at))
         elif kind == "event":
             recent.append(notices.RecentEvent(at, notices.EVENT_WORDS[NoticeEvent(detail)]))
+        elif kind == "regrant":
+            owed.append((case_id, reference, number))
+        elif kind == "written-for":
+            written_for.append((case_id, reference, detail))
+        elif kind == "to-print":
+            side, message_id = detail.split(":", 1)
+            printing.append((message_id, case_id, reference, side, at))
         else:
             waiting = number
     # UNION ALL keeps no order between or within its parts: each list is put back in its own.
@@ -399,7 +443,18 @@ def facilitator_home(db: Session | ReadTransaction, account: Account) -> dict[st
     withdrawals.sort(key=lambda item: item.withdrawn_at, reverse=True)
     handovers.sort(key=lambda item: (item.waiting_since, item.case_id))
     asked.sort(key=lambda item: (item.asked_at, item.case_id))
+    # In each statement's own order (regrants.waiting_statement, written_for_statement,
+    # paper.to_print_statement), the rows made into what those modules make of them.
+    owed.sort(key=lambda row: (row[1], row[0]))
+    written_for.sort(key=lambda row: (row[1], row[2]))
+    printing.sort(key=lambda row: (row[4], row[0]))
     return {
+        "regrants": regrants.Regrants.from_rows(
+            owed, [(case_id, ref, Side(side)) for case_id, ref, side in written_for]
+        ),
+        "to_print": paper.ToPrint.from_rows(
+            [(m, case_id, ref, Side(side), at) for m, case_id, ref, side, at in printing]
+        ),
         "queue_count": Waiting(waiting),
         "second_approvals": Waiting(second),
         "handovers": case_policy.KeyHandovers(handovers if people else [], people),

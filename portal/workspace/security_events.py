@@ -154,15 +154,16 @@ EVENTS_SHOWN = 20
 
 
 def events_about_query(
-    facilitated: Select[str],
+    facilitator_id: Any,
 ) -> Select[datetime, str, str | None, str, int]:
-    """The newest security events about these cases, each with its case's reference: (at,
-    tag, case id, reference, event id). The facilitator's home builds it once
-    (workspace/facilitator_home.py)."""
+    """The newest security events about the facilitator's cases, each with its case's
+    reference: (at, tag, case id, reference, event id). The facilitator's home builds it once
+    (workspace/facilitator_home.py), ``facilitator_id`` a bound parameter."""
     return (
         select(AuditEvent.at, AuditEvent.tag, AuditEvent.subject_id, Case.reference, AuditEvent.id)
+        .join(CaseFacilitator, case_policy.facilitated_by(AuditEvent.subject_id, facilitator_id))
         .outerjoin(Case, Case.id == AuditEvent.subject_id)
-        .where(AuditEvent.tag.in_(SECURITY_TAGS), AuditEvent.subject_id.in_(facilitated))
+        .where(AuditEvent.tag.in_(SECURITY_TAGS))
         .order_by(AuditEvent.id.desc())
         .limit(EVENTS_SHOWN)
     )

@@ -17,7 +17,7 @@ from portal.cases import supporters, team
 from portal.cases.models import Case, Participant, RequestOutcome, SupporterKind
 from portal.errors import BadInput, NotFound
 from portal.feedback import services as feedback
-from portal.messages import paper, regrants
+from portal.messages import regrants
 from portal.messages import services as messages
 from portal.notifications import services as notices
 from portal.paging import page_number
@@ -71,14 +71,10 @@ def home(ctx: Ctx) -> Response:
                 ),
             )
     if me.role is Role.FACILITATOR:
-        # Its own events come with the home's one statement (facilitator_home.py, "event").
-        return ctx.render(
-            "home.html",
-            # Run on the driver, in the request's transaction: no ORM session for the home.
-            regrants=regrants.waiting_for(ctx.reader, me),
-            to_print=paper.to_print(ctx.reader, me),
-            **facilitator_home(ctx.reader, me),
-        )
+        # Everything it shows, its own events, regrants and letters to print among them, comes
+        # from the home's one statement (facilitator_home.py), run on the driver in the
+        # request's transaction: no ORM session for the home.
+        return ctx.render("home.html", **facilitator_home(ctx.reader, me))
     if me.role is Role.SERVICE_MANAGER:
         # Until they are certified, what a new colleague grants or releases is refused by every
         # browser: the service manager sees at once who is waiting.
@@ -199,7 +195,7 @@ def case_page(ctx: Ctx) -> Response:
         # A case reassigned to me by a service manager: nobody gave me its key, so my browser
         # makes the next epoch from nothing (templates/cases/_team.html).
         holds_case_key=cases.case_key_grant_for(ctx.db, case, ctx.require_account()) is not None,
-        declines=messages.declines_to_tell(ctx.db, [case.id]),
+        declines=messages.declines_to_tell(ctx.db, case_id=case.id),
     )
 
 

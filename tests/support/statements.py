@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy import Engine, event
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from portal.db import _CompiledQuery
+
 
 @dataclass
 class Counter:
@@ -76,14 +78,36 @@ def _timed(
         counter.sql_seconds += time.perf_counter() - counter._started
 
 
+def _counted_on_driver(execute: Any) -> Any:
+    """``_CompiledQuery._execute``, counting and timing the statement as the engine's
+    listeners do: statements run on the driver (db.DriverQuery: the session's, the
+    facilitator's home's) pass no engine event."""
+
+    def counted(self: Any, driver: Any, parameters: Any) -> Any:
+        counter = _CURRENT.get()
+        if counter is None:
+            return execute(self, driver, parameters)
+        counter.statements.append(self.sql)
+        started = time.perf_counter()
+        try:
+            return execute(self, driver, parameters)
+        finally:
+            counter.sql_seconds += time.perf_counter() - started
+
+    return counted
+
+
 @contextmanager
 def counting_statements() -> Iterator[None]:
     """While inside, statements run for a request of a ``Counting`` app are counted (and
-    timed)."""
+    timed), those run on the driver (db.DriverQuery) included."""
+    execute = _CompiledQuery._execute
     event.listen(Engine, "before_cursor_execute", _count)
     event.listen(Engine, "after_cursor_execute", _timed)
+    _CompiledQuery._execute = _counted_on_driver(execute)  # type: ignore[method-assign]  # counted, then run as it was
     try:
         yield
     finally:
+        _CompiledQuery._execute = execute  # type: ignore[method-assign]  # as it was
         event.remove(Engine, "after_cursor_execute", _timed)
         event.remove(Engine, "before_cursor_execute", _count)

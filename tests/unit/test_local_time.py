@@ -42,3 +42,17 @@ def test_another_zone_is_used_everywhere_once_chosen() -> None:
 def test_an_unknown_zone_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="Nowhere/Town"):
         local_time.zone_named("Nowhere/Town")
+
+
+def test_the_words_are_strftimes_for_every_month_and_minute_of_a_day() -> None:
+    """The month names come from a table (cheaper than strftime): the same words as strftime's
+    %B and %b in the C locale, hours and minutes zero-padded, the day unpadded."""
+    for month in range(1, 13):
+        for hour, minute in ((0, 0), (9, 5), (13, 59), (23, 30)):
+            moment = datetime(2026, month, 3, hour, minute, tzinfo=UTC)
+            at = local_time.local(moment)
+            assert local_time.day(moment) == f"{at.day} {at.strftime('%B %Y')}"
+            assert local_time.short_day(moment) == f"{at.day} {at.strftime('%b %Y')}"
+            assert local_time.day_and_time(moment) == f"{at.day} {at.strftime('%b %Y, %H:%M')}"
+        on = datetime(2026, month, 9).date()
+        assert local_time.calendar_day(on) == f"9 {on.strftime('%B %Y')}"

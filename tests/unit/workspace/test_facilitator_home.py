@@ -172,6 +172,7 @@ def test_the_home_statements_on_the_driver_give_what_sqlalchemy_gives(
                 "account_id": account.id,
                 "since": since,
                 "follow_up_by": casework_rules.follow_up_by(path.today()),
+                "now": now,
             },
         ),
         (regrants._waiting_query(), {"account_id": account.id, "now": now}),
@@ -185,3 +186,15 @@ def test_the_home_statements_on_the_driver_give_what_sqlalchemy_gives(
     kinds = {row[0] for row in home_rows}
     assert {"security", "withdrawal", "waiting"} <= kinds
     assert all(row[1].tzinfo is not None for row in home_rows if row[1] is not None)
+
+
+def test_a_grant_is_looked_for_to_the_person_owed_not_to_anyone_in_their_table() -> None:
+    """messages/regrants._missing_grant sits in an EXISTS over messages: its account column
+    (the participant's or supporter's) must be the enclosing person's row, not a table of its
+    own in the subquery ("no grant to any participant at all", and a look-up of every grant's
+    account). So the grant subqueries of the statements the home folds in read content_grants
+    alone."""
+    for statement in (regrants.waiting_statement(), regrants.written_for_statement()):
+        sql = " ".join(str(statement.compile()).split())
+        assert "FROM content_grants WHERE" in sql
+        assert "FROM content_grants," not in sql

@@ -75,6 +75,7 @@ def create_app(settings: Settings) -> Starlette:
             maintainer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await maintainer
+            state.readers.close()
             engine.dispose()
             state.hashing.close()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from functools import partial
 
 import pytest
 
@@ -61,7 +62,7 @@ def test_more_work_than_threads_waits_its_turn_and_all_of_it_answers() -> None:
         return number
 
     async def main() -> list[int]:
-        return list(await asyncio.gather(*(threads.run(lambda n=n: work(n)) for n in range(20))))
+        return list(await asyncio.gather(*(threads.run(partial(work, n)) for n in range(20))))
 
     try:
         assert asyncio.run(main()) == list(range(20))

@@ -105,21 +105,15 @@ class AppState:
     # portal/accounts/steps.py, or None): factors.services.due_after_password, given by app.py.
     # Accounts starts the session, but the second factor sits above accounts.
     second_factor_due: Callable[[Session, Account], str | None]
+    # The app's route paths (index_routes), here too: Starlette's ``app.state`` answers each
+    # attribute through a Python ``__getattr__``, and every page asks.
+    route_paths: RoutePaths
     # Threads for writing requests (see endpoint): fewer than the connection pool holds.
     writers: anyio.CapacityLimiter = field(
         default_factory=lambda: anyio.CapacityLimiter(WRITERS_PER_PROCESS)
     )
-    # The app's RoutePaths (index_routes), kept here too: the app's own state object answers
-    # each attribute through a Python __getattr__.
-    _route_paths: RoutePaths | None = None
     # Threads for reading requests (threads.py): one per connection the pool keeps.
     readers: ReadingThreads = field(default_factory=lambda: ReadingThreads(POOL_SIZE))
-
-    def route_paths(self, request: Request) -> RoutePaths:
-        paths = self._route_paths
-        if paths is None:
-            paths = self._route_paths = cast(RoutePaths, request.app.state.route_paths)
-        return paths
 
 
 def app_state(request: Request) -> AppState:
@@ -459,7 +453,7 @@ _STATIC = TemplateHelper(_static)
 
 def render_template(state: AppState, request: Request, template: str, **context: Any) -> str:
     return state.jinja.get_template(template).render(
-        url_for=state.route_paths(request).helper_for(request),
+        url_for=state.route_paths.helper_for(request),
         static=_STATIC,
         service_name=SERVICE_NAME,
         quick_exit_url=state.settings.quick_exit_url,

@@ -105,6 +105,15 @@ def _inline_thread_hops() -> None:
         return func(*args)
 
     anyio.to_thread.run_sync = inline  # type: ignore[assignment]  # a stand-in, same use
+    try:
+        from portal.threads import ReadingThreads
+    except ImportError:  # a checkout from before reading requests had threads of their own
+        return
+
+    async def inline_reading(_threads: Any, func: Any) -> Any:
+        return func()
+
+    ReadingThreads.run = inline_reading  # type: ignore[method-assign,assignment]  # a stand-in, same use
 
 
 def _world(app: Starlette, settings: Settings, letters: int) -> str:

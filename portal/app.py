@@ -62,6 +62,7 @@ def create_app(settings: Settings) -> Starlette:
             blobs=open_blob_store(settings),
             hashing=HashingSlots(),
             second_factor_due=factors.due_after_password,
+            route_paths=app.state.route_paths,
         )
         app.state.portal = state
         # The periodic jobs; leases in the database make each run once per period for the
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> Starlette:
             maintainer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await maintainer
+            state.readers.close()
             engine.dispose()
             state.hashing.close()
 

@@ -533,13 +533,13 @@ class ReadTransaction:
         if self._session is not None:
             self._session.commit()
         else:
-            self.on_driver(lambda driver: driver.commit())
+            self.on_driver(_commit)
 
     def rollback(self) -> None:
         if self._session is not None:
             self._session.rollback()
         else:
-            self.on_driver(lambda driver: driver.rollback())
+            self.on_driver(_rollback)
 
     def close(self) -> None:
         """Back to the pool (which rolls back whatever is left)."""
@@ -556,3 +556,11 @@ class ReadTransaction:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _commit(driver: Any) -> None:
+    driver.commit()
+
+
+def _rollback(driver: Any) -> None:
+    driver.rollback()

@@ -27,7 +27,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import anyio
 from argon2 import PasswordHasher
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from jinja2.runtime import Context
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -48,7 +48,7 @@ from portal.accounts.hashing import DummyVerifier, HashingSlots
 from portal.accounts.models import Account, Role
 from portal.accounts.sessions import Current
 from portal.blobstore import BlobStore, ChunkConflict, ChunkTooLarge
-from portal.db import NO_WAIT, READ_ONLY, RELAXED_COMMIT, ReadTransaction
+from portal.db import NO_WAIT, POOL_SIZE, READ_ONLY, RELAXED_COMMIT, ReadTransaction
 from portal.errors import (
     BadInput,
     Conflict,
@@ -73,6 +73,7 @@ from portal.security import (
     session_csrf_token,
 )
 from portal.settings import Settings
+from portal.threads import ReadingThreads
 
 log = logging.getLogger("portal.web")
 
@@ -104,10 +105,15 @@ class AppState:
     # portal/accounts/steps.py, or None): factors.services.due_after_password, given by app.py.
     # Accounts starts the session, but the second factor sits above accounts.
     second_factor_due: Callable[[Session, Account], str | None]
+    # The app's route paths (index_routes), here too: Starlette's ``app.state`` answers each
+    # attribute through a Python ``__getattr__``, and every page asks.
+    route_paths: RoutePaths
     # Threads for writing requests (see endpoint): fewer than the connection pool holds.
     writers: anyio.CapacityLimiter = field(
         default_factory=lambda: anyio.CapacityLimiter(WRITERS_PER_PROCESS)
     )
+    # Threads for reading requests (threads.py): one per connection the pool keeps.
+    readers: ReadingThreads = field(default_factory=lambda: ReadingThreads(POOL_SIZE))
 
 
 def app_state(request: Request) -> AppState:
@@ -163,6 +169,24 @@ class _Templates(Environment):
         return {**self.globals, **(d or {})}
 
     context_class = _Context
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # Each template once loaded, by name, in a plain dict: Jinja's own cache is an LRU
+        # behind a lock, with a deque moved at every hit (a page asks for two or three
+        # templates: its own, base.html, its includes). Only without auto_reload, where a
+        # loaded template is never looked at on disk again; the names are the code's own, a
+        # fixed set.
+        self._loaded: dict[str, Template] | None = {} if not self.auto_reload else None
+
+    def _load_template(self, name: str, globals: MutableMapping[str, Any] | None) -> Template:
+        loaded = self._loaded
+        if loaded is None or globals:
+            return super()._load_template(name, globals)
+        template = loaded.get(name)
+        if template is None:
+            template = loaded[name] = super()._load_template(name, None)
+        return template
 
 
 def make_jinja(templates_dir: str) -> Environment:
@@ -282,6 +306,8 @@ class Ctx:
         return RedirectResponse(str(url), status_code=303)
 
     def query(self, name: str) -> str | None:
+        if not self.request.scope.get("query_string"):
+            return None  # most pages have none: no parsing, no QueryParams made
         return self.request.query_params.get(name)
 
     def navigate(self, url: str, **payload: Any) -> Response:
@@ -331,12 +357,31 @@ class RoutePaths:
     KEPT = 20_000
 
     def __init__(self, app: Starlette) -> None:
+        self._app = app
         self._routes: dict[str, Route] = {
             route.name: route for route in app.routes if isinstance(route, Route)
         }
         self._paths: dict[Any, str] = {}
+        # Templates' ``url_for`` for every request served at the root (see helper_for).
+        self._at_root = TemplateHelper(self._path_at_root)
 
     def path(self, request: Request, name: str, params: Mapping[str, Any]) -> str:
+        path = self._path(name, params)
+        root_path = request.scope.get("root_path")
+        return root_path + path if root_path else path
+
+    def helper_for(self, request: Request) -> TemplateHelper:
+        """``url_for`` for the templates of ``request``: one helper, made once, for every
+        request served at the root (no ``root_path``, the usual case); else one of its own."""
+        if not request.scope.get("root_path"):
+            return self._at_root
+        return TemplateHelper(lambda name, **params: self.path(request, name, params))
+
+    def _path_at_root(self, name: str, **params: Any) -> str:
+        return self._path(name, params)
+
+    def _path(self, name: str, params: Mapping[str, Any]) -> str:
+        """The route's path without any ``root_path``."""
         key: Any = name
         if params:
             # Only plain strings are kept: 1, True and 1.0 are one key to a dict but not one
@@ -346,13 +391,12 @@ class RoutePaths:
         path = self._paths.get(key) if key is not None else None
         if path is None:
             route = self._routes.get(name)
-            if route is None:  # in a Mount: Starlette's own lookup (its path has the root)
-                return str(request.url_for(name, **params).path)
+            if route is None:  # in a Mount: Starlette's own lookup, through the app's router
+                return str(self._app.url_path_for(name, **params))
             path = str(route.url_path_for(name, **params))
             if key is not None and len(self._paths) < self.KEPT:
                 self._paths[key] = path
-        root_path = request.scope.get("root_path")
-        return root_path + path if root_path else path
+        return path
 
 
 class IndexedRouter(Router):
@@ -408,13 +452,8 @@ _STATIC = TemplateHelper(_static)
 
 
 def render_template(state: AppState, request: Request, template: str, **context: Any) -> str:
-    route_paths: RoutePaths = request.app.state.route_paths
-
-    def url_for(name: str, **params: Any) -> str:
-        return route_paths.path(request, name, params)
-
     return state.jinja.get_template(template).render(
-        url_for=TemplateHelper(url_for),
+        url_for=state.route_paths.helper_for(request),
         static=_STATIC,
         service_name=SERVICE_NAME,
         quick_exit_url=state.settings.quick_exit_url,
@@ -572,40 +611,37 @@ def endpoint(
     if database is False and access is not Access.PUBLIC:
         raise ValueError("a page for signed-in people reads their session from the database")
 
+    rule = _Rule(access, roles, before_second_factor)
+
     def decorate(handler: Handler) -> Callable[[Request], Any]:
         async def asgi_endpoint(request: Request) -> Response:
             wants_json = (api or request.scope["path"].startswith("/api/")) and not is_htmx_request(
                 request
             )
             writing = writes if writes is not None else request.method not in {"GET", "HEAD"}
-            if not database and not writing and request.method in {"GET", "HEAD"}:
-                state = app_state(request)
-                if session_cookie(request, state.settings) is None:
-                    return _answer_signed_out(handler, request, state, wants_json)
+            state = app_state(request)
+            if (
+                not database
+                and not writing
+                and request.method in {"GET", "HEAD"}
+                and session_cookie(request, state.settings) is None
+            ):
+                return _answer_signed_out(handler, request, state, wants_json)
             try:
                 data = await _read_body(request)
             except PortalError as error:
                 return error_response(request, error, wants_json=wants_json)
-            state = app_state(request)
             # Writing requests take turns for a few threads of their own: on SQLite they queue
             # for the one write lock, and queued there each would hold a request thread and a
             # pooled connection, until pages that only read found none left.
-            limiter = state.writers if writing else None
+            # Reading requests go to threads of their own, one lean hop each (threads.py).
             step: Handler = handler
             while True:
-                answer = await anyio.to_thread.run_sync(
-                    partial(
-                        _run,
-                        step,
-                        request,
-                        data,
-                        _Rule(access, roles, before_second_factor),
-                        touch,
-                        wants_json,
-                        writing,
-                    ),
-                    limiter=limiter,
-                )
+                work = partial(_run, step, request, state, data, rule, touch, wants_json, writing)
+                if writing:
+                    answer = await anyio.to_thread.run_sync(work, limiter=state.writers)
+                else:
+                    answer = await state.readers.run(work)
                 if not isinstance(answer, AfterHashing):
                     return answer
                 # Between two transactions: no connection, lock or request thread is held.
@@ -698,13 +734,13 @@ class _Rule:
 def _run(
     handler: Handler,
     request: Request,
+    state: AppState,
     data: dict[str, Any],
     rule: _Rule,
     touch: bool,
     wants_json: bool,
     writing: bool,
 ) -> Response | AfterHashing[Any]:
-    state = app_state(request)
     settings = state.settings
     secret = settings.secret_key.reveal()
     session_token = session_cookie(request, settings)

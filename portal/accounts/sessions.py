@@ -9,6 +9,7 @@ wrapped in sessionStorage can no longer be unwrapped.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -54,8 +55,14 @@ class EndReason:
 
 def idle_limit(settings: Settings, account: Account) -> timedelta:
     if account.role.is_staff:
-        return timedelta(minutes=settings.session_idle_staff_minutes)
-    return timedelta(minutes=settings.session_idle_participant_minutes)
+        return _minutes(settings.session_idle_staff_minutes)
+    return _minutes(settings.session_idle_participant_minutes)
+
+
+@functools.cache
+def _minutes(minutes: int) -> timedelta:
+    """Every request judges its session's idle time against one of two limits: each made once."""
+    return timedelta(minutes=minutes)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -96,3 +97,30 @@ def test_pages_answer_while_writers_queue_for_the_database(
     assert page.status_code == 200
     assert waited < 5
     assert statuses == [200] * 50
+
+
+def test_more_pages_at_once_than_reading_threads_all_answer_and_the_threads_end_with_the_app(
+    portal: Portal, settings: Settings
+) -> None:
+    """Pages that only read run in the app's reading threads (portal/threads.py), one per
+    pooled connection kept: 40 at once queue for the 16 and all answer; when the app stops,
+    its reading threads stop too (a test process builds many apps)."""
+    from portal.app import create_app
+    from portal.db import POOL_SIZE
+
+    person = portal.person(Role.PARTICIPANT)
+    before = set(threading.enumerate())
+    app = create_app(settings)
+    with TestClient(app) as client:
+        client.cookies = person.jar
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            statuses = list(pool.map(lambda _n: client.get("/account").status_code, range(40)))
+        readers = app.state.portal.readers
+        threads = [
+            t for t in set(threading.enumerate()) - before if t.name.startswith("portal-reader-")
+        ]
+        assert len(threads) == readers.count == POOL_SIZE
+    assert statuses == [200] * 40
+    for thread in threads:
+        thread.join(timeout=5)
+    assert not [t for t in threads if t.is_alive()]

@@ -130,3 +130,32 @@ def test_templates_call_helpers_as_jinja_calls_any_function(tmp_path: Any) -> No
         helper=TemplateHelper(path), plain=path, asks=asks, k="from the context"
     )
     assert text == "/x/1|/x/1|/m/1;/x/2|/x/2|/m/2;from the context"
+
+
+@pytest.mark.parametrize("root_path", ["", "/portal"])
+def test_templates_url_for_gives_starlettes_path_for_every_route(
+    app: Starlette, root_path: str
+) -> None:
+    """Templates' ``url_for`` (RoutePaths.helper_for): one helper made once for requests at the
+    root, one of its own under a root path; the same paths as Starlette's either way."""
+    request = _request(app, root_path)
+    paths: RoutePaths = app.state.route_paths
+    helper = paths.helper_for(request)
+    assert (helper is paths.helper_for(_request(app, root_path))) == (root_path == "")
+    for route in app.routes:
+        if isinstance(route, Route):
+            params = _params(route)
+            assert helper(route.name, **params) == request.url_for(route.name, **params).path
+
+
+def test_a_template_is_loaded_once_and_kept_by_name(tmp_path: Any) -> None:
+    """Without auto_reload a template is never looked at on disk again: the same one, by name,
+    even once its file has changed (a new release restarts the server)."""
+    (tmp_path / "page.html").write_text("{% include 'part.html' %}!")
+    (tmp_path / "part.html").write_text("one")
+    jinja = make_jinja(str(tmp_path))
+    first = jinja.get_template("page.html")
+    assert first.render() == "one!"
+    (tmp_path / "part.html").write_text("two")
+    assert jinja.get_template("page.html") is first
+    assert first.render() == "one!"

@@ -71,7 +71,7 @@ from tests.support.databases import (
 )
 from tests.support.env import portal_env
 from tests.support.live_server import LiveServer, LiveServerFactory, tail
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, scratch_dir
 from tests.support.s3 import S3Server
 
 if TYPE_CHECKING:
@@ -122,6 +122,24 @@ BACKEND_MARKS: dict[Backend, tuple[pytest.MarkDecorator, ...]] = {
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
+    use_memory_for_tmp_path(config)
+
+
+def use_memory_for_tmp_path(config: pytest.Config) -> None:
+    """Put every ``tmp_path`` (the SQLite databases, data folders and live servers' files) in
+    memory (``/dev/shm``) when it has room, as the PostgreSQL server's files already are.
+
+    Each SQLite commit in WAL mode waits for the disk to sync its log; on tmpfs that wait is
+    nothing, and the tests still use real SQLite files on a real file system. pytest's own
+    variable for the temporary root keeps its numbered folders and their clean-up; read when the
+    first ``tmp_path`` is made, and inherited by the xdist workers (started after this hook).
+    An explicit ``--basetemp`` or PYTEST_DEBUG_TEMPROOT wins.
+    """
+    if config.option.basetemp or "PYTEST_DEBUG_TEMPROOT" in os.environ:
+        return
+    scratch = scratch_dir()
+    if scratch is not None:
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = scratch
 
 
 def database_backends(test: pytest.Function) -> tuple[Backend, ...]:

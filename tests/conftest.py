@@ -43,6 +43,7 @@ none of them (tests/test_harness.py) runs even when the application cannot be im
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sqlite3
@@ -125,6 +126,20 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     use_memory_for_tmp_path(config)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Leave what the run has loaded by now (the portal's modules, classes and mappers, the
+    test modules and their items) out of every later garbage collection.
+
+    They live as long as the process, and each full collection walked all of them again: a
+    fifth of an HTTP test's time went to the collector (measured with ``gc.callbacks``), less
+    than half of that once they are left out. ``portal serve`` does the same after start-up
+    (``portal.app.freeze_start_up``). Only what exists now is left out: the apps, sessions and
+    people each test makes later are collected as before.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def use_memory_for_tmp_path(config: pytest.Config) -> None:

@@ -12,6 +12,8 @@ Markers say what a test needs (registered here, next to the code that applies th
                     that asks for ``blob_store_env`` and to tests that use ``s3_server``
 Temporary folders: every ``tmp_path`` is in memory (``/dev/shm``) when it has room
 (``use_memory_for_tmp_path``): SQLite files there commit without waiting for a disk.
+Garbage collection: what is loaded once the tests are collected is frozen (``gc.freeze``:
+``pytest_collection_finish``), so full collections stop walking modules and mappers.
 Databases (a test that asks for one runs on SQLite and on PostgreSQL; a browser test on SQLite
 only, unless marked ``both_databases``: see ``database_backends``):
     database_url        URL of a fresh database migrated to head, the test's own

@@ -6,6 +6,7 @@ The table below must name every route in ``portal.routes``: a new route without 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import pytest
@@ -217,12 +218,24 @@ def test_matrix_covers_every_route() -> None:
 
 
 def _people(portal: Portal) -> dict[str, Callable[[], Person]]:
+    """Who calls a route, by role: someone new each call, so that no route's answer depends on
+    what an earlier route did to its caller (signed them out, ended their sessions...).
+
+    Their inviters are made once, on first need, and kept: a service manager who invites the
+    facilitators, and a facilitator who invites the participants and supporters. Nobody new
+    needs a new inviter, and making one for each of the table's hundred-odd routes was most of
+    this test's time (three joins and two certifications for each supporter).
+    """
+    inviting_manager = functools.cache(portal.service_manager)
+    inviting_facilitator = functools.cache(
+        lambda: portal.person(Role.FACILITATOR, inviting_manager())
+    )
     return {
         ANON: portal.visitor,
         SM: portal.service_manager,
-        FAC: lambda: portal.person(Role.FACILITATOR),
-        PART: lambda: portal.person(Role.PARTICIPANT),
-        SUP: lambda: portal.person(Role.SUPPORTER),
+        FAC: lambda: portal.person(Role.FACILITATOR, inviting_manager()),
+        PART: lambda: portal.person(Role.PARTICIPANT, inviting_facilitator()),
+        SUP: lambda: portal.person(Role.SUPPORTER, inviting_facilitator()),
     }
 
 
@@ -296,9 +309,10 @@ def _succeeded(status: int, location: str) -> bool:
 def test_each_role_reaches_exactly_its_routes(portal: Portal, role: str) -> None:
     # Resources with an owner (invitations) belong to a facilitator other than the caller.
     owner = portal.person(Role.FACILITATOR)
+    people = _people(portal)
     failures = []
     for (method, template), allowed in MATRIX.items():
-        person = _people(portal)[role]()
+        person = people[role]()
         status, location = _call(person, method, template, portal, owner)
         assert status < 500, f"{method} {template} as {role}: {status}"
         if (role in allowed) != _succeeded(status, location):

@@ -120,7 +120,7 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         owner = _server_owner()
-        self._root = Path(tempfile.mkdtemp(prefix="portal-test-pg-", dir=_scratch_dir()))
+        self._root = Path(tempfile.mkdtemp(prefix="portal-test-pg-", dir=scratch_dir()))
         try:
             if owner is not None:
                 os.chown(self._root, owner.pw_uid, owner.pw_gid)
@@ -233,8 +233,9 @@ class PostgresServer:
             )
 
 
-def _scratch_dir() -> str | None:
-    """Where the server's files go: memory (``/dev/shm``) when it has room, else the temp dir.
+def scratch_dir() -> str | None:
+    """Where throwaway files go: memory (``/dev/shm``) when it has room, else the temp dir
+    (None). The PostgreSQL server's files, and every test's ``tmp_path`` (tests/conftest.py).
 
     Measured here: CREATE DATABASE ... TEMPLATE takes about 10 ms on tmpfs and about 300 ms on
     the machine's disk, even with fsync off, and every database test pays it.

@@ -4,9 +4,11 @@ path's candidate routes found once)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from jinja2 import Environment
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Match, Route
@@ -159,3 +161,24 @@ def test_a_template_is_loaded_once_and_kept_by_name(tmp_path: Any) -> None:
     (tmp_path / "part.html").write_text("two")
     assert jinja.get_template("page.html") is first
     assert first.render() == "one!"
+
+
+def test_a_second_environment_reuses_compiled_templates_until_the_source_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "page.html").write_text("{{ 1 + 1 }} first")
+    compiled: list[str] = []
+    compile_for_real = Environment.compile
+
+    def counting(self: Environment, source: str, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(source)
+        return compile_for_real(self, source, *args, **kwargs)
+
+    monkeypatch.setattr(Environment, "compile", counting)
+    assert make_jinja(str(tmp_path)).get_template("page.html").render() == "2 first"
+    assert make_jinja(str(tmp_path)).get_template("page.html").render() == "2 first"
+    assert compiled == ["{{ 1 + 1 }} first"]  # once, though two environments loaded it
+
+    (tmp_path / "page.html").write_text("{{ 2 + 2 }} second")
+    assert make_jinja(str(tmp_path)).get_template("page.html").render() == "4 second"
+    assert compiled == ["{{ 1 + 1 }} first", "{{ 2 + 2 }} second"]

@@ -15,6 +15,10 @@ reads never take connections beyond the pool's kept ones; more reads than thread
 queue, holding neither. Writing requests keep anyio's threads and their own limiter
 (web.WRITERS_PER_PROCESS).
 
+The work runs in a copy of the awaiting task's context, as anyio's trip does: what the request
+set in a context variable is seen in its thread (a copy is a constant-time snapshot, not a
+deep copy).
+
 Cancellation: if the awaiting task is cancelled, the work still runs to its end in its thread
 (it commits or rolls back its own transaction and closes it), and its answer is dropped.
 """
@@ -23,9 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import queue
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -52,7 +58,7 @@ class ReadingThreads:
             self._start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((loop, future, work))
+        self._jobs.put((loop, future, partial(contextvars.copy_context().run, work)))
         return await future
 
     def _start(self) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from portal.notifications import services as notices
 from portal.notifications.models import AccountEvent, NoticeEvent
 from portal.settings import Settings
 from tests import rows
+from tests.support.loops import run_in_new_loop
 
 HOUR = timedelta(hours=1)
 
@@ -232,10 +234,10 @@ def test_a_server_looks_for_due_jobs_soon_after_it_starts_and_a_restart_repeats_
             await task
 
     first = _runner(db_engine, soon, tmp_path, jobs)
-    asyncio.run(serve_briefly(first))
+    run_in_new_loop(partial(serve_briefly, first))
     assert ran == [first.holder]
     restarted = _runner(db_engine, soon, tmp_path, jobs)
-    asyncio.run(serve_briefly(restarted))
+    run_in_new_loop(partial(serve_briefly, restarted))
     assert ran == [first.holder]  # within its period: the restart ran nothing
     assert settings.maintenance_start_seconds == 86400  # the tests' servers never start one
     assert Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).maintenance_start_seconds == 60

@@ -4,6 +4,7 @@ exception handed back, no more threads than asked for, and stopped at the end.""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
 from functools import partial
@@ -11,6 +12,7 @@ from functools import partial
 import pytest
 
 from portal.threads import ReadingThreads
+from tests.support.loops import run_in_new_loop
 
 
 def test_work_runs_in_one_of_the_threads_and_its_result_comes_back() -> None:
@@ -22,11 +24,37 @@ def test_work_runs_in_one_of_the_threads_and_its_result_comes_back() -> None:
         ), threading.current_thread().name
 
     try:
-        worker, caller = asyncio.run(main())
+        worker, caller = run_in_new_loop(main)
     finally:
         threads.close()
     assert worker.startswith("test-reader-")
     assert worker != caller
+
+
+_REQUEST: contextvars.ContextVar[str] = contextvars.ContextVar("request", default="none")
+
+
+def test_the_work_sees_the_callers_context_variables_and_cannot_change_them() -> None:
+    """As a trip through anyio's threads does: what a request set (a statement counter in the
+    tests, a request id in a log) is seen in its thread; what the work sets stays there."""
+    threads = ReadingThreads(1, name="test-reader")
+
+    def work() -> str:
+        seen = _REQUEST.get()
+        _REQUEST.set("set in the thread")
+        return seen
+
+    async def main() -> tuple[str, str]:
+        _REQUEST.set("request 7")
+        seen = await threads.run(work)
+        return seen, _REQUEST.get()
+
+    try:
+        seen, after = run_in_new_loop(main)
+    finally:
+        threads.close()
+    assert seen == "request 7"
+    assert after == "request 7"
 
 
 def test_an_exception_in_the_work_is_raised_to_the_caller() -> None:
@@ -40,7 +68,7 @@ def test_an_exception_in_the_work_is_raised_to_the_caller() -> None:
 
     try:
         with pytest.raises(LookupError):
-            asyncio.run(main())
+            run_in_new_loop(main)
     finally:
         threads.close()
 
@@ -65,7 +93,7 @@ def test_more_work_than_threads_waits_its_turn_and_all_of_it_answers() -> None:
         return list(await asyncio.gather(*(threads.run(partial(work, n)) for n in range(20))))
 
     try:
-        assert asyncio.run(main()) == list(range(20))
+        assert run_in_new_loop(main) == list(range(20))
     finally:
         threads.close()
     assert most == 3
@@ -90,7 +118,7 @@ def test_a_cancelled_caller_leaves_the_work_to_finish_in_its_thread() -> None:
         return await threads.run(lambda: "next")
 
     try:
-        assert asyncio.run(main()) == "next"
+        assert run_in_new_loop(main) == "next"
     finally:
         threads.close()
     assert finished.is_set()
@@ -102,7 +130,7 @@ def test_closing_stops_the_threads_and_refuses_new_work() -> None:
     async def once() -> None:
         await threads.run(lambda: None)
 
-    asyncio.run(once())
+    run_in_new_loop(once)
     started = [t for t in threading.enumerate() if t.name.startswith("closing-")]
     assert len(started) == 2
     threads.close()
@@ -110,7 +138,7 @@ def test_closing_stops_the_threads_and_refuses_new_work() -> None:
         thread.join(timeout=5)
         assert not thread.is_alive()
     with pytest.raises(RuntimeError):
-        asyncio.run(once())
+        run_in_new_loop(once)
 
 
 def test_at_least_one_thread() -> None:

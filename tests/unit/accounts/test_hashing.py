@@ -17,6 +17,7 @@ from portal.accounts.hashing import (
     make_hasher,
     verify_key,
 )
+from tests.support.loops import run_in_new_loop
 
 
 def test_no_more_hashes_run_at_once_than_there_are_slots() -> None:
@@ -56,11 +57,7 @@ def test_no_more_hashes_run_at_once_than_there_are_slots() -> None:
             for _ in range(8):
                 group.start_soon(one)
 
-    # In a thread of its own: a browser test in the same pytest worker leaves Playwright's event
-    # loop marked as running in the main thread, and anyio refuses to start a second one there.
-    runner = threading.Thread(target=anyio.run, args=(burst,))
-    runner.start()
-    runner.join()
+    run_in_new_loop(burst)
     assert results == [True] * 8
     assert most == 2
     assert loop_thread[0] not in work_threads

@@ -283,6 +283,14 @@ class Participant(Base):
     verified_public_key: Mapped[bytes | None] = mapped_column(
         comment="the key compared in person; a different current key means it changed"
     )
+    # Set when a comparison in person finds grants owed to them again (messages/regrants.py:
+    # their key changed, or they joined after letters went to the representative who held
+    # their side), cleared once a facilitator's browser has given everything back. Only the
+    # few marked are looked at by the facilitator's home and queue: what is owed is worked out
+    # exactly for them alone, not for every participant of every case (bench/README.md).
+    grants_owed_since: Mapped[datetime | None] = mapped_column(
+        comment="since when grants may be owed again; null: nothing is"
+    )
     joined_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
     created_at: Mapped[Timestamp]

@@ -310,6 +310,8 @@ def mark_key_verified(
     compared_key: bytes,
 ) -> None:
     """The facilitator compared security numbers with the participant in person."""
+    # The row a re-key, a withdrawal and a grant given again lock first (messages/regrants.py).
+    lock_row(db, participant)
     require_participant_action(case, participant, ParticipantAction.MARK_VERIFIED)
     record_comparison(
         db, settings, facilitator, participant, compared_key, AuditTag.PARTICIPANT_KEY_VERIFIED

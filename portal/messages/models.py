@@ -126,6 +126,9 @@ class Message(Base):
         Index("ix_messages_content_note_object", "content_note_object_id"),
         Index("ix_messages_transcript_object", "transcript_object_id"),
         Index("ix_messages_approval_note_object", "approval_note_object_id"),
+        # What a supporter or representative wrote (messages/regrants.py: owed to them again
+        # after a re-key), without reading every message of every case.
+        Index("ix_messages_written_by", "written_by_supporter_id"),
     )
 
 

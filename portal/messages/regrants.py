@@ -240,6 +240,23 @@ def owed_to_participant(db: Session, participant: Participant) -> OwedPerson | N
     return OwedPerson(participant.id, None, account, participant.verified_public_key, items)
 
 
+def mark_if_owed(db: Session, participant: Participant) -> None:
+    """After a participant's key was compared in person: if grants are owed to them now, mark
+    them (``Participant.grants_owed_since``) for the facilitator's home and queue, which look
+    only at those marked; ``regrant`` clears the mark once nothing is owed.
+
+    A participant can be owed only after such a comparison: every release to them is granted
+    at approval to a key compared in person (messages/services.approve refuses any other) and
+    everything they write is granted to them as they send it; grants to them go only with a
+    re-key (invitations/services._rekey), after which nothing is released to them or owed
+    until their new key is compared. The same comparison finds what went to the
+    representative who held their side before they joined. What a supporter wrote for them is
+    looked for apart (``written_for_statement``), and supporters are looked at every time
+    (few, and what they may read changes with what the participant opens)."""
+    if participant.grants_owed_since is None and owed_to_participant(db, participant):
+        participant.grants_owed_since = utcnow()
+
+
 def owed_to_supporter(db: Session, supporter: Supporter) -> OwedPerson | None:
     account = supporter.account
     if (
@@ -338,6 +355,8 @@ def regrant(
         if obj is None:  # owed, so never; narrows the type
             raise NotFound
         content.add_grant(db, obj, g.version, item.purpose, facilitator, g.grant, recipient=account)
+    if isinstance(holder, Participant) and owed_to_participant(db, holder) is None:
+        holder.grants_owed_since = None  # all given back: the home and queue stop looking
     given = [by_piece[(g.object_id, g.version)] for g in grants]
     for message_id, for_side in sorted({(item.message_id, item.for_side) for item in given}):
         tag = AuditTag.MESSAGE_SHOWN_TO_SIDE if for_side else AuditTag.MESSAGE_REGRANTED
@@ -438,6 +457,8 @@ def waiting_statement() -> Select[str, str, int]:
         .join(p_account, p_account.id == Participant.account_id)
         .join(CaseFacilitator, case_policy.facilitated_by(Participant.case_id, account_id))
         .where(
+            # Only the few marked (mark_if_owed): the exact look below is then for them alone.
+            Participant.grants_owed_since.is_not(None),
             Participant.withdrawn_at.is_(None),
             Participant.verified_public_key == p_account.public_key,
             or_(

@@ -30,6 +30,7 @@ from portal.cases.models import (
     SupporterKind,
 )
 from portal.errors import BadInput
+from portal.messages import regrants
 from portal.trust import schemas as trust_schemas
 from portal.trust.statements import SignedStatement
 from portal.web import Ctx, Fields, endpoint
@@ -199,6 +200,7 @@ def api_mark_verified(ctx: Ctx) -> Response:
         participant,
         ctx.fields.binary("public_key", length=wire.KEY),
     )
+    regrants.mark_if_owed(ctx.db, participant)
     if not ctx.is_htmx:
         return JSONResponse({"ok": True})
     return _participant_changed(ctx, case, participant, "verified")

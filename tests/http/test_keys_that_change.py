@@ -7,9 +7,12 @@ to a supporter compared late what the participant chose to open. portal/invitati
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from portal import local_time, protocol, wire
@@ -19,6 +22,8 @@ from portal.cases.models import Participant
 from portal.content.models import ContentGrant, Draft, GrantPurpose
 from tests.cases_world import CaseWorld, open_released
 from tests.factories import Person, Portal, mac_fields
+
+REPO = Path(__file__).resolve().parents[2]
 
 b64 = protocol.b64encode
 
@@ -442,6 +447,59 @@ def test_the_facilitators_home_and_queue_show_who_waits_for_access_again(portal:
     assert (
         "Waiting for your browser to give access again" not in world.facilitator.get("/home").text
     )
+
+
+def _marked(portal: Portal, world: CaseWorld, person: Person) -> bool:
+    """Whether the participant is marked as owed grants (Participant.grants_owed_since)."""
+    with portal.db() as db:
+        participant = db.get(Participant, world.participant_id(person))
+        assert participant is not None
+        return participant.grants_owed_since is not None
+
+
+def _mark_as_migration_0027_does(portal: Portal) -> None:
+    """Every mark removed, then set again by the migration's own statement for existing rows."""
+    path = REPO / "portal/migrations/versions/0027_grants_owed_marker.py"
+    spec = importlib.util.spec_from_file_location("migration_0027", path)
+    assert spec is not None
+    assert spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with portal.db() as db:
+        db.execute(sa.update(Participant).values(grants_owed_since=None))
+        db.execute(sa.text(migration._OWED_NOW))
+        db.commit()
+
+
+def test_only_someone_owed_grants_is_marked_for_the_home_and_until_all_are_given(
+    portal: Portal,
+) -> None:
+    """The facilitator's home and queue look only at participants marked as owed grants
+    (messages/regrants.mark_if_owed): a first comparison marks nobody, a comparison after a
+    re-key marks them, giving everything back clears it; and the migration that brought the
+    mark (0027) marks existing rows exactly so."""
+    world = CaseWorld.build(portal)
+    world.verify(world.harmed)
+    released_letter(world, "I am sorry.")
+    world.verify(world.responsible)
+    assert not _marked(portal, world, world.harmed)
+    assert not _marked(portal, world, world.responsible)
+
+    harmed = rekey(world, world.harmed)
+    assert not _marked(portal, world, harmed)  # a key not compared is owed nothing
+    world.verify(harmed)
+    assert _marked(portal, world, harmed)
+    assert not _marked(portal, world, world.responsible)
+    _mark_as_migration_0027_does(portal)
+    assert _marked(portal, world, harmed)
+    assert not _marked(portal, world, world.responsible)
+
+    regrant_all(world, expected=1)
+    assert not _marked(portal, world, harmed)
+    world.verify(harmed)  # compared again, with nothing owed
+    assert not _marked(portal, world, harmed)
+    _mark_as_migration_0027_does(portal)
+    assert not _marked(portal, world, harmed)
 
 
 def test_a_letter_sealed_before_its_writer_was_given_a_new_key_still_opens(

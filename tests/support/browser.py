@@ -252,6 +252,9 @@ _RUN_AXE = """async (options) => {
 
 def accessibility_violations(page: Page, *, disable_rules: tuple[str, ...] = ()) -> list[str]:
     """axe-core's WCAG 2.2 AA violations on the page as it is now, one readable entry each."""
+    # After a click that navigates, the new page's elements can be found before its stylesheet
+    # has loaded; axe would then measure unstyled links (target-size fails on a 17 px line).
+    page.wait_for_load_state("load")
     for frame in page.frames:
         if frame.is_detached():
             continue

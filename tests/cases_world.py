@@ -69,6 +69,31 @@ def sealed_object(object_id: str, version: int, sealed: protocol.SealedLetter) -
     }
 
 
+def open_case(facilitator: Person) -> tuple[str, bytes, bytes, str]:
+    """A new case of ``facilitator``'s, nobody invited yet: its id, secret and public key, and
+    reference."""
+    case_id = str(uuid.uuid4())
+    case_sk, case_pk = protocol.generate_identity()
+    reference = f"RJ-{next(_references):04d}"
+    grant = protocol.make_case_grant(
+        facilitator.secret_key, facilitator.public_key, case_id, case_sk
+    )
+    _ok(
+        facilitator.post_json(
+            "/api/cases",
+            {
+                "case_id": case_id,
+                "reference": reference,
+                "label": "Burglary, indirect",
+                "public_key": b64(case_pk),
+                "grant": b64(grant),
+                "case_key_statement": facilitator.case_key_statement(case_id, case_pk),
+            },
+        )
+    )
+    return case_id, case_sk, case_pk, reference
+
+
 @dataclass
 class CaseWorld:
     portal: Portal
@@ -91,25 +116,7 @@ class CaseWorld:
         names: tuple[str, str] = ("Alex", "Sam"),
     ) -> CaseWorld:
         facilitator = facilitator or portal.person(Role.FACILITATOR)
-        case_id = str(uuid.uuid4())
-        case_sk, case_pk = protocol.generate_identity()
-        reference = f"RJ-{next(_references):04d}"
-        grant = protocol.make_case_grant(
-            facilitator.secret_key, facilitator.public_key, case_id, case_sk
-        )
-        _ok(
-            facilitator.post_json(
-                "/api/cases",
-                {
-                    "case_id": case_id,
-                    "reference": reference,
-                    "label": "Burglary, indirect",
-                    "public_key": b64(case_pk),
-                    "grant": b64(grant),
-                    "case_key_statement": facilitator.case_key_statement(case_id, case_pk),
-                },
-            )
-        )
+        case_id, case_sk, case_pk, reference = open_case(facilitator)
         world = cls(
             portal,
             facilitator,

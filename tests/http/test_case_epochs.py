@@ -8,6 +8,7 @@ previous key."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +19,8 @@ from portal.audit.models import AuditEvent
 from portal.cases.models import Case, CaseKeyGrant
 from portal.cases.states import KEY_CHANGE_FIRST, LAST_FACILITATOR
 from portal.messages.services import KEY_CHANGING
-from tests.cases_world import CaseWorld, open_reviewed_letter
+from portal.workspace.facilitator_home import HANDED_OVER_SHOWN
+from tests.cases_world import CaseWorld, open_case, open_reviewed_letter
 from tests.factories import Person, Portal
 
 b64 = protocol.b64encode
@@ -225,6 +227,24 @@ def test_handing_over_adds_the_colleague_and_takes_me_off_in_one_step(portal: Po
     _item, text = world.review(world.write_letter(world.responsible, "After."), successor)
     assert text == "After."
     assert successor.post_json(f"/api/messages/{before}/claim").status_code == 200
+
+
+def test_the_home_lists_only_the_newest_hand_overs(portal: Portal) -> None:
+    first = portal.person(Role.FACILITATOR)
+    successor = portal.person(Role.FACILITATOR)
+    handed: list[str] = []
+    for _ in range(HANDED_OVER_SHOWN + 2):
+        case_id, case_sk, _case_pk, _reference = open_case(first)
+        grant = protocol.make_case_grant(first.secret_key, successor.public_key, case_id, case_sk)
+        answer = first.post_json(
+            f"/api/cases/{case_id}/hand-over",
+            {"account_id": successor.account_id, "grant": b64(grant)},
+        )
+        assert answer.status_code == 200, answer.text
+        handed.append(case_id)
+    home = first.get("/home").text
+    shown = re.findall(r'data-handed-over-case="([^"]+)"', home)
+    assert shown == list(reversed(handed))[:HANDED_OVER_SHOWN]
 
 
 def test_a_hand_over_to_myself_or_someone_uncertified_changes_nothing(portal: Portal) -> None:

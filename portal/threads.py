@@ -9,10 +9,11 @@ a live uvicorn under 16 clients 0.08-0.12 against 0.02-0.03 ms a request, for a 
 settled from a thread pulling work off a ``SimpleQueue`` (bench/README.md, "A signed-in page,
 seventh round").
 
-:class:`ReadingThreads` is that lean trip, for requests that only read. It has as many threads
-as the database pool keeps connections (each reading request holds one for its whole run), so
-reads never take connections beyond the pool's kept ones; more reads than threads wait in the
-queue, holding neither. Writing requests keep anyio's threads and their own limiter
+:class:`ReadingThreads` is that lean trip, for requests that only read, on PostgreSQL (on SQLite
+they run on the event loop: web.endpoint says why). It has as many threads as the database
+pool keeps connections (each reading request holds one for its whole run), so reads never take
+connections beyond the pool's kept ones; more reads than threads wait in the queue, holding
+neither. Writing requests keep anyio's threads and their own limiter
 (web.WRITERS_PER_PROCESS).
 
 The work runs in a copy of the awaiting task's context, as anyio's trip does: what the request

@@ -35,6 +35,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette._utils import get_route_path
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
 from starlette.requests import ClientDisconnect, Request
@@ -115,6 +116,12 @@ class AppState:
     )
     # Threads for reading requests (threads.py): one per connection the pool keeps.
     readers: ReadingThreads = field(default_factory=lambda: ReadingThreads(POOL_SIZE))
+
+    @property
+    def reads_on_loop(self) -> bool:
+        """Whether reading requests run on the event loop rather than in a reading thread (on
+        SQLite: see endpoint's ``threads``)."""
+        return self.read_engine.dialect.name == "sqlite"
 
 
 def app_state(request: Request) -> AppState:
@@ -612,6 +619,7 @@ def endpoint(
     api: bool = False,
     writes: bool | None = None,
     database: bool = True,
+    threads: bool = False,
     before_second_factor: frozenset[str] = frozenset(),
 ) -> Callable[[Handler], Callable[[Request], Any]]:
     """Wrap a synchronous handler as a Starlette endpoint.
@@ -631,6 +639,17 @@ def endpoint(
     connection: nothing there can block, and the hop to a thread and back cost more than the
     rest of such a request. With a session cookie it goes the usual way, since the cookie's
     session must be looked up to know which CSRF token the page gets.
+
+    Where a reading request runs: on PostgreSQL in a reading thread (threads.py), since each
+    statement waits for the database server's answer and the loop serves others meanwhile. On
+    SQLite on the event loop itself: a read there is a read of a local file that takes no lock
+    and waits for no writer (WAL), so a thread bought nothing but the GIL passed between two
+    threads on two cores at every step, which cost about as much CPU as the page itself
+    (bench/README.md, "Reading requests on the event loop"). ``threads=True`` keeps an
+    endpoint's reading requests in a thread on SQLite too: its handler waits on something else
+    (the blob store, which may be an object store over the network) or reads for long (reports
+    over a whole year). On the loop, the session's due write (its last-seen time or its end) is
+    made once the answer is sent, in a thread (it may wait for the write lock and an fsync).
 
     ``before_second_factor`` names the steps (portal/accounts/steps.py) a session that still owes
     its second factor may take here; by default none, so every other endpoint refuses it
@@ -662,12 +681,18 @@ def endpoint(
             # Writing requests take turns for a few threads of their own: on SQLite they queue
             # for the one write lock, and queued there each would hold a request thread and a
             # pooled connection, until pages that only read found none left.
-            # Reading requests go to threads of their own, one lean hop each (threads.py).
+            # Reading requests run on the loop on SQLite, otherwise in threads of their own, one
+            # lean hop each (threads.py); see the docstring.
             step: Handler = handler
+            on_loop = not writing and not threads and state.reads_on_loop
             while True:
-                work = partial(_run, step, request, state, data, rule, touch, wants_json, writing)
+                work = partial(
+                    _run, step, request, state, data, rule, touch, wants_json, writing, on_loop
+                )
                 if writing:
                     answer = await anyio.to_thread.run_sync(work, limiter=state.writers)
+                elif on_loop:
+                    answer = work()
                 else:
                     answer = await state.readers.run(work)
                 if not isinstance(answer, AfterHashing):
@@ -768,6 +793,7 @@ def _run(
     touch: bool,
     wants_json: bool,
     writing: bool,
+    on_loop: bool = False,
 ) -> Response | AfterHashing[Any]:
     settings = state.settings
     secret = settings.secret_key.reveal()
@@ -864,11 +890,16 @@ def _run(
             log.exception("unhandled error %s on %s %s", error_id, request.method, request.url.path)
             response = server_error_response(request, error_id, wants_json=wants_json)
             ctx = None
+    keep_after: Callable[[], None] | None = None
     if resolution.needs_write and not session_kept:
         # A read-only request (or a writing one that rolled back): the session's due write is a
         # short transaction of its own, after the request's.
-        with state.sessions() as db:
-            _keep_session(db, resolution)
+        if on_loop and later is None:
+            # After the answer is sent, in a thread: a write waits for SQLite's lock (an end)
+            # and for its commit's fsync, and the loop must never wait.
+            keep_after = partial(_keep_session_apart, state, resolution)
+        else:
+            _keep_session_apart(state, resolution)
     if later is not None:
         return later
     set_names = set()
@@ -884,7 +915,24 @@ def _run(
         # The cookie names a session that has ended: drop it.
         _delete_cookie(response, settings, SESSION_COOKIE)
     _keep_csrf_cookie(response, settings, ctx, csrf_token, signed_out_csrf)
+    if keep_after is not None:
+        _after_sending(response, keep_after)
     return response
+
+
+def _keep_session_apart(state: AppState, resolution: account_sessions.Resolved) -> None:
+    """:func:`_keep_session` in a transaction of its own."""
+    with state.sessions() as db:
+        _keep_session(db, resolution)
+
+
+def _after_sending(response: Response, work: Callable[[], None]) -> None:
+    """Run ``work`` (synchronous) in a thread once ``response`` is sent."""
+    task = BackgroundTask(work)
+    if response.background is None:
+        response.background = task
+    else:
+        response.background = BackgroundTasks([response.background, task])
 
 
 def _orm_session(

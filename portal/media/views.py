@@ -295,7 +295,8 @@ def _count(ctx: Ctx) -> int | None:
     return int(text)
 
 
-@endpoint(api=True)
+# In a thread: the blob store may be an object store over the network (web.endpoint).
+@endpoint(api=True, threads=True)
 def api_content_chunk(ctx: Ctx) -> Response:
     """One stored chunk, raw; or with ``?count=n`` that chunk and the n - 1 after it, joined,
     their sizes listed in ``X-Chunks``. Authorised alike either way: the version must be

@@ -65,7 +65,7 @@ def _sections(figures: Report) -> list[Section]:
     ]
 
 
-@endpoint(roles=SERVICE_MANAGER)
+@endpoint(roles=SERVICE_MANAGER, threads=True)  # a year's figures: read for long
 def reports_page(ctx: Ctx) -> Response:
     """The figures for the period asked for; a day that is not one is said beside its field
     (400), with the form kept as it was typed."""
@@ -91,7 +91,7 @@ def reports_page(ctx: Ctx) -> Response:
     )
 
 
-@endpoint(roles=SERVICE_MANAGER)
+@endpoint(roles=SERVICE_MANAGER, threads=True)  # a year's figures: read for long
 def reports_print(ctx: Ctx) -> Response:
     """The same figures and charts as a document to send a commissioner: no navigation, no
     quick exit, each figure on its own page when printed. A day that is not one: 400."""
@@ -103,7 +103,7 @@ def reports_print(ctx: Ctx) -> Response:
     )
 
 
-@endpoint(roles=SERVICE_MANAGER)
+@endpoint(roles=SERVICE_MANAGER, threads=True)  # a year's figures: read for long
 def reports_csv(ctx: Ctx) -> Response:
     period = _period(ctx)
     out = io.StringIO()

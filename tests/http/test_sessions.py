@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
+from starlette.testclient import TestClient
 
 from portal.accounts.models import Role, SignInSession
 from portal.accounts.sessions import TOUCH_GRANULARITY
@@ -112,6 +114,53 @@ def test_a_page_does_not_wait_for_a_busy_database_to_move_the_last_seen_time(
     assert _last_seen(portal, participant) == stale
     assert participant.get("/account").status_code == 200
     assert _last_seen(portal, participant) > stale
+
+
+def test_a_session_found_ended_while_the_database_is_busy_holds_up_no_other_page(
+    portal: Portal, client: TestClient
+) -> None:
+    """A page finds its session ended (idle) while another transaction holds that session's row
+    (on SQLite, the write lock): other pages answer meanwhile, and the end is recorded once the
+    database is free. On SQLite a page that only reads runs on the event loop (web.endpoint),
+    so its session's end is written after the answer, in a thread: written on the loop, it
+    would hold up every other request for as long as the lock is held."""
+    ended_one = portal.person(Role.PARTICIPANT)
+    other = portal.person(Role.PARTICIPANT)
+    _age_sessions(portal, ended_one, idle=timedelta(minutes=20))
+    # Sent as headers: the two requests share one client and run at once.
+    ended_cookie = "; ".join(f"{name}={value}" for name, value in ended_one.jar.items())
+    other_cookie = "; ".join(f"{name}={value}" for name, value in other.jar.items())
+    client.cookies.clear()
+    with portal.db() as writer, ThreadPoolExecutor(max_workers=1) as pool:
+        writer.scalars(
+            select(SignInSession)
+            .where(SignInSession.account_id == ended_one.account_id)
+            .with_for_update()
+        ).one()
+        writer.execute(
+            update(SignInSession)
+            .where(SignInSession.account_id == ended_one.account_id)
+            .values(device=SignInSession.device)
+        )
+        ending = pool.submit(
+            client.get, "/home", headers={"Cookie": ended_cookie}, follow_redirects=False
+        )
+        time.sleep(0.5)  # it has found its session ended and waits to record that
+        started = time.monotonic()
+        page = client.get("/account", headers={"Cookie": other_cookie})
+        waited = time.monotonic() - started
+        assert not ending.done()
+        writer.rollback()
+        ended = ending.result(timeout=30)
+    assert page.status_code == 200
+    assert waited < 5
+    assert ended.status_code == 303
+    assert ended.headers["location"] == "/sign-in?reason=expired"
+    with portal.db() as db:
+        reason = db.scalars(
+            select(SignInSession.end_reason).where(SignInSession.account_id == ended_one.account_id)
+        ).one()
+    assert reason == "idle"
 
 
 def test_staff_session_survives_twenty_idle_minutes(portal: Portal) -> None:

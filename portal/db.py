@@ -7,6 +7,7 @@ commit: the request boundary (``web.py``) or the CLI command owns the transactio
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -190,17 +191,43 @@ def _begin_sqlite(pooled: Any, *, read_only: bool, relaxed_commit: bool, no_wait
 
 
 def _begin_postgresql(pooled: Any, *, read_only: bool, no_wait: bool) -> None:
-    """Set what a PostgreSQL transaction's options ask for, as its first statements (psycopg
-    sends BEGIN before the first). On the driver's cursor, not through SQLAlchemy's
-    exec_driver_sql (see _begin_sqlite)."""
-    if not (read_only or no_wait):
-        return
-    with pooled.driver_connection.cursor() as cursor:
-        if read_only:
-            cursor.execute("SET TRANSACTION READ ONLY")
-        if no_wait:
+    """Set what a PostgreSQL transaction's options ask for. Read-only or not is said in the
+    BEGIN psycopg sends before the first statement (``BEGIN READ ONLY`` or ``BEGIN READ WRITE``:
+    no statement of its own; and explicit either way, since a connection that served reading
+    requests reads only by default, see _read_in_autocommit). The rest as the transaction's
+    first statements, on the driver's cursor, not through SQLAlchemy's exec_driver_sql (see
+    _begin_sqlite)."""
+    driver = pooled.driver_connection
+    if driver.read_only is not read_only:
+        driver.read_only = read_only  # not in a transaction yet: said with the next BEGIN
+    if no_wait:
+        with driver.cursor() as cursor:
             # A row another transaction holds fails the statement rather than waiting.
             cursor.execute("SET LOCAL lock_timeout = '1ms'")
+
+
+# Set on a pooled PostgreSQL connection once its session reads only by default.
+_READS_ONLY_BY_DEFAULT = "portal_reads_only_by_default"
+
+
+def _read_in_autocommit(pooled: Any) -> None:
+    """Make a pooled PostgreSQL connection run a reading request's statements each as its own
+    read-only transaction: no BEGIN and no COMMIT, so a page that runs one statement (the
+    session's, on /account) makes one round trip to the server, not four (BEGIN, SET
+    TRANSACTION READ ONLY, the statement, COMMIT) (bench/README.md, "Reading requests on the
+    event loop").
+
+    Nothing is lost by it: in READ COMMITTED, PostgreSQL's default and the portal's, each
+    statement of a transaction sees its own snapshot anyway, and a reading request takes no
+    lock. Read-only it stays: the connection's session is told once that its transactions read
+    only by default (remembered in the pool's record of it), which its implicit one-statement
+    transactions follow; a writing transaction on the same connection later begins READ WRITE
+    explicitly (_begin_postgresql). :meth:`ReadTransaction.close` turns autocommit off again."""
+    driver = pooled.driver_connection
+    driver.autocommit = True
+    if not pooled.info.get(_READS_ONLY_BY_DEFAULT):
+        driver.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        pooled.info[_READS_ONLY_BY_DEFAULT] = True
 
 
 def make_engine(database_url: str) -> Engine:
@@ -498,11 +525,9 @@ class ReadTransaction:
                     )
                 )
             else:
-                self.on_driver(
-                    lambda _driver: _begin_postgresql(self._pooled, read_only=True, no_wait=False)
-                )
+                self.on_driver(lambda _driver: _read_in_autocommit(self._pooled))
         except BaseException:
-            self._pooled.close()
+            self.close()
             raise
 
     def on_driver(self, work: Callable[[Any], T]) -> T:
@@ -544,6 +569,11 @@ class ReadTransaction:
     def close(self) -> None:
         """Back to the pool (which rolls back whatever is left)."""
         self._pooled.info.pop(_BEGUN_ON_DRIVER, None)
+        driver = self._pooled.driver_connection  # None once invalidated (found dropped)
+        if self.dialect.name != "sqlite" and driver is not None:
+            # A connection dropped meanwhile cannot be told: the pool replaces it anyway.
+            with contextlib.suppress(self.dialect.loaded_dbapi.Error):
+                driver.autocommit = False
         if self._session is not None:
             self._session.close()
         if self._connection is not None:

@@ -5,6 +5,7 @@ Statements run on the driver (DriverQuery) give what SQLAlchemy gives."""
 from __future__ import annotations
 
 import pytest
+from psycopg import pq
 from sqlalchemy import Engine, bindparam, event, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -90,6 +91,37 @@ def test_a_read_transaction_refuses_writes_and_leaves_its_connection_writing_aga
             db.commit()
         db_engine.pool.dispose()
     assert _count(db_engine) == 6
+
+
+def test_a_reading_transaction_on_postgresql_sends_its_statements_alone_and_reads_only(
+    pg_engine: Engine,
+) -> None:
+    """A reading request's statements each run as their own read-only transaction (autocommit:
+    no BEGIN, SET or COMMIT round trips around them), a write there is refused, and the same
+    pooled connection then serves a writing transaction and an ORM one as usual."""
+    pg_engine.pool.dispose()
+    reader = read_only_engine(pg_engine)
+    query = DriverQuery(select(func.count()).select_from(Account))
+    for written in range(2):
+        with ReadTransaction(reader) as transaction:
+            assert query.first(transaction, {}) == (written,)
+            driver = transaction.on_driver(lambda driver: driver)
+            assert driver.info.transaction_status == pq.TransactionStatus.IDLE
+            with pytest.raises(DBAPIError, match=r"(?i)read.?only"):
+                rows.account(transaction.session())
+            transaction.rollback()
+        assert driver.autocommit is False
+        with Session(pg_engine) as db:
+            # The same pooled connection (the only one): its writing transaction writes.
+            assert db.connection().connection.driver_connection is driver
+            rows.account(db)
+            db.commit()
+    assert _count(pg_engine) == 2
+    with (
+        make_session_factory(pg_engine, read_only=True)() as db,
+        pytest.raises(DBAPIError, match=r"(?i)read.?only"),
+    ):
+        rows.account(db)
 
 
 def test_a_dropped_postgresql_connection_fails_one_read_transaction_then_the_pool_reconnects(

@@ -109,7 +109,7 @@ class Base(DeclarativeBase):
 # Execution option for a transaction that never writes: ``db.connection(execution_options=
 # {READ_ONLY: True})`` before its first statement, or a session from
 # ``make_session_factory(engine, read_only=True)``. The database
-# enforces it (SQLite ``PRAGMA query_only``, PostgreSQL ``SET TRANSACTION READ ONLY``): a write
+# enforces it (SQLite ``PRAGMA query_only``, PostgreSQL ``BEGIN READ ONLY``): a write
 # in it is an error at once, never a lock taken late (on SQLite a deferred transaction that
 # starts writing under load fails with "database is locked").
 READ_ONLY = "portal_read_only"
@@ -508,7 +508,8 @@ class ReadTransaction:
     nothing beyond its session (``/account``), about a third of the page's CPU.
 
     ``engine`` is a read-only one (``make_session_factory(engine, read_only=True)``'s bind): the
-    transaction is read-only as any other (``PRAGMA query_only``, ``SET TRANSACTION READ ONLY``).
+    transaction is read-only as any other (``PRAGMA query_only``; on PostgreSQL each statement
+    its own read-only transaction, see _read_in_autocommit).
     """
 
     def __init__(self, engine: Engine) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from portal.accounts.models import Role, SignInSession
@@ -82,6 +83,19 @@ def test_a_page_moves_the_last_seen_time_at_most_every_few_seconds(portal: Porta
     assert _last_seen(portal, participant) == touched - TOUCH_GRANULARITY / 2
 
 
+def _hold_sessions_row(writer: Session, person: Person) -> None:
+    """In ``writer``'s transaction, hold ``person``'s session row (PostgreSQL) and with it, on
+    SQLite, the database's write lock, until that transaction ends."""
+    writer.scalars(
+        select(SignInSession).where(SignInSession.account_id == person.account_id).with_for_update()
+    ).one()
+    writer.execute(
+        update(SignInSession)
+        .where(SignInSession.account_id == person.account_id)
+        .values(device=SignInSession.device)
+    )
+
+
 def test_a_page_does_not_wait_for_a_busy_database_to_move_the_last_seen_time(
     portal: Portal, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -89,18 +103,8 @@ def test_a_page_does_not_wait_for_a_busy_database_to_move_the_last_seen_time(
     _age_sessions(portal, participant, idle=timedelta(minutes=10))
     stale = _last_seen(portal, participant)
     with portal.db() as writer:
-        # Another transaction holds the session's row (PostgreSQL) and with it, on SQLite, the
-        # database's write lock, for as long as the page takes.
-        writer.scalars(
-            select(SignInSession)
-            .where(SignInSession.account_id == participant.account_id)
-            .with_for_update()
-        ).one()
-        writer.execute(
-            update(SignInSession)
-            .where(SignInSession.account_id == participant.account_id)
-            .values(device=SignInSession.device)
-        )
+        # for as long as the page takes
+        _hold_sessions_row(writer, participant)
         started = time.monotonic()
         with caplog.at_level("DEBUG", logger="portal"):
             assert participant.get("/account").status_code == 200
@@ -132,16 +136,7 @@ def test_a_session_found_ended_while_the_database_is_busy_holds_up_no_other_page
     other_cookie = "; ".join(f"{name}={value}" for name, value in other.jar.items())
     client.cookies.clear()
     with portal.db() as writer, ThreadPoolExecutor(max_workers=1) as pool:
-        writer.scalars(
-            select(SignInSession)
-            .where(SignInSession.account_id == ended_one.account_id)
-            .with_for_update()
-        ).one()
-        writer.execute(
-            update(SignInSession)
-            .where(SignInSession.account_id == ended_one.account_id)
-            .values(device=SignInSession.device)
-        )
+        _hold_sessions_row(writer, ended_one)
         ending = pool.submit(
             client.get, "/home", headers={"Cookie": ended_cookie}, follow_redirects=False
         )

@@ -9,8 +9,8 @@ database (the ``PORTAL_*`` environment ``portal serve`` was given):
   cookie's keyed hash and the portal's session statement on a pooled driver connection
   (``sqlite3`` or ``psycopg``, no SQLAlchemy), read-only, the cheapest way known for each
   database: on SQLite on the event loop in a read transaction (BEGIN, the statement, COMMIT);
-  on PostgreSQL after a hop to a worker thread (a plain one taking work off a queue, the loop
-  future settled from it), the statement alone in autocommit on a session that reads only by
+  on PostgreSQL after a hop to a worker thread (``threads.ReadingThreads``, as the portal's
+  reading requests take), the statement alone in autocommit on a session that reads only by
   default (one round trip). It answers whether the session was found. No account is built, no
   rule judged, no CSRF token, no template.
 
@@ -20,13 +20,10 @@ portal's request boundary; between ``/session`` and ``/account``, the boundary a
 
 from __future__ import annotations
 
-import asyncio
 import os
 import queue
-import threading
-from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -38,36 +35,9 @@ from portal.accounts.sessions import _LIVE_SESSION
 from portal.protocol import token_hash as keyed_token_hash
 from portal.security import SESSION_COOKIE, BodyLimitMiddleware, SecurityHeadersMiddleware
 from portal.settings import Settings
+from portal.threads import ReadingThreads
 
-T = TypeVar("T")
 POOL = 16
-
-
-class _Hops:
-    """Worker threads taking work off a queue, each answer settled on the loop: the least a
-    hop to a thread and back costs (anyio's ``to_thread`` adds a limiter, a cancel scope and
-    its own bookkeeping)."""
-
-    def __init__(self, count: int) -> None:
-        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        for _ in range(count):
-            threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            loop, future, work = self._jobs.get()
-            try:
-                result = work()
-            except BaseException as error:  # noqa: BLE001  (handed to the waiting request)
-                loop.call_soon_threadsafe(future.set_exception, error)
-            else:
-                loop.call_soon_threadsafe(future.set_result, result)
-
-    async def run(self, work: Callable[[], T]) -> T:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((loop, future, work))
-        return await future
 
 
 def app_from_environment() -> Starlette:
@@ -112,7 +82,8 @@ def app_from_environment() -> Starlette:
         finally:
             connections.put(connection)
 
-    hops = _Hops(POOL)
+    # The portal's own lean hop (a loop future settled from a thread taking work off a queue).
+    hops = ReadingThreads(POOL, name="reference-reader")
 
     async def bare(_request: Request) -> PlainTextResponse:
         return PlainTextResponse("hello")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from psycopg import pq
-from sqlalchemy import Engine, bindparam, event, func, select
+from sqlalchemy import Engine, bindparam, event, func, literal, select, union_all
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from portal.db import (
     READ_ONLY,
     DriverQuery,
     ReadTransaction,
+    _numbered,
     make_session_factory,
     read_only_engine,
 )
@@ -249,3 +250,40 @@ def test_a_driver_query_in_an_orm_session_sees_what_it_holds(db_engine: Engine) 
         account.sign_in_name = "renamed, not flushed"
         assert query.all(db, {"name": "renamed, not flushed"}) == [(account.id,)]
         db.rollback()
+
+
+def test_a_long_driver_query_with_a_parameter_used_twice_gives_what_sqlalchemy_gives(
+    db_engine: Engine,
+) -> None:
+    """A statement as long as the facilitator's home's (beyond 4 KB and 50 parameters: on
+    psycopg it is sent with numbered parameters, converted once), one given parameter used in
+    every part, a constant of each part's own, and a literal percent sign (the ``%`` operator)."""
+    with Session(db_engine) as db:
+        for _ in range(3):
+            rows.account(db, Role.FACILITATOR)
+        db.commit()
+    parts = [
+        select(Account.id, literal(number), func.length(Account.sign_in_name) % 2).where(
+            Account.sign_in_name != bindparam("not_named"),
+            Account.role.in_([Role.FACILITATOR, Role.SUPPORTER]),
+            Account.sign_in_name != f"nobody number {number}",
+        )
+        for number in range(30)
+    ]
+    statement = union_all(*parts)
+    query = DriverQuery(statement)
+    parameters = {"not_named": "nobody"}
+    assert len(str(statement.compile(db_engine))) > 4096
+    with Session(db_engine) as db:
+        expected = sorted(tuple(row) for row in db.execute(statement, parameters).all())
+    assert len(expected) == 3 * 30
+    with ReadTransaction(read_only_engine(db_engine)) as transaction:
+        assert sorted(query.all(transaction, parameters)) == expected
+        transaction.commit()
+
+
+def test_a_statement_for_psycopg_is_numbered_once_per_name() -> None:
+    assert _numbered("SELECT %(a)s, %(b)s, %(a)s, 7 %% 2 WHERE x LIKE %(c)s") == (
+        "SELECT $1, $2, $1, 7 % 2 WHERE x LIKE $3",
+        ("a", "b", "c"),
+    )

@@ -10,11 +10,13 @@ settled from a thread pulling work off a ``SimpleQueue`` (bench/README.md, "A si
 seventh round").
 
 :class:`ReadingThreads` is that lean trip, for requests that only read, on PostgreSQL (on SQLite
-they run on the event loop: web.endpoint says why). It has as many threads as the database
-pool keeps connections (each reading request holds one for its whole run), so reads never take
-connections beyond the pool's kept ones; more reads than threads wait in the queue, holding
-neither. Writing requests keep anyio's threads and their own limiter
-(web.WRITERS_PER_PROCESS).
+they run on the event loop: web.endpoint says why). It has a few threads
+(web.READING_THREADS): Python runs one at a time, a thread helps only while another waits for
+the database, and many of them ready at once took the GIL from each other. Each reading
+request holds a pooled connection for its whole run; more reads than threads wait in the
+queue, holding neither. Writing requests, and reading ones that wait on something else or read
+for long (``endpoint(threads=True)``), keep anyio's threads and limiters of their own
+(web.WRITERS_PER_PROCESS, web.SLOW_READERS_PER_PROCESS).
 
 The work runs in a copy of the awaiting task's context, as anyio's trip does: what the request
 set in a context variable is seen in its thread (a copy is a constant-time snapshot, not a

@@ -50,7 +50,7 @@ from portal.accounts.hashing import DummyVerifier, HashingSlots
 from portal.accounts.models import Account, Role
 from portal.accounts.sessions import Current
 from portal.blobstore import BlobStore, ChunkConflict, ChunkTooLarge
-from portal.db import NO_WAIT, POOL_SIZE, READ_ONLY, RELAXED_COMMIT, ReadTransaction
+from portal.db import NO_WAIT, READ_ONLY, RELAXED_COMMIT, ReadTransaction
 from portal.errors import (
     BadInput,
     Conflict,
@@ -86,6 +86,18 @@ T = TypeVar("T")
 # connection. SQLite runs one writer at a time anyway; on PostgreSQL this is plenty for a few
 # cores, and leaves pooled connections for reads.
 WRITERS_PER_PROCESS = 8
+# Reading requests run at once by one process on PostgreSQL (threads.ReadingThreads). Python
+# runs one thread at a time, so a thread only helps while another waits for the database's
+# answer: a few are enough. Sixteen (one per pooled connection, as before) cost more than
+# they gave, every one of them ready at once and taking the GIL from the others: the
+# facilitator's home served 0.085 against 0.10 of hello, with p99 72 against 30 ms
+# (bench/README.md, "Requests per second, ninth round").
+READING_THREADS = 4
+# Reading requests of endpoints that wait on something else or read for long (reports, media
+# chunks: ``endpoint(threads=True)``) run at once by one process, in anyio's threads: never in
+# the reading threads, whose few a long report would otherwise hold while pages wait.
+# With the writers and the reading threads, at most db.POOL_SIZE connections at once.
+SLOW_READERS_PER_PROCESS = 4
 
 
 @dataclass
@@ -114,8 +126,12 @@ class AppState:
     writers: anyio.CapacityLimiter = field(
         default_factory=lambda: anyio.CapacityLimiter(WRITERS_PER_PROCESS)
     )
-    # Threads for reading requests (threads.py): one per connection the pool keeps.
-    readers: ReadingThreads = field(default_factory=lambda: ReadingThreads(POOL_SIZE))
+    # Threads for reading requests on PostgreSQL (threads.py).
+    readers: ReadingThreads = field(default_factory=lambda: ReadingThreads(READING_THREADS))
+    # Turns for reading requests of ``endpoint(threads=True)``, in anyio's threads.
+    slow_readers: anyio.CapacityLimiter = field(
+        default_factory=lambda: anyio.CapacityLimiter(SLOW_READERS_PER_PROCESS)
+    )
 
     @property
     def reads_on_loop(self) -> bool:
@@ -646,9 +662,10 @@ def endpoint(
     and waits for no writer (WAL), so a thread bought nothing but the GIL passed between two
     threads on two cores at every step, which cost about as much CPU as the page itself
     (bench/README.md, "Reading requests on the event loop"). ``threads=True`` keeps an
-    endpoint's reading requests in a thread on SQLite too: its handler waits on something else
-    (the blob store, which may be an object store over the network) or reads for long (reports
-    over a whole year). On the loop, the session's due write (its last-seen time or its end) is
+    endpoint's reading requests in a thread on either database, apart from the few reading
+    threads (``SLOW_READERS_PER_PROCESS``): its handler waits on something else (the blob store,
+    which may be an object store over the network) or reads for long (reports over a whole
+    year). On the loop, the session's due write (its last-seen time or its end) is
     made once the answer is sent, in a thread (it may wait for the write lock and an fsync).
 
     ``before_second_factor`` names the steps (portal/accounts/steps.py) a session that still owes
@@ -681,8 +698,8 @@ def endpoint(
             # Writing requests take turns for a few threads of their own: on SQLite they queue
             # for the one write lock, and queued there each would hold a request thread and a
             # pooled connection, until pages that only read found none left.
-            # Reading requests run on the loop on SQLite, otherwise in threads of their own, one
-            # lean hop each (threads.py); see the docstring.
+            # Reading requests run on the loop on SQLite, otherwise in a few threads of their
+            # own, one lean hop each (threads.py); slow ones apart; see the docstring.
             step: Handler = handler
             on_loop = not writing and not threads and state.reads_on_loop
             while True:
@@ -693,6 +710,8 @@ def endpoint(
                     answer = await anyio.to_thread.run_sync(work, limiter=state.writers)
                 elif on_loop:
                     answer = work()
+                elif threads:
+                    answer = await anyio.to_thread.run_sync(work, limiter=state.slow_readers)
                 else:
                     answer = await state.readers.run(work)
                 if not isinstance(answer, AfterHashing):

@@ -8,6 +8,7 @@ Markers say what a test needs (registered here, next to the code that applies th
                     never starts one
     both_databases  a browser test that runs on PostgreSQL too (one whole journey has it)
     sqlite_only     a test of something only SQLite has (its one write lock)
+    postgresql_only a test of something only PostgreSQL has (reading requests in threads)
     s3              keeps blobs in moto's S3 server; given here to the S3 variant of every test
                     that asks for ``blob_store_env`` and to tests that use ``s3_server``
 Temporary folders: every ``tmp_path`` is in memory (``/dev/shm``) when it has room
@@ -105,6 +106,7 @@ MARKERS = {
     "postgres": "runs against PostgreSQL (given by tests/conftest.py to database tests)",
     "both_databases": "a browser test that runs on PostgreSQL too, not only on SQLite",
     "sqlite_only": "a test of something only SQLite has (its one write lock), run on SQLite alone",
+    "postgresql_only": "a test of something only PostgreSQL has, run on PostgreSQL alone",
     "s3": "keeps blobs in moto's S3 server (given by tests/conftest.py)",
 }
 # A test that uses one of these, directly or through another fixture, is generated once per
@@ -171,6 +173,8 @@ def database_backends(test: pytest.Function) -> tuple[Backend, ...]:
     """
     if test.get_closest_marker("sqlite_only") is not None:
         return ("sqlite",)
+    if test.get_closest_marker("postgresql_only") is not None:
+        return ("postgresql",)
     browser = test.get_closest_marker("browser") is not None
     both = test.get_closest_marker("both_databases") is not None
     if both and not browser:

@@ -99,15 +99,43 @@ def test_pages_answer_while_writers_queue_for_the_database(
     assert statuses == [200] * 50
 
 
+@pytest.mark.postgresql_only  # on SQLite reading requests run on the loop: no threads to hold
+def test_pages_answer_while_reports_wait_for_the_database(
+    portal: Portal, client: TestClient, db_engine: Engine
+) -> None:
+    """Reports (``endpoint(threads=True)``: they read for long) take turns apart from the few
+    reading threads pages run in (web.SLOW_READERS_PER_PROCESS): with 16 of them waiting for
+    a table another transaction holds, a page still answers at once; then every report does."""
+    manager = portal.person(Role.SERVICE_MANAGER)
+    client.cookies = manager.jar
+    with db_engine.connect() as holder, ThreadPoolExecutor(max_workers=17) as pool:
+        holder.begin()
+        # Reports read the referrals; nothing on /account does.
+        holder.exec_driver_sql("LOCK TABLE referrals IN ACCESS EXCLUSIVE MODE")
+        waiting = [pool.submit(client.get, "/staff/reports") for _ in range(16)]
+        time.sleep(1)  # every report has reached the server and waits
+        reports_waited = not any(report.done() for report in waiting)
+        page = pool.submit(client.get, "/account")
+        try:
+            answered = page.result(timeout=5).status_code
+        except TimeoutError:
+            answered = None  # held up behind the reports (the table is let go below)
+        holder.rollback()
+        statuses = [report.result().status_code for report in waiting]
+    assert reports_waited
+    assert answered == 200
+    assert statuses == [200] * 16
+
+
 def test_more_pages_at_once_than_reading_threads_all_answer_and_the_threads_end_with_the_app(
     portal: Portal, settings: Settings
 ) -> None:
-    """Pages that only read run in the app's reading threads (portal/threads.py), one per
-    pooled connection kept: 40 at once queue for the 16 and all answer; when the app stops,
-    its reading threads stop too (a test process builds many apps). On SQLite they run on the
-    event loop instead (web.endpoint), and no reading thread is started."""
+    """Pages that only read run in the app's few reading threads (portal/threads.py): 40 at
+    once queue for the 4 and all answer; when the app stops, its reading threads stop too (a
+    test process builds many apps). On SQLite they run on the event loop instead
+    (web.endpoint), and no reading thread is started."""
     from portal.app import create_app
-    from portal.db import POOL_SIZE
+    from portal.web import READING_THREADS
 
     person = portal.person(Role.PARTICIPANT)
     before = set(threading.enumerate())
@@ -123,7 +151,7 @@ def test_more_pages_at_once_than_reading_threads_all_answer_and_the_threads_end_
         if app.state.portal.reads_on_loop:
             assert threads == []
         else:
-            assert len(threads) == readers.count == POOL_SIZE
+            assert len(threads) == readers.count == READING_THREADS
     assert statuses == [200] * 40
     for thread in threads:
         thread.join(timeout=5)

@@ -36,6 +36,7 @@ from portal.protocol import token_hash as keyed_token_hash
 from portal.security import SESSION_COOKIE, BodyLimitMiddleware, SecurityHeadersMiddleware
 from portal.settings import Settings
 from portal.threads import ReadingThreads
+from portal.web import READING_THREADS
 
 POOL = 16
 
@@ -82,8 +83,9 @@ def app_from_environment() -> Starlette:
         finally:
             connections.put(connection)
 
-    # The portal's own lean hop (a loop future settled from a thread taking work off a queue).
-    hops = ReadingThreads(POOL, name="reference-reader")
+    # The portal's own lean hop (a loop future settled from a thread taking work off a queue),
+    # in as many threads as the portal's.
+    hops = ReadingThreads(READING_THREADS, name="reference-reader")
 
     async def bare(_request: Request) -> PlainTextResponse:
         return PlainTextResponse("hello")

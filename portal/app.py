@@ -22,7 +22,7 @@ from starlette.responses import Response
 from portal import local_time, maintenance
 from portal.accounts.hashing import DummyVerifier, HashingSlots, make_hasher
 from portal.blobstore import open_blob_store
-from portal.db import make_engine, make_session_factory, read_only_engine
+from portal.db import dispose_read_engine, make_engine, make_read_engine, make_session_factory
 from portal.errors import BadInput, Forbidden, NotFound, PortalError
 from portal.factors import services as factors
 from portal.logs import configure_logging
@@ -55,7 +55,7 @@ def create_app(settings: Settings) -> Starlette:
             settings=settings,
             engine=engine,
             sessions=make_session_factory(engine),
-            read_engine=read_only_engine(engine),
+            read_engine=make_read_engine(engine),
             jinja=make_jinja(str(TEMPLATES_DIR)),
             auth_hasher=hasher,
             dummy_verifier=DummyVerifier(hasher),
@@ -77,6 +77,7 @@ def create_app(settings: Settings) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await maintainer
             state.readers.close()
+            dispose_read_engine(state.read_engine, engine)
             engine.dispose()
             state.hashing.close()
 

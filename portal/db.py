@@ -7,7 +7,6 @@ commit: the request boundary (``web.py``) or the CLI command owns the transactio
 
 from __future__ import annotations
 
-import contextlib
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -193,11 +192,10 @@ def _begin_sqlite(pooled: Any, *, read_only: bool, relaxed_commit: bool, no_wait
 
 def _begin_postgresql(pooled: Any, *, read_only: bool, no_wait: bool) -> None:
     """Set what a PostgreSQL transaction's options ask for. Read-only or not is said in the
-    BEGIN psycopg sends before the first statement (``BEGIN READ ONLY`` or ``BEGIN READ WRITE``:
-    no statement of its own; and explicit either way, since a connection that served reading
-    requests reads only by default, see _read_in_autocommit). The rest as the transaction's
-    first statements, on the driver's cursor, not through SQLAlchemy's exec_driver_sql (see
-    _begin_sqlite)."""
+    BEGIN psycopg sends before the first statement (``BEGIN READ ONLY``: no statement of its
+    own). The rest as the transaction's first statements, on the driver's cursor, not through
+    SQLAlchemy's exec_driver_sql (see _begin_sqlite). Reading requests run elsewhere, on
+    make_read_engine's connections."""
     driver = pooled.driver_connection
     if driver.read_only is not read_only:
         driver.read_only = read_only  # not in a transaction yet: said with the next BEGIN
@@ -205,30 +203,6 @@ def _begin_postgresql(pooled: Any, *, read_only: bool, no_wait: bool) -> None:
         with driver.cursor() as cursor:
             # A row another transaction holds fails the statement rather than waiting.
             cursor.execute("SET LOCAL lock_timeout = '1ms'")
-
-
-# Set on a pooled PostgreSQL connection once its session reads only by default.
-_READS_ONLY_BY_DEFAULT = "portal_reads_only_by_default"
-
-
-def _read_in_autocommit(pooled: Any) -> None:
-    """Make a pooled PostgreSQL connection run a reading request's statements each as its own
-    read-only transaction: no BEGIN and no COMMIT, so a page that runs one statement (the
-    session's, on /account) makes one round trip to the server, not four (BEGIN, SET
-    TRANSACTION READ ONLY, the statement, COMMIT) (bench/README.md, "Reading requests on the
-    event loop").
-
-    Nothing is lost by it: in READ COMMITTED, PostgreSQL's default and the portal's, each
-    statement of a transaction sees its own snapshot anyway, and a reading request takes no
-    lock. Read-only it stays: the connection's session is told once that its transactions read
-    only by default (remembered in the pool's record of it), which its implicit one-statement
-    transactions follow; a writing transaction on the same connection later begins READ WRITE
-    explicitly (_begin_postgresql). :meth:`ReadTransaction.close` turns autocommit off again."""
-    driver = pooled.driver_connection
-    driver.autocommit = True
-    if not pooled.info.get(_READS_ONLY_BY_DEFAULT):
-        driver.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-        pooled.info[_READS_ONLY_BY_DEFAULT] = True
 
 
 def make_engine(database_url: str) -> Engine:
@@ -323,6 +297,64 @@ def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionm
 
     bind = read_only_engine(engine) if read_only else engine
     return sessionmaker(bind=bind, expire_on_commit=False)
+
+
+# Set on a pooled connection of make_read_engine's PostgreSQL pool.
+_READS_IN_AUTOCOMMIT = "portal_reads_in_autocommit"
+# Connections a PostgreSQL server process keeps for reading requests (make_read_engine): one
+# for each of its reading threads and each slow reader (web.READING_THREADS and
+# web.SLOW_READERS_PER_PROCESS), which is all that read at once.
+PG_READ_POOL_SIZE = 8
+PG_READ_POOL_OVERFLOW = 4
+
+
+def make_read_engine(engine: Engine) -> Engine:
+    """The engine reading requests run on (:class:`ReadTransaction`), beside ``engine``.
+
+    On SQLite, ``engine`` with every transaction read-only, sharing its pool (see READ_ONLY).
+
+    On PostgreSQL, a pool of its own whose connections read only, in autocommit, for their
+    whole life: each statement is its own read-only transaction, so a page that runs one
+    statement (the session's, on /account) makes one round trip to the server, not four
+    (BEGIN, SET TRANSACTION READ ONLY, the statement, COMMIT), and a request sets and undoes
+    nothing on its connection. Nothing is lost by it: in READ COMMITTED, PostgreSQL's default
+    and the portal's, each statement of a transaction sees its own snapshot anyway, and a
+    reading request takes no lock. Read-only is the server's own default for these sessions
+    (``default_transaction_read_only``, given when connecting), so a write is refused; the
+    writing engine's connections are never touched by it. Dispose of it with ``engine``
+    (:func:`dispose_read_engine`).
+    """
+    if engine.dialect.name == "sqlite":
+        return read_only_engine(engine)
+    reader = create_engine(
+        engine.url,
+        pool_pre_ping=False,  # as make_engine: a dropped connection fails one statement
+        pool_recycle=PG_POOL_RECYCLE_SECONDS,
+        pool_size=PG_READ_POOL_SIZE,
+        max_overflow=PG_READ_POOL_OVERFLOW,
+        hide_parameters=True,
+        isolation_level="AUTOCOMMIT",
+        # A connection in autocommit holds no transaction to roll back when it comes back.
+        pool_reset_on_return=None,
+        connect_args={"options": "-c default_transaction_read_only=on"},
+    )
+
+    @event.listens_for(reader, "connect")
+    def _reads_in_autocommit(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_READS_IN_AUTOCOMMIT] = True
+
+    @event.listens_for(reader, "begin")
+    def _begun_already(connection: Any) -> None:
+        # An ORM session's Connection in a ReadTransaction: there is nothing to begin.
+        connection.connection.info.pop(_BEGUN_ON_DRIVER, None)
+
+    return read_only_engine(reader)
+
+
+def dispose_read_engine(read_engine: Engine, engine: Engine) -> None:
+    """Close make_read_engine's pool, if it has one of its own."""
+    if read_engine.pool is not engine.pool:
+        read_engine.dispose()
 
 
 def read_only_engine(engine: Engine) -> Engine:
@@ -542,9 +574,9 @@ class ReadTransaction:
     objects and the events at begin, commit and close: on a signed-in page whose handler reads
     nothing beyond its session (``/account``), about a third of the page's CPU.
 
-    ``engine`` is a read-only one (``make_session_factory(engine, read_only=True)``'s bind): the
-    transaction is read-only as any other (``PRAGMA query_only``; on PostgreSQL each statement
-    its own read-only transaction, see _read_in_autocommit).
+    ``engine`` is make_read_engine's: the transaction is read-only as any other (``PRAGMA
+    query_only``; on PostgreSQL each statement its own read-only transaction in autocommit,
+    so there is nothing to begin, commit or undo).
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -560,8 +592,8 @@ class ReadTransaction:
                         self._pooled, read_only=True, relaxed_commit=False, no_wait=False
                     )
                 )
-            else:
-                self.on_driver(lambda _driver: _read_in_autocommit(self._pooled))
+            elif not self._pooled.info.get(_READS_IN_AUTOCOMMIT):
+                raise ValueError("a reading transaction on PostgreSQL needs make_read_engine's")
         except BaseException:
             self.close()
             raise
@@ -593,23 +625,18 @@ class ReadTransaction:
     def commit(self) -> None:
         if self._session is not None:
             self._session.commit()
-        else:
+        elif self.dialect.name == "sqlite":  # (PostgreSQL's ran in autocommit)
             self.on_driver(_commit)
 
     def rollback(self) -> None:
         if self._session is not None:
             self._session.rollback()
-        else:
+        elif self.dialect.name == "sqlite":
             self.on_driver(_rollback)
 
     def close(self) -> None:
         """Back to the pool (which rolls back whatever is left)."""
         self._pooled.info.pop(_BEGUN_ON_DRIVER, None)
-        driver = self._pooled.driver_connection  # None once invalidated (found dropped)
-        if self.dialect.name != "sqlite" and driver is not None:
-            # A connection dropped meanwhile cannot be told: the pool replaces it anyway.
-            with contextlib.suppress(self.dialect.loaded_dbapi.Error):
-                driver.autocommit = False
         if self._session is not None:
             self._session.close()
         if self._connection is not None:

@@ -107,8 +107,8 @@ class AppState:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    # ``engine`` with every transaction read-only, for requests that change nothing (see
-    # endpoint's ``writes``): they run in a db.ReadTransaction.
+    # db.make_read_engine's, for requests that change nothing (see endpoint's ``writes``):
+    # they run in a db.ReadTransaction.
     read_engine: Engine
     jinja: Environment
     auth_hasher: PasswordHasher

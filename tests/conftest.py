@@ -20,6 +20,7 @@ only, unless marked ``both_databases``: see ``database_backends``):
     database_url        URL of a fresh database migrated to head, the test's own
     empty_database_url  the same, but never migrated (for migration tests and the harness)
     db_engine           ``portal.db.make_engine(database_url)``, disposed afterwards
+    read_engine         ``portal.db.make_read_engine(db_engine)``, disposed afterwards
     db_session          a Session inside a transaction that is rolled back afterwards
 Blob stores (a test that asks for ``blob_store_env`` runs once per store: filesystem, s3):
     s3_server           the session's moto S3 server (tests/support/s3.py), started on first use
@@ -272,6 +273,18 @@ def db_engine(database_url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def read_engine(db_engine: Engine) -> Iterator[Engine]:
+    """``portal.db.make_read_engine(db_engine)``: what reading requests run on."""
+    from portal.db import dispose_read_engine, make_read_engine
+
+    engine = make_read_engine(db_engine)
+    try:
+        yield engine
+    finally:
+        dispose_read_engine(engine, db_engine)
 
 
 @pytest.fixture

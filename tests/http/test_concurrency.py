@@ -135,7 +135,11 @@ def test_more_pages_at_once_than_reading_threads_all_answer_and_the_threads_end_
     test process builds many apps). On SQLite they run on the event loop instead
     (web.endpoint), and no reading thread is started."""
     from portal.app import create_app
-    from portal.web import READING_THREADS
+    from portal.db import PG_READ_POOL_SIZE
+    from portal.web import READING_THREADS, SLOW_READERS_PER_PROCESS
+
+    # Every reading thread and slow reader holds a connection its process keeps.
+    assert READING_THREADS + SLOW_READERS_PER_PROCESS <= PG_READ_POOL_SIZE
 
     person = portal.person(Role.PARTICIPANT)
     before = set(threading.enumerate())

@@ -17,6 +17,8 @@ from portal.db import (
     DriverQuery,
     ReadTransaction,
     _numbered,
+    dispose_read_engine,
+    make_read_engine,
     make_session_factory,
     read_only_engine,
 )
@@ -67,19 +69,19 @@ def test_read_only_and_writing_transactions_take_turns_on_one_connection(
 
 
 def test_a_read_transaction_refuses_writes_and_leaves_its_connection_writing_again(
-    db_engine: Engine,
+    db_engine: Engine, read_engine: Engine
 ) -> None:
     """A reading request's transaction (begun on the driver, an ORM session opened only when
-    asked for) is read-only like any other, and what it set does not stay on the one pooled
-    connection: a writing transaction after it begins as usual (BEGIN IMMEDIATE on SQLite)."""
+    asked for) is read-only like any other, and what it set does not stay on a pooled
+    connection: a writing transaction after it begins as usual (BEGIN IMMEDIATE on SQLite,
+    where the two share one pool)."""
     db_engine.pool.dispose()
-    reader = read_only_engine(db_engine)
-    with ReadTransaction(reader) as transaction:
+    with ReadTransaction(read_engine) as transaction:
         with pytest.raises(DBAPIError, match=r"(?i)read.?only"):
             rows.account(transaction.session())
         transaction.rollback()
     for opens_session in (False, True, False):
-        with ReadTransaction(reader) as transaction:
+        with ReadTransaction(read_engine) as transaction:
             if opens_session:
                 counted = transaction.session().scalar(select(func.count()).select_from(Account))
                 assert counted is not None
@@ -97,27 +99,28 @@ def test_a_read_transaction_refuses_writes_and_leaves_its_connection_writing_aga
 def test_a_reading_transaction_on_postgresql_sends_its_statements_alone_and_reads_only(
     pg_engine: Engine,
 ) -> None:
-    """A reading request's statements each run as their own read-only transaction (autocommit:
-    no BEGIN, SET or COMMIT round trips around them), a write there is refused, and the same
-    pooled connection then serves a writing transaction and an ORM one as usual."""
-    pg_engine.pool.dispose()
-    reader = read_only_engine(pg_engine)
-    query = DriverQuery(select(func.count()).select_from(Account))
-    for written in range(2):
-        with ReadTransaction(reader) as transaction:
-            assert query.first(transaction, {}) == (written,)
-            driver = transaction.on_driver(lambda driver: driver)
-            assert driver.info.transaction_status == pq.TransactionStatus.IDLE
-            with pytest.raises(DBAPIError, match=r"(?i)read.?only"):
-                rows.account(transaction.session())
-            transaction.rollback()
-        assert driver.autocommit is False
-        with Session(pg_engine) as db:
-            # The same pooled connection (the only one): its writing transaction writes.
-            assert db.connection().connection.driver_connection is driver
-            rows.account(db)
-            db.commit()
-    assert _count(pg_engine) == 2
+    """A reading request's statements each run as their own read-only transaction (autocommit,
+    on connections of their own: no BEGIN, SET or COMMIT round trips around them, nothing left
+    open), each sees what was committed before it, and a write there is refused; a read-only
+    ORM session on the writing engine is refused a write too."""
+    reader = make_read_engine(pg_engine)
+    try:
+        assert reader.pool is not pg_engine.pool
+        query = DriverQuery(select(func.count()).select_from(Account))
+        for written in range(2):
+            with ReadTransaction(reader) as transaction:
+                assert query.first(transaction, {}) == (written,)
+                driver = transaction.on_driver(lambda driver: driver)
+                assert driver.info.transaction_status == pq.TransactionStatus.IDLE
+                with pytest.raises(DBAPIError, match=r"(?i)read.?only"):
+                    rows.account(transaction.session())
+                transaction.rollback()
+            with Session(pg_engine) as db:
+                rows.account(db)
+                db.commit()
+        assert _count(pg_engine) == 2
+    finally:
+        dispose_read_engine(reader, pg_engine)
     with (
         make_session_factory(pg_engine, read_only=True)() as db,
         pytest.raises(DBAPIError, match=r"(?i)read.?only"),
@@ -125,28 +128,40 @@ def test_a_reading_transaction_on_postgresql_sends_its_statements_alone_and_read
         rows.account(db)
 
 
+def test_a_reading_transaction_on_postgresql_refuses_the_writing_engine(pg_engine: Engine) -> None:
+    """Only make_read_engine's connections read in autocommit: the writing engine's would run a
+    reading request's statements in a transaction nobody commits."""
+    with pytest.raises(ValueError, match="make_read_engine"):
+        ReadTransaction(read_only_engine(pg_engine))
+
+
 def test_a_dropped_postgresql_connection_fails_one_read_transaction_then_the_pool_reconnects(
     pg_engine: Engine,
 ) -> None:
     """As below, for a reading request's transaction begun on the driver (ReadTransaction)."""
-    reader = read_only_engine(pg_engine)
-    held = [pg_engine.connect() for _ in range(3)]
-    for connection in held:
-        connection.exec_driver_sql("SELECT 1")
-        connection.close()
-    with pg_engine.connect() as admin:
-        admin.exec_driver_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        admin.commit()
-        admin.invalidate()
-    with pytest.raises(pg_engine.dialect.loaded_dbapi.Error):
-        ReadTransaction(reader)
-    for _ in range(3):
-        with ReadTransaction(reader) as transaction:
-            assert transaction.session().scalar(select(func.count()).select_from(Account)) == 0
-            transaction.commit()
+    reader = make_read_engine(pg_engine)
+    try:
+        held = [reader.connect() for _ in range(3)]
+        for connection in held:
+            connection.exec_driver_sql("SELECT 1")
+            connection.close()
+        with pg_engine.connect() as admin:
+            admin.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            admin.commit()
+            admin.invalidate()
+        query = DriverQuery(select(func.count()).select_from(Account))
+        with pytest.raises(pg_engine.dialect.loaded_dbapi.Error), ReadTransaction(reader) as gone:
+            query.first(gone, {})
+        for _ in range(3):
+            with ReadTransaction(reader) as transaction:
+                assert query.first(transaction, {}) == (0,)
+                assert transaction.session().scalar(select(func.count()).select_from(Account)) == 0
+                transaction.commit()
+    finally:
+        dispose_read_engine(reader, pg_engine)
 
 
 def test_a_dropped_postgresql_connection_fails_one_statement_then_the_pool_reconnects(
@@ -203,7 +218,9 @@ def test_a_process_keeps_a_connection_for_each_request_it_serves_at_once(
         event.remove(db_engine, "connect", count)
 
 
-def test_a_driver_query_gives_what_sqlalchemy_gives_with_its_constants(db_engine: Engine) -> None:
+def test_a_driver_query_gives_what_sqlalchemy_gives_with_its_constants(
+    db_engine: Engine, read_engine: Engine
+) -> None:
     """Constants of the statement's own (an IN list of enum members, a LIMIT) are bound once
     when it is compiled; the given parameter at each call; values come back converted by the
     columns' types (the role as its enum, times as aware datetimes), in a reading request's
@@ -233,7 +250,7 @@ def test_a_driver_query_gives_what_sqlalchemy_gives_with_its_constants(db_engine
         assert len(expected) == 2
         assert {row[1] for row in expected} <= {Role.FACILITATOR, Role.SUPPORTER}
         assert query.all(db, parameters) == expected
-    with ReadTransaction(read_only_engine(db_engine)) as transaction:
+    with ReadTransaction(read_engine) as transaction:
         found = query.all(transaction, parameters)
         assert found == expected
         assert isinstance(found[0][1], Role)
@@ -253,7 +270,7 @@ def test_a_driver_query_in_an_orm_session_sees_what_it_holds(db_engine: Engine) 
 
 
 def test_a_long_driver_query_with_a_parameter_used_twice_gives_what_sqlalchemy_gives(
-    db_engine: Engine,
+    db_engine: Engine, read_engine: Engine
 ) -> None:
     """A statement as long as the facilitator's home's (beyond 4 KB and 50 parameters: on
     psycopg it is sent with numbered parameters, converted once), one given parameter used in
@@ -277,7 +294,7 @@ def test_a_long_driver_query_with_a_parameter_used_twice_gives_what_sqlalchemy_g
     with Session(db_engine) as db:
         expected = sorted(tuple(row) for row in db.execute(statement, parameters).all())
     assert len(expected) == 3 * 30
-    with ReadTransaction(read_only_engine(db_engine)) as transaction:
+    with ReadTransaction(read_engine) as transaction:
         assert sorted(query.all(transaction, parameters)) == expected
         transaction.commit()
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from portal.accounts import sessions
 from portal.accounts.models import Account, Role, SignInSession
-from portal.db import ReadTransaction, lock_row, make_engine, read_only_engine, upgrade, utcnow
+from portal.db import ReadTransaction, lock_row, make_engine, upgrade, utcnow
 from portal.settings import Settings
 from tests import rows
 from tests.support.env import portal_env
@@ -89,7 +89,7 @@ def _signed_in(engine: Engine, settings: Settings, *, idle_minutes: int = 0) -> 
 
 
 def test_a_reading_request_resolves_the_same_session_and_account_on_the_driver(
-    db_engine: Engine, settings: Settings
+    db_engine: Engine, read_engine: Engine, settings: Settings
 ) -> None:
     owner_id, token = _signed_in(db_engine, settings)
     with Session(db_engine) as db:
@@ -100,7 +100,7 @@ def test_a_reading_request_resolves_the_same_session_and_account_on_the_driver(
             for column in Account.__mapper__.column_attrs
         }
 
-    with ReadTransaction(read_only_engine(db_engine)) as transaction:
+    with ReadTransaction(read_engine) as transaction:
         current = sessions.resolve_reading(transaction, settings, token, touch=False).current
 
         assert current is not None
@@ -126,12 +126,12 @@ def test_a_reading_request_resolves_the_same_session_and_account_on_the_driver(
 
 
 def test_a_reading_request_finds_an_idle_session_ended_as_a_writing_one_does(
-    db_engine: Engine, settings: Settings
+    db_engine: Engine, read_engine: Engine, settings: Settings
 ) -> None:
     _owner_id, token = _signed_in(
         db_engine, settings, idle_minutes=settings.session_idle_staff_minutes + 1
     )
-    with ReadTransaction(read_only_engine(db_engine)) as transaction:
+    with ReadTransaction(read_engine) as transaction:
         reading = sessions.resolve_reading(transaction, settings, token, touch=True)
         unknown = sessions.resolve_reading(transaction, settings, "unknown", touch=False)
     with Session(db_engine) as db:

@@ -326,6 +326,11 @@ def make_read_engine(engine: Engine) -> Engine:
     """
     if engine.dialect.name == "sqlite":
         return read_only_engine(engine)
+    # Said when connecting, after any options the database URL gives (which it must not drop).
+    options = "-c default_transaction_read_only=on"
+    given = engine.url.query.get("options")
+    if given:
+        options = " ".join([given] if isinstance(given, str) else list(given)) + " " + options
     reader = create_engine(
         engine.url,
         pool_pre_ping=False,  # as make_engine: a dropped connection fails one statement
@@ -336,7 +341,7 @@ def make_read_engine(engine: Engine) -> Engine:
         isolation_level="AUTOCOMMIT",
         # A connection in autocommit holds no transaction to roll back when it comes back.
         pool_reset_on_return=None,
-        connect_args={"options": "-c default_transaction_read_only=on"},
+        connect_args={"options": options},
     )
 
     @event.listens_for(reader, "connect")

@@ -18,6 +18,7 @@ from portal.db import (
     ReadTransaction,
     _numbered,
     dispose_read_engine,
+    make_engine,
     make_read_engine,
     make_session_factory,
     read_only_engine,
@@ -126,6 +127,26 @@ def test_a_reading_transaction_on_postgresql_sends_its_statements_alone_and_read
         pytest.raises(DBAPIError, match=r"(?i)read.?only"),
     ):
         rows.account(db)
+
+
+def test_reading_connections_on_postgresql_keep_the_options_the_database_url_gives(
+    pg_engine: Engine,
+) -> None:
+    url = pg_engine.url.update_query_dict({"options": "-c work_mem=5MB"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    reader = make_read_engine(engine)
+    try:
+        with ReadTransaction(reader) as transaction:
+            shown = transaction.on_driver(
+                lambda driver: [
+                    driver.execute(f"SHOW {name}").fetchone()[0]
+                    for name in ("work_mem", "default_transaction_read_only")
+                ]
+            )
+        assert shown == ["5MB", "on"]
+    finally:
+        dispose_read_engine(reader, engine)
+        engine.dispose()
 
 
 def test_a_reading_transaction_on_postgresql_refuses_the_writing_engine(pg_engine: Engine) -> None:

@@ -192,10 +192,10 @@ def _begin_sqlite(pooled: Any, *, read_only: bool, relaxed_commit: bool, no_wait
 
 def _begin_postgresql(pooled: Any, *, read_only: bool, no_wait: bool) -> None:
     """Set what a PostgreSQL transaction's options ask for. Read-only or not is said in the
-    BEGIN psycopg sends before the first statement (``BEGIN READ ONLY``: no statement of its
-    own). The rest as the transaction's first statements, on the driver's cursor, not through
-    SQLAlchemy's exec_driver_sql (see _begin_sqlite). Reading requests run elsewhere, on
-    make_read_engine's connections."""
+    BEGIN psycopg sends before the first statement (``BEGIN READ ONLY`` or ``BEGIN READ
+    WRITE``: no statement of its own). The rest as the transaction's first statements, on the
+    driver's cursor, not through SQLAlchemy's exec_driver_sql (see _begin_sqlite). Reading
+    requests run elsewhere, on make_read_engine's connections."""
     driver = pooled.driver_connection
     if driver.read_only is not read_only:
         driver.read_only = read_only  # not in a transaction yet: said with the next BEGIN

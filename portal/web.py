@@ -96,7 +96,9 @@ READING_THREADS = 4
 # Reading requests of endpoints that wait on something else or read for long (reports, media
 # chunks: ``endpoint(threads=True)``) run at once by one process, in anyio's threads: never in
 # the reading threads, whose few a long report would otherwise hold while pages wait.
-# With the writers and the reading threads, at most db.POOL_SIZE connections at once.
+# Each holds a pooled connection while it runs: on PostgreSQL one of db.make_read_engine's,
+# as the reading threads do (db.PG_READ_POOL_SIZE keeps one for each); on SQLite one of the
+# writers' pool (db.POOL_SIZE), which reads on the loop take only one at a time.
 SLOW_READERS_PER_PROCESS = 4
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from portal.db import make_engine
+from portal.db import dispose_read_engine, make_engine, make_read_engine
 from portal.settings import Settings
 from tests.support.databases import PostgresDatabases
 from tests.support.env import portal_env
@@ -24,6 +24,16 @@ def pg_engine(postgresql_databases: PostgresDatabases, tmp_path: Path) -> Iterat
             yield engine
         finally:
             engine.dispose()
+
+
+@pytest.fixture
+def pg_read_engine(pg_engine: Engine) -> Iterator[Engine]:
+    """``portal.db.make_read_engine(pg_engine)``: the pool reading requests run on."""
+    reader = make_read_engine(pg_engine)
+    try:
+        yield reader
+    finally:
+        dispose_read_engine(reader, pg_engine)
 
 
 @pytest.fixture

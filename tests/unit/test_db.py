@@ -98,30 +98,26 @@ def test_a_read_transaction_refuses_writes_and_leaves_its_connection_writing_aga
 
 
 def test_a_reading_transaction_on_postgresql_sends_its_statements_alone_and_reads_only(
-    pg_engine: Engine,
+    pg_engine: Engine, pg_read_engine: Engine
 ) -> None:
     """A reading request's statements each run as their own read-only transaction (autocommit,
     on connections of their own: no BEGIN, SET or COMMIT round trips around them, nothing left
     open), each sees what was committed before it, and a write there is refused; a read-only
     ORM session on the writing engine is refused a write too."""
-    reader = make_read_engine(pg_engine)
-    try:
-        assert reader.pool is not pg_engine.pool
-        query = DriverQuery(select(func.count()).select_from(Account))
-        for written in range(2):
-            with ReadTransaction(reader) as transaction:
-                assert query.first(transaction, {}) == (written,)
-                driver = transaction.on_driver(lambda driver: driver)
-                assert driver.info.transaction_status == pq.TransactionStatus.IDLE
-                with pytest.raises(DBAPIError, match=r"(?i)read.?only"):
-                    rows.account(transaction.session())
-                transaction.rollback()
-            with Session(pg_engine) as db:
-                rows.account(db)
-                db.commit()
-        assert _count(pg_engine) == 2
-    finally:
-        dispose_read_engine(reader, pg_engine)
+    assert pg_read_engine.pool is not pg_engine.pool
+    query = DriverQuery(select(func.count()).select_from(Account))
+    for written in range(2):
+        with ReadTransaction(pg_read_engine) as transaction:
+            assert query.first(transaction, {}) == (written,)
+            driver = transaction.on_driver(lambda driver: driver)
+            assert driver.info.transaction_status == pq.TransactionStatus.IDLE
+            with pytest.raises(DBAPIError, match=r"(?i)read.?only"):
+                rows.account(transaction.session())
+            transaction.rollback()
+        with Session(pg_engine) as db:
+            rows.account(db)
+            db.commit()
+    assert _count(pg_engine) == 2
     with (
         make_session_factory(pg_engine, read_only=True)() as db,
         pytest.raises(DBAPIError, match=r"(?i)read.?only"),
@@ -157,32 +153,31 @@ def test_a_reading_transaction_on_postgresql_refuses_the_writing_engine(pg_engin
 
 
 def test_a_dropped_postgresql_connection_fails_one_read_transaction_then_the_pool_reconnects(
-    pg_engine: Engine,
+    pg_engine: Engine, pg_read_engine: Engine
 ) -> None:
     """As below, for a reading request's transaction begun on the driver (ReadTransaction)."""
-    reader = make_read_engine(pg_engine)
-    try:
-        held = [reader.connect() for _ in range(3)]
-        for connection in held:
-            connection.exec_driver_sql("SELECT 1")
-            connection.close()
-        with pg_engine.connect() as admin:
-            admin.exec_driver_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            admin.commit()
-            admin.invalidate()
-        query = DriverQuery(select(func.count()).select_from(Account))
-        with pytest.raises(pg_engine.dialect.loaded_dbapi.Error), ReadTransaction(reader) as gone:
-            query.first(gone, {})
-        for _ in range(3):
-            with ReadTransaction(reader) as transaction:
-                assert query.first(transaction, {}) == (0,)
-                assert transaction.session().scalar(select(func.count()).select_from(Account)) == 0
-                transaction.commit()
-    finally:
-        dispose_read_engine(reader, pg_engine)
+    held = [pg_read_engine.connect() for _ in range(3)]
+    for connection in held:
+        connection.exec_driver_sql("SELECT 1")
+        connection.close()
+    with pg_engine.connect() as admin:
+        admin.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        admin.commit()
+        admin.invalidate()
+    query = DriverQuery(select(func.count()).select_from(Account))
+    with (
+        pytest.raises(pg_engine.dialect.loaded_dbapi.Error),
+        ReadTransaction(pg_read_engine) as gone,
+    ):
+        query.first(gone, {})
+    for _ in range(3):
+        with ReadTransaction(pg_read_engine) as transaction:
+            assert query.first(transaction, {}) == (0,)
+            assert transaction.session().scalar(select(func.count()).select_from(Account)) == 0
+            transaction.commit()
 
 
 def test_a_dropped_postgresql_connection_fails_one_statement_then_the_pool_reconnects(

@@ -353,7 +353,9 @@ def make_read_engine(engine: Engine) -> Engine:
         # An ORM session's Connection in a ReadTransaction: there is nothing to begin.
         connection.connection.info.pop(_BEGUN_ON_DRIVER, None)
 
-    return read_only_engine(reader)
+    # Not read_only_engine(reader): its option is for the begin hooks of make_engine, and here
+    # the server itself refuses a write.
+    return reader
 
 
 def dispose_read_engine(read_engine: Engine, engine: Engine) -> None:

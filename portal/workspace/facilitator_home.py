@@ -18,8 +18,7 @@ kind                    at                      case_id    reference  detail    
 ======================  ======================  =========  =========  ==========  =============
 security                when it was reported    its case   reference  audit tag   event id
 withdrawal              when they withdrew      case       reference  their side
-handover                joined (the earliest)   case       reference              people waiting
-handover-people                                                                   all waiting
+handover                joined (the earliest)   case       reference  all people  in the case
 waiting                                                                           items, bounded
 second                                                                            items, bounded
 request                 when they asked         case       reference  kind
@@ -144,12 +143,15 @@ def _statement() -> CompoundSelect[Any]:
     )
     waiting_for_key = case_policy.awaiting_case_key_rows(me)
     handover = case_policy.handover_cases_query(waiting_for_key).subquery()
+    # The people waiting in all the cases ride in ``detail`` (the list stops at HANDOVERS_SHOWN).
     handovers = select(
-        _kind("handover"), handover.c[3], handover.c[0], handover.c[1], null(), handover.c[2]
+        _kind("handover"),
+        handover.c[3],
+        handover.c[0],
+        handover.c[1],
+        cast(handover.c[4], String),
+        handover.c[2],
     )
-    handover_people = select(
-        _kind("handover-people"), null(), null(), null(), null(), func.count()
-    ).select_from(waiting_for_key)
     waiting_items = (
         select(Message.id)
         .join(CaseFacilitator, case_policy.facilitated_by(Message.case_id, me))
@@ -294,7 +296,6 @@ def _statement() -> CompoundSelect[Any]:
         security,
         withdrawals,
         handovers,
-        handover_people,
         waiting,
         second,
         requests,
@@ -414,8 +415,7 @@ def facilitator_home(db: Session | ReadTransaction, account: Account) -> dict[st
             withdrawals.append(case_policy.Withdrawal(case_id, reference, Side(detail), at))
         elif kind == "handover":
             handovers.append(case_policy.KeyHandover(case_id, reference, number, at))
-        elif kind == "handover-people":
-            people = number
+            people = int(detail)
         elif kind == "second":
             second = number
         elif kind == "request":

@@ -16,7 +16,7 @@ from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.cases import path
 from portal.cases import policy as case_policy
-from portal.cases.models import Case, CaseFacilitator, Participant
+from portal.cases.models import Case, CaseCondition, CaseFacilitator, Participant
 from portal.casework import rules as casework_rules
 from portal.db import DriverQuery, utcnow
 from portal.demo_scale import Scale, seed_scale
@@ -198,3 +198,35 @@ def test_a_grant_is_looked_for_to_the_person_owed_not_to_anyone_in_their_table()
         sql = " ".join(str(statement.compile()).split())
         assert "FROM content_grants WHERE" in sql
         assert "FROM content_grants," not in sql
+
+
+def test_the_home_counts_everyone_waiting_for_a_case_key_beyond_the_cases_listed(
+    db_session: Session, settings: Settings
+) -> None:
+    seeded = seed_scale(
+        db_session, settings, Scale(cases=case_policy.HANDOVERS_SHOWN + 3, messages=26), "pw"
+    )
+    account = db_session.scalars(
+        select(Account).where(Account.sign_in_name == seeded.facilitator_name)
+    ).one()
+    joined = list(
+        db_session.scalars(select(Participant).where(Participant.account_id.is_not(None)))
+    )
+    now = utcnow()
+    for number, participant in enumerate(joined):
+        participant.case_public_grant = None
+        participant.withdrawn_at = None
+        participant.joined_at = now - timedelta(minutes=number)
+    db_session.execute(update(Case).values(status=CaseCondition.OPEN))
+    db_session.flush()
+    waiting_cases = {participant.case_id for participant in joined}
+    assert len(waiting_cases) > case_policy.HANDOVERS_SHOWN
+
+    handovers = facilitator_home(db_session, account)["handovers"]
+
+    everyone = select(func.count()).select_from(case_policy.awaiting_case_key_rows(account.id))
+    assert handovers.people == db_session.scalar(everyone)
+    assert handovers.people >= len(joined)
+    assert len(handovers.cases) == case_policy.HANDOVERS_SHOWN
+    assert sum(case.people for case in handovers.cases) < handovers.people
+    assert handovers == case_policy.awaiting_case_key(db_session, account)

@@ -12,10 +12,16 @@ database (the ``PORTAL_*`` environment ``portal serve`` was given):
   on PostgreSQL after a hop to a worker thread (``threads.ReadingThreads``, as the portal's
   reading requests take), the statement alone in autocommit on a session that reads only by
   default (one round trip). It answers whether the session was found. No account is built, no
-  rule judged, no CSRF token, no template.
+  rule judged, no CSRF token, no template;
+- ``/home``: ``/session``, then in the same hop and on the same connection the facilitator's
+  home's one statement (portal/workspace/facilitator_home.HOME, as compiled for the portal)
+  for the session's account: what the home asks of the database, and nothing the portal does
+  with the answer (no rows made into the page's lists, no template). It answers the number of
+  rows.
 
 The gap between ``/session`` and the portal's ``/healthz`` with a session cookie is the
-portal's request boundary; between ``/session`` and ``/account``, the boundary and the page.
+portal's request boundary; between ``/session`` and ``/account``, the boundary and the page;
+between ``/home`` here and the portal's ``/home``, the boundary and the page's Python.
 """
 
 from __future__ import annotations
@@ -31,12 +37,15 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from portal.accounts.models import Account
 from portal.accounts.sessions import _LIVE_SESSION
+from portal.cases import path
 from portal.protocol import token_hash as keyed_token_hash
 from portal.security import SESSION_COOKIE, BodyLimitMiddleware, SecurityHeadersMiddleware
 from portal.settings import Settings
 from portal.threads import ReadingThreads
 from portal.web import READING_THREADS
+from portal.workspace.facilitator_home import HOME, home_parameters
 
 POOL = 16
 
@@ -51,12 +60,14 @@ def app_from_environment() -> Starlette:
 
         from sqlalchemy.dialects import sqlite as dialect_module
 
-        path = url.split("///", 1)[1]
+        database_file = url.split("///", 1)[1]
         for _ in range(POOL):
-            connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            connection = sqlite3.connect(
+                database_file, check_same_thread=False, isolation_level=None
+            )
             connection.execute("PRAGMA query_only=ON")
             connections.put(connection)
-        sql = str(_LIVE_SESSION.compile(dialect=dialect_module.dialect()))
+        dialect = dialect_module.dialect()
         begin: str | None = "BEGIN"
     else:
         import psycopg
@@ -67,19 +78,28 @@ def app_from_environment() -> Starlette:
             reader = psycopg.connect(conninfo, autocommit=True)
             reader.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
             connections.put(reader)
-        sql = str(_LIVE_SESSION.compile(dialect=dialect_module.dialect()))
+        dialect = dialect_module.dialect()
         begin = None  # autocommit: the statement alone
 
-    def look_up(token_hash: bytes) -> bool:
+    sql = str(_LIVE_SESSION.compile(dialect=dialect))
+    # Where the account's id is in the session statement's row.
+    account_id_at = list(_LIVE_SESSION.selected_columns).index(Account.__table__.c.id)
+    home = HOME._compiled(dialect)
+
+    def look_up(token_hash: bytes, *, and_home: bool = False) -> str:
         connection = connections.get()
         try:
             if begin is not None:
                 connection.execute(begin)
             parameters: Any = (token_hash,) if begin is not None else {"token_hash": token_hash}
             found = connection.execute(sql, parameters).fetchone()
+            answer = "signed in" if found is not None else "signed out"
+            if found is not None and and_home:
+                asked = home_parameters(found[account_id_at], path.today())
+                answer = f"{len(home.all(connection, asked))} rows"
             if begin is not None:
                 connection.commit()
-            return found is not None
+            return answer
         finally:
             connections.put(connection)
 
@@ -90,16 +110,18 @@ def app_from_environment() -> Starlette:
     async def bare(_request: Request) -> PlainTextResponse:
         return PlainTextResponse("hello")
 
-    async def session(request: Request) -> PlainTextResponse:
+    async def read(request: Request, *, and_home: bool) -> PlainTextResponse:
         token_hash = keyed_token_hash(secret, request.cookies.get(SESSION_COOKIE, ""))
         if begin is not None:  # SQLite: on the loop
-            found = look_up(token_hash)
-        else:
-            found = await hops.run(partial(look_up, token_hash))
-        return PlainTextResponse("signed in" if found else "signed out")
+            return PlainTextResponse(look_up(token_hash, and_home=and_home))
+        return PlainTextResponse(await hops.run(partial(look_up, token_hash, and_home=and_home)))
 
     return Starlette(
-        routes=[Route("/bare", bare), Route("/session", session)],
+        routes=[
+            Route("/bare", bare),
+            Route("/session", partial(read, and_home=False)),
+            Route("/home", partial(read, and_home=True)),
+        ],
         middleware=[
             Middleware(SecurityHeadersMiddleware, https=settings.secure_cookies),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),

@@ -53,7 +53,7 @@ from portal.db import make_engine, upgrade  # noqa: E402
 from portal.settings import Settings  # noqa: E402
 from tests.cases_world import CaseWorld  # noqa: E402
 from tests.factories import Portal  # noqa: E402
-from tests.support.cpu import tree_cpu_seconds  # noqa: E402
+from tests.support.cpu import parent, tree_cpu_seconds  # noqa: E402
 from tests.support.live_server import LiveServer, start_live_server  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
 from tests.support.postgres import throwaway_database  # noqa: E402
@@ -127,6 +127,9 @@ class Load:
     # The server's CPU time (user + system, every process and thread of it) per request: what
     # the code costs, steady when other work shares the cores (requests/second is not).
     cpu_ms: float
+    # The database server's (PostgreSQL's processes'), per request; None on SQLite (in the
+    # server's own processes) and for apps that use no database.
+    database_cpu_ms: float | None = None
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -137,13 +140,22 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS_MS[unit]
 
 
-def wrk(url: str, *, seconds: int, server_pid: int, cookie: str | None = None) -> Load:
+def wrk(
+    url: str,
+    *,
+    seconds: int,
+    server_pid: int,
+    cookie: str | None = None,
+    database_pid: int | None = None,
+) -> Load:
     command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     cpu_before = tree_cpu_seconds(server_pid)
+    database_before = tree_cpu_seconds(database_pid) if database_pid else 0.0
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     cpu = tree_cpu_seconds(server_pid) - cpu_before
+    database = tree_cpu_seconds(database_pid) - database_before if database_pid else None
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
@@ -154,7 +166,28 @@ def wrk(url: str, *, seconds: int, server_pid: int, cookie: str | None = None) -
     )
     errors = int(bad.group(1)) if bad else 0
     errors += sum(int(n) for n in failed.groups()) if failed else 0
-    return Load(rps, p50, p99, errors, cpu * 1000 / max(requests, 1))
+    per_request = 1000 / max(requests, 1)
+    return Load(
+        rps,
+        p50,
+        p99,
+        errors,
+        cpu * per_request,
+        None if database is None else database * per_request,
+    )
+
+
+def database_server_pid(url: str) -> int | None:
+    """The PostgreSQL server's main process (its backends are its children), or None on
+    SQLite."""
+    if not url.startswith("postgresql"):
+        return None
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        backend = connection.execute("SELECT pg_backend_pid()").fetchone()
+    assert backend is not None
+    return parent(backend[0])
 
 
 def portal_server(data_dir: Path, database_url: str, workers: int) -> LiveServer:
@@ -189,6 +222,7 @@ def seed(server: LiveServer, letters: int) -> str:
 REFERENCE_PATHS = (
     ("ref: middleware only", "/bare", False, None),
     ("ref: + session lookup", "/session", True, None),
+    ("ref: + home statement", "/home", True, None),
 )
 
 PATHS = (
@@ -211,6 +245,7 @@ def run(
         data_dir = Path(temp) / "data"
         data_dir.mkdir()
         upgrade(url)
+        database_pid = database_server_pid(url)
         cookie = ""
         by_workers: dict[int, dict[str, Load]] = {}
         for workers in workers_list:
@@ -227,7 +262,11 @@ def run(
                     sent = cookie if signed_in else None
                     wrk(server.url(path), seconds=1, server_pid=pid, cookie=sent)
                     loads[label] = wrk(
-                        server.url(path), seconds=seconds, server_pid=pid, cookie=sent
+                        server.url(path),
+                        seconds=seconds,
+                        server_pid=pid,
+                        cookie=sent,
+                        database_pid=database_pid,
                     )
                 environment = {k: v for k, v in server.env.items() if k.startswith("PORTAL_")}
             finally:
@@ -238,14 +277,18 @@ def run(
                         sent = cookie if signed_in else None
                         wrk(base + path, seconds=1, server_pid=reference_pid, cookie=sent)
                         loads[label] = wrk(
-                            base + path, seconds=seconds, server_pid=reference_pid, cookie=sent
+                            base + path,
+                            seconds=seconds,
+                            server_pid=reference_pid,
+                            cookie=sent,
+                            database_pid=database_pid,
                         )
             by_workers[workers] = loads
             plural = "s" if workers > 1 else ""
             print(f"{kind}, {workers} worker{plural} ({seconds} s each, wrk -c16):")
             print(
                 f"  {'':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6}"
-                f" {'CPU ms/req':>10} {'CPU ratio':>9}  target"
+                f" {'CPU ms/req':>10} {'CPU ratio':>9} {'DB ms/req':>9}  target"
             )
             for label, load in loads.items():
                 target = next((t for name, _p, _s, t in PATHS if name == label), None)
@@ -259,10 +302,11 @@ def run(
                 # hello's server CPU per request over this path's: the ratio the cores would
                 # give if the server had them to itself (wrk shares them here).
                 cpu_ratio = hello_load.cpu_ms / load.cpu_ms if load.cpu_ms else 0.0
+                database = "" if load.database_cpu_ms is None else f"{load.database_cpu_ms:.3f}"
                 print(
                     f"  {label:28} {load.requests_per_second:9.1f} {load.p50_ms:8.1f}"
                     f" {load.p99_ms:8.1f} {ratio:6.3f} {load.cpu_ms:10.3f} {cpu_ratio:9.3f}"
-                    f"  {mark}{errors}"
+                    f" {database:>9}  {mark}{errors}"
                 )
         if len(by_workers) > 1:
             low, high = min(by_workers), max(by_workers)

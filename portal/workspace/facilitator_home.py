@@ -380,19 +380,21 @@ class ReferralToOpen:
     accepted_at: datetime
 
 
+def home_parameters(account_id: str, today: date) -> dict[str, Any]:
+    """HOME's values for the facilitator ``account_id`` now."""
+    now = utcnow()
+    return {
+        "account_id": account_id,
+        "since": now - timedelta(days=case_policy.WITHDRAWALS_DAYS),
+        "follow_up_by": casework_rules.follow_up_by(today),
+        "now": now,
+    }
+
+
 def facilitator_home(db: Session | ReadTransaction, account: Account) -> dict[str, Any]:
     """What the facilitator's home shows (templates/home.html), from one statement."""
-    since = utcnow() - timedelta(days=case_policy.WITHDRAWALS_DAYS)
     today = path.today()
-    rows = HOME.all(
-        db,
-        {
-            "account_id": account.id,
-            "since": since,
-            "follow_up_by": casework_rules.follow_up_by(today),
-            "now": utcnow(),
-        },
-    )
+    rows = HOME.all(db, home_parameters(account.id, today))
     events: list[tuple[int, security_events.ShownEvent]] = []
     withdrawals: list[case_policy.Withdrawal] = []
     handovers: list[case_policy.KeyHandover] = []

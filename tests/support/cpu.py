@@ -29,6 +29,11 @@ def cpu_seconds_if_running(pid: int) -> float:
     return 0.0
 
 
+def parent(pid: int) -> int:
+    """The process id of ``pid``'s parent (a PostgreSQL backend's is the server's)."""
+    return int(_stat_fields(f"/proc/{pid}/stat")[1])
+
+
 def children(pid: int) -> list[int]:
     """The processes whose parent is ``pid`` (uvicorn's workers, for instance)."""
     found = []

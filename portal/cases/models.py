@@ -32,6 +32,9 @@ AWAITING_KEY_PREDICATE = (
     "account_id IS NOT NULL AND withdrawn_at IS NULL AND case_public_grant IS NULL"
 )
 
+# ix_participants_grants_owed's condition: the mark messages/regrants.py sets and clears.
+GRANTS_OWED_PREDICATE = "grants_owed_since IS NOT NULL"
+
 
 class CaseCondition(StrEnum):
     """Whether a case lets things move: paused stops delivery, closed stops everything but
@@ -317,6 +320,15 @@ class Participant(Base):
             "joined_at",
             sqlite_where=text(AWAITING_KEY_PREDICATE),
             postgresql_where=text(AWAITING_KEY_PREDICATE),
+        ),
+        # Who may be owed grants again (messages/regrants.waiting_statement, on the
+        # facilitator's home and the queue): few or none at any time; without it both pages
+        # read every participant of every case of the facilitator's to find them.
+        Index(
+            "ix_participants_grants_owed",
+            "case_id",
+            sqlite_where=text(GRANTS_OWED_PREDICATE),
+            postgresql_where=text(GRANTS_OWED_PREDICATE),
         ),
     )
 

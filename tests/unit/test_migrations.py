@@ -483,3 +483,26 @@ def test_referral_triage_revision_starts_earlier_referrals_as_received_and_goes_
         assert "state" not in {c["name"] for c in inspect(engine).get_columns("referrals")}
     finally:
         engine.dispose()
+
+
+def test_grants_owed_index_revision_adds_a_partial_index_and_goes_down_again(
+    empty_database_url: str,
+) -> None:
+    """0028: the participants marked as owed grants get a small partial index; down again it
+    goes, and the mark stays."""
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+
+        def indexes() -> set[str]:
+            return {str(i["name"]) for i in inspect(engine).get_indexes("participants")}
+
+        assert "ix_participants_grants_owed" in indexes()
+        downgrade(empty_database_url, "0027_grants_owed_marker")
+        assert "ix_participants_grants_owed" not in indexes()
+        columns = {c["name"] for c in inspect(engine).get_columns("participants")}
+        assert "grants_owed_since" in columns
+        upgrade(empty_database_url)
+        assert "ix_participants_grants_owed" in indexes()
+    finally:
+        engine.dispose()

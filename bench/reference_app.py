@@ -47,7 +47,10 @@ from portal.threads import ReadingThreads
 from portal.web import READING_THREADS
 from portal.workspace.facilitator_home import HOME, home_parameters
 
-POOL = 16
+# One connection per reading thread, as many as the portal's reading requests use at once: a
+# larger pool taken in turn (a FIFO) spreads the requests over connections that each plan and
+# cache the home's statement for themselves, and over more PostgreSQL backends.
+POOL = READING_THREADS
 
 
 def app_from_environment() -> Starlette:

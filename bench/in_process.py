@@ -98,7 +98,8 @@ async def _many(app: Starlette, path: str, cookie: str, count: int) -> float:
 
 
 def _inline_thread_hops() -> None:
-    """Run worker-thread work on the event loop's thread, so that one profile sees it all."""
+    """Run worker-thread work (and reads' greenlets) on the event loop's own stack, so that one
+    profile sees it all."""
     import anyio.to_thread
 
     async def inline(func: Any, *args: Any, **_options: Any) -> Any:
@@ -106,14 +107,16 @@ def _inline_thread_hops() -> None:
 
     anyio.to_thread.run_sync = inline  # type: ignore[assignment]  # a stand-in, same use
     try:
-        from portal.threads import ReadingThreads
-    except ImportError:  # a checkout from before reading requests had threads of their own
+        from portal import loop_reads
+    except ImportError:  # a checkout from before reads waited for PostgreSQL on the loop
         return
 
-    async def inline_reading(_threads: Any, func: Any) -> Any:
+    async def inline_reading(func: Any) -> Any:
+        # Not in a greenlet: the driver waits as it does in a thread, and cProfile (which
+        # follows one stack a thread) sees the request's calls where they are made.
         return func()
 
-    ReadingThreads.run = inline_reading  # type: ignore[method-assign,assignment]  # a stand-in, same use
+    loop_reads.run = inline_reading  # type: ignore[assignment]  # a stand-in, same use
 
 
 def _world(app: Starlette, settings: Settings, letters: int) -> str:

@@ -9,11 +9,12 @@ database (the ``PORTAL_*`` environment ``portal serve`` was given):
   cookie's keyed hash and the portal's session statement on a pooled driver connection
   (``sqlite3`` or ``psycopg``, no SQLAlchemy), read-only, the cheapest way known for each
   database: on SQLite on the event loop in a read transaction (BEGIN, the statement, COMMIT);
-  on PostgreSQL after a hop to a worker thread (``threads.ReadingThreads``, as the portal's
-  reading requests take), the statement alone in autocommit on a session that reads only by
-  default (one round trip). It answers whether the session was found (403 when not). No
+  on PostgreSQL on the event loop too, in a greenlet whose waits for the server are the loop's
+  (``loop_reads.run`` and ``LoopConnection``, at most as many at once as the portal's reading
+  requests), the statement alone in autocommit on a session that reads only by default (one
+  round trip). It answers whether the session was found (403 when not). No
   account is built, no rule judged, no CSRF token, no template;
-- ``/home``: ``/session``, then in the same hop and on the same connection the facilitator's
+- ``/home``: ``/session``, then in the same turn and on the same connection the facilitator's
   home's one statement (portal/workspace/facilitator_home.HOME, as compiled for the portal)
   for the session's account: what the home asks of the database, and nothing the portal does
   with the answer (no rows made into the page's lists, no template). It answers the number of
@@ -26,6 +27,7 @@ between ``/home`` here and the portal's ``/home``, the boundary and the page's P
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 from functools import partial
@@ -37,20 +39,20 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from portal import loop_reads
 from portal.accounts.models import Account
 from portal.accounts.sessions import _LIVE_SESSION
 from portal.cases import path
 from portal.protocol import token_hash as keyed_token_hash
 from portal.security import SESSION_COOKIE, BodyLimitMiddleware, SecurityHeadersMiddleware
 from portal.settings import Settings
-from portal.threads import ReadingThreads
-from portal.web import READING_THREADS
+from portal.web import READS_AT_ONCE
 from portal.workspace.facilitator_home import HOME, home_parameters
 
-# One connection per reading thread, as many as the portal's reading requests use at once: a
-# larger pool taken in turn (a FIFO) spreads the requests over connections that each plan and
-# cache the home's statement for themselves, and over more PostgreSQL backends.
-POOL = READING_THREADS
+# One connection per reading request at once, as the portal's: a larger pool taken in turn (a
+# FIFO) spreads the requests over connections that each plan and cache the home's statement
+# for themselves, and over more PostgreSQL backends.
+POOL = READS_AT_ONCE
 
 
 def app_from_environment() -> Starlette:
@@ -73,13 +75,13 @@ def app_from_environment() -> Starlette:
         dialect = dialect_module.dialect()
         begin: str | None = "BEGIN"
     else:
-        import psycopg
         from sqlalchemy.dialects.postgresql import psycopg as dialect_module  # type: ignore[no-redef]
 
         conninfo = url.replace("postgresql+psycopg://", "postgresql://")
         for _ in range(POOL):
-            reader = psycopg.connect(conninfo, autocommit=True)
+            reader = loop_reads.LoopConnection.connect(conninfo, autocommit=True)
             reader.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            reader.on_loop = True
             connections.put(reader)
         dialect = dialect_module.dialect()
         begin = None  # autocommit: the statement alone
@@ -106,9 +108,9 @@ def app_from_environment() -> Starlette:
         finally:
             connections.put(connection)
 
-    # The portal's own lean hop (a loop future settled from a thread taking work off a queue),
-    # in as many threads as the portal's.
-    hops = ReadingThreads(READING_THREADS, name="reference-reader")
+    # As many at once as the pool holds, as the portal's turns: a read on the loop must never
+    # wait for a connection.
+    turns = asyncio.Semaphore(POOL)
 
     async def bare(_request: Request) -> PlainTextResponse:
         return PlainTextResponse("hello")
@@ -118,7 +120,8 @@ def app_from_environment() -> Starlette:
         if begin is not None:  # SQLite: on the loop
             answer = look_up(token_hash, and_home=and_home)
         else:
-            answer = await hops.run(partial(look_up, token_hash, and_home=and_home))
+            async with turns:
+                answer = await loop_reads.run(partial(look_up, token_hash, and_home=and_home))
         # Refused when the session was not found, so wrk counts it among the errors
         # throughput.py prints, rather than a floor measuring a cheaper path unnoticed.
         return PlainTextResponse(answer, status_code=403 if answer == "signed out" else 200)

@@ -76,7 +76,6 @@ def create_app(settings: Settings) -> Starlette:
             maintainer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await maintainer
-            state.readers.close()
             dispose_read_engine(state.read_engine, engine)
             engine.dispose()
             state.hashing.close()

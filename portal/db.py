@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, TypeAlias, TypeVar
 
@@ -34,6 +35,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
+
+from portal import loop_reads
+from portal.loop_reads import LoopConnection
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -302,8 +306,9 @@ def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionm
 # Set on a pooled connection of make_read_engine's PostgreSQL pool.
 _READS_IN_AUTOCOMMIT = "portal_reads_in_autocommit"
 # Connections a PostgreSQL server process keeps for reading requests (make_read_engine): one
-# for each of its reading threads and each slow reader (web.READING_THREADS and
-# web.SLOW_READERS_PER_PROCESS), which is all that read at once.
+# for each of the reads it runs on the loop at once and each slow reader (web.READS_AT_ONCE and
+# web.SLOW_READERS_PER_PROCESS), which is all that read at once: a read on the loop must never
+# wait for a connection (loop_reads.py).
 PG_READ_POOL_SIZE = 8
 PG_READ_POOL_OVERFLOW = 4
 
@@ -321,8 +326,9 @@ def make_read_engine(engine: Engine) -> Engine:
     and the portal's, each statement of a transaction sees its own snapshot anyway, and a
     reading request takes no lock. Read-only is the server's own default for these sessions
     (``default_transaction_read_only``, given when connecting), so a write is refused; the
-    writing engine's connections are never touched by it. Dispose of it with ``engine``
-    (:func:`dispose_read_engine`).
+    writing engine's connections are never touched by it. Its connections are
+    loop_reads.LoopConnection: a read on the event loop waits there for the server's answer
+    (web.endpoint). Dispose of it with ``engine`` (:func:`dispose_read_engine`).
     """
     if engine.dialect.name == "sqlite":
         return read_only_engine(engine)
@@ -344,9 +350,20 @@ def make_read_engine(engine: Engine) -> Engine:
         connect_args={"options": options},
     )
 
+    @event.listens_for(reader, "do_connect")
+    def _connect_for_the_loop(
+        _dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]
+    ) -> LoopConnection:
+        # In a thread when a read on the loop asks (loop_reads.blocking): a server out of reach
+        # must not stop the loop.
+        return loop_reads.blocking(partial(LoopConnection.connect, *cargs, **cparams))
+
     @event.listens_for(reader, "connect")
-    def _reads_in_autocommit(_dbapi_connection: Any, record: Any) -> None:
+    def _reads_in_autocommit(dbapi_connection: LoopConnection, record: Any) -> None:
         record.info[_READS_IN_AUTOCOMMIT] = True
+        # Set up (SQLAlchemy's first-connection statements are done): its waits may be the
+        # loop's from now on.
+        dbapi_connection.on_loop = True
 
     @event.listens_for(reader, "begin")
     def _begun_already(connection: Any) -> None:

@@ -14,6 +14,7 @@ itself, on the event loop, between them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -43,7 +44,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
-from portal import local_time, protocol
+from portal import local_time, loop_reads, protocol
 from portal.accounts import sessions as account_sessions
 from portal.accounts import steps as second_factor_steps
 from portal.accounts.hashing import DummyVerifier, HashingSlots
@@ -75,7 +76,6 @@ from portal.security import (
     session_csrf_token,
 )
 from portal.settings import Settings
-from portal.threads import ReadingThreads
 
 log = logging.getLogger("portal.web")
 
@@ -86,19 +86,18 @@ T = TypeVar("T")
 # connection. SQLite runs one writer at a time anyway; on PostgreSQL this is plenty for a few
 # cores, and leaves pooled connections for reads.
 WRITERS_PER_PROCESS = 8
-# Reading requests run at once by one process on PostgreSQL (threads.ReadingThreads). Python
-# runs one thread at a time, so a thread only helps while another waits for the database's
-# answer: a few are enough. Sixteen (one per pooled connection, as before) cost more than
-# they gave, every one of them ready at once and taking the GIL from the others: the
-# facilitator's home served 0.085 against 0.10 of hello, with p99 72 against 30 ms
-# (bench/README.md, "Requests per second, ninth round").
-READING_THREADS = 4
+# Reading requests run at once by one process on PostgreSQL, each on the event loop in a
+# greenlet waiting for the database server (loop_reads.py); the rest wait their turn, holding
+# no connection. Each holds one of db.make_read_engine's pooled connections, which must never
+# run out (the loop would wait for one). A few are enough: the database shares the machine's
+# cores, and more statements at once only take turns there.
+READS_AT_ONCE = 4
 # Reading requests of endpoints that wait on something else or read for long (reports, media
-# chunks: ``endpoint(threads=True)``) run at once by one process, in anyio's threads: never in
-# the reading threads, whose few a long report would otherwise hold while pages wait.
-# Each holds a pooled connection while it runs: on PostgreSQL one of db.make_read_engine's,
-# as the reading threads do (db.PG_READ_POOL_SIZE keeps one for each); on SQLite one of the
-# writers' pool (db.POOL_SIZE), which reads on the loop take only one at a time.
+# chunks: ``endpoint(threads=True)``) run at once by one process, in anyio's threads: never on
+# the loop, which they would stop while they wait, and apart from the pages' turns.
+# Each holds a pooled connection while it runs: on PostgreSQL one of db.make_read_engine's
+# (db.PG_READ_POOL_SIZE keeps one for each, and for each of READS_AT_ONCE); on SQLite one of
+# the writers' pool (db.POOL_SIZE), which reads on the loop take only one at a time.
 SLOW_READERS_PER_PROCESS = 4
 
 
@@ -128,18 +127,19 @@ class AppState:
     writers: anyio.CapacityLimiter = field(
         default_factory=lambda: anyio.CapacityLimiter(WRITERS_PER_PROCESS)
     )
-    # Threads for reading requests on PostgreSQL (threads.py).
-    readers: ReadingThreads = field(default_factory=lambda: ReadingThreads(READING_THREADS))
+    # Turns for reading requests on PostgreSQL, on the loop (READS_AT_ONCE). Made in the
+    # lifespan, on the loop that serves them.
+    read_turns: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(READS_AT_ONCE))
     # Turns for reading requests of ``endpoint(threads=True)``, in anyio's threads.
     slow_readers: anyio.CapacityLimiter = field(
         default_factory=lambda: anyio.CapacityLimiter(SLOW_READERS_PER_PROCESS)
     )
 
     @property
-    def reads_on_loop(self) -> bool:
-        """Whether reading requests run on the event loop rather than in a reading thread (on
-        SQLite: see endpoint's ``threads``)."""
-        return self.read_engine.dialect.name == "sqlite"
+    def reads_wait_on_loop(self) -> bool:
+        """Whether reading requests on the loop wait there for a database server (PostgreSQL),
+        each in a greenlet (loop_reads.py), rather than read a local file (SQLite)."""
+        return self.read_engine.dialect.name != "sqlite"
 
 
 def app_state(request: Request) -> AppState:
@@ -658,12 +658,12 @@ def endpoint(
     rest of such a request. With a session cookie it goes the usual way, since the cookie's
     session must be looked up to know which CSRF token the page gets.
 
-    Where a reading request runs: on PostgreSQL in a reading thread (threads.py), since each
-    statement waits for the database server's answer and the loop serves others meanwhile. On
-    SQLite on the event loop itself: a read there is a read of a local file that takes no lock
-    and waits for no writer (WAL), so a thread bought nothing but the GIL passed between two
-    threads on two cores at every step, which cost about as much CPU as the page itself
-    (bench/README.md, "Reading requests on the event loop"). ``threads=True`` keeps an
+    Where a reading request runs: on the event loop. On SQLite as it is: a read there is a
+    read of a local file that takes no lock and waits for no writer (WAL), so a thread bought
+    nothing but the GIL passed between two threads on two cores at every step, which cost about
+    as much CPU as the page itself (bench/README.md, "Reading requests on the event loop"). On
+    PostgreSQL in a greenlet whose waits for the database server are the loop's, so the loop
+    serves others meanwhile (loop_reads.py; at most READS_AT_ONCE). ``threads=True`` keeps an
     endpoint's reading requests in a thread on either database, apart from the few reading
     threads (``SLOW_READERS_PER_PROCESS``): its handler waits on something else (the blob store,
     which may be an object store over the network) or reads for long (reports over a whole
@@ -700,22 +700,23 @@ def endpoint(
             # Writing requests take turns for a few threads of their own: on SQLite they queue
             # for the one write lock, and queued there each would hold a request thread and a
             # pooled connection, until pages that only read found none left.
-            # Reading requests run on the loop on SQLite, otherwise in a few threads of their
-            # own, one lean hop each (threads.py); slow ones apart; see the docstring.
+            # Reading requests run on the loop (in a greenlet on PostgreSQL: loop_reads.py);
+            # slow ones in threads apart; see the docstring.
             step: Handler = handler
-            on_loop = not writing and not threads and state.reads_on_loop
+            on_loop = not writing and not threads
             while True:
                 work = partial(
                     _run, step, request, state, data, rule, touch, wants_json, writing, on_loop
                 )
                 if writing:
                     answer = await anyio.to_thread.run_sync(work, limiter=state.writers)
-                elif on_loop:
-                    answer = work()
                 elif threads:
                     answer = await anyio.to_thread.run_sync(work, limiter=state.slow_readers)
+                elif state.reads_wait_on_loop:
+                    async with state.read_turns:
+                        answer = await loop_reads.run(work)
                 else:
-                    answer = await state.readers.run(work)
+                    answer = work()
                 if not isinstance(answer, AfterHashing):
                     return answer
                 # Between two transactions: no connection, lock or request thread is held.

@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx2 as httpx
 import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from portal import web
 from portal.accounts.models import Role
 from portal.db import make_engine
 from portal.settings import Settings
@@ -99,13 +101,46 @@ def test_pages_answer_while_writers_queue_for_the_database(
     assert statuses == [200] * 50
 
 
-@pytest.mark.postgresql_only  # on SQLite reading requests run on the loop: no threads to hold
+@pytest.mark.postgresql_only  # LOCK TABLE is PostgreSQL's; SQLite's readers never wait
+def test_the_loop_answers_while_pages_wait_for_the_database(
+    portal: Portal, client: TestClient, db_engine: Engine
+) -> None:
+    """Pages wait for PostgreSQL on the event loop (portal/loop_reads.py) without holding it:
+    with more pages than their turns waiting for a table another transaction holds, the loop
+    still answers at once; then every page does."""
+    person = portal.person(Role.PARTICIPANT)
+    # Sent by hand, so that the loop's own answer below goes without a session.
+    signed_in = {"Cookie": "; ".join(f"{name}={value}" for name, value in person.jar.items())}
+    client.cookies.clear()
+    with db_engine.connect() as holder, ThreadPoolExecutor(max_workers=9) as pool:
+        holder.begin()
+        # Every signed-in page looks its session up first.
+        holder.exec_driver_sql("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
+        waiting = [pool.submit(lambda: client.get("/account", headers=signed_in)) for _ in range(8)]
+        time.sleep(1)  # every page has reached the server and waits
+        pages_waited = not any(page.done() for page in waiting)
+        started = time.monotonic()
+        health = pool.submit(lambda: client.get("/healthz"))
+        try:
+            answered = health.result(timeout=5).status_code
+        except TimeoutError:
+            answered = None  # the loop was held (the table is let go below)
+        took = time.monotonic() - started
+        holder.rollback()
+        statuses = [page.result().status_code for page in waiting]
+    assert pages_waited
+    assert answered == 200
+    assert took < 1
+    assert statuses == [200] * 8
+
+
+@pytest.mark.postgresql_only  # LOCK TABLE is PostgreSQL's; SQLite's readers never wait
 def test_pages_answer_while_reports_wait_for_the_database(
     portal: Portal, client: TestClient, db_engine: Engine
 ) -> None:
-    """Reports (``endpoint(threads=True)``: they read for long) take turns apart from the few
-    reading threads pages run in (web.SLOW_READERS_PER_PROCESS): with 16 of them waiting for
-    a table another transaction holds, a page still answers at once; then every report does."""
+    """Reports (``endpoint(threads=True)``: they read for long) take turns in threads apart from
+    the pages' on the loop (web.SLOW_READERS_PER_PROCESS): with 16 of them waiting for a table
+    another transaction holds, a page still answers at once; then every report does."""
     manager = portal.person(Role.SERVICE_MANAGER)
     client.cookies = manager.jar
     with db_engine.connect() as holder, ThreadPoolExecutor(max_workers=17) as pool:
@@ -127,36 +162,36 @@ def test_pages_answer_while_reports_wait_for_the_database(
     assert statuses == [200] * 16
 
 
-def test_more_pages_at_once_than_reading_threads_all_answer_and_the_threads_end_with_the_app(
-    portal: Portal, settings: Settings
+def test_more_pages_at_once_than_their_turns_all_answer_on_the_loop(
+    portal: Portal, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Pages that only read run in the app's few reading threads (portal/threads.py): 40 at
-    once queue for the 4 and all answer; when the app stops, its reading threads stop too (a
-    test process builds many apps). On SQLite they run on the event loop instead
-    (web.endpoint), and no reading thread is started."""
+    """Pages that only read run on the event loop (on PostgreSQL in greenlets that wait there
+    for the server, at most web.READS_AT_ONCE at once: portal/loop_reads.py): 40 at once all
+    answer, and no thread of the portal's answers any of them."""
     from portal.app import create_app
     from portal.db import PG_READ_POOL_SIZE
-    from portal.web import READING_THREADS, SLOW_READERS_PER_PROCESS
+    from portal.web import READS_AT_ONCE, SLOW_READERS_PER_PROCESS
 
-    # Every reading thread and slow reader holds a connection its process keeps.
-    assert READING_THREADS + SLOW_READERS_PER_PROCESS <= PG_READ_POOL_SIZE
+    # Every read on the loop and every slow reader holds a connection its process keeps: a read
+    # on the loop must never wait for one.
+    assert READS_AT_ONCE + SLOW_READERS_PER_PROCESS <= PG_READ_POOL_SIZE
 
     person = portal.person(Role.PARTICIPANT)
-    before = set(threading.enumerate())
     app = create_app(settings)
+    answered_in: set[str] = set()
     with TestClient(app) as client:
         client.cookies = person.jar
+        assert client.portal is not None
+        loop_thread = client.portal.call(lambda: threading.current_thread().name)
+        handle = web._run
+
+        def noting_the_thread(*args: Any, **kwargs: Any) -> Any:
+            answered_in.add(threading.current_thread().name)
+            return handle(*args, **kwargs)
+
+        # Where each request is handled, noted around the real handling.
+        monkeypatch.setattr(web, "_run", noting_the_thread)
         with ThreadPoolExecutor(max_workers=40) as pool:
             statuses = list(pool.map(lambda _n: client.get("/account").status_code, range(40)))
-        readers = app.state.portal.readers
-        threads = [
-            t for t in set(threading.enumerate()) - before if t.name.startswith("portal-reader-")
-        ]
-        if app.state.portal.reads_on_loop:
-            assert threads == []
-        else:
-            assert len(threads) == readers.count == READING_THREADS
     assert statuses == [200] * 40
-    for thread in threads:
-        thread.join(timeout=5)
-    assert not [t for t in threads if t.is_alive()]
+    assert answered_in == {loop_thread}

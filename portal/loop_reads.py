@@ -1,0 +1,164 @@
+"""Reading requests on the event loop on PostgreSQL: each runs in a greenlet, and whenever the
+driver would wait for the database server, the loop waits for it instead.
+
+A page's handler is synchronous (the driver, sync SQLAlchemy). On SQLite a read is a read of a
+local file and runs on the loop as it is (web.endpoint). On PostgreSQL each statement waits for
+the server's answer, and the loop must serve other requests meanwhile. :func:`run` runs the
+request's work in a greenlet on the loop's own thread; when psycopg would block on its socket,
+:class:`LoopConnection` hands the wait to the loop (``add_reader``) and switches back to it,
+and the loop switches to the greenlet again once the socket is ready. So every request's
+Python runs on the one thread, nothing passes the GIL between threads, and no request waits
+for a thread to be woken: with a few reading threads instead, the loop's thread and theirs
+took the GIL from each other at every step on two cores (bench/README.md, "Reading requests on
+the loop on PostgreSQL").
+
+What keeps the loop from ever waiting:
+
+- Only connections made ready for it (``LoopConnection.on_loop``, set by db.make_read_engine
+  once a connection is set up) hand their waits over, and only from a request's greenlet: the
+  same connection in a thread (a slow reader's), or any other connection, waits as psycopg does.
+- The pool never makes the loop wait for a connection: web.endpoint lets at most
+  web.READS_AT_ONCE requests run here at once, fewer than db.make_read_engine's pool keeps.
+- A new connection (the first requests, and each one again after db.PG_POOL_RECYCLE_SECONDS) is
+  opened in a thread (:func:`blocking`): a database server out of reach must not stop the loop
+  for the length of a TCP timeout.
+- A handler that waits on anything else (files, the object store, a long report) says
+  ``endpoint(threads=True)`` and runs in a thread, as on SQLite.
+
+The work runs in a copy of the awaiting task's context, as a trip to a thread does: what the
+request set in a context variable is seen there.
+
+Cancellation: if the awaiting task is cancelled, the work still runs to its end (it commits or
+rolls back, and its connection goes back to the pool) and its answer is dropped; the task is
+cancelled then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import psycopg
+from greenlet import getcurrent, greenlet
+from psycopg import waiting
+
+T = TypeVar("T")
+
+_WAIT_R = waiting.Wait.R
+_WAIT_W = waiting.Wait.W
+
+
+class _Request(greenlet):
+    """A reading request's work, started by :func:`run` (its parent is the loop's greenlet)."""
+
+
+# What a request's greenlet asks of the loop when it switches there: a socket to wait for (its
+# file number and psycopg's Wait state), or a call to make in a thread.
+_Socket = tuple[int, int]
+_Asked = _Socket | Callable[[], Any]
+
+
+def in_request() -> bool:
+    """Whether this code runs in a request's greenlet (:func:`run`) on the loop."""
+    return type(getcurrent()) is _Request
+
+
+def blocking(call: Callable[[], T]) -> T:
+    """``call()``, in a thread when asked from a request's greenlet (the loop keeps serving);
+    otherwise here."""
+    here = getcurrent()
+    if type(here) is not _Request:
+        return call()
+    return cast(T, _loop_side(here).switch(call))
+
+
+class LoopConnection(psycopg.Connection[Any]):
+    """psycopg's connection, whose waits for the server are the loop's when it is used from a
+    request's greenlet and has been made ready for it (``on_loop``)."""
+
+    # Set by the pool's connect hook (db.make_read_engine) once the connection is set up: the
+    # pool's first connection runs SQLAlchemy's own set-up statements under a lock, which must
+    # never be held across a switch to the loop.
+    on_loop = False
+
+    def wait(
+        self,
+        gen: Any,
+        interval: float = 0.1,
+        timeout: float | None = None,
+    ) -> Any:
+        here = getcurrent()
+        if not self.on_loop or timeout is not None or type(here) is not _Request:
+            return super().wait(gen, interval, timeout)
+        loop_side = _loop_side(here)
+        fileno = self.pgconn.socket
+        try:
+            state = next(gen)
+            while True:
+                state = gen.send(loop_side.switch((fileno, state)))
+        except StopIteration as done:
+            return done.value
+        except OSError as error:  # as psycopg's own waits say it
+            raise psycopg.OperationalError("connection socket closed") from error
+
+
+def _loop_side(request: greenlet) -> greenlet:
+    # The greenlet that started the request's (run's, on the loop): a request's always has one.
+    return cast(greenlet, request.parent)
+
+
+async def run(work: Callable[[], T]) -> T:
+    """``work()`` in a greenlet on this loop, its waits for the database served here; its
+    result (or exception) back here."""
+    loop = asyncio.get_running_loop()
+    request = _Request(work)
+    request.gr_context = contextvars.copy_context()
+    cancelled: asyncio.CancelledError | None = None
+    thread_call: asyncio.Future[Any] | None = None
+    asked: Any = request.switch()
+    while not request.dead:
+        try:
+            if isinstance(asked, tuple):
+                reply = await _socket_ready(loop, *asked)
+            else:
+                if thread_call is None:
+                    thread_call = loop.run_in_executor(None, asked)
+                # Shielded: a cancelled request still takes what the thread gives.
+                reply = await asyncio.shield(thread_call)
+                thread_call = None
+        except asyncio.CancelledError as error:
+            cancelled = error
+            continue  # the same wait again: the work runs to its end (the docstring)
+        except BaseException as error:  # noqa: BLE001  (raised in the work, where it waited)
+            thread_call = None
+            asked = request.throw(error)
+            continue
+        asked = request.switch(reply)
+    if cancelled is not None:
+        raise cancelled
+    return cast(T, asked)
+
+
+async def _socket_ready(loop: asyncio.AbstractEventLoop, fileno: int, state: int) -> int:
+    """Wait until the socket is ready as psycopg's ``state`` asks; psycopg's Ready flags."""
+    future: asyncio.Future[int] = loop.create_future()
+
+    def ready(flag: int) -> None:
+        if not future.done():
+            future.set_result(flag)
+
+    reads = bool(state & _WAIT_R)
+    writes = bool(state & _WAIT_W)
+    if reads:
+        loop.add_reader(fileno, ready, waiting.READY_R)
+    if writes:
+        loop.add_writer(fileno, ready, waiting.READY_W)
+    try:
+        return await future
+    finally:
+        if reads:
+            loop.remove_reader(fileno)
+        if writes:
+            loop.remove_writer(fileno)

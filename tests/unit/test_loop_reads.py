@@ -1,0 +1,209 @@
+"""Reads on the event loop (portal/loop_reads.py), against a real PostgreSQL server: while one
+read waits for the server the loop serves others, the answer or the exception comes back,
+the request's context is seen, a cancelled read still ends cleanly, and only connections made
+ready for it, used from a read's greenlet, hand their waits to the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+import time
+from functools import partial
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, text
+
+from portal import loop_reads
+from portal.db import ReadTransaction
+from tests.support.loops import run_in_new_loop
+
+
+def _sleep_and_answer(read_engine: Engine, seconds: float, answer: int) -> int:
+    """As a reading request reads: in a db.ReadTransaction, on the driver."""
+    with ReadTransaction(read_engine) as db:
+        row = db.on_driver(
+            lambda driver: driver.execute(
+                "SELECT %s::int FROM pg_sleep(%s)", (answer, seconds)
+            ).fetchone()
+        )
+        db.commit()
+    return int(row[0])
+
+
+def test_while_a_read_waits_for_the_server_the_loop_serves_others(
+    pg_read_engine: Engine,
+) -> None:
+    """Three reads of 0.4 s each take about 0.4 s together, and a timer on the same loop keeps
+    ticking meanwhile: none of them holds the loop while the server works."""
+
+    async def main() -> tuple[list[int], float, int]:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticking = asyncio.create_task(tick())
+        started = time.monotonic()
+        answers = await asyncio.gather(
+            *(loop_reads.run(partial(_sleep_and_answer, pg_read_engine, 0.4, n)) for n in range(3))
+        )
+        took = time.monotonic() - started
+        ticking.cancel()
+        return list(answers), took, ticks
+
+    answers, took, ticks = run_in_new_loop(main)
+    assert answers == [0, 1, 2]
+    assert took < 1.0  # one after another: 1.2 s
+    assert ticks >= 10  # a loop held for 0.4 s at a time would tick about three times
+
+
+def test_the_read_runs_on_the_loops_own_thread_in_the_callers_context(
+    pg_read_engine: Engine,
+) -> None:
+    request: contextvars.ContextVar[str] = contextvars.ContextVar("request", default="none")
+
+    def work() -> tuple[str, str, bool]:
+        _sleep_and_answer(pg_read_engine, 0, 1)
+        return threading.current_thread().name, request.get(), loop_reads.in_request()
+
+    async def main() -> tuple[tuple[str, str, bool], str]:
+        request.set("request 7")
+        return await loop_reads.run(work), threading.current_thread().name
+
+    (thread, seen, in_request), loop_thread = run_in_new_loop(main)
+    assert thread == loop_thread
+    assert seen == "request 7"
+    assert in_request
+
+
+def test_an_error_from_the_server_is_raised_to_the_caller_and_the_connection_serves_again(
+    pg_read_engine: Engine,
+) -> None:
+    def fails() -> None:
+        with ReadTransaction(pg_read_engine) as db:
+            db.on_driver(lambda driver: driver.execute("SELECT 1 / 0"))
+
+    async def main() -> int:
+        with pytest.raises(Exception, match="division by zero"):
+            await loop_reads.run(fails)
+        return await loop_reads.run(lambda: _sleep_and_answer(pg_read_engine, 0, 5))
+
+    assert run_in_new_loop(main) == 5
+
+
+def test_a_cancelled_read_still_runs_to_its_end_and_gives_its_connection_back(
+    pg_read_engine: Engine,
+) -> None:
+    """As a request whose task is cancelled mid-statement: the statement finishes, the
+    transaction ends and the connection goes back to the pool; the task is cancelled then."""
+    ended: list[int] = []
+
+    def work() -> None:
+        ended.append(_sleep_and_answer(pg_read_engine, 0.3, 9))
+
+    async def main() -> bool:
+        task = asyncio.create_task(loop_reads.run(work))
+        await asyncio.sleep(0.1)  # waiting for the server now
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            return True
+        return False
+
+    was_cancelled = run_in_new_loop(main)
+    assert was_cancelled
+    assert ended == [9]
+    assert pg_read_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_the_pools_connections_wait_on_the_loop_only_from_a_reads_greenlet(
+    pg_read_engine: Engine,
+) -> None:
+    """The read engine's connections are made ready for the loop once set up; in a thread (a
+    slow reader's) the same connection waits as psycopg does, and so does any other
+    connection in a read's greenlet."""
+    with pg_read_engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        assert isinstance(driver, loop_reads.LoopConnection)
+        assert driver.on_loop
+        # Here, not in a greenlet: an ordinary blocking wait.
+        assert connection.execute(text("SELECT 2")).scalar() == 2
+    other = loop_reads.LoopConnection.connect(
+        pg_read_engine.url.render_as_string(hide_password=False).replace(
+            "postgresql+psycopg://", "postgresql://"
+        ),
+        autocommit=True,
+    )
+    try:
+        assert not other.on_loop
+
+        def blocking_wait() -> float:
+            started = time.monotonic()
+            other.execute("SELECT pg_sleep(0.3)")
+            return time.monotonic() - started
+
+        async def main() -> int:
+            ticks = 0
+
+            async def tick() -> None:
+                nonlocal ticks
+                while True:
+                    await asyncio.sleep(0.01)
+                    ticks += 1
+
+            ticking = asyncio.create_task(tick())
+            await asyncio.sleep(0)
+            await loop_reads.run(blocking_wait)
+            ticking.cancel()
+            return ticks
+
+        # Not made ready: the loop was held for the whole statement.
+        assert run_in_new_loop(main) <= 1
+    finally:
+        other.close()
+
+
+def test_a_new_connection_is_opened_in_a_thread_not_on_the_loop(pg_read_engine: Engine) -> None:
+    def work() -> tuple[str, bool]:
+        return loop_reads.blocking(lambda: threading.current_thread().name), True
+
+    def here() -> str:
+        return loop_reads.blocking(lambda: threading.current_thread().name)
+
+    async def main() -> tuple[str, str]:
+        opened_in, _ = await loop_reads.run(work)
+        return opened_in, threading.current_thread().name
+
+    opened_in, loop_thread = run_in_new_loop(main)
+    assert opened_in != loop_thread
+    # Outside a read's greenlet, the call is made where it is asked.
+    assert here() == threading.current_thread().name
+    # The pool's first connection, opened from a read on the loop: the read answers.
+    pg_read_engine.dispose()
+
+    async def first() -> int:
+        return await loop_reads.run(lambda: _sleep_and_answer(pg_read_engine, 0, 3))
+
+    assert run_in_new_loop(first) == 3
+
+
+def test_an_unreachable_server_fails_the_read_without_stopping_the_loop() -> None:
+    """The connection is refused in the thread that opens it: the error comes back to the
+    read, as psycopg raised it."""
+
+    def work() -> None:
+        loop_reads.blocking(
+            lambda: psycopg.connect("postgresql://nobody@127.0.0.1:9/none", connect_timeout=2)
+        )
+
+    async def main() -> None:
+        await loop_reads.run(work)
+
+    with pytest.raises(psycopg.OperationalError):
+        run_in_new_loop(main)

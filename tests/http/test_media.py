@@ -8,6 +8,7 @@ and an S3 bucket (moto's server), through ``blob_store_env``.
 from __future__ import annotations
 
 import secrets
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,7 +19,7 @@ from sqlalchemy import Engine, event, func, select, update
 from starlette.testclient import TestClient
 from starlette.types import Message as AsgiMessage
 
-from portal import protocol
+from portal import protocol, web
 from portal.accounts.models import Role
 from portal.blobstore import WRITE_BATCH, ChunkKey, open_blob_store
 from portal.content import cleanup
@@ -659,6 +660,33 @@ def test_several_chunks_in_one_get_are_the_stored_chunks_joined(world: CaseWorld
     letter = reader.get(part.replace("/1/1/", "/1/0/") + "0?count=1")
     assert letter.status_code == 200
     assert letter.headers["x-chunks"] == str(len(letter.content))
+
+
+def test_a_chunk_is_read_in_a_thread_and_a_page_on_the_event_loop(
+    world: CaseWorld, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk's GET waits on the blob store, which may be an object store over the network, so
+    it runs in a thread (``endpoint(threads=True)``); a page runs on the event loop (on
+    PostgreSQL in a greenlet waiting there for the server: portal/loop_reads.py). On both
+    databases."""
+    _message_id, part = _three_chunks_under_review(world)
+    assert client.portal is not None
+    loop_thread = client.portal.call(lambda: threading.current_thread().name)
+    handled_in: dict[str, str] = {}
+    handle = web._run
+
+    def noting_the_thread(handler: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        handled_in[request.url.path] = threading.current_thread().name
+        return handle(handler, request, *args, **kwargs)
+
+    # Where each request is handled, noted around the real handling.
+    monkeypatch.setattr(web, "_run", noting_the_thread)
+    reader = world.responsible
+    assert reader.get(f"{part}0").status_code == 200
+    assert reader.get(f"{part}0?count=3").status_code == 200
+    assert reader.get("/account").status_code == 200
+    assert handled_in[f"{part}0"] != loop_thread
+    assert handled_in["/account"] == loop_thread
 
 
 def test_a_get_of_chunks_past_the_last_sends_nothing(world: CaseWorld) -> None:

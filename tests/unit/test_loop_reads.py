@@ -32,6 +32,29 @@ def _sleep_and_answer(read_engine: Engine, seconds: float, answer: int) -> int:
     return int(row[0])
 
 
+class _Ticks:
+    """A timer on the loop, counting every 10 ms while the block runs: it ticks only when the
+    loop is free to run it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._ticking: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> _Ticks:
+        self._ticking = asyncio.create_task(self._tick())
+        await asyncio.sleep(0)  # started
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._ticking is not None:
+            self._ticking.cancel()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            self.count += 1
+
+
 def test_while_a_read_waits_for_the_server_the_loop_serves_others(
     pg_read_engine: Engine,
 ) -> None:
@@ -39,22 +62,16 @@ def test_while_a_read_waits_for_the_server_the_loop_serves_others(
     ticking meanwhile: none of them holds the loop while the server works."""
 
     async def main() -> tuple[list[int], float, int]:
-        ticks = 0
-
-        async def tick() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
-
-        ticking = asyncio.create_task(tick())
-        started = time.monotonic()
-        answers = await asyncio.gather(
-            *(loop_reads.run(partial(_sleep_and_answer, pg_read_engine, 0.4, n)) for n in range(3))
-        )
-        took = time.monotonic() - started
-        ticking.cancel()
-        return list(answers), took, ticks
+        async with _Ticks() as ticks:
+            started = time.monotonic()
+            answers = await asyncio.gather(
+                *(
+                    loop_reads.run(partial(_sleep_and_answer, pg_read_engine, 0.4, n))
+                    for n in range(3)
+                )
+            )
+            took = time.monotonic() - started
+        return list(answers), took, ticks.count
 
     answers, took, ticks = run_in_new_loop(main)
     assert answers == [0, 1, 2]
@@ -149,19 +166,9 @@ def test_the_pools_connections_wait_on_the_loop_only_from_a_reads_greenlet(
             return time.monotonic() - started
 
         async def main() -> int:
-            ticks = 0
-
-            async def tick() -> None:
-                nonlocal ticks
-                while True:
-                    await asyncio.sleep(0.01)
-                    ticks += 1
-
-            ticking = asyncio.create_task(tick())
-            await asyncio.sleep(0)
-            await loop_reads.run(blocking_wait)
-            ticking.cancel()
-            return ticks
+            async with _Ticks() as ticks:
+                await loop_reads.run(blocking_wait)
+            return ticks.count
 
         # Not made ready: the loop was held for the whole statement.
         assert run_in_new_loop(main) <= 1

@@ -54,12 +54,6 @@ class _Request(greenlet):
     """A reading request's work, started by :func:`run` (its parent is the loop's greenlet)."""
 
 
-# What a request's greenlet asks of the loop when it switches there: a socket to wait for (its
-# file number and psycopg's Wait state), or a call to make in a thread.
-_Socket = tuple[int, int]
-_Asked = _Socket | Callable[[], Any]
-
-
 def in_request() -> bool:
     """Whether this code runs in a request's greenlet (:func:`run`) on the loop."""
     return type(getcurrent()) is _Request
@@ -117,6 +111,9 @@ async def run(work: Callable[[], T]) -> T:
     request.gr_context = contextvars.copy_context()
     cancelled: asyncio.CancelledError | None = None
     thread_call: asyncio.Future[Any] | None = None
+    # What the greenlet asks of the loop when it switches here: a socket to wait for (its file
+    # number and psycopg's Wait state) or a call to make in a thread; once it has ended, what
+    # the work returned.
     asked: Any = request.switch()
     while not request.dead:
         try:

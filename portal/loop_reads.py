@@ -9,8 +9,8 @@ request's work in a greenlet on the loop's own thread; when psycopg would block 
 and the loop switches to the greenlet again once the socket is ready. So every request's
 Python runs on the one thread, nothing passes the GIL between threads, and no request waits
 for a thread to be woken: with a few reading threads instead, the loop's thread and theirs
-took the GIL from each other at every step on two cores (bench/README.md, "Reading requests on
-the loop on PostgreSQL").
+took the GIL from each other at every step on two cores (bench/README.md, "Reading requests wait
+for PostgreSQL on the event loop").
 
 What keeps the loop from ever waiting:
 

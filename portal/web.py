@@ -664,8 +664,8 @@ def endpoint(
     as much CPU as the page itself (bench/README.md, "Reading requests on the event loop"). On
     PostgreSQL in a greenlet whose waits for the database server are the loop's, so the loop
     serves others meanwhile (loop_reads.py; at most READS_AT_ONCE). ``threads=True`` keeps an
-    endpoint's reading requests in a thread on either database, apart from the few reading
-    threads (``SLOW_READERS_PER_PROCESS``): its handler waits on something else (the blob store,
+    endpoint's reading requests in a thread on either database, taking turns apart from the
+    pages' (``SLOW_READERS_PER_PROCESS``): its handler waits on something else (the blob store,
     which may be an object store over the network) or reads for long (reports over a whole
     year). On the loop, the session's due write (its last-seen time or its end) is
     made once the answer is sent, in a thread (it may wait for the write lock and an fsync).

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import httpx2 as httpx
 import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from portal import web
 from portal.accounts.models import Role
 from portal.db import make_engine
 from portal.settings import Settings
 from tests.factories import Portal
+from tests.support.handling import note_handling_threads
 from tests.support.live_server import LiveServer
 
 
@@ -178,20 +176,10 @@ def test_more_pages_at_once_than_their_turns_all_answer_on_the_loop(
 
     person = portal.person(Role.PARTICIPANT)
     app = create_app(settings)
-    answered_in: set[str] = set()
     with TestClient(app) as client:
         client.cookies = person.jar
-        assert client.portal is not None
-        loop_thread = client.portal.call(lambda: threading.current_thread().name)
-        handle = web._run
-
-        def noting_the_thread(*args: Any, **kwargs: Any) -> Any:
-            answered_in.add(threading.current_thread().name)
-            return handle(*args, **kwargs)
-
-        # Where each request is handled, noted around the real handling.
-        monkeypatch.setattr(web, "_run", noting_the_thread)
+        noted = note_handling_threads(client, monkeypatch)
         with ThreadPoolExecutor(max_workers=40) as pool:
             statuses = list(pool.map(lambda _n: client.get("/account").status_code, range(40)))
     assert statuses == [200] * 40
-    assert answered_in == {loop_thread}
+    assert noted.by_path == {"/account": {noted.loop}}

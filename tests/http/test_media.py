@@ -8,7 +8,6 @@ and an S3 bucket (moto's server), through ``blob_store_env``.
 from __future__ import annotations
 
 import secrets
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,7 +18,7 @@ from sqlalchemy import Engine, event, func, select, update
 from starlette.testclient import TestClient
 from starlette.types import Message as AsgiMessage
 
-from portal import protocol, web
+from portal import protocol
 from portal.accounts.models import Role
 from portal.blobstore import WRITE_BATCH, ChunkKey, open_blob_store
 from portal.content import cleanup
@@ -37,6 +36,7 @@ from portal.settings import Settings
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal, SealedMessage
 from tests.support.blobs import StoredBlobs
+from tests.support.handling import note_handling_threads
 
 MIB = 1024 * 1024
 FULL = protocol.CHUNK_SIZE + 40
@@ -670,23 +670,13 @@ def test_a_chunk_is_read_in_a_thread_and_a_page_on_the_event_loop(
     PostgreSQL in a greenlet waiting there for the server: portal/loop_reads.py). On both
     databases."""
     _message_id, part = _three_chunks_under_review(world)
-    assert client.portal is not None
-    loop_thread = client.portal.call(lambda: threading.current_thread().name)
-    handled_in: dict[str, str] = {}
-    handle = web._run
-
-    def noting_the_thread(handler: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
-        handled_in[request.url.path] = threading.current_thread().name
-        return handle(handler, request, *args, **kwargs)
-
-    # Where each request is handled, noted around the real handling.
-    monkeypatch.setattr(web, "_run", noting_the_thread)
+    noted = note_handling_threads(client, monkeypatch)
     reader = world.responsible
     assert reader.get(f"{part}0").status_code == 200
     assert reader.get(f"{part}0?count=3").status_code == 200
     assert reader.get("/account").status_code == 200
-    assert handled_in[f"{part}0"] != loop_thread
-    assert handled_in["/account"] == loop_thread
+    assert noted.loop not in noted.by_path[f"{part}0"]
+    assert noted.by_path["/account"] == {noted.loop}
 
 
 def test_a_get_of_chunks_past_the_last_sends_nothing(world: CaseWorld) -> None:

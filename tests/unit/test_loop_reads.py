@@ -200,7 +200,7 @@ def test_a_new_connection_is_opened_in_a_thread_not_on_the_loop(pg_read_engine: 
     assert run_in_new_loop(first) == 3
 
 
-def test_an_unreachable_server_fails_the_read_without_stopping_the_loop() -> None:
+def test_a_connection_refused_in_its_thread_fails_the_read_with_psycopgs_error() -> None:
     """The connection is refused in the thread that opens it: the error comes back to the
     read, as psycopg raised it."""
 

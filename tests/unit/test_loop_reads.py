@@ -200,6 +200,33 @@ def test_a_new_connection_is_opened_in_a_thread_not_on_the_loop(pg_read_engine: 
     assert run_in_new_loop(first) == 3
 
 
+def test_the_read_pool_opens_its_new_connections_in_a_thread(
+    pg_read_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read on the loop that needs a new pooled connection: the pool's ``do_connect`` hook
+    (db.make_read_engine) opens it in a thread, and the read then waits for it on the loop."""
+    opened_in: list[str] = []
+    real_connect = loop_reads.LoopConnection.connect
+
+    def noting_connect(*args: object, **kwargs: object) -> loop_reads.LoopConnection:
+        opened_in.append(threading.current_thread().name)
+        return real_connect(*args, **kwargs)  # type: ignore[arg-type]
+
+    # A spy on the real connect (it still opens a real connection), as the hook finds it.
+    monkeypatch.setattr(loop_reads.LoopConnection, "connect", noting_connect)
+    pg_read_engine.dispose()
+
+    async def main() -> tuple[int, str]:
+        answer = await loop_reads.run(lambda: _sleep_and_answer(pg_read_engine, 0, 5))
+        return answer, threading.current_thread().name
+
+    answer, loop_thread = run_in_new_loop(main)
+    assert answer == 5
+    assert opened_in
+    assert loop_thread not in opened_in
+    pg_read_engine.dispose()
+
+
 def test_a_connection_refused_in_its_thread_fails_the_read_with_psycopgs_error() -> None:
     """The connection is refused in the thread that opens it: the error comes back to the
     read, as psycopg raised it."""

@@ -12,24 +12,34 @@ that exists are refused, and kept aside for the caller: if no row names the stor
 crash came between a chunk's write and its row), ``replace_chunk`` puts the new bytes in their
 place. Nothing is ever held whole in memory.
 
+Every call that reads, deletes or lists (the calls a page or a job might make) refuses to run
+on an event loop's thread (:func:`off_the_loop`, ``BlobOnTheLoop``): reading requests run on the
+loop (web.endpoint), and a handler that used the store there without ``endpoint(threads=True)``
+would stop every other request while it waited on the disk or the network. Refused, it fails
+its own request in any test that reaches it. A PUT's writes are the loop's by design (the bytes
+go out as they arrive, the fsyncs in a thread), and so is ``discard``, which closing them calls.
+
     BlobStoreError
     ├── ChunkTooLarge      the stream went past max_size (nothing kept)
     └── ChunkConflict      other bytes already stored under this key
+    BlobOnTheLoop          (a RuntimeError) a waiting call made on an event loop's thread
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterable, Iterator
+from collections.abc import AsyncIterable, Callable, Iterator
 from dataclasses import dataclass
 from io import FileIO
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, ParamSpec, Protocol, TypeVar
 
 from anyio import to_thread
 
@@ -43,6 +53,31 @@ READ_PIECE = 64 * 1024
 # (written on the event loop, one writev each; the fsyncs come later, in a worker thread).
 WRITE_BATCH = 512 * 1024
 INCOMING_PREFIX = ".incoming-"
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class BlobOnTheLoop(RuntimeError):
+    """A blob store call that waits on the disk or the network, made on an event loop's thread:
+    a programming error (the endpoint needs ``threads=True``; see the module's docstring)."""
+
+
+def off_the_loop(call: Callable[P, R]) -> Callable[P, R]:
+    """``call``, refused (BlobOnTheLoop) when made on a thread that runs an event loop."""
+
+    @functools.wraps(call)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop runs on this thread: a worker thread, the CLI
+            return call(*args, **kwargs)
+        raise BlobOnTheLoop(
+            f"the blob store's {call.__name__} waits; it was called on the event loop"
+        )
+
+    return guarded
 
 
 class BlobStoreError(Exception):
@@ -225,6 +260,7 @@ class FilesystemBlobStore:
     def begin_writes(self) -> _FilesystemWrites:
         return _FilesystemWrites(self)
 
+    @off_the_loop
     def replace_chunk(self, received: ReceivedChunk) -> None:
         # Atomic: a reader sees the old bytes or the new ones. The new bytes were fsynced before
         # they were kept aside; the name is made durable at submit, like every chunk's.
@@ -233,6 +269,7 @@ class FilesystemBlobStore:
     def discard(self, received: ReceivedChunk) -> None:
         _kept_file(received).unlink(missing_ok=True)
 
+    @off_the_loop
     def stored_size(self, key: ChunkKey) -> int | None:
         """The size of a stored chunk, or None if there is none (no reading, no hashing)."""
         try:
@@ -240,6 +277,7 @@ class FilesystemBlobStore:
         except FileNotFoundError:
             return None
 
+    @off_the_loop
     def make_durable(self, object_id: str, version: int) -> None:
         """fsync every folder of a version, up to the root: its chunks' names survive a crash."""
         version_dir = self._object_dir(object_id) / f"v{version}"
@@ -248,6 +286,7 @@ class FilesystemBlobStore:
         for folder in (version_dir, version_dir.parent, version_dir.parent.parent, self.root):
             _fsync_dir(folder)
 
+    @off_the_loop
     def read_chunk(self, key: ChunkKey) -> Iterator[bytes]:
         # Opened now, so a missing chunk is an error before any response has started. Read in
         # one call (unbuffered: one fstat, one read) when its turn comes: a stored chunk is at
@@ -256,6 +295,7 @@ class FilesystemBlobStore:
         # fifth round").
         return _whole(self._path(key).open("rb", buffering=0))
 
+    @off_the_loop
     def chunk_info(self, key: ChunkKey) -> StoredChunk | None:
         return self.chunk_info_at(self._path(key))
 
@@ -273,18 +313,22 @@ class FilesystemBlobStore:
                 size += len(piece)
         return StoredChunk(size, digest.digest())
 
+    @off_the_loop
     def delete_chunk(self, key: ChunkKey) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    @off_the_loop
     def delete_version(self, object_id: str, version: int) -> None:
         folder = self._object_dir(object_id)
         shutil.rmtree(folder / f"v{version}", ignore_errors=True)
         with contextlib.suppress(OSError):  # still holds other versions: keep it
             folder.rmdir()
 
+    @off_the_loop
     def delete_object(self, object_id: str) -> None:
         shutil.rmtree(self._object_dir(object_id), ignore_errors=True)
 
+    @off_the_loop
     def stored_versions(self) -> Iterator[StoredVersion]:
         for fan in sorted(self.root.iterdir()):
             if not fan.is_dir():
@@ -296,6 +340,7 @@ class FilesystemBlobStore:
                             folder.name, int(version.name[1:]), _latest_change(version)
                         )
 
+    @off_the_loop
     def remove_stale_incoming(self, older_than_seconds: float) -> int:
         """Remove temporary files left by interrupted writes; returns how many."""
         cutoff = time.time() - older_than_seconds

@@ -56,6 +56,7 @@ from portal.blobstore import (
     StoredVersion,
     check_object_id,
     chunk_hasher,
+    off_the_loop,
     write_one,
 )
 from portal.settings import S3Settings
@@ -210,6 +211,7 @@ class S3BlobStore:
         if self._info_at(name) != received.stored:
             raise ChunkConflict(received)
 
+    @off_the_loop
     def replace_chunk(self, received: ReceivedChunk) -> None:
         # Unconditional: the stored object is replaced whole (PUT is atomic).
         self.client.put_object(
@@ -223,12 +225,14 @@ class S3BlobStore:
         """Nothing to remove: the bytes were only in memory."""
         _kept_bytes(received)
 
+    @off_the_loop
     def make_durable(self, object_id: str, version: int) -> None:
         """Nothing to do: S3 acknowledges a PUT once the object is durably stored."""
         check_object_id(object_id)
 
     # -- reading
 
+    @off_the_loop
     def read_chunk(self, key: ChunkKey) -> Iterator[bytes]:
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=self.key_of(key))
@@ -238,6 +242,7 @@ class S3BlobStore:
             raise
         return _pieces(answer["Body"])
 
+    @off_the_loop
     def chunk_info(self, key: ChunkKey) -> StoredChunk | None:
         return self._info_at(self.key_of(key))
 
@@ -256,6 +261,7 @@ class S3BlobStore:
             size += len(piece)
         return StoredChunk(size, digest.digest())
 
+    @off_the_loop
     def stored_size(self, key: ChunkKey) -> int | None:
         return self._size_at(self.key_of(key))
 
@@ -270,13 +276,16 @@ class S3BlobStore:
 
     # -- deleting
 
+    @off_the_loop
     def delete_chunk(self, key: ChunkKey) -> None:
         # Deleting a key that is not there succeeds: S3's DELETE is idempotent.
         self.client.delete_object(Bucket=self.bucket, Key=self.key_of(key))
 
+    @off_the_loop
     def delete_version(self, object_id: str, version: int) -> None:
         self._delete_under(self._version_prefix(object_id, version))
 
+    @off_the_loop
     def delete_object(self, object_id: str) -> None:
         self._delete_under(self._object_prefix(object_id))
 
@@ -302,6 +311,7 @@ class S3BlobStore:
 
     # -- the cleanup job
 
+    @off_the_loop
     def stored_versions(self) -> Iterator[StoredVersion]:
         """Every (object, version) with objects in the bucket, with its newest change.
 
@@ -331,6 +341,7 @@ class S3BlobStore:
             return None
         return parts[0], int(parts[1][1:])
 
+    @off_the_loop
     def remove_stale_incoming(self, older_than_seconds: float) -> int:
         """Nothing to remove: a PUT is atomic, so an interrupted write leaves no object."""
         return 0

@@ -7,7 +7,7 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import anyio
@@ -16,6 +16,7 @@ from anyio.from_thread import start_blocking_portal
 
 from portal import protocol
 from portal.blobstore import (
+    BlobOnTheLoop,
     BlobStore,
     BlobStoreError,
     ChunkConflict,
@@ -227,6 +228,42 @@ def test_make_durable_keeps_every_chunk(store: BlobStore) -> None:
     _write(store, key, b"x" * 10, max_size=10)
     store.make_durable(key.object_id, key.version)
     assert store.chunk_info(key) == StoredChunk(10, protocol.chunk_hash(b"x" * 10))
+
+
+def test_calls_that_wait_are_refused_on_the_event_loop_and_made_in_its_threads(
+    store: BlobStore,
+) -> None:
+    """Reading requests run on the event loop (web.endpoint): a handler that reads, deletes or
+    lists blobs there, not in a thread, is refused at once rather than stop the loop while it
+    waits; nothing it asked for is done. From a worker thread the same calls run."""
+    key = _key()
+    _write(store, key, b"x" * 10, max_size=10)
+    received = ReceivedChunk(key, StoredChunk(10, protocol.chunk_hash(b"x" * 10)), None)
+    waiting_calls: dict[str, Callable[[], object]] = {
+        "read_chunk": lambda: store.read_chunk(key),
+        "chunk_info": lambda: store.chunk_info(key),
+        "stored_size": lambda: store.stored_size(key),
+        "replace_chunk": lambda: store.replace_chunk(received),
+        "make_durable": lambda: store.make_durable(key.object_id, key.version),
+        "delete_chunk": lambda: store.delete_chunk(key),
+        "delete_version": lambda: store.delete_version(key.object_id, key.version),
+        "delete_object": lambda: store.delete_object(key.object_id),
+        "stored_versions": lambda: store.stored_versions(),
+        "remove_stale_incoming": lambda: store.remove_stale_incoming(3600),
+    }
+    refused: list[str] = []
+
+    async def on_the_loop() -> int | None:
+        for name, call in waiting_calls.items():
+            with pytest.raises(BlobOnTheLoop, match=name):
+                call()
+            refused.append(name)
+        return await anyio.to_thread.run_sync(store.stored_size, key)
+
+    with start_blocking_portal() as portal:
+        assert portal.call(on_the_loop) == 10
+    assert refused == list(waiting_calls)
+    assert b"".join(store.read_chunk(key)) == b"x" * 10  # nothing was deleted
 
 
 def test_stale_incoming_files_are_cleaned(tmp_path: Path) -> None:

@@ -83,21 +83,32 @@ def scalars_page(
     size: int,
     params: Mapping[str, Any] | None = None,
 ) -> Page[T]:
-    """One page of an ordered query of one entity or column, and the length of the whole list,
-    in one statement: the length comes with each row (``count(*) OVER ()``, counted by the
-    database over the whole list before LIMIT and OFFSET cut it), so the list is read once,
-    not once to count it and again to cut it. Only a page past the end (an old link, a typed
-    number) takes two more statements: the count, then the last page. ``params`` are the
-    query's bound values, for a statement built once with ``bindparam``s."""
+    """One page of an ordered query of one entity or column (see :func:`rows_page`)."""
+    return rows_page(db, query, number, size, params).map(lambda row: row[0])
+
+
+def rows_page(
+    db: Session,
+    query: Select[*tuple[Any, ...]],
+    number: int,
+    size: int,
+    params: Mapping[str, Any] | None = None,
+) -> Page[tuple[Any, ...]]:
+    """One page of an ordered query, each item a row of its columns, and the length of the
+    whole list, in one statement: the length comes with each row (``count(*) OVER ()``,
+    counted by the database over the whole list before LIMIT and OFFSET cut it), so the list is
+    read once, not once to count it and again to cut it. Only a page past the end (an old link,
+    a typed number) takes two more statements: the count, then the last page. ``params`` are
+    the query's bound values, for a statement built once with ``bindparam``s."""
     rows = db.execute(
         query.add_columns(func.count().over()).limit(size).offset((number - 1) * size), params
     ).all()
     if rows:
-        return Page([row[0] for row in rows], number, size, int(rows[0][-1]))
+        return Page([tuple(row)[:-1] for row in rows], number, size, int(rows[0][-1]))
     if number == 1:
         return Page([], 1, size, 0)
     total = count(db, query, params)
     number = _bounded(total, number, size)
     last = query.limit(size).offset((number - 1) * size)
-    items = list(db.scalars(last, params)) if total else []
+    items = [tuple(row) for row in db.execute(last, params).all()] if total else []
     return Page(items, number, size, total)

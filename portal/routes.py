@@ -180,6 +180,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/vault", accounts.api_save_vault, methods=["PUT"], name="api_save_vault"),
         # Cases (facilitators)
         Route("/cases", workspace.cases_page, name="cases_page"),
+        Route("/follow-ups", workspace.follow_ups_page, name="follow_ups_page"),
         Route("/cases/new", new_case.new_case_page, name="new_case_page"),
         Route("/cases/{case_id}", workspace.case_page, name="case_page"),
         Route("/cases/{case_id}/audit", workspace.case_audit_page, name="case_audit_page"),

@@ -12,17 +12,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import String, literal_column, select
+from sqlalchemy import Select, String, literal_column, select
 from sqlalchemy.orm import Session
 
-from portal import paging
+from portal import local_time, paging
 from portal.accounts.models import Account
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.cases import path
+from portal.cases import policy as case_policy
 from portal.cases import services as cases
-from portal.cases.models import Case, HighRisk
+from portal.cases.models import Case, CaseCondition, CaseFacilitator, HighRisk
 from portal.casework import rules
 from portal.casework.models import (
     AgreementItem,
@@ -42,6 +44,9 @@ ASSESSED_TAGS = {
 }
 NOTES_PAGE = 20
 ASSESSMENTS_SHOWN = 20
+# Agreement follow-ups a page of the facilitator's full list shows (the home shows the soonest
+# few: workspace/facilitator_home.FOLLOW_UPS_SHOWN).
+FOLLOW_UPS_PAGE = 50
 
 
 def _hold_open_case(db: Session, case: Case) -> None:
@@ -237,3 +242,69 @@ def record_kinds(db: Session, case: Case) -> dict[str, str]:
         )
     )
     return {record_id: kind for record_id, kind in rows}
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """An agreement item due by ``rules.follow_up_by`` (a week from today), or overdue, and not
+    completed, of an open case."""
+
+    case_id: str
+    reference: str
+    item_id: str
+    kind: AgreementKind
+    due_on: date
+    overdue: bool
+
+    @property
+    def due_text(self) -> str:
+        return local_time.calendar_day(self.due_on)
+
+    @classmethod
+    def of(
+        cls,
+        case_id: str,
+        reference: str,
+        kind: AgreementKind,
+        item_id: str,
+        due_on: date,
+        today: date,
+    ) -> FollowUp:
+        return cls(case_id, reference, item_id, kind, due_on, due_on < today)
+
+
+def follow_ups_query(
+    facilitator_id: Any, follow_up_by: Any
+) -> Select[str, str, AgreementKind, str, date]:
+    """(case id, reference, kind, item id, due day) of every agreement item to follow up in
+    ``facilitator_id``'s cases (an account id or a bound parameter), due by ``follow_up_by``
+    (overdue ones too) and not completed or removed, the soonest due first. Open cases only (a
+    closed case's items are locked); through the facilitator's own cases
+    (ix_agreement_items_case). The facilitator's home shows the first few of it (in its one
+    statement), the follow-ups page all of it, a page at a time."""
+    return (
+        select(
+            AgreementItem.case_id,
+            Case.reference,
+            AgreementItem.kind,
+            AgreementItem.id,
+            AgreementItem.due_on,
+        )
+        .join(Case, Case.id == AgreementItem.case_id)
+        .join(CaseFacilitator, case_policy.facilitated_by(AgreementItem.case_id, facilitator_id))
+        .where(
+            AgreementItem.completed_on.is_(None),
+            AgreementItem.removed_at.is_(None),
+            AgreementItem.due_on <= follow_up_by,
+            Case.status != literal_column(f"'{CaseCondition.CLOSED.value}'", String),
+        )
+        .order_by(AgreementItem.due_on, AgreementItem.id)
+    )
+
+
+def follow_ups_page(db: Session, account: Account, number: int) -> paging.Page[FollowUp]:
+    """A page of everything ``account`` has to follow up (:func:`follow_ups_query`) today."""
+    today = path.today()
+    query = follow_ups_query(account.id, rules.follow_up_by(today))
+    page = paging.rows_page(db, query, number, FOLLOW_UPS_PAGE)
+    return page.map(lambda row: FollowUp.of(row[0], row[1], row[2], row[3], row[4], today))

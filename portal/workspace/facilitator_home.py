@@ -47,9 +47,10 @@ case I handed over and am no longer on (it left my list, so the home says where 
 then links to the referrals inbox).
 
 ``follow-up`` is an agreement item of an open case due by ``follow_up_by`` (a week from today,
-``casework/rules.follow_up_by``; overdue ones too) and not completed, the soonest due first,
-at most FOLLOW_UPS_SHOWN: its kind, id and due day share ``detail`` (a date does not fit the
-``at`` column's type on SQLite).
+``casework/rules.follow_up_by``; overdue ones too) and not completed, the soonest due first
+(casework/services.follow_ups_query), at most one more than FOLLOW_UPS_SHOWN, so the home knows
+to link to the whole list (``/follow-ups``): its kind, id and due day share ``detail`` (a date
+does not fit the ``at`` column's type on SQLite).
 ``referral-to-open`` is a referral accepted to me that I have not opened a case from yet
 (referrals/triage.py: its ``case_id`` column holds the referral's id).
 ``event`` is one of my own newest events (notifications/models.AccountEvent, at most
@@ -83,15 +84,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from portal import local_time
 from portal.accounts.models import Account
 from portal.audit.models import AuditEvent
 from portal.audit.tags import AuditTag
 from portal.cases import path
 from portal.cases import policy as case_policy
-from portal.cases.models import Case, CaseCondition, CaseFacilitator, Side, SupporterKind
+from portal.cases.models import Case, CaseFacilitator, Side, SupporterKind
 from portal.casework import rules as casework_rules
-from portal.casework.models import AgreementItem, AgreementKind
+from portal.casework import services as casework
+from portal.casework.models import AgreementKind
 from portal.db import DriverQuery, ReadTransaction, UTCDateTime, utcnow
 from portal.messages import paper, regrants
 from portal.messages.models import Message
@@ -108,7 +109,7 @@ from portal.referrals.models import Referral, ReferralReader
 from portal.referrals.states import ReferralState
 from portal.workspace import security_events
 
-# Agreement follow-ups shown, the soonest due first.
+# Agreement follow-ups shown, the soonest due first (all of them: /follow-ups).
 FOLLOW_UPS_SHOWN = 20
 # Referrals accepted to me and not yet opened as cases, shown on the home (the oldest first).
 REFERRALS_SHOWN = 10
@@ -220,35 +221,23 @@ def _statement() -> CompoundSelect[Any]:
     reader = select(
         _kind("referral-reader"), null(), null(), null(), null(), literal_column("1")
     ).where(ReferralReader.account_id == me)
-    # Agreement items to follow up (portal/casework): open cases only (a closed case's are
-    # locked), through the facilitator's own cases (ix_agreement_items_case).
+    # Agreement items to follow up (casework/services.follow_ups_query), the soonest first: one
+    # more than shown, so the home knows to link to the whole list.
     due = (
-        select(
-            AgreementItem.case_id,
-            Case.reference,
-            (
-                cast(AgreementItem.kind, String)
-                + literal_column("':'", String)
-                + AgreementItem.id
-                + literal_column("':'", String)
-                + cast(AgreementItem.due_on, String)
-            ).label("detail"),
-        )
-        .join(Case, Case.id == AgreementItem.case_id)
-        .join(CaseFacilitator, case_policy.facilitated_by(AgreementItem.case_id, me))
-        .where(
-            AgreementItem.completed_on.is_(None),
-            AgreementItem.removed_at.is_(None),
-            AgreementItem.due_on <= bindparam("follow_up_by", type_=Date()),
-            Case.status != literal_column(f"'{CaseCondition.CLOSED.value}'", String),
-        )
-        .order_by(AgreementItem.due_on, AgreementItem.id)
-        .limit(FOLLOW_UPS_SHOWN)
+        casework.follow_ups_query(me, bindparam("follow_up_by", type_=Date()))
+        .limit(FOLLOW_UPS_SHOWN + 1)
         .subquery()
     )
-    follow_ups = select(
-        _kind("follow-up"), null(), due.c.case_id, due.c.reference, due.c.detail, null()
+    # Its kind, id and due day share ``detail`` (a date does not fit the ``at`` column's type on
+    # SQLite).
+    detail = (
+        cast(due.c.kind, String)
+        + literal_column("':'", String)
+        + due.c.id
+        + literal_column("':'", String)
+        + cast(due.c.due_on, String)
     )
+    follow_ups = select(_kind("follow-up"), null(), due.c.case_id, due.c.reference, detail, null())
     # Accepted to me, no case opened from it yet (referrals/triage.to_open_as_case).
     opened = exists().where(Case.referral_id == Referral.id)
     to_open = (
@@ -339,26 +328,13 @@ class Waiting:
 NewKey = case_policy.NewCaseKey
 
 
-@dataclass(frozen=True)
-class FollowUp:
-    """An agreement item due within a week, or overdue, and not completed."""
-
-    case_id: str
-    reference: str
-    item_id: str
-    kind: AgreementKind
-    due_on: date
-    overdue: bool
-
-    @property
-    def due_text(self) -> str:
-        return local_time.calendar_day(self.due_on)
+FollowUp = casework.FollowUp
 
 
 def _follow_up(case_id: str, reference: str, detail: str, today: date) -> FollowUp:
     kind, item_id, due = detail.split(":", 2)
     due_on = date.fromisoformat(due)
-    return FollowUp(case_id, reference, item_id, AgreementKind(kind), due_on, due_on < today)
+    return FollowUp.of(case_id, reference, AgreementKind(kind), item_id, due_on, today)
 
 
 @dataclass(frozen=True)
@@ -473,7 +449,11 @@ def facilitator_home(db: Session | ReadTransaction, account: Account) -> dict[st
         "new_case_keys": sorted(new_keys, key=lambda item: (item.since, item.case_id)),
         "reads_referrals": reads_referrals,
         "declines": sorted(declines, key=lambda item: (item.at, item.message_id)),
-        "follow_ups": sorted(follow_ups, key=lambda item: (item.due_on, item.item_id)),
+        # The soonest shown; one more says there are more (the page links to them all).
+        "follow_ups": sorted(follow_ups, key=lambda item: (item.due_on, item.item_id))[
+            :FOLLOW_UPS_SHOWN
+        ],
+        "more_follow_ups": len(follow_ups) > FOLLOW_UPS_SHOWN,
         "referrals_to_open": sorted(to_open, key=lambda item: (item.accepted_at, item.referral_id)),
         "recent_events": sorted(recent, key=lambda item: item.at, reverse=True),
         "handed_over": sorted(handed, key=lambda item: (item.at, item.case_id), reverse=True)[

@@ -15,6 +15,7 @@ from portal.cases import policy as case_policy
 from portal.cases import services as cases
 from portal.cases import supporters, team
 from portal.cases.models import Case, Participant, RequestOutcome, SupporterKind
+from portal.casework import services as casework
 from portal.errors import BadInput, NotFound
 from portal.feedback import services as feedback
 from portal.messages import regrants
@@ -180,6 +181,16 @@ def api_security_event(ctx: Ctx) -> Response:
 def cases_page(ctx: Ctx) -> Response:
     cases = services.case_rows(ctx.db, ctx.require_account(), page_number(ctx.query("page")))
     return ctx.render("cases/list.html", cases=cases)
+
+
+@endpoint(roles=FACILITATOR)
+def follow_ups_page(ctx: Ctx) -> Response:
+    """Every agreement item to follow up in my open cases, the soonest due first, a page at a
+    time (the home shows the soonest few)."""
+    follow_ups = casework.follow_ups_page(
+        ctx.db, ctx.require_account(), page_number(ctx.query("page"))
+    )
+    return ctx.render("cases/follow_ups.html", follow_ups=follow_ups)
 
 
 @endpoint(roles=FACILITATOR)

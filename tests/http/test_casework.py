@@ -19,8 +19,10 @@ from portal.app import create_app
 from portal.audit.models import AuditEvent
 from portal.cases import path
 from portal.cases.models import Case, HighRisk
+from portal.casework import services as casework
 from portal.casework.models import AgreementItem, CaseNote, RiskAssessment
 from portal.settings import Settings
+from portal.workspace import facilitator_home
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal
 from tests.http.test_case_page import Ids, case_page, htmx
@@ -423,6 +425,71 @@ def test_the_home_lists_items_due_within_a_week_or_overdue_not_completed(
     assert "follow-ups" not in Ids(portal.person(Role.FACILITATOR).get("/home").text).attrs
     close(world)
     assert "follow-ups" not in Ids(world.facilitator.get("/home").text).attrs
+
+
+def test_the_home_shows_the_soonest_follow_ups_and_links_to_the_rest_when_there_are_more(
+    portal: Portal,
+) -> None:
+    world = CaseWorld.build(portal)
+    today = path.today()
+    shown = facilitator_home.FOLLOW_UPS_SHOWN
+    ids = [
+        add_item(world, "apology", (today - timedelta(days=shown - n)).isoformat()).json()[
+            "item_id"
+        ]
+        for n in range(shown)
+    ]
+    home = Ids(world.facilitator.get("/home").text)
+    assert [f"follow-up-{item}" in home.attrs for item in ids] == [True] * shown
+    assert "more-follow-ups" not in home.attrs  # all of them fit
+    latest = add_item(world, "reparation", today.isoformat()).json()["item_id"]
+    home = Ids(world.facilitator.get("/home").text)
+    # The soonest due shown; the one due last is not, and the home says there are more.
+    assert f"follow-up-{latest}" not in home.attrs
+    assert [f"follow-up-{item}" in home.attrs for item in ids] == [True] * shown
+    assert f"These are the {shown} due soonest, and there are more." in home.text("more-follow-ups")
+    assert 'href="/follow-ups"' in world.facilitator.get("/home").text
+
+
+def test_the_follow_ups_page_lists_every_item_to_follow_up_a_page_at_a_time(
+    portal: Portal,
+) -> None:
+    world = CaseWorld.build(portal)
+    today = path.today()
+    size = casework.FOLLOW_UPS_PAGE
+    due = [today - timedelta(days=size + 2 - n) for n in range(size + 2)]
+    ids = [add_item(world, "apology", day.isoformat()).json()["item_id"] for day in due]
+    not_yet = add_item(world, "undertaking", (today + timedelta(days=8)).isoformat()).json()
+    done = add_item(world, "other", today.isoformat()).json()["item_id"]
+    world.facilitator.post_json(item_url(world, done, "completed"), {})
+    removed = add_item(world, "other", today.isoformat()).json()["item_id"]
+    world.facilitator.post_json(item_url(world, removed, "remove"), {})
+
+    first = world.facilitator.get("/follow-ups")
+    assert first.status_code == 200
+    page = Ids(first.text)
+    assert f"{size + 2} to follow up: 1 to {size} here." in page.text("follow-ups-count")
+    listed = [i for i in page.attrs if i.startswith("follow-up-")]
+    # The soonest due first, a page of them; the rest on the next page.
+    assert listed == [f"follow-up-{item}" for item in ids[:size]]
+    assert f"Case {world.reference}: an apology, overdue since" in page.text(listed[0])
+    assert 'href="/follow-ups?page=2"' in first.text
+    second = Ids(world.facilitator.get("/follow-ups?page=2").text)
+    assert [i for i in second.attrs if i.startswith("follow-up-")] == [
+        f"follow-up-{item}" for item in ids[size:]
+    ]
+    # Past the end: the last page, never an error.
+    past = Ids(world.facilitator.get("/follow-ups?page=9").text)
+    assert "follow-up-" + ids[-1] in past.attrs
+    everything = first.text + world.facilitator.get("/follow-ups?page=2").text
+    for left_out in (not_yet["item_id"], done, removed):
+        assert f"follow-up-{left_out}" not in everything
+    # Another facilitator has nothing to follow up; a closed case's items are not followed up.
+    other = Ids(portal.person(Role.FACILITATOR).get("/follow-ups").text)
+    assert "no-follow-ups" in other.attrs
+    assert not [i for i in other.attrs if i.startswith("follow-up-")]
+    close(world)
+    assert "no-follow-ups" in Ids(world.facilitator.get("/follow-ups").text).attrs
 
 
 def test_the_home_runs_as_many_statements_with_follow_ups_as_without(

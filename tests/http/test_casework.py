@@ -427,22 +427,28 @@ def test_the_home_lists_items_due_within_a_week_or_overdue_not_completed(
     assert "follow-ups" not in Ids(world.facilitator.get("/home").text).attrs
 
 
+def _overdue_items(world: CaseWorld, count: int) -> list[str]:
+    """``count`` agreement items, due one a day up to yesterday: their ids, the soonest due
+    first."""
+    today = path.today()
+    return [
+        add_item(world, "apology", (today - timedelta(days=count - n)).isoformat()).json()[
+            "item_id"
+        ]
+        for n in range(count)
+    ]
+
+
 def test_the_home_shows_the_soonest_follow_ups_and_links_to_the_rest_when_there_are_more(
     portal: Portal,
 ) -> None:
     world = CaseWorld.build(portal)
-    today = path.today()
     shown = facilitator_home.FOLLOW_UPS_SHOWN
-    ids = [
-        add_item(world, "apology", (today - timedelta(days=shown - n)).isoformat()).json()[
-            "item_id"
-        ]
-        for n in range(shown)
-    ]
+    ids = _overdue_items(world, shown)
     home = Ids(world.facilitator.get("/home").text)
     assert [f"follow-up-{item}" in home.attrs for item in ids] == [True] * shown
     assert "more-follow-ups" not in home.attrs  # all of them fit
-    latest = add_item(world, "reparation", today.isoformat()).json()["item_id"]
+    latest = add_item(world, "reparation", path.today().isoformat()).json()["item_id"]
     home = Ids(world.facilitator.get("/home").text)
     # The soonest due shown; the one due last is not, and the home says there are more.
     assert f"follow-up-{latest}" not in home.attrs
@@ -457,8 +463,7 @@ def test_the_follow_ups_page_lists_every_item_to_follow_up_a_page_at_a_time(
     world = CaseWorld.build(portal)
     today = path.today()
     size = casework.FOLLOW_UPS_PAGE
-    due = [today - timedelta(days=size + 2 - n) for n in range(size + 2)]
-    ids = [add_item(world, "apology", day.isoformat()).json()["item_id"] for day in due]
+    ids = _overdue_items(world, size + 2)
     not_yet = add_item(world, "undertaking", (today + timedelta(days=8)).isoformat()).json()
     done = add_item(world, "other", today.isoformat()).json()["item_id"]
     world.facilitator.post_json(item_url(world, done, "completed"), {})

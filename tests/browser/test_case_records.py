@@ -15,10 +15,12 @@ from playwright.sync_api import Page, expect
 
 from portal import protocol
 from portal.cases import path
+from portal.workspace import facilitator_home
 from tests.browser.pages.case_records import CaseRecords
 from tests.browser.pages.letters import facilitator_signs_in
 from tests.browser.support.letters_backstage import seed_case
 from tests.factories import Portal
+from tests.http.test_casework import overdue_items
 from tests.support import leaks
 from tests.support.live_server import LiveServer
 
@@ -85,6 +87,27 @@ def test_risk_note_and_agreement_are_sealed_read_back_and_followed_up(
     folders = [live_server.data_dir, live_server.log_path.parent]
     needles = {name: value.encode() for name, value in canaries.items()}
     assert leaks.find(needles, live_server.database_url, folders) == []
+
+
+@pytest.mark.browser
+def test_the_home_links_to_every_follow_up_when_there_are_more_than_it_shows(
+    page: Page, live_server: LiveServer, portal: Portal
+) -> None:
+    case = seed_case(portal)
+    shown = facilitator_home.FOLLOW_UPS_SHOWN
+    overdue_items(case.world, shown + 1)
+    page.set_viewport_size({"width": 320, "height": 640})
+    home = facilitator_signs_in(
+        page, live_server.base_url, case.facilitator.name, case.facilitator.password
+    )
+    expect(home.follow_ups).to_have_count(shown)
+    expect(home.follow_ups.first).to_contain_text(f"Case {case.world.reference}: an apology")
+    every = home.opens_every_follow_up()
+    expect(every.items).to_have_count(shown + 1)
+    expect(every.items.last).to_contain_text("overdue since")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    every.items.first.get_by_role("link", name=f"Case {case.world.reference}").click()
+    CaseRecords(page).arrived()
 
 
 @pytest.mark.browser

@@ -427,7 +427,7 @@ def test_the_home_lists_items_due_within_a_week_or_overdue_not_completed(
     assert "follow-ups" not in Ids(world.facilitator.get("/home").text).attrs
 
 
-def _overdue_items(world: CaseWorld, count: int) -> list[str]:
+def overdue_items(world: CaseWorld, count: int) -> list[str]:
     """``count`` agreement items, due one a day up to yesterday: their ids, the soonest due
     first."""
     today = path.today()
@@ -444,7 +444,7 @@ def test_the_home_shows_the_soonest_follow_ups_and_links_to_the_rest_when_there_
 ) -> None:
     world = CaseWorld.build(portal)
     shown = facilitator_home.FOLLOW_UPS_SHOWN
-    ids = _overdue_items(world, shown)
+    ids = overdue_items(world, shown)
     home = Ids(world.facilitator.get("/home").text)
     assert [f"follow-up-{item}" in home.attrs for item in ids] == [True] * shown
     assert "more-follow-ups" not in home.attrs  # all of them fit
@@ -463,7 +463,7 @@ def test_the_follow_ups_page_lists_every_item_to_follow_up_a_page_at_a_time(
     world = CaseWorld.build(portal)
     today = path.today()
     size = casework.FOLLOW_UPS_PAGE
-    ids = _overdue_items(world, size + 2)
+    ids = overdue_items(world, size + 2)
     not_yet = add_item(world, "undertaking", (today + timedelta(days=8)).isoformat()).json()
     done = add_item(world, "other", today.isoformat()).json()["item_id"]
     world.facilitator.post_json(item_url(world, done, "completed"), {})

@@ -95,6 +95,15 @@ class FacilitatorHome(HomePage, FacilitatorPage):
     def declines_to_tell(self) -> Locator:
         return self.page.locator("#declines-to-tell li")
 
+    @property
+    def follow_ups(self) -> Locator:
+        """The items of "Agreement follow-ups" (partials/follow_ups.html)."""
+        return self.page.get_by_role("region", name="Agreement follow-ups").get_by_role("listitem")
+
+    def opens_every_follow_up(self) -> FollowUpsPage:
+        self.page.get_by_role("link", name="See every follow-up").click()
+        return FollowUpsPage(self.page).arrived()
+
     def tells_the_writer_of_a_decline(self) -> ReviewPage:
         """Follow the task to the review page and record that its writer was told."""
         self.declines_to_tell.first.get_by_role("link").click()
@@ -108,6 +117,16 @@ class FacilitatorHome(HomePage, FacilitatorPage):
 def facilitator_signs_in(page: Page, base_url: str, name: str, password: str) -> FacilitatorHome:
     SignInPage.open(page, base_url).signs_in(name, password)
     return FacilitatorHome(page).arrived()
+
+
+class FollowUpsPage(FacilitatorPage):
+    """Every agreement follow-up, a page at a time (templates/cases/follow_ups.html)."""
+
+    heading = "Agreement follow-ups"
+
+    @property
+    def items(self) -> Locator:
+        return self.page.locator("#follow-ups-list").get_by_role("listitem")
 
 
 class CasesPage(FacilitatorPage):

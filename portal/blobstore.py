@@ -12,17 +12,18 @@ that exists are refused, and kept aside for the caller: if no row names the stor
 crash came between a chunk's write and its row), ``replace_chunk`` puts the new bytes in their
 place. Nothing is ever held whole in memory.
 
-Every call that reads, deletes or lists (the calls a page or a job might make) refuses to run
-on an event loop's thread (:func:`off_the_loop`, ``BlobOnTheLoop``): reading requests run on the
-loop (web.endpoint), and a handler that used the store there without ``endpoint(threads=True)``
-would stop every other request while it waited on the disk or the network. Refused, it fails
-its own request in any test that reaches it. A PUT's writes are the loop's by design (the bytes
-go out as they arrive, the fsyncs in a thread), and so is ``discard``, which closing them calls.
+Every call that reads, deletes or lists (the calls a page or a job might make) is refused in a
+request's handler running on the event loop (:func:`off_the_loop`, ``BlobOnTheLoop``): reading
+requests run on the loop (web.endpoint, which marks their handlers with :func:`waits_refused`),
+and a handler that used the store there without ``endpoint(threads=True)`` would stop every
+other request while it waited on the disk or the network. Refused, it fails its own request in
+any test that reaches it. A PUT's writes are the loop's by design (the bytes go out as they
+arrive, the fsyncs in a thread), and so is ``discard``, which closing them calls.
 
     BlobStoreError
     ├── ChunkTooLarge      the stream went past max_size (nothing kept)
     └── ChunkConflict      other bytes already stored under this key
-    BlobOnTheLoop          (a RuntimeError) a waiting call made on an event loop's thread
+    BlobOnTheLoop          (a RuntimeError) a waiting call made in a handler on the event loop
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from io import FileIO
 from pathlib import Path
@@ -60,22 +62,44 @@ R = TypeVar("R")
 
 
 class BlobOnTheLoop(RuntimeError):
-    """A blob store call that waits on the disk or the network, made on an event loop's thread:
-    a programming error (the endpoint needs ``threads=True``; see the module's docstring)."""
+    """A blob store call that waits on the disk or the network, made in a request's handler on
+    the event loop: a programming error (the endpoint needs ``threads=True``; see the module's
+    docstring)."""
+
+
+# Set while a reading request's handler runs on the event loop (web._run).
+_HANDLER_ON_THE_LOOP: ContextVar[bool] = ContextVar("handler_on_the_loop", default=False)
+
+
+@contextlib.contextmanager
+def waits_refused() -> Iterator[None]:
+    """Within it, on the thread that runs an event loop, the calls that wait are refused.
+
+    Marked by the handler, not found from the thread alone: other code on a thread with a
+    running loop (a test driving a browser, which keeps one running) may wait as it likes; and
+    a worker thread the handler starts (a streamed answer's) runs no loop, so it may too."""
+    token = _HANDLER_ON_THE_LOOP.set(True)
+    try:
+        yield
+    finally:
+        _HANDLER_ON_THE_LOOP.reset(token)
 
 
 def off_the_loop(call: Callable[P, R]) -> Callable[P, R]:
-    """``call``, refused (BlobOnTheLoop) when made on a thread that runs an event loop."""
+    """``call``, refused (BlobOnTheLoop) in a handler on the event loop (:func:`waits_refused`)."""
 
     @functools.wraps(call)
     def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # no loop runs on this thread: a worker thread, the CLI
-            return call(*args, **kwargs)
-        raise BlobOnTheLoop(
-            f"the blob store's {call.__name__} waits; it was called on the event loop"
-        )
+        if _HANDLER_ON_THE_LOOP.get():
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:  # no loop runs on this thread: a worker thread
+                pass
+            else:
+                raise BlobOnTheLoop(
+                    f"the blob store's {call.__name__} waits; it was called on the event loop"
+                )
+        return call(*args, **kwargs)
 
     return guarded
 

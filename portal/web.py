@@ -50,7 +50,7 @@ from portal.accounts import steps as second_factor_steps
 from portal.accounts.hashing import DummyVerifier, HashingSlots
 from portal.accounts.models import Account, Role
 from portal.accounts.sessions import Current
-from portal.blobstore import BlobStore, ChunkConflict, ChunkTooLarge
+from portal.blobstore import BlobStore, ChunkConflict, ChunkTooLarge, waits_refused
 from portal.db import NO_WAIT, READ_ONLY, RELAXED_COMMIT, ReadTransaction
 from portal.errors import (
     BadInput,
@@ -875,7 +875,12 @@ def _run(
                 csrf_token,
                 transaction=db if isinstance(db, ReadTransaction) else None,
             )
-            answer = handler(ctx)
+            if on_loop:
+                # Nothing here may wait on the blob store (blobstore.off_the_loop).
+                with waits_refused():
+                    answer = handler(ctx)
+            else:
+                answer = handler(ctx)
             db.commit()
             session_kept = session_kept or writing
             _run_committed_hooks(ctx)

@@ -15,11 +15,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, func, select, update
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 from starlette.testclient import TestClient
 from starlette.types import Message as AsgiMessage
 
 from portal import protocol
 from portal.accounts.models import Role
+from portal.app import create_app
 from portal.blobstore import WRITE_BATCH, ChunkKey, open_blob_store
 from portal.content import cleanup
 from portal.content.models import (
@@ -33,6 +36,7 @@ from portal.db import utcnow
 from portal.maintenance import run_cleanup
 from portal.messages.models import Message
 from portal.settings import Settings
+from portal.web import Access, Ctx, endpoint
 from tests.cases_world import CaseWorld
 from tests.factories import Person, Portal, SealedMessage
 from tests.support.blobs import StoredBlobs
@@ -677,6 +681,30 @@ def test_a_chunk_is_read_in_a_thread_and_a_page_on_the_event_loop(
     assert reader.get("/account").status_code == 200
     assert noted.loop not in noted.by_path[f"{part}0"]
     assert noted.by_path["/account"] == {noted.loop}
+
+
+def test_a_reading_handler_on_the_event_loop_may_not_wait_on_the_blob_store(
+    settings: Settings,
+) -> None:
+    """Were a reading endpoint to use the blob store without ``threads=True``, its handler
+    would run on the event loop and the store's wait would stop every other request: the store
+    refuses it (blobstore.off_the_loop), so that request fails, and with it any test that
+    reaches it; the same handler with ``threads=True`` answers. On both databases and both
+    blob stores."""
+    key = ChunkKey(str(uuid.uuid4()), 1, 0, 0)
+
+    def looks_up(ctx: Ctx) -> Response:
+        return PlainTextResponse(str(ctx.state.blobs.stored_size(key)))
+
+    app = create_app(settings)
+    app.router.routes[:0] = [
+        Route("/probe/on-the-loop", endpoint(Access.PUBLIC)(looks_up)),
+        Route("/probe/in-a-thread", endpoint(Access.PUBLIC, threads=True)(looks_up)),
+    ]
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/probe/in-a-thread").text == "None"
+        assert client.get("/probe/on-the-loop").status_code == 500
+        assert client.get("/probe/in-a-thread").text == "None"  # the loop serves on
 
 
 def test_a_get_of_chunks_past_the_last_sends_nothing(world: CaseWorld) -> None:

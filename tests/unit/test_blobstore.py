@@ -26,6 +26,7 @@ from portal.blobstore import (
     ReceivedChunk,
     StoredChunk,
     open_blob_store,
+    waits_refused,
 )
 from portal.settings import Settings
 from tests.support.blobs import StoredBlobs
@@ -230,12 +231,14 @@ def test_make_durable_keeps_every_chunk(store: BlobStore) -> None:
     assert store.chunk_info(key) == StoredChunk(10, protocol.chunk_hash(b"x" * 10))
 
 
-def test_calls_that_wait_are_refused_on_the_event_loop_and_made_in_its_threads(
+def test_calls_that_wait_are_refused_in_a_handler_on_the_event_loop_and_made_in_threads(
     store: BlobStore,
 ) -> None:
-    """Reading requests run on the event loop (web.endpoint): a handler that reads, deletes or
-    lists blobs there, not in a thread, is refused at once rather than stop the loop while it
-    waits; nothing it asked for is done. From a worker thread the same calls run."""
+    """Reading requests' handlers run on the event loop (web.endpoint marks them with
+    ``waits_refused``): one that reads, deletes or lists blobs there, not in a thread, is refused
+    at once rather than stop the loop while it waits; nothing it asked for is done. From a worker
+    thread it starts the same calls run, and so do they on a loop's thread outside a handler (a
+    test driving a browser keeps a loop running)."""
     key = _key()
     _write(store, key, b"x" * 10, max_size=10)
     received = ReceivedChunk(key, StoredChunk(10, protocol.chunk_hash(b"x" * 10)), None)
@@ -253,15 +256,17 @@ def test_calls_that_wait_are_refused_on_the_event_loop_and_made_in_its_threads(
     }
     refused: list[str] = []
 
-    async def on_the_loop() -> int | None:
-        for name, call in waiting_calls.items():
-            with pytest.raises(BlobOnTheLoop, match=name):
-                call()
-            refused.append(name)
-        return await anyio.to_thread.run_sync(store.stored_size, key)
+    async def on_the_loop() -> tuple[int | None, int | None]:
+        with waits_refused():
+            for name, call in waiting_calls.items():
+                with pytest.raises(BlobOnTheLoop, match=name):
+                    call()
+                refused.append(name)
+            in_a_thread = await anyio.to_thread.run_sync(store.stored_size, key)
+        return in_a_thread, store.stored_size(key)
 
     with start_blocking_portal() as portal:
-        assert portal.call(on_the_loop) == 10
+        assert portal.call(on_the_loop) == (10, 10)
     assert refused == list(waiting_calls)
     assert b"".join(store.read_chunk(key)) == b"x" * 10  # nothing was deleted
 

@@ -71,6 +71,7 @@ PAGES = [
     ("review queue (waiting)", "facilitator", "/queue"),
     ("review queue (all)", "facilitator", "/queue?state=all"),
     ("cases list", "facilitator", "/cases"),
+    ("follow-ups", "facilitator", "/follow-ups"),
     ("case page", "facilitator", "/cases/{typical}"),
     ("audit trail (typical case)", "facilitator", "/cases/{typical}/audit"),
     ("audit trail (busiest case)", "facilitator", "/cases/{busiest}/audit"),

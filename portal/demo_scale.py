@@ -6,7 +6,8 @@ inserts of many rows per statement: one ORM object per row would take hours at f
 the shape real use leaves behind over ``years``: staff, facilitators with about 300 cases each,
 two participants per case (a few not joined yet, with an invitation waiting), messages in every
 state with their timelines, content objects with versions, chunks and grants, notes and
-feedback, some drafts, and the audit log (about 8 rows per message plus each case's own), chained
+feedback, some drafts, agreement items in about a third of the cases (most of those past due
+completed), and the audit log (about 8 rows per message plus each case's own), chained
 exactly as ``audit.services.record`` chains it, so ``portal audit verify`` passes.
 
 Nothing here is real content: ciphertext, keys and grants are random bytes of the right sizes
@@ -42,6 +43,7 @@ from portal.cases.models import (
     Participant,
     Side,
 )
+from portal.casework.models import AgreementItem, AgreementKind
 from portal.content.models import (
     ContentChunk,
     ContentGrant,
@@ -67,6 +69,8 @@ KDF_MEM = 8 * 1024 * 1024
 NAME_PREFIX = "scale"
 # Rows held before they are written, all tables together (memory stays flat at any size).
 FLUSH_EVERY = 20_000
+# The share of cases that agreed something at their outcome (1 to 3 items each).
+AGREEMENT_SHARE = 0.35
 
 # The states a message ends in, and how often, for messages decided before the last weeks;
 # each with the timeline it took (the messages' own state machine, messages/states.py).
@@ -152,6 +156,7 @@ class _Writer:
         CaseFacilitator.__table__,
         CaseKeyGrant.__table__,
         Participant.__table__,
+        AgreementItem.__table__,
         Invitation.__table__,
         ContentObject.__table__,
         ContentVersion.__table__,
@@ -222,6 +227,8 @@ class _Audit:
 class _Seeder:
     def __init__(self, db: Session, settings: Settings, scale: Scale, password: str) -> None:
         self.rng = random.Random(scale.seed)  # noqa: S311  (shapes test data, not secrets)
+        # Agreement items draw from their own, so the rest is as it was before they were seeded.
+        self.items_rng = random.Random(f"{scale.seed}:agreement")  # noqa: S311
         self.scale = scale
         self.password = password
         self.writer = _Writer(db)
@@ -493,6 +500,7 @@ class _Seeder:
         for table, row in self.deferred.rows:
             w.add(table, row)
         self.deferred.rows.clear()
+        self.agreement(case_id, facilitator, opened, events)
         for event in sorted(events, key=lambda e: e[0]):
             self.audit(*event)
         responsible_account = people[Side.PERSON_RESPONSIBLE][1]
@@ -509,6 +517,44 @@ class _Seeder:
                 },
             )
         return case_id, people[Side.PERSON_RESPONSIBLE][2]
+
+    def agreement(
+        self,
+        case_id: str,
+        facilitator: str,
+        opened: datetime,
+        events: list[tuple[datetime, AuditTag, str | None, str | None]],
+    ) -> None:
+        """Some cases agreed a few things at their outcome, each due weeks later; most of those
+        past due are completed. What is left is the facilitator's to follow up (the home's
+        "Agreement follow-ups" and ``/follow-ups``)."""
+        rng = self.items_rng
+        if rng.random() >= AGREEMENT_SHARE:
+            return
+        today = self.now.date()
+        for _ in range(rng.randint(1, 3)):
+            item_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            added = opened + (self.now - opened) * rng.uniform(0.5, 1.0)
+            due = added.date() + timedelta(days=rng.randint(7, 90))
+            done = due < today - timedelta(days=3) and rng.random() < 0.8
+            self.writer.add(
+                AgreementItem.__table__,
+                {
+                    "id": item_id,
+                    "case_id": case_id,
+                    "kind": rng.choice(list(AgreementKind)),
+                    "due_on": due,
+                    "completed_on": due if done else None,
+                    "description": rng.randbytes(rng.randint(60, 200)),
+                    "added_by_id": facilitator,
+                    "added_at": added,
+                    "removed_at": None,
+                },
+            )
+            events.append((added, AuditTag.AGREEMENT_ITEM_ADDED, facilitator, item_id))
+            if done:
+                at = added + timedelta(days=(due - added.date()).days)
+                events.append((at, AuditTag.AGREEMENT_ITEM_COMPLETED, facilitator, item_id))
 
     def invitation(
         self, invitation_id: str, facilitator: str, participant: str, at: datetime

@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 from portal.app import create_app
 from portal.audit.models import AuditEvent
 from portal.cases.models import Case, Participant
+from portal.casework.models import AgreementItem
 from portal.db import make_engine, make_session_factory
 from portal.demo_scale import Scale, Seeded, seed_scale
 from portal.messages.models import Message
@@ -45,6 +46,7 @@ PAGES = {
     "review queue, all": ("facilitator", "/queue?state=all"),
     "review queue, page 2": ("facilitator", "/queue?state=all&page=2"),
     "cases list": ("facilitator", "/cases"),
+    "follow-ups": ("facilitator", "/follow-ups"),
     "case page": ("facilitator", "/cases/{case}"),
     "audit trail": ("facilitator", "/cases/{case}/audit"),
     "audit trail, page 2": ("facilitator", "/cases/{case}/audit?page=2"),
@@ -212,6 +214,8 @@ def test_the_audit_trail_comes_in_pages_with_every_event_once(
                 case_id,
                 *db.scalars(select(Participant.id).where(Participant.case_id == case_id)),
                 *db.scalars(select(Message.id).where(Message.case_id == case_id)),
+                # The case's records (seeded: agreement items) are in its trail too.
+                *db.scalars(select(AgreementItem.id).where(AgreementItem.case_id == case_id)),
             ]
             total = db.scalar(
                 select(func.count()).select_from(AuditEvent).where(AuditEvent.subject_id.in_(ids))

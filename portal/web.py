@@ -15,6 +15,7 @@ itself, on the event loop, between them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -875,11 +876,8 @@ def _run(
                 csrf_token,
                 transaction=db if isinstance(db, ReadTransaction) else None,
             )
-            if on_loop:
-                # Nothing here may wait on the blob store (blobstore.off_the_loop).
-                with waits_refused():
-                    answer = handler(ctx)
-            else:
+            # On the loop nothing may wait on the blob store (blobstore.off_the_loop).
+            with waits_refused() if on_loop else contextlib.nullcontext():
                 answer = handler(ctx)
             db.commit()
             session_kept = session_kept or writing

@@ -265,18 +265,19 @@ class FollowUp:
         cls,
         case_id: str,
         reference: str,
-        kind: AgreementKind,
         item_id: str,
+        kind: AgreementKind,
         due_on: date,
         today: date,
     ) -> FollowUp:
+        """From :func:`follow_ups_query`'s row, as of ``today``."""
         return cls(case_id, reference, item_id, kind, due_on, due_on < today)
 
 
 def follow_ups_query(
     facilitator_id: Any, follow_up_by: Any
-) -> Select[str, str, AgreementKind, str, date]:
-    """(case id, reference, kind, item id, due day) of every agreement item to follow up in
+) -> Select[str, str, str, AgreementKind, date]:
+    """(case id, reference, item id, kind, due day) of every agreement item to follow up in
     ``facilitator_id``'s cases (an account id or a bound parameter), due by ``follow_up_by``
     (overdue ones too) and not completed or removed, the soonest due first. Open cases only (a
     closed case's items are locked); through the facilitator's own cases
@@ -286,8 +287,8 @@ def follow_ups_query(
         select(
             AgreementItem.case_id,
             Case.reference,
-            AgreementItem.kind,
             AgreementItem.id,
+            AgreementItem.kind,
             AgreementItem.due_on,
         )
         .join(Case, Case.id == AgreementItem.case_id)

@@ -334,7 +334,7 @@ FollowUp = casework.FollowUp
 def _follow_up(case_id: str, reference: str, detail: str, today: date) -> FollowUp:
     kind, item_id, due = detail.split(":", 2)
     due_on = date.fromisoformat(due)
-    return FollowUp.of(case_id, reference, AgreementKind(kind), item_id, due_on, today)
+    return FollowUp.of(case_id, reference, item_id, AgreementKind(kind), due_on, today)
 
 
 @dataclass(frozen=True)

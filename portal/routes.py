@@ -344,6 +344,12 @@ def routes() -> list[BaseRoute]:
             name="api_agreement_item_completed",
         ),
         Route(
+            "/api/cases/{case_id}/agreement/{item_id}/due",
+            case_records.api_agreement_item_due,
+            methods=["POST"],
+            name="api_agreement_item_due",
+        ),
+        Route(
             "/api/cases/{case_id}/agreement/{item_id}/remove",
             case_records.api_agreement_item_remove,
             methods=["POST"],

@@ -75,6 +75,7 @@ class AuditTag(StrEnum):
     CASE_NOTE_WRITTEN = "case:note-written"
     AGREEMENT_ITEM_ADDED = "agreement:item-added"
     AGREEMENT_ITEM_COMPLETED = "agreement:item-completed"
+    AGREEMENT_ITEM_DUE_CHANGED = "agreement:item-due-date-changed"
     AGREEMENT_ITEM_REMOVED = "agreement:item-removed"
     CASE_FACILITATOR_ADDED = "case:facilitator-added"
     CASE_FACILITATOR_REMOVED = "case:facilitator-removed"

@@ -90,6 +90,11 @@ class AgreementItem(Base):
     kind: Mapped[AgreementKind] = mapped_column(str_enum(AgreementKind))
     due_on: Mapped[date] = mapped_column(Date())
     completed_on: Mapped[date | None] = mapped_column(Date(), comment="none: not completed yet")
+    # Agreements are renegotiated: a new due day keeps the one first agreed beside it, so the
+    # case page says the item was moved (the audit trail says when and by whom).
+    first_due_on: Mapped[date | None] = mapped_column(
+        Date(), comment="the due day first agreed, once another was agreed; none: never moved"
+    )
     description: Mapped[bytes] = mapped_column(
         LargeBinary, comment="sealed to the case key (purpose agreement-item:<id>)"
     )

@@ -1,8 +1,9 @@
 """What may change in a case's records, and when an agreement item needs following up. Pure:
 no database, no clock (today is passed in).
 
-A closed case's records are locked: nothing is added, completed or removed (closing is the
-case's last word). A paused case keeps its records open: notes are often most needed then.
+A closed case's records are locked: nothing is added, completed, moved or removed (closing is
+the case's last word). A completed agreement item keeps its due day: what was done is done. A
+paused case keeps its records open: notes are often most needed then.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ CLOSED = "This case is closed: its records can no longer change."
 
 class ItemAction(StrEnum):
     COMPLETE = "complete"
+    # A new due day agreed (an agreement renegotiated, an extension given).
+    CHANGE_DUE = "change-due"
     REMOVE = "remove"
 
 
@@ -33,11 +36,14 @@ def records_refusal(status: CaseCondition) -> str | None:
 
 
 def item_refusal(status: CaseCondition, completed: bool, action: ItemAction) -> str | None:
-    """Why an agreement item may not be completed or removed now, or None."""
+    """Why an agreement item may not be completed, given a new due day or removed now, or
+    None."""
     if status is CaseCondition.CLOSED:
         return CLOSED
     if action is ItemAction.COMPLETE and completed:
         return "This item is already marked completed. Please reload the page."
+    if action is ItemAction.CHANGE_DUE and completed:
+        return "This item is marked completed: its due date no longer changes."
     return None
 
 
@@ -47,6 +53,20 @@ def due_refusal(due: date, today: date) -> str | None:
     if due > today + timedelta(days=DUE_DAYS_AFTER):
         return "Choose a due date within the next five years."
     return None
+
+
+def new_due_refusal(due: date, current: date, today: date) -> str | None:
+    """Why ``due`` may not become an item's due day in place of ``current``, or None."""
+    if due == current:
+        return "It is already due on that day. Choose another date."
+    return due_refusal(due, today)
+
+
+def first_due_after_change(first: date | None, current: date, due: date) -> date | None:
+    """The day first agreed, kept beside a new due day: the first move keeps the day it moved
+    from; a move back to the day first agreed leaves nothing to say."""
+    first_agreed = current if first is None else first
+    return None if due == first_agreed else first_agreed
 
 
 def completed_refusal(completed: date, today: date) -> str | None:

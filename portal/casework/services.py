@@ -3,8 +3,8 @@
 What a facilitator writes arrives sealed to the case key (``models.py``); these functions store
 it after the checks the server can make, each change under a lock: adding holds the case's row
 shared (``cases/services.hold_current_epoch``: closing the case, or a facilitator leaving, waits
-for it or is seen by it), and completing or removing an item locks the case's row and then the
-item's. Every change is audited with the record's id and the action, never with words.
+for it or is seen by it), and completing, moving or removing an item locks the case's row and
+then the item's. Every change is audited with the record's id and the action, never with words.
 """
 
 from __future__ import annotations
@@ -180,6 +180,33 @@ def complete_item(
     item.completed_on = day
     record(
         db, settings, AuditTag.AGREEMENT_ITEM_COMPLETED, actor_id=facilitator.id, subject_id=item.id
+    )
+
+
+def change_due(
+    db: Session,
+    settings: Settings,
+    facilitator: Account,
+    case: Case,
+    item: AgreementItem,
+    due_on: date,
+) -> None:
+    """A new due day agreed for an item not completed; the day first agreed is kept beside it
+    (rules.first_due_after_change). The home's and /follow-ups' lists follow the new day."""
+    if (why_not := rules.due_refusal(due_on, path.today())) is not None:
+        raise BadInput(why_not, field="due_on")
+    _lock_item(db, case, item, rules.ItemAction.CHANGE_DUE)
+    # Checked on the locked row: a colleague may have just moved it to this very day.
+    if (why_not := rules.new_due_refusal(due_on, item.due_on, path.today())) is not None:
+        raise BadInput(why_not, field="due_on")
+    item.first_due_on = rules.first_due_after_change(item.first_due_on, item.due_on, due_on)
+    item.due_on = due_on
+    record(
+        db,
+        settings,
+        AuditTag.AGREEMENT_ITEM_DUE_CHANGED,
+        actor_id=facilitator.id,
+        subject_id=item.id,
     )
 
 

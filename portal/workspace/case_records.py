@@ -68,6 +68,8 @@ class ItemView:
     id: str
     kind_label: str
     due_on: str
+    due_iso: str  # the date input's value when a new due day is agreed
+    first_due_on: str  # the day first agreed, "" when never moved
     completed_on: str  # "" while not completed
     overdue: bool
     sealed: str
@@ -127,6 +129,8 @@ def _item(item: AgreementItem, today: date) -> ItemView:
         item.id,
         item.kind.label,
         local_time.calendar_day(item.due_on),
+        item.due_on.isoformat(),
+        local_time.calendar_day(item.first_due_on) if item.first_due_on else "",
         local_time.calendar_day(item.completed_on) if item.completed_on else "",
         rules.is_overdue(item.due_on, item.completed_on, today),
         protocol.b64encode(item.description),
@@ -278,6 +282,26 @@ def api_agreement_item_completed(ctx: Ctx) -> Response:
         f"Marked completed on {local_time.calendar_day(day)}.",
         item_id=item.id,
         completed_on=day.isoformat(),
+    )
+
+
+@endpoint(roles=FACILITATOR)
+def api_agreement_item_due(ctx: Ctx) -> Response:
+    """A new due day agreed for an item not completed."""
+    case = _case(ctx)
+    item = services.item_in(ctx.db, case, ctx.request.path_params["item_id"])
+    due_on = ctx.fields.optional_day("due_on")
+    if due_on is None:
+        raise BadInput("Enter the new day it is due.", field="due_on")
+    services.change_due(ctx.db, ctx.settings, ctx.require_account(), case, item, due_on)
+    first = item.first_due_on
+    return _agreement_changed(
+        ctx,
+        case,
+        f"The new due date is {local_time.calendar_day(due_on)}.",
+        item_id=item.id,
+        due_on=due_on.isoformat(),
+        first_due_on=first.isoformat() if first else None,
     )
 
 

@@ -1,8 +1,9 @@
 """A case's records in the browser (issue 12, item 2): a facilitator writes a risk assessment, a
 note and an agreement item on a 320 px phone, each sealed in the browser to the case key, reads
-them back unlocked after a reload, finds the item on their home, and at the outcome reads what
-was exchanged; the canaries they wrote are
-nowhere on the server (database, data folder, logs). axe runs at every step (page objects)."""
+them back unlocked after a reload, finds the item on their home, agrees a new due date for it
+(the same day refused where it was typed), and at the outcome reads what was exchanged; the
+canaries they wrote are nowhere on the server (database, data folder, logs). axe runs at every
+step (page objects)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from portal import protocol
+from portal import local_time, protocol
 from portal.cases import path
 from portal.workspace import facilitator_home
 from tests.browser.pages.case_records import CaseRecords
@@ -22,13 +23,15 @@ from tests.browser.support.letters_backstage import seed_case
 from tests.factories import Portal
 from tests.http.test_casework import overdue_items
 from tests.support import leaks
+from tests.support.browser import BrowserGuard
 from tests.support.live_server import LiveServer
 
 
 @pytest.mark.browser
 def test_risk_note_and_agreement_are_sealed_read_back_and_followed_up(
-    page: Page, live_server: LiveServer, portal: Portal
+    page: Page, live_server: LiveServer, portal: Portal, browser_guard: BrowserGuard
 ) -> None:
+    browser_guard.expect("console", r"status of 400")  # the same due day, refused on purpose
     canaries = {name: f"canary{secrets.token_hex(8)}" for name in ("harmed", "note", "item")}
     case = seed_case(portal)
     released = case.world.write_letter(case.world.responsible, "I am sorry.")
@@ -71,6 +74,15 @@ def test_risk_note_and_agreement_are_sealed_read_back_and_followed_up(
     records = CaseRecords(page).arrived()
     expect(records.risk_answer("Safeguarding steps")).to_have_text("Meet at the office only.")
     expect(records.notes.first).to_contain_text(canaries["note"])
+    # Renegotiated: the same day is refused where it was typed, a new one keeps the first.
+    refused = records.tries_new_due(records.agreement_items.first, due)
+    expect(refused).to_have_text("It is already due on that day. Choose another date.")
+    later = path.today() + timedelta(days=20)
+    records.agrees_new_due(records.agreement_items.first, later.isoformat())
+    expect(records.agreement_items.first).to_contain_text(
+        f"due {local_time.calendar_day(later)} (first agreed for"
+    )
+    expect(records.agreement_items.first).to_contain_text(canaries["item"])
     records.marks_completed(records.agreement_items.first)
     expect(records.agreement_items.first).to_contain_text("completed on")
     expect(records.agreement_items.first).to_contain_text(canaries["item"])

@@ -148,6 +148,7 @@ CASE_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/cases/{case_id}/notes"): OWN_FACILITATOR,
     ("POST", "/api/cases/{case_id}/agreement"): OWN_FACILITATOR,
     ("POST", "/api/cases/{case_id}/agreement/{item_id}/completed"): OWN_FACILITATOR,
+    ("POST", "/api/cases/{case_id}/agreement/{item_id}/due"): OWN_FACILITATOR,
     ("POST", "/api/cases/{case_id}/agreement/{item_id}/remove"): OWN_FACILITATOR,
     ("POST", "/api/withdraw"): ANY_PARTICIPANT,
     # An own facilitator gets 400 for the empty body (real ones: test_case_epochs.py).

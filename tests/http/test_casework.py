@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from portal import protocol
+from portal import local_time, protocol
 from portal.accounts.models import Role
 from portal.app import create_app
 from portal.audit.models import AuditEvent
@@ -288,6 +288,100 @@ def test_items_are_added_completed_and_removed_with_audit_rows(portal: Portal) -
     assert f"Agreement item {repair_id[:8]}" in trail
 
 
+def test_a_new_due_date_is_agreed_with_the_first_kept_beside_it_and_audited(
+    portal: Portal,
+) -> None:
+    world = CaseWorld.build(portal)
+    today = path.today()
+    first, later = today - timedelta(days=3), today + timedelta(days=30)
+    item_id = add_item(world, "reparation", first.isoformat()).json()["item_id"]
+    page = case_page(world)
+    assert "(overdue)" in page.text(f"item-{item_id}")
+    assert f"first-due-{item_id}" not in page.attrs
+    assert f"change-due-{item_id}" in page.attrs
+
+    moved = htmx(world.facilitator, item_url(world, item_id, "due"), due_on=later.isoformat())
+    assert moved.status_code == 200, moved.text
+    answer = Ids(moved.text)
+    assert f"The new due date is {local_time.calendar_day(later)}." in moved.text
+    listed = answer.text(f"item-{item_id}")
+    assert f"due {local_time.calendar_day(later)}" in listed
+    assert "(overdue)" not in listed
+    assert (
+        answer.text(f"first-due-{item_id}")
+        == f"(first agreed for {local_time.calendar_day(first)})"
+    )
+    # Moved again, the day first agreed stays; moved back to it, there is nothing to say.
+    again = (today + timedelta(days=60)).isoformat()
+    twice = world.facilitator.post_json(item_url(world, item_id, "due"), {"due_on": again})
+    assert twice.json() == {"item_id": item_id, "due_on": again, "first_due_on": first.isoformat()}
+    back = world.facilitator.post_json(
+        item_url(world, item_id, "due"), {"due_on": first.isoformat()}
+    )
+    assert back.json()["first_due_on"] is None
+    assert f"first-due-{item_id}" not in case_page(world).attrs
+    with portal.db() as db:
+        row = db.get(AgreementItem, item_id)
+        assert row is not None
+        assert (row.due_on, row.first_due_on) == (first, None)
+    changes = subjects_tagged(portal, "agreement:item-due-date-changed")
+    assert changes == [item_id] * 3
+    trail = world.facilitator.get(f"/cases/{world.case_id}/audit").text
+    assert "Agreement item due date changed" in trail
+
+
+def test_a_new_due_date_moves_the_item_on_the_follow_up_lists(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    today = path.today()
+    late = add_item(world, "apology", (today - timedelta(days=10)).isoformat()).json()["item_id"]
+    assert f"follow-up-{late}" in Ids(world.facilitator.get("/home").text).attrs
+    next_month = (today + timedelta(days=30)).isoformat()
+    assert (
+        world.facilitator.post_json(item_url(world, late, "due"), {"due_on": next_month})
+    ).status_code == 200
+    assert "follow-ups" not in Ids(world.facilitator.get("/home").text).attrs
+    assert "no-follow-ups" in Ids(world.facilitator.get("/follow-ups").text).attrs
+    # Brought forward into the coming week, it is followed up again.
+    soon = (today + timedelta(days=2)).isoformat()
+    world.facilitator.post_json(item_url(world, late, "due"), {"due_on": soon})
+    assert f"follow-up-{late}" in Ids(world.facilitator.get("/follow-ups").text).attrs
+
+
+def test_bad_new_due_dates_get_400_and_change_nothing(portal: Portal) -> None:
+    world = CaseWorld.build(portal)
+    today = path.today()
+    due = today + timedelta(days=5)
+    item_id = add_item(world, "undertaking", due.isoformat()).json()["item_id"]
+    url = item_url(world, item_id, "due")
+    for body in (
+        {},
+        {"due_on": ""},
+        {"due_on": "31/12/2027"},
+        {"due_on": "2027-02-30"},
+        {"due_on": (today + timedelta(days=3000)).isoformat()},
+        {"due_on": (today - timedelta(days=400)).isoformat()},
+        {"due_on": due.isoformat()},  # the day it is already due
+    ):
+        refused = world.facilitator.post_json(url, body)
+        assert (refused.status_code, refused.json()["field"]) == (400, "due_on"), body
+    same_day = htmx(world.facilitator, url, due_on=due.isoformat())
+    assert same_day.status_code == 400
+    assert "It is already due on that day." in same_day.text
+    # A completed item keeps its day; a removed one is not found.
+    world.facilitator.post_json(item_url(world, item_id, "completed"), {})
+    tomorrow = {"due_on": (today + timedelta(days=1)).isoformat()}
+    assert world.facilitator.post_json(url, tomorrow).status_code == 409
+    gone = add_item(world, "other", due.isoformat()).json()["item_id"]
+    world.facilitator.post_json(item_url(world, gone, "remove"), {})
+    assert world.facilitator.post_json(item_url(world, gone, "due"), tomorrow).status_code == 404
+    assert f"change-due-{item_id}" not in case_page(world).attrs  # completed: no form
+    with portal.db() as db:
+        row = db.get(AgreementItem, item_id)
+        assert row is not None
+        assert (row.due_on, row.first_due_on) == (due, None)
+    assert subjects_tagged(portal, "agreement:item-due-date-changed") == []
+
+
 def test_bad_items_get_400_and_save_nothing(portal: Portal) -> None:
     world = CaseWorld.build(portal)
     today = path.today()
@@ -327,7 +421,11 @@ def test_a_closed_case_locks_every_record(portal: Portal) -> None:
     assert add_item(world, "other", path.today().isoformat()).status_code == 409
     assert world.facilitator.post_json(item_url(world, item_id, "completed"), {}).status_code == 409
     assert world.facilitator.post_json(item_url(world, item_id, "remove"), {}).status_code == 409
+    tomorrow = (path.today() + timedelta(days=1)).isoformat()
+    moved = world.facilitator.post_json(item_url(world, item_id, "due"), {"due_on": tomorrow})
+    assert moved.status_code == 409
     page = case_page(world)
+    assert f"change-due-{item_id}" not in page.attrs
     assert "risk-form" not in page.attrs
     assert "note-form" not in page.attrs
     assert "agreement-form" not in page.attrs
@@ -346,6 +444,7 @@ def test_only_the_cases_facilitators_reach_its_records(portal: Portal) -> None:
             f"/api/cases/{world.case_id}/risk-assessments",
             f"/api/cases/{world.case_id}/agreement",
             item_url(world, item_id, "completed"),
+            item_url(world, item_id, "due"),
             item_url(world, item_id, "remove"),
         ):
             assert person.post_json(url, {}).status_code in {403, 404}, (url, person.name)

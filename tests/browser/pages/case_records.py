@@ -82,6 +82,32 @@ class CaseRecords(CasePage):
         expect(self.status_message).to_contain_text("Marked completed on")
         self.unlocked()
 
+    @staticmethod
+    def _opens_new_due(item: Locator) -> None:
+        """Unfolds the item's "Agree a new due date" (folded again after each answer)."""
+        folded = item.locator("details.new-due:not([open]) > summary")
+        if folded.count():
+            folded.click()
+
+    def agrees_new_due(self, item: Locator, due: str) -> None:
+        """A new due day (YYYY-MM-DD) for ``item``, as the facilitator types it."""
+        self._opens_new_due(item)
+        item.get_by_label("New due date").fill(due)
+        item.get_by_role("button", name="Change the due date").click()
+        expect(self.status_message).to_contain_text("The new due date is")
+        self.unlocked()
+
+    def tries_new_due(self, item: Locator, due: str) -> Locator:
+        """A new due day the portal refuses: the field's error, for the test to read."""
+        self._opens_new_due(item)
+        field = item.get_by_label("New due date")
+        field.fill(due)
+        item.get_by_role("button", name="Change the due date").click()
+        error = self.page.locator(f"#{field.get_attribute('id')}-error")
+        expect(error).not_to_be_empty()
+        self.check()
+        return error
+
     def unlocked(self) -> None:
         expect(self.being_unlocked).to_have_count(0, timeout=UNLOCK_MS)
         expect(self.page.locator('[data-sealed-state="failed"]')).to_have_count(0)

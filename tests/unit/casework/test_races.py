@@ -1,12 +1,12 @@
 """A case's records changed at once by two facilitators, or while the case closes, on
-PostgreSQL in real concurrent transactions (portal/casework/services.py: completing or removing
-locks the case's row, then the item's; adding holds the case's row shared): whichever comes
-second sees the first's result and is refused, and nothing is half-written."""
+PostgreSQL in real concurrent transactions (portal/casework/services.py: completing, moving or
+removing locks the case's row, then the item's; adding holds the case's row shared): whichever
+comes second sees the first's result and is refused, and nothing is half-written."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from portal.cases.models import Case, CaseCondition, CaseFacilitator, ClosingRea
 from portal.casework import services
 from portal.casework.models import AgreementItem, AgreementKind, CaseNote
 from portal.db import make_session_factory
-from portal.errors import Conflict
+from portal.errors import BadInput, Conflict
 from portal.settings import Settings
 from tests import rows
 from tests.support.locks import second_waits_for_first
@@ -114,3 +114,63 @@ def test_a_note_written_while_the_case_closes_is_refused_and_not_kept(
     with make_session_factory(pg_engine)() as db:
         assert db.get(CaseNote, NOTE_ID) is None
     assert _tags(pg_engine, "case:note-written") == 0
+
+
+def _moves_to(
+    settings: Settings, case_id: str, account_id: str, due: date
+) -> Callable[[Session], None]:
+    def change(db: Session) -> None:
+        case = rows.found(db, Case, case_id)
+        item = services.item_in(db, case, ITEM_ID)
+        services.change_due(db, settings, rows.found(db, Account, account_id), case, item, due)
+
+    return change
+
+
+def test_two_facilitators_moving_an_item_to_one_day_at_once_move_it_once(
+    pg_engine: Engine, pg_settings: Settings
+) -> None:
+    case_id, first_id, second_id = _scene(pg_engine, pg_settings)
+    day = date.today() + timedelta(days=9)
+    refused = second_waits_for_first(
+        make_session_factory(pg_engine),
+        pg_engine,
+        _moves_to(pg_settings, case_id, first_id, day),
+        _moves_to(pg_settings, case_id, second_id, day),
+    )
+    # The second saw the first's new day on the locked row: nothing to change.
+    assert isinstance(refused, BadInput), repr(refused)
+    assert _tags(pg_engine, "agreement:item-due-date-changed") == 1
+    with make_session_factory(pg_engine)() as db:
+        item = db.get(AgreementItem, ITEM_ID)
+        assert item is not None
+        assert (item.due_on, item.first_due_on) == (day, date.today())
+
+
+def test_an_item_completed_while_it_is_moved_keeps_its_day(
+    pg_engine: Engine, pg_settings: Settings
+) -> None:
+    case_id, first_id, second_id = _scene(pg_engine, pg_settings)
+
+    def completes(db: Session) -> None:
+        case = rows.found(db, Case, case_id)
+        item = services.item_in(db, case, ITEM_ID)
+        services.complete_item(db, pg_settings, rows.found(db, Account, first_id), case, item, None)
+
+    later = date.today() + timedelta(days=9)
+    refused = second_waits_for_first(
+        make_session_factory(pg_engine),
+        pg_engine,
+        completes,
+        _moves_to(pg_settings, case_id, second_id, later),
+    )
+    assert isinstance(refused, Conflict), repr(refused)
+    with make_session_factory(pg_engine)() as db:
+        item = db.get(AgreementItem, ITEM_ID)
+        assert item is not None
+        assert (item.due_on, item.first_due_on, item.completed_on) == (
+            date.today(),
+            None,
+            date.today(),
+        )
+    assert _tags(pg_engine, "agreement:item-due-date-changed") == 0

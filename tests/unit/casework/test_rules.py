@@ -19,6 +19,7 @@ def test_a_closed_case_refuses_every_change_and_a_paused_one_none() -> None:
         assert rules.item_refusal(CaseCondition.CLOSED, False, action) == rules.CLOSED
         assert rules.item_refusal(CaseCondition.OPEN, False, action) is None
     assert rules.item_refusal(CaseCondition.OPEN, True, ItemAction.COMPLETE) is not None
+    assert rules.item_refusal(CaseCondition.OPEN, True, ItemAction.CHANGE_DUE) is not None
     assert rules.item_refusal(CaseCondition.OPEN, True, ItemAction.REMOVE) is None
 
 
@@ -30,6 +31,21 @@ def test_due_and_completed_days_stay_near_today() -> None:
     assert rules.completed_refusal(TODAY, TODAY) is None
     assert rules.completed_refusal(TODAY + timedelta(days=1), TODAY) is not None
     assert rules.completed_refusal(TODAY - timedelta(days=400), TODAY) is not None
+
+
+def test_a_new_due_day_must_differ_and_stay_near_today() -> None:
+    due = TODAY + timedelta(days=3)
+    assert rules.new_due_refusal(due, due, TODAY) is not None
+    assert rules.new_due_refusal(due + timedelta(days=1), due, TODAY) is None
+    assert rules.new_due_refusal(TODAY - timedelta(days=400), due, TODAY) is not None
+    assert rules.new_due_refusal(TODAY + timedelta(days=6 * 366), due, TODAY) is not None
+
+
+def test_the_day_first_agreed_is_kept_until_the_item_moves_back_to_it() -> None:
+    first, later, latest = TODAY, TODAY + timedelta(days=5), TODAY + timedelta(days=9)
+    assert rules.first_due_after_change(None, first, later) == first
+    assert rules.first_due_after_change(first, later, latest) == first
+    assert rules.first_due_after_change(first, latest, first) is None
 
 
 def test_follow_up_covers_a_week_and_overdue_means_past_due_and_not_done() -> None:

@@ -76,8 +76,8 @@ class Notice(Base):
     event: Mapped[NoticeEvent] = mapped_column(str_enum(NoticeEvent))
     subject_id: Mapped[str | None] = mapped_column(
         String(36),
-        comment="what a notice the runner queued is about (an overdue referral), so it is "
-        "queued once; never shown or sent",
+        comment="what a notice the runner queued is about (an overdue referral), as its "
+        "account event says (which makes it queued once); never shown or sent",
     )
     created_at: Mapped[Timestamp]
     next_attempt_at: Mapped[datetime] = mapped_column(

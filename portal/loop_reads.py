@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -68,6 +69,11 @@ def blocking(call: Callable[[], T]) -> T:
     return cast(T, _loop_side(here).switch(call))
 
 
+# psycopg's own default for how often a wait outside the loop looks again (its value is private):
+# taken from its signature rather than repeated here.
+_PSYCOPG_INTERVAL: float = inspect.signature(psycopg.Connection.wait).parameters["interval"].default
+
+
 class LoopConnection(psycopg.Connection[Any]):
     """psycopg's connection, whose waits for the server are the loop's when it is used from a
     request's greenlet and has been made ready for it (``on_loop``)."""
@@ -80,7 +86,7 @@ class LoopConnection(psycopg.Connection[Any]):
     def wait(
         self,
         gen: Any,
-        interval: float = 0.1,
+        interval: float = _PSYCOPG_INTERVAL,
         timeout: float | None = None,
     ) -> Any:
         here = getcurrent()

@@ -7,6 +7,7 @@ measures the same pages' times at 1/10 and at full size.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -18,8 +19,10 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
+from portal.accounts.models import Account
 from portal.app import create_app
 from portal.audit.models import AuditEvent
+from portal.cases import path as case_path
 from portal.cases.models import Case, Participant
 from portal.casework.models import AgreementItem
 from portal.db import make_engine, make_session_factory
@@ -27,6 +30,7 @@ from portal.demo_scale import Scale, Seeded, seed_scale
 from portal.messages.models import Message
 from portal.messages.states import WAITING_FOR_REVIEW
 from portal.settings import Settings
+from portal.workspace import facilitator_home
 from tests.factories import Person
 from tests.support.databases import Databases
 from tests.support.env import portal_env
@@ -274,3 +278,43 @@ def test_the_cases_list_comes_in_pages_newest_first(services: dict[Scale, Servic
     assert "Newer cases" in second
     # The smallest has one page: no pager at all.
     assert "Page 1 of" not in services[SMALL].get("facilitator", "/cases")
+
+
+def _home_plan(service: Service) -> str:
+    """How the database means to run the facilitator's home's one statement for the seeded
+    facilitator, as its EXPLAIN (PostgreSQL) or EXPLAIN QUERY PLAN (SQLite) says it."""
+    engine = make_engine(service.settings.database_url)
+    try:
+        with engine.connect() as connection:
+            account_id = connection.scalar(
+                select(Account.id).where(Account.sign_in_name == service.seeded.facilitator_name)
+            )
+            asked = facilitator_home.home_parameters(str(account_id), case_path.today())
+            compiled = copy.copy(facilitator_home.HOME._compiled(connection.dialect))
+            explain = (
+                "EXPLAIN " if connection.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
+            )
+            compiled.sql = explain + compiled.sql
+            cursor = compiled._execute(connection.connection.driver_connection, asked)
+            try:
+                return "\n".join(str(row) for row in cursor.fetchall())
+            finally:
+                cursor.close()
+    finally:
+        engine.dispose()
+
+
+def test_the_home_finds_who_is_owed_grants_through_the_index_of_those_marked(
+    services: dict[Scale, Service],
+) -> None:
+    """The regrants part (messages/regrants.waiting_statement) looks at the participants marked
+    as owed grants only, through their partial index (ix_participants_grants_owed), never at
+    every participant of the facilitator's cases: its condition must keep implying the index's
+    (cases/models.GRANTS_OWED_PREDICATE), or the database cannot use it."""
+    for service in services.values():
+        plan = _home_plan(service)
+        assert "ix_participants_grants_owed" in plan, plan
+        # Nor does any part look for who has not withdrawn among everyone: the withdrawn index
+        # holds those who withdrew only (cases/models.WITHDRAWN_PREDICATE).
+        assert "ix_participants_withdrawn (withdrawn_at=?)" not in plan, plan
+        assert "SCAN participants" not in plan, plan

@@ -22,6 +22,9 @@ from portal.messages.states import WAITING_FOR_REVIEW, MessageState
 # the queries that use the index write them (messages/services.py waiting_for_review).
 WAITING_STATES = sorted(state.value for state in WAITING_FOR_REVIEW)
 WAITING_PREDICATE = "state IN (" + ", ".join(f"'{state}'" for state in WAITING_STATES) + ")"
+# ix_messages_written_for's condition: written by a supporter or representative on the author's
+# behalf.
+WRITTEN_FOR_PREDICATE = "written_by_supporter_id IS NOT NULL"
 
 __all__ = ["Draft", "Message", "MessageEvent", "TranscriptLabel"]
 
@@ -129,6 +132,16 @@ class Message(Base):
         # What a supporter or representative wrote (messages/regrants.py: owed to them again
         # after a re-key), without reading every message of every case.
         Index("ix_messages_written_by", "written_by_supporter_id"),
+        # What was written on a participant's behalf, by its author (messages/regrants.py
+        # written_for_statement, a part of the facilitator's home): few among everything each
+        # participant wrote, which the home otherwise read through for every participant of
+        # the facilitator's cases (a tenth of its statement's time on SQLite at 1/10 size).
+        Index(
+            "ix_messages_written_for",
+            "author_participant_id",
+            sqlite_where=text(WRITTEN_FOR_PREDICATE),
+            postgresql_where=text(WRITTEN_FOR_PREDICATE),
+        ),
     )
 
 

@@ -7,7 +7,6 @@ measures the same pages' times at 1/10 and at full size.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -19,10 +18,8 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from portal.accounts.models import Account
 from portal.app import create_app
 from portal.audit.models import AuditEvent
-from portal.cases import path as case_path
 from portal.cases.models import Case, Participant
 from portal.casework.models import AgreementItem
 from portal.db import make_engine, make_session_factory
@@ -30,11 +27,10 @@ from portal.demo_scale import Scale, Seeded, seed_scale
 from portal.messages.models import Message
 from portal.messages.states import WAITING_FOR_REVIEW
 from portal.settings import Settings
-from portal.workspace import facilitator_home
 from tests.factories import Person
 from tests.support.databases import Databases
 from tests.support.env import portal_env
-from tests.support.statements import Counting, counting_statements
+from tests.support.statements import Counting, counting_statements, explained
 
 PASSWORD = "seeded service password"
 # Big enough that every paged address below is a page of its list at both sizes (a page past
@@ -280,28 +276,31 @@ def test_the_cases_list_comes_in_pages_newest_first(services: dict[Scale, Servic
     assert "Page 1 of" not in services[SMALL].get("facilitator", "/cases")
 
 
-def _home_plan(service: Service) -> str:
-    """How the database means to run the facilitator's home's one statement for the seeded
-    facilitator, as its EXPLAIN (PostgreSQL) or EXPLAIN QUERY PLAN (SQLite) says it."""
+def _plans(service: Service, who: str, path: str, *, indexes_only: bool = False) -> list[list[str]]:
+    """How the database means to run each statement a page sends, as its EXPLAIN (PostgreSQL)
+    or EXPLAIN QUERY PLAN (SQLite) says it: the page is asked for, and each statement it sent
+    is explained again on the same database, with the same values. ``indexes_only``: on
+    PostgreSQL, as if reading a table whole cost more than anything (``enable_seqscan`` off),
+    so a plan reads one whole only when no index can serve."""
+    service.get(who, path)
+    sent = [
+        one
+        for one in service.app.last.sent
+        if not isinstance(one[0], str) or one[0].lstrip().upper().startswith(_EXPLAINED)
+    ]
     engine = make_engine(service.settings.database_url)
     try:
         with engine.connect() as connection:
-            account_id = connection.scalar(
-                select(Account.id).where(Account.sign_in_name == service.seeded.facilitator_name)
-            )
-            asked = facilitator_home.home_parameters(str(account_id), case_path.today())
-            compiled = copy.copy(facilitator_home.HOME._compiled(connection.dialect))
-            explain = (
-                "EXPLAIN " if connection.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
-            )
-            compiled.sql = explain + compiled.sql
-            cursor = compiled._execute(connection.connection.driver_connection, asked)
-            try:
-                return "\n".join(str(row) for row in cursor.fetchall())
-            finally:
-                cursor.close()
+            if indexes_only and connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET enable_seqscan = off")
+            driver = connection.connection.driver_connection
+            return [explained(driver, connection.dialect.name, one) for one in sent]
     finally:
         engine.dispose()
+
+
+# What EXPLAIN takes (a transaction's BEGIN, COMMIT or a PRAGMA is not explained).
+_EXPLAINED = ("SELECT", "WITH", "UPDATE", "INSERT", "DELETE")
 
 
 def test_the_home_finds_who_is_owed_grants_through_the_index_of_those_marked(
@@ -312,9 +311,49 @@ def test_the_home_finds_who_is_owed_grants_through_the_index_of_those_marked(
     every participant of the facilitator's cases: its condition must keep implying the index's
     (cases/models.GRANTS_OWED_PREDICATE), or the database cannot use it."""
     for service in services.values():
-        plan = _home_plan(service)
+        plan = "\n".join(
+            line for lines in _plans(service, *PAGES["facilitator's home"]) for line in lines
+        )
         assert "ix_participants_grants_owed" in plan, plan
+        # What was written on a participant's behalf, through its own small index too.
+        assert "ix_messages_written_for" in plan, plan
         # Nor does any part look for who has not withdrawn among everyone: the withdrawn index
         # holds those who withdrew only (cases/models.WITHDRAWN_PREDICATE).
         assert "ix_participants_withdrawn (withdrawn_at=?)" not in plan, plan
         assert "SCAN participants" not in plan, plan
+
+
+# Tables a page may read whole: they grow with the staff, not with the cases and people the
+# service serves (the trust log certifies and revokes staff: trust/models.EntryKind).
+FEW_ROWS = {"maintenance_leases", "referral_readers", "trust_log"}
+
+
+def test_no_page_reads_a_table_that_grows_with_the_service(
+    services: dict[Scale, Service],
+) -> None:
+    """Every statement of every page looks rows up through an index: none reads a table that
+    grows with the service from end to end. On SQLite, as its plans say (a SCAN of a table, or
+    a walk of a whole index of it): it keeps no statistics, so they are the same at any size.
+    On PostgreSQL, which reads a small table whole by choice, as its plans say when that costs
+    more than anything (a Seq Scan then means no index can serve). The pages' times are
+    bench/pages.py's."""
+    service = services[LARGER]
+    scans: dict[str, list[str]] = {}
+    for name, (who, path) in PAGES.items():
+        for plan in _plans(service, who, path, indexes_only=True):
+            assert plan, f"{name}: a statement the database did not explain"
+            for line in plan:
+                table = _read_whole(line)
+                if table is not None and table not in FEW_ROWS:
+                    scans.setdefault(name, []).append(line.strip())
+    assert not scans, scans
+
+
+def _read_whole(line: str) -> str | None:
+    """The table a plan's line reads from end to end, or None."""
+    words = line.split()
+    if "Seq Scan on" in line:  # PostgreSQL
+        return words[words.index("on") + 1]
+    if words and words[0] == "SCAN" and not words[1].startswith(("anon_", "(subquery", "CONSTANT")):
+        return words[1]  # SQLite (a table, or a whole index of it)
+    return None

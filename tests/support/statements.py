@@ -15,6 +15,7 @@ the first are found as they are fetched, and that time goes to the portal's shar
 from __future__ import annotations
 
 import contextvars
+import copy
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,9 @@ from portal.db import _CompiledQuery
 @dataclass
 class Counter:
     statements: list[str] = field(default_factory=list)
+    # Each statement again, to run once more as it was (``replay``): its SQL and the driver's
+    # parameters as sent, or a driver query and the values it was given.
+    sent: list[tuple[Any, Any]] = field(default_factory=list)
     sql_seconds: float = 0.0
     _started: float = 0.0
 
@@ -69,6 +73,7 @@ def _count(
     counter = _CURRENT.get()
     if counter is not None:
         counter.statements.append(statement)
+        counter.sent.append((statement, _params))
         counter._started = time.perf_counter()
 
 
@@ -89,6 +94,7 @@ def _counted_on_driver(execute: Any) -> Any:
         counter = _CURRENT.get()
         if counter is not None:
             counter.statements.append(self.sql)
+            counter.sent.append((self, dict(parameters)))
         return execute(self, driver, parameters)
 
     return counted
@@ -131,3 +137,23 @@ def counting_statements() -> Iterator[None]:
         _CompiledQuery.all = every  # type: ignore[method-assign]  # as it was
         event.remove(Engine, "after_cursor_execute", _timed)
         event.remove(Engine, "before_cursor_execute", _count)
+
+
+def explained(driver: Any, dialect: str, sent: tuple[Any, Any]) -> list[str]:
+    """How the database means to run a statement a request sent (``Counter.sent``), on the
+    same database through ``driver`` (a DB-API connection): the lines of its EXPLAIN on
+    PostgreSQL, or the details of its EXPLAIN QUERY PLAN on SQLite."""
+    explain = "EXPLAIN " if dialect == "postgresql" else "EXPLAIN QUERY PLAN "
+    statement, parameters = sent
+    if isinstance(statement, _CompiledQuery):
+        query = copy.copy(statement)
+        query.sql = explain + statement.sql
+        cursor = query._execute(driver, parameters)
+    else:
+        cursor = driver.cursor()
+        cursor.execute(explain + statement, parameters)
+    try:
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return [str(row[0]) if dialect == "postgresql" else str(row[3]) for row in rows]

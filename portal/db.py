@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
@@ -396,6 +397,26 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (head by default)."""
     command.upgrade(alembic_config(database_url), revision)
+
+
+# Rows ANALYZE reads at most from each index on SQLite: approximate figures are enough for the
+# planner, and a run stays milliseconds long at any size (125 ms against 8 at a tenth of the
+# bench's full service: bench/README.md).
+ANALYSIS_LIMIT = 1000
+
+
+def refresh_planner_statistics(db: Session) -> bool:
+    """On SQLite, what its planner knows of each table and index made anew (ANALYZE, into
+    ``sqlite_stat1``), in ``db``'s transaction; whether it did. SQLite keeps no statistics by
+    itself, and without them it guesses: it took the NULLs of an index of those who withdrew
+    for "not withdrawn, few" (tests/http/test_pages_at_scale.py reads the plans it makes with
+    them, as bench/pages.py measures them). PostgreSQL's autovacuum keeps its own: nothing to
+    do there."""
+    if db.get_bind().dialect.name != "sqlite":
+        return False
+    db.execute(text(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}"))
+    db.execute(text("ANALYZE"))
+    return True
 
 
 def downgrade(database_url: str, revision: str) -> None:

@@ -8,6 +8,7 @@
     notices            queued notices whose time has come, by e-mail            every minute
     overdue-referrals  notices to readers of referrals past first-contact target every hour
     account-events     events of "What happened lately" older than 90 days       every day
+    planner-statistics SQLite's ANALYZE (PostgreSQL's autovacuum keeps its own)  every day
 
 ``portal serve`` runs :func:`run_forever` in each server process; a lease per job
 (``portal/leases.py``) lets exactly one process run it per period, however many processes or
@@ -33,7 +34,7 @@ from portal.accounts import browsers, throttle
 from portal.accounts import sessions as account_sessions
 from portal.blobstore import BlobStore
 from portal.content import cleanup
-from portal.db import utcnow
+from portal.db import refresh_planner_statistics, utcnow
 from portal.invitations import services as invitations
 from portal.messages.services import CONTENT_IN_USE
 from portal.notifications import outbox
@@ -158,6 +159,16 @@ def _account_events(run: Run) -> str:
     return f"Removed {removed} events older than {notices.EVENTS_KEPT.days} days."
 
 
+def _planner_statistics(run: Run) -> str:
+    # One short transaction: ANALYZE reads at most db.ANALYSIS_LIMIT rows of each index.
+    with run.sessions() as db:
+        refreshed = refresh_planner_statistics(db)
+        db.commit()
+    if not refreshed:
+        return "PostgreSQL keeps its own planner statistics (autovacuum)."
+    return "SQLite's planner statistics made anew."
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -174,6 +185,7 @@ JOBS = (
     Job("notices", timedelta(minutes=1), _notices),
     Job("overdue-referrals", timedelta(hours=1), _overdue_referrals),
     Job("account-events", timedelta(days=1), _account_events),
+    Job("planner-statistics", timedelta(days=1), _planner_statistics),
 )
 
 

@@ -400,18 +400,18 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 
 # Rows ANALYZE reads at most from each index on SQLite: approximate figures are enough for the
-# planner, and a run stays milliseconds long at any size (125 ms against 8 at a tenth of the
-# bench's full service: bench/README.md).
+# planner, and a run stays milliseconds long at any size (7.5 ms against 123 for a full ANALYZE
+# at a tenth of the bench's full service: bench/README.md).
 ANALYSIS_LIMIT = 1000
 
 
 def refresh_planner_statistics(db: Session) -> bool:
     """On SQLite, what its planner knows of each table and index made anew (ANALYZE, into
     ``sqlite_stat1``), in ``db``'s transaction; whether it did. SQLite keeps no statistics by
-    itself, and without them it guesses: it took the NULLs of an index of those who withdrew
-    for "not withdrawn, few" (tests/http/test_pages_at_scale.py reads the plans it makes with
-    them, as bench/pages.py measures them). PostgreSQL's autovacuum keeps its own: nothing to
-    do there."""
+    itself, and without them it guesses (it once took the NULLs of an index of those who
+    withdrew for "not withdrawn, few"). bench/pages.py measures pages with statistics made so;
+    tests/http/test_pages_at_scale.py reads the plans of a service that has none yet.
+    PostgreSQL's autovacuum keeps its own: nothing to do there."""
     if db.get_bind().dialect.name != "sqlite":
         return False
     db.execute(text(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}"))

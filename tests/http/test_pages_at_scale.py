@@ -309,7 +309,9 @@ def test_the_home_finds_who_is_owed_grants_through_the_index_of_those_marked(
     """The regrants part (messages/regrants.waiting_statement) looks at the participants marked
     as owed grants only, through their partial index (ix_participants_grants_owed), never at
     every participant of the facilitator's cases: its condition must keep implying the index's
-    (cases/models.GRANTS_OWED_PREDICATE), or the database cannot use it."""
+    (cases/models.GRANTS_OWED_PREDICATE), or the database cannot use it. The written-for part
+    finds what was written on someone's behalf through its own (ix_messages_written_for), and
+    no part looks up who has not withdrawn among everyone."""
     for service in services.values():
         plan = "\n".join(
             line for lines in _plans(service, *PAGES["facilitator's home"]) for line in lines

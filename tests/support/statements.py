@@ -30,16 +30,20 @@ from portal.db import _CompiledQuery
 
 @dataclass
 class Counter:
-    statements: list[str] = field(default_factory=list)
-    # Each statement again, to run once more as it was (``replay``): its SQL and the driver's
-    # parameters as sent, or a driver query and the values it was given.
+    # Each statement as it was sent, to explain again (``explained``): its SQL and the driver's
+    # parameters, or a driver query and the values it was given.
     sent: list[tuple[Any, Any]] = field(default_factory=list)
     sql_seconds: float = 0.0
     _started: float = 0.0
 
     @property
+    def statements(self) -> list[str]:
+        """The SQL of each statement, in order."""
+        return [sql if isinstance(sql, str) else sql.sql for sql, _values in self.sent]
+
+    @property
     def count(self) -> int:
-        return len(self.statements)
+        return len(self.sent)
 
 
 _CURRENT: contextvars.ContextVar[Counter | None] = contextvars.ContextVar(
@@ -72,7 +76,6 @@ def _count(
 ) -> None:
     counter = _CURRENT.get()
     if counter is not None:
-        counter.statements.append(statement)
         counter.sent.append((statement, _params))
         counter._started = time.perf_counter()
 
@@ -93,7 +96,6 @@ def _counted_on_driver(execute: Any) -> Any:
     def counted(self: Any, driver: Any, parameters: Any) -> Any:
         counter = _CURRENT.get()
         if counter is not None:
-            counter.statements.append(self.sql)
             counter.sent.append((self, dict(parameters)))
         return execute(self, driver, parameters)
 

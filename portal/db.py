@@ -7,6 +7,7 @@ commit: the request boundary (``web.py``) or the CLI command owns the transactio
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -128,6 +129,11 @@ RELAXED_COMMIT = "portal_relaxed_commit"
 # fails at once ("database is locked") instead of queueing behind other writers; on
 # PostgreSQL, a row another transaction holds fails the statement (lock_timeout).
 NO_WAIT = "portal_no_wait"
+# Execution option of an update() or delete() of rows the facilitator's home reads: what the
+# change concerns, as a dict of "cases", "accounts", "accounts_cases" (every case of these
+# accounts) or "objects" to ids; {} for nothing the home shows. Without it the change counts
+# for every kept home (portal/homes/changes.py).
+HOME_TOUCHES = "portal_home_touches"
 # How long a SQLite transaction waits for the write lock otherwise.
 SQLITE_BUSY_TIMEOUT_MS = 30000
 
@@ -453,6 +459,10 @@ class DriverQuery:
         if compiled is None:
             compiled = self._by_dialect[dialect.name] = _CompiledQuery(self.statement, dialect)
         return compiled
+
+    def fingerprint(self, dialect: Dialect) -> str:
+        """A short hash of the SQL this runs on ``dialect``: what it read changes with it."""
+        return hashlib.sha256(self._compiled(dialect).sql.encode()).hexdigest()[:16]
 
     def first(
         self, transaction: ReadTransaction, parameters: Mapping[str, Any]

@@ -276,6 +276,7 @@ class Ctx:
     set_cookies: list[tuple[str, str, int | None]] = field(default_factory=list)
     clear_cookies: list[str] = field(default_factory=list)
     committed_hooks: list[Callable[[], None]] = field(default_factory=list)
+    sent_hooks: list[Callable[[], object]] = field(default_factory=list)
     # A reading request's transaction on the driver (db.ReadTransaction), else None.
     transaction: ReadTransaction | None = None
 
@@ -285,6 +286,11 @@ class Ctx:
         Deleting blobs goes here: a rollback must not leave rows pointing at removed files.
         """
         self.committed_hooks.append(hook)
+
+    def after_sending(self, work: Callable[[], object]) -> None:
+        """Run ``work`` (synchronous, in a thread) once the answer is sent, if the request's
+        transaction committed: what the answer need not wait for (keeping the home read)."""
+        self.sent_hooks.append(work)
 
     def after_hashing(
         self, work: Callable[[], T], then: Callable[[Ctx, T], Response | AfterHashing[Any]]
@@ -942,6 +948,9 @@ def _run(
     _keep_csrf_cookie(response, settings, ctx, csrf_token, signed_out_csrf)
     if keep_after is not None:
         _after_sending(response, keep_after)
+    if ctx is not None:
+        for work in ctx.sent_hooks:
+            _after_sending(response, work)
     return response
 
 
@@ -951,7 +960,7 @@ def _keep_session_apart(state: AppState, resolution: account_sessions.Resolved) 
         _keep_session(db, resolution)
 
 
-def _after_sending(response: Response, work: Callable[[], None]) -> None:
+def _after_sending(response: Response, work: Callable[[], object]) -> None:
     """Run ``work`` (synchronous) in a thread once ``response`` is sent."""
     task = BackgroundTask(work)
     if response.background is None:

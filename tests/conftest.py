@@ -366,11 +366,14 @@ def app(settings: Settings) -> Starlette:
 
 
 @pytest.fixture
-def client(app: Starlette) -> Iterator[TestClient]:
+def client(app: Starlette, db_engine: Engine) -> Iterator[TestClient]:
     from starlette.testclient import TestClient
+
+    from tests.support.kept_homes import assert_kept_homes_hold
 
     with TestClient(app) as test_client:
         yield test_client
+    assert_kept_homes_hold(db_engine)
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ from portal.cases.models import (
     Supporter,
 )
 from portal.cases.states import TeamAction
-from portal.db import lock_row, utcnow
+from portal.db import HOME_TOUCHES, lock_row, utcnow
 from portal.errors import BadInput, Conflict, NotFound
 from portal.settings import Settings
 from portal.trust.statements import SignedStatement
@@ -68,9 +68,9 @@ def _take_off(db: Session, case: Case, account_id: str) -> None:
     """The facilitator's place and every case key grant they held, each epoch's: the server
     keeps nothing more they could fetch. The case waits for its next epoch."""
     db.execute(
-        delete(CaseFacilitator).where(
-            CaseFacilitator.case_id == case.id, CaseFacilitator.account_id == account_id
-        )
+        delete(CaseFacilitator)
+        .where(CaseFacilitator.case_id == case.id, CaseFacilitator.account_id == account_id)
+        .execution_options(**{HOME_TOUCHES: {"cases": [case.id], "accounts": [account_id]}})
     )
     db.execute(
         delete(CaseKeyGrant).where(
@@ -195,6 +195,7 @@ def start_epoch(
         update(Supporter)
         .where(Supporter.case_id == case.id, Supporter.case_public_grant.is_not(None))
         .values(case_public_grant=None, case_public_grant_sender_id=None)
+        .execution_options(**{HOME_TOUCHES: {"cases": [case.id]}})
     )
     case.public_key = new.public_key
     case.key_epoch = new.epoch

@@ -30,7 +30,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from portal.cases.models import Case
 from portal.content.models import Draft, HeldChunk, PendingUpload
-from portal.db import lock_row, utcnow
+from portal.db import HOME_TOUCHES, lock_row, utcnow
 from portal.errors import TooLarge
 from portal.settings import Settings
 
@@ -103,7 +103,8 @@ def count_stored(db: Session, case_id: str, change: int) -> None:
             update(Case)
             .where(Case.id == case_id)
             .values(stored_bytes=Case.stored_bytes + change)
-            .execution_options(synchronize_session=False)
+            # The home never shows a case's stored bytes.
+            .execution_options(synchronize_session=False, **{HOME_TOUCHES: {}})
         )
 
 

@@ -33,7 +33,7 @@ from portal.content.models import (
     PendingUpload,
 )
 from portal.content.uploads import StoredChunkIn
-from portal.db import MissingRow, utcnow
+from portal.db import HOME_TOUCHES, MissingRow, utcnow
 from portal.errors import BadInput, NotFound
 
 AEAD_OVERHEAD = uploads.AEAD_OVERHEAD  # nonce and tag
@@ -210,7 +210,11 @@ def delete_versions(db: Session, object_id: str) -> None:
     if removed is not None:
         quota.count_stored(db, removed[0], -int(removed[1]))
     db.execute(delete(ContentChunk).where(ContentChunk.object_id == object_id))
-    db.execute(delete(ContentGrant).where(ContentGrant.object_id == object_id))
+    db.execute(
+        delete(ContentGrant)
+        .where(ContentGrant.object_id == object_id)
+        .execution_options(**{HOME_TOUCHES: {"objects": [object_id]}})
+    )
     db.execute(delete(ContentVersion).where(ContentVersion.object_id == object_id))
     db.execute(delete(PendingUpload).where(PendingUpload.object_id == object_id))
 
@@ -246,9 +250,9 @@ def add_grant(
 def remove_recipient_grants(db: Session, object_id: str) -> None:
     """Crypto-shredding of a release: without the grant, the recipient has no key."""
     db.execute(
-        delete(ContentGrant).where(
-            ContentGrant.object_id == object_id, ContentGrant.purpose == GrantPurpose.RECIPIENT
-        )
+        delete(ContentGrant)
+        .where(ContentGrant.object_id == object_id, ContentGrant.purpose == GrantPurpose.RECIPIENT)
+        .execution_options(**{HOME_TOUCHES: {"objects": [object_id]}})
     )
 
 
@@ -256,7 +260,9 @@ def remove_grants_to(db: Session, account_id: str) -> int:
     """Every grant ever made to this account, gone at once (a supporter's access taken away:
     without grants the server holds nothing more they could open); how many."""
     removed = db.execute(
-        delete(ContentGrant).where(ContentGrant.recipient_account_id == account_id)
+        delete(ContentGrant)
+        .where(ContentGrant.recipient_account_id == account_id)
+        .execution_options(**{HOME_TOUCHES: {"accounts_cases": [account_id]}})
     )
     return int(getattr(removed, "rowcount", 0) or 0)
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
-from portal.db import lock_row, utcnow
+from portal.db import HOME_TOUCHES, lock_row, utcnow
 from portal.errors import BadInput, Conflict
 from portal.notifications.models import (
     AccountEvent,
@@ -274,9 +274,15 @@ def events_page(db: Session, account_id: str, number: int) -> Page[RecentEvent]:
 def prune_events(db: Session, *, before: datetime, limit: int) -> int:
     """Remove up to ``limit`` events recorded before ``before``; how many. Run by the
     maintenance job, in batches (ix_account_events_created)."""
-    ids = list(
-        db.scalars(select(AccountEvent.id).where(AccountEvent.created_at < before).limit(limit))
-    )
-    if ids:
-        db.execute(delete(AccountEvent).where(AccountEvent.id.in_(ids)))
-    return len(ids)
+    rows = db.execute(
+        select(AccountEvent.id, AccountEvent.account_id)
+        .where(AccountEvent.created_at < before)
+        .limit(limit)
+    ).all()
+    if rows:
+        db.execute(
+            delete(AccountEvent)
+            .where(AccountEvent.id.in_([row.id for row in rows]))
+            .execution_options(**{HOME_TOUCHES: {"accounts": {row.account_id for row in rows}}})
+        )
+    return len(rows)

@@ -21,7 +21,7 @@ from portal.accounts.models import Account, Role, SignInFailure
 from portal.audit.services import record
 from portal.audit.tags import AuditTag
 from portal.cases.models import Case, CaseStage, StageMove
-from portal.db import lock_row, utcnow
+from portal.db import HOME_TOUCHES, lock_row, utcnow
 from portal.errors import BadInput, Conflict, NotFound, Throttled, TooLarge
 from portal.notifications import services as notices
 from portal.notifications.models import NoticeEvent
@@ -220,7 +220,11 @@ def remove_reader(db: Session, settings: Settings, manager: Account, account_id:
     if still is None:
         raise NotFound("They are not designated to read referrals.")
     db.execute(delete(ReferralKeyGrant).where(ReferralKeyGrant.account_id == account_id))
-    db.execute(delete(ReferralReader).where(ReferralReader.account_id == account_id))
+    db.execute(
+        delete(ReferralReader)
+        .where(ReferralReader.account_id == account_id)
+        .execution_options(**{HOME_TOUCHES: {"accounts": [account_id]}})
+    )
     db.flush()
     record(
         db, settings, AuditTag.REFERRAL_READER_REMOVED, actor_id=manager.id, subject_id=person.id

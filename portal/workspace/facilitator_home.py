@@ -65,6 +65,7 @@ counts them all).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -82,18 +83,22 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from portal import local_time
 from portal.accounts.models import Account
 from portal.audit.models import AuditEvent
 from portal.audit.tags import AuditTag
 from portal.cases import path
 from portal.cases import policy as case_policy
-from portal.cases.models import Case, CaseFacilitator, Side, SupporterKind
+from portal.cases.models import Case, CaseFacilitator, Side, Supporter, SupporterKind
 from portal.casework import rules as casework_rules
 from portal.casework import services as casework
 from portal.casework.models import AgreementKind
 from portal.db import DriverQuery, ReadTransaction, UTCDateTime, utcnow
+from portal.homes import store as kept
+from portal.homes.models import HomeHead
 from portal.messages import paper, regrants
 from portal.messages.models import Message
 from portal.messages.services import (
@@ -281,6 +286,17 @@ def _statement() -> CompoundSelect[Any]:
         cast(printing.c[3], String) + literal_column("':'", String) + printing.c[0],
         null(),
     )
+    # For keeping the home (portal/homes): the count of changes to it, read in this statement's
+    # snapshot, and the first moment a supporter's access in my cases ends (the key hand-over
+    # and regrants parts count only those whose access holds now).
+    head = select(_kind("head"), null(), null(), null(), null(), HomeHead.changes).where(
+        HomeHead.account_id == me
+    )
+    ends = (
+        select(_kind("until"), func.min(Supporter.ends_at), null(), null(), null(), null())
+        .join(CaseFacilitator, case_policy.facilitated_by(Supporter.case_id, me))
+        .where(Supporter.revoked_at.is_(None), Supporter.ends_at > bindparam("now"))
+    )
     return union_all(
         security,
         withdrawals,
@@ -299,6 +315,8 @@ def _statement() -> CompoundSelect[Any]:
         regrant_cases,
         written_for,
         to_print,
+        head,
+        ends,
     )
 
 
@@ -367,10 +385,61 @@ def home_parameters(account_id: str, today: date) -> dict[str, Any]:
     }
 
 
-def facilitator_home(db: Session | ReadTransaction, account: Account) -> dict[str, Any]:
-    """What the facilitator's home shows (templates/home.html), from one statement."""
+@dataclass(frozen=True)
+class HomeRead:
+    """What the home shows, and, when it was read from the cases, those rows to keep."""
+
+    context: dict[str, Any]
+    to_keep: kept.ToKeep | None
+
+
+# Rows whose list is "lately" (since WITHDRAWALS_DAYS ago): kept ones age out as they are read.
+_SINCE_KINDS = frozenset({"withdrawal", "handed-over"})
+# Rows of HOME that are not the page's: the head's count and when a supporter's access ends.
+_FOR_KEEPING = frozenset({"head", "until", kept.KEPT_KIND})
+
+
+def facilitator_home(db: Session | ReadTransaction, account: Account) -> HomeRead:
+    """What the facilitator's home shows (templates/home.html): the rows kept for it if they
+    hold (portal/homes, one index lookup), else from the cases' one statement, to keep."""
     today = path.today()
-    rows = HOME.all(db, home_parameters(account.id, today))
+    parameters = home_parameters(account.id, today)
+    kept_for = HOME.fingerprint(_dialect(db))
+    rows = kept.KEPT.all(
+        db, {"account_id": account.id, "now": parameters["now"], "kept_for": kept_for}
+    )
+    if any(row[0] == kept.KEPT_KIND for row in rows):
+        return HomeRead(shown_context(rows, today, parameters["since"]), None)
+    return read_from_cases(db, account.id, today, parameters)
+
+
+def _dialect(db: Session | ReadTransaction) -> Dialect:
+    return db.dialect if isinstance(db, ReadTransaction) else db.get_bind().dialect
+
+
+def read_from_cases(
+    db: Session | ReadTransaction, account_id: str, today: date, parameters: dict[str, Any]
+) -> HomeRead:
+    """The home from the cases' one statement, with what keeping it needs."""
+    rows = HOME.all(db, parameters)
+    changes = 0
+    # The rows hold until the day ends (the follow-ups are those due within a week of today,
+    # the overdue ones among them), or a supporter's access ends before.
+    until = local_time.start_of(today + timedelta(days=1))
+    for kind, at, _case_id, _reference, _detail, number in rows:
+        if kind == "head":
+            changes = number
+        elif kind == "until" and at is not None:
+            until = min(until, at)
+    shown = [row for row in rows if row[0] not in _FOR_KEEPING]
+    return HomeRead(
+        shown_context(shown, today, parameters["since"]),
+        kept.ToKeep(account_id, changes, until, shown, HOME.fingerprint(_dialect(db))),
+    )
+
+
+def shown_context(rows: Sequence[tuple[Any, ...]], today: date, since: datetime) -> dict[str, Any]:
+    """The page's lists from the statement's rows, kept or just read (each in its order)."""
     events: list[tuple[int, security_events.ShownEvent]] = []
     withdrawals: list[case_policy.Withdrawal] = []
     handovers: list[case_policy.KeyHandover] = []
@@ -387,6 +456,11 @@ def facilitator_home(db: Session | ReadTransaction, account: Account) -> dict[st
     written_for: list[tuple[str, str, str]] = []
     printing: list[tuple[str, str, str, str, datetime]] = []
     for kind, at, case_id, reference, detail, number in rows:
+        if kind in _FOR_KEEPING:
+            continue
+        if kind in _SINCE_KINDS and at <= since:
+            # Kept rows read on an earlier day: what went out of "lately" since stays out.
+            continue
         if kind == "security":
             events.append((number, security_events.shown(at, detail, case_id, reference)))
         elif kind == "withdrawal":

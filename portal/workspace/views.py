@@ -4,6 +4,7 @@ audit trail. Thin: authorise, one service, render."""
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
@@ -18,6 +19,7 @@ from portal.cases.models import Case, Participant, RequestOutcome, SupporterKind
 from portal.casework import services as casework
 from portal.errors import BadInput, NotFound
 from portal.feedback import services as feedback
+from portal.homes import store as kept
 from portal.messages import regrants
 from portal.messages import services as messages
 from portal.notifications import services as notices
@@ -73,9 +75,13 @@ def home(ctx: Ctx) -> Response:
             )
     if me.role is Role.FACILITATOR:
         # Everything it shows, its own events, regrants and letters to print among them, comes
-        # from the home's one statement (facilitator_home.py), run on the driver in the
-        # request's transaction: no ORM session for the home.
-        return ctx.render("home.html", **facilitator_home(ctx.reader, me))
+        # from the rows kept for it (portal/homes) or the home's one statement
+        # (facilitator_home.py), run on the driver in the request's transaction: no ORM session
+        # for the home. Rows read from the cases are kept once the page is sent.
+        read = facilitator_home(ctx.reader, me)
+        if read.to_keep is not None:
+            ctx.after_sending(partial(kept.keep, ctx.state.sessions, read.to_keep))
+        return ctx.render("home.html", **read.context)
     if me.role is Role.SERVICE_MANAGER:
         # Until they are certified, what a new colleague grants or releases is refused by every
         # browser: the service manager sees at once who is waiting.

@@ -67,7 +67,7 @@ def test_the_home_counts_what_waits_exactly_up_to_99(
         .where(Message.id.in_(first_seven.scalar_subquery()))
         .values(state=MessageState.SUBMITTED)
     )
-    home = facilitator_home(db_session, account)
+    home = facilitator_home(db_session, account).context
     assert _waiting(db_session, account) == 7
     assert str(home["queue_count"]) == "7"
     assert not home["queue_count"].more_than_shown
@@ -79,7 +79,7 @@ def test_the_home_says_more_than_99_past_it(db_session: Session, settings: Setti
         update(Message).where(Message.case_id.in_(cases)).values(state=MessageState.IN_REVIEW)
     )
     assert _waiting(db_session, account) > WAITING_SHOWN + 1
-    home = facilitator_home(db_session, account)
+    home = facilitator_home(db_session, account).context
     assert str(home["queue_count"]) == "more than 99"
 
 
@@ -88,7 +88,7 @@ def test_nothing_waiting_is_no_count(db_session: Session, settings: Settings) ->
     db_session.execute(
         update(Message).where(Message.case_id.in_(cases)).values(state=MessageState.OPENED)
     )
-    assert not facilitator_home(db_session, account)["queue_count"]
+    assert not facilitator_home(db_session, account).context["queue_count"]
 
 
 def test_the_home_lists_what_each_domain_finds(db_session: Session, settings: Settings) -> None:
@@ -112,7 +112,7 @@ def test_the_home_lists_what_each_domain_finds(db_session: Session, settings: Se
     record(db_session, settings, AuditTag.SECURITY_RELEASE_NOT_GENUINE, subject_id=cases[1])
     db_session.flush()
 
-    home = facilitator_home(db_session, account)
+    home = facilitator_home(db_session, account).context
 
     handovers = case_policy.awaiting_case_key(db_session, account)
     assert handovers.people >= 1  # (a closed case's people wait for nothing)
@@ -129,7 +129,7 @@ def test_the_home_lists_my_cases_waiting_for_their_next_key(
     db_session: Session, settings: Settings
 ) -> None:
     account, cases = _facilitator(db_session, settings)
-    assert facilitator_home(db_session, account)["new_case_keys"] == []
+    assert facilitator_home(db_session, account).context["new_case_keys"] == []
     since = utcnow() - timedelta(hours=3)
     waiting = db_session.get(Case, cases[1])
     assert waiting is not None
@@ -137,7 +137,7 @@ def test_the_home_lists_my_cases_waiting_for_their_next_key(
     elsewhere = rows.case(db_session)  # not mine: never listed
     elsewhere.key_change_since = since
     db_session.flush()
-    (listed,) = facilitator_home(db_session, account)["new_case_keys"]
+    (listed,) = facilitator_home(db_session, account).context["new_case_keys"]
     assert (listed.case_id, listed.reference, listed.since) == (
         waiting.id,
         waiting.reference,
@@ -222,7 +222,7 @@ def test_the_home_counts_everyone_waiting_for_a_case_key_beyond_the_cases_listed
     waiting_cases = {participant.case_id for participant in joined}
     assert len(waiting_cases) > case_policy.HANDOVERS_SHOWN
 
-    handovers = facilitator_home(db_session, account)["handovers"]
+    handovers = facilitator_home(db_session, account).context["handovers"]
 
     everyone = select(func.count()).select_from(case_policy.awaiting_case_key_rows(account.id))
     assert handovers.people == db_session.scalar(everyone)

@@ -35,9 +35,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal.db import DriverQuery, UTCDateTime
+from portal.db import NO_WAIT, DriverQuery, UTCDateTime
 from portal.homes.models import HomeHead, HomeRow
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,10 @@ def keep(sessions: sessionmaker[Session], home: ToKeep) -> bool:
     try:
         with sessions() as db:
             dialect = db.get_bind().dialect.name
+            if dialect == "sqlite":
+                # Never queue behind writers for the database's lock (a thread held meanwhile):
+                # a home not kept now is read from the cases and kept at its next visit.
+                db.connection(execution_options={NO_WAIT: True})
             upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
             # The head must exist to be held: made at 0 (nothing counted yet) if it does not.
             db.execute(
@@ -136,6 +141,10 @@ def keep(sessions: sessionmaker[Session], home: ToKeep) -> bool:
             )
             db.commit()
             return True
+    except OperationalError:
+        # SQLite's lock taken (NO_WAIT), or PostgreSQL's lock_timeout: kept another time.
+        log.debug("a home was not kept: the database was busy")
+        return False
     except Exception:
         log.exception("could not keep a home (it is read from the cases next time)")
         return False

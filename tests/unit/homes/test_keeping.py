@@ -6,9 +6,11 @@ databases, and on PostgreSQL with the change and the keeping in real concurrent 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -270,3 +272,20 @@ def test_a_change_counted_while_a_home_is_kept_waits_then_outdates_it(pg_engine:
         thread.join(timeout=30)
     assert not store.keep(sessions, racing.to_keep)
     assert _waiting(_read(sessions, facilitator_id)) == 2
+
+
+@pytest.mark.sqlite_only
+def test_keeping_never_queues_behind_a_writer_on_sqlite(db_engine: Engine) -> None:
+    """SQLite: a writer holds the database's lock; keeping gives up at once (the home is read
+    from the cases at its next visit) rather than hold a thread until the lock is free."""
+    sessions = make_session_factory(db_engine)
+    _case_id, facilitator_id = _scene(sessions)
+    first = _read(sessions, facilitator_id)
+    assert first.to_keep is not None
+    with sessions() as writer:
+        writer.execute(update(HomeHead).values(kept_until=None))  # holds the write lock
+        started = time.monotonic()
+        assert not store.keep(sessions, first.to_keep)
+        assert time.monotonic() - started < 5
+        writer.rollback()
+    assert store.keep(sessions, first.to_keep)

@@ -210,7 +210,10 @@ def to_print_statement() -> Select[str, str, str, Side, datetime]:
     taken away with their access puts it on paper again), and not printed yet. Built once, the
     facilitator bound at execution."""
     recipient = aliased(Participant)
-    released = [literal_column(f"'{state.value}'", String) for state in RECIPIENT_GRANT_STATES]
+    # In one order: the SQL is the same in every process (the home kept is told by its hash).
+    released = [
+        literal_column(f"'{state.value}'", String) for state in sorted(RECIPIENT_GRANT_STATES)
+    ]
     offered_to_holder = exists().where(
         ContentGrant.object_id == Message.object_id,
         ContentGrant.purpose == literal_column(f"'{GrantPurpose.RECIPIENT.value}'", String),

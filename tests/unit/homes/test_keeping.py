@@ -5,6 +5,9 @@ databases, and on PostgreSQL with the change and the keeping in real concurrent 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -289,3 +292,26 @@ def test_keeping_never_queues_behind_a_writer_on_sqlite(db_engine: Engine) -> No
         assert time.monotonic() - started < 5
         writer.rollback()
     assert store.keep(sessions, first.to_keep)
+
+
+def test_every_process_reads_the_home_by_the_same_statement() -> None:
+    """Server processes differ in how they order a set's strings (PYTHONHASHSEED): the home's
+    SQL, and so the fingerprint its kept rows are told by, must not. Two workers with two
+    fingerprints would each read the other's kept home as another version's, and keep their
+    own, at every visit."""
+    script = (
+        "from sqlalchemy.dialects import postgresql, sqlite\n"
+        "from portal.workspace.facilitator_home import HOME\n"
+        "print(HOME.fingerprint(postgresql.dialect()), HOME.fingerprint(sqlite.dialect()))\n"
+    )
+    printed = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(printed) == 1, printed

@@ -453,6 +453,7 @@ class DriverQuery:
     def __init__(self, statement: DriverStatement) -> None:
         self.statement = statement
         self._by_dialect: dict[str, _CompiledQuery] = {}
+        self._fingerprints: dict[str, str] = {}
 
     def _compiled(self, dialect: Dialect) -> _CompiledQuery:
         compiled = self._by_dialect.get(dialect.name)
@@ -462,7 +463,11 @@ class DriverQuery:
 
     def fingerprint(self, dialect: Dialect) -> str:
         """A short hash of the SQL this runs on ``dialect``: what it read changes with it."""
-        return hashlib.sha256(self._compiled(dialect).sql.encode()).hexdigest()[:16]
+        found = self._fingerprints.get(dialect.name)
+        if found is None:
+            sql = self._compiled(dialect).sql
+            found = self._fingerprints[dialect.name] = hashlib.sha256(sql.encode()).hexdigest()[:16]
+        return found
 
     def first(
         self, transaction: ReadTransaction, parameters: Mapping[str, Any]

@@ -54,6 +54,23 @@ def _another_letter(db: Session, case_id: str) -> None:
     rows.message(db, responsible, harmed)
 
 
+def _kept(sessions: sessionmaker[Session], facilitator_id: str) -> home.HomeRead:
+    """The facilitator's home read from the cases, and kept."""
+    read = _read(sessions, facilitator_id)
+    assert read.to_keep is not None
+    assert store.keep(sessions, read.to_keep)
+    return read
+
+
+def _two_kept_homes(sessions: sessionmaker[Session]) -> tuple[str, str, str]:
+    """Two facilitators' cases, each home kept: (the first's case, the first, the second)."""
+    case_id, facilitator_id = _scene(sessions)
+    _other_case, other_id = _scene(sessions)
+    _kept(sessions, facilitator_id)
+    _kept(sessions, other_id)
+    return case_id, facilitator_id, other_id
+
+
 def _waiting(read: home.HomeRead) -> int:
     return int(read.context["queue_count"].count)
 
@@ -75,9 +92,7 @@ def test_a_change_to_the_facilitators_case_is_counted_and_the_home_read_again(
 ) -> None:
     sessions = make_session_factory(db_engine)
     case_id, facilitator_id = _scene(sessions)
-    first = _read(sessions, facilitator_id)
-    assert first.to_keep is not None
-    assert store.keep(sessions, first.to_keep)
+    _kept(sessions, facilitator_id)
     with sessions() as db:
         _another_letter(db, case_id)
         db.commit()
@@ -90,9 +105,7 @@ def test_a_change_elsewhere_leaves_the_home_kept(db_engine: Engine) -> None:
     sessions = make_session_factory(db_engine)
     _case_id, facilitator_id = _scene(sessions)
     other_case, _other = _scene(sessions)
-    first = _read(sessions, facilitator_id)
-    assert first.to_keep is not None
-    assert store.keep(sessions, first.to_keep)
+    _kept(sessions, facilitator_id)
     with sessions() as db:
         _another_letter(db, other_case)
         db.commit()
@@ -128,9 +141,7 @@ def test_what_is_kept_stops_holding_when_its_day_ends(db_engine: Engine) -> None
 def test_a_home_kept_by_another_version_of_its_statement_is_read_again(db_engine: Engine) -> None:
     sessions = make_session_factory(db_engine)
     _case_id, facilitator_id = _scene(sessions)
-    first = _read(sessions, facilitator_id)
-    assert first.to_keep is not None
-    assert store.keep(sessions, first.to_keep)
+    _kept(sessions, facilitator_id)
     with sessions() as db:
         db.execute(update(HomeHead).values(kept_for="an older portal"))
         db.commit()
@@ -156,12 +167,7 @@ def test_a_statement_that_names_nothing_counts_a_change_for_every_kept_home(
     db_engine: Engine,
 ) -> None:
     sessions = make_session_factory(db_engine)
-    _case_id, facilitator_id = _scene(sessions)
-    _other_case, other_id = _scene(sessions)
-    for someone in (facilitator_id, other_id):
-        read = _read(sessions, someone)
-        assert read.to_keep is not None
-        assert store.keep(sessions, read.to_keep)
+    _case_id, facilitator_id, other_id = _two_kept_homes(sessions)
     with sessions() as db:
         db.execute(update(Message).values(claimed_by_id=None))
         db.commit()
@@ -173,12 +179,7 @@ def test_a_statement_that_names_what_it_changed_counts_for_those_alone(
     db_engine: Engine,
 ) -> None:
     sessions = make_session_factory(db_engine)
-    case_id, facilitator_id = _scene(sessions)
-    _other_case, other_id = _scene(sessions)
-    for someone in (facilitator_id, other_id):
-        read = _read(sessions, someone)
-        assert read.to_keep is not None
-        assert store.keep(sessions, read.to_keep)
+    case_id, facilitator_id, other_id = _two_kept_homes(sessions)
     with sessions() as db:
         db.execute(
             update(Message)
@@ -246,9 +247,7 @@ def test_a_change_counted_while_a_home_is_kept_waits_then_outdates_it(pg_engine:
     then counts one more, so what was kept is never served."""
     sessions = make_session_factory(pg_engine)
     case_id, facilitator_id = _scene(sessions)
-    first = _read(sessions, facilitator_id)
-    assert first.to_keep is not None
-    assert store.keep(sessions, first.to_keep)
+    _kept(sessions, facilitator_id)
     with sessions() as db:
         _another_letter(db, case_id)
         db.flush()

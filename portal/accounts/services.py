@@ -6,6 +6,7 @@ the browser derived (auth keys): never a password, a master key or a secret key.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -358,9 +359,17 @@ def security_digits(account: Account) -> str:
     """The account's security number as people compare it (60 digits): over both keys once the
     account has a signing key, over its box key alone until then (docs/protocol-v1.md, "Which
     security number people see")."""
-    if account.signing_public_key is not None:
-        return protocol.identity_fingerprint_digits(account.public_key, account.signing_public_key)
-    return protocol.fingerprint_digits(account.public_key)
+    return _digits_of_keys(account.public_key, account.signing_public_key)
+
+
+# Public keys only, so nothing secret is kept; each account's page asks again at every visit
+# (its number, its QR code), and the hash and the 60-digit modulus were about a twentieth of
+# /account's CPU.
+@functools.lru_cache(maxsize=4096)
+def _digits_of_keys(public_key: bytes, signing_public_key: bytes | None) -> str:
+    if signing_public_key is not None:
+        return protocol.identity_fingerprint_digits(public_key, signing_public_key)
+    return protocol.fingerprint_digits(public_key)
 
 
 def security_number(account: Account) -> str:

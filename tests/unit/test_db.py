@@ -4,14 +4,19 @@ Statements run on the driver (DriverQuery) give what SQLAlchemy gives."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from psycopg import pq
 from sqlalchemy import Engine, bindparam, event, func, literal, select, union_all
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool, QueuePool
 
 from portal.accounts.models import Account, Role
 from portal.db import (
+    _CONNECTED_AT,
+    PG_POOL_RECYCLE_SECONDS,
     POOL_SIZE,
     READ_ONLY,
     DriverQuery,
@@ -22,6 +27,7 @@ from portal.db import (
     make_read_engine,
     make_session_factory,
     read_only_engine,
+    reading_connections_in_use,
 )
 from tests import rows
 
@@ -178,6 +184,101 @@ def test_a_dropped_postgresql_connection_fails_one_read_transaction_then_the_poo
             assert query.first(transaction, {}) == (0,)
             assert transaction.session().scalar(select(func.count()).select_from(Account)) == 0
             transaction.commit()
+
+
+def _checkouts(engine: Engine) -> list[object]:
+    """Each checkout from ``engine``'s pool, noted as it happens."""
+    taken: list[object] = []
+
+    def note(*_args: object) -> None:
+        taken.append(None)
+
+    event.listen(engine, "checkout", note)
+    return taken
+
+
+def _lent(pool: Pool) -> int:
+    """Connections ``pool`` has lent and not had back."""
+    return cast(QueuePool, pool).checkedout()
+
+
+def _driver_of(transaction: ReadTransaction) -> object:
+    return transaction.on_driver(lambda driver: driver)
+
+
+def test_a_reading_transaction_on_postgresql_lends_its_connection_to_the_next_as_it_is(
+    pg_read_engine: Engine,
+) -> None:
+    """The connection a reading transaction ends with (idle, valid, young) goes to the next one
+    without a checkout from the pool; two at once each have one of their own; a connection
+    older than the pool's recycling age goes back to the pool, and one left in a transaction is
+    closed."""
+    query = DriverQuery(select(func.count()).select_from(Account))
+    taken = _checkouts(pg_read_engine)
+    with ReadTransaction(pg_read_engine) as first:
+        assert query.first(first, {}) == (0,)
+        driver = _driver_of(first)
+    for _ in range(3):
+        with ReadTransaction(pg_read_engine) as transaction:
+            assert query.first(transaction, {}) == (0,)
+            assert _driver_of(transaction) is driver
+    assert len(taken) == 1
+    with ReadTransaction(pg_read_engine) as one, ReadTransaction(pg_read_engine) as two:
+        assert {_driver_of(one), _driver_of(two)} == {driver, _driver_of(two)}
+        assert _driver_of(two) is not driver
+    assert len(taken) == 2
+    assert _lent(pg_read_engine.pool) == 2  # both set aside, still lent by the pool
+    assert reading_connections_in_use(pg_read_engine) == 0
+
+    with ReadTransaction(pg_read_engine) as old:
+        old._pooled.info[_CONNECTED_AT] -= PG_POOL_RECYCLE_SECONDS
+        aged = _driver_of(old)
+    with ReadTransaction(pg_read_engine) as transaction:
+        assert _driver_of(transaction) is not aged
+    with ReadTransaction(pg_read_engine) as left_open:
+        left_open.on_driver(lambda driver: driver.execute("BEGIN"))
+        unfinished = _driver_of(left_open)
+    assert unfinished.closed  # type: ignore[attr-defined]
+    for _ in range(3):
+        with ReadTransaction(pg_read_engine) as one, ReadTransaction(pg_read_engine) as two:
+            for transaction in (one, two):
+                assert _driver_of(transaction) is not unfinished
+                assert query.first(transaction, {}) == (0,)
+
+
+def test_connections_set_aside_go_back_to_the_pool_when_one_is_found_dropped_or_it_closes(
+    pg_engine: Engine,
+) -> None:
+    """When the server drops every connection (a restart), the reading transaction that meets
+    a dropped one fails, and those set aside go back to the pool, which replaces them: the
+    next reads all succeed. Closing the pool gives back those set aside first."""
+    reader = make_read_engine(pg_engine)
+    try:
+        query = DriverQuery(select(func.count()).select_from(Account))
+        with ReadTransaction(reader) as one, ReadTransaction(reader) as two:
+            assert query.first(one, {}) == query.first(two, {}) == (0,)
+        assert _lent(reader.pool) == 2
+        with pg_engine.connect() as admin:
+            admin.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            admin.commit()
+            admin.invalidate()
+        with (
+            pytest.raises(pg_engine.dialect.loaded_dbapi.Error),
+            ReadTransaction(reader) as gone,
+        ):
+            query.first(gone, {})
+        assert _lent(reader.pool) == 0
+        for _ in range(3):
+            with ReadTransaction(reader) as one, ReadTransaction(reader) as two:
+                assert query.first(one, {}) == query.first(two, {}) == (0,)
+        assert _lent(reader.pool) == 2
+        pool = reader.pool
+    finally:
+        dispose_read_engine(reader, pg_engine)
+    assert _lent(pool) == 0
 
 
 def test_a_dropped_postgresql_connection_fails_one_statement_then_the_pool_reconnects(

@@ -355,26 +355,48 @@ def complete_recovery(
 # ------------------------------------------------------------------------------ signing key
 
 
+@dataclass(frozen=True)
+class ShownKeys:
+    """An account's public keys as pages show them."""
+
+    digits: str  # the security number, 60 digits (security_digits)
+    number: str  # the same, grouped as people read it (security_number)
+    box_public_key: str  # base64
+    signing_public_key: str | None  # base64; None until the account has registered one
+
+
+def shown_keys(account: Account) -> ShownKeys:
+    return _shown_keys(account.public_key, account.signing_public_key)
+
+
+# Public keys only, so nothing secret is kept. The account's page shows them at every visit,
+# and the hash, the 60-digit modulus and the encodings were about a twelfth of /account's CPU.
+@functools.lru_cache(maxsize=4096)
+def _shown_keys(public_key: bytes, signing_public_key: bytes | None) -> ShownKeys:
+    if signing_public_key is not None:
+        digits = protocol.identity_fingerprint_digits(public_key, signing_public_key)
+    else:
+        digits = protocol.fingerprint_digits(public_key)
+    return ShownKeys(
+        digits=digits,
+        number=protocol.format_fingerprint(digits),
+        box_public_key=protocol.b64encode(public_key),
+        signing_public_key=(
+            protocol.b64encode(signing_public_key) if signing_public_key is not None else None
+        ),
+    )
+
+
 def security_digits(account: Account) -> str:
     """The account's security number as people compare it (60 digits): over both keys once the
     account has a signing key, over its box key alone until then (docs/protocol-v1.md, "Which
     security number people see")."""
-    return _digits_of_keys(account.public_key, account.signing_public_key)
-
-
-# Public keys only, so nothing secret is kept; each account's page asks again at every visit
-# (its number, its QR code), and the hash and the 60-digit modulus were about a twentieth of
-# /account's CPU.
-@functools.lru_cache(maxsize=4096)
-def _digits_of_keys(public_key: bytes, signing_public_key: bytes | None) -> str:
-    if signing_public_key is not None:
-        return protocol.identity_fingerprint_digits(public_key, signing_public_key)
-    return protocol.fingerprint_digits(public_key)
+    return shown_keys(account).digits
 
 
 def security_number(account: Account) -> str:
     """``security_digits``, grouped as people read them."""
-    return protocol.format_fingerprint(security_digits(account))
+    return shown_keys(account).number
 
 
 def register_signing_key(

@@ -143,14 +143,13 @@ def recover_page(ctx: Ctx) -> Response:
 
 @endpoint()
 def account(ctx: Ctx) -> Response:
-    me = ctx.require_account()
-    digits = services.security_digits(me)
+    keys = services.shown_keys(ctx.require_account())
     return ctx.render(
         "accounts/account.html",
-        fingerprint=protocol.format_fingerprint(digits),
-        fingerprint_digits=digits,
-        box_public_key=protocol.b64encode(me.public_key),
-        signing_public_key=_signing_key_json(me) or "",
+        fingerprint=keys.number,
+        fingerprint_digits=keys.digits,
+        box_public_key=keys.box_public_key,
+        signing_public_key=keys.signing_public_key or "",
         changed=ctx.query("changed"),
     )
 

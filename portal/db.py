@@ -653,6 +653,9 @@ class _CompiledQuery:
 
             self.sql, self.positional = _numbered(self.sql)
             self._cursor = RawCursor
+        self.sql_bytes = self.sql.encode()
+        # The parameters' names in the order of their numbers (psycopg's statements only).
+        self.numbered: tuple[str, ...] = self.positional or ()
         # Each parameter converted by its type, as SQLAlchemy converts it (an IN list's
         # members each by the list's type).
         processors: dict[str, Callable[[Any], Any] | None] = {}
@@ -678,11 +681,25 @@ class _CompiledQuery:
             (index, process) for index, process in enumerate(results) if process is not None
         )
 
-    def _execute(self, driver: Any, parameters: Mapping[str, Any]) -> Any:
+    def _values(self, parameters: Mapping[str, Any]) -> dict[str, Any]:
         values = dict(self.constants) if self.constants else {}
         for name, process in self.binds.items():
             value = parameters[name]
             values[name] = process(value) if process is not None else value
+        return values
+
+    @staticmethod
+    def _runs_lean(driver: Any) -> bool:
+        """Whether ``driver`` is a connection of make_read_engine's, in autocommit: then it runs
+        the statement itself (LoopConnection.rows); any other takes a cursor."""
+        return type(driver) is LoopConnection and driver.autocommit
+
+    def _lean_rows(self, driver: LoopConnection, parameters: Mapping[str, Any]) -> list[Any]:
+        values = self._values(parameters)
+        return driver.rows(self.sql_bytes, [values[name] for name in self.numbered])
+
+    def _execute(self, driver: Any, parameters: Mapping[str, Any]) -> Any:
+        values = self._values(parameters)
         cursor = self._cursor(driver)
         try:
             if self.positional is not None:
@@ -695,6 +712,9 @@ class _CompiledQuery:
         return cursor
 
     def first(self, driver: Any, parameters: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        if self._runs_lean(driver):
+            lean = self._lean_rows(driver, parameters)
+            return self._convert(lean[0]) if lean else None
         cursor = self._execute(driver, parameters)
         try:
             row = cursor.fetchone()
@@ -705,6 +725,8 @@ class _CompiledQuery:
         return self._convert(row)
 
     def all(self, driver: Any, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        if self._runs_lean(driver):
+            return [self._convert(row) for row in self._lean_rows(driver, parameters)]
         cursor = self._execute(driver, parameters)
         try:
             found = cursor.fetchall()

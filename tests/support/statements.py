@@ -89,9 +89,10 @@ def _timed(
 
 
 def _counted_on_driver(execute: Any) -> Any:
-    """``_CompiledQuery._execute``, counting the statement as the engine's listener does:
-    statements run on the driver (db.DriverQuery: the session's, the facilitator's home's) pass
-    no engine event."""
+    """``_CompiledQuery._execute`` (or ``_lean_rows``: every statement run on the driver goes
+    through one of the two), counting the statement as the engine's listener does: statements
+    run on the driver (db.DriverQuery: the session's, the facilitator's home's) pass no engine
+    event."""
 
     def counted(self: Any, driver: Any, parameters: Any) -> Any:
         counter = _CURRENT.get()
@@ -126,15 +127,18 @@ def counting_statements() -> Iterator[None]:
     """While inside, statements run for a request of a ``Counting`` app are counted (and
     timed), those run on the driver (db.DriverQuery) included."""
     execute, first, every = _CompiledQuery._execute, _CompiledQuery.first, _CompiledQuery.all
+    lean = _CompiledQuery._lean_rows
     event.listen(Engine, "before_cursor_execute", _count)
     event.listen(Engine, "after_cursor_execute", _timed)
     _CompiledQuery._execute = _counted_on_driver(execute)  # type: ignore[method-assign]  # counted, then run as it was
+    _CompiledQuery._lean_rows = _counted_on_driver(lean)  # type: ignore[method-assign]  # counted, then run as it was
     _CompiledQuery.first = _timed_on_driver(first)  # type: ignore[method-assign]  # timed, then run as it was
     _CompiledQuery.all = _timed_on_driver(every)  # type: ignore[method-assign]  # timed, then run as it was
     try:
         yield
     finally:
         _CompiledQuery._execute = execute  # type: ignore[method-assign]  # as it was
+        _CompiledQuery._lean_rows = lean  # type: ignore[method-assign]  # as it was
         _CompiledQuery.first = first  # type: ignore[method-assign]  # as it was
         _CompiledQuery.all = every  # type: ignore[method-assign]  # as it was
         event.remove(Engine, "after_cursor_execute", _timed)

@@ -1,7 +1,8 @@
 """Reads on the event loop (portal/loop_reads.py), against a real PostgreSQL server: while one
 read waits for the server the loop serves others, the answer or the exception comes back,
 the request's context is seen, a cancelled read still ends cleanly, and only connections made
-ready for it, used from a read's greenlet, hand their waits to the loop."""
+ready for it, used from a read's greenlet, hand their waits to the loop. Their lean way to run
+a statement (LoopConnection.rows) gives what a cursor gives."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import asyncio
 import contextvars
 import threading
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
@@ -18,6 +22,8 @@ from sqlalchemy import Engine, text
 from portal import loop_reads
 from portal.db import ReadTransaction, reading_connections_in_use
 from tests.support.loops import run_in_new_loop
+
+T = TypeVar("T")
 
 
 def _sleep_and_answer(read_engine: Engine, seconds: float, answer: int) -> int:
@@ -241,3 +247,89 @@ def test_a_connection_refused_in_its_thread_fails_the_read_with_psycopgs_error()
 
     with pytest.raises(psycopg.OperationalError):
         run_in_new_loop(main)
+
+
+_TYPES = (
+    b"SELECT $1::bytea, $2::text, $3::bigint, $4::timestamptz, $5::boolean, $6::int, 1.5::float8"
+)
+
+
+def _on_reading_connection(read_engine: Engine, work: Callable[[Any], T]) -> T:
+    with ReadTransaction(read_engine) as db:
+        return db.on_driver(work)
+
+
+def test_rows_gives_what_a_cursor_gives_preparing_each_statement_once_per_connection(
+    pg_read_engine: Engine,
+) -> None:
+    """LoopConnection.rows: the values a cursor reads for the same statement and parameters
+    (bytes, text, numbers, an aware time, a boolean, a NULL), every row; each statement
+    prepared once per connection and kinds of parameters (a NULL's is another)."""
+    at = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+    params = [b"\x00\xff", "Zoë", 2**40, at, True, 7]
+
+    def run(driver: Any) -> tuple[Any, ...]:
+        assert isinstance(driver, loop_reads.LoopConnection)
+        cursor_rows = psycopg.RawCursor(driver).execute(_TYPES.decode(), params).fetchall()
+        given = [driver.rows(_TYPES, params) for _ in range(3)]
+        with_null = driver.rows(_TYPES, [*params[:5], None])
+        many = driver.rows(b"SELECT n FROM generate_series(1, $1::int) AS n", [3])
+        none = driver.rows(b"SELECT 1 WHERE $1::int > 1", [0])
+        prepared = driver.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'portal_%%'"
+        ).fetchone()
+        return cursor_rows, given, with_null, many, none, prepared
+
+    cursor_rows, given, with_null, many, none, prepared = _on_reading_connection(
+        pg_read_engine, run
+    )
+    assert given == [cursor_rows] * 3
+    assert given[0] == [(b"\x00\xff", "Zoë", 2**40, at, True, 7, 1.5)]
+    assert with_null == [(b"\x00\xff", "Zoë", 2**40, at, True, None, 1.5)]
+    assert many == [(1,), (2,), (3,)]
+    assert none == []
+    assert prepared == (4,)  # the first statement twice (a NULL), the other two once
+
+
+def test_rows_raises_the_servers_error_as_psycopg_does_and_the_connection_reads_on(
+    pg_read_engine: Engine,
+) -> None:
+    def run(driver: Any) -> tuple[Any, ...]:
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            driver.rows(b"SELECT 1 / $1::int", [0])
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            driver.rows(b"CREATE TABLE nothing_here (n int)", [])
+        status = driver.info.transaction_status
+        return status, driver.rows(b"SELECT 1 / $1::int", [1])
+
+    status, answer = _on_reading_connection(pg_read_engine, run)
+    assert status == psycopg.pq.TransactionStatus.IDLE
+    assert answer == [(1,)]
+
+
+def test_rows_runs_only_in_autocommit(pg_engine: Engine) -> None:
+    """In a transaction, psycopg begins it with the first statement of a cursor's: rows()
+    would read outside it."""
+    conninfo = pg_engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    with (
+        loop_reads.LoopConnection.connect(conninfo) as driver,
+        pytest.raises(psycopg.ProgrammingError, match="autocommit"),
+    ):
+        driver.rows(b"SELECT 1", [])
+
+
+def test_while_rows_waits_for_the_server_the_loop_serves_others(pg_read_engine: Engine) -> None:
+    def work(seconds: float) -> Any:
+        return _on_reading_connection(
+            pg_read_engine,
+            lambda driver: driver.rows(b"SELECT $1::int FROM pg_sleep($2)", [7, seconds]),
+        )
+
+    async def main() -> tuple[list[Any], int]:
+        async with _Ticks() as ticks:
+            answers = await asyncio.gather(*(loop_reads.run(partial(work, 0.4)) for _ in range(2)))
+        return list(answers), ticks.count
+
+    answers, ticks = run_in_new_loop(main)
+    assert answers == [[(7,)], [(7,)]]
+    assert ticks >= 10

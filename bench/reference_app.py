@@ -12,8 +12,10 @@ database (the ``PORTAL_*`` environment ``portal serve`` was given):
   on PostgreSQL on the event loop too, in a greenlet whose waits for the server are the loop's
   (``loop_reads.run`` and ``LoopConnection``, at most as many at once as the portal's reading
   requests), the statement alone in autocommit on a session that reads only by default (one
-  round trip). It answers whether the session was found (403 when not). No
-  account is built, no rule judged, no CSRF token, no template;
+  round trip), run as the portal runs it (``LoopConnection.rows``: prepared once per
+  connection, no cursor), its values as the driver gives them. It answers whether the
+  session was found (403 when not). No account is built, no rule judged, no CSRF token, no
+  template;
 - ``/home``: ``/session``, then in the same turn and on the same connection the facilitator's
   home's one statement (portal/workspace/facilitator_home.HOME, as compiled for the portal)
   for the session's account: what the home asks of the database, and nothing the portal does
@@ -41,7 +43,7 @@ from starlette.routing import Route
 
 from portal import loop_reads
 from portal.accounts.models import Account
-from portal.accounts.sessions import _LIVE_SESSION
+from portal.accounts.sessions import _LIVE_SESSION, _LIVE_SESSION_ON_DRIVER
 from portal.cases import path
 from portal.protocol import token_hash as keyed_token_hash
 from portal.security import SESSION_COOKIE, BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -87,6 +89,9 @@ def app_from_environment() -> Starlette:
         begin = None  # autocommit: the statement alone
 
     sql = str(_LIVE_SESSION.compile(dialect=dialect))
+    # On PostgreSQL as the portal runs it (LoopConnection.rows: prepared once per connection,
+    # no cursor), its numbered SQL.
+    numbered = _LIVE_SESSION_ON_DRIVER._compiled(dialect).sql_bytes
     # Where the account's id is in the session statement's row.
     account_id_at = list(_LIVE_SESSION.selected_columns).index(Account.__table__.c.id)
     home = HOME._compiled(dialect)
@@ -96,8 +101,10 @@ def app_from_environment() -> Starlette:
         try:
             if begin is not None:
                 connection.execute(begin)
-            parameters: Any = (token_hash,) if begin is not None else {"token_hash": token_hash}
-            found = connection.execute(sql, parameters).fetchone()
+            if begin is not None:
+                found = connection.execute(sql, (token_hash,)).fetchone()
+            else:
+                found = next(iter(connection.rows(numbered, [token_hash])), None)
             answer = "signed in" if found is not None else "signed out"
             if found is not None and and_home:
                 asked = home_parameters(found[account_id_at], path.today())

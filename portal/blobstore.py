@@ -37,6 +37,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterable, Callable, Iterator
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from io import FileIO
@@ -71,18 +72,25 @@ class BlobOnTheLoop(RuntimeError):
 _HANDLER_ON_THE_LOOP: ContextVar[bool] = ContextVar("handler_on_the_loop", default=False)
 
 
-@contextlib.contextmanager
-def waits_refused() -> Iterator[None]:
+class _WaitsRefused:
+    # A class, not a generator made a context manager: every reading request enters it, and
+    # contextlib's machinery cost three times the variable's own setting.
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _HANDLER_ON_THE_LOOP.set(True)
+
+    def __exit__(self, *_exc: object) -> None:
+        _HANDLER_ON_THE_LOOP.reset(self._token)
+
+
+def waits_refused() -> AbstractContextManager[None]:
     """Within it, on the thread that runs an event loop, the calls that wait are refused.
 
     Marked by the handler, not found from the thread alone: other code on a thread with a
     running loop (a test driving a browser, which keeps one running) may wait as it likes; and
     a worker thread the handler starts (a streamed answer's) runs no loop, so it may too."""
-    token = _HANDLER_ON_THE_LOOP.set(True)
-    try:
-        yield
-    finally:
-        _HANDLER_ON_THE_LOOP.reset(token)
+    return _WaitsRefused()
 
 
 def off_the_loop(call: Callable[P, R]) -> Callable[P, R]:

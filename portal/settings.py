@@ -7,6 +7,7 @@ in :class:`Secret` so that it never appears in a repr, a log line or an error pa
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from collections.abc import Mapping
@@ -101,7 +102,8 @@ class Settings:
     # run by any process, so a restart repeats nothing; the wait only keeps start-up quick.
     maintenance_start_seconds: int = 60
 
-    @property
+    # Worked out once: every request asks several times (each cookie's name depends on it).
+    @functools.cached_property
     def secure_cookies(self) -> bool:
         return urlsplit(self.base_url).scheme == "https"
 

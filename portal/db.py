@@ -406,8 +406,9 @@ def dispose_read_engine(read_engine: Engine, engine: Engine) -> None:
         read_engine.dispose()
 
 
-# Set on a pooled connection of make_read_engine's PostgreSQL pool when it connects.
+# A connection with no transaction open and no statement under way.
 _PG_IDLE = TransactionStatus.IDLE
+# Set on a pooled connection of make_read_engine's PostgreSQL pool when it connects.
 _CONNECTED_AT = "portal_connected_at"
 
 

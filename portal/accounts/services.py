@@ -370,7 +370,8 @@ def shown_keys(account: Account) -> ShownKeys:
 
 
 # Public keys only, so nothing secret is kept. The account's page shows them at every visit,
-# and the hash, the 60-digit modulus and the encodings were about a twelfth of /account's CPU.
+# and the hash, the 60-digit modulus and the encodings were about a fifteenth of /account's
+# CPU.
 @functools.lru_cache(maxsize=4096)
 def _shown_keys(public_key: bytes, signing_public_key: bytes | None) -> ShownKeys:
     if signing_public_key is not None:

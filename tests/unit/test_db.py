@@ -158,6 +158,18 @@ def test_a_reading_transaction_on_postgresql_refuses_the_writing_engine(pg_engin
         ReadTransaction(read_only_engine(pg_engine))
 
 
+def _drop_every_connection(pg_engine: Engine) -> None:
+    """As a restart of the server: every connection to the test's database is ended, the one
+    that ends them too."""
+    with pg_engine.connect() as admin:
+        admin.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        admin.commit()
+        admin.invalidate()
+
+
 def test_a_dropped_postgresql_connection_fails_one_read_transaction_then_the_pool_reconnects(
     pg_engine: Engine, pg_read_engine: Engine
 ) -> None:
@@ -166,13 +178,7 @@ def test_a_dropped_postgresql_connection_fails_one_read_transaction_then_the_poo
     for connection in held:
         connection.exec_driver_sql("SELECT 1")
         connection.close()
-    with pg_engine.connect() as admin:
-        admin.exec_driver_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        admin.commit()
-        admin.invalidate()
+    _drop_every_connection(pg_engine)
     query = DriverQuery(select(func.count()).select_from(Account))
     with (
         pytest.raises(pg_engine.dialect.loaded_dbapi.Error),
@@ -258,13 +264,7 @@ def test_connections_set_aside_go_back_to_the_pool_when_one_is_found_dropped_or_
         with ReadTransaction(reader) as one, ReadTransaction(reader) as two:
             assert query.first(one, {}) == query.first(two, {}) == (0,)
         assert _lent(reader.pool) == 2
-        with pg_engine.connect() as admin:
-            admin.exec_driver_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            admin.commit()
-            admin.invalidate()
+        _drop_every_connection(pg_engine)
         with (
             pytest.raises(pg_engine.dialect.loaded_dbapi.Error),
             ReadTransaction(reader) as gone,
@@ -292,13 +292,7 @@ def test_a_dropped_postgresql_connection_fails_one_statement_then_the_pool_recon
     for connection in held:
         connection.exec_driver_sql("SELECT 1")
         connection.close()  # back to the pool, still connected
-    with pg_engine.connect() as admin:
-        admin.exec_driver_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        admin.commit()
-        admin.invalidate()  # this one too: the server is "restarted" for everyone
+    _drop_every_connection(pg_engine)
     with pytest.raises(DBAPIError) as dropped, pg_engine.connect() as connection:
         connection.exec_driver_sql("SELECT 1")
     assert dropped.value.connection_invalidated

@@ -101,7 +101,6 @@ def app_from_environment() -> Starlette:
         try:
             if begin is not None:
                 connection.execute(begin)
-            if begin is not None:
                 found = connection.execute(sql, (token_hash,)).fetchone()
             else:
                 found = next(iter(connection.rows(numbered, [token_hash])), None)

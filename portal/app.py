@@ -56,7 +56,7 @@ def create_app(settings: Settings) -> Starlette:
             engine=engine,
             sessions=make_session_factory(engine),
             read_engine=make_read_engine(engine),
-            jinja=make_jinja(str(TEMPLATES_DIR)),
+            jinja=make_jinja(str(TEMPLATES_DIR), app.state.route_paths.fixed_paths()),
             auth_hasher=hasher,
             dummy_verifier=DummyVerifier(hasher),
             blobs=open_blob_store(settings),

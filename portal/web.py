@@ -29,9 +29,11 @@ from typing import Any, Generic, TypeVar, cast
 
 import anyio
 from argon2 import PasswordHasher
-from jinja2 import BytecodeCache, Environment, FileSystemLoader, Template, select_autoescape
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, Template
 from jinja2.bccache import Bucket
+from jinja2.ext import Extension
 from jinja2.runtime import Context
+from markupsafe import escape
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -216,6 +218,44 @@ class _Templates(Environment):
         return template
 
 
+# ``{{ url_for('name') }}`` and ``{{ static('path') }}``: a link whose only argument is a
+# literal, the same for every request served at the root.
+_FIXED_LINK = re.compile(r"\{\{\s*(url_for|static)\(\s*'([A-Za-z0-9_./-]+)'\s*\)\s*\}\}")
+
+
+class _FixedLinks(Extension):
+    """Writes a link whose only argument is a literal into the template's text once, when the
+    template is compiled, rather than calling its helper and escaping its answer at every render.
+
+    A signed-in page's menu and links are a dozen such calls, about a fifth of its rendering.
+    ``static('path')`` is a fixed path; ``url_for('name')`` of a route without parameters is
+    its path behind the request's ``root_path`` (render_template passes it), written as a
+    condition on it so that a request served at the root renders the fixed text alone. Any
+    other call (a route with parameters, one in a Mount, a name no route has) is left as it
+    was, called at every render as before. tests/unit/test_web.py renders every such link both
+    ways, at the root and below one.
+    """
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.extend(fixed_paths={})
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        fixed_paths: Mapping[str, str] = self.environment.fixed_paths  # type: ignore[attr-defined]
+        return _FIXED_LINK.sub(lambda found: _fixed_link(fixed_paths, found), source)
+
+
+def _fixed_link(fixed_paths: Mapping[str, str], found: re.Match[str]) -> str:
+    helper, argument = found.group(1), found.group(2)
+    if helper == "static":
+        return str(escape(_static(argument)))
+    path = fixed_paths.get(argument)
+    if path is None:
+        return found.group(0)
+    # ``{%+``: a block tag that keeps the whitespace before it (lstrip_blocks would not).
+    return "{%+ if root_path %}{{ root_path }}{%+ endif %}" + str(escape(path))
+
+
 class _CompiledInProcess(BytecodeCache):
     """Each template's compiled code, kept in memory for every environment ``make_jinja`` builds
     in this process (they all have the same options, which the compiled code depends on).
@@ -230,6 +270,14 @@ class _CompiledInProcess(BytecodeCache):
     def __init__(self) -> None:
         self._code: dict[str, bytes] = {}
 
+    def get_bucket(
+        self, environment: Environment, name: str, filename: str | None, source: str
+    ) -> Bucket:
+        # The compiled code depends on the routes' paths too (_FixedLinks writes them in).
+        fixed_paths: Mapping[str, str] = getattr(environment, "fixed_paths", {})
+        routes = "\0".join(f"{route}={path}" for route, path in sorted(fixed_paths.items()))
+        return super().get_bucket(environment, name, filename, f"{source}\0{routes}")
+
     def load_bytecode(self, bucket: Bucket) -> None:
         code = self._code.get(bucket.key)
         if code is not None:
@@ -242,11 +290,17 @@ class _CompiledInProcess(BytecodeCache):
 _COMPILED_TEMPLATES = _CompiledInProcess()
 
 
-def make_jinja(templates_dir: str) -> Environment:
+def make_jinja(templates_dir: str, fixed_paths: Mapping[str, str]) -> Environment:
+    """The pages' templates; ``fixed_paths`` are the paths of the routes without parameters,
+    by name (RoutePaths.fixed_paths)."""
     jinja = _Templates(
         loader=FileSystemLoader(templates_dir),
+        extensions=[_FixedLinks],
         bytecode_cache=_COMPILED_TEMPLATES,
-        autoescape=select_autoescape(default=True, default_for_string=True),
+        # Every template, whatever its name, and every string: as a flag rather than a function
+        # of the name (Jinja's select_autoescape), which it would call for each template's
+        # context at every render and include.
+        autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         # Templates are compiled once per process and kept, without looking at their files on
@@ -255,6 +309,7 @@ def make_jinja(templates_dir: str) -> Environment:
         auto_reload=False,
     )
     local_time.install(jinja.filters, jinja.globals)
+    jinja.fixed_paths = dict(fixed_paths)  # type: ignore[attr-defined]
     return jinja
 
 
@@ -437,6 +492,12 @@ class RoutePaths:
             return self._at_root
         return TemplateHelper(lambda name, **params: self.path(request, name, params))
 
+    def fixed_paths(self) -> dict[str, str]:
+        """The path of each route without parameters (outside any Mount), by name."""
+        return {
+            name: route.path for name, route in self._routes.items() if not route.param_convertors
+        }
+
     def _path_at_root(self, name: str, **params: Any) -> str:
         return self._path(name, params)
 
@@ -515,6 +576,7 @@ def render_template(state: AppState, request: Request, template: str, **context:
     return state.jinja.get_template(template).render(
         url_for=state.route_paths.helper_for(request),
         static=_STATIC,
+        root_path=request.scope.get("root_path", ""),
         service_name=SERVICE_NAME,
         quick_exit_url=state.settings.quick_exit_url,
         session_warning_seconds=state.settings.session_warning_seconds,

@@ -1,19 +1,28 @@
 """Route lookups of the request boundary (portal/web.py) give Starlette's answers: the paths
-``url_for`` builds (kept per name and parameters) and the route a request reaches (each fixed
-path's candidate routes found once)."""
+``url_for`` builds (kept per name and parameters, or written into templates when they are
+fixed) and the route a request reaches (each fixed path's candidate routes found once)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from jinja2 import Environment
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.routing import Match, Route
+from starlette.routing import Match, NoMatchFound, Route
 
-from portal.web import IndexedRouter, RoutePaths, TemplateHelper, make_jinja, url_path
+from portal.web import (
+    AppState,
+    IndexedRouter,
+    RoutePaths,
+    TemplateHelper,
+    make_jinja,
+    render_template,
+    url_path,
+)
 
 # A value for each kind of path parameter the route table uses.
 _SAMPLES: dict[str, Any] = {"str": "a1b2-c3", "int": 7, "path": "js/main.js", "uuid": None}
@@ -127,7 +136,7 @@ def test_templates_call_helpers_as_jinja_calls_any_function(tmp_path: Any) -> No
     def asks(context: Any, key: str) -> str:
         return str(context.get(key))
 
-    jinja = make_jinja(str(tmp_path))
+    jinja = make_jinja(str(tmp_path), {})
     text = jinja.get_template("page.html").render(
         helper=TemplateHelper(path), plain=path, asks=asks, k="from the context"
     )
@@ -155,7 +164,7 @@ def test_a_template_is_loaded_once_and_kept_by_name(tmp_path: Any) -> None:
     even once its file has changed (a new release restarts the server)."""
     (tmp_path / "page.html").write_text("{% include 'part.html' %}!")
     (tmp_path / "part.html").write_text("one")
-    jinja = make_jinja(str(tmp_path))
+    jinja = make_jinja(str(tmp_path), {})
     first = jinja.get_template("page.html")
     assert first.render() == "one!"
     (tmp_path / "part.html").write_text("two")
@@ -175,10 +184,99 @@ def test_a_second_environment_reuses_compiled_templates_until_the_source_changes
         return compile_for_real(self, source, *args, **kwargs)
 
     monkeypatch.setattr(Environment, "compile", counting)
-    assert make_jinja(str(tmp_path)).get_template("page.html").render() == "2 first"
-    assert make_jinja(str(tmp_path)).get_template("page.html").render() == "2 first"
+    assert make_jinja(str(tmp_path), {}).get_template("page.html").render() == "2 first"
+    assert make_jinja(str(tmp_path), {}).get_template("page.html").render() == "2 first"
     assert compiled == ["{{ 1 + 1 }} first"]  # once, though two environments loaded it
 
     (tmp_path / "page.html").write_text("{{ 2 + 2 }} second")
-    assert make_jinja(str(tmp_path)).get_template("page.html").render() == "4 second"
+    assert make_jinja(str(tmp_path), {}).get_template("page.html").render() == "4 second"
     assert compiled == ["{{ 1 + 1 }} first", "{{ 2 + 2 }} second"]
+
+
+def _render_as_pages_do(jinja: Environment, request: Request, template: str) -> str:
+    """``template`` rendered by web.render_template, as every page is."""
+    state = SimpleNamespace(
+        jinja=jinja,
+        route_paths=request.app.state.route_paths,
+        settings=SimpleNamespace(quick_exit_url="https://example.org/", session_warning_seconds=1),
+    )
+    return render_template(cast(AppState, state), request, template)
+
+
+@pytest.mark.parametrize("root_path", ["", "/portal"])
+def test_fixed_links_written_in_at_compile_time_give_starlettes_paths(
+    app: Starlette, root_path: str, tmp_path: Path
+) -> None:
+    """``{{ url_for('name') }}`` of every route without parameters, and ``{{ static(...) }}``,
+    are written into the compiled template (no call at render) and render as the helpers do,
+    at the root and below a root path."""
+    paths: RoutePaths = app.state.route_paths
+    fixed = paths.fixed_paths()
+    assert len(fixed) > 50
+    assert "case_page" not in fixed
+    names = sorted(fixed)
+    (tmp_path / "links.html").write_text(
+        "".join(f"<a href=\"{{{{ url_for('{name}') }}}}\">" for name in names)
+        + "<link href=\"{{ static('css/portal.css') }}\">"
+    )
+    jinja = make_jinja(str(tmp_path), fixed)
+    source = (tmp_path / "links.html").read_text()
+    compiled = jinja.compile(source, raw=True)
+    assert "url_for" not in compiled
+    assert "static" not in compiled.replace("/static/", "")
+
+    request = _request(app, root_path)
+    expected = "".join(f'<a href="{request.url_for(name).path}">' for name in names)
+    expected += f'<link href="{_request(app).url_for("static", path="css/portal.css").path}">'
+    assert _render_as_pages_do(jinja, request, "links.html") == expected
+
+
+def test_links_with_parameters_or_unknown_names_are_still_called_at_render(
+    app: Starlette, tmp_path: Path
+) -> None:
+    paths: RoutePaths = app.state.route_paths
+    (tmp_path / "case.html").write_text(
+        "{{ url_for('case_page', case_id=case_id) }} {{ url_for(\"account\") }}"
+    )
+    (tmp_path / "unknown.html").write_text("{{ url_for('no_such_route') }}")
+    jinja = make_jinja(str(tmp_path), paths.fixed_paths())
+    assert "url_for" in jinja.compile((tmp_path / "case.html").read_text(), raw=True)
+    text = jinja.get_template("case.html").render(
+        url_for=paths.helper_for(_request(app)), case_id="c-1", root_path=""
+    )
+    assert text == "/cases/c-1 /account"
+    with pytest.raises(NoMatchFound):
+        _render_as_pages_do(jinja, _request(app), "unknown.html")
+
+
+def test_a_fixed_link_keeps_the_whitespace_around_it(tmp_path: Path) -> None:
+    """The condition written in for the root path is a block tag: it must not take the
+    indentation before it (lstrip_blocks) or a line break after it (trim_blocks)."""
+    (tmp_path / "page.html").write_text(
+        "<ul>\n  {{ url_for('account') }}\n  <li>{{ url_for('account') }}</li>\n</ul>\n"
+    )
+    jinja = make_jinja(str(tmp_path), {"account": "/account"})
+    page = jinja.get_template("page.html")
+    # (Jinja drops a template's last line break, folded or not.)
+    assert page.render(root_path="") == "<ul>\n  /account\n  <li>/account</li>\n</ul>"
+    assert page.render(root_path="/p") == "<ul>\n  /p/account\n  <li>/p/account</li>\n</ul>"
+
+
+def test_compiled_templates_are_kept_apart_for_different_route_tables(tmp_path: Path) -> None:
+    """The compiled code kept for every environment (one per app) holds the routes' paths, so
+    an app with other paths compiles its own."""
+    (tmp_path / "page.html").write_text("{{ url_for('account') }}")
+    first = make_jinja(str(tmp_path), {"account": "/account"})
+    second = make_jinja(str(tmp_path), {"account": "/me"})
+    assert first.get_template("page.html").render(root_path="") == "/account"
+    assert second.get_template("page.html").render(root_path="") == "/me"
+
+
+@pytest.mark.parametrize("name", ["page.html", "notice.txt", "feed.xml", "no_extension"])
+def test_every_template_escapes_what_it_is_given_whatever_its_name(
+    tmp_path: Path, name: str
+) -> None:
+    (tmp_path / name).write_text("{{ value }}")
+    jinja = make_jinja(str(tmp_path), {})
+    assert jinja.get_template(name).render(value="<b>'x'</b>") == "&lt;b&gt;&#39;x&#39;&lt;/b&gt;"
+    assert jinja.from_string("{{ value }}").render(value="<i>") == "&lt;i&gt;"

@@ -30,12 +30,12 @@ from portal.media.batches import MAX_BATCH_BYTES
 from portal.routes import UPLOAD_CHUNK_PATTERN, routes
 from portal.security import BodyLimit, BodyLimitMiddleware, SecurityHeadersMiddleware
 from portal.settings import Settings
+from portal.templating import make_jinja
 from portal.web import (
     AppState,
     IndexedRouter,
     error_response,
     index_routes,
-    make_jinja,
     server_error_response,
 )
 

@@ -1,0 +1,193 @@
+"""The pages' templates: Jinja, set up once per process for the portal's way of rendering.
+
+Every page renders through here (web.render_template), so what each render costs is paid by
+every request: the environment keeps templates and their compiled code, calls the portal's
+helpers straight away, and writes fixed links into a template's text when it is compiled.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any
+
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, Template
+from jinja2.bccache import Bucket
+from jinja2.ext import Extension
+from jinja2.runtime import Context
+from markupsafe import escape
+
+from portal import local_time
+
+
+class TemplateHelper:
+    """A plain function pages call (``url_for``, ``static``), marked so that Jinja calls it
+    straight away.
+
+    Jinja's ``Context.call`` looks at every callable, at every call, for markers asking for the
+    template's context or environment: four attribute lookups, most of them failing. With a
+    dozen links a page that was about a tenth of its render. A helper never asks for either.
+    """
+
+    __slots__ = ("function",)
+
+    def __init__(self, function: Callable[..., str]) -> None:
+        self.function = function
+
+    def __call__(self, *args: Any, **kwargs: Any) -> str:
+        return self.function(*args, **kwargs)
+
+
+class _Context(Context):
+    """Jinja's template context, calling a :class:`TemplateHelper` without looking for markers
+    (anything else as Jinja does)."""
+
+    def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        if type(__obj) is not TemplateHelper:
+            return super().call(__obj, *args, **kwargs)
+        # As Jinja does for a callable that takes no context.
+        kwargs.pop("_block_vars", None)
+        kwargs.pop("_loop_vars", None)
+        try:
+            return __obj.function(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception"
+            )
+
+
+class _Templates(Environment):
+    """Jinja, with each template's globals in one plain dict, made when the template is loaded.
+
+    Jinja keeps them as a ChainMap over the environment's, and every render (and every
+    include) copies them into the new context through the ChainMap's Python methods, key by
+    key: about a tenth of a signed-in page's rendering. The environment's globals are all set
+    in make_jinja, before any template is loaded, and never change after.
+    """
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+    context_class = _Context
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # Each template once loaded, by name, in a plain dict: Jinja's own cache is an LRU
+        # behind a lock, with a deque moved at every hit (a page asks for two or three
+        # templates: its own, base.html, its includes). Only without auto_reload, where a
+        # loaded template is never looked at on disk again; the names are the code's own, a
+        # fixed set.
+        self._loaded: dict[str, Template] | None = {} if not self.auto_reload else None
+
+    def _load_template(self, name: str, globals: MutableMapping[str, Any] | None) -> Template:
+        loaded = self._loaded
+        if loaded is None or globals:
+            return super()._load_template(name, globals)
+        template = loaded.get(name)
+        if template is None:
+            template = loaded[name] = super()._load_template(name, None)
+        return template
+
+
+# ``{{ url_for('name') }}`` and ``{{ static('path') }}``: a link whose only argument is a
+# literal, the same for every request served at the root.
+_FIXED_LINK = re.compile(r"\{\{\s*(url_for|static)\(\s*'([A-Za-z0-9_./-]+)'\s*\)\s*\}\}")
+
+
+class _FixedLinks(Extension):
+    """Writes a link whose only argument is a literal into the template's text once, when the
+    template is compiled, rather than calling its helper and escaping its answer at every render.
+
+    A signed-in page's menu and links are a dozen such calls, about a fifth of its rendering.
+    ``static('path')`` is a fixed path; ``url_for('name')`` of a route without parameters is
+    its path behind the request's ``root_path`` (render_template passes it), written as a
+    condition on it so that a request served at the root renders the fixed text alone. Any
+    other call (a route with parameters, one in a Mount, a name no route has) is left as it
+    was, called at every render as before. tests/unit/test_web.py renders every such link both
+    ways, at the root and below one.
+    """
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.extend(fixed_paths={})
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        fixed_paths: Mapping[str, str] = self.environment.fixed_paths  # type: ignore[attr-defined]
+        return _FIXED_LINK.sub(lambda found: _fixed_link(fixed_paths, found), source)
+
+
+def _fixed_link(fixed_paths: Mapping[str, str], found: re.Match[str]) -> str:
+    helper, argument = found.group(1), found.group(2)
+    if helper == "static":
+        return str(escape(static_path(argument)))
+    path = fixed_paths.get(argument)
+    if path is None:
+        return found.group(0)
+    # ``{%+``: a block tag that keeps the whitespace before it (lstrip_blocks would not).
+    return "{%+ if root_path %}{{ root_path }}{%+ endif %}" + str(escape(path))
+
+
+class _CompiledInProcess(BytecodeCache):
+    """Each template's compiled code, kept in memory for every environment ``make_jinja`` builds
+    in this process (they all have the same options, which the compiled code depends on).
+
+    A server process builds one environment and would gain nothing; a process that builds an
+    app again and again (the test suite builds one per test) otherwise parses and compiles
+    every template it renders anew each time, a twentieth of an HTTP test's time. Jinja still
+    reads each template's source once per environment and uses the kept code only while the
+    source's checksum matches, so an edited template is compiled again.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def get_bucket(
+        self, environment: Environment, name: str, filename: str | None, source: str
+    ) -> Bucket:
+        # The compiled code depends on the routes' paths too (_FixedLinks writes them in).
+        fixed_paths: Mapping[str, str] = getattr(environment, "fixed_paths", {})
+        routes = "\0".join(f"{route}={path}" for route, path in sorted(fixed_paths.items()))
+        return super().get_bucket(environment, name, filename, f"{source}\0{routes}")
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED_TEMPLATES = _CompiledInProcess()
+
+
+def make_jinja(templates_dir: str, fixed_paths: Mapping[str, str]) -> Environment:
+    """The pages' templates; ``fixed_paths`` are the paths of the routes without parameters,
+    by name (RoutePaths.fixed_paths)."""
+    jinja = _Templates(
+        loader=FileSystemLoader(templates_dir),
+        extensions=[_FixedLinks],
+        bytecode_cache=_COMPILED_TEMPLATES,
+        # Every template, whatever its name, and every string: as a flag rather than a function
+        # of the name (Jinja's select_autoescape), which it would call for each template's
+        # context at every render and include.
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        # Templates are compiled once per process and kept, without looking at their files on
+        # disk again at every render (a stat call per template, three for a page): they change
+        # only with a new release, which restarts the server.
+        auto_reload=False,
+    )
+    local_time.install(jinja.filters, jinja.globals)
+    jinja.fixed_paths = dict(fixed_paths)  # type: ignore[attr-defined]
+    return jinja
+
+
+def static_path(path: str) -> str:
+    """The URL path of a file under static/ (served at the root whatever the request's
+    ``root_path``)."""
+    return f"/static/{path}"
+
+
+STATIC = TemplateHelper(static_path)

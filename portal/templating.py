@@ -161,11 +161,85 @@ class _CompiledInProcess(BytecodeCache):
 _COMPILED_TEMPLATES = _CompiledInProcess()
 
 
+# What an include is written into its includer: a comment or a raw block (skipped, whatever
+# they hold), or ``{% include "name" %}`` (``with context`` or not, whitespace control kept).
+_INCLUDE_OR_SKIPPED = re.compile(
+    r"(?P<skipped>\{#.*?#\}|\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\})"
+    r"|\{%(?P<left>[-+]?)\s*include\s+(?P<quote>[\"'])(?P<name>[^\"']+)(?P=quote)"
+    r"(?:\s+with\s+context)?\s*(?P<right>-?)%\}",
+    re.DOTALL,
+)
+_TAG = re.compile(r"\{%[-+]?\s*(\w+)")
+_EXPRESSION = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+# Tags whose meaning is the same written in place as included: anything else (``set``,
+# ``macro``, ``block``, ``import``...) would act on the includer, so such a partial stays a
+# real include.
+_PLAIN_TAGS = frozenset(
+    {"if", "elif", "else", "endif", "for", "endfor", "with", "endwith", "include"}
+)
+# Names whose meaning depends on the template they are written in.
+_TEMPLATE_NAMES = re.compile(r"\b(self|super|caller|varargs|kwargs)\b")
+_MAX_DEPTH = 8
+
+
+class _InliningLoader(FileSystemLoader):
+    """Templates from a folder, each include of a plain partial written into its includer.
+
+    An include builds a template context of its own at every render: about 40,000 machine
+    instructions each, a twentieth of ``/account`` for its QR partial, and the home includes
+    one per item of some lists. A partial is plain when its tags are only conditions, loops,
+    ``with`` and includes, and it names nothing that depends on its template (``self``,
+    ``super``, ``caller``): then its text in place of the include, in ``{% if true %}``, reads
+    the same names from the same scopes (the includer's context and the variables it sets
+    around the include, as an include gets them) and keeps the same whitespace (the block tag
+    takes the include's place for trim_blocks and lstrip_blocks; the line break after it lets
+    the partial's first line start a line, as it did). Any other include is left to Jinja.
+
+    Written in when a template is loaded, so the compiled code and its cache's checksum cover
+    the partials' text too. An error's line number is then the includer's expanded source's.
+    tests/unit/test_templating.py renders each kind of partial both ways.
+    """
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        return self._inlined(environment, source, (template,)), filename, uptodate
+
+    def _inlined(self, environment: Environment, source: str, within: tuple[str, ...]) -> str:
+        def write_in(found: re.Match[str]) -> str:
+            name = found.group("name")
+            if name is None or name in within or len(within) >= _MAX_DEPTH:
+                return found.group(0)
+            partial, _filename, _uptodate = super(_InliningLoader, self).get_source(
+                environment, name
+            )
+            if not _is_plain(partial):
+                return found.group(0)
+            body = self._inlined(environment, partial, (*within, name))
+            if body.endswith("\n"):  # as Jinja drops a template's last line break
+                body = body[:-1]
+            left, right = found.group("left"), found.group("right")
+            return f"{{%{left} if true %}}\n{body}{{% endif {right}%}}"
+
+        return _INCLUDE_OR_SKIPPED.sub(write_in, source)
+
+
+def _is_plain(partial: str) -> bool:
+    without_comments = re.sub(r"\{#.*?#\}", "", partial, flags=re.DOTALL)
+    if not set(_TAG.findall(without_comments)) <= _PLAIN_TAGS:
+        return False
+    return not any(
+        _TEMPLATE_NAMES.search(expression.group(0))
+        for expression in _EXPRESSION.finditer(without_comments)
+    )
+
+
 def make_jinja(templates_dir: str, fixed_paths: Mapping[str, str]) -> Environment:
     """The pages' templates; ``fixed_paths`` are the paths of the routes without parameters,
     by name (RoutePaths.fixed_paths)."""
     jinja = _Templates(
-        loader=FileSystemLoader(templates_dir),
+        loader=_InliningLoader(templates_dir),
         extensions=[_FixedLinks],
         bytecode_cache=_COMPILED_TEMPLATES,
         # Every template, whatever its name, and every string: as a flag rather than a function

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jinja2 import Environment
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader, meta
 
+from portal.app import TEMPLATES_DIR
 from portal.templating import TemplateHelper, make_jinja
 
 
@@ -104,3 +105,149 @@ def test_every_template_escapes_what_it_is_given_whatever_its_name(
     jinja = make_jinja(str(tmp_path), {})
     assert jinja.get_template(name).render(value="<b>'x'</b>") == "&lt;b&gt;&#39;x&#39;&lt;/b&gt;"
     assert jinja.from_string("{{ value }}").render(value="<i>") == "&lt;i&gt;"
+
+
+class _Probe:
+    """A value for every name a template reads: true or false, an attribute, item, call or
+    sum of it another probe, a loop over it three probes (then none, deeper), so that one
+    render walks every branch either way."""
+
+    def __init__(self, truthy: bool, depth: int = 0) -> None:
+        self.truthy = truthy
+        self.depth = depth
+
+    def _next(self, *_args: Any, **_kwargs: Any) -> _Probe:
+        return _Probe(self.truthy, self.depth + 1)
+
+    def __getattr__(self, name: str) -> _Probe:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._next()
+
+    __getitem__ = __call__ = __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = _next
+    __truediv__ = __floordiv__ = __mod__ = _next
+
+    def __iter__(self) -> Any:
+        return iter([self._next() for _ in range(3)] if self.truthy and self.depth < 3 else [])
+
+    def __bool__(self) -> bool:
+        return self.truthy and self.depth < 6
+
+    def __len__(self) -> int:
+        return 3 if self.truthy else 0
+
+    def __gt__(self, other: object) -> bool:
+        return self.truthy
+
+    __lt__ = __ge__ = __le__ = __gt__
+    __hash__ = object.__hash__
+
+    def __index__(self) -> int:
+        return 3
+
+    def __str__(self) -> str:
+        return f"<probe {self.depth}>"  # escaped: the same either way
+
+    __repr__ = __str__
+
+
+def _probing(jinja: Environment) -> Environment:
+    jinja.undefined = ChainableUndefined
+    for filter_name in ("tojson", "day", "short_day", "day_and_time", "time_of_day"):
+        jinja.filters[filter_name] = lambda value, *_a, **_k: f"[{value}]"
+    return jinja
+
+
+@pytest.mark.parametrize("truthy", [True, False])
+def test_every_template_renders_the_same_with_plain_partials_written_in(truthy: bool) -> None:
+    """Each of the portal's templates, rendered with every name any template reads a probe
+    (every condition true and every list three long, or everything false and empty), gives
+    exactly what it gives with Jinja's own includes: text, whitespace and escaping."""
+    written_in = _probing(make_jinja(str(TEMPLATES_DIR), {}))
+    jinjas_own = _probing(make_jinja(str(TEMPLATES_DIR), {}))
+    jinjas_own.loader = FileSystemLoader(str(TEMPLATES_DIR))
+    jinjas_own.bytecode_cache = None
+    names = sorted(str(path.relative_to(TEMPLATES_DIR)) for path in TEMPLATES_DIR.rglob("*.html"))
+    assert len(names) > 100
+    read: set[str] = set()
+    for name in names:
+        read |= meta.find_undeclared_variables(jinjas_own.parse((TEMPLATES_DIR / name).read_text()))
+    context: dict[str, Any] = {variable: _Probe(truthy) for variable in read}
+    context.update(
+        url_for=TemplateHelper(lambda route, **params: f"/{route}/{params}"),
+        static=TemplateHelper(lambda path: f"/static/{path}"),
+        root_path="",
+    )
+    for name in names:
+        ours = written_in.get_template(name).render(context)
+        assert ours == jinjas_own.get_template(name).render(context), name
+
+
+def test_most_includes_are_written_in_and_the_rest_left_to_jinja() -> None:
+    jinja = make_jinja(str(TEMPLATES_DIR), {})
+    loader = jinja.loader
+    assert isinstance(loader, FileSystemLoader)
+    included = left = 0
+    for path in TEMPLATES_DIR.rglob("*.html"):
+        name = str(path.relative_to(TEMPLATES_DIR))
+        included += path.read_text().count("{% include ")
+        left += loader.get_source(jinja, name)[0].count("{% include ")
+    assert included > 90
+    assert left < included / 2
+    # The account page's QR partial is written in: no include left there.
+    assert "include" not in loader.get_source(jinja, "accounts/account.html")[0]
+
+
+def _both_ways(tmp_path: Path, templates: dict[str, str], **context: Any) -> tuple[str, str]:
+    for name, text in templates.items():
+        (tmp_path / name).write_text(text)
+    written_in = make_jinja(str(tmp_path), {})
+    jinjas_own = make_jinja(str(tmp_path), {})
+    jinjas_own.loader = FileSystemLoader(str(tmp_path))
+    jinjas_own.bytecode_cache = None
+    return (
+        written_in.get_template("page.html").render(context),
+        jinjas_own.get_template("page.html").render(context),
+    )
+
+
+def test_a_written_in_partial_keeps_every_line_break_and_indent(tmp_path: Path) -> None:
+    page = (
+        '<ul>\n  {% include "item.html" %}\n  <li>after</li>\n'
+        "{%- include \"item.html\" -%}\n  x {% include 'item.html' %}y\n</ul>\n"
+    )
+    item = "  {% if on %}\n  <li>{{ name }}</li>\n  {% endif %}\n{# a comment #}\n<b>{{ n }}</b>\n"
+    ours, jinjas = _both_ways(
+        tmp_path, {"page.html": page, "item.html": item}, on=1, name="<a>", n=2
+    )
+    assert ours == jinjas
+    assert "<li>&lt;a&gt;</li>" in ours
+
+
+def test_partials_with_their_own_scope_or_template_names_stay_includes(tmp_path: Path) -> None:
+    """A partial that sets a name, defines a macro or names ``self`` is left to Jinja (the
+    name set stays the partial's); nested plain partials are written in; an include in a
+    comment or a raw block is left as it is; a partial including itself stops."""
+    templates = {
+        "page.html": (
+            "{% set x = 'page' %}{% include 'sets.html' %}{{ x }}|{% include 'macro.html' %}|"
+            "{% include 'self.html' %}|{% include 'outer.html' %}|{# {% include 'inner.html' %} #}"
+            "{% raw %}{% include 'inner.html' %}{% endraw %}|{% include 'loop.html' %}"
+        ),
+        "sets.html": "{% set x = 'partial' %}{{ x }}",
+        "macro.html": "{% macro m() %}m{% endmacro %}{{ m() }}",
+        "self.html": "{{ self }}",
+        "outer.html": "[{% include 'inner.html' %}]",
+        "inner.html": "{{ x }}",
+        "loop.html": "{% if depth %}{% include 'loop.html' %}{% endif %}end",
+    }
+    ours, jinjas = _both_ways(tmp_path, templates, depth=0)
+    assert ours == jinjas
+    assert ours.startswith("partialpage|m|")
+    jinja = make_jinja(str(tmp_path), {})
+    source = jinja.loader.get_source(jinja, "page.html")[0]  # type: ignore[union-attr]
+    for kept in ("sets.html", "macro.html", "self.html"):
+        assert f"{{% include '{kept}' %}}" in source
+    assert "outer.html" not in source
+    assert source.count("{% include 'inner.html' %}") == 2  # the comment's and the raw block's
+    assert source.count("{% include 'loop.html' %}") == 1  # written in once, then left

@@ -4,6 +4,7 @@ with the whitespace around them, and everything escaped."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -251,3 +252,15 @@ def test_partials_with_their_own_scope_or_template_names_stay_includes(tmp_path:
     assert "outer.html" not in source
     assert source.count("{% include 'inner.html' %}") == 2  # the comment's and the raw block's
     assert source.count("{% include 'loop.html' %}") == 1  # written in once, then left
+
+
+def test_templates_write_text_beyond_ascii_as_entities() -> None:
+    """A page whose text is all ASCII is encoded for the response as one copy; a single
+    ``·`` made Python encode every character of it one by one (a twentieth of ``/account``).
+    So templates write ``&middot;``, ``&hellip;``, ``&ldquo;``... (the browser shows the same)."""
+    tags = re.compile(r"(\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\})", re.DOTALL)
+    found = []
+    for path in sorted(TEMPLATES_DIR.rglob("*.html")):
+        for text in tags.split(path.read_text())[::2]:  # what lies between tags and comments
+            found += [(path.name, char) for char in text if not char.isascii()]
+    assert found == []

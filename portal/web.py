@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import re
@@ -41,7 +42,7 @@ from starlette.datastructures import URL
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal import loop_reads, protocol
 from portal.accounts import sessions as account_sessions
@@ -383,6 +384,32 @@ class IndexedRouter(Router):
                         await route.handle(scope, receive, send)
                         return
         await super().app(scope, receive, send)
+
+
+class EndpointRoute(Route):
+    """Starlette's route, whose asynchronous endpoint (every ``endpoint()`` and
+    ``streaming_endpoint()``) is called without Starlette's per-request wrapper for exception
+    handlers (two closures and one more layer around each message sent).
+
+    That wrapper looks up the app's handlers for an exception the endpoint raises; the
+    ExceptionMiddleware right outside the router looks them up the same way for anything
+    raised here, and the one for ``Exception`` is ServerErrorMiddleware's in both cases.
+    Endpoints answer their own errors anyway (``_run``). Anything else (a synchronous function,
+    per-route middleware) is Starlette's route unchanged.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        super().__init__(path, endpoint, **options)
+        if options.get("middleware") is None and inspect.iscoroutinefunction(endpoint):
+            self.app = _answered_by(endpoint)
+
+
+def _answered_by(endpoint: Callable[[Request], Awaitable[Response]]) -> ASGIApp:
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await endpoint(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    return answer
 
 
 def _may_match(route: BaseRoute, path: str) -> bool:

@@ -11,11 +11,21 @@ from typing import Any, cast
 import pytest
 from jinja2 import Environment
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match, NoMatchFound, Route
+from starlette.testclient import TestClient
 
 from portal.templating import make_jinja
-from portal.web import AppState, IndexedRouter, RoutePaths, render_template, url_path
+from portal.web import (
+    AppState,
+    EndpointRoute,
+    IndexedRouter,
+    RoutePaths,
+    render_template,
+    url_path,
+)
 
 # A value for each kind of path parameter the route table uses.
 _SAMPLES: dict[str, Any] = {"str": "a1b2-c3", "int": 7, "path": "js/main.js", "uuid": None}
@@ -180,3 +190,54 @@ def test_links_with_parameters_or_unknown_names_are_still_called_at_render(
     assert text == "/cases/c-1 /account"
     with pytest.raises(NoMatchFound):
         _render_as_pages_do(jinja, _request(app), "unknown.html")
+
+
+def test_endpoint_routes_hand_an_endpoints_exceptions_to_the_apps_handlers() -> None:
+    """Without Starlette's per-route wrapper, what an endpoint raises still reaches the app's
+    handlers: an HTTPException its status handler, anything else the handler for Exception
+    (a 500 page); a synchronous endpoint keeps Starlette's own wrapping (a thread)."""
+
+    async def teapot(request: Request) -> Response:
+        raise HTTPException(418)
+
+    async def broken(request: Request) -> Response:
+        raise RuntimeError("broken")
+
+    async def fine(request: Request) -> Response:
+        return PlainTextResponse("fine")
+
+    def in_a_thread(request: Request) -> Response:
+        return PlainTextResponse("thread")
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        return PlainTextResponse(f"handled {error.status_code}", status_code=error.status_code)
+
+    async def unexpected(request: Request, error: Exception) -> Response:
+        return PlainTextResponse(f"unexpected {type(error).__name__}", status_code=500)
+
+    app = Starlette(
+        routes=[
+            EndpointRoute("/teapot", teapot),
+            EndpointRoute("/broken", broken),
+            EndpointRoute("/fine", fine, methods=["GET", "POST"]),
+            EndpointRoute("/thread", in_a_thread),
+        ],
+        exception_handlers={HTTPException: http_error, Exception: unexpected},
+    )
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert (client.get("/teapot").status_code, client.get("/teapot").text) == (
+            418,
+            "handled 418",
+        )
+        assert client.get("/broken").text == "unexpected RuntimeError"
+        assert client.post("/fine").text == "fine"
+        assert client.put("/fine").status_code == 405
+        assert client.get("/thread").text == "thread"
+
+
+def test_every_async_endpoint_of_the_portal_is_answered_directly(app: Starlette) -> None:
+    routes = [route for route in app.routes if isinstance(route, EndpointRoute)]
+    assert len(routes) > 100
+    for route in routes:
+        assert route.app.__qualname__.startswith("_answered_by"), route.name

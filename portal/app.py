@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import gc
 import logging
 import os
@@ -57,6 +58,7 @@ def create_app(settings: Settings) -> Starlette:
             sessions=make_session_factory(engine),
             read_engine=make_read_engine(engine),
             jinja=make_jinja(str(TEMPLATES_DIR), app.state.route_paths.fixed_paths()),
+            jinja_below_root=functools.cache(lambda: make_jinja(str(TEMPLATES_DIR), {})),
             auth_hasher=hasher,
             dummy_verifier=DummyVerifier(hasher),
             blobs=open_blob_store(settings),

@@ -100,11 +100,12 @@ class _FixedLinks(Extension):
 
     A signed-in page's menu and links are a dozen such calls, about a fifth of its rendering.
     ``static('path')`` is a fixed path; ``url_for('name')`` of a route without parameters is
-    its path behind the request's ``root_path`` (render_template passes it), written as a
-    condition on it so that a request served at the root renders the fixed text alone. Any
-    other call (a route with parameters, one in a Mount, a name no route has) is left as it
-    was, called at every render as before. tests/unit/test_web.py renders every such link both
-    ways, at the root and below one.
+    its path, for requests served at the root (the portal's own origin: its cookies are
+    ``__Host-`` ones and its scripts call ``/api/...``). A request below a root path is
+    rendered with templates compiled with no fixed paths (web.render_template), whose
+    ``url_for`` puts the prefix in. Any other call (a route with parameters, one in a Mount, a
+    name no route has) is left as it was, called at every render as before.
+    tests/unit/test_web.py renders every such link both ways, at the root and below one.
     """
 
     def __init__(self, environment: Environment) -> None:
@@ -123,8 +124,7 @@ def _fixed_link(fixed_paths: Mapping[str, str], found: re.Match[str]) -> str:
     path = fixed_paths.get(argument)
     if path is None:
         return found.group(0)
-    # ``{%+``: a block tag that keeps the whitespace before it (lstrip_blocks would not).
-    return "{%+ if root_path %}{{ root_path }}{%+ endif %}" + str(escape(path))
+    return str(escape(path))
 
 
 class _CompiledInProcess(BytecodeCache):

@@ -112,7 +112,10 @@ class AppState:
     # db.make_read_engine's, for requests that change nothing (see endpoint's ``writes``):
     # they run in a db.ReadTransaction.
     read_engine: Engine
+    # The pages' templates for requests at the root (every request, as the portal is served),
+    # and for a request below a root path (its fixed links as url_for calls: templating.py).
     jinja: Environment
+    jinja_below_root: Callable[[], Environment]
     auth_hasher: PasswordHasher
     dummy_verifier: DummyVerifier
     blobs: BlobStore
@@ -426,10 +429,10 @@ def index_routes(app: Starlette) -> None:
 
 
 def render_template(state: AppState, request: Request, template: str, **context: Any) -> str:
-    return state.jinja.get_template(template).render(
+    jinja = state.jinja_below_root() if request.scope.get("root_path") else state.jinja
+    return jinja.get_template(template).render(
         url_for=state.route_paths.helper_for(request),
         static=STATIC,
-        root_path=request.scope.get("root_path", ""),
         service_name=SERVICE_NAME,
         quick_exit_url=state.settings.quick_exit_url,
         session_warning_seconds=state.settings.session_warning_seconds,

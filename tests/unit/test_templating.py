@@ -76,16 +76,15 @@ def test_a_second_environment_reuses_compiled_templates_until_the_source_changes
 
 
 def test_a_fixed_link_keeps_the_whitespace_around_it(tmp_path: Path) -> None:
-    """The condition written in for the root path is a block tag: it must not take the
-    indentation before it (lstrip_blocks) or a line break after it (trim_blocks)."""
+    """A fixed link is plain text in its place: the indentation before it and the line break
+    after it stay as they were around the call."""
     (tmp_path / "page.html").write_text(
         "<ul>\n  {{ url_for('account') }}\n  <li>{{ url_for('account') }}</li>\n</ul>\n"
     )
     jinja = make_jinja(str(tmp_path), {"account": "/account"})
     page = jinja.get_template("page.html")
     # (Jinja drops a template's last line break, folded or not.)
-    assert page.render(root_path="") == "<ul>\n  /account\n  <li>/account</li>\n</ul>"
-    assert page.render(root_path="/p") == "<ul>\n  /p/account\n  <li>/p/account</li>\n</ul>"
+    assert page.render() == "<ul>\n  /account\n  <li>/account</li>\n</ul>"
 
 
 def test_compiled_templates_are_kept_apart_for_different_route_tables(tmp_path: Path) -> None:
@@ -94,8 +93,8 @@ def test_compiled_templates_are_kept_apart_for_different_route_tables(tmp_path: 
     (tmp_path / "page.html").write_text("{{ url_for('account') }}")
     first = make_jinja(str(tmp_path), {"account": "/account"})
     second = make_jinja(str(tmp_path), {"account": "/me"})
-    assert first.get_template("page.html").render(root_path="") == "/account"
-    assert second.get_template("page.html").render(root_path="") == "/me"
+    assert first.get_template("page.html").render() == "/account"
+    assert second.get_template("page.html").render() == "/me"
 
 
 @pytest.mark.parametrize("name", ["page.html", "notice.txt", "feed.xml", "no_extension"])
@@ -177,7 +176,6 @@ def test_every_template_renders_the_same_with_plain_partials_written_in(truthy: 
     context.update(
         url_for=TemplateHelper(lambda route, **params: f"/{route}/{params}"),
         static=TemplateHelper(lambda path: f"/static/{path}"),
-        root_path="",
     )
     for name in names:
         ours = written_in.get_template(name).render(context)

@@ -9,7 +9,6 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
-from jinja2 import Environment
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -136,10 +135,14 @@ def test_templates_url_for_gives_starlettes_path_for_every_route(
             assert helper(route.name, **params) == request.url_for(route.name, **params).path
 
 
-def _render_as_pages_do(jinja: Environment, request: Request, template: str) -> str:
-    """``template`` rendered by web.render_template, as every page is."""
+def _render_as_pages_do(
+    templates_dir: Path, request: Request, template: str, fixed_paths: dict[str, str]
+) -> str:
+    """``template`` rendered by web.render_template, as every page is (the app's way: fixed
+    links written in for requests at the root, called below a root path)."""
     state = SimpleNamespace(
-        jinja=jinja,
+        jinja=make_jinja(str(templates_dir), fixed_paths),
+        jinja_below_root=lambda: make_jinja(str(templates_dir), {}),
         route_paths=request.app.state.route_paths,
         settings=SimpleNamespace(quick_exit_url="https://example.org/", session_warning_seconds=1),
     )
@@ -151,8 +154,8 @@ def test_fixed_links_written_in_at_compile_time_give_starlettes_paths(
     app: Starlette, root_path: str, tmp_path: Path
 ) -> None:
     """``{{ url_for('name') }}`` of every route without parameters, and ``{{ static(...) }}``,
-    are written into the compiled template (no call at render) and render as the helpers do,
-    at the root and below a root path."""
+    are written into the compiled template (no call at render) and pages render them as the
+    helpers do, at the root and (with templates that call url_for) below a root path."""
     paths: RoutePaths = app.state.route_paths
     fixed = paths.fixed_paths()
     assert len(fixed) > 50
@@ -171,7 +174,7 @@ def test_fixed_links_written_in_at_compile_time_give_starlettes_paths(
     request = _request(app, root_path)
     expected = "".join(f'<a href="{request.url_for(name).path}">' for name in names)
     expected += f'<link href="{_request(app).url_for("static", path="css/portal.css").path}">'
-    assert _render_as_pages_do(jinja, request, "links.html") == expected
+    assert _render_as_pages_do(tmp_path, request, "links.html", fixed) == expected
 
 
 def test_links_with_parameters_or_unknown_names_are_still_called_at_render(
@@ -185,11 +188,11 @@ def test_links_with_parameters_or_unknown_names_are_still_called_at_render(
     jinja = make_jinja(str(tmp_path), paths.fixed_paths())
     assert "url_for" in jinja.compile((tmp_path / "case.html").read_text(), raw=True)
     text = jinja.get_template("case.html").render(
-        url_for=paths.helper_for(_request(app)), case_id="c-1", root_path=""
+        url_for=paths.helper_for(_request(app)), case_id="c-1"
     )
     assert text == "/cases/c-1 /account"
     with pytest.raises(NoMatchFound):
-        _render_as_pages_do(jinja, _request(app), "unknown.html")
+        _render_as_pages_do(tmp_path, _request(app), "unknown.html", paths.fixed_paths())
 
 
 def test_endpoint_routes_hand_an_endpoints_exceptions_to_the_apps_handlers() -> None:

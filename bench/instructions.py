@@ -76,6 +76,11 @@ def _wait_for(signal: Path, process: subprocess.Popen[bytes], log: Path) -> None
         time.sleep(0.2)
 
 
+def _instrument(process: subprocess.Popen[bytes], switch: str) -> None:
+    command = ["callgrind_control", "-i", switch, str(process.pid)]
+    subprocess.run(command, check=True, capture_output=True)
+
+
 def instructions_per_request(checkout: Path, path: str, count: int, database: str) -> float:
     with tempfile.TemporaryDirectory() as temp:
         signals = Path(temp)
@@ -102,19 +107,12 @@ def instructions_per_request(checkout: Path, path: str, count: int, database: st
                 stderr=subprocess.STDOUT,
             )
             try:
+                # Counted only between "ready" (the app built and warmed up) and "done".
                 _wait_for(signals / "ready", process, log)
-                subprocess.run(
-                    ["callgrind_control", "-i", "on", str(process.pid)],
-                    check=True,
-                    capture_output=True,
-                )
+                _instrument(process, "on")
                 (signals / "go").touch()
                 _wait_for(signals / "done", process, log)
-                subprocess.run(
-                    ["callgrind_control", "-i", "off", str(process.pid)],
-                    check=True,
-                    capture_output=True,
-                )
+                _instrument(process, "off")
                 (signals / "stop").touch()
                 process.wait(timeout=600)
             finally:

@@ -151,6 +151,15 @@ class _Probe:
     __repr__ = __str__
 
 
+def _with_jinjas_own_includes(templates_dir: Path) -> Environment:
+    """The portal's environment for ``templates_dir`` with Jinja's own loader: every include
+    left to Jinja (and no compiled code shared with the portal's)."""
+    jinja = make_jinja(str(templates_dir), {})
+    jinja.loader = FileSystemLoader(str(templates_dir))
+    jinja.bytecode_cache = None
+    return jinja
+
+
 def _probing(jinja: Environment) -> Environment:
     jinja.undefined = ChainableUndefined
     for filter_name in ("tojson", "day", "short_day", "day_and_time", "time_of_day"):
@@ -164,9 +173,7 @@ def test_every_template_renders_the_same_with_plain_partials_written_in(truthy: 
     (every condition true and every list three long, or everything false and empty), gives
     exactly what it gives with Jinja's own includes: text, whitespace and escaping."""
     written_in = _probing(make_jinja(str(TEMPLATES_DIR), {}))
-    jinjas_own = _probing(make_jinja(str(TEMPLATES_DIR), {}))
-    jinjas_own.loader = FileSystemLoader(str(TEMPLATES_DIR))
-    jinjas_own.bytecode_cache = None
+    jinjas_own = _probing(_with_jinjas_own_includes(TEMPLATES_DIR))
     names = sorted(str(path.relative_to(TEMPLATES_DIR)) for path in TEMPLATES_DIR.rglob("*.html"))
     assert len(names) > 100
     read: set[str] = set()
@@ -200,13 +207,9 @@ def test_most_includes_are_written_in_and_the_rest_left_to_jinja() -> None:
 def _both_ways(tmp_path: Path, templates: dict[str, str], **context: Any) -> tuple[str, str]:
     for name, text in templates.items():
         (tmp_path / name).write_text(text)
-    written_in = make_jinja(str(tmp_path), {})
-    jinjas_own = make_jinja(str(tmp_path), {})
-    jinjas_own.loader = FileSystemLoader(str(tmp_path))
-    jinjas_own.bytecode_cache = None
     return (
-        written_in.get_template("page.html").render(context),
-        jinjas_own.get_template("page.html").render(context),
+        make_jinja(str(tmp_path), {}).get_template("page.html").render(context),
+        _with_jinjas_own_includes(tmp_path).get_template("page.html").render(context),
     )
 
 

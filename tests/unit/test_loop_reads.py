@@ -10,13 +10,16 @@ import asyncio
 import contextvars
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
+import greenlet
 import psycopg
 import pytest
+import uvloop
 from sqlalchemy import Engine, text
 
 from portal import loop_reads
@@ -102,6 +105,79 @@ def test_the_read_runs_on_the_loops_own_thread_in_the_callers_context(
     assert thread == loop_thread
     assert seen == "request 7"
     assert in_request
+
+
+class _Answer:
+    """A work's answer, to see whether anything still holds it."""
+
+
+class _Refused(Exception):
+    """A work's error, to see whether anything still holds it."""
+
+
+def test_each_read_takes_a_parked_greenlet_and_leaves_nothing_of_itself_in_it() -> None:
+    """A request's greenlet is parked for the next once its work has ended (a new one for each
+    cost the system a stack chunk, loop_reads._Request), one for each read at once; the next
+    read there sees its own caller's context, and the parked greenlet holds nothing of the
+    last: neither its answer, its error nor its context."""
+    request: contextvars.ContextVar[object] = contextvars.ContextVar("request", default="none")
+
+    def answer() -> tuple[object, _Answer, object]:
+        return greenlet.getcurrent(), _Answer(), request.get()
+
+    def fails() -> None:
+        raise _Refused(request.get())
+
+    async def main() -> None:
+        request.set("first")
+        first, answered, seen = await loop_reads.run(answer)
+        assert seen == "first"
+        gone = weakref.ref(answered)
+        del answered
+        assert gone() is None
+
+        request.set("second")
+        with pytest.raises(_Refused, match="second") as raised:
+            await loop_reads.run(fails)
+        error_gone = weakref.ref(raised.value)
+        del raised
+
+        held = _Answer()
+        work = partial(_sets_and_answers, request, held)
+        held_gone = weakref.ref(held)
+        await loop_reads.run(work)
+        del held, work
+        assert held_gone() is None
+
+        request.set("third")
+        third, _, seen = await loop_reads.run(answer)
+        assert third is first
+        assert seen == "third"
+        assert error_gone() is None
+
+        async def one_at_a_time() -> object:
+            here = await loop_reads.run(greenlet.getcurrent)
+            await asyncio.sleep(0)
+            return here
+
+        at_once = await asyncio.gather(*(loop_reads.run(_waits_once) for _ in range(3)))
+        assert len(set(map(id, at_once))) == 3
+        assert first in at_once
+        assert await one_at_a_time() in at_once
+
+    run_in_new_loop(main)
+
+
+def _sets_and_answers(request: contextvars.ContextVar[object], held: _Answer) -> None:
+    """A work that holds a value of the request (its closure) and sets one in its context."""
+    request.set(held)
+
+
+def _waits_once() -> object:
+    """As a read waiting for the server once: back to the loop until it is called again."""
+    here = greenlet.getcurrent()
+    loop_reads.blocking(lambda: None)
+    return here
 
 
 def test_an_error_from_the_server_is_raised_to_the_caller_and_the_connection_serves_again(
@@ -333,3 +409,58 @@ def test_while_rows_waits_for_the_server_the_loop_serves_others(pg_read_engine: 
     answers, ticks = run_in_new_loop(main)
     assert answers == [[(7,)], [(7,)]]
     assert ticks >= 10
+
+
+def _run_on(loop_factory: Callable[[], Any], main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``main()`` on a new loop of ``loop_factory``'s, in a thread of its own (as
+    run_in_new_loop); a read that never ends fails the test rather than stop it."""
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with asyncio.Runner(loop_factory=loop_factory) as runner:
+                outcome.append(runner.run(main()))
+        except BaseException as error:  # noqa: BLE001  (raised again in the test's thread)
+            failure.append(error)
+
+    thread = threading.Thread(target=run, name="test-loop", daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the loop never finished: a read waits for ever"
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+@pytest.mark.parametrize(
+    "loop_class", [asyncio.SelectorEventLoop, uvloop.Loop], ids=["asyncio", "uvloop"]
+)
+def test_a_read_on_a_connection_the_server_ended_fails_as_psycopg_says_and_never_hangs(
+    pg_engine: Engine, loop_class: Callable[[], Any]
+) -> None:
+    """The server ends an idle connection (a restart, an administrator): the next read there
+    sends its statement into a socket the server has closed, and must fail with psycopg's
+    error rather than wait for ever, on asyncio's loop and on uvloop (the server's). uvloop
+    stops calling back a socket it keeps watching once the peer has closed it and the socket
+    was reported readable (tried: a watch kept between waits hung here), which is why each
+    wait adds the socket to the loop and removes it after (loop_reads._socket_ready)."""
+    conninfo = pg_engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    connection = loop_reads.LoopConnection.connect(conninfo, autocommit=True)
+    connection.on_loop = True
+    try:
+
+        async def main() -> None:
+            assert await loop_reads.run(partial(connection.rows, b"SELECT 1", [])) == [(1,)]
+            with pg_engine.connect() as other:
+                other.execute(
+                    text("SELECT pg_terminate_backend(:pid)"),
+                    {"pid": connection.info.backend_pid},
+                )
+            await asyncio.sleep(0.2)  # the server's goodbye has arrived
+            with pytest.raises(psycopg.OperationalError):
+                await loop_reads.run(partial(connection.rows, b"SELECT 1", []))
+
+        _run_on(loop_class, main)
+    finally:
+        connection.close()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, meta
+from jinja2.compiler import CodeGenerator
 
 from portal.app import TEMPLATES_DIR
 from portal.templating import TemplateHelper, make_jinja
@@ -151,11 +152,13 @@ class _Probe:
     __repr__ = __str__
 
 
-def _with_jinjas_own_includes(templates_dir: Path) -> Environment:
-    """The portal's environment for ``templates_dir`` with Jinja's own loader: every include
-    left to Jinja (and no compiled code shared with the portal's)."""
+def _jinjas_own_way(templates_dir: Path) -> Environment:
+    """The portal's environment for ``templates_dir`` with Jinja's own loader and code
+    generator: every include left to Jinja, every piece of output its own ``yield`` (and no
+    compiled code shared with the portal's)."""
     jinja = make_jinja(str(templates_dir), {})
     jinja.loader = FileSystemLoader(str(templates_dir))
+    jinja.code_generator_class = CodeGenerator
     jinja.bytecode_cache = None
     return jinja
 
@@ -168,12 +171,15 @@ def _probing(jinja: Environment) -> Environment:
 
 
 @pytest.mark.parametrize("truthy", [True, False])
-def test_every_template_renders_the_same_with_plain_partials_written_in(truthy: bool) -> None:
+def test_every_template_renders_the_same_with_partials_written_in_and_output_joined(
+    truthy: bool,
+) -> None:
     """Each of the portal's templates, rendered with every name any template reads a probe
     (every condition true and every list three long, or everything false and empty), gives
-    exactly what it gives with Jinja's own includes: text, whitespace and escaping."""
+    exactly what it gives with Jinja's own includes and code generator: text, whitespace and
+    escaping."""
     written_in = _probing(make_jinja(str(TEMPLATES_DIR), {}))
-    jinjas_own = _probing(_with_jinjas_own_includes(TEMPLATES_DIR))
+    jinjas_own = _probing(_jinjas_own_way(TEMPLATES_DIR))
     names = sorted(str(path.relative_to(TEMPLATES_DIR)) for path in TEMPLATES_DIR.rglob("*.html"))
     assert len(names) > 100
     read: set[str] = set()
@@ -209,7 +215,7 @@ def _both_ways(tmp_path: Path, templates: dict[str, str], **context: Any) -> tup
         (tmp_path / name).write_text(text)
     return (
         make_jinja(str(tmp_path), {}).get_template("page.html").render(context),
-        _with_jinjas_own_includes(tmp_path).get_template("page.html").render(context),
+        _jinjas_own_way(tmp_path).get_template("page.html").render(context),
     )
 
 
@@ -265,3 +271,55 @@ def test_templates_write_text_beyond_ascii_as_entities() -> None:
         for text in tags.split(path.read_text())[::2]:  # what lies between tags and comments
             found += [(path.name, char) for char in text if not char.isascii()]
     assert found == []
+
+
+def test_an_output_of_several_pieces_is_yielded_as_one(tmp_path: Path) -> None:
+    jinja = make_jinja(str(tmp_path), {})
+    code = jinja.compile(
+        "<li>{{ a }} and {{ b }}</li>{% if a %}<p>{{ a }}</p>{% endif %}", raw=True
+    )
+    yields = [line.strip() for line in code.splitlines() if "yield " in line]
+    # Jinja's own marker that the function is a generator, then the two outputs.
+    assert yields == ["if 0: yield None", "yield concat((", "yield concat(("]
+    assert jinja.compile("{{ a }}", raw=True).count("yield concat") == 0
+
+
+def test_joined_output_renders_as_jinja_does_in_blocks_sets_macros_filters_and_extends(
+    tmp_path: Path,
+) -> None:
+    """Outputs in captured text (a set block, a macro, a call block, a filter block), in a
+    child template's blocks (and its text outside them, dropped), in a conditional extends,
+    and in loops: the same text as Jinja's own code generator gives."""
+    templates = {
+        "base.html": "<h1>{{ title }}</h1>{% block main %}base {{ title }}{% endblock %}<p>end</p>",
+        "page.html": (
+            "{% if wrap %}{% extends 'base.html' %}{% endif %}"
+            "outside {{ title }} {{ items|length }}"
+            "{% macro row(x) %}<td>{{ x }} / {{ caller() if caller else '' }}</td>{% endmacro %}"
+            "{% block main %}{% set caught %}<b>{{ title }}</b> {{ items[0] }}{% endset %}"
+            "{{ caught }} {{ super() if wrap else 'alone' }}"
+            "{% for item in items %}<i>{{ loop.index }}: {{ item }}</i>{% endfor %}"
+            "{% call row(title) %}called {{ items[1] }}{% endcall %}"
+            "{% filter upper %}low {{ title }} case{% endfilter %}{% endblock %}"
+        ),
+    }
+    for wrap in (True, False):
+        ours, jinjas = _both_ways(
+            tmp_path, templates, title="<T & 'x'>", items=["a<", "b>"], wrap=wrap
+        )
+        assert ours == jinjas
+        assert ("<h1>" in ours) is wrap
+
+
+def test_an_error_in_a_joined_output_is_raised_as_in_jinjas(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text("<p>{{ first() }} {{ 1 // zero }}</p>")
+    called: list[str] = []
+
+    def first() -> str:
+        called.append("first")
+        return "one"
+
+    for jinja in (make_jinja(str(tmp_path), {}), _jinjas_own_way(tmp_path)):
+        with pytest.raises(ZeroDivisionError):
+            jinja.get_template("page.html").render(first=first, zero=0)
+    assert called == ["first", "first"]

@@ -58,8 +58,30 @@ class _Context(Context):
             )
 
 
-class _JoinedOutput(CodeGenerator):
-    """Jinja's code generator, yielding each output's pieces as one string.
+def escaped_text(value: Any) -> str:
+    """``value`` escaped for a page as markupsafe's ``escape`` escapes it, as plain text.
+
+    A page's values are mostly plain strings; for them markupsafe's ``escape`` (a Python
+    function) makes a Markup (a second Python call, which looks for ``__html__`` again) around
+    its C escaping: about 1 µs a value, 3.5 % of a signed-in page's CPU on a live server. Five
+    replaces in C, each returning the string itself when it has nothing to replace, give the
+    same text. Anything else (Markup, an object with ``__html__``, a number, a string
+    subclass such as an enum) is escaped by markupsafe as before.
+    """
+    if type(value) is not str:
+        return escape(value)
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
+    )
+
+
+class _LeanOutput(CodeGenerator):
+    """Jinja's code generator, with leaner output: each output's pieces yielded as one string,
+    and plain text escaped without a Markup made for it.
 
     Jinja compiles ``<li>{{ a }} and {{ b }}</li>`` into five ``yield`` statements, and every
     piece a page yields is resumed through each generator between it and the render's join
@@ -67,8 +89,19 @@ class _JoinedOutput(CodeGenerator):
     two or three levels. Here an output of several pieces is one ``yield concat((...))``, its
     pieces evaluated in the same order as before; an output inside a block that captures its
     text (``{% set %}``, a macro, ``{% filter %}``) is Jinja's own, and so is an output of one
-    piece. tests/unit/test_templating.py renders every template both ways and compares.
+    piece. Each value is escaped by :func:`escaped_text` (markupsafe's text, without its
+    Markup: a piece only joins the page's text). tests/unit/test_templating.py renders every
+    template both ways and compares.
     """
+
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
+            super()._output_child_pre(node, frame, finalize)
+            return
+        # Escaped as Jinja escapes it, without the Markup made for each piece (escaped_text).
+        self.write("environment.escaped_text(")
+        if finalize.src is not None:
+            self.write(finalize.src)
 
     def visit_Output(self, node: nodes.Output, frame: Frame) -> None:  # noqa: N802  (Jinja's name)
         if frame.buffer is not None:
@@ -140,7 +173,7 @@ class _Templates(Environment):
         return {**self.globals, **(d or {})}
 
     context_class = _Context
-    code_generator_class = _JoinedOutput
+    code_generator_class = _LeanOutput
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -150,6 +183,9 @@ class _Templates(Environment):
         # loaded template is never looked at on disk again; the names are the code's own, a
         # fixed set.
         self._loaded: dict[str, Template] | None = {} if not self.auto_reload else None
+        # What _LeanOutput's code calls for each value it writes (in the instance's own dict,
+        # where Python finds it fastest).
+        self.escaped_text = escaped_text
 
     def _load_template(self, name: str, globals: MutableMapping[str, Any] | None) -> Template:
         loaded = self._loaded

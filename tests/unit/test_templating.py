@@ -5,15 +5,17 @@ with the whitespace around them, and everything escaped."""
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import pytest
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, meta
 from jinja2.compiler import CodeGenerator
+from markupsafe import Markup, escape
 
 from portal.app import TEMPLATES_DIR
-from portal.templating import TemplateHelper, make_jinja
+from portal.templating import TemplateHelper, escaped_text, make_jinja
 
 
 def test_templates_call_helpers_as_jinja_calls_any_function(tmp_path: Any) -> None:
@@ -323,3 +325,41 @@ def test_an_error_in_a_joined_output_is_raised_as_in_jinjas(tmp_path: Path) -> N
         with pytest.raises(ZeroDivisionError):
             jinja.get_template("page.html").render(first=first, zero=0)
     assert called == ["first", "first"]
+
+
+class _Html:
+    def __html__(self) -> str:
+        return "<b>kept</b>"
+
+
+class _Named(StrEnum):
+    QUOTED = '"it\'s" <a&b>'
+
+
+def test_escaped_text_is_markupsafes_escape_as_plain_text() -> None:
+    strings = [
+        "",
+        "plain",
+        "<script>alert('x' & \"y\")</script>",
+        "&amp; already",
+        "".join(chr(code) for code in range(32, 127)),
+        "Zoë \u2014 \U0001f600 <é>",
+        "'" * 5 + '"' * 5,
+    ]
+    for value in strings:
+        text = escaped_text(value)
+        assert text == str(escape(value))
+        assert type(text) is str
+    for other in (Markup("<i>made safe</i>"), _Html(), 42, None, _Named.QUOTED):
+        assert escaped_text(other) == escape(other)
+
+
+def test_compiled_output_escapes_with_escaped_text(tmp_path: Path) -> None:
+    jinja = make_jinja(str(tmp_path), {})
+    code = jinja.compile("<p>{{ a }} {{ b }}</p>{{ c }}", raw=True)
+    assert code.count("environment.escaped_text(") == 3
+    assert "escape(" not in code.replace("escaped_text(", "")
+    rendered = jinja.from_string("<p>{{ a }} {{ b }}</p>{{ c }}").render(
+        a="<&>", b=Markup("<i>"), c=_Named.QUOTED
+    )
+    assert rendered == "<p>&lt;&amp;&gt; <i></p>&#34;it&#39;s&#34; &lt;a&amp;b&gt;"

@@ -14,6 +14,11 @@ set-up is not counted.
 
     .venv/bin/python bench/instructions.py [--checkouts .,../other] [--path /account]
                                            [--requests 1000] [--database postgresql]
+                                           [--loop uvloop]
+
+``--loop``: the event loop the app runs on, uvloop (the server's, the default) or asyncio's
+own (whose Python loop adds its own instructions to every request; the figures before
+2026-12-04, midday, were counted there).
 
 Needs Valgrind (Debian: ``apt-get install -y valgrind``); about a minute per checkout.
 """
@@ -33,7 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _child(path: str, count: int, signals: Path, database: str) -> None:
+def _child(path: str, count: int, signals: Path, database: str, loop: str) -> None:
     """Run in the checkout under test, under callgrind with instrumentation off at start."""
     sys.path.insert(0, str(Path.cwd()))
     sys.path.insert(0, str(Path.cwd() / "bench"))
@@ -66,7 +71,13 @@ def _child(path: str, count: int, signals: Path, database: str) -> None:
                 while not (signals / "stop").exists():
                     await asyncio.sleep(0.05)
 
-        asyncio.run(measured())
+        if loop == "uvloop":
+            import uvloop
+
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                runner.run(measured())
+        else:
+            asyncio.run(measured())
 
 
 def _wait_for(signal: Path, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -81,7 +92,9 @@ def _instrument(process: subprocess.Popen[bytes], switch: str) -> None:
     subprocess.run(command, check=True, capture_output=True)
 
 
-def instructions_per_request(checkout: Path, path: str, count: int, database: str) -> float:
+def instructions_per_request(
+    checkout: Path, path: str, count: int, database: str, loop: str
+) -> float:
     with tempfile.TemporaryDirectory() as temp:
         signals = Path(temp)
         output = signals / "callgrind.out"
@@ -100,6 +113,7 @@ def instructions_per_request(checkout: Path, path: str, count: int, database: st
                     str(count),
                     str(signals),
                     database,
+                    loop,
                 ],
                 cwd=checkout,
                 env={**os.environ, "PYTHONPATH": str(checkout), "PYTHONHASHSEED": "0"},
@@ -132,20 +146,24 @@ def main() -> None:
     parser.add_argument("--path", default="/account")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        path, count, signals, database = args.child
-        _child(path, int(count), Path(signals), database)
+        path, count, signals, database, loop = args.child
+        _child(path, int(count), Path(signals), database, loop)
         return
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         sys.exit("bench/instructions.py needs Valgrind: apt-get install -y valgrind")
     checkouts = [Path(name).resolve() for name in args.checkouts.split(",")]
     counts = [
-        instructions_per_request(checkout, args.path, args.requests, args.database)
+        instructions_per_request(checkout, args.path, args.requests, args.database, args.loop)
         for checkout in checkouts
     ]
-    print(f"{args.path} on {args.database}, {args.requests} requests in process (callgrind):")
+    print(
+        f"{args.path} on {args.database}, {args.requests} requests in process on {args.loop}"
+        " (callgrind):"
+    )
     for checkout, count in zip(checkouts, counts, strict=True):
         print(
             f"  {checkout}: {count / 1e6:.3f} M instructions a request"

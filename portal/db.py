@@ -36,7 +36,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import Pool, PoolProxiedConnection, QueuePool
@@ -220,6 +220,25 @@ def _begin_postgresql(pooled: Any, *, read_only: bool, no_wait: bool) -> None:
             cursor.execute("SET LOCAL lock_timeout = '1ms'")
 
 
+# Every PostgreSQL session of the portal's in UTC. The portal keeps and compares moments in UTC
+# (UTCDateTime) and works out local days in Python (local_time), never in SQL; in a session
+# in the server's own zone (the default, even when that zone is UTC under another name such as
+# "Etc/UTC") psycopg gives each timestamp that zone's tzinfo and UTCDateTime converted every
+# one back: 3 % of a signed-in page's instructions and 4 % of the facilitator's home's
+# (bench/README.md, "The loop's trip to the database"). In UTC they arrive as UTCDateTime
+# keeps them.
+_IN_UTC = "-c TimeZone=UTC"
+
+
+def _postgresql_options(url: URL, ours: str) -> str:
+    """The server options said when connecting: any the database URL gives (which must not be
+    dropped), then ``ours``, which win over the URL's."""
+    given = url.query.get("options")
+    if not given:
+        return ours
+    return " ".join([given] if isinstance(given, str) else list(given)) + " " + ours
+
+
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         # Reads take no lock: many may run at once, each on a connection of its own (a SQLite
@@ -284,6 +303,7 @@ def make_engine(database_url: str) -> Engine:
         pool_size=POOL_SIZE,
         max_overflow=PG_POOL_OVERFLOW,
         hide_parameters=True,
+        connect_args={"options": _postgresql_options(make_url(database_url), _IN_UTC)},
     )
 
     @event.listens_for(engine, "begin")
@@ -343,11 +363,7 @@ def make_read_engine(engine: Engine) -> Engine:
     """
     if engine.dialect.name == "sqlite":
         return read_only_engine(engine)
-    # Said when connecting, after any options the database URL gives (which it must not drop).
-    options = "-c default_transaction_read_only=on"
-    given = engine.url.query.get("options")
-    if given:
-        options = " ".join([given] if isinstance(given, str) else list(given)) + " " + options
+    options = _postgresql_options(engine.url, f"{_IN_UTC} -c default_transaction_read_only=on")
     reader = create_engine(
         engine.url,
         pool_pre_ping=False,  # as make_engine: a dropped connection fails one statement

@@ -4,6 +4,7 @@ Statements run on the driver (DriverQuery) give what SQLAlchemy gives."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import cast
 
 import pytest
@@ -149,6 +150,41 @@ def test_reading_connections_on_postgresql_keep_the_options_the_database_url_giv
     finally:
         dispose_read_engine(reader, engine)
         engine.dispose()
+
+
+def test_every_postgresql_session_is_in_utc_whatever_the_server_or_url_says(
+    pg_engine: Engine,
+) -> None:
+    """Reading and writing connections alike: their sessions' time zone is UTC even when the
+    database URL asks for another (and the URL's other options are kept), so the driver gives
+    timestamps in UTC, as UTCDateTime keeps them, with nothing to convert."""
+    url = pg_engine.url.update_query_dict({"options": "-c TimeZone=Europe/London -c work_mem=5MB"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    reader = make_read_engine(engine)
+    moment = "SELECT timestamptz '2026-07-01 12:00:00+02', current_setting('work_mem')"
+    try:
+        with ReadTransaction(reader) as transaction:
+            read = transaction.on_driver(
+                lambda driver: (
+                    driver.execute("SHOW TimeZone").fetchone()[0],
+                    *driver.execute(moment).fetchone(),
+                )
+            )
+        with engine.connect() as connection:
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            written = (
+                driver.execute("SHOW TimeZone").fetchone()[0],
+                *driver.execute(moment).fetchone(),
+            )
+    finally:
+        dispose_read_engine(reader, engine)
+        engine.dispose()
+    for zone, at, work_mem in (read, written):
+        assert zone == "UTC"
+        assert at == datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+        assert at.tzinfo is UTC
+        assert work_mem == "5MB"
 
 
 def test_a_reading_transaction_on_postgresql_refuses_the_writing_engine(pg_engine: Engine) -> None:

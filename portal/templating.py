@@ -88,9 +88,10 @@ class _LeanOutput(CodeGenerator):
     (a block's, its template's, the base's): for a signed-in page about sixty pieces through
     two or three levels. Here an output of several pieces is one ``yield concat((...))``, its
     pieces evaluated in the same order as before; an output inside a block that captures its
-    text (``{% set %}``, a macro, ``{% filter %}``) is Jinja's own, and so is an output of one
-    piece. Each value is escaped by :func:`escaped_text` (markupsafe's text, without its
-    Markup: a piece only joins the page's text). tests/unit/test_templating.py renders every
+    text (``{% set %}``, a macro, ``{% filter %}``) is laid out as Jinja lays it out, and so is
+    an output of one piece. Every value, in any output, is escaped by :func:`escaped_text`
+    (markupsafe's text, without its Markup: a piece only joins the page's text, and captured
+    text is made Markup as a whole, as before). tests/unit/test_templating.py renders every
     template both ways and compares.
     """
 

@@ -15,9 +15,16 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def run_in_new_loop(main: Callable[[], Awaitable[T]]) -> T:
-    """``main()`` run by ``asyncio.run`` in a new thread; its result, or its exception raised
-    here."""
+def run_in_new_loop(
+    main: Callable[[], Awaitable[T]],
+    *,
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+    timeout: float | None = None,
+) -> T:
+    """``main()`` run to its end on a new loop (asyncio's own, or ``loop_factory``'s: uvloop's,
+    as the server runs) in a new thread; its result, or its exception raised here. With
+    ``timeout``, a loop still running after that many seconds fails the test rather than stop
+    it (the thread is left to the process's end)."""
     outcome: list[T] = []
     failure: list[BaseException] = []
 
@@ -26,13 +33,15 @@ def run_in_new_loop(main: Callable[[], Awaitable[T]]) -> T:
             return await main()
 
         try:
-            outcome.append(asyncio.run(wrapped()))
+            with asyncio.Runner(loop_factory=loop_factory) as runner:
+                outcome.append(runner.run(wrapped()))
         except BaseException as error:  # noqa: BLE001  (raised again in the test's thread)
             failure.append(error)
 
-    thread = threading.Thread(target=run, name="test-loop")
+    thread = threading.Thread(target=run, name="test-loop", daemon=timeout is not None)
     thread.start()
-    thread.join()
+    thread.join(timeout)
+    assert not thread.is_alive(), f"the loop was still running after {timeout} s"
     if failure:
         raise failure[0]
     return outcome[0]

@@ -11,7 +11,7 @@ import contextvars
 import threading
 import time
 import weakref
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -411,28 +411,6 @@ def test_while_rows_waits_for_the_server_the_loop_serves_others(pg_read_engine: 
     assert ticks >= 10
 
 
-def _run_on(loop_factory: Callable[[], Any], main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """``main()`` on a new loop of ``loop_factory``'s, in a thread of its own (as
-    run_in_new_loop); a read that never ends fails the test rather than stop it."""
-    outcome: list[T] = []
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            with asyncio.Runner(loop_factory=loop_factory) as runner:
-                outcome.append(runner.run(main()))
-        except BaseException as error:  # noqa: BLE001  (raised again in the test's thread)
-            failure.append(error)
-
-    thread = threading.Thread(target=run, name="test-loop", daemon=True)
-    thread.start()
-    thread.join(timeout=30)
-    assert not thread.is_alive(), "the loop never finished: a read waits for ever"
-    if failure:
-        raise failure[0]
-    return outcome[0]
-
-
 @pytest.mark.parametrize(
     "loop_class", [asyncio.SelectorEventLoop, uvloop.Loop], ids=["asyncio", "uvloop"]
 )
@@ -461,6 +439,6 @@ def test_a_read_on_a_connection_the_server_ended_fails_as_psycopg_says_and_never
             with pytest.raises(psycopg.OperationalError):
                 await loop_reads.run(partial(connection.rows, b"SELECT 1", []))
 
-        _run_on(loop_class, main)
+        run_in_new_loop(main, loop_factory=loop_class, timeout=30)
     finally:
         connection.close()

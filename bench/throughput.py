@@ -5,25 +5,34 @@ folder) and, under the same uvicorn settings and number of workers, a bare Starl
 answers "hello" (bench/hello_app.py). Makes a facilitator, a case with two participants and a few
 letters waiting for review over the HTTP API (tests/factories.py), then loads each path with
 ``wrk`` (16 connections, 2 threads) and prints requests/second, p50 and p99 latency, and the
-ratio of requests/second to hello's in the same run:
+ratio of requests/second to hello's:
 
 - ``/healthz`` without a session cookie, and with the facilitator's session cookie;
 - ``/account``, a signed-in simple page;
 - ``/home``, the facilitator's home;
 
-and, on a server of bench/reference_app.py started after the portal's on the same database
-with the same settings, two floors: hello behind the portal's middleware (``/bare``), and that
-plus the least a signed-in request does (``/session``: the cookie's keyed hash, a worker-thread
-hop, the portal's session statement in a read-only transaction on the bare driver). What the
-portal spends beyond ``/session`` is its own code (``--no-reference`` skips them).
+and, on a server of bench/reference_app.py beside the portal's, on the same database with the
+same settings, three floors: hello behind the portal's middleware (``/bare``), that plus the
+least a signed-in request does (``/session``: the cookie's keyed hash and the portal's session
+statement on the bare driver, as the portal runs it), and that plus the facilitator's home's
+statement (``/home``). What the portal spends beyond ``/session`` is its own code
+(``--no-reference`` skips them).
 
 On SQLite and on PostgreSQL (a throwaway server started as the tests start theirs:
 tests/support/postgres.py, Debian's binaries, ``initdb`` as the ``postgres`` user when run as
 root; it runs with fsync off, like the tests' server), with 1 and 2 server workers.
 
-    .venv/bin/python bench/throughput.py [--duration 10] [--databases sqlite,postgresql]
-                                         [--workers 1,2] [--letters 20] [--paths home]
-                                         [--no-reference]
+The servers (hello, the portal, the floors') run at once and take turns: each path is loaded
+``--rounds`` times (``--duration`` seconds a path in all, split between its rounds), and hello
+before the first round and after each, so that every round's ratio is against hello measured
+just before and after it. The median round's ratio is the one compared with the target, and
+the range of the rounds' ratios is printed beside it: on a shared 2-core machine a slow minute
+used to land on whichever path was measured then (a path's CPU a request up by a third while
+hello's, measured a minute before, was not).
+
+    .venv/bin/python bench/throughput.py [--duration 10] [--rounds 5]
+                                         [--databases sqlite,postgresql] [--workers 1,2]
+                                         [--letters 20] [--paths home] [--no-reference]
 
 Needs ``wrk`` (Debian: ``apt-get install -y wrk``). Targets: /account >= 0.2 of hello, the
 facilitator's home >= 0.1, /healthz without a session >= 0.5; 2 workers serve more than 1.
@@ -36,6 +45,7 @@ import contextlib
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -130,6 +140,7 @@ class Load:
     # The database server's (PostgreSQL's processes'), per request; None on SQLite (in the
     # server's own processes) and for apps that use no database.
     database_cpu_ms: float | None = None
+    requests: int = 0
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -174,6 +185,7 @@ def wrk(
         errors,
         cpu * per_request,
         None if database is None else database * per_request,
+        requests,
     )
 
 
@@ -233,10 +245,96 @@ PATHS = (
 )
 
 
+@dataclass(frozen=True)
+class _Target:
+    label: str
+    url: str
+    server_pid: int
+    cookie: str | None
+
+
+@dataclass(frozen=True)
+class Rounds:
+    """A path's loads, one a round, and hello's around them: ``hello[r]`` before round ``r``,
+    ``hello[r + 1]`` after it."""
+
+    loads: list[Load]
+    hello: list[Load]
+
+    @property
+    def ratios(self) -> list[float]:
+        """Each round's requests/second over hello's just before and after it."""
+        return [
+            load.requests_per_second
+            / ((before.requests_per_second + after.requests_per_second) / 2)
+            for load, before, after in zip(self.loads, self.hello, self.hello[1:], strict=False)
+        ]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+
+def _mean_rps(loads: list[Load]) -> float:
+    return statistics.fmean(load.requests_per_second for load in loads)
+
+
+def _cpu_ms(loads: list[Load]) -> float:
+    return sum(load.cpu_ms * load.requests for load in loads) / max(
+        sum(load.requests for load in loads), 1
+    )
+
+
+def _database_ms(loads: list[Load]) -> float | None:
+    if any(load.database_cpu_ms is None for load in loads):
+        return None
+    return sum((load.database_cpu_ms or 0.0) * load.requests for load in loads) / max(
+        sum(load.requests for load in loads), 1
+    )
+
+
+def interleaved(
+    hello_url: str,
+    hello_pid: int,
+    targets: list[_Target],
+    *,
+    seconds: int,
+    rounds: int,
+    database_pid: int | None,
+) -> tuple[list[Load], dict[str, Rounds]]:
+    """Every target loaded ``rounds`` times, hello before the first round and after each.
+
+    The servers all run at once and take turns, so that each round's ratio is against hello
+    measured just before and just after it: on a shared machine a slow minute (another
+    tenant, the host) otherwise lands on whichever path is measured then, and one slow
+    minute moved a path's ratio by a fifth while hello, measured a minute earlier, did not
+    see it. The median round is printed, with the range.
+    """
+    wrk(hello_url, seconds=1, server_pid=hello_pid)  # warm up
+    for target in targets:
+        wrk(target.url, seconds=1, server_pid=target.server_pid, cookie=target.cookie)
+    hello = [wrk(hello_url, seconds=seconds, server_pid=hello_pid)]
+    loads: dict[str, list[Load]] = {target.label: [] for target in targets}
+    for _ in range(rounds):
+        for target in targets:
+            loads[target.label].append(
+                wrk(
+                    target.url,
+                    seconds=seconds,
+                    server_pid=target.server_pid,
+                    cookie=target.cookie,
+                    database_pid=database_pid,
+                )
+            )
+        hello.append(wrk(hello_url, seconds=seconds, server_pid=hello_pid))
+    return hello, {label: Rounds(measured, hello) for label, measured in loads.items()}
+
+
 def run(
     kind: str,
     workers_list: list[int],
     seconds: int,
+    rounds: int,
     letters: int,
     paths: tuple[tuple[str, str, bool, float | None], ...] = PATHS,
     reference: bool = True,
@@ -247,81 +345,102 @@ def run(
         upgrade(url)
         database_pid = database_server_pid(url)
         cookie = ""
-        by_workers: dict[int, dict[str, Load]] = {}
+        by_workers: dict[int, tuple[list[Load], dict[str, Rounds]]] = {}
         for workers in workers_list:
-            with hello_server(workers) as (hello, hello_pid):
-                wrk(hello + "/", seconds=1, server_pid=hello_pid)  # warm up
-                hello_load = wrk(hello + "/", seconds=seconds, server_pid=hello_pid)
-            server = portal_server(data_dir, url, workers)
-            try:
+            with contextlib.ExitStack() as servers:
+                hello, hello_pid = servers.enter_context(hello_server(workers))
+                server = portal_server(data_dir, url, workers)
+                servers.callback(server.stop)
                 if not cookie:
                     cookie = seed(server, letters)
-                loads = {"hello": hello_load}
-                pid = server.process.pid
-                for label, path, signed_in, _target in paths:
-                    sent = cookie if signed_in else None
-                    wrk(server.url(path), seconds=1, server_pid=pid, cookie=sent)
-                    loads[label] = wrk(
-                        server.url(path),
-                        seconds=seconds,
-                        server_pid=pid,
-                        cookie=sent,
-                        database_pid=database_pid,
+                targets = [
+                    _Target(label, server.url(path), server.process.pid, cookie if sent else None)
+                    for label, path, sent, _target in paths
+                ]
+                if reference:
+                    environment = {k: v for k, v in server.env.items() if k.startswith("PORTAL_")}
+                    base, reference_pid = servers.enter_context(
+                        hello_server(workers, reference=environment)
                     )
-                environment = {k: v for k, v in server.env.items() if k.startswith("PORTAL_")}
-            finally:
-                server.stop()
-            if reference:
-                with hello_server(workers, reference=environment) as (base, reference_pid):
-                    for label, path, signed_in, _target in REFERENCE_PATHS:
-                        sent = cookie if signed_in else None
-                        wrk(base + path, seconds=1, server_pid=reference_pid, cookie=sent)
-                        loads[label] = wrk(
-                            base + path,
-                            seconds=seconds,
-                            server_pid=reference_pid,
-                            cookie=sent,
-                            database_pid=database_pid,
-                        )
-            by_workers[workers] = loads
-            plural = "s" if workers > 1 else ""
-            print(f"{kind}, {workers} worker{plural} ({seconds} s each, wrk -c16):")
-            print(
-                f"  {'':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6}"
-                f" {'CPU ms/req':>10} {'CPU ratio':>9} {'DB ms/req':>9}  target"
-            )
-            for label, load in loads.items():
-                target = next((t for name, _p, _s, t in PATHS if name == label), None)
-                ratio = load.requests_per_second / hello_load.requests_per_second
-                mark = (
-                    ""
-                    if target is None
-                    else f">= {target} {'met' if ratio >= target else 'NOT met'}"
+                    targets += [
+                        _Target(label, base + path, reference_pid, cookie if sent else None)
+                        for label, path, sent, _target in REFERENCE_PATHS
+                    ]
+                by_workers[workers] = interleaved(
+                    hello + "/",
+                    hello_pid,
+                    targets,
+                    seconds=seconds,
+                    rounds=rounds,
+                    database_pid=database_pid,
                 )
-                errors = f"  ({load.errors} errors)" if load.errors else ""
-                # hello's server CPU per request over this path's: the ratio the cores would
-                # give if the server had them to itself (wrk shares them here).
-                cpu_ratio = hello_load.cpu_ms / load.cpu_ms if load.cpu_ms else 0.0
-                database = "" if load.database_cpu_ms is None else f"{load.database_cpu_ms:.3f}"
-                print(
-                    f"  {label:28} {load.requests_per_second:9.1f} {load.p50_ms:8.1f}"
-                    f" {load.p99_ms:8.1f} {ratio:6.3f} {load.cpu_ms:10.3f} {cpu_ratio:9.3f}"
-                    f" {database:>9}  {mark}{errors}"
-                )
+            _print_table(kind, workers, seconds, rounds, *by_workers[workers])
         if len(by_workers) > 1:
             low, high = min(by_workers), max(by_workers)
             print(f"{kind}: {high} workers against {low} (req/s ratio):")
-            for label in by_workers[low]:
-                gain = (
-                    by_workers[high][label].requests_per_second
-                    / by_workers[low][label].requests_per_second
-                )
+            hello_gain = _mean_rps(by_workers[high][0]) / _mean_rps(by_workers[low][0])
+            print(f"  {'hello':28} {hello_gain:6.2f}")
+            for label, measured in by_workers[low][1].items():
+                gain = _mean_rps(by_workers[high][1][label].loads) / _mean_rps(measured.loads)
                 print(f"  {label:28} {gain:6.2f}")
+
+
+def _print_table(
+    kind: str,
+    workers: int,
+    seconds: int,
+    rounds: int,
+    hello: list[Load],
+    by_label: dict[str, Rounds],
+) -> None:
+    plural = "s" if workers > 1 else ""
+    print(
+        f"{kind}, {workers} worker{plural} (wrk -c16; {rounds} rounds of {seconds} s a path,"
+        " hello before and after each round; the median round's ratio, and the range):"
+    )
+    print(
+        f"  {'':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'range':>11}"
+        f" {'CPU ms/req':>10} {'CPU ratio':>9} {'DB ms/req':>9}  target"
+    )
+    hello_cpu = _cpu_ms(hello)
+    print(
+        f"  {'hello':28} {_mean_rps(hello):9.1f} {statistics.median(h.p50_ms for h in hello):8.1f}"
+        f" {statistics.median(h.p99_ms for h in hello):8.1f} {1:6.3f} {'':>11}"
+        f" {hello_cpu:10.3f} {1:9.3f} {'':>9}"
+    )
+    for label, measured in by_label.items():
+        loads = measured.loads
+        target = next((t for name, _p, _s, t in PATHS if name == label), None)
+        ratio = measured.ratio
+        mark = "" if target is None else f">= {target} {'met' if ratio >= target else 'NOT met'}"
+        errors = sum(load.errors for load in loads)
+        shown_errors = f"  ({errors} errors)" if errors else ""
+        cpu = _cpu_ms(loads)
+        # hello's server CPU per request over this path's: the ratio the cores would give if
+        # the server had them to itself (wrk shares them here).
+        cpu_ratio = hello_cpu / cpu if cpu else 0.0
+        database_ms = _database_ms(loads)
+        database = "" if database_ms is None else f"{database_ms:.3f}"
+        spread = f"{min(measured.ratios):.3f}-{max(measured.ratios):.3f}"
+        print(
+            f"  {label:28} {_mean_rps(loads):9.1f}"
+            f" {statistics.median(load.p50_ms for load in loads):8.1f}"
+            f" {statistics.median(load.p99_ms for load in loads):8.1f} {ratio:6.3f} {spread:>11}"
+            f" {cpu:10.3f} {cpu_ratio:9.3f} {database:>9}  {mark}{shown_errors}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--duration", type=int, default=10, help="seconds per path")
+    parser.add_argument(
+        "--duration", type=int, default=10, help="seconds per path, over all its rounds"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="measurements per path, taking turns with the others and hello (at least 1 s each)",
+    )
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--letters", type=int, default=20, help="letters waiting for review")
@@ -353,7 +472,8 @@ def main() -> None:
     words = [w.strip() for w in args.paths.split(",") if w.strip()]
     paths = tuple(p for p in PATHS if not words or any(w in p[0] for w in words))
     for kind in args.databases.split(","):
-        run(kind, workers, args.duration, args.letters, paths, not args.no_reference)
+        seconds = max(1, args.duration // args.rounds)
+        run(kind, workers, seconds, args.rounds, args.letters, paths, not args.no_reference)
 
 
 if __name__ == "__main__":

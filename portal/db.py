@@ -40,7 +40,7 @@ from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import Pool, PoolProxiedConnection, QueuePool
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from portal import loop_reads
 from portal.loop_reads import LoopConnection
@@ -635,6 +635,20 @@ def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
     return numbered, tuple(order)
 
 
+def _result_processor(
+    column_type: TypeEngine[Any], dialect: Dialect
+) -> Callable[[Any], Any] | None:
+    """What converts a column's value from the driver's to SQLAlchemy's, or None if nothing.
+
+    On PostgreSQL every session of the portal's is in UTC (``_IN_UTC``), so psycopg gives each
+    timestamp with ``datetime.UTC``, which UTCDateTime's conversion gives back unchanged: two
+    Python calls a time, ten on every signed-in request (its session's and account's times).
+    """
+    if dialect.name == "postgresql" and isinstance(column_type, UTCDateTime):
+        return None
+    return column_type.dialect_impl(dialect).result_processor(dialect, None)
+
+
 def _driver_cursor(driver: Any) -> Any:
     return driver.cursor()
 
@@ -688,10 +702,7 @@ class _CompiledQuery:
             if name not in given:
                 convert = processors.get(name)
                 self.constants[name] = convert(value) if convert is not None else value
-        results = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.selected_columns
-        ]
+        results = [_result_processor(column.type, dialect) for column in statement.selected_columns]
         self.width = len(results)
         # The columns whose values the driver's do not stand for as they are (times, enums).
         self.converted = tuple(

@@ -221,17 +221,15 @@ def resolve_reading(
     return _judge(settings, found[:5], _loaded_account(found[5:]), touch=touch)
 
 
-def _judge(
-    settings: Settings, session: tuple[object, ...], account: Account, *, touch: bool
-) -> Resolved:
-    """What the live session row ``session`` (id, last seen, absolute end, session key,
-    second factor due) of
-    ``account`` means now: ended (disabled, expired, idle) or current, touched or not."""
-    session_id = cast(str, session[0])
-    last_seen_at = cast(datetime, session[1])
-    expires_at = cast(datetime, session[2])
-    session_key = cast("bytes | None", session[3])
-    second_factor_due = cast("str | None", session[4])
+# A live session's row as _LIVE_SESSION reads it: id, last seen, absolute end, session key,
+# second factor due.
+_SessionRow = tuple[str, datetime, datetime, bytes | None, str | None]
+
+
+def _judge(settings: Settings, session: _SessionRow, account: Account, *, touch: bool) -> Resolved:
+    """What the live session row ``session`` of ``account`` means now: ended (disabled,
+    expired, idle) or current, touched or not."""
+    session_id, last_seen_at, expires_at, session_key, second_factor_due = session
     now = utcnow()
     limit = idle_limit(settings, account)
     if account.disabled_at is not None:

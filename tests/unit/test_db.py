@@ -162,7 +162,15 @@ def test_every_postgresql_session_is_in_utc_whatever_the_server_or_url_says(
     engine = make_engine(url.render_as_string(hide_password=False))
     reader = make_read_engine(engine)
     moment = "SELECT timestamptz '2026-07-01 12:00:00+02', current_setting('work_mem')"
+    # A driver query's times are not converted on PostgreSQL (db._result_processor): they
+    # must come from the driver as UTCDateTime gives them.
+    created_at = DriverQuery(select(Account.created_at).where(Account.id == bindparam("id")))
     try:
+        with Session(engine) as db:
+            account = rows.account(db)
+            db.commit()
+            held = account.created_at
+            from_orm_session = query_first_time(created_at, db, account.id)
         with ReadTransaction(reader) as transaction:
             read = transaction.on_driver(
                 lambda driver: (
@@ -170,6 +178,7 @@ def test_every_postgresql_session_is_in_utc_whatever_the_server_or_url_says(
                     *driver.execute(moment).fetchone(),
                 )
             )
+            from_reader = created_at.first(transaction, {"id": account.id})
         with engine.connect() as connection:
             driver = connection.connection.driver_connection
             assert driver is not None
@@ -185,6 +194,16 @@ def test_every_postgresql_session_is_in_utc_whatever_the_server_or_url_says(
         assert at == datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
         assert at.tzinfo is UTC
         assert work_mem == "5MB"
+    assert from_reader is not None
+    for time in (from_reader[0], from_orm_session):
+        assert time == held
+        assert time.tzinfo is UTC
+
+
+def query_first_time(query: DriverQuery, db: Session, account_id: str) -> datetime:
+    found = query.all(db, {"id": account_id})
+    assert len(found) == 1
+    return cast(datetime, found[0][0])
 
 
 def test_a_reading_transaction_on_postgresql_refuses_the_writing_engine(pg_engine: Engine) -> None:
@@ -402,11 +421,12 @@ def test_a_driver_query_gives_what_sqlalchemy_gives_with_its_constants(
         assert len(expected) == 2
         assert {row[1] for row in expected} <= {Role.FACILITATOR, Role.SUPPORTER}
         assert query.all(db, parameters) == expected
+        assert query.all(db, parameters)[0][2].tzinfo is UTC
     with ReadTransaction(read_engine) as transaction:
         found = query.all(transaction, parameters)
         assert found == expected
         assert isinstance(found[0][1], Role)
-        assert found[0][2].tzinfo is not None
+        assert found[0][2].tzinfo is UTC
         assert query.first(transaction, {"not_named": expected[0][0], "since": earliest})
         transaction.commit()
 

@@ -345,6 +345,9 @@ def test_escaped_text_is_markupsafes_escape_as_plain_text() -> None:
         "".join(chr(code) for code in range(32, 127)),
         "Zoë \u2014 \U0001f600 <é>",
         "'" * 5 + '"' * 5,
+        # Each character to escape alone in a string (the test for nothing to escape looks for
+        # each one in turn).
+        *(f"before {special} after" for special in "&<>'\""),
     ]
     for value in strings:
         text = escaped_text(value)

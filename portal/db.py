@@ -340,7 +340,7 @@ _READS_IN_AUTOCOMMIT = "portal_reads_in_autocommit"
 # for each of the reads it runs on the loop at once and each slow reader (web.READS_AT_ONCE and
 # web.SLOW_READERS_PER_PROCESS), which is all that read at once: a read on the loop must never
 # wait for a connection (loop_reads.py).
-PG_READ_POOL_SIZE = 8
+PG_READ_POOL_SIZE = 12
 PG_READ_POOL_OVERFLOW = 4
 
 

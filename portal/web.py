@@ -90,9 +90,12 @@ WRITERS_PER_PROCESS = 8
 # Reading requests run at once by one process on PostgreSQL, each on the event loop in a
 # greenlet waiting for the database server (loop_reads.py); the rest wait their turn, holding
 # no connection. Each holds one of db.make_read_engine's pooled connections, which must never
-# run out (the loop would wait for one). A few are enough: the database shares the machine's
-# cores, and more statements at once only take turns there.
-READS_AT_ONCE = 4
+# run out (the loop would wait for one). Not fewer: with four, under sixteen requests at once
+# most took their turn only after waiting for it (one more trip through the loop each) and the
+# loop often had nothing to do but sleep until the database answered one of its four; eight
+# served 35-40 % more pages a second for a quarter less CPU each (bench/README.md, "Reads at
+# once"). Not many more either: each is a connection to the database kept open.
+READS_AT_ONCE = 8
 # Reading requests of endpoints that wait on something else or read for long (reports, media
 # chunks: ``endpoint(threads=True)``) run at once by one process, in anyio's threads: never on
 # the loop, which they would stop while they wait, and apart from the pages' turns.

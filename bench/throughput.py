@@ -50,7 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -279,18 +279,22 @@ def _mean_rps(loads: list[Load]) -> float:
     return statistics.fmean(load.requests_per_second for load in loads)
 
 
+def _per_request(loads: list[Load], cost: Callable[[Load], float | None]) -> float | None:
+    """``cost`` a request over all of ``loads`` (each weighed by its requests), or None if a
+    load has none."""
+    costs = [cost(load) for load in loads]
+    if any(each is None for each in costs):
+        return None
+    total = sum((each or 0.0) * load.requests for each, load in zip(costs, loads, strict=True))
+    return total / max(sum(load.requests for load in loads), 1)
+
+
 def _cpu_ms(loads: list[Load]) -> float:
-    return sum(load.cpu_ms * load.requests for load in loads) / max(
-        sum(load.requests for load in loads), 1
-    )
+    return _per_request(loads, lambda load: load.cpu_ms) or 0.0
 
 
 def _database_ms(loads: list[Load]) -> float | None:
-    if any(load.database_cpu_ms is None for load in loads):
-        return None
-    return sum((load.database_cpu_ms or 0.0) * load.requests for load in loads) / max(
-        sum(load.requests for load in loads), 1
-    )
+    return _per_request(loads, lambda load: load.database_cpu_ms)
 
 
 def interleaved(
@@ -471,8 +475,8 @@ def main() -> None:
     workers = [int(w) for w in args.workers.split(",")]
     words = [w.strip() for w in args.paths.split(",") if w.strip()]
     paths = tuple(p for p in PATHS if not words or any(w in p[0] for w in words))
+    seconds = max(1, args.duration // args.rounds)
     for kind in args.databases.split(","):
-        seconds = max(1, args.duration // args.rounds)
         run(kind, workers, seconds, args.rounds, args.letters, paths, not args.no_reference)
 
 

@@ -170,7 +170,7 @@ def test_every_postgresql_session_is_in_utc_whatever_the_server_or_url_says(
             account = rows.account(db)
             db.commit()
             held = account.created_at
-            from_orm_session = query_first_time(created_at, db, account.id)
+            [(from_orm_session,)] = created_at.all(db, {"id": account.id})
         with ReadTransaction(reader) as transaction:
             read = transaction.on_driver(
                 lambda driver: (
@@ -198,12 +198,6 @@ def test_every_postgresql_session_is_in_utc_whatever_the_server_or_url_says(
     for time in (from_reader[0], from_orm_session):
         assert time == held
         assert time.tzinfo is UTC
-
-
-def query_first_time(query: DriverQuery, db: Session, account_id: str) -> datetime:
-    found = query.all(db, {"id": account_id})
-    assert len(found) == 1
-    return cast(datetime, found[0][0])
 
 
 def test_a_reading_transaction_on_postgresql_refuses_the_writing_engine(pg_engine: Engine) -> None:

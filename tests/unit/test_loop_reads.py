@@ -442,3 +442,38 @@ def test_a_read_on_a_connection_the_server_ended_fails_as_psycopg_says_and_never
         run_in_new_loop(main, loop_factory=loop_class, timeout=30)
     finally:
         connection.close()
+
+
+@pytest.mark.parametrize(
+    "loop_class", [asyncio.SelectorEventLoop, uvloop.Loop], ids=["asyncio", "uvloop"]
+)
+def test_a_read_whose_connection_the_server_ends_while_it_waits_fails_at_once(
+    pg_engine: Engine, loop_class: Callable[[], Any]
+) -> None:
+    """The server ends the connection while a statement waits for its answer (a failover, an
+    administrator): the wait, the loop watching the socket, ends with psycopg's error as soon
+    as the server's goodbye arrives, on asyncio's loop and on uvloop, and never lasts as long
+    as the statement would have."""
+    conninfo = pg_engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    connection = loop_reads.LoopConnection.connect(conninfo, autocommit=True)
+    connection.on_loop = True
+    backend = connection.info.backend_pid
+
+    def end_it_soon() -> None:
+        time.sleep(0.3)  # the statement is on its way, its greenlet waiting on the loop
+        with pg_engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+
+    try:
+
+        async def main() -> None:
+            ending = asyncio.get_running_loop().run_in_executor(None, end_it_soon)
+            started = time.monotonic()
+            with pytest.raises(psycopg.OperationalError):
+                await loop_reads.run(partial(connection.rows, b"SELECT 1 FROM pg_sleep(20)", []))
+            assert time.monotonic() - started < 10
+            await ending
+
+        run_in_new_loop(main, loop_factory=loop_class, timeout=30)
+    finally:
+        connection.close()

@@ -11,7 +11,7 @@ import contextvars
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -411,11 +411,35 @@ def test_while_rows_waits_for_the_server_the_loop_serves_others(pg_read_engine: 
     assert ticks >= 10
 
 
-@pytest.mark.parametrize(
+# Each of these on asyncio's own loop and on uvloop (the server's).
+_ON_BOTH_LOOPS = pytest.mark.parametrize(
     "loop_class", [asyncio.SelectorEventLoop, uvloop.Loop], ids=["asyncio", "uvloop"]
 )
+
+
+@pytest.fixture
+def reader_on_loop(pg_engine: Engine) -> Iterator[loop_reads.LoopConnection]:
+    """A reading connection in autocommit whose waits are the loop's, as the read pool's."""
+    conninfo = pg_engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    connection = loop_reads.LoopConnection.connect(conninfo, autocommit=True)
+    connection.on_loop = True
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _end_its_backend(pg_engine: Engine, connection: psycopg.Connection[Any]) -> None:
+    """What a restart or an administrator does to ``connection``, from another connection."""
+    with pg_engine.connect() as other:
+        other.execute(
+            text("SELECT pg_terminate_backend(:pid)"), {"pid": connection.info.backend_pid}
+        )
+
+
+@_ON_BOTH_LOOPS
 def test_a_read_on_a_connection_the_server_ended_fails_as_psycopg_says_and_never_hangs(
-    pg_engine: Engine, loop_class: Callable[[], Any]
+    pg_engine: Engine, reader_on_loop: loop_reads.LoopConnection, loop_class: Callable[[], Any]
 ) -> None:
     """The server ends an idle connection (a restart, an administrator): the next read there
     sends its statement into a socket the server has closed, and must fail with psycopg's
@@ -423,57 +447,38 @@ def test_a_read_on_a_connection_the_server_ended_fails_as_psycopg_says_and_never
     stops calling back a socket it keeps watching once the peer has closed it and the socket
     was reported readable (tried: a watch kept between waits hung here), which is why each
     wait adds the socket to the loop and removes it after (loop_reads._socket_ready)."""
-    conninfo = pg_engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
-    connection = loop_reads.LoopConnection.connect(conninfo, autocommit=True)
-    connection.on_loop = True
-    try:
+    connection = reader_on_loop
 
-        async def main() -> None:
-            assert await loop_reads.run(partial(connection.rows, b"SELECT 1", [])) == [(1,)]
-            with pg_engine.connect() as other:
-                other.execute(
-                    text("SELECT pg_terminate_backend(:pid)"),
-                    {"pid": connection.info.backend_pid},
-                )
-            await asyncio.sleep(0.2)  # the server's goodbye has arrived
-            with pytest.raises(psycopg.OperationalError):
-                await loop_reads.run(partial(connection.rows, b"SELECT 1", []))
+    async def main() -> None:
+        assert await loop_reads.run(partial(connection.rows, b"SELECT 1", [])) == [(1,)]
+        _end_its_backend(pg_engine, connection)
+        await asyncio.sleep(0.2)  # the server's goodbye has arrived
+        with pytest.raises(psycopg.OperationalError):
+            await loop_reads.run(partial(connection.rows, b"SELECT 1", []))
 
-        run_in_new_loop(main, loop_factory=loop_class, timeout=30)
-    finally:
-        connection.close()
+    run_in_new_loop(main, loop_factory=loop_class, timeout=30)
 
 
-@pytest.mark.parametrize(
-    "loop_class", [asyncio.SelectorEventLoop, uvloop.Loop], ids=["asyncio", "uvloop"]
-)
+@_ON_BOTH_LOOPS
 def test_a_read_whose_connection_the_server_ends_while_it_waits_fails_at_once(
-    pg_engine: Engine, loop_class: Callable[[], Any]
+    pg_engine: Engine, reader_on_loop: loop_reads.LoopConnection, loop_class: Callable[[], Any]
 ) -> None:
     """The server ends the connection while a statement waits for its answer (a failover, an
     administrator): the wait, the loop watching the socket, ends with psycopg's error as soon
     as the server's goodbye arrives, on asyncio's loop and on uvloop, and never lasts as long
     as the statement would have."""
-    conninfo = pg_engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
-    connection = loop_reads.LoopConnection.connect(conninfo, autocommit=True)
-    connection.on_loop = True
-    backend = connection.info.backend_pid
+    connection = reader_on_loop
 
     def end_it_soon() -> None:
         time.sleep(0.3)  # the statement is on its way, its greenlet waiting on the loop
-        with pg_engine.connect() as other:
-            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        _end_its_backend(pg_engine, connection)
 
-    try:
+    async def main() -> None:
+        ending = asyncio.get_running_loop().run_in_executor(None, end_it_soon)
+        started = time.monotonic()
+        with pytest.raises(psycopg.OperationalError):
+            await loop_reads.run(partial(connection.rows, b"SELECT 1 FROM pg_sleep(20)", []))
+        assert time.monotonic() - started < 10
+        await ending
 
-        async def main() -> None:
-            ending = asyncio.get_running_loop().run_in_executor(None, end_it_soon)
-            started = time.monotonic()
-            with pytest.raises(psycopg.OperationalError):
-                await loop_reads.run(partial(connection.rows, b"SELECT 1 FROM pg_sleep(20)", []))
-            assert time.monotonic() - started < 10
-            await ending
-
-        run_in_new_loop(main, loop_factory=loop_class, timeout=30)
-    finally:
-        connection.close()
+    run_in_new_loop(main, loop_factory=loop_class, timeout=30)
